@@ -1,0 +1,35 @@
+//! Paths and defaults: where the local store lives, who the OS user is.
+
+use std::path::PathBuf;
+
+/// The default local store: `$IMX_STORE`, else `$XDG_DATA_HOME/imx/imx.db`
+/// (usually `~/.local/share/imx/imx.db`).
+pub fn default_store_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("IMX_STORE").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let base = dirs::data_dir()
+        .or_else(|| dirs::home_dir().map(|h| h.join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("imx").join("imx.db")
+}
+
+/// The name of the OS user running this process.
+pub fn os_user() -> String {
+    let uid = nix::unistd::Uid::current();
+    if let Ok(Some(user)) = nix::unistd::User::from_uid(uid) {
+        return user.name;
+    }
+    std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| format!("uid{uid}"))
+}
+
+/// This machine's host name.
+pub fn hostname() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".into())
+}

@@ -1,0 +1,28 @@
+//! imx — the engine library of the Infinity Matrix control plane.
+//!
+//! Everything that is not terminal UI lives here; the CLI (`commands/`) and the dashboard (`tui/`)
+//! belong to the binary and reach the engine only through this crate's public API.
+//!
+//! Module map:
+//! - [`model`]: plain data types shared by everything (workflows, runs, steps, agents, events).
+//! - [`spec`]: workflow files — parse, validate (with file:line:col errors), template.
+//! - [`store`]: persistence — the SQLite store, its schema and append-only migrations.
+//! - [`engine`]: orchestration rules — claims, leases, retries, timeouts, cancellation, reaping.
+//! - [`auth`]: principals, roles and permissions.
+//! - [`audit`]: the hash-chained audit trail.
+//! - [`control`]: the `ControlPlane` seam and its local implementation.
+//! - [`agent`]: the agent runtime — worker loop and executors (`run`, `http`, `noop`).
+//! - [`config`]: paths and defaults (store location, OS user).
+
+pub mod agent;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod control;
+pub mod engine;
+pub mod error;
+pub mod model;
+pub mod spec;
+pub mod store;
+
+pub use error::{Error, Result};

@@ -1,0 +1,73 @@
+//! Agents: the worker processes that execute steps.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// What an operator sees of an agent. `online`/`busy`/`offline` are derived from heartbeats and
+/// load; `draining` is set by an operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentState {
+    Online,
+    Busy,
+    Draining,
+    Offline,
+}
+
+impl AgentState {
+    pub const ALL: [AgentState; 4] = [
+        AgentState::Online,
+        AgentState::Busy,
+        AgentState::Draining,
+        AgentState::Offline,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentState::Online => "online",
+            AgentState::Busy => "busy",
+            AgentState::Draining => "draining",
+            AgentState::Offline => "offline",
+        }
+    }
+}
+
+impl fmt::Display for AgentState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A registered agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Agent {
+    pub id: String,
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub slots: u32,
+    pub state: AgentState,
+    pub draining: bool,
+    /// Steps it holds now (leased or running).
+    pub running: u32,
+    pub registered_at: i64,
+    pub last_heartbeat: i64,
+    pub hostname: String,
+    pub pid: u32,
+    pub version: String,
+    /// The steps it holds, as `run/step#attempt`.
+    #[serde(default)]
+    pub current: Vec<String>,
+}
+
+/// What an agent says about itself when it starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentRegistration {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub slots: u32,
+    pub hostname: String,
+    pub pid: u32,
+    pub version: String,
+}

@@ -1,0 +1,25 @@
+//! Plain data types shared by every layer (serde): workflows and their steps, runs, step states,
+//! agents, events, log lines and audit records. No behaviour beyond small helpers.
+
+mod agent;
+mod audit;
+mod event;
+mod ids;
+mod run;
+mod workflow;
+
+pub use agent::{Agent, AgentRegistration, AgentState};
+pub use audit::AuditRecord;
+pub use event::{Event, LogLine, LogStream};
+pub use ids::{new_id, now_ms, short_id};
+pub use run::{
+    LeaseRef, Page, Run, RunDetail, RunFilter, RunStatus, StepOutcome, StepResult, StepState,
+    StepStatus, StepTask,
+};
+pub use workflow::{
+    AgentSelector, Backoff, HttpSpec, ParamSpec, ParamType, RetrySpec, StepKind, StepSpec,
+    Workflow, WorkflowSpec, WorkflowSummary,
+};
+
+/// Milliseconds since the Unix epoch; every timestamp in the model uses it.
+pub type Millis = i64;

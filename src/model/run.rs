@@ -1,0 +1,274 @@
+//! Runs, their steps' states, and what agents are given and report.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::StepKind;
+
+/// Run lifecycle: `queued → running → succeeded | failed | cancelled | timed_out`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+    TimedOut,
+}
+
+impl RunStatus {
+    pub const ALL: [RunStatus; 6] = [
+        RunStatus::Queued,
+        RunStatus::Running,
+        RunStatus::Succeeded,
+        RunStatus::Failed,
+        RunStatus::Cancelled,
+        RunStatus::TimedOut,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Queued => "queued",
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::Cancelled => "cancelled",
+            RunStatus::TimedOut => "timed_out",
+        }
+    }
+
+    /// Whether the run has ended.
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, RunStatus::Queued | RunStatus::Running)
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RunStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RunStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown run status {s:?} (expected one of: {})",
+                    RunStatus::ALL.map(|s| s.as_str()).join(", ")
+                )
+            })
+    }
+}
+
+/// Step lifecycle: `pending → ready → leased → running → succeeded | failed | skipped | cancelled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Pending,
+    Ready,
+    Leased,
+    Running,
+    Succeeded,
+    Failed,
+    Skipped,
+    Cancelled,
+}
+
+impl StepStatus {
+    pub const ALL: [StepStatus; 8] = [
+        StepStatus::Pending,
+        StepStatus::Ready,
+        StepStatus::Leased,
+        StepStatus::Running,
+        StepStatus::Succeeded,
+        StepStatus::Failed,
+        StepStatus::Skipped,
+        StepStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Pending => "pending",
+            StepStatus::Ready => "ready",
+            StepStatus::Leased => "leased",
+            StepStatus::Running => "running",
+            StepStatus::Succeeded => "succeeded",
+            StepStatus::Failed => "failed",
+            StepStatus::Skipped => "skipped",
+            StepStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            StepStatus::Succeeded | StepStatus::Failed | StepStatus::Skipped | StepStatus::Cancelled
+        )
+    }
+}
+
+impl fmt::Display for StepStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for StepStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        StepStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| format!("unknown step status {s:?}"))
+    }
+}
+
+/// A workflow run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub id: String,
+    pub workflow: String,
+    pub workflow_version: u32,
+    pub status: RunStatus,
+    pub params: BTreeMap<String, serde_json::Value>,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    /// When the run times out, if it has a timeout.
+    pub deadline: Option<i64>,
+    pub created_by: String,
+    /// Steps by state, for tables: total and how many succeeded.
+    pub steps_total: u32,
+    pub steps_succeeded: u32,
+    /// Why the run failed, was cancelled or timed out.
+    pub error: Option<String>,
+}
+
+impl Run {
+    /// Wall time from start to end (or to `now` while running).
+    pub fn duration_ms(&self, now: i64) -> Option<i64> {
+        let start = self.started_at?;
+        Some(self.finished_at.unwrap_or(now).saturating_sub(start))
+    }
+}
+
+/// The state of one step within a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepState {
+    pub step_id: String,
+    pub kind: String,
+    pub status: StepStatus,
+    /// The current (or last) attempt number; it only ever grows (it is the fencing token).
+    pub attempt: u32,
+    pub needs: Vec<String>,
+    pub agent: Option<String>,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub not_before: Option<i64>,
+    pub exit_code: Option<i32>,
+    pub outputs: BTreeMap<String, String>,
+    pub error: Option<String>,
+}
+
+impl StepState {
+    pub fn duration_ms(&self, now: i64) -> Option<i64> {
+        let start = self.started_at?;
+        Some(self.finished_at.unwrap_or(now).saturating_sub(start))
+    }
+}
+
+/// A run with its steps (in workflow order).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunDetail {
+    #[serde(flatten)]
+    pub run: Run,
+    pub steps: Vec<StepState>,
+}
+
+/// Filters for listing runs; results are newest first.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RunFilter {
+    pub workflow: Option<String>,
+    pub status: Option<RunStatus>,
+    /// Only runs created at or after this time.
+    pub since: Option<i64>,
+    pub limit: Option<u32>,
+    /// Continue after this run id (exclusive), from a previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of results with the cursor for the next.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Identifies one attempt of one step held by one agent: the fencing token for every report.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LeaseRef {
+    pub run_id: String,
+    pub step_id: String,
+    pub attempt: u32,
+    pub agent_id: String,
+}
+
+/// A step granted to an agent, with templates rendered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepTask {
+    pub lease: LeaseRef,
+    pub workflow: String,
+    pub kind: StepKind,
+    pub env: BTreeMap<String, String>,
+    pub workdir: Option<String>,
+    pub timeout_ms: Option<u64>,
+    /// Stable across attempts of this step in this run, for de-duplicating side effects.
+    pub idempotency_key: String,
+    /// When the lease runs out unless renewed by a heartbeat.
+    pub lease_until: i64,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepOutcome {
+    Succeeded,
+    Failed,
+}
+
+/// What an agent reports when an attempt ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    pub outcome: StepOutcome,
+    pub exit_code: Option<i32>,
+    pub outputs: BTreeMap<String, String>,
+    pub error: Option<String>,
+}
+
+impl StepResult {
+    pub fn ok(outputs: BTreeMap<String, String>) -> Self {
+        StepResult {
+            outcome: StepOutcome::Succeeded,
+            exit_code: Some(0),
+            outputs,
+            error: None,
+        }
+    }
+
+    pub fn failed(error: impl Into<String>, exit_code: Option<i32>) -> Self {
+        StepResult {
+            outcome: StepOutcome::Failed,
+            exit_code,
+            outputs: BTreeMap::new(),
+            error: Some(error.into()),
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Workflow definitions: the validated form of a workflow file (see `spec` for parsing).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A validated workflow definition. Durations are milliseconds. Template strings (`{{ ... }}`)
+/// are kept as written and rendered when a step is granted to an agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowSpec {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Parameters in file order.
+    #[serde(default)]
+    pub params: Vec<ParamSpec>,
+    /// Run timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// Stop starting new steps as soon as one step fails.
+    #[serde(default)]
+    pub fail_fast: bool,
+    /// Steps in file order, with defaults already applied.
+    pub steps: Vec<StepSpec>,
+}
+
+/// A declared parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: ParamType,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<serde_json::Value>,
+    #[serde(default, rename = "enum", skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<serde_json::Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// The type of a parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamType {
+    String,
+    Int,
+    Float,
+    Bool,
+}
+
+/// One step of a workflow, with the workflow's defaults applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepSpec {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub needs: Vec<String>,
+    pub kind: StepKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    #[serde(default)]
+    pub retry: RetrySpec,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentSelector>,
+    /// Environment for `run` steps (values may be templates).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Working directory for `run` steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workdir: Option<String>,
+}
+
+/// What a step does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepKind {
+    /// A shell command, run with `/bin/sh -c`.
+    Run { command: String },
+    /// An HTTP request.
+    Http(HttpSpec),
+    /// Does nothing and succeeds: measures orchestration overhead, joins branches.
+    Noop,
+}
+
+impl StepKind {
+    /// A short name for tables: `run`, `http` or `noop`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            StepKind::Run { .. } => "run",
+            StepKind::Http(_) => "http",
+            StepKind::Noop => "noop",
+        }
+    }
+}
+
+/// An HTTP step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpSpec {
+    #[serde(default = "default_method")]
+    pub method: String,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// A JSON body (string leaves may be templates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<serde_json::Value>,
+    /// A raw body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// Statuses that count as success; empty means any 2xx.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expect_status: Vec<u16>,
+}
+
+fn default_method() -> String {
+    "GET".into()
+}
+
+/// Retry policy. `max` is the number of retries after the first attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetrySpec {
+    #[serde(default)]
+    pub max: u32,
+    #[serde(default)]
+    pub backoff: Backoff,
+    #[serde(default = "default_initial")]
+    pub initial_ms: u64,
+    #[serde(default = "default_max_delay")]
+    pub max_delay_ms: u64,
+    /// Randomise each delay by up to ±`jitter` (a fraction, 0.0–1.0).
+    #[serde(default = "default_jitter")]
+    pub jitter: f64,
+}
+
+impl Default for RetrySpec {
+    fn default() -> Self {
+        RetrySpec {
+            max: 0,
+            backoff: Backoff::default(),
+            initial_ms: default_initial(),
+            max_delay_ms: default_max_delay(),
+            jitter: default_jitter(),
+        }
+    }
+}
+
+fn default_initial() -> u64 {
+    1_000
+}
+fn default_max_delay() -> u64 {
+    300_000
+}
+fn default_jitter() -> f64 {
+    0.2
+}
+
+/// Backoff shape between retries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backoff {
+    Fixed,
+    #[default]
+    Exponential,
+}
+
+/// Which agents may run a step: every label must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentSelector {
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+impl AgentSelector {
+    /// Whether an agent with `labels` satisfies this selector.
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+    }
+}
+
+/// A stored workflow version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Workflow {
+    pub name: String,
+    pub version: u32,
+    /// SHA-256 of the canonical spec; equal digests mean an unchanged workflow.
+    pub digest: String,
+    pub created_at: i64,
+    pub spec: WorkflowSpec,
+}
+
+/// One line of `imx workflow list`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkflowSummary {
+    pub name: String,
+    pub version: u32,
+    pub description: Option<String>,
+    pub steps: usize,
+    pub created_at: i64,
+    pub runs: u64,
+    pub last_run_status: Option<super::RunStatus>,
+}
