@@ -35,6 +35,9 @@ pub enum Error {
     },
     #[error("{kind} {id:?} not found")]
     NotFound { kind: &'static str, id: String },
+    /// Not found, with a suggestion.
+    #[error("{message}")]
+    NotFoundHint { message: String, hint: String },
     #[error("{kind} prefix {prefix:?} is ambiguous: it matches {}", candidates.join(", "))]
     Ambiguous {
         kind: &'static str,
@@ -110,7 +113,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Invalid { .. } | Error::Ambiguous { .. } => ErrorKind::Invalid,
-            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::NotFound { .. } | Error::NotFoundHint { .. } => ErrorKind::NotFound,
             Error::Forbidden { .. } => ErrorKind::Forbidden,
             Error::Conflict(_) => ErrorKind::Conflict,
             Error::Unavailable { .. } => ErrorKind::Unavailable,
@@ -128,6 +131,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Invalid { hint, .. } => hint.clone(),
+            Error::NotFoundHint { hint, .. } => Some(hint.clone()),
             Error::Ambiguous { .. } => Some("give more characters of the id".into()),
             Error::ReadOnly { .. } => {
                 Some("check the file's permissions, or pass --store with a writable path".into())

@@ -24,5 +24,6 @@ pub mod error;
 pub mod model;
 pub mod spec;
 pub mod store;
+pub mod suggest;
 
 pub use error::{Error, Result};

@@ -1,13 +1,29 @@
-//! The local control plane: this process opens the store and runs the engine's transitions.
+//! The local control plane: this process opens the store and applies the engine's transitions.
+//! Authorization and audit live here, so every caller (CLI, dashboard, agents, the server) gets
+//! them. Mutations and their audit records commit in one transaction (fail closed).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-use crate::Result;
+use async_trait::async_trait;
+use rusqlite::{Transaction, params};
+
+use super::{ApplyAction, ApplyOutcome, ControlPlane, HeartbeatReply, StartRun, StatusReport};
+use crate::auth::{Permission, Principal};
+use crate::model::{
+    Agent, AgentRegistration, Event, LeaseRef, LogLine, LogStream, Page, Run, RunDetail, RunFilter,
+    StepResult, StepTask, Workflow, WorkflowSpec, WorkflowSummary, now_ms,
+};
+use crate::store::Store;
+use crate::store::sqlite::{agents, claims, reap, reports, runs, workflows};
+use crate::{Error, Result, audit};
 
 /// Options for opening a local store.
 #[derive(Debug, Clone)]
 pub struct LocalOptions {
-    /// Lease length granted with each claim (`IMX_LEASE`, default 30s).
+    /// Lease length granted with each claim (default 30s).
     pub lease_ms: u64,
     /// Create the store if it does not exist.
     pub create: bool,
@@ -22,28 +38,450 @@ impl Default for LocalOptions {
     }
 }
 
+/// How often one process looks for expired leases and overdue runs.
+const REAP_EVERY: Duration = Duration::from_millis(250);
+
 /// A control plane over a local SQLite store.
 pub struct LocalControlPlane {
-    path: PathBuf,
-    created: bool,
+    store: Store,
+    lease_ms: i64,
+    last_reap: Mutex<Option<Instant>>,
+    last_seen: AtomicU64,
 }
 
 impl LocalControlPlane {
     /// Open (and, with `create`, initialise) the store at `path`.
-    pub fn open(path: &Path, _opts: LocalOptions) -> Result<Self> {
+    pub fn open(path: &Path, opts: LocalOptions) -> Result<Self> {
+        let store = Store::open(path, opts.create)?;
         Ok(LocalControlPlane {
-            path: path.to_path_buf(),
-            created: false,
+            store,
+            lease_ms: i64::try_from(opts.lease_ms.max(100)).unwrap_or(30_000),
+            last_reap: Mutex::new(None),
+            last_seen: AtomicU64::new(0),
         })
     }
 
     /// Whether `open` created a new store.
     pub fn created(&self) -> bool {
-        self.created
+        self.store.created()
     }
 
     /// Where the store is.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.store.path()
+    }
+
+    /// The lease length granted with claims.
+    pub fn lease_ms(&self) -> i64 {
+        self.lease_ms
+    }
+
+    /// An agent that has not been heard from for this long is offline.
+    fn offline_after(&self) -> i64 {
+        self.lease_ms
+    }
+
+    /// Check a permission; a denial is itself audited.
+    fn authorize(
+        &self,
+        who: &Principal,
+        perm: Permission,
+        action: &str,
+        target: &str,
+    ) -> Result<()> {
+        match who.require(perm) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let _ = self.store.write(|tx| {
+                    audit::append(tx, who, action, target, "denied", serde_json::Value::Null)
+                });
+                Err(e)
+            }
+        }
+    }
+
+    /// A mutation and its audit record, in one transaction.
+    fn mutate<T>(
+        &self,
+        who: &Principal,
+        action: &str,
+        target: impl Fn(&T) -> String,
+        details: impl Fn(&T) -> serde_json::Value,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.store.write(|tx| {
+            let out = f(tx)?;
+            audit::append(tx, who, action, &target(&out), "ok", details(&out))?;
+            Ok(out)
+        })
+    }
+
+    /// Expire lost leases and time out overdue runs, at most every [`REAP_EVERY`].
+    fn maybe_reap(&self) {
+        {
+            let mut last = self.last_reap.lock().unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|t| t.elapsed() < REAP_EVERY) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        if matches!(self.store.read(reap::due), Ok(true)) {
+            let specs = self.store.specs();
+            let _ = self.store.write(|tx| reap::reap(tx, specs));
+        }
+    }
+
+    fn ready_now(&self) -> Result<bool> {
+        self.store.read(|tx| {
+            Ok(tx
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM steps WHERE status = 'ready' AND not_before <= ?1)",
+                )?
+                .query_row([now_ms()], |r| r.get(0))?)
+        })
+    }
+}
+
+#[async_trait]
+impl ControlPlane for LocalControlPlane {
+    fn location(&self) -> String {
+        format!("local {}", self.store.path().display())
+    }
+
+    async fn status(&self, who: &Principal) -> Result<StatusReport> {
+        self.authorize(who, Permission::Read, "status", "")?;
+        self.maybe_reap();
+        let counts = self
+            .store
+            .read(|tx| reports::status(tx, self.offline_after()))?;
+        Ok(StatusReport {
+            mode: "local".into(),
+            location: self.store.path().display().to_string(),
+            schema_version: self.store.schema_version()?,
+            agents: counts.agents,
+            runs: counts.runs,
+            steps_ready: counts.steps_ready,
+            steps_running: counts.steps_running,
+            workflows: counts.workflows,
+        })
+    }
+
+    async fn apply_workflow(
+        &self,
+        who: &Principal,
+        spec: WorkflowSpec,
+        dry_run: bool,
+    ) -> Result<ApplyOutcome> {
+        self.authorize(
+            who,
+            Permission::ManageWorkflows,
+            "workflow.apply",
+            &spec.name,
+        )?;
+        if dry_run {
+            return self.store.read(|tx| workflows::apply(tx, &spec, true));
+        }
+        self.store.write(|tx| {
+            let out = workflows::apply(tx, &spec, false)?;
+            if out.action != ApplyAction::Unchanged {
+                audit::append(
+                    tx,
+                    who,
+                    "workflow.apply",
+                    &out.name,
+                    "ok",
+                    serde_json::json!({ "version": out.version, "action": out.action }),
+                )?;
+            }
+            Ok(out)
+        })
+    }
+
+    async fn list_workflows(&self, who: &Principal) -> Result<Vec<WorkflowSummary>> {
+        self.authorize(who, Permission::Read, "workflow.list", "")?;
+        self.store.read(workflows::list)
+    }
+
+    async fn get_workflow(
+        &self,
+        who: &Principal,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<Workflow> {
+        self.authorize(who, Permission::Read, "workflow.get", name)?;
+        self.store.read(|tx| workflows::get(tx, name, version))
+    }
+
+    async fn delete_workflow(&self, who: &Principal, name: &str) -> Result<Workflow> {
+        self.authorize(who, Permission::ManageWorkflows, "workflow.delete", name)?;
+        self.mutate(
+            who,
+            "workflow.delete",
+            |w: &Workflow| w.name.clone(),
+            |w| serde_json::json!({ "version": w.version }),
+            |tx| workflows::delete(tx, name),
+        )
+    }
+
+    async fn start_run(&self, who: &Principal, req: StartRun) -> Result<Run> {
+        self.authorize(who, Permission::ManageWorkflows, "run.start", &req.workflow)?;
+        let wf = self
+            .store
+            .read(|tx| workflows::get(tx, &req.workflow, None))?;
+        let typed = crate::spec::resolve_params(&wf.spec, &req.params)?;
+        let specs = self.store.specs();
+        self.mutate(
+            who,
+            "run.start",
+            |r: &Run| r.id.clone(),
+            |r| serde_json::json!({ "workflow": r.workflow, "version": r.workflow_version }),
+            |tx| runs::create(tx, specs, &req.workflow, &typed, req.timeout_ms, &who.name),
+        )
+    }
+
+    async fn list_runs(&self, who: &Principal, filter: RunFilter) -> Result<Page<Run>> {
+        self.authorize(who, Permission::Read, "run.list", "")?;
+        self.store.read(|tx| runs::list(tx, &filter))
+    }
+
+    async fn get_run(&self, who: &Principal, id: &str) -> Result<RunDetail> {
+        self.authorize(who, Permission::Read, "run.get", id)?;
+        self.maybe_reap();
+        let specs = self.store.specs();
+        self.store.read(|tx| runs::detail(tx, specs, id))
+    }
+
+    async fn cancel_run(&self, who: &Principal, id: &str) -> Result<Run> {
+        self.authorize(who, Permission::ManageWorkflows, "run.cancel", id)?;
+        let specs = self.store.specs();
+        self.mutate(
+            who,
+            "run.cancel",
+            |r: &Run| r.id.clone(),
+            |r| serde_json::json!({ "workflow": r.workflow }),
+            |tx| runs::cancel(tx, specs, id),
+        )
+    }
+
+    async fn retry_run(&self, who: &Principal, id: &str, from: Option<&str>) -> Result<Run> {
+        self.authorize(who, Permission::ManageWorkflows, "run.retry", id)?;
+        let specs = self.store.specs();
+        self.mutate(
+            who,
+            "run.retry",
+            |r: &Run| r.id.clone(),
+            |r| serde_json::json!({ "workflow": r.workflow, "from": from }),
+            |tx| runs::retry(tx, specs, id, from),
+        )
+    }
+
+    async fn run_logs(
+        &self,
+        who: &Principal,
+        run_id: &str,
+        step: Option<&str>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<LogLine>> {
+        self.authorize(who, Permission::Read, "run.logs", run_id)?;
+        self.store.read(|tx| {
+            let id = runs::resolve_id(tx, run_id)?;
+            let mut stmt = tx.prepare_cached(
+                "SELECT id, run_id, step_id, attempt, time, stream, line FROM logs
+                 WHERE run_id = ?1 AND id > ?2 AND (?3 IS NULL OR step_id = ?3) ORDER BY id LIMIT ?4",
+            )?;
+            let rows = stmt.query_map(params![id, after, step, limit.clamp(1, 10_000)], |r| {
+                let stream: String = r.get(5)?;
+                Ok(LogLine {
+                    id: r.get(0)?,
+                    run_id: r.get(1)?,
+                    step_id: r.get(2)?,
+                    attempt: r.get(3)?,
+                    time: r.get(4)?,
+                    stream: match stream.as_str() {
+                        "stdout" => LogStream::Stdout,
+                        "stderr" => LogStream::Stderr,
+                        _ => LogStream::System,
+                    },
+                    line: r.get(6)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    async fn events(&self, who: &Principal, after: i64, limit: u32) -> Result<Vec<Event>> {
+        self.authorize(who, Permission::Read, "events", "")?;
+        self.store.events_after(after, limit.clamp(1, 10_000))
+    }
+
+    async fn wait_for_change(&self, timeout: Duration) {
+        self.maybe_reap();
+        let seen = self.last_seen.load(Ordering::Relaxed);
+        // Never sleep past the next reap: overdue runs and lost leases must surface.
+        self.store
+            .feed()
+            .wait_since(seen, timeout.min(Duration::from_millis(500)))
+            .await;
+        self.last_seen
+            .store(self.store.feed().version(), Ordering::Relaxed);
+    }
+
+    async fn list_agents(&self, who: &Principal) -> Result<Vec<Agent>> {
+        self.authorize(who, Permission::Read, "agent.list", "")?;
+        self.store.read(|tx| agents::list(tx, self.offline_after()))
+    }
+
+    async fn get_agent(&self, who: &Principal, name_or_id: &str) -> Result<Agent> {
+        self.authorize(who, Permission::Read, "agent.get", name_or_id)?;
+        self.store
+            .read(|tx| agents::get(tx, name_or_id, self.offline_after()))
+    }
+
+    async fn drain_agent(&self, who: &Principal, name_or_id: &str) -> Result<Agent> {
+        self.authorize(who, Permission::ManageAgents, "agent.drain", name_or_id)?;
+        self.mutate(
+            who,
+            "agent.drain",
+            |a: &Agent| a.name.clone(),
+            |a| serde_json::json!({ "id": a.id }),
+            |tx| agents::set_draining(tx, name_or_id, true, self.offline_after()),
+        )
+    }
+
+    async fn resume_agent(&self, who: &Principal, name_or_id: &str) -> Result<Agent> {
+        self.authorize(who, Permission::ManageAgents, "agent.resume", name_or_id)?;
+        self.mutate(
+            who,
+            "agent.resume",
+            |a: &Agent| a.name.clone(),
+            |a| serde_json::json!({ "id": a.id }),
+            |tx| agents::set_draining(tx, name_or_id, false, self.offline_after()),
+        )
+    }
+
+    async fn remove_agent(&self, who: &Principal, name_or_id: &str) -> Result<Agent> {
+        self.authorize(who, Permission::ManageAgents, "agent.remove", name_or_id)?;
+        self.mutate(
+            who,
+            "agent.remove",
+            |a: &Agent| a.name.clone(),
+            |a| serde_json::json!({ "id": a.id, "released": a.current }),
+            |tx| agents::remove(tx, name_or_id, self.offline_after()),
+        )
+    }
+
+    async fn register_agent(&self, who: &Principal, reg: AgentRegistration) -> Result<Agent> {
+        self.authorize(who, Permission::Work, "agent.register", &reg.name)?;
+        if reg.name.trim().is_empty() {
+            return Err(Error::invalid("an agent needs a name"));
+        }
+        if reg.slots == 0 {
+            return Err(Error::invalid("an agent needs at least one slot"));
+        }
+        self.mutate(
+            who,
+            "agent.register",
+            |a: &Agent| a.name.clone(),
+            |a| serde_json::json!({ "id": a.id, "labels": a.labels, "slots": a.slots, "host": a.hostname }),
+            |tx| agents::register(tx, &reg, self.offline_after()),
+        )
+    }
+
+    async fn claim(
+        &self,
+        who: &Principal,
+        agent_id: &str,
+        max: u32,
+        wait: Duration,
+    ) -> Result<Vec<StepTask>> {
+        who.require(Permission::Work)?;
+        let deadline = Instant::now() + wait;
+        let specs = self.store.specs();
+        loop {
+            self.maybe_reap();
+            let seen = self.store.feed().version();
+            let mut next_due = None;
+            if self.ready_now()? {
+                let claimed = self
+                    .store
+                    .write(|tx| claims::claim(tx, specs, agent_id, max, self.lease_ms))?;
+                if !claimed.tasks.is_empty() {
+                    return Ok(claimed.tasks);
+                }
+                next_due = claimed.next_due;
+            } else {
+                // Make sure the agent still exists, so a removed agent learns it.
+                self.store
+                    .read(|tx| agents::get(tx, agent_id, self.offline_after()).map(|_| ()))?;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(Vec::new());
+            }
+            let mut sleep = deadline - now;
+            if let Some(due) = next_due {
+                let until = due - now_ms();
+                if until > 0 {
+                    sleep = sleep.min(Duration::from_millis(u64::try_from(until).unwrap_or(0)));
+                }
+            }
+            self.store
+                .feed()
+                .wait_since(seen, sleep.min(REAP_EVERY * 2))
+                .await;
+        }
+    }
+
+    async fn start_step(&self, who: &Principal, lease: &LeaseRef) -> Result<()> {
+        who.require(Permission::Work)?;
+        self.store.write(|tx| claims::start(tx, lease))
+    }
+
+    async fn heartbeat(
+        &self,
+        who: &Principal,
+        agent_id: &str,
+        leases: &[LeaseRef],
+    ) -> Result<HeartbeatReply> {
+        who.require(Permission::Work)?;
+        self.maybe_reap();
+        self.store
+            .write(|tx| claims::heartbeat(tx, agent_id, leases, self.lease_ms))
+    }
+
+    async fn append_logs(
+        &self,
+        who: &Principal,
+        lease: &LeaseRef,
+        lines: &[(LogStream, String)],
+    ) -> Result<()> {
+        who.require(Permission::Work)?;
+        if lines.is_empty() {
+            return Ok(());
+        }
+        self.store.write(|tx| claims::append_logs(tx, lease, lines))
+    }
+
+    async fn complete_steps(
+        &self,
+        who: &Principal,
+        results: &[(LeaseRef, StepResult)],
+    ) -> Result<Vec<bool>> {
+        who.require(Permission::Work)?;
+        let specs = self.store.specs();
+        self.store.write(|tx| claims::complete(tx, specs, results))
+    }
+
+    async fn deregister_agent(&self, who: &Principal, agent_id: &str) -> Result<()> {
+        who.require(Permission::Work)?;
+        self.store.write(|tx| agents::deregister(tx, agent_id))
+    }
+}
+
+impl LocalControlPlane {
+    /// Every audit record, in order (reports and `verify` come in a later issue).
+    pub fn audit_records(&self) -> Result<Vec<crate::model::AuditRecord>> {
+        self.store.read(audit::list)
     }
 }

@@ -3,6 +3,8 @@
 //! local (this process opens the store) or remote (an HTTP client; another issue adds it).
 
 mod local;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -1,1 +1,58 @@
-//! Orchestration rules.
+//! Orchestration rules, independent of storage: how long to back off before a retry, whether a
+//! failure is retried, how a run's outcome follows from its steps, and the workflow index the
+//! store consults to find a step's dependents. The store applies these inside its transactions.
+
+mod backoff;
+mod index;
+
+pub use backoff::retry_delay_ms;
+pub use index::{SpecCache, SpecIndex};
+
+/// How many times a step may lose its agent (lease expired) before it fails. Apart from
+/// `retry.max`: a lost agent is not the step's fault.
+pub const LOST_BUDGET: u32 = 3;
+
+/// What happens to a step whose attempt failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureDecision {
+    /// Back to `ready`, not before `now + delay_ms`.
+    Retry { delay_ms: u64 },
+    /// No retries left: the step fails.
+    Fail,
+}
+
+/// Decide a failed attempt's fate. `tries` counts failed attempts since the step was (re)set,
+/// including this one.
+pub fn on_failure(tries: u32, retry: &crate::model::RetrySpec) -> FailureDecision {
+    if tries <= retry.max {
+        FailureDecision::Retry {
+            delay_ms: retry_delay_ms(retry, tries),
+        }
+    } else {
+        FailureDecision::Fail
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RetrySpec;
+
+    #[test]
+    fn retries_until_max_then_fails() {
+        let retry = RetrySpec {
+            max: 2,
+            ..RetrySpec::default()
+        };
+        assert!(matches!(
+            on_failure(1, &retry),
+            FailureDecision::Retry { .. }
+        ));
+        assert!(matches!(
+            on_failure(2, &retry),
+            FailureDecision::Retry { .. }
+        ));
+        assert_eq!(on_failure(3, &retry), FailureDecision::Fail);
+        assert_eq!(on_failure(1, &RetrySpec::default()), FailureDecision::Fail);
+    }
+}

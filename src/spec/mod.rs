@@ -15,7 +15,9 @@ use crate::{Error, Result};
 
 /// Parse and validate one workflow document. `file` names it in error messages.
 pub fn parse_str(_source: &str, file: &str) -> Result<WorkflowSpec> {
-    Err(Error::invalid(format!("{file}: workflow parsing is not built yet")))
+    Err(Error::invalid(format!(
+        "{file}: workflow parsing is not built yet"
+    )))
 }
 
 /// Parse and validate one workflow file.
@@ -70,4 +72,16 @@ pub struct WorkflowInfo {
 /// Render one template string. Plain strings without `{{` come back unchanged.
 pub fn render(template: &str, _ctx: &TemplateContext) -> Result<String> {
     Ok(template.to_string())
+}
+
+/// Render every template in a step: (kind, env, workdir).
+pub fn render_step(
+    step: &crate::model::StepSpec,
+    _ctx: &TemplateContext,
+) -> Result<(
+    crate::model::StepKind,
+    BTreeMap<String, String>,
+    Option<String>,
+)> {
+    Ok((step.kind.clone(), step.env.clone(), step.workdir.clone()))
 }

@@ -1,0 +1,164 @@
+//! Opening a store: identify the file, refuse what is not ours or is newer, migrate, set pragmas.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::schema::{SCHEMA_VERSION, migrate};
+use super::{Store, feed::ChangeFeed, map_sqlite};
+use crate::{Error, Result};
+
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+impl Store {
+    /// Open the store at `path`. With `create`, a missing file (and its directory) is created
+    /// and initialised; otherwise a missing store is an error.
+    pub fn open(path: &Path, create: bool) -> Result<Store> {
+        let existed = match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => {
+                return Err(Error::NotAStore {
+                    path: path.to_path_buf(),
+                    reason: "it is a directory".into(),
+                });
+            }
+            Ok(m) => m.len() > 0,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => {
+                return Err(Error::Unavailable {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                });
+            }
+        };
+        if existed {
+            check_magic(path)?;
+        } else if !create {
+            return Err(Error::Unavailable {
+                path: path.to_path_buf(),
+                reason: "no store there (run `imx init` to create one)".into(),
+            });
+        } else if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::Unavailable {
+                path: path.to_path_buf(),
+                reason: format!("cannot create {}: {e}", dir.display()),
+            })?;
+        }
+
+        let read_only = existed && !writable(path);
+        let flags = if read_only {
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        };
+        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| map_sqlite(path, e))?;
+        conn.busy_handler(Some(busy_wait))
+            .map_err(|e| map_sqlite(path, e))?;
+        if !read_only {
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(|e| map_sqlite(path, e))?;
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| map_sqlite(path, e))?;
+        conn.pragma_update(None, "foreign_keys", "OFF")
+            .map_err(|e| map_sqlite(path, e))?;
+
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| map_sqlite(path, e))?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::StoreTooNew {
+                path: path.to_path_buf(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if version == 0 {
+            let tables: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(|e| map_sqlite(path, e))?;
+            if tables > 0 {
+                return Err(Error::NotAStore {
+                    path: path.to_path_buf(),
+                    reason: "it is an SQLite database, but not one imx created".into(),
+                });
+            }
+        } else {
+            let app: Option<String> = conn
+                .query_row("SELECT value FROM meta WHERE key = 'app'", [], |r| r.get(0))
+                .ok();
+            if app.as_deref() != Some("imx") {
+                return Err(Error::NotAStore {
+                    path: path.to_path_buf(),
+                    reason: "it is an SQLite database, but not one imx created".into(),
+                });
+            }
+        }
+        if version < SCHEMA_VERSION {
+            if read_only {
+                return Err(Error::ReadOnly {
+                    path: path.to_path_buf(),
+                    reason: "it needs a schema upgrade, which is a write".into(),
+                });
+            }
+            migrate(&mut conn, version).map_err(|e| match e {
+                Error::Store(msg) => Error::Unavailable {
+                    path: path.to_path_buf(),
+                    reason: msg,
+                },
+                other => other,
+            })?;
+        }
+        Ok(Store {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+            created: !existed,
+            read_only,
+            feed: Arc::new(ChangeFeed::new(path)),
+            specs: crate::engine::SpecCache::default(),
+        })
+    }
+}
+
+fn check_magic(path: &Path) -> Result<()> {
+    let mut head = [0u8; 16];
+    let mut f = std::fs::File::open(path).map_err(|e| Error::Unavailable {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let n = f
+        .read(&mut head)
+        .map_err(|e| Error::io("reading the store", e))?;
+    if n < 16 || &head != SQLITE_MAGIC {
+        return Err(Error::NotAStore {
+            path: path.to_path_buf(),
+            reason: "the file is not an SQLite database".into(),
+        });
+    }
+    Ok(())
+}
+
+fn writable(path: &Path) -> bool {
+    std::fs::OpenOptions::new().write(true).open(path).is_ok()
+}
+
+/// SQLite's busy handler: wait briefly and retry while another process holds the write lock.
+/// Short sleeps first (claims and completions take microseconds), up to about 30 s in all.
+fn busy_wait(attempt: i32) -> bool {
+    let micros = match attempt {
+        0..=19 => 20,
+        20..=199 => 100,
+        200..=30_199 => 1_000,
+        _ => return false,
+    };
+    std::thread::sleep(Duration::from_micros(micros));
+    true
+}

@@ -1,0 +1,15 @@
+//! The store's queries and transitions, grouped by what they touch. Each public method is one
+//! transaction.
+
+pub mod agents;
+pub mod claims;
+mod events;
+pub mod reap;
+pub mod reports;
+mod rows;
+pub mod runs;
+mod transitions;
+pub mod workflows;
+
+pub use events::insert_event;
+pub use reports::{CompletionReport, StatusCounts};

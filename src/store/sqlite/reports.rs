@@ -1,0 +1,51 @@
+//! Counts for `imx status`.
+
+use std::collections::BTreeMap;
+
+use rusqlite::Transaction;
+
+use crate::Result;
+use crate::model::{AgentState, RunStatus};
+
+/// Run and step counts.
+#[derive(Debug, Clone, Default)]
+pub struct StatusCounts {
+    pub runs: BTreeMap<RunStatus, u64>,
+    pub agents: BTreeMap<AgentState, u64>,
+    pub steps_ready: u64,
+    pub steps_running: u64,
+    pub workflows: u64,
+}
+
+/// What a batch of completions did (accepted per result).
+pub type CompletionReport = Vec<bool>;
+
+pub fn status(tx: &Transaction<'_>, offline_after_ms: i64) -> Result<StatusCounts> {
+    let mut out = StatusCounts::default();
+    let mut stmt = tx.prepare("SELECT status, count(*) FROM runs GROUP BY status")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))? {
+        let (status, n) = row?;
+        if let Ok(s) = status.parse::<RunStatus>() {
+            out.runs.insert(s, n);
+        }
+    }
+    out.steps_ready = tx.query_row(
+        "SELECT count(*) FROM steps WHERE status = 'ready'",
+        [],
+        |r| r.get(0),
+    )?;
+    out.steps_running = tx.query_row(
+        "SELECT count(*) FROM steps WHERE status IN ('leased', 'running')",
+        [],
+        |r| r.get(0),
+    )?;
+    out.workflows = tx.query_row(
+        "SELECT count(DISTINCT name) FROM workflows WHERE deleted_at IS NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    for agent in super::agents::list(tx, offline_after_ms)? {
+        *out.agents.entry(agent.state).or_default() += 1;
+    }
+    Ok(out)
+}

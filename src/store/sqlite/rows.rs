@@ -1,0 +1,104 @@
+//! Row ↔ model mapping shared by the queries.
+
+use std::collections::BTreeMap;
+
+use rusqlite::Row;
+
+use crate::model::{Agent, AgentState, Run, RunStatus, StepState, StepStatus};
+
+pub const RUN_COLUMNS: &str = "id, workflow, workflow_version, status, params, created_at, \
+     started_at, finished_at, deadline, created_by, steps_total, steps_succeeded, error";
+
+pub fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Run> {
+    let status: String = r.get(3)?;
+    let params: String = r.get(4)?;
+    Ok(Run {
+        id: r.get(0)?,
+        workflow: r.get(1)?,
+        workflow_version: r.get(2)?,
+        status: status.parse().unwrap_or(RunStatus::Failed),
+        params: serde_json::from_str(&params).unwrap_or_default(),
+        created_at: r.get(5)?,
+        started_at: r.get(6)?,
+        finished_at: r.get(7)?,
+        deadline: r.get(8)?,
+        created_by: r.get(9)?,
+        steps_total: r.get(10)?,
+        steps_succeeded: r.get(11)?,
+        error: r.get(12)?,
+    })
+}
+
+pub const STEP_COLUMNS: &str = "step_id, kind, status, attempt, agent_name, started_at, \
+     finished_at, not_before, exit_code, outputs, error";
+
+pub fn step_from_row(r: &Row<'_>, needs: Vec<String>) -> rusqlite::Result<StepState> {
+    let status: String = r.get(2)?;
+    let outputs: Option<String> = r.get(9)?;
+    let not_before: i64 = r.get(7)?;
+    Ok(StepState {
+        step_id: r.get(0)?,
+        kind: r.get(1)?,
+        status: status.parse().unwrap_or(StepStatus::Failed),
+        attempt: r.get(3)?,
+        needs,
+        agent: r.get(4)?,
+        started_at: r.get(5)?,
+        finished_at: r.get(6)?,
+        not_before: (not_before > 0).then_some(not_before),
+        exit_code: r.get(8)?,
+        outputs: outputs
+            .and_then(|o| serde_json::from_str(&o).ok())
+            .unwrap_or_default(),
+        error: r.get(10)?,
+    })
+}
+
+pub const AGENT_COLUMNS: &str = "id, name, labels, slots, draining, registered_at, \
+     last_heartbeat, stopped_at, hostname, pid, version";
+
+/// An agent row; `running`/`current`/`state` are filled in by the caller.
+pub fn agent_from_row(r: &Row<'_>) -> rusqlite::Result<(Agent, Option<i64>)> {
+    let labels: String = r.get(2)?;
+    let draining: bool = r.get(4)?;
+    Ok((
+        Agent {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            labels: serde_json::from_str::<BTreeMap<String, String>>(&labels).unwrap_or_default(),
+            slots: r.get(3)?,
+            state: if draining {
+                AgentState::Draining
+            } else {
+                AgentState::Online
+            },
+            draining,
+            running: 0,
+            registered_at: r.get(5)?,
+            last_heartbeat: r.get(6)?,
+            hostname: r.get(8)?,
+            pid: r.get(9)?,
+            version: r.get(10)?,
+            current: Vec::new(),
+        },
+        r.get(7)?,
+    ))
+}
+
+/// Derive an agent's displayed state.
+pub fn agent_state(
+    a: &Agent,
+    stopped_at: Option<i64>,
+    now: i64,
+    offline_after_ms: i64,
+) -> AgentState {
+    if stopped_at.is_some() || now - a.last_heartbeat > offline_after_ms {
+        AgentState::Offline
+    } else if a.draining {
+        AgentState::Draining
+    } else if a.running >= a.slots {
+        AgentState::Busy
+    } else {
+        AgentState::Online
+    }
+}
