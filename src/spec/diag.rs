@@ -45,7 +45,12 @@ impl Diagnostics {
     }
 
     /// Record a problem at `pos` with a hint (which may be absent).
-    pub(crate) fn error_hint(&mut self, pos: Pos, message: impl Into<String>, hint: Option<String>) {
+    pub(crate) fn error_hint(
+        &mut self,
+        pos: Pos,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
         self.push(pos, message.into(), hint);
     }
 

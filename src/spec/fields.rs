@@ -33,15 +33,17 @@ impl<'a> Fields<'a> {
         let mut entries = Vec::new();
         for (k, v) in map {
             let Some(key) = k.as_str() else {
-                diags.error(k.pos, format!("{what}: keys must be strings, got {}", k.kind()));
+                diags.error(
+                    k.pos,
+                    format!("{what}: keys must be strings, got {}", k.kind()),
+                );
                 continue;
             };
             if known.contains(&key) {
                 entries.push((key, k, v));
             } else {
-                let hint = did_you_mean(key, known.iter().copied()).or_else(|| {
-                    Some(format!("known keys: {}", known.join(", ")))
-                });
+                let hint = did_you_mean(key, known.iter().copied())
+                    .or_else(|| Some(format!("known keys: {}", known.join(", "))));
                 diags.error_hint(k.pos, format!("{what}: unknown key `{key}`"), hint);
             }
         }
@@ -60,7 +62,12 @@ impl<'a> Fields<'a> {
     }
 
     /// The value under `key`, or a "missing required key" problem at the mapping.
-    pub(crate) fn require(&self, key: &str, what: &str, diags: &mut Diagnostics) -> Option<&'a Node> {
+    pub(crate) fn require(
+        &self,
+        key: &str,
+        what: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<&'a Node> {
         let found = self.get(key);
         if found.is_none() {
             diags.error(self.pos, format!("{what}: missing required key `{key}`"));
@@ -87,7 +94,10 @@ pub(crate) fn string(node: &Node, what: &str, diags: &mut Diagnostics) -> Option
     match &node.value {
         Value::Str(s) => Some(s.clone()),
         _ => {
-            diags.error(node.pos, format!("{what}: expected a string, got {}", node.kind()));
+            diags.error(
+                node.pos,
+                format!("{what}: expected a string, got {}", node.kind()),
+            );
             None
         }
     }
@@ -112,7 +122,10 @@ pub(crate) fn count(node: &Node, what: &str, max: u32, diags: &mut Diagnostics) 
     match node.value {
         Value::Int(i) if (0..=i64::from(max)).contains(&i) => u32::try_from(i).ok(),
         Value::Int(i) => {
-            diags.error(node.pos, format!("{what}: {i} is out of range (0 to {max})"));
+            diags.error(
+                node.pos,
+                format!("{what}: {i} is out of range (0 to {max})"),
+            );
             None
         }
         _ => {
@@ -134,7 +147,10 @@ pub(crate) fn identifier(node: &Node, what: &str, diags: &mut Diagnostics) -> Op
         diags.error_hint(
             node.pos,
             format!("{what}: {s:?} is not a valid name"),
-            Some("use lowercase letters, digits, `-` and `_`, starting with a letter or digit".into()),
+            Some(
+                "use lowercase letters, digits, `-` and `_`, starting with a letter or digit"
+                    .into(),
+            ),
         );
         None
     }
@@ -168,7 +184,10 @@ pub(crate) fn duration_ms(node: &Node, what: &str, diags: &mut Diagnostics) -> O
     };
     match result.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)) {
         Some(0) => {
-            diags.error(node.pos, format!("{what}: the duration must be more than zero"));
+            diags.error(
+                node.pos,
+                format!("{what}: the duration must be more than zero"),
+            );
             None
         }
         Some(ms) => Some(ms),
@@ -193,12 +212,18 @@ pub(crate) fn string_map(
 ) -> BTreeMap<String, (String, Pos)> {
     let mut out = BTreeMap::new();
     let Some(map) = node.as_map() else {
-        diags.error(node.pos, format!("{what}: expected a mapping, got {}", node.kind()));
+        diags.error(
+            node.pos,
+            format!("{what}: expected a mapping, got {}", node.kind()),
+        );
         return out;
     };
     for (k, v) in map {
         let Some(key) = k.scalar_text() else {
-            diags.error(k.pos, format!("{what}: keys must be strings, got {}", k.kind()));
+            diags.error(
+                k.pos,
+                format!("{what}: keys must be strings, got {}", k.kind()),
+            );
             continue;
         };
         if let Err(why) = key_ok(&key) {
@@ -231,6 +256,9 @@ pub(crate) fn env_key(key: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err("environment variable names use letters, digits and `_`, not starting with a digit".into())
+        Err(
+            "environment variable names use letters, digits and `_`, not starting with a digit"
+                .into(),
+        )
     }
 }

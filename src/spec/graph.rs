@@ -48,7 +48,9 @@ pub(crate) fn check_graph(steps: &[StepDraft], diags: &mut Diagnostics) -> Vec<B
     }
 
     report_cycles(steps, &edges, diags);
-    (0..steps.len()).map(|i| ancestors(i, steps, &edges)).collect()
+    (0..steps.len())
+        .map(|i| ancestors(i, steps, &edges))
+        .collect()
 }
 
 fn ancestors(start: usize, steps: &[StepDraft], edges: &[Vec<usize>]) -> BTreeSet<String> {

@@ -60,7 +60,9 @@ pub(crate) fn parse_http(
 
     let mut headers = BTreeMap::new();
     if let Some(n) = f.get("headers") {
-        for (k, (v, pos)) in fields::string_map(n, &format!("{what} headers"), fields::any_key, diags) {
+        for (k, (v, pos)) in
+            fields::string_map(n, &format!("{what} headers"), fields::any_key, diags)
+        {
             templates.push(TemplateRef::new(&v, pos, &format!("http header {k}")));
             headers.insert(k, v);
         }
@@ -116,7 +118,9 @@ pub(crate) fn parse_http(
 fn collect_json_strings(node: &Node, templates: &mut Vec<TemplateRef>) {
     match &node.value {
         Value::Str(s) => templates.push(TemplateRef::new(s, node.pos, "http json")),
-        Value::Seq(items) => items.iter().for_each(|i| collect_json_strings(i, templates)),
+        Value::Seq(items) => items
+            .iter()
+            .for_each(|i| collect_json_strings(i, templates)),
         Value::Map(entries) => entries
             .iter()
             .for_each(|(_, v)| collect_json_strings(v, templates)),
@@ -151,7 +155,8 @@ fn parse_statuses(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<Ve
                     item.pos,
                     format!(
                         "{what} expect_status: expected an HTTP status code (100-599), got {}",
-                        item.scalar_text().unwrap_or_else(|| item.kind().to_string())
+                        item.scalar_text()
+                            .unwrap_or_else(|| item.kind().to_string())
                     ),
                 );
                 ok = false;

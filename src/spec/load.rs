@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::model::WorkflowSpec;
 use crate::{Error, Result};
 
-use super::diag::{combine, Diagnostics, Pos};
+use super::diag::{Diagnostics, Pos, combine};
 use super::workflow::{parse_into, parse_str};
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
@@ -76,5 +76,6 @@ pub fn load_path(path: &Path) -> Result<Vec<(PathBuf, WorkflowSpec)>> {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))
+    std::fs::read_to_string(path)
+        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))
 }

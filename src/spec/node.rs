@@ -125,7 +125,10 @@ pub(crate) fn parse_document(source: &str, diags: &mut Diagnostics) -> Option<No
     let mut bad = Vec::new();
     let root = convert(&first, &mut bad);
     for pos in bad {
-        diags.error(pos, "unsupported YAML value (unknown alias or unparsable tagged scalar)");
+        diags.error(
+            pos,
+            "unsupported YAML value (unknown alias or unparsable tagged scalar)",
+        );
     }
     Some(root)
 }

@@ -25,14 +25,20 @@ pub(crate) fn parse_params(node: &Node, diags: &mut Diagnostics) -> Vec<ParamSpe
     let Some(entries) = node.as_map() else {
         diags.error(
             node.pos,
-            format!("params: expected a mapping of parameter names, got {}", node.kind()),
+            format!(
+                "params: expected a mapping of parameter names, got {}",
+                node.kind()
+            ),
         );
         return Vec::new();
     };
     let mut out = Vec::new();
     for (k, v) in entries {
         let Some(name) = k.as_str() else {
-            diags.error(k.pos, format!("params: names must be strings, got {}", k.kind()));
+            diags.error(
+                k.pos,
+                format!("params: names must be strings, got {}", k.kind()),
+            );
             continue;
         };
         if !is_param_name(name) {
@@ -129,12 +135,18 @@ fn parse_enum(
     let Value::Seq(items) = &node.value else {
         diags.error(
             node.pos,
-            format!("{what} enum: expected a list of allowed values, got {}", node.kind()),
+            format!(
+                "{what} enum: expected a list of allowed values, got {}",
+                node.kind()
+            ),
         );
         return None;
     };
     if items.is_empty() {
-        diags.error(node.pos, format!("{what} enum: the list of allowed values is empty"));
+        diags.error(
+            node.pos,
+            format!("{what} enum: the list of allowed values is empty"),
+        );
         return None;
     }
     let mut out = Vec::new();

@@ -28,7 +28,11 @@ pub fn resolve_params(
                 Some(format!(
                     "workflow {} takes: {}",
                     spec.name,
-                    spec.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+                    spec.params
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
             })
         };

@@ -79,14 +79,22 @@ fn parse_backoff(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<Bac
         other => {
             let hint = did_you_mean(other, BACKOFFS.iter().copied())
                 .or_else(|| Some("use fixed or exponential".into()));
-            diags.error_hint(node.pos, format!("{what} backoff: unknown backoff {other:?}"), hint);
+            diags.error_hint(
+                node.pos,
+                format!("{what} backoff: unknown backoff {other:?}"),
+                hint,
+            );
             None
         }
     }
 }
 
 /// Read an `agent:` selector (`{labels: {k: v}}`).
-pub(crate) fn parse_agent(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<AgentSelector> {
+pub(crate) fn parse_agent(
+    node: &Node,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> Option<AgentSelector> {
     let f = Fields::read(node, what, &["labels"], diags)?;
     let labels = f
         .get("labels")

@@ -140,10 +140,17 @@ pub(crate) fn parse_step(
     }
     let mut env = defaults.env.clone();
     if let Some(n) = f.get("env") {
-        env.extend(fields::string_map(n, &format!("{what} env"), fields::env_key, diags));
+        env.extend(fields::string_map(
+            n,
+            &format!("{what} env"),
+            fields::env_key,
+            diags,
+        ));
     }
     for (k, (v, pos)) in env {
-        draft.templates.push(TemplateRef::new(&v, pos, &format!("env {k}")));
+        draft
+            .templates
+            .push(TemplateRef::new(&v, pos, &format!("env {k}")));
         draft.spec.env.insert(k, v);
     }
     if let Some(n) = f.get("workdir") {
@@ -159,17 +166,19 @@ fn parse_needs(node: &Node, what: &str, diags: &mut Diagnostics) -> Vec<(String,
     let Value::Seq(items) = &node.value else {
         diags.error(
             node.pos,
-            format!("{what} needs: expected a list of step ids, got {}", node.kind()),
+            format!(
+                "{what} needs: expected a list of step ids, got {}",
+                node.kind()
+            ),
         );
         return Vec::new();
     };
     let mut out: Vec<(String, Pos)> = Vec::new();
     for item in items {
         match item.as_str() {
-            Some(id) if out.iter().any(|(seen, _)| seen == id) => diags.error(
-                item.pos,
-                format!("{what} needs {id:?} more than once"),
-            ),
+            Some(id) if out.iter().any(|(seen, _)| seen == id) => {
+                diags.error(item.pos, format!("{what} needs {id:?} more than once"))
+            }
             Some(id) => out.push((id.to_string(), item.pos)),
             None => diags.error(
                 item.pos,
@@ -193,7 +202,10 @@ fn parse_kind(
             diags.error_hint(
                 f.pos,
                 format!("{what}: says nothing to do"),
-                Some("give it one of `run: <shell command>`, `http: {url: ...}` or `noop: true`".into()),
+                Some(
+                    "give it one of `run: <shell command>`, `http: {url: ...}` or `noop: true`"
+                        .into(),
+                ),
             );
             None
         }
@@ -209,15 +221,19 @@ fn parse_kind(
                     templates.push(TemplateRef::new(&command, node.pos, "run"));
                     Some(StepKind::Run { command })
                 }
-                "http" => parse_http(node, &format!("{what} http"), templates, diags)
-                    .map(StepKind::Http),
+                "http" => {
+                    parse_http(node, &format!("{what} http"), templates, diags).map(StepKind::Http)
+                }
                 _ => match &node.value {
                     Value::Bool(true) => Some(StepKind::Noop),
                     Value::Map(m) if m.is_empty() => Some(StepKind::Noop),
                     _ => {
                         diags.error(
                             node.pos,
-                            format!("{what} noop: expected `true` or `{{}}`, got {}", node.kind()),
+                            format!(
+                                "{what} noop: expected `true` or `{{}}`, got {}",
+                                node.kind()
+                            ),
                         );
                         None
                     }
@@ -230,7 +246,10 @@ fn parse_kind(
                 second,
                 format!(
                     "{what}: has {}; a step does exactly one of run, http or noop",
-                    many.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
+                    many.iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
                 ),
             );
             None

@@ -8,8 +8,7 @@ use super::step::{StepDraft, TemplateRef};
 use super::suggest::did_you_mean;
 use super::template::{describe, is_template, variables};
 
-const ROOTS_HINT: &str =
-    "templates can use params.NAME, steps.ID.outputs.KEY, run.id, workflow.name and workflow.version";
+const ROOTS_HINT: &str = "templates can use params.NAME, steps.ID.outputs.KEY, run.id, workflow.name and workflow.version";
 
 /// Check the templates of every step; `ancestors[i]` holds the upstream step ids of step `i`.
 pub(crate) fn check_templates(
@@ -80,9 +79,16 @@ fn check_path(path: &str, scope: &Scope<'_>) -> Option<(String, Option<String>, 
             if scope.params.iter().any(|p| p == name) {
                 return None;
             }
-            let hint = did_you_mean(name, scope.params.iter().map(String::as_str))
-                .or_else(|| Some(format!("declare it under `params:` ({name}: {{type: string}})")));
-            Some((format!("template uses undeclared param {name:?}"), hint, false))
+            let hint = did_you_mean(name, scope.params.iter().map(String::as_str)).or_else(|| {
+                Some(format!(
+                    "declare it under `params:` ({name}: {{type: string}})"
+                ))
+            });
+            Some((
+                format!("template uses undeclared param {name:?}"),
+                hint,
+                false,
+            ))
         }
         ("steps", Some(id)) => {
             if !scope.ids.contains(&id) {
@@ -90,23 +96,23 @@ fn check_path(path: &str, scope: &Scope<'_>) -> Option<(String, Option<String>, 
                 return Some((format!("template uses unknown step {id:?}"), hint, false));
             }
             if scope.step.id.as_deref() == Some(id) {
-                return Some((
-                    "a step cannot use its own outputs".to_string(),
-                    None,
-                    true,
-                ));
+                return Some(("a step cannot use its own outputs".to_string(), None, true));
             }
             if !scope.upstream.is_some_and(|u| u.contains(id)) {
                 return Some((
                     format!("template uses outputs of step {id:?}, which is not upstream of it"),
-                    Some(format!("add {id:?} to its `needs` (directly or through another step)")),
+                    Some(format!(
+                        "add {id:?} to its `needs` (directly or through another step)"
+                    )),
                     true,
                 ));
             }
             match parts.get(2) {
                 None | Some(&"outputs") => None,
                 Some(other) => Some((
-                    format!("steps.{id}.{other}: a step only has `outputs` (steps.{id}.outputs.KEY)"),
+                    format!(
+                        "steps.{id}.{other}: a step only has `outputs` (steps.{id}.outputs.KEY)"
+                    ),
                     None,
                     false,
                 )),
@@ -127,7 +133,11 @@ fn check_path(path: &str, scope: &Scope<'_>) -> Option<(String, Option<String>, 
         (root, _) => {
             let hint = did_you_mean(root, ["params", "steps", "run", "workflow"])
                 .or_else(|| Some(ROOTS_HINT.into()));
-            Some((format!("template uses unknown variable {root:?}"), hint, false))
+            Some((
+                format!("template uses unknown variable {root:?}"),
+                hint,
+                false,
+            ))
         }
     }
 }

@@ -7,9 +7,9 @@ use crate::{Error, Result};
 use super::diag::Diagnostics;
 use super::fields::{self, Fields};
 use super::graph::check_graph;
-use super::node::{parse_document, Value};
+use super::node::{Value, parse_document};
 use super::params::parse_params;
-use super::step::{parse_defaults, parse_step, Defaults};
+use super::step::{Defaults, parse_defaults, parse_step};
 use super::template_check::check_templates;
 
 const TOP_KEYS: &[&str] = &[
@@ -70,7 +70,10 @@ pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<Workfl
     if let Some(n) = f.require("steps", "workflow", diags) {
         match &n.value {
             Value::Seq(items) if items.is_empty() => {
-                diags.error(n.pos, "steps: the list is empty; a workflow needs at least one step");
+                diags.error(
+                    n.pos,
+                    "steps: the list is empty; a workflow needs at least one step",
+                );
             }
             Value::Seq(items) => {
                 for (i, item) in items.iter().enumerate() {

@@ -1,6 +1,16 @@
 //! Tests for workflow files: one module per area, each case its own test.
 
 mod examples;
+mod graph;
+mod keys;
+mod load;
+mod model;
+mod params;
+mod render;
+mod resolve;
+mod syntax;
+mod templates;
+mod values;
 
 use crate::Error;
 
