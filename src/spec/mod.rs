@@ -34,6 +34,7 @@ mod template_check;
 mod workflow;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;
 
 pub use load::{load_file, load_path};

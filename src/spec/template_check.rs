@@ -61,10 +61,10 @@ fn check_one(
         }
     };
     for path in paths {
-        if let Some((msg, hint, step_specific)) = check_path(&path, scope) {
-            if step_specific || seen.insert((t.pos, msg.clone())) {
-                diags.error_hint(t.pos, format!("{what}: {msg}"), hint);
-            }
+        if let Some((msg, hint, step_specific)) = check_path(&path, scope)
+            && (step_specific || seen.insert((t.pos, msg.clone())))
+        {
+            diags.error_hint(t.pos, format!("{what}: {msg}"), hint);
         }
     }
 }
