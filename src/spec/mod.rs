@@ -1,87 +1,43 @@
-//! Workflow files: parse YAML/JSON into a validated [`WorkflowSpec`], reporting every problem with
-//! file:line:col; type parameters; render `{{ ... }}` templates.
+//! Workflow files: parse YAML/JSON into a validated [`WorkflowSpec`](crate::model::WorkflowSpec),
+//! reporting every problem with file:line:col; type parameters; render `{{ ... }}` templates.
 //!
 //! Interface (used by the CLI and the engine):
-//! - [`parse_str`] / [`load_file`] / [`load_path`]: source → validated spec(s) or [`Error::Invalid`]
-//!   whose message lists every problem as `file:line:col: message` (with hints).
+//! - [`parse_str`] / [`load_file`] / [`load_path`]: source → validated spec(s) or
+//!   [`Error::Invalid`](crate::Error::Invalid) whose message lists every problem as
+//!   `file:line:col: message` (a lone problem's hint is the error's hint; with several, each hint
+//!   follows its line in parentheses).
 //! - [`resolve_params`]: raw `-p k=v` strings → typed values (defaults, enums, required).
-//! - [`render`]: a template string with a [`TemplateContext`] → the rendered string.
+//! - [`render`]: a template string with a [`TemplateContext`] → the rendered string (strict:
+//!   undefined variables are errors).
+//! - [`render_step`]: every template of a step rendered → (kind, env, workdir) for an agent.
+//!
+//! How it works: `node` parses with `saphyr` into a tree whose every key and value has a
+//! position; `workflow`, `step`, `http`, `retry` and `params` walk that tree into the model types,
+//! recording problems in `diag` instead of stopping; `graph` checks `needs` (unknown, self,
+//! duplicates, cycles) and `template_check` checks each template against the params and the
+//! step's upstream steps. `defaults` apply per step: `timeout`, `retry` and `agent` when the step
+//! sets none of its own; `env` is merged, the step's own keys winning.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+mod diag;
+mod fields;
+mod graph;
+mod http;
+mod load;
+mod node;
+mod params;
+mod resolve;
+mod retry;
+mod step;
+mod suggest;
+mod template;
+mod template_check;
+mod workflow;
 
-use crate::model::WorkflowSpec;
-use crate::{Error, Result};
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;
 
-/// Parse and validate one workflow document. `file` names it in error messages.
-pub fn parse_str(_source: &str, file: &str) -> Result<WorkflowSpec> {
-    Err(Error::invalid(format!(
-        "{file}: workflow parsing is not built yet"
-    )))
-}
-
-/// Parse and validate one workflow file.
-pub fn load_file(path: &Path) -> Result<WorkflowSpec> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-    parse_str(&source, &path.display().to_string())
-}
-
-/// A file, or every `*.yaml`/`*.yml`/`*.json` file in a directory (sorted by name).
-pub fn load_path(path: &Path) -> Result<Vec<(PathBuf, WorkflowSpec)>> {
-    Ok(vec![(path.to_path_buf(), load_file(path)?)])
-}
-
-/// Type the raw parameter strings against the spec: apply defaults, check enums and required.
-pub fn resolve_params(
-    _spec: &WorkflowSpec,
-    _raw: &BTreeMap<String, String>,
-) -> Result<BTreeMap<String, serde_json::Value>> {
-    Ok(BTreeMap::new())
-}
-
-/// What templates can see: `params.*`, `steps.<id>.outputs.*`, `run.id`, `workflow.name`.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct TemplateContext {
-    pub params: BTreeMap<String, serde_json::Value>,
-    /// step id → its outputs.
-    pub steps: BTreeMap<String, StepOutputs>,
-    pub run: RunInfo,
-    pub workflow: WorkflowInfo,
-}
-
-/// A finished upstream step's outputs.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct StepOutputs {
-    pub outputs: BTreeMap<String, String>,
-}
-
-/// `run.*` in templates.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct RunInfo {
-    pub id: String,
-}
-
-/// `workflow.*` in templates.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct WorkflowInfo {
-    pub name: String,
-    pub version: u32,
-}
-
-/// Render one template string. Plain strings without `{{` come back unchanged.
-pub fn render(template: &str, _ctx: &TemplateContext) -> Result<String> {
-    Ok(template.to_string())
-}
-
-/// Render every template in a step: (kind, env, workdir).
-pub fn render_step(
-    step: &crate::model::StepSpec,
-    _ctx: &TemplateContext,
-) -> Result<(
-    crate::model::StepKind,
-    BTreeMap<String, String>,
-    Option<String>,
-)> {
-    Ok((step.kind.clone(), step.env.clone(), step.workdir.clone()))
-}
+pub use load::{load_file, load_path};
+pub use resolve::resolve_params;
+pub use template::{RunInfo, StepOutputs, TemplateContext, WorkflowInfo, render, render_step};
+pub use workflow::parse_str;

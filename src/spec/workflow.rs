@@ -1,0 +1,104 @@
+//! The top level of a workflow file: `name`, `description`, `params`, `defaults`, `timeout`,
+//! `fail_fast`, `steps` — read, then checked as a whole (graph and templates).
+
+use crate::model::WorkflowSpec;
+use crate::{Error, Result};
+
+use super::diag::Diagnostics;
+use super::fields::{self, Fields};
+use super::graph::check_graph;
+use super::node::{Value, parse_document};
+use super::params::parse_params;
+use super::step::{Defaults, parse_defaults, parse_step};
+use super::template_check::check_templates;
+
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "params",
+    "defaults",
+    "timeout",
+    "fail_fast",
+    "steps",
+];
+
+/// Parse and validate one workflow document. `file` names it in error messages.
+pub fn parse_str(source: &str, file: &str) -> Result<WorkflowSpec> {
+    let mut diags = Diagnostics::new(file);
+    let spec = parse_into(source, &mut diags);
+    diags.finish(spec)?.ok_or_else(|| {
+        // Every path that yields no spec records a problem first; this guards that promise.
+        Error::Internal(format!("{file}: workflow rejected without a reason"))
+    })
+}
+
+pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<WorkflowSpec> {
+    let root = parse_document(source, diags)?;
+    if !matches!(root.value, Value::Map(_)) {
+        diags.error_hint(
+            root.pos,
+            format!("a workflow file must be a mapping, got {}", root.kind()),
+            Some("start with `name: my-workflow` and a `steps:` list".into()),
+        );
+        return None;
+    }
+    let f = Fields::read(&root, "workflow", TOP_KEYS, diags)?;
+
+    let name = f
+        .require("name", "workflow", diags)
+        .and_then(|n| fields::identifier(n, "workflow name", diags));
+    let description = f
+        .get("description")
+        .and_then(|n| fields::string(n, "description", diags));
+    let params = f
+        .get("params")
+        .map(|n| parse_params(n, diags))
+        .unwrap_or_default();
+    let defaults = f
+        .get("defaults")
+        .map(|n| parse_defaults(n, diags))
+        .unwrap_or_else(Defaults::default);
+    let timeout_ms = f
+        .get("timeout")
+        .and_then(|n| fields::duration_ms(n, "timeout", diags));
+    let fail_fast = f
+        .get("fail_fast")
+        .and_then(|n| fields::boolean(n, "fail_fast", diags))
+        .unwrap_or(false);
+
+    let mut drafts = Vec::new();
+    if let Some(n) = f.require("steps", "workflow", diags) {
+        match &n.value {
+            Value::Seq(items) if items.is_empty() => {
+                diags.error(
+                    n.pos,
+                    "steps: the list is empty; a workflow needs at least one step",
+                );
+            }
+            Value::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(d) = parse_step(item, i + 1, &defaults, diags) {
+                        drafts.push(d);
+                    }
+                }
+            }
+            _ => diags.error(
+                n.pos,
+                format!("steps: expected a list of steps, got {}", n.kind()),
+            ),
+        }
+    }
+
+    let ancestors = check_graph(&drafts, diags);
+    let param_names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
+    check_templates(&drafts, &param_names, &ancestors, diags);
+
+    Some(WorkflowSpec {
+        name: name?,
+        description,
+        params,
+        timeout_ms,
+        fail_fast,
+        steps: drafts.into_iter().map(|d| d.spec).collect(),
+    })
+}
