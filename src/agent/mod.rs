@@ -34,5 +34,7 @@ pub async fn run(
     _config: AgentConfig,
     _shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<AgentSummary> {
-    Err(crate::Error::Internal("the agent runtime is not built yet".into()))
+    Err(crate::Error::Internal(
+        "the agent runtime is not built yet".into(),
+    ))
 }

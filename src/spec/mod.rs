@@ -15,7 +15,9 @@ use crate::{Error, Result};
 
 /// Parse and validate one workflow document. `file` names it in error messages.
 pub fn parse_str(_source: &str, file: &str) -> Result<WorkflowSpec> {
-    Err(Error::invalid(format!("{file}: workflow parsing is not built yet")))
+    Err(Error::invalid(format!(
+        "{file}: workflow parsing is not built yet"
+    )))
 }
 
 /// Parse and validate one workflow file.
