@@ -49,5 +49,9 @@ pub fn run(ctx: &Context, args: HelpArgs) -> Result<(), CliError> {
             }
         }
     }
-    ctx.out().data(&current.render_long_help().to_string())
+    let mut help = current.render_long_help().to_string();
+    if !help.ends_with('\n') {
+        help.push('\n');
+    }
+    ctx.out().data(&help)
 }

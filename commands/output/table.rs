@@ -28,10 +28,13 @@ pub fn render(
     for row in rows {
         table.add_row(row.into_iter().map(|c| cell(c, style.color)));
     }
-    for column in table.column_iter_mut() {
+    for (column, header) in table.column_iter_mut().zip(headers) {
         column.set_padding((0, 2));
         // Never squeeze a column below its header.
-        column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(1)));
+        let min = u16::try_from(header.chars().count())
+            .unwrap_or(u16::MAX)
+            .max(1);
+        column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(min)));
     }
     let mut out = String::new();
     for line in table.lines() {

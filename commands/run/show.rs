@@ -87,3 +87,102 @@ impl Detail for RunDetail {
             .collect()
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use imx::model::{Run, RunStatus, StepState, StepStatus};
+
+    use super::super::super::output::{Format, Style, render_detail};
+    use super::*;
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    fn detail() -> RunDetail {
+        let step = |id: &str, status, exit: Option<i32>, error: Option<&str>| StepState {
+            step_id: id.into(),
+            kind: "run".into(),
+            status,
+            attempt: 1,
+            needs: vec![],
+            agent: Some("a1".into()),
+            started_at: Some(NOW - 3_000),
+            finished_at: Some(NOW - 1_700),
+            not_before: None,
+            exit_code: exit,
+            outputs: BTreeMap::from([("sha".to_string(), "abc".to_string())]),
+            error: error.map(Into::into),
+        };
+        RunDetail {
+            run: Run {
+                id: "01HZXAAAAAAAAAAAAAAAAAAAAA".into(),
+                workflow: "deploy".into(),
+                workflow_version: 3,
+                status: RunStatus::Failed,
+                params: BTreeMap::from([("version".to_string(), serde_json::json!("1.2"))]),
+                created_at: NOW - 60_000,
+                started_at: Some(NOW - 3_000),
+                finished_at: Some(NOW - 1_000),
+                deadline: None,
+                created_by: "local:me".into(),
+                steps_total: 2,
+                steps_succeeded: 1,
+                error: Some("step test failed".into()),
+            },
+            steps: vec![
+                step("build", StepStatus::Succeeded, Some(0), None),
+                step("test", StepStatus::Failed, Some(1), Some("exit code 1")),
+            ],
+        }
+    }
+
+    fn style(format: Format) -> Style {
+        Style {
+            format,
+            width: Some(120),
+            color: false,
+            now: NOW,
+        }
+    }
+
+    #[test]
+    fn table_shows_header_steps_and_errors() {
+        let out = render_detail(&detail(), &style(Format::Table)).unwrap();
+        assert!(out.starts_with("Run:      01HZXAAAAAAA\n"), "{out}");
+        assert!(out.contains("Workflow: deploy v3"), "{out}");
+        assert!(out.contains("Params:   version=1.2"), "{out}");
+        assert!(out.contains("Duration: 2.0s"), "{out}");
+        let build = out.lines().find(|l| l.contains("build")).unwrap();
+        for cell in ["✓", "succeeded", "a1", "1.3s", "sha=abc"] {
+            assert!(build.contains(cell), "{cell} missing from {build:?}");
+        }
+        assert!(out.trim_end().ends_with("✗ test: exit code 1"), "{out}");
+    }
+
+    #[test]
+    fn json_is_the_run_with_its_steps() {
+        let out = render_detail(&detail(), &style(Format::Json)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["id"], "01HZXAAAAAAAAAAAAAAAAAAAAA");
+        assert_eq!(v["status"], "failed");
+        assert_eq!(v["steps"][1]["exit_code"], 1);
+    }
+
+    #[test]
+    fn csv_is_the_steps_table() {
+        let out = render_detail(&detail(), &style(Format::Csv)).unwrap();
+        let mut lines = out.lines();
+        assert_eq!(
+            lines.next().unwrap(),
+            "state,step,status,attempt,agent,started,duration,exit,outputs,kind,needs,error"
+        );
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .starts_with("succeeded,build,succeeded,1,a1,")
+        );
+    }
+}
