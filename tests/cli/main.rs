@@ -1,1 +1,7 @@
+//! The integration tests: one binary that drives the real `imx` in a hermetic environment
+//! (see [`env::TestEnv`]).
 
+mod basics;
+mod env;
+mod generated;
+mod workflow;

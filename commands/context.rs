@@ -1,0 +1,161 @@
+//! What every command gets: the global flags, the printer, the acting principal and (opened on
+//! first use) the control plane.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use imx::auth::Principal;
+use imx::control::{LocalControlPlane, LocalOptions, Plane};
+
+use super::GlobalArgs;
+use super::error::{CliError, Exit};
+use super::output::Printer;
+use super::parse;
+
+/// The command's environment.
+pub struct Context {
+    pub globals: GlobalArgs,
+    out: Printer,
+    plane: OnceLock<Plane>,
+}
+
+impl Context {
+    pub fn new(globals: GlobalArgs, out: Printer) -> Self {
+        Context {
+            globals,
+            out,
+            plane: OnceLock::new(),
+        }
+    }
+
+    /// The printer: all output goes through it.
+    pub fn out(&self) -> &Printer {
+        &self.out
+    }
+
+    /// Who is acting: the owner of the local store.
+    pub fn principal(&self) -> Principal {
+        Principal::local_owner()
+    }
+
+    /// `--store`, `IMX_STORE`, or the default path.
+    pub fn store_path(&self) -> PathBuf {
+        self.globals
+            .store
+            .clone()
+            .unwrap_or_else(imx::config::default_store_path)
+    }
+
+    /// Options for opening the local store (`IMX_LEASE` overrides the lease length).
+    pub fn local_options(&self, create: bool) -> Result<LocalOptions, CliError> {
+        let mut opts = LocalOptions {
+            create,
+            ..LocalOptions::default()
+        };
+        if let Some(lease) = std::env::var("IMX_LEASE").ok().filter(|v| !v.is_empty()) {
+            let d = parse::duration(&lease)
+                .map_err(|e| CliError::usage(format!("IMX_LEASE={lease}: {e}")))?;
+            opts.lease_ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        }
+        Ok(opts)
+    }
+
+    /// Open the local store, creating it on first use (and saying so on stderr).
+    pub fn open_local(&self) -> Result<(LocalControlPlane, bool), CliError> {
+        let path = self.store_path();
+        let plane = LocalControlPlane::open(&path, self.local_options(true)?)?;
+        let created = plane.created();
+        Ok((plane, created))
+    }
+
+    /// The control plane, opened on first use.
+    pub fn plane(&self) -> Result<Plane, CliError> {
+        if let Some(plane) = self.plane.get() {
+            return Ok(plane.clone());
+        }
+        let (local, created) = self.open_local()?;
+        if created {
+            self.out
+                .status(format!("Created a new store at {}", local.path().display()));
+        }
+        let plane = into_plane(local)?;
+        let _ = self.plane.set(plane.clone());
+        Ok(plane)
+    }
+
+    /// Ask before a destructive action: `--yes` proceeds; a terminal is asked; anything else is
+    /// refused (exit 2), so scripts never hang on a prompt.
+    pub fn confirm(&self, question: &str) -> Result<(), CliError> {
+        if self.globals.yes {
+            return Ok(());
+        }
+        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+            return Err(
+                CliError::usage(format!("refusing to {question} without confirmation"))
+                    .with_hint("pass --yes to confirm when not running in a terminal"),
+            );
+        }
+        let term = console::Term::stderr();
+        term.write_str(&format!("{}? [y/N] ", capitalize(question)))?;
+        let answer = term.read_line()?;
+        if matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
+            Ok(())
+        } else {
+            Err(CliError::new(Exit::Error, "aborted; nothing was changed"))
+        }
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Turn the local control plane into a shared [`Plane`].
+///
+/// While `LocalControlPlane` does not yet implement `ControlPlane` (it is being built in
+/// parallel), this compiles to an error; the moment the impl lands, the same code returns the
+/// plane. (Autoref-based specialization: the `ControlPlane` impl is preferred when it exists.)
+/// Once integrated this can become `Ok(Arc::new(local))`.
+fn into_plane(local: LocalControlPlane) -> Result<Plane, CliError> {
+    #[allow(unused_imports)] // exactly one of the two traits is used, depending on the build
+    use specialize::{Fallback, Probe, Real};
+    let probe = Probe(std::cell::Cell::new(Some(local)));
+    (&probe).to_plane().ok_or_else(|| {
+        CliError::new(
+            Exit::Unavailable,
+            "this build of imx cannot open local stores yet (the local control plane is not implemented)",
+        )
+    })
+}
+
+mod specialize {
+    use super::*;
+    use imx::control::ControlPlane;
+
+    pub struct Probe<T>(pub std::cell::Cell<Option<T>>);
+
+    #[allow(dead_code)] // unused until LocalControlPlane implements ControlPlane
+    pub trait Real {
+        fn to_plane(&self) -> Option<Plane>;
+    }
+    impl<T: ControlPlane + 'static> Real for Probe<T> {
+        fn to_plane(&self) -> Option<Plane> {
+            self.0.take().map(|p| Arc::new(p) as Plane)
+        }
+    }
+
+    #[allow(dead_code)] // unused once LocalControlPlane implements ControlPlane
+    pub trait Fallback {
+        fn to_plane(&self) -> Option<Plane>;
+    }
+    impl<T> Fallback for &Probe<T> {
+        fn to_plane(&self) -> Option<Plane> {
+            None
+        }
+    }
+}

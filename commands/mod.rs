@@ -1,0 +1,201 @@
+//! The `imx` command line: clap definitions, dispatch, and the exit-code edge.
+//!
+//! Layout: one file per leaf command (`commands/<group>/<verb>.rs`: an `Args` struct and one
+//! `run` function); each group's `mod.rs` dispatches with a `match`. Everything the user sees goes
+//! through [`output::Printer`]; every failure is a [`error::CliError`] whose exit code is chosen
+//! in `error.rs`. The engine is reached only through `imx::...`.
+
+mod agent;
+mod completions;
+mod context;
+mod demo;
+mod error;
+mod help;
+mod init;
+mod man;
+mod output;
+mod parse;
+mod run;
+mod status;
+mod workflow;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+use context::Context;
+use error::{CliError, Exit};
+use output::{Format, Printer};
+
+const EXAMPLES: &str = "\
+Examples:
+  imx init                                  create the local store
+  imx workflow apply -f examples/workflows/ apply every workflow in a folder
+  imx agent run --labels os=linux &         start a worker
+  imx workflow run hello --wait             start a run and follow it
+  imx run list --status failed --since 1h   recent failures
+  imx run logs 01HZX -f                     follow a run's output
+  imx help exit-codes                       what each exit code means";
+
+/// imx — the control plane of the Infinity Matrix: agents, workflows and runs from one binary.
+#[derive(Debug, Parser)]
+#[command(
+    name = "imx",
+    version,
+    about = "imx — the control plane of the Infinity Matrix: agents, workflows and runs",
+    long_about = "imx manages agents (worker processes), workflows (DAGs of steps) and their runs \
+                  against a local embedded store (the default: nothing to install or start).",
+    after_help = EXAMPLES,
+    after_long_help = long_after_help(),
+    arg_required_else_help = true,
+    disable_help_subcommand = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub globals: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags accepted by every command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]
+    #[arg(
+        long,
+        global = true,
+        env = "IMX_STORE",
+        hide_env_values = true,
+        value_name = "PATH"
+    )]
+    pub store: Option<PathBuf>,
+
+    /// Output format for data on stdout.
+    #[arg(
+        short,
+        long,
+        global = true,
+        value_enum,
+        default_value_t = Format::Table,
+        value_name = "FORMAT"
+    )]
+    pub output: Format,
+
+    /// Print only data and errors: no status lines, hints or progress.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Say more (repeat for even more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// No colour (also when NO_COLOR is set or output is not a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// Answer yes to confirmation prompts (needed for destructive commands in scripts).
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+}
+
+/// The command groups.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the local store (idempotent).
+    Init(init::InitArgs),
+    /// Show the control plane's state: agents, runs and steps by state.
+    Status(status::StatusArgs),
+    /// Apply, inspect, validate, delete and run workflows.
+    #[command(subcommand)]
+    Workflow(workflow::WorkflowCommand),
+    /// List, inspect, follow, cancel and retry runs.
+    #[command(subcommand)]
+    Run(run::RunCommand),
+    /// Run a worker, and list, drain, resume or remove agents.
+    #[command(subcommand)]
+    Agent(agent::AgentCommand),
+    /// Print shell completions to stdout.
+    Completions(completions::CompletionsArgs),
+    /// Generate man pages.
+    Man(man::ManArgs),
+    /// Show help for a command, or a help topic (exit-codes).
+    Help(help::HelpArgs),
+    /// Try imx in one command: a store, agents, example workflows and their runs.
+    Demo(demo::DemoArgs),
+}
+
+fn long_after_help() -> String {
+    format!("{EXAMPLES}\n\n{}", error::exit_codes_text())
+}
+
+/// Parse the command line, run the command, print any error once, exit with its code.
+pub fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let no_color = args.iter().any(|a| a == "--no-color")
+        || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut cmd = Cli::command();
+    if no_color {
+        cmd = cmd.color(clap::ColorChoice::Never);
+    }
+    let cli = match cmd
+        .try_get_matches_from(args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(Exit::Usage.code()));
+        }
+    };
+    let printer = Printer::new(
+        cli.globals.output,
+        cli.globals.quiet,
+        cli.globals.verbose,
+        cli.globals.no_color,
+    );
+    let ctx = Context::new(cli.globals.clone(), printer);
+    let result = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(dispatch(&ctx, cli.command)),
+        Err(e) => Err(CliError::other(format!(
+            "cannot start the async runtime: {e}"
+        ))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            ctx.out().error(&err);
+            ExitCode::from(err.exit.code())
+        }
+    }
+}
+
+async fn dispatch(ctx: &Context, command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Init(args) => init::run(ctx, args).await,
+        Command::Status(args) => status::run(ctx, args).await,
+        Command::Workflow(cmd) => workflow::run(ctx, cmd).await,
+        Command::Run(cmd) => run::run(ctx, cmd).await,
+        Command::Agent(cmd) => agent::run(ctx, cmd).await,
+        Command::Completions(args) => completions::run(ctx, args),
+        Command::Man(args) => man::run(ctx, args),
+        Command::Help(args) => help::run(ctx, args),
+        Command::Demo(args) => demo::run(ctx, args).await,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,94 @@
+//! Parsers for flag values (used as clap `value_parser`s, so mistakes are usage errors, exit 2):
+//! `-p key=value`, `--labels k=v,k=v`, durations (`30s`, `5m`, `1h30m`) and `--since`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A `key=value` pair (`-p version=1.2`). The value may contain `=`; the key may not be empty.
+pub fn key_value(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))?;
+    let k = k.trim();
+    if k.is_empty() {
+        return Err(format!(
+            "expected KEY=VALUE with a non-empty key, got {s:?}"
+        ));
+    }
+    Ok((k.to_string(), v.to_string()))
+}
+
+/// Labels: `k=v,k=v` (empty means none).
+pub fn labels(s: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, v) = key_value(part).map_err(|_| {
+            format!("expected labels as key=value[,key=value...], got {part:?} in {s:?}")
+        })?;
+        if out.insert(k.clone(), v).is_some() {
+            return Err(format!("label {k:?} is given twice"));
+        }
+    }
+    Ok(out)
+}
+
+/// A duration such as `30s`, `5m`, `1h30m`, `250ms`.
+pub fn duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("invalid duration {s:?} ({e}); try e.g. 30s, 5m, 1h30m"))
+}
+
+/// `--since`: a duration ago (`1h`) or an RFC 3339 time; returns epoch milliseconds.
+pub fn since(s: &str) -> Result<i64, String> {
+    since_at(s, imx::model::now_ms())
+}
+
+fn since_at(s: &str, now: i64) -> Result<i64, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s.trim()) {
+        return Ok(t.timestamp_millis());
+    }
+    match humantime::parse_duration(s.trim()) {
+        Ok(d) => Ok(now.saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))),
+        Err(_) => Err(format!(
+            "expected a duration ago (e.g. 1h, 30m) or an RFC 3339 time (e.g. 2024-05-01T12:00:00Z), got {s:?}"
+        )),
+    }
+}
+
+/// Duration in whole milliseconds.
+pub fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_values() {
+        assert_eq!(key_value("a=b=c").unwrap(), ("a".into(), "b=c".into()));
+        assert_eq!(key_value("a=").unwrap(), ("a".into(), String::new()));
+        assert!(key_value("novalue").is_err());
+        assert!(key_value("=x").is_err());
+    }
+
+    #[test]
+    fn label_lists() {
+        let l = labels("os=linux, gpu=true").unwrap();
+        assert_eq!(l.get("os").map(String::as_str), Some("linux"));
+        assert_eq!(l.len(), 2);
+        assert!(labels("").unwrap().is_empty());
+        assert!(labels("os").is_err());
+        assert!(labels("a=1,a=2").is_err());
+    }
+
+    #[test]
+    fn durations_and_since() {
+        assert_eq!(duration("1m30s").unwrap(), Duration::from_secs(90));
+        assert!(duration("soon").unwrap_err().contains("try e.g."));
+        assert_eq!(since_at("1h", 7_200_000).unwrap(), 3_600_000);
+        assert_eq!(since_at("1970-01-01T00:00:01Z", 0).unwrap(), 1_000);
+        assert!(since_at("yesterday", 0).is_err());
+    }
+}

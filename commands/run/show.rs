@@ -1,0 +1,188 @@
+//! `imx run show ID`.
+
+use imx::control::step_symbol;
+use imx::model::RunDetail;
+
+use super::super::context::Context;
+use super::super::error::CliError;
+use super::super::output::{Cells, Detail};
+use super::list::run_fields;
+
+/// Show a run: its header, then one line per step (state, attempt, agent, timing, exit code,
+/// outputs) and any step errors.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  imx run show 01HZX4
+  imx run show 01HZX4 -o json | jq '.steps[] | select(.status == \"failed\")'")]
+pub struct ShowArgs {
+    /// Run id (any unique prefix).
+    pub id: String,
+}
+
+pub async fn run(ctx: &Context, args: ShowArgs) -> Result<(), CliError> {
+    let plane = ctx.plane()?;
+    let detail = plane.get_run(&ctx.principal(), &args.id).await?;
+    ctx.out().detail(&detail)
+}
+
+impl Detail for RunDetail {
+    fn name(&self) -> String {
+        self.run.id.clone()
+    }
+
+    fn fields(&self, cx: &Cells) -> Vec<(&'static str, String)> {
+        run_fields(&self.run, cx)
+    }
+
+    fn table(&self, cx: &Cells) -> Option<(Vec<&'static str>, Vec<Vec<String>>)> {
+        let mut headers = vec![
+            "", "STEP", "STATUS", "ATTEMPT", "AGENT", "STARTED", "DURATION", "EXIT", "OUTPUTS",
+        ];
+        if cx.machine {
+            headers[0] = "state";
+        }
+        if cx.wide || cx.machine {
+            headers.extend(["KIND", "NEEDS", "ERROR"]);
+        }
+        let rows = self
+            .steps
+            .iter()
+            .map(|s| {
+                let mut row = vec![
+                    step_symbol(s.status).to_string(),
+                    s.step_id.clone(),
+                    s.status.to_string(),
+                    s.attempt.to_string(),
+                    cx.opt(s.agent.as_deref()),
+                    cx.time(s.started_at),
+                    cx.duration(s.duration_ms(cx.now)),
+                    cx.opt(s.exit_code),
+                    cx.map(&s.outputs),
+                ];
+                if cx.machine {
+                    row[0] = s.status.to_string();
+                }
+                if cx.wide || cx.machine {
+                    row.push(s.kind.clone());
+                    row.push(s.needs.join(","));
+                    row.push(cx.opt(s.error.as_deref()));
+                }
+                row
+            })
+            .collect();
+        Some((headers, rows))
+    }
+
+    fn notes(&self, cx: &Cells) -> Vec<String> {
+        if cx.wide {
+            return Vec::new(); // errors are a column
+        }
+        self.steps
+            .iter()
+            .filter_map(|s| {
+                s.error
+                    .as_ref()
+                    .map(|e| format!("{} {}: {e}", step_symbol(s.status), s.step_id))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use imx::model::{Run, RunStatus, StepState, StepStatus};
+
+    use super::super::super::output::{Format, Style, render_detail};
+    use super::*;
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    fn detail() -> RunDetail {
+        let step = |id: &str, status, exit: Option<i32>, error: Option<&str>| StepState {
+            step_id: id.into(),
+            kind: "run".into(),
+            status,
+            attempt: 1,
+            needs: vec![],
+            agent: Some("a1".into()),
+            started_at: Some(NOW - 3_000),
+            finished_at: Some(NOW - 1_700),
+            not_before: None,
+            exit_code: exit,
+            outputs: BTreeMap::from([("sha".to_string(), "abc".to_string())]),
+            error: error.map(Into::into),
+        };
+        RunDetail {
+            run: Run {
+                id: "01HZXAAAAAAAAAAAAAAAAAAAAA".into(),
+                workflow: "deploy".into(),
+                workflow_version: 3,
+                status: RunStatus::Failed,
+                params: BTreeMap::from([("version".to_string(), serde_json::json!("1.2"))]),
+                created_at: NOW - 60_000,
+                started_at: Some(NOW - 3_000),
+                finished_at: Some(NOW - 1_000),
+                deadline: None,
+                created_by: "local:me".into(),
+                steps_total: 2,
+                steps_succeeded: 1,
+                error: Some("step test failed".into()),
+            },
+            steps: vec![
+                step("build", StepStatus::Succeeded, Some(0), None),
+                step("test", StepStatus::Failed, Some(1), Some("exit code 1")),
+            ],
+        }
+    }
+
+    fn style(format: Format) -> Style {
+        Style {
+            format,
+            width: Some(120),
+            color: false,
+            now: NOW,
+        }
+    }
+
+    #[test]
+    fn table_shows_header_steps_and_errors() {
+        let out = render_detail(&detail(), &style(Format::Table)).unwrap();
+        assert!(out.starts_with("Run:      01HZXAAAAAAA\n"), "{out}");
+        assert!(out.contains("Workflow: deploy v3"), "{out}");
+        assert!(out.contains("Params:   version=1.2"), "{out}");
+        assert!(out.contains("Duration: 2.0s"), "{out}");
+        let build = out.lines().find(|l| l.contains("build")).unwrap();
+        for cell in ["✓", "succeeded", "a1", "1.3s", "sha=abc"] {
+            assert!(build.contains(cell), "{cell} missing from {build:?}");
+        }
+        assert!(out.trim_end().ends_with("✗ test: exit code 1"), "{out}");
+    }
+
+    #[test]
+    fn json_is_the_run_with_its_steps() {
+        let out = render_detail(&detail(), &style(Format::Json)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["id"], "01HZXAAAAAAAAAAAAAAAAAAAAA");
+        assert_eq!(v["status"], "failed");
+        assert_eq!(v["steps"][1]["exit_code"], 1);
+    }
+
+    #[test]
+    fn csv_is_the_steps_table() {
+        let out = render_detail(&detail(), &style(Format::Csv)).unwrap();
+        let mut lines = out.lines();
+        assert_eq!(
+            lines.next().unwrap(),
+            "state,step,status,attempt,agent,started,duration,exit,outputs,kind,needs,error"
+        );
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .starts_with("succeeded,build,succeeded,1,a1,")
+        );
+    }
+}

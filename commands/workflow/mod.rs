@@ -1,0 +1,103 @@
+//! `imx workflow ...`: apply, list, show, validate, delete and run workflows.
+
+mod apply;
+mod delete;
+mod list;
+mod run;
+mod show;
+mod validate;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use imx::model::WorkflowSpec;
+
+use super::context::Context;
+use super::error::CliError;
+
+/// The workflow commands.
+#[derive(Debug, Subcommand)]
+pub enum WorkflowCommand {
+    /// Create or update workflows from files (a new version when a file changed).
+    Apply(apply::ApplyArgs),
+    /// List workflows (latest versions).
+    List(list::ListArgs),
+    /// Show a workflow: its params and steps.
+    Show(show::ShowArgs),
+    /// Check workflow files without a store; reports every problem as file:line:col.
+    Validate(validate::ValidateArgs),
+    /// Delete a workflow and all its versions (past runs keep their history).
+    Delete(delete::DeleteArgs),
+    /// Start a run of a workflow, optionally waiting for it to end.
+    Run(run::RunArgs),
+}
+
+pub async fn run(ctx: &Context, cmd: WorkflowCommand) -> Result<(), CliError> {
+    match cmd {
+        WorkflowCommand::Apply(args) => apply::run(ctx, args).await,
+        WorkflowCommand::List(args) => list::run(ctx, args).await,
+        WorkflowCommand::Show(args) => show::run(ctx, args).await,
+        WorkflowCommand::Validate(args) => validate::run(ctx, args),
+        WorkflowCommand::Delete(args) => delete::run(ctx, args).await,
+        WorkflowCommand::Run(args) => run::run(ctx, args).await,
+    }
+}
+
+/// Parse and validate workflow files and folders (`-` reads stdin). Every file is read; all
+/// problems are reported together (exit 2).
+pub fn load_specs(paths: &[PathBuf]) -> Result<Vec<(String, WorkflowSpec)>, CliError> {
+    let mut specs = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        match load_one(path) {
+            Ok(found) => specs.extend(found),
+            Err(e) => problems.push(e.message),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(CliError::usage(problems.join("\n")));
+    }
+    if specs.is_empty() {
+        return Err(CliError::usage(format!(
+            "no workflow files (*.yaml, *.yml, *.json) in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(specs)
+}
+
+fn load_one(path: &Path) -> Result<Vec<(String, WorkflowSpec)>, CliError> {
+    if path == Path::new("-") {
+        let mut source = String::new();
+        std::io::stdin()
+            .read_to_string(&mut source)
+            .map_err(|e| CliError::usage(format!("cannot read stdin: {e}")))?;
+        return Ok(vec![(
+            "-".into(),
+            imx::spec::parse_str(&source, "<stdin>")?,
+        )]);
+    }
+    if !path.exists() {
+        return Err(CliError::usage(format!(
+            "{}: no such file or directory",
+            path.display()
+        )));
+    }
+    let loaded = imx::spec::load_path(path).map_err(|e| {
+        // Unreadable files are the caller's input too: report them as invalid input.
+        let mut err = CliError::from(e);
+        if err.exit == super::error::Exit::Error {
+            err.exit = super::error::Exit::Usage;
+        }
+        err
+    })?;
+    Ok(loaded
+        .into_iter()
+        .map(|(p, spec)| (p.display().to_string(), spec))
+        .collect())
+}

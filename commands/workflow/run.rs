@@ -1,0 +1,80 @@
+//! `imx workflow run NAME [-p k=v ...] [--wait] [--timeout D]`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use imx::control::StartRun;
+
+use super::super::context::Context;
+use super::super::error::CliError;
+use super::super::output::Format;
+use super::super::parse;
+use super::super::run::follow;
+
+/// Start a run and print its id. With --wait, follow it with live progress and exit with its
+/// outcome: 0 succeeded, 10 failed, 11 cancelled, 12 timed out.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  imx workflow run hello
+  imx workflow run deploy -p version=1.4.2 -p env=prod --wait
+  imx workflow run nightly --timeout 30m --wait
+  id=$(imx workflow run deploy -p version=1.4.2) && imx run watch \"$id\"")]
+pub struct RunArgs {
+    /// The workflow's name.
+    pub workflow: String,
+
+    /// A parameter, KEY=VALUE (repeatable); typed and checked against the workflow's params.
+    #[arg(short = 'p', long = "param", value_name = "KEY=VALUE", value_parser = parse::key_value)]
+    pub params: Vec<(String, String)>,
+
+    /// Follow the run until it ends, with live progress; exit with its outcome.
+    #[arg(short, long)]
+    pub wait: bool,
+
+    /// Time limit for the run (overrides the workflow's timeout), e.g. 30s, 10m, 1h.
+    #[arg(long, value_name = "DURATION", value_parser = parse::duration)]
+    pub timeout: Option<Duration>,
+}
+
+pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
+    let mut params = BTreeMap::new();
+    for (k, v) in args.params {
+        if params.insert(k.clone(), v).is_some() {
+            return Err(CliError::usage(format!("parameter {k:?} is given twice")));
+        }
+    }
+    let plane = ctx.plane()?;
+    let run = plane
+        .start_run(
+            &ctx.principal(),
+            StartRun {
+                workflow: args.workflow,
+                params,
+                timeout_ms: args.timeout.map(parse::millis),
+            },
+        )
+        .await?;
+    match ctx.out().format() {
+        Format::Table | Format::Wide | Format::Name => ctx.out().line(&run.id)?,
+        _ if !args.wait => ctx.out().detail(&run)?,
+        _ => {}
+    }
+    ctx.out().status(format!(
+        "Started run {} of {} v{}.",
+        imx::model::short_id(&run.id),
+        run.workflow,
+        run.workflow_version
+    ));
+    if !args.wait {
+        ctx.out().hint(format!(
+            "follow it with: imx run watch {}",
+            imx::model::short_id(&run.id)
+        ));
+        return Ok(());
+    }
+    let detail = follow::follow(ctx, &plane, &run.id, None).await?;
+    if ctx.out().is_machine() && ctx.out().format() != Format::Name {
+        ctx.out().detail(&detail)?;
+    }
+    follow::outcome(ctx, &detail)
+}

@@ -1,0 +1,112 @@
+//! The committed completions (completions/) and man pages (man/) must match what the binary
+//! generates. Refresh them with `IMX_BLESS=1 cargo test --test cli generated`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::env::TestEnv;
+
+const SHELLS: [(&str, &str); 5] = [
+    ("bash", "imx.bash"),
+    ("zsh", "_imx"),
+    ("fish", "imx.fish"),
+    ("powershell", "_imx.ps1"),
+    ("elvish", "imx.elv"),
+];
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bless() -> bool {
+    std::env::var_os("IMX_BLESS").is_some_and(|v| v != "0")
+}
+
+fn read_dir(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return BTreeMap::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let data = std::fs::read(e.path()).unwrap_or_default();
+            (name, data)
+        })
+        .collect()
+}
+
+#[test]
+fn completions_are_up_to_date() {
+    let env = TestEnv::new();
+    let dir = repo().join("completions");
+    let mut stale = Vec::new();
+    for (shell, file) in SHELLS {
+        let out = env.run(["completions", shell]);
+        out.expect_code(0);
+        assert!(!out.stdout.is_empty(), "no {shell} completions");
+        let path = dir.join(file);
+        if bless() {
+            std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir: {e}"));
+            std::fs::write(&path, &out.stdout).unwrap_or_else(|e| panic!("write: {e}"));
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(out.stdout.as_str()) {
+            stale.push(file);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "completions/ is stale ({stale:?}); refresh with: IMX_BLESS=1 cargo test --test cli generated"
+    );
+}
+
+#[test]
+fn man_pages_are_up_to_date() {
+    let env = TestEnv::new();
+    let out_dir = env.home().join("man");
+    env.run(["man", "--out", out_dir.to_str().unwrap_or_default()])
+        .expect_code(0);
+    let generated = read_dir(&out_dir);
+    assert!(generated.contains_key("imx.1"), "{:?}", generated.keys());
+    assert!(
+        generated.contains_key("imx-run-list.1"),
+        "{:?}",
+        generated.keys()
+    );
+    assert!(
+        String::from_utf8_lossy(&generated["imx.1"]).contains("cannot reach"),
+        "the top page documents the exit codes"
+    );
+    let dir = repo().join("man");
+    if bless() {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir: {e}"));
+        for (name, data) in &generated {
+            std::fs::write(dir.join(name), data).unwrap_or_else(|e| panic!("write: {e}"));
+        }
+        return;
+    }
+    let committed = read_dir(&dir);
+    let differ: Vec<&String> = generated
+        .keys()
+        .chain(committed.keys())
+        .filter(|k| generated.get(*k) != committed.get(*k))
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "man/ is stale ({differ:?}); refresh with: IMX_BLESS=1 cargo test --test cli generated \
+         (or: cargo run -- man --out man)"
+    );
+}
+
+#[test]
+fn man_without_out_prints_the_top_page() {
+    let env = TestEnv::new();
+    let out = env.run(["man"]);
+    out.expect_code(0);
+    assert!(
+        out.stdout.starts_with(".ie"),
+        "{}",
+        &out.stdout[..out.stdout.len().min(200)]
+    );
+    assert!(out.stdout.contains("imx"));
+}
