@@ -116,46 +116,6 @@ fn capitalize(s: &str) -> String {
 }
 
 /// Turn the local control plane into a shared [`Plane`].
-///
-/// While `LocalControlPlane` does not yet implement `ControlPlane` (it is being built in
-/// parallel), this compiles to an error; the moment the impl lands, the same code returns the
-/// plane. (Autoref-based specialization: the `ControlPlane` impl is preferred when it exists.)
-/// Once integrated this can become `Ok(Arc::new(local))`.
 fn into_plane(local: LocalControlPlane) -> Result<Plane, CliError> {
-    #[allow(unused_imports)] // exactly one of the two traits is used, depending on the build
-    use specialize::{Fallback, Probe, Real};
-    let probe = Probe(std::cell::Cell::new(Some(local)));
-    (&probe).to_plane().ok_or_else(|| {
-        CliError::new(
-            Exit::Unavailable,
-            "this build of imx cannot open local stores yet (the local control plane is not implemented)",
-        )
-    })
-}
-
-mod specialize {
-    use super::*;
-    use imx::control::ControlPlane;
-
-    pub struct Probe<T>(pub std::cell::Cell<Option<T>>);
-
-    #[allow(dead_code)] // unused until LocalControlPlane implements ControlPlane
-    pub trait Real {
-        fn to_plane(&self) -> Option<Plane>;
-    }
-    impl<T: ControlPlane + 'static> Real for Probe<T> {
-        fn to_plane(&self) -> Option<Plane> {
-            self.0.take().map(|p| Arc::new(p) as Plane)
-        }
-    }
-
-    #[allow(dead_code)] // unused once LocalControlPlane implements ControlPlane
-    pub trait Fallback {
-        fn to_plane(&self) -> Option<Plane>;
-    }
-    impl<T> Fallback for &Probe<T> {
-        fn to_plane(&self) -> Option<Plane> {
-            None
-        }
-    }
+    Ok(Arc::new(local))
 }

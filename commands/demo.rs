@@ -1,14 +1,7 @@
 //! `imx demo`: try imx in one command. Opens (or creates) the store, starts N agents in this
 //! process, serves a tiny local HTTP endpoint for the `http-call` example, applies the example
 //! workflows, starts one run of each, shows their progress and ends with a summary.
-//!
-//! SKETCH — to be finished by the lead once the local control plane, the spec parser and the
-//! agent runtime land:
-//! - TODO(lead): fill [`EXAMPLES`] with `include_str!("../examples/workflows/<file>")` for each
-//!   example (the files do not exist on this branch yet, and `include_str!` of a missing file
-//!   does not compile). Embedding them makes the demo work from any directory.
-//! - TODO(lead): follow the runs concurrently (one progress block per run) instead of one after
-//!   the other.
+//! The examples are embedded, so the demo works from any directory.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -26,9 +19,18 @@ use super::run::follow;
 
 /// The example workflows, as (file name, contents).
 const EXAMPLES: &[(&str, &str)] = &[
-    // ("hello.yaml", include_str!("../examples/workflows/hello.yaml")),
-    // ("fan-out.yaml", include_str!("../examples/workflows/fan-out.yaml")),
-    // ("http-call.yaml", include_str!("../examples/workflows/http-call.yaml")),
+    (
+        "examples/workflows/build-test-deploy.yaml",
+        include_str!("../examples/workflows/build-test-deploy.yaml"),
+    ),
+    (
+        "examples/workflows/http-call.yaml",
+        include_str!("../examples/workflows/http-call.yaml"),
+    ),
+    (
+        "examples/workflows/flaky.yaml",
+        include_str!("../examples/workflows/flaky.yaml"),
+    ),
 ];
 
 /// Try imx: a store, agents, example workflows and live runs, in one command.
