@@ -174,6 +174,28 @@ async fn run_steps_report_outputs_logs_and_failures() {
 }
 
 #[tokio::test]
+async fn many_log_lines_arrive_complete_and_in_order() {
+    let plane = Arc::new(FakePlane::default());
+    let lease = plane.grant(sh(
+        "i=1; while [ $i -le 1000 ]; do echo line$i; i=$((i+1)); done",
+    ));
+    let h = start(plane.clone(), "a", 1);
+    plane
+        .wait_until("completed", |s| s.completed.len() == 1)
+        .await;
+    h.stop().await;
+    let s = plane.state();
+    let got: Vec<&str> = s
+        .logs
+        .iter()
+        .filter(|(l, _, _)| l.step_id == lease.step_id)
+        .map(|(_, _, line)| line.as_str())
+        .collect();
+    let want: Vec<String> = (1..=1000).map(|i| format!("line{i}")).collect();
+    assert_eq!(got, want);
+}
+
+#[tokio::test]
 async fn revoked_lease_kills_the_step_and_is_not_reported() {
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("pid");
