@@ -59,12 +59,10 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> Result<(), CliError> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut agents = Vec::new();
     for i in 1..=args.agents {
-        let config = AgentConfig {
-            name: format!("demo-{i}"),
-            labels: BTreeMap::from([("demo".to_string(), "true".to_string())]),
-            slots: 2,
-            heartbeat: Duration::from_secs(5),
-        };
+        let mut config = AgentConfig::new(format!("demo-{i}"));
+        config.labels = BTreeMap::from([("demo".to_string(), "true".to_string())]);
+        config.slots = 2;
+        config.heartbeat = Duration::from_secs(5);
         agents.push(tokio::spawn(imx::agent::run(
             plane.clone(),
             who.clone(),

@@ -1,11 +1,10 @@
 //! `imx agent run [--name N] [--labels k=v,...] [--slots K]`: the worker process.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use imx::agent::AgentConfig;
-use imx::control::Plane;
-use imx::model::short_id;
+use imx::agent::{AgentConfig, AgentEvent};
+use imx::model::{StepOutcome, short_id};
 use tokio::sync::watch;
 
 use super::super::context::Context;
@@ -40,12 +39,13 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
         .name
         .unwrap_or_else(|| format!("{}-{}", imx::config::hostname(), std::process::id()));
     let lease_ms = ctx.local_options(false)?.lease_ms;
-    let config = AgentConfig {
-        name: name.clone(),
-        labels: args.labels.unwrap_or_default(),
-        slots: args.slots,
-        heartbeat: Duration::from_millis((lease_ms / 3).max(100)),
-    };
+    let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
+    let verbose = ctx.out().verbosity() > 0 && !ctx.out().quiet();
+    let mut config = AgentConfig::new(name.clone());
+    config.labels = args.labels.unwrap_or_default();
+    config.slots = args.slots;
+    config.heartbeat = Duration::from_millis((lease_ms / 3).max(100));
+    config.on_event = Some(events_tx);
     let (stop_tx, stop_rx) = watch::channel(false);
     let labels = if config.labels.is_empty() {
         "no labels".to_string()
@@ -63,14 +63,7 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
         config.slots
     ));
 
-    let reporter = (ctx.out().verbosity() > 0 && !ctx.out().quiet()).then(|| {
-        tokio::spawn(report_steps(
-            plane.clone(),
-            ctx.principal(),
-            name.clone(),
-            ctx.out().clone(),
-        ))
-    });
+    let reporter = tokio::spawn(report_events(events_rx, ctx.out().clone(), verbose));
     let worker = imx::agent::run(plane, ctx.principal(), config, stop_rx);
     tokio::pin!(worker);
 
@@ -85,7 +78,7 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
             tokio::select! {
                 r = &mut worker => r,
                 () = signals.next() => {
-                    if let Some(r) = reporter { r.abort(); }
+                    reporter.abort();
                     return Err(CliError::other(format!(
                         "agent {name} stopped without draining; the steps it held are retried when their leases expire"
                     )));
@@ -93,9 +86,7 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
             }
         }
     };
-    if let Some(r) = reporter {
-        r.abort();
-    }
+    reporter.abort();
     let summary = result?;
     ctx.out().status(format!(
         "Agent {name} stopped: {} step(s) succeeded, {} failed.",
@@ -128,53 +119,42 @@ impl Signals {
     }
 }
 
-/// With -v: one line when this agent starts a step and one when the step ends.
-async fn report_steps(plane: Plane, who: imx::auth::Principal, name: String, out: Printer) {
-    let mut held: BTreeSet<String> = BTreeSet::new();
-    loop {
-        plane.wait_for_change(Duration::from_secs(1)).await;
-        let Ok(agent) = plane.get_agent(&who, &name).await else {
-            continue;
-        };
-        let now: BTreeSet<String> = agent.current.iter().cloned().collect();
-        for started in now.difference(&held) {
-            out.status(format!("→ {}", describe(started)));
+/// Print what the agent does: warnings always, and with -v one line per step start and end.
+async fn report_events(
+    mut events: tokio::sync::mpsc::UnboundedReceiver<AgentEvent>,
+    out: Printer,
+    verbose: bool,
+) {
+    while let Some(event) = events.recv().await {
+        match event {
+            AgentEvent::Warning(w) => out.warn(w),
+            AgentEvent::Draining(true) => out.status("Draining: no new steps."),
+            AgentEvent::Draining(false) => out.status("Resumed: taking steps again."),
+            AgentEvent::StepStarted { lease, kind } if verbose => out.status(format!(
+                "→ {kind} step {} of run {} (attempt {})",
+                lease.step_id,
+                short_id(&lease.run_id),
+                lease.attempt
+            )),
+            AgentEvent::StepFinished {
+                lease,
+                outcome,
+                error,
+                accepted,
+            } if verbose => {
+                let (mark, what) = match outcome {
+                    StepOutcome::Succeeded => ("✓", "succeeded".to_string()),
+                    StepOutcome::Failed => ("✗", format!("failed: {}", error.unwrap_or_default())),
+                };
+                let note = if accepted { "" } else { " (report rejected: the attempt is stale)" };
+                out.status(format!(
+                    "{mark} step {} of run {} (attempt {}) {what}{note}",
+                    lease.step_id,
+                    short_id(&lease.run_id),
+                    lease.attempt
+                ));
+            }
+            _ => {}
         }
-        for ended in held.difference(&now) {
-            let status = step_status(&plane, &who, ended).await;
-            out.status(format!("{} {}", status, describe(ended)));
-        }
-        held = now;
-    }
-}
-
-/// `run/step#attempt` → `step build of run 01HZX4ABCDEF (attempt 2)`.
-fn describe(lease: &str) -> String {
-    match parse_lease(lease) {
-        Some((run, step, attempt)) => {
-            format!("step {step} of run {} (attempt {attempt})", short_id(run))
-        }
-        None => lease.to_string(),
-    }
-}
-
-fn parse_lease(lease: &str) -> Option<(&str, &str, &str)> {
-    let (rest, attempt) = lease.rsplit_once('#')?;
-    let (run, step) = rest.split_once('/')?;
-    Some((run, step, attempt))
-}
-
-async fn step_status(plane: &Plane, who: &imx::auth::Principal, lease: &str) -> String {
-    let Some((run, step, _)) = parse_lease(lease) else {
-        return "·".into();
-    };
-    match plane.get_run(who, run).await {
-        Ok(detail) => detail
-            .steps
-            .iter()
-            .find(|s| s.step_id == step)
-            .map(|s| format!("{} {}:", imx::control::step_symbol(s.status), s.status))
-            .unwrap_or_else(|| "·".into()),
-        Err(_) => "·".into(),
     }
 }

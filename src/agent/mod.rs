@@ -1,8 +1,34 @@
 //! The agent runtime: the worker loop (register, claim, heartbeat, report) and the executors
 //! that run steps (`run` via /bin/sh, `http`, `noop`).
+//!
+//! Layout: [`worker`] is the claim loop, `step` runs one granted step, `reporter` batches
+//! completions into one `complete_steps` call, `heartbeat` renews leases and learns about
+//! revocations and drains, [`executor`] holds the executors.
+
+mod backoff;
+mod events;
+pub mod executor;
+mod heartbeat;
+mod logs;
+mod reporter;
+mod shared;
+mod step;
+mod worker;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod fake;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+pub use events::AgentEvent;
+pub use logs::LogSink;
 
 use crate::Result;
 use crate::auth::Principal;
@@ -17,24 +43,52 @@ pub struct AgentConfig {
     pub slots: u32,
     /// How often leases are renewed; keep it well under the lease length.
     pub heartbeat: Duration,
+    /// How long one `claim` waits for work before the agent looks at shutdown again.
+    pub claim_wait: Duration,
+    /// Between SIGTERM and SIGKILL when a step is stopped (timeout, cancel).
+    pub kill_grace: Duration,
+    /// Where to send what the agent does (step started/finished, warnings), e.g. for the CLI.
+    pub on_event: Option<mpsc::UnboundedSender<AgentEvent>>,
+}
+
+impl AgentConfig {
+    /// A config with the defaults: 4 slots, a 10 s heartbeat, 500 ms claim waits, 2 s grace.
+    pub fn new(name: impl Into<String>) -> Self {
+        AgentConfig {
+            name: name.into(),
+            labels: BTreeMap::new(),
+            slots: 4,
+            heartbeat: Duration::from_secs(10),
+            claim_wait: Duration::from_millis(500),
+            kill_grace: Duration::from_secs(2),
+            on_event: None,
+        }
+    }
 }
 
 /// What an agent did before it stopped.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AgentSummary {
+    /// Steps reported as succeeded and accepted.
     pub succeeded: u64,
+    /// Steps reported as failed and accepted.
     pub failed: u64,
+    /// Reports the control plane refused (stale attempt, step no longer held).
+    pub rejected: u64,
+    /// Steps stopped because their lease was revoked or lost, or the agent was removed.
+    pub cancelled: u64,
+    /// Results that could not be delivered before the agent stopped.
+    pub unreported: u64,
 }
 
-/// Run an agent until `shutdown` turns true, then drain: stop claiming, let running steps finish,
-/// release and deregister.
+/// Run an agent until `shutdown` turns true (or its sender is dropped), then drain: stop
+/// claiming, let running steps finish, report them and deregister. Returns early with an error
+/// only when the control plane refuses the agent (e.g. forbidden); unavailability is retried.
 pub async fn run(
-    _plane: Plane,
-    _who: Principal,
-    _config: AgentConfig,
-    _shutdown: tokio::sync::watch::Receiver<bool>,
+    plane: Plane,
+    who: Principal,
+    config: AgentConfig,
+    shutdown: watch::Receiver<bool>,
 ) -> Result<AgentSummary> {
-    Err(crate::Error::Internal(
-        "the agent runtime is not built yet".into(),
-    ))
+    worker::run(plane, who, config, shutdown).await
 }

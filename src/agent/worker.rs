@@ -1,0 +1,218 @@
+//! The claim loop: register, then claim as many steps as there are free slots, hand each to a
+//! step task (noop steps finish inline), and on shutdown drain: stop claiming, let running steps
+//! finish, report them, stop the heartbeat and deregister.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+use super::backoff::{Backoff, is_transient};
+use super::executor::http_client;
+use super::shared::{Shared, emit};
+use super::step::{self, Report};
+use super::{AgentConfig, AgentEvent, AgentSummary, heartbeat, reporter};
+use crate::auth::Principal;
+use crate::control::Plane;
+use crate::error::ErrorKind;
+use crate::model::{Agent, AgentRegistration, StepKind, StepResult, StepTask};
+use crate::{Error, Result};
+
+/// Attempts at deregistering before the agent gives up (its leases expire anyway).
+const DEREGISTER_TRIES: u32 = 5;
+
+pub(crate) async fn run(
+    plane: Plane,
+    who: Principal,
+    config: AgentConfig,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<AgentSummary> {
+    if config.slots == 0 {
+        return Err(Error::invalid("an agent needs at least one slot"));
+    }
+    if config.heartbeat.is_zero() {
+        return Err(Error::invalid(
+            "the heartbeat interval must be greater than zero",
+        ));
+    }
+    let http = http_client()?;
+    let Some(agent) = register(&plane, &who, &config, &mut shutdown).await? else {
+        return Ok(AgentSummary::default());
+    };
+    emit(&config, || AgentEvent::Registered {
+        agent_id: agent.id.clone(),
+    });
+    let shared = Arc::new(Shared::new(plane, who, agent.id, config, http));
+    shared.set_draining(agent.draining);
+
+    let (reports, reports_rx) = mpsc::unbounded_channel();
+    let reporter = tokio::spawn(reporter::run(shared.clone(), reports_rx));
+    let (heartbeat_stop, heartbeat_rx) = watch::channel(false);
+    let heartbeat = tokio::spawn(heartbeat::run(shared.clone(), heartbeat_rx));
+
+    let mut steps = JoinSet::new();
+    let outcome = claim_loop(&shared, &mut shutdown, &mut steps, &reports).await;
+
+    // Drain: running steps finish (on removal they were told to stop) and are reported.
+    while steps.join_next().await.is_some() {}
+    drop(reports);
+    if let Err(e) = reporter.await {
+        shared.emit(|| AgentEvent::Warning(format!("the reporter crashed: {e}")));
+    }
+    let _ = heartbeat_stop.send(true);
+    if let Err(e) = heartbeat.await {
+        shared.emit(|| AgentEvent::Warning(format!("the heartbeat crashed: {e}")));
+    }
+    if !shared.removed() {
+        deregister(&shared).await;
+    }
+    shared.emit(|| AgentEvent::Stopped);
+    outcome.map(|()| shared.summary())
+}
+
+/// Whether the host asked the agent to stop (a dropped sender counts as asking).
+fn stopping(shutdown: &watch::Receiver<bool>) -> bool {
+    *shutdown.borrow() || shutdown.has_changed().is_err()
+}
+
+async fn register(
+    plane: &Plane,
+    who: &Principal,
+    config: &AgentConfig,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<Option<Agent>> {
+    let reg = AgentRegistration {
+        name: config.name.clone(),
+        labels: config.labels.clone(),
+        slots: config.slots,
+        hostname: crate::config::hostname(),
+        pid: std::process::id(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+    loop {
+        if stopping(shutdown) {
+            return Ok(None);
+        }
+        match plane.register_agent(who, reg.clone()).await {
+            Ok(agent) => return Ok(Some(agent)),
+            Err(e) if is_transient(&e) => {
+                emit(config, || {
+                    AgentEvent::Warning(format!("cannot register, will retry: {e}"))
+                });
+                tokio::select! {
+                    () = tokio::time::sleep(backoff.next_delay()) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Claim and dispatch until shutdown or removal. An error means the plane refuses the agent.
+async fn claim_loop(
+    shared: &Arc<Shared>,
+    shutdown: &mut watch::Receiver<bool>,
+    steps: &mut JoinSet<()>,
+    reports: &mpsc::UnboundedSender<Report>,
+) -> Result<()> {
+    let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(5));
+    let mut failing = false;
+    loop {
+        while steps.try_join_next().is_some() {}
+        if stopping(shutdown) || shared.removed() {
+            return Ok(());
+        }
+        let free = shared.free_slots();
+        if free == 0 || shared.draining() {
+            tokio::select! {
+                () = shared.wake.notified() => {}
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        }
+        let claimed = shared
+            .plane
+            .claim(
+                &shared.who,
+                &shared.agent_id,
+                free,
+                shared.config.claim_wait,
+            )
+            .await;
+        match claimed {
+            Ok(tasks) => {
+                if failing {
+                    failing = false;
+                    shared.emit(|| AgentEvent::Warning("claiming work again".into()));
+                }
+                backoff.reset();
+                for task in tasks {
+                    dispatch(shared, task, steps, reports);
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                shared.emit(|| AgentEvent::Warning(format!("the agent was removed: {e}")));
+                shared.set_removed();
+                return Ok(());
+            }
+            Err(e) if is_transient(&e) || e.kind() == ErrorKind::Conflict => {
+                if !failing {
+                    failing = true;
+                    shared.emit(|| AgentEvent::Warning(format!("cannot claim, will retry: {e}")));
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(backoff.next_delay()) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Start one granted step: noop steps are done at once (leased → succeeded needs no start
+/// report); the others get their own task.
+fn dispatch(
+    shared: &Arc<Shared>,
+    task: StepTask,
+    steps: &mut JoinSet<()>,
+    reports: &mpsc::UnboundedSender<Report>,
+) {
+    if matches!(task.kind, StepKind::Noop) {
+        shared.emit(|| AgentEvent::StepStarted {
+            lease: task.lease.clone(),
+            kind: "noop",
+        });
+        shared.hold(task.lease.clone(), None, false);
+        // The reporter outlives the claim loop, so this send cannot fail while we claim.
+        let _ = reports.send((task.lease, StepResult::ok(BTreeMap::new())));
+        return;
+    }
+    let (stop_tx, stop_rx) = watch::channel(None);
+    shared.hold(task.lease.clone(), Some(stop_tx), true);
+    steps.spawn(step::run(shared.clone(), task, stop_rx, reports.clone()));
+}
+
+async fn deregister(shared: &Shared) {
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
+    for attempt in 1..=DEREGISTER_TRIES {
+        match shared
+            .plane
+            .deregister_agent(&shared.who, &shared.agent_id)
+            .await
+        {
+            Ok(()) => return,
+            Err(e) if is_transient(&e) && attempt < DEREGISTER_TRIES => {
+                tokio::time::sleep(backoff.next_delay()).await;
+            }
+            Err(e) => {
+                shared.emit(|| AgentEvent::Warning(format!("cannot deregister: {e}")));
+                return;
+            }
+        }
+    }
+}
