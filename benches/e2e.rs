@@ -36,7 +36,11 @@ fn step(id: String, needs: Vec<String>, kind: StepKind) -> StepSpec {
 fn chain(name: &str, n: usize, kind: StepKind) -> WorkflowSpec {
     let steps = (0..n)
         .map(|i| {
-            let needs = if i == 0 { vec![] } else { vec![format!("s{}", i - 1)] };
+            let needs = if i == 0 {
+                vec![]
+            } else {
+                vec![format!("s{}", i - 1)]
+            };
             step(format!("s{i}"), needs, kind.clone())
         })
         .collect();
@@ -117,22 +121,27 @@ fn bench_chain(rt: &tokio::runtime::Runtime, runs: usize) {
     let plane = open(&dir.path().join("imx.db"));
     let who = Principal::local_owner();
     rt.block_on(async {
-        plane.apply_workflow(&who, chain("chain-noop", 40, StepKind::Noop), false).await.unwrap();
+        plane
+            .apply_workflow(&who, chain("chain-noop", 40, StepKind::Noop), false)
+            .await
+            .unwrap();
         plane
             .apply_workflow(
                 &who,
-                chain("chain-true", 40, StepKind::Run { command: "true".into() }),
+                chain(
+                    "chain-true",
+                    40,
+                    StepKind::Run {
+                        command: "true".into(),
+                    },
+                ),
                 false,
             )
             .await
             .unwrap();
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let cfg = imx::agent::AgentConfig {
-            name: "bench".into(),
-            labels: BTreeMap::new(),
-            slots: 1,
-            heartbeat: Duration::from_secs(10),
-        };
+        let mut cfg = imx::agent::AgentConfig::new("bench");
+        cfg.slots = 1;
         let agent = tokio::spawn(imx::agent::run(plane.clone(), who.clone(), cfg, stop_rx));
         for (wf, label) in [
             ("chain-noop", "chain: 40 sequential noop steps, 1 agent"),
@@ -166,12 +175,20 @@ fn bench_fanout(rt: &tokio::runtime::Runtime, runs: usize) {
     let db = dir.path().join("imx.db");
     let plane = open(&db);
     let who = Principal::local_owner();
-    rt.block_on(plane.apply_workflow(&who, fan("fan", 10_000), false)).unwrap();
+    rt.block_on(plane.apply_workflow(&who, fan("fan", 10_000), false))
+        .unwrap();
     let agents = Agents(
         (0..4)
             .map(|i| {
                 Command::new(BIN)
-                    .args(["agent", "run", "--name", &format!("bench-{i}"), "--slots", "8"])
+                    .args([
+                        "agent",
+                        "run",
+                        "--name",
+                        &format!("bench-{i}"),
+                        "--slots",
+                        "8",
+                    ])
                     .arg("--store")
                     .arg(&db)
                     .stdout(Stdio::null())
@@ -184,7 +201,10 @@ fn bench_fanout(rt: &tokio::runtime::Runtime, runs: usize) {
     rt.block_on(async {
         let t0 = Instant::now();
         while plane.list_agents(&who).await.unwrap().len() < 4 {
-            assert!(t0.elapsed() < Duration::from_secs(20), "agents did not register");
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "agents did not register"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let mut samples = Vec::new();
@@ -207,7 +227,10 @@ fn bench_list(rt: &tokio::runtime::Runtime, runs: usize) {
     let who = Principal::local_owner();
     let t0 = Instant::now();
     rt.block_on(async {
-        plane.apply_workflow(&who, fan("tiny", 1), false).await.unwrap();
+        plane
+            .apply_workflow(&who, fan("tiny", 1), false)
+            .await
+            .unwrap();
         for _ in 0..100_000 {
             plane
                 .start_run(
@@ -234,19 +257,36 @@ fn bench_list(rt: &tokio::runtime::Runtime, runs: usize) {
             .output()
             .unwrap();
         let elapsed = t.elapsed();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         if i > 0 {
             samples.push(elapsed); // the first run warms the page cache
         }
     }
-    report("run list: default page, 100,000 runs (process)", samples, None);
+    report(
+        "run list: default page, 100,000 runs (process)",
+        samples,
+        None,
+    );
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let want = |name: &str| args.is_empty() || args.iter().any(|a| a == name);
-    let runs: usize = std::env::var("IMX_BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(7);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runs: usize = std::env::var("IMX_BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(7);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     if want("chain") {
         bench_chain(&rt, runs);
     }

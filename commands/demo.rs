@@ -117,7 +117,7 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> Result<(), CliError> {
     }
 
     out.list(&results.iter().map(Summary).collect::<Vec<_>>())?;
-    out.hint("explore with: imx run list · imx run show <id> · imx dashboard");
+    out.hint("explore with: imx run list · imx run show <id> · imx run logs <id>");
     let failed = results
         .iter()
         .filter(|d| d.run.status != RunStatus::Succeeded)

@@ -146,7 +146,11 @@ async fn report_events(
                     StepOutcome::Succeeded => ("✓", "succeeded".to_string()),
                     StepOutcome::Failed => ("✗", format!("failed: {}", error.unwrap_or_default())),
                 };
-                let note = if accepted { "" } else { " (report rejected: the attempt is stale)" };
+                let note = if accepted {
+                    ""
+                } else {
+                    " (report rejected: the attempt is stale)"
+                };
                 out.status(format!(
                     "{mark} step {} of run {} (attempt {}) {what}{note}",
                     lease.step_id,

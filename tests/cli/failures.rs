@@ -2,6 +2,8 @@
 //! for the same steps, and `imx` itself killed in the middle of writes. Each waits for conditions
 //! with a deadline and checks the store directly afterwards.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -73,7 +75,14 @@ impl Cluster {
     fn agent(&mut self, name: &str, slots: u32) -> u32 {
         let child = self
             .cmd()
-            .args(["agent", "run", "--name", name, "--slots", &slots.to_string()])
+            .args([
+                "agent",
+                "run",
+                "--name",
+                name,
+                "--slots",
+                &slots.to_string(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -121,7 +130,9 @@ fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
 /// Invariants that hold after any crash: counters match the steps, no half-applied transition.
 fn assert_consistent(db: &Path) {
     let c = Connection::open(db).unwrap();
-    let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    let ok: String = c
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(ok, "ok");
     let bad: i64 = c
         .query_row(
@@ -185,13 +196,20 @@ fn held_by(c: &Cluster, run: &str, attempt: i64) -> bool {
 fn agent_killed_mid_step_is_replaced_and_the_step_succeeds_once() {
     let mut c = Cluster::new();
     let marks = c.dir.path().join("marks");
-    c.apply("slow.yaml", &SLOW_STEP.replace("MARKS_PATH", marks.to_str().unwrap()));
+    c.apply(
+        "slow.yaml",
+        &SLOW_STEP.replace("MARKS_PATH", marks.to_str().unwrap()),
+    );
     let a = c.agent("doomed", 1);
     let run = c.start("slow");
-    wait_until("attempt 1 running", Duration::from_secs(20), || held_by(&c, &run, 1));
+    wait_until("attempt 1 running", Duration::from_secs(20), || {
+        held_by(&c, &run, 1)
+    });
     kill(Pid::from_raw(a as i32), Signal::SIGKILL).unwrap();
     c.agent("rescuer", 1);
-    wait_until("the run to succeed", Duration::from_secs(30), || c.run_status(&run) == "succeeded");
+    wait_until("the run to succeed", Duration::from_secs(30), || {
+        c.run_status(&run) == "succeeded"
+    });
 
     let (attempt, agent, outputs): (i64, String, String) = c
         .conn()
@@ -208,7 +226,10 @@ fn agent_killed_mid_step_is_replaced_and_the_step_succeeds_once() {
         "SELECT count(*) FROM events WHERE run_id = ?1 AND step_id = 'work' AND kind = 'step.succeeded'",
         &run,
     );
-    assert_eq!(succeeded, 1, "the step is recorded as succeeded exactly once");
+    assert_eq!(
+        succeeded, 1,
+        "the step is recorded as succeeded exactly once"
+    );
     // At-least-once: both attempts ran, with the same idempotency key.
     let marks = std::fs::read_to_string(&marks).unwrap();
     let lines: Vec<&str> = marks.lines().collect();
@@ -222,18 +243,31 @@ fn agent_killed_mid_step_is_replaced_and_the_step_succeeds_once() {
 fn paused_agent_cannot_overwrite_the_newer_attempt() {
     let mut c = Cluster::new();
     let marks = c.dir.path().join("marks");
-    c.apply("slow.yaml", &SLOW_STEP.replace("MARKS_PATH", marks.to_str().unwrap()));
+    c.apply(
+        "slow.yaml",
+        &SLOW_STEP.replace("MARKS_PATH", marks.to_str().unwrap()),
+    );
     let a = c.agent("sleepy", 1);
     let run = c.start("slow");
-    wait_until("attempt 1 running", Duration::from_secs(20), || held_by(&c, &run, 1));
+    wait_until("attempt 1 running", Duration::from_secs(20), || {
+        held_by(&c, &run, 1)
+    });
     kill(Pid::from_raw(a as i32), Signal::SIGSTOP).unwrap();
     c.agent("rescuer", 1);
-    wait_until("the run to succeed", Duration::from_secs(30), || c.run_status(&run) == "succeeded");
+    wait_until("the run to succeed", Duration::from_secs(30), || {
+        c.run_status(&run) == "succeeded"
+    });
     // Let the paused agent's step finish its `sleep 4` while the agent is stopped, then wake it:
     // its late heartbeat and completion must be rejected.
-    wait_until("attempt 1's shell to finish", Duration::from_secs(10), || {
-        std::fs::read_to_string(&marks).map(|m| m.lines().count() >= 2).unwrap_or(false)
-    });
+    wait_until(
+        "attempt 1's shell to finish",
+        Duration::from_secs(10),
+        || {
+            std::fs::read_to_string(&marks)
+                .map(|m| m.lines().count() >= 2)
+                .unwrap_or(false)
+        },
+    );
     std::thread::sleep(Duration::from_secs(4));
     kill(Pid::from_raw(a as i32), Signal::SIGCONT).unwrap();
     let deadline = Instant::now() + Duration::from_secs(3);
@@ -247,7 +281,10 @@ fn paused_agent_cannot_overwrite_the_newer_attempt() {
             )
             .unwrap();
         assert_eq!((attempt, agent.as_str()), (2, "rescuer"));
-        assert!(outputs.contains("attempt-2"), "late completion overwrote outputs: {outputs}");
+        assert!(
+            outputs.contains("attempt-2"),
+            "late completion overwrote outputs: {outputs}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let succeeded = c.query_i64(
@@ -275,7 +312,9 @@ fn racing_agents_grant_each_of_1000_steps_exactly_once() {
         c.agent(&format!("racer-{i}"), 8);
     }
     let run = c.start("fan");
-    wait_until("the run to succeed", Duration::from_secs(60), || c.run_status(&run) == "succeeded");
+    wait_until("the run to succeed", Duration::from_secs(60), || {
+        c.run_status(&run) == "succeeded"
+    });
     let leased = c.query_i64(
         "SELECT count(*) FROM events WHERE run_id = ?1 AND kind = 'step.leased'",
         &run,
@@ -295,7 +334,10 @@ fn racing_agents_grant_each_of_1000_steps_exactly_once() {
         "SELECT count(DISTINCT agent_name) FROM steps WHERE run_id = ?1",
         &run,
     );
-    assert!(agents_used >= 2, "work was spread over the agents ({agents_used})");
+    assert!(
+        agents_used >= 2,
+        "work was spread over the agents ({agents_used})"
+    );
     assert_consistent(&c.db());
 }
 
@@ -313,10 +355,23 @@ fn killing_imx_mid_write_never_leaves_a_half_applied_transition() {
     };
     for i in 0..15 {
         // Writers: a run start (hundreds of inserts in one transaction) and an agent completing.
-        let mut starter = c.cmd().args(["workflow", "run", "fan"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let mut starter = c
+            .cmd()
+            .args(["workflow", "run", "fan"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         let mut agent = c
             .cmd()
-            .args(["agent", "run", "--name", &format!("victim-{i}"), "--slots", "8"])
+            .args([
+                "agent",
+                "run",
+                "--name",
+                &format!("victim-{i}"),
+                "--slots",
+                "8",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -344,7 +399,11 @@ fn killing_imx_mid_write_never_leaves_a_half_applied_transition() {
     assert_consistent(&c.db());
     let failed: i64 = c
         .conn()
-        .query_row("SELECT count(*) FROM runs WHERE status != 'succeeded'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM runs WHERE status != 'succeeded'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(failed, 0, "killed agents cost retries, not runs");
 }

@@ -3,5 +3,6 @@
 
 mod basics;
 mod env;
+mod failures;
 mod generated;
 mod workflow;
