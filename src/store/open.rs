@@ -151,12 +151,12 @@ fn writable(path: &Path) -> bool {
 }
 
 /// SQLite's busy handler: wait briefly and retry while another process holds the write lock.
-/// Short sleeps first (claims and completions take microseconds), up to about 30 s in all.
+/// Short sleeps first (claims and completions take well under a millisecond, so a
+/// writer that waits long sleeps would leave the lock idle), up to about 30 s in all.
 fn busy_wait(attempt: i32) -> bool {
     let micros = match attempt {
-        0..=19 => 20,
-        20..=199 => 100,
-        200..=30_199 => 1_000,
+        0..=1_999 => 25,
+        2_000..=31_999 => 1_000,
         _ => return false,
     };
     std::thread::sleep(Duration::from_micros(micros));

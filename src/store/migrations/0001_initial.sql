@@ -78,7 +78,7 @@ CREATE TABLE agents (
 );
 
 CREATE TABLE events (
-    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    id      INTEGER PRIMARY KEY,
     time    INTEGER NOT NULL,
     kind    TEXT    NOT NULL,
     run_id  TEXT,
@@ -87,7 +87,7 @@ CREATE TABLE events (
 );
 
 CREATE TABLE logs (
-    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    id      INTEGER PRIMARY KEY,
     run_id  TEXT    NOT NULL,
     step_id TEXT    NOT NULL,
     attempt INTEGER NOT NULL,

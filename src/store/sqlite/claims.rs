@@ -357,13 +357,23 @@ pub fn complete(
 ) -> Result<Vec<bool>> {
     let now = now_ms();
     let mut accepted = Vec::with_capacity(results.len());
+    let mut runs: HashMap<&str, Arc<SpecIndex>> = HashMap::new();
     for (lease, result) in results {
         if held_status(tx, lease)?.is_none() {
             accepted.push(false);
             continue;
         }
+        // Read the head afresh (an earlier result in this batch may have ended the run), but
+        // look the workflow index up once per run.
         let head = run_head(tx, &lease.run_id)?;
-        let ix = workflows::index(tx, cache, &head.workflow, head.version)?;
+        let ix = match runs.get(lease.run_id.as_str()) {
+            Some(ix) => ix.clone(),
+            None => {
+                let ix = workflows::index(tx, cache, &head.workflow, head.version)?;
+                runs.insert(&lease.run_id, ix.clone());
+                ix
+            }
+        };
         match result.outcome {
             StepOutcome::Succeeded => {
                 let outputs = if result.outputs.is_empty() {
