@@ -5,4 +5,5 @@ mod basics;
 mod env;
 mod failures;
 mod generated;
+mod install;
 mod workflow;
