@@ -61,6 +61,12 @@ impl RunProgress {
     /// Show the run's current state.
     pub fn update(&mut self, detail: &RunDetail) {
         let now = now_ms();
+        let width = detail
+            .steps
+            .iter()
+            .map(|s| s.step_id.chars().count())
+            .max()
+            .unwrap_or(0);
         let run = &detail.run;
         let done = detail
             .steps
@@ -91,7 +97,7 @@ impl RunProgress {
                         pb
                     });
                     pb.set_prefix(step_symbol(step.status).to_string());
-                    pb.set_message(step_line(step, now));
+                    pb.set_message(step_line(step, width, now));
                     let active = matches!(step.status, StepStatus::Leased | StepStatus::Running);
                     if active {
                         pb.enable_steady_tick(Duration::from_millis(120));
@@ -122,7 +128,7 @@ impl RunProgress {
                         self.printer.status(format!(
                             "  {} {}",
                             step_symbol(step.status),
-                            step_line(step, now)
+                            step_line(step, width, now)
                         ));
                         self.seen.insert(step.step_id.clone(), key);
                     }
@@ -150,8 +156,8 @@ impl Drop for RunProgress {
 }
 
 /// `build  running  attempt 2  agent a1  3.2s`
-fn step_line(step: &StepState, now: i64) -> String {
-    let mut line = format!("{:<16} {:<10}", step.step_id, step.status.as_str());
+fn step_line(step: &StepState, width: usize, now: i64) -> String {
+    let mut line = format!("{:<width$}  {:<10}", step.step_id, step.status.as_str());
     if step.attempt > 1 {
         line.push_str(&format!("  attempt {}", step.attempt));
     }
