@@ -156,6 +156,30 @@ fn bench_chain(rt: &tokio::runtime::Runtime, runs: usize) {
         }
         let _ = stop_tx.send(true);
         let _ = agent.await;
+
+        // The same chain with the agent in its own `imx agent run` process: every hand-off
+        // crosses processes (the store's change feed wakes the agent).
+        let db = dir.path().join("imx.db");
+        let _agent = Agents(vec![
+            Command::new(BIN)
+                .args(["agent", "run", "--name", "bench-proc", "--slots", "1"])
+                .arg("--store")
+                .arg(&db)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        ]);
+        run_to_end(&plane, &who, "chain-noop").await; // warm-up (and registration)
+        let mut samples = Vec::new();
+        for _ in 0..runs {
+            samples.push(run_to_end(&plane, &who, "chain-noop").await);
+        }
+        report(
+            "chain: 40 noop steps, `imx agent run` process",
+            samples,
+            Some((40.0, "ms/step")),
+        );
     });
 }
 
