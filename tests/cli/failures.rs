@@ -192,33 +192,44 @@ fn held_by(c: &Cluster, run: &str, attempt: i64) -> bool {
         == 1
 }
 
-#[test]
-fn agent_killed_mid_step_is_replaced_and_the_step_succeeds_once() {
-    let mut c = Cluster::new();
+/// Apply the slow workflow, start one agent and a run, and wait until attempt 1 is running on it.
+/// Returns (agent pid, run id, marks file).
+fn slow_run_on(c: &mut Cluster, agent: &str) -> (u32, String, PathBuf) {
     let marks = c.dir.path().join("marks");
     c.apply(
         "slow.yaml",
         &SLOW_STEP.replace("MARKS_PATH", marks.to_str().unwrap()),
     );
-    let a = c.agent("doomed", 1);
+    let pid = c.agent(agent, 1);
     let run = c.start("slow");
     wait_until("attempt 1 running", Duration::from_secs(20), || {
-        held_by(&c, &run, 1)
+        held_by(c, &run, 1)
     });
+    (pid, run, marks)
+}
+
+/// The `work` step's attempt, agent and outputs.
+fn work_step(c: &Cluster, run: &str) -> (i64, String, String) {
+    c.conn()
+        .query_row(
+            "SELECT attempt, agent_name, outputs FROM steps WHERE run_id = ?1 AND step_id = 'work'",
+            [run],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap()
+}
+
+#[test]
+fn agent_killed_mid_step_is_replaced_and_the_step_succeeds_once() {
+    let mut c = Cluster::new();
+    let (a, run, marks) = slow_run_on(&mut c, "doomed");
     kill(Pid::from_raw(a as i32), Signal::SIGKILL).unwrap();
     c.agent("rescuer", 1);
     wait_until("the run to succeed", Duration::from_secs(30), || {
         c.run_status(&run) == "succeeded"
     });
 
-    let (attempt, agent, outputs): (i64, String, String) = c
-        .conn()
-        .query_row(
-            "SELECT attempt, agent_name, outputs FROM steps WHERE run_id = ?1 AND step_id = 'work'",
-            [&run],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap();
+    let (attempt, agent, outputs): (i64, String, String) = work_step(&c, &run);
     assert_eq!(attempt, 2);
     assert_eq!(agent, "rescuer");
     assert!(outputs.contains("attempt-2"), "{outputs}");
@@ -242,16 +253,7 @@ fn agent_killed_mid_step_is_replaced_and_the_step_succeeds_once() {
 #[test]
 fn paused_agent_cannot_overwrite_the_newer_attempt() {
     let mut c = Cluster::new();
-    let marks = c.dir.path().join("marks");
-    c.apply(
-        "slow.yaml",
-        &SLOW_STEP.replace("MARKS_PATH", marks.to_str().unwrap()),
-    );
-    let a = c.agent("sleepy", 1);
-    let run = c.start("slow");
-    wait_until("attempt 1 running", Duration::from_secs(20), || {
-        held_by(&c, &run, 1)
-    });
+    let (a, run, marks) = slow_run_on(&mut c, "sleepy");
     kill(Pid::from_raw(a as i32), Signal::SIGSTOP).unwrap();
     c.agent("rescuer", 1);
     wait_until("the run to succeed", Duration::from_secs(30), || {
@@ -272,14 +274,7 @@ fn paused_agent_cannot_overwrite_the_newer_attempt() {
     kill(Pid::from_raw(a as i32), Signal::SIGCONT).unwrap();
     let deadline = Instant::now() + Duration::from_secs(3);
     while Instant::now() < deadline {
-        let (attempt, agent, outputs): (i64, String, String) = c
-            .conn()
-            .query_row(
-                "SELECT attempt, agent_name, outputs FROM steps WHERE run_id = ?1 AND step_id = 'work'",
-                [&run],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .unwrap();
+        let (attempt, agent, outputs): (i64, String, String) = work_step(&c, &run);
         assert_eq!((attempt, agent.as_str()), (2, "rescuer"));
         assert!(
             outputs.contains("attempt-2"),
