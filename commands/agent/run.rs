@@ -142,17 +142,19 @@ async fn report_events(
                 error,
                 accepted,
             } if verbose => {
-                let (mark, what) = match outcome {
-                    StepOutcome::Succeeded => ("✓", "succeeded".to_string()),
-                    StepOutcome::Failed => ("✗", format!("failed: {}", error.unwrap_or_default())),
-                };
-                let note = if accepted {
-                    ""
-                } else {
-                    " (report rejected: the attempt is stale)"
+                let (mark, what) = match (accepted, outcome) {
+                    (false, _) => (
+                        "⊘",
+                        "stopped: no longer held by this agent (run cancelled or step reassigned)"
+                            .to_string(),
+                    ),
+                    (true, StepOutcome::Succeeded) => ("✓", "succeeded".to_string()),
+                    (true, StepOutcome::Failed) => {
+                        ("✗", format!("failed: {}", error.unwrap_or_default()))
+                    }
                 };
                 out.status(format!(
-                    "{mark} step {} of run {} (attempt {}) {what}{note}",
+                    "{mark} step {} of run {} (attempt {}) {what}",
                     lease.step_id,
                     short_id(&lease.run_id),
                     lease.attempt

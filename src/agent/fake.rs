@@ -260,6 +260,25 @@ impl ControlPlane for FakePlane {
         })
     }
 
+    async fn check_leases(
+        &self,
+        _: &Principal,
+        _: &str,
+        leases: &[LeaseRef],
+    ) -> Result<HeartbeatReply> {
+        let s = self.state();
+        let (revoked, renewed) = leases
+            .iter()
+            .cloned()
+            .partition(|l| s.revoked.iter().any(|r| same(r, l)));
+        Ok(HeartbeatReply {
+            renewed,
+            revoked,
+            draining: s.draining,
+            removed: s.removed,
+        })
+    }
+
     async fn append_logs(
         &self,
         _: &Principal,

@@ -1,6 +1,7 @@
 //! The heartbeat: every `config.heartbeat` it renews the agent and the leases it holds, stops
 //! the steps whose leases were revoked, and picks up drain and removal. Failures are retried
-//! with backoff and never stop the agent.
+//! with backoff and never stop the agent. Between heartbeats it watches the control plane's
+//! change feed and checks its leases read-only, so a cancelled step is stopped within moments.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,8 +25,11 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let mut failing = false;
     loop {
         tokio::select! {
-            () = tokio::time::sleep(delay) => {}
+            () = watch_between(&shared, delay) => {}
             _ = stop.wait_for(|s| *s) => return,
+        }
+        if shared.removed() {
+            return;
         }
         let leases = shared.held_leases();
         match shared
@@ -69,5 +73,38 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                 delay = backoff.next_delay();
             }
         }
+    }
+}
+
+/// The least time between two read-only lease checks (the feed can change thousands of times a
+/// second under a fan-out).
+const CHECK_EVERY: Duration = Duration::from_millis(25);
+
+/// Wait `delay`; meanwhile, whenever the control plane changes while steps are held, check
+/// read-only whether any was revoked (cancelled run, lost lease) or the agent must drain.
+async fn watch_between(shared: &Shared, delay: Duration) {
+    let deadline = tokio::time::Instant::now() + delay;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        shared.plane.wait_for_change(left).await;
+        let leases = shared.held_leases();
+        if let Ok(reply) = shared
+            .plane
+            .check_leases(&shared.who, &shared.agent_id, &leases)
+            .await
+        {
+            for lease in &reply.revoked {
+                shared.stop(lease, StopReason::Revoked);
+            }
+            if reply.removed {
+                shared.set_removed();
+                return;
+            }
+            shared.set_draining(reply.draining);
+        }
+        tokio::time::sleep(CHECK_EVERY.min(left)).await;
     }
 }

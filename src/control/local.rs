@@ -450,6 +450,16 @@ impl ControlPlane for LocalControlPlane {
             .write(|tx| claims::heartbeat(tx, agent_id, leases, self.lease_ms))
     }
 
+    async fn check_leases(
+        &self,
+        who: &Principal,
+        agent_id: &str,
+        leases: &[LeaseRef],
+    ) -> Result<HeartbeatReply> {
+        who.require(Permission::Work)?;
+        self.store.read(|tx| claims::check(tx, agent_id, leases))
+    }
+
     async fn append_logs(
         &self,
         who: &Principal,

@@ -158,6 +158,16 @@ pub trait ControlPlane: Send + Sync {
         agent_id: &str,
         leases: &[LeaseRef],
     ) -> Result<HeartbeatReply>;
+    /// Which of these leases the agent no longer holds (cancelled, reassigned), and whether it
+    /// should drain or stop — like a heartbeat, but read-only and renewing nothing. Agents call
+    /// it when the control plane changes, so a cancel stops a running step within moments rather
+    /// than at the next heartbeat.
+    async fn check_leases(
+        &self,
+        who: &Principal,
+        agent_id: &str,
+        leases: &[LeaseRef],
+    ) -> Result<HeartbeatReply>;
     /// Append captured output; lines of a stale attempt are rejected.
     async fn append_logs(
         &self,

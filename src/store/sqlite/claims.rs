@@ -312,6 +312,34 @@ pub fn heartbeat(
     Ok(reply)
 }
 
+/// Which leases are no longer held, read-only (see `ControlPlane::check_leases`).
+pub fn check(tx: &Transaction<'_>, agent_id: &str, leases: &[LeaseRef]) -> Result<HeartbeatReply> {
+    let draining: Option<bool> = tx
+        .prepare_cached("SELECT draining FROM agents WHERE id = ?1")?
+        .query_row([agent_id], |r| r.get(0))
+        .optional()?;
+    let Some(draining) = draining else {
+        return Ok(HeartbeatReply {
+            renewed: Vec::new(),
+            revoked: leases.to_vec(),
+            draining: true,
+            removed: true,
+        });
+    };
+    let mut reply = HeartbeatReply {
+        draining,
+        ..HeartbeatReply::default()
+    };
+    for lease in leases {
+        if lease.agent_id == agent_id && held_status(tx, lease)?.is_some() {
+            reply.renewed.push(lease.clone());
+        } else {
+            reply.revoked.push(lease.clone());
+        }
+    }
+    Ok(reply)
+}
+
 /// Append captured lines for a held attempt.
 pub fn append_logs(
     tx: &Transaction<'_>,
