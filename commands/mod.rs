@@ -33,7 +33,7 @@ Examples:
   imx init                                  create the local store
   imx workflow apply -f examples/workflows/ apply every workflow in a folder
   imx agent run --labels os=linux &         start a worker
-  imx workflow run hello --wait             start a run and follow it
+  imx workflow run flaky --wait             start a run and follow it
   imx run list --status failed --since 1h   recent failures
   imx run logs 01HZX -f                     follow a run's output
   imx help exit-codes                       what each exit code means";

@@ -15,10 +15,10 @@ use super::super::run::follow;
 /// outcome: 0 succeeded, 10 failed, 11 cancelled, 12 timed out.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
-  imx workflow run hello
-  imx workflow run deploy -p version=1.4.2 -p env=prod --wait
-  imx workflow run nightly --timeout 30m --wait
-  id=$(imx workflow run deploy -p version=1.4.2) && imx run watch \"$id\"")]
+  imx workflow run flaky
+  imx workflow run build-test-deploy -p version=1.4.2 -p env=prod --wait
+  imx workflow run build-test-deploy --timeout 30m --wait
+  id=$(imx workflow run build-test-deploy -p version=1.4.2) && imx run watch \"$id\"")]
 pub struct RunArgs {
     /// The workflow's name.
     pub workflow: String,
