@@ -104,9 +104,8 @@ impl TestEnv {
         let n = SPAWNED.fetch_add(1, Ordering::Relaxed);
         let out = self.home().join(format!("bg-{n}.out"));
         let err = self.home().join(format!("bg-{n}.err"));
-        let create = |p: &Path| {
-            std::fs::File::create(p).unwrap_or_else(|e| panic!("create {p:?}: {e}"))
-        };
+        let create =
+            |p: &Path| std::fs::File::create(p).unwrap_or_else(|e| panic!("create {p:?}: {e}"));
         let child = self
             .std_cmd()
             .args(args)
@@ -136,10 +135,7 @@ impl TestEnv {
         let mut agent = self.spawn(args);
         wait_until(&format!("agent {name} to register"), SLOW, || {
             if let Some(status) = agent.try_exit() {
-                panic!(
-                    "agent {name} exited early ({status}):\n{}",
-                    agent.stderr()
-                );
+                panic!("agent {name} exited early ({status}):\n{}", agent.stderr());
             }
             self.run(["agent", "show", name, "-o", "json"]).code == 0
         });
@@ -167,8 +163,13 @@ impl TestEnv {
     #[track_caller]
     pub fn apply(&self, file: &str, yaml: &str) {
         let path = self.write(file, yaml);
-        self.run([OsStr::new("workflow"), "apply".as_ref(), "-f".as_ref(), path.as_os_str()])
-            .expect_code(0);
+        self.run([
+            OsStr::new("workflow"),
+            "apply".as_ref(),
+            "-f".as_ref(),
+            path.as_os_str(),
+        ])
+        .expect_code(0);
     }
 
     /// Start a run of `workflow` with `-p` params; returns its full id.

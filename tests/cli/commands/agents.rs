@@ -31,15 +31,28 @@ fn agent_list_and_show_report_state_slots_and_labels() {
     assert_eq!(a["slots"], 3);
     assert_eq!(a["running"], 0);
     assert_eq!(a["draining"], false);
-    assert_eq!(a["labels"], serde_json::json!({"os": "linux", "arch": "arm64"}));
+    assert_eq!(
+        a["labels"],
+        serde_json::json!({"os": "linux", "arch": "arm64"})
+    );
     assert_eq!(a["pid"], agent.pid());
-    for key in ["id", "hostname", "version", "registered_at", "last_heartbeat"] {
+    for key in [
+        "id",
+        "hostname",
+        "version",
+        "registered_at",
+        "last_heartbeat",
+    ] {
         assert!(a.get(key).is_some(), "{key} missing: {a:#}");
     }
 
     let table = env.run(["agent", "list"]);
     table.expect_code(0);
-    let row = table.stdout.lines().find(|l| l.contains("builder")).unwrap();
+    let row = table
+        .stdout
+        .lines()
+        .find(|l| l.contains("builder"))
+        .unwrap();
     assert!(row.contains("online") && row.contains("0/3"), "{row}");
 
     let id = a["id"].as_str().unwrap();
@@ -131,7 +144,11 @@ fn sigterm_drains_the_agent_its_running_step_succeeds_and_it_exits_0() {
     assert!(stderr.contains("1 step(s) succeeded"), "{stderr}");
 
     let run = env.show_run(&id);
-    assert_eq!(TestEnv::step(&run, "work")["status"], "succeeded", "{run:#}");
+    assert_eq!(
+        TestEnv::step(&run, "work")["status"],
+        "succeeded",
+        "{run:#}"
+    );
     // The drained agent took nothing new: the next step waits for another agent.
     assert_ne!(TestEnv::step(&run, "next")["status"], "succeeded");
     assert_eq!(agent_state(&env, "worker"), "offline");

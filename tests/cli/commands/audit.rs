@@ -7,7 +7,8 @@ use crate::env::{SLOW, TestEnv, wait_until};
 
 fn records(env: &TestEnv) -> Vec<imx::model::AuditRecord> {
     let mut conn = rusqlite::Connection::open(env.store()).unwrap();
-    conn.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
     let tx = conn.transaction().unwrap();
     imx::audit::list(&tx).unwrap()
 }
@@ -31,9 +32,11 @@ fn every_mutation_is_audited_once_by_the_local_owner_in_a_valid_chain() {
     env.run(["run", "cancel", &slow]).expect_code(0);
     env.run(["agent", "drain", "worker"]).expect_code(0);
     env.run(["agent", "resume", "worker"]).expect_code(0);
-    env.run(["agent", "remove", "worker", "--yes"]).expect_code(0);
+    env.run(["agent", "remove", "worker", "--yes"])
+        .expect_code(0);
     agent.wait_exit(SLOW);
-    env.run(["workflow", "delete", "slow", "--yes"]).expect_code(0);
+    env.run(["workflow", "delete", "slow", "--yes"])
+        .expect_code(0);
     // Refused and failed commands change nothing and record nothing as done.
     env.run(["workflow", "delete", "noop"]).expect_code(2);
     env.run(["run", "cancel", &ok]).expect_code(5);

@@ -20,6 +20,9 @@ fn populated(env: &TestEnv) -> (crate::env::Background, Vec<String>) {
     (agent, ids)
 }
 
+/// A list command, how many rows it lists, fields every JSON item has, what `-o name` prints.
+type Case<'a> = (&'a [&'a str], usize, &'a [&'a str], Vec<String>);
+
 fn columns(table: &str) -> usize {
     table
         .lines()
@@ -34,8 +37,7 @@ fn columns(table: &str) -> usize {
 fn every_list_command_speaks_every_format() {
     let env = env();
     let (_agent, ids) = populated(&env);
-    // (command, rows, a field every JSON item has, what -o name prints)
-    let cases: [(&[&str], usize, &[&str], Vec<String>); 3] = [
+    let cases: [Case; 3] = [
         (
             &["run", "list"],
             2,
@@ -57,7 +59,15 @@ fn every_list_command_speaks_every_format() {
         (
             &["agent", "list"],
             1,
-            &["id", "name", "state", "slots", "labels", "running", "last_heartbeat"],
+            &[
+                "id",
+                "name",
+                "state",
+                "slots",
+                "labels",
+                "running",
+                "last_heartbeat",
+            ],
             vec!["worker".into()],
         ),
         (
@@ -91,7 +101,9 @@ fn every_list_command_speaks_every_format() {
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), rows + 1, "{cmd:?}: header + rows:\n{csv}");
         assert!(
-            lines[0].chars().all(|c| c.is_ascii_lowercase() || c == ',' || c == ' '),
+            lines[0]
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == ',' || c == ' '),
             "{cmd:?}: header {:?}",
             lines[0]
         );
@@ -118,7 +130,10 @@ fn every_list_command_speaks_every_format() {
     }
     // Tables show short ids, csv the full ones.
     let table = env.run(["run", "list"]).stdout;
-    assert!(table.contains(&ids[0][..12]) && !table.contains(&ids[0]), "{table}");
+    assert!(
+        table.contains(&ids[0][..12]) && !table.contains(&ids[0]),
+        "{table}"
+    );
     let csv = env.run(["run", "list", "-o", "csv"]).stdout;
     assert!(csv.contains(&ids[0]), "{csv}");
 }
@@ -134,7 +149,14 @@ fn run_show_speaks_every_format() {
         out.stdout
     };
     let json: Value = serde_json::from_str(&show("json")).unwrap();
-    for f in ["id", "workflow", "workflow_version", "status", "params", "steps"] {
+    for f in [
+        "id",
+        "workflow",
+        "workflow_version",
+        "status",
+        "params",
+        "steps",
+    ] {
         assert!(json.get(f).is_some(), "{f} missing in {json:#}");
     }
     let steps = json["steps"].as_array().unwrap();
@@ -160,7 +182,10 @@ fn run_show_speaks_every_format() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(lines[0].starts_with("state,step,status"), "{csv}");
-    assert!(lines[1].starts_with("succeeded,a,succeeded,1,worker,"), "{csv}");
+    assert!(
+        lines[1].starts_with("succeeded,a,succeeded,1,worker,"),
+        "{csv}"
+    );
     assert_eq!(show("name").trim(), id.as_str());
     let table = show("table");
     let wide = show("wide");
@@ -178,7 +203,11 @@ fn run_show_speaks_every_format() {
 fn quiet_silences_status_lines_but_not_data() {
     let env = env();
     let loud = env.run(["workflow", "list"]);
-    assert!(loud.stderr.contains("Created a new store"), "{}", loud.stderr);
+    assert!(
+        loud.stderr.contains("Created a new store"),
+        "{}",
+        loud.stderr
+    );
     env.write("noop.yaml", NOOP);
     let out = env.run(["workflow", "apply", "-f", "noop.yaml", "-q"]);
     out.expect_code(0);

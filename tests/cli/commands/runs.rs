@@ -45,7 +45,16 @@ fn workflow_run_wait_exits_0_on_success_and_10_on_failure_with_typed_params() {
     let _agent = env.agent("worker", 2);
 
     let out = env.run([
-        "workflow", "run", "typed", "-p", "count=3", "-p", "loud=true", "-p", "who=moon", "--wait",
+        "workflow",
+        "run",
+        "typed",
+        "-p",
+        "count=3",
+        "-p",
+        "loud=true",
+        "-p",
+        "who=moon",
+        "--wait",
     ]);
     out.expect_code(0);
     let id = out.stdout.lines().next().unwrap().trim().to_string();
@@ -55,7 +64,10 @@ fn workflow_run_wait_exits_0_on_success_and_10_on_failure_with_typed_params() {
     assert_eq!(run["status"], "succeeded");
     assert_eq!(run["params"]["count"], 3, "ints are typed: {run:#}");
     assert_eq!(run["params"]["loud"], true, "bools are typed: {run:#}");
-    assert_eq!(run["params"]["ratio"], 0.5, "defaults are filled in: {run:#}");
+    assert_eq!(
+        run["params"]["ratio"], 0.5,
+        "defaults are filled in: {run:#}"
+    );
     assert_eq!(run["params"]["who"], "moon");
     let logs = env.run(["run", "logs", &id]);
     assert!(logs.stdout.contains("hello moon x3"), "{}", logs.stdout);
@@ -73,7 +85,9 @@ fn workflow_run_wait_exits_0_on_success_and_10_on_failure_with_typed_params() {
     assert_eq!(boom["exit_code"], 3);
 
     // -o json with --wait prints the finished run.
-    let out = env.run(["workflow", "run", "typed", "-p", "count=1", "--wait", "-o", "json"]);
+    let out = env.run([
+        "workflow", "run", "typed", "-p", "count=1", "--wait", "-o", "json",
+    ]);
     out.expect_code(0);
     let v: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(v["status"], "succeeded");
@@ -118,7 +132,10 @@ fn workflow_run_wait_exits_11_when_cancelled_and_12_on_timeout() {
 fn run_list_filters_newest_first_and_pages_by_20() {
     let env = TestEnv::new();
     env.apply("noop.yaml", NOOP);
-    env.apply("other.yaml", "name: other\nsteps:\n  - id: x\n    noop: true\n");
+    env.apply(
+        "other.yaml",
+        "name: other\nsteps:\n  - id: x\n    noop: true\n",
+    );
     // No agent: the runs stay queued.
     let mut ids: Vec<String> = (0..21).map(|_| env.start("noop", &[])).collect();
     let other = env.start("other", &[]);
@@ -166,11 +183,19 @@ fn run_list_filters_newest_first_and_pages_by_20() {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let since = env.json(["run", "list", "--since", &pivot]);
     assert!(
-        since.as_array().unwrap().iter().any(|r| r["id"] == other.as_str()),
+        since
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == other.as_str()),
         "--since includes runs created at that time: {since:#}"
     );
     assert!(
-        !since.as_array().unwrap().iter().any(|r| r["id"] == ids[0].as_str()),
+        !since
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == ids[0].as_str()),
         "--since excludes older runs: {since:#}"
     );
 }
@@ -260,7 +285,8 @@ fn run_logs_prints_captured_lines_in_order_per_step() {
             ("stdout", "out 3")
         ]
     );
-    env.run(["run", "logs", &id, "--step", "nope"]).expect_code(3);
+    env.run(["run", "logs", &id, "--step", "nope"])
+        .expect_code(3);
 }
 
 #[test]
@@ -273,7 +299,9 @@ fn run_logs_follow_prints_lines_as_they_come_and_exits_when_the_run_ends() {
     let _agent = env.agent("worker", 1);
     let id = env.start("ticker", &[]);
     let mut follower = env.spawn(["run", "logs", &id, "-f"]);
-    wait_until("the first line", SLOW, || follower.stdout().contains("tick-1"));
+    wait_until("the first line", SLOW, || {
+        follower.stdout().contains("tick-1")
+    });
     let status = follower.wait_exit(SLOW);
     assert!(status.success(), "{}", follower.stderr());
     let out = follower.stdout();
@@ -284,7 +312,10 @@ fn run_logs_follow_prints_lines_as_they_come_and_exits_when_the_run_ends() {
 
 fn status_of_ended(env: &TestEnv, id: &str) -> String {
     let s = status(env, id);
-    assert!(!["queued", "running"].contains(&s.as_str()), "run still {s}");
+    assert!(
+        !["queued", "running"].contains(&s.as_str()),
+        "run still {s}"
+    );
     s
 }
 
@@ -308,7 +339,9 @@ fn run_cancel_kills_running_steps_and_cancels_pending_ones() {
     let out = env.run(["run", "cancel", &id[..12]]);
     out.expect_code(0);
     assert!(out.stderr.contains("Cancelled run"), "{}", out.stderr);
-    wait_until("the step's process to be killed", SLOW, || process_gone(pid));
+    wait_until("the step's process to be killed", SLOW, || {
+        process_gone(pid)
+    });
     let run = env.show_run(&id);
     assert_eq!(run["status"], "cancelled");
     assert_eq!(TestEnv::step(&run, "later")["status"], "cancelled");
@@ -363,7 +396,11 @@ fn run_retry_reruns_failed_steps_and_from_a_step_downstream_only() {
     let run = env.finish(&id);
     assert_eq!(run["status"], "failed");
     assert_eq!(TestEnv::step(&run, "b")["attempt"], 2);
-    assert_eq!(TestEnv::step(&run, "a")["attempt"], 1, "succeeded steps are kept");
+    assert_eq!(
+        TestEnv::step(&run, "a")["attempt"],
+        1,
+        "succeeded steps are kept"
+    );
 
     std::fs::write(&marker, "").unwrap();
     let out = env.run(["run", "retry", &id[..12]]);
@@ -440,7 +477,11 @@ fn run_watch_prints_state_changes_and_the_final_status() {
     let out = env.run(["run", "watch", &id]);
     out.expect_code(0);
     let short = &id[..12];
-    assert!(out.stderr.contains(&format!("run {short} (two): ")), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("run {short} (two): ")),
+        "{}",
+        out.stderr
+    );
     for want in ["first", "second", "succeeded"] {
         assert!(out.stderr.contains(want), "{want} missing:\n{}", out.stderr);
     }

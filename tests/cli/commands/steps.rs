@@ -23,13 +23,13 @@ steps:
     run: sleep 0.2
   - id: left
     needs: [root]
-    run: sleep 0.3
+    run: sleep 0.4
   - id: middle
     needs: [root]
-    run: sleep 0.1
+    run: sleep 0.4
   - id: right
     needs: [root]
-    run: sleep 0.2
+    run: sleep 0.4
   - id: join
     needs: [left, middle, right]
     run: echo joined
@@ -103,7 +103,12 @@ steps:
     let id = env.start("broken", &[]);
     let run = env.finish(&id);
     assert_eq!(run["status"], "failed");
-    let st = |s: &str| TestEnv::step(&run, s)["status"].as_str().unwrap().to_string();
+    let st = |s: &str| {
+        TestEnv::step(&run, s)["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
     assert_eq!(st("bad"), "failed");
     assert_eq!(TestEnv::step(&run, "bad")["exit_code"], 7);
     assert!(
@@ -227,7 +232,9 @@ fn a_step_timeout_kills_the_step_and_the_processes_it_started() {
     );
     let _agent = env.agent("worker", 1);
     let id = env.start("stuck", &[]);
-    wait_until("the grandchild's pid", SLOW, || read_pid(&pid_file).is_some());
+    wait_until("the grandchild's pid", SLOW, || {
+        read_pid(&pid_file).is_some()
+    });
     let grandchild = read_pid(&pid_file).unwrap();
     let run = env.finish(&id);
     assert_eq!(run["status"], "failed");
@@ -387,7 +394,10 @@ steps:
     assert_eq!(req.method, "POST");
     assert_eq!(req.path, "/hooks/deploy");
     let body: Value = serde_json::from_str(&req.body).unwrap();
-    assert_eq!(body, serde_json::json!({"version": "2.5", "workflow": "hook"}));
+    assert_eq!(
+        body,
+        serde_json::json!({"version": "2.5", "workflow": "hook"})
+    );
     assert!(
         req.headers
             .iter()
@@ -420,7 +430,10 @@ fn an_http_step_with_an_unexpected_status_fails_with_its_outputs() {
     assert_eq!(ping["outputs"]["status"], "500");
     assert_eq!(ping["outputs"]["body"], "oops");
     assert!(
-        ping["error"].as_str().unwrap().contains("unexpected status 500"),
+        ping["error"]
+            .as_str()
+            .unwrap()
+            .contains("unexpected status 500"),
         "{run:#}"
     );
     let requests = seen.lock().unwrap().clone();

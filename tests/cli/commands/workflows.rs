@@ -12,7 +12,8 @@ fn init_creates_the_store_and_says_where_then_says_it_exists() {
     out.expect_code(0);
     let store = env.store().display().to_string();
     assert!(
-        out.stderr.contains(&format!("Created a new store at {store}")),
+        out.stderr
+            .contains(&format!("Created a new store at {store}")),
         "{}",
         out.stderr
     );
@@ -38,10 +39,8 @@ fn first_use_of_a_command_creates_the_store_and_says_so_once() {
     out.expect_code(0);
     assert!(env.store().exists());
     assert!(
-        out.stderr.contains(&format!(
-            "Created a new store at {}",
-            env.store().display()
-        )),
+        out.stderr
+            .contains(&format!("Created a new store at {}", env.store().display())),
         "{}",
         out.stderr
     );
@@ -143,8 +142,14 @@ fn apply_creates_then_keeps_then_updates_with_a_new_version() {
     assert_eq!(show["spec"]["description"], "second");
 
     // A folder applies every file in it.
-    env.write("flows/a.yaml", "name: a\nsteps:\n  - id: x\n    noop: true\n");
-    env.write("flows/b.yml", "name: b\nsteps:\n  - id: y\n    noop: true\n");
+    env.write(
+        "flows/a.yaml",
+        "name: a\nsteps:\n  - id: x\n    noop: true\n",
+    );
+    env.write(
+        "flows/b.yml",
+        "name: b\nsteps:\n  - id: y\n    noop: true\n",
+    );
     env.write("flows/notes.txt", "not a workflow");
     let dir = apply_json(&env, "flows", &[]);
     let mut names: Vec<&str> = dir
@@ -155,16 +160,23 @@ fn apply_creates_then_keeps_then_updates_with_a_new_version() {
         .collect();
     names.sort_unstable();
     assert_eq!(names, ["a", "b"]);
-    assert!(dir.as_array().unwrap().iter().all(|o| o["action"] == "created"));
+    assert!(
+        dir.as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["action"] == "created")
+    );
 }
 
 #[test]
 fn list_and_show_with_versions() {
     let env = TestEnv::new();
     env.write("build.yaml", V1);
-    env.run(["workflow", "apply", "-f", "build.yaml"]).expect_code(0);
+    env.run(["workflow", "apply", "-f", "build.yaml"])
+        .expect_code(0);
     env.write("build.yaml", V2);
-    env.run(["workflow", "apply", "-f", "build.yaml"]).expect_code(0);
+    env.run(["workflow", "apply", "-f", "build.yaml"])
+        .expect_code(0);
     env.apply("noop.yaml", super::NOOP);
 
     let list = env.json(["workflow", "list"]);
@@ -224,7 +236,11 @@ fn delete_asks_for_yes_and_past_runs_keep_their_history() {
 
     let out = env.run(["workflow", "delete", "noop", "--yes"]);
     out.expect_code(0);
-    assert!(out.stderr.contains("Deleted workflow noop."), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Deleted workflow noop."),
+        "{}",
+        out.stderr
+    );
     env.run(["workflow", "show", "noop"]).expect_code(3);
     assert_eq!(env.json(["workflow", "list"]), serde_json::json!([]));
     env.run(["workflow", "run", "noop"]).expect_code(3);
@@ -236,4 +252,24 @@ fn delete_asks_for_yes_and_past_runs_keep_their_history() {
     assert_eq!(TestEnv::step(&run, "only")["status"], "succeeded");
     let listed = env.json(["run", "list", "--workflow", "noop"]);
     assert_eq!(listed.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn commands_racing_to_create_a_new_store_all_succeed_and_one_says_it_created_it() {
+    let env = TestEnv::new();
+    for round in 0..3 {
+        let env = if round == 0 { &env } else { &TestEnv::new() };
+        let mut racers: Vec<_> = (0..6)
+            .map(|_| env.spawn(["status", "-o", "json"]))
+            .collect();
+        let mut created = 0;
+        for racer in &mut racers {
+            let status = racer.wait_exit(crate::env::SLOW);
+            assert!(status.success(), "{status}: {}", racer.stderr());
+            let parsed: Value = serde_json::from_str(&racer.stdout()).unwrap();
+            assert_eq!(parsed["schema_version"], 1);
+            created += usize::from(racer.stderr().contains("Created a new store"));
+        }
+        assert_eq!(created, 1, "exactly one process created the store");
+    }
 }
