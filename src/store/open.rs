@@ -67,8 +67,14 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "OFF")
             .map_err(|e| map_sqlite(path, e))?;
 
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
+        // One statement, so one snapshot: another process may be initialising the store now.
+        let (version, tables): (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT user_version FROM pragma_user_version),
+                        (SELECT count(*) FROM sqlite_master WHERE type = 'table')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .map_err(|e| map_sqlite(path, e))?;
         if version > SCHEMA_VERSION {
             return Err(Error::StoreTooNew {
@@ -78,13 +84,6 @@ impl Store {
             });
         }
         if version == 0 {
-            let tables: i64 = conn
-                .query_row(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(|e| map_sqlite(path, e))?;
             if tables > 0 {
                 return Err(Error::NotAStore {
                     path: path.to_path_buf(),
@@ -102,6 +101,7 @@ impl Store {
                 });
             }
         }
+        let mut initialised = false;
         if version < SCHEMA_VERSION {
             if read_only {
                 return Err(Error::ReadOnly {
@@ -109,7 +109,7 @@ impl Store {
                     reason: "it needs a schema upgrade, which is a write".into(),
                 });
             }
-            migrate(&mut conn, version).map_err(|e| match e {
+            initialised = migrate(&mut conn, version).map_err(|e| match e {
                 Error::Store(msg) => Error::Unavailable {
                     path: path.to_path_buf(),
                     reason: msg,
@@ -120,7 +120,9 @@ impl Store {
         Ok(Store {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
-            created: !existed,
+            // Only the process that initialised a new store created it (others may have
+            // raced to open the same new file).
+            created: !existed && initialised,
             read_only,
             feed: Arc::new(ChangeFeed::new(path)),
             specs: crate::engine::SpecCache::default(),

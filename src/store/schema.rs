@@ -12,13 +12,22 @@ const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Bring the store from `current` to [`SCHEMA_VERSION`], one transaction per migration.
-pub fn migrate(conn: &mut Connection, current: i64) -> Result<()> {
+/// Several processes may open a new store at once: each migration re-reads the version under
+/// the write lock and is skipped when another process already applied it. Returns whether this
+/// call initialised the store (applied migration 1).
+pub fn migrate(conn: &mut Connection, current: i64) -> Result<bool> {
+    let mut initialised = false;
     for (i, sql) in MIGRATIONS.iter().enumerate() {
         let version = i as i64 + 1;
         if version <= current {
             continue;
         }
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let applied: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if applied >= version {
+            continue; // another process got there first; the transaction rolls back
+        }
+        initialised |= version == 1;
         tx.execute_batch(sql)?;
         if version == 1 {
             tx.execute(
@@ -32,5 +41,5 @@ pub fn migrate(conn: &mut Connection, current: i64) -> Result<()> {
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
     }
-    Ok(())
+    Ok(initialised)
 }

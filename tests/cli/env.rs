@@ -5,6 +5,9 @@
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::process::{Child, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use tempfile::TempDir;
@@ -12,6 +15,8 @@ use tempfile::TempDir;
 /// A temp HOME with a store path inside it.
 pub struct TestEnv {
     dir: TempDir,
+    /// Extra environment variables for every command (see [`TestEnv::with_var`]).
+    vars: Vec<(String, String)>,
 }
 
 /// What a command did: exit code, stdout, stderr.
@@ -28,7 +33,16 @@ impl TestEnv {
             .prefix("imx-test-")
             .tempdir()
             .unwrap_or_else(|e| panic!("cannot create a temp dir: {e}"));
-        TestEnv { dir }
+        TestEnv {
+            dir,
+            vars: Vec::new(),
+        }
+    }
+
+    /// The same environment with `key=value` set for every command it runs.
+    pub fn with_var(mut self, key: &str, value: &str) -> Self {
+        self.vars.push((key.to_string(), value.to_string()));
+        self
     }
 
     /// The temp HOME.
@@ -51,9 +65,16 @@ impl TestEnv {
         path
     }
 
-    /// `imx` with a cleared environment: HOME, XDG dirs, IMX_STORE, COLUMNS=100, NO_COLOR=1.
+    /// `imx` with a cleared environment: HOME, XDG dirs, IMX_STORE, COLUMNS=100, NO_COLOR=1
+    /// (plus any [`TestEnv::with_var`] variables).
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("imx"));
+        Command::from(self.std_cmd())
+    }
+
+    /// [`TestEnv::cmd`] as a plain std command, for processes run in the background (agents,
+    /// followers).
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("imx"));
         let home = self.home();
         cmd.env_clear()
             .current_dir(home)
@@ -68,7 +89,127 @@ impl TestEnv {
         if let Some(path) = std::env::var_os("PATH") {
             cmd.env("PATH", path);
         }
+        for (k, v) in &self.vars {
+            cmd.env(k, v);
+        }
         cmd
+    }
+
+    /// Start `imx ARGS...` in the background, stdout and stderr captured to files; killed on drop.
+    pub fn spawn<I, S>(&self, args: I) -> Background
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let n = SPAWNED.fetch_add(1, Ordering::Relaxed);
+        let out = self.home().join(format!("bg-{n}.out"));
+        let err = self.home().join(format!("bg-{n}.err"));
+        let create =
+            |p: &Path| std::fs::File::create(p).unwrap_or_else(|e| panic!("create {p:?}: {e}"));
+        let child = self
+            .std_cmd()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(create(&out))
+            .stderr(create(&err))
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start imx: {e}"));
+        Background {
+            child,
+            stdout: out,
+            stderr: err,
+        }
+    }
+
+    /// Start `imx agent run --name NAME --slots SLOTS [--labels ...]` in the background and wait
+    /// until it has registered. Killed on drop.
+    pub fn agent(&self, name: &str, slots: u32) -> Background {
+        self.agent_with(name, slots, &[])
+    }
+
+    /// [`TestEnv::agent`] with extra arguments (e.g. `["--labels", "gpu=yes"]`).
+    pub fn agent_with(&self, name: &str, slots: u32, extra: &[&str]) -> Background {
+        let slots = slots.to_string();
+        let mut args = vec!["agent", "run", "--name", name, "--slots", &slots];
+        args.extend_from_slice(extra);
+        let mut agent = self.spawn(args);
+        wait_until(&format!("agent {name} to register"), SLOW, || {
+            if let Some(status) = agent.try_exit() {
+                panic!("agent {name} exited early ({status}):\n{}", agent.stderr());
+            }
+            self.run(["agent", "show", name, "-o", "json"]).code == 0
+        });
+        agent
+    }
+
+    /// Run `imx ARGS... -o json`, expect exit 0 and parse stdout.
+    #[track_caller]
+    pub fn json<I, S>(&self, args: I) -> serde_json::Value
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut all: Vec<std::ffi::OsString> =
+            args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        all.push("-o".into());
+        all.push("json".into());
+        let out = self.run(&all);
+        out.expect_code(0);
+        serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("{all:?}: not JSON ({e}):\n{}", out.stdout))
+    }
+
+    /// Write a workflow file and apply it; panics unless apply succeeds.
+    #[track_caller]
+    pub fn apply(&self, file: &str, yaml: &str) {
+        let path = self.write(file, yaml);
+        self.run([
+            OsStr::new("workflow"),
+            "apply".as_ref(),
+            "-f".as_ref(),
+            path.as_os_str(),
+        ])
+        .expect_code(0);
+    }
+
+    /// Start a run of `workflow` with `-p` params; returns its full id.
+    #[track_caller]
+    pub fn start(&self, workflow: &str, params: &[&str]) -> String {
+        let mut args = vec!["workflow", "run", workflow, "-q"];
+        for p in params {
+            args.extend(["-p", p]);
+        }
+        let out = self.run(args);
+        out.expect_code(0);
+        let id = out.stdout.trim().to_string();
+        assert_eq!(id.len(), 26, "expected a run id, got {:?}", out.stdout);
+        id
+    }
+
+    /// `imx run show ID -o json`.
+    #[track_caller]
+    pub fn show_run(&self, id: &str) -> serde_json::Value {
+        self.json(["run", "show", id])
+    }
+
+    /// Wait (up to [`SLOW`]) for a run to end; returns its final `run show -o json`.
+    #[track_caller]
+    pub fn finish(&self, id: &str) -> serde_json::Value {
+        let out = self.run(["run", "wait", id, "--timeout", "30s", "-q"]);
+        assert!(
+            [0, 10, 11].contains(&out.code),
+            "run {id} did not end: {out:?}"
+        );
+        self.show_run(id)
+    }
+
+    /// The step `step` of a `run show -o json` value.
+    #[track_caller]
+    pub fn step<'a>(run: &'a serde_json::Value, step: &str) -> &'a serde_json::Value {
+        run["steps"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["step_id"] == step))
+            .unwrap_or_else(|| panic!("no step {step} in {run:#}"))
     }
 
     /// Run `imx ARGS...` and capture what it did.
@@ -101,5 +242,83 @@ impl Outcome {
             self.code, self.stdout, self.stderr
         );
         self
+    }
+}
+
+/// A deadline generous enough for slow, loaded machines; waits end as soon as they can.
+pub const SLOW: Duration = Duration::from_secs(30);
+
+static SPAWNED: AtomicUsize = AtomicUsize::new(0);
+
+/// Poll `cond` every 20 ms until it holds; panic naming `what` after `timeout`.
+#[track_caller]
+pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// An `imx` process running in the background (an agent, a follower); killed on drop.
+pub struct Background {
+    child: Child,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+impl Background {
+    pub fn pid(&self) -> i32 {
+        i32::try_from(self.child.id()).unwrap_or(i32::MAX)
+    }
+
+    /// Send a signal (e.g. SIGTERM to drain an agent).
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid()), signal)
+            .unwrap_or_else(|e| panic!("cannot signal {}: {e}", self.pid()));
+    }
+
+    /// The exit status, if it has exited.
+    pub fn try_exit(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// Wait up to `timeout` for the process to exit.
+    #[track_caller]
+    pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let mut status = None;
+        wait_until("a background imx to exit", timeout, || {
+            status = self.try_exit();
+            status.is_some()
+        });
+        status.unwrap_or_else(|| unreachable!())
+    }
+
+    /// What it printed on stdout so far.
+    pub fn stdout(&self) -> String {
+        std::fs::read_to_string(&self.stdout).unwrap_or_default()
+    }
+
+    /// What it printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether process `pid` is gone (or a zombie nobody has reaped yet).
+pub fn process_gone(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // The state is the first field after the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
     }
 }

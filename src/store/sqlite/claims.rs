@@ -426,13 +426,20 @@ pub fn complete(
             }
             StepOutcome::Failed => {
                 let error = result.error.clone().unwrap_or_else(|| "failed".into());
+                // A failed attempt's outputs (e.g. an http step's status and body) are kept for
+                // `run show`; templates only ever read the outputs of succeeded steps.
+                let outputs = if result.outputs.is_empty() {
+                    None
+                } else {
+                    Some(serde_json::to_string(&result.outputs)?)
+                };
                 let tries: u32 = tx
                     .prepare_cached(
-                        "UPDATE steps SET tries = tries + 1, exit_code = ?3, error = ?4
+                        "UPDATE steps SET tries = tries + 1, exit_code = ?3, error = ?4, outputs = ?5
                          WHERE run_id = ?1 AND step_id = ?2 RETURNING tries",
                     )?
                     .query_row(
-                        params![lease.run_id, lease.step_id, result.exit_code, error],
+                        params![lease.run_id, lease.step_id, result.exit_code, error, outputs],
                         |r| r.get(0),
                     )?;
                 let retry = ix

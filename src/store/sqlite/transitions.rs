@@ -63,9 +63,12 @@ pub fn step_ended(
         Some(step_id),
         serde_json::json!({ "error": error }),
     )?;
-    if status == StepStatus::Failed
+    // When the whole run is ending (cancelled, timed out), `end_run` cancels every open step
+    // itself: pending dependents are cancelled with the run, not skipped.
+    if (status == StepStatus::Failed
         || status == StepStatus::Skipped
-        || status == StepStatus::Cancelled
+        || status == StepStatus::Cancelled)
+        && !run.status.is_terminal()
     {
         // Pending dependents can never run now.
         let deps: Vec<String> = ix.dependents(step_id).map(|s| s.id.clone()).collect();
