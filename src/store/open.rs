@@ -120,9 +120,9 @@ impl Store {
         Ok(Store {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
-            // Only the process that initialised a new store created it (others may have
-            // raced to open the same new file).
-            created: !existed && initialised,
+            // Whoever initialised the schema created the store: several processes may race to
+            // open the same new file, and the winner may already see the file another one made.
+            created: initialised,
             read_only,
             feed: Arc::new(ChangeFeed::new(path)),
             specs: crate::engine::SpecCache::default(),
