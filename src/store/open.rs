@@ -56,6 +56,9 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
         };
         let mut conn = Connection::open_with_flags(path, flags).map_err(|e| map_sqlite(path, e))?;
+        if read_only && !can_read(&conn) {
+            conn = open_immutable(path)?;
+        }
         conn.busy_handler(Some(busy_wait))
             .map_err(|e| map_sqlite(path, e))?;
         if !read_only {
@@ -144,6 +147,48 @@ fn check_magic(path: &Path) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Whether a read works on this connection. A read-only user cannot read a WAL-mode store
+/// whose `-shm` file does not exist yet in a folder it cannot write: SQLite must create it.
+fn can_read(conn: &Connection) -> bool {
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+        .is_ok()
+}
+
+/// Reopen a store this user may only read, and cannot read in WAL mode (see [`can_read`]), as
+/// immutable. That is sound only when no `-wal` file holds commits the main file lacks, so a
+/// non-empty `-wal` (its writer is running, or crashed) keeps the original error.
+fn open_immutable(path: &Path) -> Result<Connection> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal_empty = std::fs::metadata(&wal).map_or(true, |m| m.len() == 0);
+    if !wal_empty {
+        return Err(Error::ReadOnly {
+            path: path.to_path_buf(),
+            reason: "this user cannot write it, and reading it while another process writes \
+                     it needs write access to its folder"
+                .into(),
+        });
+    }
+    let uri = format!("file:{}?immutable=1", uri_path(path));
+    Connection::open_with_flags(
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(|e| map_sqlite(path, e))
+}
+
+/// `path` escaped for a `file:` URI.
+fn uri_path(path: &Path) -> String {
+    let mut out = String::new();
+    for b in path.as_os_str().as_encoded_bytes() {
+        match b {
+            b'?' | b'#' | b'%' | 0x80.. => out.push_str(&format!("%{b:02X}")),
+            _ => out.push(char::from(*b)),
+        }
+    }
+    out
 }
 
 fn writable(path: &Path) -> bool {
