@@ -52,7 +52,8 @@ pub enum Error {
     #[error("{path}: not an imx store ({reason})")]
     NotAStore { path: PathBuf, reason: String },
     #[error(
-        "{path}: the store has schema version {found}, newer than this imx understands ({supported}); upgrade imx"
+        "{path}: the store has schema version {found}, written by a newer imx; this imx ({}) understands schema versions up to {supported}; upgrade imx to use this store",
+        env!("CARGO_PKG_VERSION")
     )]
     StoreTooNew {
         path: PathBuf,

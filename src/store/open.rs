@@ -61,6 +61,41 @@ impl Store {
         }
         conn.busy_handler(Some(busy_wait))
             .map_err(|e| map_sqlite(path, e))?;
+
+        // Identify the file before changing anything in it: switching someone else's database
+        // (or a newer imx's store) to WAL would rewrite its header.
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| map_sqlite(path, e))?;
+        let ours = if version == 0 {
+            // A new store is an empty database; one with tables is someone else's.
+            let tables: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(|e| map_sqlite(path, e))?;
+            tables == 0
+        } else {
+            let app: Option<String> = conn
+                .query_row("SELECT value FROM meta WHERE key = 'app'", [], |r| r.get(0))
+                .ok();
+            app.as_deref() == Some("imx")
+        };
+        if !ours {
+            return Err(Error::NotAStore {
+                path: path.to_path_buf(),
+                reason: "it is an SQLite database, but not one imx created".into(),
+            });
+        }
+        if version > SCHEMA_VERSION {
+            return Err(Error::StoreTooNew {
+                path: path.to_path_buf(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
         if !read_only {
             conn.pragma_update(None, "journal_mode", "WAL")
                 .map_err(|e| map_sqlite(path, e))?;
@@ -69,42 +104,6 @@ impl Store {
             .map_err(|e| map_sqlite(path, e))?;
         conn.pragma_update(None, "foreign_keys", "OFF")
             .map_err(|e| map_sqlite(path, e))?;
-
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| map_sqlite(path, e))?;
-        if version > SCHEMA_VERSION {
-            return Err(Error::StoreTooNew {
-                path: path.to_path_buf(),
-                found: version,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        if version == 0 {
-            let tables: i64 = conn
-                .query_row(
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(|e| map_sqlite(path, e))?;
-            if tables > 0 {
-                return Err(Error::NotAStore {
-                    path: path.to_path_buf(),
-                    reason: "it is an SQLite database, but not one imx created".into(),
-                });
-            }
-        } else {
-            let app: Option<String> = conn
-                .query_row("SELECT value FROM meta WHERE key = 'app'", [], |r| r.get(0))
-                .ok();
-            if app.as_deref() != Some("imx") {
-                return Err(Error::NotAStore {
-                    path: path.to_path_buf(),
-                    reason: "it is an SQLite database, but not one imx created".into(),
-                });
-            }
-        }
         if version < SCHEMA_VERSION {
             if read_only {
                 return Err(Error::ReadOnly {
