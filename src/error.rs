@@ -39,7 +39,10 @@ pub enum Error {
     #[error("{message}")]
     NotFoundHint { message: String, hint: String },
     /// `candidates` may hold one more than is shown, to say that there are others.
-    #[error("{kind} prefix {prefix:?} is ambiguous: it matches {}", list_candidates(candidates))]
+    #[error(
+        "{kind} prefix {prefix:?} is ambiguous: it matches {}",
+        list_candidates(candidates)
+    )]
     Ambiguous {
         kind: &'static str,
         prefix: String,

@@ -44,7 +44,9 @@ fn filesystem_full(path: &Path) -> bool {
         _ => Path::new("."),
     };
     nix::sys::statvfs::statvfs(dir).is_ok_and(|st| {
-        let free = u64::from(st.blocks_available()).saturating_mul(st.fragment_size());
+        // Both are u64 on 64-bit Linux, narrower elsewhere.
+        #[allow(clippy::useless_conversion)]
+        let free = u64::from(st.blocks_available()).saturating_mul(u64::from(st.fragment_size()));
         free < 64 * 1024
     })
 }

@@ -151,8 +151,10 @@ fn check_magic(path: &Path) -> Result<()> {
 /// Whether a read works on this connection. A read-only user cannot read a WAL-mode store
 /// whose `-shm` file does not exist yet in a folder it cannot write: SQLite must create it.
 fn can_read(conn: &Connection) -> bool {
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
-        .is_ok()
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .is_ok()
 }
 
 /// Reopen a store this user may only read, and cannot read in WAL mode (see [`can_read`]), as
@@ -173,7 +175,9 @@ fn open_immutable(path: &Path) -> Result<Connection> {
     let uri = format!("file:{}?immutable=1", uri_path(path));
     Connection::open_with_flags(
         uri,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
     )
     .map_err(|e| map_sqlite(path, e))
 }

@@ -59,6 +59,12 @@ impl TestEnv {
     /// Like [`cmd`](Self::cmd), but run through a wrapper such as
     /// `["setpriv", "--reuid=65534", ...]` (the wrapper's arguments come first).
     pub fn cmd_via(&self, wrapper: &[&str]) -> Command {
+        Command::from_std(self.std_cmd_via(wrapper))
+    }
+
+    /// The same command as a [`std::process::Command`], e.g. to spawn a long-running process.
+    pub fn std_cmd_via(&self, wrapper: &[&str]) -> std::process::Command {
+        use std::process::Command;
         let bin = assert_cmd::cargo::cargo_bin!("imx");
         let mut cmd = match wrapper.split_first() {
             None => Command::new(bin),
@@ -132,13 +138,20 @@ impl Outcome {
     pub fn expect_error(&self, code: i32) -> &Self {
         self.expect_code(code);
         let err = &self.stderr;
-        assert!(err.starts_with("error: "), "stderr must start with `error: `:\n{err}");
+        assert!(
+            err.starts_with("error: "),
+            "stderr must start with `error: `:\n{err}"
+        );
         let errors = err.lines().filter(|l| l.starts_with("error:")).count();
         assert_eq!(errors, 1, "expected one error message:\n{err}");
         for bad in ["panicked", "backtrace", "RUST_BACKTRACE", "Error {", "Os {"] {
             assert!(!err.contains(bad), "stderr contains {bad:?}:\n{err}");
         }
-        assert!(self.stdout.is_empty(), "stdout must be empty:\n{}", self.stdout);
+        assert!(
+            self.stdout.is_empty(),
+            "stdout must be empty:\n{}",
+            self.stdout
+        );
         self
     }
 
@@ -183,17 +196,24 @@ pub fn snapshot(path: &Path) -> String {
         .unwrap_or_else(|e| panic!("tables of {path:?}: {e}"));
     for (table, sql) in tables {
         writeln!(out, "table {table}: {sql}").unwrap_or_default();
-        let mut stmt = conn
+        let n = conn
             .prepare(&format!("SELECT * FROM \"{table}\""))
-            .unwrap_or_else(|e| panic!("select from {table}: {e}"));
-        let n = stmt.column_count();
-        let order = (1..=n).map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
-        drop(stmt);
+            .unwrap_or_else(|e| panic!("select from {table}: {e}"))
+            .column_count();
+        let order = (1..=n)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         let mut stmt = conn
             .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY {order}"))
             .unwrap_or_else(|e| panic!("select from {table}: {e}"));
-        let mut rows = stmt.query([]).unwrap_or_else(|e| panic!("rows of {table}: {e}"));
-        while let Some(row) = rows.next().unwrap_or_else(|e| panic!("row of {table}: {e}")) {
+        let mut rows = stmt
+            .query([])
+            .unwrap_or_else(|e| panic!("rows of {table}: {e}"));
+        while let Some(row) = rows
+            .next()
+            .unwrap_or_else(|e| panic!("row of {table}: {e}"))
+        {
             let cells: Vec<String> = (0..n)
                 .map(|i| match row.get_ref(i) {
                     Ok(ValueRef::Null) => "NULL".to_string(),
