@@ -38,7 +38,11 @@ pub enum Error {
     /// Not found, with a suggestion.
     #[error("{message}")]
     NotFoundHint { message: String, hint: String },
-    #[error("{kind} prefix {prefix:?} is ambiguous: it matches {}", candidates.join(", "))]
+    /// `candidates` may hold one more than is shown, to say that there are others.
+    #[error(
+        "{kind} prefix {prefix:?} is ambiguous: it matches {}",
+        list_candidates(candidates)
+    )]
     Ambiguous {
         kind: &'static str,
         prefix: String,
@@ -51,7 +55,8 @@ pub enum Error {
     #[error("{path}: not an imx store ({reason})")]
     NotAStore { path: PathBuf, reason: String },
     #[error(
-        "{path}: the store has schema version {found}, newer than this imx understands ({supported}); upgrade imx"
+        "{path}: the store has schema version {found}, written by a newer imx; this imx ({}) understands schema versions up to {supported}; upgrade imx to use this store",
+        env!("CARGO_PKG_VERSION")
     )]
     StoreTooNew {
         path: PathBuf,
@@ -74,6 +79,23 @@ pub enum Error {
     },
     #[error("{0}")]
     Internal(String),
+}
+
+/// How many candidates an ambiguous-prefix error lists.
+const AMBIGUOUS_SHOWN: usize = 5;
+
+fn list_candidates(candidates: &[String]) -> String {
+    let shown = candidates
+        .iter()
+        .take(AMBIGUOUS_SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if candidates.len() > AMBIGUOUS_SHOWN {
+        format!("{shown} and others")
+    } else {
+        shown
+    }
 }
 
 impl Error {
@@ -116,10 +138,13 @@ impl Error {
             Error::NotFound { .. } | Error::NotFoundHint { .. } => ErrorKind::NotFound,
             Error::Forbidden { .. } => ErrorKind::Forbidden,
             Error::Conflict(_) => ErrorKind::Conflict,
-            Error::Unavailable { .. } => ErrorKind::Unavailable,
-            Error::NotAStore { .. }
-            | Error::StoreTooNew { .. }
-            | Error::ReadOnly { .. }
+            // A file that is not an imx store, or one from a newer imx, is a control plane that
+            // cannot be opened (exit 6), like a missing store: no command can work against it.
+            // A read-only or full store was opened; the operation failed (exit 1).
+            Error::Unavailable { .. } | Error::NotAStore { .. } | Error::StoreTooNew { .. } => {
+                ErrorKind::Unavailable
+            }
+            Error::ReadOnly { .. }
             | Error::DiskFull
             | Error::Store(_)
             | Error::Io { .. }

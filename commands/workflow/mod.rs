@@ -48,15 +48,26 @@ pub async fn run(ctx: &Context, cmd: WorkflowCommand) -> Result<(), CliError> {
 /// problems are reported together (exit 2).
 pub fn load_specs(paths: &[PathBuf]) -> Result<Vec<(String, WorkflowSpec)>, CliError> {
     let mut specs = Vec::new();
-    let mut problems = Vec::new();
+    let mut problems: Vec<CliError> = Vec::new();
     for path in paths {
         match load_one(path) {
             Ok(found) => specs.extend(found),
-            Err(e) => problems.push(e.message),
+            Err(e) => problems.push(e),
         }
     }
+    if problems.len() == 1 {
+        // A lone problem keeps its hint ("did you mean ...?") on its own line.
+        return Err(problems.remove(0));
+    }
     if !problems.is_empty() {
-        return Err(CliError::usage(problems.join("\n")));
+        let lines: Vec<String> = problems
+            .into_iter()
+            .map(|e| match e.hint {
+                Some(h) => format!("{} ({h})", e.message),
+                None => e.message,
+            })
+            .collect();
+        return Err(CliError::usage(lines.join("\n")));
     }
     if specs.is_empty() {
         return Err(CliError::usage(format!(

@@ -8,7 +8,8 @@ where
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(input, c), c))
-        .filter(|(score, _)| *score >= 0.8)
+        // Jaro-Winkler misses a dropped letter in a short key (`rn` for `run`); one edit is close.
+        .filter(|(score, c)| *score >= 0.8 || strsim::levenshtein(input, c) <= 1)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
 }
@@ -30,5 +31,7 @@ mod tests {
         assert_eq!(closest("buld", ["build", "test"]), Some("build"));
         assert_eq!(closest("timout", ["timeout", "retry"]), Some("timeout"));
         assert_eq!(closest("zzz", ["build", "test"]), None);
+        assert_eq!(closest("rn", ["id", "needs", "run"]), Some("run"));
+        assert_eq!(closest("x", ["id", "run"]), None);
     }
 }

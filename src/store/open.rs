@@ -56,17 +56,14 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
         };
         let mut conn = Connection::open_with_flags(path, flags).map_err(|e| map_sqlite(path, e))?;
+        if read_only && !can_read(&conn) {
+            conn = open_immutable(path)?;
+        }
         conn.busy_handler(Some(busy_wait))
             .map_err(|e| map_sqlite(path, e))?;
-        if !read_only {
-            conn.pragma_update(None, "journal_mode", "WAL")
-                .map_err(|e| map_sqlite(path, e))?;
-        }
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(|e| map_sqlite(path, e))?;
-        conn.pragma_update(None, "foreign_keys", "OFF")
-            .map_err(|e| map_sqlite(path, e))?;
 
+        // Identify the file before changing anything in it: switching someone else's database
+        // (or a newer imx's store) to WAL would rewrite its header.
         // One statement, so one snapshot: another process may be initialising the store now.
         let (version, tables): (i64, i64) = conn
             .query_row(
@@ -76,6 +73,21 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .map_err(|e| map_sqlite(path, e))?;
+        let ours = if version == 0 {
+            // A new store is an empty database; one with tables is someone else's.
+            tables == 0
+        } else {
+            let app: Option<String> = conn
+                .query_row("SELECT value FROM meta WHERE key = 'app'", [], |r| r.get(0))
+                .ok();
+            app.as_deref() == Some("imx")
+        };
+        if !ours {
+            return Err(Error::NotAStore {
+                path: path.to_path_buf(),
+                reason: "it is an SQLite database, but not one imx created".into(),
+            });
+        }
         if version > SCHEMA_VERSION {
             return Err(Error::StoreTooNew {
                 path: path.to_path_buf(),
@@ -83,24 +95,14 @@ impl Store {
                 supported: SCHEMA_VERSION,
             });
         }
-        if version == 0 {
-            if tables > 0 {
-                return Err(Error::NotAStore {
-                    path: path.to_path_buf(),
-                    reason: "it is an SQLite database, but not one imx created".into(),
-                });
-            }
-        } else {
-            let app: Option<String> = conn
-                .query_row("SELECT value FROM meta WHERE key = 'app'", [], |r| r.get(0))
-                .ok();
-            if app.as_deref() != Some("imx") {
-                return Err(Error::NotAStore {
-                    path: path.to_path_buf(),
-                    reason: "it is an SQLite database, but not one imx created".into(),
-                });
-            }
+        if !read_only {
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(|e| map_sqlite(path, e))?;
         }
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| map_sqlite(path, e))?;
+        conn.pragma_update(None, "foreign_keys", "OFF")
+            .map_err(|e| map_sqlite(path, e))?;
         let mut initialised = false;
         if version < SCHEMA_VERSION {
             if read_only {
@@ -146,6 +148,52 @@ fn check_magic(path: &Path) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Whether a read works on this connection. A read-only user cannot read a WAL-mode store
+/// whose `-shm` file does not exist yet in a folder it cannot write: SQLite must create it.
+fn can_read(conn: &Connection) -> bool {
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .is_ok()
+}
+
+/// Reopen a store this user may only read, and cannot read in WAL mode (see [`can_read`]), as
+/// immutable. That is sound only when no `-wal` file holds commits the main file lacks, so a
+/// non-empty `-wal` (its writer is running, or crashed) keeps the original error.
+fn open_immutable(path: &Path) -> Result<Connection> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal_empty = std::fs::metadata(&wal).map_or(true, |m| m.len() == 0);
+    if !wal_empty {
+        return Err(Error::ReadOnly {
+            path: path.to_path_buf(),
+            reason: "this user cannot write it, and reading it while another process writes \
+                     it needs write access to its folder"
+                .into(),
+        });
+    }
+    let uri = format!("file:{}?immutable=1", uri_path(path));
+    Connection::open_with_flags(
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(|e| map_sqlite(path, e))
+}
+
+/// `path` escaped for a `file:` URI.
+fn uri_path(path: &Path) -> String {
+    let mut out = String::new();
+    for b in path.as_os_str().as_encoded_bytes() {
+        match b {
+            b'?' | b'#' | b'%' | 0x80.. => out.push_str(&format!("%{b:02X}")),
+            _ => out.push(char::from(*b)),
+        }
+    }
+    out
 }
 
 fn writable(path: &Path) -> bool {

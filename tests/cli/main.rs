@@ -1,6 +1,7 @@
 //! The integration tests: one binary that drives the real `imx` in a hermetic environment
 //! (see [`env::TestEnv`]).
 
+mod bad_input;
 mod basics;
 mod commands;
 mod env;

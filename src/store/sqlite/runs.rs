@@ -103,7 +103,7 @@ pub fn resolve_id(tx: &Transaction<'_>, prefix: &str) -> Result<String> {
         _ => Err(Error::Ambiguous {
             kind: "run",
             prefix: prefix.to_string(),
-            candidates: ids.iter().take(5).cloned().collect(),
+            candidates: ids,
         }),
     }
 }
