@@ -79,6 +79,12 @@ pub enum Error {
     },
     #[error("{0}")]
     Internal(String),
+    /// The server cannot be reached (connection refused, DNS, TLS, timeout).
+    #[error("cannot reach the control plane at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    /// An error reported by a remote control plane, keeping its class.
+    #[error("{message}")]
+    Remote { kind: ErrorKind, message: String },
 }
 
 /// How many candidates an ambiguous-prefix error lists.
@@ -141,14 +147,16 @@ impl Error {
             // A file that is not an imx store, or one from a newer imx, is a control plane that
             // cannot be opened (exit 6), like a missing store: no command can work against it.
             // A read-only or full store was opened; the operation failed (exit 1).
-            Error::Unavailable { .. } | Error::NotAStore { .. } | Error::StoreTooNew { .. } => {
-                ErrorKind::Unavailable
-            }
+            Error::Unavailable { .. }
+            | Error::Unreachable { .. }
+            | Error::NotAStore { .. }
+            | Error::StoreTooNew { .. } => ErrorKind::Unavailable,
             Error::ReadOnly { .. }
             | Error::DiskFull
             | Error::Store(_)
             | Error::Io { .. }
             | Error::Internal(_) => ErrorKind::Internal,
+            Error::Remote { kind, .. } => *kind,
         }
     }
 

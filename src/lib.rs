@@ -22,6 +22,7 @@ pub mod control;
 pub mod engine;
 pub mod error;
 pub mod model;
+pub mod server;
 pub mod spec;
 pub mod store;
 pub mod suggest;

@@ -3,8 +3,10 @@
 //! local (this process opens the store) or remote (an HTTP client; another issue adds it).
 
 mod local;
+pub mod remote;
 #[cfg(test)]
 mod tests;
+pub mod wire;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -125,7 +127,8 @@ pub trait ControlPlane: Send + Sync {
         after: i64,
         limit: u32,
     ) -> Result<Vec<LogLine>>;
-    /// Events with id greater than `after`, oldest first.
+    /// Events with id greater than `after`, oldest first. A negative `after` returns only the
+    /// newest event, to learn where the feed is without reading its history.
     async fn events(&self, who: &Principal, after: i64, limit: u32) -> Result<Vec<Event>>;
     /// Wait until something may have changed (or `timeout` passes). Cheap; spurious wake-ups
     /// are allowed. Followers (`run wait`, `logs -f`, `watch`) call it between reads.

@@ -24,9 +24,16 @@ impl crate::store::Store {
     /// Events after `after`, oldest first.
     pub fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>> {
         self.read(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "SELECT id, time, kind, run_id, step_id, data FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
-            )?;
+            let mut stmt = if after < 0 {
+                tx.prepare_cached(
+                    "SELECT id, time, kind, run_id, step_id, data FROM events
+                     WHERE ?1 < 0 ORDER BY id DESC LIMIT min(?2, 1)",
+                )?
+            } else {
+                tx.prepare_cached(
+                    "SELECT id, time, kind, run_id, step_id, data FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
+                )?
+            };
             let rows = stmt.query_map(params![after, limit], |r| {
                 let data: String = r.get(5)?;
                 Ok(Event {

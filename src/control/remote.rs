@@ -1,0 +1,405 @@
+//! The remote control plane: every [`ControlPlane`] method as a call to an `imx server`'s
+//! `/api/v1` (see `server::routes`), with the caller's bearer token. Errors come back as the same
+//! library errors the local plane returns; an unreachable server is [`Error::Unreachable`].
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::{Method, RequestBuilder, StatusCode, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::wire::{
+    ApplyQuery, ClaimBody, CompleteBody, EventsQuery, LeasesBody, LogsBody, LogsQuery, RetryBody,
+    RunsQuery, VersionQuery,
+};
+use super::{ApplyOutcome, ControlPlane, HeartbeatReply, StartRun, StatusReport};
+use crate::auth::Principal;
+use crate::model::{
+    Agent, AgentRegistration, Event, LeaseRef, LogLine, LogStream, Page, Run, RunDetail, RunFilter,
+    StepResult, StepTask, Workflow, WorkflowSpec, WorkflowSummary,
+};
+use crate::server::error::ErrorBody;
+use crate::{Error, Result};
+
+/// Extra time a long poll may take on the wire beyond what it asked the server to wait.
+const POLL_SLACK: Duration = Duration::from_secs(10);
+
+/// A control plane behind an `imx server`.
+pub struct RemoteControlPlane {
+    base: Url,
+    client: reqwest::Client,
+    token: Option<String>,
+    /// The newest event seen, for `wait_for_change` (-1: not known yet).
+    last_event: AtomicI64,
+}
+
+impl RemoteControlPlane {
+    /// A client for the server at `url` (e.g. `https://imx.example:7443`), authenticating with
+    /// `token`. `ca_pem` adds a trusted certificate authority (for self-signed servers).
+    pub fn new(url: &str, token: Option<String>, ca_pem: Option<&[u8]>) -> Result<Self> {
+        let base = Url::parse(url).map_err(|e| {
+            Error::invalid_with_hint(
+                format!("{url:?} is not a server URL: {e}"),
+                "use a URL such as https://imx.example:7443",
+            )
+        })?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(Error::invalid(format!(
+                "{url:?}: the server URL must start with https:// (or http:// for loopback)"
+            )));
+        }
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("imx/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10));
+        if let Some(pem) = ca_pem {
+            let cert = reqwest::Certificate::from_pem(pem)
+                .map_err(|e| Error::invalid(format!("the CA certificate is not valid PEM: {e}")))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
+        Ok(RemoteControlPlane {
+            base,
+            client,
+            token,
+            last_event: AtomicI64::new(-1),
+        })
+    }
+
+    /// `base` + `/api/v1/` + segments, each segment escaped.
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(["api", "v1"]).extend(segments);
+        }
+        url
+    }
+
+    fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
+        let req = self.client.request(method, self.url(segments));
+        match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+
+    async fn send_raw(&self, req: RequestBuilder) -> Result<reqwest::Response> {
+        let resp = req.send().await.map_err(|e| self.unreachable(&e))?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let status = resp.status();
+        let body = resp.bytes().await.unwrap_or_default();
+        Err(match serde_json::from_slice::<ErrorBody>(&body) {
+            Ok(b) => b.into_error(),
+            Err(_) => Error::Remote {
+                kind: kind_of_status(status),
+                message: format!("the server at {} answered {status}", self.base),
+            },
+        })
+    }
+
+    async fn send<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T> {
+        let resp = self.send_raw(req).await?;
+        resp.json::<T>().await.map_err(|e| {
+            Error::Internal(format!(
+                "the server at {} sent a response imx cannot read: {e}",
+                self.base
+            ))
+        })
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &impl Serialize,
+    ) -> Result<T> {
+        self.send(self.request(Method::GET, segments).query(query))
+            .await
+    }
+
+    async fn post<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: &impl Serialize,
+    ) -> Result<T> {
+        self.send(self.request(Method::POST, segments).json(body))
+            .await
+    }
+
+    async fn post_empty(&self, segments: &[&str], body: &impl Serialize) -> Result<()> {
+        self.send_raw(self.request(Method::POST, segments).json(body))
+            .await
+            .map(|_| ())
+    }
+
+    fn unreachable(&self, e: &reqwest::Error) -> Error {
+        let mut reason = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            reason = format!("{reason}: {s}");
+            source = s.source();
+        }
+        Error::Unreachable {
+            url: self.base.to_string(),
+            reason,
+        }
+    }
+}
+
+fn kind_of_status(status: StatusCode) -> crate::error::ErrorKind {
+    use crate::error::ErrorKind;
+    match status {
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => ErrorKind::Invalid,
+        StatusCode::NOT_FOUND => ErrorKind::NotFound,
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ErrorKind::Forbidden,
+        StatusCode::CONFLICT => ErrorKind::Conflict,
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT => {
+            ErrorKind::Unavailable
+        }
+        _ => ErrorKind::Internal,
+    }
+}
+
+const NO_QUERY: &[(&str, &str)] = &[];
+
+#[async_trait]
+impl ControlPlane for RemoteControlPlane {
+    fn location(&self) -> String {
+        format!("remote {}", self.base)
+    }
+
+    async fn status(&self, _: &Principal) -> Result<StatusReport> {
+        self.get(&["status"], &NO_QUERY).await
+    }
+
+    async fn apply_workflow(
+        &self,
+        _: &Principal,
+        spec: WorkflowSpec,
+        dry_run: bool,
+    ) -> Result<ApplyOutcome> {
+        self.send(
+            self.request(Method::POST, &["workflows"])
+                .query(&ApplyQuery { dry_run })
+                .json(&spec),
+        )
+        .await
+    }
+
+    async fn list_workflows(&self, _: &Principal) -> Result<Vec<WorkflowSummary>> {
+        self.get(&["workflows"], &NO_QUERY).await
+    }
+
+    async fn get_workflow(
+        &self,
+        _: &Principal,
+        name: &str,
+        version: Option<u32>,
+    ) -> Result<Workflow> {
+        self.get(&["workflows", name], &VersionQuery { version })
+            .await
+    }
+
+    async fn delete_workflow(&self, _: &Principal, name: &str) -> Result<Workflow> {
+        self.send(self.request(Method::DELETE, &["workflows", name]))
+            .await
+    }
+
+    async fn start_run(&self, _: &Principal, req: StartRun) -> Result<Run> {
+        self.post(&["runs"], &req).await
+    }
+
+    async fn list_runs(&self, _: &Principal, f: RunFilter) -> Result<Page<Run>> {
+        let q = RunsQuery {
+            workflow: f.workflow,
+            status: f.status,
+            since: f.since,
+            limit: f.limit,
+            cursor: f.cursor,
+        };
+        self.get(&["runs"], &q).await
+    }
+
+    async fn get_run(&self, _: &Principal, id: &str) -> Result<RunDetail> {
+        self.get(&["runs", id], &NO_QUERY).await
+    }
+
+    async fn cancel_run(&self, _: &Principal, id: &str) -> Result<Run> {
+        self.post(&["runs", id, "cancel"], &serde_json::json!({}))
+            .await
+    }
+
+    async fn retry_run(&self, _: &Principal, id: &str, from: Option<&str>) -> Result<Run> {
+        let body = RetryBody {
+            from: from.map(str::to_string),
+        };
+        self.post(&["runs", id, "retry"], &body).await
+    }
+
+    async fn run_logs(
+        &self,
+        _: &Principal,
+        run_id: &str,
+        step: Option<&str>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<LogLine>> {
+        let q = LogsQuery {
+            step: step.map(str::to_string),
+            after,
+            limit: Some(limit),
+        };
+        self.get(&["runs", run_id, "logs"], &q).await
+    }
+
+    async fn events(&self, _: &Principal, after: i64, limit: u32) -> Result<Vec<Event>> {
+        let q = EventsQuery {
+            after,
+            limit: Some(limit),
+            wait_ms: None,
+        };
+        self.get(&["events"], &q).await
+    }
+
+    async fn wait_for_change(&self, timeout: Duration) {
+        let mut after = self.last_event.load(Ordering::Relaxed);
+        if after < 0 {
+            // Learn where the feed is, then wait from there.
+            let q = EventsQuery {
+                after: -1,
+                limit: Some(1),
+                wait_ms: None,
+            };
+            match self.get::<Vec<Event>>(&["events"], &q).await {
+                Ok(newest) => after = newest.last().map_or(0, |e| e.id),
+                Err(_) => {
+                    tokio::time::sleep(timeout).await;
+                    return;
+                }
+            }
+        }
+        let q = EventsQuery {
+            after,
+            limit: Some(1_000),
+            wait_ms: Some(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX)),
+        };
+        let req = self
+            .request(Method::GET, &["events"])
+            .query(&q)
+            .timeout(timeout + POLL_SLACK);
+        match self.send::<Vec<Event>>(req).await {
+            Ok(events) => {
+                let newest = events.last().map_or(after, |e| e.id);
+                self.last_event.store(newest, Ordering::Relaxed);
+            }
+            // The server is away: don't spin; the caller will read again and report the error.
+            Err(_) => tokio::time::sleep(timeout.min(Duration::from_secs(1))).await,
+        }
+    }
+
+    async fn list_agents(&self, _: &Principal) -> Result<Vec<Agent>> {
+        self.get(&["agents"], &NO_QUERY).await
+    }
+
+    async fn get_agent(&self, _: &Principal, name_or_id: &str) -> Result<Agent> {
+        self.get(&["agents", name_or_id], &NO_QUERY).await
+    }
+
+    async fn drain_agent(&self, _: &Principal, name_or_id: &str) -> Result<Agent> {
+        self.post(&["agents", name_or_id, "drain"], &serde_json::json!({}))
+            .await
+    }
+
+    async fn resume_agent(&self, _: &Principal, name_or_id: &str) -> Result<Agent> {
+        self.post(&["agents", name_or_id, "resume"], &serde_json::json!({}))
+            .await
+    }
+
+    async fn remove_agent(&self, _: &Principal, name_or_id: &str) -> Result<Agent> {
+        self.send(self.request(Method::DELETE, &["agents", name_or_id]))
+            .await
+    }
+
+    async fn register_agent(&self, _: &Principal, reg: AgentRegistration) -> Result<Agent> {
+        self.post(&["agents"], &reg).await
+    }
+
+    async fn claim(
+        &self,
+        _: &Principal,
+        agent_id: &str,
+        max: u32,
+        wait: Duration,
+    ) -> Result<Vec<StepTask>> {
+        let body = ClaimBody {
+            max,
+            wait_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+        };
+        let req = self
+            .request(Method::POST, &["agents", agent_id, "claim"])
+            .json(&body)
+            .timeout(wait + POLL_SLACK);
+        self.send(req).await
+    }
+
+    async fn start_step(&self, _: &Principal, lease: &LeaseRef) -> Result<()> {
+        self.post_empty(&["leases", "start"], lease).await
+    }
+
+    async fn heartbeat(
+        &self,
+        _: &Principal,
+        agent_id: &str,
+        leases: &[LeaseRef],
+    ) -> Result<HeartbeatReply> {
+        let body = LeasesBody {
+            leases: leases.to_vec(),
+        };
+        self.post(&["agents", agent_id, "heartbeat"], &body).await
+    }
+
+    async fn check_leases(
+        &self,
+        _: &Principal,
+        agent_id: &str,
+        leases: &[LeaseRef],
+    ) -> Result<HeartbeatReply> {
+        let body = LeasesBody {
+            leases: leases.to_vec(),
+        };
+        self.post(&["agents", agent_id, "check"], &body).await
+    }
+
+    async fn append_logs(
+        &self,
+        _: &Principal,
+        lease: &LeaseRef,
+        lines: &[(LogStream, String)],
+    ) -> Result<()> {
+        let body = LogsBody {
+            lease: lease.clone(),
+            lines: lines.to_vec(),
+        };
+        self.post_empty(&["leases", "logs"], &body).await
+    }
+
+    async fn complete_steps(
+        &self,
+        _: &Principal,
+        results: &[(LeaseRef, StepResult)],
+    ) -> Result<Vec<bool>> {
+        let body = CompleteBody {
+            results: results.to_vec(),
+        };
+        self.post(&["leases", "complete"], &body).await
+    }
+
+    async fn deregister_agent(&self, _: &Principal, agent_id: &str) -> Result<()> {
+        self.post_empty(&["agents", agent_id, "deregister"], &serde_json::json!({}))
+            .await
+    }
+}

@@ -1,0 +1,81 @@
+//! The wire shapes of the HTTP API that are not model types: query strings and request bodies,
+//! shared by the server's handlers and the remote client so the two cannot drift.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{LeaseRef, LogStream, RunStatus, StepResult};
+
+/// `?dry_run=true` on apply.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct ApplyQuery {
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// `?version=N` on workflow show.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct VersionQuery {
+    pub version: Option<u32>,
+}
+
+/// Query string of `GET /runs`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct RunsQuery {
+    pub workflow: Option<String>,
+    pub status: Option<RunStatus>,
+    pub since: Option<i64>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Body of `POST /runs/{id}/retry`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct RetryBody {
+    pub from: Option<String>,
+}
+
+/// Query string of `GET /runs/{id}/logs`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct LogsQuery {
+    pub step: Option<String>,
+    #[serde(default)]
+    pub after: i64,
+    pub limit: Option<u32>,
+}
+
+/// Query string of `GET /events`: with `wait_ms`, a long poll that returns as soon as there is
+/// an event after `after` (or the wait ends).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct EventsQuery {
+    #[serde(default)]
+    pub after: i64,
+    pub limit: Option<u32>,
+    pub wait_ms: Option<u64>,
+}
+
+/// Body of `POST /agents/{id}/claim`: a long poll of up to `wait_ms`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct ClaimBody {
+    pub max: u32,
+    #[serde(default)]
+    pub wait_ms: u64,
+}
+
+/// Body of heartbeats and lease checks.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct LeasesBody {
+    pub leases: Vec<LeaseRef>,
+}
+
+/// Body of `POST /leases/logs`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LogsBody {
+    pub lease: LeaseRef,
+    pub lines: Vec<(LogStream, String)>,
+}
+
+/// Body of `POST /leases/complete`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CompleteBody {
+    pub results: Vec<(LeaseRef, StepResult)>,
+}

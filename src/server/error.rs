@@ -1,0 +1,100 @@
+//! API errors: the library's [`Error`] as a status code and a JSON body
+//! `{ "error": { "code", "message", "details": { "hint" } } }`. The remote client turns the same
+//! body back into the same [`Error`], so a CLI error reads the same locally and remotely.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+use crate::error::ErrorKind;
+
+/// The JSON error body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, in a stable shape.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// `invalid`, `not_found`, `unauthenticated`, `forbidden`, `conflict`, `unavailable`,
+    /// `internal`.
+    pub code: String,
+    pub message: String,
+    #[serde(default)]
+    pub details: serde_json::Value,
+}
+
+/// An error on its way out of a handler.
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError(e)
+    }
+}
+
+/// The wire code and HTTP status of an error kind.
+pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
+    match kind {
+        ErrorKind::Invalid => ("invalid", StatusCode::BAD_REQUEST),
+        ErrorKind::NotFound => ("not_found", StatusCode::NOT_FOUND),
+        ErrorKind::Forbidden => ("forbidden", StatusCode::FORBIDDEN),
+        ErrorKind::Conflict => ("conflict", StatusCode::CONFLICT),
+        ErrorKind::Unavailable => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
+        ErrorKind::Internal => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (code, status) = code_and_status(self.0.kind());
+        let details = match self.0.hint() {
+            Some(h) => serde_json::json!({ "hint": h }),
+            None => serde_json::Value::Null,
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.into(),
+                message: self.0.to_string(),
+                details,
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+impl ErrorBody {
+    /// The library error this body stands for (used by the remote client).
+    pub fn into_error(self) -> Error {
+        let hint = self
+            .error
+            .details
+            .get("hint")
+            .and_then(|h| h.as_str())
+            .map(str::to_string);
+        let message = self.error.message;
+        match self.error.code.as_str() {
+            "invalid" => Error::Invalid { message, hint },
+            "not_found" => match hint {
+                Some(hint) => Error::NotFoundHint { message, hint },
+                None => Error::Remote {
+                    kind: ErrorKind::NotFound,
+                    message,
+                },
+            },
+            "forbidden" => Error::Remote {
+                kind: ErrorKind::Forbidden,
+                message,
+            },
+            "conflict" => Error::Conflict(message),
+            "unavailable" => Error::Remote {
+                kind: ErrorKind::Unavailable,
+                message,
+            },
+            _ => Error::Internal(message),
+        }
+    }
+}

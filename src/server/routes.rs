@@ -1,0 +1,291 @@
+//! `/api/v1/...`: one handler per [`ControlPlane`](crate::control::ControlPlane) method. Bodies
+//! and responses are the model types (serde), so the remote client shares them.
+
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::control::wire::{
+    ApplyQuery, ClaimBody, CompleteBody, EventsQuery, LeasesBody, LogsBody, LogsQuery, RetryBody,
+    RunsQuery, VersionQuery,
+};
+use crate::control::{ApplyOutcome, HeartbeatReply, StartRun, StatusReport};
+use crate::model::{
+    Agent, AgentRegistration, Event, LeaseRef, LogLine, Page, Run, RunDetail, RunFilter, StepTask,
+    Workflow, WorkflowSpec, WorkflowSummary,
+};
+
+type Api<T> = Result<Json<T>, ApiError>;
+
+/// The longest a long-poll (`claim`, `events?wait_ms=`) may hold a request.
+pub const MAX_WAIT: Duration = Duration::from_secs(30);
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/status", get(status))
+        .route(
+            "/api/v1/workflows",
+            get(list_workflows).post(apply_workflow),
+        )
+        .route(
+            "/api/v1/workflows/{name}",
+            get(get_workflow).delete(delete_workflow),
+        )
+        .route("/api/v1/runs", get(list_runs).post(start_run))
+        .route("/api/v1/runs/{id}", get(get_run))
+        .route("/api/v1/runs/{id}/cancel", post(cancel_run))
+        .route("/api/v1/runs/{id}/retry", post(retry_run))
+        .route("/api/v1/runs/{id}/logs", get(run_logs))
+        .route("/api/v1/events", get(events))
+        .route("/api/v1/agents", get(list_agents).post(register_agent))
+        .route("/api/v1/agents/{name}", get(get_agent).delete(remove_agent))
+        .route("/api/v1/agents/{name}/drain", post(drain_agent))
+        .route("/api/v1/agents/{name}/resume", post(resume_agent))
+        .route("/api/v1/agents/{id}/claim", post(claim))
+        .route("/api/v1/agents/{id}/heartbeat", post(heartbeat))
+        .route("/api/v1/agents/{id}/check", post(check_leases))
+        .route("/api/v1/agents/{id}/deregister", post(deregister))
+        .route("/api/v1/leases/start", post(start_step))
+        .route("/api/v1/leases/logs", post(append_logs))
+        .route("/api/v1/leases/complete", post(complete_steps))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(state)
+}
+
+async fn status(State(s): State<AppState>, Caller(who): Caller) -> Api<StatusReport> {
+    Ok(Json(s.plane.status(&who).await?))
+}
+
+async fn list_workflows(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+) -> Api<Vec<WorkflowSummary>> {
+    Ok(Json(s.plane.list_workflows(&who).await?))
+}
+
+async fn apply_workflow(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Query(q): Query<ApplyQuery>,
+    Json(spec): Json<WorkflowSpec>,
+) -> Api<ApplyOutcome> {
+    Ok(Json(s.plane.apply_workflow(&who, spec, q.dry_run).await?))
+}
+
+async fn get_workflow(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+    Query(q): Query<VersionQuery>,
+) -> Api<Workflow> {
+    Ok(Json(s.plane.get_workflow(&who, &name, q.version).await?))
+}
+
+async fn delete_workflow(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+) -> Api<Workflow> {
+    Ok(Json(s.plane.delete_workflow(&who, &name).await?))
+}
+
+async fn start_run(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Json(req): Json<StartRun>,
+) -> Result<(StatusCode, Json<Run>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.plane.start_run(&who, req).await?),
+    ))
+}
+
+async fn list_runs(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Query(q): Query<RunsQuery>,
+) -> Api<Page<Run>> {
+    let filter = RunFilter {
+        workflow: q.workflow,
+        status: q.status,
+        since: q.since,
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    Ok(Json(s.plane.list_runs(&who, filter).await?))
+}
+
+async fn get_run(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> Api<RunDetail> {
+    Ok(Json(s.plane.get_run(&who, &id).await?))
+}
+
+async fn cancel_run(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> Api<Run> {
+    Ok(Json(s.plane.cancel_run(&who, &id).await?))
+}
+
+async fn retry_run(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    Json(body): Json<RetryBody>,
+) -> Api<Run> {
+    Ok(Json(
+        s.plane.retry_run(&who, &id, body.from.as_deref()).await?,
+    ))
+}
+
+async fn run_logs(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    Query(q): Query<LogsQuery>,
+) -> Api<Vec<LogLine>> {
+    let limit = q.limit.unwrap_or(1_000);
+    Ok(Json(
+        s.plane
+            .run_logs(&who, &id, q.step.as_deref(), q.after, limit)
+            .await?,
+    ))
+}
+
+async fn events(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Query(q): Query<EventsQuery>,
+) -> Api<Vec<Event>> {
+    let limit = q.limit.unwrap_or(1_000);
+    let wait = Duration::from_millis(q.wait_ms.unwrap_or(0)).min(MAX_WAIT);
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let events = s.plane.events(&who, q.after, limit).await?;
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if !events.is_empty() || left.is_zero() {
+            return Ok(Json(events));
+        }
+        s.plane.wait_for_change(left).await;
+    }
+}
+
+async fn list_agents(State(s): State<AppState>, Caller(who): Caller) -> Api<Vec<Agent>> {
+    Ok(Json(s.plane.list_agents(&who).await?))
+}
+
+async fn get_agent(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+) -> Api<Agent> {
+    Ok(Json(s.plane.get_agent(&who, &name).await?))
+}
+
+async fn drain_agent(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+) -> Api<Agent> {
+    Ok(Json(s.plane.drain_agent(&who, &name).await?))
+}
+
+async fn resume_agent(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+) -> Api<Agent> {
+    Ok(Json(s.plane.resume_agent(&who, &name).await?))
+}
+
+async fn remove_agent(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+) -> Api<Agent> {
+    Ok(Json(s.plane.remove_agent(&who, &name).await?))
+}
+
+async fn register_agent(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Json(reg): Json<AgentRegistration>,
+) -> Result<(StatusCode, Json<Agent>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.plane.register_agent(&who, reg).await?),
+    ))
+}
+
+async fn claim(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    Json(body): Json<ClaimBody>,
+) -> Api<Vec<StepTask>> {
+    let wait = Duration::from_millis(body.wait_ms).min(MAX_WAIT);
+    Ok(Json(s.plane.claim(&who, &id, body.max, wait).await?))
+}
+
+async fn heartbeat(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    Json(body): Json<LeasesBody>,
+) -> Api<HeartbeatReply> {
+    Ok(Json(s.plane.heartbeat(&who, &id, &body.leases).await?))
+}
+
+async fn check_leases(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    Json(body): Json<LeasesBody>,
+) -> Api<HeartbeatReply> {
+    Ok(Json(s.plane.check_leases(&who, &id, &body.leases).await?))
+}
+
+async fn deregister(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    s.plane.deregister_agent(&who, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn start_step(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Json(lease): Json<LeaseRef>,
+) -> Result<StatusCode, ApiError> {
+    s.plane.start_step(&who, &lease).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn append_logs(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Json(body): Json<LogsBody>,
+) -> Result<StatusCode, ApiError> {
+    s.plane.append_logs(&who, &body.lease, &body.lines).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn complete_steps(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Json(body): Json<CompleteBody>,
+) -> Api<Vec<bool>> {
+    Ok(Json(s.plane.complete_steps(&who, &body.results).await?))
+}

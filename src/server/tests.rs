@@ -1,0 +1,178 @@
+//! The server and the remote client together: the same operations as locally, over HTTP on
+//! 127.0.0.1:0, with errors keeping their class.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{AppState, Authenticator};
+use crate::auth::{Principal, Role};
+use crate::control::remote::RemoteControlPlane;
+use crate::control::{ControlPlane, LocalControlPlane, LocalOptions, Plane, StartRun};
+use crate::error::ErrorKind;
+use crate::model::{RetrySpec, RunStatus, StepKind, StepSpec, WorkflowSpec};
+use crate::{Error, Result};
+
+/// One fixed token for the owner, for these tests only.
+struct OneToken;
+
+impl Authenticator for OneToken {
+    fn authenticate(&self, token: Option<&str>, source: &str) -> Result<Principal> {
+        match token {
+            Some("imx_test") => Ok(Principal {
+                name: "token:test".into(),
+                role: Role::Admin,
+                source: source.into(),
+            }),
+            _ => Err(Error::Remote {
+                kind: ErrorKind::Forbidden,
+                message: "a valid token is required".into(),
+            }),
+        }
+    }
+}
+
+struct Served {
+    _dir: tempfile::TempDir,
+    url: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn serve() -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let local =
+        LocalControlPlane::open(&dir.path().join("imx.db"), LocalOptions::default()).unwrap();
+    let state = AppState {
+        plane: Arc::new(local),
+        auth: Arc::new(OneToken),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(super::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    Served {
+        _dir: dir,
+        url,
+        _stop: stop,
+    }
+}
+
+fn spec() -> WorkflowSpec {
+    let step = |id: &str, needs: &[&str], kind: StepKind| StepSpec {
+        id: id.into(),
+        needs: needs.iter().map(|s| s.to_string()).collect(),
+        kind,
+        timeout_ms: None,
+        retry: RetrySpec::default(),
+        agent: None,
+        env: Default::default(),
+        workdir: None,
+    };
+    WorkflowSpec {
+        name: "remote".into(),
+        description: None,
+        params: vec![],
+        timeout_ms: None,
+        fail_fast: false,
+        steps: vec![
+            step(
+                "hello",
+                &[],
+                StepKind::Run {
+                    command: "echo hi; echo who=remote >> \"$IMX_OUTPUT\"".into(),
+                },
+            ),
+            step("after", &["hello"], StepKind::Noop),
+        ],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_goes_end_to_end_through_the_server_with_a_remote_agent() {
+    let served = serve().await;
+    let remote: Plane =
+        Arc::new(RemoteControlPlane::new(&served.url, Some("imx_test".into()), None).unwrap());
+    let who = Principal::local_owner();
+    remote.apply_workflow(&who, spec(), false).await.unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let agent = tokio::spawn(crate::agent::run(
+        remote.clone(),
+        who.clone(),
+        crate::agent::AgentConfig::new("remote-agent"),
+        stop_rx,
+    ));
+    let run = remote
+        .start_run(
+            &who,
+            StartRun {
+                workflow: "remote".into(),
+                ..StartRun::default()
+            },
+        )
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let detail = loop {
+        let d = remote.get_run(&who, &run.id[..12]).await.unwrap();
+        if d.run.status.is_terminal() {
+            break d;
+        }
+        assert!(std::time::Instant::now() < deadline, "run did not finish");
+        remote.wait_for_change(Duration::from_millis(500)).await;
+    };
+    assert_eq!(detail.run.status, RunStatus::Succeeded);
+    assert_eq!(
+        detail.steps[0].outputs.get("who").map(String::as_str),
+        Some("remote")
+    );
+    assert_eq!(detail.steps[0].agent.as_deref(), Some("remote-agent"));
+    let logs = remote
+        .run_logs(&who, &run.id, Some("hello"), 0, 100)
+        .await
+        .unwrap();
+    assert_eq!(logs[0].line, "hi");
+    let agents = remote.list_agents(&who).await.unwrap();
+    assert_eq!(agents[0].name, "remote-agent");
+    let _ = stop_tx.send(true);
+    agent.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn errors_keep_their_class_over_the_wire() {
+    let served = serve().await;
+    let who = Principal::local_owner();
+    let remote = RemoteControlPlane::new(&served.url, Some("imx_test".into()), None).unwrap();
+    let e = remote.get_run(&who, "01ZZZZZZZZZZ").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    let e = remote.get_workflow(&who, "nope", None).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    let e = remote.get_run(&who, "not/an-id").await.unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::Invalid | ErrorKind::NotFound),
+        "{e}"
+    );
+
+    let anonymous = RemoteControlPlane::new(&served.url, None, None).unwrap();
+    let e = anonymous.status(&who).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Forbidden, "{e}");
+}
+
+#[tokio::test]
+async fn an_unreachable_server_names_the_url_and_the_cause() {
+    // A port nothing listens on: bind one, note it, close it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let remote = RemoteControlPlane::new(&url, None, None).unwrap();
+    let e = remote.status(&Principal::local_owner()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unavailable);
+    let msg = e.to_string();
+    assert!(
+        msg.contains(&url) || msg.contains(url.trim_start_matches("http://")),
+        "{msg}"
+    );
+    assert!(msg.to_lowercase().contains("refused"), "{msg}");
+}
