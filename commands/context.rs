@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use imx::auth::Principal;
+use imx::config::contexts::{Config, Target, config_path};
+use imx::control::remote::RemoteControlPlane;
 use imx::control::{LocalControlPlane, LocalOptions, Plane};
 
 use super::GlobalArgs;
@@ -39,12 +41,46 @@ impl Context {
         Principal::local_owner()
     }
 
-    /// `--store`, `IMX_STORE`, or the default path.
-    pub fn store_path(&self) -> PathBuf {
-        self.globals
-            .store
-            .clone()
-            .unwrap_or_else(imx::config::default_store_path)
+    /// Where commands act: `--server`, else `--store`/`IMX_STORE`, else `--context`/
+    /// `IMX_CONTEXT`, else the current context, else the default local store.
+    pub fn target(&self) -> Result<Target, CliError> {
+        match (&self.globals.server, &self.globals.store) {
+            (Some(_), Some(_)) => {
+                return Err(CliError::usage(
+                    "--server and --store name two different control planes; give one",
+                ));
+            }
+            (Some(server), None) => {
+                return Ok(Target::Remote {
+                    server: server.clone(),
+                    ca: None,
+                });
+            }
+            (None, Some(store)) => {
+                return Ok(Target::Local {
+                    store: store.clone(),
+                });
+            }
+            (None, None) => {}
+        }
+        let config = Config::load(&config_path())?;
+        match self.globals.context.as_ref().or(config.current.as_ref()) {
+            Some(name) => Ok(config.get(name)?.target()?),
+            None => Ok(Target::Local {
+                store: imx::config::default_store_path(),
+            }),
+        }
+    }
+
+    /// The local store commands act on; an error when the target is a server.
+    pub fn store_path(&self) -> Result<PathBuf, CliError> {
+        match self.target()? {
+            Target::Local { store } => Ok(store),
+            Target::Remote { server, .. } => Err(CliError::usage(format!(
+                "this command works on a local store, but the target is the server {server}"
+            ))
+            .with_hint("pass --store PATH, or switch with `imx context use`")),
+        }
     }
 
     /// Options for opening the local store (`IMX_LEASE` overrides the lease length).
@@ -63,23 +99,37 @@ impl Context {
 
     /// Open the local store, creating it on first use (and saying so on stderr).
     pub fn open_local(&self) -> Result<(LocalControlPlane, bool), CliError> {
-        let path = self.store_path();
+        let path = self.store_path()?;
         let plane = LocalControlPlane::open(&path, self.local_options(true)?)?;
         let created = plane.created();
         Ok((plane, created))
     }
 
-    /// The control plane, opened on first use.
+    /// The control plane, opened on first use: the local store, or a server client.
     pub fn plane(&self) -> Result<Plane, CliError> {
         if let Some(plane) = self.plane.get() {
             return Ok(plane.clone());
         }
-        let (local, created) = self.open_local()?;
-        if created {
-            self.out
-                .status(format!("Created a new store at {}", local.path().display()));
-        }
-        let plane = into_plane(local)?;
+        let plane: Plane = match self.target()? {
+            Target::Local { .. } => {
+                let (local, created) = self.open_local()?;
+                if created {
+                    self.out
+                        .status(format!("Created a new store at {}", local.path().display()));
+                }
+                Arc::new(local)
+            }
+            Target::Remote { server, ca } => {
+                let ca_pem = match &ca {
+                    Some(path) => Some(std::fs::read(path).map_err(|e| {
+                        CliError::usage(format!("cannot read the CA file {}: {e}", path.display()))
+                    })?),
+                    None => None,
+                };
+                let token = std::env::var("IMX_TOKEN").ok().filter(|t| !t.is_empty());
+                Arc::new(RemoteControlPlane::new(&server, token, ca_pem.as_deref())?)
+            }
+        };
         let _ = self.plane.set(plane.clone());
         Ok(plane)
     }
@@ -113,9 +163,4 @@ fn capitalize(s: &str) -> String {
         Some(c) => c.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
-}
-
-/// Turn the local control plane into a shared [`Plane`].
-fn into_plane(local: LocalControlPlane) -> Result<Plane, CliError> {
-    Ok(Arc::new(local))
 }

@@ -8,6 +8,7 @@
 mod agent;
 mod completions;
 mod context;
+mod contexts;
 mod demo;
 mod error;
 mod help;
@@ -73,6 +74,14 @@ pub struct GlobalArgs {
     )]
     pub store: Option<PathBuf>,
 
+    /// A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`).
+    #[arg(long, global = true, env = "IMX_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+
+    /// Use a named context (see `imx context list`) instead of the current one.
+    #[arg(long, global = true, env = "IMX_CONTEXT", value_name = "NAME")]
+    pub context: Option<String>,
+
     /// Output format for data on stdout.
     #[arg(
         short,
@@ -117,6 +126,9 @@ pub enum Command {
     /// Run a worker, and list, drain, resume or remove agents.
     #[command(subcommand)]
     Agent(agent::AgentCommand),
+    /// Name local stores and remote servers, and switch between them.
+    #[command(subcommand, name = "context")]
+    Context(contexts::ContextCommand),
     /// Print shell completions to stdout.
     Completions(completions::CompletionsArgs),
     /// Generate man pages.
@@ -182,6 +194,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<(), CliError> {
         Command::Workflow(cmd) => workflow::run(ctx, cmd).await,
         Command::Run(cmd) => run::run(ctx, cmd).await,
         Command::Agent(cmd) => agent::run(ctx, cmd).await,
+        Command::Context(cmd) => contexts::run(ctx, cmd),
         Command::Completions(args) => completions::run(ctx, args),
         Command::Man(args) => man::run(ctx, args),
         Command::Help(args) => help::run(ctx, args),

@@ -22,6 +22,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
     $completions = @(switch ($command) {
         'imx' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -40,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('workflow', 'workflow', [CompletionResultType]::ParameterValue, 'Apply, inspect, validate, delete and run workflows')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'List, inspect, follow, cancel and retry runs')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Run a worker, and list, drain, resume or remove agents')
+            [CompletionResult]::new('context', 'context', [CompletionResultType]::ParameterValue, 'Name local stores and remote servers, and switch between them')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Generate man pages')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Show help for a command, or a help topic (exit-codes)')
@@ -48,6 +51,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;init' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -63,6 +68,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;status' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -78,6 +85,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;workflow' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -101,6 +110,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'A workflow file, or a folder of *.yaml/*.yml/*.json files; `-` reads stdin. Repeatable')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'A workflow file, or a folder of *.yaml/*.yml/*.json files; `-` reads stdin. Repeatable')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Validate and show what would change, without changing anything')
@@ -117,6 +128,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;workflow;list' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -133,6 +146,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         'imx;workflow;show' {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'A past version (default: the latest)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -150,6 +165,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'A workflow file, or a folder of them; `-` reads stdin. Repeatable')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'A workflow file, or a folder of them; `-` reads stdin. Repeatable')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -165,6 +182,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;workflow;delete' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -183,6 +202,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'A parameter, KEY=VALUE (repeatable); typed and checked against the workflow''s params')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time limit for the run (overrides the workflow''s timeout), e.g. 30s, 10m, 1h')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Follow the run until it ends, with live progress; exit with its outcome')
@@ -200,6 +221,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;run' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -229,6 +252,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'At most this many runs')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many runs')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -244,6 +269,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;run;show' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -261,6 +288,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Only this step''s output')
             [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Only this step''s output')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Follow: keep printing new lines until the run ends')
@@ -278,6 +307,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;run;cancel' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -294,6 +325,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         'imx;run;retry' {
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Rerun this step and everything that depends on it')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -310,6 +343,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         'imx;run;wait' {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this long (exit 12), e.g. 30s, 10m')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -325,6 +360,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;run;watch' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -340,6 +377,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;agent' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -365,6 +404,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('--labels', '--labels', [CompletionResultType]::ParameterName, 'Labels that steps can select on, e.g. os=linux,gpu=true')
             [CompletionResult]::new('--slots', '--slots', [CompletionResultType]::ParameterName, 'How many steps it runs at once')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -380,6 +421,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;agent;list' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -395,6 +438,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;agent;show' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -410,6 +455,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;agent;drain' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -425,6 +472,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;agent;resume' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -440,6 +489,116 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;agent;remove' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colour (also when NO_COLOR is set or output is not a terminal)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (needed for destructive commands in scripts)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (needed for destructive commands in scripts)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'imx;context' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colour (also when NO_COLOR is set or output is not a terminal)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (needed for destructive commands in scripts)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (needed for destructive commands in scripts)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add (or replace) a context naming a server or a local store')
+            [CompletionResult]::new('use', 'use', [CompletionResultType]::ParameterValue, 'Make a context the current one')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List contexts; the current one is marked')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a context (the current one by default)')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a context')
+            break
+        }
+        'imx;context;add' {
+            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'A CA certificate (PEM) to trust for the server')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colour (also when NO_COLOR is set or output is not a terminal)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (needed for destructive commands in scripts)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (needed for destructive commands in scripts)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'imx;context;use' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colour (also when NO_COLOR is set or output is not a terminal)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (needed for destructive commands in scripts)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (needed for destructive commands in scripts)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'imx;context;list' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colour (also when NO_COLOR is set or output is not a terminal)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (needed for destructive commands in scripts)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (needed for destructive commands in scripts)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'imx;context;show' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colour (also when NO_COLOR is set or output is not a terminal)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (needed for destructive commands in scripts)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (needed for destructive commands in scripts)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'imx;context;remove' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -455,6 +614,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;completions' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -471,6 +632,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         'imx;man' {
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write all pages into this directory (created if missing)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -486,6 +649,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;help' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -502,6 +667,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         'imx;demo' {
             [CompletionResult]::new('--agents', '--agents', [CompletionResultType]::ParameterName, 'How many agents to start in this process')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')

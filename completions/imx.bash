@@ -22,6 +22,9 @@ _imx() {
             imx,completions)
                 cmd="imx__subcmd__completions"
                 ;;
+            imx,context)
+                cmd="imx__subcmd__context"
+                ;;
             imx,demo)
                 cmd="imx__subcmd__demo"
                 ;;
@@ -60,6 +63,21 @@ _imx() {
                 ;;
             imx__subcmd__agent,show)
                 cmd="imx__subcmd__agent__subcmd__show"
+                ;;
+            imx__subcmd__context,add)
+                cmd="imx__subcmd__context__subcmd__add"
+                ;;
+            imx__subcmd__context,list)
+                cmd="imx__subcmd__context__subcmd__list"
+                ;;
+            imx__subcmd__context,remove)
+                cmd="imx__subcmd__context__subcmd__remove"
+                ;;
+            imx__subcmd__context,show)
+                cmd="imx__subcmd__context__subcmd__show"
+                ;;
+            imx__subcmd__context,use)
+                cmd="imx__subcmd__context__subcmd__use"
                 ;;
             imx__subcmd__run,cancel)
                 cmd="imx__subcmd__run__subcmd__cancel"
@@ -107,13 +125,21 @@ _imx() {
 
     case "${cmd}" in
         imx)
-            opts="-o -q -v -y -h -V --store --output --quiet --verbose --no-color --yes --help --version init status workflow run agent completions man help demo"
+            opts="-o -q -v -y -h -V --store --server --context --output --quiet --verbose --no-color --yes --help --version init status workflow run agent context completions man help demo"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -133,13 +159,21 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent)
-            opts="-o -q -v -y -h --store --output --quiet --verbose --no-color --yes --help run list show drain resume remove"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help run list show drain resume remove"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -159,13 +193,21 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__drain)
-            opts="-o -q -v -y -h --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -185,13 +227,21 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__list)
-            opts="-o -q -v -y -h --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -211,13 +261,21 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__remove)
-            opts="-o -q -v -y -h --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -237,13 +295,21 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__resume)
-            opts="-o -q -v -y -h --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -263,7 +329,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__run)
-            opts="-l -o -q -v -y -h --name --labels --slots --store --output --quiet --verbose --no-color --yes --help"
+            opts="-l -o -q -v -y -h --name --labels --slots --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -289,6 +355,14 @@ _imx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
                     return 0
@@ -305,13 +379,21 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__show)
-            opts="-o -q -v -y -h --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -331,13 +413,229 @@ _imx() {
             return 0
             ;;
         imx__subcmd__completions)
-            opts="-o -q -v -y -h --store --output --quiet --verbose --no-color --yes --help bash elvish fish powershell zsh"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        imx__subcmd__context)
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help add use list show remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        imx__subcmd__context__subcmd__add)
+            opts="-o -q -v -y -h --ca --store --server --context --output --quiet --verbose --no-color --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        imx__subcmd__context__subcmd__list)
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        imx__subcmd__context__subcmd__remove)
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        imx__subcmd__context__subcmd__show)
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        imx__subcmd__context__subcmd__use)
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -357,7 +655,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__demo)
-            opts="-o -q -v -y -h --agents --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --agents --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -368,6 +666,14 @@ _imx() {
                     return 0
                     ;;
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -387,13 +693,21 @@ _imx() {
             return 0
             ;;
         imx__subcmd__help)
-            opts="-o -q -v -y -h --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -413,13 +727,21 @@ _imx() {
             return 0
             ;;
         imx__subcmd__init)
-            opts="-o -q -v -y -h --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -439,7 +761,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__man)
-            opts="-o -q -v -y -h --out --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --out --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -450,6 +772,14 @@ _imx() {
                     return 0
                     ;;
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -469,13 +799,21 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run)
-            opts="-o -q -v -y -h --store --output --quiet --verbose --no-color --yes --help list show logs cancel retry wait watch"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help list show logs cancel retry wait watch"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -495,13 +833,21 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__cancel)
-            opts="-o -q -v -y -h --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -521,7 +867,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__list)
-            opts="-w -s -n -o -q -v -y -h --workflow --status --since --limit --store --output --quiet --verbose --no-color --yes --help"
+            opts="-w -s -n -o -q -v -y -h --workflow --status --since --limit --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -559,6 +905,14 @@ _imx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
                     return 0
@@ -575,7 +929,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__logs)
-            opts="-s -f -o -q -v -y -h --step --follow --store --output --quiet --verbose --no-color --yes --help"
+            opts="-s -f -o -q -v -y -h --step --follow --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -590,6 +944,14 @@ _imx() {
                     return 0
                     ;;
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -609,7 +971,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__retry)
-            opts="-o -q -v -y -h --from --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --from --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -620,6 +982,14 @@ _imx() {
                     return 0
                     ;;
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -639,13 +1009,21 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__show)
-            opts="-o -q -v -y -h --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -665,7 +1043,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__wait)
-            opts="-o -q -v -y -h --timeout --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -676,6 +1054,14 @@ _imx() {
                     return 0
                     ;;
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -695,13 +1081,21 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__watch)
-            opts="-o -q -v -y -h --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -721,13 +1115,21 @@ _imx() {
             return 0
             ;;
         imx__subcmd__status)
-            opts="-o -q -v -y -h --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -747,13 +1149,21 @@ _imx() {
             return 0
             ;;
         imx__subcmd__workflow)
-            opts="-o -q -v -y -h --store --output --quiet --verbose --no-color --yes --help apply list show validate delete run"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help apply list show validate delete run"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -773,7 +1183,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__workflow__subcmd__apply)
-            opts="-f -o -q -v -y -h --file --dry-run --store --output --quiet --verbose --no-color --yes --help"
+            opts="-f -o -q -v -y -h --file --dry-run --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -788,6 +1198,14 @@ _imx() {
                     return 0
                     ;;
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -807,13 +1225,21 @@ _imx() {
             return 0
             ;;
         imx__subcmd__workflow__subcmd__delete)
-            opts="-o -q -v -y -h --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -833,13 +1259,21 @@ _imx() {
             return 0
             ;;
         imx__subcmd__workflow__subcmd__list)
-            opts="-o -q -v -y -h --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -859,7 +1293,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__workflow__subcmd__run)
-            opts="-p -w -o -q -v -y -h --param --wait --timeout --store --output --quiet --verbose --no-color --yes --help"
+            opts="-p -w -o -q -v -y -h --param --wait --timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -881,6 +1315,14 @@ _imx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
                     return 0
@@ -897,7 +1339,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__workflow__subcmd__show)
-            opts="-o -q -v -y -h --version --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --version --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -908,6 +1350,14 @@ _imx() {
                     return 0
                     ;;
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -927,7 +1377,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__workflow__subcmd__validate)
-            opts="-f -o -q -v -y -h --file --store --output --quiet --verbose --no-color --yes --help"
+            opts="-f -o -q -v -y -h --file --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -942,6 +1392,14 @@ _imx() {
                     return 0
                     ;;
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -19,6 +19,8 @@ set edit:completion:arg-completer[imx] = {|@words|
     var completions = [
         &'imx'= {
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -37,6 +39,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand workflow 'Apply, inspect, validate, delete and run workflows'
             cand run 'List, inspect, follow, cancel and retry runs'
             cand agent 'Run a worker, and list, drain, resume or remove agents'
+            cand context 'Name local stores and remote servers, and switch between them'
             cand completions 'Print shell completions to stdout'
             cand man 'Generate man pages'
             cand help 'Show help for a command, or a help topic (exit-codes)'
@@ -44,6 +47,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;init'= {
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -58,6 +63,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;status'= {
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -72,6 +79,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;workflow'= {
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -94,6 +103,8 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand -f 'A workflow file, or a folder of *.yaml/*.yml/*.json files; `-` reads stdin. Repeatable'
             cand --file 'A workflow file, or a folder of *.yaml/*.yml/*.json files; `-` reads stdin. Repeatable'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand --dry-run 'Validate and show what would change, without changing anything'
@@ -109,6 +120,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;workflow;list'= {
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -124,6 +137,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         &'imx;workflow;show'= {
             cand --version 'A past version (default: the latest)'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -140,6 +155,8 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand -f 'A workflow file, or a folder of them; `-` reads stdin. Repeatable'
             cand --file 'A workflow file, or a folder of them; `-` reads stdin. Repeatable'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -154,6 +171,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;workflow;delete'= {
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -171,6 +190,8 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --param 'A parameter, KEY=VALUE (repeatable); typed and checked against the workflow''s params'
             cand --timeout 'Time limit for the run (overrides the workflow''s timeout), e.g. 30s, 10m, 1h'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -w 'Follow the run until it ends, with live progress; exit with its outcome'
@@ -187,6 +208,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;run'= {
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -215,6 +238,8 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand -n 'At most this many runs'
             cand --limit 'At most this many runs'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -229,6 +254,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;run;show'= {
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -245,6 +272,8 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand -s 'Only this step''s output'
             cand --step 'Only this step''s output'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -f 'Follow: keep printing new lines until the run ends'
@@ -261,6 +290,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;run;cancel'= {
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -276,6 +307,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         &'imx;run;retry'= {
             cand --from 'Rerun this step and everything that depends on it'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -291,6 +324,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         &'imx;run;wait'= {
             cand --timeout 'Give up after this long (exit 12), e.g. 30s, 10m'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -305,6 +340,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;run;watch'= {
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -319,6 +356,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;agent'= {
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -343,6 +382,8 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --labels 'Labels that steps can select on, e.g. os=linux,gpu=true'
             cand --slots 'How many steps it runs at once'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -357,6 +398,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;agent;list'= {
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -371,6 +414,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;agent;show'= {
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -385,6 +430,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;agent;drain'= {
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -399,6 +446,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;agent;resume'= {
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -413,6 +462,110 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;agent;remove'= {
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Say more (repeat for even more)'
+            cand --verbose 'Say more (repeat for even more)'
+            cand --no-color 'No colour (also when NO_COLOR is set or output is not a terminal)'
+            cand -y 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+            cand --yes 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'imx;context'= {
+            cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Say more (repeat for even more)'
+            cand --verbose 'Say more (repeat for even more)'
+            cand --no-color 'No colour (also when NO_COLOR is set or output is not a terminal)'
+            cand -y 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+            cand --yes 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand add 'Add (or replace) a context naming a server or a local store'
+            cand use 'Make a context the current one'
+            cand list 'List contexts; the current one is marked'
+            cand show 'Show a context (the current one by default)'
+            cand remove 'Remove a context'
+        }
+        &'imx;context;add'= {
+            cand --ca 'A CA certificate (PEM) to trust for the server'
+            cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Say more (repeat for even more)'
+            cand --verbose 'Say more (repeat for even more)'
+            cand --no-color 'No colour (also when NO_COLOR is set or output is not a terminal)'
+            cand -y 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+            cand --yes 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'imx;context;use'= {
+            cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Say more (repeat for even more)'
+            cand --verbose 'Say more (repeat for even more)'
+            cand --no-color 'No colour (also when NO_COLOR is set or output is not a terminal)'
+            cand -y 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+            cand --yes 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'imx;context;list'= {
+            cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Say more (repeat for even more)'
+            cand --verbose 'Say more (repeat for even more)'
+            cand --no-color 'No colour (also when NO_COLOR is set or output is not a terminal)'
+            cand -y 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+            cand --yes 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'imx;context;show'= {
+            cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
+            cand -o 'Output format for data on stdout'
+            cand --output 'Output format for data on stdout'
+            cand -q 'Print only data and errors: no status lines, hints or progress'
+            cand --quiet 'Print only data and errors: no status lines, hints or progress'
+            cand -v 'Say more (repeat for even more)'
+            cand --verbose 'Say more (repeat for even more)'
+            cand --no-color 'No colour (also when NO_COLOR is set or output is not a terminal)'
+            cand -y 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+            cand --yes 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'imx;context;remove'= {
+            cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -427,6 +580,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;completions'= {
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -442,6 +597,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         &'imx;man'= {
             cand --out 'Write all pages into this directory (created if missing)'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -456,6 +613,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;help'= {
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'
@@ -471,6 +630,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         &'imx;demo'= {
             cand --agents 'How many agents to start in this process'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
+            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
+            cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
             cand -q 'Print only data and errors: no status lines, hints or progress'

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_imx_global_optspecs
-    string join \n store= o/output= q/quiet v/verbose no-color y/yes h/help V/version
+    string join \n store= server= context= o/output= q/quiet v/verbose no-color y/yes h/help V/version
 end
 
 function __fish_imx_needs_command
@@ -25,6 +25,8 @@ function __fish_imx_using_subcommand
 end
 
 complete -c imx -n "__fish_imx_needs_command" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_needs_command" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_needs_command" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_needs_command" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -42,11 +44,14 @@ complete -c imx -n "__fish_imx_needs_command" -f -a "status" -d 'Show the contro
 complete -c imx -n "__fish_imx_needs_command" -f -a "workflow" -d 'Apply, inspect, validate, delete and run workflows'
 complete -c imx -n "__fish_imx_needs_command" -f -a "run" -d 'List, inspect, follow, cancel and retry runs'
 complete -c imx -n "__fish_imx_needs_command" -f -a "agent" -d 'Run a worker, and list, drain, resume or remove agents'
+complete -c imx -n "__fish_imx_needs_command" -f -a "context" -d 'Name local stores and remote servers, and switch between them'
 complete -c imx -n "__fish_imx_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
 complete -c imx -n "__fish_imx_needs_command" -f -a "man" -d 'Generate man pages'
 complete -c imx -n "__fish_imx_needs_command" -f -a "help" -d 'Show help for a command, or a help topic (exit-codes)'
 complete -c imx -n "__fish_imx_needs_command" -f -a "demo" -d 'Try imx in one command: a store, agents, example workflows and their runs'
 complete -c imx -n "__fish_imx_using_subcommand init" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand init" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand init" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand init" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -59,6 +64,8 @@ complete -c imx -n "__fish_imx_using_subcommand init" -l no-color -d 'No colour 
 complete -c imx -n "__fish_imx_using_subcommand init" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand status" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand status" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand status" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand status" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -71,6 +78,8 @@ complete -c imx -n "__fish_imx_using_subcommand status" -l no-color -d 'No colou
 complete -c imx -n "__fish_imx_using_subcommand status" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -90,6 +99,8 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_su
 complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -f -a "run" -d 'Start a run of a workflow, optionally waiting for it to end'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -s f -l file -d 'A workflow file, or a folder of *.yaml/*.yml/*.json files; `-` reads stdin. Repeatable' -r -F
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -103,6 +114,8 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -116,6 +129,8 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -l version -d 'A past version (default: the latest)' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -129,6 +144,8 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -s f -l file -d 'A workflow file, or a folder of them; `-` reads stdin. Repeatable' -r -F
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -141,6 +158,8 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -155,6 +174,8 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -s p -l param -d 'A parameter, KEY=VALUE (repeatable); typed and checked against the workflow\'s params' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -l timeout -d 'Time limit for the run (overrides the workflow\'s timeout), e.g. 30s, 10m, 1h' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -168,6 +189,8 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -191,6 +214,8 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -l since -d 'Only runs created since: a duration ago (1h, 30m) or an RFC 3339 time' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -s n -l limit -d 'At most this many runs' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -203,6 +228,8 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -216,6 +243,8 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -s s -l step -d 'Only this step\'s output' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -229,6 +258,8 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -242,6 +273,8 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -l from -d 'Rerun this step and everything that depends on it' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -255,6 +288,8 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l timeout -d 'Give up after this long (exit 12), e.g. 30s, 10m' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -267,6 +302,8 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -279,6 +316,8 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -300,6 +339,8 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -s l -l labels -d 'Labels that steps can select on, e.g. os=linux,gpu=true' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l slots -d 'How many steps it runs at once' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -312,6 +353,8 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -324,6 +367,8 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -336,6 +381,8 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -348,6 +395,8 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -360,6 +409,8 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -371,7 +422,99 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -f -a "add" -d 'Add (or replace) a context naming a server or a local store'
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -f -a "use" -d 'Make a context the current one'
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -f -a "list" -d 'List contexts; the current one is marked'
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -f -a "show" -d 'Show a context (the current one by default)'
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -f -a "remove" -d 'Remove a context'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -l ca -d 'A CA certificate (PEM) to trust for the server' -r -F
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand completions" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand completions" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand completions" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand completions" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -385,6 +528,8 @@ complete -c imx -n "__fish_imx_using_subcommand completions" -s y -l yes -d 'Ans
 complete -c imx -n "__fish_imx_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand man" -l out -d 'Write all pages into this directory (created if missing)' -r -F
 complete -c imx -n "__fish_imx_using_subcommand man" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand man" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand man" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand man" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -397,6 +542,8 @@ complete -c imx -n "__fish_imx_using_subcommand man" -l no-color -d 'No colour (
 complete -c imx -n "__fish_imx_using_subcommand man" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand help" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand help" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand help" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
@@ -410,6 +557,8 @@ complete -c imx -n "__fish_imx_using_subcommand help" -s y -l yes -d 'Answer yes
 complete -c imx -n "__fish_imx_using_subcommand help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand demo" -l agents -d 'How many agents to start in this process' -r
 complete -c imx -n "__fish_imx_using_subcommand demo" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand demo" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand demo" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand demo" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'

@@ -170,6 +170,9 @@ impl Error {
                 Some("check the file's permissions, or pass --store with a writable path".into())
             }
             Error::DiskFull => Some("free some space and try again".into()),
+            Error::Unreachable { .. } => Some(
+                "check that `imx server` runs there and the URL is right (imx context show)".into(),
+            ),
             _ => None,
         }
     }

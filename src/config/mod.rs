@@ -1,6 +1,16 @@
-//! Paths and defaults: where the local store lives, who the OS user is.
+//! Paths and defaults: where the local store lives, who the OS user is, contexts.
+
+pub mod contexts;
 
 use std::path::PathBuf;
+
+/// imx's config folder: `$XDG_CONFIG_HOME/imx` (usually `~/.config/imx`).
+pub fn config_dir() -> PathBuf {
+    dirs::config_dir()
+        .or_else(|| dirs::home_dir().map(|h| h.join(".config")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("imx")
+}
 
 /// The default local store: `$IMX_STORE`, else `$XDG_DATA_HOME/imx/imx.db`
 /// (usually `~/.local/share/imx/imx.db`).

@@ -137,11 +137,15 @@ impl RemoteControlPlane {
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> Error {
+        // The innermost cause says it best ("Connection refused", "certificate unknown").
         let mut reason = e.to_string();
         let mut source = std::error::Error::source(e);
         while let Some(s) = source {
-            reason = format!("{reason}: {s}");
+            reason = s.to_string();
             source = s.source();
+        }
+        if e.is_timeout() {
+            reason = format!("no answer in time ({reason})");
         }
         Error::Unreachable {
             url: self.base.to_string(),

@@ -241,6 +241,27 @@ impl TestEnv {
     }
 
     /// Run `WRAPPER... imx ARGS...` (see [`cmd_via`](Self::cmd_via)) and capture what it did.
+    /// Run `imx ARGS...` without `IMX_STORE`, so the command picks its control plane from the
+    /// contexts (or the default store under HOME).
+    pub fn run_without_store<I, S>(&self, args: I) -> Outcome
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let output = self
+            .cmd()
+            .env_remove("IMX_STORE")
+            .args(args)
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run imx: {e}"));
+        Outcome {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
     pub fn run_via<I, S>(&self, wrapper: &[&str], args: I) -> Outcome
     where
         I: IntoIterator<Item = S>,

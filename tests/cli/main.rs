@@ -4,6 +4,7 @@
 mod bad_input;
 mod basics;
 mod commands;
+mod contexts;
 mod env;
 mod failures;
 mod generated;

@@ -1,0 +1,81 @@
+//! `imx context add NAME --server URL [--ca FILE] | --store PATH`.
+
+use std::path::PathBuf;
+
+use imx::config::contexts::{Config, ContextEntry, config_path};
+
+use super::super::context::Context;
+use super::super::error::CliError;
+
+/// Add a context (replacing one of the same name). The first context added becomes current.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  imx context add prod --server https://imx.example:7443 --ca prod-ca.pem
+  imx context add laptop --store ~/.local/share/imx/imx.db
+  imx context use prod")]
+pub struct AddArgs {
+    /// The context's name. Its target is the global `--server URL` or `--store PATH` given with
+    /// this command (or IMX_SERVER / IMX_STORE).
+    pub name: String,
+    /// A CA certificate (PEM) to trust for the server.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+}
+
+pub fn run(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
+    if args.name.trim().is_empty() {
+        return Err(CliError::usage("a context needs a name"));
+    }
+    let (url, store) = match (&ctx.globals.server, &ctx.globals.store) {
+        (Some(url), None) => (Some(url.clone()), None),
+        (None, Some(store)) => (
+            None,
+            Some(std::path::absolute(store).unwrap_or(store.clone())),
+        ),
+        _ => {
+            return Err(CliError::usage(
+                "give the context's target: --server URL or --store PATH",
+            ));
+        }
+    };
+    if let Some(url) = &url {
+        // Fail now, not at first use, on a URL that can never work.
+        imx::control::remote::RemoteControlPlane::new(url, None, None)?;
+    } else if args.ca.is_some() {
+        return Err(CliError::usage("--ca only applies to a --server context"));
+    }
+    let ca = match &args.ca {
+        Some(p) => Some(std::fs::canonicalize(p).map_err(|e| {
+            CliError::usage(format!("cannot read the CA file {}: {e}", p.display()))
+        })?),
+        None => None,
+    };
+    let path = config_path();
+    let mut config = Config::load(&path)?;
+    let replaced = config
+        .contexts
+        .insert(
+            args.name.clone(),
+            ContextEntry {
+                store,
+                server: url,
+                ca,
+            },
+        )
+        .is_some();
+    let first = config.current.is_none();
+    if first {
+        config.current = Some(args.name.clone());
+    }
+    config.save(&path)?;
+    let verb = if replaced { "Replaced" } else { "Added" };
+    ctx.out().status(format!("{verb} context {}.", args.name));
+    if first {
+        ctx.out()
+            .status(format!("{} is now the current context.", args.name));
+    } else {
+        ctx.out()
+            .hint(format!("switch to it with: imx context use {}", args.name));
+    }
+    Ok(())
+}
