@@ -1,4 +1,7 @@
-//! Paths and defaults: where the local store lives, who the OS user is.
+//! Paths and defaults: where the local store lives, who the OS user is; client credentials
+//! ([`credentials`]: OS keyring, 0600 file fallback, `IMX_TOKEN`).
+
+pub mod credentials;
 
 use std::path::PathBuf;
 
