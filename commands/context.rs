@@ -107,6 +107,47 @@ impl Context {
     }
 }
 
+impl Context {
+    /// The control plane behind a server URL, as a concrete local plane. Until the HTTP client
+    /// lands, a "server" is reachable only through its store: `--store PATH` (or `IMX_STORE`)
+    /// names it, and this process opens it as the server would.
+    pub fn server_local(&self, server: &str) -> Result<LocalControlPlane, CliError> {
+        match &self.globals.store {
+            Some(path) => Ok(LocalControlPlane::open(path, self.local_options(false)?)?),
+            None => Err(CliError::new(
+                Exit::Unavailable,
+                format!("cannot reach {server}: this imx reaches control planes through their store only"),
+            )
+            .with_hint("give the server's store with --store PATH")),
+        }
+    }
+
+    /// [`Context::server_local`] as a shared [`Plane`].
+    pub fn server_plane(&self, server: &str) -> Result<Plane, CliError> {
+        into_plane(self.server_local(server)?)
+    }
+}
+
+/// A server URL as the key credentials are stored under: `scheme://host[:port][/path]`
+/// without a trailing slash.
+pub fn server_key(url: &str) -> Result<String, CliError> {
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| {
+        CliError::usage(format!("invalid server URL {url:?}: {e}"))
+            .with_hint("e.g. https://imx.example.com:8443")
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(CliError::usage(format!(
+            "invalid server URL {url:?}: expected http(s)://HOST[:PORT]"
+        )));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(CliError::usage(
+            "the server URL must not contain a user name or password; use imx login",
+        ));
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_string())
+}
+
 fn capitalize(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {

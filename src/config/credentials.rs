@@ -8,6 +8,7 @@
 //!    only where no keyring is available (headless Linux without a Secret Service), with a
 //!    warning each time a token is written there; refused with `--no-insecure-storage`.
 //!    A fallback file that other users can read is refused, like ssh does with keys.
+//!    `IMX_KEYRING=off` skips the keyring (e.g. where its unlock prompts get in the way).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -25,6 +26,8 @@ use crate::{Error, Result};
 pub const SERVICE: &str = "imx";
 /// The environment variable that overrides stored credentials.
 pub const TOKEN_ENV: &str = "IMX_TOKEN";
+/// `IMX_KEYRING=off` skips the OS keyring (straight to the fallback file).
+pub const KEYRING_ENV: &str = "IMX_KEYRING";
 
 /// Where a token was found or put.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,8 +102,14 @@ impl Credentials {
     /// This machine's: the platform keyring, the default file, `IMX_TOKEN`.
     /// `insecure_ok = false` (`--no-insecure-storage`) refuses the fallback file for writes.
     pub fn system(insecure_ok: bool) -> Self {
+        let keyring_off = std::env::var(KEYRING_ENV)
+            .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "off" | "0" | "false" | "no"));
         Credentials {
-            keyring: platform_keyring(),
+            keyring: if keyring_off {
+                Err(format!("{KEYRING_ENV} is off"))
+            } else {
+                platform_keyring()
+            },
             file: default_file(),
             insecure_ok,
             env_token: std::env::var(TOKEN_ENV)
