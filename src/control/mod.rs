@@ -5,6 +5,8 @@
 mod local;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_auth;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
