@@ -6,4 +6,5 @@ mod env;
 mod failures;
 mod generated;
 mod install;
+mod users;
 mod workflow;
