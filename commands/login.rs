@@ -64,8 +64,7 @@ pub async fn run(ctx: &Context, args: LoginArgs) -> Result<(), CliError> {
     ctx.out().status(format!(
         "Logged in to {server} as {user} ({}); the token expires {} and is kept in {}.",
         t.role,
-        t.expires_at
-            .map_or_else(|| "never".into(), imx_time),
+        t.expires_at.map_or_else(|| "never".into(), imx_time),
         match &saved.location {
             Location::Keyring => "the OS keyring".to_string(),
             other => other.to_string(),

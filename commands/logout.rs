@@ -20,7 +20,8 @@ pub async fn run(ctx: &Context, args: LogoutArgs) -> Result<(), CliError> {
     // Stored credentials only: a token from IMX_TOKEN is not ours to revoke.
     let creds = Credentials::system(true).with_env_token(None);
     let Some((token, _)) = creds.load(&server)? else {
-        ctx.out().status(format!("Not logged in to {server}; nothing to do."));
+        ctx.out()
+            .status(format!("Not logged in to {server}; nothing to do."));
         return Ok(());
     };
     match ctx.server_plane(&server) {
@@ -30,9 +31,10 @@ pub async fn run(ctx: &Context, args: LogoutArgs) -> Result<(), CliError> {
                     .warn(format!("the token was not revoked on {server}: {e}"));
             }
         }
-        Err(e) => ctx
-            .out()
-            .warn(format!("the token was not revoked on {server}: {}", e.message)),
+        Err(e) => ctx.out().warn(format!(
+            "the token was not revoked on {server}: {}",
+            e.message
+        )),
     }
     let removed = creds.remove(&server)?;
     let places: Vec<String> = removed.iter().map(ToString::to_string).collect();

@@ -40,7 +40,9 @@ pub fn read(from_stdin: bool, ask: &Ask<'_>) -> Result<Secret, CliError> {
     if ask.confirm {
         let again = prompt("Repeat it: ")?;
         if first != again {
-            return Err(CliError::usage("the two passwords differ; nothing was changed"));
+            return Err(CliError::usage(
+                "the two passwords differ; nothing was changed",
+            ));
         }
     }
     Ok(first)
@@ -54,7 +56,11 @@ fn prompt(text: &str) -> Result<Secret, CliError> {
 
 /// The first line of `raw`, without its line ending.
 fn first_line(raw: &str) -> String {
-    raw.split(['\n']).next().unwrap_or_default().trim_end_matches('\r').to_string()
+    raw.split(['\n'])
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('\r')
+        .to_string()
 }
 
 #[cfg(test)]

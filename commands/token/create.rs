@@ -71,7 +71,10 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
             Some(u) => format!("acts as user {u} ({})", t.role),
             None => format!("has the {} role", t.role),
         };
-        ctx.out().status(format!("Created token {} (id {}); it {acts}.", t.name, t.id));
+        ctx.out().status(format!(
+            "Created token {} (id {}); it {acts}.",
+            t.name, t.id
+        ));
     }
     Ok(())
 }

@@ -33,7 +33,15 @@ fn subject(t: &Token) -> String {
 
 impl Row for Token {
     fn headers(cx: &Cells) -> Vec<&'static str> {
-        let mut h = vec!["NAME", "USER", "ROLE", "SECRET", "STATE", "EXPIRES", "LAST USED"];
+        let mut h = vec![
+            "NAME",
+            "USER",
+            "ROLE",
+            "SECRET",
+            "STATE",
+            "EXPIRES",
+            "LAST USED",
+        ];
         if cx.wide || cx.machine {
             h.extend(["ID", "CREATED", "CREATED BY"]);
         }

@@ -34,7 +34,8 @@ pub struct CreateArgs {
 
 /// `--role` values.
 pub fn parse_role(s: &str) -> Result<Role, String> {
-    s.parse::<Role>().map_err(|e| format!("{e} (roles are: admin, operator, viewer, agent)"))
+    s.parse::<Role>()
+        .map_err(|e| format!("{e} (roles are: admin, operator, viewer, agent)"))
 }
 
 pub async fn run(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
@@ -65,7 +66,11 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
         "Created user {} ({}){}.",
         user.name,
         user.role,
-        if user.has_password { " with a password" } else { "" }
+        if user.has_password {
+            " with a password"
+        } else {
+            ""
+        }
     ));
     if !user.has_password && !ctx.out().is_machine() {
         ctx.out().hint(format!(

@@ -16,7 +16,10 @@ pub async fn run(ctx: &Context, args: DeleteArgs) -> Result<(), CliError> {
     let plane = ctx.plane()?;
     let who = ctx.principal();
     let user = plane.get_user(&who, &args.name).await?;
-    ctx.confirm(&format!("delete user {} and revoke their tokens", user.name))?;
+    ctx.confirm(&format!(
+        "delete user {} and revoke their tokens",
+        user.name
+    ))?;
     let deleted = plane.delete_user(&who, &user.name).await?;
     ctx.out().status(format!("Deleted user {}.", deleted.name));
     ctx.out().result(&deleted)

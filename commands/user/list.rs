@@ -16,7 +16,8 @@ pub async fn run(ctx: &Context, _args: ListArgs) -> Result<(), CliError> {
     let users = plane.list_users(&ctx.principal()).await?;
     if users.is_empty() && !ctx.out().is_machine() {
         ctx.out().status("No users yet.");
-        ctx.out().hint("create one with: imx user create NAME --role operator");
+        ctx.out()
+            .hint("create one with: imx user create NAME --role operator");
         return Ok(());
     }
     ctx.out().list(&users)
@@ -66,7 +67,12 @@ impl Detail for User {
             ("State", state(self).to_string()),
             (
                 "Password",
-                if self.has_password { "set" } else { "none (tokens only)" }.to_string(),
+                if self.has_password {
+                    "set"
+                } else {
+                    "none (tokens only)"
+                }
+                .to_string(),
             ),
             ("Created", cx.time(Some(self.created_at))),
             ("Updated", cx.time(Some(self.updated_at))),

@@ -33,6 +33,7 @@ pub async fn run(ctx: &Context, args: PasswdArgs) -> Result<(), CliError> {
         },
     )?;
     let user = plane.set_password(&who, &args.name, secret).await?;
-    ctx.out().status(format!("Set the password of {}.", user.name));
+    ctx.out()
+        .status(format!("Set the password of {}.", user.name));
     ctx.out().result(&user)
 }

@@ -27,7 +27,10 @@ pub async fn run(ctx: &Context, args: StateArgs, disable: bool) -> Result<(), Cl
         )
         .await?;
     ctx.out().status(if disable {
-        format!("Disabled user {}: their logins and tokens no longer work.", user.name)
+        format!(
+            "Disabled user {}: their logins and tokens no longer work.",
+            user.name
+        )
     } else {
         format!("Enabled user {}.", user.name)
     });

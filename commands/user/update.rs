@@ -9,7 +9,9 @@ use super::create::parse_role;
 
 /// Change a user's role. Their tokens act with the new role at once.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  imx user update alice --role admin\n  imx user update bob --role viewer")]
+#[command(
+    after_help = "Examples:\n  imx user update alice --role admin\n  imx user update bob --role viewer"
+)]
 pub struct UpdateArgs {
     /// User name.
     pub name: String,
@@ -31,7 +33,9 @@ pub async fn run(ctx: &Context, args: UpdateArgs) -> Result<(), CliError> {
             },
         )
         .await?;
-    ctx.out()
-        .status(format!("User {} now has the {} role.", user.name, user.role));
+    ctx.out().status(format!(
+        "User {} now has the {} role.",
+        user.name, user.role
+    ));
     ctx.out().result(&user)
 }

@@ -197,6 +197,9 @@ mod tests {
         let u = Principal::user("alice", Role::Viewer, "10.0.0.1");
         assert_eq!(u.name, "user:alice");
         assert_eq!(u.user_name(), Some("alice"));
-        assert_eq!(Principal::token("ci", Role::Agent, "local").user_name(), None);
+        assert_eq!(
+            Principal::token("ci", Role::Agent, "local").user_name(),
+            None
+        );
     }
 }

@@ -34,10 +34,7 @@ impl Throttle {
 
     /// The state after one more failure at `now`, and the lockout end if this failure locks.
     pub fn fail(mut self, now: i64) -> (Throttle, Option<i64>) {
-        if self
-            .last_failure
-            .is_some_and(|t| now - t > FORGET_AFTER_MS)
-        {
+        if self.last_failure.is_some_and(|t| now - t > FORGET_AFTER_MS) {
             self = Throttle::default();
         }
         self.failures += 1;
@@ -78,7 +75,9 @@ mod tests {
         }
         assert_eq!(
             &lockouts[..],
-            &[60_000, 120_000, 240_000, 480_000, 960_000, 1_920_000, 3_600_000, 3_600_000]
+            &[
+                60_000, 120_000, 240_000, 480_000, 960_000, 1_920_000, 3_600_000, 3_600_000
+            ]
         );
     }
 

@@ -79,6 +79,9 @@ mod tests {
         assert!(hashes_equal(&a.hash, &hash(&a.secret)));
         assert!(!hashes_equal(&a.hash, &b.hash));
         assert!(!well_formed(&Secret::new("imx_short")));
-        assert!(!well_formed(&Secret::new(format!("xyz_{}", "a".repeat(43)))));
+        assert!(!well_formed(&Secret::new(format!(
+            "xyz_{}",
+            "a".repeat(43)
+        ))));
     }
 }

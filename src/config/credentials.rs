@@ -102,8 +102,12 @@ impl Credentials {
     /// This machine's: the platform keyring, the default file, `IMX_TOKEN`.
     /// `insecure_ok = false` (`--no-insecure-storage`) refuses the fallback file for writes.
     pub fn system(insecure_ok: bool) -> Self {
-        let keyring_off = std::env::var(KEYRING_ENV)
-            .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "off" | "0" | "false" | "no"));
+        let keyring_off = std::env::var(KEYRING_ENV).is_ok_and(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "off" | "0" | "false" | "no"
+            )
+        });
         Credentials {
             keyring: if keyring_off {
                 Err(format!("{KEYRING_ENV} is off"))
@@ -165,8 +169,12 @@ impl Credentials {
         };
         if !self.insecure_ok {
             return Err(Error::invalid_with_hint(
-                format!("no OS keyring is available ({reason}), and --no-insecure-storage forbids storing the token in a file"),
-                format!("start a Secret Service (e.g. gnome-keyring), drop --no-insecure-storage, or pass the token in {TOKEN_ENV}"),
+                format!(
+                    "no OS keyring is available ({reason}), and --no-insecure-storage forbids storing the token in a file"
+                ),
+                format!(
+                    "start a Secret Service (e.g. gnome-keyring), drop --no-insecure-storage, or pass the token in {TOKEN_ENV}"
+                ),
             ));
         }
         let mut contents = self.read_file()?.unwrap_or_default();
@@ -186,10 +194,11 @@ impl Credentials {
         if let Some(t) = &self.env_token {
             return Ok(Some((t.clone(), Location::Env)));
         }
-        if let Ok(entry) = self.entry(key) {
-            if let Ok(pw) = entry.get_password() {
-                return Ok(Some((Secret::new(pw), Location::Keyring)));
-            }
+        if let Ok(pw) = self
+            .entry(key)
+            .and_then(|e| e.get_password().map_err(|e| e.to_string()))
+        {
+            return Ok(Some((Secret::new(pw), Location::Keyring)));
         }
         Ok(self
             .read_file()?
@@ -200,10 +209,11 @@ impl Credentials {
     /// Forget the token for `key` everywhere it is stored; returns where it was.
     pub fn remove(&self, key: &str) -> Result<Vec<Location>> {
         let mut removed = Vec::new();
-        if let Ok(entry) = self.entry(key) {
-            if entry.delete_credential().is_ok() {
-                removed.push(Location::Keyring);
-            }
+        if self
+            .entry(key)
+            .is_ok_and(|entry| entry.delete_credential().is_ok())
+        {
+            removed.push(Location::Keyring);
         }
         if self.remove_from_file(key)? {
             removed.push(Location::File(self.file.clone()));
@@ -332,8 +342,14 @@ mod tests {
         assert_eq!(dir_mode, 0o700);
         creds.save("ctx2", &Secret::new("imx_secret3")).unwrap();
         assert_eq!(creds.load(URL).unwrap().unwrap().0.expose(), "imx_secret2");
-        assert_eq!(creds.load("ctx2").unwrap().unwrap().0.expose(), "imx_secret3");
-        assert_eq!(creds.remove(URL).unwrap(), vec![Location::File(file.clone())]);
+        assert_eq!(
+            creds.load("ctx2").unwrap().unwrap().0.expose(),
+            "imx_secret3"
+        );
+        assert_eq!(
+            creds.remove(URL).unwrap(),
+            vec![Location::File(file.clone())]
+        );
         assert!(creds.load(URL).unwrap().is_none());
         assert!(file.exists(), "ctx2 is still there");
         creds.remove("ctx2").unwrap();

@@ -20,9 +20,9 @@ pub use local::{LocalControlPlane, LocalOptions};
 use crate::Result;
 use crate::auth::{Principal, Secret};
 use crate::model::{
-    Agent, AgentRegistration, AgentState, Event, IssuedToken, LeaseRef, LogLine, NewToken,
-    NewUser, Page, Run, RunDetail, RunFilter, RunStatus, StepResult, StepStatus, StepTask, Token,
-    User, UserUpdate, Workflow, WorkflowSpec, WorkflowSummary,
+    Agent, AgentRegistration, AgentState, Event, IssuedToken, LeaseRef, LogLine, NewToken, NewUser,
+    Page, Run, RunDetail, RunFilter, RunStatus, StepResult, StepStatus, StepTask, Token, User,
+    UserUpdate, Workflow, WorkflowSpec, WorkflowSummary,
 };
 
 /// A shared handle to a control plane.

@@ -11,7 +11,9 @@ use serde_json::json;
 
 use super::LocalControlPlane;
 use crate::auth::{Permission, Principal, Role, Secret, password, token};
-use crate::model::{IssuedToken, NewToken, NewUser, Token, TokenState, User, UserUpdate, new_id, now_ms};
+use crate::model::{
+    IssuedToken, NewToken, NewUser, Token, TokenState, User, UserUpdate, new_id, now_ms,
+};
 use crate::store::sqlite::users;
 use crate::{Error, Result, audit};
 
@@ -104,7 +106,9 @@ impl LocalControlPlane {
             )));
         }
         let now = now_ms();
-        if t.last_used_at.is_none_or(|used| now - used >= TOUCH_EVERY_MS) {
+        if t.last_used_at
+            .is_none_or(|used| now - used >= TOUCH_EVERY_MS)
+        {
             self.store.write(|tx| users::touch_token(tx, &t.id, now))?;
         }
         Ok(match &t.user {
@@ -300,7 +304,11 @@ impl LocalControlPlane {
                 }
             },
         };
-        let target = req.name.clone().or_else(|| user.clone()).unwrap_or_default();
+        let target = req
+            .name
+            .clone()
+            .or_else(|| user.clone())
+            .unwrap_or_default();
         match &user {
             Some(u) if who.user_name() == Some(u.as_str()) => {}
             _ => self.authorize(who, Permission::ManageUsers, "token.create", &target)?,
@@ -314,12 +322,12 @@ impl LocalControlPlane {
             None => None,
         };
         self.store.write(|tx| {
-            if let Some(u) = &user {
-                if users::get(tx, u)?.disabled {
-                    return Err(Error::Conflict(format!(
-                        "user {u:?} is disabled; enable it before giving it tokens"
-                    )));
-                }
+            if let Some(u) = &user
+                && users::get(tx, u)?.disabled
+            {
+                return Err(Error::Conflict(format!(
+                    "user {u:?} is disabled; enable it before giving it tokens"
+                )));
             }
             Self::issue(
                 tx,
@@ -378,7 +386,11 @@ impl LocalControlPlane {
         source: &str,
     ) -> Result<IssuedToken> {
         // Audit records name the account tried; cap what a stranger can write there.
-        let who = Principal::user(&user.chars().take(MAX_NAME).collect::<String>(), Role::Viewer, source);
+        let who = Principal::user(
+            &user.chars().take(MAX_NAME).collect::<String>(),
+            Role::Viewer,
+            source,
+        );
         if check_name("user", user).is_err() {
             return Err(Error::BadCredentials);
         }
@@ -388,7 +400,14 @@ impl LocalControlPlane {
             .read(|tx| Ok((users::throttle(tx, user)?, users::login_row(tx, user)?)))?;
         if let Some(until) = throttle.locked_at(now) {
             self.store.write(|tx| {
-                audit::append(tx, &who, "auth.login", user, "locked", json!({ "until": until }))
+                audit::append(
+                    tx,
+                    &who,
+                    "auth.login",
+                    user,
+                    "locked",
+                    json!({ "until": until }),
+                )
             })?;
             return Err(Error::LockedOut { until });
         }
@@ -408,7 +427,14 @@ impl LocalControlPlane {
         };
         if row.disabled {
             self.store.write(|tx| {
-                audit::append(tx, &who, "auth.login", user, "denied", json!({ "reason": "disabled" }))
+                audit::append(
+                    tx,
+                    &who,
+                    "auth.login",
+                    user,
+                    "denied",
+                    json!({ "reason": "disabled" }),
+                )
             })?;
             return Err(Error::Unauthenticated(format!(
                 "user {user:?} is disabled; ask an admin to enable it"
@@ -421,7 +447,10 @@ impl LocalControlPlane {
                 tx,
                 &who,
                 "auth.login",
-                Some(&format!("login-{user}-{}", &new_id()[20..].to_ascii_lowercase())),
+                Some(&format!(
+                    "login-{user}-{}",
+                    &new_id()[20..].to_ascii_lowercase()
+                )),
                 Some(user),
                 None,
                 Some(now_ms() + LOGIN_TOKEN_TTL_MS),
@@ -467,7 +496,14 @@ impl LocalControlPlane {
             let row = users::token_by_hash(tx, &hash)?
                 .ok_or_else(|| Error::Unauthenticated("the token is not valid".into()))?;
             let t = users::revoke_token(tx, &row.token.id)?;
-            audit::append(tx, &who, "auth.logout", &t.name, "ok", json!({ "id": t.id }))?;
+            audit::append(
+                tx,
+                &who,
+                "auth.logout",
+                &t.name,
+                "ok",
+                json!({ "id": t.id }),
+            )?;
             Ok(())
         })
     }
