@@ -120,14 +120,12 @@ impl Context {
                 Arc::new(local)
             }
             Target::Remote { server, ca } => {
-                let ca_pem = match &ca {
-                    Some(path) => Some(std::fs::read(path).map_err(|e| {
-                        CliError::usage(format!("cannot read the CA file {}: {e}", path.display()))
-                    })?),
-                    None => None,
-                };
-                let token = std::env::var("IMX_TOKEN").ok().filter(|t| !t.is_empty());
-                Arc::new(RemoteControlPlane::new(&server, token, ca_pem.as_deref())?)
+                let key = server_key(&server)?;
+                // IMX_TOKEN wins; else what `imx login` stored (keyring, or the 0600 file).
+                let token = imx::config::credentials::Credentials::system(true)
+                    .load(&key)?
+                    .map(|(token, _)| token);
+                Arc::new(self.remote(&key, ca.as_deref(), token.as_ref())?)
             }
         };
         let _ = self.plane.set(plane.clone());
@@ -155,6 +153,61 @@ impl Context {
             Err(CliError::new(Exit::Error, "aborted; nothing was changed"))
         }
     }
+}
+
+impl Context {
+    /// The server this command targets, as the key its credentials are stored under; an error
+    /// when the target is a local store.
+    pub fn server(&self, what: &str) -> Result<(String, Option<PathBuf>), CliError> {
+        match self.target()? {
+            Target::Remote { server, ca } => Ok((server_key(&server)?, ca)),
+            Target::Local { store } => Err(CliError::usage(format!(
+                "{what} is for servers; on the local store {} you act as its owner",
+                store.display()
+            ))
+            .with_hint("pass --server URL, or switch with `imx context use`")),
+        }
+    }
+
+    /// A client for `server` with an explicit token (or none: login is unauthenticated).
+    pub fn remote(
+        &self,
+        server: &str,
+        ca: Option<&std::path::Path>,
+        token: Option<&imx::auth::Secret>,
+    ) -> Result<RemoteControlPlane, CliError> {
+        let ca_pem = match ca {
+            Some(path) => Some(std::fs::read(path).map_err(|e| {
+                CliError::usage(format!("cannot read the CA file {}: {e}", path.display()))
+            })?),
+            None => None,
+        };
+        Ok(RemoteControlPlane::new(
+            server,
+            token.map(|t| t.expose().to_string()),
+            ca_pem.as_deref(),
+        )?)
+    }
+}
+
+/// A server URL as the key credentials are stored under: `scheme://host[:port][/path]`
+/// without a trailing slash.
+pub fn server_key(url: &str) -> Result<String, CliError> {
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| {
+        CliError::usage(format!("invalid server URL {url:?}: {e}"))
+            .with_hint("e.g. https://imx.example.com:8443")
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(CliError::usage(format!(
+            "invalid server URL {url:?}: expected http(s)://HOST[:PORT]"
+        )));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(CliError::usage(
+            "the server URL must not contain a user name or password; use imx login",
+        ));
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_string())
 }
 
 fn capitalize(s: &str) -> String {

@@ -123,7 +123,7 @@ impl From<imx::Error> for CliError {
             ErrorKind::Internal => Exit::Error,
             ErrorKind::Invalid => Exit::Usage,
             ErrorKind::NotFound => Exit::NotFound,
-            ErrorKind::Forbidden => Exit::Forbidden,
+            ErrorKind::Forbidden | ErrorKind::Unauthenticated => Exit::Forbidden,
             ErrorKind::Conflict => Exit::Conflict,
             ErrorKind::Unavailable => Exit::Unavailable,
         };
@@ -162,6 +162,8 @@ mod tests {
                 },
                 4,
             ),
+            (imx::Error::Unauthenticated("x".into()), 4),
+            (imx::Error::LockedOut { until: 0 }, 4),
             (imx::Error::Conflict("x".into()), 5),
             (
                 imx::Error::Unavailable {

@@ -1,23 +1,92 @@
-//! `imx init`: create the local store (idempotent).
+//! `imx init [--admin NAME [--password-stdin]]`: create the local store (idempotent), and
+//! optionally its first admin user.
+
+use imx::auth::Role;
+use imx::control::ControlPlane;
+use imx::model::{NewToken, NewUser};
 
 use super::context::Context;
 use super::error::CliError;
+use super::password::{self, Ask};
+
+/// How long the token `init --admin` prints lives.
+const ADMIN_TOKEN_MS: u64 = 90 * 24 * 3_600_000;
 
 /// Create the local store at --store (or the default path). Safe to run again.
+/// With --admin, also create that admin user and print a token for them once: `imx server`
+/// refuses to serve a store without an admin.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  imx init\n  imx --store /srv/imx/imx.db init")]
-pub struct InitArgs {}
+#[command(after_help = "Examples:
+  imx init
+  imx --store /srv/imx/imx.db init --admin alice
+  printf '%s\\n' \"$PW\" | imx --store /srv/imx/imx.db init --admin alice --password-stdin")]
+pub struct InitArgs {
+    /// Create this admin user and print a token for them (valid 90 days), once.
+    #[arg(long, value_name = "NAME")]
+    pub admin: Option<String>,
 
-pub async fn run(ctx: &Context, _args: InitArgs) -> Result<(), CliError> {
+    /// Also set the admin's password (first line of stdin), for `imx login`.
+    #[arg(long, requires = "admin")]
+    pub password_stdin: bool,
+}
+
+pub async fn run(ctx: &Context, args: InitArgs) -> Result<(), CliError> {
+    let password = if args.password_stdin {
+        Some(password::read(
+            true,
+            &Ask {
+                prompt: "",
+                confirm: false,
+            },
+        )?)
+    } else {
+        None
+    };
     let (plane, created) = ctx.open_local()?;
     let path = plane.path().display().to_string();
     if created {
         ctx.out().status(format!("Created a new store at {path}"));
-        ctx.out()
-            .hint("next: imx workflow apply -f <file>, then imx agent run");
-    } else {
+    } else if args.admin.is_none() {
         ctx.out()
             .status(format!("A store already exists at {path}; nothing to do."));
     }
-    Ok(())
+    let Some(admin) = args.admin else {
+        if created {
+            ctx.out()
+                .hint("next: imx workflow apply -f <file>, then imx agent run");
+        }
+        return Ok(());
+    };
+    let who = ctx.principal();
+    let user = plane
+        .create_user(
+            &who,
+            NewUser {
+                name: admin,
+                role: Role::Admin,
+                password,
+            },
+        )
+        .await?;
+    let issued = plane
+        .create_token(
+            &who,
+            NewToken {
+                name: None,
+                user: Some(user.name.clone()),
+                role: None,
+                expires_in_ms: Some(ADMIN_TOKEN_MS),
+            },
+        )
+        .await?;
+    ctx.out().status(format!(
+        "Created admin user {}{}; their token (valid 90 days) follows.",
+        user.name,
+        if user.has_password {
+            " with a password (for imx login)"
+        } else {
+            ""
+        }
+    ));
+    super::token::print_secret(ctx, &issued)
 }

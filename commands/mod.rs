@@ -13,11 +13,18 @@ mod demo;
 mod error;
 mod help;
 mod init;
+mod login;
+mod logout;
 mod man;
 mod output;
 mod parse;
+mod password;
 mod run;
+mod server;
 mod status;
+mod token;
+mod user;
+mod whoami;
 mod workflow;
 
 use std::path::PathBuf;
@@ -37,6 +44,7 @@ Examples:
   imx workflow run flaky --wait             start a run and follow it
   imx run list --status failed --since 1h   recent failures
   imx run logs 01HZX -f                     follow a run's output
+  imx user create alice --role operator     add a user; imx token create --user alice
   imx help exit-codes                       what each exit code means";
 
 /// imx — the control plane of the Infinity Matrix: agents, workflows and runs from one binary.
@@ -126,9 +134,23 @@ pub enum Command {
     /// Run a worker, and list, drain, resume or remove agents.
     #[command(subcommand)]
     Agent(agent::AgentCommand),
+    /// Create, list, change, disable and delete users; set passwords.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Create, list and revoke API tokens.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// Log in to a control plane and keep the token (OS keyring, or a 0600 file).
+    Login(login::LoginArgs),
+    /// Revoke and forget the token kept for a control plane.
+    Logout(logout::LogoutArgs),
+    /// Show who you act as, and your role.
+    Whoami(whoami::WhoamiArgs),
     /// Name local stores and remote servers, and switch between them.
     #[command(subcommand, name = "context")]
     Context(contexts::ContextCommand),
+    /// Serve this store's control plane over HTTP for remote CLIs and agents.
+    Server(server::ServerArgs),
     /// Print shell completions to stdout.
     Completions(completions::CompletionsArgs),
     /// Generate man pages.
@@ -194,7 +216,13 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<(), CliError> {
         Command::Workflow(cmd) => workflow::run(ctx, cmd).await,
         Command::Run(cmd) => run::run(ctx, cmd).await,
         Command::Agent(cmd) => agent::run(ctx, cmd).await,
+        Command::User(cmd) => user::run(ctx, cmd).await,
+        Command::Token(cmd) => token::run(ctx, cmd).await,
+        Command::Login(args) => login::run(ctx, args).await,
+        Command::Logout(args) => logout::run(ctx, args).await,
+        Command::Whoami(args) => whoami::run(ctx, args).await,
         Command::Context(cmd) => contexts::run(ctx, cmd),
+        Command::Server(args) => server::run(ctx, args).await,
         Command::Completions(args) => completions::run(ctx, args),
         Command::Man(args) => man::run(ctx, args),
         Command::Help(args) => help::run(ctx, args),

@@ -17,6 +17,9 @@ pub enum ErrorKind {
     NotFound,
     /// The principal may not do this (exit 4).
     Forbidden,
+    /// No valid credentials: unknown, expired or revoked token, failed or locked-out login
+    /// (exit 4; HTTP 401).
+    Unauthenticated,
     /// The operation does not fit the object's current state (exit 5).
     Conflict,
     /// The control plane cannot be reached or opened (exit 6).
@@ -52,6 +55,16 @@ pub enum Error {
     Conflict(String),
     #[error("permission denied: {principal} may not {action}")]
     Forbidden { principal: String, action: String },
+    /// The credentials presented are not valid. The message never contains a secret.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// A login failed. One message for an unknown user, a wrong password and a user without a
+    /// password, so the answer never tells which names exist.
+    #[error("invalid user name or password")]
+    BadCredentials,
+    /// Too many failed logins for this account; no login is tried until `until` (epoch ms).
+    #[error("too many failed logins for this account; try again after {} (in {})", crate::error::utc(*until), crate::error::wait_text(*until))]
+    LockedOut { until: i64 },
     #[error("{path}: not an imx store ({reason})")]
     NotAStore { path: PathBuf, reason: String },
     #[error(
@@ -143,6 +156,9 @@ impl Error {
             Error::Invalid { .. } | Error::Ambiguous { .. } => ErrorKind::Invalid,
             Error::NotFound { .. } | Error::NotFoundHint { .. } => ErrorKind::NotFound,
             Error::Forbidden { .. } => ErrorKind::Forbidden,
+            Error::Unauthenticated(_) | Error::BadCredentials | Error::LockedOut { .. } => {
+                ErrorKind::Unauthenticated
+            }
             Error::Conflict(_) => ErrorKind::Conflict,
             // A file that is not an imx store, or one from a newer imx, is a control plane that
             // cannot be opened (exit 6), like a missing store: no command can work against it.
@@ -173,7 +189,24 @@ impl Error {
             Error::Unreachable { .. } => Some(
                 "check that `imx server` runs there and the URL is right (imx context show)".into(),
             ),
+            Error::Unauthenticated(_) => {
+                Some("log in with `imx login` (or set IMX_TOKEN to a valid token)".into())
+            }
             _ => None,
         }
     }
+}
+
+/// An epoch-millisecond time as `2024-05-01 12:03:05 UTC`, for messages.
+pub(crate) fn utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+/// How long until `until` (epoch ms), rounded up to whole seconds: `1m 30s`.
+pub(crate) fn wait_text(until: i64) -> String {
+    let ms = (until - crate::model::now_ms()).max(0);
+    let secs = u64::try_from((ms + 999) / 1000).unwrap_or(0);
+    humantime::format_duration(std::time::Duration::from_secs(secs)).to_string()
 }

@@ -8,11 +8,11 @@
 //! - [`spec`]: workflow files — parse, validate (with file:line:col errors), template.
 //! - [`store`]: persistence — the SQLite store, its schema and append-only migrations.
 //! - [`engine`]: orchestration rules — claims, leases, retries, timeouts, cancellation, reaping.
-//! - [`auth`]: principals, roles and permissions.
+//! - [`auth`]: principals, roles and permissions; passwords (argon2id), tokens, login throttling.
 //! - [`audit`]: the hash-chained audit trail.
 //! - [`control`]: the `ControlPlane` seam and its local implementation.
 //! - [`agent`]: the agent runtime — worker loop and executors (`run`, `http`, `noop`).
-//! - [`config`]: paths and defaults (store location, OS user).
+//! - [`config`]: paths and defaults (store location, OS user); client credentials (keyring, file).
 
 pub mod agent;
 pub mod audit;

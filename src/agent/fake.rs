@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tokio::sync::Notify;
 
-use crate::auth::Principal;
+use crate::auth::{Principal, Secret};
 use crate::control::{ApplyOutcome, ControlPlane, HeartbeatReply, StartRun, StatusReport};
 use crate::model::{
-    Agent, AgentRegistration, AgentState, Event, LeaseRef, LogLine, LogStream, Page, Run,
-    RunDetail, RunFilter, StepKind, StepResult, StepTask, Workflow, WorkflowSpec, WorkflowSummary,
+    Agent, AgentRegistration, AgentState, Event, IssuedToken, LeaseRef, LogLine, LogStream,
+    NewToken, NewUser, Page, Run, RunDetail, RunFilter, StepKind, StepResult, StepTask, Token,
+    User, UserUpdate, Workflow, WorkflowSpec, WorkflowSummary,
 };
 use crate::{Error, Result};
 
@@ -322,5 +323,43 @@ impl ControlPlane for FakePlane {
     async fn deregister_agent(&self, _: &Principal, _: &str) -> Result<()> {
         self.state().deregistered += 1;
         Ok(())
+    }
+
+    // --- users, tokens, login: not part of the worker loop ---
+    async fn create_user(&self, _: &Principal, _: NewUser) -> Result<User> {
+        Err(unsupported())
+    }
+    async fn list_users(&self, _: &Principal) -> Result<Vec<User>> {
+        Err(unsupported())
+    }
+    async fn get_user(&self, _: &Principal, _: &str) -> Result<User> {
+        Err(unsupported())
+    }
+    async fn update_user(&self, _: &Principal, _: &str, _: UserUpdate) -> Result<User> {
+        Err(unsupported())
+    }
+    async fn delete_user(&self, _: &Principal, _: &str) -> Result<User> {
+        Err(unsupported())
+    }
+    async fn set_password(&self, _: &Principal, _: &str, _: Secret) -> Result<User> {
+        Err(unsupported())
+    }
+    async fn create_token(&self, _: &Principal, _: NewToken) -> Result<IssuedToken> {
+        Err(unsupported())
+    }
+    async fn list_tokens(&self, _: &Principal) -> Result<Vec<Token>> {
+        Err(unsupported())
+    }
+    async fn revoke_token(&self, _: &Principal, _: &str) -> Result<Token> {
+        Err(unsupported())
+    }
+    async fn login(&self, _: &str, _: &Secret, _: &str) -> Result<IssuedToken> {
+        Err(unsupported())
+    }
+    async fn logout(&self, _: &Secret, _: &str) -> Result<()> {
+        Err(unsupported())
+    }
+    async fn whoami(&self, who: &Principal) -> Result<Principal> {
+        Ok(who.clone())
     }
 }

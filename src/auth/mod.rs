@@ -1,9 +1,22 @@
-//! Principals, roles and permissions. Enforced in `control::local`, so every path (CLI, TUI,
-//! server, agents) gets the same checks.
+//! Principals, roles and permissions, and the credentials behind them. Enforced in
+//! `control::local`, so every path (CLI, TUI, server, agents) gets the same checks.
+//!
+//! - [`password`]: argon2id hashing at OWASP's parameters, and the password policy.
+//! - [`token`]: `imx_...` API tokens — generation, SHA-256 hashing, constant-time comparison.
+//! - [`throttle`]: per-account login throttling with growing lockouts.
+//! - [`Secret`]: a password or token in memory, redacted in `Debug`, zeroed on drop.
+
+pub mod password;
+mod secret;
+pub mod throttle;
+pub mod token;
 
 use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+pub use secret::Secret;
 
 use crate::{Error, Result};
 
@@ -28,6 +41,27 @@ impl Role {
     }
 }
 
+impl Role {
+    /// Every role, most powerful first.
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Operator, Role::Viewer, Role::Agent];
+}
+
+impl FromStr for Role {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                Error::invalid_with_hint(
+                    format!("unknown role {s:?}"),
+                    "roles are: admin, operator, viewer, agent",
+                )
+            })
+    }
+}
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -45,6 +79,8 @@ pub enum Permission {
     ManageAgents,
     /// Register as an agent, claim and report steps.
     Work,
+    /// Create, change and delete users; create and revoke anyone's tokens.
+    ManageUsers,
 }
 
 impl Permission {
@@ -54,6 +90,7 @@ impl Permission {
             Permission::ManageWorkflows => "manage workflows and runs",
             Permission::ManageAgents => "manage agents",
             Permission::Work => "claim and report steps",
+            Permission::ManageUsers => "manage users and tokens",
         }
     }
 }
@@ -78,11 +115,34 @@ impl Principal {
         }
     }
 
+    /// A user acting with their own credentials: `user:<name>`.
+    pub fn user(name: &str, role: Role, source: &str) -> Self {
+        Principal {
+            name: format!("user:{name}"),
+            role,
+            source: source.into(),
+        }
+    }
+
+    /// A token that belongs to no user, acting with its own role: `token:<name>`.
+    pub fn token(name: &str, role: Role, source: &str) -> Self {
+        Principal {
+            name: format!("token:{name}"),
+            role,
+            source: source.into(),
+        }
+    }
+
+    /// The user name, when this principal is a user (`user:<name>`).
+    pub fn user_name(&self) -> Option<&str> {
+        self.name.strip_prefix("user:")
+    }
+
     /// Whether this principal's role grants `perm`.
     pub fn can(&self, perm: Permission) -> bool {
         match self.role {
             Role::Admin => true,
-            Role::Operator => perm != Permission::Work,
+            Role::Operator => !matches!(perm, Permission::Work | Permission::ManageUsers),
             Role::Viewer => perm == Permission::Read,
             Role::Agent => matches!(perm, Permission::Work | Permission::Read),
         }
@@ -102,6 +162,7 @@ impl Principal {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -123,5 +184,22 @@ mod tests {
         assert!(p(Role::Agent).can(Permission::Work));
         assert!(!p(Role::Agent).can(Permission::ManageWorkflows));
         assert!(p(Role::Viewer).require(Permission::ManageAgents).is_err());
+        assert!(p(Role::Admin).can(Permission::ManageUsers));
+        for role in [Role::Operator, Role::Viewer, Role::Agent] {
+            assert!(!p(role).can(Permission::ManageUsers), "{role}");
+        }
+    }
+
+    #[test]
+    fn roles_parse_and_principals_name_their_kind() {
+        assert_eq!("Operator".parse::<Role>().unwrap(), Role::Operator);
+        assert!("root".parse::<Role>().is_err());
+        let u = Principal::user("alice", Role::Viewer, "10.0.0.1");
+        assert_eq!(u.name, "user:alice");
+        assert_eq!(u.user_name(), Some("alice"));
+        assert_eq!(
+            Principal::token("ci", Role::Agent, "local").user_name(),
+            None
+        );
     }
 }

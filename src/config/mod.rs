@@ -1,6 +1,9 @@
-//! Paths and defaults: where the local store lives, who the OS user is, contexts.
+//! Paths and defaults: where the local store lives, who the OS user is, contexts
+//! ([`contexts`]) and client credentials ([`credentials`]: OS keyring, 0600 file fallback,
+//! `IMX_TOKEN`).
 
 pub mod contexts;
+pub mod credentials;
 
 use std::path::PathBuf;
 

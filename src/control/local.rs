@@ -1,6 +1,10 @@
 //! The local control plane: this process opens the store and applies the engine's transitions.
 //! Authorization and audit live here, so every caller (CLI, dashboard, agents, the server) gets
 //! them. Mutations and their audit records commit in one transaction (fail closed).
+//!
+//! Users, tokens and login live in [`users`] (`local/users.rs`).
+
+mod users;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -11,10 +15,11 @@ use async_trait::async_trait;
 use rusqlite::{Transaction, params};
 
 use super::{ApplyAction, ApplyOutcome, ControlPlane, HeartbeatReply, StartRun, StatusReport};
-use crate::auth::{Permission, Principal};
+use crate::auth::{Permission, Principal, Secret};
 use crate::model::{
-    Agent, AgentRegistration, Event, LeaseRef, LogLine, LogStream, Page, Run, RunDetail, RunFilter,
-    StepResult, StepTask, Workflow, WorkflowSpec, WorkflowSummary, now_ms,
+    Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, LogStream, NewToken, NewUser,
+    Page, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User, UserUpdate, Workflow,
+    WorkflowSpec, WorkflowSummary, now_ms,
 };
 use crate::store::Store;
 use crate::store::sqlite::{agents, claims, reap, reports, runs, workflows};
@@ -395,7 +400,7 @@ impl ControlPlane for LocalControlPlane {
         max: u32,
         wait: Duration,
     ) -> Result<Vec<StepTask>> {
-        who.require(Permission::Work)?;
+        self.authorize(who, Permission::Work, "step.claim", agent_id)?;
         let deadline = Instant::now() + wait;
         let specs = self.store.specs();
         loop {
@@ -434,7 +439,7 @@ impl ControlPlane for LocalControlPlane {
     }
 
     async fn start_step(&self, who: &Principal, lease: &LeaseRef) -> Result<()> {
-        who.require(Permission::Work)?;
+        self.authorize(who, Permission::Work, "step.start", &lease.run_id)?;
         self.store.write(|tx| claims::start(tx, lease))
     }
 
@@ -444,7 +449,7 @@ impl ControlPlane for LocalControlPlane {
         agent_id: &str,
         leases: &[LeaseRef],
     ) -> Result<HeartbeatReply> {
-        who.require(Permission::Work)?;
+        self.authorize(who, Permission::Work, "agent.heartbeat", agent_id)?;
         self.maybe_reap();
         self.store
             .write(|tx| claims::heartbeat(tx, agent_id, leases, self.lease_ms))
@@ -456,7 +461,7 @@ impl ControlPlane for LocalControlPlane {
         agent_id: &str,
         leases: &[LeaseRef],
     ) -> Result<HeartbeatReply> {
-        who.require(Permission::Work)?;
+        self.authorize(who, Permission::Work, "agent.check_leases", agent_id)?;
         self.store.read(|tx| claims::check(tx, agent_id, leases))
     }
 
@@ -466,7 +471,7 @@ impl ControlPlane for LocalControlPlane {
         lease: &LeaseRef,
         lines: &[(LogStream, String)],
     ) -> Result<()> {
-        who.require(Permission::Work)?;
+        self.authorize(who, Permission::Work, "step.logs", &lease.run_id)?;
         if lines.is_empty() {
             return Ok(());
         }
@@ -478,14 +483,64 @@ impl ControlPlane for LocalControlPlane {
         who: &Principal,
         results: &[(LeaseRef, StepResult)],
     ) -> Result<Vec<bool>> {
-        who.require(Permission::Work)?;
+        self.authorize(who, Permission::Work, "step.complete", "")?;
         let specs = self.store.specs();
         self.store.write(|tx| claims::complete(tx, specs, results))
     }
 
     async fn deregister_agent(&self, who: &Principal, agent_id: &str) -> Result<()> {
-        who.require(Permission::Work)?;
+        self.authorize(who, Permission::Work, "agent.deregister", agent_id)?;
         self.store.write(|tx| agents::deregister(tx, agent_id))
+    }
+
+    // --- users, tokens, login: implemented in local/users.rs ---
+
+    async fn create_user(&self, who: &Principal, user: NewUser) -> Result<User> {
+        self.users_create(who, user).await
+    }
+
+    async fn list_users(&self, who: &Principal) -> Result<Vec<User>> {
+        self.users_list(who)
+    }
+
+    async fn get_user(&self, who: &Principal, name: &str) -> Result<User> {
+        self.users_get(who, name)
+    }
+
+    async fn update_user(&self, who: &Principal, name: &str, change: UserUpdate) -> Result<User> {
+        self.users_update(who, name, change)
+    }
+
+    async fn delete_user(&self, who: &Principal, name: &str) -> Result<User> {
+        self.users_delete(who, name)
+    }
+
+    async fn set_password(&self, who: &Principal, name: &str, password: Secret) -> Result<User> {
+        self.users_set_password(who, name, password).await
+    }
+
+    async fn create_token(&self, who: &Principal, req: NewToken) -> Result<IssuedToken> {
+        self.tokens_create(who, req)
+    }
+
+    async fn list_tokens(&self, who: &Principal) -> Result<Vec<Token>> {
+        self.tokens_list(who)
+    }
+
+    async fn revoke_token(&self, who: &Principal, name_or_id: &str) -> Result<Token> {
+        self.tokens_revoke(who, name_or_id)
+    }
+
+    async fn login(&self, user: &str, password: &Secret, source: &str) -> Result<IssuedToken> {
+        self.auth_login(user, password, source).await
+    }
+
+    async fn logout(&self, token: &Secret, source: &str) -> Result<()> {
+        self.auth_logout(token, source)
+    }
+
+    async fn whoami(&self, who: &Principal) -> Result<Principal> {
+        Ok(who.clone())
     }
 }
 

@@ -6,6 +6,8 @@ mod local;
 pub mod remote;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_auth;
 pub mod wire;
 
 use std::collections::BTreeMap;
@@ -18,11 +20,11 @@ use serde::{Deserialize, Serialize};
 pub use local::{LocalControlPlane, LocalOptions};
 
 use crate::Result;
-use crate::auth::Principal;
+use crate::auth::{Principal, Secret};
 use crate::model::{
-    Agent, AgentRegistration, AgentState, Event, LeaseRef, LogLine, Page, Run, RunDetail,
-    RunFilter, RunStatus, StepResult, StepStatus, StepTask, Workflow, WorkflowSpec,
-    WorkflowSummary,
+    Agent, AgentRegistration, AgentState, Event, IssuedToken, LeaseRef, LogLine, NewToken, NewUser,
+    Page, Run, RunDetail, RunFilter, RunStatus, StepResult, StepStatus, StepTask, Token, User,
+    UserUpdate, Workflow, WorkflowSpec, WorkflowSummary,
 };
 
 /// A shared handle to a control plane.
@@ -187,6 +189,36 @@ pub trait ControlPlane: Send + Sync {
     ) -> Result<Vec<bool>>;
     /// The agent is stopping: release its leases (steps go back to ready) and mark it offline.
     async fn deregister_agent(&self, who: &Principal, agent_id: &str) -> Result<()>;
+
+    // --- users, tokens, login (DESIGN §6) ---
+    // Managing users and other people's tokens needs `Permission::ManageUsers` (admin). Any
+    // user may change their own password and create, list and revoke their own tokens.
+    // Secrets go in (`Secret`) and come out once (`IssuedToken`); nothing else returns them.
+
+    /// Create a user; with a password they can `imx login`, without one only use tokens.
+    async fn create_user(&self, who: &Principal, user: NewUser) -> Result<User>;
+    async fn list_users(&self, who: &Principal) -> Result<Vec<User>>;
+    async fn get_user(&self, who: &Principal, name: &str) -> Result<User>;
+    /// Change a user's role or enable/disable them. Refuses to leave no enabled admin.
+    async fn update_user(&self, who: &Principal, name: &str, change: UserUpdate) -> Result<User>;
+    /// Delete a user and revoke their tokens. Refuses to delete the last enabled admin.
+    async fn delete_user(&self, who: &Principal, name: &str) -> Result<User>;
+    /// Set a user's password (their own, or anyone's with ManageUsers); clears a lockout.
+    async fn set_password(&self, who: &Principal, name: &str, password: Secret) -> Result<User>;
+    /// Issue a token; the secret is in the reply and nowhere else, ever.
+    async fn create_token(&self, who: &Principal, req: NewToken) -> Result<IssuedToken>;
+    /// Tokens (never secrets): all with ManageUsers, else the caller's own.
+    async fn list_tokens(&self, who: &Principal) -> Result<Vec<Token>>;
+    /// Revoke a token by name, id or unique id prefix.
+    async fn revoke_token(&self, who: &Principal, name_or_id: &str) -> Result<Token>;
+    /// Exchange a user name and password for a token (unauthenticated). Unknown user and wrong
+    /// password give the same error; repeated failures lock the account for a growing time.
+    /// `source` is where the attempt came from (a network address, or `local`).
+    async fn login(&self, user: &str, password: &Secret, source: &str) -> Result<IssuedToken>;
+    /// Revoke the token presented (the end of a login session).
+    async fn logout(&self, token: &Secret, source: &str) -> Result<()>;
+    /// Who the control plane takes the caller to be.
+    async fn whoami(&self, who: &Principal) -> Result<Principal>;
 }
 
 /// A step's state as a compact symbol, shared by tables and progress displays.

@@ -11,14 +11,15 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::wire::{
-    ApplyQuery, ClaimBody, CompleteBody, EventsQuery, LeasesBody, LogsBody, LogsQuery, RetryBody,
-    RunsQuery, VersionQuery,
+    ApplyQuery, ClaimBody, CompleteBody, EventsQuery, LeasesBody, LoginBody, LogsBody, LogsQuery,
+    PasswordBody, RetryBody, RunsQuery, VersionQuery,
 };
 use super::{ApplyOutcome, ControlPlane, HeartbeatReply, StartRun, StatusReport};
-use crate::auth::Principal;
+use crate::auth::{Principal, Secret};
 use crate::model::{
-    Agent, AgentRegistration, Event, LeaseRef, LogLine, LogStream, Page, Run, RunDetail, RunFilter,
-    StepResult, StepTask, Workflow, WorkflowSpec, WorkflowSummary,
+    Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, LogStream, NewToken, NewUser,
+    Page, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User, UserUpdate, Workflow,
+    WorkflowSpec, WorkflowSummary,
 };
 use crate::server::error::ErrorBody;
 use crate::{Error, Result};
@@ -405,5 +406,73 @@ impl ControlPlane for RemoteControlPlane {
     async fn deregister_agent(&self, _: &Principal, agent_id: &str) -> Result<()> {
         self.post_empty(&["agents", agent_id, "deregister"], &serde_json::json!({}))
             .await
+    }
+
+    async fn create_user(&self, _: &Principal, user: NewUser) -> Result<User> {
+        self.post(&["users"], &user).await
+    }
+
+    async fn list_users(&self, _: &Principal) -> Result<Vec<User>> {
+        self.get(&["users"], &NO_QUERY).await
+    }
+
+    async fn get_user(&self, _: &Principal, name: &str) -> Result<User> {
+        self.get(&["users", name], &NO_QUERY).await
+    }
+
+    async fn update_user(&self, _: &Principal, name: &str, change: UserUpdate) -> Result<User> {
+        self.send(self.request(Method::PATCH, &["users", name]).json(&change))
+            .await
+    }
+
+    async fn delete_user(&self, _: &Principal, name: &str) -> Result<User> {
+        self.send(self.request(Method::DELETE, &["users", name]))
+            .await
+    }
+
+    async fn set_password(&self, _: &Principal, name: &str, password: Secret) -> Result<User> {
+        let body = PasswordBody { password };
+        self.send(
+            self.request(Method::PUT, &["users", name, "password"])
+                .json(&body),
+        )
+        .await
+    }
+
+    async fn create_token(&self, _: &Principal, req: NewToken) -> Result<IssuedToken> {
+        self.post(&["tokens"], &req).await
+    }
+
+    async fn list_tokens(&self, _: &Principal) -> Result<Vec<Token>> {
+        self.get(&["tokens"], &NO_QUERY).await
+    }
+
+    async fn revoke_token(&self, _: &Principal, name_or_id: &str) -> Result<Token> {
+        self.send(self.request(Method::DELETE, &["tokens", name_or_id]))
+            .await
+    }
+
+    async fn login(&self, user: &str, password: &Secret, _source: &str) -> Result<IssuedToken> {
+        let body = LoginBody {
+            user: user.to_string(),
+            password: password.clone(),
+        };
+        // Login is unauthenticated: no bearer token goes with it.
+        self.send(self.client.post(self.url(&["login"])).json(&body))
+            .await
+    }
+
+    async fn logout(&self, token: &Secret, _source: &str) -> Result<()> {
+        self.send_raw(
+            self.client
+                .post(self.url(&["logout"]))
+                .bearer_auth(token.expose()),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn whoami(&self, _: &Principal) -> Result<Principal> {
+        self.get(&["whoami"], &NO_QUERY).await
     }
 }

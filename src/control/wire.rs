@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Secret;
 use crate::model::{LeaseRef, LogStream, RunStatus, StepResult};
 
 /// `?dry_run=true` on apply.
@@ -78,4 +79,17 @@ pub struct LogsBody {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct CompleteBody {
     pub results: Vec<(LeaseRef, StepResult)>,
+}
+
+/// Body of `POST /login`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LoginBody {
+    pub user: String,
+    pub password: Secret,
+}
+
+/// Body of `PUT /users/{name}/password`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PasswordBody {
+    pub password: Secret,
 }

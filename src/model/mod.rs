@@ -1,11 +1,12 @@
 //! Plain data types shared by every layer (serde): workflows and their steps, runs, step states,
-//! agents, events, log lines and audit records. No behaviour beyond small helpers.
+//! agents, events, log lines, audit records, users and tokens. No behaviour beyond small helpers.
 
 mod agent;
 mod audit;
 mod event;
 mod ids;
 mod run;
+mod user;
 mod workflow;
 
 pub use agent::{Agent, AgentRegistration, AgentState};
@@ -16,6 +17,7 @@ pub use run::{
     LeaseRef, Page, Run, RunDetail, RunFilter, RunStatus, StepOutcome, StepResult, StepState,
     StepStatus, StepTask,
 };
+pub use user::{IssuedToken, NewToken, NewUser, Token, TokenState, User, UserUpdate};
 pub use workflow::{
     AgentSelector, Backoff, HttpSpec, ParamSpec, ParamType, RetrySpec, StepKind, StepSpec,
     Workflow, WorkflowSpec, WorkflowSummary,

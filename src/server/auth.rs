@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use super::AppState;
 use super::error::ApiError;
 use crate::Result;
-use crate::auth::Principal;
+use crate::auth::{Principal, Secret};
 
 /// Turns a bearer token (and the caller's address) into a principal.
 pub trait Authenticator: Send + Sync {
@@ -19,21 +19,67 @@ pub trait Authenticator: Send + Sync {
 /// The authenticated caller of a request.
 pub struct Caller(pub Principal);
 
+/// Where a request came from: the peer's IP address.
+pub struct Source(pub String);
+
+/// The bearer token presented (for logout), unchecked.
+pub struct Presented(pub Secret);
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+fn source(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Source {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Ok(Source(source(parts)))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Presented {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        match bearer(parts) {
+            Some(t) => Ok(Presented(Secret::new(t))),
+            None => Err(ApiError(crate::Error::Unauthenticated(
+                "this request needs a bearer token".into(),
+            ))),
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        let source = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
-        Ok(Caller(state.auth.authenticate(token, &source)?))
+        let source = source(parts);
+        Ok(Caller(state.auth.authenticate(bearer(parts), &source)?))
+    }
+}
+
+/// The production authenticator: the local control plane's token table.
+impl Authenticator for crate::control::LocalControlPlane {
+    fn authenticate(&self, token: Option<&str>, source: &str) -> Result<Principal> {
+        match token {
+            Some(t) => self.authenticate_token(&Secret::new(t), source),
+            None => Err(crate::Error::Unauthenticated(
+                "this request needs a token (Authorization: Bearer imx_...)".into(),
+            )),
+        }
     }
 }

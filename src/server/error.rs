@@ -41,6 +41,7 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
     match kind {
         ErrorKind::Invalid => ("invalid", StatusCode::BAD_REQUEST),
         ErrorKind::NotFound => ("not_found", StatusCode::NOT_FOUND),
+        ErrorKind::Unauthenticated => ("unauthenticated", StatusCode::UNAUTHORIZED),
         ErrorKind::Forbidden => ("forbidden", StatusCode::FORBIDDEN),
         ErrorKind::Conflict => ("conflict", StatusCode::CONFLICT),
         ErrorKind::Unavailable => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
@@ -50,7 +51,15 @@ pub fn code_and_status(kind: ErrorKind) -> (&'static str, StatusCode) {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (code, status) = code_and_status(self.0.kind());
+        let (code, mut status) = code_and_status(self.0.kind());
+        // A locked account is told when to come back.
+        let retry_after = match &self.0 {
+            Error::LockedOut { until } => {
+                status = StatusCode::TOO_MANY_REQUESTS;
+                Some(((*until - crate::model::now_ms()).max(0) / 1000 + 1).to_string())
+            }
+            _ => None,
+        };
         let details = match self.0.hint() {
             Some(h) => serde_json::json!({ "hint": h }),
             None => serde_json::Value::Null,
@@ -62,7 +71,12 @@ impl IntoResponse for ApiError {
                 details,
             },
         };
-        (status, Json(body)).into_response()
+        let mut resp = (status, Json(body)).into_response();
+        if let Some(secs) = retry_after.and_then(|s| s.parse().ok()) {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs);
+        }
+        resp
     }
 }
 
@@ -84,6 +98,12 @@ impl ErrorBody {
                     kind: ErrorKind::NotFound,
                     message,
                 },
+            },
+            // A bad login has no "log in" hint; a missing or bad token has one.
+            "unauthenticated" if hint.is_some() => Error::Unauthenticated(message),
+            "unauthenticated" => Error::Remote {
+                kind: ErrorKind::Unauthenticated,
+                message,
             },
             "forbidden" => Error::Remote {
                 kind: ErrorKind::Forbidden,

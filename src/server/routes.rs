@@ -5,20 +5,23 @@ use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 
 use super::AppState;
-use super::auth::Caller;
+use super::auth::{Caller, Presented, Source};
 use super::error::ApiError;
+use crate::auth::Principal;
 use crate::control::wire::{
     ApplyQuery, ClaimBody, CompleteBody, EventsQuery, LeasesBody, LogsBody, LogsQuery, RetryBody,
     RunsQuery, VersionQuery,
 };
+use crate::control::wire::{LoginBody, PasswordBody};
 use crate::control::{ApplyOutcome, HeartbeatReply, StartRun, StatusReport};
 use crate::model::{
-    Agent, AgentRegistration, Event, LeaseRef, LogLine, Page, Run, RunDetail, RunFilter, StepTask,
-    Workflow, WorkflowSpec, WorkflowSummary,
+    Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, NewToken, NewUser, Page, Run,
+    RunDetail, RunFilter, StepTask, Token, User, UserUpdate, Workflow, WorkflowSpec,
+    WorkflowSummary,
 };
 
 type Api<T> = Result<Json<T>, ApiError>;
@@ -54,6 +57,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/leases/start", post(start_step))
         .route("/api/v1/leases/logs", post(append_logs))
         .route("/api/v1/leases/complete", post(complete_steps))
+        .route("/api/v1/users", get(list_users).post(create_user))
+        .route(
+            "/api/v1/users/{name}",
+            get(get_user).patch(update_user).delete(delete_user),
+        )
+        .route("/api/v1/users/{name}/password", put(set_password))
+        .route("/api/v1/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/tokens/{id}", delete(revoke_token))
+        .route("/api/v1/login", post(login))
+        .route("/api/v1/logout", post(logout))
+        .route("/api/v1/whoami", get(whoami))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(state)
 }
@@ -288,4 +302,102 @@ async fn complete_steps(
     Json(body): Json<CompleteBody>,
 ) -> Api<Vec<bool>> {
     Ok(Json(s.plane.complete_steps(&who, &body.results).await?))
+}
+
+async fn create_user(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Json(user): Json<NewUser>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.plane.create_user(&who, user).await?),
+    ))
+}
+
+async fn list_users(State(s): State<AppState>, Caller(who): Caller) -> Api<Vec<User>> {
+    Ok(Json(s.plane.list_users(&who).await?))
+}
+
+async fn get_user(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+) -> Api<User> {
+    Ok(Json(s.plane.get_user(&who, &name).await?))
+}
+
+async fn update_user(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+    Json(change): Json<UserUpdate>,
+) -> Api<User> {
+    Ok(Json(s.plane.update_user(&who, &name, change).await?))
+}
+
+async fn delete_user(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+) -> Api<User> {
+    Ok(Json(s.plane.delete_user(&who, &name).await?))
+}
+
+async fn set_password(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+    Json(body): Json<PasswordBody>,
+) -> Api<User> {
+    Ok(Json(
+        s.plane.set_password(&who, &name, body.password).await?,
+    ))
+}
+
+async fn create_token(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Json(req): Json<NewToken>,
+) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.plane.create_token(&who, req).await?),
+    ))
+}
+
+async fn list_tokens(State(s): State<AppState>, Caller(who): Caller) -> Api<Vec<Token>> {
+    Ok(Json(s.plane.list_tokens(&who).await?))
+}
+
+async fn revoke_token(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> Api<Token> {
+    Ok(Json(s.plane.revoke_token(&who, &id).await?))
+}
+
+/// Unauthenticated: a user name and password for a token.
+async fn login(
+    State(s): State<AppState>,
+    Source(source): Source,
+    Json(body): Json<LoginBody>,
+) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
+    let issued = s.plane.login(&body.user, &body.password, &source).await?;
+    Ok((StatusCode::CREATED, Json(issued)))
+}
+
+/// Revokes the bearer token presented.
+async fn logout(
+    State(s): State<AppState>,
+    Source(source): Source,
+    Presented(token): Presented,
+) -> Result<StatusCode, ApiError> {
+    s.plane.logout(&token, &source).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn whoami(State(s): State<AppState>, Caller(who): Caller) -> Api<Principal> {
+    Ok(Json(s.plane.whoami(&who).await?))
 }

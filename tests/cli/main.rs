@@ -9,4 +9,6 @@ mod env;
 mod failures;
 mod generated;
 mod install;
+mod server;
+mod users;
 mod workflow;

@@ -9,6 +9,7 @@ pub mod reports;
 mod rows;
 pub mod runs;
 mod transitions;
+pub mod users;
 pub mod workflows;
 
 pub use events::insert_event;

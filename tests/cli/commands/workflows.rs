@@ -267,7 +267,7 @@ fn commands_racing_to_create_a_new_store_all_succeed_and_one_says_it_created_it(
             let status = racer.wait_exit(crate::env::SLOW);
             assert!(status.success(), "{status}: {}", racer.stderr());
             let parsed: Value = serde_json::from_str(&racer.stdout()).unwrap();
-            assert_eq!(parsed["schema_version"], 1);
+            assert_eq!(parsed["schema_version"], imx::store::SCHEMA_VERSION);
             created += usize::from(racer.stderr().contains("Created a new store"));
         }
         assert_eq!(created, 1, "exactly one process created the store");

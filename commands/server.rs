@@ -1,0 +1,124 @@
+//! `imx server`: serve the local store's control plane over HTTP (`/api/v1`) so operators and
+//! agents on other machines use it with the same commands (`--server URL`, contexts).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use imx::auth::{Principal, Role};
+use imx::server::AppState;
+
+use super::context::Context;
+use super::error::{CliError, Exit};
+
+/// Serve this store's control plane over HTTP. Plain HTTP is only allowed on a loopback
+/// address (TLS comes with --tls-cert/--tls-key in a later release); the store needs an admin
+/// (`imx init --admin NAME`). SIGTERM/SIGINT stop accepting, finish in-flight requests and drain
+/// the embedded agents. The URL it serves is printed on stdout.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  imx --store /srv/imx/imx.db init --admin alice
+  imx --store /srv/imx/imx.db server --listen 127.0.0.1:7443 --agents 2
+  imx --server http://127.0.0.1:7443 run list        # with IMX_TOKEN or after imx login")]
+pub struct ServerArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:7443", value_name = "ADDR")]
+    pub listen: SocketAddr,
+
+    /// Run this many agents inside the server process (the one-command dev setup).
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=64))]
+    pub agents: u32,
+}
+
+pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
+    if !args.listen.ip().is_loopback() {
+        return Err(CliError::usage(format!(
+            "refusing to serve plain HTTP on {}: only loopback addresses are allowed without TLS",
+            args.listen
+        ))
+        .with_hint("listen on 127.0.0.1 and put a TLS proxy in front, until --tls-cert lands"));
+    }
+    let (local, created) = ctx.open_local()?;
+    if created {
+        ctx.out()
+            .status(format!("Created a new store at {}", local.path().display()));
+    }
+    if !local.has_admin()? {
+        return Err(CliError::new(
+            Exit::Error,
+            format!(
+                "the store at {} has no admin user, so nobody could manage this server",
+                local.path().display()
+            ),
+        )
+        .with_hint(format!(
+            "create one first: imx --store {} init --admin NAME",
+            local.path().display()
+        )));
+    }
+    let local = Arc::new(local);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| CliError::other(format!("cannot listen on {}: {e}", args.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::other(format!("cannot listen on {}: {e}", args.listen)))?;
+    let url = format!("http://{addr}");
+
+    let (stop_agents, agents_stop) = tokio::sync::watch::channel(false);
+    let mut agents = Vec::new();
+    for i in 1..=args.agents {
+        let name = format!("{}-embedded-{i}", imx::config::hostname());
+        let who = Principal {
+            name: format!("agent:{name}"),
+            role: Role::Agent,
+            source: "local".into(),
+        };
+        agents.push(tokio::spawn(imx::agent::run(
+            local.clone(),
+            who,
+            imx::agent::AgentConfig::new(name),
+            agents_stop.clone(),
+        )));
+    }
+
+    let state = AppState {
+        plane: local.clone(),
+        auth: local.clone(),
+    };
+    ctx.out().status(format!(
+        "Serving {} at {url}{}; Ctrl-C to stop.",
+        local.path().display(),
+        if args.agents > 0 {
+            format!(" with {} embedded agent(s)", args.agents)
+        } else {
+            String::new()
+        }
+    ));
+    ctx.out().line(&url)?;
+    imx::server::serve(listener, state, shutdown_signal()).await?;
+    ctx.out()
+        .status("Stopped accepting requests; draining embedded agents.");
+    let _ = stop_agents.send(true);
+    for agent in agents {
+        let _ = agent.await;
+    }
+    ctx.out().status("Server stopped.");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        // Without signal handlers the server runs until killed.
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}

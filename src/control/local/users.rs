@@ -1,0 +1,510 @@
+//! Users, tokens and login on the local control plane: the checks, the hashing and the audit
+//! records behind the `ControlPlane` user methods, plus what `imx server` needs before it
+//! serves: [`LocalControlPlane::authenticate_token`] for its middleware and
+//! [`LocalControlPlane::has_admin`] for its first start.
+//!
+//! Audit actions: `user.create`, `user.update`, `user.disable`, `user.enable`, `user.delete`,
+//! `user.password`, `token.create`, `token.revoke`, `auth.login` (ok / failed / locked /
+//! denied), `auth.lockout`, `auth.logout`; denials through `authorize`. Never a secret or a hash.
+
+use serde_json::json;
+
+use super::LocalControlPlane;
+use crate::auth::{Permission, Principal, Role, Secret, password, token};
+use crate::model::{
+    IssuedToken, NewToken, NewUser, Token, TokenState, User, UserUpdate, new_id, now_ms,
+};
+use crate::store::sqlite::users;
+use crate::{Error, Result, audit};
+
+/// How long a token from `imx login` lives.
+pub const LOGIN_TOKEN_TTL_MS: i64 = 30 * 24 * 3_600_000;
+
+/// A token's `last_used_at` is written at most this often (authentication stays a read).
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// The longest user or token name.
+const MAX_NAME: usize = 64;
+
+/// User and token names: 1–64 of `A-Z a-z 0-9 . _ -`, starting with a letter or digit.
+pub fn check_name(kind: &str, name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_NAME
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_with_hint(
+            format!("invalid {kind} name {name:?}"),
+            format!(
+                "a {kind} name has 1 to {MAX_NAME} letters, digits, '.', '_' or '-', and starts with a letter or digit"
+            ),
+        ))
+    }
+}
+
+/// Run CPU-heavy work (argon2) off the async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Internal(format!("password hashing stopped: {e}")))
+}
+
+async fn hash_password(password: Secret) -> Result<String> {
+    password::check_policy(&password)?;
+    blocking(move || password::hash(&password)).await?
+}
+
+impl LocalControlPlane {
+    /// Whether the store has an enabled admin user. `imx server` refuses to serve without one
+    /// (create one with `imx init --admin NAME`).
+    pub fn has_admin(&self) -> Result<bool> {
+        Ok(self.store.read(users::enabled_admins)? > 0)
+    }
+
+    /// The principal a bearer token stands for: `user:<name>` with the user's current role, or
+    /// `token:<name>` with the token's role. Unknown, malformed, expired or revoked tokens, and
+    /// tokens of disabled users, are [`Error::Unauthenticated`] (a message without the secret).
+    /// Cheap: one indexed read, plus a write at most once a minute per token for `last_used`.
+    pub fn authenticate_token(&self, secret: &Secret, source: &str) -> Result<Principal> {
+        let invalid = || Error::Unauthenticated("the token is not valid".into());
+        if !token::well_formed(secret) {
+            return Err(invalid());
+        }
+        let hash = token::hash(secret);
+        let row = self
+            .store
+            .read(|tx| users::token_by_hash(tx, &hash))?
+            .ok_or_else(invalid)?;
+        if !token::hashes_equal(&row.secret_hash, &hash) {
+            return Err(invalid());
+        }
+        let t = &row.token;
+        match t.state {
+            TokenState::Active => {}
+            TokenState::Revoked => {
+                return Err(Error::Unauthenticated(format!(
+                    "the token {:?} was revoked",
+                    t.name
+                )));
+            }
+            TokenState::Expired => {
+                return Err(Error::Unauthenticated(format!(
+                    "the token {:?} expired at {}",
+                    t.name,
+                    crate::error::utc(t.expires_at.unwrap_or_default())
+                )));
+            }
+        }
+        if row.user_disabled {
+            return Err(Error::Unauthenticated(format!(
+                "the token's user {:?} is disabled",
+                t.user.as_deref().unwrap_or_default()
+            )));
+        }
+        let now = now_ms();
+        if t.last_used_at
+            .is_none_or(|used| now - used >= TOUCH_EVERY_MS)
+        {
+            self.store.write(|tx| users::touch_token(tx, &t.id, now))?;
+        }
+        Ok(match &t.user {
+            Some(user) => Principal::user(user, t.role, source),
+            None => Principal::token(&t.name, t.role, source),
+        })
+    }
+
+    /// The last enabled admin may not be disabled, demoted or deleted while it is the last.
+    fn keep_an_admin(tx: &rusqlite::Transaction<'_>, before: u64, what: &str) -> Result<()> {
+        if before > 0 && users::enabled_admins(tx)? == 0 {
+            return Err(Error::Conflict(format!(
+                "{what} would leave no enabled admin; create or enable another admin first"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A user may act on themselves; anyone else needs ManageUsers (denials audited).
+    fn authorize_self_or_admin(&self, who: &Principal, user: &str, action: &str) -> Result<()> {
+        if who.user_name() == Some(user) {
+            return Ok(());
+        }
+        self.authorize(who, Permission::ManageUsers, action, user)
+    }
+
+    pub(super) async fn users_create(&self, who: &Principal, new: NewUser) -> Result<User> {
+        self.authorize(who, Permission::ManageUsers, "user.create", &new.name)?;
+        check_name("user", &new.name)?;
+        let hash = match new.password {
+            Some(pw) => Some(hash_password(pw).await?),
+            None => None,
+        };
+        self.mutate(
+            who,
+            "user.create",
+            |u: &User| u.name.clone(),
+            |u| json!({ "role": u.role, "password": u.has_password }),
+            |tx| users::create(tx, &new.name, new.role, hash.as_deref()),
+        )
+    }
+
+    pub(super) fn users_list(&self, who: &Principal) -> Result<Vec<User>> {
+        self.authorize(who, Permission::ManageUsers, "user.list", "")?;
+        self.store.read(users::list)
+    }
+
+    pub(super) fn users_get(&self, who: &Principal, name: &str) -> Result<User> {
+        self.authorize_self_or_admin(who, name, "user.get")?;
+        self.store.read(|tx| users::get(tx, name))
+    }
+
+    pub(super) fn users_update(
+        &self,
+        who: &Principal,
+        name: &str,
+        change: UserUpdate,
+    ) -> Result<User> {
+        let action = match (change.role, change.disabled) {
+            (None, Some(true)) => "user.disable",
+            (None, Some(false)) => "user.enable",
+            _ => "user.update",
+        };
+        self.authorize(who, Permission::ManageUsers, action, name)?;
+        if change.role.is_none() && change.disabled.is_none() {
+            return Err(Error::invalid("nothing to change: give --role"));
+        }
+        self.store.write(|tx| {
+            let before = users::get(tx, name)?;
+            let admins = users::enabled_admins(tx)?;
+            let after = users::update(tx, name, &change)?;
+            Self::keep_an_admin(tx, admins, &format!("changing {name:?}"))?;
+            audit::append(
+                tx,
+                who,
+                action,
+                name,
+                "ok",
+                json!({
+                    "role": after.role,
+                    "previous_role": before.role,
+                    "disabled": after.disabled,
+                }),
+            )?;
+            Ok(after)
+        })
+    }
+
+    pub(super) fn users_delete(&self, who: &Principal, name: &str) -> Result<User> {
+        self.authorize(who, Permission::ManageUsers, "user.delete", name)?;
+        self.store.write(|tx| {
+            let admins = users::enabled_admins(tx)?;
+            let (user, revoked) = users::delete(tx, name)?;
+            Self::keep_an_admin(tx, admins, &format!("deleting {name:?}"))?;
+            audit::append(
+                tx,
+                who,
+                "user.delete",
+                name,
+                "ok",
+                json!({ "role": user.role, "tokens_revoked": revoked }),
+            )?;
+            Ok(user)
+        })
+    }
+
+    pub(super) async fn users_set_password(
+        &self,
+        who: &Principal,
+        name: &str,
+        password: Secret,
+    ) -> Result<User> {
+        self.authorize_self_or_admin(who, name, "user.password")?;
+        self.store.read(|tx| users::get(tx, name))?;
+        let hash = hash_password(password).await?;
+        self.mutate(
+            who,
+            "user.password",
+            |u: &User| u.name.clone(),
+            |_| serde_json::Value::Null,
+            |tx| users::set_password_hash(tx, name, &hash),
+        )
+    }
+
+    /// Issue a token inside `tx` and audit it as `action`.
+    fn issue(
+        tx: &rusqlite::Transaction<'_>,
+        who: &Principal,
+        action: &str,
+        name: Option<&str>,
+        user: Option<&str>,
+        role: Option<Role>,
+        expires_at: Option<i64>,
+    ) -> Result<IssuedToken> {
+        let id = new_id();
+        let suffix = id[20..].to_ascii_lowercase();
+        let name = match name {
+            Some(n) => n.to_string(),
+            None => format!(
+                "{}-{suffix}",
+                user.unwrap_or_else(|| role.map_or("token", Role::as_str))
+            ),
+        };
+        let generated = token::generate();
+        let token = users::insert_token(
+            tx,
+            &users::TokenInsert {
+                id: &id,
+                name: &name,
+                user,
+                role,
+                secret_hash: &generated.hash,
+                last4: &generated.last4,
+                created_by: &who.name,
+                expires_at,
+            },
+        )?;
+        audit::append(
+            tx,
+            who,
+            action,
+            &token.name,
+            "ok",
+            json!({
+                "id": token.id,
+                "user": token.user,
+                "role": token.role,
+                "expires_at": token.expires_at,
+            }),
+        )?;
+        Ok(IssuedToken {
+            token,
+            secret: generated.secret,
+        })
+    }
+
+    pub(super) fn tokens_create(&self, who: &Principal, req: NewToken) -> Result<IssuedToken> {
+        let user = match (&req.user, req.role) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid(
+                    "a token acts as a user or has a role of its own: give --user or --role, not both",
+                ));
+            }
+            (Some(u), None) => Some(u.clone()),
+            (None, Some(_)) => None,
+            (None, None) => match who.user_name() {
+                Some(me) => Some(me.to_string()),
+                None => {
+                    return Err(Error::invalid_with_hint(
+                        "say whom the token is for",
+                        "give --user NAME (the token acts as that user) or --role ROLE",
+                    ));
+                }
+            },
+        };
+        let target = req
+            .name
+            .clone()
+            .or_else(|| user.clone())
+            .unwrap_or_default();
+        match &user {
+            Some(u) if who.user_name() == Some(u.as_str()) => {}
+            _ => self.authorize(who, Permission::ManageUsers, "token.create", &target)?,
+        }
+        if let Some(name) = &req.name {
+            check_name("token", name)?;
+        }
+        let expires_at = match req.expires_in_ms {
+            Some(0) => return Err(Error::invalid("a token's lifetime must be more than zero")),
+            Some(ms) => Some(now_ms().saturating_add(i64::try_from(ms).unwrap_or(i64::MAX))),
+            None => None,
+        };
+        self.store.write(|tx| {
+            if let Some(u) = &user
+                && users::get(tx, u)?.disabled
+            {
+                return Err(Error::Conflict(format!(
+                    "user {u:?} is disabled; enable it before giving it tokens"
+                )));
+            }
+            Self::issue(
+                tx,
+                who,
+                "token.create",
+                req.name.as_deref(),
+                user.as_deref(),
+                req.role,
+                expires_at,
+            )
+        })
+    }
+
+    pub(super) fn tokens_list(&self, who: &Principal) -> Result<Vec<Token>> {
+        if who.can(Permission::ManageUsers) {
+            return self.store.read(|tx| users::list_tokens(tx, None));
+        }
+        match who.user_name() {
+            Some(me) => self.store.read(|tx| users::list_tokens(tx, Some(me))),
+            None => {
+                self.authorize(who, Permission::ManageUsers, "token.list", "")?;
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    pub(super) fn tokens_revoke(&self, who: &Principal, key: &str) -> Result<Token> {
+        let row = self.store.read(|tx| users::get_token(tx, key));
+        let own = match &row {
+            Ok(r) => r.token.user.is_some() && r.token.user.as_deref() == who.user_name(),
+            Err(_) => false,
+        };
+        if !own {
+            self.authorize(who, Permission::ManageUsers, "token.revoke", key)?;
+        }
+        let row = row?;
+        if row.token.state == TokenState::Revoked {
+            return Err(Error::Conflict(format!(
+                "token {:?} is already revoked",
+                row.token.name
+            )));
+        }
+        self.mutate(
+            who,
+            "token.revoke",
+            |t: &Token| t.name.clone(),
+            |t| json!({ "id": t.id, "user": t.user }),
+            |tx| users::revoke_token(tx, &row.token.id),
+        )
+    }
+
+    pub(super) async fn auth_login(
+        &self,
+        user: &str,
+        password: &Secret,
+        source: &str,
+    ) -> Result<IssuedToken> {
+        // Audit records name the account tried; cap what a stranger can write there.
+        let who = Principal::user(
+            &user.chars().take(MAX_NAME).collect::<String>(),
+            Role::Viewer,
+            source,
+        );
+        if check_name("user", user).is_err() {
+            return Err(Error::BadCredentials);
+        }
+        let now = now_ms();
+        let (throttle, row) = self
+            .store
+            .read(|tx| Ok((users::throttle(tx, user)?, users::login_row(tx, user)?)))?;
+        if let Some(until) = throttle.locked_at(now) {
+            self.store.write(|tx| {
+                audit::append(
+                    tx,
+                    &who,
+                    "auth.login",
+                    user,
+                    "locked",
+                    json!({ "until": until }),
+                )
+            })?;
+            return Err(Error::LockedOut { until });
+        }
+        let hash = row.as_ref().and_then(|r| r.password_hash.clone());
+        let pw = password.clone();
+        let matched = blocking(move || match hash {
+            Some(h) => password::verify(&h, &pw),
+            None => {
+                password::verify_dummy(&pw);
+                false
+            }
+        })
+        .await?;
+        let row = match row {
+            Some(r) if matched => r,
+            _ => return self.login_failed(&who, user),
+        };
+        if row.disabled {
+            self.store.write(|tx| {
+                audit::append(
+                    tx,
+                    &who,
+                    "auth.login",
+                    user,
+                    "denied",
+                    json!({ "reason": "disabled" }),
+                )
+            })?;
+            return Err(Error::Unauthenticated(format!(
+                "user {user:?} is disabled; ask an admin to enable it"
+            )));
+        }
+        let who = Principal::user(user, row.role, source);
+        self.store.write(|tx| {
+            users::clear_throttle(tx, user)?;
+            Self::issue(
+                tx,
+                &who,
+                "auth.login",
+                Some(&format!(
+                    "login-{user}-{}",
+                    &new_id()[20..].to_ascii_lowercase()
+                )),
+                Some(user),
+                None,
+                Some(now_ms() + LOGIN_TOKEN_TTL_MS),
+            )
+        })
+    }
+
+    /// Count a failed login; lock the account when it is one too many.
+    fn login_failed(&self, who: &Principal, user: &str) -> Result<IssuedToken> {
+        let locked = self.store.write(|tx| {
+            let (next, locked) = users::throttle(tx, user)?.fail(now_ms());
+            users::save_throttle(tx, user, &next)?;
+            audit::append(
+                tx,
+                who,
+                "auth.login",
+                user,
+                "failed",
+                json!({ "failures": next.failures }),
+            )?;
+            if let Some(until) = locked {
+                audit::append(
+                    tx,
+                    who,
+                    "auth.lockout",
+                    user,
+                    "ok",
+                    json!({ "until": until, "lockouts": next.lockouts }),
+                )?;
+            }
+            Ok(locked)
+        })?;
+        Err(match locked {
+            Some(until) => Error::LockedOut { until },
+            None => Error::BadCredentials,
+        })
+    }
+
+    pub(super) fn auth_logout(&self, secret: &Secret, source: &str) -> Result<()> {
+        let who = self.authenticate_token(secret, source)?;
+        let hash = token::hash(secret);
+        self.store.write(|tx| {
+            let row = users::token_by_hash(tx, &hash)?
+                .ok_or_else(|| Error::Unauthenticated("the token is not valid".into()))?;
+            let t = users::revoke_token(tx, &row.token.id)?;
+            audit::append(
+                tx,
+                &who,
+                "auth.logout",
+                &t.name,
+                "ok",
+                json!({ "id": t.id }),
+            )?;
+            Ok(())
+        })
+    }
+}

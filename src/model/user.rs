@@ -1,0 +1,93 @@
+//! Users and API tokens as the control plane returns them. Never a secret: users carry whether
+//! they have a password, tokens only the last four characters of theirs.
+
+use serde::{Deserialize, Serialize};
+
+use super::Millis;
+use crate::auth::{Role, Secret};
+
+/// A user account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub name: String,
+    pub role: Role,
+    /// Whether a password is set (`imx login` needs one).
+    pub has_password: bool,
+    pub disabled: bool,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    /// Set while failed logins have locked the account.
+    pub locked_until: Option<Millis>,
+}
+
+/// A new user. Without a password the user can only use tokens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewUser {
+    pub name: String,
+    pub role: Role,
+    pub password: Option<Secret>,
+}
+
+/// A change to a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UserUpdate {
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+}
+
+/// Whether a token can be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenState {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl std::fmt::Display for TokenState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TokenState::Active => "active",
+            TokenState::Expired => "expired",
+            TokenState::Revoked => "revoked",
+        })
+    }
+}
+
+/// An API token, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Token {
+    pub id: String,
+    pub name: String,
+    /// The user it acts as (with that user's current role), or none for a role-only token.
+    pub user: Option<String>,
+    /// The role it acts with: the user's current role, or the token's own.
+    pub role: Role,
+    /// The last four characters of the secret, to tell tokens apart.
+    pub last4: String,
+    pub created_at: Millis,
+    /// Who created it (`local:<os-user>`, `user:<name>`, ...).
+    pub created_by: String,
+    pub expires_at: Option<Millis>,
+    pub revoked_at: Option<Millis>,
+    pub last_used_at: Option<Millis>,
+    pub state: TokenState,
+}
+
+/// A request for a token: for a user (acting as them) or for a role alone.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NewToken {
+    /// Defaults to a generated name.
+    pub name: Option<String>,
+    pub user: Option<String>,
+    pub role: Option<Role>,
+    /// Lifetime from now; `None` never expires.
+    pub expires_in_ms: Option<u64>,
+}
+
+/// A token just created, with its secret: the only time the secret is ever returned.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IssuedToken {
+    pub token: Token,
+    pub secret: Secret,
+}

@@ -1,0 +1,395 @@
+//! Users, API tokens and login throttle rows. Only hashes are stored: argon2id PHC strings for
+//! passwords, SHA-256 for token secrets. Authorization and audit happen above, in
+//! `control::local`.
+
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+
+use crate::auth::Role;
+use crate::auth::throttle::Throttle;
+use crate::model::{Token, TokenState, User, UserUpdate, now_ms};
+use crate::{Error, Result};
+
+const USER_COLUMNS: &str = "u.name, u.role, u.password_hash IS NOT NULL, u.disabled, u.created_at, \
+     u.updated_at, t.locked_until";
+
+fn role_of(s: &str) -> rusqlite::Result<Role> {
+    s.parse::<Role>().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn user_from_row(r: &Row<'_>, now: i64) -> rusqlite::Result<User> {
+    let role: String = r.get(1)?;
+    let locked: Option<i64> = r.get(6)?;
+    Ok(User {
+        name: r.get(0)?,
+        role: role_of(&role)?,
+        has_password: r.get(2)?,
+        disabled: r.get(3)?,
+        created_at: r.get(4)?,
+        updated_at: r.get(5)?,
+        locked_until: locked.filter(|t| *t > now),
+    })
+}
+
+/// Every user, by name.
+pub fn list(tx: &Transaction<'_>) -> Result<Vec<User>> {
+    let now = now_ms();
+    let mut stmt = tx.prepare(&format!(
+        "SELECT {USER_COLUMNS} FROM users u LEFT JOIN login_throttle t ON t.name = u.name
+         ORDER BY u.name"
+    ))?;
+    let rows = stmt.query_map([], |r| user_from_row(r, now))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One user by exact name; not found suggests the nearest name.
+pub fn get(tx: &Transaction<'_>, name: &str) -> Result<User> {
+    let now = now_ms();
+    let found = tx
+        .query_row(
+            &format!(
+                "SELECT {USER_COLUMNS} FROM users u LEFT JOIN login_throttle t ON t.name = u.name
+                 WHERE u.name = ?1"
+            ),
+            [name],
+            |r| user_from_row(r, now),
+        )
+        .optional()?;
+    match found {
+        Some(u) => Ok(u),
+        None => {
+            let names: Vec<String> = tx
+                .prepare("SELECT name FROM users ORDER BY name")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            Err(match crate::suggest::nearest(name, &refs) {
+                Some(n) => Error::NotFoundHint {
+                    message: format!("user {name:?} not found"),
+                    hint: format!("did you mean {n:?}?"),
+                },
+                None => Error::not_found("user", name),
+            })
+        }
+    }
+}
+
+/// Insert a user; an existing name is a conflict.
+pub fn create(
+    tx: &Transaction<'_>,
+    name: &str,
+    role: Role,
+    password_hash: Option<&str>,
+) -> Result<User> {
+    let exists: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE name = ?1)",
+        [name],
+        |r| r.get(0),
+    )?;
+    if exists {
+        return Err(Error::Conflict(format!("user {name:?} already exists")));
+    }
+    let now = now_ms();
+    tx.execute(
+        "INSERT INTO users (name, role, password_hash, disabled, created_at, updated_at)
+         VALUES (?1, ?2, ?3, 0, ?4, ?4)",
+        params![name, role.as_str(), password_hash, now],
+    )?;
+    // A fresh account starts with a clean throttle, whatever failed for this name before.
+    clear_throttle(tx, name)?;
+    get(tx, name)
+}
+
+/// Change role and/or disabled.
+pub fn update(tx: &Transaction<'_>, name: &str, change: &UserUpdate) -> Result<User> {
+    get(tx, name)?;
+    tx.execute(
+        "UPDATE users SET role = COALESCE(?2, role), disabled = COALESCE(?3, disabled),
+                updated_at = ?4
+         WHERE name = ?1",
+        params![
+            name,
+            change.role.map(Role::as_str),
+            change.disabled,
+            now_ms()
+        ],
+    )?;
+    get(tx, name)
+}
+
+/// Replace the password hash; clears any lockout.
+pub fn set_password_hash(tx: &Transaction<'_>, name: &str, hash: &str) -> Result<User> {
+    get(tx, name)?;
+    tx.execute(
+        "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE name = ?1",
+        params![name, hash, now_ms()],
+    )?;
+    clear_throttle(tx, name)?;
+    get(tx, name)
+}
+
+/// Delete a user and revoke their tokens (kept for the record). Returns the user and how many
+/// tokens were revoked.
+pub fn delete(tx: &Transaction<'_>, name: &str) -> Result<(User, usize)> {
+    let user = get(tx, name)?;
+    let revoked = tx.execute(
+        "UPDATE tokens SET revoked_at = ?2 WHERE user_name = ?1 AND revoked_at IS NULL",
+        params![name, now_ms()],
+    )?;
+    tx.execute("DELETE FROM users WHERE name = ?1", [name])?;
+    clear_throttle(tx, name)?;
+    Ok((user, revoked))
+}
+
+/// How many enabled users have the admin role.
+pub fn enabled_admins(tx: &Transaction<'_>) -> Result<u64> {
+    Ok(tx.query_row(
+        "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// What login needs: the password hash (if any), whether the user is disabled, the role.
+pub struct LoginRow {
+    pub password_hash: Option<String>,
+    pub disabled: bool,
+    pub role: Role,
+}
+
+/// The login row of a user, if the user exists.
+pub fn login_row(tx: &Transaction<'_>, name: &str) -> Result<Option<LoginRow>> {
+    let row = tx
+        .query_row(
+            "SELECT password_hash, disabled, role FROM users WHERE name = ?1",
+            [name],
+            |r| {
+                let role: String = r.get(2)?;
+                Ok(LoginRow {
+                    password_hash: r.get(0)?,
+                    disabled: r.get(1)?,
+                    role: role_of(&role)?,
+                })
+            },
+        )
+        .optional()?;
+    Ok(row)
+}
+
+// --- login throttle ---
+
+/// The throttle state of an account name (default when there is none).
+pub fn throttle(tx: &Transaction<'_>, name: &str) -> Result<Throttle> {
+    let t = tx
+        .query_row(
+            "SELECT failures, lockouts, locked_until, last_failure FROM login_throttle
+             WHERE name = ?1",
+            [name],
+            |r| {
+                Ok(Throttle {
+                    failures: r.get(0)?,
+                    lockouts: r.get(1)?,
+                    locked_until: r.get(2)?,
+                    last_failure: r.get(3)?,
+                })
+            },
+        )
+        .optional()?;
+    Ok(t.unwrap_or_default())
+}
+
+pub fn save_throttle(tx: &Transaction<'_>, name: &str, t: &Throttle) -> Result<()> {
+    tx.execute(
+        "INSERT INTO login_throttle (name, failures, lockouts, locked_until, last_failure)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (name) DO UPDATE SET failures = ?2, lockouts = ?3, locked_until = ?4,
+                                          last_failure = ?5",
+        params![name, t.failures, t.lockouts, t.locked_until, t.last_failure],
+    )?;
+    Ok(())
+}
+
+pub fn clear_throttle(tx: &Transaction<'_>, name: &str) -> Result<()> {
+    tx.execute("DELETE FROM login_throttle WHERE name = ?1", [name])?;
+    Ok(())
+}
+
+// --- tokens ---
+
+const TOKEN_COLUMNS: &str = "k.id, k.name, k.user_name, COALESCE(u.role, k.role), k.last4, \
+     k.created_at, k.created_by, k.expires_at, k.revoked_at, k.last_used_at, k.secret_hash, \
+     u.disabled, u.name IS NULL";
+
+/// A token row with what authentication needs besides the public fields.
+pub struct TokenRow {
+    pub token: Token,
+    pub secret_hash: String,
+    /// The token's user is disabled.
+    pub user_disabled: bool,
+    /// The token names a user that no longer exists.
+    pub user_missing: bool,
+}
+
+fn token_from_row(r: &Row<'_>, now: i64) -> rusqlite::Result<TokenRow> {
+    let role: Option<String> = r.get(3)?;
+    let user: Option<String> = r.get(2)?;
+    let expires_at: Option<i64> = r.get(7)?;
+    let revoked_at: Option<i64> = r.get(8)?;
+    let user_missing = user.is_some() && r.get::<_, bool>(12)?;
+    let state = if revoked_at.is_some() || user_missing {
+        TokenState::Revoked
+    } else if expires_at.is_some_and(|t| t <= now) {
+        TokenState::Expired
+    } else {
+        TokenState::Active
+    };
+    Ok(TokenRow {
+        token: Token {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            user,
+            // A user's deleted token has no role left: show the least one.
+            role: match role {
+                Some(s) => role_of(&s)?,
+                None => Role::Viewer,
+            },
+            last4: r.get(4)?,
+            created_at: r.get(5)?,
+            created_by: r.get(6)?,
+            expires_at,
+            revoked_at,
+            last_used_at: r.get(9)?,
+            state,
+        },
+        secret_hash: r.get(10)?,
+        user_disabled: r.get::<_, Option<bool>>(11)?.unwrap_or(false),
+        user_missing,
+    })
+}
+
+/// What to insert for a new token.
+pub struct TokenInsert<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub user: Option<&'a str>,
+    /// The role of a role-only token (ignored for a user's token).
+    pub role: Option<Role>,
+    pub secret_hash: &'a str,
+    pub last4: &'a str,
+    pub created_by: &'a str,
+    pub expires_at: Option<i64>,
+}
+
+pub fn insert_token(tx: &Transaction<'_>, t: &TokenInsert<'_>) -> Result<Token> {
+    let taken: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM tokens WHERE name = ?1)",
+        [t.name],
+        |r| r.get(0),
+    )?;
+    if taken {
+        return Err(Error::Conflict(format!(
+            "a token named {:?} already exists; choose another --name",
+            t.name
+        )));
+    }
+    tx.execute(
+        "INSERT INTO tokens (id, name, user_name, role, secret_hash, last4, created_at, created_by,
+                             expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            t.id,
+            t.name,
+            t.user,
+            if t.user.is_some() {
+                None
+            } else {
+                t.role.map(Role::as_str)
+            },
+            t.secret_hash,
+            t.last4,
+            now_ms(),
+            t.created_by,
+            t.expires_at
+        ],
+    )?;
+    Ok(get_token(tx, t.id)?.token)
+}
+
+/// The token whose secret hashes to `hash`, if any.
+pub fn token_by_hash(tx: &Transaction<'_>, hash: &str) -> Result<Option<TokenRow>> {
+    let now = now_ms();
+    Ok(tx
+        .prepare_cached(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens k LEFT JOIN users u ON u.name = k.user_name
+             WHERE k.secret_hash = ?1"
+        ))?
+        .query_row([hash], |r| token_from_row(r, now))
+        .optional()?)
+}
+
+/// Tokens, newest first; only `user`'s when given.
+pub fn list_tokens(tx: &Transaction<'_>, user: Option<&str>) -> Result<Vec<Token>> {
+    let now = now_ms();
+    let mut stmt = tx.prepare(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens k LEFT JOIN users u ON u.name = k.user_name
+         WHERE ?1 IS NULL OR k.user_name = ?1 ORDER BY k.id DESC"
+    ))?;
+    let rows = stmt.query_map([user], |r| token_from_row(r, now).map(|t| t.token))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A token by name, id, or unique id prefix.
+pub fn get_token(tx: &Transaction<'_>, key: &str) -> Result<TokenRow> {
+    let now = now_ms();
+    let sql = format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens k LEFT JOIN users u ON u.name = k.user_name
+         WHERE k.name = ?1"
+    );
+    if let Some(t) = tx
+        .query_row(&sql, [key], |r| token_from_row(r, now))
+        .optional()?
+    {
+        return Ok(t);
+    }
+    let p = key.to_ascii_uppercase();
+    let hi = format!("{p}\u{7f}");
+    let ids: Vec<String> = tx
+        .prepare("SELECT id FROM tokens WHERE id >= ?1 AND id < ?2 LIMIT 6")?
+        .query_map(params![p, hi], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    match ids.as_slice() {
+        [one] => Ok(tx.query_row(
+            &format!(
+                "SELECT {TOKEN_COLUMNS} FROM tokens k LEFT JOIN users u ON u.name = k.user_name
+                 WHERE k.id = ?1"
+            ),
+            [one],
+            |r| token_from_row(r, now),
+        )?),
+        [] => Err(Error::not_found("token", key)),
+        many => Err(Error::Ambiguous {
+            kind: "token",
+            prefix: key.into(),
+            candidates: many.to_vec(),
+        }),
+    }
+}
+
+/// Revoke a token (idempotent: an already revoked token keeps its first revocation time).
+pub fn revoke_token(tx: &Transaction<'_>, id: &str) -> Result<Token> {
+    tx.execute(
+        "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        params![id, now_ms()],
+    )?;
+    Ok(get_token(tx, id)?.token)
+}
+
+/// Record a use of a token.
+pub fn touch_token(tx: &Transaction<'_>, id: &str, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )?;
+    Ok(())
+}

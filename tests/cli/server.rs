@@ -1,0 +1,196 @@
+//! `imx server` and the same CLI against it: a store without an admin is refused; with one,
+//! remote commands (token from IMX_TOKEN or `imx login`) apply, run, follow and list exactly as
+//! locally, roles are enforced (exit 4), and SIGTERM stops the server cleanly.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+
+use crate::env::{Background, TestEnv, wait_until};
+
+/// Start `imx server` on a free loopback port; returns the process and its URL.
+pub fn serve(env: &TestEnv, extra: &[&str]) -> (Background, String) {
+    let mut args = vec!["server", "--listen", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    let server = env.spawn(args);
+    let mut url = String::new();
+    wait_until(
+        "the server to print its URL",
+        Duration::from_secs(20),
+        || {
+            url = server.stdout().trim().to_string();
+            url.starts_with("http://")
+        },
+    );
+    (server, url)
+}
+
+/// `imx --server URL ARGS...` with this token (and no local store).
+fn remote(env: &TestEnv, url: &str, token: &str, args: &[&str]) -> crate::env::Outcome {
+    let out = env
+        .cmd()
+        .env_remove("IMX_STORE")
+        .env("IMX_TOKEN", token)
+        .args(["--server", url])
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    crate::env::Outcome {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_store_without_an_admin_is_not_served() {
+    let env = TestEnv::new();
+    let out = env.run(["server", "--listen", "127.0.0.1:0"]);
+    out.expect_code(1);
+    assert!(out.stderr.contains("no admin user"), "{}", out.stderr);
+    assert!(out.stderr.contains("init --admin"), "{}", out.stderr);
+    let out = env.run(["server", "--listen", "0.0.0.0:0"]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("loopback"), "{}", out.stderr);
+}
+
+#[test]
+fn the_cli_works_against_a_server_and_roles_are_enforced() {
+    let env = TestEnv::new().with_var("IMX_KEYRING", "off");
+    let init = env.run(["init", "--admin", "alice"]);
+    init.expect_code(0);
+    let admin = init.stdout.trim().to_string();
+    assert!(admin.starts_with("imx_"), "{}", init.stdout);
+    let (mut server, url) = serve(&env, &["--agents", "2"]);
+
+    let wf = env.write("wf.yaml", "name: hello\nsteps:\n  - id: greet\n    run: echo hello from $IMX_STEP_ID\n  - id: after\n    needs: [greet]\n    noop: true\n");
+    remote(
+        &env,
+        &url,
+        &admin,
+        &["workflow", "apply", "-f", wf.to_str().unwrap()],
+    )
+    .expect_code(0);
+    let run = remote(
+        &env,
+        &url,
+        &admin,
+        &["workflow", "run", "hello", "--wait", "-o", "name"],
+    );
+    run.expect_code(0);
+    let id = run.stdout.trim().to_string();
+    let shown: serde_json::Value = serde_json::from_str(
+        &remote(&env, &url, &admin, &["run", "show", &id, "-o", "json"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(shown["status"], "succeeded");
+    let logs = remote(&env, &url, &admin, &["run", "logs", &id]);
+    assert!(logs.stdout.contains("hello from greet"), "{}", logs.stdout);
+    let listed = remote(&env, &url, &admin, &["run", "list", "-o", "name"]);
+    assert_eq!(listed.stdout.trim(), id);
+    let agents = remote(&env, &url, &admin, &["agent", "list", "-o", "json"]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&agents.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let me = remote(&env, &url, &admin, &["whoami"]);
+    assert_eq!(me.stdout.trim(), "user:alice (admin)");
+
+    // Bad or missing tokens: exit 4 with a hint to log in.
+    let bad = remote(&env, &url, "imx_not-a-real-token", &["run", "list"]);
+    bad.expect_code(4);
+    assert!(bad.stderr.contains("imx login"), "{}", bad.stderr);
+    let none = env.run_without_store(["--server", url.as_str(), "run", "list"]);
+    none.expect_code(4);
+
+    // A viewer logs in with a password, reads, and may not change anything.
+    let mut create = env.cmd();
+    create
+        .env_remove("IMX_STORE")
+        .env("IMX_TOKEN", &admin)
+        .args([
+            "--server",
+            &url,
+            "user",
+            "create",
+            "vera",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ])
+        .write_stdin("vera-secret-pw\n");
+    assert!(create.output().unwrap().status.success());
+    let mut login = env.cmd();
+    login
+        .env_remove("IMX_STORE")
+        .args([
+            "--server",
+            &url,
+            "login",
+            "--user",
+            "vera",
+            "--password-stdin",
+        ])
+        .write_stdin("vera-secret-pw\n");
+    let out = login.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let me = env.run_without_store(["--server", url.as_str(), "whoami"]);
+    assert_eq!(me.stdout.trim(), "user:vera (viewer)");
+    env.run_without_store(["--server", url.as_str(), "run", "show", &id])
+        .expect_code(0);
+    let denied = env.run_without_store([
+        "--server",
+        url.as_str(),
+        "workflow",
+        "delete",
+        "hello",
+        "--yes",
+    ]);
+    denied.expect_code(4);
+    assert!(
+        denied.stderr.contains("permission denied"),
+        "{}",
+        denied.stderr
+    );
+    env.run_without_store(["--server", url.as_str(), "logout"])
+        .expect_code(0);
+    env.run_without_store(["--server", url.as_str(), "whoami"])
+        .expect_code(4);
+
+    // A wrong password gets the one message that does not say which part was wrong.
+    let mut wrong = env.cmd();
+    wrong
+        .env_remove("IMX_STORE")
+        .args([
+            "--server",
+            &url,
+            "login",
+            "--user",
+            "vera",
+            "--password-stdin",
+        ])
+        .write_stdin("nope-nope-nope\n");
+    let out = wrong.output().unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid user name or password"));
+
+    server.signal(Signal::SIGTERM);
+    let status = server.wait_exit(Duration::from_secs(20));
+    assert!(status.success(), "{status}: {}", server.stderr());
+    assert!(
+        server.stderr().contains("Server stopped."),
+        "{}",
+        server.stderr()
+    );
+}
