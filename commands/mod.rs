@@ -8,6 +8,7 @@
 mod agent;
 mod completions;
 mod context;
+mod dashboard;
 mod demo;
 mod error;
 mod help;
@@ -117,6 +118,8 @@ pub enum Command {
     /// Run a worker, and list, drain, resume or remove agents.
     #[command(subcommand)]
     Agent(agent::AgentCommand),
+    /// Watch agents, runs, workflows and the audit trail live in the terminal.
+    Dashboard(dashboard::DashboardArgs),
     /// Print shell completions to stdout.
     Completions(completions::CompletionsArgs),
     /// Generate man pages.
@@ -182,6 +185,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<(), CliError> {
         Command::Workflow(cmd) => workflow::run(ctx, cmd).await,
         Command::Run(cmd) => run::run(ctx, cmd).await,
         Command::Agent(cmd) => agent::run(ctx, cmd).await,
+        Command::Dashboard(args) => dashboard::run(ctx, args).await,
         Command::Completions(args) => completions::run(ctx, args),
         Command::Man(args) => man::run(ctx, args),
         Command::Help(args) => help::run(ctx, args),
