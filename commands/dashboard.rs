@@ -21,7 +21,9 @@ pub enum StartView {
 ///
 /// Keys: ? help · : jump to a view · / filter · enter open · esc back · q quit.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  imx dashboard\n  imx dashboard --view runs\n  NO_COLOR=1 imx dashboard")]
+#[command(
+    after_help = "Examples:\n  imx dashboard\n  imx dashboard --view runs\n  NO_COLOR=1 imx dashboard"
+)]
 pub struct DashboardArgs {
     /// The view to open on.
     #[arg(long, value_enum, default_value_t = StartView::Overview)]

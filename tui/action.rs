@@ -105,7 +105,10 @@ pub enum Action {
     /// The clock moved (ms since the epoch).
     Tick(i64),
     /// A mutation finished: the message to show, and whether it failed.
-    Done { message: String, failed: bool },
+    Done {
+        message: String,
+        failed: bool,
+    },
 }
 
 /// What the loop does outside the state.
@@ -137,9 +140,14 @@ impl Mutation {
         match self {
             Mutation::CancelRun(id) => format!("Cancel run {}?", imx::model::short_id(id)),
             Mutation::RetryRun(id) => {
-                format!("Retry the failed steps of run {}?", imx::model::short_id(id))
+                format!(
+                    "Retry the failed steps of run {}?",
+                    imx::model::short_id(id)
+                )
             }
-            Mutation::DrainAgent(a) => format!("Drain agent {a}? It finishes its steps, takes no new ones."),
+            Mutation::DrainAgent(a) => {
+                format!("Drain agent {a}? It finishes its steps, takes no new ones.")
+            }
             Mutation::ResumeAgent(a) => format!("Resume agent {a}?"),
             Mutation::RemoveAgent(a) => {
                 format!("Remove agent {a}? Its steps go back to the queue.")

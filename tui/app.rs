@@ -477,7 +477,11 @@ impl App {
                 (ViewId::RunDetail, Some(d)) => d.toggle_pane(),
                 _ => return self.apply_view(Action::NextView),
             },
-            Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
             | Action::Bottom => self.navigate(&action),
             Action::Enter => match self.view {
                 ViewId::Runs => {
@@ -510,7 +514,10 @@ impl App {
                 }
             }
             Action::CancelRun | Action::RetryRun => {
-                if matches!(self.view, ViewId::Runs | ViewId::RunDetail | ViewId::Overview) {
+                if matches!(
+                    self.view,
+                    ViewId::Runs | ViewId::RunDetail | ViewId::Overview
+                ) {
                     let m = self.current_run().map(|r| {
                         if action == Action::CancelRun {
                             Mutation::CancelRun(r.id.clone())
@@ -568,9 +575,7 @@ impl App {
             Action::Top => *sel = 0,
             Action::Bottom => *sel = len.saturating_sub(1),
             _ => {
-                *sel = sel
-                    .saturating_add_signed(delta)
-                    .min(len.saturating_sub(1));
+                *sel = sel.saturating_add_signed(delta).min(len.saturating_sub(1));
             }
         };
         match self.view {
@@ -673,3 +678,7 @@ pub fn complete(prefix: &str) -> Option<&'static str> {
     let first = hits.next()?;
     hits.next().is_none().then_some(first)
 }
+
+#[cfg(test)]
+#[path = "app_tests.rs"]
+mod tests;

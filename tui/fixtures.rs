@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use imx::auth::{Principal, Role};
 use imx::control::{Outcomes, Overview, WorkflowOutcomes};
 use imx::model::{
-    Agent, AgentState, AuditRecord, LogLine, LogStream, Page, ParamSpec, ParamType, Run,
-    RunDetail, RunStatus, StepState, StepStatus,
+    Agent, AgentState, AuditRecord, LogLine, LogStream, Page, ParamSpec, ParamType, Run, RunDetail,
+    RunStatus, StepState, StepStatus,
 };
 
 use super::action::{Action, Data, ViewId};
@@ -72,7 +72,11 @@ pub fn runs_page() -> Page<Run> {
     Page {
         items: (0..12)
             .map(|i| {
-                let wf = if i % 3 == 0 { "deploy" } else { "nightly-report" };
+                let wf = if i % 3 == 0 {
+                    "deploy"
+                } else {
+                    "nightly-report"
+                };
                 run(i, wf, statuses[i % statuses.len()])
             })
             .collect(),
@@ -80,7 +84,13 @@ pub fn runs_page() -> Page<Run> {
     }
 }
 
-fn step(id: &str, status: StepStatus, needs: &[&str], attempt: u32, agent: Option<&str>) -> StepState {
+fn step(
+    id: &str,
+    status: StepStatus,
+    needs: &[&str],
+    attempt: u32,
+    agent: Option<&str>,
+) -> StepState {
     StepState {
         step_id: id.into(),
         kind: "run".into(),
@@ -103,7 +113,13 @@ pub fn run_detail() -> RunDetail {
         steps: vec![
             step("build", StepStatus::Succeeded, &[], 1, Some("worker-1")),
             step("test", StepStatus::Running, &["build"], 2, Some("worker-2")),
-            step("lint", StepStatus::Succeeded, &["build"], 1, Some("worker-1")),
+            step(
+                "lint",
+                StepStatus::Succeeded,
+                &["build"],
+                1,
+                Some("worker-1"),
+            ),
             step("deploy", StepStatus::Pending, &["test", "lint"], 0, None),
         ],
     }
@@ -117,14 +133,23 @@ pub fn logs(step: &str) -> Vec<LogLine> {
             step_id: step.into(),
             attempt: 2,
             time: NOW - 10_000 + i * 1_000,
-            stream: if i == 3 { LogStream::Stderr } else { LogStream::Stdout },
+            stream: if i == 3 {
+                LogStream::Stderr
+            } else {
+                LogStream::Stdout
+            },
             line: format!("running test suite {}/5", i + 1),
         })
         .collect()
 }
 
 pub fn agents_page() -> Page<Agent> {
-    let states = [AgentState::Online, AgentState::Busy, AgentState::Draining, AgentState::Offline];
+    let states = [
+        AgentState::Online,
+        AgentState::Busy,
+        AgentState::Draining,
+        AgentState::Offline,
+    ];
     Page {
         items: (0..6)
             .map(|i| Agent {
@@ -134,9 +159,18 @@ pub fn agents_page() -> Page<Agent> {
                 slots: 4,
                 state: states[i % 4],
                 draining: states[i % 4] == AgentState::Draining,
-                running: if states[i % 4] == AgentState::Busy { 4 } else { 1 },
+                running: if states[i % 4] == AgentState::Busy {
+                    4
+                } else {
+                    1
+                },
                 registered_at: NOW - 3_600_000,
-                last_heartbeat: NOW - if states[i % 4] == AgentState::Offline { 600_000 } else { 2_000 },
+                last_heartbeat: NOW
+                    - if states[i % 4] == AgentState::Offline {
+                        600_000
+                    } else {
+                        2_000
+                    },
                 hostname: "node-a".into(),
                 pid: 100 + i as u32,
                 version: "0.1.0".into(),
@@ -159,8 +193,18 @@ pub fn overview() -> Overview {
         ]),
         runs_running: 4,
         runs_queued: 12,
-        last_hour: Outcomes { succeeded: 120, failed: 3, cancelled: 1, timed_out: 0 },
-        last_day: Outcomes { succeeded: 2_400, failed: 50, cancelled: 9, timed_out: 2 },
+        last_hour: Outcomes {
+            succeeded: 120,
+            failed: 3,
+            cancelled: 1,
+            timed_out: 0,
+        },
+        last_day: Outcomes {
+            succeeded: 2_400,
+            failed: 50,
+            cancelled: 9,
+            timed_out: 2,
+        },
         throughput: (0..60).map(|i| (i * 7 % 23) as u64).collect(),
         step_p50_ms: Some(1_200),
         step_p95_ms: Some(8_400),
@@ -177,7 +221,11 @@ pub fn workflows() -> Vec<WorkflowOutcomes> {
             name: "deploy".into(),
             description: Some("Build, test and roll out a release".into()),
             version: 3,
-            versions: vec![(3, NOW - 3_600_000), (2, NOW - 86_400_000), (1, NOW - 172_800_000)],
+            versions: vec![
+                (3, NOW - 3_600_000),
+                (2, NOW - 86_400_000),
+                (1, NOW - 172_800_000),
+            ],
             steps: 4,
             params: vec![
                 ParamSpec {
@@ -193,7 +241,10 @@ pub fn workflows() -> Vec<WorkflowOutcomes> {
                     ty: ParamType::String,
                     required: false,
                     default: Some(serde_json::json!("staging")),
-                    allowed: Some(vec![serde_json::json!("staging"), serde_json::json!("prod")]),
+                    allowed: Some(vec![
+                        serde_json::json!("staging"),
+                        serde_json::json!("prod"),
+                    ]),
                     description: None,
                 },
             ],

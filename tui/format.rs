@@ -29,7 +29,12 @@ pub fn age(now: i64, t: i64) -> String {
 /// Wall-clock `HH:MM:SS` of `t` (ms since the epoch) at `offset_s` seconds from UTC.
 pub fn clock(t: i64, offset_s: i32) -> String {
     let secs = (t / 1000 + i64::from(offset_s)).rem_euclid(86_400);
-    format!("{:02}:{:02}:{:02}", secs / 3600, (secs % 3600) / 60, secs % 60)
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
 }
 
 /// The local time zone's offset from UTC now, in seconds.

@@ -52,26 +52,78 @@ pub const KEYS: &[KeyHelp] = &[
     k(":", "command palette: jump to a view (tab completes)", E),
     k("/", "filter the view", E),
     k("1-5", "overview, agents, runs, workflows, audit", E),
-    k("tab  shift-tab", "next pane (run detail) or next/previous view", E),
+    k(
+        "tab  shift-tab",
+        "next pane (run detail) or next/previous view",
+        E,
+    ),
     k("[  ]", "previous / next view", E),
     k("↑↓  j k", "move", E),
     k("pgup pgdn  ctrl-b ctrl-f", "move a page", E),
     k("g G  home end", "first / last", E),
     k("enter", "open", E),
     k("enter", "open the selected failure", V(ViewId::Overview)),
-    m("d", "drain the agent", ViewId::Agents, Permission::ManageAgents),
-    m("r", "resume the agent", ViewId::Agents, Permission::ManageAgents),
-    m("x", "remove the agent", ViewId::Agents, Permission::ManageAgents),
+    m(
+        "d",
+        "drain the agent",
+        ViewId::Agents,
+        Permission::ManageAgents,
+    ),
+    m(
+        "r",
+        "resume the agent",
+        ViewId::Agents,
+        Permission::ManageAgents,
+    ),
+    m(
+        "x",
+        "remove the agent",
+        ViewId::Agents,
+        Permission::ManageAgents,
+    ),
     k("s", "next status filter", V(ViewId::Runs)),
     k("o", "newest / oldest first", V(ViewId::Runs)),
-    k("/", "status:S wf:NAME text (id prefix, workflow, user)", V(ViewId::Runs)),
-    m("c", "cancel the run", ViewId::Runs, Permission::ManageWorkflows),
-    m("r", "retry the run's failed steps", ViewId::Runs, Permission::ManageWorkflows),
+    k(
+        "/",
+        "status:S wf:NAME text (id prefix, workflow, user)",
+        V(ViewId::Runs),
+    ),
+    m(
+        "c",
+        "cancel the run",
+        ViewId::Runs,
+        Permission::ManageWorkflows,
+    ),
+    m(
+        "r",
+        "retry the run's failed steps",
+        ViewId::Runs,
+        Permission::ManageWorkflows,
+    ),
     k("f", "follow the log / pause", V(ViewId::RunDetail)),
-    m("c", "cancel the run", ViewId::RunDetail, Permission::ManageWorkflows),
-    m("r", "retry the run's failed steps", ViewId::RunDetail, Permission::ManageWorkflows),
-    m("s  enter", "start a run (params form)", ViewId::Workflows, Permission::ManageWorkflows),
-    k("o", "next outcome filter (ok, denied, error)", V(ViewId::Audit)),
+    m(
+        "c",
+        "cancel the run",
+        ViewId::RunDetail,
+        Permission::ManageWorkflows,
+    ),
+    m(
+        "r",
+        "retry the run's failed steps",
+        ViewId::RunDetail,
+        Permission::ManageWorkflows,
+    ),
+    m(
+        "s  enter",
+        "start a run (params form)",
+        ViewId::Workflows,
+        Permission::ManageWorkflows,
+    ),
+    k(
+        "o",
+        "next outcome filter (ok, denied, error)",
+        V(ViewId::Audit),
+    ),
     k("y  n", "confirm / decline (in a confirmation)", E),
 ];
 
@@ -84,7 +136,13 @@ pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
         .filter(|h| h.keys != "/")
         .map(|h| (h.keys, short(h.what)))
         .collect();
-    out.extend([("/", "filter"), (":", "views"), ("?", "help"), ("q", "quit")]);
+    if !matches!(view, ViewId::Overview | ViewId::RunDetail) {
+        out.push(("/", "filter"));
+    }
+    if view == ViewId::RunDetail {
+        out.push(("tab", "pane"));
+    }
+    out.extend([(":", "views"), ("?", "help"), ("q", "quit")]);
     out
 }
 

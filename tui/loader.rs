@@ -114,9 +114,7 @@ impl Loader {
         let changed = self.last.as_ref() != Some(w);
         let first = self.last_event.is_none();
         let t = self.touched().await?;
-        let periodic = self
-            .last_periodic
-            .is_none_or(|at| at.elapsed() >= PERIODIC);
+        let periodic = self.last_periodic.is_none_or(|at| at.elapsed() >= PERIODIC);
         if periodic {
             self.last_periodic = Some(Instant::now());
         }
@@ -203,7 +201,11 @@ impl Loader {
 }
 
 /// Refresh whenever the watch changes or the store may have changed, until the UI goes away.
-pub async fn run(mut loader: Loader, mut rx: watch::Receiver<Watch>, tx: mpsc::UnboundedSender<Msg>) {
+pub async fn run(
+    mut loader: Loader,
+    mut rx: watch::Receiver<Watch>,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
     loop {
         let w = rx.borrow_and_update().clone();
         let started = Instant::now();

@@ -54,7 +54,13 @@ pub async fn run(plane: Plane, who: Principal, opts: Options) -> io::Result<()> 
     terminal::install_panic_hook();
     let (tx, rx) = mpsc::unbounded_channel();
     let (mut term, guard) = terminal::enter(tx.clone(), opts.mouse)?;
-    let app = app::App::new(who, opts.context, opts.view, now_ms(), format::local_offset());
+    let app = app::App::new(
+        who,
+        opts.context,
+        opts.view,
+        now_ms(),
+        format::local_offset(),
+    );
     let theme = theme::Theme::from_env(opts.no_color);
     let result = event_loop::run(&mut term, app, plane, theme, tx, rx).await;
     drop(guard);

@@ -151,7 +151,10 @@ mod tests {
         w.step(-1);
         assert_eq!((w.start.clone(), w.page()), (None, 0));
         w.replace(page(0, 3, Some("c2")));
-        assert_eq!(w.selected, 2, "stepping back lands on the previous page's last row");
+        assert_eq!(
+            w.selected, 2,
+            "stepping back lands on the previous page's last row"
+        );
     }
 
     #[test]

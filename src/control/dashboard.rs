@@ -174,8 +174,7 @@ impl Buckets {
     /// The first minute to read from the store for `now`, resetting when due.
     pub(crate) fn start_minute(&mut self, now: i64) -> i64 {
         let day_start = now / MINUTE_MS - 24 * 60;
-        if self.built.is_none_or(|t| t.elapsed() > REBUILD_EVERY) || self.closed_until < day_start
-        {
+        if self.built.is_none_or(|t| t.elapsed() > REBUILD_EVERY) || self.closed_until < day_start {
             self.runs.clear();
             self.steps.clear();
             self.closed_until = day_start;

@@ -490,15 +490,15 @@ impl ControlPlane for LocalControlPlane {
             let (hour, day, throughput) = self.overview.with(|b| -> Result<_> {
                 let from = b.start_minute(now) * super::MINUTE_MS;
                 let runs = dashboard::run_minutes(tx, from)?;
-                let steps_from = from.max(now - super::THROUGHPUT_MINUTES as i64 * super::MINUTE_MS);
+                let steps_from =
+                    from.max(now - super::THROUGHPUT_MINUTES as i64 * super::MINUTE_MS);
                 let steps = dashboard::step_minutes(tx, steps_from)?;
                 Ok(b.fold(now, &runs, &steps))
             })?;
             o.last_hour = hour;
             o.last_day = day;
             o.throughput = throughput;
-            let durations =
-                dashboard::step_durations(tx, now - 3_600_000, super::DURATION_SAMPLE)?;
+            let durations = dashboard::step_durations(tx, now - 3_600_000, super::DURATION_SAMPLE)?;
             o.step_p50_ms = super::percentile(&durations, 50);
             o.step_p95_ms = super::percentile(&durations, 95);
             Ok(o)
@@ -526,7 +526,8 @@ impl ControlPlane for LocalControlPlane {
         recent: u32,
     ) -> Result<Vec<super::WorkflowOutcomes>> {
         self.authorize(who, Permission::Read, "workflow.list", "")?;
-        self.store.read(|tx| dashboard::workflows(tx, recent.min(100)))
+        self.store
+            .read(|tx| dashboard::workflows(tx, recent.min(100)))
     }
 
     async fn audit_tail(

@@ -33,18 +33,28 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     }
     let height = usize::from(area.height.saturating_sub(3));
     let offset = scroll_offset(w.selected, height);
-    let rows = w.items.iter().enumerate().skip(offset).take(height).map(|(i, a)| {
-        let labels: Vec<String> = a.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        Row::new(vec![
-            Cell::from(a.name.clone()),
-            Cell::from(Span::styled(a.state.as_str(), theme.agent(a.state))),
-            Cell::from(format!("{}/{}", a.running, a.slots)),
-            Cell::from(format::age(app.now, a.last_heartbeat)),
-            Cell::from(labels.join(",")),
-            Cell::from(a.current.join(" ")),
-        ])
-        .style(if i == w.selected { theme.selected() } else { Style::default() })
-    });
+    let rows = w
+        .items
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, a)| {
+            let labels: Vec<String> = a.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            Row::new(vec![
+                Cell::from(a.name.clone()),
+                Cell::from(Span::styled(a.state.as_str(), theme.agent(a.state))),
+                Cell::from(format!("{}/{}", a.running, a.slots)),
+                Cell::from(format::age(app.now, a.last_heartbeat)),
+                Cell::from(labels.join(",")),
+                Cell::from(a.current.join(" ")),
+            ])
+            .style(if i == w.selected {
+                theme.selected()
+            } else {
+                Style::default()
+            })
+        });
     let table = Table::new(
         rows,
         [
@@ -57,10 +67,21 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         ],
     )
     .header(
-        Row::new(vec!["NAME", "STATE", "SLOTS", "BEAT", "LABELS", "CURRENT STEPS"])
-            .style(theme.header_row()),
+        Row::new(vec![
+            "NAME",
+            "STATE",
+            "SLOTS",
+            "BEAT",
+            "LABELS",
+            "CURRENT STEPS",
+        ])
+        .style(theme.header_row()),
     )
-    .block(Block::default().borders(Borders::ALL).title(Line::from(title)));
+    .block(
+        Block::default()
+            .borders(Borders::ALL)
+            .title(Line::from(title)),
+    );
     f.render_widget(table, area);
     if w.items.is_empty() {
         let msg = if w.loaded {

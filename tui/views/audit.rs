@@ -33,11 +33,9 @@ impl AuditState {
         self.records = records;
         self.loaded = true;
         self.selected = match keep {
-            Some(seq) if self.selected > 0 => self
-                .records
-                .iter()
-                .position(|r| r.seq == seq)
-                .unwrap_or(0),
+            Some(seq) if self.selected > 0 => {
+                self.records.iter().position(|r| r.seq == seq).unwrap_or(0)
+            }
             _ => 0,
         };
     }
@@ -57,7 +55,10 @@ impl AuditState {
 /// Draw the audit tail.
 pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let s = &app.audit;
-    let mut title = vec![Span::styled(" Audit ", theme.title()), Span::raw("· live tail ")];
+    let mut title = vec![
+        Span::styled(" Audit ", theme.title()),
+        Span::raw("· live tail "),
+    ];
     if let Some(o) = &s.filter.outcome {
         title.push(Span::styled(format!("· outcome:{o} "), theme.key()));
     }
@@ -66,17 +67,27 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     }
     let height = usize::from(area.height.saturating_sub(3));
     let offset = scroll_offset(s.selected, height);
-    let rows = s.records.iter().enumerate().skip(offset).take(height).map(|(i, r)| {
-        Row::new(vec![
-            Cell::from(r.seq.to_string()),
-            Cell::from(format::clock(r.time, app.utc_offset)),
-            Cell::from(r.actor.clone()),
-            Cell::from(r.action.clone()),
-            Cell::from(r.target.clone()),
-            Cell::from(Span::styled(r.outcome.clone(), theme.outcome(&r.outcome))),
-        ])
-        .style(if i == s.selected { theme.selected() } else { Style::default() })
-    });
+    let rows = s
+        .records
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, r)| {
+            Row::new(vec![
+                Cell::from(r.seq.to_string()),
+                Cell::from(format::clock(r.time, app.utc_offset)),
+                Cell::from(r.actor.clone()),
+                Cell::from(r.action.clone()),
+                Cell::from(r.target.clone()),
+                Cell::from(Span::styled(r.outcome.clone(), theme.outcome(&r.outcome))),
+            ])
+            .style(if i == s.selected {
+                theme.selected()
+            } else {
+                Style::default()
+            })
+        });
     let table = Table::new(
         rows,
         [
@@ -92,9 +103,22 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         Row::new(vec!["SEQ", "TIME", "ACTOR", "ACTION", "TARGET", "OUTCOME"])
             .style(theme.header_row()),
     )
-    .block(Block::default().borders(Borders::ALL).title(Line::from(title)));
+    .block(
+        Block::default()
+            .borders(Borders::ALL)
+            .title(Line::from(title)),
+    );
     f.render_widget(table, area);
     if s.records.is_empty() {
-        super::empty(f, area, if s.loaded { "No records match." } else { "Loading…" }, theme);
+        super::empty(
+            f,
+            area,
+            if s.loaded {
+                "No records match."
+            } else {
+                "Loading…"
+            },
+            theme,
+        );
     }
 }

@@ -178,9 +178,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         return;
     };
     let Some(data) = d.data.as_ref() else {
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .title(Span::styled(format!(" Run {} ", short_id(&d.run_id)), theme.title()));
+        let block = Block::default().borders(Borders::ALL).title(Span::styled(
+            format!(" Run {} ", short_id(&d.run_id)),
+            theme.title(),
+        ));
         f.render_widget(block, area);
         super::empty(f, area, "Loading…", theme);
         return;
@@ -200,52 +201,85 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let mut line1 = vec![
         Span::styled(format!(" Run {} ", short_id(&run.id)), theme.title()),
         Span::raw(format!("{} v{}  ", run.workflow, run.workflow_version)),
-        Span::styled(format!("{} {}", format::run_symbol(run.status), run.status), theme.run(run.status)),
-        Span::raw(format!("  {}/{} steps", run.steps_succeeded, run.steps_total)),
+        Span::styled(
+            format!("{} {}", format::run_symbol(run.status), run.status),
+            theme.run(run.status),
+        ),
+        Span::raw(format!(
+            "  {}/{} steps",
+            run.steps_succeeded, run.steps_total
+        )),
     ];
     if let Some(ms) = run.duration_ms(app.now) {
         line1.push(Span::raw(format!("  {}", format::duration(ms))));
     }
     let mut line2 = vec![Span::styled(
-        format!(" by {} · created {} ago", run.created_by, format::age(app.now, run.created_at)),
+        format!(
+            " by {} · created {} ago",
+            run.created_by,
+            format::age(app.now, run.created_at)
+        ),
         theme.dim(),
     )];
     if let Some(e) = &run.error {
         line2.push(Span::styled(format!(" · {e}"), theme.error()));
     }
-    f.render_widget(Paragraph::new(vec![Line::from(line1), Line::from(line2)]), summary);
+    f.render_widget(
+        Paragraph::new(vec![Line::from(line1), Line::from(line2)]),
+        summary,
+    );
 
     let height = usize::from(steps_area.height.saturating_sub(3));
     let offset = scroll_offset(d.selected, height);
-    let table_rows = rows.iter().enumerate().skip(offset).take(height).map(|(i, row)| {
-        let s = &data.steps[row.index];
-        let mut name = vec![
-            Span::raw(row.prefix.clone()),
-            Span::styled(imx::control::step_symbol(s.status), theme.step(s.status)),
-            Span::raw(format!(" {}", s.step_id)),
-        ];
-        if !row.also_needs.is_empty() {
-            name.push(Span::styled(format!(" ⇐ {}", row.also_needs.join(",")), theme.dim()));
-        }
-        let style = if i == d.selected && d.pane == Pane::Steps {
-            theme.selected()
-        } else if i == d.selected {
-            Style::default().add_modifier(ratatui::style::Modifier::BOLD)
-        } else {
-            Style::default()
-        };
-        Row::new(vec![
-            Cell::from(Line::from(name)),
-            Cell::from(Span::styled(s.status.as_str(), theme.step(s.status))),
-            Cell::from(if s.attempt > 0 { format!("#{}", s.attempt) } else { String::new() }),
-            Cell::from(s.agent.clone().unwrap_or_default()),
-            Cell::from(s.duration_ms(app.now).map(format::duration).unwrap_or_default()),
-        ])
-        .style(style)
-    });
+    let table_rows = rows
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, row)| {
+            let s = &data.steps[row.index];
+            let mut name = vec![
+                Span::raw(row.prefix.clone()),
+                Span::styled(imx::control::step_symbol(s.status), theme.step(s.status)),
+                Span::raw(format!(" {}", s.step_id)),
+            ];
+            if !row.also_needs.is_empty() {
+                name.push(Span::styled(
+                    format!(" ⇐ {}", row.also_needs.join(",")),
+                    theme.dim(),
+                ));
+            }
+            let style = if i == d.selected && d.pane == Pane::Steps {
+                theme.selected()
+            } else if i == d.selected {
+                Style::default().add_modifier(ratatui::style::Modifier::BOLD)
+            } else {
+                Style::default()
+            };
+            Row::new(vec![
+                Cell::from(Line::from(name)),
+                Cell::from(Span::styled(s.status.as_str(), theme.step(s.status))),
+                Cell::from(if s.attempt > 0 {
+                    format!("#{}", s.attempt)
+                } else {
+                    String::new()
+                }),
+                Cell::from(s.agent.clone().unwrap_or_default()),
+                Cell::from(
+                    s.duration_ms(app.now)
+                        .map(format::duration)
+                        .unwrap_or_default(),
+                ),
+            ])
+            .style(style)
+        });
     let steps_title = Span::styled(
         " Steps ",
-        if d.pane == Pane::Steps { theme.title() } else { theme.dim() },
+        if d.pane == Pane::Steps {
+            theme.title()
+        } else {
+            theme.dim()
+        },
     );
     let table = Table::new(
         table_rows,
@@ -262,11 +296,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     f.render_widget(table, steps_area);
 
     let step = d.selected_step().unwrap_or_default();
-    let follow = if d.follow { "following" } else { "paused (f to follow)" };
+    let follow = if d.follow {
+        "following"
+    } else {
+        "paused (f to follow)"
+    };
     let logs_title = Line::from(vec![
         Span::styled(
             format!(" Log · {step} "),
-            if d.pane == Pane::Logs { theme.title() } else { theme.dim() },
+            if d.pane == Pane::Logs {
+                theme.title()
+            } else {
+                theme.dim()
+            },
         ),
         Span::styled(format!("· {follow} "), theme.dim()),
     ]);
@@ -283,12 +325,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
                 LogStream::System => theme.dim(),
             };
             Line::from(vec![
-                Span::styled(format!("{} ", format::clock(l.time, app.utc_offset)), theme.dim()),
+                Span::styled(
+                    format!("{} ", format::clock(l.time, app.utc_offset)),
+                    theme.dim(),
+                ),
                 Span::styled(l.line.clone(), style),
             ])
         })
         .collect();
-    let para = Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(logs_title));
+    let para =
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(logs_title));
     f.render_widget(para, logs_area);
     if d.logs.is_empty() {
         super::empty(f, logs_area, "No output yet.", theme);

@@ -94,7 +94,11 @@ impl Form {
                 continue;
             }
             if !f.allowed.is_empty() && !f.allowed.iter().any(|a| a == v) {
-                return Err(format!("{} must be one of: {}", f.name, f.allowed.join(", ")));
+                return Err(format!(
+                    "{} must be one of: {}",
+                    f.name,
+                    f.allowed.join(", ")
+                ));
             }
             let ok = match f.ty {
                 ParamType::String => true,
@@ -145,11 +149,17 @@ pub fn draw(f: &mut Frame, area: Rect, form: &Form, theme: Theme) {
             theme.dim(),
         )),
     }
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(Span::styled(format!(" Start {} ", form.workflow), theme.title()));
+    let block = Block::default().borders(Borders::ALL).title(Span::styled(
+        format!(" Start {} ", form.workflow),
+        theme.title(),
+    ));
     f.render_widget(Clear, rect);
-    f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), rect);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
 }
 
 #[cfg(test)]

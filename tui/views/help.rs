@@ -19,13 +19,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, scroll: usize, theme: Theme) {
     )];
     let row = |keys: &str, what: &str, allowed: bool| {
         let mut spans = vec![
-            Span::styled(format!("  {keys:<24}"), theme.key()),
+            Span::styled(format!("  {keys:<25} "), theme.key()),
             Span::raw(what.to_string()),
         ];
         if !allowed {
             spans = vec![
-                Span::styled(format!("  {keys:<24}"), theme.dim()),
-                Span::styled(format!("{what} (not allowed for {})", app.who.role), theme.dim()),
+                Span::styled(format!("  {keys:<25} "), theme.dim()),
+                Span::styled(
+                    format!("{what} (not allowed for {})", app.who.role),
+                    theme.dim(),
+                ),
             ];
         }
         Line::from(spans)
@@ -48,16 +51,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, scroll: usize, theme: Theme) {
     }
     let room = usize::from(rect.height.saturating_sub(2));
     let scroll = scroll.min(lines.len().saturating_sub(room));
-    let more = if lines.len() > room + scroll { " · ↓ more" } else { "" };
+    let more = if lines.len() > room + scroll {
+        " · ↓ more"
+    } else {
+        ""
+    };
     f.render_widget(Clear, rect);
     f.render_widget(
         Paragraph::new(lines)
             .scroll((u16::try_from(scroll).unwrap_or(0), 0))
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .title(Span::styled(format!(" Help · esc closes{more} "), theme.title())),
-            ),
+            .block(Block::default().borders(Borders::ALL).title(Span::styled(
+                format!(" Help · esc closes{more} "),
+                theme.title(),
+            ))),
         rect,
     );
 }

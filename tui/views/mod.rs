@@ -56,19 +56,24 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let (dot, state, style) = match &app.conn {
         Conn::Connecting => ("○", "connecting".to_string(), theme.warn()),
         Conn::Connected => ("●", "connected".to_string(), theme.ok()),
-        Conn::Failed(e) => ("✗", format!("error: {e}"), theme.error()),
+        Conn::Failed(e) => ("✗", format!("error: {}", format::fit(e, 24)), theme.error()),
     };
     let updated = app
         .last_update
         .map(|t| format!(" · updated {}", format::clock(t, app.utc_offset)))
         .unwrap_or_default();
-    let fixed = 4 + 3 + app.who.name.len() + app.who.role.as_str().len() + 6 + 2 + state.len() + updated.len();
+    let who = format!("· {} ({}) · ", app.who.name, app.who.role);
+    let status = format!("{dot} {state}");
+    let fixed = [" imx ", "· ", " ", &who, &status, &updated]
+        .iter()
+        .map(|s| s.chars().count())
+        .sum::<usize>();
     let room = usize::from(area.width).saturating_sub(fixed).max(8);
     let line = Line::from(vec![
         Span::styled(" imx ", theme.title()),
         Span::raw(format!("· {} ", format::fit(&app.context, room))),
-        Span::styled(format!("· {} ({}) · ", app.who.name, app.who.role), theme.dim()),
-        Span::styled(format!("{dot} {state}"), style),
+        Span::styled(who, theme.dim()),
+        Span::styled(status, style),
         Span::styled(updated, theme.dim()),
     ]);
     f.render_widget(Paragraph::new(line), area);
@@ -96,8 +101,15 @@ fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
 
 fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     if let Some(flash) = &app.flash {
-        let style = if flash.error { theme.error() } else { theme.ok() };
-        f.render_widget(Paragraph::new(Span::styled(format!(" {}", flash.text), style)), area);
+        let style = if flash.error {
+            theme.error()
+        } else {
+            theme.ok()
+        };
+        f.render_widget(
+            Paragraph::new(Span::styled(format!(" {}", flash.text), style)),
+            area,
+        );
         return;
     }
     let mut spans = Vec::new();
@@ -177,3 +189,6 @@ pub fn empty(f: &mut Frame, area: Rect, msg: &str, theme: Theme) {
         rect,
     );
 }
+
+#[cfg(test)]
+mod tests;

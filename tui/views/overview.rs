@@ -27,7 +27,10 @@ fn outcome_line<'a>(label: &'a str, o: &Outcomes, theme: Theme) -> Line<'a> {
 /// Draw the overview.
 pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let Some(o) = app.overview.data.as_ref() else {
-        f.render_widget(Block::default().borders(Borders::ALL).title(" Overview "), area);
+        f.render_widget(
+            Block::default().borders(Borders::ALL).title(" Overview "),
+            area,
+        );
         super::empty(f, area, "Loading…", theme);
         return;
     };
@@ -43,11 +46,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let n = |s: AgentState| o.agents.get(&s).copied().unwrap_or(0);
     let agent_lines = vec![
         Line::from(vec![
-            Span::styled(format!(" online   {:<5}", n(AgentState::Online)), theme.ok()),
+            Span::styled(
+                format!(" online   {:<5}", n(AgentState::Online)),
+                theme.ok(),
+            ),
             Span::styled(format!("busy {}", n(AgentState::Busy)), theme.active()),
         ]),
         Line::from(vec![
-            Span::styled(format!(" draining {:<5}", n(AgentState::Draining)), theme.warn()),
+            Span::styled(
+                format!(" draining {:<5}", n(AgentState::Draining)),
+                theme.warn(),
+            ),
             Span::styled(format!("off  {}", n(AgentState::Offline)), theme.dim()),
         ]),
         Line::raw(format!(" total    {}", o.agents.values().sum::<u64>())),
@@ -79,7 +88,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
 
     // The newest full minute's rate; the current minute is still filling.
     let per_sec = |m: Option<&u64>| m.copied().unwrap_or(0) as f64 / 60.0;
-    let last_full = o.throughput.len().checked_sub(2).and_then(|i| o.throughput.get(i));
+    let last_full = o
+        .throughput
+        .len()
+        .checked_sub(2)
+        .and_then(|i| o.throughput.get(i));
     let pct = |v: Option<i64>| v.map(format::duration).unwrap_or_else(|| "–".into());
     let title = Line::from(vec![
         Span::styled(" Step throughput ", theme.title()),
@@ -108,7 +121,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
 
     let rows = o.latest_failures.iter().enumerate().map(|(i, r)| {
         Row::new(vec![
-            Cell::from(Span::styled(format::run_symbol(r.status), theme.run(r.status))),
+            Cell::from(Span::styled(
+                format::run_symbol(r.status),
+                theme.run(r.status),
+            )),
             Cell::from(short_id(&r.id).to_string()),
             Cell::from(r.workflow.clone()),
             Cell::from(format::age(app.now, r.finished_at.unwrap_or(r.created_at))),

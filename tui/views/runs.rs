@@ -112,9 +112,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: super::super::theme::Th
         RunSort::Newest => "newest first",
         RunSort::Oldest => "oldest first",
     };
-    let mut title = vec![Span::styled(" Runs ", theme.title()), Span::raw(format!("· {order} "))];
+    let mut title = vec![
+        Span::styled(" Runs ", theme.title()),
+        Span::raw(format!("· {order} ")),
+    ];
     if s.has_filter() {
-        title.push(Span::styled(format!("· /{} ", s.filter_text()), theme.key()));
+        title.push(Span::styled(
+            format!("· /{} ", s.filter_text()),
+            theme.key(),
+        ));
     }
     let range = if w.items.is_empty() {
         "· none ".to_string()
@@ -132,23 +138,36 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: super::super::theme::Th
         .title(Line::from(title));
     let height = usize::from(area.height.saturating_sub(3));
     let offset = scroll_offset(w.selected, height);
-    let rows = w.items.iter().enumerate().skip(offset).take(height).map(|(i, r)| {
-        let style = if i == w.selected {
-            theme.selected()
-        } else {
-            ratatui::style::Style::default()
-        };
-        Row::new(vec![
-            Cell::from(Span::styled(format::run_symbol(r.status), theme.run(r.status))),
-            Cell::from(short_id(&r.id).to_string()),
-            Cell::from(format!("{} v{}", r.workflow, r.workflow_version)),
-            Cell::from(Span::styled(r.status.as_str(), theme.run(r.status))),
-            Cell::from(format!("{}/{}", r.steps_succeeded, r.steps_total)),
-            Cell::from(format::age(app.now, r.created_at)),
-            Cell::from(r.duration_ms(app.now).map(format::duration).unwrap_or_default()),
-        ])
-        .style(style)
-    });
+    let rows = w
+        .items
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, r)| {
+            let style = if i == w.selected {
+                theme.selected()
+            } else {
+                ratatui::style::Style::default()
+            };
+            Row::new(vec![
+                Cell::from(Span::styled(
+                    format::run_symbol(r.status),
+                    theme.run(r.status),
+                )),
+                Cell::from(short_id(&r.id).to_string()),
+                Cell::from(format!("{} v{}", r.workflow, r.workflow_version)),
+                Cell::from(Span::styled(r.status.as_str(), theme.run(r.status))),
+                Cell::from(format!("{}/{}", r.steps_succeeded, r.steps_total)),
+                Cell::from(format::age(app.now, r.created_at)),
+                Cell::from(
+                    r.duration_ms(app.now)
+                        .map(format::duration)
+                        .unwrap_or_default(),
+                ),
+            ])
+            .style(style)
+        });
     let table = Table::new(
         rows,
         [
@@ -162,12 +181,23 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: super::super::theme::Th
         ],
     )
     .header(
-        Row::new(vec!["", "ID", "WORKFLOW", "STATUS", "STEPS", "AGE", "DURATION"])
-            .style(theme.header_row()),
+        Row::new(vec![
+            "", "ID", "WORKFLOW", "STATUS", "STEPS", "AGE", "DURATION",
+        ])
+        .style(theme.header_row()),
     )
     .block(block);
     f.render_widget(table, area);
     if w.items.is_empty() {
-        super::empty(f, area, if w.loaded { "No runs match." } else { "Loading…" }, theme);
+        super::empty(
+            f,
+            area,
+            if w.loaded {
+                "No runs match."
+            } else {
+                "Loading…"
+            },
+            theme,
+        );
     }
 }

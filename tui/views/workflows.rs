@@ -50,25 +50,33 @@ impl WorkflowsState {
 pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let s = &app.workflows;
     let visible = s.visible();
-    let [list, detail] =
-        Layout::vertical([Constraint::Min(5), Constraint::Length(7)]).areas(area);
+    let [list, detail] = Layout::vertical([Constraint::Min(5), Constraint::Length(7)]).areas(area);
     let height = usize::from(list.height.saturating_sub(3));
     let offset = scroll_offset(s.selected, height);
-    let rows = visible.iter().enumerate().skip(offset).take(height).map(|(i, w)| {
-        let recent: Vec<Span> = w
-            .recent
-            .iter()
-            .map(|(_, st)| Span::styled(format::run_symbol(*st), theme.run(*st)))
-            .collect();
-        Row::new(vec![
-            Cell::from(w.name.clone()),
-            Cell::from(format!("v{}", w.version)),
-            Cell::from(w.steps.to_string()),
-            Cell::from(w.params.len().to_string()),
-            Cell::from(Line::from(recent)),
-        ])
-        .style(if i == s.selected { theme.selected() } else { Style::default() })
-    });
+    let rows = visible
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, w)| {
+            let recent: Vec<Span> = w
+                .recent
+                .iter()
+                .map(|(_, st)| Span::styled(format::run_symbol(*st), theme.run(*st)))
+                .collect();
+            Row::new(vec![
+                Cell::from(w.name.clone()),
+                Cell::from(format!("v{}", w.version)),
+                Cell::from(w.steps.to_string()),
+                Cell::from(w.params.len().to_string()),
+                Cell::from(Line::from(recent)),
+            ])
+            .style(if i == s.selected {
+                theme.selected()
+            } else {
+                Style::default()
+            })
+        });
     let mut title = vec![Span::styled(" Workflows ", theme.title())];
     if let Some(t) = &s.text {
         title.push(Span::styled(format!("· /{t} "), theme.key()));
@@ -86,7 +94,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     .header(
         Row::new(vec!["NAME", "VER", "STEPS", "PARAMS", "RECENT RUNS"]).style(theme.header_row()),
     )
-    .block(Block::default().borders(Borders::ALL).title(Line::from(title)));
+    .block(
+        Block::default()
+            .borders(Borders::ALL)
+            .title(Line::from(title)),
+    );
     f.render_widget(table, list);
     if visible.is_empty() {
         let msg = if s.loaded {
@@ -125,9 +137,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             .collect();
         lines.push(Line::raw(format!(
             "params: {}",
-            if params.is_empty() { "none".into() } else { params.join(", ") }
+            if params.is_empty() {
+                "none".into()
+            } else {
+                params.join(", ")
+            }
         )));
-        let ok = w.recent.iter().filter(|(_, s)| *s == imx::model::RunStatus::Succeeded).count();
+        let ok = w
+            .recent
+            .iter()
+            .filter(|(_, s)| *s == imx::model::RunStatus::Succeeded)
+            .count();
         lines.push(Line::raw(format!(
             "last {} runs: {} succeeded",
             w.recent.len(),
@@ -135,9 +155,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         )));
     }
     f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: true })
-            .block(Block::default().borders(Borders::ALL).title(Span::styled(" Details ", theme.dim()))),
+        Paragraph::new(lines).wrap(Wrap { trim: true }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(Span::styled(" Details ", theme.dim())),
+        ),
         detail,
     );
 }

@@ -21,7 +21,11 @@ pub fn run_minutes(tx: &Transaction<'_>, from_ms: i64) -> Result<Vec<(i64, RunSt
          WHERE finished_at >= ?1 GROUP BY 1, 2",
     )?;
     let rows = stmt.query_map(params![from_ms, MINUTE_MS], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, u64>(2)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, u64>(2)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
@@ -79,9 +83,8 @@ pub fn overview_counts(
         o.agents.insert(s, 0);
     }
     let held = held_counts(tx)?;
-    let mut stmt = tx.prepare_cached(
-        "SELECT id, slots, draining, last_heartbeat, stopped_at FROM agents",
-    )?;
+    let mut stmt =
+        tx.prepare_cached("SELECT id, slots, draining, last_heartbeat, stopped_at FROM agents")?;
     let rows = stmt.query_map([], |r| {
         Ok((
             r.get::<_, String>(0)?,
@@ -165,7 +168,11 @@ pub fn runs(tx: &Transaction<'_>, q: &RunQuery) -> Result<Page<Run>> {
         arg(&mut sql, " AND (id >= ?", upper.clone().into());
         arg(&mut sql, " AND id < ?", format!("{upper}\u{7f}").into());
         arg(&mut sql, " OR workflow LIKE ? ESCAPE '\\'", like(t).into());
-        arg(&mut sql, " OR created_by LIKE ? ESCAPE '\\')", like(t).into());
+        arg(
+            &mut sql,
+            " OR created_by LIKE ? ESCAPE '\\')",
+            like(t).into(),
+        );
     }
     let (cmp, order) = match q.sort {
         RunSort::Newest => ("<", "DESC"),
@@ -193,7 +200,12 @@ pub fn runs(tx: &Transaction<'_>, q: &RunQuery) -> Result<Page<Run>> {
 }
 
 /// One window of agents, by name, with the steps each holds.
-pub fn agents(tx: &Transaction<'_>, q: &AgentQuery, now: i64, offline_after_ms: i64) -> Result<Page<Agent>> {
+pub fn agents(
+    tx: &Transaction<'_>,
+    q: &AgentQuery,
+    now: i64,
+    offline_after_ms: i64,
+) -> Result<Page<Agent>> {
     let limit = q.limit.clamp(1, MAX_WINDOW);
     let text = q
         .text
