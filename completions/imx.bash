@@ -22,6 +22,9 @@ _imx() {
             imx,completions)
                 cmd="imx__subcmd__completions"
                 ;;
+            imx,dashboard)
+                cmd="imx__subcmd__dashboard"
+                ;;
             imx,demo)
                 cmd="imx__subcmd__demo"
                 ;;
@@ -107,7 +110,7 @@ _imx() {
 
     case "${cmd}" in
         imx)
-            opts="-o -q -v -y -h -V --store --output --quiet --verbose --no-color --yes --help --version init status workflow run agent completions man help demo"
+            opts="-o -q -v -y -h -V --store --output --quiet --verbose --no-color --yes --help --version init status workflow run agent dashboard completions man help demo"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -337,6 +340,36 @@ _imx() {
                 return 0
             fi
             case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        imx__subcmd__dashboard)
+            opts="-o -q -v -y -h --view --no-mouse --store --output --quiet --verbose --no-color --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --view)
+                    COMPREPLY=($(compgen -W "overview agents runs workflows audit" -- "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

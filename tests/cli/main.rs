@@ -2,6 +2,7 @@
 //! (see [`env::TestEnv`]).
 
 mod basics;
+mod dashboard;
 mod env;
 mod failures;
 mod generated;
