@@ -41,7 +41,7 @@ pub async fn run<B: Backend>(
     mut rx: mpsc::UnboundedReceiver<Msg>,
 ) -> io::Result<App>
 where
-    B::Error: Into<io::Error>,
+    B::Error: std::error::Error + Send + Sync + 'static,
 {
     let who = app.who.clone();
     let (watch_tx, watch_rx) = watch::channel(app.watch());
@@ -58,7 +58,7 @@ where
         if dirty {
             terminal
                 .draw(|f| views::draw(f, &app, theme))
-                .map_err(Into::into)?;
+                .map_err(io::Error::other)?;
             dirty = false;
         }
         let first = tokio::select! {
