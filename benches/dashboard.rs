@@ -69,7 +69,11 @@ fn main() {
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "measure {i} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "measure {i} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let line = stdout.lines().find(|l| l.starts_with("RESULT")).unwrap();
         println!("run {}: {}", i + 1, &line[7..]);
         samples.push(
@@ -89,7 +93,12 @@ fn main() {
             .map(|s| s.iter().find(|(kk, _)| kk == k).unwrap().1)
             .collect();
         v.sort_by(f64::total_cmp);
-        println!("  {k:<22} {:>9.2} / {:>9.2} / {:>9.2}", v[0], v[v.len() / 2], v[v.len() - 1]);
+        println!(
+            "  {k:<22} {:>9.2} / {:>9.2} / {:>9.2}",
+            v[0],
+            v[v.len() / 2],
+            v[v.len() - 1]
+        );
     }
     println!("\ntargets: first_frame_ms < 300, frame_p99_ms < 16, rss_mb < 100, idle_cpu_pct < 2");
 }
@@ -100,7 +109,9 @@ fn seed(path: &Path) {
     if path.exists() {
         let db = Connection::open(path).unwrap();
         let mark: Option<String> = db
-            .query_row("SELECT value FROM meta WHERE key = 'bench_seed'", [], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key = 'bench_seed'", [], |r| {
+                r.get(0)
+            })
             .ok();
         if mark.as_deref() == Some(SEED_MARK) {
             println!("store: {} (seeded earlier)", path.display());
@@ -119,8 +130,12 @@ fn seed(path: &Path) {
             "deploy.yaml",
         )
         .unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(plane.apply_workflow(&Principal::local_owner(), spec, false)).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(plane.apply_workflow(&Principal::local_owner(), spec, false))
+            .unwrap();
     }
     let mut db = Connection::open(path).unwrap();
     db.pragma_update(None, "synchronous", "OFF").unwrap();
@@ -146,7 +161,11 @@ fn seed(path: &Path) {
                 format!("{{\"os\":\"linux\",\"zone\":\"z{}\"}}", i % 8),
                 i % 50 == 7,
                 now - span,
-                if offline { now - 3_600_000 } else { now + 600_000 },
+                if offline {
+                    now - 3_600_000
+                } else {
+                    now + 600_000
+                },
                 Option::<i64>::None,
                 format!("node-{}", i / 16),
                 1000 + i
@@ -186,8 +205,17 @@ fn seed(path: &Path) {
             let started = (status != "queued").then_some(created + 1_000);
             let finished = (!active).then_some(created + 60_000);
             let ok = if status == "succeeded" { 2 } else { 1 };
-            run.execute(params![id, status, created, started, finished, if active { 0 } else { 2 }, ok, error])
-                .unwrap();
+            run.execute(params![
+                id,
+                status,
+                created,
+                started,
+                finished,
+                if active { 0 } else { 2 },
+                ok,
+                error
+            ])
+            .unwrap();
             let agent = &agent_ids[i % AGENTS];
             let agent_name = format!("agent-{:05}", i % AGENTS);
             let (s1, s2) = match status {
@@ -199,7 +227,10 @@ fn seed(path: &Path) {
             };
             let held = s2 == "running";
             step.execute(params![
-                id, "build", 0, s1,
+                id,
+                "build",
+                0,
+                s1,
                 i32::from(s1 != "ready"),
                 (s1 != "ready").then_some(agent),
                 (s1 != "ready").then_some(&agent_name),
@@ -209,7 +240,10 @@ fn seed(path: &Path) {
             ])
             .unwrap();
             step.execute(params![
-                id, "test", 1, s2,
+                id,
+                "test",
+                1,
+                s2,
                 i32::from(s2 != "pending"),
                 (s2 != "pending").then_some(agent),
                 (s2 != "pending").then_some(&agent_name),
@@ -225,11 +259,21 @@ fn seed(path: &Path) {
     }
     let owner = Principal::local_owner();
     for i in 0..10_000 {
-        imx::audit::append(&tx, &owner, "run.start", &format!("deploy #{i}"), "ok", serde_json::Value::Null)
-            .unwrap();
-    }
-    tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('bench_seed', ?1)", [SEED_MARK])
+        imx::audit::append(
+            &tx,
+            &owner,
+            "run.start",
+            &format!("deploy #{i}"),
+            "ok",
+            serde_json::Value::Null,
+        )
         .unwrap();
+    }
+    tx.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('bench_seed', ?1)",
+        [SEED_MARK],
+    )
+    .unwrap();
     tx.commit().unwrap();
     db.execute_batch("ANALYZE").unwrap();
     println!("store: {} seeded in {:.1?}", path.display(), t.elapsed());
@@ -250,9 +294,15 @@ fn explain(path: &Path) {
         let mut stmt = db.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
         let n = sql.matches("?1").count();
         let plan: Vec<String> = if n > 0 {
-            stmt.query_map([now - 86_400_000], |r| r.get(3)).unwrap().map(Result::unwrap).collect()
+            stmt.query_map([now - 86_400_000], |r| r.get(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
         } else {
-            stmt.query_map([], |r| r.get(3)).unwrap().map(Result::unwrap).collect()
+            stmt.query_map([], |r| r.get(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
         };
         println!("plan: {} → {}", &sql[..sql.len().min(60)], plan.join("; "));
     }
@@ -273,7 +323,10 @@ fn rss_mb() -> f64 {
 fn cpu_time() -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
-    let f: Vec<u64> = after.split_whitespace().map(|x| x.parse().unwrap_or(0)).collect();
+    let f: Vec<u64> = after
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
     Duration::from_millis((f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0)) * 10)
 }
 
@@ -282,12 +335,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.clamp(1, sorted.len()) - 1]
 }
 
-async fn frame(
-    app: &mut App,
-    loader: &mut Loader,
-    term: &mut Terminal<TestBackend>,
-    theme: Theme,
-) {
+async fn frame(app: &mut App, loader: &mut Loader, term: &mut Terminal<TestBackend>, theme: Theme) {
     let w = app.watch();
     for d in loader.refresh(&w).await {
         app.update(Action::Data(Box::new(d)));
@@ -299,14 +347,24 @@ async fn measure(path: &Path) {
     let theme = Theme { color: true };
     let who = Principal::local_owner();
     let t0 = Instant::now();
-    let local = LocalControlPlane::open(path, LocalOptions { create: false, ..LocalOptions::default() }).unwrap();
+    let local = LocalControlPlane::open(
+        path,
+        LocalOptions {
+            create: false,
+            ..LocalOptions::default()
+        },
+    )
+    .unwrap();
     let plane: Plane = Arc::new(local);
     let mut app = App::new(who.clone(), plane.location(), ViewId::Overview, now_ms(), 0);
     let mut loader = Loader::new(plane.clone(), who.clone());
     let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
     frame(&mut app, &mut loader, &mut term, theme).await;
     let first_frame = t0.elapsed();
-    assert!(app.overview.data.is_some(), "the first frame has the overview");
+    assert!(
+        app.overview.data.is_some(),
+        "the first frame has the overview"
+    );
 
     // First frames of the paged views (switching to them).
     let mut firsts = Vec::new();
@@ -316,11 +374,19 @@ async fn measure(path: &Path) {
         frame(&mut app, &mut loader, &mut term, theme).await;
         firsts.push(t.elapsed());
     }
-    assert_eq!(app.runs.window.items.len(), 0.max(app.runs.window.items.len()));
+    assert_eq!(
+        app.runs.window.items.len(),
+        0.max(app.runs.window.items.len())
+    );
 
     // Steady state: something changes (a run starts), then one refresh + redraw.
     let mut frames = Vec::new();
-    let views = [ViewId::Overview, ViewId::Runs, ViewId::Agents, ViewId::RunDetail];
+    let views = [
+        ViewId::Overview,
+        ViewId::Runs,
+        ViewId::Agents,
+        ViewId::RunDetail,
+    ];
     for v in views {
         if v == ViewId::RunDetail {
             app.update(Action::Goto(ViewId::Runs));
@@ -332,7 +398,13 @@ async fn measure(path: &Path) {
         frame(&mut app, &mut loader, &mut term, theme).await;
         for _ in 0..FRAMES_PER_VIEW {
             plane
-                .start_run(&who, StartRun { workflow: "deploy".into(), ..StartRun::default() })
+                .start_run(
+                    &who,
+                    StartRun {
+                        workflow: "deploy".into(),
+                        ..StartRun::default()
+                    },
+                )
                 .await
                 .unwrap();
             app.update(Action::Tick(now_ms()));
@@ -355,7 +427,9 @@ async fn measure(path: &Path) {
     // Let the first refresh happen outside the idle window.
     let cpu0 = cpu_time();
     let wall0 = Instant::now();
-    let app = tui::event_loop::run(&mut idle_term, app, plane.clone(), theme, tx, rx).await.unwrap();
+    let app = tui::event_loop::run(&mut idle_term, app, plane.clone(), theme, tx, rx)
+        .await
+        .unwrap();
     let idle_cpu = (cpu_time() - cpu0).as_secs_f64() / wall0.elapsed().as_secs_f64() * 100.0;
     assert!(app.overview.data.is_some());
 

@@ -263,18 +263,18 @@ mod tests {
 
     #[test]
     fn closed_minutes_are_counted_once_and_the_current_one_each_time() {
-        let now = 1_000 * MINUTE_MS + 30_000;
+        let now = 10_000 * MINUTE_MS + 30_000;
         let mut b = Buckets::default();
         let from = b.start_minute(now);
-        assert_eq!(from, 1_000 - 24 * 60);
+        assert_eq!(from, 10_000 - 24 * 60);
         let (hour, day, tp) = b.fold(
             now,
             &[
-                (999, RunStatus::Succeeded, 3),
-                (1_000, RunStatus::Failed, 1),
+                (9_999, RunStatus::Succeeded, 3),
+                (10_000, RunStatus::Failed, 1),
                 (100, RunStatus::Failed, 9), // older than a day: dropped
             ],
-            &[(999, 5), (1_000, 2)],
+            &[(9_999, 5), (10_000, 2)],
         );
         assert_eq!(hour.succeeded, 3);
         assert_eq!(hour.failed, 1);
@@ -283,8 +283,8 @@ mod tests {
         assert_eq!(tp[THROUGHPUT_MINUTES - 1], 2);
         assert_eq!(tp[THROUGHPUT_MINUTES - 2], 5);
         // Next refresh reads only from the current minute on.
-        assert_eq!(b.start_minute(now + 1_000), 1_000);
-        let (hour, _, tp) = b.fold(now + 1_000, &[(1_000, RunStatus::Failed, 2)], &[]);
+        assert_eq!(b.start_minute(now + 1_000), 10_000);
+        let (hour, _, tp) = b.fold(now + 1_000, &[(10_000, RunStatus::Failed, 2)], &[]);
         assert_eq!((hour.succeeded, hour.failed), (3, 2));
         assert_eq!(tp[THROUGHPUT_MINUTES - 2], 5);
         assert!((hour.failure_rate() - 0.4).abs() < 1e-9);

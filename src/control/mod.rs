@@ -3,6 +3,8 @@
 //! local (this process opens the store) or remote (an HTTP client; another issue adds it).
 
 mod dashboard;
+#[cfg(test)]
+mod dashboard_tests;
 mod local;
 #[cfg(test)]
 mod tests;

@@ -25,7 +25,8 @@ impl Tmux {
     }
 
     fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "dash"]).stdout).into_owned()
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "dash"]).stdout)
+            .into_owned()
     }
 
     fn keys(&self, keys: &[&str]) {
@@ -42,7 +43,10 @@ impl Tmux {
             if cond(&s) {
                 return s;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}; screen:\n{s}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{s}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -55,7 +59,10 @@ impl Drop for Tmux {
 }
 
 fn have_tmux() -> bool {
-    Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 #[test]
@@ -69,7 +76,8 @@ fn a_run_appears_live_and_a_confirmed_cancel_cancels_it() {
         "slow.yaml",
         "name: slow\nsteps:\n  - id: wait\n    run: sleep 60\n",
     );
-    env.run(["workflow", "apply", "-f", "slow.yaml"]).expect_code(0);
+    env.run(["workflow", "apply", "-f", "slow.yaml"])
+        .expect_code(0);
 
     let bin = assert_cmd::cargo::cargo_bin!("imx");
     let home = env.home();
@@ -84,9 +92,21 @@ fn a_run_appears_live_and_a_confirmed_cancel_cancels_it() {
         socket: format!("imx-test-{}", std::process::id()),
     };
     let started = tmux.cmd(&[
-        "new-session", "-d", "-s", "dash", "-x", "100", "-y", "30", &shell,
+        "new-session",
+        "-d",
+        "-s",
+        "dash",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &shell,
     ]);
-    assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
     tmux.wait_for("the empty runs view", |s| s.contains("No runs match."));
 
     // Another process starts a run; the dashboard shows it without a key being pressed.
@@ -97,7 +117,9 @@ fn a_run_appears_live_and_a_confirmed_cancel_cancels_it() {
     tmux.wait_for("the new run", |s| s.contains(short) && s.contains("queued"));
 
     tmux.keys(&["c"]);
-    tmux.wait_for("the confirmation", |s| s.contains(&format!("Cancel run {short}?")));
+    tmux.wait_for("the confirmation", |s| {
+        s.contains(&format!("Cancel run {short}?"))
+    });
     tmux.keys(&["y"]);
     tmux.wait_for("the cancelled run", |s| {
         s.contains(&format!("Cancelled run {short}.")) && s.contains("cancelled")
@@ -121,7 +143,11 @@ fn a_run_appears_live_and_a_confirmed_cancel_cancels_it() {
     tmux.keys(&["q"]);
     let deadline = Instant::now() + Duration::from_secs(10);
     while tmux.cmd(&["has-session", "-t", "dash"]).status.success() {
-        assert!(Instant::now() < deadline, "the dashboard did not quit:\n{}", tmux.screen());
+        assert!(
+            Instant::now() < deadline,
+            "the dashboard did not quit:\n{}",
+            tmux.screen()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
