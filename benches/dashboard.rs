@@ -374,10 +374,8 @@ async fn measure(path: &Path) {
         frame(&mut app, &mut loader, &mut term, theme).await;
         firsts.push(t.elapsed());
     }
-    assert_eq!(
-        app.runs.window.items.len(),
-        0.max(app.runs.window.items.len())
-    );
+    assert_eq!(app.runs.window.items.len(), tui::window::PAGE as usize);
+    assert_eq!(app.agents.window.items.len(), tui::window::PAGE as usize);
 
     // Steady state: something changes (a run starts), then one refresh + redraw.
     let mut frames = Vec::new();
