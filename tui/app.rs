@@ -623,12 +623,12 @@ impl App {
             }
             Data::Runs(q, page) => {
                 if q == self.runs.query() {
-                    self.runs.window.replace(page);
+                    self.runs.window.replace_keeping(page, |r| r.id.clone());
                 }
             }
             Data::Agents(q, page) => {
                 if q == self.agents.query() {
-                    self.agents.window.replace(page);
+                    self.agents.window.replace_keeping(page, |a| a.id.clone());
                 }
             }
             Data::Detail(detail) => {

@@ -58,6 +58,18 @@ impl<T> Window<T> {
         self.items.get(self.selected)
     }
 
+    /// A page arrived; the selected row stays on the same item (by `key`) if it is still there,
+    /// so rows arriving live above it do not move the selection.
+    pub fn replace_keeping<K: PartialEq>(&mut self, page: Page<T>, key: impl Fn(&T) -> K) {
+        let keep = self.items.get(self.selected).map(&key);
+        self.replace(page);
+        if let Some(k) = keep
+            && let Some(i) = self.items.iter().position(|t| key(t) == k)
+        {
+            self.selected = i;
+        }
+    }
+
     /// A page arrived.
     pub fn replace(&mut self, page: Page<T>) {
         self.items = page.items;
@@ -155,6 +167,16 @@ mod tests {
             w.selected, 2,
             "stepping back lands on the previous page's last row"
         );
+    }
+
+    #[test]
+    fn the_selection_follows_its_item_when_rows_arrive_above() {
+        let mut w = Window::default();
+        w.replace(page(10, 3, None));
+        w.step(1);
+        assert_eq!(w.selected_item(), Some(&11));
+        w.replace_keeping(page(8, 5, None), |x| *x);
+        assert_eq!(w.selected_item(), Some(&11));
     }
 
     #[test]
