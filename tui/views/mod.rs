@@ -62,12 +62,14 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .last_update
         .map(|t| format!(" · updated {}", format::clock(t, app.utc_offset)))
         .unwrap_or_default();
-    let who = format!("· {} ({}) · ", app.who.name, app.who.role);
     let status = format!("{dot} {state}");
-    let fixed = [" imx ", "· ", " ", &who, &status, &updated]
-        .iter()
-        .map(|s| s.chars().count())
-        .sum::<usize>();
+    let width = |parts: &[&str]| parts.iter().map(|s| s.chars().count()).sum::<usize>();
+    let mut who = format!("· {} ({}) · ", app.who.name, app.who.role);
+    if width(&[" imx ", "· ", " ", &who, &status, &updated]) + 12 > usize::from(area.width) {
+        // Narrow: the role is what matters (it decides which actions are offered).
+        who = format!("· {} · ", app.who.role);
+    }
+    let fixed = width(&[" imx ", "· ", " ", &who, &status, &updated]);
     let room = usize::from(area.width).saturating_sub(fixed).max(8);
     let line = Line::from(vec![
         Span::styled(" imx ", theme.title()),
