@@ -9,6 +9,7 @@ mod agent;
 mod completions;
 mod context;
 mod contexts;
+mod dashboard;
 mod demo;
 mod error;
 mod help;
@@ -151,6 +152,8 @@ pub enum Command {
     Context(contexts::ContextCommand),
     /// Serve this store's control plane over HTTP for remote CLIs and agents.
     Server(server::ServerArgs),
+    /// Watch agents, runs, workflows and the audit trail live in the terminal.
+    Dashboard(dashboard::DashboardArgs),
     /// Print shell completions to stdout.
     Completions(completions::CompletionsArgs),
     /// Generate man pages.
@@ -223,6 +226,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<(), CliError> {
         Command::Whoami(args) => whoami::run(ctx, args).await,
         Command::Context(cmd) => contexts::run(ctx, cmd),
         Command::Server(args) => server::run(ctx, args).await,
+        Command::Dashboard(args) => dashboard::run(ctx, args).await,
         Command::Completions(args) => completions::run(ctx, args),
         Command::Man(args) => man::run(ctx, args),
         Command::Help(args) => help::run(ctx, args),

@@ -25,6 +25,9 @@ _imx() {
             imx,context)
                 cmd="imx__subcmd__context"
                 ;;
+            imx,dashboard)
+                cmd="imx__subcmd__dashboard"
+                ;;
             imx,demo)
                 cmd="imx__subcmd__demo"
                 ;;
@@ -176,7 +179,7 @@ _imx() {
 
     case "${cmd}" in
         imx)
-            opts="-o -q -v -y -h -V --store --server --context --output --quiet --verbose --no-color --yes --help --version init status workflow run agent user token login logout whoami context server completions man help demo"
+            opts="-o -q -v -y -h -V --store --server --context --output --quiet --verbose --no-color --yes --help --version init status workflow run agent user token login logout whoami context server dashboard completions man help demo"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -678,6 +681,44 @@ _imx() {
                 return 0
             fi
             case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        imx__subcmd__dashboard)
+            opts="-o -q -v -y -h --view --no-mouse --store --server --context --output --quiet --verbose --no-color --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --view)
+                    COMPREPLY=($(compgen -W "overview agents runs workflows audit" -- "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

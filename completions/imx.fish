@@ -51,6 +51,7 @@ complete -c imx -n "__fish_imx_needs_command" -f -a "logout" -d 'Revoke and forg
 complete -c imx -n "__fish_imx_needs_command" -f -a "whoami" -d 'Show who you act as, and your role'
 complete -c imx -n "__fish_imx_needs_command" -f -a "context" -d 'Name local stores and remote servers, and switch between them'
 complete -c imx -n "__fish_imx_needs_command" -f -a "server" -d 'Serve this store\'s control plane over HTTP for remote CLIs and agents'
+complete -c imx -n "__fish_imx_needs_command" -f -a "dashboard" -d 'Watch agents, runs, workflows and the audit trail live in the terminal'
 complete -c imx -n "__fish_imx_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
 complete -c imx -n "__fish_imx_needs_command" -f -a "man" -d 'Generate man pages'
 complete -c imx -n "__fish_imx_needs_command" -f -a "help" -d 'Show help for a command, or a help topic (exit-codes)'
@@ -783,6 +784,26 @@ complete -c imx -n "__fish_imx_using_subcommand server" -s v -l verbose -d 'Say 
 complete -c imx -n "__fish_imx_using_subcommand server" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
 complete -c imx -n "__fish_imx_using_subcommand server" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand server" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand dashboard" -l view -d 'The view to open on' -r -f -a "overview\t''
+agents\t''
+runs\t''
+workflows\t''
+audit\t''"
+complete -c imx -n "__fish_imx_using_subcommand dashboard" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand dashboard" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand dashboard" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand dashboard" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand dashboard" -l no-mouse -d 'Do not capture the mouse (keeps the terminal\'s own text selection)'
+complete -c imx -n "__fish_imx_using_subcommand dashboard" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand dashboard" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand dashboard" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand dashboard" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand dashboard" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand completions" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand completions" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand completions" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r

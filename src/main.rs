@@ -1,9 +1,12 @@
 //! The `imx` binary: the CLI (`commands/`) over the `imx` library.
 //!
-//! `commands/` is a module of the binary only, so the library can never depend on it (DESIGN §1).
+//! `commands/` and `tui/` are modules of the binary only, so the library can never depend on
+//! them (DESIGN §1).
 
 #[path = "../commands/mod.rs"]
 mod commands;
+#[path = "../tui/mod.rs"]
+mod tui;
 
 fn main() -> std::process::ExitCode {
     commands::main()

@@ -169,6 +169,41 @@ impl ControlPlane for FakePlane {
     async fn wait_for_change(&self, timeout: Duration) {
         tokio::time::sleep(timeout).await;
     }
+    // --- dashboard (not used by agents) ---
+    async fn overview(&self, _: &Principal) -> Result<crate::control::Overview> {
+        Err(unsupported())
+    }
+    async fn dashboard_runs(
+        &self,
+        _: &Principal,
+        _: crate::control::RunQuery,
+    ) -> Result<Page<Run>> {
+        Err(unsupported())
+    }
+    async fn dashboard_agents(
+        &self,
+        _: &Principal,
+        _: crate::control::AgentQuery,
+    ) -> Result<Page<Agent>> {
+        Err(unsupported())
+    }
+    async fn dashboard_workflows(
+        &self,
+        _: &Principal,
+        _: u32,
+    ) -> Result<Vec<crate::control::WorkflowOutcomes>> {
+        Err(unsupported())
+    }
+    async fn audit_tail(
+        &self,
+        _: &Principal,
+        _: crate::control::AuditFilter,
+        _: Option<i64>,
+        _: u32,
+    ) -> Result<Vec<crate::model::AuditRecord>> {
+        Err(unsupported())
+    }
+    // --- end dashboard ---
     async fn list_agents(&self, _: &Principal) -> Result<Vec<Agent>> {
         Err(unsupported())
     }

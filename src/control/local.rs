@@ -22,7 +22,7 @@ use crate::model::{
     WorkflowSpec, WorkflowSummary, now_ms,
 };
 use crate::store::Store;
-use crate::store::sqlite::{agents, claims, reap, reports, runs, workflows};
+use crate::store::sqlite::{agents, claims, dashboard, reap, reports, runs, workflows};
 use crate::{Error, Result, audit};
 
 /// Options for opening a local store.
@@ -52,6 +52,7 @@ pub struct LocalControlPlane {
     lease_ms: i64,
     last_reap: Mutex<Option<Instant>>,
     last_seen: AtomicU64,
+    overview: super::OverviewCache,
 }
 
 impl LocalControlPlane {
@@ -63,6 +64,7 @@ impl LocalControlPlane {
             lease_ms: i64::try_from(opts.lease_ms.max(100)).unwrap_or(30_000),
             last_reap: Mutex::new(None),
             last_seen: AtomicU64::new(0),
+            overview: super::OverviewCache::default(),
         })
     }
 
@@ -542,6 +544,69 @@ impl ControlPlane for LocalControlPlane {
     async fn whoami(&self, who: &Principal) -> Result<Principal> {
         Ok(who.clone())
     }
+
+    // --- dashboard (read-only; see control::dashboard) ---
+    async fn overview(&self, who: &Principal) -> Result<super::Overview> {
+        self.authorize(who, Permission::Read, "dashboard.overview", "")?;
+        self.maybe_reap();
+        let now = now_ms();
+        self.store.read(|tx| {
+            let mut o = dashboard::overview_counts(tx, now, self.offline_after(), 5)?;
+            let (hour, day, throughput) = self.overview.with(|b| -> Result<_> {
+                let from = b.start_minute(now) * super::MINUTE_MS;
+                let runs = dashboard::run_minutes(tx, from)?;
+                let steps_from =
+                    from.max(now - super::THROUGHPUT_MINUTES as i64 * super::MINUTE_MS);
+                let steps = dashboard::step_minutes(tx, steps_from)?;
+                Ok(b.fold(now, &runs, &steps))
+            })?;
+            o.last_hour = hour;
+            o.last_day = day;
+            o.throughput = throughput;
+            let durations = dashboard::step_durations(tx, now - 3_600_000, super::DURATION_SAMPLE)?;
+            o.step_p50_ms = super::percentile(&durations, 50);
+            o.step_p95_ms = super::percentile(&durations, 95);
+            Ok(o)
+        })
+    }
+
+    async fn dashboard_runs(&self, who: &Principal, query: super::RunQuery) -> Result<Page<Run>> {
+        self.authorize(who, Permission::Read, "run.list", "")?;
+        self.store.read(|tx| dashboard::runs(tx, &query))
+    }
+
+    async fn dashboard_agents(
+        &self,
+        who: &Principal,
+        query: super::AgentQuery,
+    ) -> Result<Page<Agent>> {
+        self.authorize(who, Permission::Read, "agent.list", "")?;
+        self.store
+            .read(|tx| dashboard::agents(tx, &query, now_ms(), self.offline_after()))
+    }
+
+    async fn dashboard_workflows(
+        &self,
+        who: &Principal,
+        recent: u32,
+    ) -> Result<Vec<super::WorkflowOutcomes>> {
+        self.authorize(who, Permission::Read, "workflow.list", "")?;
+        self.store
+            .read(|tx| dashboard::workflows(tx, recent.min(100)))
+    }
+
+    async fn audit_tail(
+        &self,
+        who: &Principal,
+        filter: super::AuditFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<crate::model::AuditRecord>> {
+        self.authorize(who, Permission::Read, "audit.tail", "")?;
+        self.store
+            .read(|tx| dashboard::audit_tail(tx, &filter, before, limit))
+    }
+    // --- end dashboard ---
 }
 
 impl LocalControlPlane {

@@ -2,6 +2,9 @@
 //! dashboard and the agent runtime hold an `Arc<dyn ControlPlane>` and never know whether it is
 //! local (this process opens the store) or remote (an HTTP client; another issue adds it).
 
+mod dashboard;
+#[cfg(test)]
+mod dashboard_tests;
 mod local;
 pub mod remote;
 #[cfg(test)]
@@ -17,6 +20,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub use dashboard::{
+    AgentQuery, AuditFilter, DURATION_SAMPLE, MINUTE_MS, Outcomes, Overview, OverviewCache,
+    RunQuery, RunSort, THROUGHPUT_MINUTES, WorkflowOutcomes, percentile,
+};
 pub use local::{LocalControlPlane, LocalOptions};
 
 use crate::Result;
@@ -219,6 +226,30 @@ pub trait ControlPlane: Send + Sync {
     async fn logout(&self, token: &Secret, source: &str) -> Result<()>;
     /// Who the control plane takes the caller to be.
     async fn whoami(&self, who: &Principal) -> Result<Principal>;
+
+    // --- dashboard (read-only; `imx dashboard`, see control::dashboard) ---
+    /// Agents by state, active runs, outcomes in the last hour and day, step throughput per
+    /// minute, step duration percentiles, the latest failures and the newest event id.
+    async fn overview(&self, who: &Principal) -> Result<Overview>;
+    /// One window of runs (filtered, newest or oldest first, cursor-paged).
+    async fn dashboard_runs(&self, who: &Principal, query: RunQuery) -> Result<Page<Run>>;
+    /// One window of agents by name, with the steps each holds.
+    async fn dashboard_agents(&self, who: &Principal, query: AgentQuery) -> Result<Page<Agent>>;
+    /// Live workflows with their versions and the statuses of their latest `recent` runs.
+    async fn dashboard_workflows(
+        &self,
+        who: &Principal,
+        recent: u32,
+    ) -> Result<Vec<WorkflowOutcomes>>;
+    /// The newest audit records matching `filter` (with `seq` below `before`), newest first.
+    async fn audit_tail(
+        &self,
+        who: &Principal,
+        filter: AuditFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<crate::model::AuditRecord>>;
+    // --- end dashboard ---
 }
 
 /// A step's state as a compact symbol, shared by tables and progress displays.

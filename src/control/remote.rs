@@ -14,7 +14,11 @@ use super::wire::{
     ApplyQuery, ClaimBody, CompleteBody, EventsQuery, LeasesBody, LoginBody, LogsBody, LogsQuery,
     PasswordBody, RetryBody, RunsQuery, VersionQuery,
 };
-use super::{ApplyOutcome, ControlPlane, HeartbeatReply, StartRun, StatusReport};
+use super::wire::{AuditTailBody, RecentQuery};
+use super::{
+    AgentQuery, ApplyOutcome, AuditFilter, ControlPlane, HeartbeatReply, Overview, RunQuery,
+    StartRun, StatusReport, WorkflowOutcomes,
+};
 use crate::auth::{Principal, Secret};
 use crate::model::{
     Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, LogStream, NewToken, NewUser,
@@ -474,5 +478,41 @@ impl ControlPlane for RemoteControlPlane {
 
     async fn whoami(&self, _: &Principal) -> Result<Principal> {
         self.get(&["whoami"], &NO_QUERY).await
+    }
+
+    async fn overview(&self, _: &Principal) -> Result<Overview> {
+        self.get(&["dashboard", "overview"], &NO_QUERY).await
+    }
+
+    async fn dashboard_runs(&self, _: &Principal, query: RunQuery) -> Result<Page<Run>> {
+        self.post(&["dashboard", "runs"], &query).await
+    }
+
+    async fn dashboard_agents(&self, _: &Principal, query: AgentQuery) -> Result<Page<Agent>> {
+        self.post(&["dashboard", "agents"], &query).await
+    }
+
+    async fn dashboard_workflows(
+        &self,
+        _: &Principal,
+        recent: u32,
+    ) -> Result<Vec<WorkflowOutcomes>> {
+        self.get(&["dashboard", "workflows"], &RecentQuery { recent })
+            .await
+    }
+
+    async fn audit_tail(
+        &self,
+        _: &Principal,
+        filter: AuditFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<crate::model::AuditRecord>> {
+        let body = AuditTailBody {
+            filter,
+            before,
+            limit,
+        };
+        self.post(&["audit", "tail"], &body).await
     }
 }

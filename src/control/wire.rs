@@ -93,3 +93,18 @@ pub struct LoginBody {
 pub struct PasswordBody {
     pub password: Secret,
 }
+
+/// Body of `POST /audit/tail`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct AuditTailBody {
+    pub filter: super::AuditFilter,
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+/// `?recent=N` on the dashboard's workflows.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct RecentQuery {
+    #[serde(default)]
+    pub recent: u32,
+}

@@ -209,7 +209,7 @@ pub struct RunFilter {
 }
 
 /// One page of results with the cursor for the next.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,

@@ -16,7 +16,8 @@ use crate::control::wire::{
     ApplyQuery, ClaimBody, CompleteBody, EventsQuery, LeasesBody, LogsBody, LogsQuery, RetryBody,
     RunsQuery, VersionQuery,
 };
-use crate::control::wire::{LoginBody, PasswordBody};
+use crate::control::wire::{AuditTailBody, LoginBody, PasswordBody, RecentQuery};
+use crate::control::{AgentQuery, Overview, RunQuery, WorkflowOutcomes};
 use crate::control::{ApplyOutcome, HeartbeatReply, StartRun, StatusReport};
 use crate::model::{
     Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, NewToken, NewUser, Page, Run,
@@ -68,6 +69,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/login", post(login))
         .route("/api/v1/logout", post(logout))
         .route("/api/v1/whoami", get(whoami))
+        .route("/api/v1/dashboard/overview", get(overview))
+        .route("/api/v1/dashboard/runs", post(dashboard_runs))
+        .route("/api/v1/dashboard/agents", post(dashboard_agents))
+        .route("/api/v1/dashboard/workflows", get(dashboard_workflows))
+        .route("/api/v1/audit/tail", post(audit_tail))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(state)
 }
@@ -400,4 +406,44 @@ async fn logout(
 
 async fn whoami(State(s): State<AppState>, Caller(who): Caller) -> Api<Principal> {
     Ok(Json(s.plane.whoami(&who).await?))
+}
+
+async fn overview(State(s): State<AppState>, Caller(who): Caller) -> Api<Overview> {
+    Ok(Json(s.plane.overview(&who).await?))
+}
+
+async fn dashboard_runs(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Json(q): Json<RunQuery>,
+) -> Api<Page<Run>> {
+    Ok(Json(s.plane.dashboard_runs(&who, q).await?))
+}
+
+async fn dashboard_agents(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Json(q): Json<AgentQuery>,
+) -> Api<Page<Agent>> {
+    Ok(Json(s.plane.dashboard_agents(&who, q).await?))
+}
+
+async fn dashboard_workflows(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Query(q): Query<RecentQuery>,
+) -> Api<Vec<WorkflowOutcomes>> {
+    Ok(Json(s.plane.dashboard_workflows(&who, q.recent).await?))
+}
+
+async fn audit_tail(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Json(b): Json<AuditTailBody>,
+) -> Api<Vec<crate::model::AuditRecord>> {
+    Ok(Json(
+        s.plane
+            .audit_tail(&who, b.filter, b.before, b.limit)
+            .await?,
+    ))
 }

@@ -9,6 +9,7 @@ use crate::Result;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_users.sql"),
+    include_str!("migrations/0003_dashboard.sql"),
 ];
 
 /// The schema version this build writes.

@@ -5,6 +5,7 @@ mod bad_input;
 mod basics;
 mod commands;
 mod contexts;
+mod dashboard;
 mod env;
 mod failures;
 mod generated;

@@ -3,6 +3,7 @@
 
 pub mod agents;
 pub mod claims;
+pub mod dashboard;
 mod events;
 pub mod reap;
 pub mod reports;

@@ -1,0 +1,343 @@
+//! The dashboard's read queries (see `control::dashboard`): each one bounded and index-backed.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Transaction, params};
+
+use super::rows::{AGENT_COLUMNS, RUN_COLUMNS, agent_from_row, agent_state, run_from_row};
+use crate::Result;
+use crate::control::{
+    AgentQuery, AuditFilter, MINUTE_MS, Overview, RunQuery, RunSort, WorkflowOutcomes,
+};
+use crate::model::{Agent, AgentState, AuditRecord, Page, Run, RunStatus, WorkflowSpec, short_id};
+
+/// Largest window the dashboard asks for.
+pub const MAX_WINDOW: u32 = 1_000;
+
+/// Ended runs per (minute, status) since `from_ms`.
+pub fn run_minutes(tx: &Transaction<'_>, from_ms: i64) -> Result<Vec<(i64, RunStatus, u64)>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT finished_at / ?2, status, count(*) FROM runs
+         WHERE finished_at >= ?1 GROUP BY 1, 2",
+    )?;
+    let rows = stmt.query_map(params![from_ms, MINUTE_MS], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, u64>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (m, s, n) = row?;
+        if let Ok(s) = s.parse() {
+            out.push((m, s, n));
+        }
+    }
+    Ok(out)
+}
+
+/// Ended steps per minute since `from_ms`.
+pub fn step_minutes(tx: &Transaction<'_>, from_ms: i64) -> Result<Vec<(i64, u64)>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT finished_at / ?2, count(*) FROM steps WHERE finished_at >= ?1 GROUP BY 1",
+    )?;
+    let rows = stmt.query_map(params![from_ms, MINUTE_MS], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Durations of the last `n` steps that ran and ended since `from_ms`, sorted.
+pub fn step_durations(tx: &Transaction<'_>, from_ms: i64, n: u32) -> Result<Vec<i64>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT finished_at - started_at FROM steps
+         WHERE finished_at >= ?1 AND started_at IS NOT NULL
+         ORDER BY finished_at DESC LIMIT ?2",
+    )?;
+    let mut out: Vec<i64> = stmt
+        .query_map(params![from_ms, n], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// Everything in the overview that is not per-minute buckets.
+pub fn overview_counts(
+    tx: &Transaction<'_>,
+    now: i64,
+    offline_after_ms: i64,
+    failures: u32,
+) -> Result<Overview> {
+    let mut o = Overview {
+        at: now,
+        ..Overview::default()
+    };
+    o.event_id = tx.query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0))?;
+    let count = |status: &str| -> Result<u64> {
+        Ok(tx
+            .prepare_cached("SELECT count(*) FROM runs WHERE status = ?1")?
+            .query_row([status], |r| r.get(0))?)
+    };
+    o.runs_running = count("running")?;
+    o.runs_queued = count("queued")?;
+    for s in AgentState::ALL {
+        o.agents.insert(s, 0);
+    }
+    let held = held_counts(tx)?;
+    let mut stmt =
+        tx.prepare_cached("SELECT id, slots, draining, last_heartbeat, stopped_at FROM agents")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, u32>(1)?,
+            r.get::<_, bool>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, Option<i64>>(4)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, slots, draining, beat, stopped) = row?;
+        let running = held.get(&id).copied().unwrap_or(0);
+        let state = if stopped.is_some() || now - beat > offline_after_ms {
+            AgentState::Offline
+        } else if draining {
+            AgentState::Draining
+        } else if running >= slots {
+            AgentState::Busy
+        } else {
+            AgentState::Online
+        };
+        *o.agents.entry(state).or_default() += 1;
+    }
+    // Two index lookups merged, rather than one OR that would sort every failure.
+    let mut latest: Vec<Run> = Vec::new();
+    for status in ["failed", "timed_out"] {
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE status = ?1 ORDER BY id DESC LIMIT ?2"
+        ))?;
+        latest.extend(
+            stmt.query_map(params![status, failures], run_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?,
+        );
+    }
+    latest.sort_by(|a, b| b.id.cmp(&a.id));
+    latest.truncate(failures as usize);
+    o.latest_failures = latest;
+    Ok(o)
+}
+
+/// Steps held (leased or running) per agent id.
+fn held_counts(tx: &Transaction<'_>) -> Result<BTreeMap<String, u32>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT agent_id, count(*) FROM steps
+         WHERE status IN ('leased', 'running') AND agent_id IS NOT NULL GROUP BY agent_id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// `%text%` for LIKE, with the wildcards in `text` escaped.
+fn like(text: &str) -> String {
+    let mut s = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('%');
+    s
+}
+
+/// One window of runs.
+pub fn runs(tx: &Transaction<'_>, q: &RunQuery) -> Result<Page<Run>> {
+    let limit = q.limit.clamp(1, MAX_WINDOW);
+    let mut sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE 1 = 1");
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let mut arg = |sql: &mut String, clause: &str, v: rusqlite::types::Value| {
+        args.push(v);
+        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+    };
+    if let Some(w) = &q.workflow {
+        arg(&mut sql, " AND workflow = ?", w.clone().into());
+    }
+    if let Some(s) = q.status {
+        arg(&mut sql, " AND status = ?", s.as_str().to_string().into());
+    }
+    if let Some(t) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let upper = t.to_ascii_uppercase();
+        arg(&mut sql, " AND (id >= ?", upper.clone().into());
+        arg(&mut sql, " AND id < ?", format!("{upper}\u{7f}").into());
+        arg(&mut sql, " OR workflow LIKE ? ESCAPE '\\'", like(t).into());
+        arg(
+            &mut sql,
+            " OR created_by LIKE ? ESCAPE '\\')",
+            like(t).into(),
+        );
+    }
+    let (cmp, order) = match q.sort {
+        RunSort::Newest => ("<", "DESC"),
+        RunSort::Oldest => (">", "ASC"),
+    };
+    if let Some(c) = &q.cursor {
+        arg(&mut sql, &format!(" AND id {cmp} ?"), c.clone().into());
+    }
+    arg(
+        &mut sql,
+        &format!(" ORDER BY id {order} LIMIT ?"),
+        i64::from(limit + 1).into(),
+    );
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let mut items: Vec<Run> = stmt
+        .query_map(rusqlite::params_from_iter(args), run_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    let next_cursor = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|r| r.id.clone())
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// One window of agents, by name, with the steps each holds.
+pub fn agents(
+    tx: &Transaction<'_>,
+    q: &AgentQuery,
+    now: i64,
+    offline_after_ms: i64,
+) -> Result<Page<Agent>> {
+    let limit = q.limit.clamp(1, MAX_WINDOW);
+    let text = q
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(like);
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {AGENT_COLUMNS} FROM agents
+         WHERE (?1 IS NULL OR name > ?1)
+           AND (?2 IS NULL OR name LIKE ?2 ESCAPE '\\' OR hostname LIKE ?2 ESCAPE '\\'
+                OR labels LIKE ?2 ESCAPE '\\')
+         ORDER BY name LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![q.after, text, i64::from(limit + 1)], agent_from_row)?;
+    let mut items = Vec::new();
+    let mut held = tx.prepare_cached(
+        "SELECT run_id, step_id, attempt FROM steps
+         WHERE agent_id = ?1 AND status IN ('leased', 'running') ORDER BY seq",
+    )?;
+    for row in rows {
+        let (mut a, stopped) = row?;
+        if items.len() < limit as usize {
+            a.current = held
+                .query_map([&a.id], |r| {
+                    let run: String = r.get(0)?;
+                    let step: String = r.get(1)?;
+                    let attempt: u32 = r.get(2)?;
+                    Ok(format!("{}/{step}#{attempt}", short_id(&run)))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            a.running = u32::try_from(a.current.len()).unwrap_or(u32::MAX);
+            a.state = agent_state(&a, stopped, now, offline_after_ms);
+        }
+        items.push(a);
+    }
+    let next_cursor = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|a| a.name.clone())
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// Live workflows with their versions and the outcomes of their latest `recent` runs.
+pub fn workflows(tx: &Transaction<'_>, recent: u32) -> Result<Vec<WorkflowOutcomes>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT name, version, created_at, spec FROM workflows
+         WHERE deleted_at IS NULL ORDER BY name, version DESC",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, u32>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut out: Vec<WorkflowOutcomes> = Vec::new();
+    for row in rows {
+        let (name, version, created, spec) = row?;
+        if let Some(last) = out.last_mut().filter(|w| w.name == name) {
+            last.versions.push((version, created));
+            continue;
+        }
+        let spec: WorkflowSpec = serde_json::from_str(&spec)?;
+        out.push(WorkflowOutcomes {
+            name,
+            description: spec.description,
+            version,
+            versions: vec![(version, created)],
+            steps: spec.steps.len(),
+            params: spec.params,
+            recent: Vec::new(),
+        });
+    }
+    let mut runs = tx.prepare_cached(
+        "SELECT id, status FROM runs WHERE workflow = ?1 ORDER BY id DESC LIMIT ?2",
+    )?;
+    for w in &mut out {
+        w.recent = runs
+            .query_map(params![w.name, recent], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
+            .filter_map(|row| match row {
+                Ok((id, s)) => s.parse().ok().map(|s| Ok((id, s))),
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<rusqlite::Result<_>>()?;
+    }
+    Ok(out)
+}
+
+/// The newest audit records matching `filter` with `seq` below `before`, newest first.
+pub fn audit_tail(
+    tx: &Transaction<'_>,
+    filter: &AuditFilter,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<AuditRecord>> {
+    let text = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(like);
+    let mut stmt = tx.prepare_cached(
+        "SELECT seq, time, actor, source, action, target, outcome, details, prev_hash, hash
+         FROM audit
+         WHERE (?1 IS NULL OR seq < ?1) AND (?2 IS NULL OR outcome = ?2)
+           AND (?3 IS NULL OR actor LIKE ?3 ESCAPE '\\' OR action LIKE ?3 ESCAPE '\\'
+                OR target LIKE ?3 ESCAPE '\\')
+         ORDER BY seq DESC LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(
+        params![before, filter.outcome, text, limit.clamp(1, MAX_WINDOW)],
+        |r| {
+            let details: String = r.get(7)?;
+            Ok(AuditRecord {
+                seq: r.get(0)?,
+                time: r.get(1)?,
+                actor: r.get(2)?,
+                source: r.get(3)?,
+                action: r.get(4)?,
+                target: r.get(5)?,
+                outcome: r.get(6)?,
+                details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
+                prev_hash: r.get(8)?,
+                hash: r.get(9)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -1,0 +1,198 @@
+//! The vocabulary of the state machine: what a key means ([`Action`]), what the loop must do
+//! outside the state ([`Effect`]), what the background loader is asked to watch ([`Watch`]) and
+//! what it sends back ([`Data`]).
+
+use std::collections::BTreeMap;
+
+use imx::control::{AgentQuery, AuditFilter, Overview, RunQuery, WorkflowOutcomes};
+use imx::model::{Agent, AuditRecord, LogLine, Page, Run, RunDetail};
+
+/// The views, in tab order (Run detail is opened from Runs or Overview).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ViewId {
+    Overview,
+    Agents,
+    Runs,
+    RunDetail,
+    Workflows,
+    Audit,
+}
+
+impl ViewId {
+    /// The views that have a tab (and a number key).
+    pub const TABS: [ViewId; 5] = [
+        ViewId::Overview,
+        ViewId::Agents,
+        ViewId::Runs,
+        ViewId::Workflows,
+        ViewId::Audit,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ViewId::Overview => "Overview",
+            ViewId::Agents => "Agents",
+            ViewId::Runs => "Runs",
+            ViewId::RunDetail => "Run",
+            ViewId::Workflows => "Workflows",
+            ViewId::Audit => "Audit",
+        }
+    }
+
+    /// The name typed in the command palette.
+    pub fn command(self) -> &'static str {
+        match self {
+            ViewId::Overview => "overview",
+            ViewId::Agents => "agents",
+            ViewId::Runs => "runs",
+            ViewId::RunDetail => "run",
+            ViewId::Workflows => "workflows",
+            ViewId::Audit => "audit",
+        }
+    }
+}
+
+/// Edits to a one-line input or a form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    Char(char),
+    Backspace,
+    /// Delete the word before the cursor (ctrl-w).
+    DeleteWord,
+    /// Tab: complete (palette) or next field (form).
+    Next,
+    Prev,
+}
+
+/// What a key (or a message) means.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Quit,
+    /// Esc: close an overlay, clear a filter, or go back a view.
+    Back,
+    ToggleHelp,
+    OpenPalette,
+    OpenFilter,
+    Goto(ViewId),
+    NextView,
+    PrevView,
+    /// Tab: switch pane within a view (Run detail: steps ↔ logs).
+    NextPane,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Enter,
+    Edit(Edit),
+    /// Confirm (`true`) or decline the pending confirmation.
+    Confirm(bool),
+    /// Runs: next status filter; Audit: next outcome filter.
+    CycleFilter,
+    /// Runs: newest ↔ oldest first.
+    ToggleSort,
+    /// Run detail: follow the log tail, or stop following.
+    ToggleFollow,
+    CancelRun,
+    RetryRun,
+    DrainAgent,
+    ResumeAgent,
+    RemoveAgent,
+    StartRun,
+    /// The loader sent data.
+    Data(Box<Data>),
+    /// The clock moved (ms since the epoch).
+    Tick(i64),
+    /// A mutation finished: the message to show, and whether it failed.
+    Done {
+        message: String,
+        failed: bool,
+    },
+}
+
+/// What the loop does outside the state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Tell the loader what to keep fresh.
+    Watch(Watch),
+    /// Change something through the control plane (authorized and audited there).
+    Mutate(Mutation),
+}
+
+/// A change the operator confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mutation {
+    CancelRun(String),
+    RetryRun(String),
+    DrainAgent(String),
+    ResumeAgent(String),
+    RemoveAgent(String),
+    StartRun {
+        workflow: String,
+        params: BTreeMap<String, String>,
+    },
+}
+
+impl Mutation {
+    /// The question asked before doing it.
+    pub fn question(&self) -> String {
+        match self {
+            Mutation::CancelRun(id) => format!("Cancel run {}?", imx::model::short_id(id)),
+            Mutation::RetryRun(id) => {
+                format!(
+                    "Retry the failed steps of run {}?",
+                    imx::model::short_id(id)
+                )
+            }
+            Mutation::DrainAgent(a) => {
+                format!("Drain agent {a}? It finishes its steps, takes no new ones.")
+            }
+            Mutation::ResumeAgent(a) => format!("Resume agent {a}?"),
+            Mutation::RemoveAgent(a) => {
+                format!("Remove agent {a}? Its steps go back to the queue.")
+            }
+            Mutation::StartRun { workflow, params } => {
+                if params.is_empty() {
+                    format!("Start a run of {workflow}?")
+                } else {
+                    let p: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    format!("Start a run of {workflow} with {}?", p.join(" "))
+                }
+            }
+        }
+    }
+}
+
+/// What the loader keeps fresh: the visible view and its queries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watch {
+    pub view: ViewId,
+    pub runs: RunQuery,
+    pub agents: AgentQuery,
+    /// Run detail: the run, and the step whose logs to follow (all steps when `None`).
+    pub detail: Option<(String, Option<String>)>,
+    pub audit: AuditFilter,
+}
+
+/// What the loader sends back; each answer carries the query it answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Data {
+    Overview(Overview),
+    Runs(RunQuery, Page<Run>),
+    Agents(AgentQuery, Page<Agent>),
+    Detail(RunDetail),
+    /// New log lines for (run, step); `reset` when they start a new stream.
+    Logs {
+        run: String,
+        step: Option<String>,
+        lines: Vec<LogLine>,
+        reset: bool,
+    },
+    Workflows(Vec<WorkflowOutcomes>),
+    Audit(AuditFilter, Vec<AuditRecord>),
+    /// A refresh finished at this time (ms).
+    Refreshed(i64),
+    /// The control plane could not be read.
+    Failed(String),
+}

@@ -1,0 +1,684 @@
+//! The dashboard's state and its one transition function: `update(action)` changes the state
+//! and returns the effects the loop must carry out (tell the loader what to watch, run a
+//! confirmed mutation). Nothing here touches the terminal or the control plane, so every key
+//! can be tested without either.
+
+use imx::auth::{Permission, Principal};
+use imx::control::{AgentQuery, AuditFilter, Overview};
+use imx::model::{Agent, Run};
+
+use super::action::{Action, Data, Edit, Effect, Mutation, ViewId, Watch};
+use super::views::audit::AuditState;
+use super::views::detail::DetailState;
+use super::views::form::Form;
+use super::views::runs::RunsState;
+use super::views::workflows::WorkflowsState;
+use super::window::{PAGE, Window};
+
+/// Whether the control plane answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conn {
+    Connecting,
+    Connected,
+    Failed(String),
+}
+
+/// A one-line text input (palette, filter).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Input {
+    pub text: String,
+}
+
+impl Input {
+    pub fn with(text: &str) -> Self {
+        Input { text: text.into() }
+    }
+
+    /// Apply an edit; `Next`/`Prev` are the caller's business.
+    pub fn edit(&mut self, e: &Edit) {
+        match e {
+            Edit::Char(c) => self.text.push(*c),
+            Edit::Backspace => {
+                self.text.pop();
+            }
+            Edit::DeleteWord => {
+                let trimmed = self.text.trim_end().len();
+                self.text.truncate(trimmed);
+                let cut = self.text.rfind(' ').map_or(0, |i| i + 1);
+                self.text.truncate(cut);
+            }
+            Edit::Next | Edit::Prev => {}
+        }
+    }
+}
+
+/// What floats above the view.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    /// The help, scrolled down this many lines.
+    Help(usize),
+    Palette(Input),
+    Filter(Input),
+    Confirm(Mutation),
+    Form(Form),
+}
+
+/// A message in the footer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub text: String,
+    pub error: bool,
+    pub at: i64,
+}
+
+/// How long a flash message stays.
+const FLASH_MS: i64 = 6_000;
+
+/// The Overview view's state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OverviewState {
+    pub data: Option<Overview>,
+    /// The selected row of the latest failures.
+    pub selected: usize,
+}
+
+/// The Agents view's state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AgentsState {
+    pub window: Window<Agent>,
+    pub text: Option<String>,
+}
+
+impl AgentsState {
+    pub fn query(&self) -> AgentQuery {
+        AgentQuery {
+            text: self.text.clone(),
+            after: self.window.start.clone(),
+            limit: PAGE,
+        }
+    }
+}
+
+/// Everything the dashboard shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    pub who: Principal,
+    /// Where the data comes from (`local /path/imx.db`, a server URL).
+    pub context: String,
+    pub view: ViewId,
+    /// Views to return to with esc.
+    pub back: Vec<ViewId>,
+    pub overlay: Option<Overlay>,
+    pub overview: OverviewState,
+    pub agents: AgentsState,
+    pub runs: RunsState,
+    pub detail: Option<DetailState>,
+    pub workflows: WorkflowsState,
+    pub audit: AuditState,
+    pub conn: Conn,
+    pub last_update: Option<i64>,
+    /// The clock: ms since the epoch, and the local offset from UTC in seconds.
+    pub now: i64,
+    pub utc_offset: i32,
+    pub flash: Option<Flash>,
+    pub quit: bool,
+    /// The watch last handed to the loader.
+    sent: Option<Watch>,
+}
+
+impl App {
+    pub fn new(who: Principal, context: String, view: ViewId, now: i64, utc_offset: i32) -> Self {
+        App {
+            who,
+            context,
+            view,
+            back: Vec::new(),
+            overlay: None,
+            overview: OverviewState::default(),
+            agents: AgentsState::default(),
+            runs: RunsState::default(),
+            detail: None,
+            workflows: WorkflowsState::default(),
+            audit: AuditState::default(),
+            conn: Conn::Connecting,
+            last_update: None,
+            now,
+            utc_offset,
+            flash: None,
+            quit: false,
+            sent: None,
+        }
+    }
+
+    /// What the loader should keep fresh now.
+    pub fn watch(&self) -> Watch {
+        Watch {
+            view: self.view,
+            runs: self.runs.query(),
+            agents: self.agents.query(),
+            detail: self
+                .detail
+                .as_ref()
+                .filter(|_| self.view == ViewId::RunDetail)
+                .map(|d| (d.run_id.clone(), d.selected_step())),
+            audit: self.audit.filter.clone(),
+        }
+    }
+
+    /// Whether the principal's role allows `perm` (actions it does not are hidden).
+    pub fn can(&self, perm: Permission) -> bool {
+        self.who.can(perm)
+    }
+
+    fn say(&mut self, text: impl Into<String>, error: bool) {
+        self.flash = Some(Flash {
+            text: text.into(),
+            error,
+            at: self.now,
+        });
+    }
+
+    /// The one transition: change state for `action`; return what the loop must do.
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        if let Some(m) = self.apply(action) {
+            effects.push(Effect::Mutate(m));
+        }
+        let watch = self.watch();
+        if self.sent.as_ref() != Some(&watch) {
+            self.sent = Some(watch.clone());
+            effects.push(Effect::Watch(watch));
+        }
+        effects
+    }
+
+    fn apply(&mut self, action: Action) -> Option<Mutation> {
+        match action {
+            Action::Data(data) => {
+                self.receive(*data);
+                return None;
+            }
+            Action::Tick(now) => {
+                self.now = now;
+                if self.flash.as_ref().is_some_and(|f| now - f.at > FLASH_MS) {
+                    self.flash = None;
+                }
+                return None;
+            }
+            Action::Done { message, failed } => {
+                self.say(message, failed);
+                return None;
+            }
+            Action::Quit => {
+                self.quit = true;
+                return None;
+            }
+            _ => {}
+        }
+        if let Some(overlay) = self.overlay.take() {
+            return self.apply_overlay(overlay, action);
+        }
+        self.apply_view(action)
+    }
+
+    /// Keys while an overlay is open.
+    fn apply_overlay(&mut self, overlay: Overlay, action: Action) -> Option<Mutation> {
+        match (overlay, action) {
+            (Overlay::Help(_), Action::ToggleHelp | Action::Back | Action::Enter) => None,
+            (Overlay::Help(n), a) => {
+                let n = match a {
+                    Action::Down => n + 1,
+                    Action::PageDown => n + 10,
+                    Action::Up => n.saturating_sub(1),
+                    Action::PageUp => n.saturating_sub(10),
+                    Action::Top => 0,
+                    _ => n,
+                };
+                self.overlay = Some(Overlay::Help(n.min(super::keys::KEYS.len())));
+                None
+            }
+            (Overlay::Confirm(m), Action::Confirm(true) | Action::Enter) => Some(m),
+            (Overlay::Confirm(_), Action::Confirm(false) | Action::Back) => {
+                self.say("Nothing changed.", false);
+                None
+            }
+            (o @ Overlay::Confirm(_), _) => {
+                self.overlay = Some(o);
+                None
+            }
+            (Overlay::Palette(_), Action::Back) | (Overlay::Filter(_), Action::Back) => None,
+            (Overlay::Palette(input), Action::Enter) => {
+                self.run_command(input.text.trim());
+                None
+            }
+            (Overlay::Palette(mut input), Action::Edit(Edit::Next)) => {
+                if let Some(c) = complete(&input.text) {
+                    input.text = c.to_string();
+                }
+                self.overlay = Some(Overlay::Palette(input));
+                None
+            }
+            (Overlay::Palette(mut input), Action::Edit(e)) => {
+                input.edit(&e);
+                self.overlay = Some(Overlay::Palette(input));
+                None
+            }
+            (Overlay::Filter(input), Action::Enter) => {
+                self.set_filter(input.text.trim());
+                None
+            }
+            (Overlay::Filter(mut input), Action::Edit(e)) => {
+                input.edit(&e);
+                self.overlay = Some(Overlay::Filter(input));
+                None
+            }
+            (Overlay::Form(_), Action::Back) => None,
+            (Overlay::Form(mut form), Action::Enter) => match form.submit() {
+                Ok(params) => {
+                    self.overlay = Some(Overlay::Confirm(Mutation::StartRun {
+                        workflow: form.workflow.clone(),
+                        params,
+                    }));
+                    None
+                }
+                Err(e) => {
+                    form.error = Some(e);
+                    self.overlay = Some(Overlay::Form(form));
+                    None
+                }
+            },
+            (Overlay::Form(mut form), Action::Edit(e)) => {
+                form.edit(&e);
+                self.overlay = Some(Overlay::Form(form));
+                None
+            }
+            (Overlay::Form(mut form), Action::Up) => {
+                form.edit(&Edit::Prev);
+                self.overlay = Some(Overlay::Form(form));
+                None
+            }
+            (Overlay::Form(mut form), Action::Down) => {
+                form.edit(&Edit::Next);
+                self.overlay = Some(Overlay::Form(form));
+                None
+            }
+            (o, _) => {
+                self.overlay = Some(o);
+                None
+            }
+        }
+    }
+
+    /// A palette command: a view name (or a unique prefix), `help` or `quit`.
+    fn run_command(&mut self, cmd: &str) {
+        let word = cmd.split_whitespace().next().unwrap_or("");
+        match word {
+            "" => {}
+            "q" | "quit" | "q!" => self.quit = true,
+            "help" | "?" => self.overlay = Some(Overlay::Help(0)),
+            _ => match complete(word) {
+                Some(name) => {
+                    if let Some(v) = ViewId::TABS.into_iter().find(|v| v.command() == name) {
+                        self.goto(v);
+                    }
+                }
+                None => self.say(
+                    format!(
+                        "Unknown command {word:?}: try {}.",
+                        ViewId::TABS.map(ViewId::command).join(", ")
+                    ),
+                    true,
+                ),
+            },
+        }
+    }
+
+    fn goto(&mut self, v: ViewId) {
+        if v != self.view {
+            self.back.clear();
+            self.view = v;
+        }
+    }
+
+    /// `/` applied: each view filters in its own way.
+    fn set_filter(&mut self, text: &str) {
+        let text = (!text.is_empty()).then(|| text.to_string());
+        match self.view {
+            ViewId::Runs => {
+                if let Err(e) = self.runs.set_filter(text.as_deref().unwrap_or("")) {
+                    self.say(e, true);
+                }
+            }
+            ViewId::Agents => {
+                self.agents.text = text;
+                self.agents.window.reset();
+            }
+            ViewId::Audit => {
+                self.audit.filter.text = text;
+                self.audit.selected = 0;
+            }
+            ViewId::Workflows => {
+                self.workflows.text = text;
+                self.workflows.selected = 0;
+            }
+            ViewId::Overview | ViewId::RunDetail => {
+                self.say("This view has no filter.", false);
+            }
+        }
+    }
+
+    fn filter_text(&self) -> String {
+        match self.view {
+            ViewId::Runs => self.runs.filter_text(),
+            ViewId::Agents => self.agents.text.clone().unwrap_or_default(),
+            ViewId::Audit => self.audit.filter.text.clone().unwrap_or_default(),
+            ViewId::Workflows => self.workflows.text.clone().unwrap_or_default(),
+            ViewId::Overview | ViewId::RunDetail => String::new(),
+        }
+    }
+
+    fn has_filter(&self) -> bool {
+        match self.view {
+            ViewId::Runs => self.runs.has_filter(),
+            ViewId::Agents => self.agents.text.is_some(),
+            ViewId::Audit => self.audit.filter != AuditFilter::default(),
+            ViewId::Workflows => self.workflows.text.is_some(),
+            ViewId::Overview | ViewId::RunDetail => false,
+        }
+    }
+
+    fn clear_filter(&mut self) {
+        match self.view {
+            ViewId::Runs => {
+                let _ = self.runs.set_filter("");
+            }
+            ViewId::Agents => {
+                self.agents.text = None;
+                self.agents.window.reset();
+            }
+            ViewId::Audit => self.audit.filter = AuditFilter::default(),
+            ViewId::Workflows => self.workflows.text = None,
+            ViewId::Overview | ViewId::RunDetail => {}
+        }
+    }
+
+    /// Ask before changing anything, if the role allows it at all.
+    fn ask(&mut self, perm: Permission, m: Option<Mutation>) {
+        if !self.can(perm) {
+            self.say(
+                format!(
+                    "Not allowed: {} ({}) may only read.",
+                    self.who.name, self.who.role
+                ),
+                true,
+            );
+        } else if let Some(m) = m {
+            self.overlay = Some(Overlay::Confirm(m));
+        }
+    }
+
+    fn open_run(&mut self, id: String) {
+        if self.view != ViewId::RunDetail {
+            self.back.push(self.view);
+        }
+        self.detail = Some(DetailState::new(id));
+        self.view = ViewId::RunDetail;
+    }
+
+    /// The run the current view points at (for cancel/retry).
+    fn current_run(&self) -> Option<&Run> {
+        match self.view {
+            ViewId::Runs => self.runs.window.selected_item(),
+            ViewId::RunDetail => self.detail.as_ref()?.data.as_ref().map(|d| &d.run),
+            ViewId::Overview => self
+                .overview
+                .data
+                .as_ref()?
+                .latest_failures
+                .get(self.overview.selected),
+            _ => None,
+        }
+    }
+
+    /// Keys in a view (no overlay open).
+    fn apply_view(&mut self, action: Action) -> Option<Mutation> {
+        match action {
+            Action::ToggleHelp => self.overlay = Some(Overlay::Help(0)),
+            Action::OpenPalette => self.overlay = Some(Overlay::Palette(Input::default())),
+            Action::OpenFilter => {
+                if matches!(self.view, ViewId::Overview | ViewId::RunDetail) {
+                    self.say("This view has no filter.", false);
+                } else {
+                    self.overlay = Some(Overlay::Filter(Input::with(&self.filter_text())));
+                }
+            }
+            Action::Back => {
+                if self.has_filter() {
+                    self.clear_filter();
+                } else if let Some(v) = self.back.pop() {
+                    self.view = v;
+                } else if self.view != ViewId::Overview {
+                    self.view = ViewId::Overview;
+                }
+            }
+            Action::Goto(v) => self.goto(v),
+            Action::NextView | Action::PrevView => {
+                let tabs = ViewId::TABS;
+                let at = tabs.iter().position(|v| *v == self.view).unwrap_or(0);
+                let n = tabs.len();
+                let to = if action == Action::NextView {
+                    (at + 1) % n
+                } else {
+                    (at + n - 1) % n
+                };
+                self.goto(tabs[to]);
+            }
+            Action::NextPane => match (self.view, self.detail.as_mut()) {
+                (ViewId::RunDetail, Some(d)) => d.toggle_pane(),
+                _ => return self.apply_view(Action::NextView),
+            },
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => self.navigate(&action),
+            Action::Enter => match self.view {
+                ViewId::Runs => {
+                    if let Some(id) = self.runs.window.selected_item().map(|r| r.id.clone()) {
+                        self.open_run(id);
+                    }
+                }
+                ViewId::Overview => {
+                    if let Some(id) = self.current_run().map(|r| r.id.clone()) {
+                        self.open_run(id);
+                    }
+                }
+                ViewId::Workflows => return self.apply_view(Action::StartRun),
+                ViewId::Agents | ViewId::RunDetail | ViewId::Audit => {}
+            },
+            Action::CycleFilter => match self.view {
+                ViewId::Runs => self.runs.cycle_status(),
+                ViewId::Audit => self.audit.cycle_outcome(),
+                _ => {}
+            },
+            Action::ToggleSort => {
+                if self.view == ViewId::Runs {
+                    self.runs.toggle_sort();
+                }
+            }
+            Action::ToggleFollow => {
+                if let (ViewId::RunDetail, Some(d)) = (self.view, self.detail.as_mut()) {
+                    d.follow = !d.follow;
+                    d.log_scroll = 0;
+                }
+            }
+            Action::CancelRun | Action::RetryRun => {
+                if matches!(
+                    self.view,
+                    ViewId::Runs | ViewId::RunDetail | ViewId::Overview
+                ) {
+                    let m = self.current_run().map(|r| {
+                        if action == Action::CancelRun {
+                            Mutation::CancelRun(r.id.clone())
+                        } else {
+                            Mutation::RetryRun(r.id.clone())
+                        }
+                    });
+                    self.ask(Permission::ManageWorkflows, m);
+                }
+            }
+            Action::DrainAgent | Action::ResumeAgent | Action::RemoveAgent => {
+                if self.view == ViewId::Agents {
+                    let m = self.agents.window.selected_item().map(|a| {
+                        let name = a.name.clone();
+                        match action {
+                            Action::DrainAgent => Mutation::DrainAgent(name),
+                            Action::ResumeAgent => Mutation::ResumeAgent(name),
+                            _ => Mutation::RemoveAgent(name),
+                        }
+                    });
+                    self.ask(Permission::ManageAgents, m);
+                }
+            }
+            Action::StartRun => {
+                if self.view == ViewId::Workflows {
+                    if !self.can(Permission::ManageWorkflows) {
+                        self.ask(Permission::ManageWorkflows, None);
+                    } else if let Some(w) = self.workflows.selected_item() {
+                        if w.params.is_empty() {
+                            self.overlay = Some(Overlay::Confirm(Mutation::StartRun {
+                                workflow: w.name.clone(),
+                                params: Default::default(),
+                            }));
+                        } else {
+                            self.overlay = Some(Overlay::Form(Form::new(&w.name, &w.params)));
+                        }
+                    }
+                }
+            }
+            Action::Edit(_) | Action::Confirm(_) => {}
+            Action::Quit | Action::Data(_) | Action::Tick(_) | Action::Done { .. } => {}
+        }
+        None
+    }
+
+    fn navigate(&mut self, action: &Action) {
+        let delta: isize = match action {
+            Action::Up => -1,
+            Action::Down => 1,
+            Action::PageUp => -20,
+            Action::PageDown => 20,
+            _ => 0,
+        };
+        let clamp = |sel: &mut usize, len: usize| match action {
+            Action::Top => *sel = 0,
+            Action::Bottom => *sel = len.saturating_sub(1),
+            _ => {
+                *sel = sel.saturating_add_signed(delta).min(len.saturating_sub(1));
+            }
+        };
+        match self.view {
+            ViewId::Overview => {
+                let len = self
+                    .overview
+                    .data
+                    .as_ref()
+                    .map_or(0, |o| o.latest_failures.len());
+                clamp(&mut self.overview.selected, len);
+            }
+            ViewId::Runs => match action {
+                Action::Top => self.runs.window.top(),
+                Action::Bottom => self.runs.window.bottom(),
+                _ => self.runs.window.step(delta),
+            },
+            ViewId::Agents => match action {
+                Action::Top => self.agents.window.top(),
+                Action::Bottom => self.agents.window.bottom(),
+                _ => self.agents.window.step(delta),
+            },
+            ViewId::RunDetail => {
+                if let Some(d) = self.detail.as_mut() {
+                    d.navigate(action, delta);
+                }
+            }
+            ViewId::Workflows => {
+                let len = self.workflows.visible().len();
+                clamp(&mut self.workflows.selected, len);
+            }
+            ViewId::Audit => {
+                let len = self.audit.records.len();
+                clamp(&mut self.audit.selected, len);
+            }
+        }
+    }
+
+    /// Data from the loader; answers to queries that are no longer current are dropped.
+    fn receive(&mut self, data: Data) {
+        match data {
+            Data::Overview(o) => {
+                let len = o.latest_failures.len();
+                self.overview.data = Some(o);
+                self.overview.selected = self.overview.selected.min(len.saturating_sub(1));
+            }
+            Data::Runs(q, page) => {
+                if q == self.runs.query() {
+                    self.runs.window.replace_keeping(page, |r| r.id.clone());
+                }
+            }
+            Data::Agents(q, page) => {
+                if q == self.agents.query() {
+                    self.agents.window.replace_keeping(page, |a| a.id.clone());
+                }
+            }
+            Data::Detail(detail) => {
+                if let Some(d) = self.detail.as_mut().filter(|d| d.run_id == detail.run.id) {
+                    d.set_data(detail);
+                }
+            }
+            Data::Logs {
+                run,
+                step,
+                lines,
+                reset,
+            } => {
+                if let Some(d) = self
+                    .detail
+                    .as_mut()
+                    .filter(|d| d.run_id == run && d.selected_step() == step)
+                {
+                    d.add_logs(lines, reset);
+                }
+            }
+            Data::Workflows(w) => self.workflows.set(w),
+            Data::Audit(f, records) => {
+                if f == self.audit.filter {
+                    self.audit.set(records);
+                }
+            }
+            Data::Refreshed(at) => {
+                self.last_update = Some(at);
+                self.conn = Conn::Connected;
+            }
+            Data::Failed(e) => self.conn = Conn::Failed(e),
+        }
+    }
+}
+
+/// The palette's completion: the one view whose name starts with `prefix`.
+pub fn complete(prefix: &str) -> Option<&'static str> {
+    let p = prefix.trim().to_ascii_lowercase();
+    if p.is_empty() {
+        return None;
+    }
+    let mut hits = ViewId::TABS
+        .into_iter()
+        .map(ViewId::command)
+        .filter(|c| c.starts_with(&p));
+    let first = hits.next()?;
+    hits.next().is_none().then_some(first)
+}
+
+#[cfg(test)]
+#[path = "app_tests.rs"]
+mod tests;

@@ -1,0 +1,296 @@
+//! The input state machine without a terminal: key → action (`keys`) → state and effects
+//! (`App::update`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use imx::auth::Role;
+use imx::control::RunSort;
+use imx::model::RunStatus;
+
+use super::super::action::{Action, Data, Effect, Mutation, ViewId};
+use super::super::fixtures;
+use super::super::keys::{self, KEYS};
+use super::{App, Overlay};
+
+fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    let key = KeyEvent::new(code, KeyModifiers::NONE);
+    match keys::key_action(app, key) {
+        Some(a) => app.update(a),
+        None => Vec::new(),
+    }
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+fn runs_app(role: Role) -> App {
+    let mut app = fixtures::app(ViewId::Runs, role);
+    let q = app.runs.query();
+    app.update(Action::Data(Box::new(Data::Runs(q, fixtures::runs_page()))));
+    app
+}
+
+#[test]
+fn number_keys_palette_and_tab_move_between_views() {
+    let mut app = fixtures::app(ViewId::Overview, Role::Admin);
+    press(&mut app, KeyCode::Char('2'));
+    assert_eq!(app.view, ViewId::Agents);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.view, ViewId::Runs);
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "au");
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(
+        app.overlay,
+        Some(Overlay::Palette(super::Input::with("audit")))
+    );
+    press(&mut app, KeyCode::Enter);
+    assert_eq!((app.view, app.overlay.clone()), (ViewId::Audit, None));
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "nope");
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        app.flash.as_ref().is_some_and(|f| f.error),
+        "unknown command is reported"
+    );
+    press(&mut app, KeyCode::Char('['));
+    assert_eq!(app.view, ViewId::Workflows);
+}
+
+#[test]
+fn q_quits_and_esc_backs_out() {
+    let mut app = runs_app(Role::Admin);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, ViewId::RunDetail);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, ViewId::Runs);
+    press(&mut app, KeyCode::Char('?'));
+    assert!(matches!(app.overlay, Some(Overlay::Help(0))));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!((app.overlay.clone(), app.view), (None, ViewId::Runs));
+    assert!(!app.quit);
+    press(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+}
+
+#[test]
+fn selection_moves_with_arrows_and_vim_keys_and_pages_at_the_edge() {
+    let mut app = runs_app(Role::Admin);
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.runs.window.selected, 2);
+    press(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.runs.window.selected, 1);
+    press(&mut app, KeyCode::Char('G'));
+    assert_eq!(app.runs.window.selected, 11);
+    // The fixture page has a next cursor: moving past the end asks for the next window.
+    let effects = press(&mut app, KeyCode::Down);
+    let Some(Effect::Watch(w)) = effects.last() else {
+        panic!("expected a new watch, got {effects:?}")
+    };
+    assert_eq!(w.runs.cursor.as_deref(), Some(fixtures::id(11).as_str()));
+    assert_eq!(w.runs.limit, super::PAGE);
+}
+
+#[test]
+fn filters_change_the_query_and_esc_clears_them() {
+    let mut app = runs_app(Role::Admin);
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "status:failed wf:deploy 01JG");
+    let effects = press(&mut app, KeyCode::Enter);
+    let q = app.runs.query();
+    assert_eq!(q.status, Some(RunStatus::Failed));
+    assert_eq!(q.workflow.as_deref(), Some("deploy"));
+    assert_eq!(q.text.as_deref(), Some("01JG"));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Watch(w) if w.runs == q))
+    );
+    // An answer to the old query is dropped.
+    app.update(Action::Data(Box::new(Data::Runs(
+        Default::default(),
+        fixtures::runs_page(),
+    ))));
+    assert!(app.runs.window.items.is_empty());
+    press(&mut app, KeyCode::Esc);
+    assert!(!app.runs.has_filter());
+    assert_eq!(app.view, ViewId::Runs, "esc cleared the filter first");
+    press(&mut app, KeyCode::Char('s'));
+    assert_eq!(app.runs.status, Some(RunStatus::Queued));
+    press(&mut app, KeyCode::Char('o'));
+    assert_eq!(app.runs.sort, RunSort::Oldest);
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "status:bogus");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.flash.as_ref().is_some_and(|f| f.error));
+}
+
+#[test]
+fn cancel_asks_first_and_only_yes_mutates() {
+    let mut app = runs_app(Role::Operator);
+    let effects = press(&mut app, KeyCode::Char('c'));
+    assert!(effects.iter().all(|e| !matches!(e, Effect::Mutate(_))));
+    assert!(matches!(
+        app.overlay,
+        Some(Overlay::Confirm(Mutation::CancelRun(_)))
+    ));
+    let effects = press(&mut app, KeyCode::Char('n'));
+    assert!(effects.is_empty() && app.overlay.is_none());
+    press(&mut app, KeyCode::Char('c'));
+    press(&mut app, KeyCode::Char('x')); // other keys do nothing while asking
+    let effects = press(&mut app, KeyCode::Char('y'));
+    assert_eq!(
+        effects,
+        vec![Effect::Mutate(Mutation::CancelRun(fixtures::id(0)))]
+    );
+    app.update(Action::Done {
+        message: "Cancelled run 01JG0000ABCD.".into(),
+        failed: false,
+    });
+    assert!(app.flash.as_ref().is_some_and(|f| !f.error));
+}
+
+#[test]
+fn a_viewer_cannot_start_a_mutation() {
+    let mut app = runs_app(Role::Viewer);
+    press(&mut app, KeyCode::Char('c'));
+    assert!(app.overlay.is_none());
+    assert!(
+        app.flash
+            .as_ref()
+            .is_some_and(|f| f.error && f.text.contains("viewer"))
+    );
+    let mut app = fixtures::app(ViewId::Agents, Role::Viewer);
+    let q = app.agents.query();
+    app.update(Action::Data(Box::new(Data::Agents(
+        q,
+        fixtures::agents_page(),
+    ))));
+    press(&mut app, KeyCode::Char('d'));
+    assert!(app.overlay.is_none());
+    assert!(keys::hints(&app).iter().all(|(k, _)| *k != "d"));
+}
+
+#[test]
+fn agents_drain_resume_remove_ask_for_the_selected_agent() {
+    let mut app = fixtures::app(ViewId::Agents, Role::Admin);
+    let q = app.agents.query();
+    app.update(Action::Data(Box::new(Data::Agents(
+        q,
+        fixtures::agents_page(),
+    ))));
+    press(&mut app, KeyCode::Down);
+    for (key, want) in [
+        ('d', Mutation::DrainAgent("worker-2".into())),
+        ('r', Mutation::ResumeAgent("worker-2".into())),
+        ('x', Mutation::RemoveAgent("worker-2".into())),
+    ] {
+        press(&mut app, KeyCode::Char(key));
+        assert_eq!(app.overlay, Some(Overlay::Confirm(want.clone())));
+        assert_eq!(press(&mut app, KeyCode::Enter), vec![Effect::Mutate(want)]);
+    }
+}
+
+#[test]
+fn starting_a_run_goes_through_the_form_then_confirmation() {
+    let mut app = fixtures::app(ViewId::Workflows, Role::Operator);
+    app.update(Action::Data(Box::new(Data::Workflows(
+        fixtures::workflows(),
+    ))));
+    press(&mut app, KeyCode::Enter);
+    assert!(matches!(app.overlay, Some(Overlay::Form(_))));
+    press(&mut app, KeyCode::Enter);
+    let Some(Overlay::Form(form)) = &app.overlay else {
+        panic!()
+    };
+    assert_eq!(form.error.as_deref(), Some("version is required"));
+    typed(&mut app, "1.2.3");
+    press(&mut app, KeyCode::Enter);
+    let want = Mutation::StartRun {
+        workflow: "deploy".into(),
+        params: [("env", "staging"), ("version", "1.2.3")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    assert_eq!(app.overlay, Some(Overlay::Confirm(want.clone())));
+    assert_eq!(
+        press(&mut app, KeyCode::Char('y')),
+        vec![Effect::Mutate(want)]
+    );
+}
+
+#[test]
+fn run_detail_follows_the_selected_steps_log() {
+    let mut app = runs_app(Role::Admin);
+    press(&mut app, KeyCode::Enter);
+    app.update(Action::Data(Box::new(Data::Detail(fixtures::run_detail()))));
+    assert_eq!(
+        app.watch().detail,
+        Some((fixtures::id(0), Some("build".into())))
+    );
+    let effects = press(&mut app, KeyCode::Down);
+    assert!(effects.iter().any(|e| matches!(e,
+        Effect::Watch(w) if w.detail == Some((fixtures::id(0), Some("test".into()))))));
+    let logs = |step: &str| Data::Logs {
+        run: fixtures::id(0),
+        step: Some(step.into()),
+        lines: fixtures::logs(step),
+        reset: false,
+    };
+    app.update(Action::Data(Box::new(logs("build")))); // stale: another step
+    app.update(Action::Data(Box::new(logs("test"))));
+    let d = app.detail.as_ref().unwrap();
+    assert_eq!(d.logs.len(), 5);
+    assert!(d.follow);
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Up);
+    let d = app.detail.as_ref().unwrap();
+    assert_eq!((d.log_scroll, d.follow), (1, false));
+    press(&mut app, KeyCode::Char('f'));
+    assert!(app.detail.as_ref().unwrap().follow);
+}
+
+#[test]
+fn the_clock_and_data_messages_update_the_header_state() {
+    let mut app = fixtures::app(ViewId::Overview, Role::Admin);
+    app.update(Action::Data(Box::new(Data::Failed("locked".into()))));
+    assert_eq!(app.conn, super::Conn::Failed("locked".into()));
+    app.update(Action::Data(Box::new(Data::Refreshed(fixtures::NOW))));
+    assert_eq!(
+        (app.conn.clone(), app.last_update),
+        (super::Conn::Connected, Some(fixtures::NOW))
+    );
+    app.update(Action::Tick(fixtures::NOW + 5_000));
+    assert_eq!(app.now, fixtures::NOW + 5_000);
+}
+
+#[test]
+fn every_view_key_is_in_the_help() {
+    // Each view-specific key the keymap knows appears in the help table for that view.
+    for (view, keys_) in [
+        (ViewId::Runs, "socr/"),
+        (ViewId::Agents, "drx"),
+        (ViewId::RunDetail, "fcr"),
+        (ViewId::Workflows, "s"),
+        (ViewId::Audit, "o"),
+    ] {
+        for k in keys_.chars() {
+            let app = fixtures::app(view, Role::Admin);
+            assert!(
+                keys::key_action(&app, KeyEvent::new(KeyCode::Char(k), KeyModifiers::NONE))
+                    .is_some()
+            );
+            let documented = KEYS.iter().any(|h| {
+                (h.scope == keys::Scope::View(view) || h.scope == keys::Scope::Everywhere)
+                    && h.keys.split_whitespace().any(|w| w == k.to_string())
+            });
+            assert!(documented, "{k} in {view:?} is not in the help");
+        }
+    }
+}

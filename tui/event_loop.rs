@@ -1,0 +1,152 @@
+//! The loop: terminal events and loader data come in as [`Msg`]s; each becomes an [`Action`];
+//! `update` changes the state; the screen is redrawn from the state once the queue is empty.
+//! Generic over the ratatui backend, so tests and the benchmark drive it with `TestBackend`.
+
+use std::io;
+use std::time::Duration;
+
+use imx::auth::Principal;
+use imx::control::Plane;
+use imx::model::{now_ms, short_id};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::{mpsc, watch};
+
+use super::action::{Action, Effect, Mutation};
+use super::app::App;
+use super::keys;
+use super::loader::{self, Loader};
+use super::theme::Theme;
+use super::views;
+
+/// What arrives at the loop.
+#[derive(Debug)]
+pub enum Msg {
+    Event(crossterm::event::Event),
+    Action(Action),
+    /// The terminal cannot be read any more.
+    InputFailed(String),
+}
+
+/// How often the clock moves on screen (ages, durations) without other changes.
+const TICK: Duration = Duration::from_secs(1);
+
+/// Run until the user quits; returns the final state.
+pub async fn run<B: Backend>(
+    terminal: &mut Terminal<B>,
+    mut app: App,
+    plane: Plane,
+    theme: Theme,
+    tx: mpsc::UnboundedSender<Msg>,
+    mut rx: mpsc::UnboundedReceiver<Msg>,
+) -> io::Result<App>
+where
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let who = app.who.clone();
+    let (watch_tx, watch_rx) = watch::channel(app.watch());
+    let loader = tokio::spawn(loader::run(
+        Loader::new(plane.clone(), who.clone()),
+        watch_rx,
+        tx.clone(),
+    ));
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut failure = None;
+    let mut dirty = true;
+    while !app.quit {
+        if dirty {
+            terminal
+                .draw(|f| views::draw(f, &app, theme))
+                .map_err(io::Error::other)?;
+            dirty = false;
+        }
+        let first = tokio::select! {
+            msg = rx.recv() => msg,
+            _ = tick.tick() => Some(Msg::Action(Action::Tick(now_ms()))),
+        };
+        let Some(first) = first else { break };
+        // Take everything already queued before drawing again.
+        let mut next = Some(first);
+        while let Some(msg) = next {
+            let action = match msg {
+                Msg::Event(e) => keys::action_for(&app, &e),
+                Msg::Action(a) => Some(a),
+                Msg::InputFailed(e) => {
+                    failure = Some(e);
+                    Some(Action::Quit)
+                }
+            };
+            if let Some(action) = action {
+                for effect in app.update(action) {
+                    match effect {
+                        Effect::Watch(w) => {
+                            let _ = watch_tx.send(w);
+                        }
+                        Effect::Mutate(m) => {
+                            let (plane, who, tx) = (plane.clone(), who.clone(), tx.clone());
+                            tokio::spawn(async move {
+                                let done = mutate(&plane, &who, m).await;
+                                let _ = tx.send(Msg::Action(done));
+                            });
+                        }
+                    }
+                }
+                dirty = true;
+            }
+            next = rx.try_recv().ok();
+        }
+    }
+    loader.abort();
+    match failure {
+        Some(e) => Err(io::Error::other(format!("cannot read the terminal: {e}"))),
+        None => Ok(app),
+    }
+}
+
+/// Carry out a confirmed change through the control plane (which authorizes and audits it).
+pub async fn mutate(plane: &Plane, who: &Principal, m: Mutation) -> Action {
+    let result = match &m {
+        Mutation::CancelRun(id) => plane
+            .cancel_run(who, id)
+            .await
+            .map(|r| format!("Cancelled run {}.", short_id(&r.id))),
+        Mutation::RetryRun(id) => plane
+            .retry_run(who, id, None)
+            .await
+            .map(|r| format!("Retrying run {}.", short_id(&r.id))),
+        Mutation::DrainAgent(a) => plane
+            .drain_agent(who, a)
+            .await
+            .map(|a| format!("Agent {} is draining.", a.name)),
+        Mutation::ResumeAgent(a) => plane
+            .resume_agent(who, a)
+            .await
+            .map(|a| format!("Agent {} resumed.", a.name)),
+        Mutation::RemoveAgent(a) => plane
+            .remove_agent(who, a)
+            .await
+            .map(|a| format!("Removed agent {}.", a.name)),
+        Mutation::StartRun { workflow, params } => plane
+            .start_run(
+                who,
+                imx::control::StartRun {
+                    workflow: workflow.clone(),
+                    params: params.clone(),
+                    timeout_ms: None,
+                },
+            )
+            .await
+            .map(|r| format!("Started run {} of {}.", short_id(&r.id), r.workflow)),
+    };
+    match result {
+        Ok(message) => Action::Done {
+            message,
+            failed: false,
+        },
+        Err(e) => Action::Done {
+            message: format!("Failed: {e}"),
+            failed: true,
+        },
+    }
+}

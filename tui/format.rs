@@ -1,0 +1,87 @@
+//! Text for the screen: durations, ages, clock times, run-status symbols.
+
+use imx::model::RunStatus;
+
+/// `850ms`, `4.2s`, `3m07s`, `2h05m`, `3d04h`.
+pub fn duration(ms: i64) -> String {
+    let ms = ms.max(0);
+    let s = ms / 1000;
+    match ms {
+        0..1_000 => format!("{ms}ms"),
+        1_000..60_000 => format!("{}.{}s", s, (ms % 1000) / 100),
+        60_000..3_600_000 => format!("{}m{:02}s", s / 60, s % 60),
+        3_600_000..86_400_000 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d{:02}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+/// How long ago `t` was, relative to `now`: `3s`, `5m`, `2h`, `4d`.
+pub fn age(now: i64, t: i64) -> String {
+    let s = (now - t).max(0) / 1000;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// Wall-clock `HH:MM:SS` of `t` (ms since the epoch) at `offset_s` seconds from UTC.
+pub fn clock(t: i64, offset_s: i32) -> String {
+    let secs = (t / 1000 + i64::from(offset_s)).rem_euclid(86_400);
+    format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
+}
+
+/// The local time zone's offset from UTC now, in seconds.
+pub fn local_offset() -> i32 {
+    chrono::Local::now().offset().local_minus_utc()
+}
+
+/// A compact symbol for a run status.
+pub fn run_symbol(s: RunStatus) -> &'static str {
+    match s {
+        RunStatus::Queued => "○",
+        RunStatus::Running => "◐",
+        RunStatus::Succeeded => "✓",
+        RunStatus::Failed => "✗",
+        RunStatus::Cancelled => "⊘",
+        RunStatus::TimedOut => "⧗",
+    }
+}
+
+/// `s` cut to `width` characters, with `…` when cut.
+pub fn fit(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else if width == 0 {
+        String::new()
+    } else {
+        let mut out: String = s.chars().take(width - 1).collect();
+        out.push('…');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_ages_read_naturally() {
+        assert_eq!(duration(850), "850ms");
+        assert_eq!(duration(4_250), "4.2s");
+        assert_eq!(duration(187_000), "3m07s");
+        assert_eq!(duration(7_500_000), "2h05m");
+        assert_eq!(age(10_000, 7_000), "3s");
+        assert_eq!(age(10_000_000, 0), "2h");
+        assert_eq!(clock(3_661_000, 0), "01:01:01");
+        assert_eq!(clock(0, -3600), "23:00:00");
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("abc", 4), "abc");
+    }
+}

@@ -1,0 +1,261 @@
+//! The keymap: terminal events → [`Action`]s (pure), and the list of every key that the help
+//! overlay and the footer show. One table, so help cannot drift from behaviour.
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
+use imx::auth::Permission;
+
+use super::action::{Action, Edit, ViewId};
+use super::app::{App, Overlay};
+
+/// Where a key works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Everywhere,
+    View(ViewId),
+}
+
+/// One line of help.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyHelp {
+    pub keys: &'static str,
+    pub what: &'static str,
+    pub scope: Scope,
+    /// The permission the action needs (shown as not allowed otherwise).
+    pub needs: Option<Permission>,
+}
+
+const fn k(keys: &'static str, what: &'static str, scope: Scope) -> KeyHelp {
+    KeyHelp {
+        keys,
+        what,
+        scope,
+        needs: None,
+    }
+}
+
+const fn m(keys: &'static str, what: &'static str, view: ViewId, p: Permission) -> KeyHelp {
+    KeyHelp {
+        keys,
+        what,
+        scope: Scope::View(view),
+        needs: Some(p),
+    }
+}
+
+use Scope::{Everywhere as E, View as V};
+
+/// Every key the dashboard understands.
+pub const KEYS: &[KeyHelp] = &[
+    k("?", "help (this list)", E),
+    k("q  ctrl-c", "quit", E),
+    k("esc", "close, clear the filter, or go back", E),
+    k(":", "command palette: jump to a view (tab completes)", E),
+    k("/", "filter the view", E),
+    k("1-5", "overview, agents, runs, workflows, audit", E),
+    k(
+        "tab  shift-tab",
+        "next pane (run detail) or next/previous view",
+        E,
+    ),
+    k("[  ]", "previous / next view", E),
+    k("↑↓  j k", "move", E),
+    k("pgup pgdn  ctrl-b ctrl-f", "move a page", E),
+    k("g G  home end", "first / last", E),
+    k("enter", "open", E),
+    k("enter", "open the selected failure", V(ViewId::Overview)),
+    m(
+        "d",
+        "drain the agent",
+        ViewId::Agents,
+        Permission::ManageAgents,
+    ),
+    m(
+        "r",
+        "resume the agent",
+        ViewId::Agents,
+        Permission::ManageAgents,
+    ),
+    m(
+        "x",
+        "remove the agent",
+        ViewId::Agents,
+        Permission::ManageAgents,
+    ),
+    k("s", "next status filter", V(ViewId::Runs)),
+    k("o", "newest / oldest first", V(ViewId::Runs)),
+    k(
+        "/",
+        "status:S wf:NAME text (id prefix, workflow, user)",
+        V(ViewId::Runs),
+    ),
+    m(
+        "c",
+        "cancel the run",
+        ViewId::Runs,
+        Permission::ManageWorkflows,
+    ),
+    m(
+        "r",
+        "retry the run's failed steps",
+        ViewId::Runs,
+        Permission::ManageWorkflows,
+    ),
+    k("f", "follow the log / pause", V(ViewId::RunDetail)),
+    m(
+        "c",
+        "cancel the run",
+        ViewId::RunDetail,
+        Permission::ManageWorkflows,
+    ),
+    m(
+        "r",
+        "retry the run's failed steps",
+        ViewId::RunDetail,
+        Permission::ManageWorkflows,
+    ),
+    m(
+        "s  enter",
+        "start a run (params form)",
+        ViewId::Workflows,
+        Permission::ManageWorkflows,
+    ),
+    k(
+        "o",
+        "next outcome filter (ok, denied, error)",
+        V(ViewId::Audit),
+    ),
+    k("y  n", "confirm / decline (in a confirmation)", E),
+];
+
+/// The footer's hints for a view: its own keys that the role allows, then the common ones.
+pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
+    let view = app.view;
+    let mut out: Vec<(&str, &str)> = KEYS
+        .iter()
+        .filter(|h| h.scope == Scope::View(view) && h.needs.is_none_or(|p| app.can(p)))
+        .filter(|h| h.keys != "/")
+        .map(|h| (h.keys, short(h.what)))
+        .collect();
+    if !matches!(view, ViewId::Overview | ViewId::RunDetail) {
+        out.push(("/", "filter"));
+    }
+    if view == ViewId::RunDetail {
+        out.push(("tab", "pane"));
+    }
+    out.extend([(":", "views"), ("?", "help"), ("q", "quit")]);
+    out
+}
+
+fn short(what: &'static str) -> &'static str {
+    match what {
+        "drain the agent" => "drain",
+        "resume the agent" => "resume",
+        "remove the agent" => "remove",
+        "next status filter" => "status",
+        "newest / oldest first" => "sort",
+        "cancel the run" => "cancel",
+        "retry the run's failed steps" => "retry",
+        "follow the log / pause" => "follow",
+        "start a run (params form)" => "start",
+        "next outcome filter (ok, denied, error)" => "outcome",
+        "open the selected failure" => "open",
+        other => other,
+    }
+}
+
+/// What a terminal event means in the current state (`None`: nothing).
+pub fn action_for(app: &App, event: &Event) -> Option<Action> {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => key_action(app, *key),
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollUp => Some(Action::Up),
+            MouseEventKind::ScrollDown => Some(Action::Down),
+            _ => None,
+        },
+        Event::Resize(..) => Some(Action::Tick(app.now)),
+        _ => None,
+    }
+}
+
+/// What a key means in the current state.
+pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && key.code == KeyCode::Char('c') {
+        return Some(Action::Quit);
+    }
+    match &app.overlay {
+        Some(Overlay::Confirm(_)) => {
+            return match key.code {
+                KeyCode::Char('y' | 'Y') | KeyCode::Enter => Some(Action::Confirm(true)),
+                KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(Action::Confirm(false)),
+                _ => None,
+            };
+        }
+        Some(Overlay::Help(_)) => {
+            return match key.code {
+                KeyCode::Char('q') => Some(Action::Quit),
+                KeyCode::Char('?') | KeyCode::Esc | KeyCode::Enter => Some(Action::ToggleHelp),
+                KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
+                KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
+                KeyCode::PageUp => Some(Action::PageUp),
+                KeyCode::PageDown | KeyCode::Char(' ') => Some(Action::PageDown),
+                KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
+                _ => None,
+            };
+        }
+        Some(Overlay::Palette(_) | Overlay::Filter(_) | Overlay::Form(_)) => {
+            return match key.code {
+                KeyCode::Esc => Some(Action::Back),
+                KeyCode::Enter => Some(Action::Enter),
+                KeyCode::Tab => Some(Action::Edit(Edit::Next)),
+                KeyCode::BackTab => Some(Action::Edit(Edit::Prev)),
+                KeyCode::Up => Some(Action::Up),
+                KeyCode::Down => Some(Action::Down),
+                KeyCode::Backspace => Some(Action::Edit(Edit::Backspace)),
+                KeyCode::Char('w') if ctrl => Some(Action::Edit(Edit::DeleteWord)),
+                KeyCode::Char('u') if ctrl => Some(Action::Edit(Edit::DeleteWord)),
+                KeyCode::Char(c) if !ctrl => Some(Action::Edit(Edit::Char(c))),
+                _ => None,
+            };
+        }
+        None => {}
+    }
+    let view = app.view;
+    Some(match key.code {
+        KeyCode::Char('f') if ctrl => Action::PageDown,
+        KeyCode::Char('b') if ctrl => Action::PageUp,
+        KeyCode::Char('d') if ctrl => Action::PageDown,
+        KeyCode::Char('u') if ctrl => Action::PageUp,
+        _ if ctrl => return None,
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Esc => Action::Back,
+        KeyCode::Char('?') => Action::ToggleHelp,
+        KeyCode::Char(':') => Action::OpenPalette,
+        KeyCode::Char('/') => Action::OpenFilter,
+        KeyCode::Char(c @ '1'..='5') => {
+            let i = usize::from(c as u8 - b'1');
+            Action::Goto(ViewId::TABS[i])
+        }
+        KeyCode::Tab => Action::NextPane,
+        KeyCode::BackTab | KeyCode::Char('[') => Action::PrevView,
+        KeyCode::Char(']') => Action::NextView,
+        KeyCode::Up | KeyCode::Char('k') => Action::Up,
+        KeyCode::Down | KeyCode::Char('j') => Action::Down,
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::PageDown => Action::PageDown,
+        KeyCode::Home | KeyCode::Char('g') => Action::Top,
+        KeyCode::End | KeyCode::Char('G') => Action::Bottom,
+        KeyCode::Enter => Action::Enter,
+        KeyCode::Char('s') if view == ViewId::Runs => Action::CycleFilter,
+        KeyCode::Char('o') if view == ViewId::Audit => Action::CycleFilter,
+        KeyCode::Char('o') if view == ViewId::Runs => Action::ToggleSort,
+        KeyCode::Char('f') if view == ViewId::RunDetail => Action::ToggleFollow,
+        KeyCode::Char('c') if matches!(view, ViewId::Runs | ViewId::RunDetail) => Action::CancelRun,
+        KeyCode::Char('r') if matches!(view, ViewId::Runs | ViewId::RunDetail) => Action::RetryRun,
+        KeyCode::Char('d') if view == ViewId::Agents => Action::DrainAgent,
+        KeyCode::Char('r') if view == ViewId::Agents => Action::ResumeAgent,
+        KeyCode::Char('x') if view == ViewId::Agents => Action::RemoveAgent,
+        KeyCode::Char('s') if view == ViewId::Workflows => Action::StartRun,
+        _ => return None,
+    })
+}

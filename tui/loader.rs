@@ -1,0 +1,229 @@
+//! The background loader: keeps what the visible view shows fresh without ever blocking input.
+//! It follows the control plane's change feed — it sleeps in `wait_for_change`, then reads the
+//! events since the last one it saw (a primary-key range) to learn *what* changed, and re-reads
+//! only that: the visible page of runs or agents, the open run, new log lines, the audit tail.
+//! Agents' heartbeat ages and offline states move with time alone, so those and the overview
+//! are also re-read every couple of seconds.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use imx::auth::Principal;
+use imx::control::Plane;
+use imx::model::now_ms;
+use tokio::sync::{mpsc, watch};
+
+use super::action::{Action, Data, ViewId, Watch};
+use super::event_loop::Msg;
+use super::views::{audit::TAIL, workflows::RECENT};
+
+/// Events read per refresh; a longer backlog counts as "everything changed".
+const EVENT_BATCH: u32 = 1_000;
+/// Log lines read per request, and requests per refresh.
+const LOG_BATCH: u32 = 1_000;
+const LOG_PAGES: usize = 5;
+/// Time-driven re-reads (heartbeat ages, offline agents, the overview's windows).
+pub const PERIODIC: Duration = Duration::from_secs(2);
+/// At most this many refreshes a second under a storm of changes.
+const MIN_GAP: Duration = Duration::from_millis(100);
+
+/// What the events since the last refresh touched.
+#[derive(Debug, Default)]
+struct Touched {
+    all: bool,
+    runs: bool,
+    agents: bool,
+    workflows: bool,
+    run_ids: BTreeSet<String>,
+}
+
+impl Touched {
+    fn any(&self) -> bool {
+        self.all || self.runs || self.agents || self.workflows
+    }
+    fn run(&self, id: &str) -> bool {
+        self.all || self.run_ids.contains(id)
+    }
+}
+
+/// The loader's memory between refreshes.
+pub struct Loader {
+    plane: Plane,
+    who: Principal,
+    last_event: Option<i64>,
+    /// The log stream being followed: (run, step) and the last line id read.
+    logs: Option<((String, Option<String>), i64)>,
+    last_periodic: Option<Instant>,
+    last: Option<Watch>,
+}
+
+impl Loader {
+    pub fn new(plane: Plane, who: Principal) -> Self {
+        Loader {
+            plane,
+            who,
+            last_event: None,
+            logs: None,
+            last_periodic: None,
+            last: None,
+        }
+    }
+
+    /// One refresh for `w`: read what changed since the last one and what `w` newly asks for.
+    pub async fn refresh(&mut self, w: &Watch) -> Vec<Data> {
+        match self.load(w).await {
+            Ok(mut out) => {
+                if !out.is_empty() {
+                    out.push(Data::Refreshed(now_ms()));
+                }
+                out
+            }
+            Err(e) => vec![Data::Failed(e.to_string())],
+        }
+    }
+
+    async fn touched(&mut self) -> imx::Result<Touched> {
+        let mut t = Touched::default();
+        let Some(after) = self.last_event else {
+            t.all = true;
+            return Ok(t);
+        };
+        let events = self.plane.events(&self.who, after, EVENT_BATCH).await?;
+        t.all = events.len() >= EVENT_BATCH as usize;
+        for e in events {
+            self.last_event = Some(e.id);
+            let family = e.kind.split('.').next().unwrap_or("");
+            match family {
+                "run" => t.runs = true,
+                "step" => {
+                    t.runs = true;
+                    t.agents = true;
+                }
+                "agent" => t.agents = true,
+                "workflow" => t.workflows = true,
+                _ => t.all = true,
+            }
+            if let Some(id) = e.run_id {
+                t.run_ids.insert(id);
+            }
+        }
+        Ok(t)
+    }
+
+    async fn load(&mut self, w: &Watch) -> imx::Result<Vec<Data>> {
+        let changed = self.last.as_ref() != Some(w);
+        let first = self.last_event.is_none();
+        let t = self.touched().await?;
+        let periodic = self.last_periodic.is_none_or(|at| at.elapsed() >= PERIODIC);
+        if periodic {
+            self.last_periodic = Some(Instant::now());
+        }
+        let p = &self.plane;
+        let who = &self.who;
+        let mut out = Vec::new();
+        if first || (w.view == ViewId::Overview && (changed || t.any() || periodic)) {
+            let o = p.overview(who).await?;
+            if first {
+                self.last_event = Some(o.event_id);
+            }
+            out.push(Data::Overview(o));
+        }
+        match w.view {
+            ViewId::Overview => {}
+            ViewId::Runs => {
+                if changed || t.runs || t.all || periodic {
+                    let page = p.dashboard_runs(who, w.runs.clone()).await?;
+                    out.push(Data::Runs(w.runs.clone(), page));
+                }
+            }
+            ViewId::Agents => {
+                if changed || t.agents || t.all || periodic {
+                    let page = p.dashboard_agents(who, w.agents.clone()).await?;
+                    out.push(Data::Agents(w.agents.clone(), page));
+                }
+            }
+            ViewId::RunDetail => {
+                if let Some((run, step)) = &w.detail {
+                    if changed || t.run(run) || periodic {
+                        out.push(Data::Detail(p.get_run(who, run).await?));
+                    }
+                    out.extend(self.follow_logs(run, step.as_deref()).await?);
+                }
+            }
+            ViewId::Workflows => {
+                if changed || t.any() || periodic {
+                    out.push(Data::Workflows(p.dashboard_workflows(who, RECENT).await?));
+                }
+            }
+            ViewId::Audit => {
+                // Audit records are not events: any wake-up may have added some.
+                let records = p.audit_tail(who, w.audit.clone(), None, TAIL).await?;
+                out.push(Data::Audit(w.audit.clone(), records));
+            }
+        }
+        self.last = Some(w.clone());
+        Ok(out)
+    }
+
+    /// New lines of the followed step since the last read (from the start for a new stream).
+    async fn follow_logs(&mut self, run: &str, step: Option<&str>) -> imx::Result<Vec<Data>> {
+        let key = (run.to_string(), step.map(String::from));
+        let (reset, mut after) = match &self.logs {
+            Some((k, after)) if *k == key => (false, *after),
+            _ => (true, 0),
+        };
+        let mut lines = Vec::new();
+        for _ in 0..LOG_PAGES {
+            let batch = self
+                .plane
+                .run_logs(&self.who, run, step, after, LOG_BATCH)
+                .await?;
+            let full = batch.len() >= LOG_BATCH as usize;
+            if let Some(last) = batch.last() {
+                after = last.id;
+            }
+            lines.extend(batch);
+            if !full {
+                break;
+            }
+        }
+        self.logs = Some((key, after));
+        if lines.is_empty() && !reset {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Data::Logs {
+            run: run.to_string(),
+            step: step.map(String::from),
+            lines,
+            reset,
+        }])
+    }
+}
+
+/// Refresh whenever the watch changes or the store may have changed, until the UI goes away.
+pub async fn run(
+    mut loader: Loader,
+    mut rx: watch::Receiver<Watch>,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    loop {
+        let w = rx.borrow_and_update().clone();
+        let started = Instant::now();
+        for d in loader.refresh(&w).await {
+            if tx.send(Msg::Action(Action::Data(Box::new(d)))).is_err() {
+                return;
+            }
+        }
+        let plane = loader.plane.clone();
+        tokio::select! {
+            r = rx.changed() => {
+                if r.is_err() {
+                    return;
+                }
+            }
+            () = plane.wait_for_change(PERIODIC) => {
+                tokio::time::sleep_until((started + MIN_GAP).into()).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The live dashboard, `imx dashboard`: k9s-style views of agents, runs, workflows and the audit
+//! trail over any [`ControlPlane`](imx::control::ControlPlane), local or remote.
+//!
+//! It is a state machine (STYLE.md): terminal events become [`action::Action`]s
+//! ([`keys`]); [`app::App::update`] changes the state and returns effects; [`views::draw`]
+//! renders the state and nothing else. Data comes from a background [`loader`] that follows
+//! the change feed, so input never waits for the store.
+//!
+//! - [`action`]: actions, effects, what the loader watches and sends.
+//! - [`app`]: the state and `update`.
+//! - [`keys`]: the keymap and the help table.
+//! - [`views`]: one file per view, plus the header, footer and overlays.
+//! - [`window`]: paged windows onto long lists (runs, agents).
+//! - [`loader`]: background refresh driven by the change feed.
+//! - [`event_loop`]: the loop, generic over the backend.
+//! - [`terminal`]: raw mode, alternate screen, restore on exit/error/panic, the input thread.
+//! - [`theme`], [`format`]: styles (NO_COLOR aware) and text.
+
+pub mod action;
+pub mod app;
+pub mod event_loop;
+#[cfg(test)]
+mod fixtures;
+pub mod format;
+pub mod keys;
+pub mod loader;
+pub mod terminal;
+pub mod theme;
+pub mod views;
+pub mod window;
+
+use std::io;
+
+use imx::auth::Principal;
+use imx::control::Plane;
+use imx::model::now_ms;
+use tokio::sync::mpsc;
+
+pub use action::ViewId;
+
+/// How the dashboard starts.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Shown in the header: where the data comes from.
+    pub context: String,
+    pub view: ViewId,
+    pub no_color: bool,
+    /// Capture the mouse (wheel scrolls); off keeps the terminal's own text selection.
+    pub mouse: bool,
+}
+
+/// Run the dashboard on this terminal until the user quits.
+pub async fn run(plane: Plane, who: Principal, opts: Options) -> io::Result<()> {
+    terminal::install_panic_hook();
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (mut term, guard) = terminal::enter(tx.clone(), opts.mouse)?;
+    let app = app::App::new(
+        who,
+        opts.context,
+        opts.view,
+        now_ms(),
+        format::local_offset(),
+    );
+    let theme = theme::Theme::from_env(opts.no_color);
+    let result = event_loop::run(&mut term, app, plane, theme, tx, rx).await;
+    drop(guard);
+    result.map(|_| ())
+}

@@ -1,0 +1,124 @@
+//! Audit: the newest records of the audit trail, live, filtered by text (actor, action, target)
+//! and outcome.
+
+use imx::control::AuditFilter;
+use imx::model::AuditRecord;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Row, Table};
+
+use super::super::app::App;
+use super::super::format;
+use super::super::theme::Theme;
+use super::super::window::scroll_offset;
+
+/// Records the tail shows.
+pub const TAIL: u32 = 200;
+
+/// The Audit view's state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditState {
+    pub filter: AuditFilter,
+    pub records: Vec<AuditRecord>,
+    pub selected: usize,
+    pub loaded: bool,
+}
+
+impl AuditState {
+    pub fn set(&mut self, records: Vec<AuditRecord>) {
+        // Keep the same record selected as new ones arrive on top.
+        let keep = self.records.get(self.selected).map(|r| r.seq);
+        self.records = records;
+        self.loaded = true;
+        self.selected = match keep {
+            Some(seq) if self.selected > 0 => {
+                self.records.iter().position(|r| r.seq == seq).unwrap_or(0)
+            }
+            _ => 0,
+        };
+    }
+
+    /// All → ok → denied → error → all.
+    pub fn cycle_outcome(&mut self) {
+        self.filter.outcome = match self.filter.outcome.as_deref() {
+            None => Some("ok".into()),
+            Some("ok") => Some("denied".into()),
+            Some("denied") => Some("error".into()),
+            _ => None,
+        };
+        self.selected = 0;
+    }
+}
+
+/// Draw the audit tail.
+pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    let s = &app.audit;
+    let mut title = vec![
+        Span::styled(" Audit ", theme.title()),
+        Span::raw("· live tail "),
+    ];
+    if let Some(o) = &s.filter.outcome {
+        title.push(Span::styled(format!("· outcome:{o} "), theme.key()));
+    }
+    if let Some(t) = &s.filter.text {
+        title.push(Span::styled(format!("· /{t} "), theme.key()));
+    }
+    let height = usize::from(area.height.saturating_sub(3));
+    let offset = scroll_offset(s.selected, height);
+    let rows = s
+        .records
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, r)| {
+            Row::new(vec![
+                Cell::from(r.seq.to_string()),
+                Cell::from(format::clock(r.time, app.utc_offset)),
+                Cell::from(r.actor.clone()),
+                Cell::from(r.action.clone()),
+                Cell::from(r.target.clone()),
+                Cell::from(Span::styled(r.outcome.clone(), theme.outcome(&r.outcome))),
+            ])
+            .style(if i == s.selected {
+                theme.selected()
+            } else {
+                Style::default()
+            })
+        });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(6),
+            Constraint::Length(8),
+            Constraint::Min(10),
+            Constraint::Length(14),
+            Constraint::Min(12),
+            Constraint::Length(7),
+        ],
+    )
+    .header(
+        Row::new(vec!["SEQ", "TIME", "ACTOR", "ACTION", "TARGET", "OUTCOME"])
+            .style(theme.header_row()),
+    )
+    .block(
+        Block::default()
+            .borders(Borders::ALL)
+            .title(Line::from(title)),
+    );
+    f.render_widget(table, area);
+    if s.records.is_empty() {
+        super::empty(
+            f,
+            area,
+            if s.loaded {
+                "No records match."
+            } else {
+                "Loading…"
+            },
+            theme,
+        );
+    }
+}

@@ -1,0 +1,360 @@
+//! Run detail: the run's DAG as a tree (each step's state, attempt, agent and duration), and the
+//! selected step's log, following live. Tab moves between the steps and the log.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use imx::model::{LogLine, LogStream, RunDetail, StepState, short_id};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+
+use super::super::action::Action;
+use super::super::app::App;
+use super::super::format;
+use super::super::theme::Theme;
+use super::super::window::scroll_offset;
+
+/// Log lines kept for the selected step (the newest).
+pub const LOG_KEEP: usize = 2_000;
+
+/// Which pane has the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Steps,
+    Logs,
+}
+
+/// The Run detail view's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetailState {
+    pub run_id: String,
+    pub data: Option<RunDetail>,
+    /// The selected row of the tree.
+    pub selected: usize,
+    pub pane: Pane,
+    pub logs: VecDeque<LogLine>,
+    /// Lines scrolled up from the end (0: the end).
+    pub log_scroll: usize,
+    /// Keep showing the newest lines as they arrive.
+    pub follow: bool,
+}
+
+/// One row of the tree: the step's index in `steps`, its tree prefix, and needs beyond the parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeRow {
+    pub index: usize,
+    pub prefix: String,
+    pub also_needs: Vec<String>,
+}
+
+/// Lay the DAG out as a tree: each step hangs under its first need; other needs are listed.
+pub fn tree(steps: &[StepState]) -> Vec<TreeRow> {
+    let known: BTreeMap<&str, usize> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.step_id.as_str(), i))
+        .collect();
+    let mut children: BTreeMap<Option<usize>, Vec<usize>> = BTreeMap::new();
+    for (i, s) in steps.iter().enumerate() {
+        let parent = s.needs.first().and_then(|n| known.get(n.as_str()).copied());
+        children.entry(parent).or_default().push(i);
+    }
+    let mut out = Vec::with_capacity(steps.len());
+    fn walk(
+        steps: &[StepState],
+        children: &BTreeMap<Option<usize>, Vec<usize>>,
+        parent: Option<usize>,
+        indent: &str,
+        out: &mut Vec<TreeRow>,
+    ) {
+        let Some(kids) = children.get(&parent) else {
+            return;
+        };
+        for (n, &i) in kids.iter().enumerate() {
+            let last = n + 1 == kids.len();
+            let (branch, cont) = match (parent, last) {
+                (None, _) => ("", ""),
+                (Some(_), false) => ("├─ ", "│  "),
+                (Some(_), true) => ("└─ ", "   "),
+            };
+            let step = &steps[i];
+            out.push(TreeRow {
+                index: i,
+                prefix: format!("{indent}{branch}"),
+                also_needs: step.needs.iter().skip(1).cloned().collect(),
+            });
+            if out.len() <= steps.len() {
+                walk(steps, children, Some(i), &format!("{indent}{cont}"), out);
+            }
+        }
+    }
+    walk(steps, &children, None, "", &mut out);
+    out
+}
+
+impl DetailState {
+    pub fn new(run_id: String) -> Self {
+        DetailState {
+            run_id,
+            data: None,
+            selected: 0,
+            pane: Pane::Steps,
+            logs: VecDeque::new(),
+            log_scroll: 0,
+            follow: true,
+        }
+    }
+
+    /// The step whose log is shown.
+    pub fn selected_step(&self) -> Option<String> {
+        let d = self.data.as_ref()?;
+        let rows = tree(&d.steps);
+        let row = rows.get(self.selected)?;
+        d.steps.get(row.index).map(|s| s.step_id.clone())
+    }
+
+    pub fn toggle_pane(&mut self) {
+        self.pane = match self.pane {
+            Pane::Steps => Pane::Logs,
+            Pane::Logs => Pane::Steps,
+        };
+    }
+
+    pub fn set_data(&mut self, d: RunDetail) {
+        self.selected = self.selected.min(d.steps.len().saturating_sub(1));
+        self.data = Some(d);
+    }
+
+    pub fn add_logs(&mut self, lines: Vec<LogLine>, reset: bool) {
+        if reset {
+            self.logs.clear();
+        }
+        let added = lines.len();
+        self.logs.extend(lines);
+        while self.logs.len() > LOG_KEEP {
+            self.logs.pop_front();
+        }
+        if !self.follow {
+            self.log_scroll = (self.log_scroll + added).min(self.logs.len());
+        }
+    }
+
+    pub fn navigate(&mut self, action: &Action, delta: isize) {
+        match self.pane {
+            Pane::Steps => {
+                let len = self.data.as_ref().map_or(0, |d| d.steps.len());
+                let before = self.selected;
+                self.selected = match action {
+                    Action::Top => 0,
+                    Action::Bottom => len.saturating_sub(1),
+                    _ => self
+                        .selected
+                        .saturating_add_signed(delta)
+                        .min(len.saturating_sub(1)),
+                };
+                if self.selected != before {
+                    self.logs.clear();
+                    self.log_scroll = 0;
+                }
+            }
+            Pane::Logs => {
+                let len = self.logs.len();
+                self.log_scroll = match action {
+                    Action::Top => len,
+                    Action::Bottom => 0,
+                    _ => self.log_scroll.saturating_add_signed(-delta).min(len),
+                };
+                self.follow = self.log_scroll == 0;
+            }
+        }
+    }
+}
+
+/// Draw the run summary, the step tree and the log.
+pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    let Some(d) = app.detail.as_ref() else {
+        return;
+    };
+    let Some(data) = d.data.as_ref() else {
+        let block = Block::default().borders(Borders::ALL).title(Span::styled(
+            format!(" Run {} ", short_id(&d.run_id)),
+            theme.title(),
+        ));
+        f.render_widget(block, area);
+        super::empty(f, area, "Loading…", theme);
+        return;
+    };
+    let run = &data.run;
+    let rows = tree(&data.steps);
+    let steps_h = u16::try_from(rows.len() + 3)
+        .unwrap_or(u16::MAX)
+        .min(area.height.saturating_sub(6).max(5));
+    let [summary, steps_area, logs_area] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(steps_h),
+        Constraint::Min(3),
+    ])
+    .areas(area);
+
+    let mut line1 = vec![
+        Span::styled(format!(" Run {} ", short_id(&run.id)), theme.title()),
+        Span::raw(format!("{} v{}  ", run.workflow, run.workflow_version)),
+        Span::styled(
+            format!("{} {}", format::run_symbol(run.status), run.status),
+            theme.run(run.status),
+        ),
+        Span::raw(format!(
+            "  {}/{} steps",
+            run.steps_succeeded, run.steps_total
+        )),
+    ];
+    if let Some(ms) = run.duration_ms(app.now) {
+        line1.push(Span::raw(format!("  {}", format::duration(ms))));
+    }
+    let mut line2 = vec![Span::styled(
+        format!(
+            " by {} · created {} ago",
+            run.created_by,
+            format::age(app.now, run.created_at)
+        ),
+        theme.dim(),
+    )];
+    if let Some(e) = &run.error {
+        line2.push(Span::styled(format!(" · {e}"), theme.error()));
+    }
+    f.render_widget(
+        Paragraph::new(vec![Line::from(line1), Line::from(line2)]),
+        summary,
+    );
+
+    let height = usize::from(steps_area.height.saturating_sub(3));
+    let offset = scroll_offset(d.selected, height);
+    let table_rows = rows
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, row)| {
+            let s = &data.steps[row.index];
+            let mut name = vec![
+                Span::raw(row.prefix.clone()),
+                Span::styled(imx::control::step_symbol(s.status), theme.step(s.status)),
+                Span::raw(format!(" {}", s.step_id)),
+            ];
+            if !row.also_needs.is_empty() {
+                name.push(Span::styled(
+                    format!(" ⇐ {}", row.also_needs.join(",")),
+                    theme.dim(),
+                ));
+            }
+            let style = if i == d.selected && d.pane == Pane::Steps {
+                theme.selected()
+            } else if i == d.selected {
+                Style::default().add_modifier(ratatui::style::Modifier::BOLD)
+            } else {
+                Style::default()
+            };
+            Row::new(vec![
+                Cell::from(Line::from(name)),
+                Cell::from(Span::styled(s.status.as_str(), theme.step(s.status))),
+                Cell::from(if s.attempt > 0 {
+                    format!("#{}", s.attempt)
+                } else {
+                    String::new()
+                }),
+                Cell::from(s.agent.clone().unwrap_or_default()),
+                Cell::from(
+                    s.duration_ms(app.now)
+                        .map(format::duration)
+                        .unwrap_or_default(),
+                ),
+            ])
+            .style(style)
+        });
+    let steps_title = Span::styled(
+        " Steps ",
+        if d.pane == Pane::Steps {
+            theme.title()
+        } else {
+            theme.dim()
+        },
+    );
+    let table = Table::new(
+        table_rows,
+        [
+            Constraint::Min(16),
+            Constraint::Length(9),
+            Constraint::Length(3),
+            Constraint::Length(14),
+            Constraint::Length(8),
+        ],
+    )
+    .header(Row::new(vec!["STEP", "STATE", "TRY", "AGENT", "DURATION"]).style(theme.header_row()))
+    .block(Block::default().borders(Borders::ALL).title(steps_title));
+    f.render_widget(table, steps_area);
+
+    let step = d.selected_step().unwrap_or_default();
+    let follow = if d.follow {
+        "following"
+    } else {
+        "paused (f to follow)"
+    };
+    let logs_title = Line::from(vec![
+        Span::styled(
+            format!(" Log · {step} "),
+            if d.pane == Pane::Logs {
+                theme.title()
+            } else {
+                theme.dim()
+            },
+        ),
+        Span::styled(format!("· {follow} "), theme.dim()),
+    ]);
+    let h = usize::from(logs_area.height.saturating_sub(2));
+    let end = d.logs.len().saturating_sub(d.log_scroll);
+    let start = end.saturating_sub(h);
+    let lines: Vec<Line> = d
+        .logs
+        .range(start..end)
+        .map(|l| {
+            let style = match l.stream {
+                LogStream::Stdout => Style::default(),
+                LogStream::Stderr => theme.warn(),
+                LogStream::System => theme.dim(),
+            };
+            Line::from(vec![
+                Span::styled(
+                    format!("{} ", format::clock(l.time, app.utc_offset)),
+                    theme.dim(),
+                ),
+                Span::styled(l.line.clone(), style),
+            ])
+        })
+        .collect();
+    let para =
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(logs_title));
+    f.render_widget(para, logs_area);
+    if d.logs.is_empty() {
+        super::empty(f, logs_area, "No output yet.", theme);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::fixtures;
+
+    #[test]
+    fn the_dag_hangs_each_step_under_its_first_need() {
+        let d = fixtures::run_detail();
+        let rows = tree(&d.steps);
+        let names: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{}{}", r.prefix, d.steps[r.index].step_id))
+            .collect();
+        assert_eq!(names, ["build", "├─ test", "│  └─ deploy", "└─ lint"]);
+        assert_eq!(rows[2].also_needs, ["lint"]);
+    }
+}

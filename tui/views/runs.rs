@@ -1,0 +1,203 @@
+//! Runs: every run, newest (or oldest) first, one page at a time, filtered by status, workflow
+//! and text (`/status:failed wf:deploy 01JD`); enter opens Run detail.
+
+use imx::control::{RunQuery, RunSort};
+use imx::model::{Run, RunStatus, short_id};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Row, Table};
+
+use super::super::app::App;
+use super::super::format;
+use super::super::window::{PAGE, Window, scroll_offset};
+
+/// The Runs view's state: one window of runs and the query behind it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunsState {
+    pub window: Window<Run>,
+    pub status: Option<RunStatus>,
+    pub workflow: Option<String>,
+    pub text: Option<String>,
+    pub sort: RunSort,
+}
+
+impl RunsState {
+    /// The query for the current page.
+    pub fn query(&self) -> RunQuery {
+        RunQuery {
+            status: self.status,
+            workflow: self.workflow.clone(),
+            text: self.text.clone(),
+            sort: self.sort,
+            cursor: self.window.start.clone(),
+            limit: PAGE,
+        }
+    }
+
+    /// Parse `status:S wf:W free text`; an unknown status is an error and changes nothing.
+    pub fn set_filter(&mut self, filter: &str) -> Result<(), String> {
+        let mut status = None;
+        let mut workflow = None;
+        let mut words = Vec::new();
+        for word in filter.split_whitespace() {
+            if let Some(s) = word
+                .strip_prefix("status:")
+                .or_else(|| word.strip_prefix("s:"))
+            {
+                status = Some(s.parse::<RunStatus>()?);
+            } else if let Some(w) = word
+                .strip_prefix("workflow:")
+                .or_else(|| word.strip_prefix("wf:"))
+            {
+                workflow = Some(w.to_string());
+            } else {
+                words.push(word);
+            }
+        }
+        self.status = status;
+        self.workflow = workflow;
+        self.text = (!words.is_empty()).then(|| words.join(" "));
+        self.window.reset();
+        Ok(())
+    }
+
+    /// The filter as typed (to edit it again).
+    pub fn filter_text(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(s) = self.status {
+            parts.push(format!("status:{s}"));
+        }
+        if let Some(w) = &self.workflow {
+            parts.push(format!("wf:{w}"));
+        }
+        if let Some(t) = &self.text {
+            parts.push(t.clone());
+        }
+        parts.join(" ")
+    }
+
+    pub fn has_filter(&self) -> bool {
+        self.status.is_some() || self.workflow.is_some() || self.text.is_some()
+    }
+
+    /// All → queued → running → … → timed_out → all.
+    pub fn cycle_status(&mut self) {
+        let all = RunStatus::ALL;
+        self.status = match self.status {
+            None => Some(all[0]),
+            Some(s) => all
+                .iter()
+                .position(|x| *x == s)
+                .and_then(|i| all.get(i + 1))
+                .copied(),
+        };
+        self.window.reset();
+    }
+
+    pub fn toggle_sort(&mut self) {
+        self.sort = match self.sort {
+            RunSort::Newest => RunSort::Oldest,
+            RunSort::Oldest => RunSort::Newest,
+        };
+        self.window.reset();
+    }
+}
+
+/// Draw the runs table.
+pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: super::super::theme::Theme) {
+    let s = &app.runs;
+    let w = &s.window;
+    let order = match s.sort {
+        RunSort::Newest => "newest first",
+        RunSort::Oldest => "oldest first",
+    };
+    let mut title = vec![
+        Span::styled(" Runs ", theme.title()),
+        Span::raw(format!("· {order} ")),
+    ];
+    if s.has_filter() {
+        title.push(Span::styled(
+            format!("· /{} ", s.filter_text()),
+            theme.key(),
+        ));
+    }
+    let range = if w.items.is_empty() {
+        "· none ".to_string()
+    } else {
+        format!(
+            "· {}–{}{} ",
+            w.first_row() + 1,
+            w.first_row() + w.items.len(),
+            if w.next.is_some() { "+" } else { "" }
+        )
+    };
+    title.push(Span::styled(range, theme.dim()));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Line::from(title));
+    let height = usize::from(area.height.saturating_sub(3));
+    let offset = scroll_offset(w.selected, height);
+    let rows = w
+        .items
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, r)| {
+            let style = if i == w.selected {
+                theme.selected()
+            } else {
+                ratatui::style::Style::default()
+            };
+            Row::new(vec![
+                Cell::from(Span::styled(
+                    format::run_symbol(r.status),
+                    theme.run(r.status),
+                )),
+                Cell::from(short_id(&r.id).to_string()),
+                Cell::from(format!("{} v{}", r.workflow, r.workflow_version)),
+                Cell::from(Span::styled(r.status.as_str(), theme.run(r.status))),
+                Cell::from(format!("{}/{}", r.steps_succeeded, r.steps_total)),
+                Cell::from(format::age(app.now, r.created_at)),
+                Cell::from(
+                    r.duration_ms(app.now)
+                        .map(format::duration)
+                        .unwrap_or_default(),
+                ),
+            ])
+            .style(style)
+        });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(1),
+            Constraint::Length(12),
+            Constraint::Min(12),
+            Constraint::Length(9),
+            Constraint::Length(7),
+            Constraint::Length(5),
+            Constraint::Length(8),
+        ],
+    )
+    .header(
+        Row::new(vec![
+            "", "ID", "WORKFLOW", "STATUS", "STEPS", "AGE", "DURATION",
+        ])
+        .style(theme.header_row()),
+    )
+    .block(block);
+    f.render_widget(table, area);
+    if w.items.is_empty() {
+        super::empty(
+            f,
+            area,
+            if w.loaded {
+                "No runs match."
+            } else {
+                "Loading…"
+            },
+            theme,
+        );
+    }
+}

@@ -1,0 +1,212 @@
+//! Every view rendered into ratatui's `TestBackend` with fixed data and a fixed clock, and
+//! snapshot-tested (insta), at the smallest supported size (80×24) and a wider one.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use imx::auth::Role;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+use super::super::action::{Action, Data, ViewId};
+use super::super::app::App;
+use super::super::fixtures::{self, NOW};
+use super::super::theme::Theme;
+
+fn render(app: &App, width: u16, height: u16, theme: Theme) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
+    t.draw(|f| super::draw(f, app, theme)).unwrap();
+    t
+}
+
+fn screen(app: &App, width: u16, height: u16) -> String {
+    render(app, width, height, Theme { color: false })
+        .backend()
+        .to_string()
+}
+
+fn feed(app: &mut App, data: Data) {
+    app.update(Action::Data(Box::new(data)));
+}
+
+fn with_data(view: ViewId, role: Role) -> App {
+    let mut app = fixtures::app(view, role);
+    feed(&mut app, Data::Overview(fixtures::overview()));
+    let (rq, aq, af) = (
+        app.runs.query(),
+        app.agents.query(),
+        app.audit.filter.clone(),
+    );
+    feed(&mut app, Data::Runs(rq, fixtures::runs_page()));
+    feed(&mut app, Data::Agents(aq, fixtures::agents_page()));
+    feed(&mut app, Data::Workflows(fixtures::workflows()));
+    feed(&mut app, Data::Audit(af, fixtures::audit()));
+    app
+}
+
+#[test]
+fn overview() {
+    let app = with_data(ViewId::Overview, Role::Admin);
+    insta::assert_snapshot!("overview_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("overview_120x30", screen(&app, 120, 30));
+}
+
+#[test]
+fn overview_before_data_arrives() {
+    let app = App::new(
+        fixtures::principal(Role::Admin),
+        "local /tmp/imx.db".into(),
+        ViewId::Overview,
+        NOW,
+        0,
+    );
+    insta::assert_snapshot!("overview_loading", screen(&app, 80, 24));
+}
+
+#[test]
+fn agents() {
+    let app = with_data(ViewId::Agents, Role::Admin);
+    insta::assert_snapshot!("agents_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn agents_for_a_viewer_hide_what_it_may_not_do() {
+    let app = with_data(ViewId::Agents, Role::Viewer);
+    let s = screen(&app, 100, 24);
+    assert!(!s.contains(" d drain") && !s.contains(" x remove"), "{s}");
+    insta::assert_snapshot!("agents_viewer", s);
+}
+
+#[test]
+fn runs() {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.update(Action::Down);
+    insta::assert_snapshot!("runs_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("runs_120x30", screen(&app, 120, 30));
+}
+
+#[test]
+fn runs_filtered() {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.update(Action::OpenFilter);
+    for c in "status:failed wf:deploy".chars() {
+        app.update(Action::Edit(super::super::action::Edit::Char(c)));
+    }
+    app.update(Action::Enter);
+    let q = app.runs.query();
+    let page = imx::model::Page {
+        items: vec![fixtures::run(3, "deploy", imx::model::RunStatus::Failed)],
+        next_cursor: None,
+    };
+    feed(&mut app, Data::Runs(q, page));
+    insta::assert_snapshot!("runs_filtered", screen(&app, 80, 24));
+}
+
+fn detail_app() -> App {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.update(Action::Enter);
+    feed(&mut app, Data::Detail(fixtures::run_detail()));
+    app.update(Action::Down); // select "test"
+    feed(
+        &mut app,
+        Data::Logs {
+            run: fixtures::id(0),
+            step: Some("test".into()),
+            lines: fixtures::logs("test"),
+            reset: true,
+        },
+    );
+    app
+}
+
+#[test]
+fn run_detail() {
+    let app = detail_app();
+    assert_eq!(app.view, ViewId::RunDetail);
+    insta::assert_snapshot!("run_detail_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("run_detail_120x30", screen(&app, 120, 30));
+}
+
+#[test]
+fn run_detail_confirm_cancel() {
+    let mut app = detail_app();
+    app.update(Action::CancelRun);
+    insta::assert_snapshot!("run_detail_confirm", screen(&app, 80, 24));
+}
+
+#[test]
+fn workflows() {
+    let app = with_data(ViewId::Workflows, Role::Admin);
+    insta::assert_snapshot!("workflows_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn workflows_start_form() {
+    let mut app = with_data(ViewId::Workflows, Role::Operator);
+    app.update(Action::StartRun);
+    insta::assert_snapshot!("workflows_form", screen(&app, 80, 24));
+}
+
+#[test]
+fn audit() {
+    let app = with_data(ViewId::Audit, Role::Admin);
+    insta::assert_snapshot!("audit_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = with_data(ViewId::Runs, Role::Viewer);
+    app.update(Action::ToggleHelp);
+    insta::assert_snapshot!("help_runs_viewer", screen(&app, 80, 24));
+}
+
+#[test]
+fn palette_and_failed_connection() {
+    let mut app = with_data(ViewId::Overview, Role::Admin);
+    feed(&mut app, Data::Failed("database is locked".into()));
+    app.update(Action::OpenPalette);
+    for c in "ru".chars() {
+        app.update(Action::Edit(super::super::action::Edit::Char(c)));
+    }
+    insta::assert_snapshot!("palette", screen(&app, 80, 24));
+}
+
+#[test]
+fn every_view_fits_a_tiny_terminal_without_panicking() {
+    let mut app = detail_app();
+    for v in [
+        ViewId::Overview,
+        ViewId::Agents,
+        ViewId::Runs,
+        ViewId::Workflows,
+        ViewId::Audit,
+    ] {
+        app.update(Action::Goto(v));
+        for (w, h) in [(20, 5), (1, 1), (0, 0), (80, 24)] {
+            render(&app, w, h, Theme { color: true });
+        }
+    }
+    app.update(Action::ToggleHelp);
+    render(&app, 10, 4, Theme { color: true });
+}
+
+#[test]
+fn no_color_means_no_colour_at_all() {
+    let app = with_data(ViewId::Runs, Role::Admin);
+    let t = render(&app, 100, 30, Theme { color: false });
+    assert!(
+        t.backend()
+            .buffer()
+            .content()
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset)
+    );
+    let t = render(&app, 100, 30, Theme { color: true });
+    assert!(
+        t.backend()
+            .buffer()
+            .content()
+            .iter()
+            .any(|c| c.fg != Color::Reset)
+    );
+}
