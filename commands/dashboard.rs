@@ -40,6 +40,9 @@ pub async fn run(ctx: &Context, args: DashboardArgs) -> Result<(), CliError> {
             .with_hint("run it in an interactive shell; for scripts use `imx status` or `imx run list -o json`"));
     }
     let plane = ctx.plane()?;
+    // Who the control plane takes us to be (on a server: the token's user and role), so the
+    // header and the allowed actions are right.
+    let me = plane.whoami(&ctx.principal()).await?;
     let opts = tui::Options {
         context: plane.location(),
         view: match args.view {
@@ -52,7 +55,7 @@ pub async fn run(ctx: &Context, args: DashboardArgs) -> Result<(), CliError> {
         no_color: ctx.globals.no_color,
         mouse: !args.no_mouse,
     };
-    tui::run(plane, ctx.principal(), opts)
+    tui::run(plane, me, opts)
         .await
         .map_err(|e| CliError::other(format!("dashboard: {e}")))
 }
