@@ -1,4 +1,5 @@
-//! Every mutation leaves one audit record by `local:<os-user>`, in a valid hash chain.
+//! Every mutation leaves one audit record by `local:<os-user>`, in a valid hash chain. Local-only:
+//! it reads the store file and checks the local owner as the actor (remote audit is in users.rs).
 
 use std::collections::BTreeMap;
 
