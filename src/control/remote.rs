@@ -182,7 +182,11 @@ impl ControlPlane for RemoteControlPlane {
     }
 
     async fn status(&self, _: &Principal) -> Result<StatusReport> {
-        self.get(&["status"], &NO_QUERY).await
+        let mut report: StatusReport = self.get(&["status"], &NO_QUERY).await?;
+        // The server reports its own store; the caller's view is this server.
+        report.mode = "remote".into();
+        report.location = self.base.as_str().trim_end_matches('/').to_string();
+        Ok(report)
     }
 
     async fn apply_workflow(

@@ -5,10 +5,12 @@
 //! - [`routes`]: `/api/v1/...` handlers, one per ControlPlane method.
 //! - [`error`]: `{ "error": { "code", "message", "details" } }` bodies with the right status.
 //! - [`auth`]: bearer tokens → principals.
+//! - `sse`: `/api/v1/events/stream`, the event feed as server-sent events.
 
 pub mod auth;
 pub mod error;
 mod routes;
+mod sse;
 #[cfg(test)]
 mod tests;
 

@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/runs/{id}/retry", post(retry_run))
         .route("/api/v1/runs/{id}/logs", get(run_logs))
         .route("/api/v1/events", get(events))
+        .route("/api/v1/events/stream", get(super::sse::stream))
         .route("/api/v1/agents", get(list_agents).post(register_agent))
         .route("/api/v1/agents/{name}", get(get_agent).delete(remove_agent))
         .route("/api/v1/agents/{name}/drain", post(drain_agent))

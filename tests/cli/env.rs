@@ -1,22 +1,80 @@
 //! [`TestEnv`]: a hermetic environment for running the real `imx` binary — a temp HOME and store,
 //! a cleared environment, a fixed terminal width and no colour. Reuse it in every CLI test.
+//!
+//! A `TestEnv` has a [`Mode`]: [`TestEnv::new`] runs every command on the local store;
+//! [`TestEnv::remote`] runs them against a real `imx server` on 127.0.0.1:0 serving that store
+//! (`--server URL`, `IMX_TOKEN`, no `IMX_STORE`; agents get an agent-role token). The server is
+//! started on first use, so [`TestEnv::with_var`] variables (e.g. `IMX_LEASE`) reach it too.
+//! [`both_modes!`](crate::both_modes) turns one test body into a test per mode.
 
 #![allow(dead_code)] // helpers shared by test modules; not every module uses every one
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus, Stdio};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use tempfile::TempDir;
 
+/// Where a [`TestEnv`]'s commands go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Straight to the store file (`IMX_STORE`).
+    Local,
+    /// Through an `imx server` on 127.0.0.1:0 serving the store.
+    Remote,
+}
+
+/// The server of a remote [`TestEnv`], with its tokens.
+struct Server {
+    /// Declared first: killed before anything else of the env goes away.
+    _process: Background,
+    url: String,
+    admin_token: String,
+    agent_token: String,
+}
+
 /// A temp HOME with a store path inside it.
 pub struct TestEnv {
+    /// Dropped (killed) before `dir` is removed.
+    server: OnceLock<Server>,
+    mode: Mode,
     dir: TempDir,
     /// Extra environment variables for every command (see [`TestEnv::with_var`]).
     vars: Vec<(String, String)>,
+}
+
+/// For test bodies `fn NAME(env: TestEnv)` in this module, generate `local::NAME` and
+/// `remote::NAME` tests that call the body with a [`TestEnv::new`] and a [`TestEnv::remote`]:
+/// the same test in both modes. Once per module:
+///
+/// ```ignore
+/// fn run_show_works(env: TestEnv) { /* ... */ }
+/// both_modes!(run_show_works);
+/// ```
+#[macro_export]
+macro_rules! both_modes {
+    ($($name:ident),* $(,)?) => {
+        mod local {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name($crate::env::TestEnv::new());
+                }
+            )*
+        }
+        mod remote {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name($crate::env::TestEnv::remote());
+                }
+            )*
+        }
+    };
 }
 
 /// What a command did: exit code, stdout, stderr.
@@ -34,9 +92,73 @@ impl TestEnv {
             .tempdir()
             .unwrap_or_else(|e| panic!("cannot create a temp dir: {e}"));
         TestEnv {
+            server: OnceLock::new(),
+            mode: Mode::Local,
             dir,
             vars: Vec::new(),
         }
+    }
+
+    /// An environment whose commands go through a real `imx server` (started on first use).
+    pub fn remote() -> Self {
+        TestEnv {
+            mode: Mode::Remote,
+            ..TestEnv::new()
+        }
+    }
+
+    /// Where this environment's commands go.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// What `imx status` reports as the location: the store path, or the server URL.
+    pub fn location(&self) -> String {
+        match self.mode {
+            Mode::Local => self.store().display().to_string(),
+            Mode::Remote => self.url().to_string(),
+        }
+    }
+
+    /// The server URL of a remote environment (starting the server if need be).
+    pub fn url(&self) -> &str {
+        &self.server().url
+    }
+
+    /// The admin token of a remote environment (starting the server if need be).
+    pub fn admin_token(&self) -> &str {
+        &self.server().admin_token
+    }
+
+    /// The server, started on first use: `init --admin admin` on the store, then
+    /// `imx server --listen 127.0.0.1:0`, then an agent-role token for agents.
+    fn server(&self) -> &Server {
+        assert_eq!(self.mode, Mode::Remote, "a local TestEnv has no server");
+        self.server.get_or_init(|| {
+            let mut init = self.local_cmd(&[]);
+            init.args(["init", "--admin", "admin"]);
+            let admin_token = stdout_of(init);
+            let process =
+                self.spawn_with(self.local_cmd(&[]), ["server", "--listen", "127.0.0.1:0"]);
+            let mut url = String::new();
+            wait_until("the server to print its URL", SLOW, || {
+                url = process.stdout().trim().to_string();
+                url.starts_with("http://")
+            });
+            let mut create = self.local_cmd(&[]);
+            create
+                .env_remove("IMX_STORE")
+                .env("IMX_TOKEN", &admin_token)
+                .args(["--server", &url, "token", "create", "--name", "agents"])
+                .args(["--role", "agent", "-q"]);
+            let agent_token = stdout_of(create);
+            Server {
+                _process: process,
+                url,
+                admin_token,
+                agent_token,
+            }
+        })
     }
 
     /// The same environment with `key=value` set for every command it runs.
@@ -85,6 +207,29 @@ impl TestEnv {
 
     /// The same command as a [`std::process::Command`], e.g. to spawn a long-running process.
     pub fn std_cmd_via(&self, wrapper: &[&str]) -> std::process::Command {
+        self.std_cmd_as(wrapper, false)
+    }
+
+    /// [`std_cmd_via`](Self::std_cmd_via); in remote mode with the agent token if `agent`, else
+    /// the admin's.
+    fn std_cmd_as(&self, wrapper: &[&str], agent: bool) -> std::process::Command {
+        let mut cmd = self.local_cmd(wrapper);
+        if self.mode == Mode::Remote {
+            let server = self.server();
+            let token = if agent {
+                &server.agent_token
+            } else {
+                &server.admin_token
+            };
+            cmd.env_remove("IMX_STORE")
+                .env("IMX_TOKEN", token)
+                .args(["--server", &server.url]);
+        }
+        cmd
+    }
+
+    /// The command on the local store, whatever the mode (e.g. to start the server itself).
+    pub fn local_cmd(&self, wrapper: &[&str]) -> std::process::Command {
         let bin = assert_cmd::cargo::cargo_bin!("imx");
         let mut cmd = match wrapper.split_first() {
             None => std::process::Command::new(bin),
@@ -120,13 +265,21 @@ impl TestEnv {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
+        self.spawn_with(self.std_cmd(), args)
+    }
+
+    /// Start `cmd ARGS...` in the background (see [`spawn`](Self::spawn)).
+    fn spawn_with<I, S>(&self, mut cmd: std::process::Command, args: I) -> Background
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
         let n = SPAWNED.fetch_add(1, Ordering::Relaxed);
         let out = self.home().join(format!("bg-{n}.out"));
         let err = self.home().join(format!("bg-{n}.err"));
         let create =
             |p: &Path| std::fs::File::create(p).unwrap_or_else(|e| panic!("create {p:?}: {e}"));
-        let child = self
-            .std_cmd()
+        let child = cmd
             .args(args)
             .stdin(Stdio::null())
             .stdout(create(&out))
@@ -151,7 +304,7 @@ impl TestEnv {
         let slots = slots.to_string();
         let mut args = vec!["agent", "run", "--name", name, "--slots", &slots];
         args.extend_from_slice(extra);
-        let mut agent = self.spawn(args);
+        let mut agent = self.spawn_with(self.std_cmd_as(&[], true), args);
         wait_until(&format!("agent {name} to register"), SLOW, || {
             if let Some(status) = agent.try_exit() {
                 panic!("agent {name} exited early ({status}):\n{}", agent.stderr());
@@ -389,6 +542,21 @@ pub fn snapshot(path: &Path) -> String {
         }
     }
     out
+}
+
+/// Run `cmd`, expect success, return its trimmed stdout.
+#[track_caller]
+fn stdout_of(cmd: std::process::Command) -> String {
+    let out = Command::from_std(cmd)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run imx: {e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// A deadline generous enough for slow, loaded machines; waits end as soon as they can.

@@ -11,5 +11,6 @@ mod failures;
 mod generated;
 mod install;
 mod server;
+mod sse;
 mod users;
 mod workflow;

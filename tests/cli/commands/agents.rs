@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
-use super::{env, sleepy};
+use super::{short_leases, sleepy};
 use crate::env::{SLOW, TestEnv, wait_until};
 
 fn agent_state(env: &TestEnv, name: &str) -> String {
@@ -14,9 +14,8 @@ fn agent_state(env: &TestEnv, name: &str) -> String {
         .to_string()
 }
 
-#[test]
-fn agent_list_and_show_report_state_slots_and_labels() {
-    let env = env();
+fn agent_list_and_show_report_state_slots_and_labels(env: TestEnv) {
+    let env = short_leases(env);
     let out = env.run(["agent", "list"]);
     out.expect_code(0);
     assert!(out.stderr.contains("No agents yet."), "{}", out.stderr);
@@ -80,9 +79,8 @@ fn agent_list_and_show_report_state_slots_and_labels() {
     env.run(["run", "cancel", &run]).expect_code(0);
 }
 
-#[test]
-fn a_drained_agent_claims_nothing_until_resumed() {
-    let env = env();
+fn a_drained_agent_claims_nothing_until_resumed(env: TestEnv) {
+    let env = short_leases(env);
     env.apply("noop.yaml", super::NOOP);
     let _agent = env.agent("solo", 2);
     let out = env.run(["agent", "drain", "solo"]);
@@ -104,9 +102,8 @@ fn a_drained_agent_claims_nothing_until_resumed() {
     assert_eq!(agent_state(&env, "solo"), "online");
 }
 
-#[test]
-fn remove_needs_yes_and_stops_the_agent_process() {
-    let env = env();
+fn remove_needs_yes_and_stops_the_agent_process(env: TestEnv) {
+    let env = short_leases(env);
     let mut agent = env.agent("temp", 1);
     let out = env.run(["agent", "remove", "temp"]);
     out.expect_code(2);
@@ -122,9 +119,8 @@ fn remove_needs_yes_and_stops_the_agent_process() {
     agent.wait_exit(SLOW);
 }
 
-#[test]
-fn sigterm_drains_the_agent_its_running_step_succeeds_and_it_exits_0() {
-    let env = env();
+fn sigterm_drains_the_agent_its_running_step_succeeds_and_it_exits_0(env: TestEnv) {
+    let env = short_leases(env);
     let started = env.home().join("started");
     env.apply(
         "work.yaml",
@@ -155,3 +151,10 @@ fn sigterm_drains_the_agent_its_running_step_succeeds_and_it_exits_0() {
     let _other = env.agent("other", 1);
     assert_eq!(env.finish(&id)["status"], "succeeded");
 }
+
+crate::both_modes!(
+    agent_list_and_show_report_state_slots_and_labels,
+    a_drained_agent_claims_nothing_until_resumed,
+    remove_needs_yes_and_stops_the_agent_process,
+    sigterm_drains_the_agent_its_running_step_succeeds_and_it_exits_0,
+);

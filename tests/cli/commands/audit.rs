@@ -1,4 +1,6 @@
-//! Every mutation leaves one audit record by `local:<os-user>`, in a valid hash chain.
+//! Every mutation leaves one audit record by `local:<os-user>`, in a valid hash chain. Local-only:
+//! it reads the store file and expects the local owner as the actor (through a server the actor
+//! is the token's principal, which this test does not cover yet).
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,6 @@
-//! The command suite: every command of the local control plane, end to end, with real `imx`
-//! processes (agents run in the background). Each test builds its own [`TestEnv`], waits for
+//! The command suite: every command of the control plane, end to end, with real `imx`
+//! processes (agents run in the background). Tests listed in a module's
+//! [`both_modes!`](crate::both_modes) run twice: on a local store and through a real `imx server`. Each test builds its own [`TestEnv`], waits for
 //! conditions with deadlines and checks what a user or script would see: exit codes, stdout in
 //! each `-o` format, status lines on stderr, and the store's audit trail.
 
@@ -16,7 +17,13 @@ use crate::env::TestEnv;
 
 /// A test environment whose agents lose their leases quickly (`IMX_LEASE=2s`).
 fn env() -> TestEnv {
-    TestEnv::new().with_var("IMX_LEASE", "2s")
+    short_leases(TestEnv::new())
+}
+
+/// `env` with agents that lose their leases quickly (`IMX_LEASE=2s`; in remote mode the server
+/// reads it, since it starts on first use).
+fn short_leases(env: TestEnv) -> TestEnv {
+    env.with_var("IMX_LEASE", "2s")
 }
 
 /// A workflow of one `noop` step.

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{NOOP, env, read_pid, sleepy};
+use super::{NOOP, read_pid, short_leases, sleepy};
 use crate::env::{SLOW, TestEnv, process_gone, wait_until};
 
 fn status(env: &TestEnv, id: &str) -> String {
@@ -37,9 +37,8 @@ steps:
     run: echo "attempt $IMX_ATTEMPT" && exit 3
 "#;
 
-#[test]
-fn workflow_run_wait_exits_0_on_success_and_10_on_failure_with_typed_params() {
-    let env = env();
+fn workflow_run_wait_exits_0_on_success_and_10_on_failure_with_typed_params(env: TestEnv) {
+    let env = short_leases(env);
     env.apply("typed.yaml", TYPED);
     env.apply("failing.yaml", FAILING);
     let _agent = env.agent("worker", 2);
@@ -94,9 +93,8 @@ fn workflow_run_wait_exits_0_on_success_and_10_on_failure_with_typed_params() {
     assert_eq!(v["steps"][0]["status"], "succeeded");
 }
 
-#[test]
-fn workflow_run_wait_exits_11_when_cancelled_and_12_on_timeout() {
-    let env = env();
+fn workflow_run_wait_exits_11_when_cancelled_and_12_on_timeout(env: TestEnv) {
+    let env = short_leases(env);
     env.apply("slow.yaml", &sleepy("slow", 30.0));
     let _agent = env.agent("worker", 2);
 
@@ -128,9 +126,7 @@ fn workflow_run_wait_exits_11_when_cancelled_and_12_on_timeout() {
     });
 }
 
-#[test]
-fn run_list_filters_newest_first_and_pages_by_20() {
-    let env = TestEnv::new();
+fn run_list_filters_newest_first_and_pages_by_20(env: TestEnv) {
     env.apply("noop.yaml", NOOP);
     env.apply(
         "other.yaml",
@@ -200,9 +196,7 @@ fn run_list_filters_newest_first_and_pages_by_20() {
     );
 }
 
-#[test]
-fn run_show_accepts_any_unique_prefix() {
-    let env = TestEnv::new();
+fn run_show_accepts_any_unique_prefix(env: TestEnv) {
     env.apply("noop.yaml", NOOP);
     let id = env.start("noop", &[]);
     for len in [26, 12, 8] {
@@ -236,9 +230,8 @@ steps:
     run: echo "after done"
 "#;
 
-#[test]
-fn run_logs_prints_captured_lines_in_order_per_step() {
-    let env = env();
+fn run_logs_prints_captured_lines_in_order_per_step(env: TestEnv) {
+    let env = short_leases(env);
     env.apply("chatty.yaml", CHATTY);
     let _agent = env.agent("worker", 1);
     let id = env.start("chatty", &[]);
@@ -289,9 +282,8 @@ fn run_logs_prints_captured_lines_in_order_per_step() {
         .expect_code(3);
 }
 
-#[test]
-fn run_logs_follow_prints_lines_as_they_come_and_exits_when_the_run_ends() {
-    let env = env();
+fn run_logs_follow_prints_lines_as_they_come_and_exits_when_the_run_ends(env: TestEnv) {
+    let env = short_leases(env);
     env.apply(
         "ticker.yaml",
         "name: ticker\nsteps:\n  - id: tick\n    run: |\n      echo tick-1\n      sleep 0.5\n      echo tick-2\n      sleep 0.5\n      echo tick-3\n",
@@ -319,9 +311,8 @@ fn status_of_ended(env: &TestEnv, id: &str) -> String {
     s
 }
 
-#[test]
-fn run_cancel_kills_running_steps_and_cancels_pending_ones() {
-    let env = env();
+fn run_cancel_kills_running_steps_and_cancels_pending_ones(env: TestEnv) {
+    let env = short_leases(env);
     let pid_file = env.home().join("pid");
     env.apply(
         "hang.yaml",
@@ -352,9 +343,8 @@ fn run_cancel_kills_running_steps_and_cancels_pending_ones() {
     env.run(["run", "cancel", &id]).expect_code(5);
 }
 
-#[test]
-fn run_retry_reruns_failed_steps_and_from_a_step_downstream_only() {
-    let env = env();
+fn run_retry_reruns_failed_steps_and_from_a_step_downstream_only(env: TestEnv) {
+    let env = short_leases(env);
     let marker = env.home().join("fixed");
     env.apply(
         "chain.yaml",
@@ -433,9 +423,8 @@ fn run_retry_reruns_failed_steps_and_from_a_step_downstream_only() {
     );
 }
 
-#[test]
-fn run_wait_exits_with_the_run_outcome() {
-    let env = env();
+fn run_wait_exits_with_the_run_outcome(env: TestEnv) {
+    let env = short_leases(env);
     env.apply("noop.yaml", NOOP);
     env.apply("failing.yaml", FAILING);
     env.apply("slow.yaml", &sleepy("slow", 30.0));
@@ -464,9 +453,8 @@ fn run_wait_exits_with_the_run_outcome() {
     env.run(["run", "wait", "0000000000"]).expect_code(3);
 }
 
-#[test]
-fn run_watch_prints_state_changes_and_the_final_status() {
-    let env = env();
+fn run_watch_prints_state_changes_and_the_final_status(env: TestEnv) {
+    let env = short_leases(env);
     env.apply(
         "two.yaml",
         "name: two\nsteps:\n  - id: first\n    run: sleep 0.3\n  - id: second\n    needs: [first]\n    run: sleep 0.2\n",
@@ -506,3 +494,16 @@ fn run_watch_prints_state_changes_and_the_final_status() {
     quiet.expect_code(10);
     assert!(!quiet.stderr.contains("boom "), "{}", quiet.stderr);
 }
+
+crate::both_modes!(
+    workflow_run_wait_exits_0_on_success_and_10_on_failure_with_typed_params,
+    workflow_run_wait_exits_11_when_cancelled_and_12_on_timeout,
+    run_list_filters_newest_first_and_pages_by_20,
+    run_show_accepts_any_unique_prefix,
+    run_logs_prints_captured_lines_in_order_per_step,
+    run_logs_follow_prints_lines_as_they_come_and_exits_when_the_run_ends,
+    run_cancel_kills_running_steps_and_cancels_pending_ones,
+    run_retry_reruns_failed_steps_and_from_a_step_downstream_only,
+    run_wait_exits_with_the_run_outcome,
+    run_watch_prints_state_changes_and_the_final_status,
+);

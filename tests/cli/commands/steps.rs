@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use super::{env, read_pid};
+use super::{read_pid, short_leases};
 use crate::env::{SLOW, TestEnv, process_gone, wait_until};
 
 fn ms(v: &Value, key: &str) -> i64 {
@@ -38,9 +38,8 @@ steps:
     noop: true
 "#;
 
-#[test]
-fn a_fan_out_dag_runs_in_dependency_order() {
-    let env = env();
+fn a_fan_out_dag_runs_in_dependency_order(env: TestEnv) {
+    let env = short_leases(env);
     env.apply("fan.yaml", FAN);
     let _agent = env.agent("worker", 4);
     let id = env.start("fan", &[]);
@@ -76,9 +75,8 @@ fn a_fan_out_dag_runs_in_dependency_order() {
     assert!(last_start < first_end, "branches did not overlap: {run:#}");
 }
 
-#[test]
-fn a_failing_step_skips_its_dependents_and_independent_branches_finish() {
-    let env = env();
+fn a_failing_step_skips_its_dependents_and_independent_branches_finish(env: TestEnv) {
+    let env = short_leases(env);
     env.apply(
         "broken.yaml",
         r#"
@@ -126,9 +124,8 @@ steps:
     assert!(show.stdout.contains("exit code 7"), "{}", show.stdout);
 }
 
-#[test]
-fn a_retried_step_gets_attempt_2_after_its_backoff() {
-    let env = env();
+fn a_retried_step_gets_attempt_2_after_its_backoff(env: TestEnv) {
+    let env = short_leases(env);
     env.apply(
         "flaky.yaml",
         r#"
@@ -163,9 +160,8 @@ steps:
     assert!(gap >= 400, "attempt 2 started {gap} ms after attempt 1");
 }
 
-#[test]
-fn outputs_env_and_workdir_reach_the_step_and_downstream_templates() {
-    let env = env();
+fn outputs_env_and_workdir_reach_the_step_and_downstream_templates(env: TestEnv) {
+    let env = short_leases(env);
     let workdir = env.home().join("work dir");
     std::fs::create_dir_all(&workdir).unwrap();
     env.apply(
@@ -219,9 +215,8 @@ steps:
     assert!(table.stdout.contains("sha=abc123"), "{}", table.stdout);
 }
 
-#[test]
-fn a_step_timeout_kills_the_step_and_the_processes_it_started() {
-    let env = env();
+fn a_step_timeout_kills_the_step_and_the_processes_it_started(env: TestEnv) {
+    let env = short_leases(env);
     let pid_file = env.home().join("grandchild.pid");
     env.apply(
         "stuck.yaml",
@@ -251,9 +246,8 @@ fn a_step_timeout_kills_the_step_and_the_processes_it_started() {
     });
 }
 
-#[test]
-fn label_selectors_send_steps_only_to_matching_agents() {
-    let env = env();
+fn label_selectors_send_steps_only_to_matching_agents(env: TestEnv) {
+    let env = short_leases(env);
     env.apply(
         "gpu.yaml",
         r#"
@@ -351,9 +345,8 @@ fn http_server(status: u16, body: &'static str) -> (String, Arc<Mutex<Vec<Seen>>
     (format!("http://{addr}"), seen)
 }
 
-#[test]
-fn http_steps_send_the_request_and_expose_status_and_body() {
-    let env = env();
+fn http_steps_send_the_request_and_expose_status_and_body(env: TestEnv) {
+    let env = short_leases(env);
     let (url, seen) = http_server(201, r#"{"accepted":true}"#);
     env.apply(
         "hook.yaml",
@@ -414,9 +407,8 @@ steps:
     );
 }
 
-#[test]
-fn an_http_step_with_an_unexpected_status_fails_with_its_outputs() {
-    let env = env();
+fn an_http_step_with_an_unexpected_status_fails_with_its_outputs(env: TestEnv) {
+    let env = short_leases(env);
     let (url, seen) = http_server(500, "oops");
     env.apply(
         "get.yaml",
@@ -440,3 +432,14 @@ fn an_http_step_with_an_unexpected_status_fails_with_its_outputs() {
     assert_eq!(requests[0].method, "GET");
     assert_eq!(requests[0].path, "/health");
 }
+
+crate::both_modes!(
+    a_fan_out_dag_runs_in_dependency_order,
+    a_failing_step_skips_its_dependents_and_independent_branches_finish,
+    a_retried_step_gets_attempt_2_after_its_backoff,
+    outputs_env_and_workdir_reach_the_step_and_downstream_templates,
+    a_step_timeout_kills_the_step_and_the_processes_it_started,
+    label_selectors_send_steps_only_to_matching_agents,
+    http_steps_send_the_request_and_expose_status_and_body,
+    an_http_step_with_an_unexpected_status_fails_with_its_outputs,
+);

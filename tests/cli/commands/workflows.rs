@@ -1,9 +1,11 @@
 //! `imx init`, `imx status`, first use, and `imx workflow apply|list|show|validate|delete`.
+//! Creating the store (init, first use, racing creators) and `validate` without a store are
+//! local-only: they are about the store file itself.
 
 use serde_json::Value;
 
-use super::{NOOP, env};
-use crate::env::TestEnv;
+use super::{NOOP, short_leases};
+use crate::env::{Mode, TestEnv};
 
 #[test]
 fn init_creates_the_store_and_says_where_then_says_it_exists() {
@@ -50,9 +52,8 @@ fn first_use_of_a_command_creates_the_store_and_says_so_once() {
     assert!(out.stderr.contains("No workflows yet."), "{}", out.stderr);
 }
 
-#[test]
-fn status_reports_documented_fields_and_counts_move_after_runs() {
-    let env = env();
+fn status_reports_documented_fields_and_counts_move_after_runs(env: TestEnv) {
+    let env = short_leases(env);
     let before = env.json(["status"]);
     for key in [
         "mode",
@@ -66,8 +67,12 @@ fn status_reports_documented_fields_and_counts_move_after_runs() {
     ] {
         assert!(before.get(key).is_some(), "{key} missing from {before:#}");
     }
-    assert_eq!(before["mode"], "local");
-    assert_eq!(before["location"], env.store().display().to_string());
+    let mode = match env.mode() {
+        Mode::Local => "local",
+        Mode::Remote => "remote",
+    };
+    assert_eq!(before["mode"], mode);
+    assert_eq!(before["location"], env.location());
     assert!(before["schema_version"].as_i64().unwrap() >= 1);
     assert_eq!(before["workflows"], 0);
     let count = |v: &Value, group: &str, key: &str| v[group][key].as_u64().unwrap_or(0);
@@ -108,9 +113,7 @@ fn apply_json(env: &TestEnv, file: &str, extra: &[&str]) -> Value {
     env.json(args)
 }
 
-#[test]
-fn apply_creates_then_keeps_then_updates_with_a_new_version() {
-    let env = TestEnv::new();
+fn apply_creates_then_keeps_then_updates_with_a_new_version(env: TestEnv) {
     env.write("build.yaml", V1);
     let created = apply_json(&env, "build.yaml", &[]);
     assert_eq!(created[0]["name"], "build");
@@ -168,9 +171,7 @@ fn apply_creates_then_keeps_then_updates_with_a_new_version() {
     );
 }
 
-#[test]
-fn list_and_show_with_versions() {
-    let env = TestEnv::new();
+fn list_and_show_with_versions(env: TestEnv) {
     env.write("build.yaml", V1);
     env.run(["workflow", "apply", "-f", "build.yaml"])
         .expect_code(0);
@@ -220,9 +221,8 @@ fn validate_a_valid_file_exits_0_without_a_store() {
     assert!(!env.store().exists(), "validate must not create a store");
 }
 
-#[test]
-fn delete_asks_for_yes_and_past_runs_keep_their_history() {
-    let env = env();
+fn delete_asks_for_yes_and_past_runs_keep_their_history(env: TestEnv) {
+    let env = short_leases(env);
     env.apply("noop.yaml", NOOP);
     let _agent = env.agent("worker", 1);
     let id = env.start("noop", &[]);
@@ -273,3 +273,10 @@ fn commands_racing_to_create_a_new_store_all_succeed_and_one_says_it_created_it(
         assert_eq!(created, 1, "exactly one process created the store");
     }
 }
+
+crate::both_modes!(
+    status_reports_documented_fields_and_counts_move_after_runs,
+    apply_creates_then_keeps_then_updates_with_a_new_version,
+    list_and_show_with_versions,
+    delete_asks_for_yes_and_past_runs_keep_their_history,
+);
