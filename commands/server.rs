@@ -2,23 +2,26 @@
 //! agents on other machines use it with the same commands (`--server URL`, contexts).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use imx::auth::{Principal, Role};
-use imx::server::AppState;
+use imx::server::{AppState, Limits, ServeOptions};
 
 use super::context::Context;
 use super::error::{CliError, Exit};
 
-/// Serve this store's control plane over HTTP. Plain HTTP is only allowed on a loopback
-/// address (TLS comes with --tls-cert/--tls-key in a later release); the store needs an admin
-/// (`imx init --admin NAME`). SIGTERM/SIGINT stop accepting, finish in-flight requests and drain
+/// Serve this store's control plane over HTTP, or HTTPS (TLS 1.3 only) with --tls-cert and
+/// --tls-key. Plain HTTP is only allowed on a loopback address unless --insecure-listen is given;
+/// the store needs an admin (`imx init --admin NAME`). SIGTERM/SIGINT stop accepting, finish in-flight requests and drain
 /// the embedded agents. The URL it serves is printed on stdout.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx --store /srv/imx/imx.db init --admin alice
   imx --store /srv/imx/imx.db server --listen 127.0.0.1:7443 --agents 2
-  imx --server http://127.0.0.1:7443 run list        # with IMX_TOKEN or after imx login")]
+  imx --server http://127.0.0.1:7443 run list        # with IMX_TOKEN or after imx login
+  imx server --listen 0.0.0.0:7443 --tls-cert cert.pem --tls-key key.pem
+  imx context add prod --server https://imx.example.com:7443 --ca ca.pem")]
 pub struct ServerArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:7443", value_name = "ADDR")]
@@ -27,15 +30,41 @@ pub struct ServerArgs {
     /// Run this many agents inside the server process (the one-command dev setup).
     #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=64))]
     pub agents: u32,
+
+    /// PEM certificate chain (leaf first) to serve HTTPS with; needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy).
+    #[arg(long)]
+    pub insecure_listen: bool,
+
+    /// Requests per second allowed per token (bursts of twice that); 0 for no limit.
+    #[arg(long, default_value_t = Limits::default().per_token, value_name = "N")]
+    pub rate_limit: u32,
+
+    /// Requests per second allowed per IP address for requests without a token; 0 for no limit.
+    #[arg(long, default_value_t = Limits::default().per_ip, value_name = "N")]
+    pub ip_rate_limit: u32,
 }
 
 pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
-    if !args.listen.ip().is_loopback() {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(imx::server::tls::load_config(cert, key)?),
+        _ => None,
+    };
+    if tls.is_none() && !args.listen.ip().is_loopback() && !args.insecure_listen {
         return Err(CliError::usage(format!(
             "refusing to serve plain HTTP on {}: only loopback addresses are allowed without TLS",
             args.listen
         ))
-        .with_hint("listen on 127.0.0.1 and put a TLS proxy in front, until --tls-cert lands"));
+        .with_hint(
+            "give --tls-cert FILE --tls-key FILE, or --insecure-listen behind a TLS proxy",
+        ));
     }
     let (local, created) = ctx.open_local()?;
     if created {
@@ -62,7 +91,7 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::other(format!("cannot listen on {}: {e}", args.listen)))?;
-    let url = format!("http://{addr}");
+    let url = format!("{}://{addr}", if tls.is_some() { "https" } else { "http" });
 
     let (stop_agents, agents_stop) = tokio::sync::watch::channel(false);
     let mut agents = Vec::new();
@@ -95,7 +124,14 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
         }
     ));
     ctx.out().line(&url)?;
-    imx::server::serve(listener, state, shutdown_signal()).await?;
+    let options = ServeOptions {
+        tls,
+        limits: Limits {
+            per_token: args.rate_limit,
+            per_ip: args.ip_rate_limit,
+        },
+    };
+    imx::server::serve_with(listener, state, options, shutdown_signal()).await?;
     ctx.out()
         .status("Stopped accepting requests; draining embedded agents.");
     let _ = stop_agents.send(true);

@@ -11,5 +11,6 @@ mod failures;
 mod generated;
 mod install;
 mod server;
+mod server_ops;
 mod users;
 mod workflow;

@@ -21,14 +21,14 @@ pub fn serve(env: &TestEnv, extra: &[&str]) -> (Background, String) {
         Duration::from_secs(20),
         || {
             url = server.stdout().trim().to_string();
-            url.starts_with("http://")
+            url.starts_with("http://") || url.starts_with("https://")
         },
     );
     (server, url)
 }
 
 /// `imx --server URL ARGS...` with this token (and no local store).
-fn remote(env: &TestEnv, url: &str, token: &str, args: &[&str]) -> crate::env::Outcome {
+pub fn remote(env: &TestEnv, url: &str, token: &str, args: &[&str]) -> crate::env::Outcome {
     let out = env
         .cmd()
         .env_remove("IMX_STORE")
