@@ -7,15 +7,19 @@
 //! - [`auth`]: bearer tokens → principals.
 //! - [`tls`]: TLS 1.3 (rustls) for `--tls-cert`/`--tls-key`.
 //! - [`limits`]: body size, request timeout, page size, per-token and per-IP rate limits.
+//! - [`metrics`]: `/metrics` (Prometheus text) and `/readyz`.
 
 pub mod auth;
 pub mod error;
 pub mod limits;
+pub mod metrics;
 mod routes;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_limits;
+#[cfg(test)]
+mod tests_metrics;
 #[cfg(test)]
 mod tests_tls;
 pub mod tls;
@@ -44,7 +48,10 @@ pub fn router(state: AppState) -> axum::Router {
 /// The API router with its limits and error bodies.
 pub fn router_with(state: AppState, limits: Limits) -> axum::Router {
     let rates = Arc::new(limits::RateLimits::new(limits));
+    let tracked = Arc::new(metrics::Metrics::new());
+    let plane = state.plane.clone();
     routes::router(state)
+        .merge(metrics::routes(tracked.clone(), plane))
         .layer(axum::extract::DefaultBodyLimit::max(limits::MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -54,6 +61,10 @@ pub fn router_with(state: AppState, limits: Limits) -> axum::Router {
         .layer(axum::middleware::from_fn_with_state(
             rates,
             limits::rate_limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            tracked,
+            metrics::track,
         ))
 }
 

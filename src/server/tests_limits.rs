@@ -12,13 +12,13 @@ use super::tests::OneToken;
 use super::{AppState, Limits, ServeOptions};
 use crate::control::{LocalControlPlane, LocalOptions};
 
-struct Served {
+pub(super) struct Served {
     _dir: tempfile::TempDir,
-    url: String,
+    pub(super) url: String,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-async fn serve(limits: Limits) -> Served {
+pub(super) async fn serve(limits: Limits) -> Served {
     let dir = tempfile::tempdir().unwrap();
     let local =
         LocalControlPlane::open(&dir.path().join("imx.db"), LocalOptions::default()).unwrap();
