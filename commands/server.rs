@@ -21,7 +21,8 @@ use super::error::{CliError, Exit};
   imx --store /srv/imx/imx.db server --listen 127.0.0.1:7443 --agents 2
   imx --server http://127.0.0.1:7443 run list        # with IMX_TOKEN or after imx login
   imx server --listen 0.0.0.0:7443 --tls-cert cert.pem --tls-key key.pem
-  imx context add prod --server https://imx.example.com:7443 --ca ca.pem")]
+  imx context add prod --server https://imx.example.com:7443 --ca ca.pem
+  imx server --log-format json --log-dir /var/log/imx --rate-limit 1000")]
 pub struct ServerArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:7443", value_name = "ADDR")]
@@ -50,6 +51,59 @@ pub struct ServerArgs {
     /// Requests per second allowed per IP address for requests without a token; 0 for no limit.
     #[arg(long, default_value_t = Limits::default().per_ip, value_name = "N")]
     pub ip_rate_limit: u32,
+
+    /// Request log format: one line per request (method, route, status, latency, principal).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    pub log_format: LogFormat,
+
+    /// Write the request log to daily rolling files DIR/imx-server.log.YYYY-MM-DD instead of
+    /// stderr.
+    #[arg(long, value_name = "DIR")]
+    pub log_dir: Option<PathBuf>,
+}
+
+/// How request log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Send `tracing` events (INFO and above) to stderr or daily files; the guard flushes on drop.
+fn init_logging(
+    format: LogFormat,
+    dir: Option<&std::path::Path>,
+) -> Result<Option<tracing_appender::non_blocking::WorkerGuard>, CliError> {
+    let (writer, guard) = match dir {
+        Some(dir) => {
+            let files = tracing_appender::rolling::Builder::new()
+                .rotation(tracing_appender::rolling::Rotation::DAILY)
+                .filename_prefix("imx-server.log")
+                .build(dir)
+                .map_err(|e| CliError::other(format!("cannot log to {}: {e}", dir.display())))?;
+            let (writer, guard) = tracing_appender::non_blocking(files);
+            (
+                tracing_subscriber::fmt::writer::BoxMakeWriter::new(writer),
+                Some(guard),
+            )
+        }
+        None => (
+            tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr),
+            None,
+        ),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(writer)
+        .with_ansi(false);
+    // Another subscriber (a test harness) already set is not an error.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+    Ok(guard)
 }
 
 pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
@@ -66,6 +120,7 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
             "give --tls-cert FILE --tls-key FILE, or --insecure-listen behind a TLS proxy",
         ));
     }
+    let _log_guard = init_logging(args.log_format, args.log_dir.as_deref())?;
     let (local, created) = ctx.open_local()?;
     if created {
         ctx.out()

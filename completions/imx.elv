@@ -874,6 +874,8 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --tls-key 'PEM private key of --tls-cert'
             cand --rate-limit 'Requests per second allowed per token (bursts of twice that); 0 for no limit'
             cand --ip-rate-limit 'Requests per second allowed per IP address for requests without a token; 0 for no limit'
+            cand --log-format 'Request log format: one line per request (method, route, status, latency, principal)'
+            cand --log-dir 'Write the request log to daily rolling files DIR/imx-server.log.YYYY-MM-DD instead of stderr'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'

@@ -774,6 +774,9 @@ complete -c imx -n "__fish_imx_using_subcommand server" -l tls-cert -d 'PEM cert
 complete -c imx -n "__fish_imx_using_subcommand server" -l tls-key -d 'PEM private key of --tls-cert' -r -F
 complete -c imx -n "__fish_imx_using_subcommand server" -l rate-limit -d 'Requests per second allowed per token (bursts of twice that); 0 for no limit' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l ip-rate-limit -d 'Requests per second allowed per IP address for requests without a token; 0 for no limit' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l log-format -d 'Request log format: one line per request (method, route, status, latency, principal)' -r -f -a "text\t'Human-readable lines'
+json\t'One JSON object per line'"
+complete -c imx -n "__fish_imx_using_subcommand server" -l log-dir -d 'Write the request log to daily rolling files DIR/imx-server.log.YYYY-MM-DD instead of stderr' -r -F
 complete -c imx -n "__fish_imx_using_subcommand server" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand server" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r

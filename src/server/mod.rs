@@ -8,10 +8,12 @@
 //! - [`tls`]: TLS 1.3 (rustls) for `--tls-cert`/`--tls-key`.
 //! - [`limits`]: body size, request timeout, page size, per-token and per-IP rate limits.
 //! - [`metrics`]: `/metrics` (Prometheus text) and `/readyz`.
+//! - [`log`]: one `tracing` line per request.
 
 pub mod auth;
 pub mod error;
 pub mod limits;
+pub mod log;
 pub mod metrics;
 mod routes;
 #[cfg(test)]
@@ -66,6 +68,7 @@ pub fn router_with(state: AppState, limits: Limits) -> axum::Router {
             tracked,
             metrics::track,
         ))
+        .layer(axum::middleware::from_fn(log::requests))
 }
 
 /// How to serve, beyond the router: TLS or plain HTTP.

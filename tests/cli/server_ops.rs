@@ -91,3 +91,48 @@ fn listen_rules_and_bad_tls_files_are_usage_errors() {
     assert!(out.stderr.contains("key.pem"), "{}", out.stderr);
     let _ = cert;
 }
+
+#[test]
+fn requests_are_logged_as_json_to_daily_files_without_tokens() {
+    let env = TestEnv::new().with_var("IMX_KEYRING", "off");
+    let admin = with_admin(&env);
+    let logs = env.home().join("logs");
+    let logs_arg = logs.to_str().unwrap().to_string();
+    let (mut server, url) = serve(&env, &["--log-format", "json", "--log-dir", &logs_arg]);
+    remote(&env, &url, &admin, &["status"]).expect_code(0);
+    remote(&env, &url, "imx_not_a_token", &["status"]).expect_code(4);
+    server.signal(Signal::SIGTERM);
+    assert!(server.wait_exit(Duration::from_secs(20)).success());
+
+    let files: Vec<_> = std::fs::read_dir(&logs).unwrap().collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let path = files[0].as_ref().unwrap().path();
+    assert!(
+        path.file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("imx-server.log."),
+        "{path:?}"
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !text.contains(&admin) && !text.contains("imx_not_a_token"),
+        "{text}"
+    );
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let status: Vec<_> = lines
+        .iter()
+        .filter(|l| l["fields"]["route"] == "/api/v1/status")
+        .collect();
+    assert_eq!(status.len(), 2, "{text}");
+    assert_eq!(status[0]["fields"]["status"], 200);
+    assert_eq!(status[0]["fields"]["principal"], "user:alice");
+    assert_eq!(status[0]["fields"]["method"], "GET");
+    assert!(status[0]["fields"]["latency_ms"].is_number());
+    assert_eq!(status[1]["fields"]["status"], 401);
+    assert_eq!(status[1]["fields"]["principal"], "-");
+}
