@@ -2,23 +2,27 @@
 //! agents on other machines use it with the same commands (`--server URL`, contexts).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use imx::auth::{Principal, Role};
-use imx::server::AppState;
+use imx::server::{AppState, Limits, ServeOptions};
 
 use super::context::Context;
 use super::error::{CliError, Exit};
 
-/// Serve this store's control plane over HTTP. Plain HTTP is only allowed on a loopback
-/// address (TLS comes with --tls-cert/--tls-key in a later release); the store needs an admin
-/// (`imx init --admin NAME`). SIGTERM/SIGINT stop accepting, finish in-flight requests and drain
+/// Serve this store's control plane over HTTP, or HTTPS (TLS 1.3 only) with --tls-cert and
+/// --tls-key. Plain HTTP is only allowed on a loopback address unless --insecure-listen is given;
+/// the store needs an admin (`imx init --admin NAME`). SIGTERM/SIGINT stop accepting, finish in-flight requests and drain
 /// the embedded agents. The URL it serves is printed on stdout.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx --store /srv/imx/imx.db init --admin alice
   imx --store /srv/imx/imx.db server --listen 127.0.0.1:7443 --agents 2
-  imx --server http://127.0.0.1:7443 run list        # with IMX_TOKEN or after imx login")]
+  imx --server http://127.0.0.1:7443 run list        # with IMX_TOKEN or after imx login
+  imx server --listen 0.0.0.0:7443 --tls-cert cert.pem --tls-key key.pem
+  imx context add prod --server https://imx.example.com:7443 --ca ca.pem
+  imx server --log-format json --log-dir /var/log/imx --rate-limit 1000")]
 pub struct ServerArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:7443", value_name = "ADDR")]
@@ -27,16 +31,96 @@ pub struct ServerArgs {
     /// Run this many agents inside the server process (the one-command dev setup).
     #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=64))]
     pub agents: u32,
+
+    /// PEM certificate chain (leaf first) to serve HTTPS with; needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy).
+    #[arg(long)]
+    pub insecure_listen: bool,
+
+    /// Requests per second allowed per token (bursts of twice that); 0 for no limit.
+    #[arg(long, default_value_t = Limits::default().per_token, value_name = "N")]
+    pub rate_limit: u32,
+
+    /// Requests per second allowed per IP address for requests without a token; 0 for no limit.
+    #[arg(long, default_value_t = Limits::default().per_ip, value_name = "N")]
+    pub ip_rate_limit: u32,
+
+    /// Request log format: one line per request (method, route, status, latency, principal).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    pub log_format: LogFormat,
+
+    /// Write the request log to daily rolling files DIR/imx-server.log.YYYY-MM-DD instead of
+    /// stderr.
+    #[arg(long, value_name = "DIR")]
+    pub log_dir: Option<PathBuf>,
+}
+
+/// How request log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Send `tracing` events (INFO and above) to stderr or daily files; the guard flushes on drop.
+fn init_logging(
+    format: LogFormat,
+    dir: Option<&std::path::Path>,
+) -> Result<Option<tracing_appender::non_blocking::WorkerGuard>, CliError> {
+    let (writer, guard) = match dir {
+        Some(dir) => {
+            let files = tracing_appender::rolling::Builder::new()
+                .rotation(tracing_appender::rolling::Rotation::DAILY)
+                .filename_prefix("imx-server.log")
+                .build(dir)
+                .map_err(|e| CliError::other(format!("cannot log to {}: {e}", dir.display())))?;
+            let (writer, guard) = tracing_appender::non_blocking(files);
+            (
+                tracing_subscriber::fmt::writer::BoxMakeWriter::new(writer),
+                Some(guard),
+            )
+        }
+        None => (
+            tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr),
+            None,
+        ),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(writer)
+        .with_ansi(false);
+    // Another subscriber (a test harness) already set is not an error.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+    Ok(guard)
 }
 
 pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
-    if !args.listen.ip().is_loopback() {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(imx::server::tls::load_config(cert, key)?),
+        _ => None,
+    };
+    if tls.is_none() && !args.listen.ip().is_loopback() && !args.insecure_listen {
         return Err(CliError::usage(format!(
             "refusing to serve plain HTTP on {}: only loopback addresses are allowed without TLS",
             args.listen
         ))
-        .with_hint("listen on 127.0.0.1 and put a TLS proxy in front, until --tls-cert lands"));
+        .with_hint(
+            "give --tls-cert FILE --tls-key FILE, or --insecure-listen behind a TLS proxy",
+        ));
     }
+    let _log_guard = init_logging(args.log_format, args.log_dir.as_deref())?;
     let (local, created) = ctx.open_local()?;
     if created {
         ctx.out()
@@ -62,7 +146,7 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::other(format!("cannot listen on {}: {e}", args.listen)))?;
-    let url = format!("http://{addr}");
+    let url = format!("{}://{addr}", if tls.is_some() { "https" } else { "http" });
 
     let (stop_agents, agents_stop) = tokio::sync::watch::channel(false);
     let mut agents = Vec::new();
@@ -95,7 +179,14 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
         }
     ));
     ctx.out().line(&url)?;
-    imx::server::serve(listener, state, shutdown_signal()).await?;
+    let options = ServeOptions {
+        tls,
+        limits: Limits {
+            per_token: args.rate_limit,
+            per_ip: args.ip_rate_limit,
+        },
+    };
+    imx::server::serve_with(listener, state, options, shutdown_signal()).await?;
     ctx.out()
         .status("Stopped accepting requests; draining embedded agents.");
     let _ = stop_agents.send(true);

@@ -770,6 +770,13 @@ complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand server" -l listen -d 'Address to listen on (port 0 picks a free port)' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l agents -d 'Run this many agents inside the server process (the one-command dev setup)' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l tls-cert -d 'PEM certificate chain (leaf first) to serve HTTPS with; needs --tls-key' -r -F
+complete -c imx -n "__fish_imx_using_subcommand server" -l tls-key -d 'PEM private key of --tls-cert' -r -F
+complete -c imx -n "__fish_imx_using_subcommand server" -l rate-limit -d 'Requests per second allowed per token (bursts of twice that); 0 for no limit' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l ip-rate-limit -d 'Requests per second allowed per IP address for requests without a token; 0 for no limit' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l log-format -d 'Request log format: one line per request (method, route, status, latency, principal)' -r -f -a "text\t'Human-readable lines'
+json\t'One JSON object per line'"
+complete -c imx -n "__fish_imx_using_subcommand server" -l log-dir -d 'Write the request log to daily rolling files DIR/imx-server.log.YYYY-MM-DD instead of stderr' -r -F
 complete -c imx -n "__fish_imx_using_subcommand server" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand server" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
@@ -779,6 +786,7 @@ json\t'JSON: the model objects; lists are arrays'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand server" -l insecure-listen -d 'Allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy)'
 complete -c imx -n "__fish_imx_using_subcommand server" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand server" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand server" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'

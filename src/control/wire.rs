@@ -31,6 +31,7 @@ pub struct RunsQuery {
 
 /// Body of `POST /runs/{id}/retry`.
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RetryBody {
     pub from: Option<String>,
 }
@@ -56,6 +57,7 @@ pub struct EventsQuery {
 
 /// Body of `POST /agents/{id}/claim`: a long poll of up to `wait_ms`.
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ClaimBody {
     pub max: u32,
     #[serde(default)]
@@ -64,12 +66,14 @@ pub struct ClaimBody {
 
 /// Body of heartbeats and lease checks.
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LeasesBody {
     pub leases: Vec<LeaseRef>,
 }
 
 /// Body of `POST /leases/logs`.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogsBody {
     pub lease: LeaseRef,
     pub lines: Vec<(LogStream, String)>,
@@ -77,12 +81,14 @@ pub struct LogsBody {
 
 /// Body of `POST /leases/complete`.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CompleteBody {
     pub results: Vec<(LeaseRef, StepResult)>,
 }
 
 /// Body of `POST /login`.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LoginBody {
     pub user: String,
     pub password: Secret,
@@ -90,12 +96,14 @@ pub struct LoginBody {
 
 /// Body of `PUT /users/{name}/password`.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     pub password: Secret,
 }
 
 /// Body of `POST /audit/tail`.
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AuditTailBody {
     pub filter: super::AuditFilter,
     pub before: Option<i64>,

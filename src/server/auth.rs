@@ -68,7 +68,11 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let source = source(parts);
-        Ok(Caller(state.auth.authenticate(bearer(parts), &source)?))
+        let who = state.auth.authenticate(bearer(parts), &source)?;
+        if let Some(slot) = parts.extensions.get::<super::log::Who>() {
+            let _ = slot.0.set(who.name.clone());
+        }
+        Ok(Caller(who))
     }
 }
 

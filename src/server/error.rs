@@ -118,3 +118,65 @@ impl ErrorBody {
         }
     }
 }
+
+/// Middleware: give every error response the JSON body, including those made outside our
+/// handlers (axum's extractor rejections for malformed JSON, a wrong content type or unknown
+/// fields; unknown routes and methods; the body-size limit; the request timeout). Extractor
+/// data errors (422) become 400 `invalid`, like every other invalid input.
+pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let (code, status) = match status {
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid", StatusCode::BAD_REQUEST),
+        StatusCode::NOT_FOUND => ("not_found", status),
+        StatusCode::UNAUTHORIZED => ("unauthenticated", status),
+        StatusCode::FORBIDDEN => ("forbidden", status),
+        StatusCode::CONFLICT => ("conflict", status),
+        StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS => ("unavailable", status),
+        StatusCode::SERVICE_UNAVAILABLE => ("unavailable", status),
+        s if s.is_client_error() => ("invalid", status),
+        _ => ("internal", status),
+    };
+    let message = match parts.status {
+        StatusCode::PAYLOAD_TOO_LARGE => format!(
+            "the request body is larger than the limit of {} MiB",
+            super::limits::MAX_BODY / (1024 * 1024)
+        ),
+        StatusCode::REQUEST_TIMEOUT => format!(
+            "the request took longer than {}s",
+            super::limits::REQUEST_TIMEOUT.as_secs()
+        ),
+        StatusCode::NOT_FOUND if text.is_empty() => "no such API route".to_string(),
+        StatusCode::METHOD_NOT_ALLOWED => "this route does not take that method".to_string(),
+        s if text.is_empty() => s.canonical_reason().unwrap_or("error").to_string(),
+        _ => text,
+    };
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.into(),
+            message,
+            details: serde_json::Value::Null,
+        },
+    };
+    let mut out = (status, Json(body)).into_response();
+    // Keep what the original said beyond its body (Allow, Retry-After, ...).
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}

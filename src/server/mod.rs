@@ -6,13 +6,27 @@
 //! - [`error`]: `{ "error": { "code", "message", "details" } }` bodies with the right status.
 //! - [`auth`]: bearer tokens → principals.
 //! - `sse`: `/api/v1/events/stream`, the event feed as server-sent events.
+//! - [`tls`]: TLS 1.3 (rustls) for `--tls-cert`/`--tls-key`.
+//! - [`limits`]: body size, request timeout, page size, per-token and per-IP rate limits.
+//! - [`metrics`]: `/metrics` (Prometheus text) and `/readyz`.
+//! - [`log`]: one `tracing` line per request.
 
 pub mod auth;
 pub mod error;
+pub mod limits;
+pub mod log;
+pub mod metrics;
 mod routes;
 mod sse;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_limits;
+#[cfg(test)]
+mod tests_metrics;
+#[cfg(test)]
+mod tests_tls;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,6 +35,7 @@ use crate::control::Plane;
 use crate::{Error, Result};
 
 pub use auth::Authenticator;
+pub use limits::Limits;
 
 /// What the server needs: the plane it serves and how to authenticate callers.
 #[derive(Clone)]
@@ -29,20 +44,90 @@ pub struct AppState {
     pub auth: Arc<dyn Authenticator>,
 }
 
-/// The API router (also used in-process by tests).
+/// The API router with the default [`Limits`] (also used in-process by tests).
 pub fn router(state: AppState) -> axum::Router {
-    routes::router(state)
+    router_with(state, Limits::default())
 }
 
-/// Serve `state` on `listener` until `shutdown` resolves, then finish in-flight requests.
+/// The API router with its limits and error bodies.
+pub fn router_with(state: AppState, limits: Limits) -> axum::Router {
+    let rates = Arc::new(limits::RateLimits::new(limits));
+    let tracked = Arc::new(metrics::Metrics::new());
+    let plane = state.plane.clone();
+    routes::router(state)
+        .merge(metrics::routes(tracked.clone(), plane))
+        .layer(axum::extract::DefaultBodyLimit::max(limits::MAX_BODY))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            limits::REQUEST_TIMEOUT,
+        ))
+        .layer(axum::middleware::from_fn(error::json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            rates,
+            limits::rate_limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            tracked,
+            metrics::track,
+        ))
+        .layer(axum::middleware::from_fn(log::requests))
+}
+
+/// How to serve, beyond the router: TLS or plain HTTP.
+#[derive(Clone, Default)]
+pub struct ServeOptions {
+    /// TLS 1.3 with this configuration (see [`tls::load_config`]); `None` serves plain HTTP.
+    pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    /// Rate limits.
+    pub limits: Limits,
+}
+
+/// Serve `state` over plain HTTP on `listener` until `shutdown` resolves, then finish in-flight
+/// requests.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| Error::io("serving the API", e))
+    serve_with(listener, state, ServeOptions::default(), shutdown).await
+}
+
+/// Serve `state` on `listener` as `options` say until `shutdown` resolves, then finish
+/// in-flight requests.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    // Open event streams end when shutdown begins; other requests are finished gracefully.
+    let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
+    let app = router_with(state, options.limits).layer(axum::Extension(sse::Closing(closing_rx)));
+    let shutdown = async move {
+        shutdown.await;
+        let _ = closing_tx.send(true);
+    };
+    match options.tls {
+        Some(config) => {
+            let listener = tls::TlsListener::new(listener, config)
+                .map_err(|e| Error::io("listening for TLS connections", e))?;
+            // `tap_io` gives any listener whose address is a SocketAddr axum's connect info.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |_| ());
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await
+        }
+        None => {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await
+        }
+    }
+    .map_err(|e| Error::io("serving the API", e))
 }

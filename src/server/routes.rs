@@ -136,7 +136,7 @@ async fn list_runs(
         workflow: q.workflow,
         status: q.status,
         since: q.since,
-        limit: q.limit,
+        limit: q.limit.map(|l| l.min(super::limits::MAX_PAGE)),
         cursor: q.cursor,
     };
     Ok(Json(s.plane.list_runs(&who, filter).await?))
@@ -175,7 +175,7 @@ async fn run_logs(
     Path(id): Path<String>,
     Query(q): Query<LogsQuery>,
 ) -> Api<Vec<LogLine>> {
-    let limit = q.limit.unwrap_or(1_000);
+    let limit = super::limits::page(q.limit);
     Ok(Json(
         s.plane
             .run_logs(&who, &id, q.step.as_deref(), q.after, limit)
@@ -188,7 +188,7 @@ async fn events(
     Caller(who): Caller,
     Query(q): Query<EventsQuery>,
 ) -> Api<Vec<Event>> {
-    let limit = q.limit.unwrap_or(1_000);
+    let limit = super::limits::page(q.limit);
     let wait = Duration::from_millis(q.wait_ms.unwrap_or(0)).min(MAX_WAIT);
     let deadline = tokio::time::Instant::now() + wait;
     loop {
@@ -444,7 +444,12 @@ async fn audit_tail(
 ) -> Api<Vec<crate::model::AuditRecord>> {
     Ok(Json(
         s.plane
-            .audit_tail(&who, b.filter, b.before, b.limit)
+            .audit_tail(
+                &who,
+                b.filter,
+                b.before,
+                b.limit.min(super::limits::MAX_PAGE),
+            )
             .await?,
     ))
 }

@@ -48,8 +48,14 @@ struct Cursor {
     pending: VecDeque<Event>,
 }
 
+/// Fires when the server begins shutting down, so open streams end and the graceful shutdown
+/// (which waits for in-flight responses) can finish.
+#[derive(Clone)]
+pub struct Closing(pub tokio::sync::watch::Receiver<bool>);
+
 pub async fn stream(
     State(state): State<AppState>,
+    closing: Option<axum::Extension<Closing>>,
     Caller(who): Caller,
     headers: HeaderMap,
     Query(q): Query<StreamQuery>,
@@ -74,6 +80,15 @@ pub async fn stream(
         pending: first.into(),
     };
     let events = futures_util::stream::unfold(cursor, next);
+    let closed = async move {
+        match closing {
+            Some(axum::Extension(Closing(mut rx))) => {
+                let _ = rx.wait_for(|closing| *closing).await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    let events = futures_util::StreamExt::take_until(events, Box::pin(closed));
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 

@@ -15,7 +15,7 @@ use crate::model::{RetrySpec, RunStatus, StepKind, StepSpec, WorkflowSpec};
 use crate::{Error, Result};
 
 /// One fixed token for the owner, for these tests only.
-struct OneToken;
+pub(super) struct OneToken;
 
 impl Authenticator for OneToken {
     fn authenticate(&self, token: Option<&str>, source: &str) -> Result<Principal> {

@@ -11,6 +11,7 @@ mod failures;
 mod generated;
 mod install;
 mod server;
+mod server_ops;
 mod sse;
 mod users;
 mod workflow;

@@ -21,14 +21,14 @@ pub fn serve(env: &TestEnv, extra: &[&str]) -> (Background, String) {
         Duration::from_secs(20),
         || {
             url = server.stdout().trim().to_string();
-            url.starts_with("http://")
+            url.starts_with("http://") || url.starts_with("https://")
         },
     );
     (server, url)
 }
 
 /// `imx --server URL ARGS...` with this token (and no local store).
-fn remote(env: &TestEnv, url: &str, token: &str, args: &[&str]) -> crate::env::Outcome {
+pub fn remote(env: &TestEnv, url: &str, token: &str, args: &[&str]) -> crate::env::Outcome {
     let out = env
         .cmd()
         .env_remove("IMX_STORE")
@@ -193,4 +193,24 @@ fn the_cli_works_against_a_server_and_roles_are_enforced() {
         "{}",
         server.stderr()
     );
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_even_with_an_event_stream_open() {
+    let env = TestEnv::new();
+    let init = env.run(["init", "--admin", "alice"]);
+    init.expect_code(0);
+    let token = init.stdout.trim().to_string();
+    let (mut server, url) = serve(&env, &[]);
+    let stream = reqwest::Client::new()
+        .get(format!("{url}/api/v1/events/stream"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    server.signal(Signal::SIGTERM);
+    let status = server.wait_exit(Duration::from_secs(15));
+    assert!(status.success(), "{status}: {}", server.stderr());
+    drop(stream);
 }

@@ -1,0 +1,165 @@
+//! What one caller may ask of the server: request body size ([`MAX_BODY`]), request time
+//! ([`REQUEST_TIMEOUT`], above the longest long poll), page size ([`MAX_PAGE`]: larger `limit`s
+//! are clamped, as the store does for runs, so a remote list reads like a local one) and request
+//! rates ([`Limits`]): per token (keyed by a hash of the token, never the token) and per IP
+//! address for requests without a token. Over a rate, the answer is 429 with `Retry-After`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use sha2::{Digest, Sha256};
+
+use super::error::{ErrorBody, ErrorDetail};
+
+/// The largest request body accepted (413 above it).
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// The largest page a list endpoint returns; larger `limit`s are clamped to it.
+pub const MAX_PAGE: u32 = 1_000;
+
+/// How long a request may take (408 after it): long polls wait up to
+/// [`MAX_WAIT`](super::routes::MAX_WAIT), so this leaves them room.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(super::routes::MAX_WAIT.as_secs() + 30);
+
+/// Requests per second allowed per token and per IP address; 0 turns a limit off. A bucket
+/// holds twice its rate, so short bursts pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Per bearer token. High by default: one busy agent or dashboard must not be throttled.
+    pub per_token: u32,
+    /// Per IP address, for requests without a bearer token (login, health checks, probes).
+    pub per_ip: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            per_token: 50_000,
+            per_ip: 50,
+        }
+    }
+}
+
+/// The rate limiters of one server.
+pub struct RateLimits {
+    by_token: Option<DefaultKeyedRateLimiter<[u8; 16]>>,
+    by_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    requests: AtomicU64,
+}
+
+/// Forget idle keys every this many requests, so the tables stay small.
+const SWEEP_EVERY: u64 = 8_192;
+
+fn limiter<K: std::hash::Hash + Eq + Clone>(per_second: u32) -> Option<DefaultKeyedRateLimiter<K>> {
+    let rate = NonZeroU32::new(per_second)?;
+    let burst = rate.saturating_mul(NonZeroU32::MIN.saturating_add(1));
+    Some(RateLimiter::keyed(
+        Quota::per_second(rate).allow_burst(burst),
+    ))
+}
+
+impl RateLimits {
+    pub fn new(limits: Limits) -> Self {
+        RateLimits {
+            by_token: limiter(limits.per_token),
+            by_ip: limiter(limits.per_ip),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    /// `Err(wait)` when the caller is over its rate.
+    fn check(&self, token: Option<&str>, ip: Option<IpAddr>) -> Result<(), Duration> {
+        if self.requests.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            self.sweep();
+        }
+        let now = DefaultClock::default().now();
+        let outcome = match (token, ip) {
+            (Some(token), _) => match &self.by_token {
+                Some(l) => l.check_key(&token_key(token)),
+                None => Ok(()),
+            },
+            (None, Some(ip)) => match &self.by_ip {
+                Some(l) => l.check_key(&ip),
+                None => Ok(()),
+            },
+            (None, None) => Ok(()),
+        };
+        outcome.map_err(|not_until| not_until.wait_time_from(now))
+    }
+
+    fn sweep(&self) {
+        if let Some(l) = &self.by_token {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+        if let Some(l) = &self.by_ip {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+    }
+}
+
+/// The bucket of a token: a hash, so the table never holds a secret.
+fn token_key(token: &str) -> [u8; 16] {
+    let digest = Sha256::digest(token.as_bytes());
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&digest[..16]);
+    key
+}
+
+/// Middleware: refuse callers over their rate with 429 and `Retry-After` (whole seconds).
+pub async fn rate_limit(
+    State(limits): State<Arc<RateLimits>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    match limits.check(token, ip) {
+        Ok(()) => next.run(req).await,
+        Err(wait) => too_many(token.is_some(), wait),
+    }
+}
+
+fn too_many(by_token: bool, wait: Duration) -> Response {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let secs = secs.max(1);
+    let who = if by_token {
+        "this token"
+    } else {
+        "this address"
+    };
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: "unavailable".into(),
+            message: format!("too many requests from {who}; retry after {secs}s"),
+            details: serde_json::json!({ "hint": format!("wait {secs}s and retry") }),
+        },
+    };
+    let mut resp = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    resp
+}
+
+/// Clamp a requested page size to [`MAX_PAGE`], defaulting to it.
+pub fn page(limit: Option<u32>) -> u32 {
+    limit.unwrap_or(MAX_PAGE).min(MAX_PAGE)
+}

@@ -1,0 +1,208 @@
+//! Limits and error bodies over real HTTP: oversized bodies (413), malformed JSON, unknown
+//! fields and wrong types (400), a wrong content type (415), unknown routes (404), absurd page
+//! sizes (clamped), and rate limits (429 with Retry-After) — every one with the JSON body.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+
+use super::tests::OneToken;
+use super::{AppState, Limits, ServeOptions};
+use crate::control::{LocalControlPlane, LocalOptions};
+
+pub(super) struct Served {
+    _dir: tempfile::TempDir,
+    pub(super) url: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+pub(super) async fn serve(limits: Limits) -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let local =
+        LocalControlPlane::open(&dir.path().join("imx.db"), LocalOptions::default()).unwrap();
+    let state = AppState {
+        plane: Arc::new(local),
+        auth: Arc::new(OneToken),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let options = ServeOptions { tls: None, limits };
+    tokio::spawn(super::serve_with(listener, state, options, async move {
+        let _ = stopped.await;
+    }));
+    Served {
+        _dir: dir,
+        url,
+        _stop: stop,
+    }
+}
+
+/// The status and the `error.code` of a response, checking the body has our shape.
+async fn error_of(resp: reqwest::Response) -> (StatusCode, String, String) {
+    let status = resp.status();
+    let body: serde_json::Value = resp.json().await.expect("a JSON error body");
+    let code = body["error"]["code"]
+        .as_str()
+        .expect("error.code")
+        .to_string();
+    let message = body["error"]["message"]
+        .as_str()
+        .expect("error.message")
+        .to_string();
+    (status, code, message)
+}
+
+#[tokio::test]
+async fn bad_requests_get_the_json_error_body() {
+    let s = serve(Limits::default()).await;
+    let http = reqwest::Client::new();
+    let post = |path: &str| {
+        http.post(format!("{}{path}", s.url))
+            .bearer_auth("imx_test")
+    };
+
+    let big = vec![b'x'; super::limits::MAX_BODY + 1];
+    let resp = post("/api/v1/agents/a1/claim")
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    let (status, code, message) = error_of(resp).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "invalid")
+    );
+    assert!(message.contains("4 MiB"), "{message}");
+
+    let resp = post("/api/v1/agents/a1/claim")
+        .header("content-type", "application/json")
+        .body("{\"max\": ")
+        .send()
+        .await
+        .unwrap();
+    let (status, code, _) = error_of(resp).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid")
+    );
+
+    for body in ["{\"max\": 1, \"evil\": true}", "{\"max\": \"one\"}"] {
+        let resp = post("/api/v1/agents/a1/claim")
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let (status, code, message) = error_of(resp).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::BAD_REQUEST, "invalid"),
+            "{body}"
+        );
+        assert!(!message.is_empty());
+    }
+
+    let resp = post("/api/v1/agents/a1/claim")
+        .header("content-type", "text/plain")
+        .body("{\"max\": 1}")
+        .send()
+        .await
+        .unwrap();
+    let (status, code, _) = error_of(resp).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid")
+    );
+
+    let resp = http
+        .get(format!("{}/api/v1/nothing-here", s.url))
+        .send()
+        .await
+        .unwrap();
+    let (status, code, _) = error_of(resp).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+
+    let resp = http
+        .get(format!("{}/api/v1/events?limit=4000000000", s.url))
+        .bearer_auth("imx_test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = http
+        .get(format!("{}/api/v1/events?limit=-1", s.url))
+        .bearer_auth("imx_test")
+        .send()
+        .await
+        .unwrap();
+    let (status, code, _) = error_of(resp).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid")
+    );
+}
+
+#[tokio::test]
+async fn callers_over_their_rate_get_429_with_retry_after() {
+    let s = serve(Limits {
+        per_token: 2,
+        per_ip: 1,
+    })
+    .await;
+    let http = reqwest::Client::new();
+
+    // A bucket holds twice the rate: 4 for the token, 2 for an address without one.
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let resp = http
+            .get(format!("{}/api/v1/status", s.url))
+            .bearer_auth("imx_test")
+            .send()
+            .await
+            .unwrap();
+        statuses.push(resp.status());
+        if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+            let retry: u64 = resp.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=2).contains(&retry), "{retry}");
+            let (_, code, message) = error_of(resp).await;
+            assert_eq!(code, "unavailable");
+            assert!(message.contains("this token"), "{message}");
+        }
+    }
+    assert_eq!(statuses[..4], [StatusCode::OK; 4]);
+    assert_eq!(statuses[4..], [StatusCode::TOO_MANY_REQUESTS; 2]);
+
+    // Another token has its own bucket.
+    let other = http
+        .get(format!("{}/api/v1/status", s.url))
+        .bearer_auth("imx_other")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(other.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    let mut anonymous = Vec::new();
+    for _ in 0..3 {
+        let resp = http.get(format!("{}/healthz", s.url)).send().await.unwrap();
+        anonymous.push(resp.status());
+    }
+    assert_eq!(
+        anonymous,
+        [
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+}
