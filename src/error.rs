@@ -74,6 +74,19 @@ pub enum Error {
     },
     #[error("{0}")]
     Internal(String),
+    // --- backups and audit (issue 5) ---
+    /// The file is not an imx backup at all.
+    #[error("{path}: not an imx backup ({reason})")]
+    NotABackup { path: PathBuf, reason: String },
+    /// The file is a backup, but damaged: truncated, checksum mismatch, undecodable.
+    #[error("{path}: the backup is damaged: {reason}")]
+    CorruptBackup { path: PathBuf, reason: String },
+    /// The key or passphrase does not open this backup (or none was given).
+    #[error("{path}: {reason}")]
+    WrongKey { path: PathBuf, reason: String },
+    /// Writing ran out of space; what was partially written has been removed.
+    #[error("the disk holding {path} is full; the partial file was removed and nothing else changed")]
+    DiskFullAt { path: PathBuf },
 }
 
 impl Error {
@@ -112,7 +125,11 @@ impl Error {
     /// The class of this error (and so its exit code).
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Invalid { .. } | Error::Ambiguous { .. } => ErrorKind::Invalid,
+            Error::Invalid { .. } | Error::Ambiguous { .. } | Error::NotABackup { .. } => {
+                ErrorKind::Invalid
+            }
+            Error::WrongKey { .. } => ErrorKind::Forbidden,
+            Error::CorruptBackup { .. } | Error::DiskFullAt { .. } => ErrorKind::Internal,
             Error::NotFound { .. } | Error::NotFoundHint { .. } => ErrorKind::NotFound,
             Error::Forbidden { .. } => ErrorKind::Forbidden,
             Error::Conflict(_) => ErrorKind::Conflict,
@@ -136,7 +153,18 @@ impl Error {
             Error::ReadOnly { .. } => {
                 Some("check the file's permissions, or pass --store with a writable path".into())
             }
-            Error::DiskFull => Some("free some space and try again".into()),
+            Error::DiskFull | Error::DiskFullAt { .. } => {
+                Some("free some space and try again".into())
+            }
+            Error::CorruptBackup { .. } => {
+                Some("the file cannot be restored; use another backup (imx backup list)".into())
+            }
+            Error::WrongKey { .. } => Some(
+                "pass the key the backup was made with: --key-file FILE or --passphrase-stdin".into(),
+            ),
+            Error::NotABackup { .. } => {
+                Some("give a backup id (imx backup list) or the path of an .imxb file".into())
+            }
             _ => None,
         }
     }

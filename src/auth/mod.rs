@@ -45,6 +45,10 @@ pub enum Permission {
     ManageAgents,
     /// Register as an agent, claim and report steps.
     Work,
+    /// Create, list and verify backups (operator and admin).
+    Backup,
+    /// Restore and prune backups; checkpoint and prune the audit trail (admin only).
+    Administer,
 }
 
 impl Permission {
@@ -54,6 +58,8 @@ impl Permission {
             Permission::ManageWorkflows => "manage workflows and runs",
             Permission::ManageAgents => "manage agents",
             Permission::Work => "claim and report steps",
+            Permission::Backup => "create or verify backups",
+            Permission::Administer => "administer the store (restore, prune, checkpoint)",
         }
     }
 }
@@ -82,7 +88,7 @@ impl Principal {
     pub fn can(&self, perm: Permission) -> bool {
         match self.role {
             Role::Admin => true,
-            Role::Operator => perm != Permission::Work,
+            Role::Operator => !matches!(perm, Permission::Work | Permission::Administer),
             Role::Viewer => perm == Permission::Read,
             Role::Agent => matches!(perm, Permission::Work | Permission::Read),
         }
@@ -123,5 +129,9 @@ mod tests {
         assert!(p(Role::Agent).can(Permission::Work));
         assert!(!p(Role::Agent).can(Permission::ManageWorkflows));
         assert!(p(Role::Viewer).require(Permission::ManageAgents).is_err());
+        assert!(p(Role::Operator).can(Permission::Backup));
+        assert!(!p(Role::Operator).can(Permission::Administer));
+        assert!(p(Role::Admin).can(Permission::Administer));
+        assert!(!p(Role::Viewer).can(Permission::Backup));
     }
 }

@@ -11,6 +11,17 @@ use async_trait::async_trait;
 use rusqlite::{Transaction, params};
 
 use super::{ApplyAction, ApplyOutcome, ControlPlane, HeartbeatReply, StartRun, StatusReport};
+// issue 5: backups and audit
+use super::{CheckpointOutcome, RestoreRequest};
+use crate::audit::prune::PruneOutcome;
+use crate::audit::{AuditFilter, AuditReport, ChainReport, Window};
+use crate::backup::catalog::Catalog;
+use crate::backup::{
+    BackupInfo, CreateOptions, KeySource, Progress, PruneReport, RestoreReport, RetentionPolicy,
+    VerifyReport,
+};
+use crate::model::AuditRecord;
+use std::path::PathBuf;
 use crate::auth::{Permission, Principal};
 use crate::model::{
     Agent, AgentRegistration, Event, LeaseRef, LogLine, LogStream, Page, Run, RunDetail, RunFilter,
@@ -44,6 +55,8 @@ const REAP_EVERY: Duration = Duration::from_millis(250);
 /// A control plane over a local SQLite store.
 pub struct LocalControlPlane {
     store: Store,
+    /// The audit signing key and checkpoint log, kept outside the store.
+    audit_paths: crate::audit::AuditPaths,
     lease_ms: i64,
     last_reap: Mutex<Option<Instant>>,
     last_seen: AtomicU64,
@@ -55,10 +68,27 @@ impl LocalControlPlane {
         let store = Store::open(path, opts.create)?;
         Ok(LocalControlPlane {
             store,
+            audit_paths: crate::audit::AuditPaths::default_paths(),
             lease_ms: i64::try_from(opts.lease_ms.max(100)).unwrap_or(30_000),
             last_reap: Mutex::new(None),
             last_seen: AtomicU64::new(0),
         })
+    }
+
+    /// Use this audit key and checkpoint log instead of the ones under the config folder.
+    pub fn with_audit_paths(mut self, paths: crate::audit::AuditPaths) -> Self {
+        self.audit_paths = paths;
+        self
+    }
+
+    /// Where the audit key and checkpoint log are.
+    pub fn audit_paths(&self) -> &crate::audit::AuditPaths {
+        &self.audit_paths
+    }
+
+    /// The store (for this module's other files).
+    pub(super) fn store(&self) -> &Store {
+        &self.store
     }
 
     /// Whether `open` created a new store.
@@ -82,7 +112,7 @@ impl LocalControlPlane {
     }
 
     /// Check a permission; a denial is itself audited.
-    fn authorize(
+    pub(super) fn authorize(
         &self,
         who: &Principal,
         perm: Permission,
@@ -476,6 +506,90 @@ impl ControlPlane for LocalControlPlane {
     async fn deregister_agent(&self, who: &Principal, agent_id: &str) -> Result<()> {
         who.require(Permission::Work)?;
         self.store.write(|tx| agents::deregister(tx, agent_id))
+    }
+
+    // --- backups and audit (issue 5): implemented in local_backup.rs and local_audit.rs ---
+
+    async fn create_backup(
+        &self,
+        who: &Principal,
+        opts: CreateOptions,
+        progress: &dyn Progress,
+    ) -> Result<BackupInfo> {
+        self.do_create_backup(who, opts, progress)
+    }
+
+    async fn list_backups(&self, who: &Principal, dir: Option<PathBuf>) -> Result<Catalog> {
+        self.do_list_backups(who, dir)
+    }
+
+    async fn show_backup(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        what: &str,
+    ) -> Result<BackupInfo> {
+        self.do_show_backup(who, dir, what)
+    }
+
+    async fn verify_backup(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        what: &str,
+        key: Option<KeySource>,
+        progress: &dyn Progress,
+    ) -> Result<VerifyReport> {
+        self.do_verify_backup(who, dir, what, key, progress)
+    }
+
+    async fn restore_backup(
+        &self,
+        who: &Principal,
+        req: RestoreRequest,
+        progress: &dyn Progress,
+    ) -> Result<RestoreReport> {
+        self.do_restore_backup(who, req, progress)
+    }
+
+    async fn prune_backups(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        policy: RetentionPolicy,
+        dry_run: bool,
+    ) -> Result<PruneReport> {
+        self.do_prune_backups(who, dir, policy, dry_run)
+    }
+
+    async fn audit_list(&self, who: &Principal, filter: AuditFilter) -> Result<Vec<AuditRecord>> {
+        self.do_audit_list(who, filter)
+    }
+
+    async fn audit_get(&self, who: &Principal, seq: i64) -> Result<AuditRecord> {
+        self.do_audit_get(who, seq)
+    }
+
+    async fn audit_verify(&self, who: &Principal) -> Result<ChainReport> {
+        self.do_audit_verify(who)
+    }
+
+    async fn audit_checkpoint(&self, who: &Principal) -> Result<CheckpointOutcome> {
+        self.do_audit_checkpoint(who)
+    }
+
+    async fn audit_report(&self, who: &Principal, window: Window) -> Result<AuditReport> {
+        self.do_audit_report(who, window)
+    }
+
+    async fn audit_prune(
+        &self,
+        who: &Principal,
+        keep: Duration,
+        archive_dir: Option<PathBuf>,
+        dry_run: bool,
+    ) -> Result<PruneOutcome> {
+        self.do_audit_prune(who, keep, archive_dir, dry_run)
     }
 }
 

@@ -3,10 +3,13 @@
 //! local (this process opens the store) or remote (an HTTP client; another issue adds it).
 
 mod local;
+mod local_audit;
+mod local_backup;
 #[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,11 +17,20 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use local::{LocalControlPlane, LocalOptions};
+// issue 5
+pub use crate::backup::schedule::Schedule as BackupSchedule;
 
 use crate::Result;
+use crate::audit::prune::PruneOutcome;
+use crate::audit::{AuditFilter, AuditReport, ChainReport, Checkpoint, Window};
 use crate::auth::Principal;
+use crate::backup::catalog::Catalog;
+use crate::backup::{
+    BackupInfo, CreateOptions, KeySource, Progress, PruneReport, RestoreReport, RetentionPolicy,
+    VerifyReport,
+};
 use crate::model::{
-    Agent, AgentRegistration, AgentState, Event, LeaseRef, LogLine, Page, Run, RunDetail,
+    Agent, AuditRecord, AgentRegistration, AgentState, Event, LeaseRef, LogLine, Page, Run, RunDetail,
     RunFilter, RunStatus, StepResult, StepStatus, StepTask, Workflow, WorkflowSpec,
     WorkflowSummary,
 };
@@ -174,6 +186,91 @@ pub trait ControlPlane: Send + Sync {
     ) -> Result<Vec<bool>>;
     /// The agent is stopping: release its leases (steps go back to ready) and mark it offline.
     async fn deregister_agent(&self, who: &Principal, agent_id: &str) -> Result<()>;
+
+    // --- backups (issue 5). `dir` is the backup folder; `None` means the store's default. ---
+    /// Take a backup (operator). Audited as `backup.create`.
+    async fn create_backup(
+        &self,
+        who: &Principal,
+        opts: CreateOptions,
+        progress: &dyn Progress,
+    ) -> Result<BackupInfo>;
+    /// The backups in `dir`, newest first (operator).
+    async fn list_backups(&self, who: &Principal, dir: Option<PathBuf>) -> Result<Catalog>;
+    /// One backup's manifest, by id, id prefix or path (operator).
+    async fn show_backup(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        what: &str,
+    ) -> Result<BackupInfo>;
+    /// Prove a backup restores (operator). Audited as `backup.verify`.
+    async fn verify_backup(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        what: &str,
+        key: Option<KeySource>,
+        progress: &dyn Progress,
+    ) -> Result<VerifyReport>;
+    /// Replace a store with a backup (admin). Audited as `backup.restore` in the restored store.
+    async fn restore_backup(
+        &self,
+        who: &Principal,
+        req: RestoreRequest,
+        progress: &dyn Progress,
+    ) -> Result<RestoreReport>;
+    /// Remove the backups a retention policy does not keep (admin). Audited as `backup.prune`.
+    async fn prune_backups(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        policy: RetentionPolicy,
+        dry_run: bool,
+    ) -> Result<PruneReport>;
+
+    // --- audit (issue 5) ---
+    /// Records matching a filter, oldest first (read).
+    async fn audit_list(&self, who: &Principal, filter: AuditFilter) -> Result<Vec<AuditRecord>>;
+    /// One record (read).
+    async fn audit_get(&self, who: &Principal, seq: i64) -> Result<AuditRecord>;
+    /// Verify the chain against its archive boundary and the signed checkpoints (read).
+    async fn audit_verify(&self, who: &Principal) -> Result<ChainReport>;
+    /// Sign the chain head with the audit key kept outside the store (admin).
+    async fn audit_checkpoint(&self, who: &Principal) -> Result<CheckpointOutcome>;
+    /// The auditor's report over a period, with the verification result (read).
+    async fn audit_report(&self, who: &Principal, window: Window) -> Result<AuditReport>;
+    /// Archive and remove records older than `keep` (admin). Audited as `audit.prune`.
+    async fn audit_prune(
+        &self,
+        who: &Principal,
+        keep: Duration,
+        archive_dir: Option<PathBuf>,
+        dry_run: bool,
+    ) -> Result<PruneOutcome>;
+}
+
+/// What `backup restore` asks for.
+#[derive(Debug, Clone)]
+pub struct RestoreRequest {
+    /// A backup id, id prefix or file path.
+    pub backup: String,
+    /// The backup folder to look ids up in (default: the store's).
+    pub dir: Option<PathBuf>,
+    /// Where to restore (default: this control plane's store).
+    pub to: Option<PathBuf>,
+    pub force: bool,
+    pub key: Option<KeySource>,
+}
+
+/// What `audit checkpoint` did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckpointOutcome {
+    pub checkpoint: Checkpoint,
+    pub key_path: PathBuf,
+    /// Whether the key was created by this checkpoint.
+    pub key_created: bool,
+    pub log_path: PathBuf,
 }
 
 /// A step's state as a compact symbol, shared by tables and progress displays.

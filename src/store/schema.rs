@@ -6,7 +6,10 @@ use rusqlite::Connection;
 use crate::Result;
 
 /// Every migration, in order; index + 1 is the version it brings a store to.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_audit_backup.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
