@@ -6,6 +6,8 @@
 //! in `error.rs`. The engine is reached only through `imx::...`.
 
 mod agent;
+mod audit;
+mod backup;
 mod completions;
 mod context;
 mod demo;
@@ -36,6 +38,8 @@ Examples:
   imx workflow run hello --wait             start a run and follow it
   imx run list --status failed --since 1h   recent failures
   imx run logs 01HZX -f                     follow a run's output
+  imx backup create && imx backup verify 01J   back up the store and prove it restores
+  imx audit verify                          check the audit trail's hash chain
   imx help exit-codes                       what each exit code means";
 
 /// imx — the control plane of the Infinity Matrix: agents, workflows and runs from one binary.
@@ -117,6 +121,12 @@ pub enum Command {
     /// Run a worker, and list, drain, resume or remove agents.
     #[command(subcommand)]
     Agent(agent::AgentCommand),
+    /// Take, list, verify, restore and prune backups of the store.
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
+    /// Read, verify, checkpoint, report on, export and prune the audit trail.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Print shell completions to stdout.
     Completions(completions::CompletionsArgs),
     /// Generate man pages.
@@ -182,6 +192,8 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<(), CliError> {
         Command::Workflow(cmd) => workflow::run(ctx, cmd).await,
         Command::Run(cmd) => run::run(ctx, cmd).await,
         Command::Agent(cmd) => agent::run(ctx, cmd).await,
+        Command::Backup(cmd) => backup::run(ctx, cmd).await,
+        Command::Audit(cmd) => audit::run(ctx, cmd).await,
         Command::Completions(args) => completions::run(ctx, args),
         Command::Man(args) => man::run(ctx, args),
         Command::Help(args) => help::run(ctx, args),

@@ -94,12 +94,15 @@ pub struct Draft {
 /// Write a backup file at `path`: `fill` writes the plaintext payload (the snapshot or export)
 /// and returns its size; the draft is completed once `fill` has run (counts may come from it).
 pub fn write(
-    path: &Path,
+    default_dir: &Path,
     opts: &CreateOptions,
     progress: &dyn Progress,
     fill: impl FnOnce(&mut dyn Write) -> Result<(u64, Draft)>,
 ) -> Result<BackupInfo> {
     let started = Instant::now();
+    // The id names the file and is the encryption's associated data, so it is fixed first.
+    let id = crate::model::new_id();
+    let path = &target(opts.out.as_deref(), default_dir, &id);
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -128,8 +131,6 @@ pub fn write(
         hasher: Sha256::new(),
         bytes: 0,
     };
-    // The id is the encryption's associated data, so it is fixed before the payload.
-    let id = crate::model::new_id();
     let (snapshot_bytes, draft) = match &encryption {
         Some((key, enc)) => {
             let ew = EncryptWriter::new(&mut hw, key, enc, id.as_bytes())?;
@@ -243,7 +244,7 @@ pub fn copy_file(src: &Path, w: &mut dyn Write, progress: &dyn Progress) -> Resu
 /// A physical backup of the SQLite store at `store`.
 pub fn sqlite(
     store: &Path,
-    path: &Path,
+    default_dir: &Path,
     actor: &str,
     opts: &CreateOptions,
     progress: &dyn Progress,
@@ -255,7 +256,7 @@ pub fn sqlite(
     let snap = tmp_dir.path().join("snapshot.db");
     snapshot::take(store, &snap, progress)?;
     let contents = snapshot::describe(&snap)?;
-    write(path, opts, progress, |w| {
+    write(default_dir, opts, progress, |w| {
         let n = copy_file(&snap, w, progress)?;
         Ok((
             n,
@@ -269,19 +270,19 @@ pub fn sqlite(
             },
         ))
     })
-    .map_err(|e| disk_full_at(e, path))
+    .map_err(|e| disk_full_at(e, opts.out.as_deref().unwrap_or(default_dir)))
 }
 
 /// A logical backup, read through `tx` (one consistent snapshot).
 pub fn logical(
     tx: &rusqlite::Transaction<'_>,
     store: &Path,
-    path: &Path,
+    default_dir: &Path,
     actor: &str,
     opts: &CreateOptions,
     progress: &dyn Progress,
 ) -> Result<BackupInfo> {
-    write(path, opts, progress, |w| {
+    write(default_dir, opts, progress, |w| {
         progress.start(Phase::Export, 0);
         let (bytes, tables) = super::logical::export(tx, w, progress)?;
         let head = snapshot_head(tx)?;
@@ -297,7 +298,7 @@ pub fn logical(
             },
         ))
     })
-    .map_err(|e| disk_full_at(e, path))
+    .map_err(|e| disk_full_at(e, opts.out.as_deref().unwrap_or(default_dir)))
 }
 
 fn snapshot_head(tx: &rusqlite::Transaction<'_>) -> Result<crate::audit::Base> {

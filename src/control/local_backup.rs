@@ -49,18 +49,14 @@ impl LocalControlPlane {
             .out
             .as_ref()
             .map_or_else(|| dir.display().to_string(), |p| p.display().to_string());
-        let result = (|| {
-            // The file name needs an id before the manifest has one; any fresh ULID will do.
-            let path = backup::create::target(opts.out.as_deref(), &dir, &crate::model::new_id());
-            match opts.format {
-                BackupFormat::Sqlite => {
-                    backup::create::sqlite(self.path(), &path, &who.name, &opts, progress)
-                }
-                BackupFormat::Logical => self.store().read(|tx| {
-                    backup::create::logical(tx, self.path(), &path, &who.name, &opts, progress)
-                }),
+        let result = match opts.format {
+            BackupFormat::Sqlite => {
+                backup::create::sqlite(self.path(), &dir, &who.name, &opts, progress)
             }
-        })();
+            BackupFormat::Logical => self.store().read(|tx| {
+                backup::create::logical(tx, self.path(), &dir, &who.name, &opts, progress)
+            }),
+        };
         let info = result.map_err(|e| self.audit_error(who, "backup.create", &id_hint, e))?;
         let m = &info.manifest;
         self.store().write(|tx| {
