@@ -85,7 +85,9 @@ pub enum Error {
     #[error("{path}: {reason}")]
     WrongKey { path: PathBuf, reason: String },
     /// Writing ran out of space; what was partially written has been removed.
-    #[error("the disk holding {path} is full; the partial file was removed and nothing else changed")]
+    #[error(
+        "the disk holding {path} is full; the partial file was removed and nothing else changed"
+    )]
     DiskFullAt { path: PathBuf },
 }
 
@@ -160,7 +162,8 @@ impl Error {
                 Some("the file cannot be restored; use another backup (imx backup list)".into())
             }
             Error::WrongKey { .. } => Some(
-                "pass the key the backup was made with: --key-file FILE or --passphrase-stdin".into(),
+                "pass the key the backup was made with: --key-file FILE or --passphrase-stdin"
+                    .into(),
             ),
             Error::NotABackup { .. } => {
                 Some("give a backup id (imx backup list) or the path of an .imxb file".into())

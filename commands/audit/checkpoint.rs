@@ -28,7 +28,8 @@ pub async fn run(ctx: &Context, _args: CheckpointArgs) -> Result<(), CliError> {
         out.log_path.display()
     ));
     if ctx.out().is_machine() {
-        let mut s = serde_json::to_string_pretty(&out).map_err(|e| CliError::other(e.to_string()))?;
+        let mut s =
+            serde_json::to_string_pretty(&out).map_err(|e| CliError::other(e.to_string()))?;
         s.push('\n');
         ctx.out().data(&s)?;
     }

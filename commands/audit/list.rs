@@ -84,14 +84,21 @@ impl Detail for AuditRecord {
             ("Seq", self.seq.to_string()),
             (
                 "Time",
-                format!("{} ({})", imx::audit::rfc3339(self.time), cx.time(Some(self.time))),
+                format!(
+                    "{} ({})",
+                    imx::audit::rfc3339(self.time),
+                    cx.time(Some(self.time))
+                ),
             ),
             ("Actor", self.actor.clone()),
             ("Source", self.source.clone()),
             ("Action", self.action.clone()),
             ("Target", self.target.clone()),
             ("Outcome", self.outcome.clone()),
-            ("Details", cx.opt(Some(details(self)).filter(|d| !d.is_empty()))),
+            (
+                "Details",
+                cx.opt(Some(details(self)).filter(|d| !d.is_empty())),
+            ),
             ("Prev hash", self.prev_hash.clone()),
             ("Hash", self.hash.clone()),
         ]

@@ -36,7 +36,8 @@ pub async fn run(ctx: &Context, args: PruneArgs) -> Result<(), CliError> {
         .audit_prune(&who, args.keep, args.archive_dir.clone(), true)
         .await?;
     if plan.archived == 0 {
-        ctx.out().status("No audit records are older than that; nothing to archive.");
+        ctx.out()
+            .status("No audit records are older than that; nothing to archive.");
         return Ok(());
     }
     if args.dry_run {
@@ -44,7 +45,10 @@ pub async fn run(ctx: &Context, args: PruneArgs) -> Result<(), CliError> {
             "Would archive {} records (through seq {}) to {}",
             plan.archived,
             plan.boundary.seq,
-            plan.archive.as_deref().map(|p| p.display().to_string()).unwrap_or_default()
+            plan.archive
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
         ));
         return Ok(());
     }
@@ -58,7 +62,10 @@ pub async fn run(ctx: &Context, args: PruneArgs) -> Result<(), CliError> {
     ctx.out().status(format!(
         "Archived {} records to {} (sha256 {}); the chain now starts after seq {} ({})",
         out.archived,
-        out.archive.as_deref().map(|p| p.display().to_string()).unwrap_or_default(),
+        out.archive
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
         out.archive_sha256.unwrap_or_default(),
         out.boundary.seq,
         out.boundary.hash

@@ -64,9 +64,8 @@ pub async fn run(ctx: &Context, args: ReportArgs) -> Result<(), CliError> {
     let text = render(&report, format)?;
     match &args.out {
         Some(path) => {
-            std::fs::write(path, text).map_err(|e| {
-                CliError::other(format!("cannot write {}: {e}", path.display()))
-            })?;
+            std::fs::write(path, text)
+                .map_err(|e| CliError::other(format!("cannot write {}: {e}", path.display())))?;
             ctx.out().status(format!(
                 "Wrote the audit report ({} records) to {}",
                 report.records,

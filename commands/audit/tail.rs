@@ -12,7 +12,9 @@ use super::filters::FilterArgs;
 /// Show the newest audit records; with -f, keep printing new ones as they are appended
 /// (until Ctrl-C). With -o json, one JSON object per line.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  imx audit tail\n  imx audit tail -n 50 --outcome denied\n  imx audit tail -f -o json | my-siem-forwarder")]
+#[command(
+    after_help = "Examples:\n  imx audit tail\n  imx audit tail -n 50 --outcome denied\n  imx audit tail -f -o json | my-siem-forwarder"
+)]
 pub struct TailArgs {
     /// How many of the newest records to show first.
     #[arg(short = 'n', long, default_value_t = 20)]

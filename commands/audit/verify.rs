@@ -36,14 +36,18 @@ pub async fn run(ctx: &Context, args: VerifyArgs) -> Result<(), CliError> {
             }
             Err(seq) => Err(CliError::new(
                 Exit::Error,
-                format!("the archive {} does not verify: first bad record {seq}", path.display()),
+                format!(
+                    "the archive {} does not verify: first bad record {seq}",
+                    path.display()
+                ),
             )),
         };
     }
     let plane = ctx.plane()?;
     let report = plane.audit_verify(&ctx.principal()).await?;
     if matches!(ctx.out().format(), Format::Json | Format::Yaml) {
-        let mut s = serde_json::to_string_pretty(&report).map_err(|e| CliError::other(e.to_string()))?;
+        let mut s =
+            serde_json::to_string_pretty(&report).map_err(|e| CliError::other(e.to_string()))?;
         s.push('\n');
         ctx.out().data(&s)?;
     }

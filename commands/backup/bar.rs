@@ -28,7 +28,9 @@ impl Bar {
     /// Clear the bar.
     pub fn finish(&self) {
         if let Some(b) = &self.bar {
-            b.lock().unwrap_or_else(|p| p.into_inner()).finish_and_clear();
+            b.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .finish_and_clear();
         }
     }
 }

@@ -63,7 +63,11 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
         return Err(CliError::usage("a key was given without --encrypt")
             .with_hint("add --encrypt to encrypt the backup"));
     }
-    let key = if args.encrypt { args.key.source()? } else { None };
+    let key = if args.encrypt {
+        args.key.source()?
+    } else {
+        None
+    };
     let opts = CreateOptions {
         out: args.out,
         format: match args.format {
@@ -119,13 +123,23 @@ impl Detail for BackupInfo {
             ("Created", cx.time(Some(m.created_at))),
             ("Created by", m.created_by.clone()),
             ("Format", m.format.to_string()),
-            ("Size", format!("{} (snapshot {})", bytes(self.size), bytes(m.snapshot_bytes))),
+            (
+                "Size",
+                format!(
+                    "{} (snapshot {})",
+                    bytes(self.size),
+                    bytes(m.snapshot_bytes)
+                ),
+            ),
             ("imx version", m.imx_version.clone()),
             ("Schema", m.schema_version.to_string()),
             ("Store", format!("{} ({})", m.store_id, m.source)),
             ("SHA-256", m.payload_sha256.clone()),
             ("Encryption", enc),
-            ("Audit head", format!("seq {} {}", m.audit_head.seq, m.audit_head.hash)),
+            (
+                "Audit head",
+                format!("seq {} {}", m.audit_head.seq, m.audit_head.hash),
+            ),
             ("Note", cx.opt(m.note.as_deref())),
         ];
         if let Some(ms) = self.duration_ms {

@@ -35,10 +35,9 @@ impl KeyArgs {
         }
         if self.passphrase_stdin {
             let mut line = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut line)
-                .map_err(|e| CliError::usage(format!("cannot read the passphrase from stdin: {e}")))?;
+            std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+                CliError::usage(format!("cannot read the passphrase from stdin: {e}"))
+            })?;
             let pass = line.trim_end_matches(['\n', '\r']).to_string();
             if pass.is_empty() {
                 return Err(CliError::usage("the passphrase on stdin is empty"));

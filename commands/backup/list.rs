@@ -11,7 +11,9 @@ use super::bytes;
 
 /// List the backups in the backup folder, newest first.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  imx backup list\n  imx backup list --dir /mnt/backups -o wide\n  imx backup list -o json")]
+#[command(
+    after_help = "Examples:\n  imx backup list\n  imx backup list --dir /mnt/backups -o wide\n  imx backup list -o json"
+)]
 pub struct ListArgs {
     /// The backup folder [default: backups/ beside the store]
     #[arg(long, value_name = "DIR")]
@@ -22,7 +24,8 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     let plane = ctx.plane()?;
     let cat = plane.list_backups(&ctx.principal(), args.dir).await?;
     for bad in &cat.unreadable {
-        ctx.out().warn(format!("{}: {}", bad.path.display(), bad.problem));
+        ctx.out()
+            .warn(format!("{}: {}", bad.path.display(), bad.problem));
     }
     if cat.backups.is_empty() && !ctx.out().is_machine() {
         ctx.out().status("No backups yet.");
@@ -34,7 +37,15 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
 
 impl Row for BackupInfo {
     fn headers(cx: &Cells) -> Vec<&'static str> {
-        let mut h = vec!["ID", "CREATED", "SIZE", "FORMAT", "ENCRYPTED", "ROWS", "NOTE"];
+        let mut h = vec![
+            "ID",
+            "CREATED",
+            "SIZE",
+            "FORMAT",
+            "ENCRYPTED",
+            "ROWS",
+            "NOTE",
+        ];
         if cx.wide || cx.machine {
             h.extend(["SCHEMA", "AUDIT HEAD", "SHA-256", "FILE"]);
         }
@@ -46,7 +57,11 @@ impl Row for BackupInfo {
         let mut c = vec![
             cx.id(&m.id),
             cx.time(Some(m.created_at)),
-            if cx.machine { self.size.to_string() } else { bytes(self.size) },
+            if cx.machine {
+                self.size.to_string()
+            } else {
+                bytes(self.size)
+            },
             m.format.to_string(),
             if m.encryption.is_some() { "yes" } else { "no" }.into(),
             m.total_rows().to_string(),

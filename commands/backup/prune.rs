@@ -66,7 +66,11 @@ pub async fn run(ctx: &Context, args: PruneArgs) -> Result<(), CliError> {
     ctx.out().list(&report.decisions)?;
     ctx.out().status(format!(
         "{} {} backup(s), {}; kept {}.",
-        if report.dry_run { "Would remove" } else { "Removed" },
+        if report.dry_run {
+            "Would remove"
+        } else {
+            "Removed"
+        },
         report.removed,
         bytes(report.freed_bytes),
         report.decisions.iter().filter(|d| d.keep).count()
@@ -87,7 +91,11 @@ impl Row for Decision {
         let mut c = vec![
             cx.id(&self.id),
             cx.time(Some(self.created_at)),
-            if cx.machine { self.size.to_string() } else { bytes(self.size) },
+            if cx.machine {
+                self.size.to_string()
+            } else {
+                bytes(self.size)
+            },
             if self.keep { "keep" } else { "remove" }.into(),
             self.reasons.join(","),
         ];

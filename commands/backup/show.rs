@@ -7,7 +7,9 @@ use super::super::error::CliError;
 
 /// Show a backup's manifest: id, time, versions, counts per table, checksum, encryption.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  imx backup show 01J5Z3\n  imx backup show ./imx-backup-01J5Z3K8.imxb -o json")]
+#[command(
+    after_help = "Examples:\n  imx backup show 01J5Z3\n  imx backup show ./imx-backup-01J5Z3K8.imxb -o json"
+)]
 pub struct ShowArgs {
     /// Backup id (any unique prefix) or file path.
     backup: String,

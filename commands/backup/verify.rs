@@ -64,7 +64,10 @@ impl Detail for VerifyReport {
             ("ID", self.id.clone()),
             ("File", self.path.display().to_string()),
             ("Format", self.format.to_string()),
-            ("Encrypted", if self.encrypted { "yes" } else { "no" }.into()),
+            (
+                "Encrypted",
+                if self.encrypted { "yes" } else { "no" }.into(),
+            ),
             ("SHA-256", self.payload_sha256.clone()),
             ("Integrity", self.integrity.clone()),
             ("Schema", self.schema_version.to_string()),

@@ -56,14 +56,12 @@ impl AuditKey {
             }
         };
         let bytes = hex::decode(text.trim()).ok();
-        let seed: [u8; 32] = bytes
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| {
-                Error::invalid(format!(
-                    "{}: not an imx audit key (expected 64 hex digits)",
-                    path.display()
-                ))
-            })?;
+        let seed: [u8; 32] = bytes.and_then(|b| b.try_into().ok()).ok_or_else(|| {
+            Error::invalid(format!(
+                "{}: not an imx audit key (expected 64 hex digits)",
+                path.display()
+            ))
+        })?;
         Ok(Some(AuditKey {
             signing: SigningKey::from_bytes(&seed),
         }))
@@ -209,7 +207,11 @@ pub fn load(path: &Path, store_id: &str) -> Result<Vec<Checkpoint>> {
             continue;
         }
         let cp: Checkpoint = serde_json::from_str(&line).map_err(|e| {
-            Error::invalid(format!("{}:{}: not a checkpoint: {e}", path.display(), n + 1))
+            Error::invalid(format!(
+                "{}:{}: not a checkpoint: {e}",
+                path.display(),
+                n + 1
+            ))
         })?;
         if cp.store_id == store_id {
             out.push(cp);
@@ -271,7 +273,11 @@ mod tests {
         let log = dir.path().join("log.jsonl");
         append(&log, &cp).unwrap();
         append(&log, &key.sign(CheckpointKind::Restore, "s1", 3, "cd", 2)).unwrap();
-        append(&log, &key.sign(CheckpointKind::Checkpoint, "s2", 9, "ef", 3)).unwrap();
+        append(
+            &log,
+            &key.sign(CheckpointKind::Checkpoint, "s2", 9, "ef", 3),
+        )
+        .unwrap();
         let entries = load(&log, "s1").unwrap();
         assert_eq!(entries.len(), 2);
         let exp = expectations(&entries, Some(&key)).unwrap();
@@ -280,7 +286,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("k")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join("k"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

@@ -140,4 +140,3 @@ pub fn rfc3339(ms: i64) -> String {
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or_else(|| ms.to_string())
 }
-

@@ -68,9 +68,11 @@ pub fn prune(
             archive_sha256: None,
         });
     };
-    let count: i64 = tx.query_row("SELECT count(*) FROM audit WHERE seq <= ?1", [to_seq], |r| {
-        r.get(0)
-    })?;
+    let count: i64 = tx.query_row(
+        "SELECT count(*) FROM audit WHERE seq <= ?1",
+        [to_seq],
+        |r| r.get(0),
+    )?;
     let boundary = Base {
         seq: to_seq,
         hash: to_hash,

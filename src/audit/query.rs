@@ -73,7 +73,10 @@ pub fn list(tx: &Transaction<'_>, f: &AuditFilter) -> Result<Vec<AuditRecord>> {
         }
     }
     if let Some(a) = &f.action {
-        match a.strip_suffix('*').or_else(|| a.ends_with('.').then_some(a.as_str())) {
+        match a
+            .strip_suffix('*')
+            .or_else(|| a.ends_with('.').then_some(a.as_str()))
+        {
             Some(prefix) => arg(
                 &mut sql,
                 " AND substr(action, 1, length(?)) = ?",

@@ -131,7 +131,10 @@ fn lists(r: &AuditReport) -> Vec<(&'static str, &Entries)> {
     vec![
         ("Auth failures and denied operations", &r.auth_failures),
         ("Lockouts", &r.lockouts),
-        ("Privilege changes (users, roles, tokens)", &r.privilege_changes),
+        (
+            "Privilege changes (users, roles, tokens)",
+            &r.privilege_changes,
+        ),
         ("Backup, restore and audit maintenance history", &r.backups),
     ]
 }
@@ -152,7 +155,11 @@ fn text(r: &AuditReport) -> String {
         if rows.is_empty() {
             let _ = writeln!(s, "  (none)");
         }
-        let w = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+        let w = rows
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0);
         for (k, v) in rows {
             let _ = writeln!(s, "  {k:<w$}  {v}");
         }
@@ -217,7 +224,12 @@ fn csv(r: &AuditReport) -> String {
         row(section, "total", e.total.to_string(), String::new());
     }
     for b in &r.timeline {
-        row("timeline", &t(b.start), b.count.to_string(), b.failed.to_string());
+        row(
+            "timeline",
+            &t(b.start),
+            b.count.to_string(),
+            b.failed.to_string(),
+        );
     }
     s
 }
@@ -250,7 +262,10 @@ fn markdown(r: &AuditReport) -> String {
             let _ = writeln!(s, "None.");
             continue;
         }
-        let _ = writeln!(s, "| seq | time | actor | action | target | outcome |\n|---|---|---|---|---|---|");
+        let _ = writeln!(
+            s,
+            "| seq | time | actor | action | target | outcome |\n|---|---|---|---|---|---|"
+        );
         for e in e.recent.iter().rev() {
             let _ = writeln!(
                 s,
@@ -441,7 +456,13 @@ fn html(r: &AuditReport) -> String {
         html_table(&churn(r)),
     );
     for (title, e) in lists(r) {
-        let _ = write!(s, "<h2>{} ({})</h2>{}", esc(title), e.total, html_entries(e));
+        let _ = write!(
+            s,
+            "<h2>{} ({})</h2>{}",
+            esc(title),
+            e.total,
+            html_entries(e)
+        );
     }
     s.push_str("</body></html>\n");
     s

@@ -59,9 +59,13 @@ pub fn open(path: &Path) -> Result<Opened> {
     let mut head = [0u8; 8];
     f.read_exact(&mut head).map_err(ctx)?;
     if &head != HEAD {
-        return Err(not_backup(path, "it does not start with the imx backup header"));
+        return Err(not_backup(
+            path,
+            "it does not start with the imx backup header",
+        ));
     }
-    let missing = "the manifest at the end of the file is missing: the file is truncated or damaged";
+    let missing =
+        "the manifest at the end of the file is missing: the file is truncated or damaged";
     if size < 8 + 16 {
         return Err(corrupt(path, missing));
     }
@@ -75,7 +79,10 @@ pub fn open(path: &Path) -> Result<Opened> {
     len_bytes.copy_from_slice(&tail[..8]);
     let len = u64::from_le_bytes(len_bytes);
     if len > MAX_MANIFEST || len + 8 + 16 > size {
-        return Err(corrupt(path, "the manifest length is impossible: the file is damaged"));
+        return Err(corrupt(
+            path,
+            "the manifest length is impossible: the file is damaged",
+        ));
     }
     f.seek(SeekFrom::Start(size - 16 - len)).map_err(ctx)?;
     let mut json = vec![0u8; usize::try_from(len).unwrap_or(0)];

@@ -177,7 +177,10 @@ pub fn write(
     let size = tmp.as_file().metadata().map_err(werr)?.len();
     tmp.persist_noclobber(path).map_err(|e| {
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            Error::Conflict(format!("{} already exists; not overwriting it", path.display()))
+            Error::Conflict(format!(
+                "{} already exists; not overwriting it",
+                path.display()
+            ))
         } else {
             werr(e.error)
         }
@@ -205,7 +208,9 @@ fn compress<W: Write, T>(
         let _ = enc.multithread(opts.workers);
     }
     let out = fill(&mut enc)?;
-    let w = enc.finish().map_err(|e| unwrap_io(e, "compressing the backup"))?;
+    let w = enc
+        .finish()
+        .map_err(|e| unwrap_io(e, "compressing the backup"))?;
     Ok((w, out))
 }
 

@@ -59,14 +59,17 @@ impl SecretKey {
 pub fn keygen(path: &Path) -> Result<()> {
     let mut key = [0u8; 32];
     rand::Rng::fill(&mut rand::rng(), &mut key);
-    super::fsutil::write_private(path, format!("{}\n", hex::encode(key)).as_bytes()).map_err(
-        |e| match e {
+    super::fsutil::write_private(path, format!("{}\n", hex::encode(key)).as_bytes()).map_err(|e| {
+        match e {
             Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
-                Error::Conflict(format!("{} already exists; not overwriting a key", path.display()))
+                Error::Conflict(format!(
+                    "{} already exists; not overwriting a key",
+                    path.display()
+                ))
             }
             other => other,
-        },
-    )
+        }
+    })
 }
 
 fn read_key_file(path: &Path) -> Result<SecretKey> {
@@ -98,7 +101,8 @@ fn keyring_unavailable(name: &str) -> Error {
 }
 
 fn stretch(pass: &str, kdf: &Kdf) -> Result<SecretKey> {
-    let salt = hex::decode(&kdf.salt).map_err(|_| Error::invalid("the manifest's salt is not hex"))?;
+    let salt =
+        hex::decode(&kdf.salt).map_err(|_| Error::invalid("the manifest's salt is not hex"))?;
     let params = argon2::Params::new(kdf.m_cost_kib, kdf.t_cost, kdf.p_cost, Some(32))
         .map_err(|e| Error::invalid(format!("bad key-derivation parameters: {e}")))?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
@@ -181,7 +185,9 @@ pub fn for_decryption(
     };
     if key.check() != enc.key_check {
         return Err(wrong(match enc.key {
-            KeyKind::File => "wrong key: this backup was encrypted with a different key file".into(),
+            KeyKind::File => {
+                "wrong key: this backup was encrypted with a different key file".into()
+            }
             KeyKind::Passphrase => "wrong passphrase for this backup".into(),
         }));
     }

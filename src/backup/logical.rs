@@ -199,7 +199,9 @@ pub fn import(tx: &Transaction<'_>, r: &mut dyn BufRead) -> Result<(i64, BTreeMa
             let values: Vec<serde_json::Value> =
                 serde_json::from_str(&l).map_err(|e| bad(format!("a row of {table}: {e}")))?;
             if values.len() != *n {
-                return Err(bad(format!("a row of {table} has the wrong number of values")));
+                return Err(bad(format!(
+                    "a row of {table} has the wrong number of values"
+                )));
             }
             let values = values
                 .into_iter()

@@ -99,4 +99,3 @@ pub fn default_dir(store: &std::path::Path) -> PathBuf {
         .unwrap_or(std::path::Path::new("."))
         .join("backups")
 }
-

@@ -49,10 +49,7 @@ pub fn has_data(path: &Path) -> Result<bool> {
         // Not a store we can read: treat as data, so only --force replaces it.
         return Ok(true);
     };
-    Ok(contents
-        .tables
-        .iter()
-        .any(|(t, n)| t != "meta" && *n > 0))
+    Ok(contents.tables.iter().any(|(t, n)| t != "meta" && *n > 0))
 }
 
 /// Check that `target` may be replaced; returns the pid of a process using it (forced only).
@@ -111,7 +108,13 @@ pub fn restore(
     let opened = verify::unpack(&opts.backup, opts.key.as_ref(), &db, progress)?;
     let checked = verify::check(&opts.backup, &db, &opened.manifest, progress)?;
     let restored_bytes = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
-    let report = verify::report(&opts.backup, &opened.manifest, checked, restored_bytes, started);
+    let report = verify::report(
+        &opts.backup,
+        &opened.manifest,
+        checked,
+        restored_bytes,
+        started,
+    );
     after(&db)?;
     // Fold the restored store's WAL into the file so one rename moves everything.
     checkpoint(&db, true)?;
@@ -123,14 +126,16 @@ pub fn restore(
             opts.target.display(),
             chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
         ));
-        std::fs::hard_link(&opts.target, &keep)
-            .ok()
-            .map(|()| keep)
+        std::fs::hard_link(&opts.target, &keep).ok().map(|()| keep)
     } else {
         None
     };
-    std::fs::rename(&db, &opts.target)
-        .map_err(|e| Error::io(format!("moving the restored store to {}", opts.target.display()), e))?;
+    std::fs::rename(&db, &opts.target).map_err(|e| {
+        Error::io(
+            format!("moving the restored store to {}", opts.target.display()),
+            e,
+        )
+    })?;
     for suffix in ["-wal", "-shm"] {
         let mut p = opts.target.as_os_str().to_os_string();
         p.push(suffix);

@@ -146,7 +146,9 @@ mod tests {
     use crate::backup::manifest::{BackupFormat, Manifest};
 
     fn at(rfc: &str, id: &str) -> BackupInfo {
-        let t = DateTime::parse_from_rfc3339(rfc).unwrap().timestamp_millis();
+        let t = DateTime::parse_from_rfc3339(rfc)
+            .unwrap()
+            .timestamp_millis();
         BackupInfo {
             path: format!("/b/{id}").into(),
             size: 10,

@@ -155,7 +155,10 @@ pub fn check(path: &Path, db: &Path, m: &Manifest, progress: &dyn Progress) -> R
         .map_err(|_| corrupt(path, "the restored data is not an SQLite database"))?;
     let integrity = integrity(&conn).map_err(|e| corrupt(path, format!("integrity check: {e}")))?;
     if integrity != "ok" {
-        return Err(corrupt(path, format!("the restored store fails the integrity check: {integrity}")));
+        return Err(corrupt(
+            path,
+            format!("the restored store fails the integrity check: {integrity}"),
+        ));
     }
     let contents = snapshot::describe_conn(&conn).map_err(|e| map_sqlite(db, e))?;
     if contents.schema_version != m.schema_version {
@@ -194,7 +197,10 @@ pub fn check(path: &Path, db: &Path, m: &Manifest, progress: &dyn Progress) -> R
     if let Some(p) = &audit.problem {
         return Err(corrupt(
             path,
-            format!("the audit chain in the backup does not verify: {}", p.message),
+            format!(
+                "the audit chain in the backup does not verify: {}",
+                p.message
+            ),
         ));
     }
     if audit.head_seq != m.audit_head.seq || audit.head_hash != m.audit_head.hash {
@@ -231,7 +237,11 @@ fn integrity(conn: &Connection) -> rusqlite::Result<String> {
 }
 
 /// Verify the backup at `path` by restoring it into a temporary store.
-pub fn verify(path: &Path, key: Option<&KeySource>, progress: &dyn Progress) -> Result<VerifyReport> {
+pub fn verify(
+    path: &Path,
+    key: Option<&KeySource>,
+    progress: &dyn Progress,
+) -> Result<VerifyReport> {
     let started = Instant::now();
     let dir = tempfile::Builder::new()
         .prefix("imx-verify-")

@@ -15,14 +15,13 @@ use super::{ApplyAction, ApplyOutcome, ControlPlane, HeartbeatReply, StartRun, S
 use super::{CheckpointOutcome, RestoreRequest};
 use crate::audit::prune::PruneOutcome;
 use crate::audit::{AuditFilter, AuditReport, ChainReport, Window};
+use crate::auth::{Permission, Principal};
 use crate::backup::catalog::Catalog;
 use crate::backup::{
     BackupInfo, CreateOptions, KeySource, Progress, PruneReport, RestoreReport, RetentionPolicy,
     VerifyReport,
 };
 use crate::model::AuditRecord;
-use std::path::PathBuf;
-use crate::auth::{Permission, Principal};
 use crate::model::{
     Agent, AgentRegistration, Event, LeaseRef, LogLine, LogStream, Page, Run, RunDetail, RunFilter,
     StepResult, StepTask, Workflow, WorkflowSpec, WorkflowSummary, now_ms,
@@ -30,6 +29,7 @@ use crate::model::{
 use crate::store::Store;
 use crate::store::sqlite::{agents, claims, reap, reports, runs, workflows};
 use crate::{Error, Result, audit};
+use std::path::PathBuf;
 
 /// Options for opening a local store.
 #[derive(Debug, Clone)]

@@ -32,11 +32,7 @@ impl LocalControlPlane {
     }
 
     /// Verify inside `tx`, visiting every record.
-    fn verify_in(
-        &self,
-        tx: &Transaction<'_>,
-        visit: &mut chain::Visit<'_>,
-    ) -> Result<ChainReport> {
+    fn verify_in(&self, tx: &Transaction<'_>, visit: &mut chain::Visit<'_>) -> Result<ChainReport> {
         match self.expectations(tx)? {
             Ok(exp) => chain::verify(tx, &exp, visit),
             Err(problem) => {
@@ -141,8 +137,7 @@ impl LocalControlPlane {
         self.authorize(who, Permission::Administer, "audit.prune", "")?;
         let cutoff = now_ms().saturating_sub(i64::try_from(keep.as_millis()).unwrap_or(i64::MAX));
         let dir = archive_dir.unwrap_or_else(|| {
-            crate::backup::default_dir(self.path())
-                .with_file_name("audit-archive")
+            crate::backup::default_dir(self.path()).with_file_name("audit-archive")
         });
         let run = |tx: &Transaction<'_>| -> Result<PruneOutcome> {
             let report = self.verify_in(tx, &mut |_: &RecordRef<'_>| {})?;

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::local::LocalControlPlane;
 use super::RestoreRequest;
+use super::local::LocalControlPlane;
 use crate::audit::{self, AuditKey, CheckpointKind};
 use crate::auth::{Permission, Principal};
 use crate::backup::catalog::{self, Catalog};

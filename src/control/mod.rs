@@ -30,8 +30,8 @@ use crate::backup::{
     VerifyReport,
 };
 use crate::model::{
-    Agent, AuditRecord, AgentRegistration, AgentState, Event, LeaseRef, LogLine, Page, Run, RunDetail,
-    RunFilter, RunStatus, StepResult, StepStatus, StepTask, Workflow, WorkflowSpec,
+    Agent, AgentRegistration, AgentState, AuditRecord, Event, LeaseRef, LogLine, Page, Run,
+    RunDetail, RunFilter, RunStatus, StepResult, StepStatus, StepTask, Workflow, WorkflowSpec,
     WorkflowSummary,
 };
 
@@ -187,24 +187,35 @@ pub trait ControlPlane: Send + Sync {
     /// The agent is stopping: release its leases (steps go back to ready) and mark it offline.
     async fn deregister_agent(&self, who: &Principal, agent_id: &str) -> Result<()>;
 
-    // --- backups (issue 5). `dir` is the backup folder; `None` means the store's default. ---
+    // --- backups (issue 5). `dir` is the backup folder; `None` means the store's default.
+    // Defaults say "not supported" so test doubles need not implement them. ---
     /// Take a backup (operator). Audited as `backup.create`.
+    #[allow(unused_variables)]
     async fn create_backup(
         &self,
         who: &Principal,
         opts: CreateOptions,
         progress: &dyn Progress,
-    ) -> Result<BackupInfo>;
+    ) -> Result<BackupInfo> {
+        Err(unsupported(self, "create_backup"))
+    }
     /// The backups in `dir`, newest first (operator).
-    async fn list_backups(&self, who: &Principal, dir: Option<PathBuf>) -> Result<Catalog>;
+    #[allow(unused_variables)]
+    async fn list_backups(&self, who: &Principal, dir: Option<PathBuf>) -> Result<Catalog> {
+        Err(unsupported(self, "list_backups"))
+    }
     /// One backup's manifest, by id, id prefix or path (operator).
+    #[allow(unused_variables)]
     async fn show_backup(
         &self,
         who: &Principal,
         dir: Option<PathBuf>,
         what: &str,
-    ) -> Result<BackupInfo>;
+    ) -> Result<BackupInfo> {
+        Err(unsupported(self, "show_backup"))
+    }
     /// Prove a backup restores (operator). Audited as `backup.verify`.
+    #[allow(unused_variables)]
     async fn verify_backup(
         &self,
         who: &Principal,
@@ -212,42 +223,73 @@ pub trait ControlPlane: Send + Sync {
         what: &str,
         key: Option<KeySource>,
         progress: &dyn Progress,
-    ) -> Result<VerifyReport>;
+    ) -> Result<VerifyReport> {
+        Err(unsupported(self, "verify_backup"))
+    }
     /// Replace a store with a backup (admin). Audited as `backup.restore` in the restored store.
+    #[allow(unused_variables)]
     async fn restore_backup(
         &self,
         who: &Principal,
         req: RestoreRequest,
         progress: &dyn Progress,
-    ) -> Result<RestoreReport>;
+    ) -> Result<RestoreReport> {
+        Err(unsupported(self, "restore_backup"))
+    }
     /// Remove the backups a retention policy does not keep (admin). Audited as `backup.prune`.
+    #[allow(unused_variables)]
     async fn prune_backups(
         &self,
         who: &Principal,
         dir: Option<PathBuf>,
         policy: RetentionPolicy,
         dry_run: bool,
-    ) -> Result<PruneReport>;
+    ) -> Result<PruneReport> {
+        Err(unsupported(self, "prune_backups"))
+    }
 
     // --- audit (issue 5) ---
     /// Records matching a filter, oldest first (read).
-    async fn audit_list(&self, who: &Principal, filter: AuditFilter) -> Result<Vec<AuditRecord>>;
+    #[allow(unused_variables)]
+    async fn audit_list(&self, who: &Principal, filter: AuditFilter) -> Result<Vec<AuditRecord>> {
+        Err(unsupported(self, "audit_list"))
+    }
     /// One record (read).
-    async fn audit_get(&self, who: &Principal, seq: i64) -> Result<AuditRecord>;
+    #[allow(unused_variables)]
+    async fn audit_get(&self, who: &Principal, seq: i64) -> Result<AuditRecord> {
+        Err(unsupported(self, "audit_get"))
+    }
     /// Verify the chain against its archive boundary and the signed checkpoints (read).
-    async fn audit_verify(&self, who: &Principal) -> Result<ChainReport>;
+    #[allow(unused_variables)]
+    async fn audit_verify(&self, who: &Principal) -> Result<ChainReport> {
+        Err(unsupported(self, "audit_verify"))
+    }
     /// Sign the chain head with the audit key kept outside the store (admin).
-    async fn audit_checkpoint(&self, who: &Principal) -> Result<CheckpointOutcome>;
+    #[allow(unused_variables)]
+    async fn audit_checkpoint(&self, who: &Principal) -> Result<CheckpointOutcome> {
+        Err(unsupported(self, "audit_checkpoint"))
+    }
     /// The auditor's report over a period, with the verification result (read).
-    async fn audit_report(&self, who: &Principal, window: Window) -> Result<AuditReport>;
+    #[allow(unused_variables)]
+    async fn audit_report(&self, who: &Principal, window: Window) -> Result<AuditReport> {
+        Err(unsupported(self, "audit_report"))
+    }
     /// Archive and remove records older than `keep` (admin). Audited as `audit.prune`.
+    #[allow(unused_variables)]
     async fn audit_prune(
         &self,
         who: &Principal,
         keep: Duration,
         archive_dir: Option<PathBuf>,
         dry_run: bool,
-    ) -> Result<PruneOutcome>;
+    ) -> Result<PruneOutcome> {
+        Err(unsupported(self, "audit_prune"))
+    }
+}
+
+/// The error of a control plane that does not offer an operation.
+fn unsupported(plane: &(impl ControlPlane + ?Sized), op: &str) -> crate::Error {
+    crate::Error::invalid(format!("{} does not support {op}", plane.location()))
 }
 
 /// What `backup restore` asks for.
