@@ -71,3 +71,65 @@ pub fn matches(buf: &mut Vec<u8>, r: &RecordRef<'_>) -> bool {
     hash_into(buf, r, &mut out);
     r.hash.as_bytes() == out
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    /// The encoding the chain was first defined with: serde's derive over these fields.
+    #[derive(serde::Serialize)]
+    struct Derived<'a> {
+        seq: i64,
+        time: i64,
+        actor: &'a str,
+        source: &'a str,
+        action: &'a str,
+        target: &'a str,
+        outcome: &'a str,
+        details: &'a serde_json::Value,
+        prev_hash: &'a str,
+    }
+
+    #[test]
+    fn hand_written_encoding_equals_the_derived_one() {
+        let details = [
+            serde_json::Value::Null,
+            serde_json::json!({ "b": 1, "a": [1, 2.5, "x\"y"], "ü": { "z": null } }),
+            serde_json::json!("line\nbreak\u{1}"),
+        ];
+        for d in &details {
+            let text = d.to_string();
+            let r = RecordRef {
+                seq: 42,
+                time: -7,
+                actor: "local:ä\"x",
+                source: "10.0.0.1",
+                action: "run.start",
+                target: "tab\there",
+                outcome: "ok",
+                details: &text,
+                prev_hash: "00ff",
+                hash: "",
+            };
+            let mut buf = Vec::new();
+            encode(&mut buf, &r);
+            let derived = serde_json::to_vec(&Derived {
+                seq: 42,
+                time: -7,
+                actor: r.actor,
+                source: r.source,
+                action: r.action,
+                target: r.target,
+                outcome: r.outcome,
+                details: d,
+                prev_hash: r.prev_hash,
+            })
+            .unwrap();
+            assert_eq!(
+                String::from_utf8(buf).unwrap(),
+                String::from_utf8(derived).unwrap()
+            );
+        }
+    }
+}

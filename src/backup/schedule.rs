@@ -49,6 +49,10 @@ pub async fn tick(
     now: i64,
 ) -> Result<TickOutcome> {
     let dir = s.create.out.clone();
+    if let Some(d) = &dir {
+        // `out` names the folder; make sure it is taken as one.
+        std::fs::create_dir_all(d).map_err(|e| super::fsutil::write_error(d, e))?;
+    }
     let newest = plane
         .list_backups(who, dir.clone())
         .await?
@@ -70,7 +74,11 @@ pub async fn tick(
         None => None,
     };
     Ok(TickOutcome {
-        next_due: next_due(Some(created.manifest.created_at), s.every, now),
+        next_due: next_due(
+            Some(created.manifest.created_at),
+            s.every,
+            now.max(created.manifest.created_at),
+        ),
         created: Some(created),
         pruned,
     })
@@ -101,5 +109,67 @@ pub async fn run(
             _ = tokio::time::sleep(wait) => {}
             _ = stop.changed() => {}
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::control::{LocalControlPlane, LocalOptions};
+
+    #[test]
+    fn next_due_follows_the_newest_backup() {
+        let every = Duration::from_secs(900);
+        assert_eq!(next_due(None, every, 1_000), 1_000, "no backup yet: now");
+        assert_eq!(next_due(Some(100), every, 1_000), 900_100);
+        assert_eq!(
+            next_due(Some(5_000), every, 1_000),
+            1_000,
+            "a backup from the future"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_tick_backs_up_when_due_and_prunes() {
+        let dir = tempfile::tempdir().unwrap();
+        let plane =
+            LocalControlPlane::open(&dir.path().join("imx.db"), LocalOptions::default()).unwrap();
+        let who = Principal::local_owner();
+        let s = Schedule {
+            every: Duration::from_secs(900),
+            create: CreateOptions {
+                out: Some(dir.path().join("b")),
+                ..CreateOptions::default()
+            },
+            retention: Some(RetentionPolicy {
+                keep_last: 2,
+                ..RetentionPolicy::default()
+            }),
+        };
+        let now = crate::model::now_ms();
+        let first = tick(&plane, &who, &s, now).await.unwrap();
+        let created = first.created.expect("due at once");
+        assert!(first.next_due >= created.manifest.created_at + 900_000);
+        let quiet = tick(&plane, &who, &s, now + 1_000).await.unwrap();
+        assert!(quiet.created.is_none(), "not due yet");
+        for i in 1..4 {
+            let t = tick(&plane, &who, &s, now + i * 1_000_000).await.unwrap();
+            assert!(t.created.is_some());
+        }
+        let left = plane
+            .list_backups(&who, s.create.out.clone())
+            .await
+            .unwrap();
+        assert_eq!(left.backups.len(), 2, "retention ran after each backup");
+        let actions: Vec<String> = plane
+            .audit_list(&who, crate::audit::AuditFilter::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action)
+            .collect();
+        assert_eq!(actions.iter().filter(|a| *a == "backup.create").count(), 4);
+        assert!(actions.iter().any(|a| a == "backup.prune"));
     }
 }

@@ -252,3 +252,95 @@ fn same_file(a: &Path, b: &Path) -> bool {
         _ => a == b,
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+    use crate::control::{ControlPlane, LocalOptions};
+
+    fn as_role(role: Role) -> Principal {
+        Principal {
+            name: format!("user:{role}"),
+            role,
+            source: "test".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn roles_gate_backups_and_audit_administration() {
+        let dir = tempfile::tempdir().unwrap();
+        let plane = LocalControlPlane::open(&dir.path().join("imx.db"), LocalOptions::default())
+            .unwrap()
+            .with_audit_paths(crate::audit::AuditPaths {
+                key: dir.path().join("key"),
+                checkpoints: dir.path().join("log.jsonl"),
+            });
+        let (viewer, operator) = (as_role(Role::Viewer), as_role(Role::Operator));
+        let e = plane
+            .create_backup(&viewer, CreateOptions::default(), &backup::NoProgress)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Forbidden { .. }));
+        let info = plane
+            .create_backup(&operator, CreateOptions::default(), &backup::NoProgress)
+            .await
+            .unwrap();
+        plane
+            .verify_backup(
+                &operator,
+                None,
+                &info.manifest.id,
+                None,
+                &backup::NoProgress,
+            )
+            .await
+            .unwrap();
+        let req = RestoreRequest {
+            backup: info.manifest.id.clone(),
+            dir: None,
+            to: Some(dir.path().join("other.db")),
+            force: false,
+            key: None,
+        };
+        let e = plane
+            .restore_backup(&operator, req, &backup::NoProgress)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Forbidden { .. }));
+        let policy = RetentionPolicy {
+            keep_last: 1,
+            ..RetentionPolicy::default()
+        };
+        assert!(
+            plane
+                .prune_backups(&operator, None, policy, true)
+                .await
+                .is_err()
+        );
+        assert!(plane.audit_checkpoint(&operator).await.is_err());
+        assert!(plane.audit_verify(&viewer).await.unwrap().ok);
+        let denied = plane
+            .audit_list(
+                &viewer,
+                crate::audit::AuditFilter {
+                    outcome: Some("denied".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let actions: Vec<&str> = denied.iter().map(|r| r.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            [
+                "backup.create",
+                "backup.restore",
+                "backup.prune",
+                "audit.checkpoint"
+            ],
+            "every denial is audited"
+        );
+    }
+}
