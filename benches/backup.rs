@@ -140,6 +140,44 @@ fn seed(db: &Path) {
     );
 }
 
+/// Prints how long each phase of one operation took (`-- phases`).
+struct PhaseTimer {
+    state: std::sync::Mutex<(Option<(imx::backup::Phase, Instant)>, Vec<String>)>,
+}
+
+impl PhaseTimer {
+    fn new() -> Self {
+        PhaseTimer {
+            state: std::sync::Mutex::new((None, Vec::new())),
+        }
+    }
+
+    fn report(&self, what: &str, total: Instant) {
+        let mut s = self.state.lock().unwrap();
+        if let Some((p, t)) = s.0.take() {
+            s.1.push(format!("{} {:.2}s", p.label(), t.elapsed().as_secs_f64()));
+        }
+        println!(
+            "  {what} phases: {} (total {:.2}s)",
+            s.1.join(", "),
+            total.elapsed().as_secs_f64()
+        );
+        s.1.clear();
+    }
+}
+
+impl imx::backup::Progress for PhaseTimer {
+    fn start(&self, phase: imx::backup::Phase, _total: u64) {
+        let mut s = self.state.lock().unwrap();
+        if let Some((p, t)) = s.0.take() {
+            s.1.push(format!("{} {:.2}s", p.label(), t.elapsed().as_secs_f64()));
+        }
+        s.0 = Some((phase, Instant::now()));
+    }
+
+    fn advance(&self, _n: u64) {}
+}
+
 fn stats(name: &str, unit: &str, mut v: Vec<f64>) {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     println!(
@@ -210,6 +248,24 @@ fn main() {
             rates,
         );
     }
+    if want("phases") {
+        let timer = PhaseTimer::new();
+        std::fs::create_dir_all(&out).unwrap();
+        let opts = CreateOptions {
+            out: Some(out.clone()),
+            ..CreateOptions::default()
+        };
+        let t = Instant::now();
+        let info = rt
+            .block_on(plane.create_backup(&who, opts, &timer))
+            .unwrap();
+        timer.report("create", t);
+        let t = Instant::now();
+        rt.block_on(plane.verify_backup(&who, None, info.path.to_str().unwrap(), None, &timer))
+            .unwrap();
+        timer.report("verify", t);
+        let _ = std::fs::remove_file(info.path);
+    }
     if let Some(p) = last {
         let _ = std::fs::remove_file(p);
     }
@@ -222,6 +278,20 @@ fn main() {
             rates.push(r.records as f64 / t.elapsed().as_secs_f64());
         }
         stats("audit verify", "records/s", rates);
+    }
+    if want("scan") {
+        // How much of `audit verify` is reading rows (not a target; for profiling).
+        let c = Connection::open(&db).unwrap();
+        let t = Instant::now();
+        let mut stmt = c.prepare("SELECT seq, time, actor, source, action, target, outcome, details, prev_hash, hash FROM audit ORDER BY seq").unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        let mut n = 0usize;
+        while let Some(r) = rows.next().unwrap() {
+            for i in 2..10 {
+                n += r.get_ref(i).unwrap().as_str().unwrap().len();
+            }
+        }
+        println!("  scan only: {:.2}s ({n} bytes)", t.elapsed().as_secs_f64());
     }
     if want("report") {
         let mut secs = Vec::new();

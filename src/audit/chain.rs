@@ -84,6 +84,82 @@ pub struct Expectation {
 /// A record seen by the visitor, with whether it verified so far.
 pub type Visit<'v> = dyn FnMut(&RecordRef<'_>) + 'v;
 
+/// Records per batch handed to the hashing thread.
+const BATCH: usize = 2048;
+
+/// Copied records for the hashing thread: their text fields back to back in one buffer.
+#[derive(Default)]
+struct Batch {
+    arena: Vec<u8>,
+    slots: Vec<Slot>,
+}
+
+struct Slot {
+    seq: i64,
+    time: i64,
+    /// End offsets in `arena` of actor, source, action, target, outcome, details, prev_hash, hash.
+    ends: [usize; 8],
+    bad_type: bool,
+}
+
+impl Batch {
+    fn push(&mut self, r: &RecordRef<'_>, bad_type: bool) {
+        let mut ends = [0usize; 8];
+        let fields = [
+            r.actor,
+            r.source,
+            r.action,
+            r.target,
+            r.outcome,
+            r.details,
+            r.prev_hash,
+            r.hash,
+        ];
+        for (end, f) in ends.iter_mut().zip(fields) {
+            self.arena.extend_from_slice(f.as_bytes());
+            *end = self.arena.len();
+        }
+        self.slots.push(Slot {
+            seq: r.seq,
+            time: r.time,
+            ends,
+            bad_type,
+        });
+    }
+
+    /// The first record whose contents do not match its hash.
+    fn first_mismatch(&self, buf: &mut Vec<u8>) -> Option<i64> {
+        let mut start = 0;
+        for slot in &self.slots {
+            let mut f = [""; 8];
+            let mut ok = !slot.bad_type;
+            for (i, end) in slot.ends.iter().enumerate() {
+                match std::str::from_utf8(&self.arena[start..*end]) {
+                    Ok(s) => f[i] = s,
+                    Err(_) => ok = false,
+                }
+                start = *end;
+            }
+            let r = RecordRef {
+                seq: slot.seq,
+                time: slot.time,
+                actor: f[0],
+                source: f[1],
+                action: f[2],
+                target: f[3],
+                outcome: f[4],
+                details: f[5],
+                prev_hash: f[6],
+                hash: f[7],
+            };
+            if !ok || !canonical::matches(buf, &r) {
+                return Some(slot.seq);
+            }
+        }
+        None
+    }
+}
+
 /// Read the archive boundary from the store's meta table.
 pub fn base(tx: &Transaction<'_>) -> Result<Base> {
     let get = |key: &str| -> Result<Option<String>> {
@@ -136,7 +212,6 @@ pub fn verify(
     let mut records = 0u64;
     let mut first_seq = None;
     let mut checked = 0u64;
-    let mut buf = Vec::with_capacity(512);
 
     for (seq, e) in expected.range(..=base.seq) {
         checked += 1;
@@ -156,32 +231,70 @@ pub fn verify(
          FROM audit ORDER BY seq",
     )?;
     let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
-        let mut bad_type = false;
-        let r = RecordRef {
-            seq: int(row, 0, &mut bad_type),
-            time: int(row, 1, &mut bad_type),
-            actor: text(row, 2, &mut bad_type),
-            source: text(row, 3, &mut bad_type),
-            action: text(row, 4, &mut bad_type),
-            target: text(row, 5, &mut bad_type),
-            outcome: text(row, 6, &mut bad_type),
-            details: text(row, 7, &mut bad_type),
-            prev_hash: text(row, 8, &mut bad_type),
-            hash: text(row, 9, &mut bad_type),
-        };
-        records += 1;
-        first_seq.get_or_insert(r.seq);
-        visit(&r);
-        if problem.is_none() {
-            problem = check(&mut buf, &r, bad_type, next_seq, &prev_hash, &expected);
-            if problem.is_none() && expected.contains_key(&r.seq) {
-                checked += 1;
+    // Hashing runs on a second thread, fed batches of copied records; this thread reads rows,
+    // checks sequence numbers, links and checkpoints, and visits each record.
+    let (edited, read) = std::thread::scope(|s| -> Result<(Option<i64>, Result<()>)> {
+        let (send, recv) = std::sync::mpsc::sync_channel::<Batch>(4);
+        let hasher = s.spawn(move || {
+            let mut buf = Vec::with_capacity(512);
+            for batch in recv {
+                if let Some(seq) = batch.first_mismatch(&mut buf) {
+                    return Some(seq);
+                }
             }
+            None
+        });
+        let mut batch = Batch::default();
+        let read = (|| -> Result<()> {
+            while let Some(row) = rows.next()? {
+                let mut bad_type = false;
+                let r = RecordRef {
+                    seq: int(row, 0, &mut bad_type),
+                    time: int(row, 1, &mut bad_type),
+                    actor: text(row, 2, &mut bad_type),
+                    source: text(row, 3, &mut bad_type),
+                    action: text(row, 4, &mut bad_type),
+                    target: text(row, 5, &mut bad_type),
+                    outcome: text(row, 6, &mut bad_type),
+                    details: text(row, 7, &mut bad_type),
+                    prev_hash: text(row, 8, &mut bad_type),
+                    hash: text(row, 9, &mut bad_type),
+                };
+                records += 1;
+                first_seq.get_or_insert(r.seq);
+                visit(&r);
+                if problem.is_none() {
+                    problem = check(&r, next_seq, &prev_hash, &expected);
+                    if problem.is_none() && expected.contains_key(&r.seq) {
+                        checked += 1;
+                    }
+                }
+                batch.push(&r, bad_type);
+                if batch.slots.len() == BATCH && send.send(std::mem::take(&mut batch)).is_err() {
+                    // The hasher stopped at a mismatch; keep reading for counts and visits.
+                }
+                next_seq = r.seq + 1;
+                prev_hash.clear();
+                prev_hash.push_str(r.hash);
+            }
+            Ok(())
+        })();
+        if !batch.slots.is_empty() {
+            let _ = send.send(batch);
         }
-        next_seq = r.seq + 1;
-        prev_hash.clear();
-        prev_hash.push_str(r.hash);
+        drop(send);
+        let edited = hasher.join().unwrap_or(None);
+        Ok((edited, read))
+    })?;
+    read?;
+    if let Some(seq) = edited
+        && problem.as_ref().is_none_or(|p| seq <= p.seq)
+    {
+        problem = Some(Problem {
+            seq,
+            kind: ProblemKind::Edited,
+            message: format!("record {seq} does not match its hash (its contents were edited)"),
+        });
     }
     let head_seq = next_seq - 1;
     if problem.is_none()
@@ -211,9 +324,7 @@ pub fn verify(
 }
 
 fn check(
-    buf: &mut Vec<u8>,
     r: &RecordRef<'_>,
-    bad_type: bool,
     next_seq: i64,
     prev_hash: &str,
     expected: &BTreeMap<i64, &Expectation>,
@@ -229,13 +340,6 @@ fn check(
             seq: next_seq,
             kind: ProblemKind::Missing,
             message: format!("{what} (deleted)"),
-        });
-    }
-    if bad_type || !canonical::matches(buf, r) {
-        return Some(Problem {
-            seq,
-            kind: ProblemKind::Edited,
-            message: format!("record {seq} does not match its hash (its contents were edited)"),
         });
     }
     if r.prev_hash != prev_hash {

@@ -215,7 +215,7 @@ fn compress<W: Write, T>(
 }
 
 /// Keep "disk full" recognisable through the compression layer.
-fn unwrap_io(e: std::io::Error, what: &str) -> Error {
+pub(super) fn unwrap_io(e: std::io::Error, what: &str) -> Error {
     if e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28) {
         Error::DiskFull
     } else {
@@ -254,12 +254,30 @@ pub fn sqlite(
     opts: &CreateOptions,
     progress: &dyn Progress,
 ) -> Result<BackupInfo> {
+    if snapshot::can_stream(store) {
+        return write(default_dir, opts, progress, |w| {
+            let (n, contents) = snapshot::stream(store, w, progress)?;
+            Ok((
+                n,
+                Draft {
+                    created_by: actor.into(),
+                    source: store.display().to_string(),
+                    schema_version: contents.schema_version,
+                    store_id: contents.store_id,
+                    tables: contents.tables,
+                    audit_head: contents.audit_head,
+                },
+            ))
+        })
+        .map_err(|e| disk_full_at(e, opts.out.as_deref().unwrap_or(default_dir)));
+    }
     let tmp_dir = tempfile::Builder::new()
         .prefix("imx-snapshot-")
         .tempdir()
         .map_err(|e| Error::io("creating a temp folder for the snapshot", e))?;
     let snap = tmp_dir.path().join("snapshot.db");
     snapshot::take(store, &snap, progress)?;
+    progress.start(Phase::Count, 0);
     let contents = snapshot::describe(&snap)?;
     write(default_dir, opts, progress, |w| {
         let n = copy_file(&snap, w, progress)?;

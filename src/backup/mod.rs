@@ -61,6 +61,8 @@ pub enum Phase {
     Export,
     Read,
     Check,
+    Count,
+    Audit,
 }
 
 impl Phase {
@@ -71,6 +73,8 @@ impl Phase {
             Phase::Export => "export",
             Phase::Read => "read",
             Phase::Check => "check",
+            Phase::Count => "count",
+            Phase::Audit => "audit",
         }
     }
 }

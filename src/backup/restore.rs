@@ -118,6 +118,9 @@ pub fn restore(
     after(&db)?;
     // Fold the restored store's WAL into the file so one rename moves everything.
     checkpoint(&db, true)?;
+    std::fs::File::open(&db)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| fsutil::write_error(&db, e))?;
 
     let previous = if opts.target.exists() {
         let _ = checkpoint(&opts.target, false);

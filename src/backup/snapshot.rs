@@ -1,9 +1,16 @@
-//! The physical snapshot: SQLite's online backup API copies every page of the store into a temp
-//! file inside one read transaction (`step(-1)`), so the copy is consistent while agents keep
-//! writing (WAL readers never block writers). [`describe`] reads what a snapshot holds: schema
-//! version, store id, rows per table and the audit head.
+//! The physical snapshot, taken inside one read transaction so it is consistent while agents keep
+//! writing (WAL readers never block writers):
+//!
+//! - [`stream`]: every page of the store, read through the `sqlite_dbpage` virtual table, written
+//!   straight into the compressor — no temporary copy, reading and compressing overlap;
+//! - [`take`]: the fallback when that table is not compiled in: SQLite's online backup API copies
+//!   the pages into a temp file (`step(-1)`), which is then compressed.
+//!
+//! [`describe`] reads what a snapshot holds: schema version, store id, rows per table and the
+//! audit head.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -25,8 +32,8 @@ pub struct Contents {
     pub audit_head: Base,
 }
 
-/// Copy the store at `store` into a new SQLite file at `dest`; returns its size.
-pub fn take(store: &Path, dest: &Path, progress: &dyn Progress) -> Result<u64> {
+/// Open a read-only connection to the store.
+fn open_source(store: &Path) -> Result<Connection> {
     let src = Connection::open_with_flags(
         store,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -34,6 +41,79 @@ pub fn take(store: &Path, dest: &Path, progress: &dyn Progress) -> Result<u64> {
     .map_err(|e| map_sqlite(store, e))?;
     src.busy_timeout(Duration::from_secs(30))
         .map_err(|e| map_sqlite(store, e))?;
+    Ok(src)
+}
+
+/// Whether this SQLite can stream pages (`sqlite_dbpage` is compiled in).
+pub fn can_stream(store: &Path) -> bool {
+    open_source(store)
+        .and_then(|c| {
+            c.prepare("SELECT data FROM sqlite_dbpage WHERE pgno = 1")
+                .map(|_| ())
+                .map_err(|e| map_sqlite(store, e))
+        })
+        .is_ok()
+}
+
+/// Write every page of the store at `store`, as of one read transaction, to `w`; returns the
+/// bytes written and what the snapshot holds (read in the same transaction).
+pub fn stream(store: &Path, w: &mut dyn Write, progress: &dyn Progress) -> Result<(u64, Contents)> {
+    let mut src = open_source(store)?;
+    let e = |e| map_sqlite(store, e);
+    let tx = src
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)
+        .map_err(e)?;
+    // The first read starts the snapshot; everything below sees the same state.
+    let contents = describe_conn(&tx).map_err(e)?;
+    let pages: i64 = tx
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .map_err(e)?;
+    let page_size: i64 = tx
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .map_err(e)?;
+    progress.start(
+        Phase::Snapshot,
+        u64::try_from(pages * page_size).unwrap_or(0),
+    );
+    let mut stmt = tx
+        .prepare("SELECT pgno, data FROM sqlite_dbpage ORDER BY pgno")
+        .map_err(e)?;
+    let mut rows = stmt.query([]).map_err(e)?;
+    let mut n = 0u64;
+    let mut expected = 1i64;
+    while let Some(row) = rows.next().map_err(e)? {
+        let pgno: i64 = row.get(0).map_err(e)?;
+        let data = row
+            .get_ref(1)
+            .map_err(e)?
+            .as_blob()
+            .map_err(|x| e(x.into()))?;
+        if pgno != expected || data.len() as i64 != page_size {
+            return Err(Error::Store(format!(
+                "the snapshot of {} returned page {pgno} of {} bytes where page {expected} was expected",
+                store.display(),
+                data.len()
+            )));
+        }
+        expected += 1;
+        w.write_all(data)
+            .map_err(|x| super::create::unwrap_io(x, "writing the backup"))?;
+        n += data.len() as u64;
+        progress.advance(data.len() as u64);
+    }
+    if expected - 1 != pages {
+        return Err(Error::Store(format!(
+            "the snapshot of {} has {} pages, expected {pages}",
+            store.display(),
+            expected - 1
+        )));
+    }
+    Ok((n, contents))
+}
+
+/// Copy the store at `store` into a new SQLite file at `dest`; returns its size.
+pub fn take(store: &Path, dest: &Path, progress: &dyn Progress) -> Result<u64> {
+    let src = open_source(store)?;
     let pages: i64 = src
         .query_row("PRAGMA page_count", [], |r| r.get(0))
         .map_err(|e| map_sqlite(store, e))?;
@@ -138,4 +218,46 @@ pub fn describe_conn(conn: &Connection) -> rusqlite::Result<Contents> {
         tables: counts,
         audit_head,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streamed_and_copied_snapshots_hold_the_same_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("imx.db");
+        let store = crate::store::Store::open(&db, true).unwrap();
+        store
+            .write(|tx| {
+                crate::audit::append(
+                    tx,
+                    &crate::auth::Principal::local_owner(),
+                    "test",
+                    "t",
+                    "ok",
+                    serde_json::Value::Null,
+                )
+            })
+            .unwrap();
+        assert!(
+            can_stream(&db),
+            "sqlite_dbpage is compiled in (.cargo/config.toml)"
+        );
+        let mut image = Vec::new();
+        let (n, streamed) = stream(&db, &mut image, &crate::backup::NoProgress).unwrap();
+        assert_eq!(n as usize, image.len());
+        let from_stream = dir.path().join("streamed.db");
+        std::fs::write(&from_stream, &image).unwrap();
+        let copied = dir.path().join("copied.db");
+        take(&db, &copied, &crate::backup::NoProgress).unwrap();
+        let a = describe(&from_stream).unwrap();
+        let b = describe(&copied).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a, streamed);
+        assert_eq!(a.tables["audit"], 1);
+        assert_eq!(a.audit_head.seq, 1);
+    }
 }

@@ -136,8 +136,6 @@ fn decode(
                 std::io::ErrorKind::StorageFull => super::fsutil::write_error(dest, e),
                 _ => Error::io("decompressing the backup", e),
             })?;
-            out.sync_all()
-                .map_err(|e| super::fsutil::write_error(dest, e))?;
         }
         BackupFormat::Logical => {
             let store = crate::store::Store::open(dest, true)?;
@@ -148,18 +146,39 @@ fn decode(
     Ok(())
 }
 
-/// Check a restored store against its manifest: integrity, schema, counts, audit chain.
+/// Check a restored store against its manifest: integrity, schema, counts, audit chain. The
+/// integrity check and the audit chain run in parallel on their own connections.
 pub fn check(path: &Path, db: &Path, m: &Manifest, progress: &dyn Progress) -> Result<CheckResult> {
     progress.start(Phase::Check, 0);
-    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_WRITE)
-        .map_err(|_| corrupt(path, "the restored data is not an SQLite database"))?;
-    let integrity = integrity(&conn).map_err(|e| corrupt(path, format!("integrity check: {e}")))?;
+    let open = || {
+        Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .map_err(|_| corrupt(path, "the restored data is not an SQLite database"))
+    };
+    let conn = open()?;
+    let mut audit_conn = open()?;
+    let (integrity, audit) = std::thread::scope(|s| {
+        let audit = s.spawn(move || -> Result<ChainReport> {
+            let tx = audit_conn.transaction().map_err(|e| map_sqlite(db, e))?;
+            crate::audit::chain::verify(&tx, &[], &mut |_| {})
+        });
+        let integrity = integrity(&conn);
+        let audit = audit
+            .join()
+            .unwrap_or_else(|_| Err(Error::Internal("the audit check panicked".into())));
+        (integrity, audit)
+    });
+    let integrity = integrity.map_err(|e| corrupt(path, format!("integrity check: {e}")))?;
     if integrity != "ok" {
         return Err(corrupt(
             path,
             format!("the restored store fails the integrity check: {integrity}"),
         ));
     }
+    let audit = audit.map_err(|e| match e {
+        Error::Store(msg) => corrupt(path, format!("the audit table cannot be read: {msg}")),
+        other => other,
+    })?;
+    progress.start(Phase::Count, 0);
     let contents = snapshot::describe_conn(&conn).map_err(|e| map_sqlite(db, e))?;
     if contents.schema_version != m.schema_version {
         return Err(corrupt(
@@ -190,10 +209,6 @@ pub fn check(path: &Path, db: &Path, m: &Manifest, progress: &dyn Progress) -> R
             found,
         });
     }
-    let mut conn = conn;
-    let tx = conn.transaction().map_err(|e| map_sqlite(db, e))?;
-    let audit = crate::audit::chain::verify(&tx, &[], &mut |_| {})?;
-    drop(tx);
     if let Some(p) = &audit.problem {
         return Err(corrupt(
             path,
