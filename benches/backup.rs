@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use imx::auth::Principal;
-use imx::backup::{CreateOptions, NoProgress};
+use imx::backup::{CreateOptions, Integrity, NoProgress};
 use imx::control::{ControlPlane, LocalControlPlane, LocalOptions};
 use rusqlite::{Connection, params};
 
@@ -140,9 +140,12 @@ fn seed(db: &Path) {
     );
 }
 
+/// The phase under way and the ones finished.
+type Phases = (Option<(imx::backup::Phase, Instant)>, Vec<String>);
+
 /// Prints how long each phase of one operation took (`-- phases`).
 struct PhaseTimer {
-    state: std::sync::Mutex<(Option<(imx::backup::Phase, Instant)>, Vec<String>)>,
+    state: std::sync::Mutex<Phases>,
 }
 
 impl PhaseTimer {
@@ -176,6 +179,18 @@ impl imx::backup::Progress for PhaseTimer {
     }
 
     fn advance(&self, _n: u64) {}
+}
+
+/// CPU seconds this process has used so far (all threads; from /proc, 10 ms resolution).
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = after
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // Fields 14 and 15 (utime, stime) are at 11 and 12 after the command name.
+    (f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0)) / 100.0
 }
 
 fn stats(name: &str, unit: &str, mut v: Vec<f64>) {
@@ -216,37 +231,46 @@ fn main() {
     let mut last = None;
     if want("create") || want("verify") {
         let mut rates = Vec::new();
+        let mut cpu = Vec::new();
         for _ in 0..RUNS {
             let opts = CreateOptions {
                 out: Some(out.clone()),
                 ..CreateOptions::default()
             };
             std::fs::create_dir_all(&out).unwrap();
-            let t = Instant::now();
+            let (t, c) = (Instant::now(), cpu_secs());
             let info = rt
                 .block_on(plane.create_backup(&who, opts, &NoProgress))
                 .unwrap();
             rates.push(mb / t.elapsed().as_secs_f64());
+            cpu.push(cpu_secs() - c);
             if let Some(prev) = last.replace(info.path.clone()) {
                 std::fs::remove_file::<PathBuf>(prev).unwrap();
             }
         }
         stats("backup create (snapshot+zstd+sha)", "MB/s of store", rates);
+        stats("  cpu time per create", "s", cpu);
     }
     if want("verify") {
         let path = last.clone().unwrap();
-        let mut rates = Vec::new();
-        for _ in 0..RUNS {
-            let t = Instant::now();
-            rt.block_on(plane.verify_backup(&who, None, path.to_str().unwrap(), None, &NoProgress))
-                .unwrap();
-            rates.push(mb / t.elapsed().as_secs_f64());
+        for integrity in [Integrity::Quick, Integrity::Full] {
+            let mut rates = Vec::new();
+            let mut cpu = Vec::new();
+            for _ in 0..RUNS {
+                let (t, c) = (Instant::now(), cpu_secs());
+                let what = path.to_str().unwrap();
+                rt.block_on(plane.verify_backup(&who, None, what, None, integrity, &NoProgress))
+                    .unwrap();
+                rates.push(mb / t.elapsed().as_secs_f64());
+                cpu.push(cpu_secs() - c);
+            }
+            stats(
+                &format!("backup verify ({integrity:?} integrity)"),
+                "MB/s of store",
+                rates,
+            );
+            stats("  cpu time per verify", "s", cpu);
         }
-        stats(
-            "backup verify (full restore+checks)",
-            "MB/s of store",
-            rates,
-        );
     }
     if want("phases") {
         let timer = PhaseTimer::new();
@@ -261,8 +285,15 @@ fn main() {
             .unwrap();
         timer.report("create", t);
         let t = Instant::now();
-        rt.block_on(plane.verify_backup(&who, None, info.path.to_str().unwrap(), None, &timer))
-            .unwrap();
+        rt.block_on(plane.verify_backup(
+            &who,
+            None,
+            info.path.to_str().unwrap(),
+            None,
+            Integrity::Quick,
+            &timer,
+        ))
+        .unwrap();
         timer.report("verify", t);
         let _ = std::fs::remove_file(info.path);
     }
@@ -271,13 +302,31 @@ fn main() {
     }
     if want("audit") {
         let mut rates = Vec::new();
+        let mut cpu = Vec::new();
         for _ in 0..RUNS {
-            let t = Instant::now();
+            let (t, c) = (Instant::now(), cpu_secs());
             let r = rt.block_on(plane.audit_verify(&who)).unwrap();
             assert!(r.ok, "{:?}", r.problem);
             rates.push(r.records as f64 / t.elapsed().as_secs_f64());
+            cpu.push(cpu_secs() - c);
         }
         stats("audit verify", "records/s", rates);
+        stats("  cpu time per audit verify", "s", cpu);
+    }
+    if want("integrity") {
+        // What the integrity checks cost on this store (for choosing one; not a target).
+        let c = Connection::open(&db).unwrap();
+        for pragma in ["quick_check", "integrity_check"] {
+            let (t, cp) = (Instant::now(), cpu_secs());
+            let r: String = c
+                .query_row(&format!("PRAGMA {pragma}"), [], |r| r.get(0))
+                .unwrap();
+            println!(
+                "  {pragma}: {r} in {:.2}s (cpu {:.2}s)",
+                t.elapsed().as_secs_f64(),
+                cpu_secs() - cp
+            );
+        }
     }
     if want("scan") {
         // How much of `audit verify` is reading rows (not a target; for profiling).
@@ -295,14 +344,17 @@ fn main() {
     }
     if want("report") {
         let mut secs = Vec::new();
+        let mut cpu = Vec::new();
         for _ in 0..RUNS {
-            let t = Instant::now();
+            let (t, c) = (Instant::now(), cpu_secs());
             let r = rt
                 .block_on(plane.audit_report(&who, imx::audit::Window::default()))
                 .unwrap();
             let _ = imx::audit::render::render(&r, imx::audit::render::ReportFormat::Html).unwrap();
             secs.push(t.elapsed().as_secs_f64());
+            cpu.push(cpu_secs() - c);
         }
         stats("audit report (1M records, html)", "s", secs);
+        stats("  cpu time per report", "s", cpu);
     }
 }

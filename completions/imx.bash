@@ -926,7 +926,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__backup__subcmd__restore)
-            opts="-o -q -v -y -h --to --force --dir --key-file --passphrase-stdin --keyring --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --to --force --dir --key-file --passphrase-stdin --keyring --full-integrity --store --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -998,7 +998,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__backup__subcmd__verify)
-            opts="-o -q -v -y -h --dir --key-file --passphrase-stdin --keyring --store --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --dir --key-file --passphrase-stdin --keyring --full-integrity --store --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

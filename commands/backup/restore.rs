@@ -37,6 +37,10 @@ pub struct RestoreArgs {
 
     #[command(flatten)]
     key: KeyArgs,
+
+    /// Check the restored store with SQLite's full integrity_check instead of quick_check.
+    #[arg(long)]
+    full_integrity: bool,
 }
 
 pub async fn run(ctx: &Context, args: RestoreArgs) -> Result<(), CliError> {
@@ -49,6 +53,7 @@ pub async fn run(ctx: &Context, args: RestoreArgs) -> Result<(), CliError> {
         to: args.to,
         force: args.force,
         key,
+        integrity: super::verify::integrity(args.full_integrity),
     };
     let report = plane.restore_backup(&ctx.principal(), req, &bar).await?;
     bar.finish();

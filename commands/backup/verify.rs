@@ -29,6 +29,11 @@ pub struct VerifyArgs {
 
     #[command(flatten)]
     key: KeyArgs,
+
+    /// Run SQLite's full integrity_check (also every index entry against its table; about twice
+    /// the time) instead of quick_check.
+    #[arg(long)]
+    full_integrity: bool,
 }
 
 pub async fn run(ctx: &Context, args: VerifyArgs) -> Result<(), CliError> {
@@ -36,7 +41,14 @@ pub async fn run(ctx: &Context, args: VerifyArgs) -> Result<(), CliError> {
     let plane = ctx.plane()?;
     let bar = Bar::new(ctx.out());
     let report = plane
-        .verify_backup(&ctx.principal(), args.dir, &args.backup, key, &bar)
+        .verify_backup(
+            &ctx.principal(),
+            args.dir,
+            &args.backup,
+            key,
+            integrity(args.full_integrity),
+            &bar,
+        )
         .await?;
     bar.finish();
     ctx.out().status(format!(
@@ -51,6 +63,15 @@ pub async fn run(ctx: &Context, args: VerifyArgs) -> Result<(), CliError> {
         ctx.out().detail(&report)
     } else {
         Ok(())
+    }
+}
+
+/// `--full-integrity` as the library's level.
+pub fn integrity(full: bool) -> imx::backup::Integrity {
+    if full {
+        imx::backup::Integrity::Full
+    } else {
+        imx::backup::Integrity::Quick
     }
 }
 

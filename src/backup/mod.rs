@@ -36,7 +36,7 @@ pub use crypto::KeySource;
 pub use manifest::{BackupFormat, Manifest};
 pub use restore::{RestoreOptions, RestoreReport};
 pub use retention::{PruneReport, RetentionPolicy};
-pub use verify::VerifyReport;
+pub use verify::{Integrity, VerifyReport};
 
 /// The file extension of backups.
 pub const EXTENSION: &str = "imxb";

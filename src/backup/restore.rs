@@ -24,6 +24,7 @@ pub struct RestoreOptions {
     /// Replace a store that holds data or is in use.
     pub force: bool,
     pub key: Option<KeySource>,
+    pub integrity: verify::Integrity,
 }
 
 /// What a restore did.
@@ -106,7 +107,13 @@ pub fn restore(
         .map_err(|e| fsutil::write_error(&dir, e))?;
     let db = work.path().join("restored.db");
     let opened = verify::unpack(&opts.backup, opts.key.as_ref(), &db, progress)?;
-    let checked = verify::check(&opts.backup, &db, &opened.manifest, progress)?;
+    let checked = verify::check(
+        &opts.backup,
+        &db,
+        &opened.manifest,
+        opts.integrity,
+        progress,
+    )?;
     let restored_bytes = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
     let report = verify::report(
         &opts.backup,

@@ -18,8 +18,8 @@ use crate::audit::{AuditFilter, AuditReport, ChainReport, Window};
 use crate::auth::{Permission, Principal};
 use crate::backup::catalog::Catalog;
 use crate::backup::{
-    BackupInfo, CreateOptions, KeySource, Progress, PruneReport, RestoreReport, RetentionPolicy,
-    VerifyReport,
+    BackupInfo, CreateOptions, Integrity, KeySource, Progress, PruneReport, RestoreReport,
+    RetentionPolicy, VerifyReport,
 };
 use crate::model::AuditRecord;
 use crate::model::{
@@ -538,9 +538,10 @@ impl ControlPlane for LocalControlPlane {
         dir: Option<PathBuf>,
         what: &str,
         key: Option<KeySource>,
+        integrity: Integrity,
         progress: &dyn Progress,
     ) -> Result<VerifyReport> {
-        self.do_verify_backup(who, dir, what, key, progress)
+        self.do_verify_backup(who, dir, what, key, integrity, progress)
     }
 
     async fn restore_backup(

@@ -108,11 +108,12 @@ impl LocalControlPlane {
         dir: Option<PathBuf>,
         what: &str,
         key: Option<KeySource>,
+        integrity: backup::Integrity,
         progress: &dyn Progress,
     ) -> Result<VerifyReport> {
         self.authorize(who, Permission::Backup, "backup.verify", what)?;
         let result = catalog::resolve(&self.backup_dir(dir), what)
-            .and_then(|path| backup::verify::verify(&path, key.as_ref(), progress));
+            .and_then(|path| backup::verify::verify(&path, key.as_ref(), integrity, progress));
         let report = result.map_err(|e| self.audit_error(who, "backup.verify", what, e))?;
         self.store().write(|tx| {
             audit::append(
@@ -151,6 +152,7 @@ impl LocalControlPlane {
             target: target.clone(),
             force: req.force,
             key: req.key.clone(),
+            integrity: req.integrity,
         };
         let mut head = None;
         let after = |db: &Path| -> Result<()> {
@@ -293,6 +295,7 @@ mod tests {
                 None,
                 &info.manifest.id,
                 None,
+                backup::Integrity::Full,
                 &backup::NoProgress,
             )
             .await
@@ -303,6 +306,7 @@ mod tests {
             to: Some(dir.path().join("other.db")),
             force: false,
             key: None,
+            integrity: backup::Integrity::Quick,
         };
         let e = plane
             .restore_backup(&operator, req, &backup::NoProgress)

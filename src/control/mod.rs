@@ -26,8 +26,8 @@ use crate::audit::{AuditFilter, AuditReport, ChainReport, Checkpoint, Window};
 use crate::auth::Principal;
 use crate::backup::catalog::Catalog;
 use crate::backup::{
-    BackupInfo, CreateOptions, KeySource, Progress, PruneReport, RestoreReport, RetentionPolicy,
-    VerifyReport,
+    BackupInfo, CreateOptions, Integrity, KeySource, Progress, PruneReport, RestoreReport,
+    RetentionPolicy, VerifyReport,
 };
 use crate::model::{
     Agent, AgentRegistration, AgentState, AuditRecord, Event, LeaseRef, LogLine, Page, Run,
@@ -222,6 +222,7 @@ pub trait ControlPlane: Send + Sync {
         dir: Option<PathBuf>,
         what: &str,
         key: Option<KeySource>,
+        integrity: Integrity,
         progress: &dyn Progress,
     ) -> Result<VerifyReport> {
         Err(unsupported(self, "verify_backup"))
@@ -303,6 +304,7 @@ pub struct RestoreRequest {
     pub to: Option<PathBuf>,
     pub force: bool,
     pub key: Option<KeySource>,
+    pub integrity: Integrity,
 }
 
 /// What `audit checkpoint` did.
