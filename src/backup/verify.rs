@@ -208,7 +208,12 @@ pub fn check(
     })?;
     progress.start(Phase::Count, 0);
     let contents = snapshot::describe_conn(&conn).map_err(|e| map_sqlite(db, e))?;
-    if contents.schema_version != m.schema_version {
+    // A logical backup is imported into a store of this build's schema (migrations only add).
+    let schema_ok = match m.format {
+        BackupFormat::Sqlite => contents.schema_version == m.schema_version,
+        BackupFormat::Logical => contents.schema_version >= m.schema_version,
+    };
+    if !schema_ok {
         return Err(corrupt(
             path,
             format!(
