@@ -68,13 +68,11 @@ pub fn preflight(opts: &RestoreOptions) -> Result<(container::Opened, Option<i32
     if let Some(pid) = live_pid
         && !opts.force
     {
-        return Err(Error::invalid_with_hint(
-            format!(
-                "{} is in use by another process (pid {pid}); refusing to restore over a live store",
-                opts.target.display()
-            ),
-            "stop the agents and dashboards using it first, or pass --force",
-        ));
+        return Err(Error::Conflict(format!(
+            "{} is in use by another process (pid {pid}); refusing to restore over a live store \
+             (stop the agents and dashboards using it first, or pass --force)",
+            opts.target.display()
+        )));
     }
     if !opts.force && has_data(&opts.target)? {
         return Err(Error::Conflict(format!(
