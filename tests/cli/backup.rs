@@ -490,7 +490,7 @@ fn a_live_store_is_not_replaced_without_force() {
     let r = env.run(["backup", "restore", &id, "--to", s(&target)]);
     let _ = child.kill();
     let _ = child.wait();
-    r.expect_code(2);
+    r.expect_code(5);
     assert!(
         r.stderr.contains("in use by another process"),
         "{}",
