@@ -480,13 +480,14 @@ fn a_live_store_is_not_replaced_without_force() {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut child = agent.spawn().unwrap();
-    let mut shm = target.as_os_str().to_os_string();
-    shm.push("-shm");
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !PathBuf::from(&shm).exists() && Instant::now() < deadline {
+    while imx::backup::live::holder(&target).is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the agent never opened the store"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
-    std::thread::sleep(Duration::from_millis(300));
     let r = env.run(["backup", "restore", &id, "--to", s(&target)]);
     let _ = child.kill();
     let _ = child.wait();
