@@ -6,6 +6,8 @@
 //! in `error.rs`. The engine is reached only through `imx::...`.
 
 mod agent;
+mod audit;
+mod backup;
 mod completions;
 mod context;
 mod contexts;
@@ -46,6 +48,8 @@ Examples:
   imx run list --status failed --since 1h   recent failures
   imx run logs 01HZX -f                     follow a run's output
   imx user create alice --role operator     add a user; imx token create --user alice
+  imx backup create && imx backup verify 01J   back up the store and prove it restores
+  imx audit verify                          check the audit trail's hash chain
   imx help exit-codes                       what each exit code means";
 
 /// imx — the control plane of the Infinity Matrix: agents, workflows and runs from one binary.
@@ -154,6 +158,12 @@ pub enum Command {
     Server(server::ServerArgs),
     /// Watch agents, runs, workflows and the audit trail live in the terminal.
     Dashboard(dashboard::DashboardArgs),
+    /// Take, list, verify, restore and prune backups of the store.
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
+    /// Read, verify, checkpoint, report on, export and prune the audit trail.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Print shell completions to stdout.
     Completions(completions::CompletionsArgs),
     /// Generate man pages.
@@ -227,6 +237,8 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<(), CliError> {
         Command::Context(cmd) => contexts::run(ctx, cmd),
         Command::Server(args) => server::run(ctx, args).await,
         Command::Dashboard(args) => dashboard::run(ctx, args).await,
+        Command::Backup(cmd) => backup::run(ctx, cmd).await,
+        Command::Audit(cmd) => audit::run(ctx, cmd).await,
         Command::Completions(args) => completions::run(ctx, args),
         Command::Man(args) => man::run(ctx, args),
         Command::Help(args) => help::run(ctx, args),

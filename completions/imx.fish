@@ -52,6 +52,8 @@ complete -c imx -n "__fish_imx_needs_command" -f -a "whoami" -d 'Show who you ac
 complete -c imx -n "__fish_imx_needs_command" -f -a "context" -d 'Name local stores and remote servers, and switch between them'
 complete -c imx -n "__fish_imx_needs_command" -f -a "server" -d 'Serve this store\'s control plane over HTTP for remote CLIs and agents'
 complete -c imx -n "__fish_imx_needs_command" -f -a "dashboard" -d 'Watch agents, runs, workflows and the audit trail live in the terminal'
+complete -c imx -n "__fish_imx_needs_command" -f -a "backup" -d 'Take, list, verify, restore and prune backups of the store'
+complete -c imx -n "__fish_imx_needs_command" -f -a "audit" -d 'Read, verify, checkpoint, report on, export and prune the audit trail'
 complete -c imx -n "__fish_imx_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
 complete -c imx -n "__fish_imx_needs_command" -f -a "man" -d 'Generate man pages'
 complete -c imx -n "__fish_imx_needs_command" -f -a "help" -d 'Show help for a command, or a help topic (exit-codes)'
@@ -812,6 +814,326 @@ complete -c imx -n "__fish_imx_using_subcommand dashboard" -s v -l verbose -d 'S
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -f -a "create" -d 'Take a consistent backup of the store (while agents keep working)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -f -a "list" -d 'List backups, newest first'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -f -a "show" -d 'Show a backup\'s manifest: counts per table, schema version, checksum, encryption'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -f -a "verify" -d 'Prove a backup restores: checksum, decrypt, decompress, integrity, audit chain, counts'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -f -a "restore" -d 'Replace the store (or restore elsewhere) with a backup, atomically'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -f -a "prune" -d 'Remove backups a retention policy does not keep'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -f -a "keygen" -d 'Write a new random key file for encrypted backups (mode 0600)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l out -d 'A folder (existing, or ending in /) or a file to write [default: backups/ beside the store]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l key-file -d 'Key file (64 hex digits; make one with `imx backup keygen --out FILE`)' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l keyring -d 'Take the key from this OS keyring entry (not available yet: use --key-file)' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l note -d 'A note stored in the manifest (e.g. why the backup was taken)' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l format -d 'sqlite: page snapshot (fast). logical: JSONL of every table (portable)' -r -f -a "sqlite\t''
+logical\t''"
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l level -d 'zstd compression level (1 fast .. 19 small)' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l encrypt -d 'Encrypt the backup (needs --key-file or --passphrase-stdin)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l passphrase-stdin -d 'Read the passphrase from the first line of standard input'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -l dir -d 'The backup folder [default: backups/ beside the store]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -l dir -d 'The backup folder ids are looked up in [default: backups/ beside the store]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l dir -d 'The backup folder ids are looked up in [default: backups/ beside the store]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l key-file -d 'Key file (64 hex digits; make one with `imx backup keygen --out FILE`)' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l keyring -d 'Take the key from this OS keyring entry (not available yet: use --key-file)' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l passphrase-stdin -d 'Read the passphrase from the first line of standard input'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l full-integrity -d 'Run SQLite\'s full integrity_check (also every index entry against its table; about twice the time) instead of quick_check'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l to -d 'Restore into this store file instead of the current store' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l dir -d 'The backup folder ids are looked up in [default: backups/ beside the store]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l key-file -d 'Key file (64 hex digits; make one with `imx backup keygen --out FILE`)' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l keyring -d 'Take the key from this OS keyring entry (not available yet: use --key-file)' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l force -d 'Replace a store that holds data or that another process has open'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l passphrase-stdin -d 'Read the passphrase from the first line of standard input'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l full-integrity -d 'Check the restored store with SQLite\'s full integrity_check instead of quick_check'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l keep-last -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l keep-hourly -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l keep-daily -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l keep-weekly -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l keep-monthly -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l keep-yearly -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l dir -d 'The backup folder [default: backups/ beside the store]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l dry-run -d 'Show what would be removed; remove nothing'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l out -d 'Where to write the key (refuses to overwrite)' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -f -a "list" -d 'List audit records (filter by time, actor, action, target, outcome)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -f -a "show" -d 'Show one audit record with its hashes'
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -f -a "tail" -d 'Show the newest records; with -f, keep printing new ones'
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -f -a "verify" -d 'Verify the hash chain; exit non-zero naming the first bad record'
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -f -a "checkpoint" -d 'Sign the chain head with the audit key kept outside the store (detects truncation)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -f -a "report" -d 'An auditor\'s report: activity, auth failures, privilege changes, runs, agents, backups'
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -f -a "export" -d 'Export records as JSON lines (for SIEMs)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -f -a "prune" -d 'Archive records older than a period into a file; the remaining chain still verifies'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l since -d 'Records at or after this time: a duration ago (1h, 7d), RFC 3339, or a date' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l until -d 'Records before this time (same forms as --since)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l actor -d 'Only this actor (e.g. local:alice, user:bob, token:ci)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l action -d 'Only this action; `backup.` or `backup.*` matches every backup action' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l target -d 'Only this target (a run id, workflow, agent, backup id, ...)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l outcome -d 'Only this outcome: ok, denied, error' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l limit -d 'Show at most this many (the newest); 0 for all' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -s n -l lines -d 'How many of the newest records to show first' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -l since -d 'Records at or after this time: a duration ago (1h, 7d), RFC 3339, or a date' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -l until -d 'Records before this time (same forms as --since)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -l actor -d 'Only this actor (e.g. local:alice, user:bob, token:ci)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -l action -d 'Only this action; `backup.` or `backup.*` matches every backup action' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -l target -d 'Only this target (a run id, workflow, agent, backup id, ...)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -l outcome -d 'Only this outcome: ok, denied, error' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -s f -l follow -d 'Keep following new records'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -l archive -d 'Verify an archive written by `audit prune` instead of the store' -r -F
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -l since -d 'Start of the period: a duration ago (30d), RFC 3339, or a date' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -l until -d 'End of the period (exclusive)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -l format -d 'Report format' -r -f -a "table\t''
+json\t''
+csv\t''
+markdown\t''
+html\t''"
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -l out -d 'Write the report to this file instead of stdout' -r -F
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l format -d 'Export format' -r -f -a "jsonl\t''"
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l out -d 'Write to this file instead of stdout' -r -F
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l since -d 'Records at or after this time: a duration ago (1h, 7d), RFC 3339, or a date' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l until -d 'Records before this time (same forms as --since)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l actor -d 'Only this actor (e.g. local:alice, user:bob, token:ci)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l action -d 'Only this action; `backup.` or `backup.*` matches every backup action' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l target -d 'Only this target (a run id, workflow, agent, backup id, ...)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l outcome -d 'Only this outcome: ok, denied, error' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -l keep -d 'Keep records newer than this (e.g. 365d, 90d)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -l archive-dir -d 'Where to write the archive [default: audit-archive/ beside the store]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -l dry-run -d 'Show what would be archived; change nothing'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand completions" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand completions" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand completions" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r

@@ -92,6 +92,30 @@ pub enum Error {
     },
     #[error("{0}")]
     Internal(String),
+    // --- backups and audit (issue 5) ---
+    /// The backup was written by a newer imx (its schema is newer than this build's).
+    #[error(
+        "{path}: the backup has schema version {found}, newer than this imx understands ({supported}); upgrade imx to restore it"
+    )]
+    BackupTooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    /// The file is not an imx backup at all.
+    #[error("{path}: not an imx backup ({reason})")]
+    NotABackup { path: PathBuf, reason: String },
+    /// The file is a backup, but damaged: truncated, checksum mismatch, undecodable.
+    #[error("{path}: the backup is damaged: {reason}")]
+    CorruptBackup { path: PathBuf, reason: String },
+    /// The key or passphrase does not open this backup (or none was given).
+    #[error("{path}: {reason}")]
+    WrongKey { path: PathBuf, reason: String },
+    /// Writing ran out of space; what was partially written has been removed.
+    #[error(
+        "the disk holding {path} is full; the partial file was removed and nothing else changed"
+    )]
+    DiskFullAt { path: PathBuf },
     /// The server cannot be reached (connection refused, DNS, TLS, timeout).
     #[error("cannot reach the control plane at {url}: {reason}")]
     Unreachable { url: String, reason: String },
@@ -153,7 +177,11 @@ impl Error {
     /// The class of this error (and so its exit code).
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Invalid { .. } | Error::Ambiguous { .. } => ErrorKind::Invalid,
+            Error::Invalid { .. } | Error::Ambiguous { .. } | Error::NotABackup { .. } => {
+                ErrorKind::Invalid
+            }
+            Error::WrongKey { .. } => ErrorKind::Forbidden,
+            Error::CorruptBackup { .. } | Error::DiskFullAt { .. } => ErrorKind::Internal,
             Error::NotFound { .. } | Error::NotFoundHint { .. } => ErrorKind::NotFound,
             Error::Forbidden { .. } => ErrorKind::Forbidden,
             Error::Unauthenticated(_) | Error::BadCredentials | Error::LockedOut { .. } => {
@@ -168,6 +196,7 @@ impl Error {
             | Error::NotAStore { .. }
             | Error::StoreTooNew { .. } => ErrorKind::Unavailable,
             Error::ReadOnly { .. }
+            | Error::BackupTooNew { .. }
             | Error::DiskFull
             | Error::Store(_)
             | Error::Io { .. }
@@ -185,12 +214,24 @@ impl Error {
             Error::ReadOnly { .. } => {
                 Some("check the file's permissions, or pass --store with a writable path".into())
             }
-            Error::DiskFull => Some("free some space and try again".into()),
+            Error::DiskFull | Error::DiskFullAt { .. } => {
+                Some("free some space and try again".into())
+            }
             Error::Unreachable { .. } => Some(
                 "check that `imx server` runs there and the URL is right (imx context show)".into(),
             ),
             Error::Unauthenticated(_) => {
                 Some("log in with `imx login` (or set IMX_TOKEN to a valid token)".into())
+            }
+            Error::CorruptBackup { .. } => {
+                Some("the file cannot be restored; use another backup (imx backup list)".into())
+            }
+            Error::WrongKey { .. } => Some(
+                "pass the key the backup was made with: --key-file FILE or --passphrase-stdin"
+                    .into(),
+            ),
+            Error::NotABackup { .. } => {
+                Some("give a backup id (imx backup list) or the path of an .imxb file".into())
             }
             _ => None,
         }

@@ -9,7 +9,8 @@
 //! - [`store`]: persistence — the SQLite store, its schema and append-only migrations.
 //! - [`engine`]: orchestration rules — claims, leases, retries, timeouts, cancellation, reaping.
 //! - [`auth`]: principals, roles and permissions; passwords (argon2id), tokens, login throttling.
-//! - [`audit`]: the hash-chained audit trail.
+//! - [`audit`]: the hash-chained audit trail: verify, checkpoints, reports, retention.
+//! - [`backup`]: snapshot, compress, encrypt, manifest, verify, restore, prune, schedule.
 //! - [`control`]: the `ControlPlane` seam and its local implementation.
 //! - [`agent`]: the agent runtime — worker loop and executors (`run`, `http`, `noop`).
 //! - [`config`]: paths and defaults (store location, OS user); client credentials (keyring, file).
@@ -17,6 +18,7 @@
 pub mod agent;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod config;
 pub mod control;
 pub mod engine;

@@ -2,36 +2,40 @@
 //! `SHA-256(prev_hash || canonical JSON of the record without its hash)`, so editing, deleting,
 //! reordering or inserting a record breaks the chain from that point. Appends happen inside the
 //! mutation's own transaction: if the audit write fails, the mutation fails (fail closed).
+//!
+//! - [`canonical`]: the bytes a record's hash covers.
+//! - [`chain`]: streaming verification (archive boundary, signed checkpoints).
+//! - [`checkpoint`]: the ed25519 key and signed checkpoint log kept outside the store.
+//! - [`query`]: filtered reads for `audit list|tail|show|export`.
+//! - [`report`] and [`render`]: `audit report` and its formats.
+//! - [`prune`]: retention with an archive and a boundary hash.
+
+pub mod canonical;
+pub mod chain;
+pub mod checkpoint;
+pub mod prune;
+pub mod query;
+pub mod render;
+pub mod report;
 
 use rusqlite::{OptionalExtension, Transaction, params};
-use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::Result;
 use crate::auth::Principal;
 use crate::model::{AuditRecord, now_ms};
 
+pub use chain::{Base, ChainReport, Problem, ProblemKind};
+pub use checkpoint::{AuditKey, AuditPaths, Checkpoint, CheckpointKind};
+pub use query::AuditFilter;
+pub use report::{AuditReport, Window};
+
 /// The `prev_hash` of the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// The fields that are hashed, in a fixed order (serde_json keeps struct order; `details` is a
-/// `serde_json::Value` whose maps are sorted by key).
-#[derive(Serialize)]
-struct Canonical<'a> {
-    seq: i64,
-    time: i64,
-    actor: &'a str,
-    source: &'a str,
-    action: &'a str,
-    target: &'a str,
-    outcome: &'a str,
-    details: &'a serde_json::Value,
-    prev_hash: &'a str,
-}
-
 /// The hash of a record, given its fields and the previous hash.
 pub fn record_hash(r: &AuditRecord) -> String {
-    let canonical = Canonical {
+    let details = r.details.to_string();
+    let rec = canonical::RecordRef {
         seq: r.seq,
         time: r.time,
         actor: &r.actor,
@@ -39,14 +43,13 @@ pub fn record_hash(r: &AuditRecord) -> String {
         action: &r.action,
         target: &r.target,
         outcome: &r.outcome,
-        details: &r.details,
+        details: &details,
         prev_hash: &r.prev_hash,
+        hash: "",
     };
-    let mut h = Sha256::new();
-    h.update(r.prev_hash.as_bytes());
-    // Serializing these plain types cannot fail.
-    h.update(serde_json::to_vec(&canonical).unwrap_or_default());
-    hex::encode(h.finalize())
+    let mut out = [0u8; 64];
+    canonical::hash_into(&mut Vec::with_capacity(256), &rec, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Append one record to the chain inside `tx`.
@@ -67,7 +70,10 @@ pub fn append(
         .optional()?;
     let (seq, prev_hash) = match last {
         Some((seq, hash)) => (seq + 1, hash),
-        None => (1, GENESIS.to_string()),
+        None => {
+            let base = chain::base(tx)?;
+            (base.seq + 1, base.hash)
+        }
     };
     let mut rec = AuditRecord {
         seq,
@@ -103,29 +109,10 @@ pub fn append(
 
 /// Every record, in order.
 pub fn list(tx: &Transaction<'_>) -> Result<Vec<AuditRecord>> {
-    let mut stmt = tx.prepare(
-        "SELECT seq, time, actor, source, action, target, outcome, details, prev_hash, hash
-         FROM audit ORDER BY seq",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        let details: String = r.get(7)?;
-        Ok(AuditRecord {
-            seq: r.get(0)?,
-            time: r.get(1)?,
-            actor: r.get(2)?,
-            source: r.get(3)?,
-            action: r.get(4)?,
-            target: r.get(5)?,
-            outcome: r.get(6)?,
-            details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
-            prev_hash: r.get(8)?,
-            hash: r.get(9)?,
-        })
-    })?;
-    Ok(rows.collect::<std::result::Result<_, _>>()?)
+    query::list(tx, &AuditFilter::default())
 }
 
-/// Check the chain; `Err(seq)` names the first record that does not verify.
+/// Check a chain that starts at genesis; `Err(seq)` names the first record that does not verify.
 pub fn verify(records: &[AuditRecord]) -> std::result::Result<(), i64> {
     let mut prev = GENESIS.to_string();
     for (expected_seq, r) in (1..).zip(records) {
@@ -135,4 +122,21 @@ pub fn verify(records: &[AuditRecord]) -> std::result::Result<(), i64> {
         prev = r.hash.clone();
     }
     Ok(())
+}
+
+/// The store's identity (kept across backups and restores): names its checkpoints and archives.
+pub fn store_id(tx: &Transaction<'_>) -> Result<String> {
+    let id: Option<String> = tx
+        .query_row("SELECT value FROM meta WHERE key = 'store_id'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(id.unwrap_or_else(|| "unknown".into()))
+}
+
+/// Milliseconds since the epoch as RFC 3339 (UTC, seconds precision).
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| ms.to_string())
 }

@@ -81,6 +81,10 @@ pub enum Permission {
     Work,
     /// Create, change and delete users; create and revoke anyone's tokens.
     ManageUsers,
+    /// Create, list and verify backups (operator and admin).
+    Backup,
+    /// Restore and prune backups; checkpoint and prune the audit trail (admin only).
+    Administer,
 }
 
 impl Permission {
@@ -91,6 +95,8 @@ impl Permission {
             Permission::ManageAgents => "manage agents",
             Permission::Work => "claim and report steps",
             Permission::ManageUsers => "manage users and tokens",
+            Permission::Backup => "create or verify backups",
+            Permission::Administer => "administer the store (restore, prune, checkpoint)",
         }
     }
 }
@@ -142,7 +148,10 @@ impl Principal {
     pub fn can(&self, perm: Permission) -> bool {
         match self.role {
             Role::Admin => true,
-            Role::Operator => !matches!(perm, Permission::Work | Permission::ManageUsers),
+            Role::Operator => !matches!(
+                perm,
+                Permission::Work | Permission::ManageUsers | Permission::Administer
+            ),
             Role::Viewer => perm == Permission::Read,
             Role::Agent => matches!(perm, Permission::Work | Permission::Read),
         }
@@ -184,6 +193,10 @@ mod tests {
         assert!(p(Role::Agent).can(Permission::Work));
         assert!(!p(Role::Agent).can(Permission::ManageWorkflows));
         assert!(p(Role::Viewer).require(Permission::ManageAgents).is_err());
+        assert!(p(Role::Operator).can(Permission::Backup));
+        assert!(!p(Role::Operator).can(Permission::Administer));
+        assert!(p(Role::Admin).can(Permission::Administer));
+        assert!(!p(Role::Viewer).can(Permission::Backup));
         assert!(p(Role::Admin).can(Permission::ManageUsers));
         for role in [Role::Operator, Role::Viewer, Role::Agent] {
             assert!(!p(role).can(Permission::ManageUsers), "{role}");

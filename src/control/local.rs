@@ -16,6 +16,16 @@ use rusqlite::{Transaction, params};
 
 use super::{ApplyAction, ApplyOutcome, ControlPlane, HeartbeatReply, StartRun, StatusReport};
 use crate::auth::{Permission, Principal, Secret};
+// issue 5: backups and audit
+use super::{CheckpointOutcome, RestoreRequest};
+use crate::audit::prune::PruneOutcome;
+use crate::audit::{AuditReport, ChainReport, Window};
+use crate::backup::catalog::Catalog;
+use crate::backup::{
+    BackupInfo, CreateOptions, Integrity, KeySource, Progress, PruneReport, RestoreReport,
+    RetentionPolicy, VerifyReport,
+};
+use crate::model::AuditRecord;
 use crate::model::{
     Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, LogStream, NewToken, NewUser,
     Page, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User, UserUpdate, Workflow,
@@ -24,6 +34,7 @@ use crate::model::{
 use crate::store::Store;
 use crate::store::sqlite::{agents, claims, dashboard, reap, reports, runs, workflows};
 use crate::{Error, Result, audit};
+use std::path::PathBuf;
 
 /// Options for opening a local store.
 #[derive(Debug, Clone)]
@@ -49,6 +60,8 @@ const REAP_EVERY: Duration = Duration::from_millis(250);
 /// A control plane over a local SQLite store.
 pub struct LocalControlPlane {
     store: Store,
+    /// The audit signing key and checkpoint log, kept outside the store.
+    audit_paths: crate::audit::AuditPaths,
     lease_ms: i64,
     last_reap: Mutex<Option<Instant>>,
     last_seen: AtomicU64,
@@ -61,11 +74,28 @@ impl LocalControlPlane {
         let store = Store::open(path, opts.create)?;
         Ok(LocalControlPlane {
             store,
+            audit_paths: crate::audit::AuditPaths::default_paths(),
             lease_ms: i64::try_from(opts.lease_ms.max(100)).unwrap_or(30_000),
             last_reap: Mutex::new(None),
             last_seen: AtomicU64::new(0),
             overview: super::OverviewCache::default(),
         })
+    }
+
+    /// Use this audit key and checkpoint log instead of the ones under the config folder.
+    pub fn with_audit_paths(mut self, paths: crate::audit::AuditPaths) -> Self {
+        self.audit_paths = paths;
+        self
+    }
+
+    /// Where the audit key and checkpoint log are.
+    pub fn audit_paths(&self) -> &crate::audit::AuditPaths {
+        &self.audit_paths
+    }
+
+    /// The store (for this module's other files).
+    pub(super) fn store(&self) -> &Store {
+        &self.store
     }
 
     /// Whether `open` created a new store.
@@ -89,7 +119,7 @@ impl LocalControlPlane {
     }
 
     /// Check a permission; a denial is itself audited.
-    fn authorize(
+    pub(super) fn authorize(
         &self,
         who: &Principal,
         perm: Permission,
@@ -607,6 +637,95 @@ impl ControlPlane for LocalControlPlane {
             .read(|tx| dashboard::audit_tail(tx, &filter, before, limit))
     }
     // --- end dashboard ---
+
+    // --- backups and audit (issue 5): implemented in local_backup.rs and local_audit.rs ---
+
+    async fn create_backup(
+        &self,
+        who: &Principal,
+        opts: CreateOptions,
+        progress: &dyn Progress,
+    ) -> Result<BackupInfo> {
+        self.do_create_backup(who, opts, progress)
+    }
+
+    async fn list_backups(&self, who: &Principal, dir: Option<PathBuf>) -> Result<Catalog> {
+        self.do_list_backups(who, dir)
+    }
+
+    async fn show_backup(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        what: &str,
+    ) -> Result<BackupInfo> {
+        self.do_show_backup(who, dir, what)
+    }
+
+    async fn verify_backup(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        what: &str,
+        key: Option<KeySource>,
+        integrity: Integrity,
+        progress: &dyn Progress,
+    ) -> Result<VerifyReport> {
+        self.do_verify_backup(who, dir, what, key, integrity, progress)
+    }
+
+    async fn restore_backup(
+        &self,
+        who: &Principal,
+        req: RestoreRequest,
+        progress: &dyn Progress,
+    ) -> Result<RestoreReport> {
+        self.do_restore_backup(who, req, progress)
+    }
+
+    async fn prune_backups(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        policy: RetentionPolicy,
+        dry_run: bool,
+    ) -> Result<PruneReport> {
+        self.do_prune_backups(who, dir, policy, dry_run)
+    }
+
+    async fn audit_list(
+        &self,
+        who: &Principal,
+        filter: crate::audit::AuditFilter,
+    ) -> Result<Vec<AuditRecord>> {
+        self.do_audit_list(who, filter)
+    }
+
+    async fn audit_get(&self, who: &Principal, seq: i64) -> Result<AuditRecord> {
+        self.do_audit_get(who, seq)
+    }
+
+    async fn audit_verify(&self, who: &Principal) -> Result<ChainReport> {
+        self.do_audit_verify(who)
+    }
+
+    async fn audit_checkpoint(&self, who: &Principal) -> Result<CheckpointOutcome> {
+        self.do_audit_checkpoint(who)
+    }
+
+    async fn audit_report(&self, who: &Principal, window: Window) -> Result<AuditReport> {
+        self.do_audit_report(who, window)
+    }
+
+    async fn audit_prune(
+        &self,
+        who: &Principal,
+        keep: Duration,
+        archive_dir: Option<PathBuf>,
+        dry_run: bool,
+    ) -> Result<PruneOutcome> {
+        self.do_audit_prune(who, keep, archive_dir, dry_run)
+    }
 }
 
 impl LocalControlPlane {

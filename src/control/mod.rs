@@ -6,6 +6,8 @@ mod dashboard;
 #[cfg(test)]
 mod dashboard_tests;
 mod local;
+mod local_audit;
+mod local_backup;
 pub mod remote;
 #[cfg(test)]
 mod tests;
@@ -14,6 +16,7 @@ mod tests_auth;
 pub mod wire;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,13 +28,22 @@ pub use dashboard::{
     RunQuery, RunSort, THROUGHPUT_MINUTES, WorkflowOutcomes, percentile,
 };
 pub use local::{LocalControlPlane, LocalOptions};
+// issue 5
+pub use crate::backup::schedule::Schedule as BackupSchedule;
 
 use crate::Result;
+use crate::audit::prune::PruneOutcome;
+use crate::audit::{AuditReport, ChainReport, Checkpoint, Window};
 use crate::auth::{Principal, Secret};
+use crate::backup::catalog::Catalog;
+use crate::backup::{
+    BackupInfo, CreateOptions, Integrity, KeySource, Progress, PruneReport, RestoreReport,
+    RetentionPolicy, VerifyReport,
+};
 use crate::model::{
-    Agent, AgentRegistration, AgentState, Event, IssuedToken, LeaseRef, LogLine, NewToken, NewUser,
-    Page, Run, RunDetail, RunFilter, RunStatus, StepResult, StepStatus, StepTask, Token, User,
-    UserUpdate, Workflow, WorkflowSpec, WorkflowSummary,
+    Agent, AgentRegistration, AgentState, AuditRecord, Event, IssuedToken, LeaseRef, LogLine,
+    NewToken, NewUser, Page, Run, RunDetail, RunFilter, RunStatus, StepResult, StepStatus,
+    StepTask, Token, User, UserUpdate, Workflow, WorkflowSpec, WorkflowSummary,
 };
 
 /// A shared handle to a control plane.
@@ -250,6 +262,139 @@ pub trait ControlPlane: Send + Sync {
         limit: u32,
     ) -> Result<Vec<crate::model::AuditRecord>>;
     // --- end dashboard ---
+
+    // --- backups (issue 5). `dir` is the backup folder; `None` means the store's default.
+    // Defaults say "not supported" so test doubles need not implement them. ---
+    /// Take a backup (operator). Audited as `backup.create`.
+    #[allow(unused_variables)]
+    async fn create_backup(
+        &self,
+        who: &Principal,
+        opts: CreateOptions,
+        progress: &dyn Progress,
+    ) -> Result<BackupInfo> {
+        Err(unsupported(self, "create_backup"))
+    }
+    /// The backups in `dir`, newest first (operator).
+    #[allow(unused_variables)]
+    async fn list_backups(&self, who: &Principal, dir: Option<PathBuf>) -> Result<Catalog> {
+        Err(unsupported(self, "list_backups"))
+    }
+    /// One backup's manifest, by id, id prefix or path (operator).
+    #[allow(unused_variables)]
+    async fn show_backup(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        what: &str,
+    ) -> Result<BackupInfo> {
+        Err(unsupported(self, "show_backup"))
+    }
+    /// Prove a backup restores (operator). Audited as `backup.verify`.
+    #[allow(unused_variables)]
+    async fn verify_backup(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        what: &str,
+        key: Option<KeySource>,
+        integrity: Integrity,
+        progress: &dyn Progress,
+    ) -> Result<VerifyReport> {
+        Err(unsupported(self, "verify_backup"))
+    }
+    /// Replace a store with a backup (admin). Audited as `backup.restore` in the restored store.
+    #[allow(unused_variables)]
+    async fn restore_backup(
+        &self,
+        who: &Principal,
+        req: RestoreRequest,
+        progress: &dyn Progress,
+    ) -> Result<RestoreReport> {
+        Err(unsupported(self, "restore_backup"))
+    }
+    /// Remove the backups a retention policy does not keep (admin). Audited as `backup.prune`.
+    #[allow(unused_variables)]
+    async fn prune_backups(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        policy: RetentionPolicy,
+        dry_run: bool,
+    ) -> Result<PruneReport> {
+        Err(unsupported(self, "prune_backups"))
+    }
+
+    // --- audit (issue 5) ---
+    /// Records matching a filter, oldest first (read).
+    #[allow(unused_variables)]
+    async fn audit_list(
+        &self,
+        who: &Principal,
+        filter: crate::audit::AuditFilter,
+    ) -> Result<Vec<AuditRecord>> {
+        Err(unsupported(self, "audit_list"))
+    }
+    /// One record (read).
+    #[allow(unused_variables)]
+    async fn audit_get(&self, who: &Principal, seq: i64) -> Result<AuditRecord> {
+        Err(unsupported(self, "audit_get"))
+    }
+    /// Verify the chain against its archive boundary and the signed checkpoints (read).
+    #[allow(unused_variables)]
+    async fn audit_verify(&self, who: &Principal) -> Result<ChainReport> {
+        Err(unsupported(self, "audit_verify"))
+    }
+    /// Sign the chain head with the audit key kept outside the store (admin).
+    #[allow(unused_variables)]
+    async fn audit_checkpoint(&self, who: &Principal) -> Result<CheckpointOutcome> {
+        Err(unsupported(self, "audit_checkpoint"))
+    }
+    /// The auditor's report over a period, with the verification result (read).
+    #[allow(unused_variables)]
+    async fn audit_report(&self, who: &Principal, window: Window) -> Result<AuditReport> {
+        Err(unsupported(self, "audit_report"))
+    }
+    /// Archive and remove records older than `keep` (admin). Audited as `audit.prune`.
+    #[allow(unused_variables)]
+    async fn audit_prune(
+        &self,
+        who: &Principal,
+        keep: Duration,
+        archive_dir: Option<PathBuf>,
+        dry_run: bool,
+    ) -> Result<PruneOutcome> {
+        Err(unsupported(self, "audit_prune"))
+    }
+}
+
+/// The error of a control plane that does not offer an operation.
+fn unsupported(plane: &(impl ControlPlane + ?Sized), op: &str) -> crate::Error {
+    crate::Error::invalid(format!("{} does not support {op}", plane.location()))
+}
+
+/// What `backup restore` asks for.
+#[derive(Debug, Clone)]
+pub struct RestoreRequest {
+    /// A backup id, id prefix or file path.
+    pub backup: String,
+    /// The backup folder to look ids up in (default: the store's).
+    pub dir: Option<PathBuf>,
+    /// Where to restore (default: this control plane's store).
+    pub to: Option<PathBuf>,
+    pub force: bool,
+    pub key: Option<KeySource>,
+    pub integrity: Integrity,
+}
+
+/// What `audit checkpoint` did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckpointOutcome {
+    pub checkpoint: Checkpoint,
+    pub key_path: PathBuf,
+    /// Whether the key was created by this checkpoint.
+    pub key_created: bool,
+    pub log_path: PathBuf,
 }
 
 /// A step's state as a compact symbol, shared by tables and progress displays.

@@ -93,6 +93,21 @@ impl Store {
         Ok(out)
     }
 
+    /// Close this store's connection, run `f` (which may replace the file, e.g. a restore), then
+    /// reopen the file at the same path. Other callers wait on the connection lock meanwhile.
+    pub fn with_closed<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let mut conn = self.lock();
+        let placeholder = Connection::open_in_memory().map_err(|e| map_sqlite(&self.path, e))?;
+        // Dropping the real connection closes it (and checkpoints its WAL if it was the last).
+        drop(std::mem::replace(&mut *conn, placeholder));
+        let out = f();
+        let fresh = Store::open(&self.path, false)?;
+        *conn = fresh.conn.into_inner().unwrap_or_else(|p| p.into_inner());
+        drop(conn);
+        self.feed.notify_local();
+        out
+    }
+
     /// The schema version recorded in the store.
     pub fn schema_version(&self) -> Result<i64> {
         let conn = self.lock();

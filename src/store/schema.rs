@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_users.sql"),
     include_str!("migrations/0003_dashboard.sql"),
+    include_str!("migrations/0004_audit_backup.sql"),
 ];
 
 /// The schema version this build writes.

@@ -1,6 +1,8 @@
 //! The integration tests: one binary that drives the real `imx` in a hermetic environment
 //! (see [`env::TestEnv`]).
 
+mod audit;
+mod backup;
 mod bad_input;
 mod basics;
 mod commands;

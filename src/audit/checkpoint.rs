@@ -1,0 +1,296 @@
+//! Signed checkpoints: the anchor outside the store that makes truncation detectable.
+//!
+//! `audit checkpoint` signs the chain head (store id, seq, hash, time) with an ed25519 key kept
+//! outside the store (default `~/.config/imx/audit-key`, mode 0600) and appends the signed entry
+//! to a log beside it (`~/.config/imx/audit-checkpoints.jsonl`). `audit verify` then requires the
+//! chain to still contain every checkpointed record with the signed hash. A restore appends a
+//! `restore` entry: the store's timeline restarts at the restored head, so checkpoints taken
+//! before it no longer apply.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+use super::chain::{Expectation, Problem, ProblemKind};
+use crate::{Error, Result};
+
+/// Where the signing key and the checkpoint log live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditPaths {
+    pub key: PathBuf,
+    pub checkpoints: PathBuf,
+}
+
+impl AuditPaths {
+    /// `<config dir>/imx/audit-key` and `<config dir>/imx/audit-checkpoints.jsonl`.
+    pub fn default_paths() -> Self {
+        let dir = dirs::config_dir()
+            .or_else(|| dirs::home_dir().map(|h| h.join(".config")))
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("imx");
+        AuditPaths {
+            key: dir.join("audit-key"),
+            checkpoints: dir.join("audit-checkpoints.jsonl"),
+        }
+    }
+}
+
+/// The ed25519 key that signs checkpoints.
+pub struct AuditKey {
+    signing: SigningKey,
+}
+
+impl AuditKey {
+    /// Load the key at `path`; `None` if there is no file.
+    pub fn load(path: &Path) -> Result<Option<Self>> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(Error::io(
+                    format!("reading the audit key {}", path.display()),
+                    e,
+                ));
+            }
+        };
+        let bytes = hex::decode(text.trim()).ok();
+        let seed: [u8; 32] = bytes.and_then(|b| b.try_into().ok()).ok_or_else(|| {
+            Error::invalid(format!(
+                "{}: not an imx audit key (expected 64 hex digits)",
+                path.display()
+            ))
+        })?;
+        Ok(Some(AuditKey {
+            signing: SigningKey::from_bytes(&seed),
+        }))
+    }
+
+    /// Load the key, or create one (mode 0600) if there is none. Returns whether it was created.
+    pub fn load_or_create(path: &Path) -> Result<(Self, bool)> {
+        if let Some(key) = Self::load(path)? {
+            return Ok((key, false));
+        }
+        let mut seed = [0u8; 32];
+        rand::Rng::fill(&mut rand::rng(), &mut seed);
+        crate::backup::fsutil::write_private(path, format!("{}\n", hex::encode(seed)).as_bytes())?;
+        Ok((
+            AuditKey {
+                signing: SigningKey::from_bytes(&seed),
+            },
+            true,
+        ))
+    }
+
+    /// The public key, hex.
+    pub fn public_hex(&self) -> String {
+        hex::encode(self.signing.verifying_key().to_bytes())
+    }
+
+    fn verifying(&self) -> VerifyingKey {
+        self.signing.verifying_key()
+    }
+
+    /// Sign a checkpoint of (`store_id`, `seq`, `hash`).
+    pub fn sign(
+        &self,
+        kind: CheckpointKind,
+        store_id: &str,
+        seq: i64,
+        hash: &str,
+        time: i64,
+    ) -> Checkpoint {
+        let mut cp = Checkpoint {
+            kind,
+            store_id: store_id.into(),
+            seq,
+            hash: hash.into(),
+            time,
+            public_key: self.public_hex(),
+            signature: String::new(),
+        };
+        cp.signature = hex::encode(self.signing.sign(&cp.message()).to_bytes());
+        cp
+    }
+}
+
+/// A plain checkpoint, or the restart of the timeline by a restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckpointKind {
+    #[default]
+    Checkpoint,
+    Restore,
+}
+
+/// One signed entry of the checkpoint log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    #[serde(default)]
+    pub kind: CheckpointKind,
+    pub store_id: String,
+    pub seq: i64,
+    pub hash: String,
+    pub time: i64,
+    pub public_key: String,
+    pub signature: String,
+}
+
+impl Checkpoint {
+    fn message(&self) -> Vec<u8> {
+        let kind = match self.kind {
+            CheckpointKind::Checkpoint => "checkpoint",
+            CheckpointKind::Restore => "restore",
+        };
+        format!(
+            "imx-audit-checkpoint v1\n{kind}\n{}\n{}\n{}\n{}",
+            self.store_id, self.seq, self.hash, self.time
+        )
+        .into_bytes()
+    }
+
+    /// Whether the signature verifies with the embedded public key (and, when given, that key is
+    /// the trusted one).
+    pub fn signature_ok(&self, trusted: Option<&AuditKey>) -> bool {
+        let Some(pk) = hex::decode(&self.public_key)
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+        else {
+            return false;
+        };
+        if trusted.is_some_and(|k| k.verifying() != pk) {
+            return false;
+        }
+        let Some(sig) = hex::decode(&self.signature)
+            .ok()
+            .and_then(|b| <[u8; 64]>::try_from(b).ok())
+        else {
+            return false;
+        };
+        pk.verify(&self.message(), &Signature::from_bytes(&sig))
+            .is_ok()
+    }
+}
+
+/// Append one entry to the log at `path` (created 0600, its folder 0700) and sync it.
+pub fn append(path: &Path, cp: &Checkpoint) -> Result<()> {
+    let line = serde_json::to_string(cp).map_err(|e| Error::Internal(e.to_string()))?;
+    let ctx = || format!("writing the checkpoint log {}", path.display());
+    crate::backup::fsutil::ensure_private_dir(path)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path).map_err(|e| Error::io(ctx(), e))?;
+    writeln!(f, "{line}").map_err(|e| Error::io(ctx(), e))?;
+    f.sync_all().map_err(|e| Error::io(ctx(), e))
+}
+
+/// The entries of the log for `store_id`, in order (none if there is no log).
+pub fn load(path: &Path, store_id: &str) -> Result<Vec<Checkpoint>> {
+    let f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(Error::io(
+                format!("reading the checkpoint log {}", path.display()),
+                e,
+            ));
+        }
+    };
+    let mut out = Vec::new();
+    for (n, line) in std::io::BufReader::new(f).lines().enumerate() {
+        let line = line.map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cp: Checkpoint = serde_json::from_str(&line).map_err(|e| {
+            Error::invalid(format!(
+                "{}:{}: not a checkpoint: {e}",
+                path.display(),
+                n + 1
+            ))
+        })?;
+        if cp.store_id == store_id {
+            out.push(cp);
+        }
+    }
+    Ok(out)
+}
+
+/// Turn the log into what the chain must contain: every entry's signature must verify (by the
+/// trusted key when there is one); a `restore` entry replaces everything before it.
+pub fn expectations(
+    entries: &[Checkpoint],
+    trusted: Option<&AuditKey>,
+) -> std::result::Result<Vec<Expectation>, Problem> {
+    let mut out = Vec::new();
+    for cp in entries {
+        if !cp.signature_ok(trusted) {
+            return Err(Problem {
+                seq: cp.seq,
+                kind: ProblemKind::BadCheckpoint,
+                message: format!(
+                    "the checkpoint for record {} is not signed by the audit key: the checkpoint \
+                     log was tampered with",
+                    cp.seq
+                ),
+            });
+        }
+        if cp.kind == CheckpointKind::Restore {
+            out.clear();
+        }
+        out.push(Expectation {
+            seq: cp.seq,
+            hash: cp.hash.clone(),
+            time: cp.time,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_verify_and_detect_tampering() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, created) = AuditKey::load_or_create(&dir.path().join("k")).unwrap();
+        assert!(created);
+        let cp = key.sign(CheckpointKind::Checkpoint, "s1", 7, "ab", 1);
+        assert!(cp.signature_ok(Some(&key)));
+        let mut forged = cp.clone();
+        forged.seq = 6;
+        assert!(!forged.signature_ok(None));
+        let (other, _) = AuditKey::load_or_create(&dir.path().join("k2")).unwrap();
+        let foreign = other.sign(CheckpointKind::Checkpoint, "s1", 7, "ab", 1);
+        assert!(foreign.signature_ok(None));
+        assert!(!foreign.signature_ok(Some(&key)));
+        let log = dir.path().join("log.jsonl");
+        append(&log, &cp).unwrap();
+        append(&log, &key.sign(CheckpointKind::Restore, "s1", 3, "cd", 2)).unwrap();
+        append(
+            &log,
+            &key.sign(CheckpointKind::Checkpoint, "s2", 9, "ef", 3),
+        )
+        .unwrap();
+        let entries = load(&log, "s1").unwrap();
+        assert_eq!(entries.len(), 2);
+        let exp = expectations(&entries, Some(&key)).unwrap();
+        assert_eq!(exp.len(), 1, "a restore replaces earlier checkpoints");
+        assert_eq!(exp[0].seq, 3);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("k"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

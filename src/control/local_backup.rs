@@ -1,0 +1,350 @@
+//! The local control plane's backup operations (issue 5): authorization, the backup library
+//! calls and their audit records. A failed create, verify or restore is audited with outcome
+//! `error` before the error is returned.
+
+use std::path::{Path, PathBuf};
+
+use super::RestoreRequest;
+use super::local::LocalControlPlane;
+use crate::audit::{self, AuditKey, CheckpointKind};
+use crate::auth::{Permission, Principal};
+use crate::backup::catalog::{self, Catalog};
+use crate::backup::{
+    self, BackupFormat, BackupInfo, CreateOptions, KeySource, Progress, PruneReport,
+    RestoreOptions, RestoreReport, RetentionPolicy, VerifyReport, retention,
+};
+use crate::store::Store;
+use crate::{Error, Result};
+
+impl LocalControlPlane {
+    /// The backup folder: `dir`, or `backups/` beside the store.
+    pub fn backup_dir(&self, dir: Option<PathBuf>) -> PathBuf {
+        dir.unwrap_or_else(|| backup::default_dir(self.path()))
+    }
+
+    /// Record the failure of an operation (best effort) and return the error.
+    fn audit_error(&self, who: &Principal, action: &str, target: &str, e: Error) -> Error {
+        let _ = self.store().write(|tx| {
+            audit::append(
+                tx,
+                who,
+                action,
+                target,
+                "error",
+                serde_json::json!({ "error": e.to_string() }),
+            )
+        });
+        e
+    }
+
+    pub(super) fn do_create_backup(
+        &self,
+        who: &Principal,
+        opts: CreateOptions,
+        progress: &dyn Progress,
+    ) -> Result<BackupInfo> {
+        self.authorize(who, Permission::Backup, "backup.create", "")?;
+        let dir = self.backup_dir(None);
+        let id_hint = opts
+            .out
+            .as_ref()
+            .map_or_else(|| dir.display().to_string(), |p| p.display().to_string());
+        let result = match opts.format {
+            BackupFormat::Sqlite => {
+                backup::create::sqlite(self.path(), &dir, &who.name, &opts, progress)
+            }
+            BackupFormat::Logical => self.store().read(|tx| {
+                backup::create::logical(tx, self.path(), &dir, &who.name, &opts, progress)
+            }),
+        };
+        let info = result.map_err(|e| self.audit_error(who, "backup.create", &id_hint, e))?;
+        let m = &info.manifest;
+        self.store().write(|tx| {
+            audit::append(
+                tx,
+                who,
+                "backup.create",
+                &m.id,
+                "ok",
+                serde_json::json!({
+                    "path": info.path,
+                    "size": info.size,
+                    "format": m.format,
+                    "encrypted": m.encryption.is_some(),
+                    "sha256": m.payload_sha256,
+                    "audit_head": m.audit_head.seq,
+                    "note": m.note,
+                }),
+            )
+        })?;
+        Ok(info)
+    }
+
+    pub(super) fn do_list_backups(&self, who: &Principal, dir: Option<PathBuf>) -> Result<Catalog> {
+        self.authorize(who, Permission::Backup, "backup.list", "")?;
+        catalog::scan(&self.backup_dir(dir))
+    }
+
+    pub(super) fn do_show_backup(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        what: &str,
+    ) -> Result<BackupInfo> {
+        self.authorize(who, Permission::Backup, "backup.show", what)?;
+        let path = catalog::resolve(&self.backup_dir(dir), what)?;
+        let opened = backup::container::open(&path)?;
+        Ok(BackupInfo {
+            path,
+            size: opened.file_size,
+            manifest: opened.manifest,
+            duration_ms: None,
+        })
+    }
+
+    pub(super) fn do_verify_backup(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        what: &str,
+        key: Option<KeySource>,
+        integrity: backup::Integrity,
+        progress: &dyn Progress,
+    ) -> Result<VerifyReport> {
+        self.authorize(who, Permission::Backup, "backup.verify", what)?;
+        let result = catalog::resolve(&self.backup_dir(dir), what)
+            .and_then(|path| backup::verify::verify(&path, key.as_ref(), integrity, progress));
+        let report = result.map_err(|e| self.audit_error(who, "backup.verify", what, e))?;
+        self.store().write(|tx| {
+            audit::append(
+                tx,
+                who,
+                "backup.verify",
+                &report.id,
+                "ok",
+                serde_json::json!({ "path": report.path, "audit_head": report.audit.head_seq }),
+            )
+        })?;
+        Ok(report)
+    }
+
+    pub(super) fn do_restore_backup(
+        &self,
+        who: &Principal,
+        req: RestoreRequest,
+        progress: &dyn Progress,
+    ) -> Result<RestoreReport> {
+        self.authorize(who, Permission::Administer, "backup.restore", &req.backup)?;
+        let result = self.restore_inner(who, &req, progress);
+        result.map_err(|e| self.audit_error(who, "backup.restore", &req.backup, e))
+    }
+
+    fn restore_inner(
+        &self,
+        who: &Principal,
+        req: &RestoreRequest,
+        progress: &dyn Progress,
+    ) -> Result<RestoreReport> {
+        let path = catalog::resolve(&self.backup_dir(req.dir.clone()), &req.backup)?;
+        let target = req.to.clone().unwrap_or_else(|| self.path().to_path_buf());
+        let opts = RestoreOptions {
+            backup: path,
+            target: target.clone(),
+            force: req.force,
+            key: req.key.clone(),
+            integrity: req.integrity,
+        };
+        let mut head = None;
+        let after = |db: &Path| -> Result<()> {
+            // The restore is audited in the restored store, chained to the backup's head.
+            let store = Store::open(db, false)?;
+            let rec = store.write(|tx| {
+                let id = audit::store_id(tx)?;
+                let rec = audit::append(
+                    tx,
+                    who,
+                    "backup.restore",
+                    &target.display().to_string(),
+                    "ok",
+                    serde_json::json!({ "backup": opts.backup, "force": opts.force }),
+                )?;
+                Ok((id, rec))
+            })?;
+            head = Some(rec);
+            Ok(())
+        };
+        let own = same_file(&target, self.path());
+        let report = if own {
+            self.store()
+                .with_closed(|| backup::restore::restore(&opts, progress, after))?
+        } else {
+            backup::restore::restore(&opts, progress, after)?
+        };
+        // The store's timeline restarts at the restored head: say so in the checkpoint log.
+        if let Some((store_id, rec)) = head {
+            let paths = self.audit_paths();
+            if let Some(key) = AuditKey::load(&paths.key)? {
+                let cp = key.sign(
+                    CheckpointKind::Restore,
+                    &store_id,
+                    rec.seq,
+                    &rec.hash,
+                    crate::model::now_ms(),
+                );
+                audit::checkpoint::append(&paths.checkpoints, &cp)?;
+            }
+        }
+        Ok(report)
+    }
+
+    pub(super) fn do_prune_backups(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        policy: RetentionPolicy,
+        dry_run: bool,
+    ) -> Result<PruneReport> {
+        self.authorize(who, Permission::Administer, "backup.prune", "")?;
+        let dir = self.backup_dir(dir);
+        let cat = catalog::scan(&dir)?;
+        let decisions = retention::plan(&cat.backups, &policy)?;
+        let mut removed = 0;
+        let mut freed = 0;
+        if !dry_run {
+            for d in decisions.iter().filter(|d| !d.keep) {
+                std::fs::remove_file(&d.path)
+                    .map_err(|e| Error::io(format!("removing {}", d.path.display()), e))?;
+                removed += 1;
+                freed += d.size;
+            }
+            let ids: Vec<&str> = decisions
+                .iter()
+                .filter(|d| !d.keep)
+                .map(|d| d.id.as_str())
+                .collect();
+            self.store().write(|tx| {
+                audit::append(
+                    tx,
+                    who,
+                    "backup.prune",
+                    &dir.display().to_string(),
+                    "ok",
+                    serde_json::json!({ "removed": ids, "freed_bytes": freed, "policy": policy }),
+                )
+            })?;
+        } else {
+            for d in decisions.iter().filter(|d| !d.keep) {
+                removed += 1;
+                freed += d.size;
+            }
+        }
+        Ok(PruneReport {
+            dry_run,
+            policy,
+            decisions,
+            removed,
+            freed_bytes: freed,
+        })
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+    use crate::control::{ControlPlane, LocalOptions};
+
+    fn as_role(role: Role) -> Principal {
+        Principal {
+            name: format!("user:{role}"),
+            role,
+            source: "test".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn roles_gate_backups_and_audit_administration() {
+        let dir = tempfile::tempdir().unwrap();
+        let plane = LocalControlPlane::open(&dir.path().join("imx.db"), LocalOptions::default())
+            .unwrap()
+            .with_audit_paths(crate::audit::AuditPaths {
+                key: dir.path().join("key"),
+                checkpoints: dir.path().join("log.jsonl"),
+            });
+        let (viewer, operator) = (as_role(Role::Viewer), as_role(Role::Operator));
+        let e = plane
+            .create_backup(&viewer, CreateOptions::default(), &backup::NoProgress)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Forbidden { .. }));
+        let info = plane
+            .create_backup(&operator, CreateOptions::default(), &backup::NoProgress)
+            .await
+            .unwrap();
+        plane
+            .verify_backup(
+                &operator,
+                None,
+                &info.manifest.id,
+                None,
+                backup::Integrity::Full,
+                &backup::NoProgress,
+            )
+            .await
+            .unwrap();
+        let req = RestoreRequest {
+            backup: info.manifest.id.clone(),
+            dir: None,
+            to: Some(dir.path().join("other.db")),
+            force: false,
+            key: None,
+            integrity: backup::Integrity::Quick,
+        };
+        let e = plane
+            .restore_backup(&operator, req, &backup::NoProgress)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Forbidden { .. }));
+        let policy = RetentionPolicy {
+            keep_last: 1,
+            ..RetentionPolicy::default()
+        };
+        assert!(
+            plane
+                .prune_backups(&operator, None, policy, true)
+                .await
+                .is_err()
+        );
+        assert!(plane.audit_checkpoint(&operator).await.is_err());
+        assert!(plane.audit_verify(&viewer).await.unwrap().ok);
+        let denied = plane
+            .audit_list(
+                &viewer,
+                crate::audit::AuditFilter {
+                    outcome: Some("denied".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let actions: Vec<&str> = denied.iter().map(|r| r.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            [
+                "backup.create",
+                "backup.restore",
+                "backup.prune",
+                "audit.checkpoint"
+            ],
+            "every denial is audited"
+        );
+    }
+}
