@@ -8,7 +8,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -16,21 +15,14 @@ use std::time::{Duration, Instant};
 
 use imx::auth::Principal;
 use imx::control::{ControlPlane, LocalControlPlane, LocalOptions, StartRun};
-use imx::model::{RetrySpec, RunStatus, StepKind, StepSpec, WorkflowSpec};
+use imx::model::{RunStatus, StepKind, StepSpec, WorkflowSpec};
 
 const BIN: &str = env!("CARGO_BIN_EXE_imx");
 
 fn step(id: String, needs: Vec<String>, kind: StepKind) -> StepSpec {
-    StepSpec {
-        id,
-        needs,
-        kind,
-        timeout_ms: None,
-        retry: RetrySpec::default(),
-        agent: None,
-        env: BTreeMap::new(),
-        workdir: None,
-    }
+    let mut step = StepSpec::new(id, kind);
+    step.needs = needs;
+    step
 }
 
 fn chain(name: &str, n: usize, kind: StepKind) -> WorkflowSpec {
@@ -44,27 +36,16 @@ fn chain(name: &str, n: usize, kind: StepKind) -> WorkflowSpec {
             step(format!("s{i}"), needs, kind.clone())
         })
         .collect();
-    WorkflowSpec {
-        name: name.into(),
-        description: None,
-        params: vec![],
-        timeout_ms: None,
-        fail_fast: false,
-        steps,
-    }
+    WorkflowSpec::new(name, steps)
 }
 
 fn fan(name: &str, n: usize) -> WorkflowSpec {
-    WorkflowSpec {
-        name: name.into(),
-        description: None,
-        params: vec![],
-        timeout_ms: None,
-        fail_fast: false,
-        steps: (0..n)
-            .map(|i| step(format!("s{i}"), vec![], StepKind::Noop))
+    WorkflowSpec::new(
+        name,
+        (0..n)
+            .map(|i| StepSpec::new(format!("s{i}"), StepKind::Noop))
             .collect(),
-    }
+    )
 }
 
 fn open(path: &Path) -> Arc<LocalControlPlane> {

@@ -8,29 +8,18 @@ use std::time::Duration;
 
 use super::*;
 use crate::auth::{Principal, Role};
-use crate::model::{AgentRegistration, RetrySpec, RunStatus, StepKind, StepSpec, WorkflowSpec};
+use crate::model::{AgentRegistration, RunStatus, StepKind, StepSpec, WorkflowSpec};
 
 fn spec(name: &str, steps: &[&str]) -> WorkflowSpec {
-    WorkflowSpec {
-        name: name.into(),
-        description: Some(format!("{name} things")),
-        params: vec![],
-        timeout_ms: None,
-        fail_fast: false,
-        steps: steps
+    let mut spec = WorkflowSpec::new(
+        name,
+        steps
             .iter()
-            .map(|id| StepSpec {
-                id: (*id).into(),
-                needs: vec![],
-                kind: StepKind::Noop,
-                timeout_ms: None,
-                retry: RetrySpec::default(),
-                agent: None,
-                env: BTreeMap::new(),
-                workdir: None,
-            })
+            .map(|id| StepSpec::new(*id, StepKind::Noop))
             .collect(),
-    }
+    );
+    spec.description = Some(format!("{name} things"));
+    spec
 }
 
 struct Env {

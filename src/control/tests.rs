@@ -15,27 +15,11 @@ use crate::model::{
 };
 
 fn step(id: &str, needs: &[&str]) -> StepSpec {
-    StepSpec {
-        id: id.into(),
-        needs: needs.iter().map(|s| s.to_string()).collect(),
-        kind: StepKind::Noop,
-        timeout_ms: None,
-        retry: RetrySpec::default(),
-        agent: None,
-        env: BTreeMap::new(),
-        workdir: None,
-    }
+    StepSpec::new(id, StepKind::Noop).needing(needs)
 }
 
 fn wf(name: &str, steps: Vec<StepSpec>) -> WorkflowSpec {
-    WorkflowSpec {
-        name: name.into(),
-        description: None,
-        params: vec![],
-        timeout_ms: None,
-        fail_fast: false,
-        steps,
-    }
+    WorkflowSpec::new(name, steps)
 }
 
 struct Env {

@@ -13,8 +13,8 @@ use crate::Error;
 use crate::auth::throttle::MAX_FAILURES;
 use crate::auth::{Principal, Role, Secret};
 use crate::model::{
-    AgentRegistration, LeaseRef, LogStream, NewToken, NewUser, RetrySpec, StepKind, StepResult,
-    StepSpec, TokenState, UserUpdate, WorkflowSpec,
+    AgentRegistration, LeaseRef, LogStream, NewToken, NewUser, StepKind, StepResult, StepSpec,
+    TokenState, UserUpdate, WorkflowSpec,
 };
 
 struct Env {
@@ -35,23 +35,7 @@ fn env() -> Env {
 }
 
 fn spec(name: &str) -> WorkflowSpec {
-    WorkflowSpec {
-        name: name.into(),
-        description: None,
-        params: vec![],
-        timeout_ms: None,
-        fail_fast: false,
-        steps: vec![StepSpec {
-            id: "a".into(),
-            needs: vec![],
-            kind: StepKind::Noop,
-            timeout_ms: None,
-            retry: RetrySpec::default(),
-            agent: None,
-            env: BTreeMap::new(),
-            workdir: None,
-        }],
-    }
+    WorkflowSpec::new(name, vec![StepSpec::new("a", StepKind::Noop)])
 }
 
 fn pw(s: &str) -> Secret {

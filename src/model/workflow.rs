@@ -71,6 +71,43 @@ pub struct StepSpec {
     pub workdir: Option<String>,
 }
 
+impl WorkflowSpec {
+    /// A workflow of `steps` with no params, run timeout or fail-fast (for code that builds
+    /// workflows rather than parsing files: tests, benchmarks).
+    pub fn new(name: impl Into<String>, steps: Vec<StepSpec>) -> Self {
+        WorkflowSpec {
+            name: name.into(),
+            description: None,
+            params: Vec::new(),
+            timeout_ms: None,
+            fail_fast: false,
+            steps,
+        }
+    }
+}
+
+impl StepSpec {
+    /// A step of `kind` with no needs, timeout, retries, selector, env or workdir.
+    pub fn new(id: impl Into<String>, kind: StepKind) -> Self {
+        StepSpec {
+            id: id.into(),
+            needs: Vec::new(),
+            kind,
+            timeout_ms: None,
+            retry: RetrySpec::default(),
+            agent: None,
+            env: BTreeMap::new(),
+            workdir: None,
+        }
+    }
+
+    /// The same step, needing `needs`.
+    pub fn needing(mut self, needs: &[&str]) -> Self {
+        self.needs = needs.iter().map(|s| s.to_string()).collect();
+        self
+    }
+}
+
 /// What a step does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -11,7 +11,7 @@ use crate::auth::{Principal, Role};
 use crate::control::remote::RemoteControlPlane;
 use crate::control::{ControlPlane, LocalControlPlane, LocalOptions, Plane, StartRun};
 use crate::error::ErrorKind;
-use crate::model::{RetrySpec, RunStatus, StepKind, StepSpec, WorkflowSpec};
+use crate::model::{RunStatus, StepKind, StepSpec, WorkflowSpec};
 use crate::{Error, Result};
 
 /// One fixed token for the owner, for these tests only.
@@ -61,33 +61,18 @@ async fn serve() -> Served {
 }
 
 fn spec() -> WorkflowSpec {
-    let step = |id: &str, needs: &[&str], kind: StepKind| StepSpec {
-        id: id.into(),
-        needs: needs.iter().map(|s| s.to_string()).collect(),
-        kind,
-        timeout_ms: None,
-        retry: RetrySpec::default(),
-        agent: None,
-        env: Default::default(),
-        workdir: None,
-    };
-    WorkflowSpec {
-        name: "remote".into(),
-        description: None,
-        params: vec![],
-        timeout_ms: None,
-        fail_fast: false,
-        steps: vec![
-            step(
+    WorkflowSpec::new(
+        "remote",
+        vec![
+            StepSpec::new(
                 "hello",
-                &[],
                 StepKind::Run {
                     command: "echo hi; echo who=remote >> \"$IMX_OUTPUT\"".into(),
                 },
             ),
-            step("after", &["hello"], StepKind::Noop),
+            StepSpec::new("after", StepKind::Noop).needing(&["hello"]),
         ],
-    }
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
