@@ -1,5 +1,7 @@
 //! `imx server`: serve the local store's control plane over HTTP (`/api/v1`) so operators and
-//! agents on other machines use it with the same commands (`--server URL`, contexts).
+//! agents on other machines use it with the same commands (`--server URL`, contexts), and
+//! optionally take scheduled backups (`--backup-every`, `--backup-dir`, `--keep-*`) on a task that
+//! stops with the server.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,7 +24,9 @@ use super::error::{CliError, Exit};
   imx --server http://127.0.0.1:7443 run list        # with IMX_TOKEN or after imx login
   imx server --listen 0.0.0.0:7443 --tls-cert cert.pem --tls-key key.pem
   imx context add prod --server https://imx.example.com:7443 --ca ca.pem
-  imx server --log-format json --log-dir /var/log/imx --rate-limit 1000")]
+  imx server --log-format json --log-dir /var/log/imx --rate-limit 1000
+  imx server --backup-every 15m --backup-dir /var/backups/imx --keep-daily 30 --keep-monthly 12 --keep-yearly 1
+  imx --server http://127.0.0.1:7443 backup list      # the server's backups")]
 pub struct ServerArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:7443", value_name = "ADDR")]
@@ -60,6 +64,59 @@ pub struct ServerArgs {
     /// stderr.
     #[arg(long, value_name = "DIR")]
     pub log_dir: Option<PathBuf>,
+
+    /// Take a backup this often (e.g. 15m, 1h), timed from the newest backup in the folder so
+    /// restarts do not reset the clock; each is audited as `backup.create` by `server:backup`.
+    #[arg(long, value_name = "DURATION", value_parser = super::parse::duration)]
+    pub backup_every: Option<std::time::Duration>,
+
+    /// The server's backup folder: scheduled backups and `imx --server URL backup create` go
+    /// here, and remote `backup list|show|verify|download` look here
+    /// [default: backups/ beside the store]
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+}
+
+/// What scheduled backups keep: after each one, the newest --keep-last, then the newest backup
+/// of each of the last N hours, days, ISO weeks, months and years (UTC). None given: keep all.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RetentionArgs {
+    /// Keep the newest N backups of the backup folder.
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "backup_every")]
+    pub keep_last: u32,
+    /// Keep one backup for each of the last N hours.
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "backup_every")]
+    pub keep_hourly: u32,
+    /// Keep one backup for each of the last N days.
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "backup_every")]
+    pub keep_daily: u32,
+    /// Keep one backup for each of the last N weeks.
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "backup_every")]
+    pub keep_weekly: u32,
+    /// Keep one backup for each of the last N months.
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "backup_every")]
+    pub keep_monthly: u32,
+    /// Keep one backup for each of the last N years.
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "backup_every")]
+    pub keep_yearly: u32,
+}
+
+impl RetentionArgs {
+    /// The policy, or none when no --keep-* flag was given (keep everything).
+    fn policy(&self) -> Option<imx::backup::RetentionPolicy> {
+        let p = imx::backup::RetentionPolicy {
+            keep_last: self.keep_last,
+            keep_hourly: self.keep_hourly,
+            keep_daily: self.keep_daily,
+            keep_weekly: self.keep_weekly,
+            keep_monthly: self.keep_monthly,
+            keep_yearly: self.keep_yearly,
+        };
+        (!p.is_empty()).then_some(p)
+    }
 }
 
 /// How request log lines are written.
@@ -120,6 +177,10 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
             "give --tls-cert FILE --tls-key FILE, or --insecure-listen behind a TLS proxy",
         ));
     }
+    if args.backup_every.is_some_and(|d| d.is_zero()) {
+        return Err(CliError::usage("--backup-every must be longer than 0s")
+            .with_hint("e.g. --backup-every 15m"));
+    }
     let _log_guard = init_logging(args.log_format, args.log_dir.as_deref())?;
     let (local, created) = ctx.open_local()?;
     if created {
@@ -139,6 +200,10 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
             local.path().display()
         )));
     }
+    let local = match &args.backup_dir {
+        Some(dir) => local.with_backup_dir(dir.clone()),
+        None => local,
+    };
     let local = Arc::new(local);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -164,6 +229,41 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
             agents_stop.clone(),
         )));
     }
+
+    let backups = args.backup_every.map(|every| {
+        let schedule = imx::control::BackupSchedule {
+            every,
+            create: imx::backup::CreateOptions {
+                out: Some(local.backup_dir(None)),
+                note: Some("scheduled".into()),
+                ..imx::backup::CreateOptions::default()
+            },
+            retention: args.retention.policy(),
+        };
+        ctx.out().status(format!(
+            "Backing up every {} into {}{}",
+            humantime::format_duration(every),
+            local.backup_dir(None).display(),
+            if schedule.retention.is_some() {
+                " (pruned after each backup)"
+            } else {
+                ""
+            }
+        ));
+        let plane = local.clone();
+        let stop = agents_stop.clone();
+        tokio::spawn(async move {
+            let who = Principal {
+                name: "server:backup".into(),
+                role: Role::Admin,
+                source: "local".into(),
+            };
+            imx::backup::schedule::run(plane.as_ref(), &who, &schedule, stop, |e| {
+                tracing::error!(error = %e, "scheduled backup failed");
+            })
+            .await;
+        })
+    });
 
     let state = AppState {
         plane: local.clone(),
@@ -192,6 +292,10 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
     let _ = stop_agents.send(true);
     for agent in agents {
         let _ = agent.await;
+    }
+    if let Some(task) = backups {
+        // A backup in progress finishes; the loop then sees the stop.
+        let _ = task.await;
     }
     ctx.out().status("Server stopped.");
     Ok(())

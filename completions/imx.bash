@@ -118,6 +118,9 @@ _imx() {
             imx__subcmd__backup,create)
                 cmd="imx__subcmd__backup__subcmd__create"
                 ;;
+            imx__subcmd__backup,download)
+                cmd="imx__subcmd__backup__subcmd__download"
+                ;;
             imx__subcmd__backup,keygen)
                 cmd="imx__subcmd__backup__subcmd__keygen"
                 ;;
@@ -944,7 +947,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__backup)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help create list show verify restore prune keygen"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help create list show verify download restore prune keygen"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1005,6 +1008,44 @@ _imx() {
                     return 0
                     ;;
                 --level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        imx__subcmd__backup__subcmd__download)
+            opts="-o -q -v -y -h --out --store --server --context --output --quiet --verbose --no-color --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2128,7 +2169,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__server)
-            opts="-o -q -v -y -h --listen --agents --tls-cert --tls-key --insecure-listen --rate-limit --ip-rate-limit --log-format --log-dir --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --listen --agents --tls-cert --tls-key --insecure-listen --rate-limit --ip-rate-limit --log-format --log-dir --backup-every --backup-dir --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2163,6 +2204,38 @@ _imx() {
                     return 0
                     ;;
                 --log-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup-every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-last)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-hourly)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-daily)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-weekly)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-monthly)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-yearly)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

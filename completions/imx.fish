@@ -779,6 +779,14 @@ complete -c imx -n "__fish_imx_using_subcommand server" -l ip-rate-limit -d 'Req
 complete -c imx -n "__fish_imx_using_subcommand server" -l log-format -d 'Request log format: one line per request (method, route, status, latency, principal)' -r -f -a "text\t'Human-readable lines'
 json\t'One JSON object per line'"
 complete -c imx -n "__fish_imx_using_subcommand server" -l log-dir -d 'Write the request log to daily rolling files DIR/imx-server.log.YYYY-MM-DD instead of stderr' -r -F
+complete -c imx -n "__fish_imx_using_subcommand server" -l backup-every -d 'Take a backup this often (e.g. 15m, 1h), timed from the newest backup in the folder so restarts do not reset the clock; each is audited as `backup.create` by `server:backup`' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l backup-dir -d 'The server\'s backup folder: scheduled backups and `imx --server URL backup create` go here, and remote `backup list|show|verify|download` look here [default: backups/ beside the store]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand server" -l keep-last -d 'Keep the newest N backups of the backup folder' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l keep-hourly -d 'Keep one backup for each of the last N hours' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l keep-daily -d 'Keep one backup for each of the last N days' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l keep-weekly -d 'Keep one backup for each of the last N weeks' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l keep-monthly -d 'Keep one backup for each of the last N months' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l keep-yearly -d 'Keep one backup for each of the last N years' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand server" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
@@ -814,27 +822,28 @@ complete -c imx -n "__fish_imx_using_subcommand dashboard" -s v -l verbose -d 'S
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
-complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
-complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects; lists are arrays'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
-complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
-complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -s v -l verbose -d 'Say more (repeat for even more)'
-complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
-complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
-complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -f -a "create" -d 'Take a consistent backup of the store (while agents keep working)'
-complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -f -a "list" -d 'List backups, newest first'
-complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -f -a "show" -d 'Show a backup\'s manifest: counts per table, schema version, checksum, encryption'
-complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -f -a "verify" -d 'Prove a backup restores: checksum, decrypt, decompress, integrity, audit chain, counts'
-complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -f -a "restore" -d 'Replace the store (or restore elsewhere) with a backup, atomically'
-complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -f -a "prune" -d 'Remove backups a retention policy does not keep'
-complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify restore prune keygen" -f -a "keygen" -d 'Write a new random key file for encrypted backups (mode 0600)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -f -a "create" -d 'Take a consistent backup of the store (while agents keep working)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -f -a "list" -d 'List backups, newest first'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -f -a "show" -d 'Show a backup\'s manifest: counts per table, schema version, checksum, encryption'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -f -a "verify" -d 'Prove a backup restores: checksum, decrypt, decompress, integrity, audit chain, counts'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -f -a "download" -d 'Download a backup from a server and check its SHA-256'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -f -a "restore" -d 'Replace the store (or restore elsewhere) with a backup, atomically (on the store\'s machine)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -f -a "prune" -d 'Remove backups a retention policy does not keep (on the store\'s machine)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -f -a "keygen" -d 'Write a new random key file for encrypted backups (mode 0600)'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l out -d 'A folder (existing, or ending in /) or a file to write [default: backups/ beside the store]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l key-file -d 'Key file (64 hex digits; make one with `imx backup keygen --out FILE`)' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l keyring -d 'Take the key from this OS keyring entry (not available yet: use --key-file)' -r
@@ -907,6 +916,21 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -l out -d 'A file, or an existing folder (or one ending in /) to put imx-backup-ID.imxb in [default: imx-backup-ID.imxb in the current folder]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects; lists are arrays'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l to -d 'Restore into this store file instead of the current store' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l dir -d 'The backup folder ids are looked up in [default: backups/ beside the store]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l key-file -d 'Key file (64 hex digits; make one with `imx backup keygen --out FILE`)' -r -F

@@ -14,6 +14,8 @@ use super::key::KeyArgs;
 /// Take a consistent backup of the store while agents keep working: an SQLite online-backup
 /// snapshot (or, with --format logical, a JSONL export any store kind can import), zstd-compressed,
 /// SHA-256 checksummed, optionally encrypted (AES-256-GCM), with a manifest — one file.
+/// With --server the server takes it into its own backup folder: --out is refused there and
+/// encryption takes --passphrase-stdin only (key files stay on the machine that has them).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx backup create                                   into backups/ beside the store
@@ -21,7 +23,8 @@ use super::key::KeyArgs;
   imx backup create --encrypt --key-file ~/.config/imx/backup.key
   echo \"$PASS\" | imx backup create --encrypt --passphrase-stdin
   imx backup create --format logical --out export.imxb   for moving to another store kind
-  imx backup create -o name                           print only the new backup's id")]
+  imx backup create -o name                           print only the new backup's id
+  imx --server https://imx.example.com:7443 backup create --note nightly")]
 pub struct CreateArgs {
     /// A folder (existing, or ending in /) or a file to write [default: backups/ beside the store]
     #[arg(long, value_name = "DIR|FILE")]

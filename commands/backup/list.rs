@@ -12,7 +12,7 @@ use super::bytes;
 /// List the backups in the backup folder, newest first.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  imx backup list\n  imx backup list --dir /mnt/backups -o wide\n  imx backup list -o json"
+    after_help = "Examples:\n  imx backup list\n  imx backup list --dir /mnt/backups -o wide\n  imx backup list -o json\n  imx --server https://imx.example.com:7443 backup list   the server's --backup-dir"
 )]
 pub struct ListArgs {
     /// The backup folder [default: backups/ beside the store]

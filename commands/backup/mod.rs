@@ -1,8 +1,11 @@
-//! `imx backup ...`: create, list, show, verify, restore and prune backups of the store, and make
-//! key files for encrypted ones.
+//! `imx backup ...`: create, list, show, verify, restore and prune backups of the store, download
+//! them from a server, and make key files for encrypted ones. With `--server`, create, list,
+//! show, verify and download go through the server's API (backups named by id, kept in the
+//! server's folder); restore and prune run only where the store is.
 
 mod bar;
 mod create;
+mod download;
 mod key;
 mod keygen;
 mod list;
@@ -27,9 +30,11 @@ pub enum BackupCommand {
     Show(show::ShowArgs),
     /// Prove a backup restores: checksum, decrypt, decompress, integrity, audit chain, counts.
     Verify(verify::VerifyArgs),
-    /// Replace the store (or restore elsewhere) with a backup, atomically.
+    /// Download a backup from a server and check its SHA-256.
+    Download(download::DownloadArgs),
+    /// Replace the store (or restore elsewhere) with a backup, atomically (on the store's machine).
     Restore(restore::RestoreArgs),
-    /// Remove backups a retention policy does not keep.
+    /// Remove backups a retention policy does not keep (on the store's machine).
     Prune(prune::PruneArgs),
     /// Write a new random key file for encrypted backups (mode 0600).
     Keygen(keygen::KeygenArgs),
@@ -41,6 +46,7 @@ pub async fn run(ctx: &Context, cmd: BackupCommand) -> Result<(), CliError> {
         BackupCommand::List(args) => list::run(ctx, args).await,
         BackupCommand::Show(args) => show::run(ctx, args).await,
         BackupCommand::Verify(args) => verify::run(ctx, args).await,
+        BackupCommand::Download(args) => download::run(ctx, args).await,
         BackupCommand::Restore(args) => restore::run(ctx, args).await,
         BackupCommand::Prune(args) => prune::run(ctx, args).await,
         BackupCommand::Keygen(args) => keygen::run(ctx, args),

@@ -12,6 +12,8 @@ use super::bytes;
 
 /// Remove the backups a retention policy does not keep: the newest --keep-last, then the newest
 /// backup of each of the last N hours, days, ISO weeks, months and years that have one (UTC).
+/// Runs only on the store's machine, never through --server (a server prunes its own scheduled
+/// backups with `imx server --backup-every ... --keep-*`).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx backup prune --keep-last 4 --keep-daily 30 --keep-monthly 12 --keep-yearly 1 --dry-run

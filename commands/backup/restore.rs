@@ -13,7 +13,8 @@ use super::key::KeyArgs;
 /// Restore a backup: it is verified in full into a temp file beside the target, then swapped in
 /// with one atomic rename. Refuses a store that another process has open or that holds data
 /// unless --force; refuses a backup from a newer imx. The replaced store is kept beside it as
-/// `<store>.pre-restore-<time>`.
+/// `<store>.pre-restore-<time>`. Runs only on the store's machine (an admin there), never
+/// through --server: fetch a server's backup with `imx backup download` first.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx backup restore 01J5Z3 --force                 replace this store (stop agents first)

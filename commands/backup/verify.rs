@@ -13,12 +13,14 @@ use super::key::KeyArgs;
 
 /// Prove a backup restores: check the SHA-256, decrypt, decompress into a temporary store, run
 /// SQLite's integrity check, verify the audit chain and compare row counts with the manifest.
-/// Exits 0 only if every check passes.
+/// Exits 0 only if every check passes. With --server the server verifies a backup of its own
+/// folder, named by id (encrypted ones with --passphrase-stdin).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx backup verify 01J5Z3
   imx backup verify /mnt/backups/imx-backup-01J5Z3K8.imxb --key-file ~/.config/imx/backup.key
-  imx backup verify 01J5Z3 -o json")]
+  imx backup verify 01J5Z3 -o json
+  imx --server https://imx.example.com:7443 backup verify 01J5Z3")]
 pub struct VerifyArgs {
     /// Backup id (any unique prefix) or file path.
     backup: String,

@@ -284,6 +284,29 @@ fn integrity(conn: &Connection, level: Integrity) -> rusqlite::Result<String> {
     Ok(lines.join("; "))
 }
 
+/// Check only the payload's SHA-256 against the file's manifest (no key needed): what a
+/// download is checked with before it is kept.
+pub fn checksum(path: &Path) -> Result<Opened> {
+    let opened = container::open(path)?;
+    let ctx = |e| Error::io(format!("reading {}", path.display()), e);
+    let mut f = std::fs::File::open(path).map_err(ctx)?;
+    f.seek(SeekFrom::Start(opened.payload_at)).map_err(ctx)?;
+    let mut tee = Tee {
+        inner: BufReader::with_capacity(1 << 20, f.take(opened.manifest.payload_bytes)),
+        hasher: Sha256::new(),
+        progress: &super::NoProgress,
+    };
+    let n = std::io::copy(&mut tee, &mut std::io::sink()).map_err(ctx)?;
+    let sha = hex::encode(tee.hasher.finalize());
+    if n != opened.manifest.payload_bytes || sha != opened.manifest.payload_sha256 {
+        return Err(Error::CorruptBackup {
+            path: path.to_path_buf(),
+            reason: "checksum mismatch: the payload's SHA-256 differs from the manifest's (the file was altered or damaged)".into(),
+        });
+    }
+    Ok(opened)
+}
+
 /// Verify the backup at `path` by restoring it into a temporary store.
 pub fn verify(
     path: &Path,

@@ -62,6 +62,8 @@ pub struct LocalControlPlane {
     store: Store,
     /// The audit signing key and checkpoint log, kept outside the store.
     audit_paths: crate::audit::AuditPaths,
+    /// The default backup folder (none: `backups/` beside the store).
+    backup_dir: Option<PathBuf>,
     lease_ms: i64,
     last_reap: Mutex<Option<Instant>>,
     last_seen: AtomicU64,
@@ -75,6 +77,7 @@ impl LocalControlPlane {
         Ok(LocalControlPlane {
             store,
             audit_paths: crate::audit::AuditPaths::default_paths(),
+            backup_dir: None,
             lease_ms: i64::try_from(opts.lease_ms.max(100)).unwrap_or(30_000),
             last_reap: Mutex::new(None),
             last_seen: AtomicU64::new(0),
@@ -86,6 +89,18 @@ impl LocalControlPlane {
     pub fn with_audit_paths(mut self, paths: crate::audit::AuditPaths) -> Self {
         self.audit_paths = paths;
         self
+    }
+
+    /// Keep backups in `dir` by default instead of `backups/` beside the store (`imx server
+    /// --backup-dir`): where backups are made and ids are looked up when no folder is given.
+    pub fn with_backup_dir(mut self, dir: PathBuf) -> Self {
+        self.backup_dir = Some(dir);
+        self
+    }
+
+    /// The default backup folder, if one was set with [`Self::with_backup_dir`].
+    pub fn default_backup_dir(&self) -> Option<&Path> {
+        self.backup_dir.as_deref()
     }
 
     /// Where the audit key and checkpoint log are.

@@ -17,9 +17,11 @@ use crate::store::Store;
 use crate::{Error, Result};
 
 impl LocalControlPlane {
-    /// The backup folder: `dir`, or `backups/` beside the store.
+    /// The backup folder: `dir`, else the one set with `with_backup_dir`, else `backups/`
+    /// beside the store.
     pub fn backup_dir(&self, dir: Option<PathBuf>) -> PathBuf {
-        dir.unwrap_or_else(|| backup::default_dir(self.path()))
+        dir.or_else(|| self.default_backup_dir().map(Path::to_path_buf))
+            .unwrap_or_else(|| backup::default_dir(self.path()))
     }
 
     /// Record the failure of an operation (best effort) and return the error.

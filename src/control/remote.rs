@@ -10,16 +10,22 @@ use reqwest::{Method, RequestBuilder, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::CheckpointOutcome;
 use super::wire::{
     ApplyQuery, ClaimBody, CompleteBody, EventsQuery, LeasesBody, LoginBody, LogsBody, LogsQuery,
     PasswordBody, RetryBody, RunsQuery, VersionQuery,
 };
+use super::wire::{AuditReportBody, BackupCreateBody, BackupVerifyBody, backup_id};
 use super::wire::{AuditTailBody, RecentQuery};
 use super::{
     AgentQuery, ApplyOutcome, AuditFilter, ControlPlane, HeartbeatReply, Overview, RunQuery,
     StartRun, StatusReport, WorkflowOutcomes,
 };
+use crate::audit::{AuditReport, ChainReport, Window};
 use crate::auth::{Principal, Secret};
+use crate::backup::catalog::Catalog;
+use crate::backup::{BackupInfo, CreateOptions, Integrity, KeySource, Progress, VerifyReport};
+use crate::model::AuditRecord;
 use crate::model::{
     Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, LogStream, NewToken, NewUser,
     Page, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User, UserUpdate, Workflow,
@@ -27,6 +33,7 @@ use crate::model::{
 };
 use crate::server::error::ErrorBody;
 use crate::{Error, Result};
+use std::path::{Path, PathBuf};
 
 /// Extra time a long poll may take on the wire beyond what it asked the server to wait.
 const POLL_SLACK: Duration = Duration::from_secs(10);
@@ -141,6 +148,62 @@ impl RemoteControlPlane {
             .map(|_| ())
     }
 
+    /// Download backup `id` from the server into `dest` and check it: the file's manifest must
+    /// be the one the server lists for `id`, and its payload must hash to the manifest's SHA-256.
+    /// The bytes go to `dest.part` first; `dest` appears only when they check out.
+    pub async fn download_backup(&self, id: &str, dest: &Path) -> Result<BackupInfo> {
+        use tokio::io::AsyncWriteExt;
+        let id = backup_id(id)?;
+        let listed: BackupInfo = self.get(&["backups", id], &NO_QUERY).await?;
+        let id = listed.manifest.id.as_str();
+        let part = partial_path(dest);
+        let write_err = |e| Error::io(format!("writing {}", part.display()), e);
+        let fetch = async {
+            let mut resp = self
+                .send_raw(self.request(Method::GET, &["backups", id, "file"]))
+                .await?;
+            let mut file = tokio::fs::File::create(&part).await.map_err(write_err)?;
+            let mut size = 0u64;
+            while let Some(chunk) = resp.chunk().await.map_err(|e| self.unreachable(&e))? {
+                file.write_all(&chunk).await.map_err(write_err)?;
+                size += chunk.len() as u64;
+            }
+            file.sync_all().await.map_err(write_err)?;
+            drop(file);
+            let check = part.clone();
+            let opened =
+                tokio::task::spawn_blocking(move || crate::backup::verify::checksum(&check))
+                    .await
+                    .map_err(|e| Error::Internal(format!("checking the download: {e}")))??;
+            if opened.manifest != listed.manifest {
+                return Err(Error::CorruptBackup {
+                    path: dest.to_path_buf(),
+                    reason: format!(
+                        "the downloaded file's manifest is not the one the server lists for {id}"
+                    ),
+                });
+            }
+            Ok(size)
+        };
+        match fetch.await {
+            Ok(size) => {
+                tokio::fs::rename(&part, dest)
+                    .await
+                    .map_err(|e| Error::io(format!("writing {}", dest.display()), e))?;
+                Ok(BackupInfo {
+                    path: dest.to_path_buf(),
+                    size,
+                    manifest: listed.manifest,
+                    duration_ms: None,
+                })
+            }
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&part).await;
+                Err(e)
+            }
+        }
+    }
+
     fn unreachable(&self, e: &reqwest::Error) -> Error {
         // The innermost cause says it best ("Connection refused", "certificate unknown").
         let mut reason = e.to_string();
@@ -174,6 +237,47 @@ fn kind_of_status(status: StatusCode) -> crate::error::ErrorKind {
 }
 
 const NO_QUERY: &[(&str, &str)] = &[];
+
+/// `dest` with `.part` appended to its file name.
+fn partial_path(dest: &Path) -> PathBuf {
+    let mut name = dest.file_name().unwrap_or_default().to_os_string();
+    name.push(".part");
+    dest.with_file_name(name)
+}
+
+/// Folders and paths are the server's business: refuse them rather than ignore them.
+fn no_path(what: &str, given: Option<&Path>) -> Result<()> {
+    match given {
+        None => Ok(()),
+        Some(p) => Err(Error::invalid_with_hint(
+            format!(
+                "{what} {} cannot be used with a server: it keeps backups in its own folder",
+                p.display()
+            ),
+            "leave it out (the server uses its --backup-dir), or run the command on the server's machine",
+        )),
+    }
+}
+
+/// The error of an operation that only an admin on the store's machine may run.
+fn local_only(what: &str) -> Error {
+    Error::invalid_with_hint(
+        format!("`imx {what}` is not available through a server"),
+        format!("run it on the server's machine against its store: imx --store PATH {what} ..."),
+    )
+}
+
+/// A key for the server to use: only a passphrase can travel (key files stay where they are).
+fn remote_key(key: Option<KeySource>) -> Result<Option<crate::auth::Secret>> {
+    match key {
+        None => Ok(None),
+        Some(KeySource::Passphrase(p)) => Ok(Some(crate::auth::Secret::new(p))),
+        Some(_) => Err(Error::invalid_with_hint(
+            "a key file or keyring entry cannot be sent to a server",
+            "use --passphrase-stdin, or run the command on the server's machine",
+        )),
+    }
+}
 
 #[async_trait]
 impl ControlPlane for RemoteControlPlane {
@@ -518,5 +622,127 @@ impl ControlPlane for RemoteControlPlane {
             limit,
         };
         self.post(&["audit", "tail"], &body).await
+    }
+
+    async fn create_backup(
+        &self,
+        _: &Principal,
+        opts: CreateOptions,
+        _progress: &dyn Progress,
+    ) -> Result<BackupInfo> {
+        no_path("--out", opts.out.as_deref())?;
+        let body = BackupCreateBody {
+            format: opts.format,
+            passphrase: remote_key(opts.key)?,
+            note: opts.note,
+            level: Some(opts.level),
+        };
+        self.post(&["backups"], &body).await
+    }
+
+    async fn list_backups(&self, _: &Principal, dir: Option<PathBuf>) -> Result<Catalog> {
+        no_path("--dir", dir.as_deref())?;
+        self.get(&["backups"], &NO_QUERY).await
+    }
+
+    async fn show_backup(
+        &self,
+        _: &Principal,
+        dir: Option<PathBuf>,
+        what: &str,
+    ) -> Result<BackupInfo> {
+        no_path("--dir", dir.as_deref())?;
+        self.get(&["backups", backup_id(what)?], &NO_QUERY).await
+    }
+
+    async fn verify_backup(
+        &self,
+        _: &Principal,
+        dir: Option<PathBuf>,
+        what: &str,
+        key: Option<KeySource>,
+        integrity: Integrity,
+        _progress: &dyn Progress,
+    ) -> Result<VerifyReport> {
+        no_path("--dir", dir.as_deref())?;
+        let body = BackupVerifyBody {
+            passphrase: remote_key(key)?,
+            integrity,
+        };
+        self.post(&["backups", backup_id(what)?, "verify"], &body)
+            .await
+    }
+
+    async fn audit_list(
+        &self,
+        _: &Principal,
+        filter: crate::audit::AuditFilter,
+    ) -> Result<Vec<AuditRecord>> {
+        // The server returns at most a page; oldest-first reads page on with `after_seq`.
+        let want = filter.limit;
+        let mut filter = filter;
+        let mut all: Vec<AuditRecord> = Vec::new();
+        loop {
+            if want > 0 {
+                filter.limit = want - u32::try_from(all.len()).unwrap_or(u32::MAX).min(want);
+            }
+            let page: Vec<AuditRecord> = self.post(&["audit", "records"], &filter).await?;
+            let full = page.len() as u64 >= u64::from(crate::server::AUDIT_PAGE);
+            let last = page.last().map(|r| r.seq);
+            all.extend(page);
+            let done = filter.newest || !full || (want > 0 && all.len() as u64 >= u64::from(want));
+            match last {
+                Some(seq) if !done => filter.after_seq = Some(seq),
+                _ => return Ok(all),
+            }
+        }
+    }
+
+    async fn audit_get(&self, _: &Principal, seq: i64) -> Result<AuditRecord> {
+        self.get(&["audit", "records", &seq.to_string()], &NO_QUERY)
+            .await
+    }
+
+    async fn audit_verify(&self, _: &Principal) -> Result<ChainReport> {
+        self.get(&["audit", "verify"], &NO_QUERY).await
+    }
+
+    async fn audit_checkpoint(&self, _: &Principal) -> Result<CheckpointOutcome> {
+        self.post(&["audit", "checkpoint"], &serde_json::json!({}))
+            .await
+    }
+
+    async fn audit_report(&self, _: &Principal, window: Window) -> Result<AuditReport> {
+        self.post(&["audit", "report"], &AuditReportBody { window })
+            .await
+    }
+
+    async fn restore_backup(
+        &self,
+        _: &Principal,
+        _: super::RestoreRequest,
+        _: &dyn Progress,
+    ) -> Result<crate::backup::RestoreReport> {
+        Err(local_only("backup restore"))
+    }
+
+    async fn prune_backups(
+        &self,
+        _: &Principal,
+        _: Option<PathBuf>,
+        _: crate::backup::RetentionPolicy,
+        _: bool,
+    ) -> Result<crate::backup::PruneReport> {
+        Err(local_only("backup prune"))
+    }
+
+    async fn audit_prune(
+        &self,
+        _: &Principal,
+        _: Duration,
+        _: Option<PathBuf>,
+        _: bool,
+    ) -> Result<crate::audit::prune::PruneOutcome> {
+        Err(local_only("audit prune"))
     }
 }

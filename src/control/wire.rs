@@ -116,3 +116,46 @@ pub struct RecentQuery {
     #[serde(default)]
     pub recent: u32,
 }
+
+/// Body of `POST /backups`: how to make the backup. There is no path: a server writes backups
+/// only into its own backup folder. An encrypted backup takes a passphrase (sent over TLS);
+/// key files stay on the machine that reads them.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupCreateBody {
+    #[serde(default)]
+    pub format: crate::backup::BackupFormat,
+    pub passphrase: Option<Secret>,
+    pub note: Option<String>,
+    pub level: Option<i32>,
+}
+
+/// Body of `POST /backups/{id}/verify`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupVerifyBody {
+    pub passphrase: Option<Secret>,
+    #[serde(default)]
+    pub integrity: crate::backup::Integrity,
+}
+
+/// Body of `POST /audit/report`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditReportBody {
+    #[serde(default)]
+    pub window: crate::audit::Window,
+}
+
+/// A backup as named over the wire: an id or unique id prefix (letters and digits), never a
+/// path, so a client cannot make the server read files outside its backup folder.
+pub fn backup_id(what: &str) -> crate::Result<&str> {
+    if !what.is_empty() && what.len() <= 64 && what.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(what)
+    } else {
+        Err(crate::Error::invalid_with_hint(
+            format!("{what:?} is not a backup id; a server names backups by id only"),
+            "list them with: imx --server URL backup list",
+        ))
+    }
+}

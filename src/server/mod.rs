@@ -36,6 +36,7 @@ use crate::{Error, Result};
 
 pub use auth::Authenticator;
 pub use limits::Limits;
+pub use routes::AUDIT_PAGE;
 
 /// What the server needs: the plane it serves and how to authenticate callers.
 #[derive(Clone)]

@@ -11,13 +11,17 @@ use axum::{Json, Router};
 use super::AppState;
 use super::auth::{Caller, Presented, Source};
 use super::error::ApiError;
+use crate::audit::{AuditFilter, AuditReport, ChainReport};
 use crate::auth::Principal;
+use crate::backup::catalog::Catalog;
+use crate::backup::{BackupInfo, CreateOptions, KeySource, NoProgress, VerifyReport};
 use crate::control::wire::{
     ApplyQuery, ClaimBody, CompleteBody, EventsQuery, LeasesBody, LogsBody, LogsQuery, RetryBody,
     RunsQuery, VersionQuery,
 };
+use crate::control::wire::{AuditReportBody, BackupCreateBody, BackupVerifyBody, backup_id};
 use crate::control::wire::{AuditTailBody, LoginBody, PasswordBody, RecentQuery};
-use crate::control::{AgentQuery, Overview, RunQuery, WorkflowOutcomes};
+use crate::control::{AgentQuery, CheckpointOutcome, Overview, RunQuery, WorkflowOutcomes};
 use crate::control::{ApplyOutcome, HeartbeatReply, StartRun, StatusReport};
 use crate::model::{
     Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, NewToken, NewUser, Page, Run,
@@ -75,6 +79,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/dashboard/agents", post(dashboard_agents))
         .route("/api/v1/dashboard/workflows", get(dashboard_workflows))
         .route("/api/v1/audit/tail", post(audit_tail))
+        .route("/api/v1/backups", get(list_backups).post(create_backup))
+        .route("/api/v1/backups/{id}", get(show_backup))
+        .route("/api/v1/backups/{id}/verify", post(verify_backup))
+        .route("/api/v1/backups/{id}/file", get(download_backup))
+        .route("/api/v1/audit/records", post(audit_list))
+        .route("/api/v1/audit/records/{seq}", get(audit_get))
+        .route("/api/v1/audit/verify", get(audit_verify))
+        .route("/api/v1/audit/checkpoint", post(audit_checkpoint))
+        .route("/api/v1/audit/report", post(audit_report))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(state)
 }
@@ -452,4 +465,136 @@ async fn audit_tail(
             )
             .await?,
     ))
+}
+
+// --- backups and audit (issue 5). Backups are named by id only and live in the server's backup
+// folder; restore and prune stay on the server's machine (`imx backup restore|prune` there). ---
+
+/// The most audit records one `POST /audit/records` returns (the client pages past it).
+pub const AUDIT_PAGE: u32 = 10_000;
+
+async fn create_backup(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Json(b): Json<BackupCreateBody>,
+) -> Result<(StatusCode, Json<BackupInfo>), ApiError> {
+    let level = b.level.unwrap_or(1);
+    if !(1..=19).contains(&level) {
+        return Err(
+            crate::Error::invalid(format!("the zstd level must be 1..=19, not {level}")).into(),
+        );
+    }
+    let opts = CreateOptions {
+        format: b.format,
+        key: b
+            .passphrase
+            .map(|p| KeySource::Passphrase(p.expose().to_string())),
+        note: b.note,
+        level,
+        ..CreateOptions::default()
+    };
+    let info = s.plane.create_backup(&who, opts, &NoProgress).await?;
+    Ok((StatusCode::CREATED, Json(info)))
+}
+
+async fn list_backups(State(s): State<AppState>, Caller(who): Caller) -> Api<Catalog> {
+    Ok(Json(s.plane.list_backups(&who, None).await?))
+}
+
+async fn show_backup(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> Api<BackupInfo> {
+    let id = backup_id(&id)?;
+    Ok(Json(s.plane.show_backup(&who, None, id).await?))
+}
+
+async fn verify_backup(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    Json(b): Json<BackupVerifyBody>,
+) -> Api<VerifyReport> {
+    let id = backup_id(&id)?;
+    let key = b
+        .passphrase
+        .map(|p| KeySource::Passphrase(p.expose().to_string()));
+    Ok(Json(
+        s.plane
+            .verify_backup(&who, None, id, key, b.integrity, &NoProgress)
+            .await?,
+    ))
+}
+
+/// The backup file's bytes, streamed (`backup.show` permission: an operator).
+async fn download_backup(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
+    let id = backup_id(&id)?;
+    let info = s.plane.show_backup(&who, None, id).await?;
+    let file = tokio::fs::File::open(&info.path)
+        .await
+        .map_err(|e| crate::Error::io(format!("reading {}", info.path.display()), e))?;
+    let chunks = futures_util::stream::try_unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 256 * 1024];
+        let n = file.read(&mut buf).await?;
+        if n == 0 {
+            return Ok::<_, std::io::Error>(None);
+        }
+        buf.truncate(n);
+        Ok(Some((axum::body::Bytes::from(buf), file)))
+    });
+    let name = crate::backup::create::file_name(&info.manifest.id);
+    axum::response::Response::builder()
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .header(header::CONTENT_LENGTH, info.size)
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        )
+        .body(axum::body::Body::from_stream(chunks))
+        .map_err(|e| crate::Error::Internal(format!("building the download: {e}")).into())
+}
+
+async fn audit_list(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Json(mut filter): Json<AuditFilter>,
+) -> Api<Vec<crate::model::AuditRecord>> {
+    if filter.limit == 0 || filter.limit > AUDIT_PAGE {
+        filter.limit = AUDIT_PAGE;
+    }
+    Ok(Json(s.plane.audit_list(&who, filter).await?))
+}
+
+async fn audit_get(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(seq): Path<i64>,
+) -> Api<crate::model::AuditRecord> {
+    Ok(Json(s.plane.audit_get(&who, seq).await?))
+}
+
+async fn audit_verify(State(s): State<AppState>, Caller(who): Caller) -> Api<ChainReport> {
+    Ok(Json(s.plane.audit_verify(&who).await?))
+}
+
+async fn audit_checkpoint(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+) -> Api<CheckpointOutcome> {
+    Ok(Json(s.plane.audit_checkpoint(&who).await?))
+}
+
+async fn audit_report(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Json(b): Json<AuditReportBody>,
+) -> Api<AuditReport> {
+    Ok(Json(s.plane.audit_report(&who, b.window).await?))
 }

@@ -3,6 +3,7 @@
 
 mod audit;
 mod backup;
+mod backup_remote;
 mod bad_input;
 mod basics;
 mod commands;
