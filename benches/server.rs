@@ -1,0 +1,530 @@
+//! End-to-end benchmarks for `imx server` (issue 3, "Performance": the server targets).
+//!
+//! `cargo bench --bench server` runs every scenario; `cargo bench --bench server -- http` one of
+//! `http`, `list`, `dispatch`, `chain`. Every scenario spawns real `imx server` processes
+//! (`--listen 127.0.0.1:0`, plain HTTP on loopback, `--rate-limit 0`, request log to /dev/null)
+//! on a store seeded through the library, with an admin token from `imx init --admin`, and
+//! reports min/median/max over several runs (`IMX_BENCH_RUNS`, default 7):
+//! - http:     GET /api/v1/runs?limit=50 with a valid token and 100,000 runs stored, from an
+//!   in-process tokio + reqwest load generator on the same machine (`IMX_BENCH_CONC` concurrent
+//!   connections, default "8,32"; `IMX_BENCH_SECS` seconds per run, default 3): requests/s and
+//!   p99 latency per run. Target: ≥ 20,000 req/s with p99 < 10 ms. For reference (to split the
+//!   cost), the same load on /healthz (HTTP stack + load generator) and /api/v1/whoami (token
+//!   check + one trivial control-plane call).
+//! - list:     `imx --server URL run list` (IMX_TOKEN), the whole process, same store.
+//!   Target: < 60 ms.
+//! - dispatch: single-step noop runs started through the server, one `imx agent run --server URL`
+//!   process: `run.created` → `step.leased` (and → `step.running`, or `step.succeeded` for noop steps, which
+//!   have no running event) from the events table (millisecond
+//!   timestamps), p50 over `IMX_BENCH_DISPATCH` runs (default 50). Target: p50 < 5 ms.
+//! - chain:    a 40-step sequential noop chain through the server, one remote agent process:
+//!   client wall time (start → terminal seen over the API) and server time (first to last event).
+//!   Target: < 200 ms.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use imx::auth::Principal;
+use imx::control::remote::RemoteControlPlane;
+use imx::control::{ControlPlane, LocalControlPlane, LocalOptions, StartRun};
+use imx::model::{RetrySpec, RunStatus, StepKind, StepSpec, WorkflowSpec};
+
+const BIN: &str = env!("CARGO_BIN_EXE_imx");
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+fn chain(name: &str, n: usize) -> WorkflowSpec {
+    WorkflowSpec {
+        name: name.into(),
+        description: None,
+        params: vec![],
+        timeout_ms: None,
+        fail_fast: false,
+        steps: (0..n)
+            .map(|i| StepSpec {
+                id: format!("s{i}"),
+                needs: if i == 0 {
+                    vec![]
+                } else {
+                    vec![format!("s{}", i - 1)]
+                },
+                kind: StepKind::Noop,
+                timeout_ms: None,
+                retry: RetrySpec::default(),
+                agent: None,
+                env: BTreeMap::new(),
+                workdir: None,
+            })
+            .collect(),
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// min/median/max of `samples` (sorted in place).
+fn spread<T: PartialOrd + Copy>(samples: &mut [T]) -> (T, T, T) {
+    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (
+        samples[0],
+        samples[samples.len() / 2],
+        samples[samples.len() - 1],
+    )
+}
+
+fn report(label: &str, mut samples: Vec<Duration>) {
+    let (min, med, max) = spread(&mut samples);
+    println!(
+        "{label:<52} min {:>8.2} ms  median {:>8.2} ms  max {:>8.2} ms  (n={})",
+        ms(min),
+        ms(med),
+        ms(max),
+        samples.len()
+    );
+}
+
+/// A child process killed (and reaped) on drop.
+struct Proc {
+    child: Child,
+    /// The server's stdout, kept open so it never writes to a closed pipe.
+    _stdout: Option<BufReader<ChildStdout>>,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A store directory with its own HOME, so no user config, context or keyring leaks in.
+struct Store {
+    dir: tempfile::TempDir,
+}
+
+impl Store {
+    fn new() -> Store {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("home")).unwrap();
+        Store { dir }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("imx.db")
+    }
+
+    fn imx(&self) -> Command {
+        let mut c = Command::new(BIN);
+        c.env("HOME", self.dir.path().join("home"))
+            .env("XDG_CONFIG_HOME", self.dir.path().join("home/.config"))
+            .env("IMX_KEYRING", "off")
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "120")
+            .env_remove("IMX_SERVER")
+            .env_remove("IMX_STORE")
+            .env_remove("IMX_TOKEN");
+        c
+    }
+
+    fn open(&self) -> Arc<LocalControlPlane> {
+        Arc::new(LocalControlPlane::open(&self.db(), LocalOptions::default()).unwrap())
+    }
+
+    /// `imx init --admin bench`: the admin token it prints.
+    fn init_admin(&self) -> String {
+        let out = self
+            .imx()
+            .arg("--store")
+            .arg(self.db())
+            .args(["init", "--admin", "bench"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .find(|w| w.starts_with("imx_"))
+            .expect("init --admin printed no token")
+            .to_string()
+    }
+
+    /// `imx server --listen 127.0.0.1:0`: the process and the URL it prints.
+    fn server(&self) -> (Proc, String) {
+        let mut child = self
+            .imx()
+            .arg("--store")
+            .arg(self.db())
+            .args(["server", "--listen", "127.0.0.1:0"])
+            .args(["--rate-limit", "0", "--ip-rate-limit", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http"))
+            .unwrap_or_else(|| panic!("server printed no URL: {line:?}"))
+            .trim_end_matches('/')
+            .to_string();
+        (
+            Proc {
+                child,
+                _stdout: Some(stdout),
+            },
+            url,
+        )
+    }
+
+    /// `imx agent run --server URL` with IMX_TOKEN.
+    fn agent(&self, url: &str, token: &str) -> Proc {
+        let child = self
+            .imx()
+            .env("IMX_TOKEN", token)
+            .args([
+                "--server", url, "agent", "run", "--name", "bench", "--slots",
+            ])
+            .arg("1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Proc {
+            child,
+            _stdout: None,
+        }
+    }
+}
+
+/// Seed `n` runs of a one-step workflow through the library (no agent ever runs them).
+fn seed_runs(rt: &tokio::runtime::Runtime, store: &Store, n: usize) {
+    let plane = store.open();
+    let who = Principal::local_owner();
+    let t0 = Instant::now();
+    rt.block_on(async {
+        plane
+            .apply_workflow(&who, chain("tiny", 1), false)
+            .await
+            .unwrap();
+        for _ in 0..n {
+            plane
+                .start_run(
+                    &who,
+                    StartRun {
+                        workflow: "tiny".into(),
+                        ..StartRun::default()
+                    },
+                )
+                .await
+                .unwrap();
+        }
+    });
+    eprintln!("seeded {n} runs in {:.1} s", t0.elapsed().as_secs_f64());
+}
+
+/// One load run: `conc` tasks each looping GET `url` until `dur` is over. Returns the number of
+/// requests done and every latency.
+async fn load(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    conc: usize,
+    dur: Duration,
+) -> (usize, Duration, Vec<Duration>) {
+    let t0 = Instant::now();
+    let deadline = t0 + dur;
+    let tasks: Vec<_> = (0..conc)
+        .map(|_| {
+            let client = client.clone();
+            let url = url.to_string();
+            let token = token.to_string();
+            tokio::spawn(async move {
+                let mut lat = Vec::with_capacity(1 << 16);
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    let resp = client.get(&url).bearer_auth(&token).send().await.unwrap();
+                    assert!(resp.status().is_success(), "{}", resp.status());
+                    let body = resp.bytes().await.unwrap();
+                    assert!(!body.is_empty());
+                    lat.push(t.elapsed());
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let elapsed = t0.elapsed();
+    (all.len(), elapsed, all)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn bench_http(rt: &tokio::runtime::Runtime, url: &str, token: &str, runs: usize) {
+    let secs: f64 = env_or("IMX_BENCH_SECS", 3.0);
+    let levels: Vec<usize> = std::env::var("IMX_BENCH_CONC")
+        .unwrap_or_else(|_| "8,32".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let target = format!("{url}/api/v1/runs?limit=50");
+    rt.block_on(async {
+        // References at the first level, to split the cost: the HTTP stack and the load
+        // generator alone (/healthz), then the token check and one trivial plane call (/whoami).
+        let conc = levels.first().copied().unwrap_or(8);
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(conc)
+            .build()
+            .unwrap();
+        for (path, label) in [
+            ("/healthz", "reference GET /healthz"),
+            ("/api/v1/whoami", "reference GET /whoami"),
+        ] {
+            let target = format!("{url}{path}");
+            load(&client, &target, token, conc, Duration::from_secs(1)).await;
+            let mut rps = Vec::new();
+            let mut p99 = Vec::new();
+            for _ in 0..runs {
+                let (n, elapsed, mut lat) =
+                    load(&client, &target, token, conc, Duration::from_secs_f64(secs)).await;
+                lat.sort();
+                rps.push(n as f64 / elapsed.as_secs_f64());
+                p99.push(ms(percentile(&lat, 0.99)));
+            }
+            let (_, b, _) = spread(&mut rps);
+            let (_, q, _) = spread(&mut p99);
+            println!("{label:<24} {conc:>2} conns: median {b:>8.0} req/s, median p99 {q:>6.2} ms");
+        }
+        for conc in levels {
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(conc)
+                .build()
+                .unwrap();
+            // Check the page once, then warm up (connections, page cache).
+            let page: serde_json::Value = client
+                .get(&target)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let items = page
+                .as_array()
+                .or_else(|| page.get("items").and_then(|r| r.as_array()))
+                .map_or(0, Vec::len);
+            assert_eq!(items, 50, "a page of 50 runs");
+            load(&client, &target, token, conc, Duration::from_secs(1)).await;
+            let (mut rps, mut p50, mut p99) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..runs {
+                let (n, elapsed, mut lat) = load(
+                    &client,
+                    &target,
+                    token,
+                    conc,
+                    Duration::from_secs_f64(secs),
+                )
+                .await;
+                lat.sort();
+                rps.push(n as f64 / elapsed.as_secs_f64());
+                p50.push(ms(percentile(&lat, 0.50)));
+                p99.push(ms(percentile(&lat, 0.99)));
+            }
+            let n = rps.len();
+            let (a, b, c) = spread(&mut rps);
+            println!(
+                "GET /runs?limit=50, 100k runs, {conc:>2} conns: req/s    min {a:>8.0}     median {b:>8.0}     max {c:>8.0}     (n={n}, {secs} s each)"
+            );
+            let (a, b, c) = spread(&mut p50);
+            println!(
+                "GET /runs?limit=50, 100k runs, {conc:>2} conns: p50      min {a:>8.2} ms  median {b:>8.2} ms  max {c:>8.2} ms"
+            );
+            let (a, b, c) = spread(&mut p99);
+            println!(
+                "GET /runs?limit=50, 100k runs, {conc:>2} conns: p99      min {a:>8.2} ms  median {b:>8.2} ms  max {c:>8.2} ms"
+            );
+        }
+    });
+}
+
+fn bench_list(store: &Store, url: &str, token: &str, runs: usize) {
+    let mut samples = Vec::new();
+    for i in 0..runs + 1 {
+        let t = Instant::now();
+        let out = store
+            .imx()
+            .env("IMX_TOKEN", token)
+            .args(["--server", url, "run", "list"])
+            .output()
+            .unwrap();
+        let elapsed = t.elapsed();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if i > 0 {
+            samples.push(elapsed); // the first one warms the page cache
+        }
+    }
+    report("remote run list (process), 100,000 runs", samples);
+}
+
+/// Start `workflow` through `plane` and wait until it ends: client wall time and the run id.
+async fn run_to_end(plane: &RemoteControlPlane, workflow: &str) -> (Duration, String) {
+    let who = Principal::local_owner();
+    let t0 = Instant::now();
+    let run = plane
+        .start_run(
+            &who,
+            StartRun {
+                workflow: workflow.into(),
+                ..StartRun::default()
+            },
+        )
+        .await
+        .unwrap();
+    loop {
+        let d = plane.get_run(&who, &run.id).await.unwrap();
+        if d.run.status.is_terminal() {
+            assert_eq!(d.run.status, RunStatus::Succeeded, "{:?}", d.run.error);
+            return (t0.elapsed(), run.id);
+        }
+        plane.wait_for_change(Duration::from_millis(200)).await;
+    }
+}
+
+/// Event times (ms) of one run, by kind (the first of each kind).
+fn event_times(db: &Path, run_id: &str) -> BTreeMap<String, i64> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut stmt = conn
+        .prepare("SELECT kind, MIN(time) FROM events WHERE run_id = ?1 GROUP BY kind")
+        .unwrap();
+    stmt.query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn bench_remote_agent(rt: &tokio::runtime::Runtime, runs: usize, which: (bool, bool)) {
+    let store = Store::new();
+    let who = Principal::local_owner();
+    {
+        let plane = store.open();
+        rt.block_on(async {
+            plane
+                .apply_workflow(&who, chain("one", 1), false)
+                .await
+                .unwrap();
+            plane
+                .apply_workflow(&who, chain("chain-noop", 40), false)
+                .await
+                .unwrap();
+        });
+    }
+    let token = store.init_admin();
+    let (_server, url) = store.server();
+    let _agent = store.agent(&url, &token);
+    let plane = RemoteControlPlane::new(&url, Some(token.clone()), None).unwrap();
+    let db = store.db();
+    rt.block_on(async {
+        let t0 = Instant::now();
+        while plane.list_agents(&who).await.unwrap().is_empty() {
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "the agent did not register"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        run_to_end(&plane, "one").await; // warm-up
+        if which.0 {
+            let n: usize = env_or("IMX_BENCH_DISPATCH", 50).max(runs);
+            let (mut leased, mut running, mut wall) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..n {
+                // Let the agent go idle first: this measures an idle agent picking up new work.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let (d, id) = run_to_end(&plane, "one").await;
+                let ev = event_times(&db, &id);
+                let created = ev["run.created"];
+                leased.push(Duration::from_millis((ev["step.leased"] - created) as u64));
+                // Noop steps go leased → succeeded without a `step.running` event.
+                let started = ev.get("step.running").or(ev.get("step.succeeded")).unwrap();
+                running.push(Duration::from_millis((started - created) as u64));
+                wall.push(d);
+            }
+            report("dispatch: run.created → step.leased (events, ms)", leased);
+            report(
+                "dispatch: run.created → step.running|succeeded (ev)",
+                running,
+            );
+            report("dispatch: 1-step noop run, client start → done seen", wall);
+        }
+        if which.1 {
+            run_to_end(&plane, "chain-noop").await; // warm-up
+            let (mut wall, mut server) = (Vec::new(), Vec::new());
+            for _ in 0..runs {
+                let (d, id) = run_to_end(&plane, "chain-noop").await;
+                let ev = event_times(&db, &id);
+                let first = ev.values().min().unwrap();
+                let last = ev.values().max().unwrap();
+                server.push(Duration::from_millis((last - first) as u64));
+                wall.push(d);
+            }
+            report("chain: 40 noop steps, remote agent, client wall", wall);
+            report("chain: 40 noop steps, remote agent, server events", server);
+        }
+    });
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let want = |name: &str| args.is_empty() || args.iter().any(|a| a == name);
+    let runs: usize = env_or("IMX_BENCH_RUNS", 7usize).max(5);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    if want("http") || want("list") {
+        let store = Store::new();
+        seed_runs(&rt, &store, env_or("IMX_BENCH_SEED", 100_000));
+        let token = store.init_admin();
+        let (_server, url) = store.server();
+        if want("http") {
+            bench_http(&rt, &url, &token, runs);
+        }
+        if want("list") {
+            bench_list(&store, &url, &token, runs);
+        }
+    }
+    if want("dispatch") || want("chain") {
+        bench_remote_agent(&rt, runs, (want("dispatch"), want("chain")));
+    }
+}
