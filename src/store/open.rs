@@ -13,10 +13,30 @@ use crate::{Error, Result};
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
+/// How many more times an open is tried after a transient locking error.
+const OPEN_RETRIES: u32 = 4;
+
 impl Store {
     /// Open the store at `path`. With `create`, a missing file (and its directory) is created
     /// and initialised; otherwise a missing store is an error.
     pub fn open(path: &Path, create: bool) -> Result<Store> {
+        // Several processes opening one new store at once can meet SQLite's transient locking
+        // errors (a writer switching the file to WAL, the WAL index being rebuilt): those come
+        // back as a plain store error, and a second try a moment later succeeds. Every other
+        // failure (not a store, too new, read-only, full disk, cannot open) is final.
+        let mut tries = 0;
+        loop {
+            match Store::open_once(path, create) {
+                Err(Error::Store(_)) if tries < OPEN_RETRIES => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(20 * u64::from(tries)));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(path: &Path, create: bool) -> Result<Store> {
         let existed = match std::fs::metadata(path) {
             Ok(m) if m.is_dir() => {
                 return Err(Error::NotAStore {
