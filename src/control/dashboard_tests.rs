@@ -22,22 +22,7 @@ fn spec(name: &str, steps: &[&str]) -> WorkflowSpec {
     spec
 }
 
-struct Env {
-    _dir: tempfile::TempDir,
-    plane: LocalControlPlane,
-    who: Principal,
-}
-
-fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let plane =
-        LocalControlPlane::open(&dir.path().join("imx.db"), LocalOptions::default()).unwrap();
-    Env {
-        _dir: dir,
-        plane,
-        who: Principal::local_owner(),
-    }
-}
+use super::tests::{Env, env};
 
 impl Env {
     async fn start(&self, wf: &str) -> Run {

@@ -22,13 +22,14 @@ fn wf(name: &str, steps: Vec<StepSpec>) -> WorkflowSpec {
     WorkflowSpec::new(name, steps)
 }
 
-struct Env {
-    _dir: tempfile::TempDir,
-    plane: Arc<LocalControlPlane>,
-    who: Principal,
+/// A local plane on a temp store, acting as its owner (shared by the control-plane tests).
+pub(super) struct Env {
+    pub(super) _dir: tempfile::TempDir,
+    pub(super) plane: Arc<LocalControlPlane>,
+    pub(super) who: Principal,
 }
 
-fn env_with_lease(lease_ms: u64) -> Env {
+pub(super) fn env_with_lease(lease_ms: u64) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let plane = LocalControlPlane::open(
         &dir.path().join("imx.db"),
@@ -45,7 +46,7 @@ fn env_with_lease(lease_ms: u64) -> Env {
     }
 }
 
-fn env() -> Env {
+pub(super) fn env() -> Env {
     env_with_lease(30_000)
 }
 

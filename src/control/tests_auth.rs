@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
@@ -17,22 +16,7 @@ use crate::model::{
     TokenState, UserUpdate, WorkflowSpec,
 };
 
-struct Env {
-    _dir: tempfile::TempDir,
-    plane: Arc<LocalControlPlane>,
-    owner: Principal,
-}
-
-fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let plane =
-        LocalControlPlane::open(&dir.path().join("imx.db"), LocalOptions::default()).unwrap();
-    Env {
-        _dir: dir,
-        plane: Arc::new(plane),
-        owner: Principal::local_owner(),
-    }
-}
+use super::tests::{Env, env};
 
 fn spec(name: &str) -> WorkflowSpec {
     WorkflowSpec::new(name, vec![StepSpec::new("a", StepKind::Noop)])
@@ -45,7 +29,7 @@ fn pw(s: &str) -> Secret {
 async fn user(e: &Env, name: &str, role: Role, password: Option<&str>) {
     e.plane
         .create_user(
-            &e.owner,
+            &e.who,
             NewUser {
                 name: name.into(),
                 role,
@@ -223,14 +207,14 @@ const MATRIX: &[(&str, &[Role])] = {
 async fn every_role_by_every_method_is_allowed_or_forbidden_and_denials_are_audited() {
     let e = env();
     e.plane
-        .apply_workflow(&e.owner, spec("wf"), false)
+        .apply_workflow(&e.who, spec("wf"), false)
         .await
         .unwrap();
     user(&e, "victim", Role::Viewer, None).await;
     user(&e, "doomed", Role::Viewer, None).await;
     e.plane
         .create_token(
-            &e.owner,
+            &e.who,
             NewToken {
                 name: Some("victim-token".into()),
                 user: Some("victim".into()),
@@ -329,7 +313,7 @@ async fn users_act_on_themselves_without_manage_users() {
     let theirs = e
         .plane
         .create_token(
-            &e.owner,
+            &e.who,
             NewToken {
                 user: Some("dave".into()),
                 ..NewToken::default()
@@ -358,7 +342,7 @@ async fn tokens_authenticate_until_revoked_expired_or_their_user_is_disabled() {
     let issued = e
         .plane
         .create_token(
-            &e.owner,
+            &e.who,
             NewToken {
                 user: Some("erin".into()),
                 ..NewToken::default()
@@ -377,7 +361,7 @@ async fn tokens_authenticate_until_revoked_expired_or_their_user_is_disabled() {
         ("user:erin", Role::Operator, "10.0.0.9")
     );
     assert!(
-        e.plane.list_tokens(&e.owner).await.unwrap()[0]
+        e.plane.list_tokens(&e.who).await.unwrap()[0]
             .last_used_at
             .is_some()
     );
@@ -385,7 +369,7 @@ async fn tokens_authenticate_until_revoked_expired_or_their_user_is_disabled() {
     // The user's role applies at once; a disabled user's tokens stop working.
     e.plane
         .update_user(
-            &e.owner,
+            &e.who,
             "erin",
             UserUpdate {
                 role: Some(Role::Viewer),
@@ -403,7 +387,7 @@ async fn tokens_authenticate_until_revoked_expired_or_their_user_is_disabled() {
     );
     e.plane
         .update_user(
-            &e.owner,
+            &e.who,
             "erin",
             UserUpdate {
                 role: None,
@@ -418,7 +402,7 @@ async fn tokens_authenticate_until_revoked_expired_or_their_user_is_disabled() {
     ));
     e.plane
         .update_user(
-            &e.owner,
+            &e.who,
             "erin",
             UserUpdate {
                 role: None,
@@ -432,7 +416,7 @@ async fn tokens_authenticate_until_revoked_expired_or_their_user_is_disabled() {
     // Revoked.
     let revoked = e
         .plane
-        .revoke_token(&e.owner, &issued.token.id[..10])
+        .revoke_token(&e.who, &issued.token.id[..10])
         .await
         .unwrap();
     assert_eq!(revoked.state, TokenState::Revoked);
@@ -440,7 +424,7 @@ async fn tokens_authenticate_until_revoked_expired_or_their_user_is_disabled() {
     assert!(matches!(err, Error::Unauthenticated(_)), "{err}");
     assert!(!err.to_string().contains(issued.secret.expose()));
     assert!(matches!(
-        e.plane.revoke_token(&e.owner, &issued.token.name).await,
+        e.plane.revoke_token(&e.who, &issued.token.name).await,
         Err(Error::Conflict(_))
     ));
 
@@ -448,7 +432,7 @@ async fn tokens_authenticate_until_revoked_expired_or_their_user_is_disabled() {
     let short = e
         .plane
         .create_token(
-            &e.owner,
+            &e.who,
             NewToken {
                 role: Some(Role::Agent),
                 expires_in_ms: Some(1),
@@ -476,7 +460,7 @@ async fn tokens_authenticate_until_revoked_expired_or_their_user_is_disabled() {
     let again = e
         .plane
         .create_token(
-            &e.owner,
+            &e.who,
             NewToken {
                 user: Some("erin".into()),
                 ..NewToken::default()
@@ -484,7 +468,7 @@ async fn tokens_authenticate_until_revoked_expired_or_their_user_is_disabled() {
         )
         .await
         .unwrap();
-    e.plane.delete_user(&e.owner, "erin").await.unwrap();
+    e.plane.delete_user(&e.who, "erin").await.unwrap();
     assert!(e.plane.authenticate_token(&again.secret, "x").is_err());
 }
 
@@ -547,7 +531,7 @@ async fn login_is_throttled_per_account_with_one_error_for_unknown_users() {
     assert!(err.to_string().contains("try again after"), "{err}");
     assert!(
         e.plane
-            .get_user(&e.owner, "frank")
+            .get_user(&e.who, "frank")
             .await
             .unwrap()
             .locked_until
@@ -565,7 +549,7 @@ async fn login_is_throttled_per_account_with_one_error_for_unknown_users() {
 
     // An admin setting the password clears the lockout.
     e.plane
-        .set_password(&e.owner, "frank", pw("franks newer password"))
+        .set_password(&e.who, "frank", pw("franks newer password"))
         .await
         .unwrap();
     e.plane
@@ -625,11 +609,11 @@ async fn there_is_always_an_enabled_admin_once_there_was_one() {
         disabled: None,
     };
     assert!(matches!(
-        e.plane.update_user(&e.owner, "root1", demote.clone()).await,
+        e.plane.update_user(&e.who, "root1", demote.clone()).await,
         Err(Error::Conflict(_))
     ));
     assert!(matches!(
-        e.plane.delete_user(&e.owner, "root1").await,
+        e.plane.delete_user(&e.who, "root1").await,
         Err(Error::Conflict(_))
     ));
     let disable = UserUpdate {
@@ -637,21 +621,16 @@ async fn there_is_always_an_enabled_admin_once_there_was_one() {
         disabled: Some(true),
     };
     assert!(matches!(
-        e.plane
-            .update_user(&e.owner, "root1", disable.clone())
-            .await,
+        e.plane.update_user(&e.who, "root1", disable.clone()).await,
         Err(Error::Conflict(_))
     ));
     // Nothing changed by the refusals.
     assert_eq!(
-        e.plane.get_user(&e.owner, "root1").await.unwrap().role,
+        e.plane.get_user(&e.who, "root1").await.unwrap().role,
         Role::Admin
     );
     user(&e, "root2", Role::Admin, None).await;
-    e.plane
-        .update_user(&e.owner, "root1", disable)
-        .await
-        .unwrap();
+    e.plane.update_user(&e.who, "root1", disable).await.unwrap();
     assert!(e.plane.has_admin().unwrap());
 }
 
@@ -669,7 +648,7 @@ async fn bad_input_is_refused_before_anything_changes() {
         let r = e
             .plane
             .create_user(
-                &e.owner,
+                &e.who,
                 NewUser {
                     name: bad.into(),
                     role: Role::Viewer,
@@ -682,7 +661,7 @@ async fn bad_input_is_refused_before_anything_changes() {
     let short = e
         .plane
         .create_user(
-            &e.owner,
+            &e.who,
             NewUser {
                 name: "h".into(),
                 role: Role::Viewer,
@@ -691,12 +670,12 @@ async fn bad_input_is_refused_before_anything_changes() {
         )
         .await;
     assert!(matches!(short, Err(Error::Invalid { .. })));
-    assert!(e.plane.list_users(&e.owner).await.unwrap().is_empty());
+    assert!(e.plane.list_users(&e.who).await.unwrap().is_empty());
     user(&e, "h", Role::Viewer, None).await;
     assert!(matches!(
         e.plane
             .create_user(
-                &e.owner,
+                &e.who,
                 NewUser {
                     name: "h".into(),
                     role: Role::Viewer,
@@ -707,13 +686,13 @@ async fn bad_input_is_refused_before_anything_changes() {
         Err(Error::Conflict(_))
     ));
     assert!(matches!(
-        e.plane.create_token(&e.owner, NewToken::default()).await,
+        e.plane.create_token(&e.who, NewToken::default()).await,
         Err(Error::Invalid { .. })
     ));
     assert!(matches!(
         e.plane
             .create_token(
-                &e.owner,
+                &e.who,
                 NewToken {
                     user: Some("h".into()),
                     role: Some(Role::Admin),
