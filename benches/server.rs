@@ -111,24 +111,55 @@ impl Drop for Proc {
 
 /// A store directory with its own HOME, so no user config, context or keyring leaks in.
 struct Store {
-    dir: tempfile::TempDir,
+    dir: PathBuf,
+    /// Removed on drop; `None` for the seeded store kept between runs.
+    _tmp: Option<tempfile::TempDir>,
 }
 
 impl Store {
     fn new() -> Store {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("home")).unwrap();
-        Store { dir }
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        std::fs::create_dir(dir.join("home")).unwrap();
+        Store {
+            dir,
+            _tmp: Some(tmp),
+        }
+    }
+
+    /// The store of the http and list scenarios, with `n` runs and an admin: seeded once into
+    /// `$IMX_BENCH_DIR/imx-bench-server-N` (default: the system temp folder) and reused by
+    /// later runs, with its admin token. A store is complete once its `token` file exists.
+    fn seeded(rt: &tokio::runtime::Runtime, n: usize) -> (Store, String) {
+        let base = std::env::var_os("IMX_BENCH_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        let dir = base.join(format!("imx-bench-server-{n}"));
+        let token_file = dir.join("token");
+        let store = Store {
+            dir: dir.clone(),
+            _tmp: None,
+        };
+        if let Ok(token) = std::fs::read_to_string(&token_file) {
+            eprintln!("reusing the seeded store in {}", dir.display());
+            return (store, token.trim().to_string());
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("home")).unwrap();
+        seed_runs(rt, &store, n);
+        let token = store.init_admin();
+        std::fs::write(&token_file, &token).unwrap();
+        (store, token)
     }
 
     fn db(&self) -> PathBuf {
-        self.dir.path().join("imx.db")
+        self.dir.join("imx.db")
     }
 
     fn imx(&self) -> Command {
         let mut c = Command::new(BIN);
-        c.env("HOME", self.dir.path().join("home"))
-            .env("XDG_CONFIG_HOME", self.dir.path().join("home/.config"))
+        c.env("HOME", self.dir.join("home"))
+            .env("XDG_CONFIG_HOME", self.dir.join("home/.config"))
             .env("IMX_KEYRING", "off")
             .env("NO_COLOR", "1")
             .env("COLUMNS", "120")
@@ -239,8 +270,124 @@ fn seed_runs(rt: &tokio::runtime::Runtime, store: &Store, n: usize) {
     eprintln!("seeded {n} runs in {:.1} s", t0.elapsed().as_secs_f64());
 }
 
-/// One load run: `conc` tasks each looping GET `url` until `dur` is over. Returns the number of
-/// requests done and every latency.
+/// What one load run measured.
+struct Sample {
+    rps: f64,
+    p50: f64,
+    p99: f64,
+}
+
+/// The load generator: `wrk` when it is installed (it costs the machine far less CPU than a
+/// reqwest client, so more is left for the server), else an in-process tokio + reqwest loop.
+/// `IMX_BENCH_LOADGEN=wrk|reqwest` chooses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LoadGen {
+    Wrk,
+    Reqwest,
+}
+
+impl LoadGen {
+    fn pick() -> LoadGen {
+        let have_wrk = Command::new("wrk")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok();
+        match std::env::var("IMX_BENCH_LOADGEN").as_deref() {
+            Ok("reqwest") => LoadGen::Reqwest,
+            Ok("wrk") if !have_wrk => panic!("IMX_BENCH_LOADGEN=wrk, but wrk is not installed"),
+            _ if have_wrk => LoadGen::Wrk,
+            _ => {
+                println!(
+                    "note: wrk is not installed (apt-get install wrk); falling back to the \
+                     in-process reqwest load generator, which takes much of the CPU itself"
+                );
+                LoadGen::Reqwest
+            }
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            LoadGen::Wrk => "wrk",
+            LoadGen::Reqwest => "reqwest",
+        }
+    }
+
+    async fn run(self, url: &str, token: &str, conc: usize, dur: Duration) -> Sample {
+        match self {
+            LoadGen::Wrk => wrk(url, token, conc, dur),
+            LoadGen::Reqwest => {
+                let client = reqwest::Client::builder()
+                    .pool_max_idle_per_host(conc)
+                    .build()
+                    .unwrap();
+                let (n, elapsed, mut lat) = load(&client, url, token, conc, dur).await;
+                lat.sort();
+                Sample {
+                    rps: n as f64 / elapsed.as_secs_f64(),
+                    p50: ms(percentile(&lat, 0.50)),
+                    p99: ms(percentile(&lat, 0.99)),
+                }
+            }
+        }
+    }
+}
+
+/// `wrk --latency` with `IMX_BENCH_WRK_THREADS` threads (default 2): requests/s and the p50 and
+/// p99 of its latency distribution. Any non-2xx answer or socket error fails the bench.
+fn wrk(url: &str, token: &str, conc: usize, dur: Duration) -> Sample {
+    let threads: usize = env_or("IMX_BENCH_WRK_THREADS", 2usize).clamp(1, conc.max(1));
+    let out = Command::new("wrk")
+        .arg(format!("-t{threads}"))
+        .arg(format!("-c{conc}"))
+        // wrk takes whole seconds.
+        .arg(format!("-d{}s", dur.as_secs_f64().ceil().max(1.0)))
+        .arg("--latency")
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .arg(url)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "wrk failed:\n{text}");
+    assert!(
+        !text.contains("Non-2xx") && !text.contains("Socket errors"),
+        "wrk saw failed requests:\n{text}"
+    );
+    let field = |prefix: &str| {
+        text.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(prefix))
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("no {prefix:?} in wrk's output:\n{text}"))
+            .to_string()
+    };
+    Sample {
+        rps: field("Requests/sec:").parse().unwrap(),
+        p50: wrk_ms(&field("50%")),
+        p99: wrk_ms(&field("99%")),
+    }
+}
+
+/// A wrk duration (`812.00us`, `1.25ms`, `2.00s`, `1.00m`) in milliseconds.
+fn wrk_ms(text: &str) -> f64 {
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (n, unit) = text.split_at(split);
+    let n: f64 = n.parse().unwrap_or_else(|_| panic!("wrk latency {text:?}"));
+    n * match unit {
+        "us" => 1e-3,
+        "ms" => 1.0,
+        "s" => 1e3,
+        "m" => 60e3,
+        other => panic!("wrk latency unit {other:?} in {text:?}"),
+    }
+}
+
+/// One in-process load run: `conc` tasks each looping GET `url` until `dur` is over. Returns
+/// the number of requests done and every latency.
 async fn load(
     client: &reqwest::Client,
     url: &str,
@@ -289,69 +436,54 @@ fn bench_http(rt: &tokio::runtime::Runtime, url: &str, token: &str, runs: usize)
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
+    let loadgen = LoadGen::pick();
+    println!("load generator: {}", loadgen.name());
     let target = format!("{url}/api/v1/runs?limit=50");
+    let dur = Duration::from_secs_f64(secs);
     rt.block_on(async {
+        // Check the page once.
+        let page: serde_json::Value = reqwest::Client::new()
+            .get(&target)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = page
+            .as_array()
+            .or_else(|| page.get("items").and_then(|r| r.as_array()))
+            .map_or(0, Vec::len);
+        assert_eq!(items, 50, "a page of 50 runs");
         // References at the first level, to split the cost: the HTTP stack and the load
         // generator alone (/healthz), then the token check and one trivial plane call (/whoami).
         let conc = levels.first().copied().unwrap_or(8);
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(conc)
-            .build()
-            .unwrap();
         for (path, label) in [
             ("/healthz", "reference GET /healthz"),
             ("/api/v1/whoami", "reference GET /whoami"),
         ] {
             let target = format!("{url}{path}");
-            load(&client, &target, token, conc, Duration::from_secs(1)).await;
-            let mut rps = Vec::new();
-            let mut p99 = Vec::new();
+            loadgen.run(&target, token, conc, Duration::from_secs(1)).await;
+            let (mut rps, mut p99) = (Vec::new(), Vec::new());
             for _ in 0..runs {
-                let (n, elapsed, mut lat) =
-                    load(&client, &target, token, conc, Duration::from_secs_f64(secs)).await;
-                lat.sort();
-                rps.push(n as f64 / elapsed.as_secs_f64());
-                p99.push(ms(percentile(&lat, 0.99)));
+                let s = loadgen.run(&target, token, conc, dur).await;
+                rps.push(s.rps);
+                p99.push(s.p99);
             }
             let (_, b, _) = spread(&mut rps);
             let (_, q, _) = spread(&mut p99);
             println!("{label:<24} {conc:>2} conns: median {b:>8.0} req/s, median p99 {q:>6.2} ms");
         }
         for conc in levels {
-            let client = reqwest::Client::builder()
-                .pool_max_idle_per_host(conc)
-                .build()
-                .unwrap();
-            // Check the page once, then warm up (connections, page cache).
-            let page: serde_json::Value = client
-                .get(&target)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let items = page
-                .as_array()
-                .or_else(|| page.get("items").and_then(|r| r.as_array()))
-                .map_or(0, Vec::len);
-            assert_eq!(items, 50, "a page of 50 runs");
-            load(&client, &target, token, conc, Duration::from_secs(1)).await;
+            // Warm up (connections, page cache).
+            loadgen.run(&target, token, conc, Duration::from_secs(1)).await;
             let (mut rps, mut p50, mut p99) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..runs {
-                let (n, elapsed, mut lat) = load(
-                    &client,
-                    &target,
-                    token,
-                    conc,
-                    Duration::from_secs_f64(secs),
-                )
-                .await;
-                lat.sort();
-                rps.push(n as f64 / elapsed.as_secs_f64());
-                p50.push(ms(percentile(&lat, 0.50)));
-                p99.push(ms(percentile(&lat, 0.99)));
+                let s = loadgen.run(&target, token, conc, dur).await;
+                rps.push(s.rps);
+                p50.push(s.p50);
+                p99.push(s.p99);
             }
             let n = rps.len();
             let (a, b, c) = spread(&mut rps);
@@ -513,9 +645,7 @@ fn main() {
         .build()
         .unwrap();
     if want("http") || want("list") {
-        let store = Store::new();
-        seed_runs(&rt, &store, env_or("IMX_BENCH_SEED", 100_000));
-        let token = store.init_admin();
+        let (store, token) = Store::seeded(&rt, env_or("IMX_BENCH_SEED", 100_000));
         let (_server, url) = store.server();
         if want("http") {
             bench_http(&rt, &url, &token, runs);

@@ -14,7 +14,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
@@ -81,19 +81,23 @@ impl RateLimits {
         if self.requests.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             self.sweep();
         }
-        let now = DefaultClock::default().now();
-        let outcome = match (token, ip) {
+        // The wait is measured on the limiter's own clock: making a clock calibrates it (CPUID,
+        // which traps in a VM), far too slow to do per request.
+        match (token, ip) {
             (Some(token), _) => match &self.by_token {
-                Some(l) => l.check_key(&token_key(token)),
+                Some(l) => l
+                    .check_key(&token_key(token))
+                    .map_err(|n| n.wait_time_from(l.clock().now())),
                 None => Ok(()),
             },
             (None, Some(ip)) => match &self.by_ip {
-                Some(l) => l.check_key(&ip),
+                Some(l) => l
+                    .check_key(&ip)
+                    .map_err(|n| n.wait_time_from(l.clock().now())),
                 None => Ok(()),
             },
             (None, None) => Ok(()),
-        };
-        outcome.map_err(|not_until| not_until.wait_time_from(now))
+        }
     }
 
     fn sweep(&self) {
