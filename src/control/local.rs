@@ -2,8 +2,10 @@
 //! Authorization and audit live here, so every caller (CLI, dashboard, agents, the server) gets
 //! them. Mutations and their audit records commit in one transaction (fail closed).
 //!
-//! Users, tokens and login live in [`users`] (`local/users.rs`).
+//! Users, tokens and login live in [`users`] (`local/users.rs`); verified tokens are cached
+//! briefly in [`token_cache`].
 
+mod token_cache;
 mod users;
 
 use std::path::Path;
@@ -68,9 +70,16 @@ pub struct LocalControlPlane {
     last_reap: Mutex<Option<Instant>>,
     last_seen: AtomicU64,
     overview: super::OverviewCache,
+    /// Bearer tokens verified recently (see [`token_cache`]).
+    tokens: token_cache::TokenCache,
 }
 
 impl LocalControlPlane {
+    /// How long a verified bearer token is trusted without reading the store again: the longest
+    /// a revoke (or a user's disable or role change) made by another process on the same store
+    /// takes to apply here. Made through this plane, such a change applies at once.
+    pub const TOKEN_CACHE_TTL: Duration = token_cache::TTL;
+
     /// Open (and, with `create`, initialise) the store at `path`.
     pub fn open(path: &Path, opts: LocalOptions) -> Result<Self> {
         let store = Store::open(path, opts.create)?;
@@ -82,6 +91,7 @@ impl LocalControlPlane {
             last_reap: Mutex::new(None),
             last_seen: AtomicU64::new(0),
             overview: super::OverviewCache::default(),
+            tokens: token_cache::TokenCache::default(),
         })
     }
 
@@ -111,6 +121,12 @@ impl LocalControlPlane {
     /// The store (for this module's other files).
     pub(super) fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Forget every cached token verification: after a change to tokens or users (or the whole
+    /// store) has committed, or failed, so it takes effect on the next request.
+    pub(super) fn forget_verified_tokens(&self) {
+        self.tokens.invalidate();
     }
 
     /// Whether `open` created a new store.

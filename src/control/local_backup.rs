@@ -177,8 +177,12 @@ impl LocalControlPlane {
         };
         let own = same_file(&target, self.path());
         let report = if own {
-            self.store()
-                .with_closed(|| backup::restore::restore(&opts, progress, after))?
+            let restored = self
+                .store()
+                .with_closed(|| backup::restore::restore(&opts, progress, after));
+            // The restored store has its own tokens and users.
+            self.forget_verified_tokens();
+            restored?
         } else {
             backup::restore::restore(&opts, progress, after)?
         };

@@ -26,6 +26,8 @@ mod tests_limits;
 mod tests_metrics;
 #[cfg(test)]
 mod tests_tls;
+#[cfg(test)]
+mod tests_tokens;
 pub mod tls;
 
 use std::net::SocketAddr;

@@ -68,6 +68,7 @@ impl Store {
         }
 
         let read_only = existed && !writable(path);
+        let mut immutable = false;
         let flags = if read_only {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
         } else {
@@ -78,9 +79,9 @@ impl Store {
         let mut conn = Connection::open_with_flags(path, flags).map_err(|e| map_sqlite(path, e))?;
         if read_only && !can_read(&conn) {
             conn = open_immutable(path)?;
+            immutable = true;
         }
-        conn.busy_handler(Some(busy_wait))
-            .map_err(|e| map_sqlite(path, e))?;
+        tune(&conn).map_err(|e| map_sqlite(path, e))?;
 
         // Identify the file before changing anything in it: switching someone else's database
         // (or a newer imx's store) to WAL would rewrite its header.
@@ -141,6 +142,9 @@ impl Store {
         }
         Ok(Store {
             conn: Mutex::new(conn),
+            readers: super::pool::ReadPool::new(),
+            no_readers: std::sync::atomic::AtomicBool::new(false),
+            immutable,
             path: path.to_path_buf(),
             // Whoever initialised the schema created the store: several processes may race to
             // open the same new file, and the winner may already see the file another one made.
@@ -150,6 +154,35 @@ impl Store {
             specs: crate::engine::SpecCache::default(),
         })
     }
+}
+
+/// A read connection to an open store: read-only (a read can never write), with the same busy
+/// handler as the writer; immutable when the store was opened so.
+pub(super) fn open_reader(path: &Path, immutable: bool) -> Result<Connection> {
+    let conn = if immutable {
+        open_immutable(path)?
+    } else {
+        Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| map_sqlite(path, e))?
+    };
+    tune(&conn).map_err(|e| map_sqlite(path, e))?;
+    Ok(conn)
+}
+
+/// What every connection of a store gets: the busy handler, and the query planner stability
+/// guarantee. Without it a statement whose plan may depend on a bound value (any `LIMIT ?`)
+/// is re-prepared every time it is bound — on every run, since rusqlite binds every run — which
+/// made parsing SQL a tenth of the cost of listing runs.
+fn tune(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_handler(Some(busy_wait))?;
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
+    Ok(())
 }
 
 fn check_magic(path: &Path) -> Result<()> {

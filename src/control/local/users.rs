@@ -9,7 +9,7 @@
 
 use serde_json::json;
 
-use super::LocalControlPlane;
+use super::{LocalControlPlane, token_cache};
 use crate::auth::{Permission, Principal, Role, Secret, password, token};
 use crate::model::{
     IssuedToken, NewToken, NewUser, Token, TokenState, User, UserUpdate, new_id, now_ms,
@@ -68,21 +68,47 @@ impl LocalControlPlane {
     /// The principal a bearer token stands for: `user:<name>` with the user's current role, or
     /// `token:<name>` with the token's role. Unknown, malformed, expired or revoked tokens, and
     /// tokens of disabled users, are [`Error::Unauthenticated`] (a message without the secret).
-    /// Cheap: one indexed read, plus a write at most once a minute per token for `last_used`.
+    /// Cheap: a token verified in the last moments is taken from the cache (see
+    /// [`token_cache`](super::token_cache) for how changes reach it); else one indexed read.
+    /// Either way a write at most once a minute per token for `last_used`.
     pub fn authenticate_token(&self, secret: &Secret, source: &str) -> Result<Principal> {
         let invalid = || Error::Unauthenticated("the token is not valid".into());
         if !token::well_formed(secret) {
             return Err(invalid());
         }
         let hash = token::hash(secret);
+        let now = now_ms();
+        let verified = match self.tokens.get(&hash, now) {
+            Some(v) => v,
+            None => {
+                let generation = self.tokens.generation();
+                let v = self.verify_token(&hash)?;
+                self.tokens.put(&hash, v.clone(), generation);
+                v
+            }
+        };
+        if verified
+            .last_used_at
+            .is_none_or(|used| now - used >= TOUCH_EVERY_MS)
+        {
+            self.store
+                .write(|tx| users::touch_token(tx, &verified.token_id, now))?;
+            self.tokens.touched(&hash, now);
+        }
+        Ok(verified.principal(source))
+    }
+
+    /// Read and check the token with this hash.
+    fn verify_token(&self, hash: &str) -> Result<token_cache::Verified> {
+        let invalid = || Error::Unauthenticated("the token is not valid".into());
         let row = self
             .store
-            .read(|tx| users::token_by_hash(tx, &hash))?
+            .read(|tx| users::token_by_hash(tx, hash))?
             .ok_or_else(invalid)?;
-        if !token::hashes_equal(&row.secret_hash, &hash) {
+        if !token::hashes_equal(&row.secret_hash, hash) {
             return Err(invalid());
         }
-        let t = &row.token;
+        let t = row.token;
         match t.state {
             TokenState::Active => {}
             TokenState::Revoked => {
@@ -105,15 +131,13 @@ impl LocalControlPlane {
                 t.user.as_deref().unwrap_or_default()
             )));
         }
-        let now = now_ms();
-        if t.last_used_at
-            .is_none_or(|used| now - used >= TOUCH_EVERY_MS)
-        {
-            self.store.write(|tx| users::touch_token(tx, &t.id, now))?;
-        }
-        Ok(match &t.user {
-            Some(user) => Principal::user(user, t.role, source),
-            None => Principal::token(&t.name, t.role, source),
+        Ok(token_cache::Verified {
+            token_id: t.id,
+            user: t.user,
+            token_name: t.name,
+            role: t.role,
+            expires_at: t.expires_at,
+            last_used_at: t.last_used_at,
         })
     }
 
@@ -176,7 +200,7 @@ impl LocalControlPlane {
         if change.role.is_none() && change.disabled.is_none() {
             return Err(Error::invalid("nothing to change: give --role"));
         }
-        self.store.write(|tx| {
+        let out = self.store.write(|tx| {
             let before = users::get(tx, name)?;
             let admins = users::enabled_admins(tx)?;
             let after = users::update(tx, name, &change)?;
@@ -194,12 +218,15 @@ impl LocalControlPlane {
                 }),
             )?;
             Ok(after)
-        })
+        });
+        // A role change or a disable applies to the user's tokens at once.
+        self.forget_verified_tokens();
+        out
     }
 
     pub(super) fn users_delete(&self, who: &Principal, name: &str) -> Result<User> {
         self.authorize(who, Permission::ManageUsers, "user.delete", name)?;
-        self.store.write(|tx| {
+        let out = self.store.write(|tx| {
             let admins = users::enabled_admins(tx)?;
             let (user, revoked) = users::delete(tx, name)?;
             Self::keep_an_admin(tx, admins, &format!("deleting {name:?}"))?;
@@ -212,7 +239,9 @@ impl LocalControlPlane {
                 json!({ "role": user.role, "tokens_revoked": revoked }),
             )?;
             Ok(user)
-        })
+        });
+        self.forget_verified_tokens();
+        out
     }
 
     pub(super) async fn users_set_password(
@@ -370,13 +399,15 @@ impl LocalControlPlane {
                 row.token.name
             )));
         }
-        self.mutate(
+        let out = self.mutate(
             who,
             "token.revoke",
             |t: &Token| t.name.clone(),
             |t| json!({ "id": t.id, "user": t.user }),
             |tx| users::revoke_token(tx, &row.token.id),
-        )
+        );
+        self.forget_verified_tokens();
+        out
     }
 
     pub(super) async fn auth_login(
@@ -492,7 +523,7 @@ impl LocalControlPlane {
     pub(super) fn auth_logout(&self, secret: &Secret, source: &str) -> Result<()> {
         let who = self.authenticate_token(secret, source)?;
         let hash = token::hash(secret);
-        self.store.write(|tx| {
+        let out = self.store.write(|tx| {
             let row = users::token_by_hash(tx, &hash)?
                 .ok_or_else(|| Error::Unauthenticated("the token is not valid".into()))?;
             let t = users::revoke_token(tx, &row.token.id)?;
@@ -505,6 +536,8 @@ impl LocalControlPlane {
                 json!({ "id": t.id }),
             )?;
             Ok(())
-        })
+        });
+        self.forget_verified_tokens();
+        out
     }
 }
