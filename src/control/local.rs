@@ -193,14 +193,14 @@ impl LocalControlPlane {
             }
             *last = Some(Instant::now());
         }
-        if matches!(self.store.read(reap::due), Ok(true)) {
+        if matches!(self.store.read_quick(reap::due), Ok(true)) {
             let specs = self.store.specs();
             let _ = self.store.write(|tx| reap::reap(tx, specs));
         }
     }
 
     fn ready_now(&self) -> Result<bool> {
-        self.store.read(|tx| {
+        self.store.read_quick(|tx| {
             Ok(tx
                 .prepare_cached(
                     "SELECT EXISTS (SELECT 1 FROM steps WHERE status = 'ready' AND not_before <= ?1)",
@@ -277,7 +277,8 @@ impl ControlPlane for LocalControlPlane {
         version: Option<u32>,
     ) -> Result<Workflow> {
         self.authorize(who, Permission::Read, "workflow.get", name)?;
-        self.store.read(|tx| workflows::get(tx, name, version))
+        self.store
+            .read_quick(|tx| workflows::get(tx, name, version))
     }
 
     async fn delete_workflow(&self, who: &Principal, name: &str) -> Result<Workflow> {
@@ -309,14 +310,14 @@ impl ControlPlane for LocalControlPlane {
 
     async fn list_runs(&self, who: &Principal, filter: RunFilter) -> Result<Page<Run>> {
         self.authorize(who, Permission::Read, "run.list", "")?;
-        self.store.read(|tx| runs::list(tx, &filter))
+        self.store.read_quick(|tx| runs::list(tx, &filter))
     }
 
     async fn get_run(&self, who: &Principal, id: &str) -> Result<RunDetail> {
         self.authorize(who, Permission::Read, "run.get", id)?;
         self.maybe_reap();
         let specs = self.store.specs();
-        self.store.read(|tx| runs::detail(tx, specs, id))
+        self.store.read_quick(|tx| runs::detail(tx, specs, id))
     }
 
     async fn cancel_run(&self, who: &Principal, id: &str) -> Result<Run> {
@@ -352,7 +353,7 @@ impl ControlPlane for LocalControlPlane {
         limit: u32,
     ) -> Result<Vec<LogLine>> {
         self.authorize(who, Permission::Read, "run.logs", run_id)?;
-        self.store.read(|tx| {
+        self.store.read_quick(|tx| {
             let id = runs::resolve_id(tx, run_id)?;
             let mut stmt = tx.prepare_cached(
                 "SELECT id, run_id, step_id, attempt, time, stream, line FROM logs
@@ -403,7 +404,7 @@ impl ControlPlane for LocalControlPlane {
     async fn get_agent(&self, who: &Principal, name_or_id: &str) -> Result<Agent> {
         self.authorize(who, Permission::Read, "agent.get", name_or_id)?;
         self.store
-            .read(|tx| agents::get(tx, name_or_id, self.offline_after()))
+            .read_quick(|tx| agents::get(tx, name_or_id, self.offline_after()))
     }
 
     async fn drain_agent(&self, who: &Principal, name_or_id: &str) -> Result<Agent> {
@@ -481,7 +482,7 @@ impl ControlPlane for LocalControlPlane {
             } else {
                 // Make sure the agent still exists, so a removed agent learns it.
                 self.store
-                    .read(|tx| agents::get(tx, agent_id, self.offline_after()).map(|_| ()))?;
+                    .read_quick(|tx| agents::get(tx, agent_id, self.offline_after()).map(|_| ()))?;
             }
             let now = Instant::now();
             if now >= deadline {
@@ -525,7 +526,8 @@ impl ControlPlane for LocalControlPlane {
         leases: &[LeaseRef],
     ) -> Result<HeartbeatReply> {
         self.authorize(who, Permission::Work, "agent.check_leases", agent_id)?;
-        self.store.read(|tx| claims::check(tx, agent_id, leases))
+        self.store
+            .read_quick(|tx| claims::check(tx, agent_id, leases))
     }
 
     async fn append_logs(

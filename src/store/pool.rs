@@ -8,7 +8,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use rusqlite::Connection;
 
 /// The most read connections one store opens.
-pub const MAX_READERS: usize = 4;
+pub const MAX_READERS: usize = 8;
 
 /// Idle read connections and how many exist.
 pub struct ReadPool {
@@ -22,6 +22,9 @@ struct PoolState {
     open: usize,
     /// While closed (see [`ReadPool::close`]), nothing is lent and nothing new is opened.
     closed: bool,
+    /// Threads waiting in [`ReadPool::take`] or [`ReadPool::close`]: a returned connection
+    /// wakes them (a wake-up is a system call, so none when nobody waits).
+    waiting: usize,
 }
 
 /// A connection lent by the pool; back to the pool on drop.
@@ -46,6 +49,7 @@ impl ReadPool {
                 idle: Vec::new(),
                 open: 0,
                 closed: false,
+                waiting: 0,
             }),
             returned: Condvar::new(),
         }
@@ -70,8 +74,31 @@ impl ReadPool {
                     return Take::Open;
                 }
             }
-            s = self.returned.wait(s).unwrap_or_else(|p| p.into_inner());
+            s = self.wait(s);
         }
+    }
+
+    fn wait<'a>(&self, mut s: MutexGuard<'a, PoolState>) -> MutexGuard<'a, PoolState> {
+        s.waiting += 1;
+        let mut s = self.returned.wait(s).unwrap_or_else(|p| p.into_inner());
+        s.waiting -= 1;
+        s
+    }
+
+    /// Like [`take`](Self::take), but `None` instead of waiting.
+    pub fn try_take(&self) -> Option<Take<'_>> {
+        let mut s = self.lock();
+        if s.closed {
+            return None;
+        }
+        if let Some(conn) = s.idle.pop() {
+            return Some(Take::Lent(self.lend(conn)));
+        }
+        if s.open < MAX_READERS {
+            s.open += 1;
+            return Some(Take::Open);
+        }
+        None
     }
 
     /// Lend `conn` (newly opened after [`Take::Open`]).
@@ -86,8 +113,11 @@ impl ReadPool {
     pub fn forget(&self) {
         let mut s = self.lock();
         s.open = s.open.saturating_sub(1);
+        let waiting = s.waiting > 0;
         drop(s);
-        self.returned.notify_all();
+        if waiting {
+            self.returned.notify_all();
+        }
     }
 
     /// Stop lending, wait until every connection is back, and close them all (e.g. before the
@@ -96,7 +126,7 @@ impl ReadPool {
         let mut s = self.lock();
         s.closed = true;
         while s.idle.len() < s.open {
-            s = self.returned.wait(s).unwrap_or_else(|p| p.into_inner());
+            s = self.wait(s);
         }
         s.idle.clear();
         s.open = 0;
@@ -127,8 +157,12 @@ impl Drop for Lent<'_> {
         if let Some(conn) = self.conn.take() {
             let mut s = self.pool.lock();
             s.idle.push(conn);
+            let waiting = s.waiting > 0;
             drop(s);
-            self.pool.returned.notify_one();
+            // All: `close` and `take` may both wait, and only one of them can use this.
+            if waiting {
+                self.pool.returned.notify_all();
+            }
         }
     }
 }
@@ -157,8 +191,12 @@ mod tests {
         assert_eq!(pool.lock().idle.len(), MAX_READERS);
         for _ in 0..10 {
             assert!(matches!(pool.take(), Take::Lent(_)));
+            assert!(matches!(pool.try_take(), Some(Take::Lent(_))));
         }
         assert_eq!(pool.lock().open, MAX_READERS);
+        let lent: Vec<_> = (0..MAX_READERS).map(|_| lend_new(&pool)).collect();
+        assert!(pool.try_take().is_none(), "try_take does not wait");
+        drop(lent);
     }
 
     #[test]

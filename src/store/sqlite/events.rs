@@ -21,9 +21,9 @@ pub fn insert_event(
 }
 
 impl crate::store::Store {
-    /// Events after `after`, oldest first.
+    /// Events after `after`, oldest first (a page: a quick read).
     pub fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>> {
-        self.read(|tx| {
+        self.read_quick(|tx| {
             let mut stmt = if after < 0 {
                 tx.prepare_cached(
                     "SELECT id, time, kind, run_id, step_id, data FROM events
