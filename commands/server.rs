@@ -128,7 +128,8 @@ pub enum LogFormat {
     Json,
 }
 
-/// Send `tracing` events (INFO and above) to stderr or daily files; the guard flushes on drop.
+/// Send `tracing` events (INFO and above) to stderr or daily files, written by a background
+/// thread; the guard flushes on drop.
 fn init_logging(
     format: LogFormat,
     dir: Option<&std::path::Path>,
@@ -146,10 +147,15 @@ fn init_logging(
                 Some(guard),
             )
         }
-        None => (
-            tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr),
-            None,
-        ),
+        None => {
+            // Through a writer thread too: a request never waits for stderr (a slow pipe or
+            // terminal), and the lines cost no system call each on the request path.
+            let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+            (
+                tracing_subscriber::fmt::writer::BoxMakeWriter::new(writer),
+                Some(guard),
+            )
+        }
     };
     let builder = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)
