@@ -29,12 +29,12 @@ use crate::backup::{
 };
 use crate::model::AuditRecord;
 use crate::model::{
-    Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, LogStream, NewToken, NewUser,
-    Page, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User, UserUpdate, Workflow,
-    WorkflowSpec, WorkflowSummary, now_ms,
+    Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, LogMark, LogStream, NewToken,
+    NewUser, Page, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User, UserUpdate,
+    Workflow, WorkflowSpec, WorkflowSummary, now_ms,
 };
 use crate::store::Store;
-use crate::store::sqlite::{agents, claims, dashboard, reap, reports, runs, workflows};
+use crate::store::sqlite::{agents, claims, dashboard, logs, reap, reports, runs, workflows};
 use crate::{Error, Result, audit};
 use std::path::PathBuf;
 
@@ -384,6 +384,12 @@ impl ControlPlane for LocalControlPlane {
         self.store.events_after(after, limit.clamp(1, 10_000))
     }
 
+    async fn log_marks(&self, who: &Principal, after: i64, limit: u32) -> Result<Vec<LogMark>> {
+        self.authorize(who, Permission::Read, "run.logs", "")?;
+        self.store
+            .read_quick(|tx| logs::marks(tx, after, limit.clamp(1, 10_000)))
+    }
+
     async fn wait_for_change(&self, timeout: Duration) {
         self.maybe_reap();
         let seen = self.last_seen.load(Ordering::Relaxed);
@@ -394,6 +400,19 @@ impl ControlPlane for LocalControlPlane {
             .await;
         self.last_seen
             .store(self.store.feed().version(), Ordering::Relaxed);
+    }
+
+    fn change_seq(&self) -> u64 {
+        self.store.feed().version()
+    }
+
+    async fn wait_for_change_since(&self, seen: u64, timeout: Duration) {
+        self.maybe_reap();
+        // Never sleep past the next reap, as above.
+        self.store
+            .feed()
+            .wait_since(seen, timeout.min(Duration::from_millis(500)))
+            .await;
     }
 
     async fn list_agents(&self, who: &Principal) -> Result<Vec<Agent>> {

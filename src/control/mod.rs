@@ -42,7 +42,7 @@ use crate::backup::{
 };
 use crate::model::{
     Agent, AgentRegistration, AgentState, AuditRecord, Event, IssuedToken, LeaseRef, LogLine,
-    NewToken, NewUser, Page, Run, RunDetail, RunFilter, RunStatus, StepResult, StepStatus,
+    LogMark, NewToken, NewUser, Page, Run, RunDetail, RunFilter, RunStatus, StepResult, StepStatus,
     StepTask, Token, User, UserUpdate, Workflow, WorkflowSpec, WorkflowSummary,
 };
 
@@ -154,6 +154,29 @@ pub trait ControlPlane: Send + Sync {
     /// Wait until something may have changed (or `timeout` passes). Cheap; spurious wake-ups
     /// are allowed. Followers (`run wait`, `logs -f`, `watch`) call it between reads.
     async fn wait_for_change(&self, timeout: Duration);
+    /// Where the change feed is now, for [`wait_for_change_since`](Self::wait_for_change_since).
+    /// Take it before reading and wait from it, so a change made between the read and the wait
+    /// is not missed; unlike [`wait_for_change`](Self::wait_for_change), this stays exact when
+    /// one plane has many followers at once (a server's event streams). Planes that cannot say
+    /// return 0.
+    fn change_seq(&self) -> u64 {
+        0
+    }
+    /// Wait until something may have changed since `seen` (from
+    /// [`change_seq`](Self::change_seq)), or `timeout` passes. Spurious wake-ups are allowed.
+    async fn wait_for_change_since(&self, seen: u64, timeout: Duration) {
+        let _ = seen;
+        self.wait_for_change(timeout).await;
+    }
+    /// Which runs' output grew: for each run with log lines newer than `after` (a log line id),
+    /// the id of its newest line, in that order, at most `limit` runs. A negative `after`
+    /// returns only the newest line's mark, to learn where the logs stand without reading them.
+    /// The server's event stream sends these as `logs` events, which is how remote followers
+    /// (`run logs -f`) learn of new lines at once; a remote plane has no other use for them.
+    async fn log_marks(&self, who: &Principal, after: i64, limit: u32) -> Result<Vec<LogMark>> {
+        let _ = (who, after, limit);
+        Err(unsupported(self, "log marks (follow the event stream)"))
+    }
 
     // --- agents (operator side) ---
     async fn list_agents(&self, who: &Principal) -> Result<Vec<Agent>>;

@@ -1,6 +1,11 @@
 //! The remote control plane: every [`ControlPlane`] method as a call to an `imx server`'s
 //! `/api/v1` (see `server::routes`), with the caller's bearer token. Errors come back as the same
 //! library errors the local plane returns; an unreachable server is [`Error::Unreachable`].
+//! [`wait_for_change`](ControlPlane::wait_for_change) follows the server's event stream (see
+//! `follow`), so followers (`run logs -f`, `run watch`, agents, the dashboard) wake as soon as
+//! something happens, new log lines included.
+
+mod follow;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -43,8 +48,10 @@ pub struct RemoteControlPlane {
     base: Url,
     client: reqwest::Client,
     token: Option<String>,
-    /// The newest event seen, for `wait_for_change` (-1: not known yet).
+    /// The newest event seen, for `wait_for_change`'s long poll (-1: not known yet).
     last_event: AtomicI64,
+    /// The event stream that wakes `wait_for_change`.
+    follower: follow::Follower,
 }
 
 impl RemoteControlPlane {
@@ -78,6 +85,7 @@ impl RemoteControlPlane {
             client,
             token,
             last_event: AtomicI64::new(-1),
+            follower: follow::Follower::new(),
         })
     }
 
@@ -201,6 +209,44 @@ impl RemoteControlPlane {
                 let _ = tokio::fs::remove_file(&part).await;
                 Err(e)
             }
+        }
+    }
+
+    /// Wait for the next event with a long poll (`GET /events?wait_ms=`), for servers without
+    /// the event stream. Log lines are not events, so this wakes only at state changes.
+    async fn long_poll(&self, timeout: Duration) {
+        let mut after = self.last_event.load(Ordering::Relaxed);
+        if after < 0 {
+            // Learn where the feed is, then wait from there.
+            let q = EventsQuery {
+                after: -1,
+                limit: Some(1),
+                wait_ms: None,
+            };
+            match self.get::<Vec<Event>>(&["events"], &q).await {
+                Ok(newest) => after = newest.last().map_or(0, |e| e.id),
+                Err(_) => {
+                    tokio::time::sleep(timeout).await;
+                    return;
+                }
+            }
+        }
+        let q = EventsQuery {
+            after,
+            limit: Some(1_000),
+            wait_ms: Some(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX)),
+        };
+        let req = self
+            .request(Method::GET, &["events"])
+            .query(&q)
+            .timeout(timeout + POLL_SLACK);
+        match self.send::<Vec<Event>>(req).await {
+            Ok(events) => {
+                let newest = events.last().map_or(after, |e| e.id);
+                self.last_event.store(newest, Ordering::Relaxed);
+            }
+            // The server is away: don't spin; the caller will read again and report the error.
+            Err(_) => tokio::time::sleep(timeout.min(Duration::from_secs(1))).await,
         }
     }
 
@@ -383,39 +429,15 @@ impl ControlPlane for RemoteControlPlane {
     }
 
     async fn wait_for_change(&self, timeout: Duration) {
-        let mut after = self.last_event.load(Ordering::Relaxed);
-        if after < 0 {
-            // Learn where the feed is, then wait from there.
-            let q = EventsQuery {
-                after: -1,
-                limit: Some(1),
-                wait_ms: None,
+        if !self.follower.unsupported() {
+            let target = || follow::Target {
+                client: self.client.clone(),
+                url: self.base.clone(),
+                token: self.token.clone(),
             };
-            match self.get::<Vec<Event>>(&["events"], &q).await {
-                Ok(newest) => after = newest.last().map_or(0, |e| e.id),
-                Err(_) => {
-                    tokio::time::sleep(timeout).await;
-                    return;
-                }
-            }
+            return self.follower.wait(target, timeout).await;
         }
-        let q = EventsQuery {
-            after,
-            limit: Some(1_000),
-            wait_ms: Some(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX)),
-        };
-        let req = self
-            .request(Method::GET, &["events"])
-            .query(&q)
-            .timeout(timeout + POLL_SLACK);
-        match self.send::<Vec<Event>>(req).await {
-            Ok(events) => {
-                let newest = events.last().map_or(after, |e| e.id);
-                self.last_event.store(newest, Ordering::Relaxed);
-            }
-            // The server is away: don't spin; the caller will read again and report the error.
-            Err(_) => tokio::time::sleep(timeout.min(Duration::from_secs(1))).await,
-        }
+        self.long_poll(timeout).await;
     }
 
     async fn list_agents(&self, _: &Principal) -> Result<Vec<Agent>> {

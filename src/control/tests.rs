@@ -401,3 +401,74 @@ async fn viewers_cannot_mutate_and_denials_are_audited() {
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].outcome, "denied");
 }
+
+#[tokio::test]
+async fn log_marks_say_which_runs_have_new_output_and_nothing_reaches_the_event_feed() {
+    let e = env();
+    e.plane
+        .apply_workflow(&e.who, wf("talk", vec![step("a", &[])]), false)
+        .await
+        .unwrap();
+    let a = agent(&e, "w", &[]).await;
+    assert!(e.plane.log_marks(&e.who, -1, 1).await.unwrap().is_empty());
+    let r1 = start(&e, "talk").await;
+    let r2 = start(&e, "talk").await;
+    let tasks = claim(&e, &a, 2).await;
+    assert_eq!(tasks.len(), 2);
+    let events_before = e.plane.events(&e.who, 0, 10_000).await.unwrap().len();
+    let audit_before = e.plane.audit_records().unwrap().len();
+    let say = |t: &StepTask, n: usize| {
+        let lines: Vec<_> = (0..n)
+            .map(|i| (crate::model::LogStream::Stdout, format!("line {i}")))
+            .collect();
+        let lease = t.lease.clone();
+        let plane = e.plane.clone();
+        let who = e.who.clone();
+        async move { plane.append_logs(&who, &lease, &lines).await.unwrap() }
+    };
+    let (t1, t2) = if tasks[0].lease.run_id == r1.id {
+        (&tasks[0], &tasks[1])
+    } else {
+        (&tasks[1], &tasks[0])
+    };
+    say(t1, 3).await;
+    say(t2, 2).await;
+    let head = e.plane.log_marks(&e.who, -1, 1).await.unwrap();
+    assert_eq!(head.len(), 1);
+    assert_eq!(head[0].run_id, r2.id, "the newest line's mark");
+    let all = e.plane.log_marks(&e.who, 0, 100).await.unwrap();
+    assert_eq!(
+        all.iter().map(|m| m.run_id.as_str()).collect::<Vec<_>>(),
+        [r1.id.as_str(), r2.id.as_str()],
+        "oldest mark first"
+    );
+    assert_eq!(all[1].last_id, head[0].last_id);
+    let lines = e
+        .plane
+        .run_logs(&e.who, &r1.id, None, 0, 100)
+        .await
+        .unwrap();
+    assert_eq!(all[0].last_id, lines.last().unwrap().id);
+    // Only what is newer than the mark given; a limit keeps the oldest marks.
+    let since = e
+        .plane
+        .log_marks(&e.who, all[0].last_id, 100)
+        .await
+        .unwrap();
+    assert_eq!(since, all[1..]);
+    let first = e.plane.log_marks(&e.who, 0, 1).await.unwrap();
+    assert_eq!(first, all[..1]);
+    assert!(
+        e.plane
+            .log_marks(&e.who, head[0].last_id, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Log lines are not mutations of record: no events, no audit records.
+    assert_eq!(
+        e.plane.events(&e.who, 0, 10_000).await.unwrap().len(),
+        events_before
+    );
+    assert_eq!(e.plane.audit_records().unwrap().len(), audit_before);
+}

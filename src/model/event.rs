@@ -46,3 +46,14 @@ pub struct LogLine {
     pub stream: LogStream,
     pub line: String,
 }
+
+/// Where one run's captured output stands: the id of its newest log line. Followers learn from
+/// marks which runs have new output without reading it (see `ControlPlane::log_marks`; the event
+/// stream sends them as `logs` events). Log lines are not events: they never enter the event
+/// feed or the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogMark {
+    pub run_id: String,
+    /// The id of the run's newest log line (see [`LogLine::id`]).
+    pub last_id: i64,
+}

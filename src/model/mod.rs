@@ -11,7 +11,7 @@ mod workflow;
 
 pub use agent::{Agent, AgentRegistration, AgentState};
 pub use audit::AuditRecord;
-pub use event::{Event, LogLine, LogStream};
+pub use event::{Event, LogLine, LogMark, LogStream};
 pub use ids::{new_id, now_ms, short_id};
 pub use run::{
     LeaseRef, Page, Run, RunDetail, RunFilter, RunStatus, StepOutcome, StepResult, StepState,

@@ -5,7 +5,8 @@
 //! - [`routes`]: `/api/v1/...` handlers, one per ControlPlane method.
 //! - [`error`]: `{ "error": { "code", "message", "details" } }` bodies with the right status.
 //! - [`auth`]: bearer tokens → principals.
-//! - `sse`: `/api/v1/events/stream`, the event feed as server-sent events.
+//! - `sse`: `/api/v1/events/stream`, the event feed (and `logs` marks for followers) as
+//!   server-sent events, with keep-alive comments.
 //! - [`tls`]: TLS 1.3 (rustls) for `--tls-cert`/`--tls-key`.
 //! - [`limits`]: body size, request timeout, page size, per-token and per-IP rate limits.
 //! - [`metrics`]: `/metrics` (Prometheus text) and `/readyz`.
@@ -24,6 +25,8 @@ mod tests;
 mod tests_limits;
 #[cfg(test)]
 mod tests_metrics;
+#[cfg(test)]
+mod tests_sse;
 #[cfg(test)]
 mod tests_tls;
 #[cfg(test)]

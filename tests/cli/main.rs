@@ -11,6 +11,7 @@ mod contexts;
 mod dashboard;
 mod env;
 mod failures;
+mod follow;
 mod generated;
 mod install;
 mod server;

@@ -5,6 +5,7 @@ pub mod agents;
 pub mod claims;
 pub mod dashboard;
 mod events;
+pub mod logs;
 pub mod reap;
 pub mod reports;
 mod rows;
