@@ -30,9 +30,11 @@ use crate::{Error, Result};
 
 /// An open local store.
 pub struct Store {
+    /// Declared (so dropped) before the writer: the last connection to a WAL store to close
+    /// checkpoints it and removes its `-wal` and `-shm` files, which a read-only one cannot.
+    readers: pool::ReadPool,
     /// The writer (and, where read connections cannot be opened, the reader too).
     conn: Mutex<Connection>,
-    readers: pool::ReadPool,
     /// Set when a read connection could not be opened: reads use the writer's from then on.
     no_readers: AtomicBool,
     path: PathBuf,
@@ -247,6 +249,29 @@ mod tests {
             .expect("the write finishes once the lock is free")
             .unwrap()
             .unwrap();
+    }
+
+    /// Closing a store after reads leaves no `-wal`/`-shm` files: the writer, which may remove
+    /// them, closes last.
+    #[test]
+    fn closing_after_reads_leaves_the_store_at_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("imx.db");
+        let store = Store::open(&path, true).unwrap();
+        for _ in 0..3 {
+            store
+                .read(|tx| {
+                    Ok(tx.query_row("SELECT count(*) FROM meta", [], |r| r.get::<_, i64>(0))?)
+                })
+                .unwrap();
+        }
+        drop(store);
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["imx.db"]);
     }
 
     /// Reads run beside a writer that holds its transaction open (WAL), on read connections.

@@ -141,8 +141,8 @@ impl Store {
             })?;
         }
         Ok(Store {
-            conn: Mutex::new(conn),
             readers: super::pool::ReadPool::new(),
+            conn: Mutex::new(conn),
             no_readers: std::sync::atomic::AtomicBool::new(false),
             immutable,
             path: path.to_path_buf(),
