@@ -3,14 +3,23 @@
 //! `cargo bench --bench server` runs every scenario; `cargo bench --bench server -- http` one of
 //! `http`, `list`, `dispatch`, `chain`. Every scenario spawns real `imx server` processes
 //! (`--listen 127.0.0.1:0`, plain HTTP on loopback, `--rate-limit 0`, request log to /dev/null)
-//! on a store seeded through the library, with an admin token from `imx init --admin`, and
-//! reports min/median/max over several runs (`IMX_BENCH_RUNS`, default 7):
-//! - http:     GET /api/v1/runs?limit=50 with a valid token and 100,000 runs stored, from an
-//!   in-process tokio + reqwest load generator on the same machine (`IMX_BENCH_CONC` concurrent
-//!   connections, default "8,32"; `IMX_BENCH_SECS` seconds per run, default 3): requests/s and
-//!   p99 latency per run. Target: ≥ 20,000 req/s with p99 < 10 ms. For reference (to split the
-//!   cost), the same load on /healthz (HTTP stack + load generator) and /api/v1/whoami (token
-//!   check + one trivial control-plane call).
+//! with an admin token from `imx init --admin`, and reports min/median/max over several runs
+//! (`IMX_BENCH_RUNS`, default 7). `IMX_BENCH_BIN=PATH` measures another build of `imx` (e.g. an
+//! older commit's) with the same harness and store.
+//! - http:     GET /api/v1/runs?limit=50 with a valid token and 100,000 runs stored (seeded
+//!   through the library once into `$IMX_BENCH_DIR/imx-bench-server-100000`, default the system
+//!   temp folder, and reused; delete it to reseed), load generator on the same machine:
+//!   `IMX_BENCH_CONC` concurrent connections (default "8,32"), `IMX_BENCH_SECS` seconds per run
+//!   (default 3): requests/s, p50 and p99 latency per run. Target: ≥ 20,000 req/s with p99 <
+//!   10 ms. For reference (to split the cost), the same load on /healthz (HTTP stack + load
+//!   generator) and /api/v1/whoami (token check + one trivial control-plane call).
+//!   The load generator is `wrk` when installed (`apt-get install wrk`; `wrk -t2 -cN -dSs
+//!   --latency -H 'Authorization: Bearer …'`, threads `IMX_BENCH_WRK_THREADS`, default 2;
+//!   requests/s and the 50%/99% lines of its latency distribution; any non-2xx answer or socket
+//!   error fails the bench). Without wrk it falls back to an in-process tokio + reqwest loop and
+//!   says so; that loop takes much more CPU from the server than wrk does. `IMX_BENCH_LOADGEN=
+//!   wrk|reqwest` forces one. On 2 cores the generator and the server share the machine: at
+//!   ~20k req/s wrk used ~19 us of CPU per request and the server ~55-65 us.
 //! - list:     `imx --server URL run list` (IMX_TOKEN), the whole process, same store.
 //!   Target: < 60 ms.
 //! - dispatch: single-step noop runs started through the server, one `imx agent run --server URL`
@@ -20,6 +29,19 @@
 //! - chain:    a 40-step sequential noop chain through the server, one remote agent process:
 //!   client wall time (start → terminal seen over the API) and server time (first to last event).
 //!   Target: < 200 ms.
+//!
+//! Figures on the 2-core development machine (other builds running beside it at times; wrk,
+//! 7 runs of 3 s each, median [min–max]), `cargo bench --bench server -- http`:
+//! - before the read pool, token cache and friends: 12,007 [11,581–12,627] req/s at 8
+//!   connections (p99 1.17 ms), 11,359 [10,565–11,392] at 32 (p99 4.49 ms);
+//! - after: 23,066 [22,112–23,912] req/s at 8 connections (p99 2.05 ms), 27,911
+//!   [23,891–28,494] at 32 (p99 2.73 ms). With the reqwest fallback: 19,358 and 22,455.
+//!
+//! Where the server's time goes now (perf, GET /runs?limit=50): SQLite reading the 51 rows
+//! (index scan + one table seek per row) about a third, turning rows into `Run`s (strings,
+//! params JSON) and the JSON encoding about a quarter, the kernel's TCP send of the ~12 KB
+//! page and the wake-ups between threads most of the rest; the HTTP stack, token check,
+//! rate limiter, metrics and request log a few percent together.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -157,7 +179,9 @@ impl Store {
     }
 
     fn imx(&self) -> Command {
-        let mut c = Command::new(BIN);
+        // IMX_BENCH_BIN: another build of imx to measure (e.g. an older commit's), same store.
+        let bin = std::env::var_os("IMX_BENCH_BIN").unwrap_or_else(|| BIN.into());
+        let mut c = Command::new(bin);
         c.env("HOME", self.dir.join("home"))
             .env("XDG_CONFIG_HOME", self.dir.join("home/.config"))
             .env("IMX_KEYRING", "off")
