@@ -13,7 +13,8 @@ use super::chain::{self, ChainReport, Expectation};
 use crate::Result;
 
 /// The period a report covers (ms; both optional).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Window {
     pub since: Option<i64>,
     pub until: Option<i64>,

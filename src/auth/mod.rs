@@ -21,7 +21,7 @@ pub use secret::Secret;
 use crate::{Error, Result};
 
 /// Roles, from most to least powerful (DESIGN §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
@@ -102,7 +102,7 @@ impl Permission {
 }
 
 /// Who is acting: the actor recorded in the audit trail, and their role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Principal {
     /// `local:<os-user>`, `user:<name>`, `token:<name>`.
     pub name: String,

@@ -11,7 +11,7 @@ use crate::audit::Base;
 pub const MANIFEST_VERSION: u32 = 1;
 
 /// What the payload holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BackupFormat {
     /// A page-level SQLite snapshot (fast; restores into a SQLite store).

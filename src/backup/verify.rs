@@ -147,7 +147,7 @@ fn decode(
 }
 
 /// How thoroughly SQLite checks the restored store.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Integrity {
     /// `PRAGMA quick_check`: every page and b-tree, without cross-checking index contents

@@ -50,7 +50,7 @@ use crate::model::{
 pub type Plane = Arc<dyn ControlPlane>;
 
 /// What `imx status` shows.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatusReport {
     /// `local` or `remote`.
     pub mode: String,
@@ -65,7 +65,7 @@ pub struct StatusReport {
 }
 
 /// What `workflow apply` did to one workflow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ApplyAction {
     Created,
@@ -74,7 +74,7 @@ pub enum ApplyAction {
 }
 
 /// The outcome of applying one workflow.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApplyOutcome {
     pub name: String,
     pub version: u32,
@@ -83,7 +83,8 @@ pub struct ApplyOutcome {
 }
 
 /// Parameters for starting a run: raw strings from `-p k=v`, typed against the workflow.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StartRun {
     pub workflow: String,
     pub params: BTreeMap<String, String>,
@@ -92,7 +93,7 @@ pub struct StartRun {
 }
 
 /// What an agent learns from a heartbeat about the leases it holds.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HeartbeatReply {
     /// Leases renewed.
     pub renewed: Vec<LeaseRef>,
@@ -388,12 +389,14 @@ pub struct RestoreRequest {
 }
 
 /// What `audit checkpoint` did.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CheckpointOutcome {
     pub checkpoint: Checkpoint,
+    #[schema(value_type = String)]
     pub key_path: PathBuf,
     /// Whether the key was created by this checkpoint.
     pub key_created: bool,
+    #[schema(value_type = String)]
     pub log_path: PathBuf,
 }
 
