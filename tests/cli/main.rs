@@ -1,6 +1,7 @@
 //! The integration tests: one binary that drives the real `imx` in a hermetic environment
 //! (see [`env::TestEnv`]).
 
+mod api_matrix;
 mod audit;
 mod backup;
 mod backup_remote;
@@ -12,6 +13,7 @@ mod dashboard;
 mod env;
 mod failures;
 mod generated;
+mod http;
 mod install;
 mod server;
 mod server_ops;
