@@ -230,6 +230,8 @@ impl ControlPlane for LocalControlPlane {
             "workflow.apply",
             &spec.name,
         )?;
+        // Files are checked when parsed; a spec sent over the API is checked here.
+        crate::spec::check_spec(&spec)?;
         if dry_run {
             return self.store.read(|tx| workflows::apply(tx, &spec, true));
         }

@@ -159,7 +159,8 @@ fn too_many(by_token: bool, wait: Duration) -> Response {
     resp
 }
 
-/// Clamp a requested page size to [`MAX_PAGE`], defaulting to it.
+/// Clamp a requested page size to `1..=`[`MAX_PAGE`], defaulting to the largest: like the
+/// store's run pages, 0 reads one item rather than none, so a paging client always advances.
 pub fn page(limit: Option<u32>) -> u32 {
-    limit.unwrap_or(MAX_PAGE).min(MAX_PAGE)
+    limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE)
 }

@@ -41,9 +41,10 @@ for unknown routes), `conflict` (409), `unavailable` (408, 429 with Retry-After,
 `internal` (500).\n\
 - **Request bodies** are JSON (`Content-Type: application/json`) of at most 4 MiB; unknown \
 fields are rejected (400), as are values of the wrong type.\n\
-- **Page sizes**: a `limit` above the largest page (1,000 for runs, logs and events; 10,000 for \
-audit records; the dashboard's windows have their own cap) is clamped to it, never an error; \
-a `limit` that is not a non-negative integer is a 400.\n\
+- **Page sizes** are clamped, never an error: a `limit` above the largest page (1,000 for runs, \
+logs and events; 10,000 for audit records; the dashboard's windows have their own cap) reads \
+the largest page, and 0 reads one item (for audit records, 0 means a whole page). A `limit` \
+that is not an integer in 0..=4294967295 is a 400.\n\
 - **Long polls**: `wait_ms` (claim, events) is capped at 30 s."
     ),
     modifiers(&BearerAuth),
