@@ -1,6 +1,7 @@
 //! The integration tests: one binary that drives the real `imx` in a hermetic environment
 //! (see [`env::TestEnv`]).
 
+mod agent_reconnect;
 mod api_bad_input;
 mod api_matrix;
 mod audit;
