@@ -539,7 +539,20 @@ impl ControlPlane for LocalControlPlane {
 
     async fn deregister_agent(&self, who: &Principal, agent_id: &str) -> Result<()> {
         self.authorize(who, Permission::Work, "agent.deregister", agent_id)?;
-        self.store.write(|tx| agents::deregister(tx, agent_id))
+        // Audited like registration (an agent's start and stop); the claim/report protocol in
+        // between is recorded as events, not audit records.
+        self.store.write(|tx| {
+            agents::deregister(tx, agent_id)?;
+            audit::append(
+                tx,
+                who,
+                "agent.deregister",
+                agent_id,
+                "ok",
+                serde_json::Value::Null,
+            )
+            .map(|_| ())
+        })
     }
 
     // --- users, tokens, login: implemented in local/users.rs ---

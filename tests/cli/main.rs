@@ -2,6 +2,7 @@
 //! (see [`env::TestEnv`]).
 
 mod agent_reconnect;
+mod api_audit;
 mod api_bad_input;
 mod api_matrix;
 mod audit;
