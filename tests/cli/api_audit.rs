@@ -164,7 +164,10 @@ async fn remote_mutations_and_auth_events_are_audited_with_principal_and_source(
         .find(|r| r["action"] == "auth.login" && r["outcome"] == "ok")
         .expect("a login record");
     from_server(ok, "user:vera");
-    assert!(ok["target"].as_str().unwrap().starts_with("login-vera-"), "{ok:#}");
+    assert!(
+        ok["target"].as_str().unwrap().starts_with("login-vera-"),
+        "{ok:#}"
+    );
     let denied = the(&all, "workflow.delete", "denied", "w");
     from_server(denied, "user:vera");
     let logout = all
