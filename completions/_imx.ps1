@@ -414,6 +414,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Labels that steps can select on, e.g. os=linux,gpu=true')
             [CompletionResult]::new('--labels', '--labels', [CompletionResultType]::ParameterName, 'Labels that steps can select on, e.g. os=linux,gpu=true')
             [CompletionResult]::new('--slots', '--slots', [CompletionResultType]::ParameterName, 'How many steps it runs at once')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'The token for --server (visible to other users in the process list: prefer --token-file or IMX_TOKEN)')
+            [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'Read the token for --server from this file (e.g. one only the agent''s user can read)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')

@@ -392,6 +392,8 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand -l 'Labels that steps can select on, e.g. os=linux,gpu=true'
             cand --labels 'Labels that steps can select on, e.g. os=linux,gpu=true'
             cand --slots 'How many steps it runs at once'
+            cand --token 'The token for --server (visible to other users in the process list: prefer --token-file or IMX_TOKEN)'
+            cand --token-file 'Read the token for --server from this file (e.g. one only the agent''s user can read)'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'

@@ -349,6 +349,8 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subco
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l name -d 'The agent\'s name [default: <hostname>-<pid>]' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -s l -l labels -d 'Labels that steps can select on, e.g. os=linux,gpu=true' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l slots -d 'How many steps it runs at once' -r
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l token -d 'The token for --server (visible to other users in the process list: prefer --token-file or IMX_TOKEN)' -r
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l token-file -d 'Read the token for --server from this file (e.g. one only the agent\'s user can read)' -r -F
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
