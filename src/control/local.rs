@@ -201,7 +201,7 @@ impl ControlPlane for LocalControlPlane {
     }
 
     async fn status(&self, who: &Principal) -> Result<StatusReport> {
-        self.authorize(who, Permission::Read, "status", "")?;
+        self.authorize(who, Permission::Watch, "status", "")?;
         self.maybe_reap();
         let counts = self
             .store
@@ -365,7 +365,7 @@ impl ControlPlane for LocalControlPlane {
     }
 
     async fn events(&self, who: &Principal, after: i64, limit: u32) -> Result<Vec<Event>> {
-        self.authorize(who, Permission::Read, "events", "")?;
+        self.authorize(who, Permission::Watch, "events", "")?;
         self.store.events_after(after, limit.clamp(1, 10_000))
     }
 

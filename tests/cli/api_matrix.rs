@@ -33,7 +33,10 @@ enum Who {
     Only(&'static [&'static str]),
 }
 
-const READ: Who = Who::Only(&[ADMIN, OPERATOR, VIEWER, AGENT, AGENT_TOKEN]);
+/// Runs, logs, agents, workflows, audit: not agents (DESIGN §6: register, claim, report).
+const READ: Who = Who::Only(&[ADMIN, OPERATOR, VIEWER]);
+/// The change feed and the status summary: every role (agents wake up on it).
+const WATCH: Who = Who::Only(&[ADMIN, OPERATOR, VIEWER, AGENT, AGENT_TOKEN]);
 const MANAGE: Who = Who::Only(&[ADMIN, OPERATOR]); // workflows, runs, agents, backups
 const WORK: Who = Who::Only(&[ADMIN, AGENT, AGENT_TOKEN]);
 const USERS: Who = Who::Only(&[ADMIN]);
@@ -89,7 +92,7 @@ fn lease() -> Value {
 fn rows(run: &str) -> Vec<Row> {
     let spec = json!({ "name": "hello", "steps": [{ "id": "a", "kind": "noop" }] });
     vec![
-        row("GET", "/api/v1/status", READ),
+        row("GET", "/api/v1/status", WATCH),
         row("GET", "/api/v1/workflows", READ),
         row("POST", "/api/v1/workflows", MANAGE)
             .at("/api/v1/workflows?dry_run=true")
@@ -104,8 +107,8 @@ fn rows(run: &str) -> Vec<Row> {
             .at(format!("/api/v1/runs/{NO_ID}/retry"))
             .body(json!({})),
         row("GET", "/api/v1/runs/{id}/logs", READ).at(format!("/api/v1/runs/{run}/logs")),
-        row("GET", "/api/v1/events", READ),
-        row("GET", "/api/v1/events/stream", READ),
+        row("GET", "/api/v1/events", WATCH),
+        row("GET", "/api/v1/events/stream", WATCH),
         row("GET", "/api/v1/agents", READ),
         row("POST", "/api/v1/agents", WORK).body(json!({
             "name": "matrix-agent", "labels": {}, "slots": 1,
