@@ -527,7 +527,7 @@ async fn verify_backup(
     ))
 }
 
-/// The backup file's bytes, streamed (`backup.show` permission: an operator).
+/// The backup file's bytes, streamed (an operator's; audited as `backup.download`).
 async fn download_backup(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -535,7 +535,7 @@ async fn download_backup(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::http::header;
     let id = backup_id(&id)?;
-    let info = s.plane.show_backup(&who, None, id).await?;
+    let info = s.plane.download_backup_file(&who, None, id).await?;
     let file = tokio::fs::File::open(&info.path)
         .await
         .map_err(|e| crate::Error::io(format!("reading {}", info.path.display()), e))?;
