@@ -493,8 +493,24 @@ async fn create_backup(
         level,
         ..CreateOptions::default()
     };
-    let info = s.plane.create_backup(&who, opts, &NoProgress).await?;
+    let plane = s.plane.clone();
+    let info = off_the_workers(move |rt| rt.block_on(plane.create_backup(&who, opts, &NoProgress)))
+        .await?;
     Ok((StatusCode::CREATED, Json(info)))
+}
+
+/// Run a backup operation (it reads and writes the whole store) on the blocking pool, so it
+/// holds up none of the server's async workers and its time limit
+/// ([`BACKUP_TIMEOUT`](super::limits::BACKUP_TIMEOUT)) can fire. If the caller goes away or the
+/// time runs out, the operation still finishes (and is audited).
+async fn off_the_workers<T: Send + 'static>(
+    f: impl FnOnce(&tokio::runtime::Handle) -> crate::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let rt = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || f(&rt))
+        .await
+        .map_err(|e| crate::Error::Internal(format!("the backup task failed: {e}")))?
+        .map_err(Into::into)
 }
 
 async fn list_backups(State(s): State<AppState>, Caller(who): Caller) -> Api<Catalog> {
@@ -516,14 +532,16 @@ async fn verify_backup(
     Path(id): Path<String>,
     Json(b): Json<BackupVerifyBody>,
 ) -> Api<VerifyReport> {
-    let id = backup_id(&id)?;
+    let id = backup_id(&id)?.to_string();
     let key = b
         .passphrase
         .map(|p| KeySource::Passphrase(p.expose().to_string()));
+    let plane = s.plane.clone();
     Ok(Json(
-        s.plane
-            .verify_backup(&who, None, id, key, b.integrity, &NoProgress)
-            .await?,
+        off_the_workers(move |rt| {
+            rt.block_on(plane.verify_backup(&who, None, &id, key, b.integrity, &NoProgress))
+        })
+        .await?,
     ))
 }
 
