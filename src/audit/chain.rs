@@ -2,6 +2,11 @@
 //! contents, every link against the previous record, sequence numbers without gaps, the archive
 //! boundary left by `audit prune`, and the signed checkpoints kept outside the store (which is
 //! what detects truncation: a chain that is merely shorter still links up).
+//!
+//! One thread reads the rows (an SQLite connection stays on its thread) and checks order and
+//! links; each record's hash depends only on its own stored fields, so recomputing hashes is
+//! spread over every core, batch by batch. The first bad record is named whichever thread
+//! found it.
 
 use std::collections::BTreeMap;
 
