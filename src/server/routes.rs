@@ -499,20 +499,6 @@ async fn create_backup(
     Ok((StatusCode::CREATED, Json(info)))
 }
 
-/// Run a backup operation (it reads and writes the whole store) on the blocking pool, so it
-/// holds up none of the server's async workers and its time limit
-/// ([`BACKUP_TIMEOUT`](super::limits::BACKUP_TIMEOUT)) can fire. If the caller goes away or the
-/// time runs out, the operation still finishes (and is audited).
-async fn off_the_workers<T: Send + 'static>(
-    f: impl FnOnce(&tokio::runtime::Handle) -> crate::Result<T> + Send + 'static,
-) -> Result<T, ApiError> {
-    let rt = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || f(&rt))
-        .await
-        .map_err(|e| crate::Error::Internal(format!("the backup task failed: {e}")))?
-        .map_err(Into::into)
-}
-
 async fn list_backups(State(s): State<AppState>, Caller(who): Caller) -> Api<Catalog> {
     Ok(Json(s.plane.list_backups(&who, None).await?))
 }
@@ -545,7 +531,7 @@ async fn verify_backup(
     ))
 }
 
-/// The backup file's bytes, streamed (an operator's; audited as `backup.download`).
+/// The backup file's bytes, streamed (`backup.show` permission: an operator).
 async fn download_backup(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -553,6 +539,7 @@ async fn download_backup(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::http::header;
     let id = backup_id(&id)?;
+    // Audited as `backup.download` before a byte is sent.
     let info = s.plane.download_backup_file(&who, None, id).await?;
     let file = tokio::fs::File::open(&info.path)
         .await
@@ -615,4 +602,18 @@ async fn audit_report(
     Json(b): Json<AuditReportBody>,
 ) -> Api<AuditReport> {
     Ok(Json(s.plane.audit_report(&who, b.window).await?))
+}
+
+/// Run a backup operation (it reads and writes the whole store) on the blocking pool, so it
+/// holds up none of the server's async workers and its time limit
+/// ([`BACKUP_TIMEOUT`](super::limits::BACKUP_TIMEOUT)) can fire. If the caller goes away or the
+/// time runs out, the operation still finishes (and is audited).
+async fn off_the_workers<T: Send + 'static>(
+    f: impl FnOnce(&tokio::runtime::Handle) -> crate::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let rt = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || f(&rt))
+        .await
+        .map_err(|e| crate::Error::Internal(format!("the backup task failed: {e}")))?
+        .map_err(Into::into)
 }
