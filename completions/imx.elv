@@ -944,12 +944,12 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand download 'Download a backup from a server and check its SHA-256'
             cand restore 'Replace the store (or restore elsewhere) with a backup, atomically (on the store''s machine)'
             cand prune 'Remove backups a retention policy does not keep (on the store''s machine)'
-            cand keygen 'Write a new random key file for encrypted backups (mode 0600)'
+            cand keygen 'Make a new random key for encrypted backups: a 0600 key file, the OS keyring, or both'
         }
         &'imx;backup;create'= {
             cand --out 'A folder (existing, or ending in /) or a file to write [default: backups/ beside the store]'
             cand --key-file 'Key file (64 hex digits; make one with `imx backup keygen --out FILE`)'
-            cand --keyring 'Take the key from this OS keyring entry (not available yet: use --key-file)'
+            cand --keyring 'Take the key from the OS keyring entry NAME [default: default] (make one with `imx backup keygen --keyring`)'
             cand --note 'A note stored in the manifest (e.g. why the backup was taken)'
             cand --format 'sqlite: page snapshot (fast). logical: JSONL of every table (portable)'
             cand --level 'zstd compression level (1 fast .. 19 small)'
@@ -958,7 +958,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
-            cand --encrypt 'Encrypt the backup (needs --key-file or --passphrase-stdin)'
+            cand --encrypt 'Encrypt the backup (needs --key-file, --keyring or --passphrase-stdin)'
             cand --passphrase-stdin 'Read the passphrase from the first line of standard input'
             cand -q 'Print only data and errors: no status lines, hints or progress'
             cand --quiet 'Print only data and errors: no status lines, hints or progress'
@@ -1007,7 +1007,7 @@ set edit:completion:arg-completer[imx] = {|@words|
         &'imx;backup;verify'= {
             cand --dir 'The backup folder ids are looked up in [default: backups/ beside the store]'
             cand --key-file 'Key file (64 hex digits; make one with `imx backup keygen --out FILE`)'
-            cand --keyring 'Take the key from this OS keyring entry (not available yet: use --key-file)'
+            cand --keyring 'Take the key from the OS keyring entry NAME [default: default] (make one with `imx backup keygen --keyring`)'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
@@ -1046,7 +1046,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --to 'Restore into this store file instead of the current store'
             cand --dir 'The backup folder ids are looked up in [default: backups/ beside the store]'
             cand --key-file 'Key file (64 hex digits; make one with `imx backup keygen --out FILE`)'
-            cand --keyring 'Take the key from this OS keyring entry (not available yet: use --key-file)'
+            cand --keyring 'Take the key from the OS keyring entry NAME [default: default] (make one with `imx backup keygen --keyring`)'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
@@ -1090,7 +1090,8 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'imx;backup;keygen'= {
-            cand --out 'Where to write the key (refuses to overwrite)'
+            cand --out 'Write the key to this file (refuses to overwrite)'
+            cand --keyring 'Keep the key in the OS keyring entry NAME [default: default] (refuses to replace one)'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'

@@ -692,6 +692,15 @@ impl ControlPlane for LocalControlPlane {
         self.do_show_backup(who, dir, what)
     }
 
+    async fn download_backup_file(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        what: &str,
+    ) -> Result<BackupInfo> {
+        self.do_download_backup_file(who, dir, what)
+    }
+
     async fn verify_backup(
         &self,
         who: &Principal,

@@ -291,6 +291,18 @@ pub trait ControlPlane: Send + Sync {
     ) -> Result<BackupInfo> {
         Err(unsupported(self, "show_backup"))
     }
+    /// Hand out a backup's file to download (operator): what the server calls before it streams
+    /// the bytes. Audited as `backup.download` (who, from where, which backup, its size and
+    /// SHA-256); if that record cannot be written, nothing is handed out.
+    #[allow(unused_variables)]
+    async fn download_backup_file(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        what: &str,
+    ) -> Result<BackupInfo> {
+        Err(unsupported(self, "download_backup_file"))
+    }
     /// Prove a backup restores (operator). Audited as `backup.verify`.
     #[allow(unused_variables)]
     async fn verify_backup(

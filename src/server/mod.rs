@@ -66,10 +66,7 @@ pub fn router_with(state: AppState, limits: Limits) -> axum::Router {
     let doc = openapi::Document::render(&openapi::finish(doc));
     api.layer(axum::Extension(doc))
         .layer(axum::extract::DefaultBodyLimit::max(limits::MAX_BODY))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            limits::REQUEST_TIMEOUT,
-        ))
+        .layer(axum::middleware::from_fn(limits::timeout))
         .layer(axum::middleware::from_fn(error::json_errors))
         .layer(axum::middleware::from_fn_with_state(
             rates,

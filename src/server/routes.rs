@@ -565,7 +565,9 @@ async fn create_backup(
         level,
         ..CreateOptions::default()
     };
-    let info = s.plane.create_backup(&who, opts, &NoProgress).await?;
+    let plane = s.plane.clone();
+    let info = off_the_workers(move |rt| rt.block_on(plane.create_backup(&who, opts, &NoProgress)))
+        .await?;
     Ok((StatusCode::CREATED, Json(info)))
 }
 
@@ -591,14 +593,16 @@ async fn verify_backup(
     Path(id): Path<String>,
     Json(b): Json<BackupVerifyBody>,
 ) -> Api<VerifyReport> {
-    let id = backup_id(&id)?;
+    let id = backup_id(&id)?.to_string();
     let key = b
         .passphrase
         .map(|p| KeySource::Passphrase(p.expose().to_string()));
+    let plane = s.plane.clone();
     Ok(Json(
-        s.plane
-            .verify_backup(&who, None, id, key, b.integrity, &NoProgress)
-            .await?,
+        off_the_workers(move |rt| {
+            rt.block_on(plane.verify_backup(&who, None, &id, key, b.integrity, &NoProgress))
+        })
+        .await?,
     ))
 }
 
@@ -611,7 +615,8 @@ async fn download_backup(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::http::header;
     let id = backup_id(&id)?;
-    let info = s.plane.show_backup(&who, None, id).await?;
+    // Audited as `backup.download` before a byte is sent.
+    let info = s.plane.download_backup_file(&who, None, id).await?;
     let file = tokio::fs::File::open(&info.path)
         .await
         .map_err(|e| crate::Error::io(format!("reading {}", info.path.display()), e))?;
@@ -678,4 +683,18 @@ async fn audit_report(
     Json(b): Json<AuditReportBody>,
 ) -> Api<AuditReport> {
     Ok(Json(s.plane.audit_report(&who, b.window).await?))
+}
+
+/// Run a backup operation (it reads and writes the whole store) on the blocking pool, so it
+/// holds up none of the server's async workers and its time limit
+/// ([`BACKUP_TIMEOUT`](super::limits::BACKUP_TIMEOUT)) can fire. If the caller goes away or the
+/// time runs out, the operation still finishes (and is audited).
+async fn off_the_workers<T: Send + 'static>(
+    f: impl FnOnce(&tokio::runtime::Handle) -> crate::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let rt = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || f(&rt))
+        .await
+        .map_err(|e| crate::Error::Internal(format!("the backup task failed: {e}")))?
+        .map_err(Into::into)
 }
