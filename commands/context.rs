@@ -20,6 +20,9 @@ pub struct Context {
     pub globals: GlobalArgs,
     out: Printer,
     plane: OnceLock<Plane>,
+    /// A token given on the command line (`imx agent run --token`): wins over `IMX_TOKEN` and
+    /// anything stored.
+    token: OnceLock<imx::auth::Secret>,
 }
 
 impl Context {
@@ -28,6 +31,7 @@ impl Context {
             globals,
             out,
             plane: OnceLock::new(),
+            token: OnceLock::new(),
         }
     }
 
@@ -105,6 +109,11 @@ impl Context {
         Ok((plane, created))
     }
 
+    /// Use this token for the server (before the control plane is first opened).
+    pub fn use_token(&self, token: imx::auth::Secret) {
+        let _ = self.token.set(token);
+    }
+
     /// The control plane, opened on first use: the local store, or a server client.
     pub fn plane(&self) -> Result<Plane, CliError> {
         if let Some(plane) = self.plane.get() {
@@ -121,10 +130,14 @@ impl Context {
             }
             Target::Remote { server, ca } => {
                 let key = server_key(&server)?;
-                // IMX_TOKEN wins; else what `imx login` stored (keyring, or the 0600 file).
-                let token = imx::config::credentials::Credentials::system(true)
-                    .load(&key)?
-                    .map(|(token, _)| token);
+                // A token flag wins, then IMX_TOKEN; else what `imx login` stored (keyring, or
+                // the 0600 file).
+                let token = match self.token.get() {
+                    Some(token) => Some(token.clone()),
+                    None => imx::config::credentials::Credentials::system(true)
+                        .load(&key)?
+                        .map(|(token, _)| token),
+                };
                 Arc::new(self.remote(&key, ca.as_deref(), token.as_ref())?)
             }
         };

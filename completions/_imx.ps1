@@ -414,6 +414,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Labels that steps can select on, e.g. os=linux,gpu=true')
             [CompletionResult]::new('--labels', '--labels', [CompletionResultType]::ParameterName, 'Labels that steps can select on, e.g. os=linux,gpu=true')
             [CompletionResult]::new('--slots', '--slots', [CompletionResultType]::ParameterName, 'How many steps it runs at once')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'The token for --server (visible to other users in the process list: prefer --token-file or IMX_TOKEN)')
+            [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'Read the token for --server from this file (e.g. one only the agent''s user can read)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
@@ -994,13 +996,13 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('download', 'download', [CompletionResultType]::ParameterValue, 'Download a backup from a server and check its SHA-256')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Replace the store (or restore elsewhere) with a backup, atomically (on the store''s machine)')
             [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Remove backups a retention policy does not keep (on the store''s machine)')
-            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Write a new random key file for encrypted backups (mode 0600)')
+            [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Make a new random key for encrypted backups: a 0600 key file, the OS keyring, or both')
             break
         }
         'imx;backup;create' {
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'A folder (existing, or ending in /) or a file to write [default: backups/ beside the store]')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Key file (64 hex digits; make one with `imx backup keygen --out FILE`)')
-            [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Take the key from this OS keyring entry (not available yet: use --key-file)')
+            [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Take the key from the OS keyring entry NAME [default: default] (make one with `imx backup keygen --keyring`)')
             [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'A note stored in the manifest (e.g. why the backup was taken)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'sqlite: page snapshot (fast). logical: JSONL of every table (portable)')
             [CompletionResult]::new('--level', '--level', [CompletionResultType]::ParameterName, 'zstd compression level (1 fast .. 19 small)')
@@ -1009,7 +1011,7 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
-            [CompletionResult]::new('--encrypt', '--encrypt', [CompletionResultType]::ParameterName, 'Encrypt the backup (needs --key-file or --passphrase-stdin)')
+            [CompletionResult]::new('--encrypt', '--encrypt', [CompletionResultType]::ParameterName, 'Encrypt the backup (needs --key-file, --keyring or --passphrase-stdin)')
             [CompletionResult]::new('--passphrase-stdin', '--passphrase-stdin', [CompletionResultType]::ParameterName, 'Read the passphrase from the first line of standard input')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
@@ -1061,7 +1063,7 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         'imx;backup;verify' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The backup folder ids are looked up in [default: backups/ beside the store]')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Key file (64 hex digits; make one with `imx backup keygen --out FILE`)')
-            [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Take the key from this OS keyring entry (not available yet: use --key-file)')
+            [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Take the key from the OS keyring entry NAME [default: default] (make one with `imx backup keygen --keyring`)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
@@ -1102,7 +1104,7 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Restore into this store file instead of the current store')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The backup folder ids are looked up in [default: backups/ beside the store]')
             [CompletionResult]::new('--key-file', '--key-file', [CompletionResultType]::ParameterName, 'Key file (64 hex digits; make one with `imx backup keygen --out FILE`)')
-            [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Take the key from this OS keyring entry (not available yet: use --key-file)')
+            [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Take the key from the OS keyring entry NAME [default: default] (make one with `imx backup keygen --keyring`)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
@@ -1148,7 +1150,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             break
         }
         'imx;backup;keygen' {
-            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Where to write the key (refuses to overwrite)')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write the key to this file (refuses to overwrite)')
+            [CompletionResult]::new('--keyring', '--keyring', [CompletionResultType]::ParameterName, 'Keep the key in the OS keyring entry NAME [default: default] (refuses to replace one)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')

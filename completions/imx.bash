@@ -437,7 +437,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__run)
-            opts="-l -o -q -v -y -h --name --labels --slots --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-l -o -q -v -y -h --name --labels --slots --token --token-file --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -456,6 +456,14 @@ _imx() {
                     return 0
                     ;;
                 --slots)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1077,13 +1085,17 @@ _imx() {
             return 0
             ;;
         imx__subcmd__backup__subcmd__keygen)
-            opts="-o -q -v -y -h --out --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --out --keyring --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyring)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

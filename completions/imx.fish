@@ -349,6 +349,8 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subco
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l name -d 'The agent\'s name [default: <hostname>-<pid>]' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -s l -l labels -d 'Labels that steps can select on, e.g. os=linux,gpu=true' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l slots -d 'How many steps it runs at once' -r
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l token -d 'The token for --server (visible to other users in the process list: prefer --token-file or IMX_TOKEN)' -r
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l token-file -d 'Read the token for --server from this file (e.g. one only the agent\'s user can read)' -r -F
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
@@ -843,10 +845,10 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subc
 complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -f -a "download" -d 'Download a backup from a server and check its SHA-256'
 complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -f -a "restore" -d 'Replace the store (or restore elsewhere) with a backup, atomically (on the store\'s machine)'
 complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -f -a "prune" -d 'Remove backups a retention policy does not keep (on the store\'s machine)'
-complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -f -a "keygen" -d 'Write a new random key file for encrypted backups (mode 0600)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -f -a "keygen" -d 'Make a new random key for encrypted backups: a 0600 key file, the OS keyring, or both'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l out -d 'A folder (existing, or ending in /) or a file to write [default: backups/ beside the store]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l key-file -d 'Key file (64 hex digits; make one with `imx backup keygen --out FILE`)' -r -F
-complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l keyring -d 'Take the key from this OS keyring entry (not available yet: use --key-file)' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l keyring -d 'Take the key from the OS keyring entry NAME [default: default] (make one with `imx backup keygen --keyring`)' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l note -d 'A note stored in the manifest (e.g. why the backup was taken)' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l format -d 'sqlite: page snapshot (fast). logical: JSONL of every table (portable)' -r -f -a "sqlite\t''
 logical\t''"
@@ -860,7 +862,7 @@ json\t'JSON: the model objects; lists are arrays'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
-complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l encrypt -d 'Encrypt the backup (needs --key-file or --passphrase-stdin)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l encrypt -d 'Encrypt the backup (needs --key-file, --keyring or --passphrase-stdin)'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l passphrase-stdin -d 'Read the passphrase from the first line of standard input'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -899,7 +901,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l dir -d 'The backup folder ids are looked up in [default: backups/ beside the store]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l key-file -d 'Key file (64 hex digits; make one with `imx backup keygen --out FILE`)' -r -F
-complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l keyring -d 'Take the key from this OS keyring entry (not available yet: use --key-file)' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l keyring -d 'Take the key from the OS keyring entry NAME [default: default] (make one with `imx backup keygen --keyring`)' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
@@ -934,7 +936,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l to -d 'Restore into this store file instead of the current store' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l dir -d 'The backup folder ids are looked up in [default: backups/ beside the store]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l key-file -d 'Key file (64 hex digits; make one with `imx backup keygen --out FILE`)' -r -F
-complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l keyring -d 'Take the key from this OS keyring entry (not available yet: use --key-file)' -r
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l keyring -d 'Take the key from the OS keyring entry NAME [default: default] (make one with `imx backup keygen --keyring`)' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
@@ -974,7 +976,8 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l out -d 'Where to write the key (refuses to overwrite)' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l out -d 'Write the key to this file (refuses to overwrite)' -r -F
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l keyring -d 'Keep the key in the OS keyring entry NAME [default: default] (refuses to replace one)' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r

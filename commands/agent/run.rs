@@ -18,7 +18,9 @@ use super::super::parse;
 #[command(after_help = "Examples:
   imx agent run
   imx agent run --name build-01 --labels os=linux,arch=amd64 --slots 8
-  imx -v agent run            # one line per step it runs")]
+  imx -v agent run            # one line per step it runs
+  imx agent run --server https://imx.example:8443 --token-file /etc/imx/agent-token
+  IMX_TOKEN=imx_... imx agent run --server https://imx.example:8443")]
 pub struct RunArgs {
     /// The agent's name [default: <hostname>-<pid>].
     #[arg(long, value_name = "NAME")]
@@ -31,9 +33,48 @@ pub struct RunArgs {
     /// How many steps it runs at once.
     #[arg(long, default_value_t = 4, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub slots: u32,
+
+    /// The token for --server (visible to other users in the process list: prefer
+    /// --token-file or IMX_TOKEN).
+    #[arg(long, value_name = "TOKEN", conflicts_with = "token_file")]
+    pub token: Option<String>,
+
+    /// Read the token for --server from this file (e.g. one only the agent's user can read).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<std::path::PathBuf>,
+}
+
+/// The token from `--token` or `--token-file`, if either is given; only for a server.
+fn flag_token(ctx: &Context, args: &RunArgs) -> Result<Option<imx::auth::Secret>, CliError> {
+    let token = match (&args.token, &args.token_file) {
+        (Some(token), _) => token.trim().to_string(),
+        (None, Some(file)) => std::fs::read_to_string(file)
+            .map_err(|e| {
+                CliError::usage(format!(
+                    "cannot read the token file {}: {e}",
+                    file.display()
+                ))
+            })?
+            .trim()
+            .to_string(),
+        (None, None) => return Ok(None),
+    };
+    if token.is_empty() {
+        return Err(CliError::usage("the token is empty"));
+    }
+    if !matches!(ctx.target()?, imx::config::contexts::Target::Remote { .. }) {
+        return Err(
+            CliError::usage("--token and --token-file are for an agent of a server")
+                .with_hint("add --server URL (or use a context with a server)"),
+        );
+    }
+    Ok(Some(imx::auth::Secret::new(&token)))
 }
 
 pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
+    if let Some(token) = flag_token(ctx, &args)? {
+        ctx.use_token(token);
+    }
     let plane = ctx.plane()?;
     let name = args
         .name

@@ -21,6 +21,7 @@ use super::key::KeyArgs;
   imx backup create                                   into backups/ beside the store
   imx backup create --out /mnt/backups/ --note 'before upgrade'
   imx backup create --encrypt --key-file ~/.config/imx/backup.key
+  imx backup create --encrypt --keyring               the key in the OS keyring (backup keygen --keyring)
   echo \"$PASS\" | imx backup create --encrypt --passphrase-stdin
   imx backup create --format logical --out export.imxb   for moving to another store kind
   imx backup create -o name                           print only the new backup's id
@@ -30,7 +31,7 @@ pub struct CreateArgs {
     #[arg(long, value_name = "DIR|FILE")]
     out: Option<PathBuf>,
 
-    /// Encrypt the backup (needs --key-file or --passphrase-stdin).
+    /// Encrypt the backup (needs --key-file, --keyring or --passphrase-stdin).
     #[arg(long)]
     encrypt: bool,
 
@@ -60,7 +61,7 @@ pub enum FormatArg {
 pub async fn run(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
     if args.encrypt && !args.key.given() {
         return Err(CliError::usage("--encrypt needs a key")
-            .with_hint("pass --key-file FILE (make one with: imx backup keygen --out FILE) or --passphrase-stdin"));
+            .with_hint("pass --key-file FILE (make one with: imx backup keygen --out FILE), --keyring [NAME] (imx backup keygen --keyring) or --passphrase-stdin"));
     }
     if !args.encrypt && args.key.given() {
         return Err(CliError::usage("a key was given without --encrypt")
@@ -111,11 +112,13 @@ impl Detail for BackupInfo {
         let enc = match &m.encryption {
             None => "none".to_string(),
             Some(e) => format!(
-                "{} ({} key, check {})",
+                "{} ({}, check {})",
                 e.algorithm,
-                match e.key {
-                    imx::backup::manifest::KeyKind::File => "file",
-                    imx::backup::manifest::KeyKind::Passphrase => "passphrase",
+                match (e.key, &e.keyring) {
+                    (imx::backup::manifest::KeyKind::File, Some(entry)) =>
+                        format!("key from keyring entry {entry:?}"),
+                    (imx::backup::manifest::KeyKind::File, None) => "file key".into(),
+                    (imx::backup::manifest::KeyKind::Passphrase, _) => "passphrase key".into(),
                 },
                 e.key_check
             ),

@@ -1,10 +1,11 @@
-//! The key flags shared by `create`, `verify` and `restore`: a key file, a passphrase on stdin,
-//! or (not yet available) the OS keyring.
+//! The key flags shared by `create`, `verify` and `restore`: a key file, an OS keyring entry, or
+//! a passphrase on stdin.
 
 use std::io::BufRead;
 use std::path::PathBuf;
 
 use imx::backup::KeySource;
+use imx::backup::keyring::{BackupKeyring, DEFAULT_ENTRY};
 
 use super::super::error::CliError;
 
@@ -19,19 +20,26 @@ pub struct KeyArgs {
     #[arg(long, conflicts_with = "keyring")]
     pub passphrase_stdin: bool,
 
-    /// Take the key from this OS keyring entry (not available yet: use --key-file).
-    #[arg(long, value_name = "NAME")]
+    /// Take the key from the OS keyring entry NAME [default: default] (make one with
+    /// `imx backup keygen --keyring`).
+    #[arg(
+        long,
+        value_name = "NAME",
+        num_args = 0..=1,
+        default_missing_value = DEFAULT_ENTRY
+    )]
     pub keyring: Option<String>,
 }
 
 impl KeyArgs {
-    /// The key source the flags name, if any (reads stdin for `--passphrase-stdin`).
+    /// The key source the flags name, if any (reads stdin for `--passphrase-stdin`, the OS
+    /// keyring for `--keyring`).
     pub fn source(&self) -> Result<Option<KeySource>, CliError> {
         if let Some(p) = &self.key_file {
             return Ok(Some(KeySource::File(p.clone())));
         }
         if let Some(name) = &self.keyring {
-            return Ok(Some(KeySource::Keyring(name.clone())));
+            return Ok(Some(BackupKeyring::system().load(name)?));
         }
         if self.passphrase_stdin {
             let mut line = String::new();

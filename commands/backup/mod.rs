@@ -1,7 +1,7 @@
 //! `imx backup ...`: create, list, show, verify, restore and prune backups of the store, download
-//! them from a server, and make key files for encrypted ones. With `--server`, create, list,
-//! show, verify and download go through the server's API (backups named by id, kept in the
-//! server's folder); restore and prune run only where the store is.
+//! them from a server, and make keys (files or OS keyring entries) for encrypted ones. With
+//! `--server`, create, list, show, verify and download go through the server's API (backups
+//! named by id, kept in the server's folder); restore and prune run only where the store is.
 
 mod bar;
 mod create;
@@ -36,7 +36,7 @@ pub enum BackupCommand {
     Restore(restore::RestoreArgs),
     /// Remove backups a retention policy does not keep (on the store's machine).
     Prune(prune::PruneArgs),
-    /// Write a new random key file for encrypted backups (mode 0600).
+    /// Make a new random key for encrypted backups: a 0600 key file, the OS keyring, or both.
     Keygen(keygen::KeygenArgs),
 }
 

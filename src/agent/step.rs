@@ -17,8 +17,9 @@ use crate::model::{LeaseRef, StepResult, StepTask};
 
 /// How often buffered log lines are sent while a step runs.
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
-/// Attempts at the final log flush before the lines are given up.
-const FINAL_FLUSH_TRIES: u32 = 3;
+/// How long the final log flush is retried while the control plane is unreachable (a server
+/// restart) before the lines are given up; the result is reported after it either way.
+const FINAL_FLUSH_PATIENCE: Duration = Duration::from_secs(60);
 
 /// A finished step waiting to be reported.
 pub(crate) type Report = (LeaseRef, StepResult);
@@ -68,13 +69,7 @@ pub(crate) async fn run(
     };
     let result =
         joined.unwrap_or_else(|e| StepResult::failed(format!("the executor crashed: {e}"), None));
-    let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_millis(500));
-    for attempt in 1..=FINAL_FLUSH_TRIES {
-        if flush(&shared, &lease, &logs).await || attempt == FINAL_FLUSH_TRIES {
-            break;
-        }
-        tokio::time::sleep(backoff.next_delay()).await;
-    }
+    final_flush(&shared, &lease, &logs, &stop).await;
 
     let stopped = *stop.borrow();
     if let Some(reason) = stopped {
@@ -105,6 +100,46 @@ fn finish_unreported(shared: &Shared, lease: &LeaseRef, why: String) {
     });
     shared.release([lease]);
     shared.step_done();
+}
+
+/// The last lines go before the result (a finished step's lines are refused): while the control
+/// plane is away (a server restarting), keep them and retry with backoff for up to
+/// [`FINAL_FLUSH_PATIENCE`], unless the lease is gone meanwhile. Only then are they dropped.
+async fn final_flush(
+    shared: &Shared,
+    lease: &LeaseRef,
+    logs: &LogSink,
+    stop: &watch::Receiver<Option<StopReason>>,
+) {
+    let started = tokio::time::Instant::now();
+    let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(2));
+    let mut warned = false;
+    while !flush(shared, lease, logs).await {
+        if stop.borrow().is_some() || shared.removed() {
+            return;
+        }
+        if started.elapsed() >= FINAL_FLUSH_PATIENCE {
+            let lost = logs.take().len();
+            shared.emit(|| {
+                AgentEvent::Warning(format!(
+                    "{}: gave up on {lost} log line(s): the control plane was unreachable for {}s",
+                    label(lease),
+                    FINAL_FLUSH_PATIENCE.as_secs()
+                ))
+            });
+            return;
+        }
+        if !warned {
+            warned = true;
+            shared.emit(|| {
+                AgentEvent::Warning(format!(
+                    "{}: cannot send its last log lines, will retry",
+                    label(lease)
+                ))
+            });
+        }
+        tokio::time::sleep(backoff.next_delay()).await;
+    }
 }
 
 /// Send buffered lines. Returns whether the buffer is now empty (sent, or dropped because the

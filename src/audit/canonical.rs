@@ -23,19 +23,31 @@ pub struct RecordRef<'a> {
     pub hash: &'a str,
 }
 
-/// Append a JSON string literal for `s` to `buf`.
+/// Append a JSON string literal for `s` to `buf`, escaped exactly as `serde_json` does. Most
+/// fields need no escaping (no control characters, quotes or backslashes): they are copied.
 fn json_str(buf: &mut Vec<u8>, s: &str) {
-    // Writing into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *buf, s);
+    // Without short-circuiting, so the check vectorises.
+    let escapes = s
+        .bytes()
+        .fold(false, |e, b| e | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    if !escapes {
+        buf.reserve(s.len() + 2);
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+    } else {
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *buf, s);
+    }
 }
 
 /// Write the canonical JSON of `r` (without the leading prev_hash) into `buf`.
 pub fn encode(buf: &mut Vec<u8>, r: &RecordRef<'_>) {
-    use std::io::Write;
+    let mut num = itoa::Buffer::new();
     buf.extend_from_slice(b"{\"seq\":");
-    let _ = write!(buf, "{}", r.seq);
+    buf.extend_from_slice(num.format(r.seq).as_bytes());
     buf.extend_from_slice(b",\"time\":");
-    let _ = write!(buf, "{}", r.time);
+    buf.extend_from_slice(num.format(r.time).as_bytes());
     for (key, value) in [
         (&b",\"actor\":"[..], r.actor),
         (b",\"source\":", r.source),
@@ -130,6 +142,29 @@ mod tests {
                 String::from_utf8(buf).unwrap(),
                 String::from_utf8(derived).unwrap()
             );
+        }
+    }
+
+    #[test]
+    fn strings_are_escaped_exactly_as_serde_json_does() {
+        let mut samples: Vec<String> = (0u8..0x80).map(|b| format!("a{}b", b as char)).collect();
+        samples.extend(
+            [
+                "",
+                "plain",
+                "\"",
+                "\\",
+                "ü€😀",
+                "\u{7f}\u{80}",
+                "\u{2028}\u{2029}",
+                "tab\there",
+            ]
+            .map(String::from),
+        );
+        for s in &samples {
+            let mut buf = Vec::new();
+            json_str(&mut buf, s);
+            assert_eq!(buf, serde_json::to_vec(s).unwrap(), "{s:?}");
         }
     }
 }

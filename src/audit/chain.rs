@@ -2,10 +2,16 @@
 //! contents, every link against the previous record, sequence numbers without gaps, the archive
 //! boundary left by `audit prune`, and the signed checkpoints kept outside the store (which is
 //! what detects truncation: a chain that is merely shorter still links up).
+//!
+//! One thread reads the rows (an SQLite connection stays on its thread) and checks order and
+//! links; each record's hash depends only on its own stored fields, so recomputing hashes is
+//! spread over every core, batch by batch. The first bad record is named whichever thread
+//! found it.
 
 use std::collections::BTreeMap;
 
 use rusqlite::Transaction;
+use rusqlite::types::ValueRef;
 use serde::{Deserialize, Serialize};
 
 use super::GENESIS;
@@ -84,10 +90,11 @@ pub struct Expectation {
 /// A record seen by the visitor, with whether it verified so far.
 pub type Visit<'v> = dyn FnMut(&RecordRef<'_>) + 'v;
 
-/// Records per batch handed to the hashing thread.
-const BATCH: usize = 2048;
+/// Records per batch handed to the hashing threads.
+const BATCH: usize = 4096;
 
-/// Copied records for the hashing thread: their text fields back to back in one buffer.
+/// Copied records for the hashing threads: their text fields back to back in one buffer, as
+/// stored (bytes; UTF-8 is checked once per batch by whoever reads it, see [`Batch::decode`]).
 #[derive(Default)]
 struct Batch {
     arena: Vec<u8>,
@@ -99,46 +106,57 @@ struct Slot {
     time: i64,
     /// End offsets in `arena` of actor, source, action, target, outcome, details, prev_hash, hash.
     ends: [usize; 8],
+    /// A column does not hold the type the schema says (NULL, a blob, a number for text...).
     bad_type: bool,
 }
 
 impl Batch {
-    fn push(&mut self, r: &RecordRef<'_>, bad_type: bool) {
+    /// Copy one row (`seq, time`, then the eight text columns) without decoding its text.
+    fn push_row(&mut self, row: &rusqlite::Row<'_>) {
+        let mut bad_type = false;
+        let seq = int(row, 0, &mut bad_type);
+        let time = int(row, 1, &mut bad_type);
         let mut ends = [0usize; 8];
-        let fields = [
-            r.actor,
-            r.source,
-            r.action,
-            r.target,
-            r.outcome,
-            r.details,
-            r.prev_hash,
-            r.hash,
-        ];
-        for (end, f) in ends.iter_mut().zip(fields) {
-            self.arena.extend_from_slice(f.as_bytes());
+        for (i, end) in ends.iter_mut().enumerate() {
+            match row.get_ref(i + 2) {
+                Ok(ValueRef::Text(b)) => self.arena.extend_from_slice(b),
+                _ => bad_type = true,
+            }
             *end = self.arena.len();
         }
         self.slots.push(Slot {
-            seq: r.seq,
-            time: r.time,
+            seq,
+            time,
             ends,
             bad_type,
         });
     }
 
-    /// The first record whose contents do not match its hash.
-    fn first_mismatch(&self, buf: &mut Vec<u8>) -> Option<i64> {
+    fn clear(&mut self) {
+        self.arena.clear();
+        self.slots.clear();
+    }
+
+    /// The records with their text as `&str`, and whether each is well-formed: a field that is
+    /// not text or not UTF-8 reads as `""` and makes its record not well-formed. UTF-8 is
+    /// validated once over the whole arena (field by field only if that fails); slicing at a
+    /// field boundary that is not a character boundary fails like an invalid field would.
+    fn decode(&self) -> impl Iterator<Item = (RecordRef<'_>, bool)> + '_ {
+        let text = std::str::from_utf8(&self.arena).ok();
         let mut start = 0;
-        for slot in &self.slots {
-            let mut f = [""; 8];
+        self.slots.iter().map(move |slot| {
             let mut ok = !slot.bad_type;
-            for (i, end) in slot.ends.iter().enumerate() {
-                match std::str::from_utf8(&self.arena[start..*end]) {
-                    Ok(s) => f[i] = s,
-                    Err(_) => ok = false,
+            let mut f = [""; 8];
+            for (field, &end) in f.iter_mut().zip(&slot.ends) {
+                let decoded = match text {
+                    Some(t) => t.get(start..end),
+                    None => std::str::from_utf8(&self.arena[start..end]).ok(),
+                };
+                match decoded {
+                    Some(s) => *field = s,
+                    None => ok = false,
                 }
-                start = *end;
+                start = end;
             }
             let r = RecordRef {
                 seq: slot.seq,
@@ -152,12 +170,23 @@ impl Batch {
                 prev_hash: f[6],
                 hash: f[7],
             };
-            if !ok || !canonical::matches(buf, &r) {
-                return Some(slot.seq);
-            }
-        }
-        None
+            (r, ok)
+        })
     }
+
+    /// The first record whose contents do not match its hash (or that is not well-formed).
+    fn first_mismatch(&self, buf: &mut Vec<u8>) -> Option<i64> {
+        self.decode()
+            .find(|(r, ok)| !ok || !canonical::matches(buf, r))
+            .map(|(r, _)| r.seq)
+    }
+}
+
+/// How many threads hash records: every core (the reading thread mostly waits on SQLite).
+fn hash_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, 4)
 }
 
 /// Read the archive boundary from the store's meta table.
@@ -174,16 +203,6 @@ pub fn base(tx: &Transaction<'_>) -> Result<Base> {
             hash,
         }),
         _ => Ok(Base::default()),
-    }
-}
-
-fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize, bad: &mut bool) -> &'r str {
-    match row.get_ref(i).ok().and_then(|v| v.as_str().ok()) {
-        Some(s) => s,
-        None => {
-            *bad = true;
-            ""
-        }
     }
 }
 
@@ -231,59 +250,85 @@ pub fn verify(
          FROM audit ORDER BY seq",
     )?;
     let mut rows = stmt.query([])?;
-    // Hashing runs on a second thread, fed batches of copied records; this thread reads rows,
-    // checks sequence numbers, links and checkpoints, and visits each record.
-    let (edited, read) = std::thread::scope(|s| -> Result<(Option<i64>, Result<()>)> {
-        let (send, recv) = std::sync::mpsc::sync_channel::<Batch>(4);
-        let hasher = s.spawn(move || {
-            let mut buf = Vec::with_capacity(512);
-            for batch in recv {
-                if let Some(seq) = batch.first_mismatch(&mut buf) {
-                    return Some(seq);
+    // This thread reads rows into batches (SQLite connections stay on their thread), then checks
+    // sequence numbers, links and checkpoints and visits each record, batch by batch; hashing
+    // runs on worker threads (each record's hash depends only on its own stored fields), which
+    // hand the batches back for reuse.
+    let mut walk = |batch: &Batch| {
+        for (r, _) in batch.decode() {
+            records += 1;
+            first_seq.get_or_insert(r.seq);
+            visit(&r);
+            if problem.is_none() {
+                problem = check(&r, next_seq, &prev_hash, &expected);
+                if problem.is_none() && expected.contains_key(&r.seq) {
+                    checked += 1;
                 }
             }
-            None
-        });
+            next_seq = r.seq + 1;
+            prev_hash.clear();
+            prev_hash.push_str(r.hash);
+        }
+    };
+    let threads = hash_threads();
+    let (edited, read) = std::thread::scope(|s| -> Result<(Option<i64>, Result<()>)> {
+        let (send, recv) = std::sync::mpsc::sync_channel::<Batch>(threads * 2);
+        // Shared by the workers and dropped with the last of them, so sends cannot block forever.
+        let recv = std::sync::Arc::new(std::sync::Mutex::new(recv));
+        let (give_back, spare) = std::sync::mpsc::channel::<Batch>();
+        let hashers: Vec<_> = (0..threads)
+            .map(|_| {
+                let (recv, give_back) = (recv.clone(), give_back.clone());
+                s.spawn(move || {
+                    let mut buf = Vec::with_capacity(512);
+                    // A worker sees its batches in order, so its first mismatch is its lowest.
+                    let mut found = None;
+                    loop {
+                        let next = match recv.lock() {
+                            Ok(r) => r.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok(mut batch) = next else { break };
+                        if found.is_none() {
+                            found = batch.first_mismatch(&mut buf);
+                        }
+                        batch.clear();
+                        let _ = give_back.send(batch);
+                    }
+                    found
+                })
+            })
+            .collect();
+        drop((recv, give_back));
         let mut batch = Batch::default();
         let read = (|| -> Result<()> {
             while let Some(row) = rows.next()? {
-                let mut bad_type = false;
-                let r = RecordRef {
-                    seq: int(row, 0, &mut bad_type),
-                    time: int(row, 1, &mut bad_type),
-                    actor: text(row, 2, &mut bad_type),
-                    source: text(row, 3, &mut bad_type),
-                    action: text(row, 4, &mut bad_type),
-                    target: text(row, 5, &mut bad_type),
-                    outcome: text(row, 6, &mut bad_type),
-                    details: text(row, 7, &mut bad_type),
-                    prev_hash: text(row, 8, &mut bad_type),
-                    hash: text(row, 9, &mut bad_type),
-                };
-                records += 1;
-                first_seq.get_or_insert(r.seq);
-                visit(&r);
-                if problem.is_none() {
-                    problem = check(&r, next_seq, &prev_hash, &expected);
-                    if problem.is_none() && expected.contains_key(&r.seq) {
-                        checked += 1;
-                    }
+                batch.push_row(row);
+                if batch.slots.len() == BATCH {
+                    walk(&batch);
+                    let next = spare.try_recv().unwrap_or_default();
+                    // Workers run until the channel closes, so a send only fails if one panicked
+                    // (reported below).
+                    let _ = send.send(std::mem::replace(&mut batch, next));
                 }
-                batch.push(&r, bad_type);
-                if batch.slots.len() == BATCH && send.send(std::mem::take(&mut batch)).is_err() {
-                    // The hasher stopped at a mismatch; keep reading for counts and visits.
-                }
-                next_seq = r.seq + 1;
-                prev_hash.clear();
-                prev_hash.push_str(r.hash);
             }
             Ok(())
         })();
-        if !batch.slots.is_empty() {
+        if read.is_ok() && !batch.slots.is_empty() {
+            walk(&batch);
             let _ = send.send(batch);
         }
         drop(send);
-        let edited = hasher.join().unwrap_or(None);
+        let mut edited: Option<i64> = None;
+        for h in hashers {
+            let found = h
+                .join()
+                .map_err(|_| crate::Error::Internal("an audit hashing thread panicked".into()))?;
+            edited = match (edited, found) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
         Ok((edited, read))
     })?;
     read?;
@@ -367,4 +412,154 @@ fn check(
         });
     }
     None
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    /// A store with a valid chain of `n` records (several batches, so several hashing threads).
+    fn chain(n: i64) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("imx.db"), true).unwrap();
+        store
+            .write(|tx| {
+                let mut ins = tx.prepare(
+                    "INSERT INTO audit VALUES (?1, ?2, ?3, 'local', ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?;
+                let mut prev = crate::audit::GENESIS.to_string();
+                for seq in 1..=n {
+                    let mut r = crate::model::AuditRecord {
+                        seq,
+                        time: 1_000 * seq,
+                        actor: format!("user:u{}", seq % 7),
+                        source: "local".into(),
+                        action: "run.start".into(),
+                        target: format!("t\"{seq}\\é"),
+                        outcome: "ok".into(),
+                        details: serde_json::json!({ "n": seq, "s": "line\nbreak" }),
+                        prev_hash: prev,
+                        hash: String::new(),
+                    };
+                    r.hash = crate::audit::record_hash(&r);
+                    ins.execute(rusqlite::params![
+                        r.seq,
+                        r.time,
+                        r.actor,
+                        r.action,
+                        r.target,
+                        r.outcome,
+                        r.details.to_string(),
+                        r.prev_hash,
+                        r.hash
+                    ])?;
+                    prev = r.hash;
+                }
+                Ok(())
+            })
+            .unwrap();
+        (dir, store)
+    }
+
+    const N: i64 = 3 * BATCH as i64 + 100;
+
+    fn verified(store: &Store) -> (ChainReport, u64) {
+        let mut visited = 0u64;
+        let report = store
+            .read(|tx| verify(tx, &[], &mut |_: &RecordRef<'_>| visited += 1))
+            .unwrap();
+        (report, visited)
+    }
+
+    fn tamper(store: &Store, sql: &str) {
+        store.write(|tx| Ok(tx.execute_batch(sql)?)).unwrap();
+    }
+
+    fn first_problem(store: &Store) -> (i64, ProblemKind) {
+        let (report, visited) = verified(store);
+        assert!(!report.ok);
+        assert_eq!(visited, report.records, "every record is visited");
+        let p = report.problem.unwrap();
+        (p.seq, p.kind)
+    }
+
+    #[test]
+    fn a_long_valid_chain_verifies_and_every_record_is_visited() {
+        let (_dir, store) = chain(N);
+        let (report, visited) = verified(&store);
+        assert!(report.ok, "{:?}", report.problem);
+        assert_eq!((report.records, visited), (N as u64, N as u64));
+        assert_eq!((report.first_seq, report.head_seq), (Some(1), N));
+        let head: String = store
+            .read(
+                |tx| Ok(tx.query_row("SELECT hash FROM audit WHERE seq = ?1", [N], |r| r.get(0))?),
+            )
+            .unwrap();
+        assert_eq!(report.head_hash, head);
+    }
+
+    #[test]
+    fn the_first_edited_record_is_named_whichever_thread_hashed_it() {
+        // Edits in three different batches: the lowest wins.
+        let (_dir, store) = chain(N);
+        tamper(
+            &store,
+            "UPDATE audit SET target = 'x' WHERE seq IN (9000, 4097, 12000)",
+        );
+        assert_eq!(first_problem(&store), (4097, ProblemKind::Edited));
+        // The last record of a batch, and the very last record.
+        let (_dir, store) = chain(N);
+        tamper(&store, "UPDATE audit SET time = 1 WHERE seq = 4096");
+        assert_eq!(first_problem(&store), (4096, ProblemKind::Edited));
+        let (_dir, store) = chain(N);
+        tamper(
+            &store,
+            &format!("UPDATE audit SET outcome = 'denied' WHERE seq = {N}"),
+        );
+        assert_eq!(first_problem(&store), (N, ProblemKind::Edited));
+    }
+
+    #[test]
+    fn deleted_and_relinked_records_are_caught_across_batches() {
+        let (_dir, store) = chain(N);
+        tamper(&store, "DELETE FROM audit WHERE seq = 8193");
+        assert_eq!(first_problem(&store), (8193, ProblemKind::Missing));
+        // A record whose prev_hash was rewritten (and its own hash recomputed elsewhere) no
+        // longer links; the edited-hash check names the same record.
+        let (_dir, store) = chain(N);
+        tamper(
+            &store,
+            "UPDATE audit SET prev_hash = (SELECT hash FROM audit WHERE seq = 5000) WHERE seq = 6000",
+        );
+        assert_eq!(first_problem(&store).0, 6000);
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_or_not_text_is_an_edit() {
+        // Invalid UTF-8 in one field.
+        let (_dir, store) = chain(N);
+        tamper(
+            &store,
+            "UPDATE audit SET actor = CAST(x'ff' AS TEXT) WHERE seq = 7000",
+        );
+        assert_eq!(first_problem(&store), (7000, ProblemKind::Edited));
+        // A character split across two fields: the batch as a whole is valid UTF-8, but
+        // neither field is.
+        let (_dir, store) = chain(N);
+        tamper(
+            &store,
+            "UPDATE audit SET actor = CAST(x'61c3' AS TEXT), source = CAST(x'a962' AS TEXT)
+             WHERE seq = 6000",
+        );
+        assert_eq!(first_problem(&store), (6000, ProblemKind::Edited));
+        // A blob where text belongs, with the same bytes as the original text.
+        let (_dir, store) = chain(N);
+        tamper(
+            &store,
+            "UPDATE audit SET source = CAST(source AS BLOB) WHERE seq = 10",
+        );
+        assert_eq!(first_problem(&store), (10, ProblemKind::Edited));
+    }
 }

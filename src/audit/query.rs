@@ -9,7 +9,8 @@ use crate::{Error, Result};
 
 /// Which records to read. Text filters match exactly, except `action`, which also matches a
 /// prefix ending in `.` or `*` (`backup.` or `backup.*` matches `backup.create`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AuditFilter {
     /// At or after this time (ms).
     pub since: Option<i64>,

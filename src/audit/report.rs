@@ -3,7 +3,7 @@
 //! outcomes, agent churn, backup/restore history, activity over time, and the verification
 //! result with the head hash. Rendering lives in [`super::render`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,8 @@ use super::chain::{self, ChainReport, Expectation};
 use crate::Result;
 
 /// The period a report covers (ms; both optional).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Window {
     pub since: Option<i64>,
     pub until: Option<i64>,
@@ -48,19 +49,35 @@ pub struct Entry {
 
 impl Entry {
     fn of(r: &RecordRef<'_>) -> Self {
-        Entry {
-            seq: r.seq,
-            time: r.time,
-            actor: r.actor.into(),
-            action: r.action.into(),
-            target: r.target.into(),
-            outcome: r.outcome.into(),
-            details: if r.details == "null" {
-                String::new()
-            } else {
-                r.details.into()
-            },
+        let mut e = Entry {
+            seq: 0,
+            time: 0,
+            actor: String::new(),
+            action: String::new(),
+            target: String::new(),
+            outcome: String::new(),
+            details: String::new(),
+        };
+        e.set(r);
+        e
+    }
+
+    /// Make this entry summarise `r`, reusing its strings.
+    fn set(&mut self, r: &RecordRef<'_>) {
+        fn put(s: &mut String, v: &str) {
+            s.clear();
+            s.push_str(v);
         }
+        self.seq = r.seq;
+        self.time = r.time;
+        put(&mut self.actor, r.actor);
+        put(&mut self.action, r.action);
+        put(&mut self.target, r.target);
+        put(&mut self.outcome, r.outcome);
+        put(
+            &mut self.details,
+            if r.details == "null" { "" } else { r.details },
+        );
     }
 }
 
@@ -74,13 +91,35 @@ pub struct Entries {
 /// How many entries of each notable kind a report lists.
 pub const MAX_ENTRIES: usize = 200;
 
-impl Entries {
+/// [`Entries`] while a report is built: a ring of the latest [`MAX_ENTRIES`]; once it is full,
+/// a new record overwrites the oldest entry's strings in place (no allocation, no shifting).
+#[derive(Default)]
+struct Recent {
+    total: u64,
+    ring: Vec<Entry>,
+    /// The oldest entry once the ring is full.
+    oldest: usize,
+}
+
+impl Recent {
     fn push(&mut self, r: &RecordRef<'_>) {
         self.total += 1;
-        if self.recent.len() == MAX_ENTRIES {
-            self.recent.remove(0);
+        if self.ring.len() < MAX_ENTRIES {
+            self.ring.push(Entry::of(r));
+            return;
         }
-        self.recent.push(Entry::of(r));
+        if let Some(e) = self.ring.get_mut(self.oldest) {
+            e.set(r);
+        }
+        self.oldest = (self.oldest + 1) % MAX_ENTRIES;
+    }
+
+    fn finish(mut self) -> Entries {
+        self.ring.rotate_left(self.oldest);
+        Entries {
+            total: self.total,
+            recent: self.ring,
+        }
     }
 }
 
@@ -161,9 +200,10 @@ fn is_backup(r: &RecordRef<'_>) -> bool {
     r.action.starts_with("backup.") || r.action == "audit.prune" || r.action == "audit.checkpoint"
 }
 
+/// Counts by key; a fast hasher (foldhash, randomly seeded) since every record is counted thrice.
 #[derive(Default)]
 struct Tally {
-    map: HashMap<String, (u64, u64)>,
+    map: HashMap<String, (u64, u64), foldhash::fast::RandomState>,
 }
 
 impl Tally {
@@ -198,13 +238,16 @@ pub fn build(
 ) -> Result<AuditReport> {
     let (mut actors, mut actions, mut outcomes) =
         (Tally::default(), Tally::default(), Tally::default());
-    let mut auth = Entries::default();
-    let mut lockouts = Entries::default();
-    let mut privilege = Entries::default();
-    let mut backups = Entries::default();
+    let mut auth = Recent::default();
+    let mut lockouts = Recent::default();
+    let mut privilege = Recent::default();
+    let mut backups = Recent::default();
     let mut churn = AgentChurn::default();
-    let mut agents = std::collections::HashSet::new();
+    let mut agents: HashSet<String, foldhash::fast::RandomState> = HashSet::default();
     let mut per_hour: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+    // Records come in time order (almost always): count the current hour here, and add it to
+    // `per_hour` when the hour changes.
+    let mut hour: Option<(i64, u64, u64)> = None;
     let (mut records, mut first, mut last) = (0u64, None, None);
 
     let verification = chain::verify(tx, expectations, &mut |r: &RecordRef<'_>| {
@@ -218,9 +261,20 @@ pub fn build(
         actors.add(r.actor, bad);
         actions.add(r.action, bad);
         outcomes.add(r.outcome, bad);
-        let h = per_hour.entry(r.time.div_euclid(HOUR)).or_default();
-        h.0 += 1;
-        h.1 += u64::from(bad);
+        let this_hour = r.time.div_euclid(HOUR);
+        match &mut hour {
+            Some((h, count, failed)) if *h == this_hour => {
+                *count += 1;
+                *failed += u64::from(bad);
+            }
+            current => {
+                if let Some((h, count, failed)) = current.replace((this_hour, 1, u64::from(bad))) {
+                    let e = per_hour.entry(h).or_default();
+                    e.0 += count;
+                    e.1 += failed;
+                }
+            }
+        }
         if is_auth_failure(r) {
             auth.push(r);
         }
@@ -248,6 +302,11 @@ pub fn build(
             }
         }
     })?;
+    if let Some((h, count, failed)) = hour {
+        let e = per_hour.entry(h).or_default();
+        e.0 += count;
+        e.1 += failed;
+    }
     churn.distinct_agents = agents.len() as u64;
 
     let mut run_outcomes = BTreeMap::new();
@@ -277,12 +336,12 @@ pub fn build(
         by_actor: actors.sorted(),
         by_action: actions.sorted(),
         by_outcome: outcomes.sorted(),
-        auth_failures: auth,
-        lockouts,
-        privilege_changes: privilege,
+        auth_failures: auth.finish(),
+        lockouts: lockouts.finish(),
+        privilege_changes: privilege.finish(),
         run_outcomes,
         agent_churn: churn,
-        backups,
+        backups: backups.finish(),
         bucket_ms,
         timeline,
         verification,
@@ -323,4 +382,69 @@ fn timeline(
         }
     }
     (width, buckets)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_latest_entries_are_kept_in_order_and_hours_are_counted_out_of_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(&dir.path().join("imx.db"), true).unwrap();
+        let who = crate::auth::Principal::local_owner();
+        let n = MAX_ENTRIES as i64 * 2 + 17;
+        store
+            .write(|tx| {
+                for i in 0..n {
+                    crate::audit::append(
+                        tx,
+                        &who,
+                        "backup.create",
+                        &format!("b{i}"),
+                        if i % 5 == 0 { "error" } else { "ok" },
+                        serde_json::json!({ "i": i }),
+                    )?;
+                }
+                // Times that go back and forth between three hours (clock steps, imports), from
+                // the first hour (the first record) to the last (the last record).
+                tx.execute(
+                    "UPDATE audit SET time = CASE WHEN seq = 1 THEN 0 WHEN seq = ?2 THEN 2 * ?1
+                     ELSE (seq % 3) * ?1 END",
+                    [HOUR, n],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let r = store
+            .read(|tx| build(tx, "test", Window::default(), &[], 0))
+            .unwrap();
+        assert_eq!(r.records, n as u64);
+        assert_eq!(r.backups.total, n as u64);
+        let seqs: Vec<i64> = r.backups.recent.iter().map(|e| e.seq).collect();
+        let expected: Vec<i64> = (n - MAX_ENTRIES as i64 + 1..=n).collect();
+        assert_eq!(seqs, expected, "the most recent, oldest first");
+        let last = r.backups.recent.last().unwrap();
+        assert_eq!(
+            (last.target.as_str(), last.details.as_str()),
+            (
+                format!("b{}", n - 1).as_str(),
+                format!("{{\"i\":{}}}", n - 1).as_str()
+            )
+        );
+        assert_eq!(r.bucket_ms, HOUR);
+        let counts: Vec<u64> = r.timeline.iter().map(|b| b.count).collect();
+        let hour = |s: i64| match s {
+            1 => 0,
+            s if s == n => 2,
+            s => s % 3,
+        };
+        let per = |k: i64| (1..=n).filter(|&s| hour(s) == k).count() as u64;
+        assert_eq!(counts, [per(0), per(1), per(2)]);
+        let failed: u64 = r.timeline.iter().map(|b| b.failed).sum();
+        assert_eq!(failed, (0..n).filter(|i| i % 5 == 0).count() as u64);
+        // The chain was rewritten by the UPDATE, which the verification names.
+        assert!(!r.verification.ok);
+    }
 }

@@ -21,7 +21,7 @@ pub use secret::Secret;
 use crate::{Error, Result};
 
 /// Roles, from most to least powerful (DESIGN §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
@@ -73,6 +73,9 @@ impl fmt::Display for Role {
 pub enum Permission {
     /// Read anything but secrets.
     Read,
+    /// Follow the change feed and the status summary: what an agent needs to wake up when work
+    /// appears, without reading runs, logs or the audit trail.
+    Watch,
     /// Apply/delete workflows, start/cancel/retry runs.
     ManageWorkflows,
     /// Drain, resume, remove agents.
@@ -91,6 +94,7 @@ impl Permission {
     fn verb(self) -> &'static str {
         match self {
             Permission::Read => "read",
+            Permission::Watch => "follow the change feed",
             Permission::ManageWorkflows => "manage workflows and runs",
             Permission::ManageAgents => "manage agents",
             Permission::Work => "claim and report steps",
@@ -102,7 +106,7 @@ impl Permission {
 }
 
 /// Who is acting: the actor recorded in the audit trail, and their role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Principal {
     /// `local:<os-user>`, `user:<name>`, `token:<name>`.
     pub name: String,
@@ -152,8 +156,10 @@ impl Principal {
                 perm,
                 Permission::Work | Permission::ManageUsers | Permission::Administer
             ),
-            Role::Viewer => perm == Permission::Read,
-            Role::Agent => matches!(perm, Permission::Work | Permission::Read),
+            Role::Viewer => matches!(perm, Permission::Read | Permission::Watch),
+            // DESIGN §6: register, claim, report (and wake up on changes); nothing else, so a
+            // token on a worker machine cannot read other workflows' logs or the audit trail.
+            Role::Agent => matches!(perm, Permission::Work | Permission::Watch),
         }
     }
 
@@ -192,6 +198,13 @@ mod tests {
         assert!(!p(Role::Viewer).can(Permission::ManageWorkflows));
         assert!(p(Role::Agent).can(Permission::Work));
         assert!(!p(Role::Agent).can(Permission::ManageWorkflows));
+        assert!(
+            !p(Role::Agent).can(Permission::Read),
+            "agents read no runs, logs or audit"
+        );
+        for role in Role::ALL {
+            assert!(p(role).can(Permission::Watch), "{role}");
+        }
         assert!(p(Role::Viewer).require(Permission::ManageAgents).is_err());
         assert!(p(Role::Operator).can(Permission::Backup));
         assert!(!p(Role::Operator).can(Permission::Administer));

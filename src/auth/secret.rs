@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 /// A secret string (password or token). Read it with [`Secret::expose`], only where it is used.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
+#[schema(value_type = String, format = Password)]
 pub struct Secret(Zeroizing<String>);
 
 impl Secret {

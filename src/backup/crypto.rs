@@ -2,9 +2,9 @@
 //! 32-bit counter, last-chunk flag), 1 MiB chunks, the backup id as associated data — so
 //! truncation, reordering and splicing of chunks all fail authentication.
 //!
-//! Keys come from a key file (32 random bytes as 64 hex digits: `imx backup keygen`) or a
-//! passphrase stretched with argon2id (salt and costs in the manifest). The OS keyring is not
-//! wired up yet (it arrives with the remote client's credentials).
+//! Keys come from a key file (32 random bytes as 64 hex digits: `imx backup keygen --out`), an
+//! OS keyring entry holding such a key (`imx backup keygen --keyring`, see [`super::keyring`]),
+//! or a passphrase stretched with argon2id (salt and costs in the manifest).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -25,12 +25,13 @@ const ALGORITHM: &str = "aes-256-gcm-stream-be32";
 /// Where a key comes from.
 #[derive(Clone, PartialEq, Eq)]
 pub enum KeySource {
-    /// A key file written by `imx backup keygen`.
+    /// A key file written by `imx backup keygen --out`.
     File(PathBuf),
     /// A passphrase (read from stdin by the CLI).
     Passphrase(String),
-    /// A named entry in the OS keyring (not available yet).
-    Keyring(String),
+    /// A key read from the OS keyring entry `entry` (see [`super::keyring`]); the entry's name
+    /// goes into the manifest so a missing key can be named.
+    Keyring { entry: String, key: SecretKey },
 }
 
 impl std::fmt::Debug for KeySource {
@@ -38,51 +39,81 @@ impl std::fmt::Debug for KeySource {
         match self {
             KeySource::File(p) => write!(f, "File({})", p.display()),
             KeySource::Passphrase(_) => f.write_str("Passphrase(***)"),
-            KeySource::Keyring(n) => write!(f, "Keyring({n})"),
+            KeySource::Keyring { entry, .. } => write!(f, "Keyring({entry})"),
         }
     }
 }
 
-/// A 256-bit key.
-pub struct SecretKey([u8; 32]);
+/// A 256-bit key, wiped from memory when dropped. Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey(zeroize::Zeroizing<[u8; 32]>);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretKey(check {})", self.check())
+    }
+}
 
 impl SecretKey {
-    fn check(&self) -> String {
+    /// A new random key.
+    pub fn generate() -> Self {
+        let mut key = zeroize::Zeroizing::new([0u8; 32]);
+        rand::Rng::fill(&mut rand::rng(), &mut key[..]);
+        SecretKey(key)
+    }
+
+    /// The key from its 64 hex digits (how key files and keyring entries hold it).
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let mut key = zeroize::Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(text.trim(), &mut key[..]).ok()?;
+        Some(SecretKey(key))
+    }
+
+    /// The key as 64 hex digits (to store it; never to show it).
+    pub fn to_hex(&self) -> zeroize::Zeroizing<String> {
+        zeroize::Zeroizing::new(hex::encode(&self.0[..]))
+    }
+
+    /// A short digest that tells keys apart without revealing them (kept in manifests).
+    pub fn check(&self) -> String {
         let mut h = Sha256::new();
         h.update(b"imx-backup-key-check\0");
-        h.update(self.0);
+        h.update(&self.0[..]);
         hex::encode(&h.finalize()[..8])
     }
 }
 
 /// Generate a new key file at `path` (mode 0600; refuses to overwrite).
 pub fn keygen(path: &Path) -> Result<()> {
-    let mut key = [0u8; 32];
-    rand::Rng::fill(&mut rand::rng(), &mut key);
-    super::fsutil::write_private(path, format!("{}\n", hex::encode(key)).as_bytes()).map_err(|e| {
-        match e {
-            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
-                Error::Conflict(format!(
-                    "{} already exists; not overwriting a key",
-                    path.display()
-                ))
-            }
-            other => other,
+    write_key_file(path, &SecretKey::generate())
+}
+
+/// Write `key` to a new key file at `path` (mode 0600; refuses to overwrite).
+pub fn write_key_file(path: &Path, key: &SecretKey) -> Result<()> {
+    let text = zeroize::Zeroizing::new(format!("{}\n", key.to_hex().as_str()));
+    super::fsutil::write_private(path, text.as_bytes()).map_err(|e| match e {
+        Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
+            Error::Conflict(format!(
+                "{} already exists; not overwriting a key",
+                path.display()
+            ))
         }
+        other => other,
     })
 }
 
 fn read_key_file(path: &Path) -> Result<SecretKey> {
     let data = std::fs::read(path)
         .map_err(|e| Error::io(format!("reading the key file {}", path.display()), e))?;
-    let text = String::from_utf8_lossy(&data);
-    if let Ok(bytes) = hex::decode(text.trim())
-        && let Ok(key) = <[u8; 32]>::try_from(bytes)
+    let data = zeroize::Zeroizing::new(data);
+    if let Some(key) = std::str::from_utf8(&data)
+        .ok()
+        .and_then(SecretKey::from_hex)
     {
-        return Ok(SecretKey(key));
+        return Ok(key);
     }
     if let Ok(key) = <[u8; 32]>::try_from(data.as_slice()) {
-        return Ok(SecretKey(key));
+        return Ok(SecretKey(zeroize::Zeroizing::new(key)));
     }
     Err(Error::invalid_with_hint(
         format!(
@@ -93,22 +124,15 @@ fn read_key_file(path: &Path) -> Result<SecretKey> {
     ))
 }
 
-fn keyring_unavailable(name: &str) -> Error {
-    Error::invalid_with_hint(
-        format!("the OS keyring is not available for backup keys yet (asked for {name:?})"),
-        "use --key-file FILE (imx backup keygen) or --passphrase-stdin",
-    )
-}
-
 fn stretch(pass: &str, kdf: &Kdf) -> Result<SecretKey> {
     let salt =
         hex::decode(&kdf.salt).map_err(|_| Error::invalid("the manifest's salt is not hex"))?;
     let params = argon2::Params::new(kdf.m_cost_kib, kdf.t_cost, kdf.p_cost, Some(32))
         .map_err(|e| Error::invalid(format!("bad key-derivation parameters: {e}")))?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let mut out = [0u8; 32];
+    let mut out = zeroize::Zeroizing::new([0u8; 32]);
     argon
-        .hash_password_into(pass.as_bytes(), &salt, &mut out)
+        .hash_password_into(pass.as_bytes(), &salt, &mut out[..])
         .map_err(|e| Error::invalid(format!("cannot derive a key from the passphrase: {e}")))?;
     Ok(SecretKey(out))
 }
@@ -117,8 +141,13 @@ fn stretch(pass: &str, kdf: &Kdf) -> Result<SecretKey> {
 pub fn for_encryption(source: &KeySource) -> Result<(SecretKey, Encryption)> {
     let mut prefix = [0u8; 7];
     rand::Rng::fill(&mut rand::rng(), &mut prefix);
+    let mut keyring = None;
     let (key, kind, kdf) = match source {
         KeySource::File(p) => (read_key_file(p)?, KeyKind::File, None),
+        KeySource::Keyring { entry, key } => {
+            keyring = Some(entry.clone());
+            (key.clone(), KeyKind::File, None)
+        }
         KeySource::Passphrase(pass) => {
             if pass.is_empty() {
                 return Err(Error::invalid("the passphrase is empty"));
@@ -134,7 +163,6 @@ pub fn for_encryption(source: &KeySource) -> Result<(SecretKey, Encryption)> {
             };
             (stretch(pass, &kdf)?, KeyKind::Passphrase, Some(kdf))
         }
-        KeySource::Keyring(name) => return Err(keyring_unavailable(name)),
     };
     let enc = Encryption {
         algorithm: ALGORITHM.into(),
@@ -143,6 +171,7 @@ pub fn for_encryption(source: &KeySource) -> Result<(SecretKey, Encryption)> {
         key: kind,
         key_check: key.check(),
         kdf,
+        keyring,
     };
     Ok((key, enc))
 }
@@ -164,30 +193,44 @@ pub fn for_decryption(
             enc.algorithm
         )));
     }
+    // How to pass the key this backup was made with.
+    let pass_key = || match &enc.keyring {
+        Some(entry) => format!(
+            "pass --keyring {entry} (the OS keyring entry it was made with) or --key-file FILE"
+        ),
+        None => "pass --key-file FILE".to_string(),
+    };
     let Some(source) = source else {
         return Err(wrong(match enc.key {
-            KeyKind::File => "the backup is encrypted with a key file; pass --key-file FILE".into(),
+            KeyKind::File => format!("the backup is encrypted with a key; {}", pass_key()),
             KeyKind::Passphrase => {
                 "the backup is encrypted with a passphrase; pass --passphrase-stdin".into()
             }
         }));
     };
     let key = match (source, &enc.kdf) {
-        (KeySource::Keyring(name), _) => return Err(keyring_unavailable(name)),
-        (KeySource::File(p), _) => read_key_file(p)?,
+        (KeySource::Keyring { key, .. }, None) => key.clone(),
+        (KeySource::File(p), None) => read_key_file(p)?,
         (KeySource::Passphrase(pass), Some(kdf)) => stretch(pass, kdf)?,
         (KeySource::Passphrase(_), None) => {
+            return Err(wrong(format!(
+                "the backup is encrypted with a key, not a passphrase; {}",
+                pass_key()
+            )));
+        }
+        (KeySource::File(_) | KeySource::Keyring { .. }, Some(_)) => {
             return Err(wrong(
-                "the backup is encrypted with a key file, not a passphrase; pass --key-file FILE"
+                "the backup is encrypted with a passphrase, not a key; pass --passphrase-stdin"
                     .into(),
             ));
         }
     };
     if key.check() != enc.key_check {
         return Err(wrong(match enc.key {
-            KeyKind::File => {
-                "wrong key: this backup was encrypted with a different key file".into()
-            }
+            KeyKind::File => format!(
+                "wrong key: this backup was encrypted with a different key ({})",
+                pass_key()
+            ),
             KeyKind::Passphrase => "wrong passphrase for this backup".into(),
         }));
     }
@@ -218,7 +261,7 @@ pub struct EncryptWriter<W: Write> {
 
 impl<W: Write> EncryptWriter<W> {
     pub fn new(inner: W, key: &SecretKey, enc: &Encryption, aad: &[u8]) -> Result<Self> {
-        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key.0));
+        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key.0[..]));
         let p = prefix(&enc.nonce_prefix)?;
         Ok(EncryptWriter {
             inner,
@@ -281,7 +324,7 @@ pub struct DecryptReader<R: Read> {
 
 impl<R: Read> DecryptReader<R> {
     pub fn new(inner: R, len: u64, key: &SecretKey, enc: &Encryption, aad: &[u8]) -> Result<Self> {
-        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key.0));
+        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key.0[..]));
         let p = prefix(&enc.nonce_prefix)?;
         Ok(DecryptReader {
             inner,

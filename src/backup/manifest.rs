@@ -11,7 +11,7 @@ use crate::audit::Base;
 pub const MANIFEST_VERSION: u32 = 1;
 
 /// What the payload holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BackupFormat {
     /// A page-level SQLite snapshot (fast; restores into a SQLite store).
@@ -34,7 +34,10 @@ impl std::fmt::Display for BackupFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyKind {
+    /// A random 256-bit key: a key file, or an OS keyring entry ([`Encryption::keyring`] names
+    /// it; the same key in a file opens the backup too).
     File,
+    /// A passphrase stretched with argon2id ([`Encryption::kdf`]).
     Passphrase,
 }
 
@@ -62,6 +65,10 @@ pub struct Encryption {
     pub key_check: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kdf: Option<Kdf>,
+    /// The OS keyring entry the key was taken from (`--keyring NAME`), so a missing key can be
+    /// named. Older manifests lack it; older imx versions ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyring: Option<String>,
 }
 
 /// Everything a backup says about itself.

@@ -3,7 +3,8 @@
 //!
 //! - [`manifest`]: what a backup says about itself (id, time, versions, counts, checksum, key).
 //! - [`container`]: the file layout (header, payload, manifest, footer) and reading it back.
-//! - [`crypto`]: keys (key file or passphrase) and chunked AES-256-GCM.
+//! - [`crypto`]: keys (key file, OS keyring or passphrase) and chunked AES-256-GCM.
+//! - [`keyring`]: backup keys kept in the OS keyring.
 //! - [`snapshot`]: the SQLite online-backup snapshot taken while writers keep going.
 //! - [`logical`]: the versioned JSONL export that any store kind can import.
 //! - [`create`], [`verify`], [`restore`]: the lifecycle.
@@ -17,6 +18,7 @@ pub mod container;
 pub mod create;
 pub mod crypto;
 pub mod fsutil;
+pub mod keyring;
 pub mod live;
 pub mod logical;
 pub mod manifest;

@@ -84,6 +84,19 @@ pub async fn tick(
     })
 }
 
+/// Run `work` (a backup: it reads and writes the whole store, which can take minutes) without
+/// holding up one of a multi-threaded runtime's async workers: the worker's other tasks move
+/// to the other workers meanwhile. On a current-thread runtime (tests) it is just awaited.
+async fn off_the_worker<T>(work: impl std::future::Future<Output = T>) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    let rt = Handle::current();
+    if rt.runtime_flavor() == RuntimeFlavor::MultiThread {
+        tokio::task::block_in_place(|| rt.block_on(work))
+    } else {
+        work.await
+    }
+}
+
 /// Run the schedule until `stop` turns true. A failed tick is reported to `on_error` and retried
 /// after a minute (or the interval, if shorter).
 pub async fn run(
@@ -98,7 +111,7 @@ pub async fn run(
             return;
         }
         let now = crate::model::now_ms();
-        let wait = match tick(plane, who, s, now).await {
+        let wait = match off_the_worker(tick(plane, who, s, now)).await {
             Ok(t) => Duration::from_millis(u64::try_from(t.next_due - now).unwrap_or(0).max(1)),
             Err(e) => {
                 on_error(&e);

@@ -83,6 +83,22 @@ pub fn platform_keyring() -> std::result::Result<Arc<CredentialStore>, String> {
     store.map_err(|e| e.to_string())
 }
 
+/// The OS keyring unless `IMX_KEYRING=off` (or `0`, `false`, `no`) says to skip it: what login
+/// credentials and backup keys (see [`crate::backup::keyring`]) use.
+pub fn system_keyring() -> std::result::Result<Arc<CredentialStore>, String> {
+    let keyring_off = std::env::var(KEYRING_ENV).is_ok_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "off" | "0" | "false" | "no"
+        )
+    });
+    if keyring_off {
+        Err(format!("{KEYRING_ENV} is off"))
+    } else {
+        platform_keyring()
+    }
+}
+
 /// The fallback file's contents: one token per server or context.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct FileContents {
@@ -102,18 +118,8 @@ impl Credentials {
     /// This machine's: the platform keyring, the default file, `IMX_TOKEN`.
     /// `insecure_ok = false` (`--no-insecure-storage`) refuses the fallback file for writes.
     pub fn system(insecure_ok: bool) -> Self {
-        let keyring_off = std::env::var(KEYRING_ENV).is_ok_and(|v| {
-            matches!(
-                v.trim().to_ascii_lowercase().as_str(),
-                "off" | "0" | "false" | "no"
-            )
-        });
         Credentials {
-            keyring: if keyring_off {
-                Err(format!("{KEYRING_ENV} is off"))
-            } else {
-                platform_keyring()
-            },
+            keyring: system_keyring(),
             file: default_file(),
             insecure_ok,
             env_token: std::env::var(TOKEN_ENV)

@@ -22,7 +22,7 @@ pub const THROUGHPUT_MINUTES: usize = 60;
 pub const DURATION_SAMPLE: u32 = 1_000;
 
 /// Ended runs by outcome over some window.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Outcomes {
     pub succeeded: u64,
     pub failed: u64,
@@ -66,7 +66,7 @@ impl Outcomes {
 }
 
 /// The dashboard's overview.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Overview {
     /// When it was computed (ms since the epoch).
     pub at: i64,
@@ -87,7 +87,7 @@ pub struct Overview {
 }
 
 /// How the runs table is ordered; both orders follow the primary key, so paging is cheap.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RunSort {
     #[default]
@@ -96,7 +96,8 @@ pub enum RunSort {
 }
 
 /// One window of the runs table.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RunQuery {
     pub status: Option<RunStatus>,
     pub workflow: Option<String>,
@@ -109,7 +110,8 @@ pub struct RunQuery {
 }
 
 /// One window of the agents table, ordered by name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AgentQuery {
     /// Part of the name, hostname or labels.
     pub text: Option<String>,
@@ -119,7 +121,7 @@ pub struct AgentQuery {
 }
 
 /// A workflow with its versions and how its latest runs ended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WorkflowOutcomes {
     pub name: String,
     pub description: Option<String>,
@@ -135,7 +137,9 @@ pub struct WorkflowOutcomes {
 }
 
 /// Which audit records the tail shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = AuditTailFilter)]
+#[serde(deny_unknown_fields)]
 pub struct AuditFilter {
     /// Part of the actor, action or target.
     pub text: Option<String>,

@@ -217,7 +217,7 @@ impl ControlPlane for LocalControlPlane {
     }
 
     async fn status(&self, who: &Principal) -> Result<StatusReport> {
-        self.authorize(who, Permission::Read, "status", "")?;
+        self.authorize(who, Permission::Watch, "status", "")?;
         self.maybe_reap();
         let counts = self
             .store
@@ -246,6 +246,8 @@ impl ControlPlane for LocalControlPlane {
             "workflow.apply",
             &spec.name,
         )?;
+        // Files are checked when parsed; a spec sent over the API is checked here.
+        crate::spec::check_spec(&spec)?;
         if dry_run {
             return self.store.read(|tx| workflows::apply(tx, &spec, true));
         }
@@ -380,12 +382,12 @@ impl ControlPlane for LocalControlPlane {
     }
 
     async fn events(&self, who: &Principal, after: i64, limit: u32) -> Result<Vec<Event>> {
-        self.authorize(who, Permission::Read, "events", "")?;
+        self.authorize(who, Permission::Watch, "events", "")?;
         self.store.events_after(after, limit.clamp(1, 10_000))
     }
 
     async fn log_marks(&self, who: &Principal, after: i64, limit: u32) -> Result<Vec<LogMark>> {
-        self.authorize(who, Permission::Read, "run.logs", "")?;
+        self.authorize(who, Permission::Watch, "log.marks", "")?;
         self.store
             .read_quick(|tx| logs::marks(tx, after, limit.clamp(1, 10_000)))
     }
@@ -574,7 +576,20 @@ impl ControlPlane for LocalControlPlane {
 
     async fn deregister_agent(&self, who: &Principal, agent_id: &str) -> Result<()> {
         self.authorize(who, Permission::Work, "agent.deregister", agent_id)?;
-        self.store.write(|tx| agents::deregister(tx, agent_id))
+        // Audited like registration (an agent's start and stop); the claim/report protocol in
+        // between is recorded as events, not audit records.
+        self.store.write(|tx| {
+            agents::deregister(tx, agent_id)?;
+            audit::append(
+                tx,
+                who,
+                "agent.deregister",
+                agent_id,
+                "ok",
+                serde_json::Value::Null,
+            )
+            .map(|_| ())
+        })
     }
 
     // --- users, tokens, login: implemented in local/users.rs ---
@@ -712,6 +727,15 @@ impl ControlPlane for LocalControlPlane {
         what: &str,
     ) -> Result<BackupInfo> {
         self.do_show_backup(who, dir, what)
+    }
+
+    async fn download_backup_file(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        what: &str,
+    ) -> Result<BackupInfo> {
+        self.do_download_backup_file(who, dir, what)
     }
 
     async fn verify_backup(

@@ -104,6 +104,40 @@ impl LocalControlPlane {
         })
     }
 
+    pub(super) fn do_download_backup_file(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        what: &str,
+    ) -> Result<BackupInfo> {
+        self.authorize(who, Permission::Backup, "backup.download", what)?;
+        let path = catalog::resolve(&self.backup_dir(dir), what)?;
+        let opened = backup::container::open(&path)?;
+        let info = BackupInfo {
+            path,
+            size: opened.file_size,
+            manifest: opened.manifest,
+            duration_ms: None,
+        };
+        // Fail closed: a download that cannot be audited is not served.
+        self.store().write(|tx| {
+            audit::append(
+                tx,
+                who,
+                "backup.download",
+                &info.manifest.id,
+                "ok",
+                serde_json::json!({
+                    "path": info.path,
+                    "size": info.size,
+                    "sha256": info.manifest.payload_sha256,
+                    "encrypted": info.manifest.encryption.is_some(),
+                }),
+            )
+        })?;
+        Ok(info)
+    }
+
     pub(super) fn do_verify_backup(
         &self,
         who: &Principal,

@@ -50,7 +50,7 @@ use crate::model::{
 pub type Plane = Arc<dyn ControlPlane>;
 
 /// What `imx status` shows.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatusReport {
     /// `local` or `remote`.
     pub mode: String,
@@ -65,7 +65,7 @@ pub struct StatusReport {
 }
 
 /// What `workflow apply` did to one workflow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ApplyAction {
     Created,
@@ -74,7 +74,7 @@ pub enum ApplyAction {
 }
 
 /// The outcome of applying one workflow.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApplyOutcome {
     pub name: String,
     pub version: u32,
@@ -83,7 +83,8 @@ pub struct ApplyOutcome {
 }
 
 /// Parameters for starting a run: raw strings from `-p k=v`, typed against the workflow.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StartRun {
     pub workflow: String,
     pub params: BTreeMap<String, String>,
@@ -92,7 +93,7 @@ pub struct StartRun {
 }
 
 /// What an agent learns from a heartbeat about the leases it holds.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HeartbeatReply {
     /// Leases renewed.
     pub renewed: Vec<LeaseRef>,
@@ -173,6 +174,7 @@ pub trait ControlPlane: Send + Sync {
     /// returns only the newest line's mark, to learn where the logs stand without reading them.
     /// The server's event stream sends these as `logs` events, which is how remote followers
     /// (`run logs -f`) learn of new lines at once; a remote plane has no other use for them.
+    /// Like the event feed, marks need only `Watch` (they name runs, never show output).
     async fn log_marks(&self, who: &Principal, after: i64, limit: u32) -> Result<Vec<LogMark>> {
         let _ = (who, after, limit);
         Err(unsupported(self, "log marks (follow the event stream)"))
@@ -313,6 +315,18 @@ pub trait ControlPlane: Send + Sync {
     ) -> Result<BackupInfo> {
         Err(unsupported(self, "show_backup"))
     }
+    /// Hand out a backup's file to download (operator): what the server calls before it streams
+    /// the bytes. Audited as `backup.download` (who, from where, which backup, its size and
+    /// SHA-256); if that record cannot be written, nothing is handed out.
+    #[allow(unused_variables)]
+    async fn download_backup_file(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+        what: &str,
+    ) -> Result<BackupInfo> {
+        Err(unsupported(self, "download_backup_file"))
+    }
     /// Prove a backup restores (operator). Audited as `backup.verify`.
     #[allow(unused_variables)]
     async fn verify_backup(
@@ -411,12 +425,14 @@ pub struct RestoreRequest {
 }
 
 /// What `audit checkpoint` did.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CheckpointOutcome {
     pub checkpoint: Checkpoint,
+    #[schema(value_type = String)]
     pub key_path: PathBuf,
     /// Whether the key was created by this checkpoint.
     pub key_created: bool,
+    #[schema(value_type = String)]
     pub log_path: PathBuf,
 }
 

@@ -7,56 +7,79 @@ use crate::auth::Secret;
 use crate::model::{LeaseRef, LogStream, RunStatus, StepResult};
 
 /// `?dry_run=true` on apply.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ApplyQuery {
+    /// Say what would change without changing it.
     #[serde(default)]
     pub dry_run: bool,
 }
 
 /// `?version=N` on workflow show.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct VersionQuery {
+    /// A version (default: the latest).
     pub version: Option<u32>,
 }
 
 /// Query string of `GET /runs`.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct RunsQuery {
+    /// Only runs of this workflow.
     pub workflow: Option<String>,
+    /// Only runs in this state.
     pub status: Option<RunStatus>,
+    /// Only runs created at or after this time (ms since the epoch).
     pub since: Option<i64>,
+    /// Page size (default 20; above 1,000 is clamped to 1,000).
     pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
 /// Body of `POST /runs/{id}/retry`.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryBody {
     pub from: Option<String>,
 }
 
 /// Query string of `GET /runs/{id}/logs`.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct LogsQuery {
+    /// Only this step's lines.
     pub step: Option<String>,
+    /// Lines with a larger id (to follow).
     #[serde(default)]
     pub after: i64,
+    /// Page size (default and maximum 1,000; larger is clamped).
     pub limit: Option<u32>,
 }
 
 /// Query string of `GET /events`: with `wait_ms`, a long poll that returns as soon as there is
 /// an event after `after` (or the wait ends).
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct EventsQuery {
+    /// Events with a larger id; negative: only the newest event.
     #[serde(default)]
     pub after: i64,
+    /// Page size (default and maximum 1,000; larger is clamped).
     pub limit: Option<u32>,
+    /// Wait up to this long (capped at 30 s) for an event when there is none yet.
     pub wait_ms: Option<u64>,
 }
 
 /// Body of `POST /agents/{id}/claim`: a long poll of up to `wait_ms`.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimBody {
     pub max: u32,
@@ -65,14 +88,14 @@ pub struct ClaimBody {
 }
 
 /// Body of heartbeats and lease checks.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LeasesBody {
     pub leases: Vec<LeaseRef>,
 }
 
 /// Body of `POST /leases/logs`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogsBody {
     pub lease: LeaseRef,
@@ -80,14 +103,14 @@ pub struct LogsBody {
 }
 
 /// Body of `POST /leases/complete`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteBody {
     pub results: Vec<(LeaseRef, StepResult)>,
 }
 
 /// Body of `POST /login`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     pub user: String,
@@ -95,14 +118,14 @@ pub struct LoginBody {
 }
 
 /// Body of `PUT /users/{name}/password`.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     pub password: Secret,
 }
 
 /// Body of `POST /audit/tail`.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditTailBody {
     pub filter: super::AuditFilter,
@@ -111,7 +134,9 @@ pub struct AuditTailBody {
 }
 
 /// `?recent=N` on the dashboard's workflows.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct RecentQuery {
     #[serde(default)]
     pub recent: u32,
@@ -120,7 +145,7 @@ pub struct RecentQuery {
 /// Body of `POST /backups`: how to make the backup. There is no path: a server writes backups
 /// only into its own backup folder. An encrypted backup takes a passphrase (sent over TLS);
 /// key files stay on the machine that reads them.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackupCreateBody {
     #[serde(default)]
@@ -131,7 +156,7 @@ pub struct BackupCreateBody {
 }
 
 /// Body of `POST /backups/{id}/verify`.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackupVerifyBody {
     pub passphrase: Option<Secret>,
@@ -140,7 +165,7 @@ pub struct BackupVerifyBody {
 }
 
 /// Body of `POST /audit/report`.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditReportBody {
     #[serde(default)]

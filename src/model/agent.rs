@@ -7,7 +7,19 @@ use serde::{Deserialize, Serialize};
 
 /// What an operator sees of an agent. `online`/`busy`/`offline` are derived from heartbeats and
 /// load; `draining` is set by an operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentState {
     Online,
@@ -41,7 +53,7 @@ impl fmt::Display for AgentState {
 }
 
 /// A registered agent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Agent {
     pub id: String,
     pub name: String,
@@ -62,7 +74,8 @@ pub struct Agent {
 }
 
 /// What an agent says about itself when it starts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AgentRegistration {
     pub name: String,
     pub labels: BTreeMap<String, String>,

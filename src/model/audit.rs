@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One record of the hash-chained audit trail.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub seq: i64,
     pub time: i64,

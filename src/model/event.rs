@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One state transition, in the order it was committed. `id` is monotonic.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     pub id: i64,
     pub time: i64,
@@ -15,7 +15,7 @@ pub struct Event {
 }
 
 /// Which stream a log line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LogStream {
     Stdout,
@@ -35,7 +35,7 @@ impl LogStream {
 }
 
 /// One captured line of a step's output.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LogLine {
     /// Monotonic across the store: use it to follow (`after`).
     pub id: i64,

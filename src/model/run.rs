@@ -9,7 +9,19 @@ use serde::{Deserialize, Serialize};
 use super::StepKind;
 
 /// Run lifecycle: `queued → running → succeeded | failed | cancelled | timed_out`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Queued,
@@ -69,7 +81,19 @@ impl FromStr for RunStatus {
 }
 
 /// Step lifecycle: `pending → ready → leased → running → succeeded | failed | skipped | cancelled`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum StepStatus {
     Pending,
@@ -135,7 +159,7 @@ impl FromStr for StepStatus {
 }
 
 /// A workflow run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Run {
     pub id: String,
     pub workflow: String,
@@ -164,7 +188,7 @@ impl Run {
 }
 
 /// The state of one step within a run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StepState {
     pub step_id: String,
     pub kind: String,
@@ -189,7 +213,7 @@ impl StepState {
 }
 
 /// A run with its steps (in workflow order).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunDetail {
     #[serde(flatten)]
     pub run: Run,
@@ -197,7 +221,7 @@ pub struct RunDetail {
 }
 
 /// Filters for listing runs; results are newest first.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RunFilter {
     pub workflow: Option<String>,
     pub status: Option<RunStatus>,
@@ -209,14 +233,15 @@ pub struct RunFilter {
 }
 
 /// One page of results with the cursor for the next.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
 }
 
 /// Identifies one attempt of one step held by one agent: the fencing token for every report.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LeaseRef {
     pub run_id: String,
     pub step_id: String,
@@ -225,7 +250,7 @@ pub struct LeaseRef {
 }
 
 /// A step granted to an agent, with templates rendered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StepTask {
     pub lease: LeaseRef,
     pub workflow: String,
@@ -240,7 +265,7 @@ pub struct StepTask {
 }
 
 /// How an attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepOutcome {
     Succeeded,
@@ -248,7 +273,8 @@ pub enum StepOutcome {
 }
 
 /// What an agent reports when an attempt ends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StepResult {
     pub outcome: StepOutcome,
     pub exit_code: Option<i32>,

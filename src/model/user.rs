@@ -7,7 +7,7 @@ use super::Millis;
 use crate::auth::{Role, Secret};
 
 /// A user account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct User {
     pub name: String,
     pub role: Role,
@@ -21,7 +21,8 @@ pub struct User {
 }
 
 /// A new user. Without a password the user can only use tokens.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub name: String,
     pub role: Role,
@@ -29,14 +30,15 @@ pub struct NewUser {
 }
 
 /// A change to a user; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UserUpdate {
     pub role: Option<Role>,
     pub disabled: Option<bool>,
 }
 
 /// Whether a token can be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenState {
     Active,
@@ -55,7 +57,7 @@ impl std::fmt::Display for TokenState {
 }
 
 /// An API token, without its secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Token {
     pub id: String,
     pub name: String,
@@ -75,7 +77,8 @@ pub struct Token {
 }
 
 /// A request for a token: for a user (acting as them) or for a role alone.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// Defaults to a generated name.
     pub name: Option<String>,
@@ -86,7 +89,7 @@ pub struct NewToken {
 }
 
 /// A token just created, with its secret: the only time the secret is ever returned.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IssuedToken {
     pub token: Token,
     pub secret: Secret,

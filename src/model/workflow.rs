@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 /// A validated workflow definition. Durations are milliseconds. Template strings (`{{ ... }}`)
 /// are kept as written and rendered when a step is granted to an agent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct WorkflowSpec {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -25,7 +26,8 @@ pub struct WorkflowSpec {
 }
 
 /// A declared parameter.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ParamSpec {
     pub name: String,
     #[serde(rename = "type")]
@@ -41,7 +43,7 @@ pub struct ParamSpec {
 }
 
 /// The type of a parameter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ParamType {
     String,
@@ -51,7 +53,8 @@ pub enum ParamType {
 }
 
 /// One step of a workflow, with the workflow's defaults applied.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StepSpec {
     pub id: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -109,8 +112,9 @@ impl StepSpec {
 }
 
 /// What a step does.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[serde(deny_unknown_fields)]
 pub enum StepKind {
     /// A shell command, run with `/bin/sh -c`.
     Run { command: String },
@@ -132,7 +136,8 @@ impl StepKind {
 }
 
 /// An HTTP step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HttpSpec {
     #[serde(default = "default_method")]
     pub method: String,
@@ -155,7 +160,8 @@ fn default_method() -> String {
 }
 
 /// Retry policy. `max` is the number of retries after the first attempt.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RetrySpec {
     #[serde(default)]
     pub max: u32,
@@ -193,7 +199,7 @@ fn default_jitter() -> f64 {
 }
 
 /// Backoff shape between retries.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Backoff {
     Fixed,
@@ -202,7 +208,8 @@ pub enum Backoff {
 }
 
 /// Which agents may run a step: every label must match.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AgentSelector {
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
@@ -216,7 +223,7 @@ impl AgentSelector {
 }
 
 /// A stored workflow version.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Workflow {
     pub name: String,
     pub version: u32,
@@ -227,7 +234,7 @@ pub struct Workflow {
 }
 
 /// One line of `imx workflow list`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WorkflowSummary {
     pub name: String,
     pub version: u32,

@@ -11,13 +11,13 @@ use crate::Error;
 use crate::error::ErrorKind;
 
 /// The JSON error body.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 /// What went wrong, in a stable shape.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// `invalid`, `not_found`, `unauthenticated`, `forbidden`, `conflict`, `unavailable`,
     /// `internal`.

@@ -1,5 +1,6 @@
 //! What one caller may ask of the server: request body size ([`MAX_BODY`]), request time
-//! ([`REQUEST_TIMEOUT`], above the longest long poll), page size ([`MAX_PAGE`]: larger `limit`s
+//! ([`REQUEST_TIMEOUT`], above the longest long poll; [`BACKUP_TIMEOUT`] to create or verify a
+//! backup), page size ([`MAX_PAGE`]: larger `limit`s
 //! are clamped, as the store does for runs, so a remote list reads like a local one) and request
 //! rates ([`Limits`]): per token (keyed by a hash of the token, never the token) and per IP
 //! address for requests without a token. Over a rate, the answer is 429 with `Retry-After`.
@@ -29,6 +30,52 @@ pub const MAX_PAGE: u32 = 1_000;
 /// How long a request may take (408 after it): long polls wait up to
 /// [`MAX_WAIT`](super::routes::MAX_WAIT), so this leaves them room.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(super::routes::MAX_WAIT.as_secs() + 30);
+
+/// How long creating or verifying a backup through the API may take (408 after it). Both read
+/// and write the whole store — seconds per GB, minutes for a large store — so the general limit
+/// would cut them off; they run on the blocking pool (the server keeps answering meanwhile) and
+/// finish, audited, even if the caller stops waiting. A download is not limited: a time limit
+/// ends when the response starts, and the file is streamed after that.
+pub const BACKUP_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// The time limit of a request: [`BACKUP_TIMEOUT`] for `POST /api/v1/backups` (create) and
+/// `POST /api/v1/backups/{id}/verify`, [`REQUEST_TIMEOUT`] for everything else.
+pub fn time_limit(method: &axum::http::Method, path: &str) -> Duration {
+    let backup_op = path == "/api/v1/backups"
+        || path
+            .strip_prefix("/api/v1/backups/")
+            .and_then(|rest| rest.strip_suffix("/verify"))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'));
+    if method == axum::http::Method::POST && backup_op {
+        BACKUP_TIMEOUT
+    } else {
+        REQUEST_TIMEOUT
+    }
+}
+
+/// Middleware: a request that runs past its [`time_limit`] is answered 408 with the JSON error
+/// body.
+pub async fn timeout(req: Request, next: Next) -> Response {
+    let limit = time_limit(req.method(), req.uri().path());
+    within(limit, next.run(req)).await
+}
+
+/// `response`, or 408 with the JSON error body if it is not ready within `limit`.
+pub async fn within(limit: Duration, response: impl Future<Output = Response>) -> Response {
+    match tokio::time::timeout(limit, response).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            let body = ErrorBody {
+                error: ErrorDetail {
+                    code: "unavailable".into(),
+                    message: format!("the request took longer than {}s", limit.as_secs()),
+                    details: serde_json::json!({}),
+                },
+            };
+            (StatusCode::REQUEST_TIMEOUT, axum::Json(body)).into_response()
+        }
+    }
+}
 
 /// Requests per second allowed per token and per IP address; 0 turns a limit off. A bucket
 /// holds twice its rate, so short bursts pass.
@@ -163,7 +210,8 @@ fn too_many(by_token: bool, wait: Duration) -> Response {
     resp
 }
 
-/// Clamp a requested page size to [`MAX_PAGE`], defaulting to it.
+/// Clamp a requested page size to `1..=`[`MAX_PAGE`], defaulting to the largest: like the
+/// store's run pages, 0 reads one item rather than none, so a paging client always advances.
 pub fn page(limit: Option<u32>) -> u32 {
-    limit.unwrap_or(MAX_PAGE).min(MAX_PAGE)
+    limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE)
 }

@@ -11,13 +11,14 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiError;
 use crate::auth::Principal;
@@ -149,13 +150,20 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next
     resp
 }
 
-/// `/metrics` and `/readyz`.
-pub fn routes(metrics: Arc<Metrics>, plane: Plane) -> axum::Router {
-    axum::Router::new()
-        .route("/metrics", get(scrape))
-        .route("/readyz", get(ready))
-        .with_state((metrics, plane))
+/// `/metrics` and `/readyz`, with their OpenAPI operations (see `openapi`).
+pub fn api() -> OpenApiRouter<(Arc<Metrics>, Plane)> {
+    OpenApiRouter::default()
+        .routes(routes!(scrape))
+        .routes(routes!(ready))
 }
+
+/// [`api`] serving `metrics` and `plane`.
+pub fn routes(metrics: Arc<Metrics>, plane: Plane) -> OpenApiRouter {
+    api().with_state((metrics, plane))
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+    responses((status = 200, description = "Prometheus/OpenMetrics text", content_type = "application/openmetrics-text", body = String)))]
 
 async fn scrape(State((metrics, plane)): State<(Arc<Metrics>, Plane)>) -> Response {
     match metrics.render(&plane).await {
@@ -172,6 +180,8 @@ async fn scrape(State((metrics, plane)): State<(Arc<Metrics>, Plane)>) -> Respon
 }
 
 /// Ready when the store answers a cheap read.
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
+    responses((status = 200, description = "The store answers", content_type = "text/plain", body = String)))]
 async fn ready(State((_, plane)): State<(Arc<Metrics>, Plane)>) -> Result<&'static str, ApiError> {
     plane.status(&Principal::local_owner()).await?;
     Ok("ready")

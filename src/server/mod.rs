@@ -11,12 +11,14 @@
 //! - [`limits`]: body size, request timeout, page size, per-token and per-IP rate limits.
 //! - [`metrics`]: `/metrics` (Prometheus text) and `/readyz`.
 //! - [`log`]: one `tracing` line per request.
+//! - [`openapi`]: `/api/v1/openapi.json`, generated from the same handlers the router serves.
 
 pub mod auth;
 pub mod error;
 pub mod limits;
 pub mod log;
 pub mod metrics;
+pub mod openapi;
 mod routes;
 mod sse;
 #[cfg(test)]
@@ -25,6 +27,8 @@ mod tests;
 mod tests_limits;
 #[cfg(test)]
 mod tests_metrics;
+#[cfg(test)]
+mod tests_openapi;
 #[cfg(test)]
 mod tests_sse;
 #[cfg(test)]
@@ -60,13 +64,14 @@ pub fn router_with(state: AppState, limits: Limits) -> axum::Router {
     let rates = Arc::new(limits::RateLimits::new(limits));
     let tracked = Arc::new(metrics::Metrics::new());
     let plane = state.plane.clone();
-    routes::router(state)
+    let (api, doc) = routes::api()
+        .with_state(state)
         .merge(metrics::routes(tracked.clone(), plane))
+        .split_for_parts();
+    let doc = openapi::Document::render(&openapi::finish(doc));
+    api.layer(axum::Extension(doc))
         .layer(axum::extract::DefaultBodyLimit::max(limits::MAX_BODY))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            limits::REQUEST_TIMEOUT,
-        ))
+        .layer(axum::middleware::from_fn(limits::timeout))
         .layer(axum::middleware::from_fn(error::json_errors))
         .layer(axum::middleware::from_fn_with_state(
             rates,

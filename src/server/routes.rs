@@ -3,10 +3,12 @@
 
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::{Caller, Presented, Source};
@@ -24,9 +26,9 @@ use crate::control::wire::{AuditTailBody, LoginBody, PasswordBody, RecentQuery};
 use crate::control::{AgentQuery, CheckpointOutcome, Overview, RunQuery, WorkflowOutcomes};
 use crate::control::{ApplyOutcome, HeartbeatReply, StartRun, StatusReport};
 use crate::model::{
-    Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, NewToken, NewUser, Page, Run,
-    RunDetail, RunFilter, StepTask, Token, User, UserUpdate, Workflow, WorkflowSpec,
-    WorkflowSummary,
+    Agent, AgentRegistration, AuditRecord, Event, IssuedToken, LeaseRef, LogLine, NewToken,
+    NewUser, Page, Run, RunDetail, RunFilter, StepTask, Token, User, UserUpdate, Workflow,
+    WorkflowSpec, WorkflowSummary,
 };
 
 type Api<T> = Result<Json<T>, ApiError>;
@@ -34,68 +36,98 @@ type Api<T> = Result<Json<T>, ApiError>;
 /// The longest a long-poll (`claim`, `events?wait_ms=`) may hold a request.
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/v1/status", get(status))
-        .route(
-            "/api/v1/workflows",
-            get(list_workflows).post(apply_workflow),
-        )
-        .route(
-            "/api/v1/workflows/{name}",
-            get(get_workflow).delete(delete_workflow),
-        )
-        .route("/api/v1/runs", get(list_runs).post(start_run))
-        .route("/api/v1/runs/{id}", get(get_run))
-        .route("/api/v1/runs/{id}/cancel", post(cancel_run))
-        .route("/api/v1/runs/{id}/retry", post(retry_run))
-        .route("/api/v1/runs/{id}/logs", get(run_logs))
-        .route("/api/v1/events", get(events))
-        .route("/api/v1/events/stream", get(super::sse::stream))
-        .route("/api/v1/agents", get(list_agents).post(register_agent))
-        .route("/api/v1/agents/{name}", get(get_agent).delete(remove_agent))
-        .route("/api/v1/agents/{name}/drain", post(drain_agent))
-        .route("/api/v1/agents/{name}/resume", post(resume_agent))
-        .route("/api/v1/agents/{id}/claim", post(claim))
-        .route("/api/v1/agents/{id}/heartbeat", post(heartbeat))
-        .route("/api/v1/agents/{id}/check", post(check_leases))
-        .route("/api/v1/agents/{id}/deregister", post(deregister))
-        .route("/api/v1/leases/start", post(start_step))
-        .route("/api/v1/leases/logs", post(append_logs))
-        .route("/api/v1/leases/complete", post(complete_steps))
-        .route("/api/v1/users", get(list_users).post(create_user))
-        .route(
-            "/api/v1/users/{name}",
-            get(get_user).patch(update_user).delete(delete_user),
-        )
-        .route("/api/v1/users/{name}/password", put(set_password))
-        .route("/api/v1/tokens", get(list_tokens).post(create_token))
-        .route("/api/v1/tokens/{id}", delete(revoke_token))
-        .route("/api/v1/login", post(login))
-        .route("/api/v1/logout", post(logout))
-        .route("/api/v1/whoami", get(whoami))
-        .route("/api/v1/dashboard/overview", get(overview))
-        .route("/api/v1/dashboard/runs", post(dashboard_runs))
-        .route("/api/v1/dashboard/agents", post(dashboard_agents))
-        .route("/api/v1/dashboard/workflows", get(dashboard_workflows))
-        .route("/api/v1/audit/tail", post(audit_tail))
-        .route("/api/v1/backups", get(list_backups).post(create_backup))
-        .route("/api/v1/backups/{id}", get(show_backup))
-        .route("/api/v1/backups/{id}/verify", post(verify_backup))
-        .route("/api/v1/backups/{id}/file", get(download_backup))
-        .route("/api/v1/audit/records", post(audit_list))
-        .route("/api/v1/audit/records/{seq}", get(audit_get))
-        .route("/api/v1/audit/verify", get(audit_verify))
-        .route("/api/v1/audit/checkpoint", post(audit_checkpoint))
-        .route("/api/v1/audit/report", post(audit_report))
-        .route("/healthz", get(|| async { "ok" }))
-        .with_state(state)
+/// Every route with its OpenAPI operation, from one list: the router and the document
+/// (`/api/v1/openapi.json`) are two views of it, so neither can name a route the other lacks.
+/// Handlers that share a path share one `routes!` (it gives every path in it every method).
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(super::openapi::ApiDoc::openapi())
+        .routes(routes!(status))
+        .routes(routes!(list_workflows, apply_workflow))
+        .routes(routes!(get_workflow, delete_workflow))
+        .routes(routes!(list_runs, start_run))
+        .routes(routes!(get_run))
+        .routes(routes!(cancel_run))
+        .routes(routes!(retry_run))
+        .routes(routes!(run_logs))
+        .routes(routes!(events))
+        .routes(routes!(events_stream))
+        .routes(routes!(list_agents, register_agent))
+        .routes(routes!(get_agent, remove_agent))
+        .routes(routes!(drain_agent))
+        .routes(routes!(resume_agent))
+        .routes(routes!(claim))
+        .routes(routes!(heartbeat))
+        .routes(routes!(check_leases))
+        .routes(routes!(deregister))
+        .routes(routes!(start_step))
+        .routes(routes!(append_logs))
+        .routes(routes!(complete_steps))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, update_user, delete_user))
+        .routes(routes!(set_password))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(whoami))
+        .routes(routes!(overview))
+        .routes(routes!(dashboard_runs))
+        .routes(routes!(dashboard_agents))
+        .routes(routes!(dashboard_workflows))
+        .routes(routes!(audit_tail))
+        .routes(routes!(list_backups, create_backup))
+        .routes(routes!(show_backup))
+        .routes(routes!(verify_backup))
+        .routes(routes!(download_backup))
+        .routes(routes!(audit_list))
+        .routes(routes!(audit_get))
+        .routes(routes!(audit_verify))
+        .routes(routes!(audit_checkpoint))
+        .routes(routes!(audit_report))
+        .routes(routes!(openapi_json))
+        .routes(routes!(healthz))
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "The server is up", content_type = "text/plain", body = String)), security(()))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The OpenAPI 3.1 document of this API (no token needed: it describes the API, not its data).
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations", responses((status = 200, description = "This document", content_type = "application/json", body = Object)), security(()))]
+async fn openapi_json(
+    axum::Extension(doc): axum::Extension<super::openapi::Document>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        doc.0.as_ref().clone(),
+    )
+        .into_response()
+}
+
+/// The event feed as server-sent events (see `sse`), resumable with `Last-Event-ID`.
+#[utoipa::path(get, path = "/api/v1/events/stream", tag = "events", params(("after" = Option<i64>, Query, description = "Stream events with a larger id (0: from the start; negative: from the newest on)"), ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event id (wins over `after`)")), responses((status = 200, description = "Server-sent events: each `data:` is one Event as JSON, its `id:` the event id; `logs` events (no `id:`) carry a LogMark when runs get new output; comment lines keep an idle stream alive", content_type = "text/event-stream", body = String)))]
+async fn events_stream(
+    state: State<AppState>,
+    closing: Option<axum::Extension<super::sse::Closing>>,
+    keep_alive: Option<axum::Extension<super::sse::KeepAliveEvery>>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    query: Query<super::sse::StreamQuery>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    super::sse::stream(state, closing, keep_alive, caller, headers, query)
+        .await
+        .into_response()
+}
+
+#[utoipa::path(get, path = "/api/v1/status", tag = "status", responses((status = 200, description = "Counts of agents, runs and steps by state", body = StatusReport)))]
 async fn status(State(s): State<AppState>, Caller(who): Caller) -> Api<StatusReport> {
     Ok(Json(s.plane.status(&who).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/workflows", tag = "workflows", responses((status = 200, description = "Live workflows", body = Vec<WorkflowSummary>)))]
 async fn list_workflows(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -103,6 +135,7 @@ async fn list_workflows(
     Ok(Json(s.plane.list_workflows(&who).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows", params(ApplyQuery), request_body = WorkflowSpec, responses((status = 200, description = "What the apply did", body = ApplyOutcome)))]
 async fn apply_workflow(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -112,6 +145,7 @@ async fn apply_workflow(
     Ok(Json(s.plane.apply_workflow(&who, spec, q.dry_run).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/workflows/{name}", tag = "workflows", params(("name" = String, Path, description = "The workflow's name"), VersionQuery), responses((status = 200, description = "The workflow (latest version or `version`)", body = Workflow)))]
 async fn get_workflow(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -121,6 +155,7 @@ async fn get_workflow(
     Ok(Json(s.plane.get_workflow(&who, &name, q.version).await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/workflows/{name}", tag = "workflows", params(("name" = String, Path, description = "The workflow's name")), responses((status = 200, description = "The deleted workflow", body = Workflow)))]
 async fn delete_workflow(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -129,6 +164,7 @@ async fn delete_workflow(
     Ok(Json(s.plane.delete_workflow(&who, &name).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/runs", tag = "runs", request_body = StartRun, responses((status = 201, description = "The new run", body = Run)))]
 async fn start_run(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -140,6 +176,7 @@ async fn start_run(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/runs", tag = "runs", params(RunsQuery), responses((status = 200, description = "One page of runs, newest first", body = Page<Run>)))]
 async fn list_runs(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -155,6 +192,7 @@ async fn list_runs(
     Ok(Json(s.plane.list_runs(&who, filter).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/runs/{id}", tag = "runs", params(("id" = String, Path, description = "A run id or unique id prefix")), responses((status = 200, description = "The run with its steps", body = RunDetail)))]
 async fn get_run(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -163,6 +201,7 @@ async fn get_run(
     Ok(Json(s.plane.get_run(&who, &id).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/runs/{id}/cancel", tag = "runs", params(("id" = String, Path, description = "A run id or unique id prefix")), responses((status = 200, description = "The cancelled run", body = Run)))]
 async fn cancel_run(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -171,6 +210,7 @@ async fn cancel_run(
     Ok(Json(s.plane.cancel_run(&who, &id).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/runs/{id}/retry", tag = "runs", params(("id" = String, Path, description = "A run id or unique id prefix")), request_body = RetryBody, responses((status = 200, description = "The run, running again", body = Run)))]
 async fn retry_run(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -182,6 +222,7 @@ async fn retry_run(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/runs/{id}/logs", tag = "runs", params(("id" = String, Path, description = "A run id or unique id prefix"), LogsQuery), responses((status = 200, description = "Log lines after `after`, oldest first", body = Vec<LogLine>)))]
 async fn run_logs(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -196,6 +237,7 @@ async fn run_logs(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsQuery), responses((status = 200, description = "Events after `after`, oldest first", body = Vec<Event>)))]
 async fn events(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -214,10 +256,12 @@ async fn events(
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/agents", tag = "agents", responses((status = 200, description = "Registered agents", body = Vec<Agent>)))]
 async fn list_agents(State(s): State<AppState>, Caller(who): Caller) -> Api<Vec<Agent>> {
     Ok(Json(s.plane.list_agents(&who).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/agents/{name}", tag = "agents", params(("name" = String, Path, description = "An agent's name or id")), responses((status = 200, description = "The agent", body = Agent)))]
 async fn get_agent(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -226,6 +270,7 @@ async fn get_agent(
     Ok(Json(s.plane.get_agent(&who, &name).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/agents/{name}/drain", tag = "agents", params(("name" = String, Path, description = "An agent's name or id")), responses((status = 200, description = "The draining agent", body = Agent)))]
 async fn drain_agent(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -234,6 +279,7 @@ async fn drain_agent(
     Ok(Json(s.plane.drain_agent(&who, &name).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/agents/{name}/resume", tag = "agents", params(("name" = String, Path, description = "An agent's name or id")), responses((status = 200, description = "The resumed agent", body = Agent)))]
 async fn resume_agent(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -242,6 +288,7 @@ async fn resume_agent(
     Ok(Json(s.plane.resume_agent(&who, &name).await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/agents/{name}", tag = "agents", params(("name" = String, Path, description = "An agent's name or id")), responses((status = 200, description = "The removed agent", body = Agent)))]
 async fn remove_agent(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -250,6 +297,7 @@ async fn remove_agent(
     Ok(Json(s.plane.remove_agent(&who, &name).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/agents", tag = "work", request_body = AgentRegistration, responses((status = 201, description = "The registered agent", body = Agent)))]
 async fn register_agent(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -261,6 +309,7 @@ async fn register_agent(
     ))
 }
 
+#[utoipa::path(post, path = "/api/v1/agents/{id}/claim", tag = "work", params(("id" = String, Path, description = "The agent's id (from registration)")), request_body = ClaimBody, responses((status = 200, description = "Steps granted (possibly none)", body = Vec<StepTask>)))]
 async fn claim(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -271,6 +320,7 @@ async fn claim(
     Ok(Json(s.plane.claim(&who, &id, body.max, wait).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/agents/{id}/heartbeat", tag = "work", params(("id" = String, Path, description = "The agent's id (from registration)")), request_body = LeasesBody, responses((status = 200, description = "Leases renewed and revoked", body = HeartbeatReply)))]
 async fn heartbeat(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -280,6 +330,7 @@ async fn heartbeat(
     Ok(Json(s.plane.heartbeat(&who, &id, &body.leases).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/agents/{id}/check", tag = "work", params(("id" = String, Path, description = "The agent's id (from registration)")), request_body = LeasesBody, responses((status = 200, description = "Leases revoked (read-only)", body = HeartbeatReply)))]
 async fn check_leases(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -289,6 +340,7 @@ async fn check_leases(
     Ok(Json(s.plane.check_leases(&who, &id, &body.leases).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/agents/{id}/deregister", tag = "work", params(("id" = String, Path, description = "The agent's id (from registration)")), responses((status = 204, description = "Deregistered; its leases are released")))]
 async fn deregister(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -298,6 +350,7 @@ async fn deregister(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/v1/leases/start", tag = "work", request_body = LeaseRef, responses((status = 204, description = "The step is running")))]
 async fn start_step(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -307,6 +360,7 @@ async fn start_step(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/v1/leases/logs", tag = "work", request_body = LogsBody, responses((status = 204, description = "Lines stored")))]
 async fn append_logs(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -316,6 +370,7 @@ async fn append_logs(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/v1/leases/complete", tag = "work", request_body = CompleteBody, responses((status = 200, description = "Per result: whether it was accepted", body = Vec<bool>)))]
 async fn complete_steps(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -324,6 +379,7 @@ async fn complete_steps(
     Ok(Json(s.plane.complete_steps(&who, &body.results).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser, responses((status = 201, description = "The new user", body = User)))]
 async fn create_user(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -335,10 +391,12 @@ async fn create_user(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, description = "Every user", body = Vec<User>)))]
 async fn list_users(State(s): State<AppState>, Caller(who): Caller) -> Api<Vec<User>> {
     Ok(Json(s.plane.list_users(&who).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/users/{name}", tag = "users", params(("name" = String, Path, description = "A user name")), responses((status = 200, description = "The user", body = User)))]
 async fn get_user(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -347,6 +405,7 @@ async fn get_user(
     Ok(Json(s.plane.get_user(&who, &name).await?))
 }
 
+#[utoipa::path(patch, path = "/api/v1/users/{name}", tag = "users", params(("name" = String, Path, description = "A user name")), request_body = UserUpdate, responses((status = 200, description = "The changed user", body = User)))]
 async fn update_user(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -356,6 +415,7 @@ async fn update_user(
     Ok(Json(s.plane.update_user(&who, &name, change).await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/users/{name}", tag = "users", params(("name" = String, Path, description = "A user name")), responses((status = 200, description = "The deleted user", body = User)))]
 async fn delete_user(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -364,6 +424,7 @@ async fn delete_user(
     Ok(Json(s.plane.delete_user(&who, &name).await?))
 }
 
+#[utoipa::path(put, path = "/api/v1/users/{name}/password", tag = "users", params(("name" = String, Path, description = "A user name")), request_body = PasswordBody, responses((status = 200, description = "The user", body = User)))]
 async fn set_password(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -375,6 +436,7 @@ async fn set_password(
     ))
 }
 
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken, responses((status = 201, description = "The token and its secret, shown this once", body = IssuedToken)))]
 async fn create_token(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -386,10 +448,12 @@ async fn create_token(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, description = "Tokens (never their secrets)", body = Vec<Token>)))]
 async fn list_tokens(State(s): State<AppState>, Caller(who): Caller) -> Api<Vec<Token>> {
     Ok(Json(s.plane.list_tokens(&who).await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path, description = "A token's name, id or unique id prefix")), responses((status = 200, description = "The revoked token", body = Token)))]
 async fn revoke_token(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -399,6 +463,7 @@ async fn revoke_token(
 }
 
 /// Unauthenticated: a user name and password for a token.
+#[utoipa::path(post, path = "/api/v1/login", tag = "auth", request_body = LoginBody, responses((status = 201, description = "A session token", body = IssuedToken)), security(()))]
 async fn login(
     State(s): State<AppState>,
     Source(source): Source,
@@ -409,6 +474,7 @@ async fn login(
 }
 
 /// Revokes the bearer token presented.
+#[utoipa::path(post, path = "/api/v1/logout", tag = "auth", responses((status = 204, description = "The token presented is revoked")))]
 async fn logout(
     State(s): State<AppState>,
     Source(source): Source,
@@ -418,14 +484,17 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/api/v1/whoami", tag = "auth", responses((status = 200, description = "The caller", body = Principal)))]
 async fn whoami(State(s): State<AppState>, Caller(who): Caller) -> Api<Principal> {
     Ok(Json(s.plane.whoami(&who).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/dashboard/overview", tag = "dashboard", responses((status = 200, description = "The overview", body = Overview)))]
 async fn overview(State(s): State<AppState>, Caller(who): Caller) -> Api<Overview> {
     Ok(Json(s.plane.overview(&who).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/dashboard/runs", tag = "dashboard", request_body = RunQuery, responses((status = 200, description = "One window of runs", body = Page<Run>)))]
 async fn dashboard_runs(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -434,6 +503,7 @@ async fn dashboard_runs(
     Ok(Json(s.plane.dashboard_runs(&who, q).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/dashboard/agents", tag = "dashboard", request_body = AgentQuery, responses((status = 200, description = "One window of agents", body = Page<Agent>)))]
 async fn dashboard_agents(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -442,6 +512,7 @@ async fn dashboard_agents(
     Ok(Json(s.plane.dashboard_agents(&who, q).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/dashboard/workflows", tag = "dashboard", params(RecentQuery), responses((status = 200, description = "Workflows with their recent outcomes", body = Vec<WorkflowOutcomes>)))]
 async fn dashboard_workflows(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -450,6 +521,7 @@ async fn dashboard_workflows(
     Ok(Json(s.plane.dashboard_workflows(&who, q.recent).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/audit/tail", tag = "audit", request_body = AuditTailBody, responses((status = 200, description = "The newest matching records, newest first", body = Vec<AuditRecord>)))]
 async fn audit_tail(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -473,6 +545,7 @@ async fn audit_tail(
 /// The most audit records one `POST /audit/records` returns (the client pages past it).
 pub const AUDIT_PAGE: u32 = 10_000;
 
+#[utoipa::path(post, path = "/api/v1/backups", tag = "backups", request_body = BackupCreateBody, responses((status = 201, description = "The new backup", body = BackupInfo)))]
 async fn create_backup(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -493,14 +566,18 @@ async fn create_backup(
         level,
         ..CreateOptions::default()
     };
-    let info = s.plane.create_backup(&who, opts, &NoProgress).await?;
+    let plane = s.plane.clone();
+    let info = off_the_workers(move |rt| rt.block_on(plane.create_backup(&who, opts, &NoProgress)))
+        .await?;
     Ok((StatusCode::CREATED, Json(info)))
 }
 
+#[utoipa::path(get, path = "/api/v1/backups", tag = "backups", responses((status = 200, description = "The server's backups, newest first", body = Catalog)))]
 async fn list_backups(State(s): State<AppState>, Caller(who): Caller) -> Api<Catalog> {
     Ok(Json(s.plane.list_backups(&who, None).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/backups/{id}", tag = "backups", params(("id" = String, Path, description = "A backup id or unique id prefix (never a path)")), responses((status = 200, description = "The backup's manifest", body = BackupInfo)))]
 async fn show_backup(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -510,24 +587,28 @@ async fn show_backup(
     Ok(Json(s.plane.show_backup(&who, None, id).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/backups/{id}/verify", tag = "backups", params(("id" = String, Path, description = "A backup id or unique id prefix (never a path)")), request_body = BackupVerifyBody, responses((status = 200, description = "The verification", body = VerifyReport)))]
 async fn verify_backup(
     State(s): State<AppState>,
     Caller(who): Caller,
     Path(id): Path<String>,
     Json(b): Json<BackupVerifyBody>,
 ) -> Api<VerifyReport> {
-    let id = backup_id(&id)?;
+    let id = backup_id(&id)?.to_string();
     let key = b
         .passphrase
         .map(|p| KeySource::Passphrase(p.expose().to_string()));
+    let plane = s.plane.clone();
     Ok(Json(
-        s.plane
-            .verify_backup(&who, None, id, key, b.integrity, &NoProgress)
-            .await?,
+        off_the_workers(move |rt| {
+            rt.block_on(plane.verify_backup(&who, None, &id, key, b.integrity, &NoProgress))
+        })
+        .await?,
     ))
 }
 
 /// The backup file's bytes, streamed (`backup.show` permission: an operator).
+#[utoipa::path(get, path = "/api/v1/backups/{id}/file", tag = "backups", params(("id" = String, Path, description = "A backup id or unique id prefix (never a path)")), responses((status = 200, description = "The backup file", content_type = "application/octet-stream", body = Vec<u8>)))]
 async fn download_backup(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -535,7 +616,8 @@ async fn download_backup(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::http::header;
     let id = backup_id(&id)?;
-    let info = s.plane.show_backup(&who, None, id).await?;
+    // Audited as `backup.download` before a byte is sent.
+    let info = s.plane.download_backup_file(&who, None, id).await?;
     let file = tokio::fs::File::open(&info.path)
         .await
         .map_err(|e| crate::Error::io(format!("reading {}", info.path.display()), e))?;
@@ -561,6 +643,7 @@ async fn download_backup(
         .map_err(|e| crate::Error::Internal(format!("building the download: {e}")).into())
 }
 
+#[utoipa::path(post, path = "/api/v1/audit/records", tag = "audit", request_body = AuditFilter, responses((status = 200, description = "Matching records, oldest first (at most 10,000 per call; page with `after_seq`)", body = Vec<AuditRecord>)))]
 async fn audit_list(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -572,6 +655,7 @@ async fn audit_list(
     Ok(Json(s.plane.audit_list(&who, filter).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/audit/records/{seq}", tag = "audit", params(("seq" = i64, Path, description = "The record's sequence number")), responses((status = 200, description = "The record", body = AuditRecord)))]
 async fn audit_get(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -580,10 +664,12 @@ async fn audit_get(
     Ok(Json(s.plane.audit_get(&who, seq).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", responses((status = 200, description = "The chain's verification", body = ChainReport)))]
 async fn audit_verify(State(s): State<AppState>, Caller(who): Caller) -> Api<ChainReport> {
     Ok(Json(s.plane.audit_verify(&who).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/audit/checkpoint", tag = "audit", responses((status = 200, description = "The signed checkpoint", body = CheckpointOutcome)))]
 async fn audit_checkpoint(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -591,10 +677,25 @@ async fn audit_checkpoint(
     Ok(Json(s.plane.audit_checkpoint(&who).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/audit/report", tag = "audit", request_body = AuditReportBody, responses((status = 200, description = "The report", body = AuditReport)))]
 async fn audit_report(
     State(s): State<AppState>,
     Caller(who): Caller,
     Json(b): Json<AuditReportBody>,
 ) -> Api<AuditReport> {
     Ok(Json(s.plane.audit_report(&who, b.window).await?))
+}
+
+/// Run a backup operation (it reads and writes the whole store) on the blocking pool, so it
+/// holds up none of the server's async workers and its time limit
+/// ([`BACKUP_TIMEOUT`](super::limits::BACKUP_TIMEOUT)) can fire. If the caller goes away or the
+/// time runs out, the operation still finishes (and is audited).
+async fn off_the_workers<T: Send + 'static>(
+    f: impl FnOnce(&tokio::runtime::Handle) -> crate::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let rt = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || f(&rt))
+        .await
+        .map_err(|e| crate::Error::Internal(format!("the backup task failed: {e}")))?
+        .map_err(Into::into)
 }

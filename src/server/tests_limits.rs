@@ -206,3 +206,51 @@ async fn callers_over_their_rate_get_429_with_retry_after() {
         ]
     );
 }
+
+#[test]
+fn backup_create_and_verify_get_the_long_time_limit_and_nothing_else_does() {
+    use super::limits::{BACKUP_TIMEOUT, REQUEST_TIMEOUT, time_limit};
+    use axum::http::Method;
+    for (method, path, limit) in [
+        (Method::POST, "/api/v1/backups", BACKUP_TIMEOUT),
+        (
+            Method::POST,
+            "/api/v1/backups/01J5Z3/verify",
+            BACKUP_TIMEOUT,
+        ),
+        (Method::GET, "/api/v1/backups", REQUEST_TIMEOUT),
+        (Method::GET, "/api/v1/backups/01J5Z3", REQUEST_TIMEOUT),
+        (Method::GET, "/api/v1/backups/01J5Z3/file", REQUEST_TIMEOUT),
+        (Method::POST, "/api/v1/backups//verify", REQUEST_TIMEOUT),
+        (Method::POST, "/api/v1/backups/a/b/verify", REQUEST_TIMEOUT),
+        (Method::POST, "/api/v1/runs", REQUEST_TIMEOUT),
+        (Method::POST, "/api/v1/agents/x/claim", REQUEST_TIMEOUT),
+    ] {
+        assert_eq!(time_limit(&method, path), limit, "{method} {path}");
+    }
+    assert!(BACKUP_TIMEOUT > REQUEST_TIMEOUT);
+}
+
+#[tokio::test]
+async fn a_request_past_its_time_limit_gets_408_with_the_json_body() {
+    use axum::response::IntoResponse;
+    let limit = std::time::Duration::from_millis(100);
+    let slow = async {
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        "done".into_response()
+    };
+    let resp = super::limits::within(limit, slow).await;
+    assert_eq!(resp.status(), axum::http::StatusCode::REQUEST_TIMEOUT);
+    let body = axum::body::to_bytes(resp.into_body(), 4096).await.unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "unavailable", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("took longer than"),
+        "{body}"
+    );
+    let quick = super::limits::within(limit, async { "done".into_response() }).await;
+    assert_eq!(quick.status(), axum::http::StatusCode::OK);
+}

@@ -10,6 +10,8 @@
 //! - [`render`]: a template string with a [`TemplateContext`] → the rendered string (strict:
 //!   undefined variables are errors).
 //! - [`render_step`]: every template of a step rendered → (kind, env, workdir) for an agent.
+//! - [`check_spec`]: the same structural rules for a spec that did not come from a file (an
+//!   API body): identifiers, unique ids, known `needs`, no cycles.
 //!
 //! How it works: `node` parses with `saphyr` into a tree whose every key and value has a
 //! position; `workflow`, `step`, `http`, `retry` and `params` walk that tree into the model types,
@@ -18,6 +20,7 @@
 //! step's upstream steps. `defaults` apply per step: `timeout`, `retry` and `agent` when the step
 //! sets none of its own; `env` is merged, the step's own keys winning.
 
+mod check;
 mod diag;
 mod fields;
 mod graph;
@@ -37,6 +40,7 @@ mod workflow;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;
 
+pub use check::check_spec;
 pub use load::{load_file, load_path};
 pub use resolve::resolve_params;
 pub use template::{RunInfo, StepOutputs, TemplateContext, WorkflowInfo, render, render_step};

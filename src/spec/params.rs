@@ -56,7 +56,7 @@ pub(crate) fn parse_params(node: &Node, diags: &mut Diagnostics) -> Vec<ParamSpe
     out
 }
 
-fn is_param_name(s: &str) -> bool {
+pub(crate) fn is_param_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')

@@ -189,13 +189,26 @@ fn encrypted_backups_need_the_right_key() {
     .expect_code(0);
     assert_eq!(count(&target, "runs"), 1);
 
+    // No OS keyring here (a cleared environment has no Secret Service): a clear error that
+    // names the alternatives, and `keygen --keyring --out` leaves no key file behind.
     let ring = env.run(["backup", "create", "--encrypt", "--keyring", "imx"]);
     ring.expect_code(2);
     assert!(
-        ring.stderr.contains("keyring is not available"),
+        ring.stderr.contains("keyring is not available") && ring.stderr.contains("--key-file"),
         "{}",
         ring.stderr
     );
+    let off = env.with_var("IMX_KEYRING", "off");
+    let copy = off.home().join("copy.key");
+    let keygen = off.run(["backup", "keygen", "--keyring", "--out", s(&copy)]);
+    keygen.expect_code(2);
+    assert!(
+        keygen.stderr.contains("IMX_KEYRING is off"),
+        "{}",
+        keygen.stderr
+    );
+    assert!(!copy.exists(), "no half-made key");
+    off.run(["backup", "keygen"]).expect_code(2);
 }
 
 #[test]

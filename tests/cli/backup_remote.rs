@@ -108,6 +108,38 @@ fn backups_are_created_listed_verified_and_downloaded_through_a_server() {
     listed.expect_code(0);
     assert!(listed.stdout.contains("backup.verify"), "{}", listed.stdout);
 
+    // The download is audited as its own action (once: the refused second one never asked for
+    // the file): who, from where, which backup and what it was; the report's backup history
+    // lists it.
+    let downloads = remote(
+        &env,
+        &url,
+        &token,
+        &["audit", "list", "--action", "backup.download", "-o", "json"],
+    );
+    downloads.expect_code(0);
+    let downloads: Vec<serde_json::Value> = serde_json::from_str(&downloads.stdout).unwrap();
+    assert_eq!(downloads.len(), 1, "{downloads:?}");
+    let d = &downloads[0];
+    assert_eq!(
+        (&d["actor"], &d["target"], &d["outcome"]),
+        (&"user:alice".into(), &id.as_str().into(), &"ok".into()),
+        "{d}"
+    );
+    assert_eq!(d["source"], "127.0.0.1", "{d}");
+    assert_eq!(d["details"]["size"], original.len(), "{d}");
+    assert_eq!(
+        list[0]["manifest"]["payload_sha256"],
+        d["details"]["sha256"]
+    );
+    let history = report["backups"]["recent"].as_array().unwrap();
+    assert!(
+        history
+            .iter()
+            .any(|e| e["action"] == "backup.download" && e["target"] == id.as_str()),
+        "{history:?}"
+    );
+
     server.signal(Signal::SIGTERM);
     assert!(server.wait_exit(Duration::from_secs(20)).success());
 }

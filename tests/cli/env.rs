@@ -269,7 +269,7 @@ impl TestEnv {
     }
 
     /// Start `cmd ARGS...` in the background (see [`spawn`](Self::spawn)).
-    fn spawn_with<I, S>(&self, mut cmd: std::process::Command, args: I) -> Background
+    pub fn spawn_with<I, S>(&self, mut cmd: std::process::Command, args: I) -> Background
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,

@@ -1,6 +1,10 @@
 //! The integration tests: one binary that drives the real `imx` in a hermetic environment
 //! (see [`env::TestEnv`]).
 
+mod agent_reconnect;
+mod api_audit;
+mod api_bad_input;
+mod api_matrix;
 mod audit;
 mod backup;
 mod backup_remote;
@@ -13,6 +17,7 @@ mod env;
 mod failures;
 mod follow;
 mod generated;
+mod http;
 mod install;
 mod server;
 mod server_ops;

@@ -214,3 +214,59 @@ async fn sigterm_stops_the_server_even_with_an_event_stream_open() {
     assert!(status.success(), "{status}: {}", server.stderr());
     drop(stream);
 }
+
+#[test]
+fn an_agent_on_another_machine_uses_a_token_file() {
+    let env = TestEnv::new().with_var("IMX_KEYRING", "off");
+    env.run(["init", "--admin", "root"]).expect_code(0);
+    let token = env.run(["token", "create", "--role", "agent", "-q"]);
+    token.expect_code(0);
+    let token_file = env.write("agent-token", &format!("{}\n", token.stdout.trim()));
+    env.apply(
+        "hi.yaml",
+        "name: hi\nsteps:\n  - id: say\n    run: echo hi\n",
+    );
+    let (_server, url) = serve(&env, &[]);
+
+    // No IMX_TOKEN and nothing stored: the flag is the only credential.
+    let mut cmd = env.std_cmd();
+    cmd.env_remove("IMX_STORE").env_remove("IMX_TOKEN");
+    let agent = env.spawn_with(
+        cmd,
+        [
+            "--server",
+            url.as_str(),
+            "agent",
+            "run",
+            "--name",
+            "far",
+            "--token-file",
+            token_file.to_str().unwrap(),
+        ],
+    );
+    let run = env.start("hi", &[]);
+    let shown = env.finish(&run);
+    assert_eq!(
+        shown["status"],
+        "succeeded",
+        "{shown:#}\n{}",
+        agent.stderr()
+    );
+    assert_eq!(TestEnv::step(&shown, "say")["agent"], "far", "{shown:#}");
+
+    // The flags are for a server's agent; an empty token file is refused.
+    let out = env.run(["agent", "run", "--token", "imx_x"]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("--server"), "{}", out.stderr);
+    let empty = env.write("empty-token", "\n");
+    let out = env.run_without_store([
+        "--server",
+        url.as_str(),
+        "agent",
+        "run",
+        "--token-file",
+        empty.to_str().unwrap(),
+    ]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("empty"), "{}", out.stderr);
+}
