@@ -247,12 +247,15 @@ async fn events(
     let wait = Duration::from_millis(q.wait_ms.unwrap_or(0)).min(MAX_WAIT);
     let deadline = tokio::time::Instant::now() + wait;
     loop {
+        // From where the feed was before this read, so a change another request saw first
+        // still wakes this one (see `ControlPlane::change_seq`).
+        let seen = s.plane.change_seq();
         let events = s.plane.events(&who, q.after, limit).await?;
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         if !events.is_empty() || left.is_zero() {
             return Ok(Json(events));
         }
-        s.plane.wait_for_change(left).await;
+        s.plane.wait_for_change_since(seen, left).await;
     }
 }
 
