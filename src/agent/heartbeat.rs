@@ -84,12 +84,16 @@ const CHECK_EVERY: Duration = Duration::from_millis(25);
 /// read-only whether any was revoked (cancelled run, lost lease) or the agent must drain.
 async fn watch_between(shared: &Shared, delay: Duration) {
     let deadline = tokio::time::Instant::now() + delay;
+    // Wait from where the feed was at the last check: the agents embedded in a server share
+    // its plane, and one must not sleep through a change another saw first.
+    let mut seen = shared.plane.change_seq();
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         if left.is_zero() {
             return;
         }
-        shared.plane.wait_for_change(left).await;
+        shared.plane.wait_for_change_since(seen, left).await;
+        seen = shared.plane.change_seq();
         let leases = shared.held_leases();
         if let Ok(reply) = shared
             .plane
