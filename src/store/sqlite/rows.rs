@@ -10,14 +10,16 @@ pub const RUN_COLUMNS: &str = "id, workflow, workflow_version, status, params, c
      started_at, finished_at, deadline, created_by, steps_total, steps_succeeded, error";
 
 pub fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Run> {
-    let status: String = r.get(3)?;
-    let params: String = r.get(4)?;
+    // Status and params are parsed straight from SQLite's buffer: no String for either (this
+    // runs for every row of every page of runs).
+    let status = r.get_ref(3)?.as_str()?;
+    let params = r.get_ref(4)?.as_str()?;
     Ok(Run {
         id: r.get(0)?,
         workflow: r.get(1)?,
         workflow_version: r.get(2)?,
         status: status.parse().unwrap_or(RunStatus::Failed),
-        params: serde_json::from_str(&params).unwrap_or_default(),
+        params: serde_json::from_str(params).unwrap_or_default(),
         created_at: r.get(5)?,
         started_at: r.get(6)?,
         finished_at: r.get(7)?,
