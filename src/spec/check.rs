@@ -73,7 +73,7 @@ pub fn check_spec(spec: &WorkflowSpec) -> Result<()> {
             }
         }
     }
-    if let Some(cycle) = find_cycle(&edges) {
+    if let Some(cycle) = super::graph::find_cycles(&edges).into_iter().next() {
         let mut names: Vec<&str> = cycle
             .iter()
             .rev()
@@ -90,47 +90,6 @@ pub fn check_spec(spec: &WorkflowSpec) -> Result<()> {
         spec.name,
         problems.join("; ")
     )))
-}
-
-/// One cycle of the graph (`edges[i]`: the steps step i needs), in needs order, if any.
-fn find_cycle(edges: &[Vec<usize>]) -> Option<Vec<usize>> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mark {
-        New,
-        OnStack,
-        Done,
-    }
-    let mut mark = vec![Mark::New; edges.len()];
-    for root in 0..edges.len() {
-        if mark[root] != Mark::New {
-            continue;
-        }
-        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
-        mark[root] = Mark::OnStack;
-        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
-            match edges[node].get(*next) {
-                Some(&to) => {
-                    *next += 1;
-                    match mark[to] {
-                        Mark::New => {
-                            mark[to] = Mark::OnStack;
-                            stack.push((to, 0));
-                        }
-                        Mark::OnStack => {
-                            let start = stack.iter().position(|(n, _)| *n == to)?;
-                            return Some(stack[start..].iter().map(|(n, _)| *n).collect());
-                        }
-                        Mark::Done => {}
-                    }
-                }
-                None => {
-                    mark[node] = Mark::Done;
-                    stack.pop();
-                }
-            }
-        }
-    }
-    None
 }
 
 #[cfg(test)]

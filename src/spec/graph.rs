@@ -69,23 +69,32 @@ fn ancestors(start: usize, steps: &[StepDraft], edges: &[Vec<usize>]) -> BTreeSe
     out
 }
 
-/// Find every elementary cycle reachable by depth-first search and report each once, in run
-/// order (`a → b` means b needs a), starting from the step that comes first in the file.
+/// Report each cycle of [`find_cycles`] once, in run order (`a → b` means b needs a),
+/// starting from the step that comes first in the file.
 fn report_cycles(steps: &[StepDraft], edges: &[Vec<usize>], diags: &mut Diagnostics) {
+    let mut reported: BTreeSet<Vec<usize>> = BTreeSet::new();
+    for cycle in find_cycles(edges) {
+        report_cycle(steps, &cycle, &mut reported, diags);
+    }
+}
+
+/// The cycles a depth-first search of `edges` (`edges[i]`: the steps step i needs) meets, one per
+/// back edge, each in needs order (`to → ... → node`, where node needs to); the same cycle may
+/// come more than once.
+pub(crate) fn find_cycles(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
         OnStack,
         Done,
     }
-    let mut mark = vec![Mark::New; steps.len()];
-    let mut reported: BTreeSet<Vec<usize>> = BTreeSet::new();
-
-    for root in 0..steps.len() {
+    let mut mark = vec![Mark::New; edges.len()];
+    let mut cycles = Vec::new();
+    for root in 0..edges.len() {
         if mark[root] != Mark::New {
             continue;
         }
-        // Iterative DFS: (node, next edge to follow); `path` mirrors the stack.
+        // Iterative DFS: (node, next edge to follow).
         let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
         mark[root] = Mark::OnStack;
         while let Some(&mut (node, ref mut next)) = stack.last_mut() {
@@ -98,9 +107,7 @@ fn report_cycles(steps: &[StepDraft], edges: &[Vec<usize>], diags: &mut Diagnost
                     }
                     Mark::OnStack => {
                         let start = stack.iter().position(|(n, _)| *n == to).unwrap_or(0);
-                        // In "needs" order: to → ... → node → to.
-                        let cycle: Vec<usize> = stack[start..].iter().map(|(n, _)| *n).collect();
-                        report_cycle(steps, &cycle, &mut reported, diags);
+                        cycles.push(stack[start..].iter().map(|(n, _)| *n).collect());
                     }
                     Mark::Done => {}
                 }
@@ -110,6 +117,7 @@ fn report_cycles(steps: &[StepDraft], edges: &[Vec<usize>], diags: &mut Diagnost
             }
         }
     }
+    cycles
 }
 
 fn report_cycle(
