@@ -5,7 +5,7 @@
 //! completions into one `complete_steps` call, `heartbeat` renews leases and learns about
 //! revocations and drains, [`executor`] holds the executors.
 
-mod backoff;
+pub(crate) mod backoff;
 mod events;
 pub mod executor;
 mod heartbeat;

@@ -16,11 +16,13 @@ use reqwest::{StatusCode, Url};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::agent::backoff::Backoff;
+
 /// No bytes for this long (the server sends a keep-alive comment every 15 s): the connection
 /// is dead; reconnect.
 const SILENCE: Duration = Duration::from_secs(45);
 
-/// The first and the longest pause between reconnections.
+/// The first and the longest pause between reconnections (jittered, see [`Backoff`]).
 const RETRY_FIRST: Duration = Duration::from_millis(100);
 const RETRY_MAX: Duration = Duration::from_secs(5);
 
@@ -108,7 +110,7 @@ async fn run(target: Target, shared: Arc<Shared>) {
     // From the newest event on: history is the caller's to read; the first event sent (the
     // newest) tells that the stream is up.
     url.query_pairs_mut().append_pair("after", "-1");
-    let mut pause = RETRY_FIRST;
+    let mut backoff = Backoff::new(RETRY_FIRST, RETRY_MAX);
     loop {
         let mut req = target.client.get(url.clone());
         if let Some(t) = &target.token {
@@ -117,7 +119,7 @@ async fn run(target: Target, shared: Arc<Shared>) {
         match req.send().await {
             Ok(resp) if resp.status().is_success() => {
                 shared.bump();
-                pause = RETRY_FIRST;
+                backoff.reset();
                 read(resp, &shared).await;
                 // Dropped: whatever happened meanwhile, waiters should look again.
                 shared.bump();
@@ -136,8 +138,7 @@ async fn run(target: Target, shared: Arc<Shared>) {
             // callers' own requests report why.
             Ok(_) | Err(_) => {}
         }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(RETRY_MAX);
+        tokio::time::sleep(backoff.next_delay()).await;
     }
 }
 
