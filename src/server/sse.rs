@@ -10,8 +10,8 @@
 //! newest line when the stream opens; clients that only want events can ignore named events
 //! (an `EventSource`'s `onmessage` does).
 //!
-//! An idle stream sends a comment line every [`KEEP_ALIVE`], so proxies keep the connection open and clients can tell a quiet stream from a dead
-//! one. The caller is authenticated and authorized when the stream opens (an error is a normal
+//! An idle stream sends a comment line every [`KEEP_ALIVE`], so proxies keep the connection
+//! open and clients can tell a quiet stream from a dead one. The caller is authenticated and authorized when the stream opens (an error is a normal
 //! JSON error response); if a later read fails (e.g. the token was revoked), the stream ends.
 
 use std::collections::VecDeque;
