@@ -53,6 +53,16 @@ pub enum Error {
     },
     #[error("{0}")]
     Conflict(String),
+    /// An agent name is held by an agent of the same principal that is still online. Says where
+    /// that agent runs, so a replacement on the same host can tell whether it is gone.
+    #[error(
+        "an agent named {name:?} is already online (pid {pid} on {hostname}); choose another --name"
+    )]
+    NameHeld {
+        name: String,
+        hostname: String,
+        pid: u32,
+    },
     #[error("permission denied: {principal} may not {action}")]
     Forbidden { principal: String, action: String },
     /// The credentials presented are not valid. The message never contains a secret.
@@ -187,7 +197,7 @@ impl Error {
             Error::Unauthenticated(_) | Error::BadCredentials | Error::LockedOut { .. } => {
                 ErrorKind::Unauthenticated
             }
-            Error::Conflict(_) => ErrorKind::Conflict,
+            Error::Conflict(_) | Error::NameHeld { .. } => ErrorKind::Conflict,
             // A file that is not an imx store, or one from a newer imx, is a control plane that
             // cannot be opened (exit 6), like a missing store: no command can work against it.
             // A read-only or full store was opened; the operation failed (exit 1).
@@ -233,6 +243,9 @@ impl Error {
             Error::NotABackup { .. } => {
                 Some("give a backup id (imx backup list) or the path of an .imxb file".into())
             }
+            Error::NameHeld { hostname, .. } => Some(format!(
+                "once that process is gone, an agent started on {hostname} takes the name over at once"
+            )),
             _ => None,
         }
     }

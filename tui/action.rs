@@ -150,7 +150,7 @@ impl Mutation {
             }
             Mutation::ResumeAgent(a) => format!("Resume agent {a}?"),
             Mutation::RemoveAgent(a) => {
-                format!("Remove agent {a}? Its steps go back to the queue.")
+                format!("Remove agent {a}? (Refused while it runs steps: drain it first.)")
             }
             Mutation::StartRun { workflow, params } => {
                 if params.is_empty() {

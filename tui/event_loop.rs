@@ -124,7 +124,7 @@ pub async fn mutate(plane: &Plane, who: &Principal, m: Mutation) -> Action {
             .await
             .map(|a| format!("Agent {} resumed.", a.name)),
         Mutation::RemoveAgent(a) => plane
-            .remove_agent(who, a)
+            .remove_agent(who, a, false)
             .await
             .map(|a| format!("Removed agent {}.", a.name)),
         Mutation::StartRun { workflow, params } => plane

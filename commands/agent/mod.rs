@@ -25,7 +25,7 @@ pub enum AgentCommand {
     Drain(drain::DrainArgs),
     /// Let a drained agent take steps again.
     Resume(resume::ResumeArgs),
-    /// Remove an agent; its steps go back to the queue.
+    /// Remove an agent (one that runs steps: drain it first, or --force).
     Remove(remove::RemoveArgs),
 }
 

@@ -20,7 +20,8 @@ use super::super::parse;
   imx agent run --name build-01 --labels os=linux,arch=amd64 --slots 8
   imx -v agent run            # one line per step it runs
   imx agent run --server https://imx.example:8443 --token-file /etc/imx/agent-token
-  IMX_TOKEN=imx_... imx agent run --server https://imx.example:8443")]
+  IMX_TOKEN=imx_... imx agent run --server https://imx.example:8443
+  imx agent run --name build-01 --instance \"$INVOCATION_ID\"   # in a systemd unit")]
 pub struct RunArgs {
     /// The agent's name [default: <hostname>-<pid>].
     #[arg(long, value_name = "NAME")]
@@ -42,6 +43,13 @@ pub struct RunArgs {
     /// Read the token for --server from this file (e.g. one only the agent's user can read).
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<std::path::PathBuf>,
+
+    /// A nonce the supervisor gives each start of this agent (e.g. systemd's $INVOCATION_ID):
+    /// a start with a new one takes the name over from the previous process at once, wherever
+    /// it ran. Without it, a restart on the same host takes the name over once the previous
+    /// process is gone.
+    #[arg(long, value_name = "ID", env = "IMX_AGENT_INSTANCE")]
+    pub instance: Option<String>,
 }
 
 /// The token from `--token` or `--token-file`, if either is given; only for a server.
@@ -87,6 +95,7 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
     config.slots = args.slots;
     config.heartbeat = Duration::from_millis((lease_ms / 3).max(100));
     config.on_event = Some(events_tx);
+    config.instance = args.instance.filter(|i| !i.trim().is_empty());
     let (stop_tx, stop_rx) = watch::channel(false);
     let labels = if config.labels.is_empty() {
         "no labels".to_string()

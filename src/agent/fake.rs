@@ -216,7 +216,7 @@ impl ControlPlane for FakePlane {
     async fn resume_agent(&self, _: &Principal, _: &str) -> Result<Agent> {
         Err(unsupported())
     }
-    async fn remove_agent(&self, _: &Principal, _: &str) -> Result<Agent> {
+    async fn remove_agent(&self, _: &Principal, _: &str, _: bool) -> Result<Agent> {
         Err(unsupported())
     }
 

@@ -3,7 +3,8 @@
 //!
 //! Layout: [`worker`] is the claim loop, `step` runs one granted step, `reporter` batches
 //! completions into one `complete_steps` call, `heartbeat` renews leases and learns about
-//! revocations and drains, [`executor`] holds the executors.
+//! revocations and drains, `takeover` lets a restarted agent take its name over from a process
+//! that is gone, [`executor`] holds the executors.
 
 pub(crate) mod backoff;
 mod events;
@@ -13,6 +14,7 @@ mod logs;
 mod reporter;
 mod shared;
 mod step;
+mod takeover;
 mod worker;
 
 #[cfg(test)]
@@ -49,6 +51,9 @@ pub struct AgentConfig {
     pub kill_grace: Duration,
     /// Where to send what the agent does (step started/finished, warnings), e.g. for the CLI.
     pub on_event: Option<mpsc::UnboundedSender<AgentEvent>>,
+    /// The supervisor's nonce for this process (e.g. systemd's `$INVOCATION_ID`): registering
+    /// with a new one takes the name over from the previous process at once.
+    pub instance: Option<String>,
 }
 
 impl AgentConfig {
@@ -62,6 +67,7 @@ impl AgentConfig {
             claim_wait: Duration::from_millis(500),
             kill_grace: Duration::from_secs(2),
             on_event: None,
+            instance: None,
         }
     }
 }

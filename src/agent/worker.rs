@@ -13,7 +13,7 @@ use super::backoff::{Backoff, is_transient};
 use super::executor::http_client;
 use super::shared::{Shared, emit};
 use super::step::{self, Report};
-use super::{AgentConfig, AgentEvent, AgentSummary, heartbeat, reporter};
+use super::{AgentConfig, AgentEvent, AgentSummary, heartbeat, reporter, takeover};
 use crate::auth::Principal;
 use crate::control::Plane;
 use crate::error::ErrorKind;
@@ -83,13 +83,16 @@ async fn register(
     config: &AgentConfig,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<Option<Agent>> {
-    let reg = AgentRegistration {
+    let mut reg = AgentRegistration {
         name: config.name.clone(),
         labels: config.labels.clone(),
         slots: config.slots,
         hostname: crate::config::hostname(),
         pid: std::process::id(),
         version: env!("CARGO_PKG_VERSION").to_string(),
+        instance: config.instance.clone(),
+        pid_scope: takeover::pid_scope(),
+        replaces_pid: None,
     };
     let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
     loop {
@@ -98,6 +101,8 @@ async fn register(
         }
         match plane.register_agent(who, reg.clone()).await {
             Ok(agent) => return Ok(Some(agent)),
+            // The name's holder on this host is gone: take the name over.
+            Err(e) if takeover::retry_as_takeover(&mut reg, &e) => {}
             Err(e) if is_transient(&e) => {
                 emit(config, || {
                     AgentEvent::Warning(format!("cannot register, will retry: {e}"))

@@ -46,6 +46,9 @@ impl Env {
             hostname: "h".into(),
             pid: 1,
             version: "t".into(),
+            instance: None,
+            pid_scope: None,
+            replaces_pid: None,
         };
         self.plane.register_agent(&self.who, reg).await.unwrap().id
     }

@@ -199,6 +199,35 @@ impl LocalControlPlane {
         }
     }
 
+    /// Refuse `who` acting for agent `agent_id` unless it registered it (DESIGN §3); the
+    /// denial is audited like any other and nothing changes. Unknown agents pass: the call then
+    /// fails or answers as it does for any unknown agent. An agent's binding never changes
+    /// (a name taken over gets a new id), so checking it before the call is enough.
+    fn check_agent(
+        &self,
+        who: &Principal,
+        action: &str,
+        target: &str,
+        agent_id: &str,
+    ) -> Result<()> {
+        let bound = self
+            .store
+            .read_quick(|tx| agents::check_bound(tx, agent_id, &who.name));
+        if bound.is_err() {
+            let _ = self.store.write(|tx| {
+                audit::append(
+                    tx,
+                    who,
+                    action,
+                    target,
+                    "denied",
+                    serde_json::json!({ "agent": agent_id }),
+                )
+            });
+        }
+        bound
+    }
+
     fn ready_now(&self) -> Result<bool> {
         self.store.read_quick(|tx| {
             Ok(tx
@@ -450,14 +479,15 @@ impl ControlPlane for LocalControlPlane {
         )
     }
 
-    async fn remove_agent(&self, who: &Principal, name_or_id: &str) -> Result<Agent> {
+    async fn remove_agent(&self, who: &Principal, name_or_id: &str, force: bool) -> Result<Agent> {
         self.authorize(who, Permission::ManageAgents, "agent.remove", name_or_id)?;
+        let specs = self.store.specs();
         self.mutate(
             who,
             "agent.remove",
             |a: &Agent| a.name.clone(),
-            |a| serde_json::json!({ "id": a.id, "released": a.current }),
-            |tx| agents::remove(tx, name_or_id, self.offline_after()),
+            |a| serde_json::json!({ "id": a.id, "released": a.current, "force": force }),
+            |tx| agents::remove(tx, specs, name_or_id, force, self.offline_after()),
         )
     }
 
@@ -469,12 +499,13 @@ impl ControlPlane for LocalControlPlane {
         if reg.slots == 0 {
             return Err(Error::invalid("an agent needs at least one slot"));
         }
+        let specs = self.store.specs();
         self.mutate(
             who,
             "agent.register",
             |a: &Agent| a.name.clone(),
             |a| serde_json::json!({ "id": a.id, "labels": a.labels, "slots": a.slots, "host": a.hostname }),
-            |tx| agents::register(tx, &reg, self.offline_after()),
+            |tx| agents::register(tx, specs, &reg, &who.name, self.offline_after()),
         )
     }
 
@@ -486,6 +517,7 @@ impl ControlPlane for LocalControlPlane {
         wait: Duration,
     ) -> Result<Vec<StepTask>> {
         self.authorize(who, Permission::Work, "step.claim", agent_id)?;
+        self.check_agent(who, "step.claim", agent_id, agent_id)?;
         let deadline = Instant::now() + wait;
         let specs = self.store.specs();
         loop {
@@ -525,6 +557,7 @@ impl ControlPlane for LocalControlPlane {
 
     async fn start_step(&self, who: &Principal, lease: &LeaseRef) -> Result<()> {
         self.authorize(who, Permission::Work, "step.start", &lease.run_id)?;
+        self.check_agent(who, "step.start", &lease.run_id, &lease.agent_id)?;
         self.store.write(|tx| claims::start(tx, lease))
     }
 
@@ -535,6 +568,7 @@ impl ControlPlane for LocalControlPlane {
         leases: &[LeaseRef],
     ) -> Result<HeartbeatReply> {
         self.authorize(who, Permission::Work, "agent.heartbeat", agent_id)?;
+        self.check_agent(who, "agent.heartbeat", agent_id, agent_id)?;
         self.maybe_reap();
         self.store
             .write(|tx| claims::heartbeat(tx, agent_id, leases, self.lease_ms))
@@ -547,6 +581,7 @@ impl ControlPlane for LocalControlPlane {
         leases: &[LeaseRef],
     ) -> Result<HeartbeatReply> {
         self.authorize(who, Permission::Work, "agent.check_leases", agent_id)?;
+        self.check_agent(who, "agent.check_leases", agent_id, agent_id)?;
         self.store
             .read_quick(|tx| claims::check(tx, agent_id, leases))
     }
@@ -558,6 +593,7 @@ impl ControlPlane for LocalControlPlane {
         lines: &[(LogStream, String)],
     ) -> Result<()> {
         self.authorize(who, Permission::Work, "step.logs", &lease.run_id)?;
+        self.check_agent(who, "step.logs", &lease.run_id, &lease.agent_id)?;
         if lines.is_empty() {
             return Ok(());
         }
@@ -570,16 +606,25 @@ impl ControlPlane for LocalControlPlane {
         results: &[(LeaseRef, StepResult)],
     ) -> Result<Vec<bool>> {
         self.authorize(who, Permission::Work, "step.complete", "")?;
+        let mut checked: Vec<&str> = Vec::new();
+        for (lease, _) in results {
+            if !checked.contains(&lease.agent_id.as_str()) {
+                self.check_agent(who, "step.complete", &lease.run_id, &lease.agent_id)?;
+                checked.push(&lease.agent_id);
+            }
+        }
         let specs = self.store.specs();
         self.store.write(|tx| claims::complete(tx, specs, results))
     }
 
     async fn deregister_agent(&self, who: &Principal, agent_id: &str) -> Result<()> {
         self.authorize(who, Permission::Work, "agent.deregister", agent_id)?;
+        self.check_agent(who, "agent.deregister", agent_id, agent_id)?;
+        let specs = self.store.specs();
         // Audited like registration (an agent's start and stop); the claim/report protocol in
         // between is recorded as events, not audit records.
         self.store.write(|tx| {
-            agents::deregister(tx, agent_id)?;
+            agents::deregister(tx, specs, agent_id)?;
             audit::append(
                 tx,
                 who,

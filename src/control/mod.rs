@@ -12,6 +12,8 @@ pub mod remote;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_agents;
+#[cfg(test)]
 mod tests_auth;
 pub mod wire;
 
@@ -185,8 +187,10 @@ pub trait ControlPlane: Send + Sync {
     async fn get_agent(&self, who: &Principal, name_or_id: &str) -> Result<Agent>;
     async fn drain_agent(&self, who: &Principal, name_or_id: &str) -> Result<Agent>;
     async fn resume_agent(&self, who: &Principal, name_or_id: &str) -> Result<Agent>;
-    /// Removes an agent; its leases are returned to the queue.
-    async fn remove_agent(&self, who: &Principal, name_or_id: &str) -> Result<Agent>;
+    /// Removes an agent; the steps it holds are lost (the lease-lost transition: back to the
+    /// queue, or failed once their lost-agent budget is spent). An agent that is online and
+    /// holds steps is refused (a conflict) unless `force`.
+    async fn remove_agent(&self, who: &Principal, name_or_id: &str, force: bool) -> Result<Agent>;
 
     // --- agents (worker side) ---
     async fn register_agent(&self, who: &Principal, reg: AgentRegistration) -> Result<Agent>;

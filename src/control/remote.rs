@@ -21,7 +21,7 @@ use super::wire::{
     PasswordBody, RetryBody, RunsQuery, VersionQuery,
 };
 use super::wire::{AuditReportBody, BackupCreateBody, BackupVerifyBody, backup_id};
-use super::wire::{AuditTailBody, RecentQuery};
+use super::wire::{AuditTailBody, RecentQuery, RemoveQuery};
 use super::{
     AgentQuery, ApplyOutcome, AuditFilter, ControlPlane, HeartbeatReply, Overview, RunQuery,
     StartRun, StatusReport, WorkflowOutcomes,
@@ -458,9 +458,12 @@ impl ControlPlane for RemoteControlPlane {
             .await
     }
 
-    async fn remove_agent(&self, _: &Principal, name_or_id: &str) -> Result<Agent> {
-        self.send(self.request(Method::DELETE, &["agents", name_or_id]))
-            .await
+    async fn remove_agent(&self, _: &Principal, name_or_id: &str, force: bool) -> Result<Agent> {
+        self.send(
+            self.request(Method::DELETE, &["agents", name_or_id])
+                .query(&RemoveQuery { force }),
+        )
+        .await
     }
 
     async fn register_agent(&self, _: &Principal, reg: AgentRegistration) -> Result<Agent> {

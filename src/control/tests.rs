@@ -64,6 +64,9 @@ async fn agent(e: &Env, name: &str, labels: &[(&str, &str)]) -> String {
                 hostname: "test".into(),
                 pid: 1,
                 version: "test".into(),
+                instance: None,
+                pid_scope: None,
+                replaces_pid: None,
             },
         )
         .await
@@ -357,7 +360,7 @@ async fn every_mutation_is_audited_in_a_valid_chain() {
     let ag = agent(&e, "x", &[]).await;
     e.plane.drain_agent(&e.who, "x").await.unwrap();
     e.plane.resume_agent(&e.who, &ag).await.unwrap();
-    e.plane.remove_agent(&e.who, "x").await.unwrap();
+    e.plane.remove_agent(&e.who, "x", false).await.unwrap();
     e.plane.delete_workflow(&e.who, "a").await.unwrap();
     let records = e.plane.audit_records().unwrap();
     let actions: Vec<&str> = records.iter().map(|r| r.action.as_str()).collect();

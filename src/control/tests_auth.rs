@@ -87,7 +87,7 @@ async fn call(e: &Env, who: &Principal, method: &str) -> Result<()> {
         "get_agent" => p.get_agent(who, "worker").await.map(drop),
         "drain_agent" => p.drain_agent(who, "worker").await.map(drop),
         "resume_agent" => p.resume_agent(who, "worker").await.map(drop),
-        "remove_agent" => p.remove_agent(who, "nobody").await.map(drop),
+        "remove_agent" => p.remove_agent(who, "nobody", false).await.map(drop),
         "register_agent" => p
             .register_agent(
                 who,
@@ -98,6 +98,9 @@ async fn call(e: &Env, who: &Principal, method: &str) -> Result<()> {
                     hostname: "h".into(),
                     pid: 1,
                     version: "t".into(),
+                    instance: None,
+                    pid_scope: None,
+                    replaces_pid: None,
                 },
             )
             .await
@@ -704,4 +707,136 @@ async fn bad_input_is_refused_before_anything_changes() {
             .await,
         Err(Error::Invalid { .. })
     ));
+}
+
+/// A registration as `imx agent run` would send it (host `h`, pid 1).
+fn registration(name: &str) -> AgentRegistration {
+    AgentRegistration {
+        name: name.into(),
+        labels: BTreeMap::new(),
+        slots: 1,
+        hostname: "h".into(),
+        pid: 1,
+        version: "t".into(),
+        instance: None,
+        pid_scope: None,
+        replaces_pid: None,
+    }
+}
+
+/// What another principal's calls must not change: the step's state, its outputs and its log.
+async fn step_and_logs(e: &Env, run: &str) -> (crate::model::StepState, Vec<String>) {
+    let detail = e.plane.get_run(&e.who, run).await.unwrap();
+    let logs = e.plane.run_logs(&e.who, run, None, 0, 100).await.unwrap();
+    (
+        detail.steps[0].clone(),
+        logs.into_iter().map(|l| l.line).collect(),
+    )
+}
+
+/// issue 9: a registered agent is bound to the principal that registered it. Another principal
+/// — another agent token, and even an admin — can neither claim for it, nor report on, renew,
+/// check or end its leases; each attempt is refused, changes nothing and is audited as denied.
+#[tokio::test]
+async fn only_the_principal_that_registered_an_agent_may_act_for_it() {
+    let e = env();
+    e.plane
+        .apply_workflow(&e.who, spec("wf"), false)
+        .await
+        .unwrap();
+    let run = e
+        .plane
+        .start_run(
+            &e.who,
+            StartRun {
+                workflow: "wf".into(),
+                ..StartRun::default()
+            },
+        )
+        .await
+        .unwrap();
+    let a = Principal::token("agent-a", Role::Agent, "10.0.0.1");
+    let agent = e
+        .plane
+        .register_agent(&a, registration("wa"))
+        .await
+        .unwrap();
+    let task = e
+        .plane
+        .claim(&a, &agent.id, 1, Duration::ZERO)
+        .await
+        .unwrap()
+        .pop()
+        .expect("a step for agent a");
+    let lease = task.lease.clone();
+    let before = step_and_logs(&e, &run.id).await;
+    let forged = StepResult::ok(BTreeMap::from([("x".into(), "$(touch pwned)".into())]));
+
+    for intruder in [
+        Principal::token("agent-b", Role::Agent, "10.0.0.2"),
+        Principal::token("an-admin", Role::Admin, "10.0.0.3"),
+    ] {
+        let b = &intruder;
+        let p = &e.plane;
+        let calls: Vec<(&str, Result<()>)> = vec![
+            (
+                "claim",
+                p.claim(b, &agent.id, 1, Duration::ZERO).await.map(drop),
+            ),
+            ("start_step", p.start_step(b, &lease).await),
+            (
+                "heartbeat",
+                p.heartbeat(b, &agent.id, std::slice::from_ref(&lease))
+                    .await
+                    .map(drop),
+            ),
+            (
+                "check_leases",
+                p.check_leases(b, &agent.id, std::slice::from_ref(&lease))
+                    .await
+                    .map(drop),
+            ),
+            (
+                "append_logs",
+                p.append_logs(b, &lease, &[(LogStream::Stdout, "forged line".into())])
+                    .await,
+            ),
+            (
+                "complete_steps",
+                p.complete_steps(b, &[(lease.clone(), forged.clone())])
+                    .await
+                    .map(drop),
+            ),
+            ("deregister_agent", p.deregister_agent(b, &agent.id).await),
+        ];
+        for (method, result) in calls {
+            assert!(is_forbidden(&result), "{} {method}: {result:?}", b.name);
+            let records = e.plane.audit_records().unwrap();
+            let last = records.last().unwrap();
+            assert_eq!(
+                (last.actor.as_str(), last.outcome.as_str()),
+                (b.name.as_str(), "denied"),
+                "{} {method}: denial not audited",
+                b.name
+            );
+        }
+    }
+    assert_eq!(step_and_logs(&e, &run.id).await, before, "nothing changed");
+    let agents = e.plane.list_agents(&e.who).await.unwrap();
+    assert_eq!(agents.len(), 1);
+    assert_eq!(agents[0].current.len(), 1, "agent a still holds its step");
+
+    // Its own principal still can.
+    e.plane.start_step(&a, &lease).await.unwrap();
+    let done = e
+        .plane
+        .complete_steps(&a, &[(lease.clone(), StepResult::ok(BTreeMap::new()))])
+        .await
+        .unwrap();
+    assert_eq!(done, [true]);
+    e.plane.deregister_agent(&a, &agent.id).await.unwrap();
+    assert_eq!(
+        crate::audit::verify(&e.plane.audit_records().unwrap()),
+        Ok(())
+    );
 }

@@ -16,6 +16,16 @@ pub struct ApplyQuery {
     pub dry_run: bool,
 }
 
+/// `?force=true` on agent remove.
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveQuery {
+    /// Remove it even while it is online and runs steps (they go back to the queue).
+    #[serde(default)]
+    pub force: bool,
+}
+
 /// `?version=N` on workflow show.
 #[derive(Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

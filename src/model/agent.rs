@@ -83,4 +83,16 @@ pub struct AgentRegistration {
     pub hostname: String,
     pub pid: u32,
     pub version: String,
+    /// The supervisor's nonce for this process (`imx agent run --instance`, e.g. systemd's
+    /// `$INVOCATION_ID`): a registration with a new one takes the name over from an agent of
+    /// the same principal that registered with another, live or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// Where `pid` names a process (the boot and PID namespace); none where it cannot be told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid_scope: Option<String>,
+    /// Take the name over from the agent of the same principal running as this pid on this
+    /// host (same `pid_scope`): the registering process checked that it is no longer alive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces_pid: Option<u32>,
 }

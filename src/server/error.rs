@@ -60,10 +60,20 @@ impl IntoResponse for ApiError {
             }
             _ => None,
         };
-        let details = match self.0.hint() {
+        let mut details = match self.0.hint() {
             Some(h) => serde_json::json!({ "hint": h }),
             None => serde_json::Value::Null,
         };
+        // Where a held agent name's holder runs: a replacement on that host checks its pid.
+        if let Error::NameHeld {
+            name,
+            hostname,
+            pid,
+        } = &self.0
+        {
+            details["holder"] =
+                serde_json::json!({ "name": name, "hostname": hostname, "pid": pid });
+        }
         let body = ErrorBody {
             error: ErrorDetail {
                 code: code.into(),
@@ -109,7 +119,14 @@ impl ErrorBody {
                 kind: ErrorKind::Forbidden,
                 message,
             },
-            "conflict" => Error::Conflict(message),
+            "conflict" => match holder(&self.error.details) {
+                Some((name, hostname, pid)) => Error::NameHeld {
+                    name,
+                    hostname,
+                    pid,
+                },
+                None => Error::Conflict(message),
+            },
             "unavailable" => Error::Remote {
                 kind: ErrorKind::Unavailable,
                 message,
@@ -117,6 +134,16 @@ impl ErrorBody {
             _ => Error::Internal(message),
         }
     }
+}
+
+/// The holder of an agent name, from a conflict's details (see [`Error::NameHeld`]).
+fn holder(details: &serde_json::Value) -> Option<(String, String, u32)> {
+    let h = details.get("holder")?;
+    Some((
+        h.get("name")?.as_str()?.to_string(),
+        h.get("hostname")?.as_str()?.to_string(),
+        u32::try_from(h.get("pid")?.as_u64()?).ok()?,
+    ))
 }
 
 /// Middleware: give every error response the JSON body, including those made outside our

@@ -22,7 +22,7 @@ use crate::control::wire::{
     RunsQuery, VersionQuery,
 };
 use crate::control::wire::{AuditReportBody, BackupCreateBody, BackupVerifyBody, backup_id};
-use crate::control::wire::{AuditTailBody, LoginBody, PasswordBody, RecentQuery};
+use crate::control::wire::{AuditTailBody, LoginBody, PasswordBody, RecentQuery, RemoveQuery};
 use crate::control::{AgentQuery, CheckpointOutcome, Overview, RunQuery, WorkflowOutcomes};
 use crate::control::{ApplyOutcome, HeartbeatReply, StartRun, StatusReport};
 use crate::model::{
@@ -291,13 +291,14 @@ async fn resume_agent(
     Ok(Json(s.plane.resume_agent(&who, &name).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/agents/{name}", tag = "agents", params(("name" = String, Path, description = "An agent's name or id")), responses((status = 200, description = "The removed agent", body = Agent)))]
+#[utoipa::path(delete, path = "/api/v1/agents/{name}", tag = "agents", params(("name" = String, Path, description = "An agent's name or id"), RemoveQuery), responses((status = 200, description = "The removed agent", body = Agent)))]
 async fn remove_agent(
     State(s): State<AppState>,
     Caller(who): Caller,
     Path(name): Path<String>,
+    Query(q): Query<RemoveQuery>,
 ) -> Api<Agent> {
-    Ok(Json(s.plane.remove_agent(&who, &name).await?))
+    Ok(Json(s.plane.remove_agent(&who, &name, q.force).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/agents", tag = "work", request_body = AgentRegistration, responses((status = 201, description = "The registered agent", body = Agent)))]

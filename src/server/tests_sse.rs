@@ -143,6 +143,9 @@ async fn running_step(plane: &LocalControlPlane) -> LeaseRef {
                 hostname: "test".into(),
                 pid: 1,
                 version: "test".into(),
+                instance: None,
+                pid_scope: None,
+                replaces_pid: None,
             },
         )
         .await

@@ -314,6 +314,12 @@ impl TestEnv {
         agent
     }
 
+    /// `imx` as an agent runs it: in remote mode with the agent token. For agents a test starts
+    /// without waiting for them to register (see [`agent`](Self::agent)).
+    pub fn agent_cmd(&self) -> std::process::Command {
+        self.std_cmd_as(&[], true)
+    }
+
     /// Run `imx ARGS... -o json`, expect exit 0 and parse stdout.
     #[track_caller]
     pub fn json<I, S>(&self, args: I) -> serde_json::Value

@@ -1,7 +1,10 @@
 //! The integration tests: one binary that drives the real `imx` in a hermetic environment
 //! (see [`env::TestEnv`]).
 
+mod agent_binding;
 mod agent_reconnect;
+mod agent_remove;
+mod agent_takeover;
 mod api_audit;
 mod api_bad_input;
 mod api_matrix;

@@ -1,43 +1,119 @@
-//! Agents: register, look up, drain, resume, remove, deregister; derived states.
+//! Agents: register (taking a name over from a process that is gone), look up, drain, resume,
+//! remove, deregister; who may act for an agent; derived states.
 
 use std::collections::HashMap;
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::insert_event;
+use super::reap::lose_held;
 use super::rows::{AGENT_COLUMNS, agent_from_row, agent_state};
-use crate::model::{Agent, AgentRegistration, new_id, now_ms, short_id};
+use crate::engine::{LostCause, SpecCache};
+use crate::model::{Agent, AgentRegistration, AgentState, new_id, now_ms, short_id};
 use crate::{Error, Result};
 
-/// Register an agent. A name held by an agent that is still online is a conflict; an offline
-/// holder is replaced (its leases go back to the queue).
+/// The agent that holds a name, as registration sees it.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    pub id: String,
+    pub last_heartbeat: i64,
+    pub stopped_at: Option<i64>,
+    pub hostname: String,
+    pub pid: u32,
+    /// Who registered it (none: registered before agents were bound to principals).
+    pub principal: Option<String>,
+    pub instance: Option<String>,
+    pub pid_scope: Option<String>,
+}
+
+/// Whether `reg`, from `principal`, may take the name over from `holder`, which is still online;
+/// says why it may. Only the principal that registered the holder may, and only when the
+/// holder's process is known to be gone: the same pid in the same pid scope on the same host
+/// (this very process, registering again, or the pid reused after the holder died), a pid the
+/// registering process checked is no longer alive there, or a new supervisor instance.
+pub fn takeover(holder: &Holder, reg: &AgentRegistration, principal: &str) -> Result<String> {
+    if holder.principal.as_deref() != Some(principal) {
+        return Err(Error::Conflict(format!(
+            "an agent named {:?} is already online, registered by another principal; choose another --name",
+            reg.name
+        )));
+    }
+    let same_scope = reg.pid_scope.is_some()
+        && reg.pid_scope == holder.pid_scope
+        && reg.hostname == holder.hostname;
+    if same_scope && reg.pid == holder.pid {
+        return Ok(format!(
+            "pid {} on {} registered again",
+            reg.pid, reg.hostname
+        ));
+    }
+    if same_scope && reg.replaces_pid == Some(holder.pid) {
+        return Ok(format!(
+            "its process (pid {} on {}) is gone",
+            holder.pid, holder.hostname
+        ));
+    }
+    if let (Some(new), Some(old)) = (&reg.instance, &holder.instance)
+        && new != old
+    {
+        return Ok(format!("instance {old} was succeeded by instance {new}"));
+    }
+    Err(Error::NameHeld {
+        name: reg.name.clone(),
+        hostname: holder.hostname.clone(),
+        pid: holder.pid,
+    })
+}
+
+/// Register an agent for `principal`, which alone may act for it from then on. A name held by
+/// an agent that is offline or stopped is taken over; one held by an agent still online only
+/// as [`takeover`] allows. The agent taken over loses what it holds (the lease-lost transition)
+/// and is forgotten.
 pub fn register(
     tx: &Transaction<'_>,
+    cache: &SpecCache,
     reg: &AgentRegistration,
+    principal: &str,
     offline_after_ms: i64,
 ) -> Result<Agent> {
     let now = now_ms();
-    let existing: Option<(String, i64, Option<i64>, String, u32)> = tx
+    let holder: Option<Holder> = tx
         .query_row(
-            "SELECT id, last_heartbeat, stopped_at, hostname, pid FROM agents WHERE name = ?1",
+            "SELECT id, last_heartbeat, stopped_at, hostname, pid, principal, instance, pid_scope
+             FROM agents WHERE name = ?1",
             [&reg.name],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| {
+                Ok(Holder {
+                    id: r.get(0)?,
+                    last_heartbeat: r.get(1)?,
+                    stopped_at: r.get(2)?,
+                    hostname: r.get(3)?,
+                    pid: r.get(4)?,
+                    principal: r.get(5)?,
+                    instance: r.get(6)?,
+                    pid_scope: r.get(7)?,
+                })
+            },
         )
         .optional()?;
-    if let Some((old_id, beat, stopped, host, pid)) = existing {
-        if stopped.is_none() && now - beat <= offline_after_ms {
-            return Err(Error::Conflict(format!(
-                "an agent named {:?} is already online (pid {pid} on {host}); choose another --name",
-                reg.name
-            )));
-        }
-        release_leases(tx, &old_id, true)?;
-        tx.execute("DELETE FROM agents WHERE id = ?1", [&old_id])?;
+    let mut replaced = serde_json::Value::Null;
+    if let Some(old) = holder {
+        let why = if old.stopped_at.is_some() {
+            "it had stopped".to_string()
+        } else if now - old.last_heartbeat > offline_after_ms {
+            "it had gone offline".to_string()
+        } else {
+            takeover(&old, reg, principal)?
+        };
+        lose_held(tx, cache, &old.id, &LostCause::Replaced(why.clone()))?;
+        tx.execute("DELETE FROM agents WHERE id = ?1", [&old.id])?;
+        replaced = serde_json::json!({ "id": old.id, "why": why });
     }
     let id = new_id();
     tx.execute(
-        "INSERT INTO agents (id, name, labels, slots, registered_at, last_heartbeat, hostname, pid, version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8)",
+        "INSERT INTO agents (id, name, labels, slots, registered_at, last_heartbeat, hostname, pid,
+                             version, principal, instance, pid_scope)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             id,
             reg.name,
@@ -46,7 +122,10 @@ pub fn register(
             now,
             reg.hostname,
             reg.pid,
-            reg.version
+            reg.version,
+            principal,
+            reg.instance,
+            reg.pid_scope
         ],
     )?;
     insert_event(
@@ -54,20 +133,31 @@ pub fn register(
         "agent.registered",
         None,
         None,
-        serde_json::json!({ "agent": reg.name, "id": id }),
+        serde_json::json!({ "agent": reg.name, "id": id, "replaced": replaced }),
     )?;
     get(tx, &id, offline_after_ms)
 }
 
-/// Put an agent's held steps back in the queue. `lost` counts it against the lost-agent budget.
-pub fn release_leases(tx: &Transaction<'_>, agent_id: &str, lost: bool) -> Result<usize> {
-    let n = tx.execute(
-        "UPDATE steps SET status = 'ready', agent_id = NULL, lease_until = NULL, not_before = ?2,
-                lost = lost + ?3
-         WHERE agent_id = ?1 AND status IN ('leased', 'running')",
-        params![agent_id, now_ms(), i64::from(lost)],
-    )?;
-    Ok(n)
+/// `Ok` if `principal` may act for agent `agent_id` (the one that registered it), or if there
+/// is no such agent (the call then fails or answers as it would for any unknown agent).
+pub fn check_bound(tx: &Transaction<'_>, agent_id: &str, principal: &str) -> Result<()> {
+    let row: Option<(String, Option<String>)> = tx
+        .prepare_cached("SELECT name, principal FROM agents WHERE id = ?1")?
+        .query_row([agent_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match row {
+        None => Ok(()),
+        Some((_, Some(owner))) if owner == principal => Ok(()),
+        Some((name, owner)) => Err(Error::Forbidden {
+            principal: principal.to_string(),
+            action: match owner {
+                Some(_) => format!("act for agent {name:?}, which another principal registered"),
+                None => format!(
+                    "act for agent {name:?}, registered before agents were bound to principals (restart it to register again)"
+                ),
+            },
+        }),
+    }
 }
 
 /// Resolve a name, id or unique id prefix.
@@ -178,10 +268,28 @@ pub fn set_draining(
     get(tx, &id, offline_after_ms)
 }
 
-pub fn remove(tx: &Transaction<'_>, key: &str, offline_after_ms: i64) -> Result<Agent> {
+/// Remove an agent. One that is online and holds steps is refused unless `force`; what it
+/// holds is lost (the lease-lost transition), and a running `imx agent run` under it stops.
+pub fn remove(
+    tx: &Transaction<'_>,
+    cache: &SpecCache,
+    key: &str,
+    force: bool,
+    offline_after_ms: i64,
+) -> Result<Agent> {
     let id = resolve(tx, key)?;
     let agent = get(tx, &id, offline_after_ms)?;
-    release_leases(tx, &id, false)?;
+    if agent.running > 0 && agent.state != AgentState::Offline && !force {
+        return Err(Error::Conflict(format!(
+            "agent {} is online with {} running step{}; drain it first (imx agent drain {}) and \
+             remove it once it is idle, or use --force to give its steps back to the queue",
+            agent.name,
+            agent.running,
+            if agent.running == 1 { "" } else { "s" },
+            agent.name
+        )));
+    }
+    lose_held(tx, cache, &id, &LostCause::Removed)?;
     tx.execute("DELETE FROM agents WHERE id = ?1", [&id])?;
     insert_event(
         tx,
@@ -193,9 +301,10 @@ pub fn remove(tx: &Transaction<'_>, key: &str, offline_after_ms: i64) -> Result<
     Ok(agent)
 }
 
-/// A stopping agent: give back what it holds and mark it stopped.
-pub fn deregister(tx: &Transaction<'_>, agent_id: &str) -> Result<()> {
-    release_leases(tx, agent_id, false)?;
+/// A stopping agent: what it still holds is lost (the lease-lost transition), and it is marked
+/// stopped.
+pub fn deregister(tx: &Transaction<'_>, cache: &SpecCache, agent_id: &str) -> Result<()> {
+    lose_held(tx, cache, agent_id, &LostCause::Stopped)?;
     tx.execute(
         "UPDATE agents SET stopped_at = ?2 WHERE id = ?1",
         params![agent_id, now_ms()],

@@ -1,5 +1,8 @@
-//! Reaping: leases whose agents stopped heartbeating go back to the queue (or fail the step once
-//! its lost-agent budget is spent), and runs past their deadline time out.
+//! Reaping and the lease-lost transition. [`lose`] applies the engine's decision for one attempt
+//! whose agent is gone (log line, lost count, back to `ready` with a `step.lease_expired` event,
+//! or failed once the budget is spent); every path uses it: the reaper for expired leases, and
+//! [`lose_held`] for an agent that is replaced, stops or is removed while it holds steps. The
+//! reaper also times out overdue runs.
 
 use rusqlite::{Transaction, params};
 
@@ -7,7 +10,7 @@ use super::runs::end_run;
 use super::transitions::{run_head, step_ended};
 use super::{insert_event, workflows};
 use crate::Result;
-use crate::engine::{LOST_BUDGET, SpecCache};
+use crate::engine::{HeldAttempt, LostCause, LostOutcome, SpecCache, lease_lost};
 use crate::model::{LogStream, RunStatus, StepStatus, now_ms};
 
 /// Whether anything is due for reaping (a cheap read).
@@ -26,41 +29,9 @@ pub fn due(tx: &Transaction<'_>) -> Result<bool> {
 pub fn reap(tx: &Transaction<'_>, cache: &SpecCache) -> Result<usize> {
     let now = now_ms();
     let mut changed = 0;
-    let expired: Vec<(String, String, u32, u32, Option<String>)> = tx
-        .prepare_cached(
-            "SELECT run_id, step_id, attempt, lost, agent_name FROM steps
-             WHERE status IN ('leased', 'running') AND lease_until < ?1",
-        )?
-        .query_map([now], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    for (run_id, step_id, attempt, lost, agent) in expired {
-        let agent = agent.unwrap_or_else(|| "?".into());
-        let lost = lost + 1;
-        let line = format!("attempt {attempt} lost: agent {agent} stopped renewing its lease");
-        super::claims::insert_logs(tx, &run_id, &step_id, attempt, &[(LogStream::System, line)])?;
-        if lost > LOST_BUDGET {
-            let head = run_head(tx, &run_id)?;
-            let ix = workflows::index(tx, cache, &head.workflow, head.version)?;
-            let why = format!("lost its agent {lost} times (last: {agent})");
-            tx.prepare_cached("UPDATE steps SET lost = ?3 WHERE run_id = ?1 AND step_id = ?2")?
-                .execute(params![run_id, step_id, lost])?;
-            step_ended(tx, &ix, &head, &step_id, StepStatus::Failed, Some(&why))?;
-        } else {
-            tx.prepare_cached(
-                "UPDATE steps SET status = 'ready', lost = ?3, agent_id = NULL, lease_until = NULL, not_before = ?4
-                 WHERE run_id = ?1 AND step_id = ?2",
-            )?
-            .execute(params![run_id, step_id, lost, now])?;
-            insert_event(
-                tx,
-                "step.lease_expired",
-                Some(&run_id),
-                Some(&step_id),
-                serde_json::json!({ "attempt": attempt, "agent": agent }),
-            )?;
-        }
+    let expired = held_where(tx, "lease_until < ?1", params![now])?;
+    for held in &expired {
+        lose(tx, cache, held, &LostCause::Expired)?;
         changed += 1;
     }
     let overdue: Vec<(String, Option<i64>)> = tx
@@ -84,4 +55,102 @@ pub fn reap(tx: &Transaction<'_>, cache: &SpecCache) -> Result<usize> {
         changed += 1;
     }
     Ok(changed)
+}
+
+/// Every attempt `agent_id` holds is lost, for `cause`. Returns how many there were.
+pub fn lose_held(
+    tx: &Transaction<'_>,
+    cache: &SpecCache,
+    agent_id: &str,
+    cause: &LostCause,
+) -> Result<usize> {
+    let held = held_where(tx, "agent_id = ?1", params![agent_id])?;
+    for h in &held {
+        lose(tx, cache, h, cause)?;
+    }
+    Ok(held.len())
+}
+
+/// Held (leased or running) attempts matching `filter`, a condition on `steps` with `?1`.
+fn held_where(
+    tx: &Transaction<'_>,
+    filter: &str,
+    args: impl rusqlite::Params,
+) -> Result<Vec<HeldAttempt>> {
+    let sql = format!(
+        "SELECT run_id, step_id, attempt, lost, agent_name FROM steps
+         WHERE status IN ('leased', 'running') AND {filter} ORDER BY seq"
+    );
+    let held = tx
+        .prepare_cached(&sql)?
+        .query_map(args, |r| {
+            Ok(HeldAttempt {
+                run_id: r.get(0)?,
+                step_id: r.get(1)?,
+                attempt: r.get(2)?,
+                lost: r.get(3)?,
+                agent: r.get::<_, Option<String>>(4)?.unwrap_or_else(|| "?".into()),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(held)
+}
+
+/// The lease-lost transition for one held attempt (see [`crate::engine::lease_lost`]).
+pub fn lose(
+    tx: &Transaction<'_>,
+    cache: &SpecCache,
+    held: &HeldAttempt,
+    cause: &LostCause,
+) -> Result<()> {
+    let change = lease_lost(held, cause);
+    super::claims::insert_logs(
+        tx,
+        &held.run_id,
+        &held.step_id,
+        held.attempt,
+        &[(LogStream::System, change.line)],
+    )?;
+    match change.outcome {
+        LostOutcome::Fail(why) => {
+            tx.prepare_cached("UPDATE steps SET lost = ?3 WHERE run_id = ?1 AND step_id = ?2")?
+                .execute(params![held.run_id, held.step_id, change.lost])?;
+            let head = run_head(tx, &held.run_id)?;
+            let ix = workflows::index(tx, cache, &head.workflow, head.version)?;
+            step_ended(
+                tx,
+                &ix,
+                &head,
+                &held.step_id,
+                StepStatus::Failed,
+                Some(&why),
+            )?;
+        }
+        LostOutcome::Requeue => {
+            tx.prepare_cached(
+                "UPDATE steps SET status = 'ready', lost = ?4, agent_id = NULL, lease_until = NULL,
+                        not_before = ?5
+                 WHERE run_id = ?1 AND step_id = ?2 AND attempt = ?3",
+            )?
+            .execute(params![
+                held.run_id,
+                held.step_id,
+                held.attempt,
+                change.lost,
+                now_ms()
+            ])?;
+            insert_event(
+                tx,
+                "step.lease_expired",
+                Some(&held.run_id),
+                Some(&held.step_id),
+                serde_json::json!({
+                    "attempt": held.attempt,
+                    "agent": held.agent,
+                    "reason": cause.as_str(),
+                }),
+            )?;
+        }
+    }
+    Ok(())
 }
