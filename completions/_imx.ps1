@@ -406,7 +406,7 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one agent')
             [CompletionResult]::new('drain', 'drain', [CompletionResultType]::ParameterValue, 'Stop an agent from taking new steps; running steps finish')
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Let a drained agent take steps again')
-            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove an agent; its steps go back to the queue')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove an agent (one that runs steps: drain it first, or --force)')
             break
         }
         'imx;agent;run' {
@@ -416,6 +416,7 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('--slots', '--slots', [CompletionResultType]::ParameterName, 'How many steps it runs at once')
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'The token for --server (visible to other users in the process list: prefer --token-file or IMX_TOKEN)')
             [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'Read the token for --server from this file (e.g. one only the agent''s user can read)')
+            [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'A nonce the supervisor gives each start of this agent (e.g. systemd''s $INVOCATION_ID): a start with a new one takes the name over from the previous process at once, wherever it ran. Without it, a restart on the same host takes the name over once the previous process is gone')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
@@ -506,6 +507,7 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Remove it even while it is online and runs steps; they go back to the queue')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for even more)')

@@ -369,7 +369,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__remove)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --force --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -437,7 +437,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__run)
-            opts="-l -o -q -v -y -h --name --labels --slots --token --token-file --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-l -o -q -v -y -h --name --labels --slots --token --token-file --instance --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -464,6 +464,10 @@ _imx() {
                     return 0
                     ;;
                 --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -385,7 +385,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand show 'Show one agent'
             cand drain 'Stop an agent from taking new steps; running steps finish'
             cand resume 'Let a drained agent take steps again'
-            cand remove 'Remove an agent; its steps go back to the queue'
+            cand remove 'Remove an agent (one that runs steps: drain it first, or --force)'
         }
         &'imx;agent;run'= {
             cand --name 'The agent''s name [default: <hostname>-<pid>]'
@@ -394,6 +394,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --slots 'How many steps it runs at once'
             cand --token 'The token for --server (visible to other users in the process list: prefer --token-file or IMX_TOKEN)'
             cand --token-file 'Read the token for --server from this file (e.g. one only the agent''s user can read)'
+            cand --instance 'A nonce the supervisor gives each start of this agent (e.g. systemd''s $INVOCATION_ID): a start with a new one takes the name over from the previous process at once, wherever it ran. Without it, a restart on the same host takes the name over once the previous process is gone'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
@@ -479,6 +480,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
+            cand --force 'Remove it even while it is online and runs steps; they go back to the queue'
             cand -q 'Print only data and errors: no status lines, hints or progress'
             cand --quiet 'Print only data and errors: no status lines, hints or progress'
             cand -v 'Say more (repeat for even more)'

@@ -345,12 +345,13 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subco
 complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -f -a "show" -d 'Show one agent'
 complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -f -a "drain" -d 'Stop an agent from taking new steps; running steps finish'
 complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -f -a "resume" -d 'Let a drained agent take steps again'
-complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -f -a "remove" -d 'Remove an agent; its steps go back to the queue'
+complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -f -a "remove" -d 'Remove an agent (one that runs steps: drain it first, or --force)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l name -d 'The agent\'s name [default: <hostname>-<pid>]' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -s l -l labels -d 'Labels that steps can select on, e.g. os=linux,gpu=true' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l slots -d 'How many steps it runs at once' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l token -d 'The token for --server (visible to other users in the process list: prefer --token-file or IMX_TOKEN)' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l token-file -d 'Read the token for --server from this file (e.g. one only the agent\'s user can read)' -r -F
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l instance -d 'A nonce the supervisor gives each start of this agent (e.g. systemd\'s $INVOCATION_ID): a start with a new one takes the name over from the previous process at once, wherever it ran. Without it, a restart on the same host takes the name over once the previous process is gone' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
@@ -430,6 +431,7 @@ json\t'JSON: the model objects; lists are arrays'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -l force -d 'Remove it even while it is online and runs steps; they go back to the queue'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'

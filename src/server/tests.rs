@@ -161,3 +161,32 @@ async fn an_unreachable_server_names_the_url_and_the_cause() {
     );
     assert!(msg.to_lowercase().contains("refused"), "{msg}");
 }
+
+/// A held agent name keeps its holder's host and pid over the wire: a replacement on that host
+/// needs them to check whether the holder is gone (see `agent::takeover`).
+#[tokio::test]
+async fn a_held_agent_name_names_its_holder_over_the_wire() {
+    let served = serve().await;
+    let who = Principal::local_owner();
+    let remote = RemoteControlPlane::new(&served.url, Some("imx_test".into()), None).unwrap();
+    let reg = |pid| crate::model::AgentRegistration {
+        name: "w".into(),
+        labels: Default::default(),
+        slots: 1,
+        hostname: "h".into(),
+        pid,
+        version: "t".into(),
+        instance: None,
+        pid_scope: None,
+        replaces_pid: None,
+    };
+    remote.register_agent(&who, reg(100)).await.unwrap();
+    match remote.register_agent(&who, reg(200)).await {
+        Err(Error::NameHeld {
+            name,
+            hostname,
+            pid,
+        }) => assert_eq!((name.as_str(), hostname.as_str(), pid), ("w", "h", 100)),
+        other => panic!("{other:?}"),
+    }
+}
