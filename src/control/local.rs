@@ -213,7 +213,7 @@ impl LocalControlPlane {
         let bound = self
             .store
             .read_quick(|tx| agents::check_bound(tx, agent_id, &who.name));
-        if bound.is_err() {
+        if matches!(bound, Err(Error::Forbidden { .. })) {
             let _ = self.store.write(|tx| {
                 audit::append(
                     tx,
