@@ -104,7 +104,10 @@ impl Context {
     /// Open the local store, creating it on first use (and saying so on stderr).
     pub fn open_local(&self) -> Result<(LocalControlPlane, bool), CliError> {
         let path = self.store_path()?;
-        let plane = LocalControlPlane::open(&path, self.local_options(true)?)?;
+        let mut plane = LocalControlPlane::open(&path, self.local_options(true)?)?;
+        if let Some(ttl) = max_token_ttl_from_env()? {
+            plane = plane.with_max_token_ttl(ttl);
+        }
         let created = plane.created();
         Ok((plane, created))
     }
@@ -228,5 +231,21 @@ fn capitalize(s: &str) -> String {
     match chars.next() {
         Some(c) => c.to_uppercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+/// `IMX_MAX_TOKEN_TTL`: the longest a token made through a local store may live (default 90
+/// days; `imx server --max-token-ttl` wins over it for the server).
+fn max_token_ttl_from_env() -> Result<Option<std::time::Duration>, CliError> {
+    let Some(v) = std::env::var("IMX_MAX_TOKEN_TTL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    match parse::duration(&v) {
+        Ok(d) if !d.is_zero() => Ok(Some(d)),
+        Ok(_) => Err(CliError::usage("IMX_MAX_TOKEN_TTL must be longer than 0s")),
+        Err(e) => Err(CliError::usage(format!("IMX_MAX_TOKEN_TTL={v}: {e}"))),
     }
 }

@@ -9,9 +9,6 @@ use super::context::Context;
 use super::error::CliError;
 use super::password::{self, Ask};
 
-/// How long the token `init --admin` prints lives.
-const ADMIN_TOKEN_MS: u64 = 90 * 24 * 3_600_000;
-
 /// Create the local store at --store (or the default path). Safe to run again.
 /// With --admin, also create that admin user and print a token for them once: `imx server`
 /// refuses to serve a store without an admin.
@@ -75,7 +72,8 @@ pub async fn run(ctx: &Context, args: InitArgs) -> Result<(), CliError> {
                 name: None,
                 user: Some(user.name.clone()),
                 role: None,
-                expires_in_ms: Some(ADMIN_TOKEN_MS),
+                // The longest the store allows (90 days unless IMX_MAX_TOKEN_TTL says).
+                expires_in_ms: None,
             },
         )
         .await?;

@@ -76,6 +76,11 @@ pub struct ServerArgs {
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
 
+    /// The longest a token may live (default 90d, or IMX_MAX_TOKEN_TTL): longer lifetimes
+    /// are refused, tokens made without one get this, `imx login` tokens live 30d or this.
+    #[arg(long, value_name = "DURATION", value_parser = super::parse::duration)]
+    pub max_token_ttl: Option<std::time::Duration>,
+
     #[command(flatten)]
     pub retention: RetentionArgs,
 }
@@ -187,6 +192,10 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
         return Err(CliError::usage("--backup-every must be longer than 0s")
             .with_hint("e.g. --backup-every 15m"));
     }
+    if args.max_token_ttl.is_some_and(|d| d.is_zero()) {
+        return Err(CliError::usage("--max-token-ttl must be longer than 0s")
+            .with_hint("e.g. --max-token-ttl 30d"));
+    }
     let _log_guard = init_logging(args.log_format, args.log_dir.as_deref())?;
     let (local, created) = ctx.open_local()?;
     if created {
@@ -208,6 +217,10 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
     }
     let local = match &args.backup_dir {
         Some(dir) => local.with_backup_dir(dir.clone()),
+        None => local,
+    };
+    let local = match args.max_token_ttl {
+        Some(ttl) => local.with_max_token_ttl(ttl),
         None => local,
     };
     let local = Arc::new(local);

@@ -11,12 +11,14 @@ use super::super::user::parse_role;
 
 /// Create an API token. It acts as a user (--user, with that user's current role) or has a role
 /// of its own (--role, e.g. for agents and CI). The secret (`imx_...`) goes to stdout once;
-/// only its hash is stored, so it cannot be shown again.
+/// only its hash is stored, so it cannot be shown again. Tokens always expire: at most after
+/// the control plane's longest token lifetime (90 days unless `imx server --max-token-ttl`, or
+/// IMX_MAX_TOKEN_TTL for a local store, says otherwise); a longer --expires is refused.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx token create --user alice --expires 7d
-  imx token create --name ci --role operator --expires 90d
-  imx token create --name build-agents --role agent --expires never
+  imx token create --name ci --role operator --expires 30d
+  imx token create --name build-agents --role agent
   export IMX_TOKEN=$(imx token create --user alice -q)")]
 pub struct CreateArgs {
     /// A name to revoke it by [default: generated].
@@ -31,24 +33,23 @@ pub struct CreateArgs {
     #[arg(long, value_parser = parse_role)]
     pub role: Option<Role>,
 
-    /// Lifetime, e.g. 12h, 30d, 1y, or `never`.
-    #[arg(long, default_value = "90d", value_parser = lifetime)]
-    pub expires: Lifetime,
+    /// Lifetime, e.g. 12h, 7d, 30d [default: the longest allowed, 90d unless configured]
+    #[arg(long, value_parser = lifetime, value_name = "DURATION")]
+    pub expires: Option<u64>,
 }
 
-/// A token lifetime: a duration or never.
-#[derive(Debug, Clone, Copy)]
-pub struct Lifetime(pub Option<u64>);
-
-fn lifetime(s: &str) -> Result<Lifetime, String> {
+/// A token lifetime in milliseconds.
+fn lifetime(s: &str) -> Result<u64, String> {
     if s.trim().eq_ignore_ascii_case("never") {
-        return Ok(Lifetime(None));
+        return Err("tokens always expire: give a lifetime such as 30d, at most the control \
+                    plane's longest (90d unless imx server --max-token-ttl says otherwise)"
+            .into());
     }
-    let d = parse::duration(s).map_err(|e| format!("{e}, or `never`"))?;
+    let d = parse::duration(s)?;
     if d.is_zero() {
         return Err("a token's lifetime must be more than zero".into());
     }
-    Ok(Lifetime(Some(parse::millis(d))))
+    Ok(parse::millis(d))
 }
 
 pub async fn run(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
@@ -60,7 +61,7 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
                 name: args.name,
                 user: args.user,
                 role: args.role,
-                expires_in_ms: args.expires.0,
+                expires_in_ms: args.expires,
             },
         )
         .await?;
@@ -71,8 +72,13 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
             Some(u) => format!("acts as user {u} ({})", t.role),
             None => format!("has the {} role", t.role),
         };
+        let expires = t
+            .expires_at
+            .and_then(chrono::DateTime::from_timestamp_millis)
+            .map(|at| format!("; it expires {}", at.format("%Y-%m-%d %H:%M UTC")))
+            .unwrap_or_default();
         ctx.out().status(format!(
-            "Created token {} (id {}); it {acts}.",
+            "Created token {} (id {}); it {acts}{expires}.",
             t.name, t.id
         ));
     }

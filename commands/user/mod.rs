@@ -1,4 +1,5 @@
-//! `imx user ...`: create, list, show, change, disable, enable and delete users; set passwords.
+//! `imx user ...`: create, list, show, change, disable, enable and delete users; set passwords;
+//! clear login lockouts.
 
 mod create;
 mod delete;
@@ -6,6 +7,7 @@ mod list;
 mod passwd;
 mod show;
 mod state;
+mod unlock;
 mod update;
 
 use clap::Subcommand;
@@ -32,8 +34,11 @@ pub enum UserCommand {
     Enable(state::StateArgs),
     /// Delete a user and revoke their tokens.
     Delete(delete::DeleteArgs),
-    /// Set a user's password (prompted without echo, or --password-stdin).
+    /// Set a user's password (prompted without echo, or --password-stdin); your own needs
+    /// your current password.
     Passwd(passwd::PasswdArgs),
+    /// Clear a user's login lockouts, from every source (admins).
+    Unlock(unlock::UnlockArgs),
 }
 
 pub async fn run(ctx: &Context, cmd: UserCommand) -> Result<(), CliError> {
@@ -46,5 +51,6 @@ pub async fn run(ctx: &Context, cmd: UserCommand) -> Result<(), CliError> {
         UserCommand::Enable(args) => state::run(ctx, args, false).await,
         UserCommand::Delete(args) => delete::run(ctx, args).await,
         UserCommand::Passwd(args) => passwd::run(ctx, args).await,
+        UserCommand::Unlock(args) => unlock::run(ctx, args).await,
     }
 }

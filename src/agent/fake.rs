@@ -12,8 +12,8 @@ use crate::auth::{Principal, Secret};
 use crate::control::{ApplyOutcome, ControlPlane, HeartbeatReply, StartRun, StatusReport};
 use crate::model::{
     Agent, AgentRegistration, AgentState, Event, IssuedToken, LeaseRef, LogLine, LogStream,
-    NewToken, NewUser, Page, Run, RunDetail, RunFilter, StepKind, StepResult, StepTask, Token,
-    User, UserUpdate, Workflow, WorkflowSpec, WorkflowSummary,
+    NewToken, NewUser, Page, PasswordChange, Run, RunDetail, RunFilter, StepKind, StepResult,
+    StepTask, Token, User, UserUpdate, Workflow, WorkflowSpec, WorkflowSummary,
 };
 use crate::{Error, Result};
 
@@ -376,7 +376,7 @@ impl ControlPlane for FakePlane {
     async fn delete_user(&self, _: &Principal, _: &str) -> Result<User> {
         Err(unsupported())
     }
-    async fn set_password(&self, _: &Principal, _: &str, _: Secret) -> Result<User> {
+    async fn set_password(&self, _: &Principal, _: &str, _: PasswordChange) -> Result<User> {
         Err(unsupported())
     }
     async fn create_token(&self, _: &Principal, _: NewToken) -> Result<IssuedToken> {

@@ -3,13 +3,16 @@
 //!
 //! - [`password`]: argon2id hashing at OWASP's parameters, and the password policy.
 //! - [`token`]: `imx_...` API tokens — generation, SHA-256 hashing, constant-time comparison.
-//! - [`throttle`]: per-account login throttling with growing lockouts.
+//! - [`throttle`]: login throttling per (account, source), then per account, with growing
+//!   lockouts.
+//! - [`unknown_name`]: keyed hashes of names given at login that are no user.
 //! - [`Secret`]: a password or token in memory, redacted in `Debug`, zeroed on drop.
 
 pub mod password;
 mod secret;
 pub mod throttle;
 pub mod token;
+pub mod unknown_name;
 
 use std::fmt;
 use std::str::FromStr;
@@ -86,7 +89,8 @@ pub enum Permission {
     ManageUsers,
     /// Create, list and verify backups (operator and admin).
     Backup,
-    /// Restore and prune backups; checkpoint and prune the audit trail (admin only).
+    /// Download, restore and prune backups (a backup holds every password hash); checkpoint and
+    /// prune the audit trail; see the store's path (admin only).
     Administer,
 }
 
@@ -100,7 +104,9 @@ impl Permission {
             Permission::Work => "claim and report steps",
             Permission::ManageUsers => "manage users and tokens",
             Permission::Backup => "create or verify backups",
-            Permission::Administer => "administer the store (restore, prune, checkpoint)",
+            Permission::Administer => {
+                "administer the store (download, restore or prune backups, checkpoint)"
+            }
         }
     }
 }

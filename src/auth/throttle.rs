@@ -1,7 +1,19 @@
-//! Per-account login throttling: after [`MAX_FAILURES`] failures in a row the account is locked
-//! for [`FIRST_LOCKOUT_MS`], each further lockout twice as long, up to [`MAX_LOCKOUT_MS`]. A
-//! successful login clears it. Accounts are keyed by the name given, whether or not such a user
-//! exists, so lockouts do not tell which names exist.
+//! Login throttling with growing lockouts, per (account, source) first and per account only
+//! when many sources fail, so nobody can keep an account (the admin's) locked from elsewhere
+//! by guessing.
+//!
+//! - **Per source.** After [`MAX_FAILURES`] failures in a row from one source (an IP address;
+//!   an IPv6 /64, see [`source_key`]), that source may not try the account for
+//!   [`FIRST_LOCKOUT_MS`], each further lockout twice as long, up to [`MAX_LOCKOUT_MS`]. Other
+//!   sources still log in.
+//! - **Per account.** When failures for the account came from [`ACCOUNT_LOCK_SOURCES`] or more
+//!   different sources within [`SOURCE_WINDOW_MS`] (a distributed guess), the whole account is
+//!   locked, with the same growing lockouts.
+//!
+//! A successful login clears its source; `imx user unlock` (or an admin setting the password)
+//! clears everything. Accounts are keyed by the name given whether or not such a user exists,
+//! so lockouts do not tell which names exist (names that are no user are keyed by a keyed
+//! hash, never stored as typed).
 
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +25,10 @@ pub const FIRST_LOCKOUT_MS: i64 = 60_000;
 pub const MAX_LOCKOUT_MS: i64 = 3_600_000;
 /// After this long without a failure, an account's lockout history is forgotten.
 pub const FORGET_AFTER_MS: i64 = 24 * 3_600_000;
+/// Sources with failures within [`SOURCE_WINDOW_MS`] that lock the account as a whole.
+pub const ACCOUNT_LOCK_SOURCES: u64 = 10;
+/// How far back failing sources count towards the account-wide lock: one hour.
+pub const SOURCE_WINDOW_MS: i64 = 3_600_000;
 
 /// The throttle state of one account name.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +58,16 @@ impl Throttle {
         if self.failures < MAX_FAILURES {
             return (self, None);
         }
+        let (next, until) = self.lock(now);
+        (next, Some(until))
+    }
+
+    /// Lock now, for one step longer than the last lockout; returns the state and its end.
+    pub fn lock(mut self, now: i64) -> (Throttle, i64) {
+        if self.last_failure.is_some_and(|t| now - t > FORGET_AFTER_MS) {
+            self = Throttle::default();
+        }
+        self.last_failure = Some(now);
         let shift = self.lockouts.min(16);
         let ms = FIRST_LOCKOUT_MS
             .saturating_mul(1_i64 << shift)
@@ -49,7 +75,24 @@ impl Throttle {
         self.lockouts += 1;
         self.failures = 0;
         self.locked_until = Some(now + ms);
-        (self, self.locked_until)
+        (self, now + ms)
+    }
+}
+
+/// The source a throttle counts failures by: an IPv4 address as it is, an IPv6 address by its
+/// /64 (one host usually holds a whole /64, so counting single addresses would let it try
+/// without end), anything else (`local`, `unknown`) as given.
+pub fn source_key(source: &str) -> String {
+    match source.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Ok(ip) => ip.to_string(),
+        Err(_) => source.chars().take(64).collect(),
     }
 }
 
@@ -79,6 +122,27 @@ mod tests {
                 60_000, 120_000, 240_000, 480_000, 960_000, 1_920_000, 3_600_000, 3_600_000
             ]
         );
+    }
+
+    #[test]
+    fn sources_are_addresses_and_ipv6_counts_by_its_slash_64() {
+        assert_eq!(source_key("10.0.0.7"), "10.0.0.7");
+        assert_eq!(source_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            source_key("2001:db8:1:2:bbbb::9"),
+            source_key("2001:db8:1:2:aaaa::1")
+        );
+        assert_ne!(source_key("2001:db8:1:3::1"), source_key("2001:db8:1:2::1"));
+        assert_eq!(source_key("::ffff:10.0.0.7"), "10.0.0.7");
+        assert_eq!(source_key("local"), "local");
+    }
+
+    #[test]
+    fn an_explicit_lock_grows_like_the_lockouts_of_failures() {
+        let (t, until) = Throttle::default().lock(1_000);
+        assert_eq!(until - 1_000, FIRST_LOCKOUT_MS);
+        let (_, until) = t.lock(until);
+        assert_eq!(until - 61_000, 2 * FIRST_LOCKOUT_MS);
     }
 
     #[test]

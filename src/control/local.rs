@@ -3,8 +3,9 @@
 //! them. Mutations and their audit records commit in one transaction (fail closed).
 //!
 //! Users, tokens and login live in [`users`] (`local/users.rs`); verified tokens are cached
-//! briefly in [`token_cache`].
+//! briefly in [`token_cache`]; denials are coalesced for the audit trail in [`denials`].
 
+mod denials;
 mod token_cache;
 mod users;
 
@@ -30,8 +31,8 @@ use crate::backup::{
 use crate::model::AuditRecord;
 use crate::model::{
     Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, LogMark, LogStream, NewToken,
-    NewUser, Page, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User, UserUpdate,
-    Workflow, WorkflowSpec, WorkflowSummary, now_ms,
+    NewUser, Page, PasswordChange, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User,
+    UserUpdate, Workflow, WorkflowSpec, WorkflowSummary, now_ms,
 };
 use crate::store::Store;
 use crate::store::sqlite::{agents, claims, dashboard, logs, reap, reports, runs, workflows};
@@ -72,6 +73,10 @@ pub struct LocalControlPlane {
     overview: super::OverviewCache,
     /// Bearer tokens verified recently (see [`token_cache`]).
     tokens: token_cache::TokenCache,
+    /// The longest a token may live (`imx server --max-token-ttl`).
+    max_token_ttl_ms: i64,
+    /// Repeated denials not yet on record (see [`denials`]).
+    denials: denials::Denials,
 }
 
 impl LocalControlPlane {
@@ -92,7 +97,27 @@ impl LocalControlPlane {
             last_seen: AtomicU64::new(0),
             overview: super::OverviewCache::default(),
             tokens: token_cache::TokenCache::default(),
+            max_token_ttl_ms: users::DEFAULT_MAX_TOKEN_TTL_MS,
+            denials: denials::Denials::default(),
         })
+    }
+
+    /// Tokens may live at most `ttl` (default 90 days): longer lifetimes are refused, and
+    /// `imx login` tokens live 30 days or `ttl` if shorter. (`imx server --max-token-ttl`;
+    /// `IMX_MAX_TOKEN_TTL` for a local store.)
+    pub fn with_max_token_ttl(mut self, ttl: Duration) -> Self {
+        self.max_token_ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX).max(1);
+        self
+    }
+
+    /// The longest a token may live.
+    pub fn max_token_ttl(&self) -> Duration {
+        Duration::from_millis(u64::try_from(self.max_token_ttl_ms).unwrap_or(0))
+    }
+
+    /// Put every coalesced denial on record (before the audit trail is read).
+    pub(super) fn flush_denials(&self) {
+        self.denials.flush_all(&self.store);
     }
 
     /// Use this audit key and checkpoint log instead of the ones under the config folder.
@@ -160,9 +185,8 @@ impl LocalControlPlane {
         match who.require(perm) {
             Ok(()) => Ok(()),
             Err(e) => {
-                let _ = self.store.write(|tx| {
-                    audit::append(tx, who, action, target, "denied", serde_json::Value::Null)
-                });
+                // Coalesced: the first denial of a minute at once, repeats as one record.
+                self.denials.record(&self.store, who, action, target);
                 Err(e)
             }
         }
@@ -186,6 +210,7 @@ impl LocalControlPlane {
 
     /// Expire lost leases and time out overdue runs, at most every [`REAP_EVERY`].
     fn maybe_reap(&self) {
+        self.denials.flush_ended(&self.store);
         {
             let mut last = self.last_reap.lock().unwrap_or_else(|p| p.into_inner());
             if last.is_some_and(|t| t.elapsed() < REAP_EVERY) {
@@ -253,7 +278,7 @@ impl ControlPlane for LocalControlPlane {
             .read(|tx| reports::status(tx, self.offline_after()))?;
         Ok(StatusReport {
             mode: "local".into(),
-            location: self.store.path().display().to_string(),
+            location: self.store_location(who),
             schema_version: self.store.schema_version()?,
             agents: counts.agents,
             runs: counts.runs,
@@ -659,8 +684,17 @@ impl ControlPlane for LocalControlPlane {
         self.users_delete(who, name)
     }
 
-    async fn set_password(&self, who: &Principal, name: &str, password: Secret) -> Result<User> {
-        self.users_set_password(who, name, password).await
+    async fn set_password(
+        &self,
+        who: &Principal,
+        name: &str,
+        change: PasswordChange,
+    ) -> Result<User> {
+        self.users_set_password(who, name, change).await
+    }
+
+    async fn unlock_user(&self, who: &Principal, name: &str) -> Result<User> {
+        self.users_unlock(who, name)
     }
 
     async fn create_token(&self, who: &Principal, req: NewToken) -> Result<IssuedToken> {
@@ -745,6 +779,7 @@ impl ControlPlane for LocalControlPlane {
         limit: u32,
     ) -> Result<Vec<crate::model::AuditRecord>> {
         self.authorize(who, Permission::Read, "audit.tail", "")?;
+        self.flush_denials();
         self.store
             .read(|tx| dashboard::audit_tail(tx, &filter, before, limit))
     }
@@ -758,6 +793,7 @@ impl ControlPlane for LocalControlPlane {
         opts: CreateOptions,
         progress: &dyn Progress,
     ) -> Result<BackupInfo> {
+        self.flush_denials();
         self.do_create_backup(who, opts, progress)
     }
 
@@ -819,22 +855,27 @@ impl ControlPlane for LocalControlPlane {
         who: &Principal,
         filter: crate::audit::AuditFilter,
     ) -> Result<Vec<AuditRecord>> {
+        self.flush_denials();
         self.do_audit_list(who, filter)
     }
 
     async fn audit_get(&self, who: &Principal, seq: i64) -> Result<AuditRecord> {
+        self.flush_denials();
         self.do_audit_get(who, seq)
     }
 
     async fn audit_verify(&self, who: &Principal) -> Result<ChainReport> {
+        self.flush_denials();
         self.do_audit_verify(who)
     }
 
     async fn audit_checkpoint(&self, who: &Principal) -> Result<CheckpointOutcome> {
+        self.flush_denials();
         self.do_audit_checkpoint(who)
     }
 
     async fn audit_report(&self, who: &Principal, window: Window) -> Result<AuditReport> {
+        self.flush_denials();
         self.do_audit_report(who, window)
     }
 
@@ -845,6 +886,7 @@ impl ControlPlane for LocalControlPlane {
         archive_dir: Option<PathBuf>,
         dry_run: bool,
     ) -> Result<PruneOutcome> {
+        self.flush_denials();
         self.do_audit_prune(who, keep, archive_dir, dry_run)
     }
 }
@@ -852,6 +894,25 @@ impl ControlPlane for LocalControlPlane {
 impl LocalControlPlane {
     /// Every audit record, in order (reports and `verify` come in a later issue).
     pub fn audit_records(&self) -> Result<Vec<crate::model::AuditRecord>> {
+        self.flush_denials();
         self.store.read(audit::list)
+    }
+
+    /// The store's path for those who may see it (admins); `(hidden)` for anyone else.
+    pub(super) fn store_location(&self, who: &Principal) -> String {
+        if who.can(Permission::Administer) {
+            self.store.path().display().to_string()
+        } else {
+            HIDDEN.into()
+        }
+    }
+}
+
+/// What non-admins see instead of the store's path (and other paths on the server).
+pub const HIDDEN: &str = "(hidden)";
+
+impl Drop for LocalControlPlane {
+    fn drop(&mut self) {
+        self.denials.flush_all(&self.store);
     }
 }

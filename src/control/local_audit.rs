@@ -123,8 +123,53 @@ impl LocalControlPlane {
                 }
             };
             report.location = format!("local {location}");
+            if !who.can(Permission::Administer) {
+                self.hide_paths(&mut report);
+            }
             Ok(report)
         })
+    }
+
+    /// A report for a non-admin: neither the store's path nor the folders beside it (backups,
+    /// archives), which its entries' targets and details name (issue 9).
+    fn hide_paths(&self, report: &mut AuditReport) {
+        report.location = super::local::HIDDEN.into();
+        let mut paths: Vec<String> = [
+            Some(self.path().to_path_buf()),
+            self.path().parent().map(std::path::Path::to_path_buf),
+            Some(self.backup_dir(None)),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|p| p.display().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
+        // JSON details hold paths escaped; scrub that spelling too.
+        let escaped: Vec<String> = paths
+            .iter()
+            .filter_map(|p| serde_json::to_string(p).ok())
+            .map(|q| q.trim_matches('"').to_string())
+            .collect();
+        paths.extend(escaped);
+        paths.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        paths.dedup();
+        for entries in [
+            &mut report.auth_failures,
+            &mut report.lockouts,
+            &mut report.privilege_changes,
+            &mut report.backups,
+        ] {
+            for e in &mut entries.recent {
+                for p in &paths {
+                    if e.details.contains(p.as_str()) {
+                        e.details = e.details.replace(p.as_str(), super::local::HIDDEN);
+                    }
+                    if e.target.contains(p.as_str()) {
+                        e.target = e.target.replace(p.as_str(), super::local::HIDDEN);
+                    }
+                }
+            }
+        }
     }
 
     pub(super) fn do_audit_prune(

@@ -79,12 +79,23 @@ impl LocalControlPlane {
                 }),
             )
         })?;
-        Ok(info)
+        Ok(shown(who, info))
     }
 
     pub(super) fn do_list_backups(&self, who: &Principal, dir: Option<PathBuf>) -> Result<Catalog> {
         self.authorize(who, Permission::Backup, "backup.list", "")?;
-        catalog::scan(&self.backup_dir(dir))
+        let mut cat = catalog::scan(&self.backup_dir(dir))?;
+        if !who.can(Permission::Administer) {
+            cat.backups = cat.backups.into_iter().map(|b| shown(who, b)).collect();
+            for entry in &mut cat.unreadable {
+                let full = entry.path.display().to_string();
+                entry.path = file_name(&entry.path);
+                entry.problem = entry
+                    .problem
+                    .replace(&full, &entry.path.display().to_string());
+            }
+        }
+        Ok(cat)
     }
 
     pub(super) fn do_show_backup(
@@ -96,12 +107,15 @@ impl LocalControlPlane {
         self.authorize(who, Permission::Backup, "backup.show", what)?;
         let path = catalog::resolve(&self.backup_dir(dir), what)?;
         let opened = backup::container::open(&path)?;
-        Ok(BackupInfo {
-            path,
-            size: opened.file_size,
-            manifest: opened.manifest,
-            duration_ms: None,
-        })
+        Ok(shown(
+            who,
+            BackupInfo {
+                path,
+                size: opened.file_size,
+                manifest: opened.manifest,
+                duration_ms: None,
+            },
+        ))
     }
 
     pub(super) fn do_download_backup_file(
@@ -110,7 +124,8 @@ impl LocalControlPlane {
         dir: Option<PathBuf>,
         what: &str,
     ) -> Result<BackupInfo> {
-        self.authorize(who, Permission::Backup, "backup.download", what)?;
+        // A backup holds every password hash and token hash: admins only (issue 9).
+        self.authorize(who, Permission::Administer, "backup.download", what)?;
         let path = catalog::resolve(&self.backup_dir(dir), what)?;
         let opened = backup::container::open(&path)?;
         let info = BackupInfo {
@@ -161,6 +176,10 @@ impl LocalControlPlane {
                 serde_json::json!({ "path": report.path, "audit_head": report.audit.head_seq }),
             )
         })?;
+        let mut report = report;
+        if !who.can(Permission::Administer) {
+            report.path = file_name(&report.path);
+        }
         Ok(report)
     }
 
@@ -286,6 +305,21 @@ impl LocalControlPlane {
             freed_bytes: freed,
         })
     }
+}
+
+/// What `who` may see of a backup: admins all of it; anyone else neither where the server keeps
+/// it (only its file name) nor the store's path in its manifest (issue 9).
+fn shown(who: &Principal, mut info: BackupInfo) -> BackupInfo {
+    if !who.can(Permission::Administer) {
+        info.path = file_name(&info.path);
+        info.manifest.source = super::local::HIDDEN.into();
+    }
+    info
+}
+
+/// A path's last component alone.
+fn file_name(path: &Path) -> PathBuf {
+    path.file_name().map_or_else(PathBuf::new, PathBuf::from)
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

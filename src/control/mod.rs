@@ -15,6 +15,8 @@ mod tests;
 mod tests_agents;
 #[cfg(test)]
 mod tests_auth;
+#[cfg(test)]
+mod tests_lockout;
 pub mod wire;
 
 use std::collections::BTreeMap;
@@ -44,8 +46,9 @@ use crate::backup::{
 };
 use crate::model::{
     Agent, AgentRegistration, AgentState, AuditRecord, Event, IssuedToken, LeaseRef, LogLine,
-    LogMark, NewToken, NewUser, Page, Run, RunDetail, RunFilter, RunStatus, StepResult, StepStatus,
-    StepTask, Token, User, UserUpdate, Workflow, WorkflowSpec, WorkflowSummary,
+    LogMark, NewToken, NewUser, Page, PasswordChange, Run, RunDetail, RunFilter, RunStatus,
+    StepResult, StepStatus, StepTask, Token, User, UserUpdate, Workflow, WorkflowSpec,
+    WorkflowSummary,
 };
 
 /// A shared handle to a control plane.
@@ -251,8 +254,22 @@ pub trait ControlPlane: Send + Sync {
     async fn update_user(&self, who: &Principal, name: &str, change: UserUpdate) -> Result<User>;
     /// Delete a user and revoke their tokens. Refuses to delete the last enabled admin.
     async fn delete_user(&self, who: &Principal, name: &str) -> Result<User>;
-    /// Set a user's password (their own, or anyone's with ManageUsers); clears a lockout.
-    async fn set_password(&self, who: &Principal, name: &str, password: Secret) -> Result<User>;
+    /// Set a user's password: their own (with the current password; every other token of theirs
+    /// is revoked, the one making the request is kept), or anyone's with ManageUsers (all of that
+    /// user's tokens are revoked). Clears a lockout. A wrong current password is
+    /// unauthenticated, audited and counted like a failed login.
+    async fn set_password(
+        &self,
+        who: &Principal,
+        name: &str,
+        change: PasswordChange,
+    ) -> Result<User>;
+    /// Clear a user's login lockouts, from every source and account-wide (ManageUsers).
+    /// Audited as `user.unlock`.
+    #[allow(unused_variables)]
+    async fn unlock_user(&self, who: &Principal, name: &str) -> Result<User> {
+        Err(unsupported(self, "unlock_user"))
+    }
     /// Issue a token; the secret is in the reply and nowhere else, ever.
     async fn create_token(&self, who: &Principal, req: NewToken) -> Result<IssuedToken>;
     /// Tokens (never secrets): all with ManageUsers, else the caller's own.

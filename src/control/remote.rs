@@ -33,8 +33,8 @@ use crate::backup::{BackupInfo, CreateOptions, Integrity, KeySource, Progress, V
 use crate::model::AuditRecord;
 use crate::model::{
     Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, LogStream, NewToken, NewUser,
-    Page, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User, UserUpdate, Workflow,
-    WorkflowSpec, WorkflowSummary,
+    Page, PasswordChange, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User, UserUpdate,
+    Workflow, WorkflowSpec, WorkflowSummary,
 };
 use crate::server::error::ErrorBody;
 use crate::{Error, Result};
@@ -567,13 +567,27 @@ impl ControlPlane for RemoteControlPlane {
             .await
     }
 
-    async fn set_password(&self, _: &Principal, name: &str, password: Secret) -> Result<User> {
-        let body = PasswordBody { password };
+    async fn set_password(
+        &self,
+        _: &Principal,
+        name: &str,
+        change: PasswordChange,
+    ) -> Result<User> {
+        // The session kept is this client's bearer token, which the server reads itself.
+        let body = PasswordBody {
+            password: change.password,
+            current_password: change.current,
+        };
         self.send(
             self.request(Method::PUT, &["users", name, "password"])
                 .json(&body),
         )
         .await
+    }
+
+    async fn unlock_user(&self, _: &Principal, name: &str) -> Result<User> {
+        self.send(self.request(Method::POST, &["users", name, "unlock"]))
+            .await
     }
 
     async fn create_token(&self, _: &Principal, req: NewToken) -> Result<IssuedToken> {

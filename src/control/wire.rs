@@ -131,7 +131,11 @@ pub struct LoginBody {
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
+    /// The new password.
     pub password: Secret,
+    /// The current password: needed when users change their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_password: Option<Secret>,
 }
 
 /// Body of `POST /audit/tail`.

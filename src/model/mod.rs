@@ -17,7 +17,9 @@ pub use run::{
     LeaseRef, Page, Run, RunDetail, RunFilter, RunStatus, StepOutcome, StepResult, StepState,
     StepStatus, StepTask,
 };
-pub use user::{IssuedToken, NewToken, NewUser, Token, TokenState, User, UserUpdate};
+pub use user::{
+    IssuedToken, NewToken, NewUser, PasswordChange, Token, TokenState, User, UserUpdate,
+};
 pub use workflow::{
     AgentSelector, Backoff, HttpSpec, ParamSpec, ParamType, RetrySpec, StepKind, StepSpec,
     Workflow, WorkflowSpec, WorkflowSummary,

@@ -16,7 +16,8 @@ pub struct User {
     pub disabled: bool,
     pub created_at: Millis,
     pub updated_at: Millis,
-    /// Set while failed logins have locked the account.
+    /// Set while failed logins have locked the account, everywhere or from some source (an
+    /// address that kept failing); `imx user unlock` clears it.
     pub locked_until: Option<Millis>,
 }
 
@@ -35,6 +36,36 @@ pub struct NewUser {
 pub struct UserUpdate {
     pub role: Option<Role>,
     pub disabled: Option<bool>,
+}
+
+/// A new password for a user. Users changing their own give their current password; an admin
+/// setting another user's does not.
+#[derive(Debug, Clone)]
+pub struct PasswordChange {
+    pub password: Secret,
+    /// The user's current password: needed when users change their own.
+    pub current: Option<Secret>,
+    /// The bearer token the request came with: it stays valid when users change their own
+    /// password, while every other token of theirs is revoked. The server fills it in from the
+    /// request's `Authorization` header; it never comes from a body.
+    pub session: Option<Secret>,
+}
+
+impl PasswordChange {
+    /// A new password, without the current one (an admin's reset).
+    pub fn new(password: Secret) -> Self {
+        PasswordChange {
+            password,
+            current: None,
+            session: None,
+        }
+    }
+
+    /// With the current password (changing one's own).
+    pub fn with_current(mut self, current: Option<Secret>) -> Self {
+        self.current = current;
+        self
+    }
 }
 
 /// Whether a token can be used.
@@ -84,7 +115,8 @@ pub struct NewToken {
     pub name: Option<String>,
     pub user: Option<String>,
     pub role: Option<Role>,
-    /// Lifetime from now; `None` never expires.
+    /// Lifetime from now, at most the control plane's longest (`imx server --max-token-ttl`,
+    /// 90 days by default); `None` gives a token that longest lifetime. Tokens always expire.
     pub expires_in_ms: Option<u64>,
 }
 

@@ -25,13 +25,19 @@ pub struct Source(pub String);
 /// The bearer token presented (for logout), unchecked.
 pub struct Presented(pub Secret);
 
+/// The token of an `Authorization: Bearer <token>` header. The scheme is case-insensitive
+/// (RFC 9110 §11.1: `bearer`, `BEARER`), and any run of spaces or tabs may follow it.
 fn bearer(parts: &Parts) -> Option<&str> {
-    parts
+    let value = parts
         .headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.trim_start().split_once([' ', '\t'])?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 fn source(parts: &Parts) -> String {

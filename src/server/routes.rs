@@ -27,8 +27,8 @@ use crate::control::{AgentQuery, CheckpointOutcome, Overview, RunQuery, Workflow
 use crate::control::{ApplyOutcome, HeartbeatReply, StartRun, StatusReport};
 use crate::model::{
     Agent, AgentRegistration, AuditRecord, Event, IssuedToken, LeaseRef, LogLine, NewToken,
-    NewUser, Page, Run, RunDetail, RunFilter, StepTask, Token, User, UserUpdate, Workflow,
-    WorkflowSpec, WorkflowSummary,
+    NewUser, Page, PasswordChange, Run, RunDetail, RunFilter, StepTask, Token, User, UserUpdate,
+    Workflow, WorkflowSpec, WorkflowSummary,
 };
 
 type Api<T> = Result<Json<T>, ApiError>;
@@ -65,6 +65,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(list_users, create_user))
         .routes(routes!(get_user, update_user, delete_user))
         .routes(routes!(set_password))
+        .routes(routes!(unlock_user))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
         .routes(routes!(login))
@@ -428,16 +429,32 @@ async fn delete_user(
     Ok(Json(s.plane.delete_user(&who, &name).await?))
 }
 
+/// A user's own password needs `current_password`; the token of this request stays valid and
+/// the user's other tokens are revoked. An admin setting another user's revokes all of theirs.
 #[utoipa::path(put, path = "/api/v1/users/{name}/password", tag = "users", params(("name" = String, Path, description = "A user name")), request_body = PasswordBody, responses((status = 200, description = "The user", body = User)))]
 async fn set_password(
     State(s): State<AppState>,
     Caller(who): Caller,
+    Presented(session): Presented,
     Path(name): Path<String>,
     Json(body): Json<PasswordBody>,
 ) -> Api<User> {
-    Ok(Json(
-        s.plane.set_password(&who, &name, body.password).await?,
-    ))
+    let change = PasswordChange {
+        password: body.password,
+        current: body.current_password,
+        session: Some(session),
+    };
+    Ok(Json(s.plane.set_password(&who, &name, change).await?))
+}
+
+/// Clears the user's login lockouts, from every source and account-wide (admin).
+#[utoipa::path(post, path = "/api/v1/users/{name}/unlock", tag = "users", params(("name" = String, Path, description = "A user name")), responses((status = 200, description = "The user, unlocked", body = User)))]
+async fn unlock_user(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+) -> Api<User> {
+    Ok(Json(s.plane.unlock_user(&who, &name).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken, responses((status = 201, description = "The token and its secret, shown this once", body = IssuedToken)))]
@@ -611,7 +628,7 @@ async fn verify_backup(
     ))
 }
 
-/// The backup file's bytes, streamed (`backup.show` permission: an operator).
+/// The backup file's bytes, streamed (admins only: a backup holds every password hash).
 #[utoipa::path(get, path = "/api/v1/backups/{id}/file", tag = "backups", params(("id" = String, Path, description = "A backup id or unique id prefix (never a path)")), responses((status = 200, description = "The backup file", content_type = "application/octet-stream", body = Vec<u8>)))]
 async fn download_backup(
     State(s): State<AppState>,

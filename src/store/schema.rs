@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_dashboard.sql"),
     include_str!("migrations/0004_audit_backup.sql"),
     include_str!("migrations/0005_agent_binding.sql"),
+    include_str!("migrations/0006_login_sources.sql"),
 ];
 
 /// The schema version this build writes.

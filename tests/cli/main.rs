@@ -9,6 +9,7 @@ mod api_audit;
 mod api_bad_input;
 mod api_matrix;
 mod audit;
+mod auth_hardening;
 mod backup;
 mod backup_remote;
 mod bad_input;

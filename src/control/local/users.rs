@@ -4,21 +4,44 @@
 //! [`LocalControlPlane::has_admin`] for its first start.
 //!
 //! Audit actions: `user.create`, `user.update`, `user.disable`, `user.enable`, `user.delete`,
-//! `user.password`, `token.create`, `token.revoke`, `auth.login` (ok / failed / locked /
-//! denied), `auth.lockout`, `auth.logout`; denials through `authorize`. Never a secret or a hash.
+//! `user.password` (ok / failed), `user.unlock`, `token.create`, `token.revoke`, `auth.login`
+//! (ok / failed / locked / denied), `auth.lockout`, `auth.logout`; denials through `authorize`.
+//! Never a secret or a hash, and never a name given at login that is no user: those are
+//! recorded by their keyed hash ([`unknown_name`]).
 
 use serde_json::json;
 
 use super::{LocalControlPlane, token_cache};
-use crate::auth::{Permission, Principal, Role, Secret, password, token};
+use crate::auth::throttle::{self, ACCOUNT_LOCK_SOURCES, SOURCE_WINDOW_MS, Throttle};
+use crate::auth::{Permission, Principal, Role, Secret, password, token, unknown_name};
 use crate::model::{
-    IssuedToken, NewToken, NewUser, Token, TokenState, User, UserUpdate, new_id, now_ms,
+    IssuedToken, NewToken, NewUser, PasswordChange, Token, TokenState, User, UserUpdate, new_id,
+    now_ms,
 };
 use crate::store::sqlite::users;
 use crate::{Error, Result, audit};
 
-/// How long a token from `imx login` lives.
+/// How long a token from `imx login` lives (or the longest a token may live, if shorter).
 pub const LOGIN_TOKEN_TTL_MS: i64 = 30 * 24 * 3_600_000;
+
+/// The longest a token may live unless the control plane is told otherwise (`imx server
+/// --max-token-ttl`, `IMX_MAX_TOKEN_TTL`): 90 days. Also the lifetime of a token made without
+/// one.
+pub const DEFAULT_MAX_TOKEN_TTL_MS: i64 = 90 * 24 * 3_600_000;
+
+/// A duration for messages, in its largest whole unit: `90d`, `36h`, `90s`, `1500ms`.
+fn human_ms(ms: i64) -> String {
+    const UNITS: [(i64, &str); 4] = [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "m"),
+        (1_000, "s"),
+    ];
+    UNITS
+        .iter()
+        .find(|(unit, _)| ms >= *unit && ms % unit == 0)
+        .map_or_else(|| format!("{ms}ms"), |(unit, s)| format!("{}{s}", ms / unit))
+}
 
 /// A token's `last_used_at` is written at most this often (authentication stays a read).
 const TOUCH_EVERY_MS: i64 = 60_000;
@@ -244,22 +267,123 @@ impl LocalControlPlane {
         out
     }
 
+    /// Set a password. Users changing their own prove it with the current password (a stolen
+    /// session token alone cannot take the account over) and keep only the token of this
+    /// request; an admin setting another user's password revokes all of that user's tokens.
     pub(super) async fn users_set_password(
         &self,
         who: &Principal,
         name: &str,
-        password: Secret,
+        change: PasswordChange,
     ) -> Result<User> {
         self.authorize_self_or_admin(who, name, "user.password")?;
         self.store.read(|tx| users::get(tx, name))?;
-        let hash = hash_password(password).await?;
-        self.mutate(
-            who,
-            "user.password",
-            |u: &User| u.name.clone(),
-            |_| serde_json::Value::Null,
-            |tx| users::set_password_hash(tx, name, &hash),
-        )
+        let own = who.user_name() == Some(name);
+        let PasswordChange {
+            password: new_password,
+            current,
+            session,
+        } = change;
+        if own {
+            let Some(current) = current else {
+                return Err(Error::invalid_with_hint(
+                    "changing your own password needs your current password",
+                    "give it too (imx user passwd prompts for it, or reads it with \
+                     --current-password-stdin; the API takes `current_password`)",
+                ));
+            };
+            self.check_current_password(who, name, current).await?;
+        }
+        let hash = hash_password(new_password).await?;
+        // The request's own token survives the change of one's own password.
+        let keep = match (own, &session) {
+            (true, Some(secret)) => self
+                .store
+                .read_quick(|tx| users::token_by_hash(tx, &token::hash(secret)))?
+                .filter(|row| row.token.user.as_deref() == Some(name))
+                .map(|row| row.token.id),
+            _ => None,
+        };
+        let out = self.store.write(|tx| {
+            let user = users::set_password_hash(tx, name, &hash)?;
+            let revoked = users::revoke_user_tokens(tx, name, keep.as_deref())?;
+            audit::append(
+                tx,
+                who,
+                "user.password",
+                name,
+                "ok",
+                json!({ "own": own, "tokens_revoked": revoked, "kept_session": keep.is_some() }),
+            )?;
+            Ok(user)
+        });
+        self.forget_verified_tokens();
+        out
+    }
+
+    /// Check a user's current password (changing their own): a wrong one is unauthenticated,
+    /// audited, and counts as a failed login from the caller's source.
+    async fn check_current_password(
+        &self,
+        who: &Principal,
+        name: &str,
+        current: Secret,
+    ) -> Result<()> {
+        let source = throttle::source_key(&who.source);
+        let now = now_ms();
+        let (account, from_here, row) = self.store.read(|tx| {
+            Ok((
+                users::throttle(tx, name)?,
+                users::source_throttle(tx, name, &source)?,
+                users::login_row(tx, name)?,
+            ))
+        })?;
+        if let Some(until) = account.locked_at(now).or(from_here.locked_at(now)) {
+            return Err(Error::LockedOut { until });
+        }
+        let Some(hash) = row.and_then(|r| r.password_hash) else {
+            return Err(Error::Conflict(format!(
+                "user {name:?} has no password yet; an admin sets the first one \
+                 (imx user passwd {name})"
+            )));
+        };
+        let matched = blocking(move || password::verify(&hash, &current)).await?;
+        if matched {
+            return Ok(());
+        }
+        let locked = self.store.write(|tx| {
+            audit::append(
+                tx,
+                who,
+                "user.password",
+                name,
+                "failed",
+                json!({ "reason": "wrong current password" }),
+            )?;
+            Self::count_failure(tx, who, name, &source)
+        })?;
+        Err(match locked {
+            Some(until) => Error::LockedOut { until },
+            None => Error::Unauthenticated("the current password is not right".into()),
+        })
+    }
+
+    /// Clear a user's lockouts, from every source and account-wide.
+    pub(super) fn users_unlock(&self, who: &Principal, name: &str) -> Result<User> {
+        self.authorize(who, Permission::ManageUsers, "user.unlock", name)?;
+        self.store.write(|tx| {
+            users::get(tx, name)?;
+            let (account_locked, sources) = users::clear_throttle(tx, name)?;
+            audit::append(
+                tx,
+                who,
+                "user.unlock",
+                name,
+                "ok",
+                json!({ "account_locked": account_locked, "sources_cleared": sources }),
+            )?;
+            users::get(tx, name)
+        })
     }
 
     /// Issue a token inside `tx` and audit it as `action`.
@@ -345,11 +469,7 @@ impl LocalControlPlane {
         if let Some(name) = &req.name {
             check_name("token", name)?;
         }
-        let expires_at = match req.expires_in_ms {
-            Some(0) => return Err(Error::invalid("a token's lifetime must be more than zero")),
-            Some(ms) => Some(now_ms().saturating_add(i64::try_from(ms).unwrap_or(i64::MAX))),
-            None => None,
-        };
+        let expires_at = now_ms().saturating_add(self.token_lifetime(req.expires_in_ms)?);
         self.store.write(|tx| {
             if let Some(u) = &user
                 && users::get(tx, u)?.disabled
@@ -365,9 +485,34 @@ impl LocalControlPlane {
                 req.name.as_deref(),
                 user.as_deref(),
                 req.role,
-                expires_at,
+                Some(expires_at),
             )
         })
+    }
+
+    /// The lifetime of a new token: what was asked for, at most the longest allowed; the
+    /// longest when nothing was asked for.
+    fn token_lifetime(&self, asked_ms: Option<u64>) -> Result<i64> {
+        let max = self.max_token_ttl_ms;
+        match asked_ms {
+            None => Ok(max),
+            Some(0) => Err(Error::invalid("a token's lifetime must be more than zero")),
+            Some(ms) if i64::try_from(ms).is_ok_and(|ms| ms <= max) => {
+                Ok(i64::try_from(ms).unwrap_or(max))
+            }
+            Some(ms) => Err(Error::invalid_with_hint(
+                format!(
+                    "a token may live at most {} (the longest this control plane allows), not {}",
+                    human_ms(max),
+                    human_ms(i64::try_from(ms).unwrap_or(i64::MAX))
+                ),
+                format!(
+                    "ask for {} or less, or have the server started with a longer --max-token-ttl \
+                     (IMX_MAX_TOKEN_TTL for a local store); tokens never live forever",
+                    human_ms(max)
+                ),
+            )),
+        }
     }
 
     pub(super) fn tokens_list(&self, who: &Principal) -> Result<Vec<Token>> {
@@ -416,28 +561,50 @@ impl LocalControlPlane {
         password: &Secret,
         source: &str,
     ) -> Result<IssuedToken> {
-        // Audit records name the account tried; cap what a stranger can write there.
-        let who = Principal::user(
-            &user.chars().take(MAX_NAME).collect::<String>(),
-            Role::Viewer,
-            source,
-        );
-        if check_name("user", user).is_err() {
-            return Err(Error::BadCredentials);
-        }
         let now = now_ms();
-        let (throttle, row) = self
-            .store
-            .read(|tx| Ok((users::throttle(tx, user)?, users::login_row(tx, user)?)))?;
-        if let Some(until) = throttle.locked_at(now) {
+        let from = throttle::source_key(source);
+        let (row, key) = self.store.read(|tx| {
+            let row = if check_name("user", user).is_ok() {
+                users::login_row(tx, user)?
+            } else {
+                None
+            };
+            Ok((row, users::unknown_name_key(tx, false)?))
+        })?;
+        // The account the attempt is throttled and audited under: a user's name, or for a name
+        // that is no user (maybe a password typed in the wrong field) its keyed hash, never
+        // the name itself. Without a key yet, nothing was ever recorded for unknown names.
+        let account = match (&row, key) {
+            (Some(_), _) => Some(user.to_string()),
+            (None, Some(key)) => Some(unknown_name::id(&key, user)?),
+            (None, None) => None,
+        };
+        let (whole, from_here) = match &account {
+            Some(a) => self.store.read(|tx| {
+                Ok((
+                    users::throttle(tx, a)?,
+                    users::source_throttle(tx, a, &from)?,
+                ))
+            })?,
+            None => (Throttle::default(), Throttle::default()),
+        };
+        if let (Some(a), Some(until)) =
+            (&account, whole.locked_at(now).or(from_here.locked_at(now)))
+        {
+            let who = Principal::user(a, Role::Viewer, source);
+            let scope = if whole.locked_at(now).is_some() {
+                "account"
+            } else {
+                "source"
+            };
             self.store.write(|tx| {
                 audit::append(
                     tx,
                     &who,
                     "auth.login",
-                    user,
+                    a,
                     "locked",
-                    json!({ "until": until }),
+                    json!({ "until": until, "scope": scope }),
                 )
             })?;
             return Err(Error::LockedOut { until });
@@ -454,9 +621,10 @@ impl LocalControlPlane {
         .await?;
         let row = match row {
             Some(r) if matched => r,
-            _ => return self.login_failed(&who, user),
+            _ => return self.login_failed(user, row.is_some(), source),
         };
         if row.disabled {
+            let who = Principal::user(user, row.role, source);
             self.store.write(|tx| {
                 audit::append(
                     tx,
@@ -472,8 +640,9 @@ impl LocalControlPlane {
             )));
         }
         let who = Principal::user(user, row.role, source);
+        let ttl = LOGIN_TOKEN_TTL_MS.min(self.max_token_ttl_ms);
         self.store.write(|tx| {
-            users::clear_throttle(tx, user)?;
+            users::clear_source_throttle(tx, user, &from)?;
             Self::issue(
                 tx,
                 &who,
@@ -484,40 +653,77 @@ impl LocalControlPlane {
                 )),
                 Some(user),
                 None,
-                Some(now_ms() + LOGIN_TOKEN_TTL_MS),
+                Some(now_ms() + ttl),
             )
         })
     }
 
-    /// Count a failed login; lock the account when it is one too many.
-    fn login_failed(&self, who: &Principal, user: &str) -> Result<IssuedToken> {
+    /// Count a failed login (audited under the user's name, or the keyed hash of a name that
+    /// is no user); lock the source, or the account, when it is one too many.
+    fn login_failed(&self, user: &str, known: bool, source: &str) -> Result<IssuedToken> {
+        let from = throttle::source_key(source);
         let locked = self.store.write(|tx| {
-            let (next, locked) = users::throttle(tx, user)?.fail(now_ms());
-            users::save_throttle(tx, user, &next)?;
-            audit::append(
-                tx,
-                who,
-                "auth.login",
-                user,
-                "failed",
-                json!({ "failures": next.failures }),
-            )?;
-            if let Some(until) = locked {
-                audit::append(
-                    tx,
-                    who,
-                    "auth.lockout",
-                    user,
-                    "ok",
-                    json!({ "until": until, "lockouts": next.lockouts }),
-                )?;
-            }
-            Ok(locked)
+            let account = if known {
+                user.to_string()
+            } else {
+                match users::unknown_name_key(tx, true)? {
+                    Some(key) => unknown_name::id(&key, user)?,
+                    None => return Err(Error::Internal("no key for unknown names".into())),
+                }
+            };
+            let who = Principal::user(&account, Role::Viewer, source);
+            audit::append(tx, &who, "auth.login", &account, "failed", json!({}))?;
+            Self::count_failure(tx, &who, &account, &from)
         })?;
         Err(match locked {
             Some(until) => Error::LockedOut { until },
             None => Error::BadCredentials,
         })
+    }
+
+    /// One more failure for `account` from `source` (a [`throttle::source_key`]): lock the
+    /// source after too many in a row, and the account once too many sources are failing.
+    /// Audited as `auth.lockout`. Returns the end of the lockout this failure started.
+    fn count_failure(
+        tx: &rusqlite::Transaction<'_>,
+        who: &Principal,
+        account: &str,
+        source: &str,
+    ) -> Result<Option<i64>> {
+        let now = now_ms();
+        let (here, source_locked) = users::source_throttle(tx, account, source)?.fail(now);
+        users::save_source_throttle(tx, account, source, &here)?;
+        if let Some(until) = source_locked {
+            audit::append(
+                tx,
+                who,
+                "auth.lockout",
+                account,
+                "ok",
+                json!({ "until": until, "scope": "source", "lockouts": here.lockouts }),
+            )?;
+        }
+        let sources = users::failing_sources(tx, account, now - SOURCE_WINDOW_MS)?;
+        let whole = users::throttle(tx, account)?;
+        if sources < ACCOUNT_LOCK_SOURCES || whole.locked_at(now).is_some() {
+            return Ok(source_locked);
+        }
+        let (whole, until) = whole.lock(now);
+        users::save_throttle(tx, account, &whole)?;
+        audit::append(
+            tx,
+            who,
+            "auth.lockout",
+            account,
+            "ok",
+            json!({
+                "until": until,
+                "scope": "account",
+                "sources": sources,
+                "lockouts": whole.lockouts,
+            }),
+        )?;
+        Ok(Some(until))
     }
 
     pub(super) fn auth_logout(&self, secret: &Secret, source: &str) -> Result<()> {

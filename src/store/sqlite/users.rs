@@ -9,8 +9,10 @@ use crate::auth::throttle::Throttle;
 use crate::model::{Token, TokenState, User, UserUpdate, now_ms};
 use crate::{Error, Result};
 
+/// The last column is the latest lockout end, account-wide or of any one source.
 const USER_COLUMNS: &str = "u.name, u.role, u.password_hash IS NOT NULL, u.disabled, u.created_at, \
-     u.updated_at, t.locked_until";
+     u.updated_at, max(coalesce(t.locked_until, 0), coalesce((SELECT max(s.locked_until) \
+     FROM login_source_throttle s WHERE s.name = u.name), 0))";
 
 fn role_of(s: &str) -> rusqlite::Result<Role> {
     s.parse::<Role>().map_err(|e| {
@@ -75,20 +77,31 @@ pub fn get(tx: &Transaction<'_>, name: &str) -> Result<User> {
     }
 }
 
-/// Insert a user; an existing name is a conflict.
+/// Insert a user; an existing name, in any case (`Alice` when `alice` exists), is a conflict.
+/// (Stores from before this rule may hold names that differ only in case; they keep working.)
 pub fn create(
     tx: &Transaction<'_>,
     name: &str,
     role: Role,
     password_hash: Option<&str>,
 ) -> Result<User> {
-    let exists: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM users WHERE name = ?1)",
-        [name],
-        |r| r.get(0),
-    )?;
-    if exists {
-        return Err(Error::Conflict(format!("user {name:?} already exists")));
+    let existing: Option<String> = tx
+        .query_row(
+            "SELECT name FROM users WHERE name = ?1 COLLATE NOCASE ORDER BY name = ?1 DESC LIMIT 1",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match existing {
+        Some(same) if same == name => {
+            return Err(Error::Conflict(format!("user {name:?} already exists")));
+        }
+        Some(other) => {
+            return Err(Error::Conflict(format!(
+                "user {other:?} already exists, and user names are unique regardless of case"
+            )));
+        }
+        None => {}
     }
     let now = now_ms();
     tx.execute(
@@ -118,7 +131,7 @@ pub fn update(tx: &Transaction<'_>, name: &str, change: &UserUpdate) -> Result<U
     get(tx, name)
 }
 
-/// Replace the password hash; clears any lockout.
+/// Replace the password hash; clears any lockout (the caller revokes tokens as it sees fit).
 pub fn set_password_hash(tx: &Transaction<'_>, name: &str, hash: &str) -> Result<User> {
     get(tx, name)?;
     tx.execute(
@@ -140,6 +153,16 @@ pub fn delete(tx: &Transaction<'_>, name: &str) -> Result<(User, usize)> {
     tx.execute("DELETE FROM users WHERE name = ?1", [name])?;
     clear_throttle(tx, name)?;
     Ok((user, revoked))
+}
+
+/// Revoke every active token of user `name` but `keep` (a token id); returns how many.
+pub fn revoke_user_tokens(tx: &Transaction<'_>, name: &str, keep: Option<&str>) -> Result<usize> {
+    Ok(tx.execute(
+        "UPDATE tokens SET revoked_at = ?2
+         WHERE user_name = ?1 AND revoked_at IS NULL AND (?3 IS NULL OR id <> ?3)
+           AND (expires_at IS NULL OR expires_at > ?2)",
+        params![name, now_ms(), keep],
+    )?)
 }
 
 /// How many enabled users have the admin role.
@@ -210,9 +233,111 @@ pub fn save_throttle(tx: &Transaction<'_>, name: &str, t: &Throttle) -> Result<(
     Ok(())
 }
 
-pub fn clear_throttle(tx: &Transaction<'_>, name: &str) -> Result<()> {
+/// Forget every failure and lockout of an account: its own and those of all its sources.
+/// Returns whether the account was locked and how many source rows were dropped.
+pub fn clear_throttle(tx: &Transaction<'_>, name: &str) -> Result<(bool, usize)> {
+    let now = now_ms();
+    let locked: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM login_throttle WHERE name = ?1 AND locked_until > ?2)",
+        params![name, now],
+        |r| r.get(0),
+    )?;
     tx.execute("DELETE FROM login_throttle WHERE name = ?1", [name])?;
+    let sources = tx.execute("DELETE FROM login_source_throttle WHERE name = ?1", [name])?;
+    Ok((locked, sources))
+}
+
+/// The throttle state of an account as seen from one source (default when there is none).
+pub fn source_throttle(tx: &Transaction<'_>, name: &str, source: &str) -> Result<Throttle> {
+    let t = tx
+        .query_row(
+            "SELECT failures, lockouts, locked_until, last_failure FROM login_source_throttle
+             WHERE name = ?1 AND source = ?2",
+            params![name, source],
+            |r| {
+                Ok(Throttle {
+                    failures: r.get(0)?,
+                    lockouts: r.get(1)?,
+                    locked_until: r.get(2)?,
+                    last_failure: r.get(3)?,
+                })
+            },
+        )
+        .optional()?;
+    Ok(t.unwrap_or_default())
+}
+
+pub fn save_source_throttle(
+    tx: &Transaction<'_>,
+    name: &str,
+    source: &str,
+    t: &Throttle,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO login_source_throttle (name, source, failures, lockouts, locked_until,
+                                            last_failure)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (name, source) DO UPDATE SET failures = ?3, lockouts = ?4,
+                                                  locked_until = ?5, last_failure = ?6",
+        params![
+            name,
+            source,
+            t.failures,
+            t.lockouts,
+            t.locked_until,
+            t.last_failure
+        ],
+    )?;
     Ok(())
+}
+
+/// A successful login from `source` forgets that source's failures (not its lockout history
+/// elsewhere, nor the account's).
+pub fn clear_source_throttle(tx: &Transaction<'_>, name: &str, source: &str) -> Result<()> {
+    tx.execute(
+        "DELETE FROM login_source_throttle WHERE name = ?1 AND source = ?2",
+        params![name, source],
+    )?;
+    Ok(())
+}
+
+/// How many sources failed to log in to `name` since `since` (epoch ms).
+pub fn failing_sources(tx: &Transaction<'_>, name: &str, since: i64) -> Result<u64> {
+    Ok(tx.query_row(
+        "SELECT count(*) FROM login_source_throttle WHERE name = ?1 AND last_failure >= ?2",
+        params![name, since],
+        |r| r.get(0),
+    )?)
+}
+
+/// The store's key for hashing unknown login names ([`crate::auth::unknown_name`]), created on
+/// first use with `create` (else `None` until then). Kept in `meta`; never shown.
+pub fn unknown_name_key(
+    tx: &Transaction<'_>,
+    create: bool,
+) -> Result<Option<[u8; crate::auth::unknown_name::KEY_LEN]>> {
+    const KEY: &str = "login_name_hmac_key";
+    let read = |tx: &Transaction<'_>| -> Result<Option<[u8; 32]>> {
+        let hex: Option<String> = tx
+            .query_row("SELECT value FROM meta WHERE key = ?1", [KEY], |r| r.get(0))
+            .optional()?;
+        Ok(hex
+            .and_then(|h| hex::decode(h).ok())
+            .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok()))
+    };
+    if let Some(key) = read(tx)? {
+        return Ok(Some(key));
+    }
+    if !create {
+        return Ok(None);
+    }
+    let key = crate::auth::unknown_name::new_key();
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = ?2",
+        params![KEY, hex::encode(key)],
+    )?;
+    Ok(Some(key))
 }
 
 // --- tokens ---
