@@ -41,9 +41,11 @@ pub struct CreateArgs {
 /// A token lifetime in milliseconds.
 fn lifetime(s: &str) -> Result<u64, String> {
     if s.trim().eq_ignore_ascii_case("never") {
-        return Err("tokens always expire: give a lifetime such as 30d, at most the control \
+        return Err(
+            "tokens always expire: give a lifetime such as 30d, at most the control \
                     plane's longest (90d unless imx server --max-token-ttl says otherwise)"
-            .into());
+                .into(),
+        );
     }
     let d = parse::duration(s)?;
     if d.is_zero() {

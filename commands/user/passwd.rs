@@ -41,17 +41,18 @@ pub async fn run(ctx: &Context, args: PasswdArgs) -> Result<(), CliError> {
         let mut lines =
             password::read_stdin(&["--current-password-stdin", "--password-stdin"])?.into_iter();
         let (Some(current), Some(new)) = (lines.next(), lines.next()) else {
-            return Err(CliError::usage("stdin needs two lines: current, then new password"));
+            return Err(CliError::usage(
+                "stdin needs two lines: current, then new password",
+            ));
         };
         PasswordChange::new(new).with_current(Some(current))
     } else if own && args.password_stdin {
-        return Err(CliError::usage(
-            "changing your own password needs your current password",
-        )
-        .with_hint(
-            "give it on the first line of stdin and the new one on the second, with \
+        return Err(
+            CliError::usage("changing your own password needs your current password").with_hint(
+                "give it on the first line of stdin and the new one on the second, with \
              --current-password-stdin",
-        ));
+            ),
+        );
     } else {
         let current = if own {
             Some(password::ask_terminal(&Ask {

@@ -6,7 +6,9 @@ use super::super::error::CliError;
 /// Clear a user's login lockouts: those of single sources (addresses that kept failing) and the
 /// account-wide one (failures from many sources). Admins only; audited as `user.unlock`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  imx user unlock alice\n  imx --server https://imx.example.com:7443 user unlock alice")]
+#[command(
+    after_help = "Examples:\n  imx user unlock alice\n  imx --server https://imx.example.com:7443 user unlock alice"
+)]
 pub struct UnlockArgs {
     /// User name.
     pub name: String,

@@ -12,8 +12,8 @@ use crate::Error;
 use crate::auth::throttle::MAX_FAILURES;
 use crate::auth::{Principal, Role, Secret};
 use crate::model::{
-    AgentRegistration, LeaseRef, LogStream, NewToken, NewUser, StepKind, StepResult, StepSpec,
-    TokenState, UserUpdate, WorkflowSpec,
+    AgentRegistration, LeaseRef, LogStream, NewToken, NewUser, PasswordChange, StepKind,
+    StepResult, StepSpec, TokenState, UserUpdate, WorkflowSpec,
 };
 
 use super::tests::{Env, env};
@@ -144,9 +144,10 @@ async fn call(e: &Env, who: &Principal, method: &str) -> Result<()> {
             .map(drop),
         "delete_user" => p.delete_user(who, "doomed").await.map(drop),
         "set_password" => p
-            .set_password(who, "victim", pw("a new password"))
+            .set_password(who, "victim", PasswordChange::new(pw("a new password")))
             .await
             .map(drop),
+        "unlock_user" => p.unlock_user(who, "victim").await.map(drop),
         "create_token" => p
             .create_token(
                 who,
@@ -201,6 +202,7 @@ const MATRIX: &[(&str, &[Role])] = {
         ("update_user", &[A]),
         ("delete_user", &[A]),
         ("set_password", &[A]),
+        ("unlock_user", &[A]),
         ("create_token", &[A]),
         ("list_tokens", &[A]),
         ("revoke_token", &[A]),
@@ -277,13 +279,40 @@ async fn users_act_on_themselves_without_manage_users() {
     let carol = Principal::user("carol", Role::Viewer, "local");
     assert!(e.plane.get_user(&carol, "carol").await.is_ok());
     assert!(is_forbidden(&e.plane.get_user(&carol, "dave").await));
+    // Her own password, with the current one; without it, or with a wrong one, nothing changes.
+    assert!(matches!(
+        e.plane
+            .set_password(
+                &carol,
+                "carol",
+                PasswordChange::new(pw("carols new password"))
+            )
+            .await,
+        Err(Error::Invalid { .. })
+    ));
+    assert!(matches!(
+        e.plane
+            .set_password(
+                &carol,
+                "carol",
+                PasswordChange::new(pw("carols new password"))
+                    .with_current(Some(pw("not her password")))
+            )
+            .await,
+        Err(Error::Unauthenticated(_))
+    ));
     e.plane
-        .set_password(&carol, "carol", pw("carols new password"))
+        .set_password(
+            &carol,
+            "carol",
+            PasswordChange::new(pw("carols new password"))
+                .with_current(Some(pw("carols password"))),
+        )
         .await
         .unwrap();
     assert!(is_forbidden(
         &e.plane
-            .set_password(&carol, "dave", pw("not yours at all"))
+            .set_password(&carol, "dave", PasswordChange::new(pw("not yours at all")))
             .await
     ));
     // A token for herself (the default), but not for dave or for a role.
@@ -554,7 +583,11 @@ async fn login_is_throttled_per_account_with_one_error_for_unknown_users() {
 
     // An admin setting the password clears the lockout.
     e.plane
-        .set_password(&e.who, "frank", pw("franks newer password"))
+        .set_password(
+            &e.who,
+            "frank",
+            PasswordChange::new(pw("franks newer password")),
+        )
         .await
         .unwrap();
     e.plane

@@ -37,7 +37,7 @@ enum Who {
 const READ: Who = Who::Only(&[ADMIN, OPERATOR, VIEWER]);
 /// The change feed and the status summary: every role (agents wake up on it).
 const WATCH: Who = Who::Only(&[ADMIN, OPERATOR, VIEWER, AGENT, AGENT_TOKEN]);
-const MANAGE: Who = Who::Only(&[ADMIN, OPERATOR]); // workflows, runs, agents, backups
+const MANAGE: Who = Who::Only(&[ADMIN, OPERATOR]); // workflows, runs, agents, backups (not download)
 const WORK: Who = Who::Only(&[ADMIN, AGENT, AGENT_TOKEN]);
 const USERS: Who = Who::Only(&[ADMIN]);
 const ADMINISTER: Who = Who::Only(&[ADMIN]);
@@ -145,6 +145,7 @@ fn rows(run: &str) -> Vec<Row> {
         row("PUT", "/api/v1/users/{name}/password", USERS)
             .at("/api/v1/users/nobody-here/password")
             .body(json!({ "password": "a long enough password" })),
+        row("POST", "/api/v1/users/{name}/unlock", USERS).at("/api/v1/users/nobody-here/unlock"),
         row("GET", "/api/v1/tokens", ANY_USER),
         row("POST", "/api/v1/tokens", USERS)
             .body(json!({ "role": "viewer", "expires_in_ms": 60_000 })),
@@ -167,7 +168,9 @@ fn rows(run: &str) -> Vec<Row> {
         row("POST", "/api/v1/backups/{id}/verify", MANAGE)
             .at(format!("/api/v1/backups/{NO_ID}/verify"))
             .body(json!({})),
-        row("GET", "/api/v1/backups/{id}/file", MANAGE).at(format!("/api/v1/backups/{NO_ID}/file")),
+        // A backup holds every password hash: downloading one is for admins (issue 9).
+        row("GET", "/api/v1/backups/{id}/file", ADMINISTER)
+            .at(format!("/api/v1/backups/{NO_ID}/file")),
         row("POST", "/api/v1/audit/records", READ).body(json!({ "limit": 5, "newest": true })),
         row("GET", "/api/v1/audit/records/{seq}", READ).at("/api/v1/audit/records/1"),
         row("GET", "/api/v1/audit/verify", READ),

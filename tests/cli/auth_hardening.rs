@@ -89,7 +89,14 @@ fn token_lifetimes_are_capped_and_never_forever(env: TestEnv) {
     made.expect_code(0);
     assert_eq!(expires_in_days(&made), 30, "{}", made.stdout);
     let ok = env.run([
-        "token", "create", "--role", "viewer", "--expires", "7d", "-o", "json",
+        "token",
+        "create",
+        "--role",
+        "viewer",
+        "--expires",
+        "7d",
+        "-o",
+        "json",
     ]);
     ok.expect_code(0);
     assert_eq!(expires_in_days(&ok), 7);
@@ -104,7 +111,11 @@ fn token_lifetimes_are_capped_and_never_forever(env: TestEnv) {
     // Never: refused.
     let never = env.run(["token", "create", "--role", "agent", "--expires", "never"]);
     never.expect_code(2);
-    assert!(never.stderr.contains("tokens always expire"), "{}", never.stderr);
+    assert!(
+        never.stderr.contains("tokens always expire"),
+        "{}",
+        never.stderr
+    );
     let listed = env.json(["token", "list"]);
     assert!(
         listed
@@ -119,7 +130,14 @@ fn token_lifetimes_are_capped_and_never_forever(env: TestEnv) {
 fn an_admin_resetting_a_password_revokes_the_users_tokens(env: TestEnv) {
     run_in(
         &env,
-        &["user", "create", "bob", "--role", "operator", "--password-stdin"],
+        &[
+            "user",
+            "create",
+            "bob",
+            "--role",
+            "operator",
+            "--password-stdin",
+        ],
         "bobs first password\n",
     )
     .expect_code(0);
@@ -151,7 +169,11 @@ fn user_names_are_unique_in_any_case(env: TestEnv) {
     env.run(["user", "create", "alice"]).expect_code(0);
     let dup = env.run(["user", "create", "Alice"]);
     dup.expect_code(5);
-    assert!(dup.stderr.contains("\"alice\" already exists"), "{}", dup.stderr);
+    assert!(
+        dup.stderr.contains("\"alice\" already exists"),
+        "{}",
+        dup.stderr
+    );
     env.run(["user", "create", "ALICE2"]).expect_code(0);
     let names: Vec<String> = env
         .json(["user", "list"])
@@ -185,7 +207,14 @@ fn user_unlock_clears_every_lockout(env: TestEnv) {
         assert_cmd::Command::from_std(env.local_cmd(&[]))
             .env_remove("IMX_STORE")
             .env("IMX_KEYRING", "off")
-            .args(["login", "--server", &url, "--user", "fay", "--password-stdin"])
+            .args([
+                "login",
+                "--server",
+                &url,
+                "--user",
+                "fay",
+                "--password-stdin",
+            ])
             .write_stdin(format!("{pw}\n"))
             .timeout(Duration::from_secs(60))
             .output()
@@ -201,7 +230,11 @@ fn user_unlock_clears_every_lockout(env: TestEnv) {
 
     let unlock = env.run(["user", "unlock", "fay"]);
     unlock.expect_code(0);
-    assert!(unlock.stderr.contains("Unlocked user fay"), "{}", unlock.stderr);
+    assert!(
+        unlock.stderr.contains("Unlocked user fay"),
+        "{}",
+        unlock.stderr
+    );
     assert!(env.json(["user", "show", "fay"])["locked_until"].is_null());
     assert_eq!(login("fays password").status.code(), Some(0));
     let audit = env.json(["audit", "list", "--action", "user.unlock"]);
@@ -249,7 +282,8 @@ fn the_server_caps_tokens_with_max_token_ttl_and_login_tokens_expire() {
         &json!({ "user": "lou", "password": "lous password" }),
     ));
     assert_eq!(login.status, 201, "{login:?}");
-    let days = (login.json["token"]["expires_at"].as_i64().unwrap() - now_ms() + DAY_MS / 2) / DAY_MS;
+    let days =
+        (login.json["token"]["expires_at"].as_i64().unwrap() - now_ms() + DAY_MS / 2) / DAY_MS;
     assert_eq!(days, 10);
 }
 
@@ -258,7 +292,14 @@ fn changing_ones_own_password_needs_the_current_one_and_ends_other_sessions() {
     let (env, mut server, url, admin) = admin_server(&[]);
     run_in(
         &env,
-        &["user", "create", "carol", "--role", "operator", "--password-stdin"],
+        &[
+            "user",
+            "create",
+            "carol",
+            "--role",
+            "operator",
+            "--password-stdin",
+        ],
         "carols old password\n",
     )
     .expect_code(0);
@@ -298,7 +339,13 @@ fn changing_ones_own_password_needs_the_current_one_and_ends_other_sessions() {
         &env,
         &url,
         &session,
-        &["user", "passwd", "carol", "--password-stdin", "--current-password-stdin"],
+        &[
+            "user",
+            "passwd",
+            "carol",
+            "--password-stdin",
+            "--current-password-stdin",
+        ],
         "not my password\ncarols new password\n",
     );
     wrong.expect_code(4);
@@ -313,7 +360,16 @@ fn changing_ones_own_password_needs_the_current_one_and_ends_other_sessions() {
         &env,
         &url,
         &admin,
-        &["audit", "list", "--action", "user.password", "--outcome", "failed", "-o", "json"],
+        &[
+            "audit",
+            "list",
+            "--action",
+            "user.password",
+            "--outcome",
+            "failed",
+            "-o",
+            "json",
+        ],
         "",
     );
     failed.expect_code(0);
@@ -325,7 +381,13 @@ fn changing_ones_own_password_needs_the_current_one_and_ends_other_sessions() {
         &env,
         &url,
         &session,
-        &["user", "passwd", "carol", "--password-stdin", "--current-password-stdin"],
+        &[
+            "user",
+            "passwd",
+            "carol",
+            "--password-stdin",
+            "--current-password-stdin",
+        ],
         "carols old password\ncarols new password\n",
     );
     ok.expect_code(0);
@@ -351,7 +413,14 @@ fn a_password_typed_as_the_user_name_is_stored_nowhere_but_still_throttled() {
         env.cmd()
             .env_remove("IMX_STORE")
             .env("IMX_KEYRING", "off")
-            .args(["login", "--server", &url, "--user", TYPED, "--password-stdin"])
+            .args([
+                "login",
+                "--server",
+                &url,
+                "--user",
+                TYPED,
+                "--password-stdin",
+            ])
             .write_stdin("whatever it was\n")
             .timeout(Duration::from_secs(60))
             .output()
@@ -380,7 +449,10 @@ fn a_password_typed_as_the_user_name_is_stored_nowhere_but_still_throttled() {
         out.expect_code(0);
         seen.push_str(&out.stdout);
     }
-    assert!(seen.contains("auth.login") && seen.contains("unknown:"), "{seen}");
+    assert!(
+        seen.contains("auth.login") && seen.contains("unknown:"),
+        "{seen}"
+    );
     // Stopped, the server checkpoints the WAL into the file; then every file of the store.
     server.signal(Signal::SIGTERM);
     assert!(server.wait_exit(Duration::from_secs(20)).success());
@@ -419,7 +491,9 @@ fn repeated_denials_are_coalesced_and_the_chain_verifies() {
         &env,
         &url,
         &admin,
-        &["token", "create", "--name", "peeker", "--role", "viewer", "-q"],
+        &[
+            "token", "create", "--name", "peeker", "--role", "viewer", "-q",
+        ],
         "",
     );
     viewer.expect_code(0);
@@ -436,7 +510,18 @@ fn repeated_denials_are_coalesced_and_the_chain_verifies() {
         &env,
         &url,
         &admin,
-        &["audit", "list", "--actor", "token:peeker", "--outcome", "denied", "--limit", "0", "-o", "json"],
+        &[
+            "audit",
+            "list",
+            "--actor",
+            "token:peeker",
+            "--outcome",
+            "denied",
+            "--limit",
+            "0",
+            "-o",
+            "json",
+        ],
         "",
     );
     out.expect_code(0);
@@ -492,7 +577,9 @@ fn non_admins_see_neither_the_store_path_nor_where_backups_are() {
         &env,
         &url,
         &admin,
-        &["token", "create", "--name", "ops", "--role", "operator", "-q"],
+        &[
+            "token", "create", "--name", "ops", "--role", "operator", "-q",
+        ],
         "",
     );
     operator.expect_code(0);

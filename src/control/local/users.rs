@@ -40,7 +40,10 @@ fn human_ms(ms: i64) -> String {
     UNITS
         .iter()
         .find(|(unit, _)| ms >= *unit && ms % unit == 0)
-        .map_or_else(|| format!("{ms}ms"), |(unit, s)| format!("{}{s}", ms / unit))
+        .map_or_else(
+            || format!("{ms}ms"),
+            |(unit, s)| format!("{}{s}", ms / unit),
+        )
 }
 
 /// A token's `last_used_at` is written at most this often (authentication stays a read).
