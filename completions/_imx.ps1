@@ -541,7 +541,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Disable a user: their logins and tokens stop working')
             [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Enable a disabled user again')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a user and revoke their tokens')
-            [CompletionResult]::new('passwd', 'passwd', [CompletionResultType]::ParameterValue, 'Set a user''s password (prompted without echo, or --password-stdin)')
+            [CompletionResult]::new('passwd', 'passwd', [CompletionResultType]::ParameterValue, 'Set a user''s password (prompted without echo, or --password-stdin); your own needs your current password')
+            [CompletionResult]::new('unlock', 'unlock', [CompletionResultType]::ParameterValue, 'Clear a user''s login lockouts, from every source (admins)')
             break
         }
         'imx;user;create' {
@@ -673,7 +674,25 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
-            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the new password from stdin (first line)')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the new password from stdin (first line; the second with --current-password-stdin)')
+            [CompletionResult]::new('--current-password-stdin', '--current-password-stdin', [CompletionResultType]::ParameterName, 'Read your current password from the first line of stdin (changing your own)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colour (also when NO_COLOR is set or output is not a terminal)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (needed for destructive commands in scripts)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmation prompts (needed for destructive commands in scripts)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'imx;user;unlock' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for even more)')
@@ -709,7 +728,7 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'A name to revoke it by [default: generated]')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The user the token acts as')
             [CompletionResult]::new('--role', '--role', [CompletionResultType]::ParameterName, 'The token''s own role: admin, operator, viewer or agent')
-            [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'Lifetime, e.g. 12h, 30d, 1y, or `never`')
+            [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'Lifetime, e.g. 12h, 7d, 30d [default: the longest allowed, 90d unless configured]')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
@@ -934,6 +953,7 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('--log-dir', '--log-dir', [CompletionResultType]::ParameterName, 'Write the request log to daily rolling files DIR/imx-server.log.YYYY-MM-DD instead of stderr')
             [CompletionResult]::new('--backup-every', '--backup-every', [CompletionResultType]::ParameterName, 'Take a backup this often (e.g. 15m, 1h), timed from the newest backup in the folder so restarts do not reset the clock; each is audited as `backup.create` by `server:backup`')
             [CompletionResult]::new('--backup-dir', '--backup-dir', [CompletionResultType]::ParameterName, 'The server''s backup folder: scheduled backups and `imx --server URL backup create` go here, and remote `backup list|show|verify|download` look here [default: backups/ beside the store]')
+            [CompletionResult]::new('--max-token-ttl', '--max-token-ttl', [CompletionResultType]::ParameterName, 'The longest a token may live (default 90d, or IMX_MAX_TOKEN_TTL): longer lifetimes are refused, tokens made without one get this, `imx login` tokens live 30d or this')
             [CompletionResult]::new('--keep-last', '--keep-last', [CompletionResultType]::ParameterName, 'Keep the newest N backups of the backup folder')
             [CompletionResult]::new('--keep-hourly', '--keep-hourly', [CompletionResultType]::ParameterName, 'Keep one backup for each of the last N hours')
             [CompletionResult]::new('--keep-daily', '--keep-daily', [CompletionResultType]::ParameterName, 'Keep one backup for each of the last N days')
