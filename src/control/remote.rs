@@ -752,8 +752,14 @@ impl ControlPlane for RemoteControlPlane {
     }
 
     async fn audit_report(&self, _: &Principal, window: Window) -> Result<AuditReport> {
-        self.post(&["audit", "report"], &AuditReportBody { window })
-            .await
+        let mut report: AuditReport = self
+            .post(&["audit", "report"], &AuditReportBody { window })
+            .await?;
+        // Non-admins are not shown the server's store path: the report is about this server.
+        if report.location == super::local::HIDDEN {
+            report.location = self.location();
+        }
+        Ok(report)
     }
 
     async fn restore_backup(
