@@ -55,7 +55,9 @@ async fn failures_from_one_source_lock_that_source_out_not_the_account() {
             .login("root", &wrong, &format!("2001:db8:7:7::{i:x}"))
             .await;
     }
-    assert!(locked(&e.plane.login("root", &right, "2001:db8:7:7::ffff").await));
+    assert!(locked(
+        &e.plane.login("root", &right, "2001:db8:7:7::ffff").await
+    ));
     let records = e.plane.audit_records().unwrap();
     assert!(
         records
@@ -162,11 +164,63 @@ async fn five_hundred_identical_denials_make_few_records_that_count_them_all() {
         .map(|r| r.details["count"].as_i64().unwrap_or(0))
         .sum();
     assert_eq!(total, 500);
-    assert_eq!(denied[0].details["count"], 1, "the first is on record at once");
+    assert_eq!(
+        denied[0].details["count"], 1,
+        "the first is on record at once"
+    );
     assert!(
         records[before..]
             .iter()
             .any(|r| r.action == "user.delete" && r.outcome == "denied")
     );
     assert_eq!(crate::audit::verify(&records), Ok(()));
+}
+
+/// What migration 0006 does to a store written before it: names that are no user leave the
+/// throttle table (they held whatever was typed, passwords at times), and tokens without an
+/// expiry get one, 90 days on.
+#[test]
+fn the_upgrade_forgets_unknown_names_and_ends_endless_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("imx.db");
+    drop(crate::store::Store::open(&path, true).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    // The store as it was before the migration.
+    conn.execute_batch(
+        "DROP TABLE login_source_throttle;
+         INSERT INTO users (name, role, disabled, created_at, updated_at)
+           VALUES ('kim', 'viewer', 0, 0, 0);
+         INSERT INTO login_throttle (name, failures, lockouts, locked_until, last_failure)
+           VALUES ('S3cret-Passw0rd!', 3, 0, NULL, 1), ('kim', 2, 0, NULL, 1);
+         INSERT INTO tokens (id, name, user_name, role, secret_hash, last4, created_at,
+                             created_by, expires_at, revoked_at)
+           VALUES ('T1', 'forever', NULL, 'agent', 'h1', 'abcd', 0, 'x', NULL, NULL),
+                  ('T2', 'dated', NULL, 'agent', 'h2', 'abcd', 0, 'x', 12345, NULL),
+                  ('T3', 'gone', NULL, 'agent', 'h3', 'abcd', 0, 'x', NULL, 7);",
+    )
+    .unwrap();
+    conn.execute_batch(include_str!("../store/migrations/0006_login_sources.sql"))
+        .unwrap();
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM login_throttle")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(names, ["kim"]);
+    let expiry = |id: &str| -> Option<i64> {
+        conn.query_row("SELECT expires_at FROM tokens WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    };
+    let in_90_days = crate::model::now_ms() + 90 * 86_400_000;
+    let forever = expiry("T1").unwrap();
+    assert!(
+        (forever - in_90_days).abs() < 60_000,
+        "{forever} vs {in_90_days}"
+    );
+    assert_eq!(expiry("T2"), Some(12345));
+    assert_eq!(expiry("T3"), None, "revoked tokens stay as they were");
 }
