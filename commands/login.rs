@@ -10,8 +10,9 @@ use super::error::CliError;
 use super::password::{self, Ask};
 
 /// Log in to a control plane: asks for the password (without echo; or --password-stdin), gets
-/// a token valid for 30 days, and stores it in the OS keyring — or, where there is none
-/// (headless Linux), in ~/.config/imx/credentials.toml (mode 0600) with a warning.
+/// a token valid for 30 days (less if the server's --max-token-ttl is shorter), and stores it
+/// in the OS keyring — or, where there is none (headless Linux), in
+/// ~/.config/imx/credentials.toml (mode 0600) with a warning.
 /// `IMX_KEYRING=off` skips the keyring; `IMX_TOKEN` overrides any stored token.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
