@@ -239,16 +239,8 @@ impl LocalControlPlane {
             .store
             .read_quick(|tx| agents::check_bound(tx, agent_id, &who.name));
         if matches!(bound, Err(Error::Forbidden { .. })) {
-            let _ = self.store.write(|tx| {
-                audit::append(
-                    tx,
-                    who,
-                    action,
-                    target,
-                    "denied",
-                    serde_json::json!({ "agent": agent_id }),
-                )
-            });
+            // Coalesced like every other denial (one record a minute per principal+action+target).
+            self.denials.record(&self.store, who, action, target);
         }
         bound
     }

@@ -410,25 +410,22 @@ async fn agents_from_before_the_binding_must_register_again() {
         plane,
         who,
     } = env();
-    let old = plane
-        .register_agent(&who, registration("w", 100))
-        .await
-        .unwrap();
     drop(plane);
-    // Back to schema 4: the agent as an older imx left it, online.
-    let path = dir.path().join("imx.db");
+    // A store as imx with schema 4 left it, holding an online agent "w".
+    let path = dir.path().join("old.db");
+    let old_id = crate::model::new_id();
     {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "ALTER TABLE agents DROP COLUMN principal;
-             ALTER TABLE agents DROP COLUMN instance;
-             ALTER TABLE agents DROP COLUMN pid_scope;
-             PRAGMA user_version = 4;",
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        crate::store::schema::migrate_to(&mut conn, 0, 4).unwrap();
+        conn.execute(
+            "INSERT INTO agents (id, name, labels, slots, registered_at, last_heartbeat, hostname, pid, version)
+             VALUES (?1, 'w', '{}', 1, ?2, ?2, 'h', 100, 'old')",
+            rusqlite::params![old_id, crate::model::now_ms()],
         )
         .unwrap();
     }
     let plane = LocalControlPlane::open(&path, LocalOptions::default()).unwrap();
-    let r = plane.heartbeat(&who, &old.id, &[]).await;
+    let r = plane.heartbeat(&who, &old_id, &[]).await;
     match r {
         Err(crate::Error::Forbidden { action, .. }) => {
             assert!(action.contains("register again"), "{action}");

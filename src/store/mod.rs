@@ -14,7 +14,7 @@ mod errors;
 pub mod feed;
 mod open;
 mod pool;
-mod schema;
+pub(crate) mod schema;
 pub mod sqlite;
 
 use std::path::{Path, PathBuf};
