@@ -30,10 +30,12 @@ mod node;
 mod params;
 mod resolve;
 mod retry;
+mod shell;
 mod step;
 mod suggest;
 mod template;
 mod template_check;
+mod template_scan;
 mod workflow;
 
 #[cfg(test)]
@@ -43,5 +45,7 @@ mod tests;
 pub use check::check_spec;
 pub use load::{load_file, load_path};
 pub use resolve::resolve_params;
-pub use template::{RunInfo, StepOutputs, TemplateContext, WorkflowInfo, render, render_step};
+pub use template::{
+    RunInfo, StepOutputs, TemplateContext, WorkflowInfo, render, render_run, render_step,
+};
 pub use workflow::parse_str;

@@ -1,11 +1,15 @@
 //! Templates: the [`TemplateContext`] they see, and rendering with `minijinja` in strict mode —
-//! an undefined variable is an error, never an empty string.
+//! an undefined variable is an error, never an empty string. Values are written the way the CLI
+//! shows them (`true`, not Python's `True`); in `run:` they are also quoted for the shell (see
+//! [`shell`]), unless passed through `| raw`. Step ids with `-` work in references
+//! (`steps.unit-tests.outputs.x`, see [`template_scan`]).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use minijinja::{Environment, UndefinedBehavior};
+use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value};
 
+use super::{shell, template_scan};
 use crate::model::{HttpSpec, StepKind, StepSpec};
 use crate::{Error, Result};
 
@@ -38,15 +42,75 @@ pub struct WorkflowInfo {
     pub version: u32,
 }
 
-/// The one template environment: strict undefined, trailing newlines kept, no auto-escaping.
+/// The environment for every field but `run:`: values are written as the CLI shows them.
 pub(crate) fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_keep_trailing_newline(true);
+        let mut env = base_environment();
+        env.set_formatter(|out, _state, value| {
+            out.write_str(&shown(value)).map_err(minijinja::Error::from)
+        });
         env
     })
+}
+
+/// The environment for `run:`: each value is written as a marker, for [`shell::quote_markers`]
+/// to quote for its spot; values passed through `| raw` are written as they are.
+fn shell_environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = base_environment();
+        env.set_formatter(|out, _state, value| {
+            let text = shown(value);
+            if !value.is_safe() {
+                return out
+                    .write_str(&shell::marker(&text))
+                    .map_err(minijinja::Error::from);
+            }
+            if shell::has_marker_chars(&text) {
+                return Err(minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    "a raw value contains the reserved characters U+E000/U+E001",
+                ));
+            }
+            out.write_str(&text).map_err(minijinja::Error::from)
+        });
+        env
+    })
+}
+
+/// Strict undefined, trailing newlines kept, no auto-escaping; `raw` added, and the filters
+/// that would mark a value safe (and so skip shell quoting) removed; `string` and `join` show
+/// values as the CLI does.
+fn base_environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(true);
+    for name in ["safe", "escape", "e", "tojson", "urlencode"] {
+        env.remove_filter(name);
+    }
+    env.add_filter("raw", |v: &Value| Value::from_safe_string(shown(v)));
+    env.add_filter("string", |v: &Value| shown(v));
+    env.add_filter(
+        "join",
+        |v: &Value, joiner: Option<String>| -> std::result::Result<String, minijinja::Error> {
+            let items: Vec<String> = v.try_iter()?.map(|i| shown(&i)).collect();
+            Ok(items.join(joiner.as_deref().unwrap_or("")))
+        },
+    );
+    env
+}
+
+/// A value as the CLI shows it (`run show`, JSON): strings as they are, everything else as
+/// JSON — `true`, `false`, `1`, `1.0`, `null`, `[1,"a"]`, `{"k":1}`.
+pub(crate) fn shown(value: &Value) -> String {
+    if let Some(s) = value.as_str() {
+        return s.to_string();
+    }
+    if value.is_undefined() {
+        return String::new();
+    }
+    serde_json::to_string(value).unwrap_or_else(|_| value.to_string())
 }
 
 /// Whether `s` holds any template syntax at all.
@@ -69,11 +133,19 @@ pub(crate) fn describe(e: &minijinja::Error, template: &str) -> String {
     out
 }
 
-/// The variables a template reads, as dotted paths (`params.version`, `steps.build.outputs.x`),
-/// sorted, without names the environment itself provides (`range`, `dict`, ...).
+/// The variables a template reads, as dotted paths (`params.version`, `steps.build.outputs.x`,
+/// `steps.unit-tests.outputs.x`), sorted, without names the environment itself provides.
 pub(crate) fn variables(template: &str) -> std::result::Result<Vec<String>, minijinja::Error> {
+    Ok(mangled_variables(&template_scan::rewrite(template))?
+        .iter()
+        .map(|p| template_scan::unmangle_path(p))
+        .collect())
+}
+
+/// [`variables`] of a template already rewritten, with step ids as minijinja sees them.
+fn mangled_variables(rewritten: &str) -> std::result::Result<Vec<String>, minijinja::Error> {
     let env = environment();
-    let tmpl = env.template_from_str(template)?;
+    let tmpl = env.template_from_str(rewritten)?;
     let mut paths: Vec<String> = tmpl
         .undeclared_variables(true)
         .into_iter()
@@ -86,21 +158,67 @@ pub(crate) fn variables(template: &str) -> std::result::Result<Vec<String>, mini
     Ok(paths)
 }
 
-/// Render one template string. Plain strings without `{{` come back unchanged.
+/// The context as templates see it: steps also under their mangled names (see
+/// [`template_scan`]).
+fn data(ctx: &TemplateContext) -> Result<serde_json::Value> {
+    let mut data = serde_json::to_value(ctx).map_err(|e| Error::Internal(e.to_string()))?;
+    if let Some(serde_json::Value::Object(steps)) = data.get_mut("steps") {
+        let aliases: Vec<(String, serde_json::Value)> = steps
+            .iter()
+            .filter_map(|(id, v)| {
+                let m = template_scan::mangle(id);
+                (m != *id).then(|| (m, v.clone()))
+            })
+            .collect();
+        steps.extend(aliases);
+    }
+    Ok(data)
+}
+
+/// Render one template string (any field but `run:`). Plain strings without `{{` come back
+/// unchanged.
 pub fn render(template: &str, ctx: &TemplateContext) -> Result<String> {
+    render_in(environment(), template, &data(ctx)?)
+}
+
+/// Render a `run:` command: each value quoted for the spot of the script where it stands (see
+/// [`shell`]), `| raw` values as they are.
+pub fn render_run(template: &str, ctx: &TemplateContext) -> Result<String> {
+    render_run_in(template, &data(ctx)?)
+}
+
+fn render_run_in(template: &str, data: &serde_json::Value) -> Result<String> {
     if !is_template(template) {
         return Ok(template.to_string());
     }
     let bad = |detail: String| Error::invalid(format!("template {template:?}: {detail}"));
-    let paths = variables(template).map_err(|e| bad(describe(&e, template)))?;
-    let data = serde_json::to_value(ctx).map_err(|e| Error::Internal(e.to_string()))?;
+    if shell::has_marker_chars(template) {
+        return Err(bad("contains the reserved characters U+E000/U+E001".into()));
+    }
+    let script = render_in(shell_environment(), template, data)?;
+    shell::quote_markers(&script).map_err(bad)
+}
+
+fn render_in(
+    env: &Environment<'static>,
+    template: &str,
+    data: &serde_json::Value,
+) -> Result<String> {
+    if !is_template(template) {
+        return Ok(template.to_string());
+    }
+    let bad = |detail: String| Error::invalid(format!("template {template:?}: {detail}"));
+    let rewritten = template_scan::rewrite(template);
+    let paths = mangled_variables(&rewritten).map_err(|e| bad(describe(&e, template)))?;
     for path in &paths {
-        if !defined(&data, path) {
-            return Err(bad(format!("undefined variable {path:?}")));
+        if !defined(data, path) {
+            return Err(bad(format!(
+                "undefined variable {:?}",
+                template_scan::unmangle_path(path)
+            )));
         }
     }
-    environment()
-        .render_str(template, ctx)
+    env.render_str(&rewritten, data)
         .map_err(|e| bad(describe(&e, template)))
 }
 
@@ -125,8 +243,19 @@ pub fn render_step(
     step: &StepSpec,
     ctx: &TemplateContext,
 ) -> Result<(StepKind, BTreeMap<String, String>, Option<String>)> {
+    let data = data(ctx)?;
     let mut problems = Vec::new();
-    let mut one = |field: &str, text: &str| match render(text, ctx) {
+    let run = match &step.kind {
+        StepKind::Run { command } => match render_run_in(command, &data) {
+            Ok(command) => command,
+            Err(e) => {
+                problems.push(format!("step {:?} run: {e}", step.id));
+                String::new()
+            }
+        },
+        _ => String::new(),
+    };
+    let mut one = |field: &str, text: &str| match render_in(environment(), text, &data) {
         Ok(s) => s,
         Err(e) => {
             problems.push(format!("step {:?} {field}: {e}", step.id));
@@ -134,9 +263,7 @@ pub fn render_step(
         }
     };
     let kind = match &step.kind {
-        StepKind::Run { command } => StepKind::Run {
-            command: one("run", command),
-        },
+        StepKind::Run { .. } => StepKind::Run { command: run },
         StepKind::Http(h) => StepKind::Http(HttpSpec {
             method: h.method.clone(),
             url: one("http url", &h.url),

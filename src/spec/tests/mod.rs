@@ -8,6 +8,7 @@ mod model;
 mod params;
 mod render;
 mod resolve;
+mod shell;
 mod syntax;
 mod templates;
 mod values;

@@ -99,7 +99,7 @@ fn render_step_renders_every_template() {
 }
 
 #[test]
-fn render_step_renders_the_run_command() {
+fn render_step_renders_the_run_command_with_values_quoted() {
     let spec = parse_str(
         "name: x\nsteps:\n  - id: a\n    run: |\n      echo {{ run.id }}\n",
         "wf.yaml",
@@ -109,7 +109,7 @@ fn render_step_renders_the_run_command() {
     assert_eq!(
         kind,
         StepKind::Run {
-            command: "echo 01JRUN\n".into()
+            command: "echo '01JRUN'\n".into()
         }
     );
 }
