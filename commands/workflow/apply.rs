@@ -26,7 +26,7 @@ pub struct ApplyArgs {
 }
 
 pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<(), CliError> {
-    let specs = super::load_specs(&args.files)?;
+    let specs = super::load_specs(ctx, &args.files)?;
     let plane = ctx.plane()?;
     let who = ctx.principal();
     let mut outcomes = Vec::with_capacity(specs.len());

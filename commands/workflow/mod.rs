@@ -45,15 +45,26 @@ pub async fn run(ctx: &Context, cmd: WorkflowCommand) -> Result<(), CliError> {
 }
 
 /// Parse and validate workflow files and folders (`-` reads stdin). Every file is read; all
-/// problems are reported together (exit 2).
-pub fn load_specs(paths: &[PathBuf]) -> Result<Vec<(String, WorkflowSpec)>, CliError> {
+/// problems are reported together (exit 2); warnings about valid files (`| raw` in a template)
+/// are printed on stderr.
+pub fn load_specs(
+    ctx: &Context,
+    paths: &[PathBuf],
+) -> Result<Vec<(String, WorkflowSpec)>, CliError> {
     let mut specs = Vec::new();
     let mut problems: Vec<CliError> = Vec::new();
+    let mut warnings = Vec::new();
     for path in paths {
         match load_one(path) {
-            Ok(found) => specs.extend(found),
+            Ok((found, w)) => {
+                specs.extend(found);
+                warnings.extend(w);
+            }
             Err(e) => problems.push(e),
         }
+    }
+    for w in &warnings {
+        ctx.out().warn(w);
     }
     if problems.len() == 1 {
         // A lone problem keeps its hint ("did you mean ...?") on its own line.
@@ -82,16 +93,16 @@ pub fn load_specs(paths: &[PathBuf]) -> Result<Vec<(String, WorkflowSpec)>, CliE
     Ok(specs)
 }
 
-fn load_one(path: &Path) -> Result<Vec<(String, WorkflowSpec)>, CliError> {
+type Loaded = (Vec<(String, WorkflowSpec)>, Vec<String>);
+
+fn load_one(path: &Path) -> Result<Loaded, CliError> {
     if path == Path::new("-") {
         let mut source = String::new();
         std::io::stdin()
             .read_to_string(&mut source)
             .map_err(|e| CliError::usage(format!("cannot read stdin: {e}")))?;
-        return Ok(vec![(
-            "-".into(),
-            imx::spec::parse_str(&source, "<stdin>")?,
-        )]);
+        let (spec, warnings) = imx::spec::parse_str_with_warnings(&source, "<stdin>")?;
+        return Ok((vec![("-".into(), spec)], warnings));
     }
     if !path.exists() {
         return Err(CliError::usage(format!(
@@ -99,7 +110,7 @@ fn load_one(path: &Path) -> Result<Vec<(String, WorkflowSpec)>, CliError> {
             path.display()
         )));
     }
-    let loaded = imx::spec::load_path(path).map_err(|e| {
+    let (loaded, warnings) = imx::spec::load_path_with_warnings(path).map_err(|e| {
         // Unreadable files are the caller's input too: report them as invalid input.
         let mut err = CliError::from(e);
         if err.exit == super::error::Exit::Error {
@@ -107,8 +118,9 @@ fn load_one(path: &Path) -> Result<Vec<(String, WorkflowSpec)>, CliError> {
         }
         err
     })?;
-    Ok(loaded
+    let specs = loaded
         .into_iter()
         .map(|(p, spec)| (p.display().to_string(), spec))
-        .collect())
+        .collect();
+    Ok((specs, warnings))
 }

@@ -20,7 +20,7 @@ pub struct ValidateArgs {
 }
 
 pub fn run(ctx: &Context, args: ValidateArgs) -> Result<(), CliError> {
-    let specs = super::load_specs(&args.files)?;
+    let specs = super::load_specs(ctx, &args.files)?;
     let rows: Vec<Valid> = specs
         .iter()
         .map(|(file, spec)| Valid { file, spec })

@@ -24,11 +24,12 @@ pub(crate) struct Diag {
     pub hint: Option<String>,
 }
 
-/// The problems found in one file.
+/// The problems found in one file, and the warnings (things that work but deserve a look).
 #[derive(Debug)]
 pub(crate) struct Diagnostics {
     file: String,
     items: Vec<Diag>,
+    warnings: Vec<Diag>,
 }
 
 impl Diagnostics {
@@ -36,6 +37,7 @@ impl Diagnostics {
         Diagnostics {
             file: file.to_string(),
             items: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -52,6 +54,22 @@ impl Diagnostics {
         hint: Option<String>,
     ) {
         self.push(pos, message.into(), hint);
+    }
+
+    /// Record a warning at `pos`: the file stays valid.
+    pub(crate) fn warn(&mut self, pos: Pos, message: impl Into<String>, hint: Option<String>) {
+        self.warnings.push(Diag {
+            pos,
+            message: message.into(),
+            hint,
+        });
+    }
+
+    /// The warnings, one line each (`file:line:col: message (hint)`), in source order.
+    pub(crate) fn warning_lines(&self) -> Vec<String> {
+        let mut w = self.warnings.clone();
+        w.sort_by_key(|d| d.pos);
+        w.iter().map(|d| line(&self.file, d)).collect()
     }
 
     fn push(&mut self, pos: Pos, message: String, hint: Option<String>) {
@@ -89,13 +107,7 @@ pub(crate) fn combine(all: Vec<Diagnostics>) -> Option<Error> {
         _ => {
             let message = lines
                 .iter()
-                .map(|(file, d)| {
-                    let mut line = format!("{file}:{}:{}: {}", d.pos.line, d.pos.col, d.message);
-                    if let Some(h) = &d.hint {
-                        line.push_str(&format!(" ({h})"));
-                    }
-                    line
-                })
+                .map(|(file, d)| line(file, d))
                 .collect::<Vec<_>>()
                 .join("\n");
             Some(Error::Invalid {
@@ -104,4 +116,13 @@ pub(crate) fn combine(all: Vec<Diagnostics>) -> Option<Error> {
             })
         }
     }
+}
+
+/// `file:line:col: message (hint)`.
+fn line(file: &str, d: &Diag) -> String {
+    let mut line = format!("{file}:{}:{}: {}", d.pos.line, d.pos.col, d.message);
+    if let Some(h) = &d.hint {
+        line.push_str(&format!(" ({h})"));
+    }
+    line
 }

@@ -7,21 +7,31 @@ use crate::model::WorkflowSpec;
 use crate::{Error, Result};
 
 use super::diag::{Diagnostics, Pos, combine};
-use super::workflow::{parse_into, parse_str};
+use super::workflow::{parse_into, parse_str_with_warnings};
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
 /// Parse and validate one workflow file.
 pub fn load_file(path: &Path) -> Result<WorkflowSpec> {
     let source = read(path)?;
-    parse_str(&source, &path.display().to_string())
+    parse_str_with_warnings(&source, &path.display().to_string()).map(|(spec, _)| spec)
 }
 
 /// A file, or every `*.yaml`/`*.yml`/`*.json` file in a directory (sorted by name). Problems in
 /// all files are reported together; two files defining the same workflow name is a problem too.
 pub fn load_path(path: &Path) -> Result<Vec<(PathBuf, WorkflowSpec)>> {
+    load_path_with_warnings(path).map(|(specs, _)| specs)
+}
+
+/// Workflow files with their specs, and the warnings about them.
+pub type Loaded = (Vec<(PathBuf, WorkflowSpec)>, Vec<String>);
+
+/// [`load_path`], with the warnings about the valid files (`file:line:col: message`).
+pub fn load_path_with_warnings(path: &Path) -> Result<Loaded> {
     if !path.is_dir() {
-        return Ok(vec![(path.to_path_buf(), load_file(path)?)]);
+        let source = read(path)?;
+        let (spec, warnings) = parse_str_with_warnings(&source, &path.display().to_string())?;
+        return Ok((vec![(path.to_path_buf(), spec)], warnings));
     }
     let entries = std::fs::read_dir(path)
         .map_err(|e| Error::io(format!("cannot read directory {}", path.display()), e))?;
@@ -47,6 +57,7 @@ pub fn load_path(path: &Path) -> Result<Vec<(PathBuf, WorkflowSpec)>> {
     }
 
     let mut all_diags = Vec::new();
+    let mut warnings = Vec::new();
     let mut specs = Vec::new();
     let mut names: BTreeMap<String, PathBuf> = BTreeMap::new();
     for file in files {
@@ -67,11 +78,12 @@ pub fn load_path(path: &Path) -> Result<Vec<(PathBuf, WorkflowSpec)>> {
             }
             specs.push((file, spec));
         }
+        warnings.extend(diags.warning_lines());
         all_diags.push(diags);
     }
     match combine(all_diags) {
         Some(err) => Err(err),
-        None => Ok(specs),
+        None => Ok((specs, warnings)),
     }
 }
 

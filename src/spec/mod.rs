@@ -10,6 +10,10 @@
 //! - [`render`]: a template string with a [`TemplateContext`] → the rendered string (strict:
 //!   undefined variables are errors).
 //! - [`render_step`]: every template of a step rendered → (kind, env, workdir) for an agent.
+//! - [`parse_str_with_warnings`] / [`load_path_with_warnings`]: the same, with the warnings
+//!   about a valid file (`| raw` in a template).
+//! - [`render_run`]: a `run:` command with every value quoted for the shell where it stands.
+//! - [`exports`]: params and upstream outputs as `IMX_PARAM_*` / `IMX_OUT_*` variables.
 //! - [`check_spec`]: the same structural rules for a spec that did not come from a file (an
 //!   API body): identifiers, unique ids, known `needs`, no cycles.
 //!
@@ -22,6 +26,7 @@
 
 mod check;
 mod diag;
+mod exports;
 mod fields;
 mod graph;
 mod http;
@@ -43,9 +48,10 @@ mod workflow;
 mod tests;
 
 pub use check::check_spec;
-pub use load::{load_file, load_path};
+pub use exports::{Exports, exports, output_var, param_var};
+pub use load::{load_file, load_path, load_path_with_warnings};
 pub use resolve::resolve_params;
 pub use template::{
     RunInfo, StepOutputs, TemplateContext, WorkflowInfo, render, render_run, render_step,
 };
-pub use workflow::parse_str;
+pub use workflow::{parse_str, parse_str_with_warnings};

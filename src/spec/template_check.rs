@@ -1,17 +1,23 @@
 //! Checking templates at load time: syntax, and that every variable a template reads exists for
-//! the step using it — declared params, upstream steps' outputs, `run.id`, `workflow.*`.
+//! the step using it — declared params, upstream steps' outputs, `run.id`, `workflow.*`. In
+//! `run:`, also that every value stands where it can be quoted for the shell (see
+//! [`super::shell`]); `| raw` gets a warning wherever it is used.
 
 use std::collections::BTreeSet;
 
 use super::diag::{Diagnostics, Pos};
+use super::exports::{output_var, param_var};
 use super::step::{StepDraft, TemplateRef};
 use super::suggest::did_you_mean;
 use super::template::{describe, is_template, variables};
+use super::{shell, template_scan};
 
 const ROOTS_HINT: &str = "templates can use params.NAME, steps.ID.outputs.KEY, run.id, workflow.name and workflow.version";
 
 /// Check the templates of every step; `ancestors[i]` holds the upstream step ids of step `i`.
+/// `source` is the file's text, to point inside templates.
 pub(crate) fn check_templates(
+    source: &str,
     steps: &[StepDraft],
     params: &[String],
     ancestors: &[BTreeSet<String>],
@@ -29,6 +35,7 @@ pub(crate) fn check_templates(
                 upstream: ancestors.get(i),
             };
             check_one(t, &scope, &mut seen, diags);
+            check_shell(source, t, &scope, &mut seen, diags);
         }
     }
 }
@@ -67,6 +74,115 @@ fn check_one(
             diags.error_hint(t.pos, format!("{what}: {msg}"), hint);
         }
     }
+}
+
+/// `| raw` uses (a warning each) and, in `run:`, values standing where no quoting works.
+fn check_shell(
+    source: &str,
+    t: &TemplateRef,
+    scope: &Scope<'_>,
+    seen: &mut BTreeSet<(Pos, String)>,
+    diags: &mut Diagnostics,
+) {
+    if !is_template(&t.text) {
+        return;
+    }
+    let what = format!("{} {}", scope.step.label(), t.field);
+    let run = t.field == "run";
+    if shell::has_marker_chars(&t.text) {
+        diags.error(
+            t.pos,
+            format!("{what}: contains the reserved characters U+E000/U+E001"),
+        );
+        return;
+    }
+    for at in template_scan::raw_uses(&t.text) {
+        let pos = locate(source, t, at);
+        let (msg, hint) = if run {
+            (
+                "`| raw` puts the value into the command unquoted: shell syntax in it runs as commands".to_string(),
+                Some(format!("use {} instead (the value as an environment variable, quoted: \"$NAME\")", env_suggestion(&t.text, at))),
+            )
+        } else {
+            ("`| raw` has no effect outside `run:`".to_string(), None)
+        };
+        if seen.insert((pos, msg.clone())) {
+            diags.warn(pos, format!("{what}: {msg}"), hint);
+        }
+    }
+    if !run {
+        return;
+    }
+    let (skeleton, offsets) = template_scan::skeleton(&t.text);
+    for (spot, at) in shell::spots(&skeleton).into_iter().zip(offsets) {
+        if let Err(why) = spot {
+            diags.error(locate(source, t, at), format!("{what}: {why}"));
+        }
+    }
+}
+
+/// The environment variable holding the value that `| raw` at `at` is applied to.
+fn env_suggestion(text: &str, at: usize) -> String {
+    let generic = "the IMX_PARAM_<NAME> / IMX_OUT_<STEP>_<KEY> variables".to_string();
+    let start = text[..at].rfind("{{").map_or(0, |s| s + 2);
+    let Some(bar) = text[..at].rfind('|') else {
+        return generic;
+    };
+    let Some(expr) = text.get(start..bar) else {
+        return generic;
+    };
+    let paths = variables(&format!("{{{{ {expr} }}}}")).unwrap_or_default();
+    match paths.as_slice() {
+        [one] => {
+            let parts: Vec<&str> = one.split('.').collect();
+            match parts.as_slice() {
+                ["params", name] => format!("\"${}\"", param_var(name)),
+                ["steps", id, "outputs", key] => format!("\"${}\"", output_var(id, key)),
+                _ => generic,
+            }
+        }
+        _ => generic,
+    }
+}
+
+/// Where byte `at` of template `t` is in the file: the text from there to the end of its line
+/// is looked for in the source after the template's start (the n-th time for the n-th copy in
+/// the template). Escapes in quoted scalars can hide it; then the template's own position.
+fn locate(source: &str, t: &TemplateRef, at: usize) -> Pos {
+    let text = &t.text;
+    let end = text[at..].find('\n').map_or(text.len(), |e| at + e);
+    let snippet = &text[at..end];
+    if snippet.is_empty() {
+        return t.pos;
+    }
+    let nth = text[..at].matches(snippet).count();
+    let Some(from) = byte_offset(source, t.pos) else {
+        return t.pos;
+    };
+    let Some((found, _)) = source[from..].match_indices(snippet).nth(nth) else {
+        return t.pos;
+    };
+    let abs = from + found;
+    let line_start = source[..abs].rfind('\n').map_or(0, |n| n + 1);
+    Pos::new(
+        source[..abs].matches('\n').count() + 1,
+        source[line_start..abs].chars().count() + 1,
+    )
+}
+
+fn byte_offset(source: &str, pos: Pos) -> Option<usize> {
+    let mut offset = 0;
+    for (i, line) in source.split('\n').enumerate() {
+        if i + 1 == pos.line {
+            let col = line
+                .char_indices()
+                .nth(pos.col.saturating_sub(1))
+                .map_or(line.len(), |(b, _)| b);
+            return Some(offset + col);
+        }
+        offset += line.len() + 1;
+    }
+    None
 }
 
 /// A problem with one dotted path: message, hint, and whether it depends on the step using it.

@@ -24,12 +24,20 @@ const TOP_KEYS: &[&str] = &[
 
 /// Parse and validate one workflow document. `file` names it in error messages.
 pub fn parse_str(source: &str, file: &str) -> Result<WorkflowSpec> {
+    parse_str_with_warnings(source, file).map(|(spec, _)| spec)
+}
+
+/// [`parse_str`], with the warnings about a valid file (`file:line:col: message`), e.g. where
+/// `| raw` is used.
+pub fn parse_str_with_warnings(source: &str, file: &str) -> Result<(WorkflowSpec, Vec<String>)> {
     let mut diags = Diagnostics::new(file);
     let spec = parse_into(source, &mut diags);
-    diags.finish(spec)?.ok_or_else(|| {
+    let warnings = diags.warning_lines();
+    let spec = diags.finish(spec)?.ok_or_else(|| {
         // Every path that yields no spec records a problem first; this guards that promise.
         Error::Internal(format!("{file}: workflow rejected without a reason"))
-    })
+    })?;
+    Ok((spec, warnings))
 }
 
 pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<WorkflowSpec> {
@@ -91,7 +99,7 @@ pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<Workfl
 
     let ancestors = check_graph(&drafts, diags);
     let param_names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
-    check_templates(&drafts, &param_names, &ancestors, diags);
+    check_templates(source, &drafts, &param_names, &ancestors, diags);
 
     Some(WorkflowSpec {
         name: name?,

@@ -142,3 +142,83 @@ fn a_template_in_defaults_is_reported_once() {
         msg.starts_with("wf.yaml:3:12: step \"a\" env V: template uses undeclared param \"nope\"")
     );
 }
+
+const HYPHENS: &str = "name: x\nsteps:\n  - id: unit-tests\n    run: t\n  - id: lint\n    run: l\n";
+
+#[test]
+fn hyphenated_step_ids_can_be_referenced() {
+    let src = format!(
+        "{HYPHENS}  - id: report\n    needs: [unit-tests]\n    run: \"echo {{{{ steps.unit-tests.outputs.passed }}}} {{{{ steps['unit-tests'].outputs.passed }}}}\"\n"
+    );
+    crate::spec::parse_str(&src, "wf.yaml").unwrap();
+}
+
+#[test]
+fn a_hyphenated_step_that_is_not_upstream_is_named_right() {
+    let src = format!(
+        "{HYPHENS}  - id: report\n    needs: [lint]\n    run: \"echo {{{{ steps.unit-tests.outputs.passed }}}}\"\n"
+    );
+    let (msg, hint) = problems(&src);
+    assert_eq!(
+        msg,
+        "wf.yaml:9:10: step \"report\" run: template uses outputs of step \"unit-tests\", which is not upstream of it"
+    );
+    assert_eq!(
+        hint.as_deref(),
+        Some("add \"unit-tests\" to its `needs` (directly or through another step)")
+    );
+}
+
+#[test]
+fn a_misspelt_hyphenated_step_suggests_the_right_one() {
+    let src = format!(
+        "{HYPHENS}  - id: report\n    needs: [unit-tests]\n    run: \"echo {{{{ steps.unit-test.outputs.passed }}}}\"\n"
+    );
+    let (msg, hint) = problems(&src);
+    assert_eq!(
+        msg,
+        "wf.yaml:9:10: step \"report\" run: template uses unknown step \"unit-test\""
+    );
+    assert_eq!(hint.as_deref(), Some("did you mean \"unit-tests\"?"));
+}
+
+/// Parse `source` as `wf.yaml`; it must be valid. Its warnings.
+fn warnings(source: &str) -> Vec<String> {
+    let (_, warnings) = crate::spec::parse_str_with_warnings(source, "wf.yaml").unwrap();
+    warnings
+}
+
+#[test]
+fn raw_is_warned_about_where_it_is_used() {
+    let src = "name: x\nparams:\n  args: {type: string}\nsteps:\n  - id: a\n    env: {A: \"{{ params.args | raw }}\"}\n    run: |\n      echo start\n      ls {{ params.args }} {{ params.args|raw }}\n";
+    let w = warnings(src);
+    assert_eq!(w.len(), 2, "{w:#?}");
+    assert!(
+        w[0].starts_with("wf.yaml:6:32: step \"a\" env A: `| raw` has no effect outside `run:`"),
+        "{w:#?}"
+    );
+    assert!(
+        w[1].starts_with(
+            "wf.yaml:9:43: step \"a\" run: `| raw` puts the value into the command unquoted"
+        ),
+        "{w:#?}"
+    );
+    assert!(w[1].contains("$IMX_PARAM_ARGS"), "{w:#?}");
+    // Without raw: no warning.
+    assert!(warnings("name: x\nsteps:\n  - id: a\n    run: echo {{ run.id }}\n").is_empty());
+}
+
+#[test]
+fn values_where_quoting_cannot_work_are_rejected() {
+    let (msg, _) = problems(
+        "name: x\nsteps:\n  - id: a\n    run: |\n      echo ok\n      echo `date` `echo {{ run.id }}`\n      echo \"${HOME:-{{ run.id }}}\"\n",
+    );
+    assert!(
+        msg.contains("wf.yaml:6:25: step \"a\" run: a value inside backquotes"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("wf.yaml:7:21: step \"a\" run: a value inside ${...}"),
+        "{msg}"
+    );
+}

@@ -13,7 +13,6 @@ use crate::engine::{FailureDecision, SpecCache, SpecIndex, on_failure};
 use crate::model::{
     LeaseRef, LogStream, RunStatus, StepOutcome, StepResult, StepStatus, StepTask, now_ms,
 };
-use crate::spec::{RunInfo, StepOutputs, TemplateContext, WorkflowInfo};
 use crate::{Error, Result};
 
 /// What a claim found.
@@ -143,20 +142,21 @@ pub fn claim(
             attempt,
             agent_id: agent_id.to_string(),
         };
-        let rendered = if ix.has_templates(&step_id) {
-            let ctx = template_context(tx, head, ix, params_json, &step_id)?;
-            crate::spec::render_step(step, &ctx)
-        } else {
-            Ok((step.kind.clone(), step.env.clone(), step.workdir.clone()))
-        };
-        let (kind, env, workdir) = match rendered {
-            Ok(r) => r,
-            Err(e) => {
-                let msg = format!("cannot render the step's templates: {e}");
+        let inputs = match super::step_inputs::inputs(tx, head, ix, params_json, step)? {
+            Ok(inputs) => inputs,
+            Err(msg) => {
                 step_ended(tx, ix, head, &step_id, StepStatus::Failed, Some(&msg))?;
                 continue;
             }
         };
+        if !inputs.notes.is_empty() {
+            let lines: Vec<(LogStream, String)> = inputs
+                .notes
+                .iter()
+                .map(|n| (LogStream::System, format!("imx: {n}")))
+                .collect();
+            insert_logs(tx, &run_id, &step_id, attempt, &lines)?;
+        }
         insert_event(
             tx,
             "step.leased",
@@ -167,9 +167,9 @@ pub fn claim(
         out.tasks.push(StepTask {
             idempotency_key: format!("{run_id}/{step_id}"),
             workflow: head.workflow.clone(),
-            kind,
-            env,
-            workdir,
+            kind: inputs.kind,
+            env: inputs.env,
+            workdir: inputs.workdir,
             timeout_ms: step.timeout_ms,
             lease,
             lease_until,
@@ -181,42 +181,6 @@ pub fn claim(
             .query_row([], |r| r.get(0))?;
     }
     Ok(out)
-}
-
-fn template_context(
-    tx: &Transaction<'_>,
-    head: &RunHead,
-    ix: &SpecIndex,
-    params_json: &BTreeMap<String, serde_json::Value>,
-    _step_id: &str,
-) -> Result<TemplateContext> {
-    let mut steps = BTreeMap::new();
-    let mut stmt = tx.prepare_cached(
-        "SELECT step_id, outputs FROM steps WHERE run_id = ?1 AND status = 'succeeded' AND outputs IS NOT NULL",
-    )?;
-    let rows = stmt.query_map([&head.id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-    })?;
-    for row in rows {
-        let (id, outputs) = row?;
-        steps.insert(
-            id,
-            StepOutputs {
-                outputs: serde_json::from_str(&outputs).unwrap_or_default(),
-            },
-        );
-    }
-    Ok(TemplateContext {
-        params: params_json.clone(),
-        steps,
-        run: RunInfo {
-            id: head.id.clone(),
-        },
-        workflow: WorkflowInfo {
-            name: ix.spec.name.clone(),
-            version: head.version,
-        },
-    })
 }
 
 /// leased → running. Repeating it for the same attempt is harmless.

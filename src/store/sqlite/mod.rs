@@ -10,6 +10,7 @@ pub mod reap;
 pub mod reports;
 mod rows;
 pub mod runs;
+mod step_inputs;
 mod transitions;
 pub mod users;
 pub mod workflows;

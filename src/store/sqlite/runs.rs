@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::rows::{RUN_COLUMNS, STEP_COLUMNS, run_from_row, step_from_row};
 use super::transitions::{RunHead, run_head, set_run_ended};
 use super::{insert_event, workflows};
-use crate::engine::SpecCache;
+use crate::engine::{SpecCache, SpecIndex};
 use crate::model::{Page, Run, RunDetail, RunFilter, RunStatus, StepStatus, now_ms};
 use crate::{Error, Result};
 
@@ -225,6 +225,59 @@ pub fn end_run(
     Ok(())
 }
 
+/// Refuse `retry --from STEP` when a step it would reset needs a step it would not reset and
+/// that did not succeed: that step could never become ready, and the run would stay `running`
+/// for ever. The message names the blocking step and the retry that works: from the first step
+/// upstream that did not succeed, or of every failed step.
+fn refuse_blocked(
+    tx: &Transaction<'_>,
+    ix: &SpecIndex,
+    run_id: &str,
+    from: &str,
+    to_reset: &[String],
+) -> Result<()> {
+    let statuses: BTreeMap<String, String> = tx
+        .prepare_cached("SELECT step_id, status FROM steps WHERE run_id = ?1")?
+        .query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let unfinished = |s: &str| {
+        statuses
+            .get(s)
+            .map(String::as_str)
+            .filter(|&st| st != "succeeded")
+    };
+    for step in to_reset {
+        let needs = ix.step(step).map(|s| s.needs.as_slice()).unwrap_or(&[]);
+        for need in needs {
+            if to_reset.contains(need) {
+                continue;
+            }
+            let Some(status) = unfinished(need) else {
+                continue;
+            };
+            // Walk up to the first step that did not succeed while all of its needs did.
+            let mut root = need.as_str();
+            while let Some(up) = ix
+                .step(root)
+                .and_then(|s| s.needs.iter().find(|n| unfinished(n).is_some()))
+            {
+                root = up;
+            }
+            let short = crate::model::short_id(run_id);
+            let was = match status {
+                "failed" => "failed".to_string(),
+                other => format!("was {other}"),
+            };
+            return Err(Error::Conflict(format!(
+                "cannot retry from {from:?}: step {step:?} needs {need:?}, which {was} and would \
+                 not run again, so the run could never finish; retry from {root:?} instead \
+                 (imx run retry {short} --from {root}), or retry every failed step (imx run retry {short})"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Rerun an ended run's failed, skipped and cancelled steps — or `from` and everything downstream
 /// of it. Attempt numbers keep growing (they are fencing tokens); retry budgets start afresh.
 pub fn retry(
@@ -269,6 +322,9 @@ pub fn retry(
             "run {} has no failed, skipped or cancelled steps to retry (use --from STEP to rerun a step)",
             crate::model::short_id(&id)
         )));
+    }
+    if let Some(step) = from {
+        refuse_blocked(tx, &ix, &id, step, &to_reset)?;
     }
     let now = now_ms();
     for step in &to_reset {

@@ -1,0 +1,104 @@
+//! What a claimed step is given: its templates rendered (values quoted for the shell in `run:`)
+//! against the run's params and its upstream steps' outputs, and those params and outputs as
+//! `IMX_PARAM_*` / `IMX_OUT_*` environment variables (see [`crate::spec::exports`]); the step's
+//! own `env:` wins over an export of the same name.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::transitions::RunHead;
+use crate::Result;
+use crate::engine::SpecIndex;
+use crate::model::{StepKind, StepSpec};
+use crate::spec::{RunInfo, StepOutputs, TemplateContext, WorkflowInfo};
+
+/// A step ready to hand to an agent.
+pub struct Inputs {
+    pub kind: StepKind,
+    pub env: BTreeMap<String, String>,
+    pub workdir: Option<String>,
+    /// Exports left out, for the step's log.
+    pub notes: Vec<String>,
+}
+
+/// Render `step` of `run` and add its exports. `Ok(Err(message))` when its templates cannot be
+/// rendered (the step fails with that message).
+pub fn inputs(
+    tx: &Transaction<'_>,
+    head: &RunHead,
+    ix: &SpecIndex,
+    params_json: &BTreeMap<String, serde_json::Value>,
+    step: &StepSpec,
+) -> Result<std::result::Result<Inputs, String>> {
+    let upstream = upstream_outputs(tx, &head.id, ix, &step.id)?;
+    let exported = crate::spec::exports(params_json, &upstream);
+    let rendered = if ix.has_templates(&step.id) {
+        let ctx = TemplateContext {
+            params: params_json.clone(),
+            steps: upstream
+                .into_iter()
+                .map(|(id, outputs)| (id, StepOutputs { outputs }))
+                .collect(),
+            run: RunInfo {
+                id: head.id.clone(),
+            },
+            workflow: WorkflowInfo {
+                name: ix.spec.name.clone(),
+                version: head.version,
+            },
+        };
+        crate::spec::render_step(step, &ctx)
+    } else {
+        Ok((step.kind.clone(), step.env.clone(), step.workdir.clone()))
+    };
+    let (kind, own_env, workdir) = match rendered {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(format!("cannot render the step's templates: {e}"))),
+    };
+    let mut env = exported.env;
+    env.extend(own_env);
+    Ok(Ok(Inputs {
+        kind,
+        env,
+        workdir,
+        notes: exported.notes,
+    }))
+}
+
+/// The outputs of every succeeded step upstream of `step_id` (its needs, theirs, ...).
+fn upstream_outputs(
+    tx: &Transaction<'_>,
+    run_id: &str,
+    ix: &SpecIndex,
+    step_id: &str,
+) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut stack: Vec<&str> = ix
+        .step(step_id)
+        .map(|s| s.needs.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    while let Some(id) = stack.pop() {
+        if seen.insert(id)
+            && let Some(s) = ix.step(id)
+        {
+            stack.extend(s.needs.iter().map(String::as_str));
+        }
+    }
+    let mut out = BTreeMap::new();
+    let mut stmt = tx.prepare_cached(
+        "SELECT outputs FROM steps WHERE run_id = ?1 AND step_id = ?2 AND status = 'succeeded'",
+    )?;
+    for id in seen {
+        let outputs: Option<Option<String>> = stmt
+            .query_row(params![run_id, id], |r| r.get(0))
+            .optional()?;
+        if let Some(outputs) = outputs {
+            let map = outputs
+                .and_then(|o| serde_json::from_str(&o).ok())
+                .unwrap_or_default();
+            out.insert(id.to_string(), map);
+        }
+    }
+    Ok(out)
+}
