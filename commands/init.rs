@@ -16,7 +16,8 @@ use super::password::{self, Ask};
 #[command(after_help = "Examples:
   imx init
   imx --store /srv/imx/imx.db init --admin alice
-  printf '%s\\n' \"$PW\" | imx --store /srv/imx/imx.db init --admin alice --password-stdin")]
+  printf '%s\\n' \"$PW\" | imx --store /srv/imx/imx.db init --admin alice --password-stdin
+  imx init --default-run-timeout 6h")]
 pub struct InitArgs {
     /// Create this admin user and print a token for them (valid 90 days), once.
     #[arg(long, value_name = "NAME")]
@@ -25,9 +26,21 @@ pub struct InitArgs {
     /// Also set the admin's password (first line of stdin), for `imx login`.
     #[arg(long, requires = "admin")]
     pub password_stdin: bool,
+
+    /// Set the store's default run timeout: runs of workflows without `timeout:` (started
+    /// without --timeout) time out after it [default: 24h]. `imx server --default-run-timeout`
+    /// overrides it for runs started through that server.
+    #[arg(long, value_name = "DURATION", value_parser = super::parse::duration)]
+    pub default_run_timeout: Option<std::time::Duration>,
 }
 
 pub async fn run(ctx: &Context, args: InitArgs) -> Result<(), CliError> {
+    if args.default_run_timeout.is_some_and(|d| d.is_zero()) {
+        return Err(
+            CliError::usage("--default-run-timeout must be longer than 0s")
+                .with_hint("e.g. --default-run-timeout 6h"),
+        );
+    }
     let password = if args.password_stdin {
         Some(password::read(
             true,
@@ -43,9 +56,17 @@ pub async fn run(ctx: &Context, args: InitArgs) -> Result<(), CliError> {
     let path = plane.path().display().to_string();
     if created {
         ctx.out().status(format!("Created a new store at {path}"));
-    } else if args.admin.is_none() {
+    } else if args.admin.is_none() && args.default_run_timeout.is_none() {
         ctx.out()
             .status(format!("A store already exists at {path}; nothing to do."));
+    }
+    if let Some(d) = args.default_run_timeout {
+        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        plane.set_default_run_timeout(&ctx.principal(), ms)?;
+        ctx.out().status(format!(
+            "Runs of workflows without `timeout:` now time out after {} by default.",
+            imx::model::duration_text(ms)
+        ));
     }
     let Some(admin) = args.admin else {
         if created {

@@ -26,6 +26,7 @@ use super::error::{CliError, Exit};
   imx context add prod --server https://imx.example.com:7443 --ca ca.pem
   imx server --log-format json --log-dir /var/log/imx --rate-limit 1000
   imx server --backup-every 15m --backup-dir /var/backups/imx --keep-daily 30 --keep-monthly 12 --keep-yearly 1
+  imx server --default-run-timeout 2h                # runs of workflows without timeout: end by 2h
   imx --server http://127.0.0.1:7443 backup list      # the server's backups")]
 pub struct ServerArgs {
     /// Address to listen on (port 0 picks a free port).
@@ -80,6 +81,12 @@ pub struct ServerArgs {
     /// are refused, tokens made without one get this, `imx login` tokens live 30d or this.
     #[arg(long, value_name = "DURATION", value_parser = super::parse::duration)]
     pub max_token_ttl: Option<std::time::Duration>,
+
+    /// The run timeout of runs started through this server whose workflow sets no `timeout:`
+    /// (and that are started without --timeout) [default: the store's default, set with
+    /// `imx init --default-run-timeout`, else 24h]
+    #[arg(long, value_name = "DURATION", value_parser = super::parse::duration)]
+    pub default_run_timeout: Option<std::time::Duration>,
 
     #[command(flatten)]
     pub retention: RetentionArgs,
@@ -188,6 +195,12 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
             "give --tls-cert FILE --tls-key FILE, or --insecure-listen behind a TLS proxy",
         ));
     }
+    if args.default_run_timeout.is_some_and(|d| d.is_zero()) {
+        return Err(
+            CliError::usage("--default-run-timeout must be longer than 0s")
+                .with_hint("e.g. --default-run-timeout 2h"),
+        );
+    }
     if args.backup_every.is_some_and(|d| d.is_zero()) {
         return Err(CliError::usage("--backup-every must be longer than 0s")
             .with_hint("e.g. --backup-every 15m"));
@@ -221,6 +234,10 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
     };
     let local = match args.max_token_ttl {
         Some(ttl) => local.with_max_token_ttl(ttl),
+        None => local,
+    };
+    let local = match args.default_run_timeout {
+        Some(d) => local.with_default_run_timeout(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         None => local,
     };
     let local = Arc::new(local);

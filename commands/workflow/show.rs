@@ -6,8 +6,10 @@ use super::super::context::Context;
 use super::super::error::CliError;
 use super::super::output::{Cells, Detail, duration};
 
-/// Show a workflow: description, params and steps (kind, needs, timeout, retries).
-/// `-o json|yaml` prints the stored workflow with its full spec.
+/// Show a workflow: description, params, the run timeout a new run gets and where it comes
+/// from (the workflow's `timeout:`, the server's or the store's default, or 24h), and steps
+/// (kind, needs, timeout, retries). `-o json|yaml` prints the stored workflow with its full spec
+/// and `run_timeout` ({ms, source}).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx workflow show deploy
@@ -27,6 +29,14 @@ pub async fn run(ctx: &Context, args: ShowArgs) -> Result<(), CliError> {
         .get_workflow(&ctx.principal(), &args.name, args.version)
         .await?;
     ctx.out().detail(&workflow)
+}
+
+/// `2s (the store's default)`; `-` when the control plane did not say (an older server).
+fn run_timeout(w: &Workflow, cx: &Cells) -> String {
+    match w.run_timeout {
+        Some(t) => format!("{} ({})", t.text(), t.source.describe()),
+        None => cx.opt(w.spec.timeout_ms.map(|t| duration(t as i64))),
+    }
 }
 
 impl Detail for Workflow {
@@ -73,10 +83,7 @@ impl Detail for Workflow {
                     params.join(", ")
                 },
             ),
-            (
-                "Timeout",
-                cx.opt(spec.timeout_ms.map(|t| duration(t as i64))),
-            ),
+            ("Run timeout", run_timeout(self, cx)),
             (
                 "Fail fast",
                 if spec.fail_fast { "yes" } else { "no" }.into(),

@@ -35,7 +35,9 @@ use crate::model::{
     UserUpdate, Workflow, WorkflowSpec, WorkflowSummary, now_ms,
 };
 use crate::store::Store;
-use crate::store::sqlite::{agents, claims, dashboard, logs, reap, reports, runs, workflows};
+use crate::store::sqlite::{
+    agents, claims, dashboard, logs, reap, reports, runs, settings, workflows,
+};
 use crate::{Error, Result, audit};
 use std::path::PathBuf;
 
@@ -68,6 +70,8 @@ pub struct LocalControlPlane {
     /// The default backup folder (none: `backups/` beside the store).
     backup_dir: Option<PathBuf>,
     lease_ms: i64,
+    /// The server's default run timeout (`imx server --default-run-timeout`), over the store's.
+    default_run_timeout_ms: Option<u64>,
     last_reap: Mutex<Option<Instant>>,
     last_seen: AtomicU64,
     overview: super::OverviewCache,
@@ -93,6 +97,7 @@ impl LocalControlPlane {
             audit_paths: crate::audit::AuditPaths::default_paths(),
             backup_dir: None,
             lease_ms: i64::try_from(opts.lease_ms.max(100)).unwrap_or(30_000),
+            default_run_timeout_ms: None,
             last_reap: Mutex::new(None),
             last_seen: AtomicU64::new(0),
             overview: super::OverviewCache::default(),
@@ -131,6 +136,28 @@ impl LocalControlPlane {
     pub fn with_backup_dir(mut self, dir: PathBuf) -> Self {
         self.backup_dir = Some(dir);
         self
+    }
+
+    /// Give runs started through this plane this default run timeout (`imx server
+    /// --default-run-timeout`), over the store's own default; a workflow's `timeout:` and a
+    /// run's `--timeout` still win.
+    pub fn with_default_run_timeout(mut self, ms: u64) -> Self {
+        self.default_run_timeout_ms = Some(ms).filter(|&m| m > 0);
+        self
+    }
+
+    /// Set the store's default run timeout (`imx init --default-run-timeout`): for runs of
+    /// workflows without `timeout:`, started by any process on this store (unless a server
+    /// sets its own). Admin only; audited as `store.configure`.
+    pub fn set_default_run_timeout(&self, who: &Principal, ms: u64) -> Result<()> {
+        self.authorize(who, Permission::Administer, "store.configure", "")?;
+        self.mutate(
+            who,
+            "store.configure",
+            |_: &()| "default_run_timeout".to_string(),
+            |_| serde_json::json!({ "default_run_timeout_ms": ms }),
+            |tx| settings::set_default_run_timeout(tx, ms),
+        )
     }
 
     /// The default backup folder, if one was set with [`Self::with_backup_dir`].
@@ -325,8 +352,12 @@ impl ControlPlane for LocalControlPlane {
         version: Option<u32>,
     ) -> Result<Workflow> {
         self.authorize(who, Permission::Read, "workflow.get", name)?;
-        self.store
-            .read_quick(|tx| workflows::get(tx, name, version))
+        let server = self.default_run_timeout_ms;
+        self.store.read_quick(|tx| {
+            let mut wf = workflows::get(tx, name, version)?;
+            wf.run_timeout = Some(settings::run_timeout(tx, None, wf.spec.timeout_ms, server)?);
+            Ok(wf)
+        })
     }
 
     async fn delete_workflow(&self, who: &Principal, name: &str) -> Result<Workflow> {
@@ -352,7 +383,17 @@ impl ControlPlane for LocalControlPlane {
             "run.start",
             |r: &Run| r.id.clone(),
             |r| serde_json::json!({ "workflow": r.workflow, "version": r.workflow_version }),
-            |tx| runs::create(tx, specs, &req.workflow, &typed, req.timeout_ms, &who.name),
+            |tx| {
+                runs::create(
+                    tx,
+                    specs,
+                    &req.workflow,
+                    &typed,
+                    req.timeout_ms,
+                    self.default_run_timeout_ms,
+                    &who.name,
+                )
+            },
         )
     }
 

@@ -21,8 +21,9 @@ pub use user::{
     IssuedToken, NewToken, NewUser, PasswordChange, Token, TokenState, User, UserUpdate,
 };
 pub use workflow::{
-    AgentSelector, Backoff, HttpSpec, ParamSpec, ParamType, RetrySpec, StepKind, StepSpec,
-    Workflow, WorkflowSpec, WorkflowSummary,
+    AgentSelector, BUILT_IN_RUN_TIMEOUT_MS, Backoff, HttpSpec, ParamSpec, ParamType, RetrySpec,
+    RunTimeout, StepKind, StepSpec, TimeoutSource, Workflow, WorkflowSpec, WorkflowSummary,
+    duration_text,
 };
 
 /// Milliseconds since the Unix epoch; every timestamp in the model uses it.

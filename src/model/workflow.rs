@@ -231,6 +231,93 @@ pub struct Workflow {
     pub digest: String,
     pub created_at: i64,
     pub spec: WorkflowSpec,
+    /// The timeout a run of this version started now gets (without `--timeout`), and where it
+    /// comes from. Filled in by the control plane when a workflow is shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_timeout: Option<RunTimeout>,
+}
+
+/// Every run ends by this default at the latest, unless something sets another run timeout.
+pub const BUILT_IN_RUN_TIMEOUT_MS: u64 = 24 * 3_600_000;
+
+/// A run's timeout and where it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RunTimeout {
+    pub ms: u64,
+    pub source: TimeoutSource,
+}
+
+impl RunTimeout {
+    /// The timeout as it would be written in a workflow file: `24h`, `1h30m`, `2s`, `1s500ms`.
+    pub fn text(&self) -> String {
+        duration_text(self.ms)
+    }
+}
+
+/// Milliseconds as a duration would be written in a workflow file: `24h`, `1h30m`, `2s`.
+pub fn duration_text(ms: u64) -> String {
+    if ms == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    let mut rest = ms;
+    for (unit, size) in [("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)] {
+        if rest >= size {
+            out.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    out
+}
+
+/// Where a run's timeout comes from, first match wins in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeoutSource {
+    /// `imx workflow run --timeout`.
+    Run,
+    /// The workflow's top-level `timeout:`.
+    Workflow,
+    /// The server's `--default-run-timeout`.
+    Server,
+    /// The store's default (`imx init --default-run-timeout`).
+    Store,
+    /// [`BUILT_IN_RUN_TIMEOUT_MS`].
+    BuiltIn,
+}
+
+impl TimeoutSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeoutSource::Run => "run",
+            TimeoutSource::Workflow => "workflow",
+            TimeoutSource::Server => "server",
+            TimeoutSource::Store => "store",
+            TimeoutSource::BuiltIn => "built_in",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "run" => TimeoutSource::Run,
+            "workflow" => TimeoutSource::Workflow,
+            "server" => TimeoutSource::Server,
+            "store" => TimeoutSource::Store,
+            "built_in" => TimeoutSource::BuiltIn,
+            _ => return None,
+        })
+    }
+
+    /// Where it comes from, for people: "the workflow's `timeout:`", "the server's default", ...
+    pub fn describe(self) -> &'static str {
+        match self {
+            TimeoutSource::Run => "--timeout of this run",
+            TimeoutSource::Workflow => "the workflow's `timeout:`",
+            TimeoutSource::Server => "the server's default",
+            TimeoutSource::Store => "the store's default",
+            TimeoutSource::BuiltIn => "the default",
+        }
+    }
 }
 
 /// One line of `imx workflow list`.

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_audit_backup.sql"),
     include_str!("migrations/0005_agent_binding.sql"),
     include_str!("migrations/0006_login_sources.sql"),
+    include_str!("migrations/0008_run_timeout_source.sql"),
 ];
 
 /// The schema version this build writes.

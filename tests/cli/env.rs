@@ -45,6 +45,8 @@ pub struct TestEnv {
     dir: TempDir,
     /// Extra environment variables for every command (see [`TestEnv::with_var`]).
     vars: Vec<(String, String)>,
+    /// Extra arguments for `imx server` (see [`TestEnv::with_server_args`]).
+    server_args: Vec<String>,
 }
 
 /// For test bodies `fn NAME(env: TestEnv)` in this module, generate `local::NAME` and
@@ -96,6 +98,7 @@ impl TestEnv {
             mode: Mode::Local,
             dir,
             vars: Vec::new(),
+            server_args: Vec::new(),
         }
     }
 
@@ -138,8 +141,9 @@ impl TestEnv {
             let mut init = self.local_cmd(&[]);
             init.args(["init", "--admin", "admin"]);
             let admin_token = stdout_of(init);
-            let process =
-                self.spawn_with(self.local_cmd(&[]), ["server", "--listen", "127.0.0.1:0"]);
+            let mut args = vec!["server", "--listen", "127.0.0.1:0"];
+            args.extend(self.server_args.iter().map(String::as_str));
+            let process = self.spawn_with(self.local_cmd(&[]), args);
             let mut url = String::new();
             wait_until("the server to print its URL", SLOW, || {
                 url = process.stdout().trim().to_string();
@@ -164,6 +168,13 @@ impl TestEnv {
     /// The same environment with `key=value` set for every command it runs.
     pub fn with_var(mut self, key: &str, value: &str) -> Self {
         self.vars.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// The same (remote) environment with these extra `imx server` arguments.
+    pub fn with_server_args(mut self, args: &[&str]) -> Self {
+        self.server_args
+            .extend(args.iter().map(|a| (*a).to_string()));
         self
     }
 

@@ -97,7 +97,104 @@ fn retry_from_a_step_whose_upstream_was_cancelled_is_refused(env: TestEnv) {
     assert_eq!(env.show_run(&id)["status"], "cancelled");
 }
 
+/// A step that would sleep for a minute, in a workflow without any timeout.
+const ENDLESS: &str = "name: endless\nsteps:\n  - id: nap\n    run: sleep 60\n";
+
+/// Start `endless` and wait (polling) until it has timed out; its `run show -o json`.
+fn times_out(env: &TestEnv) -> Value {
+    let _agent = env.agent("worker", 1);
+    let id = env.start("endless", &[]);
+    let mut run = Value::Null;
+    wait_until("the run to time out", SLOW, || {
+        run = env.show_run(&id);
+        run["status"] == "timed_out"
+    });
+    run
+}
+
+/// `workflow show -o json`'s effective run timeout: (ms, source).
+fn run_timeout(env: &TestEnv, workflow: &str) -> (u64, String) {
+    let wf = env.json(["workflow", "show", workflow]);
+    let t = &wf["run_timeout"];
+    (
+        t["ms"].as_u64().unwrap_or_else(|| panic!("{wf:#}")),
+        t["source"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+/// The store's default (`imx init --default-run-timeout`) applies to runs of a workflow that
+/// sets no timeout, locally and through a server on that store.
+fn a_run_without_timeouts_times_out_at_the_stores_default(env: TestEnv) {
+    let env = short_leases(env);
+    let init = env
+        .local_cmd(&[])
+        .args(["init", "--default-run-timeout", "2s"])
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{init:?}");
+    env.apply("endless.yaml", ENDLESS);
+    assert_eq!(run_timeout(&env, "endless"), (2_000, "store".into()));
+    let table = env.run(["workflow", "show", "endless"]);
+    assert!(
+        table.stdout.contains("2s (the store's default)"),
+        "{}",
+        table.stdout
+    );
+    let run = times_out(&env);
+    let error = run["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("run timed out after 2s (the store's default run timeout"),
+        "{run:#}"
+    );
+    assert_eq!(TestEnv::step(&run, "nap")["status"], "cancelled");
+}
+
+/// Without any setting, a run gets 24 h; a workflow's own `timeout:` wins over any default.
+fn workflow_show_says_where_the_run_timeout_comes_from(env: TestEnv) {
+    env.apply("endless.yaml", ENDLESS);
+    assert_eq!(
+        run_timeout(&env, "endless"),
+        (86_400_000, "built_in".into())
+    );
+    let table = env.run(["workflow", "show", "endless"]);
+    assert!(
+        table.stdout.contains("24h (the default)"),
+        "{}",
+        table.stdout
+    );
+    env.apply(
+        "bounded.yaml",
+        "name: bounded\ntimeout: 10m\nsteps:\n  - id: a\n    noop: true\n",
+    );
+    assert_eq!(run_timeout(&env, "bounded"), (600_000, "workflow".into()));
+    let run = env.json(["workflow", "run", "endless"]);
+    assert!(run["deadline"].as_i64().is_some(), "{run:#}");
+}
+
 both_modes!(
     retry_from_a_step_whose_upstream_failed_is_refused,
     retry_from_a_step_whose_upstream_was_cancelled_is_refused,
+    a_run_without_timeouts_times_out_at_the_stores_default,
+    workflow_show_says_where_the_run_timeout_comes_from,
 );
+
+/// `imx server --default-run-timeout` applies to runs started through that server, and
+/// `workflow show` says so.
+#[test]
+fn a_run_without_timeouts_times_out_at_the_servers_default() {
+    let env = short_leases(TestEnv::remote().with_server_args(&["--default-run-timeout", "2s"]));
+    env.apply("endless.yaml", ENDLESS);
+    assert_eq!(run_timeout(&env, "endless"), (2_000, "server".into()));
+    let table = env.run(["workflow", "show", "endless"]);
+    assert!(
+        table.stdout.contains("2s (the server's default)"),
+        "{}",
+        table.stdout
+    );
+    let run = times_out(&env);
+    let error = run["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("run timed out after 2s (the server's default run timeout"),
+        "{run:#}"
+    );
+}

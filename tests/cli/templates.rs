@@ -227,3 +227,18 @@ fn validate_warns_about_raw_and_names_hyphenated_steps_right() {
         out.stderr
     );
 }
+
+#[test]
+fn help_templates_documents_the_rules() {
+    let env = TestEnv::new();
+    let out = env.run(["help", "templates"]);
+    out.expect_code(0);
+    for part in [
+        "| raw",
+        "IMX_PARAM_<NAME>",
+        "IMX_OUT_<STEP>_<KEY>",
+        "here-document",
+    ] {
+        assert!(out.stdout.contains(part), "{part}: {}", out.stdout);
+    }
+}

@@ -10,6 +10,7 @@ pub mod reap;
 pub mod reports;
 mod rows;
 pub mod runs;
+pub mod settings;
 mod step_inputs;
 mod transitions;
 pub mod users;

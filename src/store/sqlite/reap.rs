@@ -34,23 +34,16 @@ pub fn reap(tx: &Transaction<'_>, cache: &SpecCache) -> Result<usize> {
         lose(tx, cache, held, &LostCause::Expired)?;
         changed += 1;
     }
-    let overdue: Vec<(String, Option<i64>)> = tx
+    let overdue: Vec<(String, Option<i64>, Option<String>)> = tx
         .prepare_cached(
-            "SELECT id, timeout_ms FROM runs WHERE status IN ('queued', 'running') AND deadline < ?1",
+            "SELECT id, timeout_ms, timeout_source FROM runs
+             WHERE status IN ('queued', 'running') AND deadline < ?1",
         )?
-        .query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    for (run_id, timeout_ms) in overdue {
+    for (run_id, timeout_ms, source) in overdue {
         let head = run_head(tx, &run_id)?;
-        let why = match timeout_ms {
-            Some(t) => format!(
-                "run timed out after {}",
-                humantime::format_duration(std::time::Duration::from_millis(
-                    u64::try_from(t).unwrap_or(0)
-                ))
-            ),
-            None => "run timed out".into(),
-        };
+        let why = super::runs::timeout_reason(timeout_ms, source.as_deref());
         end_run(tx, cache, &head, RunStatus::TimedOut, &why)?;
         changed += 1;
     }

@@ -8,7 +8,7 @@ use super::rows::{RUN_COLUMNS, STEP_COLUMNS, run_from_row, step_from_row};
 use super::transitions::{RunHead, run_head, set_run_ended};
 use super::{insert_event, workflows};
 use crate::engine::{SpecCache, SpecIndex};
-use crate::model::{Page, Run, RunDetail, RunFilter, RunStatus, StepStatus, now_ms};
+use crate::model::{Page, Run, RunDetail, RunFilter, RunStatus, StepStatus, TimeoutSource, now_ms};
 use crate::{Error, Result};
 
 /// Largest page `list` returns.
@@ -16,25 +16,29 @@ pub const MAX_PAGE: u32 = 1_000;
 /// Page size when none is asked for.
 pub const DEFAULT_PAGE: u32 = 20;
 
-/// Create a run of `workflow` (latest live version) with typed params.
+/// Create a run of `workflow` (latest live version) with typed params. Its timeout is
+/// `timeout_ms`, else the workflow's, else `default_timeout_ms` (the server's), else the
+/// store's default, else 24 h (see [`super::settings::run_timeout`]).
 pub fn create(
     tx: &Transaction<'_>,
     cache: &SpecCache,
     workflow: &str,
     params_json: &BTreeMap<String, serde_json::Value>,
     timeout_ms: Option<u64>,
+    default_timeout_ms: Option<u64>,
     created_by: &str,
 ) -> Result<Run> {
     let wf = workflows::get(tx, workflow, None)?;
     let ix = workflows::index(tx, cache, &wf.name, wf.version)?;
     let now = now_ms();
     let id = crate::model::new_id();
-    let timeout_ms = timeout_ms.or(ix.spec.timeout_ms);
-    let deadline = timeout_ms.map(|t| now.saturating_add(i64::try_from(t).unwrap_or(i64::MAX)));
+    let timeout =
+        super::settings::run_timeout(tx, timeout_ms, ix.spec.timeout_ms, default_timeout_ms)?;
+    let deadline = now.saturating_add(i64::try_from(timeout.ms).unwrap_or(i64::MAX));
     tx.execute(
         "INSERT INTO runs (id, workflow, workflow_version, status, params, created_at, deadline,
-                           timeout_ms, created_by, steps_total)
-         VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9)",
+                           timeout_ms, created_by, steps_total, timeout_source)
+         VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             id,
             wf.name,
@@ -42,9 +46,10 @@ pub fn create(
             serde_json::to_string(params_json)?,
             now,
             deadline,
-            timeout_ms,
+            timeout.ms,
             created_by,
-            ix.spec.steps.len()
+            ix.spec.steps.len(),
+            timeout.source.as_str()
         ],
     )?;
     {
@@ -223,6 +228,31 @@ pub fn end_run(
         super::transitions::step_ended(tx, &ix, &ended, &step, StepStatus::Cancelled, Some(why))?;
     }
     Ok(())
+}
+
+/// Why a run timed out: its timeout and where that came from.
+pub fn timeout_reason(timeout_ms: Option<i64>, source: Option<&str>) -> String {
+    let Some(ms) = timeout_ms else {
+        return "run timed out".into();
+    };
+    let after = crate::model::duration_text(u64::try_from(ms).unwrap_or(0));
+    let change = "give the workflow a `timeout:` or start the run with --timeout to change it";
+    match source.and_then(TimeoutSource::parse) {
+        None => format!("run timed out after {after}"),
+        Some(TimeoutSource::Run) => format!("run timed out after {after} (its --timeout)"),
+        Some(TimeoutSource::Workflow) => {
+            format!("run timed out after {after} (the workflow's `timeout:`)")
+        }
+        Some(TimeoutSource::Server) => format!(
+            "run timed out after {after} (the server's default run timeout, imx server --default-run-timeout; {change})"
+        ),
+        Some(TimeoutSource::Store) => format!(
+            "run timed out after {after} (the store's default run timeout, imx init --default-run-timeout; {change})"
+        ),
+        Some(TimeoutSource::BuiltIn) => {
+            format!("run timed out after {after} (the default run timeout; {change})")
+        }
+    }
 }
 
 /// Refuse `retry --from STEP` when a step it would reset needs a step it would not reset and

@@ -69,6 +69,7 @@ fn workflow_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Workflow, Strin
                 fail_fast: false,
                 steps: Vec::new(),
             },
+            run_timeout: None,
         },
         spec,
     ))
