@@ -45,8 +45,9 @@ $(...)), inside ${...} (assign it to a variable first), or right after a backsla
 passed on to another shell (ssh host "...", sh -c "...", eval) is quoted only for the step's
 own shell: pass such values through the environment instead.
 
-{{ x | raw }} inserts a value unquoted (it must be the last filter); `workflow validate` and
-`apply` warn, with file:line:col, wherever it is used.
+{{ x | raw }} inserts a value unquoted (string filters after it, such as upper or trim, keep it
+so; `~` with other text makes it an ordinary, quoted value again); `workflow validate` and
+`apply` warn, with file:line:col, wherever it is used. `| safe` and `| escape` do not exist.
 
 Every step also gets the params and its upstream outputs as environment variables, so scripts
 need no interpolation at all:

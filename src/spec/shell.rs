@@ -58,8 +58,12 @@ pub(crate) enum Spot {
 enum Frame {
     /// The script itself.
     Top,
-    /// `$( ... )`, with the depth of plain parentheses inside it.
-    Paren(u32),
+    /// `$( ... )`, with the depth of plain parentheses inside it and of `case ... esac` (whose
+    /// patterns end with a `)` that closes nothing).
+    Paren {
+        depth: u32,
+        cases: u32,
+    },
     /// `$(( ... ))`, with the depth of parentheses inside it.
     Arith(u32),
     /// `${ ... }`.
@@ -249,7 +253,7 @@ impl Reader {
 
     fn spot(&self) -> Spot {
         match self.top() {
-            Frame::Top | Frame::Paren(_) | Frame::Backtick | Frame::Brace => Spot::Bare,
+            Frame::Top | Frame::Paren { .. } | Frame::Backtick | Frame::Brace => Spot::Bare,
             Frame::Arith(_) => Spot::Arith,
             Frame::Double => Spot::Double,
             Frame::Single => Spot::Single,
@@ -296,7 +300,7 @@ impl Reader {
                         self.copy(1);
                     }
                 }
-                Frame::Top | Frame::Paren(_) | Frame::Backtick => self.in_command(c),
+                Frame::Top | Frame::Paren { .. } | Frame::Backtick => self.in_command(c),
             }
         }
         Ok(())
@@ -355,7 +359,7 @@ impl Reader {
                 self.copy(3);
             }
             (Some('('), _) => {
-                self.stack.push(Frame::Paren(0));
+                self.stack.push(Frame::Paren { depth: 0, cases: 0 });
                 self.copy(2);
             }
             (Some('{'), _) => {
@@ -377,6 +381,18 @@ impl Reader {
             c,
             ' ' | '\t' | '\n' | ';' | '&' | '|' | '(' | ')' | '<' | '>'
         );
+        if word_start && matches!(self.top(), Frame::Paren { .. }) {
+            let change: i32 = if self.keyword("case") {
+                1
+            } else if self.keyword("esac") {
+                -1
+            } else {
+                0
+            };
+            if let Some(Frame::Paren { cases, .. }) = self.stack.last_mut() {
+                *cases = cases.saturating_add_signed(change);
+            }
+        }
         match c {
             '\\' => self.backslash(),
             '\'' => {
@@ -392,17 +408,19 @@ impl Reader {
                 self.copy(1);
             }
             '(' => {
-                if let Some(Frame::Paren(d)) = self.stack.last_mut() {
-                    *d += 1;
+                if let Some(Frame::Paren { depth, .. }) = self.stack.last_mut() {
+                    *depth += 1;
                 }
                 self.copy(1);
             }
             ')' => {
                 match self.stack.last_mut() {
-                    Some(Frame::Paren(0)) => {
+                    // A `case` pattern's `)`.
+                    Some(Frame::Paren { depth: 0, cases }) if *cases > 0 => {}
+                    Some(Frame::Paren { depth: 0, .. }) => {
                         self.stack.pop();
                     }
-                    Some(Frame::Paren(d)) => *d -= 1,
+                    Some(Frame::Paren { depth, .. }) => *depth -= 1,
                     _ => {}
                 }
                 self.copy(1);
@@ -428,6 +446,18 @@ impl Reader {
             }
             _ => self.copy(1),
         }
+    }
+
+    /// Whether the word at `i` is `word` (followed by a blank, `;`, `)`, a newline or the end).
+    fn keyword(&self, word: &str) -> bool {
+        let n = word.chars().count();
+        word.chars()
+            .enumerate()
+            .all(|(k, w)| self.peek(k) == Some(w))
+            && matches!(
+                self.peek(n),
+                None | Some(' ' | '\t' | '\n' | ';' | ')' | '&' | '|')
+            )
     }
 
     /// After `<<`: an optional `-`, blanks, then the delimiter word (quoted if any part of it is).
@@ -605,6 +635,18 @@ mod tests {
         assert_eq!(
             q("echo # @\necho @", "a\nb").unwrap(),
             "echo # a b\necho 'a\nb'"
+        );
+    }
+
+    #[test]
+    fn case_patterns_inside_command_substitution_close_nothing() {
+        assert_eq!(
+            q(
+                "echo \"$(case x in a) echo @;; (b) echo @;; esac) @\"",
+                "$x"
+            )
+            .unwrap(),
+            "echo \"$(case x in a) echo '$x';; (b) echo '$x';; esac) \\$x\""
         );
     }
 

@@ -60,6 +60,8 @@ fn shell_environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = base_environment();
+        // It marks its output safe, which would skip quoting.
+        env.remove_filter("tojson");
         env.set_formatter(|out, _state, value| {
             let text = shown(value);
             if !value.is_safe() {
@@ -79,14 +81,17 @@ fn shell_environment() -> &'static Environment<'static> {
     })
 }
 
-/// Strict undefined, trailing newlines kept, no auto-escaping; `raw` added, and the filters
-/// that would mark a value safe (and so skip shell quoting) removed; `string` and `join` show
-/// values as the CLI does.
+/// Filters that mark a value safe (and so would skip shell quoting): not available, so that
+/// `| raw` is the one way to opt out.
+pub(crate) const REMOVED_FILTERS: &[&str] = &["safe", "escape", "e"];
+
+/// Strict undefined, trailing newlines kept, no auto-escaping; `raw` added and
+/// [`REMOVED_FILTERS`] removed; `string` and `join` show values as the CLI does.
 fn base_environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(true);
-    for name in ["safe", "escape", "e", "tojson", "urlencode"] {
+    for name in REMOVED_FILTERS {
         env.remove_filter(name);
     }
     env.add_filter("raw", |v: &Value| Value::from_safe_string(shown(v)));

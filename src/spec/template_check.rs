@@ -9,7 +9,7 @@ use super::diag::{Diagnostics, Pos};
 use super::exports::{output_var, param_var};
 use super::step::{StepDraft, TemplateRef};
 use super::suggest::did_you_mean;
-use super::template::{describe, is_template, variables};
+use super::template::{REMOVED_FILTERS, describe, is_template, variables};
 use super::{shell, template_scan};
 
 const ROOTS_HINT: &str = "templates can use params.NAME, steps.ID.outputs.KEY, run.id, workflow.name and workflow.version";
@@ -95,6 +95,18 @@ fn check_shell(
             format!("{what}: contains the reserved characters U+E000/U+E001"),
         );
         return;
+    }
+    for name in REMOVED_FILTERS {
+        for at in template_scan::filter_uses(&t.text, name) {
+            diags.error_hint(
+                locate(source, t, at),
+                format!("{what}: there is no `| {name}` filter in workflow templates"),
+                Some(
+                    "values in `run:` are quoted for the shell; `| raw` inserts one unquoted"
+                        .into(),
+                ),
+            );
+        }
     }
     for at in template_scan::raw_uses(&t.text) {
         let pos = locate(source, t, at);

@@ -285,6 +285,11 @@ fn step_ref(code: &str, at: usize) -> Option<(&str, usize)> {
 
 /// Where `| raw` is used: the byte offset of each `raw` in the template.
 pub(crate) fn raw_uses(t: &str) -> Vec<usize> {
+    filter_uses(t, "raw")
+}
+
+/// Where filter `name` is applied with `|`: the byte offset of each use.
+pub(crate) fn filter_uses(t: &str, name: &str) -> Vec<usize> {
     let mut found = Vec::new();
     for piece in pieces(t) {
         let inner = match piece {
@@ -301,8 +306,8 @@ pub(crate) fn raw_uses(t: &str) -> Vec<usize> {
                     while j < inner.end && b[j].is_ascii_whitespace() {
                         j += 1;
                     }
-                    if t[j..inner.end].starts_with("raw")
-                        && !b.get(j + 3).is_some_and(|&c| is_ident(c))
+                    if t[j..inner.end].starts_with(name)
+                        && !b.get(j + name.len()).is_some_and(|&c| is_ident(c))
                     {
                         found.push(j);
                     }

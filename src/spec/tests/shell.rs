@@ -113,6 +113,20 @@ fn raw_opts_out_of_quoting() {
         run_cmd("echo {{ steps.up.outputs.v | raw }}", &ctx).unwrap(),
         "echo a b; echo c"
     );
+    // No other filter skips quoting (a spec sent to the API is not validated like a file).
+    for f in ["safe", "e", "escape"] {
+        let t = format!("echo {{{{ steps.up.outputs.v | {f} }}}}");
+        assert!(run_cmd(&t, &ctx).is_err(), "{t}");
+    }
+    // String filters after raw keep it raw; joining it with other text makes it ordinary.
+    assert_eq!(
+        run_cmd("echo {{ steps.up.outputs.v | raw | upper }}", &ctx).unwrap(),
+        "echo A B; ECHO C"
+    );
+    assert_eq!(
+        run_cmd("echo {{ (steps.up.outputs.v | raw) ~ '!' }}", &ctx).unwrap(),
+        "echo 'a b; echo c!'"
+    );
 }
 
 #[test]
@@ -186,6 +200,7 @@ const SPOTS: &[&str] = &[
     "printf '[%s]' \"$(printf '%s' {{ v }})\"",
     "printf '[%s]' \"$(printf '%s' \"{{ v }}\")\"",
     "x={{ v }}; printf '[%s]' \"$x\"",
+    "printf '[%s]' \"$(case x in x) printf '%s' {{ v }};; (y) echo;; esac)\"",
     "cat <<EOF | sed '1s/^/[/; $s/$/]/' | tr -d '\\n'\n{{ v }}\nEOF\n",
     "cat <<'EOF' | sed '1s/^/[/; $s/$/]/' | tr -d '\\n'\n{{ v }}\nEOF\n",
     "# {{ v }}\nprintf '[%s]' {{ v }}",
@@ -236,7 +251,7 @@ fn no_value_runs_commands_in_any_spot() {
 /// What a spot prints for a value: `[value]`, except where the shell itself changes it
 /// (command substitution drops trailing newlines; here-documents print line by line).
 fn expected_output(spot: &str, value: &str) -> String {
-    if spot.contains("$(printf") {
+    if spot.contains("$(") {
         return format!("[{}]", value.trim_end_matches('\n'));
     }
     if spot.contains("<<") {

@@ -222,3 +222,15 @@ fn values_where_quoting_cannot_work_are_rejected() {
         "{msg}"
     );
 }
+
+#[test]
+fn filters_that_would_skip_quoting_do_not_exist() {
+    let (msg, hint) = problems("name: x\nsteps:\n  - id: a\n    run: echo {{ run.id | safe }}\n");
+    assert_eq!(
+        msg,
+        "wf.yaml:4:27: step \"a\" run: there is no `| safe` filter in workflow templates"
+    );
+    assert!(hint.is_some_and(|h| h.contains("| raw")));
+    let (msg, _) = problems("name: x\nsteps:\n  - id: a\n    run: echo {{ run.id | e }}\n");
+    assert!(msg.contains("no `| e` filter"), "{msg}");
+}
