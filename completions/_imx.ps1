@@ -60,6 +60,7 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;init' {
             [CompletionResult]::new('--admin', '--admin', [CompletionResultType]::ParameterName, 'Create this admin user and print a token for them (valid 90 days), once')
+            [CompletionResult]::new('--default-run-timeout', '--default-run-timeout', [CompletionResultType]::ParameterName, 'Set the store''s default run timeout: runs of workflows without `timeout:` (started without --timeout) time out after it [default: 24h]. `imx server --default-run-timeout` overrides it for runs started through that server')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
@@ -954,6 +955,7 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('--backup-every', '--backup-every', [CompletionResultType]::ParameterName, 'Take a backup this often (e.g. 15m, 1h), timed from the newest backup in the folder so restarts do not reset the clock; each is audited as `backup.create` by `server:backup`')
             [CompletionResult]::new('--backup-dir', '--backup-dir', [CompletionResultType]::ParameterName, 'The server''s backup folder: scheduled backups and `imx --server URL backup create` go here, and remote `backup list|show|verify|download` look here [default: backups/ beside the store]')
             [CompletionResult]::new('--max-token-ttl', '--max-token-ttl', [CompletionResultType]::ParameterName, 'The longest a token may live (default 90d, or IMX_MAX_TOKEN_TTL): longer lifetimes are refused, tokens made without one get this, `imx login` tokens live 30d or this')
+            [CompletionResult]::new('--default-run-timeout', '--default-run-timeout', [CompletionResultType]::ParameterName, 'The run timeout of runs started through this server whose workflow sets no `timeout:` (and that are started without --timeout) [default: the store''s default, set with `imx init --default-run-timeout`, else 24h]')
             [CompletionResult]::new('--keep-last', '--keep-last', [CompletionResultType]::ParameterName, 'Keep the newest N backups of the backup folder')
             [CompletionResult]::new('--keep-hourly', '--keep-hourly', [CompletionResultType]::ParameterName, 'Keep one backup for each of the last N hours')
             [CompletionResult]::new('--keep-daily', '--keep-daily', [CompletionResultType]::ParameterName, 'Keep one backup for each of the last N days')

@@ -1720,13 +1720,17 @@ _imx() {
             return 0
             ;;
         imx__subcmd__init)
-            opts="-o -q -v -y -h --admin --password-stdin --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --admin --password-stdin --default-run-timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --admin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --default-run-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2188,7 +2192,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__server)
-            opts="-o -q -v -y -h --listen --agents --tls-cert --tls-key --insecure-listen --rate-limit --ip-rate-limit --log-format --log-dir --backup-every --backup-dir --max-token-ttl --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --listen --agents --tls-cert --tls-key --insecure-listen --rate-limit --ip-rate-limit --log-format --log-dir --backup-every --backup-dir --max-token-ttl --default-run-timeout --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2235,6 +2239,10 @@ _imx() {
                     return 0
                     ;;
                 --max-token-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --default-run-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -56,6 +56,7 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;init'= {
             cand --admin 'Create this admin user and print a token for them (valid 90 days), once'
+            cand --default-run-timeout 'Set the store''s default run timeout: runs of workflows without `timeout:` (started without --timeout) time out after it [default: 24h]. `imx server --default-run-timeout` overrides it for runs started through that server'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
@@ -903,6 +904,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --backup-every 'Take a backup this often (e.g. 15m, 1h), timed from the newest backup in the folder so restarts do not reset the clock; each is audited as `backup.create` by `server:backup`'
             cand --backup-dir 'The server''s backup folder: scheduled backups and `imx --server URL backup create` go here, and remote `backup list|show|verify|download` look here [default: backups/ beside the store]'
             cand --max-token-ttl 'The longest a token may live (default 90d, or IMX_MAX_TOKEN_TTL): longer lifetimes are refused, tokens made without one get this, `imx login` tokens live 30d or this'
+            cand --default-run-timeout 'The run timeout of runs started through this server whose workflow sets no `timeout:` (and that are started without --timeout) [default: the store''s default, set with `imx init --default-run-timeout`, else 24h]'
             cand --keep-last 'Keep the newest N backups of the backup folder'
             cand --keep-hourly 'Keep one backup for each of the last N hours'
             cand --keep-daily 'Keep one backup for each of the last N days'

@@ -59,6 +59,7 @@ complete -c imx -n "__fish_imx_needs_command" -f -a "man" -d 'Generate man pages
 complete -c imx -n "__fish_imx_needs_command" -f -a "help" -d 'Show help for a command, or a help topic (exit-codes)'
 complete -c imx -n "__fish_imx_needs_command" -f -a "demo" -d 'Try imx in one command: a store, agents, example workflows and their runs'
 complete -c imx -n "__fish_imx_using_subcommand init" -l admin -d 'Create this admin user and print a token for them (valid 90 days), once' -r
+complete -c imx -n "__fish_imx_using_subcommand init" -l default-run-timeout -d 'Set the store\'s default run timeout: runs of workflows without `timeout:` (started without --timeout) time out after it [default: 24h]. `imx server --default-run-timeout` overrides it for runs started through that server' -r
 complete -c imx -n "__fish_imx_using_subcommand init" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand init" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand init" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
@@ -802,6 +803,7 @@ complete -c imx -n "__fish_imx_using_subcommand server" -l log-dir -d 'Write the
 complete -c imx -n "__fish_imx_using_subcommand server" -l backup-every -d 'Take a backup this often (e.g. 15m, 1h), timed from the newest backup in the folder so restarts do not reset the clock; each is audited as `backup.create` by `server:backup`' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l backup-dir -d 'The server\'s backup folder: scheduled backups and `imx --server URL backup create` go here, and remote `backup list|show|verify|download` look here [default: backups/ beside the store]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand server" -l max-token-ttl -d 'The longest a token may live (default 90d, or IMX_MAX_TOKEN_TTL): longer lifetimes are refused, tokens made without one get this, `imx login` tokens live 30d or this' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l default-run-timeout -d 'The run timeout of runs started through this server whose workflow sets no `timeout:` (and that are started without --timeout) [default: the store\'s default, set with `imx init --default-run-timeout`, else 24h]' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l keep-last -d 'Keep the newest N backups of the backup folder' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l keep-hourly -d 'Keep one backup for each of the last N hours' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l keep-daily -d 'Keep one backup for each of the last N days' -r
