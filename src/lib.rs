@@ -13,6 +13,7 @@
 //! - [`backup`]: snapshot, compress, encrypt, manifest, verify, restore, prune, schedule.
 //! - [`control`]: the `ControlPlane` seam and its local implementation.
 //! - [`agent`]: the agent runtime — worker loop and executors (`run`, `http`, `noop`).
+//! - [`faults`]: fault injection points for the failure tests (hidden, test-only).
 //! - [`config`]: paths and defaults (store location, OS user); client credentials (keyring, file).
 
 pub mod agent;
@@ -23,6 +24,7 @@ pub mod config;
 pub mod control;
 pub mod engine;
 pub mod error;
+pub mod faults;
 pub mod model;
 pub mod server;
 pub mod spec;

@@ -51,6 +51,9 @@ pub async fn run(ctx: &Context, args: VerifyArgs) -> Result<(), CliError> {
         s.push('\n');
         ctx.out().data(&s)?;
     }
+    for note in &report.notes {
+        ctx.out().warn(note);
+    }
     match &report.problem {
         None => {
             let from = report.first_seq.unwrap_or(report.base.seq + 1);
@@ -68,6 +71,11 @@ pub async fn run(ctx: &Context, args: VerifyArgs) -> Result<(), CliError> {
             }
             Ok(())
         }
+        Some(p) if p.kind == imx::audit::ProblemKind::InterruptedCheckpoint => Err(CliError::new(
+            Exit::Error,
+            format!("audit chain broken at seq {}: {}", p.seq, p.message),
+        )
+        .with_hint("nothing in the store was lost: run `imx audit checkpoint --repair`")),
         Some(p) => Err(CliError::new(
             Exit::Error,
             format!("audit chain broken at seq {}: {}", p.seq, p.message),

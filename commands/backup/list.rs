@@ -9,7 +9,9 @@ use super::super::error::CliError;
 use super::super::output::{Cells, Row};
 use super::bytes;
 
-/// List the backups in the backup folder, newest first.
+/// List the backups in the backup folder, newest first. Backups in progress, and the files and
+/// folders of backups and restores that were killed (incomplete, with their size), are listed on
+/// stderr; the next `backup create` (or `backup restore`) there removes the incomplete ones.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  imx backup list\n  imx backup list --dir /mnt/backups -o wide\n  imx backup list -o json\n  imx --server https://imx.example.com:7443 backup list   the server's --backup-dir"
@@ -26,6 +28,21 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     for bad in &cat.unreadable {
         ctx.out()
             .warn(format!("{}: {}", bad.path.display(), bad.problem));
+    }
+    for left in &cat.incomplete {
+        let what = if left.live {
+            "in progress".to_string()
+        } else {
+            format!(
+                "incomplete: left by an interrupted run; the next `{}` there removes it",
+                left.kind.command()
+            )
+        };
+        ctx.out().warn(format!(
+            "{} ({}): {what}",
+            left.path.display(),
+            bytes(left.size)
+        ));
     }
     if cat.backups.is_empty() && !ctx.out().is_machine() {
         ctx.out().status("No backups yet.");

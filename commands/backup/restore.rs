@@ -15,6 +15,11 @@ use super::key::KeyArgs;
 /// unless --force; refuses a backup from a newer imx. The replaced store is kept beside it as
 /// `<store>.pre-restore-<time>`. Runs only on the store's machine (an admin there), never
 /// through --server: fetch a server's backup with `imx backup download` first.
+///
+/// Restored with --to somewhere else, the store is a copy: it gets a new store id (its audit
+/// chain still verifies) and the current store's checkpoint log is left alone. A restore that
+/// was killed leaves a `.imx-restore-*` folder beside the target; the next restore into that
+/// folder removes it (`backup list` shows those beside the store until then).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx backup restore 01J5Z3 --force                 replace this store (stop agents first)
@@ -71,6 +76,17 @@ pub async fn run(ctx: &Context, args: RestoreArgs) -> Result<(), CliError> {
         report.verify.audit.head_seq,
         duration(report.duration_ms)
     ));
+    if let Some(copy) = &report.copy {
+        ctx.out().status(format!(
+            "The restored store is a copy with a new identity (store id {}; the backup's store \
+             is {}): it has its own audit trail from here, and this store's checkpoints do not \
+             apply to it.",
+            copy.store_id, copy.copy_of
+        ));
+    }
+    for note in &report.verify.notes {
+        ctx.out().warn(note);
+    }
     if let Some(prev) = &report.previous {
         ctx.out().hint(format!(
             "the previous store is kept as {} (remove it when you no longer need it)",

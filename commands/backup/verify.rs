@@ -53,6 +53,9 @@ pub async fn run(ctx: &Context, args: VerifyArgs) -> Result<(), CliError> {
         )
         .await?;
     bar.finish();
+    for note in &report.notes {
+        ctx.out().warn(note);
+    }
     ctx.out().status(format!(
         "Backup {} verifies: checksum, {}integrity, audit chain ({} records) and counts of {} tables ok ({}).",
         report.id,

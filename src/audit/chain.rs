@@ -50,6 +50,10 @@ pub enum ProblemKind {
     CheckpointMismatch,
     /// A checkpoint's signature does not verify (or is not by the audit key).
     BadCheckpoint,
+    /// A signed checkpoint names a record that the store never committed: an older imx was
+    /// interrupted between writing the checkpoint log and committing (proven, not assumed:
+    /// see [`super::interrupted`]). `audit checkpoint --repair` withdraws it.
+    InterruptedCheckpoint,
 }
 
 /// The first problem found.
@@ -76,6 +80,10 @@ pub struct ChainReport {
     /// Signed checkpoints that were checked.
     pub checkpoints: u64,
     pub problem: Option<Problem>,
+    /// What the operator should know that is not a problem (e.g. a checkpoint whose signature
+    /// never reached the log).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// One expectation from a signed checkpoint: the record `seq` has `hash`.
@@ -365,6 +373,7 @@ pub fn verify(
         base,
         checkpoints: checked,
         problem,
+        notes: Vec::new(),
     })
 }
 

@@ -5,7 +5,13 @@
 //! to a log beside it (`~/.config/imx/audit-checkpoints.jsonl`). `audit verify` then requires the
 //! chain to still contain every checkpointed record with the signed hash. A restore appends a
 //! `restore` entry: the store's timeline restarts at the restored head, so checkpoints taken
-//! before it no longer apply.
+//! before it no longer apply. `audit checkpoint --repair` appends a `void` entry that withdraws
+//! an entry whose record was never committed (see [`super::interrupted`]).
+//!
+//! The record is committed before its entry is written to the log, so an interrupted checkpoint
+//! leaves at worst a committed `audit.checkpoint` record without an entry: the chain still
+//! verifies against the log (and `verify` notes the missing entry). Writing the log first, as
+//! imx once did, left a signature for a record that never existed.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -115,13 +121,17 @@ impl AuditKey {
     }
 }
 
-/// A plain checkpoint, or the restart of the timeline by a restore.
+/// A plain checkpoint, the restart of the timeline by a restore, or the withdrawal of an
+/// earlier entry whose record was never committed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckpointKind {
     #[default]
     Checkpoint,
     Restore,
+    /// Withdraws the earlier entry with the same store, seq and hash (`audit checkpoint
+    /// --repair`); its time is when it was withdrawn.
+    Void,
 }
 
 /// One signed entry of the checkpoint log.
@@ -142,6 +152,7 @@ impl Checkpoint {
         let kind = match self.kind {
             CheckpointKind::Checkpoint => "checkpoint",
             CheckpointKind::Restore => "restore",
+            CheckpointKind::Void => "void",
         };
         format!(
             "imx-audit-checkpoint v1\n{kind}\n{}\n{}\n{}\n{}",
@@ -172,6 +183,12 @@ impl Checkpoint {
         pk.verify(&self.message(), &Signature::from_bytes(&sig))
             .is_ok()
     }
+}
+
+/// The details of an `audit.checkpoint` record: the signing key and the log its entry goes to
+/// (also what [`super::interrupted`] reconstructs, so this shape stays).
+pub fn record_details(public_key: &str, log: &Path) -> serde_json::Value {
+    serde_json::json!({ "public_key": public_key, "log": log })
 }
 
 /// Append one entry to the log at `path` (created 0600, its folder 0700) and sync it.
@@ -221,7 +238,8 @@ pub fn load(path: &Path, store_id: &str) -> Result<Vec<Checkpoint>> {
 }
 
 /// Turn the log into what the chain must contain: every entry's signature must verify (by the
-/// trusted key when there is one); a `restore` entry replaces everything before it.
+/// trusted key when there is one); a `restore` entry replaces everything before it; a `void`
+/// entry withdraws the earlier entry it names.
 pub fn expectations(
     entries: &[Checkpoint],
     trusted: Option<&AuditKey>,
@@ -239,8 +257,13 @@ pub fn expectations(
                 ),
             });
         }
-        if cp.kind == CheckpointKind::Restore {
-            out.clear();
+        match cp.kind {
+            CheckpointKind::Restore => out.clear(),
+            CheckpointKind::Void => {
+                out.retain(|e: &Expectation| e.seq != cp.seq || e.hash != cp.hash);
+                continue;
+            }
+            CheckpointKind::Checkpoint => {}
         }
         out.push(Expectation {
             seq: cp.seq,
@@ -283,6 +306,21 @@ mod tests {
         let exp = expectations(&entries, Some(&key)).unwrap();
         assert_eq!(exp.len(), 1, "a restore replaces earlier checkpoints");
         assert_eq!(exp[0].seq, 3);
+        // A void withdraws the entry it names (same seq and hash), and only that one.
+        append(
+            &log,
+            &key.sign(CheckpointKind::Checkpoint, "s1", 5, "aa", 4),
+        )
+        .unwrap();
+        append(&log, &key.sign(CheckpointKind::Void, "s1", 5, "bb", 5)).unwrap();
+        let exp = expectations(&load(&log, "s1").unwrap(), Some(&key)).unwrap();
+        assert_eq!(exp.len(), 2, "a void of another hash withdraws nothing");
+        append(&log, &key.sign(CheckpointKind::Void, "s1", 5, "aa", 6)).unwrap();
+        let exp = expectations(&load(&log, "s1").unwrap(), Some(&key)).unwrap();
+        assert_eq!(exp.iter().map(|e| e.seq).collect::<Vec<_>>(), [3]);
+        let mut forged = key.sign(CheckpointKind::Checkpoint, "s1", 5, "aa", 6);
+        forged.kind = CheckpointKind::Void;
+        assert!(!forged.signature_ok(None), "the kind is signed");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -6,6 +6,8 @@
 //! - [`canonical`]: the bytes a record's hash covers.
 //! - [`chain`]: streaming verification (archive boundary, signed checkpoints).
 //! - [`checkpoint`]: the ed25519 key and signed checkpoint log kept outside the store.
+//! - [`interrupted`]: log entries that an interrupted checkpoint of an older imx left for records
+//!   the store never committed (proven, then withdrawn by `audit checkpoint --repair`).
 //! - [`query`]: filtered reads for `audit list|tail|show|export`.
 //! - [`report`] and [`render`]: `audit report` and its formats.
 //! - [`prune`]: retention with an archive and a boundary hash.
@@ -13,6 +15,7 @@
 pub mod canonical;
 pub mod chain;
 pub mod checkpoint;
+pub mod interrupted;
 pub mod prune;
 pub mod query;
 pub mod render;

@@ -1,5 +1,6 @@
-//! Finding backups: every `*.imxb` file of a folder with its manifest, newest first, and
-//! resolving what the user typed (a path, an id or a unique id prefix) to one file.
+//! Finding backups: every `*.imxb` file of a folder with its manifest, newest first (and the
+//! `.partial` files of backups in progress or interrupted), and resolving what the user typed (a
+//! path, an id or a unique id prefix) to one file.
 
 use std::path::{Path, PathBuf};
 
@@ -21,6 +22,10 @@ pub struct Catalog {
     /// Newest first.
     pub backups: Vec<BackupInfo>,
     pub unreadable: Vec<BackupEntry>,
+    /// Backups being written, or left incomplete by one that was killed (and restore folders
+    /// beside the store, when the control plane knows where it is).
+    #[serde(default)]
+    pub incomplete: Vec<super::scratch::Leftover>,
 }
 
 /// Read the manifests of every backup in `dir` (a missing folder has none).
@@ -49,6 +54,7 @@ pub fn scan(dir: &Path) -> Result<Catalog> {
             }),
         }
     }
+    cat.incomplete = super::scratch::find(dir, super::scratch::Kind::Backup);
     cat.backups.sort_by(|a, b| {
         b.manifest
             .created_at

@@ -2,6 +2,8 @@
 //!
 //! The file is written under a temporary name in the target folder and renamed into place only
 //! when complete and synced; on any failure (a full disk included) the partial file is removed.
+//! If the process dies instead (kill -9), the next `backup create` into that folder removes the
+//! `.partial` file it left (see [`super::scratch`]).
 
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -12,6 +14,7 @@ use sha2::{Digest, Sha256};
 use super::container::{self, HEAD};
 use super::crypto::{self, EncryptWriter, KeySource};
 use super::manifest::{BackupFormat, MANIFEST_VERSION, Manifest};
+use super::scratch::{self, Kind};
 use super::{BackupInfo, EXTENSION, Phase, Progress, fsutil, snapshot};
 use crate::{Error, Result};
 
@@ -119,11 +122,18 @@ pub fn write(
         None => None,
     };
     let werr = |e: std::io::Error| fsutil::write_error(path, e);
-    let tmp = tempfile::Builder::new()
-        .prefix(".imx-backup-")
-        .suffix(".partial")
-        .tempfile_in(dir)
-        .map_err(werr)?;
+    scratch::sweep(dir, Kind::Backup);
+    // Locked while it is written, so no other run takes it for a leftover.
+    let (tmp, _hold) = scratch::held(
+        || {
+            tempfile::Builder::new()
+                .prefix(Kind::Backup.prefix())
+                .suffix(Kind::Backup.suffix())
+                .tempfile_in(dir)
+                .map_err(werr)
+        },
+        tempfile::NamedTempFile::path,
+    )?;
     let mut file = BufWriter::with_capacity(1 << 20, tmp.as_file().try_clone().map_err(werr)?);
     file.write_all(HEAD).map_err(werr)?;
     let mut hw = HashWriter {
@@ -131,9 +141,10 @@ pub fn write(
         hasher: Sha256::new(),
         bytes: 0,
     };
+    let aad = container::payload_aad(MANIFEST_VERSION, &id);
     let (snapshot_bytes, draft) = match &encryption {
         Some((key, enc)) => {
-            let ew = EncryptWriter::new(&mut hw, key, enc, id.as_bytes())?;
+            let ew = EncryptWriter::new(&mut hw, key, enc, &aad)?;
             let (ew, out) = compress(ew, opts, fill)?;
             ew.finish().map_err(werr)?;
             out
@@ -149,6 +160,10 @@ pub fn write(
         bytes: payload_bytes,
     } = hw;
     let payload_sha256 = hex::encode(hasher.finalize());
+    let (key, encryption) = match encryption {
+        Some((key, enc)) => (Some(key), Some(enc)),
+        None => (None, None),
+    };
     let manifest = Manifest {
         manifest_version: MANIFEST_VERSION,
         id,
@@ -165,14 +180,15 @@ pub fn write(
         payload_sha256,
         tables: draft.tables,
         audit_head: draft.audit_head,
-        encryption: encryption.map(|(_, e)| e),
+        encryption,
         note: opts.note.clone(),
     };
-    file.write_all(&container::trailer(&manifest)?)
+    file.write_all(&container::trailer(&manifest, key.as_ref())?)
         .map_err(werr)?;
     file.flush().map_err(werr)?;
     drop(file);
     tmp.as_file().sync_all().map_err(werr)?;
+    crate::faults::point("backup.create.written");
     progress.start(Phase::Check, 0);
     let size = tmp.as_file().metadata().map_err(werr)?.len();
     tmp.persist_noclobber(path).map_err(|e| {
@@ -271,10 +287,17 @@ pub fn sqlite(
         })
         .map_err(|e| disk_full_at(e, opts.out.as_deref().unwrap_or(default_dir)));
     }
-    let tmp_dir = tempfile::Builder::new()
-        .prefix("imx-snapshot-")
-        .tempdir()
-        .map_err(|e| Error::io("creating a temp folder for the snapshot", e))?;
+    let temp = std::env::temp_dir();
+    scratch::sweep(&temp, Kind::Snapshot);
+    let (tmp_dir, _hold) = scratch::held(
+        || {
+            tempfile::Builder::new()
+                .prefix(Kind::Snapshot.prefix())
+                .tempdir_in(&temp)
+                .map_err(|e| Error::io("creating a temp folder for the snapshot", e))
+        },
+        tempfile::TempDir::path,
+    )?;
     let snap = tmp_dir.path().join("snapshot.db");
     snapshot::take(store, &snap, progress)?;
     progress.start(Phase::Count, 0);

@@ -1,6 +1,7 @@
 //! Encryption of the payload: AES-256-GCM in the STREAM construction (`aead::stream`, big-endian
-//! 32-bit counter, last-chunk flag), 1 MiB chunks, the backup id as associated data — so
-//! truncation, reordering and splicing of chunks all fail authentication.
+//! 32-bit counter, last-chunk flag), 1 MiB chunks, the backup id (and format) as associated data
+//! — so truncation, reordering and splicing of chunks all fail authentication — and a tag under
+//! the same key that seals the manifest ([`manifest_tag`]).
 //!
 //! Keys come from a key file (32 random bytes as 64 hex digits: `imx backup keygen --out`), an
 //! OS keyring entry holding such a key (`imx backup keygen --keyring`, see [`super::keyring`]),
@@ -235,6 +236,55 @@ pub fn for_decryption(
         }));
     }
     Ok(key)
+}
+
+/// The nonce of the manifest's tag: the STREAM prefix, an all-ones counter and a flag byte of 2.
+/// STREAM nonces end in a flag byte of 0 or 1, so this one is never used for a chunk.
+fn manifest_nonce(enc: &Encryption) -> Result<[u8; 12]> {
+    let mut nonce = [0xffu8; 12];
+    nonce[..7].copy_from_slice(&prefix(&enc.nonce_prefix)?);
+    nonce[11] = 2;
+    Ok(nonce)
+}
+
+/// The AES-256-GCM tag of an empty message with `manifest` as associated data: it seals the
+/// manifest of an encrypted backup (format 2) with the backup's key.
+pub fn manifest_tag(key: &SecretKey, enc: &Encryption, manifest: &[u8]) -> Result<[u8; 16]> {
+    use aes_gcm::aead::Aead;
+    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key.0[..]));
+    let nonce = manifest_nonce(enc)?;
+    let tag = cipher
+        .encrypt(
+            aes_gcm::Nonce::from_slice(&nonce),
+            Payload {
+                msg: &[],
+                aad: manifest,
+            },
+        )
+        .map_err(|_| Error::Internal("sealing the manifest failed".into()))?;
+    <[u8; 16]>::try_from(tag.as_slice())
+        .map_err(|_| Error::Internal("the manifest's tag is not 16 bytes".into()))
+}
+
+/// Whether `tag` seals `manifest` under `key` (see [`manifest_tag`]).
+pub fn manifest_tag_ok(
+    key: &SecretKey,
+    enc: &Encryption,
+    manifest: &[u8],
+    tag: &[u8; 16],
+) -> Result<bool> {
+    use aes_gcm::aead::Aead;
+    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key.0[..]));
+    let nonce = manifest_nonce(enc)?;
+    Ok(cipher
+        .decrypt(
+            aes_gcm::Nonce::from_slice(&nonce),
+            Payload {
+                msg: tag,
+                aad: manifest,
+            },
+        )
+        .is_ok())
 }
 
 fn prefix(enc_prefix: &str) -> Result<[u8; 7]> {

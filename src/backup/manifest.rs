@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::Base;
 
-/// The manifest version this build writes and reads.
-pub const MANIFEST_VERSION: u32 = 1;
+/// The manifest version this build writes (and the newest it reads). Version 2 seals the
+/// manifest (see [`super::container`]); version 1 is still read.
+pub const MANIFEST_VERSION: u32 = 2;
 
 /// What the payload holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]

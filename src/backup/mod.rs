@@ -11,6 +11,8 @@
 //! - [`catalog`]: finding backups in a folder by id or path.
 //! - [`retention`] and [`schedule`]: which backups to keep, and periodic backups for the server.
 //! - [`live`]: whether another process has a store open.
+//! - [`scratch`]: temporary files of backup operations, locked while in use and removed once
+//!   their process is gone.
 //! - [`fsutil`]: private files and folders, atomic writes.
 
 pub mod catalog;
@@ -25,6 +27,7 @@ pub mod manifest;
 pub mod restore;
 pub mod retention;
 pub mod schedule;
+pub mod scratch;
 pub mod snapshot;
 pub mod verify;
 
@@ -36,7 +39,7 @@ pub use catalog::BackupEntry;
 pub use create::CreateOptions;
 pub use crypto::KeySource;
 pub use manifest::{BackupFormat, Manifest};
-pub use restore::{RestoreOptions, RestoreReport};
+pub use restore::{CopyIdentity, RestoreOptions, RestoreReport};
 pub use retention::{PruneReport, RetentionPolicy};
 pub use verify::{Integrity, VerifyReport};
 

@@ -1,7 +1,9 @@
 //! Restoring: unpack and verify into a temp file beside the target, then swap it in with one
 //! `rename` (atomic). Refuses a target that another process has open or that holds data, unless
 //! forced; refuses a backup made by a newer schema. The replaced store is kept as a hard link
-//! (`<target>.pre-restore-<time>`) until the operator removes it.
+//! (`<target>.pre-restore-<time>`) until the operator removes it. The temp folder
+//! (`.imx-restore-*`) is locked while in use; one left by a restore that was killed is removed by
+//! the next restore into the same folder (see [`super::scratch`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -9,6 +11,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use super::crypto::KeySource;
+use super::scratch::{self, Kind};
 use super::verify::{self, VerifyReport};
 use super::{Progress, container, fsutil, live};
 use crate::store::SCHEMA_VERSION;
@@ -37,6 +40,19 @@ pub struct RestoreReport {
     pub live_pid: Option<i32>,
     pub verify: VerifyReport,
     pub duration_ms: i64,
+    /// Set when the target is not the store itself: the restored store is a copy with an
+    /// identity of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<CopyIdentity>,
+}
+
+/// The identity of a restored copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyIdentity {
+    /// The copy's new store id.
+    pub store_id: String,
+    /// The store id of the store the backup was taken from.
+    pub copy_of: String,
 }
 
 /// Whether the store at `path` holds anything beyond a fresh store's metadata.
@@ -99,12 +115,20 @@ pub fn restore(
         .unwrap_or(Path::new("."))
         .to_path_buf();
     std::fs::create_dir_all(&dir).map_err(|e| fsutil::write_error(&dir, e))?;
-    let work = tempfile::Builder::new()
-        .prefix(".imx-restore-")
-        .tempdir_in(&dir)
-        .map_err(|e| fsutil::write_error(&dir, e))?;
+    scratch::sweep(&dir, Kind::Restore);
+    // Locked while in use, so no other restore takes it for a leftover.
+    let (work, _hold) = scratch::held(
+        || {
+            tempfile::Builder::new()
+                .prefix(Kind::Restore.prefix())
+                .tempdir_in(&dir)
+                .map_err(|e| fsutil::write_error(&dir, e))
+        },
+        tempfile::TempDir::path,
+    )?;
     let db = work.path().join("restored.db");
     let opened = verify::unpack(&opts.backup, opts.key.as_ref(), &db, progress)?;
+    crate::faults::point("backup.restore.unpacked");
     let checked = verify::check(
         &opts.backup,
         &db,
@@ -113,13 +137,7 @@ pub fn restore(
         progress,
     )?;
     let restored_bytes = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
-    let report = verify::report(
-        &opts.backup,
-        &opened.manifest,
-        checked,
-        restored_bytes,
-        started,
-    );
+    let report = verify::report(&opts.backup, &opened, checked, restored_bytes, started);
     after(&db)?;
     // Fold the restored store's WAL into the file so one rename moves everything.
     checkpoint(&db, true)?;
@@ -156,6 +174,7 @@ pub fn restore(
         live_pid,
         verify: report,
         duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        copy: None,
     })
 }
 

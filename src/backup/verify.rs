@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use super::container::{self, Opened};
 use super::crypto::{self, DecryptReader, KeySource};
 use super::manifest::{BackupFormat, Manifest};
+use super::scratch::{self, Kind};
 use super::{Phase, Progress, snapshot};
 use crate::audit::ChainReport;
 use crate::store::map_sqlite;
@@ -43,6 +44,9 @@ pub struct VerifyReport {
     /// Bytes of the restored store.
     pub restored_bytes: u64,
     pub duration_ms: i64,
+    /// What the operator should know that is not a problem (e.g. an older, unsealed format).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 fn corrupt(path: &Path, reason: impl Into<String>) -> Error {
@@ -150,7 +154,8 @@ fn read_payload(
     {
         let plain: std::io::Result<Box<dyn Read + '_>> = match (key, &m.encryption) {
             (Some(k), Some(enc)) => {
-                DecryptReader::new(&mut tee, m.payload_bytes, k, enc, m.id.as_bytes())
+                let aad = container::payload_aad(m.manifest_version, &m.id);
+                DecryptReader::new(&mut tee, m.payload_bytes, k, enc, &aad)
                     .map(|d| Box::new(d) as Box<dyn Read>)
                     .map_err(|e| {
                         std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())
@@ -202,6 +207,9 @@ pub fn unpack(
         Some(enc) => Some(crypto::for_decryption(path, enc, key)?),
         None => None,
     };
+    if let Some(secret) = &secret {
+        opened.check_tag(path, secret)?;
+    }
     let ctx = |e| Error::io(format!("reading {}", path.display()), e);
     let mut f = std::fs::File::open(path).map_err(ctx)?;
     f.seek(SeekFrom::Start(opened.payload_at)).map_err(ctx)?;
@@ -501,25 +509,33 @@ pub fn verify(
     progress: &dyn Progress,
 ) -> Result<VerifyReport> {
     let started = Instant::now();
-    let dir = tempfile::Builder::new()
-        .prefix("imx-verify-")
-        .tempdir()
-        .map_err(|e| Error::io("creating a temp folder", e))?;
+    let temp = std::env::temp_dir();
+    scratch::sweep(&temp, Kind::Verify);
+    let (dir, _hold) = scratch::held(
+        || {
+            tempfile::Builder::new()
+                .prefix(Kind::Verify.prefix())
+                .tempdir_in(&temp)
+                .map_err(|e| Error::io("creating a temp folder", e))
+        },
+        tempfile::TempDir::path,
+    )?;
     let db = dir.path().join("restored.db");
     let opened = unpack(path, key, &db, progress)?;
     let c = check(path, &db, &opened.manifest, level, progress)?;
     let restored_bytes = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
-    Ok(report(path, &opened.manifest, c, restored_bytes, started))
+    Ok(report(path, &opened, c, restored_bytes, started))
 }
 
 /// Assemble a [`VerifyReport`].
 pub fn report(
     path: &Path,
-    m: &Manifest,
+    opened: &Opened,
     c: CheckResult,
     restored_bytes: u64,
     started: Instant,
 ) -> VerifyReport {
+    let m = &opened.manifest;
     VerifyReport {
         path: path.to_path_buf(),
         id: m.id.clone(),
@@ -532,6 +548,7 @@ pub fn report(
         audit: c.audit,
         restored_bytes,
         duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        notes: opened.notes(),
     }
 }
 
@@ -645,7 +662,7 @@ mod tests {
         m.payload_sha256 = hex::encode(Sha256::digest(cut));
         let mut forged = container::HEAD.to_vec();
         forged.extend_from_slice(cut);
-        forged.extend_from_slice(&container::trailer(&m).unwrap());
+        forged.extend_from_slice(&container::trailer(&m, None).unwrap());
         let forged_path = out.join("forged.imxb");
         std::fs::write(&forged_path, forged).unwrap();
         let e = verify(&forged_path, None, Integrity::Quick, &NoProgress).unwrap_err();
@@ -653,6 +670,179 @@ mod tests {
             matches!(&e, Error::CorruptBackup { reason, .. } if reason.contains("cannot decode")),
             "{e}"
         );
+    }
+
+    /// A small store and a backup of it, plain or encrypted with `key`.
+    fn small(dir: &Path, key: Option<KeySource>) -> PathBuf {
+        let db = dir.join("small.db");
+        if !db.exists() {
+            let store = crate::store::Store::open(&db, true).unwrap();
+            store
+                .write(|tx| {
+                    crate::audit::append(
+                        tx,
+                        &crate::auth::Principal::local_owner(),
+                        "test",
+                        "t",
+                        "ok",
+                        serde_json::Value::Null,
+                    )
+                })
+                .unwrap();
+        }
+        let opts = CreateOptions {
+            out: Some(dir.join("out/")),
+            key,
+            note: Some("before upgrade".into()),
+            ..CreateOptions::default()
+        };
+        crate::backup::create::sqlite(&db, dir, "test", &opts, &NoProgress)
+            .unwrap()
+            .path
+    }
+
+    /// The file's parts: everything before the seal, the seal, the manifest JSON.
+    fn parts(path: &Path) -> (Vec<u8>, Vec<u8>, serde_json::Value) {
+        let raw = std::fs::read(path).unwrap();
+        let len = u64::from_le_bytes(raw[raw.len() - 16..raw.len() - 8].try_into().unwrap());
+        let at = raw.len() - 16 - usize::try_from(len).unwrap();
+        let seal_at = at - container::SEAL_LEN as usize;
+        let json = serde_json::from_slice(&raw[at..raw.len() - 16]).unwrap();
+        (raw[..seal_at].to_vec(), raw[seal_at..at].to_vec(), json)
+    }
+
+    /// A file from its parts (`seal` empty for format 1).
+    fn assemble(path: &Path, body: &[u8], seal: &[u8], manifest: &serde_json::Value) {
+        let json = serde_json::to_vec_pretty(manifest).unwrap();
+        let mut out = body.to_vec();
+        out.extend_from_slice(seal);
+        out.extend_from_slice(&json);
+        out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+        out.extend_from_slice(container::TAIL);
+        std::fs::write(path, out).unwrap();
+    }
+
+    fn reseal(seal: &[u8], manifest: &serde_json::Value) -> Vec<u8> {
+        let json = serde_json::to_vec_pretty(manifest).unwrap();
+        let mut seal = seal.to_vec();
+        seal[8..40].copy_from_slice(&container::manifest_digest(&json));
+        seal
+    }
+
+    #[test]
+    fn an_edited_manifest_is_refused_even_with_its_sha256_recomputed_when_encrypted() {
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("k");
+        crypto::keygen(&key_file).unwrap();
+        let key = KeySource::File(key_file);
+        let plain = small(dir.path(), None);
+        let sealed = small(dir.path(), Some(key.clone()));
+        verify(&plain, None, Integrity::Quick, &NoProgress).unwrap();
+        let ok = verify(&sealed, Some(&key), Integrity::Quick, &NoProgress).unwrap();
+        assert!(ok.notes.is_empty(), "{:?}", ok.notes);
+        let edited = dir.path().join("edited.imxb");
+        let modified = |e: Error| {
+            assert!(
+                matches!(&e, Error::CorruptBackup { reason, .. } if reason.contains("the manifest was modified")),
+                "{e}"
+            );
+        };
+        for (path, key) in [(&plain, None), (&sealed, Some(&key))] {
+            let (body, seal, m) = parts(path);
+            for (field, value) in [
+                ("note", serde_json::json!("after upgrade")),
+                ("created_at", serde_json::json!(1)),
+                ("created_by", serde_json::json!("someone else")),
+            ] {
+                let mut m = m.clone();
+                m[field] = value;
+                assemble(&edited, &body, &seal, &m);
+                modified(container::open(&edited).unwrap_err());
+                modified(verify(&edited, key, Integrity::Quick, &NoProgress).unwrap_err());
+            }
+            let mut m = m.clone();
+            m["tables"]["audit"] = 7.into();
+            assemble(&edited, &body, &seal, &m);
+            modified(verify(&edited, key, Integrity::Quick, &NoProgress).unwrap_err());
+        }
+        // Whoever edits a file can recompute a SHA-256, but not the tag without the key.
+        let (body, seal, mut m) = parts(&sealed);
+        m["note"] = "after upgrade".into();
+        assemble(&edited, &body, &reseal(&seal, &m), &m);
+        container::open(&edited).unwrap();
+        modified(verify(&edited, Some(&key), Integrity::Quick, &NoProgress).unwrap_err());
+        // Nor pass the file off as the unsealed format 1: its chunks are bound to format 2.
+        m["manifest_version"] = 1.into();
+        assemble(&edited, &body, &[], &m);
+        let e = verify(&edited, Some(&key), Integrity::Quick, &NoProgress).unwrap_err();
+        assert!(e.to_string().contains("the data was altered"), "{e}");
+        // A format 1 claim left in front of its seal is an edit too.
+        let (body, seal, mut m) = parts(&plain);
+        m["manifest_version"] = 1.into();
+        assemble(&edited, &body, &seal, &m);
+        modified(container::open(&edited).unwrap_err());
+    }
+
+    #[test]
+    fn format_1_backups_still_verify_with_a_note() {
+        let dir = tempfile::tempdir().unwrap();
+        // Plain: the same payload, no seal.
+        let plain = small(dir.path(), None);
+        let (body, _, mut m) = parts(&plain);
+        m["manifest_version"] = 1.into();
+        let old = dir.path().join("old.imxb");
+        assemble(&old, &body, &[], &m);
+        let report = verify(&old, None, Integrity::Quick, &NoProgress).unwrap();
+        assert_eq!(report.notes.len(), 1);
+        assert!(report.notes[0].contains("older imx"), "{:?}", report.notes);
+
+        // Encrypted the way format 1 did it: the backup id alone as the chunks' associated data.
+        let key_file = dir.path().join("k");
+        crypto::keygen(&key_file).unwrap();
+        let key = KeySource::File(key_file);
+        let (secret, enc) = crypto::for_encryption(&key).unwrap();
+        let id = crate::model::new_id();
+        let db = dir.path().join("small.db");
+        let mut payload = Vec::new();
+        let contents = {
+            let mut ew =
+                crypto::EncryptWriter::new(&mut payload, &secret, &enc, id.as_bytes()).unwrap();
+            let contents = {
+                let mut z = zstd::stream::write::Encoder::new(&mut ew, 1).unwrap();
+                let (_, contents) = snapshot::stream(&db, &mut z, &NoProgress).unwrap();
+                z.finish().unwrap();
+                contents
+            };
+            ew.finish().unwrap();
+            contents
+        };
+        let manifest = Manifest {
+            manifest_version: 1,
+            id,
+            created_at: 1,
+            created_by: "imx 0.1".into(),
+            imx_version: "0.1.0".into(),
+            schema_version: contents.schema_version,
+            store_id: contents.store_id,
+            source: db.display().to_string(),
+            format: BackupFormat::Sqlite,
+            compression: "zstd".into(),
+            snapshot_bytes: 0,
+            payload_bytes: payload.len() as u64,
+            payload_sha256: hex::encode(Sha256::digest(&payload)),
+            tables: contents.tables,
+            audit_head: contents.audit_head,
+            encryption: Some(enc),
+            note: None,
+        };
+        let mut file = container::HEAD.to_vec();
+        file.extend_from_slice(&payload);
+        file.extend_from_slice(&container::trailer(&manifest, None).unwrap());
+        let old = dir.path().join("old-encrypted.imxb");
+        std::fs::write(&old, file).unwrap();
+        let report = verify(&old, Some(&key), Integrity::Quick, &NoProgress).unwrap();
+        assert!(report.encrypted);
+        assert_eq!(report.notes.len(), 1, "{:?}", report.notes);
     }
 
     #[test]

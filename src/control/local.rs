@@ -907,6 +907,10 @@ impl ControlPlane for LocalControlPlane {
         self.do_audit_checkpoint(who)
     }
 
+    async fn audit_repair(&self, who: &Principal) -> Result<super::RepairOutcome> {
+        self.do_audit_repair(who)
+    }
+
     async fn audit_report(&self, who: &Principal, window: Window) -> Result<AuditReport> {
         self.flush_denials();
         self.do_audit_report(who, window)

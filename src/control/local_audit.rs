@@ -1,49 +1,143 @@
 //! The local control plane's audit operations (issue 5): filtered reads, verification against
-//! the archive boundary and the signed checkpoints, checkpoints, reports and retention.
+//! the archive boundary and the signed checkpoints, checkpoints (and repairing a checkpoint log
+//! left damaged by an interrupted checkpoint of an older imx), reports and retention.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use rusqlite::Transaction;
 
-use super::CheckpointOutcome;
 use super::local::LocalControlPlane;
+use super::{CheckpointOutcome, RepairOutcome};
 use crate::audit::canonical::RecordRef;
-use crate::audit::chain::{self, ChainReport, Expectation, Problem};
+use crate::audit::chain::{self, ChainReport, Expectation, Problem, ProblemKind};
+use crate::audit::interrupted::{self, Interrupted};
 use crate::audit::prune::PruneOutcome;
 use crate::audit::{
-    self, AuditFilter, AuditKey, AuditReport, CheckpointKind, Window, checkpoint, report,
+    self, AuditFilter, AuditKey, AuditReport, Checkpoint, CheckpointKind, Window, checkpoint,
+    report,
 };
 use crate::auth::{Permission, Principal};
 use crate::model::{AuditRecord, now_ms};
 use crate::{Error, Result};
 
 impl LocalControlPlane {
-    /// What the checkpoint log requires of this store's chain (or the log's own problem).
-    fn expectations(
-        &self,
-        tx: &Transaction<'_>,
-    ) -> Result<std::result::Result<Vec<Expectation>, Problem>> {
+    /// This store's entries in the checkpoint log, and the trusted key (if there is one).
+    fn log_entries(&self, tx: &Transaction<'_>) -> Result<(Vec<Checkpoint>, Option<AuditKey>)> {
         let paths = self.audit_paths();
         let store_id = audit::store_id(tx)?;
         let trusted = AuditKey::load(&paths.key)?;
         let entries = checkpoint::load(&paths.checkpoints, &store_id)?;
-        Ok(checkpoint::expectations(&entries, trusted.as_ref()))
+        Ok((entries, trusted))
     }
 
-    /// Verify inside `tx`, visiting every record.
-    fn verify_in(&self, tx: &Transaction<'_>, visit: &mut chain::Visit<'_>) -> Result<ChainReport> {
-        match self.expectations(tx)? {
-            Ok(exp) => chain::verify(tx, &exp, visit),
+    /// Verify inside `tx`, visiting every record. A log entry for a record the store never
+    /// committed is named for what it is (see [`audit::interrupted`]); a committed checkpoint
+    /// whose entry never reached the log is noted.
+    fn verify_in(
+        &self,
+        tx: &Transaction<'_>,
+        who: &Principal,
+        visit: &mut chain::Visit<'_>,
+    ) -> Result<ChainReport> {
+        let (entries, trusted) = self.log_entries(tx)?;
+        let exp = match checkpoint::expectations(&entries, trusted.as_ref()) {
+            Ok(exp) => exp,
             Err(problem) => {
                 let mut report = chain::verify(tx, &[], visit)?;
                 if report.problem.is_none() {
                     report.ok = false;
                     report.problem = Some(problem);
                 }
-                Ok(report)
+                return Ok(report);
+            }
+        };
+        // This log's checkpoint records look exactly like this (see `record_details`).
+        let ours = trusted.as_ref().map(|k| {
+            checkpoint::record_details(&k.public_hex(), &self.audit_paths().checkpoints).to_string()
+        });
+        let mut last_checkpoint: Option<(i64, i64)> = None;
+        let mut report = chain::verify(tx, &exp, &mut |r: &RecordRef<'_>| {
+            if r.action == "audit.checkpoint"
+                && r.outcome == "ok"
+                && ours.as_deref() == Some(r.details)
+            {
+                last_checkpoint = Some((r.seq, r.time));
+            }
+            visit(r);
+        })?;
+        self.explain_interrupted(tx, who, &entries, &exp, &mut report)?;
+        if let Some((seq, time)) = last_checkpoint
+            && !entries.iter().any(|e| e.seq >= seq)
+        {
+            report.notes.push(format!(
+                "record {seq}, the checkpoint taken at {}, was committed but its signature never \
+                 reached the checkpoint log (the command was interrupted); truncation is detectable \
+                 only up to the last signed checkpoint until the next `imx audit checkpoint`",
+                audit::rfc3339(time)
+            ));
+        }
+        Ok(report)
+    }
+
+    /// If the chain fails a checkpoint only because an older imx signed a checkpoint record it
+    /// never committed, say exactly that (the first problem becomes `interrupted_checkpoint`);
+    /// if something else is wrong too, that stays the problem.
+    fn explain_interrupted(
+        &self,
+        tx: &Transaction<'_>,
+        who: &Principal,
+        entries: &[Checkpoint],
+        exp: &[Expectation],
+        report: &mut ChainReport,
+    ) -> Result<()> {
+        let Some(p) = &report.problem else {
+            return Ok(());
+        };
+        if !matches!(
+            p.kind,
+            ProblemKind::Truncated | ProblemKind::CheckpointMismatch
+        ) {
+            return Ok(());
+        }
+        let found = interrupted::find(tx, entries, &self.audit_paths().checkpoints, who)?;
+        if found.is_empty() {
+            return Ok(());
+        }
+        let rest: Vec<Expectation> = exp
+            .iter()
+            .filter(|e| !found.iter().any(|f| f.seq == e.seq && f.hash == e.hash))
+            .cloned()
+            .collect();
+        let again = chain::verify(tx, &rest, &mut |_: &RecordRef<'_>| {})?;
+        let what = found
+            .iter()
+            .map(Interrupted::describe)
+            .collect::<Vec<_>>()
+            .join(", ");
+        match again.problem {
+            None => {
+                report.checkpoints = again.checkpoints;
+                report.problem = Some(Problem {
+                    seq: found[0].seq,
+                    kind: ProblemKind::InterruptedCheckpoint,
+                    message: format!(
+                        "the checkpoint log signs {what}, which the store never committed: an \
+                         older imx was interrupted (kill -9, full disk) between writing the log \
+                         and committing. Every record before it still matches the signature; \
+                         withdraw the entry with `imx audit checkpoint --repair`"
+                    ),
+                });
+            }
+            Some(real) => {
+                report.problem = Some(real);
+                report.notes.push(format!(
+                    "the checkpoint log also signs {what}, which the store never committed (an \
+                     interrupted checkpoint)"
+                ));
             }
         }
+        Ok(())
     }
 
     pub(super) fn do_audit_list(
@@ -63,16 +157,19 @@ impl LocalControlPlane {
     pub(super) fn do_audit_verify(&self, who: &Principal) -> Result<ChainReport> {
         self.authorize(who, Permission::Read, "audit.verify", "")?;
         self.store()
-            .read(|tx| self.verify_in(tx, &mut |_: &RecordRef<'_>| {}))
+            .read(|tx| self.verify_in(tx, who, &mut |_: &RecordRef<'_>| {}))
     }
 
     pub(super) fn do_audit_checkpoint(&self, who: &Principal) -> Result<CheckpointOutcome> {
         self.authorize(who, Permission::Administer, "audit.checkpoint", "")?;
         let paths = self.audit_paths();
         let (key, key_created) = AuditKey::load_or_create(&paths.key)?;
-        let cp = self.store().write(|tx| {
+        // The record is committed (and on disk) before its signature goes into the log, so an
+        // interruption in between leaves an unsigned checkpoint record — which `verify` notes —
+        // and never a signature for a record that does not exist.
+        let (cp, store_id) = self.store().write_durable(|tx| {
             // Never sign a chain that does not verify.
-            let report = self.verify_in(tx, &mut |_: &RecordRef<'_>| {})?;
+            let report = self.verify_in(tx, who, &mut |_: &RecordRef<'_>| {})?;
             if let Some(p) = report.problem {
                 return Err(Error::Conflict(format!(
                     "the audit chain does not verify (first bad record {}: {}); not signing it",
@@ -86,7 +183,7 @@ impl LocalControlPlane {
                 "audit.checkpoint",
                 &store_id,
                 "ok",
-                serde_json::json!({ "public_key": key.public_hex(), "log": paths.checkpoints }),
+                checkpoint::record_details(&key.public_hex(), &paths.checkpoints),
             )?;
             let cp = key.sign(
                 CheckpointKind::Checkpoint,
@@ -95,10 +192,34 @@ impl LocalControlPlane {
                 &rec.hash,
                 rec.time,
             );
-            // Written before the commit: if the log cannot be written, nothing is recorded.
-            checkpoint::append(&paths.checkpoints, &cp)?;
-            Ok(cp)
+            Ok((cp, store_id))
         })?;
+        crate::faults::point("audit.checkpoint.between");
+        if let Err(e) = checkpoint::append(&paths.checkpoints, &cp) {
+            let message = e.to_string();
+            // Best effort: the failure is on record beside the checkpoint record.
+            let _ = self.store().write(|tx| {
+                audit::append(
+                    tx,
+                    who,
+                    "audit.checkpoint",
+                    &store_id,
+                    "error",
+                    serde_json::json!({ "seq": cp.seq, "error": message }),
+                )
+            });
+            let what = format!(
+                "record {} (the checkpoint) was committed, but its signature could not be \
+                 written to the checkpoint log {} (the chain still verifies; run `imx audit \
+                 checkpoint` again once the log is writable)",
+                cp.seq,
+                paths.checkpoints.display()
+            );
+            return Err(match e {
+                Error::Io { source, .. } => Error::io(what, source),
+                _ => Error::Internal(format!("{what}: {message}")),
+            });
+        }
         Ok(CheckpointOutcome {
             checkpoint: cp,
             key_path: paths.key.clone(),
@@ -107,12 +228,92 @@ impl LocalControlPlane {
         })
     }
 
+    /// `audit checkpoint --repair`: withdraw the log entries that an interrupted checkpoint of
+    /// an older imx left for records the store never committed — only those proven to be such
+    /// (see [`audit::interrupted`]), and only if the chain then verifies — then take a fresh
+    /// checkpoint. The repair is audited (`audit.checkpoint.repair`, with every withdrawn entry)
+    /// before the withdrawals are signed into the log.
+    pub(super) fn do_audit_repair(&self, who: &Principal) -> Result<RepairOutcome> {
+        self.authorize(who, Permission::Administer, "audit.checkpoint.repair", "")?;
+        let paths = self.audit_paths();
+        let repaired = self.store().write_durable(|tx| {
+            let (entries, trusted) = self.log_entries(tx)?;
+            let refuse = |p: &Problem| {
+                Error::Conflict(format!(
+                    "the audit chain does not verify (first bad record {}: {}), and a repair \
+                     cannot explain it: it only withdraws checkpoint-log entries proven to sign \
+                     a checkpoint record that was never committed; nothing was changed",
+                    p.seq, p.message
+                ))
+            };
+            let exp =
+                checkpoint::expectations(&entries, trusted.as_ref()).map_err(|p| refuse(&p))?;
+            let report = chain::verify(tx, &exp, &mut |_: &RecordRef<'_>| {})?;
+            let Some(problem) = report.problem else {
+                return Ok(None);
+            };
+            let found = interrupted::find(tx, &entries, &paths.checkpoints, who)?;
+            let rest: Vec<Expectation> = exp
+                .iter()
+                .filter(|e| !found.iter().any(|f| f.seq == e.seq && f.hash == e.hash))
+                .cloned()
+                .collect();
+            let again = chain::verify(tx, &rest, &mut |_: &RecordRef<'_>| {})?;
+            if found.is_empty() {
+                return Err(refuse(&problem));
+            }
+            if let Some(p) = again.problem {
+                return Err(refuse(&p));
+            }
+            let Some(key) = trusted else {
+                return Err(Error::Conflict(format!(
+                    "the audit key {} is missing: the withdrawal cannot be signed",
+                    paths.key.display()
+                )));
+            };
+            let store_id = audit::store_id(tx)?;
+            audit::append(
+                tx,
+                who,
+                "audit.checkpoint.repair",
+                &store_id,
+                "ok",
+                serde_json::json!({
+                    "withdrawn": found,
+                    "log": paths.checkpoints,
+                    "rule": "each withdrawn entry signs an audit.checkpoint record that follows \
+                             directly on the record the store holds before it (its hash was \
+                             recomputed from that record); the store never committed it",
+                }),
+            )?;
+            Ok(Some((store_id, found, key)))
+        })?;
+        let mut withdrawn = Vec::new();
+        if let Some((store_id, found, key)) = repaired {
+            for f in &found {
+                let void = key.sign(CheckpointKind::Void, &store_id, f.seq, &f.hash, now_ms());
+                checkpoint::append(&paths.checkpoints, &void)?;
+            }
+            withdrawn = found;
+        }
+        let checkpoint = self.do_audit_checkpoint(who)?;
+        Ok(RepairOutcome {
+            withdrawn,
+            checkpoint,
+        })
+    }
+
     pub(super) fn do_audit_report(&self, who: &Principal, window: Window) -> Result<AuditReport> {
         self.authorize(who, Permission::Read, "audit.report", "")?;
         let location = self.path().display().to_string();
         self.store().read(|tx| {
-            let mut report = match self.expectations(tx)? {
-                Ok(exp) => report::build(tx, &location, window, &exp, now_ms())?,
+            let (entries, trusted) = self.log_entries(tx)?;
+            let mut report = match checkpoint::expectations(&entries, trusted.as_ref()) {
+                Ok(exp) => {
+                    let mut r = report::build(tx, &location, window, &exp, now_ms())?;
+                    self.explain_interrupted(tx, who, &entries, &exp, &mut r.verification)?;
+                    r
+                }
                 Err(problem) => {
                     let mut r = report::build(tx, &location, window, &[], now_ms())?;
                     if r.verification.problem.is_none() {
@@ -185,7 +386,7 @@ impl LocalControlPlane {
             crate::backup::default_dir(self.path()).with_file_name("audit-archive")
         });
         let run = |tx: &Transaction<'_>| -> Result<PruneOutcome> {
-            let report = self.verify_in(tx, &mut |_: &RecordRef<'_>| {})?;
+            let report = self.verify_in(tx, who, &mut |_: &RecordRef<'_>| {})?;
             if let Some(p) = report.problem {
                 return Err(Error::Conflict(format!(
                     "the audit chain does not verify (first bad record {}: {}); not archiving it",

@@ -85,6 +85,13 @@ impl LocalControlPlane {
     pub(super) fn do_list_backups(&self, who: &Principal, dir: Option<PathBuf>) -> Result<Catalog> {
         self.authorize(who, Permission::Backup, "backup.list", "")?;
         let mut cat = catalog::scan(&self.backup_dir(dir))?;
+        // Restores into the store's folder work beside it.
+        let store_dir = self.path().parent().filter(|d| !d.as_os_str().is_empty());
+        let store_dir = store_dir.unwrap_or(Path::new("."));
+        cat.incomplete.extend(backup::scratch::find(
+            store_dir,
+            backup::scratch::Kind::Restore,
+        ));
         if !who.can(Permission::Administer) {
             cat.backups = cat.backups.into_iter().map(|b| shown(who, b)).collect();
             for entry in &mut cat.unreadable {
@@ -93,6 +100,9 @@ impl LocalControlPlane {
                 entry.problem = entry
                     .problem
                     .replace(&full, &entry.path.display().to_string());
+            }
+            for left in &mut cat.incomplete {
+                left.path = file_name(&left.path);
             }
         }
         Ok(cat)
@@ -209,27 +219,41 @@ impl LocalControlPlane {
             key: req.key.clone(),
             integrity: req.integrity,
         };
+        // Restoring anywhere but over this store makes a copy: it gets an identity of its own,
+        // and this store's checkpoint log is left alone.
+        let own = same_file(&target, self.path());
         let mut head = None;
+        let mut copy = None;
         let after = |db: &Path| -> Result<()> {
             // The restore is audited in the restored store, chained to the backup's head.
             let store = Store::open(db, false)?;
             let rec = store.write(|tx| {
                 let id = audit::store_id(tx)?;
+                let mut details = serde_json::json!({ "backup": opts.backup, "force": opts.force });
+                if !own {
+                    let new_id = new_store_id();
+                    crate::store::sqlite::audit::set_store_id(tx, &new_id)?;
+                    details["store_id"] = new_id.clone().into();
+                    details["copy_of"] = id.clone().into();
+                    copy = Some(backup::CopyIdentity {
+                        store_id: new_id,
+                        copy_of: id.clone(),
+                    });
+                }
                 let rec = audit::append(
                     tx,
                     who,
                     "backup.restore",
                     &target.display().to_string(),
                     "ok",
-                    serde_json::json!({ "backup": opts.backup, "force": opts.force }),
+                    details,
                 )?;
                 Ok((id, rec))
             })?;
             head = Some(rec);
             Ok(())
         };
-        let own = same_file(&target, self.path());
-        let report = if own {
+        let mut report = if own {
             let restored = self
                 .store()
                 .with_closed(|| backup::restore::restore(&opts, progress, after));
@@ -239,8 +263,9 @@ impl LocalControlPlane {
         } else {
             backup::restore::restore(&opts, progress, after)?
         };
-        // The store's timeline restarts at the restored head: say so in the checkpoint log.
-        if let Some((store_id, rec)) = head {
+        report.copy = copy;
+        // This store's timeline restarts at the restored head: say so in the checkpoint log.
+        if let Some((store_id, rec)) = head.filter(|_| own) {
             let paths = self.audit_paths();
             if let Some(key) = AuditKey::load(&paths.key)? {
                 let cp = key.sign(
@@ -320,6 +345,13 @@ fn shown(who: &Principal, mut info: BackupInfo) -> BackupInfo {
 /// A path's last component alone.
 fn file_name(path: &Path) -> PathBuf {
     path.file_name().map_or_else(PathBuf::new, PathBuf::from)
+}
+
+/// A new store identity, in the form the first migration gives one (32 lowercase hex digits).
+fn new_store_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::Rng::fill(&mut rand::rng(), &mut bytes);
+    hex::encode(bytes)
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

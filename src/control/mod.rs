@@ -408,6 +408,13 @@ pub trait ControlPlane: Send + Sync {
     async fn audit_checkpoint(&self, who: &Principal) -> Result<CheckpointOutcome> {
         Err(unsupported(self, "audit_checkpoint"))
     }
+    /// Withdraw the checkpoint-log entries an interrupted checkpoint of an older imx left for
+    /// records never committed (proven ones only), then sign the chain head (admin). Audited as
+    /// `audit.checkpoint.repair`.
+    #[allow(unused_variables)]
+    async fn audit_repair(&self, who: &Principal) -> Result<RepairOutcome> {
+        Err(unsupported(self, "audit_repair"))
+    }
     /// The auditor's report over a period, with the verification result (read).
     #[allow(unused_variables)]
     async fn audit_report(&self, who: &Principal, window: Window) -> Result<AuditReport> {
@@ -455,6 +462,15 @@ pub struct CheckpointOutcome {
     pub key_created: bool,
     #[schema(value_type = String)]
     pub log_path: PathBuf,
+}
+
+/// What `audit checkpoint --repair` did.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RepairOutcome {
+    /// The log entries withdrawn (empty when nothing needed repair).
+    pub withdrawn: Vec<crate::audit::interrupted::Interrupted>,
+    /// The checkpoint taken afterwards.
+    pub checkpoint: CheckpointOutcome,
 }
 
 /// A step's state as a compact symbol, shared by tables and progress displays.

@@ -751,6 +751,11 @@ impl ControlPlane for RemoteControlPlane {
             .await
     }
 
+    async fn audit_repair(&self, _: &Principal) -> Result<super::RepairOutcome> {
+        self.post(&["audit", "checkpoint", "repair"], &serde_json::json!({}))
+            .await
+    }
+
     async fn audit_report(&self, _: &Principal, window: Window) -> Result<AuditReport> {
         let mut report: AuditReport = self
             .post(&["audit", "report"], &AuditReportBody { window })

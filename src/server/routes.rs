@@ -23,7 +23,9 @@ use crate::control::wire::{
 };
 use crate::control::wire::{AuditReportBody, BackupCreateBody, BackupVerifyBody, backup_id};
 use crate::control::wire::{AuditTailBody, LoginBody, PasswordBody, RecentQuery, RemoveQuery};
-use crate::control::{AgentQuery, CheckpointOutcome, Overview, RunQuery, WorkflowOutcomes};
+use crate::control::{
+    AgentQuery, CheckpointOutcome, Overview, RepairOutcome, RunQuery, WorkflowOutcomes,
+};
 use crate::control::{ApplyOutcome, HeartbeatReply, StartRun, StatusReport};
 use crate::model::{
     Agent, AgentRegistration, AuditRecord, Event, IssuedToken, LeaseRef, LogLine, NewToken,
@@ -84,6 +86,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_get))
         .routes(routes!(audit_verify))
         .routes(routes!(audit_checkpoint))
+        .routes(routes!(audit_repair))
         .routes(routes!(audit_report))
         .routes(routes!(openapi_json))
         .routes(routes!(healthz))
@@ -696,6 +699,11 @@ async fn audit_checkpoint(
     Caller(who): Caller,
 ) -> Api<CheckpointOutcome> {
     Ok(Json(s.plane.audit_checkpoint(&who).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/audit/checkpoint/repair", tag = "audit", responses((status = 200, description = "The withdrawn log entries and the new checkpoint", body = RepairOutcome)))]
+async fn audit_repair(State(s): State<AppState>, Caller(who): Caller) -> Api<RepairOutcome> {
+    Ok(Json(s.plane.audit_repair(&who).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/audit/report", tag = "audit", request_body = AuditReportBody, responses((status = 200, description = "The report", body = AuditReport)))]

@@ -6,6 +6,7 @@
 //! - [`feed`]: wake-ups when the store changes (in-process and from other processes).
 //! - `pool`: read connections beside the one writer connection, so reads neither queue
 //!   behind writes nor behind each other.
+//! - `wal`: keeping the `-wal` file small after bursts; durable writes.
 //!
 //! SQL here stays portable (no SQLite-only syntax above this module) so a PostgreSQL store can
 //! follow.
@@ -16,6 +17,7 @@ mod open;
 mod pool;
 pub(crate) mod schema;
 pub mod sqlite;
+mod wal;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +27,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub use errors::map_sqlite;
 pub use schema::SCHEMA_VERSION;
+pub use wal::wal_size;
 
 use crate::{Error, Result};
 
@@ -44,6 +47,8 @@ pub struct Store {
     immutable: bool,
     feed: Arc<feed::ChangeFeed>,
     specs: crate::engine::SpecCache,
+    /// Keeps the `-wal` file small (see `wal`).
+    wal: wal::Wal,
 }
 
 impl Store {
@@ -91,6 +96,7 @@ impl Store {
             tx.commit().map_err(|e| map_sqlite(&self.path, e))?;
             Ok::<T, Error>(out)
         })?;
+        self.wal.wrote();
         self.feed.notify_local();
         Ok(out)
     }
@@ -151,6 +157,7 @@ impl Store {
     /// then reopen the file at the same path. Other callers wait meanwhile (writers on the
     /// connection lock, readers on the pool).
     pub fn with_closed<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let _quiet = self.wal.quiet();
         let mut conn = self.lock();
         self.readers.close();
         let placeholder = Connection::open_in_memory().map_err(|e| map_sqlite(&self.path, e));

@@ -119,6 +119,8 @@ impl Store {
         if !read_only {
             conn.pragma_update(None, "journal_mode", "WAL")
                 .map_err(|e| map_sqlite(path, e))?;
+            conn.pragma_update(None, "journal_size_limit", super::wal::SIZE_LIMIT)
+                .map_err(|e| map_sqlite(path, e))?;
         }
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| map_sqlite(path, e))?;
@@ -152,6 +154,7 @@ impl Store {
             read_only,
             feed: Arc::new(ChangeFeed::new(path)),
             specs: crate::engine::SpecCache::default(),
+            wal: super::wal::Wal::new(path),
         })
     }
 }

@@ -175,6 +175,7 @@ fn rows(run: &str) -> Vec<Row> {
         row("GET", "/api/v1/audit/records/{seq}", READ).at("/api/v1/audit/records/1"),
         row("GET", "/api/v1/audit/verify", READ),
         row("POST", "/api/v1/audit/checkpoint", ADMINISTER),
+        row("POST", "/api/v1/audit/checkpoint/repair", ADMINISTER),
         row("POST", "/api/v1/audit/report", READ).body(json!({})),
         row("GET", "/api/v1/openapi.json", Who::Public),
         row("GET", "/healthz", Who::Public),

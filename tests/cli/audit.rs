@@ -389,3 +389,211 @@ fn prune_archives_old_records_and_the_rest_still_verifies() {
     env.run(["audit", "verify", "--archive", archive.to_str().unwrap()])
         .expect_code(1);
 }
+
+/// Whether process `pid` is stopped (SIGSTOP).
+fn stopped(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(") ").map(|(_, rest)| rest.starts_with('T')))
+        .unwrap_or(false)
+}
+
+/// Run `imx ARGS` in the background with `IMX_TEST_FAULT=point`, wait until it stops there, and
+/// kill -9 it: a crash at exactly that point.
+fn crash_at(env: &TestEnv, point: &str, args: &[&str]) {
+    let mut cmd = env.std_cmd();
+    cmd.env("IMX_TEST_FAULT", point);
+    let mut bg = env.spawn_with(cmd, args);
+    let pid = bg.pid();
+    crate::env::wait_until(
+        &format!("imx {args:?} to stop at {point}"),
+        crate::env::SLOW,
+        || {
+            if let Some(status) = bg.try_exit() {
+                panic!(
+                    "imx {args:?} exited ({status}) before {point}:\n{}",
+                    bg.stderr()
+                );
+            }
+            stopped(pid)
+        },
+    );
+    bg.signal(nix::sys::signal::Signal::SIGKILL);
+    bg.wait_exit(crate::env::SLOW);
+}
+
+fn log_of(env: &TestEnv) -> std::path::PathBuf {
+    env.home().join(".config/imx/audit-checkpoints.jsonl")
+}
+
+#[test]
+fn a_checkpoint_killed_between_its_two_writes_leaves_the_trail_verifiable() {
+    let env = seeded(2);
+    env.run(["audit", "checkpoint"]).expect_code(0);
+    env.run(["workflow", "run", "w"]).expect_code(0);
+    // kill -9 between the store's commit and the checkpoint log's write.
+    crash_at(&env, "audit.checkpoint.between", &["audit", "checkpoint"]);
+    let v = env.run(["audit", "verify"]);
+    v.expect_code(0);
+    assert!(
+        v.stderr.contains("1 signed checkpoint(s) hold"),
+        "{}",
+        v.stderr
+    );
+    // Exactly what happened: the checkpoint record (seq 6) has no signature in the log.
+    assert!(
+        v.stderr.contains("record 6") && v.stderr.contains("never reached the checkpoint log"),
+        "{}",
+        v.stderr
+    );
+    // The next checkpoint works, and covers the interrupted one's record too.
+    env.run(["audit", "checkpoint"]).expect_code(0);
+    let v = env.run(["audit", "verify"]);
+    v.expect_code(0);
+    assert!(
+        v.stderr.contains("2 signed checkpoint(s) hold") && !v.stderr.contains("never reached"),
+        "{}",
+        v.stderr
+    );
+}
+
+#[test]
+fn checkpoint_repair_withdraws_what_an_interrupted_older_imx_left() {
+    // An older imx signed the checkpoint into the log, then was killed before the store
+    // committed its record: the log signs a record the store does not hold. Removing the
+    // committed record from the store leaves exactly that state.
+    for more_writes in [false, true] {
+        let env = seeded(2);
+        env.run(["audit", "checkpoint"]).expect_code(0); // seq 4
+        sql(&env, "DELETE FROM audit WHERE seq = 4");
+        if more_writes {
+            // Written after the crash: record 4 is now another record.
+            env.run(["workflow", "run", "w"]).expect_code(0);
+        }
+        let v = env.run(["audit", "verify"]);
+        v.expect_code(1);
+        assert!(
+            v.stderr.contains("broken at seq 4")
+                && v.stderr.contains("record 4 (a checkpoint taken at")
+                && v.stderr.contains("never committed")
+                && v.stderr.contains("imx audit checkpoint --repair"),
+            "{}",
+            v.stderr
+        );
+        let refused = env.run(["audit", "checkpoint"]);
+        refused.expect_code(5);
+        assert!(refused.stderr.contains("--repair"), "{}", refused.stderr);
+
+        let repair = env.run(["audit", "checkpoint", "--repair"]);
+        repair.expect_code(0);
+        assert!(
+            repair
+                .stderr
+                .contains("Withdrew the checkpoint-log entry for record 4")
+                && repair.stderr.contains("Checkpoint: record"),
+            "{}",
+            repair.stderr
+        );
+        let v = env.run(["audit", "verify"]);
+        v.expect_code(0);
+        assert!(
+            v.stderr.contains("1 signed checkpoint(s) hold"),
+            "{}",
+            v.stderr
+        );
+        let log = std::fs::read_to_string(log_of(&env)).unwrap();
+        assert_eq!(
+            log.lines()
+                .filter(|l| l.contains("\"kind\":\"void\""))
+                .count(),
+            1,
+            "{log}"
+        );
+        // The repair is on the record, with what it withdrew.
+        let recs = env.json(["audit", "list", "--action", "audit.checkpoint.repair"]);
+        let recs = recs.as_array().unwrap();
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0]["details"]["withdrawn"][0]["seq"], 4);
+        // Nothing left to repair.
+        let again = env.run(["audit", "checkpoint", "--repair"]);
+        again.expect_code(0);
+        assert!(
+            again.stderr.contains("Nothing to repair"),
+            "{}",
+            again.stderr
+        );
+    }
+}
+
+#[test]
+fn checkpoint_repair_never_hides_a_truncated_or_rewritten_chain() {
+    // Records below the checkpoint record deleted too: a real truncation.
+    let env = seeded(3);
+    env.run(["audit", "checkpoint"]).expect_code(0); // seq 5
+    sql(&env, "DELETE FROM audit WHERE seq >= 4");
+    let log = std::fs::read(log_of(&env)).unwrap();
+    let repair = env.run(["audit", "checkpoint", "--repair"]);
+    repair.expect_code(5);
+    assert!(
+        repair.stderr.contains("cannot explain it")
+            && repair.stderr.contains("nothing was changed"),
+        "{}",
+        repair.stderr
+    );
+    assert_eq!(
+        std::fs::read(log_of(&env)).unwrap(),
+        log,
+        "the log is untouched"
+    );
+    verify_fails_at(&env, 4, "truncated");
+
+    // The checkpoint record deleted and the record before it rewritten (hash recomputed).
+    let env = seeded(3);
+    env.run(["audit", "checkpoint"]).expect_code(0); // seq 5
+    sql(&env, "DELETE FROM audit WHERE seq = 5");
+    let c = Connection::open(env.store()).unwrap();
+    let mut r = c
+        .query_row(
+            "SELECT seq, time, actor, source, action, target, outcome, details, prev_hash, hash
+             FROM audit WHERE seq = 4",
+            [],
+            |row| {
+                Ok(imx::model::AuditRecord {
+                    seq: row.get(0)?,
+                    time: row.get(1)?,
+                    actor: row.get(2)?,
+                    source: row.get(3)?,
+                    action: row.get(4)?,
+                    target: row.get(5)?,
+                    outcome: row.get(6)?,
+                    details: serde_json::from_str(&row.get::<_, String>(7)?).unwrap(),
+                    prev_hash: row.get(8)?,
+                    hash: row.get(9)?,
+                })
+            },
+        )
+        .unwrap();
+    r.target = "someone-else".into();
+    r.hash = imx::audit::record_hash(&r);
+    c.execute(
+        "UPDATE audit SET target = ?1, hash = ?2 WHERE seq = 4",
+        [&r.target, &r.hash],
+    )
+    .unwrap();
+    env.run(["audit", "verify"]).expect_code(1);
+    env.run(["audit", "checkpoint", "--repair"]).expect_code(5);
+    verify_fails_at(&env, 5, "truncated");
+}
+
+fn checkpoint_repair_on_a_sound_log_just_checkpoints(env: TestEnv) {
+    env.run(["status"]).expect_code(0);
+    let out = env.run(["audit", "checkpoint", "--repair", "-o", "json"]);
+    out.expect_code(0);
+    assert!(out.stderr.contains("Nothing to repair"), "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["withdrawn"], serde_json::json!([]));
+    assert!(v["checkpoint"]["checkpoint"]["seq"].as_i64().unwrap() > 0);
+    env.run(["audit", "verify"]).expect_code(0);
+}
+
+crate::both_modes!(checkpoint_repair_on_a_sound_log_just_checkpoints);

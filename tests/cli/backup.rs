@@ -302,22 +302,33 @@ fn damaged_files_are_refused_with_a_clear_error() {
     refused(&env, &store_copy, 2, "not an imx backup");
 }
 
+/// Copy the backup at `from` to `to` with its manifest edited by `edit`; with `reseal`, the
+/// seal's SHA-256 is recomputed (what anyone can do; the tag of an encrypted backup needs the key).
+fn edit_manifest(from: &Path, to: &Path, reseal: bool, edit: impl FnOnce(&mut serde_json::Value)) {
+    let raw = std::fs::read(from).unwrap();
+    let len = u64::from_le_bytes(raw[raw.len() - 16..raw.len() - 8].try_into().unwrap()) as usize;
+    let start = raw.len() - 16 - len;
+    let mut m: serde_json::Value = serde_json::from_slice(&raw[start..raw.len() - 16]).unwrap();
+    edit(&mut m);
+    let json = serde_json::to_vec_pretty(&m).unwrap();
+    let mut out = raw[..start].to_vec();
+    if reseal {
+        let seal = start - imx::backup::container::SEAL_LEN as usize;
+        out[seal + 8..seal + 40].copy_from_slice(&imx::backup::container::manifest_digest(&json));
+    }
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
+    out.extend_from_slice(b"IMXBKEND");
+    std::fs::write(to, out).unwrap();
+}
+
 #[test]
 fn a_backup_from_a_newer_schema_is_refused() {
     let env = seeded();
     let (_, path) = create(&env, &[]);
-    let raw = std::fs::read(&path).unwrap();
-    let len = u64::from_le_bytes(raw[raw.len() - 16..raw.len() - 8].try_into().unwrap()) as usize;
-    let start = raw.len() - 16 - len;
-    let mut m: serde_json::Value = serde_json::from_slice(&raw[start..raw.len() - 16]).unwrap();
-    m["schema_version"] = 99.into();
-    let json = serde_json::to_vec(&m).unwrap();
-    let mut out = raw[..start].to_vec();
-    out.extend_from_slice(&json);
-    out.extend_from_slice(&(json.len() as u64).to_le_bytes());
-    out.extend_from_slice(b"IMXBKEND");
+    // Resealed, as a newer imx would have written it.
     let newer = env.home().join("newer.imxb");
-    std::fs::write(&newer, out).unwrap();
+    edit_manifest(&path, &newer, true, |m| m["schema_version"] = 99.into());
     let target = env.home().join("t.db");
     let r = env.run(["backup", "restore", s(&newer), "--to", s(&target)]);
     r.expect_code(1);
@@ -510,4 +521,272 @@ fn a_live_store_is_not_replaced_without_force() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn an_edited_manifest_is_refused_by_verify_and_restore() {
+    let env = seeded();
+    let key = env.home().join("backup.key");
+    env.run(["backup", "keygen", "--out", s(&key)])
+        .expect_code(0);
+    let (_, plain) = create(&env, &["--note", "nightly"]);
+    let (_, sealed) = create(
+        &env,
+        &["--encrypt", "--key-file", s(&key), "--note", "nightly"],
+    );
+    let edited = env.home().join("edited.imxb");
+    let target = env.home().join("never.db");
+    let refused = |key_args: &[&str]| {
+        let mut v = vec!["backup", "verify", s(&edited)];
+        v.extend_from_slice(key_args);
+        let out = env.run(&v);
+        out.expect_error(1);
+        assert!(
+            out.stderr.contains("the manifest was modified"),
+            "verify: {}",
+            out.stderr
+        );
+        let mut r = vec!["backup", "restore", s(&edited), "--to", s(&target)];
+        r.extend_from_slice(key_args);
+        let out = env.run(&r);
+        out.expect_error(1);
+        assert!(
+            out.stderr.contains("the manifest was modified"),
+            "restore: {}",
+            out.stderr
+        );
+        assert!(!target.exists(), "nothing restored");
+    };
+    let with_key = ["--key-file", s(&key)];
+    for (path, key_args) in [(&plain, &[][..]), (&sealed, &with_key[..])] {
+        edit_manifest(path, &edited, false, |m| m["note"] = "weekly".into());
+        refused(key_args);
+        edit_manifest(path, &edited, false, |m| m["created_at"] = 1.into());
+        refused(key_args);
+        edit_manifest(path, &edited, false, |m| m["tables"]["runs"] = 5.into());
+        refused(key_args);
+    }
+    // With the seal's SHA-256 recomputed, an encrypted backup still refuses: the manifest is the
+    // associated data of a tag under its key.
+    edit_manifest(&sealed, &edited, true, |m| m["note"] = "weekly".into());
+    refused(&with_key);
+    edit_manifest(&sealed, &edited, true, |m| {
+        m["created_by"] = "local:mallory".into()
+    });
+    refused(&with_key);
+    // Untouched, both still verify.
+    env.run(["backup", "verify", s(&plain)]).expect_code(0);
+    env.run(["backup", "verify", s(&sealed), "--key-file", s(&key)])
+        .expect_code(0);
+}
+
+#[test]
+fn restoring_a_copy_elsewhere_leaves_the_live_trail_alone() {
+    let env = seeded();
+    env.run(["audit", "checkpoint"]).expect_code(0);
+    let (id, _) = create(&env, &[]);
+    env.run(["workflow", "run", "hello"]).expect_code(0);
+    env.run(["audit", "checkpoint"]).expect_code(0);
+    let log = env.home().join(".config/imx/audit-checkpoints.jsonl");
+    let log_before = std::fs::read(&log).unwrap();
+
+    let copy = env.home().join("elsewhere/copy.db");
+    let r = env.run(["backup", "restore", &id, "--to", s(&copy)]);
+    r.expect_code(0);
+    assert!(
+        r.stderr.contains("is a copy with a new identity"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read(&log).unwrap(),
+        log_before,
+        "the live store's checkpoint log is untouched"
+    );
+    let live = env.run(["audit", "verify"]);
+    live.expect_code(0);
+    assert!(
+        live.stderr.contains("2 signed checkpoint(s) hold"),
+        "{}",
+        live.stderr
+    );
+
+    let store_id = |db: &Path| -> String {
+        Connection::open(db)
+            .unwrap()
+            .query_row("SELECT value FROM meta WHERE key = 'store_id'", [], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    };
+    let (live_id, copy_id) = (store_id(&env.store()), store_id(&copy));
+    assert_ne!(live_id, copy_id);
+    assert_eq!(copy_id.len(), 32);
+    assert!(
+        r.stderr.contains(&copy_id) && r.stderr.contains(&live_id),
+        "{}",
+        r.stderr
+    );
+    // The copy's chain verifies, says where it came from, and takes checkpoints of its own.
+    let on_copy = |args: &[&str]| {
+        let out = env
+            .cmd()
+            .env("IMX_STORE", &copy)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    on_copy(&["audit", "verify"]);
+    let recs: Vec<serde_json::Value> = serde_json::from_str(&on_copy(&[
+        "audit",
+        "list",
+        "--action",
+        "backup.restore",
+        "-o",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(recs.last().unwrap()["details"]["copy_of"], live_id.as_str());
+    on_copy(&["audit", "checkpoint"]);
+    on_copy(&["audit", "verify"]);
+    env.run(["audit", "verify"]).expect_code(0);
+}
+
+/// Whether process `pid` is stopped (SIGSTOP).
+fn stopped(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(") ").map(|(_, rest)| rest.starts_with('T')))
+        .unwrap_or(false)
+}
+
+/// Start `imx ARGS` with `IMX_TEST_FAULT=point` and wait until it stops there.
+fn stop_at(env: &TestEnv, point: &str, args: &[&str]) -> crate::env::Background {
+    let mut cmd = env.std_cmd();
+    cmd.env("IMX_TEST_FAULT", point);
+    let mut bg = env.spawn_with(cmd, args);
+    let pid = bg.pid();
+    crate::env::wait_until(
+        &format!("imx {args:?} to stop at {point}"),
+        crate::env::SLOW,
+        || {
+            if let Some(status) = bg.try_exit() {
+                panic!(
+                    "imx {args:?} exited ({status}) before {point}:\n{}",
+                    bg.stderr()
+                );
+            }
+            stopped(pid)
+        },
+    );
+    bg
+}
+
+/// The entries of `dir` whose names start with `prefix`.
+fn named(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+        .map(|e| e.path())
+        .collect()
+}
+
+#[test]
+fn a_killed_backup_leaves_a_partial_file_that_the_next_one_removes() {
+    let env = seeded();
+    create(&env, &[]);
+    let dir = env.store().parent().unwrap().join("backups");
+    let mut first = stop_at(&env, "backup.create.written", &["backup", "create"]);
+    let partial = named(&dir, ".imx-backup-");
+    assert_eq!(partial.len(), 1, "{partial:?}");
+    let list = env.run(["backup", "list"]);
+    list.expect_code(0);
+    assert!(list.stderr.contains("in progress"), "{}", list.stderr);
+    // Another backup meanwhile leaves the live one's file alone.
+    create(&env, &[]);
+    assert!(partial[0].exists(), "a live backup's file was removed");
+
+    first.signal(nix::sys::signal::Signal::SIGKILL);
+    first.wait_exit(crate::env::SLOW);
+    let list = env.run(["backup", "list"]);
+    list.expect_code(0);
+    let name = partial[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let line = list
+        .stderr
+        .lines()
+        .find(|l| l.contains(&name))
+        .unwrap_or_else(|| panic!("not listed:\n{}", list.stderr));
+    assert!(
+        line.contains("incomplete") && line.contains("B)") && line.contains("imx backup create"),
+        "{line}"
+    );
+    assert_eq!(
+        env.run(["backup", "list", "-o", "name"])
+            .stdout
+            .lines()
+            .count(),
+        2,
+        "only complete backups are backups"
+    );
+    create(&env, &[]);
+    assert!(!partial[0].exists(), "the next backup removes it");
+    assert!(named(&dir, ".imx-backup-").is_empty());
+    let list = env.run(["backup", "list"]);
+    assert!(!list.stderr.contains(&name), "{}", list.stderr);
+}
+
+#[test]
+fn a_killed_restore_leaves_a_folder_that_the_next_one_removes() {
+    let env = seeded();
+    let (id, _) = create(&env, &[]);
+    let dir = env.store().parent().unwrap().to_path_buf();
+    let to = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let mut first = stop_at(
+        &env,
+        "backup.restore.unpacked",
+        &["backup", "restore", &id, "--to", &to("a.db")],
+    );
+    let work = named(&dir, ".imx-restore-");
+    assert_eq!(work.len(), 1, "{work:?}");
+    assert!(work[0].join("restored.db").exists());
+    let list = env.run(["backup", "list"]);
+    assert!(list.stderr.contains("in progress"), "{}", list.stderr);
+    // Another restore meanwhile leaves the live one's folder alone.
+    env.run(["backup", "restore", &id, "--to", &to("b.db")])
+        .expect_code(0);
+    assert!(work[0].exists(), "a live restore's folder was removed");
+
+    first.signal(nix::sys::signal::Signal::SIGKILL);
+    first.wait_exit(crate::env::SLOW);
+    assert!(
+        !dir.join("a.db").exists(),
+        "the killed restore swapped nothing in"
+    );
+    let list = env.run(["backup", "list"]);
+    let name = work[0].file_name().unwrap().to_string_lossy().into_owned();
+    let line = list
+        .stderr
+        .lines()
+        .find(|l| l.contains(&name))
+        .unwrap_or_else(|| panic!("not listed:\n{}", list.stderr));
+    assert!(
+        line.contains("incomplete") && line.contains("B)") && line.contains("imx backup restore"),
+        "{line}"
+    );
+    env.run(["backup", "restore", &id, "--to", &to("c.db")])
+        .expect_code(0);
+    assert!(!work[0].exists(), "the next restore removes it");
+    assert!(named(&dir, ".imx-restore-").is_empty());
+    env.run(["audit", "verify"]).expect_code(0);
 }

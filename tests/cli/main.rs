@@ -29,4 +29,5 @@ mod server_ops;
 mod sse;
 mod templates;
 mod users;
+mod wal;
 mod workflow;

@@ -2,6 +2,7 @@
 //! transaction.
 
 pub mod agents;
+pub mod audit;
 pub mod claims;
 pub mod dashboard;
 mod events;
