@@ -570,7 +570,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__audit__subcmd__checkpoint)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --repair --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1242,6 +1242,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
+            cand --repair 'Withdraw checkpoint-log entries that sign a record the store never committed (left by an interrupted checkpoint of an older imx), then take a checkpoint. Only entries proven to be such are withdrawn: the signed hash must follow from the record the store holds before it, so every record the entry covered is still there. Any other damage is refused and nothing is changed. The repair is audited (audit.checkpoint.repair)'
             cand -q 'Print only data and errors: no status lines, hints or progress'
             cand --quiet 'Print only data and errors: no status lines, hints or progress'
             cand -v 'Say more (repeat for even more)'
