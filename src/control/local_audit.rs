@@ -80,6 +80,29 @@ impl LocalControlPlane {
         Ok(report)
     }
 
+    /// The log entries proven to sign a checkpoint record the store never committed (see
+    /// [`audit::interrupted`]), and the chain verified with those entries left out (`None` when
+    /// there are none).
+    fn without_interrupted(
+        &self,
+        tx: &Transaction<'_>,
+        who: &Principal,
+        entries: &[Checkpoint],
+        exp: &[Expectation],
+    ) -> Result<(Vec<Interrupted>, Option<ChainReport>)> {
+        let found = interrupted::find(tx, entries, &self.audit_paths().checkpoints, who)?;
+        if found.is_empty() {
+            return Ok((found, None));
+        }
+        let rest: Vec<Expectation> = exp
+            .iter()
+            .filter(|e| !found.iter().any(|f| f.seq == e.seq && f.hash == e.hash))
+            .cloned()
+            .collect();
+        let again = chain::verify(tx, &rest, &mut |_: &RecordRef<'_>| {})?;
+        Ok((found, Some(again)))
+    }
+
     /// If the chain fails a checkpoint only because an older imx signed a checkpoint record it
     /// never committed, say exactly that (the first problem becomes `interrupted_checkpoint`);
     /// if something else is wrong too, that stays the problem.
@@ -100,16 +123,9 @@ impl LocalControlPlane {
         ) {
             return Ok(());
         }
-        let found = interrupted::find(tx, entries, &self.audit_paths().checkpoints, who)?;
-        if found.is_empty() {
+        let (found, Some(again)) = self.without_interrupted(tx, who, entries, exp)? else {
             return Ok(());
-        }
-        let rest: Vec<Expectation> = exp
-            .iter()
-            .filter(|e| !found.iter().any(|f| f.seq == e.seq && f.hash == e.hash))
-            .cloned()
-            .collect();
-        let again = chain::verify(tx, &rest, &mut |_: &RecordRef<'_>| {})?;
+        };
         let what = found
             .iter()
             .map(Interrupted::describe)
@@ -252,18 +268,13 @@ impl LocalControlPlane {
             let Some(problem) = report.problem else {
                 return Ok(None);
             };
-            let found = interrupted::find(tx, &entries, &paths.checkpoints, who)?;
-            let rest: Vec<Expectation> = exp
-                .iter()
-                .filter(|e| !found.iter().any(|f| f.seq == e.seq && f.hash == e.hash))
-                .cloned()
-                .collect();
-            let again = chain::verify(tx, &rest, &mut |_: &RecordRef<'_>| {})?;
-            if found.is_empty() {
-                return Err(refuse(&problem));
-            }
-            if let Some(p) = again.problem {
-                return Err(refuse(&p));
+            let (found, again) = self.without_interrupted(tx, who, &entries, &exp)?;
+            match again {
+                None => return Err(refuse(&problem)),
+                Some(ChainReport {
+                    problem: Some(p), ..
+                }) => return Err(refuse(&p)),
+                Some(_) => {}
             }
             let Some(key) = trusted else {
                 return Err(Error::Conflict(format!(

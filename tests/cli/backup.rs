@@ -588,7 +588,7 @@ fn restoring_a_copy_elsewhere_leaves_the_live_trail_alone() {
     env.run(["workflow", "run", "hello"]).expect_code(0);
     env.run(["audit", "checkpoint"]).expect_code(0);
     let log = env.home().join(".config/imx/audit-checkpoints.jsonl");
-    let log_before = std::fs::read(&log).unwrap();
+    let log_before = std::fs::read_to_string(&log).unwrap();
 
     let copy = env.home().join("elsewhere/copy.db");
     let r = env.run(["backup", "restore", &id, "--to", s(&copy)]);
@@ -599,7 +599,7 @@ fn restoring_a_copy_elsewhere_leaves_the_live_trail_alone() {
         r.stderr
     );
     assert_eq!(
-        std::fs::read(&log).unwrap(),
+        std::fs::read_to_string(&log).unwrap(),
         log_before,
         "the live store's checkpoint log is untouched"
     );
