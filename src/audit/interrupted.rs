@@ -248,12 +248,22 @@ mod tests {
         // The author is seen elsewhere in the store, or is the one repairing.
         let (dir, store, cp) = setup(&who("user:a"), false);
         assert_eq!(
-            found(&store, dir.path(), &[cp.clone()], &who("user:z")),
+            found(
+                &store,
+                dir.path(),
+                std::slice::from_ref(&cp),
+                &who("user:z")
+            ),
             [4]
         );
         let (dir, store, cp) = setup(&who("user:ops"), false);
         assert_eq!(
-            found(&store, dir.path(), &[cp.clone()], &who("user:ops")),
+            found(
+                &store,
+                dir.path(),
+                std::slice::from_ref(&cp),
+                &who("user:ops")
+            ),
             [4]
         );
         // More records were written since: record 4 is another one; still proven.
@@ -270,7 +280,12 @@ mod tests {
             })
             .unwrap();
         assert_eq!(
-            found(&store, dir.path(), &[cp.clone()], &who("user:ops")),
+            found(
+                &store,
+                dir.path(),
+                std::slice::from_ref(&cp),
+                &who("user:ops")
+            ),
             [4]
         );
         // An author nobody knows cannot be reconstructed: not proven.
@@ -281,12 +296,28 @@ mod tests {
     #[test]
     fn a_committed_checkpoint_or_a_truncated_chain_is_never_taken_for_one() {
         let (dir, store, cp) = setup(&who("user:a"), true);
-        assert!(found(&store, dir.path(), &[cp.clone()], &who("user:a")).is_empty());
+        assert!(
+            found(
+                &store,
+                dir.path(),
+                std::slice::from_ref(&cp),
+                &who("user:a")
+            )
+            .is_empty()
+        );
         // Records below the checkpoint record were deleted: record 3 is gone, nothing chains.
         store
             .write(|tx| Ok(tx.execute_batch("DELETE FROM audit WHERE seq >= 3")?))
             .unwrap();
-        assert!(found(&store, dir.path(), &[cp.clone()], &who("user:a")).is_empty());
+        assert!(
+            found(
+                &store,
+                dir.path(),
+                std::slice::from_ref(&cp),
+                &who("user:a")
+            )
+            .is_empty()
+        );
         // A rewritten record 3 (its hash recomputed): the signed hash no longer follows from it.
         let (dir, store, cp) = setup(&who("user:a"), false);
         store
@@ -301,7 +332,15 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-        assert!(found(&store, dir.path(), &[cp.clone()], &who("user:a")).is_empty());
+        assert!(
+            found(
+                &store,
+                dir.path(),
+                std::slice::from_ref(&cp),
+                &who("user:a")
+            )
+            .is_empty()
+        );
         // A withdrawn entry is not in effect.
         let (dir, store, cp) = setup(&who("user:a"), false);
         let mut void = cp.clone();

@@ -197,7 +197,10 @@ fn is_privilege_change(r: &RecordRef<'_>) -> bool {
 }
 
 fn is_backup(r: &RecordRef<'_>) -> bool {
-    r.action.starts_with("backup.") || r.action == "audit.prune" || r.action == "audit.checkpoint"
+    r.action.starts_with("backup.")
+        || r.action == "audit.prune"
+        || r.action == "audit.checkpoint"
+        || r.action == "audit.checkpoint.repair"
 }
 
 /// Counts by key; a fast hasher (foldhash, randomly seeded) since every record is counted thrice.

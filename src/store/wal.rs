@@ -111,6 +111,9 @@ impl Drop for Wal {
     fn drop(&mut self) {
         self.shared.lock().closed = true;
         self.shared.wake.notify_all();
+        // Wait out a checkpoint in progress (it never waits itself), so that no connection of
+        // ours is open on the file once the store is gone.
+        drop(self.quiet());
     }
 }
 
