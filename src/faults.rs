@@ -4,8 +4,8 @@
 //! exists). Hidden and for tests only: nothing documents it, and without the variable a point
 //! costs one environment lookup on paths that run once per command.
 //!
-//! Points: `audit.checkpoint.committed` (the checkpoint record is committed, its signature not
-//! yet in the log), `backup.create.written` (the `.partial` file holds the whole backup, not yet
+//! Points: `audit.checkpoint.between` (between the checkpoint's two writes: the record is
+//! committed, its signature not yet in the log), `backup.create.written` (the `.partial` file holds the whole backup, not yet
 //! renamed), `backup.restore.unpacked` (the restore folder holds the unpacked store, not yet
 //! checked or swapped in).
 
