@@ -87,16 +87,28 @@ impl Context {
         }
     }
 
-    /// Options for opening the local store (`IMX_LEASE` overrides the lease length).
+    /// Options for opening the local store: the settings of the control plane this process
+    /// becomes (the server's, or a local agent's). `IMX_LEASE` sets the lease length agents are
+    /// granted (they learn it when they register), `IMX_MAX_OUTPUT` the limit on one step's
+    /// outputs, `IMX_MAX_LOG` the cap on one step attempt's log. Reading agent state needs none
+    /// of them: each agent's lease is recorded with it.
     pub fn local_options(&self, create: bool) -> Result<LocalOptions, CliError> {
         let mut opts = LocalOptions {
             create,
             ..LocalOptions::default()
         };
-        if let Some(lease) = std::env::var("IMX_LEASE").ok().filter(|v| !v.is_empty()) {
+        if let Some(lease) = setting("IMX_LEASE") {
             let d = parse::duration(&lease)
                 .map_err(|e| CliError::usage(format!("IMX_LEASE={lease}: {e}")))?;
             opts.lease_ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        }
+        if let Some(max) = setting("IMX_MAX_OUTPUT") {
+            opts.limits.max_output_bytes = parse::size(&max)
+                .map_err(|e| CliError::usage(format!("IMX_MAX_OUTPUT={max}: {e}")))?;
+        }
+        if let Some(max) = setting("IMX_MAX_LOG") {
+            opts.limits.max_log_bytes = parse::size(&max)
+                .map_err(|e| CliError::usage(format!("IMX_MAX_LOG={max}: {e}")))?;
         }
         Ok(opts)
     }
@@ -224,6 +236,11 @@ pub fn server_key(url: &str) -> Result<String, CliError> {
         ));
     }
     Ok(parsed.as_str().trim_end_matches('/').to_string())
+}
+
+/// A control-plane setting from the environment; unset and empty are the same.
+fn setting(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 fn capitalize(s: &str) -> String {

@@ -38,6 +38,18 @@ pub fn duration(s: &str) -> Result<Duration, String> {
         .map_err(|e| format!("invalid duration {s:?} ({e}); try e.g. 30s, 5m, 1h30m"))
 }
 
+/// A size in bytes such as `1MiB`, `512 KiB`, `64MiB` or `1048576` (K, M, G are powers of
+/// 1000; KiB, MiB, GiB powers of 1024).
+pub fn size(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<bytesize::ByteSize>() {
+        Ok(size) if size.as_u64() > 0 => Ok(size.as_u64()),
+        Ok(_) => Err(format!("invalid size {s:?}: it must be more than 0 bytes")),
+        Err(e) => Err(format!(
+            "invalid size {s:?} ({e}); try e.g. 1MiB, 512KiB, 64MiB"
+        )),
+    }
+}
+
 /// `--since`: a duration ago (`1h`) or an RFC 3339 time; returns epoch milliseconds.
 pub fn since(s: &str) -> Result<i64, String> {
     since_at(s, imx::model::now_ms())
@@ -81,6 +93,15 @@ mod tests {
         assert!(labels("").unwrap().is_empty());
         assert!(labels("os").is_err());
         assert!(labels("a=1,a=2").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(size("1MiB").unwrap(), 1024 * 1024);
+        assert_eq!(size("512 KiB").unwrap(), 512 * 1024);
+        assert_eq!(size("2000").unwrap(), 2000);
+        assert!(size("0").is_err());
+        assert!(size("lots").unwrap_err().contains("try e.g."));
     }
 
     #[test]

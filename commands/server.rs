@@ -17,6 +17,11 @@ use super::error::{CliError, Exit};
 /// --tls-key. Plain HTTP is only allowed on a loopback address unless --insecure-listen is given;
 /// the store needs an admin (`imx init --admin NAME`). SIGTERM/SIGINT stop accepting, finish in-flight requests and drain
 /// the embedded agents. The URL it serves is printed on stdout.
+///
+/// From the environment: IMX_LEASE is the lease length granted to agents (default 30s; they
+/// learn it when they register and heartbeat at a third of it), IMX_MAX_OUTPUT the most a step's
+/// outputs may total (default 1MiB; a step over it fails), IMX_MAX_LOG the most output one step
+/// attempt keeps (default 64MiB; the rest is cut, with one line saying how much).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx --store /srv/imx/imx.db init --admin alice

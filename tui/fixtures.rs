@@ -175,6 +175,7 @@ pub fn agents_page() -> Page<Agent> {
                 pid: 100 + i as u32,
                 version: "0.1.0".into(),
                 current: vec![format!("{}/test#2", &id(i)[..12])],
+                lease_ms: Some(30_000),
             })
             .collect(),
         next_cursor: None,

@@ -1,7 +1,6 @@
 //! `imx agent run [--name N] [--labels k=v,...] [--slots K]`: the worker process.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use imx::agent::{AgentConfig, AgentEvent};
 use imx::model::{StepOutcome, short_id};
@@ -14,6 +13,11 @@ use super::super::parse;
 
 /// Run an agent in this process: register, claim matching steps, run them, report. SIGINT or
 /// SIGTERM drains (no new steps; running ones finish), then exits; a second signal stops at once.
+///
+/// It heartbeats at a third of the lease the control plane grants, learned when it registers.
+/// On a local store this process is the control plane: IMX_LEASE, IMX_MAX_OUTPUT and
+/// IMX_MAX_LOG set its lease and limits (see `imx server --help`); with --server they are the
+/// server's.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx agent run
@@ -87,13 +91,13 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
     let name = args
         .name
         .unwrap_or_else(|| format!("{}-{}", imx::config::hostname(), std::process::id()));
-    let lease_ms = ctx.local_options(false)?.lease_ms;
     let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
     let verbose = ctx.out().verbosity() > 0 && !ctx.out().quiet();
     let mut config = AgentConfig::new(name.clone());
     config.labels = args.labels.unwrap_or_default();
     config.slots = args.slots;
-    config.heartbeat = Duration::from_millis((lease_ms / 3).max(100));
+    // The heartbeat interval is the control plane's to say: a third of the lease it grants,
+    // learned when the agent registers.
     config.on_event = Some(events_tx);
     config.instance = args.instance.filter(|i| !i.trim().is_empty());
     let (stop_tx, stop_rx) = watch::channel(false);

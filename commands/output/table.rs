@@ -44,8 +44,18 @@ pub fn render(
     out
 }
 
-/// A cell, coloured by the state word it holds (only when colour is on).
-fn cell(text: String, color: bool) -> Cell {
+/// The most characters of one cell a table lays out; the rest is cut. Laying out a long cell
+/// costs time quadratic in its length (a 100 KB cell took seconds), and column widths are
+/// 16-bit. Commands shorten long values themselves; this is the backstop.
+const MAX_CELL: usize = 4_096;
+
+/// A cell, coloured by the state word it holds (only when colour is on), cut to [`MAX_CELL`].
+fn cell(mut text: String, color: bool) -> Cell {
+    if let Some((end, _)) = text.char_indices().nth(MAX_CELL) {
+        let cut = text.len() - end;
+        text.truncate(end);
+        text.push_str(&format!("… ({cut} more bytes)"));
+    }
     let colour = color.then(|| state_colour(&text)).flatten();
     let cell = Cell::new(text);
     match colour {

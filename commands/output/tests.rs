@@ -176,3 +176,25 @@ fn detail_formats() {
         "field,value\nid,01HZXAAAAAAAAAAAAAAAAAAAAA\nstatus,succeeded\n"
     );
 }
+
+/// A huge cell is cut before it is laid out: wrapping it whole took time quadratic in its
+/// length (and its width overflowed 16 bits), with or without a terminal width.
+#[test]
+fn a_huge_cell_is_cut_and_laid_out_at_once() {
+    let mut huge = things();
+    huge[0].name = "x".repeat(1_000_000);
+    for width in [Some(100), None] {
+        let started = std::time::Instant::now();
+        let out = render_list(
+            &huge,
+            &Style {
+                width,
+                ..style(Format::Table)
+            },
+        )
+        .unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert!(out.contains("… (995904 more bytes)"), "{width:?}");
+        assert!(out.len() < 20_000, "{width:?}: {} bytes", out.len());
+    }
+}

@@ -1,5 +1,7 @@
 //! `imx run show ID`.
 
+use std::collections::BTreeMap;
+
 use imx::control::step_symbol;
 use imx::model::RunDetail;
 
@@ -57,7 +59,7 @@ impl Detail for RunDetail {
                     cx.time(s.started_at),
                     cx.duration(s.duration_ms(cx.now)),
                     cx.opt(s.exit_code),
-                    cx.map(&s.outputs),
+                    outputs_cell(cx, &s.outputs),
                 ];
                 if cx.machine {
                     row[0] = s.status.to_string();
@@ -86,6 +88,34 @@ impl Detail for RunDetail {
             })
             .collect()
     }
+}
+
+/// The most characters of one output value a table shows; longer values are cut (`-o json`,
+/// `yaml` and `csv` show them whole). Outputs may be up to a MiB: laying a value that long out
+/// in a table is slow and unreadable.
+const SHOWN_VALUE: usize = 40;
+
+/// A step's outputs as `k=v,k=v` — for people with each value cut to [`SHOWN_VALUE`]
+/// characters and its size (`k=aaaa… (1.0 MiB)`), for machines whole.
+fn outputs_cell(cx: &Cells, outputs: &BTreeMap<String, String>) -> String {
+    if cx.machine {
+        return cx.map(outputs);
+    }
+    let shown: BTreeMap<String, String> = outputs
+        .iter()
+        .map(|(k, v)| {
+            let short = match v.char_indices().nth(SHOWN_VALUE) {
+                Some((end, _)) => format!(
+                    "{}… ({})",
+                    &v[..end],
+                    imx::engine::limits::human_size(v.len() as u64)
+                ),
+                None => v.clone(),
+            };
+            (k.clone(), short)
+        })
+        .collect();
+    cx.map(&shown)
 }
 
 #[cfg(test)]
@@ -159,6 +189,21 @@ mod tests {
             assert!(build.contains(cell), "{cell} missing from {build:?}");
         }
         assert!(out.trim_end().ends_with("✗ test: exit code 1"), "{out}");
+    }
+
+    #[test]
+    fn long_output_values_are_cut_in_tables_and_whole_for_machines() {
+        let mut d = detail();
+        let long = "é".repeat(1000);
+        d.steps[0].outputs = BTreeMap::from([("big".to_string(), long.clone())]);
+        let out = render_detail(&d, &style(Format::Table)).unwrap();
+        let row = out.lines().find(|l| l.contains("build")).unwrap();
+        assert!(
+            row.contains(&format!("big={}… (2.0 KiB)", "é".repeat(40))),
+            "{row}"
+        );
+        let csv = render_detail(&d, &style(Format::Csv)).unwrap();
+        assert!(csv.contains(&format!("big={long}")));
     }
 
     #[test]

@@ -40,9 +40,15 @@ impl Backoff {
 
 /// Whether an error from the control plane is worth retrying: the plane is unreachable, busy
 /// or failed internally (a locked store, a dropped connection). Refusals (forbidden, invalid,
-/// not found, conflict) are not.
+/// not found, conflict) are not, and neither is a local store that can never take the write: a
+/// read-only store, or a file that is not (or no longer) one this imx can use.
 pub(crate) fn is_transient(err: &crate::Error) -> bool {
-    matches!(err.kind(), ErrorKind::Unavailable | ErrorKind::Internal)
+    match err {
+        crate::Error::ReadOnly { .. }
+        | crate::Error::NotAStore { .. }
+        | crate::Error::StoreTooNew { .. } => false,
+        _ => matches!(err.kind(), ErrorKind::Unavailable | ErrorKind::Internal),
+    }
 }
 
 /// Whether an error means a lease is no longer ours (stale attempt, step reassigned or gone).
@@ -54,6 +60,22 @@ pub(crate) fn is_lease_gone(err: &crate::Error) -> bool {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_store_that_cannot_take_writes_is_not_retried() {
+        let read_only = crate::Error::ReadOnly {
+            path: "imx.db".into(),
+            reason: "the file is not writable by this user".into(),
+        };
+        assert!(!is_transient(&read_only));
+        assert!(is_transient(&crate::Error::Store(
+            "database is locked".into()
+        )));
+        assert!(is_transient(&crate::Error::Unreachable {
+            url: "http://x".into(),
+            reason: "refused".into()
+        }));
+    }
 
     #[test]
     fn delays_grow_are_capped_and_reset() {

@@ -39,6 +39,13 @@ pub(crate) struct FakeState {
     pub fail_heartbeats: u32,
     pub registered: u32,
     pub deregistered: u32,
+    /// The lease length registration and heartbeats announce (`None`: an old server's silence).
+    pub lease_ms: Option<u64>,
+    /// Requests (results or log lines, as JSON) over this many bytes are refused as invalid,
+    /// like a server's body limit.
+    pub max_request: Option<usize>,
+    /// Requests refused for their size.
+    pub too_large: u32,
     done: HashSet<(String, String, u32)>,
     next: u64,
 }
@@ -105,6 +112,20 @@ impl FakePlane {
             t.lease.agent_id = agent_id.to_string();
         }
         tasks
+    }
+}
+
+impl FakeState {
+    /// Refuse `body` as a server refuses a body over its limit (413, `invalid`).
+    fn refuse_if_too_large<T: serde::Serialize + ?Sized>(&mut self, body: &T) -> Result<()> {
+        let size = serde_json::to_vec(body).unwrap().len();
+        if self.max_request.is_some_and(|max| size > max) {
+            self.too_large += 1;
+            return Err(Error::invalid(
+                "the request body is larger than the limit of 4 MiB",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -237,6 +258,7 @@ impl ControlPlane for FakePlane {
             pid: reg.pid,
             version: reg.version,
             current: Vec::new(),
+            lease_ms: s.lease_ms,
         })
     }
 
@@ -293,6 +315,7 @@ impl ControlPlane for FakePlane {
             revoked,
             draining: s.draining,
             removed: s.removed,
+            lease_ms: s.lease_ms,
         })
     }
 
@@ -312,6 +335,7 @@ impl ControlPlane for FakePlane {
             revoked,
             draining: s.draining,
             removed: s.removed,
+            lease_ms: s.lease_ms,
         })
     }
 
@@ -325,6 +349,7 @@ impl ControlPlane for FakePlane {
         if s.stale.iter().any(|r| same(r, lease)) {
             return Err(Error::Conflict("stale attempt".into()));
         }
+        s.refuse_if_too_large(lines)?;
         for (stream, line) in lines {
             s.logs.push((lease.clone(), *stream, line.clone()));
         }
@@ -341,6 +366,7 @@ impl ControlPlane for FakePlane {
             s.fail_completes -= 1;
             return Err(unavailable());
         }
+        s.refuse_if_too_large(results)?;
         let mut accepted = Vec::with_capacity(results.len());
         for (lease, result) in results {
             s.reported.push(lease.clone());

@@ -1,5 +1,6 @@
-//! The heartbeat: every `config.heartbeat` it renews the agent and the leases it holds, stops
-//! the steps whose leases were revoked, and picks up drain and removal. Failures are retried
+//! The heartbeat: every third of the control plane's lease (or `config.heartbeat`) it renews the
+//! agent and the leases it holds, stops the steps whose leases were revoked, and picks up drain,
+//! removal and a changed lease length. Failures are retried
 //! with backoff and never stop the agent. Between heartbeats it watches the control plane's
 //! change feed and checks its leases read-only, so a cancelled step is stopped within moments.
 
@@ -16,12 +17,11 @@ use crate::error::ErrorKind;
 
 /// Heartbeat until `stop` turns true or its sender is dropped.
 pub(crate) async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
-    let every = shared.config.heartbeat;
     let mut backoff = Backoff::new(
         Duration::from_millis(100),
-        every.max(Duration::from_millis(100)),
+        shared.heartbeat_every().max(Duration::from_millis(100)),
     );
-    let mut delay = every;
+    let mut delay = shared.heartbeat_every();
     let mut failing = false;
     loop {
         tokio::select! {
@@ -45,7 +45,8 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                     });
                 }
                 backoff.reset();
-                delay = every;
+                shared.set_lease(reply.lease_ms);
+                delay = shared.heartbeat_every();
                 for lease in &reply.revoked {
                     shared.stop(lease, StopReason::Revoked);
                 }

@@ -43,8 +43,11 @@ pub struct AgentConfig {
     pub labels: BTreeMap<String, String>,
     /// Steps run at once.
     pub slots: u32,
-    /// How often leases are renewed; keep it well under the lease length.
-    pub heartbeat: Duration,
+    /// How often leases are renewed. `None` (the default): a third of the lease length the
+    /// control plane grants, learned when the agent registers (and from heartbeats, if the
+    /// control plane's setting changes); [`DEFAULT_HEARTBEAT`] if the control plane does not
+    /// say. A fixed interval must stay well under the control plane's lease.
+    pub heartbeat: Option<Duration>,
     /// How long one `claim` waits for work before the agent looks at shutdown again.
     pub claim_wait: Duration,
     /// Between SIGTERM and SIGKILL when a step is stopped (timeout, cancel).
@@ -57,19 +60,29 @@ pub struct AgentConfig {
 }
 
 impl AgentConfig {
-    /// A config with the defaults: 4 slots, a 10 s heartbeat, 500 ms claim waits, 2 s grace.
+    /// A config with the defaults: 4 slots, heartbeats at a third of the control plane's lease,
+    /// 500 ms claim waits, 2 s grace.
     pub fn new(name: impl Into<String>) -> Self {
         AgentConfig {
             name: name.into(),
             labels: BTreeMap::new(),
             slots: 4,
-            heartbeat: Duration::from_secs(10),
+            heartbeat: None,
             claim_wait: Duration::from_millis(500),
             kill_grace: Duration::from_secs(2),
             on_event: None,
             instance: None,
         }
     }
+}
+
+/// The heartbeat interval when the control plane does not say how long its leases are (a
+/// server that predates telling): a third of the default 30 s lease.
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(10);
+
+/// The heartbeat interval for a lease of `lease_ms`: a third of it, at least 100 ms.
+pub fn heartbeat_for_lease(lease_ms: u64) -> Duration {
+    Duration::from_millis((lease_ms / 3).max(100))
 }
 
 /// What an agent did before it stopped.
@@ -89,7 +102,8 @@ pub struct AgentSummary {
 
 /// Run an agent until `shutdown` turns true (or its sender is dropped), then drain: stop
 /// claiming, let running steps finish, report them and deregister. Returns early with an error
-/// only when the control plane refuses the agent (e.g. forbidden); unavailability is retried.
+/// only when the control plane refuses the agent (e.g. forbidden, or its store is read-only);
+/// unavailability is retried.
 pub async fn run(
     plane: Plane,
     who: Principal,

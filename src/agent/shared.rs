@@ -4,11 +4,12 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
 use super::executor::StopReason;
-use super::{AgentConfig, AgentEvent, AgentSummary};
+use super::{AgentConfig, AgentEvent, AgentSummary, DEFAULT_HEARTBEAT, heartbeat_for_lease};
 use crate::auth::Principal;
 use crate::control::Plane;
 use crate::model::LeaseRef;
@@ -32,6 +33,8 @@ pub(crate) struct Shared {
     busy: AtomicU32,
     draining: AtomicBool,
     removed: AtomicBool,
+    /// The heartbeat interval in ms (see [`Shared::heartbeat_every`]).
+    heartbeat_ms: AtomicU64,
     /// Wakes the claim loop: a slot freed, a flag changed.
     pub(crate) wake: Notify,
     succeeded: AtomicU64,
@@ -59,6 +62,8 @@ impl Shared {
         config: AgentConfig,
         http: reqwest::Client,
     ) -> Self {
+        let heartbeat_ms = u64::try_from(config.heartbeat.unwrap_or(DEFAULT_HEARTBEAT).as_millis())
+            .unwrap_or(u64::MAX);
         Shared {
             plane,
             who,
@@ -69,12 +74,28 @@ impl Shared {
             busy: AtomicU32::new(0),
             draining: AtomicBool::new(false),
             removed: AtomicBool::new(false),
+            heartbeat_ms: AtomicU64::new(heartbeat_ms),
             wake: Notify::new(),
             succeeded: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             cancelled: AtomicU64::new(0),
             unreported: AtomicU64::new(0),
+        }
+    }
+
+    /// How often to heartbeat: the configured interval, else a third of the control plane's
+    /// lease (see [`Shared::set_lease`]).
+    pub(crate) fn heartbeat_every(&self) -> Duration {
+        Duration::from_millis(self.heartbeat_ms.load(Ordering::Relaxed))
+    }
+
+    /// The control plane grants leases of `lease_ms` (from registration or a heartbeat): unless
+    /// the interval is configured, heartbeat at a third of it.
+    pub(crate) fn set_lease(&self, lease_ms: Option<u64>) {
+        if let (None, Some(lease)) = (self.config.heartbeat, lease_ms) {
+            let every = u64::try_from(heartbeat_for_lease(lease).as_millis()).unwrap_or(u64::MAX);
+            self.heartbeat_ms.store(every, Ordering::Relaxed);
         }
     }
 

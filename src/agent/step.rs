@@ -1,6 +1,7 @@
-//! One granted step, from start to hand-off: report the start, execute, flush logs while it
-//! runs and once at the end, then give the result to the reporter — unless the step was stopped
-//! because its lease is gone, in which case nothing is reported.
+//! One granted step, from start to hand-off: report the start, execute, ship its log while it
+//! runs and once at the end, check its outputs against the control plane's limit, then give
+//! the result to the reporter — unless the step was stopped because its lease is gone, in which
+//! case nothing is reported.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +14,9 @@ use super::backoff::{Backoff, is_lease_gone, is_transient};
 use super::executor::{self, ExecContext, StopReason};
 use super::logs::LogSink;
 use super::shared::{Shared, Tally};
-use crate::model::{LeaseRef, StepResult, StepTask};
+use crate::engine::limits::check_outputs;
+use crate::error::ErrorKind;
+use crate::model::{LeaseRef, LogStream, StepResult, StepTask};
 
 /// How often buffered log lines are sent while a step runs.
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
@@ -49,7 +52,8 @@ pub(crate) async fn run(
         }),
     }
 
-    let logs = LogSink::new();
+    let logs = LogSink::with_limit(task.max_log_bytes);
+    let max_output = task.max_output_bytes;
     let ctx = ExecContext {
         http: shared.http.clone(),
         kill_grace: shared.config.kill_grace,
@@ -67,8 +71,17 @@ pub(crate) async fn run(
             () = logs.filled() => { flush(&shared, &lease, &logs).await; }
         }
     };
-    let result =
+    let mut result =
         joined.unwrap_or_else(|e| StepResult::failed(format!("the executor crashed: {e}"), None));
+    // The control plane refuses outputs over its limit; say so now, without sending them.
+    if let Some(refused) = max_output.and_then(|max| check_outputs(&result, max)) {
+        logs.push(
+            LogStream::System,
+            format!("imx: {}", refused.error.as_deref().unwrap_or_default()),
+        );
+        result = refused;
+    }
+    logs.finish();
     final_flush(&shared, &lease, &logs, &stop).await;
 
     let stopped = *stop.borrow();
@@ -142,28 +155,42 @@ async fn final_flush(
     }
 }
 
-/// Send buffered lines. Returns whether the buffer is now empty (sent, or dropped because the
-/// lease is gone — which also stops the step).
+/// Send buffered lines, batch after batch, until none is left. Returns whether the buffer is
+/// now empty (sent, or dropped because the lease is gone — which also stops the step); `false`
+/// means the control plane is unreachable and the lines wait for the next try.
 async fn flush(shared: &Shared, lease: &LeaseRef, logs: &LogSink) -> bool {
-    let lines = logs.take();
-    if lines.is_empty() {
-        return true;
-    }
-    match shared.plane.append_logs(&shared.who, lease, &lines).await {
-        Ok(()) => true,
-        Err(e) if is_lease_gone(&e) => {
-            shared.stop(lease, StopReason::Stale);
-            true
+    loop {
+        let lines = logs.take_batch();
+        if lines.is_empty() {
+            return true;
         }
-        Err(e) => {
-            if !is_transient(&e) {
-                shared.emit(|| {
-                    AgentEvent::Warning(format!("{}: log lines refused: {e}", label(lease)))
-                });
+        match shared.plane.append_logs(&shared.who, lease, &lines).await {
+            Ok(()) => {}
+            Err(e) if is_lease_gone(&e) => {
+                shared.stop(lease, StopReason::Stale);
+                logs.take();
                 return true;
             }
-            logs.put_back(lines);
-            false
+            Err(e) if is_transient(&e) => {
+                logs.put_back(lines);
+                return false;
+            }
+            Err(e) => {
+                // Refused as invalid: most likely a batch over a proxy's or the server's body
+                // limit. Send it again in smaller batches; only a single line is given up.
+                let bytes = lines.iter().map(|(_, l)| l.len()).sum();
+                if e.kind() == ErrorKind::Invalid && logs.shrink_batches(lines.len(), bytes) {
+                    logs.put_back(lines);
+                    continue;
+                }
+                shared.emit(|| {
+                    AgentEvent::Warning(format!(
+                        "{}: {} log line(s) refused: {e}",
+                        label(lease),
+                        lines.len()
+                    ))
+                });
+            }
         }
     }
 }

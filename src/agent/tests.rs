@@ -32,11 +32,21 @@ struct Harness {
 }
 
 fn start(plane: Arc<FakePlane>, name: &str, slots: u32) -> Harness {
+    start_with(plane, name, slots, Some(Duration::from_millis(30)))
+}
+
+/// [`start`] with this heartbeat setting (`None`: learn it from the control plane's lease).
+fn start_with(
+    plane: Arc<FakePlane>,
+    name: &str,
+    slots: u32,
+    heartbeat: Option<Duration>,
+) -> Harness {
     let (shutdown, shutdown_rx) = watch::channel(false);
     let (tx, events) = mpsc::unbounded_channel();
     let mut config = AgentConfig::new(name);
     config.slots = slots;
-    config.heartbeat = Duration::from_millis(30);
+    config.heartbeat = heartbeat;
     config.claim_wait = Duration::from_millis(100);
     config.kill_grace = Duration::from_millis(500);
     config.on_event = Some(tx);
@@ -337,4 +347,118 @@ async fn fan_out_of_noop_steps_is_fast_across_agents() {
     assert_unique(&plane.state().reported);
     // The fake plane costs next to nothing, so this measures the agent's own overhead.
     assert!(rate >= 5_000.0, "only {rate:.0} steps/s");
+}
+
+/// Without a configured interval, the agent heartbeats at a third of the lease the control
+/// plane announced at registration (here 600 ms: every 200 ms), not at its own default (10 s).
+#[tokio::test]
+async fn the_heartbeat_follows_the_control_planes_lease() {
+    let plane = Arc::new(FakePlane::default());
+    plane.state().lease_ms = Some(600);
+    let h = start_with(plane.clone(), "a", 1, None);
+    let started = Instant::now();
+    plane
+        .wait_until("five heartbeats", |s| s.heartbeats >= 5)
+        .await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    h.stop().await;
+}
+
+/// A step writing `bytes` bytes of outputs (under the key `k`).
+fn writes_outputs(bytes: usize) -> StepKind {
+    sh(&format!(
+        "sleep 0.2; head -c {bytes} /dev/zero | tr '\\0' a | sed 's/^/k=/' > \"$IMX_OUTPUT\""
+    ))
+}
+
+/// Results that together are over the control plane's body limit are sent in smaller batches,
+/// none dropped; a single result over it is reported as a failed attempt that says why.
+#[tokio::test]
+async fn results_over_the_body_limit_are_split_and_never_dropped() {
+    let plane = Arc::new(FakePlane::default());
+    plane.state().max_request = Some(600 * 1024);
+    let fits: Vec<LeaseRef> = (0..6)
+        .map(|_| plane.grant(writes_outputs(400 * 1024)))
+        .collect();
+    let big = plane.grant(writes_outputs(700 * 1024));
+    let h = start(plane.clone(), "a", 8);
+    plane
+        .wait_until("every result reported", |s| s.completed.len() == 7)
+        .await;
+    let summary = h.stop().await;
+    assert_eq!(
+        (summary.succeeded, summary.failed, summary.rejected),
+        (6, 1, 0)
+    );
+    let s = plane.state();
+    assert!(s.too_large >= 1);
+    let result = |l: &LeaseRef| {
+        s.completed
+            .iter()
+            .find(|(c, _)| c.step_id == l.step_id)
+            .map(|(_, r)| r.clone())
+            .unwrap()
+    };
+    for lease in &fits {
+        let r = result(lease);
+        assert_eq!(r.outcome, StepOutcome::Succeeded);
+        assert_eq!(r.outputs["k"].len(), 400 * 1024);
+    }
+    let r = result(&big);
+    assert_eq!(r.outcome, StepOutcome::Failed);
+    let error = r.error.unwrap();
+    assert!(
+        error.starts_with("the control plane refused the step's result (700.")
+            && error.ends_with("as JSON): the request body is larger than the limit of 4 MiB"),
+        "{error}"
+    );
+}
+
+/// Log batches over the control plane's body limit are sent again in smaller batches: every
+/// line arrives, in order.
+#[tokio::test]
+async fn log_batches_over_the_body_limit_are_split_and_never_dropped() {
+    let plane = Arc::new(FakePlane::default());
+    plane.state().max_request = Some(8 * 1024);
+    let lease = plane.grant(sh("seq 1 20000"));
+    let h = start(plane.clone(), "a", 1);
+    plane
+        .wait_until("completed", |s| s.completed.len() == 1)
+        .await;
+    h.stop().await;
+    let s = plane.state();
+    assert!(s.too_large >= 1);
+    let got: Vec<&str> = s
+        .logs
+        .iter()
+        .filter(|(l, _, _)| l.step_id == lease.step_id)
+        .map(|(_, _, line)| line.as_str())
+        .collect();
+    let want: Vec<String> = (1..=20000).map(|i| i.to_string()).collect();
+    assert_eq!(got, want);
+}
+
+/// Outputs over the limit the control plane granted with the step fail it before they are
+/// sent, with the control plane's message (also in the step's log).
+#[tokio::test]
+async fn outputs_over_the_granted_limit_fail_the_step_before_they_are_sent() {
+    let plane = Arc::new(FakePlane::default());
+    let lease = plane.grant(writes_outputs(2000));
+    plane.state().queue.back_mut().unwrap().max_output_bytes = Some(1000);
+    let h = start(plane.clone(), "a", 1);
+    plane
+        .wait_until("completed", |s| s.completed.len() == 1)
+        .await;
+    h.stop().await;
+    let s = plane.state();
+    let (_, r) = &s.completed[0];
+    let want = crate::engine::limits::outputs_too_large(2001, 1000);
+    assert_eq!(r.outcome, StepOutcome::Failed);
+    assert_eq!(r.error.as_deref(), Some(want.as_str()));
+    assert!(r.outputs.is_empty());
+    assert!(
+        s.logs
+            .iter()
+            .any(|(l, _, line)| l.step_id == lease.step_id && *line == format!("imx: {want}"))
+    );
 }

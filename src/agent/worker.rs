@@ -32,7 +32,7 @@ pub(crate) async fn run(
     if config.slots == 0 {
         return Err(Error::invalid("an agent needs at least one slot"));
     }
-    if config.heartbeat.is_zero() {
+    if config.heartbeat.is_some_and(|h| h.is_zero()) {
         return Err(Error::invalid(
             "the heartbeat interval must be greater than zero",
         ));
@@ -45,6 +45,7 @@ pub(crate) async fn run(
         agent_id: agent.id.clone(),
     });
     let shared = Arc::new(Shared::new(plane, who, agent.id, config, http));
+    shared.set_lease(agent.lease_ms);
     shared.set_draining(agent.draining);
 
     let (reports, reports_rx) = mpsc::unbounded_channel();

@@ -28,6 +28,7 @@ use crate::backup::{
     BackupInfo, CreateOptions, Integrity, KeySource, Progress, PruneReport, RestoreReport,
     RetentionPolicy, VerifyReport,
 };
+use crate::engine::StepLimits;
 use crate::model::AuditRecord;
 use crate::model::{
     Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, LogMark, LogStream, NewToken,
@@ -44,10 +45,13 @@ use std::path::PathBuf;
 /// Options for opening a local store.
 #[derive(Debug, Clone)]
 pub struct LocalOptions {
-    /// Lease length granted with each claim (default 30s).
+    /// Lease length granted with each claim (default 30s). Agents learn it when they register
+    /// and heartbeat at a third of it.
     pub lease_ms: u64,
     /// Create the store if it does not exist.
     pub create: bool,
+    /// What one step attempt may produce (outputs and log), enforced on what agents report.
+    pub limits: StepLimits,
 }
 
 impl Default for LocalOptions {
@@ -55,6 +59,7 @@ impl Default for LocalOptions {
         LocalOptions {
             lease_ms: 30_000,
             create: true,
+            limits: StepLimits::default(),
         }
     }
 }
@@ -72,6 +77,7 @@ pub struct LocalControlPlane {
     lease_ms: i64,
     /// The server's default run timeout (`imx server --default-run-timeout`), over the store's.
     default_run_timeout_ms: Option<u64>,
+    limits: StepLimits,
     last_reap: Mutex<Option<Instant>>,
     last_seen: AtomicU64,
     overview: super::OverviewCache,
@@ -98,6 +104,7 @@ impl LocalControlPlane {
             backup_dir: None,
             lease_ms: i64::try_from(opts.lease_ms.max(100)).unwrap_or(30_000),
             default_run_timeout_ms: None,
+            limits: opts.limits,
             last_reap: Mutex::new(None),
             last_seen: AtomicU64::new(0),
             overview: super::OverviewCache::default(),
@@ -196,9 +203,9 @@ impl LocalControlPlane {
         self.lease_ms
     }
 
-    /// An agent that has not been heard from for this long is offline.
-    fn offline_after(&self) -> i64 {
-        self.lease_ms
+    /// What one step attempt may produce.
+    pub fn limits(&self) -> StepLimits {
+        self.limits
     }
 
     /// Check a permission; a denial is itself audited.
@@ -292,9 +299,7 @@ impl ControlPlane for LocalControlPlane {
     async fn status(&self, who: &Principal) -> Result<StatusReport> {
         self.authorize(who, Permission::Watch, "status", "")?;
         self.maybe_reap();
-        let counts = self
-            .store
-            .read(|tx| reports::status(tx, self.offline_after()))?;
+        let counts = self.store.read(reports::status)?;
         Ok(StatusReport {
             mode: "local".into(),
             location: self.store_location(who),
@@ -506,13 +511,12 @@ impl ControlPlane for LocalControlPlane {
 
     async fn list_agents(&self, who: &Principal) -> Result<Vec<Agent>> {
         self.authorize(who, Permission::Read, "agent.list", "")?;
-        self.store.read(|tx| agents::list(tx, self.offline_after()))
+        self.store.read(agents::list)
     }
 
     async fn get_agent(&self, who: &Principal, name_or_id: &str) -> Result<Agent> {
         self.authorize(who, Permission::Read, "agent.get", name_or_id)?;
-        self.store
-            .read_quick(|tx| agents::get(tx, name_or_id, self.offline_after()))
+        self.store.read_quick(|tx| agents::get(tx, name_or_id))
     }
 
     async fn drain_agent(&self, who: &Principal, name_or_id: &str) -> Result<Agent> {
@@ -522,7 +526,7 @@ impl ControlPlane for LocalControlPlane {
             "agent.drain",
             |a: &Agent| a.name.clone(),
             |a| serde_json::json!({ "id": a.id }),
-            |tx| agents::set_draining(tx, name_or_id, true, self.offline_after()),
+            |tx| agents::set_draining(tx, name_or_id, true),
         )
     }
 
@@ -533,7 +537,7 @@ impl ControlPlane for LocalControlPlane {
             "agent.resume",
             |a: &Agent| a.name.clone(),
             |a| serde_json::json!({ "id": a.id }),
-            |tx| agents::set_draining(tx, name_or_id, false, self.offline_after()),
+            |tx| agents::set_draining(tx, name_or_id, false),
         )
     }
 
@@ -545,7 +549,7 @@ impl ControlPlane for LocalControlPlane {
             "agent.remove",
             |a: &Agent| a.name.clone(),
             |a| serde_json::json!({ "id": a.id, "released": a.current, "force": force }),
-            |tx| agents::remove(tx, specs, name_or_id, force, self.offline_after()),
+            |tx| agents::remove(tx, specs, name_or_id, force),
         )
     }
 
@@ -563,7 +567,7 @@ impl ControlPlane for LocalControlPlane {
             "agent.register",
             |a: &Agent| a.name.clone(),
             |a| serde_json::json!({ "id": a.id, "labels": a.labels, "slots": a.slots, "host": a.hostname }),
-            |tx| agents::register(tx, specs, &reg, &who.name, self.offline_after()),
+            |tx| agents::register(tx, specs, &reg, &who.name, self.lease_ms),
         )
     }
 
@@ -583,9 +587,9 @@ impl ControlPlane for LocalControlPlane {
             let seen = self.store.feed().version();
             let mut next_due = None;
             if self.ready_now()? {
-                let claimed = self
-                    .store
-                    .write(|tx| claims::claim(tx, specs, agent_id, max, self.lease_ms))?;
+                let claimed = self.store.write(|tx| {
+                    claims::claim(tx, specs, agent_id, max, self.lease_ms, &self.limits)
+                })?;
                 if !claimed.tasks.is_empty() {
                     return Ok(claimed.tasks);
                 }
@@ -593,7 +597,7 @@ impl ControlPlane for LocalControlPlane {
             } else {
                 // Make sure the agent still exists, so a removed agent learns it.
                 self.store
-                    .read_quick(|tx| agents::get(tx, agent_id, self.offline_after()).map(|_| ()))?;
+                    .read_quick(|tx| agents::get(tx, agent_id).map(|_| ()))?;
             }
             let now = Instant::now();
             if now >= deadline {
@@ -655,7 +659,9 @@ impl ControlPlane for LocalControlPlane {
         if lines.is_empty() {
             return Ok(());
         }
-        self.store.write(|tx| claims::append_logs(tx, lease, lines))
+        let max = self.limits.max_log_bytes;
+        self.store
+            .write(|tx| claims::append_logs(tx, lease, lines, max))
     }
 
     async fn complete_steps(
@@ -672,7 +678,9 @@ impl ControlPlane for LocalControlPlane {
             }
         }
         let specs = self.store.specs();
-        self.store.write(|tx| claims::complete(tx, specs, results))
+        let max = self.limits.max_output_bytes;
+        self.store
+            .write(|tx| claims::complete(tx, specs, results, max))
     }
 
     async fn deregister_agent(&self, who: &Principal, agent_id: &str) -> Result<()> {
@@ -760,7 +768,7 @@ impl ControlPlane for LocalControlPlane {
         self.maybe_reap();
         let now = now_ms();
         self.store.read(|tx| {
-            let mut o = dashboard::overview_counts(tx, now, self.offline_after(), 5)?;
+            let mut o = dashboard::overview_counts(tx, now, 5)?;
             let (hour, day, throughput) = self.overview.with(|b| -> Result<_> {
                 let from = b.start_minute(now) * super::MINUTE_MS;
                 let runs = dashboard::run_minutes(tx, from)?;
@@ -791,7 +799,7 @@ impl ControlPlane for LocalControlPlane {
     ) -> Result<Page<Agent>> {
         self.authorize(who, Permission::Read, "agent.list", "")?;
         self.store
-            .read(|tx| dashboard::agents(tx, &query, now_ms(), self.offline_after()))
+            .read(|tx| dashboard::agents(tx, &query, now_ms()))
     }
 
     async fn dashboard_workflows(

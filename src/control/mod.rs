@@ -17,6 +17,8 @@ mod tests_agents;
 mod tests_auth;
 #[cfg(test)]
 mod tests_lockout;
+#[cfg(test)]
+mod tests_protocol;
 pub mod wire;
 
 use std::collections::BTreeMap;
@@ -108,6 +110,11 @@ pub struct HeartbeatReply {
     pub draining: bool,
     /// The agent was removed: it must stop.
     pub removed: bool,
+    /// The lease length (ms) the control plane grants now, so an agent heartbeats at a third
+    /// of it even if the control plane was restarted with another setting. Only heartbeats
+    /// carry it; absent from servers that predate it.
+    #[serde(default)]
+    pub lease_ms: Option<u64>,
 }
 
 /// Everything an operator or agent can do. Every method takes the acting principal; the local

@@ -36,6 +36,7 @@ pub(super) fn env_with_lease(lease_ms: u64) -> Env {
         LocalOptions {
             lease_ms,
             create: true,
+            ..LocalOptions::default()
         },
     )
     .unwrap();

@@ -71,6 +71,12 @@ pub struct Agent {
     /// The steps it holds, as `run/step#attempt`.
     #[serde(default)]
     pub current: Vec<String>,
+    /// The lease length (ms) the control plane grants this agent's claims, set when it
+    /// registered and refreshed by its heartbeats. The agent heartbeats at a third of it and is
+    /// offline once it has not been heard from for this long. Absent (`null`) only from servers
+    /// that predate it.
+    #[serde(default)]
+    pub lease_ms: Option<u64>,
 }
 
 /// What an agent says about itself when it starts.

@@ -262,6 +262,14 @@ pub struct StepTask {
     pub idempotency_key: String,
     /// When the lease runs out unless renewed by a heartbeat.
     pub lease_until: i64,
+    /// The most bytes of outputs (keys plus values) the control plane accepts from this
+    /// attempt; a larger result fails the step. Absent from servers that predate it.
+    #[serde(default)]
+    pub max_output_bytes: Option<u64>,
+    /// The most bytes of log lines the control plane keeps from this attempt; the agent cuts
+    /// the rest and says how much it cut. Absent from servers that predate it.
+    #[serde(default)]
+    pub max_log_bytes: Option<u64>,
 }
 
 /// How an attempt ended.

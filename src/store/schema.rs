@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_agent_binding.sql"),
     include_str!("migrations/0006_login_sources.sql"),
     include_str!("migrations/0008_run_timeout_source.sql"),
+    include_str!("migrations/0007_agent_lease_and_log_bytes.sql"),
 ];
 
 /// The schema version this build writes.

@@ -312,10 +312,28 @@ impl TestEnv {
 
     /// [`TestEnv::agent`] with extra arguments (e.g. `["--labels", "gpu=yes"]`).
     pub fn agent_with(&self, name: &str, slots: u32, extra: &[&str]) -> Background {
+        self.start_agent(self.agent_cmd(), name, slots, extra)
+    }
+
+    /// The command agents run as: [`std_cmd`](Self::std_cmd), with the agent token in remote
+    /// mode. Adjust it (e.g. its environment) and pass it to [`start_agent`](Self::start_agent).
+    pub fn agent_cmd(&self) -> std::process::Command {
+        self.std_cmd_as(&[], true)
+    }
+
+    /// Start `cmd agent run --name NAME --slots SLOTS EXTRA...` in the background and wait until
+    /// it has registered. Killed on drop.
+    pub fn start_agent(
+        &self,
+        cmd: std::process::Command,
+        name: &str,
+        slots: u32,
+        extra: &[&str],
+    ) -> Background {
         let slots = slots.to_string();
         let mut args = vec!["agent", "run", "--name", name, "--slots", &slots];
         args.extend_from_slice(extra);
-        let mut agent = self.spawn_with(self.std_cmd_as(&[], true), args);
+        let mut agent = self.spawn_with(cmd, args);
         wait_until(&format!("agent {name} to register"), SLOW, || {
             if let Some(status) = agent.try_exit() {
                 panic!("agent {name} exited early ({status}):\n{}", agent.stderr());

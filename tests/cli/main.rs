@@ -23,6 +23,7 @@ mod follow;
 mod generated;
 mod http;
 mod install;
+mod protocol;
 mod run_limits;
 mod server;
 mod server_ops;

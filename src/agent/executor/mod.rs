@@ -97,6 +97,8 @@ pub(crate) mod test_support {
             timeout_ms: None,
             idempotency_key: "idem-1".into(),
             lease_until: 0,
+            max_output_bytes: None,
+            max_log_bytes: None,
         }
     }
 

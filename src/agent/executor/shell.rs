@@ -106,6 +106,8 @@ pub(super) async fn run(task: &StepTask, command: &str, mut ctx: ExecContext) ->
     };
     // Anything the shell left running in its group goes with it.
     signal_group(group, Signal::SIGKILL);
+    // What is left in the pipes is read without waiting for the control plane.
+    ctx.logs.release();
     drain(readers).await;
 
     let (outputs, warnings) = output.read().await;
@@ -196,12 +198,13 @@ async fn sleep_or_never(d: Option<Duration>) {
     }
 }
 
-/// Copy lines from a pipe into the sink until it closes.
+/// Copy lines from a pipe into the sink until it closes, reading more slowly while the sink is
+/// full (back-pressure: the step waits on its writes rather than lines being dropped).
 async fn pump(pipe: impl AsyncRead + Unpin, stream: LogStream, logs: LogSink) {
     let mut reader = BufReader::new(pipe);
     loop {
         match next_line(&mut reader, MAX_LINE).await {
-            Ok(Some(line)) => logs.push(stream, line),
+            Ok(Some(line)) => logs.send(stream, line).await,
             Ok(None) => break,
             Err(e) => {
                 logs.push(

@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::insert_event;
 use super::reap::lose_held;
-use super::rows::{AGENT_COLUMNS, agent_from_row, agent_state};
+use super::rows::{AGENT_COLUMNS, agent_from_row, agent_state, offline};
 use crate::engine::{LostCause, SpecCache};
 use crate::model::{Agent, AgentRegistration, AgentState, new_id, now_ms, short_id};
 use crate::{Error, Result};
@@ -24,6 +24,8 @@ pub struct Holder {
     pub principal: Option<String>,
     pub instance: Option<String>,
     pub pid_scope: Option<String>,
+    /// The lease it was granted: it is offline once not heard from for this long.
+    pub lease_ms: u64,
 }
 
 /// Whether `reg`, from `principal`, may take the name over from `holder`, which is still online;
@@ -65,21 +67,23 @@ pub fn takeover(holder: &Holder, reg: &AgentRegistration, principal: &str) -> Re
     })
 }
 
-/// Register an agent for `principal`, which alone may act for it from then on. A name held by
-/// an agent that is offline or stopped is taken over; one held by an agent still online only
-/// as [`takeover`] allows. The agent taken over loses what it holds (the lease-lost transition)
+/// Register an agent for `principal`, which alone may act for it from then on, to be granted
+/// leases of `lease_ms` (recorded with it: its state is derived from it). A name held by an
+/// agent that is offline or stopped is taken over; one held by an agent still online only as
+/// [`takeover`] allows. The agent taken over loses what it holds (the lease-lost transition)
 /// and is forgotten.
 pub fn register(
     tx: &Transaction<'_>,
     cache: &SpecCache,
     reg: &AgentRegistration,
     principal: &str,
-    offline_after_ms: i64,
+    lease_ms: i64,
 ) -> Result<Agent> {
     let now = now_ms();
     let holder: Option<Holder> = tx
         .query_row(
-            "SELECT id, last_heartbeat, stopped_at, hostname, pid, principal, instance, pid_scope
+            "SELECT id, last_heartbeat, stopped_at, hostname, pid, principal, instance, pid_scope,
+                    lease_ms
              FROM agents WHERE name = ?1",
             [&reg.name],
             |r| {
@@ -92,6 +96,7 @@ pub fn register(
                     principal: r.get(5)?,
                     instance: r.get(6)?,
                     pid_scope: r.get(7)?,
+                    lease_ms: r.get(8)?,
                 })
             },
         )
@@ -100,7 +105,7 @@ pub fn register(
     if let Some(old) = holder {
         let why = if old.stopped_at.is_some() {
             "it had stopped".to_string()
-        } else if now - old.last_heartbeat > offline_after_ms {
+        } else if offline(old.last_heartbeat, Some(old.lease_ms), now) {
             "it had gone offline".to_string()
         } else {
             takeover(&old, reg, principal)?
@@ -112,8 +117,8 @@ pub fn register(
     let id = new_id();
     tx.execute(
         "INSERT INTO agents (id, name, labels, slots, registered_at, last_heartbeat, hostname, pid,
-                             version, principal, instance, pid_scope)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                             version, principal, instance, pid_scope, lease_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             id,
             reg.name,
@@ -125,7 +130,8 @@ pub fn register(
             reg.version,
             principal,
             reg.instance,
-            reg.pid_scope
+            reg.pid_scope,
+            lease_ms
         ],
     )?;
     insert_event(
@@ -135,7 +141,7 @@ pub fn register(
         None,
         serde_json::json!({ "agent": reg.name, "id": id, "replaced": replaced }),
     )?;
-    get(tx, &id, offline_after_ms)
+    get(tx, &id)
 }
 
 /// `Ok` if `principal` may act for agent `agent_id` (the one that registered it), or if there
@@ -224,7 +230,7 @@ fn held(tx: &Transaction<'_>) -> Result<HashMap<String, Vec<String>>> {
     Ok(out)
 }
 
-pub fn list(tx: &Transaction<'_>, offline_after_ms: i64) -> Result<Vec<Agent>> {
+pub fn list(tx: &Transaction<'_>) -> Result<Vec<Agent>> {
     let now = now_ms();
     let held = held(tx)?;
     let mut stmt = tx.prepare(&format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY name"))?;
@@ -234,26 +240,21 @@ pub fn list(tx: &Transaction<'_>, offline_after_ms: i64) -> Result<Vec<Agent>> {
         let (mut a, stopped) = row?;
         a.current = held.get(&a.id).cloned().unwrap_or_default();
         a.running = u32::try_from(a.current.len()).unwrap_or(u32::MAX);
-        a.state = agent_state(&a, stopped, now, offline_after_ms);
+        a.state = agent_state(&a, stopped, now);
         out.push(a);
     }
     Ok(out)
 }
 
-pub fn get(tx: &Transaction<'_>, key: &str, offline_after_ms: i64) -> Result<Agent> {
+pub fn get(tx: &Transaction<'_>, key: &str) -> Result<Agent> {
     let id = resolve(tx, key)?;
-    list(tx, offline_after_ms)?
+    list(tx)?
         .into_iter()
         .find(|a| a.id == id)
         .ok_or_else(|| Error::not_found("agent", key))
 }
 
-pub fn set_draining(
-    tx: &Transaction<'_>,
-    key: &str,
-    draining: bool,
-    offline_after_ms: i64,
-) -> Result<Agent> {
+pub fn set_draining(tx: &Transaction<'_>, key: &str, draining: bool) -> Result<Agent> {
     let id = resolve(tx, key)?;
     tx.execute(
         "UPDATE agents SET draining = ?2 WHERE id = ?1",
@@ -265,7 +266,7 @@ pub fn set_draining(
         "agent.resumed"
     };
     insert_event(tx, kind, None, None, serde_json::json!({ "agent": id }))?;
-    get(tx, &id, offline_after_ms)
+    get(tx, &id)
 }
 
 /// Remove an agent. One that is online and holds steps is refused unless `force`; what it
@@ -275,10 +276,9 @@ pub fn remove(
     cache: &SpecCache,
     key: &str,
     force: bool,
-    offline_after_ms: i64,
 ) -> Result<Agent> {
     let id = resolve(tx, key)?;
-    let agent = get(tx, &id, offline_after_ms)?;
+    let agent = get(tx, &id)?;
     if agent.running > 0 && agent.state != AgentState::Offline && !force {
         return Err(Error::Conflict(format!(
             "agent {} is online with {} running step{}; drain it first (imx agent drain {}) and \

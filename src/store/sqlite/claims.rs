@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::transitions::{RunHead, run_head, step_ended, step_succeeded};
 use super::{insert_event, workflows};
 use crate::control::HeartbeatReply;
-use crate::engine::{FailureDecision, SpecCache, SpecIndex, on_failure};
+use crate::engine::{FailureDecision, SpecCache, SpecIndex, StepLimits, on_failure};
 use crate::model::{
     LeaseRef, LogStream, RunStatus, StepOutcome, StepResult, StepStatus, StepTask, now_ms,
 };
@@ -32,13 +32,15 @@ struct AgentRow {
     draining: bool,
 }
 
-/// Grant up to `max` ready steps whose selectors match the agent's labels.
+/// Grant up to `max` ready steps whose selectors match the agent's labels, each with a lease of
+/// `lease_ms` and the `limits` of what it may produce.
 pub fn claim(
     tx: &Transaction<'_>,
     cache: &SpecCache,
     agent_id: &str,
     max: u32,
     lease_ms: i64,
+    limits: &StepLimits,
 ) -> Result<Claimed> {
     let now = now_ms();
     let agent = tx
@@ -53,8 +55,7 @@ pub fn claim(
         })
         .optional()?
         .ok_or_else(|| Error::not_found("agent", agent_id))?;
-    tx.prepare_cached("UPDATE agents SET last_heartbeat = ?2, stopped_at = NULL WHERE id = ?1")?
-        .execute(params![agent_id, now])?;
+    renew_agent(tx, agent_id, now, lease_ms)?;
     let mut out = Claimed::default();
     if agent.draining || max == 0 {
         return Ok(out);
@@ -88,7 +89,8 @@ pub fn claim(
         let attempt: u32 = tx
             .prepare_cached(
                 "UPDATE steps SET status = 'leased', attempt = attempt + 1, agent_id = ?2,
-                        agent_name = ?3, lease_until = ?4, started_at = ?5, finished_at = NULL
+                        agent_name = ?3, lease_until = ?4, started_at = ?5, finished_at = NULL,
+                        log_bytes = 0
                  WHERE seq = ?1 RETURNING attempt",
             )?
             .query_row(params![seq, agent_id, agent.name, lease_until, now], |r| {
@@ -173,6 +175,8 @@ pub fn claim(
             timeout_ms: step.timeout_ms,
             lease,
             lease_until,
+            max_output_bytes: Some(limits.max_output_bytes),
+            max_log_bytes: Some(limits.max_log_bytes),
         });
     }
     if out.tasks.is_empty() {
@@ -234,6 +238,16 @@ fn held_status(tx: &Transaction<'_>, lease: &LeaseRef) -> Result<Option<StepStat
     }))
 }
 
+/// The agent was heard from: it is online for another lease of `lease_ms` (recorded with it, so
+/// its state reads the same to everyone, and follows the control plane's current setting).
+fn renew_agent(tx: &Transaction<'_>, agent_id: &str, now: i64, lease_ms: i64) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE agents SET last_heartbeat = ?2, stopped_at = NULL, lease_ms = ?3 WHERE id = ?1",
+    )?
+    .execute(params![agent_id, now, lease_ms])?;
+    Ok(())
+}
+
 /// Renew the agent and the leases it still holds.
 pub fn heartbeat(
     tx: &Transaction<'_>,
@@ -252,12 +266,13 @@ pub fn heartbeat(
             revoked: leases.to_vec(),
             draining: true,
             removed: true,
+            lease_ms: None,
         });
     };
-    tx.prepare_cached("UPDATE agents SET last_heartbeat = ?2, stopped_at = NULL WHERE id = ?1")?
-        .execute(params![agent_id, now])?;
+    renew_agent(tx, agent_id, now, lease_ms)?;
     let mut reply = HeartbeatReply {
         draining,
+        lease_ms: u64::try_from(lease_ms).ok(),
         ..HeartbeatReply::default()
     };
     for lease in leases {
@@ -288,6 +303,7 @@ pub fn check(tx: &Transaction<'_>, agent_id: &str, leases: &[LeaseRef]) -> Resul
             revoked: leases.to_vec(),
             draining: true,
             removed: true,
+            lease_ms: None,
         });
     };
     let mut reply = HeartbeatReply {
@@ -304,16 +320,53 @@ pub fn check(tx: &Transaction<'_>, agent_id: &str, leases: &[LeaseRef]) -> Resul
     Ok(reply)
 }
 
-/// Append captured lines for a held attempt.
+/// Append captured lines for a held attempt, keeping at most `max_bytes` of output per attempt.
+/// Past it, output lines are not stored; the first time, one line says so. imx's own lines
+/// (`system`) are always kept: an agent that cuts its log itself says how much it cut in one.
 pub fn append_logs(
     tx: &Transaction<'_>,
     lease: &LeaseRef,
     lines: &[(LogStream, String)],
+    max_bytes: u64,
 ) -> Result<()> {
     if held_status(tx, lease)?.is_none() {
         return Err(stale(lease));
     }
-    insert_logs(tx, &lease.run_id, &lease.step_id, lease.attempt, lines)
+    let stored: u64 = tx
+        .prepare_cached("SELECT log_bytes FROM steps WHERE run_id = ?1 AND step_id = ?2")?
+        .query_row(params![lease.run_id, lease.step_id], |r| r.get(0))?;
+    let mut total = stored;
+    let mut over = false;
+    let mut keep: Vec<&(LogStream, String)> = Vec::with_capacity(lines.len());
+    for entry in lines {
+        if entry.0 == LogStream::System {
+            keep.push(entry);
+            continue;
+        }
+        let size = entry.1.len() as u64;
+        // Past the limit everything is cut: the log is truncated, never left with gaps.
+        if over || total.saturating_add(size) > max_bytes {
+            over = true;
+            continue;
+        }
+        total += size;
+        keep.push(entry);
+    }
+    let cut_line;
+    if over && stored <= max_bytes {
+        // The first lines past the limit: say so once (the count moves past the limit).
+        cut_line = (
+            LogStream::System,
+            crate::engine::limits::log_limit_reached_line(max_bytes),
+        );
+        keep.push(&cut_line);
+        total = max_bytes.saturating_add(1);
+    }
+    if total != stored {
+        tx.prepare_cached("UPDATE steps SET log_bytes = ?3 WHERE run_id = ?1 AND step_id = ?2")?
+            .execute(params![lease.run_id, lease.step_id, total])?;
+    }
+    insert_log_refs(tx, &lease.run_id, &lease.step_id, lease.attempt, &keep)
 }
 
 /// Insert log lines (no lease check: for imx's own system lines).
@@ -324,11 +377,22 @@ pub fn insert_logs(
     attempt: u32,
     lines: &[(LogStream, String)],
 ) -> Result<()> {
+    let refs: Vec<&(LogStream, String)> = lines.iter().collect();
+    insert_log_refs(tx, run_id, step_id, attempt, &refs)
+}
+
+fn insert_log_refs(
+    tx: &Transaction<'_>,
+    run_id: &str,
+    step_id: &str,
+    attempt: u32,
+    lines: &[&(LogStream, String)],
+) -> Result<()> {
     let now = now_ms();
     let mut ins = tx.prepare_cached(
         "INSERT INTO logs (run_id, step_id, attempt, time, stream, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    for (stream, line) in lines {
+    for (stream, line) in lines.iter().copied() {
         ins.execute(params![
             run_id,
             step_id,
@@ -342,10 +406,13 @@ pub fn insert_logs(
 }
 
 /// Record the end of attempts; each result is accepted only if its lease still holds the step.
+/// A result whose outputs are larger than `max_output_bytes` is recorded as a failed attempt
+/// that says so (see [`crate::engine::limits::check_outputs`]).
 pub fn complete(
     tx: &Transaction<'_>,
     cache: &SpecCache,
     results: &[(LeaseRef, StepResult)],
+    max_output_bytes: u64,
 ) -> Result<Vec<bool>> {
     let now = now_ms();
     let mut accepted = Vec::with_capacity(results.len());
@@ -355,6 +422,8 @@ pub fn complete(
             accepted.push(false);
             continue;
         }
+        let refused = crate::engine::limits::check_outputs(result, max_output_bytes);
+        let result = refused.as_ref().unwrap_or(result);
         // Read the head afresh (an earlier result in this batch may have ended the run), but
         // look the workflow index up once per run.
         let head = run_head(tx, &lease.run_id)?;

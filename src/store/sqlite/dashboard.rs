@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Transaction, params};
 
-use super::rows::{AGENT_COLUMNS, RUN_COLUMNS, agent_from_row, agent_state, run_from_row};
+use super::rows::{AGENT_COLUMNS, RUN_COLUMNS, agent_from_row, agent_state, offline, run_from_row};
 use crate::Result;
 use crate::control::{
     AgentQuery, AuditFilter, MINUTE_MS, Overview, RunQuery, RunSort, WorkflowOutcomes,
@@ -61,12 +61,7 @@ pub fn step_durations(tx: &Transaction<'_>, from_ms: i64, n: u32) -> Result<Vec<
 }
 
 /// Everything in the overview that is not per-minute buckets.
-pub fn overview_counts(
-    tx: &Transaction<'_>,
-    now: i64,
-    offline_after_ms: i64,
-    failures: u32,
-) -> Result<Overview> {
+pub fn overview_counts(tx: &Transaction<'_>, now: i64, failures: u32) -> Result<Overview> {
     let mut o = Overview {
         at: now,
         ..Overview::default()
@@ -83,8 +78,9 @@ pub fn overview_counts(
         o.agents.insert(s, 0);
     }
     let held = held_counts(tx)?;
-    let mut stmt =
-        tx.prepare_cached("SELECT id, slots, draining, last_heartbeat, stopped_at FROM agents")?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, slots, draining, last_heartbeat, stopped_at, lease_ms FROM agents",
+    )?;
     let rows = stmt.query_map([], |r| {
         Ok((
             r.get::<_, String>(0)?,
@@ -92,12 +88,13 @@ pub fn overview_counts(
             r.get::<_, bool>(2)?,
             r.get::<_, i64>(3)?,
             r.get::<_, Option<i64>>(4)?,
+            r.get::<_, u64>(5)?,
         ))
     })?;
     for row in rows {
-        let (id, slots, draining, beat, stopped) = row?;
+        let (id, slots, draining, beat, stopped, lease) = row?;
         let running = held.get(&id).copied().unwrap_or(0);
-        let state = if stopped.is_some() || now - beat > offline_after_ms {
+        let state = if stopped.is_some() || offline(beat, Some(lease), now) {
             AgentState::Offline
         } else if draining {
             AgentState::Draining
@@ -200,12 +197,7 @@ pub fn runs(tx: &Transaction<'_>, q: &RunQuery) -> Result<Page<Run>> {
 }
 
 /// One window of agents, by name, with the steps each holds.
-pub fn agents(
-    tx: &Transaction<'_>,
-    q: &AgentQuery,
-    now: i64,
-    offline_after_ms: i64,
-) -> Result<Page<Agent>> {
+pub fn agents(tx: &Transaction<'_>, q: &AgentQuery, now: i64) -> Result<Page<Agent>> {
     let limit = q.limit.clamp(1, MAX_WINDOW);
     let text = q
         .text
@@ -238,7 +230,7 @@ pub fn agents(
                 })?
                 .collect::<rusqlite::Result<_>>()?;
             a.running = u32::try_from(a.current.len()).unwrap_or(u32::MAX);
-            a.state = agent_state(&a, stopped, now, offline_after_ms);
+            a.state = agent_state(&a, stopped, now);
         }
         items.push(a);
     }

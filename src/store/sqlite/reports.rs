@@ -20,7 +20,7 @@ pub struct StatusCounts {
 /// What a batch of completions did (accepted per result).
 pub type CompletionReport = Vec<bool>;
 
-pub fn status(tx: &Transaction<'_>, offline_after_ms: i64) -> Result<StatusCounts> {
+pub fn status(tx: &Transaction<'_>) -> Result<StatusCounts> {
     let mut out = StatusCounts::default();
     let mut stmt = tx.prepare("SELECT status, count(*) FROM runs GROUP BY status")?;
     for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))? {
@@ -44,7 +44,7 @@ pub fn status(tx: &Transaction<'_>, offline_after_ms: i64) -> Result<StatusCount
         [],
         |r| r.get(0),
     )?;
-    for agent in super::agents::list(tx, offline_after_ms)? {
+    for agent in super::agents::list(tx)? {
         *out.agents.entry(agent.state).or_default() += 1;
     }
     Ok(out)

@@ -57,7 +57,7 @@ pub fn step_from_row(r: &Row<'_>, needs: Vec<String>) -> rusqlite::Result<StepSt
 }
 
 pub const AGENT_COLUMNS: &str = "id, name, labels, slots, draining, registered_at, \
-     last_heartbeat, stopped_at, hostname, pid, version";
+     last_heartbeat, stopped_at, hostname, pid, version, lease_ms";
 
 /// An agent row; `running`/`current`/`state` are filled in by the caller.
 pub fn agent_from_row(r: &Row<'_>) -> rusqlite::Result<(Agent, Option<i64>)> {
@@ -82,19 +82,16 @@ pub fn agent_from_row(r: &Row<'_>) -> rusqlite::Result<(Agent, Option<i64>)> {
             pid: r.get(9)?,
             version: r.get(10)?,
             current: Vec::new(),
+            lease_ms: Some(r.get(11)?),
         },
         r.get(7)?,
     ))
 }
 
-/// Derive an agent's displayed state.
-pub fn agent_state(
-    a: &Agent,
-    stopped_at: Option<i64>,
-    now: i64,
-    offline_after_ms: i64,
-) -> AgentState {
-    if stopped_at.is_some() || now - a.last_heartbeat > offline_after_ms {
+/// Derive an agent's displayed state: offline once it has not been heard from for its own
+/// lease length (recorded with it, so every reader agrees whatever its settings).
+pub fn agent_state(a: &Agent, stopped_at: Option<i64>, now: i64) -> AgentState {
+    if stopped_at.is_some() || offline(a.last_heartbeat, a.lease_ms, now) {
         AgentState::Offline
     } else if a.draining {
         AgentState::Draining
@@ -104,3 +101,12 @@ pub fn agent_state(
         AgentState::Online
     }
 }
+
+/// Whether an agent last heard from at `last_heartbeat`, with a lease of `lease_ms`, is offline.
+pub fn offline(last_heartbeat: i64, lease_ms: Option<u64>, now: i64) -> bool {
+    let lease = lease_ms.map_or(DEFAULT_LEASE_MS, |l| i64::try_from(l).unwrap_or(i64::MAX));
+    now.saturating_sub(last_heartbeat) > lease
+}
+
+/// The lease of agents whose row predates recorded leases (the old default).
+const DEFAULT_LEASE_MS: i64 = 30_000;

@@ -1,0 +1,153 @@
+//! What one step attempt may produce: the control plane's limits on a step's outputs and on its
+//! log, with the size arithmetic and messages shared by the control plane (which enforces them)
+//! and the agent (which checks early, before sending anything).
+
+use std::collections::BTreeMap;
+
+use bytesize::ByteSize;
+
+use crate::model::{StepOutcome, StepResult};
+
+/// The default limit on one step's outputs (keys plus values): 1 MiB.
+pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 1024 * 1024;
+
+/// The default limit on one step attempt's log lines: 64 MiB.
+pub const DEFAULT_MAX_LOG_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The control plane's limits on what one step attempt may produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepLimits {
+    /// Outputs (keys plus values, in bytes) above this fail the step.
+    pub max_output_bytes: u64,
+    /// Log lines (bytes of text) above this are cut, with one line saying how much.
+    pub max_log_bytes: u64,
+}
+
+impl Default for StepLimits {
+    fn default() -> Self {
+        StepLimits {
+            max_output_bytes: DEFAULT_MAX_OUTPUT_BYTES,
+            max_log_bytes: DEFAULT_MAX_LOG_BYTES,
+        }
+    }
+}
+
+/// The size of a step's outputs as the limit counts it: the bytes of every key and value.
+pub fn outputs_size(outputs: &BTreeMap<String, String>) -> u64 {
+    outputs
+        .iter()
+        .map(|(k, v)| (k.len() + v.len()) as u64)
+        .sum()
+}
+
+/// A size for people: `5.0 MiB`, `812 B`.
+pub fn human_size(bytes: u64) -> String {
+    ByteSize::b(bytes).display().iec().to_string()
+}
+
+/// Why outputs of `size` bytes are refused under `max`.
+pub fn outputs_too_large(size: u64, max: u64) -> String {
+    format!(
+        "the step's outputs are {} ({size} bytes), over the limit of {} ({max} bytes; \
+         IMX_MAX_OUTPUT on the control plane sets it)",
+        human_size(size),
+        human_size(max)
+    )
+}
+
+/// `result` if its outputs fit in `max` bytes; otherwise the same attempt as failed, without
+/// its outputs, saying how large they were and what the limit is.
+pub fn check_outputs(result: &StepResult, max: u64) -> Option<StepResult> {
+    let size = outputs_size(&result.outputs);
+    if size <= max {
+        return None;
+    }
+    let why = outputs_too_large(size, max);
+    let error = match (result.outcome, &result.error) {
+        (StepOutcome::Failed, Some(error)) => format!("{error}; {why}"),
+        _ => why,
+    };
+    Some(StepResult {
+        outcome: StepOutcome::Failed,
+        exit_code: result.exit_code,
+        outputs: BTreeMap::new(),
+        error: Some(error),
+    })
+}
+
+/// The line that ends a log cut at `max` bytes: how much was not kept.
+pub fn log_cut_line(cut_bytes: u64, cut_lines: u64, max: u64) -> String {
+    format!(
+        "imx: output truncated: {} ({cut_bytes} bytes, {cut_lines} lines) past the log limit of \
+         {} were not kept (IMX_MAX_LOG on the control plane sets it)",
+        human_size(cut_bytes),
+        human_size(max)
+    )
+}
+
+/// The line the control plane stores when an agent sends more than `max` bytes of log for one
+/// attempt (an agent that does not cut its log itself).
+pub fn log_limit_reached_line(max: u64) -> String {
+    format!(
+        "imx: output truncated: the log limit of {} was reached; later lines are not kept \
+         (IMX_MAX_LOG on the control plane sets it)",
+        human_size(max)
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn outputs(pairs: &[(&str, usize)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, n)| ((*k).to_string(), "x".repeat(*n)))
+            .collect()
+    }
+
+    #[test]
+    fn outputs_within_the_limit_pass_unchanged() {
+        let r = StepResult::ok(outputs(&[("a", 9), ("bb", 8)]));
+        assert_eq!(outputs_size(&r.outputs), 20);
+        assert_eq!(check_outputs(&r, 20), None);
+    }
+
+    #[test]
+    fn outputs_over_the_limit_fail_the_step_naming_size_and_limit() {
+        let r = StepResult::ok(outputs(&[("big", 5 * 1024 * 1024)]));
+        let failed = check_outputs(&r, DEFAULT_MAX_OUTPUT_BYTES).unwrap();
+        assert_eq!(failed.outcome, StepOutcome::Failed);
+        assert_eq!(failed.exit_code, Some(0));
+        assert!(failed.outputs.is_empty());
+        assert_eq!(
+            failed.error.as_deref(),
+            Some(
+                "the step's outputs are 5.0 MiB (5242883 bytes), over the limit of 1.0 MiB \
+                 (1048576 bytes; IMX_MAX_OUTPUT on the control plane sets it)"
+            )
+        );
+        // A failed attempt keeps its own error first.
+        let mut r = StepResult::failed("exit code 3", Some(3));
+        r.outputs = outputs(&[("k", 10)]);
+        let failed = check_outputs(&r, 5).unwrap();
+        assert!(
+            failed
+                .error
+                .as_deref()
+                .unwrap()
+                .starts_with("exit code 3; the step's outputs are 11 B"),
+            "{failed:?}"
+        );
+    }
+
+    #[test]
+    fn cut_lines_say_how_much() {
+        assert_eq!(
+            log_cut_line(3 * 1024 * 1024, 30, 1024),
+            "imx: output truncated: 3.0 MiB (3145728 bytes, 30 lines) past the log limit of \
+             1.0 KiB were not kept (IMX_MAX_LOG on the control plane sets it)"
+        );
+    }
+}
