@@ -1,10 +1,13 @@
 //! End-to-end benchmarks for the local control plane (issue: performance targets).
 //!
 //! `cargo bench --bench e2e` runs every scenario; `cargo bench --bench e2e -- chain` one of
-//! `chain`, `fanout`, `list`. Each reports min/median/max over several runs:
+//! `chain`, `fanout`, `list`, `logs`. Each reports min/median/max over several runs:
 //! - chain:  a 40-step sequential chain, one agent, local store — `noop` steps and `run: "true"`.
 //! - fanout: 10,000 independent noop steps, 4 `imx agent run` processes × 8 slots.
 //! - list:   `imx run list` (the whole process) with 100,000 runs in the store.
+//! - logs:   one step printing 500,000 lines of 100 bytes (50 MB), run by an `imx agent run`
+//!   process on the local store and through an `imx server`: the lines kept, the run's time, and
+//!   `imx run show` / `imx run logs` of it (whole processes).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -278,6 +281,139 @@ fn bench_list(rt: &tokio::runtime::Runtime, runs: usize) {
     );
 }
 
+/// The step of the `logs` scenario: 500,000 lines of 99 characters and a newline.
+const LOUD_LINES: u64 = 500_000;
+
+fn loud() -> WorkflowSpec {
+    WorkflowSpec::new(
+        "loud",
+        vec![StepSpec::new(
+            "talk",
+            StepKind::Run {
+                command: format!("seq -f 'line %094g' 1 {LOUD_LINES}"),
+            },
+        )],
+    )
+}
+
+/// Run `imx ARGS` to success; its stdout and how long it took.
+fn timed(args: &[&str], token: Option<&str>) -> (String, Duration) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env("COLUMNS", "120");
+    if let Some(t) = token {
+        cmd.env("IMX_TOKEN", t);
+    }
+    let t = Instant::now();
+    let out = cmd.output().unwrap();
+    let took = t.elapsed();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (String::from_utf8_lossy(&out.stdout).into_owned(), took)
+}
+
+/// An `imx server` on the store, with its URL, an admin token and an agent token.
+fn serve(db: &Path) -> (Agents, String, String, String) {
+    let store = db.to_str().unwrap();
+    let (out, _) = timed(&["--store", store, "init", "--admin", "bench"], None);
+    let admin = out.trim().lines().last().unwrap().to_string();
+    let url_file = db.with_extension("url");
+    let server = Command::new(BIN)
+        .args(["--store", store, "server", "--listen", "127.0.0.1:0"])
+        .stdout(std::fs::File::create(&url_file).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Agents(vec![server]);
+    let t0 = Instant::now();
+    let url = loop {
+        let url = std::fs::read_to_string(&url_file).unwrap_or_default();
+        if url.trim().starts_with("http") {
+            break url.trim().to_string();
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "no server URL");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (agent, _) = timed(
+        &[
+            "--server", &url, "token", "create", "--name", "bench", "--role", "agent", "-q",
+        ],
+        Some(&admin),
+    );
+    let agent = agent.trim().lines().last().unwrap().to_string();
+    (server, url, admin, agent)
+}
+
+fn bench_logs(rt: &tokio::runtime::Runtime, runs: usize) {
+    for remote in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("imx.db");
+        let store = db.to_str().unwrap().to_string();
+        let (_server, target, token, agent_token) = if remote {
+            let (server, url, admin, agent) = serve(&db);
+            (
+                Some(server),
+                vec!["--server".to_string(), url],
+                Some(admin),
+                Some(agent),
+            )
+        } else {
+            (None, vec!["--store".to_string(), store.clone()], None, None)
+        };
+        let plane = open(&db);
+        let who = Principal::local_owner();
+        rt.block_on(plane.apply_workflow(&who, loud(), false))
+            .unwrap();
+        let mut agent = Command::new(BIN);
+        agent
+            .args(&target)
+            .args(["agent", "run", "--name", "bench-logs"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(t) = &agent_token {
+            agent.env("IMX_TOKEN", t);
+        }
+        let _agents = Agents(vec![agent.spawn().unwrap()]);
+        let mode = if remote { "remote" } else { "local" };
+        let (mut step, mut show, mut logs) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..runs {
+            step.push(rt.block_on(run_to_end(&plane, &who, "loud")));
+            let run = rt
+                .block_on(plane.list_runs(&who, Default::default()))
+                .unwrap()
+                .items
+                .remove(0);
+            let kept: u64 = rusqlite::Connection::open(&db)
+                .unwrap()
+                .query_row(
+                    "SELECT count(*) FROM logs WHERE run_id = ?1 AND stream = 'stdout'",
+                    [&run.id],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            println!("logs ({mode}): {kept} of {LOUD_LINES} lines kept");
+            assert_eq!(kept, LOUD_LINES, "lines were lost");
+            let mut args: Vec<&str> = target.iter().map(String::as_str).collect();
+            args.extend(["run", "show", &run.id]);
+            show.push(timed(&args, token.as_deref()).1);
+            args.truncate(target.len());
+            args.extend(["run", "logs", &run.id]);
+            let (out, took) = timed(&args, token.as_deref());
+            assert_eq!(out.lines().count() as u64, LOUD_LINES);
+            logs.push(took);
+        }
+        report(&format!("logs ({mode}): the 50 MB step's run"), step, None);
+        report(&format!("logs ({mode}): imx run show"), show, None);
+        report(
+            &format!("logs ({mode}): imx run logs (all 50 MB)"),
+            logs,
+            None,
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -300,5 +436,8 @@ fn main() {
     }
     if want("list") {
         bench_list(&rt, runs);
+    }
+    if want("logs") {
+        bench_logs(&rt, runs.min(3));
     }
 }

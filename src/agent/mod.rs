@@ -1,10 +1,11 @@
 //! The agent runtime: the worker loop (register, claim, heartbeat, report) and the executors
 //! that run steps (`run` via /bin/sh, `http`, `noop`).
 //!
-//! Layout: [`worker`] is the claim loop, `step` runs one granted step, `reporter` batches
-//! completions into one `complete_steps` call, `heartbeat` renews leases and learns about
-//! revocations and drains, `takeover` lets a restarted agent take its name over from a process
-//! that is gone, [`executor`] holds the executors.
+//! Layout: [`worker`] is the claim loop, `step` runs one granted step, `logs` buffers its output
+//! and ships it with back-pressure, `reporter` batches completions (bounded by bytes) into one
+//! `complete_steps` call, `heartbeat` renews leases — at a third of the lease the control plane
+//! grants — and learns about revocations and drains, `takeover` lets a restarted agent take its
+//! name over from a process that is gone, [`executor`] holds the executors.
 
 pub(crate) mod backoff;
 mod events;
