@@ -33,6 +33,9 @@ fn registration(name: &str) -> AgentRegistration {
         hostname: "test".into(),
         pid: 1,
         version: "test".into(),
+        instance: None,
+        pid_scope: None,
+        replaces_pid: None,
     }
 }
 

@@ -315,12 +315,6 @@ impl TestEnv {
         self.start_agent(self.agent_cmd(), name, slots, extra)
     }
 
-    /// The command agents run as: [`std_cmd`](Self::std_cmd), with the agent token in remote
-    /// mode. Adjust it (e.g. its environment) and pass it to [`start_agent`](Self::start_agent).
-    pub fn agent_cmd(&self) -> std::process::Command {
-        self.std_cmd_as(&[], true)
-    }
-
     /// Start `cmd agent run --name NAME --slots SLOTS EXTRA...` in the background and wait until
     /// it has registered. Killed on drop.
     pub fn start_agent(
@@ -344,7 +338,8 @@ impl TestEnv {
     }
 
     /// `imx` as an agent runs it: in remote mode with the agent token. For agents a test starts
-    /// without waiting for them to register (see [`agent`](Self::agent)).
+    /// without waiting for them to register (see [`agent`](Self::agent)), or adjusts (e.g. its
+    /// environment) before [`start_agent`](Self::start_agent).
     pub fn agent_cmd(&self) -> std::process::Command {
         self.std_cmd_as(&[], true)
     }

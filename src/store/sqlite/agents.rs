@@ -271,12 +271,7 @@ pub fn set_draining(tx: &Transaction<'_>, key: &str, draining: bool) -> Result<A
 
 /// Remove an agent. One that is online and holds steps is refused unless `force`; what it
 /// holds is lost (the lease-lost transition), and a running `imx agent run` under it stops.
-pub fn remove(
-    tx: &Transaction<'_>,
-    cache: &SpecCache,
-    key: &str,
-    force: bool,
-) -> Result<Agent> {
+pub fn remove(tx: &Transaction<'_>, cache: &SpecCache, key: &str, force: bool) -> Result<Agent> {
     let id = resolve(tx, key)?;
     let agent = get(tx, &id)?;
     if agent.running > 0 && agent.state != AgentState::Offline && !force {
