@@ -13,8 +13,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_audit_backup.sql"),
     include_str!("migrations/0005_agent_binding.sql"),
     include_str!("migrations/0006_login_sources.sql"),
-    include_str!("migrations/0008_run_timeout_source.sql"),
-    include_str!("migrations/0007_agent_lease_and_log_bytes.sql"),
+    include_str!("migrations/0007_run_timeout_source.sql"),
+    include_str!("migrations/0008_agent_lease_and_log_bytes.sql"),
 ];
 
 /// The schema version this build writes.
