@@ -52,7 +52,7 @@ pub async fn run(ctx: &Context, args: InitArgs) -> Result<(), CliError> {
     } else {
         None
     };
-    let (plane, created) = ctx.open_local()?;
+    let (plane, created) = ctx.open_local(true)?;
     let path = plane.path().display().to_string();
     if created {
         ctx.out().status(format!("Created a new store at {path}"));

@@ -210,11 +210,7 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
             .with_hint("e.g. --max-token-ttl 30d"));
     }
     let _log_guard = init_logging(args.log_format, args.log_dir.as_deref())?;
-    let (local, created) = ctx.open_local()?;
-    if created {
-        ctx.out()
-            .status(format!("Created a new store at {}", local.path().display()));
-    }
+    let (local, _) = ctx.open_local(false)?;
     if !local.has_admin()? {
         return Err(CliError::new(
             Exit::Error,

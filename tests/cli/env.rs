@@ -47,6 +47,10 @@ pub struct TestEnv {
     vars: Vec<(String, String)>,
     /// Extra arguments for `imx server` (see [`TestEnv::with_server_args`]).
     server_args: Vec<String>,
+    /// Whether the store is created before the first command (as `imx init` would). Only
+    /// `init` and `demo` create a store; see [`TestEnv::bare`] for an environment without one.
+    init_store: bool,
+    store_ready: OnceLock<()>,
 }
 
 /// For test bodies `fn NAME(env: TestEnv)` in this module, generate `local::NAME` and
@@ -99,6 +103,17 @@ impl TestEnv {
             dir,
             vars: Vec::new(),
             server_args: Vec::new(),
+            init_store: true,
+            store_ready: OnceLock::new(),
+        }
+    }
+
+    /// A local environment whose store does not exist yet: commands other than `init` and
+    /// `demo` refuse it (exit 6). For tests about creating the store, or that need none.
+    pub fn bare() -> Self {
+        TestEnv {
+            init_store: false,
+            ..TestEnv::new()
         }
     }
 
@@ -239,8 +254,34 @@ impl TestEnv {
         cmd
     }
 
+    /// Create the store (what `imx init` does) unless this is a [`bare`](Self::bare)
+    /// environment; once, before the first command.
+    fn ensure_store(&self) {
+        if !self.init_store {
+            return;
+        }
+        self.store_ready.get_or_init(|| {
+            let out = Command::from_std(self.base_cmd(&[]))
+                .args(["init", "-q"])
+                .timeout(Duration::from_secs(60))
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run imx init: {e}"));
+            assert!(
+                out.status.success(),
+                "imx init failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        });
+    }
+
     /// The command on the local store, whatever the mode (e.g. to start the server itself).
     pub fn local_cmd(&self, wrapper: &[&str]) -> std::process::Command {
+        self.ensure_store();
+        self.base_cmd(wrapper)
+    }
+
+    /// `imx` in this environment, without creating the store first.
+    fn base_cmd(&self, wrapper: &[&str]) -> std::process::Command {
         let bin = assert_cmd::cargo::cargo_bin!("imx");
         let mut cmd = match wrapper.split_first() {
             None => std::process::Command::new(bin),

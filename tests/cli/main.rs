@@ -28,6 +28,7 @@ mod server;
 mod server_ops;
 mod sse;
 mod templates;
+mod store_creation;
 mod users;
 mod wal;
 mod workflow;
