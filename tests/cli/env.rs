@@ -425,7 +425,7 @@ impl TestEnv {
     /// Wait (up to [`SLOW`]) for a run to end; returns its final `run show -o json`.
     #[track_caller]
     pub fn finish(&self, id: &str) -> serde_json::Value {
-        let out = self.run(["run", "wait", id, "--timeout", "30s", "-q"]);
+        let out = self.run(["run", "wait", id, "--wait-timeout", "30s", "-q"]);
         assert!(
             [0, 10, 11].contains(&out.code),
             "run {id} did not end: {out:?}"

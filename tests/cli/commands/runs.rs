@@ -113,6 +113,7 @@ fn workflow_run_wait_exits_11_when_cancelled_and_12_on_timeout(env: TestEnv) {
     assert!(waiter.stderr().contains("cancelled"), "{}", waiter.stderr());
     assert_eq!(status(&env, &id), "cancelled");
 
+    // --timeout is the run's deadline: the run times out (12)...
     let out = env.run(["workflow", "run", "slow", "--timeout", "1s", "--wait"]);
     out.expect_code(12);
     assert!(out.stderr.contains("timed out"), "{}", out.stderr);
@@ -124,6 +125,37 @@ fn workflow_run_wait_exits_11_when_cancelled_and_12_on_timeout(env: TestEnv) {
         let nap = TestEnv::step(&run, "nap");
         nap["status"] != "running" && nap["status"] != "leased"
     });
+}
+
+fn workflow_run_wait_timeout_gives_up_with_13_and_the_run_goes_on(env: TestEnv) {
+    let env = short_leases(env);
+    env.apply("slow.yaml", &sleepy("slow", 30.0));
+    // --wait-timeout bounds only the wait (and implies --wait): 13, the run keeps going.
+    let out = env.run(["workflow", "run", "slow", "--wait-timeout", "300ms"]);
+    out.expect_code(13);
+    out.expect_stderr(&["gave up waiting", "the run goes on"]);
+    let id = out.stdout.lines().next().unwrap().trim().to_string();
+    assert_eq!(id.len(), 26, "{}", out.stdout);
+    let run = env.show_run(&id);
+    assert_eq!(run["status"], "queued");
+    assert_eq!(run["deadline"], Value::Null, "the wait set no deadline");
+    // Both: the deadline is the run's, the wait gives up first.
+    let out = env.run([
+        "workflow",
+        "run",
+        "slow",
+        "--timeout",
+        "1h",
+        "--wait-timeout",
+        "300ms",
+    ]);
+    out.expect_code(13);
+    let id = out.stdout.lines().next().unwrap().trim().to_string();
+    assert_ne!(env.show_run(&id)["deadline"], Value::Null);
+    assert_eq!(status(&env, &id), "queued");
+    // run watch takes the same bound.
+    let out = env.run(["run", "watch", &id, "--wait-timeout", "300ms"]);
+    out.expect_code(13);
 }
 
 fn run_list_filters_newest_first_and_pages_by_20(env: TestEnv) {
@@ -432,10 +464,15 @@ fn run_wait_exits_with_the_run_outcome(env: TestEnv) {
     let bad = env.start("failing", &[]);
     let slow = env.start("slow", &[]);
 
-    // Nothing runs without an agent: --timeout gives up with 12.
+    // Nothing runs without an agent: --wait-timeout gives up with 13, and the run goes on.
+    let out = env.run(["run", "wait", &ok, "--wait-timeout", "300ms"]);
+    out.expect_error(13);
+    out.expect_stderr(&["gave up waiting", "the run goes on"]);
+    assert_eq!(status(&env, &ok), "queued");
+    // --timeout would set a run's deadline: `run wait` has none to set, and says what to use.
     let out = env.run(["run", "wait", &ok, "--timeout", "300ms"]);
-    out.expect_code(12);
-    assert!(out.stderr.contains("gave up waiting"), "{}", out.stderr);
+    out.expect_code(2);
+    assert!(out.stderr.contains("--wait-timeout"), "{}", out.stderr);
 
     let _agent = env.agent("worker", 4);
     env.run(["run", "wait", &ok]).expect_code(0);
@@ -498,6 +535,7 @@ fn run_watch_prints_state_changes_and_the_final_status(env: TestEnv) {
 crate::both_modes!(
     workflow_run_wait_exits_0_on_success_and_10_on_failure_with_typed_params,
     workflow_run_wait_exits_11_when_cancelled_and_12_on_timeout,
+    workflow_run_wait_timeout_gives_up_with_13_and_the_run_goes_on,
     run_list_filters_newest_first_and_pages_by_20,
     run_show_accepts_any_unique_prefix,
     run_logs_prints_captured_lines_in_order_per_step,
