@@ -355,7 +355,6 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         }
         'imx;run;wait' {
             [CompletionResult]::new('--wait-timeout', '--wait-timeout', [CompletionResultType]::ParameterName, 'Give up waiting after this long (exit 13; the run goes on), e.g. 30s, 10m')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Not a flag of `run wait`: a run''s deadline is set when it starts (`workflow run --timeout`). Kept hidden to point old scripts at --wait-timeout')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')

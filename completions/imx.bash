@@ -2120,17 +2120,13 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__wait)
-            opts="-o -q -v -y -h --wait-timeout --timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --wait-timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --wait-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

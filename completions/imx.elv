@@ -336,7 +336,6 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;run;wait'= {
             cand --wait-timeout 'Give up waiting after this long (exit 13; the run goes on), e.g. 30s, 10m'
-            cand --timeout 'Not a flag of `run wait`: a run''s deadline is set when it starts (`workflow run --timeout`). Kept hidden to point old scripts at --wait-timeout'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'

@@ -300,7 +300,6 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l wait-timeout -d 'Give up waiting after this long (exit 13; the run goes on), e.g. 30s, 10m' -r
-complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l timeout -d 'Not a flag of `run wait`: a run\'s deadline is set when it starts (`workflow run --timeout`). Kept hidden to point old scripts at --wait-timeout' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r

@@ -21,23 +21,9 @@ pub struct WaitArgs {
     /// Give up waiting after this long (exit 13; the run goes on), e.g. 30s, 10m.
     #[arg(long, value_name = "DURATION", value_parser = parse::duration)]
     pub wait_timeout: Option<Duration>,
-
-    /// Not a flag of `run wait`: a run's deadline is set when it starts (`workflow run
-    /// --timeout`). Kept hidden to point old scripts at --wait-timeout.
-    #[arg(long, hide = true, value_name = "DURATION")]
-    pub timeout: Option<String>,
 }
 
 pub async fn run(ctx: &Context, args: WaitArgs) -> Result<(), CliError> {
-    if let Some(d) = args.timeout {
-        return Err(CliError::usage(
-            "`run wait` has no --timeout: a run's deadline is set when it starts \
-             (workflow run --timeout)",
-        )
-        .with_hint(format!(
-            "to bound the wait, use --wait-timeout {d} (exit 13 when it passes; the run goes on)"
-        )));
-    }
     let plane = ctx.plane()?;
     let detail = follow::follow_with(ctx, &plane, &args.id, args.wait_timeout, |_| {}).await?;
     if ctx.out().is_machine() {

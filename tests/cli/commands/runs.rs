@@ -469,7 +469,8 @@ fn run_wait_exits_with_the_run_outcome(env: TestEnv) {
     out.expect_error(13);
     out.expect_stderr(&["gave up waiting", "the run goes on"]);
     assert_eq!(status(&env, &ok), "queued");
-    // --timeout would set a run's deadline: `run wait` has none to set, and says what to use.
+    // --timeout would be a run's deadline: `run wait` has none to set, and clap points to
+    // --wait-timeout.
     let out = env.run(["run", "wait", &ok, "--timeout", "300ms"]);
     out.expect_code(2);
     assert!(out.stderr.contains("--wait-timeout"), "{}", out.stderr);
