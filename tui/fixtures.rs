@@ -57,6 +57,7 @@ pub fn run(n: usize, workflow: &str, status: RunStatus) -> Run {
         steps_total: 4,
         steps_succeeded: if status == RunStatus::Succeeded { 4 } else { 2 },
         error: (status == RunStatus::Failed).then(|| "step \"test\" failed: exit code 1".into()),
+        duration_ms: status.is_terminal().then_some(60_000),
     }
 }
 
@@ -104,6 +105,7 @@ fn step(
         exit_code: None,
         outputs: BTreeMap::new(),
         error: None,
+        duration_ms: status.is_terminal().then_some(12_000),
     }
 }
 

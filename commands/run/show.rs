@@ -114,6 +114,7 @@ mod tests {
             exit_code: exit,
             outputs: BTreeMap::from([("sha".to_string(), "abc".to_string())]),
             error: error.map(Into::into),
+            duration_ms: Some(1_300),
         };
         RunDetail {
             run: Run {
@@ -130,6 +131,7 @@ mod tests {
                 steps_total: 2,
                 steps_succeeded: 1,
                 error: Some("step test failed".into()),
+                duration_ms: Some(2_000),
             },
             steps: vec![
                 step("build", StepStatus::Succeeded, Some(0), None),

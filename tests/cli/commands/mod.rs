@@ -8,6 +8,7 @@
 
 mod agents;
 mod audit;
+mod json;
 mod output;
 mod runs;
 mod steps;

@@ -205,10 +205,11 @@ fn run_list_filters_newest_first_and_pages_by_20(env: TestEnv) {
     let out = env.run(["run", "list", "--since", &future]);
     out.expect_code(0);
     assert!(out.stderr.contains("No runs match."), "{}", out.stderr);
-    let pivot = env.show_run(&other)["created_at"].as_i64().unwrap();
-    let pivot = chrono::DateTime::from_timestamp_millis(pivot)
+    // JSON times are RFC 3339 with milliseconds: what --since takes.
+    let pivot = env.show_run(&other)["created_at"]
+        .as_str()
         .unwrap()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        .to_string();
     let since = env.json(["run", "list", "--since", &pivot]);
     assert!(
         since
