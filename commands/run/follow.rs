@@ -47,11 +47,16 @@ pub async fn follow_with(
                 let left = d.saturating_duration_since(Instant::now());
                 if left.is_zero() {
                     let short = short_id(&detail.run.id);
+                    let why: String = detail
+                        .waiting
+                        .iter()
+                        .map(|w| format!("; step {} waits: {}", w.step_id, w.message))
+                        .collect();
                     return Err(CliError::new(
                         Exit::WaitGaveUp,
                         format!(
                             "gave up waiting for run {short} after {}; it is still {} \
-                             (the run goes on)",
+                             (the run goes on){why}",
                             humantime::format_duration(timeout.unwrap_or_default()),
                             detail.run.status
                         ),

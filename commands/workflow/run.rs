@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use imx::control::StartRun;
+use imx::control::{Plane, StartRun};
+use imx::model::WaitReason;
 
 use super::super::context::Context;
 use super::super::error::CliError;
@@ -74,6 +75,7 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
         run.workflow,
         run.workflow_version
     ));
+    warn_unplaceable(ctx, &plane, &run.id).await?;
     let wait = args.wait || args.wait_timeout.is_some();
     if !wait {
         ctx.out().hint(format!(
@@ -87,4 +89,18 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
         ctx.out().detail(&detail)?;
     }
     follow::outcome(ctx, &detail)
+}
+
+/// Warn when a step of the new run cannot start because no online agent could take it (none
+/// online, or none with its labels): otherwise it would wait silently until the run times out.
+/// The control plane says why (`RunDetail::waiting`); busy agents and backoffs are no warning.
+async fn warn_unplaceable(ctx: &Context, plane: &Plane, id: &str) -> Result<(), CliError> {
+    let detail = plane.get_run(&ctx.principal(), id).await?;
+    for w in &detail.waiting {
+        if matches!(w.reason, WaitReason::NoAgent | WaitReason::NoMatch) {
+            ctx.out()
+                .warn(format!("step {} cannot start: {}", w.step_id, w.message));
+        }
+    }
+    Ok(())
 }

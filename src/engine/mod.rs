@@ -1,10 +1,12 @@
 //! Orchestration rules, independent of storage: how long to back off before a retry, whether a
 //! failure is retried, what becomes of a step whose agent is lost, how a run's outcome follows
 //! from its steps, and the workflow index the store consults to find a step's dependents. The store applies these inside its transactions.
+//! [`placement`] says why a step is not running (no agent can take it).
 
 mod backoff;
 mod index;
 mod lost;
+pub mod placement;
 
 pub use backoff::retry_delay_ms;
 pub use index::{SpecCache, SpecIndex};

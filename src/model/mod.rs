@@ -16,7 +16,7 @@ pub use event::{Event, LogLine, LogMark, LogStream};
 pub use ids::{new_id, now_ms, short_id};
 pub use run::{
     LeaseRef, Page, Run, RunDetail, RunFilter, RunStatus, StepOutcome, StepResult, StepState,
-    StepStatus, StepTask, span_ms,
+    StepStatus, StepTask, StepWait, WaitReason, span_ms,
 };
 pub use user::{
     IssuedToken, NewToken, NewUser, PasswordChange, Token, TokenState, User, UserUpdate,

@@ -244,6 +244,39 @@ pub struct RunDetail {
     #[serde(flatten)]
     pub run: Run,
     pub steps: Vec<StepState>,
+    /// Why steps that are not running cannot start now: ready steps no online agent can take
+    /// (none online, none with the labels, all busy, or a retry backoff), and pending steps whose
+    /// labels no online agent has. Empty when every step can go as soon as it is ready.
+    #[serde(default)]
+    pub waiting: Vec<StepWait>,
+}
+
+/// Why a step is waiting (see [`RunDetail::waiting`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitReason {
+    /// No agent is online (draining agents take no steps).
+    NoAgent,
+    /// Agents are online, but none has the labels the step asks for.
+    NoMatch,
+    /// Every online agent that matches is busy (all its slots taken).
+    Busy,
+    /// The step is waiting out its retry backoff.
+    Backoff,
+}
+
+/// One step that cannot start now, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StepWait {
+    pub step_id: String,
+    /// `ready` or `pending`.
+    pub status: StepStatus,
+    pub reason: WaitReason,
+    /// The labels the step asks for (empty: any agent).
+    pub labels: BTreeMap<String, String>,
+    /// For people, e.g. `no online agent matches labels tier=etl; 2 agents online: w1
+    /// {os=linux}, w2 {}`, or `no agent online`.
+    pub message: String,
 }
 
 /// Filters for listing runs; results are newest first.

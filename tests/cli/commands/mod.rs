@@ -12,6 +12,7 @@ mod json;
 mod output;
 mod runs;
 mod steps;
+mod waiting;
 mod workflows;
 
 use crate::env::TestEnv;
