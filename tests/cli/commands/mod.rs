@@ -12,6 +12,7 @@ mod json;
 mod output;
 mod runs;
 mod steps;
+mod streams;
 mod waiting;
 mod workflows;
 

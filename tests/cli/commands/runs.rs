@@ -292,11 +292,15 @@ fn run_logs_prints_captured_lines_in_order_per_step(env: TestEnv) {
     let after = out.stdout.find("after | after done").expect(&out.stdout);
     assert!(talk < after, "{}", out.stdout);
 
-    // JSON says which stream each line came from.
-    let json = env.json(["run", "logs", &id, "--step", "talk"]);
+    // JSON (one object per line) says which stream each line came from.
+    let out = env.run(["run", "logs", &id, "--step", "talk", "-o", "json"]);
+    out.expect_code(0);
+    let json: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let streams: Vec<(&str, &str)> = json
-        .as_array()
-        .unwrap()
         .iter()
         .filter(|l| l["stream"] != "system")
         .map(|l| (l["stream"].as_str().unwrap(), l["line"].as_str().unwrap()))
