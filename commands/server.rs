@@ -24,9 +24,9 @@ use super::error::{CliError, Exit};
   imx --server http://127.0.0.1:7443 run list        # with IMX_TOKEN or after imx login
   imx server --listen 0.0.0.0:7443 --tls-cert cert.pem --tls-key key.pem
   imx context add prod --server https://imx.example.com:7443 --ca ca.pem
-  imx server --log-format json --log-dir /var/log/imx --rate-limit 1000
-  imx server --backup-every 15m --backup-dir /var/backups/imx --keep-daily 30 --keep-monthly 12 --keep-yearly 1
-  imx server --default-run-timeout 2h                # runs of workflows without timeout: end by 2h
+  imx server --listen 127.0.0.1:7443 --log-format json --log-dir /var/log/imx --rate-limit 1000
+  imx server --listen 127.0.0.1:7443 --backup-every 15m --backup-dir /var/backups --keep-daily 7
+  imx server --listen 127.0.0.1:7443 --default-run-timeout 2h   # runs without timeout: 2h
   imx --server http://127.0.0.1:7443 backup list      # the server's backups")]
 pub struct ServerArgs {
     /// Address to listen on (port 0 picks a free port).

@@ -29,7 +29,7 @@ complete -c imx -n "__fish_imx_needs_command" -l server -d 'A remote control pla
 complete -c imx -n "__fish_imx_needs_command" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_needs_command" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -65,7 +65,7 @@ complete -c imx -n "__fish_imx_using_subcommand init" -l server -d 'A remote con
 complete -c imx -n "__fish_imx_using_subcommand init" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand init" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -80,7 +80,7 @@ complete -c imx -n "__fish_imx_using_subcommand status" -l server -d 'A remote c
 complete -c imx -n "__fish_imx_using_subcommand status" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand status" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -94,7 +94,7 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_su
 complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -115,7 +115,7 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -130,7 +130,7 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -145,7 +145,7 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -160,7 +160,7 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -174,7 +174,7 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -191,7 +191,7 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -206,7 +206,7 @@ complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -231,7 +231,7 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -245,7 +245,7 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -260,7 +260,7 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -275,7 +275,7 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -290,7 +290,7 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -305,7 +305,7 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -320,7 +320,7 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -334,7 +334,7 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subco
 complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -360,7 +360,7 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -374,7 +374,7 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -388,7 +388,7 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -402,7 +402,7 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -416,7 +416,7 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -430,7 +430,7 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -445,7 +445,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and not __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand user; and not __fish_seen_subcommand_from create list show update disable enable delete passwd unlock" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and not __fish_seen_subcommand_from create list show update disable enable delete passwd unlock" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -469,7 +469,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from create" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -485,7 +485,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -499,7 +499,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -514,7 +514,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from update" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -528,7 +528,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from disable" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from disable" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -542,7 +542,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from enable" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from enable" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -556,7 +556,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from delete" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -570,7 +570,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from passwd" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from passwd" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -600,7 +600,7 @@ complete -c imx -n "__fish_imx_using_subcommand token; and not __fish_seen_subco
 complete -c imx -n "__fish_imx_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -621,7 +621,7 @@ complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from create" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -635,7 +635,7 @@ complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -649,7 +649,7 @@ complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from revoke" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -664,7 +664,7 @@ complete -c imx -n "__fish_imx_using_subcommand login" -l server -d 'A remote co
 complete -c imx -n "__fish_imx_using_subcommand login" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand login" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -680,7 +680,7 @@ complete -c imx -n "__fish_imx_using_subcommand logout" -l server -d 'A remote c
 complete -c imx -n "__fish_imx_using_subcommand logout" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand logout" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -694,7 +694,7 @@ complete -c imx -n "__fish_imx_using_subcommand whoami" -l server -d 'A remote c
 complete -c imx -n "__fish_imx_using_subcommand whoami" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand whoami" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -708,7 +708,7 @@ complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_sub
 complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -728,7 +728,7 @@ complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -742,7 +742,7 @@ complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -756,7 +756,7 @@ complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -770,7 +770,7 @@ complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -784,7 +784,7 @@ complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -817,7 +817,7 @@ complete -c imx -n "__fish_imx_using_subcommand server" -l server -d 'A remote c
 complete -c imx -n "__fish_imx_using_subcommand server" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -837,7 +837,7 @@ complete -c imx -n "__fish_imx_using_subcommand dashboard" -l server -d 'A remot
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -852,7 +852,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subc
 complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -881,7 +881,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -898,7 +898,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -913,7 +913,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -930,7 +930,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -947,7 +947,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -965,7 +965,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -989,7 +989,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1006,7 +1006,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1020,7 +1020,7 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subco
 complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1049,7 +1049,7 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1063,7 +1063,7 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1084,7 +1084,7 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1100,7 +1100,7 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1114,7 +1114,7 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1137,7 +1137,7 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1159,7 +1159,7 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1175,7 +1175,7 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1190,7 +1190,7 @@ complete -c imx -n "__fish_imx_using_subcommand completions" -l server -d 'A rem
 complete -c imx -n "__fish_imx_using_subcommand completions" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand completions" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1205,7 +1205,7 @@ complete -c imx -n "__fish_imx_using_subcommand man" -l server -d 'A remote cont
 complete -c imx -n "__fish_imx_using_subcommand man" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand man" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1219,7 +1219,7 @@ complete -c imx -n "__fish_imx_using_subcommand help" -l server -d 'A remote con
 complete -c imx -n "__fish_imx_using_subcommand help" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1234,7 +1234,7 @@ complete -c imx -n "__fish_imx_using_subcommand demo" -l server -d 'A remote con
 complete -c imx -n "__fish_imx_using_subcommand demo" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand demo" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"

@@ -21,6 +21,7 @@ mod env;
 mod failures;
 mod follow;
 mod generated;
+mod help_examples;
 mod http;
 mod install;
 mod run_limits;
