@@ -168,14 +168,18 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Generate man pages.
     Man(man::ManArgs),
-    /// Show help for a command, or a help topic (exit-codes).
+    /// Show help for a command, or a help topic (exit-codes, output).
     Help(help::HelpArgs),
     /// Try imx in one command: a store, agents, example workflows and their runs.
     Demo(demo::DemoArgs),
 }
 
 fn long_after_help() -> String {
-    format!("{EXAMPLES}\n\n{}", error::exit_codes_text())
+    format!(
+        "{EXAMPLES}\n\n{}\n{}",
+        error::exit_codes_text(),
+        output::OUTPUT_HELP
+    )
 }
 
 /// Parse the command line, run the command, print any error once, exit with its code.

@@ -26,6 +26,18 @@ pub use stream::RecordStream;
 
 use crate::commands::error::CliError;
 
+/// What `-o` prints, for `imx help output` and the top of `imx --help` (and so the man page).
+pub const OUTPUT_HELP: &str = "\
+Output (-o FORMAT; data on stdout, status and errors on stderr):
+  table, wide  columns for people: short ids, relative times (wide: more columns, full ids)
+  json, yaml   the objects, a stable schema: times are RFC 3339 (UTC), durations are
+               milliseconds in *_ms fields, counters are present when zero; lists are arrays;
+               streams of records (run logs, audit tail), with or without -f, are one JSON
+               object per line (NDJSON), or one YAML document per record
+  csv          a header and the table's columns: full ids, RFC 3339 times, seconds
+  name         bare ids or names, one per line
+";
+
 /// The `-o/--output` formats.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

@@ -101,3 +101,16 @@ fn destructive_commands_refuse_without_a_terminal_or_yes() {
     let out = env.run(["workflow", "delete", "nope"]);
     assert_ne!(out.code, 0, "{out:?}");
 }
+
+#[test]
+fn help_output_documents_the_json_conventions() {
+    let env = TestEnv::new();
+    let out = env.run(["help", "output"]);
+    out.expect_code(0);
+    for part in ["RFC 3339", "*_ms", "present when zero", "NDJSON"] {
+        assert!(out.stdout.contains(part), "{part} missing:\n{}", out.stdout);
+    }
+    // The top help (and so the man page) says the same.
+    let top = env.run(["--help"]);
+    assert!(top.stdout.contains("NDJSON"), "{}", top.stdout);
+}
