@@ -94,7 +94,11 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
 /// Warn when a step of the new run cannot start because no online agent could take it (none
 /// online, or none with its labels): otherwise it would wait silently until the run times out.
 /// The control plane says why (`RunDetail::waiting`); busy agents and backoffs are no warning.
+/// An advice, not an error: `-q` (only data and errors) silences it.
 async fn warn_unplaceable(ctx: &Context, plane: &Plane, id: &str) -> Result<(), CliError> {
+    if ctx.out().quiet() {
+        return Ok(());
+    }
     let detail = plane.get_run(&ctx.principal(), id).await?;
     for w in &detail.waiting {
         if matches!(w.reason, WaitReason::NoAgent | WaitReason::NoMatch) {

@@ -389,6 +389,29 @@ impl TestEnv {
             .unwrap_or_else(|e| panic!("{all:?}: not JSON ({e}):\n{}", out.stdout))
     }
 
+    /// Run `imx ARGS... -o json` for a stream of records (`run logs`, `audit tail`), expect exit
+    /// 0, and parse its lines: one JSON object each (NDJSON).
+    #[track_caller]
+    pub fn ndjson<I, S>(&self, args: I) -> Vec<serde_json::Value>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut all: Vec<std::ffi::OsString> =
+            args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        all.push("-o".into());
+        all.push("json".into());
+        let out = self.run(&all);
+        out.expect_code(0);
+        out.stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("{all:?}: not a JSON object per line ({e}): {l}"))
+            })
+            .collect()
+    }
+
     /// Write a workflow file and apply it; panics unless apply succeeds.
     #[track_caller]
     pub fn apply(&self, file: &str, yaml: &str) {

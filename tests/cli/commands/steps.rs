@@ -146,13 +146,11 @@ steps:
     let run = env.finish(&id);
     assert_eq!(run["status"], "succeeded", "{run:#}");
     assert_eq!(TestEnv::step(&run, "fetch")["attempt"], 2);
-    let logs = env.json(["run", "logs", &id]);
+    let logs = env.ndjson(["run", "logs", &id]);
     let line = |text: &str| {
-        logs.as_array()
-            .unwrap()
-            .iter()
+        logs.iter()
             .find(|l| l["line"] == text)
-            .unwrap_or_else(|| panic!("{text:?} not in {logs:#}"))
+            .unwrap_or_else(|| panic!("{text:?} not in {logs:?}"))
             .clone()
     };
     let first = line("attempt 1");
