@@ -13,7 +13,10 @@ const TOPICS: &[(&str, &str)] = &[
         "templates",
         "{{ ... }} in workflow files: values, shell quoting, | raw, IMX_* variables",
     ),
-    ("output", "the -o formats, and the JSON conventions scripts rely on"),
+    (
+        "output",
+        "the -o formats, and the JSON conventions scripts rely on",
+    ),
 ];
 
 /// `imx help templates`.

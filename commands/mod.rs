@@ -168,7 +168,7 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Generate man pages.
     Man(man::ManArgs),
-    /// Show help for a command, or a help topic (exit-codes, output).
+    /// Show help for a command, or a help topic (exit-codes, templates, output).
     Help(help::HelpArgs),
     /// Try imx in one command: a store, agents, example workflows and their runs.
     Demo(demo::DemoArgs),

@@ -56,7 +56,7 @@ complete -c imx -n "__fish_imx_needs_command" -f -a "backup" -d 'Take, list, ver
 complete -c imx -n "__fish_imx_needs_command" -f -a "audit" -d 'Read, verify, checkpoint, report on, export and prune the audit trail'
 complete -c imx -n "__fish_imx_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
 complete -c imx -n "__fish_imx_needs_command" -f -a "man" -d 'Generate man pages'
-complete -c imx -n "__fish_imx_needs_command" -f -a "help" -d 'Show help for a command, or a help topic (exit-codes, output)'
+complete -c imx -n "__fish_imx_needs_command" -f -a "help" -d 'Show help for a command, or a help topic (exit-codes, templates, output)'
 complete -c imx -n "__fish_imx_needs_command" -f -a "demo" -d 'Try imx in one command: a store, agents, example workflows and their runs'
 complete -c imx -n "__fish_imx_using_subcommand init" -l admin -d 'Create this admin user and print a token for them (valid 90 days), once' -r
 complete -c imx -n "__fish_imx_using_subcommand init" -l default-run-timeout -d 'Set the store\'s default run timeout: runs of workflows without `timeout:` (started without --timeout) time out after it [default: 24h]. `imx server --default-run-timeout` overrides it for runs started through that server' -r
@@ -586,7 +586,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from unlock" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from unlock" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"

@@ -138,7 +138,8 @@ fn workflow_run_wait_timeout_gives_up_with_13_and_the_run_goes_on(env: TestEnv) 
     assert_eq!(id.len(), 26, "{}", out.stdout);
     let run = env.show_run(&id);
     assert_eq!(run["status"], "queued");
-    assert_eq!(run["deadline"], Value::Null, "the wait set no deadline");
+    // The wait set no deadline: the run has the default one (24 h), not 300 ms.
+    assert!(deadline_in(&run) > 23 * 3_600_000, "{run:#}");
     // Both: the deadline is the run's, the wait gives up first.
     let out = env.run([
         "workflow",
@@ -151,11 +152,28 @@ fn workflow_run_wait_timeout_gives_up_with_13_and_the_run_goes_on(env: TestEnv) 
     ]);
     out.expect_code(13);
     let id = out.stdout.lines().next().unwrap().trim().to_string();
-    assert_ne!(env.show_run(&id)["deadline"], Value::Null);
+    let run = env.show_run(&id);
+    let left = deadline_in(&run);
+    assert!(
+        (3_500_000..=3_600_000).contains(&left),
+        "--timeout 1h: {run:#}"
+    );
     assert_eq!(status(&env, &id), "queued");
     // run watch takes the same bound.
     let out = env.run(["run", "watch", &id, "--wait-timeout", "300ms"]);
     out.expect_code(13);
+}
+
+/// How long after its creation a run's deadline is, in milliseconds (JSON times are RFC 3339).
+fn deadline_in(run: &Value) -> i64 {
+    let at = |key: &str| {
+        run[key]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.timestamp_millis())
+            .unwrap_or_else(|| panic!("no {key} in {run:#}"))
+    };
+    at("deadline") - at("created_at")
 }
 
 fn run_list_filters_newest_first_and_pages_by_20(env: TestEnv) {
