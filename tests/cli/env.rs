@@ -625,6 +625,14 @@ pub fn snapshot(path: &Path) -> String {
     out
 }
 
+/// A time of `-o json` output or an API response (RFC 3339) as epoch milliseconds; `None` when
+/// the value is not such a time (e.g. `null`).
+pub fn millis(v: &serde_json::Value) -> Option<i64> {
+    v.as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.timestamp_millis())
+}
+
 /// Run `cmd`, expect success, return its trimmed stdout.
 #[track_caller]
 fn stdout_of(cmd: std::process::Command) -> String {
