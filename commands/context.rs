@@ -113,15 +113,31 @@ impl Context {
         Ok(opts)
     }
 
-    /// Open the local store, creating it on first use (and saying so on stderr).
-    pub fn open_local(&self) -> Result<(LocalControlPlane, bool), CliError> {
+    /// Open the local store; with `create` (only `init` and `demo`), create it if it is missing
+    /// and say whether this call did. Without, a missing store is an error (exit 6) and nothing
+    /// is created: a typo in `--store` never becomes a new, empty store.
+    pub fn open_local(&self, create: bool) -> Result<(LocalControlPlane, bool), CliError> {
         let path = self.store_path()?;
-        let mut plane = LocalControlPlane::open(&path, self.local_options(true)?)?;
+        let mut plane = LocalControlPlane::open(&path, self.local_options(create)?)?;
         if let Some(ttl) = max_token_ttl_from_env()? {
             plane = plane.with_max_token_ttl(ttl);
         }
         let created = plane.created();
         Ok((plane, created))
+    }
+
+    /// The control plane, creating a local store if there is none and saying so on stderr
+    /// (`imx demo`).
+    pub fn plane_creating(&self) -> Result<Plane, CliError> {
+        if let (None, Target::Local { .. }) = (self.plane.get(), self.target()?) {
+            let (local, created) = self.open_local(true)?;
+            if created {
+                self.out
+                    .status(format!("Created a new store at {}", local.path().display()));
+            }
+            let _ = self.plane.set(Arc::new(local));
+        }
+        self.plane()
     }
 
     /// Use this token for the server (before the control plane is first opened).
@@ -135,14 +151,7 @@ impl Context {
             return Ok(plane.clone());
         }
         let plane: Plane = match self.target()? {
-            Target::Local { .. } => {
-                let (local, created) = self.open_local()?;
-                if created {
-                    self.out
-                        .status(format!("Created a new store at {}", local.path().display()));
-                }
-                Arc::new(local)
-            }
+            Target::Local { .. } => Arc::new(self.open_local(false)?.0),
             Target::Remote { server, ca } => {
                 let key = server_key(&server)?;
                 // A token flag wins, then IMX_TOKEN; else what `imx login` stored (keyring, or

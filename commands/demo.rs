@@ -1,4 +1,4 @@
-//! `imx demo`: try imx in one command. Opens (or creates) the store, starts N agents in this
+//! `imx demo`: try imx in one command. Opens (or creates, saying so) the store, starts N agents in this
 //! process, serves a tiny local HTTP endpoint for the `http-call` example, applies the example
 //! workflows, starts one run of each, shows their progress and ends with a summary.
 //! The examples are embedded, so the demo works from any directory.
@@ -51,7 +51,7 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> Result<(), CliError> {
         ));
     }
     let out = ctx.out();
-    let plane = ctx.plane()?;
+    let plane = ctx.plane_creating()?;
     let who = ctx.principal();
     out.status(format!("Using the store at {}", plane.location()));
 

@@ -22,11 +22,12 @@ pub enum Exit {
     RunFailed = 10,
     RunCancelled = 11,
     RunTimedOut = 12,
+    WaitGaveUp = 13,
 }
 
 impl Exit {
     /// Every code with what it means, in order; the source of the help topic and the man page.
-    pub const TABLE: [(Exit, &'static str); 10] = [
+    pub const TABLE: [(Exit, &'static str); 11] = [
         (Exit::Ok, "success"),
         (
             Exit::Error,
@@ -47,7 +48,11 @@ impl Exit {
         (Exit::RunCancelled, "the waited-for run was cancelled"),
         (
             Exit::RunTimedOut,
-            "the waited-for run timed out (or the wait itself did)",
+            "the waited-for run timed out (its deadline: the workflow's timeout or --timeout)",
+        ),
+        (
+            Exit::WaitGaveUp,
+            "the wait gave up (--wait-timeout passed); the run goes on",
         ),
     ];
 
@@ -185,5 +190,10 @@ mod tests {
         assert_eq!(Exit::for_run(RunStatus::Failed).code(), 10);
         assert_eq!(Exit::for_run(RunStatus::Cancelled).code(), 11);
         assert_eq!(Exit::for_run(RunStatus::TimedOut).code(), 12);
+        assert_eq!(
+            Exit::WaitGaveUp.code(),
+            13,
+            "giving up the wait has its own code"
+        );
     }
 }

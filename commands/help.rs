@@ -13,6 +13,10 @@ const TOPICS: &[(&str, &str)] = &[
         "templates",
         "{{ ... }} in workflow files: values, shell quoting, | raw, IMX_* variables",
     ),
+    (
+        "output",
+        "the -o formats, and the JSON conventions scripts rely on",
+    ),
 ];
 
 /// `imx help templates`.
@@ -65,11 +69,12 @@ named in the step's log.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Topics:\n  exit-codes   what each exit code of imx means\n  \
-templates    {{ ... }} in workflow files: values, shell quoting, | raw, IMX_* variables\n\n\
-Examples:\n  imx help exit-codes\n  imx help templates\n  imx help run list"
+templates    {{ ... }} in workflow files: values, shell quoting, | raw, IMX_* variables\n  \
+output       the -o formats, and the JSON conventions scripts rely on\n\n\
+Examples:\n  imx help exit-codes\n  imx help templates\n  imx help output\n  imx help run list"
 )]
 pub struct HelpArgs {
-    /// A command path (e.g. `run list`) or a topic (`exit-codes`, `templates`).
+    /// A command path (e.g. `run list`) or a topic (`exit-codes`, `templates`, `output`).
     #[arg(value_name = "COMMAND|TOPIC")]
     pub topic: Vec<String>,
 }
@@ -78,6 +83,7 @@ pub fn run(ctx: &Context, args: HelpArgs) -> Result<(), CliError> {
     match args.topic.first().map(String::as_str) {
         Some("exit-codes") => return ctx.out().data(&exit_codes_text()),
         Some("templates") => return ctx.out().data(TEMPLATES),
+        Some("output") => return ctx.out().data(super::output::OUTPUT_HELP),
         _ => {}
     }
     let mut cmd = Cli::command();

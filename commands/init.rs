@@ -16,7 +16,7 @@ use super::password::{self, Ask};
 #[command(after_help = "Examples:
   imx init
   imx --store /srv/imx/imx.db init --admin alice
-  printf '%s\\n' \"$PW\" | imx --store /srv/imx/imx.db init --admin alice --password-stdin
+  printf '%s\\n' \"$PW\" | imx --store /srv/imx/prod.db init --admin alice --password-stdin
   imx init --default-run-timeout 6h")]
 pub struct InitArgs {
     /// Create this admin user and print a token for them (valid 90 days), once.
@@ -52,7 +52,7 @@ pub async fn run(ctx: &Context, args: InitArgs) -> Result<(), CliError> {
     } else {
         None
     };
-    let (plane, created) = ctx.open_local()?;
+    let (plane, created) = ctx.open_local(true)?;
     let path = plane.path().display().to_string();
     if created {
         ctx.out().status(format!("Created a new store at {path}"));

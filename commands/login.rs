@@ -17,7 +17,7 @@ use super::password::{self, Ask};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx login --server https://imx.example.com:8443 --user alice
-  pass show imx/alice | imx login --server https://imx.example.com:8443 --user alice --password-stdin
+  pass show imx/alice | imx login --server https://imx.example.com:8443 -u alice --password-stdin
   imx context use prod && imx login --no-insecure-storage")]
 pub struct LoginArgs {
     /// User name [default: your OS user name].

@@ -41,16 +41,16 @@ use output::{Format, Printer};
 
 const EXAMPLES: &str = "\
 Examples:
-  imx init                                  create the local store
-  imx workflow apply -f examples/workflows/ apply every workflow in a folder
-  imx agent run --labels os=linux &         start a worker
-  imx workflow run flaky --wait             start a run and follow it
-  imx run list --status failed --since 1h   recent failures
-  imx run logs 01HZX -f                     follow a run's output
-  imx user create alice --role operator     add a user; imx token create --user alice
-  imx backup create && imx backup verify 01J   back up the store and prove it restores
-  imx audit verify                          check the audit trail's hash chain
-  imx help exit-codes                       what each exit code means";
+  imx init                                    # create the local store
+  imx workflow apply -f examples/workflows/   # apply every workflow in a folder
+  imx agent run --labels os=linux &           # start a worker
+  imx workflow run flaky --wait               # start a run and follow it
+  imx run list --status failed --since 1h     # recent failures
+  imx run logs 01HZX -f                       # follow a run's output
+  imx user create carol --role operator       # add a user (then: imx token create --user carol)
+  imx backup create && imx backup verify 01J  # back up the store and prove it restores
+  imx audit verify                            # check the audit trail's hash chain
+  imx help exit-codes                         # what each exit code means";
 
 /// imx — the control plane of the Infinity Matrix: agents, workflows and runs from one binary.
 #[derive(Debug, Parser)]
@@ -168,14 +168,18 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Generate man pages.
     Man(man::ManArgs),
-    /// Show help for a command, or a help topic (exit-codes).
+    /// Show help for a command, or a help topic (exit-codes, templates, output).
     Help(help::HelpArgs),
     /// Try imx in one command: a store, agents, example workflows and their runs.
     Demo(demo::DemoArgs),
 }
 
 fn long_after_help() -> String {
-    format!("{EXAMPLES}\n\n{}", error::exit_codes_text())
+    format!(
+        "{EXAMPLES}\n\n{}\n{}",
+        error::exit_codes_text(),
+        output::OUTPUT_HELP
+    )
 }
 
 /// Parse the command line, run the command, print any error once, exit with its code.

@@ -29,9 +29,9 @@ use super::error::{CliError, Exit};
   imx --server http://127.0.0.1:7443 run list        # with IMX_TOKEN or after imx login
   imx server --listen 0.0.0.0:7443 --tls-cert cert.pem --tls-key key.pem
   imx context add prod --server https://imx.example.com:7443 --ca ca.pem
-  imx server --log-format json --log-dir /var/log/imx --rate-limit 1000
-  imx server --backup-every 15m --backup-dir /var/backups/imx --keep-daily 30 --keep-monthly 12 --keep-yearly 1
-  imx server --default-run-timeout 2h                # runs of workflows without timeout: end by 2h
+  imx server --listen 127.0.0.1:7443 --log-format json --log-dir /var/log/imx --rate-limit 1000
+  imx server --listen 127.0.0.1:7443 --backup-every 15m --backup-dir /var/backups --keep-daily 7
+  imx server --listen 127.0.0.1:7443 --default-run-timeout 2h   # runs without timeout: 2h
   imx --server http://127.0.0.1:7443 backup list      # the server's backups")]
 pub struct ServerArgs {
     /// Address to listen on (port 0 picks a free port).
@@ -215,11 +215,7 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
             .with_hint("e.g. --max-token-ttl 30d"));
     }
     let _log_guard = init_logging(args.log_format, args.log_dir.as_deref())?;
-    let (local, created) = ctx.open_local()?;
-    if created {
-        ctx.out()
-            .status(format!("Created a new store at {}", local.path().display()));
-    }
+    let (local, _) = ctx.open_local(false)?;
     if !local.has_admin()? {
         return Err(CliError::new(
             Exit::Error,

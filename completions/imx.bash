@@ -2120,13 +2120,13 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__wait)
-            opts="-o -q -v -y -h --timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --wait-timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --timeout)
+                --wait-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2158,12 +2158,16 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__watch)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --wait-timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -3010,7 +3014,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__workflow__subcmd__run)
-            opts="-p -w -o -q -v -y -h --param --wait --timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-p -w -o -q -v -y -h --param --wait --timeout --wait-timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3025,6 +3029,10 @@ _imx() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

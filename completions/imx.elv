@@ -51,7 +51,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand audit 'Read, verify, checkpoint, report on, export and prune the audit trail'
             cand completions 'Print shell completions to stdout'
             cand man 'Generate man pages'
-            cand help 'Show help for a command, or a help topic (exit-codes)'
+            cand help 'Show help for a command, or a help topic (exit-codes, templates, output)'
             cand demo 'Try imx in one command: a store, agents, example workflows and their runs'
         }
         &'imx;init'= {
@@ -200,7 +200,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         &'imx;workflow;run'= {
             cand -p 'A parameter, KEY=VALUE (repeatable); typed and checked against the workflow''s params'
             cand --param 'A parameter, KEY=VALUE (repeatable); typed and checked against the workflow''s params'
-            cand --timeout 'Time limit for the run (overrides the workflow''s timeout), e.g. 30s, 10m, 1h'
+            cand --timeout 'The run''s deadline (overrides the workflow''s timeout): when it passes, the run is timed out and its steps are stopped, e.g. 30s, 10m, 1h'
+            cand --wait-timeout 'Follow the run (implies --wait), but give up waiting after this long: exit 13, and the run goes on'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
@@ -334,7 +335,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'imx;run;wait'= {
-            cand --timeout 'Give up after this long (exit 12), e.g. 30s, 10m'
+            cand --wait-timeout 'Give up waiting after this long (exit 13; the run goes on), e.g. 30s, 10m'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
@@ -351,6 +352,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'imx;run;watch'= {
+            cand --wait-timeout 'Stop watching after this long (exit 13; the run goes on), e.g. 30s, 10m'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'

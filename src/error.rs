@@ -92,6 +92,9 @@ pub enum Error {
     DiskFull,
     #[error("cannot open the store at {path}: {reason}")]
     Unavailable { path: PathBuf, reason: String },
+    /// No store at this path. Only `imx init` (and `imx demo`) create one.
+    #[error("no store at {path}; create one with `imx init`")]
+    NoStore { path: PathBuf },
     #[error("store error: {0}")]
     Store(String),
     #[error("{context}: {source}")]
@@ -202,6 +205,7 @@ impl Error {
             // cannot be opened (exit 6), like a missing store: no command can work against it.
             // A read-only or full store was opened; the operation failed (exit 1).
             Error::Unavailable { .. }
+            | Error::NoStore { .. }
             | Error::Unreachable { .. }
             | Error::NotAStore { .. }
             | Error::StoreTooNew { .. } => ErrorKind::Unavailable,
@@ -230,6 +234,11 @@ impl Error {
             Error::Unreachable { .. } => Some(
                 "check that `imx server` runs there and the URL is right (imx context show)".into(),
             ),
+            Error::NoStore { path } => Some(format!(
+                "if the store exists elsewhere, check --store, IMX_STORE and the current context \
+                 (imx context show); to start a new one here: imx --store {} init",
+                path.display()
+            )),
             Error::Unauthenticated(_) => {
                 Some("log in with `imx login` (or set IMX_TOKEN to a valid token)".into())
             }

@@ -6,7 +6,7 @@ use imx::auth::{Principal, Role};
 use imx::control::{Outcomes, Overview, WorkflowOutcomes};
 use imx::model::{
     Agent, AgentState, AuditRecord, LogLine, LogStream, Page, ParamSpec, ParamType, Run, RunDetail,
-    RunStatus, StepState, StepStatus,
+    RunStatus, StepState, StepStatus, StepWait, WaitReason,
 };
 
 use super::action::{Action, Data, ViewId};
@@ -57,6 +57,7 @@ pub fn run(n: usize, workflow: &str, status: RunStatus) -> Run {
         steps_total: 4,
         steps_succeeded: if status == RunStatus::Succeeded { 4 } else { 2 },
         error: (status == RunStatus::Failed).then(|| "step \"test\" failed: exit code 1".into()),
+        duration_ms: status.is_terminal().then_some(60_000),
     }
 }
 
@@ -104,6 +105,7 @@ fn step(
         exit_code: None,
         outputs: BTreeMap::new(),
         error: None,
+        duration_ms: status.is_terminal().then_some(12_000),
     }
 }
 
@@ -122,6 +124,20 @@ pub fn run_detail() -> RunDetail {
             ),
             step("deploy", StepStatus::Pending, &["test", "lint"], 0, None),
         ],
+        waiting: Vec::new(),
+    }
+}
+
+/// A step no online agent can take, as the control plane explains it.
+pub fn step_wait(step: &str) -> StepWait {
+    StepWait {
+        step_id: step.into(),
+        status: StepStatus::Pending,
+        reason: WaitReason::NoMatch,
+        labels: BTreeMap::from([("tier".to_string(), "etl".to_string())]),
+        message: "no online agent matches labels tier=etl; 2 agents online: worker-1 {os=linux}, \
+                  worker-2 {}"
+            .into(),
     }
 }
 

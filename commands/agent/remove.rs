@@ -13,7 +13,7 @@ use super::super::error::CliError;
 #[command(after_help = "Examples:
   imx agent remove build-01
   imx agent remove build-01 --yes
-  imx agent remove build-01 --force --yes")]
+  imx agent remove build-02 --force --yes     # even while it runs steps")]
 pub struct RemoveArgs {
     /// Agent name or id (any unique prefix).
     pub name: String,

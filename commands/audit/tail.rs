@@ -6,11 +6,12 @@ use imx::model::AuditRecord;
 
 use super::super::context::Context;
 use super::super::error::CliError;
-use super::super::output::Format;
+use super::super::output::RecordStream;
 use super::filters::FilterArgs;
 
 /// Show the newest audit records; with -f, keep printing new ones as they are appended
-/// (until Ctrl-C). With -o json, one JSON object per line.
+/// (until Ctrl-C). The records are a stream, with or without -f: -o json prints one JSON object
+/// per line (NDJSON), -o csv a header and a row per record.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  imx audit tail\n  imx audit tail -n 50 --outcome denied\n  imx audit tail -f -o json | my-siem-forwarder"
@@ -36,8 +37,10 @@ pub async fn run(ctx: &Context, args: TailArgs) -> Result<(), CliError> {
     filter.newest = true;
     let first = plane.audit_list(&who, filter.clone()).await?;
     let mut after = first.last().map_or(0, |r| r.seq);
+    let mut stream = RecordStream::new(ctx.out());
+    stream.write(&first, text)?;
     if !args.follow {
-        return ctx.out().list(&first);
+        return Ok(());
     }
     if after == 0 {
         // Nothing matched yet: follow from the current head.
@@ -53,7 +56,6 @@ pub async fn run(ctx: &Context, args: TailArgs) -> Result<(), CliError> {
             .await?;
         after = head.last().map_or(0, |r| r.seq);
     }
-    print(ctx, &first)?;
     filter.newest = false;
     filter.limit = 1000;
     loop {
@@ -61,30 +63,22 @@ pub async fn run(ctx: &Context, args: TailArgs) -> Result<(), CliError> {
         let more = plane.audit_list(&who, filter.clone()).await?;
         if let Some(last) = more.last() {
             after = last.seq;
-            print(ctx, &more)?;
+            stream.write(&more, text)?;
         } else {
             plane.wait_for_change(Duration::from_millis(500)).await;
         }
     }
 }
 
-fn print(ctx: &Context, records: &[AuditRecord]) -> Result<(), CliError> {
-    let mut out = String::new();
-    for r in records {
-        if matches!(ctx.out().format(), Format::Json | Format::Yaml) {
-            out.push_str(&serde_json::to_string(r).map_err(|e| CliError::other(e.to_string()))?);
-        } else {
-            out.push_str(&format!(
-                "{:>6}  {}  {}  {}  {}  {}",
-                r.seq,
-                imx::audit::rfc3339(r.time),
-                r.actor,
-                r.action,
-                r.target,
-                r.outcome
-            ));
-        }
-        out.push('\n');
-    }
-    ctx.out().data(&out)
+/// One record for people: `seq  time  actor  action  target  outcome`.
+fn text(r: &AuditRecord) -> String {
+    format!(
+        "{:>6}  {}  {}  {}  {}  {}",
+        r.seq,
+        imx::audit::rfc3339(r.time),
+        r.actor,
+        r.action,
+        r.target,
+        r.outcome
+    )
 }

@@ -13,7 +13,7 @@ use super::super::output::Format;
 #[command(after_help = "Examples:
   imx audit verify
   imx audit verify -o json
-  imx audit verify --archive ~/.local/share/imx/audit-archive/audit-1a2b3c4d-000000001-000052311.jsonl")]
+  imx audit verify --archive ~/.local/share/imx/audit-archive/audit-*.jsonl")]
 pub struct VerifyArgs {
     /// Verify an archive written by `audit prune` instead of the store.
     #[arg(long, value_name = "FILE")]

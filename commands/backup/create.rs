@@ -18,13 +18,13 @@ use super::key::KeyArgs;
 /// encryption takes --passphrase-stdin only (key files stay on the machine that has them).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
-  imx backup create                                   into backups/ beside the store
+  imx backup create                                    # into backups/ beside the store
   imx backup create --out /mnt/backups/ --note 'before upgrade'
   imx backup create --encrypt --key-file ~/.config/imx/backup.key
-  imx backup create --encrypt --keyring               the key in the OS keyring (backup keygen --keyring)
+  imx backup create --encrypt --keyring                # the key kept by backup keygen --keyring
   echo \"$PASS\" | imx backup create --encrypt --passphrase-stdin
-  imx backup create --format logical --out export.imxb   for moving to another store kind
-  imx backup create -o name                           print only the new backup's id
+  imx backup create --format logical --out export.imxb # for moving to another store kind
+  imx backup create -o name                            # print only the new backup's id
   imx --server https://imx.example.com:7443 backup create --note nightly")]
 pub struct CreateArgs {
     /// A folder (existing, or ending in /) or a file to write [default: backups/ beside the store]

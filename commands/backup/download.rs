@@ -14,7 +14,8 @@ use super::bytes;
 #[command(after_help = "Examples:
   imx --server https://imx.example.com:7443 backup download 01J5Z3
   imx --server https://imx.example.com:7443 backup download 01J5Z3 --out /mnt/offsite/
-  imx backup download 01J5Z3 --out latest.imxb && imx --store /tmp/x.db backup verify latest.imxb")]
+  imx --server https://imx.example.com:7443 backup download 01J5Z3 --out latest.imxb
+  imx backup verify latest.imxb                 # proves the downloaded file restores")]
 pub struct DownloadArgs {
     /// Backup id (any unique prefix), as `imx backup list` shows it.
     backup: String,

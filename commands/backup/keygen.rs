@@ -18,7 +18,7 @@ use super::super::error::CliError;
     after_help = "Examples:
   imx backup keygen --out ~/.config/imx/backup.key
   imx backup create --encrypt --key-file ~/.config/imx/backup.key
-  imx backup keygen --keyring                  the OS keyring entry \"default\"
+  imx backup keygen --keyring                  # the OS keyring entry \"default\"
   imx backup create --encrypt --keyring
   imx backup keygen --keyring nightly --out /mnt/safe/nightly.key"
 )]

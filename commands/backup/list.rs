@@ -14,7 +14,7 @@ use super::bytes;
 /// stderr; the next `backup create` (or `backup restore`) there removes the incomplete ones.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  imx backup list\n  imx backup list --dir /mnt/backups -o wide\n  imx backup list -o json\n  imx --server https://imx.example.com:7443 backup list   the server's --backup-dir"
+    after_help = "Examples:\n  imx backup list\n  imx backup list --dir /mnt/backups -o wide\n  imx backup list -o json\n  imx --server https://imx.example.com:7443 backup list   # the server's --backup-dir"
 )]
 pub struct ListArgs {
     /// The backup folder [default: backups/ beside the store]

@@ -22,8 +22,8 @@ use super::key::KeyArgs;
 /// folder removes it (`backup list` shows those beside the store until then).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
-  imx backup restore 01J5Z3 --force                 replace this store (stop agents first)
-  imx backup restore 01J5Z3 --to /tmp/inspect.db    restore somewhere else to look at it
+  imx backup restore 01J5Z3 --force                 # replace this store (stop agents first)
+  imx backup restore 01J5Z3 --to /tmp/inspect.db    # restore somewhere else to look at it
   imx backup restore backup.imxb --key-file backup.key --to new.db")]
 pub struct RestoreArgs {
     /// Backup id (any unique prefix) or file path.

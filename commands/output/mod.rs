@@ -2,8 +2,10 @@
 //!
 //! - Data goes to stdout in the format chosen with `-o`: `table` and `wide` (comfy-table, sized
 //!   to the terminal or `COLUMNS`), `json` and `yaml` (the model structs via serde; lists are
-//!   arrays), `csv` (a header and the table's columns, full ids, RFC 3339 times) and `name`
-//!   (bare ids or names, one per line).
+//!   arrays; times RFC 3339, durations `*_ms`), `csv` (a header and the table's columns, full
+//!   ids, RFC 3339 times) and `name` (bare ids or names, one per line).
+//! - Streams of records (`run logs`, `audit tail`, with or without `-f`) go through
+//!   [`RecordStream`]: `-o json` is NDJSON, one object per line.
 //! - Status, warnings, hints and errors go to stderr; `-q` silences status.
 //! - Colour only on a terminal, and never with `--no-color` or `NO_COLOR`.
 //!
@@ -12,6 +14,7 @@
 
 mod human;
 pub mod progress;
+mod stream;
 mod table;
 
 use std::io::{IsTerminal, Write};
@@ -19,8 +22,21 @@ use std::io::{IsTerminal, Write};
 use serde::Serialize;
 
 pub use human::{Cells, duration};
+pub use stream::RecordStream;
 
 use crate::commands::error::CliError;
+
+/// What `-o` prints, for `imx help output` and the top of `imx --help` (and so the man page).
+pub const OUTPUT_HELP: &str = "\
+Output (-o FORMAT; data on stdout, status and errors on stderr):
+  table, wide  columns for people: short ids, relative times (wide: more columns, full ids)
+  json, yaml   the objects, a stable schema: times are RFC 3339 (UTC), durations are
+               milliseconds in *_ms fields, counters are present when zero; lists are arrays;
+               streams of records (run logs, audit tail), with or without -f, are one JSON
+               object per line (NDJSON), or one YAML document per record
+  csv          a header and the table's columns: full ids, RFC 3339 times, seconds
+  name         bare ids or names, one per line
+";
 
 /// The `-o/--output` formats.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -30,7 +46,8 @@ pub enum Format {
     Table,
     /// The table with more columns (full ids, labels, ...).
     Wide,
-    /// JSON: the model objects; lists are arrays.
+    /// JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams
+    /// of records (run logs, audit tail) one object per line.
     Json,
     /// YAML: the same data as JSON.
     Yaml,

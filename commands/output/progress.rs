@@ -1,8 +1,9 @@
 //! Live progress of a run (`run watch`, `run wait`, `workflow run --wait`, the demo).
 //!
 //! On a terminal: one indicatif line for the run and one per step (state symbol, step, status,
-//! attempt, agent, duration). Elsewhere: a plain status line on stderr whenever a step or the run
-//! changes state. With `-q`: nothing.
+//! attempt, agent, duration, and why it waits when no agent can take it). Elsewhere: a plain
+//! status line on stderr whenever a step or the run changes state, or a step's reason for
+//! waiting changes. With `-q`: nothing.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -18,7 +19,7 @@ pub struct RunProgress {
     printer: Printer,
     mode: Mode,
     /// What was last shown per step, to print changes only.
-    seen: BTreeMap<String, (StepStatus, u32)>,
+    seen: BTreeMap<String, (StepStatus, u32, Option<String>)>,
     run_status: Option<RunStatus>,
 }
 
@@ -97,7 +98,7 @@ impl RunProgress {
                         pb
                     });
                     pb.set_prefix(step_symbol(step.status).to_string());
-                    pb.set_message(step_line(step, width, now));
+                    pb.set_message(step_line(step, waiting(detail, step), width, now));
                     let active = matches!(step.status, StepStatus::Leased | StepStatus::Running);
                     if active {
                         pb.enable_steady_tick(Duration::from_millis(120));
@@ -123,12 +124,13 @@ impl RunProgress {
                     ));
                 }
                 for step in &detail.steps {
-                    let key = (step.status, step.attempt);
+                    let why = waiting(detail, step);
+                    let key = (step.status, step.attempt, why.map(str::to_string));
                     if self.seen.get(&step.step_id) != Some(&key) {
                         self.printer.status(format!(
                             "  {} {}",
                             step_symbol(step.status),
-                            step_line(step, width, now)
+                            step_line(step, why, width, now)
                         ));
                         self.seen.insert(step.step_id.clone(), key);
                     }
@@ -155,8 +157,17 @@ impl Drop for RunProgress {
     }
 }
 
-/// `build  running  attempt 2  agent a1  3.2s`
-fn step_line(step: &StepState, width: usize, now: i64) -> String {
+/// Why `step` waits, if the control plane says it cannot start now.
+fn waiting<'a>(detail: &'a RunDetail, step: &StepState) -> Option<&'a str> {
+    detail
+        .waiting
+        .iter()
+        .find(|w| w.step_id == step.step_id)
+        .map(|w| w.message.as_str())
+}
+
+/// `build  running  attempt 2  agent a1  3.2s`, or `load  ready  waiting: no agent online`.
+fn step_line(step: &StepState, waiting: Option<&str>, width: usize, now: i64) -> String {
     let mut line = format!("{:<width$}  {:<10}", step.step_id, step.status.as_str());
     if step.attempt > 1 {
         line.push_str(&format!("  attempt {}", step.attempt));
@@ -169,6 +180,9 @@ fn step_line(step: &StepState, width: usize, now: i64) -> String {
     }
     if let (StepStatus::Failed, Some(err)) = (step.status, &step.error) {
         line.push_str(&format!("  {err}"));
+    }
+    if let Some(why) = waiting {
+        line.push_str(&format!("  waiting: {why}"));
     }
     line.trim_end().to_string()
 }

@@ -14,7 +14,8 @@ use super::super::output::progress::RunProgress;
 /// How long to wait for a change before reading the run again regardless.
 const POLL: Duration = Duration::from_millis(500);
 
-/// Follow `id` with live progress until it ends, or until `timeout` passes (exit 12).
+/// Follow `id` with live progress until it ends, or until `timeout` passes (exit 13: the wait
+/// gave up, the run goes on).
 pub async fn follow(
     ctx: &Context,
     plane: &Plane,
@@ -45,16 +46,25 @@ pub async fn follow_with(
             Some(d) => {
                 let left = d.saturating_duration_since(Instant::now());
                 if left.is_zero() {
+                    let short = short_id(&detail.run.id);
+                    let why: String = detail
+                        .waiting
+                        .iter()
+                        .map(|w| format!("; step {} waits: {}", w.step_id, w.message))
+                        .collect();
                     return Err(CliError::new(
-                        Exit::RunTimedOut,
+                        Exit::WaitGaveUp,
                         format!(
-                            "gave up waiting for run {} after {}; it is still {}",
-                            short_id(&detail.run.id),
+                            "gave up waiting for run {short} after {}; it is still {} \
+                             (the run goes on){why}",
                             humantime::format_duration(timeout.unwrap_or_default()),
                             detail.run.status
                         ),
                     )
-                    .with_hint(format!("imx run watch {}", short_id(&detail.run.id))));
+                    .with_hint(format!(
+                        "keep following it with: imx run watch {short}; stop it with: imx run \
+                         cancel {short}"
+                    )));
                 }
                 left.min(POLL)
             }
@@ -65,6 +75,7 @@ pub async fn follow_with(
 }
 
 /// The end of a waited-for run: a status line for success, else an error with exit 10/11/12.
+/// (Giving up the wait, exit 13, happens in [`follow_with`].)
 pub fn outcome(ctx: &Context, detail: &RunDetail) -> Result<(), CliError> {
     let run = &detail.run;
     let took = run

@@ -4,14 +4,16 @@ use imx::model::LogLine;
 
 use super::super::context::Context;
 use super::super::error::CliError;
-use super::super::output::{Cells, Format, Row};
+use super::super::output::{Cells, RecordStream, Row};
 
 /// How many lines to read per request.
 const BATCH: u32 = 1_000;
 
 /// Print a run's captured output, oldest first. Lines are prefixed `step | ` when the run has
 /// several steps (and no --step is given). With -f, keep printing until the run ends.
-/// `-o json` prints an array of log lines (with -f: one JSON object per line).
+/// The lines are a stream of records, with or without -f: `-o json` prints one JSON object per
+/// line (NDJSON: id, run_id, step_id, attempt, time, stream, line), `-o csv` a header and a row
+/// per line, `-o yaml` one document per line.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx run logs 01HZX4
@@ -47,9 +49,15 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Result<(), CliError> {
         .map(|s| s.step_id.len())
         .max()
         .unwrap_or(0);
-    let format = ctx.out().format();
+    let mut stream = RecordStream::new(ctx.out());
+    let text = |line: &LogLine| {
+        if prefix {
+            format!("{:<width$} | {}", line.step_id, line.line)
+        } else {
+            line.line.clone()
+        }
+    };
     let mut after = 0_i64;
-    let mut collected: Vec<LogLine> = Vec::new();
     loop {
         // Read the run's state before the lines, so nothing written before it ended is missed.
         let ended = !args.follow || plane.get_run(&who, &run_id).await?.run.status.is_terminal();
@@ -59,31 +67,8 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Result<(), CliError> {
                 .await?;
             let Some(last) = lines.last() else { break };
             after = last.id;
-            let full = lines.len() as u32 >= BATCH;
-            match format {
-                Format::Json | Format::Yaml | Format::Csv if !args.follow => {
-                    collected.extend(lines)
-                }
-                Format::Json | Format::Yaml | Format::Csv => {
-                    for line in &lines {
-                        let json = serde_json::to_string(line)
-                            .map_err(|e| CliError::other(format!("cannot encode JSON: {e}")))?;
-                        ctx.out().line(&json)?;
-                    }
-                }
-                _ => {
-                    let mut text = String::new();
-                    for line in &lines {
-                        if prefix {
-                            text.push_str(&format!("{:<width$} | ", line.step_id));
-                        }
-                        text.push_str(&line.line);
-                        text.push('\n');
-                    }
-                    ctx.out().data(&text)?;
-                }
-            }
-            if !full {
+            stream.write(&lines, text)?;
+            if (lines.len() as u32) < BATCH {
                 break;
             }
         }
@@ -93,9 +78,6 @@ pub async fn run(ctx: &Context, args: LogsArgs) -> Result<(), CliError> {
         plane
             .wait_for_change(std::time::Duration::from_millis(500))
             .await;
-    }
-    if matches!(format, Format::Json | Format::Yaml | Format::Csv) && !args.follow {
-        ctx.out().list(&collected)?;
     }
     Ok(())
 }

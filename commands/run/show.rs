@@ -11,7 +11,7 @@ use super::super::output::{Cells, Detail};
 use super::list::run_fields;
 
 /// Show a run: its header, then one line per step (state, attempt, agent, timing, exit code,
-/// outputs) and any step errors.
+/// outputs), any step errors, and why steps that no agent can take are waiting.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx run show 01HZX4
@@ -44,7 +44,7 @@ impl Detail for RunDetail {
             headers[0] = "state";
         }
         if cx.wide || cx.machine {
-            headers.extend(["KIND", "NEEDS", "ERROR"]);
+            headers.extend(["KIND", "NEEDS", "ERROR", "WAITING"]);
         }
         let rows = self
             .steps
@@ -68,6 +68,8 @@ impl Detail for RunDetail {
                     row.push(s.kind.clone());
                     row.push(s.needs.join(","));
                     row.push(cx.opt(s.error.as_deref()));
+                    let waiting = self.waiting.iter().find(|w| w.step_id == s.step_id);
+                    row.push(cx.opt(waiting.map(|w| w.message.as_str())));
                 }
                 row
             })
@@ -75,18 +77,21 @@ impl Detail for RunDetail {
         Some((headers, rows))
     }
 
+    /// Step errors, then why steps wait (in `wide`, both are columns).
     fn notes(&self, cx: &Cells) -> Vec<String> {
         if cx.wide {
-            return Vec::new(); // errors are a column
+            return Vec::new();
         }
-        self.steps
+        let errors = self.steps.iter().filter_map(|s| {
+            s.error
+                .as_ref()
+                .map(|e| format!("{} {}: {e}", step_symbol(s.status), s.step_id))
+        });
+        let waiting = self
+            .waiting
             .iter()
-            .filter_map(|s| {
-                s.error
-                    .as_ref()
-                    .map(|e| format!("{} {}: {e}", step_symbol(s.status), s.step_id))
-            })
-            .collect()
+            .map(|w| format!("{} {}: {}", step_symbol(w.status), w.step_id, w.message));
+        errors.chain(waiting).collect()
     }
 }
 
@@ -144,6 +149,7 @@ mod tests {
             exit_code: exit,
             outputs: BTreeMap::from([("sha".to_string(), "abc".to_string())]),
             error: error.map(Into::into),
+            duration_ms: Some(1_300),
         };
         RunDetail {
             run: Run {
@@ -160,11 +166,13 @@ mod tests {
                 steps_total: 2,
                 steps_succeeded: 1,
                 error: Some("step test failed".into()),
+                duration_ms: Some(2_000),
             },
             steps: vec![
                 step("build", StepStatus::Succeeded, Some(0), None),
                 step("test", StepStatus::Failed, Some(1), Some("exit code 1")),
             ],
+            waiting: Vec::new(),
         }
     }
 
@@ -221,7 +229,7 @@ mod tests {
         let mut lines = out.lines();
         assert_eq!(
             lines.next().unwrap(),
-            "state,step,status,attempt,agent,started,duration,exit,outputs,kind,needs,error"
+            "state,step,status,attempt,agent,started,duration,exit,outputs,kind,needs,error,waiting"
         );
         assert!(
             lines

@@ -15,7 +15,7 @@ use super::super::password::{self, Ask};
 #[command(after_help = "Examples:
   imx user passwd alice
   printf '%s\\n' \"$NEW_PASSWORD\" | imx user passwd alice --password-stdin
-  printf '%s\\n%s\\n' \"$OLD\" \"$NEW\" | imx --server URL user passwd me --password-stdin --current-password-stdin")]
+  printf '%s\\n' \"$OLD\" \"$NEW\" | imx user passwd alice --password-stdin --current-password-stdin")]
 pub struct PasswdArgs {
     /// User name.
     pub name: String,

@@ -37,7 +37,7 @@ use crate::model::{
 };
 use crate::store::Store;
 use crate::store::sqlite::{
-    agents, claims, dashboard, logs, reap, reports, runs, settings, workflows,
+    agents, claims, dashboard, logs, placement, reap, reports, runs, settings, workflows,
 };
 use crate::{Error, Result, audit};
 use std::path::PathBuf;
@@ -411,7 +411,28 @@ impl ControlPlane for LocalControlPlane {
         self.authorize(who, Permission::Read, "run.get", id)?;
         self.maybe_reap();
         let specs = self.store.specs();
-        self.store.read_quick(|tx| runs::detail(tx, specs, id))
+        self.store.read_quick(|tx| {
+            let mut detail = runs::detail(tx, specs, id)?;
+            // Why steps wait (engine::placement): only a live run with steps not yet taken.
+            let open = |s: &crate::model::StepState| {
+                matches!(
+                    s.status,
+                    crate::model::StepStatus::Ready | crate::model::StepStatus::Pending
+                )
+            };
+            if !detail.run.status.is_terminal() && detail.steps.iter().any(open) {
+                let (run, version) = (&detail.run.workflow, detail.run.workflow_version);
+                let ix = workflows::index(tx, specs, run, version)?;
+                let agents = placement::live_agents(tx)?;
+                detail.waiting = crate::engine::placement::waiting(
+                    &detail.steps,
+                    |step| Some(&ix.step(step)?.agent.as_ref()?.labels),
+                    &agents,
+                    now_ms(),
+                );
+            }
+            Ok(detail)
+        })
     }
 
     async fn cancel_run(&self, who: &Principal, id: &str) -> Result<Run> {

@@ -1,13 +1,14 @@
 //! Orchestration rules, independent of storage: how long to back off before a retry, whether a
 //! failure is retried, what becomes of a step whose agent is lost, how a run's outcome follows
-//! from its steps, the workflow index the store consults to find a step's dependents, and the
-//! limits on what a step may produce ([`limits`]). The store applies these inside its
-//! transactions.
+//! from its steps, the workflow index the store consults to find a step's dependents, the
+//! limits on what a step may produce ([`limits`]), and why a step is not running
+//! ([`placement`]: no agent can take it). The store applies these inside its transactions.
 
 mod backoff;
 mod index;
 pub mod limits;
 mod lost;
+pub mod placement;
 
 pub use backoff::retry_delay_ms;
 pub use index::{SpecCache, SpecIndex};

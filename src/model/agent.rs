@@ -63,7 +63,11 @@ pub struct Agent {
     pub draining: bool,
     /// Steps it holds now (leased or running).
     pub running: u32,
+    #[serde(with = "crate::model::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub registered_at: i64,
+    #[serde(with = "crate::model::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub last_heartbeat: i64,
     pub hostname: String,
     pub pid: u32,

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     pub id: i64,
+    #[serde(with = "crate::model::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub time: i64,
     /// e.g. `run.started`, `step.leased`, `step.succeeded`, `agent.drained`.
     pub kind: String,
@@ -42,6 +44,8 @@ pub struct LogLine {
     pub run_id: String,
     pub step_id: String,
     pub attempt: u32,
+    #[serde(with = "crate::model::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub time: i64,
     pub stream: LogStream,
     pub line: String,

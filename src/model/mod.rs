@@ -6,6 +6,7 @@ mod audit;
 mod event;
 mod ids;
 mod run;
+pub mod time;
 mod user;
 mod workflow;
 
@@ -15,7 +16,7 @@ pub use event::{Event, LogLine, LogMark, LogStream};
 pub use ids::{new_id, now_ms, short_id};
 pub use run::{
     LeaseRef, Page, Run, RunDetail, RunFilter, RunStatus, StepOutcome, StepResult, StepState,
-    StepStatus, StepTask,
+    StepStatus, StepTask, StepWait, WaitReason, span_ms,
 };
 pub use user::{
     IssuedToken, NewToken, NewUser, PasswordChange, Token, TokenState, User, UserUpdate,
@@ -26,5 +27,6 @@ pub use workflow::{
     duration_text,
 };
 
-/// Milliseconds since the Unix epoch; every timestamp in the model uses it.
+/// Milliseconds since the Unix epoch; every timestamp in the model uses it. In JSON and YAML the
+/// model's times are RFC 3339 (see [`time`]); durations are whole milliseconds in `*_ms` fields.
 pub type Millis = i64;

@@ -166,10 +166,18 @@ pub struct Run {
     pub workflow_version: u32,
     pub status: RunStatus,
     pub params: BTreeMap<String, serde_json::Value>,
+    #[serde(with = "crate::model::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub started_at: Option<i64>,
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub finished_at: Option<i64>,
     /// When the run times out, if it has a timeout.
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub deadline: Option<i64>,
     pub created_by: String,
     /// Steps by state, for tables: total and how many succeeded.
@@ -177,6 +185,15 @@ pub struct Run {
     pub steps_succeeded: u32,
     /// Why the run failed, was cancelled or timed out.
     pub error: Option<String>,
+    /// Wall time from start to end in milliseconds; `null` until the run has ended (see
+    /// [`Run::duration_ms`](Run::duration_ms()) for the time so far).
+    #[serde(default)]
+    pub duration_ms: Option<i64>,
+}
+
+/// The length of a finished span, for the `duration_ms` fields.
+pub fn span_ms(started_at: Option<i64>, finished_at: Option<i64>) -> Option<i64> {
+    Some(finished_at?.saturating_sub(started_at?).max(0))
 }
 
 impl Run {
@@ -197,12 +214,21 @@ pub struct StepState {
     pub attempt: u32,
     pub needs: Vec<String>,
     pub agent: Option<String>,
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub started_at: Option<i64>,
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub finished_at: Option<i64>,
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub not_before: Option<i64>,
     pub exit_code: Option<i32>,
     pub outputs: BTreeMap<String, String>,
     pub error: Option<String>,
+    /// Wall time of the last attempt in milliseconds; `null` until it has ended.
+    #[serde(default)]
+    pub duration_ms: Option<i64>,
 }
 
 impl StepState {
@@ -218,6 +244,39 @@ pub struct RunDetail {
     #[serde(flatten)]
     pub run: Run,
     pub steps: Vec<StepState>,
+    /// Why steps that are not running cannot start now: ready steps no online agent can take
+    /// (none online, none with the labels, all busy, or a retry backoff), and pending steps whose
+    /// labels no online agent has. Empty when every step can go as soon as it is ready.
+    #[serde(default)]
+    pub waiting: Vec<StepWait>,
+}
+
+/// Why a step is waiting (see [`RunDetail::waiting`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitReason {
+    /// No agent is online (draining agents take no steps).
+    NoAgent,
+    /// Agents are online, but none has the labels the step asks for.
+    NoMatch,
+    /// Every online agent that matches is busy (all its slots taken).
+    Busy,
+    /// The step is waiting out its retry backoff.
+    Backoff,
+}
+
+/// One step that cannot start now, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StepWait {
+    pub step_id: String,
+    /// `ready` or `pending`.
+    pub status: StepStatus,
+    pub reason: WaitReason,
+    /// The labels the step asks for (empty: any agent).
+    pub labels: BTreeMap<String, String>,
+    /// For people, e.g. `no online agent matches labels tier=etl; 2 agents online: w1
+    /// {os=linux}, w2 {}`, or `no agent online`.
+    pub message: String,
 }
 
 /// Filters for listing runs; results are newest first.
@@ -261,6 +320,8 @@ pub struct StepTask {
     /// Stable across attempts of this step in this run, for de-duplicating side effects.
     pub idempotency_key: String,
     /// When the lease runs out unless renewed by a heartbeat.
+    #[serde(with = "crate::model::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub lease_until: i64,
     /// The most bytes of outputs (keys plus values) the control plane accepts from this
     /// attempt; a larger result fails the step. Absent from servers that predate it.

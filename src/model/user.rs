@@ -14,10 +14,16 @@ pub struct User {
     /// Whether a password is set (`imx login` needs one).
     pub has_password: bool,
     pub disabled: bool,
+    #[serde(with = "crate::model::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
+    #[serde(with = "crate::model::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Millis,
     /// Set while failed logins have locked the account, everywhere or from some source (an
     /// address that kept failing); `imx user unlock` clears it.
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub locked_until: Option<Millis>,
 }
 
@@ -98,11 +104,19 @@ pub struct Token {
     pub role: Role,
     /// The last four characters of the secret, to tell tokens apart.
     pub last4: String,
+    #[serde(with = "crate::model::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
     /// Who created it (`local:<os-user>`, `user:<name>`, ...).
     pub created_by: String,
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Millis>,
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<Millis>,
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_used_at: Option<Millis>,
     pub state: TokenState,
 }

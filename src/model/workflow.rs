@@ -229,6 +229,8 @@ pub struct Workflow {
     pub version: u32,
     /// SHA-256 of the canonical spec; equal digests mean an unchanged workflow.
     pub digest: String,
+    #[serde(with = "crate::model::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
     pub spec: WorkflowSpec,
     /// The timeout a run of this version started now gets (without `--timeout`), and where it
@@ -327,6 +329,8 @@ pub struct WorkflowSummary {
     pub version: u32,
     pub description: Option<String>,
     pub steps: usize,
+    #[serde(with = "crate::model::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
     pub runs: u64,
     pub last_run_status: Option<super::RunStatus>,

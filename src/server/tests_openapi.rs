@@ -243,3 +243,32 @@ fn routes_are_only_added_through_documented_handlers() {
         }
     }
 }
+
+#[test]
+fn model_times_are_described_as_date_time_strings() {
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    for (schema, field) in [
+        ("Run", "created_at"),
+        ("Run", "finished_at"),
+        ("StepState", "started_at"),
+        ("Agent", "last_heartbeat"),
+        ("AuditRecord", "time"),
+        ("LogLine", "time"),
+        ("Event", "time"),
+        ("User", "created_at"),
+        ("Token", "expires_at"),
+        ("WorkflowSummary", "created_at"),
+        ("StepTask", "lease_until"),
+    ] {
+        let prop = &schemas[schema]["properties"][field];
+        assert_eq!(prop["format"], "date-time", "{schema}.{field}: {prop}");
+        let ty = prop["type"].to_string();
+        assert!(ty.contains("string"), "{schema}.{field}: {prop}");
+    }
+    let duration = &schemas["Run"]["properties"]["duration_ms"];
+    assert!(
+        duration["type"].to_string().contains("integer"),
+        "{duration}"
+    );
+}

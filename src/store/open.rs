@@ -1,4 +1,10 @@
 //! Opening a store: identify the file, refuse what is not ours or is newer, migrate, set pragmas.
+//!
+//! Only a caller that asks to create (`imx init`, `imx demo`) ever creates anything: every other
+//! open of a missing store fails with [`Error::NoStore`] and leaves the file system untouched, so
+//! a typo in a store path can never become a new, empty store. A new store is private: the
+//! folders made for it are 0700 and the file 0600 (SQLite gives its `-wal` and `-shm` files the
+//! database file's mode).
 
 use std::io::Read;
 use std::path::Path;
@@ -18,7 +24,7 @@ const OPEN_RETRIES: u32 = 4;
 
 impl Store {
     /// Open the store at `path`. With `create`, a missing file (and its directory) is created
-    /// and initialised; otherwise a missing store is an error.
+    /// and initialised; otherwise a missing store is [`Error::NoStore`] and nothing is created.
     pub fn open(path: &Path, create: bool) -> Result<Store> {
         // Several processes opening one new store at once can meet SQLite's transient locking
         // errors (a writer switching the file to WAL, the WAL index being rebuilt): those come
@@ -56,15 +62,11 @@ impl Store {
         if existed {
             check_magic(path)?;
         } else if !create {
-            return Err(Error::Unavailable {
+            return Err(Error::NoStore {
                 path: path.to_path_buf(),
-                reason: "no store there (run `imx init` to create one)".into(),
             });
-        } else if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::Unavailable {
-                path: path.to_path_buf(),
-                reason: format!("cannot create {}: {e}", dir.display()),
-            })?;
+        } else {
+            create_private(path)?;
         }
 
         let read_only = existed && !writable(path);
@@ -250,6 +252,29 @@ fn uri_path(path: &Path) -> String {
         }
     }
     out
+}
+
+/// Make the folders of a new store (0700) and its empty file (0600) before SQLite opens it:
+/// SQLite would create the file with 0644 less the umask, and gives the `-wal` and `-shm` files
+/// the mode of the database file. Folders and a file that already exist are left as they are.
+fn create_private(path: &Path) -> Result<()> {
+    let unavailable = |what: &Path, e: std::io::Error| Error::Unavailable {
+        path: path.to_path_buf(),
+        reason: format!("cannot create {}: {e}", what.display()),
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(|e| unavailable(dir, e))?;
+    }
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    file.open(path).map_err(|e| unavailable(path, e))?;
+    Ok(())
 }
 
 fn writable(path: &Path) -> bool {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use serde_json::{Value, json};
 
-use crate::env::{Mode, Outcome, TestEnv};
+use crate::env::{Mode, Outcome, TestEnv, millis};
 use crate::http::{Api, Body};
 
 const DAY_MS: i64 = 86_400_000;
@@ -66,9 +66,8 @@ fn now_ms() -> i64 {
 /// A new token's expiry, from `token create -o json`.
 fn expires_in_days(out: &Outcome) -> i64 {
     let v: Value = serde_json::from_str(&out.stdout).unwrap();
-    let at = v["token"]["expires_at"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("no expiry: {}", out.stdout));
+    let at =
+        millis(&v["token"]["expires_at"]).unwrap_or_else(|| panic!("no expiry: {}", out.stdout));
     (at - now_ms() + DAY_MS / 2) / DAY_MS
 }
 
@@ -122,7 +121,7 @@ fn token_lifetimes_are_capped_and_never_forever(env: TestEnv) {
             .as_array()
             .unwrap()
             .iter()
-            .all(|t| t["expires_at"].is_i64()),
+            .all(|t| millis(&t["expires_at"]).is_some()),
         "every token expires: {listed}"
     );
 }
@@ -226,7 +225,7 @@ fn user_unlock_clears_every_lockout(env: TestEnv) {
     let locked = login("fays password");
     assert_eq!(locked.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&locked.stderr).contains("try again after"));
-    assert!(env.json(["user", "show", "fay"])["locked_until"].is_i64());
+    assert!(millis(&env.json(["user", "show", "fay"])["locked_until"]).is_some());
 
     let unlock = env.run(["user", "unlock", "fay"]);
     unlock.expect_code(0);
@@ -283,7 +282,7 @@ fn the_server_caps_tokens_with_max_token_ttl_and_login_tokens_expire() {
     ));
     assert_eq!(login.status, 201, "{login:?}");
     let days =
-        (login.json["token"]["expires_at"].as_i64().unwrap() - now_ms() + DAY_MS / 2) / DAY_MS;
+        (millis(&login.json["token"]["expires_at"]).unwrap() - now_ms() + DAY_MS / 2) / DAY_MS;
     assert_eq!(days, 10);
 }
 

@@ -82,7 +82,7 @@ fn malformed_yaml_names_the_place_and_creates_no_store() {
     rejects_file("broken.yaml", body, &["broken.yaml:5:", "invalid YAML"]);
 
     // A bad file never creates a store.
-    let env = TestEnv::new();
+    let env = TestEnv::bare();
     env.write("broken.yaml", body);
     env.run(["workflow", "apply", "-f", "broken.yaml"])
         .expect_error(2);
@@ -558,7 +558,7 @@ const WRITE: &[&str] = &["workflow", "apply", "-f", "deploy.yaml"];
 
 #[test]
 fn a_file_of_random_bytes_is_not_a_store() {
-    let env = TestEnv::new();
+    let env = TestEnv::bare();
     env.write("deploy.yaml", DEPLOY);
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
     let bytes: Vec<u8> = (0..8192)
@@ -588,7 +588,7 @@ fn a_file_of_random_bytes_is_not_a_store() {
 
 #[test]
 fn someone_elses_sqlite_database_is_not_a_store() {
-    let env = TestEnv::new();
+    let env = TestEnv::bare();
     env.write("deploy.yaml", DEPLOY);
     std::fs::create_dir_all(env.store().parent().unwrap()).unwrap();
     {
@@ -780,6 +780,7 @@ fn a_full_disk_fails_cleanly_and_leaves_the_store_intact() {
     let store_arg = store.to_str().unwrap();
     env.write("big.yaml", &big_workflow(5000));
     env.write("deploy.yaml", DEPLOY);
+    env.run(["--store", store_arg, "init"]).expect_code(0);
     env.run(["--store", store_arg, "workflow", "apply", "-f", "big.yaml"])
         .expect_code(0);
     let before = snapshot(&store);

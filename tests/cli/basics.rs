@@ -29,7 +29,7 @@ fn bad_flag_value_exits_2() {
     let out = env.run(["workflow", "run", "x", "-p", "novalue"]);
     out.expect_code(2);
     assert!(out.stderr.contains("KEY=VALUE"), "{}", out.stderr);
-    let out = env.run(["run", "wait", "x", "--timeout", "soon"]);
+    let out = env.run(["run", "wait", "x", "--wait-timeout", "soon"]);
     out.expect_code(2);
     assert!(out.stderr.contains("invalid duration"), "{}", out.stderr);
 }
@@ -59,7 +59,7 @@ fn help_exit_codes_documents_every_code() {
     let env = TestEnv::new();
     let out = env.run(["help", "exit-codes"]);
     out.expect_code(0);
-    for code in ["0", "1", "2", "3", "4", "5", "6", "10", "11", "12"] {
+    for code in ["0", "1", "2", "3", "4", "5", "6", "10", "11", "12", "13"] {
         assert!(
             out.stdout
                 .lines()
@@ -69,6 +69,17 @@ fn help_exit_codes_documents_every_code() {
         );
     }
     assert!(out.stdout.contains("cannot reach"), "{}", out.stdout);
+    let line = |code: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{code} ")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    // 12 is the run's own timeout, 13 the wait giving up: two codes, two meanings.
+    assert!(line("12").contains("timed out"), "{}", out.stdout);
+    assert!(!line("12").contains("wait itself"), "{}", out.stdout);
+    assert!(line("13").contains("goes on"), "{}", out.stdout);
 }
 
 #[test]
@@ -89,4 +100,17 @@ fn destructive_commands_refuse_without_a_terminal_or_yes() {
     let env = TestEnv::new();
     let out = env.run(["workflow", "delete", "nope"]);
     assert_ne!(out.code, 0, "{out:?}");
+}
+
+#[test]
+fn help_output_documents_the_json_conventions() {
+    let env = TestEnv::new();
+    let out = env.run(["help", "output"]);
+    out.expect_code(0);
+    for part in ["RFC 3339", "*_ms", "present when zero", "NDJSON"] {
+        assert!(out.stdout.contains(part), "{part} missing:\n{}", out.stdout);
+    }
+    // The top help (and so the man page) says the same.
+    let top = env.run(["--help"]);
+    assert!(top.stdout.contains("NDJSON"), "{}", top.stdout);
 }

@@ -15,7 +15,7 @@ fn dead_url() -> String {
 
 #[test]
 fn contexts_are_added_listed_switched_shown_and_removed() {
-    let env = TestEnv::new();
+    let env = TestEnv::bare();
     let store = env.home().join("other.db");
     let url = dead_url();
     let store_arg = store.to_str().unwrap();
@@ -40,7 +40,8 @@ fn contexts_are_added_listed_switched_shown_and_removed() {
     assert_eq!(names, ["laptop", "prod"]);
     assert_eq!(list[0]["current"], true);
 
-    // The current context (a store) is where commands act...
+    // The current context (a store) is where commands act: `init` creates it there...
+    env.run_without_store(["init"]).expect_code(0);
     env.run_without_store(["workflow", "list"]).expect_code(0);
     assert!(store.exists(), "commands used the laptop context's store");
     assert!(!env.store().exists(), "and not the default one");

@@ -47,6 +47,10 @@ pub struct TestEnv {
     vars: Vec<(String, String)>,
     /// Extra arguments for `imx server` (see [`TestEnv::with_server_args`]).
     server_args: Vec<String>,
+    /// Whether the store is created before the first command (as `imx init` would). Only
+    /// `init` and `demo` create a store; see [`TestEnv::bare`] for an environment without one.
+    init_store: bool,
+    store_ready: OnceLock<()>,
 }
 
 /// For test bodies `fn NAME(env: TestEnv)` in this module, generate `local::NAME` and
@@ -99,6 +103,17 @@ impl TestEnv {
             dir,
             vars: Vec::new(),
             server_args: Vec::new(),
+            init_store: true,
+            store_ready: OnceLock::new(),
+        }
+    }
+
+    /// A local environment whose store does not exist yet: commands other than `init` and
+    /// `demo` refuse it (exit 6). For tests about creating the store, or that need none.
+    pub fn bare() -> Self {
+        TestEnv {
+            init_store: false,
+            ..TestEnv::new()
         }
     }
 
@@ -239,8 +254,34 @@ impl TestEnv {
         cmd
     }
 
+    /// Create the store (what `imx init` does) unless this is a [`bare`](Self::bare)
+    /// environment; once, before the first command.
+    fn ensure_store(&self) {
+        if !self.init_store {
+            return;
+        }
+        self.store_ready.get_or_init(|| {
+            let out = Command::from_std(self.base_cmd(&[]))
+                .args(["init", "-q"])
+                .timeout(Duration::from_secs(60))
+                .output()
+                .unwrap_or_else(|e| panic!("cannot run imx init: {e}"));
+            assert!(
+                out.status.success(),
+                "imx init failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        });
+    }
+
     /// The command on the local store, whatever the mode (e.g. to start the server itself).
     pub fn local_cmd(&self, wrapper: &[&str]) -> std::process::Command {
+        self.ensure_store();
+        self.base_cmd(wrapper)
+    }
+
+    /// `imx` in this environment, without creating the store first.
+    fn base_cmd(&self, wrapper: &[&str]) -> std::process::Command {
         let bin = assert_cmd::cargo::cargo_bin!("imx");
         let mut cmd = match wrapper.split_first() {
             None => std::process::Command::new(bin),
@@ -361,6 +402,29 @@ impl TestEnv {
             .unwrap_or_else(|e| panic!("{all:?}: not JSON ({e}):\n{}", out.stdout))
     }
 
+    /// Run `imx ARGS... -o json` for a stream of records (`run logs`, `audit tail`), expect exit
+    /// 0, and parse its lines: one JSON object each (NDJSON).
+    #[track_caller]
+    pub fn ndjson<I, S>(&self, args: I) -> Vec<serde_json::Value>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut all: Vec<std::ffi::OsString> =
+            args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        all.push("-o".into());
+        all.push("json".into());
+        let out = self.run(&all);
+        out.expect_code(0);
+        out.stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("{all:?}: not a JSON object per line ({e}): {l}"))
+            })
+            .collect()
+    }
+
     /// Write a workflow file and apply it; panics unless apply succeeds.
     #[track_caller]
     pub fn apply(&self, file: &str, yaml: &str) {
@@ -397,7 +461,7 @@ impl TestEnv {
     /// Wait (up to [`SLOW`]) for a run to end; returns its final `run show -o json`.
     #[track_caller]
     pub fn finish(&self, id: &str) -> serde_json::Value {
-        let out = self.run(["run", "wait", id, "--timeout", "30s", "-q"]);
+        let out = self.run(["run", "wait", id, "--wait-timeout", "30s", "-q"]);
         assert!(
             [0, 10, 11].contains(&out.code),
             "run {id} did not end: {out:?}"
@@ -572,6 +636,14 @@ pub fn snapshot(path: &Path) -> String {
         }
     }
     out
+}
+
+/// A time of `-o json` output or an API response (RFC 3339) as epoch milliseconds; `None` when
+/// the value is not such a time (e.g. `null`).
+pub fn millis(v: &serde_json::Value) -> Option<i64> {
+    v.as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.timestamp_millis())
 }
 
 /// Run `cmd`, expect success, return its trimmed stdout.

@@ -21,11 +21,14 @@ struct Cluster {
 }
 
 impl Cluster {
+    /// A cluster around a new store (`imx init`).
     fn new() -> Self {
-        Cluster {
+        let cluster = Cluster {
             dir: tempfile::tempdir().unwrap(),
             children: Vec::new(),
-        }
+        };
+        cluster.imx(&["init", "-q"]);
+        cluster
     }
 
     fn db(&self) -> PathBuf {

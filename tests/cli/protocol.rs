@@ -58,11 +58,11 @@ fn agent_states_read_the_same_without_imx_lease() {
 
     // Heartbeats keep it online well past its lease.
     let first = show();
-    let registered = first["registered_at"].as_i64().unwrap();
+    let registered = crate::env::millis(&first["registered_at"]).unwrap();
     wait_until("heartbeats two leases after registering", SLOW, || {
         let a = show();
         assert_eq!(a["state"], "online", "{a:#}");
-        a["last_heartbeat"].as_i64().unwrap() > registered + 2_000
+        crate::env::millis(&a["last_heartbeat"]).unwrap() > registered + 2_000
     });
 
     // Stopped, it misses its heartbeats: offline after its own lease, not the reader's 30 s.

@@ -4,7 +4,7 @@ use crate::env::TestEnv;
 
 #[test]
 fn validate_a_bad_file_exits_2_naming_file_line_and_column() {
-    let env = TestEnv::new();
+    let env = TestEnv::bare();
     let path = env.write(
         "bad.yaml",
         "name: deploy\nsteps:\n  - id: build\n    run: make\n  - id: test\n    needs: [buld]\n    run: make test\n",
@@ -25,7 +25,7 @@ fn validate_a_bad_file_exits_2_naming_file_line_and_column() {
 
 #[test]
 fn validate_a_missing_file_exits_2() {
-    let env = TestEnv::new();
+    let env = TestEnv::bare();
     let out = env.run(["workflow", "validate", "-f", "nope.yaml"]);
     out.expect_code(2);
     assert!(

@@ -1,5 +1,6 @@
-//! Run detail: the run's DAG as a tree (each step's state, attempt, agent and duration), and the
-//! selected step's log, following live. Tab moves between the steps and the log.
+//! Run detail: the run's DAG as a tree (each step's state, attempt, agent and duration), why steps
+//! no agent can take are waiting (as the control plane says), and the selected step's log,
+//! following live. Tab moves between the steps and the log.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -191,8 +192,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let steps_h = u16::try_from(rows.len() + 3)
         .unwrap_or(u16::MAX)
         .min(area.height.saturating_sub(6).max(5));
+    // A third summary line says why steps wait, when any does.
+    let summary_h = if data.waiting.is_empty() { 2 } else { 3 };
     let [summary, steps_area, logs_area] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(summary_h),
         Constraint::Length(steps_h),
         Constraint::Min(3),
     ])
@@ -224,10 +227,18 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     if let Some(e) = &run.error {
         line2.push(Span::styled(format!(" · {e}"), theme.error()));
     }
-    f.render_widget(
-        Paragraph::new(vec![Line::from(line1), Line::from(line2)]),
-        summary,
-    );
+    let mut summary_lines = vec![Line::from(line1), Line::from(line2)];
+    if let Some(w) = data.waiting.first() {
+        let more = match data.waiting.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        summary_lines.push(Line::from(Span::styled(
+            format!(" {} waits: {}{more}", w.step_id, w.message),
+            theme.warn(),
+        )));
+    }
+    f.render_widget(Paragraph::new(summary_lines), summary);
 
     let height = usize::from(steps_area.height.saturating_sub(3));
     let offset = scroll_offset(d.selected, height);
@@ -337,7 +348,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(logs_title));
     f.render_widget(para, logs_area);
     if d.logs.is_empty() {
-        super::empty(f, logs_area, "No output yet.", theme);
+        let why = data.waiting.iter().find(|w| w.step_id == step);
+        let msg = match why {
+            Some(w) => format!("Not started: {}", w.message),
+            None => "No output yet.".to_string(),
+        };
+        super::empty(f, logs_area, &msg, theme);
     }
 }
 

@@ -128,6 +128,28 @@ fn run_detail() {
 }
 
 #[test]
+fn run_detail_says_why_a_step_waits() {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.update(Action::Enter);
+    let mut detail = fixtures::run_detail();
+    detail.waiting = vec![fixtures::step_wait("deploy")];
+    feed(&mut app, Data::Detail(detail));
+    let s = screen(&app, 120, 30);
+    assert!(
+        s.contains("deploy waits: no online agent matches labels tier=etl; 2 agents online"),
+        "{s}"
+    );
+    // Selected, the waiting step's empty log says why too (the tree: build, test, deploy).
+    for _ in 0..2 {
+        app.update(Action::Down);
+    }
+    let s = screen(&app, 120, 30);
+    assert!(s.contains("Log · deploy"), "{s}");
+    assert!(s.contains("Not started: no online agent matches"), "{s}");
+    insta::assert_snapshot!("run_detail_waiting", s);
+}
+
+#[test]
 fn run_detail_confirm_cancel() {
     let mut app = detail_app();
     app.update(Action::CancelRun);

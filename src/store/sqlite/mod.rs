@@ -7,6 +7,7 @@ pub mod claims;
 pub mod dashboard;
 mod events;
 pub mod logs;
+pub mod placement;
 pub mod reap;
 pub mod reports;
 mod rows;

@@ -20,8 +20,14 @@ pub struct StatusCounts {
 /// What a batch of completions did (accepted per result).
 pub type CompletionReport = Vec<bool>;
 
+/// Counts by state; every agent state and run status is present, 0 when none (scripts read
+/// `.runs.failed` without guarding against a missing key).
 pub fn status(tx: &Transaction<'_>) -> Result<StatusCounts> {
-    let mut out = StatusCounts::default();
+    let mut out = StatusCounts {
+        runs: RunStatus::ALL.into_iter().map(|s| (s, 0)).collect(),
+        agents: AgentState::ALL.into_iter().map(|s| (s, 0)).collect(),
+        ..StatusCounts::default()
+    };
     let mut stmt = tx.prepare("SELECT status, count(*) FROM runs GROUP BY status")?;
     for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))? {
         let (status, n) = row?;

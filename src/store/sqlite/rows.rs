@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::Row;
 
-use crate::model::{Agent, AgentState, Run, RunStatus, StepState, StepStatus};
+use crate::model::{Agent, AgentState, Run, RunStatus, StepState, StepStatus, span_ms};
 
 pub const RUN_COLUMNS: &str = "id, workflow, workflow_version, status, params, created_at, \
      started_at, finished_at, deadline, created_by, steps_total, steps_succeeded, error";
@@ -14,6 +14,7 @@ pub fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Run> {
     // runs for every row of every page of runs).
     let status = r.get_ref(3)?.as_str()?;
     let params = r.get_ref(4)?.as_str()?;
+    let (started_at, finished_at) = (r.get(6)?, r.get(7)?);
     Ok(Run {
         id: r.get(0)?,
         workflow: r.get(1)?,
@@ -21,13 +22,14 @@ pub fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Run> {
         status: status.parse().unwrap_or(RunStatus::Failed),
         params: serde_json::from_str(params).unwrap_or_default(),
         created_at: r.get(5)?,
-        started_at: r.get(6)?,
-        finished_at: r.get(7)?,
+        started_at,
+        finished_at,
         deadline: r.get(8)?,
         created_by: r.get(9)?,
         steps_total: r.get(10)?,
         steps_succeeded: r.get(11)?,
         error: r.get(12)?,
+        duration_ms: span_ms(started_at, finished_at),
     })
 }
 
@@ -38,6 +40,7 @@ pub fn step_from_row(r: &Row<'_>, needs: Vec<String>) -> rusqlite::Result<StepSt
     let status: String = r.get(2)?;
     let outputs: Option<String> = r.get(9)?;
     let not_before: i64 = r.get(7)?;
+    let (started_at, finished_at) = (r.get(5)?, r.get(6)?);
     Ok(StepState {
         step_id: r.get(0)?,
         kind: r.get(1)?,
@@ -45,14 +48,15 @@ pub fn step_from_row(r: &Row<'_>, needs: Vec<String>) -> rusqlite::Result<StepSt
         attempt: r.get(3)?,
         needs,
         agent: r.get(4)?,
-        started_at: r.get(5)?,
-        finished_at: r.get(6)?,
+        started_at,
+        finished_at,
         not_before: (not_before > 0).then_some(not_before),
         exit_code: r.get(8)?,
         outputs: outputs
             .and_then(|o| serde_json::from_str(&o).ok())
             .unwrap_or_default(),
         error: r.get(10)?,
+        duration_ms: span_ms(started_at, finished_at),
     })
 }
 
@@ -109,4 +113,4 @@ pub fn offline(last_heartbeat: i64, lease_ms: Option<u64>, now: i64) -> bool {
 }
 
 /// The lease of agents whose row predates recorded leases (the old default).
-const DEFAULT_LEASE_MS: i64 = 30_000;
+pub const DEFAULT_LEASE_MS: i64 = 30_000;

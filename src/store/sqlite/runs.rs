@@ -138,7 +138,11 @@ pub fn detail(tx: &Transaction<'_>, cache: &SpecCache, prefix: &str) -> Result<R
             step_from_row(r, needs)
         })?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(RunDetail { run, steps })
+    Ok(RunDetail {
+        run,
+        steps,
+        waiting: Vec::new(),
+    })
 }
 
 /// Runs, newest first.

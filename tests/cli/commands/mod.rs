@@ -8,9 +8,12 @@
 
 mod agents;
 mod audit;
+mod json;
 mod output;
 mod runs;
 mod steps;
+mod streams;
+mod waiting;
 mod workflows;
 
 use crate::env::TestEnv;

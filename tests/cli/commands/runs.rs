@@ -113,6 +113,7 @@ fn workflow_run_wait_exits_11_when_cancelled_and_12_on_timeout(env: TestEnv) {
     assert!(waiter.stderr().contains("cancelled"), "{}", waiter.stderr());
     assert_eq!(status(&env, &id), "cancelled");
 
+    // --timeout is the run's deadline: the run times out (12)...
     let out = env.run(["workflow", "run", "slow", "--timeout", "1s", "--wait"]);
     out.expect_code(12);
     assert!(out.stderr.contains("timed out"), "{}", out.stderr);
@@ -124,6 +125,55 @@ fn workflow_run_wait_exits_11_when_cancelled_and_12_on_timeout(env: TestEnv) {
         let nap = TestEnv::step(&run, "nap");
         nap["status"] != "running" && nap["status"] != "leased"
     });
+}
+
+fn workflow_run_wait_timeout_gives_up_with_13_and_the_run_goes_on(env: TestEnv) {
+    let env = short_leases(env);
+    env.apply("slow.yaml", &sleepy("slow", 30.0));
+    // --wait-timeout bounds only the wait (and implies --wait): 13, the run keeps going.
+    let out = env.run(["workflow", "run", "slow", "--wait-timeout", "300ms"]);
+    out.expect_code(13);
+    out.expect_stderr(&["gave up waiting", "the run goes on"]);
+    let id = out.stdout.lines().next().unwrap().trim().to_string();
+    assert_eq!(id.len(), 26, "{}", out.stdout);
+    let run = env.show_run(&id);
+    assert_eq!(run["status"], "queued");
+    // The wait set no deadline: the run has the default one (24 h), not 300 ms.
+    assert!(deadline_in(&run) > 23 * 3_600_000, "{run:#}");
+    // Both: the deadline is the run's, the wait gives up first.
+    let out = env.run([
+        "workflow",
+        "run",
+        "slow",
+        "--timeout",
+        "1h",
+        "--wait-timeout",
+        "300ms",
+    ]);
+    out.expect_code(13);
+    let id = out.stdout.lines().next().unwrap().trim().to_string();
+    let run = env.show_run(&id);
+    let left = deadline_in(&run);
+    assert!(
+        (3_500_000..=3_600_000).contains(&left),
+        "--timeout 1h: {run:#}"
+    );
+    assert_eq!(status(&env, &id), "queued");
+    // run watch takes the same bound.
+    let out = env.run(["run", "watch", &id, "--wait-timeout", "300ms"]);
+    out.expect_code(13);
+}
+
+/// How long after its creation a run's deadline is, in milliseconds (JSON times are RFC 3339).
+fn deadline_in(run: &Value) -> i64 {
+    let at = |key: &str| {
+        run[key]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.timestamp_millis())
+            .unwrap_or_else(|| panic!("no {key} in {run:#}"))
+    };
+    at("deadline") - at("created_at")
 }
 
 fn run_list_filters_newest_first_and_pages_by_20(env: TestEnv) {
@@ -173,10 +223,11 @@ fn run_list_filters_newest_first_and_pages_by_20(env: TestEnv) {
     let out = env.run(["run", "list", "--since", &future]);
     out.expect_code(0);
     assert!(out.stderr.contains("No runs match."), "{}", out.stderr);
-    let pivot = env.show_run(&other)["created_at"].as_i64().unwrap();
-    let pivot = chrono::DateTime::from_timestamp_millis(pivot)
+    // JSON times are RFC 3339 with milliseconds: what --since takes.
+    let pivot = env.show_run(&other)["created_at"]
+        .as_str()
         .unwrap()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        .to_string();
     let since = env.json(["run", "list", "--since", &pivot]);
     assert!(
         since
@@ -259,11 +310,15 @@ fn run_logs_prints_captured_lines_in_order_per_step(env: TestEnv) {
     let after = out.stdout.find("after | after done").expect(&out.stdout);
     assert!(talk < after, "{}", out.stdout);
 
-    // JSON says which stream each line came from.
-    let json = env.json(["run", "logs", &id, "--step", "talk"]);
+    // JSON (one object per line) says which stream each line came from.
+    let out = env.run(["run", "logs", &id, "--step", "talk", "-o", "json"]);
+    out.expect_code(0);
+    let json: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let streams: Vec<(&str, &str)> = json
-        .as_array()
-        .unwrap()
         .iter()
         .filter(|l| l["stream"] != "system")
         .map(|l| (l["stream"].as_str().unwrap(), l["line"].as_str().unwrap()))
@@ -432,10 +487,16 @@ fn run_wait_exits_with_the_run_outcome(env: TestEnv) {
     let bad = env.start("failing", &[]);
     let slow = env.start("slow", &[]);
 
-    // Nothing runs without an agent: --timeout gives up with 12.
+    // Nothing runs without an agent: --wait-timeout gives up with 13, and the run goes on.
+    let out = env.run(["run", "wait", &ok, "--wait-timeout", "300ms"]);
+    out.expect_error(13);
+    out.expect_stderr(&["gave up waiting", "the run goes on"]);
+    assert_eq!(status(&env, &ok), "queued");
+    // --timeout would be a run's deadline: `run wait` has none to set, and clap points to
+    // --wait-timeout.
     let out = env.run(["run", "wait", &ok, "--timeout", "300ms"]);
-    out.expect_code(12);
-    assert!(out.stderr.contains("gave up waiting"), "{}", out.stderr);
+    out.expect_code(2);
+    assert!(out.stderr.contains("--wait-timeout"), "{}", out.stderr);
 
     let _agent = env.agent("worker", 4);
     env.run(["run", "wait", &ok]).expect_code(0);
@@ -498,6 +559,7 @@ fn run_watch_prints_state_changes_and_the_final_status(env: TestEnv) {
 crate::both_modes!(
     workflow_run_wait_exits_0_on_success_and_10_on_failure_with_typed_params,
     workflow_run_wait_exits_11_when_cancelled_and_12_on_timeout,
+    workflow_run_wait_timeout_gives_up_with_13_and_the_run_goes_on,
     run_list_filters_newest_first_and_pages_by_20,
     run_show_accepts_any_unique_prefix,
     run_logs_prints_captured_lines_in_order_per_step,

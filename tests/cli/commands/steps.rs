@@ -10,10 +10,13 @@ use serde_json::Value;
 use super::{read_pid, short_leases};
 use crate::env::{SLOW, TestEnv, process_gone, wait_until};
 
+/// A time field of `-o json` output (RFC 3339) as epoch milliseconds.
 fn ms(v: &Value, key: &str) -> i64 {
     v[key]
-        .as_i64()
-        .unwrap_or_else(|| panic!("{key} missing in {v:#}"))
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.timestamp_millis())
+        .unwrap_or_else(|| panic!("{key} missing or not RFC 3339 in {v:#}"))
 }
 
 const FAN: &str = r#"
@@ -143,13 +146,11 @@ steps:
     let run = env.finish(&id);
     assert_eq!(run["status"], "succeeded", "{run:#}");
     assert_eq!(TestEnv::step(&run, "fetch")["attempt"], 2);
-    let logs = env.json(["run", "logs", &id]);
+    let logs = env.ndjson(["run", "logs", &id]);
     let line = |text: &str| {
-        logs.as_array()
-            .unwrap()
-            .iter()
+        logs.iter()
             .find(|l| l["line"] == text)
-            .unwrap_or_else(|| panic!("{text:?} not in {logs:#}"))
+            .unwrap_or_else(|| panic!("{text:?} not in {logs:?}"))
             .clone()
     };
     let first = line("attempt 1");

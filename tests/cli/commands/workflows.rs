@@ -1,6 +1,6 @@
-//! `imx init`, `imx status`, first use, and `imx workflow apply|list|show|validate|delete`.
-//! Creating the store (init, first use, racing creators) and `validate` without a store are
-//! local-only: they are about the store file itself.
+//! `imx init`, `imx status`, and `imx workflow apply|list|show|validate|delete`.
+//! Creating the store (init) and `validate` without a store are local-only: they are about the
+//! store file itself (see also `store_creation.rs`).
 
 use serde_json::Value;
 
@@ -9,7 +9,7 @@ use crate::env::{Mode, TestEnv};
 
 #[test]
 fn init_creates_the_store_and_says_where_then_says_it_exists() {
-    let env = TestEnv::new();
+    let env = TestEnv::bare();
     let out = env.run(["init"]);
     out.expect_code(0);
     let store = env.store().display().to_string();
@@ -32,24 +32,6 @@ fn init_creates_the_store_and_says_where_then_says_it_exists() {
         again.stderr
     );
     assert!(!again.stderr.contains("Created"), "{}", again.stderr);
-}
-
-#[test]
-fn first_use_of_a_command_creates_the_store_and_says_so_once() {
-    let env = TestEnv::new();
-    let out = env.run(["workflow", "list"]);
-    out.expect_code(0);
-    assert!(env.store().exists());
-    assert!(
-        out.stderr
-            .contains(&format!("Created a new store at {}", env.store().display())),
-        "{}",
-        out.stderr
-    );
-    let out = env.run(["workflow", "list"]);
-    out.expect_code(0);
-    assert!(!out.stderr.contains("Created"), "{}", out.stderr);
-    assert!(out.stderr.contains("No workflows yet."), "{}", out.stderr);
 }
 
 fn status_reports_documented_fields_and_counts_move_after_runs(env: TestEnv) {
@@ -212,7 +194,7 @@ fn list_and_show_with_versions(env: TestEnv) {
 
 #[test]
 fn validate_a_valid_file_exits_0_without_a_store() {
-    let env = TestEnv::new();
+    let env = TestEnv::bare();
     env.write("build.yaml", V2);
     let out = env.run(["workflow", "validate", "-f", "build.yaml"]);
     out.expect_code(0);
@@ -252,26 +234,6 @@ fn delete_asks_for_yes_and_past_runs_keep_their_history(env: TestEnv) {
     assert_eq!(TestEnv::step(&run, "only")["status"], "succeeded");
     let listed = env.json(["run", "list", "--workflow", "noop"]);
     assert_eq!(listed.as_array().unwrap().len(), 1);
-}
-
-#[test]
-fn commands_racing_to_create_a_new_store_all_succeed_and_one_says_it_created_it() {
-    let env = TestEnv::new();
-    for round in 0..3 {
-        let env = if round == 0 { &env } else { &TestEnv::new() };
-        let mut racers: Vec<_> = (0..6)
-            .map(|_| env.spawn(["status", "-o", "json"]))
-            .collect();
-        let mut created = 0;
-        for racer in &mut racers {
-            let status = racer.wait_exit(crate::env::SLOW);
-            assert!(status.success(), "{status}: {}", racer.stderr());
-            let parsed: Value = serde_json::from_str(&racer.stdout()).unwrap();
-            assert_eq!(parsed["schema_version"], imx::store::SCHEMA_VERSION);
-            created += usize::from(racer.stderr().contains("Created a new store"));
-        }
-        assert_eq!(created, 1, "exactly one process created the store");
-    }
 }
 
 crate::both_modes!(
