@@ -62,6 +62,7 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> Result<(), CliError> {
         let mut config = AgentConfig::new(format!("demo-{i}"));
         config.labels = BTreeMap::from([("demo".to_string(), "true".to_string())]);
         config.slots = 2;
+        config.launch = super::agent::steps::launch(out, &[])?;
         agents.push(tokio::spawn(imx::agent::run(
             plane.clone(),
             who.clone(),

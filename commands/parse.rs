@@ -32,6 +32,12 @@ pub fn labels(s: &str) -> Result<BTreeMap<String, String>, String> {
     Ok(out)
 }
 
+/// `--pass-env NAME`: a variable name that is not `IMX_*`.
+pub fn pass_env_name(s: &str) -> Result<String, String> {
+    imx::agent::check_pass_env_name(s)?;
+    Ok(s.to_string())
+}
+
 /// A duration such as `30s`, `5m`, `1h30m`, `250ms`.
 pub fn duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim())

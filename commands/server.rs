@@ -26,6 +26,7 @@ use super::error::{CliError, Exit};
 #[command(after_help = "Examples:
   imx --store /srv/imx/imx.db init --admin alice
   imx --store /srv/imx/imx.db server --listen 127.0.0.1:7443 --agents 2
+  sudo imx --store /srv/imx/imx.db server --agents 2 --agents-user nobody
   imx --server http://127.0.0.1:7443 run list        # with IMX_TOKEN or after imx login
   imx server --listen 0.0.0.0:7443 --tls-cert cert.pem --tls-key key.pem
   imx context add prod --server https://imx.example.com:7443 --ca ca.pem
@@ -38,9 +39,21 @@ pub struct ServerArgs {
     #[arg(long, default_value = "127.0.0.1:7443", value_name = "ADDR")]
     pub listen: SocketAddr,
 
-    /// Run this many agents inside the server process (the one-command dev setup).
+    /// Run this many agents inside the server process (the one-command dev setup; production
+    /// agents are separate `imx agent run` processes). Their steps run in private temp
+    /// directories with a clean environment.
     #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=64))]
     pub agents: u32,
+
+    /// Run the embedded agents' steps as this user (name or uid), with no supplementary
+    /// groups; required when the server runs as root.
+    #[arg(long, value_name = "USER")]
+    pub agents_user: Option<String>,
+
+    /// Pass this variable of the server's environment to the embedded agents' steps
+    /// (repeatable, or NAME,NAME); IMX_* names are refused.
+    #[arg(long, value_name = "NAME", value_delimiter = ',', value_parser = super::parse::pass_env_name)]
+    pub agents_pass_env: Vec<String>,
 
     /// PEM certificate chain (leaf first) to serve HTTPS with; needs --tls-key.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
@@ -214,6 +227,12 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
         return Err(CliError::usage("--max-token-ttl must be longer than 0s")
             .with_hint("e.g. --max-token-ttl 30d"));
     }
+    let embedded = super::agent::steps::embedded(
+        ctx.out(),
+        args.agents,
+        args.agents_user.as_deref(),
+        &args.agents_pass_env,
+    )?;
     let _log_guard = init_logging(args.log_format, args.log_dir.as_deref())?;
     let (local, _) = ctx.open_local(false)?;
     if !local.has_admin()? {
@@ -229,6 +248,7 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
             local.path().display()
         )));
     }
+    super::agent::steps::warn_if_store_readable(ctx.out(), &embedded, local.path());
     let local = match &args.backup_dir {
         Some(dir) => local.with_backup_dir(dir.clone()),
         None => local,
@@ -252,6 +272,7 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
 
     let (stop_agents, agents_stop) = tokio::sync::watch::channel(false);
     let mut agents = Vec::new();
+    let agent_events = super::agent::steps::embedded_events(ctx.out().clone());
     for i in 1..=args.agents {
         let name = format!("{}-embedded-{i}", imx::config::hostname());
         let who = Principal {
@@ -259,10 +280,13 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
             role: Role::Agent,
             source: "local".into(),
         };
+        let mut config = imx::agent::AgentConfig::new(name);
+        config.launch = embedded.clone();
+        config.on_event = Some(agent_events.clone());
         agents.push(tokio::spawn(imx::agent::run(
             local.clone(),
             who,
-            imx::agent::AgentConfig::new(name),
+            config,
             agents_stop.clone(),
         )));
     }

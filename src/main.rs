@@ -14,5 +14,11 @@ mod tui;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    // The step shim (`imx __step-shim ...`, started by agents for each step) is not a command:
+    // it reads no configuration and is hidden from help, completions and man pages.
+    let mut args = std::env::args_os().skip(1);
+    if args.next().is_some_and(|a| a == imx::agent::SHIM_COMMAND) {
+        return imx::agent::shim_main(args);
+    }
     commands::main()
 }

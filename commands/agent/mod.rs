@@ -6,6 +6,7 @@ mod remove;
 mod resume;
 mod run;
 mod show;
+pub mod steps;
 
 use clap::Subcommand;
 

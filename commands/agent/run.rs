@@ -1,4 +1,5 @@
-//! `imx agent run [--name N] [--labels k=v,...] [--slots K]`: the worker process.
+//! `imx agent run [--name N] [--labels k=v,...] [--slots K] [--pass-env NAME]`: the worker
+//! process.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,7 @@ use super::super::context::Context;
 use super::super::error::CliError;
 use super::super::output::Printer;
 use super::super::parse;
+use super::steps;
 
 /// Run an agent in this process: register, claim matching steps, run them, report. SIGINT or
 /// SIGTERM drains (no new steps; running ones finish), then exits; a second signal stops at once.
@@ -18,11 +20,21 @@ use super::super::parse;
 /// On a local store this process is the control plane: IMX_LEASE, IMX_MAX_OUTPUT and
 /// IMX_MAX_LOG set its lease and limits (see `imx server --help`); with --server they are the
 /// server's.
+///
+/// A `run` step gets a clean environment, never the agent's: PATH, HOME, LANG and TZ (the
+/// agent's, or /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin, /, C.UTF-8 and
+/// :/etc/localtime when unset), IMX_RUN_ID, IMX_STEP_ID, IMX_ATTEMPT, IMX_IDEMPOTENCY_KEY,
+/// IMX_WORKFLOW, IMX_OUTPUT, the step's `env:`, and the variables named by --pass-env. No
+/// credential of the agent (IMX_TOKEN, ...) reaches a step. Each step runs in its own cgroup
+/// (where the agent may create cgroup v2 directories) or under a subreaper, so everything it
+/// starts — `setsid` daemons too — is killed on timeout, cancel and completion, and when the
+/// agent dies; the start-up log says which.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx agent run
   imx agent run --name build-01 --labels os=linux,arch=amd64 --slots 8
   imx -v agent run            # one line per step it runs
+  imx agent run --pass-env HTTPS_PROXY --pass-env SSL_CERT_FILE
   imx agent run --server https://imx.example:8443 --token-file /etc/imx/agent-token
   IMX_TOKEN=imx_... imx agent run --server https://imx.example:8443
   imx agent run --name build-01 --instance \"$INVOCATION_ID\"   # in a systemd unit")]
@@ -54,6 +66,10 @@ pub struct RunArgs {
     /// process is gone.
     #[arg(long, value_name = "ID", env = "IMX_AGENT_INSTANCE")]
     pub instance: Option<String>,
+    /// Pass this variable of the agent's environment to every step (repeatable, or NAME,NAME);
+    /// IMX_* names are refused.
+    #[arg(long, value_name = "NAME", value_delimiter = ',', value_parser = parse::pass_env_name)]
+    pub pass_env: Vec<String>,
 }
 
 /// The token from `--token` or `--token-file`, if either is given; only for a server.
@@ -100,6 +116,7 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
     // learned when the agent registers.
     config.on_event = Some(events_tx);
     config.instance = args.instance.filter(|i| !i.trim().is_empty());
+    config.launch = steps::launch(ctx.out(), &args.pass_env)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let labels = if config.labels.is_empty() {
         "no labels".to_string()
@@ -182,6 +199,7 @@ async fn report_events(
     while let Some(event) = events.recv().await {
         match event {
             AgentEvent::Warning(w) => out.warn(w),
+            AgentEvent::Containment(how) => out.status(steps::containment_line(&how)),
             AgentEvent::Draining(true) => out.status("Draining: no new steps."),
             AgentEvent::Draining(false) => out.status("Resumed: taking steps again."),
             AgentEvent::StepStarted { lease, kind } if verbose => out.status(format!(

@@ -7,6 +7,8 @@ use crate::model::{LeaseRef, StepOutcome};
 pub enum AgentEvent {
     /// Registered with the control plane under this id.
     Registered { agent_id: String },
+    /// How its steps are contained, e.g. "a cgroup per step, under /sys/fs/cgroup".
+    Containment(String),
     /// Started a step (`kind` is `run`, `http` or `noop`).
     StepStarted { lease: LeaseRef, kind: &'static str },
     /// A step ended; `accepted` says whether the control plane took the report (a stopped

@@ -31,6 +31,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 pub use events::AgentEvent;
+pub use executor::launch::shim::{SHIM_COMMAND, main as shim_main};
+pub use executor::launch::{Containment, StepLaunch, StepUser, check_pass_env_name};
 pub use logs::LogSink;
 
 use crate::Result;
@@ -58,6 +60,8 @@ pub struct AgentConfig {
     /// The supervisor's nonce for this process (e.g. systemd's `$INVOCATION_ID`): registering
     /// with a new one takes the name over from the previous process at once.
     pub instance: Option<String>,
+    /// How `run` steps are started and contained: shim, environment, user, working directory.
+    pub launch: StepLaunch,
 }
 
 impl AgentConfig {
@@ -73,6 +77,7 @@ impl AgentConfig {
             kill_grace: Duration::from_secs(2),
             on_event: None,
             instance: None,
+            launch: StepLaunch::default(),
         }
     }
 }

@@ -3,12 +3,13 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
 use super::executor::StopReason;
+use super::executor::launch::Launcher;
 use super::{AgentConfig, AgentEvent, AgentSummary, DEFAULT_HEARTBEAT, heartbeat_for_lease};
 use crate::auth::Principal;
 use crate::control::Plane;
@@ -27,6 +28,8 @@ pub(crate) struct Shared {
     pub(crate) agent_id: String,
     pub(crate) config: AgentConfig,
     pub(crate) http: reqwest::Client,
+    /// How `run` steps are started and contained.
+    pub(crate) launcher: Arc<Launcher>,
     /// Leases from claim until their report is answered (or they are dropped).
     held: Mutex<HashMap<LeaseRef, StopSender>>,
     /// Steps executing now.
@@ -61,6 +64,7 @@ impl Shared {
         agent_id: String,
         config: AgentConfig,
         http: reqwest::Client,
+        launcher: Arc<Launcher>,
     ) -> Self {
         let heartbeat_ms = u64::try_from(config.heartbeat.unwrap_or(DEFAULT_HEARTBEAT).as_millis())
             .unwrap_or(u64::MAX);
@@ -70,6 +74,7 @@ impl Shared {
             agent_id,
             config,
             http,
+            launcher,
             held: Mutex::new(HashMap::new()),
             busy: AtomicU32::new(0),
             draining: AtomicBool::new(false),

@@ -59,6 +59,7 @@ pub(crate) async fn run(
         kill_grace: shared.config.kill_grace,
         logs: logs.clone(),
         stop: stop.clone(),
+        launcher: shared.launcher.clone(),
     };
     let mut exec = tokio::spawn(async move { executor::execute(&task, ctx).await });
     let mut tick = tokio::time::interval(FLUSH_EVERY);

@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 
 use super::backoff::{Backoff, is_transient};
 use super::executor::http_client;
+use super::executor::launch::Launcher;
 use super::shared::{Shared, emit};
 use super::step::{self, Report};
 use super::{AgentConfig, AgentEvent, AgentSummary, heartbeat, reporter, takeover};
@@ -44,7 +45,22 @@ pub(crate) async fn run(
     emit(&config, || AgentEvent::Registered {
         agent_id: agent.id.clone(),
     });
-    let shared = Arc::new(Shared::new(plane, who, agent.id, config, http));
+    let launcher = match Launcher::start(&config.launch, &plane.location(), &config.name).await {
+        Ok((launcher, warnings)) => {
+            emit(&config, || {
+                AgentEvent::Containment(launcher.describe().to_string())
+            });
+            for w in warnings {
+                emit(&config, || AgentEvent::Warning(w));
+            }
+            Arc::new(launcher)
+        }
+        Err(e) => {
+            let _ = plane.deregister_agent(&who, &agent.id).await;
+            return Err(e);
+        }
+    };
+    let shared = Arc::new(Shared::new(plane, who, agent.id, config, http, launcher));
     shared.set_lease(agent.lease_ms);
     shared.set_draining(agent.draining);
 

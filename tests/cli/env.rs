@@ -148,6 +148,11 @@ impl TestEnv {
         &self.server().admin_token
     }
 
+    /// The agent-role token a remote environment's agents run with (in their `IMX_TOKEN`).
+    pub fn agent_token(&self) -> &str {
+        &self.server().agent_token
+    }
+
     /// The server, started on first use: `init --admin admin` on the store, then
     /// `imx server --listen 127.0.0.1:0`, then an agent-role token for agents.
     fn server(&self) -> &Server {

@@ -169,13 +169,15 @@ fn assert_consistent(db: &Path) {
     assert_eq!(ended_runs_with_open_steps, 0);
 }
 
+/// Each attempt of `work` appends "KEY ATTEMPT" to MARKS when its shell starts; attempt 1 then
+/// sleeps 4 s and appends "ATTEMPT done" to MARKS.done when it has finished sleeping.
 const SLOW_STEP: &str = r#"
 name: slow
 steps:
   - id: work
     run: |
       echo "$IMX_IDEMPOTENCY_KEY $IMX_ATTEMPT" >> "$MARKS"
-      if [ "$IMX_ATTEMPT" = 1 ]; then sleep 4; fi
+      if [ "$IMX_ATTEMPT" = 1 ]; then sleep 4; echo "$IMX_ATTEMPT done" >> "$MARKS.done"; fi
       echo "who=attempt-$IMX_ATTEMPT" >> "$IMX_OUTPUT"
     env:
       MARKS: MARKS_PATH
@@ -184,19 +186,23 @@ steps:
     noop: true
 "#;
 
-fn held_by(c: &Cluster, run: &str, attempt: i64) -> bool {
-    c.conn()
-        .query_row(
-            "SELECT count(*) FROM steps WHERE run_id = ?1 AND step_id = 'work' AND status = 'running' AND attempt = ?2",
-            rusqlite::params![run, attempt],
-            |r| r.get::<_, i64>(0),
-        )
-        .unwrap()
-        == 1
+/// The lines of a marks file (none while it does not exist).
+fn marks_of(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .map(|m| m.lines().map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
-/// Apply the slow workflow, start one agent and a run, and wait until attempt 1 is running on it.
-/// Returns (agent pid, run id, marks file).
+/// Whether the shell of `attempt` has started (it wrote its mark).
+fn shell_started(marks: &Path, attempt: i64) -> bool {
+    marks_of(marks)
+        .iter()
+        .any(|l| l.ends_with(&format!(" {attempt}")))
+}
+
+/// Apply the slow workflow, start one agent and a run, and wait until attempt 1's shell runs
+/// on it (its mark line, not the step's `running` state: the agent reports that before it
+/// starts the shell). Returns (agent pid, run id, marks file).
 fn slow_run_on(c: &mut Cluster, agent: &str) -> (u32, String, PathBuf) {
     let marks = c.dir.path().join("marks");
     c.apply(
@@ -205,9 +211,11 @@ fn slow_run_on(c: &mut Cluster, agent: &str) -> (u32, String, PathBuf) {
     );
     let pid = c.agent(agent, 1);
     let run = c.start("slow");
-    wait_until("attempt 1 running", Duration::from_secs(20), || {
-        held_by(c, &run, 1)
-    });
+    wait_until(
+        "attempt 1's shell to start",
+        Duration::from_secs(30),
+        || shell_started(&marks, 1),
+    );
     (pid, run, marks)
 }
 
@@ -264,16 +272,13 @@ fn paused_agent_cannot_overwrite_the_newer_attempt() {
     });
     // Let the paused agent's step finish its `sleep 4` while the agent is stopped, then wake it:
     // its late heartbeat and completion must be rejected.
+    assert!(shell_started(&marks, 2), "{:?}", marks_of(&marks));
+    let done = PathBuf::from(format!("{}.done", marks.display()));
     wait_until(
         "attempt 1's shell to finish",
-        Duration::from_secs(10),
-        || {
-            std::fs::read_to_string(&marks)
-                .map(|m| m.lines().count() >= 2)
-                .unwrap_or(false)
-        },
+        Duration::from_secs(30),
+        || !marks_of(&done).is_empty(),
     );
-    std::thread::sleep(Duration::from_secs(4));
     kill(Pid::from_raw(a as i32), Signal::SIGCONT).unwrap();
     let deadline = Instant::now() + Duration::from_secs(3);
     while Instant::now() < deadline {

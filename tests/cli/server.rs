@@ -64,7 +64,12 @@ fn the_cli_works_against_a_server_and_roles_are_enforced() {
     init.expect_code(0);
     let admin = init.stdout.trim().to_string();
     assert!(admin.starts_with("imx_"), "{}", init.stdout);
-    let (mut server, url) = serve(&env, &["--agents", "2"]);
+    // As root, embedded agents need a user to run steps as.
+    let mut agents = vec!["--agents", "2"];
+    if nix::unistd::geteuid().is_root() {
+        agents.extend(["--agents-user", "nobody"]);
+    }
+    let (mut server, url) = serve(&env, &agents);
 
     let wf = env.write("wf.yaml", "name: hello\nsteps:\n  - id: greet\n    run: echo hello from $IMX_STEP_ID\n  - id: after\n    needs: [greet]\n    noop: true\n");
     remote(

@@ -1,16 +1,18 @@
 //! Executors: each runs one granted step ([`StepTask`]) to its end and says how it went
 //! ([`StepResult`]), streaming output lines into a [`LogSink`] and stopping early when asked.
 //!
-//! - `run`: `/bin/sh -c` in its own process group ([`shell`]).
+//! - `run`: `/bin/sh -c`, with a clean environment and contained ([`shell`], [`launch`]).
 //! - `http`: one request with a shared client ([`http`]).
 //! - `noop`: succeeds at once with no outputs.
 
 mod http;
+pub mod launch;
 mod lines;
 mod output_file;
 mod shell;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -40,6 +42,8 @@ pub struct ExecContext {
     pub logs: LogSink,
     /// Turns `Some` when the step must stop.
     pub stop: watch::Receiver<Option<StopReason>>,
+    /// How `run` steps are started and contained.
+    pub launcher: Arc<launch::Launcher>,
 }
 
 /// Run `task` to its end. Never fails: every problem is a failed [`StepResult`].
@@ -109,6 +113,7 @@ pub(crate) mod test_support {
             kill_grace: Duration::from_millis(300),
             logs: LogSink::new(),
             stop: rx,
+            launcher: Arc::new(launch::Launcher::plain()),
         };
         (ctx, tx)
     }

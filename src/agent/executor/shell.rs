@@ -1,26 +1,25 @@
-//! The `run` executor: `/bin/sh -c <command>` in its own process group, output captured line by
-//! line, `$IMX_OUTPUT` parsed into outputs. On timeout or stop the whole group gets SIGTERM, then
-//! SIGKILL after a grace period; when the shell exits, whatever it left running in its group is
-//! killed too, so a step never leaks processes.
+//! The `run` executor: `/bin/sh -c <command>` started by the agent's [`Launcher`] (a clean
+//! environment, contained in a cgroup or under a subreaper, see [`super::launch`]), output
+//! captured line by line, `$IMX_OUTPUT` parsed into outputs. On timeout or stop every process
+//! of the step gets SIGTERM, then SIGKILL after a grace period; when the shell exits, whatever
+//! it left running is killed too, so a step never leaks processes.
 
 use std::os::unix::process::ExitStatusExt;
-use std::process::{ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::time::Duration;
 
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 use tokio::io::{AsyncRead, BufReader};
-use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 
+use super::launch::StepProcess;
 use super::lines::{MAX_LINE, next_line};
-use super::output_file::OutputFile;
 use super::{ExecContext, StopReason, human, stop_requested};
 use crate::agent::logs::LogSink;
 use crate::model::{LogStream, StepOutcome, StepResult, StepTask};
 
-/// How long output pipes may stay open after the process group is gone (something that left
-/// the group, e.g. via `setsid`, may still hold them).
+/// How long output pipes may stay open after the step's processes are gone (something that
+/// escaped them may still hold them).
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
 
 enum Ended {
@@ -30,57 +29,21 @@ enum Ended {
 }
 
 pub(super) async fn run(task: &StepTask, command: &str, mut ctx: ExecContext) -> StepResult {
-    let output = match OutputFile::create() {
-        Ok(f) => f,
-        Err(e) => {
-            return StepResult::failed(format!("cannot create the $IMX_OUTPUT file: {e}"), None);
-        }
+    let mut step = match ctx.launcher.launch(task, command, ctx.kill_grace).await {
+        Ok(step) => step,
+        Err(e) => return StepResult::failed(e, None),
     };
-    let mut cmd = Command::new("/bin/sh");
-    cmd.arg("-c")
-        .arg(command)
-        .envs(&task.env)
-        .env("IMX_RUN_ID", &task.lease.run_id)
-        .env("IMX_STEP_ID", &task.lease.step_id)
-        .env("IMX_ATTEMPT", task.lease.attempt.to_string())
-        .env("IMX_IDEMPOTENCY_KEY", &task.idempotency_key)
-        .env("IMX_WORKFLOW", &task.workflow)
-        .env("IMX_OUTPUT", output.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
-    if let Some(dir) = &task.workdir {
-        cmd.current_dir(dir);
-    }
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => {
-            let place = task
-                .workdir
-                .as_deref()
-                .map(|d| format!(" in {d}"))
-                .unwrap_or_default();
-            return StepResult::failed(format!("cannot start /bin/sh{place}: {e}"), None);
-        }
-    };
-    // The child leads its own group, so its pid is the group id.
-    let group = child
-        .id()
-        .and_then(|id| i32::try_from(id).ok())
-        .map(Pid::from_raw);
     let mut readers = Vec::with_capacity(2);
-    if let Some(out) = child.stdout.take() {
+    if let Some(out) = step.child.stdout.take() {
         readers.push(tokio::spawn(pump(out, LogStream::Stdout, ctx.logs.clone())));
     }
-    if let Some(err) = child.stderr.take() {
+    if let Some(err) = step.child.stderr.take() {
         readers.push(tokio::spawn(pump(err, LogStream::Stderr, ctx.logs.clone())));
     }
 
     let timeout = task.timeout_ms.map(Duration::from_millis);
     let ended = tokio::select! {
-        status = child.wait() => Ended::Exited(status),
+        status = step.child.wait() => Ended::Exited(status),
         () = sleep_or_never(timeout) => Ended::TimedOut(timeout.unwrap_or_default()),
         reason = stop_requested(&mut ctx.stop) => Ended::Stopped(reason),
     };
@@ -94,23 +57,25 @@ pub(super) async fn run(task: &StepTask, command: &str, mut ctx: ExecContext) ->
                     human(*d)
                 ),
             );
-            Some(terminate(&mut child, group, ctx.kill_grace, &ctx.logs).await)
+            Some(terminate(&mut step, ctx.kill_grace, &ctx.logs).await)
         }
         Ended::Stopped(reason) => {
             ctx.logs.push(
                 LogStream::System,
                 format!("imx: {}; stopping the process group", stop_text(*reason)),
             );
-            Some(terminate(&mut child, group, ctx.kill_grace, &ctx.logs).await)
+            Some(terminate(&mut step, ctx.kill_grace, &ctx.logs).await)
         }
     };
-    // Anything the shell left running in its group goes with it.
-    signal_group(group, Signal::SIGKILL);
+    // Anything the shell left running goes with it.
+    if let Some(warning) = step.finish().await {
+        ctx.logs.push(LogStream::System, format!("imx: {warning}"));
+    }
     // What is left in the pipes is read without waiting for the control plane.
     ctx.logs.release();
     drain(readers).await;
 
-    let (outputs, warnings) = output.read().await;
+    let (outputs, warnings) = step.output.read().await;
     for w in warnings {
         ctx.logs.push(LogStream::System, format!("imx: {w}"));
     }
@@ -158,15 +123,15 @@ fn from_status(status: ExitStatus) -> StepResult {
     }
 }
 
-/// SIGTERM the group, wait up to `grace`, then SIGKILL it; returns how the shell ended.
+/// SIGTERM every process of the step, wait up to `grace`, then SIGKILL them; returns how the
+/// shell ended.
 async fn terminate(
-    child: &mut Child,
-    group: Option<Pid>,
+    step: &mut StepProcess,
     grace: Duration,
     logs: &LogSink,
 ) -> std::io::Result<ExitStatus> {
-    signal_group(group, Signal::SIGTERM);
-    if let Ok(status) = tokio::time::timeout(grace, child.wait()).await {
+    step.terminate();
+    if let Ok(status) = tokio::time::timeout(grace, step.child.wait()).await {
         return status;
     }
     logs.push(
@@ -176,19 +141,8 @@ async fn terminate(
             human(grace)
         ),
     );
-    signal_group(group, Signal::SIGKILL);
-    if group.is_none() {
-        // No group to signal: at least kill the shell itself.
-        let _ = child.start_kill();
-    }
-    child.wait().await
-}
-
-fn signal_group(group: Option<Pid>, signal: Signal) {
-    if let Some(pgid) = group {
-        // ESRCH (nobody left in the group) is the usual, fine outcome.
-        let _ = killpg(pgid, signal);
-    }
+    step.kill();
+    step.wait_killed().await
 }
 
 async fn sleep_or_never(d: Option<Duration>) {
@@ -272,6 +226,38 @@ mod tests {
         ];
         want.sort();
         assert_eq!(got, want);
+    }
+
+    #[tokio::test]
+    async fn the_environment_is_clean() {
+        // The test process has plenty (CARGO_*, RUST_*, ...): none of it reaches the step.
+        let mut t = sh("env");
+        t.env.insert("GREETING".into(), "hi".into());
+        let (c, _tx) = ctx();
+        let logs = c.logs.clone();
+        let r = execute(&t, c).await;
+        assert_eq!(r.outcome, StepOutcome::Succeeded, "{r:?}");
+        let lines = lines(&logs);
+        let mut names: Vec<&str> = lines
+            .iter()
+            .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+            .collect();
+        names.sort_unstable();
+        let want = [
+            "GREETING",
+            "HOME",
+            "IMX_ATTEMPT",
+            "IMX_IDEMPOTENCY_KEY",
+            "IMX_OUTPUT",
+            "IMX_RUN_ID",
+            "IMX_STEP_ID",
+            "IMX_WORKFLOW",
+            "LANG",
+            "PATH",
+            "PWD",
+            "TZ",
+        ];
+        assert_eq!(names, want, "{lines:?}");
     }
 
     #[tokio::test]

@@ -434,7 +434,78 @@ fn an_http_step_with_an_unexpected_status_fails_with_its_outputs(env: TestEnv) {
     assert_eq!(requests[0].path, "/health");
 }
 
+const ENV_DUMP: &str = r#"
+name: env-dump
+steps:
+  - id: dump
+    env:
+      STEP_VAR: from-the-step
+    run: env
+"#;
+
+/// An agent with credentials and secrets in its environment: a step that prints its whole
+/// environment shows none of them, only the documented variables and what --pass-env names.
+fn a_step_gets_a_clean_environment_without_the_agents_credentials(env: TestEnv) {
+    let env = short_leases(env)
+        .with_var("IMX_TOKEN", "imx_local-agent-secret-token")
+        .with_var("IMX_PASSWORD", "hunter3")
+        .with_var("DB_PASSWORD", "hunter2")
+        .with_var("PASSED_VAR", "passed-through");
+    env.apply("env.yaml", ENV_DUMP);
+    let _agent = env.agent_with("envy", 1, &["--pass-env", "PASSED_VAR"]);
+    let id = env.start("env-dump", &[]);
+    let run = env.finish(&id);
+    assert_eq!(run["status"], "succeeded", "{run:#}");
+    let logs = env.run(["run", "logs", &id]);
+    logs.expect_code(0);
+    let text = logs.stdout;
+    let mut secrets = vec![
+        "hunter2",
+        "hunter3",
+        "imx_local-agent-secret-token",
+        "IMX_TOKEN",
+    ];
+    if env.mode() == crate::env::Mode::Remote {
+        secrets.push(env.agent_token());
+    }
+    for secret in secrets {
+        assert!(
+            !text.contains(secret),
+            "{secret:?} reached the step:\n{text}"
+        );
+    }
+    let vars: std::collections::BTreeMap<&str, &str> =
+        text.lines().filter_map(|l| l.split_once('=')).collect();
+    let names: Vec<&str> = vars.keys().copied().collect();
+    let mut want = vec![
+        "HOME",
+        "IMX_ATTEMPT",
+        "IMX_IDEMPOTENCY_KEY",
+        "IMX_OUTPUT",
+        "IMX_RUN_ID",
+        "IMX_STEP_ID",
+        "IMX_WORKFLOW",
+        "LANG",
+        "PASSED_VAR",
+        "PATH",
+        "PWD", // the shell's own
+        "STEP_VAR",
+        "TZ",
+    ];
+    want.sort_unstable();
+    assert_eq!(names, want, "{text}");
+    assert_eq!(vars["PASSED_VAR"], "passed-through");
+    assert_eq!(vars["STEP_VAR"], "from-the-step");
+    assert_eq!(vars["IMX_RUN_ID"], id);
+    assert_eq!(vars["IMX_STEP_ID"], "dump");
+    assert_eq!(vars["IMX_WORKFLOW"], "env-dump");
+    // The agent's own values (TestEnv sets these).
+    assert_eq!(vars["TZ"], "UTC");
+    assert_eq!(vars["LANG"], "C.UTF-8");
+}
+
 crate::both_modes!(
+    a_step_gets_a_clean_environment_without_the_agents_credentials,
     a_fan_out_dag_runs_in_dependency_order,
     a_failing_step_skips_its_dependents_and_independent_branches_finish,
     a_retried_step_gets_attempt_2_after_its_backoff,

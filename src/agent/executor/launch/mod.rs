@@ -1,0 +1,555 @@
+//! How an agent starts a `run` step's process, what the process sees, and how it is kept from
+//! escaping. [`StepLaunch`] is the agent's configuration; [`Launcher`] is what an agent prepares
+//! from it once it has registered; [`Launcher::launch`] starts one step as a [`StepProcess`].
+//!
+//! - **Environment** ([`env`]): built from nothing, never the agent's (no credential leaks).
+//! - **Containment**: with a step shim ([`StepLaunch::shim`], the `imx` binary's hidden
+//!   `__step-shim` command, see [`shim`]) each step runs in its own cgroup v2 where the agent
+//!   may create one ([`cgroup`]), else under the shim as a child subreaper; either way every
+//!   descendant is killed on timeout, cancel and completion, and the shim dies with the agent
+//!   (`PR_SET_PDEATHSIG`, from a long-lived [`spawner`] thread). On start-up an agent kills
+//!   what a crashed agent of the same name left in its step cgroups. Without a shim (the
+//!   library used from another program), steps run as plain `/bin/sh` children in their own
+//!   process group: the group is killed, but `setsid` escapes it and nothing dies with the
+//!   agent.
+//! - **Privileges and files**: steps may run as another user ([`StepLaunch::run_as`], the
+//!   agent being root) and in a private per-step directory ([`StepLaunch::private_workdir`]),
+//!   so embedded agents' steps neither run beside the store nor as its owner.
+
+mod cgroup;
+pub(crate) mod env;
+mod procs;
+pub mod shim;
+mod spawner;
+
+use std::ffi::OsString;
+use std::io;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::Pid;
+use sha2::Digest;
+use tokio::process::{Child, Command};
+
+use self::cgroup::CgroupRoot;
+pub use self::env::check_pass_env_name;
+use super::output_file::OutputFile;
+use crate::model::StepTask;
+use crate::{Error, Result};
+
+/// The shell every `run` step runs in.
+const SHELL: &str = "/bin/sh";
+/// How long a step cgroup may take to empty after `cgroup.kill` before it is left for the next
+/// start-up to remove.
+const CGROUP_PATIENCE: Duration = Duration::from_secs(5);
+/// How long a shim may take to exit after being told to kill everything, before it is killed.
+const SHIM_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Which containment an agent uses for its steps (`IMX_CONTAINMENT` for `imx agent run` and
+/// `imx server`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Containment {
+    /// A cgroup per step where possible, else the subreaper.
+    #[default]
+    Auto,
+    /// A cgroup per step; the agent refuses to start without one.
+    Cgroup,
+    /// The subreaper, even where cgroups would work.
+    Subreaper,
+}
+
+impl std::str::FromStr for Containment {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "" | "auto" => Ok(Containment::Auto),
+            "cgroup" => Ok(Containment::Cgroup),
+            "subreaper" => Ok(Containment::Subreaper),
+            other => Err(format!(
+                "unknown containment {other:?}: expected auto, cgroup or subreaper"
+            )),
+        }
+    }
+}
+
+/// The user steps run as (instead of the agent's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepUser {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl StepUser {
+    /// Look up a user by name or numeric uid.
+    pub fn lookup(user: &str) -> Result<StepUser> {
+        let found = match user.parse::<u32>() {
+            Ok(uid) => nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)),
+            Err(_) => nix::unistd::User::from_name(user),
+        }
+        .map_err(|e| Error::invalid(format!("cannot look up the user {user:?}: {e}")))?;
+        let found = found.ok_or_else(|| Error::invalid(format!("no such user: {user:?}")))?;
+        Ok(StepUser {
+            name: found.name,
+            uid: found.uid.as_raw(),
+            gid: found.gid.as_raw(),
+        })
+    }
+}
+
+/// How an agent starts and contains its steps' processes. The default — no shim, no extra
+/// variables, the agent's user and working directory — is what a library user gets; `imx agent
+/// run` and `imx server` set the shim to their own binary.
+#[derive(Debug, Clone, Default)]
+pub struct StepLaunch {
+    /// The `imx` binary, run as `imx __step-shim ...` for every `run` step (see [`shim`]).
+    /// `None`: steps run as plain `/bin/sh` children in their own process group — the group
+    /// is killed on timeout, cancel and completion, but `setsid` escapes it and steps do not
+    /// die with the agent.
+    pub shim: Option<PathBuf>,
+    /// Cgroup, subreaper, or the best available (needs a shim).
+    pub containment: Containment,
+    /// Variables of the agent's environment passed to every step (name, value); never `IMX_*`.
+    pub pass_env: Vec<(String, OsString)>,
+    /// Run steps as this user; the agent must run as root.
+    pub run_as: Option<StepUser>,
+    /// Run each step in a fresh private directory (also its `HOME`), removed afterwards,
+    /// unless the step names its own `workdir`.
+    pub private_workdir: bool,
+}
+
+/// How steps are contained, as prepared at start-up.
+#[derive(Debug)]
+enum Mode {
+    Cgroup(CgroupRoot),
+    Subreaper,
+    /// No shim: a process group only.
+    Group,
+}
+
+/// An agent's prepared step launching (see [`StepLaunch`]).
+#[derive(Debug)]
+pub struct Launcher {
+    mode: Mode,
+    shim: Option<PathBuf>,
+    base_env: Vec<(OsString, OsString)>,
+    run_as: Option<StepUser>,
+    private_workdir: bool,
+    /// `imx-step-<tag>.`: the prefix of this agent's private directories.
+    dir_prefix: String,
+    description: String,
+}
+
+impl Launcher {
+    /// Prepare launching for the agent `name` of the control plane at `location`: check the
+    /// configuration, choose the containment, and kill and remove what a previous agent of the
+    /// same name left behind. Returns the launcher and warnings for the agent's log.
+    pub(crate) async fn start(
+        launch: &StepLaunch,
+        location: &str,
+        name: &str,
+    ) -> Result<(Launcher, Vec<String>)> {
+        for (name, _) in &launch.pass_env {
+            env::check_pass_env_name(name).map_err(Error::invalid)?;
+        }
+        if let Some(user) = &launch.run_as {
+            let me = nix::unistd::geteuid();
+            if !me.is_root() && me.as_raw() != user.uid {
+                return Err(Error::invalid(format!(
+                    "steps can only run as {} when the agent runs as root",
+                    user.name
+                )));
+            }
+        }
+        let tag = tag(location, name);
+        let mut warnings = Vec::new();
+        let (mode, description) = match (&launch.shim, launch.containment) {
+            (None, Containment::Auto) => (
+                Mode::Group,
+                "a process group per step (no step shim: setsid escapes it, steps do not die with the agent)".to_string(),
+            ),
+            (None, _) => {
+                return Err(Error::invalid(
+                    "cgroup and subreaper containment need the step shim (the imx binary)",
+                ));
+            }
+            (Some(_), Containment::Subreaper) => (
+                Mode::Subreaper,
+                "a subreaper per step (cgroups not used: IMX_CONTAINMENT=subreaper)".to_string(),
+            ),
+            (Some(_), wanted) => match CgroupRoot::detect(&tag) {
+                Ok(root) => {
+                    let what = format!(
+                        "a cgroup per step, under {}",
+                        root.dir.display()
+                    );
+                    (Mode::Cgroup(root), what)
+                }
+                Err(why) if wanted == Containment::Cgroup => {
+                    return Err(Error::invalid(format!(
+                        "cannot contain steps in cgroups: {why}"
+                    )));
+                }
+                Err(why) => (Mode::Subreaper, format!("a subreaper per step ({why})")),
+            },
+        };
+        if let Mode::Cgroup(root) = &mode {
+            match root.reap_leftovers().await {
+                Ok(0) => {}
+                Ok(n) => warnings.push(format!(
+                    "killed what a previous agent named {name} left running ({n} step cgroup(s))"
+                )),
+                Err(e) => warnings.push(format!(
+                    "cannot remove what a previous agent named {name} left in {}: {e}",
+                    root.dir.display()
+                )),
+            }
+        }
+        let dir_prefix = format!("imx-step-{tag}.");
+        if launch.private_workdir {
+            remove_private_dirs(&dir_prefix).await;
+        }
+        let home = launch
+            .run_as
+            .as_ref()
+            .and_then(|u| nix::unistd::User::from_uid(u.uid.into()).ok().flatten())
+            .map(|u| u.dir);
+        let base_env = env::base(|n| std::env::var_os(n), home.as_deref(), &launch.pass_env);
+        let launcher = Launcher {
+            mode,
+            shim: launch.shim.clone(),
+            base_env,
+            run_as: launch.run_as.clone(),
+            private_workdir: launch.private_workdir,
+            dir_prefix,
+            description,
+        };
+        Ok((launcher, warnings))
+    }
+
+    /// A launcher without shim, user or private directories (for tests).
+    #[cfg(test)]
+    pub(crate) fn plain() -> Launcher {
+        Launcher {
+            mode: Mode::Group,
+            shim: None,
+            base_env: env::base(|n| std::env::var_os(n), None, &[]),
+            run_as: None,
+            private_workdir: false,
+            dir_prefix: "imx-step-test.".into(),
+            description: String::new(),
+        }
+    }
+
+    /// How steps are contained, for the agent's start-up log.
+    pub(crate) fn describe(&self) -> &str {
+        &self.description
+    }
+
+    /// Start `/bin/sh -c command` for `task`, its stdout and stderr piped. `grace` is what the
+    /// shim waits between SIGTERM and SIGKILL when the agent dies.
+    pub(crate) async fn launch(
+        &self,
+        task: &StepTask,
+        command: &str,
+        grace: Duration,
+    ) -> std::result::Result<StepProcess, String> {
+        let owner = self.run_as.as_ref().map(|u| (u.uid, u.gid));
+        let output = OutputFile::create(owner)
+            .map_err(|e| format!("cannot create the $IMX_OUTPUT file: {e}"))?;
+        let private = if self.private_workdir {
+            Some(
+                PrivateDir::create(&self.dir_prefix, owner)
+                    .map_err(|e| format!("cannot create the step's working directory: {e}"))?,
+            )
+        } else {
+            None
+        };
+        let workdir: Option<PathBuf> = match (&task.workdir, &private) {
+            (Some(dir), _) => Some(dir.into()),
+            (None, Some(p)) => Some(p.path.clone()),
+            (None, None) => None,
+        };
+        let env = env::for_step(
+            &self.base_env,
+            private.as_ref().map(|p| p.path.as_path()),
+            task,
+            output.path(),
+        );
+        let cgroup = match &self.mode {
+            Mode::Cgroup(root) => Some(
+                root.create_step()
+                    .map_err(|e| format!("cannot create the step's cgroup: {e}"))?,
+            ),
+            _ => None,
+        };
+        let mut cmd = match &self.shim {
+            Some(shim) => {
+                let args = shim::ShimArgs {
+                    cgroup: cgroup.clone(),
+                    parent: i32::try_from(std::process::id()).ok(),
+                    grace,
+                    uid: self.run_as.as_ref().map(|u| u.uid),
+                    gid: self.run_as.as_ref().map(|u| u.gid),
+                    program: vec![SHELL.into(), "-c".into(), command.into()],
+                };
+                let mut cmd = Command::new(shim);
+                cmd.arg0("imx").arg(shim::SHIM_COMMAND).args(args.to_args());
+                cmd
+            }
+            None => {
+                let mut cmd = Command::new(SHELL);
+                cmd.arg("-c").arg(command);
+                if let Some(user) = &self.run_as {
+                    cmd.uid(user.uid).gid(user.gid);
+                }
+                cmd
+            }
+        };
+        cmd.env_clear()
+            .envs(env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        if let Some(dir) = &workdir {
+            cmd.current_dir(dir);
+        }
+        let spawned = if self.shim.is_some() {
+            spawner::spawn(cmd).await
+        } else {
+            cmd.spawn()
+        };
+        let child = match spawned {
+            Ok(c) => c,
+            Err(e) => {
+                if let Some(dir) = &cgroup {
+                    let _ = std::fs::remove_dir(dir);
+                }
+                let place = workdir
+                    .map(|d| format!(" in {}", d.display()))
+                    .unwrap_or_default();
+                return Err(format!("cannot start {SHELL}{place}: {e}"));
+            }
+        };
+        // The child leads its own group, so its pid is the group id.
+        let group = child
+            .id()
+            .and_then(|id| i32::try_from(id).ok())
+            .map(Pid::from_raw);
+        Ok(StepProcess {
+            child,
+            group,
+            shim: self.shim.is_some(),
+            cgroup,
+            output,
+            private,
+            done: false,
+        })
+    }
+}
+
+/// A started step: the shell (or the shim running it), its output file and private directory.
+pub(crate) struct StepProcess {
+    pub(crate) child: Child,
+    group: Option<Pid>,
+    shim: bool,
+    cgroup: Option<PathBuf>,
+    pub(crate) output: OutputFile,
+    private: Option<PrivateDir>,
+    /// Everything is already killed and cleaned up.
+    done: bool,
+}
+
+impl StepProcess {
+    /// Ask the step to stop: SIGTERM to every process of the step.
+    pub(crate) fn terminate(&self) {
+        if self.shim {
+            // The shim forwards it to every process of the step.
+            self.signal_shim(Signal::SIGTERM);
+        } else {
+            self.signal_group(Signal::SIGTERM);
+        }
+    }
+
+    /// Kill every process of the step now.
+    pub(crate) fn kill(&mut self) {
+        if let Some(dir) = &self.cgroup {
+            let _ = cgroup::kill(dir);
+        }
+        if self.shim {
+            self.signal_shim(Signal::SIGUSR1);
+        } else {
+            self.signal_group(Signal::SIGKILL);
+            if self.group.is_none() {
+                let _ = self.child.start_kill();
+            }
+        }
+    }
+
+    /// Wait for the shell (or shim) after [`StepProcess::kill`]: a shim that does not end in
+    /// time is killed with its group.
+    pub(crate) async fn wait_killed(&mut self) -> io::Result<ExitStatus> {
+        if let Ok(status) = tokio::time::timeout(SHIM_PATIENCE, self.child.wait()).await {
+            return status;
+        }
+        self.signal_group(Signal::SIGKILL);
+        let _ = self.child.start_kill();
+        self.child.wait().await
+    }
+
+    /// After the shell (or shim) has ended: kill whatever the step left running, remove its
+    /// cgroup and private directory. Returns a warning if something could not be cleaned up.
+    pub(crate) async fn finish(&mut self) -> Option<String> {
+        // Anything the shell left running in its group goes with it.
+        self.signal_group(Signal::SIGKILL);
+        self.done = true;
+        let mut warning = None;
+        if let Some(dir) = self.cgroup.take()
+            && let Err(e) = cgroup::remove(&dir, CGROUP_PATIENCE).await
+        {
+            warning = Some(format!("cannot remove the step's cgroup: {e}"));
+        }
+        if let Some(private) = self.private.take() {
+            let path = private.path.clone();
+            let removed = tokio::task::spawn_blocking(move || private.remove()).await;
+            if let Ok(Err(e)) | Err(e) = removed.map_err(io::Error::other) {
+                warning = Some(format!("cannot remove {}: {e}", path.display()));
+            }
+        }
+        warning
+    }
+
+    fn signal_shim(&self, signal: Signal) {
+        if let Some(pid) = self.group {
+            let _ = kill(pid, signal);
+        }
+    }
+
+    fn signal_group(&self, signal: Signal) {
+        if let Some(pgid) = self.group {
+            // ESRCH (nobody left in the group) is the usual, fine outcome.
+            let _ = killpg(pgid, signal);
+        }
+    }
+}
+
+impl Drop for StepProcess {
+    /// A step abandoned half-way (its task dropped): kill everything it runs.
+    fn drop(&mut self) {
+        if !self.done {
+            self.kill();
+        }
+    }
+}
+
+/// A step's private working directory (mode 0700, owned by the step's user), removed after it.
+#[derive(Debug)]
+struct PrivateDir {
+    path: PathBuf,
+    removed: bool,
+}
+
+impl PrivateDir {
+    fn create(prefix: &str, owner: Option<(u32, u32)>) -> io::Result<PrivateDir> {
+        let path = std::env::temp_dir().join(format!("{prefix}{}", crate::model::new_id()));
+        std::fs::DirBuilder::new().mode(0o700).create(&path)?;
+        let dir = PrivateDir {
+            path,
+            removed: false,
+        };
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::chown(&dir.path, Some(uid), Some(gid))?;
+        }
+        Ok(dir)
+    }
+
+    fn remove(mut self) -> io::Result<()> {
+        self.removed = true;
+        remove_dir(&self.path)
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        if !self.removed {
+            let _ = remove_dir(&self.path);
+        }
+    }
+}
+
+fn remove_dir(path: &Path) -> io::Result<()> {
+    match std::fs::remove_dir_all(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Remove the private directories a previous agent of the same name left in the temp directory.
+async fn remove_private_dirs(prefix: &str) {
+    let prefix = prefix.to_string();
+    let _ = tokio::task::spawn_blocking(move || {
+        let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = remove_dir(&entry.path());
+            }
+        }
+    })
+    .await;
+}
+
+/// A short name for an agent of a control plane: its name (made safe for a file name) and a
+/// hash of the control plane's location and the name, so agents of the same name on different
+/// stores or servers never touch each other's steps.
+fn tag(location: &str, name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .take(40)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let hash = sha2::Sha256::digest(format!("{location}\n{name}").as_bytes());
+    format!("{safe}-{}", &hex::encode(hash)[..16])
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_safe_and_tell_stores_apart() {
+        let a = tag("/srv/a.db", "w1");
+        assert!(a.starts_with("w1-"), "{a}");
+        assert_ne!(a, tag("/srv/b.db", "w1"));
+        assert_ne!(a, tag("/srv/a.db", "w2"));
+        assert!(
+            tag("x", "a/b c.d")
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+    }
+
+    #[test]
+    fn containment_parses() {
+        assert_eq!("".parse::<Containment>(), Ok(Containment::Auto));
+        assert_eq!("cgroup".parse::<Containment>(), Ok(Containment::Cgroup));
+        assert_eq!(
+            "subreaper".parse::<Containment>(),
+            Ok(Containment::Subreaper)
+        );
+        assert!("nope".parse::<Containment>().is_err());
+    }
+}
