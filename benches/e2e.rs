@@ -126,6 +126,12 @@ fn bench_chain(rt: &tokio::runtime::Runtime, runs: usize) {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut cfg = imx::agent::AgentConfig::new("bench");
         cfg.slots = 1;
+        // Steps start the way `imx agent run` starts them: through the step shim, contained
+        // (IMX_CONTAINMENT=subreaper measures the fallback).
+        cfg.launch.shim = Some(BIN.into());
+        if let Ok(how) = std::env::var("IMX_CONTAINMENT") {
+            cfg.launch.containment = how.parse().unwrap();
+        }
         let agent = tokio::spawn(imx::agent::run(plane.clone(), who.clone(), cfg, stop_rx));
         for (wf, label) in [
             ("chain-noop", "chain: 40 sequential noop steps, 1 agent"),

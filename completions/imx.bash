@@ -205,9 +205,6 @@ _imx() {
             imx__subcmd__user,show)
                 cmd="imx__subcmd__user__subcmd__show"
                 ;;
-            imx__subcmd__user,unlock)
-                cmd="imx__subcmd__user__subcmd__unlock"
-                ;;
             imx__subcmd__user,update)
                 cmd="imx__subcmd__user__subcmd__update"
                 ;;
@@ -372,7 +369,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__remove)
-            opts="-o -q -v -y -h --force --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -440,7 +437,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__run)
-            opts="-l -o -q -v -y -h --name --labels --slots --token --token-file --instance --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-l -o -q -v -y -h --name --labels --slots --token --token-file --pass-env --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -470,7 +467,7 @@ _imx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --instance)
+                --pass-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -570,7 +567,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__audit__subcmd__checkpoint)
-            opts="-o -q -v -y -h --repair --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1720,17 +1717,13 @@ _imx() {
             return 0
             ;;
         imx__subcmd__init)
-            opts="-o -q -v -y -h --admin --password-stdin --default-run-timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --admin --password-stdin --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --admin)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --default-run-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2120,13 +2113,13 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__wait)
-            opts="-o -q -v -y -h --wait-timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --wait-timeout)
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2158,16 +2151,12 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__watch)
-            opts="-o -q -v -y -h --wait-timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --wait-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2196,7 +2185,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__server)
-            opts="-o -q -v -y -h --listen --agents --tls-cert --tls-key --insecure-listen --rate-limit --ip-rate-limit --log-format --log-dir --backup-every --backup-dir --max-token-ttl --default-run-timeout --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --listen --agents --agents-user --agents-pass-env --tls-cert --tls-key --insecure-listen --rate-limit --ip-rate-limit --log-format --log-dir --backup-every --backup-dir --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2207,6 +2196,14 @@ _imx() {
                     return 0
                     ;;
                 --agents)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agents-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agents-pass-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2239,14 +2236,6 @@ _imx() {
                     return 0
                     ;;
                 --backup-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --max-token-ttl)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --default-run-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2488,7 +2477,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__user)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help create list show update disable enable delete passwd unlock"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help create list show update disable enable delete passwd"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2696,7 +2685,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__user__subcmd__passwd)
-            opts="-o -q -v -y -h --password-stdin --current-password-stdin --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --password-stdin --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2730,40 +2719,6 @@ _imx() {
             return 0
             ;;
         imx__subcmd__user__subcmd__show)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --store)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --server)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --context)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
-                    return 0
-                    ;;
-                -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        imx__subcmd__user__subcmd__unlock)
             opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3014,7 +2969,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__workflow__subcmd__run)
-            opts="-p -w -o -q -v -y -h --param --wait --timeout --wait-timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-p -w -o -q -v -y -h --param --wait --timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3029,10 +2984,6 @@ _imx() {
                     return 0
                     ;;
                 --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --wait-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -51,12 +51,11 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand audit 'Read, verify, checkpoint, report on, export and prune the audit trail'
             cand completions 'Print shell completions to stdout'
             cand man 'Generate man pages'
-            cand help 'Show help for a command, or a help topic (exit-codes, templates, output)'
+            cand help 'Show help for a command, or a help topic (exit-codes)'
             cand demo 'Try imx in one command: a store, agents, example workflows and their runs'
         }
         &'imx;init'= {
             cand --admin 'Create this admin user and print a token for them (valid 90 days), once'
-            cand --default-run-timeout 'Set the store''s default run timeout: runs of workflows without `timeout:` (started without --timeout) time out after it [default: 24h]. `imx server --default-run-timeout` overrides it for runs started through that server'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
@@ -200,8 +199,7 @@ set edit:completion:arg-completer[imx] = {|@words|
         &'imx;workflow;run'= {
             cand -p 'A parameter, KEY=VALUE (repeatable); typed and checked against the workflow''s params'
             cand --param 'A parameter, KEY=VALUE (repeatable); typed and checked against the workflow''s params'
-            cand --timeout 'The run''s deadline (overrides the workflow''s timeout): when it passes, the run is timed out and its steps are stopped, e.g. 30s, 10m, 1h'
-            cand --wait-timeout 'Follow the run (implies --wait), but give up waiting after this long: exit 13, and the run goes on'
+            cand --timeout 'Time limit for the run (overrides the workflow''s timeout), e.g. 30s, 10m, 1h'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
@@ -335,7 +333,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'imx;run;wait'= {
-            cand --wait-timeout 'Give up waiting after this long (exit 13; the run goes on), e.g. 30s, 10m'
+            cand --timeout 'Give up after this long (exit 12), e.g. 30s, 10m'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
@@ -352,7 +350,6 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'imx;run;watch'= {
-            cand --wait-timeout 'Stop watching after this long (exit 13; the run goes on), e.g. 30s, 10m'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
@@ -388,7 +385,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand show 'Show one agent'
             cand drain 'Stop an agent from taking new steps; running steps finish'
             cand resume 'Let a drained agent take steps again'
-            cand remove 'Remove an agent (one that runs steps: drain it first, or --force)'
+            cand remove 'Remove an agent; its steps go back to the queue'
         }
         &'imx;agent;run'= {
             cand --name 'The agent''s name [default: <hostname>-<pid>]'
@@ -397,7 +394,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --slots 'How many steps it runs at once'
             cand --token 'The token for --server (visible to other users in the process list: prefer --token-file or IMX_TOKEN)'
             cand --token-file 'Read the token for --server from this file (e.g. one only the agent''s user can read)'
-            cand --instance 'A nonce the supervisor gives each start of this agent (e.g. systemd''s $INVOCATION_ID): a start with a new one takes the name over from the previous process at once, wherever it ran. Without it, a restart on the same host takes the name over once the previous process is gone'
+            cand --pass-env 'Pass this variable of the agent''s environment to every step (repeatable, or NAME,NAME); IMX_* names are refused'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
@@ -483,7 +480,6 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
-            cand --force 'Remove it even while it is online and runs steps; they go back to the queue'
             cand -q 'Print only data and errors: no status lines, hints or progress'
             cand --quiet 'Print only data and errors: no status lines, hints or progress'
             cand -v 'Say more (repeat for even more)'
@@ -516,8 +512,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand disable 'Disable a user: their logins and tokens stop working'
             cand enable 'Enable a disabled user again'
             cand delete 'Delete a user and revoke their tokens'
-            cand passwd 'Set a user''s password (prompted without echo, or --password-stdin); your own needs your current password'
-            cand unlock 'Clear a user''s login lockouts, from every source (admins)'
+            cand passwd 'Set a user''s password (prompted without echo, or --password-stdin)'
         }
         &'imx;user;create'= {
             cand --role 'admin (everything), operator (workflows, runs, agents), viewer (read only) or agent (register, claim, report)'
@@ -641,24 +636,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
-            cand --password-stdin 'Read the new password from stdin (first line; the second with --current-password-stdin)'
-            cand --current-password-stdin 'Read your current password from the first line of stdin (changing your own)'
-            cand -q 'Print only data and errors: no status lines, hints or progress'
-            cand --quiet 'Print only data and errors: no status lines, hints or progress'
-            cand -v 'Say more (repeat for even more)'
-            cand --verbose 'Say more (repeat for even more)'
-            cand --no-color 'No colour (also when NO_COLOR is set or output is not a terminal)'
-            cand -y 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
-            cand --yes 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-        }
-        &'imx;user;unlock'= {
-            cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
-            cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
-            cand --context 'Use a named context (see `imx context list`) instead of the current one'
-            cand -o 'Output format for data on stdout'
-            cand --output 'Output format for data on stdout'
+            cand --password-stdin 'Read the new password from stdin (first line)'
             cand -q 'Print only data and errors: no status lines, hints or progress'
             cand --quiet 'Print only data and errors: no status lines, hints or progress'
             cand -v 'Say more (repeat for even more)'
@@ -692,7 +670,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --name 'A name to revoke it by [default: generated]'
             cand --user 'The user the token acts as'
             cand --role 'The token''s own role: admin, operator, viewer or agent'
-            cand --expires 'Lifetime, e.g. 12h, 7d, 30d [default: the longest allowed, 90d unless configured]'
+            cand --expires 'Lifetime, e.g. 12h, 30d, 1y, or `never`'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
@@ -896,7 +874,9 @@ set edit:completion:arg-completer[imx] = {|@words|
         }
         &'imx;server'= {
             cand --listen 'Address to listen on (port 0 picks a free port)'
-            cand --agents 'Run this many agents inside the server process (the one-command dev setup)'
+            cand --agents 'Run this many agents inside the server process (the one-command dev setup; production agents are separate `imx agent run` processes). Their steps run in private temp directories with a clean environment'
+            cand --agents-user 'Run the embedded agents'' steps as this user (name or uid), with no supplementary groups; required when the server runs as root'
+            cand --agents-pass-env 'Pass this variable of the server''s environment to the embedded agents'' steps (repeatable, or NAME,NAME); IMX_* names are refused'
             cand --tls-cert 'PEM certificate chain (leaf first) to serve HTTPS with; needs --tls-key'
             cand --tls-key 'PEM private key of --tls-cert'
             cand --rate-limit 'Requests per second allowed per token (bursts of twice that); 0 for no limit'
@@ -905,8 +885,6 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --log-dir 'Write the request log to daily rolling files DIR/imx-server.log.YYYY-MM-DD instead of stderr'
             cand --backup-every 'Take a backup this often (e.g. 15m, 1h), timed from the newest backup in the folder so restarts do not reset the clock; each is audited as `backup.create` by `server:backup`'
             cand --backup-dir 'The server''s backup folder: scheduled backups and `imx --server URL backup create` go here, and remote `backup list|show|verify|download` look here [default: backups/ beside the store]'
-            cand --max-token-ttl 'The longest a token may live (default 90d, or IMX_MAX_TOKEN_TTL): longer lifetimes are refused, tokens made without one get this, `imx login` tokens live 30d or this'
-            cand --default-run-timeout 'The run timeout of runs started through this server whose workflow sets no `timeout:` (and that are started without --timeout) [default: the store''s default, set with `imx init --default-run-timeout`, else 24h]'
             cand --keep-last 'Keep the newest N backups of the backup folder'
             cand --keep-hourly 'Keep one backup for each of the last N hours'
             cand --keep-daily 'Keep one backup for each of the last N days'
@@ -1244,7 +1222,6 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
-            cand --repair 'Withdraw checkpoint-log entries that sign a record the store never committed (left by an interrupted checkpoint of an older imx), then take a checkpoint. Only entries proven to be such are withdrawn: the signed hash must follow from the record the store holds before it, so every record the entry covered is still there. Any other damage is refused and nothing is changed. The repair is audited (audit.checkpoint.repair)'
             cand -q 'Print only data and errors: no status lines, hints or progress'
             cand --quiet 'Print only data and errors: no status lines, hints or progress'
             cand -v 'Say more (repeat for even more)'

@@ -111,7 +111,24 @@ fn assert_none_left(marker: &str, after: &str) {
             for pid in &left {
                 let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
             }
-            panic!("processes {left:?} of the step survived {after}");
+            let info: Vec<String> = left
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{p}: {} {:?} ppid/state {:?}",
+                        std::fs::read_to_string(format!("/proc/{p}/cgroup"))
+                            .unwrap_or_default()
+                            .lines()
+                            .last()
+                            .unwrap_or_default(),
+                        String::from_utf8_lossy(
+                            &std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default()
+                        ),
+                        std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default()
+                    )
+                })
+                .collect();
+            panic!("processes {left:?} of the step survived {after}: {info:#?}");
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
@@ -157,7 +174,7 @@ fn status(env: &TestEnv, id: &str) -> String {
 fn after_a_timeout(mode: Mode) {
     let Some(env) = env_for(mode) else { return };
     let marker = marker(&env);
-    let (_agent, id) = start_leaky(&env, &leaky(&marker, Some("3s"), &format!("{marker} 60")));
+    let (_agent, id) = start_leaky(&env, &leaky(&marker, Some("6s"), &format!("{marker} 60")));
     let run = env.finish(&id);
     assert_eq!(run["status"], "failed", "{run:#}");
     let step = TestEnv::step(&run, "leak");
@@ -263,6 +280,7 @@ fn cgroup_a_restarted_agent_kills_what_its_predecessor_left() {
     assert!(cgroup.contains("imx-container-"), "{cgroup}");
     // Freeze the agent (so it cannot clean up), kill the step's shim, then the agent.
     agent.signal(Signal::SIGSTOP);
+    wait_until("the agent to stop", SLOW, || stopped(agent.pid()));
     let shim = shim_in(&cgroup);
     kill(Pid::from_raw(shim), Signal::SIGKILL).unwrap();
     agent.signal(Signal::SIGKILL);
@@ -272,11 +290,25 @@ fn cgroup_a_restarted_agent_kills_what_its_predecessor_left() {
         !with_marker(&marker).is_empty(),
         "the step's processes should outlive a killed shim and agent"
     );
+    // Cancelled, so that the new agent does not run the step again.
+    env.run(["run", "cancel", &id]).expect_code(0);
     wait_until("the dead agent to be offline", SLOW, || {
         env.json(["agent", "show", "container"])["state"] == "offline"
     });
     let _again = env.agent("container", 1);
     assert_none_left(&marker, "the start of a new agent of the same name");
+}
+
+/// Whether process `pid` is stopped (SIGSTOP took effect on all its threads).
+fn stopped(pid: i32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/task")).is_ok_and(|tasks| {
+        tasks.flatten().all(|t| {
+            std::fs::read_to_string(t.path().join("stat")).is_ok_and(|stat| {
+                stat.rsplit_once(") ")
+                    .is_some_and(|(_, rest)| rest.starts_with('T'))
+            })
+        })
+    })
 }
 
 /// The shim's pid among the members of the cgroup `path` (as /proc/PID/cgroup names it).

@@ -52,17 +52,14 @@ pub(super) async fn run(task: &StepTask, command: &str, mut ctx: ExecContext) ->
         Ended::TimedOut(d) => {
             ctx.logs.push(
                 LogStream::System,
-                format!(
-                    "imx: timed out after {}; stopping the process group",
-                    human(*d)
-                ),
+                format!("imx: timed out after {}; stopping its processes", human(*d)),
             );
             Some(terminate(&mut step, ctx.kill_grace, &ctx.logs).await)
         }
         Ended::Stopped(reason) => {
             ctx.logs.push(
                 LogStream::System,
-                format!("imx: {}; stopping the process group", stop_text(*reason)),
+                format!("imx: {}; stopping its processes", stop_text(*reason)),
             );
             Some(terminate(&mut step, ctx.kill_grace, &ctx.logs).await)
         }
