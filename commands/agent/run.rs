@@ -20,17 +20,19 @@ use super::steps;
 /// On a local store this process is the control plane: IMX_LEASE, IMX_MAX_OUTPUT and
 /// IMX_MAX_LOG set its lease and limits (see `imx server --help`); with --server they are the
 /// server's.
-///
-/// A `run` step gets a clean environment, never the agent's: PATH, HOME, LANG and TZ (the
-/// agent's, or /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin, /, C.UTF-8 and
-/// :/etc/localtime when unset), IMX_RUN_ID, IMX_STEP_ID, IMX_ATTEMPT, IMX_IDEMPOTENCY_KEY,
-/// IMX_WORKFLOW, IMX_OUTPUT, the step's `env:`, and the variables named by --pass-env. No
-/// credential of the agent (IMX_TOKEN, ...) reaches a step. Each step runs in its own cgroup
-/// (where the agent may create cgroup v2 directories) or under a subreaper, so everything it
-/// starts — `setsid` daemons too — is killed on timeout, cancel and completion, and when the
-/// agent dies; the start-up log says which.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:
+#[command(after_help = "Steps:
+  A `run` step gets a clean environment, never the agent's: PATH, HOME, LANG and TZ (the
+  agent's; when unset /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin, /,
+  C.UTF-8 and :/etc/localtime), IMX_RUN_ID, IMX_STEP_ID, IMX_ATTEMPT, IMX_IDEMPOTENCY_KEY,
+  IMX_WORKFLOW, IMX_OUTPUT, the step's `env:`, and the variables named by --pass-env. No
+  credential of the agent (IMX_TOKEN, ...) reaches a step.
+  Each step runs in its own cgroup (where the agent may create cgroup v2 directories) or under
+  a subreaper: everything it starts, `setsid` daemons too, is killed on timeout, cancel and
+  completion, and when the agent dies. The start-up log says which; IMX_CONTAINMENT=subreaper
+  forces the fallback, IMX_CONTAINMENT=cgroup refuses to start without cgroups.
+
+Examples:
   imx agent run
   imx agent run --name build-01 --labels os=linux,arch=amd64 --slots 8
   imx -v agent run            # one line per step it runs
