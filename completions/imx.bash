@@ -205,6 +205,9 @@ _imx() {
             imx__subcmd__user,show)
                 cmd="imx__subcmd__user__subcmd__show"
                 ;;
+            imx__subcmd__user,unlock)
+                cmd="imx__subcmd__user__subcmd__unlock"
+                ;;
             imx__subcmd__user,update)
                 cmd="imx__subcmd__user__subcmd__update"
                 ;;
@@ -369,7 +372,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__remove)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --force --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -437,7 +440,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__run)
-            opts="-l -o -q -v -y -h --name --labels --slots --token --token-file --pass-env --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-l -o -q -v -y -h --name --labels --slots --token --token-file --instance --pass-env --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -464,6 +467,10 @@ _imx() {
                     return 0
                     ;;
                 --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2185,7 +2192,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__server)
-            opts="-o -q -v -y -h --listen --agents --agents-user --agents-pass-env --tls-cert --tls-key --insecure-listen --rate-limit --ip-rate-limit --log-format --log-dir --backup-every --backup-dir --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --listen --agents --agents-user --agents-pass-env --tls-cert --tls-key --insecure-listen --rate-limit --ip-rate-limit --log-format --log-dir --backup-every --backup-dir --max-token-ttl --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2236,6 +2243,10 @@ _imx() {
                     return 0
                     ;;
                 --backup-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-token-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2477,7 +2488,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__user)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help create list show update disable enable delete passwd"
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help create list show update disable enable delete passwd unlock"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2685,7 +2696,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__user__subcmd__passwd)
-            opts="-o -q -v -y -h --password-stdin --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --password-stdin --current-password-stdin --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2719,6 +2730,40 @@ _imx() {
             return 0
             ;;
         imx__subcmd__user__subcmd__show)
+            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        imx__subcmd__user__subcmd__unlock)
             opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
