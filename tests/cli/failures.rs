@@ -95,6 +95,18 @@ impl Cluster {
         pid
     }
 
+    /// Wait until the process `pid` started by [`Cluster::agent`] has exited.
+    fn wait_exit(&mut self, pid: u32, timeout: Duration) {
+        let child = self
+            .children
+            .iter_mut()
+            .find(|c| c.id() == pid)
+            .expect("a process of this cluster");
+        wait_until("the agent to exit", timeout, || {
+            child.try_wait().ok().flatten().is_some()
+        });
+    }
+
     fn conn(&self) -> Connection {
         let c = Connection::open(self.db()).unwrap();
         c.busy_timeout(Duration::from_secs(10)).unwrap();
@@ -279,17 +291,16 @@ fn paused_agent_cannot_overwrite_the_newer_attempt() {
         Duration::from_secs(30),
         || !marks_of(&done).is_empty(),
     );
+    // Wake it and let it drain: it exits only after it has tried to report attempt 1.
     kill(Pid::from_raw(a as i32), Signal::SIGCONT).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while Instant::now() < deadline {
-        let (attempt, agent, outputs): (i64, String, String) = work_step(&c, &run);
-        assert_eq!((attempt, agent.as_str()), (2, "rescuer"));
-        assert!(
-            outputs.contains("attempt-2"),
-            "late completion overwrote outputs: {outputs}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    kill(Pid::from_raw(a as i32), Signal::SIGTERM).unwrap();
+    c.wait_exit(a, Duration::from_secs(60));
+    let (attempt, agent, outputs): (i64, String, String) = work_step(&c, &run);
+    assert_eq!((attempt, agent.as_str()), (2, "rescuer"));
+    assert!(
+        outputs.contains("attempt-2"),
+        "late completion overwrote outputs: {outputs}"
+    );
     let succeeded = c.query_i64(
         "SELECT count(*) FROM events WHERE run_id = ?1 AND step_id = 'work' AND kind = 'step.succeeded'",
         &run,
