@@ -45,7 +45,14 @@ pub(crate) async fn run(
     emit(&config, || AgentEvent::Registered {
         agent_id: agent.id.clone(),
     });
-    let launcher = match Launcher::start(&config.launch, &plane.location(), &config.name).await {
+    let started = Launcher::start(
+        &config.launch,
+        &plane.location(),
+        &config.name,
+        config.kill_grace,
+    )
+    .await;
+    let launcher = match started {
         Ok((launcher, warnings)) => {
             emit(&config, || {
                 AgentEvent::Containment(launcher.describe().to_string())

@@ -260,8 +260,8 @@ fn subreaper_nothing_survives_kill_9_of_the_agent() {
     after_kill_9_of_the_agent(Mode::Subreaper);
 }
 
-/// The shim is killed too (so nothing dies with the agent): the next agent of the same name
-/// kills what is left in the step's cgroup when it starts.
+/// The agent's guard is killed first (so nothing dies with the agent): the next agent of the
+/// same name kills what is left in the step's cgroup when it starts.
 #[test]
 fn cgroup_a_restarted_agent_kills_what_its_predecessor_left() {
     let Some(env) = env_for(Mode::Cgroup) else {
@@ -277,18 +277,18 @@ fn cgroup_a_restarted_agent_kills_what_its_predecessor_left() {
         .find_map(|l| l.strip_prefix("0::"))
         .unwrap()
         .to_string();
-    assert!(cgroup.contains("imx-container-"), "{cgroup}");
-    // Freeze the agent (so it cannot clean up), kill the step's shim, then the agent.
+    assert!(cgroup.contains("/imx-container-"), "{cgroup}");
+    // Freeze the agent (so it cannot clean up), kill its guard, then the agent.
     agent.signal(Signal::SIGSTOP);
     wait_until("the agent to stop", SLOW, || stopped(agent.pid()));
-    let shim = shim_in(&cgroup);
-    kill(Pid::from_raw(shim), Signal::SIGKILL).unwrap();
+    let guard = guard_of(&cgroup);
+    kill(Pid::from_raw(guard), Signal::SIGKILL).unwrap();
     agent.signal(Signal::SIGKILL);
     drop(agent);
-    wait_until("the shim to be gone", SLOW, || process_gone(shim));
+    wait_until("the guard to be gone", SLOW, || process_gone(guard));
     assert!(
         !with_marker(&marker).is_empty(),
-        "the step's processes should outlive a killed shim and agent"
+        "the step's processes should outlive a killed guard and agent"
     );
     // Cancelled, so that the new agent does not run the step again.
     env.run(["run", "cancel", &id]).expect_code(0);
@@ -311,25 +311,20 @@ fn stopped(pid: i32) -> bool {
     })
 }
 
-/// The shim's pid among the members of the cgroup `path` (as /proc/PID/cgroup names it).
-fn shim_in(path: &str) -> i32 {
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    let mount = mountinfo
-        .lines()
-        .find_map(|l| {
-            let (left, right) = l.split_once(" - ")?;
-            right
-                .starts_with("cgroup2 ")
-                .then(|| left.split(' ').nth(4).unwrap().to_string())
-        })
-        .unwrap();
-    let procs = std::fs::read_to_string(format!("{mount}{path}/cgroup.procs")).unwrap_or_default();
-    procs
-        .lines()
-        .filter_map(|l| l.trim().parse::<i32>().ok())
+/// The guard of the agent whose step cgroup is `path` (as /proc/PID/cgroup names it): the
+/// `__step-shim --guard-...` process watching the cgroups of that name prefix.
+fn guard_of(path: &str) -> i32 {
+    let name = path.rsplit('/').next().unwrap();
+    let prefix = &name[..=name.find('.').unwrap()];
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
         .find(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("__step-shim"))
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                let c = String::from_utf8_lossy(&c);
+                c.contains("__step-shim") && c.contains("--guard-prefix") && c.contains(prefix)
+            })
         })
-        .unwrap_or_else(|| panic!("no shim in {path}: {procs}"))
+        .unwrap_or_else(|| panic!("no guard for {prefix}"))
 }

@@ -1,8 +1,10 @@
 //! cgroup v2 for step processes: find the unified hierarchy (`/proc/self/mountinfo`) and the
 //! agent's own cgroup (`/proc/self/cgroup`), create one child cgroup per step beside the agent,
-//! kill a cgroup with everything in it (`cgroup.kill`, Linux 5.14+), wait until it is empty and
-//! remove it. Step cgroups are named `imx-<agent tag>.<ulid>`, so an agent that starts under
-//! the name of a crashed one finds, kills and removes what that one left behind.
+//! move a process into it, kill a cgroup with everything in it (`cgroup.kill`, Linux 5.14+),
+//! wait until it is empty and remove it. Step cgroups are named `imx-<agent tag>.<ulid>`, so an
+//! agent that starts under the name of a crashed one finds, kills and removes what that one
+//! left behind; the probe made at start-up is `imx-probe-<pid>.<ulid>`, removed by any agent
+//! once that pid is gone.
 
 use std::io::{self, ErrorKind};
 use std::path::{Path, PathBuf};
@@ -46,10 +48,14 @@ impl CgroupRoot {
             dir,
             prefix: format!("imx-{tag}."),
         };
-        // Probe: create one, check it can be killed, remove it.
-        let probe = root
-            .dir
-            .join(format!("{}probe-{}", root.prefix, crate::model::new_id()));
+        // Probe: create one, check it can be killed, remove it. A probe is named after its
+        // agent's pid, so the probes of agents killed meanwhile can be recognised and removed.
+        remove_dead_probes(&root.dir);
+        let probe = root.dir.join(format!(
+            "{PROBE_PREFIX}{}.{}",
+            std::process::id(),
+            crate::model::new_id()
+        ));
         std::fs::create_dir(&probe)
             .map_err(|e| format!("cannot create a cgroup in {}: {e}", root.dir.display()))?;
         let killable = probe.join("cgroup.kill").exists();
@@ -75,20 +81,57 @@ impl CgroupRoot {
     /// Kill and remove every step cgroup a previous agent of this name left behind. Returns
     /// how many still held processes.
     pub(crate) async fn reap_leftovers(&self) -> io::Result<usize> {
-        let mut busy = 0;
-        for entry in std::fs::read_dir(&self.dir)? {
-            let entry = entry?;
-            let name = entry.file_name();
-            if !name.to_string_lossy().starts_with(&self.prefix) || !entry.path().is_dir() {
-                continue;
+        let dir = self.dir.clone();
+        let prefix = self.prefix.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut busy = 0;
+            for cg in with_prefix(&dir, &prefix) {
+                if populated(&cg).unwrap_or(false) {
+                    busy += 1;
+                }
+                remove_blocking(&cg, Duration::from_secs(10))?;
             }
-            if populated(&entry.path()).unwrap_or(false) {
-                busy += 1;
-            }
-            remove(&entry.path(), Duration::from_secs(10)).await?;
-        }
-        Ok(busy)
+            Ok(busy)
+        })
+        .await
+        .map_err(io::Error::other)?
     }
+}
+
+/// How probe cgroups are named: `imx-probe-<pid>.<ulid>`.
+const PROBE_PREFIX: &str = "imx-probe-";
+
+/// Remove the (always empty) probe cgroups of agents that are gone.
+fn remove_dead_probes(dir: &Path) {
+    for probe in with_prefix(dir, PROBE_PREFIX) {
+        let pid = probe.file_name().and_then(|n| n.to_str()).and_then(|n| {
+            n.strip_prefix(PROBE_PREFIX)?
+                .split('.')
+                .next()?
+                .parse::<i32>()
+                .ok()
+        });
+        let alive = pid.is_some_and(|p| {
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), None)
+                != Err(nix::errno::Errno::ESRCH)
+        });
+        if !alive {
+            let _ = std::fs::remove_dir(&probe);
+        }
+    }
+}
+
+/// The cgroups in `dir` whose names start with `prefix`.
+pub(crate) fn with_prefix(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect()
 }
 
 /// The cgroup2 mount: where it is, which cgroup is its root, whether it is read-only.
@@ -176,7 +219,20 @@ pub(crate) fn populated(dir: &Path) -> io::Result<bool> {
 /// Kill everything in the cgroup at `dir` (and below), wait up to `patience` until it is
 /// empty, and remove it with its children. A cgroup that is already gone is fine.
 pub(crate) async fn remove(dir: &Path, patience: Duration) -> io::Result<()> {
-    // The usual case: empty, with no children.
+    // The usual case, without a thread: empty, with no children.
+    match std::fs::remove_dir(dir) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(_) => {}
+    }
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || remove_blocking(&dir, patience))
+        .await
+        .map_err(io::Error::other)?
+}
+
+/// [`remove`], waiting on this thread.
+pub(crate) fn remove_blocking(dir: &Path, patience: Duration) -> io::Result<()> {
     match std::fs::remove_dir(dir) {
         Ok(()) => return Ok(()),
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
@@ -197,7 +253,7 @@ pub(crate) async fn remove(dir: &Path, patience: Duration) -> io::Result<()> {
                 patience.as_secs()
             )));
         }
-        tokio::time::sleep(pause).await;
+        std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(50));
     }
     remove_tree(dir)

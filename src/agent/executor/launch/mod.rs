@@ -3,15 +3,19 @@
 //! from it once it has registered; [`Launcher::launch`] starts one step as a [`StepProcess`].
 //!
 //! - **Environment** ([`env`]): built from nothing, never the agent's (no credential leaks).
-//! - **Containment**: with a step shim ([`StepLaunch::shim`], the `imx` binary's hidden
-//!   `__step-shim` command, see [`shim`]) each step runs in its own cgroup v2 where the agent
-//!   may create one ([`cgroup`]), else under the shim as a child subreaper; either way every
-//!   descendant is killed on timeout, cancel and completion, and the shim dies with the agent
-//!   (`PR_SET_PDEATHSIG`, from a long-lived [`spawner`] thread). On start-up an agent kills
-//!   what a crashed agent of the same name left in its step cgroups. Without a shim (the
-//!   library used from another program), steps run as plain `/bin/sh` children in their own
-//!   process group: the group is killed, but `setsid` escapes it and nothing dies with the
-//!   agent.
+//! - **Containment** needs the step shim ([`StepLaunch::shim`]: the `imx` binary, whose hidden
+//!   `__step-shim` command is in [`shim`]). Where the agent may create cgroup v2 directories
+//!   ([`cgroup`]) each step gets its own: the agent starts `/bin/sh`, which waits on its stdin
+//!   until the agent has moved it into the step's cgroup, so everything the step starts is in
+//!   it; the agent kills the cgroup on timeout, cancel and completion; a per-agent guard process
+//!   (`imx __step-shim --guard-...`, with `PR_SET_PDEATHSIG`) kills the agent's step cgroups
+//!   when the agent dies; and on start-up an agent removes what a crashed agent of the same
+//!   name left. Elsewhere each step runs under its own shim, a child subreaper that kills every
+//!   descendant when the step ends or is stopped, and that dies with the agent. Shim and guard
+//!   are started from one long-lived [`spawner`] thread, so their parent-death signal means the
+//!   agent's death. Without a shim (the library used from another program), steps are plain
+//!   `/bin/sh` children in their own process group: the group is killed, but `setsid` escapes
+//!   it and nothing dies with the agent.
 //! - **Privileges and files**: steps may run as another user ([`StepLaunch::run_as`], the
 //!   agent being root) and in a private per-step directory ([`StepLaunch::private_workdir`]),
 //!   so embedded agents' steps neither run beside the store nor as its owner.
@@ -32,6 +36,7 @@ use std::time::Duration;
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 use sha2::Digest;
+use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, Command};
 
 use self::cgroup::CgroupRoot;
@@ -45,7 +50,8 @@ const SHELL: &str = "/bin/sh";
 /// How long a step cgroup may take to empty after `cgroup.kill` before it is left for the next
 /// start-up to remove.
 const CGROUP_PATIENCE: Duration = Duration::from_secs(5);
-/// How long a shim may take to exit after being told to kill everything, before it is killed.
+/// How long a shim (or shell) may take to exit after being told to kill everything, before it
+/// is killed with its group.
 const SHIM_PATIENCE: Duration = Duration::from_secs(10);
 
 /// Which containment an agent uses for its steps (`IMX_CONTAINMENT` for `imx agent run` and
@@ -125,11 +131,22 @@ pub struct StepLaunch {
 /// How steps are contained, as prepared at start-up.
 #[derive(Debug)]
 enum Mode {
-    Cgroup(CgroupRoot),
+    /// A cgroup per step, and a guard that kills them when the agent dies.
+    Cgroup {
+        root: CgroupRoot,
+        guard: Option<Child>,
+    },
+    /// A shim per step, a child subreaper.
     Subreaper,
     /// No shim: a process group only.
     Group,
 }
+
+/// The script `/bin/sh -c` runs in a cgroup step: wait until the agent has moved the shell into
+/// the step's cgroup (one line on stdin; end of input means it could not), make stdin
+/// `/dev/null`, then run the step's command (`$1`) as `sh -c` would, with no positional
+/// parameters.
+const JOIN_THEN_RUN: &str = r#"read -r _ || exit 125; exec </dev/null; eval "shift; $1""#;
 
 /// An agent's prepared step launching (see [`StepLaunch`]).
 #[derive(Debug)]
@@ -147,11 +164,13 @@ pub struct Launcher {
 impl Launcher {
     /// Prepare launching for the agent `name` of the control plane at `location`: check the
     /// configuration, choose the containment, and kill and remove what a previous agent of the
-    /// same name left behind. Returns the launcher and warnings for the agent's log.
+    /// same name left behind. `grace` is the time between SIGTERM and SIGKILL when steps are
+    /// stopped because the agent died. Returns the launcher and warnings for the agent's log.
     pub(crate) async fn start(
         launch: &StepLaunch,
         location: &str,
         name: &str,
+        grace: Duration,
     ) -> Result<(Launcher, Vec<String>)> {
         for (name, _) in &launch.pass_env {
             env::check_pass_env_name(name).map_err(Error::invalid)?;
@@ -181,13 +200,29 @@ impl Launcher {
                 Mode::Subreaper,
                 "a subreaper per step (cgroups not used: IMX_CONTAINMENT=subreaper)".to_string(),
             ),
-            (Some(_), wanted) => match CgroupRoot::detect(&tag) {
+            (Some(shim), wanted) => match CgroupRoot::detect(&tag) {
                 Ok(root) => {
-                    let what = format!(
-                        "a cgroup per step, under {}",
-                        root.dir.display()
-                    );
-                    (Mode::Cgroup(root), what)
+                    match root.reap_leftovers().await {
+                        Ok(0) => {}
+                        Ok(n) => warnings.push(format!(
+                            "killed what a previous agent named {name} left running ({n} step cgroup(s))"
+                        )),
+                        Err(e) => warnings.push(format!(
+                            "cannot remove what a previous agent named {name} left in {}: {e}",
+                            root.dir.display()
+                        )),
+                    }
+                    let guard = match start_guard(shim, &root, grace).await {
+                        Ok(guard) => Some(guard),
+                        Err(e) => {
+                            warnings.push(format!(
+                                "cannot start the step guard, so steps will not die with the agent: {e}"
+                            ));
+                            None
+                        }
+                    };
+                    let what = format!("a cgroup per step, under {}", root.dir.display());
+                    (Mode::Cgroup { root, guard }, what)
                 }
                 Err(why) if wanted == Containment::Cgroup => {
                     return Err(Error::invalid(format!(
@@ -197,18 +232,6 @@ impl Launcher {
                 Err(why) => (Mode::Subreaper, format!("a subreaper per step ({why})")),
             },
         };
-        if let Mode::Cgroup(root) = &mode {
-            match root.reap_leftovers().await {
-                Ok(0) => {}
-                Ok(n) => warnings.push(format!(
-                    "killed what a previous agent named {name} left running ({n} step cgroup(s))"
-                )),
-                Err(e) => warnings.push(format!(
-                    "cannot remove what a previous agent named {name} left in {}: {e}",
-                    root.dir.display()
-                )),
-            }
-        }
         let dir_prefix = format!("imx-step-{tag}.");
         if launch.private_workdir {
             remove_private_dirs(&dir_prefix).await;
@@ -250,7 +273,7 @@ impl Launcher {
         &self.description
     }
 
-    /// Start `/bin/sh -c command` for `task`, its stdout and stderr piped. `grace` is what the
+    /// Start `/bin/sh -c command` for `task`, its stdout and stderr piped. `grace` is what a
     /// shim waits between SIGTERM and SIGKILL when the agent dies.
     pub(crate) async fn launch(
         &self,
@@ -280,17 +303,22 @@ impl Launcher {
             task,
             output.path(),
         );
-        let cgroup = match &self.mode {
-            Mode::Cgroup(root) => Some(
-                root.create_step()
-                    .map_err(|e| format!("cannot create the step's cgroup: {e}"))?,
-            ),
-            _ => None,
-        };
-        let mut cmd = match &self.shim {
-            Some(shim) => {
+        let (mut cmd, how) = match (&self.mode, &self.shim) {
+            (Mode::Cgroup { root, .. }, _) => {
+                let dir = root
+                    .create_step()
+                    .map_err(|e| format!("cannot create the step's cgroup: {e}"))?;
+                let mut cmd = Command::new(SHELL);
+                cmd.arg("-c")
+                    .arg(JOIN_THEN_RUN)
+                    .arg(SHELL)
+                    .arg(command)
+                    .stdin(Stdio::piped());
+                (cmd, How::Cgroup(dir))
+            }
+            (Mode::Subreaper, Some(shim)) => {
                 let args = shim::ShimArgs {
-                    cgroup: cgroup.clone(),
+                    guard: None,
                     parent: i32::try_from(std::process::id()).ok(),
                     grace,
                     uid: self.run_as.as_ref().map(|u| u.uid),
@@ -298,36 +326,42 @@ impl Launcher {
                     program: vec![SHELL.into(), "-c".into(), command.into()],
                 };
                 let mut cmd = Command::new(shim);
-                cmd.arg0("imx").arg(shim::SHIM_COMMAND).args(args.to_args());
-                cmd
+                cmd.arg0("imx")
+                    .arg(shim::SHIM_COMMAND)
+                    .args(args.to_args())
+                    .stdin(Stdio::null());
+                (cmd, How::Shim)
             }
-            None => {
+            _ => {
                 let mut cmd = Command::new(SHELL);
-                cmd.arg("-c").arg(command);
-                if let Some(user) = &self.run_as {
-                    cmd.uid(user.uid).gid(user.gid);
-                }
-                cmd
+                cmd.arg("-c").arg(command).stdin(Stdio::null());
+                (cmd, How::Group)
             }
         };
+        if how != How::Shim
+            && let Some(user) = &self.run_as
+        {
+            // std drops the supplementary groups (setgroups(0)) before setuid.
+            cmd.uid(user.uid).gid(user.gid);
+        }
         cmd.env_clear()
             .envs(env)
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
         if let Some(dir) = &workdir {
             cmd.current_dir(dir);
         }
-        let spawned = if self.shim.is_some() {
+        let spawned = if how == How::Shim {
+            // The shim's parent-death signal must mean the agent's death.
             spawner::spawn(cmd).await
         } else {
             cmd.spawn()
         };
-        let child = match spawned {
+        let mut child = match spawned {
             Ok(c) => c,
             Err(e) => {
-                if let Some(dir) = &cgroup {
+                if let How::Cgroup(dir) = &how {
                     let _ = std::fs::remove_dir(dir);
                 }
                 let place = workdir
@@ -341,11 +375,28 @@ impl Launcher {
             .id()
             .and_then(|id| i32::try_from(id).ok())
             .map(Pid::from_raw);
+        if let How::Cgroup(dir) = &how {
+            // Move the waiting shell into the step's cgroup, then let it go on.
+            let stdin = child.stdin.take();
+            let joined = match child.id() {
+                Some(pid) => cgroup::join(dir, pid),
+                None => Err(io::Error::other("the shell ended at once")),
+            };
+            if let Err(e) = joined {
+                let _ = child.start_kill();
+                let _ = child.wait().await;
+                let _ = std::fs::remove_dir(dir);
+                return Err(format!("cannot move the step into its cgroup: {e}"));
+            }
+            if let Some(mut stdin) = stdin {
+                // If the shell is gone already, its exit status says why.
+                let _ = stdin.write_all(b"\n").await;
+            }
+        }
         Ok(StepProcess {
             child,
             group,
-            shim: self.shim.is_some(),
-            cgroup,
+            how,
             output,
             private,
             done: false,
@@ -353,12 +404,55 @@ impl Launcher {
     }
 }
 
+impl Drop for Launcher {
+    /// The agent is done: the guard kills what might be left and exits.
+    fn drop(&mut self) {
+        if let Mode::Cgroup {
+            guard: Some(guard), ..
+        } = &self.mode
+            && let Some(pid) = guard.id().and_then(|id| i32::try_from(id).ok())
+        {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+        }
+    }
+}
+
+/// Start the guard of the agent's step cgroups (see [`shim`]).
+async fn start_guard(shim: &Path, root: &CgroupRoot, grace: Duration) -> io::Result<Child> {
+    let args = shim::ShimArgs {
+        guard: Some((root.dir.clone(), root.prefix.clone())),
+        parent: i32::try_from(std::process::id()).ok(),
+        grace,
+        ..shim::ShimArgs::default()
+    };
+    let mut cmd = Command::new(shim);
+    cmd.arg0("imx")
+        .arg(shim::SHIM_COMMAND)
+        .args(args.to_args())
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .process_group(0);
+    spawner::spawn(cmd).await
+}
+
+/// How a started step is contained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum How {
+    /// In this cgroup (the agent kills it).
+    Cgroup(PathBuf),
+    /// Under a shim (which kills its descendants).
+    Shim,
+    /// In its own process group only.
+    Group,
+}
+
 /// A started step: the shell (or the shim running it), its output file and private directory.
 pub(crate) struct StepProcess {
     pub(crate) child: Child,
     group: Option<Pid>,
-    shim: bool,
-    cgroup: Option<PathBuf>,
+    how: How,
     pub(crate) output: OutputFile,
     private: Option<PrivateDir>,
     /// Everything is already killed and cleaned up.
@@ -368,31 +462,36 @@ pub(crate) struct StepProcess {
 impl StepProcess {
     /// Ask the step to stop: SIGTERM to every process of the step.
     pub(crate) fn terminate(&self) {
-        if self.shim {
-            // The shim forwards it to every process of the step.
-            self.signal_shim(Signal::SIGTERM);
-        } else {
-            self.signal_group(Signal::SIGTERM);
+        match &self.how {
+            How::Cgroup(dir) => {
+                for pid in cgroup::members(dir).unwrap_or_default() {
+                    let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+                }
+            }
+            // The shim forwards it to every descendant.
+            How::Shim => self.signal_leader(Signal::SIGTERM),
+            How::Group => self.signal_group(Signal::SIGTERM),
         }
     }
 
     /// Kill every process of the step now.
     pub(crate) fn kill(&mut self) {
-        if let Some(dir) = &self.cgroup {
-            let _ = cgroup::kill(dir);
-        }
-        if self.shim {
-            self.signal_shim(Signal::SIGUSR1);
-        } else {
-            self.signal_group(Signal::SIGKILL);
-            if self.group.is_none() {
-                let _ = self.child.start_kill();
+        match &self.how {
+            How::Cgroup(dir) => {
+                let _ = cgroup::kill(dir);
+            }
+            How::Shim => self.signal_leader(Signal::SIGUSR1),
+            How::Group => {
+                self.signal_group(Signal::SIGKILL);
+                if self.group.is_none() {
+                    let _ = self.child.start_kill();
+                }
             }
         }
     }
 
-    /// Wait for the shell (or shim) after [`StepProcess::kill`]: a shim that does not end in
-    /// time is killed with its group.
+    /// Wait for the shell (or shim) after [`StepProcess::kill`]: one that does not end in time
+    /// is killed with its group.
     pub(crate) async fn wait_killed(&mut self) -> io::Result<ExitStatus> {
         if let Ok(status) = tokio::time::timeout(SHIM_PATIENCE, self.child.wait()).await {
             return status;
@@ -409,8 +508,8 @@ impl StepProcess {
         self.signal_group(Signal::SIGKILL);
         self.done = true;
         let mut warning = None;
-        if let Some(dir) = self.cgroup.take()
-            && let Err(e) = cgroup::remove(&dir, CGROUP_PATIENCE).await
+        if let How::Cgroup(dir) = &self.how
+            && let Err(e) = cgroup::remove(dir, CGROUP_PATIENCE).await
         {
             warning = Some(format!("cannot remove the step's cgroup: {e}"));
         }
@@ -424,7 +523,7 @@ impl StepProcess {
         warning
     }
 
-    fn signal_shim(&self, signal: Signal) {
+    fn signal_leader(&self, signal: Signal) {
         if let Some(pid) = self.group {
             let _ = kill(pid, signal);
         }
@@ -443,6 +542,10 @@ impl Drop for StepProcess {
     fn drop(&mut self) {
         if !self.done {
             self.kill();
+            if let How::Cgroup(dir) = &self.how {
+                // Best effort: it may still be emptying; the next start-up removes it then.
+                let _ = std::fs::remove_dir(dir);
+            }
         }
     }
 }

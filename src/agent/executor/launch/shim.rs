@@ -1,27 +1,32 @@
-//! The step shim: `imx __step-shim [OPTIONS] -- PROGRAM ARGS...`, a hidden command of the `imx`
-//! binary that an agent starts for each `run` step. It contains the step, then runs PROGRAM
-//! (`/bin/sh -c ...`) as its child:
+//! `imx __step-shim ...`: a hidden command of the `imx` binary that agents start to contain
+//! steps. It has two forms.
 //!
-//! 1. it joins the step's cgroup (`--cgroup DIR`: it writes its own pid to `cgroup.procs`, so
-//!    everything the step starts is in it from the first instruction) or, without one, makes
-//!    itself a child subreaper (`PR_SET_CHILD_SUBREAPER`: orphaned descendants, `setsid`
-//!    daemons included, are reparented to it instead of init);
-//! 2. it asks for SIGTERM when the agent dies (`PR_SET_PDEATHSIG`) and checks that the agent
-//!    (`--parent PID`) did not die before it asked;
-//! 3. it starts PROGRAM, as `--uid`/`--gid` with no supplementary groups when given (the shim
-//!    itself keeps the agent's privileges, so the step cannot signal or trace it);
-//! 4. on SIGTERM, SIGINT or SIGHUP (the agent stopping the step, or dying) it forwards SIGTERM
-//!    to every process of the step and, after `--grace-ms`, kills them all; SIGUSR1 kills them
-//!    all at once;
-//! 5. when PROGRAM exits it kills whatever the step left running, then exits the way PROGRAM
-//!    did (same exit code, or the same signal).
+//! **Step shim** (`[--parent PID] [--grace-ms MS] [--uid U --gid G] -- PROGRAM ARGS...`): the
+//! subreaper fallback, one per step, where the agent cannot create cgroups.
 //!
-//! Errors of the shim itself are printed on stderr (the step's log) as `imx: ...` and end it
-//! with exit code 125 (127 when PROGRAM cannot be started).
+//! 1. It makes itself a child subreaper (`PR_SET_CHILD_SUBREAPER`): orphaned descendants of the
+//!    step, `setsid` daemons included, are reparented to it instead of init.
+//! 2. It asks for SIGTERM when the agent dies (`PR_SET_PDEATHSIG`) and checks that the agent
+//!    (`--parent PID`) did not die before it asked.
+//! 3. It starts PROGRAM (`/bin/sh -c ...`), as `--uid`/`--gid` with no supplementary groups
+//!    when given (the shim keeps the agent's privileges, so the step cannot signal or trace it).
+//! 4. On SIGTERM, SIGINT or SIGHUP (the agent stopping the step, or dying) it forwards SIGTERM
+//!    to every descendant and, after `--grace-ms`, kills them all; SIGUSR1 kills them at once.
+//! 5. When PROGRAM exits it kills every descendant left, then exits the way PROGRAM did (same
+//!    exit code, or the same signal).
+//!
+//! **Guard** (`--guard-dir DIR --guard-prefix PREFIX [--parent PID] [--grace-ms MS]`): one per
+//! agent that puts its steps in cgroups. It waits, asking for SIGTERM when the agent dies; on
+//! SIGTERM, SIGINT or SIGHUP it sends SIGTERM to every process in the cgroups `DIR/PREFIX*`,
+//! waits up to the grace period, kills them (`cgroup.kill`) and removes the cgroups. So a
+//! step dies with its agent even though no shim sits above it.
+//!
+//! Errors are printed on stderr (the step's log, for the step shim) as `imx: ...` and end the
+//! shim with exit code 125 (127 when PROGRAM cannot be started).
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
@@ -45,7 +50,8 @@ const CANNOT_START: u8 = 127;
 /// What the agent asked for.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct ShimArgs {
-    pub(crate) cgroup: Option<PathBuf>,
+    /// Guard the cgroups `dir/prefix*` instead of running a program.
+    pub(crate) guard: Option<(PathBuf, String)>,
     pub(crate) parent: Option<i32>,
     pub(crate) grace: Duration,
     pub(crate) uid: Option<u32>,
@@ -57,32 +63,35 @@ impl ShimArgs {
     /// The arguments after [`SHIM_COMMAND`].
     pub(crate) fn to_args(&self) -> Vec<OsString> {
         let mut out: Vec<OsString> = Vec::new();
-        if let Some(dir) = &self.cgroup {
-            out.push("--cgroup".into());
-            out.push(dir.into());
+        if let Some((dir, prefix)) = &self.guard {
+            out.extend(["--guard-dir".into(), dir.into()]);
+            out.extend(["--guard-prefix".into(), prefix.into()]);
         }
         if let Some(p) = self.parent {
-            out.push("--parent".into());
-            out.push(p.to_string().into());
+            out.extend(["--parent".into(), p.to_string().into()]);
         }
-        out.push("--grace-ms".into());
-        out.push(self.grace.as_millis().to_string().into());
+        out.extend([
+            "--grace-ms".into(),
+            self.grace.as_millis().to_string().into(),
+        ]);
         if let Some(uid) = self.uid {
-            out.push("--uid".into());
-            out.push(uid.to_string().into());
+            out.extend(["--uid".into(), uid.to_string().into()]);
         }
         if let Some(gid) = self.gid {
-            out.push("--gid".into());
-            out.push(gid.to_string().into());
+            out.extend(["--gid".into(), gid.to_string().into()]);
         }
-        out.push("--".into());
-        out.extend(self.program.iter().cloned());
+        if !self.program.is_empty() {
+            out.push("--".into());
+            out.extend(self.program.iter().cloned());
+        }
         out
     }
 
     fn parse(args: impl IntoIterator<Item = OsString>) -> Result<ShimArgs, String> {
         let mut args = args.into_iter();
         let mut out = ShimArgs::default();
+        let mut guard_dir = None;
+        let mut guard_prefix = None;
         while let Some(arg) = args.next() {
             let flag = arg.to_string_lossy().into_owned();
             if flag == "--" {
@@ -97,7 +106,8 @@ impl ShimArgs {
             };
             let small = |n: u64| u32::try_from(n).map_err(|_| format!("{flag}: too large"));
             match flag.as_str() {
-                "--cgroup" => out.cgroup = Some(PathBuf::from(value)),
+                "--guard-dir" => guard_dir = Some(PathBuf::from(value)),
+                "--guard-prefix" => guard_prefix = Some(value.to_string_lossy().into_owned()),
                 "--parent" => {
                     out.parent = Some(
                         i32::try_from(number(&value)?).map_err(|_| format!("{flag}: too large"))?,
@@ -109,8 +119,11 @@ impl ShimArgs {
                 _ => return Err(format!("unknown option {flag}")),
             }
         }
-        if out.program.is_empty() {
-            return Err("no program to run (expected -- PROGRAM ARGS...)".into());
+        match (guard_dir, guard_prefix) {
+            (Some(dir), Some(prefix)) if !prefix.is_empty() => out.guard = Some((dir, prefix)),
+            (None, None) if !out.program.is_empty() => {}
+            (None, None) => return Err("no program to run (expected -- PROGRAM ARGS...)".into()),
+            _ => return Err("--guard-dir and --guard-prefix go together".into()),
         }
         Ok(out)
     }
@@ -123,37 +136,77 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(a) => a,
         Err(e) => return fail(SHIM_FAILED, &format!("step shim: {e}")),
     };
-    let me = Pid::this();
-    let contained = match &args.cgroup {
-        Some(dir) => cgroup::join(dir, std::process::id())
-            .map(|()| Contained::Cgroup(dir.clone()))
-            .map_err(|e| format!("cannot join the step's cgroup {}: {e}", dir.display())),
-        None => nix::sys::prctl::set_child_subreaper(true)
-            .map(|()| Contained::Subreaper)
-            .map_err(|e| format!("cannot become a child subreaper: {e}")),
-    };
-    let contained = match contained {
-        Ok(c) => c,
-        Err(e) => return fail(SHIM_FAILED, &e),
-    };
-    // Listen before anything can send: the agent's stop, its death, the child's end.
-    let mut signals = match Signals::new([SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1]) {
-        Ok(s) => s,
-        Err(e) => return fail(SHIM_FAILED, &format!("cannot handle signals: {e}")),
-    };
-    if let Err(e) = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM) {
-        return fail(
-            SHIM_FAILED,
-            &format!("cannot ask for the agent's death: {e}"),
-        );
+    match &args.guard {
+        Some((dir, prefix)) => guard(&args, dir, prefix),
+        None => shim(&args),
     }
-    if let Some(parent) = args.parent
+}
+
+/// Listen for `signals`, ask for SIGTERM when the agent dies, and check it is still there.
+fn watch_agent(parent: Option<i32>, signals: &[i32]) -> Result<Signals, String> {
+    // Listen before anything can send.
+    let signals = Signals::new(signals).map_err(|e| format!("cannot handle signals: {e}"))?;
+    nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)
+        .map_err(|e| format!("cannot ask for the agent's death: {e}"))?;
+    if let Some(parent) = parent
         && nix::unistd::getppid().as_raw() != parent
     {
-        // The agent died before the request above: nobody wants this step any more.
-        return fail(SHIM_FAILED, "the agent is gone; not starting the step");
+        // The agent died before the request above.
+        return Err("the agent is gone".into());
     }
+    Ok(signals)
+}
 
+/// The guard: wait for the agent's death (or a stop), then end every step cgroup it left.
+fn guard(args: &ShimArgs, dir: &Path, prefix: &str) -> ExitCode {
+    let mut signals = match watch_agent(args.parent, &[SIGTERM, SIGINT, SIGHUP]) {
+        Ok(s) => s,
+        Err(e) => {
+            // Clean up anyway: the agent is gone.
+            kill_step_cgroups(dir, prefix, Duration::ZERO);
+            return fail(SHIM_FAILED, &format!("step guard: {e}"));
+        }
+    };
+    let _ = signals.forever().next();
+    kill_step_cgroups(dir, prefix, args.grace);
+    ExitCode::SUCCESS
+}
+
+/// SIGTERM everything in the cgroups `dir/prefix*`, give it `grace` to end, then kill what is
+/// left and remove the cgroups.
+fn kill_step_cgroups(dir: &Path, prefix: &str, grace: Duration) {
+    let cgroups = cgroup::with_prefix(dir, prefix);
+    for cg in &cgroups {
+        for pid in cgroup::members(cg).unwrap_or_default() {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+        }
+    }
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline
+        && cgroups
+            .iter()
+            .any(|cg| cgroup::populated(cg).unwrap_or(false))
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for cg in &cgroups {
+        let _ = cgroup::remove_blocking(cg, Duration::from_secs(5));
+    }
+}
+
+/// The step shim (subreaper).
+fn shim(args: &ShimArgs) -> ExitCode {
+    let me = Pid::this();
+    if let Err(e) = nix::sys::prctl::set_child_subreaper(true) {
+        return fail(
+            SHIM_FAILED,
+            &format!("cannot become a child subreaper: {e}"),
+        );
+    }
+    let mut signals = match watch_agent(args.parent, &[SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1]) {
+        Ok(s) => s,
+        Err(e) => return fail(SHIM_FAILED, &format!("{e}; not starting the step")),
+    };
     let Some((program, rest)) = args.program.split_first() else {
         return fail(SHIM_FAILED, "step shim: no program to run");
     };
@@ -177,24 +230,23 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     };
 
     let mut status: Option<WaitStatus> = None;
-    let mut stopping: Option<Instant> = None;
+    let mut stopping = false;
     'outer: loop {
         for signal in signals.wait() {
             match signal {
                 SIGCHLD => {
-                    reap(child, &mut status, false);
+                    reap(child, &mut status);
                     if status.is_some() {
                         break 'outer;
                     }
                 }
-                SIGUSR1 => {
-                    contained.kill_all(me, child, &mut status);
-                    break 'outer;
-                }
-                _ if stopping.is_none() => {
-                    stopping = Some(Instant::now());
-                    contained.signal_all(me, Signal::SIGTERM);
-                    // Wake up after the grace period, even without another signal.
+                SIGUSR1 => break 'outer,
+                _ if !stopping => {
+                    stopping = true;
+                    for pid in procs::descendants(me.as_raw()) {
+                        let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+                    }
+                    // Kill them all after the grace period, even without another signal.
                     let grace = args.grace;
                     std::thread::spawn(move || {
                         std::thread::sleep(grace);
@@ -205,89 +257,47 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             }
         }
     }
-    // PROGRAM ended: nothing of the step outlives it.
-    contained.kill_all(me, child, &mut status);
+    // PROGRAM ended (or time is up): nothing of the step outlives it.
+    kill_descendants(me, child, &mut status);
     exit_like(status)
 }
 
-/// How the shim holds the step's processes.
-enum Contained {
-    Cgroup(PathBuf),
-    Subreaper,
-}
-
-impl Contained {
-    /// Send `signal` to every process of the step but the shim.
-    fn signal_all(&self, me: Pid, signal: Signal) {
-        let pids = match self {
-            Contained::Cgroup(dir) => cgroup::members(dir).unwrap_or_default(),
-            Contained::Subreaper => procs::descendants(me.as_raw()),
-        };
-        for pid in pids.into_iter().filter(|p| *p != me.as_raw()) {
-            let _ = kill(Pid::from_raw(pid), signal);
-        }
-    }
-
-    /// Kill every process of the step but the shim and reap the shim's children; records
-    /// PROGRAM's status if it ends meanwhile.
-    fn kill_all(&self, me: Pid, child: Pid, status: &mut Option<WaitStatus>) {
-        match self {
-            Contained::Cgroup(dir) => {
-                let others = cgroup::members(dir)
-                    .map(|m| m.iter().any(|p| *p != me.as_raw()))
-                    .unwrap_or(true);
-                if others {
-                    kill_cgroup(dir);
-                }
-                reap(child, status, true);
-            }
-            Contained::Subreaper => loop {
-                // Killing a child reparents its children to us: repeat until none is left.
-                for pid in procs::children(me.as_raw()) {
-                    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-                }
-                match waitpid(None::<Pid>, None) {
-                    Ok(s) => {
-                        if s.pid() == Some(child) {
-                            *status = Some(s);
-                        }
-                    }
-                    Err(Errno::EINTR) => {}
-                    Err(_) => break,
-                }
-            },
-        }
-    }
-}
-
-/// Leave the step's cgroup (to its parent), kill it and remove it; if leaving fails, kill it
-/// with the shim inside (the agent removes it then).
-fn kill_cgroup(dir: &std::path::Path) {
-    let moved = dir
-        .parent()
-        .is_some_and(|parent| cgroup::join(parent, std::process::id()).is_ok());
-    let _ = cgroup::kill(dir);
-    if !moved {
-        // cgroup.kill took the shim too.
-        return;
-    }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while cgroup::populated(dir).unwrap_or(false) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let _ = std::fs::remove_dir(dir);
-}
-
-/// Reap the shim's children (orphans reparented to it too), recording PROGRAM's status; with
-/// `block`, wait until PROGRAM has ended.
-fn reap(child: Pid, status: &mut Option<WaitStatus>, block: bool) {
+/// Kill every descendant and reap them all, recording PROGRAM's status if it ends meanwhile.
+/// Killing a child reparents its children to the shim (a subreaper): repeat until none is left.
+fn kill_descendants(me: Pid, child: Pid, status: &mut Option<WaitStatus>) {
     loop {
-        let flags = if block && status.is_none() {
-            None
-        } else {
-            Some(WaitPidFlag::WNOHANG)
-        };
-        match waitpid(None::<Pid>, flags) {
+        match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => {}
+            Ok(s) => {
+                if s.pid() == Some(child) {
+                    *status = Some(s);
+                }
+                continue;
+            }
+            Err(Errno::EINTR) => continue,
+            // No child at all: no descendant either (orphans come to the shim).
+            Err(_) => return,
+        }
+        for pid in procs::children(me.as_raw()) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+        match waitpid(None::<Pid>, None) {
+            Ok(s) => {
+                if s.pid() == Some(child) {
+                    *status = Some(s);
+                }
+            }
+            Err(Errno::EINTR) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// Reap the shim's children that have ended (orphans reparented to it too), recording
+/// PROGRAM's status.
+fn reap(child: Pid, status: &mut Option<WaitStatus>) {
+    loop {
+        match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::StillAlive) => return,
             Ok(s) => {
                 if s.pid() == Some(child) {
@@ -326,7 +336,7 @@ mod tests {
     #[test]
     fn arguments_round_trip() {
         let args = ShimArgs {
-            cgroup: Some("/sys/fs/cgroup/imx-a.1".into()),
+            guard: None,
             parent: Some(42),
             grace: Duration::from_millis(1500),
             uid: Some(65534),
@@ -334,13 +344,16 @@ mod tests {
             program: vec!["/bin/sh".into(), "-c".into(), "echo -- hi".into()],
         };
         assert_eq!(ShimArgs::parse(args.to_args()).unwrap(), args);
-        let plain = ShimArgs {
-            program: vec!["/bin/true".into()],
+        let guard = ShimArgs {
+            guard: Some(("/sys/fs/cgroup".into(), "imx-a-1.".into())),
+            parent: Some(7),
+            grace: Duration::from_secs(2),
             ..ShimArgs::default()
         };
-        assert_eq!(ShimArgs::parse(plain.to_args()).unwrap(), plain);
+        assert_eq!(ShimArgs::parse(guard.to_args()).unwrap(), guard);
         assert!(ShimArgs::parse(["--uid".into()]).is_err());
         assert!(ShimArgs::parse(["--what".into(), "x".into()]).is_err());
         assert!(ShimArgs::parse(["--".into()]).is_err());
+        assert!(ShimArgs::parse(["--guard-dir".into(), "/x".into()]).is_err());
     }
 }
