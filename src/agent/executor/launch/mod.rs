@@ -134,7 +134,7 @@ enum Mode {
     /// A cgroup per step, and a guard that kills them when the agent dies.
     Cgroup {
         root: CgroupRoot,
-        guard: Option<Child>,
+        guard: Option<Box<Child>>,
     },
     /// A shim per step, a child subreaper.
     Subreaper,
@@ -213,7 +213,7 @@ impl Launcher {
                         )),
                     }
                     let guard = match start_guard(shim, &root, grace).await {
-                        Ok(guard) => Some(guard),
+                        Ok(guard) => Some(Box::new(guard)),
                         Err(e) => {
                             warnings.push(format!(
                                 "cannot start the step guard, so steps will not die with the agent: {e}"
@@ -409,7 +409,8 @@ impl Drop for Launcher {
     fn drop(&mut self) {
         if let Mode::Cgroup {
             guard: Some(guard), ..
-        } = &self.mode
+        } = &mut self.mode
+            && let Ok(None) = guard.try_wait()
             && let Some(pid) = guard.id().and_then(|id| i32::try_from(id).ok())
         {
             let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
