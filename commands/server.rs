@@ -25,8 +25,7 @@ use super::error::{CliError, Exit};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx --store /srv/imx/imx.db init --admin alice
-  imx --store /srv/imx/imx.db server --listen 127.0.0.1:7443 --agents 2
-  sudo imx --store /srv/imx/imx.db server --agents 2 --agents-user nobody
+  imx --store /srv/imx/imx.db server --listen 127.0.0.1:7443 --agents 2 --agents-user nobody
   imx --server http://127.0.0.1:7443 run list        # with IMX_TOKEN or after imx login
   imx server --listen 0.0.0.0:7443 --tls-cert cert.pem --tls-key key.pem
   imx context add prod --server https://imx.example.com:7443 --ca ca.pem

@@ -54,12 +54,13 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Read, verify, checkpoint, report on, export and prune the audit trail')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Generate man pages')
-            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Show help for a command, or a help topic (exit-codes)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Show help for a command, or a help topic (exit-codes, templates, output)')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Try imx in one command: a store, agents, example workflows and their runs')
             break
         }
         'imx;init' {
             [CompletionResult]::new('--admin', '--admin', [CompletionResultType]::ParameterName, 'Create this admin user and print a token for them (valid 90 days), once')
+            [CompletionResult]::new('--default-run-timeout', '--default-run-timeout', [CompletionResultType]::ParameterName, 'Set the store''s default run timeout: runs of workflows without `timeout:` (started without --timeout) time out after it [default: 24h]. `imx server --default-run-timeout` overrides it for runs started through that server')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
@@ -211,7 +212,8 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
         'imx;workflow;run' {
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'A parameter, KEY=VALUE (repeatable); typed and checked against the workflow''s params')
             [CompletionResult]::new('--param', '--param', [CompletionResultType]::ParameterName, 'A parameter, KEY=VALUE (repeatable); typed and checked against the workflow''s params')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time limit for the run (overrides the workflow''s timeout), e.g. 30s, 10m, 1h')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'The run''s deadline (overrides the workflow''s timeout): when it passes, the run is timed out and its steps are stopped, e.g. 30s, 10m, 1h')
+            [CompletionResult]::new('--wait-timeout', '--wait-timeout', [CompletionResultType]::ParameterName, 'Follow the run (implies --wait), but give up waiting after this long: exit 13, and the run goes on')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
@@ -352,7 +354,7 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             break
         }
         'imx;run;wait' {
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this long (exit 12), e.g. 30s, 10m')
+            [CompletionResult]::new('--wait-timeout', '--wait-timeout', [CompletionResultType]::ParameterName, 'Give up waiting after this long (exit 13; the run goes on), e.g. 30s, 10m')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
@@ -370,6 +372,7 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             break
         }
         'imx;run;watch' {
+            [CompletionResult]::new('--wait-timeout', '--wait-timeout', [CompletionResultType]::ParameterName, 'Stop watching after this long (exit 13; the run goes on), e.g. 30s, 10m')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
@@ -957,6 +960,7 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('--backup-every', '--backup-every', [CompletionResultType]::ParameterName, 'Take a backup this often (e.g. 15m, 1h), timed from the newest backup in the folder so restarts do not reset the clock; each is audited as `backup.create` by `server:backup`')
             [CompletionResult]::new('--backup-dir', '--backup-dir', [CompletionResultType]::ParameterName, 'The server''s backup folder: scheduled backups and `imx --server URL backup create` go here, and remote `backup list|show|verify|download` look here [default: backups/ beside the store]')
             [CompletionResult]::new('--max-token-ttl', '--max-token-ttl', [CompletionResultType]::ParameterName, 'The longest a token may live (default 90d, or IMX_MAX_TOKEN_TTL): longer lifetimes are refused, tokens made without one get this, `imx login` tokens live 30d or this')
+            [CompletionResult]::new('--default-run-timeout', '--default-run-timeout', [CompletionResultType]::ParameterName, 'The run timeout of runs started through this server whose workflow sets no `timeout:` (and that are started without --timeout) [default: the store''s default, set with `imx init --default-run-timeout`, else 24h]')
             [CompletionResult]::new('--keep-last', '--keep-last', [CompletionResultType]::ParameterName, 'Keep the newest N backups of the backup folder')
             [CompletionResult]::new('--keep-hourly', '--keep-hourly', [CompletionResultType]::ParameterName, 'Keep one backup for each of the last N hours')
             [CompletionResult]::new('--keep-daily', '--keep-daily', [CompletionResultType]::ParameterName, 'Keep one backup for each of the last N days')
@@ -1310,6 +1314,7 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Use a named context (see `imx context list`) instead of the current one')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format for data on stdout')
+            [CompletionResult]::new('--repair', '--repair', [CompletionResultType]::ParameterName, 'Withdraw checkpoint-log entries that sign a record the store never committed (left by an interrupted checkpoint of an older imx), then take a checkpoint. Only entries proven to be such are withdrawn: the signed hash must follow from the record the store holds before it, so every record the entry covered is still there. Any other damage is refused and nothing is changed. The repair is audited (audit.checkpoint.repair)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors: no status lines, hints or progress')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more (repeat for even more)')

@@ -574,7 +574,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__audit__subcmd__checkpoint)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --repair --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1724,13 +1724,17 @@ _imx() {
             return 0
             ;;
         imx__subcmd__init)
-            opts="-o -q -v -y -h --admin --password-stdin --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --admin --password-stdin --default-run-timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --admin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --default-run-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2120,13 +2124,13 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__wait)
-            opts="-o -q -v -y -h --timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --wait-timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --timeout)
+                --wait-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2158,12 +2162,16 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__watch)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --wait-timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2192,7 +2200,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__server)
-            opts="-o -q -v -y -h --listen --agents --agents-user --agents-pass-env --tls-cert --tls-key --insecure-listen --rate-limit --ip-rate-limit --log-format --log-dir --backup-every --backup-dir --max-token-ttl --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --listen --agents --agents-user --agents-pass-env --tls-cert --tls-key --insecure-listen --rate-limit --ip-rate-limit --log-format --log-dir --backup-every --backup-dir --max-token-ttl --default-run-timeout --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2247,6 +2255,10 @@ _imx() {
                     return 0
                     ;;
                 --max-token-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --default-run-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3014,7 +3026,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__workflow__subcmd__run)
-            opts="-p -w -o -q -v -y -h --param --wait --timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-p -w -o -q -v -y -h --param --wait --timeout --wait-timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3029,6 +3041,10 @@ _imx() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

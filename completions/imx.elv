@@ -51,11 +51,12 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand audit 'Read, verify, checkpoint, report on, export and prune the audit trail'
             cand completions 'Print shell completions to stdout'
             cand man 'Generate man pages'
-            cand help 'Show help for a command, or a help topic (exit-codes)'
+            cand help 'Show help for a command, or a help topic (exit-codes, templates, output)'
             cand demo 'Try imx in one command: a store, agents, example workflows and their runs'
         }
         &'imx;init'= {
             cand --admin 'Create this admin user and print a token for them (valid 90 days), once'
+            cand --default-run-timeout 'Set the store''s default run timeout: runs of workflows without `timeout:` (started without --timeout) time out after it [default: 24h]. `imx server --default-run-timeout` overrides it for runs started through that server'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
@@ -199,7 +200,8 @@ set edit:completion:arg-completer[imx] = {|@words|
         &'imx;workflow;run'= {
             cand -p 'A parameter, KEY=VALUE (repeatable); typed and checked against the workflow''s params'
             cand --param 'A parameter, KEY=VALUE (repeatable); typed and checked against the workflow''s params'
-            cand --timeout 'Time limit for the run (overrides the workflow''s timeout), e.g. 30s, 10m, 1h'
+            cand --timeout 'The run''s deadline (overrides the workflow''s timeout): when it passes, the run is timed out and its steps are stopped, e.g. 30s, 10m, 1h'
+            cand --wait-timeout 'Follow the run (implies --wait), but give up waiting after this long: exit 13, and the run goes on'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
@@ -333,7 +335,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'imx;run;wait'= {
-            cand --timeout 'Give up after this long (exit 12), e.g. 30s, 10m'
+            cand --wait-timeout 'Give up waiting after this long (exit 13; the run goes on), e.g. 30s, 10m'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
@@ -350,6 +352,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'imx;run;watch'= {
+            cand --wait-timeout 'Stop watching after this long (exit 13; the run goes on), e.g. 30s, 10m'
             cand --store 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]'
             cand --server 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)'
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
@@ -906,6 +909,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --backup-every 'Take a backup this often (e.g. 15m, 1h), timed from the newest backup in the folder so restarts do not reset the clock; each is audited as `backup.create` by `server:backup`'
             cand --backup-dir 'The server''s backup folder: scheduled backups and `imx --server URL backup create` go here, and remote `backup list|show|verify|download` look here [default: backups/ beside the store]'
             cand --max-token-ttl 'The longest a token may live (default 90d, or IMX_MAX_TOKEN_TTL): longer lifetimes are refused, tokens made without one get this, `imx login` tokens live 30d or this'
+            cand --default-run-timeout 'The run timeout of runs started through this server whose workflow sets no `timeout:` (and that are started without --timeout) [default: the store''s default, set with `imx init --default-run-timeout`, else 24h]'
             cand --keep-last 'Keep the newest N backups of the backup folder'
             cand --keep-hourly 'Keep one backup for each of the last N hours'
             cand --keep-daily 'Keep one backup for each of the last N days'
@@ -1243,6 +1247,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --context 'Use a named context (see `imx context list`) instead of the current one'
             cand -o 'Output format for data on stdout'
             cand --output 'Output format for data on stdout'
+            cand --repair 'Withdraw checkpoint-log entries that sign a record the store never committed (left by an interrupted checkpoint of an older imx), then take a checkpoint. Only entries proven to be such are withdrawn: the signed hash must follow from the record the store holds before it, so every record the entry covered is still there. Any other damage is refused and nothing is changed. The repair is audited (audit.checkpoint.repair)'
             cand -q 'Print only data and errors: no status lines, hints or progress'
             cand --quiet 'Print only data and errors: no status lines, hints or progress'
             cand -v 'Say more (repeat for even more)'

@@ -29,7 +29,7 @@ complete -c imx -n "__fish_imx_needs_command" -l server -d 'A remote control pla
 complete -c imx -n "__fish_imx_needs_command" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_needs_command" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -56,15 +56,16 @@ complete -c imx -n "__fish_imx_needs_command" -f -a "backup" -d 'Take, list, ver
 complete -c imx -n "__fish_imx_needs_command" -f -a "audit" -d 'Read, verify, checkpoint, report on, export and prune the audit trail'
 complete -c imx -n "__fish_imx_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
 complete -c imx -n "__fish_imx_needs_command" -f -a "man" -d 'Generate man pages'
-complete -c imx -n "__fish_imx_needs_command" -f -a "help" -d 'Show help for a command, or a help topic (exit-codes)'
+complete -c imx -n "__fish_imx_needs_command" -f -a "help" -d 'Show help for a command, or a help topic (exit-codes, templates, output)'
 complete -c imx -n "__fish_imx_needs_command" -f -a "demo" -d 'Try imx in one command: a store, agents, example workflows and their runs'
 complete -c imx -n "__fish_imx_using_subcommand init" -l admin -d 'Create this admin user and print a token for them (valid 90 days), once' -r
+complete -c imx -n "__fish_imx_using_subcommand init" -l default-run-timeout -d 'Set the store\'s default run timeout: runs of workflows without `timeout:` (started without --timeout) time out after it [default: 24h]. `imx server --default-run-timeout` overrides it for runs started through that server' -r
 complete -c imx -n "__fish_imx_using_subcommand init" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand init" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand init" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand init" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -79,7 +80,7 @@ complete -c imx -n "__fish_imx_using_subcommand status" -l server -d 'A remote c
 complete -c imx -n "__fish_imx_using_subcommand status" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand status" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -93,7 +94,7 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_su
 complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -114,7 +115,7 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -129,7 +130,7 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -144,7 +145,7 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -159,7 +160,7 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -173,7 +174,7 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -183,13 +184,14 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -s p -l param -d 'A parameter, KEY=VALUE (repeatable); typed and checked against the workflow\'s params' -r
-complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -l timeout -d 'Time limit for the run (overrides the workflow\'s timeout), e.g. 30s, 10m, 1h' -r
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -l timeout -d 'The run\'s deadline (overrides the workflow\'s timeout): when it passes, the run is timed out and its steps are stopped, e.g. 30s, 10m, 1h' -r
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -l wait-timeout -d 'Follow the run (implies --wait), but give up waiting after this long: exit 13, and the run goes on' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -204,7 +206,7 @@ complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -229,7 +231,7 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -243,7 +245,7 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -258,7 +260,7 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -273,7 +275,7 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -288,7 +290,7 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -297,13 +299,13 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l timeout -d 'Give up after this long (exit 12), e.g. 30s, 10m' -r
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l wait-timeout -d 'Give up waiting after this long (exit 13; the run goes on), e.g. 30s, 10m' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -312,12 +314,13 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -l wait-timeout -d 'Stop watching after this long (exit 13; the run goes on), e.g. 30s, 10m' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -331,7 +334,7 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subco
 complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -358,7 +361,7 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -372,7 +375,7 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -386,7 +389,7 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -400,7 +403,7 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -414,7 +417,7 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -428,7 +431,7 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -443,7 +446,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and not __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand user; and not __fish_seen_subcommand_from create list show update disable enable delete passwd unlock" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and not __fish_seen_subcommand_from create list show update disable enable delete passwd unlock" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -467,7 +470,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from create" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -483,7 +486,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -497,7 +500,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -512,7 +515,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from update" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -526,7 +529,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from disable" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from disable" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -540,7 +543,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from enable" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from enable" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -554,7 +557,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from delete" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -568,7 +571,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from passwd" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from passwd" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -584,7 +587,7 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from unlock" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from unlock" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -598,7 +601,7 @@ complete -c imx -n "__fish_imx_using_subcommand token; and not __fish_seen_subco
 complete -c imx -n "__fish_imx_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -619,7 +622,7 @@ complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from create" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -633,7 +636,7 @@ complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -647,7 +650,7 @@ complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from revoke" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -662,7 +665,7 @@ complete -c imx -n "__fish_imx_using_subcommand login" -l server -d 'A remote co
 complete -c imx -n "__fish_imx_using_subcommand login" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand login" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -678,7 +681,7 @@ complete -c imx -n "__fish_imx_using_subcommand logout" -l server -d 'A remote c
 complete -c imx -n "__fish_imx_using_subcommand logout" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand logout" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -692,7 +695,7 @@ complete -c imx -n "__fish_imx_using_subcommand whoami" -l server -d 'A remote c
 complete -c imx -n "__fish_imx_using_subcommand whoami" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand whoami" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -706,7 +709,7 @@ complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_sub
 complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -726,7 +729,7 @@ complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -740,7 +743,7 @@ complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -754,7 +757,7 @@ complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -768,7 +771,7 @@ complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -782,7 +785,7 @@ complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -805,6 +808,7 @@ complete -c imx -n "__fish_imx_using_subcommand server" -l log-dir -d 'Write the
 complete -c imx -n "__fish_imx_using_subcommand server" -l backup-every -d 'Take a backup this often (e.g. 15m, 1h), timed from the newest backup in the folder so restarts do not reset the clock; each is audited as `backup.create` by `server:backup`' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l backup-dir -d 'The server\'s backup folder: scheduled backups and `imx --server URL backup create` go here, and remote `backup list|show|verify|download` look here [default: backups/ beside the store]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand server" -l max-token-ttl -d 'The longest a token may live (default 90d, or IMX_MAX_TOKEN_TTL): longer lifetimes are refused, tokens made without one get this, `imx login` tokens live 30d or this' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l default-run-timeout -d 'The run timeout of runs started through this server whose workflow sets no `timeout:` (and that are started without --timeout) [default: the store\'s default, set with `imx init --default-run-timeout`, else 24h]' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l keep-last -d 'Keep the newest N backups of the backup folder' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l keep-hourly -d 'Keep one backup for each of the last N hours' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l keep-daily -d 'Keep one backup for each of the last N days' -r
@@ -816,7 +820,7 @@ complete -c imx -n "__fish_imx_using_subcommand server" -l server -d 'A remote c
 complete -c imx -n "__fish_imx_using_subcommand server" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -836,7 +840,7 @@ complete -c imx -n "__fish_imx_using_subcommand dashboard" -l server -d 'A remot
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -851,7 +855,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subc
 complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -880,7 +884,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -897,7 +901,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -912,7 +916,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -929,7 +933,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -946,7 +950,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -964,7 +968,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -988,7 +992,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1005,7 +1009,7 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1019,7 +1023,7 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subco
 complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1048,7 +1052,7 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1062,7 +1066,7 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1083,7 +1087,7 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1099,7 +1103,7 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1113,10 +1117,11 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l repair -d 'Withdraw checkpoint-log entries that sign a record the store never committed (left by an interrupted checkpoint of an older imx), then take a checkpoint. Only entries proven to be such are withdrawn: the signed hash must follow from the record the store holds before it, so every record the entry covered is still there. Any other damage is refused and nothing is changed. The repair is audited (audit.checkpoint.repair)'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -1135,7 +1140,7 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1157,7 +1162,7 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1173,7 +1178,7 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1188,7 +1193,7 @@ complete -c imx -n "__fish_imx_using_subcommand completions" -l server -d 'A rem
 complete -c imx -n "__fish_imx_using_subcommand completions" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand completions" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1203,7 +1208,7 @@ complete -c imx -n "__fish_imx_using_subcommand man" -l server -d 'A remote cont
 complete -c imx -n "__fish_imx_using_subcommand man" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand man" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1217,7 +1222,7 @@ complete -c imx -n "__fish_imx_using_subcommand help" -l server -d 'A remote con
 complete -c imx -n "__fish_imx_using_subcommand help" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
@@ -1232,7 +1237,7 @@ complete -c imx -n "__fish_imx_using_subcommand demo" -l server -d 'A remote con
 complete -c imx -n "__fish_imx_using_subcommand demo" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
 complete -c imx -n "__fish_imx_using_subcommand demo" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
-json\t'JSON: the model objects; lists are arrays'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
