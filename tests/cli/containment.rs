@@ -146,6 +146,7 @@ steps:
       setsid {marker} 1000 &
       p=$!
       while ! grep -q imx-leak /proc/$p/cmdline 2>/dev/null; do sleep 0.02; done
+      echo "output file $IMX_OUTPUT"
       echo "sleeper $p started"
       {tail}
 "#
@@ -295,8 +296,18 @@ fn cgroup_a_restarted_agent_kills_what_its_predecessor_left() {
     wait_until("the dead agent to be offline", SLOW, || {
         env.json(["agent", "show", "container"])["state"] == "offline"
     });
+    let logs = env.run(["run", "logs", &id]).stdout;
+    let output = logs
+        .lines()
+        .find_map(|l| l.strip_prefix("output file "))
+        .unwrap()
+        .to_string();
+    assert!(std::path::Path::new(&output).exists(), "{output}");
     let _again = env.agent("container", 1);
     assert_none_left(&marker, "the start of a new agent of the same name");
+    wait_until("the old $IMX_OUTPUT file to be removed", SLOW, || {
+        !std::path::Path::new(&output).exists()
+    });
 }
 
 /// Whether process `pid` is stopped (SIGSTOP took effect on all its threads).

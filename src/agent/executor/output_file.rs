@@ -16,10 +16,10 @@ pub(crate) struct OutputFile {
 }
 
 impl OutputFile {
-    /// Create a new empty file (mode 0600) in the system temp directory, owned by `owner`
-    /// (uid, gid) when given.
-    pub(crate) fn create(owner: Option<(u32, u32)>) -> std::io::Result<Self> {
-        let path = std::env::temp_dir().join(format!("imx-output-{}", crate::model::new_id()));
+    /// Create a new empty file (mode 0600) in the system temp directory, named `<prefix><ulid>`
+    /// and owned by `owner` (uid, gid) when given.
+    pub(crate) fn create(prefix: &str, owner: Option<(u32, u32)>) -> std::io::Result<Self> {
+        let path = std::env::temp_dir().join(format!("{prefix}{}", crate::model::new_id()));
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -134,7 +134,7 @@ mod tests {
     #[tokio::test]
     async fn file_is_private_and_removed_on_drop() {
         use std::os::unix::fs::PermissionsExt;
-        let f = OutputFile::create(None).unwrap();
+        let f = OutputFile::create("imx-output-test.", None).unwrap();
         let path = f.path().to_path_buf();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
@@ -149,7 +149,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let secret = dir.path().join("secret");
         std::fs::write(&secret, "password=hunter2\n").unwrap();
-        let f = OutputFile::create(None).unwrap();
+        let f = OutputFile::create("imx-output-test.", None).unwrap();
         std::fs::remove_file(f.path()).unwrap();
         std::os::unix::fs::symlink(&secret, f.path()).unwrap();
         let (out, warnings) = f.read().await;

@@ -158,6 +158,8 @@ pub struct Launcher {
     private_workdir: bool,
     /// `imx-step-<tag>.`: the prefix of this agent's private directories.
     dir_prefix: String,
+    /// `imx-output-<tag>.`: the prefix of this agent's `$IMX_OUTPUT` files.
+    output_prefix: String,
     description: String,
 }
 
@@ -232,10 +234,10 @@ impl Launcher {
                 Err(why) => (Mode::Subreaper, format!("a subreaper per step ({why})")),
             },
         };
+        // What a previous agent of this name left in the temp directory when it was killed.
         let dir_prefix = format!("imx-step-{tag}.");
-        if launch.private_workdir {
-            remove_private_dirs(&dir_prefix).await;
-        }
+        let output_prefix = format!("imx-output-{tag}.");
+        remove_temp_leftovers(vec![dir_prefix.clone(), output_prefix.clone()]).await;
         let home = launch
             .run_as
             .as_ref()
@@ -249,6 +251,7 @@ impl Launcher {
             run_as: launch.run_as.clone(),
             private_workdir: launch.private_workdir,
             dir_prefix,
+            output_prefix,
             description,
         };
         Ok((launcher, warnings))
@@ -264,6 +267,7 @@ impl Launcher {
             run_as: None,
             private_workdir: false,
             dir_prefix: "imx-step-test.".into(),
+            output_prefix: "imx-output-test.".into(),
             description: String::new(),
         }
     }
@@ -282,7 +286,7 @@ impl Launcher {
         grace: Duration,
     ) -> std::result::Result<StepProcess, String> {
         let owner = self.run_as.as_ref().map(|u| (u.uid, u.gid));
-        let output = OutputFile::create(owner)
+        let output = OutputFile::create(&self.output_prefix, owner)
             .map_err(|e| format!("cannot create the $IMX_OUTPUT file: {e}"))?;
         let private = if self.private_workdir {
             Some(
@@ -593,16 +597,26 @@ fn remove_dir(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Remove the private directories a previous agent of the same name left in the temp directory.
-async fn remove_private_dirs(prefix: &str) {
-    let prefix = prefix.to_string();
+/// Remove what a previous agent of the same name left in the temp directory (private
+/// directories, `$IMX_OUTPUT` files): the entries whose names start with one of `prefixes`.
+async fn remove_temp_leftovers(prefixes: Vec<String>) {
     let _ = tokio::task::spawn_blocking(move || {
         let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
             return;
         };
         for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(&prefix) {
-                let _ = remove_dir(&entry.path());
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if !prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+                continue;
+            }
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => {
+                    let _ = remove_dir(&entry.path());
+                }
+                _ => {
+                    let _ = std::fs::remove_file(entry.path());
+                }
             }
         }
     })
