@@ -137,7 +137,10 @@ fn same(a: &LeaseRef, b: &LeaseRef) -> bool {
 #[async_trait]
 impl ControlPlane for FakePlane {
     fn location(&self) -> String {
-        "fake".into()
+        // One per live plane: agents name their temp files and cgroups after the location and
+        // their name, and remove a same-named predecessor's at start; tests running side by
+        // side with agents of the same name must not take each other for predecessors.
+        format!("fake-{:p}", self)
     }
     async fn status(&self, _: &Principal) -> Result<StatusReport> {
         Err(unsupported())
