@@ -58,6 +58,7 @@ impl Context {
                 return Ok(Target::Remote {
                     server: server.clone(),
                     ca: None,
+                    insecure: self.globals.insecure,
                 });
             }
             (None, Some(store)) => {
@@ -152,7 +153,7 @@ impl Context {
         }
         let plane: Plane = match self.target()? {
             Target::Local { .. } => Arc::new(self.open_local(false)?.0),
-            Target::Remote { server, ca } => {
+            Target::Remote { server, ca, .. } => {
                 let key = server_key(&server)?;
                 // A token flag wins, then IMX_TOKEN; else what `imx login` stored (keyring, or
                 // the 0600 file).
@@ -197,7 +198,7 @@ impl Context {
     /// when the target is a local store.
     pub fn server(&self, what: &str) -> Result<(String, Option<PathBuf>), CliError> {
         match self.target()? {
-            Target::Remote { server, ca } => Ok((server_key(&server)?, ca)),
+            Target::Remote { server, ca, .. } => Ok((server_key(&server)?, ca)),
             Target::Local { store } => Err(CliError::usage(format!(
                 "{what} is for servers; on the local store {} you act as its owner",
                 store.display()
@@ -206,7 +207,9 @@ impl Context {
         }
     }
 
-    /// A client for `server` with an explicit token (or none: login is unauthenticated).
+    /// A client for `server` with an explicit token (or none: login is unauthenticated). Plain
+    /// `http://` beyond loopback is refused (exit 2) unless `--insecure` or the context's
+    /// `insecure = true` allows it, and then each command warns.
     pub fn remote(
         &self,
         server: &str,
@@ -219,11 +222,24 @@ impl Context {
             })?),
             None => None,
         };
-        Ok(RemoteControlPlane::new(
+        let insecure = self.globals.insecure
+            || matches!(self.target(), Ok(Target::Remote { insecure: true, .. }));
+        let plane = RemoteControlPlane::with_transport(
             server,
             token.map(|t| t.expose().to_string()),
             ca_pem.as_deref(),
-        )?)
+            insecure,
+        )?;
+        if let Ok(url) = reqwest::Url::parse(server)
+            && imx::control::remote::plain_http_beyond_loopback(&url)
+        {
+            self.out.warn(format!(
+                "sending credentials over plain HTTP to {} (insecure): anyone on the network \
+                 between here and the server can read them",
+                url.host_str().unwrap_or_default()
+            ));
+        }
+        Ok(plane)
     }
 }
 

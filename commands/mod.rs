@@ -91,6 +91,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "IMX_SERVER", value_name = "URL")]
     pub server: Option<String>,
 
+    /// Allow a plain http:// server that is not on this machine: tokens and passwords cross the
+    /// network in clear (a warning each time). Loopback needs no flag.
+    #[arg(long, global = true)]
+    pub insecure: bool,
+
     /// Use a named context (see `imx context list`) instead of the current one.
     #[arg(long, global = true, env = "IMX_CONTEXT", value_name = "NAME")]
     pub context: Option<String>,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use imx::auth::{Principal, Role};
-use imx::server::{AppState, Limits, ServeOptions};
+use imx::server::{AppState, ConnLimits, Limits, ServeOptions};
 
 use super::context::Context;
 use super::error::{CliError, Exit};
@@ -74,6 +74,9 @@ pub struct ServerArgs {
     #[arg(long, default_value_t = Limits::default().per_ip, value_name = "N")]
     pub ip_rate_limit: u32,
 
+    #[command(flatten)]
+    pub guard: GuardArgs,
+
     /// Request log format: one line per request (method, route, status, latency, principal).
     #[arg(long, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
     pub log_format: LogFormat,
@@ -107,6 +110,56 @@ pub struct ServerArgs {
 
     #[command(flatten)]
     pub retention: RetentionArgs,
+}
+
+/// What one client may hold or try: logins, connections, and how long it may keep the server
+/// waiting.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GuardArgs {
+    /// Login attempts per minute allowed per IP address (a burst may spend ten seconds' worth
+    /// at once); 0 for no limit.
+    #[arg(long, default_value_t = Limits::default().login_per_ip, value_name = "N")]
+    pub login_rate_limit: u32,
+
+    /// Login attempts per minute allowed to the whole server, from all addresses together; 0
+    /// for no limit.
+    #[arg(long, default_value_t = Limits::default().login_global, value_name = "N")]
+    pub login_global_rate_limit: u32,
+
+    /// Open connections allowed at once; more are answered 503 and closed
+    /// [default: the open-file limit less a quarter (at least 64 kept), at most 10000]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+
+    /// Close a connection whose request head is not complete this long after its first byte.
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = super::parse::duration)]
+    pub header_timeout: std::time::Duration,
+
+    /// Close a kept-alive connection that sends no new request for this long.
+    #[arg(long, default_value = "75s", value_name = "DURATION", value_parser = super::parse::duration)]
+    pub idle_timeout: std::time::Duration,
+}
+
+impl GuardArgs {
+    /// The connection limits, after checking them; the open-file limit read from the process.
+    fn connections(&self, open_files: Option<u64>) -> Result<ConnLimits, CliError> {
+        for (flag, d) in [
+            ("--header-timeout", self.header_timeout),
+            ("--idle-timeout", self.idle_timeout),
+        ] {
+            if d.is_zero() {
+                return Err(CliError::usage(format!("{flag} must be longer than 0s")));
+            }
+        }
+        Ok(ConnLimits {
+            max_connections: match self.max_connections {
+                Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+                None => imx::server::conn::default_max_connections(open_files),
+            },
+            header_timeout: self.header_timeout,
+            idle_timeout: self.idle_timeout,
+        })
+    }
 }
 
 /// What scheduled backups keep: after each one, the newest --keep-last, then the newest backup
@@ -218,6 +271,8 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
                 .with_hint("e.g. --default-run-timeout 2h"),
         );
     }
+    let open_files = imx::server::conn::open_file_limit();
+    let connections = args.guard.connections(open_files)?;
     if args.backup_every.is_some_and(|d| d.is_zero()) {
         return Err(CliError::usage("--backup-every must be longer than 0s")
             .with_hint("e.g. --backup-every 15m"));
@@ -338,13 +393,18 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
             String::new()
         }
     ));
+    report_limits(ctx, &args, &connections, open_files, tls.is_some());
     ctx.out().line(&url)?;
     let options = ServeOptions {
         tls,
         limits: Limits {
             per_token: args.rate_limit,
             per_ip: args.ip_rate_limit,
+            login_per_ip: args.guard.login_rate_limit,
+            login_global: args.guard.login_global_rate_limit,
+            ..Limits::default()
         },
+        connections,
     };
     imx::server::serve_with(listener, state, options, shutdown_signal()).await?;
     ctx.out()
@@ -359,6 +419,43 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
     }
     ctx.out().status("Server stopped.");
     Ok(())
+}
+
+/// Say at start what the server holds to: its connection cap against the open-file limit (a
+/// warning when the cap leaves too few descriptors), and a warning when it serves plain HTTP
+/// beyond loopback.
+fn report_limits(
+    ctx: &Context,
+    args: &ServerArgs,
+    connections: &ConnLimits,
+    open_files: Option<u64>,
+    tls: bool,
+) {
+    let max = connections.max_connections;
+    match open_files {
+        Some(limit) => {
+            ctx.out().status(format!(
+                "Accepting at most {max} connections at once (open-file limit {limit})."
+            ));
+            let room = limit.saturating_sub(imx::server::conn::reserved_descriptors(limit));
+            if u64::try_from(max).unwrap_or(u64::MAX) > room {
+                ctx.out().warn(format!(
+                    "--max-connections {max} leaves too few of the {limit} open files for the \
+                     store and logs; lower it, or raise the limit (ulimit -n)"
+                ));
+            }
+        }
+        None => ctx.out().status(format!(
+            "Accepting at most {max} connections at once (no open-file limit)."
+        )),
+    }
+    if !tls && !args.listen.ip().is_loopback() {
+        ctx.out().warn(format!(
+            "--insecure-listen: serving plain HTTP on {}; tokens and passwords cross the \
+             network in clear unless a TLS proxy is in front",
+            args.listen
+        ));
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -1,4 +1,4 @@
-//! `imx context add NAME --server URL [--ca FILE] | --store PATH`.
+//! `imx context add NAME --server URL [--ca FILE] [--insecure] | --store PATH`.
 
 use std::path::PathBuf;
 
@@ -7,11 +7,14 @@ use imx::config::contexts::{Config, ContextEntry, config_path};
 use super::super::context::Context;
 use super::super::error::CliError;
 
-/// Add a context (replacing one of the same name). The first context added becomes current.
+/// Add a context (replacing one of the same name). The first context added becomes current. With
+/// the global --insecure, a plain http:// server beyond loopback is accepted and the context
+/// keeps `insecure = true` (every command then warns).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx context add prod --server https://imx.example:7443 --ca prod-ca.pem
   imx context add laptop --store ~/.local/share/imx/imx.db
+  imx context add lab --server http://10.0.0.5:7443 --insecure   # plain HTTP on a trusted network
   imx context use prod")]
 pub struct AddArgs {
     /// The context's name. Its target is the global `--server URL` or `--store PATH` given with
@@ -38,12 +41,19 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
             ));
         }
     };
+    let insecure = ctx.globals.insecure;
     if let Some(url) = &url {
-        // Fail now, not at first use, on a URL that can never work.
-        imx::control::remote::RemoteControlPlane::new(url, None, None)?;
+        // Fail now, not at first use, on a URL that can never work (or is refused).
+        imx::control::remote::RemoteControlPlane::with_transport(url, None, None, insecure)?;
     } else if args.ca.is_some() {
         return Err(CliError::usage("--ca only applies to a --server context"));
     }
+    // Kept only where it changes something: plain HTTP beyond loopback.
+    let insecure = insecure
+        && url.as_deref().is_some_and(|u| {
+            reqwest::Url::parse(u)
+                .is_ok_and(|u| imx::control::remote::plain_http_beyond_loopback(&u))
+        });
     let ca = match &args.ca {
         Some(p) => Some(std::fs::canonicalize(p).map_err(|e| {
             CliError::usage(format!("cannot read the CA file {}: {e}", p.display()))
@@ -60,6 +70,7 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
                 store,
                 server: url,
                 ca,
+                insecure,
             },
         )
         .is_some();

@@ -52,6 +52,11 @@ impl ContextRow {
     fn target(&self) -> String {
         match self.entry.target() {
             Ok(Target::Local { store }) => format!("local {}", store.display()),
+            Ok(Target::Remote {
+                server,
+                insecure: true,
+                ..
+            }) => format!("{server} (insecure)"),
             Ok(Target::Remote { server, .. }) => server,
             Err(_) => "?".into(),
         }

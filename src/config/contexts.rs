@@ -33,13 +33,24 @@ pub struct ContextEntry {
     /// A CA certificate (PEM) to trust for this server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca: Option<PathBuf>,
+    /// Allow a plain `http://` server that is not on this machine (tokens and passwords cross
+    /// the network in clear; every command warns).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure: bool,
 }
 
 /// What a context resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    Local { store: PathBuf },
-    Remote { server: String, ca: Option<PathBuf> },
+    Local {
+        store: PathBuf,
+    },
+    Remote {
+        server: String,
+        ca: Option<PathBuf>,
+        /// Plain `http://` beyond loopback is allowed (see [`ContextEntry::insecure`]).
+        insecure: bool,
+    },
 }
 
 impl ContextEntry {
@@ -51,6 +62,7 @@ impl ContextEntry {
             (None, Some(server)) => Ok(Target::Remote {
                 server: server.clone(),
                 ca: self.ca.clone(),
+                insecure: self.insecure,
             }),
             _ => Err(Error::invalid(
                 "a context names either a store or a server, not both or neither",
@@ -141,6 +153,7 @@ mod tests {
                 store: None,
                 server: Some("https://imx.example:7443".into()),
                 ca: None,
+                insecure: false,
             },
         );
         cfg.current = Some("prod".into());
@@ -150,6 +163,42 @@ mod tests {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         assert!(cfg.get("prd").unwrap_err().hint().unwrap().contains("prod"));
+    }
+
+    #[test]
+    fn insecure_is_written_only_when_set_and_reaches_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let entry = |insecure| ContextEntry {
+            store: None,
+            server: Some("http://192.0.2.1:7443".into()),
+            ca: None,
+            insecure,
+        };
+        let mut cfg = Config::default();
+        cfg.contexts.insert("safe".into(), entry(false));
+        cfg.save(&path).unwrap();
+        assert!(!std::fs::read_to_string(&path).unwrap().contains("insecure"));
+        cfg.contexts.insert("lab".into(), entry(true));
+        cfg.save(&path).unwrap();
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("insecure = true")
+        );
+        let loaded = Config::load(&path).unwrap();
+        assert_eq!(loaded, cfg);
+        assert!(matches!(
+            loaded.get("lab").unwrap().target().unwrap(),
+            Target::Remote { insecure: true, .. }
+        ));
+        assert!(matches!(
+            loaded.get("safe").unwrap().target().unwrap(),
+            Target::Remote {
+                insecure: false,
+                ..
+            }
+        ));
     }
 
     #[test]

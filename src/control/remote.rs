@@ -43,6 +43,29 @@ use std::path::{Path, PathBuf};
 /// Extra time a long poll may take on the wire beyond what it asked the server to wait.
 const POLL_SLACK: Duration = Duration::from_secs(10);
 
+/// How long an idle connection stays in the client's pool.
+const POOL_IDLE: Duration = Duration::from_secs(30);
+
+/// Whether `url` is plain `http://` to a host that is not loopback: anything but 127.0.0.0/8,
+/// `::1` (or an IPv4-mapped loopback address) and `localhost`. Names are not resolved.
+pub fn plain_http_beyond_loopback(url: &Url) -> bool {
+    if url.scheme() != "http" {
+        return false;
+    }
+    let Some(host) = url.host_str() else {
+        return true;
+    };
+    // An IPv6 host is written in brackets.
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => !ip.is_loopback(),
+        Ok(std::net::IpAddr::V6(ip)) => {
+            !(ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()))
+        }
+        Err(_) => !host.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+    }
+}
+
 /// A control plane behind an `imx server`.
 pub struct RemoteControlPlane {
     base: Url,
@@ -56,8 +79,22 @@ pub struct RemoteControlPlane {
 
 impl RemoteControlPlane {
     /// A client for the server at `url` (e.g. `https://imx.example:7443`), authenticating with
-    /// `token`. `ca_pem` adds a trusted certificate authority (for self-signed servers).
+    /// `token`. `ca_pem` adds a trusted certificate authority (for self-signed servers). Plain
+    /// `http://` is refused unless the host is loopback (see [`RemoteControlPlane::with_transport`]).
     pub fn new(url: &str, token: Option<String>, ca_pem: Option<&[u8]>) -> Result<Self> {
+        Self::with_transport(url, token, ca_pem, false)
+    }
+
+    /// [`RemoteControlPlane::new`], and with `insecure` plain `http://` to any host: tokens and
+    /// passwords then cross the network in clear (the caller warns). Without it, `http://` to a
+    /// host that is not loopback ([`plain_http_beyond_loopback`]) is refused before any
+    /// connection is made.
+    pub fn with_transport(
+        url: &str,
+        token: Option<String>,
+        ca_pem: Option<&[u8]>,
+        insecure: bool,
+    ) -> Result<Self> {
         let base = Url::parse(url).map_err(|e| {
             Error::invalid_with_hint(
                 format!("{url:?} is not a server URL: {e}"),
@@ -69,9 +106,26 @@ impl RemoteControlPlane {
                 "{url:?}: the server URL must start with https:// (or http:// for loopback)"
             )));
         }
+        if !insecure && plain_http_beyond_loopback(&base) {
+            return Err(Error::invalid_with_hint(
+                format!(
+                    "refusing to send credentials over plain HTTP to {}: http:// is only for \
+                     loopback addresses (127.0.0.0/8, ::1, localhost)",
+                    base.host_str().unwrap_or_default()
+                ),
+                "use https://, or pass --insecure (or set `insecure = true` in the context) \
+                 if the network between here and the server is trusted",
+            ));
+        }
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("imx/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10));
+            .connect_timeout(Duration::from_secs(10))
+            // The API never redirects: following one could carry the token elsewhere, or to
+            // plain HTTP on the same host and port.
+            .redirect(reqwest::redirect::Policy::none())
+            // Below the server's idle timeout (`server::conn::IDLE_TIMEOUT`), so a pooled
+            // connection is dropped here before the server closes it.
+            .pool_idle_timeout(POOL_IDLE);
         if let Some(pem) = ca_pem {
             let cert = reqwest::Certificate::from_pem(pem)
                 .map_err(|e| Error::invalid(format!("the CA certificate is not valid PEM: {e}")))?;
@@ -794,5 +848,42 @@ impl ControlPlane for RemoteControlPlane {
         _: bool,
     ) -> Result<crate::audit::prune::PruneOutcome> {
         Err(local_only("audit prune"))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod transport_tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_for_loopback_only_unless_insecure() {
+        for (url, beyond) in [
+            ("http://127.0.0.1:7443", false),
+            ("http://127.9.8.7:7443", false),
+            ("http://[::1]:7443", false),
+            ("http://[::ffff:127.0.0.1]:7443", false),
+            ("http://localhost:7443", false),
+            ("http://LOCALHOST.:7443", false),
+            ("http://192.0.2.1:7443", true),
+            ("http://[2001:db8::1]:7443", true),
+            ("http://imx.example:7443", true),
+            ("http://localhost.example:7443", true),
+            ("https://192.0.2.1:7443", false),
+            ("https://imx.example", false),
+        ] {
+            let parsed = Url::parse(url).unwrap();
+            assert_eq!(plain_http_beyond_loopback(&parsed), beyond, "{url}");
+        }
+        let refused = RemoteControlPlane::new("http://192.0.2.1:7443", None, None)
+            .err()
+            .unwrap();
+        assert_eq!(refused.kind(), crate::error::ErrorKind::Invalid);
+        assert!(refused.to_string().contains("plain HTTP"), "{refused}");
+        assert!(refused.hint().unwrap().contains("--insecure"));
+        assert!(
+            RemoteControlPlane::with_transport("http://192.0.2.1:7443", None, None, true).is_ok()
+        );
+        assert!(RemoteControlPlane::new("http://localhost:7443", None, None).is_ok());
     }
 }

@@ -3,7 +3,11 @@
 //! backup), page size ([`MAX_PAGE`]: larger `limit`s
 //! are clamped, as the store does for runs, so a remote list reads like a local one) and request
 //! rates ([`Limits`]): per token (keyed by a hash of the token, never the token) and per IP
-//! address for requests without a token. Over a rate, the answer is 429 with `Retry-After`.
+//! address for requests without a token. Logins have buckets of their own, per address and for
+//! the whole server, whatever the request carries, since each costs a password hash; the
+//! operations endpoints (`/healthz`, `/readyz`, `/metrics`) have their own per-address bucket, so
+//! a monitor is never refused because its address also logs in. Over a rate, the answer is 429
+//! with `Retry-After`.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -16,7 +20,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::Clock;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
 use super::error::{ErrorBody, ErrorDetail};
@@ -77,14 +81,23 @@ pub async fn within(limit: Duration, response: impl Future<Output = Response>) -
     }
 }
 
-/// Requests per second allowed per token and per IP address; 0 turns a limit off. A bucket
-/// holds twice its rate, so short bursts pass.
+/// Requests allowed per token, per IP address, and for logins and the operations endpoints;
+/// 0 turns a limit off. A per-second bucket holds twice its rate, so short bursts pass; a login
+/// bucket holds ten seconds' worth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Per bearer token. High by default: one busy agent or dashboard must not be throttled.
+    /// Requests per second per bearer token. High by default: one busy agent or dashboard must
+    /// not be throttled.
     pub per_token: u32,
-    /// Per IP address, for requests without a bearer token (login, health checks, probes).
+    /// Requests per second per IP address, for other requests without a bearer token (probes,
+    /// the OpenAPI document).
     pub per_ip: u32,
+    /// Login attempts per minute per IP address.
+    pub login_per_ip: u32,
+    /// Login attempts per minute for the whole server, from every address together.
+    pub login_global: u32,
+    /// Requests per second per IP address to `/healthz`, `/readyz` and `/metrics`.
+    pub ops_per_ip: u32,
 }
 
 impl Default for Limits {
@@ -92,6 +105,30 @@ impl Default for Limits {
         Limits {
             per_token: 50_000,
             per_ip: 50,
+            login_per_ip: 60,
+            login_global: 600,
+            ops_per_ip: 20,
+        }
+    }
+}
+
+/// Which bucket a request is counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bucket {
+    /// `POST /api/v1/login`: per address and global, whatever token it carries.
+    Login,
+    /// `/healthz`, `/readyz`, `/metrics`: per address.
+    Ops,
+    /// Everything else: per token, or per address without one.
+    Api,
+}
+
+impl Bucket {
+    fn of(path: &str) -> Bucket {
+        match path {
+            "/api/v1/login" => Bucket::Login,
+            "/healthz" | "/readyz" | "/metrics" => Bucket::Ops,
+            _ => Bucket::Api,
         }
     }
 }
@@ -100,6 +137,9 @@ impl Default for Limits {
 pub struct RateLimits {
     by_token: Option<DefaultKeyedRateLimiter<[u8; 16]>>,
     by_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    login_by_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    login_all: Option<DefaultDirectRateLimiter>,
+    ops_by_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
     requests: AtomicU64,
 }
 
@@ -114,36 +154,64 @@ fn limiter<K: std::hash::Hash + Eq + Clone>(per_second: u32) -> Option<DefaultKe
     ))
 }
 
+/// `per_minute` attempts a minute, in bursts of up to ten seconds' worth.
+fn login_quota(per_minute: u32) -> Option<Quota> {
+    let rate = NonZeroU32::new(per_minute)?;
+    let burst = NonZeroU32::new(per_minute / 6).unwrap_or(NonZeroU32::MIN);
+    Some(Quota::per_minute(rate).allow_burst(burst))
+}
+
 impl RateLimits {
     pub fn new(limits: Limits) -> Self {
         RateLimits {
             by_token: limiter(limits.per_token),
             by_ip: limiter(limits.per_ip),
+            login_by_ip: login_quota(limits.login_per_ip).map(RateLimiter::keyed),
+            login_all: login_quota(limits.login_global).map(RateLimiter::direct),
+            ops_by_ip: limiter(limits.ops_per_ip),
             requests: AtomicU64::new(0),
         }
     }
 
-    /// `Err(wait)` when the caller is over its rate.
-    fn check(&self, token: Option<&str>, ip: Option<IpAddr>) -> Result<(), Duration> {
+    /// `Err((what, wait))` when the caller is over a rate: `what` says which, for the message.
+    fn check(
+        &self,
+        bucket: Bucket,
+        token: Option<&str>,
+        ip: Option<IpAddr>,
+    ) -> Result<(), (&'static str, Duration)> {
         if self.requests.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             self.sweep();
         }
-        // The wait is measured on the limiter's own clock: making a clock calibrates it (CPUID,
-        // which traps in a VM), far too slow to do per request.
-        match (token, ip) {
-            (Some(token), _) => match &self.by_token {
-                Some(l) => l
-                    .check_key(&token_key(token))
-                    .map_err(|n| n.wait_time_from(l.clock().now())),
+        match bucket {
+            Bucket::Login => {
+                if let Some(ip) = ip {
+                    keyed(self.login_by_ip.as_ref(), &ip)
+                        .map_err(|w| ("too many login attempts from this address", w))?;
+                }
+                match &self.login_all {
+                    // The wait is measured on the limiter's own clock (see `keyed`).
+                    Some(l) => l.check().map_err(|n| {
+                        (
+                            "too many login attempts on this server",
+                            n.wait_time_from(l.clock().now()),
+                        )
+                    }),
+                    None => Ok(()),
+                }
+            }
+            Bucket::Ops => match ip {
+                Some(ip) => keyed(self.ops_by_ip.as_ref(), &ip)
+                    .map_err(|w| ("too many requests from this address", w)),
                 None => Ok(()),
             },
-            (None, Some(ip)) => match &self.by_ip {
-                Some(l) => l
-                    .check_key(&ip)
-                    .map_err(|n| n.wait_time_from(l.clock().now())),
-                None => Ok(()),
+            Bucket::Api => match (token, ip) {
+                (Some(token), _) => keyed(self.by_token.as_ref(), &token_key(token))
+                    .map_err(|w| ("too many requests from this token", w)),
+                (None, Some(ip)) => keyed(self.by_ip.as_ref(), &ip)
+                    .map_err(|w| ("too many requests from this address", w)),
+                (None, None) => Ok(()),
             },
-            (None, None) => Ok(()),
         }
     }
 
@@ -152,10 +220,28 @@ impl RateLimits {
             l.retain_recent();
             l.shrink_to_fit();
         }
-        if let Some(l) = &self.by_ip {
+        for l in [&self.by_ip, &self.login_by_ip, &self.ops_by_ip]
+            .into_iter()
+            .flatten()
+        {
             l.retain_recent();
             l.shrink_to_fit();
         }
+    }
+}
+
+/// Take one from `key`'s bucket of `limiter` (none: no limit); `Err(wait)` when it is empty.
+/// The wait is measured on the limiter's own clock: making a clock calibrates it (CPUID, which
+/// traps in a VM), far too slow to do per request.
+fn keyed<K: std::hash::Hash + Eq + Clone>(
+    limiter: Option<&DefaultKeyedRateLimiter<K>>,
+    key: &K,
+) -> Result<(), Duration> {
+    match limiter {
+        Some(l) => l
+            .check_key(key)
+            .map_err(|n| n.wait_time_from(l.clock().now())),
+        None => Ok(()),
     }
 }
 
@@ -183,24 +269,19 @@ pub async fn rate_limit(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    match limits.check(token, ip) {
+    match limits.check(Bucket::of(req.uri().path()), token, ip) {
         Ok(()) => next.run(req).await,
-        Err(wait) => too_many(token.is_some(), wait),
+        Err((who, wait)) => too_many(who, wait),
     }
 }
 
-fn too_many(by_token: bool, wait: Duration) -> Response {
+fn too_many(who: &str, wait: Duration) -> Response {
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let secs = secs.max(1);
-    let who = if by_token {
-        "this token"
-    } else {
-        "this address"
-    };
     let body = ErrorBody {
         error: ErrorDetail {
             code: "unavailable".into(),
-            message: format!("too many requests from {who}; retry after {secs}s"),
+            message: format!("{who}; retry after {secs}s"),
             details: serde_json::json!({ "hint": format!("wait {secs}s and retry") }),
         },
     };

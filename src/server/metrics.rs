@@ -1,4 +1,6 @@
-//! `/metrics` (Prometheus text) and `/readyz`. Requests are counted by route template and status
+//! `/metrics` and `/readyz`. Metrics are served as OpenMetrics text, or as the classic
+//! Prometheus text format (0.0.4) to a scraper whose `Accept` prefers `text/plain` (see
+//! [`Exposition`]); every family has a HELP line. Requests are counted by route template and status
 //! and timed per route; claims get their own latency histogram (a claim is a long poll, so it
 //! measures how long an agent waited for work); runs, steps and agents by state are read from
 //! [`ControlPlane::status`](crate::control::ControlPlane::status) at each scrape. Neither
@@ -163,20 +165,110 @@ pub fn routes(metrics: Arc<Metrics>, plane: Plane) -> OpenApiRouter {
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
-    responses((status = 200, description = "Prometheus/OpenMetrics text", content_type = "application/openmetrics-text", body = String)))]
-
-async fn scrape(State((metrics, plane)): State<(Arc<Metrics>, Plane)>) -> Response {
+    responses((status = 200, description = "The metrics: the classic Prometheus text format 0.0.4 when `Accept` prefers `text/plain` to `application/openmetrics-text`, OpenMetrics 1.0 otherwise",
+        content((String = "application/openmetrics-text"), (String = "text/plain")))))]
+async fn scrape(
+    State((metrics, plane)): State<(Arc<Metrics>, Plane)>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let format = Exposition::negotiate(accept);
     match metrics.render(&plane).await {
         Ok(text) => (
-            [(
-                header::CONTENT_TYPE,
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            )],
-            text,
+            [(header::CONTENT_TYPE, format.content_type())],
+            format.encode(text),
         )
             .into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// The text formats `/metrics` speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposition {
+    /// OpenMetrics 1.0 text (the default, and what Prometheus asks for first).
+    OpenMetrics,
+    /// The classic Prometheus text format 0.0.4 (`promtool check metrics`, older scrapers).
+    Classic,
+}
+
+impl Exposition {
+    /// The format an `Accept` header prefers: classic when `text/plain` (or `text/*`) has a
+    /// higher quality than `application/openmetrics-text`, OpenMetrics otherwise (also with no
+    /// header, `*/*`, or neither named).
+    pub fn negotiate(accept: Option<&str>) -> Exposition {
+        let (mut open, mut text) = (None::<f32>, None::<f32>);
+        for range in accept.unwrap_or_default().split(',') {
+            let mut parts = range.split(';');
+            let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let slot = match media.as_str() {
+                "application/openmetrics-text" => &mut open,
+                "text/plain" | "text/*" => &mut text,
+                _ => continue,
+            };
+            *slot = Some(slot.map_or(q, |best| best.max(q)));
+        }
+        match (open, text) {
+            (Some(o), Some(t)) if t > o => Exposition::Classic,
+            (None, Some(t)) if t > 0.0 => Exposition::Classic,
+            _ => Exposition::OpenMetrics,
+        }
+    }
+
+    /// The response's `Content-Type`.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Exposition::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            Exposition::Classic => "text/plain; version=0.0.4; charset=utf-8",
+        }
+    }
+
+    /// `openmetrics` (the registry's encoding) in this format.
+    pub fn encode(self, openmetrics: String) -> String {
+        match self {
+            Exposition::OpenMetrics => openmetrics,
+            Exposition::Classic => classic(&openmetrics),
+        }
+    }
+}
+
+/// The classic text format of what the registry encoded as OpenMetrics. For the metric types
+/// used here they differ in three ways: a counter family is named with its `_total` suffix (its
+/// samples already are), there is no `# EOF`, and there are no `# UNIT` lines.
+fn classic(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len() + 16 * counters.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let meta = ["# HELP ", "# TYPE "]
+            .into_iter()
+            .find_map(|p| line.strip_prefix(p).map(|rest| (p, rest)));
+        match meta {
+            Some((prefix, rest)) => {
+                let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                out.push_str(prefix);
+                out.push_str(name);
+                if counters.contains(name) {
+                    out.push_str("_total");
+                }
+                out.push(' ');
+                out.push_str(tail);
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// Ready when the store answers a cheap read.

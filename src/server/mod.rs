@@ -8,13 +8,20 @@
 //! - `sse`: `/api/v1/events/stream`, the event feed (and `logs` marks for followers) as
 //!   server-sent events, with keep-alive comments.
 //! - [`tls`]: TLS 1.3 (rustls) for `--tls-cert`/`--tls-key`.
-//! - [`limits`]: body size, request timeout, page size, per-token and per-IP rate limits.
+//! - [`conn`]: the accept loop: a cap on open connections, header-read and idle timeouts.
+//! - [`limits`]: body size, request timeout, page size, rate limits (per token, per IP, logins,
+//!   operations endpoints).
+//! - [`hashing`]: at most one password hash per core at a time (503 with `Retry-After` over it).
+//! - [`headers`]: `Cache-Control: no-store` on every response; HSTS under TLS.
 //! - [`metrics`]: `/metrics` (Prometheus text) and `/readyz`.
 //! - [`log`]: one `tracing` line per request.
 //! - [`openapi`]: `/api/v1/openapi.json`, generated from the same handlers the router serves.
 
 pub mod auth;
+pub mod conn;
 pub mod error;
+pub mod hashing;
+pub mod headers;
 pub mod limits;
 pub mod log;
 pub mod metrics;
@@ -23,6 +30,8 @@ mod routes;
 mod sse;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_headers;
 #[cfg(test)]
 mod tests_limits;
 #[cfg(test)]
@@ -37,13 +46,13 @@ mod tests_tls;
 mod tests_tokens;
 pub mod tls;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::Result;
 use crate::control::Plane;
-use crate::{Error, Result};
 
 pub use auth::Authenticator;
+pub use conn::ConnLimits;
 pub use limits::Limits;
 pub use routes::AUDIT_PAGE;
 
@@ -69,8 +78,10 @@ pub fn router_with(state: AppState, limits: Limits) -> axum::Router {
         .merge(metrics::routes(tracked.clone(), plane))
         .split_for_parts();
     let doc = openapi::Document::render(&openapi::finish(doc));
+    let hashing = Arc::new(hashing::HashGate::for_this_machine());
     api.layer(axum::Extension(doc))
         .layer(axum::extract::DefaultBodyLimit::max(limits::MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(hashing, hashing::gate))
         .layer(axum::middleware::from_fn(limits::timeout))
         .layer(axum::middleware::from_fn(error::json_errors))
         .layer(axum::middleware::from_fn_with_state(
@@ -81,16 +92,19 @@ pub fn router_with(state: AppState, limits: Limits) -> axum::Router {
             tracked,
             metrics::track,
         ))
+        .layer(axum::middleware::from_fn(headers::no_store))
         .layer(axum::middleware::from_fn(log::requests))
 }
 
-/// How to serve, beyond the router: TLS or plain HTTP.
+/// How to serve, beyond the router: TLS or plain HTTP, and the limits.
 #[derive(Clone, Default)]
 pub struct ServeOptions {
     /// TLS 1.3 with this configuration (see [`tls::load_config`]); `None` serves plain HTTP.
     pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
     /// Rate limits.
     pub limits: Limits,
+    /// Open connections and how long a client may keep one waiting.
+    pub connections: ConnLimits,
 }
 
 /// Serve `state` over plain HTTP on `listener` until `shutdown` resolves, then finish in-flight
@@ -113,32 +127,15 @@ pub async fn serve_with(
 ) -> Result<()> {
     // Open event streams end when shutdown begins; other requests are finished gracefully.
     let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
-    let app = router_with(state, options.limits).layer(axum::Extension(sse::Closing(closing_rx)));
+    let mut app =
+        router_with(state, options.limits).layer(axum::Extension(sse::Closing(closing_rx)));
+    if options.tls.is_some() {
+        app = app.layer(axum::middleware::from_fn(headers::hsts));
+    }
     let shutdown = async move {
         shutdown.await;
         let _ = closing_tx.send(true);
     };
-    match options.tls {
-        Some(config) => {
-            let listener = tls::TlsListener::new(listener, config)
-                .map_err(|e| Error::io("listening for TLS connections", e))?;
-            // `tap_io` gives any listener whose address is a SocketAddr axum's connect info.
-            let listener = axum::serve::ListenerExt::tap_io(listener, |_| ());
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown)
-            .await
-        }
-        None => {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown)
-            .await
-        }
-    }
-    .map_err(|e| Error::io("serving the API", e))
+    conn::serve(listener, options.tls, app, options.connections, shutdown).await;
+    Ok(())
 }

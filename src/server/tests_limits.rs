@@ -29,7 +29,10 @@ pub(super) async fn serve(limits: Limits) -> Served {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let options = ServeOptions { tls: None, limits };
+    let options = ServeOptions {
+        limits,
+        ..ServeOptions::default()
+    };
     tokio::spawn(super::serve_with(listener, state, options, async move {
         let _ = stopped.await;
     }));
@@ -154,6 +157,7 @@ async fn callers_over_their_rate_get_429_with_retry_after() {
     let s = serve(Limits {
         per_token: 2,
         per_ip: 1,
+        ..Limits::default()
     })
     .await;
     let http = reqwest::Client::new();
@@ -194,7 +198,11 @@ async fn callers_over_their_rate_get_429_with_retry_after() {
 
     let mut anonymous = Vec::new();
     for _ in 0..3 {
-        let resp = http.get(format!("{}/healthz", s.url)).send().await.unwrap();
+        let resp = http
+            .get(format!("{}/api/v1/openapi.json", s.url))
+            .send()
+            .await
+            .unwrap();
         anonymous.push(resp.status());
     }
     assert_eq!(
@@ -203,6 +211,105 @@ async fn callers_over_their_rate_get_429_with_retry_after() {
             StatusCode::OK,
             StatusCode::OK,
             StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+}
+
+/// A bad login from `from` (any 127.0.0.0/8 address), with a bearer token if given: the status.
+async fn login_from(url: &str, from: &str, token: Option<&str>) -> StatusCode {
+    let http = reqwest::Client::builder()
+        .local_address(from.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let mut req = http
+        .post(format!("{url}/api/v1/login"))
+        .json(&serde_json::json!({ "user": "nobody", "password": "not a password" }));
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        assert!(resp.headers().contains_key("retry-after"));
+        let (_, code, message) = error_of(resp).await;
+        assert_eq!(code, "unavailable");
+        assert!(message.contains("login attempts"), "{message}");
+    }
+    status
+}
+
+#[tokio::test]
+async fn health_and_metrics_answer_while_logins_and_anonymous_calls_are_throttled() {
+    let s = serve(Limits {
+        per_ip: 1,
+        login_per_ip: 6, // a burst of one
+        ops_per_ip: 2,   // a burst of four
+        ..Limits::default()
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let get = |path: &str| http.get(format!("{}{path}", s.url)).send();
+
+    // Logins from this address: one, then refused, whatever token the request carries.
+    assert_eq!(
+        login_from(&s.url, "127.0.0.1", None).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login_from(&s.url, "127.0.0.1", None).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        login_from(&s.url, "127.0.0.1", Some("imx_fresh_bucket")).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Other anonymous calls from this address: two, then refused.
+    let mut anonymous = Vec::new();
+    for _ in 0..3 {
+        anonymous.push(get("/api/v1/status").await.unwrap().status());
+    }
+    assert_eq!(anonymous[2], StatusCode::TOO_MANY_REQUESTS, "{anonymous:?}");
+
+    // A monitor on the same address still gets its answers...
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        assert_eq!(get(path).await.unwrap().status(), StatusCode::OK, "{path}");
+    }
+    // ...within a limit of its own.
+    let mut over = None;
+    for _ in 0..200 {
+        let resp = get("/healthz").await.unwrap();
+        if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+            over = Some(resp);
+            break;
+        }
+    }
+    let (_, _, message) = error_of(over.expect("the operations bucket has a limit")).await;
+    assert!(message.contains("this address"), "{message}");
+}
+
+#[tokio::test]
+async fn logins_are_limited_per_address_and_for_the_whole_server() {
+    // Buckets of one per address and two in all, refilled every 10 s and 5 s.
+    let s = serve(Limits {
+        login_per_ip: 6,
+        login_global: 12,
+        ..Limits::default()
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for from in ["127.0.0.1", "127.0.0.1", "127.0.0.2", "127.0.0.3"] {
+        statuses.push(login_from(&s.url, from, None).await);
+    }
+    use StatusCode as S;
+    // One from the first address, its second refused; one from another address, and then the
+    // server's bucket is empty for everyone.
+    assert_eq!(
+        statuses,
+        [
+            S::UNAUTHORIZED,
+            S::TOO_MANY_REQUESTS,
+            S::UNAUTHORIZED,
+            S::TOO_MANY_REQUESTS
         ]
     );
 }

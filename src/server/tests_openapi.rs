@@ -158,6 +158,7 @@ async fn the_server_serves_exactly_the_documented_routes() {
     let s = serve(Limits {
         per_token: 0,
         per_ip: 0,
+        ..Limits::default()
     })
     .await;
     let http = reqwest::Client::new();

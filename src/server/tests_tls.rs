@@ -70,6 +70,41 @@ async fn a_client_trusting_the_ca_talks_tls() {
 }
 
 #[tokio::test]
+async fn https_responses_carry_hsts_and_no_store() {
+    let s = serve_tls().await;
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(s.ca.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    for (path, token) in [
+        ("/api/v1/status", Some("imx_test")),
+        ("/api/v1/status", None),
+        ("/healthz", None),
+    ] {
+        let mut req = http.get(format!("{}{path}", s.url));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+        };
+        assert_eq!(
+            header("strict-transport-security").as_deref(),
+            Some(super::headers::HSTS),
+            "{path}"
+        );
+        assert_eq!(
+            header("cache-control").as_deref(),
+            Some("no-store"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_client_without_the_ca_gets_a_certificate_error() {
     let s = serve_tls().await;
     let remote = RemoteControlPlane::new(&s.url, Some("imx_test".into()), None).unwrap();
