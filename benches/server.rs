@@ -1,7 +1,7 @@
 //! End-to-end benchmarks for `imx server` (issue 3, "Performance": the server targets).
 //!
 //! `cargo bench --bench server` runs every scenario; `cargo bench --bench server -- http` one of
-//! `http`, `list`, `dispatch`, `chain`. Every scenario spawns real `imx server` processes
+//! `http`, `list`, `dispatch`, `chain`, `logins`. Every scenario spawns real `imx server` processes
 //! (`--listen 127.0.0.1:0`, plain HTTP on loopback, `--rate-limit 0`, request log to /dev/null)
 //! with an admin token from `imx init --admin`, and reports min/median/max over several runs
 //! (`IMX_BENCH_RUNS`, default 7). `IMX_BENCH_BIN=PATH` measures another build of `imx` (e.g. an
@@ -29,6 +29,14 @@
 //! - chain:    a 40-step sequential noop chain through the server, one remote agent process:
 //!   client wall time (start → terminal seen over the API) and server time (first to last event).
 //!   Target: < 200 ms.
+//! - logins:   a flood of 200 concurrent bad logins (each on its own connection, unknown users,
+//!   so every one that is checked costs an argon2id hash of 19 MiB) against a fresh server,
+//!   first with the login rate limits off (`--login-rate-limit 0 --login-global-rate-limit 0`:
+//!   only the bound on concurrent hashes holds), then with the defaults; meanwhile a token
+//!   holder sends GET /api/v1/runs every 25 ms. Per run: the server's peak RSS (VmHWM), the
+//!   token requests' p50/p99/max latency, and how the logins were answered (401 checked, 503
+//!   busy, 429 rate limited). Targets: RSS < 300 MB, token requests within 100 ms. Runs:
+//!   `IMX_BENCH_LOGIN_RUNS` (default 3).
 //!
 //! Figures on the 2-core development machine (other builds running beside it at times; wrk,
 //! 7 runs of 3 s each, median [min–max]), `cargo bench --bench server -- http`:
@@ -220,12 +228,17 @@ impl Store {
 
     /// `imx server --listen 127.0.0.1:0`: the process and the URL it prints.
     fn server(&self) -> (Proc, String) {
+        self.server_with(&["--rate-limit", "0", "--ip-rate-limit", "0"])
+    }
+
+    /// `imx server --listen 127.0.0.1:0 EXTRA...`: the process and the URL it prints.
+    fn server_with(&self, extra: &[&str]) -> (Proc, String) {
         let mut child = self
             .imx()
             .arg("--store")
             .arg(self.db())
             .args(["server", "--listen", "127.0.0.1:0"])
-            .args(["--rate-limit", "0", "--ip-rate-limit", "0"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -657,6 +670,103 @@ fn bench_remote_agent(rt: &tokio::runtime::Runtime, runs: usize, which: (bool, b
     });
 }
 
+/// A line of `/proc/PID/status` in KiB (`VmHWM`: the peak resident set).
+fn status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// 200 concurrent bad logins against the server at `url` (process `pid`), and token requests
+/// meanwhile: (peak RSS in MiB, token request latencies, statuses of the logins; 0: no answer).
+async fn login_flood(
+    url: &str,
+    token: &str,
+    pid: u32,
+) -> (u64, Vec<Duration>, BTreeMap<u16, usize>) {
+    let flood = reqwest::Client::new();
+    let logins: Vec<_> = (0..200)
+        .map(|i| {
+            let req = flood
+                .post(format!("{url}/api/v1/login"))
+                .json(&serde_json::json!({ "user": format!("nobody{i}"), "password": "not the password" }));
+            tokio::spawn(async move { req.send().await.map(|r| r.status().as_u16()) })
+        })
+        .collect();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let probe = {
+        let (done, url, token) = (done.clone(), url.to_string(), token.to_string());
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut every = tokio::time::interval(Duration::from_millis(25));
+            let mut took = Vec::new();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                every.tick().await;
+                let started = Instant::now();
+                let resp = http
+                    .get(format!("{url}/api/v1/runs"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(resp.status().is_success(), "{}", resp.status());
+                resp.bytes().await.unwrap();
+                took.push(started.elapsed());
+            }
+            took
+        })
+    };
+    let mut statuses = BTreeMap::new();
+    for login in logins {
+        let status = login.await.unwrap().unwrap_or(0);
+        *statuses.entry(status).or_insert(0) += 1;
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let took = probe.await.unwrap();
+    (status_kib(pid, "VmHWM") / 1024, took, statuses)
+}
+
+fn bench_logins(rt: &tokio::runtime::Runtime) {
+    let runs: usize = env_or("IMX_BENCH_LOGIN_RUNS", 3usize).max(1);
+    for (label, extra) in [
+        (
+            "login rate limits off",
+            &["--login-rate-limit", "0", "--login-global-rate-limit", "0"][..],
+        ),
+        ("default limits", &[][..]),
+    ] {
+        let mut peaks = Vec::new();
+        for run in 1..=runs {
+            let store = Store::new();
+            let token = store.init_admin();
+            let (server, url) = store.server_with(extra);
+            let (peak, mut took, statuses) =
+                rt.block_on(login_flood(&url, &token, server.child.id()));
+            took.sort();
+            assert!(!took.is_empty(), "no token request finished during the flood");
+            let p = |q: f64| percentile(&took, q);
+            println!(
+                "logins ({label}) run {run}: peak RSS {peak} MiB; GET /api/v1/runs meanwhile: \
+                 {} requests, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; logins answered {statuses:?}",
+                took.len(),
+                ms(p(0.5)),
+                ms(p(0.99)),
+                ms(took.last().copied().unwrap_or_default()),
+            );
+            peaks.push(peak);
+        }
+        peaks.sort_unstable();
+        println!(
+            "logins ({label}): peak RSS median {} MiB (max {} MiB)",
+            peaks[peaks.len() / 2],
+            peaks[peaks.len() - 1]
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -680,5 +790,8 @@ fn main() {
     }
     if want("dispatch") || want("chain") {
         bench_remote_agent(&rt, runs, (want("dispatch"), want("chain")));
+    }
+    if want("logins") {
+        bench_logins(&rt);
     }
 }

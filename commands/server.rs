@@ -138,6 +138,16 @@ pub struct GuardArgs {
     /// Close a kept-alive connection that sends no new request for this long.
     #[arg(long, default_value = "75s", value_name = "DURATION", value_parser = super::parse::duration)]
     pub idle_timeout: std::time::Duration,
+
+    /// End each event stream (/api/v1/events/stream) after this long; clients resume where they
+    /// left off (Last-Event-ID) [default: streams last as long as their clients]
+    #[arg(long, value_name = "DURATION", value_parser = super::parse::duration)]
+    pub stream_lifetime: Option<std::time::Duration>,
+
+    /// The longest an agent's claim or an events long poll (wait_ms) is held, at most 30s
+    /// (lower it below a proxy's timeout).
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = super::parse::duration)]
+    pub long_poll: std::time::Duration,
 }
 
 impl GuardArgs {
@@ -146,10 +156,21 @@ impl GuardArgs {
         for (flag, d) in [
             ("--header-timeout", self.header_timeout),
             ("--idle-timeout", self.idle_timeout),
+            (
+                "--stream-lifetime",
+                self.stream_lifetime.unwrap_or(std::time::Duration::MAX),
+            ),
+            ("--long-poll", self.long_poll),
         ] {
             if d.is_zero() {
                 return Err(CliError::usage(format!("{flag} must be longer than 0s")));
             }
+        }
+        if self.long_poll > imx::server::MAX_WAIT {
+            return Err(CliError::usage(format!(
+                "--long-poll is at most {}s",
+                imx::server::MAX_WAIT.as_secs()
+            )));
         }
         Ok(ConnLimits {
             max_connections: match self.max_connections {
@@ -316,9 +337,7 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
         None => local,
     };
     let local = Arc::new(local);
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| CliError::other(format!("cannot listen on {}: {e}", args.listen)))?;
+    let listener = imx::server::conn::bind(args.listen).map_err(|e| CliError::other(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::other(format!("cannot listen on {}: {e}", args.listen)))?;
@@ -405,6 +424,8 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
             ..Limits::default()
         },
         connections,
+        stream_lifetime: args.guard.stream_lifetime,
+        long_poll: Some(args.guard.long_poll),
     };
     imx::server::serve_with(listener, state, options, shutdown_signal()).await?;
     ctx.out()

@@ -361,24 +361,29 @@ fn timeline(
     let (Some(first), Some(last)) = (window.since.or(first), last.max(first)) else {
         return (HOUR, Vec::new());
     };
-    let end = window.until.map_or(last, |u| u - 1).max(first);
-    let span = end - first;
+    let end = window.until.map_or(last, |u| u.saturating_sub(1)).max(first);
+    // Any window a caller names, up to all of i64: never more than ~60 buckets.
+    let span = end.abs_diff(first);
+    let year = 24 * 365 * HOUR;
     let width = [1, 6, 24, 24 * 7, 24 * 30]
         .into_iter()
         .map(|h| h * HOUR)
-        .find(|w| span / w < 60)
-        .unwrap_or(24 * 365 * HOUR);
+        .find(|w| span / w.unsigned_abs() < 60)
+        .unwrap_or_else(|| {
+            let years = span / 60 / year.unsigned_abs() + 1;
+            i64::try_from(years).unwrap_or(i64::MAX / year) * year
+        });
     let start = first.div_euclid(width);
     let stop = end.div_euclid(width);
     let mut buckets: Vec<Bucket> = (start..=stop)
         .map(|b| Bucket {
-            start: b * width,
+            start: b.saturating_mul(width),
             count: 0,
             failed: 0,
         })
         .collect();
     for (hour, (count, failed)) in per_hour {
-        let idx = (hour * HOUR).div_euclid(width) - start;
+        let idx = hour.saturating_mul(HOUR).div_euclid(width) - start;
         if let Some(b) = usize::try_from(idx).ok().and_then(|i| buckets.get_mut(i)) {
             b.count += count;
             b.failed += failed;
@@ -391,6 +396,26 @@ fn timeline(
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_window_makes_a_short_timeline() {
+        let per_hour = BTreeMap::from([(10, (3, 1))]);
+        for (since, until) in [
+            (Some(0), Some(i64::MAX - 1)),
+            (Some(i64::MIN), Some(i64::MAX)),
+            (Some(i64::MIN), None),
+            (None, Some(i64::MAX)),
+        ] {
+            let (width, buckets) =
+                timeline(&per_hour, Window { since, until }, Some(0), Some(HOUR * 20));
+            assert!(width > 0);
+            assert!(
+                (1..=62).contains(&buckets.len()),
+                "{since:?}..{until:?}: {} buckets",
+                buckets.len()
+            );
+        }
+    }
 
     #[test]
     fn the_latest_entries_are_kept_in_order_and_hours_are_counted_out_of_order() {

@@ -142,6 +142,7 @@ pub struct PasswordBody {
 #[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditTailBody {
+    #[serde(deserialize_with = "object_only")]
     pub filter: super::AuditFilter,
     pub before: Option<i64>,
     pub limit: u32,
@@ -182,8 +183,19 @@ pub struct BackupVerifyBody {
 #[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditReportBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_only")]
     pub window: crate::audit::Window,
+}
+
+/// A struct from a JSON object only: serde also takes an array of the fields in order, which
+/// the API documents nowhere.
+fn object_only<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+    T::deserialize(serde_json::Value::Object(map)).map_err(serde::de::Error::custom)
 }
 
 /// A backup as named over the wire: an id or unique id prefix (letters and digits), never a

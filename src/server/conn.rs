@@ -77,6 +77,21 @@ impl Default for ConnLimits {
     }
 }
 
+/// Connections the kernel may queue before the server accepts them. std's default (128) drops
+/// the SYNs of a burst of new clients, which then wait a second to retry.
+const BACKLOG: u32 = 1024;
+
+/// A listener on `addr` (port 0 picks a free one) with room for bursts of new connections.
+pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
+
 /// The process's soft limit on open files (`RLIMIT_NOFILE`); `None` when unlimited or unknown.
 pub fn open_file_limit() -> Option<u64> {
     use nix::sys::resource::{RLIM_INFINITY, Resource, getrlimit};

@@ -1,8 +1,9 @@
 //! Password hashing under load. One argon2id hash holds 19 MiB and a core for tens of
 //! milliseconds, so requests that hash a password ([`hashes`]: `POST /api/v1/login`,
 //! `POST /api/v1/users`, `PUT /api/v1/users/{name}/password`) first take a permit from the
-//! server's [`HashGate`] (the [`gate`] middleware), sized to the machine's cores: however many
-//! such requests arrive at once, at most that many hashes run, and memory stays flat. A request that cannot get a permit within
+//! server's [`HashGate`] (the [`gate`] middleware), sized to the machine's cores (less one, for
+//! everything else): however many such requests arrive at once, at most that many hashes run,
+//! and memory stays flat. A request that cannot get a permit within
 //! [`QUEUE_WAIT`] is answered 503 with `Retry-After`, so a flood is refused quickly instead of
 //! queueing without end. (Logins are also rate limited per address and globally; see `limits`.)
 
@@ -45,10 +46,11 @@ impl HashGate {
         }
     }
 
-    /// One permit per core this process may use, waiting at most [`QUEUE_WAIT`].
+    /// One permit per core this process may use but one (at least one), waiting at most
+    /// [`QUEUE_WAIT`]: a core stays free for every other request while logins are hashed.
     pub fn for_this_machine() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        HashGate::new(cores, QUEUE_WAIT)
+        HashGate::new(cores.saturating_sub(1), QUEUE_WAIT)
     }
 
     /// How many hashes may run at once.

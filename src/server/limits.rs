@@ -81,6 +81,19 @@ pub async fn within(limit: Duration, response: impl Future<Output = Response>) -
     }
 }
 
+/// The longest a long poll (`claim`, `events?wait_ms=`) holds a request when the server sets
+/// less than [`MAX_WAIT`](super::routes::MAX_WAIT) (`--long-poll`; an extension on the router).
+#[derive(Debug, Clone, Copy)]
+pub struct LongPoll(pub Duration);
+
+impl LongPoll {
+    /// The cap a handler applies: the server's, never above `MAX_WAIT`.
+    pub fn cap(ext: Option<axum::Extension<LongPoll>>) -> Duration {
+        let max = super::routes::MAX_WAIT;
+        ext.map_or(max, |axum::Extension(LongPoll(d))| d.min(max))
+    }
+}
+
 /// Requests allowed per token, per IP address, and for logins and the operations endpoints;
 /// 0 turns a limit off. A per-second bucket holds twice its rate, so short bursts pass; a login
 /// bucket holds ten seconds' worth.

@@ -13,6 +13,7 @@
 //!   operations endpoints).
 //! - [`hashing`]: at most one password hash per core at a time (503 with `Retry-After` over it).
 //! - [`headers`]: `Cache-Control: no-store` on every response; HSTS under TLS.
+//! - [`json`]: request bodies as JSON Schema reads them (`3.0` is an integer).
 //! - [`metrics`]: `/metrics` (Prometheus text) and `/readyz`.
 //! - [`log`]: one `tracing` line per request.
 //! - [`openapi`]: `/api/v1/openapi.json`, generated from the same handlers the router serves.
@@ -22,6 +23,7 @@ pub mod conn;
 pub mod error;
 pub mod hashing;
 pub mod headers;
+pub mod json;
 pub mod limits;
 pub mod log;
 pub mod metrics;
@@ -54,7 +56,7 @@ use crate::control::Plane;
 pub use auth::Authenticator;
 pub use conn::ConnLimits;
 pub use limits::Limits;
-pub use routes::AUDIT_PAGE;
+pub use routes::{AUDIT_PAGE, MAX_WAIT};
 
 /// What the server needs: the plane it serves and how to authenticate callers.
 #[derive(Clone)]
@@ -105,6 +107,12 @@ pub struct ServeOptions {
     pub limits: Limits,
     /// Open connections and how long a client may keep one waiting.
     pub connections: ConnLimits,
+    /// End each event stream after this long (clients resume with `Last-Event-ID`); `None`:
+    /// streams last until the client or the server goes.
+    pub stream_lifetime: Option<std::time::Duration>,
+    /// The longest a long poll holds a request (at most, and by default,
+    /// [`MAX_WAIT`](routes::MAX_WAIT)).
+    pub long_poll: Option<std::time::Duration>,
 }
 
 /// Serve `state` over plain HTTP on `listener` until `shutdown` resolves, then finish in-flight
@@ -127,10 +135,15 @@ pub async fn serve_with(
 ) -> Result<()> {
     // Open event streams end when shutdown begins; other requests are finished gracefully.
     let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
-    let mut app =
-        router_with(state, options.limits).layer(axum::Extension(sse::Closing(closing_rx)));
+    let mut app = router_with(state, options.limits).layer(axum::Extension(sse::Closing {
+        shutdown: closing_rx,
+        lifetime: options.stream_lifetime,
+    }));
     if options.tls.is_some() {
         app = app.layer(axum::middleware::from_fn(headers::hsts));
+    }
+    if let Some(cap) = options.long_poll {
+        app = app.layer(axum::Extension(limits::LongPoll(cap)));
     }
     let shutdown = async move {
         shutdown.await;

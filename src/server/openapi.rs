@@ -96,22 +96,29 @@ pub struct Document(pub Arc<String>);
 
 impl Document {
     /// Render `doc` once, at startup.
-    pub fn render(doc: &OpenApi) -> Self {
-        // Serializing plain data cannot fail; an empty object would still be valid JSON.
-        Document(Arc::new(doc.to_json().unwrap_or_else(|_| "{}".into())))
+    pub fn render(doc: &serde_json::Value) -> Self {
+        Document(Arc::new(doc.to_string()))
     }
 }
 
 /// The whole document, as served (without starting a server).
-pub fn document() -> OpenApi {
+pub fn document() -> serde_json::Value {
     let mut doc = super::routes::api().into_openapi();
     doc.merge(super::metrics::api().into_openapi());
     finish(doc)
 }
 
 /// Complete what the operations leave implicit: every operation's error responses, all of the
-/// one [`ErrorBody`] shape.
-pub fn finish(mut doc: OpenApi) -> OpenApi {
+/// one [`ErrorBody`] shape; and what the server accepts beyond the Rust types (see
+/// [`accepted`]).
+pub fn finish(doc: OpenApi) -> serde_json::Value {
+    // Serializing plain data cannot fail; an empty object would still be valid JSON.
+    let mut value = serde_json::to_value(with_errors(doc)).unwrap_or_default();
+    accepted(&mut value);
+    value
+}
+
+fn with_errors(mut doc: OpenApi) -> OpenApi {
     let error = |what: &str| {
         RefOr::T(
             ResponseBuilder::new()
@@ -150,6 +157,221 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
         }
     }
     doc
+}
+
+/// Identifiers in workflows: workflow names and step ids (`spec::fields::is_identifier`).
+const IDENTIFIER: &str = r#"{"pattern": "^[a-z0-9][a-z0-9_-]*$"}"#;
+/// User and token names (`control::local::users::check_name`).
+const NAME: &str = r#"{"pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$", "minLength": 1, "maxLength": 64}"#;
+/// A new password (`auth::password::check_policy`: 8 characters to 1024 bytes, not only
+/// white space).
+const PASSWORD: &str = r#"{"minLength": 8, "maxLength": 1024, "pattern": "\\S", "description": "8 characters to 1024 bytes (UTF-8), not only white space"}"#;
+/// Text that must not be blank.
+const NOT_BLANK: &str = r#"{"pattern": "\\S"}"#;
+
+/// What the server checks beyond the Rust types, by schema and property (none: the schema
+/// itself): merged into the property's schema (a `oneOf` with `null` gets it on its non-null
+/// branch).
+const CONSTRAINTS: &[(&str, &str, &str)] = &[
+    // control::local: register_agent.
+    ("AgentRegistration", "name", NOT_BLANK),
+    ("AgentRegistration", "slots", r#"{"minimum": 1}"#),
+    // spec::check_spec.
+    ("WorkflowSpec", "name", IDENTIFIER),
+    ("WorkflowSpec", "steps", r#"{"minItems": 1}"#),
+    ("StepSpec", "id", IDENTIFIER),
+    ("StepSpec", "needs", r#"{"items": {"pattern": "^[a-z0-9][a-z0-9_-]*$"}}"#),
+    ("ParamSpec", "name", r#"{"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}"#),
+    ("RetrySpec", "jitter", r#"{"minimum": 0, "maximum": 1}"#),
+    ("HttpSpec", "url", NOT_BLANK),
+    ("HttpSpec", "expect_status", r#"{"items": {"maximum": 65535}}"#),
+    // users and tokens; an update changes something; a token is a user's or has a role, not
+    // both (control::local::users).
+    (
+        "UserUpdate",
+        "",
+        r##"{"anyOf": [
+            {"required": ["role"], "properties": {"role": {"$ref": "#/components/schemas/Role"}}},
+            {"required": ["disabled"], "properties": {"disabled": {"type": "boolean"}}}
+        ]}"##,
+    ),
+    ("NewUser", "name", NAME),
+    ("NewUser", "password", PASSWORD),
+    ("PasswordBody", "password", PASSWORD),
+    ("NewToken", "name", NAME),
+    ("NewToken", "user", NAME),
+    (
+        "NewToken",
+        "",
+        r##"{"oneOf": [
+            {"required": ["user"], "properties": {"user": {"type": "string"}}},
+            {"required": ["role"], "properties": {"role": {"$ref": "#/components/schemas/Role"}}}
+        ]}"##,
+    ),
+    ("NewToken", "expires_in_ms", r#"{"minimum": 1}"#),
+    // routes::create_backup.
+    ("BackupCreateBody", "level", r#"{"minimum": 1, "maximum": 19}"#),
+    ("BackupCreateBody", "passphrase", r#"{"minLength": 1}"#),
+    ("BackupVerifyBody", "passphrase", r#"{"minLength": 1}"#),
+];
+
+/// What the server accepts, in the document: integer ranges, tuple lengths, headers that are
+/// never `null`, then [`CONSTRAINTS`]. utoipa writes a `u32` as `int32` with a minimum of 0,
+/// but it takes up to 4294967295: `int64` with that maximum. A `u64` is `int64` with a minimum of
+/// 0, which is what a body takes (`json` refuses integers above `int64`); a query parameter takes
+/// any `u64` (a long poll's `wait_ms` is clamped), so its maximum is written out.
+fn accepted(value: &mut serde_json::Value) {
+    headers_are_never_null(value);
+    unsigned_32(value);
+    unsigned_64_parameters(value);
+    tuples_have_their_length(value);
+    if let Some(schemas) = value
+        .pointer_mut("/components/schemas")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for (schema, property, patch) in CONSTRAINTS {
+            let target = schemas.get_mut(*schema).and_then(|s| {
+                if property.is_empty() {
+                    Some(s)
+                } else {
+                    s.pointer_mut(&format!("/properties/{property}"))
+                }
+            });
+            if let (Some(target), Ok(patch)) = (target, serde_json::from_str(patch)) {
+                merge(non_null(target), &patch);
+            }
+        }
+    }
+}
+
+/// A serde tuple is an array of exactly its elements; utoipa leaves out the length.
+fn tuples_have_their_length(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let fixed = map.get("items") == Some(&serde_json::Value::Bool(false));
+            let len = map
+                .get("prefixItems")
+                .and_then(serde_json::Value::as_array)
+                .map(Vec::len);
+            if let (true, Some(len)) = (fixed, len) {
+                map.insert("minItems".into(), len.into());
+                map.insert("maxItems".into(), len.into());
+            }
+            map.values_mut().for_each(tuples_have_their_length);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(tuples_have_their_length),
+        _ => {}
+    }
+}
+
+/// A header is there or not; utoipa documents an optional one as nullable, which a client
+/// could only send as the text `null`.
+fn headers_are_never_null(value: &mut serde_json::Value) {
+    let Some(paths) = value
+        .get_mut("paths")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return;
+    };
+    let parameters = paths
+        .values_mut()
+        .filter_map(serde_json::Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter_map(|op| op.get_mut("parameters"))
+        .filter_map(serde_json::Value::as_array_mut)
+        .flatten();
+    for p in parameters {
+        if p["in"] != "header" {
+            continue;
+        }
+        if let Some(types) = p
+            .pointer_mut("/schema/type")
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            types.retain(|t| t != "null");
+            if types.len() == 1 {
+                let only = types.remove(0);
+                p["schema"]["type"] = only;
+            }
+        }
+    }
+}
+
+/// The non-null branch of `{"oneOf": [{"type": "null"}, X]}`, else the schema itself.
+fn non_null(schema: &mut serde_json::Value) -> &mut serde_json::Value {
+    let is_nullable_one_of = schema
+        .get("oneOf")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|branches| branches.len() == 2 && branches[0]["type"] == "null");
+    if is_nullable_one_of {
+        return &mut schema["oneOf"][1];
+    }
+    schema
+}
+
+/// Merge `patch` into `target`, objects key by key.
+fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    match (target, patch) {
+        (serde_json::Value::Object(t), serde_json::Value::Object(p)) => {
+            for (k, v) in p {
+                merge(t.entry(k.clone()).or_insert(serde_json::Value::Null), v);
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}
+
+/// Whether `schema` is utoipa's unsigned integer of `format` with no maximum given.
+fn unsigned(schema: &serde_json::Map<String, serde_json::Value>, format: &str) -> bool {
+    let integer = match schema.get("type") {
+        Some(serde_json::Value::String(t)) => t == "integer",
+        Some(serde_json::Value::Array(ts)) => ts.iter().any(|t| t == "integer"),
+        _ => false,
+    };
+    integer
+        && schema.get("format").and_then(serde_json::Value::as_str) == Some(format)
+        && schema.get("minimum").and_then(serde_json::Value::as_u64) == Some(0)
+        && !schema.contains_key("maximum")
+}
+
+/// See [`accepted`]: every `u32` in `value`.
+fn unsigned_32(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if unsigned(map, "int32") {
+                map.insert("format".into(), "int64".into());
+                map.insert("maximum".into(), u32::MAX.into());
+            }
+            map.values_mut().for_each(unsigned_32);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(unsigned_32),
+        _ => {}
+    }
+}
+
+/// See [`accepted`]: every `u64` query or path parameter.
+fn unsigned_64_parameters(value: &mut serde_json::Value) {
+    let Some(paths) = value
+        .get_mut("paths")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return;
+    };
+    let schemas = paths
+        .values_mut()
+        .filter_map(serde_json::Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter_map(|op| op.get_mut("parameters"))
+        .filter_map(serde_json::Value::as_array_mut)
+        .flatten()
+        .filter_map(|p| p.get_mut("schema"))
+        .filter_map(serde_json::Value::as_object_mut);
+    for schema in schemas {
+        if unsigned(schema, "int64") {
+            schema.remove("format");
+            schema.insert("maximum".into(), u64::MAX.into());
+        }
+    }
 }
 
 /// Whether an operation needs no token (`security: [{}]`).

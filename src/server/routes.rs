@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use axum::Json;
+use super::json::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use utoipa::OpenApi as _;
@@ -111,7 +111,7 @@ async fn openapi_json(
 }
 
 /// The event feed as server-sent events (see `sse`), resumable with `Last-Event-ID`.
-#[utoipa::path(get, path = "/api/v1/events/stream", tag = "events", params(("after" = Option<i64>, Query, description = "Stream events with a larger id (0: from the start; negative: from the newest on)"), ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event id (wins over `after`)")), responses((status = 200, description = "Server-sent events: each `data:` is one Event as JSON, its `id:` the event id; `logs` events (no `id:`) carry a LogMark when runs get new output; comment lines keep an idle stream alive", content_type = "text/event-stream", body = String)))]
+#[utoipa::path(get, path = "/api/v1/events/stream", tag = "events", params(("after" = Option<i64>, Query, description = "Stream events with a larger id (0: from the start; negative: from the newest on)"), ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event id (wins over `after`)")), responses((status = 200, description = "Server-sent events: each `data:` is one Event as JSON, its `id:` the event id; `logs` events (no `id:`) carry a LogMark when runs get new output; comment lines keep an idle stream alive. The schema is that of each event.", content_type = "text/event-stream", body = super::sse::StreamEvent)))]
 async fn events_stream(
     state: State<AppState>,
     closing: Option<axum::Extension<super::sse::Closing>>,
@@ -245,10 +245,11 @@ async fn run_logs(
 async fn events(
     State(s): State<AppState>,
     Caller(who): Caller,
+    cap: Option<axum::Extension<super::limits::LongPoll>>,
     Query(q): Query<EventsQuery>,
 ) -> Api<Vec<Event>> {
     let limit = super::limits::page(q.limit);
-    let wait = Duration::from_millis(q.wait_ms.unwrap_or(0)).min(MAX_WAIT);
+    let wait = Duration::from_millis(q.wait_ms.unwrap_or(0)).min(super::limits::LongPoll::cap(cap));
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         // From where the feed was before this read, so a change another request saw first
@@ -321,10 +322,11 @@ async fn register_agent(
 async fn claim(
     State(s): State<AppState>,
     Caller(who): Caller,
+    cap: Option<axum::Extension<super::limits::LongPoll>>,
     Path(id): Path<String>,
     Json(body): Json<ClaimBody>,
 ) -> Api<Vec<StepTask>> {
-    let wait = Duration::from_millis(body.wait_ms).min(MAX_WAIT);
+    let wait = Duration::from_millis(body.wait_ms).min(super::limits::LongPoll::cap(cap));
     Ok(Json(s.plane.claim(&who, &id, body.max, wait).await?))
 }
 

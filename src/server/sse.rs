@@ -33,6 +33,21 @@ use crate::model::{Event, LogMark};
 /// How often an idle stream sends a keep-alive comment.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+/// One event of the stream as a client parses it: the OpenAPI schema of each event of
+/// `text/event-stream` (the document describes the stream, never builds one).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct StreamEvent {
+    /// `message` (its `data` is an Event) or `logs` (its `data` is a LogMark).
+    #[schema(pattern = "^(message|logs)$")]
+    event: String,
+    /// JSON: an Event, or a LogMark for `logs` events.
+    data: String,
+    /// The event's id (`message` events; a client resumes after it with `Last-Event-ID`).
+    #[schema(pattern = "^[0-9]+$")]
+    id: Option<String>,
+}
+
 /// Events (and log marks) read from the plane at a time.
 const PAGE: u32 = 500;
 
@@ -65,10 +80,14 @@ struct Cursor {
     marks: VecDeque<LogMark>,
 }
 
-/// Fires when the server begins shutting down, so open streams end and the graceful shutdown
-/// (which waits for in-flight responses) can finish.
+/// When open streams end: when the server begins shutting down (so the graceful shutdown, which
+/// waits for in-flight responses, can finish), and after `lifetime` if one is set (a client
+/// resumes with `Last-Event-ID`, as after any drop).
 #[derive(Clone)]
-pub struct Closing(pub tokio::sync::watch::Receiver<bool>);
+pub struct Closing {
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+    pub lifetime: Option<Duration>,
+}
 
 pub async fn stream(
     State(state): State<AppState>,
@@ -106,8 +125,20 @@ pub async fn stream(
     let events = futures_util::stream::unfold(cursor, next);
     let closed = async move {
         match closing {
-            Some(axum::Extension(Closing(mut rx))) => {
-                let _ = rx.wait_for(|closing| *closing).await;
+            Some(axum::Extension(Closing {
+                mut shutdown,
+                lifetime,
+            })) => {
+                let aged = async {
+                    match lifetime {
+                        Some(d) => tokio::time::sleep(d).await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    _ = shutdown.wait_for(|closing| *closing) => {}
+                    () = aged => {}
+                }
             }
             None => std::future::pending::<()>().await,
         }
