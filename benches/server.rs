@@ -746,7 +746,10 @@ fn bench_logins(rt: &tokio::runtime::Runtime) {
             let (peak, mut took, statuses) =
                 rt.block_on(login_flood(&url, &token, server.child.id()));
             took.sort();
-            assert!(!took.is_empty(), "no token request finished during the flood");
+            assert!(
+                !took.is_empty(),
+                "no token request finished during the flood"
+            );
             let p = |q: f64| percentile(&took, q);
             println!(
                 "logins ({label}) run {run}: peak RSS {peak} MiB; GET /api/v1/runs meanwhile: \

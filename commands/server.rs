@@ -337,7 +337,8 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
         None => local,
     };
     let local = Arc::new(local);
-    let listener = imx::server::conn::bind(args.listen).map_err(|e| CliError::other(format!("cannot listen on {}: {e}", args.listen)))?;
+    let listener = imx::server::conn::bind(args.listen)
+        .map_err(|e| CliError::other(format!("cannot listen on {}: {e}", args.listen)))?;
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::other(format!("cannot listen on {}: {e}", args.listen)))?;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_imx_global_optspecs
-    string join \n store= server= context= o/output= q/quiet v/verbose no-color y/yes h/help V/version
+    string join \n store= server= insecure context= o/output= q/quiet v/verbose no-color y/yes h/help V/version
 end
 
 function __fish_imx_needs_command
@@ -33,6 +33,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_needs_command" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_needs_command" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_needs_command" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_needs_command" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -70,6 +71,7 @@ yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
 complete -c imx -n "__fish_imx_using_subcommand init" -l password-stdin -d 'Also set the admin\'s password (first line of stdin), for `imx login`'
+complete -c imx -n "__fish_imx_using_subcommand init" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand init" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand init" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand init" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -84,6 +86,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand status" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand status" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand status" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand status" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -98,6 +101,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -120,6 +124,7 @@ yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -l dry-run -d 'Validate and show what would change, without changing anything'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -134,6 +139,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -149,6 +155,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -164,6 +171,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -178,6 +186,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -196,6 +205,7 @@ yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -s w -l wait -d 'Follow the run until it ends, with live progress; exit with its outcome'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -210,6 +220,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -235,6 +246,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -249,6 +261,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -265,6 +278,7 @@ yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -s f -l follow -d 'Follow: keep printing new lines until the run ends'
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -279,6 +293,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -294,6 +309,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -309,6 +325,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -324,6 +341,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -338,6 +356,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -365,6 +384,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -379,6 +399,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -393,6 +414,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -407,6 +429,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -421,6 +444,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -436,6 +460,7 @@ yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -l force -d 'Remove it even while it is online and runs steps; they go back to the queue'
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -450,6 +475,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand user; and not __fish_seen_subcommand_from create list show update disable enable delete passwd unlock" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand user; and not __fish_seen_subcommand_from create list show update disable enable delete passwd unlock" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand user; and not __fish_seen_subcommand_from create list show update disable enable delete passwd unlock" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand user; and not __fish_seen_subcommand_from create list show update disable enable delete passwd unlock" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -476,6 +502,7 @@ csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from create" -l password-stdin -d 'Read a password from stdin (first line) and set it'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from create" -l password -d 'Ask for a password on the terminal (without echo) and set it'
+complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from create" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from create" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -490,6 +517,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from list" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from list" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -504,6 +532,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from show" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from show" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -519,6 +548,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from update" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from update" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from update" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from update" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -533,6 +563,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from disable" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from disable" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from disable" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from disable" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -547,6 +578,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from enable" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from enable" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from enable" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from enable" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -561,6 +593,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from delete" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from delete" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -577,6 +610,7 @@ csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from passwd" -l password-stdin -d 'Read the new password from stdin (first line; the second with --current-password-stdin)'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from passwd" -l current-password-stdin -d 'Read your current password from the first line of stdin (changing your own)'
+complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from passwd" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from passwd" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from passwd" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from passwd" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -591,6 +625,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from unlock" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from unlock" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from unlock" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from unlock" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -605,6 +640,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -626,6 +662,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from create" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from create" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -640,6 +677,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from list" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from list" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -654,6 +692,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from revoke" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from revoke" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from revoke" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -671,6 +710,7 @@ csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
 complete -c imx -n "__fish_imx_using_subcommand login" -l password-stdin -d 'Read the password from stdin (first line)'
 complete -c imx -n "__fish_imx_using_subcommand login" -l no-insecure-storage -d 'Fail rather than store the token in a file when no OS keyring is available'
+complete -c imx -n "__fish_imx_using_subcommand login" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand login" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand login" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand login" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -685,6 +725,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand logout" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand logout" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand logout" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand logout" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -699,6 +740,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand whoami" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand whoami" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand whoami" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand whoami" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -713,6 +755,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -733,6 +776,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -747,6 +791,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -761,6 +806,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -775,6 +821,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -789,6 +836,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -802,6 +850,13 @@ complete -c imx -n "__fish_imx_using_subcommand server" -l tls-cert -d 'PEM cert
 complete -c imx -n "__fish_imx_using_subcommand server" -l tls-key -d 'PEM private key of --tls-cert' -r -F
 complete -c imx -n "__fish_imx_using_subcommand server" -l rate-limit -d 'Requests per second allowed per token (bursts of twice that); 0 for no limit' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l ip-rate-limit -d 'Requests per second allowed per IP address for requests without a token; 0 for no limit' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l login-rate-limit -d 'Login attempts per minute allowed per IP address (a burst may spend ten seconds\' worth at once); 0 for no limit' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l login-global-rate-limit -d 'Login attempts per minute allowed to the whole server, from all addresses together; 0 for no limit' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l max-connections -d 'Open connections allowed at once; more are answered 503 and closed [default: the open-file limit less a quarter (at least 64 kept), at most 10000]' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l header-timeout -d 'Close a connection whose request head is not complete this long after its first byte' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l idle-timeout -d 'Close a kept-alive connection that sends no new request for this long' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l stream-lifetime -d 'End each event stream (/api/v1/events/stream) after this long; clients resume where they left off (Last-Event-ID) [default: streams last as long as their clients]' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l long-poll -d 'The longest an agent\'s claim or an events long poll (wait_ms) is held, at most 30s (lower it below a proxy\'s timeout)' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l log-format -d 'Request log format: one line per request (method, route, status, latency, principal)' -r -f -a "text\t'Human-readable lines'
 json\t'One JSON object per line'"
 complete -c imx -n "__fish_imx_using_subcommand server" -l log-dir -d 'Write the request log to daily rolling files DIR/imx-server.log.YYYY-MM-DD instead of stderr' -r -F
@@ -825,6 +880,7 @@ yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
 complete -c imx -n "__fish_imx_using_subcommand server" -l insecure-listen -d 'Allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy)'
+complete -c imx -n "__fish_imx_using_subcommand server" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand server" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand server" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand server" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -845,6 +901,7 @@ yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -l no-mouse -d 'Do not capture the mouse (keeps the terminal\'s own text selection)'
+complete -c imx -n "__fish_imx_using_subcommand dashboard" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -859,6 +916,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -890,6 +948,7 @@ csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l encrypt -d 'Encrypt the backup (needs --key-file, --keyring or --passphrase-stdin)'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l passphrase-stdin -d 'Read the passphrase from the first line of standard input'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -905,6 +964,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -920,6 +980,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -939,6 +1000,7 @@ csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l passphrase-stdin -d 'Read the passphrase from the first line of standard input'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l full-integrity -d 'Run SQLite\'s full integrity_check (also every index entry against its table; about twice the time) instead of quick_check'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -954,6 +1016,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -975,6 +1038,7 @@ name\t'Bare ids or names, one per line'"
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l force -d 'Replace a store that holds data or that another process has open'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l passphrase-stdin -d 'Read the passphrase from the first line of standard input'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l full-integrity -d 'Check the restored store with SQLite\'s full integrity_check instead of quick_check'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -997,6 +1061,7 @@ yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l dry-run -d 'Show what would be removed; remove nothing'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -1013,6 +1078,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -1027,6 +1093,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -1056,6 +1123,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -1070,6 +1138,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -1092,6 +1161,7 @@ yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -s f -l follow -d 'Keep following new records'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -1107,6 +1177,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -1122,6 +1193,7 @@ yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l repair -d 'Withdraw checkpoint-log entries that sign a record the store never committed (left by an interrupted checkpoint of an older imx), then take a checkpoint. Only entries proven to be such are withdrawn: the signed hash must follow from the record the store holds before it, so every record the entry covered is still there. Any other damage is refused and nothing is changed. The repair is audited (audit.checkpoint.repair)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -1144,6 +1216,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -1166,6 +1239,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -1183,6 +1257,7 @@ yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -l dry-run -d 'Show what would be archived; change nothing'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -1197,6 +1272,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand completions" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand completions" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand completions" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand completions" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -1212,6 +1288,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand man" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand man" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand man" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand man" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -1226,6 +1303,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand help" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand help" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand help" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
@@ -1241,6 +1319,7 @@ json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are 
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'"
+complete -c imx -n "__fish_imx_using_subcommand demo" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand demo" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand demo" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand demo" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'

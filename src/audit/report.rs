@@ -361,7 +361,10 @@ fn timeline(
     let (Some(first), Some(last)) = (window.since.or(first), last.max(first)) else {
         return (HOUR, Vec::new());
     };
-    let end = window.until.map_or(last, |u| u.saturating_sub(1)).max(first);
+    let end = window
+        .until
+        .map_or(last, |u| u.saturating_sub(1))
+        .max(first);
     // Any window a caller names, up to all of i64: never more than ~60 buckets.
     let span = end.abs_diff(first);
     let year = 24 * 365 * HOUR;

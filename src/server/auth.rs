@@ -28,8 +28,12 @@ pub struct Presented(pub Secret);
 /// The token of an `Authorization: Bearer <token>` header. The scheme is case-insensitive
 /// (RFC 9110 §11.1: `bearer`, `BEARER`), and any run of spaces or tabs may follow it.
 fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts
-        .headers
+    bearer_token(&parts.headers)
+}
+
+/// [`bearer`] from the headers alone (the rate limiter keys its buckets by it).
+pub(super) fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?;

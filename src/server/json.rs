@@ -7,11 +7,11 @@
 //! - Integers in a body are `int64`: the store keeps them as such, and a `u64` field would
 //!   otherwise take values it cannot keep. A larger one is refused (400) before deserializing.
 
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::body::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Number, Value};
@@ -132,8 +132,9 @@ fn integers(value: &mut Value) -> bool {
             };
             true
         }
-        Value::Array(items) => items.iter_mut().fold(false, |any, v| integers(v) || any),
-        Value::Object(map) => map.values_mut().fold(false, |any, v| integers(v) || any),
+        // Every item is rewritten: no short cut once one was.
+        Value::Array(items) => items.iter_mut().map(integers).fold(false, |a, b| a | b),
+        Value::Object(map) => map.values_mut().map(integers).fold(false, |a, b| a | b),
         _ => false,
     }
 }
@@ -163,7 +164,9 @@ mod tests {
     #[test]
     fn integers_beyond_int64_are_found_wherever_they_are() {
         assert!(beyond_int64(br#"{"a": [1, {"b": 9223372036854775808}]}"#));
-        assert!(!beyond_int64(br#"{"a": 9223372036854775807, "b": -9223372036854775808}"#));
+        assert!(!beyond_int64(
+            br#"{"a": 9223372036854775807, "b": -9223372036854775808}"#
+        ));
         assert!(!beyond_int64(br#"{"id": "99999999999999999999999"}"#));
         assert!(!beyond_int64(br#"{"a": 12}"#));
     }

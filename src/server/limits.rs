@@ -272,12 +272,8 @@ pub async fn rate_limit(
     req: Request,
     next: Next,
 ) -> Response {
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+    // The token as authentication reads it, so `bearer x` and `Bearer x` share a bucket.
+    let token = super::auth::bearer_token(req.headers());
     let ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

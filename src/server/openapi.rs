@@ -162,7 +162,8 @@ fn with_errors(mut doc: OpenApi) -> OpenApi {
 /// Identifiers in workflows: workflow names and step ids (`spec::fields::is_identifier`).
 const IDENTIFIER: &str = r#"{"pattern": "^[a-z0-9][a-z0-9_-]*$"}"#;
 /// User and token names (`control::local::users::check_name`).
-const NAME: &str = r#"{"pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$", "minLength": 1, "maxLength": 64}"#;
+const NAME: &str =
+    r#"{"pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$", "minLength": 1, "maxLength": 64}"#;
 /// A new password (`auth::password::check_policy`: 8 characters to 1024 bytes, not only
 /// white space).
 const PASSWORD: &str = r#"{"minLength": 8, "maxLength": 1024, "pattern": "\\S", "description": "8 characters to 1024 bytes (UTF-8), not only white space"}"#;
@@ -180,11 +181,23 @@ const CONSTRAINTS: &[(&str, &str, &str)] = &[
     ("WorkflowSpec", "name", IDENTIFIER),
     ("WorkflowSpec", "steps", r#"{"minItems": 1}"#),
     ("StepSpec", "id", IDENTIFIER),
-    ("StepSpec", "needs", r#"{"items": {"pattern": "^[a-z0-9][a-z0-9_-]*$"}}"#),
-    ("ParamSpec", "name", r#"{"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}"#),
+    (
+        "StepSpec",
+        "needs",
+        r#"{"items": {"pattern": "^[a-z0-9][a-z0-9_-]*$"}}"#,
+    ),
+    (
+        "ParamSpec",
+        "name",
+        r#"{"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}"#,
+    ),
     ("RetrySpec", "jitter", r#"{"minimum": 0, "maximum": 1}"#),
     ("HttpSpec", "url", NOT_BLANK),
-    ("HttpSpec", "expect_status", r#"{"items": {"maximum": 65535}}"#),
+    (
+        "HttpSpec",
+        "expect_status",
+        r#"{"items": {"maximum": 65535}}"#,
+    ),
     // users and tokens; an update changes something; a token is a user's or has a role, not
     // both (control::local::users).
     (
@@ -210,7 +223,11 @@ const CONSTRAINTS: &[(&str, &str, &str)] = &[
     ),
     ("NewToken", "expires_in_ms", r#"{"minimum": 1}"#),
     // routes::create_backup.
-    ("BackupCreateBody", "level", r#"{"minimum": 1, "maximum": 19}"#),
+    (
+        "BackupCreateBody",
+        "level",
+        r#"{"minimum": 1, "maximum": 19}"#,
+    ),
     ("BackupCreateBody", "passphrase", r#"{"minLength": 1}"#),
     ("BackupVerifyBody", "passphrase", r#"{"minLength": 1}"#),
 ];

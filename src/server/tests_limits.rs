@@ -187,6 +187,15 @@ async fn callers_over_their_rate_get_429_with_retry_after() {
     assert_eq!(statuses[..4], [StatusCode::OK; 4]);
     assert_eq!(statuses[4..], [StatusCode::TOO_MANY_REQUESTS; 2]);
 
+    // The scheme's case does not make a new bucket.
+    let lower = http
+        .get(format!("{}/api/v1/status", s.url))
+        .header("authorization", "bearer imx_test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lower.status(), StatusCode::TOO_MANY_REQUESTS);
+
     // Another token has its own bucket.
     let other = http
         .get(format!("{}/api/v1/status", s.url))

@@ -66,7 +66,10 @@ fn check(tool: &Path, env: &TestEnv, url: &str, token: &str, who: &str) {
         // to describe strategies ("AST constructor recursion depth mismatch").
         .args(["--workers", "1"])
         .args(["--seed", &setting("IMX_SCHEMATHESIS_SEED", SEED)])
-        .args(["--max-examples", &setting("IMX_SCHEMATHESIS_EXAMPLES", EXAMPLES)])
+        .args([
+            "--max-examples",
+            &setting("IMX_SCHEMATHESIS_EXAMPLES", EXAMPLES),
+        ])
         .args(["--request-timeout", "20", "--generation-database", "none"])
         .arg("--no-color")
         .current_dir(env.home())
@@ -114,7 +117,10 @@ fn the_api_conforms_to_its_document_for_an_admin_and_a_viewer() {
     local(&env, &["backup", "create", "-q"]);
     let token = |role: &str| {
         let name = format!("conformance-{role}-{}", std::process::id());
-        local(&env, &["token", "create", "--role", role, "--name", &name, "-q"])
+        local(
+            &env,
+            &["token", "create", "--role", role, "--name", &name, "-q"],
+        )
     };
     let (admin, viewer) = (token("admin"), token("viewer"));
 

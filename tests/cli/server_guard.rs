@@ -170,7 +170,10 @@ fn half_sent_requests_and_silent_or_idle_connections_are_closed() {
     let mut silent = TcpStream::connect(&addr).unwrap();
     let (took, sent) = until_closed(&mut silent);
     assert!(took >= Duration::from_millis(900), "closed after {took:?}");
-    assert!(sent.is_empty() || sent.starts_with(b"HTTP/1.1 408"), "{sent:?}");
+    assert!(
+        sent.is_empty() || sent.starts_with(b"HTTP/1.1 408"),
+        "{sent:?}"
+    );
 
     // A kept-alive connection after its answer: idle, so closed after the (longer) idle
     // timeout, not the header timeout.
@@ -204,7 +207,13 @@ fn over_the_connection_cap_clients_are_refused_and_the_server_keeps_serving() {
     // 256 open files, as in the report: the default cap is 192.
     let server = env.spawn_with(
         env.std_cmd_via(&["prlimit", "--nofile=256:256", "--"]),
-        ["server", "--listen", "127.0.0.1:0", "--header-timeout", "5s"],
+        [
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+            "--header-timeout",
+            "5s",
+        ],
     );
     let mut url = String::new();
     wait_until("the server to print its URL", SLOW, || {
@@ -228,17 +237,21 @@ fn over_the_connection_cap_clients_are_refused_and_the_server_keeps_serving() {
         })
         .collect();
     let mut buf = [0u8; 4096];
-    wait_until("every connection to be closed", Duration::from_secs(60), || {
-        for (s, got, closed) in conns.iter_mut().filter(|c| !c.2) {
-            match s.read(&mut buf) {
-                Ok(0) => *closed = true,
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(_) => *closed = true,
+    wait_until(
+        "every connection to be closed",
+        Duration::from_secs(60),
+        || {
+            for (s, got, closed) in conns.iter_mut().filter(|c| !c.2) {
+                match s.read(&mut buf) {
+                    Ok(0) => *closed = true,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(_) => *closed = true,
+                }
             }
-        }
-        conns.iter().all(|c| c.2)
-    });
+            conns.iter().all(|c| c.2)
+        },
+    );
     let refused: Vec<&Vec<u8>> = conns
         .iter()
         .map(|c| &c.1)

@@ -81,8 +81,14 @@ fn insecure_warns_each_time_and_then_connects() {
         out.expect_stderr(&["warning:", "plain HTTP"]);
     }
     // A context without it is refused.
-    env.run_without_store(["context", "add", "tls", "--server", "https://192.0.2.1:7443"])
-        .expect_code(0);
+    env.run_without_store([
+        "context",
+        "add",
+        "tls",
+        "--server",
+        "https://192.0.2.1:7443",
+    ])
+    .expect_code(0);
     let config = std::fs::read_to_string(env.home().join(".config/imx/config.toml")).unwrap();
     assert_eq!(config.matches("insecure").count(), 1, "{config}");
 }
@@ -91,7 +97,12 @@ fn insecure_warns_each_time_and_then_connects() {
 fn loopback_needs_no_flag_and_gets_no_warning() {
     let env = TestEnv::new();
     // Port 1: nothing listens, so each fails to connect (exit 6) without a refusal or warning.
-    for url in ["http://127.0.0.1:1", "http://127.1.2.3:1", "http://localhost:1", "http://[::1]:1"] {
+    for url in [
+        "http://127.0.0.1:1",
+        "http://127.1.2.3:1",
+        "http://localhost:1",
+        "http://[::1]:1",
+    ] {
         let out = env.run_without_store(["--server", url, "status"]);
         out.expect_code(6);
         assert!(!out.stderr.contains("warning"), "{url}: {}", out.stderr);
