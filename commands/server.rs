@@ -427,6 +427,7 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
         connections,
         stream_lifetime: args.guard.stream_lifetime,
         long_poll: Some(args.guard.long_poll),
+        max_token_ttl: Some(local.max_token_ttl()),
     };
     imx::server::serve_with(listener, state, options, shutdown_signal()).await?;
     ctx.out()

@@ -133,6 +133,7 @@ pub(super) async fn serve(
     let graceful = GracefulShutdown::new();
     let tls = tls.map(TlsAcceptor::from);
     let mut shutdown = std::pin::pin!(shutdown);
+    let mut refusals = Refusals::default();
     loop {
         let accepted = tokio::select! {
             biased;
@@ -148,6 +149,7 @@ pub(super) async fn serve(
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             refuse(&stream, tls.is_some());
+            refusals.count(limits.max_connections);
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -193,7 +195,31 @@ fn refuse(stream: &TcpStream, tls: bool) {
     if !tls {
         let _ = stream.try_write(&BUSY);
     }
-    tracing::warn!("refused a connection: --max-connections reached");
+}
+
+/// Connections refused over the cap, logged at most every [`Refusals::EVERY`] so a flood of
+/// them does not flood the log too.
+#[derive(Default)]
+struct Refusals {
+    since_logged: u64,
+    logged: Option<Instant>,
+}
+
+impl Refusals {
+    const EVERY: Duration = Duration::from_secs(10);
+
+    fn count(&mut self, cap: usize) {
+        self.since_logged += 1;
+        if self.logged.is_none_or(|at| at.elapsed() >= Self::EVERY) {
+            tracing::warn!(
+                refused = self.since_logged,
+                max_connections = cap,
+                "refused connections: --max-connections reached"
+            );
+            self.since_logged = 0;
+            self.logged = Some(Instant::now());
+        }
+    }
 }
 
 /// Serve HTTP/1.1 on one connection until it closes, times out, or shutdown begins.

@@ -72,6 +72,16 @@ pub fn router(state: AppState) -> axum::Router {
 
 /// The API router with its limits and error bodies.
 pub fn router_with(state: AppState, limits: Limits) -> axum::Router {
+    app(state, limits, None)
+}
+
+/// [`router_with`], its document stating `max_token_ttl` as the longest token lifetime a
+/// request may ask for.
+fn app(
+    state: AppState,
+    limits: Limits,
+    max_token_ttl: Option<std::time::Duration>,
+) -> axum::Router {
     let rates = Arc::new(limits::RateLimits::new(limits));
     let tracked = Arc::new(metrics::Metrics::new());
     let plane = state.plane.clone();
@@ -79,7 +89,11 @@ pub fn router_with(state: AppState, limits: Limits) -> axum::Router {
         .with_state(state)
         .merge(metrics::routes(tracked.clone(), plane))
         .split_for_parts();
-    let doc = openapi::Document::render(&openapi::finish(doc));
+    let mut doc = openapi::finish(doc);
+    if let Some(ttl) = max_token_ttl {
+        openapi::longest_token(&mut doc, ttl);
+    }
+    let doc = openapi::Document::render(&doc);
     let hashing = Arc::new(hashing::HashGate::for_this_machine());
     api.layer(axum::Extension(doc))
         .layer(axum::extract::DefaultBodyLimit::max(limits::MAX_BODY))
@@ -113,6 +127,8 @@ pub struct ServeOptions {
     /// The longest a long poll holds a request (at most, and by default,
     /// [`MAX_WAIT`](routes::MAX_WAIT)).
     pub long_poll: Option<std::time::Duration>,
+    /// The longest token lifetime the plane grants, for the document to state.
+    pub max_token_ttl: Option<std::time::Duration>,
 }
 
 /// Serve `state` over plain HTTP on `listener` until `shutdown` resolves, then finish in-flight
@@ -135,10 +151,11 @@ pub async fn serve_with(
 ) -> Result<()> {
     // Open event streams end when shutdown begins; other requests are finished gracefully.
     let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
-    let mut app = router_with(state, options.limits).layer(axum::Extension(sse::Closing {
-        shutdown: closing_rx,
-        lifetime: options.stream_lifetime,
-    }));
+    let mut app =
+        app(state, options.limits, options.max_token_ttl).layer(axum::Extension(sse::Closing {
+            shutdown: closing_rx,
+            lifetime: options.stream_lifetime,
+        }));
     if options.tls.is_some() {
         app = app.layer(axum::middleware::from_fn(headers::hsts));
     }

@@ -173,7 +173,7 @@ const NOT_BLANK: &str = r#"{"pattern": "\\S"}"#;
 /// What the server checks beyond the Rust types, by schema and property (none: the schema
 /// itself): merged into the property's schema (a `oneOf` with `null` gets it on its non-null
 /// branch).
-const CONSTRAINTS: &[(&str, &str, &str)] = &[
+pub(super) const CONSTRAINTS: &[(&str, &str, &str)] = &[
     // control::local: register_agent.
     ("AgentRegistration", "name", NOT_BLANK),
     ("AgentRegistration", "slots", r#"{"minimum": 1}"#),
@@ -258,6 +258,14 @@ fn accepted(value: &mut serde_json::Value) {
                 merge(non_null(target), &patch);
             }
         }
+    }
+}
+
+/// State the longest token lifetime a request may ask for (`--max-token-ttl`, a server setting).
+pub fn longest_token(doc: &mut serde_json::Value, ttl: std::time::Duration) {
+    let max = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+    if let Some(expiry) = doc.pointer_mut("/components/schemas/NewToken/properties/expires_in_ms") {
+        merge(expiry, &serde_json::json!({ "maximum": max }));
     }
 }
 

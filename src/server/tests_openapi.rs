@@ -273,3 +273,65 @@ fn model_times_are_described_as_date_time_strings() {
         "{duration}"
     );
 }
+
+#[test]
+fn the_document_states_what_the_server_accepts() {
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    // Every constraint names a property the document has, so none is silently lost when a
+    // type changes.
+    for (schema, property, patch) in super::openapi::CONSTRAINTS {
+        let target = if property.is_empty() {
+            &schemas[*schema]
+        } else {
+            &schemas[*schema]["properties"][*property]
+        };
+        assert!(
+            target.is_object(),
+            "{schema}.{property} is not in the document"
+        );
+        serde_json::from_str::<Value>(patch).unwrap_or_else(|e| panic!("{schema}.{property}: {e}"));
+    }
+    // A u32 takes up to 4294967295; a u64 in a body is int64; in a query, any u64.
+    let limit = &schemas["RunQuery"]["properties"]["limit"];
+    assert_eq!(
+        (limit["format"].as_str(), limit["maximum"].as_u64()),
+        (Some("int64"), Some(u64::from(u32::MAX))),
+        "{limit}"
+    );
+    let wait = &schemas["ClaimBody"]["properties"]["wait_ms"];
+    assert_eq!(wait["format"], "int64", "{wait}");
+    let param = |path: &str, name: &str| -> Value {
+        let op = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
+        op.iter().find(|p| p["name"] == name).unwrap()["schema"].clone()
+    };
+    assert_eq!(
+        param("/api/v1/events", "wait_ms")["maximum"].as_u64(),
+        Some(u64::MAX)
+    );
+    // A header is never null.
+    assert_eq!(
+        param("/api/v1/events/stream", "Last-Event-ID")["type"],
+        "integer"
+    );
+    // Tuples have their length.
+    let result = &schemas["CompleteBody"]["properties"]["results"]["items"];
+    assert_eq!(
+        (result["minItems"].as_u64(), result["maxItems"].as_u64()),
+        (Some(2), Some(2))
+    );
+    // The event stream describes each event.
+    let stream = &doc["paths"]["/api/v1/events/stream"]["get"]["responses"]["200"]["content"]["text/event-stream"]
+        ["schema"];
+    assert_eq!(
+        stream["$ref"], "#/components/schemas/StreamEvent",
+        "{stream}"
+    );
+    assert!(schemas["StreamEvent"]["properties"]["data"].is_object());
+    // Names and ids as the server checks them.
+    assert_eq!(
+        schemas["WorkflowSpec"]["properties"]["name"]["pattern"],
+        "^[a-z0-9][a-z0-9_-]*$"
+    );
+    assert_eq!(schemas["NewUser"]["properties"]["name"]["maxLength"], 64);
+}

@@ -128,8 +128,8 @@ async fn a_login_flood_keeps_memory_flat_and_tokens_answering() {
     );
     assert!(!latencies.is_empty());
     assert!(
-        p50 < Duration::from_millis(100),
-        "token requests answered in {p50:?} (median) during the flood"
+        p90 < Duration::from_millis(100),
+        "9 in 10 token requests took up to {p90:?} during the flood"
     );
 }
 
