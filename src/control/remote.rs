@@ -886,4 +886,44 @@ mod transport_tests {
         );
         assert!(RemoteControlPlane::new("http://localhost:7443", None, None).is_ok());
     }
+
+    #[tokio::test]
+    async fn a_redirect_is_not_followed_so_the_token_stays_where_it_was_sent() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let redirector = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let target = format!("http://{}/api/v1/status", elsewhere.local_addr().unwrap());
+        let url = format!("http://{}", redirector.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = redirector.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf).await;
+                let answer = format!(
+                    "HTTP/1.1 307 Temporary Redirect\r\nlocation: {target}\r\ncontent-length: 0\r\n\r\n"
+                );
+                let _ = conn.write_all(answer.as_bytes()).await;
+            }
+        });
+        // Whoever connects to the other address sees the token; the connection is then dropped.
+        let followed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = followed.clone();
+        tokio::spawn(async move {
+            if elsewhere.accept().await.is_ok() {
+                seen.store(true, Ordering::SeqCst);
+            }
+        });
+        let remote = RemoteControlPlane::new(&url, Some("imx_secret".into()), None).unwrap();
+        let answer = tokio::time::timeout(
+            Duration::from_secs(30),
+            remote.status(&Principal::local_owner()),
+        )
+        .await
+        .expect("an answer in time");
+        assert!(
+            !followed.load(Ordering::SeqCst),
+            "the client followed the redirect"
+        );
+        let err = answer.unwrap_err();
+        assert!(err.to_string().contains("307"), "{err}");
+    }
 }
