@@ -852,7 +852,7 @@ impl ControlPlane for RemoteControlPlane {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod transport_tests {
     use super::*;
 
