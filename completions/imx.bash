@@ -236,7 +236,7 @@ _imx() {
 
     case "${cmd}" in
         imx)
-            opts="-o -q -v -y -h -V --store --server --context --output --quiet --verbose --no-color --yes --help --version init status workflow run agent user token login logout whoami context server dashboard backup audit completions man help demo"
+            opts="-o -q -v -y -h -V --store --server --insecure --context --output --quiet --verbose --no-color --yes --help --version init status workflow run agent user token login logout whoami context server dashboard backup audit completions man help demo"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -270,7 +270,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help run list show drain resume remove"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help run list show drain resume remove"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -304,7 +304,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__drain)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -338,7 +338,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__list)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -372,7 +372,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__remove)
-            opts="-o -q -v -y -h --force --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --force --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -406,7 +406,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__resume)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -440,7 +440,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__run)
-            opts="-l -o -q -v -y -h --name --labels --slots --token --token-file --instance --pass-env --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-l -o -q -v -y -h --name --labels --slots --token --token-file --instance --pass-env --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -506,7 +506,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__show)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -540,7 +540,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__audit)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help list show tail verify checkpoint report export prune"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help list show tail verify checkpoint report export prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -574,7 +574,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__audit__subcmd__checkpoint)
-            opts="-o -q -v -y -h --repair --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --repair --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -608,7 +608,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__audit__subcmd__export)
-            opts="-o -q -v -y -h --format --out --since --until --actor --action --target --outcome --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --format --out --since --until --actor --action --target --outcome --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -674,7 +674,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__audit__subcmd__list)
-            opts="-o -q -v -y -h --since --until --actor --action --target --outcome --limit --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --since --until --actor --action --target --outcome --limit --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -736,7 +736,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__audit__subcmd__prune)
-            opts="-o -q -v -y -h --keep --archive-dir --dry-run --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --keep --archive-dir --dry-run --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -778,7 +778,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__audit__subcmd__report)
-            opts="-o -q -v -y -h --since --until --format --out --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --since --until --format --out --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -828,7 +828,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__audit__subcmd__show)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -862,7 +862,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__audit__subcmd__tail)
-            opts="-n -f -o -q -v -y -h --lines --follow --since --until --actor --action --target --outcome --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-n -f -o -q -v -y -h --lines --follow --since --until --actor --action --target --outcome --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -928,7 +928,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__audit__subcmd__verify)
-            opts="-o -q -v -y -h --archive --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --archive --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -966,7 +966,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__backup)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help create list show verify download restore prune keygen"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help create list show verify download restore prune keygen"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1000,7 +1000,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__backup__subcmd__create)
-            opts="-o -q -v -y -h --out --encrypt --key-file --passphrase-stdin --keyring --note --format --level --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --out --encrypt --key-file --passphrase-stdin --keyring --note --format --level --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1058,7 +1058,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__backup__subcmd__download)
-            opts="-o -q -v -y -h --out --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --out --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1096,7 +1096,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__backup__subcmd__keygen)
-            opts="-o -q -v -y -h --out --keyring --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --out --keyring --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1138,7 +1138,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__backup__subcmd__list)
-            opts="-o -q -v -y -h --dir --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --dir --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1176,7 +1176,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__backup__subcmd__prune)
-            opts="-o -q -v -y -h --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --dry-run --dir --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --dry-run --dir --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1238,7 +1238,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__backup__subcmd__restore)
-            opts="-o -q -v -y -h --to --force --dir --key-file --passphrase-stdin --keyring --full-integrity --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --to --force --dir --key-file --passphrase-stdin --keyring --full-integrity --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1288,7 +1288,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__backup__subcmd__show)
-            opts="-o -q -v -y -h --dir --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --dir --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1326,7 +1326,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__backup__subcmd__verify)
-            opts="-o -q -v -y -h --dir --key-file --passphrase-stdin --keyring --full-integrity --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --dir --key-file --passphrase-stdin --keyring --full-integrity --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1372,7 +1372,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__completions)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help bash elvish fish powershell zsh"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1406,7 +1406,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__context)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help add use list show remove"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help add use list show remove"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1440,7 +1440,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__context__subcmd__add)
-            opts="-o -q -v -y -h --ca --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --ca --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1478,7 +1478,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__context__subcmd__list)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1512,7 +1512,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__context__subcmd__remove)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1546,7 +1546,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__context__subcmd__show)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1580,7 +1580,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__context__subcmd__use)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1614,7 +1614,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__dashboard)
-            opts="-o -q -v -y -h --view --no-mouse --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --view --no-mouse --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1652,7 +1652,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__demo)
-            opts="-o -q -v -y -h --agents --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --agents --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1690,7 +1690,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__help)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1724,7 +1724,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__init)
-            opts="-o -q -v -y -h --admin --password-stdin --default-run-timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --admin --password-stdin --default-run-timeout --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1766,7 +1766,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__login)
-            opts="-u -o -q -v -y -h --user --password-stdin --no-insecure-storage --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-u -o -q -v -y -h --user --password-stdin --no-insecure-storage --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1808,7 +1808,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__logout)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1842,7 +1842,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__man)
-            opts="-o -q -v -y -h --out --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --out --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1880,7 +1880,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help list show logs cancel retry wait watch"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help list show logs cancel retry wait watch"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1914,7 +1914,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__cancel)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1948,7 +1948,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__list)
-            opts="-w -s -n -o -q -v -y -h --workflow --status --since --limit --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-w -s -n -o -q -v -y -h --workflow --status --since --limit --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2010,7 +2010,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__logs)
-            opts="-s -f -o -q -v -y -h --step --follow --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-s -f -o -q -v -y -h --step --follow --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2052,7 +2052,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__retry)
-            opts="-o -q -v -y -h --from --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --from --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2090,7 +2090,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__show)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2124,7 +2124,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__wait)
-            opts="-o -q -v -y -h --wait-timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --wait-timeout --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2162,7 +2162,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__watch)
-            opts="-o -q -v -y -h --wait-timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --wait-timeout --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2200,7 +2200,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__server)
-            opts="-o -q -v -y -h --listen --agents --agents-user --agents-pass-env --tls-cert --tls-key --insecure-listen --rate-limit --ip-rate-limit --log-format --log-dir --backup-every --backup-dir --max-token-ttl --default-run-timeout --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --listen --agents --agents-user --agents-pass-env --tls-cert --tls-key --insecure-listen --rate-limit --ip-rate-limit --login-rate-limit --login-global-rate-limit --max-connections --header-timeout --idle-timeout --stream-lifetime --long-poll --log-format --log-dir --backup-every --backup-dir --max-token-ttl --default-run-timeout --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2235,6 +2235,34 @@ _imx() {
                     return 0
                     ;;
                 --ip-rate-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --login-rate-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --login-global-rate-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream-lifetime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --long-poll)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2314,7 +2342,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__status)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2348,7 +2376,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__token)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help create list revoke"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help create list revoke"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2382,7 +2410,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__token__subcmd__create)
-            opts="-o -q -v -y -h --name --user --role --expires --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --name --user --role --expires --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2432,7 +2460,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__token__subcmd__list)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2466,7 +2494,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__token__subcmd__revoke)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2500,7 +2528,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__user)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help create list show update disable enable delete passwd unlock"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help create list show update disable enable delete passwd unlock"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2534,7 +2562,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__user__subcmd__create)
-            opts="-o -q -v -y -h --role --password-stdin --password --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --role --password-stdin --password --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2572,7 +2600,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__user__subcmd__delete)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2606,7 +2634,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__user__subcmd__disable)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2640,7 +2668,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__user__subcmd__enable)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2674,7 +2702,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__user__subcmd__list)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2708,7 +2736,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__user__subcmd__passwd)
-            opts="-o -q -v -y -h --password-stdin --current-password-stdin --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --password-stdin --current-password-stdin --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2742,7 +2770,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__user__subcmd__show)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2776,7 +2804,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__user__subcmd__unlock)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2810,7 +2838,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__user__subcmd__update)
-            opts="-o -q -v -y -h --role --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --role --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2848,7 +2876,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__whoami)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2882,7 +2910,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__workflow)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help apply list show validate delete run"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help apply list show validate delete run"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2916,7 +2944,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__workflow__subcmd__apply)
-            opts="-f -o -q -v -y -h --file --dry-run --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-f -o -q -v -y -h --file --dry-run --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2958,7 +2986,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__workflow__subcmd__delete)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2992,7 +3020,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__workflow__subcmd__list)
-            opts="-o -q -v -y -h --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3026,7 +3054,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__workflow__subcmd__run)
-            opts="-p -w -o -q -v -y -h --param --wait --timeout --wait-timeout --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-p -w -o -q -v -y -h --param --wait --timeout --wait-timeout --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3076,7 +3104,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__workflow__subcmd__show)
-            opts="-o -q -v -y -h --version --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --version --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3114,7 +3142,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__workflow__subcmd__validate)
-            opts="-f -o -q -v -y -h --file --store --server --context --output --quiet --verbose --no-color --yes --help"
+            opts="-f -o -q -v -y -h --file --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
