@@ -130,13 +130,20 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
             .collect::<Vec<_>>()
             .join(",")
     };
-    ctx.out().status(format!(
+    // Said once the control plane has the agent (not before: a script or a test waiting for
+    // this line may then drain or remove it by name).
+    let started = format!(
         "Agent {name} started on {} ({} slots, {labels}); Ctrl-C to drain and stop.",
         plane.location(),
         config.slots
-    ));
+    );
 
-    let reporter = tokio::spawn(report_events(events_rx, ctx.out().clone(), verbose));
+    let reporter = tokio::spawn(report_events(
+        events_rx,
+        ctx.out().clone(),
+        verbose,
+        started,
+    ));
     let worker = imx::agent::run(plane, ctx.principal(), config, stop_rx);
     tokio::pin!(worker);
 
@@ -192,14 +199,16 @@ impl Signals {
     }
 }
 
-/// Print what the agent does: warnings always, and with -v one line per step start and end.
+/// Print what the agent does: that it started (once registered), warnings always, and with -v one line per step start and end.
 async fn report_events(
     mut events: tokio::sync::mpsc::UnboundedReceiver<AgentEvent>,
     out: Printer,
     verbose: bool,
+    started: String,
 ) {
     while let Some(event) = events.recv().await {
         match event {
+            AgentEvent::Registered { .. } => out.status(&started),
             AgentEvent::Warning(w) => out.warn(w),
             AgentEvent::Containment(how) => out.status(steps::containment_line(&how)),
             AgentEvent::Draining(true) => out.status("Draining: no new steps."),
