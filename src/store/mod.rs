@@ -7,6 +7,7 @@
 //! - `pool`: read connections beside the one writer connection, so reads neither queue
 //!   behind writes nor behind each other.
 //! - `wal`: keeping the `-wal` file small after bursts; durable writes.
+//! - [`postgres`]: the PostgreSQL store's building blocks (cluster mode, DESIGN §12).
 //!
 //! SQL here stays portable (no SQLite-only syntax above this module) so a PostgreSQL store can
 //! follow.
@@ -15,6 +16,7 @@ mod errors;
 pub mod feed;
 mod open;
 mod pool;
+pub mod postgres;
 pub(crate) mod schema;
 pub mod sqlite;
 mod wal;

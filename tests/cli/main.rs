@@ -27,6 +27,7 @@ mod generated;
 mod help_examples;
 mod http;
 mod install;
+mod postgres;
 mod protocol;
 mod run_limits;
 mod server;

@@ -1,0 +1,25 @@
+//! The PostgreSQL store's building blocks (DESIGN §12), for `imx server` replicas sharing one
+//! database: each piece is here on its own, with tests against a real PostgreSQL, ready for a
+//! `PgStore` behind the store boundary.
+//!
+//! - [`config`]: [`PgConfig`] from a `postgres://` URL; the pool (deadpool), TLS (rustls),
+//!   dedicated connections.
+//! - [`migrate`]: versioned, append-only migrations under an advisory lock; a newer schema is
+//!   refused.
+//! - [`retry`]: READ COMMITTED transactions, run again on serialization failure or deadlock.
+//! - [`claims`]: granting ready steps with `FOR UPDATE SKIP LOCKED`.
+//! - [`wakeup`]: LISTEN/NOTIFY hints on a dedicated connection, debounced, with polling.
+//! - [`leader`]: one maintenance leader at a time (a lease row), taken over within a lease.
+//! - [`feed`]: reading events and log lines by a visibility horizon, never skipping a row
+//!   committed out of id order.
+//! - [`audit`]: appending to one linear audit chain from every replica (a locked head row).
+//! - `errors`: [`PgError`], its SQLSTATE, and how it reads as an imx error.
+//! - `testdb` (tests): a fresh test database or a throwaway server.
+
+pub mod config;
+mod errors;
+#[cfg(test)]
+pub(crate) mod testdb;
+
+pub use config::{PgConfig, is_postgres_url};
+pub use errors::{PgError, PgResult};
