@@ -18,8 +18,10 @@
 
 pub mod config;
 mod errors;
+pub mod migrate;
 #[cfg(test)]
 pub(crate) mod testdb;
 
 pub use config::{PgConfig, is_postgres_url};
 pub use errors::{PgError, PgResult};
+pub use migrate::{Migrated, PG_SCHEMA_VERSION, migrate};
