@@ -16,9 +16,11 @@
 //! - `errors`: [`PgError`], its SQLSTATE, and how it reads as an imx error.
 //! - `testdb` (tests): a fresh test database or a throwaway server.
 
+pub mod claims;
 pub mod config;
 mod errors;
 pub mod migrate;
+pub mod retry;
 #[cfg(test)]
 pub(crate) mod testdb;
 
