@@ -23,6 +23,7 @@ pub mod migrate;
 pub mod retry;
 #[cfg(test)]
 pub(crate) mod testdb;
+pub mod wakeup;
 
 pub use config::{PgConfig, is_postgres_url};
 pub use errors::{PgError, PgResult};
