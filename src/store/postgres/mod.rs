@@ -19,6 +19,7 @@
 pub mod claims;
 pub mod config;
 mod errors;
+pub mod leader;
 pub mod migrate;
 pub mod retry;
 #[cfg(test)]
