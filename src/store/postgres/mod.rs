@@ -19,6 +19,7 @@
 pub mod claims;
 pub mod config;
 mod errors;
+pub mod feed;
 pub mod leader;
 pub mod migrate;
 pub mod retry;
