@@ -16,6 +16,7 @@
 //! - `errors`: [`PgError`], its SQLSTATE, and how it reads as an imx error.
 //! - `testdb` (tests): a fresh test database or a throwaway server.
 
+pub mod audit;
 pub mod claims;
 pub mod config;
 mod errors;
