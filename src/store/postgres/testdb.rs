@@ -352,6 +352,17 @@ impl TempPostgres {
         {
             std::thread::sleep(Duration::from_millis(20));
         }
+        // Where this process is a subreaper the dead postmaster stays a zombie of ours until
+        // reaped, and a zombie's pid in postmaster.pid keeps the next start from starting.
+        let _ = nix::sys::wait::waitpid(
+            nix::unistd::Pid::from_raw(pid),
+            Some(nix::sys::wait::WaitPidFlag::WNOHANG),
+        );
+        if is_zombie(pid) {
+            let _ = std::fs::remove_file(self.data().join("postmaster.pid"));
+            let socket_lock = format!(".s.PGSQL.{}.lock", self.port);
+            let _ = std::fs::remove_file(self.dir.path().join(socket_lock));
+        }
     }
 }
 
