@@ -209,16 +209,54 @@ mod tests {
         const CLAIMERS: usize = 8;
         let pool = store(&db, CLAIMERS).await;
         add_ready(&pool, "r", STEPS, None).await;
+        let (all, per_claimer, elapsed) = race(&pool, CLAIMERS, 32).await;
+        let distinct: HashSet<i64> = all.iter().map(|(seq, _)| *seq).collect();
+        assert_eq!(all.len(), STEPS as usize, "grants: {}", all.len());
+        assert_eq!(distinct.len(), STEPS as usize, "no step granted twice");
+        assert!(all.iter().all(|(_, attempt)| *attempt == 1));
+        let c = pool.get().await.unwrap();
+        let ready: i64 = c
+            .query_one("SELECT count(*) FROM steps WHERE status = 'ready'", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(ready, 0);
+        eprintln!(
+            "{STEPS} steps claimed by {CLAIMERS} claimers (up to 32 a claim) in {elapsed:?}: {:.0} steps/s; per claimer {per_claimer:?}",
+            STEPS as f64 / elapsed.as_secs_f64()
+        );
+        // One step a claim: the transactions per second the claim path sustains.
+        const SINGLES: i64 = 1_000;
+        add_ready(&pool, "single", SINGLES, None).await;
+        let (all, _, elapsed) = race(&pool, CLAIMERS, 1).await;
+        let distinct: HashSet<i64> = all.iter().map(|(seq, _)| *seq).collect();
+        assert_eq!(
+            (all.len(), distinct.len()),
+            (SINGLES as usize, SINGLES as usize)
+        );
+        eprintln!(
+            "{SINGLES} steps claimed one a claim by {CLAIMERS} claimers in {elapsed:?}: {:.0} claims/s",
+            SINGLES as f64 / elapsed.as_secs_f64()
+        );
+    }
+
+    /// `claimers` claim `max` at a time until nothing is left: every grant, how many each got,
+    /// and how long it took.
+    async fn race(
+        pool: &deadpool_postgres::Pool,
+        claimers: usize,
+        max: i64,
+    ) -> (Vec<(i64, i64)>, Vec<usize>, std::time::Duration) {
         let labels = serde_json::json!({});
         let t = Instant::now();
         let mut tasks = Vec::new();
-        for i in 0..CLAIMERS {
+        for i in 0..claimers {
             let (pool, labels) = (pool.clone(), labels.clone());
             tasks.push(tokio::spawn(async move {
                 let id = format!("agent-{i}");
                 let mut mine = Vec::new();
                 loop {
-                    let got = claim(&pool, &id, &labels, 32).await;
+                    let got = claim(&pool, &id, &labels, max).await;
                     if got.is_empty() {
                         return mine;
                     }
@@ -233,21 +271,6 @@ mod tests {
             per_claimer.push(mine.len());
             all.extend(mine);
         }
-        let elapsed = t.elapsed();
-        let distinct: HashSet<i64> = all.iter().map(|(seq, _)| *seq).collect();
-        assert_eq!(all.len(), STEPS as usize, "grants: {}", all.len());
-        assert_eq!(distinct.len(), STEPS as usize, "no step granted twice");
-        assert!(all.iter().all(|(_, attempt)| *attempt == 1));
-        let c = pool.get().await.unwrap();
-        let ready: i64 = c
-            .query_one("SELECT count(*) FROM steps WHERE status = 'ready'", &[])
-            .await
-            .unwrap()
-            .get(0);
-        assert_eq!(ready, 0);
-        eprintln!(
-            "{STEPS} steps claimed by {CLAIMERS} claimers (32 a claim) in {elapsed:?}: {:.0} claims/s; per claimer {per_claimer:?}",
-            STEPS as f64 / elapsed.as_secs_f64()
-        );
+        (all, per_claimer, t.elapsed())
     }
 }
