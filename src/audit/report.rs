@@ -12,11 +12,16 @@ use super::canonical::RecordRef;
 use super::chain::{self, ChainReport, Expectation};
 use crate::Result;
 
-/// The period a report covers (ms; both optional).
+/// The period a report covers (both optional; epoch ms in code, RFC 3339 in JSON, which also
+/// accepts epoch ms).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Window {
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub since: Option<i64>,
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub until: Option<i64>,
 }
 
@@ -39,6 +44,7 @@ pub struct Count {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub seq: i64,
+    #[serde(with = "crate::model::time::rfc3339")]
     pub time: i64,
     pub actor: String,
     pub action: String,
@@ -136,6 +142,7 @@ pub struct AgentChurn {
 /// Records per time bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bucket {
+    #[serde(with = "crate::model::time::rfc3339")]
     pub start: i64,
     pub count: u64,
     pub failed: u64,
@@ -144,13 +151,16 @@ pub struct Bucket {
 /// Everything in an audit report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditReport {
+    #[serde(with = "crate::model::time::rfc3339")]
     pub generated_at: i64,
     /// The store or server the report is about.
     pub location: String,
     pub window: Window,
     /// Records in the window.
     pub records: u64,
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
     pub first_time: Option<i64>,
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
     pub last_time: Option<i64>,
     pub by_actor: Vec<Count>,
     pub by_action: Vec<Count>,

@@ -423,7 +423,7 @@ impl LocalControlPlane {
                     "archive": out.archive,
                     "archive_sha256": out.archive_sha256,
                     "boundary_hash": out.boundary.hash,
-                    "cutoff": out.cutoff,
+                    "cutoff": crate::model::time::json(out.cutoff),
                 }),
             )?;
             Ok(out)
