@@ -139,6 +139,11 @@ pub struct GuardArgs {
     #[arg(long, default_value = "75s", value_name = "DURATION", value_parser = super::parse::duration)]
     pub idle_timeout: std::time::Duration,
 
+    /// Close a connection whose client has read nothing of a response (or event stream) for this
+    /// long; a slow client that keeps reading is never cut off.
+    #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = super::parse::duration)]
+    pub write_timeout: std::time::Duration,
+
     /// End each event stream (/api/v1/events/stream) after this long; clients resume where they
     /// left off (Last-Event-ID) [default: streams last as long as their clients]
     #[arg(long, value_name = "DURATION", value_parser = super::parse::duration)]
@@ -156,6 +161,7 @@ impl GuardArgs {
         for (flag, d) in [
             ("--header-timeout", self.header_timeout),
             ("--idle-timeout", self.idle_timeout),
+            ("--write-timeout", self.write_timeout),
             (
                 "--stream-lifetime",
                 self.stream_lifetime.unwrap_or(std::time::Duration::MAX),
@@ -179,6 +185,7 @@ impl GuardArgs {
             },
             header_timeout: self.header_timeout,
             idle_timeout: self.idle_timeout,
+            write_timeout: self.write_timeout,
         })
     }
 }

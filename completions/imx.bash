@@ -2200,7 +2200,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__server)
-            opts="-o -q -v -y -h --listen --agents --agents-user --agents-pass-env --tls-cert --tls-key --insecure-listen --rate-limit --ip-rate-limit --login-rate-limit --login-global-rate-limit --max-connections --header-timeout --idle-timeout --stream-lifetime --long-poll --log-format --log-dir --backup-every --backup-dir --max-token-ttl --default-run-timeout --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --listen --agents --agents-user --agents-pass-env --tls-cert --tls-key --insecure-listen --rate-limit --ip-rate-limit --login-rate-limit --login-global-rate-limit --max-connections --header-timeout --idle-timeout --write-timeout --stream-lifetime --long-poll --log-format --log-dir --backup-every --backup-dir --max-token-ttl --default-run-timeout --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2255,6 +2255,10 @@ _imx() {
                     return 0
                     ;;
                 --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --write-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

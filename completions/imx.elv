@@ -957,6 +957,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand --max-connections 'Open connections allowed at once; more are answered 503 and closed [default: the open-file limit less a quarter (at least 64 kept), at most 10000]'
             cand --header-timeout 'Close a connection whose request head is not complete this long after its first byte'
             cand --idle-timeout 'Close a kept-alive connection that sends no new request for this long'
+            cand --write-timeout 'Close a connection whose client has read nothing of a response (or event stream) for this long; a slow client that keeps reading is never cut off'
             cand --stream-lifetime 'End each event stream (/api/v1/events/stream) after this long; clients resume where they left off (Last-Event-ID) [default: streams last as long as their clients]'
             cand --long-poll 'The longest an agent''s claim or an events long poll (wait_ms) is held, at most 30s (lower it below a proxy''s timeout)'
             cand --log-format 'Request log format: one line per request (method, route, status, latency, principal)'

@@ -855,6 +855,7 @@ complete -c imx -n "__fish_imx_using_subcommand server" -l login-global-rate-lim
 complete -c imx -n "__fish_imx_using_subcommand server" -l max-connections -d 'Open connections allowed at once; more are answered 503 and closed [default: the open-file limit less a quarter (at least 64 kept), at most 10000]' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l header-timeout -d 'Close a connection whose request head is not complete this long after its first byte' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l idle-timeout -d 'Close a kept-alive connection that sends no new request for this long' -r
+complete -c imx -n "__fish_imx_using_subcommand server" -l write-timeout -d 'Close a connection whose client has read nothing of a response (or event stream) for this long; a slow client that keeps reading is never cut off' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l stream-lifetime -d 'End each event stream (/api/v1/events/stream) after this long; clients resume where they left off (Last-Event-ID) [default: streams last as long as their clients]' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l long-poll -d 'The longest an agent\'s claim or an events long poll (wait_ms) is held, at most 30s (lower it below a proxy\'s timeout)' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l log-format -d 'Request log format: one line per request (method, route, status, latency, principal)' -r -f -a "text\t'Human-readable lines'

@@ -192,6 +192,7 @@ pub fn agents_page() -> Page<Agent> {
                 version: "0.1.0".into(),
                 current: vec![format!("{}/test#2", &id(i)[..12])],
                 lease_ms: Some(30_000),
+                registered_by: Some("token:agents".into()),
             })
             .collect(),
         next_cursor: None,

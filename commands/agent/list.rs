@@ -80,6 +80,7 @@ impl Detail for Agent {
             ("Host", format!("{} (pid {})", self.hostname, self.pid)),
             ("Version", self.version.clone()),
             ("Registered", cx.time(Some(self.registered_at))),
+            ("Registered by", cx.opt(self.registered_by.as_deref())),
             ("Last seen", cx.time(Some(self.last_heartbeat))),
         ]
     }

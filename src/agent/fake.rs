@@ -262,6 +262,7 @@ impl ControlPlane for FakePlane {
             version: reg.version,
             current: Vec::new(),
             lease_ms: s.lease_ms,
+            registered_by: None,
         })
     }
 

@@ -142,12 +142,25 @@ pub struct Checkpoint {
     pub store_id: String,
     pub seq: i64,
     pub hash: String,
+    /// RFC 3339 in JSON; epoch milliseconds in the log itself ([`Checkpoint::stored_line`]).
+    #[serde(with = "crate::model::time::rfc3339")]
     pub time: i64,
     pub public_key: String,
     pub signature: String,
 }
 
 impl Checkpoint {
+    /// The entry as the log holds it: the JSON shown everywhere else, except that `time` stays
+    /// epoch milliseconds, the form every imx version reads.
+    pub fn stored_line(&self) -> Result<String> {
+        let internal = |e: serde_json::Error| Error::Internal(e.to_string());
+        let mut v = serde_json::to_value(self).map_err(internal)?;
+        if let Some(fields) = v.as_object_mut() {
+            fields.insert("time".into(), self.time.into());
+        }
+        serde_json::to_string(&v).map_err(internal)
+    }
+
     fn message(&self) -> Vec<u8> {
         let kind = match self.kind {
             CheckpointKind::Checkpoint => "checkpoint",
@@ -193,7 +206,7 @@ pub fn record_details(public_key: &str, log: &Path) -> serde_json::Value {
 
 /// Append one entry to the log at `path` (created 0600, its folder 0700) and sync it.
 pub fn append(path: &Path, cp: &Checkpoint) -> Result<()> {
-    let line = serde_json::to_string(cp).map_err(|e| Error::Internal(e.to_string()))?;
+    let line = cp.stored_line()?;
     let ctx = || format!("writing the checkpoint log {}", path.display());
     crate::backup::fsutil::ensure_private_dir(path)?;
     let mut opts = std::fs::OpenOptions::new();

@@ -35,7 +35,9 @@ pub struct Interrupted {
     /// The record's sequence number and hash, as signed.
     pub seq: i64,
     pub hash: String,
-    /// When the checkpoint was taken (ms since the epoch).
+    /// When the checkpoint was taken.
+    #[serde(with = "crate::model::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub time: i64,
     /// Who took it, as reconstructed.
     pub actor: String,

@@ -33,6 +33,7 @@ pub struct ArchiveHeader {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PruneOutcome {
     pub dry_run: bool,
+    #[serde(with = "crate::model::time::rfc3339")]
     pub cutoff: i64,
     pub archived: u64,
     /// The new boundary (unchanged when nothing was archived).

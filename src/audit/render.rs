@@ -319,7 +319,7 @@ fn timeline_svg(r: &AuditReport) -> String {
         let fh = (h - 2.0 * pad) * b.failed as f64 / max;
         let _ = write!(
             s,
-            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"#4a78c2\"><title>{}: {} records, {} failed/denied</title></rect>",
+            "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"#4a78c2\"><title>{}: {} requests, {} failed/denied</title></rect>",
             h - pad - bh,
             (bw - 1.0).max(0.5),
             esc(&t(b.start)),

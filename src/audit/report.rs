@@ -12,11 +12,16 @@ use super::canonical::RecordRef;
 use super::chain::{self, ChainReport, Expectation};
 use crate::Result;
 
-/// The period a report covers (ms; both optional).
+/// The period a report covers (both optional; epoch ms in code, RFC 3339 in JSON, which also
+/// accepts epoch ms).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Window {
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub since: Option<i64>,
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub until: Option<i64>,
 }
 
@@ -39,6 +44,7 @@ pub struct Count {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub seq: i64,
+    #[serde(with = "crate::model::time::rfc3339")]
     pub time: i64,
     pub actor: String,
     pub action: String,
@@ -102,8 +108,9 @@ struct Recent {
 }
 
 impl Recent {
-    fn push(&mut self, r: &RecordRef<'_>) {
-        self.total += 1;
+    /// Add `r`, which stands for `n` requests (see [`requests`]).
+    fn push(&mut self, r: &RecordRef<'_>, n: u64) {
+        self.total += n;
         if self.ring.len() < MAX_ENTRIES {
             self.ring.push(Entry::of(r));
             return;
@@ -136,6 +143,7 @@ pub struct AgentChurn {
 /// Records per time bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bucket {
+    #[serde(with = "crate::model::time::rfc3339")]
     pub start: i64,
     pub count: u64,
     pub failed: u64,
@@ -144,13 +152,16 @@ pub struct Bucket {
 /// Everything in an audit report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditReport {
+    #[serde(with = "crate::model::time::rfc3339")]
     pub generated_at: i64,
     /// The store or server the report is about.
     pub location: String,
     pub window: Window,
     /// Records in the window.
     pub records: u64,
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
     pub first_time: Option<i64>,
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
     pub last_time: Option<i64>,
     pub by_actor: Vec<Count>,
     pub by_action: Vec<Count>,
@@ -176,6 +187,20 @@ const HOUR: i64 = 3_600_000;
 /// Classify `action`/`outcome` pairs (names as the audit trail records them).
 fn failed(outcome: &str) -> bool {
     outcome != "ok"
+}
+
+/// How many requests `r` stands for: repeated denials are coalesced into one record whose
+/// `details.count` says how many there were (see `control::local::denials`); any other record is
+/// one.
+fn requests(r: &RecordRef<'_>) -> u64 {
+    if r.outcome != "denied" || !r.details.contains("\"count\"") {
+        return 1;
+    }
+    serde_json::from_str::<serde_json::Value>(r.details)
+        .ok()
+        .and_then(|d| d.get("count")?.as_u64())
+        .filter(|&n| n > 0)
+        .unwrap_or(1)
 }
 
 fn is_auth_failure(r: &RecordRef<'_>) -> bool {
@@ -210,13 +235,14 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, key: &str, failed: bool) {
-        let f = u64::from(failed);
+    /// Count `n` requests under `key`.
+    fn add(&mut self, key: &str, failed: bool, n: u64) {
+        let f = if failed { n } else { 0 };
         if let Some(v) = self.map.get_mut(key) {
-            v.0 += 1;
+            v.0 += n;
             v.1 += f;
         } else {
-            self.map.insert(key.to_string(), (1, f));
+            self.map.insert(key.to_string(), (n, f));
         }
     }
 
@@ -261,17 +287,19 @@ pub fn build(
         first.get_or_insert(r.time);
         last = Some(r.time);
         let bad = failed(r.outcome);
-        actors.add(r.actor, bad);
-        actions.add(r.action, bad);
-        outcomes.add(r.outcome, bad);
+        let n = requests(r);
+        let n_bad = if bad { n } else { 0 };
+        actors.add(r.actor, bad, n);
+        actions.add(r.action, bad, n);
+        outcomes.add(r.outcome, bad, n);
         let this_hour = r.time.div_euclid(HOUR);
         match &mut hour {
             Some((h, count, failed)) if *h == this_hour => {
-                *count += 1;
-                *failed += u64::from(bad);
+                *count += n;
+                *failed += n_bad;
             }
             current => {
-                if let Some((h, count, failed)) = current.replace((this_hour, 1, u64::from(bad))) {
+                if let Some((h, count, failed)) = current.replace((this_hour, n, n_bad)) {
                     let e = per_hour.entry(h).or_default();
                     e.0 += count;
                     e.1 += failed;
@@ -279,16 +307,16 @@ pub fn build(
             }
         }
         if is_auth_failure(r) {
-            auth.push(r);
+            auth.push(r, n);
         }
         if is_lockout(r) {
-            lockouts.push(r);
+            lockouts.push(r, n);
         }
         if is_privilege_change(r) {
-            privilege.push(r);
+            privilege.push(r, n);
         }
         if is_backup(r) {
-            backups.push(r);
+            backups.push(r, n);
         }
         if !bad {
             match r.action {

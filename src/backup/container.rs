@@ -240,7 +240,7 @@ pub fn open(path: &Path) -> Result<Opened> {
 /// What follows the payload for `m`: the seal, the manifest and the footer. `key` is the
 /// backup's key when it is encrypted (the seal's tag needs it).
 pub fn trailer(m: &Manifest, key: Option<&SecretKey>) -> Result<Vec<u8>> {
-    let json = serde_json::to_vec_pretty(m).map_err(|e| Error::Internal(e.to_string()))?;
+    let json = m.stored_json()?;
     let mut out = Vec::with_capacity(json.len() + 72);
     if m.manifest_version >= SEALED_SINCE {
         let tag = match (key, &m.encryption) {

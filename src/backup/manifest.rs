@@ -78,6 +78,8 @@ pub struct Manifest {
     pub manifest_version: u32,
     /// ULID.
     pub id: String,
+    /// RFC 3339 in JSON; epoch milliseconds in the file itself ([`Manifest::stored_json`]).
+    #[serde(with = "crate::model::time::rfc3339")]
     pub created_at: i64,
     pub created_by: String,
     pub imx_version: String,
@@ -106,6 +108,17 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// The manifest as a backup file holds it: the JSON shown everywhere else, except that
+    /// `created_at` stays epoch milliseconds, the form every imx version reads.
+    pub fn stored_json(&self) -> crate::Result<Vec<u8>> {
+        let internal = |e: serde_json::Error| crate::Error::Internal(e.to_string());
+        let mut v = serde_json::to_value(self).map_err(internal)?;
+        if let Some(fields) = v.as_object_mut() {
+            fields.insert("created_at".into(), self.created_at.into());
+        }
+        serde_json::to_vec_pretty(&v).map_err(internal)
+    }
+
     /// Total rows over every table.
     pub fn total_rows(&self) -> u64 {
         self.tables.values().sum()

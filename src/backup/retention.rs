@@ -43,6 +43,7 @@ impl RetentionPolicy {
 pub struct Decision {
     pub id: String,
     pub path: std::path::PathBuf,
+    #[serde(with = "crate::model::time::rfc3339")]
     pub created_at: i64,
     pub size: u64,
     pub keep: bool,

@@ -68,7 +68,9 @@ impl Outcomes {
 /// The dashboard's overview.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Overview {
-    /// When it was computed (ms since the epoch).
+    /// When it was computed.
+    #[serde(with = "crate::model::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: i64,
     /// The newest event id: follow the change feed from here.
     pub event_id: i64,

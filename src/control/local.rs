@@ -3,9 +3,11 @@
 //! them. Mutations and their audit records commit in one transaction (fail closed).
 //!
 //! Users, tokens and login live in [`users`] (`local/users.rs`); verified tokens are cached
-//! briefly in [`token_cache`]; denials are coalesced for the audit trail in [`denials`].
+//! briefly in [`token_cache`]; denials are coalesced for the audit trail in [`denials`]; what
+//! non-admins are not shown of the server's paths is scrubbed by [`redact`].
 
 mod denials;
+pub(super) mod redact;
 mod token_cache;
 mod users;
 
@@ -842,8 +844,13 @@ impl ControlPlane for LocalControlPlane {
     ) -> Result<Vec<crate::model::AuditRecord>> {
         self.authorize(who, Permission::Read, "audit.tail", "")?;
         self.flush_denials();
-        self.store
-            .read(|tx| dashboard::audit_tail(tx, &filter, before, limit))
+        let mut records = self
+            .store
+            .read(|tx| dashboard::audit_tail(tx, &filter, before, limit))?;
+        if let Some(r) = self.redactor(who) {
+            records.iter_mut().for_each(|rec| r.record(rec));
+        }
+        Ok(records)
     }
     // --- end dashboard ---
 

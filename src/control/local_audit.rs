@@ -162,18 +162,31 @@ impl LocalControlPlane {
         filter: AuditFilter,
     ) -> Result<Vec<AuditRecord>> {
         self.authorize(who, Permission::Read, "audit.list", "")?;
-        self.store().read(|tx| audit::query::list(tx, &filter))
+        let mut records = self.store().read(|tx| audit::query::list(tx, &filter))?;
+        if let Some(r) = self.redactor(who) {
+            records.iter_mut().for_each(|rec| r.record(rec));
+        }
+        Ok(records)
     }
 
     pub(super) fn do_audit_get(&self, who: &Principal, seq: i64) -> Result<AuditRecord> {
         self.authorize(who, Permission::Read, "audit.get", &seq.to_string())?;
-        self.store().read(|tx| audit::query::get(tx, seq))
+        let mut record = self.store().read(|tx| audit::query::get(tx, seq))?;
+        if let Some(r) = self.redactor(who) {
+            r.record(&mut record);
+        }
+        Ok(record)
     }
 
     pub(super) fn do_audit_verify(&self, who: &Principal) -> Result<ChainReport> {
         self.authorize(who, Permission::Read, "audit.verify", "")?;
-        self.store()
-            .read(|tx| self.verify_in(tx, who, &mut |_: &RecordRef<'_>| {}))
+        let mut report = self
+            .store()
+            .read(|tx| self.verify_in(tx, who, &mut |_: &RecordRef<'_>| {}))?;
+        if let Some(r) = self.redactor(who) {
+            hide_in_chain_report(&r, &mut report);
+        }
+        Ok(report)
     }
 
     pub(super) fn do_audit_checkpoint(&self, who: &Principal) -> Result<CheckpointOutcome> {
@@ -335,36 +348,18 @@ impl LocalControlPlane {
                 }
             };
             report.location = format!("local {location}");
-            if !who.can(Permission::Administer) {
-                self.hide_paths(&mut report);
-            }
+            self.hide_paths(who, &mut report);
             Ok(report)
         })
     }
 
     /// A report for a non-admin: neither the store's path nor the folders beside it (backups,
     /// archives), which its entries' targets and details name (issue 9).
-    fn hide_paths(&self, report: &mut AuditReport) {
+    fn hide_paths(&self, who: &Principal, report: &mut AuditReport) {
+        let Some(r) = self.redactor(who) else {
+            return;
+        };
         report.location = super::local::HIDDEN.into();
-        let mut paths: Vec<String> = [
-            Some(self.path().to_path_buf()),
-            self.path().parent().map(std::path::Path::to_path_buf),
-            Some(self.backup_dir(None)),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|p| p.display().to_string())
-        .filter(|p| !p.is_empty())
-        .collect();
-        // JSON details hold paths escaped; scrub that spelling too.
-        let escaped: Vec<String> = paths
-            .iter()
-            .filter_map(|p| serde_json::to_string(p).ok())
-            .map(|q| q.trim_matches('"').to_string())
-            .collect();
-        paths.extend(escaped);
-        paths.sort_by_key(|p| std::cmp::Reverse(p.len()));
-        paths.dedup();
         for entries in [
             &mut report.auth_failures,
             &mut report.lockouts,
@@ -372,16 +367,18 @@ impl LocalControlPlane {
             &mut report.backups,
         ] {
             for e in &mut entries.recent {
-                for p in &paths {
-                    if e.details.contains(p.as_str()) {
-                        e.details = e.details.replace(p.as_str(), super::local::HIDDEN);
+                r.text(&mut e.target);
+                // Details are JSON text here: scrub them as a value where they parse.
+                match serde_json::from_str::<serde_json::Value>(&e.details) {
+                    Ok(mut v) => {
+                        r.value(&mut v);
+                        e.details = v.to_string();
                     }
-                    if e.target.contains(p.as_str()) {
-                        e.target = e.target.replace(p.as_str(), super::local::HIDDEN);
-                    }
+                    Err(_) => r.text(&mut e.details),
                 }
             }
         }
+        hide_in_chain_report(&r, &mut report.verification);
     }
 
     pub(super) fn do_audit_prune(
@@ -423,10 +420,18 @@ impl LocalControlPlane {
                     "archive": out.archive,
                     "archive_sha256": out.archive_sha256,
                     "boundary_hash": out.boundary.hash,
-                    "cutoff": out.cutoff,
+                    "cutoff": crate::model::time::json(out.cutoff),
                 }),
             )?;
             Ok(out)
         })
     }
+}
+
+/// A chain report's messages without the server's paths (the checkpoint log is named in some).
+pub(super) fn hide_in_chain_report(r: &super::local::redact::Redactor, report: &mut ChainReport) {
+    if let Some(p) = &mut report.problem {
+        r.text(&mut p.message);
+    }
+    report.notes.iter_mut().for_each(|n| r.text(n));
 }

@@ -187,8 +187,10 @@ impl LocalControlPlane {
             )
         })?;
         let mut report = report;
-        if !who.can(Permission::Administer) {
+        if let Some(r) = self.redactor(who) {
             report.path = file_name(&report.path);
+            report.notes.iter_mut().for_each(|n| r.text(n));
+            super::local_audit::hide_in_chain_report(&r, &mut report.audit);
         }
         Ok(report)
     }

@@ -176,6 +176,39 @@ async fn five_hundred_identical_denials_make_few_records_that_count_them_all() {
     assert_eq!(crate::audit::verify(&records), Ok(()));
 }
 
+#[tokio::test]
+async fn the_audit_report_counts_every_coalesced_denial() {
+    let e = env();
+    let viewer = Principal::token("peeker", Role::Viewer, "10.9.8.7");
+    for _ in 0..50 {
+        assert!(e.plane.list_users(&viewer).await.is_err());
+    }
+    let report = e
+        .plane
+        .audit_report(&e.who, crate::audit::Window::default())
+        .await
+        .unwrap();
+    let count = |counts: &[crate::audit::report::Count], key: &str| {
+        counts
+            .iter()
+            .find(|c| c.key == key)
+            .map(|c| (c.count, c.failed))
+    };
+    assert_eq!(
+        count(&report.by_outcome, "denied"),
+        Some((50, 50)),
+        "{:#?}",
+        report.by_outcome
+    );
+    assert_eq!(count(&report.by_actor, "token:peeker"), Some((50, 50)));
+    assert_eq!(count(&report.by_action, "user.list"), Some((50, 50)));
+    assert_eq!(report.auth_failures.total, 50);
+    let in_timeline: u64 = report.timeline.iter().map(|b| b.failed).sum();
+    assert_eq!(in_timeline, 50, "{:#?}", report.timeline);
+    // The records themselves are fewer: that is the point of coalescing.
+    assert!(report.records < 50, "{} records", report.records);
+}
+
 /// What migration 0006 does to a store written before it: names that are no user leave the
 /// throttle table (they held whatever was typed, passwords at times), and tokens without an
 /// expiry get one, 90 days on.

@@ -152,6 +152,7 @@ mod tests {
             version: "0".into(),
             current: Vec::new(),
             lease_ms: None,
+            registered_by: None,
         }
     }
 

@@ -81,6 +81,11 @@ pub struct Agent {
     /// that predate it.
     #[serde(default)]
     pub lease_ms: Option<u64>,
+    /// The principal that registered it (`user:NAME`, `token:NAME`, `local:USER`): only that
+    /// principal may claim, heartbeat and complete its leases. `null` for agents registered
+    /// before agents were bound to principals, and from servers that predate it.
+    #[serde(default)]
+    pub registered_by: Option<String>,
 }
 
 /// What an agent says about itself when it starts.

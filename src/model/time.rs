@@ -23,6 +23,12 @@ pub fn to_rfc3339(ms: i64) -> Option<String> {
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
+/// A time for a free-form JSON value (audit details): RFC 3339 like every other time in JSON (the
+/// number itself when out of range).
+pub fn json(ms: i64) -> serde_json::Value {
+    to_rfc3339(ms).map_or_else(|| ms.into(), Into::into)
+}
+
 /// RFC 3339 text as epoch milliseconds.
 pub fn from_rfc3339(s: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(s.trim())

@@ -82,6 +82,9 @@ impl FromRequestParts<AppState> for Caller {
         if let Some(slot) = parts.extensions.get::<super::log::Who>() {
             let _ = slot.0.set(who.name.clone());
         }
+        if let Some(slot) = parts.extensions.get::<super::limits::Authenticated>() {
+            let _ = slot.0.set(());
+        }
         Ok(Caller(who))
     }
 }

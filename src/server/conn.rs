@@ -8,6 +8,11 @@
 //!   first byte — of the connection's start, for a new connection — or the connection is closed.
 //! - **An idle timeout**: a kept-alive connection with no request in flight is closed after
 //!   `idle_timeout`. (A request in flight is bounded by `limits::REQUEST_TIMEOUT` instead.)
+//! - **A write stall timeout**: a response (or event stream) the client stops reading is
+//!   abandoned, and the connection closed, once no byte of it could be written for
+//!   `write_timeout` (60 s): `REQUEST_TIMEOUT` ends when a response starts, so without this a
+//!   client that never reads a large response would hold its connection forever. A slow reader
+//!   that keeps reading is never cut off: each write that goes through starts the wait again.
 //!
 //! Both timeouts are one timer in hyper (it waits for a request head from the moment the
 //! previous response is sent), so each connection gets a [`HeadTimer`] that measures that wait
@@ -38,6 +43,9 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// common load balancers (60 s), so they close first and never reuse a connection being closed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 
+/// How long a write to a client may make no progress before the connection is closed.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The default cap on open connections never exceeds this (`--max-connections` may).
 pub const MAX_CONNECTIONS_DEFAULT_CAP: usize = 10_000;
 
@@ -65,6 +73,8 @@ pub struct ConnLimits {
     pub header_timeout: Duration,
     /// See [`IDLE_TIMEOUT`].
     pub idle_timeout: Duration,
+    /// See [`WRITE_TIMEOUT`].
+    pub write_timeout: Duration,
 }
 
 impl Default for ConnLimits {
@@ -73,6 +83,7 @@ impl Default for ConnLimits {
             max_connections: default_max_connections(open_file_limit()),
             header_timeout: HEADER_TIMEOUT,
             idle_timeout: IDLE_TIMEOUT,
+            write_timeout: WRITE_TIMEOUT,
         }
     }
 }
@@ -236,6 +247,8 @@ async fn serve_one<S>(
     let io = TokioIo::new(Counted {
         inner: stream,
         read: read.clone(),
+        write_timeout: limits.write_timeout,
+        stalled: None,
     });
     let timer = HeadTimer {
         read,
@@ -255,10 +268,41 @@ async fn serve_one<S>(
     let _ = watcher.watch(conn).await;
 }
 
-/// A connection's stream, counting the bytes read from it (for [`HeadTimer`]).
+/// A connection's stream, counting the bytes read from it (for [`HeadTimer`]), and failing a
+/// write that has made no progress for `write_timeout` (the client stopped reading).
 struct Counted<S> {
     inner: S,
     read: Arc<AtomicU64>,
+    write_timeout: Duration,
+    /// Since when writes have been waiting on the client (armed by the first write that could
+    /// not go through, disarmed by the next that does).
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> Counted<S> {
+    /// `polled`, a write-side poll of the stream, unless the writes have been stuck for
+    /// `write_timeout`: then an error, which ends the connection.
+    fn unless_stalled<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        if polled.is_ready() {
+            self.stalled = None;
+            return polled;
+        }
+        let timeout = self.write_timeout;
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match stalled.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client read nothing of the response for the write timeout",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
@@ -284,7 +328,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.unless_stalled(cx, polled)
     }
 
     fn poll_write_vectored(
@@ -292,7 +338,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.unless_stalled(cx, polled)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -300,11 +348,15 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_flush(cx);
+        this.unless_stalled(cx, polled)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_shutdown(cx);
+        this.unless_stalled(cx, polled)
     }
 }
 

@@ -2,8 +2,11 @@
 //! ([`REQUEST_TIMEOUT`], above the longest long poll; [`BACKUP_TIMEOUT`] to create or verify a
 //! backup), page size ([`MAX_PAGE`]: larger `limit`s
 //! are clamped, as the store does for runs, so a remote list reads like a local one) and request
-//! rates ([`Limits`]): per token (keyed by a hash of the token, never the token) and per IP
-//! address for requests without a token. Logins have buckets of their own, per address and for
+//! rates ([`Limits`]): per token (keyed by a hash of the token, never the token) once that token
+//! has authenticated on this server, and per IP address for every other request — without a
+//! token, or with one not (yet) seen valid, so that sending a new made-up token with each request
+//! never buys a fresh bucket. The tokens seen valid are remembered for [`KNOWN_FOR`], at most
+//! [`MAX_KNOWN`] of them. Logins have buckets of their own, per address and for
 //! the whole server, whatever the request carries, since each costs a password hash; the
 //! operations endpoints (`/healthz`, `/readyz`, `/metrics`) have their own per-address bucket, so
 //! a monitor is never refused because its address also logs in. Over a rate, the answer is 429
@@ -102,8 +105,9 @@ pub struct Limits {
     /// Requests per second per bearer token. High by default: one busy agent or dashboard must
     /// not be throttled.
     pub per_token: u32,
-    /// Requests per second per IP address, for other requests without a bearer token (probes,
-    /// the OpenAPI document).
+    /// Requests per second per IP address, for every other request: without a bearer token
+    /// (probes, the OpenAPI document) or with one that has not authenticated lately (the first
+    /// request of each token, and made-up tokens).
     pub per_ip: u32,
     /// Login attempts per minute per IP address.
     pub login_per_ip: u32,
@@ -146,8 +150,46 @@ impl Bucket {
     }
 }
 
+/// How long a token that authenticated keeps its own bucket without authenticating again (a
+/// revoked token falls back to its address's bucket after this).
+pub const KNOWN_FOR: Duration = Duration::from_secs(5 * 60);
+
+/// The most tokens remembered as valid; past that, new ones share their address's bucket until
+/// some are forgotten.
+pub const MAX_KNOWN: usize = 100_000;
+
+/// Set by the [`Caller`](super::auth::Caller) extractor when the request's bearer token
+/// authenticated.
+#[derive(Clone, Default)]
+pub struct Authenticated(pub Arc<std::sync::OnceLock<()>>);
+
+/// The tokens (by [`token_key`]) that authenticated lately, with when they last did.
+#[derive(Default)]
+struct Known {
+    tokens: std::collections::HashMap<[u8; 16], std::time::Instant>,
+}
+
+impl Known {
+    fn contains(&self, key: &[u8; 16]) -> bool {
+        self.tokens
+            .get(key)
+            .is_some_and(|at| at.elapsed() < KNOWN_FOR)
+    }
+
+    fn insert(&mut self, key: [u8; 16]) {
+        if self.tokens.len() >= MAX_KNOWN && !self.tokens.contains_key(&key) {
+            self.tokens.retain(|_, at| at.elapsed() < KNOWN_FOR);
+            if self.tokens.len() >= MAX_KNOWN {
+                return;
+            }
+        }
+        self.tokens.insert(key, std::time::Instant::now());
+    }
+}
+
 /// The rate limiters of one server.
 pub struct RateLimits {
+    known: std::sync::Mutex<Known>,
     by_token: Option<DefaultKeyedRateLimiter<[u8; 16]>>,
     by_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
     login_by_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
@@ -177,6 +219,7 @@ fn login_quota(per_minute: u32) -> Option<Quota> {
 impl RateLimits {
     pub fn new(limits: Limits) -> Self {
         RateLimits {
+            known: std::sync::Mutex::default(),
             by_token: limiter(limits.per_token),
             by_ip: limiter(limits.per_ip),
             login_by_ip: login_quota(limits.login_per_ip).map(RateLimiter::keyed),
@@ -186,11 +229,27 @@ impl RateLimits {
         }
     }
 
+    fn known(&self) -> std::sync::MutexGuard<'_, Known> {
+        self.known.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the token with this key authenticated lately.
+    fn is_known(&self, key: &[u8; 16]) -> bool {
+        self.known().contains(key)
+    }
+
+    /// Remember that the token with this key authenticated.
+    fn authenticated(&self, key: [u8; 16]) {
+        self.known().insert(key);
+    }
+
     /// `Err((what, wait))` when the caller is over a rate: `what` says which, for the message.
+    /// `token` is the key of a token that authenticated lately ([`Self::is_known`]); any other
+    /// request is counted by its address.
     fn check(
         &self,
         bucket: Bucket,
-        token: Option<&str>,
+        token: Option<&[u8; 16]>,
         ip: Option<IpAddr>,
     ) -> Result<(), (&'static str, Duration)> {
         if self.requests.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
@@ -219,7 +278,7 @@ impl RateLimits {
                 None => Ok(()),
             },
             Bucket::Api => match (token, ip) {
-                (Some(token), _) => keyed(self.by_token.as_ref(), &token_key(token))
+                (Some(token), _) => keyed(self.by_token.as_ref(), token)
                     .map_err(|w| ("too many requests from this token", w)),
                 (None, Some(ip)) => keyed(self.by_ip.as_ref(), &ip)
                     .map_err(|w| ("too many requests from this address", w)),
@@ -269,19 +328,30 @@ fn token_key(token: &str) -> [u8; 16] {
 /// Middleware: refuse callers over their rate with 429 and `Retry-After` (whole seconds).
 pub async fn rate_limit(
     State(limits): State<Arc<RateLimits>>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
     // The token as authentication reads it, so `bearer x` and `Bearer x` share a bucket.
-    let token = super::auth::bearer_token(req.headers());
+    let token = super::auth::bearer_token(req.headers()).map(token_key);
     let ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    match limits.check(Bucket::of(req.uri().path()), token, ip) {
-        Ok(()) => next.run(req).await,
-        Err((who, wait)) => too_many(who, wait),
+    let known = token.filter(|key| limits.is_known(key));
+    if let Err((who, wait)) = limits.check(Bucket::of(req.uri().path()), known.as_ref(), ip) {
+        return too_many(who, wait);
     }
+    // A token not seen valid yet: if it authenticates now, it gets a bucket of its own.
+    let (Some(key), None) = (token, known) else {
+        return next.run(req).await;
+    };
+    let authenticated = Authenticated::default();
+    req.extensions_mut().insert(authenticated.clone());
+    let resp = next.run(req).await;
+    if authenticated.0.get().is_some() {
+        limits.authenticated(key);
+    }
+    resp
 }
 
 fn too_many(who: &str, wait: Duration) -> Response {
@@ -304,4 +374,20 @@ fn too_many(who: &str, wait: Duration) -> Response {
 /// store's run pages, 0 reads one item rather than none, so a paging client always advances.
 pub fn page(limit: Option<u32>) -> u32 {
     limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tokens_remembered_as_valid_are_bounded() {
+        let mut known = Known::default();
+        for i in 0..MAX_KNOWN + 10 {
+            known.insert(token_key(&format!("imx_{i}")));
+        }
+        assert_eq!(known.tokens.len(), MAX_KNOWN);
+        assert!(known.contains(&token_key("imx_1")));
+        assert!(!known.contains(&token_key(&format!("imx_{}", MAX_KNOWN + 5))));
+    }
 }

@@ -152,6 +152,14 @@ async fn bad_requests_get_the_json_error_body() {
     );
 }
 
+/// A client whose requests come from `from` (any 127.0.0.0/8 address).
+fn client_from(from: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(from.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn callers_over_their_rate_get_429_with_retry_after() {
     let s = serve(Limits {
@@ -160,11 +168,12 @@ async fn callers_over_their_rate_get_429_with_retry_after() {
         ..Limits::default()
     })
     .await;
-    let http = reqwest::Client::new();
+    let http = client_from("127.0.0.1");
 
-    // A bucket holds twice the rate: 4 for the token, 2 for an address without one.
+    // A bucket holds twice the rate: 2 for an address, 4 for a token, which has a bucket of its
+    // own once it authenticated (its first request is its address's).
     let mut statuses = Vec::new();
-    for _ in 0..6 {
+    for _ in 0..7 {
         let resp = http
             .get(format!("{}/api/v1/status", s.url))
             .bearer_auth("imx_test")
@@ -184,8 +193,8 @@ async fn callers_over_their_rate_get_429_with_retry_after() {
             assert!(message.contains("this token"), "{message}");
         }
     }
-    assert_eq!(statuses[..4], [StatusCode::OK; 4]);
-    assert_eq!(statuses[4..], [StatusCode::TOO_MANY_REQUESTS; 2]);
+    assert_eq!(statuses[..5], [StatusCode::OK; 5]);
+    assert_eq!(statuses[5..], [StatusCode::TOO_MANY_REQUESTS; 2]);
 
     // The scheme's case does not make a new bucket.
     let lower = http
@@ -196,18 +205,10 @@ async fn callers_over_their_rate_get_429_with_retry_after() {
         .unwrap();
     assert_eq!(lower.status(), StatusCode::TOO_MANY_REQUESTS);
 
-    // Another token has its own bucket.
-    let other = http
-        .get(format!("{}/api/v1/status", s.url))
-        .bearer_auth("imx_other")
-        .send()
-        .await
-        .unwrap();
-    assert_ne!(other.status(), StatusCode::TOO_MANY_REQUESTS);
-
+    let anonymous_from = client_from("127.0.0.3");
     let mut anonymous = Vec::new();
     for _ in 0..3 {
-        let resp = http
+        let resp = anonymous_from
             .get(format!("{}/api/v1/openapi.json", s.url))
             .send()
             .await
@@ -222,6 +223,51 @@ async fn callers_over_their_rate_get_429_with_retry_after() {
             StatusCode::TOO_MANY_REQUESTS
         ]
     );
+}
+
+#[tokio::test]
+async fn made_up_tokens_share_their_address_bucket_while_valid_tokens_keep_theirs() {
+    let s = serve(Limits {
+        per_ip: 5, // a burst of ten
+        ..Limits::default()
+    })
+    .await;
+    let http = client_from("127.0.0.1");
+    let status = |token: String| {
+        let req = http
+            .get(format!("{}/api/v1/status", s.url))
+            .bearer_auth(token);
+        async move { req.send().await.unwrap().status() }
+    };
+    assert_eq!(status("imx_test".into()).await, StatusCode::OK);
+    // A new made-up token per request: no fresh bucket each time.
+    let mut refused = 0;
+    let mut messages = Vec::new();
+    for i in 0..60 {
+        let resp = http
+            .get(format!("{}/api/v1/status", s.url))
+            .bearer_auth(format!("imx_made_up_{i}"))
+            .send()
+            .await
+            .unwrap();
+        if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+            refused += 1;
+            messages.push(error_of(resp).await.2);
+        }
+    }
+    assert!(refused >= 30, "only {refused} of 60 made-up tokens refused");
+    assert!(messages[0].contains("this address"), "{messages:?}");
+    // The token that authenticated keeps its own bucket; another address is not affected.
+    for _ in 0..20 {
+        assert_eq!(status("imx_test".into()).await, StatusCode::OK);
+    }
+    let elsewhere = client_from("127.0.0.4")
+        .get(format!("{}/api/v1/status", s.url))
+        .bearer_auth("imx_made_up_elsewhere")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(elsewhere.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
 /// A bad login from `from` (any 127.0.0.0/8 address), with a bearer token if given: the status.

@@ -122,3 +122,29 @@ async fn another_agent_token_cannot_act_for_an_agent_or_its_leases() {
     assert_eq!(TestEnv::step(&done, "work")["outputs"]["who"], "attempt-1");
     assert!(!env.home().join("pwned").exists());
 }
+
+/// `agent show` (and its JSON) says which principal registered the agent — the one whose
+/// token alone may act for it: the agent token through a server, the store's owner locally.
+fn agent_show_names_the_principal_that_registered_it(env: TestEnv) {
+    let _agent = start_agent(&env, "bound");
+    let shown = env.json(["agent", "show", "bound"]);
+    let expected = match env.mode() {
+        crate::env::Mode::Remote => "token:agents".to_string(),
+        crate::env::Mode::Local => env.json(["whoami"])["name"].as_str().unwrap().to_string(),
+    };
+    assert_eq!(shown["registered_by"], expected.as_str(), "{shown:#}");
+    let listed = env.json(["agent", "list"]);
+    assert_eq!(listed[0]["registered_by"], expected.as_str(), "{listed:#}");
+    let table = env.run(["agent", "show", "bound"]);
+    table.expect_code(0);
+    assert!(
+        table
+            .stdout
+            .lines()
+            .any(|l| l.contains("Registered by") && l.contains(&expected)),
+        "{}",
+        table.stdout
+    );
+}
+
+crate::both_modes!(agent_show_names_the_principal_that_registered_it);

@@ -192,6 +192,82 @@ fn half_sent_requests_and_silent_or_idle_connections_are_closed() {
     assert!(took >= Duration::from_secs(2), "closed after {took:?}");
 }
 
+/// `GET /healthz` on a new connection: the status line's code (503 when the server refuses the
+/// connection over its cap).
+fn health_status(addr: &str) -> String {
+    let mut probe = TcpStream::connect(addr).unwrap();
+    probe
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: imx\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let (_, answer) = until_closed(&mut probe);
+    String::from_utf8_lossy(&answer)
+        .split(' ')
+        .nth(1)
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn a_client_that_never_reads_its_response_does_not_hold_the_connection() {
+    let env = TestEnv::new();
+    let admin = with_admin(&env);
+    // A workflow of about 24 MB, more than the kernel's socket buffers on both ends hold.
+    let big = "x".repeat(24 << 20);
+    let file = env.write(
+        "big.yaml",
+        &format!("name: big\nsteps:\n  - id: a\n    run: echo {big}\n"),
+    );
+    env.run(["workflow", "apply", "-f", file.to_str().unwrap()])
+        .expect_code(0);
+    // One connection at a time: while the reader holds it, everyone else is refused.
+    let (_server, url) = serve(&env, &["--max-connections", "1", "--write-timeout", "2s"]);
+    let addr = url.trim_start_matches("http://").to_string();
+    wait_until("the server to answer", SLOW, || {
+        health_status(&addr) == "200"
+    });
+
+    // The reader reads the status line (the last connection may not have given its slot back
+    // yet: then it is refused, and tries again), then nothing more.
+    let request = format!(
+        "GET /api/v1/workflows/big HTTP/1.1\r\nHost: imx\r\nAuthorization: Bearer {admin}\r\n\r\n"
+    );
+    let mut reader = None;
+    wait_until("the reader's request to be answered", SLOW, || {
+        let mut conn = TcpStream::connect(&addr).unwrap();
+        conn.write_all(request.as_bytes()).unwrap();
+        conn.set_read_timeout(Some(SLOW)).unwrap();
+        let mut status = [0u8; 12];
+        let ok = conn.read_exact(&mut status).is_ok() && &status == b"HTTP/1.1 200";
+        if ok {
+            reader = Some(conn);
+        }
+        ok
+    });
+    let mut reader = reader.unwrap();
+    wait_until("the reader to hold the only connection", SLOW, || {
+        health_status(&addr) == "503"
+    });
+    let stalled = Instant::now();
+    // Never read: the server gives up on the write and frees the connection.
+    wait_until(
+        "the server to close the connection of a client that stopped reading",
+        Duration::from_secs(30),
+        || health_status(&addr) == "200",
+    );
+    assert!(
+        stalled.elapsed() >= Duration::from_secs(1),
+        "freed after {:?}, before the write timeout",
+        stalled.elapsed()
+    );
+    // What the reader gets is cut short: the connection ended mid-response.
+    let (_, got) = until_closed(&mut reader);
+    assert!(
+        got.len() < (24 << 20),
+        "the whole response arrived: {} bytes",
+        got.len()
+    );
+}
+
 #[test]
 fn over_the_connection_cap_clients_are_refused_and_the_server_keeps_serving() {
     if std::process::Command::new("prlimit")

@@ -6,7 +6,7 @@
 //! [`WINDOW_MS`]. The first denial of a window is appended at once, as before, with
 //! `details: {"count": 1}`, so a denial is never hidden for a minute. Repeats within the window
 //! only count, in memory; when the window is flushed they are appended as one more `denied`
-//! record with `details: {"count": N, "repeated": true, "first": ms, "last": ms}`. Every record is
+//! record with `details: {"count": N, "repeated": true, "first": T, "last": T}` (RFC 3339 times). Every record is
 //! an ordinary append, so the hash chain verifies as before, and the `count`s of a key's records
 //! add up to its denials.
 //!
@@ -24,7 +24,7 @@ use serde_json::json;
 
 use crate::audit;
 use crate::auth::{Principal, Role};
-use crate::model::now_ms;
+use crate::model::{now_ms, time};
 use crate::store::Store;
 
 /// How long one window of repeated denials lasts.
@@ -195,8 +195,8 @@ fn append_repeats(tx: &rusqlite::Transaction<'_>, due: &[(Key, Window)]) -> crat
             json!({
                 "count": w.repeats,
                 "repeated": true,
-                "first": w.first_repeat,
-                "last": w.last_repeat,
+                "first": time::json(w.first_repeat),
+                "last": time::json(w.last_repeat),
             }),
         )?;
     }

@@ -16,7 +16,7 @@ use crate::auth::throttle::{self, ACCOUNT_LOCK_SOURCES, SOURCE_WINDOW_MS, Thrott
 use crate::auth::{Permission, Principal, Role, Secret, password, token, unknown_name};
 use crate::model::{
     IssuedToken, NewToken, NewUser, PasswordChange, Token, TokenState, User, UserUpdate, new_id,
-    now_ms,
+    now_ms, time,
 };
 use crate::store::sqlite::users;
 use crate::{Error, Result, audit};
@@ -432,7 +432,7 @@ impl LocalControlPlane {
                 "id": token.id,
                 "user": token.user,
                 "role": token.role,
-                "expires_at": token.expires_at,
+                "expires_at": token.expires_at.map(time::json),
             }),
         )?;
         Ok(IssuedToken {
@@ -607,7 +607,7 @@ impl LocalControlPlane {
                     "auth.login",
                     a,
                     "locked",
-                    json!({ "until": until, "scope": scope }),
+                    json!({ "until": time::json(until), "scope": scope }),
                 )
             })?;
             return Err(Error::LockedOut { until });
@@ -703,7 +703,7 @@ impl LocalControlPlane {
                 "auth.lockout",
                 account,
                 "ok",
-                json!({ "until": until, "scope": "source", "lockouts": here.lockouts }),
+                json!({ "until": time::json(until), "scope": "source", "lockouts": here.lockouts }),
             )?;
         }
         let sources = users::failing_sources(tx, account, now - SOURCE_WINDOW_MS)?;
@@ -720,7 +720,7 @@ impl LocalControlPlane {
             account,
             "ok",
             json!({
-                "until": until,
+                "until": time::json(until),
                 "scope": "account",
                 "sources": sources,
                 "lockouts": whole.lockouts,

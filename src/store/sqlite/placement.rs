@@ -22,7 +22,7 @@ pub fn live_agents(tx: &Transaction<'_>) -> Result<Vec<Agent>> {
     ))?;
     let rows = stmt.query_map([now, DEFAULT_LEASE_MS], |r| {
         let (agent, stopped) = agent_from_row(r)?;
-        let held: u32 = r.get(12)?;
+        let held: u32 = r.get(13)?;
         Ok((agent, stopped, held))
     })?;
     let mut out = Vec::new();

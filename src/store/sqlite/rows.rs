@@ -61,7 +61,7 @@ pub fn step_from_row(r: &Row<'_>, needs: Vec<String>) -> rusqlite::Result<StepSt
 }
 
 pub const AGENT_COLUMNS: &str = "id, name, labels, slots, draining, registered_at, \
-     last_heartbeat, stopped_at, hostname, pid, version, lease_ms";
+     last_heartbeat, stopped_at, hostname, pid, version, lease_ms, principal";
 
 /// An agent row; `running`/`current`/`state` are filled in by the caller.
 pub fn agent_from_row(r: &Row<'_>) -> rusqlite::Result<(Agent, Option<i64>)> {
@@ -87,6 +87,7 @@ pub fn agent_from_row(r: &Row<'_>) -> rusqlite::Result<(Agent, Option<i64>)> {
             version: r.get(10)?,
             current: Vec::new(),
             lease_ms: Some(r.get(11)?),
+            registered_by: r.get(12)?,
         },
         r.get(7)?,
     ))

@@ -9,6 +9,7 @@
 mod agents;
 mod audit;
 mod json;
+mod json_sweep;
 mod output;
 mod runs;
 mod steps;
