@@ -345,8 +345,11 @@ async fn fan_out_of_noop_steps_is_fast_across_agents() {
     }
     assert_eq!(total, 10_000);
     assert_unique(&plane.state().reported);
-    // The fake plane costs next to nothing, so this measures the agent's own overhead.
-    assert!(rate >= 5_000.0, "only {rate:.0} steps/s");
+    // The fake plane costs next to nothing, so this measures the agent's own overhead. The
+    // bound is well below what a quiet machine does (over 5,000/s; the e2e bench measures it) so
+    // that a loaded CI machine passes (4,300/s seen at load 16 on 2 cores), while an agent that
+    // polled or slept between claims (at most a few hundred/s) still fails.
+    assert!(rate >= 1_000.0, "only {rate:.0} steps/s");
 }
 
 /// Without a configured interval, the agent heartbeats at a third of the lease the control
