@@ -77,6 +77,16 @@ impl Context {
         }
     }
 
+    /// The name of the context commands act through, if any (none when `--server` or
+    /// `--store` says where to go).
+    pub fn context_name(&self) -> Result<Option<String>, CliError> {
+        if self.globals.server.is_some() || self.globals.store.is_some() {
+            return Ok(None);
+        }
+        let config = Config::load(&config_path())?;
+        Ok(self.globals.context.clone().or(config.current))
+    }
+
     /// The local store commands act on; an error when the target is a server.
     pub fn store_path(&self) -> Result<PathBuf, CliError> {
         match self.target()? {
@@ -159,9 +169,7 @@ impl Context {
                 // the 0600 file).
                 let token = match self.token.get() {
                     Some(token) => Some(token.clone()),
-                    None => imx::config::credentials::Credentials::system(true)
-                        .load(&key)?
-                        .map(|(token, _)| token),
+                    None => stored_login(&key)?.map(|l| l.token),
                 };
                 Arc::new(self.remote(&key, ca.as_deref(), token.as_ref())?)
             }
@@ -230,6 +238,11 @@ impl Context {
             ca_pem.as_deref(),
             insecure,
         )?;
+        let plane = if self.out.verbosity() > 0 {
+            plane.with_tracer(super::output::trace::tracer(self.out.clone()))
+        } else {
+            plane
+        };
         if let Ok(url) = reqwest::Url::parse(server)
             && imx::control::remote::plain_http_beyond_loopback(&url)
         {
@@ -243,10 +256,53 @@ impl Context {
     }
 }
 
+/// A token kept for a server, where it is kept, and the login (user) it belongs to.
+pub struct StoredLogin {
+    pub token: imx::auth::Secret,
+    pub location: imx::config::credentials::Location,
+    /// The login's name in `logins.toml`; `None` for `IMX_TOKEN` and a token an older imx
+    /// stored under the bare server URL.
+    pub login: Option<String>,
+}
+
+/// The token for server `key`: `IMX_TOKEN`, else the active login's (see
+/// [`imx::config::logins`]), else one stored under the bare URL by an older imx.
+pub fn stored_login(key: &str) -> Result<Option<StoredLogin>, CliError> {
+    use imx::config::credentials::{Credentials, Location};
+    use imx::config::logins::{Logins, logins_path};
+    let creds = Credentials::system(true);
+    let logins = Logins::load(&logins_path())?;
+    if let Some(user) = logins.active(key)
+        && let Some((token, location)) = creds.load(&Logins::key(key, user))?
+    {
+        let login = (location != Location::Env).then(|| user.to_string());
+        return Ok(Some(StoredLogin {
+            token,
+            location,
+            login,
+        }));
+    }
+    Ok(creds.load(key)?.map(|(token, location)| StoredLogin {
+        token,
+        location,
+        login: None,
+    }))
+}
+
 /// A server URL as the key credentials are stored under: `scheme://host[:port][/path]`
 /// without a trailing slash.
 pub fn server_key(url: &str) -> Result<String, CliError> {
-    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| {
+    let trimmed = url.trim();
+    if !trimmed.contains("://") {
+        return Err(CliError::usage(format!(
+            "the server URL {url:?} has no scheme: imx needs to know whether to use HTTPS \
+             (https://) or plain HTTP (http://)"
+        ))
+        .with_hint(format!(
+            "write https://{trimmed} (or http://{trimmed} for a server on this machine without TLS)"
+        )));
+    }
+    let parsed = reqwest::Url::parse(trimmed).map_err(|e| {
         CliError::usage(format!("invalid server URL {url:?}: {e}"))
             .with_hint("e.g. https://imx.example.com:8443")
     })?;

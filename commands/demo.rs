@@ -53,7 +53,10 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> Result<(), CliError> {
     let out = ctx.out();
     let plane = ctx.plane_creating()?;
     let who = ctx.principal();
-    out.status(format!("Using the store at {}", plane.location()));
+    out.status(match plane.location().strip_prefix("local ") {
+        Some(path) => format!("Store: {path}"),
+        None => format!("Server: {}", plane.location().trim_start_matches("remote ")),
+    });
 
     // Agents, in this process, sharing the plane.
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -125,7 +128,10 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> Result<(), CliError> {
     if failed > 0 {
         return Err(CliError::new(
             Exit::RunFailed,
-            format!("{failed} demo run(s) did not succeed"),
+            match failed {
+                1 => "1 demo run did not succeed".to_string(),
+                n => format!("{n} demo runs did not succeed"),
+            },
         ));
     }
     Ok(())

@@ -7,6 +7,7 @@
 
 mod agent;
 mod audit;
+mod auth;
 mod backup;
 mod completions;
 mod context;
@@ -100,13 +101,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "IMX_CONTEXT", value_name = "NAME")]
     pub context: Option<String>,
 
-    /// Output format for data on stdout.
+    /// Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`).
     #[arg(
         short,
         long,
         global = true,
-        value_enum,
-        default_value_t = Format::Table,
+        value_parser = output::FormatParser,
+        default_value = "table",
         value_name = "FORMAT"
     )]
     pub output: Format,
@@ -154,8 +155,11 @@ pub enum Command {
     Login(login::LoginArgs),
     /// Revoke and forget the token kept for a control plane.
     Logout(logout::LogoutArgs),
-    /// Show who you act as, and your role.
+    /// Show who you act as, and where (the same as `imx auth status`).
     Whoami(whoami::WhoamiArgs),
+    /// Show your login (context, server, user, role, token expiry) and switch between logins.
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
     /// Name local stores and remote servers, and switch between them.
     #[command(subcommand, name = "context")]
     Context(contexts::ContextCommand),
@@ -243,6 +247,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<(), CliError> {
         Command::Login(args) => login::run(ctx, args).await,
         Command::Logout(args) => logout::run(ctx, args).await,
         Command::Whoami(args) => whoami::run(ctx, args).await,
+        Command::Auth(cmd) => auth::run(ctx, cmd).await,
         Command::Context(cmd) => contexts::run(ctx, cmd),
         Command::Server(args) => server::run(ctx, args).await,
         Command::Dashboard(args) => dashboard::run(ctx, args).await,

@@ -73,6 +73,46 @@ fn since_at(s: &str, now: i64) -> Result<i64, String> {
     }
 }
 
+/// One of `names` (an enum's values): a misspelt one gets a did-you-mean, any other the list.
+pub fn one_of<T: Copy>(what: &str, s: &str, values: &[(&'static str, T)]) -> Result<T, String> {
+    let s = s.trim();
+    if let Some((_, v)) = values.iter().find(|(n, _)| *n == s) {
+        return Ok(*v);
+    }
+    let names: Vec<&str> = values.iter().map(|(n, _)| *n).collect();
+    match imx::suggest::nearest(s, &names) {
+        Some(n) => Err(format!(
+            "unknown {what} {s:?}: did you mean {n:?}? (one of: {})",
+            names.join(", ")
+        )),
+        None => Err(format!(
+            "unknown {what} {s:?} (expected one of: {})",
+            names.join(", ")
+        )),
+    }
+}
+
+/// A run status, with a did-you-mean.
+pub fn run_status(s: &str) -> Result<imx::model::RunStatus, String> {
+    let all = imx::model::RunStatus::ALL.map(|st| (st.as_str(), st));
+    one_of("run status", s, &all)
+}
+
+/// An agent state, with a did-you-mean.
+pub fn agent_state(s: &str) -> Result<imx::model::AgentState, String> {
+    let all = imx::model::AgentState::ALL.map(|st| (st.as_str(), st));
+    one_of("agent state", s, &all)
+}
+
+/// `-n/--limit`: at least 1 (`--all` is how to ask for everything).
+pub fn limit(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(0) => Err("must be at least 1 (use --all for everything)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("expected a number of at least 1, got {s:?}")),
+    }
+}
+
 /// Duration in whole milliseconds.
 pub fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)

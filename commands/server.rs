@@ -415,7 +415,10 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
         "Serving {} at {url}{}; Ctrl-C to stop.",
         local.path().display(),
         if args.agents > 0 {
-            format!(" with {} embedded agent(s)", args.agents)
+            format!(
+                " with {}",
+                super::output::count(args.agents, "embedded agent")
+            )
         } else {
             String::new()
         }

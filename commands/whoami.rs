@@ -1,14 +1,13 @@
-//! `imx whoami`: who the control plane takes you to be.
+//! `imx whoami`: who the control plane takes you to be (the same as `imx auth status`).
 
-use imx::auth::Principal;
-
+use super::auth::status;
 use super::context::Context;
 use super::error::CliError;
-use super::output::{Cells, Detail};
 
-/// Show who you act as and with which role: on a local store, its owner (`local:<os-user>`,
-/// admin); on a server (--server or a context), the user or token `imx login` (or IMX_TOKEN)
-/// gave you.
+/// Show who you act as, and where: the context, the server (or local store), your user and
+/// role, when your token expires and where it is kept. On a local store you are its owner
+/// (`local:<os-user>`, admin); on a server, the user or token `imx login` (or IMX_TOKEN) gave
+/// you. The same as `imx auth status`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx whoami
@@ -17,28 +16,6 @@ use super::output::{Cells, Detail};
 pub struct WhoamiArgs {}
 
 pub async fn run(ctx: &Context, _args: WhoamiArgs) -> Result<(), CliError> {
-    let me = ctx.plane()?.whoami(&ctx.principal()).await?;
-    if ctx.out().is_machine() {
-        ctx.out().detail(&View(me))
-    } else {
-        ctx.out().line(&format!("{} ({})", me.name, me.role))
-    }
-}
-
-#[derive(serde::Serialize)]
-#[serde(transparent)]
-struct View(Principal);
-
-impl Detail for View {
-    fn name(&self) -> String {
-        self.0.name.clone()
-    }
-
-    fn fields(&self, _cx: &Cells) -> Vec<(&'static str, String)> {
-        vec![
-            ("Name", self.0.name.clone()),
-            ("Role", self.0.role.to_string()),
-            ("Source", self.0.source.clone()),
-        ]
-    }
+    let status = status::status(ctx).await?;
+    ctx.out().detail(&status)
 }

@@ -22,6 +22,9 @@ _imx() {
             imx,audit)
                 cmd="imx__subcmd__audit"
                 ;;
+            imx,auth)
+                cmd="imx__subcmd__auth"
+                ;;
             imx,backup)
                 cmd="imx__subcmd__backup"
                 ;;
@@ -114,6 +117,12 @@ _imx() {
                 ;;
             imx__subcmd__audit,verify)
                 cmd="imx__subcmd__audit__subcmd__verify"
+                ;;
+            imx__subcmd__auth,status)
+                cmd="imx__subcmd__auth__subcmd__status"
+                ;;
+            imx__subcmd__auth,switch)
+                cmd="imx__subcmd__auth__subcmd__switch"
                 ;;
             imx__subcmd__backup,create)
                 cmd="imx__subcmd__backup__subcmd__create"
@@ -236,7 +245,7 @@ _imx() {
 
     case "${cmd}" in
         imx)
-            opts="-o -q -v -y -h -V --store --server --insecure --context --output --quiet --verbose --no-color --yes --help --version init status workflow run agent user token login logout whoami context server dashboard backup audit completions man help demo"
+            opts="-o -q -v -y -h -V --store --server --insecure --context --output --quiet --verbose --no-color --yes --help --version init status workflow run agent user token login logout whoami auth context server dashboard backup audit completions man help demo"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -255,11 +264,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -289,11 +298,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -323,11 +332,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -338,12 +347,28 @@ _imx() {
             return 0
             ;;
         imx__subcmd__agent__subcmd__list)
-            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
+            opts="-l -s -o -q -v -y -h --label --status --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -357,11 +382,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -391,11 +416,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -425,11 +450,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -491,11 +516,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -525,11 +550,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -559,11 +584,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -593,11 +618,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -659,11 +684,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -674,7 +699,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__audit__subcmd__list)
-            opts="-o -q -v -y -h --since --until --actor --action --target --outcome --limit --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
+            opts="-n -o -q -v -y -h --since --until --actor --action --target --outcome --limit --all --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -708,6 +733,10 @@ _imx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -721,11 +750,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -763,11 +792,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -813,11 +842,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -847,11 +876,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -913,11 +942,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -951,11 +980,113 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        imx__subcmd__auth)
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help status switch"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        imx__subcmd__auth__subcmd__status)
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        imx__subcmd__auth__subcmd__switch)
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -985,11 +1116,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1043,11 +1174,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1081,11 +1212,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1123,11 +1254,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1161,11 +1292,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1223,11 +1354,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1273,11 +1404,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1311,11 +1442,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1357,11 +1488,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1391,11 +1522,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1425,11 +1556,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1440,7 +1571,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__context__subcmd__add)
-            opts="-o -q -v -y -h --ca --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
+            opts="-o -q -v -y -h --ca --use --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1463,11 +1594,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1497,11 +1628,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1531,11 +1662,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1565,11 +1696,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1599,11 +1730,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1637,11 +1768,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1675,11 +1806,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1709,11 +1840,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1751,11 +1882,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1766,7 +1897,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__login)
-            opts="-u -o -q -v -y -h --user --password-stdin --no-insecure-storage --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
+            opts="-u -o -q -v -y -h --user --password-stdin --with-token --no-insecure-storage --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1793,11 +1924,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1808,12 +1939,20 @@ _imx() {
             return 0
             ;;
         imx__subcmd__logout)
-            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
+            opts="-u -o -q -v -y -h --user --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1827,11 +1966,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1865,11 +2004,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1899,11 +2038,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1933,11 +2072,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1948,7 +2087,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__list)
-            opts="-w -s -n -o -q -v -y -h --workflow --status --since --limit --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
+            opts="-w -s -n -o -q -v -y -h --workflow --status --since --limit --all --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1995,11 +2134,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2010,7 +2149,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__run__subcmd__logs)
-            opts="-s -f -o -q -v -y -h --step --follow --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
+            opts="-s -f -o -q -v -y -h --step --follow --since --tail --grep --timestamps --no-timestamps --failed --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2021,6 +2160,18 @@ _imx() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grep)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2037,11 +2188,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2075,11 +2226,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2109,11 +2260,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2147,11 +2298,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2185,11 +2336,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2331,11 +2482,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2365,11 +2516,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2399,11 +2550,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2449,11 +2600,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2483,11 +2634,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2517,11 +2668,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2551,11 +2702,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2589,11 +2740,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2623,11 +2774,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2657,11 +2808,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2691,11 +2842,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2725,11 +2876,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2759,11 +2910,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2793,11 +2944,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2827,11 +2978,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2865,11 +3016,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2899,11 +3050,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2933,11 +3084,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2975,11 +3126,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3009,11 +3160,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3043,11 +3194,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3093,11 +3244,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3131,11 +3282,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3173,11 +3324,11 @@ _imx() {
                     return 0
                     ;;
                 --output)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -W "table wide json yaml csv name" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
                     return 0
                     ;;
                 *)

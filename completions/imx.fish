@@ -27,12 +27,13 @@ end
 complete -c imx -n "__fish_imx_needs_command" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_needs_command" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_needs_command" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_needs_command" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_needs_command" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_needs_command" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_needs_command" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_needs_command" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -49,7 +50,8 @@ complete -c imx -n "__fish_imx_needs_command" -f -a "user" -d 'Create, list, cha
 complete -c imx -n "__fish_imx_needs_command" -f -a "token" -d 'Create, list and revoke API tokens'
 complete -c imx -n "__fish_imx_needs_command" -f -a "login" -d 'Log in to a control plane and keep the token (OS keyring, or a 0600 file)'
 complete -c imx -n "__fish_imx_needs_command" -f -a "logout" -d 'Revoke and forget the token kept for a control plane'
-complete -c imx -n "__fish_imx_needs_command" -f -a "whoami" -d 'Show who you act as, and your role'
+complete -c imx -n "__fish_imx_needs_command" -f -a "whoami" -d 'Show who you act as, and where (the same as `imx auth status`)'
+complete -c imx -n "__fish_imx_needs_command" -f -a "auth" -d 'Show your login (context, server, user, role, token expiry) and switch between logins'
 complete -c imx -n "__fish_imx_needs_command" -f -a "context" -d 'Name local stores and remote servers, and switch between them'
 complete -c imx -n "__fish_imx_needs_command" -f -a "server" -d 'Serve this store\'s control plane over HTTP for remote CLIs and agents'
 complete -c imx -n "__fish_imx_needs_command" -f -a "dashboard" -d 'Watch agents, runs, workflows and the audit trail live in the terminal'
@@ -64,12 +66,13 @@ complete -c imx -n "__fish_imx_using_subcommand init" -l default-run-timeout -d 
 complete -c imx -n "__fish_imx_using_subcommand init" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand init" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand init" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand init" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand init" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand init" -l password-stdin -d 'Also set the admin\'s password (first line of stdin), for `imx login`'
 complete -c imx -n "__fish_imx_using_subcommand init" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand init" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
@@ -80,12 +83,13 @@ complete -c imx -n "__fish_imx_using_subcommand init" -s h -l help -d 'Print hel
 complete -c imx -n "__fish_imx_using_subcommand status" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand status" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand status" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand status" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand status" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand status" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand status" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand status" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -95,12 +99,13 @@ complete -c imx -n "__fish_imx_using_subcommand status" -s h -l help -d 'Print h
 complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -117,12 +122,13 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -l dry-run -d 'Validate and show what would change, without changing anything'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
@@ -133,12 +139,13 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -149,12 +156,13 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -165,12 +173,13 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -180,12 +189,13 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -198,12 +208,13 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -s w -l wait -d 'Follow the run until it ends, with live progress; exit with its outcome'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
@@ -214,12 +225,13 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -234,18 +246,20 @@ complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -f -a "wait" -d 'Wait for a run to end; exit with its outcome'
 complete -c imx -n "__fish_imx_using_subcommand run; and not __fish_seen_subcommand_from list show logs cancel retry wait watch" -f -a "watch" -d 'Follow a run with live progress until it ends'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -s w -l workflow -d 'Only runs of this workflow' -r
-complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -s s -l status -d 'Only runs in this state' -r
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -s s -l status -d 'Only runs in these states (comma-separated, or repeat the flag): queued, running, succeeded, failed, cancelled, timed_out' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -l since -d 'Only runs created since: a duration ago (1h, 30m) or an RFC 3339 time' -r
-complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -s n -l limit -d 'At most this many runs' -r
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -s n -l limit -d 'At most this many runs (at least 1)' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -l all -d 'Every matching run (no --limit)'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -255,12 +269,13 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -268,16 +283,23 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -s s -l step -d 'Only this step\'s output' -r
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -l since -d 'Only lines written since: a duration ago (10m, 1h) or an RFC 3339 time' -r
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -l tail -d 'Only the last N lines (with -f: then follow)' -r
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -l grep -d 'Only lines matching this regular expression' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -s f -l follow -d 'Follow: keep printing new lines until the run ends'
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -l timestamps -d 'Prefix each line with the time it was written (RFC 3339, UTC)'
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -l no-timestamps -d 'No time prefix (the default; overrides an earlier --timestamps)'
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -l failed -d 'Only the failed steps\' last lines (20 each, or --tail N) of their last attempt'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from logs" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -287,12 +309,13 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from cancel" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -303,12 +326,13 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from retry" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -319,12 +343,13 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from wait" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -335,12 +360,13 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_from watch" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -350,12 +376,13 @@ complete -c imx -n "__fish_imx_using_subcommand run; and __fish_seen_subcommand_
 complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand agent; and not __fish_seen_subcommand_from run list show drain resume remove" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -378,27 +405,31 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -s l -l label -d 'Only agents with this label (KEY=VALUE; repeat for several, all must match)' -r
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -s s -l status -d 'Only agents in these states (comma-separated, or repeat): online, busy, draining, offline' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -408,12 +439,13 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -423,12 +455,13 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from drain" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -438,12 +471,13 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from resume" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -453,12 +487,13 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -l force -d 'Remove it even while it is online and runs steps; they go back to the queue'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
@@ -469,12 +504,13 @@ complete -c imx -n "__fish_imx_using_subcommand agent; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand user; and not __fish_seen_subcommand_from create list show update disable enable delete passwd unlock" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand user; and not __fish_seen_subcommand_from create list show update disable enable delete passwd unlock" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and not __fish_seen_subcommand_from create list show update disable enable delete passwd unlock" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand user; and not __fish_seen_subcommand_from create list show update disable enable delete passwd unlock" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand user; and not __fish_seen_subcommand_from create list show update disable enable delete passwd unlock" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand user; and not __fish_seen_subcommand_from create list show update disable enable delete passwd unlock" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand user; and not __fish_seen_subcommand_from create list show update disable enable delete passwd unlock" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand user; and not __fish_seen_subcommand_from create list show update disable enable delete passwd unlock" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -494,12 +530,13 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from create" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from create" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from create" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from create" -l password-stdin -d 'Read a password from stdin (first line) and set it'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from create" -l password -d 'Ask for a password on the terminal (without echo) and set it'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from create" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
@@ -511,12 +548,13 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from list" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from list" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from list" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -526,12 +564,13 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from show" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from show" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from show" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -542,12 +581,13 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from update" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from update" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from update" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from update" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from update" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from update" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -557,12 +597,13 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from disable" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from disable" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from disable" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from disable" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from disable" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from disable" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from disable" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from disable" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -572,12 +613,13 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from enable" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from enable" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from enable" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from enable" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from enable" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from enable" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from enable" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from enable" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -587,12 +629,13 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from delete" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from delete" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from delete" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from delete" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from delete" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -602,12 +645,13 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from passwd" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from passwd" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from passwd" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from passwd" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from passwd" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from passwd" -l password-stdin -d 'Read the new password from stdin (first line; the second with --current-password-stdin)'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from passwd" -l current-password-stdin -d 'Read your current password from the first line of stdin (changing your own)'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from passwd" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
@@ -619,12 +663,13 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from unlock" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from unlock" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from unlock" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from unlock" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from unlock" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from unlock" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from unlock" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand_from unlock" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -634,12 +679,13 @@ complete -c imx -n "__fish_imx_using_subcommand user; and __fish_seen_subcommand
 complete -c imx -n "__fish_imx_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -656,12 +702,13 @@ complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from create" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from create" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from create" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from create" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from create" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -671,12 +718,13 @@ complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from list" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from list" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from list" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -686,12 +734,13 @@ complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from revoke" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from revoke" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from revoke" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from revoke" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand token; and __fish_seen_subcommand_from revoke" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -702,13 +751,15 @@ complete -c imx -n "__fish_imx_using_subcommand login" -s u -l user -d 'User nam
 complete -c imx -n "__fish_imx_using_subcommand login" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand login" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand login" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand login" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand login" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand login" -l password-stdin -d 'Read the password from stdin (first line)'
+complete -c imx -n "__fish_imx_using_subcommand login" -l with-token -d 'Read an API token (imx_...) from stdin and keep it, instead of a password'
 complete -c imx -n "__fish_imx_using_subcommand login" -l no-insecure-storage -d 'Fail rather than store the token in a file when no OS keyring is available'
 complete -c imx -n "__fish_imx_using_subcommand login" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand login" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
@@ -716,15 +767,17 @@ complete -c imx -n "__fish_imx_using_subcommand login" -s v -l verbose -d 'Say m
 complete -c imx -n "__fish_imx_using_subcommand login" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
 complete -c imx -n "__fish_imx_using_subcommand login" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand logout" -s u -l user -d 'The login to end [default: the active one]' -r
 complete -c imx -n "__fish_imx_using_subcommand logout" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand logout" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand logout" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand logout" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand logout" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand logout" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand logout" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand logout" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -734,27 +787,79 @@ complete -c imx -n "__fish_imx_using_subcommand logout" -s h -l help -d 'Print h
 complete -c imx -n "__fish_imx_using_subcommand whoami" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand whoami" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand whoami" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand whoami" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand whoami" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand whoami" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand whoami" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand whoami" -s v -l verbose -d 'Say more (repeat for even more)'
 complete -c imx -n "__fish_imx_using_subcommand whoami" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
 complete -c imx -n "__fish_imx_using_subcommand whoami" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand whoami" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
-complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
-complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand auth; and not __fish_seen_subcommand_from status switch" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand auth; and not __fish_seen_subcommand_from status switch" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand auth; and not __fish_seen_subcommand_from status switch" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand auth; and not __fish_seen_subcommand_from status switch" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
+complete -c imx -n "__fish_imx_using_subcommand auth; and not __fish_seen_subcommand_from status switch" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
+complete -c imx -n "__fish_imx_using_subcommand auth; and not __fish_seen_subcommand_from status switch" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand auth; and not __fish_seen_subcommand_from status switch" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand auth; and not __fish_seen_subcommand_from status switch" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand auth; and not __fish_seen_subcommand_from status switch" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand auth; and not __fish_seen_subcommand_from status switch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand auth; and not __fish_seen_subcommand_from status switch" -f -a "status" -d 'Show the context, server or store, user, role, token expiry and where the token is kept'
+complete -c imx -n "__fish_imx_using_subcommand auth; and not __fish_seen_subcommand_from status switch" -f -a "switch" -d 'Make another login to the same server the active one'
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from status" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from status" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from status" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from status" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from status" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from status" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from status" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from switch" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from switch" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from switch" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from switch" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from switch" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from switch" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from switch" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from switch" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from switch" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand auth; and __fish_seen_subcommand_from switch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand context; and not __fish_seen_subcommand_from add use list show remove" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -770,12 +875,14 @@ complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -l use -d 'Also make it the current context'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -785,12 +892,13 @@ complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from use" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -800,12 +908,13 @@ complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -815,12 +924,13 @@ complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -830,12 +940,13 @@ complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcomm
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand context; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -874,12 +985,13 @@ complete -c imx -n "__fish_imx_using_subcommand server" -l keep-yearly -d 'Keep 
 complete -c imx -n "__fish_imx_using_subcommand server" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand server" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand server" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand server" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand server" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand server" -l insecure-listen -d 'Allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy)'
 complete -c imx -n "__fish_imx_using_subcommand server" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand server" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
@@ -895,12 +1007,13 @@ audit\t''"
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand dashboard" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand dashboard" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -l no-mouse -d 'Do not capture the mouse (keeps the terminal\'s own text selection)'
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand dashboard" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
@@ -911,12 +1024,13 @@ complete -c imx -n "__fish_imx_using_subcommand dashboard" -s h -l help -d 'Prin
 complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand backup; and not __fish_seen_subcommand_from create list show verify download restore prune keygen" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -941,12 +1055,13 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l encrypt -d 'Encrypt the backup (needs --key-file, --keyring or --passphrase-stdin)'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l passphrase-stdin -d 'Read the passphrase from the first line of standard input'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from create" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
@@ -959,12 +1074,13 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -975,12 +1091,13 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -993,12 +1110,13 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l passphrase-stdin -d 'Read the passphrase from the first line of standard input'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l full-integrity -d 'Run SQLite\'s full integrity_check (also every index entry against its table; about twice the time) instead of quick_check'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from verify" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
@@ -1011,12 +1129,13 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from download" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -1030,12 +1149,13 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l force -d 'Replace a store that holds data or that another process has open'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l passphrase-stdin -d 'Read the passphrase from the first line of standard input'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from restore" -l full-integrity -d 'Check the restored store with SQLite\'s full integrity_check instead of quick_check'
@@ -1055,12 +1175,13 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l dry-run -d 'Show what would be removed; remove nothing'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
@@ -1073,12 +1194,13 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcommand_from keygen" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -1088,12 +1210,13 @@ complete -c imx -n "__fish_imx_using_subcommand backup; and __fish_seen_subcomma
 complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand audit; and not __fish_seen_subcommand_from list show tail verify checkpoint report export prune" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -1114,16 +1237,18 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l action -d 'Only this action; `backup.` or `backup.*` matches every backup action' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l target -d 'Only this target (a run id, workflow, agent, backup id, ...)' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l outcome -d 'Only this outcome: ok, denied, error' -r
-complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l limit -d 'Show at most this many (the newest); 0 for all' -r
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -s n -l limit -d 'Show at most this many (the newest; at least 1)' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l all -d 'Every matching record (no --limit)'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -1133,12 +1258,13 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -1155,12 +1281,13 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -s f -l follow -d 'Keep following new records'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from tail" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
@@ -1172,12 +1299,13 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -1187,12 +1315,13 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l repair -d 'Withdraw checkpoint-log entries that sign a record the store never committed (left by an interrupted checkpoint of an older imx), then take a checkpoint. Only entries proven to be such are withdrawn: the signed hash must follow from the record the store holds before it, so every record the entry covered is still there. Any other damage is refused and nothing is changed. The repair is audited (audit.checkpoint.repair)'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from checkpoint" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
@@ -1211,12 +1340,13 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from report" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -1234,12 +1364,13 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -1251,12 +1382,13 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -l dry-run -d 'Show what would be archived; change nothing'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
@@ -1267,12 +1399,13 @@ complete -c imx -n "__fish_imx_using_subcommand audit; and __fish_seen_subcomman
 complete -c imx -n "__fish_imx_using_subcommand completions" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand completions" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand completions" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand completions" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand completions" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand completions" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand completions" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand completions" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -1283,12 +1416,13 @@ complete -c imx -n "__fish_imx_using_subcommand man" -l out -d 'Write all pages 
 complete -c imx -n "__fish_imx_using_subcommand man" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand man" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand man" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand man" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand man" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand man" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand man" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand man" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -1298,12 +1432,13 @@ complete -c imx -n "__fish_imx_using_subcommand man" -s h -l help -d 'Print help
 complete -c imx -n "__fish_imx_using_subcommand help" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand help" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand help" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand help" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand help" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand help" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand help" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -1314,12 +1449,13 @@ complete -c imx -n "__fish_imx_using_subcommand demo" -l agents -d 'How many age
 complete -c imx -n "__fish_imx_using_subcommand demo" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand demo" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
 complete -c imx -n "__fish_imx_using_subcommand demo" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand demo" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand demo" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
-name\t'Bare ids or names, one per line'"
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
 complete -c imx -n "__fish_imx_using_subcommand demo" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand demo" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand demo" -s v -l verbose -d 'Say more (repeat for even more)'

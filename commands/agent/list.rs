@@ -1,19 +1,45 @@
 //! `imx agent list`.
 
-use imx::model::Agent;
+use imx::model::{Agent, AgentState};
 
 use super::super::context::Context;
 use super::super::error::CliError;
 use super::super::output::{Cells, Detail, Row};
+use super::super::parse;
 
 /// List agents with their state, load and last heartbeat.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  imx agent list\n  imx agent list -o wide")]
-pub struct ListArgs {}
+#[command(after_help = "Examples:
+  imx agent list
+  imx agent list -o wide
+  imx agent list -l os=linux -l gpu=yes --status online,busy
+  imx agent list -o template='{{ name }}: {{ state }}'")]
+pub struct ListArgs {
+    /// Only agents with this label (KEY=VALUE; repeat for several, all must match).
+    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE", value_parser = parse::key_value)]
+    pub labels: Vec<(String, String)>,
 
-pub async fn run(ctx: &Context, _args: ListArgs) -> Result<(), CliError> {
+    /// Only agents in these states (comma-separated, or repeat): online, busy, draining,
+    /// offline.
+    #[arg(short, long, value_name = "STATE", value_parser = parse::agent_state, value_delimiter = ',')]
+    pub status: Vec<AgentState>,
+}
+
+pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     let plane = ctx.plane()?;
-    let agents = plane.list_agents(&ctx.principal()).await?;
+    let all = plane.list_agents(&ctx.principal()).await?;
+    let filtered = !args.labels.is_empty() || !args.status.is_empty();
+    let agents: Vec<Agent> = all
+        .into_iter()
+        .filter(|a| {
+            args.labels.iter().all(|(k, v)| a.labels.get(k) == Some(v))
+                && (args.status.is_empty() || args.status.contains(&a.state))
+        })
+        .collect();
+    if agents.is_empty() && filtered && !ctx.out().is_machine() {
+        ctx.out().status("No agents match.");
+        return Ok(());
+    }
     if agents.is_empty() && !ctx.out().is_machine() {
         ctx.out().status("No agents yet.");
         ctx.out().hint("start one with: imx agent run");

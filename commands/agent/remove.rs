@@ -32,7 +32,11 @@ pub async fn run(ctx: &Context, args: RemoveArgs) -> Result<(), CliError> {
     let refused = agent.running > 0 && agent.state != AgentState::Offline && !args.force;
     if !refused {
         let holding = if agent.running > 0 {
-            format!(" ({} step(s) it holds go back to the queue)", agent.running)
+            format!(
+                " ({} it holds {} back to the queue)",
+                super::super::output::count(u64::from(agent.running), "step"),
+                if agent.running == 1 { "goes" } else { "go" }
+            )
         } else {
             String::new()
         };

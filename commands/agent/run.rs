@@ -169,8 +169,9 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
     reporter.abort();
     let summary = result?;
     ctx.out().status(format!(
-        "Agent {name} stopped: {} step(s) succeeded, {} failed.",
-        summary.succeeded, summary.failed
+        "Agent {name} stopped: {} succeeded, {} failed.",
+        super::super::output::count(summary.succeeded as u64, "step"),
+        summary.failed
     ));
     Ok(())
 }

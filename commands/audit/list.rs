@@ -13,20 +13,25 @@ use super::filters::FilterArgs;
   imx audit list --since 24h
   imx audit list --action backup. --outcome ok
   imx audit list --actor user:bob --since 2024-05-01 --until 2024-06-01 -o csv
-  imx audit list --outcome denied -o json")]
+  imx audit list --outcome denied --all -o json")]
 pub struct ListArgs {
     #[command(flatten)]
     filters: FilterArgs,
 
-    /// Show at most this many (the newest); 0 for all.
-    #[arg(long, default_value_t = 100)]
+    /// Show at most this many (the newest; at least 1).
+    #[arg(short = 'n', long, default_value_t = 100, value_parser = super::super::parse::limit)]
     limit: u32,
+
+    /// Every matching record (no --limit).
+    #[arg(long, conflicts_with = "limit")]
+    all: bool,
 }
 
 pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     let plane = ctx.plane()?;
     let mut filter = args.filters.filter();
-    filter.limit = args.limit;
+    // 0 asks the control plane for every record.
+    filter.limit = if args.all { 0 } else { args.limit };
     filter.newest = true;
     let records = plane.audit_list(&ctx.principal(), filter).await?;
     if records.is_empty() && !ctx.out().is_machine() {

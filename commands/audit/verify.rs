@@ -64,7 +64,10 @@ pub async fn run(ctx: &Context, args: VerifyArgs) -> Result<(), CliError> {
             if report.base.seq > 0 {
                 msg.push_str(&format!("; starts after archived record {}", report.base.seq));
             }
-            msg.push_str(&format!("; {} signed checkpoint(s) hold", report.checkpoints));
+            msg.push_str(&match report.checkpoints {
+                1 => "; 1 signed checkpoint holds".to_string(),
+                n => format!("; {n} signed checkpoints hold"),
+            });
             ctx.out().status(msg);
             if report.checkpoints == 0 {
                 ctx.out().hint("truncation is only detectable after `imx audit checkpoint`");

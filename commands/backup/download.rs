@@ -28,9 +28,7 @@ pub struct DownloadArgs {
 
 pub async fn run(ctx: &Context, args: DownloadArgs) -> Result<(), CliError> {
     let (server, ca) = ctx.server("backup download")?;
-    let token = imx::config::credentials::Credentials::system(true)
-        .load(&server)?
-        .map(|(token, _)| token);
+    let token = super::super::context::stored_login(&server)?.map(|l| l.token);
     let remote = ctx.remote(&server, ca.as_deref(), token.as_ref())?;
     let who = ctx.principal();
     // The id may be a prefix: ask for the full one to name the file.

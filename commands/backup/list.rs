@@ -96,4 +96,8 @@ impl Row for BackupInfo {
     fn name(&self) -> String {
         self.manifest.id.clone()
     }
+
+    fn id(&self) -> Option<&str> {
+        Some(&self.manifest.id)
+    }
 }

@@ -59,21 +59,21 @@ pub async fn run(ctx: &Context, args: PruneArgs) -> Result<(), CliError> {
         plan
     } else {
         ctx.confirm(&format!(
-            "remove {} backup(s) ({})",
-            plan.removed,
+            "remove {} ({})",
+            super::super::output::count(plan.removed as u64, "backup"),
             bytes(plan.freed_bytes)
         ))?;
         plane.prune_backups(&who, args.dir, policy, false).await?
     };
     ctx.out().list(&report.decisions)?;
     ctx.out().status(format!(
-        "{} {} backup(s), {}; kept {}.",
+        "{} {}, {}; kept {}.",
         if report.dry_run {
             "Would remove"
         } else {
             "Removed"
         },
-        report.removed,
+        super::super::output::count(report.removed as u64, "backup"),
         bytes(report.freed_bytes),
         report.decisions.iter().filter(|d| d.keep).count()
     ));

@@ -7,7 +7,8 @@ use imx::config::contexts::{Config, ContextEntry, config_path};
 use super::super::context::Context;
 use super::super::error::CliError;
 
-/// Add a context (replacing one of the same name). The first context added becomes current. With
+/// Add a context (replacing one of the same name). The first context added becomes current;
+/// later ones do not, unless --use says so (the current context is named either way). With
 /// the global --insecure, a plain http:// server beyond loopback is accepted and the context
 /// keeps `insecure = true` (every command then warns).
 #[derive(Debug, clap::Args)]
@@ -15,6 +16,7 @@ use super::super::error::CliError;
   imx context add prod --server https://imx.example:7443 --ca prod-ca.pem
   imx context add laptop --store ~/.local/share/imx/imx.db
   imx context add lab --server http://10.0.0.5:7443 --insecure   # plain HTTP on a trusted network
+  imx context add staging --server https://staging.example:7443 --use   # add and switch
   imx context use prod")]
 pub struct AddArgs {
     /// The context's name. Its target is the global `--server URL` or `--store PATH` given with
@@ -23,6 +25,9 @@ pub struct AddArgs {
     /// A CA certificate (PEM) to trust for the server.
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
+    /// Also make it the current context.
+    #[arg(long = "use")]
+    pub use_it: bool,
 }
 
 pub fn run(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
@@ -74,19 +79,32 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
             },
         )
         .is_some();
-    let first = config.current.is_none();
-    if first {
+    let before = config.current.clone();
+    let switch = before.is_none() || args.use_it;
+    if switch {
         config.current = Some(args.name.clone());
     }
     config.save(&path)?;
     let verb = if replaced { "Replaced" } else { "Added" };
     ctx.out().status(format!("{verb} context {}.", args.name));
-    if first {
-        ctx.out()
-            .status(format!("{} is now the current context.", args.name));
-    } else {
-        ctx.out()
-            .hint(format!("switch to it with: imx context use {}", args.name));
+    match before {
+        _ if !switch => {}
+        Some(b) if b == args.name => {}
+        _ => {
+            ctx.out()
+                .status(format!("{} is now the current context.", args.name));
+            return Ok(());
+        }
+    }
+    if let Some(current) = config.current.as_ref().filter(|c| **c != args.name) {
+        ctx.out().status(format!(
+            "The current context is still {current}: commands do not use {} yet.",
+            args.name
+        ));
+        ctx.out().hint(format!(
+            "switch with `imx context use {}` (or add with --use)",
+            args.name
+        ));
     }
     Ok(())
 }

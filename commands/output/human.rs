@@ -14,6 +14,34 @@ pub struct Cells {
     pub machine: bool,
     /// "Now", fixed for one rendering so every row agrees.
     pub now: i64,
+    /// How many characters of an id tables show: for a list, the shortest prefix (at least
+    /// [`MIN_ID`]) that tells its rows apart (see [`unique_prefix_len`]); else [`DEFAULT_ID`].
+    pub id_len: usize,
+}
+
+/// The fewest characters of an id a list shows.
+pub const MIN_ID: usize = 8;
+/// The characters of an id shown on its own (a detail, a status line).
+pub const DEFAULT_ID: usize = 12;
+
+/// The shortest prefix length, at least `min`, at which `ids` are all different. (ULIDs start
+/// with the time: runs created in the same few milliseconds share long prefixes, so a fixed
+/// length is either long or not unique.)
+pub fn unique_prefix_len(ids: &[&str], min: usize) -> usize {
+    let mut sorted: Vec<&str> = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    sorted
+        .windows(2)
+        .map(|w| {
+            let common = w[0]
+                .bytes()
+                .zip(w[1].bytes())
+                .take_while(|(a, b)| a.eq_ignore_ascii_case(b))
+                .count();
+            common + 1
+        })
+        .fold(min, usize::max)
 }
 
 impl Cells {
@@ -22,7 +50,7 @@ impl Cells {
         if self.wide || self.machine {
             id.to_string()
         } else {
-            imx::model::short_id(id).to_string()
+            id.get(..self.id_len).unwrap_or(id).to_string()
         }
     }
 
@@ -62,6 +90,21 @@ impl Cells {
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join(",")
+    }
+}
+
+/// `n` and the noun, plural when `n` is not 1: "1 workflow", "3 workflows" (regular nouns;
+/// "entry"-style nouns become "entries").
+pub fn count(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else if let Some(stem) = noun.strip_suffix('y')
+        && !stem.ends_with(['a', 'e', 'o', 'u'])
+    {
+        format!("{n} {stem}ies")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -159,11 +202,30 @@ mod tests {
     }
 
     #[test]
+    fn counts_are_plural_unless_one() {
+        assert_eq!(count(1u32, "workflow"), "1 workflow");
+        assert_eq!(count(0u32, "workflow"), "0 workflows");
+        assert_eq!(count(2u32, "entry"), "2 entries");
+        assert_eq!(count(2u32, "day"), "2 days");
+    }
+
+    #[test]
+    fn the_shortest_unique_prefix_is_at_least_eight() {
+        assert_eq!(unique_prefix_len(&[], 8), 8);
+        assert_eq!(unique_prefix_len(&["01HZXABCDEFG", "01JZXABCDEFG"], 8), 8);
+        // Same millisecond: only the random part tells them apart.
+        let a = "01JD8X3K9Q2M4N5P6R7S8T9V0W";
+        let b = "01JD8X3K9Q2M4N5P6R7S8T9V1W";
+        assert_eq!(unique_prefix_len(&[a, b, a], 8), 24);
+    }
+
+    #[test]
     fn cells_switch_between_people_and_machines() {
         let people = Cells {
             wide: false,
             machine: false,
             now: 60_000,
+            id_len: DEFAULT_ID,
         };
         let machine = Cells {
             machine: true,
@@ -174,6 +236,11 @@ mod tests {
         assert_eq!(machine.id(id), id);
         assert_eq!(people.time(Some(0)), "1m ago");
         assert_eq!(machine.time(Some(0)), "1970-01-01T00:00:00Z");
+        let list = Cells {
+            id_len: 8,
+            ..people
+        };
+        assert_eq!(list.id(id), "01HZXABC");
         assert_eq!(people.duration(None), "-");
         assert_eq!(machine.duration(Some(1_500)), "1.500");
     }

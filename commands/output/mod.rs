@@ -16,12 +16,14 @@ mod human;
 pub mod progress;
 mod stream;
 mod table;
+pub mod template;
+pub mod trace;
 
 use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
 
-pub use human::{Cells, duration};
+pub use human::{Cells, DEFAULT_ID, MIN_ID, count, duration, unique_prefix_len};
 pub use stream::RecordStream;
 
 use crate::commands::error::CliError;
@@ -36,6 +38,8 @@ Output (-o FORMAT; data on stdout, status and errors on stderr):
                object per line (NDJSON), or one YAML document per record
   csv          a header and the table's columns: full ids, RFC 3339 times, seconds
   name         bare ids or names, one per line
+  template=T   fields picked without jq: T is a Jinja template rendered per record with its JSON
+               fields as variables, e.g. -o template='{{ id }} {{ status }}'
 ";
 
 /// The `-o/--output` formats.
@@ -55,6 +59,49 @@ pub enum Format {
     Csv,
     /// Bare ids or names, one per line.
     Name,
+    /// `template=TEXT`: each record through a template (see [`template`]).
+    #[value(skip)]
+    Template,
+}
+
+/// Parses `-o`: a [`Format`] name, or `template=TEXT` (which [`template::set`] keeps).
+#[derive(Debug, Clone, Copy)]
+pub struct FormatParser;
+
+impl clap::builder::TypedValueParser for FormatParser {
+    type Value = Format;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Format, clap::Error> {
+        if let Some(text) = value
+            .to_str()
+            .and_then(|v| v.strip_prefix(template::PREFIX))
+        {
+            template::set(text.to_string());
+            return Ok(Format::Template);
+        }
+        clap::builder::EnumValueParser::<Format>::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        use clap::ValueEnum;
+        let formats = Format::value_variants()
+            .iter()
+            .filter_map(ValueEnum::to_possible_value);
+        Some(Box::new(formats.chain(
+            std::iter::once(
+                clap::builder::PossibleValue::new(template::PREFIX).help(
+                    "TEXT: a Jinja template per record, e.g. template='{{ id }} {{ status }}'",
+                ),
+            ),
+        )))
+    }
 }
 
 /// One line of a list: its columns, and its bare name for `-o name`.
@@ -65,6 +112,10 @@ pub trait Row: Serialize {
     fn cells(&self, cx: &Cells) -> Vec<String>;
     /// The id or name printed by `-o name`.
     fn name(&self) -> String;
+    /// The row's id, if it has one that tables shorten (see [`Cells::id`]).
+    fn id(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// One object shown on its own: labelled fields, then an optional table (e.g. a run's steps).
@@ -99,16 +150,22 @@ impl Style {
             wide: self.format == Format::Wide,
             machine: self.format == Format::Csv,
             now: self.now,
+            id_len: DEFAULT_ID,
         }
     }
 }
 
 /// Render a list in `style.format`.
 pub fn render_list<T: Row>(items: &[T], style: &Style) -> Result<String, CliError> {
-    let cx = style.cells();
+    let mut cx = style.cells();
+    let ids: Vec<&str> = items.iter().filter_map(Row::id).collect();
+    if !ids.is_empty() {
+        cx.id_len = unique_prefix_len(&ids, MIN_ID);
+    }
     match style.format {
         Format::Json => json(&items),
         Format::Yaml => yaml(&items),
+        Format::Template => template::render(items),
         Format::Name => Ok(lines(items.iter().map(Row::name))),
         Format::Csv => Ok(table::csv(
             &T::headers(&cx),
@@ -128,6 +185,7 @@ pub fn render_detail<T: Detail>(item: &T, style: &Style) -> Result<String, CliEr
     match style.format {
         Format::Json => json(item),
         Format::Yaml => yaml(item),
+        Format::Template => template::render([item]),
         Format::Name => Ok(lines([item.name()])),
         Format::Csv => Ok(match item.table(&cx) {
             Some((headers, rows)) => table::csv(&headers, rows),
@@ -224,7 +282,7 @@ impl Printer {
         self.format
     }
 
-    /// Whether the user asked for machine-readable output (json, yaml, csv, name).
+    /// Whether the user asked for machine-readable output (json, yaml, csv, name, template).
     pub fn is_machine(&self) -> bool {
         !matches!(self.format, Format::Table | Format::Wide)
     }
@@ -292,7 +350,6 @@ impl Printer {
     }
 
     /// A message shown only with `-v`.
-    #[allow(dead_code)] // printer API for commands being added by other issues
     pub fn verbose(&self, msg: impl AsRef<str>) {
         if self.verbose > 0 && !self.quiet {
             self.err_line(msg.as_ref());

@@ -58,6 +58,7 @@ impl<'a> RecordStream<'a> {
                 out.push_str(body.split_once('\n').map_or("", |(_, rows)| rows));
             }
             Format::Name => out = lines(records.iter().map(Row::name)),
+            Format::Template => out = super::template::render(records)?,
             Format::Table | Format::Wide => out = lines(records.iter().map(text)),
         }
         self.printer.data(&out)

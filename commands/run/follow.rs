@@ -36,8 +36,10 @@ pub async fn follow_with(
 ) -> Result<RunDetail, CliError> {
     let who = ctx.principal();
     let deadline = timeout.map(|t| Instant::now() + t);
+    // Resolve a prefix once (an ambiguous one lists its runs).
+    let id = super::get_run(ctx, plane, id).await?.run.id;
     loop {
-        let detail = plane.get_run(&who, id).await?;
+        let detail = plane.get_run(&who, &id).await?;
         on_change(&detail);
         if detail.run.status.is_terminal() {
             return Ok(detail);
@@ -74,9 +76,10 @@ pub async fn follow_with(
     }
 }
 
-/// The end of a waited-for run: a status line for success, else an error with exit 10/11/12.
-/// (Giving up the wait, exit 13, happens in [`follow_with`].)
-pub fn outcome(ctx: &Context, detail: &RunDetail) -> Result<(), CliError> {
+/// The end of a waited-for run: a status line for success, else an error with exit 10/11/12,
+/// after the failed steps' last lines (on stderr; not with -q). (Giving up the wait, exit 13,
+/// happens in [`follow_with`].)
+pub async fn outcome(ctx: &Context, plane: &Plane, detail: &RunDetail) -> Result<(), CliError> {
     let run = &detail.run;
     let took = run
         .duration_ms(imx::model::now_ms())
@@ -99,6 +102,14 @@ pub fn outcome(ctx: &Context, detail: &RunDetail) -> Result<(), CliError> {
         })
         .map(|e| format!(": {e}"))
         .unwrap_or_default();
+    if !ctx.out().quiet()
+        && let Ok(failed) = super::tail::failed_steps(plane, &ctx.principal(), detail).await
+        && !failed.is_empty()
+    {
+        for line in super::tail::render_failed(&failed).lines() {
+            ctx.out().status(line);
+        }
+    }
     let status = match run.status {
         RunStatus::TimedOut => "timed out".to_string(),
         other => other.to_string(),

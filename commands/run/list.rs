@@ -1,4 +1,4 @@
-//! `imx run list [--workflow W] [--status S] [--since D] [--limit N]`.
+//! `imx run list [--workflow W] [--status S,...] [--since D] [--limit N | --all]`.
 
 use imx::model::{Run, RunFilter, RunStatus};
 
@@ -12,52 +12,92 @@ use super::super::parse;
 #[command(after_help = "Examples:
   imx run list
   imx run list --workflow deploy --status failed --since 24h
-  imx run list --since 2024-05-01T00:00:00Z --limit 100 -o csv")]
+  imx run list --status failed,timed_out --status cancelled
+  imx run list --all --since 2024-05-01T00:00:00Z -o csv
+  imx run list -o template='{{ id }} {{ status }}'")]
 pub struct ListArgs {
     /// Only runs of this workflow.
     #[arg(short, long, value_name = "NAME")]
     pub workflow: Option<String>,
 
-    /// Only runs in this state.
-    #[arg(short, long, value_name = "STATUS", value_parser = parse_status)]
-    pub status: Option<RunStatus>,
+    /// Only runs in these states (comma-separated, or repeat the flag): queued, running,
+    /// succeeded, failed, cancelled, timed_out.
+    #[arg(short, long, value_name = "STATUS", value_parser = parse::run_status, value_delimiter = ',')]
+    pub status: Vec<RunStatus>,
 
     /// Only runs created since: a duration ago (1h, 30m) or an RFC 3339 time.
     #[arg(long, value_name = "WHEN", value_parser = parse::since)]
     pub since: Option<i64>,
 
-    /// At most this many runs.
-    #[arg(short = 'n', long, default_value_t = 20, value_name = "N")]
+    /// At most this many runs (at least 1).
+    #[arg(short = 'n', long, default_value_t = 20, value_name = "N", value_parser = parse::limit)]
     pub limit: u32,
+
+    /// Every matching run (no --limit).
+    #[arg(long, conflicts_with = "limit")]
+    pub all: bool,
 }
 
-fn parse_status(s: &str) -> Result<RunStatus, String> {
-    s.parse()
-}
+/// How many runs one request asks for with --all.
+const PAGE: u32 = 500;
 
 pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     let plane = ctx.plane()?;
-    let page = plane
-        .list_runs(
-            &ctx.principal(),
-            RunFilter {
-                workflow: args.workflow,
-                status: args.status,
-                since: args.since,
-                limit: Some(args.limit),
-                cursor: None,
-            },
-        )
-        .await?;
-    if page.items.is_empty() && !ctx.out().is_machine() {
+    let limit = (!args.all).then_some(args.limit);
+    // One query per status (the control plane filters on one), merged newest first.
+    let statuses: Vec<Option<RunStatus>> = if args.status.is_empty() {
+        vec![None]
+    } else {
+        let mut s = args.status.clone();
+        s.sort_by_key(|st| st.as_str());
+        s.dedup();
+        s.into_iter().map(Some).collect()
+    };
+    let mut runs: Vec<Run> = Vec::new();
+    let mut more = false;
+    for status in statuses {
+        let mut cursor = None;
+        loop {
+            let page = plane
+                .list_runs(
+                    &ctx.principal(),
+                    RunFilter {
+                        workflow: args.workflow.clone(),
+                        status,
+                        since: args.since,
+                        limit: Some(limit.unwrap_or(PAGE)),
+                        cursor: cursor.take(),
+                    },
+                )
+                .await?;
+            runs.extend(page.items);
+            match page.next_cursor {
+                Some(next) if args.all => cursor = Some(next),
+                Some(_) => {
+                    more = true;
+                    break;
+                }
+                None => break,
+            }
+        }
+    }
+    // Newest first, as the control plane lists them: ULIDs sort by creation time.
+    runs.sort_by(|a, b| b.id.cmp(&a.id));
+    if let Some(n) = limit
+        && runs.len() > n as usize
+    {
+        runs.truncate(n as usize);
+        more = true;
+    }
+    if runs.is_empty() && !ctx.out().is_machine() {
         ctx.out().status("No runs match.");
         return Ok(());
     }
-    ctx.out().list(&page.items)?;
-    if page.next_cursor.is_some() {
+    ctx.out().list(&runs)?;
+    if more {
         ctx.out().hint(format!(
-            "showing the newest {}; use --limit for more",
-            page.items.len()
+            "showing the newest {}; use --limit N or --all for more",
+            runs.len()
         ));
     }
     Ok(())
@@ -92,6 +132,10 @@ impl Row for Run {
 
     fn name(&self) -> String {
         self.id.clone()
+    }
+
+    fn id(&self) -> Option<&str> {
+        Some(&self.id)
     }
 }
 

@@ -6,13 +6,18 @@ mod list;
 mod logs;
 mod retry;
 mod show;
+mod tail;
 mod wait;
 mod watch;
 
 use clap::Subcommand;
 
+use imx::control::Plane;
+use imx::model::RunDetail;
+
 use super::context::Context;
 use super::error::CliError;
+use super::output::{Format, render_list};
 
 /// The run commands.
 #[derive(Debug, Subcommand)]
@@ -42,5 +47,40 @@ pub async fn run(ctx: &Context, cmd: RunCommand) -> Result<(), CliError> {
         RunCommand::Retry(args) => retry::run(ctx, args).await,
         RunCommand::Wait(args) => wait::run(ctx, args).await,
         RunCommand::Watch(args) => watch::run(ctx, args).await,
+    }
+}
+
+/// A run by id or any unique prefix. A prefix that matches several runs is an error (exit 2)
+/// that lists them (id, workflow, status, created), so the right one can be picked.
+pub async fn get_run(ctx: &Context, plane: &Plane, id: &str) -> Result<RunDetail, CliError> {
+    let who = ctx.principal();
+    match plane.get_run(&who, id).await {
+        Ok(d) => Ok(d),
+        Err(imx::Error::Ambiguous {
+            kind: "run",
+            prefix,
+            candidates,
+        }) => {
+            let mut runs = Vec::new();
+            for c in candidates.iter().take(5) {
+                if let Ok(d) = plane.get_run(&who, c).await {
+                    runs.push(d.run);
+                }
+            }
+            let mut style = ctx.out().style();
+            style.format = Format::Table;
+            let table = render_list(&runs, &style)?;
+            let many = if candidates.len() > 5 {
+                "more than 5 runs; the first 5".to_string()
+            } else {
+                format!("{} runs", candidates.len())
+            };
+            Err(CliError::usage(format!(
+                "run prefix {prefix:?} is ambiguous: it matches {many}:\n{}",
+                table.trim_end()
+            ))
+            .with_hint("give more characters of the id (the table shows the shortest that tell these apart)"))
+        }
+        Err(e) => Err(e.into()),
     }
 }

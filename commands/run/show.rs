@@ -11,7 +11,8 @@ use super::super::output::{Cells, Detail};
 use super::list::run_fields;
 
 /// Show a run: its header, then one line per step (state, attempt, agent, timing, exit code,
-/// outputs), any step errors, and why steps that no agent can take are waiting.
+/// outputs), any step errors, why steps that no agent can take are waiting, and the last 20
+/// lines of each failed step's output.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx run show 01HZX4
@@ -23,8 +24,17 @@ pub struct ShowArgs {
 
 pub async fn run(ctx: &Context, args: ShowArgs) -> Result<(), CliError> {
     let plane = ctx.plane()?;
-    let detail = plane.get_run(&ctx.principal(), &args.id).await?;
-    ctx.out().detail(&detail)
+    let detail = super::get_run(ctx, &plane, &args.id).await?;
+    ctx.out().detail(&detail)?;
+    // People also get the failed steps' last lines (`run logs --failed` for machines).
+    if !ctx.out().is_machine() {
+        let failed = super::tail::failed_steps(&plane, &ctx.principal(), &detail).await?;
+        if !failed.is_empty() {
+            ctx.out().data("\n")?;
+            ctx.out().data(&super::tail::render_failed(&failed))?;
+        }
+    }
+    Ok(())
 }
 
 impl Detail for RunDetail {

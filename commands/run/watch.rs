@@ -29,5 +29,5 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<(), CliError> {
     if ctx.out().is_machine() {
         ctx.out().detail(&detail)?;
     }
-    follow::outcome(ctx, &detail)
+    follow::outcome(ctx, &plane, &detail).await
 }

@@ -34,8 +34,8 @@ pub struct CreateArgs {
 
 /// `--role` values.
 pub fn parse_role(s: &str) -> Result<Role, String> {
-    s.parse::<Role>()
-        .map_err(|e| format!("{e} (roles are: admin, operator, viewer, agent)"))
+    let all = Role::ALL.map(|r| (r.as_str(), r));
+    super::super::parse::one_of("role", &s.trim().to_ascii_lowercase(), &all)
 }
 
 pub async fn run(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {

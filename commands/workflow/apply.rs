@@ -41,13 +41,13 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<(), CliError> {
         .count();
     if args.dry_run {
         ctx.out().status(format!(
-            "Dry run: {changed} of {} workflows would change; nothing was changed.",
-            outcomes.len()
+            "Dry run: {changed} of {} would change; nothing was changed.",
+            super::super::output::count(outcomes.len() as u64, "workflow")
         ));
     } else {
         ctx.out().status(format!(
-            "Applied {} workflows ({changed} changed).",
-            outcomes.len()
+            "Applied {} ({changed} changed).",
+            super::super::output::count(outcomes.len() as u64, "workflow")
         ));
     }
     Ok(())

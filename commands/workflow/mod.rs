@@ -5,6 +5,7 @@ mod delete;
 mod list;
 mod run;
 mod show;
+mod snippet;
 mod validate;
 
 use std::io::Read;
@@ -101,7 +102,13 @@ fn load_one(path: &Path) -> Result<Loaded, CliError> {
         std::io::stdin()
             .read_to_string(&mut source)
             .map_err(|e| CliError::usage(format!("cannot read stdin: {e}")))?;
-        let (spec, warnings) = imx::spec::parse_str_with_warnings(&source, "<stdin>")?;
+        let (spec, warnings) =
+            imx::spec::parse_str_with_warnings(&source, "<stdin>").map_err(|e| {
+                let mut err = CliError::from(e);
+                err.message =
+                    snippet::annotate(&err.message, &|f| (f == "<stdin>").then(|| source.clone()));
+                err
+            })?;
         return Ok((vec![("-".into(), spec)], warnings));
     }
     if !path.exists() {
@@ -116,6 +123,7 @@ fn load_one(path: &Path) -> Result<Loaded, CliError> {
         if err.exit == super::error::Exit::Error {
             err.exit = super::error::Exit::Usage;
         }
+        err.message = snippet::annotate(&err.message, &|f| std::fs::read_to_string(f).ok());
         err
     })?;
     let specs = loaded

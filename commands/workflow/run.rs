@@ -88,7 +88,7 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
     if ctx.out().is_machine() && ctx.out().format() != Format::Name {
         ctx.out().detail(&detail)?;
     }
-    follow::outcome(ctx, &detail)
+    follow::outcome(ctx, &plane, &detail).await
 }
 
 /// Warn when a step of the new run cannot start because no online agent could take it (none

@@ -26,8 +26,10 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<(), CliError> {
         .map(|(file, spec)| Valid { file, spec })
         .collect();
     ctx.out().list(&rows)?;
-    ctx.out()
-        .status(format!("{} workflow file(s) are valid.", rows.len()));
+    ctx.out().status(match rows.len() {
+        1 => "1 workflow file is valid.".to_string(),
+        n => format!("{n} workflow files are valid."),
+    });
     Ok(())
 }
 

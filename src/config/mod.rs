@@ -1,9 +1,10 @@
 //! Paths and defaults: where the local store lives, who the OS user is, contexts
 //! ([`contexts`]) and client credentials ([`credentials`]: OS keyring, 0600 file fallback,
-//! `IMX_TOKEN`).
+//! `IMX_TOKEN`) and the logins kept per server ([`logins`]).
 
 pub mod contexts;
 pub mod credentials;
+pub mod logins;
 
 use std::path::PathBuf;
 
@@ -45,4 +46,27 @@ pub fn hostname() -> String {
         .ok()
         .and_then(|h| h.into_string().ok())
         .unwrap_or_else(|| "localhost".into())
+}
+
+/// Write `text` to `path` atomically (a 0600 temp file renamed over it), creating the folder.
+pub(crate) fn write_private(path: &std::path::Path, text: &str) -> crate::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| crate::Error::io(format!("cannot create {}", dir.display()), e))?;
+    }
+    let tmp = path.with_extension("toml.tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|e| crate::Error::io(format!("cannot write {}", tmp.display()), e))?;
+    f.write_all(text.as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|e| crate::Error::io(format!("cannot write {}", tmp.display()), e))?;
+    std::fs::rename(&tmp, path)
+        .map_err(|e| crate::Error::io(format!("cannot replace {}", path.display()), e))
 }

@@ -75,7 +75,24 @@ pub struct RemoteControlPlane {
     last_event: AtomicI64,
     /// The event stream that wakes `wait_for_change`.
     follower: follow::Follower,
+    /// Told about every request (`imx -v`), if set.
+    tracer: Option<Tracer>,
 }
+
+/// One request the client made and how it went, for tracing (`imx -v`). The library prints
+/// nothing itself: the caller decides what to show (and must not show the Authorization
+/// header's secret).
+pub struct Trace<'a> {
+    pub method: &'a Method,
+    pub url: &'a Url,
+    pub request_headers: &'a reqwest::header::HeaderMap,
+    /// The response's status and headers, or `None` when no response came.
+    pub response: Option<(StatusCode, &'a reqwest::header::HeaderMap)>,
+    pub elapsed: Duration,
+}
+
+/// What [`RemoteControlPlane::with_tracer`] calls for each request.
+pub type Tracer = std::sync::Arc<dyn Fn(&Trace<'_>) + Send + Sync>;
 
 impl RemoteControlPlane {
     /// A client for the server at `url` (e.g. `https://imx.example:7443`), authenticating with
@@ -95,6 +112,17 @@ impl RemoteControlPlane {
         ca_pem: Option<&[u8]>,
         insecure: bool,
     ) -> Result<Self> {
+        if !url.contains("://") {
+            return Err(Error::invalid_with_hint(
+                format!(
+                    "the server URL {url:?} has no scheme: imx needs to know whether to use \
+                     HTTPS (https://) or plain HTTP (http://)"
+                ),
+                format!(
+                    "write https://{url} (or http://{url} for a server on this machine without TLS)"
+                ),
+            ));
+        }
         let base = Url::parse(url).map_err(|e| {
             Error::invalid_with_hint(
                 format!("{url:?} is not a server URL: {e}"),
@@ -140,7 +168,14 @@ impl RemoteControlPlane {
             token,
             last_event: AtomicI64::new(-1),
             follower: follow::Follower::new(),
+            tracer: None,
         })
+    }
+
+    /// Call `tracer` after each request (method, URL, status, time, headers).
+    pub fn with_tracer(mut self, tracer: Tracer) -> Self {
+        self.tracer = Some(tracer);
+        self
     }
 
     /// `base` + `/api/v1/` + segments, each segment escaped.
@@ -161,7 +196,26 @@ impl RemoteControlPlane {
     }
 
     async fn send_raw(&self, req: RequestBuilder) -> Result<reqwest::Response> {
-        let resp = req.send().await.map_err(|e| self.unreachable(&e))?;
+        let req = req.build().map_err(|e| self.unreachable(&e))?;
+        let traced = self.tracer.as_ref().map(|_| {
+            (
+                req.method().clone(),
+                req.url().clone(),
+                req.headers().clone(),
+            )
+        });
+        let started = std::time::Instant::now();
+        let sent = self.client.execute(req).await;
+        if let (Some(tracer), Some((method, url, headers))) = (&self.tracer, &traced) {
+            tracer(&Trace {
+                method,
+                url,
+                request_headers: headers,
+                response: sent.as_ref().ok().map(|r| (r.status(), r.headers())),
+                elapsed: started.elapsed(),
+            });
+        }
+        let resp = sent.map_err(|e| self.unreachable(&e))?;
         if resp.status().is_success() {
             return Ok(resp);
         }
@@ -208,6 +262,11 @@ impl RemoteControlPlane {
         self.send_raw(self.request(Method::POST, segments).json(body))
             .await
             .map(|_| ())
+    }
+
+    /// Who the server takes this client's token to be, and when that token expires.
+    pub async fn whoami_token(&self) -> Result<super::wire::WhoAmI> {
+        self.get(&["whoami"], &NO_QUERY).await
     }
 
     /// Download backup `id` from the server into `dest` and check it: the file's manifest must
@@ -315,11 +374,40 @@ impl RemoteControlPlane {
         if e.is_timeout() {
             reason = format!("no answer in time ({reason})");
         }
+        if self.base.scheme() == "https" && plain_http_answer(&reason) {
+            reason = format!(
+                "the server answered in plain HTTP, not HTTPS ({reason}): it serves no TLS \
+                 (started without --tls-cert/--tls-key). Use http://{} — plain HTTP is \
+                 accepted for loopback only, else with --insecure — or give the server a \
+                 certificate",
+                self.base
+                    .host_str()
+                    .map(|h| match self.base.port() {
+                        Some(p) => format!("{h}:{p}"),
+                        None => h.to_string(),
+                    })
+                    .unwrap_or_default()
+            );
+        } else if self.base.scheme() == "http" && e.is_request() && !e.is_connect() {
+            reason = format!("{reason} (if the server serves HTTPS, use https:// in the URL)");
+        }
         Error::Unreachable {
             url: self.base.to_string(),
             reason,
         }
     }
+}
+
+/// Whether a TLS error says the other side spoke plain HTTP (rustls reads "HTTP/1.1 ..." as a
+/// record of an unknown content type).
+fn plain_http_answer(reason: &str) -> bool {
+    [
+        "InvalidContentType",
+        "corrupt message",
+        "wrong version number",
+    ]
+    .iter()
+    .any(|s| reason.contains(s))
 }
 
 fn kind_of_status(status: StatusCode) -> crate::error::ErrorKind {

@@ -210,3 +210,18 @@ pub fn backup_id(what: &str) -> crate::Result<&str> {
         ))
     }
 }
+
+/// The caller, and when the token it presented expires.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct WhoAmI {
+    #[serde(flatten)]
+    pub principal: crate::auth::Principal,
+    /// When the bearer token expires (RFC 3339); absent if it never does.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::model::time::rfc3339_opt"
+    )]
+    #[schema(value_type = Option<String>)]
+    pub token_expires_at: Option<i64>,
+}

@@ -14,6 +14,12 @@ pub trait Authenticator: Send + Sync {
     /// `token` is the bearer secret, or `None` when the request has none. Errors are
     /// unauthenticated (401): missing, unknown, revoked or expired tokens.
     fn authenticate(&self, token: Option<&str>, source: &str) -> Result<Principal>;
+
+    /// When a valid bearer token expires (ms since the epoch), for `whoami`; `None` when it
+    /// never does or this authenticator does not know.
+    fn token_expires_at(&self, _token: &str) -> Option<i64> {
+        None
+    }
 }
 
 /// The authenticated caller of a request.
@@ -98,5 +104,9 @@ impl Authenticator for crate::control::LocalControlPlane {
                 "this request needs a token (Authorization: Bearer imx_...)".into(),
             )),
         }
+    }
+
+    fn token_expires_at(&self, token: &str) -> Option<i64> {
+        self.token_expiry(&Secret::new(token)).ok().flatten()
     }
 }

@@ -74,6 +74,14 @@ impl IntoResponse for ApiError {
             details["holder"] =
                 serde_json::json!({ "name": name, "hostname": hostname, "pid": pid });
         }
+        // The ids an ambiguous prefix matches: the client lists them.
+        if let Error::Ambiguous {
+            kind, candidates, ..
+        } = &self.0
+        {
+            details["kind"] = serde_json::json!(kind);
+            details["candidates"] = serde_json::json!(candidates);
+        }
         let body = ErrorBody {
             error: ErrorDetail {
                 code: code.into(),
@@ -101,7 +109,10 @@ impl ErrorBody {
             .map(str::to_string);
         let message = self.error.message;
         match self.error.code.as_str() {
-            "invalid" => Error::Invalid { message, hint },
+            "invalid" => match ambiguous(&self.error.details, &message) {
+                Some(e) => e,
+                None => Error::Invalid { message, hint },
+            },
             "not_found" => match hint {
                 Some(hint) => Error::NotFoundHint { message, hint },
                 None => Error::Remote {
@@ -134,6 +145,29 @@ impl ErrorBody {
             _ => Error::Internal(message),
         }
     }
+}
+
+/// An ambiguous prefix, from an invalid request's details (see [`Error::Ambiguous`]).
+fn ambiguous(details: &serde_json::Value, message: &str) -> Option<Error> {
+    let candidates: Vec<String> = details
+        .get("candidates")?
+        .as_array()?
+        .iter()
+        .filter_map(|c| c.as_str().map(str::to_string))
+        .collect();
+    let kind = match details.get("kind")?.as_str()? {
+        "run" => "run",
+        "backup" => "backup",
+        "agent" => "agent",
+        _ => "object",
+    };
+    // `{kind} prefix "P" is ambiguous: ...`
+    let prefix = message.split('"').nth(1).unwrap_or_default().to_string();
+    Some(Error::Ambiguous {
+        kind,
+        prefix,
+        candidates,
+    })
 }
 
 /// The holder of an agent name, from a conflict's details (see [`Error::NameHeld`]).

@@ -14,9 +14,9 @@ use super::AppState;
 use super::auth::{Caller, Presented, Source};
 use super::error::ApiError;
 use crate::audit::{AuditFilter, AuditReport, ChainReport};
-use crate::auth::Principal;
 use crate::backup::catalog::Catalog;
 use crate::backup::{BackupInfo, CreateOptions, KeySource, NoProgress, VerifyReport};
+use crate::control::wire::WhoAmI;
 use crate::control::wire::{
     ApplyQuery, ClaimBody, CompleteBody, EventsQuery, LeasesBody, LogsBody, LogsQuery, RetryBody,
     RunsQuery, VersionQuery,
@@ -510,9 +510,17 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/whoami", tag = "auth", responses((status = 200, description = "The caller", body = Principal)))]
-async fn whoami(State(s): State<AppState>, Caller(who): Caller) -> Api<Principal> {
-    Ok(Json(s.plane.whoami(&who).await?))
+#[utoipa::path(get, path = "/api/v1/whoami", tag = "auth", responses((status = 200, description = "The caller", body = WhoAmI)))]
+async fn whoami(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Presented(token): Presented,
+) -> Api<WhoAmI> {
+    let principal = s.plane.whoami(&who).await?;
+    Ok(Json(WhoAmI {
+        principal,
+        token_expires_at: s.auth.token_expires_at(token.expose()),
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/dashboard/overview", tag = "dashboard", responses((status = 200, description = "The overview", body = Overview)))]

@@ -74,13 +74,19 @@ pub fn resolve_params(
                 serde_json::Value::String(s) => format!("{s:?}"),
                 other => other.to_string(),
             };
+            // A misspelt string gets the nearest allowed one.
+            let names: Vec<&str> = allowed.iter().filter_map(|v| v.as_str()).collect();
+            let hint = value
+                .as_str()
+                .and_then(|s| crate::suggest::nearest(s, &names))
+                .map(|n| format!("did you mean {n:?}? (-p {}={n})", p.name));
             problems.push((
                 format!(
                     "param {}: {shown} is not one of {}",
                     p.name,
                     list_values(allowed)
                 ),
-                None,
+                hint,
             ));
             continue;
         }

@@ -202,7 +202,7 @@ fn checkpoints_catch_truncation_and_a_rewritten_tail() {
     let ok = env.run(["audit", "verify"]);
     ok.expect_code(0);
     assert!(
-        ok.stderr.contains("1 signed checkpoint(s) hold"),
+        ok.stderr.contains("1 signed checkpoint holds"),
         "{}",
         ok.stderr
     );
@@ -436,7 +436,7 @@ fn a_checkpoint_killed_between_its_two_writes_leaves_the_trail_verifiable() {
     let v = env.run(["audit", "verify"]);
     v.expect_code(0);
     assert!(
-        v.stderr.contains("1 signed checkpoint(s) hold"),
+        v.stderr.contains("1 signed checkpoint holds"),
         "{}",
         v.stderr
     );
@@ -451,7 +451,7 @@ fn a_checkpoint_killed_between_its_two_writes_leaves_the_trail_verifiable() {
     let v = env.run(["audit", "verify"]);
     v.expect_code(0);
     assert!(
-        v.stderr.contains("2 signed checkpoint(s) hold") && !v.stderr.contains("never reached"),
+        v.stderr.contains("2 signed checkpoints hold") && !v.stderr.contains("never reached"),
         "{}",
         v.stderr
     );
@@ -497,7 +497,7 @@ fn checkpoint_repair_withdraws_what_an_interrupted_older_imx_left() {
         let v = env.run(["audit", "verify"]);
         v.expect_code(0);
         assert!(
-            v.stderr.contains("1 signed checkpoint(s) hold"),
+            v.stderr.contains("1 signed checkpoint holds"),
             "{}",
             v.stderr
         );

@@ -440,7 +440,7 @@ fn a_password_typed_as_the_user_name_is_stored_nowhere_but_still_throttled() {
     );
     let mut seen = String::new();
     for args in [
-        &["audit", "list", "--limit", "0", "-o", "json"][..],
+        &["audit", "list", "--all", "-o", "json"][..],
         &["audit", "report", "-o", "json"],
         &["user", "list", "-o", "json"],
     ] {
@@ -478,7 +478,7 @@ fn a_password_typed_as_the_user_name_is_stored_nowhere_but_still_throttled() {
         )
         .unwrap();
     assert_eq!(throttled, 1);
-    let local = env.run(["audit", "list", "--limit", "0", "-o", "json"]);
+    let local = env.run(["audit", "list", "--all", "-o", "json"]);
     assert!(!local.stdout.contains(TYPED));
     env.run(["audit", "verify"]).expect_code(0);
 }
@@ -516,8 +516,7 @@ fn repeated_denials_are_coalesced_and_the_chain_verifies() {
             "token:peeker",
             "--outcome",
             "denied",
-            "--limit",
-            "0",
+            "--all",
             "-o",
             "json",
         ],

@@ -606,7 +606,7 @@ fn restoring_a_copy_elsewhere_leaves_the_live_trail_alone() {
     let live = env.run(["audit", "verify"]);
     live.expect_code(0);
     assert!(
-        live.stderr.contains("2 signed checkpoint(s) hold"),
+        live.stderr.contains("2 signed checkpoints hold"),
         "{}",
         live.stderr
     );

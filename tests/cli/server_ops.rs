@@ -101,6 +101,19 @@ fn requests_are_logged_as_json_to_daily_files_without_tokens() {
     let (mut server, url) = serve(&env, &["--log-format", "json", "--log-dir", &logs_arg]);
     remote(&env, &url, &admin, &["status"]).expect_code(0);
     remote(&env, &url, "imx_not_a_token", &["status"]).expect_code(4);
+    // A dashboard poll: logged at DEBUG only, so not at the default level.
+    {
+        use std::io::{Read, Write};
+        let mut conn = std::net::TcpStream::connect(url.trim_start_matches("http://")).unwrap();
+        write!(
+            conn,
+            "GET /api/v1/dashboard/overview HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {admin}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        let _ = conn.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
     server.signal(Signal::SIGTERM);
     assert!(server.wait_exit(Duration::from_secs(20)).success());
 
@@ -132,7 +145,11 @@ fn requests_are_logged_as_json_to_daily_files_without_tokens() {
     assert_eq!(status[0]["fields"]["status"], 200);
     assert_eq!(status[0]["fields"]["principal"], "user:alice");
     assert_eq!(status[0]["fields"]["method"], "GET");
-    assert!(status[0]["fields"]["latency_ms"].is_number());
+    assert!(status[0]["fields"]["latency_us"].is_u64(), "{text}");
+    assert!(
+        !text.contains("/api/v1/dashboard/overview"),
+        "dashboard polls are DEBUG: {text}"
+    );
     assert_eq!(status[1]["fields"]["status"], 401);
     assert_eq!(status[1]["fields"]["principal"], "-");
 }

@@ -124,6 +124,14 @@ impl LocalControlPlane {
         Ok(verified.principal(source))
     }
 
+    /// When a valid token expires (`None`: never); errors as [`Self::authenticate_token`].
+    pub fn token_expiry(&self, secret: &Secret) -> Result<Option<i64>> {
+        if !token::well_formed(secret) {
+            return Err(Error::Unauthenticated("the token is not valid".into()));
+        }
+        Ok(self.verify_token(&token::hash(secret))?.expires_at)
+    }
+
     /// Read and check the token with this hash.
     fn verify_token(&self, hash: &str) -> Result<token_cache::Verified> {
         let invalid = || Error::Unauthenticated("the token is not valid".into());

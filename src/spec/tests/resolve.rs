@@ -96,6 +96,16 @@ fn a_value_outside_the_enum_lists_the_allowed_ones() {
 }
 
 #[test]
+fn a_misspelt_enum_value_gets_a_did_you_mean() {
+    let (msg, hint) = invalid(&[("version", "1"), ("env", "prd")]);
+    assert_eq!(msg, "param env: \"prd\" is not one of staging, prod");
+    assert_eq!(
+        hint.as_deref(),
+        Some("did you mean \"prod\"? (-p env=prod)")
+    );
+}
+
+#[test]
 fn all_problems_are_reported_together() {
     let (msg, _) = invalid(&[("replicas", "x"), ("nope", "1")]);
     assert_eq!(msg.lines().count(), 3, "{msg}");

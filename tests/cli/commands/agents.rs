@@ -137,7 +137,7 @@ fn sigterm_drains_the_agent_its_running_step_succeeds_and_it_exits_0(env: TestEn
     assert_eq!(status.code(), Some(0), "stderr:\n{}", agent.stderr());
     let stderr = agent.stderr();
     assert!(stderr.contains("Draining agent worker"), "{stderr}");
-    assert!(stderr.contains("1 step(s) succeeded"), "{stderr}");
+    assert!(stderr.contains("1 step succeeded"), "{stderr}");
 
     let run = env.show_run(&id);
     assert_eq!(

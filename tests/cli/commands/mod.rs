@@ -10,6 +10,8 @@ mod agents;
 mod audit;
 mod json;
 mod json_sweep;
+mod lists;
+mod logs;
 mod output;
 mod runs;
 mod steps;
