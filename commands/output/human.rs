@@ -216,7 +216,7 @@ mod tests {
         // Same millisecond: only the random part tells them apart.
         let a = "01JD8X3K9Q2M4N5P6R7S8T9V0W";
         let b = "01JD8X3K9Q2M4N5P6R7S8T9V1W";
-        assert_eq!(unique_prefix_len(&[a, b, a], 8), 24);
+        assert_eq!(unique_prefix_len(&[a, b, a], 8), 25);
     }
 
     #[test]
