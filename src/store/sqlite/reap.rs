@@ -111,3 +111,71 @@ pub fn lose(
     })?;
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::super::{agents, claims, runs};
+    use super::*;
+    use crate::engine::{LOST_BUDGET, StepLimits};
+    use crate::model::{AgentRegistration, StepKind, StepSpec, WorkflowSpec};
+    use crate::store::Store;
+
+    fn status(tx: &Transaction<'_>, step: &str) -> String {
+        tx.query_row("SELECT status FROM steps WHERE step_id = ?1", [step], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    }
+
+    /// An agent holding two steps of a `fail_fast` run is removed: the first step has lost its
+    /// agent too often and fails, which cancels the second. Losing the second must leave it
+    /// cancelled — not put it back to `ready` in a run that has ended.
+    #[test]
+    fn a_step_cancelled_while_its_agent_is_lost_stays_cancelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("imx.db"), true).unwrap();
+        let cache = store.specs();
+        let mut wf = WorkflowSpec::new(
+            "ff",
+            vec![
+                StepSpec::new("a", StepKind::Noop),
+                StepSpec::new("b", StepKind::Noop),
+            ],
+        );
+        wf.fail_fast = true;
+        store
+            .write(|tx| {
+                super::super::workflows::apply(tx, &wf, false)?;
+                runs::create(tx, cache, "ff", &BTreeMap::new(), None, None, "me")?;
+                let reg = AgentRegistration {
+                    name: "w1".into(),
+                    labels: BTreeMap::new(),
+                    slots: 2,
+                    hostname: "h".into(),
+                    pid: 1,
+                    version: "test".into(),
+                    instance: None,
+                    pid_scope: None,
+                    replaces_pid: None,
+                };
+                let agent = agents::register(tx, cache, &reg, "me", 30_000)?;
+                let claimed =
+                    claims::claim(tx, cache, &agent.id, 2, 30_000, &StepLimits::default())?;
+                assert_eq!(claimed.tasks.len(), 2);
+                tx.execute(
+                    "UPDATE steps SET lost = ?1 WHERE step_id = 'a'",
+                    [LOST_BUDGET],
+                )?;
+                lose_held(tx, cache, &agent.id, &LostCause::Removed)?;
+                assert_eq!(status(tx, "a"), "failed");
+                assert_eq!(status(tx, "b"), "cancelled");
+                let run: String = tx.query_row("SELECT status FROM runs", [], |r| r.get(0))?;
+                assert_eq!(run, "failed");
+                Ok(())
+            })
+            .unwrap();
+    }
+}
