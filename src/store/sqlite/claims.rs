@@ -282,9 +282,8 @@ pub fn check(tx: &Transaction<'_>, agent_id: &str, leases: &[LeaseRef]) -> Resul
     Ok(reply)
 }
 
-/// Append captured lines for a held attempt, keeping at most `max_bytes` of output per attempt.
-/// Past it, output lines are not stored; the first time, one line says so. imx's own lines
-/// (`system`) are always kept: an agent that cuts its log itself says how much it cut in one.
+/// Append captured lines for a held attempt, capped by the engine (`engine::limits::cap_log`):
+/// at most `max_bytes` of output per attempt, then one line that says so.
 pub fn append_logs(
     tx: &Transaction<'_>,
     lease: &LeaseRef,
@@ -297,71 +296,23 @@ pub fn append_logs(
     let stored: u64 = tx
         .prepare_cached("SELECT log_bytes FROM steps WHERE run_id = ?1 AND step_id = ?2")?
         .query_row(params![lease.run_id, lease.step_id], |r| r.get(0))?;
-    let mut total = stored;
-    let mut over = false;
-    let mut keep: Vec<&(LogStream, String)> = Vec::with_capacity(lines.len());
-    for entry in lines {
-        if entry.0 == LogStream::System {
-            keep.push(entry);
-            continue;
-        }
-        let size = entry.1.len() as u64;
-        // Past the limit everything is cut: the log is truncated, never left with gaps.
-        if over || total.saturating_add(size) > max_bytes {
-            over = true;
-            continue;
-        }
-        total += size;
-        keep.push(entry);
-    }
-    let cut_line;
-    if over && stored <= max_bytes {
-        // The first lines past the limit: say so once (the count moves past the limit).
-        cut_line = (
-            LogStream::System,
-            crate::engine::limits::log_limit_reached_line(max_bytes),
-        );
-        keep.push(&cut_line);
-        total = max_bytes.saturating_add(1);
-    }
+    let (keep, total) = crate::engine::limits::cap_log(stored, lines, max_bytes);
     if total != stored {
         tx.prepare_cached("UPDATE steps SET log_bytes = ?3 WHERE run_id = ?1 AND step_id = ?2")?
             .execute(params![lease.run_id, lease.step_id, total])?;
     }
-    insert_log_refs(tx, &lease.run_id, &lease.step_id, lease.attempt, &keep)
-}
-
-/// Insert log lines (no lease check: for imx's own system lines).
-pub fn insert_logs(
-    tx: &Transaction<'_>,
-    run_id: &str,
-    step_id: &str,
-    attempt: u32,
-    lines: &[(LogStream, String)],
-) -> Result<()> {
-    let refs: Vec<&(LogStream, String)> = lines.iter().collect();
-    insert_log_refs(tx, run_id, step_id, attempt, &refs)
-}
-
-fn insert_log_refs(
-    tx: &Transaction<'_>,
-    run_id: &str,
-    step_id: &str,
-    attempt: u32,
-    lines: &[&(LogStream, String)],
-) -> Result<()> {
     let now = now_ms();
     let mut ins = tx.prepare_cached(
         "INSERT INTO logs (run_id, step_id, attempt, time, stream, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    for (stream, line) in lines.iter().copied() {
+    for (stream, line) in &keep {
         ins.execute(params![
-            run_id,
-            step_id,
-            attempt,
+            lease.run_id,
+            lease.step_id,
+            lease.attempt,
             now,
             stream.as_str(),
-            line
+            line.as_ref()
         ])?;
     }
     Ok(())
