@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use bytesize::ByteSize;
 
-use crate::model::{StepOutcome, StepResult};
+use std::borrow::Cow;
+
+use crate::model::{LogStream, StepOutcome, StepResult};
 
 /// The default limit on one step's outputs (keys plus values): 1 MiB.
 pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 1024 * 1024;
@@ -95,6 +97,40 @@ pub fn log_limit_reached_line(max: u64) -> String {
     )
 }
 
+/// What to store of `lines`, sent for an attempt whose log already holds `stored` bytes of
+/// output, under a limit of `max` bytes: output past the limit is cut (the log is truncated,
+/// never left with gaps); imx's own lines (`system`) are always kept (an agent that cuts its log
+/// itself says how much in one); the first time the limit is passed, one line says so. Returns
+/// the lines to store and the attempt's new byte count (past `max` once the limit was reached).
+pub fn cap_log(
+    stored: u64,
+    lines: &[(LogStream, String)],
+    max: u64,
+) -> (Vec<(LogStream, Cow<'_, str>)>, u64) {
+    let mut total = stored;
+    let mut over = false;
+    let mut keep = Vec::with_capacity(lines.len());
+    for (stream, line) in lines {
+        if *stream == LogStream::System {
+            keep.push((*stream, Cow::Borrowed(line.as_str())));
+            continue;
+        }
+        let size = line.len() as u64;
+        if over || total.saturating_add(size) > max {
+            over = true;
+            continue;
+        }
+        total += size;
+        keep.push((*stream, Cow::Borrowed(line.as_str())));
+    }
+    if over && stored <= max {
+        // The first lines past the limit: say so once (the count moves past the limit).
+        keep.push((LogStream::System, Cow::Owned(log_limit_reached_line(max))));
+        total = max.saturating_add(1);
+    }
+    (keep, total)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -149,5 +185,34 @@ mod tests {
             "imx: output truncated: 3.0 MiB (3145728 bytes, 30 lines) past the log limit of \
              1.0 KiB were not kept (IMX_MAX_LOG on the control plane sets it)"
         );
+    }
+
+    #[test]
+    fn a_log_is_cut_at_the_limit_once_and_system_lines_always_kept() {
+        let line = |stream, text: &str| (stream, text.to_string());
+        let lines = [
+            line(LogStream::Stdout, "12345"),
+            line(LogStream::Stdout, "678"),
+            line(LogStream::System, "imx: note"),
+            line(LogStream::Stderr, "9"),
+        ];
+        let texts = |kept: &[(LogStream, Cow<'_, str>)]| {
+            kept.iter().map(|(_, l)| l.to_string()).collect::<Vec<_>>()
+        };
+        // Within the limit: everything, counted.
+        let (kept, total) = cap_log(0, &lines, 100);
+        assert_eq!(texts(&kept), ["12345", "678", "imx: note", "9"]);
+        assert_eq!(total, 9);
+        // Past it: cut from the first line that does not fit (no gaps), one line says so.
+        let (kept, total) = cap_log(0, &lines, 7);
+        assert_eq!(
+            texts(&kept),
+            ["12345", "imx: note", log_limit_reached_line(7).as_str()]
+        );
+        assert_eq!(total, 8);
+        // Already past it: only imx's own lines, and no second notice.
+        let (kept, total) = cap_log(8, &lines, 7);
+        assert_eq!(texts(&kept), ["imx: note"]);
+        assert_eq!(total, 8);
     }
 }

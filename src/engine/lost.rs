@@ -4,8 +4,8 @@
 //! from `retry.max`: the step goes back to `ready` until the budget is spent, then fails.
 //!
 //! This is the one place that decides it; every path (the reaper, a takeover at registration,
-//! deregistration and `agent remove`) applies [`lease_lost`]'s [`LostChange`] through the store
-//! (`store::sqlite::reap::lose`).
+//! deregistration and `agent remove`) goes through `transitions::lost::lose`, which turns
+//! [`lease_lost`]'s [`LostChange`] into a changeset the store applies.
 
 use super::LOST_BUDGET;
 

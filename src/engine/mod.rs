@@ -1,19 +1,31 @@
-//! Orchestration rules, independent of storage: how long to back off before a retry, whether a
-//! failure is retried, what becomes of a step whose agent is lost, how a run's outcome follows
-//! from its steps, the workflow index the store consults to find a step's dependents, the
-//! limits on what a step may produce ([`limits`]), and why a step is not running
-//! ([`placement`]: no agent can take it). The store applies these inside its transactions.
+//! Orchestration rules, independent of storage: the run/step state machine of DESIGN §3 as pure
+//! functions ([`transitions`]: a [`Loaded`] run in, a [`Changeset`] of guarded updates, events
+//! and log lines out, or a [`Rejection`]), how long to back off before a retry, whether a
+//! failure is retried, what becomes of a step whose agent is lost, the workflow index that
+//! finds a step's dependents, the limits on what a step may produce ([`limits`]), and why a
+//! step is not running ([`placement`]: no agent can take it). A store loads the state, calls a
+//! transition, and applies the changeset in its transaction; it decides nothing itself.
 
 mod backoff;
+pub mod changeset;
 mod index;
 pub mod limits;
 mod lost;
 pub mod placement;
+pub mod state;
+#[cfg(test)]
+mod tests_table;
+pub mod transitions;
 
 pub use backoff::retry_delay_ms;
+pub use changeset::{
+    Changeset, Decision, EventRecord, LogRecord, Refusal, Rejection, RunChange, RunGuard,
+    RunUpdate, StepChange, StepGuard, StepUpdate,
+};
 pub use index::{SpecCache, SpecIndex};
 pub use limits::StepLimits;
 pub use lost::{HeldAttempt, LostCause, LostChange, LostOutcome, lease_lost};
+pub use state::{Claimant, Loaded, Need, RunRow, StepRow};
 
 /// How many times a step may lose its agent (lease expired) before it fails. Apart from
 /// `retry.max`: a lost agent is not the step's fault.

@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::transitions::{RunHead, run_head, step_ended, step_succeeded};
-use super::{insert_event, workflows};
+use super::apply::apply;
+use super::transitions::{self as load, RunHead, STEP_ROW, decide, run_with_params, step_row};
+use super::workflows;
 use crate::control::HeartbeatReply;
-use crate::engine::{FailureDecision, SpecCache, SpecIndex, StepLimits, on_failure};
-use crate::model::{
-    LeaseRef, LogStream, RunStatus, StepOutcome, StepResult, StepStatus, StepTask, now_ms,
-};
+use crate::engine::transitions::{self as engine, claim::Prepared};
+use crate::engine::{Claimant, Loaded, Rejection, SpecCache, SpecIndex, StepLimits, StepRow};
+use crate::model::{LeaseRef, LogStream, StepResult, StepTask, now_ms};
 use crate::{Error, Result};
 
 /// What a claim found.
@@ -61,60 +61,38 @@ pub fn claim(
         return Ok(out);
     }
 
-    let mut chosen: Vec<(i64, String, String)> = Vec::new();
+    let mut chosen: Vec<(String, StepRow)> = Vec::new();
     {
-        let mut stmt = tx.prepare_cached(
-            "SELECT seq, run_id, step_id, selector FROM steps
-             WHERE status = 'ready' AND not_before <= ?1 ORDER BY not_before, seq",
-        )?;
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT selector, run_id, {STEP_ROW} FROM steps
+             WHERE status = 'ready' AND not_before <= ?1 ORDER BY not_before, seq"
+        ))?;
         let mut rows = stmt.query([now])?;
         while let Some(r) = rows.next()? {
-            let selector: Option<String> = r.get(3)?;
+            let selector: Option<String> = r.get(0)?;
             if let Some(sel) = selector {
                 let want: BTreeMap<String, String> = serde_json::from_str(&sel).unwrap_or_default();
                 if !want.iter().all(|(k, v)| agent.labels.get(k) == Some(v)) {
                     continue;
                 }
             }
-            chosen.push((r.get(0)?, r.get(1)?, r.get(2)?));
+            chosen.push((r.get(1)?, step_row(r, 2)?));
             if chosen.len() >= max as usize {
                 break;
             }
         }
     }
 
+    let claimant = Claimant {
+        id: agent_id.to_string(),
+        name: agent.name.clone(),
+    };
     let lease_until = now.saturating_add(lease_ms);
     let mut runs: HashMap<String, RunCtx> = HashMap::new();
-    for (seq, run_id, step_id) in chosen {
-        let attempt: u32 = tx
-            .prepare_cached(
-                "UPDATE steps SET status = 'leased', attempt = attempt + 1, agent_id = ?2,
-                        agent_name = ?3, lease_until = ?4, started_at = ?5, finished_at = NULL,
-                        log_bytes = 0
-                 WHERE seq = ?1 RETURNING attempt",
-            )?
-            .query_row(params![seq, agent_id, agent.name, lease_until, now], |r| {
-                r.get(0)
-            })?;
+    for (run_id, row) in chosen {
         if !runs.contains_key(&run_id) {
-            let head = run_head(tx, &run_id)?;
+            let (head, params_json) = run_with_params(tx, &run_id)?;
             let ix = workflows::index(tx, cache, &head.workflow, head.version)?;
-            let params_json: String = tx
-                .prepare_cached("SELECT params FROM runs WHERE id = ?1")?
-                .query_row([&run_id], |r| r.get(0))?;
-            if head.status == RunStatus::Queued {
-                tx.prepare_cached(
-                    "UPDATE runs SET status = 'running', started_at = ?2 WHERE id = ?1 AND status = 'queued'",
-                )?
-                .execute(params![run_id, now])?;
-                insert_event(
-                    tx,
-                    "run.started",
-                    Some(&run_id),
-                    None,
-                    serde_json::Value::Null,
-                )?;
-            }
             runs.insert(
                 run_id.clone(),
                 (
@@ -124,18 +102,33 @@ pub fn claim(
                 ),
             );
         }
-        let Some((head, ix, params_json)) = runs.get(&run_id) else {
+        let Some((head, ix, params_json)) = runs.get_mut(&run_id) else {
             continue;
         };
-        let Some(step) = ix.step(&step_id) else {
-            step_ended(
-                tx,
-                ix,
-                head,
-                &step_id,
-                StepStatus::Failed,
-                Some("step missing from its workflow version"),
-            )?;
+        let step_id = row.step_id.clone();
+        let attempt = row.attempt.saturating_add(1);
+        let spec = ix.step(&step_id);
+        let inputs = match spec {
+            Some(step) => super::step_inputs::inputs(tx, head, ix, params_json, step)?,
+            None => Err(String::new()),
+        };
+        let prepared = match &inputs {
+            Ok(inputs) => Prepared::Ready {
+                notes: &inputs.notes,
+            },
+            Err(msg) => Prepared::Failed(msg),
+        };
+        let mut st = Loaded::new(ix.as_ref(), head.clone(), now).with_steps([row]);
+        let decided = decide(tx, &mut st, |st| {
+            engine::claim::claim(st, &step_id, &claimant, lease_ms, prepared)
+        })?;
+        let Ok(cs) = decided else {
+            continue;
+        };
+        for u in &cs.runs {
+            head.apply(&u.change);
+        }
+        let (Some(step), Ok(inputs)) = (spec, inputs) else {
             continue;
         };
         let lease = LeaseRef {
@@ -144,28 +137,6 @@ pub fn claim(
             attempt,
             agent_id: agent_id.to_string(),
         };
-        let inputs = match super::step_inputs::inputs(tx, head, ix, params_json, step)? {
-            Ok(inputs) => inputs,
-            Err(msg) => {
-                step_ended(tx, ix, head, &step_id, StepStatus::Failed, Some(&msg))?;
-                continue;
-            }
-        };
-        if !inputs.notes.is_empty() {
-            let lines: Vec<(LogStream, String)> = inputs
-                .notes
-                .iter()
-                .map(|n| (LogStream::System, format!("imx: {n}")))
-                .collect();
-            insert_logs(tx, &run_id, &step_id, attempt, &lines)?;
-        }
-        insert_event(
-            tx,
-            "step.leased",
-            Some(&run_id),
-            Some(&step_id),
-            serde_json::json!({ "agent": agent.name, "attempt": attempt }),
-        )?;
         out.tasks.push(StepTask {
             idempotency_key: format!("{run_id}/{step_id}"),
             workflow: head.workflow.clone(),
@@ -189,53 +160,37 @@ pub fn claim(
 
 /// leased → running. Repeating it for the same attempt is harmless.
 pub fn start(tx: &Transaction<'_>, lease: &LeaseRef) -> Result<()> {
-    let status = held_status(tx, lease)?;
-    match status {
-        Some(StepStatus::Leased) => {
-            tx.prepare_cached(
-                "UPDATE steps SET status = 'running' WHERE run_id = ?1 AND step_id = ?2",
-            )?
-            .execute(params![lease.run_id, lease.step_id])?;
-            insert_event(
-                tx,
-                "step.running",
-                Some(&lease.run_id),
-                Some(&lease.step_id),
-                serde_json::json!({ "attempt": lease.attempt }),
-            )?;
-            Ok(())
-        }
-        Some(StepStatus::Running) => Ok(()),
-        _ => Err(stale(lease)),
+    let row = load::step(tx, &lease.run_id, &lease.step_id)?;
+    let decided = match &row {
+        Some(row) => engine::claim::start(&lease.run_id, row, lease),
+        None => Err(Rejection::Stale {
+            run_id: lease.run_id.clone(),
+            step_id: lease.step_id.clone(),
+            attempt: lease.attempt,
+        }),
+    };
+    match decided {
+        Ok(Some(cs)) => apply(tx, &cs, now_ms()),
+        Ok(None) => Ok(()),
+        Err(r) => Err(r.into_error()),
     }
 }
 
-fn stale(lease: &LeaseRef) -> Error {
-    Error::Conflict(format!(
-        "attempt {} of step {:?} in run {} is no longer held by this agent",
-        lease.attempt,
-        lease.step_id,
-        crate::model::short_id(&lease.run_id)
-    ))
+/// Whether `lease` still holds its step (right attempt, right agent, leased or running).
+fn held(tx: &Transaction<'_>, lease: &LeaseRef) -> Result<bool> {
+    Ok(
+        load::step(tx, &lease.run_id, &lease.step_id)?
+            .is_some_and(|row| engine::holds(&row, lease)),
+    )
 }
 
-/// The step's status if `lease` still holds it (right attempt, right agent, leased or running).
-fn held_status(tx: &Transaction<'_>, lease: &LeaseRef) -> Result<Option<StepStatus>> {
-    let row: Option<(String, u32, Option<String>)> = tx
-        .prepare_cached(
-            "SELECT status, attempt, agent_id FROM steps WHERE run_id = ?1 AND step_id = ?2",
-        )?
-        .query_row(params![lease.run_id, lease.step_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()?;
-    Ok(row.and_then(|(status, attempt, agent)| {
-        let status: StepStatus = status.parse().ok()?;
-        let held = matches!(status, StepStatus::Leased | StepStatus::Running)
-            && attempt == lease.attempt
-            && agent.as_deref() == Some(lease.agent_id.as_str());
-        held.then_some(status)
-    }))
+fn stale(lease: &LeaseRef) -> Error {
+    Rejection::Stale {
+        run_id: lease.run_id.clone(),
+        step_id: lease.step_id.clone(),
+        attempt: lease.attempt,
+    }
+    .into_error()
 }
 
 /// The agent was heard from: it is online for another lease of `lease_ms` (recorded with it, so
@@ -275,14 +230,21 @@ pub fn heartbeat(
         lease_ms: u64::try_from(lease_ms).ok(),
         ..HeartbeatReply::default()
     };
+    let lease_until = now.saturating_add(lease_ms);
     for lease in leases {
-        let n = tx
-            .prepare_cached(
-                "UPDATE steps SET lease_until = ?5 WHERE run_id = ?1 AND step_id = ?2 AND attempt = ?3
-                 AND agent_id = ?4 AND status IN ('leased', 'running')",
-            )?
-            .execute(params![lease.run_id, lease.step_id, lease.attempt, agent_id, now.saturating_add(lease_ms)])?;
-        if n == 1 && lease.agent_id == agent_id {
+        let renewed = match load::step(tx, &lease.run_id, &lease.step_id)? {
+            Some(row) => {
+                match engine::claim::heartbeat(&lease.run_id, &row, lease, agent_id, lease_until) {
+                    Ok(cs) => {
+                        apply(tx, &cs, now)?;
+                        true
+                    }
+                    Err(_) => false,
+                }
+            }
+            None => false,
+        };
+        if renewed && lease.agent_id == agent_id {
             reply.renewed.push(lease.clone());
         } else {
             reply.revoked.push(lease.clone());
@@ -311,7 +273,7 @@ pub fn check(tx: &Transaction<'_>, agent_id: &str, leases: &[LeaseRef]) -> Resul
         ..HeartbeatReply::default()
     };
     for lease in leases {
-        if lease.agent_id == agent_id && held_status(tx, lease)?.is_some() {
+        if lease.agent_id == agent_id && held(tx, lease)? {
             reply.renewed.push(lease.clone());
         } else {
             reply.revoked.push(lease.clone());
@@ -320,86 +282,37 @@ pub fn check(tx: &Transaction<'_>, agent_id: &str, leases: &[LeaseRef]) -> Resul
     Ok(reply)
 }
 
-/// Append captured lines for a held attempt, keeping at most `max_bytes` of output per attempt.
-/// Past it, output lines are not stored; the first time, one line says so. imx's own lines
-/// (`system`) are always kept: an agent that cuts its log itself says how much it cut in one.
+/// Append captured lines for a held attempt, capped by the engine (`engine::limits::cap_log`):
+/// at most `max_bytes` of output per attempt, then one line that says so.
 pub fn append_logs(
     tx: &Transaction<'_>,
     lease: &LeaseRef,
     lines: &[(LogStream, String)],
     max_bytes: u64,
 ) -> Result<()> {
-    if held_status(tx, lease)?.is_none() {
+    if !held(tx, lease)? {
         return Err(stale(lease));
     }
     let stored: u64 = tx
         .prepare_cached("SELECT log_bytes FROM steps WHERE run_id = ?1 AND step_id = ?2")?
         .query_row(params![lease.run_id, lease.step_id], |r| r.get(0))?;
-    let mut total = stored;
-    let mut over = false;
-    let mut keep: Vec<&(LogStream, String)> = Vec::with_capacity(lines.len());
-    for entry in lines {
-        if entry.0 == LogStream::System {
-            keep.push(entry);
-            continue;
-        }
-        let size = entry.1.len() as u64;
-        // Past the limit everything is cut: the log is truncated, never left with gaps.
-        if over || total.saturating_add(size) > max_bytes {
-            over = true;
-            continue;
-        }
-        total += size;
-        keep.push(entry);
-    }
-    let cut_line;
-    if over && stored <= max_bytes {
-        // The first lines past the limit: say so once (the count moves past the limit).
-        cut_line = (
-            LogStream::System,
-            crate::engine::limits::log_limit_reached_line(max_bytes),
-        );
-        keep.push(&cut_line);
-        total = max_bytes.saturating_add(1);
-    }
+    let (keep, total) = crate::engine::limits::cap_log(stored, lines, max_bytes);
     if total != stored {
         tx.prepare_cached("UPDATE steps SET log_bytes = ?3 WHERE run_id = ?1 AND step_id = ?2")?
             .execute(params![lease.run_id, lease.step_id, total])?;
     }
-    insert_log_refs(tx, &lease.run_id, &lease.step_id, lease.attempt, &keep)
-}
-
-/// Insert log lines (no lease check: for imx's own system lines).
-pub fn insert_logs(
-    tx: &Transaction<'_>,
-    run_id: &str,
-    step_id: &str,
-    attempt: u32,
-    lines: &[(LogStream, String)],
-) -> Result<()> {
-    let refs: Vec<&(LogStream, String)> = lines.iter().collect();
-    insert_log_refs(tx, run_id, step_id, attempt, &refs)
-}
-
-fn insert_log_refs(
-    tx: &Transaction<'_>,
-    run_id: &str,
-    step_id: &str,
-    attempt: u32,
-    lines: &[&(LogStream, String)],
-) -> Result<()> {
     let now = now_ms();
     let mut ins = tx.prepare_cached(
         "INSERT INTO logs (run_id, step_id, attempt, time, stream, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    for (stream, line) in lines.iter().copied() {
+    for (stream, line) in &keep {
         ins.execute(params![
-            run_id,
-            step_id,
-            attempt,
+            lease.run_id,
+            lease.step_id,
+            lease.attempt,
             now,
             stream.as_str(),
-            line
+            line.as_ref()
         ])?;
     }
     Ok(())
@@ -418,15 +331,16 @@ pub fn complete(
     let mut accepted = Vec::with_capacity(results.len());
     let mut runs: HashMap<&str, Arc<SpecIndex>> = HashMap::new();
     for (lease, result) in results {
-        if held_status(tx, lease)?.is_none() {
+        // Read the rows afresh (an earlier result in this batch may have changed them), but
+        // look the workflow index up once per run.
+        let Some((head, row)) = load::run_and_step(tx, &lease.run_id, &lease.step_id)? else {
+            accepted.push(false);
+            continue;
+        };
+        if !engine::holds(&row, lease) {
             accepted.push(false);
             continue;
         }
-        let refused = crate::engine::limits::check_outputs(result, max_output_bytes);
-        let result = refused.as_ref().unwrap_or(result);
-        // Read the head afresh (an earlier result in this batch may have ended the run), but
-        // look the workflow index up once per run.
-        let head = run_head(tx, &lease.run_id)?;
         let ix = match runs.get(lease.run_id.as_str()) {
             Some(ix) => ix.clone(),
             None => {
@@ -435,101 +349,11 @@ pub fn complete(
                 ix
             }
         };
-        match result.outcome {
-            StepOutcome::Succeeded => {
-                let outputs = if result.outputs.is_empty() {
-                    None
-                } else {
-                    Some(serde_json::to_string(&result.outputs)?)
-                };
-                tx.prepare_cached(
-                    "UPDATE steps SET status = 'succeeded', finished_at = ?3, exit_code = ?4, outputs = ?5,
-                            error = NULL, lease_until = NULL
-                     WHERE run_id = ?1 AND step_id = ?2",
-                )?
-                .execute(params![lease.run_id, lease.step_id, now, result.exit_code, outputs])?;
-                insert_event(
-                    tx,
-                    "step.succeeded",
-                    Some(&lease.run_id),
-                    Some(&lease.step_id),
-                    serde_json::json!({ "attempt": lease.attempt }),
-                )?;
-                step_succeeded(tx, &ix, &head, &lease.step_id)?;
-            }
-            StepOutcome::Failed => {
-                let error = result.error.clone().unwrap_or_else(|| "failed".into());
-                // A failed attempt's outputs (e.g. an http step's status and body) are kept for
-                // `run show`; templates only ever read the outputs of succeeded steps.
-                let outputs = if result.outputs.is_empty() {
-                    None
-                } else {
-                    Some(serde_json::to_string(&result.outputs)?)
-                };
-                let tries: u32 = tx
-                    .prepare_cached(
-                        "UPDATE steps SET tries = tries + 1, exit_code = ?3, error = ?4, outputs = ?5
-                         WHERE run_id = ?1 AND step_id = ?2 RETURNING tries",
-                    )?
-                    .query_row(
-                        params![lease.run_id, lease.step_id, result.exit_code, error, outputs],
-                        |r| r.get(0),
-                    )?;
-                let retry = ix
-                    .step(&lease.step_id)
-                    .map(|s| s.retry.clone())
-                    .unwrap_or_default();
-                match on_failure(tries, &retry) {
-                    FailureDecision::Retry { delay_ms } if !head.status.is_terminal() => {
-                        let due = now.saturating_add(i64::try_from(delay_ms).unwrap_or(i64::MAX));
-                        tx.prepare_cached(
-                            "UPDATE steps SET status = 'ready', not_before = ?3, agent_id = NULL,
-                                    lease_until = NULL, finished_at = ?4
-                             WHERE run_id = ?1 AND step_id = ?2",
-                        )?
-                        .execute(params![
-                            lease.run_id,
-                            lease.step_id,
-                            due,
-                            now
-                        ])?;
-                        insert_event(
-                            tx,
-                            "step.retrying",
-                            Some(&lease.run_id),
-                            Some(&lease.step_id),
-                            serde_json::json!({ "attempt": lease.attempt, "error": error, "delay_ms": delay_ms }),
-                        )?;
-                        insert_logs(
-                            tx,
-                            &lease.run_id,
-                            &lease.step_id,
-                            lease.attempt,
-                            &[(
-                                LogStream::System,
-                                format!(
-                                    "attempt {} failed: {error}; retry {tries} of {} in {}",
-                                    lease.attempt,
-                                    retry.max,
-                                    humantime::format_duration(std::time::Duration::from_millis(
-                                        delay_ms
-                                    ))
-                                ),
-                            )],
-                        )?;
-                    }
-                    _ => step_ended(
-                        tx,
-                        &ix,
-                        &head,
-                        &lease.step_id,
-                        StepStatus::Failed,
-                        Some(&error),
-                    )?,
-                }
-            }
-        }
-        accepted.push(true);
+        let mut st = Loaded::new(&ix, head, now).with_steps([row]);
+        let decided = decide(tx, &mut st, |st| {
+            engine::complete::complete(st, lease, result, max_output_bytes)
+        })?;
+        accepted.push(decided.is_ok());
     }
     Ok(accepted)
 }

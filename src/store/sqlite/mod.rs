@@ -2,6 +2,7 @@
 //! transaction.
 
 pub mod agents;
+mod apply;
 pub mod audit;
 pub mod claims;
 pub mod dashboard;

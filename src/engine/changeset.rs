@@ -1,0 +1,267 @@
+//! What a transition decides: guarded step and run updates, events and log lines, applied by
+//! the store in one transaction, in order. Every update carries the state it was decided from
+//! (a step's status and attempt, a run's status and counters); the store applies it only if the
+//! row still holds that state, so a concurrent writer is detected instead of overwritten.
+//! Transitions that match nothing (a stale attempt, a step or run already ended) are a
+//! [`Rejection`], never a changeset.
+
+use crate::Error;
+use crate::model::{LogStream, RunStatus, StepStatus, short_id};
+
+/// The state a step update expects to find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepGuard {
+    pub status: StepStatus,
+    pub attempt: u32,
+}
+
+/// One guarded change to one step of the changeset's run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepUpdate {
+    pub step_id: String,
+    pub expect: StepGuard,
+    pub change: StepChange,
+}
+
+/// What changes in a step row. Columns not named keep their value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepChange {
+    /// ready → leased: a new attempt for `agent`, started now; the attempt's log starts empty.
+    Lease {
+        attempt: u32,
+        agent_id: String,
+        agent_name: String,
+        lease_until: i64,
+        at: i64,
+    },
+    /// leased → running.
+    Start,
+    /// The lease is renewed.
+    Renew { lease_until: i64 },
+    /// → succeeded, with the attempt's exit code and outputs (JSON, none if empty).
+    Succeed {
+        at: i64,
+        exit_code: Option<i32>,
+        outputs: Option<String>,
+    },
+    /// A failed attempt is recorded (tries, exit code, error, outputs); the status is unchanged.
+    RecordFailure {
+        tries: u32,
+        exit_code: Option<i32>,
+        error: String,
+        outputs: Option<String>,
+    },
+    /// → ready again, due at `not_before`, held by nobody (a retry after a failure or a lost
+    /// agent). `lost` is the new lost count; `finished_at` the end of the attempt, if recorded.
+    Requeue {
+        not_before: i64,
+        lost: u32,
+        finished_at: Option<i64>,
+    },
+    /// The lost count only (before the step fails for having lost its agent too often).
+    SetLost { lost: u32 },
+    /// → a terminal status other than succeeded, held by nobody; `error` (if any) replaces the
+    /// step's error.
+    End {
+        status: StepStatus,
+        at: i64,
+        error: Option<String>,
+    },
+    /// A pending step's needs were recounted: `ready` once none is pending, due at `not_before`.
+    Release {
+        pending_needs: u32,
+        status: StepStatus,
+        not_before: i64,
+    },
+    /// A retry resets the step: fresh budgets, nothing recorded, `status` from its needs.
+    Reset {
+        status: StepStatus,
+        pending_needs: u32,
+        not_before: i64,
+    },
+}
+
+/// The state a run update expects to find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunGuard {
+    pub status: RunStatus,
+    pub steps_done: u32,
+    pub steps_succeeded: u32,
+}
+
+/// One guarded change to the changeset's run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunUpdate {
+    pub expect: RunGuard,
+    pub change: RunChange,
+}
+
+/// What changes in a run row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunChange {
+    /// queued → running.
+    Start { at: i64 },
+    /// Steps ended: the new counts.
+    Count {
+        steps_done: u32,
+        steps_succeeded: u32,
+    },
+    /// The run ended (its start is set to `at` if it never started).
+    End {
+        status: RunStatus,
+        at: i64,
+        error: Option<String>,
+    },
+    /// A retry reopens an ended run: running again, with recounted steps and a new deadline.
+    Reopen {
+        steps_done: u32,
+        steps_succeeded: u32,
+        deadline: Option<i64>,
+    },
+}
+
+/// A row for the durable event feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    pub kind: String,
+    pub step_id: Option<String>,
+    pub data: serde_json::Value,
+}
+
+/// A line for a step attempt's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRecord {
+    pub step_id: String,
+    pub attempt: u32,
+    pub stream: LogStream,
+    pub line: String,
+}
+
+/// Everything one transition changes in one run, to apply in one transaction: step updates,
+/// then run updates, then events and log lines (each list in order). Times are the
+/// transition's `now`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Changeset {
+    pub run_id: String,
+    pub steps: Vec<StepUpdate>,
+    pub runs: Vec<RunUpdate>,
+    pub events: Vec<EventRecord>,
+    pub logs: Vec<LogRecord>,
+}
+
+impl Changeset {
+    pub fn new(run_id: &str) -> Self {
+        Changeset {
+            run_id: run_id.to_string(),
+            ..Changeset::default()
+        }
+    }
+
+    pub(crate) fn event(&mut self, kind: &str, step_id: Option<&str>, data: serde_json::Value) {
+        self.events.push(EventRecord {
+            kind: kind.to_string(),
+            step_id: step_id.map(str::to_string),
+            data,
+        });
+    }
+
+    pub(crate) fn system_line(&mut self, step_id: &str, attempt: u32, line: String) {
+        self.logs.push(LogRecord {
+            step_id: step_id.to_string(),
+            attempt,
+            stream: LogStream::System,
+            line,
+        });
+    }
+}
+
+/// A report or request that matches no transition: nothing changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// The attempt is no longer held by the agent (a newer attempt, another agent, or the step
+    /// has ended): reports from it are refused.
+    Stale {
+        run_id: String,
+        step_id: String,
+        attempt: u32,
+    },
+    /// A step to claim is no longer ready (or not yet due).
+    NotReady { run_id: String, step_id: String },
+    /// The run has already ended: nothing to cancel or time out.
+    RunEnded { run_id: String, status: RunStatus },
+    /// The run has not ended: nothing to retry yet.
+    RunActive { run_id: String, status: RunStatus },
+    /// An ended run with no failed, skipped or cancelled step.
+    NothingToRetry { run_id: String },
+    /// `retry --from` a step the run does not have (`suggestion`: the nearest id).
+    NoSuchStep {
+        run_id: String,
+        step_id: String,
+        suggestion: Option<String>,
+    },
+    /// `retry --from` would leave a step that can never become ready; the message says what
+    /// to retry instead.
+    Blocked(String),
+}
+
+impl Rejection {
+    /// The typed error callers get (a conflict, or not found).
+    pub fn into_error(self) -> Error {
+        match self {
+            Rejection::Stale {
+                run_id,
+                step_id,
+                attempt,
+            } => Error::Conflict(format!(
+                "attempt {attempt} of step {step_id:?} in run {} is no longer held by this agent",
+                short_id(&run_id)
+            )),
+            Rejection::NotReady { run_id, step_id } => Error::Conflict(format!(
+                "step {step_id:?} in run {} is no longer ready",
+                short_id(&run_id)
+            )),
+            Rejection::RunEnded { run_id, status } => Error::Conflict(format!(
+                "run {} already {status}; nothing to cancel",
+                short_id(&run_id)
+            )),
+            Rejection::RunActive { run_id, status } => Error::Conflict(format!(
+                "run {} is still {status}; wait for it to end or cancel it first",
+                short_id(&run_id)
+            )),
+            Rejection::NothingToRetry { run_id } => Error::Conflict(format!(
+                "run {} has no failed, skipped or cancelled steps to retry (use --from STEP to rerun a step)",
+                short_id(&run_id)
+            )),
+            Rejection::NoSuchStep {
+                run_id,
+                step_id,
+                suggestion,
+            } => match suggestion {
+                Some(s) => Error::NotFoundHint {
+                    message: format!("run {} has no step {step_id:?}", short_id(&run_id)),
+                    hint: format!("did you mean {s:?}?"),
+                },
+                None => Error::not_found("step", &step_id),
+            },
+            Rejection::Blocked(message) => Error::Conflict(message),
+        }
+    }
+}
+
+/// Why a transition did not produce a changeset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// It matches no transition.
+    Rejected(Rejection),
+    /// It needs step rows it was not given: load them and decide again.
+    Need(super::Need),
+}
+
+impl From<Rejection> for Refusal {
+    fn from(r: Rejection) -> Self {
+        Refusal::Rejected(r)
+    }
+}
+
+/// A transition's outcome.
+pub type Decision = std::result::Result<Changeset, Refusal>;

@@ -1,0 +1,592 @@
+//! DESIGN §3's transition table as a table-driven test of the engine's functions, with no
+//! database: one row per line of the table (plus the rejections), each applied to a small run
+//! — `up` → `s` → `down`, and an independent `other` — where `s` is the step under test. The
+//! changeset is applied to the rows as a store would, checking every guard on the way.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use super::transitions::{claim, complete, end, lost, retry};
+use super::*;
+use crate::model::{
+    Backoff, LeaseRef, RetrySpec, RunStatus, StepKind, StepResult, StepSpec, StepStatus,
+    WorkflowSpec,
+};
+
+const NOW: i64 = 1_000_000;
+const LEASE_MS: i64 = 30_000;
+
+fn spec(fail_fast: bool) -> SpecIndex {
+    let step = |id: &str, needs: &[&str], retries: u32| {
+        let mut s = StepSpec::new(id.to_string(), StepKind::Noop);
+        s.needs = needs.iter().map(|n| n.to_string()).collect();
+        s.retry = RetrySpec {
+            max: retries,
+            backoff: Backoff::Fixed,
+            initial_ms: 5_000,
+            max_delay_ms: 60_000,
+            jitter: 0.0,
+        };
+        s
+    };
+    let mut wf = WorkflowSpec::new(
+        "t",
+        vec![
+            step("up", &[], 0),
+            step("s", &["up"], 1),
+            step("down", &["s"], 0),
+            step("other", &[], 0),
+        ],
+    );
+    wf.fail_fast = fail_fast;
+    SpecIndex::new(wf)
+}
+
+fn row(id: &str, idx: u32, status: StepStatus, attempt: u32) -> StepRow {
+    let held = matches!(status, StepStatus::Leased | StepStatus::Running);
+    StepRow {
+        step_id: id.into(),
+        idx,
+        status,
+        attempt,
+        tries: 0,
+        lost: 0,
+        agent_id: held.then(|| "a1".to_string()),
+        agent_name: held.then(|| "w1".to_string()),
+        pending_needs: u32::from(status == StepStatus::Pending),
+        not_before: 0,
+        finished_at: status.is_terminal().then_some(NOW - 10),
+        error: None,
+    }
+}
+
+/// The run around `s` in `status`: `up` running while `s` is pending, else succeeded; `down`
+/// pending on `s`; `other` running, so the run does not end unless the case ends it.
+fn world(s: StepStatus) -> (RunRow, Vec<StepRow>) {
+    let up = if s == StepStatus::Pending {
+        row("up", 0, StepStatus::Running, 1)
+    } else {
+        row("up", 0, StepStatus::Succeeded, 1)
+    };
+    let attempt = u32::from(!matches!(s, StepStatus::Pending | StepStatus::Ready));
+    let rows = vec![
+        up,
+        row("s", 1, s, attempt),
+        row("down", 2, StepStatus::Pending, 0),
+        row("other", 3, StepStatus::Running, 1),
+    ];
+    let mut run = RunRow {
+        id: "R1".into(),
+        workflow: "t".into(),
+        version: 1,
+        status: RunStatus::Running,
+        steps_total: 4,
+        steps_done: 0,
+        steps_succeeded: 0,
+        timeout_ms: Some(60_000),
+        timeout_source: Some("run".into()),
+    };
+    recount(&mut run, &rows);
+    (run, rows)
+}
+
+/// The run's step counters from its rows.
+fn recount(run: &mut RunRow, rows: &[StepRow]) {
+    run.steps_done = rows.iter().filter(|r| r.status.is_terminal()).count() as u32;
+    run.steps_succeeded = rows
+        .iter()
+        .filter(|r| r.status == StepStatus::Succeeded)
+        .count() as u32;
+}
+
+fn lease(step: &str, attempt: u32) -> LeaseRef {
+    LeaseRef {
+        run_id: "R1".into(),
+        step_id: step.into(),
+        attempt,
+        agent_id: "a1".into(),
+    }
+}
+
+/// What happens to the run.
+#[derive(Debug, Clone, Copy)]
+enum Ev {
+    /// `up` completes ok.
+    NeedsSucceeded,
+    /// `up` fails with no retries.
+    NeedFailed,
+    /// An agent claims `s`; `due`: its `not_before` has passed.
+    Claim {
+        due: bool,
+    },
+    Start {
+        attempt: u32,
+    },
+    Heartbeat {
+        attempt: u32,
+    },
+    Complete {
+        ok: bool,
+        attempt: u32,
+        tries: u32,
+    },
+    LeaseLost {
+        lost: u32,
+    },
+    Cancel,
+    Timeout,
+}
+
+/// What the table says becomes of `s`.
+#[derive(Debug, Clone, Copy)]
+enum Then {
+    To(StepStatus),
+    Rejected(&'static str),
+}
+
+/// The changeset applied to the rows as a store applies it: every guard must hold.
+fn apply(run: &mut RunRow, rows: &mut [StepRow], cs: &Changeset) {
+    for u in &cs.steps {
+        let r = rows.iter_mut().find(|r| r.step_id == u.step_id).unwrap();
+        assert_eq!(
+            (r.status, r.attempt),
+            (u.expect.status, u.expect.attempt),
+            "guard of {u:?}"
+        );
+        r.apply(&u.change);
+    }
+    for u in &cs.runs {
+        let g = (run.status, run.steps_done, run.steps_succeeded);
+        assert_eq!(
+            g,
+            (
+                u.expect.status,
+                u.expect.steps_done,
+                u.expect.steps_succeeded
+            ),
+            "guard of {u:?}"
+        );
+        run.apply(&u.change);
+    }
+}
+
+struct Outcome {
+    run: RunRow,
+    rows: Vec<StepRow>,
+    cs: Changeset,
+}
+
+impl Outcome {
+    fn status(&self, id: &str) -> StepStatus {
+        self.rows.iter().find(|r| r.step_id == id).unwrap().status
+    }
+    fn row(&self, id: &str) -> &StepRow {
+        self.rows.iter().find(|r| r.step_id == id).unwrap()
+    }
+    fn events(&self) -> Vec<String> {
+        self.cs
+            .events
+            .iter()
+            .map(|e| match &e.step_id {
+                Some(s) => format!("{}:{s}", e.kind),
+                None => e.kind.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Run `ev` against the world around `s` in `status` (every step loaded).
+fn happen(
+    ix: &SpecIndex,
+    status: StepStatus,
+    ev: Ev,
+    tweak: impl Fn(&mut Vec<StepRow>),
+) -> Result<Outcome, Rejection> {
+    let (mut run, mut rows) = world(status);
+    tweak(&mut rows);
+    recount(&mut run, &rows);
+    let mut st = Loaded::new(ix, run.clone(), NOW).with_steps(rows.clone());
+    st.all_steps = true;
+    let ok = StepResult::ok(BTreeMap::new());
+    let failed = StepResult::failed("exit code 1", Some(1));
+    let agent = Claimant {
+        id: "a1".into(),
+        name: "w1".into(),
+    };
+    let decided = match ev {
+        Ev::NeedsSucceeded => complete::complete(&st, &lease("up", 1), &ok, u64::MAX),
+        Ev::NeedFailed => complete::complete(&st, &lease("up", 1), &failed, u64::MAX),
+        Ev::Claim { .. } => claim::claim(
+            &st,
+            "s",
+            &agent,
+            LEASE_MS,
+            claim::Prepared::Ready { notes: &[] },
+        ),
+        Ev::Start { attempt } => claim::start("R1", &st.steps["s"], &lease("s", attempt))
+            .map(|cs| cs.unwrap_or_default())
+            .map_err(Refusal::from),
+        Ev::Heartbeat { attempt } => claim::heartbeat(
+            "R1",
+            &st.steps["s"],
+            &lease("s", attempt),
+            "a1",
+            NOW + LEASE_MS,
+        )
+        .map_err(Refusal::from),
+        Ev::Complete {
+            ok: true, attempt, ..
+        } => complete::complete(&st, &lease("s", attempt), &ok, u64::MAX),
+        Ev::Complete {
+            ok: false, attempt, ..
+        } => complete::complete(&st, &lease("s", attempt), &failed, u64::MAX),
+        Ev::LeaseLost { .. } => lost::lose(&st, "s", &LostCause::Expired),
+        Ev::Cancel => end::cancel(&st),
+        Ev::Timeout => end::time_out(&st),
+    };
+    let cs = match decided {
+        Ok(cs) => cs,
+        Err(Refusal::Rejected(r)) => return Err(r),
+        Err(Refusal::Need(n)) => panic!("every step was loaded, yet it needs {n:?}"),
+    };
+    apply(&mut run, &mut rows, &cs);
+    Ok(Outcome { run, rows, cs })
+}
+
+#[test]
+fn the_transition_table() {
+    use StepStatus::*;
+    let ix = spec(false);
+    // from | event | to — DESIGN §3, line by line, then the reports that match no line.
+    #[rustfmt::skip]
+    let table: &[(StepStatus, Ev, Then)] = &[
+        (Pending, Ev::NeedsSucceeded,                                   Then::To(Ready)),
+        (Pending, Ev::NeedFailed,                                       Then::To(Skipped)),
+        (Ready,   Ev::Claim { due: true },                              Then::To(Leased)),
+        (Leased,  Ev::Start { attempt: 1 },                             Then::To(Running)),
+        (Leased,  Ev::Complete { ok: true, attempt: 1, tries: 0 },      Then::To(Succeeded)),
+        (Running, Ev::Complete { ok: true, attempt: 1, tries: 0 },      Then::To(Succeeded)),
+        (Leased,  Ev::Complete { ok: false, attempt: 1, tries: 0 },     Then::To(Ready)),
+        (Running, Ev::Complete { ok: false, attempt: 1, tries: 0 },     Then::To(Ready)),
+        (Running, Ev::Complete { ok: false, attempt: 1, tries: 1 },     Then::To(Failed)),
+        (Leased,  Ev::Complete { ok: false, attempt: 1, tries: 1 },     Then::To(Failed)),
+        (Leased,  Ev::LeaseLost { lost: 0 },                            Then::To(Ready)),
+        (Running, Ev::LeaseLost { lost: LOST_BUDGET - 1 },              Then::To(Ready)),
+        (Running, Ev::LeaseLost { lost: LOST_BUDGET },                  Then::To(Failed)),
+        (Pending, Ev::Cancel,                                           Then::To(Cancelled)),
+        (Ready,   Ev::Cancel,                                           Then::To(Cancelled)),
+        (Leased,  Ev::Cancel,                                           Then::To(Cancelled)),
+        (Running, Ev::Cancel,                                           Then::To(Cancelled)),
+        (Running, Ev::Timeout,                                          Then::To(Cancelled)),
+        (Running, Ev::Heartbeat { attempt: 1 },                         Then::To(Running)),
+        (Running, Ev::Start { attempt: 1 },                             Then::To(Running)),
+        // Rejections: nothing changes.
+        (Ready,   Ev::Claim { due: false },                             Then::Rejected("NotReady")),
+        (Pending, Ev::Claim { due: true },                              Then::Rejected("NotReady")),
+        (Running, Ev::Complete { ok: true, attempt: 2, tries: 0 },      Then::Rejected("Stale")),
+        (Succeeded, Ev::Complete { ok: true, attempt: 1, tries: 0 },    Then::Rejected("Stale")),
+        (Failed,  Ev::Complete { ok: false, attempt: 1, tries: 0 },     Then::Rejected("Stale")),
+        (Ready,   Ev::Start { attempt: 1 },                             Then::Rejected("Stale")),
+        (Leased,  Ev::Start { attempt: 0 },                             Then::Rejected("Stale")),
+        (Running, Ev::Heartbeat { attempt: 2 },                         Then::Rejected("Stale")),
+        (Cancelled, Ev::Heartbeat { attempt: 1 },                       Then::Rejected("Stale")),
+        (Succeeded, Ev::LeaseLost { lost: 0 },                          Then::Rejected("Stale")),
+    ];
+    for &(from, ev, then) in table {
+        let tweak = |rows: &mut Vec<StepRow>| {
+            let s = rows.iter_mut().find(|r| r.step_id == "s").unwrap();
+            match ev {
+                Ev::Claim { due: false } => s.not_before = NOW + 1,
+                Ev::Complete { tries, .. } => s.tries = tries,
+                Ev::LeaseLost { lost } => s.lost = lost,
+                _ => {}
+            }
+        };
+        let got = happen(&ix, from, ev, tweak);
+        match (then, got) {
+            (Then::To(to), Ok(out)) => {
+                assert_eq!(out.status("s"), to, "{from} + {ev:?}: {:?}", out.events());
+                assert_ne!(out.run.status, RunStatus::Succeeded, "{from} + {ev:?}");
+            }
+            (Then::Rejected(kind), Err(r)) => {
+                assert!(format!("{r:?}").starts_with(kind), "{from} + {ev:?}: {r:?}");
+            }
+            (then, Ok(out)) => panic!("{from} + {ev:?}: expected {then:?}, got {:?}", out.events()),
+            (then, Err(r)) => panic!("{from} + {ev:?}: expected {then:?}, got {r:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_claim_grants_a_new_attempt_with_a_lease_and_starts_a_queued_run() {
+    let ix = spec(false);
+    let (mut run, mut rows) = world(StepStatus::Ready);
+    run.status = RunStatus::Queued;
+    rows[1].attempt = 4;
+    let st = Loaded::new(&ix, run.clone(), NOW).with_steps(rows.clone());
+    let agent = Claimant {
+        id: "a1".into(),
+        name: "w1".into(),
+    };
+    let notes = ["export X left out".to_string()];
+    let cs = claim::claim(
+        &st,
+        "s",
+        &agent,
+        LEASE_MS,
+        claim::Prepared::Ready { notes: &notes },
+    )
+    .unwrap();
+    apply(&mut run, &mut rows, &cs);
+    assert_eq!(run.status, RunStatus::Running);
+    let s = &rows[1];
+    assert_eq!((s.status, s.attempt), (StepStatus::Leased, 5));
+    assert!(matches!(
+        cs.steps[0].change,
+        StepChange::Lease { lease_until, .. } if lease_until == NOW + LEASE_MS
+    ));
+    assert_eq!(
+        cs.events
+            .iter()
+            .map(|e| e.kind.as_str())
+            .collect::<Vec<_>>(),
+        ["run.started", "step.leased"]
+    );
+    assert_eq!(cs.logs[0].line, "imx: export X left out");
+    assert_eq!(cs.logs[0].attempt, 5);
+    // Inputs that cannot be prepared fail the step at once, after the lease (counted).
+    let (mut run, mut rows) = world(StepStatus::Ready);
+    let st = Loaded::new(&ix, run.clone(), NOW).with_steps(rows.clone());
+    let cs = claim::claim(
+        &st,
+        "s",
+        &agent,
+        LEASE_MS,
+        claim::Prepared::Failed("bad template"),
+    )
+    .unwrap();
+    apply(&mut run, &mut rows, &cs);
+    assert_eq!((rows[1].status, rows[1].attempt), (StepStatus::Failed, 1));
+    assert_eq!(rows[1].error.as_deref(), Some("bad template"));
+    assert_eq!(rows[2].status, StepStatus::Skipped);
+    assert_eq!(
+        cs.events
+            .iter()
+            .map(|e| e.kind.as_str())
+            .collect::<Vec<_>>(),
+        ["step.failed", "step.skipped"]
+    );
+}
+
+#[test]
+fn a_failure_with_retries_left_backs_off_and_logs_why() {
+    let ix = spec(false);
+    let out = happen(
+        &ix,
+        StepStatus::Running,
+        Ev::Complete {
+            ok: false,
+            attempt: 1,
+            tries: 0,
+        },
+        |_| {},
+    )
+    .unwrap();
+    let s = out.row("s");
+    assert_eq!(
+        (s.status, s.tries, s.not_before),
+        (StepStatus::Ready, 1, NOW + 5_000)
+    );
+    assert_eq!(out.events(), ["step.retrying:s"]);
+    assert_eq!(
+        out.cs.logs[0].line,
+        "attempt 1 failed: exit code 1; retry 1 of 1 in 5s"
+    );
+}
+
+#[test]
+fn a_failure_skips_everything_downstream_and_the_run_fails_naming_it() {
+    let ix = spec(false);
+    let out = happen(&ix, StepStatus::Pending, Ev::NeedFailed, |rows| {
+        rows[3].status = StepStatus::Succeeded;
+    })
+    .unwrap();
+    assert_eq!(
+        out.events(),
+        [
+            "step.failed:up",
+            "step.skipped:s",
+            "step.skipped:down",
+            "run.failed"
+        ]
+    );
+    assert_eq!(
+        out.row("s").error.as_deref(),
+        Some("needs \"up\", which failed")
+    );
+    assert_eq!(
+        out.row("down").error.as_deref(),
+        Some("needs \"s\", which skipped")
+    );
+    assert_eq!(out.run.status, RunStatus::Failed);
+    assert_eq!(
+        out.cs.runs.last().map(|u| &u.change),
+        Some(&RunChange::End {
+            status: RunStatus::Failed,
+            at: NOW,
+            error: Some("step \"up\" failed: exit code 1".into())
+        })
+    );
+    assert_eq!((out.run.steps_done, out.run.steps_succeeded), (4, 1));
+}
+
+#[test]
+fn the_run_succeeds_when_its_last_step_does() {
+    let ix = spec(false);
+    let out = happen(
+        &ix,
+        StepStatus::Running,
+        Ev::Complete {
+            ok: true,
+            attempt: 1,
+            tries: 0,
+        },
+        |rows| {
+            rows[2].status = StepStatus::Succeeded;
+            rows[3].status = StepStatus::Succeeded;
+        },
+    );
+    // `down` succeeded before `s` here only to end the run; the counts are what matter.
+    let out = out.unwrap();
+    assert_eq!(out.run.status, RunStatus::Succeeded);
+    assert_eq!(out.events(), ["step.succeeded:s", "run.succeeded"]);
+}
+
+#[test]
+fn fail_fast_stops_every_other_step() {
+    let ix = spec(true);
+    let out = happen(
+        &ix,
+        StepStatus::Running,
+        Ev::Complete {
+            ok: false,
+            attempt: 1,
+            tries: 1,
+        },
+        |rows| rows[1].tries = 1,
+    )
+    .unwrap();
+    assert_eq!(out.status("s"), StepStatus::Failed);
+    assert_eq!(out.status("down"), StepStatus::Skipped);
+    assert_eq!(out.status("other"), StepStatus::Cancelled);
+    assert_eq!(out.run.status, RunStatus::Failed);
+    assert_eq!(
+        out.row("other").error.as_deref(),
+        Some("fail_fast: another step failed")
+    );
+}
+
+#[test]
+fn cancelling_ends_the_run_first_and_cancels_every_open_step() {
+    let ix = spec(false);
+    let out = happen(&ix, StepStatus::Ready, Ev::Cancel, |_| {}).unwrap();
+    assert_eq!(
+        out.events(),
+        [
+            "run.cancelled",
+            "step.cancelled:s",
+            "step.cancelled:down",
+            "step.cancelled:other"
+        ]
+    );
+    assert_eq!(out.run.status, RunStatus::Cancelled);
+    assert_eq!(out.run.steps_done, 4);
+    let timed_out = happen(&ix, StepStatus::Running, Ev::Timeout, |_| {}).unwrap();
+    assert_eq!(timed_out.run.status, RunStatus::TimedOut);
+    assert_eq!(
+        timed_out.row("s").error.as_deref(),
+        Some("run timed out after 1m (its --timeout)")
+    );
+}
+
+#[test]
+fn ended_runs_cannot_be_cancelled_and_running_ones_not_retried() {
+    let ix = spec(false);
+    let (mut run, rows) = world(StepStatus::Running);
+    let mut st = Loaded::new(&ix, run.clone(), NOW).with_steps(rows.clone());
+    st.all_steps = true;
+    assert!(matches!(
+        retry::retry(&st, None),
+        Err(Refusal::Rejected(Rejection::RunActive { .. }))
+    ));
+    run.status = RunStatus::Succeeded;
+    st.run = run;
+    assert!(matches!(
+        end::cancel(&st),
+        Err(Refusal::Rejected(Rejection::RunEnded { .. }))
+    ));
+}
+
+#[test]
+fn retry_resets_failed_and_skipped_steps_and_reopens_the_run() {
+    let ix = spec(false);
+    let failed = happen(&ix, StepStatus::Pending, Ev::NeedFailed, |rows| {
+        rows[3].status = StepStatus::Succeeded;
+    })
+    .unwrap();
+    let (mut run, mut rows) = (failed.run, failed.rows);
+    let mut st = Loaded::new(&ix, run.clone(), NOW + 1).with_steps(rows.clone());
+    st.all_steps = true;
+    let cs = retry::retry(&st, None).unwrap();
+    apply(&mut run, &mut rows, &cs);
+    let status = |id: &str| rows.iter().find(|r| r.step_id == id).unwrap().status;
+    assert_eq!(status("up"), StepStatus::Ready);
+    assert_eq!(status("s"), StepStatus::Pending);
+    assert_eq!(status("down"), StepStatus::Pending);
+    assert_eq!(status("other"), StepStatus::Succeeded);
+    assert_eq!(run.status, RunStatus::Running);
+    assert_eq!((run.steps_done, run.steps_succeeded), (1, 1));
+    assert_eq!(
+        rows[0].attempt, 1,
+        "attempts keep growing from where they were"
+    );
+    // --from a step whose need did not succeed is refused, naming the retry that works.
+    let Err(Refusal::Rejected(Rejection::Blocked(msg))) = retry::retry(&st, Some("down")) else {
+        panic!("retry --from down must be refused");
+    };
+    assert!(msg.contains("retry from \"up\" instead"), "{msg}");
+    assert!(matches!(
+        retry::retry(&st, Some("dwn")),
+        Err(Refusal::Rejected(Rejection::NoSuchStep { suggestion: Some(s), .. })) if s == "down"
+    ));
+}
+
+#[test]
+fn a_transition_asks_for_the_rows_it_was_not_given() {
+    let ix = spec(false);
+    let (run, rows) = world(StepStatus::Running);
+    let only_s = Loaded::new(&ix, run.clone(), NOW).with_steps([rows[1].clone()]);
+    // Success releases `down`: it asks for `down`.
+    assert_eq!(
+        complete::complete(
+            &only_s,
+            &lease("s", 1),
+            &StepResult::ok(BTreeMap::new()),
+            u64::MAX
+        ),
+        Err(Refusal::Need(Need::Steps(vec!["down".into()])))
+    );
+    // Cancelling touches every step.
+    assert_eq!(end::cancel(&only_s), Err(Refusal::Need(Need::AllSteps)));
+    // Given `down`, it decides; the run cannot end, so nothing else is needed.
+    let with_down = only_s.clone().with_steps([rows[2].clone()]);
+    let cs = complete::complete(
+        &with_down,
+        &lease("s", 1),
+        &StepResult::ok(BTreeMap::new()),
+        u64::MAX,
+    )
+    .unwrap();
+    assert_eq!(cs.steps.len(), 2);
+}
