@@ -968,7 +968,7 @@ impl LocalControlPlane {
     /// Every audit record, in order (reports and `verify` come in a later issue).
     pub fn audit_records(&self) -> Result<Vec<crate::model::AuditRecord>> {
         self.flush_denials();
-        self.store.read(audit::list)
+        self.store.read(|tx| audit::list(tx))
     }
 
     /// The store's path for those who may see it (admins); `(hidden)` for anyone else.
