@@ -19,6 +19,8 @@ mod pool;
 pub mod postgres;
 pub(crate) mod schema;
 pub mod sqlite;
+#[cfg(test)]
+pub(crate) mod testing;
 mod wal;
 
 use std::path::{Path, PathBuf};
@@ -32,6 +34,11 @@ pub use schema::SCHEMA_VERSION;
 pub use wal::wal_size;
 
 use crate::{Error, Result};
+
+/// One of the store's transactions, as [`Store::write`] and [`Store::read`] hand it out: callers
+/// outside the store only pass it on to the functions of [`sqlite`] (and the audit tools, through
+/// [`crate::audit::AuditStore`]); they never run SQL on it.
+pub type Tx<'a> = Transaction<'a>;
 
 /// An open local store.
 pub struct Store {

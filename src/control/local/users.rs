@@ -168,7 +168,7 @@ impl LocalControlPlane {
     }
 
     /// The last enabled admin may not be disabled, demoted or deleted while it is the last.
-    fn keep_an_admin(tx: &rusqlite::Transaction<'_>, before: u64, what: &str) -> Result<()> {
+    fn keep_an_admin(tx: &crate::store::Tx<'_>, before: u64, what: &str) -> Result<()> {
         if before > 0 && users::enabled_admins(tx)? == 0 {
             return Err(Error::Conflict(format!(
                 "{what} would leave no enabled admin; create or enable another admin first"
@@ -391,7 +391,7 @@ impl LocalControlPlane {
 
     /// Issue a token inside `tx` and audit it as `action`.
     fn issue(
-        tx: &rusqlite::Transaction<'_>,
+        tx: &crate::store::Tx<'_>,
         who: &Principal,
         action: &str,
         name: Option<&str>,
@@ -688,7 +688,7 @@ impl LocalControlPlane {
     /// source after too many in a row, and the account once too many sources are failing.
     /// Audited as `auth.lockout`. Returns the end of the lockout this failure started.
     fn count_failure(
-        tx: &rusqlite::Transaction<'_>,
+        tx: &crate::store::Tx<'_>,
         who: &Principal,
         account: &str,
         source: &str,
