@@ -6,6 +6,7 @@
 //! - [`feed`]: wake-ups when the store changes (in-process and from other processes).
 //! - `pool`: read connections beside the one writer connection, so reads neither queue
 //!   behind writes nor behind each other.
+//! - [`snapshot`]: physical snapshots of the file for backups, and checking restored ones.
 //! - `wal`: keeping the `-wal` file small after bursts; durable writes.
 //! - [`postgres`]: the PostgreSQL store's building blocks (cluster mode, DESIGN §12).
 //!
@@ -18,6 +19,7 @@ mod open;
 mod pool;
 pub mod postgres;
 pub(crate) mod schema;
+pub mod snapshot;
 pub mod sqlite;
 #[cfg(test)]
 pub(crate) mod testing;

@@ -40,6 +40,24 @@ pub(crate) fn throttled_names(store: &Store) -> Vec<String> {
         .unwrap()
 }
 
+/// Insert captured lines for `run_id`/`step_id` (attempt 1, stdout) as they are, with no run
+/// behind them: bulk for backup tests.
+pub(crate) fn insert_log_lines(
+    tx: &rusqlite::Transaction<'_>,
+    run_id: &str,
+    step_id: &str,
+    lines: impl IntoIterator<Item = String>,
+) -> crate::Result<()> {
+    let mut ins = tx.prepare(
+        "INSERT INTO logs (run_id, step_id, attempt, time, stream, line)
+         VALUES (?1, ?2, 1, 0, 'stdout', ?3)",
+    )?;
+    for line in lines {
+        ins.execute(rusqlite::params![run_id, step_id, line])?;
+    }
+    Ok(())
+}
+
 /// What migration 0006 does to a store written before it: names that are no user leave the
 /// throttle table (they held whatever was typed, passwords at times), and tokens without an
 /// expiry get one, 90 days on.
@@ -87,4 +105,46 @@ fn the_upgrade_forgets_unknown_names_and_ends_endless_tokens() {
     );
     assert_eq!(expiry("T2"), Some(12345));
     assert_eq!(expiry("T3"), None, "revoked tokens stay as they were");
+}
+
+/// The storage boundary (DESIGN §2): nothing in the crate outside `src/store/` names the SQLite
+/// driver or writes SQL, so a second backend replaces the store alone. (The CLI tests and the
+/// benches open the file directly on purpose: they poke at what the SQLite store leaves on disk.)
+#[test]
+fn nothing_outside_the_store_names_rusqlite_or_writes_sql() {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let store = root.join("src").join("store");
+    let mut files = Vec::new();
+    walk(&root.join("src"), &mut files);
+    let sql = [
+        "\"SELECT ",
+        "\"INSERT INTO",
+        "\"UPDATE ",
+        "\"DELETE FROM",
+        "\"PRAGMA ",
+        "\"CREATE TABLE",
+    ];
+    let mut offenders = Vec::new();
+    for f in files.iter().filter(|f| !f.starts_with(&store)) {
+        let text = std::fs::read_to_string(f).unwrap();
+        let name = f.strip_prefix(root).unwrap().display().to_string();
+        if text.contains("rusqlite") {
+            offenders.push(format!("{name} names rusqlite"));
+        }
+        if let Some(s) = sql.iter().find(|s| text.contains(*s)) {
+            offenders.push(format!("{name} writes SQL ({s}…)"));
+        }
+    }
+    assert!(files.len() > 50, "the sources were found");
+    assert!(offenders.is_empty(), "{offenders:#?}");
 }
