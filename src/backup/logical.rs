@@ -48,6 +48,9 @@ struct End {
     tables: BTreeMap<String, u64>,
 }
 
+/// Inserts one row (its values in the order of the columns it was made for).
+pub type Insert<'t> = Box<dyn FnMut(Vec<serde_json::Value>) -> Result<()> + 't>;
+
 /// Every table of a store, read and written inside one of its transactions.
 pub trait Tables {
     /// The schema version of the store.
@@ -65,11 +68,7 @@ pub trait Tables {
     ) -> Result<()>;
     /// Something that inserts rows (values in the order of `columns`) into `table`; rows of
     /// `meta` replace the row with the same key.
-    fn inserter<'t>(
-        &'t self,
-        table: &str,
-        columns: &[String],
-    ) -> Result<Box<dyn FnMut(Vec<serde_json::Value>) -> Result<()> + 't>>;
+    fn inserter<'t>(&'t self, table: &str, columns: &[String]) -> Result<Insert<'t>>;
 }
 
 fn line(w: &mut dyn Write, v: &impl Serialize) -> Result<u64> {
@@ -158,7 +157,6 @@ pub fn import(tx: &dyn Tables, r: &mut dyn BufRead) -> Result<(i64, BTreeMap<Str
         )));
     }
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    type Insert<'t> = Box<dyn FnMut(Vec<serde_json::Value>) -> Result<()> + 't>;
     let mut current: Option<(String, Insert<'_>, usize)> = None;
     loop {
         let Some(l) = next()? else {

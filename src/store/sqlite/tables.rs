@@ -5,7 +5,7 @@
 use rusqlite::Transaction;
 use rusqlite::types::{Value, ValueRef};
 
-use crate::backup::logical::Tables;
+use crate::backup::logical::{Insert, Tables};
 use crate::{Error, Result};
 
 fn to_json(v: ValueRef<'_>) -> serde_json::Value {
@@ -86,11 +86,7 @@ impl Tables for Transaction<'_> {
         Ok(())
     }
 
-    fn inserter<'t>(
-        &'t self,
-        table: &str,
-        columns: &[String],
-    ) -> Result<Box<dyn FnMut(Vec<serde_json::Value>) -> Result<()> + 't>> {
+    fn inserter<'t>(&'t self, table: &str, columns: &[String]) -> Result<Insert<'t>> {
         let params = (1..=columns.len())
             .map(|i| format!("?{i}"))
             .collect::<Vec<_>>()
