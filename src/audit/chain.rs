@@ -10,11 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::Transaction;
-use rusqlite::types::ValueRef;
 use serde::{Deserialize, Serialize};
 
 use super::GENESIS;
+use super::access::{AuditStore, RawRecord};
 use super::canonical::{self, RecordRef};
 use crate::Result;
 
@@ -119,22 +118,20 @@ struct Slot {
 }
 
 impl Batch {
-    /// Copy one row (`seq, time`, then the eight text columns) without decoding its text.
-    fn push_row(&mut self, row: &rusqlite::Row<'_>) {
-        let mut bad_type = false;
-        let seq = int(row, 0, &mut bad_type);
-        let time = int(row, 1, &mut bad_type);
+    /// Copy one row without decoding its text.
+    fn push_row(&mut self, row: &RawRecord<'_>) {
+        let mut bad_type = row.seq.is_none() || row.time.is_none();
         let mut ends = [0usize; 8];
-        for (i, end) in ends.iter_mut().enumerate() {
-            match row.get_ref(i + 2) {
-                Ok(ValueRef::Text(b)) => self.arena.extend_from_slice(b),
-                _ => bad_type = true,
+        for (text, end) in row.text.iter().zip(ends.iter_mut()) {
+            match text {
+                Some(b) => self.arena.extend_from_slice(b),
+                None => bad_type = true,
             }
             *end = self.arena.len();
         }
         self.slots.push(Slot {
-            seq,
-            time,
+            seq: row.seq.unwrap_or(0),
+            time: row.time.unwrap_or(0),
             ends,
             bad_type,
         });
@@ -197,41 +194,19 @@ fn hash_threads() -> usize {
         .clamp(1, 4)
 }
 
-/// Read the archive boundary from the store's meta table.
-pub fn base(tx: &Transaction<'_>) -> Result<Base> {
-    let get = |key: &str| -> Result<Option<String>> {
-        use rusqlite::OptionalExtension;
-        Ok(tx
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
-    };
-    match (get("audit_base_seq")?, get("audit_base_hash")?) {
-        (Some(seq), Some(hash)) => Ok(Base {
-            seq: seq.parse().unwrap_or(0),
-            hash,
-        }),
-        _ => Ok(Base::default()),
-    }
-}
-
-fn int(row: &rusqlite::Row<'_>, i: usize, bad: &mut bool) -> i64 {
-    match row.get_ref(i).ok().and_then(|v| v.as_i64().ok()) {
-        Some(n) => n,
-        None => {
-            *bad = true;
-            0
-        }
-    }
+/// Read the archive boundary from the store.
+pub fn base(tx: &dyn AuditStore) -> Result<Base> {
+    tx.base()
 }
 
 /// Verify every record in `tx`'s audit table against `base` and the checkpoint expectations,
 /// calling `visit` on each record (all of them, even after a problem: reports count them).
 pub fn verify(
-    tx: &Transaction<'_>,
+    tx: &dyn AuditStore,
     expectations: &[Expectation],
     visit: &mut Visit<'_>,
 ) -> Result<ChainReport> {
-    let base = base(tx)?;
+    let base = tx.base()?;
     let expected: BTreeMap<i64, &Expectation> = expectations.iter().map(|e| (e.seq, e)).collect();
     let mut problem: Option<Problem> = None;
     let mut next_seq = base.seq + 1;
@@ -253,11 +228,6 @@ pub fn verify(
         }
     }
 
-    let mut stmt = tx.prepare(
-        "SELECT seq, time, actor, source, action, target, outcome, details, prev_hash, hash
-         FROM audit ORDER BY seq",
-    )?;
-    let mut rows = stmt.query([])?;
     // This thread reads rows into batches (SQLite connections stay on their thread), then checks
     // sequence numbers, links and checkpoints and visits each record, batch by batch; hashing
     // runs on worker threads (each record's hash depends only on its own stored fields), which
@@ -309,19 +279,16 @@ pub fn verify(
             .collect();
         drop((recv, give_back));
         let mut batch = Batch::default();
-        let read = (|| -> Result<()> {
-            while let Some(row) = rows.next()? {
-                batch.push_row(row);
-                if batch.slots.len() == BATCH {
-                    walk(&batch);
-                    let next = spare.try_recv().unwrap_or_default();
-                    // Workers run until the channel closes, so a send only fails if one panicked
-                    // (reported below).
-                    let _ = send.send(std::mem::replace(&mut batch, next));
-                }
+        let read = tx.scan(&mut |row| {
+            batch.push_row(row);
+            if batch.slots.len() == BATCH {
+                walk(&batch);
+                let next = spare.try_recv().unwrap_or_default();
+                // Workers run until the channel closes, so a send only fails if one panicked
+                // (reported below).
+                let _ = send.send(std::mem::replace(&mut batch, next));
             }
-            Ok(())
-        })();
+        });
         if read.is_ok() && !batch.slots.is_empty() {
             walk(&batch);
             let _ = send.send(batch);
@@ -427,48 +394,34 @@ fn check(
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::audit::AuditStore;
     use crate::store::Store;
+    use crate::store::sqlite::audit::tamper;
 
     /// A store with a valid chain of `n` records (several batches, so several hashing threads).
     fn chain(n: i64) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("imx.db"), true).unwrap();
-        store
-            .write(|tx| {
-                let mut ins = tx.prepare(
-                    "INSERT INTO audit VALUES (?1, ?2, ?3, 'local', ?4, ?5, ?6, ?7, ?8, ?9)",
-                )?;
-                let mut prev = crate::audit::GENESIS.to_string();
-                for seq in 1..=n {
-                    let mut r = crate::model::AuditRecord {
-                        seq,
-                        time: 1_000 * seq,
-                        actor: format!("user:u{}", seq % 7),
-                        source: "local".into(),
-                        action: "run.start".into(),
-                        target: format!("t\"{seq}\\é"),
-                        outcome: "ok".into(),
-                        details: serde_json::json!({ "n": seq, "s": "line\nbreak" }),
-                        prev_hash: prev,
-                        hash: String::new(),
-                    };
-                    r.hash = crate::audit::record_hash(&r);
-                    ins.execute(rusqlite::params![
-                        r.seq,
-                        r.time,
-                        r.actor,
-                        r.action,
-                        r.target,
-                        r.outcome,
-                        r.details.to_string(),
-                        r.prev_hash,
-                        r.hash
-                    ])?;
-                    prev = r.hash;
-                }
-                Ok(())
-            })
-            .unwrap();
+        let mut prev = crate::audit::GENESIS.to_string();
+        let mut records = Vec::new();
+        for seq in 1..=n {
+            let mut r = crate::model::AuditRecord {
+                seq,
+                time: 1_000 * seq,
+                actor: format!("user:u{}", seq % 7),
+                source: "local".into(),
+                action: "run.start".into(),
+                target: format!("t\"{seq}\\é"),
+                outcome: "ok".into(),
+                details: serde_json::json!({ "n": seq, "s": "line\nbreak" }),
+                prev_hash: prev,
+                hash: String::new(),
+            };
+            r.hash = crate::audit::record_hash(&r);
+            prev = r.hash.clone();
+            records.push(r);
+        }
+        store.write(|tx| tamper::insert_raw(tx, &records)).unwrap();
         (dir, store)
     }
 
@@ -482,8 +435,8 @@ mod tests {
         (report, visited)
     }
 
-    fn tamper(store: &Store, sql: &str) {
-        store.write(|tx| Ok(tx.execute_batch(sql)?)).unwrap();
+    fn tamper(store: &Store, f: impl FnOnce(&crate::store::Tx<'_>) -> crate::Result<()>) {
+        store.write(f).unwrap();
     }
 
     fn first_problem(store: &Store) -> (i64, ProblemKind) {
@@ -501,47 +454,42 @@ mod tests {
         assert!(report.ok, "{:?}", report.problem);
         assert_eq!((report.records, visited), (N as u64, N as u64));
         assert_eq!((report.first_seq, report.head_seq), (Some(1), N));
-        let head: String = store
-            .read(
-                |tx| Ok(tx.query_row("SELECT hash FROM audit WHERE seq = ?1", [N], |r| r.get(0))?),
-            )
-            .unwrap();
-        assert_eq!(report.head_hash, head);
+        let head = store.read(|tx| tx.hash_at(N)).unwrap();
+        assert_eq!(Some(report.head_hash), head);
     }
 
     #[test]
     fn the_first_edited_record_is_named_whichever_thread_hashed_it() {
         // Edits in three different batches: the lowest wins.
         let (_dir, store) = chain(N);
-        tamper(
-            &store,
-            "UPDATE audit SET target = 'x' WHERE seq IN (9000, 4097, 12000)",
-        );
+        tamper(&store, |tx| {
+            for seq in [9000, 4097, 12000] {
+                tamper::set(tx, seq, "target", "x")?;
+            }
+            Ok(())
+        });
         assert_eq!(first_problem(&store), (4097, ProblemKind::Edited));
         // The last record of a batch, and the very last record.
         let (_dir, store) = chain(N);
-        tamper(&store, "UPDATE audit SET time = 1 WHERE seq = 4096");
+        tamper(&store, |tx| tamper::set(tx, 4096, "time", 1));
         assert_eq!(first_problem(&store), (4096, ProblemKind::Edited));
         let (_dir, store) = chain(N);
-        tamper(
-            &store,
-            &format!("UPDATE audit SET outcome = 'denied' WHERE seq = {N}"),
-        );
+        tamper(&store, |tx| tamper::set(tx, N, "outcome", "denied"));
         assert_eq!(first_problem(&store), (N, ProblemKind::Edited));
     }
 
     #[test]
     fn deleted_and_relinked_records_are_caught_across_batches() {
         let (_dir, store) = chain(N);
-        tamper(&store, "DELETE FROM audit WHERE seq = 8193");
+        tamper(&store, |tx| tamper::delete(tx, 8193, 8193));
         assert_eq!(first_problem(&store), (8193, ProblemKind::Missing));
         // A record whose prev_hash was rewritten (and its own hash recomputed elsewhere) no
         // longer links; the edited-hash check names the same record.
         let (_dir, store) = chain(N);
-        tamper(
-            &store,
-            "UPDATE audit SET prev_hash = (SELECT hash FROM audit WHERE seq = 5000) WHERE seq = 6000",
-        );
+        tamper(&store, |tx| {
+            let hash = tx.hash_at(5000)?;
+            tamper::set(tx, 6000, "prev_hash", hash)
+        });
         assert_eq!(first_problem(&store).0, 6000);
     }
 
@@ -549,26 +497,23 @@ mod tests {
     fn text_that_is_not_utf8_or_not_text_is_an_edit() {
         // Invalid UTF-8 in one field.
         let (_dir, store) = chain(N);
-        tamper(
-            &store,
-            "UPDATE audit SET actor = CAST(x'ff' AS TEXT) WHERE seq = 7000",
-        );
+        tamper(&store, |tx| {
+            tamper::set_text_bytes(tx, 7000, "actor", b"\xff")
+        });
         assert_eq!(first_problem(&store), (7000, ProblemKind::Edited));
         // A character split across two fields: the batch as a whole is valid UTF-8, but
         // neither field is.
         let (_dir, store) = chain(N);
-        tamper(
-            &store,
-            "UPDATE audit SET actor = CAST(x'61c3' AS TEXT), source = CAST(x'a962' AS TEXT)
-             WHERE seq = 6000",
-        );
+        tamper(&store, |tx| {
+            tamper::set_text_bytes(tx, 6000, "actor", b"\x61\xc3")?;
+            tamper::set_text_bytes(tx, 6000, "source", b"\xa9\x62")
+        });
         assert_eq!(first_problem(&store), (6000, ProblemKind::Edited));
         // A blob where text belongs, with the same bytes as the original text.
         let (_dir, store) = chain(N);
-        tamper(
-            &store,
-            "UPDATE audit SET source = CAST(source AS BLOB) WHERE seq = 10",
-        );
+        tamper(&store, |tx| {
+            tamper::set(tx, 10, "source", b"local".to_vec())
+        });
         assert_eq!(first_problem(&store), (10, ProblemKind::Edited));
     }
 }

@@ -16,14 +16,13 @@
 
 use std::path::Path;
 
-use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 
+use super::AuditStore;
 use super::checkpoint::{Checkpoint, CheckpointKind, record_details};
 use crate::Result;
 use crate::auth::Principal;
 use crate::model::AuditRecord;
-use crate::store::sqlite::audit as sql;
 
 /// How many (actor, source) combinations are tried at most when the pairs seen together in the
 /// store do not match.
@@ -77,25 +76,25 @@ fn in_effect(entries: &[Checkpoint]) -> Vec<&Checkpoint> {
 /// module doc) to be interrupted checkpoints. `log` is the checkpoint log's path (recorded in
 /// each checkpoint record); `who` is tried as the checkpoint's author too.
 pub fn find(
-    tx: &Transaction<'_>,
+    tx: &dyn AuditStore,
     entries: &[Checkpoint],
     log: &Path,
     who: &Principal,
 ) -> Result<Vec<Interrupted>> {
-    let base = super::chain::base(tx)?;
+    let base = tx.base()?;
     let mut candidates: Option<Vec<(String, String)>> = None;
     let mut out = Vec::new();
     for cp in in_effect(entries) {
         if cp.kind != CheckpointKind::Checkpoint || !cp.signature_ok(None) {
             continue;
         }
-        if sql::hash_at(tx, cp.seq)?.as_deref() == Some(cp.hash.as_str()) {
+        if tx.hash_at(cp.seq)?.as_deref() == Some(cp.hash.as_str()) {
             continue;
         }
         let prev = if cp.seq - 1 == base.seq {
             Some(base.hash.clone())
         } else if cp.seq - 1 > base.seq {
-            sql::hash_at(tx, cp.seq - 1)?
+            tx.hash_at(cp.seq - 1)?
         } else {
             None
         };
@@ -136,8 +135,8 @@ pub fn find(
 
 /// Who may have taken a checkpoint: the pairs seen in the store and `who` first, then every
 /// actor with every source (bounded).
-fn principals(tx: &Transaction<'_>, who: &Principal) -> Result<Vec<(String, String)>> {
-    let mut pairs = sql::principals(tx)?;
+fn principals(tx: &dyn AuditStore, who: &Principal) -> Result<Vec<(String, String)>> {
+    let mut pairs = tx.principals()?;
     let owner = Principal::local_owner();
     for p in [who, &owner] {
         pairs.push((p.name.clone(), p.source.clone()));
@@ -175,6 +174,7 @@ mod tests {
     use super::*;
     use crate::audit::{AuditKey, append};
     use crate::store::Store;
+    use crate::store::sqlite::audit::tamper;
 
     fn who(name: &str) -> Principal {
         Principal {
@@ -308,9 +308,7 @@ mod tests {
             .is_empty()
         );
         // Records below the checkpoint record were deleted: record 3 is gone, nothing chains.
-        store
-            .write(|tx| Ok(tx.execute_batch("DELETE FROM audit WHERE seq >= 3")?))
-            .unwrap();
+        store.write(|tx| tamper::delete(tx, 3, i64::MAX)).unwrap();
         assert!(
             found(
                 &store,
@@ -327,11 +325,8 @@ mod tests {
                 let mut r = crate::audit::query::get(tx, 3)?;
                 r.target = "forged".into();
                 r.hash = crate::audit::record_hash(&r);
-                tx.execute(
-                    "UPDATE audit SET target = ?1, hash = ?2 WHERE seq = 3",
-                    [&r.target, &r.hash],
-                )?;
-                Ok(())
+                tamper::delete(tx, 3, 3)?;
+                tamper::insert_raw(tx, &[r])
             })
             .unwrap();
         assert!(

@@ -3,6 +3,7 @@
 //! reordering or inserting a record breaks the chain from that point. Appends happen inside the
 //! mutation's own transaction: if the audit write fails, the mutation fails (fail closed).
 //!
+//! - [`access`]: what the audit tools need from a store (the store implements it; no SQL here).
 //! - [`canonical`]: the bytes a record's hash covers.
 //! - [`chain`]: streaming verification (archive boundary, signed checkpoints).
 //! - [`checkpoint`]: the ed25519 key and signed checkpoint log kept outside the store.
@@ -12,6 +13,7 @@
 //! - [`report`] and [`render`]: `audit report` and its formats.
 //! - [`prune`]: retention with an archive and a boundary hash.
 
+pub mod access;
 pub mod canonical;
 pub mod chain;
 pub mod checkpoint;
@@ -21,12 +23,11 @@ pub mod query;
 pub mod render;
 pub mod report;
 
-use rusqlite::{OptionalExtension, Transaction, params};
-
 use crate::Result;
 use crate::auth::Principal;
 use crate::model::{AuditRecord, now_ms};
 
+pub use access::{AuditStore, RawRecord};
 pub use chain::{Base, ChainReport, Problem, ProblemKind};
 pub use checkpoint::{AuditKey, AuditPaths, Checkpoint, CheckpointKind};
 pub use query::AuditFilter;
@@ -57,29 +58,19 @@ pub fn record_hash(r: &AuditRecord) -> String {
 
 /// Append one record to the chain inside `tx`.
 pub fn append(
-    tx: &Transaction<'_>,
+    tx: &dyn AuditStore,
     who: &Principal,
     action: &str,
     target: &str,
     outcome: &str,
     details: serde_json::Value,
 ) -> Result<AuditRecord> {
-    let last: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let (seq, prev_hash) = match last {
-        Some((seq, hash)) => (seq + 1, hash),
-        None => {
-            let base = chain::base(tx)?;
-            (base.seq + 1, base.hash)
-        }
+    let last = match tx.head()? {
+        Some(head) => head,
+        None => tx.base()?,
     };
     let mut rec = AuditRecord {
-        seq,
+        seq: last.seq + 1,
         time: now_ms(),
         actor: who.name.clone(),
         source: who.source.clone(),
@@ -87,32 +78,17 @@ pub fn append(
         target: target.into(),
         outcome: outcome.into(),
         details,
-        prev_hash,
+        prev_hash: last.hash,
         hash: String::new(),
     };
     rec.hash = record_hash(&rec);
-    tx.execute(
-        "INSERT INTO audit (seq, time, actor, source, action, target, outcome, details, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            rec.seq,
-            rec.time,
-            rec.actor,
-            rec.source,
-            rec.action,
-            rec.target,
-            rec.outcome,
-            rec.details.to_string(),
-            rec.prev_hash,
-            rec.hash
-        ],
-    )?;
+    tx.insert(&rec)?;
     Ok(rec)
 }
 
 /// Every record, in order.
-pub fn list(tx: &Transaction<'_>) -> Result<Vec<AuditRecord>> {
-    query::list(tx, &AuditFilter::default())
+pub fn list(tx: &dyn AuditStore) -> Result<Vec<AuditRecord>> {
+    tx.records(&AuditFilter::default())
 }
 
 /// Check a chain that starts at genesis; `Err(seq)` names the first record that does not verify.
@@ -128,13 +104,8 @@ pub fn verify(records: &[AuditRecord]) -> std::result::Result<(), i64> {
 }
 
 /// The store's identity (kept across backups and restores): names its checkpoints and archives.
-pub fn store_id(tx: &Transaction<'_>) -> Result<String> {
-    let id: Option<String> = tx
-        .query_row("SELECT value FROM meta WHERE key = 'store_id'", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    Ok(id.unwrap_or_else(|| "unknown".into()))
+pub fn store_id(tx: &dyn AuditStore) -> Result<String> {
+    tx.store_id()
 }
 
 /// Milliseconds since the epoch as RFC 3339 (UTC, seconds precision).

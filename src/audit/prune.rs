@@ -6,11 +6,10 @@
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
-use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 
-use super::chain::{self, Base};
-use super::query::{COLUMNS, record};
+use super::AuditStore;
+use super::chain::Base;
 use crate::model::AuditRecord;
 use crate::{Error, Result};
 
@@ -45,21 +44,14 @@ pub struct PruneOutcome {
 /// Archive and delete the records older than `cutoff` (ms) into a file in `dir`. The caller
 /// appends the `audit.prune` record afterwards, in the same transaction.
 pub fn prune(
-    tx: &Transaction<'_>,
+    tx: &dyn AuditStore,
     store_id: &str,
     cutoff: i64,
     dir: &Path,
     dry_run: bool,
 ) -> Result<PruneOutcome> {
-    let base = chain::base(tx)?;
-    let last: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT seq, hash FROM audit WHERE seq = (SELECT max(seq) FROM audit WHERE time < ?1)",
-            [cutoff],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let Some((to_seq, to_hash)) = last else {
+    let base = tx.base()?;
+    let Some((boundary, archived)) = tx.last_before(cutoff)? else {
         return Ok(PruneOutcome {
             dry_run,
             cutoff,
@@ -69,16 +61,7 @@ pub fn prune(
             archive_sha256: None,
         });
     };
-    let count: i64 = tx.query_row(
-        "SELECT count(*) FROM audit WHERE seq <= ?1",
-        [to_seq],
-        |r| r.get(0),
-    )?;
-    let boundary = Base {
-        seq: to_seq,
-        hash: to_hash,
-    };
-    let archived = u64::try_from(count).unwrap_or(0);
+    let to_seq = boundary.seq;
     let name = format!(
         "audit-{}-{:09}-{:09}.jsonl",
         store_id.get(..8).unwrap_or(store_id),
@@ -106,17 +89,7 @@ pub fn prune(
         created_at: crate::model::now_ms(),
     };
     let sha = write_archive(tx, &path, &header)?;
-    tx.execute("DELETE FROM audit WHERE seq <= ?1", [to_seq])?;
-    for (k, v) in [
-        ("audit_base_seq", boundary.seq.to_string()),
-        ("audit_base_hash", boundary.hash.clone()),
-    ] {
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![k, v],
-        )?;
-    }
+    tx.cut(&boundary)?;
     Ok(PruneOutcome {
         dry_run,
         cutoff,
@@ -128,7 +101,7 @@ pub fn prune(
 }
 
 /// Write the archive atomically (temp file, sync, rename); returns its SHA-256.
-fn write_archive(tx: &Transaction<'_>, path: &Path, header: &ArchiveHeader) -> Result<String> {
+fn write_archive(tx: &dyn AuditStore, path: &Path, header: &ArchiveHeader) -> Result<String> {
     use sha2::{Digest, Sha256};
     let dir = path.parent().unwrap_or(Path::new("."));
     let ctx = || format!("writing the audit archive {}", path.display());
@@ -145,13 +118,9 @@ fn write_archive(tx: &Transaction<'_>, path: &Path, header: &ArchiveHeader) -> R
         };
         let json = |e: serde_json::Error| Error::Internal(e.to_string());
         line(&serde_json::to_vec(header).map_err(json)?).map_err(|e| Error::io(ctx(), e))?;
-        let mut stmt = tx.prepare(&format!(
-            "SELECT {COLUMNS} FROM audit WHERE seq <= ?1 ORDER BY seq"
-        ))?;
-        let rows = stmt.query_map([header.boundary.seq], record)?;
-        for r in rows {
-            line(&serde_json::to_vec(&r?).map_err(json)?).map_err(|e| Error::io(ctx(), e))?;
-        }
+        tx.each_through(header.boundary.seq, &mut |r| {
+            line(&serde_json::to_vec(r).map_err(json)?).map_err(|e| Error::io(ctx(), e))
+        })?;
         w.flush().map_err(|e| Error::io(ctx(), e))?;
     }
     tmp.as_file().sync_all().map_err(|e| Error::io(ctx(), e))?;

@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 
 use super::canonical::RecordRef;
@@ -259,7 +258,7 @@ impl Tally {
 
 /// Build the report over `window`, verifying the whole chain on the way.
 pub fn build(
-    tx: &Transaction<'_>,
+    tx: &dyn super::AuditStore,
     location: &str,
     window: Window,
     expectations: &[Expectation],
@@ -340,21 +339,7 @@ pub fn build(
     }
     churn.distinct_agents = agents.len() as u64;
 
-    let mut run_outcomes = BTreeMap::new();
-    {
-        let mut stmt = tx.prepare(
-            "SELECT status, count(*) FROM runs
-             WHERE (?1 IS NULL OR created_at >= ?1) AND (?2 IS NULL OR created_at < ?2)
-             GROUP BY status",
-        )?;
-        let rows = stmt.query_map(rusqlite::params![window.since, window.until], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-        })?;
-        for row in rows {
-            let (status, n) = row?;
-            run_outcomes.insert(status, u64::try_from(n).unwrap_or(0));
-        }
-    }
+    let run_outcomes = tx.run_outcomes(window.since, window.until)?;
 
     let (bucket_ms, timeline) = timeline(&per_hour, window, first, last);
     Ok(AuditReport {
@@ -468,11 +453,14 @@ mod tests {
                 }
                 // Times that go back and forth between three hours (clock steps, imports), from
                 // the first hour (the first record) to the last (the last record).
-                tx.execute(
-                    "UPDATE audit SET time = CASE WHEN seq = 1 THEN 0 WHEN seq = ?2 THEN 2 * ?1
-                     ELSE (seq % 3) * ?1 END",
-                    [HOUR, n],
-                )?;
+                for seq in 1..=n {
+                    let time = match seq {
+                        1 => 0,
+                        s if s == n => 2 * HOUR,
+                        s => (s % 3) * HOUR,
+                    };
+                    crate::store::sqlite::audit::tamper::set(tx, seq, "time", time)?;
+                }
                 Ok(())
             })
             .unwrap();

@@ -15,7 +15,8 @@ use super::container::{self, HEAD};
 use super::crypto::{self, EncryptWriter, KeySource};
 use super::manifest::{BackupFormat, MANIFEST_VERSION, Manifest};
 use super::scratch::{self, Kind};
-use super::{BackupInfo, EXTENSION, Phase, Progress, fsutil, snapshot};
+use super::{BackupInfo, EXTENSION, Phase, Progress, fsutil};
+use crate::store::snapshot;
 use crate::{Error, Result};
 
 /// What `backup create` was asked for.
@@ -231,7 +232,7 @@ fn compress<W: Write, T>(
 }
 
 /// Keep "disk full" recognisable through the compression layer.
-pub(super) fn unwrap_io(e: std::io::Error, what: &str) -> Error {
+pub(crate) fn unwrap_io(e: std::io::Error, what: &str) -> Error {
     if e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(28) {
         Error::DiskFull
     } else {
@@ -320,8 +321,8 @@ pub fn sqlite(
 }
 
 /// A logical backup, read through `tx` (one consistent snapshot).
-pub fn logical(
-    tx: &rusqlite::Transaction<'_>,
+pub fn logical<T: super::logical::Tables + crate::audit::AuditStore>(
+    tx: &T,
     store: &Path,
     default_dir: &Path,
     actor: &str,
@@ -337,7 +338,7 @@ pub fn logical(
             Draft {
                 created_by: actor.into(),
                 source: store.display().to_string(),
-                schema_version: tx.query_row("PRAGMA user_version", [], |r| r.get(0))?,
+                schema_version: tx.schema_version()?,
                 store_id: crate::audit::store_id(tx)?,
                 tables,
                 audit_head: head,
@@ -347,19 +348,12 @@ pub fn logical(
     .map_err(|e| disk_full_at(e, opts.out.as_deref().unwrap_or(default_dir)))
 }
 
-fn snapshot_head(tx: &rusqlite::Transaction<'_>) -> Result<crate::audit::Base> {
-    use rusqlite::OptionalExtension;
-    let head: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    Ok(match head {
-        Some((seq, hash)) => crate::audit::Base { seq, hash },
-        None => crate::audit::chain::base(tx)?,
-    })
+/// The last audit record (the base when the chain holds none).
+fn snapshot_head(tx: &dyn crate::audit::AuditStore) -> Result<crate::audit::Base> {
+    match tx.head()? {
+        Some(head) => Ok(head),
+        None => tx.base(),
+    }
 }
 
 fn disk_full_at(e: Error, path: &Path) -> Error {

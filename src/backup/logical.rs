@@ -13,12 +13,13 @@
 //! Values are JSON numbers, strings and null (blobs, which the schema does not use, become
 //! `{"blob":"<hex>"}`). Tables and columns are named, so an importer maps them onto its own
 //! schema; the end line lets it detect a cut-off export.
+//!
+//! The store reads and writes the rows through [`Tables`] (the SQLite store implements it in
+//! `store::sqlite::tables`); this module only knows the format.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 
-use rusqlite::Transaction;
-use rusqlite::types::{Value, ValueRef};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -47,41 +48,27 @@ struct End {
     tables: BTreeMap<String, u64>,
 }
 
-fn to_json(v: ValueRef<'_>) -> serde_json::Value {
-    match v {
-        ValueRef::Null => serde_json::Value::Null,
-        ValueRef::Integer(i) => i.into(),
-        ValueRef::Real(f) => f.into(),
-        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned().into(),
-        ValueRef::Blob(b) => serde_json::json!({ "blob": hex::encode(b) }),
-    }
-}
+/// Inserts one row (its values in the order of the columns it was made for).
+pub type Insert<'t> = Box<dyn FnMut(Vec<serde_json::Value>) -> Result<()> + 't>;
 
-fn from_json(v: serde_json::Value) -> Result<Value> {
-    Ok(match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Integer(i64::from(b)),
-        serde_json::Value::Number(n) => match n.as_i64() {
-            Some(i) => Value::Integer(i),
-            None => Value::Real(n.as_f64().unwrap_or(0.0)),
-        },
-        serde_json::Value::String(s) => Value::Text(s),
-        serde_json::Value::Object(o) => match o.get("blob").and_then(|b| b.as_str()) {
-            Some(h) => Value::Blob(
-                hex::decode(h).map_err(|_| Error::invalid("a blob in the export is not hex"))?,
-            ),
-            None => return Err(Error::invalid("unexpected object in a row of the export")),
-        },
-        serde_json::Value::Array(_) => {
-            return Err(Error::invalid("unexpected array in a row of the export"));
-        }
-    })
-}
-
-fn columns(tx: &Transaction<'_>, table: &str) -> Result<Vec<String>> {
-    let mut stmt = tx.prepare(&format!("PRAGMA table_info(\"{table}\")"))?;
-    let cols = stmt.query_map([], |r| r.get::<_, String>(1))?;
-    Ok(cols.collect::<rusqlite::Result<_>>()?)
+/// Every table of a store, read and written inside one of its transactions.
+pub trait Tables {
+    /// The schema version of the store.
+    fn schema_version(&self) -> Result<i64>;
+    /// The names of its tables, sorted.
+    fn table_names(&self) -> Result<Vec<String>>;
+    /// The columns of `table` in schema order (none: no such table).
+    fn columns(&self, table: &str) -> Result<Vec<String>>;
+    /// Call `f` with every row of `table`, its values in the order of `columns`.
+    fn each_row(
+        &self,
+        table: &str,
+        columns: &[String],
+        f: &mut dyn FnMut(&[serde_json::Value]) -> Result<()>,
+    ) -> Result<()>;
+    /// Something that inserts rows (values in the order of `columns`) into `table`; rows of
+    /// `meta` replace the row with the same key.
+    fn inserter<'t>(&'t self, table: &str, columns: &[String]) -> Result<Insert<'t>>;
 }
 
 fn line(w: &mut dyn Write, v: &impl Serialize) -> Result<u64> {
@@ -94,32 +81,26 @@ fn line(w: &mut dyn Write, v: &impl Serialize) -> Result<u64> {
 
 /// Write every table of the store (read through `tx`, one consistent snapshot) to `w`.
 /// Returns the bytes written and the rows per table.
-pub fn export(
-    tx: &Transaction<'_>,
+pub fn export<T: Tables + crate::audit::AuditStore>(
+    tx: &T,
     w: &mut dyn Write,
     progress: &dyn super::Progress,
 ) -> Result<(u64, BTreeMap<String, u64>)> {
-    let schema_version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let schema_version = tx.schema_version()?;
     let mut bytes = line(
         w,
         &Header {
             format: FORMAT.into(),
             version: VERSION,
             schema_version,
-            store_id: crate::audit::store_id(tx)?,
+            store_id: tx.store_id()?,
             created_at: crate::model::now_ms(),
         },
     )?;
     let mut counts = BTreeMap::new();
-    let tables = {
-        let mut stmt = tx.prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-        )?;
-        let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        names.collect::<rusqlite::Result<Vec<_>>>()?
-    };
+    let tables = tx.table_names()?;
     for table in tables {
-        let cols = columns(tx, &table)?;
+        let cols = tx.columns(&table)?;
         bytes += line(
             w,
             &TableHeader {
@@ -127,25 +108,14 @@ pub fn export(
                 columns: cols.clone(),
             },
         )?;
-        let list = cols
-            .iter()
-            .map(|c| format!("\"{c}\""))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut stmt = tx.prepare(&format!("SELECT {list} FROM \"{table}\""))?;
-        let mut rows = stmt.query([])?;
         let mut n = 0u64;
-        let mut values = Vec::with_capacity(cols.len());
-        while let Some(row) = rows.next()? {
-            values.clear();
-            for i in 0..cols.len() {
-                values.push(to_json(row.get_ref(i)?));
-            }
+        tx.each_row(&table, &cols, &mut |values| {
             let written = line(w, &values)?;
             progress.advance(written);
             bytes += written;
             n += 1;
-        }
+            Ok(())
+        })?;
         counts.insert(table, n);
     }
     bytes += line(
@@ -160,7 +130,7 @@ pub fn export(
 
 /// Import an export into the (fresh) store behind `tx`; returns the schema version it was made
 /// with and the rows per table.
-pub fn import(tx: &Transaction<'_>, r: &mut dyn BufRead) -> Result<(i64, BTreeMap<String, u64>)> {
+pub fn import(tx: &dyn Tables, r: &mut dyn BufRead) -> Result<(i64, BTreeMap<String, u64>)> {
     let bad = |what: String| Error::invalid(format!("the logical export is malformed: {what}"));
     let mut lines = r.lines();
     let mut next = move || -> Result<Option<String>> {
@@ -187,13 +157,13 @@ pub fn import(tx: &Transaction<'_>, r: &mut dyn BufRead) -> Result<(i64, BTreeMa
         )));
     }
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    let mut current: Option<(String, rusqlite::Statement<'_>, usize)> = None;
+    let mut current: Option<(String, Insert<'_>, usize)> = None;
     loop {
         let Some(l) = next()? else {
             return Err(bad("it ends without its end line (cut off)".into()));
         };
         if l.starts_with('[') {
-            let Some((table, stmt, n)) = current.as_mut() else {
+            let Some((table, insert, n)) = current.as_mut() else {
                 return Err(bad("a row comes before any table".into()));
             };
             let values: Vec<serde_json::Value> =
@@ -203,11 +173,7 @@ pub fn import(tx: &Transaction<'_>, r: &mut dyn BufRead) -> Result<(i64, BTreeMa
                     "a row of {table} has the wrong number of values"
                 )));
             }
-            let values = values
-                .into_iter()
-                .map(from_json)
-                .collect::<Result<Vec<_>>>()?;
-            stmt.execute(rusqlite::params_from_iter(values))?;
+            insert(values)?;
             *counts.entry(table.clone()).or_default() += 1;
             continue;
         }
@@ -226,28 +192,15 @@ pub fn import(tx: &Transaction<'_>, r: &mut dyn BufRead) -> Result<(i64, BTreeMa
             return Ok((header.schema_version, end.tables));
         }
         let th: TableHeader = serde_json::from_value(v).map_err(|e| bad(e.to_string()))?;
-        let known = columns(tx, &th.table)?;
+        let known = tx.columns(&th.table)?;
         if known.is_empty() {
             return Err(bad(format!("unknown table {:?}", th.table)));
         }
         if let Some(c) = th.columns.iter().find(|c| !known.contains(c)) {
             return Err(bad(format!("unknown column {c:?} in table {:?}", th.table)));
         }
-        let cols = th
-            .columns
-            .iter()
-            .map(|c| format!("\"{c}\""))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let params = (1..=th.columns.len())
-            .map(|i| format!("?{i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut sql = format!("INSERT INTO \"{}\" ({cols}) VALUES ({params})", th.table);
-        if th.table == "meta" {
-            sql.push_str(" ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-        }
         counts.entry(th.table.clone()).or_default();
-        current = Some((th.table, tx.prepare(&sql)?, th.columns.len()));
+        let insert = tx.inserter(&th.table, &th.columns)?;
+        current = Some((th.table, insert, th.columns.len()));
     }
 }

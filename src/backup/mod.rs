@@ -5,7 +5,8 @@
 //! - [`container`]: the file layout (header, payload, manifest, footer) and reading it back.
 //! - [`crypto`]: keys (key file, OS keyring or passphrase) and chunked AES-256-GCM.
 //! - [`keyring`]: backup keys kept in the OS keyring.
-//! - [`snapshot`]: the SQLite online-backup snapshot taken while writers keep going.
+//! - the SQLite snapshot itself (taken while writers keep going) is the store's:
+//!   [`crate::store::snapshot`].
 //! - [`logical`]: the versioned JSONL export that any store kind can import.
 //! - [`create`], [`verify`], [`restore`]: the lifecycle.
 //! - [`catalog`]: finding backups in a folder by id or path.
@@ -28,7 +29,6 @@ pub mod restore;
 pub mod retention;
 pub mod schedule;
 pub mod scratch;
-pub mod snapshot;
 pub mod verify;
 
 use std::path::PathBuf;

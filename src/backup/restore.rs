@@ -62,7 +62,7 @@ pub fn has_data(path: &Path) -> Result<bool> {
         Ok(m) if m.len() == 0 => return Ok(false),
         Ok(_) => {}
     }
-    let Ok(contents) = super::snapshot::describe(path) else {
+    let Ok(contents) = crate::store::snapshot::describe(path) else {
         // Not a store we can read: treat as data, so only --force replaces it.
         return Ok(true);
     };
@@ -140,13 +140,13 @@ pub fn restore(
     let report = verify::report(&opts.backup, &opened, checked, restored_bytes, started);
     after(&db)?;
     // Fold the restored store's WAL into the file so one rename moves everything.
-    checkpoint(&db, true)?;
+    crate::store::snapshot::settle(&db, true)?;
     std::fs::File::open(&db)
         .and_then(|f| f.sync_all())
         .map_err(|e| fsutil::write_error(&db, e))?;
 
     let previous = if opts.target.exists() {
-        let _ = checkpoint(&opts.target, false);
+        let _ = crate::store::snapshot::settle(&opts.target, false);
         let keep = PathBuf::from(format!(
             "{}.pre-restore-{}",
             opts.target.display(),
@@ -176,19 +176,4 @@ pub fn restore(
         duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
         copy: None,
     })
-}
-
-/// Checkpoint and truncate a store's WAL (so the main file is complete on its own); with
-/// `rollback_journal`, leave it in rollback-journal mode (no `-wal` file until reopened).
-fn checkpoint(path: &Path, rollback_journal: bool) -> Result<()> {
-    let conn = rusqlite::Connection::open(path).map_err(|e| crate::store::map_sqlite(path, e))?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(|e| crate::store::map_sqlite(path, e))?;
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-        .map_err(|e| crate::store::map_sqlite(path, e))?;
-    if rollback_journal {
-        conn.pragma_update(None, "journal_mode", "DELETE")
-            .map_err(|e| crate::store::map_sqlite(path, e))?;
-    }
-    Ok(())
 }

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, SyncSender};
 use std::time::Instant;
 
-use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -15,9 +14,9 @@ use super::container::{self, Opened};
 use super::crypto::{self, DecryptReader, KeySource};
 use super::manifest::{BackupFormat, Manifest};
 use super::scratch::{self, Kind};
-use super::{Phase, Progress, snapshot};
+use super::{Phase, Progress};
 use crate::audit::ChainReport;
-use crate::store::map_sqlite;
+use crate::store::snapshot;
 use crate::{Error, Result};
 
 /// One table's rows: in the manifest and in the restored store.
@@ -354,41 +353,10 @@ pub fn check(
     progress: &dyn Progress,
 ) -> Result<CheckResult> {
     progress.start(Phase::Check, 0);
-    let open = || {
-        let conn = Connection::open_with_flags(
-            db,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|_| corrupt(path, "the restored data is not an SQLite database"))?;
-        // SQLite caps this at its compile-time limit (2 GiB by default); beyond it, it reads.
-        conn.query_row("PRAGMA mmap_size = 1099511627776", [], |_| Ok(()))
-            .map_err(|e| map_sqlite(db, e))?;
-        Ok::<_, Error>(conn)
+    let Some(examined) = snapshot::examine(db, level == Integrity::Full)? else {
+        return Err(corrupt(path, "the restored data is not an SQLite database"));
     };
-    let conn = open()?;
-    let mut audit_conn = open()?;
-    let (integrity, audited) = std::thread::scope(|s| {
-        let audited = s.spawn(
-            move || -> (Result<ChainReport>, Result<snapshot::Contents>) {
-                match audit_conn.transaction() {
-                    Ok(tx) => (
-                        crate::audit::chain::verify(&tx, &[], &mut |_| {}),
-                        snapshot::describe_conn(&tx).map_err(|e| map_sqlite(db, e)),
-                    ),
-                    Err(e) => (
-                        Err(map_sqlite(db, e)),
-                        Err(Error::Internal("the restored store was not counted".into())),
-                    ),
-                }
-            },
-        );
-        let integrity = integrity(&conn, level);
-        let audited = audited.join().unwrap_or_else(|_| {
-            let panicked = || Error::Internal("the audit check panicked".into());
-            (Err(panicked()), Err(panicked()))
-        });
-        (integrity, audited)
-    });
+    let (integrity, audited) = (examined.integrity, (examined.audit, examined.contents));
     let integrity = integrity.map_err(|e| corrupt(path, format!("integrity check: {e}")))?;
     if integrity != "ok" {
         return Err(corrupt(
@@ -468,14 +436,6 @@ pub struct CheckResult {
     pub schema_version: i64,
     pub tables: Vec<TableCheck>,
     pub audit: ChainReport,
-}
-
-/// `PRAGMA quick_check` or `integrity_check`, joined into one line.
-fn integrity(conn: &Connection, level: Integrity) -> rusqlite::Result<String> {
-    let mut stmt = conn.prepare(&format!("PRAGMA {}", level.pragma()))?;
-    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-    let lines = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(lines.join("; "))
 }
 
 /// Check only the payload's SHA-256 against the file's manifest (no key needed): what a
@@ -573,17 +533,12 @@ mod tests {
                     "ok",
                     serde_json::Value::Null,
                 )?;
-                let mut ins = tx.prepare(
-                    "INSERT INTO logs (run_id, step_id, attempt, time, stream, line)
-                     VALUES ('r', 's', 1, 0, 'stdout', ?1)",
-                )?;
-                for _ in 0..40_000 {
-                    let line: String = (0..8)
+                let lines = (0..40_000).map(|_| {
+                    (0..8)
                         .map(|_| format!("{:016x}", rand::random::<u64>()))
-                        .collect();
-                    ins.execute([line])?;
-                }
-                Ok(())
+                        .collect::<String>()
+                });
+                crate::store::testing::insert_log_lines(tx, "r", "s", lines)
             })
             .unwrap();
         db

@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use rusqlite::{Transaction, params};
 
 use super::{ApplyAction, ApplyOutcome, ControlPlane, HeartbeatReply, StartRun, StatusReport};
 use crate::auth::{Permission, Principal, Secret};
@@ -37,10 +36,10 @@ use crate::model::{
     NewUser, Page, PasswordChange, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User,
     UserUpdate, Workflow, WorkflowSpec, WorkflowSummary, now_ms,
 };
-use crate::store::Store;
 use crate::store::sqlite::{
     agents, claims, dashboard, logs, placement, reap, reports, runs, settings, workflows,
 };
+use crate::store::{Store, Tx};
 use crate::{Error, Result, audit};
 use std::path::PathBuf;
 
@@ -235,7 +234,7 @@ impl LocalControlPlane {
         action: &str,
         target: impl Fn(&T) -> String,
         details: impl Fn(&T) -> serde_json::Value,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+        f: impl FnOnce(&Tx<'_>) -> Result<T>,
     ) -> Result<T> {
         self.store.write(|tx| {
             let out = f(tx)?;
@@ -282,13 +281,7 @@ impl LocalControlPlane {
     }
 
     fn ready_now(&self) -> Result<bool> {
-        self.store.read_quick(|tx| {
-            Ok(tx
-                .prepare_cached(
-                    "SELECT EXISTS (SELECT 1 FROM steps WHERE status = 'ready' AND not_before <= ?1)",
-                )?
-                .query_row([now_ms()], |r| r.get(0))?)
-        })
+        self.store.read_quick(|tx| reports::any_ready(tx, now_ms()))
     }
 }
 
@@ -472,27 +465,7 @@ impl ControlPlane for LocalControlPlane {
         self.authorize(who, Permission::Read, "run.logs", run_id)?;
         self.store.read_quick(|tx| {
             let id = runs::resolve_id(tx, run_id)?;
-            let mut stmt = tx.prepare_cached(
-                "SELECT id, run_id, step_id, attempt, time, stream, line FROM logs
-                 WHERE run_id = ?1 AND id > ?2 AND (?3 IS NULL OR step_id = ?3) ORDER BY id LIMIT ?4",
-            )?;
-            let rows = stmt.query_map(params![id, after, step, limit.clamp(1, 10_000)], |r| {
-                let stream: String = r.get(5)?;
-                Ok(LogLine {
-                    id: r.get(0)?,
-                    run_id: r.get(1)?,
-                    step_id: r.get(2)?,
-                    attempt: r.get(3)?,
-                    time: r.get(4)?,
-                    stream: match stream.as_str() {
-                        "stdout" => LogStream::Stdout,
-                        "stderr" => LogStream::Stderr,
-                        _ => LogStream::System,
-                    },
-                    line: r.get(6)?,
-                })
-            })?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
+            logs::page(tx, &id, step, after, limit.clamp(1, 10_000))
         })
     }
 
@@ -968,7 +941,7 @@ impl LocalControlPlane {
     /// Every audit record, in order (reports and `verify` come in a later issue).
     pub fn audit_records(&self) -> Result<Vec<crate::model::AuditRecord>> {
         self.flush_denials();
-        self.store.read(audit::list)
+        self.store.read(|tx| audit::list(tx))
     }
 
     /// The store's path for those who may see it (admins); `(hidden)` for anyone else.

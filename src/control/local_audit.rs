@@ -5,8 +5,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use rusqlite::Transaction;
-
 use super::local::LocalControlPlane;
 use super::{CheckpointOutcome, RepairOutcome};
 use crate::audit::canonical::RecordRef;
@@ -14,8 +12,8 @@ use crate::audit::chain::{self, ChainReport, Expectation, Problem, ProblemKind};
 use crate::audit::interrupted::{self, Interrupted};
 use crate::audit::prune::PruneOutcome;
 use crate::audit::{
-    self, AuditFilter, AuditKey, AuditReport, Checkpoint, CheckpointKind, Window, checkpoint,
-    report,
+    self, AuditFilter, AuditKey, AuditReport, AuditStore, Checkpoint, CheckpointKind, Window,
+    checkpoint, report,
 };
 use crate::auth::{Permission, Principal};
 use crate::model::{AuditRecord, now_ms};
@@ -23,7 +21,7 @@ use crate::{Error, Result};
 
 impl LocalControlPlane {
     /// This store's entries in the checkpoint log, and the trusted key (if there is one).
-    fn log_entries(&self, tx: &Transaction<'_>) -> Result<(Vec<Checkpoint>, Option<AuditKey>)> {
+    fn log_entries(&self, tx: &dyn AuditStore) -> Result<(Vec<Checkpoint>, Option<AuditKey>)> {
         let paths = self.audit_paths();
         let store_id = audit::store_id(tx)?;
         let trusted = AuditKey::load(&paths.key)?;
@@ -36,7 +34,7 @@ impl LocalControlPlane {
     /// whose entry never reached the log is noted.
     fn verify_in(
         &self,
-        tx: &Transaction<'_>,
+        tx: &dyn AuditStore,
         who: &Principal,
         visit: &mut chain::Visit<'_>,
     ) -> Result<ChainReport> {
@@ -85,7 +83,7 @@ impl LocalControlPlane {
     /// there are none).
     fn without_interrupted(
         &self,
-        tx: &Transaction<'_>,
+        tx: &dyn AuditStore,
         who: &Principal,
         entries: &[Checkpoint],
         exp: &[Expectation],
@@ -108,7 +106,7 @@ impl LocalControlPlane {
     /// if something else is wrong too, that stays the problem.
     fn explain_interrupted(
         &self,
-        tx: &Transaction<'_>,
+        tx: &dyn AuditStore,
         who: &Principal,
         entries: &[Checkpoint],
         exp: &[Expectation],
@@ -393,7 +391,7 @@ impl LocalControlPlane {
         let dir = archive_dir.unwrap_or_else(|| {
             crate::backup::default_dir(self.path()).with_file_name("audit-archive")
         });
-        let run = |tx: &Transaction<'_>| -> Result<PruneOutcome> {
+        let run = |tx: &dyn AuditStore| -> Result<PruneOutcome> {
             let report = self.verify_in(tx, who, &mut |_: &RecordRef<'_>| {})?;
             if let Some(p) = report.problem {
                 return Err(Error::Conflict(format!(
@@ -405,7 +403,7 @@ impl LocalControlPlane {
             audit::prune::prune(tx, &store_id, cutoff, &dir, dry_run)
         };
         if dry_run {
-            return self.store().read(run);
+            return self.store().read(|tx| run(tx));
         }
         self.store().write(|tx| {
             let out = run(tx)?;

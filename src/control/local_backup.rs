@@ -234,7 +234,7 @@ impl LocalControlPlane {
                 let mut details = serde_json::json!({ "backup": opts.backup, "force": opts.force });
                 if !own {
                     let new_id = new_store_id();
-                    crate::store::sqlite::audit::set_store_id(tx, &new_id)?;
+                    crate::audit::AuditStore::set_store_id(tx, &new_id)?;
                     details["store_id"] = new_id.clone().into();
                     details["copy_of"] = id.clone().into();
                     copy = Some(backup::CopyIdentity {

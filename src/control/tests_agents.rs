@@ -414,16 +414,7 @@ async fn agents_from_before_the_binding_must_register_again() {
     // A store as imx with schema 4 left it, holding an online agent "w".
     let path = dir.path().join("old.db");
     let old_id = crate::model::new_id();
-    {
-        let mut conn = rusqlite::Connection::open(&path).unwrap();
-        crate::store::schema::migrate_to(&mut conn, 0, 4).unwrap();
-        conn.execute(
-            "INSERT INTO agents (id, name, labels, slots, registered_at, last_heartbeat, hostname, pid, version)
-             VALUES (?1, 'w', '{}', 1, ?2, ?2, 'h', 100, 'old')",
-            rusqlite::params![old_id, crate::model::now_ms()],
-        )
-        .unwrap();
-    }
+    crate::store::testing::schema4_store_with_agent(&path, &old_id);
     let plane = LocalControlPlane::open(&path, LocalOptions::default()).unwrap();
     let r = plane.heartbeat(&who, &old_id, &[]).await;
     match r {

@@ -117,21 +117,7 @@ async fn unknown_names_are_recorded_by_a_keyed_hash_and_still_throttled() {
             .any(|r| r.action == "auth.login" && r.target == "gus")
     );
     // Nowhere in the store either.
-    let rows: Vec<String> = e
-        .plane
-        .store()
-        .read(|tx| {
-            let mut all = Vec::new();
-            for table in ["login_throttle", "login_source_throttle"] {
-                let mut stmt = tx.prepare(&format!("SELECT name FROM {table}"))?;
-                let names = stmt.query_map([], |r| r.get::<_, String>(0))?;
-                for n in names {
-                    all.push(n?);
-                }
-            }
-            Ok(all)
-        })
-        .unwrap();
+    let rows = crate::store::testing::throttled_names(e.plane.store());
     assert!(!rows.is_empty());
     assert!(rows.iter().all(|n| n != TYPED), "{rows:?}");
 }
@@ -207,53 +193,4 @@ async fn the_audit_report_counts_every_coalesced_denial() {
     assert_eq!(in_timeline, 50, "{:#?}", report.timeline);
     // The records themselves are fewer: that is the point of coalescing.
     assert!(report.records < 50, "{} records", report.records);
-}
-
-/// What migration 0006 does to a store written before it: names that are no user leave the
-/// throttle table (they held whatever was typed, passwords at times), and tokens without an
-/// expiry get one, 90 days on.
-#[test]
-fn the_upgrade_forgets_unknown_names_and_ends_endless_tokens() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("imx.db");
-    drop(crate::store::Store::open(&path, true).unwrap());
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    // The store as it was before the migration.
-    conn.execute_batch(
-        "DROP TABLE login_source_throttle;
-         INSERT INTO users (name, role, disabled, created_at, updated_at)
-           VALUES ('kim', 'viewer', 0, 0, 0);
-         INSERT INTO login_throttle (name, failures, lockouts, locked_until, last_failure)
-           VALUES ('S3cret-Passw0rd!', 3, 0, NULL, 1), ('kim', 2, 0, NULL, 1);
-         INSERT INTO tokens (id, name, user_name, role, secret_hash, last4, created_at,
-                             created_by, expires_at, revoked_at)
-           VALUES ('T1', 'forever', NULL, 'agent', 'h1', 'abcd', 0, 'x', NULL, NULL),
-                  ('T2', 'dated', NULL, 'agent', 'h2', 'abcd', 0, 'x', 12345, NULL),
-                  ('T3', 'gone', NULL, 'agent', 'h3', 'abcd', 0, 'x', NULL, 7);",
-    )
-    .unwrap();
-    conn.execute_batch(include_str!("../store/migrations/0006_login_sources.sql"))
-        .unwrap();
-    let names: Vec<String> = conn
-        .prepare("SELECT name FROM login_throttle")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap();
-    assert_eq!(names, ["kim"]);
-    let expiry = |id: &str| -> Option<i64> {
-        conn.query_row("SELECT expires_at FROM tokens WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .unwrap()
-    };
-    let in_90_days = crate::model::now_ms() + 90 * 86_400_000;
-    let forever = expiry("T1").unwrap();
-    assert!(
-        (forever - in_90_days).abs() < 60_000,
-        "{forever} vs {in_90_days}"
-    );
-    assert_eq!(expiry("T2"), Some(12345));
-    assert_eq!(expiry("T3"), None, "revoked tokens stay as they were");
 }

@@ -6,6 +6,7 @@
 //! - [`feed`]: wake-ups when the store changes (in-process and from other processes).
 //! - `pool`: read connections beside the one writer connection, so reads neither queue
 //!   behind writes nor behind each other.
+//! - [`snapshot`]: physical snapshots of the file for backups, and checking restored ones.
 //! - `wal`: keeping the `-wal` file small after bursts; durable writes.
 //! - [`postgres`]: the PostgreSQL store's building blocks (cluster mode, DESIGN §12).
 //!
@@ -18,7 +19,10 @@ mod open;
 mod pool;
 pub mod postgres;
 pub(crate) mod schema;
+pub mod snapshot;
 pub mod sqlite;
+#[cfg(test)]
+pub(crate) mod testing;
 mod wal;
 
 use std::path::{Path, PathBuf};
@@ -32,6 +36,11 @@ pub use schema::SCHEMA_VERSION;
 pub use wal::wal_size;
 
 use crate::{Error, Result};
+
+/// One of the store's transactions, as [`Store::write`] and [`Store::read`] hand it out: callers
+/// outside the store only pass it on to the functions of [`sqlite`] (and the audit tools, through
+/// [`crate::audit::AuditStore`]); they never run SQL on it.
+pub type Tx<'a> = Transaction<'a>;
 
 /// An open local store.
 pub struct Store {

@@ -179,7 +179,7 @@ impl Denials {
     }
 }
 
-fn append_repeats(tx: &rusqlite::Transaction<'_>, due: &[(Key, Window)]) -> crate::Result<()> {
+fn append_repeats(tx: &dyn audit::AuditStore, due: &[(Key, Window)]) -> crate::Result<()> {
     for (k, w) in due {
         let who = Principal {
             name: k.actor.clone(),

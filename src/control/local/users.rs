@@ -176,7 +176,7 @@ impl LocalControlPlane {
     }
 
     /// The last enabled admin may not be disabled, demoted or deleted while it is the last.
-    fn keep_an_admin(tx: &rusqlite::Transaction<'_>, before: u64, what: &str) -> Result<()> {
+    fn keep_an_admin(tx: &crate::store::Tx<'_>, before: u64, what: &str) -> Result<()> {
         if before > 0 && users::enabled_admins(tx)? == 0 {
             return Err(Error::Conflict(format!(
                 "{what} would leave no enabled admin; create or enable another admin first"
@@ -399,7 +399,7 @@ impl LocalControlPlane {
 
     /// Issue a token inside `tx` and audit it as `action`.
     fn issue(
-        tx: &rusqlite::Transaction<'_>,
+        tx: &crate::store::Tx<'_>,
         who: &Principal,
         action: &str,
         name: Option<&str>,
@@ -696,7 +696,7 @@ impl LocalControlPlane {
     /// source after too many in a row, and the account once too many sources are failing.
     /// Audited as `auth.lockout`. Returns the end of the lockout this failure started.
     fn count_failure(
-        tx: &rusqlite::Transaction<'_>,
+        tx: &crate::store::Tx<'_>,
         who: &Principal,
         account: &str,
         source: &str,

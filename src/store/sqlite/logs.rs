@@ -1,9 +1,10 @@
-//! Captured output, as followers see it: which runs' logs grew since a given line.
+//! Captured output: pages of a run's lines, and (for followers) which runs' logs grew since a
+//! given line.
 
 use rusqlite::{Transaction, params};
 
 use crate::Result;
-use crate::model::LogMark;
+use crate::model::{LogLine, LogMark, LogStream};
 
 /// For each run with lines newer than `after`, its newest line id, in that order (at most
 /// `limit` runs). A negative `after`: only the newest line's mark (none if there are no lines).
@@ -23,6 +24,37 @@ pub fn marks(tx: &Transaction<'_>, after: i64, limit: u32) -> Result<Vec<LogMark
         Ok(LogMark {
             run_id: r.get(0)?,
             last_id: r.get(1)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A run's lines after line `after` (of one step, or all), oldest first, at most `limit`.
+pub fn page(
+    tx: &Transaction<'_>,
+    run_id: &str,
+    step: Option<&str>,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<LogLine>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, run_id, step_id, attempt, time, stream, line FROM logs
+         WHERE run_id = ?1 AND id > ?2 AND (?3 IS NULL OR step_id = ?3) ORDER BY id LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(params![run_id, after, step, limit], |r| {
+        let stream: String = r.get(5)?;
+        Ok(LogLine {
+            id: r.get(0)?,
+            run_id: r.get(1)?,
+            step_id: r.get(2)?,
+            attempt: r.get(3)?,
+            time: r.get(4)?,
+            stream: match stream.as_str() {
+                "stdout" => LogStream::Stdout,
+                "stderr" => LogStream::Stderr,
+                _ => LogStream::System,
+            },
+            line: r.get(6)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

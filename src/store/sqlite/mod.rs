@@ -15,6 +15,7 @@ mod rows;
 pub mod runs;
 pub mod settings;
 mod step_inputs;
+mod tables;
 mod transitions;
 pub mod users;
 pub mod workflows;

@@ -1,4 +1,4 @@
-//! Counts for `imx status`.
+//! Counts for `imx status`, and whether any step is ready to claim.
 
 use std::collections::BTreeMap;
 
@@ -54,4 +54,13 @@ pub fn status(tx: &Transaction<'_>) -> Result<StatusCounts> {
         *out.agents.entry(agent.state).or_default() += 1;
     }
     Ok(out)
+}
+
+/// Whether a step is ready to claim at `now` (ms).
+pub fn any_ready(tx: &Transaction<'_>, now: i64) -> Result<bool> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM steps WHERE status = 'ready' AND not_before <= ?1)",
+        )?
+        .query_row([now], |r| r.get(0))?)
 }

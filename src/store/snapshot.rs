@@ -1,4 +1,5 @@
-//! The physical snapshot, taken inside one read transaction so it is consistent while agents keep
+//! The physical snapshot of the SQLite store (what `backup create` writes for this backend),
+//! taken inside one read transaction so it is consistent while agents keep
 //! writing (WAL readers never block writers):
 //!
 //! - [`stream`]: every page of the store, read through the `sqlite_dbpage` virtual table, written
@@ -7,7 +8,8 @@
 //!   the pages into a temp file (`step(-1)`), which is then compressed.
 //!
 //! [`describe`] reads what a snapshot holds: schema version, store id, rows per table and the
-//! audit head.
+//! audit head; [`examine`] checks a restored one (integrity, audit chain, contents);
+//! [`settle`] folds a store's WAL into its main file before it is moved.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -18,9 +20,9 @@ use std::time::Duration;
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
-use super::{Phase, Progress};
-use crate::audit::Base;
-use crate::store::map_sqlite;
+use super::map_sqlite;
+use crate::audit::{Base, ChainReport};
+use crate::backup::{Phase, Progress};
 use crate::{Error, Result};
 
 /// What a snapshot (or a restored store) holds.
@@ -97,7 +99,7 @@ pub fn stream(store: &Path, w: &mut dyn Write, progress: &dyn Progress) -> Resul
         }
         expected += 1;
         w.write_all(data)
-            .map_err(|x| super::create::unwrap_io(x, "writing the backup"))?;
+            .map_err(|x| crate::backup::create::unwrap_io(x, "writing the backup"))?;
         n += data.len() as u64;
         progress.advance(data.len() as u64);
     }
@@ -169,7 +171,7 @@ fn copy(src: &Connection, dst: &mut Connection) -> rusqlite::Result<()> {
 }
 
 /// The user tables of a database, sorted.
-pub fn tables(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+fn tables(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     let mut stmt = conn.prepare(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
     )?;
@@ -188,7 +190,7 @@ pub fn describe(db: &Path) -> Result<Contents> {
 }
 
 /// [`describe`] on an open connection.
-pub fn describe_conn(conn: &Connection) -> rusqlite::Result<Contents> {
+fn describe_conn(conn: &Connection) -> rusqlite::Result<Contents> {
     let schema_version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let store_id: String = conn
         .query_row("SELECT value FROM meta WHERE key = 'store_id'", [], |r| {
@@ -218,6 +220,91 @@ pub fn describe_conn(conn: &Connection) -> rusqlite::Result<Contents> {
         tables: counts,
         audit_head,
     })
+}
+
+/// What [`examine`] found in a restored store.
+pub struct Examined {
+    /// The integrity check's lines joined (`"ok"` when sound), or why it could not run.
+    pub integrity: std::result::Result<String, String>,
+    /// The audit chain verified on its own (no checkpoints: they belong to the source's host).
+    pub audit: Result<ChainReport>,
+    pub contents: Result<Contents>,
+}
+
+/// Check the restored store at `db` (private to the caller, nothing else writes it): the
+/// integrity check (`full`: `integrity_check`, else `quick_check`) runs on this thread; the
+/// audit chain (hashed on every core), then the row counts, run meanwhile on a second
+/// connection. Both map the file into memory and skip SQLite's per-call locking. `Ok(None)`:
+/// `db` is not an SQLite database.
+pub fn examine(db: &Path, full: bool) -> Result<Option<Examined>> {
+    let open = || -> Result<Option<Connection>> {
+        let Ok(conn) = Connection::open_with_flags(
+            db,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        ) else {
+            return Ok(None);
+        };
+        // SQLite caps this at its compile-time limit (2 GiB by default); beyond it, it reads.
+        conn.query_row("PRAGMA mmap_size = 1099511627776", [], |_| Ok(()))
+            .map_err(|e| map_sqlite(db, e))?;
+        Ok(Some(conn))
+    };
+    let (Some(conn), Some(mut audit_conn)) = (open()?, open()?) else {
+        return Ok(None);
+    };
+    let pragma = if full {
+        "integrity_check"
+    } else {
+        "quick_check"
+    };
+    let (integrity, (audit, contents)) = std::thread::scope(|s| {
+        let audited = s.spawn(move || -> (Result<ChainReport>, Result<Contents>) {
+            match audit_conn.transaction() {
+                Ok(tx) => (
+                    crate::audit::chain::verify(&tx, &[], &mut |_| {}),
+                    describe_conn(&tx).map_err(|e| map_sqlite(db, e)),
+                ),
+                Err(e) => (
+                    Err(map_sqlite(db, e)),
+                    Err(Error::Internal("the restored store was not counted".into())),
+                ),
+            }
+        });
+        let integrity = integrity(&conn, pragma).map_err(|e| e.to_string());
+        let audited = audited.join().unwrap_or_else(|_| {
+            let panicked = || Error::Internal("the audit check panicked".into());
+            (Err(panicked()), Err(panicked()))
+        });
+        (integrity, audited)
+    });
+    Ok(Some(Examined {
+        integrity,
+        audit,
+        contents,
+    }))
+}
+
+/// `PRAGMA quick_check` or `integrity_check`, joined into one line.
+fn integrity(conn: &Connection, pragma: &str) -> rusqlite::Result<String> {
+    let mut stmt = conn.prepare(&format!("PRAGMA {pragma}"))?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let lines = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(lines.join("; "))
+}
+
+/// Checkpoint and truncate a store's WAL (so the main file is complete on its own); with
+/// `rollback_journal`, leave it in rollback-journal mode (no `-wal` file until reopened).
+pub fn settle(path: &Path, rollback_journal: bool) -> Result<()> {
+    let conn = Connection::open(path).map_err(|e| map_sqlite(path, e))?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(|e| map_sqlite(path, e))?;
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .map_err(|e| map_sqlite(path, e))?;
+    if rollback_journal {
+        conn.pragma_update(None, "journal_mode", "DELETE")
+            .map_err(|e| map_sqlite(path, e))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
