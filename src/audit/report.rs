@@ -17,10 +17,10 @@ use crate::Result;
 #[serde(deny_unknown_fields)]
 pub struct Window {
     #[serde(default, with = "crate::model::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<crate::model::time::TimeInput>)]
     pub since: Option<i64>,
     #[serde(default, with = "crate::model::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<crate::model::time::TimeInput>)]
     pub until: Option<i64>,
 }
 

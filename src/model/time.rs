@@ -36,6 +36,19 @@ pub fn from_rfc3339(s: &str) -> Option<i64> {
         .map(|t| t.timestamp_millis())
 }
 
+/// How a request body may give a time, for the API document: RFC 3339, or a number of epoch
+/// milliseconds (what imx sent before). Only a schema: the fields are `i64` read by [`rfc3339`]
+/// and [`rfc3339_opt`], which accept both.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum TimeInput {
+    #[schema(value_type = String, format = DateTime)]
+    Rfc3339(String),
+    #[schema(value_type = i64, format = Int64)]
+    EpochMillis(i64),
+}
+
 /// A time field (`i64` epoch milliseconds) as RFC 3339.
 pub mod rfc3339 {
     use super::*;

@@ -59,7 +59,7 @@ fn create_list_show_verify_and_restore_elsewhere() {
 
     let list = env.run(["backup", "list"]);
     list.expect_code(0);
-    assert!(list.stdout.contains(&id[..12]) && list.stdout.contains("before upgrade"));
+    assert!(list.stdout.contains(&id[..8]) && list.stdout.contains("before upgrade"));
     assert_eq!(env.run(["backup", "list", "-o", "name"]).stdout.trim(), id);
 
     let show = env.run(["backup", "show", &id[..8], "-o", "json"]);

@@ -390,23 +390,40 @@ fn an_ambiguous_id_prefix_exits_2_and_lists_the_candidates() {
             "hint: give more characters of the id",
         ],
     );
+    // Each candidate by the prefix that tells them apart (at least 8 characters).
     for id in &ids {
-        out.expect_stderr(&[id.as_str()]);
+        assert!(shown_apart(&out.stderr, id, &ids), "{id}: {}", out.stderr);
     }
     rejects(&env, &["run", "cancel", "0"], 2, &["is ambiguous"]);
 
     // With more candidates than are listed, it says there are others.
     let more: Vec<String> = (0..4).map(|_| start(&env)).collect();
-    let out = rejects(&env, &["run", "show", "0"], 2, &["and others"]);
-    let listed = ids
+    let out = rejects(
+        &env,
+        &["run", "show", "0"],
+        2,
+        &["more than 5 runs; the first 5"],
+    );
+    let all: Vec<String> = ids.iter().chain(&more).cloned().collect();
+    let listed = all
         .iter()
-        .chain(&more)
-        .filter(|id| out.stderr.contains(id.as_str()))
+        .filter(|id| shown_apart(&out.stderr, id, &all))
         .count();
     assert_eq!(listed, 5, "{}", out.stderr);
 
     // A unique prefix still works.
     env.run(["run", "show", &ids[0][..20]]).expect_code(0);
+}
+
+/// Whether `text` shows `id` by a prefix of at least 8 characters that no other of `ids` has.
+fn shown_apart(text: &str, id: &str, ids: &[String]) -> bool {
+    text.split_whitespace().any(|word| {
+        word.len() >= 8
+            && id.starts_with(word)
+            && ids
+                .iter()
+                .all(|other| other == id || !other.starts_with(word))
+    })
 }
 
 #[test]

@@ -106,7 +106,11 @@ fn the_cli_works_against_a_server_and_roles_are_enforced() {
         2
     );
     let me = remote(&env, &url, &admin, &["whoami"]);
-    assert_eq!(me.stdout.trim(), "user:alice (admin)");
+    assert!(
+        me.stdout.contains("User:    user:alice") && me.stdout.contains("Role:    admin"),
+        "{}",
+        me.stdout
+    );
 
     // Bad or missing tokens: exit 4 with a hint to log in.
     let bad = remote(&env, &url, "imx_not-a-real-token", &["run", "list"]);
@@ -150,7 +154,13 @@ fn the_cli_works_against_a_server_and_roles_are_enforced() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let me = env.run_without_store(["--server", url.as_str(), "whoami"]);
+    let me = env.run_without_store([
+        "--server",
+        url.as_str(),
+        "whoami",
+        "-o",
+        "template={{ name }} ({{ role }})",
+    ]);
     assert_eq!(me.stdout.trim(), "user:vera (viewer)");
     env.run_without_store(["--server", url.as_str(), "run", "show", &id])
         .expect_code(0);

@@ -76,7 +76,7 @@ fn insecure_warns_each_time_and_then_connects() {
     let shown = env.run_without_store(["context", "list"]);
     assert!(shown.stdout.contains("(insecure)"), "{}", shown.stdout);
     for _ in 0..2 {
-        let out = env.run_without_store(["--context", "lab", "whoami"]);
+        let out = env.run_without_store(["--context", "lab", "run", "list"]);
         out.expect_code(6);
         out.expect_stderr(&["warning:", "plain HTTP"]);
     }

@@ -141,7 +141,7 @@ fn every_list_command_speaks_every_format(env: TestEnv) {
     // Tables show short ids, csv the full ones.
     let table = env.run(["run", "list"]).stdout;
     assert!(
-        table.contains(&ids[0][..12]) && !table.contains(&ids[0]),
+        table.contains(&ids[0][..8]) && !table.contains(&ids[0]),
         "{table}"
     );
     let csv = env.run(["run", "list", "-o", "csv"]).stdout;

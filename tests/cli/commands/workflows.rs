@@ -106,7 +106,7 @@ fn apply_creates_then_keeps_then_updates_with_a_new_version(env: TestEnv) {
     out.expect_code(0);
     assert!(out.stdout.contains("unchanged"), "{}", out.stdout);
     assert!(
-        out.stderr.contains("Applied 1 workflows (0 changed)."),
+        out.stderr.contains("Applied 1 workflow (0 changed)."),
         "{}",
         out.stderr
     );
