@@ -148,3 +148,22 @@ fn nothing_outside_the_store_names_rusqlite_or_writes_sql() {
     assert!(files.len() > 50, "the sources were found");
     assert!(offenders.is_empty(), "{offenders:#?}");
 }
+
+/// A store created at `path` holding one audit record (seq 1): the smallest store a backup or
+/// snapshot can be checked against.
+pub(crate) fn store_with_one_record(path: &Path) -> Store {
+    let store = Store::open(path, true).unwrap();
+    store
+        .write(|tx| {
+            crate::audit::append(
+                tx,
+                &crate::auth::Principal::local_owner(),
+                "test",
+                "t",
+                "ok",
+                serde_json::Value::Null,
+            )
+        })
+        .unwrap();
+    store
+}

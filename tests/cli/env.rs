@@ -507,11 +507,25 @@ impl TestEnv {
             .timeout(std::time::Duration::from_secs(60))
             .output()
             .unwrap_or_else(|e| panic!("cannot run imx: {e}"));
-        Outcome {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        Outcome::of(&output)
+    }
+
+    /// Run `imx ARGS` with `stdin` and the OS keyring off (tests never touch a real one);
+    /// with `--server` among the arguments, without `IMX_STORE` (the server owns the store and
+    /// the client names only the server).
+    pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Outcome {
+        let mut cmd = self.cmd();
+        if args.contains(&"--server") {
+            cmd.env_remove("IMX_STORE");
         }
+        let output = cmd
+            .env("IMX_KEYRING", "off")
+            .args(args)
+            .write_stdin(stdin)
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run imx: {e}"));
+        Outcome::of(&output)
     }
 
     pub fn run_via<I, S>(&self, wrapper: &[&str], args: I) -> Outcome
@@ -525,15 +539,20 @@ impl TestEnv {
             .timeout(std::time::Duration::from_secs(60))
             .output()
             .unwrap_or_else(|e| panic!("cannot run imx: {e}"));
+        Outcome::of(&output)
+    }
+}
+
+impl Outcome {
+    /// What a finished command did.
+    pub fn of(output: &std::process::Output) -> Outcome {
         Outcome {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
     }
-}
 
-impl Outcome {
     /// Panic with everything the command printed unless it exited with `code`.
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Self {
