@@ -32,6 +32,7 @@ mod install;
 mod plain_errors;
 mod postgres;
 mod protocol;
+mod replicas;
 mod request_trace;
 mod run_limits;
 mod server;
