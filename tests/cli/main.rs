@@ -15,6 +15,7 @@ mod backup_remote;
 mod bad_input;
 mod basics;
 mod commands;
+mod completions_dynamic;
 mod conformance;
 mod containment;
 mod contexts;
