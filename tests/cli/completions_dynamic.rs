@@ -4,9 +4,9 @@
 //! local store, from a server a context points at, and from a server that does not answer.
 //!
 //! bash: the registered function is called with COMP_WORDS/COMP_CWORD set, as readline would,
-//! and COMPREPLY printed. zsh: the registered completer is called with `words`/`CURRENT` set and
-//! compsys's `_describe` replaced by a printer (compsys itself needs a terminal). fish: its own
-//! `complete -C LINE`. A shell that cannot be found is skipped with a printed reason.
+//! and COMPREPLY printed. zsh: the script is autoloaded as `_imx` from `$fpath` and called with
+//! `words`/`CURRENT` set, as compsys calls it, with compsys's `_describe` replaced by a printer
+//! (compsys itself needs a terminal). fish: its own `complete -C LINE`. A shell that cannot be found is skipped with a printed reason.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -125,15 +125,20 @@ fn=${fn%% *}
 for c in "${COMPREPLY[@]}"; do printf '%s\n' "$c"; done
 "#;
 
+/// zsh loads the script as install.sh installs it: `_imx` in `$fpath`, autoloaded and called
+/// by compsys on the first TAB.
 const ZSH_DRIVER: &str = r#"
-compdef() { :; }
+compdef() { print -r -- "compdef $*" >&2; }
 _describe() { local name=${@[-1]}; print -rl -- "${(@P)name}"; }
-source "$1"
+dir=${1:h}/zfunc
+mkdir -p $dir && cp $1 $dir/_imx
+fpath=($dir $fpath)
+autoload -Uz _imx
 line=$2
 words=(${(z)line})
 [[ $line == *" " ]] && words+=("")
 CURRENT=${#words}
-_clap_dynamic_completer_imx
+_imx
 "#;
 
 const FISH_DRIVER: &str = r#"source $argv[1]; complete -C $argv[2]"#;
@@ -338,7 +343,7 @@ fn a_context_pointing_at_a_server_completes_from_the_server() {
     let mut add = env.local_cmd(&[]);
     add.env_remove("IMX_STORE")
         .args(["--server", env.url(), "context", "add", "srv"]);
-    assert!(add.status().unwrap().success());
+    assert!(add.output().unwrap().status.success());
     // Only the server can answer: no store in the environment, the token in IMX_TOKEN.
     let vars = [("IMX_TOKEN", env.admin_token())];
     let unset = ["IMX_STORE"];
@@ -411,4 +416,31 @@ fn a_server_that_is_down_or_silent_gives_no_candidates_promptly() {
     wait_until("a completion to have connected", SLOW, || {
         silent.accept().is_ok()
     });
+}
+
+#[test]
+fn the_zsh_script_registers_itself_when_sourced() {
+    let Some(zsh) = which("zsh") else {
+        eprintln!("skipped: zsh is not installed (.ci/run installs it)");
+        return;
+    };
+    let env = TestEnv::new();
+    let script = env.write("imx.zsh", &env.run(["completions", "zsh"]).stdout);
+    let out = env
+        .program_cmd(&zsh)
+        .args([
+            "-f",
+            "-c",
+            "compdef() { print -r -- compdef $*; }; source $1",
+            "zsh",
+        ])
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "compdef _clap_dynamic_completer_imx imx\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
