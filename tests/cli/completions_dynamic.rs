@@ -72,7 +72,7 @@ impl Offered {
 }
 
 /// A program on PATH.
-fn which(program: &str) -> Option<PathBuf> {
+pub fn which(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(program))
@@ -97,7 +97,7 @@ fn shells() -> Vec<(Shell, PathBuf)> {
 }
 
 /// PATH with the `imx` under test first: the scripts call `imx` by name, as installed.
-fn path_with_imx() -> String {
+pub fn path_with_imx() -> String {
     let bin = Path::new(assert_cmd::cargo::cargo_bin!("imx"));
     let mut dirs = vec![bin.parent().unwrap().to_path_buf()];
     if let Some(path) = std::env::var_os("PATH") {
@@ -206,7 +206,7 @@ fn complete(env: &TestEnv, shell: &(Shell, PathBuf), line: &str) -> Offered {
     complete_with(env, shell, line, &[], &[])
 }
 
-const HELLO: &str = "name: hello\ndescription: says hi\nsteps:\n  - id: build\n    run: echo build\n  - id: test\n    run: echo test\n    needs: [build]\n";
+pub const HELLO: &str = "name: hello\ndescription: says hi\nsteps:\n  - id: build\n    run: echo build\n  - id: test\n    run: echo test\n    needs: [build]\n";
 
 #[test]
 fn run_ids_workflow_names_and_step_ids_complete_from_the_local_store() {

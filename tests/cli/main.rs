@@ -16,6 +16,7 @@ mod bad_input;
 mod basics;
 mod commands;
 mod completions_dynamic;
+mod completions_pty;
 mod conformance;
 mod containment;
 mod contexts;
