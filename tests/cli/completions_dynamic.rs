@@ -369,6 +369,32 @@ fn a_context_pointing_at_a_server_completes_from_the_server() {
         );
         assert_eq!(steps.values(), ["build", "test"], "{name}");
     }
+
+    // With the token `imx login` kept (in the file: no keyring here) and no IMX_TOKEN.
+    let login = env
+        .cmd()
+        .env_remove("IMX_STORE")
+        .env("IMX_KEYRING", "off")
+        .args(["login", "--server", env.url(), "--with-token"])
+        .write_stdin(format!("{}\n", env.admin_token()))
+        .output()
+        .unwrap();
+    assert!(login.status.success(), "{login:?}");
+    for shell in shells() {
+        let runs = complete_with(
+            &env,
+            &shell,
+            "imx --context srv run show 0",
+            &[("IMX_KEYRING", "off")],
+            &unset,
+        );
+        assert_eq!(
+            runs.values(),
+            [run.as_str()],
+            "{}: {runs:?}",
+            shell.0.name()
+        );
+    }
 }
 
 #[test]
