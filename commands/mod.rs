@@ -9,6 +9,7 @@ mod agent;
 mod audit;
 mod auth;
 mod backup;
+mod candidates;
 mod completions;
 mod context;
 mod contexts;
@@ -35,6 +36,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
+use clap_complete::ArgValueCandidates;
 
 use context::Context;
 use error::{CliError, Exit};
@@ -99,7 +101,8 @@ pub struct GlobalArgs {
     pub insecure: bool,
 
     /// Use a named context (see `imx context list`) instead of the current one.
-    #[arg(long, global = true, env = "IMX_CONTEXT", value_name = "NAME")]
+    #[arg(long, global = true, env = "IMX_CONTEXT", value_name = "NAME",
+          add = ArgValueCandidates::new(candidates::contexts))]
     pub context: Option<String>,
 
     /// Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`).
@@ -194,6 +197,7 @@ fn long_after_help() -> String {
 
 /// Parse the command line, run the command, print any error once, exit with its code.
 pub fn main() -> ExitCode {
+    candidates::complete_if_asked();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let no_color = args.iter().any(|a| a == "--no-color")
         || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

@@ -16,6 +16,7 @@ use super::super::output::{Cells, Detail, duration};
   imx workflow show deploy --version 2 -o yaml")]
 pub struct ShowArgs {
     /// The workflow's name.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::workflows))]
     pub name: String,
 
     /// A past version (default: the latest).

@@ -296,6 +296,21 @@ impl TestEnv {
                 c
             }
         };
+        self.hermetic(&mut cmd);
+        cmd
+    }
+
+    /// Another program (e.g. a shell) in this environment: the same cleared environment, HOME
+    /// and working directory as `imx` gets, with the store created first.
+    pub fn program_cmd(&self, program: &Path) -> std::process::Command {
+        self.ensure_store();
+        let mut cmd = std::process::Command::new(program);
+        self.hermetic(&mut cmd);
+        cmd
+    }
+
+    /// Clear `cmd`'s environment and give it this environment's.
+    fn hermetic(&self, cmd: &mut std::process::Command) {
         let home = self.home();
         cmd.env_clear()
             .current_dir(home)
@@ -313,7 +328,6 @@ impl TestEnv {
         for (k, v) in &self.vars {
             cmd.env(k, v);
         }
-        cmd
     }
 
     /// Start `imx ARGS...` in the background, stdout and stderr captured to files; killed on drop.

@@ -15,6 +15,8 @@ mod backup_remote;
 mod bad_input;
 mod basics;
 mod commands;
+mod completions_dynamic;
+mod completions_pty;
 mod conformance;
 mod containment;
 mod contexts;
