@@ -226,6 +226,9 @@ _imx() {
             imx__subcmd__workflow,delete)
                 cmd="imx__subcmd__workflow__subcmd__delete"
                 ;;
+            imx__subcmd__workflow,diff)
+                cmd="imx__subcmd__workflow__subcmd__diff"
+                ;;
             imx__subcmd__workflow,list)
                 cmd="imx__subcmd__workflow__subcmd__list"
                 ;;
@@ -3065,7 +3068,7 @@ _imx() {
             return 0
             ;;
         imx__subcmd__workflow)
-            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help apply list show validate delete run"
+            opts="-o -q -v -y -h --store --server --insecure --context --output --quiet --verbose --no-color --yes --help apply list show diff validate delete run"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3147,6 +3150,48 @@ _imx() {
                 return 0
             fi
             case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml csv name template=" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        imx__subcmd__workflow__subcmd__diff)
+            opts="-o -q -v -y -h --from --to --store --server --insecure --context --output --quiet --verbose --no-color --yes --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

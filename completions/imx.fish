@@ -96,28 +96,29 @@ complete -c imx -n "__fish_imx_using_subcommand status" -s v -l verbose -d 'Say 
 complete -c imx -n "__fish_imx_using_subcommand status" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
 complete -c imx -n "__fish_imx_using_subcommand status" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
-complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
-complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
-complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show diff validate delete run" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show diff validate delete run" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show diff validate delete run" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show diff validate delete run" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
 wide\t'The table with more columns (full ids, labels, ...)'
 json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
 yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'
 template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
-complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
-complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
-complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -s v -l verbose -d 'Say more (repeat for even more)'
-complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
-complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
-complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -f -a "apply" -d 'Create or update workflows from files (a new version when a file changed)'
-complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -f -a "list" -d 'List workflows (latest versions)'
-complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -f -a "show" -d 'Show a workflow: its params and steps'
-complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -f -a "validate" -d 'Check workflow files without a store; reports every problem as file:line:col'
-complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -f -a "delete" -d 'Delete a workflow and all its versions (past runs keep their history)'
-complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show validate delete run" -f -a "run" -d 'Start a run of a workflow, optionally waiting for it to end'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show diff validate delete run" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show diff validate delete run" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show diff validate delete run" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show diff validate delete run" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show diff validate delete run" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show diff validate delete run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show diff validate delete run" -f -a "apply" -d 'Create or update workflows from files (a new version when a file changed)'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show diff validate delete run" -f -a "list" -d 'List workflows (latest versions)'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show diff validate delete run" -f -a "show" -d 'Show a workflow: its params and steps'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show diff validate delete run" -f -a "diff" -d 'Show what changed between two versions (a unified diff of their files)'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show diff validate delete run" -f -a "validate" -d 'Check workflow files without a store; reports every problem as file:line:col'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show diff validate delete run" -f -a "delete" -d 'Delete a workflow and all its versions (past runs keep their history)'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and not __fish_seen_subcommand_from apply list show diff validate delete run" -f -a "run" -d 'Start a run of a workflow, optionally waiting for it to end'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -s f -l file -d 'A workflow file, or a folder of *.yaml/*.yml/*.json files; `-` reads stdin. Repeatable' -r -F
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
@@ -129,7 +130,7 @@ yaml\t'YAML: the same data as JSON'
 csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
 name\t'Bare ids or names, one per line'
 template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
-complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -l dry-run -d 'Validate and show what would change, without changing anything'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -l dry-run -d 'Validate and show what would change (a diff per changed workflow), changing nothing'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from apply" -s v -l verbose -d 'Say more (repeat for even more)'
@@ -169,6 +170,24 @@ complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcom
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from diff" -l from -d 'The older version (default: the one before --to)' -r
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from diff" -l to -d 'The newer version (default: the latest)' -r
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from diff" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from diff" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from diff" -l context -d 'Use a named context (see `imx context list`) instead of the current one' -r
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from diff" -s o -l output -d 'Output format for data on stdout; `template=TEXT` picks fields (see `imx help output`)' -r -f -a "table\t'Aligned columns for people (short ids, relative times)'
+wide\t'The table with more columns (full ids, labels, ...)'
+json\t'JSON: the model objects (times RFC 3339, durations in `*_ms`); lists are arrays, streams of records (run logs, audit tail) one object per line'
+yaml\t'YAML: the same data as JSON'
+csv\t'CSV: a header and the table\'s columns (full ids, RFC 3339 times)'
+name\t'Bare ids or names, one per line'
+template=\t'TEXT: a Jinja template per record, e.g. template=\'{{ id }} {{ status }}\''"
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from diff" -l insecure -d 'Allow a plain http:// server that is not on this machine: tokens and passwords cross the network in clear (a warning each time). Loopback needs no flag'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from diff" -s q -l quiet -d 'Print only data and errors: no status lines, hints or progress'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from diff" -s v -l verbose -d 'Say more (repeat for even more)'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from diff" -l no-color -d 'No colour (also when NO_COLOR is set or output is not a terminal)'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from diff" -s y -l yes -d 'Answer yes to confirmation prompts (needed for destructive commands in scripts)'
+complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -s f -l file -d 'A workflow file, or a folder of them; `-` reads stdin. Repeatable' -r -F
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -l store -d 'The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]' -r -F
 complete -c imx -n "__fish_imx_using_subcommand workflow; and __fish_seen_subcommand_from validate" -l server -d 'A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`)' -r

@@ -83,13 +83,34 @@ pub fn check_spec(spec: &WorkflowSpec) -> Result<()> {
         problems.push(format!("cycle: {}", names.join(" → ")));
     }
     if problems.is_empty() {
-        return Ok(());
+        return check_source(spec);
     }
     Err(Error::invalid(format!(
         "workflow {:?} is not valid: {}",
         spec.name,
         problems.join("; ")
     )))
+}
+
+/// A spec sent with its source must be what that source parses to: the version keeps the
+/// source, and `workflow show -o yaml` prints it as the workflow.
+fn check_source(spec: &WorkflowSpec) -> Result<()> {
+    let Some(source) = &spec.source else {
+        return Ok(());
+    };
+    let parsed = super::parse_str(source, "source").map_err(|e| {
+        Error::invalid(format!(
+            "workflow {:?}: its source is not a valid workflow file: {e}",
+            spec.name
+        ))
+    })?;
+    if parsed != *spec {
+        return Err(Error::invalid(format!(
+            "workflow {:?}: its source does not parse to the spec sent with it",
+            spec.name
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,7 +10,10 @@ use super::errors::{PgError, PgResult};
 use crate::{Error, Result};
 
 /// Every migration, in order; index + 1 is the version it brings a database to.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_workflow_source.sql"),
+];
 
 /// The PostgreSQL schema version this build writes (its own numbering, apart from SQLite's).
 pub const PG_SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
