@@ -56,7 +56,7 @@ Register-ArgumentCompleter -Native -CommandName 'imx' -ScriptBlock {
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Read, verify, checkpoint, report on, export and prune the audit trail')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Generate man pages')
-            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Show help for a command, or a help topic (exit-codes, templates, output)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Show help for a command, or a help topic (exit-codes, templates, output, workflow, environment, contexts)')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Try imx in one command: a store, agents, example workflows and their runs')
             break
         }

@@ -53,7 +53,7 @@ set edit:completion:arg-completer[imx] = {|@words|
             cand audit 'Read, verify, checkpoint, report on, export and prune the audit trail'
             cand completions 'Print shell completions to stdout'
             cand man 'Generate man pages'
-            cand help 'Show help for a command, or a help topic (exit-codes, templates, output)'
+            cand help 'Show help for a command, or a help topic (exit-codes, templates, output, workflow, environment, contexts)'
             cand demo 'Try imx in one command: a store, agents, example workflows and their runs'
         }
         &'imx;init'= {
