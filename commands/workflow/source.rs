@@ -90,4 +90,16 @@ mod tests {
         let d = unified("v1", "a\nb\nc\n", "v2", "a\nB\nc\n", false);
         assert_eq!(d, "--- v1\n+++ v2\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n");
     }
+
+    #[test]
+    fn on_a_terminal_removed_lines_are_red_and_added_lines_green() {
+        let d = unified("v1", "a\nb\n", "v2", "a\nB\n", true);
+        let line = |start: &str| d.lines().find(|l| l.contains(start)).unwrap_or_default();
+        assert!(line("-b").starts_with("\u{1b}[31m"), "{d:?}");
+        assert!(line("+B").starts_with("\u{1b}[32m"), "{d:?}");
+        assert!(line("@@").starts_with("\u{1b}[36m"), "{d:?}");
+        assert_eq!(line(" a"), " a");
+        let plain = console::strip_ansi_codes(&d).to_string();
+        assert_eq!(plain, unified("v1", "a\nb\n", "v2", "a\nB\n", false));
+    }
 }
