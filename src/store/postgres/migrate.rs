@@ -175,6 +175,30 @@ mod tests {
             .unwrap()
     }
 
+    /// Migration 2: a database made by schema 1 keeps its workflow versions, without a source.
+    #[tokio::test]
+    async fn workflow_versions_gain_a_source_column_empty_for_older_ones() {
+        let Some(db) = TestDb::get().await else {
+            return;
+        };
+        let mut c = client(&db).await;
+        migrate_to(&mut c, "db", true, 1).await.unwrap();
+        c.execute(
+            "INSERT INTO workflows (name, version, digest, spec, created_at) VALUES ('w', 1, 'd', '{}', 0)",
+            &[],
+        )
+        .await
+        .unwrap();
+        let m = migrate(&mut c, "db", false).await.unwrap();
+        assert_eq!(m.version, PG_SCHEMA_VERSION);
+        let source: Option<String> = c
+            .query_one("SELECT source FROM workflows WHERE name = 'w'", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(source, None);
+    }
+
     #[tokio::test]
     async fn a_new_database_gets_the_schema_once_and_only_with_create() {
         let Some(db) = TestDb::get().await else {
