@@ -2,6 +2,7 @@
 //! (`BEGIN IMMEDIATE`); several processes (CLI, dashboard, agents) share one file in WAL mode.
 //!
 //! - [`open`](Store::open): identify the file, refuse foreign or newer stores, run migrations.
+//! - [`api`]: the backend-neutral traits callers use ([`Backend`], [`StoreTx`]).
 //! - [`sqlite`]: the queries and transitions, grouped by what they touch.
 //! - [`feed`]: wake-ups when the store changes (in-process and from other processes).
 //! - `pool`: read connections beside the one writer connection, so reads neither queue
@@ -13,6 +14,7 @@
 //! SQL here stays portable (no SQLite-only syntax above this module) so a PostgreSQL store can
 //! follow.
 
+pub mod api;
 mod errors;
 pub mod feed;
 mod open;
@@ -31,16 +33,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+pub use api::{Backend, StoreTx};
 pub use errors::map_sqlite;
 pub use schema::SCHEMA_VERSION;
 pub use wal::wal_size;
 
 use crate::{Error, Result};
 
-/// One of the store's transactions, as [`Store::write`] and [`Store::read`] hand it out: callers
-/// outside the store only pass it on to the functions of [`sqlite`] (and the audit tools, through
-/// [`crate::audit::AuditStore`]); they never run SQL on it.
-pub type Tx<'a> = Transaction<'a>;
+/// One of the store's transactions, whichever backend, as [`Backend`]'s `write` and `read`
+/// hand it out: callers outside the store call the methods of [`StoreTx`] on it (and pass it
+/// to the audit tools as a [`crate::audit::AuditStore`]); they never run SQL on it.
+pub type Tx<'a> = dyn StoreTx + 'a;
 
 /// An open local store.
 pub struct Store {
