@@ -94,7 +94,7 @@ pub struct GlobalArgs {
     pub store: Option<PathBuf>,
 
     /// A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`); a
-    /// cluster's replicas as URL1,URL2,… (a request that cannot reach one moves to the next).
+    /// cluster's replicas as URL1,URL2 (a request that cannot reach one moves to the next).
     #[arg(long, global = true, env = "IMX_SERVER", value_name = "URL")]
     pub server: Option<String>,
 
