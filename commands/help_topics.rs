@@ -107,6 +107,11 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "imx agent run: subreaper forces the fallback containment of steps; cgroup refuses to \
          start without cgroups.",
     ),
+    (
+        "IMX_COMPLETE",
+        "Set by the shell completion scripts (`imx completions SHELL`): bash, zsh, fish, ... \
+         makes imx print completion candidates instead of running a command.",
+    ),
     ("NO_COLOR", "Set and not empty: no colour (as --no-color)."),
     (
         "COLUMNS",
