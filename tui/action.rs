@@ -94,6 +94,18 @@ pub enum Action {
     ToggleSort,
     /// Run detail: follow the log tail, or stop following.
     ToggleFollow,
+    /// Run detail's log: wrap long lines, or cut them.
+    ToggleWrap,
+    /// Run detail's log: show each line's time, or not.
+    ToggleTimestamps,
+    /// Run detail's log: take the whole view, or share it with the steps.
+    ToggleFullscreen,
+    /// Run detail's log: the selected step's, or every step's with a step prefix.
+    ToggleAllSteps,
+    /// Run detail's log: the next (`true`) or previous search match.
+    NextMatch(bool),
+    /// Run detail's log: save it to a file in the current directory.
+    SaveLog,
     CancelRun,
     RetryRun,
     DrainAgent,
@@ -118,6 +130,12 @@ pub enum Effect {
     Watch(Watch),
     /// Change something through the control plane (authorized and audited there).
     Mutate(Mutation),
+    /// Write a run's log (one step's, or all steps' when `step` is `None`) to `file`.
+    SaveLog {
+        run: String,
+        step: Option<String>,
+        file: String,
+    },
 }
 
 /// A change the operator confirmed.
