@@ -349,6 +349,11 @@ fn draw_log(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     if !d.log.timestamps {
         modes.push("no times");
     }
+    let older;
+    if d.log.dropped > 0 {
+        older = format!("{} older lines not loaded", d.log.dropped);
+        modes.push(&older);
+    }
     let modes = if modes.is_empty() {
         String::new()
     } else {

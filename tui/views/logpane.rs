@@ -103,6 +103,9 @@ pub struct LogPane {
     /// The log takes the whole view.
     pub fullscreen: bool,
     pub search: Option<Search>,
+    /// Lines of this stream dropped from the front to keep at most [`LOG_KEEP`]: older lines
+    /// that are not loaded (the title says so; `ctrl-s` saves them all).
+    pub dropped: usize,
     /// The pane's height in rows when last drawn: how far a page, the top and a match jump go
     /// (the one thing drawing tells the state).
     pub height: Cell<usize>,
@@ -118,6 +121,7 @@ impl Default for LogPane {
             timestamps: true,
             fullscreen: false,
             search: None,
+            dropped: 0,
             height: Cell::new(0),
         }
     }
@@ -128,6 +132,7 @@ impl LogPane {
     pub fn clear(&mut self) {
         self.lines.clear();
         self.scroll = 0;
+        self.dropped = 0;
         if let Some(s) = self.search.as_mut() {
             s.matches.clear();
             s.current = None;
@@ -142,6 +147,7 @@ impl LogPane {
         self.lines.extend(lines.into_iter().map(LogEntry::new));
         let dropped = self.lines.len().saturating_sub(LOG_KEEP);
         self.lines.drain(..dropped);
+        self.dropped += dropped;
         if !self.follow {
             self.scroll = (self.scroll + added).min(self.lines.len());
         }
@@ -462,6 +468,12 @@ mod tests {
         let mut p = pane(&refs);
         p.height.set(10);
         assert_eq!(p.lines.len(), LOG_KEEP);
+        assert_eq!(
+            p.dropped,
+            5_000 - LOG_KEEP,
+            "the pane knows what it does not hold"
+        );
+        assert_eq!(p.lines[0].text.plain, format!("line {}", 5_000 - LOG_KEEP));
         p.navigate(&Action::Top, 0);
         assert_eq!((p.scroll, p.follow), (LOG_KEEP - 10, false));
         p.navigate(&Action::Down, 1);
