@@ -206,6 +206,9 @@ pub enum Data {
         step: Option<String>,
         lines: Vec<LogLine>,
         reset: bool,
+        /// Older lines of the stream read past without being sent: only the newest
+        /// [`LOG_KEEP`](super::views::logpane::LOG_KEEP) of a long catch-up are.
+        skipped: usize,
     },
     Workflows(Vec<WorkflowOutcomes>),
     Audit(AuditFilter, Vec<AuditRecord>),

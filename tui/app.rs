@@ -717,13 +717,14 @@ impl App {
                 step,
                 lines,
                 reset,
+                skipped,
             } => {
                 if let Some(d) = self
                     .detail
                     .as_mut()
                     .filter(|d| d.run_id == run && d.log_step() == step)
                 {
-                    d.add_logs(lines, reset);
+                    d.add_logs(lines, reset, skipped);
                 }
             }
             Data::Workflows(w) => self.workflows.set(w),

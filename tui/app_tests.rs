@@ -242,6 +242,7 @@ fn run_detail_follows_the_selected_steps_log() {
         step: Some(step.into()),
         lines: fixtures::logs(step),
         reset: false,
+        skipped: 0,
     };
     app.update(Action::Data(Box::new(logs("build")))); // stale: another step
     app.update(Action::Data(Box::new(logs("test"))));
@@ -308,6 +309,7 @@ fn the_log_pane_searches_saves_and_esc_clears_the_search_first() {
         step: Some("test".into()),
         lines: fixtures::logs("test"),
         reset: true,
+        skipped: 0,
     })));
     press(&mut app, KeyCode::Char('/'));
     assert!(matches!(app.overlay, Some(Overlay::Filter(_))));
@@ -358,4 +360,26 @@ fn log_toggles_change_only_the_log_pane() {
     assert_eq!(d.pane, crate::tui::views::detail::Pane::Logs);
     press(&mut app, KeyCode::Char('F'));
     assert!(!app.detail.as_ref().unwrap().log.fullscreen);
+}
+
+#[test]
+fn lines_the_loader_read_past_count_as_not_loaded() {
+    let mut app = runs_app(Role::Admin);
+    press(&mut app, KeyCode::Enter);
+    app.update(Action::Data(Box::new(Data::Detail(fixtures::run_detail()))));
+    press(&mut app, KeyCode::Down);
+    for reset in [true, false] {
+        app.update(Action::Data(Box::new(Data::Logs {
+            run: fixtures::id(0),
+            step: Some("test".into()),
+            lines: fixtures::logs("test"),
+            reset,
+            skipped: 7,
+        })));
+    }
+    let d = app.detail.as_ref().unwrap();
+    assert_eq!((d.log.lines.len(), d.log.dropped), (10, 14));
+    // Another step starts a new stream: nothing is counted any more.
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.detail.as_ref().unwrap().log.dropped, 0);
 }

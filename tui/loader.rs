@@ -5,23 +5,25 @@
 //! Agents' heartbeat ages and offline states move with time alone, so those and the overview
 //! are also re-read every couple of seconds.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use imx::auth::Principal;
 use imx::control::Plane;
-use imx::model::now_ms;
+use imx::model::{LogLine, now_ms};
 use tokio::sync::{mpsc, watch};
 
 use super::action::{Action, Data, ViewId, Watch};
 use super::event_loop::Msg;
+use super::views::logpane::LOG_KEEP;
 use super::views::{audit::TAIL, workflows::RECENT};
 
 /// Events read per refresh; a longer backlog counts as "everything changed".
 const EVENT_BATCH: u32 = 1_000;
-/// Log lines read per request, and requests per refresh.
+/// Log lines read per request, and the time a refresh may spend catching up with a long log
+/// (it goes on at the next refresh, without waiting for a change).
 const LOG_BATCH: u32 = 1_000;
-const LOG_PAGES: usize = 5;
+const LOG_CATCH_UP: Duration = Duration::from_millis(250);
 /// Time-driven re-reads (heartbeat ages, offline agents, the overview's windows).
 pub const PERIODIC: Duration = Duration::from_secs(2);
 /// At most this many refreshes a second under a storm of changes.
@@ -55,6 +57,8 @@ pub struct Loader {
     logs: Option<((String, Option<String>), i64)>,
     last_periodic: Option<Instant>,
     last: Option<Watch>,
+    /// The followed log has more lines than the last refresh read.
+    behind: bool,
 }
 
 impl Loader {
@@ -66,6 +70,7 @@ impl Loader {
             logs: None,
             last_periodic: None,
             last: None,
+            behind: false,
         }
     }
 
@@ -166,14 +171,19 @@ impl Loader {
     }
 
     /// New lines of the followed step since the last read (from the start for a new stream).
+    /// A long backlog is read through for at most [`LOG_CATCH_UP`] per refresh, keeping only
+    /// the newest [`LOG_KEEP`] lines (the pane holds no more), so opening a million-line log
+    /// costs a bounded window of memory and lands on its tail.
     async fn follow_logs(&mut self, run: &str, step: Option<&str>) -> imx::Result<Vec<Data>> {
         let key = (run.to_string(), step.map(String::from));
         let (reset, mut after) = match &self.logs {
             Some((k, after)) if *k == key => (false, *after),
             _ => (true, 0),
         };
-        let mut lines = Vec::new();
-        for _ in 0..LOG_PAGES {
+        let started = Instant::now();
+        let mut tail = Tail::new(LOG_KEEP);
+        self.behind = false;
+        loop {
             let batch = self
                 .plane
                 .run_logs(&self.who, run, step, after, LOG_BATCH)
@@ -182,21 +192,51 @@ impl Loader {
             if let Some(last) = batch.last() {
                 after = last.id;
             }
-            lines.extend(batch);
+            tail.extend(batch);
             if !full {
+                break;
+            }
+            if started.elapsed() >= LOG_CATCH_UP {
+                self.behind = true;
                 break;
             }
         }
         self.logs = Some((key, after));
-        if lines.is_empty() && !reset {
+        if tail.lines.is_empty() && !reset {
             return Ok(Vec::new());
         }
         Ok(vec![Data::Logs {
             run: run.to_string(),
             step: step.map(String::from),
-            lines,
+            lines: tail.lines.into(),
             reset,
+            skipped: tail.skipped,
         }])
+    }
+}
+
+/// The newest `keep` lines of what is pushed through, and how many older ones went by.
+#[derive(Debug)]
+struct Tail {
+    keep: usize,
+    lines: VecDeque<LogLine>,
+    skipped: usize,
+}
+
+impl Tail {
+    fn new(keep: usize) -> Self {
+        Tail {
+            keep,
+            lines: VecDeque::new(),
+            skipped: 0,
+        }
+    }
+
+    fn extend(&mut self, batch: Vec<LogLine>) {
+        self.lines.extend(batch);
+        let over = self.lines.len().saturating_sub(self.keep);
+        self.lines.drain(..over);
+        self.skipped += over;
     }
 }
 
@@ -215,6 +255,14 @@ pub async fn run(
             }
         }
         let plane = loader.plane.clone();
+        if loader.behind {
+            // A long log is still being read through: go on, unless the watch changed.
+            tokio::time::sleep_until((started + MIN_GAP).into()).await;
+            if rx.has_changed().is_err() {
+                return;
+            }
+            continue;
+        }
         tokio::select! {
             r = rx.changed() => {
                 if r.is_err() {
@@ -225,5 +273,30 @@ pub async fn run(
                 tokio::time::sleep_until((started + MIN_GAP).into()).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::tui::fixtures;
+
+    #[test]
+    fn a_long_catch_up_keeps_only_the_newest_lines_and_counts_the_rest() {
+        let mut tail = Tail::new(3);
+        let line = |i: i64| {
+            let mut l = fixtures::logs("s")[0].clone();
+            l.id = i;
+            l
+        };
+        for chunk in 0..1_000 {
+            tail.extend((0..1_000).map(|i| line(chunk * 1_000 + i + 1)).collect());
+            assert!(tail.lines.len() <= 3, "never more than kept");
+        }
+        let ids: Vec<i64> = tail.lines.iter().map(|l| l.id).collect();
+        assert_eq!(ids, [999_998, 999_999, 1_000_000]);
+        assert_eq!(tail.skipped, 999_997);
     }
 }

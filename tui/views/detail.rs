@@ -159,8 +159,9 @@ impl DetailState {
         self.data = Some(d);
     }
 
-    pub fn add_logs(&mut self, lines: Vec<LogLine>, reset: bool) {
+    pub fn add_logs(&mut self, lines: Vec<LogLine>, reset: bool, skipped: usize) {
         self.log.add(lines, reset);
+        self.log.dropped += skipped;
     }
 
     pub fn navigate(&mut self, action: &Action, delta: isize) {

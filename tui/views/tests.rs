@@ -114,6 +114,7 @@ fn detail_app() -> App {
             step: Some("test".into()),
             lines: fixtures::logs("test"),
             reset: true,
+            skipped: 0,
         },
     );
     app
@@ -268,6 +269,7 @@ fn log_app(n: i64) -> App {
             step: Some("test".into()),
             lines: messy_logs("test", n),
             reset: true,
+            skipped: 0,
         },
     );
     app.update(Action::NextPane);
@@ -392,6 +394,7 @@ fn log_of_all_steps_and_a_failed_run() {
             step: None,
             lines,
             reset: true,
+            skipped: 0,
         },
     );
     let (small, _) = snap_both("log_all_steps", &app);
