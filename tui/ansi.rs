@@ -5,7 +5,7 @@
 //! the cursor or corrupt the dashboard. [`styled`] turns the result into a ratatui line.
 
 use ansi_to_tui::IntoText;
-use ratatui::style::Style;
+use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthChar;
 
@@ -141,7 +141,7 @@ pub fn styled(c: &Clean, base: Style, color: bool) -> Vec<Span<'static>> {
             .lines
             .into_iter()
             .flat_map(|l| l.spans)
-            .map(|s| Span::styled(s.content, base.patch(s.style)))
+            .map(|s| Span::styled(s.content, over(base, s.style)))
             .collect();
         let same: usize = spans.iter().map(|s| s.content.len()).sum();
         if same == c.plain.len() {
@@ -149,6 +149,19 @@ pub fn styled(c: &Clean, base: Style, color: bool) -> Vec<Span<'static>> {
         }
     }
     vec![Span::styled(c.plain.clone(), base)]
+}
+
+/// `style` over the stream's `base`: a reset (`ESC[0m`, `ESC[39m`) returns to the base colour
+/// (stderr stays stderr's), not to the terminal's default.
+fn over(base: Style, style: Style) -> Style {
+    let mut s = base.patch(style);
+    if style.fg == Some(Color::Reset) {
+        s.fg = base.fg;
+    }
+    if style.bg == Some(Color::Reset) {
+        s.bg = base.bg;
+    }
+    s
 }
 
 /// `spans` with `style` patched over the byte ranges `marks` (sorted, into the spans' joined
@@ -195,7 +208,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-    use ratatui::style::{Color, Modifier};
+    use ratatui::style::Modifier;
 
     #[test]
     fn colours_are_kept_and_become_styled_spans() {
@@ -209,6 +222,15 @@ mod tests {
         assert!(ok.style.add_modifier.contains(Modifier::BOLD));
         let joined: String = spans.iter().map(|s| s.content.as_ref()).collect();
         assert_eq!(joined, "error: ok");
+    }
+
+    #[test]
+    fn a_reset_returns_to_the_streams_colour() {
+        let base = Style::default().fg(Color::Yellow);
+        let spans = styled(&clean("\x1b[31merror\x1b[0m: boom"), base, true);
+        let boom = spans.iter().find(|s| s.content == ": boom").unwrap();
+        assert_eq!(boom.style.fg, Some(Color::Yellow));
+        assert_eq!(spans[0].style.fg, Some(Color::Red));
     }
 
     #[test]
