@@ -415,3 +415,33 @@ fn log_says_when_older_lines_are_not_loaded() {
         assert!(s.contains("500 older lines not loaded"), "{s}");
     }
 }
+
+#[test]
+fn log_save_says_where_and_the_help_lists_the_log_keys() {
+    let mut app = log_app(8);
+    let effects = app.update(Action::SaveLog);
+    assert!(matches!(
+        effects.as_slice(),
+        [super::super::action::Effect::SaveLog { .. }]
+    ));
+    app.update(Action::Done {
+        message: "Saved 8 lines to /home/ops/imx-01JG0000ABCD-test.log.".into(),
+        failed: false,
+    });
+    let (small, _) = snap_both("log_saved", &app);
+    assert!(
+        small.contains("Saved 8 lines to /home/ops/imx-01JG0000ABCD-test.log."),
+        "{small}"
+    );
+    app.update(Action::ToggleHelp);
+    let (_, large) = snap_both("log_help", &app);
+    for k in [
+        "n  N",
+        "wrap long lines",
+        "timestamps on / off",
+        "fullscreen log",
+        "ctrl-s",
+    ] {
+        assert!(large.contains(k), "{k} in the help: {large}");
+    }
+}
