@@ -190,6 +190,9 @@ pub struct Watch {
     pub agents: AgentQuery,
     /// Run detail: the run, and the step whose logs to follow (all steps when `None`).
     pub detail: Option<(String, Option<String>)>,
+    /// Run detail: an older window of that log, by the chunk it starts at (see
+    /// [`CHUNK`](super::views::logpane::CHUNK)); `None` follows the tail.
+    pub log_window: Option<usize>,
     pub audit: AuditFilter,
 }
 
@@ -209,6 +212,13 @@ pub enum Data {
         /// Older lines of the stream read past without being sent: only the newest
         /// [`LOG_KEEP`](super::views::logpane::LOG_KEEP) of a long catch-up are.
         skipped: usize,
+    },
+    /// An older window of a log: its lines from line number `start` (0-based) of the stream.
+    LogWindow {
+        run: String,
+        step: Option<String>,
+        start: usize,
+        lines: Vec<LogLine>,
     },
     Workflows(Vec<WorkflowOutcomes>),
     Audit(AuditFilter, Vec<AuditRecord>),

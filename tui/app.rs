@@ -164,6 +164,11 @@ impl App {
                 .as_ref()
                 .filter(|_| self.view == ViewId::RunDetail)
                 .map(|d| (d.run_id.clone(), d.log_step())),
+            log_window: self
+                .detail
+                .as_ref()
+                .filter(|_| self.view == ViewId::RunDetail)
+                .and_then(|d| d.log.window),
             audit: self.audit.filter.clone(),
         }
     }
@@ -725,6 +730,20 @@ impl App {
                     .filter(|d| d.run_id == run && d.log_step() == step)
                 {
                     d.add_logs(lines, reset, skipped);
+                }
+            }
+            Data::LogWindow {
+                run,
+                step,
+                start,
+                lines,
+            } => {
+                if let Some(d) = self
+                    .detail
+                    .as_mut()
+                    .filter(|d| d.run_id == run && d.log_step() == step)
+                {
+                    d.log.set_window(start, lines);
                 }
             }
             Data::Workflows(w) => self.workflows.set(w),

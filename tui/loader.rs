@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::action::{Action, Data, ViewId, Watch};
 use super::event_loop::Msg;
-use super::views::logpane::LOG_KEEP;
+use super::views::logpane::{CHUNK, LOG_KEEP};
 use super::views::{audit::TAIL, workflows::RECENT};
 
 /// Events read per refresh; a longer backlog counts as "everything changed".
@@ -59,6 +59,12 @@ pub struct Loader {
     last: Option<Watch>,
     /// The followed log has more lines than the last refresh read.
     behind: bool,
+    /// Lines of the followed stream read so far, and the cursor (`after`) at which each
+    /// [`CHUNK`] of them starts: how an older window is read again (a few KB for a million lines).
+    read: usize,
+    marks: Vec<i64>,
+    /// Leaving an older window: resume the stream from this (line number, cursor).
+    restart: Option<(usize, i64)>,
 }
 
 impl Loader {
@@ -71,6 +77,9 @@ impl Loader {
             last_periodic: None,
             last: None,
             behind: false,
+            read: 0,
+            marks: Vec::new(),
+            restart: None,
         }
     }
 
@@ -152,7 +161,22 @@ impl Loader {
                     if changed || t.run(run) || periodic {
                         out.push(Data::Detail(p.get_run(who, run).await?));
                     }
-                    out.extend(self.follow_logs(run, step.as_deref()).await?);
+                    let was_window = self.last.as_ref().and_then(|l| l.log_window);
+                    match w.log_window {
+                        Some(chunk) => {
+                            if changed {
+                                out.extend(self.window(run, step.as_deref(), chunk).await?);
+                            }
+                        }
+                        None => {
+                            if was_window.is_some() {
+                                // Back to the tail: from the mark a window before the end.
+                                let i = self.read.saturating_sub(LOG_KEEP) / CHUNK;
+                                self.restart = self.marks.get(i).map(|&cursor| (i * CHUNK, cursor));
+                            }
+                            out.extend(self.follow_logs(run, step.as_deref()).await?);
+                        }
+                    }
                 }
             }
             ViewId::Workflows => {
@@ -176,12 +200,23 @@ impl Loader {
     /// costs a bounded window of memory and lands on its tail.
     async fn follow_logs(&mut self, run: &str, step: Option<&str>) -> imx::Result<Vec<Data>> {
         let key = (run.to_string(), step.map(String::from));
-        let (reset, mut after) = match &self.logs {
-            Some((k, after)) if *k == key => (false, *after),
-            _ => (true, 0),
+        let restart = self.restart.take();
+        let (reset, mut after) = match (&self.logs, restart) {
+            (Some((k, _)), Some((line, cursor))) if *k == key => {
+                self.read = line;
+                self.marks.truncate(line / CHUNK);
+                (true, cursor)
+            }
+            (Some((k, after)), _) if *k == key => (false, *after),
+            _ => {
+                self.read = 0;
+                self.marks.clear();
+                (true, 0)
+            }
         };
         let started = Instant::now();
         let mut tail = Tail::new(LOG_KEEP);
+        tail.skipped = if reset { self.read } else { 0 };
         self.behind = false;
         loop {
             let batch = self
@@ -189,8 +224,12 @@ impl Loader {
                 .run_logs(&self.who, run, step, after, LOG_BATCH)
                 .await?;
             let full = batch.len() >= LOG_BATCH as usize;
-            if let Some(last) = batch.last() {
-                after = last.id;
+            for l in &batch {
+                if self.read.is_multiple_of(CHUNK) {
+                    self.marks.push(after);
+                }
+                after = l.id;
+                self.read += 1;
             }
             tail.extend(batch);
             if !full {
@@ -211,6 +250,32 @@ impl Loader {
             lines: tail.lines.into(),
             reset,
             skipped: tail.skipped,
+        }])
+    }
+}
+
+impl Loader {
+    /// An older window of the followed log, read again from its chunk's mark.
+    async fn window(
+        &mut self,
+        run: &str,
+        step: Option<&str>,
+        chunk: usize,
+    ) -> imx::Result<Vec<Data>> {
+        let chunk = chunk.min(self.marks.len().saturating_sub(1));
+        let Some(&after) = self.marks.get(chunk) else {
+            return Ok(Vec::new());
+        };
+        let limit = u32::try_from(LOG_KEEP).unwrap_or(u32::MAX);
+        let lines = self
+            .plane
+            .run_logs(&self.who, run, step, after, limit)
+            .await?;
+        Ok(vec![Data::LogWindow {
+            run: run.to_string(),
+            step: step.map(String::from),
+            start: chunk * CHUNK,
+            lines,
         }])
     }
 }

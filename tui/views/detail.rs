@@ -338,6 +338,7 @@ fn draw_log(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         step.clone()
     };
     let follow = match (d.log_live(), d.log.follow) {
+        _ if d.log.window.is_some() => "older lines",
         (true, true) => "following",
         (true, false) => "paused (f to follow)",
         (false, true) => "finished",
@@ -351,7 +352,14 @@ fn draw_log(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         modes.push("no times");
     }
     let older;
-    if d.log.dropped > 0 {
+    if d.log.window.is_some() {
+        older = format!(
+            "lines {}-{} · G for the tail",
+            d.log.dropped + 1,
+            d.log.dropped + d.log.lines.len()
+        );
+        modes.push(&older);
+    } else if d.log.dropped > 0 {
         older = format!("{} older lines not loaded", d.log.dropped);
         modes.push(&older);
     }

@@ -21,6 +21,9 @@ use super::super::theme::Theme;
 
 /// Log lines kept for the selected step (the newest).
 pub const LOG_KEEP: usize = 2_000;
+/// Older windows of a log start at multiples of this many lines (half a window, so paging
+/// back keeps the lines that were on screen).
+pub const CHUNK: usize = LOG_KEEP / 2;
 
 /// One loaded line: as stored, and as the screen shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,6 +109,12 @@ pub struct LogPane {
     /// Lines of this stream dropped from the front to keep at most [`LOG_KEEP`]: older lines
     /// that are not loaded (the title says so; `ctrl-s` saves them all).
     pub dropped: usize,
+    /// Browsing an older window of the log (the chunk it starts at): asked of the loader, and
+    /// set by it; `None` follows the tail.
+    pub window: Option<usize>,
+    /// The line (stream line number) to bring to the top when the asked-for window arrives
+    /// (`None`: its first line).
+    keep_top: Option<usize>,
     /// The pane's height in rows when last drawn: how far a page, the top and a match jump go
     /// (the one thing drawing tells the state).
     pub height: Cell<usize>,
@@ -122,6 +131,8 @@ impl Default for LogPane {
             fullscreen: false,
             search: None,
             dropped: 0,
+            window: None,
+            keep_top: None,
             height: Cell::new(0),
         }
     }
@@ -133,6 +144,8 @@ impl LogPane {
         self.lines.clear();
         self.scroll = 0;
         self.dropped = 0;
+        self.window = None;
+        self.keep_top = None;
         if let Some(s) = self.search.as_mut() {
             s.matches.clear();
             s.current = None;
@@ -140,6 +153,10 @@ impl LogPane {
     }
 
     pub fn add(&mut self, lines: Vec<LogLine>, reset: bool) {
+        if self.window.is_some() && !reset {
+            // Browsing older lines: the tail resumes when the window is left.
+            return;
+        }
         if reset {
             self.clear();
         }
@@ -184,8 +201,72 @@ impl LogPane {
         self.scroll = below.saturating_sub(self.page() / 2).min(self.max_scroll());
     }
 
-    /// Move by `delta` lines (a page for page keys), or to the first / last line.
+    /// An older window arrived: `lines` from stream line `start`.
+    pub fn set_window(&mut self, start: usize, lines: Vec<LogLine>) {
+        if self.window != Some(start / CHUNK) {
+            return;
+        }
+        self.lines = lines.into_iter().map(LogEntry::new).collect();
+        self.dropped = start;
+        let top = self.keep_top.take().map_or(0, |t| t.saturating_sub(start));
+        let below = self.lines.len().saturating_sub(top + self.page());
+        self.scroll = below.min(self.max_scroll());
+        self.follow = false;
+        if let Some(s) = self.search.as_mut() {
+            s.matches = find(&self.lines, &s.query);
+            s.current = None;
+        }
+    }
+
+    /// Ask for the older window starting at `chunk`, keeping line `top` at the top.
+    fn ask_window(&mut self, chunk: usize, top: Option<usize>) {
+        self.window = Some(chunk);
+        self.keep_top = top;
+        self.follow = false;
+    }
+
+    /// Move by `delta` lines (a page for page keys), or to the first / last line. At the top of
+    /// what is loaded, older lines are asked for; `G` (or below an older window) the tail.
     pub fn navigate(&mut self, action: &Action, delta: isize) {
+        let at_top = self.scroll >= self.max_scroll();
+        match action {
+            Action::Top if self.dropped > 0 => {
+                self.ask_window(0, None);
+                return;
+            }
+            Action::Up | Action::PageUp if at_top && self.dropped > 0 => {
+                let first = self.dropped;
+                self.ask_window(first.saturating_sub(CHUNK) / CHUNK, Some(first));
+                return;
+            }
+            Action::Bottom if self.window.is_some() => {
+                self.back_to_tail();
+                return;
+            }
+            Action::Down | Action::PageDown if self.scroll == 0 && self.window.is_some() => {
+                if self.lines.len() < LOG_KEEP {
+                    self.back_to_tail();
+                } else {
+                    let last = self.dropped + self.lines.len();
+                    let top = last.saturating_sub(self.page());
+                    self.ask_window(self.window.map_or(0, |w| w + 1), Some(top));
+                }
+                return;
+            }
+            _ => {}
+        }
+        self.navigate_loaded(action, delta);
+    }
+
+    /// Leave an older window: the loader sends the tail again (as a new stream).
+    fn back_to_tail(&mut self) {
+        self.window = None;
+        self.keep_top = None;
+        self.follow = true;
+        self.scroll = 0;
+    }
+
+    fn navigate_loaded(&mut self, action: &Action, delta: isize) {
         let delta = match action {
             Action::PageUp => -(self.page() as isize),
             Action::PageDown => self.page() as isize,
@@ -199,7 +280,7 @@ impl LogPane {
                 .saturating_add_signed(-delta)
                 .min(self.max_scroll()),
         };
-        self.follow = self.scroll == 0;
+        self.follow = self.scroll == 0 && self.window.is_none();
     }
 
     /// Search for `query` (`None` or empty: stop searching); jump to the last match at or above
@@ -474,8 +555,11 @@ mod tests {
             "the pane knows what it does not hold"
         );
         assert_eq!(p.lines[0].text.plain, format!("line {}", 5_000 - LOG_KEEP));
-        p.navigate(&Action::Top, 0);
-        assert_eq!((p.scroll, p.follow), (LOG_KEEP - 10, false));
+        // The top of what is loaded; g from there asks for the log's first window.
+        for _ in 0..(LOG_KEEP - 10) / 10 {
+            p.navigate(&Action::PageUp, 0);
+        }
+        assert_eq!((p.scroll, p.follow, p.window), (LOG_KEEP - 10, false, None));
         p.navigate(&Action::Down, 1);
         assert_eq!(p.scroll, LOG_KEEP - 11);
         p.navigate(&Action::PageDown, 0);
@@ -506,6 +590,55 @@ mod tests {
         // The figure, for the record (`--nocapture`): a few ms on a loaded 2-core machine.
         println!("search over 100,000 lines: {took:?}");
         assert!(took.as_millis() < 50, "took {took:?}");
+    }
+
+    #[test]
+    fn scrolling_past_the_top_asks_for_older_windows_and_g_returns_to_the_tail() {
+        let texts: Vec<String> = (0..5_000).map(|i| format!("line {i}")).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let mut p = pane(&refs);
+        p.height.set(10);
+        p.navigate(&Action::Top, 0);
+        p.navigate(&Action::Top, 0);
+        assert_eq!(
+            p.window,
+            Some(0),
+            "g at the top of the loaded lines: the first window"
+        );
+        // Lines 0..1999 arrive: the first line at the top.
+        let older = |from: usize| -> Vec<LogLine> {
+            (from..from + LOG_KEEP)
+                .map(|i| line(i as i64 + 1, &format!("line {i}")))
+                .collect()
+        };
+        p.set_window(0, older(0));
+        assert_eq!((p.dropped, p.scroll, p.follow), (0, LOG_KEEP - 10, false));
+        assert_eq!(p.lines[0].text.plain, "line 0");
+        // Live lines do not disturb the window.
+        p.add(vec![line(9_999, "live")], false);
+        assert_eq!(p.lines.len(), LOG_KEEP);
+        // Below the window's end: the next chunk, keeping the bottom lines on screen.
+        p.navigate(&Action::Bottom, 0);
+        assert_eq!(p.window, None, "G: back to the tail");
+        assert!(p.follow);
+        p.window = Some(0);
+        p.scroll = 0;
+        p.navigate(&Action::Down, 1);
+        assert_eq!(p.window, Some(1));
+        p.set_window(CHUNK, older(CHUNK));
+        assert_eq!(p.dropped, CHUNK);
+        let top = p.lines.len() - p.scroll - 10;
+        assert_eq!(p.lines[top].text.plain, format!("line {}", LOG_KEEP - 10));
+        // Up past the top of a later window: the window before, the old top line kept on top.
+        p.scroll = p.max_scroll();
+        p.navigate(&Action::Up, -1);
+        assert_eq!(p.window, Some(0));
+        p.set_window(0, older(0));
+        let top = p.lines.len() - p.scroll - 10;
+        assert_eq!(p.lines[top].text.plain, format!("line {CHUNK}"));
+        // A stale answer (another window was asked since) is dropped.
+        p.set_window(CHUNK, older(CHUNK));
+        assert_eq!(p.dropped, 0);
     }
 
     #[test]

@@ -408,8 +408,6 @@ fn log_of_all_steps_and_a_failed_run() {
 fn log_says_when_older_lines_are_not_loaded() {
     let mut app = log_app(2_500);
     app.update(Action::ToggleFullscreen);
-    screen(&app, 80, 24);
-    app.update(Action::Top);
     let (small, large) = snap_both("log_older_not_loaded", &app);
     for s in [&small, &large] {
         assert!(s.contains("500 older lines not loaded"), "{s}");
