@@ -94,6 +94,18 @@ pub enum Action {
     ToggleSort,
     /// Run detail: follow the log tail, or stop following.
     ToggleFollow,
+    /// Run detail's log: wrap long lines, or cut them.
+    ToggleWrap,
+    /// Run detail's log: show each line's time, or not.
+    ToggleTimestamps,
+    /// Run detail's log: take the whole view, or share it with the steps.
+    ToggleFullscreen,
+    /// Run detail's log: the selected step's, or every step's with a step prefix.
+    ToggleAllSteps,
+    /// Run detail's log: the next (`true`) or previous search match.
+    NextMatch(bool),
+    /// Run detail's log: save it to a file in the current directory.
+    SaveLog,
     CancelRun,
     RetryRun,
     DrainAgent,
@@ -118,6 +130,12 @@ pub enum Effect {
     Watch(Watch),
     /// Change something through the control plane (authorized and audited there).
     Mutate(Mutation),
+    /// Write a run's log (one step's, or all steps' when `step` is `None`) to `file`.
+    SaveLog {
+        run: String,
+        step: Option<String>,
+        file: String,
+    },
 }
 
 /// A change the operator confirmed.
@@ -172,6 +190,9 @@ pub struct Watch {
     pub agents: AgentQuery,
     /// Run detail: the run, and the step whose logs to follow (all steps when `None`).
     pub detail: Option<(String, Option<String>)>,
+    /// Run detail: an older window of that log, by the chunk it starts at (see
+    /// [`CHUNK`](super::views::logpane::CHUNK)); `None` follows the tail.
+    pub log_window: Option<usize>,
     pub audit: AuditFilter,
 }
 
@@ -188,6 +209,16 @@ pub enum Data {
         step: Option<String>,
         lines: Vec<LogLine>,
         reset: bool,
+        /// Older lines of the stream read past without being sent: only the newest
+        /// [`LOG_KEEP`](super::views::logpane::LOG_KEEP) of a long catch-up are.
+        skipped: usize,
+    },
+    /// An older window of a log: its lines from line number `start` (0-based) of the stream.
+    LogWindow {
+        run: String,
+        step: Option<String>,
+        start: usize,
+        lines: Vec<LogLine>,
     },
     Workflows(Vec<WorkflowOutcomes>),
     Audit(AuditFilter, Vec<AuditRecord>),

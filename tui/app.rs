@@ -9,7 +9,7 @@ use imx::model::{Agent, Run};
 
 use super::action::{Action, Data, Edit, Effect, Mutation, ViewId, Watch};
 use super::views::audit::AuditState;
-use super::views::detail::DetailState;
+use super::views::detail::{DetailState, Pane};
 use super::views::form::Form;
 use super::views::runs::RunsState;
 use super::views::workflows::WorkflowsState;
@@ -124,6 +124,8 @@ pub struct App {
     pub quit: bool,
     /// The watch last handed to the loader.
     sent: Option<Watch>,
+    /// Effects other than mutations and watches, for `update` to return (saving a log).
+    pending: Vec<Effect>,
 }
 
 impl App {
@@ -147,6 +149,7 @@ impl App {
             flash: None,
             quit: false,
             sent: None,
+            pending: Vec::new(),
         }
     }
 
@@ -160,7 +163,12 @@ impl App {
                 .detail
                 .as_ref()
                 .filter(|_| self.view == ViewId::RunDetail)
-                .map(|d| (d.run_id.clone(), d.selected_step())),
+                .map(|d| (d.run_id.clone(), d.log_step())),
+            log_window: self
+                .detail
+                .as_ref()
+                .filter(|_| self.view == ViewId::RunDetail)
+                .and_then(|d| d.log.window),
             audit: self.audit.filter.clone(),
         }
     }
@@ -184,6 +192,7 @@ impl App {
         if let Some(m) = self.apply(action) {
             effects.push(Effect::Mutate(m));
         }
+        effects.append(&mut self.pending);
         let watch = self.watch();
         if self.sent.as_ref() != Some(&watch) {
             self.sent = Some(watch.clone());
@@ -361,7 +370,20 @@ impl App {
                 self.workflows.text = text;
                 self.workflows.selected = 0;
             }
-            ViewId::Overview | ViewId::RunDetail => {
+            ViewId::RunDetail => {
+                let mut msg = None;
+                if let Some(d) = self.detail.as_mut() {
+                    d.pane = Pane::Logs;
+                    msg = d.log.set_search(text.as_deref());
+                    if text.is_none() {
+                        d.log.search = None;
+                    }
+                }
+                if let Some(msg) = msg {
+                    self.say(msg, false);
+                }
+            }
+            ViewId::Overview => {
                 self.say("This view has no filter.", false);
             }
         }
@@ -373,7 +395,13 @@ impl App {
             ViewId::Agents => self.agents.text.clone().unwrap_or_default(),
             ViewId::Audit => self.audit.filter.text.clone().unwrap_or_default(),
             ViewId::Workflows => self.workflows.text.clone().unwrap_or_default(),
-            ViewId::Overview | ViewId::RunDetail => String::new(),
+            ViewId::RunDetail => self
+                .detail
+                .as_ref()
+                .and_then(|d| d.log.search.as_ref())
+                .map(|s| s.query.clone())
+                .unwrap_or_default(),
+            ViewId::Overview => String::new(),
         }
     }
 
@@ -383,7 +411,8 @@ impl App {
             ViewId::Agents => self.agents.text.is_some(),
             ViewId::Audit => self.audit.filter != AuditFilter::default(),
             ViewId::Workflows => self.workflows.text.is_some(),
-            ViewId::Overview | ViewId::RunDetail => false,
+            ViewId::RunDetail => self.detail.as_ref().is_some_and(|d| d.log.search.is_some()),
+            ViewId::Overview => false,
         }
     }
 
@@ -398,7 +427,12 @@ impl App {
             }
             ViewId::Audit => self.audit.filter = AuditFilter::default(),
             ViewId::Workflows => self.workflows.text = None,
-            ViewId::Overview | ViewId::RunDetail => {}
+            ViewId::RunDetail => {
+                if let Some(d) = self.detail.as_mut() {
+                    d.log.search = None;
+                }
+            }
+            ViewId::Overview => {}
         }
     }
 
@@ -446,7 +480,7 @@ impl App {
             Action::ToggleHelp => self.overlay = Some(Overlay::Help(0)),
             Action::OpenPalette => self.overlay = Some(Overlay::Palette(Input::default())),
             Action::OpenFilter => {
-                if matches!(self.view, ViewId::Overview | ViewId::RunDetail) {
+                if self.view == ViewId::Overview {
                     self.say("This view has no filter.", false);
                 } else {
                     self.overlay = Some(Overlay::Filter(Input::with(&self.filter_text())));
@@ -509,10 +543,16 @@ impl App {
             }
             Action::ToggleFollow => {
                 if let (ViewId::RunDetail, Some(d)) = (self.view, self.detail.as_mut()) {
-                    d.follow = !d.follow;
-                    d.log_scroll = 0;
+                    d.log.follow = !d.log.follow;
+                    d.log.scroll = 0;
                 }
             }
+            Action::ToggleWrap
+            | Action::ToggleTimestamps
+            | Action::ToggleFullscreen
+            | Action::ToggleAllSteps
+            | Action::NextMatch(_)
+            | Action::SaveLog => self.log_key(&action),
             Action::CancelRun | Action::RetryRun => {
                 if matches!(
                     self.view,
@@ -561,6 +601,47 @@ impl App {
             Action::Quit | Action::Data(_) | Action::Tick(_) | Action::Done { .. } => {}
         }
         None
+    }
+
+    /// The log pane's own keys (Run detail).
+    fn log_key(&mut self, action: &Action) {
+        let Some(d) = self
+            .detail
+            .as_mut()
+            .filter(|_| self.view == ViewId::RunDetail)
+        else {
+            return;
+        };
+        let mut say = None;
+        match action {
+            Action::ToggleWrap => d.log.wrap = !d.log.wrap,
+            Action::ToggleTimestamps => d.log.timestamps = !d.log.timestamps,
+            Action::ToggleFullscreen => {
+                d.log.fullscreen = !d.log.fullscreen;
+                if d.log.fullscreen {
+                    d.pane = Pane::Logs;
+                }
+            }
+            Action::ToggleAllSteps => d.toggle_all_steps(),
+            Action::NextMatch(forward) => {
+                d.pane = Pane::Logs;
+                say = d.log.next_match(*forward);
+            }
+            Action::SaveLog => {
+                let step = d.log_step();
+                let file = super::save::file_name(&d.run_id, step.as_deref());
+                say = Some(format!("Saving the log to {file}…"));
+                self.pending.push(Effect::SaveLog {
+                    run: d.run_id.clone(),
+                    step,
+                    file,
+                });
+            }
+            _ => {}
+        }
+        if let Some(msg) = say {
+            self.say(msg, false);
+        }
     }
 
     fn navigate(&mut self, action: &Action) {
@@ -641,13 +722,28 @@ impl App {
                 step,
                 lines,
                 reset,
+                skipped,
             } => {
                 if let Some(d) = self
                     .detail
                     .as_mut()
-                    .filter(|d| d.run_id == run && d.selected_step() == step)
+                    .filter(|d| d.run_id == run && d.log_step() == step)
                 {
-                    d.add_logs(lines, reset);
+                    d.add_logs(lines, reset, skipped);
+                }
+            }
+            Data::LogWindow {
+                run,
+                step,
+                start,
+                lines,
+            } => {
+                if let Some(d) = self
+                    .detail
+                    .as_mut()
+                    .filter(|d| d.run_id == run && d.log_step() == step)
+                {
+                    d.log.set_window(start, lines);
                 }
             }
             Data::Workflows(w) => self.workflows.set(w),

@@ -242,18 +242,21 @@ fn run_detail_follows_the_selected_steps_log() {
         step: Some(step.into()),
         lines: fixtures::logs(step),
         reset: false,
+        skipped: 0,
     };
     app.update(Action::Data(Box::new(logs("build")))); // stale: another step
     app.update(Action::Data(Box::new(logs("test"))));
     let d = app.detail.as_ref().unwrap();
-    assert_eq!(d.logs.len(), 5);
-    assert!(d.follow);
+    assert_eq!(d.log.lines.len(), 5);
+    assert!(d.log.follow);
+    // A pane 3 rows high (as last drawn): 5 lines scroll.
+    app.detail.as_ref().unwrap().log.height.set(3);
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Up);
     let d = app.detail.as_ref().unwrap();
-    assert_eq!((d.log_scroll, d.follow), (1, false));
+    assert_eq!((d.log.scroll, d.log.follow), (1, false));
     press(&mut app, KeyCode::Char('f'));
-    assert!(app.detail.as_ref().unwrap().follow);
+    assert!(app.detail.as_ref().unwrap().log.follow);
 }
 
 #[test]
@@ -276,7 +279,7 @@ fn every_view_key_is_in_the_help() {
     for (view, keys_) in [
         (ViewId::Runs, "socr/"),
         (ViewId::Agents, "drx"),
-        (ViewId::RunDetail, "fcr"),
+        (ViewId::RunDetail, "fcr/wtFanN"),
         (ViewId::Workflows, "s"),
         (ViewId::Audit, "o"),
     ] {
@@ -293,4 +296,90 @@ fn every_view_key_is_in_the_help() {
             assert!(documented, "{k} in {view:?} is not in the help");
         }
     }
+}
+
+#[test]
+fn the_log_pane_searches_saves_and_esc_clears_the_search_first() {
+    let mut app = runs_app(Role::Viewer);
+    press(&mut app, KeyCode::Enter);
+    app.update(Action::Data(Box::new(Data::Detail(fixtures::run_detail()))));
+    press(&mut app, KeyCode::Down);
+    app.update(Action::Data(Box::new(Data::Logs {
+        run: fixtures::id(0),
+        step: Some("test".into()),
+        lines: fixtures::logs("test"),
+        reset: true,
+        skipped: 0,
+    })));
+    press(&mut app, KeyCode::Char('/'));
+    assert!(matches!(app.overlay, Some(Overlay::Filter(_))));
+    typed(&mut app, "suite 4");
+    press(&mut app, KeyCode::Enter);
+    let d = app.detail.as_ref().unwrap();
+    assert_eq!(d.log.search.as_ref().unwrap().matches, [3]);
+    assert_eq!(d.pane, crate::tui::views::detail::Pane::Logs);
+    // n/N with one match stay on it; a search that finds nothing says so.
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(
+        app.detail.as_ref().unwrap().log.search_status().unwrap(),
+        "/suite 4 1/1 matching lines"
+    );
+    // Saving is allowed to any role (it only reads) and names the file.
+    let key = KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL);
+    let effects = app.update(keys::key_action(&app, key).unwrap());
+    assert_eq!(
+        effects,
+        vec![Effect::SaveLog {
+            run: fixtures::id(0),
+            step: Some("test".into()),
+            file: format!("imx-{}-test.log", imx::model::short_id(&fixtures::id(0))),
+        }]
+    );
+    assert!(app.flash.as_ref().unwrap().text.contains("-test.log"));
+    press(&mut app, KeyCode::Esc);
+    assert!(app.detail.as_ref().unwrap().log.search.is_none());
+    assert_eq!(
+        app.view,
+        ViewId::RunDetail,
+        "the first esc only clears the search"
+    );
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, ViewId::Runs);
+}
+
+#[test]
+fn log_toggles_change_only_the_log_pane() {
+    let mut app = runs_app(Role::Admin);
+    press(&mut app, KeyCode::Enter);
+    app.update(Action::Data(Box::new(Data::Detail(fixtures::run_detail()))));
+    for c in ['w', 't', 'F'] {
+        press(&mut app, KeyCode::Char(c));
+    }
+    let d = app.detail.as_ref().unwrap();
+    assert!(d.log.wrap && !d.log.timestamps && d.log.fullscreen);
+    assert_eq!(d.pane, crate::tui::views::detail::Pane::Logs);
+    press(&mut app, KeyCode::Char('F'));
+    assert!(!app.detail.as_ref().unwrap().log.fullscreen);
+}
+
+#[test]
+fn lines_the_loader_read_past_count_as_not_loaded() {
+    let mut app = runs_app(Role::Admin);
+    press(&mut app, KeyCode::Enter);
+    app.update(Action::Data(Box::new(Data::Detail(fixtures::run_detail()))));
+    press(&mut app, KeyCode::Down);
+    for reset in [true, false] {
+        app.update(Action::Data(Box::new(Data::Logs {
+            run: fixtures::id(0),
+            step: Some("test".into()),
+            lines: fixtures::logs("test"),
+            reset,
+            skipped: 7,
+        })));
+    }
+    let d = app.detail.as_ref().unwrap();
+    assert_eq!((d.log.lines.len(), d.log.dropped), (10, 14));
+    // Another step starts a new stream: nothing is counted any more.
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.detail.as_ref().unwrap().log.dropped, 0);
 }

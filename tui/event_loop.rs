@@ -16,6 +16,7 @@ use super::action::{Action, Effect, Mutation};
 use super::app::App;
 use super::keys;
 use super::loader::{self, Loader};
+use super::save;
 use super::theme::Theme;
 use super::views;
 
@@ -82,6 +83,14 @@ where
                     match effect {
                         Effect::Watch(w) => {
                             let _ = watch_tx.send(w);
+                        }
+                        Effect::SaveLog { run, step, file } => {
+                            let (plane, who, tx) = (plane.clone(), who.clone(), tx.clone());
+                            tokio::spawn(async move {
+                                let (message, failed) =
+                                    save::save(&plane, &who, &run, step.as_deref(), &file).await;
+                                let _ = tx.send(Msg::Action(Action::Done { message, failed }));
+                            });
                         }
                         Effect::Mutate(m) => {
                             let (plane, who, tx) = (plane.clone(), who.clone(), tx.clone());

@@ -113,6 +113,21 @@ pub const KEYS: &[KeyHelp] = &[
         ViewId::RunDetail,
         Permission::ManageWorkflows,
     ),
+    k("/", "search the log (smart case)", V(ViewId::RunDetail)),
+    k("n  N", "next / previous match", V(ViewId::RunDetail)),
+    k("w", "wrap long lines / cut them", V(ViewId::RunDetail)),
+    k("t", "timestamps on / off", V(ViewId::RunDetail)),
+    k("F", "fullscreen log / back", V(ViewId::RunDetail)),
+    k(
+        "a",
+        "all steps' log / the selected step's",
+        V(ViewId::RunDetail),
+    ),
+    k(
+        "ctrl-s",
+        "save the log to ./imx-RUN-STEP.log",
+        V(ViewId::RunDetail),
+    ),
     m(
         "s  enter",
         "start a run (params form)",
@@ -134,10 +149,15 @@ pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
         .iter()
         .filter(|h| h.scope == Scope::View(view) && h.needs.is_none_or(|p| app.can(p)))
         .filter(|h| h.keys != "/")
+        // Log display toggles: in the help only, so the footer keeps room for the rest.
+        .filter(|h| !matches!(h.keys, "n  N" | "w" | "t" | "a" | "F"))
         .map(|h| (h.keys, short(h.what)))
         .collect();
     if !matches!(view, ViewId::Overview | ViewId::RunDetail) {
         out.push(("/", "filter"));
+    }
+    if view == ViewId::RunDetail {
+        out.push(("/", "search"));
     }
     if view == ViewId::RunDetail {
         out.push(("tab", "pane"));
@@ -156,6 +176,12 @@ fn short(what: &'static str) -> &'static str {
         "cancel the run" => "cancel",
         "retry the run's failed steps" => "retry",
         "follow the log / pause" => "follow",
+        "next / previous match" => "match",
+        "wrap long lines / cut them" => "wrap",
+        "timestamps on / off" => "times",
+        "fullscreen log / back" => "full",
+        "all steps' log / the selected step's" => "all",
+        "save the log to ./imx-RUN-STEP.log" => "save",
         "start a run (params form)" => "start",
         "next outcome filter (ok, denied, error)" => "outcome",
         "open the selected failure" => "open",
@@ -226,6 +252,7 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('b') if ctrl => Action::PageUp,
         KeyCode::Char('d') if ctrl => Action::PageDown,
         KeyCode::Char('u') if ctrl => Action::PageUp,
+        KeyCode::Char('s') if ctrl && view == ViewId::RunDetail => Action::SaveLog,
         _ if ctrl => return None,
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Esc => Action::Back,
@@ -250,6 +277,12 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('o') if view == ViewId::Audit => Action::CycleFilter,
         KeyCode::Char('o') if view == ViewId::Runs => Action::ToggleSort,
         KeyCode::Char('f') if view == ViewId::RunDetail => Action::ToggleFollow,
+        KeyCode::Char('w') if view == ViewId::RunDetail => Action::ToggleWrap,
+        KeyCode::Char('t') if view == ViewId::RunDetail => Action::ToggleTimestamps,
+        KeyCode::Char('F') if view == ViewId::RunDetail => Action::ToggleFullscreen,
+        KeyCode::Char('a') if view == ViewId::RunDetail => Action::ToggleAllSteps,
+        KeyCode::Char('n') if view == ViewId::RunDetail => Action::NextMatch(true),
+        KeyCode::Char('N') if view == ViewId::RunDetail => Action::NextMatch(false),
         KeyCode::Char('c') if matches!(view, ViewId::Runs | ViewId::RunDetail) => Action::CancelRun,
         KeyCode::Char('r') if matches!(view, ViewId::Runs | ViewId::RunDetail) => Action::RetryRun,
         KeyCode::Char('d') if view == ViewId::Agents => Action::DrainAgent,

@@ -10,13 +10,16 @@
 //! - [`app`]: the state and `update`.
 //! - [`keys`]: the keymap and the help table.
 //! - [`views`]: one file per view, plus the header, footer and overlays.
+//! - [`ansi`]: step output made safe for the screen (colours kept, other escapes dropped).
 //! - [`window`]: paged windows onto long lists (runs, agents).
 //! - [`loader`]: background refresh driven by the change feed.
+//! - [`save`]: writing a run's log to a file (`ctrl-s`).
 //! - [`event_loop`]: the loop, generic over the backend.
 //! - [`terminal`]: raw mode, alternate screen, restore on exit/error/panic, the input thread.
 //! - [`theme`], [`format`]: styles (NO_COLOR aware) and text.
 
 pub mod action;
+pub mod ansi;
 pub mod app;
 pub mod event_loop;
 #[cfg(test)]
@@ -24,6 +27,7 @@ mod fixtures;
 pub mod format;
 pub mod keys;
 pub mod loader;
+pub mod save;
 pub mod terminal;
 pub mod theme;
 pub mod views;

@@ -2,9 +2,9 @@
 //! no agent can take are waiting (as the control plane says), and the selected step's log,
 //! following live. Tab moves between the steps and the log.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
-use imx::model::{LogLine, LogStream, RunDetail, StepState, short_id};
+use imx::model::{LogLine, RunDetail, RunStatus, StepState, StepStatus, short_id};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -16,9 +16,7 @@ use super::super::app::App;
 use super::super::format;
 use super::super::theme::Theme;
 use super::super::window::scroll_offset;
-
-/// Log lines kept for the selected step (the newest).
-pub const LOG_KEEP: usize = 2_000;
+use super::logpane::{self, LogPane, Look};
 
 /// Which pane has the keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,11 +33,10 @@ pub struct DetailState {
     /// The selected row of the tree.
     pub selected: usize,
     pub pane: Pane,
-    pub logs: VecDeque<LogLine>,
-    /// Lines scrolled up from the end (0: the end).
-    pub log_scroll: usize,
-    /// Keep showing the newest lines as they arrive.
-    pub follow: bool,
+    /// The selected step's log (every step's when `all`).
+    pub log: LogPane,
+    /// Show every step's log, each line after its step.
+    pub all: bool,
 }
 
 /// One row of the tree: the step's index in `steps`, its tree prefix, and needs beyond the parent.
@@ -102,9 +99,8 @@ impl DetailState {
             data: None,
             selected: 0,
             pane: Pane::Steps,
-            logs: VecDeque::new(),
-            log_scroll: 0,
-            follow: true,
+            log: LogPane::default(),
+            all: false,
         }
     }
 
@@ -116,6 +112,30 @@ impl DetailState {
         d.steps.get(row.index).map(|s| s.step_id.clone())
     }
 
+    /// The step whose log the pane shows: `None` for all steps.
+    pub fn log_step(&self) -> Option<String> {
+        if self.all { None } else { self.selected_step() }
+    }
+
+    /// Whether the shown log can still grow: its step (any step, for all) is not finished.
+    pub fn log_live(&self) -> bool {
+        let Some(d) = self.data.as_ref() else {
+            return true;
+        };
+        let live = |s: &StepState| !s.status.is_terminal();
+        match self.log_step() {
+            None => !d.run.status.is_terminal() || d.steps.iter().any(live),
+            Some(id) => d.steps.iter().find(|s| s.step_id == id).is_some_and(live),
+        }
+    }
+
+    /// Show every step's log (with a step prefix per line), or the selected step's again.
+    pub fn toggle_all_steps(&mut self) {
+        self.all = !self.all;
+        self.log.clear();
+        self.log.follow = true;
+    }
+
     pub fn toggle_pane(&mut self) {
         self.pane = match self.pane {
             Pane::Steps => Pane::Logs,
@@ -123,23 +143,25 @@ impl DetailState {
         };
     }
 
+    /// The run arrived or changed. A failed run opens on its (first) failed step's log.
     pub fn set_data(&mut self, d: RunDetail) {
+        let first = self.data.is_none();
         self.selected = self.selected.min(d.steps.len().saturating_sub(1));
+        if first && d.run.status == RunStatus::Failed {
+            let failed = tree(&d.steps)
+                .iter()
+                .position(|r| d.steps[r.index].status == StepStatus::Failed);
+            if let Some(row) = failed {
+                self.selected = row;
+                self.pane = Pane::Logs;
+            }
+        }
         self.data = Some(d);
     }
 
-    pub fn add_logs(&mut self, lines: Vec<LogLine>, reset: bool) {
-        if reset {
-            self.logs.clear();
-        }
-        let added = lines.len();
-        self.logs.extend(lines);
-        while self.logs.len() > LOG_KEEP {
-            self.logs.pop_front();
-        }
-        if !self.follow {
-            self.log_scroll = (self.log_scroll + added).min(self.logs.len());
-        }
+    pub fn add_logs(&mut self, lines: Vec<LogLine>, reset: bool, skipped: usize) {
+        self.log.add(lines, reset);
+        self.log.dropped += skipped;
     }
 
     pub fn navigate(&mut self, action: &Action, delta: isize) {
@@ -156,19 +178,10 @@ impl DetailState {
                         .min(len.saturating_sub(1)),
                 };
                 if self.selected != before {
-                    self.logs.clear();
-                    self.log_scroll = 0;
+                    self.log.clear();
                 }
             }
-            Pane::Logs => {
-                let len = self.logs.len();
-                self.log_scroll = match action {
-                    Action::Top => len,
-                    Action::Bottom => 0,
-                    _ => self.log_scroll.saturating_add_signed(-delta).min(len),
-                };
-                self.follow = self.log_scroll == 0;
-            }
+            Pane::Logs => self.log.navigate(action, delta),
         }
     }
 }
@@ -187,6 +200,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         super::empty(f, area, "Loading…", theme);
         return;
     };
+    if d.log.fullscreen {
+        draw_log(f, area, app, theme);
+        return;
+    }
     let run = &data.run;
     let rows = tree(&data.steps);
     let steps_h = u16::try_from(rows.len() + 3)
@@ -306,54 +323,88 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     .block(Block::default().borders(Borders::ALL).title(steps_title));
     f.render_widget(table, steps_area);
 
-    let step = d.selected_step().unwrap_or_default();
-    let follow = if d.follow {
-        "following"
-    } else {
-        "paused (f to follow)"
+    draw_log(f, logs_area, app, theme);
+}
+
+/// The log pane, with its title: the step, following or not, and the display toggles.
+fn draw_log(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
+    let Some(d) = app.detail.as_ref() else {
+        return;
     };
-    let logs_title = Line::from(vec![
+    let step = d.selected_step().unwrap_or_default();
+    let shown = if d.all {
+        "all steps".to_string()
+    } else {
+        step.clone()
+    };
+    let follow = match (d.log_live(), d.log.follow) {
+        _ if d.log.window.is_some() => "older lines",
+        (true, true) => "following",
+        (true, false) => "paused (f to follow)",
+        (false, true) => "finished",
+        (false, false) => "finished · G for the end",
+    };
+    let mut modes = Vec::new();
+    if d.log.wrap {
+        modes.push("wrap");
+    }
+    if !d.log.timestamps {
+        modes.push("no times");
+    }
+    let older;
+    if d.log.window.is_some() {
+        older = format!(
+            "lines {}-{} · G for the tail",
+            d.log.dropped + 1,
+            d.log.dropped + d.log.lines.len()
+        );
+        modes.push(&older);
+    } else if d.log.dropped > 0 {
+        older = format!("{} older lines not loaded", d.log.dropped);
+        modes.push(&older);
+    }
+    let modes = if modes.is_empty() {
+        String::new()
+    } else {
+        format!("· {} ", modes.join(" "))
+    };
+    let title = Line::from(vec![
         Span::styled(
-            format!(" Log · {step} "),
+            format!(" Log · {shown} "),
             if d.pane == Pane::Logs {
                 theme.title()
             } else {
                 theme.dim()
             },
         ),
-        Span::styled(format!("· {follow} "), theme.dim()),
+        Span::styled(format!("· {follow} {modes}"), theme.dim()),
     ]);
-    let h = usize::from(logs_area.height.saturating_sub(2));
-    let end = d.logs.len().saturating_sub(d.log_scroll);
-    let start = end.saturating_sub(h);
-    let lines: Vec<Line> = d
-        .logs
-        .range(start..end)
-        .map(|l| {
-            let style = match l.stream {
-                LogStream::Stdout => Style::default(),
-                LogStream::Stderr => theme.warn(),
-                LogStream::System => theme.dim(),
-            };
-            Line::from(vec![
-                Span::styled(
-                    format!("{} ", format::clock(l.time, app.utc_offset)),
-                    theme.dim(),
-                ),
-                Span::styled(l.line.clone(), style),
-            ])
-        })
-        .collect();
-    let para =
-        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(logs_title));
-    f.render_widget(para, logs_area);
-    if d.logs.is_empty() {
-        let why = data.waiting.iter().find(|w| w.step_id == step);
+    let look = Look {
+        title,
+        utc_offset: app.utc_offset,
+        step_prefix: d.all.then(|| {
+            d.data.as_ref().map_or(0, |data| {
+                data.steps
+                    .iter()
+                    .map(|s| s.step_id.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+        }),
+        theme,
+    };
+    logpane::draw(f, area, &d.log, look);
+    if d.log.lines.is_empty() {
+        let why = d
+            .data
+            .as_ref()
+            .filter(|_| !d.all)
+            .and_then(|data| data.waiting.iter().find(|w| w.step_id == step));
         let msg = match why {
             Some(w) => format!("Not started: {}", w.message),
             None => "No output yet.".to_string(),
         };
-        super::empty(f, logs_area, &msg, theme);
+        super::empty(f, area, &msg, theme);
     }
 }
 

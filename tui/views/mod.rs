@@ -7,6 +7,7 @@ pub mod audit;
 pub mod detail;
 pub mod form;
 mod help;
+pub mod logpane;
 pub mod overview;
 pub mod runs;
 pub mod workflows;
@@ -115,6 +116,16 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         return;
     }
     let mut spans = Vec::new();
+    if let Some(status) = app
+        .detail
+        .as_ref()
+        .filter(|_| app.view == ViewId::RunDetail)
+        .and_then(|d| d.log.search_status())
+    {
+        spans.push(Span::styled(format!(" {status} "), theme.warn()));
+        spans.push(Span::styled("n N", theme.key()));
+        spans.push(Span::styled(" match · esc clears ·", theme.dim()));
+    }
     for (k, what) in keys::hints(app) {
         spans.push(Span::styled(format!(" {k}"), theme.key()));
         spans.push(Span::styled(format!(" {what}"), theme.dim()));

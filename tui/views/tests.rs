@@ -114,6 +114,7 @@ fn detail_app() -> App {
             step: Some("test".into()),
             lines: fixtures::logs("test"),
             reset: true,
+            skipped: 0,
         },
     );
     app
@@ -231,4 +232,214 @@ fn no_color_means_no_colour_at_all() {
             .iter()
             .any(|c| c.fg != Color::Reset)
     );
+}
+
+/// Log lines as programs write them: colours, `\r` progress, tabs, cursor moves, a long line.
+fn messy_logs(step: &str, n: i64) -> Vec<imx::model::LogLine> {
+    let texts = [
+        "\x1b[1;32m   Compiling\x1b[0m imx v0.1.0",
+        "downloading  10%\rdownloading  55%\rdownloading 100%",
+        "name\tstatus\tduration",
+        "api\tok\t1.2s",
+        "\x1b[2J\x1b[Hscreen cleared? no: \x1b]0;title\x07only this text",
+        "\x1b[31merror\x1b[0m: test suite 2 failed: assertion `left == right` failed, left: 41, right: 42, in tests/suite_2.rs at line 117 column 5",
+        "warning: unused variable `x` in suite 2",
+        "\x1b[33mdone\x1b[0m in 4.2s",
+    ];
+    (0..n)
+        .map(|i| {
+            let mut l = fixtures::logs(step)[0].clone();
+            l.id = i + 1;
+            l.time = NOW - 60_000 + i * 1_000;
+            l.line = texts[(i as usize) % texts.len()].to_string();
+            l
+        })
+        .collect()
+}
+
+fn log_app(n: i64) -> App {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.update(Action::Enter);
+    feed(&mut app, Data::Detail(fixtures::run_detail()));
+    app.update(Action::Down); // select "test"
+    feed(
+        &mut app,
+        Data::Logs {
+            run: fixtures::id(0),
+            step: Some("test".into()),
+            lines: messy_logs("test", n),
+            reset: true,
+            skipped: 0,
+        },
+    );
+    app.update(Action::NextPane);
+    app
+}
+
+/// Snapshots at the smallest supported size and a large one; each screen is drawn twice, as
+/// the loop does, so the pane's remembered height is that of this size.
+fn snap_both(name: &str, app: &App) -> (String, String) {
+    let small = {
+        screen(app, 80, 24);
+        screen(app, 80, 24)
+    };
+    let large = {
+        screen(app, 160, 45);
+        screen(app, 160, 45)
+    };
+    insta::assert_snapshot!(format!("{name}_80x24"), small);
+    insta::assert_snapshot!(format!("{name}_160x45"), large);
+    (small, large)
+}
+
+#[test]
+fn log_colours_progress_and_tabs() {
+    let app = log_app(8);
+    let (small, large) = snap_both("log_ansi", &app);
+    for s in [&small, &large] {
+        assert!(s.contains("downloading 100%") && !s.contains("10%"), "{s}");
+        assert!(s.contains("api     ok      1.2s"), "{s}");
+        assert!(s.contains("screen cleared? no: only this text"), "{s}");
+        assert!(!s.contains('\x1b') && !s.contains("[31m"), "{s}");
+    }
+    // The colours reach the screen.
+    let t = render(&app, 160, 45, Theme { color: true });
+    let buf = t.backend().buffer();
+    assert!(
+        buf.content()
+            .iter()
+            .any(|c| c.fg == Color::Red && c.symbol() == "e")
+    );
+}
+
+#[test]
+fn log_wrapped_without_timestamps() {
+    let mut app = log_app(8);
+    app.update(Action::ToggleWrap);
+    app.update(Action::ToggleTimestamps);
+    let (small, _) = snap_both("log_wrap", &app);
+    assert!(small.contains("wrap no times"), "{small}");
+    assert!(
+        small.contains("line 117 column 5"),
+        "the wrapped tail shows: {small}"
+    );
+}
+
+#[test]
+fn log_fullscreen_at_the_top_of_a_long_log() {
+    let mut app = log_app(1_000);
+    app.update(Action::ToggleFullscreen);
+    screen(&app, 80, 24);
+    app.update(Action::Top);
+    let (small, large) = snap_both("log_fullscreen_top", &app);
+    for s in [&small, &large] {
+        assert!(!s.contains("STEP"), "no step table: {s}");
+        assert!(s.contains("Compiling"), "the first line: {s}");
+    }
+    app.update(Action::Bottom);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("done in 4.2s"), "the last line: {s}");
+}
+
+#[test]
+fn log_search_highlights_and_counts() {
+    let mut app = log_app(16);
+    app.update(Action::OpenFilter);
+    for c in "suite 2".chars() {
+        app.update(Action::Edit(super::super::action::Edit::Char(c)));
+    }
+    app.update(Action::Enter);
+    let (small, large) = snap_both("log_search", &app);
+    for s in [&small, &large] {
+        assert!(s.contains("/suite 2 4/4 matching lines"), "{s}");
+    }
+    let t = render(&app, 160, 45, Theme { color: true });
+    let reversed = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .filter(|c| c.modifier.contains(ratatui::style::Modifier::REVERSED))
+        .count();
+    assert!(reversed >= "suite 2".len() * 4, "{reversed}");
+    app.update(Action::NextMatch(false));
+    let s = screen(&app, 160, 45);
+    assert!(s.contains("/suite 2 3/4 matching lines"), "{s}");
+}
+
+#[test]
+fn log_of_all_steps_and_a_failed_run() {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.update(Action::Enter);
+    let mut detail = fixtures::run_detail();
+    detail.run.status = imx::model::RunStatus::Failed;
+    detail.steps[1].status = imx::model::StepStatus::Failed;
+    detail.steps[3].status = imx::model::StepStatus::Skipped;
+    feed(&mut app, Data::Detail(detail));
+    let d = app.detail.as_ref().unwrap();
+    assert_eq!(
+        d.selected_step().as_deref(),
+        Some("test"),
+        "opens on the failed step"
+    );
+    assert_eq!(app.watch().detail.unwrap().1.as_deref(), Some("test"));
+    app.update(Action::ToggleAllSteps);
+    assert_eq!(app.watch().detail.unwrap().1, None);
+    let mut lines = fixtures::logs("build");
+    lines.extend(fixtures::logs("test"));
+    feed(
+        &mut app,
+        Data::Logs {
+            run: fixtures::id(0),
+            step: None,
+            lines,
+            reset: true,
+            skipped: 0,
+        },
+    );
+    let (small, _) = snap_both("log_all_steps", &app);
+    assert!(small.contains("Log · all steps"), "{small}");
+    assert!(small.contains("build  │ running test suite"), "{small}");
+    assert!(small.contains("test   │ running test suite"), "{small}");
+    assert!(small.contains("finished"), "{small}");
+}
+
+#[test]
+fn log_says_when_older_lines_are_not_loaded() {
+    let mut app = log_app(2_500);
+    app.update(Action::ToggleFullscreen);
+    let (small, large) = snap_both("log_older_not_loaded", &app);
+    for s in [&small, &large] {
+        assert!(s.contains("500 older lines not loaded"), "{s}");
+    }
+}
+
+#[test]
+fn log_save_says_where_and_the_help_lists_the_log_keys() {
+    let mut app = log_app(8);
+    let effects = app.update(Action::SaveLog);
+    assert!(matches!(
+        effects.as_slice(),
+        [super::super::action::Effect::SaveLog { .. }]
+    ));
+    app.update(Action::Done {
+        message: "Saved 8 lines to /home/ops/imx-01JG0000ABCD-test.log.".into(),
+        failed: false,
+    });
+    let (small, _) = snap_both("log_saved", &app);
+    assert!(
+        small.contains("Saved 8 lines to /home/ops/imx-01JG0000ABCD-test.log."),
+        "{small}"
+    );
+    app.update(Action::ToggleHelp);
+    let (_, large) = snap_both("log_help", &app);
+    for k in [
+        "n  N",
+        "wrap long lines",
+        "timestamps on / off",
+        "fullscreen log",
+        "ctrl-s",
+    ] {
+        assert!(large.contains(k), "{k} in the help: {large}");
+    }
 }
