@@ -13,10 +13,14 @@
 //! - [`feed`]: reading events and log lines by a visibility horizon, never skipping a row
 //!   committed out of id order.
 //! - [`audit`]: appending to one linear audit chain from every replica (a locked head row).
+//! - [`store`]: [`PgStore`], opened from a URL; its transactions ([`PgTx`]), synchronous like
+//!   the SQLite store's, run again on serialization failure; `bridge` runs the driver's async
+//!   calls from them.
 //! - `errors`: [`PgError`], its SQLSTATE, and how it reads as an imx error.
 //! - `testdb` (tests): a fresh test database or a throwaway server.
 
 pub mod audit;
+mod bridge;
 pub mod claims;
 pub mod config;
 mod errors;
@@ -24,10 +28,14 @@ pub mod feed;
 pub mod leader;
 pub mod migrate;
 pub mod retry;
+pub mod store;
 #[cfg(test)]
 pub(crate) mod testdb;
+pub mod tx;
 pub mod wakeup;
 
 pub use config::{PgConfig, is_postgres_url};
 pub use errors::{PgError, PgResult};
 pub use migrate::{Migrated, PG_SCHEMA_VERSION, migrate};
+pub use store::PgStore;
+pub use tx::PgTx;
