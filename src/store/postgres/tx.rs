@@ -100,15 +100,15 @@ impl<'a> PgTx<'a> {
         })
     }
 
-    /// Run an async building block of this module (claims, audit, feed) on the transaction.
-    pub fn with<T, F>(
-        &self,
-        f: impl FnOnce(&'_ deadpool_postgres::Transaction<'a>) -> F,
-    ) -> Result<T>
-    where
-        F: Future<Output = PgResult<T>>,
-    {
-        self.run(f(&self.tx))
+    /// The driver's transaction, for the module's async building blocks (claims, audit,
+    /// feed); run what they return with [`block`](Self::block).
+    pub fn inner(&self) -> &deadpool_postgres::Transaction<'a> {
+        &self.tx
+    }
+
+    /// Run a future of the module's async building blocks on this transaction to completion.
+    pub fn block<T>(&self, fut: impl Future<Output = PgResult<T>>) -> Result<T> {
+        self.run(fut)
     }
 
     /// Commit; on failure, the error and whether running the transaction again may succeed.
