@@ -2,6 +2,7 @@
 //! (`BEGIN IMMEDIATE`); several processes (CLI, dashboard, agents) share one file in WAL mode.
 //!
 //! - [`open`](Store::open): identify the file, refuse foreign or newer stores, run migrations.
+//! - [`api`]: the backend-neutral traits callers use ([`Backend`], [`StoreTx`]).
 //! - [`sqlite`]: the queries and transitions, grouped by what they touch.
 //! - [`feed`]: wake-ups when the store changes (in-process and from other processes).
 //! - `pool`: read connections beside the one writer connection, so reads neither queue
@@ -13,6 +14,7 @@
 //! SQL here stays portable (no SQLite-only syntax above this module) so a PostgreSQL store can
 //! follow.
 
+pub mod api;
 mod errors;
 pub mod feed;
 mod open;
@@ -31,6 +33,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+pub use api::{Backend, StoreTx};
 pub use errors::map_sqlite;
 pub use schema::SCHEMA_VERSION;
 pub use wal::wal_size;

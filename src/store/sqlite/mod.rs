@@ -4,6 +4,7 @@
 pub mod agents;
 mod apply;
 pub mod audit;
+mod backend;
 pub mod claims;
 pub mod dashboard;
 mod events;
@@ -17,6 +18,7 @@ pub mod settings;
 pub(crate) mod step_inputs;
 mod tables;
 mod transitions;
+mod tx;
 pub mod users;
 pub mod workflows;
 
