@@ -15,6 +15,8 @@
 //! follow.
 
 pub mod api;
+#[cfg(test)]
+mod conformance;
 mod errors;
 pub mod feed;
 mod open;

@@ -223,6 +223,14 @@ pub fn list(tx: &PgTx<'_>) -> Result<Vec<Agent>> {
     Ok(out)
 }
 
+/// The agents that can take steps now (not stopped, heard from within their lease), by name.
+pub fn live(tx: &PgTx<'_>) -> Result<Vec<Agent>> {
+    Ok(list(tx)?
+        .into_iter()
+        .filter(|a| a.state != AgentState::Offline)
+        .collect())
+}
+
 pub fn get_agent(tx: &PgTx<'_>, key: &str) -> Result<Agent> {
     let id = resolve(tx, key)?;
     list(tx)?

@@ -24,8 +24,11 @@
 //! - `testdb` (tests): a fresh test database or a throwaway server.
 
 pub mod agents;
+mod api;
 mod apply;
 pub mod audit;
+mod audit_store;
+mod backend;
 mod bridge;
 pub mod claims;
 pub mod config;

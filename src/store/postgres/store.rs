@@ -24,6 +24,7 @@ pub struct PgStore {
     config: PgConfig,
     created: bool,
     specs: SpecCache,
+    feed: std::sync::Arc<crate::store::feed::ChangeFeed>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -61,6 +62,7 @@ impl PgStore {
             config,
             created: migrated.initialised,
             specs: SpecCache::default(),
+            feed: std::sync::Arc::new(crate::store::feed::ChangeFeed::detached()),
         })
     }
 
@@ -77,6 +79,11 @@ impl PgStore {
     /// Workflow versions indexed for transitions.
     pub fn specs(&self) -> &SpecCache {
         &self.specs
+    }
+
+    /// Wake-ups on this process's commits.
+    pub fn feed(&self) -> &crate::store::feed::ChangeFeed {
+        &self.feed
     }
 
     /// The pool (for the building blocks that take one: wake-ups, the leader's lease).
@@ -148,7 +155,7 @@ impl PgStore {
                 }
             })
             .map_err(|e| fail(e.into()))?;
-        let tx = PgTx::new(tx, &self.bridge, place, &self.specs);
+        let tx = PgTx::new(tx, &self.bridge, place, &self.specs, read_only);
         match f(&tx) {
             Ok(out) => {
                 if read_only {

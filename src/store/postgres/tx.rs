@@ -26,6 +26,7 @@ pub struct PgTx<'a> {
     /// The database, for messages (no password).
     place: &'a str,
     specs: &'a SpecCache,
+    read_only: bool,
     /// A query failed with 40001 or 40P01: the transaction is lost, and worth running again.
     retryable: AtomicBool,
 }
@@ -36,12 +37,14 @@ impl<'a> PgTx<'a> {
         bridge: &'a Bridge,
         place: &'a str,
         specs: &'a SpecCache,
+        read_only: bool,
     ) -> PgTx<'a> {
         PgTx {
             tx,
             bridge,
             place,
             specs,
+            read_only,
             retryable: AtomicBool::new(false),
         }
     }
@@ -49,6 +52,11 @@ impl<'a> PgTx<'a> {
     /// Workflow versions indexed for transitions (the store's cache).
     pub fn specs(&self) -> &SpecCache {
         self.specs
+    }
+
+    /// Whether this is a read-only snapshot (no row locks can be taken in it).
+    pub fn read_only(&self) -> bool {
+        self.read_only
     }
 
     /// Whether a query of this transaction failed in a way that running it again may fix.

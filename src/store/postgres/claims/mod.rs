@@ -162,6 +162,15 @@ fn upstream_outputs(
     Ok(out)
 }
 
+/// Whether any step is ready to claim at `now` (ms).
+pub fn any_ready(tx: &PgTx<'_>, now: i64) -> Result<bool> {
+    let r = tx.query_one(
+        "SELECT EXISTS (SELECT 1 FROM steps WHERE status = 'ready' AND not_before <= $1)",
+        &[&now],
+    )?;
+    get(&r, 0)
+}
+
 /// leased → running. Repeating it for the same attempt is harmless.
 pub fn start(tx: &PgTx<'_>, lease: &LeaseRef) -> Result<()> {
     let row = load::step(tx, &lease.run_id, &lease.step_id)?;
