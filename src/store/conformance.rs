@@ -57,6 +57,8 @@ on_both!(
     agents_register_drain_and_go,
     workflows_are_versioned_by_content,
     audit_appends_form_one_chain,
+    users_tokens_and_throttles,
+    settings_give_a_run_its_timeout,
 );
 
 const LEASE: i64 = 30_000;
@@ -476,13 +478,204 @@ fn audit_appends_form_one_chain(store: &Arc<dyn Backend>) {
     assert!(store.read(|tx| tx.store_id()).unwrap().len() >= 16);
 }
 
+/// Users (names unique in any case), their tokens, and login throttling.
+fn users_tokens_and_throttles(store: &Arc<dyn Backend>) {
+    let alice = store
+        .write(|tx| tx.create_user("alice", Role::Admin, Some("$argon2id$x")))
+        .unwrap();
+    assert!(alice.has_password && !alice.disabled);
+    let e = store
+        .write(|tx| tx.create_user("Alice", Role::Viewer, None))
+        .unwrap_err();
+    assert!(matches!(e, Error::Conflict(_)), "{e:?}");
+    store
+        .write(|tx| tx.create_user("bob", Role::Viewer, None))
+        .unwrap();
+    let names: Vec<String> = store
+        .read(|tx| tx.list_users())
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    assert_eq!(names, ["alice", "bob"]);
+    assert_eq!(store.read(|tx| tx.enabled_admins()).unwrap(), 1);
+    let change = crate::model::UserUpdate {
+        role: Some(Role::Operator),
+        disabled: Some(true),
+    };
+    let bob = store.write(|tx| tx.update_user("bob", &change)).unwrap();
+    assert_eq!((bob.role, bob.disabled), (Role::Operator, true));
+    store
+        .write(|tx| tx.set_password_hash("bob", "$argon2id$y"))
+        .unwrap();
+    let login = store.read(|tx| tx.login_row("bob")).unwrap().unwrap();
+    assert_eq!(login.password_hash.as_deref(), Some("$argon2id$y"));
+    assert!(login.disabled);
+    assert!(store.read(|tx| tx.login_row("carol")).unwrap().is_none());
+    assert!(matches!(
+        store.read(|tx| tx.get_user("alic")),
+        Err(Error::NotFoundHint { .. })
+    ));
+
+    let now = crate::model::now_ms();
+    let t = crate::auth::throttle::Throttle {
+        failures: 3,
+        lockouts: 1,
+        locked_until: Some(now + 60_000),
+        last_failure: Some(now),
+    };
+    store.write(|tx| tx.save_throttle("alice", &t)).unwrap();
+    store.write(|tx| tx.save_throttle("alice", &t)).unwrap();
+    assert_eq!(store.read(|tx| tx.throttle("alice")).unwrap(), t);
+    assert_eq!(
+        store.read(|tx| tx.get_user("alice")).unwrap().locked_until,
+        Some(now + 60_000)
+    );
+    store
+        .write(|tx| tx.save_source_throttle("alice", "10.0.0.1", &t))
+        .unwrap();
+    assert_eq!(
+        store
+            .read(|tx| tx.source_throttle("alice", "10.0.0.1"))
+            .unwrap(),
+        t
+    );
+    assert_eq!(
+        store
+            .read(|tx| tx.failing_sources("alice", now - 1))
+            .unwrap(),
+        1
+    );
+    store
+        .write(|tx| tx.clear_source_throttle("alice", "10.0.0.1"))
+        .unwrap();
+    assert_eq!(
+        store
+            .read(|tx| tx.failing_sources("alice", now - 1))
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store.write(|tx| tx.clear_throttle("alice")).unwrap(),
+        (true, 0)
+    );
+    assert_eq!(
+        store.read(|tx| tx.throttle("alice")).unwrap(),
+        Default::default()
+    );
+    assert!(
+        store
+            .read(|tx| tx.unknown_name_key(false))
+            .unwrap()
+            .is_none()
+    );
+    let key = store.write(|tx| tx.unknown_name_key(true)).unwrap();
+    assert!(key.is_some());
+    assert_eq!(store.read(|tx| tx.unknown_name_key(false)).unwrap(), key);
+
+    let insert =
+        |id: &'static str, name: &'static str, hash: &'static str| crate::store::api::TokenInsert {
+            id,
+            name,
+            user: Some("alice"),
+            role: None,
+            secret_hash: hash,
+            last4: "abcd",
+            created_by: "user:alice",
+            expires_at: None,
+        };
+    let t1 = store
+        .write(|tx| tx.insert_token(&insert("01TOKENAAAA", "laptop", "h1")))
+        .unwrap();
+    assert_eq!((t1.role, t1.user.as_deref()), (Role::Admin, Some("alice")));
+    let e = store
+        .write(|tx| tx.insert_token(&insert("01TOKENBBBB", "laptop", "h2")))
+        .unwrap_err();
+    assert!(matches!(e, Error::Conflict(_)), "{e:?}");
+    store
+        .write(|tx| tx.insert_token(&insert("01TOKENCCCC", "ci", "h3")))
+        .unwrap();
+    let found = store.read(|tx| tx.token_by_hash("h1")).unwrap().unwrap();
+    assert_eq!(found.token.id, "01TOKENAAAA");
+    assert!(!found.user_disabled && !found.user_missing);
+    assert!(store.read(|tx| tx.token_by_hash("nope")).unwrap().is_none());
+    let ids: Vec<String> = store
+        .read(|tx| tx.list_tokens(Some("alice")))
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, ["01TOKENCCCC", "01TOKENAAAA"]);
+    assert_eq!(
+        store.read(|tx| tx.get_token("ci")).unwrap().token.id,
+        "01TOKENCCCC"
+    );
+    assert_eq!(
+        store.read(|tx| tx.get_token("01tokena")).unwrap().token.id,
+        "01TOKENAAAA"
+    );
+    assert!(matches!(
+        store.read(|tx| tx.get_token("01TOKEN")),
+        Err(Error::Ambiguous { .. })
+    ));
+    store
+        .write(|tx| tx.touch_token("01TOKENAAAA", now))
+        .unwrap();
+    let revoked = store.write(|tx| tx.revoke_token("01TOKENAAAA")).unwrap();
+    assert_eq!(revoked.state, crate::model::TokenState::Revoked);
+    assert_eq!(revoked.last_used_at, Some(now));
+    assert_eq!(
+        store
+            .write(|tx| tx.revoke_user_tokens("alice", Some("01TOKENCCCC")))
+            .unwrap(),
+        0
+    );
+    let (gone, n) = store.write(|tx| tx.delete_user("alice")).unwrap();
+    assert_eq!((gone.name.as_str(), n), ("alice", 1));
+    let orphan = store.read(|tx| tx.get_token("ci")).unwrap();
+    assert!(orphan.user_missing);
+}
+
+/// The store's default run timeout, and which timeout a run gets.
+fn settings_give_a_run_its_timeout(store: &Arc<dyn Backend>) {
+    use crate::model::TimeoutSource;
+    assert_eq!(store.read(|tx| tx.default_run_timeout()).unwrap(), None);
+    let t = store.read(|tx| tx.run_timeout(None, None, None)).unwrap();
+    assert_eq!(t.source, TimeoutSource::BuiltIn);
+    store.write(|tx| tx.set_default_run_timeout(5_000)).unwrap();
+    store.write(|tx| tx.set_default_run_timeout(6_000)).unwrap();
+    assert_eq!(
+        store.read(|tx| tx.default_run_timeout()).unwrap(),
+        Some(6_000)
+    );
+    let t = store.read(|tx| tx.run_timeout(None, None, None)).unwrap();
+    assert_eq!((t.ms, t.source), (6_000, TimeoutSource::Store));
+    let t = store
+        .read(|tx| tx.run_timeout(None, Some(7_000), Some(8_000)))
+        .unwrap();
+    assert_eq!((t.ms, t.source), (7_000, TimeoutSource::Workflow));
+    apply(store, &WorkflowSpec::new("one", vec![step("a", &[])]));
+    let cache = store.specs();
+    let run = store
+        .write(|tx| tx.create_run(cache, "one", &BTreeMap::new(), Some(9_000), None, "me"))
+        .unwrap();
+    assert_eq!(
+        run.deadline.map(|d| d - run.created_at),
+        Some(9_000),
+        "{run:?}"
+    );
+}
+
 /// On PostgreSQL, what is not written yet says so.
 #[test]
 fn postgres_says_what_it_does_not_do_yet() {
     let Some((_db, store)) = postgres() else {
         return;
     };
-    let e = store.read(|tx| tx.list_users()).unwrap_err();
+    let e = store.read(|tx| tx.status_counts()).unwrap_err();
     assert!(matches!(e, Error::Unsupported { .. }), "{e:?}");
-    assert_eq!(e.to_string(), "not yet available on PostgreSQL: list_users");
+    assert_eq!(
+        e.to_string(),
+        "not yet available on PostgreSQL: status_counts"
+    );
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::tx::PgTx;
-use super::{agents, claims, reap, runs, settings, workflows};
+use super::{agents, claims, reap, runs, settings, users, workflows};
 use crate::auth::Role;
 use crate::auth::throttle::Throttle;
 use crate::auth::unknown_name::KEY_LEN;
@@ -178,76 +178,75 @@ impl ClaimsTx for PgTx<'_> {
     }
 }
 
-#[allow(unused_variables)] // Until each is written for PostgreSQL.
 impl UsersTx for PgTx<'_> {
     fn list_users(&self) -> Result<Vec<User>> {
-        unsupported("list_users")
+        users::list(self)
     }
     fn get_user(&self, name: &str) -> Result<User> {
-        unsupported("get_user")
+        users::get_user(self, name)
     }
     fn create_user(&self, name: &str, role: Role, password_hash: Option<&str>) -> Result<User> {
-        unsupported("create_user")
+        users::create(self, name, role, password_hash)
     }
     fn update_user(&self, name: &str, change: &UserUpdate) -> Result<User> {
-        unsupported("update_user")
+        users::update(self, name, change)
     }
     fn set_password_hash(&self, name: &str, hash: &str) -> Result<User> {
-        unsupported("set_password_hash")
+        users::set_password_hash(self, name, hash)
     }
     fn delete_user(&self, name: &str) -> Result<(User, usize)> {
-        unsupported("delete_user")
+        users::delete(self, name)
     }
     fn revoke_user_tokens(&self, name: &str, keep: Option<&str>) -> Result<usize> {
-        unsupported("revoke_user_tokens")
+        users::revoke_user_tokens(self, name, keep)
     }
     fn enabled_admins(&self) -> Result<u64> {
-        unsupported("enabled_admins")
+        users::enabled_admins(self)
     }
     fn login_row(&self, name: &str) -> Result<Option<LoginRow>> {
-        unsupported("login_row")
+        users::login_row(self, name)
     }
     fn throttle(&self, name: &str) -> Result<Throttle> {
-        unsupported("throttle")
+        users::throttle(self, name)
     }
     fn save_throttle(&self, name: &str, t: &Throttle) -> Result<()> {
-        unsupported("save_throttle")
+        users::save_throttle(self, name, t)
     }
     fn clear_throttle(&self, name: &str) -> Result<(bool, usize)> {
-        unsupported("clear_throttle")
+        users::clear_throttle(self, name)
     }
     fn source_throttle(&self, name: &str, source: &str) -> Result<Throttle> {
-        unsupported("source_throttle")
+        users::source_throttle(self, name, source)
     }
     fn save_source_throttle(&self, name: &str, source: &str, t: &Throttle) -> Result<()> {
-        unsupported("save_source_throttle")
+        users::save_source_throttle(self, name, source, t)
     }
     fn clear_source_throttle(&self, name: &str, source: &str) -> Result<()> {
-        unsupported("clear_source_throttle")
+        users::clear_source_throttle(self, name, source)
     }
     fn failing_sources(&self, name: &str, since: i64) -> Result<u64> {
-        unsupported("failing_sources")
+        users::failing_sources(self, name, since)
     }
     fn unknown_name_key(&self, create: bool) -> Result<Option<[u8; KEY_LEN]>> {
-        unsupported("unknown_name_key")
+        users::unknown_name_key(self, create)
     }
     fn insert_token(&self, t: &TokenInsert<'_>) -> Result<Token> {
-        unsupported("insert_token")
+        users::insert_token(self, t)
     }
     fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRow>> {
-        unsupported("token_by_hash")
+        users::token_by_hash(self, hash)
     }
     fn list_tokens(&self, user: Option<&str>) -> Result<Vec<Token>> {
-        unsupported("list_tokens")
+        users::list_tokens(self, user)
     }
     fn get_token(&self, key: &str) -> Result<TokenRow> {
-        unsupported("get_token")
+        users::get_token(self, key)
     }
     fn revoke_token(&self, id: &str) -> Result<Token> {
-        unsupported("revoke_token")
+        users::revoke_token(self, id)
     }
     fn touch_token(&self, id: &str, now: i64) -> Result<()> {
-        unsupported("touch_token")
+        users::touch_token(self, id, now)
     }
 }
 

@@ -9,7 +9,7 @@
 //! - [`retry`]: READ COMMITTED transactions, run again on serialization failure or deadlock.
 //! - [`claims`]: granting ready steps with `FOR UPDATE SKIP LOCKED`, and the worker's other
 //!   reports (start, heartbeat, logs, completion).
-//! - [`workflows`], [`runs`], [`agents`], [`reap`], [`settings`]: the store's operations, as
+//! - [`workflows`], [`runs`], [`agents`], [`reap`], [`settings`], [`users`]: the store's operations, as
 //!   the SQLite store's (`store::sqlite`): load, decide with the engine, apply the changeset
 //!   (`apply`) with guarded updates, the run row locked first ([`transitions`]).
 //! - [`wakeup`]: LISTEN/NOTIFY hints on a dedicated connection, debounced, with polling.
@@ -47,6 +47,7 @@ pub mod store;
 pub(crate) mod testdb;
 pub mod transitions;
 pub mod tx;
+pub mod users;
 pub mod wakeup;
 pub mod workflows;
 
