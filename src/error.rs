@@ -112,6 +112,10 @@ pub enum Error {
     },
     #[error("{0}")]
     Internal(String),
+    /// What only a SQLite store can do (a physical backup of the file, say) was asked of
+    /// another backend. `instead` says what to do there.
+    #[error("{what} needs a SQLite store; {instead}")]
+    NeedsSqlite { what: String, instead: String },
     // --- backups and audit (issue 5) ---
     /// The backup was written by a newer imx (its schema is newer than this build's).
     #[error(
@@ -197,9 +201,10 @@ impl Error {
     /// The class of this error (and so its exit code).
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Invalid { .. } | Error::Ambiguous { .. } | Error::NotABackup { .. } => {
-                ErrorKind::Invalid
-            }
+            Error::Invalid { .. }
+            | Error::Ambiguous { .. }
+            | Error::NotABackup { .. }
+            | Error::NeedsSqlite { .. } => ErrorKind::Invalid,
             Error::WrongKey { .. } => ErrorKind::Forbidden,
             Error::CorruptBackup { .. } | Error::DiskFullAt { .. } => ErrorKind::Internal,
             Error::NotFound { .. } | Error::NotFoundHint { .. } => ErrorKind::NotFound,

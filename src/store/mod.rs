@@ -42,10 +42,10 @@ pub use wal::wal_size;
 
 use crate::{Error, Result};
 
-/// One of the store's transactions, as [`Store::write`] and [`Store::read`] hand it out: callers
-/// outside the store only pass it on to the functions of [`sqlite`] (and the audit tools, through
-/// [`crate::audit::AuditStore`]); they never run SQL on it.
-pub type Tx<'a> = Transaction<'a>;
+/// One of the store's transactions, whichever backend, as [`Backend`]'s `write` and `read`
+/// hand it out: callers outside the store call the methods of [`StoreTx`] on it (and pass it
+/// to the audit tools as a [`crate::audit::AuditStore`]); they never run SQL on it.
+pub type Tx<'a> = dyn StoreTx + 'a;
 
 /// An open local store.
 pub struct Store {
