@@ -59,6 +59,7 @@ on_both!(
     audit_appends_form_one_chain,
     users_tokens_and_throttles,
     settings_give_a_run_its_timeout,
+    counts_for_status_and_the_dashboard,
 );
 
 const LEASE: i64 = 30_000;
@@ -666,16 +667,76 @@ fn settings_give_a_run_its_timeout(store: &Arc<dyn Backend>) {
     );
 }
 
+/// `imx status` counts and the dashboard's overview, minutes, durations and workflows.
+fn counts_for_status_and_the_dashboard(store: &Arc<dyn Backend>) {
+    apply(store, &WorkflowSpec::new("one", vec![step("a", &[])]));
+    let mut v2 = WorkflowSpec::new("two", vec![step("a", &[])]);
+    apply(store, &v2);
+    v2.steps.push(step("b", &["a"]));
+    apply(store, &v2);
+    let done = start_run(store, "one");
+    let cancelled = start_run(store, "one");
+    let agent = register(store, "w1");
+    let tasks = claim(store, &agent, 1, LEASE);
+    assert_eq!(tasks[0].lease.run_id, done);
+    assert!(complete(
+        store,
+        &tasks[0].lease,
+        StepResult::ok(BTreeMap::new())
+    ));
+    let cache = store.specs();
+    store.write(|tx| tx.cancel_run(cache, &cancelled)).unwrap();
+    let counts = store.read(|tx| tx.status_counts()).unwrap();
+    assert_eq!(counts.runs[&RunStatus::Succeeded], 1);
+    assert_eq!(counts.runs[&RunStatus::Cancelled], 1);
+    assert_eq!(counts.runs[&RunStatus::Running], 0);
+    assert_eq!(counts.agents[&AgentState::Online], 1);
+    assert_eq!(
+        (counts.steps_ready, counts.steps_running, counts.workflows),
+        (0, 0, 2)
+    );
+    let minutes = store.read(|tx| tx.run_minutes(0)).unwrap();
+    let ended: u64 = minutes.iter().map(|(_, _, n)| n).sum();
+    assert_eq!(ended, 2);
+    let steps: u64 = store
+        .read(|tx| tx.step_minutes(0))
+        .unwrap()
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(steps, 2, "the succeeded step and the cancelled one");
+    assert_eq!(store.read(|tx| tx.step_durations(0, 10)).unwrap().len(), 1);
+    let now = crate::model::now_ms();
+    let o = store.read(|tx| tx.overview_counts(now, 5)).unwrap();
+    assert_eq!((o.runs_running, o.runs_queued), (0, 0));
+    assert_eq!(o.agents[&AgentState::Online], 1);
+    assert!(o.event_id > 0);
+    assert!(o.latest_failures.is_empty());
+    let wfs = store.read(|tx| tx.dashboard_workflows(5)).unwrap();
+    let names: Vec<&str> = wfs.iter().map(|w| w.name.as_str()).collect();
+    assert_eq!(names, ["one", "two"]);
+    assert_eq!(wfs[0].recent.len(), 2);
+    assert_eq!(wfs[0].recent[0], (cancelled.clone(), RunStatus::Cancelled));
+    assert_eq!(
+        wfs[1].versions.iter().map(|v| v.0).collect::<Vec<_>>(),
+        [2, 1]
+    );
+    assert_eq!(wfs[1].steps, 2);
+}
+
 /// On PostgreSQL, what is not written yet says so.
 #[test]
 fn postgres_says_what_it_does_not_do_yet() {
     let Some((_db, store)) = postgres() else {
         return;
     };
-    let e = store.read(|tx| tx.status_counts()).unwrap_err();
+    let e = store.read(|tx| tx.events_after(0, 10)).unwrap_err();
     assert!(matches!(e, Error::Unsupported { .. }), "{e:?}");
-    assert_eq!(
-        e.to_string(),
-        "not yet available on PostgreSQL: status_counts"
+    assert!(
+        e.to_string()
+            .starts_with("not yet available on PostgreSQL: events_after"),
+        "{e}"
     );
+    let e = store.read(|tx| tx.table_names()).unwrap_err();
+    assert!(matches!(e, Error::Unsupported { .. }), "{e:?}");
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::tx::PgTx;
-use super::{agents, claims, reap, runs, settings, users, workflows};
+use super::{agents, claims, reap, reports, runs, settings, users, workflows};
 use crate::auth::Role;
 use crate::auth::throttle::Throttle;
 use crate::auth::unknown_name::KEY_LEN;
@@ -250,16 +250,20 @@ impl UsersTx for PgTx<'_> {
     }
 }
 
-#[allow(unused_variables)] // Until each is written for PostgreSQL.
+#[allow(unused_variables)] // Until the feeds are written for PostgreSQL.
 impl ViewsTx for PgTx<'_> {
     fn status_counts(&self) -> Result<StatusCounts> {
-        unsupported("status_counts")
+        reports::status(self)
     }
     fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>> {
-        unsupported("events_after")
+        unsupported(
+            "events_after (an id cursor would skip events committed out of id order; see postgres::feed)",
+        )
     }
     fn log_marks(&self, after: i64, limit: u32) -> Result<Vec<LogMark>> {
-        unsupported("log_marks")
+        unsupported(
+            "log_marks (an id cursor would skip lines committed out of id order; see postgres::feed)",
+        )
     }
     fn log_page(
         &self,
@@ -268,23 +272,25 @@ impl ViewsTx for PgTx<'_> {
         after: i64,
         limit: u32,
     ) -> Result<Vec<LogLine>> {
-        unsupported("log_page")
+        unsupported(
+            "log_page (an id cursor would skip lines committed out of id order; see postgres::feed)",
+        )
     }
 }
 
 #[allow(unused_variables)] // Until each is written for PostgreSQL.
 impl DashboardTx for PgTx<'_> {
     fn run_minutes(&self, from_ms: i64) -> Result<Vec<(i64, RunStatus, u64)>> {
-        unsupported("run_minutes")
+        reports::run_minutes(self, from_ms)
     }
     fn step_minutes(&self, from_ms: i64) -> Result<Vec<(i64, u64)>> {
-        unsupported("step_minutes")
+        reports::step_minutes(self, from_ms)
     }
     fn step_durations(&self, from_ms: i64, n: u32) -> Result<Vec<i64>> {
-        unsupported("step_durations")
+        reports::step_durations(self, from_ms, n)
     }
     fn overview_counts(&self, now: i64, failures: u32) -> Result<Overview> {
-        unsupported("overview_counts")
+        reports::overview_counts(self, now, failures)
     }
     fn dashboard_runs(&self, q: &RunQuery) -> Result<Page<Run>> {
         unsupported("dashboard_runs")
@@ -293,7 +299,7 @@ impl DashboardTx for PgTx<'_> {
         unsupported("dashboard_agents")
     }
     fn dashboard_workflows(&self, recent: u32) -> Result<Vec<WorkflowOutcomes>> {
-        unsupported("dashboard_workflows")
+        reports::workflows(self, recent)
     }
     fn audit_tail(
         &self,

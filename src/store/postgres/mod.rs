@@ -38,6 +38,7 @@ pub mod feed;
 pub mod leader;
 pub mod migrate;
 pub mod reap;
+pub mod reports;
 pub mod retry;
 mod rows;
 pub mod runs;
