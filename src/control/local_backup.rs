@@ -52,7 +52,13 @@ impl LocalControlPlane {
         progress: &dyn Progress,
     ) -> Result<BackupInfo> {
         self.authorize(who, Permission::Backup, "backup.create", "")?;
-        let dir = self.backup_dir(None)?;
+        // Given a place to write to, the default folder goes unused (another backend may have
+        // none).
+        let dir = match self.backup_dir(None) {
+            Ok(dir) => dir,
+            Err(_) if opts.out.is_some() => PathBuf::new(),
+            Err(e) => return Err(e),
+        };
         let id_hint = opts
             .out
             .as_ref()
