@@ -37,6 +37,8 @@ mod events;
 pub mod feed;
 pub mod leader;
 pub mod migrate;
+#[cfg(test)]
+mod plane_tests;
 pub mod reap;
 pub mod reports;
 pub mod retry;
