@@ -40,6 +40,8 @@ pub mod migrate;
 #[cfg(test)]
 mod plane_tests;
 pub mod reap;
+#[cfg(test)]
+mod replicas_tests;
 pub mod reports;
 pub mod retry;
 mod rows;
