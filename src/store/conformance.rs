@@ -477,6 +477,38 @@ fn audit_appends_form_one_chain(store: &Arc<dyn Backend>) {
     assert_eq!(head.seq, 3);
     assert_eq!(head.hash, records[2].hash);
     assert!(store.read(|tx| tx.store_id()).unwrap().len() >= 16);
+    // Pruning: cut at record 2; the chain goes on from there.
+    let (boundary, n) = store
+        .read(|tx| tx.last_before(records[2].time + 1))
+        .unwrap()
+        .unwrap();
+    assert_eq!((boundary.seq, n), (3, 3));
+    let at_two = crate::audit::Base {
+        seq: 2,
+        hash: records[1].hash.clone(),
+    };
+    store.write(|tx| tx.cut(&at_two)).unwrap();
+    assert_eq!(store.read(|tx| tx.base()).unwrap(), at_two);
+    let next = store
+        .write(|tx| crate::audit::append(tx, &who, "run.start", "r2", "ok", serde_json::json!({})))
+        .unwrap();
+    assert_eq!(
+        (next.seq, next.prev_hash.as_str()),
+        (4, records[2].hash.as_str())
+    );
+    let kept: Vec<i64> = store
+        .read(|tx| crate::audit::list(tx))
+        .unwrap()
+        .iter()
+        .map(|r| r.seq)
+        .collect();
+    assert_eq!(kept, [3, 4]);
+    assert!(
+        store
+            .read(|tx| tx.run_outcomes(None, None))
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// Users (names unique in any case), their tokens, and login throttling.

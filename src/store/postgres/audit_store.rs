@@ -1,14 +1,12 @@
 //! The audit tools' access ([`AuditStore`]) on a PostgreSQL transaction. Appending goes
 //! through the chain's head row (`audit_head`, see [`super::audit`]): in a write transaction
 //! [`head`](AuditStore::head) locks it, so appends from every replica queue there and form one
-//! linear chain, and [`insert`](AuditStore::insert) moves it. Pruning (`cut`, `last_before`)
-//! and `audit report`'s run outcomes are not written for PostgreSQL yet.
+//! linear chain, and [`insert`](AuditStore::insert) moves it.
 
 use std::collections::BTreeMap;
 
 use tokio_postgres::Row;
 
-use super::api::unsupported;
 use super::tx::{PgTx, get};
 use crate::audit::{AuditFilter, AuditStore, Base, GENESIS, RawRecord};
 use crate::model::AuditRecord;
@@ -38,18 +36,22 @@ fn meta(tx: &PgTx<'_>, key: &str) -> Result<Option<String>> {
         .transpose()
 }
 
+fn set_meta(tx: &PgTx<'_>, key: &str, value: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        &[&key, &value],
+    )?;
+    Ok(())
+}
+
 impl AuditStore for PgTx<'_> {
     fn store_id(&self) -> Result<String> {
         Ok(meta(self, "store_id")?.unwrap_or_else(|| "unknown".into()))
     }
 
     fn set_store_id(&self, id: &str) -> Result<()> {
-        self.execute(
-            "INSERT INTO meta (key, value) VALUES ('store_id', $1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            &[&id],
-        )?;
-        Ok(())
+        set_meta(self, "store_id", id)
     }
 
     fn base(&self) -> Result<Base> {
@@ -224,19 +226,49 @@ impl AuditStore for PgTx<'_> {
             .collect()
     }
 
-    fn last_before(&self, _cutoff: i64) -> Result<Option<(Base, u64)>> {
-        unsupported("audit prune (last_before)")
+    fn last_before(&self, cutoff: i64) -> Result<Option<(Base, u64)>> {
+        let Some(r) = self.query_opt(
+            "SELECT seq, hash FROM audit WHERE seq = (SELECT max(seq) FROM audit WHERE time < $1)",
+            &[&cutoff],
+        )?
+        else {
+            return Ok(None);
+        };
+        let last = Base {
+            seq: get(&r, 0)?,
+            hash: get(&r, 1)?,
+        };
+        let n: i64 = get(
+            &self.query_one("SELECT count(*) FROM audit WHERE seq <= $1", &[&last.seq])?,
+            0,
+        )?;
+        Ok(Some((last, u64::try_from(n).unwrap_or(0))))
     }
 
-    fn cut(&self, _boundary: &Base) -> Result<()> {
-        unsupported("audit prune (cut)")
+    /// The head row is left as it is: it names the last record, which a cut never removes
+    /// but as the new base (then the next append chains to it either way).
+    fn cut(&self, boundary: &Base) -> Result<()> {
+        self.execute("DELETE FROM audit WHERE seq <= $1", &[&boundary.seq])?;
+        set_meta(self, "audit_base_seq", &boundary.seq.to_string())?;
+        set_meta(self, "audit_base_hash", &boundary.hash)
     }
 
     fn run_outcomes(
         &self,
-        _since: Option<i64>,
-        _until: Option<i64>,
+        since: Option<i64>,
+        until: Option<i64>,
     ) -> Result<BTreeMap<String, u64>> {
-        unsupported("audit report (run outcomes)")
+        let mut out = BTreeMap::new();
+        for r in self.query(
+            "SELECT status, count(*) FROM runs
+             WHERE ($1::bigint IS NULL OR created_at >= $1)
+               AND ($2::bigint IS NULL OR created_at < $2)
+             GROUP BY status",
+            &[&since, &until],
+        )? {
+            let n: i64 = get(&r, 1)?;
+            out.insert(get(&r, 0)?, u64::try_from(n).unwrap_or(0));
+        }
+        Ok(out)
     }
 }
