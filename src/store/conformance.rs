@@ -754,6 +754,69 @@ fn counts_for_status_and_the_dashboard(store: &Arc<dyn Backend>) {
         [2, 1]
     );
     assert_eq!(wfs[1].steps, 2);
+
+    // The dashboard's pages.
+    use crate::control::{AgentQuery, RunQuery, RunSort};
+    let q = RunQuery {
+        limit: 1,
+        ..RunQuery::default()
+    };
+    let page = store.read(|tx| tx.dashboard_runs(&q)).unwrap();
+    assert_eq!(page.items[0].id, cancelled);
+    let q = RunQuery {
+        limit: 5,
+        cursor: page.next_cursor.clone(),
+        ..RunQuery::default()
+    };
+    let rest = store.read(|tx| tx.dashboard_runs(&q)).unwrap();
+    assert_eq!(rest.items.len(), 1);
+    assert_eq!(rest.items[0].id, done);
+    let q = RunQuery {
+        text: Some("tes".into()),
+        sort: RunSort::Oldest,
+        limit: 5,
+        ..RunQuery::default()
+    };
+    let found = store.read(|tx| tx.dashboard_runs(&q)).unwrap();
+    assert_eq!(found.items.len(), 2, "created by tester");
+    assert_eq!(found.items[0].id, done);
+    let q = RunQuery {
+        status: Some(RunStatus::Succeeded),
+        workflow: Some("one".into()),
+        limit: 5,
+        ..RunQuery::default()
+    };
+    assert_eq!(
+        store.read(|tx| tx.dashboard_runs(&q)).unwrap().items.len(),
+        1
+    );
+    let q = AgentQuery {
+        text: Some("w".into()),
+        after: None,
+        limit: 5,
+    };
+    let agents = store.read(|tx| tx.dashboard_agents(&q, now)).unwrap();
+    assert_eq!(agents.items.len(), 1);
+    assert_eq!(agents.items[0].state, AgentState::Online);
+    let who = Principal {
+        name: "user:admin".into(),
+        role: Role::Admin,
+        source: "cli".into(),
+    };
+    for target in ["r1", "r2"] {
+        store
+            .write(|tx| {
+                crate::audit::append(tx, &who, "run.cancel", target, "ok", serde_json::json!({}))
+            })
+            .unwrap();
+    }
+    let f = crate::control::AuditFilter {
+        text: Some("r2".into()),
+        outcome: Some("ok".into()),
+    };
+    let tail = store.read(|tx| tx.audit_tail(&f, None, 10)).unwrap();
+    assert_eq!(tail.len(), 1);
+    assert_eq!(tail[0].target, "r2");
 }
 
 /// On PostgreSQL, what is not written yet says so.

@@ -208,6 +208,17 @@ fn held(tx: &PgTx<'_>) -> Result<HashMap<String, Vec<String>>> {
 
 pub fn list(tx: &PgTx<'_>) -> Result<Vec<Agent>> {
     let now = now_ms();
+    Ok(list_with_stopped(tx)?
+        .into_iter()
+        .map(|(mut a, stopped)| {
+            a.state = agent_state(&a, stopped, now);
+            a
+        })
+        .collect())
+}
+
+/// Every agent by name, with what it holds and when it stopped (its state not yet derived).
+pub fn list_with_stopped(tx: &PgTx<'_>) -> Result<Vec<(Agent, Option<i64>)>> {
     let held = held(tx)?;
     let mut out = Vec::new();
     for r in tx.query(
@@ -217,8 +228,7 @@ pub fn list(tx: &PgTx<'_>) -> Result<Vec<Agent>> {
         let (mut a, stopped) = agent_from_row(&r)?;
         a.current = held.get(&a.id).cloned().unwrap_or_default();
         a.running = u32::try_from(a.current.len()).unwrap_or(u32::MAX);
-        a.state = agent_state(&a, stopped, now);
-        out.push(a);
+        out.push((a, stopped));
     }
     Ok(out)
 }

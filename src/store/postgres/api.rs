@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::tx::PgTx;
-use super::{agents, claims, reap, reports, runs, settings, users, workflows};
+use super::{agents, claims, dashboard, reap, reports, runs, settings, users, workflows};
 use crate::auth::Role;
 use crate::auth::throttle::Throttle;
 use crate::auth::unknown_name::KEY_LEN;
@@ -278,7 +278,6 @@ impl ViewsTx for PgTx<'_> {
     }
 }
 
-#[allow(unused_variables)] // Until each is written for PostgreSQL.
 impl DashboardTx for PgTx<'_> {
     fn run_minutes(&self, from_ms: i64) -> Result<Vec<(i64, RunStatus, u64)>> {
         reports::run_minutes(self, from_ms)
@@ -293,10 +292,10 @@ impl DashboardTx for PgTx<'_> {
         reports::overview_counts(self, now, failures)
     }
     fn dashboard_runs(&self, q: &RunQuery) -> Result<Page<Run>> {
-        unsupported("dashboard_runs")
+        dashboard::runs(self, q)
     }
     fn dashboard_agents(&self, q: &AgentQuery, now: i64) -> Result<Page<Agent>> {
-        unsupported("dashboard_agents")
+        dashboard::agents_page(self, q, now)
     }
     fn dashboard_workflows(&self, recent: u32) -> Result<Vec<WorkflowOutcomes>> {
         reports::workflows(self, recent)
@@ -307,7 +306,7 @@ impl DashboardTx for PgTx<'_> {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<AuditRecord>> {
-        unsupported("audit_tail")
+        dashboard::audit_tail(self, filter, before, limit)
     }
 }
 

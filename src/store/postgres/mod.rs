@@ -32,6 +32,7 @@ mod backend;
 mod bridge;
 pub mod claims;
 pub mod config;
+pub mod dashboard;
 mod errors;
 mod events;
 pub mod feed;
