@@ -707,6 +707,9 @@ fn counts_for_status_and_the_dashboard(store: &Arc<dyn Backend>) {
     v2.steps.push(step("b", &["a"]));
     apply(store, &v2);
     let done = start_run(store, "one");
+    // Ids order runs by the millisecond they were made in: the next is made in a later one.
+    let made = crate::model::now_ms();
+    wait_for("the clock to move on", || crate::model::now_ms() > made);
     let cancelled = start_run(store, "one");
     let agent = register(store, "w1");
     let tasks = claim(store, &agent, 1, LEASE);
