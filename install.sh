@@ -131,7 +131,8 @@ echo "Installed imx $("$bindir/imx" --version | cut -d' ' -f2) to $prefix."
 case ":${PATH}:" in
     *":$bindir:"*) ;;
     *)
-        echo "hint: $bindir is not on your PATH; add this to your shell profile:"
+        echo "hint: $bindir is not on your PATH (the shell completions run imx from it); add this"
+        echo "to your shell profile:"
         echo "  export PATH=\"$bindir:\$PATH\""
         ;;
 esac

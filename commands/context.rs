@@ -243,9 +243,21 @@ impl Context {
         } else {
             plane
         };
-        if let Ok(url) = reqwest::Url::parse(server)
-            && imx::control::remote::plain_http_beyond_loopback(&url)
+        let plane = if plane.replicated() {
+            let out = self.out.clone();
+            plane.with_move_hook(std::sync::Arc::new(move |from, to, why| {
+                out.warn(format!("cannot reach {from} ({why}); moving to {to}"));
+            }))
+        } else {
+            plane
+        };
+        for url in server
+            .split(',')
+            .filter_map(|u| reqwest::Url::parse(u.trim()).ok())
         {
+            if !imx::control::remote::plain_http_beyond_loopback(&url) {
+                continue;
+            }
             self.out.warn(format!(
                 "sending credentials over plain HTTP to {} (insecure): anyone on the network \
                  between here and the server can read them",
@@ -290,8 +302,21 @@ pub fn stored_login(key: &str) -> Result<Option<StoredLogin>, CliError> {
 }
 
 /// A server URL as the key credentials are stored under: `scheme://host[:port][/path]`
-/// without a trailing slash.
-pub fn server_key(url: &str) -> Result<String, CliError> {
+/// without a trailing slash; for a cluster's replicas (`URL1,URL2`), each so, comma-separated.
+pub fn server_key(list: &str) -> Result<String, CliError> {
+    let keys = list
+        .split(',')
+        .filter(|u| !u.trim().is_empty())
+        .map(one_server_key)
+        .collect::<Result<Vec<_>, _>>()?;
+    if keys.is_empty() {
+        return Err(CliError::usage(format!("{list:?} names no server"))
+            .with_hint("e.g. https://imx.example.com:8443 (several: separated by commas)"));
+    }
+    Ok(keys.join(","))
+}
+
+fn one_server_key(url: &str) -> Result<String, CliError> {
     let trimmed = url.trim();
     if !trimmed.contains("://") {
         return Err(CliError::usage(format!(

@@ -8,6 +8,7 @@ use super::super::error::CliError;
 #[command(after_help = "Examples:\n  imx agent drain build-01\n  imx agent resume build-01")]
 pub struct DrainArgs {
     /// Agent name or id (any unique prefix).
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::agents))]
     pub name: String,
 }
 

@@ -21,7 +21,7 @@ pub struct ListArgs {
 
     /// Only agents in these states (comma-separated, or repeat): online, busy, draining,
     /// offline.
-    #[arg(short, long, value_name = "STATE", value_parser = parse::agent_state, value_delimiter = ',')]
+    #[arg(short, long, value_name = "STATE", value_parser = parse::agent_state, value_delimiter = ',', add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::agent_states))]
     pub status: Vec<AgentState>,
 }
 

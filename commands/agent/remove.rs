@@ -16,6 +16,7 @@ use super::super::error::CliError;
   imx agent remove build-02 --force --yes     # even while it runs steps")]
 pub struct RemoveArgs {
     /// Agent name or id (any unique prefix).
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::agents))]
     pub name: String,
 
     /// Remove it even while it is online and runs steps; they go back to the queue.

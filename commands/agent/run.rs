@@ -39,6 +39,7 @@ Examples:
   imx agent run --pass-env HTTPS_PROXY --pass-env SSL_CERT_FILE
   imx agent run --server https://imx.example:8443 --token-file /etc/imx/agent-token
   IMX_TOKEN=imx_... imx agent run --server https://imx.example:8443
+  imx agent run --server https://imx-1:8443,https://imx-2:8443   # replicas: moves on if one fails
   imx agent run --name build-01 --instance \"$INVOCATION_ID\"   # in a systemd unit")]
 pub struct RunArgs {
     /// The agent's name [default: <hostname>-<pid>].

@@ -55,9 +55,11 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
     }
     // Kept only where it changes something: plain HTTP beyond loopback.
     let insecure = insecure
-        && url.as_deref().is_some_and(|u| {
-            reqwest::Url::parse(u)
-                .is_ok_and(|u| imx::control::remote::plain_http_beyond_loopback(&u))
+        && url.as_deref().is_some_and(|list| {
+            list.split(',').any(|u| {
+                reqwest::Url::parse(u.trim())
+                    .is_ok_and(|u| imx::control::remote::plain_http_beyond_loopback(&u))
+            })
         });
     let ca = match &args.ca {
         Some(p) => Some(std::fs::canonicalize(p).map_err(|e| {

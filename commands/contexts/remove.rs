@@ -10,6 +10,7 @@ use super::super::error::CliError;
 #[command(after_help = "Examples:\n  imx context remove old-prod")]
 pub struct RemoveArgs {
     /// The context's name.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::contexts))]
     pub name: String,
 }
 

@@ -11,6 +11,7 @@ use super::ContextRow;
 #[command(after_help = "Examples:\n  imx context show\n  imx context show prod -o json")]
 pub struct ShowArgs {
     /// The context's name [default: the current one].
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::contexts))]
     pub name: Option<String>,
 }
 

@@ -11,6 +11,7 @@ use super::super::error::CliError;
 #[command(after_help = "Examples:\n  imx context use prod\n  imx --context laptop run list")]
 pub struct UseArgs {
     /// The context's name.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::contexts))]
     pub name: String,
 }
 

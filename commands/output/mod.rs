@@ -23,7 +23,7 @@ use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
 
-pub use human::{Cells, DEFAULT_ID, MIN_ID, count, duration, unique_prefix_len};
+pub use human::{Cells, DEFAULT_ID, MIN_ID, ago, count, duration, unique_prefix_len};
 pub use stream::RecordStream;
 
 use crate::commands::error::CliError;

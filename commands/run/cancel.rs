@@ -8,6 +8,7 @@ use super::super::error::CliError;
 #[command(after_help = "Examples:\n  imx run cancel 01HZX4")]
 pub struct CancelArgs {
     /// Run id (any unique prefix).
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::runs))]
     pub id: String,
 }
 

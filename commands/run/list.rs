@@ -17,12 +17,12 @@ use super::super::parse;
   imx run list -o template='{{ id }} {{ status }}'")]
 pub struct ListArgs {
     /// Only runs of this workflow.
-    #[arg(short, long, value_name = "NAME")]
+    #[arg(short, long, value_name = "NAME", add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::workflows))]
     pub workflow: Option<String>,
 
     /// Only runs in these states (comma-separated, or repeat the flag): queued, running,
     /// succeeded, failed, cancelled, timed_out.
-    #[arg(short, long, value_name = "STATUS", value_parser = parse::run_status, value_delimiter = ',')]
+    #[arg(short, long, value_name = "STATUS", value_parser = parse::run_status, value_delimiter = ',', add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::run_statuses))]
     pub status: Vec<RunStatus>,
 
     /// Only runs created since: a duration ago (1h, 30m) or an RFC 3339 time.

@@ -24,10 +24,11 @@ use super::tail;
   imx run logs 01HZX4 -o json | jq -r 'select(.stream == \"stderr\") | .line'")]
 pub struct LogsArgs {
     /// Run id (any unique prefix).
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::runs))]
     pub id: String,
 
     /// Only this step's output.
-    #[arg(short, long, value_name = "STEP")]
+    #[arg(short, long, value_name = "STEP", add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::steps))]
     pub step: Option<String>,
 
     /// Follow: keep printing new lines until the run ends.

@@ -9,10 +9,11 @@ use super::super::error::CliError;
 #[command(after_help = "Examples:\n  imx run retry 01HZX4\n  imx run retry 01HZX4 --from test")]
 pub struct RetryArgs {
     /// Run id (any unique prefix).
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::runs))]
     pub id: String,
 
     /// Rerun this step and everything that depends on it.
-    #[arg(long, value_name = "STEP")]
+    #[arg(long, value_name = "STEP", add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::steps))]
     pub from: Option<String>,
 }
 

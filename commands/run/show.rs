@@ -19,6 +19,7 @@ use super::list::run_fields;
   imx run show 01HZX4 -o json | jq '.steps[] | select(.status == \"failed\")'")]
 pub struct ShowArgs {
     /// Run id (any unique prefix).
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::runs))]
     pub id: String,
 }
 

@@ -16,6 +16,7 @@ use super::follow;
   imx run wait 01HZX4 --wait-timeout 10m || echo \"run did not succeed: $?\"")]
 pub struct WaitArgs {
     /// Run id (any unique prefix).
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::runs))]
     pub id: String,
 
     /// Give up waiting after this long (exit 13; the run goes on), e.g. 30s, 10m.

@@ -16,6 +16,7 @@ use super::follow;
   imx run watch 01HZX4 --wait-timeout 5m")]
 pub struct WatchArgs {
     /// Run id (any unique prefix).
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::runs))]
     pub id: String,
 
     /// Stop watching after this long (exit 13; the run goes on), e.g. 30s, 10m.

@@ -30,7 +30,7 @@ pub struct CreateArgs {
     pub user: Option<String>,
 
     /// The token's own role: admin, operator, viewer or agent.
-    #[arg(long, value_parser = parse_role)]
+    #[arg(long, value_parser = parse_role, add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::roles))]
     pub role: Option<Role>,
 
     /// Lifetime, e.g. 12h, 7d, 30d [default: the longest allowed, 90d unless configured]

@@ -20,7 +20,7 @@ pub struct CreateArgs {
 
     /// admin (everything), operator (workflows, runs, agents), viewer (read only) or agent
     /// (register, claim, report).
-    #[arg(long, default_value = "viewer", value_parser = parse_role)]
+    #[arg(long, default_value = "viewer", value_parser = parse_role, add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::roles))]
     pub role: Role,
 
     /// Read a password from stdin (first line) and set it.

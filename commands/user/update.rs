@@ -17,7 +17,7 @@ pub struct UpdateArgs {
     pub name: String,
 
     /// The new role: admin, operator, viewer or agent.
-    #[arg(long, value_parser = parse_role)]
+    #[arg(long, value_parser = parse_role, add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::roles))]
     pub role: Role,
 }
 

@@ -11,6 +11,7 @@ use super::super::error::CliError;
 )]
 pub struct DeleteArgs {
     /// The workflow's name.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::workflows))]
     pub name: String,
 }
 

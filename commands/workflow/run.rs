@@ -25,6 +25,7 @@ use super::super::run::follow;
   id=$(imx workflow run build-test-deploy -p version=1.4.2) && imx run watch \"$id\"")]
 pub struct RunArgs {
     /// The workflow's name.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::workflows))]
     pub workflow: String,
 
     /// A parameter, KEY=VALUE (repeatable); typed and checked against the workflow's params.

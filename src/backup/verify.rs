@@ -631,19 +631,7 @@ mod tests {
     fn small(dir: &Path, key: Option<KeySource>) -> PathBuf {
         let db = dir.join("small.db");
         if !db.exists() {
-            let store = crate::store::Store::open(&db, true).unwrap();
-            store
-                .write(|tx| {
-                    crate::audit::append(
-                        tx,
-                        &crate::auth::Principal::local_owner(),
-                        "test",
-                        "t",
-                        "ok",
-                        serde_json::Value::Null,
-                    )
-                })
-                .unwrap();
+            crate::store::testing::store_with_one_record(&db);
         }
         let opts = CreateOptions {
             out: Some(dir.join("out/")),

@@ -96,27 +96,7 @@ impl Config {
     pub fn save(&self, path: &Path) -> Result<()> {
         let text = toml::to_string_pretty(self)
             .map_err(|e| Error::Internal(format!("cannot encode the config: {e}")))?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
-        }
-        let tmp = path.with_extension("toml.tmp");
-        {
-            use std::io::Write;
-            use std::os::unix::fs::OpenOptionsExt;
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)
-                .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
-            f.write_all(text.as_bytes())
-                .and_then(|()| f.sync_all())
-                .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
-        }
-        std::fs::rename(&tmp, path)
-            .map_err(|e| Error::io(format!("cannot replace {}", path.display()), e))
+        super::write_private(path, &text)
     }
 
     /// The named context, or not found with a suggestion.

@@ -6,6 +6,10 @@
 //! something happens, new log lines included.
 
 mod follow;
+mod servers;
+
+use servers::Servers;
+use std::sync::Arc;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -68,7 +72,8 @@ pub fn plain_http_beyond_loopback(url: &Url) -> bool {
 
 /// A control plane behind an `imx server`.
 pub struct RemoteControlPlane {
-    base: Url,
+    /// The server, or the replicas of a cluster (one in use at a time).
+    servers: Arc<Servers>,
     client: reqwest::Client,
     token: Option<String>,
     /// The newest event seen, for `wait_for_change`'s long poll (-1: not known yet).
@@ -77,7 +82,12 @@ pub struct RemoteControlPlane {
     follower: follow::Follower,
     /// Told about every request (`imx -v`), if set.
     tracer: Option<Tracer>,
+    /// Told when a replica cannot be reached and the plane moves to the next, if set.
+    on_move: Option<MoveHook>,
 }
+
+/// Called with the replica that could not be reached, the one moved to, and why.
+pub type MoveHook = std::sync::Arc<dyn Fn(&Url, &Url, &str) + Send + Sync>;
 
 /// One request the client made and how it went, for tracing (`imx -v`). The library prints
 /// nothing itself: the caller decides what to show (and must not show the Authorization
@@ -112,39 +122,7 @@ impl RemoteControlPlane {
         ca_pem: Option<&[u8]>,
         insecure: bool,
     ) -> Result<Self> {
-        if !url.contains("://") {
-            return Err(Error::invalid_with_hint(
-                format!(
-                    "the server URL {url:?} has no scheme: imx needs to know whether to use \
-                     HTTPS (https://) or plain HTTP (http://)"
-                ),
-                format!(
-                    "write https://{url} (or http://{url} for a server on this machine without TLS)"
-                ),
-            ));
-        }
-        let base = Url::parse(url).map_err(|e| {
-            Error::invalid_with_hint(
-                format!("{url:?} is not a server URL: {e}"),
-                "use a URL such as https://imx.example:7443",
-            )
-        })?;
-        if !matches!(base.scheme(), "http" | "https") {
-            return Err(Error::invalid(format!(
-                "{url:?}: the server URL must start with https:// (or http:// for loopback)"
-            )));
-        }
-        if !insecure && plain_http_beyond_loopback(&base) {
-            return Err(Error::invalid_with_hint(
-                format!(
-                    "refusing to send credentials over plain HTTP to {}: http:// is only for \
-                     loopback addresses (127.0.0.0/8, ::1, localhost)",
-                    base.host_str().unwrap_or_default()
-                ),
-                "use https://, or pass --insecure (or set `insecure = true` in the context) \
-                 if the network between here and the server is trusted",
-            ));
-        }
+        let servers = Arc::new(Servers::parse(url, insecure)?);
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("imx/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
@@ -163,12 +141,13 @@ impl RemoteControlPlane {
             .build()
             .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
         Ok(RemoteControlPlane {
-            base,
+            servers,
             client,
             token,
             last_event: AtomicI64::new(-1),
             follower: follow::Follower::new(),
             tracer: None,
+            on_move: None,
         })
     }
 
@@ -178,9 +157,25 @@ impl RemoteControlPlane {
         self
     }
 
+    /// Call `hook` when a replica cannot be reached and the plane moves on (several servers).
+    pub fn with_move_hook(mut self, hook: MoveHook) -> Self {
+        self.on_move = Some(hook);
+        self
+    }
+
+    /// Whether this plane was given several servers (a cluster's replicas).
+    pub fn replicated(&self) -> bool {
+        self.servers.len() > 1
+    }
+
+    /// The server in use.
+    fn base(&self) -> &Url {
+        self.servers.current()
+    }
+
     /// `base` + `/api/v1/` + segments, each segment escaped.
     fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
+        let mut url = self.base().clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(["api", "v1"]).extend(segments);
         }
@@ -195,8 +190,8 @@ impl RemoteControlPlane {
         }
     }
 
-    async fn send_raw(&self, req: RequestBuilder) -> Result<reqwest::Response> {
-        let req = req.build().map_err(|e| self.unreachable(&e))?;
+    /// Send one request and trace it (`imx -v`).
+    async fn execute(&self, req: reqwest::Request) -> reqwest::Result<reqwest::Response> {
         let traced = self.tracer.as_ref().map(|_| {
             (
                 req.method().clone(),
@@ -215,7 +210,41 @@ impl RemoteControlPlane {
                 elapsed: started.elapsed(),
             });
         }
-        let resp = sent.map_err(|e| self.unreachable(&e))?;
+        sent
+    }
+
+    async fn send_raw(&self, req: RequestBuilder) -> Result<reqwest::Response> {
+        let mut req = req.build().map_err(|e| self.unreachable(&e))?;
+        // A server that refuses the connection never saw the request: it goes to the next
+        // replica at once. Any other failure to get an answer moves later requests on, but is
+        // not repeated here (the server may have acted on it); callers retry as they do today.
+        let mut moves = self.servers.len().saturating_sub(1);
+        let resp = loop {
+            let base = self.base().clone();
+            let again = if moves > 0 { req.try_clone() } else { None };
+            match self.execute(req).await {
+                Ok(resp) => break resp,
+                Err(e) if self.servers.len() > 1 => {
+                    let next = self.servers.failed(&base).clone();
+                    if let Some(hook) = &self.on_move
+                        && next != base
+                    {
+                        hook(&base, &next, &innermost(&e));
+                    }
+                    match again {
+                        Some(mut r) if e.is_connect() => {
+                            if let Some(url) = Servers::rebase(r.url(), &base, &next) {
+                                *r.url_mut() = url;
+                            }
+                            req = r;
+                            moves -= 1;
+                        }
+                        _ => return Err(self.unreachable_at(&base, &e)),
+                    }
+                }
+                Err(e) => return Err(self.unreachable_at(&base, &e)),
+            }
+        };
         if resp.status().is_success() {
             return Ok(resp);
         }
@@ -225,7 +254,7 @@ impl RemoteControlPlane {
             Ok(b) => b.into_error(),
             Err(_) => Error::Remote {
                 kind: kind_of_status(status),
-                message: format!("the server at {} answered {status}", self.base),
+                message: format!("the server at {} answered {status}", self.base()),
             },
         })
     }
@@ -235,7 +264,7 @@ impl RemoteControlPlane {
         resp.json::<T>().await.map_err(|e| {
             Error::Internal(format!(
                 "the server at {} sent a response imx cannot read: {e}",
-                self.base
+                self.base()
             ))
         })
     }
@@ -364,38 +393,47 @@ impl RemoteControlPlane {
     }
 
     fn unreachable(&self, e: &reqwest::Error) -> Error {
-        // The innermost cause says it best ("Connection refused", "certificate unknown").
-        let mut reason = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            reason = s.to_string();
-            source = s.source();
-        }
+        self.unreachable_at(self.base(), e)
+    }
+
+    /// How failing to reach the server at `base` reads.
+    fn unreachable_at(&self, base: &Url, e: &reqwest::Error) -> Error {
+        let mut reason = innermost(e);
         if e.is_timeout() {
             reason = format!("no answer in time ({reason})");
         }
-        if self.base.scheme() == "https" && plain_http_answer(&reason) {
+        if base.scheme() == "https" && plain_http_answer(&reason) {
             reason = format!(
                 "the server answered in plain HTTP, not HTTPS ({reason}): it serves no TLS \
                  (started without --tls-cert/--tls-key). Use http://{} — plain HTTP is \
                  accepted for loopback only, else with --insecure — or give the server a \
                  certificate",
-                self.base
-                    .host_str()
-                    .map(|h| match self.base.port() {
+                base.host_str()
+                    .map(|h| match base.port() {
                         Some(p) => format!("{h}:{p}"),
                         None => h.to_string(),
                     })
                     .unwrap_or_default()
             );
-        } else if self.base.scheme() == "http" && e.is_request() && !e.is_connect() {
+        } else if base.scheme() == "http" && e.is_request() && !e.is_connect() {
             reason = format!("{reason} (if the server serves HTTPS, use https:// in the URL)");
         }
         Error::Unreachable {
-            url: self.base.to_string(),
+            url: base.to_string(),
             reason,
         }
     }
+}
+
+/// The innermost cause of `e`: it says it best ("Connection refused", "certificate unknown").
+fn innermost(e: &reqwest::Error) -> String {
+    let mut reason = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        reason = s.to_string();
+        source = s.source();
+    }
+    reason
 }
 
 /// Whether a TLS error says the other side spoke plain HTTP (rustls reads "HTTP/1.1 ..." as a
@@ -470,14 +508,14 @@ fn remote_key(key: Option<KeySource>) -> Result<Option<crate::auth::Secret>> {
 #[async_trait]
 impl ControlPlane for RemoteControlPlane {
     fn location(&self) -> String {
-        format!("remote {}", self.base)
+        format!("remote {}", self.base())
     }
 
     async fn status(&self, _: &Principal) -> Result<StatusReport> {
         let mut report: StatusReport = self.get(&["status"], &NO_QUERY).await?;
         // The server reports its own store; the caller's view is this server.
         report.mode = "remote".into();
-        report.location = self.base.as_str().trim_end_matches('/').to_string();
+        report.location = self.base().as_str().trim_end_matches('/').to_string();
         Ok(report)
     }
 
@@ -574,7 +612,7 @@ impl ControlPlane for RemoteControlPlane {
         if !self.follower.unsupported() {
             let target = || follow::Target {
                 client: self.client.clone(),
-                url: self.base.clone(),
+                servers: self.servers.clone(),
                 token: self.token.clone(),
             };
             return self.follower.wait(target, timeout).await;

@@ -316,19 +316,7 @@ mod tests {
     fn streamed_and_copied_snapshots_hold_the_same_store() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("imx.db");
-        let store = crate::store::Store::open(&db, true).unwrap();
-        store
-            .write(|tx| {
-                crate::audit::append(
-                    tx,
-                    &crate::auth::Principal::local_owner(),
-                    "test",
-                    "t",
-                    "ok",
-                    serde_json::Value::Null,
-                )
-            })
-            .unwrap();
+        let _store = crate::store::testing::store_with_one_record(&db);
         assert!(
             can_stream(&db),
             "sqlite_dbpage is compiled in (.cargo/config.toml)"

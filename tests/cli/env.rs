@@ -296,6 +296,21 @@ impl TestEnv {
                 c
             }
         };
+        self.hermetic(&mut cmd);
+        cmd
+    }
+
+    /// Another program (e.g. a shell) in this environment: the same cleared environment, HOME
+    /// and working directory as `imx` gets, with the store created first.
+    pub fn program_cmd(&self, program: &Path) -> std::process::Command {
+        self.ensure_store();
+        let mut cmd = std::process::Command::new(program);
+        self.hermetic(&mut cmd);
+        cmd
+    }
+
+    /// Clear `cmd`'s environment and give it this environment's.
+    fn hermetic(&self, cmd: &mut std::process::Command) {
         let home = self.home();
         cmd.env_clear()
             .current_dir(home)
@@ -313,7 +328,6 @@ impl TestEnv {
         for (k, v) in &self.vars {
             cmd.env(k, v);
         }
-        cmd
     }
 
     /// Start `imx ARGS...` in the background, stdout and stderr captured to files; killed on drop.
@@ -507,11 +521,25 @@ impl TestEnv {
             .timeout(std::time::Duration::from_secs(60))
             .output()
             .unwrap_or_else(|e| panic!("cannot run imx: {e}"));
-        Outcome {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        Outcome::of(&output)
+    }
+
+    /// Run `imx ARGS` with `stdin` and the OS keyring off (tests never touch a real one);
+    /// with `--server` among the arguments, without `IMX_STORE` (the server owns the store and
+    /// the client names only the server).
+    pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Outcome {
+        let mut cmd = self.cmd();
+        if args.contains(&"--server") {
+            cmd.env_remove("IMX_STORE");
         }
+        let output = cmd
+            .env("IMX_KEYRING", "off")
+            .args(args)
+            .write_stdin(stdin)
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run imx: {e}"));
+        Outcome::of(&output)
     }
 
     pub fn run_via<I, S>(&self, wrapper: &[&str], args: I) -> Outcome
@@ -525,15 +553,20 @@ impl TestEnv {
             .timeout(std::time::Duration::from_secs(60))
             .output()
             .unwrap_or_else(|e| panic!("cannot run imx: {e}"));
+        Outcome::of(&output)
+    }
+}
+
+impl Outcome {
+    /// What a finished command did.
+    pub fn of(output: &std::process::Output) -> Outcome {
         Outcome {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
     }
-}
 
-impl Outcome {
     /// Panic with everything the command printed unless it exited with `code`.
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Self {

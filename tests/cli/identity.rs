@@ -7,28 +7,8 @@
 
 use crate::env::{Outcome, TestEnv};
 
-/// `imx ARGS` with `stdin`, the keyring off, and no local store when `--server` is given.
-fn run_with(env: &TestEnv, args: &[&str], stdin: &str) -> Outcome {
-    let mut cmd = env.cmd();
-    if args.contains(&"--server") {
-        cmd.env_remove("IMX_STORE");
-    }
-    let output = cmd
-        .env("IMX_KEYRING", "off")
-        .args(args)
-        .write_stdin(stdin)
-        .timeout(std::time::Duration::from_secs(60))
-        .output()
-        .unwrap();
-    Outcome {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 fn run(env: &TestEnv, args: &[&str]) -> Outcome {
-    run_with(env, args, "")
+    env.run_stdin(args, "")
 }
 
 #[test]
@@ -66,8 +46,7 @@ fn login_with_token_several_logins_and_switch() {
     let (_server, url) = crate::server::serve(&env, &[]);
     let server = url.as_str();
     for (user, pw) in [("alice", "alices password"), ("bob", "bobs password")] {
-        run_with(
-            &env,
+        env.run_stdin(
             &[
                 "user",
                 "create",
@@ -82,8 +61,7 @@ fn login_with_token_several_logins_and_switch() {
     }
 
     // The bootstrap admin has no password: its token from `init --admin` logs it in.
-    let login = run_with(
-        &env,
+    let login = env.run_stdin(
         &["login", "--server", server, "--with-token"],
         &format!("{root_token}\n"),
     );
@@ -96,8 +74,7 @@ fn login_with_token_several_logins_and_switch() {
         login.stderr
     );
     // A token that is not valid is refused and kept nowhere.
-    let bad = run_with(
-        &env,
+    let bad = env.run_stdin(
         &["login", "--server", server, "--with-token"],
         "imx_notavalidtoken\n",
     );
@@ -131,8 +108,7 @@ fn login_with_token_several_logins_and_switch() {
 
     // Logging in as alice, then bob, keeps the earlier logins.
     for (user, pw) in [("alice", "alices password"), ("bob", "bobs password")] {
-        run_with(
-            &env,
+        env.run_stdin(
             &["login", "--server", server, "-u", user, "--password-stdin"],
             &format!("{pw}\n"),
         )
@@ -171,8 +147,7 @@ fn login_with_token_several_logins_and_switch() {
     run(&env, &["logout", "--server", server, "--user", "bob"]).expect_code(0);
     assert_eq!(who(&env)["name"], "user:root");
     // With two left of which one is active, switch needs no name.
-    run_with(
-        &env,
+    env.run_stdin(
         &[
             "login",
             "--server",

@@ -11,29 +11,8 @@ fn serve(env: &TestEnv) -> (crate::env::Background, String) {
     crate::server::serve(env, &[])
 }
 
-/// Run `imx ARGS` with `stdin`; the OS keyring is off so tests never touch a real one.
-fn run_with(env: &TestEnv, args: &[&str], stdin: &str) -> Outcome {
-    let mut cmd = env.cmd();
-    if args.contains(&"--server") {
-        // The server owns the store; the client names only the server.
-        cmd.env_remove("IMX_STORE");
-    }
-    let output = cmd
-        .env("IMX_KEYRING", "off")
-        .args(args)
-        .write_stdin(stdin)
-        .timeout(std::time::Duration::from_secs(60))
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run imx: {e}"));
-    Outcome {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 fn run(env: &TestEnv, args: &[&str]) -> Outcome {
-    run_with(env, args, "")
+    env.run_stdin(args, "")
 }
 
 fn credentials_file(env: &TestEnv) -> std::path::PathBuf {
@@ -89,8 +68,7 @@ fn user_lifecycle_and_exit_codes() {
         list.stdout
     );
     run(&env, &["user", "enable", "bob"]).expect_code(0);
-    run_with(
-        &env,
+    env.run_stdin(
         &["user", "passwd", "bob", "--password-stdin"],
         "a long password\n",
     )
@@ -101,11 +79,7 @@ fn user_lifecycle_and_exit_codes() {
             .contains("Password: set")
     );
 
-    let short = run_with(
-        &env,
-        &["user", "passwd", "bob", "--password-stdin"],
-        "short\n",
-    );
+    let short = env.run_stdin(&["user", "passwd", "bob", "--password-stdin"], "short\n");
     short.expect_code(2);
     assert!(short.stderr.contains("too short"), "{}", short.stderr);
     let missing = run(&env, &["user", "show", "bobb"]);
@@ -216,8 +190,7 @@ fn login_keeps_the_token_in_a_0600_file_without_a_keyring_and_logout_revokes_it(
     run(&env, &["init", "--admin", "boss"]).expect_code(0);
     let (_server, url) = serve(&env);
     let server = url.as_str();
-    run_with(
-        &env,
+    env.run_stdin(
         &[
             "user",
             "create",
@@ -230,8 +203,7 @@ fn login_keeps_the_token_in_a_0600_file_without_a_keyring_and_logout_revokes_it(
     )
     .expect_code(0);
 
-    let refused = run_with(
-        &env,
+    let refused = env.run_stdin(
         &[
             "login",
             "--server",
@@ -251,8 +223,7 @@ fn login_keeps_the_token_in_a_0600_file_without_a_keyring_and_logout_revokes_it(
     );
     assert!(!credentials_file(&env).exists());
 
-    let login = run_with(
-        &env,
+    let login = env.run_stdin(
         &[
             "login",
             "--server",
@@ -355,15 +326,13 @@ fn failed_logins_share_one_message_then_lock_the_account() {
     run(&env, &["init", "--admin", "boss"]).expect_code(0);
     let (_server, url) = serve(&env);
     let server = url.as_str();
-    run_with(
-        &env,
+    env.run_stdin(
         &["user", "create", "fay", "--password-stdin"],
         "fays password\n",
     )
     .expect_code(0);
     let login = |user: &str, pw: &str| {
-        run_with(
-            &env,
+        env.run_stdin(
             &[
                 "login",
                 "--server",
@@ -403,8 +372,7 @@ fn failed_logins_share_one_message_then_lock_the_account() {
     );
     assert!(run(&env, &["user", "list"]).stdout.contains("locked"));
     // An admin resetting the password unlocks it.
-    run_with(
-        &env,
+    env.run_stdin(
         &["user", "passwd", "fay", "--password-stdin"],
         "fays new password\n",
     )
@@ -434,16 +402,14 @@ fn no_secret_reaches_the_store_the_audit_trail_or_stderr() {
         }
         out
     };
-    let init = run_with(
-        &env,
+    let init = env.run_stdin(
         &["init", "--admin", "root", "--password-stdin"],
         "first-admin-pass\n",
     );
     keep(init, &mut secrets, true).expect_code(0);
     let (_server, url) = serve(&env);
     let server = url.as_str();
-    let u = run_with(
-        &env,
+    let u = env.run_stdin(
         &[
             "user",
             "create",
@@ -455,8 +421,7 @@ fn no_secret_reaches_the_store_the_audit_trail_or_stderr() {
         "operator-pass-42\n",
     );
     keep(u, &mut secrets, false).expect_code(0);
-    let p = run_with(
-        &env,
+    let p = env.run_stdin(
         &["user", "passwd", "op", "--password-stdin"],
         "changed-pass-77\n",
     );
@@ -471,8 +436,7 @@ fn no_secret_reaches_the_store_the_audit_trail_or_stderr() {
     secrets.push(issued["secret"].as_str().unwrap_or_default().to_string());
     keep(t, &mut secrets, false).expect_code(0);
     for (pw, code) in [("wrong-guess-99", 4), ("changed-pass-77", 0)] {
-        let l = run_with(
-            &env,
+        let l = env.run_stdin(
             &[
                 "login",
                 "--server",

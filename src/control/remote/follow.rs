@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use reqwest::{StatusCode, Url};
+use reqwest::StatusCode;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -44,7 +44,8 @@ pub(super) struct Follower {
 /// Where and as whom to open the stream.
 pub(super) struct Target {
     pub client: reqwest::Client,
-    pub url: Url,
+    /// The server, or the cluster's replicas: a stream that cannot connect moves on.
+    pub servers: Arc<super::Servers>,
     pub token: Option<String>,
 }
 
@@ -102,17 +103,18 @@ impl Shared {
 
 /// The stream task: connect, count, reconnect.
 async fn run(target: Target, shared: Arc<Shared>) {
-    let mut url = target.url.clone();
-    if let Ok(mut path) = url.path_segments_mut() {
-        path.pop_if_empty()
-            .extend(["api", "v1", "events", "stream"]);
-    }
-    // From the newest event on: history is the caller's to read; the first event sent (the
-    // newest) tells that the stream is up.
-    url.query_pairs_mut().append_pair("after", "-1");
     let mut backoff = Backoff::new(RETRY_FIRST, RETRY_MAX);
     loop {
-        let mut req = target.client.get(url.clone());
+        let base = target.servers.current().clone();
+        let mut url = base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty()
+                .extend(["api", "v1", "events", "stream"]);
+        }
+        // From the newest event on: history is the caller's to read; the first event sent (the
+        // newest) tells that the stream is up.
+        url.query_pairs_mut().append_pair("after", "-1");
+        let mut req = target.client.get(url);
         if let Some(t) = &target.token {
             req = req.bearer_auth(t);
         }
@@ -134,9 +136,13 @@ async fn run(target: Target, shared: Arc<Shared>) {
                 shared.bump();
                 return;
             }
-            // Refused (e.g. a revoked token) or unreachable: waits time out meanwhile, and the
-            // callers' own requests report why.
-            Ok(_) | Err(_) => {}
+            // Refused (e.g. a revoked token): waits time out meanwhile, and the callers' own
+            // requests report why.
+            Ok(_) => {}
+            // Unreachable: try the next replica, if there is one.
+            Err(_) => {
+                target.servers.failed(&base);
+            }
         }
         tokio::time::sleep(backoff.next_delay()).await;
     }

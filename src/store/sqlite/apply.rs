@@ -156,14 +156,12 @@ fn step(tx: &Transaction<'_>, run_id: &str, u: &StepUpdate) -> Result<()> {
                 not_before
             ])?,
     };
-    if n == 1 {
-        Ok(())
-    } else {
-        Err(raced(format!(
+    one_row(n, || {
+        format!(
             "step {id:?} of run {} (expected {st}, attempt {at})",
             crate::model::short_id(run_id)
-        )))
-    }
+        )
+    })
 }
 
 /// The guard every run UPDATE ends with (`?1`..`?4`).
@@ -208,14 +206,17 @@ fn run(tx: &Transaction<'_>, run_id: &str, u: &RunUpdate) -> Result<()> {
                 deadline
             ])?,
     };
-    if n == 1 {
-        Ok(())
-    } else {
-        Err(raced(format!(
+    one_row(n, || {
+        format!(
             "run {} (expected {st}, {done} steps done, {ok} succeeded)",
             crate::model::short_id(run_id)
-        )))
-    }
+        )
+    })
+}
+
+/// A guarded UPDATE changed its one row, or the state it expected had changed: raced.
+fn one_row(n: usize, what: impl FnOnce() -> String) -> Result<()> {
+    if n == 1 { Ok(()) } else { Err(raced(what())) }
 }
 
 /// A row no longer holds the state a transition was decided from: another writer changed it.

@@ -13,7 +13,8 @@ use crate::{Error, Result};
 
 const COLUMNS: &str = "seq, time, actor, source, action, target, outcome, details, prev_hash, hash";
 
-fn record(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
+/// One audit row as selected by [`COLUMNS`] (details that are not JSON are kept as a string).
+pub(super) fn record(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
     let details: String = r.get(7)?;
     Ok(AuditRecord {
         seq: r.get(0)?,

@@ -315,21 +315,7 @@ pub fn audit_tail(
     )?;
     let rows = stmt.query_map(
         params![before, filter.outcome, text, limit.clamp(1, MAX_WINDOW)],
-        |r| {
-            let details: String = r.get(7)?;
-            Ok(AuditRecord {
-                seq: r.get(0)?,
-                time: r.get(1)?,
-                actor: r.get(2)?,
-                source: r.get(3)?,
-                action: r.get(4)?,
-                target: r.get(5)?,
-                outcome: r.get(6)?,
-                details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
-                prev_hash: r.get(8)?,
-                hash: r.get(9)?,
-            })
-        },
+        super::audit::record,
     )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
