@@ -445,6 +445,15 @@ fn workflows_are_versioned_by_content(store: &Arc<dyn Backend>) {
     assert!(matches!(e, Error::NotFoundHint { .. }), "{e:?}");
     let e = store.read(|tx| tx.get_workflow("zzz", None)).unwrap_err();
     assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+    // The source text is kept beside the spec, not part of its digest: the same spec applied
+    // from a file keeps its version and gains the file's text.
+    assert_eq!(latest.spec.source, None);
+    wf.source = Some("name: wf # as written\n".into());
+    let again = store.write(|tx| tx.apply_workflow(&wf, false)).unwrap();
+    assert_eq!(again.version, 2);
+    let kept = store.read(|tx| tx.get_workflow("wf", None)).unwrap();
+    assert_eq!(kept.spec.source.as_deref(), Some("name: wf # as written\n"));
+    assert_eq!(kept.digest, latest.digest);
     store.write(|tx| tx.delete_workflow("wf")).unwrap();
     assert!(store.read(|tx| tx.list_workflows()).unwrap().is_empty());
 }

@@ -39,16 +39,20 @@ pub fn apply(tx: &PgTx<'_>, spec: &WorkflowSpec, dry_run: bool) -> Result<ApplyO
         Some((v, _, Some(_))) => (v + 1, ApplyAction::Created),
         None => (1, ApplyAction::Created),
     };
+    if !dry_run && action == ApplyAction::Unchanged {
+        keep_source(tx, &spec.name, version, spec.source.as_deref())?;
+    }
     if !dry_run && action != ApplyAction::Unchanged {
         tx.execute(
-            "INSERT INTO workflows (name, version, digest, spec, created_at)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO workflows (name, version, digest, spec, created_at, source)
+             VALUES ($1, $2, $3, $4, $5, $6)",
             &[
                 &spec.name,
                 &i64::from(version),
                 &digest,
-                &serde_json::to_string(spec)?,
+                &serde_json::to_string(&without_source(spec))?,
                 &now_ms(),
+                &spec.source,
             ],
         )?;
         insert_event(
@@ -67,14 +71,39 @@ pub fn apply(tx: &PgTx<'_>, spec: &WorkflowSpec, dry_run: bool) -> Result<ApplyO
     })
 }
 
+/// The spec as the `spec` column keeps it: the source has a column of its own.
+fn without_source(spec: &WorkflowSpec) -> std::borrow::Cow<'_, WorkflowSpec> {
+    match spec.source {
+        None => std::borrow::Cow::Borrowed(spec),
+        Some(_) => std::borrow::Cow::Owned(WorkflowSpec {
+            source: None,
+            ..spec.clone()
+        }),
+    }
+}
+
+/// An unchanged version stored without a source takes the source it is applied from now
+/// (see `store::sqlite::workflows::keep_source`).
+pub fn keep_source(tx: &PgTx<'_>, name: &str, version: u32, source: Option<&str>) -> Result<()> {
+    if let Some(source) = source {
+        tx.execute(
+            "UPDATE workflows SET source = $3 WHERE name = $1 AND version = $2 AND source IS NULL",
+            &[&name, &i64::from(version), &source],
+        )?;
+    }
+    Ok(())
+}
+
 fn workflow_from_row(r: &Row) -> Result<Workflow> {
     let spec: String = get(r, 4)?;
+    let mut spec: WorkflowSpec = serde_json::from_str(&spec)?;
+    spec.source = get(r, 5)?;
     Ok(Workflow {
         name: get(r, 0)?,
         version: get_u32(r, 1)?,
         digest: get(r, 2)?,
         created_at: get(r, 3)?,
-        spec: serde_json::from_str(&spec)?,
+        spec,
         run_timeout: None,
     })
 }
@@ -83,12 +112,12 @@ fn workflow_from_row(r: &Row) -> Result<Workflow> {
 pub fn get_workflow(tx: &PgTx<'_>, name: &str, version: Option<u32>) -> Result<Workflow> {
     let row = match version {
         Some(v) => tx.query_opt(
-            "SELECT name, version, digest, created_at, spec FROM workflows
+            "SELECT name, version, digest, created_at, spec, source FROM workflows
              WHERE name = $1 AND version = $2 AND deleted_at IS NULL",
             &[&name, &i64::from(v)],
         )?,
         None => tx.query_opt(
-            "SELECT name, version, digest, created_at, spec FROM workflows
+            "SELECT name, version, digest, created_at, spec, source FROM workflows
              WHERE name = $1 AND deleted_at IS NULL ORDER BY version DESC LIMIT 1",
             &[&name],
         )?,
