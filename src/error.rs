@@ -97,6 +97,13 @@ pub enum Error {
     NoStore { path: PathBuf },
     #[error("store error: {0}")]
     Store(String),
+    /// An operation the store's backend does not offer yet (e.g. on PostgreSQL, while its
+    /// store is being completed): never a made-up answer.
+    #[error("not yet available on {backend}: {op}")]
+    Unsupported {
+        backend: &'static str,
+        op: &'static str,
+    },
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -218,6 +225,7 @@ impl Error {
             | Error::BackupTooNew { .. }
             | Error::DiskFull
             | Error::Store(_)
+            | Error::Unsupported { .. }
             | Error::Io { .. }
             | Error::Internal(_) => ErrorKind::Internal,
             Error::Remote { kind, .. } => *kind,

@@ -15,6 +15,8 @@
 //! follow.
 
 pub mod api;
+#[cfg(test)]
+mod conformance;
 mod errors;
 pub mod feed;
 mod open;
@@ -220,7 +222,7 @@ fn read_on<T>(
 /// it does not stall an async worker: on a worker of a multi-thread tokio runtime through
 /// `block_in_place` (the worker's other tasks move to another thread meanwhile); anywhere else
 /// (no runtime, a current-thread runtime, a blocking thread) in place.
-fn off_runtime<T>(f: impl FnOnce() -> T) -> T {
+pub(crate) fn off_runtime<T>(f: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(f)

@@ -1,0 +1,173 @@
+//! The dashboard's pages on PostgreSQL, as the SQLite store's (`store::sqlite::dashboard`):
+//! runs filtered and searched (cursor-paged by id), agents by name, the audit trail's tail.
+
+use tokio_postgres::types::ToSql;
+
+use super::agents;
+use super::rows::{RUN_COLUMNS, run_from_row};
+use super::tx::{PgTx, get};
+use crate::Result;
+use crate::control::{AgentQuery, AuditFilter, RunQuery, RunSort};
+use crate::model::{Agent, AuditRecord, Page, Run};
+use crate::store::sqlite::dashboard::MAX_WINDOW;
+use crate::store::sqlite::rows::agent_state;
+
+/// `%text%` for LIKE, with LIKE's wildcards in `text` escaped.
+fn like(text: &str) -> String {
+    let mut s = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('%');
+    s
+}
+
+/// Runs matching `q`, a window of them.
+pub fn runs(tx: &PgTx<'_>, q: &RunQuery) -> Result<Page<Run>> {
+    let limit = q.limit.clamp(1, MAX_WINDOW);
+    let mut texts: Vec<String> = Vec::new();
+    let mut sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE 1 = 1");
+    let mut arg = |sql: &mut String, clause: &str, v: String| {
+        texts.push(v);
+        sql.push_str(&clause.replace('?', &format!("${}", texts.len())));
+    };
+    if let Some(w) = &q.workflow {
+        arg(&mut sql, " AND workflow = ?", w.clone());
+    }
+    if let Some(s) = q.status {
+        arg(&mut sql, " AND status = ?", s.as_str().to_string());
+    }
+    if let Some(t) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let upper = t.to_ascii_uppercase();
+        arg(&mut sql, " AND (id COLLATE \"C\" >= ?", upper.clone());
+        arg(
+            &mut sql,
+            " AND id COLLATE \"C\" < ?",
+            format!("{upper}\u{7f}"),
+        );
+        arg(&mut sql, " OR workflow LIKE ? ESCAPE '\\'", like(t));
+        arg(&mut sql, " OR created_by LIKE ? ESCAPE '\\')", like(t));
+    }
+    let (cmp, order) = match q.sort {
+        RunSort::Newest => ("<", "DESC"),
+        RunSort::Oldest => (">", "ASC"),
+    };
+    if let Some(c) = &q.cursor {
+        arg(
+            &mut sql,
+            &format!(" AND id COLLATE \"C\" {cmp} ?"),
+            c.clone(),
+        );
+    }
+    let lim = i64::from(limit + 1);
+    sql.push_str(&format!(
+        " ORDER BY id COLLATE \"C\" {order} LIMIT ${}",
+        texts.len() + 1
+    ));
+    let mut args: Vec<&(dyn ToSql + Sync)> = texts.iter().map(|t| t as _).collect();
+    args.push(&lim);
+    let mut items: Vec<Run> = tx
+        .query(&sql, &args)?
+        .iter()
+        .map(run_from_row)
+        .collect::<Result<_>>()?;
+    let next_cursor = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|r| r.id.clone())
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// Agents by name after `q.after`, matching `q.text` in name, host or labels.
+pub fn agents_page(tx: &PgTx<'_>, q: &AgentQuery, now: i64) -> Result<Page<Agent>> {
+    let limit = q.limit.clamp(1, MAX_WINDOW) as usize;
+    let text = q
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(like);
+    let ids: Vec<String> = tx
+        .query(
+            "SELECT id FROM agents
+             WHERE ($1::text IS NULL OR name COLLATE \"C\" > $1)
+               AND ($2::text IS NULL OR name LIKE $2 ESCAPE '\\' OR hostname LIKE $2 ESCAPE '\\'
+                    OR labels::text LIKE $2 ESCAPE '\\')
+             ORDER BY name COLLATE \"C\" LIMIT $3",
+            &[
+                &q.after,
+                &text,
+                &i64::try_from(limit + 1).unwrap_or(i64::MAX),
+            ],
+        )?
+        .iter()
+        .map(|r| get(r, 0))
+        .collect::<Result<_>>()?;
+    let all = agents::list_with_stopped(tx)?;
+    let mut items: Vec<Agent> = Vec::with_capacity(ids.len());
+    for id in &ids {
+        if let Some((a, stopped)) = all.iter().find(|(a, _)| &a.id == id) {
+            let mut a = a.clone();
+            a.state = agent_state(&a, *stopped, now);
+            items.push(a);
+        }
+    }
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|a| a.name.clone())
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// The newest audit records before `before`, matching `filter`'s outcome and text.
+pub fn audit_tail(
+    tx: &PgTx<'_>,
+    filter: &AuditFilter,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<AuditRecord>> {
+    let text = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(like);
+    tx.query(
+        "SELECT seq, time, actor, source, action, target, outcome, details, prev_hash, hash
+         FROM audit
+         WHERE ($1::bigint IS NULL OR seq < $1) AND ($2::text IS NULL OR outcome = $2)
+           AND ($3::text IS NULL OR actor LIKE $3 ESCAPE '\\' OR action LIKE $3 ESCAPE '\\'
+                OR target LIKE $3 ESCAPE '\\')
+         ORDER BY seq DESC LIMIT $4",
+        &[
+            &before,
+            &filter.outcome,
+            &text,
+            &i64::from(limit.clamp(1, MAX_WINDOW)),
+        ],
+    )?
+    .iter()
+    .map(|r| {
+        let details: String = get(r, 7)?;
+        Ok(AuditRecord {
+            seq: get(r, 0)?,
+            time: get(r, 1)?,
+            actor: get(r, 2)?,
+            source: get(r, 3)?,
+            action: get(r, 4)?,
+            target: get(r, 5)?,
+            outcome: get(r, 6)?,
+            details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
+            prev_hash: get(r, 8)?,
+            hash: get(r, 9)?,
+        })
+    })
+    .collect()
+}
