@@ -144,7 +144,7 @@ impl Context {
             let (local, created) = self.open_local(true)?;
             if created {
                 self.out
-                    .status(format!("Created a new store at {}", local.path().display()));
+                    .status(format!("Created a new store at {}", local.location()));
             }
             let _ = self.plane.set(Arc::new(local));
         }

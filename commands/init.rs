@@ -53,7 +53,7 @@ pub async fn run(ctx: &Context, args: InitArgs) -> Result<(), CliError> {
         None
     };
     let (plane, created) = ctx.open_local(true)?;
-    let path = plane.path().display().to_string();
+    let path = plane.location();
     if created {
         ctx.out().status(format!("Created a new store at {path}"));
     } else if args.admin.is_none() && args.default_run_timeout.is_none() {

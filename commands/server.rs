@@ -322,15 +322,17 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
             Exit::Error,
             format!(
                 "the store at {} has no admin user, so nobody could manage this server",
-                local.path().display()
+                local.location()
             ),
         )
         .with_hint(format!(
             "create one first: imx --store {} init --admin NAME",
-            local.path().display()
+            local.location()
         )));
     }
-    super::agent::steps::warn_if_store_readable(ctx.out(), &embedded, local.path());
+    if let Some(path) = local.path() {
+        super::agent::steps::warn_if_store_readable(ctx.out(), &embedded, path);
+    }
     let local = match &args.backup_dir {
         Some(dir) => local.with_backup_dir(dir.clone()),
         None => local,
@@ -372,11 +374,15 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
         )));
     }
 
-    let backups = args.backup_every.map(|every| {
+    let backups = match args.backup_every {
+        Some(every) => Some((every, local.backup_dir(None)?)),
+        None => None,
+    };
+    let backups = backups.map(|(every, dir)| {
         let schedule = imx::control::BackupSchedule {
             every,
             create: imx::backup::CreateOptions {
-                out: Some(local.backup_dir(None)),
+                out: Some(dir.clone()),
                 note: Some("scheduled".into()),
                 ..imx::backup::CreateOptions::default()
             },
@@ -385,7 +391,7 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
         ctx.out().status(format!(
             "Backing up every {} into {}{}",
             humantime::format_duration(every),
-            local.backup_dir(None).display(),
+            dir.display(),
             if schedule.retention.is_some() {
                 " (pruned after each backup)"
             } else {
@@ -413,7 +419,7 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
     };
     ctx.out().status(format!(
         "Serving {} at {url}{}; Ctrl-C to stop.",
-        local.path().display(),
+        local.location(),
         if args.agents > 0 {
             format!(
                 " with {}",

@@ -97,6 +97,13 @@ pub enum Error {
     NoStore { path: PathBuf },
     #[error("store error: {0}")]
     Store(String),
+    /// An operation the store's backend does not offer yet (e.g. on PostgreSQL, while its
+    /// store is being completed): never a made-up answer.
+    #[error("not yet available on {backend}: {op}")]
+    Unsupported {
+        backend: &'static str,
+        op: &'static str,
+    },
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -105,6 +112,10 @@ pub enum Error {
     },
     #[error("{0}")]
     Internal(String),
+    /// What only a SQLite store can do (a physical backup of the file, say) was asked of
+    /// another backend. `instead` says what to do there.
+    #[error("{what} needs a SQLite store; {instead}")]
+    NeedsSqlite { what: String, instead: String },
     // --- backups and audit (issue 5) ---
     /// The backup was written by a newer imx (its schema is newer than this build's).
     #[error(
@@ -190,9 +201,10 @@ impl Error {
     /// The class of this error (and so its exit code).
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Invalid { .. } | Error::Ambiguous { .. } | Error::NotABackup { .. } => {
-                ErrorKind::Invalid
-            }
+            Error::Invalid { .. }
+            | Error::Ambiguous { .. }
+            | Error::NotABackup { .. }
+            | Error::NeedsSqlite { .. } => ErrorKind::Invalid,
             Error::WrongKey { .. } => ErrorKind::Forbidden,
             Error::CorruptBackup { .. } | Error::DiskFullAt { .. } => ErrorKind::Internal,
             Error::NotFound { .. } | Error::NotFoundHint { .. } => ErrorKind::NotFound,
@@ -213,6 +225,7 @@ impl Error {
             | Error::BackupTooNew { .. }
             | Error::DiskFull
             | Error::Store(_)
+            | Error::Unsupported { .. }
             | Error::Io { .. }
             | Error::Internal(_) => ErrorKind::Internal,
             Error::Remote { kind, .. } => *kind,

@@ -1,6 +1,6 @@
 //! What the audit tools need from a store, inside one of its transactions: the chain's rows,
 //! its base and head, filtered reads, and the few writes (append, prune, identity). The store
-//! implements it for its transactions (`store::sqlite::audit`), so nothing here writes SQL and a
+//! implements it for its transactions (`store/sqlite/audit.rs`), so nothing here writes SQL and a
 //! second backend provides the same.
 
 use std::collections::BTreeMap;

@@ -396,7 +396,7 @@ mod tests {
     use super::*;
     use crate::audit::AuditStore;
     use crate::store::Store;
-    use crate::store::sqlite::audit::tamper;
+    use crate::store::testing::tamper;
 
     /// A store with a valid chain of `n` records (several batches, so several hashing threads).
     fn chain(n: i64) -> (tempfile::TempDir, Store) {
@@ -435,7 +435,10 @@ mod tests {
         (report, visited)
     }
 
-    fn tamper(store: &Store, f: impl FnOnce(&crate::store::Tx<'_>) -> crate::Result<()>) {
+    fn tamper(
+        store: &Store,
+        f: impl FnOnce(&crate::store::testing::SqliteTx<'_>) -> crate::Result<()>,
+    ) {
         store.write(f).unwrap();
     }
 

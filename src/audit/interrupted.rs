@@ -174,7 +174,7 @@ mod tests {
     use super::*;
     use crate::audit::{AuditKey, append};
     use crate::store::Store;
-    use crate::store::sqlite::audit::tamper;
+    use crate::store::testing::tamper;
 
     fn who(name: &str) -> Principal {
         Principal {

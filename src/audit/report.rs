@@ -459,7 +459,7 @@ mod tests {
                         s if s == n => 2 * HOUR,
                         s => (s % 3) * HOUR,
                     };
-                    crate::store::sqlite::audit::tamper::set(tx, seq, "time", time)?;
+                    crate::store::testing::tamper::set(tx, seq, "time", time)?;
                 }
                 Ok(())
             })

@@ -320,10 +320,11 @@ pub fn sqlite(
     .map_err(|e| disk_full_at(e, opts.out.as_deref().unwrap_or(default_dir)))
 }
 
-/// A logical backup, read through `tx` (one consistent snapshot).
-pub fn logical<T: super::logical::Tables + crate::audit::AuditStore>(
-    tx: &T,
-    store: &Path,
+/// A logical backup, read through `tx` (one consistent snapshot) of the store at `source` (its
+/// location, as the manifest shows it).
+pub fn logical(
+    tx: &crate::store::Tx<'_>,
+    source: &str,
     default_dir: &Path,
     actor: &str,
     opts: &CreateOptions,
@@ -337,7 +338,7 @@ pub fn logical<T: super::logical::Tables + crate::audit::AuditStore>(
             bytes,
             Draft {
                 created_by: actor.into(),
-                source: store.display().to_string(),
+                source: source.into(),
                 schema_version: tx.schema_version()?,
                 store_id: crate::audit::store_id(tx)?,
                 tables,

@@ -15,7 +15,7 @@
 //! schema; the end line lets it detect a cut-off export.
 //!
 //! The store reads and writes the rows through [`Tables`] (the SQLite store implements it in
-//! `store::sqlite::tables`); this module only knows the format.
+//! `store/sqlite/tables.rs`); this module only knows the format.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -81,7 +81,7 @@ fn line(w: &mut dyn Write, v: &impl Serialize) -> Result<u64> {
 
 /// Write every table of the store (read through `tx`, one consistent snapshot) to `w`.
 /// Returns the bytes written and the rows per table.
-pub fn export<T: Tables + crate::audit::AuditStore>(
+pub fn export<T: Tables + crate::audit::AuditStore + ?Sized>(
     tx: &T,
     w: &mut dyn Write,
     progress: &dyn super::Progress,

@@ -12,8 +12,8 @@ mod token_cache;
 mod users;
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -36,10 +36,7 @@ use crate::model::{
     NewUser, Page, PasswordChange, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User,
     UserUpdate, Workflow, WorkflowSpec, WorkflowSummary, now_ms,
 };
-use crate::store::sqlite::{
-    agents, claims, dashboard, logs, placement, reap, reports, runs, settings, workflows,
-};
-use crate::store::{Store, Tx};
+use crate::store::{Backend, Store, Tx};
 use crate::{Error, Result, audit};
 use std::path::PathBuf;
 
@@ -68,9 +65,9 @@ impl Default for LocalOptions {
 /// How often one process looks for expired leases and overdue runs.
 const REAP_EVERY: Duration = Duration::from_millis(250);
 
-/// A control plane over a local SQLite store.
+/// A control plane over a store this process opens (SQLite, or any other [`Backend`]).
 pub struct LocalControlPlane {
-    store: Store,
+    store: Arc<dyn Backend>,
     /// The audit signing key and checkpoint log, kept outside the store.
     audit_paths: crate::audit::AuditPaths,
     /// The default backup folder (none: `backups/` beside the store).
@@ -99,7 +96,12 @@ impl LocalControlPlane {
     /// Open (and, with `create`, initialise) the store at `path`.
     pub fn open(path: &Path, opts: LocalOptions) -> Result<Self> {
         let store = Store::open(path, opts.create)?;
-        Ok(LocalControlPlane {
+        Ok(Self::with_backend(Arc::new(store), opts))
+    }
+
+    /// A control plane over an open store (`opts.create` is the opener's business).
+    pub fn with_backend(store: Arc<dyn Backend>, opts: LocalOptions) -> Self {
+        LocalControlPlane {
             store,
             audit_paths: crate::audit::AuditPaths::default_paths(),
             backup_dir: None,
@@ -112,7 +114,7 @@ impl LocalControlPlane {
             tokens: token_cache::TokenCache::default(),
             max_token_ttl_ms: users::DEFAULT_MAX_TOKEN_TTL_MS,
             denials: denials::Denials::default(),
-        })
+        }
     }
 
     /// Tokens may live at most `ttl` (default 90 days): longer lifetimes are refused, and
@@ -130,7 +132,7 @@ impl LocalControlPlane {
 
     /// Put every coalesced denial on record (before the audit trail is read).
     pub(super) fn flush_denials(&self) {
-        self.denials.flush_all(&self.store);
+        self.denials.flush_all(self.store());
     }
 
     /// Use this audit key and checkpoint log instead of the ones under the config folder.
@@ -164,7 +166,7 @@ impl LocalControlPlane {
             "store.configure",
             |_: &()| "default_run_timeout".to_string(),
             |_| serde_json::json!({ "default_run_timeout_ms": ms }),
-            |tx| settings::set_default_run_timeout(tx, ms),
+            |tx| tx.set_default_run_timeout(ms),
         )
     }
 
@@ -179,8 +181,8 @@ impl LocalControlPlane {
     }
 
     /// The store (for this module's other files).
-    pub(super) fn store(&self) -> &Store {
-        &self.store
+    pub(super) fn store(&self) -> &dyn Backend {
+        &*self.store
     }
 
     /// Forget every cached token verification: after a change to tokens or users (or the whole
@@ -194,9 +196,24 @@ impl LocalControlPlane {
         self.store.created()
     }
 
-    /// Where the store is.
-    pub fn path(&self) -> &Path {
-        self.store.path()
+    /// Where the store is, for people: a SQLite store's path; a database URL without its
+    /// password.
+    pub fn location(&self) -> String {
+        self.store.location()
+    }
+
+    /// Where the store's file is (a SQLite store; other backends have none).
+    pub fn path(&self) -> Option<&Path> {
+        self.store.as_sqlite().map(Store::path)
+    }
+
+    /// Where the store's file is, for `what`, which only a SQLite store has (`instead`: what
+    /// to do on other backends).
+    pub(super) fn sqlite_path(&self, what: &str, instead: &str) -> Result<&Path> {
+        self.path().ok_or_else(|| Error::NeedsSqlite {
+            what: what.into(),
+            instead: instead.into(),
+        })
     }
 
     /// The lease length granted with claims.
@@ -221,7 +238,7 @@ impl LocalControlPlane {
             Ok(()) => Ok(()),
             Err(e) => {
                 // Coalesced: the first denial of a minute at once, repeats as one record.
-                self.denials.record(&self.store, who, action, target);
+                self.denials.record(self.store(), who, action, target);
                 Err(e)
             }
         }
@@ -234,7 +251,7 @@ impl LocalControlPlane {
         action: &str,
         target: impl Fn(&T) -> String,
         details: impl Fn(&T) -> serde_json::Value,
-        f: impl FnOnce(&Tx<'_>) -> Result<T>,
+        mut f: impl FnMut(&Tx<'_>) -> Result<T>,
     ) -> Result<T> {
         self.store.write(|tx| {
             let out = f(tx)?;
@@ -245,7 +262,7 @@ impl LocalControlPlane {
 
     /// Expire lost leases and time out overdue runs, at most every [`REAP_EVERY`].
     fn maybe_reap(&self) {
-        self.denials.flush_ended(&self.store);
+        self.denials.flush_ended(self.store());
         {
             let mut last = self.last_reap.lock().unwrap_or_else(|p| p.into_inner());
             if last.is_some_and(|t| t.elapsed() < REAP_EVERY) {
@@ -253,9 +270,9 @@ impl LocalControlPlane {
             }
             *last = Some(Instant::now());
         }
-        if matches!(self.store.read_quick(reap::due), Ok(true)) {
+        if matches!(self.store.read_quick(|tx| tx.reap_due()), Ok(true)) {
             let specs = self.store.specs();
-            let _ = self.store.write(|tx| reap::reap(tx, specs));
+            let _ = self.store.write(|tx| tx.reap(specs));
         }
     }
 
@@ -272,29 +289,29 @@ impl LocalControlPlane {
     ) -> Result<()> {
         let bound = self
             .store
-            .read_quick(|tx| agents::check_bound(tx, agent_id, &who.name));
+            .read_quick(|tx| tx.check_agent_bound(agent_id, &who.name));
         if matches!(bound, Err(Error::Forbidden { .. })) {
             // Coalesced like every other denial (one record a minute per principal+action+target).
-            self.denials.record(&self.store, who, action, target);
+            self.denials.record(self.store(), who, action, target);
         }
         bound
     }
 
     fn ready_now(&self) -> Result<bool> {
-        self.store.read_quick(|tx| reports::any_ready(tx, now_ms()))
+        self.store.read_quick(|tx| tx.any_ready(now_ms()))
     }
 }
 
 #[async_trait]
 impl ControlPlane for LocalControlPlane {
     fn location(&self) -> String {
-        format!("local {}", self.store.path().display())
+        format!("local {}", self.store.location())
     }
 
     async fn status(&self, who: &Principal) -> Result<StatusReport> {
         self.authorize(who, Permission::Watch, "status", "")?;
         self.maybe_reap();
-        let counts = self.store.read(reports::status)?;
+        let counts = self.store.read(|tx| tx.status_counts())?;
         Ok(StatusReport {
             mode: "local".into(),
             location: self.store_location(who),
@@ -322,10 +339,10 @@ impl ControlPlane for LocalControlPlane {
         // Files are checked when parsed; a spec sent over the API is checked here.
         crate::spec::check_spec(&spec)?;
         if dry_run {
-            return self.store.read(|tx| workflows::apply(tx, &spec, true));
+            return self.store.read(|tx| tx.apply_workflow(&spec, true));
         }
         self.store.write(|tx| {
-            let out = workflows::apply(tx, &spec, false)?;
+            let out = tx.apply_workflow(&spec, false)?;
             if out.action != ApplyAction::Unchanged {
                 audit::append(
                     tx,
@@ -342,7 +359,7 @@ impl ControlPlane for LocalControlPlane {
 
     async fn list_workflows(&self, who: &Principal) -> Result<Vec<WorkflowSummary>> {
         self.authorize(who, Permission::Read, "workflow.list", "")?;
-        self.store.read(workflows::list)
+        self.store.read(|tx| tx.list_workflows())
     }
 
     async fn get_workflow(
@@ -354,8 +371,8 @@ impl ControlPlane for LocalControlPlane {
         self.authorize(who, Permission::Read, "workflow.get", name)?;
         let server = self.default_run_timeout_ms;
         self.store.read_quick(|tx| {
-            let mut wf = workflows::get(tx, name, version)?;
-            wf.run_timeout = Some(settings::run_timeout(tx, None, wf.spec.timeout_ms, server)?);
+            let mut wf = tx.get_workflow(name, version)?;
+            wf.run_timeout = Some(tx.run_timeout(None, wf.spec.timeout_ms, server)?);
             Ok(wf)
         })
     }
@@ -367,15 +384,13 @@ impl ControlPlane for LocalControlPlane {
             "workflow.delete",
             |w: &Workflow| w.name.clone(),
             |w| serde_json::json!({ "version": w.version }),
-            |tx| workflows::delete(tx, name),
+            |tx| tx.delete_workflow(name),
         )
     }
 
     async fn start_run(&self, who: &Principal, req: StartRun) -> Result<Run> {
         self.authorize(who, Permission::ManageWorkflows, "run.start", &req.workflow)?;
-        let wf = self
-            .store
-            .read(|tx| workflows::get(tx, &req.workflow, None))?;
+        let wf = self.store.read(|tx| tx.get_workflow(&req.workflow, None))?;
         let typed = crate::spec::resolve_params(&wf.spec, &req.params)?;
         let specs = self.store.specs();
         self.mutate(
@@ -384,8 +399,7 @@ impl ControlPlane for LocalControlPlane {
             |r: &Run| r.id.clone(),
             |r| serde_json::json!({ "workflow": r.workflow, "version": r.workflow_version }),
             |tx| {
-                runs::create(
-                    tx,
+                tx.create_run(
                     specs,
                     &req.workflow,
                     &typed,
@@ -399,7 +413,7 @@ impl ControlPlane for LocalControlPlane {
 
     async fn list_runs(&self, who: &Principal, filter: RunFilter) -> Result<Page<Run>> {
         self.authorize(who, Permission::Read, "run.list", "")?;
-        self.store.read_quick(|tx| runs::list(tx, &filter))
+        self.store.read_quick(|tx| tx.list_runs(&filter))
     }
 
     async fn get_run(&self, who: &Principal, id: &str) -> Result<RunDetail> {
@@ -407,7 +421,7 @@ impl ControlPlane for LocalControlPlane {
         self.maybe_reap();
         let specs = self.store.specs();
         self.store.read_quick(|tx| {
-            let mut detail = runs::detail(tx, specs, id)?;
+            let mut detail = tx.run_detail(specs, id)?;
             // Why steps wait (engine::placement): only a live run with steps not yet taken.
             let open = |s: &crate::model::StepState| {
                 matches!(
@@ -417,8 +431,8 @@ impl ControlPlane for LocalControlPlane {
             };
             if !detail.run.status.is_terminal() && detail.steps.iter().any(open) {
                 let (run, version) = (&detail.run.workflow, detail.run.workflow_version);
-                let ix = workflows::index(tx, specs, run, version)?;
-                let agents = placement::live_agents(tx)?;
+                let ix = tx.workflow_index(specs, run, version)?;
+                let agents = tx.live_agents()?;
                 detail.waiting = crate::engine::placement::waiting(
                     &detail.steps,
                     |step| Some(&ix.step(step)?.agent.as_ref()?.labels),
@@ -438,7 +452,7 @@ impl ControlPlane for LocalControlPlane {
             "run.cancel",
             |r: &Run| r.id.clone(),
             |r| serde_json::json!({ "workflow": r.workflow }),
-            |tx| runs::cancel(tx, specs, id),
+            |tx| tx.cancel_run(specs, id),
         )
     }
 
@@ -450,7 +464,7 @@ impl ControlPlane for LocalControlPlane {
             "run.retry",
             |r: &Run| r.id.clone(),
             |r| serde_json::json!({ "workflow": r.workflow, "from": from }),
-            |tx| runs::retry(tx, specs, id, from),
+            |tx| tx.retry_run(specs, id, from),
         )
     }
 
@@ -464,20 +478,21 @@ impl ControlPlane for LocalControlPlane {
     ) -> Result<Vec<LogLine>> {
         self.authorize(who, Permission::Read, "run.logs", run_id)?;
         self.store.read_quick(|tx| {
-            let id = runs::resolve_id(tx, run_id)?;
-            logs::page(tx, &id, step, after, limit.clamp(1, 10_000))
+            let id = tx.resolve_run_id(run_id)?;
+            tx.log_page(&id, step, after, limit.clamp(1, 10_000))
         })
     }
 
     async fn events(&self, who: &Principal, after: i64, limit: u32) -> Result<Vec<Event>> {
         self.authorize(who, Permission::Watch, "events", "")?;
-        self.store.events_after(after, limit.clamp(1, 10_000))
+        let limit = limit.clamp(1, 10_000);
+        self.store.read_quick(|tx| tx.events_after(after, limit))
     }
 
     async fn log_marks(&self, who: &Principal, after: i64, limit: u32) -> Result<Vec<LogMark>> {
         self.authorize(who, Permission::Watch, "log.marks", "")?;
         self.store
-            .read_quick(|tx| logs::marks(tx, after, limit.clamp(1, 10_000)))
+            .read_quick(|tx| tx.log_marks(after, limit.clamp(1, 10_000)))
     }
 
     async fn wait_for_change(&self, timeout: Duration) {
@@ -507,12 +522,12 @@ impl ControlPlane for LocalControlPlane {
 
     async fn list_agents(&self, who: &Principal) -> Result<Vec<Agent>> {
         self.authorize(who, Permission::Read, "agent.list", "")?;
-        self.store.read(agents::list)
+        self.store.read(|tx| tx.list_agents())
     }
 
     async fn get_agent(&self, who: &Principal, name_or_id: &str) -> Result<Agent> {
         self.authorize(who, Permission::Read, "agent.get", name_or_id)?;
-        self.store.read_quick(|tx| agents::get(tx, name_or_id))
+        self.store.read_quick(|tx| tx.get_agent(name_or_id))
     }
 
     async fn drain_agent(&self, who: &Principal, name_or_id: &str) -> Result<Agent> {
@@ -522,7 +537,7 @@ impl ControlPlane for LocalControlPlane {
             "agent.drain",
             |a: &Agent| a.name.clone(),
             |a| serde_json::json!({ "id": a.id }),
-            |tx| agents::set_draining(tx, name_or_id, true),
+            |tx| tx.set_agent_draining(name_or_id, true),
         )
     }
 
@@ -533,7 +548,7 @@ impl ControlPlane for LocalControlPlane {
             "agent.resume",
             |a: &Agent| a.name.clone(),
             |a| serde_json::json!({ "id": a.id }),
-            |tx| agents::set_draining(tx, name_or_id, false),
+            |tx| tx.set_agent_draining(name_or_id, false),
         )
     }
 
@@ -545,7 +560,7 @@ impl ControlPlane for LocalControlPlane {
             "agent.remove",
             |a: &Agent| a.name.clone(),
             |a| serde_json::json!({ "id": a.id, "released": a.current, "force": force }),
-            |tx| agents::remove(tx, specs, name_or_id, force),
+            |tx| tx.remove_agent(specs, name_or_id, force),
         )
     }
 
@@ -563,7 +578,7 @@ impl ControlPlane for LocalControlPlane {
             "agent.register",
             |a: &Agent| a.name.clone(),
             |a| serde_json::json!({ "id": a.id, "labels": a.labels, "slots": a.slots, "host": a.hostname }),
-            |tx| agents::register(tx, specs, &reg, &who.name, self.lease_ms),
+            |tx| tx.register_agent(specs, &reg, &who.name, self.lease_ms),
         )
     }
 
@@ -583,9 +598,9 @@ impl ControlPlane for LocalControlPlane {
             let seen = self.store.feed().version();
             let mut next_due = None;
             if self.ready_now()? {
-                let claimed = self.store.write(|tx| {
-                    claims::claim(tx, specs, agent_id, max, self.lease_ms, &self.limits)
-                })?;
+                let claimed = self
+                    .store
+                    .write(|tx| tx.claim(specs, agent_id, max, self.lease_ms, &self.limits))?;
                 if !claimed.tasks.is_empty() {
                     return Ok(claimed.tasks);
                 }
@@ -593,7 +608,7 @@ impl ControlPlane for LocalControlPlane {
             } else {
                 // Make sure the agent still exists, so a removed agent learns it.
                 self.store
-                    .read_quick(|tx| agents::get(tx, agent_id).map(|_| ()))?;
+                    .read_quick(|tx| tx.get_agent(agent_id).map(|_| ()))?;
             }
             let now = Instant::now();
             if now >= deadline {
@@ -616,7 +631,7 @@ impl ControlPlane for LocalControlPlane {
     async fn start_step(&self, who: &Principal, lease: &LeaseRef) -> Result<()> {
         self.authorize(who, Permission::Work, "step.start", &lease.run_id)?;
         self.check_agent(who, "step.start", &lease.run_id, &lease.agent_id)?;
-        self.store.write(|tx| claims::start(tx, lease))
+        self.store.write(|tx| tx.start_step(lease))
     }
 
     async fn heartbeat(
@@ -629,7 +644,7 @@ impl ControlPlane for LocalControlPlane {
         self.check_agent(who, "agent.heartbeat", agent_id, agent_id)?;
         self.maybe_reap();
         self.store
-            .write(|tx| claims::heartbeat(tx, agent_id, leases, self.lease_ms))
+            .write(|tx| tx.heartbeat(agent_id, leases, self.lease_ms))
     }
 
     async fn check_leases(
@@ -641,7 +656,7 @@ impl ControlPlane for LocalControlPlane {
         self.authorize(who, Permission::Work, "agent.check_leases", agent_id)?;
         self.check_agent(who, "agent.check_leases", agent_id, agent_id)?;
         self.store
-            .read_quick(|tx| claims::check(tx, agent_id, leases))
+            .read_quick(|tx| tx.check_leases(agent_id, leases))
     }
 
     async fn append_logs(
@@ -656,8 +671,7 @@ impl ControlPlane for LocalControlPlane {
             return Ok(());
         }
         let max = self.limits.max_log_bytes;
-        self.store
-            .write(|tx| claims::append_logs(tx, lease, lines, max))
+        self.store.write(|tx| tx.append_logs(lease, lines, max))
     }
 
     async fn complete_steps(
@@ -676,7 +690,7 @@ impl ControlPlane for LocalControlPlane {
         let specs = self.store.specs();
         let max = self.limits.max_output_bytes;
         self.store
-            .write(|tx| claims::complete(tx, specs, results, max))
+            .write(|tx| tx.complete_steps(specs, results, max))
     }
 
     async fn deregister_agent(&self, who: &Principal, agent_id: &str) -> Result<()> {
@@ -686,7 +700,7 @@ impl ControlPlane for LocalControlPlane {
         // Audited like registration (an agent's start and stop); the claim/report protocol in
         // between is recorded as events, not audit records.
         self.store.write(|tx| {
-            agents::deregister(tx, specs, agent_id)?;
+            tx.deregister_agent(specs, agent_id)?;
             audit::append(
                 tx,
                 who,
@@ -764,19 +778,19 @@ impl ControlPlane for LocalControlPlane {
         self.maybe_reap();
         let now = now_ms();
         self.store.read(|tx| {
-            let mut o = dashboard::overview_counts(tx, now, 5)?;
+            let mut o = tx.overview_counts(now, 5)?;
             let (hour, day, throughput) = self.overview.with(|b| -> Result<_> {
                 let from = b.start_minute(now) * super::MINUTE_MS;
-                let runs = dashboard::run_minutes(tx, from)?;
+                let runs = tx.run_minutes(from)?;
                 let steps_from =
                     from.max(now - super::THROUGHPUT_MINUTES as i64 * super::MINUTE_MS);
-                let steps = dashboard::step_minutes(tx, steps_from)?;
+                let steps = tx.step_minutes(steps_from)?;
                 Ok(b.fold(now, &runs, &steps))
             })?;
             o.last_hour = hour;
             o.last_day = day;
             o.throughput = throughput;
-            let durations = dashboard::step_durations(tx, now - 3_600_000, super::DURATION_SAMPLE)?;
+            let durations = tx.step_durations(now - 3_600_000, super::DURATION_SAMPLE)?;
             o.step_p50_ms = super::percentile(&durations, 50);
             o.step_p95_ms = super::percentile(&durations, 95);
             Ok(o)
@@ -785,7 +799,7 @@ impl ControlPlane for LocalControlPlane {
 
     async fn dashboard_runs(&self, who: &Principal, query: super::RunQuery) -> Result<Page<Run>> {
         self.authorize(who, Permission::Read, "run.list", "")?;
-        self.store.read(|tx| dashboard::runs(tx, &query))
+        self.store.read(|tx| tx.dashboard_runs(&query))
     }
 
     async fn dashboard_agents(
@@ -794,8 +808,7 @@ impl ControlPlane for LocalControlPlane {
         query: super::AgentQuery,
     ) -> Result<Page<Agent>> {
         self.authorize(who, Permission::Read, "agent.list", "")?;
-        self.store
-            .read(|tx| dashboard::agents(tx, &query, now_ms()))
+        self.store.read(|tx| tx.dashboard_agents(&query, now_ms()))
     }
 
     async fn dashboard_workflows(
@@ -805,7 +818,7 @@ impl ControlPlane for LocalControlPlane {
     ) -> Result<Vec<super::WorkflowOutcomes>> {
         self.authorize(who, Permission::Read, "workflow.list", "")?;
         self.store
-            .read(|tx| dashboard::workflows(tx, recent.min(100)))
+            .read(|tx| tx.dashboard_workflows(recent.min(100)))
     }
 
     async fn audit_tail(
@@ -819,7 +832,7 @@ impl ControlPlane for LocalControlPlane {
         self.flush_denials();
         let mut records = self
             .store
-            .read(|tx| dashboard::audit_tail(tx, &filter, before, limit))?;
+            .read(|tx| tx.audit_tail(&filter, before, limit))?;
         if let Some(r) = self.redactor(who) {
             records.iter_mut().for_each(|rec| r.record(rec));
         }
@@ -947,7 +960,7 @@ impl LocalControlPlane {
     /// The store's path for those who may see it (admins); `(hidden)` for anyone else.
     pub(super) fn store_location(&self, who: &Principal) -> String {
         if who.can(Permission::Administer) {
-            self.store.path().display().to_string()
+            self.store.location()
         } else {
             HIDDEN.into()
         }
@@ -959,6 +972,6 @@ pub const HIDDEN: &str = "(hidden)";
 
 impl Drop for LocalControlPlane {
     fn drop(&mut self) {
-        self.denials.flush_all(&self.store);
+        self.denials.flush_all(self.store());
     }
 }

@@ -327,7 +327,7 @@ impl LocalControlPlane {
 
     pub(super) fn do_audit_report(&self, who: &Principal, window: Window) -> Result<AuditReport> {
         self.authorize(who, Permission::Read, "audit.report", "")?;
-        let location = self.path().display().to_string();
+        let location = self.store().location();
         self.store().read(|tx| {
             let (entries, trusted) = self.log_entries(tx)?;
             let mut report = match checkpoint::expectations(&entries, trusted.as_ref()) {
@@ -388,9 +388,14 @@ impl LocalControlPlane {
     ) -> Result<PruneOutcome> {
         self.authorize(who, Permission::Administer, "audit.prune", "")?;
         let cutoff = now_ms().saturating_sub(i64::try_from(keep.as_millis()).unwrap_or(i64::MAX));
-        let dir = archive_dir.unwrap_or_else(|| {
-            crate::backup::default_dir(self.path()).with_file_name("audit-archive")
-        });
+        let dir = match archive_dir {
+            Some(dir) => dir,
+            None => crate::backup::default_dir(self.sqlite_path(
+                "a default audit archive folder beside the store",
+                "give an archive folder (--archive-dir)",
+            )?)
+            .with_file_name("audit-archive"),
+        };
         let run = |tx: &dyn AuditStore| -> Result<PruneOutcome> {
             let report = self.verify_in(tx, who, &mut |_: &RecordRef<'_>| {})?;
             if let Some(p) = report.problem {

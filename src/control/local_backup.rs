@@ -18,10 +18,16 @@ use crate::{Error, Result};
 
 impl LocalControlPlane {
     /// The backup folder: `dir`, else the one set with `with_backup_dir`, else `backups/`
-    /// beside the store.
-    pub fn backup_dir(&self, dir: Option<PathBuf>) -> PathBuf {
-        dir.or_else(|| self.default_backup_dir().map(Path::to_path_buf))
-            .unwrap_or_else(|| backup::default_dir(self.path()))
+    /// beside the store (a SQLite store; on another backend one of the others is needed).
+    pub fn backup_dir(&self, dir: Option<PathBuf>) -> Result<PathBuf> {
+        if let Some(dir) = dir.or_else(|| self.default_backup_dir().map(Path::to_path_buf)) {
+            return Ok(dir);
+        }
+        let store = self.sqlite_path(
+            "a default backup folder beside the store",
+            "give a backup folder (--dir, or imx server --backup-dir)",
+        )?;
+        Ok(backup::default_dir(store))
     }
 
     /// Record the failure of an operation (best effort) and return the error.
@@ -46,18 +52,30 @@ impl LocalControlPlane {
         progress: &dyn Progress,
     ) -> Result<BackupInfo> {
         self.authorize(who, Permission::Backup, "backup.create", "")?;
-        let dir = self.backup_dir(None);
+        // Given a place to write to, the default folder goes unused (another backend may have
+        // none).
+        let dir = match self.backup_dir(None) {
+            Ok(dir) => dir,
+            Err(_) if opts.out.is_some() => PathBuf::new(),
+            Err(e) => return Err(e),
+        };
         let id_hint = opts
             .out
             .as_ref()
             .map_or_else(|| dir.display().to_string(), |p| p.display().to_string());
         let result = match opts.format {
-            BackupFormat::Sqlite => {
-                backup::create::sqlite(self.path(), &dir, &who.name, &opts, progress)
+            BackupFormat::Sqlite => self
+                .sqlite_path(
+                    "a backup in the sqlite format",
+                    "on PostgreSQL use the logical format (--format logical)",
+                )
+                .and_then(|store| backup::create::sqlite(store, &dir, &who.name, &opts, progress)),
+            BackupFormat::Logical => {
+                let source = self.store().location();
+                self.store().read(|tx| {
+                    backup::create::logical(tx, &source, &dir, &who.name, &opts, progress)
+                })
             }
-            BackupFormat::Logical => self.store().read(|tx| {
-                backup::create::logical(tx, self.path(), &dir, &who.name, &opts, progress)
-            }),
         };
         let info = result.map_err(|e| self.audit_error(who, "backup.create", &id_hint, e))?;
         let m = &info.manifest;
@@ -84,14 +102,16 @@ impl LocalControlPlane {
 
     pub(super) fn do_list_backups(&self, who: &Principal, dir: Option<PathBuf>) -> Result<Catalog> {
         self.authorize(who, Permission::Backup, "backup.list", "")?;
-        let mut cat = catalog::scan(&self.backup_dir(dir))?;
-        // Restores into the store's folder work beside it.
-        let store_dir = self.path().parent().filter(|d| !d.as_os_str().is_empty());
-        let store_dir = store_dir.unwrap_or(Path::new("."));
-        cat.incomplete.extend(backup::scratch::find(
-            store_dir,
-            backup::scratch::Kind::Restore,
-        ));
+        let mut cat = catalog::scan(&self.backup_dir(dir)?)?;
+        // Restores into the store's folder work beside it (a SQLite store's).
+        if let Some(store) = self.path() {
+            let store_dir = store.parent().filter(|d| !d.as_os_str().is_empty());
+            let store_dir = store_dir.unwrap_or(Path::new("."));
+            cat.incomplete.extend(backup::scratch::find(
+                store_dir,
+                backup::scratch::Kind::Restore,
+            ));
+        }
         if !who.can(Permission::Administer) {
             cat.backups = cat.backups.into_iter().map(|b| shown(who, b)).collect();
             for entry in &mut cat.unreadable {
@@ -115,7 +135,7 @@ impl LocalControlPlane {
         what: &str,
     ) -> Result<BackupInfo> {
         self.authorize(who, Permission::Backup, "backup.show", what)?;
-        let path = catalog::resolve(&self.backup_dir(dir), what)?;
+        let path = catalog::resolve(&self.backup_dir(dir)?, what)?;
         let opened = backup::container::open(&path)?;
         Ok(shown(
             who,
@@ -136,7 +156,7 @@ impl LocalControlPlane {
     ) -> Result<BackupInfo> {
         // A backup holds every password hash and token hash: admins only (issue 9).
         self.authorize(who, Permission::Administer, "backup.download", what)?;
-        let path = catalog::resolve(&self.backup_dir(dir), what)?;
+        let path = catalog::resolve(&self.backup_dir(dir)?, what)?;
         let opened = backup::container::open(&path)?;
         let info = BackupInfo {
             path,
@@ -173,7 +193,9 @@ impl LocalControlPlane {
         progress: &dyn Progress,
     ) -> Result<VerifyReport> {
         self.authorize(who, Permission::Backup, "backup.verify", what)?;
-        let result = catalog::resolve(&self.backup_dir(dir), what)
+        let result = self
+            .backup_dir(dir)
+            .and_then(|dir| catalog::resolve(&dir, what))
             .and_then(|path| backup::verify::verify(&path, key.as_ref(), integrity, progress));
         let report = result.map_err(|e| self.audit_error(who, "backup.verify", what, e))?;
         self.store().write(|tx| {
@@ -212,8 +234,19 @@ impl LocalControlPlane {
         req: &RestoreRequest,
         progress: &dyn Progress,
     ) -> Result<RestoreReport> {
-        let path = catalog::resolve(&self.backup_dir(req.dir.clone()), &req.backup)?;
-        let target = req.to.clone().unwrap_or_else(|| self.path().to_path_buf());
+        let path = catalog::resolve(&self.backup_dir(req.dir.clone())?, &req.backup)?;
+        // A restore writes a SQLite file: over this store if it is one, else where --to says.
+        let own_path = self.path();
+        let target = match (&req.to, own_path) {
+            (Some(to), _) => to.clone(),
+            (None, Some(own)) => own.to_path_buf(),
+            (None, None) => {
+                return Err(Error::NeedsSqlite {
+                    what: "restoring over this store".into(),
+                    instead: "restore into a new SQLite file with --to".into(),
+                });
+            }
+        };
         let opts = RestoreOptions {
             backup: path,
             target: target.clone(),
@@ -223,11 +256,12 @@ impl LocalControlPlane {
         };
         // Restoring anywhere but over this store makes a copy: it gets an identity of its own,
         // and this store's checkpoint log is left alone.
-        let own = same_file(&target, self.path());
+        let own = own_path.is_some_and(|p| same_file(&target, p));
         let mut head = None;
         let mut copy = None;
         let after = |db: &Path| -> Result<()> {
-            // The restore is audited in the restored store, chained to the backup's head.
+            // The restore is audited in the restored store, chained to the backup's head. A
+            // restore always makes a SQLite file (the physical format), so it is opened as one.
             let store = Store::open(db, false)?;
             let rec = store.write(|tx| {
                 let id = audit::store_id(tx)?;
@@ -255,10 +289,8 @@ impl LocalControlPlane {
             head = Some(rec);
             Ok(())
         };
-        let mut report = if own {
-            let restored = self
-                .store()
-                .with_closed(|| backup::restore::restore(&opts, progress, after));
+        let mut report = if let Some(sqlite) = self.store().as_sqlite().filter(|_| own) {
+            let restored = sqlite.with_closed(|| backup::restore::restore(&opts, progress, after));
             // The restored store has its own tokens and users.
             self.forget_verified_tokens();
             restored?
@@ -291,7 +323,7 @@ impl LocalControlPlane {
         dry_run: bool,
     ) -> Result<PruneReport> {
         self.authorize(who, Permission::Administer, "backup.prune", "")?;
-        let dir = self.backup_dir(dir);
+        let dir = self.backup_dir(dir)?;
         let cat = catalog::scan(&dir)?;
         let decisions = retention::plan(&cat.backups, &policy)?;
         let mut removed = 0;

@@ -16,6 +16,8 @@ mod tests_agents;
 #[cfg(test)]
 mod tests_auth;
 #[cfg(test)]
+mod tests_backend;
+#[cfg(test)]
 mod tests_lockout;
 #[cfg(test)]
 mod tests_protocol;

@@ -26,6 +26,13 @@ impl ChangeFeed {
         }
     }
 
+    /// A feed with no file-system watch: only [`notify_local`](Self::notify_local) moves it.
+    /// For backends that learn of other processes' commits another way (PostgreSQL:
+    /// LISTEN/NOTIFY and polling, which call `notify_local`).
+    pub fn detached() -> Self {
+        Self::new(Path::new(""))
+    }
+
     /// The current version; pass it to [`wait_since`](Self::wait_since) after reading.
     pub fn version(&self) -> u64 {
         *self.tx.borrow()

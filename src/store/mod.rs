@@ -2,6 +2,7 @@
 //! (`BEGIN IMMEDIATE`); several processes (CLI, dashboard, agents) share one file in WAL mode.
 //!
 //! - [`open`](Store::open): identify the file, refuse foreign or newer stores, run migrations.
+//! - [`api`]: the backend-neutral traits callers use ([`Backend`], [`StoreTx`]).
 //! - [`sqlite`]: the queries and transitions, grouped by what they touch.
 //! - [`feed`]: wake-ups when the store changes (in-process and from other processes).
 //! - `pool`: read connections beside the one writer connection, so reads neither queue
@@ -13,6 +14,9 @@
 //! SQL here stays portable (no SQLite-only syntax above this module) so a PostgreSQL store can
 //! follow.
 
+pub mod api;
+#[cfg(test)]
+mod conformance;
 mod errors;
 pub mod feed;
 mod open;
@@ -31,16 +35,17 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+pub use api::{Backend, StoreTx};
 pub use errors::map_sqlite;
 pub use schema::SCHEMA_VERSION;
 pub use wal::wal_size;
 
 use crate::{Error, Result};
 
-/// One of the store's transactions, as [`Store::write`] and [`Store::read`] hand it out: callers
-/// outside the store only pass it on to the functions of [`sqlite`] (and the audit tools, through
-/// [`crate::audit::AuditStore`]); they never run SQL on it.
-pub type Tx<'a> = Transaction<'a>;
+/// One of the store's transactions, whichever backend, as [`Backend`]'s `write` and `read`
+/// hand it out: callers outside the store call the methods of [`StoreTx`] on it (and pass it
+/// to the audit tools as a [`crate::audit::AuditStore`]); they never run SQL on it.
+pub type Tx<'a> = dyn StoreTx + 'a;
 
 /// An open local store.
 pub struct Store {
@@ -217,7 +222,7 @@ fn read_on<T>(
 /// it does not stall an async worker: on a worker of a multi-thread tokio runtime through
 /// `block_in_place` (the worker's other tasks move to another thread meanwhile); anywhere else
 /// (no runtime, a current-thread runtime, a blocking thread) in place.
-fn off_runtime<T>(f: impl FnOnce() -> T) -> T {
+pub(crate) fn off_runtime<T>(f: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(f)

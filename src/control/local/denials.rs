@@ -25,7 +25,7 @@ use serde_json::json;
 use crate::audit;
 use crate::auth::{Principal, Role};
 use crate::model::{now_ms, time};
-use crate::store::Store;
+use crate::store::Backend;
 
 /// How long one window of repeated denials lasts.
 pub const WINDOW_MS: i64 = 60_000;
@@ -92,7 +92,7 @@ impl Denials {
 
     /// Put one denial on record (best effort, like every denial record: the request is refused
     /// either way).
-    pub fn record(&self, store: &Store, who: &Principal, action: &str, target: &str) {
+    pub fn record(&self, store: &dyn Backend, who: &Principal, action: &str, target: &str) {
         let now = now_ms();
         let key = Key {
             actor: who.name.clone(),
@@ -151,7 +151,7 @@ impl Denials {
     }
 
     /// Put the repeats of windows that have ended on record.
-    pub fn flush_ended(&self, store: &Store) {
+    pub fn flush_ended(&self, store: &dyn Backend) {
         let now = now_ms();
         if now < self.lock().next_end {
             return;
@@ -160,11 +160,11 @@ impl Denials {
     }
 
     /// Put every pending repeat on record and close every window.
-    pub fn flush_all(&self, store: &Store) {
+    pub fn flush_all(&self, store: &dyn Backend) {
         self.flush_where(store, |_| true);
     }
 
-    fn flush_where(&self, store: &Store, ended: impl Fn(&Window) -> bool) {
+    fn flush_where(&self, store: &dyn Backend, ended: impl Fn(&Window) -> bool) {
         let due = {
             let mut open = self.lock();
             if open.windows.is_empty() {

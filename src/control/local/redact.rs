@@ -31,9 +31,9 @@ impl LocalControlPlane {
         }
         let audit = self.audit_paths();
         let known = [
-            Some(self.path().to_path_buf()),
-            self.path().parent().map(Path::to_path_buf),
-            Some(self.backup_dir(None)),
+            self.path().map(Path::to_path_buf),
+            self.path().and_then(Path::parent).map(Path::to_path_buf),
+            self.backup_dir(None).ok(),
             Some(audit.key.clone()),
             Some(audit.checkpoints.clone()),
             audit.checkpoints.parent().map(Path::to_path_buf),

@@ -18,7 +18,7 @@ use crate::model::{
     IssuedToken, NewToken, NewUser, PasswordChange, Token, TokenState, User, UserUpdate, new_id,
     now_ms, time,
 };
-use crate::store::sqlite::users;
+use crate::store::api::TokenInsert;
 use crate::{Error, Result, audit};
 
 /// How long a token from `imx login` lives (or the longest a token may live, if shorter).
@@ -88,7 +88,7 @@ impl LocalControlPlane {
     /// Whether the store has an enabled admin user. `imx server` refuses to serve without one
     /// (create one with `imx init --admin NAME`).
     pub fn has_admin(&self) -> Result<bool> {
-        Ok(self.store.read(users::enabled_admins)? > 0)
+        Ok(self.store.read(|tx| tx.enabled_admins())? > 0)
     }
 
     /// The principal a bearer token stands for: `user:<name>` with the user's current role, or
@@ -118,7 +118,7 @@ impl LocalControlPlane {
             .is_none_or(|used| now - used >= TOUCH_EVERY_MS)
         {
             self.store
-                .write(|tx| users::touch_token(tx, &verified.token_id, now))?;
+                .write(|tx| tx.touch_token(&verified.token_id, now))?;
             self.tokens.touched(&hash, now);
         }
         Ok(verified.principal(source))
@@ -137,7 +137,7 @@ impl LocalControlPlane {
         let invalid = || Error::Unauthenticated("the token is not valid".into());
         let row = self
             .store
-            .read_quick(|tx| users::token_by_hash(tx, hash))?
+            .read_quick(|tx| tx.token_by_hash(hash))?
             .ok_or_else(invalid)?;
         if !token::hashes_equal(&row.secret_hash, hash) {
             return Err(invalid());
@@ -177,7 +177,7 @@ impl LocalControlPlane {
 
     /// The last enabled admin may not be disabled, demoted or deleted while it is the last.
     fn keep_an_admin(tx: &crate::store::Tx<'_>, before: u64, what: &str) -> Result<()> {
-        if before > 0 && users::enabled_admins(tx)? == 0 {
+        if before > 0 && tx.enabled_admins()? == 0 {
             return Err(Error::Conflict(format!(
                 "{what} would leave no enabled admin; create or enable another admin first"
             )));
@@ -205,18 +205,18 @@ impl LocalControlPlane {
             "user.create",
             |u: &User| u.name.clone(),
             |u| json!({ "role": u.role, "password": u.has_password }),
-            |tx| users::create(tx, &new.name, new.role, hash.as_deref()),
+            |tx| tx.create_user(&new.name, new.role, hash.as_deref()),
         )
     }
 
     pub(super) fn users_list(&self, who: &Principal) -> Result<Vec<User>> {
         self.authorize(who, Permission::ManageUsers, "user.list", "")?;
-        self.store.read(users::list)
+        self.store.read(|tx| tx.list_users())
     }
 
     pub(super) fn users_get(&self, who: &Principal, name: &str) -> Result<User> {
         self.authorize_self_or_admin(who, name, "user.get")?;
-        self.store.read(|tx| users::get(tx, name))
+        self.store.read(|tx| tx.get_user(name))
     }
 
     pub(super) fn users_update(
@@ -235,9 +235,9 @@ impl LocalControlPlane {
             return Err(Error::invalid("nothing to change: give --role"));
         }
         let out = self.store.write(|tx| {
-            let before = users::get(tx, name)?;
-            let admins = users::enabled_admins(tx)?;
-            let after = users::update(tx, name, &change)?;
+            let before = tx.get_user(name)?;
+            let admins = tx.enabled_admins()?;
+            let after = tx.update_user(name, &change)?;
             Self::keep_an_admin(tx, admins, &format!("changing {name:?}"))?;
             audit::append(
                 tx,
@@ -261,8 +261,8 @@ impl LocalControlPlane {
     pub(super) fn users_delete(&self, who: &Principal, name: &str) -> Result<User> {
         self.authorize(who, Permission::ManageUsers, "user.delete", name)?;
         let out = self.store.write(|tx| {
-            let admins = users::enabled_admins(tx)?;
-            let (user, revoked) = users::delete(tx, name)?;
+            let admins = tx.enabled_admins()?;
+            let (user, revoked) = tx.delete_user(name)?;
             Self::keep_an_admin(tx, admins, &format!("deleting {name:?}"))?;
             audit::append(
                 tx,
@@ -288,7 +288,7 @@ impl LocalControlPlane {
         change: PasswordChange,
     ) -> Result<User> {
         self.authorize_self_or_admin(who, name, "user.password")?;
-        self.store.read(|tx| users::get(tx, name))?;
+        self.store.read(|tx| tx.get_user(name))?;
         let own = who.user_name() == Some(name);
         let PasswordChange {
             password: new_password,
@@ -310,14 +310,14 @@ impl LocalControlPlane {
         let keep = match (own, &session) {
             (true, Some(secret)) => self
                 .store
-                .read_quick(|tx| users::token_by_hash(tx, &token::hash(secret)))?
+                .read_quick(|tx| tx.token_by_hash(&token::hash(secret)))?
                 .filter(|row| row.token.user.as_deref() == Some(name))
                 .map(|row| row.token.id),
             _ => None,
         };
         let out = self.store.write(|tx| {
-            let user = users::set_password_hash(tx, name, &hash)?;
-            let revoked = users::revoke_user_tokens(tx, name, keep.as_deref())?;
+            let user = tx.set_password_hash(name, &hash)?;
+            let revoked = tx.revoke_user_tokens(name, keep.as_deref())?;
             audit::append(
                 tx,
                 who,
@@ -344,9 +344,9 @@ impl LocalControlPlane {
         let now = now_ms();
         let (account, from_here, row) = self.store.read(|tx| {
             Ok((
-                users::throttle(tx, name)?,
-                users::source_throttle(tx, name, &source)?,
-                users::login_row(tx, name)?,
+                tx.throttle(name)?,
+                tx.source_throttle(name, &source)?,
+                tx.login_row(name)?,
             ))
         })?;
         if let Some(until) = account.locked_at(now).or(from_here.locked_at(now)) {
@@ -383,8 +383,8 @@ impl LocalControlPlane {
     pub(super) fn users_unlock(&self, who: &Principal, name: &str) -> Result<User> {
         self.authorize(who, Permission::ManageUsers, "user.unlock", name)?;
         self.store.write(|tx| {
-            users::get(tx, name)?;
-            let (account_locked, sources) = users::clear_throttle(tx, name)?;
+            tx.get_user(name)?;
+            let (account_locked, sources) = tx.clear_throttle(name)?;
             audit::append(
                 tx,
                 who,
@@ -393,7 +393,7 @@ impl LocalControlPlane {
                 "ok",
                 json!({ "account_locked": account_locked, "sources_cleared": sources }),
             )?;
-            users::get(tx, name)
+            tx.get_user(name)
         })
     }
 
@@ -417,19 +417,16 @@ impl LocalControlPlane {
             ),
         };
         let generated = token::generate();
-        let token = users::insert_token(
-            tx,
-            &users::TokenInsert {
-                id: &id,
-                name: &name,
-                user,
-                role,
-                secret_hash: &generated.hash,
-                last4: &generated.last4,
-                created_by: &who.name,
-                expires_at,
-            },
-        )?;
+        let token = tx.insert_token(&TokenInsert {
+            id: &id,
+            name: &name,
+            user,
+            role,
+            secret_hash: &generated.hash,
+            last4: &generated.last4,
+            created_by: &who.name,
+            expires_at,
+        })?;
         audit::append(
             tx,
             who,
@@ -483,7 +480,7 @@ impl LocalControlPlane {
         let expires_at = now_ms().saturating_add(self.token_lifetime(req.expires_in_ms)?);
         self.store.write(|tx| {
             if let Some(u) = &user
-                && users::get(tx, u)?.disabled
+                && tx.get_user(u)?.disabled
             {
                 return Err(Error::Conflict(format!(
                     "user {u:?} is disabled; enable it before giving it tokens"
@@ -528,10 +525,10 @@ impl LocalControlPlane {
 
     pub(super) fn tokens_list(&self, who: &Principal) -> Result<Vec<Token>> {
         if who.can(Permission::ManageUsers) {
-            return self.store.read(|tx| users::list_tokens(tx, None));
+            return self.store.read(|tx| tx.list_tokens(None));
         }
         match who.user_name() {
-            Some(me) => self.store.read(|tx| users::list_tokens(tx, Some(me))),
+            Some(me) => self.store.read(|tx| tx.list_tokens(Some(me))),
             None => {
                 self.authorize(who, Permission::ManageUsers, "token.list", "")?;
                 Ok(Vec::new())
@@ -540,7 +537,7 @@ impl LocalControlPlane {
     }
 
     pub(super) fn tokens_revoke(&self, who: &Principal, key: &str) -> Result<Token> {
-        let row = self.store.read(|tx| users::get_token(tx, key));
+        let row = self.store.read(|tx| tx.get_token(key));
         let own = match &row {
             Ok(r) => r.token.user.is_some() && r.token.user.as_deref() == who.user_name(),
             Err(_) => false,
@@ -560,7 +557,7 @@ impl LocalControlPlane {
             "token.revoke",
             |t: &Token| t.name.clone(),
             |t| json!({ "id": t.id, "user": t.user }),
-            |tx| users::revoke_token(tx, &row.token.id),
+            |tx| tx.revoke_token(&row.token.id),
         );
         self.forget_verified_tokens();
         out
@@ -576,11 +573,11 @@ impl LocalControlPlane {
         let from = throttle::source_key(source);
         let (row, key) = self.store.read(|tx| {
             let row = if check_name("user", user).is_ok() {
-                users::login_row(tx, user)?
+                tx.login_row(user)?
             } else {
                 None
             };
-            Ok((row, users::unknown_name_key(tx, false)?))
+            Ok((row, tx.unknown_name_key(false)?))
         })?;
         // The account the attempt is throttled and audited under: a user's name, or for a name
         // that is no user (maybe a password typed in the wrong field) its keyed hash, never
@@ -591,12 +588,9 @@ impl LocalControlPlane {
             (None, None) => None,
         };
         let (whole, from_here) = match &account {
-            Some(a) => self.store.read(|tx| {
-                Ok((
-                    users::throttle(tx, a)?,
-                    users::source_throttle(tx, a, &from)?,
-                ))
-            })?,
+            Some(a) => self
+                .store
+                .read(|tx| Ok((tx.throttle(a)?, tx.source_throttle(a, &from)?)))?,
             None => (Throttle::default(), Throttle::default()),
         };
         if let (Some(a), Some(until)) =
@@ -653,7 +647,7 @@ impl LocalControlPlane {
         let who = Principal::user(user, row.role, source);
         let ttl = LOGIN_TOKEN_TTL_MS.min(self.max_token_ttl_ms);
         self.store.write(|tx| {
-            users::clear_source_throttle(tx, user, &from)?;
+            tx.clear_source_throttle(user, &from)?;
             Self::issue(
                 tx,
                 &who,
@@ -677,7 +671,7 @@ impl LocalControlPlane {
             let account = if known {
                 user.to_string()
             } else {
-                match users::unknown_name_key(tx, true)? {
+                match tx.unknown_name_key(true)? {
                     Some(key) => unknown_name::id(&key, user)?,
                     None => return Err(Error::Internal("no key for unknown names".into())),
                 }
@@ -702,8 +696,8 @@ impl LocalControlPlane {
         source: &str,
     ) -> Result<Option<i64>> {
         let now = now_ms();
-        let (here, source_locked) = users::source_throttle(tx, account, source)?.fail(now);
-        users::save_source_throttle(tx, account, source, &here)?;
+        let (here, source_locked) = tx.source_throttle(account, source)?.fail(now);
+        tx.save_source_throttle(account, source, &here)?;
         if let Some(until) = source_locked {
             audit::append(
                 tx,
@@ -714,13 +708,13 @@ impl LocalControlPlane {
                 json!({ "until": time::json(until), "scope": "source", "lockouts": here.lockouts }),
             )?;
         }
-        let sources = users::failing_sources(tx, account, now - SOURCE_WINDOW_MS)?;
-        let whole = users::throttle(tx, account)?;
+        let sources = tx.failing_sources(account, now - SOURCE_WINDOW_MS)?;
+        let whole = tx.throttle(account)?;
         if sources < ACCOUNT_LOCK_SOURCES || whole.locked_at(now).is_some() {
             return Ok(source_locked);
         }
         let (whole, until) = whole.lock(now);
-        users::save_throttle(tx, account, &whole)?;
+        tx.save_throttle(account, &whole)?;
         audit::append(
             tx,
             who,
@@ -741,9 +735,10 @@ impl LocalControlPlane {
         let who = self.authenticate_token(secret, source)?;
         let hash = token::hash(secret);
         let out = self.store.write(|tx| {
-            let row = users::token_by_hash(tx, &hash)?
+            let row = tx
+                .token_by_hash(&hash)?
                 .ok_or_else(|| Error::Unauthenticated("the token is not valid".into()))?;
-            let t = users::revoke_token(tx, &row.token.id)?;
+            let t = tx.revoke_token(&row.token.id)?;
             audit::append(
                 tx,
                 &who,

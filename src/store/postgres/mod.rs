@@ -7,27 +7,53 @@
 //! - [`migrate`]: versioned, append-only migrations under an advisory lock; a newer schema is
 //!   refused.
 //! - [`retry`]: READ COMMITTED transactions, run again on serialization failure or deadlock.
-//! - [`claims`]: granting ready steps with `FOR UPDATE SKIP LOCKED`.
+//! - [`claims`]: granting ready steps with `FOR UPDATE SKIP LOCKED`, and the worker's other
+//!   reports (start, heartbeat, logs, completion).
+//! - [`workflows`], [`runs`], [`agents`], [`reap`], [`settings`], [`users`]: the store's operations, as
+//!   the SQLite store's (`store::sqlite`): load, decide with the engine, apply the changeset
+//!   (`apply`) with guarded updates, the run row locked first ([`transitions`]).
 //! - [`wakeup`]: LISTEN/NOTIFY hints on a dedicated connection, debounced, with polling.
 //! - [`leader`]: one maintenance leader at a time (a lease row), taken over within a lease.
 //! - [`feed`]: reading events and log lines by a visibility horizon, never skipping a row
 //!   committed out of id order.
 //! - [`audit`]: appending to one linear audit chain from every replica (a locked head row).
+//! - [`store`]: [`PgStore`], opened from a URL; its transactions ([`PgTx`]), synchronous like
+//!   the SQLite store's, run again on serialization failure; `bridge` runs the driver's async
+//!   calls from them.
 //! - `errors`: [`PgError`], its SQLSTATE, and how it reads as an imx error.
 //! - `testdb` (tests): a fresh test database or a throwaway server.
 
+pub mod agents;
+mod api;
+mod apply;
 pub mod audit;
+mod audit_store;
+mod backend;
+mod bridge;
 pub mod claims;
 pub mod config;
 mod errors;
+mod events;
 pub mod feed;
 pub mod leader;
 pub mod migrate;
+pub mod reap;
+pub mod reports;
 pub mod retry;
+mod rows;
+pub mod runs;
+pub mod settings;
+pub mod store;
 #[cfg(test)]
 pub(crate) mod testdb;
+pub mod transitions;
+pub mod tx;
+pub mod users;
 pub mod wakeup;
+pub mod workflows;
 
 pub use config::{PgConfig, is_postgres_url};
 pub use errors::{PgError, PgResult};
 pub use migrate::{Migrated, PG_SCHEMA_VERSION, migrate};
+pub use store::PgStore;
+pub use tx::PgTx;

@@ -62,7 +62,7 @@ where
 
 /// The pause before try `n + 1`: 1 ms doubling to 128 ms at most, each with up to as much
 /// again at random, so transactions that collided do not collide again in step.
-fn backoff(n: u32) -> Duration {
+pub(crate) fn backoff(n: u32) -> Duration {
     let base = 1u64 << n.min(7);
     Duration::from_millis(base + rand::random_range(0..=base))
 }

@@ -13,15 +13,8 @@ use crate::control::HeartbeatReply;
 use crate::engine::transitions::{self as engine, claim::Prepared};
 use crate::engine::{Claimant, Loaded, Rejection, SpecCache, SpecIndex, StepLimits, StepRow};
 use crate::model::{LeaseRef, LogStream, StepResult, StepTask, now_ms};
+pub use crate::store::api::Claimed;
 use crate::{Error, Result};
-
-/// What a claim found.
-#[derive(Debug, Default)]
-pub struct Claimed {
-    pub tasks: Vec<StepTask>,
-    /// When the earliest ready-but-backing-off step becomes due, if nothing was granted.
-    pub next_due: Option<i64>,
-}
 
 /// A run's head, workflow index and params, loaded once per claim.
 type RunCtx = (RunHead, Arc<SpecIndex>, BTreeMap<String, serde_json::Value>);

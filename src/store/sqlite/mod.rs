@@ -4,6 +4,7 @@
 pub mod agents;
 mod apply;
 pub mod audit;
+mod backend;
 pub mod claims;
 pub mod dashboard;
 mod events;
@@ -11,12 +12,13 @@ pub mod logs;
 pub mod placement;
 pub mod reap;
 pub mod reports;
-mod rows;
+pub(crate) mod rows;
 pub mod runs;
 pub mod settings;
-mod step_inputs;
+pub(crate) mod step_inputs;
 mod tables;
 mod transitions;
+mod tx;
 pub mod users;
 pub mod workflows;
 

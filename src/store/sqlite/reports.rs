@@ -1,21 +1,10 @@
 //! Counts for `imx status`, and whether any step is ready to claim.
 
-use std::collections::BTreeMap;
-
 use rusqlite::Transaction;
 
 use crate::Result;
 use crate::model::{AgentState, RunStatus};
-
-/// Run and step counts.
-#[derive(Debug, Clone, Default)]
-pub struct StatusCounts {
-    pub runs: BTreeMap<RunStatus, u64>,
-    pub agents: BTreeMap<AgentState, u64>,
-    pub steps_ready: u64,
-    pub steps_running: u64,
-    pub workflows: u64,
-}
+pub use crate::store::api::StatusCounts;
 
 /// What a batch of completions did (accepted per result).
 pub type CompletionReport = Vec<bool>;

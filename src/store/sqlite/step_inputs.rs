@@ -32,6 +32,18 @@ pub fn inputs(
     step: &StepSpec,
 ) -> Result<std::result::Result<Inputs, String>> {
     let upstream = upstream_outputs(tx, &head.id, ix, &step.id)?;
+    Ok(render(head, ix, params_json, step, upstream))
+}
+
+/// [`inputs`] given the outputs of the step's upstream steps (every store reads those its own
+/// way; see [`upstream_ids`]).
+pub(crate) fn render(
+    head: &RunHead,
+    ix: &SpecIndex,
+    params_json: &BTreeMap<String, serde_json::Value>,
+    step: &StepSpec,
+    upstream: BTreeMap<String, BTreeMap<String, String>>,
+) -> std::result::Result<Inputs, String> {
     let exported = crate::spec::exports(params_json, &upstream);
     let rendered = if ix.has_templates(&step.id) {
         let ctx = TemplateContext {
@@ -54,16 +66,16 @@ pub fn inputs(
     };
     let (kind, own_env, workdir) = match rendered {
         Ok(r) => r,
-        Err(e) => return Ok(Err(format!("cannot render the step's templates: {e}"))),
+        Err(e) => return Err(format!("cannot render the step's templates: {e}")),
     };
     let mut env = exported.env;
     env.extend(own_env);
-    Ok(Ok(Inputs {
+    Ok(Inputs {
         kind,
         env,
         workdir,
         notes: exported.notes,
-    }))
+    })
 }
 
 /// The outputs of every succeeded step upstream of `step_id` (its needs, theirs, ...).
@@ -73,18 +85,7 @@ fn upstream_outputs(
     ix: &SpecIndex,
     step_id: &str,
 ) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
-    let mut seen: BTreeSet<&str> = BTreeSet::new();
-    let mut stack: Vec<&str> = ix
-        .step(step_id)
-        .map(|s| s.needs.iter().map(String::as_str).collect())
-        .unwrap_or_default();
-    while let Some(id) = stack.pop() {
-        if seen.insert(id)
-            && let Some(s) = ix.step(id)
-        {
-            stack.extend(s.needs.iter().map(String::as_str));
-        }
-    }
+    let seen = upstream_ids(ix, step_id);
     let mut out = BTreeMap::new();
     let mut stmt = tx.prepare_cached(
         "SELECT outputs FROM steps WHERE run_id = ?1 AND step_id = ?2 AND status = 'succeeded'",
@@ -101,4 +102,21 @@ fn upstream_outputs(
         }
     }
     Ok(out)
+}
+
+/// The steps upstream of `step_id`: its needs, theirs, and so on.
+pub(crate) fn upstream_ids<'a>(ix: &'a SpecIndex, step_id: &str) -> BTreeSet<&'a str> {
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut stack: Vec<&str> = ix
+        .step(step_id)
+        .map(|s| s.needs.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    while let Some(id) = stack.pop() {
+        if seen.insert(id)
+            && let Some(s) = ix.step(id)
+        {
+            stack.extend(s.needs.iter().map(String::as_str));
+        }
+    }
+    seen
 }

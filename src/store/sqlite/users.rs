@@ -7,6 +7,7 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 use crate::auth::Role;
 use crate::auth::throttle::Throttle;
 use crate::model::{Token, TokenState, User, UserUpdate, now_ms};
+pub use crate::store::api::users::{LoginRow, TokenInsert, TokenRow};
 use crate::{Error, Result};
 
 /// The last column is the latest lockout end, account-wide or of any one source.
@@ -174,13 +175,6 @@ pub fn enabled_admins(tx: &Transaction<'_>) -> Result<u64> {
     )?)
 }
 
-/// What login needs: the password hash (if any), whether the user is disabled, the role.
-pub struct LoginRow {
-    pub password_hash: Option<String>,
-    pub disabled: bool,
-    pub role: Role,
-}
-
 /// The login row of a user, if the user exists.
 pub fn login_row(tx: &Transaction<'_>, name: &str) -> Result<Option<LoginRow>> {
     let row = tx
@@ -346,16 +340,6 @@ const TOKEN_COLUMNS: &str = "k.id, k.name, k.user_name, COALESCE(u.role, k.role)
      k.created_at, k.created_by, k.expires_at, k.revoked_at, k.last_used_at, k.secret_hash, \
      u.disabled, u.name IS NULL";
 
-/// A token row with what authentication needs besides the public fields.
-pub struct TokenRow {
-    pub token: Token,
-    pub secret_hash: String,
-    /// The token's user is disabled.
-    pub user_disabled: bool,
-    /// The token names a user that no longer exists.
-    pub user_missing: bool,
-}
-
 fn token_from_row(r: &Row<'_>, now: i64) -> rusqlite::Result<TokenRow> {
     let role: Option<String> = r.get(3)?;
     let user: Option<String> = r.get(2)?;
@@ -391,19 +375,6 @@ fn token_from_row(r: &Row<'_>, now: i64) -> rusqlite::Result<TokenRow> {
         user_disabled: r.get::<_, Option<bool>>(11)?.unwrap_or(false),
         user_missing,
     })
-}
-
-/// What to insert for a new token.
-pub struct TokenInsert<'a> {
-    pub id: &'a str,
-    pub name: &'a str,
-    pub user: Option<&'a str>,
-    /// The role of a role-only token (ignored for a user's token).
-    pub role: Option<Role>,
-    pub secret_hash: &'a str,
-    pub last4: &'a str,
-    pub created_by: &'a str,
-    pub expires_at: Option<i64>,
 }
 
 pub fn insert_token(tx: &Transaction<'_>, t: &TokenInsert<'_>) -> Result<Token> {

@@ -7,7 +7,7 @@
 
 use deadpool_postgres::Transaction;
 
-use super::errors::PgResult;
+use crate::store::postgres::errors::PgResult;
 
 /// The agent asking.
 #[derive(Debug, Clone)]
@@ -86,6 +86,30 @@ pub async fn claim_ready(
     // UPDATE ... RETURNING does not keep the CTE's order.
     grants.sort_by_key(|(due, g)| (*due, g.seq));
     Ok(grants.into_iter().map(|(_, g)| g).collect())
+}
+
+/// Pick up to `max` ready steps due at `now` whose selector `labels` satisfy, in due order,
+/// and lock them (`FOR UPDATE SKIP LOCKED`: steps another claimer holds are passed over, not
+/// waited for). Returns each step's run id and [`STEP_ROW`](crate::store::postgres::transitions::STEP_ROW)
+/// columns from index 1; the engine then decides each lease (see `super::claim`).
+pub async fn pick_ready(
+    tx: &Transaction<'_>,
+    labels: &serde_json::Value,
+    max: i64,
+    now: i64,
+) -> PgResult<Vec<tokio_postgres::Row>> {
+    let stmt = tx
+        .prepare_cached(&format!(
+            "SELECT run_id, {} FROM steps
+             WHERE status = 'ready' AND not_before <= $1
+               AND (selector IS NULL OR $2::jsonb @> selector)
+             ORDER BY not_before, seq
+             LIMIT $3
+             FOR UPDATE SKIP LOCKED",
+            crate::store::postgres::transitions::STEP_ROW
+        ))
+        .await?;
+    Ok(tx.query(&stmt, &[&now, labels, &max]).await?)
 }
 
 #[cfg(test)]

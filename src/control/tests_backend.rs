@@ -1,0 +1,205 @@
+//! The local control plane over a store that is not SQLite (issue 11): everything goes through
+//! the backend-neutral traits, and what only a SQLite file can do fails with a typed error
+//! instead of a panic. The backend here is the SQLite store seen only through [`Backend`]
+//! (`as_sqlite` says `None`), which is what the PostgreSQL store looks like to the plane.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+use crate::Error;
+use crate::auth::Principal;
+use crate::backup::{BackupFormat, CreateOptions, NoProgress};
+use crate::engine::SpecCache;
+use crate::model::{AgentRegistration, RunStatus, StepKind, StepResult, StepSpec, WorkflowSpec};
+use crate::store::Store;
+use crate::store::api::{Backend, Body};
+use crate::store::feed::ChangeFeed;
+
+/// A store that does not let on that it is SQLite.
+struct Opaque(Store);
+
+impl Backend for Opaque {
+    fn write_tx(&self, body: Body<'_>) -> crate::Result<()> {
+        self.0.write_tx(body)
+    }
+    fn write_durable_tx(&self, body: Body<'_>) -> crate::Result<()> {
+        self.0.write_durable_tx(body)
+    }
+    fn read_tx(&self, body: Body<'_>) -> crate::Result<()> {
+        self.0.read_tx(body)
+    }
+    fn read_quick_tx(&self, body: Body<'_>) -> crate::Result<()> {
+        self.0.read_quick_tx(body)
+    }
+    fn feed(&self) -> &ChangeFeed {
+        Backend::feed(&self.0)
+    }
+    fn specs(&self) -> &SpecCache {
+        Backend::specs(&self.0)
+    }
+    fn location(&self) -> String {
+        "opaque://test".into()
+    }
+    fn created(&self) -> bool {
+        Backend::created(&self.0)
+    }
+    fn schema_version(&self) -> crate::Result<i64> {
+        Backend::schema_version(&self.0)
+    }
+}
+
+struct Env {
+    dir: tempfile::TempDir,
+    plane: LocalControlPlane,
+    who: Principal,
+}
+
+fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("imx.db"), true).unwrap();
+    let paths = crate::audit::AuditPaths {
+        key: dir.path().join("audit-key"),
+        checkpoints: dir.path().join("audit-checkpoints.jsonl"),
+    };
+    let plane = LocalControlPlane::with_backend(Arc::new(Opaque(store)), LocalOptions::default())
+        .with_audit_paths(paths);
+    Env {
+        dir,
+        plane,
+        who: Principal::local_owner(),
+    }
+}
+
+#[tokio::test]
+async fn a_plane_over_another_backend_runs_a_workflow_to_the_end() {
+    let e = env();
+    let spec = WorkflowSpec::new(
+        "w",
+        vec![
+            StepSpec::new("a", StepKind::Noop),
+            StepSpec::new("b", StepKind::Noop).needing(&["a"]),
+        ],
+    );
+    e.plane.apply_workflow(&e.who, spec, false).await.unwrap();
+    let run = e
+        .plane
+        .start_run(
+            &e.who,
+            StartRun {
+                workflow: "w".into(),
+                ..StartRun::default()
+            },
+        )
+        .await
+        .unwrap();
+    let agent = e
+        .plane
+        .register_agent(
+            &e.who,
+            AgentRegistration {
+                name: "a1".into(),
+                labels: BTreeMap::new(),
+                slots: 2,
+                hostname: "test".into(),
+                pid: 1,
+                version: "test".into(),
+                instance: None,
+                pid_scope: None,
+                replaces_pid: None,
+            },
+        )
+        .await
+        .unwrap();
+    for step in ["a", "b"] {
+        let tasks = e
+            .plane
+            .claim(&e.who, &agent.id, 4, Duration::from_millis(0))
+            .await
+            .unwrap();
+        assert_eq!(tasks.len(), 1);
+        assert_eq!(tasks[0].lease.step_id, step);
+        let done = e
+            .plane
+            .complete_steps(
+                &e.who,
+                &[(tasks[0].lease.clone(), StepResult::ok(BTreeMap::new()))],
+            )
+            .await
+            .unwrap();
+        assert_eq!(done, [true]);
+    }
+    let detail = e.plane.get_run(&e.who, &run.id).await.unwrap();
+    assert_eq!(detail.run.status, RunStatus::Succeeded);
+    let status = e.plane.status(&e.who).await.unwrap();
+    assert_eq!(status.location, "opaque://test");
+    assert_eq!(e.plane.location(), "opaque://test");
+    assert!(e.plane.path().is_none());
+    assert!(e.plane.audit_verify(&e.who).await.unwrap().ok);
+}
+
+#[tokio::test]
+async fn what_needs_a_sqlite_file_fails_with_a_typed_error_elsewhere() {
+    let e = env();
+    let out = e.dir.path().join("backups");
+    std::fs::create_dir_all(&out).unwrap();
+    // A physical backup needs the file.
+    let physical = CreateOptions {
+        out: Some(out.clone()),
+        format: BackupFormat::Sqlite,
+        ..CreateOptions::default()
+    };
+    let err = e
+        .plane
+        .create_backup(&e.who, physical, &NoProgress)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NeedsSqlite { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("needs a SQLite store; on PostgreSQL use the logical format"),
+        "{err}"
+    );
+    // A logical one reads through the traits.
+    let logical = CreateOptions {
+        out: Some(out.clone()),
+        format: BackupFormat::Logical,
+        ..CreateOptions::default()
+    };
+    let info = e
+        .plane
+        .create_backup(&e.who, logical, &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(info.manifest.source, "opaque://test");
+    // No folder beside a store file to default to.
+    let err = e.plane.list_backups(&e.who, None).await.unwrap_err();
+    assert!(matches!(err, Error::NeedsSqlite { .. }), "{err:?}");
+    assert_eq!(
+        e.plane
+            .list_backups(&e.who, Some(out.clone()))
+            .await
+            .unwrap()
+            .backups
+            .len(),
+        1
+    );
+    // Restoring over the store needs the file; restoring into a new file does not.
+    let over = RestoreRequest {
+        backup: info.manifest.id.clone(),
+        dir: Some(out.clone()),
+        to: None,
+        force: true,
+        key: None,
+        integrity: Default::default(),
+    };
+    let err = e
+        .plane
+        .restore_backup(&e.who, over, &NoProgress)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NeedsSqlite { .. }), "{err:?}");
+}

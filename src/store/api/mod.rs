@@ -1,0 +1,150 @@
+//! The store behind backend-neutral traits (issue 11, DESIGN §2): what callers outside
+//! `src/store/` do with a store, whichever backend holds it (SQLite, the default; PostgreSQL
+//! for `imx server` replicas).
+//!
+//! - [`StoreTx`]: one transaction, with every operation callers use, grouped by what they touch
+//!   ([`RunsTx`], [`WorkflowsTx`], [`AgentsTx`], [`ClaimsTx`], [`UsersTx`], [`ViewsTx`],
+//!   [`DashboardTx`], [`SettingsTx`], and the audit and logical-backup access traits). Each
+//!   method is one step inside the caller's transaction, with model types in and out.
+//! - [`Backend`]: an open store: write and read transactions, the change feed, the workflow
+//!   index cache, and [`Backend::as_sqlite`] for what only a SQLite file can do (physical
+//!   snapshots and restores).
+//!
+//! The SQLite store implements every trait (`store::sqlite`, forwarding to its functions).
+
+pub mod agents;
+pub mod claims;
+pub mod runs;
+pub mod settings;
+pub mod users;
+pub mod views;
+
+pub use agents::AgentsTx;
+pub use claims::{Claimed, ClaimsTx};
+pub use runs::{RunsTx, WorkflowsTx};
+pub use settings::SettingsTx;
+pub use users::{LoginRow, TokenInsert, TokenRow, UsersTx};
+pub use views::{DashboardTx, StatusCounts, ViewsTx};
+
+use crate::engine::SpecCache;
+use crate::store::Store;
+use crate::store::feed::ChangeFeed;
+use crate::{Error, Result};
+
+/// One transaction of a store, with everything callers may do inside it. Callers take it as
+/// `&dyn StoreTx` (see [`crate::store::Tx`]); `&dyn StoreTx` also passes as
+/// `&dyn AuditStore` and `&dyn Tables`.
+pub trait StoreTx:
+    RunsTx
+    + WorkflowsTx
+    + AgentsTx
+    + ClaimsTx
+    + UsersTx
+    + ViewsTx
+    + DashboardTx
+    + SettingsTx
+    + crate::audit::AuditStore
+    + crate::backup::logical::Tables
+{
+}
+
+impl<T> StoreTx for T where
+    T: RunsTx
+        + WorkflowsTx
+        + AgentsTx
+        + ClaimsTx
+        + UsersTx
+        + ViewsTx
+        + DashboardTx
+        + SettingsTx
+        + crate::audit::AuditStore
+        + crate::backup::logical::Tables
+{
+}
+
+/// The body of a transaction, as the object-safe methods of [`Backend`] take it. It may run
+/// more than once: a backend may run a write again after a serialization failure, so it must
+/// not have effects outside the transaction it is given (or only idempotent ones).
+pub type Body<'f> = &'f mut dyn FnMut(&dyn StoreTx) -> Result<()>;
+
+/// An open store, whichever backend. Object safe: callers hold `Arc<dyn Backend>` and use the
+/// generic wrappers on `dyn Backend` ([`write`](#method.write), [`read`](#method.read), …),
+/// which hand results out of the body through a slot.
+pub trait Backend: Send + Sync {
+    /// Run `body` in one write transaction; commit if it returns `Ok`, and wake followers
+    /// (the [`feed`](Self::feed)). On an error nothing is committed. The body may run again
+    /// when the backend retries the transaction (serialization failure, deadlock).
+    fn write_tx(&self, body: Body<'_>) -> Result<()>;
+    /// [`write_tx`](Self::write_tx), with the commit durable (on disk) before it returns: for
+    /// commits something outside the store relies on next (an audit checkpoint's signature).
+    fn write_durable_tx(&self, body: Body<'_>) -> Result<()>;
+    /// Run `body` on a consistent read snapshot (it never waits for writers). May scan.
+    fn read_tx(&self, body: Body<'_>) -> Result<()>;
+    /// [`read_tx`](Self::read_tx) for the request hot path: a read bounded to a page or a few
+    /// rows by an index, which the backend may run in place on an async worker. Never scans.
+    fn read_quick_tx(&self, body: Body<'_>) -> Result<()>;
+    /// Wake-ups when the store changes (commits of this process and of others).
+    fn feed(&self) -> &ChangeFeed;
+    /// Workflow versions indexed for transitions (immutable once stored, so cached).
+    fn specs(&self) -> &SpecCache;
+    /// Where the store is, for people: a SQLite file's path; a database URL without its
+    /// password.
+    fn location(&self) -> String;
+    /// Whether opening it created it.
+    fn created(&self) -> bool;
+    /// The schema version recorded in the store.
+    fn schema_version(&self) -> Result<i64>;
+    /// The SQLite store, if this is one: for what only a SQLite file can do (physical
+    /// snapshots, backups and restores of the file). `None` on every other backend.
+    fn as_sqlite(&self) -> Option<&Store> {
+        None
+    }
+}
+
+/// A body returned `Ok` but the backend never ran it (a backend's defect, not a user's).
+fn ran<T>(out: Option<T>) -> Result<T> {
+    out.ok_or_else(|| Error::Internal("the store returned without running the transaction".into()))
+}
+
+impl dyn Backend + '_ {
+    /// Run `f` in one write transaction and return what it returns (see
+    /// [`Backend::write_tx`]; `f` may run more than once).
+    pub fn write<T>(&self, mut f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
+        let mut out = None;
+        self.write_tx(&mut |tx| {
+            out = Some(f(tx)?);
+            Ok(())
+        })?;
+        ran(out)
+    }
+
+    /// [`write`](#method.write), durable before it returns (see [`Backend::write_durable_tx`]).
+    pub fn write_durable<T>(&self, mut f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
+        let mut out = None;
+        self.write_durable_tx(&mut |tx| {
+            out = Some(f(tx)?);
+            Ok(())
+        })?;
+        ran(out)
+    }
+
+    /// Run `f` on a read snapshot and return what it returns (see [`Backend::read_tx`]).
+    pub fn read<T>(&self, mut f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
+        let mut out = None;
+        self.read_tx(&mut |tx| {
+            out = Some(f(tx)?);
+            Ok(())
+        })?;
+        ran(out)
+    }
+
+    /// A bounded read on the hot path (see [`Backend::read_quick_tx`]).
+    pub fn read_quick<T>(&self, mut f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
+        let mut out = None;
+        self.read_quick_tx(&mut |tx| {
+            out = Some(f(tx)?);
+            Ok(())
+        })?;
+        ran(out)
+    }
+}

@@ -1,0 +1,53 @@
+//! Runs and workflows inside one store transaction: starting, reading, cancelling and retrying
+//! runs; storing, reading and deleting workflow versions.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::Result;
+use crate::control::ApplyOutcome;
+use crate::engine::{SpecCache, SpecIndex};
+use crate::model::{Page, Run, RunDetail, RunFilter, Workflow, WorkflowSpec, WorkflowSummary};
+
+/// Runs: start, look up, list, cancel, retry.
+pub trait RunsTx {
+    /// Start a run of the latest version of `workflow` with typed `params`. The run's timeout is
+    /// `timeout_ms`, else the workflow's, else `default_timeout_ms` (a server's), else the
+    /// store's default.
+    #[allow(clippy::too_many_arguments)]
+    fn create_run(
+        &self,
+        cache: &SpecCache,
+        workflow: &str,
+        params: &BTreeMap<String, serde_json::Value>,
+        timeout_ms: Option<u64>,
+        default_timeout_ms: Option<u64>,
+        created_by: &str,
+    ) -> Result<Run>;
+    /// The full id of the run whose id starts with `prefix` (ambiguous or unknown: an error).
+    fn resolve_run_id(&self, prefix: &str) -> Result<String>;
+    /// A run with its steps.
+    fn run_detail(&self, cache: &SpecCache, prefix: &str) -> Result<RunDetail>;
+    /// A page of runs.
+    fn list_runs(&self, filter: &RunFilter) -> Result<Page<Run>>;
+    /// Cancel a run and its open steps.
+    fn cancel_run(&self, cache: &SpecCache, prefix: &str) -> Result<Run>;
+    /// Retry a finished run: its failed steps, or everything from step `from` on.
+    fn retry_run(&self, cache: &SpecCache, prefix: &str, from: Option<&str>) -> Result<Run>;
+}
+
+/// Workflows: versions stored by content, read, indexed, deleted.
+pub trait WorkflowsTx {
+    /// Store `spec` as a new version when it differs from the latest (`dry_run`: only say what
+    /// would happen).
+    fn apply_workflow(&self, spec: &WorkflowSpec, dry_run: bool) -> Result<ApplyOutcome>;
+    /// A workflow at `version` (none: the latest).
+    fn get_workflow(&self, name: &str, version: Option<u32>) -> Result<Workflow>;
+    /// The index of a stored workflow version (through `cache`: versions never change).
+    fn workflow_index(&self, cache: &SpecCache, name: &str, version: u32)
+    -> Result<Arc<SpecIndex>>;
+    /// Every workflow, with its latest version.
+    fn list_workflows(&self) -> Result<Vec<WorkflowSummary>>;
+    /// Delete a workflow (every version).
+    fn delete_workflow(&self, name: &str) -> Result<Workflow>;
+}

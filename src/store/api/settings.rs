@@ -1,0 +1,20 @@
+//! Store-wide settings inside one store transaction: the default run timeout.
+
+use crate::Result;
+use crate::model::RunTimeout;
+
+/// Settings kept in the store.
+pub trait SettingsTx {
+    /// The store's default run timeout, if one was set.
+    fn default_run_timeout(&self) -> Result<Option<u64>>;
+    /// Set the store's default run timeout.
+    fn set_default_run_timeout(&self, ms: u64) -> Result<()>;
+    /// The timeout a run gets, and where it comes from: `requested`, else `workflow`'s, else
+    /// `server`'s, else the store's default, else the built-in one.
+    fn run_timeout(
+        &self,
+        requested: Option<u64>,
+        workflow: Option<u64>,
+        server: Option<u64>,
+    ) -> Result<RunTimeout>;
+}

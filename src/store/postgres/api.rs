@@ -1,0 +1,357 @@
+//! The backend-neutral transaction traits of [`crate::store::api`] on a PostgreSQL
+//! transaction ([`PgTx`]): each method forwards to this module's functions. What is not
+//! written for PostgreSQL yet returns [`Error::Unsupported`], never a made-up answer.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::tx::PgTx;
+use super::{agents, claims, reap, reports, runs, settings, users, workflows};
+use crate::auth::Role;
+use crate::auth::throttle::Throttle;
+use crate::auth::unknown_name::KEY_LEN;
+use crate::control::{
+    AgentQuery, ApplyOutcome, AuditFilter, HeartbeatReply, Overview, RunQuery, WorkflowOutcomes,
+};
+use crate::engine::{SpecCache, SpecIndex, StepLimits};
+use crate::model::{
+    Agent, AgentRegistration, AuditRecord, Event, LeaseRef, LogLine, LogMark, LogStream, Page, Run,
+    RunDetail, RunFilter, RunStatus, RunTimeout, StepResult, Token, User, UserUpdate, Workflow,
+    WorkflowSpec, WorkflowSummary,
+};
+use crate::store::api::{
+    AgentsTx, Claimed, ClaimsTx, DashboardTx, LoginRow, RunsTx, SettingsTx, StatusCounts,
+    TokenInsert, TokenRow, UsersTx, ViewsTx, WorkflowsTx,
+};
+use crate::{Error, Result};
+
+/// The error of an operation not yet written for PostgreSQL.
+pub(super) fn unsupported<T>(op: &'static str) -> Result<T> {
+    Err(Error::Unsupported {
+        backend: "PostgreSQL",
+        op,
+    })
+}
+
+impl RunsTx for PgTx<'_> {
+    fn create_run(
+        &self,
+        cache: &SpecCache,
+        workflow: &str,
+        params: &BTreeMap<String, serde_json::Value>,
+        timeout_ms: Option<u64>,
+        default_timeout_ms: Option<u64>,
+        created_by: &str,
+    ) -> Result<Run> {
+        runs::create(
+            self,
+            cache,
+            workflow,
+            params,
+            timeout_ms,
+            default_timeout_ms,
+            created_by,
+        )
+    }
+    fn resolve_run_id(&self, prefix: &str) -> Result<String> {
+        runs::resolve_id(self, prefix)
+    }
+    fn run_detail(&self, cache: &SpecCache, prefix: &str) -> Result<RunDetail> {
+        runs::detail(self, cache, prefix)
+    }
+    fn list_runs(&self, filter: &RunFilter) -> Result<Page<Run>> {
+        runs::list(self, filter)
+    }
+    fn cancel_run(&self, cache: &SpecCache, prefix: &str) -> Result<Run> {
+        runs::cancel(self, cache, prefix)
+    }
+    fn retry_run(&self, cache: &SpecCache, prefix: &str, from: Option<&str>) -> Result<Run> {
+        runs::retry(self, cache, prefix, from)
+    }
+}
+
+impl WorkflowsTx for PgTx<'_> {
+    fn apply_workflow(&self, spec: &WorkflowSpec, dry_run: bool) -> Result<ApplyOutcome> {
+        workflows::apply(self, spec, dry_run)
+    }
+    fn get_workflow(&self, name: &str, version: Option<u32>) -> Result<Workflow> {
+        workflows::get_workflow(self, name, version)
+    }
+    fn workflow_index(
+        &self,
+        cache: &SpecCache,
+        name: &str,
+        version: u32,
+    ) -> Result<Arc<SpecIndex>> {
+        workflows::index(self, cache, name, version)
+    }
+    fn list_workflows(&self) -> Result<Vec<WorkflowSummary>> {
+        workflows::list(self)
+    }
+    fn delete_workflow(&self, name: &str) -> Result<Workflow> {
+        workflows::delete(self, name)
+    }
+}
+
+impl AgentsTx for PgTx<'_> {
+    fn register_agent(
+        &self,
+        cache: &SpecCache,
+        reg: &AgentRegistration,
+        principal: &str,
+        lease_ms: i64,
+    ) -> Result<Agent> {
+        agents::register(self, cache, reg, principal, lease_ms)
+    }
+    fn check_agent_bound(&self, agent_id: &str, principal: &str) -> Result<()> {
+        agents::check_bound(self, agent_id, principal)
+    }
+    fn list_agents(&self) -> Result<Vec<Agent>> {
+        agents::list(self)
+    }
+    fn get_agent(&self, key: &str) -> Result<Agent> {
+        agents::get_agent(self, key)
+    }
+    fn set_agent_draining(&self, key: &str, draining: bool) -> Result<Agent> {
+        agents::set_draining(self, key, draining)
+    }
+    fn remove_agent(&self, cache: &SpecCache, key: &str, force: bool) -> Result<Agent> {
+        agents::remove(self, cache, key, force)
+    }
+    fn deregister_agent(&self, cache: &SpecCache, agent_id: &str) -> Result<()> {
+        agents::deregister(self, cache, agent_id)
+    }
+    fn live_agents(&self) -> Result<Vec<Agent>> {
+        agents::live(self)
+    }
+}
+
+impl ClaimsTx for PgTx<'_> {
+    fn claim(
+        &self,
+        cache: &SpecCache,
+        agent_id: &str,
+        max: u32,
+        lease_ms: i64,
+        limits: &StepLimits,
+    ) -> Result<Claimed> {
+        claims::claim(self, cache, agent_id, max, lease_ms, limits)
+    }
+    fn start_step(&self, lease: &LeaseRef) -> Result<()> {
+        claims::start(self, lease)
+    }
+    fn heartbeat(
+        &self,
+        agent_id: &str,
+        leases: &[LeaseRef],
+        lease_ms: i64,
+    ) -> Result<HeartbeatReply> {
+        claims::heartbeat(self, agent_id, leases, lease_ms)
+    }
+    fn check_leases(&self, agent_id: &str, leases: &[LeaseRef]) -> Result<HeartbeatReply> {
+        claims::check(self, agent_id, leases)
+    }
+    fn append_logs(
+        &self,
+        lease: &LeaseRef,
+        lines: &[(LogStream, String)],
+        max_bytes: u64,
+    ) -> Result<()> {
+        claims::append_logs(self, lease, lines, max_bytes)
+    }
+    fn complete_steps(
+        &self,
+        cache: &SpecCache,
+        results: &[(LeaseRef, StepResult)],
+        max_output_bytes: u64,
+    ) -> Result<Vec<bool>> {
+        claims::complete(self, cache, results, max_output_bytes)
+    }
+    fn any_ready(&self, now: i64) -> Result<bool> {
+        claims::any_ready(self, now)
+    }
+    fn reap_due(&self) -> Result<bool> {
+        reap::due(self)
+    }
+    fn reap(&self, cache: &SpecCache) -> Result<usize> {
+        reap::reap(self, cache)
+    }
+}
+
+impl UsersTx for PgTx<'_> {
+    fn list_users(&self) -> Result<Vec<User>> {
+        users::list(self)
+    }
+    fn get_user(&self, name: &str) -> Result<User> {
+        users::get_user(self, name)
+    }
+    fn create_user(&self, name: &str, role: Role, password_hash: Option<&str>) -> Result<User> {
+        users::create(self, name, role, password_hash)
+    }
+    fn update_user(&self, name: &str, change: &UserUpdate) -> Result<User> {
+        users::update(self, name, change)
+    }
+    fn set_password_hash(&self, name: &str, hash: &str) -> Result<User> {
+        users::set_password_hash(self, name, hash)
+    }
+    fn delete_user(&self, name: &str) -> Result<(User, usize)> {
+        users::delete(self, name)
+    }
+    fn revoke_user_tokens(&self, name: &str, keep: Option<&str>) -> Result<usize> {
+        users::revoke_user_tokens(self, name, keep)
+    }
+    fn enabled_admins(&self) -> Result<u64> {
+        users::enabled_admins(self)
+    }
+    fn login_row(&self, name: &str) -> Result<Option<LoginRow>> {
+        users::login_row(self, name)
+    }
+    fn throttle(&self, name: &str) -> Result<Throttle> {
+        users::throttle(self, name)
+    }
+    fn save_throttle(&self, name: &str, t: &Throttle) -> Result<()> {
+        users::save_throttle(self, name, t)
+    }
+    fn clear_throttle(&self, name: &str) -> Result<(bool, usize)> {
+        users::clear_throttle(self, name)
+    }
+    fn source_throttle(&self, name: &str, source: &str) -> Result<Throttle> {
+        users::source_throttle(self, name, source)
+    }
+    fn save_source_throttle(&self, name: &str, source: &str, t: &Throttle) -> Result<()> {
+        users::save_source_throttle(self, name, source, t)
+    }
+    fn clear_source_throttle(&self, name: &str, source: &str) -> Result<()> {
+        users::clear_source_throttle(self, name, source)
+    }
+    fn failing_sources(&self, name: &str, since: i64) -> Result<u64> {
+        users::failing_sources(self, name, since)
+    }
+    fn unknown_name_key(&self, create: bool) -> Result<Option<[u8; KEY_LEN]>> {
+        users::unknown_name_key(self, create)
+    }
+    fn insert_token(&self, t: &TokenInsert<'_>) -> Result<Token> {
+        users::insert_token(self, t)
+    }
+    fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRow>> {
+        users::token_by_hash(self, hash)
+    }
+    fn list_tokens(&self, user: Option<&str>) -> Result<Vec<Token>> {
+        users::list_tokens(self, user)
+    }
+    fn get_token(&self, key: &str) -> Result<TokenRow> {
+        users::get_token(self, key)
+    }
+    fn revoke_token(&self, id: &str) -> Result<Token> {
+        users::revoke_token(self, id)
+    }
+    fn touch_token(&self, id: &str, now: i64) -> Result<()> {
+        users::touch_token(self, id, now)
+    }
+}
+
+#[allow(unused_variables)] // Until the feeds are written for PostgreSQL.
+impl ViewsTx for PgTx<'_> {
+    fn status_counts(&self) -> Result<StatusCounts> {
+        reports::status(self)
+    }
+    fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>> {
+        unsupported(
+            "events_after (an id cursor would skip events committed out of id order; see postgres::feed)",
+        )
+    }
+    fn log_marks(&self, after: i64, limit: u32) -> Result<Vec<LogMark>> {
+        unsupported(
+            "log_marks (an id cursor would skip lines committed out of id order; see postgres::feed)",
+        )
+    }
+    fn log_page(
+        &self,
+        run_id: &str,
+        step: Option<&str>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<LogLine>> {
+        unsupported(
+            "log_page (an id cursor would skip lines committed out of id order; see postgres::feed)",
+        )
+    }
+}
+
+#[allow(unused_variables)] // Until each is written for PostgreSQL.
+impl DashboardTx for PgTx<'_> {
+    fn run_minutes(&self, from_ms: i64) -> Result<Vec<(i64, RunStatus, u64)>> {
+        reports::run_minutes(self, from_ms)
+    }
+    fn step_minutes(&self, from_ms: i64) -> Result<Vec<(i64, u64)>> {
+        reports::step_minutes(self, from_ms)
+    }
+    fn step_durations(&self, from_ms: i64, n: u32) -> Result<Vec<i64>> {
+        reports::step_durations(self, from_ms, n)
+    }
+    fn overview_counts(&self, now: i64, failures: u32) -> Result<Overview> {
+        reports::overview_counts(self, now, failures)
+    }
+    fn dashboard_runs(&self, q: &RunQuery) -> Result<Page<Run>> {
+        unsupported("dashboard_runs")
+    }
+    fn dashboard_agents(&self, q: &AgentQuery, now: i64) -> Result<Page<Agent>> {
+        unsupported("dashboard_agents")
+    }
+    fn dashboard_workflows(&self, recent: u32) -> Result<Vec<WorkflowOutcomes>> {
+        reports::workflows(self, recent)
+    }
+    fn audit_tail(
+        &self,
+        filter: &AuditFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>> {
+        unsupported("audit_tail")
+    }
+}
+
+impl SettingsTx for PgTx<'_> {
+    fn default_run_timeout(&self) -> Result<Option<u64>> {
+        settings::default_run_timeout(self)
+    }
+    fn set_default_run_timeout(&self, ms: u64) -> Result<()> {
+        settings::set_default_run_timeout(self, ms)
+    }
+    fn run_timeout(
+        &self,
+        requested: Option<u64>,
+        workflow: Option<u64>,
+        server: Option<u64>,
+    ) -> Result<RunTimeout> {
+        settings::run_timeout(self, requested, workflow, server)
+    }
+}
+
+#[allow(unused_variables)] // Until logical backups are written for PostgreSQL.
+impl crate::backup::logical::Tables for PgTx<'_> {
+    fn schema_version(&self) -> Result<i64> {
+        unsupported("logical backup (schema_version)")
+    }
+    fn table_names(&self) -> Result<Vec<String>> {
+        unsupported("logical backup (table_names)")
+    }
+    fn columns(&self, table: &str) -> Result<Vec<String>> {
+        unsupported("logical backup (columns)")
+    }
+    fn each_row(
+        &self,
+        table: &str,
+        columns: &[String],
+        f: &mut dyn FnMut(&[serde_json::Value]) -> Result<()>,
+    ) -> Result<()> {
+        unsupported("logical backup (each_row)")
+    }
+    fn inserter<'t>(
+        &'t self,
+        table: &str,
+        columns: &[String],
+    ) -> Result<crate::backup::logical::Insert<'t>> {
+        unsupported("logical restore (inserter)")
+    }
+}

@@ -1,0 +1,56 @@
+//! The PostgreSQL [`PgStore`] as a [`Backend`]: transactions through [`PgStore::write`] and
+//! [`PgStore::read`] (a write body may run again after a serialization failure), and a change
+//! feed woken by this process's own commits (LISTEN/NOTIFY from other replicas is not wired
+//! yet: see [`super::wakeup`]).
+
+use super::store::PgStore;
+use crate::Result;
+use crate::engine::SpecCache;
+use crate::store::api::{Backend, Body};
+use crate::store::feed::ChangeFeed;
+
+impl Backend for PgStore {
+    fn write_tx(&self, body: Body<'_>) -> Result<()> {
+        self.write(|tx| body(tx))?;
+        self.feed().notify_local();
+        Ok(())
+    }
+
+    fn write_durable_tx(&self, body: Body<'_>) -> Result<()> {
+        // A commit returns once PostgreSQL has made it durable (synchronous_commit).
+        self.write_tx(body)
+    }
+
+    fn read_tx(&self, body: Body<'_>) -> Result<()> {
+        self.read(|tx| body(tx))
+    }
+
+    fn read_quick_tx(&self, body: Body<'_>) -> Result<()> {
+        self.read_quick(|tx| body(tx))
+    }
+
+    fn feed(&self) -> &ChangeFeed {
+        PgStore::feed(self)
+    }
+
+    fn specs(&self) -> &SpecCache {
+        PgStore::specs(self)
+    }
+
+    fn location(&self) -> String {
+        self.display().to_string()
+    }
+
+    fn created(&self) -> bool {
+        PgStore::created(self)
+    }
+
+    fn schema_version(&self) -> Result<i64> {
+        self.read(|tx| {
+            super::tx::get(
+                &tx.query_one("SELECT max(version) FROM schema_version", &[])?,
+                0,
+            )
+        })
+    }
+}

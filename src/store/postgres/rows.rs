@@ -1,0 +1,61 @@
+//! Row ↔ model mapping shared by the PostgreSQL queries (see `store::sqlite::rows`).
+
+use tokio_postgres::Row;
+
+use super::tx::{get, get_u32};
+use crate::Result;
+use crate::model::{Run, RunStatus, StepState, StepStatus, span_ms};
+
+/// The columns [`run_from_row`] reads, in order.
+pub const RUN_COLUMNS: &str = "id, workflow, workflow_version, status, params, created_at, \
+     started_at, finished_at, deadline, created_by, steps_total, steps_succeeded, error";
+/// The columns [`step_from_row`] reads, in order.
+pub const STEP_COLUMNS: &str = "step_id, kind, status, attempt, agent_name, started_at, \
+     finished_at, not_before, exit_code, outputs, error";
+
+pub fn run_from_row(r: &Row) -> Result<Run> {
+    let status: &str = get(r, 3)?;
+    let params: &str = get(r, 4)?;
+    let (started_at, finished_at) = (get(r, 6)?, get(r, 7)?);
+    Ok(Run {
+        id: get(r, 0)?,
+        workflow: get(r, 1)?,
+        workflow_version: get_u32(r, 2)?,
+        status: status.parse().unwrap_or(RunStatus::Failed),
+        params: serde_json::from_str(params).unwrap_or_default(),
+        created_at: get(r, 5)?,
+        started_at,
+        finished_at,
+        deadline: get(r, 8)?,
+        created_by: get(r, 9)?,
+        steps_total: get_u32(r, 10)?,
+        steps_succeeded: get_u32(r, 11)?,
+        error: get(r, 12)?,
+        duration_ms: span_ms(started_at, finished_at),
+    })
+}
+
+pub fn step_from_row(r: &Row, needs: Vec<String>) -> Result<StepState> {
+    let status: &str = get(r, 2)?;
+    let outputs: Option<String> = get(r, 9)?;
+    let not_before: i64 = get(r, 7)?;
+    let exit_code: Option<i64> = get(r, 8)?;
+    let (started_at, finished_at) = (get(r, 5)?, get(r, 6)?);
+    Ok(StepState {
+        step_id: get(r, 0)?,
+        kind: get(r, 1)?,
+        status: status.parse().unwrap_or(StepStatus::Failed),
+        attempt: get_u32(r, 3)?,
+        needs,
+        agent: get(r, 4)?,
+        started_at,
+        finished_at,
+        not_before: (not_before > 0).then_some(not_before),
+        exit_code: exit_code.and_then(|c| i32::try_from(c).ok()),
+        outputs: outputs
+            .and_then(|o| serde_json::from_str(&o).ok())
+            .unwrap_or_default(),
+        error: get(r, 10)?,
+        duration_ms: span_ms(started_at, finished_at),
+    })
+}

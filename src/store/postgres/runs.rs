@@ -1,0 +1,237 @@
+//! Runs on PostgreSQL: create, look up by id prefix, list (newest first, cursor-paged); cancel
+//! and retry (decided by `engine::transitions`, the run row locked first). As the SQLite
+//! store's (`store::sqlite::runs`).
+
+use std::collections::BTreeMap;
+
+use tokio_postgres::types::ToSql;
+
+use super::events::insert_event;
+use super::rows::{RUN_COLUMNS, STEP_COLUMNS, run_from_row, step_from_row};
+use super::transitions::{decide, run_head};
+use super::tx::{PgTx, get};
+use super::{settings, workflows};
+use crate::engine::transitions as engine;
+use crate::engine::{Decision, Loaded, SpecCache};
+use crate::model::{Page, Run, RunDetail, RunFilter, now_ms};
+use crate::store::sqlite::runs::{DEFAULT_PAGE, MAX_PAGE};
+use crate::{Error, Result};
+
+/// Create a run of `workflow` (latest live version) with typed params (see
+/// `store::sqlite::runs::create` for where its timeout comes from).
+pub fn create(
+    tx: &PgTx<'_>,
+    cache: &SpecCache,
+    workflow: &str,
+    params_json: &BTreeMap<String, serde_json::Value>,
+    timeout_ms: Option<u64>,
+    default_timeout_ms: Option<u64>,
+    created_by: &str,
+) -> Result<Run> {
+    let wf = workflows::get_workflow(tx, workflow, None)?;
+    let ix = workflows::index(tx, cache, &wf.name, wf.version)?;
+    let now = now_ms();
+    let id = crate::model::new_id();
+    let timeout = settings::run_timeout(tx, timeout_ms, ix.spec.timeout_ms, default_timeout_ms)?;
+    let timeout_i = i64::try_from(timeout.ms).unwrap_or(i64::MAX);
+    let deadline = now.saturating_add(timeout_i);
+    let steps_total = i64::try_from(ix.spec.steps.len()).unwrap_or(i64::MAX);
+    tx.execute(
+        "INSERT INTO runs (id, workflow, workflow_version, status, params, created_at, deadline,
+                           timeout_ms, created_by, steps_total, timeout_source)
+         VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10)",
+        &[
+            &id,
+            &wf.name,
+            &i64::from(wf.version),
+            &serde_json::to_string(params_json)?,
+            &now,
+            &deadline,
+            &timeout_i,
+            &created_by,
+            &steps_total,
+            &timeout.source.as_str(),
+        ],
+    )?;
+    for (i, step) in ix.spec.steps.iter().enumerate() {
+        let status = if step.needs.is_empty() {
+            "ready"
+        } else {
+            "pending"
+        };
+        let selector = match &step.agent {
+            Some(sel) if !sel.labels.is_empty() => Some(serde_json::to_string(&sel.labels)?),
+            _ => None,
+        };
+        tx.execute(
+            "INSERT INTO steps (run_id, step_id, idx, kind, status, pending_needs, selector,
+                                not_before)
+             VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8)",
+            &[
+                &id,
+                &step.id,
+                &i64::try_from(i).unwrap_or(i64::MAX),
+                &step.kind.name(),
+                &status,
+                &i64::try_from(step.needs.len()).unwrap_or(i64::MAX),
+                &selector,
+                &now,
+            ],
+        )?;
+    }
+    insert_event(
+        tx,
+        "run.created",
+        Some(&id),
+        None,
+        serde_json::json!({ "workflow": wf.name, "version": wf.version }),
+    )?;
+    get_run(tx, &id)
+}
+
+/// Resolve a run id or unique prefix (case-insensitive) to the full id.
+pub fn resolve_id(tx: &PgTx<'_>, prefix: &str) -> Result<String> {
+    let p = prefix.trim().to_ascii_uppercase();
+    if p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(Error::invalid(format!(
+            "{prefix:?} is not a run id (ids are ULIDs such as 01JD8X3K9Q2M4N5P6R7S8T9V0W)"
+        )));
+    }
+    let hi = format!("{p}\u{7f}");
+    // Byte order (COLLATE "C"), as SQLite compares: the prefix range is exact.
+    let ids: Vec<String> = tx
+        .query(
+            "SELECT id FROM runs WHERE id COLLATE \"C\" >= $1 AND id COLLATE \"C\" < $2
+             ORDER BY id COLLATE \"C\" LIMIT 6",
+            &[&p, &hi],
+        )?
+        .iter()
+        .map(|r| get(r, 0))
+        .collect::<Result<_>>()?;
+    match ids.len() {
+        0 => Err(Error::not_found("run", prefix)),
+        1 => Ok(ids.into_iter().next().unwrap_or_default()),
+        _ => Err(Error::Ambiguous {
+            kind: "run",
+            prefix: prefix.to_string(),
+            candidates: ids,
+        }),
+    }
+}
+
+pub fn get_run(tx: &PgTx<'_>, id: &str) -> Result<Run> {
+    let row = tx
+        .query_opt(
+            &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1"),
+            &[&id],
+        )?
+        .ok_or_else(|| Error::not_found("run", id))?;
+    run_from_row(&row)
+}
+
+/// A run (by id or prefix) with its steps in workflow order.
+pub fn detail(tx: &PgTx<'_>, cache: &SpecCache, prefix: &str) -> Result<RunDetail> {
+    let id = resolve_id(tx, prefix)?;
+    let run = get_run(tx, &id)?;
+    let ix = workflows::index(tx, cache, &run.workflow, run.workflow_version)?;
+    let steps = tx
+        .query(
+            &format!("SELECT {STEP_COLUMNS} FROM steps WHERE run_id = $1 ORDER BY idx"),
+            &[&id],
+        )?
+        .iter()
+        .map(|r| {
+            let step_id: String = get(r, 0)?;
+            let needs = ix
+                .step(&step_id)
+                .map(|s| s.needs.clone())
+                .unwrap_or_default();
+            step_from_row(r, needs)
+        })
+        .collect::<Result<_>>()?;
+    Ok(RunDetail {
+        run,
+        steps,
+        waiting: Vec::new(),
+    })
+}
+
+/// Runs, newest first.
+pub fn list(tx: &PgTx<'_>, filter: &RunFilter) -> Result<Page<Run>> {
+    let limit = filter.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let mut sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE 1 = 1");
+    let mut texts: Vec<String> = Vec::new();
+    let mut conds: Vec<&str> = Vec::new();
+    if let Some(w) = &filter.workflow {
+        texts.push(w.clone());
+        conds.push("workflow =");
+    }
+    if let Some(s) = filter.status {
+        texts.push(s.as_str().to_string());
+        conds.push("status =");
+    }
+    if let Some(since) = filter.since {
+        // ULIDs start with their creation time, so a time bound is an id bound.
+        let ms = u64::try_from(since.max(0)).unwrap_or(0);
+        texts.push(ulid::Ulid::from_parts(ms, 0).to_string());
+        conds.push("id COLLATE \"C\" >=");
+    }
+    if let Some(c) = &filter.cursor {
+        texts.push(c.clone());
+        conds.push("id COLLATE \"C\" <");
+    }
+    for (i, c) in conds.iter().enumerate() {
+        sql.push_str(&format!(" AND {c} ${}", i + 1));
+    }
+    let lim = i64::from(limit + 1);
+    sql.push_str(&format!(
+        " ORDER BY id COLLATE \"C\" DESC LIMIT ${}",
+        texts.len() + 1
+    ));
+    let mut args: Vec<&(dyn ToSql + Sync)> = texts.iter().map(|t| t as _).collect();
+    args.push(&lim);
+    let mut items: Vec<Run> = tx
+        .query(&sql, &args)?
+        .iter()
+        .map(run_from_row)
+        .collect::<Result<_>>()?;
+    let next_cursor = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|r| r.id.clone())
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// Cancel a run that has not ended (see `store::sqlite::runs::cancel`).
+pub fn cancel(tx: &PgTx<'_>, cache: &SpecCache, prefix: &str) -> Result<Run> {
+    let id = resolve_id(tx, prefix)?;
+    decide_on(tx, cache, &id, engine::end::cancel)?;
+    get_run(tx, &id)
+}
+
+/// Rerun an ended run's failed, skipped and cancelled steps — or `from` and everything
+/// downstream of it.
+pub fn retry(tx: &PgTx<'_>, cache: &SpecCache, prefix: &str, from: Option<&str>) -> Result<Run> {
+    let id = resolve_id(tx, prefix)?;
+    decide_on(tx, cache, &id, |st| engine::retry::retry(st, from))?;
+    get_run(tx, &id)
+}
+
+/// Lock run `id`, load it with every step, decide with `transition` and apply it; a rejection
+/// is the caller's error.
+fn decide_on(
+    tx: &PgTx<'_>,
+    cache: &SpecCache,
+    id: &str,
+    transition: impl Fn(&Loaded<'_>) -> Decision,
+) -> Result<()> {
+    let head = run_head(tx, id)?;
+    let ix = workflows::index(tx, cache, &head.workflow, head.version)?;
+    let mut st = Loaded::new(&ix, head, now_ms());
+    match decide(tx, &mut st, transition)? {
+        Ok(_) => Ok(()),
+        Err(r) => Err(r.into_error()),
+    }
+}

@@ -1,0 +1,408 @@
+//! [`PgStore`]: the PostgreSQL store opened from a `postgres://` URL (its pool, its schema
+//! migrated), and its transactions: [`write`](PgStore::write) runs a body in a READ COMMITTED
+//! transaction and runs it again from the start on a serialization failure or a deadlock (the
+//! body decides afresh from what it reads, so that is safe); [`read`](PgStore::read) runs one on
+//! a read-only snapshot. Both are synchronous, as the SQLite store's, and keep off the async
+//! workers the same way.
+
+use tokio_postgres::IsolationLevel;
+
+use super::bridge::Bridge;
+use super::config::PgConfig;
+use super::errors::PgError;
+use super::migrate::migrate;
+use super::retry::{MAX_TRIES, backoff};
+use super::tx::PgTx;
+use crate::engine::SpecCache;
+use crate::{Error, Result};
+
+/// An open PostgreSQL store.
+pub struct PgStore {
+    /// Declared before the bridge: the pool's connections go before the runtime driving them.
+    pool: deadpool_postgres::Pool,
+    bridge: Bridge,
+    config: PgConfig,
+    created: bool,
+    specs: SpecCache,
+    feed: std::sync::Arc<crate::store::feed::ChangeFeed>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("url", &self.config.display())
+            .finish()
+    }
+}
+
+impl PgStore {
+    /// Open the database at `url` and bring its schema up to date. With `create` (`imx init`)
+    /// an empty database is given a schema; otherwise it is [`Error::NoStore`].
+    pub fn open(url: &str, create: bool) -> Result<PgStore> {
+        PgStore::open_with(PgConfig::parse(url)?, create)
+    }
+
+    /// [`open`](Self::open) with a parsed configuration.
+    pub fn open_with(config: PgConfig, create: bool) -> Result<PgStore> {
+        let bridge = Bridge::new()?;
+        let place = config.display().to_string();
+        let migrated = crate::store::off_runtime(|| {
+            bridge.block_on(async {
+                let mut client = config
+                    .connect(None)
+                    .await
+                    .map_err(|e| e.into_error(&place))?;
+                migrate(&mut client, &place, create).await
+            })
+        })?;
+        let pool = config.pool()?;
+        Ok(PgStore {
+            pool,
+            bridge,
+            config,
+            created: migrated.initialised,
+            specs: SpecCache::default(),
+            feed: std::sync::Arc::new(crate::store::feed::ChangeFeed::detached()),
+        })
+    }
+
+    /// The database's URL without its password.
+    pub fn display(&self) -> &str {
+        self.config.display()
+    }
+
+    /// Whether opening it gave the database its schema.
+    pub fn created(&self) -> bool {
+        self.created
+    }
+
+    /// Workflow versions indexed for transitions.
+    pub fn specs(&self) -> &SpecCache {
+        &self.specs
+    }
+
+    /// Wake-ups on this process's commits.
+    pub fn feed(&self) -> &crate::store::feed::ChangeFeed {
+        &self.feed
+    }
+
+    /// The pool (for the building blocks that take one: wake-ups, the leader's lease).
+    pub fn pool(&self) -> &deadpool_postgres::Pool {
+        &self.pool
+    }
+
+    /// Run `f` in one READ COMMITTED transaction and commit if it returns `Ok`. When a query
+    /// or the commit fails with a serialization failure or a deadlock, the transaction is
+    /// rolled back and `f` runs again from the start (a few times, after short pauses): it
+    /// must decide from what it reads, never from what an earlier run of it saw.
+    pub fn write<T>(&self, mut f: impl FnMut(&PgTx<'_>) -> Result<T>) -> Result<T> {
+        crate::store::off_runtime(|| {
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                match self.attempt(false, &mut f) {
+                    Err((e, true)) if tries < MAX_TRIES => {
+                        tracing::debug!(tries, "transaction retried: {e}");
+                        std::thread::sleep(backoff(tries));
+                    }
+                    Err((e, _)) => return Err(e),
+                    Ok(out) => return Ok(out),
+                }
+            }
+        })
+    }
+
+    /// Run `f` on a consistent, read-only snapshot (REPEATABLE READ): it sees every commit
+    /// made before it began and nothing after.
+    pub fn read<T>(&self, mut f: impl FnMut(&PgTx<'_>) -> Result<T>) -> Result<T> {
+        crate::store::off_runtime(|| self.attempt(true, &mut f).map_err(|(e, _)| e))
+    }
+
+    /// [`read`](Self::read) for the request hot path. Every query waits on the network, so it
+    /// too runs off the async workers.
+    pub fn read_quick<T>(&self, f: impl FnMut(&PgTx<'_>) -> Result<T>) -> Result<T> {
+        self.read(f)
+    }
+
+    /// One run of a transaction: the error, and whether running it again may succeed.
+    fn attempt<T>(
+        &self,
+        read_only: bool,
+        f: &mut impl FnMut(&PgTx<'_>) -> Result<T>,
+    ) -> std::result::Result<T, (Error, bool)> {
+        let place = self.config.display();
+        let fail = |e: PgError| {
+            let again = e.is_retryable();
+            (e.into_error(place), again)
+        };
+        let mut client = self
+            .bridge
+            .block_on(self.pool.get())
+            .map_err(|e| fail(e.into()))?;
+        let tx = self
+            .bridge
+            .block_on(async {
+                let b = client.build_transaction();
+                if read_only {
+                    b.isolation_level(IsolationLevel::RepeatableRead)
+                        .read_only(true)
+                        .start()
+                        .await
+                } else {
+                    b.isolation_level(IsolationLevel::ReadCommitted)
+                        .start()
+                        .await
+                }
+            })
+            .map_err(|e| fail(e.into()))?;
+        let tx = PgTx::new(tx, &self.bridge, place, &self.specs, read_only);
+        match f(&tx) {
+            Ok(out) => {
+                if read_only {
+                    // Nothing to keep: dropping it rolls back.
+                    drop(tx);
+                    Ok(out)
+                } else {
+                    tx.commit().map(|()| out)
+                }
+            }
+            Err(e) => {
+                let again = tx.retryable();
+                Err((e, again))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::store::postgres::testdb::TestDb;
+
+    /// A fresh database, from synchronous code; `None` when there is no PostgreSQL.
+    pub(crate) fn test_db() -> Option<TestDb> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(TestDb::get())
+    }
+
+    /// A fresh database and a store opened (created) on it.
+    pub(crate) fn test_store() -> Option<(TestDb, PgStore)> {
+        let db = test_db()?;
+        let store = PgStore::open(&db.url(), true).unwrap();
+        Some((db, store))
+    }
+
+    fn count(store: &PgStore) -> i64 {
+        store
+            .read(|tx| {
+                tx.query_one("SELECT count(*) FROM meta", &[])?
+                    .try_get(0)
+                    .map_err(|e| Error::Store(e.to_string()))
+            })
+            .unwrap()
+    }
+
+    fn insert(store: &PgStore, key: &str) -> Result<()> {
+        store.write(|tx| {
+            tx.execute("INSERT INTO meta (key, value) VALUES ($1, 'v')", &[&key])?;
+            Ok(())
+        })
+    }
+
+    #[test]
+    fn opening_creates_the_schema_once_and_an_empty_database_needs_create() {
+        let Some(db) = test_db() else { return };
+        let e = PgStore::open(&db.url(), false).unwrap_err();
+        assert!(matches!(e, Error::NoStore { .. }), "{e:?}");
+        let store = PgStore::open(&db.url(), true).unwrap();
+        assert!(store.created());
+        let again = PgStore::open(&db.url(), false).unwrap();
+        assert!(!again.created());
+        assert!(!format!("{store:?}").is_empty());
+    }
+
+    #[test]
+    fn a_write_commits_and_a_failed_one_rolls_back() {
+        let Some((_db, store)) = test_store() else {
+            return;
+        };
+        let before = count(&store);
+        insert(&store, "a").unwrap();
+        assert_eq!(count(&store), before + 1);
+        let e = store
+            .write(|tx| {
+                tx.execute("INSERT INTO meta (key, value) VALUES ('b', 'v')", &[])?;
+                Err::<(), _>(Error::Conflict("no".into()))
+            })
+            .unwrap_err();
+        assert!(matches!(e, Error::Conflict(_)));
+        assert_eq!(count(&store), before + 1, "the failed write kept nothing");
+        // A query the server refuses is a store error, not retried.
+        let e = insert(&store, "a").unwrap_err();
+        assert!(matches!(e, Error::Store(_)), "{e:?}");
+    }
+
+    /// The bridge from synchronous bodies to the driver works wherever the caller is: no
+    /// runtime, a blocking thread, a worker of a multi-thread runtime (through
+    /// `block_in_place`) and a current-thread runtime; it never panics.
+    #[test]
+    fn writes_work_from_every_kind_of_caller() {
+        let Some((_db, store)) = test_store() else {
+            return;
+        };
+        let store = Arc::new(store);
+        insert(&store, "none").unwrap();
+
+        let multi = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let s = store.clone();
+        multi
+            .block_on(async move {
+                tokio::spawn(async move { insert(&s, "worker") })
+                    .await
+                    .unwrap()
+            })
+            .unwrap();
+        let s = store.clone();
+        multi
+            .block_on(async move {
+                tokio::task::spawn_blocking(move || insert(&s, "blocking"))
+                    .await
+                    .unwrap()
+            })
+            .unwrap();
+        drop(multi);
+
+        let current = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let s = store.clone();
+        current
+            .block_on(async move { insert(&s, "current") })
+            .unwrap();
+
+        let keys: Vec<String> = store
+            .read(|tx| {
+                Ok(tx
+                    .query("SELECT key FROM meta WHERE value = 'v' ORDER BY key", &[])?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect())
+            })
+            .unwrap();
+        assert_eq!(keys, ["blocking", "current", "none", "worker"]);
+    }
+
+    /// A write waiting on the database does not stall the runtime's (here only) worker.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn a_waiting_write_does_not_stall_the_runtime() {
+        let Some(db) = TestDb::get().await else {
+            return;
+        };
+        let url = db.url();
+        let store = tokio::task::spawn_blocking(move || PgStore::open(&url, true))
+            .await
+            .unwrap()
+            .unwrap();
+        let store = Arc::new(store);
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let writer = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut started = Some(started_tx);
+                store.write(|tx| {
+                    tx.execute("INSERT INTO meta (key, value) VALUES ('w', 'v')", &[])?;
+                    if let Some(s) = started.take() {
+                        s.send(()).unwrap();
+                    }
+                    release_rx.recv().unwrap();
+                    Ok(())
+                })
+            })
+        };
+        started_rx.await.unwrap();
+        // The write is inside its body, blocking its thread; a timer on the runtime fires.
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            tokio::spawn(tokio::time::sleep(Duration::from_millis(20))),
+        )
+        .await
+        .expect("the runtime was stalled by a waiting write")
+        .unwrap();
+        assert!(!writer.is_finished());
+        release_tx.send(()).unwrap();
+        writer.await.unwrap().unwrap();
+        let store2 = store.clone();
+        let n = tokio::task::spawn_blocking(move || count(&store2))
+            .await
+            .unwrap();
+        assert!(n >= 2);
+    }
+
+    /// Two writes locking two rows in opposite orders deadlock; the one the server rolls back
+    /// runs again from the start, and both commit once.
+    #[test]
+    fn a_deadlocked_write_runs_again_and_commits_once() {
+        let Some((_db, store)) = test_store() else {
+            return;
+        };
+        store
+            .write(|tx| {
+                tx.execute("INSERT INTO meta VALUES ('1', '0'), ('2', '0')", &[])?;
+                Ok(())
+            })
+            .unwrap();
+        let store = Arc::new(store);
+        let runs = Arc::new(AtomicU32::new(0));
+        let barrier = Arc::new(std::sync::Barrier::new(2));
+        let threads: Vec<_> = [("1", "2"), ("2", "1")]
+            .into_iter()
+            .map(|(first, second)| {
+                let (store, runs, barrier) = (store.clone(), runs.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    store.write(|tx| {
+                        let n = runs.fetch_add(1, Ordering::SeqCst);
+                        let bump = "UPDATE meta SET value = (value::int + 1)::text WHERE key = $1";
+                        tx.execute(bump, &[&first])?;
+                        if n < 2 {
+                            barrier.wait();
+                        }
+                        tx.execute(bump, &[&second])?;
+                        Ok(())
+                    })
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap().unwrap();
+        }
+        assert!(runs.load(Ordering::SeqCst) >= 3, "one write ran again");
+        let values: Vec<String> = store
+            .read(|tx| {
+                Ok(tx
+                    .query(
+                        "SELECT value FROM meta WHERE key IN ('1', '2') ORDER BY key",
+                        &[],
+                    )?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect())
+            })
+            .unwrap();
+        assert_eq!(values, ["2", "2"]);
+    }
+}

@@ -1,0 +1,145 @@
+//! [`PgTx`]: one transaction of the PostgreSQL store, as the store's synchronous operations
+//! use it. Each query runs to completion on the calling thread through the store's
+//! [`Bridge`]; its error becomes an imx [`Error`], and whether it was a serialization failure
+//! or a deadlock is remembered, so [`PgStore::write`](super::PgStore::write) runs the whole
+//! body again rather than returning it.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+use super::bridge::Bridge;
+use super::errors::{PgError, PgResult};
+use crate::engine::SpecCache;
+use crate::{Error, Result};
+
+/// Query parameters.
+pub type Params<'p> = [&'p (dyn ToSql + Sync)];
+
+/// A transaction on the PostgreSQL store (READ COMMITTED for writes, a read-only snapshot for
+/// reads). Dropped without [`commit`](Self::commit), it rolls back.
+pub struct PgTx<'a> {
+    tx: deadpool_postgres::Transaction<'a>,
+    bridge: &'a Bridge,
+    /// The database, for messages (no password).
+    place: &'a str,
+    specs: &'a SpecCache,
+    read_only: bool,
+    /// A query failed with 40001 or 40P01: the transaction is lost, and worth running again.
+    retryable: AtomicBool,
+}
+
+impl<'a> PgTx<'a> {
+    pub(super) fn new(
+        tx: deadpool_postgres::Transaction<'a>,
+        bridge: &'a Bridge,
+        place: &'a str,
+        specs: &'a SpecCache,
+        read_only: bool,
+    ) -> PgTx<'a> {
+        PgTx {
+            tx,
+            bridge,
+            place,
+            specs,
+            read_only,
+            retryable: AtomicBool::new(false),
+        }
+    }
+
+    /// Workflow versions indexed for transitions (the store's cache).
+    pub fn specs(&self) -> &SpecCache {
+        self.specs
+    }
+
+    /// Whether this is a read-only snapshot (no row locks can be taken in it).
+    pub fn read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Whether a query of this transaction failed in a way that running it again may fix.
+    pub(super) fn retryable(&self) -> bool {
+        self.retryable.load(Ordering::Relaxed)
+    }
+
+    /// Run `fut` (a driver call on this transaction) to completion here.
+    fn run<T>(&self, fut: impl Future<Output = PgResult<T>>) -> Result<T> {
+        self.bridge.block_on(fut).map_err(|e| self.error(e))
+    }
+
+    fn error(&self, e: PgError) -> Error {
+        if e.is_retryable() {
+            self.retryable.store(true, Ordering::Relaxed);
+        }
+        e.into_error(self.place)
+    }
+
+    /// Run a statement; how many rows it changed.
+    pub fn execute(&self, sql: &str, params: &Params<'_>) -> Result<u64> {
+        self.run(async {
+            let stmt = self.tx.prepare_cached(sql).await?;
+            Ok(self.tx.execute(&stmt, params).await?)
+        })
+    }
+
+    /// Every row of a query.
+    pub fn query(&self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>> {
+        self.run(async {
+            let stmt = self.tx.prepare_cached(sql).await?;
+            Ok(self.tx.query(&stmt, params).await?)
+        })
+    }
+
+    /// The row of a query that returns at most one.
+    pub fn query_opt(&self, sql: &str, params: &Params<'_>) -> Result<Option<Row>> {
+        self.run(async {
+            let stmt = self.tx.prepare_cached(sql).await?;
+            Ok(self.tx.query_opt(&stmt, params).await?)
+        })
+    }
+
+    /// The row of a query that returns exactly one.
+    pub fn query_one(&self, sql: &str, params: &Params<'_>) -> Result<Row> {
+        self.run(async {
+            let stmt = self.tx.prepare_cached(sql).await?;
+            Ok(self.tx.query_one(&stmt, params).await?)
+        })
+    }
+
+    /// The driver's transaction, for the module's async building blocks (claims, audit,
+    /// feed); run what they return with [`block`](Self::block).
+    pub fn inner(&self) -> &deadpool_postgres::Transaction<'a> {
+        &self.tx
+    }
+
+    /// Run a future of the module's async building blocks on this transaction to completion.
+    pub fn block<T>(&self, fut: impl Future<Output = PgResult<T>>) -> Result<T> {
+        self.run(fut)
+    }
+
+    /// Commit; on failure, the error and whether running the transaction again may succeed.
+    pub(super) fn commit(self) -> std::result::Result<(), (Error, bool)> {
+        let PgTx {
+            tx, bridge, place, ..
+        } = self;
+        bridge.block_on(tx.commit()).map_err(|e| {
+            let e = PgError::from(e);
+            let again = e.is_retryable();
+            (e.into_error(place), again)
+        })
+    }
+}
+
+/// A column read as a `u32` (PostgreSQL BIGINT); out of range reads as a store error.
+pub fn get_u32(row: &Row, idx: usize) -> Result<u32> {
+    let v: i64 = row.try_get(idx).map_err(|e| Error::Store(e.to_string()))?;
+    u32::try_from(v).map_err(|_| Error::Store(format!("column {idx}: {v} is out of range")))
+}
+
+/// A column of any type, its error a store error.
+pub fn get<'r, T: tokio_postgres::types::FromSql<'r>>(row: &'r Row, idx: usize) -> Result<T> {
+    row.try_get(idx)
+        .map_err(|e| Error::Store(format!("column {idx}: {e}")))
+}
