@@ -21,6 +21,7 @@ mod conformance;
 mod containment;
 mod contexts;
 mod dashboard;
+mod deploy_flags;
 mod embedded;
 mod env;
 mod failures;
