@@ -97,6 +97,7 @@ fn chain(name: &str, n: usize) -> WorkflowSpec {
                 workdir: None,
             })
             .collect(),
+        source: None,
     }
 }
 

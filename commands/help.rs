@@ -17,6 +17,18 @@ const TOPICS: &[(&str, &str)] = &[
         "output",
         "the -o formats, and the JSON conventions scripts rely on",
     ),
+    (
+        "workflow",
+        "the workflow file format: every field, with an example",
+    ),
+    (
+        "environment",
+        "every IMX_* variable imx reads, and those each step gets",
+    ),
+    (
+        "contexts",
+        "contexts, logins, and the files where they are kept",
+    ),
 ];
 
 /// `imx help templates`.
@@ -70,11 +82,16 @@ named in the step's log.
 #[command(
     after_help = "Topics:\n  exit-codes   what each exit code of imx means\n  \
 templates    {{ ... }} in workflow files: values, shell quoting, | raw, IMX_* variables\n  \
-output       the -o formats, and the JSON conventions scripts rely on\n\n\
-Examples:\n  imx help exit-codes\n  imx help templates\n  imx help output\n  imx help run list"
+output       the -o formats, and the JSON conventions scripts rely on\n  \
+workflow     the workflow file format: every field, with an example\n  \
+environment  every IMX_* variable imx reads, and those each step gets\n  \
+contexts     contexts, logins, and the files where they are kept\n\n\
+Examples:\n  imx help exit-codes\n  imx help templates\n  imx help output\n  imx help workflow\n  \
+imx help environment\n  imx help contexts\n  imx help run list"
 )]
 pub struct HelpArgs {
-    /// A command path (e.g. `run list`) or a topic (`exit-codes`, `templates`, `output`).
+    /// A command path (e.g. `run list`) or a topic (`exit-codes`, `templates`, `output`,
+    /// `workflow`, `environment`, `contexts`).
     #[arg(value_name = "COMMAND|TOPIC")]
     pub topic: Vec<String>,
 }
@@ -84,6 +101,11 @@ pub fn run(ctx: &Context, args: HelpArgs) -> Result<(), CliError> {
         Some("exit-codes") => return ctx.out().data(&exit_codes_text()),
         Some("templates") => return ctx.out().data(TEMPLATES),
         Some("output") => return ctx.out().data(super::output::OUTPUT_HELP),
+        Some("workflow") if args.topic.len() == 1 => {
+            return ctx.out().data(super::help_topics::WORKFLOW);
+        }
+        Some("environment") => return ctx.out().data(&super::help_topics::environment_text()),
+        Some("contexts") => return ctx.out().data(&super::help_topics::contexts_text()),
         _ => {}
     }
     let mut cmd = Cli::command();
@@ -113,6 +135,12 @@ pub fn run(ctx: &Context, args: HelpArgs) -> Result<(), CliError> {
     let mut help = current.render_long_help().to_string();
     if !help.ends_with('\n') {
         help.push('\n');
+    }
+    if args.topic.is_empty() {
+        help.push_str("\nHelp topics (imx help TOPIC):\n");
+        for (topic, what) in TOPICS {
+            help.push_str(&format!("  {topic:<12} {what}\n"));
+        }
     }
     ctx.out().data(&help)
 }

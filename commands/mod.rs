@@ -17,6 +17,7 @@ mod dashboard;
 mod demo;
 mod error;
 mod help;
+mod help_topics;
 mod init;
 mod login;
 mod logout;
@@ -77,8 +78,10 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Flags accepted by every command.
+/// Flags accepted by every command. They are listed under their own heading, after each
+/// command's own flags.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// The local store (a SQLite file) [default: ~/.local/share/imx/imx.db]
     #[arg(
@@ -91,7 +94,7 @@ pub struct GlobalArgs {
     pub store: Option<PathBuf>,
 
     /// A remote control plane: an `imx server` URL (token from IMX_TOKEN or `imx login`); a
-    /// cluster's replicas as URL1,URL2,… (a request that cannot reach one moves to the next).
+    /// cluster's replicas as URL1,URL2 (a request that cannot reach one moves to the next).
     #[arg(long, global = true, env = "IMX_SERVER", value_name = "URL")]
     pub server: Option<String>,
 
@@ -141,19 +144,34 @@ pub enum Command {
     /// Show the control plane's state: agents, runs and steps by state.
     Status(status::StatusArgs),
     /// Apply, inspect, validate, delete and run workflows.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  imx workflow apply -f deploy.yaml\n  imx workflow list\n  imx workflow diff deploy\n  imx workflow run deploy --wait"
+    )]
     Workflow(workflow::WorkflowCommand),
     /// List, inspect, follow, cancel and retry runs.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  imx run list --status failed --since 1h\n  imx run list -o name"
+    )]
     Run(run::RunCommand),
     /// Run a worker, and list, drain, resume or remove agents.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  imx agent list\n  imx agent show build-01\n  imx agent drain build-01"
+    )]
     Agent(agent::AgentCommand),
     /// Create, list, change, disable and delete users; set passwords.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  imx user list\n  imx user show alice\n  imx user create carol --role operator"
+    )]
     User(user::UserCommand),
     /// Create, list and revoke API tokens.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  imx token list\n  imx token create --user alice"
+    )]
     Token(token::TokenCommand),
     /// Log in to a control plane and keep the token (OS keyring, or a 0600 file).
     Login(login::LoginArgs),
@@ -162,26 +180,37 @@ pub enum Command {
     /// Show who you act as, and where (the same as `imx auth status`).
     Whoami(whoami::WhoamiArgs),
     /// Show your login (context, server, user, role, token expiry) and switch between logins.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Examples:\n  imx auth status")]
     Auth(auth::AuthCommand),
     /// Name local stores and remote servers, and switch between them.
-    #[command(subcommand, name = "context")]
+    #[command(
+        subcommand,
+        name = "context",
+        after_help = "Examples:\n  imx context list\n  imx context show\n  imx context use prod"
+    )]
     Context(contexts::ContextCommand),
     /// Serve this store's control plane over HTTP for remote CLIs and agents.
     Server(server::ServerArgs),
     /// Watch agents, runs, workflows and the audit trail live in the terminal.
     Dashboard(dashboard::DashboardArgs),
     /// Take, list, verify, restore and prune backups of the store.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  imx backup create\n  imx backup list"
+    )]
     Backup(backup::BackupCommand),
     /// Read, verify, checkpoint, report on, export and prune the audit trail.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  imx audit list --action workflow.apply\n  imx audit verify"
+    )]
     Audit(audit::AuditCommand),
     /// Print shell completions to stdout.
     Completions(completions::CompletionsArgs),
     /// Generate man pages.
     Man(man::ManArgs),
-    /// Show help for a command, or a help topic (exit-codes, templates, output).
+    /// Show help for a command, or a help topic (exit-codes, templates, output, workflow,
+    /// environment, contexts).
     Help(help::HelpArgs),
     /// Try imx in one command: a store, agents, example workflows and their runs.
     Demo(demo::DemoArgs),

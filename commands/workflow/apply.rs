@@ -4,11 +4,18 @@ use std::path::PathBuf;
 
 use imx::control::{ApplyAction, ApplyOutcome};
 
+use imx::control::Plane;
+use imx::model::WorkflowSpec;
+
 use super::super::context::Context;
 use super::super::error::CliError;
 use super::super::output::{Cells, Row};
+use super::source;
 
-/// Create or update workflows from files or folders. An unchanged file keeps its version.
+/// Create or update workflows from files or folders. An unchanged file keeps its version; each
+/// new version keeps the file it was applied from (`imx workflow show NAME -o yaml`).
+/// `--dry-run` validates, says of each workflow whether it is unchanged or new, shows the diff
+/// against the stored latest version of each one that would change, and changes nothing.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx workflow apply -f deploy.yaml
@@ -20,7 +27,7 @@ pub struct ApplyArgs {
     #[arg(short = 'f', long = "file", required = true, value_name = "FILE|DIR")]
     pub files: Vec<PathBuf>,
 
-    /// Validate and show what would change, without changing anything.
+    /// Validate and show what would change (a diff per changed workflow), changing nothing.
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -30,11 +37,21 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<(), CliError> {
     let plane = ctx.plane()?;
     let who = ctx.principal();
     let mut outcomes = Vec::with_capacity(specs.len());
-    for (_file, spec) in specs {
-        outcomes.push(plane.apply_workflow(&who, spec, args.dry_run).await?);
+    let mut diffs = Vec::new();
+    for (file, spec) in specs {
+        let new = args.dry_run.then(|| spec.clone());
+        let outcome = plane.apply_workflow(&who, spec, args.dry_run).await?;
+        if let Some(new) = new.filter(|_| !ctx.out().is_machine()) {
+            diffs.push(dry_run_report(ctx, &plane, &outcome, &file, &new).await?);
+        }
+        outcomes.push(outcome);
     }
-    ctx.out()
-        .list(&outcomes.iter().map(Outcome).collect::<Vec<_>>())?;
+    if !diffs.is_empty() {
+        ctx.out().data(&diffs.concat())?;
+    } else {
+        ctx.out()
+            .list(&outcomes.iter().map(Outcome).collect::<Vec<_>>())?;
+    }
     let changed = outcomes
         .iter()
         .filter(|o| o.action != ApplyAction::Unchanged)
@@ -51,6 +68,48 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<(), CliError> {
         ));
     }
     Ok(())
+}
+
+/// What a dry run tells people about one workflow: unchanged, new, or the diff from the stored
+/// latest version to the file.
+async fn dry_run_report(
+    ctx: &Context,
+    plane: &Plane,
+    outcome: &ApplyOutcome,
+    file: &str,
+    new: &WorkflowSpec,
+) -> Result<String, CliError> {
+    let name = &outcome.name;
+    match outcome.action {
+        ApplyAction::Unchanged => Ok(format!("{name}: unchanged (version {})\n", outcome.version)),
+        ApplyAction::Created => Ok(format!(
+            "{name}: new (would be version {})\n",
+            outcome.version
+        )),
+        ApplyAction::Updated => {
+            let stored = plane.get_workflow(&ctx.principal(), name, None).await?;
+            let old = source::of(&stored)?;
+            // A stored version without its file is compared as parsed specs, both sides.
+            let new = match (&new.source, old.kept) {
+                (Some(text), true) => text.clone(),
+                _ => {
+                    ctx.out().warn(source::no_source_note(&stored));
+                    source::spec_yaml(new)?
+                }
+            };
+            let diff = source::unified(
+                &format!("{name}@{}", stored.version),
+                &old.text,
+                if file == "-" { "<stdin>" } else { file },
+                &new,
+                ctx.out().style().color,
+            );
+            Ok(format!(
+                "{name}: updated (version {} would become {})\n{diff}",
+                stored.version, outcome.version
+            ))
+        }
+    }
 }
 
 #[derive(serde::Serialize)]

@@ -1,11 +1,13 @@
-//! `imx workflow ...`: apply, list, show, validate, delete and run workflows.
+//! `imx workflow ...`: apply, list, show, diff, validate, delete and run workflows.
 
 mod apply;
 mod delete;
+mod diff;
 mod list;
 mod run;
 mod show;
 mod snippet;
+mod source;
 mod validate;
 
 use std::io::Read;
@@ -26,6 +28,8 @@ pub enum WorkflowCommand {
     List(list::ListArgs),
     /// Show a workflow: its params and steps.
     Show(show::ShowArgs),
+    /// Show what changed between two versions (a unified diff of their files).
+    Diff(diff::DiffArgs),
     /// Check workflow files without a store; reports every problem as file:line:col.
     Validate(validate::ValidateArgs),
     /// Delete a workflow and all its versions (past runs keep their history).
@@ -39,6 +43,7 @@ pub async fn run(ctx: &Context, cmd: WorkflowCommand) -> Result<(), CliError> {
         WorkflowCommand::Apply(args) => apply::run(ctx, args).await,
         WorkflowCommand::List(args) => list::run(ctx, args).await,
         WorkflowCommand::Show(args) => show::run(ctx, args).await,
+        WorkflowCommand::Diff(args) => diff::run(ctx, args).await,
         WorkflowCommand::Validate(args) => validate::run(ctx, args),
         WorkflowCommand::Delete(args) => delete::run(ctx, args).await,
         WorkflowCommand::Run(args) => run::run(ctx, args).await,

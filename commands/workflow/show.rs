@@ -4,16 +4,21 @@ use imx::model::{StepKind, Workflow};
 
 use super::super::context::Context;
 use super::super::error::CliError;
-use super::super::output::{Cells, Detail, duration};
+use super::super::output::{Cells, Detail, Format, duration};
+use super::source;
 
 /// Show a workflow: description, params, the run timeout a new run gets and where it comes
 /// from (the workflow's `timeout:`, the server's or the store's default, or 24h), and steps
-/// (kind, needs, timeout, retries). `-o json|yaml` prints the stored workflow with its full spec
-/// and `run_timeout` ({ms, source}).
+/// (kind, needs, timeout, retries). `-o yaml` prints the file the version was applied from,
+/// exactly as written (so `imx workflow show NAME -o yaml | imx workflow apply -f -` changes
+/// nothing); a version applied before imx kept files prints its parsed spec instead. `-o json`
+/// prints the stored workflow with its full spec (and `spec.source`) and `run_timeout`
+/// ({ms, source}).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx workflow show deploy
-  imx workflow show deploy --version 2 -o yaml")]
+  imx workflow show deploy --version 2 -o yaml
+  imx workflow show deploy -o yaml > deploy.yaml")]
 pub struct ShowArgs {
     /// The workflow's name.
     #[arg(add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::workflows))]
@@ -29,6 +34,13 @@ pub async fn run(ctx: &Context, args: ShowArgs) -> Result<(), CliError> {
     let workflow = plane
         .get_workflow(&ctx.principal(), &args.name, args.version)
         .await?;
+    if ctx.out().format() == Format::Yaml {
+        let text = source::of(&workflow)?;
+        if !text.kept {
+            ctx.out().warn(source::no_source_note(&workflow));
+        }
+        return ctx.out().data(&text.text);
+    }
     ctx.out().detail(&workflow)
 }
 

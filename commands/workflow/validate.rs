@@ -20,7 +20,10 @@ pub struct ValidateArgs {
 }
 
 pub fn run(ctx: &Context, args: ValidateArgs) -> Result<(), CliError> {
-    let specs = super::load_specs(ctx, &args.files)?;
+    let mut specs = super::load_specs(ctx, &args.files)?;
+    for (_, spec) in &mut specs {
+        spec.source = None; // the file itself is not echoed back
+    }
     let rows: Vec<Valid> = specs
         .iter()
         .map(|(file, spec)| Valid { file, spec })

@@ -23,6 +23,11 @@ pub struct WorkflowSpec {
     pub fail_fast: bool,
     /// Steps in file order, with defaults already applied.
     pub steps: Vec<StepSpec>,
+    /// The file this spec was read from, exactly as written, when known. Each workflow version
+    /// keeps it (`workflow show -o yaml` prints it back, `workflow diff` compares it); it is not
+    /// part of the digest. A spec sent with a source must be what that source parses to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// A declared parameter.
@@ -85,6 +90,7 @@ impl WorkflowSpec {
             timeout_ms: None,
             fail_fast: false,
             steps,
+            source: None,
         }
     }
 }

@@ -146,6 +146,8 @@ async fn apply_workflow(
     Query(q): Query<ApplyQuery>,
     Json(spec): Json<WorkflowSpec>,
 ) -> Api<ApplyOutcome> {
+    // A source sent with the spec is kept with the version: it must be the spec's own file.
+    crate::spec::check_source(&spec)?;
     Ok(Json(s.plane.apply_workflow(&who, spec, q.dry_run).await?))
 }
 

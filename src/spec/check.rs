@@ -92,6 +92,28 @@ pub fn check_spec(spec: &WorkflowSpec) -> Result<()> {
     )))
 }
 
+/// A spec sent with its source (over the API) must be what that source parses to: the version
+/// keeps the source, and `workflow show -o yaml` prints it as the workflow. Specs parsed in this
+/// process carry their own source and need no check.
+pub fn check_source(spec: &WorkflowSpec) -> Result<()> {
+    let Some(source) = &spec.source else {
+        return Ok(());
+    };
+    let parsed = super::parse_str(source, "source").map_err(|e| {
+        Error::invalid(format!(
+            "workflow {:?}: its source is not a valid workflow file: {e}",
+            spec.name
+        ))
+    })?;
+    if parsed != *spec {
+        return Err(Error::invalid(format!(
+            "workflow {:?}: its source does not parse to the spec sent with it",
+            spec.name
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

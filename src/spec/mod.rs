@@ -47,7 +47,7 @@ mod workflow;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;
 
-pub use check::check_spec;
+pub use check::{check_source, check_spec};
 pub use exports::{Exports, exports, output_var, param_var};
 pub use load::{load_file, load_path, load_path_with_warnings};
 pub use resolve::resolve_params;

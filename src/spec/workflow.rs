@@ -108,5 +108,6 @@ pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<Workfl
         timeout_ms,
         fail_fast,
         steps: drafts.into_iter().map(|d| d.spec).collect(),
+        source: Some(source.to_string()),
     })
 }

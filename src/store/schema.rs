@@ -5,7 +5,8 @@ use rusqlite::Connection;
 
 use crate::Result;
 
-/// Every migration, in order; index + 1 is the version it brings a store to.
+/// Every migration, in order; index + 1 is the version it brings a store to (file numbers are
+/// reserved per change and may be ahead of the position: 0012 was written before 0009–0011).
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_users.sql"),
@@ -15,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_login_sources.sql"),
     include_str!("migrations/0007_run_timeout_source.sql"),
     include_str!("migrations/0008_agent_lease_and_log_bytes.sql"),
+    include_str!("migrations/0012_workflow_source.sql"),
 ];
 
 /// The schema version this build writes.

@@ -184,3 +184,57 @@ pub(crate) fn store_with_one_record(path: &Path) -> Store {
         .unwrap();
     store
 }
+
+/// What migration 0012 does to a store written before it: workflow versions keep their specs
+/// and digests and have no source; applying the same workflow again keeps its version and
+/// gives it the file; a changed one is a new version with its file.
+#[test]
+fn workflow_versions_from_before_sources_were_kept_have_none_until_reapplied() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("imx.db");
+    let mut conn = Connection::open(&path).unwrap();
+    super::schema::migrate_to(&mut conn, 0, 8).unwrap();
+    let file = "name: w\nsteps:\n  - id: a\n    noop: true\n";
+    let spec = crate::spec::parse_str(file, "w.yaml").unwrap();
+    let bare = crate::model::WorkflowSpec {
+        source: None,
+        ..spec.clone()
+    };
+    conn.execute(
+        "INSERT INTO workflows (name, version, digest, spec, created_at) VALUES ('w', 1, ?1, ?2, 0)",
+        rusqlite::params![
+            super::sqlite::workflows::digest(&spec).unwrap(),
+            serde_json::to_string(&bare).unwrap()
+        ],
+    )
+    .unwrap();
+    drop(conn);
+
+    let store = Store::open(&path, false).unwrap();
+    let old = store
+        .read(|tx| super::sqlite::workflows::get(tx, "w", None))
+        .unwrap();
+    assert_eq!(old.spec, bare);
+    let again = store
+        .write(|tx| super::sqlite::workflows::apply(tx, &spec, false))
+        .unwrap();
+    assert_eq!(
+        (again.version, again.action),
+        (1, crate::control::ApplyAction::Unchanged)
+    );
+    let kept = store
+        .read(|tx| super::sqlite::workflows::get(tx, "w", Some(1)))
+        .unwrap();
+    assert_eq!(kept.spec.source.as_deref(), Some(file));
+
+    let file2 = "name: w\nsteps:\n  - id: b\n    noop: true\n";
+    let spec2 = crate::spec::parse_str(file2, "w.yaml").unwrap();
+    let v2 = store
+        .write(|tx| super::sqlite::workflows::apply(tx, &spec2, false))
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    let got = store
+        .read(|tx| super::sqlite::workflows::get(tx, "w", None))
+        .unwrap();
+    assert_eq!(got.spec, spec2);
+}

@@ -152,6 +152,17 @@ async fn bad_requests_get_a_clear_json_error_and_change_nothing() {
             json!({ "name": "../etc", "steps": [{ "id": "a", "kind": "noop" }] }),
             "workflow name",
         ),
+        // A version keeps the file it was applied from: the file must be the spec's own.
+        (
+            json!({ "name": "w", "steps": [{ "id": "a", "kind": "noop" }],
+                    "source": "name: w\nsteps:\n  - id: b\n    noop: true\n" }),
+            "its source does not parse to the spec sent with it",
+        ),
+        (
+            json!({ "name": "w", "steps": [{ "id": "a", "kind": "noop" }],
+                    "source": "name: [" }),
+            "its source is not a valid workflow file",
+        ),
     ] {
         api.post("/api/v1/workflows", t, &spec)
             .await

@@ -110,3 +110,77 @@ fn man_without_out_prints_the_top_page() {
     );
     assert!(out.stdout.contains("imx"));
 }
+
+/// Every page has the sections a man page is expected to have, and a NAME line `whatis` reads:
+/// `imx-run-list \- List runs, newest first`.
+#[test]
+fn man_pages_have_name_exit_status_environment_and_files() {
+    let env = TestEnv::new();
+    let out_dir = env.home().join("man");
+    env.run(["man", "--out", out_dir.to_str().unwrap_or_default()])
+        .expect_code(0);
+    let pages = read_dir(&out_dir);
+    for (file, data) in &pages {
+        let page = String::from_utf8_lossy(data);
+        let name = file.trim_end_matches(".1");
+        let mut lines = page.lines().skip_while(|l| *l != ".SH NAME");
+        let _ = lines.next();
+        let name_line = lines.next().unwrap_or_default();
+        assert!(
+            name_line.starts_with(&format!("{name} \\- ")) && name_line.len() > name.len() + 4,
+            "{file}: NAME line {name_line:?}"
+        );
+        for section in [
+            ".SH SYNOPSIS",
+            ".SH EXIT STATUS",
+            ".SH ENVIRONMENT",
+            ".SH FILES",
+        ] {
+            assert!(
+                page.lines().any(|l| l == section),
+                "{file} has no {section}"
+            );
+        }
+        assert!(page.contains("\\fBIMX_STORE\\fR"), "{file}");
+        assert!(page.contains("config.toml"), "{file}");
+    }
+    let run_list = String::from_utf8_lossy(&pages["imx-run-list.1"]);
+    assert!(
+        run_list.contains("imx-run-list \\- List runs, newest first\n"),
+        "{run_list}"
+    );
+}
+
+/// `mandoc -Tlint` finds nothing to say about any committed page (skipped, saying so, where
+/// mandoc is not installed; `.ci/run` installs it).
+#[test]
+fn man_pages_are_mandoc_lint_clean() {
+    let probe = std::process::Command::new("mandoc")
+        .arg("-V")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    if probe.is_err() {
+        eprintln!("skipped: mandoc is not installed (apt-get install mandoc; .ci/run does)");
+        return;
+    }
+    let dir = repo().join("man");
+    let mut pages: Vec<PathBuf> = read_dir(&dir).keys().map(|k| dir.join(k)).collect();
+    pages.sort();
+    assert!(!pages.is_empty(), "no pages in {dir:?}");
+    let out = std::process::Command::new("mandoc")
+        .arg("-Tlint")
+        .args(&pages)
+        .output()
+        .unwrap_or_else(|e| panic!("mandoc: {e}"));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "mandoc -Tlint (exit {:?}):\n{said}",
+        out.status.code()
+    );
+}

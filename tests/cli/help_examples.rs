@@ -818,3 +818,45 @@ fn placeholders_are_replaced_as_whole_words() {
     assert_eq!(replace_word("verify 01J", "01J", "X"), "verify X");
     assert_eq!(replace_word("01HZX4 01HZX", "01HZX", "X"), "01HZX4 X");
 }
+
+/// Every command's `--help` ends with examples, groups included.
+#[test]
+fn every_command_has_examples() {
+    let missing: Vec<String> = pages()
+        .iter()
+        .filter(|p| p.examples.is_empty())
+        .map(|p| format!("imx {}", p.name()))
+        .collect();
+    assert!(missing.is_empty(), "--help without Examples: {missing:?}");
+}
+
+/// A command's own flags come first; the flags every command takes follow under their own
+/// heading.
+#[test]
+fn own_flags_come_before_the_global_ones() {
+    for page in pages() {
+        let Some(global) = page.text.find("\nGlobal options:\n") else {
+            panic!(
+                "imx {} --help has no Global options:\n{}",
+                page.name(),
+                page.text
+            );
+        };
+        let store = page.text.find("--store <PATH>").unwrap_or(0);
+        assert!(
+            store > global,
+            "imx {}: --store before the heading",
+            page.name()
+        );
+        if let Some(options) = page.text.find("\nOptions:\n") {
+            assert!(
+                options < global,
+                "imx {}: own options after the global ones",
+                page.name()
+            );
+        }
+    }
+    let list = help(&["run".to_string(), "list".to_string()]);
+    let (workflow, global) = (list.find("--workflow"), list.find("Global options:"));
+    assert!(workflow < global && workflow.is_some(), "{list}");
+}

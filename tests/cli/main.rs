@@ -28,6 +28,7 @@ mod failures;
 mod follow;
 mod generated;
 mod help_examples;
+mod help_topics;
 mod hidden_paths;
 mod http;
 mod identity;

@@ -10,7 +10,10 @@ use super::errors::{PgError, PgResult};
 use crate::{Error, Result};
 
 /// Every migration, in order; index + 1 is the version it brings a database to.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_workflow_source.sql"),
+];
 
 /// The PostgreSQL schema version this build writes (its own numbering, apart from SQLite's).
 pub const PG_SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -170,6 +173,30 @@ mod tests {
             .connect(None)
             .await
             .unwrap()
+    }
+
+    /// Migration 2: a database made by schema 1 keeps its workflow versions, without a source.
+    #[tokio::test]
+    async fn workflow_versions_gain_a_source_column_empty_for_older_ones() {
+        let Some(db) = TestDb::get().await else {
+            return;
+        };
+        let mut c = client(&db).await;
+        migrate_to(&mut c, "db", true, 1).await.unwrap();
+        c.execute(
+            "INSERT INTO workflows (name, version, digest, spec, created_at) VALUES ('w', 1, 'd', '{}', 0)",
+            &[],
+        )
+        .await
+        .unwrap();
+        let m = migrate(&mut c, "db", false).await.unwrap();
+        assert_eq!(m.version, PG_SCHEMA_VERSION);
+        let source: Option<String> = c
+            .query_one("SELECT source FROM workflows WHERE name = 'w'", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(source, None);
     }
 
     #[tokio::test]

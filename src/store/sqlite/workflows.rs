@@ -10,10 +10,21 @@ use crate::engine::{SpecCache, SpecIndex};
 use crate::model::{RunStatus, Workflow, WorkflowSpec, WorkflowSummary, now_ms};
 use crate::{Error, Result};
 
-/// The canonical digest of a spec.
+/// The canonical digest of a spec (its source text is not part of it).
 pub fn digest(spec: &WorkflowSpec) -> Result<String> {
-    let json = serde_json::to_vec(spec)?;
+    let json = serde_json::to_vec(&without_source(spec))?;
     Ok(hex::encode(Sha256::digest(&json)))
+}
+
+/// The spec as the `spec` column keeps it: the source has a column of its own.
+fn without_source(spec: &WorkflowSpec) -> std::borrow::Cow<'_, WorkflowSpec> {
+    match spec.source {
+        None => std::borrow::Cow::Borrowed(spec),
+        Some(_) => std::borrow::Cow::Owned(WorkflowSpec {
+            source: None,
+            ..spec.clone()
+        }),
+    }
 }
 
 /// Store `spec` as a new version unless the live latest version has the same digest.
@@ -32,10 +43,21 @@ pub fn apply(tx: &Transaction<'_>, spec: &WorkflowSpec, dry_run: bool) -> Result
         Some((v, _, Some(_))) => (v + 1, ApplyAction::Created),
         None => (1, ApplyAction::Created),
     };
+    if !dry_run && action == ApplyAction::Unchanged {
+        keep_source(tx, &spec.name, version, spec.source.as_deref())?;
+    }
     if !dry_run && action != ApplyAction::Unchanged {
         tx.execute(
-            "INSERT INTO workflows (name, version, digest, spec, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![spec.name, version, digest, serde_json::to_string(spec)?, now_ms()],
+            "INSERT INTO workflows (name, version, digest, spec, created_at, source)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                spec.name,
+                version,
+                digest,
+                serde_json::to_string(&without_source(spec))?,
+                now_ms(),
+                spec.source
+            ],
         )?;
         super::insert_event(
             tx,
@@ -53,8 +75,26 @@ pub fn apply(tx: &Transaction<'_>, spec: &WorkflowSpec, dry_run: bool) -> Result
     })
 }
 
+/// An unchanged version applied before sources were kept (or through the API without one)
+/// takes the source it is applied from now: that source parses to the very spec stored.
+pub fn keep_source(
+    tx: &Transaction<'_>,
+    name: &str,
+    version: u32,
+    source: Option<&str>,
+) -> Result<()> {
+    if let Some(source) = source {
+        tx.execute(
+            "UPDATE workflows SET source = ?3 WHERE name = ?1 AND version = ?2 AND source IS NULL",
+            params![name, version, source],
+        )?;
+    }
+    Ok(())
+}
+
 fn workflow_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Workflow, String)> {
     let spec: String = r.get(4)?;
+    let source: Option<String> = r.get(5)?;
     Ok((
         Workflow {
             name: r.get(0)?,
@@ -68,6 +108,7 @@ fn workflow_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Workflow, Strin
                 timeout_ms: None,
                 fail_fast: false,
                 steps: Vec::new(),
+                source,
             },
             run_timeout: None,
         },
@@ -80,7 +121,7 @@ pub fn get(tx: &Transaction<'_>, name: &str, version: Option<u32>) -> Result<Wor
     let row = match version {
         Some(v) => tx
             .query_row(
-                "SELECT name, version, digest, created_at, spec FROM workflows
+                "SELECT name, version, digest, created_at, spec, source FROM workflows
                  WHERE name = ?1 AND version = ?2 AND deleted_at IS NULL",
                 params![name, v],
                 workflow_from_row,
@@ -88,7 +129,7 @@ pub fn get(tx: &Transaction<'_>, name: &str, version: Option<u32>) -> Result<Wor
             .optional()?,
         None => tx
             .query_row(
-                "SELECT name, version, digest, created_at, spec FROM workflows
+                "SELECT name, version, digest, created_at, spec, source FROM workflows
                  WHERE name = ?1 AND deleted_at IS NULL ORDER BY version DESC LIMIT 1",
                 [name],
                 workflow_from_row,
@@ -102,7 +143,9 @@ pub fn get(tx: &Transaction<'_>, name: &str, version: Option<u32>) -> Result<Wor
         };
         return Err(not_found_with_hint(tx, &id, name)?);
     };
+    let source = wf.spec.source.take();
     wf.spec = serde_json::from_str(&spec)?;
+    wf.spec.source = source;
     Ok(wf)
 }
 

@@ -17,6 +17,7 @@ mod runs;
 mod steps;
 mod streams;
 mod waiting;
+mod workflow_source;
 mod workflows;
 
 use crate::env::TestEnv;

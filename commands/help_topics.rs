@@ -1,0 +1,223 @@
+//! The texts of `imx help workflow`, `imx help environment` and `imx help contexts` (the man
+//! pages' ENVIRONMENT and FILES sections are taken from the same texts).
+
+/// `imx help workflow`.
+pub const WORKFLOW: &str = r#"Workflow files
+
+A workflow is one YAML (or JSON) file: a DAG of steps, run by agents. `imx workflow validate -f
+FILE` checks one without a store, naming each problem as file:line:col; `imx workflow apply -f
+FILE` stores it (a new version when it changed; each version keeps the file as written).
+
+Top-level keys:
+  name          the workflow's name (lowercase letters, digits, - and _); required
+  description   one line for people
+  params        NAME: {type, required, default, enum, description}; type is string, int, float
+                or bool; `imx workflow run NAME -p NAME=VALUE` sets them
+  timeout       the run timeout (a duration: 500ms, 30s, 10m, 1h30m)
+  fail_fast     true: start no new step once one step has failed
+  defaults      timeout, retry, agent and env given to every step (a step's own win)
+  steps         the steps, in any order; required
+
+Step keys:
+  id            the step's name, unique in the workflow; required
+  needs         [ids] of steps that must succeed first
+  run           a shell script (sh -c), or
+  http          {method, url, headers, json | body, expect_status}, or
+  noop: true    a step that does nothing (joins, tests)
+  timeout       how long one attempt may take
+  retry         {max, backoff: fixed|exponential, initial, max_delay, jitter}
+  agent         {labels: {KEY: VALUE}}: only agents with these labels run the step
+  env           extra environment variables (values may use templates)
+  workdir       the working directory of a `run` step
+
+A step writes outputs as KEY=VALUE lines to the file named by $IMX_OUTPUT; steps downstream read
+them as {{ steps.ID.outputs.KEY }} (see `imx help templates`).
+
+Example:
+
+  name: deploy
+  description: Build, test and ship
+  params:
+    env: {type: string, default: staging, enum: [staging, prod]}
+  timeout: 10m
+  defaults:
+    retry: {max: 2, backoff: exponential, initial: 500ms}
+  steps:
+    - id: build
+      run: make build && echo "artifact=app.tar.gz" >> "$IMX_OUTPUT"
+    - id: test
+      needs: [build]
+      run: make test
+    - id: ship
+      needs: [test]
+      agent: {labels: {os: linux}}
+      run: ./ship "{{ steps.build.outputs.artifact }}" --to {{ params.env }}
+
+More in examples/workflows/ of the source tree; the commands are in `imx workflow --help`.
+"#;
+
+/// The environment variables imx reads, for `imx help environment` and the man pages.
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "IMX_STORE",
+        "The local store (a SQLite file), as --store; default ~/.local/share/imx/imx.db.",
+    ),
+    (
+        "IMX_SERVER",
+        "A remote control plane (an imx server URL), as --server.",
+    ),
+    (
+        "IMX_CONTEXT",
+        "The context to use instead of the current one, as --context.",
+    ),
+    (
+        "IMX_TOKEN",
+        "The API token for a server; wins over the one `imx login` kept.",
+    ),
+    (
+        "IMX_KEYRING",
+        "off (or 0, false, no): do not use the OS keyring; tokens and backup keys go to the \
+         0600 fallback file.",
+    ),
+    (
+        "IMX_LEASE",
+        "The lease agents of this control plane are granted (e.g. 30s; read by imx server and \
+         by local agents).",
+    ),
+    (
+        "IMX_MAX_OUTPUT",
+        "The limit on one step's outputs (e.g. 1MiB).",
+    ),
+    (
+        "IMX_MAX_LOG",
+        "The cap on the log of one step attempt (e.g. 64MiB).",
+    ),
+    (
+        "IMX_MAX_TOKEN_TTL",
+        "The longest a token made through a local store may live (default 90d; imx server \
+         --max-token-ttl wins for a server).",
+    ),
+    (
+        "IMX_AGENT_INSTANCE",
+        "imx agent run --instance: a nonce per start of an agent (e.g. systemd's \
+         $INVOCATION_ID).",
+    ),
+    (
+        "IMX_CONTAINMENT",
+        "imx agent run: subreaper forces the fallback containment of steps; cgroup refuses to \
+         start without cgroups.",
+    ),
+    ("NO_COLOR", "Set and not empty: no colour (as --no-color)."),
+    (
+        "COLUMNS",
+        "The width tables are fitted to (by default the terminal's; none when stdout is not a \
+         terminal).",
+    ),
+];
+
+/// The variables every `run` step gets from its agent (beside IMX_PARAM_* and IMX_OUT_*).
+pub const STEP_ENVIRONMENT: &[(&str, &str)] = &[
+    ("IMX_RUN_ID", "the run's id"),
+    ("IMX_STEP_ID", "the step's id"),
+    ("IMX_ATTEMPT", "the attempt, from 1"),
+    (
+        "IMX_IDEMPOTENCY_KEY",
+        "the same for every attempt of the step in the run",
+    ),
+    ("IMX_WORKFLOW", "the workflow's name"),
+    (
+        "IMX_OUTPUT",
+        "a file: KEY=VALUE lines written there are the step's outputs",
+    ),
+    ("IMX_PARAM_<NAME>", "each param of the run"),
+    ("IMX_OUT_<STEP>_<KEY>", "each output of the steps upstream"),
+];
+
+/// `imx help environment`.
+pub fn environment_text() -> String {
+    let mut s = String::from("Environment variables\n\nimx reads:\n\n");
+    for (name, what) in ENVIRONMENT {
+        s.push_str(&entry(name, what));
+    }
+    s.push_str(
+        "\nEvery `run` step gets (the agent's own IMX_* variables are never passed on):\n\n",
+    );
+    for (name, what) in STEP_ENVIRONMENT {
+        s.push_str(&entry(name, what));
+    }
+    s
+}
+
+/// `  NAME  text`, the text wrapped at 96 columns under itself.
+fn entry(name: &str, what: &str) -> String {
+    const INDENT: usize = 23;
+    let mut out = format!("  {name:<20}");
+    if name.len() > 20 {
+        out.push('\n');
+        out.push_str(&" ".repeat(INDENT - 1));
+    }
+    let mut col = INDENT - 1;
+    for word in what.split_whitespace() {
+        if col + 1 + word.len() > 96 && col > INDENT - 1 {
+            out.push('\n');
+            out.push_str(&" ".repeat(INDENT - 1));
+            col = INDENT - 1;
+        }
+        out.push(' ');
+        out.push_str(word);
+        col += 1 + word.len();
+    }
+    out.push('\n');
+    out
+}
+
+/// The files imx keeps, for `imx help contexts` and the man pages.
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "~/.local/share/imx/imx.db",
+        "The default local store ($XDG_DATA_HOME/imx/imx.db; IMX_STORE or --store name another).",
+    ),
+    (
+        "~/.config/imx/config.toml",
+        "Contexts and the current one ($XDG_CONFIG_HOME/imx/config.toml).",
+    ),
+    (
+        "~/.config/imx/logins.toml",
+        "Which users this client is logged in as on each server, and the active one (no secrets).",
+    ),
+    (
+        "~/.config/imx/credentials.toml",
+        "Tokens, mode 0600, only where no OS keyring is available.",
+    ),
+];
+
+/// `imx help contexts`.
+pub fn contexts_text() -> String {
+    let mut s = String::from(
+        r#"Contexts and logins
+
+A context names where commands act: a local store (a SQLite file) or a remote `imx server`.
+One context is current; --context NAME (or IMX_CONTEXT) picks another for one command, and
+--store or --server (IMX_STORE, IMX_SERVER) bypass contexts altogether. With no context and no
+flag, commands use the default local store.
+
+  imx context add prod --server https://imx.example.com:8443
+  imx context add laptop --store ~/imx.db
+  imx context use prod          # make it current
+  imx context list              # the current one is marked
+
+A login is a token for a server, got with `imx login` (user and password) and kept between
+commands: in the OS keyring, or where none is available, in a 0600 file (with a warning). One
+client may be logged in as several users on one server; `imx auth switch USER` picks the
+active one, `imx auth status` (or `imx whoami`) says who you act as, and `imx logout` revokes
+and forgets the token. IMX_TOKEN, when set, is used instead of any kept token.
+
+Files:
+
+"#,
+    );
+    for (path, what) in FILES {
+        s.push_str(&format!("  {path}\n      {what}\n"));
+    }
+    s
+}
