@@ -52,16 +52,11 @@ impl Context {
         Principal::local_owner()
     }
 
-    /// Act on this PostgreSQL database (a command's own `--database`), before the control
-    /// plane is first opened. Refused beside `--server` or `--store`, which name another.
-    pub fn use_database(&self, url: &str) -> Result<(), CliError> {
-        if self.globals.server.is_some() || self.globals.store.is_some() {
-            return Err(CliError::usage(
-                "--database and --server/--store name two different control planes; give one",
-            ));
-        }
+    /// Act on this PostgreSQL database (a command's own `--database`, or IMX_DATABASE_URL),
+    /// before the control plane is first opened: it wins over `--store`/`IMX_STORE` and
+    /// contexts, as a command's own flag does over the global ones.
+    pub fn use_database(&self, url: &str) {
         let _ = self.database.set(url.to_string());
-        Ok(())
     }
 
     /// Keep at most `n` connections to a PostgreSQL store (before it is first opened).

@@ -36,7 +36,12 @@ pub struct InitArgs {
 
     /// Create the schema in this PostgreSQL database (for `imx server --database`) instead of
     /// a SQLite store. Safe to run again; a database with a newer schema is refused.
-    #[arg(long, env = "IMX_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "IMX_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database: Option<String>,
 }
 
@@ -59,7 +64,7 @@ pub async fn run(ctx: &Context, args: InitArgs) -> Result<(), CliError> {
         None
     };
     if let Some(url) = &args.database {
-        ctx.use_database(url)?;
+        ctx.use_database(url);
     }
     let (plane, created) = ctx.open_local(true)?;
     let path = plane.location();

@@ -43,7 +43,12 @@ pub struct ServerArgs {
     /// a SQLite store; create its schema first with `imx init --database URL --admin NAME`.
     /// Prefer the environment variable: a URL with a password on the command line is visible
     /// to other users in the process list.
-    #[arg(long, env = "IMX_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "IMX_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database: Option<String>,
 
     /// Connections this replica keeps to the database at most [default: 16, or the URL's
@@ -294,7 +299,7 @@ fn init_logging(
 
 pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
     if let Some(url) = &args.database {
-        ctx.use_database(url)?;
+        ctx.use_database(url);
     }
     if let Some(n) = args.pool_size {
         ctx.use_pool_size(usize::from(n));

@@ -73,7 +73,10 @@ impl ContextRow {
             }) => format!("{server} (insecure)"),
             Ok(Target::Remote { server, .. }) => server,
             Ok(Target::Database { url }) => imx::store::postgres::PgConfig::parse(&url)
-                .map_or_else(|_| "database ?".into(), |c| format!("database {}", c.display())),
+                .map_or_else(
+                    |_| "database ?".into(),
+                    |c| format!("database {}", c.display()),
+                ),
             Err(_) => "?".into(),
         }
     }

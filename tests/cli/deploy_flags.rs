@@ -42,7 +42,8 @@ fn invocations(text: &str) -> Vec<Vec<String>> {
             let args: Vec<String> = serde_json::from_str(list.trim())
                 .unwrap_or_else(|e| panic!("args: must be a one-line JSON list ({e}): {line}"));
             found.push(args);
-        } else if line.starts_with('#') && comment.starts_with("imx ") {
+        } else if line.starts_with("#  ") && comment.starts_with("imx ") {
+            // A command shown in a comment is indented: `#   imx init …`.
             let words = comment
                 .split_whitespace()
                 .skip(1)
@@ -112,7 +113,10 @@ fn deploy_files_use_only_flags_and_variables_imx_has() {
             );
         }
     }
-    assert!(checked >= 10, "only {checked} flags found: is the parser blind?");
+    assert!(
+        checked >= 10,
+        "only {checked} flags found: is the parser blind?"
+    );
 }
 
 /// The IMX_* names in `text`.

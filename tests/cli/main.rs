@@ -14,6 +14,7 @@ mod backup;
 mod backup_remote;
 mod bad_input;
 mod basics;
+mod cluster;
 mod commands;
 mod completions_dynamic;
 mod completions_pty;
