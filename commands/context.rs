@@ -23,6 +23,11 @@ pub struct Context {
     /// A token given on the command line (`imx agent run --token`): wins over `IMX_TOKEN` and
     /// anything stored.
     token: OnceLock<imx::auth::Secret>,
+    /// A database given to the command itself (`imx server --database`, `imx init
+    /// --database`): wins over every other target.
+    database: OnceLock<String>,
+    /// Connections in a PostgreSQL store's pool (`imx server --pool-size`).
+    pool_size: OnceLock<usize>,
 }
 
 impl Context {
@@ -32,6 +37,8 @@ impl Context {
             out,
             plane: OnceLock::new(),
             token: OnceLock::new(),
+            database: OnceLock::new(),
+            pool_size: OnceLock::new(),
         }
     }
 
@@ -45,9 +52,25 @@ impl Context {
         Principal::local_owner()
     }
 
-    /// Where commands act: `--server`, else `--store`/`IMX_STORE`, else `--context`/
-    /// `IMX_CONTEXT`, else the current context, else the default local store.
+    /// Act on this PostgreSQL database (a command's own `--database`, or IMX_DATABASE_URL),
+    /// before the control plane is first opened: it wins over `--store`/`IMX_STORE` and
+    /// contexts, as a command's own flag does over the global ones.
+    pub fn use_database(&self, url: &str) {
+        let _ = self.database.set(url.to_string());
+    }
+
+    /// Keep at most `n` connections to a PostgreSQL store (before it is first opened).
+    pub fn use_pool_size(&self, n: usize) {
+        let _ = self.pool_size.set(n);
+    }
+
+    /// Where commands act: a command's `--database`, else `--server`, else `--store`/
+    /// `IMX_STORE` (a file, or a `postgres://` URL), else `--context`/`IMX_CONTEXT`, else the
+    /// current context, else the default local store.
     pub fn target(&self) -> Result<Target, CliError> {
+        if let Some(url) = self.database.get() {
+            return Ok(Target::Database { url: url.clone() });
+        }
         match (&self.globals.server, &self.globals.store) {
             (Some(_), Some(_)) => {
                 return Err(CliError::usage(
@@ -62,8 +85,13 @@ impl Context {
                 });
             }
             (None, Some(store)) => {
-                return Ok(Target::Local {
-                    store: store.clone(),
+                return Ok(match store.to_str() {
+                    Some(url) if imx::store::postgres::is_postgres_url(url) => Target::Database {
+                        url: url.to_string(),
+                    },
+                    _ => Target::Local {
+                        store: store.clone(),
+                    },
                 });
             }
             (None, None) => {}
@@ -80,7 +108,10 @@ impl Context {
     /// The name of the context commands act through, if any (none when `--server` or
     /// `--store` says where to go).
     pub fn context_name(&self) -> Result<Option<String>, CliError> {
-        if self.globals.server.is_some() || self.globals.store.is_some() {
+        if self.globals.server.is_some()
+            || self.globals.store.is_some()
+            || self.database.get().is_some()
+        {
             return Ok(None);
         }
         let config = Config::load(&config_path())?;
@@ -94,6 +125,11 @@ impl Context {
             Target::Remote { server, .. } => Err(CliError::usage(format!(
                 "this command works on a local store, but the target is the server {server}"
             ))
+            .with_hint("pass --store PATH, or switch with `imx context use`")),
+            Target::Database { .. } => Err(CliError::usage(
+                "this command works on a SQLite store file, but the target is a PostgreSQL \
+                 database",
+            )
             .with_hint("pass --store PATH, or switch with `imx context use`")),
         }
     }
@@ -128,8 +164,18 @@ impl Context {
     /// and say whether this call did. Without, a missing store is an error (exit 6) and nothing
     /// is created: a typo in `--store` never becomes a new, empty store.
     pub fn open_local(&self, create: bool) -> Result<(LocalControlPlane, bool), CliError> {
-        let path = self.store_path()?;
-        let mut plane = LocalControlPlane::open(&path, self.local_options(create)?)?;
+        let opts = self.local_options(create)?;
+        let mut plane = match self.target()? {
+            Target::Database { url } => {
+                let mut config = imx::store::postgres::PgConfig::parse(&url)?;
+                if let Some(n) = self.pool_size.get() {
+                    config = config.with_pool_size(*n);
+                }
+                let store = imx::store::postgres::PgStore::open_with(config, create)?;
+                LocalControlPlane::with_backend(Arc::new(store), opts)
+            }
+            _ => LocalControlPlane::open(&self.store_path()?, opts)?,
+        };
         if let Some(ttl) = max_token_ttl_from_env()? {
             plane = plane.with_max_token_ttl(ttl);
         }
@@ -140,7 +186,9 @@ impl Context {
     /// The control plane, creating a local store if there is none and saying so on stderr
     /// (`imx demo`).
     pub fn plane_creating(&self) -> Result<Plane, CliError> {
-        if let (None, Target::Local { .. }) = (self.plane.get(), self.target()?) {
+        if let (None, Target::Local { .. } | Target::Database { .. }) =
+            (self.plane.get(), self.target()?)
+        {
             let (local, created) = self.open_local(true)?;
             if created {
                 self.out
@@ -162,7 +210,7 @@ impl Context {
             return Ok(plane.clone());
         }
         let plane: Plane = match self.target()? {
-            Target::Local { .. } => Arc::new(self.open_local(false)?.0),
+            Target::Local { .. } | Target::Database { .. } => Arc::new(self.open_local(false)?.0),
             Target::Remote { server, ca, .. } => {
                 let key = server_key(&server)?;
                 // A token flag wins, then IMX_TOKEN; else what `imx login` stored (keyring, or
@@ -210,6 +258,10 @@ impl Context {
             Target::Local { store } => Err(CliError::usage(format!(
                 "{what} is for servers; on the local store {} you act as its owner",
                 store.display()
+            ))
+            .with_hint("pass --server URL, or switch with `imx context use`")),
+            Target::Database { .. } => Err(CliError::usage(format!(
+                "{what} is for servers; on a database opened directly you act as its owner"
             ))
             .with_hint("pass --server URL, or switch with `imx context use`")),
         }

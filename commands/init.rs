@@ -17,7 +17,8 @@ use super::password::{self, Ask};
   imx init
   imx --store /srv/imx/imx.db init --admin alice
   printf '%s\\n' \"$PW\" | imx --store /srv/imx/prod.db init --admin alice --password-stdin
-  imx init --default-run-timeout 6h")]
+  imx init --default-run-timeout 6h
+  imx init --database postgres://imx@db.example/imx --admin alice   # a cluster's database")]
 pub struct InitArgs {
     /// Create this admin user and print a token for them (valid 90 days), once.
     #[arg(long, value_name = "NAME")]
@@ -32,6 +33,16 @@ pub struct InitArgs {
     /// overrides it for runs started through that server.
     #[arg(long, value_name = "DURATION", value_parser = super::parse::duration)]
     pub default_run_timeout: Option<std::time::Duration>,
+
+    /// Create the schema in this PostgreSQL database (for `imx server --database`) instead of
+    /// a SQLite store. Safe to run again; a database with a newer schema is refused.
+    #[arg(
+        long,
+        env = "IMX_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
 }
 
 pub async fn run(ctx: &Context, args: InitArgs) -> Result<(), CliError> {
@@ -52,6 +63,9 @@ pub async fn run(ctx: &Context, args: InitArgs) -> Result<(), CliError> {
     } else {
         None
     };
+    if let Some(url) = &args.database {
+        ctx.use_database(url);
+    }
     let (plane, created) = ctx.open_local(true)?;
     let path = plane.location();
     if created {

@@ -32,11 +32,29 @@ use super::error::{CliError, Exit};
   imx server --listen 127.0.0.1:7443 --log-format json --log-dir /var/log/imx --rate-limit 1000
   imx server --listen 127.0.0.1:7443 --backup-every 15m --backup-dir /var/backups --keep-daily 7
   imx server --listen 127.0.0.1:7443 --default-run-timeout 2h   # runs without timeout: 2h
+  IMX_DATABASE_URL=postgres://imx@db.example/imx imx server --listen 0.0.0.0:7443 --insecure-listen   # a cluster replica
   imx --server http://127.0.0.1:7443 backup list      # the server's backups")]
 pub struct ServerArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:7443", value_name = "ADDR")]
     pub listen: SocketAddr,
+
+    /// Serve a PostgreSQL database (cluster mode: any number of replicas share it) instead of
+    /// a SQLite store; create its schema first with `imx init --database URL --admin NAME`.
+    /// Prefer the environment variable: a URL with a password on the command line is visible
+    /// to other users in the process list.
+    #[arg(
+        long,
+        env = "IMX_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
+
+    /// Connections this replica keeps to the database at most [default: 16, or the URL's
+    /// pool_max_size].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000), requires = "database")]
+    pub pool_size: Option<u16>,
 
     /// Run this many agents inside the server process (the one-command dev setup; production
     /// agents are separate `imx agent run` processes). Their steps run in private temp
@@ -280,6 +298,12 @@ fn init_logging(
 }
 
 pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
+    if let Some(url) = &args.database {
+        ctx.use_database(url);
+    }
+    if let Some(n) = args.pool_size {
+        ctx.use_pool_size(usize::from(n));
+    }
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(imx::server::tls::load_config(cert, key)?),
         _ => None,

@@ -62,12 +62,18 @@ pub async fn status(ctx: &Context) -> Result<Status, CliError> {
     use imx::config::credentials::Location;
     let context = ctx.context_name()?;
     match ctx.target()? {
-        Target::Local { store } => {
-            let me = ctx.plane()?.whoami(&ctx.principal()).await?;
+        target @ (Target::Local { .. } | Target::Database { .. }) => {
+            let plane = ctx.plane()?;
+            let me = plane.whoami(&ctx.principal()).await?;
+            let store = match target {
+                Target::Local { store } => store.display().to_string(),
+                // The plane says where without the password.
+                _ => plane.location().trim_start_matches("local ").to_string(),
+            };
             Ok(Status {
                 context,
                 server: None,
-                store: Some(store.display().to_string()),
+                store: Some(store),
                 name: me.name,
                 role: me.role,
                 source: me.source,

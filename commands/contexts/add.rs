@@ -1,4 +1,4 @@
-//! `imx context add NAME --server URL [--ca FILE] [--insecure] | --store PATH`.
+//! `imx context add NAME --server URL [--ca FILE] [--insecure] | --store PATH|postgres://…`.
 
 use std::path::PathBuf;
 
@@ -15,12 +15,14 @@ use super::super::error::CliError;
 #[command(after_help = "Examples:
   imx context add prod --server https://imx.example:7443 --ca prod-ca.pem
   imx context add laptop --store ~/.local/share/imx/imx.db
+  imx context add cluster-db --store postgres://imx@db.example/imx   # a cluster's database
   imx context add lab --server http://10.0.0.5:7443 --insecure   # plain HTTP on a trusted network
   imx context add staging --server https://staging.example:7443 --use   # add and switch
   imx context use prod")]
 pub struct AddArgs {
     /// The context's name. Its target is the global `--server URL` or `--store PATH` given with
-    /// this command (or IMX_SERVER / IMX_STORE).
+    /// this command (or IMX_SERVER / IMX_STORE); a `--store postgres://…` URL names a cluster's
+    /// database, which commands then open directly.
     pub name: String,
     /// A CA certificate (PEM) to trust for the server.
     #[arg(long, value_name = "FILE")]
@@ -34,8 +36,20 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
     if args.name.trim().is_empty() {
         return Err(CliError::usage("a context needs a name"));
     }
+    let database = ctx
+        .globals
+        .store
+        .as_ref()
+        .and_then(|s| s.to_str())
+        .filter(|s| imx::store::postgres::is_postgres_url(s))
+        .map(String::from);
+    if let Some(url) = &database {
+        // Fail now on a URL that can never work.
+        imx::store::postgres::PgConfig::parse(url)?;
+    }
     let (url, store) = match (&ctx.globals.server, &ctx.globals.store) {
         (Some(url), None) => (Some(url.clone()), None),
+        (None, Some(_)) if database.is_some() => (None, None),
         (None, Some(store)) => (
             None,
             Some(std::path::absolute(store).unwrap_or(store.clone())),
@@ -76,6 +90,7 @@ pub fn run(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
             ContextEntry {
                 store,
                 server: url,
+                database,
                 ca,
                 insecure,
             },

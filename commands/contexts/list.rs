@@ -23,10 +23,12 @@ pub fn run(ctx: &Context, _args: ListArgs) -> Result<(), CliError> {
     let rows: Vec<ContextRow> = config
         .contexts
         .iter()
-        .map(|(name, entry)| ContextRow {
-            name: name.clone(),
-            current: config.current.as_deref() == Some(name),
-            entry: entry.clone(),
+        .map(|(name, entry)| {
+            ContextRow::new(
+                name.clone(),
+                config.current.as_deref() == Some(name),
+                entry.clone(),
+            )
         })
         .collect();
     ctx.out().list(&rows)

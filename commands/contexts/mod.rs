@@ -49,6 +49,20 @@ pub struct ContextRow {
 }
 
 impl ContextRow {
+    /// The row of context `name`; a database URL is shown without its password.
+    pub fn new(name: String, current: bool, mut entry: ContextEntry) -> Self {
+        if let Some(url) = &entry.database
+            && let Ok(c) = imx::store::postgres::PgConfig::parse(url)
+        {
+            entry.database = Some(c.display().to_string());
+        }
+        ContextRow {
+            name,
+            current,
+            entry,
+        }
+    }
+
     fn target(&self) -> String {
         match self.entry.target() {
             Ok(Target::Local { store }) => format!("local {}", store.display()),
@@ -58,6 +72,11 @@ impl ContextRow {
                 ..
             }) => format!("{server} (insecure)"),
             Ok(Target::Remote { server, .. }) => server,
+            Ok(Target::Database { url }) => imx::store::postgres::PgConfig::parse(&url)
+                .map_or_else(
+                    |_| "database ?".into(),
+                    |c| format!("database {}", c.display()),
+                ),
             Err(_) => "?".into(),
         }
     }

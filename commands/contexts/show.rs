@@ -23,10 +23,10 @@ pub fn run(ctx: &Context, args: ShowArgs) -> Result<(), CliError> {
         return Ok(());
     };
     let entry = config.get(&name)?.clone();
-    let row = ContextRow {
-        current: config.current.as_deref() == Some(name.as_str()),
-        name,
+    let row = ContextRow::new(
+        name.clone(),
+        config.current.as_deref() == Some(name.as_str()),
         entry,
-    };
+    );
     ctx.out().list(std::slice::from_ref(&row))
 }

@@ -27,9 +27,13 @@ pub struct ContextEntry {
     /// A local store file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<PathBuf>,
-    /// A server URL.
+    /// A server URL (or a cluster's replicas, comma-separated).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<String>,
+    /// A PostgreSQL database (`postgres://…`) that commands open directly, as they open a
+    /// local store file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
     /// A CA certificate (PEM) to trust for this server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca: Option<PathBuf>,
@@ -51,21 +55,26 @@ pub enum Target {
         /// Plain `http://` beyond loopback is allowed (see [`ContextEntry::insecure`]).
         insecure: bool,
     },
+    /// A PostgreSQL database, opened by this process (as a local store is).
+    Database {
+        url: String,
+    },
 }
 
 impl ContextEntry {
     pub fn target(&self) -> Result<Target> {
-        match (&self.store, &self.server) {
-            (Some(store), None) => Ok(Target::Local {
+        match (&self.store, &self.server, &self.database) {
+            (Some(store), None, None) => Ok(Target::Local {
                 store: store.clone(),
             }),
-            (None, Some(server)) => Ok(Target::Remote {
+            (None, Some(server), None) => Ok(Target::Remote {
                 server: server.clone(),
                 ca: self.ca.clone(),
                 insecure: self.insecure,
             }),
+            (None, None, Some(url)) => Ok(Target::Database { url: url.clone() }),
             _ => Err(Error::invalid(
-                "a context names either a store or a server, not both or neither",
+                "a context names one of a store, a server or a database, not several or none",
             )),
         }
     }
@@ -132,6 +141,7 @@ mod tests {
             ContextEntry {
                 store: None,
                 server: Some("https://imx.example:7443".into()),
+                database: None,
                 ca: None,
                 insecure: false,
             },
@@ -152,6 +162,7 @@ mod tests {
         let entry = |insecure| ContextEntry {
             store: None,
             server: Some("http://192.0.2.1:7443".into()),
+            database: None,
             ca: None,
             insecure,
         };
