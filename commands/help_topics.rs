@@ -67,6 +67,11 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "A remote control plane (an imx server URL), as --server.",
     ),
     (
+        "IMX_DATABASE_URL",
+        "A PostgreSQL database (postgres://...): what imx server --database serves and imx init \
+         --database creates (cluster mode). Other commands open one with --store postgres://...",
+    ),
+    (
         "IMX_CONTEXT",
         "The context to use instead of the current one, as --context.",
     ),

@@ -21,7 +21,7 @@ use super::super::error::CliError;
   imx context use prod")]
 pub struct AddArgs {
     /// The context's name. Its target is the global `--server URL` or `--store PATH` given with
-    /// this command (or IMX_SERVER / IMX_STORE); a `--store postgres://…` URL names a cluster's
+    /// this command (or IMX_SERVER / IMX_STORE); a `--store postgres://...` URL names a cluster's
     /// database, which commands then open directly.
     pub name: String,
     /// A CA certificate (PEM) to trust for the server.
