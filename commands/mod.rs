@@ -190,7 +190,7 @@ pub enum Command {
     )]
     Context(contexts::ContextCommand),
     /// Serve this store's control plane over HTTP for remote CLIs and agents.
-    Server(server::ServerArgs),
+    Server(Box<server::ServerArgs>),
     /// Watch agents, runs, workflows and the audit trail live in the terminal.
     Dashboard(dashboard::DashboardArgs),
     /// Take, list, verify, restore and prune backups of the store.
@@ -283,7 +283,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<(), CliError> {
         Command::Whoami(args) => whoami::run(ctx, args).await,
         Command::Auth(cmd) => auth::run(ctx, cmd).await,
         Command::Context(cmd) => contexts::run(ctx, cmd),
-        Command::Server(args) => server::run(ctx, args).await,
+        Command::Server(args) => server::run(ctx, *args).await,
         Command::Dashboard(args) => dashboard::run(ctx, args).await,
         Command::Backup(cmd) => backup::run(ctx, cmd).await,
         Command::Audit(cmd) => audit::run(ctx, cmd).await,
