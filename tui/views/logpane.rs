@@ -583,10 +583,18 @@ mod tests {
             })
             .collect();
         p.lines = lines.into_iter().map(LogEntry::new).collect();
-        let started = Instant::now();
-        let hits = find(&p.lines, "crate number 976 ");
-        let took = started.elapsed();
-        assert_eq!(hits.len(), 102);
+        // The best of five: what a search costs, not how long another process held the core
+        // (the suite runs on loaded machines).
+        let took = (0..5)
+            .map(|_| {
+                let started = Instant::now();
+                let hits = find(&p.lines, "crate number 976 ");
+                let took = started.elapsed();
+                assert_eq!(hits.len(), 102);
+                took
+            })
+            .min()
+            .unwrap_or_default();
         // The figure, for the record (`--nocapture`): a few ms on a loaded 2-core machine.
         println!("search over 100,000 lines: {took:?}");
         assert!(took.as_millis() < 50, "took {took:?}");
