@@ -209,4 +209,78 @@ mod tests {
         let head = store.read(|tx| tx.log_marks(-1, 100)).unwrap();
         assert_eq!(head[0].last_id, more[0].id);
     }
+
+    /// Writers whose transactions overlap (some roll back) and followers paging all along,
+    /// each read running the sequencer: every follower sees every committed event exactly once,
+    /// in one order, and none of a rolled-back transaction.
+    #[test]
+    fn followers_see_every_event_of_concurrent_writers_once() {
+        let Some((_db, store)) = test_store() else {
+            return;
+        };
+        let store = std::sync::Arc::new(store);
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    let mut committed = Vec::new();
+                    for i in 0..25 {
+                        let kind = format!("w{w}-{i}");
+                        let rollback = (w + i) % 7 == 0;
+                        let r = store.write(|tx| {
+                            tx.execute(
+                                "INSERT INTO events (time, kind, data) VALUES (0, $1, 'null')",
+                                &[&kind],
+                            )?;
+                            std::thread::sleep(std::time::Duration::from_micros(
+                                rand::random_range(0..2000),
+                            ));
+                            if rollback {
+                                return Err(crate::Error::Store("rolled back".into()));
+                            }
+                            Ok(())
+                        });
+                        if r.is_ok() {
+                            committed.push(kind);
+                        }
+                    }
+                    committed
+                })
+            })
+            .collect();
+        let followers: Vec<_> = (0..2)
+            .map(|_| {
+                let (store, done) = (store.clone(), done.clone());
+                std::thread::spawn(move || {
+                    let mut seen = Vec::new();
+                    let mut after = 0;
+                    loop {
+                        // Read `done` first: a page read after it is set sees every commit.
+                        let last = done.load(std::sync::atomic::Ordering::SeqCst);
+                        let page = store.read(|tx| tx.events_after(after, 7)).unwrap();
+                        if let Some(e) = page.last() {
+                            assert!(e.id > after);
+                            after = e.id;
+                        } else if last {
+                            return seen;
+                        }
+                        seen.extend(page.into_iter().map(|e| e.kind));
+                    }
+                })
+            })
+            .collect();
+        let mut committed = std::collections::HashSet::new();
+        for w in writers {
+            committed.extend(w.join().unwrap());
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        let orders: Vec<Vec<String>> = followers.into_iter().map(|f| f.join().unwrap()).collect();
+        for seen in &orders {
+            let distinct: std::collections::HashSet<String> = seen.iter().cloned().collect();
+            assert_eq!(distinct.len(), seen.len(), "no event twice");
+            assert_eq!(distinct, committed, "every committed event, nothing else");
+        }
+        assert_eq!(orders[0], orders[1], "one order for every follower");
+    }
 }
