@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::tx::PgTx;
-use super::{agents, claims, dashboard, reap, reports, runs, settings, users, workflows};
+use super::{
+    agents, claims, dashboard, events, logs, reap, reports, runs, settings, users, workflows,
+};
 use crate::auth::Role;
 use crate::auth::throttle::Throttle;
 use crate::auth::unknown_name::KEY_LEN;
@@ -250,20 +252,15 @@ impl UsersTx for PgTx<'_> {
     }
 }
 
-#[allow(unused_variables)] // Until the feeds are written for PostgreSQL.
 impl ViewsTx for PgTx<'_> {
     fn status_counts(&self) -> Result<StatusCounts> {
         reports::status(self)
     }
     fn events_after(&self, after: i64, limit: u32) -> Result<Vec<Event>> {
-        unsupported(
-            "events_after (an id cursor would skip events committed out of id order; see postgres::feed)",
-        )
+        events::events_after(self, after, limit)
     }
     fn log_marks(&self, after: i64, limit: u32) -> Result<Vec<LogMark>> {
-        unsupported(
-            "log_marks (an id cursor would skip lines committed out of id order; see postgres::feed)",
-        )
+        logs::marks(self, after, limit)
     }
     fn log_page(
         &self,
@@ -272,9 +269,7 @@ impl ViewsTx for PgTx<'_> {
         after: i64,
         limit: u32,
     ) -> Result<Vec<LogLine>> {
-        unsupported(
-            "log_page (an id cursor would skip lines committed out of id order; see postgres::feed)",
-        )
+        logs::page(self, run_id, step, after, limit)
     }
 }
 

@@ -1,4 +1,8 @@
-//! Reading the event feed and log lines in order without ever skipping one, with many writers.
+//! Reading the event feed and log lines in order without ever skipping one, with many writers,
+//! by a visibility horizon: an alternative kept with its tests. The store's feeds
+//! (`ViewsTx::events_after`, `log_marks`, `log_page`) page by `feed_seq` instead
+//! ([`super::sequence`]), which keeps the backend-neutral `i64` cursor and is not held back by
+//! a long transaction elsewhere on the server.
 //!
 //! Ids come from a sequence when a row is inserted, but transactions commit in any order: a
 //! reader that remembers "the last id I saw" misses a row whose transaction took a lower id and

@@ -13,6 +13,7 @@ use crate::{Error, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_workflow_source.sql"),
+    include_str!("migrations/0003_feed_order.sql"),
 ];
 
 /// The PostgreSQL schema version this build writes (its own numbering, apart from SQLite's).
@@ -197,6 +198,46 @@ mod tests {
             .unwrap()
             .get(0);
         assert_eq!(source, None);
+    }
+
+    /// Migration 3: events and log lines written by schema 2 wait without a `feed_seq`; the
+    /// first sequencer numbers them in id order, after which nothing is pending.
+    #[tokio::test]
+    async fn older_events_and_lines_are_numbered_by_the_first_sequencer() {
+        let Some(db) = TestDb::get().await else {
+            return;
+        };
+        let mut c = client(&db).await;
+        migrate_to(&mut c, "db", true, 2).await.unwrap();
+        for kind in ["a", "b", "c"] {
+            c.execute(
+                "INSERT INTO events (time, kind, data) VALUES (0, $1, 'null')",
+                &[&kind],
+            )
+            .await
+            .unwrap();
+        }
+        c.execute(
+            "INSERT INTO logs (run_id, step_id, attempt, time, stream, line)
+             VALUES ('r', 's', 1, 0, 'stdout', 'x')",
+            &[],
+        )
+        .await
+        .unwrap();
+        migrate(&mut c, "db", false).await.unwrap();
+        assert!(super::super::sequence::pending(&c).await.unwrap());
+        let n = super::super::sequence::sequence(&mut c).await.unwrap();
+        assert_eq!(n, 4);
+        assert!(!super::super::sequence::pending(&c).await.unwrap());
+        let kinds: Vec<(String, i64)> = c
+            .query("SELECT kind, feed_seq FROM events ORDER BY id", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        assert_eq!(kinds, [("a".into(), 1), ("b".into(), 2), ("c".into(), 3)]);
+        assert_eq!(super::super::sequence::sequence(&mut c).await.unwrap(), 0);
     }
 
     #[tokio::test]

@@ -14,8 +14,10 @@
 //!   (`apply`) with guarded updates, the run row locked first ([`transitions`]).
 //! - [`wakeup`]: LISTEN/NOTIFY hints on a dedicated connection, debounced, with polling.
 //! - [`leader`]: one maintenance leader at a time (a lease row), taken over within a lease.
-//! - [`feed`]: reading events and log lines by a visibility horizon, never skipping a row
-//!   committed out of id order.
+//! - [`sequence`]: `feed_seq`, the commit order the event feed and log lines are paged by
+//!   (numbered after commit, one sequencer at a time), so no row committed out of id order is
+//!   skipped.
+//! - [`feed`]: an alternative kept for reference: reading by a visibility horizon.
 //! - [`audit`]: appending to one linear audit chain from every replica (a locked head row).
 //! - [`store`]: [`PgStore`], opened from a URL; its transactions ([`PgTx`]), synchronous like
 //!   the SQLite store's, run again on serialization failure; `bridge` runs the driver's async
@@ -37,6 +39,7 @@ mod errors;
 mod events;
 pub mod feed;
 pub mod leader;
+mod logs;
 pub mod migrate;
 #[cfg(test)]
 mod plane_tests;
@@ -47,6 +50,7 @@ pub mod reports;
 pub mod retry;
 mod rows;
 pub mod runs;
+pub mod sequence;
 pub mod settings;
 pub mod store;
 #[cfg(test)]

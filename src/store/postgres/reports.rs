@@ -96,10 +96,7 @@ pub fn overview_counts(tx: &PgTx<'_>, now: i64, failures: u32) -> Result<Overvie
         at: now,
         ..Overview::default()
     };
-    o.event_id = get(
-        &tx.query_one("SELECT coalesce(max(id), 0) FROM events", &[])?,
-        0,
-    )?;
+    o.event_id = super::events::latest(tx)?;
     let by_status = "SELECT count(*) FROM runs WHERE status = $1";
     o.runs_running = count(tx, by_status, &[&"running"])?;
     o.runs_queued = count(tx, by_status, &[&"queued"])?;

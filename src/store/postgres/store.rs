@@ -12,6 +12,7 @@ use super::config::PgConfig;
 use super::errors::PgError;
 use super::migrate::migrate;
 use super::retry::{MAX_TRIES, backoff};
+use super::sequence::sequence;
 use super::tx::PgTx;
 use crate::engine::SpecCache;
 use crate::{Error, Result};
@@ -113,7 +114,8 @@ impl PgStore {
     }
 
     /// Run `f` on a consistent, read-only snapshot (REPEATABLE READ): it sees every commit
-    /// made before it began and nothing after.
+    /// made before it began and nothing after. First, rows committed to the event feed and the
+    /// logs are given their place in them ([`super::sequence`]; one query when there are none).
     pub fn read<T>(&self, mut f: impl FnMut(&PgTx<'_>) -> Result<T>) -> Result<T> {
         crate::store::off_runtime(|| self.attempt(true, &mut f).map_err(|(e, _)| e))
     }
@@ -139,6 +141,11 @@ impl PgStore {
             .bridge
             .block_on(self.pool.get())
             .map_err(|e| fail(e.into()))?;
+        if read_only {
+            // Before the snapshot is taken, in a transaction of its own: the snapshot then sees
+            // every row committed so far with its place in the feeds (see `super::sequence`).
+            self.bridge.block_on(sequence(&mut client)).map_err(fail)?;
+        }
         let tx = self
             .bridge
             .block_on(async {

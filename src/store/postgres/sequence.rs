@@ -1,0 +1,286 @@
+//! The commit order of the event feed and of log lines on PostgreSQL: `feed_seq`, assigned
+//! after commit.
+//!
+//! Ids come from a sequence when a row is inserted, but transactions commit in any order: a
+//! follower paging `id > after` would move past a row whose transaction took a lower id and
+//! committed later, and never see it. So a row is also numbered *after* it commits: the
+//! sequencer, in its own short transaction under an advisory lock (one at a time across
+//! replicas), numbers every committed row not numbered yet, in id order, continuing from the
+//! table's counter in `feed_counters`. It sees only committed rows and runs one at a time, so a
+//! row that commits later always gets a larger `feed_seq` than every row numbered before it: a
+//! reader paging `feed_seq > after` never skips one. (The counter, not `max(feed_seq)`, is
+//! where numbering continues, so deleting the newest rows never hands a number out twice.)
+//!
+//! Readers ([`PgStore::read`](super::PgStore::read)) run the sequencer before they take their
+//! snapshot, so a read sees every row committed before it began, numbered; when nothing is
+//! waiting that costs one indexed query ([`pending`]). The cursors the feeds hand out
+//! (`Event::id`, `LogLine::id`, `LogMark::last_id`) are `feed_seq` values, not row ids.
+
+use tokio_postgres::{Client, GenericClient};
+
+use super::errors::PgResult;
+
+/// The advisory lock the sequencer holds ("imx_seq").
+const SEQUENCE_LOCK: i64 = 0x0069_6d78_5f73_6571;
+
+/// The tables numbered (each has a row in `feed_counters` of the same name).
+const FEEDS: [&str; 2] = ["events", "logs"];
+
+/// Whether any committed row waits for its number (index-only on the partial indexes).
+pub async fn pending(c: &impl GenericClient) -> PgResult<bool> {
+    Ok(c.query_one(
+        "SELECT EXISTS (SELECT 1 FROM events WHERE feed_seq IS NULL)
+             OR EXISTS (SELECT 1 FROM logs WHERE feed_seq IS NULL)",
+        &[],
+    )
+    .await?
+    .get(0))
+}
+
+/// Number every committed row that has no `feed_seq` yet, in its own transaction (commit any
+/// transaction open on `client` first); how many rows it numbered. A no-op costing one query
+/// when nothing is pending.
+pub async fn sequence(client: &mut Client) -> PgResult<u64> {
+    if !pending(&*client).await? {
+        return Ok(0);
+    }
+    let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SEQUENCE_LOCK])
+        .await?;
+    let mut numbered = 0;
+    for table in FEEDS {
+        // READ COMMITTED: this statement's snapshot is taken after the lock is held, so it sees
+        // every earlier run's numbers and counter, and only committed rows. The data-modifying
+        // CTE runs exactly once, on the same snapshot as `base`.
+        numbered += tx
+            .execute(
+                &format!(
+                    "WITH pending AS (
+                         SELECT id, row_number() OVER (ORDER BY id) AS rn
+                         FROM {table} WHERE feed_seq IS NULL
+                     ),
+                     base AS (SELECT last FROM feed_counters WHERE feed = $1),
+                     bump AS (
+                         UPDATE feed_counters SET last = last + (SELECT count(*) FROM pending)
+                         WHERE feed = $1
+                     )
+                     UPDATE {table} r SET feed_seq = base.last + pending.rn
+                     FROM pending, base WHERE r.id = pending.id"
+                ),
+                &[&table],
+            )
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(numbered)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use crate::store::api::{DashboardTx, ViewsTx};
+    use crate::store::postgres::PgConfig;
+    use crate::store::postgres::store::tests::test_store;
+
+    /// Two writers' transactions and the order they commit in: A takes the lower id and stays
+    /// open while B commits and a follower reads; then A commits.
+    struct OutOfOrder {
+        rt: tokio::runtime::Runtime,
+        a: tokio_postgres::Client,
+        b: tokio_postgres::Client,
+    }
+
+    impl OutOfOrder {
+        fn new(url: &str) -> OutOfOrder {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let cfg = PgConfig::parse(url).unwrap();
+            let (a, b) = rt.block_on(async {
+                (
+                    cfg.connect(None).await.unwrap(),
+                    cfg.connect(None).await.unwrap(),
+                )
+            });
+            OutOfOrder { rt, a, b }
+        }
+
+        /// Run `first` in A (left open), then `second` in B (committed); return A's id and B's.
+        fn insert(&mut self, sql: &str, first: &str, second: &str) -> (i64, i64) {
+            self.rt.block_on(async {
+                self.a.batch_execute("BEGIN").await.unwrap();
+                let low: i64 = self.a.query_one(sql, &[&first]).await.unwrap().get(0);
+                self.b.batch_execute("BEGIN").await.unwrap();
+                let high: i64 = self.b.query_one(sql, &[&second]).await.unwrap().get(0);
+                self.b.batch_execute("COMMIT").await.unwrap();
+                (low, high)
+            })
+        }
+
+        fn commit_a(&mut self) {
+            self.rt.block_on(self.a.batch_execute("COMMIT")).unwrap();
+        }
+    }
+
+    /// A follower paging the events by id would move past A's event once it read B's; by
+    /// `feed_seq` it sees A's event after A commits.
+    #[test]
+    fn an_event_committed_out_of_id_order_is_not_skipped() {
+        let Some((db, store)) = test_store() else {
+            return;
+        };
+        let mut w = OutOfOrder::new(&db.url());
+        let (low, high) = w.insert(
+            "INSERT INTO events (time, kind, data) VALUES (0, $1, 'null') RETURNING id",
+            "a",
+            "b",
+        );
+        assert!(low < high);
+
+        let got = store.read(|tx| tx.events_after(0, 100)).unwrap();
+        let kinds: Vec<&str> = got.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["b"]);
+        let cursor = got[0].id;
+
+        w.commit_a();
+        let got = store.read(|tx| tx.events_after(cursor, 100)).unwrap();
+        let kinds: Vec<&str> = got.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["a"],
+            "the event committed last comes after the cursor"
+        );
+        assert!(got[0].id > cursor);
+        let latest = store.read(|tx| tx.events_after(-1, 100)).unwrap();
+        assert_eq!(latest.len(), 1);
+        assert_eq!(
+            latest[0].id, got[0].id,
+            "the latest is the one committed last"
+        );
+        let overview = store.read(|tx| tx.overview_counts(0, 0)).unwrap();
+        assert_eq!(overview.event_id, got[0].id);
+        assert!(
+            store
+                .read(|tx| tx.events_after(got[0].id, 100))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    /// The same for log lines: a run's page and the marks.
+    #[test]
+    fn a_log_line_committed_out_of_id_order_is_not_skipped() {
+        let Some((db, store)) = test_store() else {
+            return;
+        };
+        let mut w = OutOfOrder::new(&db.url());
+        w.insert(
+            "INSERT INTO logs (run_id, step_id, attempt, time, stream, line)
+             VALUES ('r1', 's', 1, 0, 'stdout', $1) RETURNING id",
+            "a",
+            "b",
+        );
+
+        let page = store.read(|tx| tx.log_page("r1", None, 0, 100)).unwrap();
+        let lines: Vec<&str> = page.iter().map(|l| l.line.as_str()).collect();
+        assert_eq!(lines, ["b"]);
+        let marks = store.read(|tx| tx.log_marks(0, 100)).unwrap();
+        assert_eq!(marks.len(), 1);
+        assert_eq!(marks[0].last_id, page[0].id);
+
+        w.commit_a();
+        let more = store
+            .read(|tx| tx.log_page("r1", Some("s"), page[0].id, 100))
+            .unwrap();
+        let lines: Vec<&str> = more.iter().map(|l| l.line.as_str()).collect();
+        assert_eq!(
+            lines,
+            ["a"],
+            "the line committed last comes after the cursor"
+        );
+        assert_eq!(more[0].attempt, 1);
+        let marks = store
+            .read(|tx| tx.log_marks(marks[0].last_id, 100))
+            .unwrap();
+        assert_eq!(marks.len(), 1, "the run's log grew");
+        assert_eq!(marks[0].last_id, more[0].id);
+        let head = store.read(|tx| tx.log_marks(-1, 100)).unwrap();
+        assert_eq!(head[0].last_id, more[0].id);
+    }
+
+    /// Writers whose transactions overlap (some roll back) and followers paging all along,
+    /// each read running the sequencer: every follower sees every committed event exactly once,
+    /// in one order, and none of a rolled-back transaction.
+    #[test]
+    fn followers_see_every_event_of_concurrent_writers_once() {
+        let Some((_db, store)) = test_store() else {
+            return;
+        };
+        let store = std::sync::Arc::new(store);
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    let mut committed = Vec::new();
+                    for i in 0..25 {
+                        let kind = format!("w{w}-{i}");
+                        let rollback = (w + i) % 7 == 0;
+                        let r = store.write(|tx| {
+                            tx.execute(
+                                "INSERT INTO events (time, kind, data) VALUES (0, $1, 'null')",
+                                &[&kind],
+                            )?;
+                            std::thread::sleep(std::time::Duration::from_micros(
+                                rand::random_range(0..2000),
+                            ));
+                            if rollback {
+                                return Err(crate::Error::Store("rolled back".into()));
+                            }
+                            Ok(())
+                        });
+                        if r.is_ok() {
+                            committed.push(kind);
+                        }
+                    }
+                    committed
+                })
+            })
+            .collect();
+        let followers: Vec<_> = (0..2)
+            .map(|_| {
+                let (store, done) = (store.clone(), done.clone());
+                std::thread::spawn(move || {
+                    let mut seen = Vec::new();
+                    let mut after = 0;
+                    loop {
+                        // Read `done` first: a page read after it is set sees every commit.
+                        let last = done.load(std::sync::atomic::Ordering::SeqCst);
+                        let page = store.read(|tx| tx.events_after(after, 7)).unwrap();
+                        if let Some(e) = page.last() {
+                            assert!(e.id > after);
+                            after = e.id;
+                        } else if last {
+                            return seen;
+                        }
+                        seen.extend(page.into_iter().map(|e| e.kind));
+                    }
+                })
+            })
+            .collect();
+        let mut committed = std::collections::HashSet::new();
+        for w in writers {
+            committed.extend(w.join().unwrap());
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        let orders: Vec<Vec<String>> = followers.into_iter().map(|f| f.join().unwrap()).collect();
+        for seen in &orders {
+            let distinct: std::collections::HashSet<String> = seen.iter().cloned().collect();
+            assert_eq!(distinct.len(), seen.len(), "no event twice");
+            assert_eq!(distinct, committed, "every committed event, nothing else");
+        }
+        assert_eq!(orders[0], orders[1], "one order for every follower");
+    }
+}
