@@ -87,6 +87,9 @@ fn replicas_over_postgres_run_workflows_and_local_commands_open_the_database() {
     )
     .unwrap();
     assert_eq!(shown["status"], "succeeded", "{shown:#}");
+    let logs = remote(&env, &url_a, &admin, &["run", "logs", &id]);
+    logs.expect_code(0);
+    assert!(logs.stdout.contains("hello from a"), "{}", logs.stdout);
 
     // Local commands open the database directly: as its owner, like a local store.
     let listed = env.run(["--store", &pg, "run", "list", "-o", "name"]);
