@@ -37,6 +37,14 @@ use crate::env::{SLOW, wait_until};
 /// Examples that are not run, exactly as `--help` prints them, and why.
 const NOT_RUN: &[(&str, &str)] = &[
     (
+        "IMX_DATABASE_URL=postgres://imx@db.example/imx imx server --listen 0.0.0.0:7443 --insecure-listen",
+        "needs the PostgreSQL database it names; tests/cli/cluster.rs runs imx server --database on a test database",
+    ),
+    (
+        "imx init --database postgres://imx@db.example/imx --admin alice   # a cluster's database",
+        "needs the PostgreSQL database it names; tests/cli/cluster.rs runs imx init --database on a test database",
+    ),
+    (
         "imx workflow delete deploy",
         "asks for confirmation on a terminal; the --yes form beside it is run",
     ),
