@@ -177,12 +177,19 @@ pub(super) fn open_reader(path: &Path, immutable: bool) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Prepared statements each connection keeps (see [`tune`]).
+const STATEMENT_CACHE: usize = 128;
+
 /// What every connection of a store gets: the busy handler, and the query planner stability
 /// guarantee. Without it a statement whose plan may depend on a bound value (any `LIMIT ?`)
 /// is re-prepared every time it is bound — on every run, since rusqlite binds every run — which
 /// made parsing SQL a tenth of the cost of listing runs.
 fn tune(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_handler(Some(busy_wait))?;
+    // Every statement of the dispatch path stays prepared: the engine's guarded updates are
+    // one statement per kind of change, more than rusqlite's default cache of 16 holds, and a
+    // statement evicted is parsed and planned again on its next use.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.set_db_config(
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,

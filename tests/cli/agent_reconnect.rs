@@ -18,13 +18,13 @@ use nix::sys::signal::Signal;
 use crate::env::{Background, SLOW, TestEnv, process_gone, wait_until};
 
 /// A loopback port that was free a moment ago.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }
 
 /// `imx server --listen 127.0.0.1:PORT` on the env's store, once it prints its URL.
-fn start_server(env: &TestEnv, port: u16) -> Background {
+pub fn start_server(env: &TestEnv, port: u16) -> Background {
     let server = env.spawn(["server", "--listen", &format!("127.0.0.1:{port}")]);
     wait_until("the server to print its URL", SLOW, || {
         server.stdout().trim().starts_with("http://")

@@ -6,25 +6,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
-
 use nix::sys::signal::Signal;
 
+use crate::agent_reconnect::{free_port, start_server as replica};
 use crate::env::{Background, SLOW, TestEnv, process_gone, wait_until};
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-/// A server on the env's store at `port`, once it prints its URL.
-fn replica(env: &TestEnv, port: u16) -> Background {
-    let server = env.spawn(["server", "--listen", &format!("127.0.0.1:{port}")]);
-    wait_until("the server to print its URL", SLOW, || {
-        server.stdout().trim().starts_with("http://")
-    });
-    server
-}
 
 /// An admin store with an agent token, and the workflows the tests run.
 fn setup(env: &TestEnv) -> String {
