@@ -92,6 +92,10 @@ pub enum Action {
     CycleFilter,
     /// Runs: newest ↔ oldest first.
     ToggleSort,
+    /// A table: sort by the column to the right (`true`) or left of the current one.
+    SortColumn(bool),
+    /// A table: reverse the sort.
+    SortReverse,
     /// Run detail: follow the log tail, or stop following.
     ToggleFollow,
     /// Run detail's log: wrap long lines, or cut them.

@@ -8,6 +8,7 @@ use imx::control::{AgentQuery, AuditFilter, Overview};
 use imx::model::{Agent, Run};
 
 use super::action::{Action, Data, Edit, Effect, Mutation, ViewId, Watch};
+use super::sort::Sort;
 use super::views::audit::AuditState;
 use super::views::detail::{DetailState, Pane};
 use super::views::form::Form;
@@ -87,9 +88,26 @@ pub struct OverviewState {
 pub struct AgentsState {
     pub window: Window<Agent>,
     pub text: Option<String>,
+    /// The sort column (the loaded page; the control plane orders by name).
+    pub order: Sort,
 }
 
 impl AgentsState {
+    /// `<` `>` (`right`) or `R` (`None`): change the sort.
+    pub fn change_order(&mut self, right: Option<bool>) {
+        match right {
+            Some(r) => self.order.step(r, super::views::agents::COLUMNS.len()),
+            None => self.order.reverse(),
+        }
+        self.resort();
+    }
+
+    fn resort(&mut self) {
+        let w = &mut self.window;
+        self.order
+            .apply(&mut w.items, &mut w.selected, super::views::agents::compare);
+    }
+
     pub fn query(&self) -> AgentQuery {
         AgentQuery {
             text: self.text.clone(),
@@ -541,6 +559,8 @@ impl App {
                     self.runs.toggle_sort();
                 }
             }
+            Action::SortColumn(right) => self.change_order(Some(right)),
+            Action::SortReverse => self.change_order(None),
             Action::ToggleFollow => {
                 if let (ViewId::RunDetail, Some(d)) = (self.view, self.detail.as_mut()) {
                     d.log.follow = !d.log.follow;
@@ -601,6 +621,17 @@ impl App {
             Action::Quit | Action::Data(_) | Action::Tick(_) | Action::Done { .. } => {}
         }
         None
+    }
+
+    /// `<` `>` `R` in a table.
+    fn change_order(&mut self, right: Option<bool>) {
+        match self.view {
+            ViewId::Runs => self.runs.change_order(right, self.now),
+            ViewId::Agents => self.agents.change_order(right),
+            ViewId::Workflows => self.workflows.change_order(right),
+            ViewId::Audit => self.audit.change_order(right),
+            ViewId::Overview | ViewId::RunDetail => {}
+        }
     }
 
     /// The log pane's own keys (Run detail).
@@ -705,11 +736,13 @@ impl App {
             Data::Runs(q, page) => {
                 if q == self.runs.query() {
                     self.runs.window.replace_keeping(page, |r| r.id.clone());
+                    self.runs.resort(self.now);
                 }
             }
             Data::Agents(q, page) => {
                 if q == self.agents.query() {
                     self.agents.window.replace_keeping(page, |a| a.id.clone());
+                    self.agents.resort();
                 }
             }
             Data::Detail(detail) => {

@@ -383,3 +383,106 @@ fn lines_the_loader_read_past_count_as_not_loaded() {
     press(&mut app, KeyCode::Down);
     assert_eq!(app.detail.as_ref().unwrap().log.dropped, 0);
 }
+
+#[test]
+fn runs_sort_by_any_column_on_the_page_and_by_age_on_the_server() {
+    let mut app = runs_app(Role::Admin);
+    assert_eq!(app.runs.order, crate::tui::sort::Sort::new(4, false));
+    // Select a run; sorting keeps it selected.
+    press(&mut app, KeyCode::Down);
+    let chosen = app.runs.window.selected_item().unwrap().id.clone();
+    // AGE → STEPS → STATUS: the loaded page, no new query.
+    press(&mut app, KeyCode::Char('<'));
+    let effects = press(&mut app, KeyCode::Char('<'));
+    assert!(effects.is_empty(), "client-side: {effects:?}");
+    assert_eq!(app.runs.order, crate::tui::sort::Sort::new(2, false));
+    let statuses: Vec<&str> = app
+        .runs
+        .window
+        .items
+        .iter()
+        .map(|r| r.status.as_str())
+        .collect();
+    let mut sorted = statuses.clone();
+    sorted.sort_unstable();
+    assert_eq!(statuses, sorted);
+    assert_eq!(app.runs.window.selected_item().unwrap().id, chosen);
+    press(&mut app, KeyCode::Char('R'));
+    let first = app.runs.window.items[0].status.as_str();
+    assert_eq!(first, *sorted.last().unwrap(), "reversed");
+    assert_eq!(app.runs.window.selected_item().unwrap().id, chosen);
+    // Back to AGE, reversed: the control plane is asked for the oldest first.
+    press(&mut app, KeyCode::Char('>'));
+    press(&mut app, KeyCode::Char('>'));
+    let effects = press(&mut app, KeyCode::Char('R'));
+    assert_eq!(app.runs.sort, RunSort::Oldest);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Watch(w) if w.runs.sort == RunSort::Oldest)),
+        "{effects:?}"
+    );
+    // `o` flips it back and the header follows.
+    press(&mut app, KeyCode::Char('o'));
+    assert_eq!(
+        (app.runs.sort, app.runs.order),
+        (RunSort::Newest, crate::tui::sort::Sort::new(4, false))
+    );
+}
+
+#[test]
+fn agents_workflows_and_audit_sort_their_rows() {
+    let mut app = fixtures::app(ViewId::Agents, Role::Admin);
+    let q = app.agents.query();
+    app.update(Action::Data(Box::new(Data::Agents(
+        q,
+        fixtures::agents_page(),
+    ))));
+    press(&mut app, KeyCode::Char('R'));
+    let names: Vec<&str> = app
+        .agents
+        .window
+        .items
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    let mut desc = names.clone();
+    desc.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(names, desc);
+    // `R` does not resume in Agents: `r` does.
+    assert!(app.overlay.is_none());
+
+    press(&mut app, KeyCode::Char('4'));
+    app.update(Action::Data(Box::new(Data::Workflows(
+        fixtures::workflows(),
+    ))));
+    press(&mut app, KeyCode::Char('R'));
+    let names: Vec<String> = app
+        .workflows
+        .visible()
+        .iter()
+        .map(|w| w.name.clone())
+        .collect();
+    let mut desc = names.clone();
+    desc.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(names, desc);
+
+    press(&mut app, KeyCode::Char('5'));
+    let f = app.audit.filter.clone();
+    app.update(Action::Data(Box::new(Data::Audit(f, fixtures::audit()))));
+    let seqs: Vec<i64> = app.audit.records.iter().map(|r| r.seq).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {seqs:?}"
+    );
+    press(&mut app, KeyCode::Char('>'));
+    press(&mut app, KeyCode::Char('>'));
+    let actors: Vec<&str> = app.audit.records.iter().map(|r| r.actor.as_str()).collect();
+    assert!(actors.windows(2).all(|w| w[0] <= w[1]), "{actors:?}");
+    // Overview has no table to sort.
+    press(&mut app, KeyCode::Char('1'));
+    assert_eq!(
+        keys::key_action(&app, KeyEvent::new(KeyCode::Char('>'), KeyModifiers::NONE)),
+        None
+    );
+}

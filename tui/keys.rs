@@ -62,6 +62,12 @@ pub const KEYS: &[KeyHelp] = &[
     k("pgup pgdn  ctrl-b ctrl-f", "move a page", E),
     k("g G  home end", "first / last", E),
     k("enter", "open", E),
+    k("<  >", "tables: sort by the column to the left / right", E),
+    k(
+        "R",
+        "tables: reverse the sort (sorts the loaded page; Runs by AGE: all runs)",
+        E,
+    ),
     k("enter", "open the selected failure", V(ViewId::Overview)),
     m(
         "d",
@@ -247,6 +253,10 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
         None => {}
     }
     let view = app.view;
+    let tables = matches!(
+        view,
+        ViewId::Runs | ViewId::Agents | ViewId::Workflows | ViewId::Audit
+    );
     Some(match key.code {
         KeyCode::Char('f') if ctrl => Action::PageDown,
         KeyCode::Char('b') if ctrl => Action::PageUp,
@@ -273,6 +283,9 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Home | KeyCode::Char('g') => Action::Top,
         KeyCode::End | KeyCode::Char('G') => Action::Bottom,
         KeyCode::Enter => Action::Enter,
+        KeyCode::Char('<') if tables => Action::SortColumn(false),
+        KeyCode::Char('>') if tables => Action::SortColumn(true),
+        KeyCode::Char('R') if tables => Action::SortReverse,
         KeyCode::Char('s') if view == ViewId::Runs => Action::CycleFilter,
         KeyCode::Char('o') if view == ViewId::Audit => Action::CycleFilter,
         KeyCode::Char('o') if view == ViewId::Runs => Action::ToggleSort,

@@ -28,6 +28,7 @@ pub mod format;
 pub mod keys;
 pub mod loader;
 pub mod save;
+pub mod sort;
 pub mod terminal;
 pub mod theme;
 pub mod views;

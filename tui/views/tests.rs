@@ -443,3 +443,25 @@ fn log_save_says_where_and_the_help_lists_the_log_keys() {
         assert!(large.contains(k), "{k} in the help: {large}");
     }
 }
+
+#[test]
+fn tables_mark_their_sort_column() {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.update(Action::SortColumn(false));
+    app.update(Action::SortColumn(false));
+    app.update(Action::SortReverse);
+    let (small, _) = snap_both("runs_sorted_by_status", &app);
+    assert!(small.contains("STATUS▼"), "{small}");
+    let mut app = with_data(ViewId::Agents, Role::Admin);
+    app.update(Action::SortColumn(true));
+    let (small, _) = snap_both("agents_sorted_by_state", &app);
+    assert!(small.contains("STATE▲"), "{small}");
+    let mut app = with_data(ViewId::Workflows, Role::Admin);
+    app.update(Action::SortColumn(true));
+    app.update(Action::SortReverse);
+    snap_both("workflows_sorted_by_version", &app);
+    let mut app = with_data(ViewId::Audit, Role::Admin);
+    app.update(Action::SortColumn(true));
+    app.update(Action::SortColumn(true));
+    snap_both("audit_sorted_by_actor", &app);
+}
