@@ -207,8 +207,13 @@ impl App {
     /// The one transition: change state for `action`; return what the loop must do.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         let mut effects = Vec::new();
+        let (view, flash) = (self.view, self.flash.clone());
         if let Some(m) = self.apply(action) {
             effects.push(Effect::Mutate(m));
+        }
+        // A message belongs to the view it was said in, unless this very action said it.
+        if self.view != view && self.flash == flash {
+            self.flash = None;
         }
         effects.append(&mut self.pending);
         let watch = self.watch();
@@ -546,9 +551,18 @@ impl App {
                         self.open_run(id);
                     }
                 }
-                ViewId::Workflows => return self.apply_view(Action::StartRun),
-                ViewId::Agents | ViewId::RunDetail | ViewId::Audit => {}
+                ViewId::Workflows => {
+                    if let Some(name) = self.workflows.selected_item().map(|w| w.name.clone()) {
+                        self.back.push(ViewId::Workflows);
+                        let _ = self.runs.set_filter(&format!("wf:{name}"));
+                        self.view = ViewId::Runs;
+                    }
+                }
+                ViewId::Agents => self.open_agent_step(),
+                ViewId::RunDetail | ViewId::Audit => {}
             },
+            Action::Copy => self.copy(),
+            Action::StepAgent => self.step_agent(),
             Action::CycleFilter => match self.view {
                 ViewId::Runs => self.runs.cycle_status(),
                 ViewId::Audit => self.audit.cycle_outcome(),
@@ -621,6 +635,70 @@ impl App {
             Action::Quit | Action::Data(_) | Action::Tick(_) | Action::Done { .. } => {}
         }
         None
+    }
+
+    /// Enter on an agent: the run of the (first) step it holds now. The control plane keeps no
+    /// per-agent history to list past steps, so an idle agent only says so.
+    fn open_agent_step(&mut self) {
+        let Some(a) = self.agents.window.selected_item() else {
+            return;
+        };
+        match a.current.first().and_then(|s| s.split('/').next()) {
+            Some(run) if !run.is_empty() => self.open_run(run.to_string()),
+            _ => {
+                let msg = format!("{} holds no steps now.", a.name);
+                self.say(msg, false);
+            }
+        }
+    }
+
+    /// `A` in Run detail: the Agents view, filtered to the selected step's agent.
+    fn step_agent(&mut self) {
+        let Some(d) = self
+            .detail
+            .as_ref()
+            .filter(|_| self.view == ViewId::RunDetail)
+        else {
+            return;
+        };
+        let step = d.selected_step();
+        let agent = d.data.as_ref().and_then(|data| {
+            data.steps
+                .iter()
+                .find(|s| Some(&s.step_id) == step.as_ref())
+                .and_then(|s| s.agent.clone())
+        });
+        match agent {
+            Some(name) => {
+                self.back.push(ViewId::RunDetail);
+                self.view = ViewId::Agents;
+                self.agents.text = Some(name);
+                self.agents.window.reset();
+            }
+            None => self.say("This step has had no agent yet.", false),
+        }
+    }
+
+    /// `y`: the selected object's full id to the clipboard.
+    fn copy(&mut self) {
+        let id = match self.view {
+            ViewId::Agents => self.agents.window.selected_item().map(|a| a.id.clone()),
+            ViewId::Workflows => self.workflows.selected_item().map(|w| w.name.clone()),
+            ViewId::Audit => self
+                .audit
+                .records
+                .get(self.audit.selected)
+                .map(|r| r.seq.to_string()),
+            ViewId::RunDetail => self.detail.as_ref().map(|d| d.run_id.clone()),
+            ViewId::Runs | ViewId::Overview => self.current_run().map(|r| r.id.clone()),
+        };
+        match id {
+            Some(id) => {
+                self.say(format!("copied {id}"), false);
+                self.pending.push(Effect::Copy(id));
+            }
+            None => self.say("Nothing selected to copy.", false),
+        }
     }
 
     /// `<` `>` `R` in a table.

@@ -202,7 +202,7 @@ fn starting_a_run_goes_through_the_form_then_confirmation() {
     app.update(Action::Data(Box::new(Data::Workflows(
         fixtures::workflows(),
     ))));
-    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('s'));
     assert!(matches!(app.overlay, Some(Overlay::Form(_))));
     press(&mut app, KeyCode::Enter);
     let Some(Overlay::Form(form)) = &app.overlay else {
@@ -485,4 +485,93 @@ fn agents_workflows_and_audit_sort_their_rows() {
         keys::key_action(&app, KeyEvent::new(KeyCode::Char('>'), KeyModifiers::NONE)),
         None
     );
+}
+
+#[test]
+fn enter_on_a_workflow_shows_its_runs_and_esc_returns() {
+    let mut app = fixtures::app(ViewId::Workflows, Role::Admin);
+    app.update(Action::Data(Box::new(Data::Workflows(
+        fixtures::workflows(),
+    ))));
+    let name = app.workflows.selected_item().unwrap().name.clone();
+    let effects = press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, ViewId::Runs);
+    assert_eq!(app.runs.workflow.as_deref(), Some(name.as_str()));
+    assert!(
+        effects.iter().any(
+            |e| matches!(e, Effect::Watch(w) if w.runs.workflow.as_deref() == Some(name.as_str()))
+        ),
+        "{effects:?}"
+    );
+    assert!(app.overlay.is_none(), "enter no longer starts a run");
+    press(&mut app, KeyCode::Esc); // clears the filter
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, ViewId::Workflows);
+    // `s` still starts a run.
+    press(&mut app, KeyCode::Char('s'));
+    assert!(app.overlay.is_some());
+}
+
+#[test]
+fn enter_on_an_agent_opens_its_current_run_and_an_idle_one_says_so() {
+    let mut app = fixtures::app(ViewId::Agents, Role::Admin);
+    let q = app.agents.query();
+    let mut page = fixtures::agents_page();
+    page.items[1].current.clear();
+    app.update(Action::Data(Box::new(Data::Agents(q, page.clone()))));
+    let run = page.items[0].current[0]
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, ViewId::RunDetail);
+    assert_eq!(app.detail.as_ref().unwrap().run_id, run);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, ViewId::Agents);
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, ViewId::Agents);
+    assert!(app.flash.as_ref().unwrap().text.contains("holds no steps"));
+}
+
+#[test]
+fn run_detail_jumps_to_the_steps_agent() {
+    let mut app = runs_app(Role::Admin);
+    press(&mut app, KeyCode::Enter);
+    app.update(Action::Data(Box::new(Data::Detail(fixtures::run_detail()))));
+    let d = app.detail.as_ref().unwrap();
+    let step = d.selected_step().unwrap();
+    let data = d.data.as_ref().unwrap();
+    let agent = data
+        .steps
+        .iter()
+        .find(|s| s.step_id == step)
+        .unwrap()
+        .agent
+        .clone();
+    press(&mut app, KeyCode::Char('A'));
+    let name = agent.expect("the first step ran on an agent");
+    assert_eq!(app.view, ViewId::Agents);
+    assert_eq!(app.agents.text.as_deref(), Some(name.as_str()));
+    assert!(
+        app.watch().agents.text.as_deref() == Some(name.as_str()),
+        "the loader is asked for that agent"
+    );
+    press(&mut app, KeyCode::Esc); // clears the filter
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, ViewId::RunDetail);
+}
+
+#[test]
+fn y_copies_the_full_id_and_a_view_change_clears_the_message() {
+    let mut app = runs_app(Role::Viewer);
+    let id = app.runs.window.selected_item().unwrap().id.clone();
+    let effects = press(&mut app, KeyCode::Char('y'));
+    assert!(effects.contains(&Effect::Copy(id.clone())), "{effects:?}");
+    assert_eq!(app.flash.as_ref().unwrap().text, format!("copied {id}"));
+    press(&mut app, KeyCode::Down);
+    assert!(app.flash.is_some(), "moving within the view keeps it");
+    press(&mut app, KeyCode::Char('2'));
+    assert!(app.flash.is_none(), "another view clears it");
 }

@@ -62,6 +62,7 @@ pub const KEYS: &[KeyHelp] = &[
     k("pgup pgdn  ctrl-b ctrl-f", "move a page", E),
     k("g G  home end", "first / last", E),
     k("enter", "open", E),
+    k("y", "copy the selected object's full id (OSC 52)", E),
     k("<  >", "tables: sort by the column to the left / right", E),
     k(
         "R",
@@ -69,6 +70,7 @@ pub const KEYS: &[KeyHelp] = &[
         E,
     ),
     k("enter", "open the selected failure", V(ViewId::Overview)),
+    k("enter", "open its current step's run", V(ViewId::Agents)),
     m(
         "d",
         "drain the agent",
@@ -107,6 +109,7 @@ pub const KEYS: &[KeyHelp] = &[
         Permission::ManageWorkflows,
     ),
     k("f", "follow the log / pause", V(ViewId::RunDetail)),
+    k("A", "the selected step's agent", V(ViewId::RunDetail)),
     m(
         "c",
         "cancel the run",
@@ -134,8 +137,9 @@ pub const KEYS: &[KeyHelp] = &[
         "save the log to ./imx-RUN-STEP.log",
         V(ViewId::RunDetail),
     ),
+    k("enter", "the workflow's runs", V(ViewId::Workflows)),
     m(
-        "s  enter",
+        "s",
         "start a run (params form)",
         ViewId::Workflows,
         Permission::ManageWorkflows,
@@ -156,7 +160,7 @@ pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
         .filter(|h| h.scope == Scope::View(view) && h.needs.is_none_or(|p| app.can(p)))
         .filter(|h| h.keys != "/")
         // Log display toggles: in the help only, so the footer keeps room for the rest.
-        .filter(|h| !matches!(h.keys, "n  N" | "w" | "t" | "a" | "F"))
+        .filter(|h| !matches!(h.keys, "n  N" | "w" | "t" | "a" | "F" | "A"))
         .map(|h| (h.keys, short(h.what)))
         .collect();
     if !matches!(view, ViewId::Overview | ViewId::RunDetail) {
@@ -191,6 +195,9 @@ fn short(what: &'static str) -> &'static str {
         "start a run (params form)" => "start",
         "next outcome filter (ok, denied, error)" => "outcome",
         "open the selected failure" => "open",
+        "open its current step's run" => "open",
+        "the selected step's agent" => "agent",
+        "the workflow's runs" => "runs",
         other => other,
     }
 }
@@ -286,6 +293,8 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('<') if tables => Action::SortColumn(false),
         KeyCode::Char('>') if tables => Action::SortColumn(true),
         KeyCode::Char('R') if tables => Action::SortReverse,
+        KeyCode::Char('y') => Action::Copy,
+        KeyCode::Char('A') if view == ViewId::RunDetail => Action::StepAgent,
         KeyCode::Char('s') if view == ViewId::Runs => Action::CycleFilter,
         KeyCode::Char('o') if view == ViewId::Audit => Action::CycleFilter,
         KeyCode::Char('o') if view == ViewId::Runs => Action::ToggleSort,

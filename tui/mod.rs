@@ -21,6 +21,7 @@
 pub mod action;
 pub mod ansi;
 pub mod app;
+pub mod clipboard;
 pub mod event_loop;
 #[cfg(test)]
 mod fixtures;

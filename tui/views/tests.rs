@@ -465,3 +465,21 @@ fn tables_mark_their_sort_column() {
     app.update(Action::SortColumn(true));
     snap_both("audit_sorted_by_actor", &app);
 }
+
+#[test]
+fn a_workflows_runs_and_the_copied_footer() {
+    let mut app = with_data(ViewId::Workflows, Role::Admin);
+    app.update(Action::Enter);
+    let q = app.runs.query();
+    let page = imx::model::Page {
+        items: vec![fixtures::run(0, "deploy", imx::model::RunStatus::Running)],
+        next_cursor: None,
+    };
+    feed(&mut app, Data::Runs(q, page));
+    app.update(Action::Copy);
+    let (small, _) = snap_both("workflow_runs_copied", &app);
+    assert!(
+        small.contains("/wf:deploy") && small.contains("copied 01JG0000"),
+        "{small}"
+    );
+}
