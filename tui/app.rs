@@ -139,6 +139,8 @@ pub struct App {
     pub now: i64,
     pub utc_offset: i32,
     pub flash: Option<Flash>,
+    /// The terminal's height (the loop keeps it current), to know how far the help scrolls.
+    pub rows: u16,
     pub quit: bool,
     /// The watch last handed to the loader.
     sent: Option<Watch>,
@@ -165,6 +167,7 @@ impl App {
             now,
             utc_offset,
             flash: None,
+            rows: 24,
             quit: false,
             sent: None,
             pending: Vec::new(),
@@ -258,15 +261,17 @@ impl App {
         match (overlay, action) {
             (Overlay::Help(_), Action::ToggleHelp | Action::Back | Action::Enter) => None,
             (Overlay::Help(n), a) => {
+                let max = super::views::help::max_scroll(self, self.rows);
                 let n = match a {
                     Action::Down => n + 1,
                     Action::PageDown => n + 10,
                     Action::Up => n.saturating_sub(1),
                     Action::PageUp => n.saturating_sub(10),
                     Action::Top => 0,
+                    Action::Bottom => max,
                     _ => n,
                 };
-                self.overlay = Some(Overlay::Help(n.min(super::keys::KEYS.len())));
+                self.overlay = Some(Overlay::Help(n.min(max)));
                 None
             }
             (Overlay::Confirm(m), Action::Confirm(true) | Action::Enter) => Some(m),

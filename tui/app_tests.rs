@@ -575,3 +575,25 @@ fn y_copies_the_full_id_and_a_view_change_clears_the_message() {
     press(&mut app, KeyCode::Char('2'));
     assert!(app.flash.is_none(), "another view clears it");
 }
+
+#[test]
+fn help_scrolls_only_as_far_as_its_last_line() {
+    let mut app = runs_app(Role::Admin);
+    app.rows = 24;
+    let max = crate::tui::views::help::max_scroll(&app, 24);
+    assert!(max > 0, "the help is taller than 24 rows");
+    press(&mut app, KeyCode::Char('?'));
+    for _ in 0..200 {
+        press(&mut app, KeyCode::Down);
+    }
+    assert_eq!(app.overlay, Some(Overlay::Help(max)));
+    // One step up shows (it used to take as many steps as went past the end).
+    press(&mut app, KeyCode::Up);
+    assert_eq!(app.overlay, Some(Overlay::Help(max - 1)));
+    press(&mut app, KeyCode::Char('g'));
+    press(&mut app, KeyCode::Char('G'));
+    assert_eq!(app.overlay, Some(Overlay::Help(max)));
+    // A taller terminal needs less scrolling.
+    app.rows = 45;
+    assert!(crate::tui::views::help::max_scroll(&app, 45) < max);
+}

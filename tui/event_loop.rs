@@ -79,6 +79,9 @@ where
                 }
             };
             if let Some(action) = action {
+                if let Ok(size) = terminal.size() {
+                    app.rows = size.height;
+                }
                 for effect in app.update(action) {
                     match effect {
                         Effect::Watch(w) => {

@@ -239,6 +239,7 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
                 KeyCode::PageUp => Some(Action::PageUp),
                 KeyCode::PageDown | KeyCode::Char(' ') => Some(Action::PageDown),
                 KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
+                KeyCode::End | KeyCode::Char('G') => Some(Action::Bottom),
                 _ => None,
             };
         }

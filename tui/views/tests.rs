@@ -483,3 +483,18 @@ fn a_workflows_runs_and_the_copied_footer() {
         "{small}"
     );
 }
+
+#[test]
+fn help_scrolled_to_its_end_shows_the_last_line() {
+    let mut app = with_data(ViewId::Agents, Role::Operator);
+    app.update(Action::ToggleHelp);
+    app.update(Action::Bottom);
+    let small = screen(&app, 80, 24);
+    assert!(small.contains("Audit: next outcome filter"), "{small}");
+    insta::assert_snapshot!("help_end_80x24", small);
+    app.rows = 45;
+    app.update(Action::Bottom);
+    let large = screen(&app, 160, 45);
+    assert!(large.contains("Audit: next outcome filter"), "{large}");
+    insta::assert_snapshot!("help_end_160x45", large);
+}
