@@ -92,6 +92,14 @@ pub enum Action {
     CycleFilter,
     /// Runs: newest ↔ oldest first.
     ToggleSort,
+    /// A table: sort by the column to the right (`true`) or left of the current one.
+    SortColumn(bool),
+    /// A table: reverse the sort.
+    SortReverse,
+    /// Copy the selected object's full id to the clipboard.
+    Copy,
+    /// Run detail: the selected step's agent, in the Agents view.
+    StepAgent,
     /// Run detail: follow the log tail, or stop following.
     ToggleFollow,
     /// Run detail's log: wrap long lines, or cut them.
@@ -130,6 +138,8 @@ pub enum Effect {
     Watch(Watch),
     /// Change something through the control plane (authorized and audited there).
     Mutate(Mutation),
+    /// Put this text on the terminal's clipboard (OSC 52).
+    Copy(String),
     /// Write a run's log (one step's, or all steps' when `step` is `None`) to `file`.
     SaveLog {
         run: String,

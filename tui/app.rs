@@ -8,6 +8,7 @@ use imx::control::{AgentQuery, AuditFilter, Overview};
 use imx::model::{Agent, Run};
 
 use super::action::{Action, Data, Edit, Effect, Mutation, ViewId, Watch};
+use super::sort::Sort;
 use super::views::audit::AuditState;
 use super::views::detail::{DetailState, Pane};
 use super::views::form::Form;
@@ -87,9 +88,26 @@ pub struct OverviewState {
 pub struct AgentsState {
     pub window: Window<Agent>,
     pub text: Option<String>,
+    /// The sort column (the loaded page; the control plane orders by name).
+    pub order: Sort,
 }
 
 impl AgentsState {
+    /// `<` `>` (`right`) or `R` (`None`): change the sort.
+    pub fn change_order(&mut self, right: Option<bool>) {
+        match right {
+            Some(r) => self.order.step(r, super::views::agents::COLUMNS.len()),
+            None => self.order.reverse(),
+        }
+        self.resort();
+    }
+
+    fn resort(&mut self) {
+        let w = &mut self.window;
+        self.order
+            .apply(&mut w.items, &mut w.selected, super::views::agents::compare);
+    }
+
     pub fn query(&self) -> AgentQuery {
         AgentQuery {
             text: self.text.clone(),
@@ -121,6 +139,8 @@ pub struct App {
     pub now: i64,
     pub utc_offset: i32,
     pub flash: Option<Flash>,
+    /// The terminal's height (the loop keeps it current), to know how far the help scrolls.
+    pub rows: u16,
     pub quit: bool,
     /// The watch last handed to the loader.
     sent: Option<Watch>,
@@ -147,6 +167,7 @@ impl App {
             now,
             utc_offset,
             flash: None,
+            rows: 24,
             quit: false,
             sent: None,
             pending: Vec::new(),
@@ -189,8 +210,13 @@ impl App {
     /// The one transition: change state for `action`; return what the loop must do.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         let mut effects = Vec::new();
+        let (view, flash) = (self.view, self.flash.clone());
         if let Some(m) = self.apply(action) {
             effects.push(Effect::Mutate(m));
+        }
+        // A message belongs to the view it was said in, unless this very action said it.
+        if self.view != view && self.flash == flash {
+            self.flash = None;
         }
         effects.append(&mut self.pending);
         let watch = self.watch();
@@ -235,15 +261,17 @@ impl App {
         match (overlay, action) {
             (Overlay::Help(_), Action::ToggleHelp | Action::Back | Action::Enter) => None,
             (Overlay::Help(n), a) => {
+                let max = super::views::help::max_scroll(self, self.rows);
                 let n = match a {
                     Action::Down => n + 1,
                     Action::PageDown => n + 10,
                     Action::Up => n.saturating_sub(1),
                     Action::PageUp => n.saturating_sub(10),
                     Action::Top => 0,
+                    Action::Bottom => max,
                     _ => n,
                 };
-                self.overlay = Some(Overlay::Help(n.min(super::keys::KEYS.len())));
+                self.overlay = Some(Overlay::Help(n.min(max)));
                 None
             }
             (Overlay::Confirm(m), Action::Confirm(true) | Action::Enter) => Some(m),
@@ -528,9 +556,18 @@ impl App {
                         self.open_run(id);
                     }
                 }
-                ViewId::Workflows => return self.apply_view(Action::StartRun),
-                ViewId::Agents | ViewId::RunDetail | ViewId::Audit => {}
+                ViewId::Workflows => {
+                    if let Some(name) = self.workflows.selected_item().map(|w| w.name.clone()) {
+                        self.back.push(ViewId::Workflows);
+                        let _ = self.runs.set_filter(&format!("wf:{name}"));
+                        self.view = ViewId::Runs;
+                    }
+                }
+                ViewId::Agents => self.open_agent_step(),
+                ViewId::RunDetail | ViewId::Audit => {}
             },
+            Action::Copy => self.copy(),
+            Action::StepAgent => self.step_agent(),
             Action::CycleFilter => match self.view {
                 ViewId::Runs => self.runs.cycle_status(),
                 ViewId::Audit => self.audit.cycle_outcome(),
@@ -541,6 +578,8 @@ impl App {
                     self.runs.toggle_sort();
                 }
             }
+            Action::SortColumn(right) => self.change_order(Some(right)),
+            Action::SortReverse => self.change_order(None),
             Action::ToggleFollow => {
                 if let (ViewId::RunDetail, Some(d)) = (self.view, self.detail.as_mut()) {
                     d.log.follow = !d.log.follow;
@@ -601,6 +640,81 @@ impl App {
             Action::Quit | Action::Data(_) | Action::Tick(_) | Action::Done { .. } => {}
         }
         None
+    }
+
+    /// Enter on an agent: the run of the (first) step it holds now. The control plane keeps no
+    /// per-agent history to list past steps, so an idle agent only says so.
+    fn open_agent_step(&mut self) {
+        let Some(a) = self.agents.window.selected_item() else {
+            return;
+        };
+        match a.current.first().and_then(|s| s.split('/').next()) {
+            Some(run) if !run.is_empty() => self.open_run(run.to_string()),
+            _ => {
+                let msg = format!("{} holds no steps now.", a.name);
+                self.say(msg, false);
+            }
+        }
+    }
+
+    /// `A` in Run detail: the Agents view, filtered to the selected step's agent.
+    fn step_agent(&mut self) {
+        let Some(d) = self
+            .detail
+            .as_ref()
+            .filter(|_| self.view == ViewId::RunDetail)
+        else {
+            return;
+        };
+        let step = d.selected_step();
+        let agent = d.data.as_ref().and_then(|data| {
+            data.steps
+                .iter()
+                .find(|s| Some(&s.step_id) == step.as_ref())
+                .and_then(|s| s.agent.clone())
+        });
+        match agent {
+            Some(name) => {
+                self.back.push(ViewId::RunDetail);
+                self.view = ViewId::Agents;
+                self.agents.text = Some(name);
+                self.agents.window.reset();
+            }
+            None => self.say("This step has had no agent yet.", false),
+        }
+    }
+
+    /// `y`: the selected object's full id to the clipboard.
+    fn copy(&mut self) {
+        let id = match self.view {
+            ViewId::Agents => self.agents.window.selected_item().map(|a| a.id.clone()),
+            ViewId::Workflows => self.workflows.selected_item().map(|w| w.name.clone()),
+            ViewId::Audit => self
+                .audit
+                .records
+                .get(self.audit.selected)
+                .map(|r| r.seq.to_string()),
+            ViewId::RunDetail => self.detail.as_ref().map(|d| d.run_id.clone()),
+            ViewId::Runs | ViewId::Overview => self.current_run().map(|r| r.id.clone()),
+        };
+        match id {
+            Some(id) => {
+                self.say(format!("copied {id}"), false);
+                self.pending.push(Effect::Copy(id));
+            }
+            None => self.say("Nothing selected to copy.", false),
+        }
+    }
+
+    /// `<` `>` `R` in a table.
+    fn change_order(&mut self, right: Option<bool>) {
+        match self.view {
+            ViewId::Runs => self.runs.change_order(right, self.now),
+            ViewId::Agents => self.agents.change_order(right),
+            ViewId::Workflows => self.workflows.change_order(right),
+            ViewId::Audit => self.audit.change_order(right),
+            ViewId::Overview | ViewId::RunDetail => {}
+        }
     }
 
     /// The log pane's own keys (Run detail).
@@ -705,11 +819,13 @@ impl App {
             Data::Runs(q, page) => {
                 if q == self.runs.query() {
                     self.runs.window.replace_keeping(page, |r| r.id.clone());
+                    self.runs.resort(self.now);
                 }
             }
             Data::Agents(q, page) => {
                 if q == self.agents.query() {
                     self.agents.window.replace_keeping(page, |a| a.id.clone());
+                    self.agents.resort();
                 }
             }
             Data::Detail(detail) => {

@@ -202,7 +202,7 @@ fn starting_a_run_goes_through_the_form_then_confirmation() {
     app.update(Action::Data(Box::new(Data::Workflows(
         fixtures::workflows(),
     ))));
-    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('s'));
     assert!(matches!(app.overlay, Some(Overlay::Form(_))));
     press(&mut app, KeyCode::Enter);
     let Some(Overlay::Form(form)) = &app.overlay else {
@@ -382,4 +382,218 @@ fn lines_the_loader_read_past_count_as_not_loaded() {
     // Another step starts a new stream: nothing is counted any more.
     press(&mut app, KeyCode::Down);
     assert_eq!(app.detail.as_ref().unwrap().log.dropped, 0);
+}
+
+#[test]
+fn runs_sort_by_any_column_on_the_page_and_by_age_on_the_server() {
+    let mut app = runs_app(Role::Admin);
+    assert_eq!(app.runs.order, crate::tui::sort::Sort::new(4, false));
+    // Select a run; sorting keeps it selected.
+    press(&mut app, KeyCode::Down);
+    let chosen = app.runs.window.selected_item().unwrap().id.clone();
+    // AGE → STEPS → STATUS: the loaded page, no new query.
+    press(&mut app, KeyCode::Char('<'));
+    let effects = press(&mut app, KeyCode::Char('<'));
+    assert!(effects.is_empty(), "client-side: {effects:?}");
+    assert_eq!(app.runs.order, crate::tui::sort::Sort::new(2, false));
+    let statuses: Vec<&str> = app
+        .runs
+        .window
+        .items
+        .iter()
+        .map(|r| r.status.as_str())
+        .collect();
+    let mut sorted = statuses.clone();
+    sorted.sort_unstable();
+    assert_eq!(statuses, sorted);
+    assert_eq!(app.runs.window.selected_item().unwrap().id, chosen);
+    press(&mut app, KeyCode::Char('R'));
+    let first = app.runs.window.items[0].status.as_str();
+    assert_eq!(first, *sorted.last().unwrap(), "reversed");
+    assert_eq!(app.runs.window.selected_item().unwrap().id, chosen);
+    // Back to AGE, reversed: the control plane is asked for the oldest first.
+    press(&mut app, KeyCode::Char('>'));
+    press(&mut app, KeyCode::Char('>'));
+    let effects = press(&mut app, KeyCode::Char('R'));
+    assert_eq!(app.runs.sort, RunSort::Oldest);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Watch(w) if w.runs.sort == RunSort::Oldest)),
+        "{effects:?}"
+    );
+    // `o` flips it back and the header follows.
+    press(&mut app, KeyCode::Char('o'));
+    assert_eq!(
+        (app.runs.sort, app.runs.order),
+        (RunSort::Newest, crate::tui::sort::Sort::new(4, false))
+    );
+}
+
+#[test]
+fn agents_workflows_and_audit_sort_their_rows() {
+    let mut app = fixtures::app(ViewId::Agents, Role::Admin);
+    let q = app.agents.query();
+    app.update(Action::Data(Box::new(Data::Agents(
+        q,
+        fixtures::agents_page(),
+    ))));
+    press(&mut app, KeyCode::Char('R'));
+    let names: Vec<&str> = app
+        .agents
+        .window
+        .items
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    let mut desc = names.clone();
+    desc.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(names, desc);
+    // `R` does not resume in Agents: `r` does.
+    assert!(app.overlay.is_none());
+
+    press(&mut app, KeyCode::Char('4'));
+    app.update(Action::Data(Box::new(Data::Workflows(
+        fixtures::workflows(),
+    ))));
+    press(&mut app, KeyCode::Char('R'));
+    let names: Vec<String> = app
+        .workflows
+        .visible()
+        .iter()
+        .map(|w| w.name.clone())
+        .collect();
+    let mut desc = names.clone();
+    desc.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(names, desc);
+
+    press(&mut app, KeyCode::Char('5'));
+    let f = app.audit.filter.clone();
+    app.update(Action::Data(Box::new(Data::Audit(f, fixtures::audit()))));
+    let seqs: Vec<i64> = app.audit.records.iter().map(|r| r.seq).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {seqs:?}"
+    );
+    press(&mut app, KeyCode::Char('>'));
+    press(&mut app, KeyCode::Char('>'));
+    let actors: Vec<&str> = app.audit.records.iter().map(|r| r.actor.as_str()).collect();
+    assert!(actors.windows(2).all(|w| w[0] <= w[1]), "{actors:?}");
+    // Overview has no table to sort.
+    press(&mut app, KeyCode::Char('1'));
+    assert_eq!(
+        keys::key_action(&app, KeyEvent::new(KeyCode::Char('>'), KeyModifiers::NONE)),
+        None
+    );
+}
+
+#[test]
+fn enter_on_a_workflow_shows_its_runs_and_esc_returns() {
+    let mut app = fixtures::app(ViewId::Workflows, Role::Admin);
+    app.update(Action::Data(Box::new(Data::Workflows(
+        fixtures::workflows(),
+    ))));
+    let name = app.workflows.selected_item().unwrap().name.clone();
+    let effects = press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, ViewId::Runs);
+    assert_eq!(app.runs.workflow.as_deref(), Some(name.as_str()));
+    assert!(
+        effects.iter().any(
+            |e| matches!(e, Effect::Watch(w) if w.runs.workflow.as_deref() == Some(name.as_str()))
+        ),
+        "{effects:?}"
+    );
+    assert!(app.overlay.is_none(), "enter no longer starts a run");
+    press(&mut app, KeyCode::Esc); // clears the filter
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, ViewId::Workflows);
+    // `s` still starts a run.
+    press(&mut app, KeyCode::Char('s'));
+    assert!(app.overlay.is_some());
+}
+
+#[test]
+fn enter_on_an_agent_opens_its_current_run_and_an_idle_one_says_so() {
+    let mut app = fixtures::app(ViewId::Agents, Role::Admin);
+    let q = app.agents.query();
+    let mut page = fixtures::agents_page();
+    page.items[1].current.clear();
+    app.update(Action::Data(Box::new(Data::Agents(q, page.clone()))));
+    let run = page.items[0].current[0]
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, ViewId::RunDetail);
+    assert_eq!(app.detail.as_ref().unwrap().run_id, run);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, ViewId::Agents);
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, ViewId::Agents);
+    assert!(app.flash.as_ref().unwrap().text.contains("holds no steps"));
+}
+
+#[test]
+fn run_detail_jumps_to_the_steps_agent() {
+    let mut app = runs_app(Role::Admin);
+    press(&mut app, KeyCode::Enter);
+    app.update(Action::Data(Box::new(Data::Detail(fixtures::run_detail()))));
+    let d = app.detail.as_ref().unwrap();
+    let step = d.selected_step().unwrap();
+    let data = d.data.as_ref().unwrap();
+    let agent = data
+        .steps
+        .iter()
+        .find(|s| s.step_id == step)
+        .unwrap()
+        .agent
+        .clone();
+    press(&mut app, KeyCode::Char('A'));
+    let name = agent.expect("the first step ran on an agent");
+    assert_eq!(app.view, ViewId::Agents);
+    assert_eq!(app.agents.text.as_deref(), Some(name.as_str()));
+    assert!(
+        app.watch().agents.text.as_deref() == Some(name.as_str()),
+        "the loader is asked for that agent"
+    );
+    press(&mut app, KeyCode::Esc); // clears the filter
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, ViewId::RunDetail);
+}
+
+#[test]
+fn y_copies_the_full_id_and_a_view_change_clears_the_message() {
+    let mut app = runs_app(Role::Viewer);
+    let id = app.runs.window.selected_item().unwrap().id.clone();
+    let effects = press(&mut app, KeyCode::Char('y'));
+    assert!(effects.contains(&Effect::Copy(id.clone())), "{effects:?}");
+    assert_eq!(app.flash.as_ref().unwrap().text, format!("copied {id}"));
+    press(&mut app, KeyCode::Down);
+    assert!(app.flash.is_some(), "moving within the view keeps it");
+    press(&mut app, KeyCode::Char('2'));
+    assert!(app.flash.is_none(), "another view clears it");
+}
+
+#[test]
+fn help_scrolls_only_as_far_as_its_last_line() {
+    let mut app = runs_app(Role::Admin);
+    app.rows = 24;
+    let max = crate::tui::views::help::max_scroll(&app, 24);
+    assert!(max > 0, "the help is taller than 24 rows");
+    press(&mut app, KeyCode::Char('?'));
+    for _ in 0..200 {
+        press(&mut app, KeyCode::Down);
+    }
+    assert_eq!(app.overlay, Some(Overlay::Help(max)));
+    // One step up shows (it used to take as many steps as went past the end).
+    press(&mut app, KeyCode::Up);
+    assert_eq!(app.overlay, Some(Overlay::Help(max - 1)));
+    press(&mut app, KeyCode::Char('g'));
+    press(&mut app, KeyCode::Char('G'));
+    assert_eq!(app.overlay, Some(Overlay::Help(max)));
+    // A taller terminal needs less scrolling.
+    app.rows = 45;
+    assert!(crate::tui::views::help::max_scroll(&app, 45) < max);
 }

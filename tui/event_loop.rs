@@ -79,10 +79,19 @@ where
                 }
             };
             if let Some(action) = action {
+                if let Ok(size) = terminal.size() {
+                    app.rows = size.height;
+                }
                 for effect in app.update(action) {
                     match effect {
                         Effect::Watch(w) => {
                             let _ = watch_tx.send(w);
+                        }
+                        Effect::Copy(text) => {
+                            use std::io::Write;
+                            let mut out = io::stdout();
+                            let _ = out.write_all(super::clipboard::osc52(&text).as_bytes());
+                            let _ = out.flush();
                         }
                         Effect::SaveLog { run, step, file } => {
                             let (plane, who, tx) = (plane.clone(), who.clone(), tx.clone());

@@ -62,7 +62,15 @@ pub const KEYS: &[KeyHelp] = &[
     k("pgup pgdn  ctrl-b ctrl-f", "move a page", E),
     k("g G  home end", "first / last", E),
     k("enter", "open", E),
+    k("y", "copy the selected object's full id (OSC 52)", E),
+    k("<  >", "tables: sort by the column to the left / right", E),
+    k(
+        "R",
+        "tables: reverse the sort (sorts the loaded page; Runs by AGE: all runs)",
+        E,
+    ),
     k("enter", "open the selected failure", V(ViewId::Overview)),
+    k("enter", "open its current step's run", V(ViewId::Agents)),
     m(
         "d",
         "drain the agent",
@@ -101,6 +109,7 @@ pub const KEYS: &[KeyHelp] = &[
         Permission::ManageWorkflows,
     ),
     k("f", "follow the log / pause", V(ViewId::RunDetail)),
+    k("A", "the selected step's agent", V(ViewId::RunDetail)),
     m(
         "c",
         "cancel the run",
@@ -128,8 +137,9 @@ pub const KEYS: &[KeyHelp] = &[
         "save the log to ./imx-RUN-STEP.log",
         V(ViewId::RunDetail),
     ),
+    k("enter", "the workflow's runs", V(ViewId::Workflows)),
     m(
-        "s  enter",
+        "s",
         "start a run (params form)",
         ViewId::Workflows,
         Permission::ManageWorkflows,
@@ -150,7 +160,7 @@ pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
         .filter(|h| h.scope == Scope::View(view) && h.needs.is_none_or(|p| app.can(p)))
         .filter(|h| h.keys != "/")
         // Log display toggles: in the help only, so the footer keeps room for the rest.
-        .filter(|h| !matches!(h.keys, "n  N" | "w" | "t" | "a" | "F"))
+        .filter(|h| !matches!(h.keys, "n  N" | "w" | "t" | "a" | "F" | "A"))
         .map(|h| (h.keys, short(h.what)))
         .collect();
     if !matches!(view, ViewId::Overview | ViewId::RunDetail) {
@@ -185,6 +195,9 @@ fn short(what: &'static str) -> &'static str {
         "start a run (params form)" => "start",
         "next outcome filter (ok, denied, error)" => "outcome",
         "open the selected failure" => "open",
+        "open its current step's run" => "open",
+        "the selected step's agent" => "agent",
+        "the workflow's runs" => "runs",
         other => other,
     }
 }
@@ -226,6 +239,7 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
                 KeyCode::PageUp => Some(Action::PageUp),
                 KeyCode::PageDown | KeyCode::Char(' ') => Some(Action::PageDown),
                 KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
+                KeyCode::End | KeyCode::Char('G') => Some(Action::Bottom),
                 _ => None,
             };
         }
@@ -247,6 +261,10 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
         None => {}
     }
     let view = app.view;
+    let tables = matches!(
+        view,
+        ViewId::Runs | ViewId::Agents | ViewId::Workflows | ViewId::Audit
+    );
     Some(match key.code {
         KeyCode::Char('f') if ctrl => Action::PageDown,
         KeyCode::Char('b') if ctrl => Action::PageUp,
@@ -273,6 +291,11 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Home | KeyCode::Char('g') => Action::Top,
         KeyCode::End | KeyCode::Char('G') => Action::Bottom,
         KeyCode::Enter => Action::Enter,
+        KeyCode::Char('<') if tables => Action::SortColumn(false),
+        KeyCode::Char('>') if tables => Action::SortColumn(true),
+        KeyCode::Char('R') if tables => Action::SortReverse,
+        KeyCode::Char('y') => Action::Copy,
+        KeyCode::Char('A') if view == ViewId::RunDetail => Action::StepAgent,
         KeyCode::Char('s') if view == ViewId::Runs => Action::CycleFilter,
         KeyCode::Char('o') if view == ViewId::Audit => Action::CycleFilter,
         KeyCode::Char('o') if view == ViewId::Runs => Action::ToggleSort,

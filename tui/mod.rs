@@ -21,6 +21,7 @@
 pub mod action;
 pub mod ansi;
 pub mod app;
+pub mod clipboard;
 pub mod event_loop;
 #[cfg(test)]
 mod fixtures;
@@ -28,6 +29,7 @@ pub mod format;
 pub mod keys;
 pub mod loader;
 pub mod save;
+pub mod sort;
 pub mod terminal;
 pub mod theme;
 pub mod views;

@@ -139,6 +139,24 @@ fn a_run_appears_live_and_a_confirmed_cancel_cancels_it() {
         .unwrap();
     assert_eq!(audited, 1, "the cancel went through the control plane");
 
+    // R reverses the sort (by age: the control plane lists the oldest first); y copies the
+    // full id and says so; enter on a workflow lists its runs.
+    tmux.keys(&["R"]);
+    // The row itself (the footer may still say the cancelled run's id).
+    tmux.wait_for("the reversed sort", |s| {
+        s.contains("AGE▼") && s.contains(&format!("{short} slow"))
+    });
+    tmux.keys(&["y"]);
+    tmux.wait_for("the copied id", |s| s.contains(&format!("copied {id}")));
+    tmux.keys(&["4"]);
+    tmux.wait_for("the workflows", |s| {
+        s.contains("slow") && s.contains("NAME▲")
+    });
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the workflow's runs", |s| {
+        s.contains("/wf:slow") && s.contains(short)
+    });
+
     // q quits and the process ends (tmux closes the session).
     tmux.keys(&["q"]);
     let deadline = Instant::now() + Duration::from_secs(10);

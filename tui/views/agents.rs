@@ -7,10 +7,28 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Row, Table};
 
+use imx::model::Agent;
+
 use super::super::app::App;
 use super::super::format;
 use super::super::theme::Theme;
 use super::super::window::scroll_offset;
+
+/// The columns, each sortable (`<` `>` `R`; the loaded page).
+pub const COLUMNS: [&str; 6] = ["NAME", "STATE", "SLOTS", "BEAT", "LABELS", "CURRENT STEPS"];
+
+/// How two agents compare by column `col`.
+pub fn compare(col: usize, a: &Agent, b: &Agent) -> std::cmp::Ordering {
+    match col {
+        1 => a.state.as_str().cmp(b.state.as_str()),
+        2 => (a.running, a.slots).cmp(&(b.running, b.slots)),
+        // BEAT shows the heartbeat's age: the youngest first.
+        3 => b.last_heartbeat.cmp(&a.last_heartbeat),
+        4 => a.labels.cmp(&b.labels),
+        5 => a.current.cmp(&b.current),
+        _ => a.name.cmp(&b.name),
+    }
+}
 
 /// Draw the agents table.
 pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
@@ -60,23 +78,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         [
             Constraint::Min(12),
             Constraint::Length(8),
+            Constraint::Length(6),
             Constraint::Length(5),
-            Constraint::Length(4),
             Constraint::Min(10),
             Constraint::Min(16),
         ],
     )
-    .header(
-        Row::new(vec![
-            "NAME",
-            "STATE",
-            "SLOTS",
-            "BEAT",
-            "LABELS",
-            "CURRENT STEPS",
-        ])
-        .style(theme.header_row()),
-    )
+    .header(Row::new(s.order.header(&COLUMNS)).style(theme.header_row()))
     .block(
         Block::default()
             .borders(Borders::ALL)

@@ -11,22 +11,64 @@ use ratatui::widgets::{Block, Borders, Cell, Row, Table};
 
 use super::super::app::App;
 use super::super::format;
+use super::super::sort::Sort;
 use super::super::theme::Theme;
 use super::super::window::scroll_offset;
 
 /// Records the tail shows.
 pub const TAIL: u32 = 200;
 
+/// The columns, each sortable (`<` `>` `R`; the loaded tail).
+pub const COLUMNS: [&str; 6] = ["SEQ", "TIME", "ACTOR", "ACTION", "TARGET", "OUTCOME"];
+
 /// The Audit view's state.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AuditState {
     pub filter: AuditFilter,
     pub records: Vec<AuditRecord>,
     pub selected: usize,
     pub loaded: bool,
+    /// The sort column: newest first unless changed.
+    pub order: Sort,
+}
+
+impl Default for AuditState {
+    fn default() -> Self {
+        AuditState {
+            filter: AuditFilter::default(),
+            records: Vec::new(),
+            selected: 0,
+            loaded: false,
+            order: Sort::new(0, true),
+        }
+    }
 }
 
 impl AuditState {
+    /// `<` `>` (`right`) or `R` (`None`): change the sort.
+    pub fn change_order(&mut self, right: Option<bool>) {
+        match right {
+            Some(r) => self.order.step(r, COLUMNS.len()),
+            None => self.order.reverse(),
+        }
+        self.resort();
+    }
+
+    fn resort(&mut self) {
+        self.order.apply(
+            &mut self.records,
+            &mut self.selected,
+            |col, a, b| match col {
+                1 => a.time.cmp(&b.time),
+                2 => a.actor.cmp(&b.actor),
+                3 => a.action.cmp(&b.action),
+                4 => a.target.cmp(&b.target),
+                5 => a.outcome.cmp(&b.outcome),
+                _ => a.seq.cmp(&b.seq),
+            },
+        );
+    }
+
     pub fn set(&mut self, records: Vec<AuditRecord>) {
         // Keep the same record selected as new ones arrive on top.
         let keep = self.records.get(self.selected).map(|r| r.seq);
@@ -38,6 +80,7 @@ impl AuditState {
             }
             _ => 0,
         };
+        self.resort();
     }
 
     /// All → ok → denied → error → all.
@@ -96,13 +139,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             Constraint::Min(10),
             Constraint::Length(14),
             Constraint::Min(12),
-            Constraint::Length(7),
+            Constraint::Length(8),
         ],
     )
-    .header(
-        Row::new(vec!["SEQ", "TIME", "ACTOR", "ACTION", "TARGET", "OUTCOME"])
-            .style(theme.header_row()),
-    )
+    .header(Row::new(s.order.header(&COLUMNS)).style(theme.header_row()))
     .block(
         Block::default()
             .borders(Borders::ALL)

@@ -10,9 +10,42 @@ use super::super::app::App;
 use super::super::keys::{KEYS, Scope};
 use super::super::theme::Theme;
 
+/// Lines of the screen that are not the help's text: header, tabs, footer, the help's borders.
+const CHROME: usize = 5;
+
+/// How far the help scrolls on a terminal `rows` high: to where its last line shows.
+pub fn max_scroll(app: &App, rows: u16) -> usize {
+    let room = usize::from(rows).saturating_sub(CHROME);
+    lines(app, Theme { color: false })
+        .len()
+        .saturating_sub(room)
+}
+
 /// Draw the help over the body.
 pub fn draw(f: &mut Frame, area: Rect, app: &App, scroll: usize, theme: Theme) {
     let rect = super::centered(area, 76, area.height);
+    let lines = lines(app, theme);
+    let room = usize::from(rect.height.saturating_sub(2));
+    let scroll = scroll.min(lines.len().saturating_sub(room));
+    let more = if lines.len() > room + scroll {
+        " · ↓ more"
+    } else {
+        ""
+    };
+    f.render_widget(Clear, rect);
+    f.render_widget(
+        Paragraph::new(lines)
+            .scroll((u16::try_from(scroll).unwrap_or(0), 0))
+            .block(Block::default().borders(Borders::ALL).title(Span::styled(
+                format!(" Help · esc closes{more} "),
+                theme.title(),
+            ))),
+        rect,
+    );
+}
+
+/// The help's text: the current view's keys, then everywhere's, then the other views'.
+fn lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
     let mut lines = vec![Line::styled(
         format!("{} view", app.view.title()),
         theme.title(),
@@ -49,21 +82,5 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, scroll: usize, theme: Theme) {
         let what = format!("{}: {}", v.title(), h.what);
         lines.push(row(h.keys, &what, h.needs.is_none_or(|p| app.can(p))));
     }
-    let room = usize::from(rect.height.saturating_sub(2));
-    let scroll = scroll.min(lines.len().saturating_sub(room));
-    let more = if lines.len() > room + scroll {
-        " · ↓ more"
-    } else {
-        ""
-    };
-    f.render_widget(Clear, rect);
-    f.render_widget(
-        Paragraph::new(lines)
-            .scroll((u16::try_from(scroll).unwrap_or(0), 0))
-            .block(Block::default().borders(Borders::ALL).title(Span::styled(
-                format!(" Help · esc closes{more} "),
-                theme.title(),
-            ))),
-        rect,
-    );
+    lines
 }

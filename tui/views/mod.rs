@@ -6,7 +6,7 @@ pub mod agents;
 pub mod audit;
 pub mod detail;
 pub mod form;
-mod help;
+pub mod help;
 pub mod logpane;
 pub mod overview;
 pub mod runs;

@@ -1,5 +1,6 @@
 //! Runs: every run, newest (or oldest) first, one page at a time, filtered by status, workflow
-//! and text (`/status:failed wf:deploy 01JD`); enter opens Run detail.
+//! and text (`/status:failed wf:deploy 01JD`), sorted by any column (`<` `>` `R`); enter opens
+//! Run detail.
 
 use imx::control::{RunQuery, RunSort};
 use imx::model::{Run, RunStatus, short_id};
@@ -10,16 +11,38 @@ use ratatui::widgets::{Block, Borders, Cell, Row, Table};
 
 use super::super::app::App;
 use super::super::format;
+use super::super::sort::Sort;
 use super::super::window::{PAGE, Window, scroll_offset};
 
+/// The sortable columns (the table's first, the status symbol, is not).
+pub const COLUMNS: [&str; 6] = ["ID", "WORKFLOW", "STATUS", "STEPS", "AGE", "DURATION"];
+/// AGE: ordered by the control plane (newest / oldest first), across every page.
+const AGE: usize = 4;
+
 /// The Runs view's state: one window of runs and the query behind it.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunsState {
     pub window: Window<Run>,
     pub status: Option<RunStatus>,
     pub workflow: Option<String>,
     pub text: Option<String>,
+    /// The control plane's order (by creation time).
     pub sort: RunSort,
+    /// The table's sort column; any but AGE sorts the loaded page.
+    pub order: Sort,
+}
+
+impl Default for RunsState {
+    fn default() -> Self {
+        RunsState {
+            window: Window::default(),
+            status: None,
+            workflow: None,
+            text: None,
+            sort: RunSort::Newest,
+            order: Sort::new(AGE, false),
+        }
+    }
 }
 
 impl RunsState {
@@ -95,12 +118,52 @@ impl RunsState {
         self.window.reset();
     }
 
+    /// `o`: newest ↔ oldest first (by AGE, across every page).
     pub fn toggle_sort(&mut self) {
         self.sort = match self.sort {
             RunSort::Newest => RunSort::Oldest,
             RunSort::Oldest => RunSort::Newest,
         };
+        self.order = Sort::new(AGE, self.sort == RunSort::Oldest);
         self.window.reset();
+    }
+
+    /// `<` `>` (`right`) or `R` (`None`): change the sort; by AGE the control plane orders every
+    /// page, by any other column the loaded page is sorted here.
+    pub fn change_order(&mut self, right: Option<bool>, now: i64) {
+        match right {
+            Some(r) => self.order.step(r, COLUMNS.len()),
+            None => self.order.reverse(),
+        }
+        if self.order.column == AGE {
+            let sort = if self.order.descending {
+                RunSort::Oldest
+            } else {
+                RunSort::Newest
+            };
+            if sort != self.sort {
+                self.sort = sort;
+                self.window.reset();
+            }
+        }
+        self.resort(now);
+    }
+
+    /// Sort the loaded page by the sort column (AGE: already in the control plane's order).
+    pub fn resort(&mut self, now: i64) {
+        if self.order.column == AGE {
+            return;
+        }
+        let w = &mut self.window;
+        self.order
+            .apply(&mut w.items, &mut w.selected, |col, a, b| match col {
+                0 => a.id.cmp(&b.id),
+                1 => (&a.workflow, a.workflow_version).cmp(&(&b.workflow, b.workflow_version)),
+                2 => a.status.as_str().cmp(b.status.as_str()),
+                3 => (a.steps_succeeded, a.steps_total).cmp(&(b.steps_succeeded, b.steps_total)),
+                5 => a.duration_ms(now).cmp(&b.duration_ms(now)),
+                _ => b.created_at.cmp(&a.created_at),
+            });
     }
 }
 
@@ -177,14 +240,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: super::super::theme::Th
             Constraint::Length(9),
             Constraint::Length(7),
             Constraint::Length(5),
-            Constraint::Length(8),
+            Constraint::Length(9),
         ],
     )
     .header(
-        Row::new(vec![
-            "", "ID", "WORKFLOW", "STATUS", "STEPS", "AGE", "DURATION",
-        ])
-        .style(theme.header_row()),
+        Row::new(std::iter::once(String::new()).chain(s.order.header(&COLUMNS)))
+            .style(theme.header_row()),
     )
     .block(block);
     f.render_widget(table, area);

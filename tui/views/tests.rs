@@ -443,3 +443,58 @@ fn log_save_says_where_and_the_help_lists_the_log_keys() {
         assert!(large.contains(k), "{k} in the help: {large}");
     }
 }
+
+#[test]
+fn tables_mark_their_sort_column() {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.update(Action::SortColumn(false));
+    app.update(Action::SortColumn(false));
+    app.update(Action::SortReverse);
+    let (small, _) = snap_both("runs_sorted_by_status", &app);
+    assert!(small.contains("STATUS▼"), "{small}");
+    let mut app = with_data(ViewId::Agents, Role::Admin);
+    app.update(Action::SortColumn(true));
+    let (small, _) = snap_both("agents_sorted_by_state", &app);
+    assert!(small.contains("STATE▲"), "{small}");
+    let mut app = with_data(ViewId::Workflows, Role::Admin);
+    app.update(Action::SortColumn(true));
+    app.update(Action::SortReverse);
+    snap_both("workflows_sorted_by_version", &app);
+    let mut app = with_data(ViewId::Audit, Role::Admin);
+    app.update(Action::SortColumn(true));
+    app.update(Action::SortColumn(true));
+    snap_both("audit_sorted_by_actor", &app);
+}
+
+#[test]
+fn a_workflows_runs_and_the_copied_footer() {
+    let mut app = with_data(ViewId::Workflows, Role::Admin);
+    app.update(Action::Enter);
+    let q = app.runs.query();
+    let page = imx::model::Page {
+        items: vec![fixtures::run(0, "deploy", imx::model::RunStatus::Running)],
+        next_cursor: None,
+    };
+    feed(&mut app, Data::Runs(q, page));
+    app.update(Action::Copy);
+    let (small, _) = snap_both("workflow_runs_copied", &app);
+    assert!(
+        small.contains("/wf:deploy") && small.contains("copied 01JG0000"),
+        "{small}"
+    );
+}
+
+#[test]
+fn help_scrolled_to_its_end_shows_the_last_line() {
+    let mut app = with_data(ViewId::Agents, Role::Operator);
+    app.update(Action::ToggleHelp);
+    app.update(Action::Bottom);
+    let small = screen(&app, 80, 24);
+    assert!(small.contains("Audit: next outcome filter"), "{small}");
+    insta::assert_snapshot!("help_end_80x24", small);
+    app.rows = 45;
+    app.update(Action::Bottom);
+    let large = screen(&app, 160, 45);
+    assert!(large.contains("Audit: next outcome filter"), "{large}");
+    insta::assert_snapshot!("help_end_160x45", large);
+}

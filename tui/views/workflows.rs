@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::super::app::App;
 use super::super::format;
+use super::super::sort::Sort;
 use super::super::theme::Theme;
 use super::super::window::scroll_offset;
 
@@ -24,13 +25,54 @@ pub struct WorkflowsState {
     /// Part of the name to show (filtered here: there are few workflows).
     pub text: Option<String>,
     pub loaded: bool,
+    /// The sort column (`<` `>` `R`).
+    pub order: Sort,
+}
+
+/// The columns, each sortable.
+pub const COLUMNS: [&str; 5] = ["NAME", "VER", "STEPS", "PARAMS", "RECENT RUNS"];
+
+fn succeeded(w: &WorkflowOutcomes) -> usize {
+    w.recent
+        .iter()
+        .filter(|(_, s)| *s == imx::model::RunStatus::Succeeded)
+        .count()
 }
 
 impl WorkflowsState {
     pub fn set(&mut self, all: Vec<WorkflowOutcomes>) {
+        let keep = self.selected_item().map(|w| w.name.clone());
         self.all = all;
         self.loaded = true;
-        self.selected = self.selected.min(self.visible().len().saturating_sub(1));
+        self.resort(keep);
+    }
+
+    /// `<` `>` (`right`) or `R` (`None`): change the sort.
+    pub fn change_order(&mut self, right: Option<bool>) {
+        let keep = self.selected_item().map(|w| w.name.clone());
+        match right {
+            Some(r) => self.order.step(r, COLUMNS.len()),
+            None => self.order.reverse(),
+        }
+        self.resort(keep);
+    }
+
+    /// Sort by the sort column (RECENT RUNS: how many succeeded), keeping `keep` selected.
+    fn resort(&mut self, keep: Option<String>) {
+        let mut none = 0;
+        self.order
+            .apply(&mut self.all, &mut none, |col, a, b| match col {
+                1 => a.version.cmp(&b.version),
+                2 => a.steps.cmp(&b.steps),
+                3 => a.params.len().cmp(&b.params.len()),
+                4 => succeeded(a).cmp(&succeeded(b)),
+                _ => a.name.cmp(&b.name),
+            });
+        let visible = self.visible();
+        self.selected = keep
+            .and_then(|k| visible.iter().position(|w| w.name == k))
+            .unwrap_or(self.selected)
+            .min(visible.len().saturating_sub(1));
     }
 
     pub fn visible(&self) -> Vec<&WorkflowOutcomes> {
@@ -86,14 +128,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         [
             Constraint::Min(14),
             Constraint::Length(5),
-            Constraint::Length(5),
             Constraint::Length(6),
+            Constraint::Length(7),
             Constraint::Length(RECENT as u16 + 1),
         ],
     )
-    .header(
-        Row::new(vec!["NAME", "VER", "STEPS", "PARAMS", "RECENT RUNS"]).style(theme.header_row()),
-    )
+    .header(Row::new(s.order.header(&COLUMNS)).style(theme.header_row()))
     .block(
         Block::default()
             .borders(Borders::ALL)
@@ -143,11 +183,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
                 params.join(", ")
             }
         )));
-        let ok = w
-            .recent
-            .iter()
-            .filter(|(_, s)| *s == imx::model::RunStatus::Succeeded)
-            .count();
+        let ok = succeeded(w);
         lines.push(Line::raw(format!(
             "last {} runs: {} succeeded",
             w.recent.len(),
