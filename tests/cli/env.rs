@@ -480,7 +480,14 @@ impl TestEnv {
     /// Wait (up to [`SLOW`]) for a run to end; returns its final `run show -o json`.
     #[track_caller]
     pub fn finish(&self, id: &str) -> serde_json::Value {
-        let out = self.run(["run", "wait", id, "--wait-timeout", "30s", "-q"]);
+        // Generous: on a loaded machine a run of big steps can take many times its usual time.
+        let output = self
+            .cmd()
+            .args(["run", "wait", id, "--wait-timeout", "90s", "-q"])
+            .timeout(std::time::Duration::from_secs(120))
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run imx: {e}"));
+        let out = Outcome::of(&output);
         assert!(
             [0, 10, 11].contains(&out.code),
             "run {id} did not end: {out:?}"

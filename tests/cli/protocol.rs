@@ -97,7 +97,7 @@ fn writes_outputs(id: &str, bytes: usize, pause: &str) -> String {
 /// takes in one request, so the agent's reports must be split, and every step succeeds on its
 /// first attempt.
 fn twelve_parallel_steps_with_900_kb_outputs_succeed(env: TestEnv) {
-    let env = env.with_var("IMX_LEASE", "3s");
+    let env = env.with_var("IMX_LEASE", "10s");
     let mut yaml = String::from("name: wide\nsteps:\n");
     for i in 0..12 {
         yaml.push_str(&writes_outputs(&format!("s{i}"), 900 * 1024, "1"));

@@ -217,8 +217,14 @@ fn a_client_that_never_reads_its_response_does_not_hold_the_connection() {
         "big.yaml",
         &format!("name: big\nsteps:\n  - id: a\n    run: echo {big}\n"),
     );
-    env.run(["workflow", "apply", "-f", file.to_str().unwrap()])
-        .expect_code(0);
+    // Parsing and storing 24 MB takes seconds, and many times that on a loaded machine.
+    let applied = env
+        .cmd()
+        .args(["workflow", "apply", "-f", file.to_str().unwrap()])
+        .timeout(Duration::from_secs(300))
+        .output()
+        .unwrap();
+    crate::env::Outcome::of(&applied).expect_code(0);
     // One connection at a time: while the reader holds it, everyone else is refused.
     let (_server, url) = serve(&env, &["--max-connections", "1", "--write-timeout", "2s"]);
     let addr = url.trim_start_matches("http://").to_string();
