@@ -101,50 +101,40 @@ pub trait Backend: Send + Sync {
     }
 }
 
-/// A body returned `Ok` but the backend never ran it (a backend's defect, not a user's).
-fn ran<T>(out: Option<T>) -> Result<T> {
+/// Run `f` through one of the object-safe transaction methods (`run`), passing its result out
+/// through a slot: `Ok` with no result means the backend never ran the body (its defect, not a
+/// user's).
+fn slotted<T>(
+    run: impl FnOnce(Body<'_>) -> Result<()>,
+    mut f: impl FnMut(&dyn StoreTx) -> Result<T>,
+) -> Result<T> {
+    let mut out = None;
+    run(&mut |tx| {
+        out = Some(f(tx)?);
+        Ok(())
+    })?;
     out.ok_or_else(|| Error::Internal("the store returned without running the transaction".into()))
 }
 
 impl dyn Backend + '_ {
     /// Run `f` in one write transaction and return what it returns (see
     /// [`Backend::write_tx`]; `f` may run more than once).
-    pub fn write<T>(&self, mut f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
-        let mut out = None;
-        self.write_tx(&mut |tx| {
-            out = Some(f(tx)?);
-            Ok(())
-        })?;
-        ran(out)
+    pub fn write<T>(&self, f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
+        slotted(|body| self.write_tx(body), f)
     }
 
     /// [`write`](#method.write), durable before it returns (see [`Backend::write_durable_tx`]).
-    pub fn write_durable<T>(&self, mut f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
-        let mut out = None;
-        self.write_durable_tx(&mut |tx| {
-            out = Some(f(tx)?);
-            Ok(())
-        })?;
-        ran(out)
+    pub fn write_durable<T>(&self, f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
+        slotted(|body| self.write_durable_tx(body), f)
     }
 
     /// Run `f` on a read snapshot and return what it returns (see [`Backend::read_tx`]).
-    pub fn read<T>(&self, mut f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
-        let mut out = None;
-        self.read_tx(&mut |tx| {
-            out = Some(f(tx)?);
-            Ok(())
-        })?;
-        ran(out)
+    pub fn read<T>(&self, f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
+        slotted(|body| self.read_tx(body), f)
     }
 
     /// A bounded read on the hot path (see [`Backend::read_quick_tx`]).
-    pub fn read_quick<T>(&self, mut f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
-        let mut out = None;
-        self.read_quick_tx(&mut |tx| {
-            out = Some(f(tx)?);
-            Ok(())
-        })?;
-        ran(out)
+    pub fn read_quick<T>(&self, f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
+        slotted(|body| self.read_quick_tx(body), f)
     }
 }
