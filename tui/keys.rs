@@ -49,7 +49,21 @@ pub const KEYS: &[KeyHelp] = &[
     k("?", "help (this list)", E),
     k("q  ctrl-c", "quit", E),
     k("esc", "close, clear the filter, or go back", E),
-    k(":", "command palette: jump to a view (tab completes)", E),
+    k(":", "command palette (tab completes)", E),
+    k(":run ID", "open a run (any unique id prefix)", E),
+    k(":agent NAME", "the Agents view on that agent", E),
+    k(":wf NAME", "the workflow's runs", E),
+    k(
+        ":ctx NAME",
+        "switch to another context (:ctx lists them)",
+        E,
+    ),
+    k(
+        ":since 1h",
+        "Runs and Audit: the last hour (:since clears)",
+        E,
+    ),
+    k(":runs :audit …", "jump to a view (:q quits)", E),
     k("/", "filter the view", E),
     k("1-5", "overview, agents, runs, workflows, audit", E),
     k(

@@ -13,7 +13,7 @@ use imx::control::Plane;
 use imx::model::{LogLine, now_ms};
 use tokio::sync::{mpsc, watch};
 
-use super::action::{Action, Data, ViewId, Watch};
+use super::action::{Data, ViewId, Watch};
 use super::event_loop::Msg;
 use super::views::logpane::{CHUNK, LOG_KEEP};
 use super::views::{audit::TAIL, workflows::RECENT};
@@ -306,16 +306,19 @@ impl Tail {
 }
 
 /// Refresh whenever the watch changes or the store may have changed, until the UI goes away.
+/// Everything it sends is marked with `connection`, so what it read from a context the
+/// dashboard has since left is dropped.
 pub async fn run(
     mut loader: Loader,
     mut rx: watch::Receiver<Watch>,
     tx: mpsc::UnboundedSender<Msg>,
+    connection: u64,
 ) {
     loop {
         let w = rx.borrow_and_update().clone();
         let started = Instant::now();
         for d in loader.refresh(&w).await {
-            if tx.send(Msg::Action(Action::Data(Box::new(d)))).is_err() {
+            if tx.send(Msg::Data(connection, Box::new(d))).is_err() {
                 return;
             }
         }

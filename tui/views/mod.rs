@@ -9,6 +9,7 @@ pub mod form;
 pub mod help;
 pub mod logpane;
 pub mod overview;
+pub mod palette;
 pub mod runs;
 pub mod workflows;
 
@@ -46,7 +47,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme) {
     match &app.overlay {
         None => {}
         Some(Overlay::Help(scroll)) => help::draw(f, body, app, *scroll, theme),
-        Some(Overlay::Palette(input)) => draw_prompt(f, footer, ":", &input.text, theme),
+        Some(Overlay::Palette(input)) => palette::draw(f, body, footer, app, &input.text, theme),
         Some(Overlay::Filter(input)) => draw_prompt(f, footer, "/", &input.text, theme),
         Some(Overlay::Confirm(m)) => draw_confirm(f, body, &m.question(), theme),
         Some(Overlay::Form(form)) => form::draw(f, body, form, theme),
@@ -72,14 +73,32 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     }
     let fixed = width(&[" imx ", "· ", " ", &who, &status, &updated]);
     let room = usize::from(area.width).saturating_sub(fixed).max(8);
-    let line = Line::from(vec![
-        Span::styled(" imx ", theme.title()),
-        Span::raw(format!("· {} ", format::fit(&app.context, room))),
+    // The context's name first (what `:ctx` switches); where it points as room allows.
+    let place = match &app.context_name {
+        Some(name) => {
+            let name = format::fit(name, room);
+            let left = room.saturating_sub(name.chars().count() + 3);
+            let at = if left >= 8 {
+                format!(" ({})", format::fit(&app.context, left))
+            } else {
+                String::new()
+            };
+            vec![
+                Span::raw("· "),
+                Span::styled(name, theme.key()),
+                Span::raw(format!("{at} ")),
+            ]
+        }
+        None => vec![Span::raw(format!("· {} ", format::fit(&app.context, room)))],
+    };
+    let mut spans = vec![Span::styled(" imx ", theme.title())];
+    spans.extend(place);
+    spans.extend([
         Span::styled(who, theme.dim()),
         Span::styled(status, style),
         Span::styled(updated, theme.dim()),
     ]);
-    f.render_widget(Paragraph::new(line), area);
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
@@ -135,11 +154,7 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
 
 fn draw_prompt(f: &mut Frame, area: Rect, sigil: &str, text: &str, theme: Theme) {
     f.render_widget(Clear, area);
-    let hint = if sigil == ":" {
-        "  (overview agents runs workflows audit · tab completes)"
-    } else {
-        "  (enter applies · esc cancels)"
-    };
+    let hint = "  (enter applies · esc cancels)";
     let line = Line::from(vec![
         Span::styled(sigil.to_string(), theme.key()),
         Span::raw(text.to_string()),

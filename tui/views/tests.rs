@@ -498,3 +498,48 @@ fn help_scrolled_to_its_end_shows_the_last_line() {
     assert!(large.contains("Audit: next outcome filter"), "{large}");
     insta::assert_snapshot!("help_end_160x45", large);
 }
+
+#[test]
+fn palette_completes_arguments_and_shows_the_context() {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.context_name = Some("staging".into());
+    app.known.contexts = vec!["prod".into(), "staging".into()];
+    app.update(Action::OpenPalette);
+    let (s80, s160) = snap_both("palette_usage", &app);
+    assert!(
+        s80.contains("imx · staging ("),
+        "the header names the context:\n{s80}"
+    );
+    assert!(s160.contains("run ID · agent NAME"), "{s160}");
+    for c in "run 01JG000".chars() {
+        app.update(Action::Edit(super::super::action::Edit::Char(c)));
+    }
+    let (s80, _) = snap_both("palette_run_ids", &app);
+    assert!(
+        s80.contains("01JG0007ABCDEFGHJKMNPQRS") && s80.contains("… 2 more"),
+        "{s80}"
+    );
+    app.update(Action::Back);
+    app.update(Action::OpenPalette);
+    for c in "ctx ".chars() {
+        app.update(Action::Edit(super::super::action::Edit::Char(c)));
+    }
+    snap_both("palette_contexts", &app);
+}
+
+#[test]
+fn since_narrows_runs_and_audit_and_titles_say_so() {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.update(Action::OpenPalette);
+    for c in "since 5m".chars() {
+        app.update(Action::Edit(super::super::action::Edit::Char(c)));
+    }
+    app.update(Action::Enter);
+    let q = app.runs.query();
+    feed(&mut app, Data::Runs(q, fixtures::runs_page()));
+    let (s80, _) = snap_both("runs_since", &app);
+    assert!(s80.contains("since 5m"), "{s80}");
+    app.update(Action::Goto(ViewId::Audit));
+    let (s80, _) = snap_both("audit_since", &app);
+    assert!(s80.contains("since 5m"), "{s80}");
+}
