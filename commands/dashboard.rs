@@ -26,7 +26,7 @@ pub enum StartView {
 /// Watch agents, runs, workflows and the audit trail live; cancel, retry, drain and start runs.
 ///
 /// Keys: ? help · : palette (:run ID, :wf NAME, :ctx NAME, :since 1h …) · / filter · enter open
-/// · esc back · q quit.
+/// · d describe · esc back · q quit.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  imx dashboard\n  imx dashboard --view runs\n  NO_COLOR=1 imx dashboard"

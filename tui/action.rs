@@ -111,6 +111,9 @@ pub enum Action {
     ResumeAgent,
     RemoveAgent,
     StartRun,
+    /// `d` (`false`) or `Y` (`true`): describe the selected object, as fields or as YAML (in
+    /// the describe overlay: switch between the two).
+    Describe(bool),
     /// Open Run detail of this run (a `:run` prefix the control plane resolved).
     OpenRun(String),
     /// The dashboard now reads context `name` (`None`: no context), as `who`, at `location`.

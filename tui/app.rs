@@ -11,6 +11,7 @@ use super::action::{Action, Data, Edit, Effect, Mutation, ViewId, Watch};
 use super::palette::{Candidates, Since};
 use super::sort::Sort;
 use super::views::audit::AuditState;
+use super::views::describe::Describe;
 use super::views::detail::{DetailState, Pane};
 use super::views::form::Form;
 use super::views::runs::RunsState;
@@ -63,6 +64,7 @@ pub enum Overlay {
     Filter(Input),
     Confirm(Mutation),
     Form(Form),
+    Describe(Describe),
 }
 
 /// A message in the footer.
@@ -234,6 +236,7 @@ impl App {
         if let Some(m) = self.apply(action) {
             effects.push(Effect::Mutate(m));
         }
+        self.refresh_describe();
         // A message belongs to the view it was said in, unless this very action said it.
         if self.view != view && self.flash == flash {
             self.flash = None;
@@ -340,6 +343,10 @@ impl App {
             (Overlay::Filter(mut input), Action::Edit(e)) => {
                 input.edit(&e);
                 self.overlay = Some(Overlay::Filter(input));
+                None
+            }
+            (Overlay::Describe(d), a) => {
+                self.describe_key(d, a);
                 None
             }
             (Overlay::Form(_), Action::Back) => None,
@@ -585,6 +592,7 @@ impl App {
                 ViewId::RunDetail | ViewId::Audit => {}
             },
             Action::Copy => self.copy(),
+            Action::Describe(yaml) => self.describe(yaml),
             Action::StepAgent => self.step_agent(),
             Action::CycleFilter => match self.view {
                 ViewId::Runs => self.runs.cycle_status(),
@@ -904,6 +912,9 @@ impl App {
 
 #[path = "app_palette.rs"]
 mod palette_commands;
+
+#[path = "app_describe.rs"]
+mod describe_commands;
 
 #[cfg(test)]
 #[path = "app_tests.rs"]

@@ -4,6 +4,7 @@
 
 pub mod agents;
 pub mod audit;
+pub mod describe;
 pub mod detail;
 pub mod form;
 pub mod help;
@@ -51,6 +52,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme) {
         Some(Overlay::Filter(input)) => draw_prompt(f, footer, "/", &input.text, theme),
         Some(Overlay::Confirm(m)) => draw_confirm(f, body, &m.question(), theme),
         Some(Overlay::Form(form)) => form::draw(f, body, form, theme),
+        Some(Overlay::Describe(d)) => describe::draw(f, body, d, theme),
     }
 }
 
@@ -145,7 +147,9 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         spans.push(Span::styled("n N", theme.key()));
         spans.push(Span::styled(" match · esc clears ·", theme.dim()));
     }
-    for (k, what) in keys::hints(app) {
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let room = usize::from(area.width).saturating_sub(used + 1);
+    for (k, what) in keys::fit_hints(keys::hints(app), room) {
         spans.push(Span::styled(format!(" {k}"), theme.key()));
         spans.push(Span::styled(format!(" {what}"), theme.dim()));
     }

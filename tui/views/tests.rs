@@ -73,7 +73,7 @@ fn agents() {
 fn agents_for_a_viewer_hide_what_it_may_not_do() {
     let app = with_data(ViewId::Agents, Role::Viewer);
     let s = screen(&app, 100, 24);
-    assert!(!s.contains(" d drain") && !s.contains(" x remove"), "{s}");
+    assert!(!s.contains(" D drain") && !s.contains(" x remove"), "{s}");
     insta::assert_snapshot!("agents_viewer", s);
 }
 
@@ -542,4 +542,53 @@ fn since_narrows_runs_and_audit_and_titles_say_so() {
     app.update(Action::Goto(ViewId::Audit));
     let (s80, _) = snap_both("audit_since", &app);
     assert!(s80.contains("since 5m"), "{s80}");
+}
+
+#[test]
+fn describe_shows_every_field_and_yaml() {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.update(Action::Down);
+    app.update(Action::Describe(false));
+    let (s80, s160) = snap_both("describe_run", &app);
+    for field in [
+        "id",
+        "workflow_version",
+        "created_by",
+        "steps_total",
+        "params",
+    ] {
+        assert!(s160.contains(field), "{field} missing:\n{s160}");
+    }
+    assert!(s80.contains("Run 01JG0001ABCDEFGHJKMNPQRS"), "{s80}");
+    app.update(Action::Describe(true));
+    let (_, s160) = snap_both("describe_run_yaml", &app);
+    assert!(s160.contains("workflow: nightly-report"), "{s160}");
+    app.update(Action::Back);
+    app.update(Action::Goto(ViewId::Agents));
+    app.update(Action::Describe(false));
+    let (_, s160) = snap_both("describe_agent", &app);
+    assert!(
+        s160.contains("labels.os") && s160.contains("linux"),
+        "{s160}"
+    );
+    app.update(Action::Back);
+    app.update(Action::Goto(ViewId::Audit));
+    app.update(Action::Describe(true));
+    let (_, s160) = snap_both("describe_audit_yaml", &app);
+    assert!(s160.contains("action: run.cancel"), "{s160}");
+    app.update(Action::Back);
+    app.update(Action::Goto(ViewId::Workflows));
+    app.update(Action::Describe(false));
+    snap_both("describe_workflow", &app);
+}
+
+#[test]
+fn describe_in_run_detail_shows_the_selected_step() {
+    let mut app = detail_app();
+    app.update(Action::Describe(false));
+    let (_, s160) = snap_both("describe_step", &app);
+    assert!(
+        s160.contains("Step 01JG0000ABCDEFGHJKMNPQRS/test"),
+        "{s160}"
+    );
 }
