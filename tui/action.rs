@@ -114,6 +114,10 @@ pub enum Action {
     /// `d` (`false`) or `Y` (`true`): describe the selected object, as fields or as YAML (in
     /// the describe overlay: switch between the two).
     Describe(bool),
+    /// `C`: pick the table's columns.
+    Columns,
+    /// Space: show or hide the picker's selected column.
+    Toggle,
     /// Open Run detail of this run (a `:run` prefix the control plane resolved).
     OpenRun(String),
     /// The dashboard now reads context `name` (`None`: no context), as `who`, at `location`.

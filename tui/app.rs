@@ -8,6 +8,7 @@ use imx::control::{AgentQuery, AuditFilter, Overview};
 use imx::model::{Agent, Run};
 
 use super::action::{Action, Data, Edit, Effect, Mutation, ViewId, Watch};
+use super::columns::{self, Hidden, Picker};
 use super::palette::{Candidates, Since};
 use super::sort::Sort;
 use super::views::audit::AuditState;
@@ -65,6 +66,7 @@ pub enum Overlay {
     Confirm(Mutation),
     Form(Form),
     Describe(Describe),
+    Columns(Picker),
 }
 
 /// A message in the footer.
@@ -345,6 +347,10 @@ impl App {
                 self.overlay = Some(Overlay::Filter(input));
                 None
             }
+            (Overlay::Columns(p), a) => {
+                self.picker_key(p, &a);
+                None
+            }
             (Overlay::Describe(d), a) => {
                 self.describe_key(d, a);
                 None
@@ -593,6 +599,15 @@ impl App {
             },
             Action::Copy => self.copy(),
             Action::Describe(yaml) => self.describe(yaml),
+            Action::Columns => match columns::names(self.view) {
+                Some(_) => {
+                    self.overlay = Some(Overlay::Columns(Picker {
+                        view: self.view,
+                        selected: 0,
+                    }));
+                }
+                None => self.say("This view has no columns to pick.", false),
+            },
             Action::StepAgent => self.step_agent(),
             Action::CycleFilter => match self.view {
                 ViewId::Runs => self.runs.cycle_status(),
@@ -662,7 +677,7 @@ impl App {
                     }
                 }
             }
-            Action::Edit(_) | Action::Confirm(_) => {}
+            Action::Edit(_) | Action::Confirm(_) | Action::Toggle => {}
             Action::Quit
             | Action::Data(_)
             | Action::Tick(_)
@@ -735,6 +750,39 @@ impl App {
             }
             None => self.say("Nothing selected to copy.", false),
         }
+    }
+
+    /// The hidden columns of table `v`.
+    fn hidden_mut(&mut self, v: ViewId) -> Option<&mut Hidden> {
+        match v {
+            ViewId::Runs => Some(&mut self.runs.order.hidden),
+            ViewId::Agents => Some(&mut self.agents.order.hidden),
+            ViewId::Workflows => Some(&mut self.workflows.order.hidden),
+            ViewId::Audit => Some(&mut self.audit.order.hidden),
+            ViewId::Overview | ViewId::RunDetail => None,
+        }
+    }
+
+    /// Keys in the column picker: move, toggle (space, enter), close (esc, `C`).
+    fn picker_key(&mut self, mut p: Picker, action: &Action) {
+        let n = columns::names(p.view).map_or(0, <[&str]>::len);
+        match action {
+            Action::Back | Action::Columns => return,
+            Action::Up => p.selected = p.selected.saturating_sub(1),
+            Action::Down => p.selected = (p.selected + 1).min(n.saturating_sub(1)),
+            Action::Top => p.selected = 0,
+            Action::Bottom => p.selected = n.saturating_sub(1),
+            Action::Toggle | Action::Enter => {
+                let done = self
+                    .hidden_mut(p.view)
+                    .is_some_and(|h| h.toggle(p.selected, n));
+                if !done {
+                    self.say("At least one column stays.", true);
+                }
+            }
+            _ => {}
+        }
+        self.overlay = Some(Overlay::Columns(p));
     }
 
     /// `<` `>` `R` in a table.

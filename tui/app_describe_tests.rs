@@ -139,3 +139,53 @@ fn every_view_describes_what_it_selects_and_agents_drain_with_shift_d() {
         "Nothing selected to describe."
     );
 }
+
+#[test]
+fn the_column_picker_hides_columns_for_the_session_and_sorting_steps_over_them() {
+    let mut app = runs_app();
+    press(&mut app, KeyCode::Char('C'));
+    assert!(matches!(app.overlay, Some(Overlay::Columns(_))));
+    press(&mut app, KeyCode::Down); // WORKFLOW
+    press(&mut app, KeyCode::Char(' '));
+    press(&mut app, KeyCode::Down); // STATUS
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.overlay, None);
+    assert_eq!(
+        app.runs.order.header(&crate::tui::views::runs::COLUMNS),
+        ["ID", "STEPS", "AGE▲", "DURATION"]
+    );
+    // `<` from AGE goes to STEPS, then ID: WORKFLOW and STATUS are skipped.
+    press(&mut app, KeyCode::Char('<'));
+    press(&mut app, KeyCode::Char('<'));
+    assert_eq!(app.runs.order.column, 0);
+    // Kept across views and a context switch (for the session).
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char('3'));
+    app.update(Action::Switched {
+        name: Some("b".into()),
+        who: fixtures::principal(Role::Viewer),
+        location: "local /b".into(),
+    });
+    assert_eq!(app.runs.order.hidden.count(), 2);
+    // Every column but one hidden: the last stays.
+    press(&mut app, KeyCode::Char('C'));
+    for row in 0..6 {
+        if !app.runs.order.hidden.is(row) {
+            press(&mut app, KeyCode::Char(' '));
+        }
+        press(&mut app, KeyCode::Down);
+    }
+    assert_eq!(app.runs.order.hidden.count(), 5);
+    assert_eq!(
+        app.flash.as_ref().map(|f| f.text.as_str()),
+        Some("At least one column stays.")
+    );
+    // Not a table: nothing to pick.
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('1'));
+    assert_eq!(
+        keys::key_action(&app, KeyEvent::new(KeyCode::Char('C'), KeyModifiers::NONE)),
+        None
+    );
+}

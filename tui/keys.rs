@@ -89,6 +89,7 @@ pub const KEYS: &[KeyHelp] = &[
         "tables: reverse the sort (sorts the loaded page; Runs by AGE: all runs)",
         E,
     ),
+    k("C", "tables: show / hide columns (space toggles)", E),
     k("enter", "open the selected failure", V(ViewId::Overview)),
     k("enter", "open its current step's run", V(ViewId::Agents)),
     m(
@@ -296,6 +297,19 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
                 _ => None,
             };
         }
+        Some(Overlay::Columns(_)) => {
+            return match key.code {
+                KeyCode::Char('q') => Some(Action::Quit),
+                KeyCode::Char('C') | KeyCode::Esc => Some(Action::Back),
+                KeyCode::Char(' ') => Some(Action::Toggle),
+                KeyCode::Enter => Some(Action::Enter),
+                KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
+                KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
+                KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
+                KeyCode::End | KeyCode::Char('G') => Some(Action::Bottom),
+                _ => None,
+            };
+        }
         Some(Overlay::Describe(_)) => {
             return match key.code {
                 KeyCode::Char('q') => Some(Action::Quit),
@@ -362,6 +376,7 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('<') if tables => Action::SortColumn(false),
         KeyCode::Char('>') if tables => Action::SortColumn(true),
         KeyCode::Char('R') if tables => Action::SortReverse,
+        KeyCode::Char('C') if tables => Action::Columns,
         KeyCode::Char('y') => Action::Copy,
         KeyCode::Char('d') => Action::Describe(false),
         KeyCode::Char('Y') => Action::Describe(true),

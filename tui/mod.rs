@@ -24,6 +24,7 @@ pub mod action;
 pub mod ansi;
 pub mod app;
 pub mod clipboard;
+pub mod columns;
 pub mod event_loop;
 #[cfg(test)]
 mod fixtures;

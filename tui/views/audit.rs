@@ -140,6 +140,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             theme.key(),
         ));
     }
+    title.extend(super::hidden_note(s.order.hidden, theme));
     let height = usize::from(area.height.saturating_sub(3));
     let offset = scroll_offset(s.selected, height);
     let rows = s
@@ -149,14 +150,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .skip(offset)
         .take(height)
         .map(|(i, r)| {
-            Row::new(vec![
+            Row::new(s.order.hidden.keep([
                 Cell::from(r.seq.to_string()),
                 Cell::from(format::clock(r.time, app.utc_offset)),
                 Cell::from(r.actor.clone()),
                 Cell::from(r.action.clone()),
                 Cell::from(r.target.clone()),
                 Cell::from(Span::styled(r.outcome.clone(), theme.outcome(&r.outcome))),
-            ])
+            ]))
             .style(if i == s.selected {
                 theme.selected()
             } else {
@@ -165,14 +166,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         });
     let table = Table::new(
         rows,
-        [
+        s.order.hidden.keep([
             Constraint::Length(6),
             Constraint::Length(8),
             Constraint::Min(10),
             Constraint::Length(14),
             Constraint::Min(12),
             Constraint::Length(8),
-        ],
+        ]),
     )
     .header(Row::new(s.order.header(&COLUMNS)).style(theme.header_row()))
     .block(

@@ -4,6 +4,7 @@
 
 pub mod agents;
 pub mod audit;
+pub mod columns;
 pub mod describe;
 pub mod detail;
 pub mod form;
@@ -53,6 +54,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme) {
         Some(Overlay::Confirm(m)) => draw_confirm(f, body, &m.question(), theme),
         Some(Overlay::Form(form)) => form::draw(f, body, form, theme),
         Some(Overlay::Describe(d)) => describe::draw(f, body, d, theme),
+        Some(Overlay::Columns(p)) => columns::draw(f, body, app, *p, theme),
     }
 }
 
@@ -224,3 +226,12 @@ pub fn empty(f: &mut Frame, area: Rect, msg: &str, theme: Theme) {
 
 #[cfg(test)]
 mod tests;
+
+/// `· 2 columns hidden` for a table's title, when any are (`C` shows them again).
+pub fn hidden_note(hidden: super::columns::Hidden, theme: Theme) -> Option<Span<'static>> {
+    match hidden.count() {
+        0 => None,
+        1 => Some(Span::styled("· 1 column hidden ", theme.dim())),
+        n => Some(Span::styled(format!("· {n} columns hidden "), theme.dim())),
+    }
+}

@@ -228,6 +228,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: super::super::theme::Th
         )
     };
     title.push(Span::styled(range, theme.dim()));
+    title.extend(super::hidden_note(s.order.hidden, theme));
     let block = Block::default()
         .borders(Borders::ALL)
         .title(Line::from(title));
@@ -245,11 +246,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: super::super::theme::Th
             } else {
                 ratatui::style::Style::default()
             };
-            Row::new(vec![
-                Cell::from(Span::styled(
-                    format::run_symbol(r.status),
-                    theme.run(r.status),
-                )),
+            let symbol = Cell::from(Span::styled(
+                format::run_symbol(r.status),
+                theme.run(r.status),
+            ));
+            let cells = s.order.hidden.keep([
                 Cell::from(short_id(&r.id).to_string()),
                 Cell::from(format!("{} v{}", r.workflow, r.workflow_version)),
                 Cell::from(Span::styled(r.status.as_str(), theme.run(r.status))),
@@ -260,26 +261,23 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: super::super::theme::Th
                         .map(format::duration)
                         .unwrap_or_default(),
                 ),
-            ])
-            .style(style)
+            ]);
+            Row::new(std::iter::once(symbol).chain(cells)).style(style)
         });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(1),
-            Constraint::Length(12),
-            Constraint::Min(12),
-            Constraint::Length(9),
-            Constraint::Length(7),
-            Constraint::Length(5),
-            Constraint::Length(9),
-        ],
-    )
-    .header(
-        Row::new(std::iter::once(String::new()).chain(s.order.header(&COLUMNS)))
-            .style(theme.header_row()),
-    )
-    .block(block);
+    let widths = s.order.hidden.keep([
+        Constraint::Length(12),
+        Constraint::Min(12),
+        Constraint::Length(9),
+        Constraint::Length(7),
+        Constraint::Length(5),
+        Constraint::Length(9),
+    ]);
+    let table = Table::new(rows, std::iter::once(Constraint::Length(1)).chain(widths))
+        .header(
+            Row::new(std::iter::once(String::new()).chain(s.order.header(&COLUMNS)))
+                .style(theme.header_row()),
+        )
+        .block(block);
     f.render_widget(table, area);
     if w.items.is_empty() {
         super::empty(

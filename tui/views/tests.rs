@@ -592,3 +592,38 @@ fn describe_in_run_detail_shows_the_selected_step() {
         "{s160}"
     );
 }
+
+#[test]
+fn hidden_columns_give_their_width_to_the_others() {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.update(Action::Columns);
+    app.update(Action::Down);
+    app.update(Action::Down);
+    app.update(Action::Toggle); // STATUS
+    let (s80, _) = snap_both("columns_picker", &app);
+    assert!(
+        s80.contains("[ ] STATUS") && s80.contains("[x] ID"),
+        "{s80}"
+    );
+    app.update(Action::Down);
+    app.update(Action::Toggle); // STEPS
+    app.update(Action::Back);
+    let (s80, s160) = snap_both("runs_two_columns_hidden", &app);
+    assert!(
+        !s80.contains("STATUS") && s80.contains("2 columns hidden"),
+        "{s80}"
+    );
+    assert!(s160.contains("DURATION"), "{s160}");
+    app.update(Action::Goto(ViewId::Agents));
+    app.update(Action::Columns);
+    for _ in 0..4 {
+        app.update(Action::Down);
+    }
+    app.update(Action::Toggle); // LABELS
+    app.update(Action::Back);
+    let (s80, _) = snap_both("agents_labels_hidden", &app);
+    assert!(
+        !s80.contains("LABELS") && s80.contains("CURRENT STEPS"),
+        "{s80}"
+    );
+}
