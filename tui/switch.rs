@@ -96,3 +96,108 @@ pub async fn resolve_run(plane: &Plane, who: &Principal, prefix: &str) -> Result
         .map(|d| d.run.id)
         .map_err(|e| format!("No run {prefix}: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::collections::BTreeMap;
+
+    use imx::control::{LocalControlPlane, LocalOptions, StartRun};
+    use imx::model::{StepKind, StepSpec, WorkflowSpec};
+
+    use super::*;
+
+    /// A new store in `dir` with workflow `wf` and one run of it.
+    async fn store(dir: &std::path::Path, wf: &str) -> (Plane, String) {
+        let opts = LocalOptions {
+            create: true,
+            ..LocalOptions::default()
+        };
+        let plane: Plane = Arc::new(LocalControlPlane::open(&dir.join("imx.db"), opts).unwrap());
+        let who = Principal::local_owner();
+        let spec = WorkflowSpec::new(wf, vec![StepSpec::new("s", StepKind::Noop)]);
+        plane.apply_workflow(&who, spec, false).await.unwrap();
+        let run = plane
+            .start_run(
+                &who,
+                StartRun {
+                    workflow: wf.into(),
+                    ..StartRun::default()
+                },
+            )
+            .await
+            .unwrap();
+        (plane, run.id)
+    }
+
+    /// Contexts over planes already open.
+    struct Planes(BTreeMap<String, Plane>);
+
+    impl Switcher for Planes {
+        fn names(&self) -> Vec<String> {
+            self.0.keys().cloned().collect()
+        }
+        fn connect(&self, name: &str) -> Connecting {
+            let found = self.0.get(name).cloned();
+            let name = name.to_string();
+            Box::pin(async move {
+                let plane = found.ok_or(format!("context {name:?} not found"))?;
+                let who = plane
+                    .whoami(&Principal::local_owner())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let location = plane.location();
+                Ok(Connected {
+                    plane,
+                    who,
+                    location,
+                })
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn candidates_and_runs_come_from_the_context_connected_to() {
+        let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (a, run_a) = store(da.path(), "alpha").await;
+        let (b, run_b) = store(db.path(), "bravo").await;
+        let switch: Switch = Arc::new(Planes(BTreeMap::from([
+            ("a".to_string(), a.clone()),
+            ("b".to_string(), b),
+        ])));
+        let who = Principal::local_owner();
+
+        let c = candidates(&a, &who, Some(&switch), None).await;
+        assert_eq!(c.workflows, ["alpha"]);
+        assert_eq!(c.runs, std::slice::from_ref(&run_a));
+        assert_eq!(c.contexts, ["a", "b"]);
+
+        let to = switch.connect("b").await.unwrap();
+        assert!(
+            to.location.contains(&db.path().display().to_string()),
+            "{to:?}"
+        );
+        let c = candidates(
+            &to.plane,
+            &to.who,
+            Some(&switch),
+            Some(run_b[..8].to_lowercase()),
+        )
+        .await;
+        assert_eq!(
+            (c.workflows, c.runs),
+            (vec!["bravo".to_string()], vec![run_b.clone()])
+        );
+        assert_eq!(
+            resolve_run(&to.plane, &to.who, &run_b[..10]).await,
+            Ok(run_b)
+        );
+        let missing = resolve_run(&to.plane, &to.who, &run_a).await.unwrap_err();
+        assert!(
+            missing.starts_with(&format!("No run {run_a}: ")),
+            "{missing}"
+        );
+        assert!(switch.connect("c").await.unwrap_err().contains("not found"));
+    }
+}

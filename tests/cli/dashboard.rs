@@ -266,6 +266,16 @@ fn ctx_switches_the_dashboard_to_another_store_live() {
         "{s}"
     );
 
+    // d describes the selected workflow; Y shows it as YAML; esc closes.
+    tmux.keys(&["d"]);
+    tmux.wait_for("the description", |s| {
+        s.contains("Workflow second-wf") && s.contains("versions[0]")
+    });
+    tmux.keys(&["Y"]);
+    tmux.wait_for("the YAML", |s| s.contains("name: second-wf"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the table again", |s| !s.contains("name: second-wf"));
+
     // And back.
     tmux.keys(&[":", "ctx alpha", "Enter"]);
     tmux.wait_for("the first context again", |s| {
