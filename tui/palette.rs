@@ -78,7 +78,7 @@ const VERBS: &[Verb] = &[
 ];
 
 /// The line the palette shows before anything is typed.
-pub const USAGE: &str = "run ID · agent NAME · wf NAME · ctx NAME · since 1h · a view name";
+pub const USAGE: &str = "run ID · agent NAME · wf NAME · ctx NAME · since 1h · a view";
 
 /// Time ranges offered after `:since `.
 const RANGES: [&str; 6] = ["15m", "1h", "6h", "24h", "7d", "30d"];

@@ -21,7 +21,7 @@ pub fn draw(f: &mut Frame, body: Rect, footer: Rect, app: &App, text: &str, them
         palette::options(text, &app.candidates())
     };
     let hint = if text.trim().is_empty() {
-        format!("  {USAGE} · tab completes")
+        format!("  {USAGE} (tab)")
     } else if options.is_empty() {
         "  enter runs it · esc cancels".to_string()
     } else {
