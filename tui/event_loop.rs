@@ -26,8 +26,9 @@ use super::views;
 pub enum Msg {
     Event(crossterm::event::Event),
     Action(Action),
-    /// Data read through connection number `.0` (dropped if the dashboard has switched since).
-    Data(u64, Box<Data>),
+    /// An answer read through connection number `.0` (dropped if the dashboard has switched
+    /// context since).
+    Read(u64, Action),
     /// `:ctx NAME` connected: read that context from now on.
     Switched(String, Box<Connected>),
     /// The terminal cannot be read any more.
@@ -98,7 +99,7 @@ where
             let action = match msg {
                 Msg::Event(e) => keys::action_for(&app, &e),
                 Msg::Action(a) => Some(a),
-                Msg::Data(c, d) => (c == connection).then_some(Action::Data(d)),
+                Msg::Read(c, a) => (c == connection).then_some(a),
                 Msg::Switched(name, to) => {
                     loader.abort();
                     connection += 1;
@@ -160,7 +161,8 @@ where
                                     switch::candidates(&plane, &who, switcher.as_ref(), run_prefix)
                                         .await;
                                 let data = Data::Candidates { tab, candidates };
-                                let _ = tx.send(Msg::Data(connection, Box::new(data)));
+                                let data = Action::Data(Box::new(data));
+                                let _ = tx.send(Msg::Read(connection, data));
                             });
                         }
                         Effect::ResolveRun(prefix) => {
@@ -174,7 +176,7 @@ where
                                         failed: true,
                                     },
                                 };
-                                let _ = tx.send(Msg::Action(action));
+                                let _ = tx.send(Msg::Read(connection, action));
                             });
                         }
                         Effect::SwitchContext(name) => {

@@ -13,7 +13,7 @@ use imx::control::Plane;
 use imx::model::{LogLine, now_ms};
 use tokio::sync::{mpsc, watch};
 
-use super::action::{Data, ViewId, Watch};
+use super::action::{Action, Data, ViewId, Watch};
 use super::event_loop::Msg;
 use super::views::logpane::{CHUNK, LOG_KEEP};
 use super::views::{audit::TAIL, workflows::RECENT};
@@ -318,7 +318,10 @@ pub async fn run(
         let w = rx.borrow_and_update().clone();
         let started = Instant::now();
         for d in loader.refresh(&w).await {
-            if tx.send(Msg::Data(connection, Box::new(d))).is_err() {
+            if tx
+                .send(Msg::Read(connection, Action::Data(Box::new(d))))
+                .is_err()
+            {
                 return;
             }
         }
