@@ -128,7 +128,7 @@ async fn without_listen_a_write_through_one_replica_wakes_the_other_by_polling()
     a_write_wakes_the_other_replica(false).await;
 }
 
-/// A heartbeat (a renewed lease) or a read wakes nobody elsewhere: the listener hears nothing.
+/// A read wakes nobody elsewhere: the other replica's feed moves for the next write only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_send_no_hint() {
     let Some(db) = TestDb::get().await else {
