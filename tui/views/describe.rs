@@ -157,15 +157,16 @@ pub fn draw(f: &mut Frame, area: Rect, d: &Describe, theme: Theme) {
     } else {
         ("fields", "Y yaml")
     };
+    let name = format!(" {} {} ", d.target.kind(), d.target.id());
+    let mut keys = format!("· {mode} · {other} · y copy id · esc closes{more} ");
+    let room = usize::from(rect.width.saturating_sub(2));
+    if name.chars().count() + keys.chars().count() > room {
+        // Narrow: the keys in short (the help lists them in full).
+        keys = format!("· {other} · y id · esc{more} ");
+    }
     let title = Line::from(vec![
-        Span::styled(
-            format!(" {} {} ", d.target.kind(), d.target.id()),
-            theme.title(),
-        ),
-        Span::styled(
-            format!("· {mode} · {other} · y copy id · esc closes{more} "),
-            theme.dim(),
-        ),
+        Span::styled(name, theme.title()),
+        Span::styled(keys, theme.dim()),
     ]);
     let text: Vec<Line> = lines
         .into_iter()
