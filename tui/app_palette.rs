@@ -75,6 +75,7 @@ impl App {
             self.say(format!("No run id starts with {word}."), true);
         } else if let Some(Overlay::Palette(input)) = self.overlay.as_mut() {
             input.text = done.text;
+            self.stem = done.stem;
         }
     }
 

@@ -286,4 +286,23 @@ fn a_tab_before_the_candidates_arrive_completes_when_they_do() {
         Some(Overlay::Palette(Input::with("ctx staging")))
     );
     assert!(app.flash.is_none());
+    // Several matches: the next Tab steps on to the next one.
+    press(&mut app, KeyCode::Esc);
+    app.known = Candidates::default();
+    palette(&mut app, "ctx ");
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.overlay, Some(Overlay::Palette(Input::with("ctx "))));
+    app.update(Action::Data(Box::new(Data::Candidates {
+        tab: None,
+        candidates: Candidates {
+            contexts: vec!["prod".into(), "staging".into()],
+            ..Candidates::default()
+        },
+    })));
+    assert_eq!(app.overlay, Some(Overlay::Palette(Input::with("ctx prod"))));
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(
+        app.overlay,
+        Some(Overlay::Palette(Input::with("ctx staging")))
+    );
 }

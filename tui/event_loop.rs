@@ -277,3 +277,7 @@ pub async fn mutate(plane: &Plane, who: &Principal, m: Mutation) -> Action {
         },
     }
 }
+
+#[cfg(test)]
+#[path = "event_loop_tests.rs"]
+mod tests;
