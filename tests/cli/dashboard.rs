@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 use crate::env::TestEnv;
 
 /// A tmux server of our own (its own socket), killed on drop.
-struct Tmux {
-    socket: String,
+pub(crate) struct Tmux {
+    pub(crate) socket: String,
 }
 
 impl Tmux {
-    fn cmd(&self, args: &[&str]) -> Output {
+    pub(crate) fn cmd(&self, args: &[&str]) -> Output {
         Command::new("tmux")
             .arg("-L")
             .arg(&self.socket)
@@ -24,19 +24,19 @@ impl Tmux {
             .expect("run tmux")
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "dash"]).stdout)
             .into_owned()
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", "dash"];
         args.extend_from_slice(keys);
         assert!(self.cmd(&args).status.success());
     }
 
     /// Wait until the screen satisfies `cond`; fail with the screen if it does not in time.
-    fn wait_for(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait_for(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let s = self.screen();
@@ -58,7 +58,7 @@ impl Drop for Tmux {
     }
 }
 
-fn have_tmux() -> bool {
+pub(crate) fn have_tmux() -> bool {
     Command::new("tmux")
         .arg("-V")
         .output()

@@ -22,6 +22,7 @@ mod conformance;
 mod containment;
 mod contexts;
 mod dashboard;
+mod dashboard_log;
 mod deploy_flags;
 mod embedded;
 mod env;
