@@ -156,7 +156,8 @@ pub struct App {
     pub now: i64,
     pub utc_offset: i32,
     pub flash: Option<Flash>,
-    /// The terminal's height (the loop keeps it current), to know how far the help scrolls.
+    /// The terminal's size (the loop keeps it current), to know how far the help scrolls.
+    pub cols: u16,
     pub rows: u16,
     pub quit: bool,
     /// The watch last handed to the loader.
@@ -190,6 +191,7 @@ impl App {
             now,
             utc_offset,
             flash: None,
+            cols: 80,
             rows: 24,
             quit: false,
             sent: None,
@@ -300,7 +302,7 @@ impl App {
         match (overlay, action) {
             (Overlay::Help(_), Action::ToggleHelp | Action::Back | Action::Enter) => None,
             (Overlay::Help(n), a) => {
-                let max = super::views::help::max_scroll(self, self.rows);
+                let max = super::views::help::max_scroll(self, self.cols, self.rows);
                 let n = match a {
                     Action::Down => n + 1,
                     Action::PageDown => n + 10,

@@ -580,7 +580,7 @@ fn y_copies_the_full_id_and_a_view_change_clears_the_message() {
 fn help_scrolls_only_as_far_as_its_last_line() {
     let mut app = runs_app(Role::Admin);
     app.rows = 24;
-    let max = crate::tui::views::help::max_scroll(&app, 24);
+    let max = crate::tui::views::help::max_scroll(&app, 80, 24);
     assert!(max > 0, "the help is taller than 24 rows");
     press(&mut app, KeyCode::Char('?'));
     for _ in 0..200 {
@@ -595,5 +595,7 @@ fn help_scrolls_only_as_far_as_its_last_line() {
     assert_eq!(app.overlay, Some(Overlay::Help(max)));
     // A taller terminal needs less scrolling.
     app.rows = 45;
-    assert!(crate::tui::views::help::max_scroll(&app, 45) < max);
+    assert!(crate::tui::views::help::max_scroll(&app, 80, 45) < max);
+    // A wide one lays the keys out in two columns: all of them show at once.
+    assert_eq!(crate::tui::views::help::max_scroll(&app, 160, 45), 0);
 }

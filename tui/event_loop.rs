@@ -132,6 +132,7 @@ where
             };
             if let Some(action) = action {
                 if let Ok(size) = terminal.size() {
+                    app.cols = size.width;
                     app.rows = size.height;
                 }
                 for effect in app.update(action) {

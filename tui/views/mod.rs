@@ -13,6 +13,7 @@ pub mod logpane;
 pub mod overview;
 pub mod palette;
 pub mod runs;
+pub mod throughput;
 pub mod workflows;
 
 use ratatui::Frame;

@@ -1,6 +1,6 @@
 //! Overview: agents by state, active runs, outcomes in the last hour and day with the failure
-//! rate, step throughput (a sparkline, steps/s), step duration percentiles, and the latest
-//! failures (enter opens one).
+//! rate, step throughput (see [`throughput`](super::throughput)) with step duration
+//! percentiles, and the latest failures (enter opens one).
 
 use imx::control::Outcomes;
 use imx::model::{AgentState, short_id};
@@ -8,7 +8,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::super::app::App;
 use super::super::format;
@@ -86,38 +86,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         runs,
     );
 
-    // The newest full minute's rate; the current minute is still filling.
-    let per_sec = |m: Option<&u64>| m.copied().unwrap_or(0) as f64 / 60.0;
-    let last_full = o
-        .throughput
-        .len()
-        .checked_sub(2)
-        .and_then(|i| o.throughput.get(i));
-    let pct = |v: Option<i64>| v.map(format::duration).unwrap_or_else(|| "–".into());
-    let title = Line::from(vec![
-        Span::styled(" Step throughput ", theme.title()),
-        Span::raw(format!(
-            "· {:.2} steps/s · p50 {} · p95 {} ",
-            per_sec(last_full),
-            pct(o.step_p50_ms),
-            pct(o.step_p95_ms)
-        )),
-        Span::styled("· 60 min ", theme.dim()),
-    ]);
-    let width = usize::from(spark.width.saturating_sub(2));
-    let data: Vec<u64> = o
-        .throughput
-        .iter()
-        .skip(o.throughput.len().saturating_sub(width))
-        .copied()
-        .collect();
-    f.render_widget(
-        Sparkline::default()
-            .data(&data)
-            .style(theme.active())
-            .block(Block::default().borders(Borders::ALL).title(title)),
-        spark,
-    );
+    super::throughput::draw(f, spark, o, theme);
 
     let rows = o.latest_failures.iter().enumerate().map(|(i, r)| {
         Row::new(vec![

@@ -49,6 +49,14 @@ fn overview() {
     let app = with_data(ViewId::Overview, Role::Admin);
     insta::assert_snapshot!("overview_80x24", screen(&app, 80, 24));
     insta::assert_snapshot!("overview_120x30", screen(&app, 120, 30));
+    // The throughput ends at the right edge, over a time axis that ends at "now".
+    let large = screen(&app, 160, 45);
+    insta::assert_snapshot!("overview_160x45", large);
+    let axis = large
+        .lines()
+        .find(|l| l.contains("now"))
+        .unwrap_or_default();
+    assert!(axis.contains("-50m") && axis.contains("-10m"), "{large}");
 }
 
 #[test]
@@ -161,6 +169,9 @@ fn run_detail_confirm_cancel() {
 fn workflows() {
     let app = with_data(ViewId::Workflows, Role::Admin);
     insta::assert_snapshot!("workflows_80x24", screen(&app, 80, 24));
+    let large = screen(&app, 160, 45);
+    insta::assert_snapshot!("workflows_160x45", large);
+    assert!(large.contains("OK%"), "the success rate column: {large}");
 }
 
 #[test]
@@ -181,6 +192,21 @@ fn help_overlay() {
     let mut app = with_data(ViewId::Runs, Role::Viewer);
     app.update(Action::ToggleHelp);
     insta::assert_snapshot!("help_runs_viewer", screen(&app, 80, 24));
+    // Wide and tall: two columns, every key at once, long descriptions wrapped, not cut.
+    let large = screen(&app, 160, 45);
+    insta::assert_snapshot!("help_runs_viewer_160x45", large);
+    assert!(!large.contains("↓ more"), "{large}");
+    assert!(large.contains("Audit: next outcome filter"), "{large}");
+    assert!(
+        large
+            .lines()
+            .any(|l| l.contains("Runs view") && l.contains("tables:")),
+        "two columns: {large}"
+    );
+    // Between: one column as wide as the terminal allows.
+    let mid = screen(&app, 120, 30);
+    let long = "status:S wf:NAME text (id prefix, workflow, user)";
+    assert!(mid.contains(long), "{mid}");
 }
 
 #[test]
@@ -492,7 +518,7 @@ fn help_scrolled_to_its_end_shows_the_last_line() {
     let small = screen(&app, 80, 24);
     assert!(small.contains("Audit: next outcome filter"), "{small}");
     insta::assert_snapshot!("help_end_80x24", small);
-    app.rows = 45;
+    (app.cols, app.rows) = (160, 45);
     app.update(Action::Bottom);
     let large = screen(&app, 160, 45);
     assert!(large.contains("Audit: next outcome filter"), "{large}");

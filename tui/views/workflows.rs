@@ -1,5 +1,5 @@
-//! Workflows: each workflow's latest version, its older versions, and how its latest runs ended;
-//! enter (or `s`) starts a run through the params form.
+//! Workflows: each workflow's latest version, its older versions, how its latest runs ended and
+//! their success rate; enter (or `s`) starts a run through the params form.
 
 use imx::control::WorkflowOutcomes;
 use ratatui::Frame;
@@ -30,13 +30,21 @@ pub struct WorkflowsState {
 }
 
 /// The columns, each sortable.
-pub const COLUMNS: [&str; 5] = ["NAME", "VER", "STEPS", "PARAMS", "RECENT RUNS"];
+pub const COLUMNS: [&str; 6] = ["NAME", "VER", "STEPS", "PARAMS", "RECENT RUNS", "OK%"];
 
 fn succeeded(w: &WorkflowOutcomes) -> usize {
     w.recent
         .iter()
         .filter(|(_, s)| *s == imx::model::RunStatus::Succeeded)
         .count()
+}
+
+/// The share of the recent runs that have ended which succeeded, in percent (`None`: none ended).
+pub fn success_rate(w: &WorkflowOutcomes) -> Option<u32> {
+    let ended = w.recent.iter().filter(|(_, s)| s.is_terminal()).count();
+    let ok = succeeded(w);
+    // Rounded to the nearest percent.
+    (ended > 0).then(|| u32::try_from((ok * 200 + ended) / (2 * ended)).unwrap_or(100))
 }
 
 impl WorkflowsState {
@@ -66,6 +74,7 @@ impl WorkflowsState {
                 2 => a.steps.cmp(&b.steps),
                 3 => a.params.len().cmp(&b.params.len()),
                 4 => succeeded(a).cmp(&succeeded(b)),
+                5 => success_rate(a).cmp(&success_rate(b)),
                 _ => a.name.cmp(&b.name),
             });
         let visible = self.visible();
@@ -112,6 +121,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
                 Cell::from(w.steps.to_string()),
                 Cell::from(w.params.len().to_string()),
                 Cell::from(Line::from(recent)),
+                Cell::from(success_rate(w).map_or_else(|| "–".into(), |p| format!("{p:>3}%"))),
             ]))
             .style(if i == s.selected {
                 theme.selected()
@@ -132,6 +142,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             Constraint::Length(6),
             Constraint::Length(7),
             Constraint::Length(RECENT as u16 + 1),
+            Constraint::Length(4),
         ]),
     )
     .header(Row::new(s.order.header(&COLUMNS)).style(theme.header_row()))
@@ -185,8 +196,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             }
         )));
         let ok = succeeded(w);
+        let rate = success_rate(w).map_or_else(String::new, |p| format!(" ({p}% of those ended)"));
         lines.push(Line::raw(format!(
-            "last {} runs: {} succeeded",
+            "last {} runs: {} succeeded{rate}",
             w.recent.len(),
             ok
         )));
