@@ -209,6 +209,7 @@ pub fn overview() -> Overview {
             (AgentState::Draining, 1),
             (AgentState::Offline, 2),
         ]),
+        agents_holding: 5,
         runs_running: 4,
         runs_queued: 12,
         last_hour: Outcomes {

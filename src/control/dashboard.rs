@@ -75,6 +75,10 @@ pub struct Overview {
     /// The newest event id: follow the change feed from here.
     pub event_id: i64,
     pub agents: BTreeMap<AgentState, u64>,
+    /// Agents that are not offline and hold at least one step ("busy" in the overview; the
+    /// others not offline are idle). An agent's own state says busy only when all its slots are.
+    #[serde(default)]
+    pub agents_holding: u64,
     pub runs_running: u64,
     pub runs_queued: u64,
     pub last_hour: Outcomes,

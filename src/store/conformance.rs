@@ -725,6 +725,10 @@ fn counts_for_status_and_the_dashboard(store: &Arc<dyn Backend>) {
     let agent = register(store, "w1");
     let tasks = claim(store, &agent, 1, LEASE);
     assert_eq!(tasks[0].lease.run_id, done);
+    let o = store
+        .read(|tx| tx.overview_counts(crate::model::now_ms(), 5))
+        .unwrap();
+    assert_eq!(o.agents_holding, 1, "an agent with a step is busy");
     assert!(complete(
         store,
         &tasks[0].lease,
@@ -756,6 +760,7 @@ fn counts_for_status_and_the_dashboard(store: &Arc<dyn Backend>) {
     let o = store.read(|tx| tx.overview_counts(now, 5)).unwrap();
     assert_eq!((o.runs_running, o.runs_queued), (0, 0));
     assert_eq!(o.agents[&AgentState::Online], 1);
+    assert_eq!(o.agents_holding, 0, "its step ended: idle");
     assert!(o.event_id > 0);
     assert!(o.latest_failures.is_empty());
     let wfs = store.read(|tx| tx.dashboard_workflows(5)).unwrap();

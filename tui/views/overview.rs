@@ -1,4 +1,5 @@
-//! Overview: agents by state, active runs, outcomes in the last hour and day with the failure
+//! Overview: agents busy (holding at least one step), idle (reachable, holding none), draining
+//! and offline; active runs, outcomes in the last hour and day with the failure
 //! rate, step throughput (see [`throughput`](super::throughput)) with step duration
 //! percentiles, and the latest failures (enter opens one).
 
@@ -43,29 +44,33 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let [agents, runs] =
         Layout::horizontal([Constraint::Length(26), Constraint::Min(30)]).areas(top);
 
+    // Busy: holds at least one step; idle: reachable and holds none.
     let n = |s: AgentState| o.agents.get(&s).copied().unwrap_or(0);
+    let total: u64 = o.agents.values().sum();
+    let live = total - n(AgentState::Offline);
+    let busy = o.agents_holding.min(live);
     let agent_lines = vec![
         Line::from(vec![
-            Span::styled(
-                format!(" online   {:<5}", n(AgentState::Online)),
-                theme.ok(),
-            ),
-            Span::styled(format!("busy {}", n(AgentState::Busy)), theme.active()),
+            Span::styled(format!(" busy {busy:<5}"), theme.active()),
+            Span::styled("holding steps", theme.dim()),
+        ]),
+        Line::from(vec![
+            Span::styled(format!(" idle {:<5}", live - busy), theme.ok()),
+            Span::styled("no step", theme.dim()),
         ]),
         Line::from(vec![
             Span::styled(
-                format!(" draining {:<5}", n(AgentState::Draining)),
+                format!(" draining {} ", n(AgentState::Draining)),
                 theme.warn(),
             ),
-            Span::styled(format!("off  {}", n(AgentState::Offline)), theme.dim()),
+            Span::styled(format!("· off {}", n(AgentState::Offline)), theme.dim()),
         ]),
-        Line::raw(format!(" total    {}", o.agents.values().sum::<u64>())),
     ];
     f.render_widget(
         Paragraph::new(agent_lines).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(Span::styled(" Agents ", theme.title())),
+                .title(Span::styled(format!(" Agents · {total} "), theme.title())),
         ),
         agents,
     );

@@ -49,6 +49,11 @@ fn overview() {
     let app = with_data(ViewId::Overview, Role::Admin);
     insta::assert_snapshot!("overview_80x24", screen(&app, 80, 24));
     insta::assert_snapshot!("overview_120x30", screen(&app, 120, 30));
+    let small = screen(&app, 80, 24);
+    assert!(
+        small.contains("busy 5") && small.contains("idle 6") && small.contains("Agents · 13"),
+        "{small}"
+    );
     // The throughput ends at the right edge, over a time axis that ends at "now".
     let large = screen(&app, 160, 45);
     insta::assert_snapshot!("overview_160x45", large);

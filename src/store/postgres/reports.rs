@@ -130,6 +130,9 @@ pub fn overview_counts(tx: &PgTx<'_>, now: i64, failures: u32) -> Result<Overvie
             AgentState::Online
         };
         *o.agents.entry(state).or_default() += 1;
+        if state != AgentState::Offline && running > 0 {
+            o.agents_holding += 1;
+        }
     }
     let mut latest: Vec<Run> = tx
         .query(

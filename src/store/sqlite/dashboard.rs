@@ -104,6 +104,9 @@ pub fn overview_counts(tx: &Transaction<'_>, now: i64, failures: u32) -> Result<
             AgentState::Online
         };
         *o.agents.entry(state).or_default() += 1;
+        if state != AgentState::Offline && running > 0 {
+            o.agents_holding += 1;
+        }
     }
     // Two index lookups merged, rather than one OR that would sort every failure.
     let mut latest: Vec<Run> = Vec::new();
