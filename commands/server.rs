@@ -117,11 +117,13 @@ pub struct ServerArgs {
 
     /// Take a backup this often (e.g. 15m, 1h), timed from the newest backup in the folder so
     /// restarts do not reset the clock; each is audited as `backup.create` by `server:backup`.
+    /// Replicas on PostgreSQL back up once: only the one leading maintenance does.
     #[arg(long, value_name = "DURATION", value_parser = super::parse::duration)]
     pub backup_every: Option<std::time::Duration>,
 
     /// The server's backup folder: scheduled backups and `imx --server URL backup create` go
     /// here, and remote `backup list|show|verify|download` look here
+    /// unless the store has a backup location (`imx backup location DIR`, which wins)
     /// [default: backups/ beside the store]
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
