@@ -1,0 +1,534 @@
+//! Cluster mode under failure, with real processes: a throwaway PostgreSQL of the test's own
+//! (so it can be killed and restarted), three `imx server --database` replicas and four agents
+//! of eight slots, each agent given all three replicas (starting on a different one). What is
+//! checked comes from the database itself: every run succeeded, every step was granted and
+//! recorded as succeeded exactly once (the `step.leased` and `step.succeeded` events), the
+//! audit chain verifies.
+//!
+//! - a replica is SIGKILLed with 200 runs in flight: its agents move to the others;
+//! - PostgreSQL restarts mid-run: replicas and agents recover by themselves;
+//! - three replicas race to claim 10,000 ready steps: each is granted once;
+//! - users, tokens, workflows and runs are changed through all replicas at once: one chain.
+//!
+//! Skipped (with a message) without PostgreSQL binaries.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+use serde_json::json;
+
+use crate::agent_reconnect::free_port;
+use crate::env::{Background, SLOW, TestEnv, wait_until};
+use crate::http::Api;
+use crate::postgres::testdb::TempPostgres;
+use crate::server::remote;
+
+const REPLICAS: usize = 3;
+const AGENTS: usize = 4;
+const SLOTS: u32 = 8;
+/// How long a whole batch of runs may take on a loaded machine.
+const LONG: Duration = Duration::from_secs(120);
+
+/// A PostgreSQL, three replicas over it and four agents; all stopped on drop (agents first).
+struct Cluster {
+    agents: Vec<Background>,
+    replicas: Vec<Option<Background>>,
+    ports: Vec<u16>,
+    admin: String,
+    rt: tokio::runtime::Runtime,
+    db: String,
+    env: TestEnv,
+    pg: TempPostgres,
+}
+
+impl Cluster {
+    /// The database, its schema and admin, three replicas and four agents (each registered);
+    /// `None` when the machine has no PostgreSQL. `lease` is the replicas' `IMX_LEASE`.
+    fn start(lease: &str) -> Option<Cluster> {
+        let mut cluster = Cluster::without_agents(lease)?;
+        cluster.start_agents();
+        Some(cluster)
+    }
+
+    /// [`start`](Self::start) without the agents.
+    fn without_agents(lease: &str) -> Option<Cluster> {
+        let pg = TempPostgres::start()?;
+        let db = pg.url("postgres");
+        let env = TestEnv::new()
+            .with_var("IMX_KEYRING", "off")
+            .with_var("IMX_LEASE", lease);
+        let init = env.run(["init", "--database", &db, "--admin", "root"]);
+        init.expect_code(0);
+        let admin = init.stdout.trim().to_string();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut cluster = Cluster {
+            agents: Vec::new(),
+            replicas: Vec::new(),
+            ports: (0..REPLICAS).map(|_| free_port()).collect(),
+            admin,
+            rt,
+            db,
+            env,
+            pg,
+        };
+        for i in 0..REPLICAS {
+            let replica = cluster.replica(i);
+            cluster.replicas.push(Some(replica));
+        }
+        Some(cluster)
+    }
+
+    /// Start the four agents, agent i on replica i % 3 and knowing the others; wait until all
+    /// have registered.
+    fn start_agents(&mut self) {
+        let token = self.cli(0, &["token", "create", "--role", "agent", "-q"]);
+        for i in 0..AGENTS {
+            // Agent i starts on replica i % 3 and knows the others.
+            let list = (0..REPLICAS)
+                .map(|k| self.url((i + k) % REPLICAS))
+                .collect::<Vec<_>>()
+                .join(",");
+            let mut cmd = self.env.std_cmd();
+            cmd.env_remove("IMX_STORE")
+                .env("IMX_TOKEN", &token)
+                .args(["--server", &list]);
+            let slots = SLOTS.to_string();
+            let agent = self.env.spawn_with(
+                cmd,
+                ["agent", "run", "--name", &agent_name(i), "--slots", &slots],
+            );
+            self.agents.push(agent);
+        }
+        wait_until("the four agents to register", SLOW, || {
+            self.try_count("SELECT count(*) FROM agents") == Some(AGENTS as i64)
+        });
+    }
+
+    /// `http://127.0.0.1:PORT` of replica `i`.
+    fn url(&self, i: usize) -> String {
+        format!("http://127.0.0.1:{}", self.ports[i])
+    }
+
+    /// Start replica `i` on its port, once it prints its URL.
+    fn replica(&self, i: usize) -> Background {
+        let listen = format!("127.0.0.1:{}", self.ports[i]);
+        let server = self
+            .env
+            .spawn(["server", "--listen", &listen, "--database", &self.db]);
+        wait_until(&format!("replica {i} to print its URL"), SLOW, || {
+            server.stdout().trim().starts_with("http://")
+        });
+        server
+    }
+
+    /// `imx --server URL(i) ARGS` as the admin; its stdout, trimmed, after checking exit 0.
+    #[track_caller]
+    fn cli(&self, i: usize, args: &[&str]) -> String {
+        let out = remote(&self.env, &self.url(i), &self.admin, args);
+        out.expect_code(0);
+        out.stdout.trim().to_string()
+    }
+
+    /// Apply a workflow through replica 0.
+    fn apply(&self, name: &str, yaml: &str) {
+        let file = self.env.write(&format!("{name}.yaml"), yaml);
+        self.cli(0, &["workflow", "apply", "-f", file.to_str().unwrap()]);
+    }
+
+    /// Start `n` runs of `workflow` through the API, spread over the replicas `through`, a few
+    /// at a time; their ids.
+    fn start_runs(&self, workflow: &str, n: usize, through: &[usize]) -> Vec<String> {
+        let apis: Vec<Api> = through.iter().map(|&i| Api::new(&self.url(i))).collect();
+        let body = json!({ "workflow": workflow, "params": {} });
+        self.rt.block_on(async {
+            let mut ids = Vec::with_capacity(n);
+            for chunk in (0..n).collect::<Vec<_>>().chunks(16) {
+                let replies =
+                    futures_util::future::join_all(chunk.iter().map(|&k| {
+                        apis[k % apis.len()].post("/api/v1/runs", Some(&self.admin), &body)
+                    }))
+                    .await;
+                for r in replies {
+                    assert_eq!(r.status, 201, "starting a run: {r:?}");
+                    ids.push(r.json["id"].as_str().unwrap().to_string());
+                }
+            }
+            ids
+        })
+    }
+
+    /// The rows of `sql`, or the error (the database may be down).
+    fn try_query(&self, sql: &str) -> Result<Vec<tokio_postgres::Row>, String> {
+        self.rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&self.db, tokio_postgres::NoTls)
+                .await
+                .map_err(|e| e.to_string())?;
+            let conn = tokio::spawn(conn);
+            let rows = client.query(sql, &[]).await.map_err(|e| e.to_string());
+            drop(client);
+            let _ = conn.await;
+            rows
+        })
+    }
+
+    #[track_caller]
+    fn query(&self, sql: &str) -> Vec<tokio_postgres::Row> {
+        self.try_query(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// The one BIGINT `sql` selects, if the database answers.
+    fn try_count(&self, sql: &str) -> Option<i64> {
+        self.try_query(sql).ok()?.first()?.try_get(0).ok()
+    }
+
+    #[track_caller]
+    fn count(&self, sql: &str) -> i64 {
+        self.query(sql)[0].get(0)
+    }
+
+    /// Runs by status, e.g. `queued 3, running 20, succeeded 177`.
+    fn run_statuses(&self) -> String {
+        match self.try_query("SELECT status, count(*) FROM runs GROUP BY status ORDER BY status") {
+            Ok(rows) => rows
+                .iter()
+                .map(|r| format!("{} {}", r.get::<_, String>(0), r.get::<_, i64>(1)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            Err(e) => format!("(the database did not answer: {e})"),
+        }
+    }
+
+    /// The end of every process's stderr, for a failure message.
+    fn logs(&self) -> String {
+        let tail = |s: String| {
+            let lines: Vec<&str> = s.lines().collect();
+            lines[lines.len().saturating_sub(15)..].join("\n")
+        };
+        let mut out = String::new();
+        for (i, r) in self.replicas.iter().enumerate() {
+            if let Some(r) = r {
+                let _ = writeln!(
+                    out,
+                    "--- replica {i} ({})\n{}",
+                    self.url(i),
+                    tail(r.stderr())
+                );
+            }
+        }
+        for (i, a) in self.agents.iter().enumerate() {
+            let _ = writeln!(out, "--- {}\n{}", agent_name(i), tail(a.stderr()));
+        }
+        out
+    }
+
+    /// Wait until no run is queued or running.
+    #[track_caller]
+    fn wait_runs_ended(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let open =
+                self.try_count("SELECT count(*) FROM runs WHERE status IN ('queued', 'running')");
+            if open == Some(0) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected every run to end within {timeout:?}; runs now: {}\n{}",
+                self.run_statuses(),
+                self.logs()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Every run and step succeeded; each step was granted (`step.leased`) `grants` times when
+    /// given, and recorded as succeeded exactly once.
+    #[track_caller]
+    fn expect_all_succeeded_once(&self, runs: usize, steps_per_run: usize, grants: Option<i64>) {
+        let ok = self.count("SELECT count(*) FROM runs WHERE status = 'succeeded'");
+        assert_eq!(
+            ok,
+            runs as i64,
+            "expected all {runs} runs succeeded; runs: {}\n{}",
+            self.run_statuses(),
+            self.logs()
+        );
+        let steps = (runs * steps_per_run) as i64;
+        let done = self.count("SELECT count(*) FROM steps WHERE status = 'succeeded'");
+        assert_eq!(done, steps, "expected {steps} steps succeeded, saw {done}");
+        let twice = self.query(
+            "SELECT run_id, step_id, count(*) FROM events WHERE kind = 'step.succeeded' \
+             GROUP BY run_id, step_id HAVING count(*) <> 1 LIMIT 5",
+        );
+        assert!(
+            twice.is_empty(),
+            "steps recorded as succeeded more than once: {:?}",
+            twice
+                .iter()
+                .map(|r| (
+                    r.get::<_, String>(0),
+                    r.get::<_, String>(1),
+                    r.get::<_, i64>(2)
+                ))
+                .collect::<Vec<_>>()
+        );
+        let recorded = self.count("SELECT count(*) FROM events WHERE kind = 'step.succeeded'");
+        assert_eq!(
+            recorded, steps,
+            "expected one step.succeeded event per step"
+        );
+        if let Some(grants) = grants {
+            let odd = self.query(&format!(
+                "SELECT s.run_id, s.step_id, count(e.id) FROM steps s \
+                 LEFT JOIN events e ON e.kind = 'step.leased' AND e.run_id = s.run_id \
+                 AND e.step_id = s.step_id GROUP BY s.run_id, s.step_id \
+                 HAVING count(e.id) <> {grants} LIMIT 5"
+            ));
+            assert!(
+                odd.is_empty(),
+                "expected each step granted {grants} time(s); these were not: {:?}",
+                odd.iter()
+                    .map(|r| (
+                        r.get::<_, String>(0),
+                        r.get::<_, String>(1),
+                        r.get::<_, i64>(2)
+                    ))
+                    .collect::<Vec<_>>()
+            );
+            let attempts = self.count("SELECT count(*) FROM steps WHERE attempt <> 1");
+            assert_eq!(attempts, 0, "expected every step on attempt 1");
+        }
+    }
+
+    /// Every run of `ids` is in the database (none lost).
+    #[track_caller]
+    fn expect_runs_exist(&self, ids: &[String]) {
+        let rows = self.query("SELECT id FROM runs");
+        let have: std::collections::HashSet<String> = rows.iter().map(|r| r.get(0)).collect();
+        let missing: Vec<(usize, &String)> = ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| !have.contains(*id))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "expected every run the API said it created to be in the database; missing \
+             (creation order, id): {missing:?}"
+        );
+    }
+
+    /// How many steps `agent` was granted after event id `after`.
+    fn grants_to(&self, agent: &str, after: i64) -> i64 {
+        self.count(&format!(
+            "SELECT count(*) FROM events WHERE kind = 'step.leased' AND id > {after} \
+             AND (data::jsonb)->>'agent' = '{agent}'"
+        ))
+    }
+
+    /// The newest event id.
+    fn last_event(&self) -> i64 {
+        self.count("SELECT coalesce(max(id), 0) FROM events")
+    }
+
+    /// Every replica and agent is still running.
+    #[track_caller]
+    fn expect_all_alive(&mut self) {
+        let mut dead = Vec::new();
+        for (i, r) in self.replicas.iter_mut().enumerate() {
+            if let Some(status) = r.as_mut().and_then(Background::try_exit) {
+                dead.push(format!("replica {i} exited ({status})"));
+            }
+        }
+        for (i, a) in self.agents.iter_mut().enumerate() {
+            if let Some(status) = a.try_exit() {
+                dead.push(format!("{} exited ({status})", agent_name(i)));
+            }
+        }
+        assert!(dead.is_empty(), "{}\n{}", dead.join("; "), self.logs());
+    }
+}
+
+fn agent_name(i: usize) -> String {
+    format!("agent-{i}")
+}
+
+/// A workflow whose first step waits for `gate` to exist, then two noop steps after it.
+fn gated(name: &str, gate: &std::path::Path) -> String {
+    format!(
+        "name: {name}\nsteps:\n  - id: wait\n    run: until [ -e {gate} ]; do sleep 0.2; done\n  \
+         - id: b\n    needs: [wait]\n    noop: true\n  - id: c\n    needs: [wait]\n    noop: true\n",
+        gate = gate.display()
+    )
+}
+
+#[test]
+fn a_replica_killed_with_200_runs_in_flight_loses_nothing_and_its_agents_move() {
+    let Some(mut c) = Cluster::start("10s") else {
+        return;
+    };
+    let gate = c.env.home().join("gate");
+    c.apply("gated", &gated("gated", &gate));
+    let ids = c.start_runs("gated", 200, &[0, 1, 2]);
+    assert_eq!(ids.len(), 200);
+    // Every slot busy: the agents on replica 0 (agent-0, agent-3) hold leases through it.
+    wait_until("the agents to fill their slots", LONG, || {
+        c.try_count("SELECT count(*) FROM steps WHERE status = 'running'")
+            == Some(i64::from(SLOTS) * AGENTS as i64)
+    });
+
+    let mark = c.last_event();
+    let mut victim = c.replicas[0].take().unwrap();
+    victim.signal(Signal::SIGKILL);
+    victim.wait_exit(SLOW);
+    std::fs::write(&gate, "").unwrap();
+
+    c.wait_runs_ended(LONG);
+    c.expect_all_succeeded_once(200, 3, None);
+    // The leases held through the dead replica were kept: nothing expired or was granted twice.
+    let lost = c.count("SELECT count(*) FROM events WHERE kind = 'step.lease_expired'");
+    assert_eq!(lost, 0, "expected no lease to expire\n{}", c.logs());
+    for i in [0, 3] {
+        let name = agent_name(i);
+        let log = c.agents[i].stderr();
+        assert!(
+            log.contains(&format!("moving to {}/", c.url(1))),
+            "expected {name} to say it moved to replica 1:\n{log}"
+        );
+        let after = c.grants_to(&name, mark);
+        assert!(
+            after > 0,
+            "expected {name} to claim work through another replica after the kill\n{}",
+            c.logs()
+        );
+    }
+    c.expect_all_alive();
+}
+
+#[test]
+fn postgres_restarted_mid_run_replicas_and_agents_recover_and_lose_nothing() {
+    let Some(mut c) = Cluster::start("10s") else {
+        return;
+    };
+    let gate = c.env.home().join("gate");
+    c.apply("gated", &gated("gated", &gate));
+    let ids = c.start_runs("gated", 100, &[0, 1, 2]);
+    wait_until("the agents to fill their slots", LONG, || {
+        c.try_count("SELECT count(*) FROM steps WHERE status = 'running'")
+            == Some(i64::from(SLOTS) * AGENTS as i64)
+    });
+
+    // The database goes away as in a crash; steps finish while it is down.
+    c.pg.stop_immediate();
+    std::fs::write(&gate, "").unwrap();
+    let down = Instant::now();
+    while down.elapsed() < Duration::from_secs(3) {
+        c.expect_all_alive();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    c.pg.start_again();
+
+    c.wait_runs_ended(LONG);
+    c.expect_runs_exist(&ids);
+    c.expect_all_succeeded_once(ids.len(), 3, None);
+    c.expect_all_alive();
+    // New work through every replica after the restart.
+    let more = c.start_runs("gated", 30, &[0, 1, 2]);
+    c.wait_runs_ended(LONG);
+    c.expect_all_succeeded_once(ids.len() + more.len(), 3, None);
+    c.expect_all_alive();
+}
+
+#[test]
+fn three_replicas_racing_for_10000_ready_steps_grant_each_once() {
+    let Some(mut c) = Cluster::without_agents("30s") else {
+        return;
+    };
+    // 100 runs of 100 independent noop steps, all ready before any agent is there.
+    let mut yaml = String::from("name: wide\nsteps:\n");
+    for i in 0..100 {
+        let _ = write!(yaml, "  - id: s{i:03}\n    noop: true\n");
+    }
+    c.apply("wide", &yaml);
+    let ids = c.start_runs("wide", 100, &[0, 1, 2]);
+    let ready = c.count("SELECT count(*) FROM steps WHERE status = 'ready'");
+    assert_eq!(
+        ready, 10_000,
+        "expected 10,000 ready steps before the agents start"
+    );
+    let started = Instant::now();
+    c.start_agents();
+    c.wait_runs_ended(LONG);
+    eprintln!(
+        "10,000 ready noop steps, 3 replicas, 4 agents x 8 slots: {:?}",
+        started.elapsed()
+    );
+    c.expect_all_succeeded_once(ids.len(), 100, Some(1));
+    for i in 0..AGENTS {
+        let name = agent_name(i);
+        assert!(
+            c.grants_to(&name, 0) > 0,
+            "expected {name} (on replica {}) to be granted steps\n{}",
+            i % REPLICAS,
+            c.logs()
+        );
+    }
+}
+
+#[test]
+fn concurrent_changes_through_every_replica_keep_one_audit_chain() {
+    let Some(c) = Cluster::start("30s") else {
+        return;
+    };
+    c.apply("quick", "name: quick\nsteps:\n  - id: a\n    noop: true\n");
+    let before = c.count("SELECT count(*) FROM audit");
+    // One client per replica, at once: users, tokens, workflows and runs.
+    std::thread::scope(|s| {
+        for r in 0..REPLICAS {
+            let c = &c;
+            s.spawn(move || {
+                for k in 0..4 {
+                    let user = format!("u{r}x{k}");
+                    c.cli(r, &["user", "create", &user, "--role", "operator"]);
+                    let tok = format!("t{r}x{k}");
+                    c.cli(
+                        r,
+                        &["token", "create", "--user", &user, "--name", &tok, "-q"],
+                    );
+                    let file = c.env.write(
+                        &format!("w{r}x{k}.yaml"),
+                        &format!("name: w{r}x{k}\nsteps:\n  - id: a\n    noop: true\n"),
+                    );
+                    c.cli(r, &["workflow", "apply", "-f", file.to_str().unwrap()]);
+                    c.cli(r, &["workflow", "run", "quick", "-q"]);
+                    c.cli((r + 1) % REPLICAS, &["token", "revoke", &tok]);
+                    c.cli(
+                        (r + 2) % REPLICAS,
+                        &["user", "update", &user, "--role", "viewer"],
+                    );
+                }
+            });
+        }
+    });
+    c.wait_runs_ended(LONG);
+    let out = c.env.run(["--store", &c.db, "audit", "verify"]);
+    assert_eq!(
+        out.code, 0,
+        "expected `audit verify` to pass after concurrent writes on every replica:\n{}{}",
+        out.stdout, out.stderr
+    );
+    let rows = c.query("SELECT count(*), coalesce(min(seq), 0), coalesce(max(seq), 0) FROM audit");
+    let (n, lo, hi): (i64, i64, i64) = (rows[0].get(0), rows[0].get(1), rows[0].get(2));
+    assert_eq!((lo, hi), (1, n), "expected audit seq 1..={n} without gaps");
+    assert!(
+        n >= before + 12 * 6,
+        "expected at least {} audit records, saw {n}",
+        before + 12 * 6
+    );
+}
