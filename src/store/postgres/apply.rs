@@ -1,7 +1,8 @@
 //! Applying an engine changeset (`crate::engine::Changeset`) on PostgreSQL, as the SQLite store
 //! does (`store::sqlite::apply`): each guarded update is one UPDATE that matches only the row
 //! in the state the engine decided from (a concurrent change is an error, never overwritten);
-//! then the events and log lines are appended.
+//! then the events and log lines are appended. Other replicas hear of it at commit (a wake-up
+//! hint: `super::wakeup`), unless it only renewed leases.
 
 use super::events::insert_event;
 use super::tx::PgTx;
@@ -10,6 +11,15 @@ use crate::{Error, Result};
 
 /// Apply `cs` (decided at `now`).
 pub fn apply(tx: &PgTx<'_>, cs: &Changeset, now: i64) -> Result<()> {
+    // Other replicas' waiters care about all of it but a renewed lease (a heartbeat).
+    let renewal = |u: &StepUpdate| matches!(u.change, StepChange::Renew { .. });
+    if !cs.runs.is_empty()
+        || !cs.events.is_empty()
+        || !cs.logs.is_empty()
+        || !cs.steps.iter().all(renewal)
+    {
+        tx.hint_changes();
+    }
     for u in &cs.steps {
         step(tx, &cs.run_id, u)?;
     }
