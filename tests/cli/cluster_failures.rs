@@ -549,7 +549,8 @@ fn three_replicas_racing_for_10000_ready_steps_grant_each_once() {
 }
 
 #[test]
-fn concurrent_changes_through_every_replica_keep_one_audit_chain() {
+fn concurrent_changes_through_every_replica_keep_one_audit_chain_and_revocations_reach_every_replica()
+ {
     let Some(c) = Cluster::start("30s") else {
         return;
     };
@@ -598,4 +599,53 @@ fn concurrent_changes_through_every_replica_keep_one_audit_chain() {
         "expected at least {} audit records, saw {n}",
         before + 12 * 6
     );
+
+    // A token revoked through one replica is refused by another within a second, though that
+    // one had just accepted (and cached) it.
+    for r in 0..REPLICAS {
+        let other = (r + 1) % REPLICAS;
+        let name = format!("probe{r}");
+        let secret = c.cli(
+            r,
+            &["token", "create", "--role", "viewer", "--name", &name, "-q"],
+        );
+        let (revoker, checker) = (Api::new(&c.url(r)), Api::new(&c.url(other)));
+        let (waited, status) = c.rt.block_on(async {
+            for api in [&checker, &checker, &revoker] {
+                let ok = api.get("/api/v1/whoami", Some(&secret)).await;
+                assert_eq!(ok.status, 200, "the new token works: {ok:?}");
+            }
+            let gone = revoker
+                .send(
+                    "DELETE",
+                    &format!("/api/v1/tokens/{name}"),
+                    Some(&c.admin),
+                    crate::http::Body::None,
+                )
+                .await;
+            assert_eq!(
+                gone.status, 200,
+                "revoking {name} through replica {r}: {gone:?}"
+            );
+            let revoked = Instant::now();
+            loop {
+                let seen = checker.get("/api/v1/whoami", Some(&secret)).await;
+                if seen.status != 200 || revoked.elapsed() > SLOW {
+                    return (revoked.elapsed(), seen.status);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        assert_eq!(
+            status, 401,
+            "expected replica {other} to refuse a token revoked through replica {r}; \
+             it still answered {status} after {waited:?}"
+        );
+        assert!(
+            waited <= Duration::from_secs(1),
+            "expected replica {other} to refuse a token revoked through replica {r} within 1 s; \
+             it took {waited:?}"
+        );
+        eprintln!("revoked through replica {r}, refused by replica {other} after {waited:?}");
+    }
 }
