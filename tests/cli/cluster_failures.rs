@@ -414,15 +414,31 @@ fn postgres_restarted_mid_run_replicas_and_agents_recover_and_lose_nothing() {
         std::thread::sleep(Duration::from_millis(100));
     }
     c.pg.start_again();
-
     c.wait_runs_ended(LONG);
     c.expect_runs_exist(&ids);
     c.expect_all_succeeded_once(ids.len(), 3);
     c.expect_all_alive();
-    // New work through every replica after the restart.
-    let more = c.start_runs("gated", 30, &[0, 1, 2]);
+
+    // Again, as a kill -9 of the postmaster, back at once: with work in flight on every replica.
+    let gate2 = c.env.home().join("gate2");
+    c.apply("gated2", &gated("gated2", &gate2));
+    let more = c.start_runs("gated2", 60, &[0, 1, 2]);
+    wait_until("the agents to fill their slots again", LONG, || {
+        c.try_count("SELECT count(*) FROM steps WHERE status = 'running'")
+            == Some(i64::from(SLOTS) * AGENTS as i64)
+    });
+    c.pg.kill9();
+    c.pg.start_again();
+    std::fs::write(&gate2, "").unwrap();
     c.wait_runs_ended(LONG);
+    c.expect_runs_exist(&more);
     c.expect_all_succeeded_once(ids.len() + more.len(), 3);
+    c.expect_all_alive();
+
+    // New work through every replica afterwards.
+    let last = c.start_runs("gated", 30, &[0, 1, 2]);
+    c.wait_runs_ended(LONG);
+    c.expect_all_succeeded_once(ids.len() + more.len() + last.len(), 3);
     c.expect_all_alive();
 }
 
