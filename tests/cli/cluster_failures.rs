@@ -34,7 +34,8 @@ const LONG: Duration = Duration::from_secs(120);
 
 /// A PostgreSQL, three replicas over it and four agents; all stopped on drop (agents first).
 struct Cluster {
-    agents: Vec<Background>,
+    /// Agents by name.
+    agents: Vec<(String, Background)>,
     replicas: Vec<Option<Background>>,
     ports: Vec<u16>,
     admin: String,
@@ -50,18 +51,28 @@ impl Cluster {
     /// The database, its schema and admin, three replicas and four agents (each registered);
     /// `None` when the machine has no PostgreSQL. `lease` is the replicas' `IMX_LEASE`.
     fn start(lease: &str) -> Option<Cluster> {
-        let mut cluster = Cluster::without_agents(lease)?;
+        Cluster::start_with(&[("IMX_LEASE", lease)])
+    }
+
+    /// [`start`](Self::start) with these variables for every process (`IMX_LEASE` among them).
+    fn start_with(vars: &[(&str, &str)]) -> Option<Cluster> {
+        let mut cluster = Cluster::without_agents_with(vars)?;
         cluster.start_agents();
         Some(cluster)
     }
 
     /// [`start`](Self::start) without the agents.
     fn without_agents(lease: &str) -> Option<Cluster> {
+        Cluster::without_agents_with(&[("IMX_LEASE", lease)])
+    }
+
+    fn without_agents_with(vars: &[(&str, &str)]) -> Option<Cluster> {
         let pg = TempPostgres::start()?;
         let db = pg.url("postgres");
-        let env = TestEnv::new()
-            .with_var("IMX_KEYRING", "off")
-            .with_var("IMX_LEASE", lease);
+        let mut env = TestEnv::new().with_var("IMX_KEYRING", "off");
+        for (k, v) in vars {
+            env = env.with_var(k, v);
+        }
         let init = env.run(["init", "--database", &db, "--admin", "root"]);
         init.expect_code(0);
         let admin = init.stdout.trim().to_string();
@@ -92,6 +103,12 @@ impl Cluster {
     /// Start the four agents, agent i on replica i % 3 and knowing the others; wait until all
     /// have registered.
     fn start_agents(&mut self) {
+        self.start_agents_named("agent");
+    }
+
+    /// [`start_agents`](Self::start_agents), named `PREFIX-0` to `PREFIX-3`.
+    fn start_agents_named(&mut self, prefix: &str) {
+        let first = self.agents.len();
         for i in 0..AGENTS {
             // Agent i starts on replica i % 3 and knows the others.
             let list = (0..REPLICAS)
@@ -105,13 +122,24 @@ impl Cluster {
             let slots = SLOTS.to_string();
             let agent = self.env.spawn_with(
                 cmd,
-                ["agent", "run", "--name", &agent_name(i), "--slots", &slots],
+                [
+                    "agent",
+                    "run",
+                    "--name",
+                    &format!("{prefix}-{i}"),
+                    "--slots",
+                    &slots,
+                ],
             );
-            self.agents.push(agent);
+            self.agents.push((format!("{prefix}-{i}"), agent));
         }
+        let registered = format!(
+            "SELECT count(*) FROM agents WHERE name LIKE '{prefix}-%' AND stopped_at IS NULL"
+        );
         wait_until("the four agents to register", SLOW, || {
-            self.try_count("SELECT count(*) FROM agents") == Some(AGENTS as i64)
+            self.try_count(&registered) == Some(AGENTS as i64)
         });
+        assert_eq!(self.agents.len(), first + AGENTS);
     }
 
     /// `http://127.0.0.1:PORT` of replica `i`.
@@ -225,8 +253,8 @@ impl Cluster {
                 );
             }
         }
-        for (i, a) in self.agents.iter().enumerate() {
-            let _ = writeln!(out, "--- {}\n{}", agent_name(i), tail(a.stderr()));
+        for (name, a) in &self.agents {
+            let _ = writeln!(out, "--- {name}\n{}", tail(a.stderr()));
         }
         out
     }
@@ -318,6 +346,47 @@ impl Cluster {
         self.count("SELECT coalesce(max(id), 0) FROM events")
     }
 
+    /// Whether replica `i` says it leads maintenance (`imx_maintenance_leader` on /metrics);
+    /// `None` when it does not answer (stopped) or does not say.
+    fn leads(&self, i: usize) -> Option<bool> {
+        let url = format!("{}/metrics", self.url(i));
+        let text = self.rt.block_on(async {
+            let client = reqwest::Client::builder()
+                .timeout(Duration::from_secs(2))
+                .build()
+                .ok()?;
+            client.get(&url).send().await.ok()?.text().await.ok()
+        })?;
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("imx_maintenance_leader "))?;
+        Some(line.trim_end().ends_with(" 1"))
+    }
+
+    /// The one replica (of those in `among`) that leads maintenance, once exactly one does.
+    #[track_caller]
+    fn leader(&self, among: &[usize]) -> usize {
+        let deadline = Instant::now() + SLOW;
+        loop {
+            let said: Vec<(usize, Option<bool>)> =
+                among.iter().map(|&i| (i, self.leads(i))).collect();
+            let leaders: Vec<usize> = said
+                .iter()
+                .filter(|(_, l)| *l == Some(true))
+                .map(|(i, _)| *i)
+                .collect();
+            if leaders.len() == 1 {
+                return leaders[0];
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected exactly one of replicas {among:?} to lead maintenance; they said \
+                 {said:?} (Some(true): leads, None: no answer or no imx_maintenance_leader)"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// Every replica and agent is still running.
     #[track_caller]
     fn expect_all_alive(&mut self) {
@@ -327,9 +396,9 @@ impl Cluster {
                 dead.push(format!("replica {i} exited ({status})"));
             }
         }
-        for (i, a) in self.agents.iter_mut().enumerate() {
+        for (name, a) in &mut self.agents {
             if let Some(status) = a.try_exit() {
-                dead.push(format!("{} exited ({status})", agent_name(i)));
+                dead.push(format!("{name} exited ({status})"));
             }
         }
         assert!(dead.is_empty(), "{}\n{}", dead.join("; "), self.logs());
@@ -377,7 +446,7 @@ fn a_replica_killed_with_200_runs_in_flight_loses_nothing_and_its_agents_move() 
     assert_eq!(lost, 0, "expected no lease to expire\n{}", c.logs());
     for i in [0, 3] {
         let name = agent_name(i);
-        let log = c.agents[i].stderr();
+        let log = c.agents[i].1.stderr();
         assert!(
             log.contains(&format!("moving to {}/", c.url(1))),
             "expected {name} to say it moved to replica 1:\n{log}"
@@ -440,6 +509,72 @@ fn postgres_restarted_mid_run_replicas_and_agents_recover_and_lose_nothing() {
     c.wait_runs_ended(LONG);
     c.expect_all_succeeded_once(ids.len() + more.len() + last.len(), 3);
     c.expect_all_alive();
+}
+
+/// The replicas' maintenance lease in the leader test.
+const MAINTENANCE_LEASE: Duration = Duration::from_secs(3);
+
+#[test]
+fn a_stalled_maintenance_leader_is_replaced_and_expired_leases_are_reaped_within_a_lease() {
+    let lease = format!("{}s", MAINTENANCE_LEASE.as_secs());
+    let Some(mut c) = Cluster::start_with(&[
+        ("IMX_LEASE", "2s"),
+        ("IMX_MAINTENANCE_LEASE", lease.as_str()),
+    ]) else {
+        return;
+    };
+    let gate = c.env.home().join("gate");
+    c.apply("gated", &gated("gated", &gate));
+    let ids = c.start_runs("gated", 8, &[0, 1, 2]);
+    wait_until("the gated steps to run", LONG, || {
+        c.try_count("SELECT count(*) FROM steps WHERE status = 'running'") == Some(8)
+    });
+    let leader = c.leader(&[0, 1, 2]);
+    let term_before = c.count("SELECT coalesce(max(term), 0) FROM leader_lease");
+
+    // The agents die holding their leases, and the leader stalls.
+    for (_, a) in &mut c.agents {
+        a.signal(Signal::SIGKILL);
+        a.wait_exit(SLOW);
+    }
+    c.replicas[leader].as_ref().unwrap().signal(Signal::SIGSTOP);
+    // No one renews the step leases now: they run out at the latest of these.
+    let expires =
+        c.count("SELECT max(lease_until) FROM steps WHERE status IN ('leased', 'running')");
+    wait_until("another replica to reap the 8 expired leases", LONG, || {
+        c.try_count("SELECT count(*) FROM events WHERE kind = 'step.lease_expired'") == Some(8)
+    });
+    let reaped = c.count("SELECT max(time) FROM events WHERE kind = 'step.lease_expired'");
+    let late = Duration::from_millis(u64::try_from(reaped - expires).unwrap_or(0));
+    let others: Vec<usize> = (0..REPLICAS).filter(|&i| i != leader).collect();
+    let successor = c.leader(&others);
+    let term_after = c.count("SELECT coalesce(max(term), 0) FROM leader_lease");
+    eprintln!(
+        "leader {leader} stopped; replica {successor} took over (term {term_before} -> \
+         {term_after}) and reaped {late:?} after the leases ran out"
+    );
+    assert!(term_after > term_before, "expected a new maintenance term");
+    // Within one maintenance lease, plus a second for the reaper's tick on a loaded machine.
+    assert!(
+        late <= MAINTENANCE_LEASE + Duration::from_secs(1),
+        "expected the expired leases reaped within one maintenance lease \
+         ({MAINTENANCE_LEASE:?}) of running out; it took {late:?}"
+    );
+
+    // The old leader wakes (and must not act on its lapsed term); new agents finish the runs.
+    c.replicas[leader].as_ref().unwrap().signal(Signal::SIGCONT);
+    c.agents.clear();
+    c.start_agents_named("late");
+    std::fs::write(&gate, "").unwrap();
+    c.wait_runs_ended(LONG);
+    c.expect_all_succeeded_once(ids.len(), 3);
+    let retried = c.count("SELECT count(*) FROM steps WHERE step_id = 'wait' AND attempt = 2");
+    assert_eq!(
+        retried, 8,
+        "expected the 8 reaped steps to run again as attempt 2"
+    );
+    c.expect_all_alive();
+    c.leader(&[0, 1, 2]);
 }
 
 /// What one claimer was granted: (run, step, attempt) and the replica it claimed through.
