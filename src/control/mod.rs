@@ -126,6 +126,13 @@ pub trait ControlPlane: Send + Sync {
     /// `local <path>` or the server URL; for headers and messages.
     fn location(&self) -> String;
 
+    /// Whether this control plane does its store's periodic maintenance (reaping, run
+    /// timeouts): `None` when it has no say (a remote plane) or every process does (SQLite);
+    /// on PostgreSQL, whether this replica holds the maintenance lease.
+    fn maintenance_leader(&self) -> Option<bool> {
+        None
+    }
+
     /// Counts for `imx status`.
     async fn status(&self, who: &Principal) -> Result<StatusReport>;
 

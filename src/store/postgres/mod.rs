@@ -14,7 +14,8 @@
 //!   (`apply`) with guarded updates, the run row locked first ([`transitions`]).
 //! - [`wakeup`]: LISTEN/NOTIFY hints on a dedicated connection, debounced, with polling;
 //!   [`wake_feed`] connects them to a store's change feed and token caches.
-//! - [`leader`]: one maintenance leader at a time (a lease row), taken over within a lease.
+//! - [`leader`]: one maintenance leader at a time (a lease row), taken over within a lease;
+//!   [`PgStore::maintain`] runs maintenance only on it, fenced by its term.
 //! - [`sequence`]: `feed_seq`, the commit order the event feed and log lines are paged by
 //!   (numbered after commit, one sequencer at a time), so no row committed out of id order is
 //!   skipped.
@@ -33,6 +34,8 @@ pub mod audit;
 mod audit_store;
 mod backend;
 mod bridge;
+#[cfg(test)]
+mod checkpoint_tests;
 pub mod claims;
 pub mod config;
 pub mod dashboard;
@@ -41,6 +44,8 @@ mod events;
 pub mod feed;
 pub mod leader;
 mod logs;
+#[cfg(test)]
+mod maintenance_tests;
 pub mod migrate;
 #[cfg(test)]
 mod plane_tests;
