@@ -518,7 +518,7 @@ const MAINTENANCE_LEASE: Duration = Duration::from_secs(3);
 fn a_stalled_maintenance_leader_is_replaced_and_expired_leases_are_reaped_within_a_lease() {
     let lease = format!("{}s", MAINTENANCE_LEASE.as_secs());
     let Some(mut c) = Cluster::start_with(&[
-        ("IMX_LEASE", "2s"),
+        ("IMX_LEASE", "5s"),
         ("IMX_MAINTENANCE_LEASE", lease.as_str()),
     ]) else {
         return;
