@@ -387,6 +387,58 @@ impl Cluster {
         }
     }
 
+    /// A token revoked through each replica is refused by the next within a second, though
+    /// that one had just accepted (and cached) it. Tokens are named `PREFIX0`...
+    #[track_caller]
+    fn expect_revocations_spread(&self, prefix: &str) {
+        for r in 0..REPLICAS {
+            let other = (r + 1) % REPLICAS;
+            let name = format!("{prefix}{r}");
+            let secret = self.cli(
+                r,
+                &["token", "create", "--role", "viewer", "--name", &name, "-q"],
+            );
+            let (revoker, checker) = (Api::new(&self.url(r)), Api::new(&self.url(other)));
+            let (waited, status) = self.rt.block_on(async {
+                for api in [&checker, &checker, &revoker] {
+                    let ok = api.get("/api/v1/whoami", Some(&secret)).await;
+                    assert_eq!(ok.status, 200, "the new token works: {ok:?}");
+                }
+                let gone = revoker
+                    .send(
+                        "DELETE",
+                        &format!("/api/v1/tokens/{name}"),
+                        Some(&self.admin),
+                        crate::http::Body::None,
+                    )
+                    .await;
+                assert_eq!(
+                    gone.status, 200,
+                    "revoking {name} through replica {r}: {gone:?}"
+                );
+                let revoked = Instant::now();
+                loop {
+                    let seen = checker.get("/api/v1/whoami", Some(&secret)).await;
+                    if seen.status != 200 || revoked.elapsed() > SLOW {
+                        return (revoked.elapsed(), seen.status);
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            });
+            assert_eq!(
+                status, 401,
+                "expected replica {other} to refuse a token revoked through replica {r}; \
+                 it still answered {status} after {waited:?}"
+            );
+            assert!(
+                waited <= Duration::from_secs(1),
+                "expected replica {other} to refuse a token revoked through replica {r} within 1 s; \
+                 it took {waited:?}"
+            );
+            eprintln!("revoked through replica {r}, refused by replica {other} after {waited:?}");
+        }
+    }
+
     /// Every replica and agent is still running.
     #[track_caller]
     fn expect_all_alive(&mut self) {
@@ -459,6 +511,8 @@ fn a_replica_killed_with_200_runs_in_flight_loses_nothing_and_its_agents_move() 
         );
     }
     c.expect_all_alive();
+    // Whichever replica led maintenance, one of the two left leads it now.
+    c.leader(&[1, 2]);
 }
 
 #[test]
@@ -509,6 +563,10 @@ fn postgres_restarted_mid_run_replicas_and_agents_recover_and_lose_nothing() {
     c.wait_runs_ended(LONG);
     c.expect_all_succeeded_once(ids.len() + more.len() + last.len(), 3);
     c.expect_all_alive();
+    // The replicas hear each other again (token caches emptied across replicas), and one of
+    // them leads maintenance.
+    c.expect_revocations_spread("after-restart");
+    c.leader(&[0, 1, 2]);
 }
 
 /// The replicas' maintenance lease in the leader test.
@@ -753,50 +811,5 @@ fn concurrent_changes_through_every_replica_keep_one_audit_chain_and_revocations
 
     // A token revoked through one replica is refused by another within a second, though that
     // one had just accepted (and cached) it.
-    for r in 0..REPLICAS {
-        let other = (r + 1) % REPLICAS;
-        let name = format!("probe{r}");
-        let secret = c.cli(
-            r,
-            &["token", "create", "--role", "viewer", "--name", &name, "-q"],
-        );
-        let (revoker, checker) = (Api::new(&c.url(r)), Api::new(&c.url(other)));
-        let (waited, status) = c.rt.block_on(async {
-            for api in [&checker, &checker, &revoker] {
-                let ok = api.get("/api/v1/whoami", Some(&secret)).await;
-                assert_eq!(ok.status, 200, "the new token works: {ok:?}");
-            }
-            let gone = revoker
-                .send(
-                    "DELETE",
-                    &format!("/api/v1/tokens/{name}"),
-                    Some(&c.admin),
-                    crate::http::Body::None,
-                )
-                .await;
-            assert_eq!(
-                gone.status, 200,
-                "revoking {name} through replica {r}: {gone:?}"
-            );
-            let revoked = Instant::now();
-            loop {
-                let seen = checker.get("/api/v1/whoami", Some(&secret)).await;
-                if seen.status != 200 || revoked.elapsed() > SLOW {
-                    return (revoked.elapsed(), seen.status);
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        });
-        assert_eq!(
-            status, 401,
-            "expected replica {other} to refuse a token revoked through replica {r}; \
-             it still answered {status} after {waited:?}"
-        );
-        assert!(
-            waited <= Duration::from_secs(1),
-            "expected replica {other} to refuse a token revoked through replica {r} within 1 s; \
-             it took {waited:?}"
-        );
-        eprintln!("revoked through replica {r}, refused by replica {other} after {waited:?}");
-    }
+    c.expect_revocations_spread("probe");
 }
