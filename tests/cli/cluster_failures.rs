@@ -626,10 +626,20 @@ fn a_stalled_maintenance_leader_is_replaced_and_expired_leases_are_reaped_within
     std::fs::write(&gate, "").unwrap();
     c.wait_runs_ended(LONG);
     c.expect_all_succeeded_once(ids.len(), 3);
-    let retried = c.count("SELECT count(*) FROM steps WHERE step_id = 'wait' AND attempt = 2");
-    assert_eq!(
-        retried, 8,
-        "expected the 8 reaped steps to run again as attempt 2"
+    let attempts: Vec<(String, i64, String)> = c
+        .query(
+            "SELECT s.run_id, s.attempt, coalesce(string_agg(e.kind || ' ' || e.data, '; ' \
+             ORDER BY e.id), '') FROM steps s LEFT JOIN events e ON e.run_id = s.run_id \
+             AND e.step_id = s.step_id WHERE s.step_id = 'wait' GROUP BY s.run_id, s.attempt",
+        )
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert!(
+        attempts.iter().all(|a| a.1 == 2),
+        "expected the 8 reaped steps to run again as attempt 2; (run, attempt, events): \
+         {attempts:#?}\n{}",
+        c.logs()
     );
     c.expect_all_alive();
     c.leader(&[0, 1, 2]);
