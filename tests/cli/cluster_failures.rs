@@ -635,12 +635,18 @@ fn a_stalled_maintenance_leader_is_replaced_and_expired_leases_are_reaped_within
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect();
+    // Each ran again after its lease was lost: normally as attempt 2. A claim the killed
+    // agent left waiting (long-poll) on a replica may still be answered after the reap, to
+    // nobody: that grant's lease expires too and the step runs as attempt 3.
     assert!(
-        attempts.iter().all(|a| a.1 == 2),
-        "expected the 8 reaped steps to run again as attempt 2; (run, attempt, events): \
-         {attempts:#?}\n{}",
+        attempts.iter().all(|a| a.1 >= 2),
+        "expected the 8 reaped steps to run again, as attempt 2 or later; (run, attempt, \
+         events): {attempts:#?}\n{}",
         c.logs()
     );
+    if attempts.iter().any(|a| a.1 > 2) {
+        eprintln!("some reaped steps lost their lease again: {attempts:#?}");
+    }
     c.expect_all_alive();
     c.leader(&[0, 1, 2]);
 }
