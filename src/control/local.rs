@@ -927,6 +927,19 @@ impl ControlPlane for LocalControlPlane {
         self.do_restore_backup(who, req, progress)
     }
 
+    async fn backup_location(&self, who: &Principal) -> Result<super::BackupLocation> {
+        self.authorize(who, Permission::Read, "backup.location", "")?;
+        self.do_backup_location()
+    }
+
+    async fn set_backup_location(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+    ) -> Result<super::BackupLocation> {
+        self.do_set_backup_location(who, dir)
+    }
+
     async fn prune_backups(
         &self,
         who: &Principal,

@@ -49,17 +49,20 @@ impl LocalControlPlane {
             return Ok(());
         };
         let supply = format!(
-            "give every replica and admin host the same key: IMX_AUDIT_KEY (64 hex digits) or              the key file {}",
+            "give every replica and admin host the same key: IMX_AUDIT_KEY (64 hex digits) or \
+             the key file {}",
             self.audit_paths().key.display()
         );
         match key {
             Some(k) if k.public_hex() == recorded => Ok(()),
             Some(k) => Err(Error::Conflict(format!(
-                "this host's audit key (public key {}) is not the key that signs this store's                  checkpoints (public key {recorded}); {supply}",
+                "this host's audit key (public key {}) is not the key that signs this store's \
+                 checkpoints (public key {recorded}); {supply}",
                 k.public_hex()
             ))),
             None => Err(Error::Conflict(format!(
-                "this host has no audit key, and this store's checkpoints are signed by the key                  with public key {recorded}; {supply}"
+                "this host has no audit key, and this store's checkpoints are signed by the key \
+                 with public key {recorded}; {supply}"
             ))),
         }
     }

@@ -1,5 +1,5 @@
 //! Store-wide settings kept in `meta` on PostgreSQL (see `store::sqlite::settings`): the
-//! store's default run timeout, and the run timeout a new run gets.
+//! store's default run timeout, the run timeout a new run gets, and the backup folder.
 
 use super::tx::{PgTx, get};
 use crate::Result;
@@ -46,4 +46,26 @@ pub fn run_timeout(
             ms: BUILT_IN_RUN_TIMEOUT_MS,
             source: TimeoutSource::BuiltIn,
         }))
+}
+
+const BACKUP_LOCATION: &str = "backup_location";
+
+/// The store's backup folder, if one was set.
+pub fn backup_location(tx: &PgTx<'_>) -> Result<Option<String>> {
+    tx.query_opt("SELECT value FROM meta WHERE key = $1", &[&BACKUP_LOCATION])?
+        .map(|r| get(&r, 0))
+        .transpose()
+}
+
+/// Set (or, with `None`, unset) the store's backup folder.
+pub fn set_backup_location(tx: &PgTx<'_>, dir: Option<&str>) -> Result<()> {
+    match dir {
+        Some(dir) => tx.execute(
+            "INSERT INTO meta (key, value) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&BACKUP_LOCATION, &dir],
+        )?,
+        None => tx.execute("DELETE FROM meta WHERE key = $1", &[&BACKUP_LOCATION])?,
+    };
+    Ok(())
 }

@@ -1,7 +1,8 @@
 //! Store-wide settings kept in `meta`: the default run timeout (`imx init
 //! --default-run-timeout`), and the run timeout a new run gets — the first of: the run's own
 //! (`--timeout`), the workflow's `timeout:`, the server's default (`imx server
-//! --default-run-timeout`), the store's default, and the built-in 24 h.
+//! --default-run-timeout`), the store's default, and the built-in 24 h. Also the store's backup
+//! folder (`imx backup location`).
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -45,4 +46,30 @@ pub fn run_timeout(
             ms: BUILT_IN_RUN_TIMEOUT_MS,
             source: TimeoutSource::BuiltIn,
         }))
+}
+
+const BACKUP_LOCATION: &str = "backup_location";
+
+/// The store's backup folder, if one was set.
+pub fn backup_location(tx: &Transaction<'_>) -> Result<Option<String>> {
+    Ok(tx
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([BACKUP_LOCATION], |r| r.get(0))
+        .optional()?)
+}
+
+/// Set (or, with `None`, unset) the store's backup folder.
+pub fn set_backup_location(tx: &Transaction<'_>, dir: Option<&str>) -> Result<()> {
+    match dir {
+        Some(dir) => tx
+            .prepare_cached(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![BACKUP_LOCATION, dir])?,
+        None => tx
+            .prepare_cached("DELETE FROM meta WHERE key = ?1")?
+            .execute([BACKUP_LOCATION])?,
+    };
+    Ok(())
 }

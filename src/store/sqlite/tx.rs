@@ -303,6 +303,12 @@ impl SettingsTx for Transaction<'_> {
     fn set_default_run_timeout(&self, ms: u64) -> Result<()> {
         settings::set_default_run_timeout(self, ms)
     }
+    fn backup_location(&self) -> Result<Option<String>> {
+        settings::backup_location(self)
+    }
+    fn set_backup_location(&self, dir: Option<&str>) -> Result<()> {
+        settings::set_backup_location(self, dir)
+    }
     fn run_timeout(
         &self,
         requested: Option<u64>,
