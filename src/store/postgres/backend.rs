@@ -1,8 +1,8 @@
 //! The PostgreSQL [`PgStore`] as a [`Backend`]: transactions through [`PgStore::write`] and
 //! [`PgStore::read`] (a write body may run again after a serialization failure), and a change
 //! feed woken by this process's own commits and, through [`super::wake_feed`], by other
-//! replicas' (LISTEN/NOTIFY, or polling). Maintenance runs only on the
-//! replica holding the maintenance lease ([`PgStore::maintain`]).
+//! replicas' (LISTEN/NOTIFY, or polling). Maintenance runs only on the replica holding the
+//! maintenance lease ([`PgStore::maintain`]).
 
 use super::store::PgStore;
 use crate::Result;
