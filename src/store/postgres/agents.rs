@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, HashMap};
 use tokio_postgres::Row;
 
 use super::events::insert_event;
-use super::reap::lose_held;
 use super::tx::{PgTx, get, get_u32};
 use crate::engine::{LostCause, SpecCache};
 use crate::model::{Agent, AgentRegistration, AgentState, new_id, now_ms, short_id};
+use crate::store::flow::reap::lose_held;
 use crate::store::sqlite::agents::{Holder, takeover};
 use crate::store::sqlite::rows::{agent_state, offline};
 use crate::{Error, Result};

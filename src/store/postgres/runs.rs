@@ -1,6 +1,6 @@
-//! Runs on PostgreSQL: create, look up by id prefix, list (newest first, cursor-paged); cancel
-//! and retry (decided by `engine::transitions`, the run row locked first). As the SQLite
-//! store's (`store::sqlite::runs`).
+//! Runs on PostgreSQL: create, look up by id prefix, list (newest first, cursor-paged), as the
+//! SQLite store's (`store::sqlite::runs`). Cancel and retry are transitions
+//! (`store::flow::runs`).
 
 use std::collections::BTreeMap;
 
@@ -8,11 +8,9 @@ use tokio_postgres::types::ToSql;
 
 use super::events::insert_event;
 use super::rows::{RUN_COLUMNS, STEP_COLUMNS, run_from_row, step_from_row};
-use super::transitions::{decide, run_head};
 use super::tx::{PgTx, get};
 use super::{settings, workflows};
-use crate::engine::transitions as engine;
-use crate::engine::{Decision, Loaded, SpecCache};
+use crate::engine::SpecCache;
 use crate::model::{Page, Run, RunDetail, RunFilter, now_ms};
 use crate::store::sqlite::runs::{DEFAULT_PAGE, MAX_PAGE};
 use crate::{Error, Result};
@@ -202,36 +200,4 @@ pub fn list(tx: &PgTx<'_>, filter: &RunFilter) -> Result<Page<Run>> {
         None
     };
     Ok(Page { items, next_cursor })
-}
-
-/// Cancel a run that has not ended (see `store::sqlite::runs::cancel`).
-pub fn cancel(tx: &PgTx<'_>, cache: &SpecCache, prefix: &str) -> Result<Run> {
-    let id = resolve_id(tx, prefix)?;
-    decide_on(tx, cache, &id, engine::end::cancel)?;
-    get_run(tx, &id)
-}
-
-/// Rerun an ended run's failed, skipped and cancelled steps — or `from` and everything
-/// downstream of it.
-pub fn retry(tx: &PgTx<'_>, cache: &SpecCache, prefix: &str, from: Option<&str>) -> Result<Run> {
-    let id = resolve_id(tx, prefix)?;
-    decide_on(tx, cache, &id, |st| engine::retry::retry(st, from))?;
-    get_run(tx, &id)
-}
-
-/// Lock run `id`, load it with every step, decide with `transition` and apply it; a rejection
-/// is the caller's error.
-fn decide_on(
-    tx: &PgTx<'_>,
-    cache: &SpecCache,
-    id: &str,
-    transition: impl Fn(&Loaded<'_>) -> Decision,
-) -> Result<()> {
-    let head = run_head(tx, id)?;
-    let ix = workflows::index(tx, cache, &head.workflow, head.version)?;
-    let mut st = Loaded::new(&ix, head, now_ms());
-    match decide(tx, &mut st, transition)? {
-        Ok(_) => Ok(()),
-        Err(r) => Err(r.into_error()),
-    }
 }

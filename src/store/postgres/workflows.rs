@@ -159,19 +159,7 @@ fn not_found_with_hint(tx: &PgTx<'_>, id: &str, name: &str) -> Result<Error> {
 
 /// The index of a workflow version, from the cache or the store.
 pub fn index(tx: &PgTx<'_>, cache: &SpecCache, name: &str, version: u32) -> Result<Arc<SpecIndex>> {
-    if let Some(ix) = cache.get(name, version) {
-        return Ok(ix);
-    }
-    let row = tx
-        .query_opt(
-            "SELECT spec FROM workflows WHERE name = $1 AND version = $2",
-            &[&name, &i64::from(version)],
-        )?
-        .ok_or_else(|| Error::not_found("workflow", format!("{name}@{version}")))?;
-    let spec: String = get(&row, 0)?;
-    let ix = Arc::new(SpecIndex::new(serde_json::from_str(&spec)?));
-    cache.insert(name, version, ix.clone());
-    Ok(ix)
+    crate::store::flow::decide::index(tx, cache, name, version)
 }
 
 /// Live workflows (latest version each) with run counts and the last run's status.

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::insert_event;
-use super::reap::lose_held;
 use super::rows::{AGENT_COLUMNS, agent_from_row, agent_state, offline};
 use crate::engine::{LostCause, SpecCache};
 use crate::model::{Agent, AgentRegistration, AgentState, new_id, now_ms, short_id};
+use crate::store::flow::reap::lose_held;
 use crate::{Error, Result};
 
 /// The agent that holds a name, as registration sees it.

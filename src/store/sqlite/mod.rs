@@ -15,7 +15,6 @@ pub mod reports;
 pub(crate) mod rows;
 pub mod runs;
 pub mod settings;
-pub(crate) mod step_inputs;
 mod tables;
 mod transitions;
 mod tx;

@@ -1,15 +1,13 @@
-//! Runs: create, look up by id prefix, list (newest first, cursor-paged); cancel and retry
-//! (decided by `engine::transitions`).
+//! Runs: create, look up by id prefix, list (newest first, cursor-paged). Cancel and retry are
+//! transitions (`store::flow::runs`).
 
 use std::collections::BTreeMap;
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::rows::{RUN_COLUMNS, STEP_COLUMNS, run_from_row, step_from_row};
-use super::transitions::{decide, run_head};
 use super::{insert_event, workflows};
-use crate::engine::transitions as engine;
-use crate::engine::{Decision, Loaded, SpecCache};
+use crate::engine::SpecCache;
 use crate::model::{Page, Run, RunDetail, RunFilter, now_ms};
 use crate::{Error, Result};
 
@@ -184,42 +182,4 @@ pub fn list(tx: &Transaction<'_>, filter: &RunFilter) -> Result<Page<Run>> {
         None
     };
     Ok(Page { items, next_cursor })
-}
-
-/// Cancel a run that has not ended: ready/pending steps are cancelled, held ones too (their
-/// agents stop them at the next heartbeat).
-pub fn cancel(tx: &Transaction<'_>, cache: &SpecCache, prefix: &str) -> Result<Run> {
-    let id = resolve_id(tx, prefix)?;
-    decide_on(tx, cache, &id, engine::end::cancel)?;
-    get_run(tx, &id)
-}
-
-/// Rerun an ended run's failed, skipped and cancelled steps — or `from` and everything downstream
-/// of it (see `engine::transitions::retry`).
-pub fn retry(
-    tx: &Transaction<'_>,
-    cache: &SpecCache,
-    prefix: &str,
-    from: Option<&str>,
-) -> Result<Run> {
-    let id = resolve_id(tx, prefix)?;
-    decide_on(tx, cache, &id, |st| engine::retry::retry(st, from))?;
-    get_run(tx, &id)
-}
-
-/// Load run `id` with every step, decide with `transition` and apply it; a rejection is the
-/// caller's error.
-fn decide_on(
-    tx: &Transaction<'_>,
-    cache: &SpecCache,
-    id: &str,
-    transition: impl Fn(&Loaded<'_>) -> Decision,
-) -> Result<()> {
-    let head = run_head(tx, id)?;
-    let ix = workflows::index(tx, cache, &head.workflow, head.version)?;
-    let mut st = Loaded::new(&ix, head, now_ms());
-    match decide(tx, &mut st, transition)? {
-        Ok(_) => Ok(()),
-        Err(r) => Err(r.into_error()),
-    }
 }

@@ -176,20 +176,7 @@ pub fn index(
     name: &str,
     version: u32,
 ) -> Result<Arc<SpecIndex>> {
-    if let Some(ix) = cache.get(name, version) {
-        return Ok(ix);
-    }
-    let spec: String = tx
-        .query_row(
-            "SELECT spec FROM workflows WHERE name = ?1 AND version = ?2",
-            params![name, version],
-            |r| r.get(0),
-        )
-        .optional()?
-        .ok_or_else(|| Error::not_found("workflow", format!("{name}@{version}")))?;
-    let ix = Arc::new(SpecIndex::new(serde_json::from_str(&spec)?));
-    cache.insert(name, version, ix.clone());
-    Ok(ix)
+    crate::store::flow::decide::index(tx, cache, name, version)
 }
 
 /// Live workflows (latest version each) with run counts and the last run's status.
