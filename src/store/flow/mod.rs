@@ -9,11 +9,14 @@
 //! - [`claims`]: claim, start, heartbeat, check, logs, completions.
 //! - [`reap`]: expired leases, overdue runs, the lease-lost transition.
 //! - [`runs`]: cancel and retry.
+//! - [`agents`]: registering (taking a name over), draining, removing, deregistering and
+//!   listing agents, over [`agents::AgentRows`].
 //!
 //! Where the backends differ on purpose (PostgreSQL's `FOR UPDATE` and `SKIP LOCKED`,
 //! SQLite's single writer that makes locks unnecessary), the difference stays in the
 //! backend's [`Rows`] methods, which say why.
 
+pub mod agents;
 pub mod claims;
 pub mod decide;
 pub mod reap;

@@ -104,25 +104,25 @@ impl AgentsTx for PgTx<'_> {
         principal: &str,
         lease_ms: i64,
     ) -> Result<Agent> {
-        agents::register(self, cache, reg, principal, lease_ms)
+        flow::agents::register(self, cache, reg, principal, lease_ms)
     }
     fn check_agent_bound(&self, agent_id: &str, principal: &str) -> Result<()> {
-        agents::check_bound(self, agent_id, principal)
+        flow::agents::check_bound(self, agent_id, principal)
     }
     fn list_agents(&self) -> Result<Vec<Agent>> {
-        agents::list(self)
+        flow::agents::list(self)
     }
     fn get_agent(&self, key: &str) -> Result<Agent> {
-        agents::get_agent(self, key)
+        flow::agents::get(self, key)
     }
     fn set_agent_draining(&self, key: &str, draining: bool) -> Result<Agent> {
-        agents::set_draining(self, key, draining)
+        flow::agents::set_draining(self, key, draining)
     }
     fn remove_agent(&self, cache: &SpecCache, key: &str, force: bool) -> Result<Agent> {
-        agents::remove(self, cache, key, force)
+        flow::agents::remove(self, cache, key, force)
     }
     fn deregister_agent(&self, cache: &SpecCache, agent_id: &str) -> Result<()> {
-        agents::deregister(self, cache, agent_id)
+        flow::agents::deregister(self, cache, agent_id)
     }
     fn live_agents(&self) -> Result<Vec<Agent>> {
         agents::live(self)

@@ -1,7 +1,7 @@
 //! The store's queries and transitions, grouped by what they touch. Each public method is one
 //! transaction.
 
-pub mod agents;
+mod agents;
 mod apply;
 pub mod audit;
 mod backend;

@@ -49,13 +49,13 @@ pub(super) fn held_where(
 mod tests {
     use std::collections::BTreeMap;
 
-    use super::super::{agents, runs};
+    use super::super::runs;
     use super::*;
     use crate::engine::{LOST_BUDGET, LostCause, StepLimits};
     use crate::model::{AgentRegistration, StepKind, StepSpec, WorkflowSpec};
     use crate::store::Store;
-    use crate::store::flow::claims;
     use crate::store::flow::reap::lose_held;
+    use crate::store::flow::{agents, claims};
 
     fn status(tx: &Transaction<'_>, step: &str) -> String {
         tx.query_row("SELECT status FROM steps WHERE step_id = ?1", [step], |r| {
