@@ -65,14 +65,6 @@ pub trait AgentRows: Rows {
     fn agent_rows(&self) -> Result<Vec<(Agent, Option<i64>)>>;
     /// Every held (leased or running) attempt that has an agent.
     fn held_steps(&self) -> Result<Vec<HeldStep>>;
-    /// Append an event to the change feed.
-    fn event(
-        &self,
-        kind: &str,
-        run_id: Option<&str>,
-        step_id: Option<&str>,
-        data: serde_json::Value,
-    ) -> Result<()>;
 }
 
 /// Whether `reg`, from `principal`, may take the name over from `holder`, which is still online;

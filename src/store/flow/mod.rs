@@ -61,6 +61,14 @@ pub trait Rows {
     fn step_rows(&self, run_id: &str) -> Result<Vec<StepRow>>;
     /// Apply `cs`, decided at `now`, with guarded updates (see `engine::Changeset`).
     fn apply_changeset(&self, cs: &Changeset, now: i64) -> Result<()>;
+    /// Append an event to the change feed.
+    fn event(
+        &self,
+        kind: &str,
+        run_id: Option<&str>,
+        step_id: Option<&str>,
+        data: serde_json::Value,
+    ) -> Result<()>;
     /// A stored workflow version's spec (JSON), if there is one.
     fn workflow_spec(&self, name: &str, version: u32) -> Result<Option<String>>;
 

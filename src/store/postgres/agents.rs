@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use tokio_postgres::Row;
 
-use super::events::insert_event;
 use super::tx::{PgTx, get, get_u32};
 use crate::Result;
 use crate::model::{Agent, AgentRegistration, AgentState};
@@ -193,15 +192,5 @@ impl AgentRows for PgTx<'_> {
             })
         })
         .collect()
-    }
-
-    fn event(
-        &self,
-        kind: &str,
-        run_id: Option<&str>,
-        step_id: Option<&str>,
-        data: serde_json::Value,
-    ) -> Result<()> {
-        insert_event(self, kind, run_id, step_id, data)
     }
 }

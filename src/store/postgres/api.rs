@@ -46,7 +46,7 @@ impl RunsTx for PgTx<'_> {
         default_timeout_ms: Option<u64>,
         created_by: &str,
     ) -> Result<Run> {
-        runs::create(
+        flow::runs::create(
             self,
             cache,
             workflow,
@@ -319,7 +319,7 @@ impl SettingsTx for PgTx<'_> {
         workflow: Option<u64>,
         server: Option<u64>,
     ) -> Result<RunTimeout> {
-        settings::run_timeout(self, requested, workflow, server)
+        flow::runs::run_timeout(self, requested, workflow, server)
     }
 }
 

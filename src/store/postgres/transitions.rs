@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tokio_postgres::Row;
 
+use super::events::insert_event;
 use super::tx::{PgTx, get, get_u32};
 use super::{apply, claims, reap, runs};
 use crate::engine::{Changeset, HeldAttempt, RunRow, StepRow};
@@ -125,6 +126,16 @@ impl Rows for PgTx<'_> {
 
     fn apply_changeset(&self, cs: &Changeset, now: i64) -> Result<()> {
         apply::apply(self, cs, now)
+    }
+
+    fn event(
+        &self,
+        kind: &str,
+        run_id: Option<&str>,
+        step_id: Option<&str>,
+        data: serde_json::Value,
+    ) -> Result<()> {
+        insert_event(self, kind, run_id, step_id, data)
     }
 
     fn workflow_spec(&self, name: &str, version: u32) -> Result<Option<String>> {

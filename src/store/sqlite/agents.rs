@@ -3,7 +3,6 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::insert_event;
 use super::rows::{AGENT_COLUMNS, agent_from_row};
 use crate::Result;
 use crate::model::{Agent, AgentRegistration};
@@ -145,15 +144,5 @@ impl AgentRows for Transaction<'_> {
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
-    }
-
-    fn event(
-        &self,
-        kind: &str,
-        run_id: Option<&str>,
-        step_id: Option<&str>,
-        data: serde_json::Value,
-    ) -> Result<()> {
-        insert_event(self, kind, run_id, step_id, data)
     }
 }

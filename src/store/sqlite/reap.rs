@@ -49,13 +49,12 @@ pub(super) fn held_where(
 mod tests {
     use std::collections::BTreeMap;
 
-    use super::super::runs;
     use super::*;
     use crate::engine::{LOST_BUDGET, LostCause, StepLimits};
     use crate::model::{AgentRegistration, StepKind, StepSpec, WorkflowSpec};
     use crate::store::Store;
     use crate::store::flow::reap::lose_held;
-    use crate::store::flow::{agents, claims};
+    use crate::store::flow::{agents, claims, runs};
 
     fn status(tx: &Transaction<'_>, step: &str) -> String {
         tx.query_row("SELECT status FROM steps WHERE step_id = ?1", [step], |r| {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-use super::{apply, claims, reap, runs};
+use super::{apply, claims, insert_event, reap, runs};
 use crate::engine::{Changeset, HeldAttempt, RunRow, StepRow};
 use crate::model::{LogStream, Run, RunStatus, StepStatus};
 use crate::store::flow::{ClaimAgent, Outputs, Rows};
@@ -121,6 +121,16 @@ impl Rows for Transaction<'_> {
 
     fn apply_changeset(&self, cs: &Changeset, now: i64) -> Result<()> {
         apply::apply(self, cs, now)
+    }
+
+    fn event(
+        &self,
+        kind: &str,
+        run_id: Option<&str>,
+        step_id: Option<&str>,
+        data: serde_json::Value,
+    ) -> Result<()> {
+        insert_event(self, kind, run_id, step_id, data)
     }
 
     fn workflow_spec(&self, name: &str, version: u32) -> Result<Option<String>> {

@@ -37,7 +37,7 @@ impl RunsTx for Transaction<'_> {
         default_timeout_ms: Option<u64>,
         created_by: &str,
     ) -> Result<Run> {
-        runs::create(
+        flow::runs::create(
             self,
             cache,
             workflow,
@@ -310,6 +310,6 @@ impl SettingsTx for Transaction<'_> {
         workflow: Option<u64>,
         server: Option<u64>,
     ) -> Result<RunTimeout> {
-        settings::run_timeout(self, requested, workflow, server)
+        flow::runs::run_timeout(self, requested, workflow, server)
     }
 }
