@@ -11,6 +11,8 @@
 //! - [`runs`]: cancel and retry.
 //! - [`agents`]: registering (taking a name over), draining, removing, deregistering and
 //!   listing agents, over [`agents::AgentRows`].
+//! - [`workflows`]: applying, getting and deleting workflow versions, over
+//!   [`workflows::WorkflowRows`].
 //!
 //! Where the backends differ on purpose (PostgreSQL's `FOR UPDATE` and `SKIP LOCKED`,
 //! SQLite's single writer that makes locks unnecessary), the difference stays in the
@@ -22,6 +24,7 @@ pub mod decide;
 pub mod reap;
 pub mod runs;
 pub(crate) mod step_inputs;
+pub mod workflows;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use super::Rows;
 use super::decide::{decide_on, index};
+use super::workflows::WorkflowRows;
 use crate::Result;
 use crate::engine::SpecCache;
 use crate::engine::transitions as engine;
-use crate::model::{BUILT_IN_RUN_TIMEOUT_MS, Run, RunTimeout, TimeoutSource, Workflow, now_ms};
+use crate::model::{BUILT_IN_RUN_TIMEOUT_MS, Run, RunTimeout, TimeoutSource, now_ms};
 
 /// A new run's row.
 pub struct NewRun<'a> {
@@ -38,9 +39,7 @@ pub struct NewStep<'a> {
 }
 
 /// What a backend does to create runs: SQL only.
-pub trait RunRows: Rows {
-    /// A live workflow's latest version.
-    fn live_workflow(&self, name: &str) -> Result<Workflow>;
+pub trait RunRows: WorkflowRows {
     /// The store's default run timeout, if one was set.
     fn store_run_timeout(&self) -> Result<Option<u64>>;
     fn insert_run(&self, run: &NewRun<'_>) -> Result<()>;
@@ -59,7 +58,7 @@ pub fn create<T: RunRows + ?Sized>(
     default_timeout_ms: Option<u64>,
     created_by: &str,
 ) -> Result<Run> {
-    let wf = tx.live_workflow(workflow)?;
+    let wf = super::workflows::get(tx, workflow, None)?;
     let ix = index(tx, cache, &wf.name, wf.version)?;
     let now = now_ms();
     let id = crate::model::new_id();

@@ -8,16 +8,12 @@ use super::rows::{RUN_COLUMNS, STEP_COLUMNS, run_from_row, step_from_row};
 use super::tx::{PgTx, get};
 use super::{settings, workflows};
 use crate::engine::SpecCache;
-use crate::model::{Page, Run, RunDetail, RunFilter, Workflow};
+use crate::model::{Page, Run, RunDetail, RunFilter};
 use crate::store::flow::runs::{NewRun, NewStep, RunRows};
 use crate::store::sqlite::runs::{DEFAULT_PAGE, MAX_PAGE};
 use crate::{Error, Result};
 
 impl RunRows for PgTx<'_> {
-    fn live_workflow(&self, name: &str) -> Result<Workflow> {
-        workflows::get_workflow(self, name, None)
-    }
-
     fn store_run_timeout(&self) -> Result<Option<u64>> {
         settings::default_run_timeout(self)
     }

@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::rows::{RUN_COLUMNS, STEP_COLUMNS, run_from_row, step_from_row};
 use super::workflows;
 use crate::engine::SpecCache;
-use crate::model::{Page, Run, RunDetail, RunFilter, Workflow};
+use crate::model::{Page, Run, RunDetail, RunFilter};
 use crate::store::flow::runs::{NewRun, NewStep, RunRows};
 use crate::{Error, Result};
 
@@ -16,10 +16,6 @@ pub const MAX_PAGE: u32 = 1_000;
 pub const DEFAULT_PAGE: u32 = 20;
 
 impl RunRows for Transaction<'_> {
-    fn live_workflow(&self, name: &str) -> Result<Workflow> {
-        workflows::get(self, name, None)
-    }
-
     fn store_run_timeout(&self) -> Result<Option<u64>> {
         super::settings::default_run_timeout(self)
     }
