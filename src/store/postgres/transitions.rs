@@ -218,6 +218,10 @@ impl Rows for PgTx<'_> {
         now: i64,
         lines: &[(LogStream, Cow<'_, str>)],
     ) -> Result<()> {
+        if !lines.is_empty() {
+            // Log followers on other replicas hear of them at commit.
+            self.hint_changes();
+        }
         for (stream, line) in lines {
             let line: &str = line.as_ref();
             self.execute(
