@@ -5,10 +5,13 @@
 //! `engine::transitions` and apply, generic over the backend (static dispatch: one copy per
 //! backend, no virtual call on the hot path).
 //!
-//! - [`decide`]: the load-decide-apply loop, and a run's transitions decided from all its steps.
+//! - [`decide`]: the load-decide-apply loop, a run's transitions decided from all its steps,
+//!   and the workflow index cache.
 //! - [`claims`]: claim, start, heartbeat, check, logs, completions.
 //! - [`reap`]: expired leases, overdue runs, the lease-lost transition.
-//! - [`runs`]: cancel and retry.
+//! - [`runs`]: creating a run and choosing its timeout (over [`runs::RunRows`]); cancel and
+//!   retry.
+//! - `step_inputs`: what a claimed step is given (templates rendered, exports).
 //! - [`agents`]: registering (taking a name over), draining, removing, deregistering and
 //!   listing agents, over [`agents::AgentRows`].
 //! - [`workflows`]: applying, getting and deleting workflow versions, over

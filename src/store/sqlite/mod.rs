@@ -1,5 +1,6 @@
-//! The store's queries and transitions, grouped by what they touch. Each public method is one
-//! transaction.
+//! The SQLite store's queries, grouped by what they touch, and its implementations of
+//! `store::flow`'s row traits (the transitions' orchestration is there, shared with
+//! PostgreSQL). Each public method is one transaction.
 
 mod agents;
 mod apply;
