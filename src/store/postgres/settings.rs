@@ -1,9 +1,8 @@
 //! Store-wide settings kept in `meta` on PostgreSQL (see `store::sqlite::settings`): the
-//! store's default run timeout, the run timeout a new run gets, and the backup folder.
+//! store's default run timeout and the backup folder.
 
 use super::tx::{PgTx, get};
 use crate::Result;
-use crate::model::{BUILT_IN_RUN_TIMEOUT_MS, RunTimeout, TimeoutSource};
 
 const DEFAULT_RUN_TIMEOUT: &str = "default_run_timeout_ms";
 
@@ -29,24 +28,6 @@ pub fn set_default_run_timeout(tx: &PgTx<'_>, ms: u64) -> Result<()> {
     Ok(())
 }
 
-/// The run timeout of a new run: the run's own, the workflow's, the server's default, the
-/// store's default, else the built-in 24 h.
-pub fn run_timeout(
-    tx: &PgTx<'_>,
-    requested: Option<u64>,
-    workflow: Option<u64>,
-    server: Option<u64>,
-) -> Result<RunTimeout> {
-    let pick = |ms: Option<u64>, source| ms.filter(|&m| m > 0).map(|ms| RunTimeout { ms, source });
-    Ok(pick(requested, TimeoutSource::Run)
-        .or_else(|| pick(workflow, TimeoutSource::Workflow))
-        .or_else(|| pick(server, TimeoutSource::Server))
-        .or(pick(default_run_timeout(tx)?, TimeoutSource::Store))
-        .unwrap_or(RunTimeout {
-            ms: BUILT_IN_RUN_TIMEOUT_MS,
-            source: TimeoutSource::BuiltIn,
-        }))
-}
 
 const BACKUP_LOCATION: &str = "backup_location";
 
