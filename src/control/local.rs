@@ -625,11 +625,20 @@ impl ControlPlane for LocalControlPlane {
         self.check_agent(who, "step.claim", agent_id, agent_id)?;
         let deadline = Instant::now() + wait;
         let specs = self.store.specs();
+        let mut first = true;
         loop {
             self.maybe_reap();
             let seen = self.store.feed().version();
             let mut next_due = None;
-            if self.ready_now()? {
+            let ready = self.ready_now()?;
+            // Past the deadline (this process was stalled, e.g. SIGSTOPped, while the agent
+            // waited) the agent may have given up or died: leasing steps to it now would only
+            // strand them until their lease ends. The first look always claims.
+            if !first && Instant::now() >= deadline {
+                return Ok(Vec::new());
+            }
+            first = false;
+            if ready {
                 let claimed = self
                     .store
                     .write(|tx| tx.claim(specs, agent_id, max, self.lease_ms, &self.limits))?;
