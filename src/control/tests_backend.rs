@@ -19,8 +19,9 @@ use crate::store::Store;
 use crate::store::api::{Backend, Body};
 use crate::store::feed::ChangeFeed;
 
-/// A store that does not let on that it is SQLite.
-struct Opaque(Store);
+/// A store that does not let on that it is SQLite. `stall`, when set, makes the next quick
+/// read take that long (a process stopped mid-request, as by SIGSTOP).
+struct Opaque(Store, std::sync::Mutex<Option<Duration>>);
 
 impl Backend for Opaque {
     fn write_tx(&self, body: Body<'_>) -> crate::Result<()> {
@@ -33,6 +34,9 @@ impl Backend for Opaque {
         self.0.read_tx(body)
     }
     fn read_quick_tx(&self, body: Body<'_>) -> crate::Result<()> {
+        if let Some(stall) = self.1.lock().unwrap().take() {
+            std::thread::sleep(stall);
+        }
         self.0.read_quick_tx(body)
     }
     fn feed(&self) -> &ChangeFeed {
@@ -56,6 +60,7 @@ struct Env {
     dir: tempfile::TempDir,
     plane: LocalControlPlane,
     who: Principal,
+    backend: Arc<Opaque>,
 }
 
 fn env() -> Env {
@@ -65,13 +70,35 @@ fn env() -> Env {
         key: dir.path().join("audit-key"),
         checkpoints: dir.path().join("audit-checkpoints.jsonl"),
     };
-    let plane = LocalControlPlane::with_backend(Arc::new(Opaque(store)), LocalOptions::default())
+    let backend = Arc::new(Opaque(store, std::sync::Mutex::new(None)));
+    let plane = LocalControlPlane::with_backend(backend.clone(), LocalOptions::default())
         .with_audit_paths(paths);
     Env {
         dir,
         plane,
         who: Principal::local_owner(),
+        backend,
     }
+}
+
+async fn register(e: &Env, name: &str) -> crate::model::Agent {
+    e.plane
+        .register_agent(
+            &e.who,
+            AgentRegistration {
+                name: name.into(),
+                labels: BTreeMap::new(),
+                slots: 2,
+                hostname: "test".into(),
+                pid: 1,
+                version: "test".into(),
+                instance: None,
+                pid_scope: None,
+                replaces_pid: None,
+            },
+        )
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -96,24 +123,7 @@ async fn a_plane_over_another_backend_runs_a_workflow_to_the_end() {
         )
         .await
         .unwrap();
-    let agent = e
-        .plane
-        .register_agent(
-            &e.who,
-            AgentRegistration {
-                name: "a1".into(),
-                labels: BTreeMap::new(),
-                slots: 2,
-                hostname: "test".into(),
-                pid: 1,
-                version: "test".into(),
-                instance: None,
-                pid_scope: None,
-                replaces_pid: None,
-            },
-        )
-        .await
-        .unwrap();
+    let agent = register(&e, "a1").await;
     for step in ["a", "b"] {
         let tasks = e
             .plane
@@ -202,4 +212,47 @@ async fn what_needs_a_sqlite_file_fails_with_a_typed_error_elsewhere() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NeedsSqlite { .. }), "{err:?}");
+}
+
+/// A claim that waited, was woken by new work and only then stalled past its deadline (the
+/// replica was SIGSTOPped while the agent gave up or died) leases nothing: the steps stay ready
+/// for a live agent instead of being stranded until their lease ends.
+#[tokio::test]
+async fn a_claim_woken_after_its_deadline_leases_nothing() {
+    let e = Arc::new(env());
+    let spec = WorkflowSpec::new("w", vec![StepSpec::new("a", StepKind::Noop)]);
+    e.plane.apply_workflow(&e.who, spec, false).await.unwrap();
+    let agent = register(&e, "a1").await;
+    let claim = {
+        let e = e.clone();
+        let id = agent.id.clone();
+        tokio::spawn(async move {
+            e.plane
+                .claim(&e.who, &id, 4, Duration::from_millis(300))
+                .await
+                .unwrap()
+        })
+    };
+    // On this single-threaded runtime the claim runs until it waits for news, finding no work.
+    tokio::task::yield_now().await;
+    *e.backend.1.lock().unwrap() = Some(Duration::from_millis(900));
+    e.plane
+        .start_run(
+            &e.who,
+            StartRun {
+                workflow: "w".into(),
+                ..StartRun::default()
+            },
+        )
+        .await
+        .unwrap();
+    let tasks = claim.await.unwrap();
+    assert!(tasks.is_empty(), "leased after the deadline: {tasks:?}");
+    // The step is still there for the next claim.
+    let tasks = e
+        .plane
+        .claim(&e.who, &agent.id, 4, Duration::from_millis(0))
+        .await
+        .unwrap();
+    assert_eq!(tasks.len(), 1);
 }
