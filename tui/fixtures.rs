@@ -273,6 +273,7 @@ pub fn workflows() -> Vec<WorkflowOutcomes> {
                 (id(2), RunStatus::Failed),
                 (id(3), RunStatus::Succeeded),
             ],
+            recent_ms: vec![95_000, 31_000, 64_000],
         },
         WorkflowOutcomes {
             name: "hello".into(),
@@ -282,6 +283,7 @@ pub fn workflows() -> Vec<WorkflowOutcomes> {
             steps: 1,
             params: vec![],
             recent: vec![(id(5), RunStatus::Succeeded)],
+            recent_ms: vec![1_200],
         },
     ]
 }

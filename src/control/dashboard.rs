@@ -140,6 +140,9 @@ pub struct WorkflowOutcomes {
     pub params: Vec<ParamSpec>,
     /// The most recent runs (id and status), newest first.
     pub recent: Vec<(String, RunStatus)>,
+    /// How long each of those that started and ended took (ms, start to end), newest first.
+    #[serde(default)]
+    pub recent_ms: Vec<i64>,
 }
 
 /// Which audit records the tail shows.

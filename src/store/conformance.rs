@@ -768,6 +768,11 @@ fn counts_for_status_and_the_dashboard(store: &Arc<dyn Backend>) {
     assert_eq!(names, ["one", "two"]);
     assert_eq!(wfs[0].recent.len(), 2);
     assert_eq!(wfs[0].recent[0], (cancelled.clone(), RunStatus::Cancelled));
+    let ms = &wfs[0].recent_ms;
+    assert!(
+        !ms.is_empty() && ms.len() <= 2 && ms.iter().all(|d| *d >= 0),
+        "the durations of the runs that started and ended: {ms:?}"
+    );
     assert_eq!(
         wfs[1].versions.iter().map(|v| v.0).collect::<Vec<_>>(),
         [2, 1]

@@ -177,6 +177,15 @@ fn workflows() {
     let large = screen(&app, 160, 45);
     insta::assert_snapshot!("workflows_160x45", large);
     assert!(large.contains("OK%"), "the success rate column: {large}");
+    // deploy's runs took 95s, 31s and 64s: p50 64s, p95 95s.
+    let deploy = large
+        .lines()
+        .find(|l| l.contains("deploy"))
+        .unwrap_or_default();
+    assert!(
+        deploy.contains("1m04s") && deploy.contains("1m35s"),
+        "{large}"
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! Workflows: each workflow's latest version, its older versions, how its latest runs ended and
-//! their success rate; enter (or `s`) starts a run through the params form.
+//! Workflows: each workflow's latest version, its older versions, how its latest runs ended,
+//! their success rate and median / 95th percentile duration; enter (or `s`) starts a run
+//! through the params form.
 
 use imx::control::WorkflowOutcomes;
 use ratatui::Frame;
@@ -30,7 +31,24 @@ pub struct WorkflowsState {
 }
 
 /// The columns, each sortable.
-pub const COLUMNS: [&str; 6] = ["NAME", "VER", "STEPS", "PARAMS", "RECENT RUNS", "OK%"];
+pub const COLUMNS: [&str; 8] = [
+    "NAME",
+    "VER",
+    "STEPS",
+    "PARAMS",
+    "RECENT RUNS",
+    "OK%",
+    "P50",
+    "P95",
+];
+
+/// The `pct`th percentile (nearest rank) of the recent runs' durations.
+pub fn duration_pct(w: &WorkflowOutcomes, pct: usize) -> Option<i64> {
+    let mut ms = w.recent_ms.clone();
+    ms.sort_unstable();
+    let rank = (ms.len() * pct).div_ceil(100).max(1);
+    ms.get(rank - 1).copied()
+}
 
 fn succeeded(w: &WorkflowOutcomes) -> usize {
     w.recent
@@ -75,6 +93,8 @@ impl WorkflowsState {
                 3 => a.params.len().cmp(&b.params.len()),
                 4 => succeeded(a).cmp(&succeeded(b)),
                 5 => success_rate(a).cmp(&success_rate(b)),
+                6 => duration_pct(a, 50).cmp(&duration_pct(b, 50)),
+                7 => duration_pct(a, 95).cmp(&duration_pct(b, 95)),
                 _ => a.name.cmp(&b.name),
             });
         let visible = self.visible();
@@ -95,6 +115,11 @@ impl WorkflowsState {
     pub fn selected_item(&self) -> Option<&WorkflowOutcomes> {
         self.visible().get(self.selected).copied()
     }
+}
+
+/// A duration for the table, or a dash.
+fn dur(ms: Option<i64>) -> String {
+    ms.map_or_else(|| "–".into(), format::duration)
 }
 
 /// Draw the workflow table and the selected workflow's details.
@@ -122,6 +147,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
                 Cell::from(w.params.len().to_string()),
                 Cell::from(Line::from(recent)),
                 Cell::from(success_rate(w).map_or_else(|| "–".into(), |p| format!("{p:>3}%"))),
+                Cell::from(dur(duration_pct(w, 50))),
+                Cell::from(dur(duration_pct(w, 95))),
             ]))
             .style(if i == s.selected {
                 theme.selected()
@@ -143,6 +170,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             Constraint::Length(7),
             Constraint::Length(RECENT as u16 + 1),
             Constraint::Length(4),
+            Constraint::Length(6),
+            Constraint::Length(6),
         ]),
     )
     .header(Row::new(s.order.header(&COLUMNS)).style(theme.header_row()))

@@ -173,25 +173,22 @@ pub fn workflows(tx: &PgTx<'_>, recent: u32) -> Result<Vec<WorkflowOutcomes>> {
             steps: spec.steps.len(),
             params: spec.params,
             recent: Vec::new(),
+            recent_ms: Vec::new(),
         });
     }
     for w in &mut out {
-        w.recent = tx
-            .query(
-                "SELECT id, status FROM runs WHERE workflow = $1
-                 ORDER BY id COLLATE \"C\" DESC LIMIT $2",
-                &[&w.name, &i64::from(recent)],
-            )?
-            .iter()
-            .filter_map(|r| {
-                let id: Result<String> = get(r, 0);
-                let status: Result<String> = get(r, 1);
-                match (id, status) {
-                    (Ok(id), Ok(s)) => s.parse().ok().map(|s| Ok((id, s))),
-                    (Err(e), _) | (_, Err(e)) => Some(Err(e)),
-                }
-            })
-            .collect::<Result<_>>()?;
+        for r in tx.query(
+            "SELECT id, status, finished_at - started_at FROM runs WHERE workflow = $1
+             ORDER BY id COLLATE \"C\" DESC LIMIT $2",
+            &[&w.name, &i64::from(recent)],
+        )? {
+            let (id, status, ms): (String, String, Option<i64>) =
+                (get(&r, 0)?, get(&r, 1)?, get(&r, 2)?);
+            if let Ok(s) = status.parse() {
+                w.recent.push((id, s));
+                w.recent_ms.extend(ms);
+            }
+        }
     }
     Ok(out)
 }

@@ -276,21 +276,25 @@ pub fn workflows(tx: &Transaction<'_>, recent: u32) -> Result<Vec<WorkflowOutcom
             steps: spec.steps.len(),
             params: spec.params,
             recent: Vec::new(),
+            recent_ms: Vec::new(),
         });
     }
     let mut runs = tx.prepare_cached(
-        "SELECT id, status FROM runs WHERE workflow = ?1 ORDER BY id DESC LIMIT ?2",
+        "SELECT id, status, finished_at - started_at FROM runs WHERE workflow = ?1
+         ORDER BY id DESC LIMIT ?2",
     )?;
     for w in &mut out {
-        w.recent = runs
+        let rows: Vec<(String, String, Option<i64>)> = runs
             .query_map(params![w.name, recent], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })?
-            .filter_map(|row| match row {
-                Ok((id, s)) => s.parse().ok().map(|s| Ok((id, s))),
-                Err(e) => Some(Err(e)),
-            })
             .collect::<rusqlite::Result<_>>()?;
+        for (id, s, ms) in rows {
+            if let Ok(s) = s.parse() {
+                w.recent.push((id, s));
+                w.recent_ms.extend(ms);
+            }
+        }
     }
     Ok(out)
 }
