@@ -144,6 +144,14 @@ impl PgStore {
         };
         let mut fenced_off = false;
         let out = self.write(|tx| {
+            // The fence holds the lease row until this transaction ends: a replica stalled in
+            // the middle of it (SIGSTOP) would keep every other replica from taking the lease
+            // over for as long as the stall lasts. The database ends such a session after one
+            // lease of idling, which frees the row.
+            tx.execute(
+                "SELECT set_config('idle_in_transaction_session_timeout', $1, true)",
+                &[&self.lease.as_millis().max(1).to_string()],
+            )?;
             fenced_off = !leader::fence_in(tx, elector.name(), elector.holder(), term)?;
             if fenced_off {
                 return Err(Error::Conflict("the maintenance lease was lost".into()));
