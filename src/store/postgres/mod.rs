@@ -52,6 +52,7 @@ mod rows;
 pub mod runs;
 pub mod sequence;
 pub mod settings;
+pub mod stats;
 pub mod store;
 #[cfg(test)]
 pub(crate) mod testdb;
