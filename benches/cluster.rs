@@ -28,6 +28,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+// Its unit tests are not this bench's: their import goes unused here.
+#[allow(unused_imports)]
 #[path = "../src/store/postgres/testdb.rs"]
 mod testdb;
 
@@ -164,7 +166,8 @@ struct Cluster {
     admin: String,
     agent_token: Option<String>,
     store: PgStore,
-    db: testdb::TestDb,
+    /// Dropped last (with its sessions).
+    _db: testdb::TestDb,
 }
 
 impl Cluster {
@@ -196,7 +199,7 @@ impl Cluster {
             url,
             admin,
             agent_token: None,
-            db,
+            _db: db,
         }
     }
 
