@@ -332,6 +332,7 @@ pub fn append_logs(
     if keep.is_empty() {
         return Ok(());
     }
+    tx.hint_changes();
     // One statement for the whole batch (a round trip per line made a chatty step's output
     // arrive far more slowly than it was printed); rows are numbered in the batch's order.
     let streams: Vec<&str> = keep.iter().map(|(s, _)| s.as_str()).collect();
