@@ -24,6 +24,8 @@
 //!   the SQLite store's, run again on serialization failure; `bridge` runs the driver's async
 //!   calls from them.
 //! - `errors`: [`PgError`], its SQLSTATE, and how it reads as an imx error.
+//! - [`stats`]: each table's size on disk and the backends serving this database (for the
+//!   cluster bench and docs/scaling.md).
 //! - `testdb` (tests): a fresh test database or a throwaway server.
 
 pub mod agents;
