@@ -1,4 +1,4 @@
--- imx PostgreSQL store, schema version 4: indexes in the order runs are listed. Run pages are
+-- imx PostgreSQL store, schema version 5: indexes in the order runs are listed. Run pages are
 -- ordered by the bytes of their ids (`ORDER BY id COLLATE "C"`, as SQLite compares), and an
 -- index serves an ORDER BY only in its own collation: under a database collation other than
 -- "C" (C.UTF-8, en_US.UTF-8, ...) the primary key's index did not, and every page of
