@@ -27,6 +27,8 @@
 //!   the SQLite store's, run again on serialization failure; `bridge` runs the driver's async
 //!   calls from them.
 //! - `errors`: [`PgError`], its SQLSTATE, and how it reads as an imx error.
+//! - [`stats`]: each table's size on disk and the backends serving this database (for the
+//!   cluster bench and docs/scaling.md).
 //! - `testdb` (tests): a fresh test database or a throwaway server.
 
 pub mod agents;
@@ -60,6 +62,7 @@ mod rows;
 pub mod runs;
 pub mod sequence;
 pub mod settings;
+pub mod stats;
 pub mod store;
 #[cfg(test)]
 pub(crate) mod testdb;

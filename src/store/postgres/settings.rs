@@ -28,7 +28,6 @@ pub fn set_default_run_timeout(tx: &PgTx<'_>, ms: u64) -> Result<()> {
     Ok(())
 }
 
-
 const BACKUP_LOCATION: &str = "backup_location";
 
 /// The store's backup folder, if one was set.
