@@ -14,8 +14,11 @@
 //! `{"blob":"<hex>"}`). Tables and columns are named, so an importer maps them onto its own
 //! schema; the end line lets it detect a cut-off export.
 //!
-//! The store reads and writes the rows through [`Tables`] (the SQLite store implements it in
-//! `store/sqlite/tables.rs`); this module only knows the format.
+//! The store reads and writes the rows through [`Tables`] (implemented in
+//! `store/sqlite/tables.rs` and `store/postgres/tables.rs`); this module only knows the format.
+//! Both stores export the same tables and columns: the PostgreSQL store leaves out what only
+//! it keeps (the audit head row, feed counters, the leader's lease, each event's and log
+//! line's transaction id and feed number) and rebuilds those after an import.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -69,6 +72,24 @@ pub trait Tables {
     /// Something that inserts rows (values in the order of `columns`) into `table`; rows of
     /// `meta` replace the row with the same key.
     fn inserter<'t>(&'t self, table: &str, columns: &[String]) -> Result<Insert<'t>>;
+    /// How many rows `table` holds.
+    fn row_count(&self, table: &str) -> Result<u64>;
+    /// Remove every row of every table (before importing over a store that holds data).
+    fn clear(&self) -> Result<()>;
+    /// After rows were inserted: bring what the store derives from its rows (id sequences,
+    /// feed counters, the audit chain's head row) up to date with them.
+    fn imported(&self) -> Result<()>;
+}
+
+/// Whether the store behind `tx` holds anything beyond a fresh store's metadata (rows in any
+/// table but `meta`).
+pub fn has_data(tx: &dyn Tables) -> Result<bool> {
+    for table in tx.table_names()? {
+        if table != "meta" && tx.row_count(&table)? > 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn line(w: &mut dyn Write, v: &impl Serialize) -> Result<u64> {
@@ -189,6 +210,7 @@ pub fn import(tx: &dyn Tables, r: &mut dyn BufRead) -> Result<(i64, BTreeMap<Str
                     )));
                 }
             }
+            tx.imported()?;
             return Ok((header.schema_version, end.tables));
         }
         let th: TableHeader = serde_json::from_value(v).map_err(|e| bad(e.to_string()))?;

@@ -17,6 +17,7 @@
 pub mod api;
 #[cfg(test)]
 mod conformance;
+pub mod copy;
 mod errors;
 pub mod feed;
 mod open;

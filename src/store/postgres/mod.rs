@@ -22,6 +22,7 @@
 //! - [`store`]: [`PgStore`], opened from a URL; its transactions ([`PgTx`]), synchronous like
 //!   the SQLite store's, run again on serialization failure; `bridge` runs the driver's async
 //!   calls from them.
+//! - [`tables`]: every table row by row, for logical backups and `imx store copy`.
 //! - `errors`: [`PgError`], its SQLSTATE, and how it reads as an imx error.
 //! - `testdb` (tests): a fresh test database or a throwaway server.
 
@@ -53,6 +54,7 @@ pub mod runs;
 pub mod sequence;
 pub mod settings;
 pub mod store;
+pub mod tables;
 #[cfg(test)]
 pub(crate) mod testdb;
 pub mod transitions;

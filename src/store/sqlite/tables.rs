@@ -108,4 +108,23 @@ impl Tables for Transaction<'_> {
             Ok(())
         }))
     }
+
+    fn row_count(&self, table: &str) -> Result<u64> {
+        let n: i64 = self.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| {
+            r.get(0)
+        })?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn clear(&self) -> Result<()> {
+        for table in Tables::table_names(self)? {
+            self.execute(&format!("DELETE FROM \"{table}\""), [])?;
+        }
+        Ok(())
+    }
+
+    fn imported(&self) -> Result<()> {
+        // Rowids continue from the largest present: nothing is derived from the rows.
+        Ok(())
+    }
 }
