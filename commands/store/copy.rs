@@ -75,16 +75,22 @@ pub async fn run(ctx: &Context, args: CopyArgs) -> Result<(), CliError> {
     }
     let from = open(&args.from, false)?;
     let to = open(&args.to, true)?;
-    ctx.out().status(format!(
-        "Copying {} into {}…",
-        from.location(),
-        to.location()
-    ));
     let out = ctx.out();
+    // Said once the copy starts (after the target was found empty), so a refusal is only the
+    // error.
+    let mut started = false;
     let mut current = String::new();
     let mut total = 0u64;
     let report = imx::store::copy::copy(&*from, &*to, args.force, &mut |p| match p {
         CopyProgress::Table { table, rows } => {
+            if !started {
+                started = true;
+                out.status(format!(
+                    "Copying {} into {}…",
+                    from.location(),
+                    to.location()
+                ));
+            }
             current = table.to_string();
             total = rows;
             out.status(format!("  {table}: {rows} rows"));
