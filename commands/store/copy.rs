@@ -23,13 +23,13 @@ use super::super::output::{Cells, Detail, duration};
 /// for good, so nothing is written to it after the copy.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
-  imx store copy --from ~/.local/share/imx/imx.db --to postgres://imx@db.example/imx   # move up to a cluster
-  imx store copy --from postgres://imx@db.example/imx --to /srv/imx/imx.db --force    # and back
-  imx store copy --from ~/.local/share/imx/imx.db --to /tmp/imx-copy.db               # a copy to look at
+  imx store copy --from ~/.local/share/imx/imx.db --to postgres://imx@db.example/imx
+  imx store copy --from postgres://imx@db.example/imx --to /srv/imx/imx.db --force
+  imx store copy --from ~/.local/share/imx/imx.db --to /tmp/imx-copy.db   # a copy to look at
 
 Exit codes: 0 copied and checked; 5 the target holds data (pass --force); 6 the source does not
-exist; 1 the copy failed or did not check out (the target is left as it was, or incomplete
-only if the check failed).")]
+exist; the others as in `imx help exit-codes`. A failed copy leaves the target as it was
+(one it created stays empty).")]
 pub struct CopyArgs {
     /// The store to copy: a SQLite store file or a postgres:// URL.
     #[arg(long, value_name = "PATH|URL")]
