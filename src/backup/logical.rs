@@ -51,8 +51,26 @@ struct End {
     tables: BTreeMap<String, u64>,
 }
 
-/// Inserts one row (its values in the order of the columns it was made for).
-pub type Insert<'t> = Box<dyn FnMut(Vec<serde_json::Value>) -> Result<()> + 't>;
+/// Inserts rows into one table (their values in the order of the columns it was made for).
+pub trait Inserter {
+    /// Insert one row; a store may hold it back to insert several at once.
+    fn insert(&mut self, values: Vec<serde_json::Value>) -> Result<()>;
+    /// Insert every row still held back (before the table's rows are counted or the
+    /// transaction commits).
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A closure that inserts each row at once.
+impl<F: FnMut(Vec<serde_json::Value>) -> Result<()>> Inserter for F {
+    fn insert(&mut self, values: Vec<serde_json::Value>) -> Result<()> {
+        self(values)
+    }
+}
+
+/// Something that inserts rows into one table.
+pub type Insert<'t> = Box<dyn Inserter + 't>;
 
 /// Every table of a store, read and written inside one of its transactions.
 pub trait Tables {
@@ -194,12 +212,15 @@ pub fn import(tx: &dyn Tables, r: &mut dyn BufRead) -> Result<(i64, BTreeMap<Str
                     "a row of {table} has the wrong number of values"
                 )));
             }
-            insert(values)?;
+            insert.insert(values)?;
             *counts.entry(table.clone()).or_default() += 1;
             continue;
         }
         let v: serde_json::Value =
             serde_json::from_str(&l).map_err(|e| bad(format!("a line is not JSON: {e}")))?;
+        if let Some((_, insert, _)) = current.as_mut() {
+            insert.finish()?;
+        }
         if v.get("end").is_some() {
             let end: End = serde_json::from_value(v).map_err(|e| bad(e.to_string()))?;
             for (t, n) in &end.tables {

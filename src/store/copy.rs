@@ -150,13 +150,14 @@ fn copy_tables(
         let mut insert = dst.inserter(&table, &columns)?;
         let mut n = 0u64;
         src.each_row(&table, &columns, &mut |values| {
-            insert(values.to_vec())?;
+            insert.insert(values.to_vec())?;
             n += 1;
             if n.is_multiple_of(REPORT_EVERY) {
                 progress(CopyProgress::Rows { done: n });
             }
             Ok(())
         })?;
+        insert.finish()?;
         drop(insert);
         if n != expected {
             return Err(Error::Store(format!(

@@ -39,6 +39,12 @@ const IDENTITIES: [(&str, &str); 3] = [("steps", "seq"), ("events", "id"), ("log
 /// Rows fetched from the export's cursor at a time.
 const BATCH: i64 = 1000;
 
+/// Rows inserted by one statement at most (fewer when their parameters would be too many).
+const ROWS: usize = 500;
+
+/// Parameters one statement may have (PostgreSQL's wire protocol counts them in 16 bits).
+const MAX_PARAMS: usize = 65_535;
+
 /// Whether a column is this store's own bookkeeping (not exported).
 fn internal_column(table: &str, column: &str) -> bool {
     FEEDS.contains(&table) && matches!(column, "txid" | "feed_seq")
@@ -216,6 +222,108 @@ fn known_table(tx: &PgTx<'_>, table: &str) -> Result<()> {
     }
 }
 
+/// A row's values as parameters.
+type Params = Vec<Box<dyn ToSql + Sync + Send>>;
+
+/// Inserts rows into one table a statement of many rows at a time.
+struct Batch<'t> {
+    tx: &'t PgTx<'t>,
+    table: String,
+    /// The quoted column list.
+    columns: String,
+    kinds: Vec<Kind>,
+    /// Rows a full statement inserts.
+    per: usize,
+    /// The statement for a full batch (made on first use).
+    full: Option<String>,
+    /// In a feed's table, which column is the id: its value is the row's feed number too.
+    feed_id: Option<usize>,
+    /// Parameters of the rows held back.
+    held: Params,
+    rows: usize,
+}
+
+impl Batch<'_> {
+    /// `INSERT` of `rows` rows.
+    fn sql(&self, rows: usize) -> String {
+        let width = self.kinds.len();
+        let values = (0..rows)
+            .map(|r| {
+                let mut row = self
+                    .kinds
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| k.placeholder(r * width + i + 1))
+                    .collect::<Vec<_>>();
+                if let Some(i) = self.feed_id {
+                    row.push(format!("${}", r * width + i + 1));
+                }
+                let row = row.join(", ");
+                format!("({row})")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let feed_seq = if self.feed_id.is_some() {
+            ", feed_seq"
+        } else {
+            ""
+        };
+        let mut sql = format!(
+            "INSERT INTO \"{}\" ({}{feed_seq}) VALUES {values}",
+            self.table, self.columns
+        );
+        if self.table == "meta" {
+            sql.push_str(" ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+        }
+        sql
+    }
+
+    /// Insert the rows held back.
+    fn flush(&mut self) -> Result<()> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let refs: Vec<&(dyn ToSql + Sync)> = self
+            .held
+            .iter()
+            .map(|v| &**v as &(dyn ToSql + Sync))
+            .collect();
+        let tx = self.tx;
+        if self.rows == self.per {
+            // The one statement of full batches, prepared once per connection.
+            if self.full.is_none() {
+                self.full = Some(self.sql(self.per));
+            }
+            tx.execute(self.full.as_deref().unwrap_or_default(), &refs)?;
+        } else {
+            // The last, shorter batch of a table: prepared for this once.
+            let sql = self.sql(self.rows);
+            tx.block(async { Ok(tx.inner().execute(&sql, &refs).await?) })?;
+        }
+        drop(refs);
+        self.held.clear();
+        self.rows = 0;
+        Ok(())
+    }
+}
+
+impl crate::backup::logical::Inserter for Batch<'_> {
+    fn insert(&mut self, values: Vec<serde_json::Value>) -> Result<()> {
+        for (v, k) in values.into_iter().zip(&self.kinds) {
+            self.held.push(k.param(v)?);
+        }
+        self.rows += 1;
+        if self.rows >= self.per {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        self.flush()
+    }
+}
+
 impl Tables for PgTx<'_> {
     fn schema_version(&self) -> Result<i64> {
         let v: Option<i64> = get(
@@ -289,29 +397,21 @@ impl Tables for PgTx<'_> {
     fn inserter<'t>(&'t self, table: &str, columns: &[String]) -> Result<Insert<'t>> {
         known_table(self, table)?;
         let kinds = kinds(self, table, columns)?;
-        let params = kinds
-            .iter()
-            .enumerate()
-            .map(|(i, k)| k.placeholder(i + 1))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut sql = format!(
-            "INSERT INTO \"{table}\" ({}) VALUES ({params})",
-            quoted(columns)
-        );
-        if table == "meta" {
-            sql.push_str(" ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-        }
-        Ok(Box::new(move |values| {
-            let values = values
-                .into_iter()
-                .zip(&kinds)
-                .map(|(v, k)| k.param(v))
-                .collect::<Result<Vec<_>>>()?;
-            let refs: Vec<&(dyn ToSql + Sync)> =
-                values.iter().map(|v| &**v as &(dyn ToSql + Sync)).collect();
-            self.execute(&sql, &refs)?;
-            Ok(())
+        // As many rows a statement as fit its parameters (at most 65535), up to ROWS.
+        let per = (MAX_PARAMS / kinds.len().max(1)).clamp(1, ROWS);
+        Ok(Box::new(Batch {
+            tx: self,
+            table: table.to_string(),
+            columns: quoted(columns),
+            kinds,
+            per,
+            feed_id: FEEDS
+                .contains(&table)
+                .then(|| columns.iter().position(|c| c == "id"))
+                .flatten(),
+            full: None,
+            held: Vec::new(),
+            rows: 0,
         }))
     }
 
@@ -355,7 +455,8 @@ impl Tables for PgTx<'_> {
             )?;
         }
         // Imported events and log lines keep their place in the feeds: their id (the export's
-        // feed number); new rows are numbered after every one of them.
+        // feed number), given them as they were inserted (here only for an export without
+        // ids); new rows are numbered after every one of them.
         for feed in FEEDS {
             self.execute(
                 &format!("UPDATE \"{feed}\" SET feed_seq = id WHERE feed_seq IS NULL"),

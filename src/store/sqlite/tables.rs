@@ -99,7 +99,7 @@ impl Tables for Transaction<'_> {
             sql.push_str(" ON CONFLICT (key) DO UPDATE SET value = excluded.value");
         }
         let mut stmt = self.prepare(&sql)?;
-        Ok(Box::new(move |values| {
+        Ok(Box::new(move |values: Vec<serde_json::Value>| {
             let values = values
                 .into_iter()
                 .map(from_json)
