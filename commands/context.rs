@@ -28,6 +28,9 @@ pub struct Context {
     database: OnceLock<String>,
     /// Connections in a PostgreSQL store's pool (`imx server --pool-size`).
     pool_size: OnceLock<usize>,
+    /// Start a PostgreSQL store's wake-ups as soon as it opens, listening or not (`imx
+    /// server`, `--no-listen`); else they start when something first waits.
+    wake_at_once: OnceLock<bool>,
 }
 
 impl Context {
@@ -39,6 +42,7 @@ impl Context {
             token: OnceLock::new(),
             database: OnceLock::new(),
             pool_size: OnceLock::new(),
+            wake_at_once: OnceLock::new(),
         }
     }
 
@@ -62,6 +66,12 @@ impl Context {
     /// Keep at most `n` connections to a PostgreSQL store (before it is first opened).
     pub fn use_pool_size(&self, n: usize) {
         let _ = self.pool_size.set(n);
+    }
+
+    /// Hear of other replicas' changes from the moment a PostgreSQL store opens (a server):
+    /// by LISTEN, or with `listen` false (`--no-listen`) by polling.
+    pub fn wake_at_once(&self, listen: bool) {
+        let _ = self.wake_at_once.set(listen);
     }
 
     /// Where commands act: a command's `--database`, else `--server`, else `--store`/
@@ -172,6 +182,14 @@ impl Context {
                     config = config.with_pool_size(*n);
                 }
                 let store = imx::store::postgres::PgStore::open_with(config, create)?;
+                let listen = self.wake_at_once.get().copied().unwrap_or(true) && !no_listen_env();
+                store.configure_wakeups(imx::store::postgres::wakeup::WakeOptions {
+                    listen,
+                    ..Default::default()
+                });
+                if self.wake_at_once.get().is_some() {
+                    store.start_wakeups();
+                }
                 LocalControlPlane::with_backend(Arc::new(store), opts)
             }
             _ => LocalControlPlane::open(&self.store_path()?, opts)?,
@@ -399,6 +417,17 @@ fn one_server_key(url: &str) -> Result<String, CliError> {
 /// A control-plane setting from the environment; unset and empty are the same.
 fn setting(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// `IMX_NO_LISTEN` set (and not 0, false, no or off): a PostgreSQL store polls instead of
+/// LISTENing (PgBouncer in transaction pooling mode), as `imx server --no-listen`.
+fn no_listen_env() -> bool {
+    setting("IMX_NO_LISTEN").is_some_and(|v| {
+        !matches!(
+            v.to_ascii_lowercase().as_str(),
+            "0" | "false" | "no" | "off"
+        )
+    })
 }
 
 fn capitalize(s: &str) -> String {

@@ -72,6 +72,11 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
          --database creates (cluster mode). Other commands open one with --store postgres://...",
     ),
     (
+        "IMX_NO_LISTEN",
+        "1: do not LISTEN for other replicas' changes on a PostgreSQL database (PgBouncer in \
+         transaction pooling mode), as imx server --no-listen; waiting polls every 250 ms.",
+    ),
+    (
         "IMX_CONTEXT",
         "The context to use instead of the current one, as --context.",
     ),

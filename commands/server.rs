@@ -56,6 +56,14 @@ pub struct ServerArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000), requires = "database")]
     pub pool_size: Option<u16>,
 
+    /// Do not LISTEN for other replicas' changes (for PgBouncer in transaction pooling mode,
+    /// where LISTEN does not work): this replica then polls the database every 250 ms, so a
+    /// step made ready through another replica reaches an agent here within about 250 ms
+    /// rather than at once; revoked tokens and user changes still apply within a second. Also
+    /// IMX_NO_LISTEN=1.
+    #[arg(long, requires = "database")]
+    pub no_listen: bool,
+
     /// Run this many agents inside the server process (the one-command dev setup; production
     /// agents are separate `imx agent run` processes). Their steps run in private temp
     /// directories with a clean environment.
@@ -304,6 +312,8 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
     if let Some(n) = args.pool_size {
         ctx.use_pool_size(usize::from(n));
     }
+    // A replica hears of other replicas' changes from the start (its token cache too).
+    ctx.wake_at_once(!args.no_listen);
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(imx::server::tls::load_config(cert, key)?),
         _ => None,

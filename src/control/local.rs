@@ -89,8 +89,9 @@ pub struct LocalControlPlane {
 
 impl LocalControlPlane {
     /// How long a verified bearer token is trusted without reading the store again: the longest
-    /// a revoke (or a user's disable or role change) made by another process on the same store
-    /// takes to apply here. Made through this plane, such a change applies at once.
+    /// a revoke (or a user's disable or role change) made by another process on the same SQLite
+    /// store takes to apply here. Made through this plane, such a change applies at once; made
+    /// through another replica of a PostgreSQL store, within a second (its tokens hint).
     pub const TOKEN_CACHE_TTL: Duration = token_cache::TTL;
 
     /// Open (and, with `create`, initialise) the store at `path`.

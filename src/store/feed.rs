@@ -1,9 +1,14 @@
 //! Wake-ups when the store changes. Commits by this process bump the version directly; commits by
 //! other processes are seen through a file-system watch on the store's directory (the WAL file
 //! changes on every commit), with a slow poll as a safety net. Waiters may wake spuriously.
+//!
+//! Beside it, a second counter moves when tokens or users may have changed in another process
+//! (PostgreSQL replicas learn it from a hint; see `store::postgres::wakeup`): token caches
+//! compare it to forget what they verified.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Once, OnceLock};
 use std::time::Duration;
 
 use notify::{RecursiveMode, Watcher};
@@ -14,6 +19,11 @@ pub struct ChangeFeed {
     tx: watch::Sender<u64>,
     path: PathBuf,
     watcher: OnceLock<Option<notify::RecommendedWatcher>>,
+    /// Moves when another process changed tokens or users.
+    auth: AtomicU64,
+    /// What to start the first time someone waits (a detached feed's source of wake-ups).
+    starter: OnceLock<Box<dyn Fn() + Send + Sync>>,
+    started: Once,
 }
 
 impl ChangeFeed {
@@ -23,7 +33,27 @@ impl ChangeFeed {
             tx,
             path: path.to_path_buf(),
             watcher: OnceLock::new(),
+            auth: AtomicU64::new(0),
+            starter: OnceLock::new(),
+            started: Once::new(),
         }
+    }
+
+    /// Run `start` the first time anyone waits on this feed (not before: a command that
+    /// never waits never pays for it). Set once; later calls are ignored.
+    pub fn start_on_first_wait(&self, start: impl Fn() + Send + Sync + 'static) {
+        let _ = self.starter.set(Box::new(start));
+    }
+
+    /// The tokens-and-users counter: it differs from a value read earlier when another process
+    /// may have revoked a token or changed a user since.
+    pub fn auth_version(&self) -> u64 {
+        self.auth.load(Ordering::Acquire)
+    }
+
+    /// Move the tokens-and-users counter (another process changed them).
+    pub fn notify_auth(&self) {
+        self.auth.fetch_add(1, Ordering::AcqRel);
     }
 
     /// A feed with no file-system watch: only [`notify_local`](Self::notify_local) moves it.
@@ -51,6 +81,9 @@ impl ChangeFeed {
     }
 
     fn ensure_watching(&self) {
+        if let Some(start) = self.starter.get() {
+            self.started.call_once(start);
+        }
         self.watcher.get_or_init(|| {
             let dir = self.path.parent()?.to_path_buf();
             let dir = if dir.as_os_str().is_empty() {

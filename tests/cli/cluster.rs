@@ -23,7 +23,14 @@ fn database() -> Option<(TestDb, tokio::runtime::Runtime)> {
 
 /// `imx server --database URL` on a free port, once it prints its URL.
 fn replica(env: &TestEnv, db: &str) -> (crate::env::Background, String) {
-    let server = env.spawn(["server", "--listen", "127.0.0.1:0", "--database", db]);
+    replica_with(env, db, &[])
+}
+
+/// [`replica`] with more flags.
+fn replica_with(env: &TestEnv, db: &str, extra: &[&str]) -> (crate::env::Background, String) {
+    let mut args = vec!["server", "--listen", "127.0.0.1:0", "--database", db];
+    args.extend_from_slice(extra);
+    let server = env.spawn(args);
     let mut url = String::new();
     wait_until("the replica to print its URL", SLOW, || {
         url = server.stdout().trim().to_string();
@@ -121,4 +128,52 @@ fn a_database_without_the_schema_is_not_created_by_accident() {
     assert!(out.stderr.contains("imx init"), "{}", out.stderr);
     let server = env.run(["server", "--listen", "127.0.0.1:0", "--database", &pg]);
     assert_ne!(server.code, 0);
+}
+
+/// A token revoked through replica A is refused by replica B within a second (issue 11), though
+/// B had just accepted it and so holds it in its token cache (which alone would trust it for
+/// two seconds): A's revocation tells every replica.
+fn a_token_revoked_through_one_replica_is_refused_by_the_other_within_a_second(extra: &[&str]) {
+    let Some((db, rt)) = database() else { return };
+    let pg = db.url();
+    let env = TestEnv::new().with_var("IMX_KEYRING", "off");
+    let init = env.run(["init", "--database", &pg, "--admin", "root"]);
+    init.expect_code(0);
+    let admin = init.stdout.trim().to_string();
+    let (_a, url_a) = replica_with(&env, &pg, extra);
+    let (_b, url_b) = replica_with(&env, &pg, extra);
+    let b = crate::http::Api::new(&url_b);
+    for round in 0..3 {
+        let name = format!("ci-{round}");
+        let created = remote(
+            &env,
+            &url_a,
+            &admin,
+            &["token", "create", "--name", &name, "--role", "viewer", "-q"],
+        );
+        created.expect_code(0);
+        let token = created.stdout.trim().to_string();
+        let status = |token: &str| rt.block_on(b.get("/api/v1/status", Some(token))).status;
+        assert_eq!(status(&token), 200, "replica B accepts the new token");
+        remote(&env, &url_a, &admin, &["token", "revoke", &name]).expect_code(0);
+        let revoked = std::time::Instant::now();
+        wait_until("replica B to refuse the revoked token", SLOW, || {
+            status(&token) == 401
+        });
+        let took = revoked.elapsed();
+        assert!(
+            took < std::time::Duration::from_secs(1),
+            "replica B refused the revoked token only after {took:?} ({extra:?})"
+        );
+    }
+}
+
+#[test]
+fn a_token_revoked_through_one_replica_is_refused_by_the_other_at_once() {
+    a_token_revoked_through_one_replica_is_refused_by_the_other_within_a_second(&[]);
+}
+
+#[test]
+fn without_listen_a_token_revoked_through_one_replica_is_refused_by_the_other_within_a_second() {
+    a_token_revoked_through_one_replica_is_refused_by_the_other_within_a_second(&["--no-listen"]);
 }

@@ -2,8 +2,11 @@
 //! Keyed by the token's hash (the cache never holds a secret). An entry lives [`TTL`] at most
 //! and never past the token's expiry. Revoking a token, disabling, deleting or changing the role
 //! of a user, and restoring the store, in this process, empty the cache before the call returns,
-//! so such a change takes effect at once; a change made by another process on the same store
-//! (e.g. `imx --store … token revoke` beside a running server) takes effect within [`TTL`].
+//! so such a change takes effect at once. A change made by another process on a SQLite store
+//! (e.g. `imx --store … token revoke` beside a running server) takes effect within [`TTL`]. On
+//! PostgreSQL, other replicas hear of it from a tokens hint (NOTIFY, or with `--no-listen` the
+//! poller): the store's change feed moves its auth counter, and [`TokenCache::sync`] empties
+//! the cache when it sees it moved, so the change applies everywhere well within a second.
 //!
 //! Only successes are cached. A verification that raced with an invalidation is not cached: a
 //! generation number, bumped after the change commits and read before the token row is, tells.
@@ -52,6 +55,8 @@ struct Entry {
 struct Inner {
     entries: HashMap<String, Entry>,
     generation: u64,
+    /// The store's auth counter when last synced.
+    auth: u64,
 }
 
 /// The cache of one control plane.
@@ -91,6 +96,17 @@ impl TokenCache {
         } else {
             inner.entries.remove(hash);
             None
+        }
+    }
+
+    /// Forget everything if the store's auth counter (`ChangeFeed::auth_version`) moved since
+    /// the last call: another process changed tokens or users. Call before [`get`](Self::get).
+    pub fn sync(&self, auth: u64) {
+        let mut inner = self.lock();
+        if inner.auth != auth {
+            inner.auth = auth;
+            inner.generation = inner.generation.wrapping_add(1);
+            inner.entries.clear();
         }
     }
 
@@ -169,6 +185,22 @@ mod tests {
         cache.invalidate(); // a revoke committed while the row was being read
         cache.put("h1", verified(None), before);
         assert!(cache.get("h1", 0).is_none());
+    }
+
+    #[test]
+    fn a_move_of_the_auth_counter_empties_the_cache() {
+        let cache = TokenCache::default();
+        cache.sync(0);
+        let g = cache.generation();
+        cache.put("h1", verified(None), g);
+        cache.sync(0);
+        assert!(cache.get("h1", 0).is_some(), "unchanged: kept");
+        // A row read before another replica's revoke, put after its hint: dropped next sync.
+        let g = cache.generation();
+        cache.sync(1);
+        cache.put("h2", verified(None), g);
+        assert!(cache.get("h1", 0).is_none());
+        assert!(cache.get("h2", 0).is_none());
     }
 
     #[test]

@@ -104,6 +104,7 @@ impl LocalControlPlane {
         }
         let hash = token::hash(secret);
         let now = now_ms();
+        self.tokens.sync(self.store.feed().auth_version());
         let verified = match self.tokens.get(&hash, now) {
             Some(v) => v,
             None => {

@@ -1,7 +1,8 @@
 //! Applying an engine changeset (`crate::engine::Changeset`) on PostgreSQL, as the SQLite store
 //! does (`store::sqlite::apply`): each guarded update is one UPDATE that matches only the row
 //! in the state the engine decided from (a concurrent change is an error, never overwritten);
-//! then the events and log lines are appended.
+//! then the events and log lines are appended. Other replicas hear of it at commit (a wake-up
+//! hint: `super::wakeup`), unless it only renewed leases.
 
 use super::events::insert_event;
 use super::tx::PgTx;
@@ -10,6 +11,9 @@ use crate::{Error, Result};
 
 /// Apply `cs` (decided at `now`).
 pub fn apply(tx: &PgTx<'_>, cs: &Changeset, now: i64) -> Result<()> {
+    if wakes_others(cs) {
+        tx.hint_changes();
+    }
     for u in &cs.steps {
         step(tx, &cs.run_id, u)?;
     }
@@ -40,6 +44,15 @@ pub fn apply(tx: &PgTx<'_>, cs: &Changeset, now: i64) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Whether other replicas' waiters care about `cs`: all of it but renewed leases (heartbeats).
+fn wakes_others(cs: &Changeset) -> bool {
+    let renewal = |u: &StepUpdate| matches!(u.change, StepChange::Renew { .. });
+    !cs.runs.is_empty()
+        || !cs.events.is_empty()
+        || !cs.logs.is_empty()
+        || !cs.steps.iter().all(renewal)
 }
 
 /// The guard every step UPDATE ends with (`$1`..`$4`).
@@ -267,4 +280,35 @@ fn raced(what: String) -> Error {
     Error::Conflict(format!(
         "{what} changed while the transition was applied; try again"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::StepGuard;
+    use crate::model::StepStatus;
+
+    fn update(change: StepChange) -> StepUpdate {
+        StepUpdate {
+            step_id: "s".into(),
+            expect: StepGuard {
+                status: StepStatus::Running,
+                attempt: 1,
+            },
+            change,
+        }
+    }
+
+    #[test]
+    fn only_a_changeset_of_renewals_wakes_nobody_elsewhere() {
+        let mut cs = Changeset::new("r");
+        assert!(!wakes_others(&cs), "nothing changes");
+        cs.steps.push(update(StepChange::Renew { lease_until: 1 }));
+        assert!(!wakes_others(&cs), "a heartbeat");
+        cs.steps.push(update(StepChange::Start));
+        assert!(wakes_others(&cs), "a step transition");
+        let mut cs = Changeset::new("r");
+        cs.event("run.created", None, serde_json::Value::Null);
+        assert!(wakes_others(&cs), "an event");
+    }
 }

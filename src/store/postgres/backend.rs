@@ -1,7 +1,7 @@
 //! The PostgreSQL [`PgStore`] as a [`Backend`]: transactions through [`PgStore::write`] and
 //! [`PgStore::read`] (a write body may run again after a serialization failure), and a change
-//! feed woken by this process's own commits (LISTEN/NOTIFY from other replicas is not wired
-//! yet: see [`super::wakeup`]).
+//! feed woken by this process's own commits and, through [`super::wake_feed`], by other
+//! replicas' (LISTEN/NOTIFY, or polling).
 
 use super::store::PgStore;
 use crate::Result;

@@ -13,6 +13,7 @@ pub fn insert_event(
     step_id: Option<&str>,
     data: serde_json::Value,
 ) -> Result<()> {
+    tx.hint_changes();
     tx.execute(
         "INSERT INTO events (time, kind, run_id, step_id, data) VALUES ($1, $2, $3, $4, $5)",
         &[&now_ms(), &kind, &run_id, &step_id, &data.to_string()],

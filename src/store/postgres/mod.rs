@@ -12,7 +12,8 @@
 //! - [`workflows`], [`runs`], [`agents`], [`reap`], [`settings`], [`users`]: the store's operations, as
 //!   the SQLite store's (`store::sqlite`): load, decide with the engine, apply the changeset
 //!   (`apply`) with guarded updates, the run row locked first ([`transitions`]).
-//! - [`wakeup`]: LISTEN/NOTIFY hints on a dedicated connection, debounced, with polling.
+//! - [`wakeup`]: LISTEN/NOTIFY hints on a dedicated connection, debounced, with polling;
+//!   [`wake_feed`] connects them to a store's change feed and token caches.
 //! - [`leader`]: one maintenance leader at a time (a lease row), taken over within a lease.
 //! - [`sequence`]: `feed_seq`, the commit order the event feed and log lines are paged by
 //!   (numbered after commit, one sequencer at a time), so no row committed out of id order is
@@ -60,6 +61,9 @@ pub(crate) mod testdb;
 pub mod transitions;
 pub mod tx;
 pub mod users;
+pub mod wake_feed;
+#[cfg(test)]
+mod wake_tests;
 pub mod wakeup;
 pub mod workflows;
 

@@ -14,6 +14,8 @@ use super::migrate::migrate;
 use super::retry::{MAX_TRIES, backoff};
 use super::sequence::sequence;
 use super::tx::PgTx;
+use super::wake_feed::FeedWakeups;
+use super::wakeup::WakeOptions;
 use crate::engine::SpecCache;
 use crate::{Error, Result};
 
@@ -21,6 +23,8 @@ use crate::{Error, Result};
 pub struct PgStore {
     /// Declared before the bridge: the pool's connections go before the runtime driving them.
     pool: deadpool_postgres::Pool,
+    /// The wake-up listener (started on demand), before the bridge too.
+    wake: std::sync::Arc<FeedWakeups>,
     bridge: Bridge,
     config: PgConfig,
     created: bool,
@@ -57,13 +61,20 @@ impl PgStore {
             })
         })?;
         let pool = config.pool()?;
+        let feed = std::sync::Arc::new(crate::store::feed::ChangeFeed::detached());
+        let handle = bridge
+            .handle()
+            .cloned()
+            .ok_or_else(|| Error::Store("the database runtime is gone".into()))?;
+        let wake = FeedWakeups::new(config.clone(), handle, &feed);
         Ok(PgStore {
             pool,
+            wake,
             bridge,
             config,
             created: migrated.initialised,
             specs: SpecCache::default(),
-            feed: std::sync::Arc::new(crate::store::feed::ChangeFeed::detached()),
+            feed,
         })
     }
 
@@ -82,9 +93,26 @@ impl PgStore {
         &self.specs
     }
 
-    /// Wake-ups on this process's commits.
+    /// Wake-ups on this process's commits, and (once the listener runs) on other replicas'.
     pub fn feed(&self) -> &crate::store::feed::ChangeFeed {
         &self.feed
+    }
+
+    /// How other replicas' commits reach [`feed`](Self::feed): LISTEN/NOTIFY, or with
+    /// `opts.listen` off polling (PgBouncer). Call before they start.
+    pub fn configure_wakeups(&self, opts: WakeOptions) {
+        self.wake.configure(opts);
+    }
+
+    /// Start the wake-ups now (a server: its token cache must hear of revocations even before
+    /// anyone waits); otherwise they start when the first waiter waits on the feed.
+    pub fn start_wakeups(&self) {
+        self.wake.start();
+    }
+
+    /// The wake-ups (tests: wait until they listen).
+    pub fn wakeups(&self) -> &FeedWakeups {
+        &self.wake
     }
 
     /// The pool (for the building blocks that take one: wake-ups, the leader's lease).

@@ -29,6 +29,10 @@ pub struct PgTx<'a> {
     read_only: bool,
     /// A query failed with 40001 or 40P01: the transaction is lost, and worth running again.
     retryable: AtomicBool,
+    /// Send other replicas a change hint at commit (see [`super::wakeup`]).
+    hint_changes: AtomicBool,
+    /// Send other replicas a tokens hint at commit.
+    hint_tokens: AtomicBool,
 }
 
 impl<'a> PgTx<'a> {
@@ -46,7 +50,21 @@ impl<'a> PgTx<'a> {
             specs,
             read_only,
             retryable: AtomicBool::new(false),
+            hint_changes: AtomicBool::new(false),
+            hint_tokens: AtomicBool::new(false),
         }
+    }
+
+    /// This transaction changes what waiters wait for (runs, steps, events, log lines): other
+    /// replicas are told when it commits.
+    pub fn hint_changes(&self) {
+        self.hint_changes.store(true, Ordering::Relaxed);
+    }
+
+    /// This transaction revokes tokens or changes users: other replicas' token caches forget
+    /// what they verified when it commits.
+    pub fn hint_tokens(&self) {
+        self.hint_tokens.store(true, Ordering::Relaxed);
     }
 
     /// Workflow versions indexed for transitions (the store's cache).
@@ -121,14 +139,25 @@ impl<'a> PgTx<'a> {
 
     /// Commit; on failure, the error and whether running the transaction again may succeed.
     pub(super) fn commit(self) -> std::result::Result<(), (Error, bool)> {
+        let hints = super::wakeup::commit_sql(
+            self.hint_changes.load(Ordering::Relaxed),
+            self.hint_tokens.load(Ordering::Relaxed),
+        );
         let PgTx {
             tx, bridge, place, ..
         } = self;
-        bridge.block_on(tx.commit()).map_err(|e| {
-            let e = PgError::from(e);
-            let again = e.is_retryable();
-            (e.into_error(place), again)
-        })
+        bridge
+            .block_on(async {
+                if let Some(sql) = hints {
+                    tx.batch_execute(&sql).await?;
+                }
+                tx.commit().await
+            })
+            .map_err(|e| {
+                let e = PgError::from(e);
+                let again = e.is_retryable();
+                (e.into_error(place), again)
+            })
     }
 }
 

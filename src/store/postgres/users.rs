@@ -118,6 +118,7 @@ pub fn create(tx: &PgTx<'_>, name: &str, role: Role, password_hash: Option<&str>
 /// Change role and/or disabled.
 pub fn update(tx: &PgTx<'_>, name: &str, change: &UserUpdate) -> Result<User> {
     get_user(tx, name)?;
+    tx.hint_tokens();
     tx.execute(
         "UPDATE users SET role = COALESCE($2, role), disabled = COALESCE($3, disabled),
                 updated_at = $4
@@ -135,6 +136,7 @@ pub fn update(tx: &PgTx<'_>, name: &str, change: &UserUpdate) -> Result<User> {
 /// Replace the password hash; clears any lockout.
 pub fn set_password_hash(tx: &PgTx<'_>, name: &str, hash: &str) -> Result<User> {
     get_user(tx, name)?;
+    tx.hint_tokens();
     tx.execute(
         "UPDATE users SET password_hash = $2, updated_at = $3 WHERE name = $1",
         &[&name, &hash, &now_ms()],
@@ -150,6 +152,7 @@ fn count(n: u64) -> usize {
 /// Delete a user and revoke their tokens (kept for the record).
 pub fn delete(tx: &PgTx<'_>, name: &str) -> Result<(User, usize)> {
     let user = get_user(tx, name)?;
+    tx.hint_tokens();
     let revoked = tx.execute(
         "UPDATE tokens SET revoked_at = $2 WHERE user_name = $1 AND revoked_at IS NULL",
         &[&name, &now_ms()],
@@ -161,6 +164,7 @@ pub fn delete(tx: &PgTx<'_>, name: &str) -> Result<(User, usize)> {
 
 /// Revoke every active token of user `name` but `keep` (a token id); returns how many.
 pub fn revoke_user_tokens(tx: &PgTx<'_>, name: &str, keep: Option<&str>) -> Result<usize> {
+    tx.hint_tokens();
     Ok(count(tx.execute(
         "UPDATE tokens SET revoked_at = $2
          WHERE user_name = $1 AND revoked_at IS NULL AND ($3::text IS NULL OR id <> $3)
@@ -469,6 +473,7 @@ pub fn get_token(tx: &PgTx<'_>, key: &str) -> Result<TokenRow> {
 
 /// Revoke a token (idempotent: an already revoked token keeps its first revocation time).
 pub fn revoke_token(tx: &PgTx<'_>, id: &str) -> Result<Token> {
+    tx.hint_tokens();
     tx.execute(
         "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
         &[&id, &now_ms()],

@@ -3,20 +3,51 @@
 //! be lost (the connection broke, the listener was not yet connected), so whoever waits still
 //! looks every poll interval; after every (re)connection the listener wakes its waiters once,
 //! because notifications sent meanwhile are gone. With `listen` off (PgBouncer in transaction
-//! pooling mode, where LISTEN does not work) waiting is polling alone.
+//! pooling mode, where LISTEN does not work) waiting is polling alone: a poller asks the
+//! database every poll interval whether any write transaction began or ended since (its
+//! snapshot moved) and whether tokens or users changed (the `auth_epoch` row of `meta`).
 //!
-//! Writers send hints in their transaction with [`notify`]: PostgreSQL delivers them at commit
-//! (and folds identical ones of one transaction into one).
+//! Two kinds of hint travel on one channel, told apart by their payload: [`CHANGES`] (runs,
+//! steps, events, log lines: waiters look again) and [`TOKENS`] (a token was revoked or a user
+//! changed: token caches forget). Writers send them at commit ([`commit_sql`], from
+//! `PgTx::commit`): PostgreSQL delivers them then, and folds identical ones of one transaction
+//! into one.
 
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use tokio_postgres::AsyncMessage;
+use tokio_postgres::{AsyncMessage, SimpleQueryMessage};
 
 use super::config::PgConfig;
 use super::errors::PgResult;
+
+/// The channel hints travel on.
+pub const CHANNEL: &str = "imx_changes";
+/// The payload of a hint that runs, steps, events or log lines changed.
+pub const CHANGES: &str = "c";
+/// The payload of a hint that tokens or users changed.
+pub const TOKENS: &str = "t";
+/// How often waiting polls with `listen` off (`imx server --no-listen`).
+pub const POLL: Duration = Duration::from_millis(250);
+
+/// What a write transaction sends just before it commits: a change hint, a tokens hint (and
+/// the `auth_epoch` bump pollers see), both or neither (`None`).
+pub fn commit_sql(changes: bool, tokens: bool) -> Option<String> {
+    let mut sql = String::new();
+    if tokens {
+        sql.push_str(
+            "INSERT INTO meta (key, value) VALUES ('auth_epoch', '1') ON CONFLICT (key) \
+             DO UPDATE SET value = (meta.value::bigint + 1)::text; ",
+        );
+        sql.push_str(&format!("NOTIFY {CHANNEL}, '{TOKENS}'; "));
+    }
+    if changes {
+        sql.push_str(&format!("NOTIFY {CHANNEL}, '{CHANGES}'; "));
+    }
+    (!sql.is_empty()).then_some(sql)
+}
 
 /// How the listener behaves.
 #[derive(Debug, Clone)]
@@ -26,7 +57,8 @@ pub struct WakeOptions {
     /// Hints closer together than this wake waiters once more at the end of the window, not once
     /// each: the first wakes them at once, so dispatch stays fast.
     pub debounce: Duration,
-    /// Waiters look again this often whatever the hints.
+    /// Waiters look again this often whatever the hints; with `listen` off, the poller asks
+    /// the database this often.
     pub poll: Duration,
     /// Listen at all (`--no-listen` turns it off).
     pub listen: bool,
@@ -35,20 +67,44 @@ pub struct WakeOptions {
 impl Default for WakeOptions {
     fn default() -> Self {
         WakeOptions {
-            channel: "imx_changes".into(),
+            channel: CHANNEL.into(),
             debounce: Duration::from_millis(5),
-            poll: Duration::from_secs(1),
+            poll: POLL,
             listen: true,
         }
     }
 }
 
-/// The listener: a task holding its own connection, reconnecting when it breaks.
+/// The listener (or, with `listen` off, the poller): a task holding its own connection,
+/// reconnecting when it breaks.
 pub struct Wakeups {
     hints: watch::Receiver<u64>,
+    tokens: watch::Receiver<u64>,
     sessions: watch::Receiver<u64>,
     poll: Duration,
     task: Option<JoinHandle<()>>,
+    /// A task passing the hints on (see `wake_feed`), stopped with the listener.
+    pub(super) forward: Option<JoinHandle<()>>,
+}
+
+/// Where the listener's task sends what it learns.
+struct Senders {
+    hints: watch::Sender<u64>,
+    tokens: watch::Sender<u64>,
+    sessions: watch::Sender<u64>,
+}
+
+impl Senders {
+    fn bump(tx: &watch::Sender<u64>) {
+        tx.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A (re)connection: whatever was sent meanwhile is lost, so everyone looks again.
+    fn connected(&self) {
+        Self::bump(&self.sessions);
+        Self::bump(&self.hints);
+        Self::bump(&self.tokens);
+    }
 }
 
 /// Why [`Waiter::wait`] returned.
@@ -83,20 +139,45 @@ impl Waiter {
 }
 
 impl Wakeups {
-    /// Start listening (unless `opts.listen` is off).
+    /// Start listening (with `opts.listen` off: polling), on the current runtime.
     pub fn start(cfg: PgConfig, opts: WakeOptions) -> Wakeups {
         let (hint_tx, hints) = watch::channel(0u64);
+        let (token_tx, tokens) = watch::channel(0u64);
         let (session_tx, sessions) = watch::channel(0u64);
         let poll = opts.poll;
-        let task = opts
-            .listen
-            .then(|| tokio::spawn(listen(cfg, opts, hint_tx, session_tx)));
+        let senders = Senders {
+            hints: hint_tx,
+            tokens: token_tx,
+            sessions: session_tx,
+        };
+        let task = if opts.listen {
+            tokio::spawn(listen(cfg, opts, senders))
+        } else {
+            tokio::spawn(poll_changes(cfg, opts.poll, senders))
+        };
         Wakeups {
             hints,
+            tokens,
             sessions,
             poll,
-            task,
+            task: Some(task),
+            forward: None,
         }
+    }
+
+    /// The change hints, to follow with `changed()`.
+    pub fn hint_receiver(&self) -> watch::Receiver<u64> {
+        self.hints.clone()
+    }
+
+    /// The tokens hints, to follow with `changed()`.
+    pub fn token_receiver(&self) -> watch::Receiver<u64> {
+        self.tokens.clone()
+    }
+
+    /// Tokens hints delivered so far.
+    pub fn token_hints(&self) -> u64 {
+        *self.tokens.borrow()
     }
 
     /// A waiter (each keeps its own place in the hints).
@@ -114,9 +195,14 @@ impl Wakeups {
         *self.hints.borrow()
     }
 
-    /// How many times the listener has connected and listened.
+    /// How many times the listener has connected and listened (the poller: connected).
     pub fn sessions(&self) -> u64 {
         *self.sessions.borrow()
+    }
+
+    /// The (re)connections, to follow.
+    pub fn session_receiver(&self) -> watch::Receiver<u64> {
+        self.sessions.clone()
     }
 
     /// Wait until the listener has listened `n` times (tests; readiness).
@@ -128,7 +214,10 @@ impl Wakeups {
 
 impl Drop for Wakeups {
     fn drop(&mut self) {
-        if let Some(t) = self.task.take() {
+        for t in [self.task.take(), self.forward.take()]
+            .into_iter()
+            .flatten()
+        {
             t.abort();
         }
     }
@@ -146,12 +235,7 @@ pub async fn notify(
     Ok(())
 }
 
-async fn listen(
-    cfg: PgConfig,
-    opts: WakeOptions,
-    hints: watch::Sender<u64>,
-    sessions: watch::Sender<u64>,
-) {
+async fn listen(cfg: PgConfig, opts: WakeOptions, senders: Senders) {
     let channel: String = opts
         .channel
         .chars()
@@ -164,10 +248,9 @@ async fn listen(
             Ok(client) => match client.batch_execute(&format!("LISTEN \"{channel}\"")).await {
                 Ok(()) => {
                     pause = Duration::from_millis(50);
-                    sessions.send_modify(|n| *n += 1);
                     // Hints sent while we were not listening are lost: look again now.
-                    hints.send_modify(|n| *n += 1);
-                    pump(&mut msgs, &hints, opts.debounce).await;
+                    senders.connected();
+                    pump(&mut msgs, &senders, opts.debounce).await;
                     tracing::debug!("wake-up listener lost its connection; reconnecting");
                     drop(client);
                 }
@@ -181,12 +264,14 @@ async fn listen(
 }
 
 /// Turn notifications into hints until the connection ends: the first of a burst at once, the
-/// rest folded into one at the end of the debounce window.
+/// rest folded into one at the end of the debounce window. Tokens hints are rare and pass at
+/// once.
 async fn pump(
     msgs: &mut mpsc::UnboundedReceiver<AsyncMessage>,
-    hints: &watch::Sender<u64>,
+    senders: &Senders,
     debounce: Duration,
 ) {
+    let hints = &senders.hints;
     let mut last = Instant::now()
         .checked_sub(debounce)
         .unwrap_or_else(Instant::now);
@@ -195,9 +280,12 @@ async fn pump(
         let flush = tokio::time::sleep_until(last + debounce);
         tokio::select! {
             msg = msgs.recv() => match msg {
+                Some(AsyncMessage::Notification(n)) if n.payload() == TOKENS => {
+                    Senders::bump(&senders.tokens);
+                }
                 Some(AsyncMessage::Notification(_)) => {
                     if last.elapsed() >= debounce {
-                        hints.send_modify(|n| *n += 1);
+                        Senders::bump(hints);
                         last = Instant::now();
                     } else {
                         pending = true;
@@ -207,11 +295,71 @@ async fn pump(
                 None => return,
             },
             () = flush, if pending => {
-                hints.send_modify(|n| *n += 1);
+                Senders::bump(hints);
                 last = Instant::now();
                 pending = false;
             }
         }
+    }
+}
+
+/// What the poller asks: the current snapshot (it moves whenever a write transaction begins or
+/// ends) and the tokens-and-users epoch. A simple query: no prepared statement, so it works
+/// through PgBouncer's transaction pooling.
+const POLL_SQL: &str =
+    "SELECT pg_current_snapshot()::text, (SELECT value FROM meta WHERE key = 'auth_epoch')";
+
+/// A column of the poller's row as text (NULL and a missing column read as empty).
+fn column(row: &tokio_postgres::SimpleQueryRow, idx: usize) -> String {
+    row.try_get(idx)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// With `listen` off: ask the database every `every` whether anything changed.
+async fn poll_changes(cfg: PgConfig, every: Duration, senders: Senders) {
+    let mut pause = Duration::from_millis(50);
+    loop {
+        match cfg.connect(None).await {
+            Ok(client) => {
+                pause = Duration::from_millis(50);
+                let mut last: Option<(String, String)> = None;
+                let mut first = true;
+                loop {
+                    let now = match client.simple_query(POLL_SQL).await {
+                        Ok(msgs) => msgs.iter().find_map(|m| match m {
+                            SimpleQueryMessage::Row(r) => Some((column(r, 0), column(r, 1))),
+                            _ => None,
+                        }),
+                        Err(e) => {
+                            tracing::debug!("wake-up poll failed: {e}");
+                            break;
+                        }
+                    };
+                    if let (Some((snap, epoch)), Some((was_snap, was_epoch))) = (&now, &last) {
+                        if snap != was_snap {
+                            Senders::bump(&senders.hints);
+                        }
+                        if epoch != was_epoch {
+                            Senders::bump(&senders.tokens);
+                        }
+                    }
+                    last = now;
+                    if first {
+                        // Changes from here on are seen: now wake everyone for what came
+                        // before.
+                        senders.connected();
+                        first = false;
+                    }
+                    tokio::time::sleep(every).await;
+                }
+            }
+            Err(e) => tracing::debug!("wake-up poller cannot connect: {e}"),
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(2));
     }
 }
 
@@ -277,7 +425,7 @@ mod tests {
         );
         let mut waiter = w.waiter();
         assert_eq!(waiter.wait().await, Wake::Poll);
-        assert_eq!(w.sessions(), 0, "no connection was made");
+        assert_eq!(w.sessions(), 0, "the poller could not connect");
     }
 
     /// The database restarts (as after a crash): the listener reconnects by itself, and a

@@ -330,6 +330,9 @@ pub fn append_logs(
         )?;
     }
     let now = now_ms();
+    if !keep.is_empty() {
+        tx.hint_changes();
+    }
     for (stream, line) in &keep {
         let line: &str = line.as_ref();
         tx.execute(
