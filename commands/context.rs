@@ -181,7 +181,10 @@ impl Context {
                 if let Some(n) = self.pool_size.get() {
                     config = config.with_pool_size(*n);
                 }
-                let store = imx::store::postgres::PgStore::open_with(config, create)?;
+                let mut store = imx::store::postgres::PgStore::open_with(config, create)?;
+                if let Some(lease) = maintenance_lease_from_env()? {
+                    store = store.with_maintenance_lease(lease);
+                }
                 let listen = self.wake_at_once.get().copied().unwrap_or(true) && !no_listen_env();
                 store.configure_wakeups(imx::store::postgres::wakeup::WakeOptions {
                     listen,
@@ -196,6 +199,12 @@ impl Context {
         };
         if let Some(ttl) = max_token_ttl_from_env()? {
             plane = plane.with_max_token_ttl(ttl);
+        }
+        if let Some(key) = std::env::var("IMX_AUDIT_KEY")
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
+            plane = plane.with_audit_key(imx::audit::AuditKey::from_hex(&key, "IMX_AUDIT_KEY")?);
         }
         let created = plane.created();
         Ok((plane, created))
@@ -440,6 +449,23 @@ fn capitalize(s: &str) -> String {
 
 /// `IMX_MAX_TOKEN_TTL`: the longest a token made through a local store may live (default 90
 /// days; `imx server --max-token-ttl` wins over it for the server).
+/// IMX_MAINTENANCE_LEASE: the maintenance lease of a PostgreSQL store (default 10s).
+fn maintenance_lease_from_env() -> Result<Option<std::time::Duration>, CliError> {
+    let Some(v) = std::env::var("IMX_MAINTENANCE_LEASE")
+        .ok()
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    match parse::duration(&v) {
+        Ok(d) if d >= std::time::Duration::from_millis(100) => Ok(Some(d)),
+        Ok(_) => Err(CliError::usage(
+            "IMX_MAINTENANCE_LEASE must be at least 100ms",
+        )),
+        Err(e) => Err(CliError::usage(format!("IMX_MAINTENANCE_LEASE={v}: {e}"))),
+    }
+}
+
 fn max_token_ttl_from_env() -> Result<Option<std::time::Duration>, CliError> {
     let Some(v) = std::env::var("IMX_MAX_TOKEN_TTL")
         .ok()

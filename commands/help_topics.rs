@@ -108,6 +108,18 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
          --max-token-ttl wins for a server).",
     ),
     (
+        "IMX_AUDIT_KEY",
+        "The audit checkpoint signing key itself (64 hex digits, a secret), instead of the key \
+         file ~/.config/imx/audit-key. On PostgreSQL every replica and admin host needs the same \
+         key; the database keeps the checkpoint log and only the key's public half.",
+    ),
+    (
+        "IMX_MAINTENANCE_LEASE",
+        "The maintenance lease of imx server replicas on PostgreSQL (default 10s): one replica at \
+         a time reaps expired leases and times out runs; another takes over within the lease \
+         when it dies or stalls.",
+    ),
+    (
         "IMX_AGENT_INSTANCE",
         "imx agent run --instance: a nonce per start of an agent (e.g. systemd's \
          $INVOCATION_ID).",

@@ -21,7 +21,10 @@ use super::error::{CliError, Exit};
 /// From the environment: IMX_LEASE is the lease length granted to agents (default 30s; they
 /// learn it when they register and heartbeat at a third of it), IMX_MAX_OUTPUT the most a step's
 /// outputs may total (default 1MiB; a step over it fails), IMX_MAX_LOG the most output one step
-/// attempt keeps (default 64MiB; the rest is cut, with one line saying how much).
+/// attempt keeps (default 64MiB; the rest is cut, with one line saying how much),
+/// IMX_MAINTENANCE_LEASE the maintenance lease of replicas on PostgreSQL (default 10s: one
+/// replica at a time reaps expired leases and times runs out; when it dies or stalls another
+/// takes over within the lease; `imx_maintenance_leader` on /metrics is 1 on the leader).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx --store /srv/imx/imx.db init --admin alice
@@ -114,11 +117,13 @@ pub struct ServerArgs {
 
     /// Take a backup this often (e.g. 15m, 1h), timed from the newest backup in the folder so
     /// restarts do not reset the clock; each is audited as `backup.create` by `server:backup`.
+    /// Replicas on PostgreSQL back up once: only the one leading maintenance does.
     #[arg(long, value_name = "DURATION", value_parser = super::parse::duration)]
     pub backup_every: Option<std::time::Duration>,
 
     /// The server's backup folder: scheduled backups and `imx --server URL backup create` go
     /// here, and remote `backup list|show|verify|download` look here
+    /// unless the store has a backup location (`imx backup location DIR`, which wins)
     /// [default: backups/ beside the store]
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
@@ -408,6 +413,28 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
         )));
     }
 
+    // On PostgreSQL the maintenance leader reaps on a timer, requests or not (SQLite stores
+    // are reaped as requests come, as before).
+    let maintenance = imx::control::ControlPlane::maintenance_leader(local.as_ref())
+        .is_some()
+        .then(|| {
+            let plane = local.clone();
+            let mut stop = agents_stop.clone();
+            tokio::spawn(async move {
+                loop {
+                    let p = plane.clone();
+                    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || p.maintain_now()).await
+                    {
+                        tracing::debug!(error = %e, "maintenance failed");
+                    }
+                    tokio::select! {
+                        _ = stop.changed() => break,
+                        () = tokio::time::sleep(MAINTAIN_EVERY) => {}
+                    }
+                }
+            })
+        });
+
     let backups = match args.backup_every {
         Some(every) => Some((every, local.backup_dir(None)?)),
         None => None,
@@ -490,9 +517,15 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
         // A backup in progress finishes; the loop then sees the stop.
         let _ = task.await;
     }
+    if let Some(task) = maintenance {
+        let _ = task.await;
+    }
     ctx.out().status("Server stopped.");
     Ok(())
 }
+
+/// How often a replica on PostgreSQL looks for maintenance to do (when it leads).
+const MAINTAIN_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Say at start what the server holds to: its connection cap against the open-file limit (a
 /// warning when the cap leaves too few descriptors), and a warning when it serves plain HTTP

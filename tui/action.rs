@@ -4,8 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use imx::auth::Principal;
 use imx::control::{AgentQuery, AuditFilter, Overview, RunQuery, WorkflowOutcomes};
 use imx::model::{Agent, AuditRecord, LogLine, Page, Run, RunDetail};
+
+use super::palette::Candidates;
 
 /// The views, in tab order (Run detail is opened from Runs or Overview).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,18 +39,6 @@ impl ViewId {
             ViewId::RunDetail => "Run",
             ViewId::Workflows => "Workflows",
             ViewId::Audit => "Audit",
-        }
-    }
-
-    /// The name typed in the command palette.
-    pub fn command(self) -> &'static str {
-        match self {
-            ViewId::Overview => "overview",
-            ViewId::Agents => "agents",
-            ViewId::Runs => "runs",
-            ViewId::RunDetail => "run",
-            ViewId::Workflows => "workflows",
-            ViewId::Audit => "audit",
         }
     }
 }
@@ -120,6 +111,21 @@ pub enum Action {
     ResumeAgent,
     RemoveAgent,
     StartRun,
+    /// `d` (`false`) or `Y` (`true`): describe the selected object, as fields or as YAML (in
+    /// the describe overlay: switch between the two).
+    Describe(bool),
+    /// `C`: pick the table's columns.
+    Columns,
+    /// Space: show or hide the picker's selected column.
+    Toggle,
+    /// Open Run detail of this run (a `:run` prefix the control plane resolved).
+    OpenRun(String),
+    /// The dashboard now reads context `name` (`None`: no context), as `who`, at `location`.
+    Switched {
+        name: Option<String>,
+        who: Principal,
+        location: String,
+    },
     /// The loader sent data.
     Data(Box<Data>),
     /// The clock moved (ms since the epoch).
@@ -140,6 +146,16 @@ pub enum Effect {
     Mutate(Mutation),
     /// Put this text on the terminal's clipboard (OSC 52).
     Copy(String),
+    /// Read what the palette can complete (run ids, names, contexts); `run_prefix`: also the
+    /// runs whose id starts with it. `tab`: the palette line that asked (completed on arrival).
+    Candidates {
+        tab: Option<String>,
+        run_prefix: Option<String>,
+    },
+    /// `:run PREFIX`: find the run, then open it.
+    ResolveRun(String),
+    /// `:ctx NAME`: connect to that context and, if that works, read it from now on.
+    SwitchContext(String),
     /// Write a run's log (one step's, or all steps' when `step` is `None`) to `file`.
     SaveLog {
         run: String,
@@ -204,6 +220,9 @@ pub struct Watch {
     /// [`CHUNK`](super::views::logpane::CHUNK)); `None` follows the tail.
     pub log_window: Option<usize>,
     pub audit: AuditFilter,
+    /// `:since`: the start of the time range, to the minute (a new range reads Runs and Audit
+    /// again; Runs and Audit cut to the exact time themselves).
+    pub since: Option<i64>,
 }
 
 /// What the loader sends back; each answer carries the query it answers.
@@ -231,6 +250,11 @@ pub enum Data {
         lines: Vec<LogLine>,
     },
     Workflows(Vec<WorkflowOutcomes>),
+    /// What the palette can complete; `tab`: the palette line that asked.
+    Candidates {
+        tab: Option<String>,
+        candidates: Candidates,
+    },
     Audit(AuditFilter, Vec<AuditRecord>),
     /// A refresh finished at this time (ms).
     Refreshed(i64),

@@ -8,8 +8,11 @@ use imx::control::{AgentQuery, AuditFilter, Overview};
 use imx::model::{Agent, Run};
 
 use super::action::{Action, Data, Edit, Effect, Mutation, ViewId, Watch};
+use super::columns::{self, Hidden, Picker};
+use super::palette::{Candidates, Since};
 use super::sort::Sort;
 use super::views::audit::AuditState;
+use super::views::describe::Describe;
 use super::views::detail::{DetailState, Pane};
 use super::views::form::Form;
 use super::views::runs::RunsState;
@@ -62,6 +65,8 @@ pub enum Overlay {
     Filter(Input),
     Confirm(Mutation),
     Form(Form),
+    Describe(Describe),
+    Columns(Picker),
 }
 
 /// A message in the footer.
@@ -123,6 +128,18 @@ pub struct App {
     pub who: Principal,
     /// Where the data comes from (`local /path/imx.db`, a server URL).
     pub context: String,
+    /// The context's name (`None`: no context, e.g. `--store`), shown in the header.
+    pub context_name: Option<String>,
+    /// What the palette completes, as last read from the control plane.
+    pub known: Candidates,
+    /// `:since D`: Runs and Audit show only the last D.
+    pub since: Option<Since>,
+    /// The palette line Tab is stepping through the options of (see [`complete`](super::palette::complete)).
+    stem: Option<String>,
+    /// The palette's candidates are being read; a Tab that found nothing waits for them (the
+    /// line it was pressed on).
+    reading: bool,
+    tab_waits: Option<String>,
     pub view: ViewId,
     /// Views to return to with esc.
     pub back: Vec<ViewId>,
@@ -153,6 +170,12 @@ impl App {
         App {
             who,
             context,
+            context_name: None,
+            known: Candidates::default(),
+            since: None,
+            stem: None,
+            reading: false,
+            tab_waits: None,
             view,
             back: Vec::new(),
             overlay: None,
@@ -191,6 +214,7 @@ impl App {
                 .filter(|_| self.view == ViewId::RunDetail)
                 .and_then(|d| d.log.window),
             audit: self.audit.filter.clone(),
+            since: self.runs.since.map(|t| t - t.rem_euclid(60_000)),
         }
     }
 
@@ -214,6 +238,7 @@ impl App {
         if let Some(m) = self.apply(action) {
             effects.push(Effect::Mutate(m));
         }
+        self.refresh_describe();
         // A message belongs to the view it was said in, unless this very action said it.
         if self.view != view && self.flash == flash {
             self.flash = None;
@@ -235,6 +260,7 @@ impl App {
             }
             Action::Tick(now) => {
                 self.now = now;
+                self.follow_since();
                 if self.flash.as_ref().is_some_and(|f| now - f.at > FLASH_MS) {
                     self.flash = None;
                 }
@@ -246,6 +272,19 @@ impl App {
             }
             Action::Quit => {
                 self.quit = true;
+                return None;
+            }
+            Action::Switched {
+                name,
+                who,
+                location,
+            } => {
+                self.switched(name, who, location);
+                return None;
+            }
+            Action::OpenRun(id) => {
+                self.overlay = None;
+                self.open_run(id);
                 return None;
             }
             _ => {}
@@ -288,14 +327,13 @@ impl App {
                 self.run_command(input.text.trim());
                 None
             }
-            (Overlay::Palette(mut input), Action::Edit(Edit::Next)) => {
-                if let Some(c) = complete(&input.text) {
-                    input.text = c.to_string();
-                }
+            (Overlay::Palette(mut input), Action::Edit(e @ (Edit::Next | Edit::Prev))) => {
+                self.tab(&mut input, e == Edit::Next);
                 self.overlay = Some(Overlay::Palette(input));
                 None
             }
             (Overlay::Palette(mut input), Action::Edit(e)) => {
+                self.stem = None;
                 input.edit(&e);
                 self.overlay = Some(Overlay::Palette(input));
                 None
@@ -307,6 +345,14 @@ impl App {
             (Overlay::Filter(mut input), Action::Edit(e)) => {
                 input.edit(&e);
                 self.overlay = Some(Overlay::Filter(input));
+                None
+            }
+            (Overlay::Columns(p), a) => {
+                self.picker_key(p, &a);
+                None
+            }
+            (Overlay::Describe(d), a) => {
+                self.describe_key(d, a);
                 None
             }
             (Overlay::Form(_), Action::Back) => None,
@@ -343,30 +389,6 @@ impl App {
                 self.overlay = Some(o);
                 None
             }
-        }
-    }
-
-    /// A palette command: a view name (or a unique prefix), `help` or `quit`.
-    fn run_command(&mut self, cmd: &str) {
-        let word = cmd.split_whitespace().next().unwrap_or("");
-        match word {
-            "" => {}
-            "q" | "quit" | "q!" => self.quit = true,
-            "help" | "?" => self.overlay = Some(Overlay::Help(0)),
-            _ => match complete(word) {
-                Some(name) => {
-                    if let Some(v) = ViewId::TABS.into_iter().find(|v| v.command() == name) {
-                        self.goto(v);
-                    }
-                }
-                None => self.say(
-                    format!(
-                        "Unknown command {word:?}: try {}.",
-                        ViewId::TABS.map(ViewId::command).join(", ")
-                    ),
-                    true,
-                ),
-            },
         }
     }
 
@@ -506,7 +528,16 @@ impl App {
     fn apply_view(&mut self, action: Action) -> Option<Mutation> {
         match action {
             Action::ToggleHelp => self.overlay = Some(Overlay::Help(0)),
-            Action::OpenPalette => self.overlay = Some(Overlay::Palette(Input::default())),
+            Action::OpenPalette => {
+                self.stem = None;
+                self.reading = true;
+                self.tab_waits = None;
+                self.overlay = Some(Overlay::Palette(Input::default()));
+                self.pending.push(Effect::Candidates {
+                    tab: None,
+                    run_prefix: None,
+                });
+            }
             Action::OpenFilter => {
                 if self.view == ViewId::Overview {
                     self.say("This view has no filter.", false);
@@ -567,6 +598,16 @@ impl App {
                 ViewId::RunDetail | ViewId::Audit => {}
             },
             Action::Copy => self.copy(),
+            Action::Describe(yaml) => self.describe(yaml),
+            Action::Columns => match columns::names(self.view) {
+                Some(_) => {
+                    self.overlay = Some(Overlay::Columns(Picker {
+                        view: self.view,
+                        selected: 0,
+                    }));
+                }
+                None => self.say("This view has no columns to pick.", false),
+            },
             Action::StepAgent => self.step_agent(),
             Action::CycleFilter => match self.view {
                 ViewId::Runs => self.runs.cycle_status(),
@@ -636,8 +677,13 @@ impl App {
                     }
                 }
             }
-            Action::Edit(_) | Action::Confirm(_) => {}
-            Action::Quit | Action::Data(_) | Action::Tick(_) | Action::Done { .. } => {}
+            Action::Edit(_) | Action::Confirm(_) | Action::Toggle => {}
+            Action::Quit
+            | Action::Data(_)
+            | Action::Tick(_)
+            | Action::Done { .. }
+            | Action::OpenRun(_)
+            | Action::Switched { .. } => {}
         }
         None
     }
@@ -704,6 +750,39 @@ impl App {
             }
             None => self.say("Nothing selected to copy.", false),
         }
+    }
+
+    /// The hidden columns of table `v`.
+    fn hidden_mut(&mut self, v: ViewId) -> Option<&mut Hidden> {
+        match v {
+            ViewId::Runs => Some(&mut self.runs.order.hidden),
+            ViewId::Agents => Some(&mut self.agents.order.hidden),
+            ViewId::Workflows => Some(&mut self.workflows.order.hidden),
+            ViewId::Audit => Some(&mut self.audit.order.hidden),
+            ViewId::Overview | ViewId::RunDetail => None,
+        }
+    }
+
+    /// Keys in the column picker: move, toggle (space, enter), close (esc, `C`).
+    fn picker_key(&mut self, mut p: Picker, action: &Action) {
+        let n = columns::names(p.view).map_or(0, <[&str]>::len);
+        match action {
+            Action::Back | Action::Columns => return,
+            Action::Up => p.selected = p.selected.saturating_sub(1),
+            Action::Down => p.selected = (p.selected + 1).min(n.saturating_sub(1)),
+            Action::Top => p.selected = 0,
+            Action::Bottom => p.selected = n.saturating_sub(1),
+            Action::Toggle | Action::Enter => {
+                let done = self
+                    .hidden_mut(p.view)
+                    .is_some_and(|h| h.toggle(p.selected, n));
+                if !done {
+                    self.say("At least one column stays.", true);
+                }
+            }
+            _ => {}
+        }
+        self.overlay = Some(Overlay::Columns(p));
     }
 
     /// `<` `>` `R` in a table.
@@ -819,6 +898,7 @@ impl App {
             Data::Runs(q, page) => {
                 if q == self.runs.query() {
                     self.runs.window.replace_keeping(page, |r| r.id.clone());
+                    self.runs.trim_since();
                     self.runs.resort(self.now);
                 }
             }
@@ -863,6 +943,7 @@ impl App {
                 }
             }
             Data::Workflows(w) => self.workflows.set(w),
+            Data::Candidates { tab, candidates } => self.got_candidates(tab, candidates),
             Data::Audit(f, records) => {
                 if f == self.audit.filter {
                     self.audit.set(records);
@@ -877,19 +958,11 @@ impl App {
     }
 }
 
-/// The palette's completion: the one view whose name starts with `prefix`.
-pub fn complete(prefix: &str) -> Option<&'static str> {
-    let p = prefix.trim().to_ascii_lowercase();
-    if p.is_empty() {
-        return None;
-    }
-    let mut hits = ViewId::TABS
-        .into_iter()
-        .map(ViewId::command)
-        .filter(|c| c.starts_with(&p));
-    let first = hits.next()?;
-    hits.next().is_none().then_some(first)
-}
+#[path = "app_palette.rs"]
+mod palette_commands;
+
+#[path = "app_describe.rs"]
+mod describe_commands;
 
 #[cfg(test)]
 #[path = "app_tests.rs"]

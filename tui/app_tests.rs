@@ -171,9 +171,9 @@ fn a_viewer_cannot_start_a_mutation() {
         q,
         fixtures::agents_page(),
     ))));
-    press(&mut app, KeyCode::Char('d'));
+    press(&mut app, KeyCode::Char('D'));
     assert!(app.overlay.is_none());
-    assert!(keys::hints(&app).iter().all(|(k, _)| *k != "d"));
+    assert!(keys::hints(&app).iter().all(|(k, _)| *k != "D"));
 }
 
 #[test]
@@ -186,7 +186,7 @@ fn agents_drain_resume_remove_ask_for_the_selected_agent() {
     ))));
     press(&mut app, KeyCode::Down);
     for (key, want) in [
-        ('d', Mutation::DrainAgent("worker-2".into())),
+        ('D', Mutation::DrainAgent("worker-2".into())),
         ('r', Mutation::ResumeAgent("worker-2".into())),
         ('x', Mutation::RemoveAgent("worker-2".into())),
     ] {
@@ -278,7 +278,7 @@ fn every_view_key_is_in_the_help() {
     // Each view-specific key the keymap knows appears in the help table for that view.
     for (view, keys_) in [
         (ViewId::Runs, "socr/"),
-        (ViewId::Agents, "drx"),
+        (ViewId::Agents, "Drx"),
         (ViewId::RunDetail, "fcr/wtFanN"),
         (ViewId::Workflows, "s"),
         (ViewId::Audit, "o"),

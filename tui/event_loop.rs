@@ -12,11 +12,12 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::{mpsc, watch};
 
-use super::action::{Action, Effect, Mutation};
+use super::action::{Action, Data, Effect, Mutation};
 use super::app::App;
 use super::keys;
 use super::loader::{self, Loader};
 use super::save;
+use super::switch::{self, Connected, Switch};
 use super::theme::Theme;
 use super::views;
 
@@ -25,6 +26,11 @@ use super::views;
 pub enum Msg {
     Event(crossterm::event::Event),
     Action(Action),
+    /// An answer read through connection number `.0` (dropped if the dashboard has switched
+    /// context since).
+    Read(u64, Action),
+    /// `:ctx NAME` connected: read that context from now on.
+    Switched(String, Box<Connected>),
     /// The terminal cannot be read any more.
     InputFailed(String),
 }
@@ -33,10 +39,27 @@ pub enum Msg {
 const TICK: Duration = Duration::from_secs(1);
 
 /// Run until the user quits; returns the final state.
+#[allow(dead_code)] // The benchmark's entry (it has no contexts to switch to).
 pub async fn run<B: Backend>(
     terminal: &mut Terminal<B>,
-    mut app: App,
+    app: App,
     plane: Plane,
+    theme: Theme,
+    tx: mpsc::UnboundedSender<Msg>,
+    rx: mpsc::UnboundedReceiver<Msg>,
+) -> io::Result<App>
+where
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    run_with(terminal, app, plane, None, theme, tx, rx).await
+}
+
+/// [`run`], able to switch to the contexts `switcher` knows (`:ctx NAME`).
+pub async fn run_with<B: Backend>(
+    terminal: &mut Terminal<B>,
+    mut app: App,
+    mut plane: Plane,
+    switcher: Option<Switch>,
     theme: Theme,
     tx: mpsc::UnboundedSender<Msg>,
     mut rx: mpsc::UnboundedReceiver<Msg>,
@@ -44,12 +67,15 @@ pub async fn run<B: Backend>(
 where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let who = app.who.clone();
-    let (watch_tx, watch_rx) = watch::channel(app.watch());
-    let loader = tokio::spawn(loader::run(
+    let mut who = app.who.clone();
+    // Which connection the loader reads through; bumped by each switch.
+    let mut connection = 0;
+    let (mut watch_tx, watch_rx) = watch::channel(app.watch());
+    let mut loader = tokio::spawn(loader::run(
         Loader::new(plane.clone(), who.clone()),
         watch_rx,
         tx.clone(),
+        connection,
     ));
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -73,6 +99,32 @@ where
             let action = match msg {
                 Msg::Event(e) => keys::action_for(&app, &e),
                 Msg::Action(a) => Some(a),
+                Msg::Read(c, a) => (c == connection).then_some(a),
+                Msg::Switched(name, to) => {
+                    loader.abort();
+                    connection += 1;
+                    plane = to.plane;
+                    who = to.who.clone();
+                    let update = app.update(Action::Switched {
+                        name: Some(name),
+                        who: to.who,
+                        location: to.location,
+                    });
+                    let watch = update.into_iter().find_map(|e| match e {
+                        Effect::Watch(w) => Some(w),
+                        _ => None,
+                    });
+                    let (wtx, wrx) = watch::channel(watch.unwrap_or_else(|| app.watch()));
+                    watch_tx = wtx;
+                    loader = tokio::spawn(loader::run(
+                        Loader::new(plane.clone(), who.clone()),
+                        wrx,
+                        tx.clone(),
+                        connection,
+                    ));
+                    dirty = true;
+                    None
+                }
                 Msg::InputFailed(e) => {
                     failure = Some(e);
                     Some(Action::Quit)
@@ -101,6 +153,57 @@ where
                                 let _ = tx.send(Msg::Action(Action::Done { message, failed }));
                             });
                         }
+                        Effect::Candidates { tab, run_prefix } => {
+                            let (plane, who, tx) = (plane.clone(), who.clone(), tx.clone());
+                            let switcher = switcher.clone();
+                            tokio::spawn(async move {
+                                let candidates =
+                                    switch::candidates(&plane, &who, switcher.as_ref(), run_prefix)
+                                        .await;
+                                let data = Data::Candidates { tab, candidates };
+                                let data = Action::Data(Box::new(data));
+                                let _ = tx.send(Msg::Read(connection, data));
+                            });
+                        }
+                        Effect::ResolveRun(prefix) => {
+                            let (plane, who, tx) = (plane.clone(), who.clone(), tx.clone());
+                            tokio::spawn(async move {
+                                let action = match switch::resolve_run(&plane, &who, &prefix).await
+                                {
+                                    Ok(id) => Action::OpenRun(id),
+                                    Err(message) => Action::Done {
+                                        message,
+                                        failed: true,
+                                    },
+                                };
+                                let _ = tx.send(Msg::Read(connection, action));
+                            });
+                        }
+                        Effect::SwitchContext(name) => {
+                            let tx = tx.clone();
+                            let from = app.context_name.clone();
+                            match switcher.clone() {
+                                Some(s) => {
+                                    tokio::spawn(async move {
+                                        let msg = match s.connect(&name).await {
+                                            Ok(to) => Msg::Switched(name, Box::new(to)),
+                                            Err(why) => Msg::Action(Action::Done {
+                                                message: cannot_switch(&name, &why, from),
+                                                failed: true,
+                                            }),
+                                        };
+                                        let _ = tx.send(msg);
+                                    });
+                                }
+                                None => {
+                                    let why = "this dashboard has no contexts to switch to";
+                                    let _ = tx.send(Msg::Action(Action::Done {
+                                        message: cannot_switch(&name, why, from),
+                                        failed: true,
+                                    }));
+                                }
+                            }
+                        }
                         Effect::Mutate(m) => {
                             let (plane, who, tx) = (plane.clone(), who.clone(), tx.clone());
                             tokio::spawn(async move {
@@ -120,6 +223,12 @@ where
         Some(e) => Err(io::Error::other(format!("cannot read the terminal: {e}"))),
         None => Ok(app),
     }
+}
+
+/// Why `:ctx NAME` did not switch, and where the dashboard still is.
+fn cannot_switch(name: &str, why: &str, from: Option<String>) -> String {
+    let still = from.map_or_else(|| "the same store".to_string(), |f| format!("context {f}"));
+    format!("Cannot switch to {name}: {why}. Still on {still}.")
 }
 
 /// Carry out a confirmed change through the control plane (which authorizes and audits it).
@@ -168,3 +277,7 @@ pub async fn mutate(plane: &Plane, who: &Principal, m: Mutation) -> Action {
         },
     }
 }
+
+#[cfg(test)]
+#[path = "event_loop_tests.rs"]
+mod tests;

@@ -49,7 +49,21 @@ pub const KEYS: &[KeyHelp] = &[
     k("?", "help (this list)", E),
     k("q  ctrl-c", "quit", E),
     k("esc", "close, clear the filter, or go back", E),
-    k(":", "command palette: jump to a view (tab completes)", E),
+    k(":", "command palette (tab completes)", E),
+    k(":run ID", "open a run (any unique id prefix)", E),
+    k(":agent NAME", "the Agents view on that agent", E),
+    k(":wf NAME", "the workflow's runs", E),
+    k(
+        ":ctx NAME",
+        "switch to another context (:ctx lists them)",
+        E,
+    ),
+    k(
+        ":since 1h",
+        "Runs and Audit: the last hour (:since clears)",
+        E,
+    ),
+    k(":runs :audit …", "jump to a view (:q quits)", E),
     k("/", "filter the view", E),
     k("1-5", "overview, agents, runs, workflows, audit", E),
     k(
@@ -63,16 +77,23 @@ pub const KEYS: &[KeyHelp] = &[
     k("g G  home end", "first / last", E),
     k("enter", "open", E),
     k("y", "copy the selected object's full id (OSC 52)", E),
+    k("d", "describe the selected object: every field", E),
+    k(
+        "Y",
+        "the selected object as YAML (in describe: fields / YAML)",
+        E,
+    ),
     k("<  >", "tables: sort by the column to the left / right", E),
     k(
         "R",
         "tables: reverse the sort (sorts the loaded page; Runs by AGE: all runs)",
         E,
     ),
+    k("C", "tables: show / hide columns (space toggles)", E),
     k("enter", "open the selected failure", V(ViewId::Overview)),
     k("enter", "open its current step's run", V(ViewId::Agents)),
     m(
-        "d",
+        "D",
         "drain the agent",
         ViewId::Agents,
         Permission::ManageAgents,
@@ -172,8 +193,41 @@ pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
     if view == ViewId::RunDetail {
         out.push(("tab", "pane"));
     }
-    out.extend([(":", "views"), ("?", "help"), ("q", "quit")]);
+    out.extend([
+        ("d", "describe"),
+        (":", "cmd"),
+        ("?", "help"),
+        ("q", "quit"),
+    ]);
     out
+}
+
+/// The hints that fit in `room` columns (each takes ` key what`): `q quit` goes first, then
+/// `: cmd`, then the view's own from the last; `? help` stays (it lists them all).
+pub fn fit_hints(
+    mut hints: Vec<(&'static str, &'static str)>,
+    room: usize,
+) -> Vec<(&'static str, &'static str)> {
+    let width = |h: &[(&str, &str)]| {
+        h.iter()
+            .map(|(k, w)| k.chars().count() + w.chars().count() + 2)
+            .sum::<usize>()
+    };
+    for first in ["q", ":"] {
+        if width(&hints) <= room {
+            return hints;
+        }
+        hints.retain(|(k, _)| *k != first);
+    }
+    while width(&hints) > room {
+        match hints.iter().rposition(|(k, _)| *k != "?") {
+            Some(i) => {
+                hints.remove(i);
+            }
+            None => break,
+        }
+    }
+    hints
 }
 
 fn short(what: &'static str) -> &'static str {
@@ -243,6 +297,34 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
                 _ => None,
             };
         }
+        Some(Overlay::Columns(_)) => {
+            return match key.code {
+                KeyCode::Char('q') => Some(Action::Quit),
+                KeyCode::Char('C') | KeyCode::Esc => Some(Action::Back),
+                KeyCode::Char(' ') => Some(Action::Toggle),
+                KeyCode::Enter => Some(Action::Enter),
+                KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
+                KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
+                KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
+                KeyCode::End | KeyCode::Char('G') => Some(Action::Bottom),
+                _ => None,
+            };
+        }
+        Some(Overlay::Describe(_)) => {
+            return match key.code {
+                KeyCode::Char('q') => Some(Action::Quit),
+                KeyCode::Char('d') | KeyCode::Esc | KeyCode::Enter => Some(Action::Back),
+                KeyCode::Char('Y') => Some(Action::Describe(true)),
+                KeyCode::Char('y') => Some(Action::Copy),
+                KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
+                KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
+                KeyCode::PageUp => Some(Action::PageUp),
+                KeyCode::PageDown | KeyCode::Char(' ') => Some(Action::PageDown),
+                KeyCode::Home | KeyCode::Char('g') => Some(Action::Top),
+                KeyCode::End | KeyCode::Char('G') => Some(Action::Bottom),
+                _ => None,
+            };
+        }
         Some(Overlay::Palette(_) | Overlay::Filter(_) | Overlay::Form(_)) => {
             return match key.code {
                 KeyCode::Esc => Some(Action::Back),
@@ -294,7 +376,10 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('<') if tables => Action::SortColumn(false),
         KeyCode::Char('>') if tables => Action::SortColumn(true),
         KeyCode::Char('R') if tables => Action::SortReverse,
+        KeyCode::Char('C') if tables => Action::Columns,
         KeyCode::Char('y') => Action::Copy,
+        KeyCode::Char('d') => Action::Describe(false),
+        KeyCode::Char('Y') => Action::Describe(true),
         KeyCode::Char('A') if view == ViewId::RunDetail => Action::StepAgent,
         KeyCode::Char('s') if view == ViewId::Runs => Action::CycleFilter,
         KeyCode::Char('o') if view == ViewId::Audit => Action::CycleFilter,
@@ -308,7 +393,7 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('N') if view == ViewId::RunDetail => Action::NextMatch(false),
         KeyCode::Char('c') if matches!(view, ViewId::Runs | ViewId::RunDetail) => Action::CancelRun,
         KeyCode::Char('r') if matches!(view, ViewId::Runs | ViewId::RunDetail) => Action::RetryRun,
-        KeyCode::Char('d') if view == ViewId::Agents => Action::DrainAgent,
+        KeyCode::Char('D') if view == ViewId::Agents => Action::DrainAgent,
         KeyCode::Char('r') if view == ViewId::Agents => Action::ResumeAgent,
         KeyCode::Char('x') if view == ViewId::Agents => Action::RemoveAgent,
         KeyCode::Char('s') if view == ViewId::Workflows => Action::StartRun,

@@ -306,16 +306,22 @@ impl Tail {
 }
 
 /// Refresh whenever the watch changes or the store may have changed, until the UI goes away.
+/// Everything it sends is marked with `connection`, so what it read from a context the
+/// dashboard has since left is dropped.
 pub async fn run(
     mut loader: Loader,
     mut rx: watch::Receiver<Watch>,
     tx: mpsc::UnboundedSender<Msg>,
+    connection: u64,
 ) {
     loop {
         let w = rx.borrow_and_update().clone();
         let started = Instant::now();
         for d in loader.refresh(&w).await {
-            if tx.send(Msg::Action(Action::Data(Box::new(d)))).is_err() {
+            if tx
+                .send(Msg::Read(connection, Action::Data(Box::new(d))))
+                .is_err()
+            {
                 return;
             }
         }

@@ -9,6 +9,8 @@
 //! - [`action`]: actions, effects, what the loader watches and sends.
 //! - [`app`]: the state and `update`.
 //! - [`keys`]: the keymap and the help table.
+//! - [`palette`]: the command palette's parser and completion; [`switch`]: `:ctx` and the
+//!   completion's reads.
 //! - [`views`]: one file per view, plus the header, footer and overlays.
 //! - [`ansi`]: step output made safe for the screen (colours kept, other escapes dropped).
 //! - [`window`]: paged windows onto long lists (runs, agents).
@@ -22,14 +24,17 @@ pub mod action;
 pub mod ansi;
 pub mod app;
 pub mod clipboard;
+pub mod columns;
 pub mod event_loop;
 #[cfg(test)]
 mod fixtures;
 pub mod format;
 pub mod keys;
 pub mod loader;
+pub mod palette;
 pub mod save;
 pub mod sort;
+pub mod switch;
 pub mod terminal;
 pub mod theme;
 pub mod views;
@@ -49,26 +54,35 @@ pub use action::ViewId;
 pub struct Options {
     /// Shown in the header: where the data comes from.
     pub context: String,
+    /// The context's name, if the dashboard reads through one (shown in the header).
+    pub context_name: Option<String>,
     pub view: ViewId,
     pub no_color: bool,
     /// Capture the mouse (wheel scrolls); off keeps the terminal's own text selection.
     pub mouse: bool,
 }
 
-/// Run the dashboard on this terminal until the user quits.
-pub async fn run(plane: Plane, who: Principal, opts: Options) -> io::Result<()> {
+/// Run the dashboard on this terminal until the user quits; `switcher` knows the contexts
+/// `:ctx` can switch to.
+pub async fn run(
+    plane: Plane,
+    who: Principal,
+    opts: Options,
+    switcher: Option<switch::Switch>,
+) -> io::Result<()> {
     terminal::install_panic_hook();
     let (tx, rx) = mpsc::unbounded_channel();
     let (mut term, guard) = terminal::enter(tx.clone(), opts.mouse)?;
-    let app = app::App::new(
+    let mut app = app::App::new(
         who,
         opts.context,
         opts.view,
         now_ms(),
         format::local_offset(),
     );
+    app.context_name = opts.context_name;
     let theme = theme::Theme::from_env(opts.no_color);
-    let result = event_loop::run(&mut term, app, plane, theme, tx, rx).await;
+    let result = event_loop::run_with(&mut term, app, plane, switcher, theme, tx, rx).await;
     drop(guard);
     result.map(|_| ())
 }

@@ -5,26 +5,36 @@
 
 use std::cmp::Ordering;
 
-/// The column a table is sorted by (an index into its sortable columns) and the direction.
+use super::columns::Hidden;
+
+/// The column a table is sorted by (an index into its sortable columns) and the direction,
+/// and the columns hidden from view (`C`), which `<` `>` step over.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Sort {
     pub column: usize,
     pub descending: bool,
+    pub hidden: Hidden,
 }
 
 impl Sort {
     pub const fn new(column: usize, descending: bool) -> Self {
-        Sort { column, descending }
+        Sort {
+            column,
+            descending,
+            hidden: Hidden::EMPTY,
+        }
     }
 
-    /// `<` / `>`: the column to the left or right of `n` columns (stopping at the edges); a new
-    /// column starts ascending.
+    /// `<` / `>`: the visible column to the left or right of `n` columns (stopping at the
+    /// edges); a new column starts ascending.
     pub fn step(&mut self, right: bool, n: usize) {
+        let visible = |c: &usize| !self.hidden.is(*c);
         let to = if right {
-            (self.column + 1).min(n.saturating_sub(1))
+            (self.column + 1..n).find(visible)
         } else {
-            self.column.saturating_sub(1)
-        };
+            (0..self.column).rev().find(visible)
+        }
+        .unwrap_or(self.column);
         if to != self.column {
             self.column = to;
             self.descending = false;
@@ -35,19 +45,15 @@ impl Sort {
         self.descending = !self.descending;
     }
 
-    /// The header's names with the sort column marked.
+    /// The visible columns' names, the sort column marked.
     pub fn header(&self, names: &[&str]) -> Vec<String> {
-        names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                if i == self.column {
-                    format!("{n}{}", if self.descending { "▼" } else { "▲" })
-                } else {
-                    (*n).to_string()
-                }
-            })
-            .collect()
+        self.hidden.keep(names.iter().enumerate().map(|(i, n)| {
+            if i == self.column {
+                format!("{n}{}", if self.descending { "▼" } else { "▲" })
+            } else {
+                (*n).to_string()
+            }
+        }))
     }
 
     /// Order `items` by `cmp` on the sort column (stable: ties keep the control plane's order),
@@ -89,6 +95,20 @@ mod tests {
         s.step(true, 3);
         assert_eq!(s, Sort::new(2, false));
         assert_eq!(s.header(&["A", "B", "C"]), ["A", "B", "C▲"]);
+    }
+
+    #[test]
+    fn steps_skip_hidden_columns() {
+        let mut s = Sort::new(0, false);
+        s.hidden.toggle(1, 4);
+        s.hidden.toggle(3, 4);
+        s.step(true, 4);
+        assert_eq!(s.column, 2);
+        s.step(true, 4);
+        assert_eq!(s.column, 2, "only hidden columns to the right");
+        s.step(false, 4);
+        assert_eq!(s.column, 0);
+        assert_eq!(s.header(&["A", "B", "C", "D"]), ["A▲", "C"]);
     }
 
     #[test]

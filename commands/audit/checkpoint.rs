@@ -10,6 +10,11 @@ use super::super::error::CliError;
 /// the key. `audit verify` then detects records deleted from the end of the chain. Run it
 /// periodically (cron) and keep the key and log off the store's machine if you can.
 ///
+/// On PostgreSQL (cluster mode) the log is kept in the database, so a checkpoint taken on any
+/// replica or host is verified on every other; the key is a secret each of them is given
+/// (IMX_AUDIT_KEY, or the same key file), never stored in the database. The first checkpoint
+/// records the key's public half, and a host with another key (or none) is refused.
+///
 /// The record is committed before its signature is written to the log, so an interrupted
 /// checkpoint leaves at worst an unsigned checkpoint record (`audit verify` notes it). Older imx
 /// versions wrote the log first and could leave a signature for a record that was never

@@ -9,6 +9,7 @@ mod download;
 mod key;
 mod keygen;
 mod list;
+mod location;
 mod prune;
 mod restore;
 mod show;
@@ -38,6 +39,8 @@ pub enum BackupCommand {
     Prune(prune::PruneArgs),
     /// Make a new random key for encrypted backups: a 0600 key file, the OS keyring, or both.
     Keygen(keygen::KeygenArgs),
+    /// Show or set the store's backup location (for every replica and host).
+    Location(location::LocationArgs),
 }
 
 pub async fn run(ctx: &Context, cmd: BackupCommand) -> Result<(), CliError> {
@@ -50,6 +53,7 @@ pub async fn run(ctx: &Context, cmd: BackupCommand) -> Result<(), CliError> {
         BackupCommand::Restore(args) => restore::run(ctx, args).await,
         BackupCommand::Prune(args) => prune::run(ctx, args).await,
         BackupCommand::Keygen(args) => keygen::run(ctx, args),
+        BackupCommand::Location(args) => location::run(ctx, args).await,
     }
 }
 

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use super::chain::Base;
 use super::query::AuditFilter;
-use crate::Result;
 use crate::model::AuditRecord;
+use crate::{Error, Result};
 
 /// One stored row of the audit table as the store holds it, undecoded: a column that does not
 /// hold the type the schema says (NULL, a blob, a number for text) is `None`, so verification
@@ -52,4 +52,26 @@ pub trait AuditStore {
     /// Runs created in `[since, until)` by status (for `audit report`).
     fn run_outcomes(&self, since: Option<i64>, until: Option<i64>)
     -> Result<BTreeMap<String, u64>>;
+
+    /// Whether the store keeps the checkpoint log itself (a store shared by replicas on several
+    /// hosts: PostgreSQL) rather than each host keeping a log file (SQLite).
+    fn keeps_checkpoint_log(&self) -> bool {
+        false
+    }
+    /// The stored checkpoint log's lines for `store_id`, in order.
+    fn checkpoint_lines(&self, _store_id: &str) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+    /// Append one line to the stored checkpoint log.
+    fn append_checkpoint_line(&self, _store_id: &str, _line: &str) -> Result<()> {
+        Err(Error::Internal("this store keeps no checkpoint log".into()))
+    }
+    /// The public key (hex) recorded as the one that signs the stored log's checkpoints.
+    fn checkpoint_key(&self) -> Result<Option<String>> {
+        Ok(None)
+    }
+    /// Record the public key that signs the stored log's checkpoints.
+    fn set_checkpoint_key(&self, _public_hex: &str) -> Result<()> {
+        Err(Error::Internal("this store keeps no checkpoint log".into()))
+    }
 }

@@ -12,6 +12,28 @@
 //! leaves at worst a committed `audit.checkpoint` record without an entry: the chain still
 //! verifies against the log (and `verify` notes the missing entry). Writing the log first, as
 //! imx once did, left a signature for a record that never existed.
+//!
+//! ## On a store shared by replicas (PostgreSQL)
+//!
+//! Replicas and admins' hosts come and go, so the log cannot be one host's file: the entries
+//! are kept in the database (`audit_checkpoints`, see [`STORED_LOG`]), written in the same
+//! transaction as their `audit.checkpoint` record, and every replica or host reads the same
+//! log. The signing key is a secret supplied to each of them like the database URL: the
+//! `IMX_AUDIT_KEY` environment variable (64 hex digits) or the key file (default as above). It
+//! is never stored in the database; only its public key is (`meta.audit_checkpoint_key`,
+//! recorded by the first checkpoint), and a replica holding another key, or none, is refused
+//! with an error naming both public keys rather than starting a second, unrelated log.
+//!
+//! What an attacker who can write the database can do: delete or reorder rows of the stored log
+//! (rolling it back to an older checkpoint, then truncating the chain after it undetected), or
+//! replace the recorded public key and every entry with ones signed by a key of their own. They
+//! cannot forge an entry signed by the cluster's key. So `verify` on a host that holds the key
+//! checks every entry against it (a replaced key or re-signed log is reported as tampering); on
+//! a host without the key it can only check the entries against the public key they name, and
+//! says so. Against rollback, keep what `audit checkpoint -o json` prints (the signed head)
+//! somewhere the database's writers cannot reach (a log shipper, a ticket): an entry missing
+//! from the stored log then shows. Anyone with the key can sign anything, so it belongs only on
+//! the replicas and the admins' hosts.
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -43,12 +65,31 @@ impl AuditPaths {
     }
 }
 
+/// Where the log's entries are when the store keeps them itself (PostgreSQL): what
+/// `audit.checkpoint` records and messages name instead of a file.
+pub const STORED_LOG: &str = "database:audit_checkpoints";
+
 /// The ed25519 key that signs checkpoints.
+#[derive(Clone)]
 pub struct AuditKey {
     signing: SigningKey,
 }
 
 impl AuditKey {
+    /// A key from its secret, 64 hex digits (`IMX_AUDIT_KEY`, a key file's content); `what`
+    /// names it in the error.
+    pub fn from_hex(text: &str, what: &str) -> Result<Self> {
+        let bytes = hex::decode(text.trim()).ok();
+        let seed: [u8; 32] = bytes.and_then(|b| b.try_into().ok()).ok_or_else(|| {
+            Error::invalid(format!(
+                "{what}: not an imx audit key (expected 64 hex digits)"
+            ))
+        })?;
+        Ok(AuditKey {
+            signing: SigningKey::from_bytes(&seed),
+        })
+    }
+
     /// Load the key at `path`; `None` if there is no file.
     pub fn load(path: &Path) -> Result<Option<Self>> {
         let text = match std::fs::read_to_string(path) {
@@ -61,16 +102,7 @@ impl AuditKey {
                 ));
             }
         };
-        let bytes = hex::decode(text.trim()).ok();
-        let seed: [u8; 32] = bytes.and_then(|b| b.try_into().ok()).ok_or_else(|| {
-            Error::invalid(format!(
-                "{}: not an imx audit key (expected 64 hex digits)",
-                path.display()
-            ))
-        })?;
-        Ok(Some(AuditKey {
-            signing: SigningKey::from_bytes(&seed),
-        }))
+        Self::from_hex(&text, &path.display().to_string()).map(Some)
     }
 
     /// Load the key, or create one (mode 0600) if there is none. Returns whether it was created.
@@ -230,19 +262,22 @@ pub fn load(path: &Path, store_id: &str) -> Result<Vec<Checkpoint>> {
             ));
         }
     };
+    let mut lines = Vec::new();
+    for line in std::io::BufReader::new(f).lines() {
+        lines.push(line.map_err(|e| Error::io(format!("reading {}", path.display()), e))?);
+    }
+    parse(&lines, &path.display().to_string(), store_id)
+}
+
+/// The entries for `store_id` among a log's `lines` (from `origin`, for messages), in order.
+pub fn parse(lines: &[String], origin: &str, store_id: &str) -> Result<Vec<Checkpoint>> {
     let mut out = Vec::new();
-    for (n, line) in std::io::BufReader::new(f).lines().enumerate() {
-        let line = line.map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    for (n, line) in lines.iter().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let cp: Checkpoint = serde_json::from_str(&line).map_err(|e| {
-            Error::invalid(format!(
-                "{}:{}: not a checkpoint: {e}",
-                path.display(),
-                n + 1
-            ))
-        })?;
+        let cp: Checkpoint = serde_json::from_str(line)
+            .map_err(|e| Error::invalid(format!("{origin}:{}: not a checkpoint: {e}", n + 1)))?;
         if cp.store_id == store_id {
             out.push(cp);
         }

@@ -1,7 +1,8 @@
 //! Periodic backups for a long-running process (`imx server --backup-every 15m`): one
 //! [`Schedule`] says how often, where, and what to keep; [`tick`] takes a backup when one is due
 //! (judged by the newest backup in the folder, so restarts do not reset the clock) and then
-//! prunes; [`run`] loops until told to stop. Everything goes through the [`ControlPlane`], so
+//! prunes; [`run`] loops until told to stop (on replicas sharing a store, only on the one
+//! leading maintenance). Everything goes through the [`ControlPlane`], so
 //! the backups are authorized and audited like manual ones.
 
 use std::time::Duration;
@@ -99,6 +100,9 @@ async fn off_the_worker<T>(work: impl std::future::Future<Output = T>) -> T {
 
 /// Run the schedule until `stop` turns true. A failed tick is reported to `on_error` and retried
 /// after a minute (or the interval, if shorter).
+/// How often a replica that does not lead maintenance looks whether it leads now.
+const FOLLOWER_LOOK: Duration = Duration::from_secs(1);
+
 pub async fn run(
     plane: &dyn ControlPlane,
     who: &Principal,
@@ -109,6 +113,14 @@ pub async fn run(
     loop {
         if *stop.borrow() {
             return;
+        }
+        // Replicas sharing a store back it up once: only the maintenance leader does.
+        if plane.maintenance_leader() == Some(false) {
+            tokio::select! {
+                _ = tokio::time::sleep(FOLLOWER_LOOK.min(s.every)) => {}
+                _ = stop.changed() => {}
+            }
+            continue;
         }
         let now = crate::model::now_ms();
         let wait = match off_the_worker(tick(plane, who, s, now)).await {

@@ -70,6 +70,8 @@ pub struct LocalControlPlane {
     store: Arc<dyn Backend>,
     /// The audit signing key and checkpoint log, kept outside the store.
     audit_paths: crate::audit::AuditPaths,
+    /// The audit signing key supplied to this process (`IMX_AUDIT_KEY`), over the key file.
+    audit_key: Option<crate::audit::AuditKey>,
     /// The default backup folder (none: `backups/` beside the store).
     backup_dir: Option<PathBuf>,
     lease_ms: i64,
@@ -105,6 +107,7 @@ impl LocalControlPlane {
         LocalControlPlane {
             store,
             audit_paths: crate::audit::AuditPaths::default_paths(),
+            audit_key: None,
             backup_dir: None,
             lease_ms: i64::try_from(opts.lease_ms.max(100)).unwrap_or(30_000),
             default_run_timeout_ms: None,
@@ -140,6 +143,18 @@ impl LocalControlPlane {
     pub fn with_audit_paths(mut self, paths: crate::audit::AuditPaths) -> Self {
         self.audit_paths = paths;
         self
+    }
+
+    /// Sign audit checkpoints with `key` (supplied as a secret: `IMX_AUDIT_KEY`) instead of
+    /// the key file's. Every replica of a store shared by replicas needs the same key.
+    pub fn with_audit_key(mut self, key: crate::audit::AuditKey) -> Self {
+        self.audit_key = Some(key);
+        self
+    }
+
+    /// The audit key supplied with [`Self::with_audit_key`], if any.
+    pub(super) fn supplied_audit_key(&self) -> Option<&crate::audit::AuditKey> {
+        self.audit_key.as_ref()
     }
 
     /// Keep backups in `dir` by default instead of `backups/` beside the store (`imx server
@@ -271,10 +286,22 @@ impl LocalControlPlane {
             }
             *last = Some(Instant::now());
         }
-        if matches!(self.store.read_quick(|tx| tx.reap_due()), Ok(true)) {
-            let specs = self.store.specs();
-            let _ = self.store.write(|tx| tx.reap(specs));
+        let _ = self.maintain_now();
+    }
+
+    /// Do the store's periodic maintenance now (expire lost leases, time out overdue runs), if
+    /// it is this process's to do: `None` when another replica holds the maintenance lease
+    /// (PostgreSQL), else how many things changed. `imx server` on PostgreSQL calls it on a
+    /// timer, so the leader reaps even when no request comes in.
+    pub fn maintain_now(&self) -> Result<Option<usize>> {
+        if self.store.maintenance_leader() == Some(false) {
+            return Ok(None);
         }
+        if !self.store.read_quick(|tx| tx.reap_due())? {
+            return Ok(Some(0));
+        }
+        let specs = self.store.specs();
+        self.store.maintain(|tx| tx.reap(specs))
     }
 
     /// Refuse `who` acting for agent `agent_id` unless it registered it (DESIGN §3); the
@@ -307,6 +334,10 @@ impl LocalControlPlane {
 impl ControlPlane for LocalControlPlane {
     fn location(&self) -> String {
         format!("local {}", self.store.location())
+    }
+
+    fn maintenance_leader(&self) -> Option<bool> {
+        self.store.maintenance_leader()
     }
 
     async fn status(&self, who: &Principal) -> Result<StatusReport> {
@@ -894,6 +925,19 @@ impl ControlPlane for LocalControlPlane {
         progress: &dyn Progress,
     ) -> Result<RestoreReport> {
         self.do_restore_backup(who, req, progress)
+    }
+
+    async fn backup_location(&self, who: &Principal) -> Result<super::BackupLocation> {
+        self.authorize(who, Permission::Read, "backup.location", "")?;
+        self.do_backup_location()
+    }
+
+    async fn set_backup_location(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+    ) -> Result<super::BackupLocation> {
+        self.do_set_backup_location(who, dir)
     }
 
     async fn prune_backups(

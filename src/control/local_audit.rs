@@ -20,12 +20,66 @@ use crate::model::{AuditRecord, now_ms};
 use crate::{Error, Result};
 
 impl LocalControlPlane {
+    /// Where this store's checkpoint log is: in the store (one for every replica and host, on
+    /// PostgreSQL) or in this host's file (SQLite).
+    fn log_place(&self, tx: &dyn AuditStore) -> PathBuf {
+        if tx.keeps_checkpoint_log() {
+            PathBuf::from(checkpoint::STORED_LOG)
+        } else {
+            self.audit_paths().checkpoints.clone()
+        }
+    }
+
+    /// The signing key this process holds: the one supplied (`IMX_AUDIT_KEY`), else the key
+    /// file's, if there is one.
+    fn held_key(&self) -> Result<Option<AuditKey>> {
+        match self.supplied_audit_key() {
+            Some(k) => Ok(Some(k.clone())),
+            None => AuditKey::load(&self.audit_paths().key),
+        }
+    }
+
+    /// On a store that keeps its checkpoint log: refuse a key other than the one recorded as
+    /// signing it (or none, when one is recorded), rather than sign a second, unrelated log.
+    fn check_cluster_key(&self, tx: &dyn AuditStore, key: Option<&AuditKey>) -> Result<()> {
+        if !tx.keeps_checkpoint_log() {
+            return Ok(());
+        }
+        let Some(recorded) = tx.checkpoint_key()? else {
+            return Ok(());
+        };
+        let supply = format!(
+            "give every replica and admin host the same key: IMX_AUDIT_KEY (64 hex digits) or \
+             the key file {}",
+            self.audit_paths().key.display()
+        );
+        match key {
+            Some(k) if k.public_hex() == recorded => Ok(()),
+            Some(k) => Err(Error::Conflict(format!(
+                "this host's audit key (public key {}) is not the key that signs this store's \
+                 checkpoints (public key {recorded}); {supply}",
+                k.public_hex()
+            ))),
+            None => Err(Error::Conflict(format!(
+                "this host has no audit key, and this store's checkpoints are signed by the key \
+                 with public key {recorded}; {supply}"
+            ))),
+        }
+    }
+
     /// This store's entries in the checkpoint log, and the trusted key (if there is one).
     fn log_entries(&self, tx: &dyn AuditStore) -> Result<(Vec<Checkpoint>, Option<AuditKey>)> {
-        let paths = self.audit_paths();
         let store_id = audit::store_id(tx)?;
-        let trusted = AuditKey::load(&paths.key)?;
-        let entries = checkpoint::load(&paths.checkpoints, &store_id)?;
+        let trusted = self.held_key()?;
+        if tx.keeps_checkpoint_log() {
+            if trusted.is_some() {
+                self.check_cluster_key(tx, trusted.as_ref())?;
+            }
+            let lines = tx.checkpoint_lines(&store_id)?;
+            let entries = checkpoint::parse(&lines, checkpoint::STORED_LOG, &store_id)?;
+            return Ok((entries, trusted));
+        }
+        let entries = checkpoint::load(&self.audit_paths().checkpoints, &store_id)?;
         Ok((entries, trusted))
     }
 
@@ -51,9 +105,10 @@ impl LocalControlPlane {
             }
         };
         // This log's checkpoint records look exactly like this (see `record_details`).
-        let ours = trusted.as_ref().map(|k| {
-            checkpoint::record_details(&k.public_hex(), &self.audit_paths().checkpoints).to_string()
-        });
+        let log = self.log_place(tx);
+        let ours = trusted
+            .as_ref()
+            .map(|k| checkpoint::record_details(&k.public_hex(), &log).to_string());
         let mut last_checkpoint: Option<(i64, i64)> = None;
         let mut report = chain::verify(tx, &exp, &mut |r: &RecordRef<'_>| {
             if r.action == "audit.checkpoint"
@@ -65,6 +120,14 @@ impl LocalControlPlane {
             visit(r);
         })?;
         self.explain_interrupted(tx, who, &entries, &exp, &mut report)?;
+        if tx.keeps_checkpoint_log() && trusted.is_none() && !entries.is_empty() {
+            report.notes.push(
+                "this host has no audit key: the checkpoints were checked only against the \
+                 public key they name, which anyone who can write the database could replace; \
+                 give this host the key (IMX_AUDIT_KEY or the key file) to check them against it"
+                    .into(),
+            );
+        }
         if let Some((seq, time)) = last_checkpoint
             && !entries.iter().any(|e| e.seq >= seq)
         {
@@ -88,7 +151,7 @@ impl LocalControlPlane {
         entries: &[Checkpoint],
         exp: &[Expectation],
     ) -> Result<(Vec<Interrupted>, Option<ChainReport>)> {
-        let found = interrupted::find(tx, entries, &self.audit_paths().checkpoints, who)?;
+        let found = interrupted::find(tx, entries, &self.log_place(tx), who)?;
         if found.is_empty() {
             return Ok((found, None));
         }
@@ -190,11 +253,28 @@ impl LocalControlPlane {
     pub(super) fn do_audit_checkpoint(&self, who: &Principal) -> Result<CheckpointOutcome> {
         self.authorize(who, Permission::Administer, "audit.checkpoint", "")?;
         let paths = self.audit_paths();
-        let (key, key_created) = AuditKey::load_or_create(&paths.key)?;
+        let (shared, recorded) = self
+            .store()
+            .read_quick(|tx| Ok((tx.keeps_checkpoint_log(), tx.checkpoint_key()?)))?;
+        let (key, key_created) = match self.held_key()? {
+            Some(k) => (k, false),
+            // One key signs a shared store's log: never make a second one.
+            None if shared && recorded.is_some() => {
+                return Err(self
+                    .store()
+                    .read_quick(|tx| self.check_cluster_key(tx, None))
+                    .err()
+                    .unwrap_or_else(|| Error::Conflict("this host has no audit key".into())));
+            }
+            None => AuditKey::load_or_create(&paths.key)?,
+        };
         // The record is committed (and on disk) before its signature goes into the log, so an
         // interruption in between leaves an unsigned checkpoint record — which `verify` notes —
-        // and never a signature for a record that does not exist.
-        let (cp, store_id) = self.store().write_durable(|tx| {
+        // and never a signature for a record that does not exist. A store that keeps the log
+        // itself gets the entry in the same transaction.
+        let (cp, store_id, log) = self.store().write_durable(|tx| {
+            self.check_cluster_key(tx, Some(&key))?;
+            let log = self.log_place(tx);
             // Never sign a chain that does not verify.
             let report = self.verify_in(tx, who, &mut |_: &RecordRef<'_>| {})?;
             if let Some(p) = report.problem {
@@ -210,7 +290,7 @@ impl LocalControlPlane {
                 "audit.checkpoint",
                 &store_id,
                 "ok",
-                checkpoint::record_details(&key.public_hex(), &paths.checkpoints),
+                checkpoint::record_details(&key.public_hex(), &log),
             )?;
             let cp = key.sign(
                 CheckpointKind::Checkpoint,
@@ -219,8 +299,22 @@ impl LocalControlPlane {
                 &rec.hash,
                 rec.time,
             );
-            Ok((cp, store_id))
+            if tx.keeps_checkpoint_log() {
+                if tx.checkpoint_key()?.is_none() {
+                    tx.set_checkpoint_key(&key.public_hex())?;
+                }
+                tx.append_checkpoint_line(&store_id, &cp.stored_line()?)?;
+            }
+            Ok((cp, store_id, log))
         })?;
+        if shared {
+            return Ok(CheckpointOutcome {
+                checkpoint: cp,
+                key_path: paths.key.clone(),
+                key_created,
+                log_path: log,
+            });
+        }
         crate::faults::point("audit.checkpoint.between");
         if let Err(e) = checkpoint::append(&paths.checkpoints, &cp) {
             let message = e.to_string();
@@ -302,19 +396,25 @@ impl LocalControlPlane {
                 "ok",
                 serde_json::json!({
                     "withdrawn": found,
-                    "log": paths.checkpoints,
+                    "log": self.log_place(tx),
                     "rule": "each withdrawn entry signs an audit.checkpoint record that follows \
                              directly on the record the store holds before it (its hash was \
                              recomputed from that record); the store never committed it",
                 }),
             )?;
-            Ok(Some((store_id, found, key)))
+            Ok(Some((store_id, found, key, tx.keeps_checkpoint_log())))
         })?;
         let mut withdrawn = Vec::new();
-        if let Some((store_id, found, key)) = repaired {
+        if let Some((store_id, found, key, shared)) = repaired {
             for f in &found {
                 let void = key.sign(CheckpointKind::Void, &store_id, f.seq, &f.hash, now_ms());
-                checkpoint::append(&paths.checkpoints, &void)?;
+                if shared {
+                    let line = void.stored_line()?;
+                    self.store()
+                        .write(|tx| tx.append_checkpoint_line(&store_id, &line))?;
+                } else {
+                    checkpoint::append(&paths.checkpoints, &void)?;
+                }
             }
             withdrawn = found;
         }

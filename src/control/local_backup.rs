@@ -17,17 +17,91 @@ use crate::store::Store;
 use crate::{Error, Result};
 
 impl LocalControlPlane {
-    /// The backup folder: `dir`, else the one set with `with_backup_dir`, else `backups/`
-    /// beside the store (a SQLite store; on another backend one of the others is needed).
+    /// The backup folder: `dir`, else the store's backup location (`imx backup location DIR`,
+    /// the same for every replica and host), else the one set with `with_backup_dir` (`imx
+    /// server --backup-dir`), else `backups/` beside the store (a SQLite store; on another
+    /// backend one of the others is needed).
     pub fn backup_dir(&self, dir: Option<PathBuf>) -> Result<PathBuf> {
-        if let Some(dir) = dir.or_else(|| self.default_backup_dir().map(Path::to_path_buf)) {
+        if let Some(dir) = dir {
             return Ok(dir);
+        }
+        let (dir, _) = self.default_backup_location()?;
+        Ok(dir)
+    }
+
+    /// Where backups go when no folder is given, and where that comes from (see
+    /// [`Self::backup_dir`]).
+    fn default_backup_location(&self) -> Result<(PathBuf, &'static str)> {
+        if let Some(set) = self.store().read_quick(|tx| tx.backup_location())? {
+            return Ok((PathBuf::from(set), "setting"));
+        }
+        if let Some(dir) = self.default_backup_dir() {
+            return Ok((dir.to_path_buf(), "server"));
         }
         let store = self.sqlite_path(
             "a default backup folder beside the store",
-            "give a backup folder (--dir, or imx server --backup-dir)",
+            "set one for the store (imx backup location DIR), or give one (--dir, or imx \
+             server --backup-dir)",
         )?;
-        Ok(backup::default_dir(store))
+        Ok((backup::default_dir(store), "store"))
+    }
+
+    pub(super) fn do_backup_location(&self) -> Result<crate::control::BackupLocation> {
+        let setting = self
+            .store()
+            .read_quick(|tx| tx.backup_location())?
+            .map(PathBuf::from);
+        let (effective, source) = match self.default_backup_location() {
+            Ok((dir, source)) => (Some(dir), Some(source.to_string())),
+            Err(Error::NeedsSqlite { .. }) => (None, None),
+            Err(e) => return Err(e),
+        };
+        Ok(crate::control::BackupLocation {
+            setting,
+            effective,
+            source,
+        })
+    }
+
+    pub(super) fn do_set_backup_location(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+    ) -> Result<crate::control::BackupLocation> {
+        self.authorize(
+            who,
+            Permission::Administer,
+            "store.configure",
+            "backup_location",
+        )?;
+        let text = match &dir {
+            Some(d) if !d.is_absolute() => {
+                return Err(Error::invalid(format!(
+                    "{}: the backup location must be an absolute path (every replica and host \
+                     uses it as it is)",
+                    d.display()
+                )));
+            }
+            Some(d) => Some(
+                d.to_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| Error::invalid(format!("{}: not valid UTF-8", d.display())))?,
+            ),
+            None => None,
+        };
+        self.store().write(|tx| {
+            tx.set_backup_location(text.as_deref())?;
+            audit::append(
+                tx,
+                who,
+                "store.configure",
+                "backup_location",
+                "ok",
+                serde_json::json!({ "backup_location": text }),
+            )?;
+            Ok(())
+        })?;
+        self.do_backup_location()
     }
 
     /// Record the failure of an operation (best effort) and return the error.

@@ -127,6 +127,13 @@ pub trait ControlPlane: Send + Sync {
     /// `local <path>` or the server URL; for headers and messages.
     fn location(&self) -> String;
 
+    /// Whether this control plane does its store's periodic maintenance (reaping, run
+    /// timeouts): `None` when it has no say (a remote plane) or every process does (SQLite);
+    /// on PostgreSQL, whether this replica holds the maintenance lease.
+    fn maintenance_leader(&self) -> Option<bool> {
+        None
+    }
+
     /// Counts for `imx status`.
     async fn status(&self, who: &Principal) -> Result<StatusReport>;
 
@@ -381,6 +388,22 @@ pub trait ControlPlane: Send + Sync {
     ) -> Result<RestoreReport> {
         Err(unsupported(self, "restore_backup"))
     }
+    /// The store's backup location (`imx backup location`): the folder set for every replica
+    /// and host, and where backups go through this plane when no folder is given.
+    #[allow(unused_variables)]
+    async fn backup_location(&self, who: &Principal) -> Result<BackupLocation> {
+        Err(unsupported(self, "backup_location"))
+    }
+    /// Set the store's backup location (an absolute folder), or (`None`) unset it (admin).
+    /// Audited as `store.configure`.
+    #[allow(unused_variables)]
+    async fn set_backup_location(
+        &self,
+        who: &Principal,
+        dir: Option<PathBuf>,
+    ) -> Result<BackupLocation> {
+        Err(unsupported(self, "set_backup_location"))
+    }
     /// Remove the backups a retention policy does not keep (admin). Audited as `backup.prune`.
     #[allow(unused_variables)]
     async fn prune_backups(
@@ -446,6 +469,19 @@ pub trait ControlPlane: Send + Sync {
 /// The error of a control plane that does not offer an operation.
 fn unsupported(plane: &(impl ControlPlane + ?Sized), op: &str) -> crate::Error {
     crate::Error::invalid(format!("{} does not support {op}", plane.location()))
+}
+
+/// Where backups go (`imx backup location`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupLocation {
+    /// The folder set for the store, which every replica and host uses first; none when unset.
+    pub setting: Option<PathBuf>,
+    /// Where backups go through this control plane when no folder is given (none: one must
+    /// be given).
+    pub effective: Option<PathBuf>,
+    /// Where `effective` comes from: `setting`, `server` (`imx server --backup-dir`) or `store`
+    /// (`backups/` beside a SQLite store).
+    pub source: Option<String>,
 }
 
 /// What `backup restore` asks for.

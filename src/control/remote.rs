@@ -956,6 +956,18 @@ impl ControlPlane for RemoteControlPlane {
         Err(local_only("backup restore"))
     }
 
+    async fn backup_location(&self, _who: &Principal) -> Result<super::BackupLocation> {
+        Err(local_only("backup location"))
+    }
+
+    async fn set_backup_location(
+        &self,
+        _who: &Principal,
+        _dir: Option<PathBuf>,
+    ) -> Result<super::BackupLocation> {
+        Err(local_only("backup location"))
+    }
+
     async fn prune_backups(
         &self,
         _: &Principal,

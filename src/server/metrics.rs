@@ -3,7 +3,9 @@
 //! [`Exposition`]); every family has a HELP line. Requests are counted by route template and status
 //! and timed per route; claims get their own latency histogram (a claim is a long poll, so it
 //! measures how long an agent waited for work); runs, steps and agents by state are read from
-//! [`ControlPlane::status`](crate::control::ControlPlane::status) at each scrape. Neither
+//! [`ControlPlane::status`](crate::control::ControlPlane::status) at each scrape, and whether
+//! this replica leads maintenance (`imx_maintenance_leader`) from
+//! [`ControlPlane::maintenance_leader`](crate::control::ControlPlane::maintenance_leader). Neither
 //! endpoint needs a token, as scrapers and load balancers have none; they expose counts only.
 
 use std::sync::Arc;
@@ -47,6 +49,7 @@ pub struct Metrics {
     runs: Family<Labels, Gauge>,
     steps: Family<Labels, Gauge>,
     agents: Family<Labels, Gauge>,
+    leader: Gauge,
 }
 
 impl Metrics {
@@ -58,6 +61,7 @@ impl Metrics {
         let runs = Family::<Labels, Gauge>::default();
         let steps = Family::<Labels, Gauge>::default();
         let agents = Family::<Labels, Gauge>::default();
+        let leader = Gauge::default();
         registry.register(
             "http_requests",
             "API requests by method, route and status",
@@ -76,6 +80,12 @@ impl Metrics {
         registry.register("runs", "Runs by state", runs.clone());
         registry.register("steps", "Steps waiting or running, by state", steps.clone());
         registry.register("agents", "Agents by state", agents.clone());
+        registry.register(
+            "maintenance_leader",
+            "1 while this server does its store's periodic maintenance (reaping, run timeouts): \
+             always on SQLite; on PostgreSQL only on the replica holding the maintenance lease",
+            leader.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -84,6 +94,7 @@ impl Metrics {
             runs,
             steps,
             agents,
+            leader,
         }
     }
 
@@ -116,6 +127,8 @@ impl Metrics {
         self.steps
             .get_or_create(&state("running"))
             .set(gauge(status.steps_running));
+        self.leader
+            .set(i64::from(plane.maintenance_leader().unwrap_or(true)));
         let mut text = String::new();
         encode(&mut text, &self.registry)
             .map_err(|e| crate::Error::Internal(format!("encoding metrics: {e}")))?;

@@ -3,7 +3,9 @@
 //!
 //! - [`open`](Store::open): identify the file, refuse foreign or newer stores, run migrations.
 //! - [`api`]: the backend-neutral traits callers use ([`Backend`], [`StoreTx`]).
-//! - [`sqlite`]: the queries and transitions, grouped by what they touch.
+//! - [`flow`]: the transitions' orchestration (load, decide with the engine, apply), written
+//!   once over [`flow::Rows`], which each backend implements.
+//! - [`sqlite`]: the queries, grouped by what they touch.
 //! - [`feed`]: wake-ups when the store changes (in-process and from other processes).
 //! - `pool`: read connections beside the one writer connection, so reads neither queue
 //!   behind writes nor behind each other.
@@ -20,6 +22,7 @@ mod conformance;
 pub mod copy;
 mod errors;
 pub mod feed;
+pub mod flow;
 mod open;
 mod pool;
 pub mod postgres;

@@ -177,3 +177,109 @@ fn without_a_terminal_it_says_so() {
     out.expect_code(2);
     assert!(out.stderr.contains("needs a terminal"), "{}", out.stderr);
 }
+
+#[test]
+fn ctx_switches_the_dashboard_to_another_store_live() {
+    if !have_tmux() {
+        eprintln!("skipped: tmux missing");
+        return;
+    }
+    // Two stores, a workflow in each, a context for each; the dashboard starts on "alpha".
+    let env = TestEnv::new();
+    let a = env.store();
+    let b = env.home().join("other").join("imx.db");
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    env.run(["--store", b, "init", "-q"]).expect_code(0);
+    for (store, wf) in [(a, "first-wf"), (b, "second-wf")] {
+        env.write(
+            &format!("{wf}.yaml"),
+            &format!("name: {wf}\nsteps:\n  - id: s\n    run: 'true'\n"),
+        );
+        env.run([
+            "--store",
+            store,
+            "workflow",
+            "apply",
+            "-f",
+            &format!("{wf}.yaml"),
+        ])
+        .expect_code(0);
+    }
+    env.run(["--store", a, "context", "add", "alpha", "--use"])
+        .expect_code(0);
+    env.run(["--store", b, "context", "add", "bravo"])
+        .expect_code(0);
+
+    let bin = assert_cmd::cargo::cargo_bin!("imx");
+    let home = env.home();
+    let shell = format!(
+        "env -i PATH=/usr/bin:/bin HOME={h} XDG_CONFIG_HOME={h}/.config TERM=xterm-256color \
+         NO_COLOR=1 LANG=C.UTF-8 {b} dashboard --view workflows",
+        h = home.display(),
+        b = bin.display(),
+    );
+    let tmux = Tmux {
+        socket: format!("imx-test-ctx-{}", std::process::id()),
+    };
+    let started = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "dash",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        &shell,
+    ]);
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    tmux.wait_for("the first context's workflow", |s| {
+        s.contains("imx · alpha (local") && s.contains("first-wf")
+    });
+
+    // Tab completes the context's name; enter switches.
+    tmux.keys(&[":", "ctx br", "Tab"]);
+    tmux.wait_for("the completed name", |s| s.contains(":ctx bravo"));
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("the second context's workflow", |s| {
+        s.contains("imx · bravo (local") && s.contains("second-wf")
+    });
+    assert!(
+        !s.contains("first-wf"),
+        "nothing of the first store is left:\n{s}"
+    );
+    assert!(s.contains("Switched to context bravo"), "{s}");
+
+    // A context that cannot be reached keeps the current one and says why.
+    tmux.keys(&[":", "ctx alhpa", "Enter"]);
+    let s = tmux.wait_for("the refusal", |s| s.contains("Cannot switch to alhpa"));
+    assert!(
+        s.contains("did you mean \"alpha\"") && s.contains("Still on context bravo."),
+        "{s}"
+    );
+    assert!(
+        s.contains("imx · bravo (local") && s.contains("second-wf"),
+        "{s}"
+    );
+
+    // d describes the selected workflow; Y shows it as YAML; esc closes.
+    tmux.keys(&["d"]);
+    tmux.wait_for("the description", |s| {
+        s.contains("Workflow second-wf") && s.contains("versions[0]")
+    });
+    tmux.keys(&["Y"]);
+    tmux.wait_for("the YAML", |s| s.contains("name: second-wf"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the table again", |s| !s.contains("name: second-wf"));
+
+    // And back.
+    tmux.keys(&[":", "ctx alpha", "Enter"]);
+    tmux.wait_for("the first context again", |s| {
+        s.contains("imx · alpha (local") && s.contains("first-wf")
+    });
+    tmux.keys(&["q"]);
+}

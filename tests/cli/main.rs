@@ -15,6 +15,8 @@ mod backup_remote;
 mod bad_input;
 mod basics;
 mod cluster;
+mod cluster_failures;
+mod cluster_settings;
 mod commands;
 mod completions_dynamic;
 mod completions_pty;

@@ -49,6 +49,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             theme.dim(),
         ));
     }
+    title.extend(super::hidden_note(s.order.hidden, theme));
     let height = usize::from(area.height.saturating_sub(3));
     let offset = scroll_offset(w.selected, height);
     let rows = w
@@ -59,14 +60,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .take(height)
         .map(|(i, a)| {
             let labels: Vec<String> = a.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            Row::new(vec![
+            Row::new(s.order.hidden.keep([
                 Cell::from(a.name.clone()),
                 Cell::from(Span::styled(a.state.as_str(), theme.agent(a.state))),
                 Cell::from(format!("{}/{}", a.running, a.slots)),
                 Cell::from(format::age(app.now, a.last_heartbeat)),
                 Cell::from(labels.join(",")),
                 Cell::from(a.current.join(" ")),
-            ])
+            ]))
             .style(if i == w.selected {
                 theme.selected()
             } else {
@@ -75,14 +76,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         });
     let table = Table::new(
         rows,
-        [
+        s.order.hidden.keep([
             Constraint::Min(12),
             Constraint::Length(8),
             Constraint::Length(6),
             Constraint::Length(5),
             Constraint::Min(10),
             Constraint::Min(16),
-        ],
+        ]),
     )
     .header(Row::new(s.order.header(&COLUMNS)).style(theme.header_row()))
     .block(

@@ -30,6 +30,10 @@ pub struct AuditState {
     pub loaded: bool,
     /// The sort column: newest first unless changed.
     pub order: Sort,
+    /// The tail as read, before the time range (`:since`) is applied to it.
+    pub tail: Vec<AuditRecord>,
+    /// `:since`: only records at or after this time (ms).
+    pub since: Option<i64>,
 }
 
 impl Default for AuditState {
@@ -40,6 +44,8 @@ impl Default for AuditState {
             selected: 0,
             loaded: false,
             order: Sort::new(0, true),
+            tail: Vec::new(),
+            since: None,
         }
     }
 }
@@ -70,10 +76,30 @@ impl AuditState {
     }
 
     pub fn set(&mut self, records: Vec<AuditRecord>) {
+        self.tail = records;
+        self.loaded = true;
+        self.refilter();
+    }
+
+    /// A new time range (moves with the clock).
+    pub fn set_since(&mut self, since: Option<i64>) {
+        if since != self.since {
+            self.since = since;
+            self.refilter();
+        }
+    }
+
+    /// The records shown: the tail within the time range.
+    fn refilter(&mut self) {
         // Keep the same record selected as new ones arrive on top.
         let keep = self.records.get(self.selected).map(|r| r.seq);
-        self.records = records;
-        self.loaded = true;
+        let since = self.since.unwrap_or(i64::MIN);
+        self.records = self
+            .tail
+            .iter()
+            .filter(|r| r.time >= since)
+            .cloned()
+            .collect();
         self.selected = match keep {
             Some(seq) if self.selected > 0 => {
                 self.records.iter().position(|r| r.seq == seq).unwrap_or(0)
@@ -108,6 +134,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     if let Some(t) = &s.filter.text {
         title.push(Span::styled(format!("· /{t} "), theme.key()));
     }
+    if let Some(since) = &app.since {
+        title.push(Span::styled(
+            format!("· since {} ", since.text),
+            theme.key(),
+        ));
+    }
+    title.extend(super::hidden_note(s.order.hidden, theme));
     let height = usize::from(area.height.saturating_sub(3));
     let offset = scroll_offset(s.selected, height);
     let rows = s
@@ -117,14 +150,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .skip(offset)
         .take(height)
         .map(|(i, r)| {
-            Row::new(vec![
+            Row::new(s.order.hidden.keep([
                 Cell::from(r.seq.to_string()),
                 Cell::from(format::clock(r.time, app.utc_offset)),
                 Cell::from(r.actor.clone()),
                 Cell::from(r.action.clone()),
                 Cell::from(r.target.clone()),
                 Cell::from(Span::styled(r.outcome.clone(), theme.outcome(&r.outcome))),
-            ])
+            ]))
             .style(if i == s.selected {
                 theme.selected()
             } else {
@@ -133,14 +166,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         });
     let table = Table::new(
         rows,
-        [
+        s.order.hidden.keep([
             Constraint::Length(6),
             Constraint::Length(8),
             Constraint::Min(10),
             Constraint::Length(14),
             Constraint::Min(12),
             Constraint::Length(8),
-        ],
+        ]),
     )
     .header(Row::new(s.order.header(&COLUMNS)).style(theme.header_row()))
     .block(

@@ -4,11 +4,14 @@
 
 pub mod agents;
 pub mod audit;
+pub mod columns;
+pub mod describe;
 pub mod detail;
 pub mod form;
 pub mod help;
 pub mod logpane;
 pub mod overview;
+pub mod palette;
 pub mod runs;
 pub mod workflows;
 
@@ -46,10 +49,12 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme) {
     match &app.overlay {
         None => {}
         Some(Overlay::Help(scroll)) => help::draw(f, body, app, *scroll, theme),
-        Some(Overlay::Palette(input)) => draw_prompt(f, footer, ":", &input.text, theme),
+        Some(Overlay::Palette(input)) => palette::draw(f, body, footer, app, &input.text, theme),
         Some(Overlay::Filter(input)) => draw_prompt(f, footer, "/", &input.text, theme),
         Some(Overlay::Confirm(m)) => draw_confirm(f, body, &m.question(), theme),
         Some(Overlay::Form(form)) => form::draw(f, body, form, theme),
+        Some(Overlay::Describe(d)) => describe::draw(f, body, d, theme),
+        Some(Overlay::Columns(p)) => columns::draw(f, body, app, *p, theme),
     }
 }
 
@@ -72,14 +77,32 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     }
     let fixed = width(&[" imx ", "· ", " ", &who, &status, &updated]);
     let room = usize::from(area.width).saturating_sub(fixed).max(8);
-    let line = Line::from(vec![
-        Span::styled(" imx ", theme.title()),
-        Span::raw(format!("· {} ", format::fit(&app.context, room))),
+    // The context's name first (what `:ctx` switches); where it points as room allows.
+    let place = match &app.context_name {
+        Some(name) => {
+            let name = format::fit(name, room);
+            let left = room.saturating_sub(name.chars().count() + 3);
+            let at = if left >= 8 {
+                format!(" ({})", format::fit(&app.context, left))
+            } else {
+                String::new()
+            };
+            vec![
+                Span::raw("· "),
+                Span::styled(name, theme.key()),
+                Span::raw(format!("{at} ")),
+            ]
+        }
+        None => vec![Span::raw(format!("· {} ", format::fit(&app.context, room)))],
+    };
+    let mut spans = vec![Span::styled(" imx ", theme.title())];
+    spans.extend(place);
+    spans.extend([
         Span::styled(who, theme.dim()),
         Span::styled(status, style),
         Span::styled(updated, theme.dim()),
     ]);
-    f.render_widget(Paragraph::new(line), area);
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
@@ -126,7 +149,9 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         spans.push(Span::styled("n N", theme.key()));
         spans.push(Span::styled(" match · esc clears ·", theme.dim()));
     }
-    for (k, what) in keys::hints(app) {
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let room = usize::from(area.width).saturating_sub(used + 1);
+    for (k, what) in keys::fit_hints(keys::hints(app), room) {
         spans.push(Span::styled(format!(" {k}"), theme.key()));
         spans.push(Span::styled(format!(" {what}"), theme.dim()));
     }
@@ -135,11 +160,7 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
 
 fn draw_prompt(f: &mut Frame, area: Rect, sigil: &str, text: &str, theme: Theme) {
     f.render_widget(Clear, area);
-    let hint = if sigil == ":" {
-        "  (overview agents runs workflows audit · tab completes)"
-    } else {
-        "  (enter applies · esc cancels)"
-    };
+    let hint = "  (enter applies · esc cancels)";
     let line = Line::from(vec![
         Span::styled(sigil.to_string(), theme.key()),
         Span::raw(text.to_string()),
@@ -205,3 +226,12 @@ pub fn empty(f: &mut Frame, area: Rect, msg: &str, theme: Theme) {
 
 #[cfg(test)]
 mod tests;
+
+/// `· 2 columns hidden` for a table's title, when any are (`C` shows them again).
+pub fn hidden_note(hidden: super::columns::Hidden, theme: Theme) -> Option<Span<'static>> {
+    match hidden.count() {
+        0 => None,
+        1 => Some(Span::styled("· 1 column hidden ", theme.dim())),
+        n => Some(Span::styled(format!("· {n} columns hidden "), theme.dim())),
+    }
+}

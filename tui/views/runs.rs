@@ -30,6 +30,8 @@ pub struct RunsState {
     pub sort: RunSort,
     /// The table's sort column; any but AGE sorts the loaded page.
     pub order: Sort,
+    /// `:since`: only runs created at or after this time (ms).
+    pub since: Option<i64>,
 }
 
 impl Default for RunsState {
@@ -41,21 +43,45 @@ impl Default for RunsState {
             text: None,
             sort: RunSort::Newest,
             order: Sort::new(AGE, false),
+            since: None,
         }
     }
 }
 
 impl RunsState {
     /// The query for the current page.
+    /// Oldest first with a time range, the first page starts at the range (run ids are ULIDs,
+    /// ordered by creation time; the start is rounded down to the minute so the query changes
+    /// once a minute, not with every tick, and [`trim_since`](Self::trim_since) cuts exactly).
     pub fn query(&self) -> RunQuery {
+        let since = match (self.sort, self.since) {
+            (RunSort::Oldest, Some(t)) => {
+                let minute = u64::try_from(t - t.rem_euclid(60_000)).unwrap_or(0);
+                Some(ulid::Ulid::from_parts(minute, 0).to_string())
+            }
+            _ => None,
+        };
         RunQuery {
             status: self.status,
             workflow: self.workflow.clone(),
             text: self.text.clone(),
             sort: self.sort,
-            cursor: self.window.start.clone(),
+            cursor: self.window.start.clone().or(since),
             limit: PAGE,
         }
+    }
+
+    /// Drop the loaded runs older than the time range; newest first, the pages after one that
+    /// reached past the range hold only older runs, so there is no next page.
+    pub fn trim_since(&mut self) {
+        let Some(t) = self.since else { return };
+        let w = &mut self.window;
+        let before = w.items.len();
+        w.items.retain(|r| r.created_at >= t);
+        if w.items.len() < before && self.sort == RunSort::Newest {
+            w.next = None;
+        }
+        w.selected = w.selected.min(w.items.len().saturating_sub(1));
     }
 
     /// Parse `status:S wf:W free text`; an unknown status is an error and changes nothing.
@@ -185,6 +211,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: super::super::theme::Th
             theme.key(),
         ));
     }
+    if let Some(since) = &app.since {
+        title.push(Span::styled(
+            format!("· since {} ", since.text),
+            theme.key(),
+        ));
+    }
     let range = if w.items.is_empty() {
         "· none ".to_string()
     } else {
@@ -196,6 +228,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: super::super::theme::Th
         )
     };
     title.push(Span::styled(range, theme.dim()));
+    title.extend(super::hidden_note(s.order.hidden, theme));
     let block = Block::default()
         .borders(Borders::ALL)
         .title(Line::from(title));
@@ -213,11 +246,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: super::super::theme::Th
             } else {
                 ratatui::style::Style::default()
             };
-            Row::new(vec![
-                Cell::from(Span::styled(
-                    format::run_symbol(r.status),
-                    theme.run(r.status),
-                )),
+            let symbol = Cell::from(Span::styled(
+                format::run_symbol(r.status),
+                theme.run(r.status),
+            ));
+            let cells = s.order.hidden.keep([
                 Cell::from(short_id(&r.id).to_string()),
                 Cell::from(format!("{} v{}", r.workflow, r.workflow_version)),
                 Cell::from(Span::styled(r.status.as_str(), theme.run(r.status))),
@@ -228,26 +261,23 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: super::super::theme::Th
                         .map(format::duration)
                         .unwrap_or_default(),
                 ),
-            ])
-            .style(style)
+            ]);
+            Row::new(std::iter::once(symbol).chain(cells)).style(style)
         });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(1),
-            Constraint::Length(12),
-            Constraint::Min(12),
-            Constraint::Length(9),
-            Constraint::Length(7),
-            Constraint::Length(5),
-            Constraint::Length(9),
-        ],
-    )
-    .header(
-        Row::new(std::iter::once(String::new()).chain(s.order.header(&COLUMNS)))
-            .style(theme.header_row()),
-    )
-    .block(block);
+    let widths = s.order.hidden.keep([
+        Constraint::Length(12),
+        Constraint::Min(12),
+        Constraint::Length(9),
+        Constraint::Length(7),
+        Constraint::Length(5),
+        Constraint::Length(9),
+    ]);
+    let table = Table::new(rows, std::iter::once(Constraint::Length(1)).chain(widths))
+        .header(
+            Row::new(std::iter::once(String::new()).chain(s.order.header(&COLUMNS)))
+                .style(theme.header_row()),
+        )
+        .block(block);
     f.render_widget(table, area);
     if w.items.is_empty() {
         super::empty(

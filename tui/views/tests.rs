@@ -73,7 +73,7 @@ fn agents() {
 fn agents_for_a_viewer_hide_what_it_may_not_do() {
     let app = with_data(ViewId::Agents, Role::Viewer);
     let s = screen(&app, 100, 24);
-    assert!(!s.contains(" d drain") && !s.contains(" x remove"), "{s}");
+    assert!(!s.contains(" D drain") && !s.contains(" x remove"), "{s}");
     insta::assert_snapshot!("agents_viewer", s);
 }
 
@@ -497,4 +497,133 @@ fn help_scrolled_to_its_end_shows_the_last_line() {
     let large = screen(&app, 160, 45);
     assert!(large.contains("Audit: next outcome filter"), "{large}");
     insta::assert_snapshot!("help_end_160x45", large);
+}
+
+#[test]
+fn palette_completes_arguments_and_shows_the_context() {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.context_name = Some("staging".into());
+    app.known.contexts = vec!["prod".into(), "staging".into()];
+    app.update(Action::OpenPalette);
+    let (s80, s160) = snap_both("palette_usage", &app);
+    assert!(
+        s80.contains("imx · staging ("),
+        "the header names the context:\n{s80}"
+    );
+    assert!(s160.contains("run ID · agent NAME"), "{s160}");
+    for c in "run 01JG000".chars() {
+        app.update(Action::Edit(super::super::action::Edit::Char(c)));
+    }
+    let (s80, _) = snap_both("palette_run_ids", &app);
+    assert!(
+        s80.contains("01JG0007ABCDEFGHJKMNPQRS") && s80.contains("… 2 more"),
+        "{s80}"
+    );
+    app.update(Action::Back);
+    app.update(Action::OpenPalette);
+    for c in "ctx ".chars() {
+        app.update(Action::Edit(super::super::action::Edit::Char(c)));
+    }
+    snap_both("palette_contexts", &app);
+}
+
+#[test]
+fn since_narrows_runs_and_audit_and_titles_say_so() {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.update(Action::OpenPalette);
+    for c in "since 5m".chars() {
+        app.update(Action::Edit(super::super::action::Edit::Char(c)));
+    }
+    app.update(Action::Enter);
+    let q = app.runs.query();
+    feed(&mut app, Data::Runs(q, fixtures::runs_page()));
+    let (s80, _) = snap_both("runs_since", &app);
+    assert!(s80.contains("since 5m"), "{s80}");
+    app.update(Action::Goto(ViewId::Audit));
+    let (s80, _) = snap_both("audit_since", &app);
+    assert!(s80.contains("since 5m"), "{s80}");
+}
+
+#[test]
+fn describe_shows_every_field_and_yaml() {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.update(Action::Down);
+    app.update(Action::Describe(false));
+    let (s80, s160) = snap_both("describe_run", &app);
+    for field in [
+        "id",
+        "workflow_version",
+        "created_by",
+        "steps_total",
+        "params",
+    ] {
+        assert!(s160.contains(field), "{field} missing:\n{s160}");
+    }
+    assert!(s80.contains("Run 01JG0001ABCDEFGHJKMNPQRS"), "{s80}");
+    app.update(Action::Describe(true));
+    let (_, s160) = snap_both("describe_run_yaml", &app);
+    assert!(s160.contains("workflow: nightly-report"), "{s160}");
+    app.update(Action::Back);
+    app.update(Action::Goto(ViewId::Agents));
+    app.update(Action::Describe(false));
+    let (_, s160) = snap_both("describe_agent", &app);
+    assert!(
+        s160.contains("labels.os") && s160.contains("linux"),
+        "{s160}"
+    );
+    app.update(Action::Back);
+    app.update(Action::Goto(ViewId::Audit));
+    app.update(Action::Describe(true));
+    let (_, s160) = snap_both("describe_audit_yaml", &app);
+    assert!(s160.contains("action: run.cancel"), "{s160}");
+    app.update(Action::Back);
+    app.update(Action::Goto(ViewId::Workflows));
+    app.update(Action::Describe(false));
+    snap_both("describe_workflow", &app);
+}
+
+#[test]
+fn describe_in_run_detail_shows_the_selected_step() {
+    let mut app = detail_app();
+    app.update(Action::Describe(false));
+    let (_, s160) = snap_both("describe_step", &app);
+    assert!(
+        s160.contains("Step 01JG0000ABCDEFGHJKMNPQRS/test"),
+        "{s160}"
+    );
+}
+
+#[test]
+fn hidden_columns_give_their_width_to_the_others() {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.update(Action::Columns);
+    app.update(Action::Down);
+    app.update(Action::Down);
+    app.update(Action::Toggle); // STATUS
+    let (s80, _) = snap_both("columns_picker", &app);
+    assert!(
+        s80.contains("[ ] STATUS") && s80.contains("[x] ID"),
+        "{s80}"
+    );
+    app.update(Action::Down);
+    app.update(Action::Toggle); // STEPS
+    app.update(Action::Back);
+    let (s80, s160) = snap_both("runs_two_columns_hidden", &app);
+    assert!(
+        !s80.contains("STATUS") && s80.contains("2 columns hidden"),
+        "{s80}"
+    );
+    assert!(s160.contains("DURATION"), "{s160}");
+    app.update(Action::Goto(ViewId::Agents));
+    app.update(Action::Columns);
+    for _ in 0..4 {
+        app.update(Action::Down);
+    }
+    app.update(Action::Toggle); // LABELS
+    app.update(Action::Back);
+    let (s80, _) = snap_both("agents_labels_hidden", &app);
+    assert!(
+        !s80.contains("LABELS") && s80.contains("CURRENT STEPS"),
+        "{s80}"
+    );
 }

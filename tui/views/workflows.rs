@@ -106,13 +106,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
                 .iter()
                 .map(|(_, st)| Span::styled(format::run_symbol(*st), theme.run(*st)))
                 .collect();
-            Row::new(vec![
+            Row::new(s.order.hidden.keep([
                 Cell::from(w.name.clone()),
                 Cell::from(format!("v{}", w.version)),
                 Cell::from(w.steps.to_string()),
                 Cell::from(w.params.len().to_string()),
                 Cell::from(Line::from(recent)),
-            ])
+            ]))
             .style(if i == s.selected {
                 theme.selected()
             } else {
@@ -123,15 +123,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     if let Some(t) = &s.text {
         title.push(Span::styled(format!("· /{t} "), theme.key()));
     }
+    title.extend(super::hidden_note(s.order.hidden, theme));
     let table = Table::new(
         rows,
-        [
+        s.order.hidden.keep([
             Constraint::Min(14),
             Constraint::Length(5),
             Constraint::Length(6),
             Constraint::Length(7),
             Constraint::Length(RECENT as u16 + 1),
-        ],
+        ]),
     )
     .header(Row::new(s.order.header(&COLUMNS)).style(theme.header_row()))
     .block(

@@ -94,6 +94,20 @@ pub trait Backend: Send + Sync {
     fn created(&self) -> bool;
     /// The schema version recorded in the store.
     fn schema_version(&self) -> Result<i64>;
+    /// Run `body` as periodic maintenance (reaping expired leases, timing out overdue runs):
+    /// `Ok(false)` when this process is not to do it now. On a store shared by replicas
+    /// (PostgreSQL) only the replica holding the maintenance lease runs it, in a write
+    /// transaction fenced by the lease's term; by default (SQLite, whose one writer serialises
+    /// every process) it is a plain write.
+    fn maintain_tx(&self, body: Body<'_>) -> Result<bool> {
+        self.write_tx(body).map(|()| true)
+    }
+    /// Whether this process does the store's periodic maintenance now: `None` when every
+    /// process does (SQLite), else whether this replica holds the maintenance lease (and from
+    /// the first call, competes for it).
+    fn maintenance_leader(&self) -> Option<bool> {
+        None
+    }
     /// The SQLite store, if this is one: for what only a SQLite file can do (physical
     /// snapshots, backups and restores of the file). `None` on every other backend.
     fn as_sqlite(&self) -> Option<&Store> {
@@ -131,6 +145,27 @@ impl dyn Backend + '_ {
     /// Run `f` on a read snapshot and return what it returns (see [`Backend::read_tx`]).
     pub fn read<T>(&self, f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
         slotted(|body| self.read_tx(body), f)
+    }
+
+    /// Run `f` as periodic maintenance and return what it returns, or `None` when this
+    /// process is not to do it now (see [`Backend::maintain_tx`]).
+    pub fn maintain<T>(&self, f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<Option<T>> {
+        let mut skipped = false;
+        let out = slotted(
+            |body| {
+                if self.maintain_tx(body)? {
+                    Ok(())
+                } else {
+                    skipped = true;
+                    Err(Error::Conflict("not this process's maintenance".into()))
+                }
+            },
+            f,
+        );
+        match out {
+            Err(_) if skipped => Ok(None),
+            other => other.map(Some),
+        }
     }
 
     /// A bounded read on the hot path (see [`Backend::read_quick_tx`]).

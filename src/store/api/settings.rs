@@ -1,4 +1,5 @@
-//! Store-wide settings inside one store transaction: the default run timeout.
+//! Store-wide settings inside one store transaction: the default run timeout, and the backup
+//! location every replica and host uses (`imx backup location`).
 
 use crate::Result;
 use crate::model::RunTimeout;
@@ -9,6 +10,11 @@ pub trait SettingsTx {
     fn default_run_timeout(&self) -> Result<Option<u64>>;
     /// Set the store's default run timeout.
     fn set_default_run_timeout(&self, ms: u64) -> Result<()>;
+    /// The backup folder set for the store (`imx backup location DIR`), over each host's
+    /// default; `None` when unset.
+    fn backup_location(&self) -> Result<Option<String>>;
+    /// Set the backup folder for the store, or (`None`) unset it.
+    fn set_backup_location(&self, dir: Option<&str>) -> Result<()>;
     /// The timeout a run gets, and where it comes from: `requested`, else `workflow`'s, else
     /// `server`'s, else the store's default, else the built-in one.
     fn run_timeout(

@@ -26,6 +26,7 @@ use crate::store::api::{
     AgentsTx, Claimed, ClaimsTx, DashboardTx, LoginRow, RunsTx, SettingsTx, StatusCounts,
     TokenInsert, TokenRow, UsersTx, ViewsTx, WorkflowsTx,
 };
+use crate::store::flow;
 
 impl RunsTx for PgTx<'_> {
     fn create_run(
@@ -37,7 +38,7 @@ impl RunsTx for PgTx<'_> {
         default_timeout_ms: Option<u64>,
         created_by: &str,
     ) -> Result<Run> {
-        runs::create(
+        flow::runs::create(
             self,
             cache,
             workflow,
@@ -57,10 +58,10 @@ impl RunsTx for PgTx<'_> {
         runs::list(self, filter)
     }
     fn cancel_run(&self, cache: &SpecCache, prefix: &str) -> Result<Run> {
-        runs::cancel(self, cache, prefix)
+        flow::runs::cancel(self, cache, prefix)
     }
     fn retry_run(&self, cache: &SpecCache, prefix: &str, from: Option<&str>) -> Result<Run> {
-        runs::retry(self, cache, prefix, from)
+        flow::runs::retry(self, cache, prefix, from)
     }
 }
 
@@ -95,25 +96,25 @@ impl AgentsTx for PgTx<'_> {
         principal: &str,
         lease_ms: i64,
     ) -> Result<Agent> {
-        agents::register(self, cache, reg, principal, lease_ms)
+        flow::agents::register(self, cache, reg, principal, lease_ms)
     }
     fn check_agent_bound(&self, agent_id: &str, principal: &str) -> Result<()> {
-        agents::check_bound(self, agent_id, principal)
+        flow::agents::check_bound(self, agent_id, principal)
     }
     fn list_agents(&self) -> Result<Vec<Agent>> {
-        agents::list(self)
+        flow::agents::list(self)
     }
     fn get_agent(&self, key: &str) -> Result<Agent> {
-        agents::get_agent(self, key)
+        flow::agents::get(self, key)
     }
     fn set_agent_draining(&self, key: &str, draining: bool) -> Result<Agent> {
-        agents::set_draining(self, key, draining)
+        flow::agents::set_draining(self, key, draining)
     }
     fn remove_agent(&self, cache: &SpecCache, key: &str, force: bool) -> Result<Agent> {
-        agents::remove(self, cache, key, force)
+        flow::agents::remove(self, cache, key, force)
     }
     fn deregister_agent(&self, cache: &SpecCache, agent_id: &str) -> Result<()> {
-        agents::deregister(self, cache, agent_id)
+        flow::agents::deregister(self, cache, agent_id)
     }
     fn live_agents(&self) -> Result<Vec<Agent>> {
         agents::live(self)
@@ -129,10 +130,10 @@ impl ClaimsTx for PgTx<'_> {
         lease_ms: i64,
         limits: &StepLimits,
     ) -> Result<Claimed> {
-        claims::claim(self, cache, agent_id, max, lease_ms, limits)
+        flow::claims::claim(self, cache, agent_id, max, lease_ms, limits)
     }
     fn start_step(&self, lease: &LeaseRef) -> Result<()> {
-        claims::start(self, lease)
+        flow::claims::start(self, lease)
     }
     fn heartbeat(
         &self,
@@ -140,10 +141,10 @@ impl ClaimsTx for PgTx<'_> {
         leases: &[LeaseRef],
         lease_ms: i64,
     ) -> Result<HeartbeatReply> {
-        claims::heartbeat(self, agent_id, leases, lease_ms)
+        flow::claims::heartbeat(self, agent_id, leases, lease_ms)
     }
     fn check_leases(&self, agent_id: &str, leases: &[LeaseRef]) -> Result<HeartbeatReply> {
-        claims::check(self, agent_id, leases)
+        flow::claims::check(self, agent_id, leases)
     }
     fn append_logs(
         &self,
@@ -151,7 +152,7 @@ impl ClaimsTx for PgTx<'_> {
         lines: &[(LogStream, String)],
         max_bytes: u64,
     ) -> Result<()> {
-        claims::append_logs(self, lease, lines, max_bytes)
+        flow::claims::append_logs(self, lease, lines, max_bytes)
     }
     fn complete_steps(
         &self,
@@ -159,7 +160,7 @@ impl ClaimsTx for PgTx<'_> {
         results: &[(LeaseRef, StepResult)],
         max_output_bytes: u64,
     ) -> Result<Vec<bool>> {
-        claims::complete(self, cache, results, max_output_bytes)
+        flow::claims::complete(self, cache, results, max_output_bytes)
     }
     fn any_ready(&self, now: i64) -> Result<bool> {
         claims::any_ready(self, now)
@@ -168,7 +169,7 @@ impl ClaimsTx for PgTx<'_> {
         reap::due(self)
     }
     fn reap(&self, cache: &SpecCache) -> Result<usize> {
-        reap::reap(self, cache)
+        flow::reap::reap(self, cache)
     }
 }
 
@@ -304,12 +305,18 @@ impl SettingsTx for PgTx<'_> {
     fn set_default_run_timeout(&self, ms: u64) -> Result<()> {
         settings::set_default_run_timeout(self, ms)
     }
+    fn backup_location(&self) -> Result<Option<String>> {
+        settings::backup_location(self)
+    }
+    fn set_backup_location(&self, dir: Option<&str>) -> Result<()> {
+        settings::set_backup_location(self, dir)
+    }
     fn run_timeout(
         &self,
         requested: Option<u64>,
         workflow: Option<u64>,
         server: Option<u64>,
     ) -> Result<RunTimeout> {
-        settings::run_timeout(self, requested, workflow, server)
+        flow::runs::run_timeout(self, requested, workflow, server)
     }
 }

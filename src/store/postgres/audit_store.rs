@@ -1,7 +1,8 @@
 //! The audit tools' access ([`AuditStore`]) on a PostgreSQL transaction. Appending goes
 //! through the chain's head row (`audit_head`, see [`super::audit`]): in a write transaction
 //! [`head`](AuditStore::head) locks it, so appends from every replica queue there and form one
-//! linear chain, and [`insert`](AuditStore::insert) moves it.
+//! linear chain, and [`insert`](AuditStore::insert) moves it. The checkpoint log is kept here
+//! too (`audit_checkpoints`, and the signing key's public half in `meta`), for every replica.
 
 use std::collections::BTreeMap;
 
@@ -271,4 +272,38 @@ impl AuditStore for PgTx<'_> {
         }
         Ok(out)
     }
+
+    /// Replicas on several hosts share one log, here (see `audit::checkpoint`).
+    fn keeps_checkpoint_log(&self) -> bool {
+        true
+    }
+
+    fn checkpoint_lines(&self, store_id: &str) -> Result<Vec<String>> {
+        self.query(
+            "SELECT entry FROM audit_checkpoints WHERE store_id = $1 ORDER BY n",
+            &[&store_id],
+        )?
+        .iter()
+        .map(|r| get(r, 0))
+        .collect()
+    }
+
+    fn append_checkpoint_line(&self, store_id: &str, line: &str) -> Result<()> {
+        self.execute(
+            "INSERT INTO audit_checkpoints (store_id, entry) VALUES ($1, $2)",
+            &[&store_id, &line],
+        )?;
+        Ok(())
+    }
+
+    fn checkpoint_key(&self) -> Result<Option<String>> {
+        meta(self, CHECKPOINT_KEY)
+    }
+
+    fn set_checkpoint_key(&self, public_hex: &str) -> Result<()> {
+        set_meta(self, CHECKPOINT_KEY, public_hex)
+    }
 }
+
+/// The meta key holding the public key that signs the stored checkpoint log.
+const CHECKPOINT_KEY: &str = "audit_checkpoint_key";

@@ -1,7 +1,8 @@
 //! The PostgreSQL [`PgStore`] as a [`Backend`]: transactions through [`PgStore::write`] and
 //! [`PgStore::read`] (a write body may run again after a serialization failure), and a change
 //! feed woken by this process's own commits and, through [`super::wake_feed`], by other
-//! replicas' (LISTEN/NOTIFY, or polling).
+//! replicas' (LISTEN/NOTIFY, or polling). Maintenance runs only on the replica holding the
+//! maintenance lease ([`PgStore::maintain`]).
 
 use super::store::PgStore;
 use crate::Result;
@@ -19,6 +20,18 @@ impl Backend for PgStore {
     fn write_durable_tx(&self, body: Body<'_>) -> Result<()> {
         // A commit returns once PostgreSQL has made it durable (synchronous_commit).
         self.write_tx(body)
+    }
+
+    fn maintain_tx(&self, body: Body<'_>) -> Result<bool> {
+        let ran = self.maintain(|tx| body(tx))?.is_some();
+        if ran {
+            self.feed().notify_local();
+        }
+        Ok(ran)
+    }
+
+    fn maintenance_leader(&self) -> Option<bool> {
+        Some(PgStore::maintenance_leader(self))
     }
 
     fn read_tx(&self, body: Body<'_>) -> Result<()> {

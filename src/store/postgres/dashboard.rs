@@ -3,12 +3,12 @@
 
 use tokio_postgres::types::ToSql;
 
-use super::agents;
 use super::rows::{RUN_COLUMNS, run_from_row};
 use super::tx::{PgTx, get};
 use crate::Result;
 use crate::control::{AgentQuery, AuditFilter, RunQuery, RunSort};
 use crate::model::{Agent, AuditRecord, Page, Run};
+use crate::store::flow::agents;
 use crate::store::sqlite::dashboard::MAX_WINDOW;
 use crate::store::sqlite::rows::agent_state;
 

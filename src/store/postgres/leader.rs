@@ -20,6 +20,8 @@ use tokio::time::Instant;
 use tokio_postgres::GenericClient;
 
 use super::errors::PgResult;
+use super::tx::PgTx;
+use crate::Result;
 
 /// Leadership held: its term and until when (by this process's clock) it may act.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +62,19 @@ pub async fn acquire(
     Ok(row.map(|r| r.get(0)))
 }
 
+/// How long until the lease named `name` lapses, by the database's clock (zero when it has;
+/// `None` when nobody ever held it).
+pub async fn remaining(c: &impl GenericClient, name: &str) -> PgResult<Option<Duration>> {
+    let row = c
+        .query_opt(
+            "SELECT GREATEST(0, EXTRACT(EPOCH FROM (until - clock_timestamp())) * 1000)::float8
+             FROM leader_lease WHERE name = $1",
+            &[&name],
+        )
+        .await?;
+    Ok(row.map(|r| Duration::from_secs_f64(r.get::<_, f64>(0) / 1000.0)))
+}
+
 /// Extend a lease still held: false when it lapsed or another holds it now.
 pub async fn renew(
     c: &impl GenericClient,
@@ -78,18 +93,35 @@ pub async fn renew(
     Ok(n == 1)
 }
 
+/// The fence's query: the row of a current, unlapsed term, locked until the transaction ends.
+const FENCE: &str = "SELECT 1 FROM leader_lease
+     WHERE name = $1 AND holder = $2 AND term = $3 AND until > clock_timestamp()
+     FOR SHARE";
+
 /// Inside the maintenance transaction, first: whether `term` is still the current, unlapsed
 /// lease. It locks the row (FOR SHARE) so the lease cannot change hands before the transaction
 /// ends; a transaction whose fence fails must do nothing.
 pub async fn fence(c: &impl GenericClient, name: &str, holder: &str, term: i64) -> PgResult<bool> {
-    Ok(c.query_opt(
-        "SELECT 1 FROM leader_lease
-         WHERE name = $1 AND holder = $2 AND term = $3 AND until > clock_timestamp()
-         FOR SHARE",
+    Ok(c.query_opt(FENCE, &[&name, &holder, &term])
+        .await?
+        .is_some())
+}
+
+/// [`fence`] inside one of the store's own transactions.
+pub fn fence_in(tx: &PgTx<'_>, name: &str, holder: &str, term: i64) -> Result<bool> {
+    Ok(tx.query_opt(FENCE, &[&name, &holder, &term])?.is_some())
+}
+
+/// Give up a lease still held (a replica shutting down): another replica may take it at once
+/// instead of a lease later.
+pub async fn release(c: &impl GenericClient, name: &str, holder: &str, term: i64) -> PgResult<()> {
+    c.execute(
+        "UPDATE leader_lease SET until = clock_timestamp() - interval '1 millisecond'
+         WHERE name = $1 AND holder = $2 AND term = $3",
         &[&name, &holder, &term],
     )
-    .await?
-    .is_some())
+    .await?;
+    Ok(())
 }
 
 fn ms(d: Duration) -> f64 {
@@ -98,7 +130,8 @@ fn ms(d: Duration) -> f64 {
 
 impl Elector {
     /// Compete for `name` as `holder` (unique per process) with leases of `lease`: the leader
-    /// renews every third of it, the others look every tenth of it.
+    /// renews every third of it, the others look every tenth of it, and again the moment the
+    /// holder's lease lapses.
     pub fn start(pool: Pool, name: &str, holder: &str, lease: Duration) -> Elector {
         let (tx, state) = watch::channel(None);
         let stalled = Arc::new(AtomicBool::new(false));
@@ -140,6 +173,11 @@ impl Elector {
         }
     }
 
+    /// Stop competing (the lease, if held, lapses or is [`release`]d).
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+
     /// The holder name.
     pub fn holder(&self) -> &str {
         &self.holder
@@ -152,7 +190,7 @@ impl Elector {
 
     /// Tests: stop doing anything (as a SIGSTOPped process), or go on.
     #[cfg(test)]
-    fn stall(&self, on: bool) {
+    pub(crate) fn stall(&self, on: bool) {
         self.stalled.store(on, Ordering::SeqCst);
     }
 }
@@ -180,11 +218,20 @@ async fn run(
         }
         let asked = Instant::now();
         let current = *state.borrow();
+        // Another's lease lapses in `lapses`: look again right then rather than a look
+        // interval later, so a takeover comes within one lease of the holder's last renewal.
+        let mut lapses = None;
         let outcome: PgResult<Option<i64>> = async {
             let c = pool.get().await?;
             match current {
                 Some(t) if renew(&**c, &name, &holder, t.term, lease).await? => Ok(Some(t.term)),
-                _ => acquire(&**c, &name, &holder, lease).await,
+                _ => {
+                    let got = acquire(&**c, &name, &holder, lease).await?;
+                    if got.is_none() {
+                        lapses = remaining(&**c, &name).await?;
+                    }
+                    Ok(got)
+                }
             }
         }
         .await;
@@ -201,20 +248,21 @@ async fn run(
             }
         };
         if next.is_some() != current.is_some() {
-            tracing::info!(
-                "maintenance leader {name}: {}",
-                if next.is_some() {
-                    "this replica leads"
-                } else {
-                    "another replica leads"
-                }
-            );
+            match next {
+                Some(t) => tracing::info!(
+                    "maintenance leader {name}: this replica ({holder}) leads, term {}",
+                    t.term
+                ),
+                None => tracing::info!(
+                    "maintenance leader {name}: this replica ({holder}) no longer leads"
+                ),
+            }
         }
         state.send_replace(next);
-        let pause = if next.is_some() {
-            lease / 3
-        } else {
-            lease / 10
+        let pause = match (next, lapses) {
+            (Some(_), _) => lease / 3,
+            (None, Some(left)) if left < lease / 10 => left + Duration::from_millis(1),
+            (None, _) => lease / 10,
         };
         tokio::time::sleep(pause).await;
     }

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_workflow_source.sql"),
     include_str!("migrations/0003_feed_order.sql"),
+    include_str!("migrations/0004_audit_checkpoints.sql"),
 ];
 
 /// The PostgreSQL schema version this build writes (its own numbering, apart from SQLite's).

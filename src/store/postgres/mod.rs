@@ -7,14 +7,17 @@
 //! - [`migrate`]: versioned, append-only migrations under an advisory lock; a newer schema is
 //!   refused.
 //! - [`retry`]: READ COMMITTED transactions, run again on serialization failure or deadlock.
-//! - [`claims`]: granting ready steps with `FOR UPDATE SKIP LOCKED`, and the worker's other
-//!   reports (start, heartbeat, logs, completion).
-//! - [`workflows`], [`runs`], [`agents`], [`reap`], [`settings`], [`users`]: the store's operations, as
-//!   the SQLite store's (`store::sqlite`): load, decide with the engine, apply the changeset
-//!   (`apply`) with guarded updates, the run row locked first ([`transitions`]).
+//! - [`claims`]: picking ready steps with `FOR UPDATE SKIP LOCKED` (granted by
+//!   `store::flow::claims`).
+//! - [`transitions`]: the store's `store::flow::Rows` — the rows the engine's transitions read,
+//!   locked (the run row first), and the changeset applied (`apply`) with guarded updates;
+//!   [`workflows`], [`runs`], [`agents`], [`reap`], [`settings`], [`users`]: the rest of the
+//!   store's SQL, as the SQLite store's (`store::sqlite`). The orchestration (load, decide
+//!   with the engine, apply) is `store::flow`, shared with SQLite.
 //! - [`wakeup`]: LISTEN/NOTIFY hints on a dedicated connection, debounced, with polling;
 //!   [`wake_feed`] connects them to a store's change feed and token caches.
-//! - [`leader`]: one maintenance leader at a time (a lease row), taken over within a lease.
+//! - [`leader`]: one maintenance leader at a time (a lease row), taken over within a lease;
+//!   [`PgStore::maintain`] runs maintenance only on it, fenced by its term.
 //! - [`sequence`]: `feed_seq`, the commit order the event feed and log lines are paged by
 //!   (numbered after commit, one sequencer at a time), so no row committed out of id order is
 //!   skipped.
@@ -34,6 +37,8 @@ pub mod audit;
 mod audit_store;
 mod backend;
 mod bridge;
+#[cfg(test)]
+mod checkpoint_tests;
 pub mod claims;
 pub mod config;
 pub mod dashboard;
@@ -42,6 +47,8 @@ mod events;
 pub mod feed;
 pub mod leader;
 mod logs;
+#[cfg(test)]
+mod maintenance_tests;
 pub mod migrate;
 #[cfg(test)]
 mod plane_tests;

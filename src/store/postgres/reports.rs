@@ -41,7 +41,7 @@ pub fn status(tx: &PgTx<'_>) -> Result<StatusCounts> {
         "SELECT count(DISTINCT name) FROM workflows WHERE deleted_at IS NULL",
         &[],
     )?;
-    for agent in super::agents::list(tx)? {
+    for agent in crate::store::flow::agents::list(tx)? {
         *out.agents.entry(agent.state).or_default() += 1;
     }
     Ok(out)

@@ -1,92 +1,64 @@
-//! Runs on PostgreSQL: create, look up by id prefix, list (newest first, cursor-paged); cancel
-//! and retry (decided by `engine::transitions`, the run row locked first). As the SQLite
-//! store's (`store::sqlite::runs`).
-
-use std::collections::BTreeMap;
+//! Runs on PostgreSQL: the rows a new run inserts ([`RunRows`]), look up by id prefix, list
+//! (newest first, cursor-paged), as the SQLite store's (`store::sqlite::runs`). Creating,
+//! cancelling and retrying are `store::flow::runs`.
 
 use tokio_postgres::types::ToSql;
 
-use super::events::insert_event;
 use super::rows::{RUN_COLUMNS, STEP_COLUMNS, run_from_row, step_from_row};
-use super::transitions::{decide, run_head};
 use super::tx::{PgTx, get};
 use super::{settings, workflows};
-use crate::engine::transitions as engine;
-use crate::engine::{Decision, Loaded, SpecCache};
-use crate::model::{Page, Run, RunDetail, RunFilter, now_ms};
+use crate::engine::SpecCache;
+use crate::model::{Page, Run, RunDetail, RunFilter};
+use crate::store::flow::runs::{NewRun, NewStep, RunRows};
 use crate::store::sqlite::runs::{DEFAULT_PAGE, MAX_PAGE};
 use crate::{Error, Result};
 
-/// Create a run of `workflow` (latest live version) with typed params (see
-/// `store::sqlite::runs::create` for where its timeout comes from).
-pub fn create(
-    tx: &PgTx<'_>,
-    cache: &SpecCache,
-    workflow: &str,
-    params_json: &BTreeMap<String, serde_json::Value>,
-    timeout_ms: Option<u64>,
-    default_timeout_ms: Option<u64>,
-    created_by: &str,
-) -> Result<Run> {
-    let wf = workflows::get_workflow(tx, workflow, None)?;
-    let ix = workflows::index(tx, cache, &wf.name, wf.version)?;
-    let now = now_ms();
-    let id = crate::model::new_id();
-    let timeout = settings::run_timeout(tx, timeout_ms, ix.spec.timeout_ms, default_timeout_ms)?;
-    let timeout_i = i64::try_from(timeout.ms).unwrap_or(i64::MAX);
-    let deadline = now.saturating_add(timeout_i);
-    let steps_total = i64::try_from(ix.spec.steps.len()).unwrap_or(i64::MAX);
-    tx.execute(
-        "INSERT INTO runs (id, workflow, workflow_version, status, params, created_at, deadline,
-                           timeout_ms, created_by, steps_total, timeout_source)
-         VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10)",
-        &[
-            &id,
-            &wf.name,
-            &i64::from(wf.version),
-            &serde_json::to_string(params_json)?,
-            &now,
-            &deadline,
-            &timeout_i,
-            &created_by,
-            &steps_total,
-            &timeout.source.as_str(),
-        ],
-    )?;
-    for (i, step) in ix.spec.steps.iter().enumerate() {
-        let status = if step.needs.is_empty() {
-            "ready"
-        } else {
-            "pending"
-        };
-        let selector = match &step.agent {
-            Some(sel) if !sel.labels.is_empty() => Some(serde_json::to_string(&sel.labels)?),
-            _ => None,
-        };
-        tx.execute(
-            "INSERT INTO steps (run_id, step_id, idx, kind, status, pending_needs, selector,
-                                not_before)
-             VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8)",
+impl RunRows for PgTx<'_> {
+    fn store_run_timeout(&self) -> Result<Option<u64>> {
+        settings::default_run_timeout(self)
+    }
+
+    fn insert_run(&self, run: &NewRun<'_>) -> Result<()> {
+        self.execute(
+            "INSERT INTO runs (id, workflow, workflow_version, status, params, created_at, deadline,
+                               timeout_ms, created_by, steps_total, timeout_source)
+             VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10)",
             &[
-                &id,
-                &step.id,
-                &i64::try_from(i).unwrap_or(i64::MAX),
-                &step.kind.name(),
-                &status,
-                &i64::try_from(step.needs.len()).unwrap_or(i64::MAX),
-                &selector,
-                &now,
+                &run.id,
+                &run.workflow,
+                &i64::from(run.version),
+                &run.params,
+                &run.created_at,
+                &run.deadline,
+                &i64::try_from(run.timeout.ms).unwrap_or(i64::MAX),
+                &run.created_by,
+                &i64::try_from(run.steps_total).unwrap_or(i64::MAX),
+                &run.timeout.source.as_str(),
             ],
         )?;
+        Ok(())
     }
-    insert_event(
-        tx,
-        "run.created",
-        Some(&id),
-        None,
-        serde_json::json!({ "workflow": wf.name, "version": wf.version }),
-    )?;
-    get_run(tx, &id)
+
+    fn insert_steps(&self, run_id: &str, steps: &[NewStep<'_>]) -> Result<()> {
+        for s in steps {
+            self.execute(
+                "INSERT INTO steps (run_id, step_id, idx, kind, status, pending_needs, selector,
+                                    not_before)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8)",
+                &[
+                    &run_id,
+                    &s.step_id,
+                    &i64::try_from(s.idx).unwrap_or(i64::MAX),
+                    &s.kind,
+                    &s.status,
+                    &i64::try_from(s.pending_needs).unwrap_or(i64::MAX),
+                    &s.selector,
+                    &s.not_before,
+                ],
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// Resolve a run id or unique prefix (case-insensitive) to the full id.
@@ -202,36 +174,4 @@ pub fn list(tx: &PgTx<'_>, filter: &RunFilter) -> Result<Page<Run>> {
         None
     };
     Ok(Page { items, next_cursor })
-}
-
-/// Cancel a run that has not ended (see `store::sqlite::runs::cancel`).
-pub fn cancel(tx: &PgTx<'_>, cache: &SpecCache, prefix: &str) -> Result<Run> {
-    let id = resolve_id(tx, prefix)?;
-    decide_on(tx, cache, &id, engine::end::cancel)?;
-    get_run(tx, &id)
-}
-
-/// Rerun an ended run's failed, skipped and cancelled steps — or `from` and everything
-/// downstream of it.
-pub fn retry(tx: &PgTx<'_>, cache: &SpecCache, prefix: &str, from: Option<&str>) -> Result<Run> {
-    let id = resolve_id(tx, prefix)?;
-    decide_on(tx, cache, &id, |st| engine::retry::retry(st, from))?;
-    get_run(tx, &id)
-}
-
-/// Lock run `id`, load it with every step, decide with `transition` and apply it; a rejection
-/// is the caller's error.
-fn decide_on(
-    tx: &PgTx<'_>,
-    cache: &SpecCache,
-    id: &str,
-    transition: impl Fn(&Loaded<'_>) -> Decision,
-) -> Result<()> {
-    let head = run_head(tx, id)?;
-    let ix = workflows::index(tx, cache, &head.workflow, head.version)?;
-    let mut st = Loaded::new(&ix, head, now_ms());
-    match decide(tx, &mut st, transition)? {
-        Ok(_) => Ok(()),
-        Err(r) => Err(r.into_error()),
-    }
 }

@@ -4,12 +4,22 @@
 //! body decides afresh from what it reads, so that is safe); [`read`](PgStore::read) runs one on
 //! a read-only snapshot. Both are synchronous, as the SQLite store's, and keep off the async
 //! workers the same way.
+//!
+//! Periodic maintenance (reaping, run timeouts) runs on one replica at a time: the store
+//! competes for the `maintenance` lease ([`super::leader`]) from the first time it is asked
+//! ([`PgStore::maintenance_leader`], [`PgStore::maintain`]), and a maintenance transaction
+//! runs only while this replica holds it, fenced by its term. Dropping the store gives the
+//! lease up, so another replica takes over at once.
+
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use tokio_postgres::IsolationLevel;
 
 use super::bridge::Bridge;
 use super::config::PgConfig;
 use super::errors::PgError;
+use super::leader::{self, Elector};
 use super::migrate::migrate;
 use super::retry::{MAX_TRIES, backoff};
 use super::sequence::sequence;
@@ -30,7 +40,18 @@ pub struct PgStore {
     created: bool,
     specs: SpecCache,
     feed: std::sync::Arc<crate::store::feed::ChangeFeed>,
+    /// The maintenance lease's length.
+    lease: Duration,
+    /// Competes for the maintenance lease, from the first time maintenance is asked for.
+    elector: OnceLock<Elector>,
 }
+
+/// The maintenance lease's name.
+const MAINTENANCE: &str = "maintenance";
+
+/// The maintenance lease's length unless set ([`PgStore::with_maintenance_lease`]): a leader
+/// that dies or stalls is replaced within it.
+pub const DEFAULT_MAINTENANCE_LEASE: Duration = Duration::from_secs(10);
 
 impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -75,7 +96,75 @@ impl PgStore {
             created: migrated.initialised,
             specs: SpecCache::default(),
             feed,
+            lease: DEFAULT_MAINTENANCE_LEASE,
+            elector: OnceLock::new(),
         })
+    }
+
+    /// Hold the maintenance lease for `lease` (at least 100 ms) instead of
+    /// [`DEFAULT_MAINTENANCE_LEASE`]: a leader that dies or stalls is replaced within it.
+    /// Before maintenance is first asked for.
+    pub fn with_maintenance_lease(mut self, lease: Duration) -> PgStore {
+        self.lease = lease.max(Duration::from_millis(100));
+        self
+    }
+
+    /// The maintenance lease's length.
+    pub fn maintenance_lease(&self) -> Duration {
+        self.lease
+    }
+
+    /// The elector, started on first use (on the bridge's runtime).
+    fn elector(&self) -> &Elector {
+        self.elector.get_or_init(|| {
+            let _ctx = self.bridge.handle().map(tokio::runtime::Handle::enter);
+            let holder = format!(
+                "{}:{}:{:08x}",
+                crate::config::hostname(),
+                std::process::id(),
+                rand::random::<u32>()
+            );
+            Elector::start(self.pool.clone(), MAINTENANCE, &holder, self.lease)
+        })
+    }
+
+    /// Whether this replica holds the maintenance lease now (competing for it from the first
+    /// call).
+    pub fn maintenance_leader(&self) -> bool {
+        self.elector().leading().is_some()
+    }
+
+    /// Run `f` as maintenance: only while this replica holds the maintenance lease, in a write
+    /// transaction that first checks (and locks) the lease's term, so a replica that lost the
+    /// lease without noticing (stalled past it) changes nothing. `None`: not run.
+    pub fn maintain<T>(&self, mut f: impl FnMut(&PgTx<'_>) -> Result<T>) -> Result<Option<T>> {
+        let elector = self.elector();
+        let Some(term) = elector.leading() else {
+            return Ok(None);
+        };
+        let mut fenced_off = false;
+        let out = self.write(|tx| {
+            fenced_off = !leader::fence_in(tx, elector.name(), elector.holder(), term)?;
+            if fenced_off {
+                return Err(Error::Conflict("the maintenance lease was lost".into()));
+            }
+            f(tx)
+        });
+        match out {
+            Err(_) if fenced_off => {
+                tracing::info!(
+                    "maintenance skipped: term {term} of the maintenance lease has ended"
+                );
+                Ok(None)
+            }
+            other => other.map(Some),
+        }
+    }
+
+    /// Tests: the elector stalls (as a SIGSTOPped replica would), or goes on.
+    #[cfg(test)]
+    pub(crate) fn stall_maintenance(&self, on: bool) {
+        self.elector().stall(on);
     }
 
     /// The database's URL without its password.
@@ -206,6 +295,28 @@ impl PgStore {
                 Err((e, again))
             }
         }
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // Give the maintenance lease up, so another replica need not wait for it to lapse.
+        let Some(elector) = self.elector.take() else {
+            return;
+        };
+        elector.stop();
+        let Some(term) = elector.leading() else {
+            return;
+        };
+        let pool = &self.pool;
+        let release = async {
+            let c = pool.get().await.map_err(PgError::from)?;
+            leader::release(&**c, elector.name(), elector.holder(), term).await
+        };
+        let _ = crate::store::off_runtime(|| {
+            self.bridge
+                .block_on(async { tokio::time::timeout(Duration::from_secs(2), release).await })
+        });
     }
 }
 

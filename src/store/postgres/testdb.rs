@@ -7,7 +7,9 @@
 //!   when no such server answers, a [`TempPostgres`] of its own.
 //! - [`TempPostgres::start`]: `initdb` (once per machine and version, then copied) and `pg_ctl`
 //!   from the machine's binaries (`PATH`, then `/usr/lib/postgresql/*/bin`), in a temp dir, on
-//!   a free port, trust auth, fsync off. Run as root, the server runs as the `postgres` user
+//!   a free port, trust auth, fsync off (the machine does not crash; the server does). Commits
+//!   stay synchronous: a crash-like stop ([`TempPostgres::stop_immediate`], `kill9`) must not
+//!   lose a transaction the server acknowledged, or a test would blame imx for it. Run as root, the server runs as the `postgres` user
 //!   (PostgreSQL refuses root). Stopped and removed on drop.
 //!
 //! Either returns `None` after printing why when there is no PostgreSQL: the test then passes
@@ -283,8 +285,8 @@ impl TempPostgres {
 
     fn try_start(&self) -> bool {
         let opts = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off \
+             -c max_connections=200 -c shared_buffers=32MB",
             self.port,
             self.dir.path().display()
         );

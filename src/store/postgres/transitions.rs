@@ -1,15 +1,21 @@
-//! Loading a run for the engine's transitions (`crate::engine::transitions`) on PostgreSQL and
-//! deciding with it, as the SQLite store does (`store::sqlite::transitions`), with row locks:
-//! a run transition locks the run row first (`FOR UPDATE`), then the step rows it reads, so
-//! the rows a decision was made from cannot change before its guarded updates
-//! (`super::apply`) run. A deadlock between such transactions is retried by
-//! [`PgStore::write`](super::PgStore::write).
+//! The PostgreSQL store's [`Rows`]: loading the rows the engine's transitions read, with row
+//! locks, and applying what they decide (`store::flow` decides with them). Replicas write
+//! concurrently, so a run transition locks the run row first (`FOR UPDATE`), then the step
+//! rows it reads: the rows a decision was made from cannot change before its guarded updates
+//! (`super::apply`) run, and every transaction takes the locks in the same order. A deadlock
+//! between such transactions is retried by [`PgStore::write`](super::PgStore::write).
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 
 use tokio_postgres::Row;
 
+use super::events::insert_event;
 use super::tx::{PgTx, get, get_u32};
-use crate::engine::{Changeset, Decision, Loaded, Need, Refusal, Rejection, RunRow, StepRow};
-use crate::model::{RunStatus, StepStatus};
+use super::{apply, claims, reap, runs};
+use crate::engine::{Changeset, HeldAttempt, RunRow, StepRow};
+use crate::model::{LogStream, Run, RunStatus, StepStatus};
+use crate::store::flow::{ClaimAgent, Outputs, Rows};
 use crate::{Error, Result};
 
 /// The columns of [`RunRow`], in [`run_row`]'s order.
@@ -54,107 +60,203 @@ pub fn step_row(r: &Row, at: usize) -> Result<StepRow> {
     })
 }
 
-/// The run row, locked for this transaction's transition.
-pub fn run_head(tx: &PgTx<'_>, run_id: &str) -> Result<RunRow> {
-    let row = tx
-        .query_opt(
+impl Rows for PgTx<'_> {
+    fn run_row(&self, run_id: &str) -> Result<RunRow> {
+        let row = self
+            .query_opt(
+                &format!("SELECT {RUN_ROW} FROM runs WHERE id = $1 FOR UPDATE"),
+                &[&run_id],
+            )?
+            .ok_or_else(|| Error::not_found("run", run_id))?;
+        run_row(&row, 0)
+    }
+
+    fn run_row_with_params(&self, run_id: &str) -> Result<(RunRow, String)> {
+        let row = self
+            .query_opt(
+                &format!("SELECT {RUN_ROW}, params FROM runs WHERE id = $1 FOR UPDATE"),
+                &[&run_id],
+            )?
+            .ok_or_else(|| Error::not_found("run", run_id))?;
+        Ok((run_row(&row, 0)?, get(&row, 9)?))
+    }
+
+    /// Two reads: the run's row is locked before the step's (a join would lock both at once,
+    /// in no order another transaction agrees with).
+    fn run_and_step_rows(&self, run_id: &str, step_id: &str) -> Result<Option<(RunRow, StepRow)>> {
+        let Some(head) = self.query_opt(
             &format!("SELECT {RUN_ROW} FROM runs WHERE id = $1 FOR UPDATE"),
             &[&run_id],
         )?
-        .ok_or_else(|| Error::not_found("run", run_id))?;
-    run_row(&row, 0)
-}
+        else {
+            return Ok(None);
+        };
+        let head = run_row(&head, 0)?;
+        Ok(self.step_row(run_id, step_id)?.map(|s| (head, s)))
+    }
 
-/// The run row (locked) with its params.
-pub fn run_with_params(tx: &PgTx<'_>, run_id: &str) -> Result<(RunRow, String)> {
-    let row = tx
-        .query_opt(
-            &format!("SELECT {RUN_ROW}, params FROM runs WHERE id = $1 FOR UPDATE"),
+    fn step_row(&self, run_id: &str, step_id: &str) -> Result<Option<StepRow>> {
+        self.query_opt(
+            &format!("SELECT {STEP_ROW} FROM steps WHERE run_id = $1 AND step_id = $2 FOR UPDATE"),
+            &[&run_id, &step_id],
+        )?
+        .map(|r| step_row(&r, 0))
+        .transpose()
+    }
+
+    /// Without `FOR UPDATE`: a read-only snapshot cannot take row locks.
+    fn peek_step_row(&self, run_id: &str, step_id: &str) -> Result<Option<StepRow>> {
+        self.query_opt(
+            &format!("SELECT {STEP_ROW} FROM steps WHERE run_id = $1 AND step_id = $2"),
+            &[&run_id, &step_id],
+        )?
+        .map(|r| step_row(&r, 0))
+        .transpose()
+    }
+
+    fn step_rows(&self, run_id: &str) -> Result<Vec<StepRow>> {
+        self.query(
+            &format!("SELECT {STEP_ROW} FROM steps WHERE run_id = $1 ORDER BY idx FOR UPDATE"),
             &[&run_id],
         )?
-        .ok_or_else(|| Error::not_found("run", run_id))?;
-    Ok((run_row(&row, 0)?, get(&row, 9)?))
-}
-
-/// A step's row and its run's, both locked (the run's first).
-pub fn run_and_step(
-    tx: &PgTx<'_>,
-    run_id: &str,
-    step_id: &str,
-) -> Result<Option<(RunRow, StepRow)>> {
-    let Some(head) = tx.query_opt(
-        &format!("SELECT {RUN_ROW} FROM runs WHERE id = $1 FOR UPDATE"),
-        &[&run_id],
-    )?
-    else {
-        return Ok(None);
-    };
-    let head = run_row(&head, 0)?;
-    Ok(step(tx, run_id, step_id)?.map(|s| (head, s)))
-}
-
-/// A step's row, locked.
-pub fn step(tx: &PgTx<'_>, run_id: &str, step_id: &str) -> Result<Option<StepRow>> {
-    tx.query_opt(
-        &format!("SELECT {STEP_ROW} FROM steps WHERE run_id = $1 AND step_id = $2 FOR UPDATE"),
-        &[&run_id, &step_id],
-    )?
-    .map(|r| step_row(&r, 0))
-    .transpose()
-}
-
-fn all_steps(tx: &PgTx<'_>, run_id: &str) -> Result<Vec<StepRow>> {
-    tx.query(
-        &format!("SELECT {STEP_ROW} FROM steps WHERE run_id = $1 ORDER BY idx FOR UPDATE"),
-        &[&run_id],
-    )?
-    .iter()
-    .map(|r| step_row(r, 0))
-    .collect()
-}
-
-/// Decide with `transition`, loading the step rows it asks for, then apply its changeset.
-/// `Ok(Err(_))`: it matched no transition and nothing changed.
-pub fn decide(
-    tx: &PgTx<'_>,
-    st: &mut Loaded<'_>,
-    transition: impl Fn(&Loaded<'_>) -> Decision,
-) -> Result<std::result::Result<Changeset, Rejection>> {
-    for _ in 0..4 {
-        match transition(st) {
-            Ok(cs) => {
-                super::apply::apply(tx, &cs, st.now)?;
-                return Ok(Ok(cs));
-            }
-            Err(Refusal::Rejected(r)) => return Ok(Err(r)),
-            Err(Refusal::Need(Need::Steps(ids))) if !st.all_steps => {
-                let mut rows = Vec::with_capacity(ids.len());
-                let mut missing = false;
-                for id in ids.iter().filter(|id| !st.steps.contains_key(*id)) {
-                    match step(tx, &st.run.id, id)? {
-                        Some(row) => rows.push(row),
-                        None => missing = true,
-                    }
-                }
-                if missing || rows.is_empty() {
-                    load_all(tx, st)?;
-                } else {
-                    st.add_steps(rows);
-                }
-            }
-            Err(Refusal::Need(_)) if st.all_steps => break,
-            Err(Refusal::Need(_)) => load_all(tx, st)?,
-        }
+        .iter()
+        .map(|r| step_row(r, 0))
+        .collect()
     }
-    Err(Error::Internal(format!(
-        "a transition of run {} asked for more than the run holds",
-        st.run.id
-    )))
-}
 
-fn load_all(tx: &PgTx<'_>, st: &mut Loaded<'_>) -> Result<()> {
-    st.steps.clear();
-    st.add_steps(all_steps(tx, &st.run.id)?);
-    st.all_steps = true;
-    Ok(())
+    fn apply_changeset(&self, cs: &Changeset, now: i64) -> Result<()> {
+        apply::apply(self, cs, now)
+    }
+
+    fn event(
+        &self,
+        kind: &str,
+        run_id: Option<&str>,
+        step_id: Option<&str>,
+        data: serde_json::Value,
+    ) -> Result<()> {
+        insert_event(self, kind, run_id, step_id, data)
+    }
+
+    fn workflow_spec(&self, name: &str, version: u32) -> Result<Option<String>> {
+        self.query_opt(
+            "SELECT spec FROM workflows WHERE name = $1 AND version = $2",
+            &[&name, &i64::from(version)],
+        )?
+        .map(|r| get(&r, 0))
+        .transpose()
+    }
+
+    fn full_run_id(&self, prefix: &str) -> Result<String> {
+        runs::resolve_id(self, prefix)
+    }
+
+    fn run_model(&self, id: &str) -> Result<Run> {
+        runs::get_run(self, id)
+    }
+
+    fn claim_agent(&self, agent_id: &str) -> Result<Option<ClaimAgent>> {
+        claims::agent(self, agent_id)
+    }
+
+    fn agent_draining(&self, agent_id: &str) -> Result<Option<bool>> {
+        self.query_opt("SELECT draining FROM agents WHERE id = $1", &[&agent_id])?
+            .map(|r| get(&r, 0))
+            .transpose()
+    }
+
+    fn renew_agent(&self, agent_id: &str, now: i64, lease_ms: i64) -> Result<()> {
+        self.execute(
+            "UPDATE agents SET last_heartbeat = $2, stopped_at = NULL, lease_ms = $3 WHERE id = $1",
+            &[&agent_id, &now, &lease_ms],
+        )?;
+        Ok(())
+    }
+
+    fn ready_steps(
+        &self,
+        labels: &BTreeMap<String, String>,
+        max: u32,
+        now: i64,
+    ) -> Result<Vec<(String, StepRow)>> {
+        claims::ready(self, labels, max, now)
+    }
+
+    fn succeeded_outputs(&self, run_id: &str, step_ids: &BTreeSet<&str>) -> Result<Outputs> {
+        claims::succeeded_outputs(self, run_id, step_ids)
+    }
+
+    fn next_due(&self) -> Result<Option<i64>> {
+        let r = self.query_one(
+            "SELECT min(not_before) FROM steps WHERE status = 'ready'",
+            &[],
+        )?;
+        get(&r, 0)
+    }
+
+    fn log_bytes(&self, run_id: &str, step_id: &str) -> Result<u64> {
+        let r = self.query_one(
+            "SELECT log_bytes FROM steps WHERE run_id = $1 AND step_id = $2",
+            &[&run_id, &step_id],
+        )?;
+        Ok(u64::try_from(get::<i64>(&r, 0)?).unwrap_or(0))
+    }
+
+    fn set_log_bytes(&self, run_id: &str, step_id: &str, bytes: u64) -> Result<()> {
+        self.execute(
+            "UPDATE steps SET log_bytes = $3 WHERE run_id = $1 AND step_id = $2",
+            &[&run_id, &step_id, &i64::try_from(bytes).unwrap_or(i64::MAX)],
+        )?;
+        Ok(())
+    }
+
+    fn insert_logs(
+        &self,
+        run_id: &str,
+        step_id: &str,
+        attempt: u32,
+        now: i64,
+        lines: &[(LogStream, Cow<'_, str>)],
+    ) -> Result<()> {
+        if !lines.is_empty() {
+            // Log followers on other replicas hear of them at commit.
+            self.hint_changes();
+        }
+        for (stream, line) in lines {
+            let line: &str = line.as_ref();
+            self.execute(
+                "INSERT INTO logs (run_id, step_id, attempt, time, stream, line)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &run_id,
+                    &step_id,
+                    &i64::from(attempt),
+                    &now,
+                    &stream.as_str(),
+                    &line,
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn expired_leases(&self, now: i64) -> Result<Vec<HeldAttempt>> {
+        reap::held_where(self, "lease_until < $1", &[&now])
+    }
+
+    fn held_by(&self, agent_id: &str) -> Result<Vec<HeldAttempt>> {
+        reap::held_where(self, "agent_id = $1", &[&agent_id])
+    }
+
+    /// In id order: each is locked in turn, as every reaper takes them.
+    fn overdue_runs(&self, now: i64) -> Result<Vec<String>> {
+        self.query(
+            "SELECT id FROM runs WHERE status IN ('queued', 'running') AND deadline < $1
+             ORDER BY id",
+            &[&now],
+        )?
+        .iter()
+        .map(|r| get(r, 0))
+        .collect()
+    }
 }

@@ -1,7 +1,8 @@
-//! The store's queries and transitions, grouped by what they touch. Each public method is one
-//! transaction.
+//! The SQLite store's queries, grouped by what they touch, and its implementations of
+//! `store::flow`'s row traits (the transitions' orchestration is there, shared with
+//! PostgreSQL). Each public method is one transaction.
 
-pub mod agents;
+mod agents;
 mod apply;
 pub mod audit;
 mod backend;
@@ -15,7 +16,6 @@ pub mod reports;
 pub(crate) mod rows;
 pub mod runs;
 pub mod settings;
-pub(crate) mod step_inputs;
 mod tables;
 mod transitions;
 mod tx;

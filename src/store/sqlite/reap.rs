@@ -1,15 +1,10 @@
-//! Reaping and the lease-lost transition. [`lose`] loads one attempt whose agent is gone and
-//! applies the engine's decision (`engine::transitions::lost`); every path uses it: the reaper
-//! for expired leases, and [`lose_held`] for an agent that is replaced, stops or is removed
-//! while it holds steps. The reaper also times out overdue runs (`engine::transitions::end`).
+//! What the reaper reads on SQLite: whether anything is due, and held attempts (the reaping
+//! itself and the lease-lost transition are `store::flow::reap`).
 
-use rusqlite::{Transaction, params};
+use rusqlite::Transaction;
 
-use super::transitions::{decide, run_and_step, run_head};
-use super::workflows;
 use crate::Result;
-use crate::engine::transitions as engine;
-use crate::engine::{HeldAttempt, Loaded, LostCause, SpecCache};
+use crate::engine::HeldAttempt;
 use crate::model::now_ms;
 
 /// Whether anything is due for reaping (a cheap read).
@@ -24,48 +19,8 @@ pub fn due(tx: &Transaction<'_>) -> Result<bool> {
     Ok(due)
 }
 
-/// Expire lost leases and time out overdue runs. Returns how many things changed.
-pub fn reap(tx: &Transaction<'_>, cache: &SpecCache) -> Result<usize> {
-    let now = now_ms();
-    let mut changed = 0;
-    let expired = held_where(tx, "lease_until < ?1", params![now])?;
-    for held in &expired {
-        lose(tx, cache, held, &LostCause::Expired)?;
-        changed += 1;
-    }
-    let overdue: Vec<String> = tx
-        .prepare_cached(
-            "SELECT id FROM runs WHERE status IN ('queued', 'running') AND deadline < ?1",
-        )?
-        .query_map([now], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for run_id in overdue {
-        let head = run_head(tx, &run_id)?;
-        let ix = workflows::index(tx, cache, &head.workflow, head.version)?;
-        let mut st = Loaded::new(&ix, head, now);
-        if decide(tx, &mut st, engine::end::time_out)?.is_ok() {
-            changed += 1;
-        }
-    }
-    Ok(changed)
-}
-
-/// Every attempt `agent_id` holds is lost, for `cause`. Returns how many there were.
-pub fn lose_held(
-    tx: &Transaction<'_>,
-    cache: &SpecCache,
-    agent_id: &str,
-    cause: &LostCause,
-) -> Result<usize> {
-    let held = held_where(tx, "agent_id = ?1", params![agent_id])?;
-    for h in &held {
-        lose(tx, cache, h, cause)?;
-    }
-    Ok(held.len())
-}
-
 /// Held (leased or running) attempts matching `filter`, a condition on `steps` with `?1`.
-fn held_where(
+pub(super) fn held_where(
     tx: &Transaction<'_>,
     filter: &str,
     args: impl rusqlite::Params,
@@ -89,39 +44,17 @@ fn held_where(
     Ok(held)
 }
 
-/// The lease-lost transition for one held attempt (see [`crate::engine::lease_lost`]), decided
-/// from its rows as they are now (an earlier change in the same transaction may have ended it).
-pub fn lose(
-    tx: &Transaction<'_>,
-    cache: &SpecCache,
-    held: &HeldAttempt,
-    cause: &LostCause,
-) -> Result<()> {
-    let Some((head, row)) = run_and_step(tx, &held.run_id, &held.step_id)? else {
-        return Ok(());
-    };
-    if row.attempt != held.attempt {
-        return Ok(());
-    }
-    let ix = workflows::index(tx, cache, &head.workflow, head.version)?;
-    let mut st = Loaded::new(&ix, head, now_ms()).with_steps([row]);
-    // A step no longer held (ended meanwhile) is left as it is.
-    let _ = decide(tx, &mut st, |st| {
-        engine::lost::lose(st, &held.step_id, cause)
-    })?;
-    Ok(())
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use std::collections::BTreeMap;
 
-    use super::super::{agents, claims, runs};
     use super::*;
-    use crate::engine::{LOST_BUDGET, StepLimits};
+    use crate::engine::{LOST_BUDGET, LostCause, StepLimits};
     use crate::model::{AgentRegistration, StepKind, StepSpec, WorkflowSpec};
     use crate::store::Store;
+    use crate::store::flow::reap::lose_held;
+    use crate::store::flow::{agents, claims, runs};
 
     fn status(tx: &Transaction<'_>, step: &str) -> String {
         tx.query_row("SELECT status FROM steps WHERE step_id = ?1", [step], |r| {

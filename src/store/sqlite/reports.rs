@@ -39,7 +39,7 @@ pub fn status(tx: &Transaction<'_>) -> Result<StatusCounts> {
         [],
         |r| r.get(0),
     )?;
-    for agent in super::agents::list(tx)? {
+    for agent in crate::store::flow::agents::list(tx)? {
         *out.agents.entry(agent.state).or_default() += 1;
     }
     Ok(out)

@@ -1,16 +1,13 @@
-//! Runs: create, look up by id prefix, list (newest first, cursor-paged); cancel and retry
-//! (decided by `engine::transitions`).
-
-use std::collections::BTreeMap;
+//! Runs: the rows a new run inserts ([`RunRows`]), look up by id prefix, list (newest first,
+//! cursor-paged). Creating, cancelling and retrying are `store::flow::runs`.
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::rows::{RUN_COLUMNS, STEP_COLUMNS, run_from_row, step_from_row};
-use super::transitions::{decide, run_head};
-use super::{insert_event, workflows};
-use crate::engine::transitions as engine;
-use crate::engine::{Decision, Loaded, SpecCache};
-use crate::model::{Page, Run, RunDetail, RunFilter, now_ms};
+use super::workflows;
+use crate::engine::SpecCache;
+use crate::model::{Page, Run, RunDetail, RunFilter};
+use crate::store::flow::runs::{NewRun, NewStep, RunRows};
 use crate::{Error, Result};
 
 /// Largest page `list` returns.
@@ -18,77 +15,51 @@ pub const MAX_PAGE: u32 = 1_000;
 /// Page size when none is asked for.
 pub const DEFAULT_PAGE: u32 = 20;
 
-/// Create a run of `workflow` (latest live version) with typed params. Its timeout is
-/// `timeout_ms`, else the workflow's, else `default_timeout_ms` (the server's), else the
-/// store's default, else 24 h (see [`super::settings::run_timeout`]).
-pub fn create(
-    tx: &Transaction<'_>,
-    cache: &SpecCache,
-    workflow: &str,
-    params_json: &BTreeMap<String, serde_json::Value>,
-    timeout_ms: Option<u64>,
-    default_timeout_ms: Option<u64>,
-    created_by: &str,
-) -> Result<Run> {
-    let wf = workflows::get(tx, workflow, None)?;
-    let ix = workflows::index(tx, cache, &wf.name, wf.version)?;
-    let now = now_ms();
-    let id = crate::model::new_id();
-    let timeout =
-        super::settings::run_timeout(tx, timeout_ms, ix.spec.timeout_ms, default_timeout_ms)?;
-    let deadline = now.saturating_add(i64::try_from(timeout.ms).unwrap_or(i64::MAX));
-    tx.execute(
-        "INSERT INTO runs (id, workflow, workflow_version, status, params, created_at, deadline,
-                           timeout_ms, created_by, steps_total, timeout_source)
-         VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            id,
-            wf.name,
-            wf.version,
-            serde_json::to_string(params_json)?,
-            now,
-            deadline,
-            timeout.ms,
-            created_by,
-            ix.spec.steps.len(),
-            timeout.source.as_str()
-        ],
-    )?;
-    {
-        let mut ins = tx.prepare_cached(
+impl RunRows for Transaction<'_> {
+    fn store_run_timeout(&self) -> Result<Option<u64>> {
+        super::settings::default_run_timeout(self)
+    }
+
+    fn insert_run(&self, run: &NewRun<'_>) -> Result<()> {
+        self.execute(
+            "INSERT INTO runs (id, workflow, workflow_version, status, params, created_at, deadline,
+                               timeout_ms, created_by, steps_total, timeout_source)
+             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                run.id,
+                run.workflow,
+                run.version,
+                run.params,
+                run.created_at,
+                run.deadline,
+                run.timeout.ms,
+                run.created_by,
+                run.steps_total,
+                run.timeout.source.as_str()
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_steps(&self, run_id: &str, steps: &[NewStep<'_>]) -> Result<()> {
+        let mut ins = self.prepare_cached(
             "INSERT INTO steps (run_id, step_id, idx, kind, status, pending_needs, selector, not_before)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
-        for (i, step) in ix.spec.steps.iter().enumerate() {
-            let status = if step.needs.is_empty() {
-                "ready"
-            } else {
-                "pending"
-            };
-            let selector = match &step.agent {
-                Some(sel) if !sel.labels.is_empty() => Some(serde_json::to_string(&sel.labels)?),
-                _ => None,
-            };
+        for s in steps {
             ins.execute(params![
-                id,
-                step.id,
-                i,
-                step.kind.name(),
-                status,
-                step.needs.len(),
-                selector,
-                now
+                run_id,
+                s.step_id,
+                s.idx,
+                s.kind,
+                s.status,
+                s.pending_needs,
+                s.selector,
+                s.not_before
             ])?;
         }
+        Ok(())
     }
-    insert_event(
-        tx,
-        "run.created",
-        Some(&id),
-        None,
-        serde_json::json!({ "workflow": wf.name, "version": wf.version }),
-    )?;
-    get_run(tx, &id)
 }
 
 /// Resolve a run id or unique prefix (case-insensitive) to the full id.
@@ -184,42 +155,4 @@ pub fn list(tx: &Transaction<'_>, filter: &RunFilter) -> Result<Page<Run>> {
         None
     };
     Ok(Page { items, next_cursor })
-}
-
-/// Cancel a run that has not ended: ready/pending steps are cancelled, held ones too (their
-/// agents stop them at the next heartbeat).
-pub fn cancel(tx: &Transaction<'_>, cache: &SpecCache, prefix: &str) -> Result<Run> {
-    let id = resolve_id(tx, prefix)?;
-    decide_on(tx, cache, &id, engine::end::cancel)?;
-    get_run(tx, &id)
-}
-
-/// Rerun an ended run's failed, skipped and cancelled steps — or `from` and everything downstream
-/// of it (see `engine::transitions::retry`).
-pub fn retry(
-    tx: &Transaction<'_>,
-    cache: &SpecCache,
-    prefix: &str,
-    from: Option<&str>,
-) -> Result<Run> {
-    let id = resolve_id(tx, prefix)?;
-    decide_on(tx, cache, &id, |st| engine::retry::retry(st, from))?;
-    get_run(tx, &id)
-}
-
-/// Load run `id` with every step, decide with `transition` and apply it; a rejection is the
-/// caller's error.
-fn decide_on(
-    tx: &Transaction<'_>,
-    cache: &SpecCache,
-    id: &str,
-    transition: impl Fn(&Loaded<'_>) -> Decision,
-) -> Result<()> {
-    let head = run_head(tx, id)?;
-    let ix = workflows::index(tx, cache, &head.workflow, head.version)?;
-    let mut st = Loaded::new(&ix, head, now_ms());
-    match decide(tx, &mut st, transition)? {
-        Ok(_) => Ok(()),
-        Err(r) => Err(r.into_error()),
-    }
 }

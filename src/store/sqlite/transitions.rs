@@ -1,21 +1,24 @@
-//! Loading a run for the engine's transitions (`crate::engine::transitions`) and deciding with
-//! it: the run row, the step rows a transition asks for (loaded when it asks, then it decides
-//! again), and the changeset applied (`super::apply`). The store decides nothing here.
+//! The SQLite store's [`Rows`]: loading the rows the engine's transitions read and applying
+//! what they decide (`store::flow` decides with them). SQLite has one writer, which holds the
+//! whole database for the transaction (`BEGIN IMMEDIATE`), so "locked" rows are plain reads
+//! here: nobody else can change them before the transaction ends.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-use crate::engine::{Changeset, Decision, Loaded, Need, Refusal, Rejection, RunRow, StepRow};
-use crate::model::{RunStatus, StepStatus};
+use super::{apply, claims, insert_event, reap, runs};
+use crate::engine::{Changeset, HeldAttempt, RunRow, StepRow};
+use crate::model::{LogStream, Run, RunStatus, StepStatus};
+use crate::store::flow::{ClaimAgent, Outputs, Rows};
 use crate::{Error, Result};
-
-/// The run row as the transitions and step inputs read it.
-pub type RunHead = RunRow;
 
 /// The columns of [`RunRow`], in [`run_row`]'s order.
 const RUN_ROW: &str = "id, workflow, workflow_version, status, steps_total, steps_done, \
                        steps_succeeded, timeout_ms, timeout_source";
 /// The columns of [`StepRow`], in [`step_row`]'s order.
-pub const STEP_ROW: &str = "step_id, idx, status, attempt, tries, lost, agent_id, agent_name, \
+pub(super) const STEP_ROW: &str = "step_id, idx, status, attempt, tries, lost, agent_id, agent_name, \
                         pending_needs, not_before, finished_at, error";
 
 /// A [`RunRow`] from [`RUN_ROW`]'s columns starting at `at`.
@@ -35,7 +38,7 @@ fn run_row(r: &Row<'_>, at: usize) -> rusqlite::Result<RunRow> {
 }
 
 /// A [`StepRow`] from [`STEP_ROW`]'s columns starting at `at`.
-pub fn step_row(r: &Row<'_>, at: usize) -> rusqlite::Result<StepRow> {
+pub(super) fn step_row(r: &Row<'_>, at: usize) -> rusqlite::Result<StepRow> {
     let status: String = r.get(at + 2)?;
     Ok(StepRow {
         step_id: r.get(at)?,
@@ -53,41 +56,6 @@ pub fn step_row(r: &Row<'_>, at: usize) -> rusqlite::Result<StepRow> {
     })
 }
 
-pub fn run_head(tx: &Transaction<'_>, run_id: &str) -> Result<RunRow> {
-    tx.prepare_cached(&format!("SELECT {RUN_ROW} FROM runs WHERE id = ?1"))?
-        .query_row([run_id], |r| run_row(r, 0))
-        .optional()?
-        .ok_or_else(|| Error::not_found("run", run_id))
-}
-
-/// A run row with its params (for a claim: the templates read them).
-pub fn run_with_params(tx: &Transaction<'_>, run_id: &str) -> Result<(RunRow, String)> {
-    tx.prepare_cached(&format!("SELECT {RUN_ROW}, params FROM runs WHERE id = ?1"))?
-        .query_row([run_id], |r| Ok((run_row(r, 0)?, r.get(9)?)))
-        .optional()?
-        .ok_or_else(|| Error::not_found("run", run_id))
-}
-
-/// A step's row and its run's, in one read.
-pub fn run_and_step(
-    tx: &Transaction<'_>,
-    run_id: &str,
-    step_id: &str,
-) -> Result<Option<(RunRow, StepRow)>> {
-    let sql = format!(
-        "SELECT {}, {} FROM steps s JOIN runs r ON r.id = s.run_id
-         WHERE s.run_id = ?1 AND s.step_id = ?2",
-        prefixed("r", RUN_ROW),
-        prefixed("s", STEP_ROW)
-    );
-    Ok(tx
-        .prepare_cached(&sql)?
-        .query_row(params![run_id, step_id], |r| {
-            Ok((run_row(r, 0)?, step_row(r, 9)?))
-        })
-        .optional()?)
-}
-
 /// `a, b` as `t.a, t.b`.
 fn prefixed(table: &str, columns: &str) -> String {
     columns
@@ -97,69 +65,171 @@ fn prefixed(table: &str, columns: &str) -> String {
         .join(", ")
 }
 
-pub fn step(tx: &Transaction<'_>, run_id: &str, step_id: &str) -> Result<Option<StepRow>> {
-    Ok(tx
-        .prepare_cached(&format!(
-            "SELECT {STEP_ROW} FROM steps WHERE run_id = ?1 AND step_id = ?2"
-        ))?
-        .query_row(params![run_id, step_id], |r| step_row(r, 0))
-        .optional()?)
-}
-
-fn all_steps(tx: &Transaction<'_>, run_id: &str) -> Result<Vec<StepRow>> {
-    let rows = tx
-        .prepare_cached(&format!(
-            "SELECT {STEP_ROW} FROM steps WHERE run_id = ?1 ORDER BY idx"
-        ))?
-        .query_map([run_id], |r| step_row(r, 0))?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(rows)
-}
-
-/// Decide with `transition`, loading the step rows it asks for, then apply its changeset.
-/// `Ok(Err(_))`: it matched no transition and nothing changed.
-pub fn decide(
-    tx: &Transaction<'_>,
-    st: &mut Loaded<'_>,
-    transition: impl Fn(&Loaded<'_>) -> Decision,
-) -> Result<std::result::Result<Changeset, Rejection>> {
-    // Each round loads more; a transition that still asks after every step is loaded is a bug.
-    for _ in 0..4 {
-        match transition(st) {
-            Ok(cs) => {
-                super::apply::apply(tx, &cs, st.now)?;
-                return Ok(Ok(cs));
-            }
-            Err(Refusal::Rejected(r)) => return Ok(Err(r)),
-            Err(Refusal::Need(Need::Steps(ids))) if !st.all_steps => {
-                let mut rows = Vec::with_capacity(ids.len());
-                let mut missing = false;
-                for id in ids.iter().filter(|id| !st.steps.contains_key(*id)) {
-                    match step(tx, &st.run.id, id)? {
-                        Some(row) => rows.push(row),
-                        None => missing = true,
-                    }
-                }
-                // A step the run does not have, or nothing new: load them all.
-                if missing || rows.is_empty() {
-                    load_all(tx, st)?;
-                } else {
-                    st.add_steps(rows);
-                }
-            }
-            Err(Refusal::Need(_)) if st.all_steps => break,
-            Err(Refusal::Need(_)) => load_all(tx, st)?,
-        }
+impl Rows for Transaction<'_> {
+    fn run_row(&self, run_id: &str) -> Result<RunRow> {
+        self.prepare_cached(&format!("SELECT {RUN_ROW} FROM runs WHERE id = ?1"))?
+            .query_row([run_id], |r| run_row(r, 0))
+            .optional()?
+            .ok_or_else(|| Error::not_found("run", run_id))
     }
-    Err(Error::Internal(format!(
-        "a transition of run {} asked for more than the run holds",
-        st.run.id
-    )))
-}
 
-fn load_all(tx: &Transaction<'_>, st: &mut Loaded<'_>) -> Result<()> {
-    st.steps.clear();
-    st.add_steps(all_steps(tx, &st.run.id)?);
-    st.all_steps = true;
-    Ok(())
+    fn run_row_with_params(&self, run_id: &str) -> Result<(RunRow, String)> {
+        self.prepare_cached(&format!("SELECT {RUN_ROW}, params FROM runs WHERE id = ?1"))?
+            .query_row([run_id], |r| Ok((run_row(r, 0)?, r.get(9)?)))
+            .optional()?
+            .ok_or_else(|| Error::not_found("run", run_id))
+    }
+
+    /// In one read (a join).
+    fn run_and_step_rows(&self, run_id: &str, step_id: &str) -> Result<Option<(RunRow, StepRow)>> {
+        let sql = format!(
+            "SELECT {}, {} FROM steps s JOIN runs r ON r.id = s.run_id
+             WHERE s.run_id = ?1 AND s.step_id = ?2",
+            prefixed("r", RUN_ROW),
+            prefixed("s", STEP_ROW)
+        );
+        Ok(self
+            .prepare_cached(&sql)?
+            .query_row(params![run_id, step_id], |r| {
+                Ok((run_row(r, 0)?, step_row(r, 9)?))
+            })
+            .optional()?)
+    }
+
+    fn step_row(&self, run_id: &str, step_id: &str) -> Result<Option<StepRow>> {
+        Ok(self
+            .prepare_cached(&format!(
+                "SELECT {STEP_ROW} FROM steps WHERE run_id = ?1 AND step_id = ?2"
+            ))?
+            .query_row(params![run_id, step_id], |r| step_row(r, 0))
+            .optional()?)
+    }
+
+    fn peek_step_row(&self, run_id: &str, step_id: &str) -> Result<Option<StepRow>> {
+        self.step_row(run_id, step_id)
+    }
+
+    fn step_rows(&self, run_id: &str) -> Result<Vec<StepRow>> {
+        let rows = self
+            .prepare_cached(&format!(
+                "SELECT {STEP_ROW} FROM steps WHERE run_id = ?1 ORDER BY idx"
+            ))?
+            .query_map([run_id], |r| step_row(r, 0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    fn apply_changeset(&self, cs: &Changeset, now: i64) -> Result<()> {
+        apply::apply(self, cs, now)
+    }
+
+    fn event(
+        &self,
+        kind: &str,
+        run_id: Option<&str>,
+        step_id: Option<&str>,
+        data: serde_json::Value,
+    ) -> Result<()> {
+        insert_event(self, kind, run_id, step_id, data)
+    }
+
+    fn workflow_spec(&self, name: &str, version: u32) -> Result<Option<String>> {
+        Ok(self
+            .prepare_cached("SELECT spec FROM workflows WHERE name = ?1 AND version = ?2")?
+            .query_row(params![name, version], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn full_run_id(&self, prefix: &str) -> Result<String> {
+        runs::resolve_id(self, prefix)
+    }
+
+    fn run_model(&self, id: &str) -> Result<Run> {
+        runs::get_run(self, id)
+    }
+
+    fn claim_agent(&self, agent_id: &str) -> Result<Option<ClaimAgent>> {
+        claims::agent(self, agent_id)
+    }
+
+    fn agent_draining(&self, agent_id: &str) -> Result<Option<bool>> {
+        claims::draining(self, agent_id)
+    }
+
+    fn renew_agent(&self, agent_id: &str, now: i64, lease_ms: i64) -> Result<()> {
+        claims::renew_agent(self, agent_id, now, lease_ms)
+    }
+
+    fn ready_steps(
+        &self,
+        labels: &BTreeMap<String, String>,
+        max: u32,
+        now: i64,
+    ) -> Result<Vec<(String, StepRow)>> {
+        claims::ready(self, labels, max, now)
+    }
+
+    fn succeeded_outputs(&self, run_id: &str, step_ids: &BTreeSet<&str>) -> Result<Outputs> {
+        claims::succeeded_outputs(self, run_id, step_ids)
+    }
+
+    fn next_due(&self) -> Result<Option<i64>> {
+        Ok(self
+            .prepare_cached("SELECT min(not_before) FROM steps WHERE status = 'ready'")?
+            .query_row([], |r| r.get(0))?)
+    }
+
+    fn log_bytes(&self, run_id: &str, step_id: &str) -> Result<u64> {
+        Ok(self
+            .prepare_cached("SELECT log_bytes FROM steps WHERE run_id = ?1 AND step_id = ?2")?
+            .query_row(params![run_id, step_id], |r| r.get(0))?)
+    }
+
+    fn set_log_bytes(&self, run_id: &str, step_id: &str, bytes: u64) -> Result<()> {
+        self.prepare_cached("UPDATE steps SET log_bytes = ?3 WHERE run_id = ?1 AND step_id = ?2")?
+            .execute(params![run_id, step_id, bytes])?;
+        Ok(())
+    }
+
+    fn insert_logs(
+        &self,
+        run_id: &str,
+        step_id: &str,
+        attempt: u32,
+        now: i64,
+        lines: &[(LogStream, Cow<'_, str>)],
+    ) -> Result<()> {
+        let mut ins = self.prepare_cached(
+            "INSERT INTO logs (run_id, step_id, attempt, time, stream, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for (stream, line) in lines {
+            ins.execute(params![
+                run_id,
+                step_id,
+                attempt,
+                now,
+                stream.as_str(),
+                line.as_ref()
+            ])?;
+        }
+        Ok(())
+    }
+
+    fn expired_leases(&self, now: i64) -> Result<Vec<HeldAttempt>> {
+        reap::held_where(self, "lease_until < ?1", params![now])
+    }
+
+    fn held_by(&self, agent_id: &str) -> Result<Vec<HeldAttempt>> {
+        reap::held_where(self, "agent_id = ?1", params![agent_id])
+    }
+
+    fn overdue_runs(&self, now: i64) -> Result<Vec<String>> {
+        let ids = self
+            .prepare_cached(
+                "SELECT id FROM runs WHERE status IN ('queued', 'running') AND deadline < ?1",
+            )?
+            .query_map([now], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(ids)
+    }
 }

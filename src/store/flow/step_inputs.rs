@@ -5,11 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::{OptionalExtension, Transaction, params};
-
-use super::transitions::RunHead;
-use crate::Result;
-use crate::engine::SpecIndex;
+use crate::engine::{RunRow as RunHead, SpecIndex};
 use crate::model::{StepKind, StepSpec};
 use crate::spec::{RunInfo, StepOutputs, TemplateContext, WorkflowInfo};
 
@@ -22,21 +18,9 @@ pub struct Inputs {
     pub notes: Vec<String>,
 }
 
-/// Render `step` of `run` and add its exports. `Ok(Err(message))` when its templates cannot be
-/// rendered (the step fails with that message).
-pub fn inputs(
-    tx: &Transaction<'_>,
-    head: &RunHead,
-    ix: &SpecIndex,
-    params_json: &BTreeMap<String, serde_json::Value>,
-    step: &StepSpec,
-) -> Result<std::result::Result<Inputs, String>> {
-    let upstream = upstream_outputs(tx, &head.id, ix, &step.id)?;
-    Ok(render(head, ix, params_json, step, upstream))
-}
-
-/// [`inputs`] given the outputs of the step's upstream steps (every store reads those its own
-/// way; see [`upstream_ids`]).
+/// Render `step` of `run` and add its exports, given the outputs of its upstream steps (see
+/// [`upstream_ids`]). `Err(message)` when its templates cannot be rendered (the step fails
+/// with that message).
 pub(crate) fn render(
     head: &RunHead,
     ix: &SpecIndex,
@@ -76,32 +60,6 @@ pub(crate) fn render(
         workdir,
         notes: exported.notes,
     })
-}
-
-/// The outputs of every succeeded step upstream of `step_id` (its needs, theirs, ...).
-fn upstream_outputs(
-    tx: &Transaction<'_>,
-    run_id: &str,
-    ix: &SpecIndex,
-    step_id: &str,
-) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
-    let seen = upstream_ids(ix, step_id);
-    let mut out = BTreeMap::new();
-    let mut stmt = tx.prepare_cached(
-        "SELECT outputs FROM steps WHERE run_id = ?1 AND step_id = ?2 AND status = 'succeeded'",
-    )?;
-    for id in seen {
-        let outputs: Option<Option<String>> = stmt
-            .query_row(params![run_id, id], |r| r.get(0))
-            .optional()?;
-        if let Some(outputs) = outputs {
-            let map = outputs
-                .and_then(|o| serde_json::from_str(&o).ok())
-                .unwrap_or_default();
-            out.insert(id.to_string(), map);
-        }
-    }
-    Ok(out)
 }
 
 /// The steps upstream of `step_id`: its needs, theirs, and so on.

@@ -1,0 +1,282 @@
+//! The worker side: claim ready steps (granting a lease and a new attempt number), mark them
+//! running, renew leases, take logs and completions — each report fenced by its attempt number,
+//! each decided by the engine (`engine::transitions::claim`, `complete`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use super::Rows;
+use super::decide::{decide, index};
+use super::step_inputs::{render, upstream_ids};
+use crate::control::HeartbeatReply;
+use crate::engine::transitions::{self as engine, claim::Prepared};
+use crate::engine::{Claimant, Loaded, Rejection, RunRow, SpecCache, SpecIndex, StepLimits};
+use crate::model::{LeaseRef, LogStream, StepResult, StepTask, now_ms};
+use crate::store::api::Claimed;
+use crate::{Error, Result};
+
+/// A run's head, workflow index and params, loaded once per claim.
+type RunCtx = (RunRow, Arc<SpecIndex>, BTreeMap<String, serde_json::Value>);
+
+/// Grant up to `max` ready steps whose selectors match the agent's labels, each with a lease of
+/// `lease_ms` and the `limits` of what it may produce.
+pub fn claim<T: Rows + ?Sized>(
+    tx: &T,
+    cache: &SpecCache,
+    agent_id: &str,
+    max: u32,
+    lease_ms: i64,
+    limits: &StepLimits,
+) -> Result<Claimed> {
+    let now = now_ms();
+    let agent = tx
+        .claim_agent(agent_id)?
+        .ok_or_else(|| Error::not_found("agent", agent_id))?;
+    tx.renew_agent(agent_id, now, lease_ms)?;
+    let mut out = Claimed::default();
+    if agent.draining || max == 0 {
+        return Ok(out);
+    }
+    let chosen = tx.ready_steps(&agent.labels, max, now)?;
+    // The runs' rows, locked in id order (every claimer takes them in the same order).
+    let mut run_ids: Vec<&str> = chosen.iter().map(|(r, _)| r.as_str()).collect();
+    run_ids.sort_unstable();
+    run_ids.dedup();
+    let mut runs: HashMap<String, RunCtx> = HashMap::with_capacity(run_ids.len());
+    for run_id in run_ids {
+        let (head, params_json) = tx.run_row_with_params(run_id)?;
+        let ix = index(tx, cache, &head.workflow, head.version)?;
+        let params_json = serde_json::from_str(&params_json).unwrap_or_default();
+        runs.insert(run_id.to_string(), (head, ix, params_json));
+    }
+    let claimant = Claimant {
+        id: agent_id.to_string(),
+        name: agent.name,
+    };
+    let lease_until = now.saturating_add(lease_ms);
+    for (run_id, row) in chosen {
+        let Some((head, ix, params_json)) = runs.get_mut(&run_id) else {
+            continue;
+        };
+        let step_id = row.step_id.clone();
+        let attempt = row.attempt.saturating_add(1);
+        let spec = ix.step(&step_id);
+        let inputs = match spec {
+            Some(step) => {
+                let upstream = tx.succeeded_outputs(&run_id, &upstream_ids(ix, &step_id))?;
+                render(head, ix, params_json, step, upstream)
+            }
+            None => Err(String::new()),
+        };
+        let prepared = match &inputs {
+            Ok(inputs) => Prepared::Ready {
+                notes: &inputs.notes,
+            },
+            Err(msg) => Prepared::Failed(msg),
+        };
+        let mut st = Loaded::new(ix.as_ref(), head.clone(), now).with_steps([row]);
+        let decided = decide(tx, &mut st, |st| {
+            engine::claim::claim(st, &step_id, &claimant, lease_ms, prepared)
+        })?;
+        let Ok(cs) = decided else {
+            continue;
+        };
+        for u in &cs.runs {
+            head.apply(&u.change);
+        }
+        let (Some(step), Ok(inputs)) = (spec, inputs) else {
+            continue;
+        };
+        let lease = LeaseRef {
+            run_id: run_id.clone(),
+            step_id: step_id.clone(),
+            attempt,
+            agent_id: agent_id.to_string(),
+        };
+        out.tasks.push(StepTask {
+            idempotency_key: format!("{run_id}/{step_id}"),
+            workflow: head.workflow.clone(),
+            kind: inputs.kind,
+            env: inputs.env,
+            workdir: inputs.workdir,
+            timeout_ms: step.timeout_ms,
+            lease,
+            lease_until,
+            max_output_bytes: Some(limits.max_output_bytes),
+            max_log_bytes: Some(limits.max_log_bytes),
+        });
+    }
+    if out.tasks.is_empty() {
+        out.next_due = tx.next_due()?;
+    }
+    Ok(out)
+}
+
+/// leased → running. Repeating it for the same attempt is harmless.
+pub fn start<T: Rows + ?Sized>(tx: &T, lease: &LeaseRef) -> Result<()> {
+    let row = tx.step_row(&lease.run_id, &lease.step_id)?;
+    let decided = match &row {
+        Some(row) => engine::claim::start(&lease.run_id, row, lease),
+        None => Err(stale(lease)),
+    };
+    match decided {
+        Ok(Some(cs)) => tx.apply_changeset(&cs, now_ms()),
+        Ok(None) => Ok(()),
+        Err(r) => Err(r.into_error()),
+    }
+}
+
+fn stale(lease: &LeaseRef) -> Rejection {
+    Rejection::Stale {
+        run_id: lease.run_id.clone(),
+        step_id: lease.step_id.clone(),
+        attempt: lease.attempt,
+    }
+}
+
+/// The reply to an agent that no longer exists: every lease is revoked.
+fn removed(leases: &[LeaseRef]) -> HeartbeatReply {
+    HeartbeatReply {
+        renewed: Vec::new(),
+        revoked: leases.to_vec(),
+        draining: true,
+        removed: true,
+        lease_ms: None,
+    }
+}
+
+/// Renew the agent (recording `lease_ms` with it, so its state reads the same to everyone and
+/// follows the control plane's current setting) and the leases it still holds.
+pub fn heartbeat<T: Rows + ?Sized>(
+    tx: &T,
+    agent_id: &str,
+    leases: &[LeaseRef],
+    lease_ms: i64,
+) -> Result<HeartbeatReply> {
+    let now = now_ms();
+    let Some(draining) = tx.agent_draining(agent_id)? else {
+        return Ok(removed(leases));
+    };
+    tx.renew_agent(agent_id, now, lease_ms)?;
+    let mut reply = HeartbeatReply {
+        draining,
+        lease_ms: u64::try_from(lease_ms).ok(),
+        ..HeartbeatReply::default()
+    };
+    let lease_until = now.saturating_add(lease_ms);
+    for lease in leases {
+        let renewed = match tx.step_row(&lease.run_id, &lease.step_id)? {
+            Some(row) => {
+                match engine::claim::heartbeat(&lease.run_id, &row, lease, agent_id, lease_until) {
+                    Ok(cs) => {
+                        tx.apply_changeset(&cs, now)?;
+                        true
+                    }
+                    Err(_) => false,
+                }
+            }
+            None => false,
+        };
+        if renewed && lease.agent_id == agent_id {
+            reply.renewed.push(lease.clone());
+        } else {
+            reply.revoked.push(lease.clone());
+        }
+    }
+    Ok(reply)
+}
+
+/// Which leases are no longer held, read-only (see `ControlPlane::check_leases`).
+pub fn check<T: Rows + ?Sized>(
+    tx: &T,
+    agent_id: &str,
+    leases: &[LeaseRef],
+) -> Result<HeartbeatReply> {
+    let Some(draining) = tx.agent_draining(agent_id)? else {
+        return Ok(removed(leases));
+    };
+    let mut reply = HeartbeatReply {
+        draining,
+        ..HeartbeatReply::default()
+    };
+    for lease in leases {
+        let holds = lease.agent_id == agent_id
+            && tx
+                .peek_step_row(&lease.run_id, &lease.step_id)?
+                .is_some_and(|row| engine::holds(&row, lease));
+        if holds {
+            reply.renewed.push(lease.clone());
+        } else {
+            reply.revoked.push(lease.clone());
+        }
+    }
+    Ok(reply)
+}
+
+/// Append captured lines for a held attempt, capped by the engine (`engine::limits::cap_log`):
+/// at most `max_bytes` of output per attempt, then one line that says so.
+pub fn append_logs<T: Rows + ?Sized>(
+    tx: &T,
+    lease: &LeaseRef,
+    lines: &[(LogStream, String)],
+    max_bytes: u64,
+) -> Result<()> {
+    let held = tx
+        .step_row(&lease.run_id, &lease.step_id)?
+        .is_some_and(|row| engine::holds(&row, lease));
+    if !held {
+        return Err(stale(lease).into_error());
+    }
+    let stored = tx.log_bytes(&lease.run_id, &lease.step_id)?;
+    let (keep, total) = crate::engine::limits::cap_log(stored, lines, max_bytes);
+    if total != stored {
+        tx.set_log_bytes(&lease.run_id, &lease.step_id, total)?;
+    }
+    tx.insert_logs(
+        &lease.run_id,
+        &lease.step_id,
+        lease.attempt,
+        now_ms(),
+        &keep,
+    )
+}
+
+/// Record the end of attempts; each result is accepted only if its lease still holds the step.
+/// A result whose outputs are larger than `max_output_bytes` is recorded as a failed attempt
+/// that says so (see [`crate::engine::limits::check_outputs`]).
+pub fn complete<T: Rows + ?Sized>(
+    tx: &T,
+    cache: &SpecCache,
+    results: &[(LeaseRef, StepResult)],
+    max_output_bytes: u64,
+) -> Result<Vec<bool>> {
+    let now = now_ms();
+    let mut accepted = Vec::with_capacity(results.len());
+    let mut runs: HashMap<&str, Arc<SpecIndex>> = HashMap::new();
+    for (lease, result) in results {
+        // Read the rows afresh (an earlier result in this batch may have changed them), but
+        // look the workflow index up once per run.
+        let Some((head, row)) = tx.run_and_step_rows(&lease.run_id, &lease.step_id)? else {
+            accepted.push(false);
+            continue;
+        };
+        if !engine::holds(&row, lease) {
+            accepted.push(false);
+            continue;
+        }
+        let ix = match runs.get(lease.run_id.as_str()) {
+            Some(ix) => ix.clone(),
+            None => {
+                let ix = index(tx, cache, &head.workflow, head.version)?;
+                runs.insert(&lease.run_id, ix.clone());
+                ix
+            }
+        };
+        let mut st = Loaded::new(&ix, head, now).with_steps([row]);
+        let decided = decide(tx, &mut st, |st| {
+            engine::complete::complete(st, lease, result, max_output_bytes)
+        })?;
+        accepted.push(decided.is_ok());
+    }
+    Ok(accepted)
+}

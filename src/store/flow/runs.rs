@@ -1,0 +1,147 @@
+//! Runs: creating one (its steps ready or pending, its timeout chosen), and a run's own
+//! transitions, decided from all its steps: cancel and retry.
+
+use std::collections::BTreeMap;
+
+use super::Rows;
+use super::decide::{decide_on, index};
+use super::workflows::WorkflowRows;
+use crate::Result;
+use crate::engine::SpecCache;
+use crate::engine::transitions as engine;
+use crate::model::{BUILT_IN_RUN_TIMEOUT_MS, Run, RunTimeout, TimeoutSource, now_ms};
+
+/// A new run's row.
+pub struct NewRun<'a> {
+    pub id: &'a str,
+    pub workflow: &'a str,
+    pub version: u32,
+    /// Its params, as JSON.
+    pub params: String,
+    pub created_at: i64,
+    pub deadline: i64,
+    pub timeout: RunTimeout,
+    pub created_by: &'a str,
+    pub steps_total: usize,
+}
+
+/// A new run's step row.
+pub struct NewStep<'a> {
+    pub step_id: &'a str,
+    pub idx: usize,
+    pub kind: &'static str,
+    /// `ready` (no needs) or `pending`.
+    pub status: &'static str,
+    pub pending_needs: usize,
+    /// The agent labels it needs, as a JSON object, if any.
+    pub selector: Option<String>,
+    pub not_before: i64,
+}
+
+/// What a backend does to create runs: SQL only.
+pub trait RunRows: WorkflowRows {
+    /// The store's default run timeout, if one was set.
+    fn store_run_timeout(&self) -> Result<Option<u64>>;
+    fn insert_run(&self, run: &NewRun<'_>) -> Result<()>;
+    fn insert_steps(&self, run_id: &str, steps: &[NewStep<'_>]) -> Result<()>;
+}
+
+/// Create a run of `workflow` (latest live version) with typed params. Its timeout is
+/// `timeout_ms`, else the workflow's, else `default_timeout_ms` (the server's), else the
+/// store's default, else 24 h (see [`run_timeout`]).
+pub fn create<T: RunRows + ?Sized>(
+    tx: &T,
+    cache: &SpecCache,
+    workflow: &str,
+    params_json: &BTreeMap<String, serde_json::Value>,
+    timeout_ms: Option<u64>,
+    default_timeout_ms: Option<u64>,
+    created_by: &str,
+) -> Result<Run> {
+    let wf = super::workflows::get(tx, workflow, None)?;
+    let ix = index(tx, cache, &wf.name, wf.version)?;
+    let now = now_ms();
+    let id = crate::model::new_id();
+    let timeout = run_timeout(tx, timeout_ms, ix.spec.timeout_ms, default_timeout_ms)?;
+    let deadline = now.saturating_add(i64::try_from(timeout.ms).unwrap_or(i64::MAX));
+    tx.insert_run(&NewRun {
+        id: &id,
+        workflow: &wf.name,
+        version: wf.version,
+        params: serde_json::to_string(params_json)?,
+        created_at: now,
+        deadline,
+        timeout,
+        created_by,
+        steps_total: ix.spec.steps.len(),
+    })?;
+    let mut steps = Vec::with_capacity(ix.spec.steps.len());
+    for (i, step) in ix.spec.steps.iter().enumerate() {
+        let selector = match &step.agent {
+            Some(sel) if !sel.labels.is_empty() => Some(serde_json::to_string(&sel.labels)?),
+            _ => None,
+        };
+        steps.push(NewStep {
+            step_id: &step.id,
+            idx: i,
+            kind: step.kind.name(),
+            status: if step.needs.is_empty() {
+                "ready"
+            } else {
+                "pending"
+            },
+            pending_needs: step.needs.len(),
+            selector,
+            not_before: now,
+        });
+    }
+    tx.insert_steps(&id, &steps)?;
+    tx.event(
+        "run.created",
+        Some(&id),
+        None,
+        serde_json::json!({ "workflow": wf.name, "version": wf.version }),
+    )?;
+    tx.run_model(&id)
+}
+
+/// The run timeout of a new run: the first of the run's own (`--timeout`), the workflow's
+/// `timeout:`, the server's default (`imx server --default-run-timeout`), the store's default
+/// (`imx init --default-run-timeout`), and the built-in 24 h.
+pub fn run_timeout<T: RunRows + ?Sized>(
+    tx: &T,
+    requested: Option<u64>,
+    workflow: Option<u64>,
+    server: Option<u64>,
+) -> Result<RunTimeout> {
+    let pick = |ms: Option<u64>, source| ms.filter(|&m| m > 0).map(|ms| RunTimeout { ms, source });
+    Ok(pick(requested, TimeoutSource::Run)
+        .or_else(|| pick(workflow, TimeoutSource::Workflow))
+        .or_else(|| pick(server, TimeoutSource::Server))
+        .or(pick(tx.store_run_timeout()?, TimeoutSource::Store))
+        .unwrap_or(RunTimeout {
+            ms: BUILT_IN_RUN_TIMEOUT_MS,
+            source: TimeoutSource::BuiltIn,
+        }))
+}
+
+/// Cancel a run that has not ended: ready/pending steps are cancelled, held ones too (their
+/// agents stop them at the next heartbeat).
+pub fn cancel<T: Rows + ?Sized>(tx: &T, cache: &SpecCache, prefix: &str) -> Result<Run> {
+    let id = tx.full_run_id(prefix)?;
+    decide_on(tx, cache, &id, engine::end::cancel)?;
+    tx.run_model(&id)
+}
+
+/// Rerun an ended run's failed, skipped and cancelled steps — or `from` and everything
+/// downstream of it (see `engine::transitions::retry`).
+pub fn retry<T: Rows + ?Sized>(
+    tx: &T,
+    cache: &SpecCache,
+    prefix: &str,
+    from: Option<&str>,
+) -> Result<Run> {
+    let id = tx.full_run_id(prefix)?;
+    decide_on(tx, cache, &id, |st| engine::retry::retry(st, from))?;
+    tx.run_model(&id)
+}

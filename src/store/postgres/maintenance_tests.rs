@@ -1,0 +1,212 @@
+//! Maintenance on one replica at a time (tests only): two control planes, each over its own
+//! [`PgStore`] on one database, as two `imx server` replicas. Only the one holding the
+//! maintenance lease reaps; when it stalls (as under SIGSTOP) the other takes the lease over
+//! and reaps an expired step lease within one maintenance lease; a stale leader whose lease has
+//! moved on without its noticing is fenced off and changes nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::auth::Principal;
+use crate::control::{ControlPlane, LocalControlPlane, LocalOptions, StartRun};
+use crate::model::{AgentRegistration, StepKind, StepSpec, WorkflowSpec};
+use crate::store::api::Backend;
+use crate::store::postgres::PgStore;
+use crate::store::postgres::store::tests::test_db;
+
+/// Step leases granted by the planes: short, so they expire while the test waits.
+const STEP_LEASE_MS: u64 = 200;
+
+struct Replica {
+    store: Arc<PgStore>,
+    plane: LocalControlPlane,
+}
+
+fn replica(url: &str, lease: Duration) -> Replica {
+    let store = Arc::new(
+        PgStore::open(url, true)
+            .unwrap()
+            .with_maintenance_lease(lease),
+    );
+    let opts = LocalOptions {
+        lease_ms: STEP_LEASE_MS,
+        ..LocalOptions::default()
+    };
+    let plane = LocalControlPlane::with_backend(store.clone(), opts);
+    Replica { store, plane }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Wait (up to 60 s) until `f` gives a value.
+fn until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out: {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Both replicas compete; once one leads: (leader, follower).
+fn leader_and_follower(a: Replica, b: Replica) -> (Replica, Replica) {
+    let first = until("a replica leads", || {
+        match (a.plane.maintenance_leader(), b.plane.maintenance_leader()) {
+            (Some(true), _) => Some(true),
+            (_, Some(true)) => Some(false),
+            _ => None,
+        }
+    });
+    let (l, f) = if first { (a, b) } else { (b, a) };
+    assert_eq!(f.plane.maintenance_leader(), Some(false), "one leader");
+    (l, f)
+}
+
+/// A one-step run whose step an agent has claimed (through `via`) and will never heartbeat:
+/// its lease expires within [`STEP_LEASE_MS`].
+fn a_claimed_step(via: &LocalControlPlane) {
+    let who = Principal::local_owner();
+    rt().block_on(async {
+        let spec = WorkflowSpec::new("w", vec![StepSpec::new("a", StepKind::Noop)]);
+        via.apply_workflow(&who, spec, false).await.unwrap();
+        via.start_run(
+            &who,
+            StartRun {
+                workflow: "w".into(),
+                ..StartRun::default()
+            },
+        )
+        .await
+        .unwrap();
+        let agent = via
+            .register_agent(
+                &who,
+                AgentRegistration {
+                    name: "a1".into(),
+                    labels: BTreeMap::new(),
+                    slots: 1,
+                    hostname: "test".into(),
+                    pid: 1,
+                    version: "test".into(),
+                    instance: None,
+                    pid_scope: None,
+                    replaces_pid: None,
+                },
+            )
+            .await
+            .unwrap();
+        let tasks = via
+            .claim(&who, &agent.id, 1, Duration::from_millis(0))
+            .await
+            .unwrap();
+        assert_eq!(tasks.len(), 1);
+    });
+}
+
+/// Whether an expired lease (or overdue run) waits to be reaped.
+fn reap_due(store: &PgStore) -> bool {
+    let store: &dyn Backend = store;
+    store.read(|tx| tx.reap_due()).unwrap()
+}
+
+#[test]
+fn only_the_replica_holding_the_maintenance_lease_reaps() {
+    let Some(db) = test_db() else {
+        return;
+    };
+    let lease = Duration::from_secs(2);
+    let (leader, follower) =
+        leader_and_follower(replica(&db.url(), lease), replica(&db.url(), lease));
+    a_claimed_step(&follower.plane);
+    until("the step's lease expires", || {
+        reap_due(&follower.store).then_some(())
+    });
+    // The follower skips maintenance however often it is asked.
+    for _ in 0..5 {
+        assert_eq!(follower.plane.maintain_now().unwrap(), None);
+    }
+    assert!(reap_due(&follower.store), "the follower reaped nothing");
+    assert_eq!(leader.plane.maintain_now().unwrap(), Some(1));
+    assert!(
+        !reap_due(&leader.store),
+        "the leader reaped the expired lease"
+    );
+}
+
+#[test]
+fn a_stalled_leader_is_replaced_and_the_other_reaps_within_a_lease() {
+    let Some(db) = test_db() else {
+        return;
+    };
+    let lease = Duration::from_secs(2);
+    let (leader, follower) =
+        leader_and_follower(replica(&db.url(), lease), replica(&db.url(), lease));
+    leader.store.stall_maintenance(true);
+    let stalled = Instant::now();
+    a_claimed_step(&leader.plane);
+    let reaped = until("the follower reaps the expired step lease", || {
+        follower.plane.maintain_now().unwrap().filter(|&n| n > 0)
+    });
+    let took = stalled.elapsed();
+    eprintln!("reaped after the leader stalled: {took:?} (maintenance lease {lease:?})");
+    assert_eq!(reaped, 1);
+    // Within one lease, plus the follower's look interval and slack for a loaded machine.
+    assert!(took < lease * 2, "took over and reaped in {took:?}");
+    assert_eq!(follower.plane.maintenance_leader(), Some(true));
+    assert_eq!(
+        leader.plane.maintenance_leader(),
+        Some(false),
+        "the stalled leader's own deadline has passed"
+    );
+    assert_eq!(leader.plane.maintain_now().unwrap(), None);
+}
+
+#[test]
+fn a_stale_leader_whose_lease_moved_on_is_fenced_off() {
+    let Some(db) = test_db() else {
+        return;
+    };
+    // A long lease: by its own clock the stale leader still leads throughout.
+    let lease = Duration::from_secs(60);
+    let (leader, follower) =
+        leader_and_follower(replica(&db.url(), lease), replica(&db.url(), lease));
+    leader.store.stall_maintenance(true);
+    // The lease changes hands behind the stalled leader's back (as when the database's clock
+    // ran ahead of its own, or it stalled between its check and its transaction).
+    leader
+        .store
+        .write(|tx| {
+            tx.execute(
+                "UPDATE leader_lease SET holder = 'elsewhere', term = term + 1,
+                 until = clock_timestamp() + interval '1 hour' WHERE name = 'maintenance'",
+                &[],
+            )
+        })
+        .unwrap();
+    a_claimed_step(&follower.plane);
+    until("the step's lease expires", || {
+        reap_due(&leader.store).then_some(())
+    });
+    assert_eq!(
+        leader.plane.maintenance_leader(),
+        Some(true),
+        "by its own clock it still leads"
+    );
+    assert_eq!(
+        leader.plane.maintain_now().unwrap(),
+        None,
+        "the fence stops it"
+    );
+    assert!(reap_due(&leader.store), "nothing was reaped");
+    assert_eq!(follower.plane.maintain_now().unwrap(), None);
+}
