@@ -22,8 +22,11 @@ use crate::audit::GENESIS;
 use crate::backup::logical::{Insert, Tables};
 use crate::{Error, Result};
 
-/// Tables only this store keeps: not exported, and rebuilt (or left alone) on import.
-const INTERNAL_TABLES: [&str; 4] = [
+/// Tables only this store keeps: not exported, and rebuilt (or left alone) on import. The
+/// audit checkpoint log (`audit_checkpoints`) is, on a SQLite store, a file on its host outside
+/// the store: neither is in a backup or a copy, and a restore or a copy leaves it alone.
+const INTERNAL_TABLES: [&str; 5] = [
+    "audit_checkpoints",
     "audit_head",
     "feed_counters",
     "leader_lease",
@@ -56,8 +59,8 @@ pub fn logical_schema_version(pg_version: i64) -> i64 {
     match pg_version {
         // 0001: what SQLite's 0001-0008 make.
         ..=1 => 8,
-        // 0002 adds workflows.source (SQLite 0012, its ninth); 0003 only PostgreSQL's own
-        // columns.
+        // 0002 adds workflows.source (SQLite 0012, its ninth); 0003 and 0004 only what
+        // PostgreSQL keeps apart (feed numbers, the stored checkpoint log).
         _ => 9,
     }
 }
