@@ -49,6 +49,7 @@ macro_rules! on_both {
 }
 
 mod feeds;
+mod tables;
 
 on_both!(
     a_run_is_claimed_once_per_step_and_succeeds,
