@@ -28,6 +28,7 @@ mod password;
 mod run;
 mod server;
 mod status;
+mod store;
 mod token;
 mod user;
 mod whoami;
@@ -199,6 +200,12 @@ pub enum Command {
         after_help = "Examples:\n  imx backup create\n  imx backup list"
     )]
     Backup(backup::BackupCommand),
+    /// Copy a whole store into another: SQLite to PostgreSQL and back.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  imx store copy --from ~/.local/share/imx/imx.db --to /tmp/imx-copy.db"
+    )]
+    Store(store::StoreCommand),
     /// Read, verify, checkpoint, report on, export and prune the audit trail.
     #[command(
         subcommand,
@@ -286,6 +293,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<(), CliError> {
         Command::Server(args) => server::run(ctx, *args).await,
         Command::Dashboard(args) => dashboard::run(ctx, args).await,
         Command::Backup(cmd) => backup::run(ctx, cmd).await,
+        Command::Store(cmd) => store::run(ctx, cmd).await,
         Command::Audit(cmd) => audit::run(ctx, cmd).await,
         Command::Completions(args) => completions::run(ctx, args),
         Command::Man(args) => man::run(ctx, args),

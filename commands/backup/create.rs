@@ -42,9 +42,10 @@ pub struct CreateArgs {
     #[arg(long, value_name = "TEXT")]
     note: Option<String>,
 
-    /// sqlite: page snapshot (fast). logical: JSONL of every table (portable).
-    #[arg(long, value_enum, default_value_t = FormatArg::Sqlite)]
-    format: FormatArg,
+    /// sqlite: page snapshot (fast). logical: JSONL of every table (portable) [default: sqlite
+    /// on a SQLite store, logical on PostgreSQL]
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
 
     /// zstd compression level (1 fast .. 19 small).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=19))]
@@ -74,10 +75,10 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
     };
     let opts = CreateOptions {
         out: args.out,
-        format: match args.format {
+        format: args.format.map(|f| match f {
             FormatArg::Sqlite => BackupFormat::Sqlite,
             FormatArg::Logical => BackupFormat::Logical,
-        },
+        }),
         key,
         note: args.note,
         level: args.level,

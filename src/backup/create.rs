@@ -24,7 +24,9 @@ use crate::{Error, Result};
 pub struct CreateOptions {
     /// A folder, or a file path; default: the store's `backups/` folder.
     pub out: Option<PathBuf>,
-    pub format: BackupFormat,
+    /// The format; `None`: the store's own (a SQLite store's snapshot, a logical export of
+    /// any other store).
+    pub format: Option<BackupFormat>,
     /// Encrypt with this key.
     pub key: Option<KeySource>,
     pub note: Option<String>,
@@ -38,7 +40,7 @@ impl Default for CreateOptions {
     fn default() -> Self {
         CreateOptions {
             out: None,
-            format: BackupFormat::Sqlite,
+            format: None,
             key: None,
             note: None,
             level: 1,
@@ -174,7 +176,7 @@ pub fn write(
         schema_version: draft.schema_version,
         store_id: draft.store_id,
         source: draft.source,
-        format: opts.format,
+        format: opts.format.unwrap_or_default(),
         compression: "zstd".into(),
         snapshot_bytes,
         payload_bytes,

@@ -14,8 +14,11 @@
 //! `{"blob":"<hex>"}`). Tables and columns are named, so an importer maps them onto its own
 //! schema; the end line lets it detect a cut-off export.
 //!
-//! The store reads and writes the rows through [`Tables`] (the SQLite store implements it in
-//! `store/sqlite/tables.rs`); this module only knows the format.
+//! The store reads and writes the rows through [`Tables`] (implemented in
+//! `store/sqlite/tables.rs` and `store/postgres/tables.rs`); this module only knows the format.
+//! Both stores export the same tables and columns: the PostgreSQL store leaves out what only
+//! it keeps (the audit head row, feed counters, the leader's lease, each event's and log
+//! line's transaction id and feed number) and rebuilds those after an import.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -48,8 +51,26 @@ struct End {
     tables: BTreeMap<String, u64>,
 }
 
-/// Inserts one row (its values in the order of the columns it was made for).
-pub type Insert<'t> = Box<dyn FnMut(Vec<serde_json::Value>) -> Result<()> + 't>;
+/// Inserts rows into one table (their values in the order of the columns it was made for).
+pub trait Inserter {
+    /// Insert one row; a store may hold it back to insert several at once.
+    fn insert(&mut self, values: Vec<serde_json::Value>) -> Result<()>;
+    /// Insert every row still held back (before the table's rows are counted or the
+    /// transaction commits).
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A closure that inserts each row at once.
+impl<F: FnMut(Vec<serde_json::Value>) -> Result<()>> Inserter for F {
+    fn insert(&mut self, values: Vec<serde_json::Value>) -> Result<()> {
+        self(values)
+    }
+}
+
+/// Something that inserts rows into one table.
+pub type Insert<'t> = Box<dyn Inserter + 't>;
 
 /// Every table of a store, read and written inside one of its transactions.
 pub trait Tables {
@@ -69,6 +90,24 @@ pub trait Tables {
     /// Something that inserts rows (values in the order of `columns`) into `table`; rows of
     /// `meta` replace the row with the same key.
     fn inserter<'t>(&'t self, table: &str, columns: &[String]) -> Result<Insert<'t>>;
+    /// How many rows `table` holds.
+    fn row_count(&self, table: &str) -> Result<u64>;
+    /// Remove every row of every table (before importing over a store that holds data).
+    fn clear(&self) -> Result<()>;
+    /// After rows were inserted: bring what the store derives from its rows (id sequences,
+    /// feed counters, the audit chain's head row) up to date with them.
+    fn imported(&self) -> Result<()>;
+}
+
+/// Whether the store behind `tx` holds anything beyond a fresh store's metadata (rows in any
+/// table but `meta`).
+pub fn has_data(tx: &dyn Tables) -> Result<bool> {
+    for table in tx.table_names()? {
+        if table != "meta" && tx.row_count(&table)? > 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn line(w: &mut dyn Write, v: &impl Serialize) -> Result<u64> {
@@ -173,12 +212,15 @@ pub fn import(tx: &dyn Tables, r: &mut dyn BufRead) -> Result<(i64, BTreeMap<Str
                     "a row of {table} has the wrong number of values"
                 )));
             }
-            insert(values)?;
+            insert.insert(values)?;
             *counts.entry(table.clone()).or_default() += 1;
             continue;
         }
         let v: serde_json::Value =
             serde_json::from_str(&l).map_err(|e| bad(format!("a line is not JSON: {e}")))?;
+        if let Some((_, insert, _)) = current.as_mut() {
+            insert.finish()?;
+        }
         if v.get("end").is_some() {
             let end: End = serde_json::from_value(v).map_err(|e| bad(e.to_string()))?;
             for (t, n) in &end.tables {
@@ -189,6 +231,7 @@ pub fn import(tx: &dyn Tables, r: &mut dyn BufRead) -> Result<(i64, BTreeMap<Str
                     )));
                 }
             }
+            tx.imported()?;
             return Ok((header.schema_version, end.tables));
         }
         let th: TableHeader = serde_json::from_value(v).map_err(|e| bad(e.to_string()))?;

@@ -343,6 +343,8 @@ impl ControlPlane for LocalControlPlane {
     async fn status(&self, who: &Principal) -> Result<StatusReport> {
         self.authorize(who, Permission::Watch, "status", "")?;
         self.maybe_reap();
+        // The report names the latest event, a follower's starting point.
+        self.store.sync_feeds()?;
         let counts = self.store.read(|tx| tx.status_counts())?;
         Ok(StatusReport {
             mode: "local".into(),
@@ -509,7 +511,7 @@ impl ControlPlane for LocalControlPlane {
         limit: u32,
     ) -> Result<Vec<LogLine>> {
         self.authorize(who, Permission::Read, "run.logs", run_id)?;
-        self.store.read_quick(|tx| {
+        self.store.read_feeds(|tx| {
             let id = tx.resolve_run_id(run_id)?;
             tx.log_page(&id, step, after, limit.clamp(1, 10_000))
         })
@@ -518,13 +520,13 @@ impl ControlPlane for LocalControlPlane {
     async fn events(&self, who: &Principal, after: i64, limit: u32) -> Result<Vec<Event>> {
         self.authorize(who, Permission::Watch, "events", "")?;
         let limit = limit.clamp(1, 10_000);
-        self.store.read_quick(|tx| tx.events_after(after, limit))
+        self.store.read_feeds(|tx| tx.events_after(after, limit))
     }
 
     async fn log_marks(&self, who: &Principal, after: i64, limit: u32) -> Result<Vec<LogMark>> {
         self.authorize(who, Permission::Watch, "log.marks", "")?;
         self.store
-            .read_quick(|tx| tx.log_marks(after, limit.clamp(1, 10_000)))
+            .read_feeds(|tx| tx.log_marks(after, limit.clamp(1, 10_000)))
     }
 
     async fn wait_for_change(&self, timeout: Duration) {
@@ -818,6 +820,8 @@ impl ControlPlane for LocalControlPlane {
         self.authorize(who, Permission::Read, "dashboard.overview", "")?;
         self.maybe_reap();
         let now = now_ms();
+        // The overview names the latest event, the dashboard's starting point.
+        self.store.sync_feeds()?;
         self.store.read(|tx| {
             let mut o = tx.overview_counts(now, 5)?;
             let (hour, day, throughput) = self.overview.with(|b| -> Result<_> {

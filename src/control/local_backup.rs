@@ -137,7 +137,18 @@ impl LocalControlPlane {
             .out
             .as_ref()
             .map_or_else(|| dir.display().to_string(), |p| p.display().to_string());
-        let result = match opts.format {
+        // A store's own format unless one was asked for: a SQLite store's snapshot, a logical
+        // export of any other store.
+        let format = opts.format.unwrap_or(if self.path().is_some() {
+            BackupFormat::Sqlite
+        } else {
+            BackupFormat::Logical
+        });
+        let opts = CreateOptions {
+            format: Some(format),
+            ..opts
+        };
+        let result = match format {
             BackupFormat::Sqlite => self
                 .sqlite_path(
                     "a backup in the sqlite format",
@@ -314,12 +325,8 @@ impl LocalControlPlane {
         let target = match (&req.to, own_path) {
             (Some(to), _) => to.clone(),
             (None, Some(own)) => own.to_path_buf(),
-            (None, None) => {
-                return Err(Error::NeedsSqlite {
-                    what: "restoring over this store".into(),
-                    instead: "restore into a new SQLite file with --to".into(),
-                });
-            }
+            // Another kind of store: the backup's rows are copied into it (see local_restore).
+            (None, None) => return self.restore_into_backend(who, path, req, progress),
         };
         let opts = RestoreOptions {
             backup: path,

@@ -8,6 +8,7 @@ mod dashboard_tests;
 mod local;
 mod local_audit;
 mod local_backup;
+mod local_restore;
 pub mod remote;
 #[cfg(test)]
 mod tests;

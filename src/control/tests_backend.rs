@@ -159,7 +159,7 @@ async fn what_needs_a_sqlite_file_fails_with_a_typed_error_elsewhere() {
     // A physical backup needs the file.
     let physical = CreateOptions {
         out: Some(out.clone()),
-        format: BackupFormat::Sqlite,
+        format: Some(BackupFormat::Sqlite),
         ..CreateOptions::default()
     };
     let err = e
@@ -176,7 +176,7 @@ async fn what_needs_a_sqlite_file_fails_with_a_typed_error_elsewhere() {
     // A logical one reads through the traits.
     let logical = CreateOptions {
         out: Some(out.clone()),
-        format: BackupFormat::Logical,
+        format: Some(BackupFormat::Logical),
         ..CreateOptions::default()
     };
     let info = e
@@ -197,21 +197,36 @@ async fn what_needs_a_sqlite_file_fails_with_a_typed_error_elsewhere() {
             .len(),
         1
     );
-    // Restoring over the store needs the file; restoring into a new file does not.
-    let over = RestoreRequest {
+    // Restoring over the store copies the backup's rows into it: refused while it holds data,
+    // done with --force, audited in the restored chain.
+    let over = |force| RestoreRequest {
         backup: info.manifest.id.clone(),
         dir: Some(out.clone()),
         to: None,
-        force: true,
+        force,
         key: None,
         integrity: Default::default(),
     };
     let err = e
         .plane
-        .restore_backup(&e.who, over, &NoProgress)
+        .restore_backup(&e.who, over(false), &NoProgress)
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::NeedsSqlite { .. }), "{err:?}");
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    let report = e
+        .plane
+        .restore_backup(&e.who, over(true), &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(report.target.display().to_string(), "opaque://test");
+    assert!(report.copy.is_none(), "the store keeps its identity");
+    let chain = e.plane.audit_verify(&e.who).await.unwrap();
+    assert!(chain.ok);
+    assert_eq!(
+        chain.head_seq,
+        report.verify.audit.head_seq + 1,
+        "the restore is the record after the backup's head"
+    );
 }
 
 /// A claim that waited, was woken by new work and only then stalled past its deadline (the

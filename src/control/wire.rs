@@ -163,8 +163,9 @@ pub struct RecentQuery {
 #[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackupCreateBody {
+    /// The format; absent: the store's own (sqlite on a SQLite store, logical on PostgreSQL).
     #[serde(default)]
-    pub format: crate::backup::BackupFormat,
+    pub format: Option<crate::backup::BackupFormat>,
     pub passphrase: Option<Secret>,
     pub note: Option<String>,
     pub level: Option<i32>,

@@ -49,6 +49,7 @@ macro_rules! on_both {
 }
 
 mod feeds;
+mod tables;
 
 on_both!(
     a_run_is_claimed_once_per_step_and_succeeds,
@@ -757,7 +758,7 @@ fn counts_for_status_and_the_dashboard(store: &Arc<dyn Backend>) {
     assert_eq!(steps, 2, "the succeeded step and the cancelled one");
     assert_eq!(store.read(|tx| tx.step_durations(0, 10)).unwrap().len(), 1);
     let now = crate::model::now_ms();
-    let o = store.read(|tx| tx.overview_counts(now, 5)).unwrap();
+    let o = store.read_feeds(|tx| tx.overview_counts(now, 5)).unwrap();
     assert_eq!((o.runs_running, o.runs_queued), (0, 0));
     assert_eq!(o.agents[&AgentState::Online], 1);
     assert_eq!(o.agents_holding, 0, "its step ended: idle");

@@ -19,6 +19,7 @@
 pub mod api;
 #[cfg(test)]
 mod conformance;
+pub mod copy;
 mod errors;
 pub mod feed;
 pub mod flow;

@@ -39,8 +39,11 @@ struct Server {
 
 /// A temp HOME with a store path inside it.
 pub struct TestEnv {
-    /// Dropped (killed) before `dir` is removed.
+    /// Dropped (killed) before `dir` is removed, and before `database`.
     server: OnceLock<Server>,
+    /// The PostgreSQL database the server serves instead of the store file (see
+    /// [`TestEnv::on_postgres`]).
+    database: Option<crate::postgres::testdb::TestDb>,
     mode: Mode,
     dir: TempDir,
     /// Extra environment variables for every command (see [`TestEnv::with_var`]).
@@ -53,17 +56,24 @@ pub struct TestEnv {
     store_ready: OnceLock<()>,
 }
 
-/// For test bodies `fn NAME(env: TestEnv)` in this module, generate `local::NAME` and
-/// `remote::NAME` tests that call the body with a [`TestEnv::new`] and a [`TestEnv::remote`]:
-/// the same test in both modes. Once per module:
+/// For test bodies `fn NAME(env: TestEnv)` in this module, generate `local::NAME`,
+/// `remote::NAME` and `on_postgres::NAME` tests that call the body with a [`TestEnv::new`], a
+/// [`TestEnv::remote`] and a [`TestEnv::on_postgres`] (a server over a fresh PostgreSQL
+/// database; skipped, saying so, without PostgreSQL): the same test in every mode. Once per
+/// module. A test that cannot apply to PostgreSQL is listed after `not_on_postgres:` with the
+/// reason; its `on_postgres::NAME` says it skipped and why:
 ///
 /// ```ignore
 /// fn run_show_works(env: TestEnv) { /* ... */ }
-/// both_modes!(run_show_works);
+/// fn backup_copies_the_file(env: TestEnv) { /* ... */ }
+/// both_modes!(run_show_works; not_on_postgres: backup_copies_the_file = "SQLite file backup");
 /// ```
 #[macro_export]
 macro_rules! both_modes {
-    ($($name:ident),* $(,)?) => {
+    (
+        $($name:ident),* $(,)?
+        $(; not_on_postgres: $($skip:ident = $why:literal),* $(,)?)?
+    ) => {
         mod local {
             $(
                 #[test]
@@ -71,6 +81,12 @@ macro_rules! both_modes {
                     super::$name($crate::env::TestEnv::new());
                 }
             )*
+            $($(
+                #[test]
+                fn $skip() {
+                    super::$skip($crate::env::TestEnv::new());
+                }
+            )*)?
         }
         mod remote {
             $(
@@ -79,6 +95,28 @@ macro_rules! both_modes {
                     super::$name($crate::env::TestEnv::remote());
                 }
             )*
+            $($(
+                #[test]
+                fn $skip() {
+                    super::$skip($crate::env::TestEnv::remote());
+                }
+            )*)?
+        }
+        mod on_postgres {
+            $(
+                #[test]
+                fn $name() {
+                    if let Some(env) = $crate::env::TestEnv::on_postgres() {
+                        super::$name(env);
+                    }
+                }
+            )*
+            $($(
+                #[test]
+                fn $skip() {
+                    $crate::postgres::testdb::skip($why);
+                }
+            )*)?
         }
     };
 }
@@ -99,6 +137,7 @@ impl TestEnv {
             .unwrap_or_else(|e| panic!("cannot create a temp dir: {e}"));
         TestEnv {
             server: OnceLock::new(),
+            database: None,
             mode: Mode::Local,
             dir,
             vars: Vec::new(),
@@ -123,6 +162,29 @@ impl TestEnv {
             mode: Mode::Remote,
             ..TestEnv::new()
         }
+    }
+
+    /// A remote environment whose server serves a fresh PostgreSQL database (`imx init
+    /// --database URL`, `imx server --database URL`) instead of the store file; `None`, after
+    /// saying why, when there is no PostgreSQL. Commands the test runs on the store itself
+    /// ([`local_cmd`](Self::local_cmd), [`store`](Self::store)) still see the file: a test that
+    /// looks there is not about the server's database.
+    pub fn on_postgres() -> Option<Self> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("runtime: {e}"));
+        let database = rt.block_on(crate::postgres::testdb::TestDb::get())?;
+        Some(TestEnv {
+            database: Some(database),
+            ..TestEnv::remote()
+        })
+    }
+
+    /// The URL of the PostgreSQL database of an [`on_postgres`](Self::on_postgres)
+    /// environment.
+    pub fn database(&self) -> Option<String> {
+        self.database.as_ref().map(|d| d.url())
     }
 
     /// Where this environment's commands go.
@@ -158,10 +220,19 @@ impl TestEnv {
     fn server(&self) -> &Server {
         assert_eq!(self.mode, Mode::Remote, "a local TestEnv has no server");
         self.server.get_or_init(|| {
+            let database = self.database();
             let mut init = self.local_cmd(&[]);
             init.args(["init", "--admin", "admin"]);
+            if let Some(url) = &database {
+                init.args(["--database", url]);
+            }
             let admin_token = stdout_of(init);
             let mut args = vec!["server", "--listen", "127.0.0.1:0"];
+            // Backups go to `backups/` beside a SQLite store; a database needs a folder named.
+            let backups = self.home().join("backups").display().to_string();
+            if let Some(url) = &database {
+                args.extend(["--database", url.as_str(), "--backup-dir", backups.as_str()]);
+            }
             args.extend(self.server_args.iter().map(String::as_str));
             let process = self.spawn_with(self.local_cmd(&[]), args);
             let mut url = String::new();

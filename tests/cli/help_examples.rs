@@ -37,6 +37,14 @@ use crate::env::{SLOW, wait_until};
 /// Examples that are not run, exactly as `--help` prints them, and why.
 const NOT_RUN: &[(&str, &str)] = &[
     (
+        "imx store copy --from ~/.local/share/imx/imx.db --to postgres://imx@db.example/imx",
+        "needs the PostgreSQL database it names; tests/cli/store_copy.rs copies to and from a test database",
+    ),
+    (
+        "imx store copy --from postgres://imx@db.example/imx --to /srv/imx/imx.db --force",
+        "needs the PostgreSQL database it names; tests/cli/store_copy.rs copies to and from a test database",
+    ),
+    (
         "IMX_DATABASE_URL=postgres://imx@db.example/imx imx server --listen 0.0.0.0:7443 --insecure-listen",
         "needs the PostgreSQL database it names; tests/cli/cluster.rs runs imx server --database on a test database",
     ),

@@ -47,6 +47,7 @@ mod server;
 mod server_guard;
 mod server_ops;
 mod sse;
+mod store_copy;
 mod store_creation;
 mod templates;
 mod transport;

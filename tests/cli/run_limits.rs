@@ -126,11 +126,13 @@ fn run_timeout(env: &TestEnv, workflow: &str) -> (u64, String) {
 /// sets no timeout, locally and through a server on that store.
 fn a_run_without_timeouts_times_out_at_the_stores_default(env: TestEnv) {
     let env = short_leases(env);
-    let init = env
-        .local_cmd(&[])
-        .args(["init", "--default-run-timeout", "2s"])
-        .output()
-        .unwrap();
+    let mut init = env.local_cmd(&[]);
+    init.args(["init", "--default-run-timeout", "2s"]);
+    // On PostgreSQL the server's store is the database, not the file.
+    if let Some(url) = env.database() {
+        init.args(["--database", &url]);
+    }
+    let init = init.output().unwrap();
     assert!(init.status.success(), "{init:?}");
     env.apply("endless.yaml", ENDLESS);
     assert_eq!(run_timeout(&env, "endless"), (2_000, "store".into()));

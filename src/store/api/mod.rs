@@ -108,6 +108,14 @@ pub trait Backend: Send + Sync {
     fn maintenance_leader(&self) -> Option<bool> {
         None
     }
+    /// Make every change committed so far readable by the feeds' cursors (`events_after`,
+    /// `log_marks`, `log_page`): call it before a read that pages a feed. A no-op where ids
+    /// already follow commit order (SQLite's one writer); on PostgreSQL it numbers committed
+    /// rows in commit order (`store::postgres::sequence`), which only feed readers need, so
+    /// other reads and writes never wait for it.
+    fn sync_feeds(&self) -> Result<()> {
+        Ok(())
+    }
     /// The SQLite store, if this is one: for what only a SQLite file can do (physical
     /// snapshots, backups and restores of the file). `None` on every other backend.
     fn as_sqlite(&self) -> Option<&Store> {
@@ -145,6 +153,14 @@ impl dyn Backend + '_ {
     /// Run `f` on a read snapshot and return what it returns (see [`Backend::read_tx`]).
     pub fn read<T>(&self, f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
         slotted(|body| self.read_tx(body), f)
+    }
+
+    /// [`read_quick`](Self::read_quick) of a page of a feed (events, log lines and their
+    /// cursors): the snapshot sees every change committed before the call in its place
+    /// ([`Backend::sync_feeds`]).
+    pub fn read_feeds<T>(&self, f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
+        self.sync_feeds()?;
+        self.read_quick(f)
     }
 
     /// Run `f` as periodic maintenance and return what it returns, or `None` when this

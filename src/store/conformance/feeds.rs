@@ -15,7 +15,7 @@ fn all_events(store: &Arc<dyn Backend>, limit: u32) -> Vec<(i64, String)> {
     let mut after = 0;
     loop {
         let page = store
-            .read_quick(|tx| tx.events_after(after, limit))
+            .read_feeds(|tx| tx.events_after(after, limit))
             .unwrap();
         assert!(page.len() <= limit as usize);
         let Some(last) = page.last() else {
@@ -29,7 +29,12 @@ fn all_events(store: &Arc<dyn Backend>, limit: u32) -> Vec<(i64, String)> {
 /// Events come oldest first with growing ids; any page size gives the same sequence; the
 /// latest event (`after < 0`) and the overview's event id are the last one.
 fn events_are_paged_in_order(store: &Arc<dyn Backend>) {
-    assert!(store.read(|tx| tx.events_after(-1, 10)).unwrap().is_empty());
+    assert!(
+        store
+            .read_feeds(|tx| tx.events_after(-1, 10))
+            .unwrap()
+            .is_empty()
+    );
     apply(store, &WorkflowSpec::new("one", vec![step("a", &[])]));
     start_run(store, "one");
     start_run(store, "one");
@@ -39,13 +44,15 @@ fn events_are_paged_in_order(store: &Arc<dyn Backend>) {
     assert_eq!(all_events(store, 2), all);
     assert_eq!(all_events(store, 1), all);
     let last = all[all.len() - 1].0;
-    let latest = store.read(|tx| tx.events_after(-1, 10)).unwrap();
+    let latest = store.read_feeds(|tx| tx.events_after(-1, 10)).unwrap();
     assert_eq!(latest.len(), 1);
     assert_eq!(latest[0].id, last);
-    let overview = store.read(|tx| tx.overview_counts(now_ms(), 0)).unwrap();
+    let overview = store
+        .read_feeds(|tx| tx.overview_counts(now_ms(), 0))
+        .unwrap();
     assert_eq!(overview.event_id, last);
     start_run(store, "one");
-    let more = store.read(|tx| tx.events_after(last, 1000)).unwrap();
+    let more = store.read_feeds(|tx| tx.events_after(last, 1000)).unwrap();
     assert!(!more.is_empty());
     assert!(more.iter().all(|e| e.id > last));
     assert_eq!(all_events(store, 3).len(), all.len() + more.len());
@@ -54,7 +61,12 @@ fn events_are_paged_in_order(store: &Arc<dyn Backend>) {
 /// A run's lines come oldest first, paged from any line; the marks name each run whose log
 /// grew, with its newest line, and a negative cursor gives the newest line's mark.
 fn log_lines_are_paged_in_order(store: &Arc<dyn Backend>) {
-    assert!(store.read(|tx| tx.log_marks(-1, 1)).unwrap().is_empty());
+    assert!(
+        store
+            .read_feeds(|tx| tx.log_marks(-1, 1))
+            .unwrap()
+            .is_empty()
+    );
     apply(store, &WorkflowSpec::new("one", vec![step("a", &[])]));
     let r1 = start_run(store, "one");
     let r2 = start_run(store, "one");
@@ -85,39 +97,45 @@ fn log_lines_are_paged_in_order(store: &Arc<dyn Backend>) {
         .write(|tx| tx.append_logs(&l1, &lines(&["1c"]), 1 << 20))
         .unwrap();
 
-    let page = store.read(|tx| tx.log_page(&r1, None, 0, 100)).unwrap();
+    let page = store
+        .read_feeds(|tx| tx.log_page(&r1, None, 0, 100))
+        .unwrap();
     let text: Vec<&str> = page.iter().map(|l| l.line.as_str()).collect();
     assert_eq!(text, ["1a", "1b", "1c"]);
     assert!(page.windows(2).all(|w| w[0].id < w[1].id));
     assert!(page.iter().all(|l| l.step_id == "a" && l.attempt == 1));
     let rest = store
-        .read(|tx| tx.log_page(&r1, Some("a"), page[0].id, 1))
+        .read_feeds(|tx| tx.log_page(&r1, Some("a"), page[0].id, 1))
         .unwrap();
     assert_eq!(rest.len(), 1);
     assert_eq!(rest[0].line, "1b");
     assert!(
         store
-            .read(|tx| tx.log_page(&r1, Some("zz"), 0, 100))
+            .read_feeds(|tx| tx.log_page(&r1, Some("zz"), 0, 100))
             .unwrap()
             .is_empty()
     );
-    let other = store.read(|tx| tx.log_page(&r2, None, 0, 100)).unwrap();
+    let other = store
+        .read_feeds(|tx| tx.log_page(&r2, None, 0, 100))
+        .unwrap();
     assert_eq!(other.len(), 1);
 
-    let marks = store.read(|tx| tx.log_marks(0, 100)).unwrap();
+    let marks = store.read_feeds(|tx| tx.log_marks(0, 100)).unwrap();
     let runs: Vec<&str> = marks.iter().map(|m| m.run_id.as_str()).collect();
     assert_eq!(runs, [r2.as_str(), r1.as_str()], "by newest line");
     assert_eq!(marks[0].last_id, other[0].id);
     assert_eq!(marks[1].last_id, page[2].id);
-    let head = store.read(|tx| tx.log_marks(-1, 100)).unwrap();
+    let head = store.read_feeds(|tx| tx.log_marks(-1, 100)).unwrap();
     assert_eq!(head.len(), 1);
     assert_eq!(head[0].last_id, page[2].id);
-    let since = store.read(|tx| tx.log_marks(other[0].id, 100)).unwrap();
+    let since = store
+        .read_feeds(|tx| tx.log_marks(other[0].id, 100))
+        .unwrap();
     assert_eq!(since.len(), 1);
     assert_eq!(since[0].run_id, r1);
     assert!(
         store
-            .read(|tx| tx.log_marks(page[2].id, 100))
+            .read_feeds(|tx| tx.log_marks(page[2].id, 100))
             .unwrap()
             .is_empty()
     );

@@ -1,6 +1,6 @@
 //! The backend-neutral transaction traits of [`crate::store::api`] on a PostgreSQL
-//! transaction ([`PgTx`]): each method forwards to this module's functions. What is not
-//! written for PostgreSQL yet returns [`Error::Unsupported`], never a made-up answer.
+//! transaction ([`PgTx`]): each method forwards to this module's functions (the logical
+//! backup's [`Tables`](crate::backup::logical::Tables) are in `tables.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use super::tx::PgTx;
 use super::{
     agents, claims, dashboard, events, logs, reap, reports, runs, settings, users, workflows,
 };
+use crate::Result;
 use crate::auth::Role;
 use crate::auth::throttle::Throttle;
 use crate::auth::unknown_name::KEY_LEN;
@@ -26,15 +27,6 @@ use crate::store::api::{
     TokenInsert, TokenRow, UsersTx, ViewsTx, WorkflowsTx,
 };
 use crate::store::flow;
-use crate::{Error, Result};
-
-/// The error of an operation not yet written for PostgreSQL.
-pub(super) fn unsupported<T>(op: &'static str) -> Result<T> {
-    Err(Error::Unsupported {
-        backend: "PostgreSQL",
-        op,
-    })
-}
 
 impl RunsTx for PgTx<'_> {
     fn create_run(
@@ -326,33 +318,5 @@ impl SettingsTx for PgTx<'_> {
         server: Option<u64>,
     ) -> Result<RunTimeout> {
         flow::runs::run_timeout(self, requested, workflow, server)
-    }
-}
-
-#[allow(unused_variables)] // Until logical backups are written for PostgreSQL.
-impl crate::backup::logical::Tables for PgTx<'_> {
-    fn schema_version(&self) -> Result<i64> {
-        unsupported("logical backup (schema_version)")
-    }
-    fn table_names(&self) -> Result<Vec<String>> {
-        unsupported("logical backup (table_names)")
-    }
-    fn columns(&self, table: &str) -> Result<Vec<String>> {
-        unsupported("logical backup (columns)")
-    }
-    fn each_row(
-        &self,
-        table: &str,
-        columns: &[String],
-        f: &mut dyn FnMut(&[serde_json::Value]) -> Result<()>,
-    ) -> Result<()> {
-        unsupported("logical backup (each_row)")
-    }
-    fn inserter<'t>(
-        &'t self,
-        table: &str,
-        columns: &[String],
-    ) -> Result<crate::backup::logical::Insert<'t>> {
-        unsupported("logical restore (inserter)")
     }
 }

@@ -34,6 +34,10 @@ impl Backend for PgStore {
         Some(PgStore::maintenance_leader(self))
     }
 
+    fn sync_feeds(&self) -> Result<()> {
+        PgStore::sync_feeds(self)
+    }
+
     fn read_tx(&self, body: Body<'_>) -> Result<()> {
         self.read(|tx| body(tx))
     }

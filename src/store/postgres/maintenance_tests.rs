@@ -210,3 +210,38 @@ fn a_stale_leader_whose_lease_moved_on_is_fenced_off() {
     assert!(reap_due(&leader.store), "nothing was reaped");
     assert_eq!(follower.plane.maintain_now().unwrap(), None);
 }
+
+/// A leader stopped in the middle of its maintenance transaction (it holds the lease row
+/// locked) does not keep the others from taking the lease over: the database ends its idle
+/// transaction after one lease.
+#[test]
+fn a_leader_stalled_inside_its_maintenance_transaction_is_replaced_within_a_lease() {
+    let Some(db) = test_db() else {
+        return;
+    };
+    let lease = Duration::from_millis(1000);
+    let stall = Duration::from_secs(12);
+    let (leader, follower) =
+        leader_and_follower(replica(&db.url(), lease), replica(&db.url(), lease));
+    let leader = Arc::new(leader);
+    let inside = {
+        let leader = leader.clone();
+        std::thread::spawn(move || {
+            let ran = leader.store.maintain(|_| {
+                // As a SIGSTOP would: no renewal, and the transaction left open.
+                leader.store.stall_maintenance(true);
+                std::thread::sleep(stall);
+                Ok(())
+            });
+            assert!(!matches!(ran, Ok(None)), "maintenance did not run");
+        })
+    };
+    let stalled = Instant::now();
+    until("the follower takes the lease over", || {
+        (follower.plane.maintenance_leader() == Some(true)).then_some(())
+    });
+    let took = stalled.elapsed();
+    eprintln!("took over from a leader stalled mid-transaction in {took:?}");
+    assert!(took < stall / 2, "took over only after {took:?}");
+    inside.join().unwrap();
+}

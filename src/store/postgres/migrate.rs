@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_workflow_source.sql"),
     include_str!("migrations/0003_feed_order.sql"),
     include_str!("migrations/0004_audit_checkpoints.sql"),
+    include_str!("migrations/0005_run_order_indexes.sql"),
 ];
 
 /// The PostgreSQL schema version this build writes (its own numbering, apart from SQLite's).

@@ -26,7 +26,10 @@
 //! - [`store`]: [`PgStore`], opened from a URL; its transactions ([`PgTx`]), synchronous like
 //!   the SQLite store's, run again on serialization failure; `bridge` runs the driver's async
 //!   calls from them.
+//! - [`tables`]: every table row by row, for logical backups and `imx store copy`.
 //! - `errors`: [`PgError`], its SQLSTATE, and how it reads as an imx error.
+//! - [`stats`]: each table's size on disk and the backends serving this database (for the
+//!   cluster bench and docs/scaling.md).
 //! - `testdb` (tests): a fresh test database or a throwaway server.
 
 pub mod agents;
@@ -60,7 +63,9 @@ mod rows;
 pub mod runs;
 pub mod sequence;
 pub mod settings;
+pub mod stats;
 pub mod store;
+pub mod tables;
 #[cfg(test)]
 pub(crate) mod testdb;
 pub mod transitions;

@@ -44,6 +44,11 @@ pub struct PgStore {
     lease: Duration,
     /// Competes for the maintenance lease, from the first time maintenance is asked for.
     elector: OnceLock<Elector>,
+    /// Passes of the feed sequencer: how many began, and the number of the latest that ended
+    /// ([`PgStore::sync_feeds`]).
+    passes: std::sync::Mutex<(u64, u64)>,
+    /// Held for one pass of the sequencer: one at a time in this process.
+    sequencing: std::sync::Mutex<()>,
 }
 
 /// The maintenance lease's name.
@@ -98,6 +103,8 @@ impl PgStore {
             feed,
             lease: DEFAULT_MAINTENANCE_LEASE,
             elector: OnceLock::new(),
+            passes: std::sync::Mutex::new((0, 0)),
+            sequencing: std::sync::Mutex::new(()),
         })
     }
 
@@ -144,6 +151,14 @@ impl PgStore {
         };
         let mut fenced_off = false;
         let out = self.write(|tx| {
+            // The fence holds the lease row until this transaction ends: a replica stalled in
+            // the middle of it (SIGSTOP) would keep every other replica from taking the lease
+            // over for as long as the stall lasts. The database ends such a session after one
+            // lease of idling, which frees the row.
+            tx.execute(
+                "SELECT set_config('idle_in_transaction_session_timeout', $1, true)",
+                &[&self.lease.as_millis().max(1).to_string()],
+            )?;
             fenced_off = !leader::fence_in(tx, elector.name(), elector.holder(), term)?;
             if fenced_off {
                 return Err(Error::Conflict("the maintenance lease was lost".into()));
@@ -230,9 +245,57 @@ impl PgStore {
         })
     }
 
+    /// Give every row committed to the event feed and the logs so far its place in them
+    /// ([`super::sequence`]; one query when there are none), so a read begun afterwards pages
+    /// them by cursor without skipping one. Only feed readers call it: numbering takes a lock
+    /// shared by every replica, which no other read or write should queue for. Callers at once
+    /// share a pass: one that began after a caller arrived serves it too.
+    pub fn sync_feeds(&self) -> Result<()> {
+        let lock = |m: &std::sync::Mutex<(u64, u64)>| {
+            *m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        let (began, _) = lock(&self.passes);
+        crate::store::off_runtime(|| {
+            let _one = self
+                .sequencing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if lock(&self.passes).1 > began {
+                return Ok(());
+            }
+            let pass = {
+                let mut p = self
+                    .passes
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                p.0 += 1;
+                p.0
+            };
+            let place = self.config.display();
+            self.bridge
+                .block_on(async {
+                    let mut client = self.pool.get().await.map_err(PgError::from)?;
+                    sequence(&mut client).await
+                })
+                .map_err(|e| e.into_error(place))?;
+            let mut p = self
+                .passes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            p.1 = p.1.max(pass);
+            Ok(())
+        })
+    }
+
+    /// [`read`](Self::read) after [`sync_feeds`](Self::sync_feeds): for readers of the feeds.
+    pub fn read_feeds<T>(&self, f: impl FnMut(&PgTx<'_>) -> Result<T>) -> Result<T> {
+        self.sync_feeds()?;
+        self.read(f)
+    }
+
     /// Run `f` on a consistent, read-only snapshot (REPEATABLE READ): it sees every commit
-    /// made before it began and nothing after. First, rows committed to the event feed and the
-    /// logs are given their place in them ([`super::sequence`]; one query when there are none).
+    /// made before it began and nothing after. Feed readers call [`sync_feeds`](Self::sync_feeds)
+    /// first.
     pub fn read<T>(&self, mut f: impl FnMut(&PgTx<'_>) -> Result<T>) -> Result<T> {
         crate::store::off_runtime(|| self.attempt(true, &mut f).map_err(|(e, _)| e))
     }
@@ -258,11 +321,6 @@ impl PgStore {
             .bridge
             .block_on(self.pool.get())
             .map_err(|e| fail(e.into()))?;
-        if read_only {
-            // Before the snapshot is taken, in a transaction of its own: the snapshot then sees
-            // every row committed so far with its place in the feeds (see `super::sequence`).
-            self.bridge.block_on(sequence(&mut client)).map_err(fail)?;
-        }
         let tx = self
             .bridge
             .block_on(async {

@@ -99,7 +99,7 @@ impl Tables for Transaction<'_> {
             sql.push_str(" ON CONFLICT (key) DO UPDATE SET value = excluded.value");
         }
         let mut stmt = self.prepare(&sql)?;
-        Ok(Box::new(move |values| {
+        Ok(Box::new(move |values: Vec<serde_json::Value>| {
             let values = values
                 .into_iter()
                 .map(from_json)
@@ -107,5 +107,24 @@ impl Tables for Transaction<'_> {
             stmt.execute(rusqlite::params_from_iter(values))?;
             Ok(())
         }))
+    }
+
+    fn row_count(&self, table: &str) -> Result<u64> {
+        let n: i64 = self.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| {
+            r.get(0)
+        })?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn clear(&self) -> Result<()> {
+        for table in Tables::table_names(self)? {
+            self.execute(&format!("DELETE FROM \"{table}\""), [])?;
+        }
+        Ok(())
+    }
+
+    fn imported(&self) -> Result<()> {
+        // Rowids continue from the largest present: nothing is derived from the rows.
+        Ok(())
     }
 }

@@ -95,9 +95,16 @@ fn no_json_output_prints_a_time_as_a_number(env: TestEnv) {
         "-q",
     ])
     .expect_code(0);
-    let backup = env.run(["backup", "create", "--note", "sweep", "-o", "name"]);
-    backup.expect_code(0);
-    let backup = backup.stdout.trim().to_string();
+    // Backups of a PostgreSQL store are not there yet ("not yet available on PostgreSQL:
+    // logical backup"): the sweep leaves them out there.
+    let backups = env.database().is_none();
+    let backup = if backups {
+        let out = env.run(["backup", "create", "--note", "sweep", "-o", "name"]);
+        out.expect_code(0);
+        out.stdout.trim().to_string()
+    } else {
+        String::new()
+    };
     if env.mode() == crate::env::Mode::Remote {
         // Repeated denials: one record that counts them, with when the first and last were.
         let viewer = env.run(["token", "create", "--name", "v", "--role", "viewer", "-q"]);
@@ -114,7 +121,7 @@ fn no_json_output_prints_a_time_as_a_number(env: TestEnv) {
     }
     let seq = env.json(["audit", "list"])[0]["seq"].to_string();
 
-    let commands: Vec<Vec<&str>> = vec![
+    let mut commands: Vec<Vec<&str>> = vec![
         vec!["status"],
         vec!["whoami"],
         vec!["agent", "list"],
@@ -133,11 +140,15 @@ fn no_json_output_prints_a_time_as_a_number(env: TestEnv) {
         vec!["audit", "show", &seq],
         vec!["audit", "verify"],
         vec!["audit", "report", "--format", "json"],
-        vec!["backup", "list"],
-        vec!["backup", "show", &backup],
-        vec!["backup", "verify", &backup],
-        vec!["backup", "create"],
     ];
+    if backups {
+        commands.extend([
+            vec!["backup", "list"],
+            vec!["backup", "show", &backup],
+            vec!["backup", "verify", &backup],
+            vec!["backup", "create"],
+        ]);
+    }
     let mut found = Vec::new();
     for args in &commands {
         for doc in documents(&env, args) {
