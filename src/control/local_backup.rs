@@ -157,6 +157,8 @@ impl LocalControlPlane {
                 .and_then(|store| backup::create::sqlite(store, &dir, &who.name, &opts, progress)),
             BackupFormat::Logical => {
                 let source = self.store().location();
+                // Feed numbers are kept: give rows committed so far theirs first.
+                self.store().sync_feeds()?;
                 self.store().read(|tx| {
                     backup::create::logical(tx, &source, &dir, &who.name, &opts, progress)
                 })

@@ -843,18 +843,3 @@ fn counts_for_status_and_the_dashboard(store: &Arc<dyn Backend>) {
     assert_eq!(tail.len(), 1);
     assert_eq!(tail[0].target, "r2");
 }
-
-/// On PostgreSQL, what is not written yet says so.
-#[test]
-fn postgres_says_what_it_does_not_do_yet() {
-    let Some((_db, store)) = postgres() else {
-        return;
-    };
-    let e = store.read(|tx| tx.table_names()).unwrap_err();
-    assert!(matches!(e, Error::Unsupported { .. }), "{e:?}");
-    assert!(
-        e.to_string()
-            .starts_with("not yet available on PostgreSQL: logical backup"),
-        "{e}"
-    );
-}

@@ -69,6 +69,8 @@ pub fn copy(
         )));
     }
     let mut replaced = false;
+    // Events and log lines committed so far get their feed numbers, which the copy keeps.
+    from.sync_feeds()?;
     // One snapshot of the source for the whole copy; one transaction on the target.
     let tables = from.read(|src| {
         to.write(|dst| {

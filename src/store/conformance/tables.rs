@@ -69,7 +69,7 @@ fn populate(store: &Arc<dyn Backend>) -> (String, String) {
 /// The latest event's id (the feed's cursor).
 fn last_event(store: &Arc<dyn Backend>) -> i64 {
     store
-        .read(|tx| tx.events_after(-1, 1))
+        .read_feeds(|tx| tx.events_after(-1, 1))
         .unwrap()
         .last()
         .map_or(0, |e| e.id)
