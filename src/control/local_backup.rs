@@ -381,20 +381,7 @@ impl LocalControlPlane {
             backup::restore::restore(&opts, progress, after)?
         };
         report.copy = copy;
-        // This store's timeline restarts at the restored head: say so in the checkpoint log.
-        if let Some((store_id, rec)) = head.filter(|_| own) {
-            let paths = self.audit_paths();
-            if let Some(key) = AuditKey::load(&paths.key)? {
-                let cp = key.sign(
-                    CheckpointKind::Restore,
-                    &store_id,
-                    rec.seq,
-                    &rec.hash,
-                    crate::model::now_ms(),
-                );
-                audit::checkpoint::append(&paths.checkpoints, &cp)?;
-            }
-        }
+        self.note_restored_head(head.filter(|_| own))?;
         Ok(report)
     }
 
@@ -475,6 +462,32 @@ fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
+    }
+}
+
+impl LocalControlPlane {
+    /// After a restore over this store: its timeline restarts at the restored head (the store's
+    /// id and the restore's audit record), so say so in the checkpoint log; checkpoints taken
+    /// before it no longer apply. Nothing without a signing key.
+    pub(super) fn note_restored_head(
+        &self,
+        head: Option<(String, crate::model::AuditRecord)>,
+    ) -> Result<()> {
+        let Some((store_id, rec)) = head else {
+            return Ok(());
+        };
+        let paths = self.audit_paths();
+        if let Some(key) = AuditKey::load(&paths.key)? {
+            let cp = key.sign(
+                CheckpointKind::Restore,
+                &store_id,
+                rec.seq,
+                &rec.hash,
+                crate::model::now_ms(),
+            );
+            audit::checkpoint::append(&paths.checkpoints, &cp)?;
+        }
+        Ok(())
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use super::RestoreRequest;
 use super::local::LocalControlPlane;
-use crate::audit::{self, AuditKey, CheckpointKind};
+use crate::audit;
 use crate::auth::Principal;
 use crate::backup::{self, Progress, RestoreOptions, RestoreReport};
 use crate::store::Store;
@@ -71,20 +71,7 @@ impl LocalControlPlane {
         self.forget_verified_tokens();
         copied?;
         drop(restored);
-        // This store's timeline restarts at the restored head: say so in the checkpoint log.
-        if let Some((store_id, rec)) = head {
-            let paths = self.audit_paths();
-            if let Some(key) = AuditKey::load(&paths.key)? {
-                let cp = key.sign(
-                    CheckpointKind::Restore,
-                    &store_id,
-                    rec.seq,
-                    &rec.hash,
-                    crate::model::now_ms(),
-                );
-                audit::checkpoint::append(&paths.checkpoints, &cp)?;
-            }
-        }
+        self.note_restored_head(head)?;
         Ok(RestoreReport {
             target: PathBuf::from(location),
             previous: None,
