@@ -83,20 +83,7 @@ fn env() -> Env {
 
 async fn register(e: &Env, name: &str) -> crate::model::Agent {
     e.plane
-        .register_agent(
-            &e.who,
-            AgentRegistration {
-                name: name.into(),
-                labels: BTreeMap::new(),
-                slots: 2,
-                hostname: "test".into(),
-                pid: 1,
-                version: "test".into(),
-                instance: None,
-                pid_scope: None,
-                replaces_pid: None,
-            },
-        )
+        .register_agent(&e.who, AgentRegistration::for_test(name, 2))
         .await
         .unwrap()
 }

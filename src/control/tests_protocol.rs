@@ -26,17 +26,7 @@ fn open(path: &Path, lease_ms: u64, limits: StepLimits) -> LocalControlPlane {
 }
 
 fn registration(name: &str) -> AgentRegistration {
-    AgentRegistration {
-        name: name.into(),
-        labels: BTreeMap::new(),
-        slots: 1,
-        hostname: "test".into(),
-        pid: 1,
-        version: "test".into(),
-        instance: None,
-        pid_scope: None,
-        replaces_pid: None,
-    }
+    AgentRegistration::for_test(name, 1)
 }
 
 /// One `noop` step, started, claimed by a new agent: its task.

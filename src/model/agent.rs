@@ -111,3 +111,21 @@ pub struct AgentRegistration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces_pid: Option<u32>,
 }
+
+#[cfg(test)]
+impl AgentRegistration {
+    /// A registration for tests: `name` with `slots`, no labels, host "test", pid 1.
+    pub(crate) fn for_test(name: &str, slots: u32) -> Self {
+        AgentRegistration {
+            name: name.into(),
+            labels: BTreeMap::new(),
+            slots,
+            hostname: "test".into(),
+            pid: 1,
+            version: "test".into(),
+            instance: None,
+            pid_scope: None,
+            replaces_pid: None,
+        }
+    }
+}

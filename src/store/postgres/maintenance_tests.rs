@@ -6,7 +6,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -89,20 +88,7 @@ fn a_claimed_step(via: &LocalControlPlane) {
         .await
         .unwrap();
         let agent = via
-            .register_agent(
-                &who,
-                AgentRegistration {
-                    name: "a1".into(),
-                    labels: BTreeMap::new(),
-                    slots: 1,
-                    hostname: "test".into(),
-                    pid: 1,
-                    version: "test".into(),
-                    instance: None,
-                    pid_scope: None,
-                    replaces_pid: None,
-                },
-            )
+            .register_agent(&who, AgentRegistration::for_test("a1", 1))
             .await
             .unwrap();
         let tasks = via

@@ -34,20 +34,7 @@ async fn a_workflow_runs_to_the_end(plane: &LocalControlPlane, dir: &std::path::
         .await
         .unwrap();
     let agent = plane
-        .register_agent(
-            &who,
-            AgentRegistration {
-                name: "a1".into(),
-                labels: BTreeMap::new(),
-                slots: 2,
-                hostname: "test".into(),
-                pid: 1,
-                version: "test".into(),
-                instance: None,
-                pid_scope: None,
-                replaces_pid: None,
-            },
-        )
+        .register_agent(&who, AgentRegistration::for_test("a1", 2))
         .await
         .unwrap();
     for step in ["a", "b"] {
