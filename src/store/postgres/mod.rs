@@ -21,7 +21,6 @@
 //! - [`sequence`]: `feed_seq`, the commit order the event feed and log lines are paged by
 //!   (numbered after commit, one sequencer at a time), so no row committed out of id order is
 //!   skipped.
-//! - [`feed`]: an alternative kept for reference: reading by a visibility horizon.
 //! - [`audit`]: appending to one linear audit chain from every replica (a locked head row).
 //! - [`store`]: [`PgStore`], opened from a URL; its transactions ([`PgTx`]), synchronous like
 //!   the SQLite store's, run again on serialization failure; `bridge` runs the driver's async
@@ -46,7 +45,6 @@ pub mod config;
 pub mod dashboard;
 mod errors;
 mod events;
-pub mod feed;
 pub mod leader;
 mod logs;
 #[cfg(test)]
