@@ -1,4 +1,4 @@
-//! Captured output: pages of a run's lines, and (for followers) which runs' logs grew since a
+//! Captured output: pages of a run's lines (forwards from a line, or backwards from one), and (for followers) which runs' logs grew since a
 //! given line.
 
 use rusqlite::{Transaction, params};
@@ -41,21 +41,43 @@ pub fn page(
         "SELECT id, run_id, step_id, attempt, time, stream, line FROM logs
          WHERE run_id = ?1 AND id > ?2 AND (?3 IS NULL OR step_id = ?3) ORDER BY id LIMIT ?4",
     )?;
-    let rows = stmt.query_map(params![run_id, after, step, limit], |r| {
-        let stream: String = r.get(5)?;
-        Ok(LogLine {
-            id: r.get(0)?,
-            run_id: r.get(1)?,
-            step_id: r.get(2)?,
-            attempt: r.get(3)?,
-            time: r.get(4)?,
-            stream: match stream.as_str() {
-                "stdout" => LogStream::Stdout,
-                "stderr" => LogStream::Stderr,
-                _ => LogStream::System,
-            },
-            line: r.get(6)?,
-        })
-    })?;
+    let rows = stmt.query_map(params![run_id, after, step, limit], row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A run's newest lines before line `before` (of one step, or all), oldest first, at most
+/// `limit`: a log read backwards from a point (`i64::MAX`: its end) without reading what comes
+/// earlier. Walks the `(run_id, id)` index down from `before`.
+pub fn page_before(
+    tx: &Transaction<'_>,
+    run_id: &str,
+    step: Option<&str>,
+    before: i64,
+    limit: u32,
+) -> Result<Vec<LogLine>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, run_id, step_id, attempt, time, stream, line FROM logs
+         WHERE run_id = ?1 AND id < ?2 AND (?3 IS NULL OR step_id = ?3) ORDER BY id DESC LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(params![run_id, before, step, limit], row)?;
+    let mut lines = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    lines.reverse();
+    Ok(lines)
+}
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LogLine> {
+    let stream: String = r.get(5)?;
+    Ok(LogLine {
+        id: r.get(0)?,
+        run_id: r.get(1)?,
+        step_id: r.get(2)?,
+        attempt: r.get(3)?,
+        time: r.get(4)?,
+        stream: match stream.as_str() {
+            "stdout" => LogStream::Stdout,
+            "stderr" => LogStream::Stderr,
+            _ => LogStream::System,
+        },
+        line: r.get(6)?,
+    })
 }
