@@ -920,28 +920,29 @@ impl App {
                 step,
                 lines,
                 reset,
-                skipped,
+                older,
             } => {
                 if let Some(d) = self
                     .detail
                     .as_mut()
                     .filter(|d| d.run_id == run && d.log_step() == step)
                 {
-                    d.add_logs(lines, reset, skipped);
+                    d.add_logs(lines, reset, older);
                 }
             }
             Data::LogWindow {
                 run,
                 step,
-                start,
+                window,
                 lines,
+                more,
             } => {
                 if let Some(d) = self
                     .detail
                     .as_mut()
                     .filter(|d| d.run_id == run && d.log_step() == step)
                 {
-                    d.log.set_window(start, lines);
+                    d.log.set_window(window, lines, more);
                 }
             }
             Data::Workflows(w) => self.workflows.set(w),
