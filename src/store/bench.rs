@@ -25,8 +25,9 @@ pub struct Seed {
     pub log_lines: usize,
     /// Audit records (`run.start`).
     pub audit: usize,
-    /// Written to `meta` as `bench_seed` (see [`seed_mark`]): what was seeded, so a bench can
-    /// reuse a store seeded earlier.
+    /// Written to `meta` as `bench_seed` (see [`seed_mark`]), followed by a space and the id
+    /// of the run with the long log: what was seeded, so a bench can reuse a store seeded
+    /// earlier.
     pub mark: String,
 }
 
@@ -178,7 +179,7 @@ pub fn seed_dashboard(path: &Path, seed: &Seed) -> Result<String> {
     }
     tx.execute(
         "INSERT OR REPLACE INTO meta (key, value) VALUES ('bench_seed', ?1)",
-        [&seed.mark],
+        [format!("{} {newest}", seed.mark)],
     )?;
     tx.commit()?;
     db.execute_batch("ANALYZE")?;
@@ -186,7 +187,7 @@ pub fn seed_dashboard(path: &Path, seed: &Seed) -> Result<String> {
 }
 
 /// `n` lines of build output for one step of a run, a millisecond apart from `from`: mostly
-/// plain, every 10th coloured, every 1000th a warning on stderr. Line `i` says `line i`.
+/// plain, every 10th coloured, every 1000th a warning on stderr. Line `i` starts `line i: `.
 fn long_log(
     tx: &rusqlite::Transaction<'_>,
     run_id: &str,
@@ -202,26 +203,16 @@ fn long_log(
         let (stream, line) = if i % 1000 == 999 {
             (
                 "stderr",
-                format!("warning: line {i}: unused variable `x{i}`"),
+                format!("line {i}: warning: unused variable `x{i}`"),
             )
         } else if i % 10 == 0 {
-            (
-                "stdout",
-                format!(
-                    "\x1b[32m   Compiling\x1b[0m crate-{} v0.{}.0 (line {i})",
-                    i % 977,
-                    i % 7
-                ),
-            )
+            let (c, v) = (i % 977, i % 7);
+            let line = format!("line {i}: \x1b[32m   Compiling\x1b[0m crate-{c} v0.{v}.0");
+            ("stdout", line)
         } else {
-            (
-                "stdout",
-                format!(
-                    "line {i}: cc -O2 -c src/module_{}.c -o build/module_{}.o",
-                    i % 977,
-                    i % 977
-                ),
-            )
+            let m = i % 977;
+            let line = format!("line {i}: cc -O2 -c src/module_{m}.c -o build/module_{m}.o");
+            ("stdout", line)
         };
         ins.execute(params![run_id, step_id, from + i as i64, stream, line])?;
     }
@@ -267,7 +258,7 @@ pub fn plans(path: &Path, log_run: &str) -> Result<Vec<(String, String)>> {
         ),
         ("SELECT id FROM runs ORDER BY id DESC LIMIT 100", vec![]),
         (
-            "SELECT id, line FROM logs WHERE run_id = ?1 AND id < ?2 AND (?3 IS NULL OR step_id = ?3) ORDER BY id DESC LIMIT 1000",
+            "SELECT id, line FROM logs INDEXED BY logs_by_run WHERE run_id = ?1 AND id < ?2 AND (?3 IS NULL OR step_id = ?3) ORDER BY id DESC LIMIT 1000",
             vec![
                 log_run.to_string().into(),
                 i64::MAX.into(),
@@ -275,7 +266,7 @@ pub fn plans(path: &Path, log_run: &str) -> Result<Vec<(String, String)>> {
             ],
         ),
         (
-            "SELECT id, line FROM logs WHERE run_id = ?1 AND id > ?2 AND (?3 IS NULL OR step_id = ?3) ORDER BY id LIMIT 1000",
+            "SELECT id, line FROM logs INDEXED BY logs_by_run WHERE run_id = ?1 AND id > ?2 AND (?3 IS NULL OR step_id = ?3) ORDER BY id LIMIT 1000",
             vec![
                 log_run.to_string().into(),
                 0.into(),
