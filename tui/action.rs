@@ -229,6 +229,9 @@ pub struct Watch {
     pub agents: AgentQuery,
     /// Run detail: the run, and the step whose logs to follow (all steps when `None`).
     pub detail: Option<(String, Option<String>)>,
+    /// Run detail: read the log, once the run is known (so is the step it opens on: a failed
+    /// run's failed step), so opening a run reads one log, not every step's first.
+    pub log: bool,
     /// Run detail: a window of that log to read instead of following its tail.
     pub log_window: Option<LogWindow>,
     pub audit: AuditFilter,

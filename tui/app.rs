@@ -210,6 +210,10 @@ impl App {
                 .as_ref()
                 .filter(|_| self.view == ViewId::RunDetail)
                 .map(|d| (d.run_id.clone(), d.log_step())),
+            log: self
+                .detail
+                .as_ref()
+                .is_some_and(|d| d.all || d.data.is_some()),
             log_window: self
                 .detail
                 .as_ref()
@@ -625,8 +629,7 @@ impl App {
             Action::SortReverse => self.change_order(None),
             Action::ToggleFollow => {
                 if let (ViewId::RunDetail, Some(d)) = (self.view, self.detail.as_mut()) {
-                    d.log.follow = !d.log.follow;
-                    d.log.scroll = 0;
+                    d.log.toggle_follow();
                 }
             }
             Action::ToggleWrap

@@ -149,6 +149,7 @@ impl Loader {
                         out.push(Data::Detail(p.get_run(who, run).await?));
                     }
                     match w.log_window {
+                        _ if !w.log => {}
                         Some(window) => {
                             self.logs = None;
                             if changed {
@@ -339,3 +340,7 @@ pub async fn run(
         }
     }
 }
+
+#[cfg(test)]
+#[path = "loader_tests.rs"]
+mod tests;

@@ -100,7 +100,7 @@ pub fn seed_dashboard(path: &Path, seed: &Seed) -> Result<String> {
             let id = run_id(created, i);
             let active = runs - i <= 200;
             let (status, error) = if active {
-                let running = (runs - 1 - i) % 2 == 0;
+                let running = (runs - 1 - i).is_multiple_of(2);
                 (if running { "running" } else { "queued" }, None)
             } else {
                 match i % 100 {
@@ -163,8 +163,8 @@ pub fn seed_dashboard(path: &Path, seed: &Seed) -> Result<String> {
                 newest = id;
             }
         }
-        long_log(&tx, &newest, "build", seed.log_lines, now - 60_000)?;
-        long_log(&tx, &newest, "test", 3, now)?;
+        long_log(&tx, &newest, "build", 0..seed.log_lines, now - 60_000)?;
+        long_log(&tx, &newest, "test", 0..3, now)?;
     }
     let owner = Principal::local_owner();
     for i in 0..seed.audit {
@@ -186,20 +186,21 @@ pub fn seed_dashboard(path: &Path, seed: &Seed) -> Result<String> {
     Ok(newest)
 }
 
-/// `n` lines of build output for one step of a run, a millisecond apart from `from`: mostly
-/// plain, every 10th coloured, every 1000th a warning on stderr. Line `i` starts `line i: `.
+/// Lines `lines` of build output for one step of a run, a millisecond apart from `from`:
+/// mostly plain, every 10th coloured, every 1000th a warning on stderr. Line `i` starts
+/// `line i: `.
 fn long_log(
     tx: &rusqlite::Transaction<'_>,
     run_id: &str,
     step_id: &str,
-    n: usize,
+    lines: std::ops::Range<usize>,
     from: i64,
 ) -> Result<()> {
     let mut ins = tx.prepare(
         "INSERT INTO logs (run_id, step_id, attempt, time, stream, line)
          VALUES (?1, ?2, 1, ?3, ?4, ?5)",
     )?;
-    for i in 0..n {
+    for i in lines {
         let (stream, line) = if i % 1000 == 999 {
             (
                 "stderr",
@@ -219,11 +220,17 @@ fn long_log(
     Ok(())
 }
 
-/// Write `n` lines to a step's log of the store at `path` directly (tests of long logs).
-pub fn append_long_log(path: &Path, run_id: &str, step_id: &str, n: usize) -> Result<()> {
+/// Write lines `lines` (numbered as in a seeded log) to a step's log of the store at `path`
+/// directly: tests of long logs.
+pub fn append_long_log(
+    path: &Path,
+    run_id: &str,
+    step_id: &str,
+    lines: std::ops::Range<usize>,
+) -> Result<()> {
     let mut db = Connection::open(path)?;
     let tx = db.transaction()?;
-    long_log(&tx, run_id, step_id, n, crate::model::now_ms())?;
+    long_log(&tx, run_id, step_id, lines, crate::model::now_ms())?;
     tx.commit()?;
     Ok(())
 }

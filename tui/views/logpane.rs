@@ -335,6 +335,16 @@ impl LogPane {
         self.navigate_loaded(action, delta);
     }
 
+    /// `f`: follow the tail (from a window too), or stop following.
+    pub fn toggle_follow(&mut self) {
+        if self.window.is_some() {
+            self.back_to_tail();
+        } else {
+            self.follow = !self.follow;
+            self.scroll = 0;
+        }
+    }
+
     /// Leave a window: the loader reads the tail again (as a new stream).
     fn back_to_tail(&mut self) {
         self.window = None;
@@ -682,6 +692,12 @@ mod tests {
         // Applied once: the same answer again changes nothing.
         p.set_window(LogWindow::Head, stream(5, 7), false);
         assert_eq!(p.lines.len(), LOG_KEEP);
+        // f in a window follows the tail, as G does.
+        let mut f = p.clone();
+        f.toggle_follow();
+        assert_eq!((f.window, f.follow, f.scroll), (None, true, 0));
+        f.toggle_follow();
+        assert!(!f.follow);
         p.navigate(&Action::Bottom, 0);
         assert_eq!((p.window, p.follow, p.scroll), (None, true, 0));
         // The loader sends the tail as a new stream.
