@@ -468,7 +468,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
 impl LocalControlPlane {
     /// After a restore over this store: its timeline restarts at the restored head (the store's
     /// id and the restore's audit record), so say so in the checkpoint log; checkpoints taken
-    /// before it no longer apply. Nothing without a signing key.
+    /// before it no longer apply. The log is the store's own when it keeps one (PostgreSQL:
+    /// every replica and host reads that one), else this host's file. Nothing without a signing
+    /// key, nor (in a store's own log) with a key other than the one that signs it.
     pub(super) fn note_restored_head(
         &self,
         head: Option<(String, crate::model::AuditRecord)>,
@@ -476,6 +478,31 @@ impl LocalControlPlane {
         let Some((store_id, rec)) = head else {
             return Ok(());
         };
+        if self
+            .store()
+            .read_quick(|tx| Ok(tx.keeps_checkpoint_log()))?
+        {
+            let Some(key) = self.held_key()? else {
+                return Ok(());
+            };
+            let public = key.public_hex();
+            let cp = key.sign(
+                CheckpointKind::Restore,
+                &store_id,
+                rec.seq,
+                &rec.hash,
+                crate::model::now_ms(),
+            );
+            let line = cp.stored_line()?;
+            return self.store().write_durable(|tx| {
+                match tx.checkpoint_key()? {
+                    Some(recorded) if recorded != public => return Ok(()),
+                    Some(_) => {}
+                    None => tx.set_checkpoint_key(&public)?,
+                }
+                tx.append_checkpoint_line(&store_id, &line)
+            });
+        }
         let paths = self.audit_paths();
         if let Some(key) = AuditKey::load(&paths.key)? {
             let cp = key.sign(
