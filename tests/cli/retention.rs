@@ -31,7 +31,7 @@ fn prune_deletes_finished_runs_and_keeps_the_rest(env: TestEnv) {
     );
     let _agent = env.agent("worker", 2);
     let done = env.start("talk", &[]);
-    assert_eq!(env.finish(&done)["run"]["status"], "succeeded");
+    assert_eq!(env.finish(&done)["status"], "succeeded");
     let cancelled = env.start("gated", &[]);
     env.run(["run", "cancel", &cancelled]).expect_code(0);
     let going = env.start("gated", &[]);
@@ -67,7 +67,7 @@ fn prune_deletes_finished_runs_and_keeps_the_rest(env: TestEnv) {
 
     env.run(["run", "show", &done]).expect_code(3);
     env.run(["run", "show", &cancelled]).expect_code(3);
-    assert_eq!(env.show_run(&going)["run"]["status"], "running");
+    assert_eq!(env.show_run(&going)["status"], "running");
     let records = env.json(["audit", "list", "--action", "run.prune"]);
     let records = records.as_array().unwrap();
     assert_eq!(
@@ -82,9 +82,9 @@ fn prune_deletes_finished_runs_and_keeps_the_rest(env: TestEnv) {
     // What goes on after it is followed as before: the running run ends, a new one runs, and
     // their output and ends are seen.
     std::fs::write(&gate, "").unwrap();
-    assert_eq!(env.finish(&going)["run"]["status"], "succeeded");
+    assert_eq!(env.finish(&going)["status"], "succeeded");
     let next = env.start("talk", &[]);
-    assert_eq!(env.finish(&next)["run"]["status"], "succeeded");
+    assert_eq!(env.finish(&next)["status"], "succeeded");
     let logs = env.run(["run", "logs", &next]);
     logs.expect_code(0);
     assert!(logs.stdout.contains("said-it"), "{}", logs.stdout);
@@ -108,7 +108,7 @@ fn a_server_retains_on_its_own(env: TestEnv) {
     wait_until("the server to prune the ended run", SLOW, || {
         env.run(["run", "show", &ended]).code == 3
     });
-    assert_eq!(env.show_run(&waiting)["run"]["status"], "queued");
+    assert_eq!(env.show_run(&waiting)["status"], "queued");
     let records = env.json(["audit", "list", "--action", "run.prune"]);
     let first = &records.as_array().unwrap()[0];
     assert_eq!(first["actor"], "server:retention", "{first}");
