@@ -11,7 +11,10 @@ use crate::Result;
 
 /// Rows one transaction deletes at most: the steps of the runs it takes, or the feed rows it
 /// walks through.
-pub const BATCH: u32 = 2_000;
+pub const BATCH: u32 = 1_000;
+
+/// The pause between two batches, in which other writers get the lock.
+const PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Whose work a prune is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,10 +63,14 @@ fn batch<T>(
     mode: Mode,
     f: impl FnMut(&dyn StoreTx) -> Result<T>,
 ) -> Result<Option<T>> {
-    match mode {
+    let out = match mode {
         Mode::Now => store.write(f).map(Some),
         Mode::Maintenance => store.maintain(f),
-    }
+    };
+    // Let waiting writers in before the next batch: SQLite's lock (and a server's writer
+    // connection) goes to whoever asks first, and a waiter polls only every millisecond.
+    std::thread::sleep(PAUSE);
+    out
 }
 
 /// Delete the finished runs that ended before `cutoff` (ms), oldest first, with their steps,

@@ -11,7 +11,7 @@ use crate::Result;
 use crate::store::api::retention::{FINISHED, FeedTable, RetentionTx, Walked, next_cursor};
 
 /// Runs considered per batch (the batch then takes as many as its step budget allows).
-const RUNS_PER_BATCH: i64 = 1_000;
+const RUNS_PER_BATCH: i64 = 500;
 
 /// The finished runs that ended before `$1` and hold no leased or running step (over the
 /// `runs_by_finished` index).
