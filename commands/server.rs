@@ -35,6 +35,7 @@ use super::error::{CliError, Exit};
   imx server --listen 127.0.0.1:7443 --log-format json --log-dir /var/log/imx --rate-limit 1000
   imx server --listen 127.0.0.1:7443 --backup-every 15m --backup-dir /var/backups --keep-daily 7
   imx server --listen 127.0.0.1:7443 --default-run-timeout 2h   # runs without timeout: 2h
+  imx server --listen 127.0.0.1:7443 --retain 30d   # delete runs that ended over 30 days ago
   IMX_DATABASE_URL=postgres://imx@db.example/imx imx server --listen 0.0.0.0:7443 --insecure-listen   # a cluster replica
   imx --server http://127.0.0.1:7443 backup list      # the server's backups")]
 pub struct ServerArgs {
