@@ -75,6 +75,11 @@ impl LocalControlPlane {
             "backup_location",
         )?;
         let text = match &dir {
+            Some(d) if d.as_os_str().as_encoded_bytes().contains(&0) => {
+                return Err(Error::invalid(
+                    "the backup location must not contain a NUL byte",
+                ));
+            }
             Some(d) if !d.is_absolute() => {
                 return Err(Error::invalid(format!(
                     "{}: the backup location must be an absolute path (every replica and host \
@@ -531,6 +536,28 @@ mod tests {
             role,
             source: "test".into(),
         }
+    }
+
+    /// The backup location is a folder every host uses as it is: absolute, and storable in
+    /// either store (PostgreSQL text holds no NUL byte).
+    #[tokio::test]
+    async fn a_backup_location_must_be_an_absolute_path_without_nul() {
+        let dir = tempfile::tempdir().unwrap();
+        let plane =
+            LocalControlPlane::open(&dir.path().join("imx.db"), LocalOptions::default()).unwrap();
+        let who = Principal::local_owner();
+        for bad in ["relative/dir", "/with\0nul"] {
+            let e = plane
+                .set_backup_location(&who, Some(PathBuf::from(bad)))
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind(), crate::error::ErrorKind::Invalid, "{bad:?}: {e}");
+        }
+        let set = plane
+            .set_backup_location(&who, Some(dir.path().join("b")))
+            .await
+            .unwrap();
+        assert_eq!(set.setting, Some(dir.path().join("b")));
     }
 
     #[tokio::test]
