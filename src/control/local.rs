@@ -39,8 +39,8 @@ use crate::model::{
     UserUpdate, Workflow, WorkflowSpec, WorkflowSummary, now_ms,
 };
 use crate::store::{Backend, Store, Tx};
-use combine::{Done, Job};
 use crate::{Error, Result, audit};
+use combine::{Done, Job};
 use std::path::PathBuf;
 
 /// Options for opening a local store.

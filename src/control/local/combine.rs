@@ -26,7 +26,10 @@ pub const MAX_BATCH: usize = 64;
 /// One caller's work, owned (the leader may run it on its thread).
 #[derive(Debug)]
 pub enum Job {
-    Claim { agent_id: String, max: u32 },
+    Claim {
+        agent_id: String,
+        max: u32,
+    },
     Start(LeaseRef),
     Logs {
         lease: LeaseRef,
@@ -200,7 +203,9 @@ impl super::LocalControlPlane {
 impl Done {
     /// The result of a job of another kind: a defect of the caller.
     pub(super) fn mismatch(self) -> crate::Error {
-        crate::Error::Internal(format!("a combined write returned {self:?} for another job"))
+        crate::Error::Internal(format!(
+            "a combined write returned {self:?} for another job"
+        ))
     }
 }
 
@@ -280,7 +285,14 @@ mod tests {
     ) -> impl Fn(&dyn StoreTx, &Job) -> Result<Done> + Sync + 'a {
         move |tx, job| {
             let who = Principal::local_owner();
-            crate::audit::append(tx, &who, "test.job", name(job), "ok", serde_json::Value::Null)?;
+            crate::audit::append(
+                tx,
+                &who,
+                "test.job",
+                name(job),
+                "ok",
+                serde_json::Value::Null,
+            )?;
             match name(job) {
                 "first" => {
                     let t0 = Instant::now();
@@ -334,7 +346,10 @@ mod tests {
                 .iter()
                 .map(|n| {
                     let exec = &exec;
-                    (n.to_string(), s.spawn(move || combiner.run(store, exec, job(n))))
+                    (
+                        n.to_string(),
+                        s.spawn(move || combiner.run(store, exec, job(n))),
+                    )
                 })
                 .collect();
             let mut out = vec![("first".to_string(), first.join().unwrap())];
@@ -378,6 +393,10 @@ mod tests {
         }
         // first; the failed batch of three; then each of the three alone.
         assert_eq!(store.writes.load(Ordering::SeqCst), 5);
-        assert_eq!(recorded(&store), ["first", "ok1", "ok2"], "nothing of 'bad'");
+        assert_eq!(
+            recorded(&store),
+            ["first", "ok1", "ok2"],
+            "nothing of 'bad'"
+        );
     }
 }

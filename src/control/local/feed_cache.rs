@@ -79,8 +79,16 @@ mod tests {
         };
         assert_eq!(cache.page(1, 0, 10, read(vec![1, 2])).unwrap(), [1, 2]);
         assert_eq!(cache.page(1, 0, 10, read(vec![9])).unwrap(), [1, 2], "kept");
-        assert_eq!(cache.page(1, 2, 10, read(vec![3])).unwrap(), [3], "another cursor");
-        assert_eq!(cache.page(1, 0, 5, read(vec![1])).unwrap(), [1], "another limit");
+        assert_eq!(
+            cache.page(1, 2, 10, read(vec![3])).unwrap(),
+            [3],
+            "another cursor"
+        );
+        assert_eq!(
+            cache.page(1, 0, 5, read(vec![1])).unwrap(),
+            [1],
+            "another limit"
+        );
         assert_eq!(
             cache.page(2, 0, 10, read(vec![1, 2, 3])).unwrap(),
             [1, 2, 3],

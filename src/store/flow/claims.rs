@@ -17,7 +17,12 @@ use crate::{Error, Result};
 
 /// A run's head, workflow index and params, loaded once per claim, and whether its row is
 /// locked.
-type RunCtx = (RunRow, Arc<SpecIndex>, BTreeMap<String, serde_json::Value>, bool);
+type RunCtx = (
+    RunRow,
+    Arc<SpecIndex>,
+    BTreeMap<String, serde_json::Value>,
+    bool,
+);
 
 /// A run's head and params, locked or not.
 fn load_run<T: Rows + ?Sized>(
@@ -79,7 +84,8 @@ pub fn claim<T: Rows + ?Sized>(
         let step_id = row.step_id.clone();
         let attempt = row.attempt.saturating_add(1);
         let spec = ix.step(&step_id);
-        let prepare = |head: &RunRow, params_json: &BTreeMap<String, serde_json::Value>| match spec {
+        let prepare = |head: &RunRow, params_json: &BTreeMap<String, serde_json::Value>| match spec
+        {
             Some(step) => {
                 let upstream = tx.succeeded_outputs(&run_id, &upstream_ids(ix, &step_id))?;
                 Ok::<_, Error>(render(head, ix, params_json, step, upstream))
@@ -228,8 +234,7 @@ pub fn check<T: Rows + ?Sized>(
         ..HeartbeatReply::default()
     };
     for (lease, row) in leases.iter().zip(tx.peek_leased_rows(leases)?) {
-        let holds =
-            lease.agent_id == agent_id && row.is_some_and(|row| engine::holds(&row, lease));
+        let holds = lease.agent_id == agent_id && row.is_some_and(|row| engine::holds(&row, lease));
         if holds {
             reply.renewed.push(lease.clone());
         } else {
