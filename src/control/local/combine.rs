@@ -13,6 +13,7 @@
 //! committed and every caller runs its own job again alone, getting its own result or error.
 
 use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::Result;
@@ -148,14 +149,24 @@ impl Combiner {
 /// Run `batch` in one transaction and hand each caller its result.
 fn run_batch(store: &dyn Backend, exec: Exec<'_>, batch: &[Arc<Waiter>]) {
     let mut outs = Vec::with_capacity(batch.len());
-    let ran = store.write(|tx| {
-        // The body may run again (a retried transaction): start over.
-        outs.clear();
+    // A job that panics must not leave the others waiting for ever: they run alone (and the
+    // panic happens again on its own caller's thread).
+    let ran = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        store.write(|tx| {
+            // The body may run again (a retried transaction): start over.
+            outs.clear();
+            for w in batch {
+                outs.push(exec(tx, &w.job)?);
+            }
+            Ok(())
+        })
+    }));
+    let Ok(ran) = ran else {
         for w in batch {
-            outs.push(exec(tx, &w.job)?);
+            w.set(Slot::Alone);
         }
-        Ok(())
-    });
+        return;
+    };
     match ran {
         Ok(()) => {
             for (w, out) in batch.iter().zip(outs) {
@@ -302,6 +313,7 @@ mod tests {
                     }
                 }
                 "bad" => return Err(Error::invalid("bad job")),
+                "boom" => panic!("boom"),
                 _ => {}
             }
             Ok(Done::Unit)
@@ -354,7 +366,10 @@ mod tests {
                 .collect();
             let mut out = vec![("first".to_string(), first.join().unwrap())];
             for (n, h) in rest {
-                out.push((n, h.join().unwrap()));
+                match h.join() {
+                    Ok(r) => out.push((n, r)),
+                    Err(_) => out.push((n, Err(Error::Internal("panicked".into())))),
+                }
             }
             out
         })
@@ -398,5 +413,19 @@ mod tests {
             ["first", "ok1", "ok2"],
             "nothing of 'bad'"
         );
+    }
+
+    #[test]
+    fn a_job_that_panics_leaves_no_one_waiting() {
+        let (_dir, store, combiner) = setup();
+        let out = race(&store, &combiner, &["ok1", "boom", "ok2"]);
+        for (n, r) in &out {
+            match n.as_str() {
+                "boom" => assert!(matches!(r, Err(Error::Internal(_))), "{r:?}"),
+                _ => assert!(matches!(r, Ok(Done::Unit)), "{n}: {r:?}"),
+            }
+        }
+        assert_eq!(recorded(&store), ["first", "ok1", "ok2"]);
+        assert!(!lock(&combiner.queue).leading, "the lead is let go");
     }
 }

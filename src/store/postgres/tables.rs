@@ -50,7 +50,7 @@ const MAX_PARAMS: usize = 65_535;
 
 /// Whether a column is this store's own bookkeeping (not exported).
 fn internal_column(table: &str, column: &str) -> bool {
-    FEEDS.contains(&table) && matches!(column, "txid" | "feed_seq")
+    FEEDS.contains(&table) && column == "feed_seq"
 }
 
 /// The schema version an export from this store declares: the SQLite store's version with the
