@@ -49,6 +49,7 @@ macro_rules! on_both {
 }
 
 mod feeds;
+mod retention;
 mod tables;
 
 on_both!(
