@@ -2,7 +2,8 @@
 //!
 //! `cargo bench --bench server` runs every scenario; `cargo bench --bench server -- http` one of
 //! `http`, `list`, `dispatch`, `chain`, `logins`. Every scenario spawns real `imx server` processes
-//! (`--listen 127.0.0.1:0`, plain HTTP on loopback, `--rate-limit 0`, request log to /dev/null)
+//! (`--listen 127.0.0.1:0`, plain HTTP on loopback, rate limits off (`--rate-limit 0
+//! --ip-rate-limit 0 --ops-rate-limit 0`), request log to /dev/null)
 //! with an admin token from `imx init --admin`, and reports min/median/max over several runs
 //! (`IMX_BENCH_RUNS`, default 7). `IMX_BENCH_BIN=PATH` measures another build of `imx` (e.g. an
 //! older commit's) with the same harness and store.
@@ -229,7 +230,14 @@ impl Store {
 
     /// `imx server --listen 127.0.0.1:0`: the process and the URL it prints.
     fn server(&self) -> (Proc, String) {
-        self.server_with(&["--rate-limit", "0", "--ip-rate-limit", "0"])
+        self.server_with(&[
+            "--rate-limit",
+            "0",
+            "--ip-rate-limit",
+            "0",
+            "--ops-rate-limit",
+            "0",
+        ])
     }
 
     /// `imx server --listen 127.0.0.1:0 EXTRA...`: the process and the URL it prints.

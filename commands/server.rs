@@ -104,6 +104,11 @@ pub struct ServerArgs {
     #[arg(long, default_value_t = Limits::default().per_ip, value_name = "N")]
     pub ip_rate_limit: u32,
 
+    /// Requests per second allowed per IP address to /healthz, /readyz and /metrics; 0 for no
+    /// limit (e.g. when a load balancer's probes all come from one address).
+    #[arg(long, default_value_t = Limits::default().ops_per_ip, value_name = "N")]
+    pub ops_rate_limit: u32,
+
     #[command(flatten)]
     pub guard: GuardArgs,
 
@@ -542,7 +547,7 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
             per_ip: args.ip_rate_limit,
             login_per_ip: args.guard.login_rate_limit,
             login_global: args.guard.login_global_rate_limit,
-            ..Limits::default()
+            ops_per_ip: args.ops_rate_limit,
         },
         connections,
         stream_lifetime: args.guard.stream_lifetime,

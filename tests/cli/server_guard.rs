@@ -380,3 +380,19 @@ fn insecure_listen_warns_at_start() {
     let (quiet, _) = serve(&env, &[]);
     assert!(!quiet.stderr().contains("warning"), "{}", quiet.stderr());
 }
+
+/// `/healthz`, `/readyz` and `/metrics` are limited per address (20 a second by default, a
+/// burst of 40); `--ops-rate-limit 0` lifts it (probes from one load balancer address, the
+/// server bench's reference load).
+#[test]
+fn probes_are_limited_per_address_unless_ops_rate_limit_is_zero() {
+    for (args, limited) in [(&[][..], true), (&["--ops-rate-limit", "0"][..], false)] {
+        let env = TestEnv::remote().with_server_args(args);
+        env.run(["status"]).expect_code(0);
+        let addr = env.url().trim_start_matches("http://").to_string();
+        let codes: Vec<String> = (0..100).map(|_| health_status(&addr)).collect();
+        let refused = codes.iter().filter(|c| *c == "429").count();
+        assert_eq!(refused > 0, limited, "{args:?}: {codes:?}");
+        assert!(codes.iter().all(|c| c == "200" || c == "429"), "{codes:?}");
+    }
+}
