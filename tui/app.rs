@@ -4,13 +4,14 @@
 //! can be tested without either.
 
 use imx::auth::{Permission, Principal};
-use imx::control::{AgentQuery, AuditFilter, Overview};
+use imx::control::{AgentQuery, Overview};
 use imx::model::{Agent, Run};
 
 use super::action::{Action, Data, Edit, Effect, Mutation, ViewId, Watch};
-use super::columns::{self, Hidden, Picker};
+use super::columns::Picker;
 use super::palette::{Candidates, Since};
 use super::sort::Sort;
+use super::views::agent_steps::AgentStepsState;
 use super::views::audit::AuditState;
 use super::views::describe::Describe;
 use super::views::detail::{DetailState, Pane};
@@ -146,6 +147,8 @@ pub struct App {
     pub overlay: Option<Overlay>,
     pub overview: OverviewState,
     pub agents: AgentsState,
+    /// The agent whose steps the Agent steps view shows.
+    pub agent_steps: Option<AgentStepsState>,
     pub runs: RunsState,
     pub detail: Option<DetailState>,
     pub workflows: WorkflowsState,
@@ -182,6 +185,7 @@ impl App {
             overlay: None,
             overview: OverviewState::default(),
             agents: AgentsState::default(),
+            agent_steps: None,
             runs: RunsState::default(),
             detail: None,
             workflows: WorkflowsState::default(),
@@ -205,6 +209,11 @@ impl App {
             view: self.view,
             runs: self.runs.query(),
             agents: self.agents.query(),
+            agent: self
+                .agent_steps
+                .as_ref()
+                .filter(|_| self.view == ViewId::AgentSteps)
+                .map(|a| a.agent.clone()),
             detail: self
                 .detail
                 .as_ref()
@@ -249,7 +258,7 @@ impl App {
         let watch = self.watch();
         if self.sent.as_ref() != Some(&watch) {
             self.sent = Some(watch.clone());
-            effects.push(Effect::Watch(watch));
+            effects.push(Effect::Watch(Box::new(watch)));
         }
         effects
     }
@@ -435,7 +444,7 @@ impl App {
                     self.say(msg, false);
                 }
             }
-            ViewId::Overview => {
+            ViewId::Overview | ViewId::AgentSteps => {
                 self.say("This view has no filter.", false);
             }
         }
@@ -453,7 +462,7 @@ impl App {
                 .and_then(|d| d.log.search.as_ref())
                 .map(|s| s.query.clone())
                 .unwrap_or_default(),
-            ViewId::Overview => String::new(),
+            ViewId::Overview | ViewId::AgentSteps => String::new(),
         }
     }
 
@@ -461,10 +470,10 @@ impl App {
         match self.view {
             ViewId::Runs => self.runs.has_filter(),
             ViewId::Agents => self.agents.text.is_some(),
-            ViewId::Audit => self.audit.filter != AuditFilter::default(),
+            ViewId::Audit => self.audit.has_filter(),
             ViewId::Workflows => self.workflows.text.is_some(),
             ViewId::RunDetail => self.detail.as_ref().is_some_and(|d| d.log.search.is_some()),
-            ViewId::Overview => false,
+            ViewId::Overview | ViewId::AgentSteps => false,
         }
     }
 
@@ -477,14 +486,14 @@ impl App {
                 self.agents.text = None;
                 self.agents.window.reset();
             }
-            ViewId::Audit => self.audit.filter = AuditFilter::default(),
+            ViewId::Audit => self.audit.clear_filter(),
             ViewId::Workflows => self.workflows.text = None,
             ViewId::RunDetail => {
                 if let Some(d) = self.detail.as_mut() {
                     d.log.search = None;
                 }
             }
-            ViewId::Overview => {}
+            ViewId::Overview | ViewId::AgentSteps => {}
         }
     }
 
@@ -541,7 +550,7 @@ impl App {
                 });
             }
             Action::OpenFilter => {
-                if self.view == ViewId::Overview {
+                if matches!(self.view, ViewId::Overview | ViewId::AgentSteps) {
                     self.say("This view has no filter.", false);
                 } else {
                     self.overlay = Some(Overlay::Filter(Input::with(&self.filter_text())));
@@ -596,20 +605,13 @@ impl App {
                         self.view = ViewId::Runs;
                     }
                 }
-                ViewId::Agents => self.open_agent_step(),
+                ViewId::Agents => self.open_agent_steps(),
+                ViewId::AgentSteps => self.open_agent_step(),
                 ViewId::RunDetail | ViewId::Audit => {}
             },
             Action::Copy => self.copy(),
             Action::Describe(yaml) => self.describe(yaml),
-            Action::Columns => match columns::names(self.view) {
-                Some(_) => {
-                    self.overlay = Some(Overlay::Columns(Picker {
-                        view: self.view,
-                        selected: 0,
-                    }));
-                }
-                None => self.say("This view has no columns to pick.", false),
-            },
+            Action::Columns => self.open_columns(),
             Action::StepAgent => self.step_agent(),
             Action::CycleFilter => match self.view {
                 ViewId::Runs => self.runs.cycle_status(),
@@ -690,18 +692,29 @@ impl App {
         None
     }
 
-    /// Enter on an agent: the run of the (first) step it holds now. The control plane keeps no
-    /// per-agent history to list past steps, so an idle agent only says so.
-    fn open_agent_step(&mut self) {
+    /// Enter on an agent: its current and recent steps.
+    fn open_agent_steps(&mut self) {
         let Some(a) = self.agents.window.selected_item() else {
             return;
         };
-        match a.current.first().and_then(|s| s.split('/').next()) {
-            Some(run) if !run.is_empty() => self.open_run(run.to_string()),
-            _ => {
-                let msg = format!("{} holds no steps now.", a.name);
-                self.say(msg, false);
-            }
+        self.agent_steps = Some(AgentStepsState::new(a.name.clone()));
+        self.back.push(ViewId::Agents);
+        self.view = ViewId::AgentSteps;
+    }
+
+    /// Enter on one of an agent's steps: its run, on that step's log.
+    fn open_agent_step(&mut self) {
+        let Some(s) = self
+            .agent_steps
+            .as_ref()
+            .and_then(AgentStepsState::selected_step)
+        else {
+            return;
+        };
+        let (run, step) = (s.run_id.clone(), s.step_id.clone());
+        self.open_run(run);
+        if let Some(d) = self.detail.as_mut() {
+            d.focus = Some(step);
         }
     }
 
@@ -743,6 +756,11 @@ impl App {
                 .get(self.audit.selected)
                 .map(|r| r.seq.to_string()),
             ViewId::RunDetail => self.detail.as_ref().map(|d| d.run_id.clone()),
+            ViewId::AgentSteps => self
+                .agent_steps
+                .as_ref()
+                .and_then(AgentStepsState::selected_step)
+                .map(|s| s.run_id.clone()),
             ViewId::Runs | ViewId::Overview => self.current_run().map(|r| r.id.clone()),
         };
         match id {
@@ -754,39 +772,6 @@ impl App {
         }
     }
 
-    /// The hidden columns of table `v`.
-    fn hidden_mut(&mut self, v: ViewId) -> Option<&mut Hidden> {
-        match v {
-            ViewId::Runs => Some(&mut self.runs.order.hidden),
-            ViewId::Agents => Some(&mut self.agents.order.hidden),
-            ViewId::Workflows => Some(&mut self.workflows.order.hidden),
-            ViewId::Audit => Some(&mut self.audit.order.hidden),
-            ViewId::Overview | ViewId::RunDetail => None,
-        }
-    }
-
-    /// Keys in the column picker: move, toggle (space, enter), close (esc, `C`).
-    fn picker_key(&mut self, mut p: Picker, action: &Action) {
-        let n = columns::names(p.view).map_or(0, <[&str]>::len);
-        match action {
-            Action::Back | Action::Columns => return,
-            Action::Up => p.selected = p.selected.saturating_sub(1),
-            Action::Down => p.selected = (p.selected + 1).min(n.saturating_sub(1)),
-            Action::Top => p.selected = 0,
-            Action::Bottom => p.selected = n.saturating_sub(1),
-            Action::Toggle | Action::Enter => {
-                let done = self
-                    .hidden_mut(p.view)
-                    .is_some_and(|h| h.toggle(p.selected, n));
-                if !done {
-                    self.say("At least one column stays.", true);
-                }
-            }
-            _ => {}
-        }
-        self.overlay = Some(Overlay::Columns(p));
-    }
-
     /// `<` `>` `R` in a table.
     fn change_order(&mut self, right: Option<bool>) {
         match self.view {
@@ -794,7 +779,7 @@ impl App {
             ViewId::Agents => self.agents.change_order(right),
             ViewId::Workflows => self.workflows.change_order(right),
             ViewId::Audit => self.audit.change_order(right),
-            ViewId::Overview | ViewId::RunDetail => {}
+            ViewId::Overview | ViewId::RunDetail | ViewId::AgentSteps => {}
         }
     }
 
@@ -886,6 +871,11 @@ impl App {
                 let len = self.audit.records.len();
                 clamp(&mut self.audit.selected, len);
             }
+            ViewId::AgentSteps => {
+                if let Some(a) = self.agent_steps.as_mut() {
+                    clamp(&mut a.selected, a.steps.len());
+                }
+            }
         }
     }
 
@@ -908,6 +898,11 @@ impl App {
                 if q == self.agents.query() {
                     self.agents.window.replace_keeping(page, |a| a.id.clone());
                     self.agents.resort();
+                }
+            }
+            Data::AgentSteps(name, steps) => {
+                if let Some(a) = self.agent_steps.as_mut().filter(|a| a.agent == name) {
+                    a.set(steps);
                 }
             }
             Data::Detail(detail) => {
@@ -965,6 +960,9 @@ mod palette_commands;
 
 #[path = "app_describe.rs"]
 mod describe_commands;
+
+#[path = "app_columns.rs"]
+mod column_picker;
 
 #[cfg(test)]
 #[path = "app_tests.rs"]

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::Notify;
 
 use crate::engine::limits::log_cut_line;
-use crate::model::LogStream;
+use crate::model::{CapturedLine, LogStream, now_ms};
 
 /// Lines buffered past this many start a flush at once.
 pub(crate) const FLUSH_LINES: usize = 200;
@@ -45,7 +45,8 @@ struct SinkInner {
 
 #[derive(Default)]
 struct Buffer {
-    lines: VecDeque<(LogStream, String)>,
+    /// Lines with the time each was read.
+    lines: VecDeque<CapturedLine>,
     /// Bytes of text in `lines`.
     bytes: usize,
     /// Output bytes allowed for this attempt (`None`: no cap).
@@ -73,12 +74,17 @@ impl LogSink {
         sink
     }
 
-    /// Append one line now: never waits (imx's own lines, an `http` step's summary).
+    /// Append one line now, stamped with the time: never waits (imx's own lines, an `http`
+    /// step's summary).
     pub fn push(&self, stream: LogStream, line: impl Into<String>) {
-        let line = line.into();
+        self.push_at(stream, line.into(), now_ms());
+    }
+
+    /// Append one line read at `at` (ms since the epoch).
+    fn push_at(&self, stream: LogStream, line: String, at: i64) {
         let ready = {
             let mut buf = self.lock();
-            buf.append(stream, line);
+            buf.append(CapturedLine::at(stream, line, at));
             buf.ready()
         };
         if ready {
@@ -86,10 +92,11 @@ impl LogSink {
         }
     }
 
-    /// Append one line of the step's output, first waiting while the buffer is full (until a
-    /// batch has been shipped, or [`release`](Self::release)). Lines past the cap are counted
-    /// at once, without waiting.
+    /// Append one line of the step's output, stamped with the time it was read (now, before
+    /// any wait), first waiting while the buffer is full (until a batch has been shipped, or
+    /// [`release`](Self::release)). Lines past the cap are counted at once, without waiting.
     pub async fn send(&self, stream: LogStream, line: String) {
+        let at = now_ms();
         loop {
             let room = self.inner.room.notified();
             tokio::pin!(room);
@@ -105,7 +112,7 @@ impl LogSink {
             self.inner.full.notify_one();
             room.await;
         }
-        self.push(stream, line);
+        self.push_at(stream, line, at);
     }
 
     /// The step's process is gone: writers no longer wait (what is left in its pipes is
@@ -128,17 +135,17 @@ impl LogSink {
     }
 
     /// Take the oldest lines, up to one batch (at least one line, however long).
-    pub(crate) fn take_batch(&self) -> Vec<(LogStream, String)> {
+    pub(crate) fn take_batch(&self) -> Vec<CapturedLine> {
         let lines = {
             let mut buf = self.lock();
             let limit = buf.batch_limit();
             let mut size = 0;
             let mut n = 0;
-            for (_, line) in &buf.lines {
-                if n > 0 && size + line.len() > limit {
+            for l in &buf.lines {
+                if n > 0 && size + l.line.len() > limit {
                     break;
                 }
-                size += line.len();
+                size += l.line.len();
                 n += 1;
             }
             buf.bytes -= size;
@@ -149,7 +156,7 @@ impl LogSink {
     }
 
     /// Take every buffered line.
-    pub(crate) fn take(&self) -> Vec<(LogStream, String)> {
+    pub(crate) fn take(&self) -> Vec<CapturedLine> {
         let lines = {
             let mut buf = self.lock();
             buf.bytes = 0;
@@ -160,10 +167,10 @@ impl LogSink {
     }
 
     /// Put lines that could not be sent back in front of newer ones, to retry later.
-    pub(crate) fn put_back(&self, lines: Vec<(LogStream, String)>) {
+    pub(crate) fn put_back(&self, lines: Vec<CapturedLine>) {
         let mut buf = self.lock();
         for entry in lines.into_iter().rev() {
-            buf.bytes += entry.1.len();
+            buf.bytes += entry.line.len();
             buf.lines.push_front(entry);
         }
     }
@@ -202,17 +209,18 @@ impl Buffer {
                     .is_some_and(|max| self.kept.saturating_add(line.len() as u64) > max))
     }
 
-    fn append(&mut self, stream: LogStream, line: String) {
-        if self.would_cut(stream, &line) {
-            self.cut_bytes += line.len() as u64;
+    fn append(&mut self, l: CapturedLine) {
+        let size = l.line.len();
+        if self.would_cut(l.stream, &l.line) {
+            self.cut_bytes += size as u64;
             self.cut_lines += 1;
             return;
         }
-        if stream != LogStream::System {
-            self.kept += line.len() as u64;
+        if l.stream != LogStream::System {
+            self.kept += size as u64;
         }
-        self.bytes += line.len();
-        self.lines.push_back((stream, line));
+        self.bytes += size;
+        self.lines.push_back(l);
     }
 
     fn batch_limit(&self) -> usize {
@@ -236,8 +244,8 @@ mod tests {
 
     use super::*;
 
-    fn text(lines: Vec<(LogStream, String)>) -> Vec<String> {
-        lines.into_iter().map(|(_, l)| l).collect()
+    fn text(lines: Vec<CapturedLine>) -> Vec<String> {
+        lines.into_iter().map(|l| l.line).collect()
     }
 
     #[test]
@@ -341,9 +349,9 @@ mod tests {
             "{lines:?}"
         );
         assert_eq!(lines.len(), 4);
-        assert_eq!(lines[3].0, LogStream::System);
+        assert_eq!(lines[3].stream, LogStream::System);
         assert_eq!(
-            lines[3].1,
+            lines[3].line,
             log_cut_line(4, 2, 10),
             "after a cut, nothing is kept"
         );

@@ -113,6 +113,14 @@ pub struct RunQuery {
     /// Continue after this run id (exclusive, in `sort` order).
     pub cursor: Option<String>,
     pub limit: u32,
+    /// Only runs created at or after this time: the dashboard's `:since`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::model::time::rfc3339_opt"
+    )]
+    #[schema(value_type = Option<crate::model::time::TimeInput>)]
+    pub since: Option<i64>,
 }
 
 /// One window of the agents table, ordered by name.
@@ -154,6 +162,14 @@ pub struct AuditFilter {
     pub text: Option<String>,
     /// `ok`, `denied` or `error`.
     pub outcome: Option<String>,
+    /// Only records at or after this time: the dashboard's `:since`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::model::time::rfc3339_opt"
+    )]
+    #[schema(value_type = Option<crate::model::time::TimeInput>)]
+    pub since: Option<i64>,
 }
 
 /// Per-minute counts of ended runs and steps, kept between overview refreshes.

@@ -36,8 +36,8 @@ use crate::backup::catalog::Catalog;
 use crate::backup::{BackupInfo, CreateOptions, Integrity, KeySource, Progress, VerifyReport};
 use crate::model::AuditRecord;
 use crate::model::{
-    Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, LogStream, NewToken, NewUser,
-    Page, PasswordChange, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User, UserUpdate,
+    Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, NewToken, NewUser, Page,
+    PasswordChange, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User, UserUpdate,
     Workflow, WorkflowSpec, WorkflowSummary,
 };
 use crate::server::error::ErrorBody;
@@ -700,12 +700,9 @@ impl ControlPlane for RemoteControlPlane {
         &self,
         _: &Principal,
         lease: &LeaseRef,
-        lines: &[(LogStream, String)],
+        lines: &[crate::model::CapturedLine],
     ) -> Result<()> {
-        let body = LogsBody {
-            lease: lease.clone(),
-            lines: lines.to_vec(),
-        };
+        let body = LogsBody::new(lease, lines);
         self.post_empty(&["leases", "logs"], &body).await
     }
 
@@ -817,6 +814,16 @@ impl ControlPlane for RemoteControlPlane {
 
     async fn dashboard_agents(&self, _: &Principal, query: AgentQuery) -> Result<Page<Agent>> {
         self.post(&["dashboard", "agents"], &query).await
+    }
+
+    async fn agent_steps(
+        &self,
+        _: &Principal,
+        name_or_id: &str,
+        limit: u32,
+    ) -> Result<Vec<crate::model::AgentStep>> {
+        let q = super::wire::AgentStepsQuery { limit: Some(limit) };
+        self.get(&["agents", name_or_id, "steps"], &q).await
     }
 
     async fn dashboard_workflows(

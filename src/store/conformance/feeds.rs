@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{WorkflowSpec, apply, claim, postgres, register, sqlite, start_run, step};
-use crate::model::{LogStream, now_ms};
+use crate::model::{CapturedLine, LogStream, now_ms};
 use crate::store::api::Backend;
 
 on_both!(events_are_paged_in_order, log_lines_are_paged_in_order);
@@ -81,9 +81,9 @@ fn log_lines_are_paged_in_order(store: &Arc<dyn Backend>) {
             .lease
             .clone()
     };
-    let lines = |text: &[&str]| -> Vec<(LogStream, String)> {
+    let lines = |text: &[&str]| -> Vec<CapturedLine> {
         text.iter()
-            .map(|t| (LogStream::Stdout, (*t).to_string()))
+            .map(|t| CapturedLine::new(LogStream::Stdout, *t))
             .collect()
     };
     let (l1, l2) = (lease(&r1), lease(&r2));
