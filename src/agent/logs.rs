@@ -248,6 +248,30 @@ mod tests {
         lines.into_iter().map(|l| l.line).collect()
     }
 
+    /// Each line carries the time it was read, not the time it is taken to be shipped (a
+    /// control plane that is slow or away must not move a line's time).
+    #[tokio::test]
+    async fn lines_are_stamped_when_read_not_when_shipped() {
+        let sink = LogSink::new();
+        let before = now_ms();
+        sink.send(LogStream::Stdout, "read".into()).await;
+        sink.push(LogStream::System, "imx: note");
+        let read = now_ms();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while now_ms() < read + 50 {
+            assert!(std::time::Instant::now() < deadline);
+            tokio::task::yield_now().await;
+        }
+        let lines = sink.take();
+        for l in &lines {
+            let at = l.at.expect("every line is stamped");
+            assert!((before..=read).contains(&at), "{l:?}");
+        }
+        // Put back after a failed send, a line keeps its time.
+        sink.put_back(lines.clone());
+        assert_eq!(sink.take(), lines);
+    }
+
     #[test]
     fn take_and_put_back_keep_order() {
         let sink = LogSink::new();
