@@ -25,6 +25,9 @@ pub(crate) const FLUSH_LINES: usize = 200;
 /// The most bytes of line text in one batch sent to the control plane. JSON at worst takes
 /// six bytes per byte of text (`\u0000`), so a batch stays under a server's 4 MiB body limit.
 pub(crate) const BATCH_BYTES: usize = 512 * 1024;
+/// What one line costs in a batch besides its text: its JSON framing, stream and capture time.
+/// Counted so that a batch of many short (or empty) lines is bounded too.
+pub(crate) const LINE_COST: usize = 40;
 /// Bytes of output buffered before the step's output is read more slowly.
 pub(crate) const CAPACITY: usize = 2 * BATCH_BYTES;
 
@@ -134,21 +137,25 @@ impl LogSink {
         }
     }
 
-    /// Take the oldest lines, up to one batch (at least one line, however long).
+    /// Take the oldest lines, up to one batch (at least one line, however long): their text and
+    /// [`LINE_COST`] each.
     pub(crate) fn take_batch(&self) -> Vec<CapturedLine> {
         let lines = {
             let mut buf = self.lock();
             let limit = buf.batch_limit();
             let mut size = 0;
             let mut n = 0;
+            let mut text = 0;
             for l in &buf.lines {
-                if n > 0 && size + l.line.len() > limit {
+                let cost = l.line.len() + LINE_COST;
+                if n > 0 && size + cost > limit {
                     break;
                 }
-                size += l.line.len();
+                size += cost;
+                text += l.line.len();
                 n += 1;
             }
-            buf.bytes -= size;
+            buf.bytes -= text;
             buf.lines.drain(..n).collect()
         };
         self.inner.room.notify_waiters();
@@ -286,7 +293,7 @@ mod tests {
     #[test]
     fn batches_are_bounded_by_bytes_but_hold_at_least_one_line() {
         let sink = LogSink::new();
-        let long = "x".repeat(BATCH_BYTES / 3);
+        let long = "x".repeat(BATCH_BYTES / 3 - LINE_COST);
         for _ in 0..4 {
             sink.push(LogStream::Stdout, long.clone());
         }
@@ -306,6 +313,26 @@ mod tests {
         assert!(sink.shrink_batches(3, BATCH_BYTES));
         assert_eq!(sink.take_batch().len(), 1);
         assert!(!sink.shrink_batches(1, long.len()));
+    }
+
+    /// Empty lines cost something too: a batch of them is bounded, and every line arrives.
+    #[test]
+    fn batches_of_empty_lines_are_bounded() {
+        let sink = LogSink::new();
+        let n = 3 * BATCH_BYTES / LINE_COST;
+        for _ in 0..n {
+            sink.push(LogStream::Stdout, "");
+        }
+        let mut got = 0;
+        loop {
+            let batch = sink.take_batch();
+            if batch.is_empty() {
+                break;
+            }
+            assert!(batch.len() <= BATCH_BYTES / LINE_COST, "{}", batch.len());
+            got += batch.len();
+        }
+        assert_eq!(got, n);
     }
 
     /// A writer waits while the buffer is full and goes on once a batch is taken; nothing is
