@@ -11,7 +11,7 @@ mod servers;
 use servers::Servers;
 use std::sync::Arc;
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -84,6 +84,9 @@ pub struct RemoteControlPlane {
     tracer: Option<Tracer>,
     /// Told when a replica cannot be reached and the plane moves to the next, if set.
     on_move: Option<MoveHook>,
+    /// Whether the server takes log lines' capture times (a server that predates them refuses
+    /// the field; lines then go without, and it stamps them on receipt).
+    log_times: AtomicBool,
 }
 
 /// Called with the replica that could not be reached, the one moved to, and why.
@@ -148,6 +151,7 @@ impl RemoteControlPlane {
             follower: follow::Follower::new(),
             tracer: None,
             on_move: None,
+            log_times: AtomicBool::new(true),
         })
     }
 
@@ -702,8 +706,19 @@ impl ControlPlane for RemoteControlPlane {
         lease: &LeaseRef,
         lines: &[crate::model::CapturedLine],
     ) -> Result<()> {
-        let body = LogsBody::new(lease, lines);
-        self.post_empty(&["leases", "logs"], &body).await
+        let mut body = LogsBody::new(lease, lines);
+        if !self.log_times.load(Ordering::Relaxed) {
+            body.times = None;
+        }
+        match self.post_empty(&["leases", "logs"], &body).await {
+            // A server that predates capture times: send them without, from now on.
+            Err(e) if body.times.is_some() && e.to_string().contains("unknown field `times`") => {
+                self.log_times.store(false, Ordering::Relaxed);
+                body.times = None;
+                self.post_empty(&["leases", "logs"], &body).await
+            }
+            other => other,
+        }
     }
 
     async fn complete_steps(
@@ -1070,5 +1085,58 @@ mod transport_tests {
         );
         let err = answer.unwrap_err();
         assert!(err.to_string().contains("307"), "{err}");
+    }
+
+    /// Log lines sent to a server that predates capture times (its body has no `times` and
+    /// refuses unknown fields) still arrive: once refused, they go without times.
+    #[tokio::test]
+    async fn log_lines_reach_a_server_that_predates_capture_times() {
+        use std::sync::Mutex;
+
+        use axum::extract::State;
+        use axum::http::StatusCode;
+
+        use crate::model::{CapturedLine, LogStream};
+        use crate::server::json::Json;
+
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct OldLogsBody {
+            lease: LeaseRef,
+            lines: Vec<(LogStream, String)>,
+        }
+        type Got = Arc<Mutex<Vec<String>>>;
+        async fn old(State(got): State<Got>, Json(b): Json<OldLogsBody>) -> StatusCode {
+            let mut got = got.lock().unwrap();
+            got.extend(b.lines.into_iter().map(|(_, l)| l));
+            StatusCode::NO_CONTENT
+        }
+        let got: Got = Arc::default();
+        // The route as such a server serves it: its error bodies as the server makes them.
+        let app = axum::Router::new()
+            .route("/api/v1/leases/logs", axum::routing::post(old))
+            .layer(axum::middleware::from_fn(crate::server::error::json_errors))
+            .with_state(got.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let remote = RemoteControlPlane::new(&url, None, None).unwrap();
+        let lease = LeaseRef {
+            run_id: "r".into(),
+            step_id: "s".into(),
+            attempt: 1,
+            agent_id: "a".into(),
+        };
+        let who = Principal::local_owner();
+        for text in ["one", "two"] {
+            let line = CapturedLine::at(LogStream::Stdout, text, 1_700_000_000_000);
+            remote.append_logs(&who, &lease, &[line]).await.unwrap();
+        }
+        assert_eq!(*got.lock().unwrap(), ["one", "two"]);
+        assert!(
+            !remote.log_times.load(Ordering::Relaxed),
+            "asked once, then without"
+        );
     }
 }
