@@ -123,6 +123,18 @@ pub struct RunQuery {
     pub since: Option<i64>,
 }
 
+/// How far a run id's time may be from the run's `created_at` (both are read from the clock
+/// when the run is made): a time range on runs reads ids from this much before its start, then
+/// cuts by `created_at` exactly.
+pub const ID_TIME_SLACK_MS: i64 = 60_000;
+
+/// The smallest run id made at or after `ms` less [`ID_TIME_SLACK_MS`] (ids are ULIDs, ordered
+/// by the millisecond they were made in): the index bound of a time range on runs.
+pub fn run_id_floor(ms: i64) -> String {
+    let at = u64::try_from(ms.saturating_sub(ID_TIME_SLACK_MS)).unwrap_or(0);
+    ulid::Ulid::from_parts(at, 0).to_string()
+}
+
 /// One window of the agents table, ordered by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 pub use dashboard::{
     AgentQuery, AuditFilter, DURATION_SAMPLE, MINUTE_MS, Outcomes, Overview, OverviewCache,
-    RunQuery, RunSort, THROUGHPUT_MINUTES, WorkflowOutcomes, percentile,
+    RunQuery, RunSort, THROUGHPUT_MINUTES, WorkflowOutcomes, percentile, run_id_floor,
 };
 pub use local::{LocalControlPlane, LocalOptions};
 // issue 5

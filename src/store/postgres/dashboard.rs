@@ -6,10 +6,11 @@ use tokio_postgres::types::ToSql;
 use super::rows::{RUN_COLUMNS, run_from_row};
 use super::tx::{PgTx, get};
 use crate::Result;
+use crate::control::run_id_floor;
 use crate::control::{AgentQuery, AuditFilter, RunQuery, RunSort};
 use crate::model::{Agent, AgentStep, AuditRecord, Page, Run, StepStatus};
 use crate::store::flow::agents;
-use crate::store::sqlite::dashboard::{MAX_WINDOW, run_id_floor};
+use crate::store::sqlite::dashboard::MAX_WINDOW;
 use crate::store::sqlite::rows::agent_state;
 
 /// `%text%` for LIKE, with LIKE's wildcards in `text` escaped.

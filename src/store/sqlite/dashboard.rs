@@ -7,7 +7,7 @@ use rusqlite::{Transaction, params};
 use super::rows::{AGENT_COLUMNS, RUN_COLUMNS, agent_from_row, agent_state, offline, run_from_row};
 use crate::Result;
 use crate::control::{
-    AgentQuery, AuditFilter, MINUTE_MS, Overview, RunQuery, RunSort, WorkflowOutcomes,
+    AgentQuery, AuditFilter, MINUTE_MS, Overview, RunQuery, RunSort, WorkflowOutcomes, run_id_floor,
 };
 use crate::model::{
     Agent, AgentState, AgentStep, AuditRecord, Page, Run, RunStatus, StepStatus, WorkflowSpec,
@@ -16,18 +16,6 @@ use crate::model::{
 
 /// Largest window the dashboard asks for.
 pub const MAX_WINDOW: u32 = 1_000;
-
-/// How far a run id's time may be from the run's `created_at` (both are read from the clock
-/// when the run is made): a time range on runs reads ids from this much before its start, then
-/// cuts by `created_at` exactly.
-pub const ID_TIME_SLACK_MS: i64 = 60_000;
-
-/// The smallest run id made at or after `ms` less [`ID_TIME_SLACK_MS`] (ids are ULIDs, ordered
-/// by the millisecond they were made in): the index bound of a time range on runs.
-pub fn run_id_floor(ms: i64) -> String {
-    let at = u64::try_from(ms.saturating_sub(ID_TIME_SLACK_MS)).unwrap_or(0);
-    ulid::Ulid::from_parts(at, 0).to_string()
-}
 
 /// Ended runs per (minute, status) since `from_ms`.
 pub fn run_minutes(tx: &Transaction<'_>, from_ms: i64) -> Result<Vec<(i64, RunStatus, u64)>> {
