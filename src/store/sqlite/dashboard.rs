@@ -361,7 +361,11 @@ pub fn audit_tail(
     let from: Option<i64> = match filter.since {
         Some(since) => {
             let first = tx
-                .prepare_cached("SELECT min(seq) FROM audit WHERE time >= ?1")?
+                // By the time index (covering): without it SQLite walks the trail from its
+                // first record to the first one in the range.
+                .prepare_cached(
+                    "SELECT min(seq) FROM audit INDEXED BY audit_by_time WHERE time >= ?1",
+                )?
                 .query_row([since], |r| r.get::<_, Option<i64>>(0))?;
             match first {
                 Some(seq) => Some(seq),
