@@ -60,8 +60,11 @@ pub fn logical_schema_version(pg_version: i64) -> i64 {
         // 0001: what SQLite's 0001-0008 make.
         ..=1 => 8,
         // 0002 adds workflows.source (SQLite 0012, its ninth); 0003 and 0004 only what
-        // PostgreSQL keeps apart (feed numbers, the stored checkpoint log).
-        _ => 9,
+        // PostgreSQL keeps apart (feed numbers, the stored checkpoint log); 0005 indexes.
+        2..=5 => 9,
+        // 0006 indexes the steps by agent, as SQLite 0013 (its tenth): no table or column
+        // changes, so an export of either is the same.
+        _ => 10,
     }
 }
 
