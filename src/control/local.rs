@@ -6,7 +6,9 @@
 //! briefly in [`token_cache`]; denials are coalesced for the audit trail in [`denials`]; what
 //! non-admins are not shown of the server's paths is scrubbed by [`redact`].
 
+mod combine;
 mod denials;
+mod feed_cache;
 pub(super) mod redact;
 mod token_cache;
 mod users;
@@ -38,6 +40,7 @@ use crate::model::{
 };
 use crate::store::{Backend, Store, Tx};
 use crate::{Error, Result, audit};
+use combine::{Done, Job};
 use std::path::PathBuf;
 
 /// Options for opening a local store.
@@ -87,6 +90,11 @@ pub struct LocalControlPlane {
     max_token_ttl_ms: i64,
     /// Repeated denials not yet on record (see [`denials`]).
     denials: denials::Denials,
+    /// The agents' hot-path writes waiting to share a transaction (see [`combine`]).
+    combiner: combine::Combiner,
+    /// The last event and log-mark pages read, shared by this process's followers.
+    event_pages: feed_cache::FeedCache<Event>,
+    mark_pages: feed_cache::FeedCache<LogMark>,
 }
 
 impl LocalControlPlane {
@@ -118,6 +126,9 @@ impl LocalControlPlane {
             tokens: token_cache::TokenCache::default(),
             max_token_ttl_ms: users::DEFAULT_MAX_TOKEN_TTL_MS,
             denials: denials::Denials::default(),
+            combiner: combine::Combiner::default(),
+            event_pages: feed_cache::FeedCache::default(),
+            mark_pages: feed_cache::FeedCache::default(),
         }
     }
 
@@ -520,13 +531,23 @@ impl ControlPlane for LocalControlPlane {
     async fn events(&self, who: &Principal, after: i64, limit: u32) -> Result<Vec<Event>> {
         self.authorize(who, Permission::Watch, "events", "")?;
         let limit = limit.clamp(1, 10_000);
-        self.store.read_feeds(|tx| tx.events_after(after, limit))
+        let version = self.store.feed().version();
+        crate::store::off_runtime(|| {
+            self.event_pages.page(version, after, limit, || {
+                self.store.read_feeds(|tx| tx.events_after(after, limit))
+            })
+        })
     }
 
     async fn log_marks(&self, who: &Principal, after: i64, limit: u32) -> Result<Vec<LogMark>> {
         self.authorize(who, Permission::Watch, "log.marks", "")?;
-        self.store
-            .read_feeds(|tx| tx.log_marks(after, limit.clamp(1, 10_000)))
+        let limit = limit.clamp(1, 10_000);
+        let version = self.store.feed().version();
+        crate::store::off_runtime(|| {
+            self.mark_pages.page(version, after, limit, || {
+                self.store.read_feeds(|tx| tx.log_marks(after, limit))
+            })
+        })
     }
 
     async fn wait_for_change(&self, timeout: Duration) {
@@ -626,7 +647,6 @@ impl ControlPlane for LocalControlPlane {
         self.authorize(who, Permission::Work, "step.claim", agent_id)?;
         self.check_agent(who, "step.claim", agent_id, agent_id)?;
         let deadline = Instant::now() + wait;
-        let specs = self.store.specs();
         let mut first = true;
         loop {
             self.maybe_reap();
@@ -641,9 +661,13 @@ impl ControlPlane for LocalControlPlane {
             }
             first = false;
             if ready {
-                let claimed = self
-                    .store
-                    .write(|tx| tx.claim(specs, agent_id, max, self.lease_ms, &self.limits))?;
+                let claimed = match self.hot_write(Job::Claim {
+                    agent_id: agent_id.to_string(),
+                    max,
+                })? {
+                    Done::Claimed(claimed) => claimed,
+                    other => return Err(other.mismatch()),
+                };
                 if !claimed.tasks.is_empty() {
                     return Ok(claimed.tasks);
                 }
@@ -674,7 +698,7 @@ impl ControlPlane for LocalControlPlane {
     async fn start_step(&self, who: &Principal, lease: &LeaseRef) -> Result<()> {
         self.authorize(who, Permission::Work, "step.start", &lease.run_id)?;
         self.check_agent(who, "step.start", &lease.run_id, &lease.agent_id)?;
-        self.store.write(|tx| tx.start_step(lease))
+        self.hot_write(Job::Start(lease.clone())).map(|_| ())
     }
 
     async fn heartbeat(
@@ -713,8 +737,11 @@ impl ControlPlane for LocalControlPlane {
         if lines.is_empty() {
             return Ok(());
         }
-        let max = self.limits.max_log_bytes;
-        self.store.write(|tx| tx.append_logs(lease, lines, max))
+        self.hot_write(Job::Logs {
+            lease: lease.clone(),
+            lines: lines.to_vec(),
+        })
+        .map(|_| ())
     }
 
     async fn complete_steps(
@@ -730,10 +757,10 @@ impl ControlPlane for LocalControlPlane {
                 checked.push(&lease.agent_id);
             }
         }
-        let specs = self.store.specs();
-        let max = self.limits.max_output_bytes;
-        self.store
-            .write(|tx| tx.complete_steps(specs, results, max))
+        match self.hot_write(Job::Complete(results.to_vec()))? {
+            Done::Completed(accepted) => Ok(accepted),
+            other => Err(other.mismatch()),
+        }
     }
 
     async fn deregister_agent(&self, who: &Principal, agent_id: &str) -> Result<()> {

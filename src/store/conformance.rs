@@ -353,6 +353,13 @@ fn heartbeats_logs_and_stale_reports(store: &Arc<dyn Backend>) {
     assert!(!reply.draining && !reply.removed);
     let checked = store.read(|tx| tx.check_leases(&agent, &leases)).unwrap();
     assert_eq!(checked.renewed, std::slice::from_ref(&lease));
+    // Checked at once (one query on PostgreSQL): each lease answered, a missing step's too.
+    let mut missing = lease.clone();
+    missing.step_id = "no-such-step".into();
+    let three = [missing.clone(), lease.clone(), stale.clone()];
+    let checked = store.read(|tx| tx.check_leases(&agent, &three)).unwrap();
+    assert_eq!(checked.renewed, std::slice::from_ref(&lease));
+    assert_eq!(checked.revoked, [missing, stale.clone()]);
     let lines = [CapturedLine::new(LogStream::Stdout, "hello")];
     store
         .write(|tx| tx.append_logs(&lease, &lines, 1 << 20))

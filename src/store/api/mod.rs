@@ -116,6 +116,14 @@ pub trait Backend: Send + Sync {
     fn sync_feeds(&self) -> Result<()> {
         Ok(())
     }
+    /// Whether writes made at once on the agents' hot path (claims, step starts, logs,
+    /// completions) should share a transaction (`control::local::combine`): where a commit
+    /// costs a round trip and a disk flush, and concurrent transactions queue on a run's row
+    /// lock (PostgreSQL). `false` where a commit is cheap and writers are serialised anyway
+    /// (SQLite).
+    fn combines_writes(&self) -> bool {
+        false
+    }
     /// The SQLite store, if this is one: for what only a SQLite file can do (physical
     /// snapshots, backups and restores of the file). `None` on every other backend.
     fn as_sqlite(&self) -> Option<&Store> {

@@ -11,12 +11,28 @@ use super::step_inputs::{render, upstream_ids};
 use crate::control::HeartbeatReply;
 use crate::engine::transitions::{self as engine, claim::Prepared};
 use crate::engine::{Claimant, Loaded, Rejection, RunRow, SpecCache, SpecIndex, StepLimits};
-use crate::model::{CapturedLine, LeaseRef, StepResult, StepTask, now_ms};
+use crate::model::{CapturedLine, LeaseRef, RunStatus, StepResult, StepTask, now_ms};
 use crate::store::api::Claimed;
 use crate::{Error, Result};
 
-/// A run's head, workflow index and params, loaded once per claim.
-type RunCtx = (RunRow, Arc<SpecIndex>, BTreeMap<String, serde_json::Value>);
+/// A run's head, workflow index and params, loaded once per claim, and whether its row is
+/// locked.
+type RunCtx = (
+    RunRow,
+    Arc<SpecIndex>,
+    BTreeMap<String, serde_json::Value>,
+    bool,
+);
+
+/// A run's head and params, locked or not.
+fn load_run<T: Rows + ?Sized>(
+    tx: &T,
+    run_id: &str,
+    lock: bool,
+) -> Result<(RunRow, BTreeMap<String, serde_json::Value>)> {
+    let (head, params_json) = tx.run_row_with_params(run_id, lock)?;
+    Ok((head, serde_json::from_str(&params_json).unwrap_or_default()))
+}
 
 /// Grant up to `max` ready steps whose selectors match the agent's labels, each with a lease of
 /// `lease_ms` and the `limits` of what it may produce.
@@ -38,16 +54,23 @@ pub fn claim<T: Rows + ?Sized>(
         return Ok(out);
     }
     let chosen = tx.ready_steps(&agent.labels, max, now)?;
-    // The runs' rows, locked in id order (every claimer takes them in the same order).
+    // The runs' rows, in id order (every claimer takes them in the same order). A lease
+    // changes only its step (locked by the pick), so a running run's row is read as committed,
+    // not locked: claims do not queue behind the run's completions, which lock it to count.
+    // It is locked when the run itself changes: a queued run starts with its first lease; a
+    // step missing from its version or whose inputs fail ends at once (see below).
     let mut run_ids: Vec<&str> = chosen.iter().map(|(r, _)| r.as_str()).collect();
     run_ids.sort_unstable();
     run_ids.dedup();
     let mut runs: HashMap<String, RunCtx> = HashMap::with_capacity(run_ids.len());
     for run_id in run_ids {
-        let (head, params_json) = tx.run_row_with_params(run_id)?;
+        let (mut head, mut params_json) = load_run(tx, run_id, false)?;
+        let lock = head.status == RunStatus::Queued;
+        if lock {
+            (head, params_json) = load_run(tx, run_id, true)?;
+        }
         let ix = index(tx, cache, &head.workflow, head.version)?;
-        let params_json = serde_json::from_str(&params_json).unwrap_or_default();
-        runs.insert(run_id.to_string(), (head, ix, params_json));
+        runs.insert(run_id.to_string(), (head, ix, params_json, lock));
     }
     let claimant = Claimant {
         id: agent_id.to_string(),
@@ -55,18 +78,29 @@ pub fn claim<T: Rows + ?Sized>(
     };
     let lease_until = now.saturating_add(lease_ms);
     for (run_id, row) in chosen {
-        let Some((head, ix, params_json)) = runs.get_mut(&run_id) else {
+        let Some((head, ix, params_json, locked)) = runs.get_mut(&run_id) else {
             continue;
         };
         let step_id = row.step_id.clone();
         let attempt = row.attempt.saturating_add(1);
         let spec = ix.step(&step_id);
-        let inputs = match spec {
+        let prepare = |head: &RunRow, params_json: &BTreeMap<String, serde_json::Value>| match spec
+        {
             Some(step) => {
                 let upstream = tx.succeeded_outputs(&run_id, &upstream_ids(ix, &step_id))?;
-                render(head, ix, params_json, step, upstream)
+                Ok::<_, Error>(render(head, ix, params_json, step, upstream))
             }
-            None => Err(String::new()),
+            None => Ok(Err(String::new())),
+        };
+        let first = prepare(head, params_json)?;
+        let inputs = if first.is_err() && !*locked {
+            // The step fails at once, which counts in (and may end) the run: lock its row.
+            drop(first);
+            (*head, *params_json) = load_run(tx, &run_id, true)?;
+            *locked = true;
+            prepare(head, params_json)?
+        } else {
+            first
         };
         let prepared = match &inputs {
             Ok(inputs) => Prepared::Ready {
@@ -199,11 +233,8 @@ pub fn check<T: Rows + ?Sized>(
         draining,
         ..HeartbeatReply::default()
     };
-    for lease in leases {
-        let holds = lease.agent_id == agent_id
-            && tx
-                .peek_step_row(&lease.run_id, &lease.step_id)?
-                .is_some_and(|row| engine::holds(&row, lease));
+    for (lease, row) in leases.iter().zip(tx.peek_leased_rows(leases)?) {
+        let holds = lease.agent_id == agent_id && row.is_some_and(|row| engine::holds(&row, lease));
         if holds {
             reply.renewed.push(lease.clone());
         } else {
@@ -259,11 +290,24 @@ pub fn complete<T: Rows + ?Sized>(
 ) -> Result<Vec<bool>> {
     let now = now_ms();
     let mut accepted = Vec::with_capacity(results.len());
-    let mut runs: HashMap<&str, Arc<SpecIndex>> = HashMap::new();
+    // Each run's row is locked and read once, then kept up to date here with what each
+    // result changes in it; step rows are read afresh (an earlier result may have changed
+    // them). The workflow index is looked up once per run.
+    let mut runs: HashMap<&str, (RunRow, Arc<SpecIndex>)> = HashMap::new();
     for (lease, result) in results {
-        // Read the rows afresh (an earlier result in this batch may have changed them), but
-        // look the workflow index up once per run.
-        let Some((head, row)) = tx.run_and_step_rows(&lease.run_id, &lease.step_id)? else {
+        let row = if runs.contains_key(lease.run_id.as_str()) {
+            tx.step_row(&lease.run_id, &lease.step_id)?
+        } else {
+            match tx.run_and_step_rows(&lease.run_id, &lease.step_id)? {
+                Some((head, row)) => {
+                    let ix = index(tx, cache, &head.workflow, head.version)?;
+                    runs.insert(&lease.run_id, (head, ix));
+                    Some(row)
+                }
+                None => None,
+            }
+        };
+        let (Some(row), Some((head, ix))) = (row, runs.get_mut(lease.run_id.as_str())) else {
             accepted.push(false);
             continue;
         };
@@ -271,18 +315,15 @@ pub fn complete<T: Rows + ?Sized>(
             accepted.push(false);
             continue;
         }
-        let ix = match runs.get(lease.run_id.as_str()) {
-            Some(ix) => ix.clone(),
-            None => {
-                let ix = index(tx, cache, &head.workflow, head.version)?;
-                runs.insert(&lease.run_id, ix.clone());
-                ix
-            }
-        };
-        let mut st = Loaded::new(&ix, head, now).with_steps([row]);
+        let mut st = Loaded::new(ix, head.clone(), now).with_steps([row]);
         let decided = decide(tx, &mut st, |st| {
             engine::complete::complete(st, lease, result, max_output_bytes)
         })?;
+        if let Ok(cs) = &decided {
+            for u in &cs.runs {
+                head.apply(&u.change);
+            }
+        }
         accepted.push(decided.is_ok());
     }
     Ok(accepted)

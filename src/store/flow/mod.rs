@@ -33,7 +33,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::Result;
 use crate::engine::{Changeset, HeldAttempt, RunRow, StepRow};
-use crate::model::{LogStream, Run};
+use crate::model::{LeaseRef, LogStream, Run};
 
 /// The agent a claim is for.
 pub struct ClaimAgent {
@@ -54,8 +54,9 @@ pub type Outputs = BTreeMap<String, BTreeMap<String, String>>;
 pub trait Rows {
     /// The run row, locked. Not found is an error.
     fn run_row(&self, run_id: &str) -> Result<RunRow>;
-    /// The run row (locked) with its params (JSON).
-    fn run_row_with_params(&self, run_id: &str) -> Result<(RunRow, String)>;
+    /// The run row with its params (JSON), locked if `lock` (else as last committed: a claim
+    /// reads it so, and locks it only when the run itself is to change).
+    fn run_row_with_params(&self, run_id: &str, lock: bool) -> Result<(RunRow, String)>;
     /// A step's row and its run's, both locked (the run's first); `None` if there is no such
     /// step.
     fn run_and_step_rows(&self, run_id: &str, step_id: &str) -> Result<Option<(RunRow, StepRow)>>;
@@ -63,6 +64,14 @@ pub trait Rows {
     fn step_row(&self, run_id: &str, step_id: &str) -> Result<Option<StepRow>>;
     /// A step's row without a lock, for read-only transactions.
     fn peek_step_row(&self, run_id: &str, step_id: &str) -> Result<Option<StepRow>>;
+    /// The rows of the steps `leases` name, in their order, without a lock (one read where
+    /// each costs a round trip).
+    fn peek_leased_rows(&self, leases: &[LeaseRef]) -> Result<Vec<Option<StepRow>>> {
+        leases
+            .iter()
+            .map(|l| self.peek_step_row(&l.run_id, &l.step_id))
+            .collect()
+    }
     /// Every step row of a run in workflow order, locked.
     fn step_rows(&self, run_id: &str) -> Result<Vec<StepRow>>;
     /// Apply `cs`, decided at `now`, with guarded updates (see `engine::Changeset`).

@@ -5,9 +5,9 @@
 //! hint: `super::wakeup`), unless it only renewed leases.
 
 use super::events::insert_event;
-use super::tx::PgTx;
+use super::tx::{PgTx, owned};
+use crate::Result;
 use crate::engine::{Changeset, RunChange, RunUpdate, StepChange, StepUpdate};
-use crate::{Error, Result};
 
 /// Apply `cs` (decided at `now`).
 pub fn apply(tx: &PgTx<'_>, cs: &Changeset, now: i64) -> Result<()> {
@@ -30,18 +30,20 @@ pub fn apply(tx: &PgTx<'_>, cs: &Changeset, now: i64) -> Result<()> {
         )?;
     }
     for l in &cs.logs {
-        tx.execute(
+        tx.defer(
             "INSERT INTO logs (run_id, step_id, attempt, time, stream, line)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &cs.run_id,
-                &l.step_id,
-                &i64::from(l.attempt),
-                &now,
-                &l.stream.as_str(),
-                &l.line,
+             VALUES ($1, $2, $3, $4, $5, $6)"
+                .into(),
+            owned![
+                cs.run_id.clone(),
+                l.step_id.clone(),
+                i64::from(l.attempt),
+                now,
+                l.stream.as_str(),
+                l.line.clone(),
             ],
-        )?;
+            None,
+        );
     }
     Ok(())
 }
@@ -60,153 +62,152 @@ const STEP_GUARD: &str = "WHERE run_id = $1 AND step_id = $2 AND status = $3 AND
 
 fn step(tx: &PgTx<'_>, run_id: &str, u: &StepUpdate) -> Result<()> {
     let (id, st, at) = (
-        &u.step_id,
+        u.step_id.clone(),
         u.expect.status.as_str(),
         i64::from(u.expect.attempt),
     );
     let sql = |set: &str| format!("UPDATE steps SET {set} {STEP_GUARD}");
-    let n = match &u.change {
+    let guard = format!(
+        "step {id:?} of run {} (expected {st}, attempt {at})",
+        crate::model::short_id(run_id)
+    );
+    let run_id = run_id.to_string();
+    let (sql, params) = match &u.change {
         StepChange::Lease {
             attempt,
             agent_id,
             agent_name,
             lease_until,
             at: started,
-        } => tx.execute(
-            &sql(
+        } => (
+            sql(
                 "status = 'leased', attempt = $5, agent_id = $6, agent_name = $7, \
                   lease_until = $8, started_at = $9, finished_at = NULL, log_bytes = 0",
             ),
-            &[
-                &run_id,
+            owned![
+                run_id,
                 id,
-                &st,
-                &at,
-                &i64::from(*attempt),
-                agent_id,
-                agent_name,
-                lease_until,
-                started,
+                st,
+                at,
+                i64::from(*attempt),
+                agent_id.clone(),
+                agent_name.clone(),
+                *lease_until,
+                *started,
             ],
-        )?,
-        StepChange::Start => tx.execute(&sql("status = 'running'"), &[&run_id, id, &st, &at])?,
-        StepChange::Renew { lease_until } => tx.execute(
-            &sql("lease_until = $5"),
-            &[&run_id, id, &st, &at, lease_until],
-        )?,
+        ),
+        StepChange::Start => (sql("status = 'running'"), owned![run_id, id, st, at]),
+        StepChange::Renew { lease_until } => (
+            sql("lease_until = $5"),
+            owned![run_id, id, st, at, *lease_until],
+        ),
         StepChange::Succeed {
             at: end,
             exit_code,
             outputs,
-        } => tx.execute(
-            &sql(
+        } => (
+            sql(
                 "status = 'succeeded', finished_at = $5, exit_code = $6, outputs = $7, \
                   error = NULL, lease_until = NULL",
             ),
-            &[
-                &run_id,
+            owned![
+                run_id,
                 id,
-                &st,
-                &at,
-                end,
-                &exit_code.map(i64::from),
-                outputs,
+                st,
+                at,
+                *end,
+                exit_code.map(i64::from),
+                outputs.clone(),
             ],
-        )?,
+        ),
         StepChange::RecordFailure {
             tries,
             exit_code,
             error,
             outputs,
-        } => tx.execute(
-            &sql("tries = $5, exit_code = $6, error = $7, outputs = $8"),
-            &[
-                &run_id,
+        } => (
+            sql("tries = $5, exit_code = $6, error = $7, outputs = $8"),
+            owned![
+                run_id,
                 id,
-                &st,
-                &at,
-                &i64::from(*tries),
-                &exit_code.map(i64::from),
-                error,
-                outputs,
+                st,
+                at,
+                i64::from(*tries),
+                exit_code.map(i64::from),
+                error.clone(),
+                outputs.clone(),
             ],
-        )?,
+        ),
         StepChange::Requeue {
             not_before,
             lost,
             finished_at,
-        } => tx.execute(
-            &sql(
+        } => (
+            sql(
                 "status = 'ready', not_before = $5, lost = $6, agent_id = NULL, \
                   lease_until = NULL, finished_at = COALESCE($7, finished_at)",
             ),
-            &[
-                &run_id,
+            owned![
+                run_id,
                 id,
-                &st,
-                &at,
-                not_before,
-                &i64::from(*lost),
-                finished_at,
+                st,
+                at,
+                *not_before,
+                i64::from(*lost),
+                *finished_at,
             ],
-        )?,
-        StepChange::SetLost { lost } => tx.execute(
-            &sql("lost = $5"),
-            &[&run_id, id, &st, &at, &i64::from(*lost)],
-        )?,
+        ),
+        StepChange::SetLost { lost } => (
+            sql("lost = $5"),
+            owned![run_id, id, st, at, i64::from(*lost)],
+        ),
         StepChange::End {
             status,
             at: end,
             error,
-        } => tx.execute(
-            &sql("status = $5, finished_at = $6, error = COALESCE($7, error), lease_until = NULL"),
-            &[&run_id, id, &st, &at, &status.as_str(), end, error],
-        )?,
+        } => (
+            sql("status = $5, finished_at = $6, error = COALESCE($7, error), lease_until = NULL"),
+            owned![run_id, id, st, at, status.as_str(), *end, error.clone()],
+        ),
         StepChange::Release {
             pending_needs,
             status,
             not_before,
-        } => tx.execute(
-            &sql("pending_needs = $5, status = $6, not_before = $7"),
-            &[
-                &run_id,
+        } => (
+            sql("pending_needs = $5, status = $6, not_before = $7"),
+            owned![
+                run_id,
                 id,
-                &st,
-                &at,
-                &i64::from(*pending_needs),
-                &status.as_str(),
-                not_before,
+                st,
+                at,
+                i64::from(*pending_needs),
+                status.as_str(),
+                *not_before,
             ],
-        )?,
+        ),
         StepChange::Reset {
             status,
             pending_needs,
             not_before,
-        } => tx.execute(
-            &sql(
+        } => (
+            sql(
                 "status = $5, pending_needs = $6, not_before = $7, tries = 0, lost = 0, \
                   agent_id = NULL, agent_name = NULL, lease_until = NULL, started_at = NULL, \
                   finished_at = NULL, exit_code = NULL, outputs = NULL, error = NULL",
             ),
-            &[
-                &run_id,
+            owned![
+                run_id,
                 id,
-                &st,
-                &at,
-                &status.as_str(),
-                &i64::from(*pending_needs),
-                not_before,
+                st,
+                at,
+                status.as_str(),
+                i64::from(*pending_needs),
+                *not_before,
             ],
-        )?,
+        ),
     };
-    if n == 1 {
-        Ok(())
-    } else {
-        Err(raced(format!(
-            "step {id:?} of run {} (expected {st}, attempt {at})",
-            crate::model::short_id(run_id)
-        )))
-    }
+    tx.defer(sql, params, Some(guard));
+    Ok(())
 }
 
 /// The guard every run UPDATE ends with (`$1`..`$4`).
@@ -221,65 +222,57 @@ fn run(tx: &PgTx<'_>, run_id: &str, u: &RunUpdate) -> Result<()> {
         i64::from(g.steps_succeeded),
     );
     let sql = |set: &str| format!("UPDATE runs SET {set} {RUN_GUARD}");
-    let n = match &u.change {
-        RunChange::Start { at } => tx.execute(
-            &sql("status = 'running', started_at = $5"),
-            &[&run_id, &st, &done, &ok, at],
-        )?,
+    let guard = format!(
+        "run {} (expected {st}, {done} steps done, {ok} succeeded)",
+        crate::model::short_id(run_id)
+    );
+    let run_id = run_id.to_string();
+    let (sql, params) = match &u.change {
+        RunChange::Start { at } => (
+            sql("status = 'running', started_at = $5"),
+            owned![run_id, st, done, ok, *at],
+        ),
         RunChange::Count {
             steps_done,
             steps_succeeded,
-        } => tx.execute(
-            &sql("steps_done = $5, steps_succeeded = $6"),
-            &[
-                &run_id,
-                &st,
-                &done,
-                &ok,
-                &i64::from(*steps_done),
-                &i64::from(*steps_succeeded),
+        } => (
+            sql("steps_done = $5, steps_succeeded = $6"),
+            owned![
+                run_id,
+                st,
+                done,
+                ok,
+                i64::from(*steps_done),
+                i64::from(*steps_succeeded),
             ],
-        )?,
-        RunChange::End { status, at, error } => tx.execute(
-            &sql("status = $5, finished_at = $6, error = $7, \
+        ),
+        RunChange::End { status, at, error } => (
+            sql("status = $5, finished_at = $6, error = $7, \
                   started_at = COALESCE(started_at, $6)"),
-            &[&run_id, &st, &done, &ok, &status.as_str(), at, error],
-        )?,
+            owned![run_id, st, done, ok, status.as_str(), *at, error.clone()],
+        ),
         RunChange::Reopen {
             steps_done,
             steps_succeeded,
             deadline,
-        } => tx.execute(
-            &sql(
+        } => (
+            sql(
                 "status = 'running', finished_at = NULL, error = NULL, steps_done = $5, \
                   steps_succeeded = $6, deadline = $7",
             ),
-            &[
-                &run_id,
-                &st,
-                &done,
-                &ok,
-                &i64::from(*steps_done),
-                &i64::from(*steps_succeeded),
-                deadline,
+            owned![
+                run_id,
+                st,
+                done,
+                ok,
+                i64::from(*steps_done),
+                i64::from(*steps_succeeded),
+                *deadline,
             ],
-        )?,
+        ),
     };
-    if n == 1 {
-        Ok(())
-    } else {
-        Err(raced(format!(
-            "run {} (expected {st}, {done} steps done, {ok} succeeded)",
-            crate::model::short_id(run_id)
-        )))
-    }
-}
-
-/// A row no longer holds the state a transition was decided from: another writer changed it.
-fn raced(what: String) -> Error {
-    Error::Conflict(format!(
-        "{what} changed while the transition was applied; try again"
-    ))
+    tx.defer(sql, params, Some(guard));
+    Ok(())
 }
 
 #[cfg(test)]

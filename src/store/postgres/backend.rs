@@ -38,6 +38,10 @@ impl Backend for PgStore {
         PgStore::sync_feeds(self)
     }
 
+    fn combines_writes(&self) -> bool {
+        true
+    }
+
     fn read_tx(&self, body: Body<'_>) -> Result<()> {
         self.read(|tx| body(tx))
     }

@@ -455,6 +455,63 @@ pub(crate) mod tests {
         assert!(matches!(e, Error::Store(_)), "{e:?}");
     }
 
+    /// Deferred writes (`PgTx::defer`) are sent before the next query, in order, so it sees
+    /// them; a guarded one that changes no row fails the transaction at that query or at the
+    /// commit, and nothing of the transaction is kept.
+    #[test]
+    fn deferred_writes_are_seen_by_the_next_query_and_a_failed_guard_rolls_back() {
+        use crate::store::postgres::tx::{get, owned};
+        let Some((_db, store)) = test_store() else {
+            return;
+        };
+        let before = count(&store);
+        let seen = store
+            .write(|tx| {
+                for key in ["d1", "d2"] {
+                    tx.defer(
+                        "INSERT INTO meta (key, value) VALUES ($1, 'v')".into(),
+                        owned![key.to_string()],
+                        None,
+                    );
+                }
+                let n: i64 = get(&tx.query_one("SELECT count(*) FROM meta", &[])?, 0)?;
+                tx.defer(
+                    "UPDATE meta SET value = 'w' WHERE key = $1".into(),
+                    owned!["d2".to_string()],
+                    Some("meta d2".into()),
+                );
+                Ok(n)
+            })
+            .unwrap();
+        assert_eq!(seen, before + 2, "the query saw both inserts");
+        assert_eq!(count(&store), before + 2, "committed, with the last write");
+        for at_commit in [false, true] {
+            let e = store
+                .write(|tx| {
+                    tx.defer(
+                        "INSERT INTO meta (key, value) VALUES ('d3', 'v')".into(),
+                        owned![],
+                        None,
+                    );
+                    tx.defer(
+                        "UPDATE meta SET value = 'x' WHERE key = 'nothing'".into(),
+                        owned![],
+                        Some("meta nothing".into()),
+                    );
+                    if !at_commit {
+                        tx.query_one("SELECT 1", &[])?;
+                    }
+                    Ok(())
+                })
+                .unwrap_err();
+            assert!(
+                matches!(&e, Error::Conflict(m) if m.contains("meta nothing")),
+                "{e:?}"
+            );
+            assert_eq!(count(&store), before + 2, "the failed write kept nothing");
+        }
+    }
+
     /// The bridge from synchronous bodies to the driver works wherever the caller is: no
     /// runtime, a blocking thread, a worker of a multi-thread runtime (through
     /// `block_in_place`) and a current-thread runtime; it never panics.

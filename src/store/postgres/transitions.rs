@@ -14,13 +14,22 @@ use super::events::insert_event;
 use super::tx::{PgTx, get, get_u32};
 use super::{apply, claims, reap, runs};
 use crate::engine::{Changeset, HeldAttempt, RunRow, StepRow};
-use crate::model::{LogStream, Run, RunStatus, StepStatus};
+use crate::model::{LeaseRef, LogStream, Run, RunStatus, StepStatus};
 use crate::store::flow::{ClaimAgent, Outputs, Rows};
 use crate::{Error, Result};
 
 /// The columns of [`RunRow`], in [`run_row`]'s order.
 pub const RUN_ROW: &str = "id, workflow, workflow_version, status, steps_total, steps_done, \
                        steps_succeeded, timeout_ms, timeout_source";
+/// [`STEP_ROW`] with each column taken from `s` (for a join).
+fn prefixed_step_row() -> String {
+    STEP_ROW
+        .split(',')
+        .map(|c| format!("s.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The columns of [`StepRow`], in [`step_row`]'s order.
 pub const STEP_ROW: &str = "step_id, idx, status, attempt, tries, lost, agent_id, agent_name, \
                         pending_needs, not_before, finished_at, error";
@@ -71,12 +80,14 @@ impl Rows for PgTx<'_> {
         run_row(&row, 0)
     }
 
-    fn run_row_with_params(&self, run_id: &str) -> Result<(RunRow, String)> {
+    fn run_row_with_params(&self, run_id: &str, lock: bool) -> Result<(RunRow, String)> {
+        let sql = if lock {
+            format!("SELECT {RUN_ROW}, params FROM runs WHERE id = $1 FOR UPDATE")
+        } else {
+            format!("SELECT {RUN_ROW}, params FROM runs WHERE id = $1")
+        };
         let row = self
-            .query_opt(
-                &format!("SELECT {RUN_ROW}, params FROM runs WHERE id = $1 FOR UPDATE"),
-                &[&run_id],
-            )?
+            .query_opt(&sql, &[&run_id])?
             .ok_or_else(|| Error::not_found("run", run_id))?;
         Ok((run_row(&row, 0)?, get(&row, 9)?))
     }
@@ -112,6 +123,35 @@ impl Rows for PgTx<'_> {
         )?
         .map(|r| step_row(&r, 0))
         .transpose()
+    }
+
+    /// One query for them all (an agent checks every lease it holds at once).
+    fn peek_leased_rows(&self, leases: &[LeaseRef]) -> Result<Vec<Option<StepRow>>> {
+        if leases.len() < 2 {
+            return leases
+                .iter()
+                .map(|l| self.peek_step_row(&l.run_id, &l.step_id))
+                .collect();
+        }
+        let runs: Vec<&str> = leases.iter().map(|l| l.run_id.as_str()).collect();
+        let steps: Vec<&str> = leases.iter().map(|l| l.step_id.as_str()).collect();
+        let rows = self.query(
+            &format!(
+                "SELECT w.i, {} FROM unnest($1::text[], $2::text[]) WITH ORDINALITY
+                     AS w(run_id, step_id, i)
+                 JOIN steps s ON s.run_id = w.run_id AND s.step_id = w.step_id",
+                prefixed_step_row()
+            ),
+            &[&runs, &steps],
+        )?;
+        let mut out = vec![None; leases.len()];
+        for r in &rows {
+            let i: i64 = get(r, 0)?;
+            if let Some(slot) = usize::try_from(i - 1).ok().and_then(|i| out.get_mut(i)) {
+                *slot = Some(step_row(r, 1)?);
+            }
+        }
+        Ok(out)
     }
 
     fn step_rows(&self, run_id: &str) -> Result<Vec<StepRow>> {

@@ -6,6 +6,9 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use futures_util::future::{join, join_all};
 
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
@@ -17,6 +20,27 @@ use crate::{Error, Result};
 
 /// Query parameters.
 pub type Params<'p> = [&'p (dyn ToSql + Sync)];
+
+/// A query parameter owned by a [`Deferred`] write.
+pub type Owned = Box<dyn ToSql + Sync + Send>;
+
+/// Owned parameters for [`PgTx::defer`]: each expression boxed as it is.
+macro_rules! owned {
+    ($($p:expr),* $(,)?) => {
+        vec![$(Box::new($p) as $crate::store::postgres::tx::Owned),*]
+    };
+}
+pub(crate) use owned;
+
+/// A write whose result nothing waits for, sent with the transaction's next query (see
+/// [`PgTx::defer`]).
+pub struct Deferred {
+    pub sql: String,
+    pub params: Vec<Owned>,
+    /// For a guarded update: it must change exactly one row, else it raced another writer
+    /// (this says which row, for the error).
+    pub guard: Option<String>,
+}
 
 /// A transaction on the PostgreSQL store (READ COMMITTED for writes, a read-only snapshot for
 /// reads). Dropped without [`commit`](Self::commit), it rolls back.
@@ -33,6 +57,8 @@ pub struct PgTx<'a> {
     hint_changes: AtomicBool,
     /// Send other replicas a tokens hint at commit.
     hint_tokens: AtomicBool,
+    /// Writes not sent yet (see [`defer`](Self::defer)).
+    pending: Mutex<Vec<Deferred>>,
 }
 
 impl<'a> PgTx<'a> {
@@ -52,7 +78,19 @@ impl<'a> PgTx<'a> {
             retryable: AtomicBool::new(false),
             hint_changes: AtomicBool::new(false),
             hint_tokens: AtomicBool::new(false),
+            pending: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Queue a write to be sent with the next query or the commit, pipelined with them (one
+    /// round trip, one wait on this thread, for all of them). For writes nothing reads the
+    /// result of but a guard: its failure is reported by that next query or the commit, which
+    /// fail the transaction as the write itself would have.
+    pub fn defer(&self, sql: String, params: Vec<Owned>, guard: Option<String>) {
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Deferred { sql, params, guard });
     }
 
     /// This transaction changes what waiters wait for (runs, steps, events, log lines): other
@@ -82,9 +120,52 @@ impl<'a> PgTx<'a> {
         self.retryable.load(Ordering::Relaxed)
     }
 
-    /// Run `fut` (a driver call on this transaction) to completion here.
+    /// Run `fut` (a driver call on this transaction) to completion here, after the deferred
+    /// writes (sent first, in order, in the same round trip).
     fn run<T>(&self, fut: impl Future<Output = PgResult<T>>) -> Result<T> {
-        self.bridge.block_on(fut).map_err(|e| self.error(e))
+        let pending =
+            std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
+        if pending.is_empty() {
+            return self.bridge.block_on(fut).map_err(|e| self.error(e));
+        }
+        let (written, out) = self
+            .bridge
+            .block_on(async {
+                let mut stmts = Vec::with_capacity(pending.len());
+                for d in &pending {
+                    stmts.push(self.tx.prepare_cached(&d.sql).await?);
+                }
+                // Every write is queued on the connection when first polled, in order, and
+                // `fut`'s query after them: one round trip.
+                let writes = join_all(pending.iter().zip(&stmts).map(|(d, stmt)| {
+                    let params: Vec<&(dyn ToSql + Sync)> = d
+                        .params
+                        .iter()
+                        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+                        .collect();
+                    async move { self.tx.execute(stmt, &params).await }
+                }));
+                Ok::<_, PgError>(join(writes, fut).await)
+            })
+            .map_err(|e| self.error(e))?;
+        // A failed write aborted the transaction: its error, not the next query's, is the one.
+        for (d, n) in pending.iter().zip(written) {
+            let n = n.map_err(|e| self.error(e.into()))?;
+            if let Some(what) = &d.guard
+                && n != 1
+            {
+                return Err(Error::Conflict(format!(
+                    "{what} changed while the transition was applied; try again"
+                )));
+            }
+        }
+        out.map_err(|e| self.error(e))
+    }
+
+    /// Send the deferred writes now (before a commit, or a driver call made without
+    /// [`block`](Self::block)).
+    pub fn flush(&self) -> Result<()> {
+        self.run(async { Ok(()) })
     }
 
     fn error(&self, e: PgError) -> Error {
@@ -139,6 +220,10 @@ impl<'a> PgTx<'a> {
 
     /// Commit; on failure, the error and whether running the transaction again may succeed.
     pub(super) fn commit(self) -> std::result::Result<(), (Error, bool)> {
+        if let Err(e) = self.flush() {
+            let again = self.retryable();
+            return Err((e, again));
+        }
         let hints = super::wakeup::commit_sql(
             self.hint_changes.load(Ordering::Relaxed),
             self.hint_tokens.load(Ordering::Relaxed),

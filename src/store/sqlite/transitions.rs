@@ -73,7 +73,8 @@ impl Rows for Transaction<'_> {
             .ok_or_else(|| Error::not_found("run", run_id))
     }
 
-    fn run_row_with_params(&self, run_id: &str) -> Result<(RunRow, String)> {
+    /// One writer holds the whole database: every read is as good as locked.
+    fn run_row_with_params(&self, run_id: &str, _lock: bool) -> Result<(RunRow, String)> {
         self.prepare_cached(&format!("SELECT {RUN_ROW}, params FROM runs WHERE id = ?1"))?
             .query_row([run_id], |r| Ok((run_row(r, 0)?, r.get(9)?)))
             .optional()?
