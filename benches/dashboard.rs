@@ -1,12 +1,17 @@
-//! Dashboard benchmark (issue 4): a local store with 1,000,000 runs (2,000,000 steps) and 10,000
-//! agents, and the dashboard's own code (`tui/`, compiled in here) against it.
+//! Dashboard benchmark (issues 4 and 14): a local store with 1,000,000 runs (2,000,000 steps),
+//! 10,000 agents and one step whose log has 1,000,000 lines, and the dashboard's own code
+//! (`tui/`, compiled in here) against it.
 //!
-//! `cargo bench --bench dashboard` seeds the store once (direct SQL; kept in
-//! `$IMX_BENCH_DIR`, default the system temp dir) and then runs 5 measuring processes, each
-//! fresh, and prints min/median/max of:
+//! `cargo bench --bench dashboard` seeds the store once (bulk inserts through
+//! `imx::store::bench`; kept in `$IMX_BENCH_DIR`, default the system temp dir, and reused while
+//! its seed mark matches) and then runs 5 measuring processes, each fresh, and prints
+//! min/median/max of:
 //! - first frame: open the store → first overview drawn with data (120×40 `TestBackend`);
 //! - frame: one data refresh after a change (a run started) plus the redraw, p50 and p99 over
-//!   400 frames across Overview, Runs, Agents and Run detail;
+//!   500 frames across Overview, Runs, Agents, Run detail and scrolling the long log;
+//! - the long log: opening it (its tail, read backwards), `g` (its first lines), `G` (its tail
+//!   again), scrolling up past the loaded window (the chunk before it), each key → lines drawn;
+//! - log search: `/` over the loaded window → the match drawn;
 //! - RSS: the process's peak resident memory;
 //! - idle CPU: the real event loop, idle for 10 s on the Overview.
 
@@ -24,21 +29,23 @@ use std::time::{Duration, Instant};
 use imx::auth::Principal;
 use imx::control::{ControlPlane, LocalControlPlane, LocalOptions, Plane, StartRun};
 use imx::model::now_ms;
+use imx::store::bench::{Seed, plans, seed_dashboard, seed_mark};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use rusqlite::{Connection, params};
 
-use tui::action::{Action, ViewId};
+use tui::action::{Action, Edit, ViewId};
 use tui::app::App;
 use tui::loader::Loader;
 use tui::theme::Theme;
+use tui::views::logpane::{CHUNK, LOG_KEEP};
 
 const RUNS: usize = 1_000_000;
 const AGENTS: usize = 10_000;
+const LOG_LINES: usize = 1_000_000;
 const PROCESSES: usize = 5;
 const FRAMES_PER_VIEW: usize = 100;
 const IDLE: Duration = Duration::from_secs(10);
-const SEED_MARK: &str = "1000000 runs, 10000 agents, v1";
+const SEED_MARK: &str = "1000000 runs, 10000 agents, 1000000 log lines, v2";
 
 fn store_path() -> PathBuf {
     let dir = std::env::var_os("IMX_BENCH_DIR")
@@ -47,6 +54,13 @@ fn store_path() -> PathBuf {
         .join("imx-dashboard-bench");
     std::fs::create_dir_all(&dir).unwrap();
     dir.join("imx.db")
+}
+
+/// The id of the run with the long log, from the store's seed mark (if it is this bench's).
+fn log_run(path: &Path) -> Option<String> {
+    let mark = seed_mark(path)?;
+    let id = mark.strip_prefix(SEED_MARK)?.trim();
+    (!id.is_empty()).then(|| id.to_string())
 }
 
 fn main() {
@@ -59,8 +73,10 @@ fn main() {
         rt.block_on(measure(&path));
         return;
     }
-    seed(&path);
-    explain(&path);
+    let run = seed(&path);
+    for (sql, plan) in plans(&path, &run).unwrap() {
+        println!("plan: {} → {plan}", &sql[..sql.len().min(70)]);
+    }
     let exe = std::env::current_exe().unwrap();
     let mut samples: Vec<Vec<(String, f64)>> = Vec::new();
     for i in 0..PROCESSES {
@@ -100,24 +116,19 @@ fn main() {
             v[v.len() - 1]
         );
     }
-    println!("\ntargets: first_frame_ms < 300, frame_p99_ms < 16, rss_mb < 100, idle_cpu_pct < 2");
+    println!(
+        "\ntargets: first_frame_ms < 100, frame_p99_ms < 16, log_search_ms < 50, rss_mb < 100, idle_cpu_pct < 2"
+    );
 }
 
-/// Seed the store once: the schema via the real open, a workflow via the control plane, then
-/// runs, steps, agents, events and audit records by direct SQL.
-fn seed(path: &Path) {
+/// Seed the store once: the schema via the real open, the workflow via the control plane,
+/// then the rows in bulk. Returns the id of the run with the long log.
+fn seed(path: &Path) -> String {
     if path.exists() {
-        let db = Connection::open(path).unwrap();
-        let mark: Option<String> = db
-            .query_row("SELECT value FROM meta WHERE key = 'bench_seed'", [], |r| {
-                r.get(0)
-            })
-            .ok();
-        if mark.as_deref() == Some(SEED_MARK) {
+        if let Some(run) = log_run(path) {
             println!("store: {} (seeded earlier)", path.display());
-            return;
+            return run;
         }
-        drop(db);
         for ext in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
         }
@@ -137,175 +148,19 @@ fn seed(path: &Path) {
         rt.block_on(plane.apply_workflow(&Principal::local_owner(), spec, false))
             .unwrap();
     }
-    let mut db = Connection::open(path).unwrap();
-    db.pragma_update(None, "synchronous", "OFF").unwrap();
-    let tx = db.transaction().unwrap();
-    let now = now_ms();
-    let span = 30 * 86_400_000_i64;
-    let agent_ids: Vec<String> = (0..AGENTS)
-        .map(|i| ulid::Ulid::from_parts((now - span) as u64, i as u128).to_string())
-        .collect();
-    {
-        let mut ins = tx
-            .prepare(
-                "INSERT INTO agents (id, name, labels, slots, draining, registered_at, last_heartbeat,
-                                     stopped_at, hostname, pid, version)
-                 VALUES (?1, ?2, ?3, 4, ?4, ?5, ?6, ?7, ?8, ?9, '0.1.0')",
-            )
-            .unwrap();
-        for (i, id) in agent_ids.iter().enumerate() {
-            let offline = i % 10 == 9;
-            ins.execute(params![
-                id,
-                format!("agent-{i:05}"),
-                format!("{{\"os\":\"linux\",\"zone\":\"z{}\"}}", i % 8),
-                i % 50 == 7,
-                now - span,
-                if offline {
-                    now - 3_600_000
-                } else {
-                    now + 600_000
-                },
-                Option::<i64>::None,
-                format!("node-{}", i / 16),
-                1000 + i
-            ])
-            .unwrap();
-        }
-        let mut run = tx
-            .prepare(
-                "INSERT INTO runs (id, workflow, workflow_version, status, params, created_at, started_at,
-                                   finished_at, created_by, steps_total, steps_done, steps_succeeded, error)
-                 VALUES (?1, 'deploy', 1, ?2, '{\"version\":\"1.0\"}', ?3, ?4, ?5, 'local:bench', 2, ?6, ?7, ?8)",
-            )
-            .unwrap();
-        let mut step = tx
-            .prepare(
-                "INSERT INTO steps (run_id, step_id, idx, kind, status, pending_needs, attempt, tries,
-                                    agent_id, agent_name, lease_until, not_before, started_at, finished_at)
-                 VALUES (?1, ?2, ?3, 'run', ?4, 0, ?5, ?5, ?6, ?7, ?8, 0, ?9, ?10)",
-            )
-            .unwrap();
-        let mut event = tx
-            .prepare("INSERT INTO events (time, kind, run_id, step_id, data) VALUES (?1, ?2, ?3, NULL, '{}')")
-            .unwrap();
-        for i in 0..RUNS {
-            let created = now - span + (i as i64 * span / RUNS as i64);
-            let id = ulid::Ulid::from_parts(created as u64, (i as u128) << 16).to_string();
-            let active = RUNS - i <= 200;
-            let (status, error) = if active {
-                (if i % 2 == 0 { "running" } else { "queued" }, None)
-            } else {
-                match i % 100 {
-                    0..=3 => ("failed", Some("step \"test\" failed: exit code 1")),
-                    4 => ("cancelled", Some("cancelled by an operator")),
-                    _ => ("succeeded", None),
-                }
-            };
-            let started = (status != "queued").then_some(created + 1_000);
-            let finished = (!active).then_some(created + 60_000);
-            let ok = if status == "succeeded" { 2 } else { 1 };
-            run.execute(params![
-                id,
-                status,
-                created,
-                started,
-                finished,
-                if active { 0 } else { 2 },
-                ok,
-                error
-            ])
-            .unwrap();
-            let agent = &agent_ids[i % AGENTS];
-            let agent_name = format!("agent-{:05}", i % AGENTS);
-            let (s1, s2) = match status {
-                "running" => ("succeeded", "running"),
-                "queued" => ("ready", "pending"),
-                "succeeded" => ("succeeded", "succeeded"),
-                "failed" => ("succeeded", "failed"),
-                _ => ("succeeded", "cancelled"),
-            };
-            let held = s2 == "running";
-            step.execute(params![
-                id,
-                "build",
-                0,
-                s1,
-                i32::from(s1 != "ready"),
-                (s1 != "ready").then_some(agent),
-                (s1 != "ready").then_some(&agent_name),
-                Option::<i64>::None,
-                started,
-                started.map(|s| s + 20_000)
-            ])
-            .unwrap();
-            step.execute(params![
-                id,
-                "test",
-                1,
-                s2,
-                i32::from(s2 != "pending"),
-                (s2 != "pending").then_some(agent),
-                (s2 != "pending").then_some(&agent_name),
-                held.then_some(now + 30_000),
-                started.map(|s| s + 20_000),
-                finished
-            ])
-            .unwrap();
-            if i % 10 == 0 {
-                event.execute(params![created, "run.created", id]).unwrap();
-            }
-        }
-    }
-    let owner = Principal::local_owner();
-    for i in 0..10_000 {
-        imx::audit::append(
-            &tx,
-            &owner,
-            "run.start",
-            &format!("deploy #{i}"),
-            "ok",
-            serde_json::Value::Null,
-        )
-        .unwrap();
-    }
-    tx.execute(
-        "INSERT OR REPLACE INTO meta (key, value) VALUES ('bench_seed', ?1)",
-        [SEED_MARK],
+    let run = seed_dashboard(
+        path,
+        &Seed {
+            runs: RUNS,
+            agents: AGENTS,
+            log_lines: LOG_LINES,
+            audit: 10_000,
+            mark: SEED_MARK.into(),
+        },
     )
     .unwrap();
-    tx.commit().unwrap();
-    db.execute_batch("ANALYZE").unwrap();
     println!("store: {} seeded in {:.1?}", path.display(), t.elapsed());
-}
-
-/// Show that the overview's queries use indexes (no full scans of runs or steps).
-fn explain(path: &Path) {
-    let db = Connection::open(path).unwrap();
-    let now = now_ms();
-    for sql in [
-        "SELECT count(*) FROM runs WHERE status = 'running'",
-        "SELECT finished_at / 60000, status, count(*) FROM runs WHERE finished_at >= ?1 GROUP BY 1, 2",
-        "SELECT finished_at / 60000, count(*) FROM steps WHERE finished_at >= ?1 GROUP BY 1",
-        "SELECT finished_at - started_at FROM steps WHERE finished_at >= ?1 AND started_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1000",
-        "SELECT agent_id, count(*) FROM steps WHERE status IN ('leased', 'running') AND agent_id IS NOT NULL GROUP BY agent_id",
-        "SELECT id FROM runs WHERE status = 'failed' ORDER BY id DESC LIMIT 5",
-    ] {
-        let mut stmt = db.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let n = sql.matches("?1").count();
-        let plan: Vec<String> = if n > 0 {
-            stmt.query_map([now - 86_400_000], |r| r.get(3))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect()
-        } else {
-            stmt.query_map([], |r| r.get(3))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect()
-        };
-        println!("plan: {} → {}", &sql[..sql.len().min(60)], plan.join("; "));
-    }
+    run
 }
 
 /// Peak resident memory of this process, in MB.
@@ -343,9 +198,23 @@ async fn frame(app: &mut App, loader: &mut Loader, term: &mut Terminal<TestBacke
     term.draw(|f| tui::views::draw(f, app, theme)).unwrap();
 }
 
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// The text of the log pane's first and last loaded lines.
+fn log_ends(app: &App) -> (String, String) {
+    let log = &app.detail.as_ref().unwrap().log;
+    let text = |e: Option<&tui::views::logpane::LogEntry>| {
+        e.map(|e| e.line.line.clone()).unwrap_or_default()
+    };
+    (text(log.lines.front()), text(log.lines.back()))
+}
+
 async fn measure(path: &Path) {
     let theme = Theme { color: true };
     let who = Principal::local_owner();
+    let log_run = log_run(path).expect("a seeded store");
     let t0 = Instant::now();
     let local = LocalControlPlane::open(
         path,
@@ -377,24 +246,94 @@ async fn measure(path: &Path) {
     assert_eq!(app.runs.window.items.len(), tui::window::PAGE as usize);
     assert_eq!(app.agents.window.items.len(), tui::window::PAGE as usize);
 
-    // Steady state: something changes (a run starts), then one refresh + redraw.
+    // The long log: open the run (on its first step, `build`), until its tail is drawn.
+    app.update(Action::OpenRun(log_run.clone()));
+    let t = Instant::now();
+    loop {
+        frame(&mut app, &mut loader, &mut term, theme).await;
+        let d = app.detail.as_ref().unwrap();
+        if d.log_step().as_deref() == Some("build") && !d.log.lines.is_empty() {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the log did not open"
+        );
+    }
+    let log_open = t.elapsed();
+    let last = format!("line {}:", LOG_LINES - 1);
+    assert!(log_ends(&app).1.starts_with(&last), "{:?}", log_ends(&app));
+    assert_eq!(app.detail.as_ref().unwrap().log.lines.len(), LOG_KEEP);
+    assert!(app.detail.as_ref().unwrap().log.older);
+    app.update(Action::NextPane);
+    // g: the first lines.
+    app.update(Action::Top);
+    let t = Instant::now();
+    frame(&mut app, &mut loader, &mut term, theme).await;
+    let log_head = t.elapsed();
+    assert!(
+        log_ends(&app).0.starts_with("line 0:"),
+        "{:?}",
+        log_ends(&app).0
+    );
+    // G: the last lines again.
+    app.update(Action::Bottom);
+    let t = Instant::now();
+    frame(&mut app, &mut loader, &mut term, theme).await;
+    let log_tail = t.elapsed();
+    assert!(log_ends(&app).1.starts_with(&last), "{:?}", log_ends(&app));
+    // Up past the top of the loaded lines: the chunk before them.
+    while app.detail.as_ref().unwrap().log.window.is_none() {
+        app.update(Action::PageUp);
+    }
+    let t = Instant::now();
+    frame(&mut app, &mut loader, &mut term, theme).await;
+    let log_up = t.elapsed();
+    let first = format!("line {}:", LOG_LINES - LOG_KEEP - CHUNK);
+    assert!(
+        log_ends(&app).0.starts_with(&first),
+        "{:?}",
+        log_ends(&app).0
+    );
+    // `/` over the loaded window: from Enter to the match drawn.
+    app.update(Action::OpenFilter);
+    for c in "module_976.c".chars() {
+        app.update(Action::Edit(Edit::Char(c)));
+    }
+    let t = Instant::now();
+    app.update(Action::Enter);
+    term.draw(|f| tui::views::draw(f, &app, theme)).unwrap();
+    let log_search = t.elapsed();
+    let found = app.detail.as_ref().unwrap().log.search.as_ref().unwrap();
+    assert!(!found.matches.is_empty() && found.current.is_some());
+    app.update(Action::Back);
+    app.update(Action::Bottom);
+    frame(&mut app, &mut loader, &mut term, theme).await;
+
+    // Steady state: something changes (a run starts), then one refresh + redraw; in the long
+    // log, a key scrolls it as well.
     let mut frames = Vec::new();
     let views = [
         ViewId::Overview,
         ViewId::Runs,
         ViewId::Agents,
         ViewId::RunDetail,
+        ViewId::RunDetail,
     ];
-    for v in views {
+    for (n, v) in views.into_iter().enumerate() {
+        let scroll = n == 4;
         if v == ViewId::RunDetail {
-            app.update(Action::Goto(ViewId::Runs));
+            app.update(Action::OpenRun(log_run.clone()));
             frame(&mut app, &mut loader, &mut term, theme).await;
-            app.update(Action::Enter);
+            frame(&mut app, &mut loader, &mut term, theme).await;
+            if scroll {
+                app.update(Action::NextPane);
+            }
         } else {
             app.update(Action::Goto(v));
         }
         frame(&mut app, &mut loader, &mut term, theme).await;
-        for _ in 0..FRAMES_PER_VIEW {
+        for i in 0..FRAMES_PER_VIEW {
             plane
                 .start_run(
                     &who,
@@ -407,8 +346,15 @@ async fn measure(path: &Path) {
                 .unwrap();
             app.update(Action::Tick(now_ms()));
             let t = Instant::now();
+            if scroll {
+                app.update(if i % 10 == 9 {
+                    Action::PageUp
+                } else {
+                    Action::Up
+                });
+            }
             frame(&mut app, &mut loader, &mut term, theme).await;
-            frames.push(t.elapsed().as_secs_f64() * 1000.0);
+            frames.push(ms(t.elapsed()));
         }
     }
     frames.sort_by(f64::total_cmp);
@@ -422,7 +368,6 @@ async fn measure(path: &Path) {
         tokio::time::sleep(IDLE).await;
         let _ = quit.send(tui::event_loop::Msg::Action(Action::Quit));
     });
-    // Let the first refresh happen outside the idle window.
     let cpu0 = cpu_time();
     let wall0 = Instant::now();
     let app = tui::event_loop::run(&mut idle_term, app, plane.clone(), theme, tx, rx)
@@ -432,13 +377,18 @@ async fn measure(path: &Path) {
     assert!(app.overview.data.is_some());
 
     println!(
-        "RESULT first_frame_ms={:.2} runs_first_ms={:.2} agents_first_ms={:.2} frame_p50_ms={:.3} frame_p99_ms={:.3} frame_max_ms={:.3} rss_mb={:.1} idle_cpu_pct={:.2}",
-        first_frame.as_secs_f64() * 1000.0,
-        firsts[0].as_secs_f64() * 1000.0,
-        firsts[1].as_secs_f64() * 1000.0,
+        "RESULT first_frame_ms={:.2} runs_first_ms={:.2} agents_first_ms={:.2} frame_p50_ms={:.3} frame_p99_ms={:.3} frame_max_ms={:.3} log_open_ms={:.2} log_head_ms={:.2} log_tail_ms={:.2} log_up_ms={:.2} log_search_ms={:.3} rss_mb={:.1} idle_cpu_pct={:.2}",
+        ms(first_frame),
+        ms(firsts[0]),
+        ms(firsts[1]),
         percentile(&frames, 50.0),
         percentile(&frames, 99.0),
         frames[frames.len() - 1],
+        ms(log_open),
+        ms(log_head),
+        ms(log_tail),
+        ms(log_up),
+        ms(log_search),
         rss_mb(),
         idle_cpu,
     );

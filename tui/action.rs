@@ -212,6 +212,19 @@ impl Mutation {
     }
 }
 
+/// A window of a log, read instead of its tail: a log is read from the store a window at a time
+/// (at most [`LOG_KEEP`](super::views::logpane::LOG_KEEP) lines are held), from either end or
+/// next to the loaded lines, never through from its start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogWindow {
+    /// The first lines (`g`).
+    Head,
+    /// The lines before the line with this id (scrolling up past the loaded lines).
+    Before(i64),
+    /// The lines after the line with this id (scrolling down past an older window).
+    After(i64),
+}
+
 /// What the loader keeps fresh: the visible view and its queries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Watch {
@@ -222,9 +235,11 @@ pub struct Watch {
     pub agent: Option<String>,
     /// Run detail: the run, and the step whose logs to follow (all steps when `None`).
     pub detail: Option<(String, Option<String>)>,
-    /// Run detail: an older window of that log, by the chunk it starts at (see
-    /// [`CHUNK`](super::views::logpane::CHUNK)); `None` follows the tail.
-    pub log_window: Option<usize>,
+    /// Run detail: read the log, once the run is known (so is the step it opens on: a failed
+    /// run's failed step), so opening a run reads one log, not every step's first.
+    pub log: bool,
+    /// Run detail: a window of that log to read instead of following its tail.
+    pub log_window: Option<LogWindow>,
     pub audit: AuditFilter,
     /// `:since`: the start of the time range, to the minute (a new range reads Runs and Audit
     /// again; Runs and Audit cut to the exact time themselves).
@@ -246,16 +261,19 @@ pub enum Data {
         step: Option<String>,
         lines: Vec<LogLine>,
         reset: bool,
-        /// Older lines of the stream read past without being sent: only the newest
-        /// [`LOG_KEEP`](super::views::logpane::LOG_KEEP) of a long catch-up are.
-        skipped: usize,
+        /// With `reset`: the stream has lines before these that were not read (only its last
+        /// [`LOG_KEEP`](super::views::logpane::LOG_KEEP) are).
+        older: bool,
     },
-    /// An older window of a log: its lines from line number `start` (0-based) of the stream.
+    /// A window of a log, as asked for in [`Watch::log_window`].
     LogWindow {
         run: String,
         step: Option<String>,
-        start: usize,
+        window: LogWindow,
         lines: Vec<LogLine>,
+        /// The stream goes on past these lines in the window's direction (after them for
+        /// `Head` and `After`, before them for `Before`).
+        more: bool,
     },
     Workflows(Vec<WorkflowOutcomes>),
     /// What the palette can complete; `tab`: the palette line that asked.

@@ -219,6 +219,10 @@ impl App {
                 .as_ref()
                 .filter(|_| self.view == ViewId::RunDetail)
                 .map(|d| (d.run_id.clone(), d.log_step())),
+            log: self
+                .detail
+                .as_ref()
+                .is_some_and(|d| d.all || d.data.is_some()),
             log_window: self
                 .detail
                 .as_ref()
@@ -627,8 +631,7 @@ impl App {
             Action::SortReverse => self.change_order(None),
             Action::ToggleFollow => {
                 if let (ViewId::RunDetail, Some(d)) = (self.view, self.detail.as_mut()) {
-                    d.log.follow = !d.log.follow;
-                    d.log.scroll = 0;
+                    d.log.toggle_follow();
                 }
             }
             Action::ToggleWrap
@@ -862,28 +865,29 @@ impl App {
                 step,
                 lines,
                 reset,
-                skipped,
+                older,
             } => {
                 if let Some(d) = self
                     .detail
                     .as_mut()
                     .filter(|d| d.run_id == run && d.log_step() == step)
                 {
-                    d.add_logs(lines, reset, skipped);
+                    d.add_logs(lines, reset, older);
                 }
             }
             Data::LogWindow {
                 run,
                 step,
-                start,
+                window,
                 lines,
+                more,
             } => {
                 if let Some(d) = self
                     .detail
                     .as_mut()
                     .filter(|d| d.run_id == run && d.log_step() == step)
                 {
-                    d.log.set_window(start, lines);
+                    d.log.set_window(window, lines, more);
                 }
             }
             Data::Workflows(w) => self.workflows.set(w),

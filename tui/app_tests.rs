@@ -243,7 +243,7 @@ fn run_detail_follows_the_selected_steps_log() {
         step: Some(step.into()),
         lines: fixtures::logs(step),
         reset: false,
-        skipped: 0,
+        older: false,
     };
     app.update(Action::Data(Box::new(logs("build")))); // stale: another step
     app.update(Action::Data(Box::new(logs("test"))));
@@ -310,7 +310,7 @@ fn the_log_pane_searches_saves_and_esc_clears_the_search_first() {
         step: Some("test".into()),
         lines: fixtures::logs("test"),
         reset: true,
-        skipped: 0,
+        older: false,
     })));
     press(&mut app, KeyCode::Char('/'));
     assert!(matches!(app.overlay, Some(Overlay::Filter(_))));
@@ -364,7 +364,7 @@ fn log_toggles_change_only_the_log_pane() {
 }
 
 #[test]
-fn lines_the_loader_read_past_count_as_not_loaded() {
+fn a_tail_with_lines_before_it_says_older_lines_are_not_loaded_until_another_stream() {
     let mut app = runs_app(Role::Admin);
     press(&mut app, KeyCode::Enter);
     app.update(Action::Data(Box::new(Data::Detail(fixtures::run_detail()))));
@@ -375,14 +375,14 @@ fn lines_the_loader_read_past_count_as_not_loaded() {
             step: Some("test".into()),
             lines: fixtures::logs("test"),
             reset,
-            skipped: 7,
+            older: reset,
         })));
     }
     let d = app.detail.as_ref().unwrap();
-    assert_eq!((d.log.lines.len(), d.log.dropped), (10, 14));
-    // Another step starts a new stream: nothing is counted any more.
+    assert_eq!((d.log.lines.len(), d.log.older), (10, true));
+    // Another step starts a new stream: nothing is known of it yet.
     press(&mut app, KeyCode::Down);
-    assert_eq!(app.detail.as_ref().unwrap().log.dropped, 0);
+    assert!(!app.detail.as_ref().unwrap().log.older);
 }
 
 #[test]

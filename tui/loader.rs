@@ -13,7 +13,7 @@ use imx::control::Plane;
 use imx::model::{LogLine, now_ms};
 use tokio::sync::{mpsc, watch};
 
-use super::action::{Action, Data, ViewId, Watch};
+use super::action::{Action, Data, LogWindow, ViewId, Watch};
 use super::event_loop::Msg;
 use super::views::agent_steps::LIMIT as AGENT_STEPS;
 use super::views::logpane::{CHUNK, LOG_KEEP};
@@ -21,10 +21,8 @@ use super::views::{audit::AuditState, workflows::RECENT};
 
 /// Events read per refresh; a longer backlog counts as "everything changed".
 const EVENT_BATCH: u32 = 1_000;
-/// Log lines read per request, and the time a refresh may spend catching up with a long log
-/// (it goes on at the next refresh, without waiting for a change).
+/// Log lines read per request (a server's largest page).
 const LOG_BATCH: u32 = 1_000;
-const LOG_CATCH_UP: Duration = Duration::from_millis(250);
 /// Time-driven re-reads (heartbeat ages, offline agents, the overview's windows).
 pub const PERIODIC: Duration = Duration::from_secs(2);
 /// At most this many refreshes a second under a storm of changes.
@@ -54,18 +52,11 @@ pub struct Loader {
     plane: Plane,
     who: Principal,
     last_event: Option<i64>,
-    /// The log stream being followed: (run, step) and the last line id read.
+    /// The log stream being followed: (run, step) and the last line id read (`None` while a
+    /// window is shown, so leaving it reads the tail again).
     logs: Option<((String, Option<String>), i64)>,
     last_periodic: Option<Instant>,
     last: Option<Watch>,
-    /// The followed log has more lines than the last refresh read.
-    behind: bool,
-    /// Lines of the followed stream read so far, and the cursor (`after`) at which each
-    /// [`CHUNK`] of them starts: how an older window is read again (a few KB for a million lines).
-    read: usize,
-    marks: Vec<i64>,
-    /// Leaving an older window: resume the stream from this (line number, cursor).
-    restart: Option<(usize, i64)>,
 }
 
 impl Loader {
@@ -77,10 +68,6 @@ impl Loader {
             logs: None,
             last_periodic: None,
             last: None,
-            behind: false,
-            read: 0,
-            marks: Vec::new(),
-            restart: None,
         }
     }
 
@@ -170,21 +157,15 @@ impl Loader {
                     if changed || t.run(run) || periodic {
                         out.push(Data::Detail(p.get_run(who, run).await?));
                     }
-                    let was_window = self.last.as_ref().and_then(|l| l.log_window);
                     match w.log_window {
-                        Some(chunk) => {
+                        _ if !w.log => {}
+                        Some(window) => {
+                            self.logs = None;
                             if changed {
-                                out.extend(self.window(run, step.as_deref(), chunk).await?);
+                                out.extend(self.window(run, step.as_deref(), window).await?);
                             }
                         }
-                        None => {
-                            if was_window.is_some() {
-                                // Back to the tail: from the mark a window before the end.
-                                let i = self.read.saturating_sub(LOG_KEEP) / CHUNK;
-                                self.restart = self.marks.get(i).map(|&cursor| (i * CHUNK, cursor));
-                            }
-                            out.extend(self.follow_logs(run, step.as_deref()).await?);
-                        }
+                        None => out.extend(self.follow_logs(run, step.as_deref()).await?),
                     }
                 }
             }
@@ -204,115 +185,136 @@ impl Loader {
         Ok(out)
     }
 
-    /// New lines of the followed step since the last read (from the start for a new stream).
-    /// A long backlog is read through for at most [`LOG_CATCH_UP`] per refresh, keeping only
-    /// the newest [`LOG_KEEP`] lines (the pane holds no more), so opening a million-line log
-    /// costs a bounded window of memory and lands on its tail.
+    /// The followed log: its last lines for a new stream (read backwards from the end, so a
+    /// million-line log costs one window), then the lines after the last one read. More new
+    /// lines than the pane holds start the stream again from its end.
     async fn follow_logs(&mut self, run: &str, step: Option<&str>) -> imx::Result<Vec<Data>> {
         let key = (run.to_string(), step.map(String::from));
-        let restart = self.restart.take();
-        let (reset, mut after) = match (&self.logs, restart) {
-            (Some((k, _)), Some((line, cursor))) if *k == key => {
-                self.read = line;
-                self.marks.truncate(line / CHUNK);
-                (true, cursor)
-            }
-            (Some((k, after)), _) if *k == key => (false, *after),
-            _ => {
-                self.read = 0;
-                self.marks.clear();
-                (true, 0)
-            }
+        let after = match &self.logs {
+            Some((k, after)) if *k == key => *after,
+            _ => return self.tail(key).await,
         };
-        let started = Instant::now();
-        let mut tail = Tail::new(LOG_KEEP);
-        tail.skipped = if reset { self.read } else { 0 };
-        self.behind = false;
-        loop {
-            let batch = self
-                .plane
-                .run_logs(&self.who, run, step, after, LOG_BATCH)
-                .await?;
-            let full = batch.len() >= LOG_BATCH as usize;
-            for l in &batch {
-                if self.read.is_multiple_of(CHUNK) {
-                    self.marks.push(after);
-                }
-                after = l.id;
-                self.read += 1;
-            }
-            tail.extend(batch);
-            if !full {
-                break;
-            }
-            if started.elapsed() >= LOG_CATCH_UP {
-                self.behind = true;
-                break;
-            }
+        let (lines, more) = self.read_forward(run, step, after, LOG_KEEP).await?;
+        if more {
+            return self.tail(key).await;
         }
-        self.logs = Some((key, after));
-        if tail.lines.is_empty() && !reset {
+        let Some(last) = lines.last().map(|l| l.id) else {
             return Ok(Vec::new());
-        }
+        };
+        self.logs = Some((key, last));
         Ok(vec![Data::Logs {
             run: run.to_string(),
             step: step.map(String::from),
-            lines: tail.lines.into(),
-            reset,
-            skipped: tail.skipped,
+            lines,
+            reset: false,
+            older: false,
         }])
     }
-}
 
-impl Loader {
-    /// An older window of the followed log, read again from its chunk's mark.
+    /// A log's last [`LOG_KEEP`] lines, as a new stream.
+    async fn tail(&mut self, key: (String, Option<String>)) -> imx::Result<Vec<Data>> {
+        let (run, step) = key.clone();
+        let (lines, older) = self
+            .read_back(&run, step.as_deref(), None, LOG_KEEP)
+            .await?;
+        self.logs = Some((key, lines.last().map_or(0, |l| l.id)));
+        Ok(vec![Data::Logs {
+            run,
+            step,
+            lines,
+            reset: true,
+            older,
+        }])
+    }
+
+    /// A window of the log instead of its tail.
     async fn window(
         &mut self,
         run: &str,
         step: Option<&str>,
-        chunk: usize,
+        window: LogWindow,
     ) -> imx::Result<Vec<Data>> {
-        let chunk = chunk.min(self.marks.len().saturating_sub(1));
-        let Some(&after) = self.marks.get(chunk) else {
-            return Ok(Vec::new());
+        let (lines, more) = match window {
+            LogWindow::Head => self.read_forward(run, step, 0, LOG_KEEP).await?,
+            LogWindow::After(id) => self.read_forward(run, step, id, CHUNK).await?,
+            LogWindow::Before(id) => self.read_back(run, step, Some(id), CHUNK).await?,
         };
-        let limit = u32::try_from(LOG_KEEP).unwrap_or(u32::MAX);
-        let lines = self
-            .plane
-            .run_logs(&self.who, run, step, after, limit)
-            .await?;
         Ok(vec![Data::LogWindow {
             run: run.to_string(),
             step: step.map(String::from),
-            start: chunk * CHUNK,
+            window,
             lines,
+            more,
         }])
     }
-}
 
-/// The newest `keep` lines of what is pushed through, and how many older ones went by.
-#[derive(Debug)]
-struct Tail {
-    keep: usize,
-    lines: VecDeque<LogLine>,
-    skipped: usize,
-}
-
-impl Tail {
-    fn new(keep: usize) -> Self {
-        Tail {
-            keep,
-            lines: VecDeque::new(),
-            skipped: 0,
+    /// Up to `n` lines after line `after`, and whether there are more.
+    async fn read_forward(
+        &self,
+        run: &str,
+        step: Option<&str>,
+        mut after: i64,
+        n: usize,
+    ) -> imx::Result<(Vec<LogLine>, bool)> {
+        let mut out: Vec<LogLine> = Vec::new();
+        loop {
+            let want = batch(n + 1 - out.len());
+            let page = self
+                .plane
+                .run_logs(&self.who, run, step, after, want)
+                .await?;
+            let got = page.len();
+            if let Some(l) = page.last() {
+                after = l.id;
+            }
+            out.extend(page);
+            if got < want as usize || out.len() > n {
+                break;
+            }
         }
+        let more = out.len() > n;
+        out.truncate(n);
+        Ok((out, more))
     }
 
-    fn extend(&mut self, batch: Vec<LogLine>) {
-        self.lines.extend(batch);
-        let over = self.lines.len().saturating_sub(self.keep);
-        self.lines.drain(..over);
-        self.skipped += over;
+    /// Up to `n` lines before line `before` (`None`: the end), oldest first, and whether there
+    /// are more before them: read backwards a page at a time.
+    async fn read_back(
+        &self,
+        run: &str,
+        step: Option<&str>,
+        mut before: Option<i64>,
+        n: usize,
+    ) -> imx::Result<(Vec<LogLine>, bool)> {
+        let mut pages: Vec<Vec<LogLine>> = Vec::new();
+        let mut total = 0;
+        loop {
+            let want = batch(n + 1 - total);
+            let page = self
+                .plane
+                .run_logs_before(&self.who, run, step, before, want)
+                .await?;
+            let got = page.len();
+            if let Some(l) = page.first() {
+                before = Some(l.id);
+            }
+            total += got;
+            pages.push(page);
+            if got < want as usize || total > n {
+                break;
+            }
+        }
+        let mut out: VecDeque<LogLine> = pages.into_iter().rev().flatten().collect();
+        let more = out.len() > n;
+        let over = out.len().saturating_sub(n);
+        out.drain(..over);
+        Ok((out.into(), more))
     }
+}
+
+/// One request's worth of `want` lines.
+fn batch(want: usize) -> u32 {
+    u32::try_from(want).unwrap_or(u32::MAX).clamp(1, LOG_BATCH)
 }
 
 /// Refresh whenever the watch changes or the store may have changed, until the UI goes away.
@@ -336,14 +338,6 @@ pub async fn run(
             }
         }
         let plane = loader.plane.clone();
-        if loader.behind {
-            // A long log is still being read through: go on, unless the watch changed.
-            tokio::time::sleep_until((started + MIN_GAP).into()).await;
-            if rx.has_changed().is_err() {
-                return;
-            }
-            continue;
-        }
         tokio::select! {
             r = rx.changed() => {
                 if r.is_err() {
@@ -358,26 +352,5 @@ pub async fn run(
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-    use super::*;
-    use crate::tui::fixtures;
-
-    #[test]
-    fn a_long_catch_up_keeps_only_the_newest_lines_and_counts_the_rest() {
-        let mut tail = Tail::new(3);
-        let line = |i: i64| {
-            let mut l = fixtures::logs("s")[0].clone();
-            l.id = i;
-            l
-        };
-        for chunk in 0..1_000 {
-            tail.extend((0..1_000).map(|i| line(chunk * 1_000 + i + 1)).collect());
-            assert!(tail.lines.len() <= 3, "never more than kept");
-        }
-        let ids: Vec<i64> = tail.lines.iter().map(|l| l.id).collect();
-        assert_eq!(ids, [999_998, 999_999, 1_000_000]);
-        assert_eq!(tail.skipped, 999_997);
-    }
-}
+#[path = "loader_tests.rs"]
+mod tests;

@@ -26,6 +26,11 @@ pub async fn read(
     n: Option<usize>,
     keep: &dyn Fn(&LogLine) -> bool,
 ) -> Result<(Vec<LogLine>, i64), CliError> {
+    if let Some(n) = n
+        && let Some(read) = read_back(plane, who, run_id, step, n, keep).await?
+    {
+        return Ok(read);
+    }
     let mut out: VecDeque<LogLine> = VecDeque::new();
     let mut after = 0_i64;
     loop {
@@ -46,6 +51,62 @@ pub async fn read(
         }
     }
     Ok((out.into(), after))
+}
+
+/// The last `n` lines `keep` accepts, read backwards from the end of the log (so the tail
+/// of a long log costs what it shows), and the id of the newest line. `None` where the
+/// control plane cannot read backwards (a server from before it could): read forwards then.
+async fn read_back(
+    plane: &Plane,
+    who: &Principal,
+    run_id: &str,
+    step: Option<&str>,
+    n: usize,
+    keep: &dyn Fn(&LogLine) -> bool,
+) -> Result<Option<(Vec<LogLine>, i64)>, CliError> {
+    let mut kept: Vec<LogLine> = Vec::new();
+    let mut before: Option<i64> = None;
+    let mut newest = 0_i64;
+    loop {
+        let page = match plane
+            .run_logs_before(who, run_id, step, before, BATCH)
+            .await
+        {
+            Ok(page) => page,
+            Err(e) if before.is_none() && is_unsupported(&e) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let (Some(first), Some(last)) = (page.first(), page.last()) else {
+            break;
+        };
+        if before.is_none() {
+            newest = last.id;
+        }
+        before = Some(first.id);
+        let full = page.len() as u32 >= BATCH;
+        // The page is oldest first: take from its end until `n` are kept.
+        for line in page.into_iter().rev() {
+            if kept.len() >= n {
+                break;
+            }
+            if keep(&line) {
+                kept.push(line);
+            }
+        }
+        if kept.len() >= n || !full {
+            break;
+        }
+    }
+    kept.reverse();
+    Ok(Some((kept, newest)))
+}
+
+/// Whether `e` says the control plane (or its server) cannot do what was asked.
+fn is_unsupported(e: &imx::Error) -> bool {
+    matches!(
+        e,
+        imx::Error::Unsupported { .. } | imx::Error::Invalid { .. }
+    )
 }
 
 /// The failed steps of a run, with their last [`FAILED_LINES`] lines of output.

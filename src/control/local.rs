@@ -528,6 +528,22 @@ impl ControlPlane for LocalControlPlane {
         })
     }
 
+    async fn run_logs_before(
+        &self,
+        who: &Principal,
+        run_id: &str,
+        step: Option<&str>,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<LogLine>> {
+        self.authorize(who, Permission::Read, "run.logs", run_id)?;
+        self.store.read_feeds(|tx| {
+            let id = tx.resolve_run_id(run_id)?;
+            let before = before.unwrap_or(i64::MAX);
+            tx.log_page_before(&id, step, before, limit.clamp(1, 10_000))
+        })
+    }
+
     async fn events(&self, who: &Principal, after: i64, limit: u32) -> Result<Vec<Event>> {
         self.authorize(who, Permission::Watch, "events", "")?;
         let limit = limit.clamp(1, 10_000);

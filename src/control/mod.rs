@@ -171,6 +171,20 @@ pub trait ControlPlane: Send + Sync {
         after: i64,
         limit: u32,
     ) -> Result<Vec<LogLine>>;
+    /// The newest log lines of a run with id less than `before` (`None`: the last lines),
+    /// oldest first, at most `limit`: reading a long log backwards from its end or from a line,
+    /// without reading what comes earlier (the dashboard's jump to the end, scrolling up).
+    #[allow(unused_variables)]
+    async fn run_logs_before(
+        &self,
+        who: &Principal,
+        run_id: &str,
+        step: Option<&str>,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<LogLine>> {
+        Err(unsupported(self, "reading logs backwards"))
+    }
     /// Events with id greater than `after`, oldest first. A negative `after` returns only the
     /// newest event, to learn where the feed is without reading its history.
     async fn events(&self, who: &Principal, after: i64, limit: u32) -> Result<Vec<Event>>;

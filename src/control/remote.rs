@@ -611,6 +611,25 @@ impl ControlPlane for RemoteControlPlane {
             step: step.map(str::to_string),
             after,
             limit: Some(limit),
+            ..LogsQuery::default()
+        };
+        self.get(&["runs", run_id, "logs"], &q).await
+    }
+
+    async fn run_logs_before(
+        &self,
+        _: &Principal,
+        run_id: &str,
+        step: Option<&str>,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<LogLine>> {
+        let q = LogsQuery {
+            step: step.map(str::to_string),
+            before,
+            tail: before.is_none(),
+            limit: Some(limit),
+            ..LogsQuery::default()
         };
         self.get(&["runs", run_id, "logs"], &q).await
     }

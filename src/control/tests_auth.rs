@@ -81,6 +81,10 @@ async fn call(e: &Env, who: &Principal, method: &str) -> Result<()> {
         "cancel_run" => p.cancel_run(who, "01NORUN").await.map(drop),
         "retry_run" => p.retry_run(who, "01NORUN", None).await.map(drop),
         "run_logs" => p.run_logs(who, "01NORUN", None, 0, 10).await.map(drop),
+        "run_logs_before" => p
+            .run_logs_before(who, "01NORUN", None, None, 10)
+            .await
+            .map(drop),
         "events" => p.events(who, 0, 10).await.map(drop),
         "log_marks" => p.log_marks(who, 0, 10).await.map(drop),
         "list_agents" => p.list_agents(who).await.map(drop),
@@ -185,6 +189,7 @@ const MATRIX: &[(&str, &[Role])] = {
         ("cancel_run", &[A, O]),
         ("retry_run", &[A, O]),
         ("run_logs", &[A, O, V]),
+        ("run_logs_before", &[A, O, V]),
         ("events", &[A, O, V, G]),
         ("log_marks", &[A, O, V, G]),
         ("list_agents", &[A, O, V]),

@@ -69,6 +69,12 @@ pub struct LogsQuery {
     /// Lines with a larger id (to follow).
     #[serde(default)]
     pub after: i64,
+    /// Read backwards instead: the newest `limit` lines with a smaller id, still oldest first
+    /// (`after` is not used). Pass the first id of a page to read the page before it.
+    pub before: Option<i64>,
+    /// Read backwards from the end: the last `limit` lines (as `before` past the newest line).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tail: bool,
     /// Page size (default and maximum 1,000; larger is clamped).
     pub limit: Option<u32>,
 }

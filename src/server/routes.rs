@@ -229,7 +229,7 @@ async fn retry_run(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/runs/{id}/logs", tag = "runs", params(("id" = String, Path, description = "A run id or unique id prefix"), LogsQuery), responses((status = 200, description = "Log lines after `after`, oldest first", body = Vec<LogLine>)))]
+#[utoipa::path(get, path = "/api/v1/runs/{id}/logs", tag = "runs", params(("id" = String, Path, description = "A run id or unique id prefix"), LogsQuery), responses((status = 200, description = "Log lines after `after` (or, with `before` or `tail`, the newest before it or the last), oldest first", body = Vec<LogLine>)))]
 async fn run_logs(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -237,11 +237,15 @@ async fn run_logs(
     Query(q): Query<LogsQuery>,
 ) -> Api<Vec<LogLine>> {
     let limit = super::limits::page(q.limit);
-    Ok(Json(
+    let step = q.step.as_deref();
+    let lines = if q.before.is_some() || q.tail {
         s.plane
-            .run_logs(&who, &id, q.step.as_deref(), q.after, limit)
-            .await?,
-    ))
+            .run_logs_before(&who, &id, step, q.before, limit)
+            .await?
+    } else {
+        s.plane.run_logs(&who, &id, step, q.after, limit).await?
+    };
+    Ok(Json(lines))
 }
 
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsQuery), responses((status = 200, description = "Events after `after`, oldest first", body = Vec<Event>)))]

@@ -266,3 +266,54 @@ async fn capture_times_and_an_agents_steps_go_over_the_wire() {
     let e = remote.agent_steps(&who, "nobody", 10).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
 }
+
+/// `GET /runs/{id}/logs?tail=true` gives the last lines and `?before=ID` the lines before one,
+/// oldest first, as the local plane reads them backwards.
+#[tokio::test]
+async fn logs_are_read_backwards_over_the_wire() {
+    let served = serve().await;
+    let remote = RemoteControlPlane::new(&served.url, Some("imx_test".into()), None).unwrap();
+    let who = Principal::local_owner();
+    remote.apply_workflow(&who, spec(), false).await.unwrap();
+    let run = remote
+        .start_run(
+            &who,
+            StartRun {
+                workflow: "remote".into(),
+                ..StartRun::default()
+            },
+        )
+        .await
+        .unwrap();
+    let agent = remote
+        .register_agent(&who, crate::model::AgentRegistration::for_test("w", 1))
+        .await
+        .unwrap();
+    let tasks = remote
+        .claim(&who, &agent.id, 1, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let lines: Vec<_> = (0..10)
+        .map(|i| {
+            crate::model::CapturedLine::new(crate::model::LogStream::Stdout, format!("line {i}"))
+        })
+        .collect();
+    remote
+        .append_logs(&who, &tasks[0].lease, &lines)
+        .await
+        .unwrap();
+    let text =
+        |l: &[crate::model::LogLine]| -> Vec<String> { l.iter().map(|l| l.line.clone()).collect() };
+    let tail = remote
+        .run_logs_before(&who, &run.id, Some("hello"), None, 3)
+        .await
+        .unwrap();
+    assert_eq!(text(&tail), ["line 7", "line 8", "line 9"]);
+    let before = remote
+        .run_logs_before(&who, &run.id, None, Some(tail[0].id), 2)
+        .await
+        .unwrap();
+    assert_eq!(text(&before), ["line 5", "line 6"]);
+    let forward = remote.run_logs(&who, &run.id, None, 0, 100).await.unwrap();
+    assert_eq!(forward.len(), 10, "without before or tail: forwards");
+}

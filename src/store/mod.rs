@@ -17,6 +17,8 @@
 //! follow.
 
 pub mod api;
+#[doc(hidden)]
+pub mod bench;
 #[cfg(test)]
 mod conformance;
 pub mod copy;

@@ -171,9 +171,8 @@ impl DetailState {
         self.data = Some(d);
     }
 
-    pub fn add_logs(&mut self, lines: Vec<LogLine>, reset: bool, skipped: usize) {
-        self.log.add(lines, reset);
-        self.log.dropped += skipped;
+    pub fn add_logs(&mut self, lines: Vec<LogLine>, reset: bool, older: bool) {
+        self.log.add(lines, reset, older);
     }
 
     pub fn navigate(&mut self, action: &Action, delta: isize) {
@@ -350,7 +349,7 @@ fn draw_log(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         step.clone()
     };
     let follow = match (d.log_live(), d.log.follow) {
-        _ if d.log.window.is_some() => "older lines",
+        _ if d.log.window.is_some() => "G for the tail",
         (true, true) => "following",
         (true, false) => "paused (f to follow)",
         (false, true) => "finished",
@@ -363,17 +362,11 @@ fn draw_log(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     if !d.log.timestamps {
         modes.push("no times");
     }
-    let older;
-    if d.log.window.is_some() {
-        older = format!(
-            "lines {}-{} · G for the tail",
-            d.log.dropped + 1,
-            d.log.dropped + d.log.lines.len()
-        );
-        modes.push(&older);
-    } else if d.log.dropped > 0 {
-        older = format!("{} older lines not loaded", d.log.dropped);
-        modes.push(&older);
+    match (d.log.older, d.log.newer) {
+        (true, true) => modes.push("older and newer lines not loaded"),
+        (true, false) => modes.push("older lines not loaded"),
+        (false, true) => modes.push("newer lines not loaded"),
+        (false, false) => {}
     }
     let modes = if modes.is_empty() {
         String::new()

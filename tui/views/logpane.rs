@@ -1,6 +1,11 @@
-//! Run detail's log pane: the loaded lines of a step's log (cleaned of escapes, see
+//! Run detail's log pane: the loaded window of a step's log (cleaned of escapes, see
 //! [`ansi`](super::super::ansi)), where it is scrolled to, whether it follows the tail, its
 //! display toggles (wrap, timestamps, fullscreen) and search; and drawing it.
+//!
+//! A log may have millions of lines: the pane holds one window of at most [`LOG_KEEP`] and
+//! says when older lines are not loaded. The tail is read backwards from the end; scrolling
+//! past either edge of the window, `g` and `G` ask the loader for the window next to it or at
+//! that end ([`LogWindow`]), so no key reads the log through.
 
 use std::cell::Cell;
 use std::collections::VecDeque;
@@ -14,15 +19,16 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use unicode_width::UnicodeWidthChar;
 
-use super::super::action::Action;
+use super::super::action::{Action, LogWindow};
 use super::super::ansi::{self, Clean};
 use super::super::format;
 use super::super::theme::Theme;
 
-/// Log lines kept for the selected step (the newest).
+/// Log lines the pane holds at most: one window of the stream (its tail, its head, or where
+/// scrolling took it).
 pub const LOG_KEEP: usize = 2_000;
-/// Older windows of a log start at multiples of this many lines (half a window, so paging
-/// back keeps the lines that were on screen).
+/// Lines read at a time when scrolling past the loaded window (half a window, so the lines
+/// that were on screen stay loaded).
 pub const CHUNK: usize = LOG_KEEP / 2;
 
 /// One loaded line: as stored, and as the screen shows it.
@@ -95,6 +101,7 @@ fn ranges(e: &LogEntry, query: &str) -> Vec<(usize, usize)> {
 /// The log pane's state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogPane {
+    /// The loaded window of the stream: at most [`LOG_KEEP`] consecutive lines.
     pub lines: VecDeque<LogEntry>,
     /// Lines scrolled up from the end (0: the end).
     pub scroll: usize,
@@ -106,15 +113,16 @@ pub struct LogPane {
     /// The log takes the whole view.
     pub fullscreen: bool,
     pub search: Option<Search>,
-    /// Lines of this stream dropped from the front to keep at most [`LOG_KEEP`]: older lines
-    /// that are not loaded (the title says so; `ctrl-s` saves them all).
-    pub dropped: usize,
-    /// Browsing an older window of the log (the chunk it starts at): asked of the loader, and
-    /// set by it; `None` follows the tail.
-    pub window: Option<usize>,
-    /// The line (stream line number) to bring to the top when the asked-for window arrives
-    /// (`None`: its first line).
-    keep_top: Option<usize>,
+    /// The stream has lines before the first loaded one (the title and a marker row above the
+    /// first line say so; scrolling up past it, or `g`, reads them; `ctrl-s` saves them all).
+    pub older: bool,
+    /// The stream has lines after the last loaded one (a window away from the tail).
+    pub newer: bool,
+    /// The window of the log asked of the loader instead of its tail (`None`: follow the
+    /// tail); see [`LogWindow`].
+    pub window: Option<LogWindow>,
+    /// `window` was asked for and has not arrived yet.
+    pub pending: bool,
     /// The pane's height in rows when last drawn: how far a page, the top and a match jump go
     /// (the one thing drawing tells the state).
     pub height: Cell<usize>,
@@ -130,9 +138,10 @@ impl Default for LogPane {
             timestamps: true,
             fullscreen: false,
             search: None,
-            dropped: 0,
+            older: false,
+            newer: false,
             window: None,
-            keep_top: None,
+            pending: false,
             height: Cell::new(0),
         }
     }
@@ -143,38 +152,78 @@ impl LogPane {
     pub fn clear(&mut self) {
         self.lines.clear();
         self.scroll = 0;
-        self.dropped = 0;
+        self.older = false;
+        self.newer = false;
         self.window = None;
-        self.keep_top = None;
+        self.pending = false;
         if let Some(s) = self.search.as_mut() {
             s.matches.clear();
             s.current = None;
         }
     }
 
-    pub fn add(&mut self, lines: Vec<LogLine>, reset: bool) {
-        if self.window.is_some() && !reset {
-            // Browsing older lines: the tail resumes when the window is left.
+    /// Lines of the followed tail: new ones, or (`reset`) the stream's last lines, with `older`
+    /// saying whether lines come before them. Dropped while a window is shown.
+    pub fn add(&mut self, lines: Vec<LogLine>, reset: bool, older: bool) {
+        if self.window.is_some() {
+            // Browsing a window: the tail is read again when the window is left.
             return;
         }
+        let at = self.current_match();
         if reset {
             self.clear();
+            self.older = older;
         }
         let added = lines.len();
         self.lines.extend(lines.into_iter().map(LogEntry::new));
-        let dropped = self.lines.len().saturating_sub(LOG_KEEP);
-        self.lines.drain(..dropped);
-        self.dropped += dropped;
+        let dropped = self.trim_front();
         if !self.follow {
             self.scroll = (self.scroll + added).min(self.lines.len());
         }
-        if let Some(s) = self.search.as_mut() {
-            let at = s.current.and_then(|i| s.matches.get(i).copied());
-            s.matches = find(&self.lines, &s.query);
-            s.current = at
-                .and_then(|line| line.checked_sub(dropped))
-                .and_then(|line| s.matches.iter().position(|&m| m == line));
+        if dropped > 0 || added > 0 {
+            self.refind(at);
         }
+    }
+
+    /// Drop lines from the front beyond [`LOG_KEEP`]; returns how many went.
+    fn trim_front(&mut self) -> usize {
+        let dropped = self.lines.len().saturating_sub(LOG_KEEP);
+        if dropped > 0 {
+            self.lines.drain(..dropped);
+            self.older = true;
+        }
+        dropped
+    }
+
+    /// Drop lines from the back beyond [`LOG_KEEP`], keeping what is on screen where it is.
+    fn trim_back(&mut self) {
+        let dropped = self.lines.len().saturating_sub(LOG_KEEP);
+        if dropped > 0 {
+            self.lines.truncate(LOG_KEEP);
+            self.newer = true;
+            self.scroll = self.scroll.saturating_sub(dropped);
+        }
+    }
+
+    /// The id of the line of the current match.
+    fn current_match(&self) -> Option<i64> {
+        let s = self.search.as_ref()?;
+        let m = *s.matches.get(s.current?)?;
+        self.lines.get(m).map(|e| e.line.id)
+    }
+
+    /// The loaded lines changed: find the matches again, keeping the current one (`at`, the id
+    /// of its line, taken before the change).
+    fn refind(&mut self, at: Option<i64>) {
+        let Some(s) = self.search.as_mut() else {
+            return;
+        };
+        s.matches = find(&self.lines, &s.query);
+        s.current = at.and_then(|id| {
+            s.matches
+                .iter()
+                .position(|&m| self.lines.get(m).is_some_and(|e| e.line.id == id))
+        });
     }
 
     /// The index of the bottom line on screen.
@@ -190,9 +239,10 @@ impl LogPane {
         }
     }
 
-    /// The furthest up the pane scrolls: the first line at the top.
+    /// The furthest up the pane scrolls: the first line at the top, under the row that says
+    /// older lines are not loaded when there are some.
     fn max_scroll(&self) -> usize {
-        self.lines.len().saturating_sub(self.page())
+        (self.lines.len() + usize::from(self.older)).saturating_sub(self.page())
     }
 
     /// Bring line `i` to the middle of the pane.
@@ -201,55 +251,82 @@ impl LogPane {
         self.scroll = below.saturating_sub(self.page() / 2).min(self.max_scroll());
     }
 
-    /// An older window arrived: `lines` from stream line `start`.
-    pub fn set_window(&mut self, start: usize, lines: Vec<LogLine>) {
-        if self.window != Some(start / CHUNK) {
+    /// The window asked for arrived: `lines`, and whether the log goes on past them (after
+    /// them for the head and later lines, before them for earlier lines). Answers to a window
+    /// no longer asked for (or already applied) are dropped.
+    pub fn set_window(&mut self, window: LogWindow, lines: Vec<LogLine>, more: bool) {
+        if !self.pending || self.window != Some(window) {
             return;
         }
-        self.lines = lines.into_iter().map(LogEntry::new).collect();
-        self.dropped = start;
-        let top = self.keep_top.take().map_or(0, |t| t.saturating_sub(start));
-        let below = self.lines.len().saturating_sub(top + self.page());
-        self.scroll = below.min(self.max_scroll());
+        self.pending = false;
         self.follow = false;
-        if let Some(s) = self.search.as_mut() {
-            s.matches = find(&self.lines, &s.query);
-            s.current = None;
+        let at = self.current_match();
+        let n = lines.len();
+        let entries = lines.into_iter().map(LogEntry::new);
+        match window {
+            LogWindow::Head => {
+                self.lines = entries.collect();
+                self.older = false;
+                self.newer = more;
+                self.scroll = self.max_scroll();
+            }
+            LogWindow::Before(_) => {
+                // Older lines above: what was on screen stays where it is.
+                for e in entries.rev() {
+                    self.lines.push_front(e);
+                }
+                self.older = more;
+                self.trim_back();
+            }
+            LogWindow::After(_) => {
+                // Newer lines below: what was on screen stays where it is.
+                self.lines.extend(entries);
+                self.scroll += n;
+                self.newer = more;
+                self.trim_front();
+                self.scroll = self.scroll.min(self.max_scroll());
+            }
         }
+        self.refind(at);
     }
 
-    /// Ask for the older window starting at `chunk`, keeping line `top` at the top.
-    fn ask_window(&mut self, chunk: usize, top: Option<usize>) {
-        self.window = Some(chunk);
-        self.keep_top = top;
+    /// Ask the loader for `window` instead of the tail.
+    fn ask(&mut self, window: LogWindow) {
+        if self.window != Some(window) {
+            self.window = Some(window);
+            self.pending = true;
+        }
         self.follow = false;
     }
 
-    /// Move by `delta` lines (a page for page keys), or to the first / last line. At the top of
-    /// what is loaded, older lines are asked for; `G` (or below an older window) the tail.
+    /// Move by `delta` lines (a page for page keys), or to the first / last line. Past the top
+    /// of what is loaded the lines before it are read, `g` reads the log's first lines; past
+    /// the bottom of an older window the lines after it, and `G` the tail again. Each read is
+    /// a window next to what is loaded or at an end, however long the log.
     pub fn navigate(&mut self, action: &Action, delta: isize) {
         let at_top = self.scroll >= self.max_scroll();
-        match action {
-            Action::Top if self.dropped > 0 => {
-                self.ask_window(0, None);
+        let first = self.lines.front().map(|e| e.line.id);
+        let last = self.lines.back().map(|e| e.line.id);
+        match (action, first, last) {
+            (Action::Top, _, _) if self.older => {
+                self.ask(LogWindow::Head);
                 return;
             }
-            Action::Up | Action::PageUp if at_top && self.dropped > 0 => {
-                let first = self.dropped;
-                self.ask_window(first.saturating_sub(CHUNK) / CHUNK, Some(first));
+            (Action::Up | Action::PageUp, Some(first), _) if at_top && self.older => {
+                self.ask(LogWindow::Before(first));
                 return;
             }
-            Action::Bottom if self.window.is_some() => {
+            (Action::Bottom, _, _) if self.window.is_some() => {
                 self.back_to_tail();
                 return;
             }
-            Action::Down | Action::PageDown if self.scroll == 0 && self.window.is_some() => {
-                if self.lines.len() < LOG_KEEP {
-                    self.back_to_tail();
+            (Action::Down | Action::PageDown, _, Some(last))
+                if self.scroll == 0 && self.window.is_some() =>
+            {
+                if self.newer {
+                    self.ask(LogWindow::After(last));
                 } else {
-                    let last = self.dropped + self.lines.len();
-                    let top = last.saturating_sub(self.page());
-                    self.ask_window(self.window.map_or(0, |w| w + 1), Some(top));
+                    self.back_to_tail();
                 }
                 return;
             }
@@ -258,10 +335,20 @@ impl LogPane {
         self.navigate_loaded(action, delta);
     }
 
-    /// Leave an older window: the loader sends the tail again (as a new stream).
+    /// `f`: follow the tail (from a window too), or stop following.
+    pub fn toggle_follow(&mut self) {
+        if self.window.is_some() {
+            self.back_to_tail();
+        } else {
+            self.follow = !self.follow;
+            self.scroll = 0;
+        }
+    }
+
+    /// Leave a window: the loader reads the tail again (as a new stream).
     fn back_to_tail(&mut self) {
         self.window = None;
-        self.keep_top = None;
+        self.pending = false;
         self.follow = true;
         self.scroll = 0;
     }
@@ -449,6 +536,15 @@ pub fn draw(f: &mut Frame, area: Rect, pane: &LogPane, look: Look<'_>) {
             rows.insert(0, Line::from(spans));
         }
     }
+    // The first loaded line is on screen and the log goes back further: say so above it.
+    if i == 0 && pane.older && rows.len() < h {
+        let text = if pane.pending && !matches!(pane.window, Some(LogWindow::After(_))) {
+            "··· reading older lines…"
+        } else {
+            "··· older lines not loaded: ↑ reads more, g the first lines"
+        };
+        rows.insert(0, Line::from(Span::styled(text, look.theme.dim())));
+    }
     // Scrolled to the top: fill the pane downwards from the first line.
     let mut j = end;
     while i == 0 && rows.len() < h && j < pane.lines.len() {
@@ -494,7 +590,7 @@ mod tests {
             .enumerate()
             .map(|(i, t)| line(i as i64 + 1, t))
             .collect();
-        p.add(lines, true);
+        p.add(lines, true, false);
         p
     }
 
@@ -542,30 +638,142 @@ mod tests {
         assert_eq!(p.search_status().unwrap(), "/nothing 0/0 matching lines");
     }
 
+    /// Lines `from..to` of a stream (line `i` has id `i + 1`).
+    fn stream(from: usize, to: usize) -> Vec<LogLine> {
+        (from..to)
+            .map(|i| line(i as i64 + 1, &format!("line {i}")))
+            .collect()
+    }
+
     #[test]
-    fn top_and_bottom_reach_the_ends_of_a_long_log() {
-        let texts: Vec<String> = (0..5_000).map(|i| format!("line {i}")).collect();
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let mut p = pane(&refs);
+    fn the_tail_of_a_long_log_keeps_a_window_and_knows_older_lines_exist() {
+        let mut p = LogPane::default();
         p.height.set(10);
+        // The loader's first read: the last lines of a million, more before them.
+        p.add(stream(998_000, 1_000_000), true, true);
         assert_eq!(p.lines.len(), LOG_KEEP);
-        assert_eq!(
-            p.dropped,
-            5_000 - LOG_KEEP,
-            "the pane knows what it does not hold"
-        );
-        assert_eq!(p.lines[0].text.plain, format!("line {}", 5_000 - LOG_KEEP));
-        // The top of what is loaded; g from there asks for the log's first window.
+        assert!(p.older && !p.newer && p.follow);
+        // Live lines push the oldest out: still a window.
+        p.add(stream(1_000_000, 1_000_500), false, false);
+        assert_eq!(p.lines.len(), LOG_KEEP);
+        assert_eq!(p.lines[0].text.plain, "line 998500");
+        // A short log read whole: nothing older.
+        let mut q = LogPane::default();
+        q.add(stream(0, 5), true, false);
+        assert!(!q.older);
+        // Scrolling within what is loaded asks for nothing.
         for _ in 0..(LOG_KEEP - 10) / 10 {
             p.navigate(&Action::PageUp, 0);
         }
         assert_eq!((p.scroll, p.follow, p.window), (LOG_KEEP - 10, false, None));
         p.navigate(&Action::Down, 1);
         assert_eq!(p.scroll, LOG_KEEP - 11);
-        p.navigate(&Action::PageDown, 0);
-        assert_eq!(p.scroll, LOG_KEEP - 21);
         p.navigate(&Action::Bottom, 0);
-        assert_eq!((p.scroll, p.follow), (0, true));
+        assert_eq!((p.scroll, p.follow, p.window), (0, true, None));
+    }
+
+    #[test]
+    fn g_reads_the_first_lines_and_capital_g_the_tail_again() {
+        let mut p = LogPane::default();
+        p.height.set(10);
+        p.add(stream(998_000, 1_000_000), true, true);
+        p.navigate(&Action::Top, 0);
+        assert_eq!((p.window, p.pending), (Some(LogWindow::Head), true));
+        // Live lines and stale answers wait: the window is what was asked.
+        p.add(stream(1_000_000, 1_000_001), false, false);
+        assert_eq!(p.lines.len(), LOG_KEEP);
+        p.set_window(LogWindow::Before(5), stream(0, 3), true);
+        assert!(p.pending, "not what was asked");
+        p.set_window(LogWindow::Head, stream(0, LOG_KEEP), true);
+        assert!(!p.pending);
+        assert_eq!(p.lines[0].text.plain, "line 0");
+        assert!(!p.older && p.newer && !p.follow);
+        assert_eq!(p.scroll, p.max_scroll(), "the first line at the top");
+        // Applied once: the same answer again changes nothing.
+        p.set_window(LogWindow::Head, stream(5, 7), false);
+        assert_eq!(p.lines.len(), LOG_KEEP);
+        // f in a window follows the tail, as G does.
+        let mut f = p.clone();
+        f.toggle_follow();
+        assert_eq!((f.window, f.follow, f.scroll), (None, true, 0));
+        f.toggle_follow();
+        assert!(!f.follow);
+        p.navigate(&Action::Bottom, 0);
+        assert_eq!((p.window, p.follow, p.scroll), (None, true, 0));
+        // The loader sends the tail as a new stream.
+        p.add(stream(998_001, 1_000_001), true, true);
+        assert_eq!(p.lines.back().unwrap().text.plain, "line 1000000");
+        assert!(p.older && !p.newer);
+    }
+
+    #[test]
+    fn scrolling_past_the_window_reads_the_lines_next_to_it() {
+        let mut p = LogPane::default();
+        p.height.set(10);
+        p.add(stream(998_000, 1_000_000), true, true);
+        p.scroll = p.max_scroll();
+        let top_id = p.lines[0].line.id;
+        p.navigate(&Action::Up, -1);
+        assert_eq!(p.window, Some(LogWindow::Before(top_id)));
+        assert!(p.pending && !p.follow);
+        // The chunk before arrives: the old first line stays where it was on screen; the
+        // newest lines go to keep one window.
+        let screen_top = |p: &LogPane| p.lines.len() + usize::from(p.older) - p.scroll - 10;
+        let shown = p.lines[screen_top(&p)].line.id;
+        p.set_window(
+            LogWindow::Before(top_id),
+            stream(998_000 - CHUNK, 998_000),
+            true,
+        );
+        assert_eq!(p.lines.len(), LOG_KEEP);
+        assert_eq!(p.lines[0].text.plain, format!("line {}", 998_000 - CHUNK));
+        assert!(p.older && p.newer);
+        assert_eq!(p.lines[screen_top(&p)].line.id, shown);
+        // Up again, within what is loaded now.
+        p.navigate(&Action::Up, -1);
+        assert!(!p.pending);
+        // Down to the bottom of the window, then past it: the lines after it.
+        p.navigate(&Action::Bottom, 0);
+        assert_eq!(p.window, None, "G leaves the window for the tail");
+        p.window = Some(LogWindow::Before(top_id));
+        p.scroll = 0;
+        let last_id = p.lines.back().unwrap().line.id;
+        p.navigate(&Action::Down, 1);
+        assert_eq!(p.window, Some(LogWindow::After(last_id)));
+        let bottom = p.lines.back().unwrap().line.id;
+        p.set_window(
+            LogWindow::After(last_id),
+            stream(997_000 + CHUNK, 998_000 + CHUNK),
+            false,
+        );
+        assert_eq!(p.lines.len(), LOG_KEEP);
+        assert!(p.older && !p.newer);
+        assert_eq!(
+            p.lines[p.lines.len() - 1 - p.scroll].line.id,
+            bottom,
+            "the bottom line stays on the bottom row"
+        );
+        // At the end of the log: down past it follows the tail again.
+        p.scroll = 0;
+        p.navigate(&Action::Down, 1);
+        assert_eq!((p.window, p.follow), (None, true));
+    }
+
+    #[test]
+    fn a_search_keeps_its_match_when_the_window_moves() {
+        let mut p = LogPane::default();
+        p.height.set(10);
+        p.add(stream(3_000, 5_000), true, true);
+        assert_eq!(p.set_search(Some("line 3500")), None);
+        let current = |p: &LogPane| {
+            let s = p.search.as_ref().unwrap();
+            p.lines[s.matches[s.current.unwrap()]].line.id
+        };
+        assert_eq!(current(&p), 3_501);
+        p.scroll = p.max_scroll();
+        p.navigate(&Action::PageUp, 0);
+        p.set_window(LogWindow::Before(3_001), stream(3_000 - CHUNK, 3_000), true);
+        assert_eq!(current(&p), 3_501, "the same line, at its new index");
     }
 
     #[test]
@@ -598,55 +806,6 @@ mod tests {
         // The figure, for the record (`--nocapture`): a few ms on a loaded 2-core machine.
         println!("search over 100,000 lines: {took:?}");
         assert!(took.as_millis() < 50, "took {took:?}");
-    }
-
-    #[test]
-    fn scrolling_past_the_top_asks_for_older_windows_and_g_returns_to_the_tail() {
-        let texts: Vec<String> = (0..5_000).map(|i| format!("line {i}")).collect();
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let mut p = pane(&refs);
-        p.height.set(10);
-        p.navigate(&Action::Top, 0);
-        p.navigate(&Action::Top, 0);
-        assert_eq!(
-            p.window,
-            Some(0),
-            "g at the top of the loaded lines: the first window"
-        );
-        // Lines 0..1999 arrive: the first line at the top.
-        let older = |from: usize| -> Vec<LogLine> {
-            (from..from + LOG_KEEP)
-                .map(|i| line(i as i64 + 1, &format!("line {i}")))
-                .collect()
-        };
-        p.set_window(0, older(0));
-        assert_eq!((p.dropped, p.scroll, p.follow), (0, LOG_KEEP - 10, false));
-        assert_eq!(p.lines[0].text.plain, "line 0");
-        // Live lines do not disturb the window.
-        p.add(vec![line(9_999, "live")], false);
-        assert_eq!(p.lines.len(), LOG_KEEP);
-        // Below the window's end: the next chunk, keeping the bottom lines on screen.
-        p.navigate(&Action::Bottom, 0);
-        assert_eq!(p.window, None, "G: back to the tail");
-        assert!(p.follow);
-        p.window = Some(0);
-        p.scroll = 0;
-        p.navigate(&Action::Down, 1);
-        assert_eq!(p.window, Some(1));
-        p.set_window(CHUNK, older(CHUNK));
-        assert_eq!(p.dropped, CHUNK);
-        let top = p.lines.len() - p.scroll - 10;
-        assert_eq!(p.lines[top].text.plain, format!("line {}", LOG_KEEP - 10));
-        // Up past the top of a later window: the window before, the old top line kept on top.
-        p.scroll = p.max_scroll();
-        p.navigate(&Action::Up, -1);
-        assert_eq!(p.window, Some(0));
-        p.set_window(0, older(0));
-        let top = p.lines.len() - p.scroll - 10;
-        assert_eq!(p.lines[top].text.plain, format!("line {CHUNK}"));
-        // A stale answer (another window was asked since) is dropped.
-        p.set_window(CHUNK, older(CHUNK));
-        assert_eq!(p.dropped, 0);
     }
 
     #[test]

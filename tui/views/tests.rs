@@ -158,7 +158,7 @@ fn detail_app() -> App {
             step: Some("test".into()),
             lines: fixtures::logs("test"),
             reset: true,
-            skipped: 0,
+            older: false,
         },
     );
     app
@@ -340,7 +340,7 @@ fn log_app(n: i64) -> App {
             step: Some("test".into()),
             lines: messy_logs("test", n),
             reset: true,
-            skipped: 0,
+            older: false,
         },
     );
     app.update(Action::NextPane);
@@ -465,7 +465,7 @@ fn log_of_all_steps_and_a_failed_run() {
             step: None,
             lines,
             reset: true,
-            skipped: 0,
+            older: false,
         },
     );
     let (small, _) = snap_both("log_all_steps", &app);
@@ -481,8 +481,83 @@ fn log_says_when_older_lines_are_not_loaded() {
     app.update(Action::ToggleFullscreen);
     let (small, large) = snap_both("log_older_not_loaded", &app);
     for s in [&small, &large] {
-        assert!(s.contains("500 older lines not loaded"), "{s}");
+        assert!(s.contains("older lines not loaded"), "{s}");
     }
+    // Scrolled to the first loaded line: a row above it says the log goes back further.
+    app.detail.as_mut().unwrap().log.scroll = 2_500;
+    let (small, large) = snap_both("log_older_marker", &app);
+    for s in [&small, &large] {
+        assert!(
+            s.contains("··· older lines not loaded: ↑ reads more, g the first lines"),
+            "{s}"
+        );
+    }
+}
+
+/// Lines `from..to` of a long log of the fixture run's `test` step (line `i` has id `i + 1`).
+fn long_log(from: i64, to: i64) -> Vec<imx::model::LogLine> {
+    (from..to)
+        .map(|i| {
+            let mut l = fixtures::logs("test")[0].clone();
+            l.id = i + 1;
+            l.time = NOW - 60_000;
+            l.line = format!("line {i}: cc -O2 -c src/module_{}.c", i % 977);
+            l
+        })
+        .collect()
+}
+
+#[test]
+fn capital_g_on_a_million_line_log_shows_its_last_lines_and_g_its_first() {
+    let mut app = log_app(0);
+    app.update(Action::ToggleFullscreen);
+    // What the loader sends for the log: its last lines, read backwards from the end, and
+    // that more come before them.
+    feed(
+        &mut app,
+        Data::Logs {
+            run: fixtures::id(0),
+            step: Some("test".into()),
+            lines: long_log(998_000, 1_000_000),
+            reset: true,
+            older: true,
+        },
+    );
+    app.update(Action::Up);
+    app.update(Action::Bottom);
+    assert_eq!(app.watch().log_window, None, "G follows the tail");
+    let (small, large) = snap_both("log_million_tail", &app);
+    for s in [&small, &large] {
+        assert!(s.contains("line 999999: cc"), "{s}");
+        assert!(s.contains("older lines not loaded"), "{s}");
+        assert!(!s.contains("line 998000:"), "{s}");
+    }
+    // g: the first lines are asked for (not the 998,000 between), and shown when they come
+    // (at the top of the pane as last drawn: the small one first).
+    screen(&app, 80, 24);
+    app.update(Action::Top);
+    assert_eq!(
+        app.watch().log_window,
+        Some(super::super::action::LogWindow::Head)
+    );
+    feed(
+        &mut app,
+        Data::LogWindow {
+            run: fixtures::id(0),
+            step: Some("test".into()),
+            window: super::super::action::LogWindow::Head,
+            lines: long_log(0, 2_000),
+            more: true,
+        },
+    );
+    let (small, large) = snap_both("log_million_head", &app);
+    for s in [&small, &large] {
+        assert!(s.contains("line 0: cc"), "{s}");
+        assert!(s.contains("newer lines not loaded"), "{s}");
+        assert!(s.contains("G for the tail"), "{s}");
+    }
+    app.update(Action::Bottom);
+    assert_eq!(app.watch().log_window, None, "G: the tail again");
 }
 
 #[test]

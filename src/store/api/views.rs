@@ -36,6 +36,16 @@ pub trait ViewsTx {
         after: i64,
         limit: u32,
     ) -> Result<Vec<LogLine>>;
+    /// A run's newest lines before line `before` (of one step, or all), oldest first, at most
+    /// `limit` (`before` = `i64::MAX`: the last lines): reading a log backwards, each page
+    /// costing its own lines however long the log is.
+    fn log_page_before(
+        &self,
+        run_id: &str,
+        step: Option<&str>,
+        before: i64,
+        limit: u32,
+    ) -> Result<Vec<LogLine>>;
 }
 
 /// The dashboard's reads (index-backed and bounded).

@@ -264,6 +264,15 @@ impl ViewsTx for PgTx<'_> {
     ) -> Result<Vec<LogLine>> {
         logs::page(self, run_id, step, after, limit)
     }
+    fn log_page_before(
+        &self,
+        run_id: &str,
+        step: Option<&str>,
+        before: i64,
+        limit: u32,
+    ) -> Result<Vec<LogLine>> {
+        logs::page_before(self, run_id, step, before, limit)
+    }
 }
 
 impl DashboardTx for PgTx<'_> {

@@ -1,7 +1,7 @@
 //! The durable change feed on PostgreSQL: one row per transition, read in commit order by its
 //! `feed_seq` (see [`super::sequence`]; rows not numbered yet are not read).
 
-use super::tx::{PgTx, get, owned};
+use super::tx::{PgTx, get};
 use crate::Result;
 use crate::model::{Event, now_ms};
 
@@ -15,17 +15,7 @@ pub fn insert_event(
 ) -> Result<()> {
     tx.hint_changes();
     // Sent with the transaction's next query or its commit (nothing reads its id).
-    tx.defer(
-        "INSERT INTO events (time, kind, run_id, step_id, data) VALUES ($1, $2, $3, $4, $5)".into(),
-        owned![
-            now_ms(),
-            kind.to_string(),
-            run_id.map(str::to_string),
-            step_id.map(str::to_string),
-            data.to_string(),
-        ],
-        None,
-    );
+    tx.defer_event(now_ms(), kind, run_id, step_id, data.to_string());
     Ok(())
 }
 

@@ -59,7 +59,12 @@ pub struct PgTx<'a> {
     hint_tokens: AtomicBool,
     /// Writes not sent yet (see [`defer`](Self::defer)).
     pending: Mutex<Vec<Deferred>>,
+    /// Events not inserted yet (see [`defer_event`](Self::defer_event)).
+    events: Mutex<Vec<EventRow>>,
 }
+
+/// An event to insert: time, kind, run, step, data (JSON text).
+type EventRow = (i64, String, Option<String>, Option<String>, String);
 
 impl<'a> PgTx<'a> {
     pub(super) fn new(
@@ -79,7 +84,60 @@ impl<'a> PgTx<'a> {
             hint_changes: AtomicBool::new(false),
             hint_tokens: AtomicBool::new(false),
             pending: Mutex::new(Vec::new()),
+            events: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Queue an event for the feed, inserted with the transaction's next query or its commit:
+    /// all the events queued by then in one statement, in the order they were queued.
+    pub fn defer_event(
+        &self,
+        time: i64,
+        kind: &str,
+        run_id: Option<&str>,
+        step_id: Option<&str>,
+        data: String,
+    ) {
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((
+                time,
+                kind.to_string(),
+                run_id.map(str::to_string),
+                step_id.map(str::to_string),
+                data,
+            ));
+    }
+
+    /// The queued writes, the queued events last as one insert.
+    fn take_pending(&self) -> Vec<Deferred> {
+        let mut pending =
+            std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
+        let events =
+            std::mem::take(&mut *self.events.lock().unwrap_or_else(PoisonError::into_inner));
+        if events.is_empty() {
+            return pending;
+        }
+        let mut cols = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (time, kind, run, step, data) in events {
+            cols.0.push(time);
+            cols.1.push(kind);
+            cols.2.push(run);
+            cols.3.push(step);
+            cols.4.push(data);
+        }
+        pending.push(Deferred {
+            sql: "INSERT INTO events (time, kind, run_id, step_id, data)
+                  SELECT time, kind, run_id, step_id, data
+                  FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
+                       WITH ORDINALITY AS e(time, kind, run_id, step_id, data, n)
+                  ORDER BY n"
+                .into(),
+            params: owned![cols.0, cols.1, cols.2, cols.3, cols.4],
+            guard: None,
+        });
+        pending
     }
 
     /// Queue a write to be sent with the next query or the commit, pipelined with them (one
@@ -123,8 +181,7 @@ impl<'a> PgTx<'a> {
     /// Run `fut` (a driver call on this transaction) to completion here, after the deferred
     /// writes (sent first, in order, in the same round trip).
     fn run<T>(&self, fut: impl Future<Output = PgResult<T>>) -> Result<T> {
-        let pending =
-            std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
+        let pending = self.take_pending();
         if pending.is_empty() {
             return self.bridge.block_on(fut).map_err(|e| self.error(e));
         }
