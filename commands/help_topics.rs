@@ -120,6 +120,11 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
          when it dies or stalls.",
     ),
     (
+        "IMX_RETAIN",
+        "As imx server --retain (e.g. 30d): the server deletes finished runs that ended longer \
+         ago, with their steps, events and log lines (on PostgreSQL, the maintenance leader).",
+    ),
+    (
         "IMX_AGENT_INSTANCE",
         "imx agent run --instance: a nonce per start of an agent (e.g. systemd's \
          $INVOCATION_ID).",

@@ -1,7 +1,7 @@
 //! `imx server`: serve the local store's control plane over HTTP (`/api/v1`) so operators and
 //! agents on other machines use it with the same commands (`--server URL`, contexts), and
-//! optionally take scheduled backups (`--backup-every`, `--backup-dir`, `--keep-*`) on a task that
-//! stops with the server.
+//! optionally take scheduled backups (`--backup-every`, `--backup-dir`, `--keep-*`) and delete
+//! finished runs past a retention period (`--retain`) on tasks that stop with the server.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -35,6 +35,7 @@ use super::error::{CliError, Exit};
   imx server --listen 127.0.0.1:7443 --log-format json --log-dir /var/log/imx --rate-limit 1000
   imx server --listen 127.0.0.1:7443 --backup-every 15m --backup-dir /var/backups --keep-daily 7
   imx server --listen 127.0.0.1:7443 --default-run-timeout 2h   # runs without timeout: 2h
+  imx server --listen 127.0.0.1:7443 --retain 30d   # delete runs that ended over 30 days ago
   IMX_DATABASE_URL=postgres://imx@db.example/imx imx server --listen 0.0.0.0:7443 --insecure-listen   # a cluster replica
   imx --server http://127.0.0.1:7443 backup list      # the server's backups")]
 pub struct ServerArgs {
@@ -114,6 +115,13 @@ pub struct ServerArgs {
     /// stderr.
     #[arg(long, value_name = "DIR")]
     pub log_dir: Option<PathBuf>,
+
+    /// Delete finished runs that ended longer ago than this (e.g. 30d), with their steps,
+    /// events and log lines, checking every quarter of it (at most every 10 minutes); each
+    /// pass that deletes anything is audited as `run.prune` by `server:retention`. Replicas on
+    /// PostgreSQL prune once: only the one leading maintenance does [default: keep every run]
+    #[arg(long, value_name = "PERIOD", env = "IMX_RETAIN", value_parser = super::parse::duration)]
+    pub retain: Option<std::time::Duration>,
 
     /// Take a backup this often (e.g. 15m, 1h), timed from the newest backup in the folder so
     /// restarts do not reset the clock; each is audited as `backup.create` by `server:backup`.
@@ -344,6 +352,11 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
         return Err(CliError::usage("--backup-every must be longer than 0s")
             .with_hint("e.g. --backup-every 15m"));
     }
+    if args.retain.is_some_and(|d| d.is_zero()) {
+        return Err(
+            CliError::usage("--retain must be longer than 0s").with_hint("e.g. --retain 30d")
+        );
+    }
     if args.max_token_ttl.is_some_and(|d| d.is_zero()) {
         return Err(CliError::usage("--max-token-ttl must be longer than 0s")
             .with_hint("e.g. --max-token-ttl 30d"));
@@ -474,6 +487,36 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
         })
     });
 
+    let retention = args.retain.map(|keep| {
+        ctx.out().status(format!(
+            "Deleting finished runs older than {} (checking every {})",
+            humantime::format_duration(keep),
+            humantime::format_duration(imx::control::retain_every(keep))
+        ));
+        let who = Principal {
+            name: "server:retention".into(),
+            role: Role::Admin,
+            source: "local".into(),
+        };
+        tokio::spawn(imx::control::retain(
+            local.clone(),
+            who,
+            keep,
+            agents_stop.clone(),
+            |pass| match pass {
+                Ok(Some(r)) if r.runs + r.log_lines + r.events > 0 => tracing::info!(
+                    runs = r.runs,
+                    steps = r.steps,
+                    log_lines = r.log_lines,
+                    events = r.events,
+                    "pruned finished runs"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "pruning finished runs failed"),
+            },
+        ))
+    });
+
     let state = AppState {
         plane: local.clone(),
         auth: local.clone(),
@@ -518,6 +561,10 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
         let _ = task.await;
     }
     if let Some(task) = maintenance {
+        let _ = task.await;
+    }
+    if let Some(task) = retention {
+        // A batch in progress finishes; the loop then sees the stop.
         let _ = task.await;
     }
     ctx.out().status("Server stopped.");

@@ -11,8 +11,9 @@ use super::super::output::{Cells, Detail};
 /// Show or set the store's backup location: the folder every replica and host uses when no
 /// --dir is given, before its own default (imx server --backup-dir, then backups/ beside a
 /// SQLite store). On PostgreSQL, where replicas have no folder beside the store, set it once
-/// for the whole cluster (a shared mount); setting it is audited (store.configure). Runs where
-/// the store is (--store, or a context with a database).
+/// for the whole cluster (a shared mount); setting it is audited (store.configure) and needs an
+/// admin. Works on the store (--store, or a context with a database) or through a server
+/// (--server), where "Used here" is where that server puts backups and DIR is a folder on it.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx backup location
@@ -36,7 +37,9 @@ pub async fn run(ctx: &Context, args: LocationArgs) -> Result<(), CliError> {
         ctx.out().status("Unset the store's backup location.");
         l
     } else if let Some(dir) = args.dir {
-        let dir = if dir.is_absolute() {
+        // Through a server the folder is the server's: it must be given whole.
+        let remote = matches!(ctx.target()?, imx::config::contexts::Target::Remote { .. });
+        let dir = if dir.is_absolute() || remote {
             dir
         } else {
             std::path::absolute(&dir)

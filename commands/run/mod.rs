@@ -1,9 +1,10 @@
-//! `imx run ...`: list, show, follow, cancel and retry runs.
+//! `imx run ...`: list, show, follow, cancel and retry runs; prune finished ones.
 
 mod cancel;
 pub mod follow;
 mod list;
 mod logs;
+mod prune;
 mod retry;
 mod show;
 mod tail;
@@ -36,6 +37,8 @@ pub enum RunCommand {
     Wait(wait::WaitArgs),
     /// Follow a run with live progress until it ends.
     Watch(watch::WatchArgs),
+    /// Delete finished runs that ended long ago, with their events and logs.
+    Prune(prune::PruneArgs),
 }
 
 pub async fn run(ctx: &Context, cmd: RunCommand) -> Result<(), CliError> {
@@ -47,6 +50,7 @@ pub async fn run(ctx: &Context, cmd: RunCommand) -> Result<(), CliError> {
         RunCommand::Retry(args) => retry::run(ctx, args).await,
         RunCommand::Wait(args) => wait::run(ctx, args).await,
         RunCommand::Watch(args) => watch::run(ctx, args).await,
+        RunCommand::Prune(args) => prune::run(ctx, args).await,
     }
 }
 

@@ -998,7 +998,16 @@ impl ControlPlane for LocalControlPlane {
 
     async fn backup_location(&self, who: &Principal) -> Result<super::BackupLocation> {
         self.authorize(who, Permission::Read, "backup.location", "")?;
-        self.do_backup_location()
+        let mut location = self.do_backup_location()?;
+        if !who.can(Permission::Administer) {
+            for p in [&mut location.setting, &mut location.effective]
+                .into_iter()
+                .flatten()
+            {
+                *p = PathBuf::from(HIDDEN);
+            }
+        }
+        Ok(location)
     }
 
     async fn set_backup_location(
@@ -1017,6 +1026,16 @@ impl ControlPlane for LocalControlPlane {
         dry_run: bool,
     ) -> Result<PruneReport> {
         self.do_prune_backups(who, dir, policy, dry_run)
+    }
+
+    async fn prune_runs(
+        &self,
+        who: &Principal,
+        req: super::RunPrune,
+        progress: &(dyn for<'r> Fn(&'r super::RunPruneReport) + Send + Sync),
+    ) -> Result<super::RunPruneReport> {
+        self.flush_denials();
+        self.do_prune_runs(who, req, progress)
     }
 
     async fn audit_list(

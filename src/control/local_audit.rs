@@ -32,7 +32,7 @@ impl LocalControlPlane {
 
     /// The signing key this process holds: the one supplied (`IMX_AUDIT_KEY`), else the key
     /// file's, if there is one.
-    fn held_key(&self) -> Result<Option<AuditKey>> {
+    pub(super) fn held_key(&self) -> Result<Option<AuditKey>> {
         match self.supplied_audit_key() {
             Some(k) => Ok(Some(k.clone())),
             None => AuditKey::load(&self.audit_paths().key),

@@ -75,6 +75,11 @@ impl LocalControlPlane {
             "backup_location",
         )?;
         let text = match &dir {
+            Some(d) if d.as_os_str().as_encoded_bytes().contains(&0) => {
+                return Err(Error::invalid(
+                    "the backup location must not contain a NUL byte",
+                ));
+            }
             Some(d) if !d.is_absolute() => {
                 return Err(Error::invalid(format!(
                     "{}: the backup location must be an absolute path (every replica and host \
@@ -468,7 +473,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
 impl LocalControlPlane {
     /// After a restore over this store: its timeline restarts at the restored head (the store's
     /// id and the restore's audit record), so say so in the checkpoint log; checkpoints taken
-    /// before it no longer apply. Nothing without a signing key.
+    /// before it no longer apply. The log is the store's own when it keeps one (PostgreSQL:
+    /// every replica and host reads that one), else this host's file. Nothing without a signing
+    /// key, nor (in a store's own log) with a key other than the one that signs it.
     pub(super) fn note_restored_head(
         &self,
         head: Option<(String, crate::model::AuditRecord)>,
@@ -476,6 +483,31 @@ impl LocalControlPlane {
         let Some((store_id, rec)) = head else {
             return Ok(());
         };
+        if self
+            .store()
+            .read_quick(|tx| Ok(tx.keeps_checkpoint_log()))?
+        {
+            let Some(key) = self.held_key()? else {
+                return Ok(());
+            };
+            let public = key.public_hex();
+            let cp = key.sign(
+                CheckpointKind::Restore,
+                &store_id,
+                rec.seq,
+                &rec.hash,
+                crate::model::now_ms(),
+            );
+            let line = cp.stored_line()?;
+            return self.store().write_durable(|tx| {
+                match tx.checkpoint_key()? {
+                    Some(recorded) if recorded != public => return Ok(()),
+                    Some(_) => {}
+                    None => tx.set_checkpoint_key(&public)?,
+                }
+                tx.append_checkpoint_line(&store_id, &line)
+            });
+        }
         let paths = self.audit_paths();
         if let Some(key) = AuditKey::load(&paths.key)? {
             let cp = key.sign(
@@ -504,6 +536,28 @@ mod tests {
             role,
             source: "test".into(),
         }
+    }
+
+    /// The backup location is a folder every host uses as it is: absolute, and storable in
+    /// either store (PostgreSQL text holds no NUL byte).
+    #[tokio::test]
+    async fn a_backup_location_must_be_an_absolute_path_without_nul() {
+        let dir = tempfile::tempdir().unwrap();
+        let plane =
+            LocalControlPlane::open(&dir.path().join("imx.db"), LocalOptions::default()).unwrap();
+        let who = Principal::local_owner();
+        for bad in ["relative/dir", "/with\0nul"] {
+            let e = plane
+                .set_backup_location(&who, Some(PathBuf::from(bad)))
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind(), crate::error::ErrorKind::Invalid, "{bad:?}: {e}");
+        }
+        let set = plane
+            .set_backup_location(&who, Some(dir.path().join("b")))
+            .await
+            .unwrap();
+        assert_eq!(set.setting, Some(dir.path().join("b")));
     }
 
     #[tokio::test]

@@ -9,6 +9,7 @@ mod local;
 mod local_audit;
 mod local_backup;
 mod local_restore;
+mod local_retention;
 pub mod remote;
 #[cfg(test)]
 mod tests;
@@ -37,6 +38,7 @@ pub use dashboard::{
     RunQuery, RunSort, THROUGHPUT_MINUTES, WorkflowOutcomes, percentile, run_id_floor,
 };
 pub use local::{LocalControlPlane, LocalOptions};
+pub use local_retention::{retain, retain_every};
 // issue 5
 pub use crate::backup::schedule::Schedule as BackupSchedule;
 
@@ -443,6 +445,21 @@ pub trait ControlPlane: Send + Sync {
         Err(unsupported(self, "prune_backups"))
     }
 
+    // --- retention ---
+    /// Delete the finished runs that ended more than `req.older_than_ms` ago, with their steps,
+    /// events and log lines, in short batches (admin); a dry run only counts the runs and
+    /// steps. Audited as `run.prune`, one record with the counts. `progress` hears the running
+    /// totals while it works.
+    #[allow(unused_variables)]
+    async fn prune_runs(
+        &self,
+        who: &Principal,
+        req: RunPrune,
+        progress: &(dyn for<'r> Fn(&'r RunPruneReport) + Send + Sync),
+    ) -> Result<RunPruneReport> {
+        Err(unsupported(self, "prune_runs"))
+    }
+
     // --- audit (issue 5) ---
     /// Records matching a filter, oldest first (read).
     #[allow(unused_variables)]
@@ -498,17 +515,63 @@ fn unsupported(plane: &(impl ControlPlane + ?Sized), op: &str) -> crate::Error {
     crate::Error::invalid(format!("{} does not support {op}", plane.location()))
 }
 
-/// Where backups go (`imx backup location`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Where backups go (`imx backup location`). Paths are shown to admins only: others see
+/// `(hidden)` (as for the store's path).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BackupLocation {
     /// The folder set for the store, which every replica and host uses first; none when unset.
+    #[schema(value_type = Option<String>)]
     pub setting: Option<PathBuf>,
     /// Where backups go through this control plane when no folder is given (none: one must
-    /// be given).
+    /// be given). Through a server: where that server puts them.
+    #[schema(value_type = Option<String>)]
     pub effective: Option<PathBuf>,
     /// Where `effective` comes from: `setting`, `server` (`imx server --backup-dir`) or `store`
     /// (`backups/` beside a SQLite store).
     pub source: Option<String>,
+}
+
+/// What `run prune` asks for (also the body of `POST /api/v1/runs/prune`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunPrune {
+    /// Finished runs that ended longer ago than this (ms) go.
+    pub older_than_ms: u64,
+    /// Only count what would go.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What `run prune` deleted (or, in a dry run, would delete).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RunPruneReport {
+    /// Finished runs that ended before this went.
+    #[serde(with = "crate::model::time::rfc3339")]
+    #[schema(value_type = String)]
+    pub cutoff: i64,
+    pub dry_run: bool,
+    pub runs: u64,
+    pub steps: u64,
+    /// Log lines deleted (a dry run does not count them).
+    pub log_lines: u64,
+    /// Events deleted (a dry run does not count them).
+    pub events: u64,
+    /// Every batch ran (false: the server stopped leading maintenance midway).
+    pub complete: bool,
+}
+
+impl RunPruneReport {
+    fn new(cutoff: i64, dry_run: bool, p: crate::store::retention::Pruned) -> Self {
+        RunPruneReport {
+            cutoff,
+            dry_run,
+            runs: p.runs,
+            steps: p.steps,
+            log_lines: p.log_lines,
+            events: p.events,
+            complete: p.complete,
+        }
+    }
 }
 
 /// What `backup restore` asks for.

@@ -1040,15 +1040,28 @@ impl ControlPlane for RemoteControlPlane {
     }
 
     async fn backup_location(&self, _who: &Principal) -> Result<super::BackupLocation> {
-        Err(local_only("backup location"))
+        self.get(&["settings", "backup-location"], &NO_QUERY).await
     }
 
     async fn set_backup_location(
         &self,
         _who: &Principal,
-        _dir: Option<PathBuf>,
+        dir: Option<PathBuf>,
     ) -> Result<super::BackupLocation> {
-        Err(local_only("backup location"))
+        let dir = match dir {
+            Some(d) => Some(
+                d.to_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| Error::invalid(format!("{}: not valid UTF-8", d.display())))?,
+            ),
+            None => None,
+        };
+        let body = super::wire::BackupLocationBody { dir };
+        self.send(
+            self.request(Method::PUT, &["settings", "backup-location"])
+                .json(&body),
+        )
+        .await
     }
 
     async fn prune_backups(
@@ -1059,6 +1072,15 @@ impl ControlPlane for RemoteControlPlane {
         _: bool,
     ) -> Result<crate::backup::PruneReport> {
         Err(local_only("backup prune"))
+    }
+
+    async fn prune_runs(
+        &self,
+        _: &Principal,
+        req: super::RunPrune,
+        _: &(dyn for<'r> Fn(&'r super::RunPruneReport) + Send + Sync),
+    ) -> Result<super::RunPruneReport> {
+        self.post(&["runs", "prune"], &req).await
     }
 
     async fn audit_prune(

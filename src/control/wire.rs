@@ -237,6 +237,14 @@ pub struct BackupVerifyBody {
     pub integrity: crate::backup::Integrity,
 }
 
+/// Body of `PUT /settings/backup-location`: the store's backup folder (absolute), or `null`
+/// to unset it.
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackupLocationBody {
+    pub dir: Option<String>,
+}
+
 /// Body of `POST /audit/report`.
 #[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

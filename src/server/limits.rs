@@ -45,15 +45,18 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(super::routes::MAX_WAI
 /// ends when the response starts, and the file is streamed after that.
 pub const BACKUP_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
-/// The time limit of a request: [`BACKUP_TIMEOUT`] for `POST /api/v1/backups` (create) and
-/// `POST /api/v1/backups/{id}/verify`, [`REQUEST_TIMEOUT`] for everything else.
+/// The time limit of a request: [`BACKUP_TIMEOUT`] for `POST /api/v1/backups` (create),
+/// `POST /api/v1/backups/{id}/verify` and `POST /api/v1/runs/prune`, [`REQUEST_TIMEOUT`] for
+/// everything else.
 pub fn time_limit(method: &axum::http::Method, path: &str) -> Duration {
     let backup_op = path == "/api/v1/backups"
         || path
             .strip_prefix("/api/v1/backups/")
             .and_then(|rest| rest.strip_suffix("/verify"))
             .is_some_and(|id| !id.is_empty() && !id.contains('/'));
-    if method == axum::http::Method::POST && backup_op {
+    // Pruning runs deletes in batches for as long as there is something to delete.
+    let long = backup_op || path == "/api/v1/runs/prune";
+    if method == axum::http::Method::POST && long {
         BACKUP_TIMEOUT
     } else {
         REQUEST_TIMEOUT

@@ -21,12 +21,17 @@ use crate::control::wire::{
     AgentStepsQuery, ApplyQuery, ClaimBody, CompleteBody, EventsQuery, LeasesBody, LogsBody,
     LogsQuery, RetryBody, RunsQuery, VersionQuery,
 };
-use crate::control::wire::{AuditReportBody, BackupCreateBody, BackupVerifyBody, backup_id};
+use crate::control::wire::{
+    AuditReportBody, BackupCreateBody, BackupLocationBody, BackupVerifyBody, backup_id,
+};
 use crate::control::wire::{AuditTailBody, LoginBody, PasswordBody, RecentQuery, RemoveQuery};
 use crate::control::{
-    AgentQuery, CheckpointOutcome, Overview, RepairOutcome, RunQuery, WorkflowOutcomes,
+    AgentQuery, BackupLocation, CheckpointOutcome, Overview, RepairOutcome, RunQuery,
+    WorkflowOutcomes,
 };
-use crate::control::{ApplyOutcome, HeartbeatReply, StartRun, StatusReport};
+use crate::control::{
+    ApplyOutcome, HeartbeatReply, RunPrune, RunPruneReport, StartRun, StatusReport,
+};
 use crate::model::{
     Agent, AgentRegistration, AgentStep, AuditRecord, Event, IssuedToken, LeaseRef, LogLine,
     NewToken, NewUser, Page, PasswordChange, Run, RunDetail, RunFilter, StepTask, Token, User,
@@ -50,6 +55,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(get_run))
         .routes(routes!(cancel_run))
         .routes(routes!(retry_run))
+        .routes(routes!(prune_runs))
         .routes(routes!(run_logs))
         .routes(routes!(events))
         .routes(routes!(events_stream))
@@ -83,6 +89,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(show_backup))
         .routes(routes!(verify_backup))
         .routes(routes!(download_backup))
+        .routes(routes!(backup_location, set_backup_location))
         .routes(routes!(audit_list))
         .routes(routes!(audit_get))
         .routes(routes!(audit_verify))
@@ -226,6 +233,23 @@ async fn retry_run(
 ) -> Api<Run> {
     Ok(Json(
         s.plane.retry_run(&who, &id, body.from.as_deref()).await?,
+    ))
+}
+
+/// Delete finished runs past a retention period, with their steps, events and log lines
+/// (admins; audited as `run.prune`). Runs on the blocking pool, in short batches.
+#[utoipa::path(post, path = "/api/v1/runs/prune", tag = "runs", request_body = RunPrune, responses((status = 200, description = "What was deleted (or, in a dry run, would be)", body = RunPruneReport)))]
+async fn prune_runs(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Json(req): Json<RunPrune>,
+) -> Api<RunPruneReport> {
+    let plane = s.plane.clone();
+    Ok(Json(
+        off_the_workers(move |rt| {
+            rt.block_on(plane.prune_runs(&who, req, &|_: &RunPruneReport| {}))
+        })
+        .await?,
     ))
 }
 
@@ -697,6 +721,24 @@ async fn download_backup(
         )
         .body(axum::body::Body::from_stream(chunks))
         .map_err(|e| crate::Error::Internal(format!("building the download: {e}")).into())
+}
+
+/// The store's backup location (paths for admins only).
+#[utoipa::path(get, path = "/api/v1/settings/backup-location", tag = "backups", responses((status = 200, description = "The folder set for the store, and where this server puts backups when none is given", body = BackupLocation)))]
+async fn backup_location(State(s): State<AppState>, Caller(who): Caller) -> Api<BackupLocation> {
+    Ok(Json(s.plane.backup_location(&who).await?))
+}
+
+/// Set (an absolute folder) or unset (`null`) the store's backup location (admins; audited as
+/// `store.configure`).
+#[utoipa::path(put, path = "/api/v1/settings/backup-location", tag = "backups", request_body = BackupLocationBody, responses((status = 200, description = "The backup location now", body = BackupLocation)))]
+async fn set_backup_location(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Json(b): Json<BackupLocationBody>,
+) -> Api<BackupLocation> {
+    let dir = b.dir.map(std::path::PathBuf::from);
+    Ok(Json(s.plane.set_backup_location(&who, dir).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/audit/records", tag = "audit", request_body = AuditFilter, responses((status = 200, description = "Matching records, oldest first (at most 10,000 per call; page with `after_seq`)", body = Vec<AuditRecord>)))]

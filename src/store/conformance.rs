@@ -50,6 +50,7 @@ macro_rules! on_both {
 
 mod feeds;
 mod ranges;
+mod retention;
 mod tables;
 
 on_both!(

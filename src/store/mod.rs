@@ -12,6 +12,7 @@
 //! - [`snapshot`]: physical snapshots of the file for backups, and checking restored ones.
 //! - `wal`: keeping the `-wal` file small after bursts; durable writes.
 //! - [`postgres`]: the PostgreSQL store's building blocks (cluster mode, DESIGN §12).
+//! - [`retention`]: deleting finished runs past a retention period, in short batches.
 //!
 //! SQL here stays portable (no SQLite-only syntax above this module) so a PostgreSQL store can
 //! follow.
@@ -28,6 +29,7 @@ pub mod flow;
 mod open;
 mod pool;
 pub mod postgres;
+pub mod retention;
 pub(crate) mod schema;
 pub mod snapshot;
 pub mod sqlite;

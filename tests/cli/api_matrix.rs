@@ -106,6 +106,8 @@ fn rows(run: &str) -> Vec<Row> {
         row("POST", "/api/v1/runs/{id}/retry", MANAGE)
             .at(format!("/api/v1/runs/{NO_ID}/retry"))
             .body(json!({})),
+        row("POST", "/api/v1/runs/prune", ADMINISTER)
+            .body(json!({ "older_than_ms": 86_400_000, "dry_run": true })),
         row("GET", "/api/v1/runs/{id}/logs", READ).at(format!("/api/v1/runs/{run}/logs")),
         row("GET", "/api/v1/events", WATCH),
         row("GET", "/api/v1/events/stream", WATCH),
@@ -172,6 +174,9 @@ fn rows(run: &str) -> Vec<Row> {
         // A backup holds every password hash: downloading one is for admins (issue 9).
         row("GET", "/api/v1/backups/{id}/file", ADMINISTER)
             .at(format!("/api/v1/backups/{NO_ID}/file")),
+        row("GET", "/api/v1/settings/backup-location", READ),
+        // Unsetting what was never set: harmless, and audited.
+        row("PUT", "/api/v1/settings/backup-location", ADMINISTER).body(json!({ "dir": null })),
         row("POST", "/api/v1/audit/records", READ).body(json!({ "limit": 5, "newest": true })),
         row("GET", "/api/v1/audit/records/{seq}", READ).at("/api/v1/audit/records/1"),
         row("GET", "/api/v1/audit/verify", READ),

@@ -222,3 +222,76 @@ fn the_server_takes_scheduled_backups_and_prunes_them() {
     assert!(audit.stdout.contains("server:backup"), "{}", audit.stdout);
     assert!(audit.stdout.contains("backup.prune"), "{}", audit.stdout);
 }
+
+/// `imx backup location` through a server: admins read, set and unset the store's backup
+/// location over the API (audited as store.configure); the folder must be given whole, as it
+/// is the server's; a viewer sees where backups go only as `(hidden)` and may not set it.
+#[test]
+fn the_backup_location_is_shown_set_and_unset_through_a_server() {
+    let env = TestEnv::new().with_var("IMX_KEYRING", "off");
+    let token = admin(&env);
+    env.run(["user", "create", "vera", "--role", "viewer"])
+        .expect_code(0);
+    let viewer = env.run(["token", "create", "--user", "vera", "-q"]);
+    viewer.expect_code(0);
+    let viewer = viewer.stdout.trim().to_string();
+    let server_dir = env.home().join("server-backups");
+    let (mut server, url) = serve(&env, &["--backup-dir", server_dir.to_str().unwrap()]);
+    let show = |token: &str| -> serde_json::Value {
+        let out = remote(&env, &url, token, &["backup", "location", "-o", "json"]);
+        out.expect_code(0);
+        serde_json::from_str(&out.stdout).unwrap()
+    };
+
+    let shown = show(&token);
+    assert_eq!(shown["setting"], serde_json::Value::Null, "{shown}");
+    assert_eq!(shown["effective"], server_dir.to_str().unwrap(), "{shown}");
+    assert_eq!(shown["source"], "server", "{shown}");
+
+    let shared = env.home().join("shared-backups");
+    remote(
+        &env,
+        &url,
+        &token,
+        &["backup", "location", shared.to_str().unwrap()],
+    )
+    .expect_code(0)
+    .expect_stderr(&["Set the store's backup location"]);
+    let shown = show(&token);
+    assert_eq!(shown["setting"], shared.to_str().unwrap(), "{shown}");
+    assert_eq!(shown["effective"], shared.to_str().unwrap(), "{shown}");
+    // The store holds it: the local side sees the same setting.
+    let local = env.json(["backup", "location"]);
+    assert_eq!(local["setting"], shared.to_str().unwrap(), "{local}");
+
+    // A relative folder is not made absolute on the client's side.
+    remote(&env, &url, &token, &["backup", "location", "relative/dir"])
+        .expect_code(2)
+        .expect_stderr(&["absolute"]);
+    // A viewer reads that there is one, not where; and may not change it.
+    let hidden = show(&viewer);
+    assert_eq!(hidden["setting"], "(hidden)", "{hidden}");
+    assert_eq!(hidden["effective"], "(hidden)", "{hidden}");
+    remote(&env, &url, &viewer, &["backup", "location", "--unset"]).expect_code(4);
+
+    remote(&env, &url, &token, &["backup", "location", "--unset"])
+        .expect_code(0)
+        .expect_stderr(&["Unset"]);
+    let shown = show(&token);
+    assert_eq!(shown["setting"], serde_json::Value::Null, "{shown}");
+    let records = env.json(["audit", "list", "--action", "store.configure"]);
+    let set: Vec<&serde_json::Value> = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["outcome"] == "ok")
+        .map(|r| &r["details"]["backup_location"])
+        .collect();
+    assert_eq!(
+        set,
+        [&shared.to_str().unwrap().into(), &serde_json::Value::Null],
+        "{records}"
+    );
+    server.signal(Signal::SIGTERM);
+    server.wait_exit(Duration::from_secs(20));
+}

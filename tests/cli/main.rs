@@ -42,6 +42,7 @@ mod postgres;
 mod protocol;
 mod replicas;
 mod request_trace;
+mod retention;
 mod run_limits;
 mod server;
 mod server_guard;

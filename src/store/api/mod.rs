@@ -4,8 +4,9 @@
 //!
 //! - [`StoreTx`]: one transaction, with every operation callers use, grouped by what they touch
 //!   ([`RunsTx`], [`WorkflowsTx`], [`AgentsTx`], [`ClaimsTx`], [`UsersTx`], [`ViewsTx`],
-//!   [`DashboardTx`], [`SettingsTx`], and the audit and logical-backup access traits). Each
-//!   method is one step inside the caller's transaction, with model types in and out.
+//!   [`DashboardTx`], [`SettingsTx`], [`RetentionTx`], and the audit and logical-backup access
+//!   traits). Each method is one step inside the caller's transaction, with model types in and
+//!   out.
 //! - [`Backend`]: an open store: write and read transactions, the change feed, the workflow
 //!   index cache, and [`Backend::as_sqlite`] for what only a SQLite file can do (physical
 //!   snapshots and restores).
@@ -14,6 +15,7 @@
 
 pub mod agents;
 pub mod claims;
+pub mod retention;
 pub mod runs;
 pub mod settings;
 pub mod users;
@@ -21,6 +23,7 @@ pub mod views;
 
 pub use agents::AgentsTx;
 pub use claims::{Claimed, ClaimsTx};
+pub use retention::RetentionTx;
 pub use runs::{RunsTx, WorkflowsTx};
 pub use settings::SettingsTx;
 pub use users::{LoginRow, TokenInsert, TokenRow, UsersTx};
@@ -43,6 +46,7 @@ pub trait StoreTx:
     + ViewsTx
     + DashboardTx
     + SettingsTx
+    + RetentionTx
     + crate::audit::AuditStore
     + crate::backup::logical::Tables
 {
@@ -57,6 +61,7 @@ impl<T> StoreTx for T where
         + ViewsTx
         + DashboardTx
         + SettingsTx
+        + RetentionTx
         + crate::audit::AuditStore
         + crate::backup::logical::Tables
 {

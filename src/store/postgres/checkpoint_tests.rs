@@ -178,3 +178,66 @@ fn truncating_the_chain_after_a_checkpoint_is_detected_from_another_host() {
     let report = block(b.audit_verify(&who)).unwrap();
     assert!(!report.ok, "{report:?}");
 }
+
+/// A restore over the store starts a new timeline in the store's own checkpoint log, where
+/// every replica and host reads it — not in the restoring host's file, which no other host
+/// sees (and which `audit verify` on a store keeping its log never reads).
+#[test]
+fn a_restore_notes_its_timeline_in_the_stored_log_not_the_hosts_file() {
+    use crate::backup::{BackupFormat, CreateOptions, NoProgress};
+    use crate::control::RestoreRequest;
+    use crate::store::api::Backend;
+    let Some(db) = test_db() else {
+        return;
+    };
+    let who = Principal::local_owner();
+    let dir = tempfile::tempdir().unwrap();
+    // This host's key is its key file (the one the restore signs with).
+    let (made, _) = AuditKey::load_or_create(&dir.path().join("audit-key")).unwrap();
+    let (store, plane) = host(&db.url(), dir.path(), None);
+    block(plane.audit_checkpoint(&who)).unwrap();
+    let out = dir.path().join("backups");
+    std::fs::create_dir_all(&out).unwrap();
+    let info = block(plane.create_backup(
+        &who,
+        CreateOptions {
+            out: Some(out.clone()),
+            format: Some(BackupFormat::Logical),
+            ..CreateOptions::default()
+        },
+        &NoProgress,
+    ))
+    .unwrap();
+    let req = RestoreRequest {
+        backup: info.manifest.id.clone(),
+        dir: Some(out),
+        to: None,
+        force: true,
+        key: None,
+        integrity: Default::default(),
+    };
+    block(plane.restore_backup(&who, req, &NoProgress)).unwrap();
+
+    let host_log = dir.path().join("audit-checkpoints.jsonl");
+    assert!(
+        !host_log.exists(),
+        "the restore wrote the host's file: {}",
+        std::fs::read_to_string(&host_log).unwrap_or_default()
+    );
+    let backend: &dyn Backend = &*store;
+    let (store_id, head) = backend
+        .read(|tx| Ok((crate::audit::store_id(tx)?, tx.head()?)))
+        .unwrap();
+    let lines = backend.read(|tx| tx.checkpoint_lines(&store_id)).unwrap();
+    let entries = checkpoint::parse(&lines, checkpoint::STORED_LOG, &store_id).unwrap();
+    let last = entries.last().expect("entries in the stored log");
+    assert_eq!(
+        last.kind,
+        checkpoint::CheckpointKind::Restore,
+        "{entries:?}"
+    );
+    assert_eq!(last.public_key, made.public_hex());
+    assert_eq!(Some(last.seq), head.map(|h| h.seq), "the restore's record");
+    let report = block(plane.audit_verify(&who)).unwrap();
+    assert!(report.ok, "{report:?}");
+}

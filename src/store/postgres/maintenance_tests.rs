@@ -231,3 +231,119 @@ fn a_leader_stalled_inside_its_maintenance_transaction_is_replaced_within_a_leas
     assert!(took < stall / 2, "took over only after {took:?}");
     inside.join().unwrap();
 }
+
+/// Scheduled backups (`imx server --backup-every`) on replicas sharing a store: only the
+/// replica leading maintenance takes them. Both run the schedule, each into a folder of its
+/// own; while the leader takes backup after backup, the follower — looking every interval —
+/// takes none.
+#[test]
+fn only_the_maintenance_leader_takes_scheduled_backups() {
+    use crate::backup::schedule::{Schedule, run};
+    use crate::backup::{BackupFormat, CreateOptions};
+    let Some(db) = test_db() else {
+        return;
+    };
+    let lease = Duration::from_secs(5);
+    let (leader, follower) =
+        leader_and_follower(replica(&db.url(), lease), replica(&db.url(), lease));
+    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let schedule = |dir: &std::path::Path| Schedule {
+        every: Duration::from_millis(300),
+        create: CreateOptions {
+            out: Some(dir.join("backups")),
+            format: Some(BackupFormat::Logical),
+            ..CreateOptions::default()
+        },
+        retention: None,
+    };
+    let (lead_s, follow_s) = (schedule(dirs.0.path()), schedule(dirs.1.path()));
+    let count = |dir: &std::path::Path| {
+        std::fs::read_dir(dir.join("backups")).map_or(0, |d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".imxb"))
+                .count()
+        })
+    };
+    let who = Principal::local_owner();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let failed = std::sync::Mutex::new(Vec::new());
+    let on_error = |e: &crate::Error| failed.lock().unwrap().push(e.to_string());
+    rt().block_on(async {
+        let watch = async {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            // Four backups: the follower has looked (every 300 ms) several times meanwhile.
+            while count(dirs.0.path()) < 4 {
+                assert!(Instant::now() < deadline, "the leader took no backups");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            stop.send(true).unwrap();
+        };
+        tokio::join!(
+            run(&leader.plane, &who, &lead_s, stopped.clone(), on_error),
+            run(&follower.plane, &who, &follow_s, stopped.clone(), on_error),
+            watch,
+        );
+    });
+    assert!(failed.lock().unwrap().is_empty(), "{:?}", failed.lock());
+    assert_eq!(leader.plane.maintenance_leader(), Some(true));
+    assert_eq!(count(dirs.1.path()), 0, "the follower took a backup");
+    let taken = rt()
+        .block_on(leader.plane.audit_list(
+            &who,
+            crate::audit::AuditFilter {
+                action: Some("backup.create".into()),
+                ..Default::default()
+            },
+        ))
+        .unwrap();
+    assert_eq!(taken.len(), count(dirs.0.path()), "one record per backup");
+}
+
+/// `imx server --retain` on replicas sharing a store: only the maintenance leader prunes; the
+/// follower's pass does nothing, however often it comes.
+#[test]
+fn only_the_maintenance_leader_prunes_finished_runs() {
+    let Some(db) = test_db() else {
+        return;
+    };
+    let lease = Duration::from_secs(5);
+    let (leader, follower) =
+        leader_and_follower(replica(&db.url(), lease), replica(&db.url(), lease));
+    let who = Principal::local_owner();
+    let run = rt().block_on(async {
+        let spec = WorkflowSpec::new("w", vec![StepSpec::new("a", StepKind::Noop)]);
+        follower
+            .plane
+            .apply_workflow(&who, spec, false)
+            .await
+            .unwrap();
+        let run = follower
+            .plane
+            .start_run(
+                &who,
+                StartRun {
+                    workflow: "w".into(),
+                    ..StartRun::default()
+                },
+            )
+            .await
+            .unwrap();
+        follower.plane.cancel_run(&who, &run.id).await.unwrap();
+        run.id
+    });
+    let keep = Duration::from_millis(1);
+    for _ in 0..5 {
+        assert_eq!(follower.plane.retain_now(&who, keep).unwrap(), None);
+    }
+    assert!(rt().block_on(follower.plane.get_run(&who, &run)).is_ok());
+    let pruned = until("the leader prunes the ended run", || {
+        leader
+            .plane
+            .retain_now(&who, keep)
+            .unwrap()
+            .filter(|r| r.runs > 0)
+    });
+    assert_eq!(pruned.runs, 1);
+    assert!(pruned.complete);
+    assert!(rt().block_on(follower.plane.get_run(&who, &run)).is_err());
+}

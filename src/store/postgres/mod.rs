@@ -56,6 +56,7 @@ pub mod reap;
 #[cfg(test)]
 mod replicas_tests;
 pub mod reports;
+pub mod retention;
 pub mod retry;
 mod rows;
 pub mod runs;

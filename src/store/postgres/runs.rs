@@ -39,21 +39,32 @@ impl RunRows for PgTx<'_> {
         Ok(())
     }
 
+    /// In statements of up to 5,000 rows (arrays unnested), not one per step: a run of
+    /// 10,000 steps is two statements.
     fn insert_steps(&self, run_id: &str, steps: &[NewStep<'_>]) -> Result<()> {
-        for s in steps {
+        for chunk in steps.chunks(5_000) {
+            let col = |f: &dyn Fn(&NewStep<'_>) -> i64| chunk.iter().map(f).collect::<Vec<i64>>();
+            let ids: Vec<&str> = chunk.iter().map(|s| s.step_id).collect();
+            let kinds: Vec<&str> = chunk.iter().map(|s| s.kind).collect();
+            let statuses: Vec<&str> = chunk.iter().map(|s| s.status).collect();
+            let selectors: Vec<Option<&str>> =
+                chunk.iter().map(|s| s.selector.as_deref()).collect();
             self.execute(
                 "INSERT INTO steps (run_id, step_id, idx, kind, status, pending_needs, selector,
                                     not_before)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8)",
+                 SELECT $1, step_id, idx, kind, status, pending_needs, selector::jsonb, not_before
+                 FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::bigint[],
+                             $7::text[], $8::bigint[])
+                      AS s(step_id, idx, kind, status, pending_needs, selector, not_before)",
                 &[
                     &run_id,
-                    &s.step_id,
-                    &i64::try_from(s.idx).unwrap_or(i64::MAX),
-                    &s.kind,
-                    &s.status,
-                    &i64::try_from(s.pending_needs).unwrap_or(i64::MAX),
-                    &s.selector,
-                    &s.not_before,
+                    &ids,
+                    &col(&|s| i64::try_from(s.idx).unwrap_or(i64::MAX)),
+                    &kinds,
+                    &statuses,
+                    &col(&|s| i64::try_from(s.pending_needs).unwrap_or(i64::MAX)),
+                    &selectors,
+                    &col(&|s| s.not_before),
                 ],
             )?;
         }

@@ -13,6 +13,7 @@ pub mod logs;
 pub mod placement;
 pub mod reap;
 pub mod reports;
+mod retention;
 pub(crate) mod rows;
 pub mod runs;
 pub mod settings;
