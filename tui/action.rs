@@ -6,15 +6,18 @@ use std::collections::BTreeMap;
 
 use imx::auth::Principal;
 use imx::control::{AgentQuery, AuditFilter, Overview, RunQuery, WorkflowOutcomes};
-use imx::model::{Agent, AuditRecord, LogLine, Page, Run, RunDetail};
+use imx::model::{Agent, AgentStep, AuditRecord, LogLine, Page, Run, RunDetail};
 
 use super::palette::Candidates;
 
-/// The views, in tab order (Run detail is opened from Runs or Overview).
+/// The views, in tab order (Run detail is opened from Runs or Overview, an agent's steps from
+/// Agents).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ViewId {
     Overview,
     Agents,
+    /// One agent's current and recent steps.
+    AgentSteps,
     Runs,
     RunDetail,
     Workflows,
@@ -35,6 +38,7 @@ impl ViewId {
         match self {
             ViewId::Overview => "Overview",
             ViewId::Agents => "Agents",
+            ViewId::AgentSteps => "Agent",
             ViewId::Runs => "Runs",
             ViewId::RunDetail => "Run",
             ViewId::Workflows => "Workflows",
@@ -140,8 +144,8 @@ pub enum Action {
 /// What the loop does outside the state.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// Tell the loader what to keep fresh.
-    Watch(Watch),
+    /// Tell the loader what to keep fresh (boxed: it is by far the largest effect).
+    Watch(Box<Watch>),
     /// Change something through the control plane (authorized and audited there).
     Mutate(Mutation),
     /// Put this text on the terminal's clipboard (OSC 52).
@@ -227,6 +231,8 @@ pub struct Watch {
     pub view: ViewId,
     pub runs: RunQuery,
     pub agents: AgentQuery,
+    /// Agent steps: the agent's name.
+    pub agent: Option<String>,
     /// Run detail: the run, and the step whose logs to follow (all steps when `None`).
     pub detail: Option<(String, Option<String>)>,
     /// Run detail: read the log, once the run is known (so is the step it opens on: a failed
@@ -246,6 +252,8 @@ pub enum Data {
     Overview(Overview),
     Runs(RunQuery, Page<Run>),
     Agents(AgentQuery, Page<Agent>),
+    /// The steps of the agent named first.
+    AgentSteps(String, Vec<AgentStep>),
     Detail(RunDetail),
     /// New log lines for (run, step); `reset` when they start a new stream.
     Logs {

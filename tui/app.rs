@@ -4,13 +4,14 @@
 //! can be tested without either.
 
 use imx::auth::{Permission, Principal};
-use imx::control::{AgentQuery, AuditFilter, Overview};
+use imx::control::{AgentQuery, Overview};
 use imx::model::{Agent, Run};
 
 use super::action::{Action, Data, Edit, Effect, Mutation, ViewId, Watch};
-use super::columns::{self, Hidden, Picker};
+use super::columns::Picker;
 use super::palette::{Candidates, Since};
 use super::sort::Sort;
+use super::views::agent_steps::AgentStepsState;
 use super::views::audit::AuditState;
 use super::views::describe::Describe;
 use super::views::detail::{DetailState, Pane};
@@ -146,6 +147,8 @@ pub struct App {
     pub overlay: Option<Overlay>,
     pub overview: OverviewState,
     pub agents: AgentsState,
+    /// The agent whose steps the Agent steps view shows.
+    pub agent_steps: Option<AgentStepsState>,
     pub runs: RunsState,
     pub detail: Option<DetailState>,
     pub workflows: WorkflowsState,
@@ -182,6 +185,7 @@ impl App {
             overlay: None,
             overview: OverviewState::default(),
             agents: AgentsState::default(),
+            agent_steps: None,
             runs: RunsState::default(),
             detail: None,
             workflows: WorkflowsState::default(),
@@ -205,6 +209,11 @@ impl App {
             view: self.view,
             runs: self.runs.query(),
             agents: self.agents.query(),
+            agent: self
+                .agent_steps
+                .as_ref()
+                .filter(|_| self.view == ViewId::AgentSteps)
+                .map(|a| a.agent.clone()),
             detail: self
                 .detail
                 .as_ref()
@@ -253,7 +262,7 @@ impl App {
         let watch = self.watch();
         if self.sent.as_ref() != Some(&watch) {
             self.sent = Some(watch.clone());
-            effects.push(Effect::Watch(watch));
+            effects.push(Effect::Watch(Box::new(watch)));
         }
         effects
     }
@@ -439,7 +448,7 @@ impl App {
                     self.say(msg, false);
                 }
             }
-            ViewId::Overview => {
+            ViewId::Overview | ViewId::AgentSteps => {
                 self.say("This view has no filter.", false);
             }
         }
@@ -457,7 +466,7 @@ impl App {
                 .and_then(|d| d.log.search.as_ref())
                 .map(|s| s.query.clone())
                 .unwrap_or_default(),
-            ViewId::Overview => String::new(),
+            ViewId::Overview | ViewId::AgentSteps => String::new(),
         }
     }
 
@@ -465,10 +474,10 @@ impl App {
         match self.view {
             ViewId::Runs => self.runs.has_filter(),
             ViewId::Agents => self.agents.text.is_some(),
-            ViewId::Audit => self.audit.filter != AuditFilter::default(),
+            ViewId::Audit => self.audit.has_filter(),
             ViewId::Workflows => self.workflows.text.is_some(),
             ViewId::RunDetail => self.detail.as_ref().is_some_and(|d| d.log.search.is_some()),
-            ViewId::Overview => false,
+            ViewId::Overview | ViewId::AgentSteps => false,
         }
     }
 
@@ -481,14 +490,14 @@ impl App {
                 self.agents.text = None;
                 self.agents.window.reset();
             }
-            ViewId::Audit => self.audit.filter = AuditFilter::default(),
+            ViewId::Audit => self.audit.clear_filter(),
             ViewId::Workflows => self.workflows.text = None,
             ViewId::RunDetail => {
                 if let Some(d) = self.detail.as_mut() {
                     d.log.search = None;
                 }
             }
-            ViewId::Overview => {}
+            ViewId::Overview | ViewId::AgentSteps => {}
         }
     }
 
@@ -545,7 +554,7 @@ impl App {
                 });
             }
             Action::OpenFilter => {
-                if self.view == ViewId::Overview {
+                if matches!(self.view, ViewId::Overview | ViewId::AgentSteps) {
                     self.say("This view has no filter.", false);
                 } else {
                     self.overlay = Some(Overlay::Filter(Input::with(&self.filter_text())));
@@ -600,20 +609,13 @@ impl App {
                         self.view = ViewId::Runs;
                     }
                 }
-                ViewId::Agents => self.open_agent_step(),
+                ViewId::Agents => self.open_agent_steps(),
+                ViewId::AgentSteps => self.open_agent_step(),
                 ViewId::RunDetail | ViewId::Audit => {}
             },
             Action::Copy => self.copy(),
             Action::Describe(yaml) => self.describe(yaml),
-            Action::Columns => match columns::names(self.view) {
-                Some(_) => {
-                    self.overlay = Some(Overlay::Columns(Picker {
-                        view: self.view,
-                        selected: 0,
-                    }));
-                }
-                None => self.say("This view has no columns to pick.", false),
-            },
+            Action::Columns => self.open_columns(),
             Action::StepAgent => self.step_agent(),
             Action::CycleFilter => match self.view {
                 ViewId::Runs => self.runs.cycle_status(),
@@ -693,48 +695,6 @@ impl App {
         None
     }
 
-    /// Enter on an agent: the run of the (first) step it holds now. The control plane keeps no
-    /// per-agent history to list past steps, so an idle agent only says so.
-    fn open_agent_step(&mut self) {
-        let Some(a) = self.agents.window.selected_item() else {
-            return;
-        };
-        match a.current.first().and_then(|s| s.split('/').next()) {
-            Some(run) if !run.is_empty() => self.open_run(run.to_string()),
-            _ => {
-                let msg = format!("{} holds no steps now.", a.name);
-                self.say(msg, false);
-            }
-        }
-    }
-
-    /// `A` in Run detail: the Agents view, filtered to the selected step's agent.
-    fn step_agent(&mut self) {
-        let Some(d) = self
-            .detail
-            .as_ref()
-            .filter(|_| self.view == ViewId::RunDetail)
-        else {
-            return;
-        };
-        let step = d.selected_step();
-        let agent = d.data.as_ref().and_then(|data| {
-            data.steps
-                .iter()
-                .find(|s| Some(&s.step_id) == step.as_ref())
-                .and_then(|s| s.agent.clone())
-        });
-        match agent {
-            Some(name) => {
-                self.back.push(ViewId::RunDetail);
-                self.view = ViewId::Agents;
-                self.agents.text = Some(name);
-                self.agents.window.reset();
-            }
-            None => self.say("This step has had no agent yet.", false),
-        }
-    }
-
     /// `y`: the selected object's full id to the clipboard.
     fn copy(&mut self) {
         let id = match self.view {
@@ -746,6 +706,11 @@ impl App {
                 .get(self.audit.selected)
                 .map(|r| r.seq.to_string()),
             ViewId::RunDetail => self.detail.as_ref().map(|d| d.run_id.clone()),
+            ViewId::AgentSteps => self
+                .agent_steps
+                .as_ref()
+                .and_then(AgentStepsState::selected_step)
+                .map(|s| s.run_id.clone()),
             ViewId::Runs | ViewId::Overview => self.current_run().map(|r| r.id.clone()),
         };
         match id {
@@ -757,39 +722,6 @@ impl App {
         }
     }
 
-    /// The hidden columns of table `v`.
-    fn hidden_mut(&mut self, v: ViewId) -> Option<&mut Hidden> {
-        match v {
-            ViewId::Runs => Some(&mut self.runs.order.hidden),
-            ViewId::Agents => Some(&mut self.agents.order.hidden),
-            ViewId::Workflows => Some(&mut self.workflows.order.hidden),
-            ViewId::Audit => Some(&mut self.audit.order.hidden),
-            ViewId::Overview | ViewId::RunDetail => None,
-        }
-    }
-
-    /// Keys in the column picker: move, toggle (space, enter), close (esc, `C`).
-    fn picker_key(&mut self, mut p: Picker, action: &Action) {
-        let n = columns::names(p.view).map_or(0, <[&str]>::len);
-        match action {
-            Action::Back | Action::Columns => return,
-            Action::Up => p.selected = p.selected.saturating_sub(1),
-            Action::Down => p.selected = (p.selected + 1).min(n.saturating_sub(1)),
-            Action::Top => p.selected = 0,
-            Action::Bottom => p.selected = n.saturating_sub(1),
-            Action::Toggle | Action::Enter => {
-                let done = self
-                    .hidden_mut(p.view)
-                    .is_some_and(|h| h.toggle(p.selected, n));
-                if !done {
-                    self.say("At least one column stays.", true);
-                }
-            }
-            _ => {}
-        }
-        self.overlay = Some(Overlay::Columns(p));
-    }
-
     /// `<` `>` `R` in a table.
     fn change_order(&mut self, right: Option<bool>) {
         match self.view {
@@ -797,7 +729,7 @@ impl App {
             ViewId::Agents => self.agents.change_order(right),
             ViewId::Workflows => self.workflows.change_order(right),
             ViewId::Audit => self.audit.change_order(right),
-            ViewId::Overview | ViewId::RunDetail => {}
+            ViewId::Overview | ViewId::RunDetail | ViewId::AgentSteps => {}
         }
     }
 
@@ -889,6 +821,11 @@ impl App {
                 let len = self.audit.records.len();
                 clamp(&mut self.audit.selected, len);
             }
+            ViewId::AgentSteps => {
+                if let Some(a) = self.agent_steps.as_mut() {
+                    clamp(&mut a.selected, a.steps.len());
+                }
+            }
         }
     }
 
@@ -911,6 +848,11 @@ impl App {
                 if q == self.agents.query() {
                     self.agents.window.replace_keeping(page, |a| a.id.clone());
                     self.agents.resort();
+                }
+            }
+            Data::AgentSteps(name, steps) => {
+                if let Some(a) = self.agent_steps.as_mut().filter(|a| a.agent == name) {
+                    a.set(steps);
                 }
             }
             Data::Detail(detail) => {
@@ -969,6 +911,12 @@ mod palette_commands;
 
 #[path = "app_describe.rs"]
 mod describe_commands;
+
+#[path = "app_columns.rs"]
+mod column_picker;
+
+#[path = "app_drill.rs"]
+mod drill_downs;
 
 #[cfg(test)]
 #[path = "app_tests.rs"]

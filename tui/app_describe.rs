@@ -39,6 +39,15 @@ impl App {
                 .records
                 .get(self.audit.selected)
                 .map(|r| Target::Audit(r.seq)),
+            ViewId::AgentSteps => {
+                self.agent_steps
+                    .as_ref()?
+                    .selected_step()
+                    .map(|s| Target::Step {
+                        run: s.run_id.clone(),
+                        step: s.step_id.clone(),
+                    })
+            }
         }
     }
 
@@ -59,11 +68,21 @@ impl App {
                 json(serde_json::to_value(run))
             }
             Target::Step { run, step } => {
-                let d = self.detail.as_ref()?.data.as_ref()?;
-                let s = d
+                let detail = self.detail.as_ref().and_then(|d| d.data.as_ref());
+                if let Some(s) = detail.and_then(|d| {
+                    d.steps
+                        .iter()
+                        .find(|s| &s.step_id == step && &d.run.id == run)
+                }) {
+                    return json(serde_json::to_value(s));
+                }
+                // As an agent's steps list it.
+                let s = self
+                    .agent_steps
+                    .as_ref()?
                     .steps
                     .iter()
-                    .find(|s| &s.step_id == step && &d.run.id == run)?;
+                    .find(|s| &s.step_id == step && &s.run_id == run)?;
                 json(serde_json::to_value(s))
             }
             Target::Agent(name) => {

@@ -205,8 +205,11 @@ impl App {
         };
         self.runs.window.reset();
         self.detail = None;
-        if self.view == ViewId::RunDetail {
-            self.view = ViewId::Runs;
+        self.agent_steps = None;
+        match self.view {
+            ViewId::RunDetail => self.view = ViewId::Runs,
+            ViewId::AgentSteps => self.view = ViewId::Agents,
+            _ => {}
         }
         self.back.clear();
         self.workflows.all.clear();

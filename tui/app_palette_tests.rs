@@ -210,18 +210,71 @@ fn since_filters_runs_and_audit_and_moves_with_the_clock() {
         "records 1 and 2 minutes old, 8 minutes on"
     );
 
-    // Oldest first, the first page starts at the range's minute.
+    // The control plane cuts both by the range, from its minute, in either order.
     app.runs.toggle_sort();
     assert_eq!(app.runs.sort, RunSort::Oldest);
-    let cursor = app.runs.query().cursor.unwrap();
-    let t = ulid::Ulid::from_string(&cursor).unwrap().timestamp_ms() as i64;
+    let q = app.runs.query();
+    assert_eq!(q.cursor, None);
+    let t = q.since.unwrap();
     assert!(t <= NOW + 8 * 60_000 - 600_000 && t > NOW - 600_000, "{t}");
+    assert_eq!(
+        t % 60_000,
+        0,
+        "to the minute: the query changes once a minute"
+    );
+    assert_eq!(app.audit.filter.since, Some(t));
+    assert!(app.watch().audit.since.is_some());
+    // Esc in Audit clears its own filters, not the range.
+    app.audit.filter.outcome = Some("ok".into());
+    app.view = ViewId::Audit;
+    app.update(Action::Back);
+    assert_eq!(app.audit.filter.outcome, None);
+    assert_eq!(app.audit.filter.since, Some(t));
 
     command(&mut app, "since");
     assert!(app.since.is_none());
-    assert!(app.runs.query().cursor.is_none());
+    assert!(app.runs.query().since.is_none());
+    assert!(app.audit.filter.since.is_none());
     assert_eq!(app.audit.records.len(), 4);
     assert_eq!(flash(&app), ("Runs and Audit: all times.".into(), false));
+}
+
+/// `:since 1h` in Audit shows every record of the hour, read by the control plane: not only
+/// those among the newest 200 that the tail holds without a range.
+#[tokio::test]
+async fn since_in_audit_reads_every_record_of_the_range() {
+    use std::sync::Arc;
+
+    use imx::auth::Principal;
+    use imx::control::{LocalControlPlane, LocalOptions, Plane};
+    use imx::model::{StepKind, StepSpec, WorkflowSpec, now_ms};
+
+    use super::super::super::loader::Loader;
+
+    let dir = tempfile::tempdir().unwrap();
+    let opts = LocalOptions {
+        create: true,
+        ..LocalOptions::default()
+    };
+    let plane: Plane = Arc::new(LocalControlPlane::open(&dir.path().join("imx.db"), opts).unwrap());
+    let who = Principal::local_owner();
+    for i in 0..250 {
+        let spec = WorkflowSpec::new(format!("w{i}"), vec![StepSpec::new("s", StepKind::Noop)]);
+        plane.apply_workflow(&who, spec, false).await.unwrap();
+    }
+    let mut app = App::new(who.clone(), "local".into(), ViewId::Audit, now_ms(), 0);
+    command(&mut app, "since 1h");
+    let mut loader = Loader::new(plane, who);
+    for data in loader.refresh(&app.watch()).await {
+        app.update(Action::Data(Box::new(data)));
+    }
+    assert_eq!(app.audit.records.len(), 250, "every record of the hour");
+    assert!(
+        app.audit
+            .records
+            .iter()
+            .all(|r| r.action == "workflow.apply")
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ use imx::model::RunStatus;
 use super::super::action::{Action, Data, Effect, Mutation, ViewId};
 use super::super::fixtures;
 use super::super::keys::{self, KEYS};
+use super::super::views::detail::Pane;
 use super::{App, Overlay};
 
 fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
@@ -513,26 +514,72 @@ fn enter_on_a_workflow_shows_its_runs_and_esc_returns() {
 }
 
 #[test]
-fn enter_on_an_agent_opens_its_current_run_and_an_idle_one_says_so() {
+fn enter_on_an_agent_lists_its_steps_and_enter_on_a_step_opens_its_log() {
     let mut app = fixtures::app(ViewId::Agents, Role::Admin);
     let q = app.agents.query();
-    let mut page = fixtures::agents_page();
-    page.items[1].current.clear();
-    app.update(Action::Data(Box::new(Data::Agents(q, page.clone()))));
-    let run = page.items[0].current[0]
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
+    app.update(Action::Data(Box::new(Data::Agents(
+        q,
+        fixtures::agents_page(),
+    ))));
+    let effects = press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, ViewId::AgentSteps);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Watch(w) if w.agent.as_deref() == Some("worker-1"))),
+        "the loader is asked for the agent's steps: {effects:?}"
+    );
+    // An answer for another agent is not this one's.
+    app.update(Action::Data(Box::new(Data::AgentSteps(
+        "worker-2".into(),
+        fixtures::agent_steps(),
+    ))));
+    assert!(!app.agent_steps.as_ref().unwrap().loaded);
+    app.update(Action::Data(Box::new(Data::AgentSteps(
+        "worker-1".into(),
+        fixtures::agent_steps(),
+    ))));
+    assert_eq!(app.agent_steps.as_ref().unwrap().steps.len(), 4);
+    // `y` copies the step's run id; `/` has nothing to filter.
+    press(&mut app, KeyCode::Char('y'));
+    assert_eq!(
+        app.flash.as_ref().unwrap().text,
+        format!("copied {}", fixtures::id(0))
+    );
+    press(&mut app, KeyCode::Down); // lint
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.view, ViewId::RunDetail);
-    assert_eq!(app.detail.as_ref().unwrap().run_id, run);
+    let d = app.detail.as_ref().unwrap();
+    assert_eq!(d.run_id, fixtures::id(0));
+    app.update(Action::Data(Box::new(Data::Detail(fixtures::run_detail()))));
+    let d = app.detail.as_ref().unwrap();
+    assert_eq!(
+        d.selected_step().as_deref(),
+        Some("lint"),
+        "it opens on that step"
+    );
+    assert_eq!(d.pane, Pane::Logs);
+    assert!(
+        app.watch().detail == Some((fixtures::id(0), Some("lint".into()))),
+        "and follows that step's log"
+    );
+    // Fresh data later does not move the selection back.
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Up);
+    app.update(Action::Data(Box::new(Data::Detail(fixtures::run_detail()))));
+    assert_ne!(
+        app.detail.as_ref().unwrap().selected_step().as_deref(),
+        Some("lint")
+    );
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, ViewId::AgentSteps);
+    assert_eq!(
+        app.agent_steps.as_ref().unwrap().selected,
+        1,
+        "where it was"
+    );
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.view, ViewId::Agents);
-    press(&mut app, KeyCode::Down);
-    press(&mut app, KeyCode::Enter);
-    assert_eq!(app.view, ViewId::Agents);
-    assert!(app.flash.as_ref().unwrap().text.contains("holds no steps"));
 }
 
 #[test]

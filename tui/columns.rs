@@ -58,7 +58,7 @@ pub fn names(view: ViewId) -> Option<&'static [&'static str]> {
         ViewId::Agents => Some(&agents::COLUMNS),
         ViewId::Workflows => Some(&workflows::COLUMNS),
         ViewId::Audit => Some(&audit::COLUMNS),
-        ViewId::Overview | ViewId::RunDetail => None,
+        ViewId::Overview | ViewId::RunDetail | ViewId::AgentSteps => None,
     }
 }
 

@@ -111,7 +111,7 @@ where
                         location: to.location,
                     });
                     let watch = update.into_iter().find_map(|e| match e {
-                        Effect::Watch(w) => Some(w),
+                        Effect::Watch(w) => Some(*w),
                         _ => None,
                     });
                     let (wtx, wrx) = watch::channel(watch.unwrap_or_else(|| app.watch()));
@@ -138,7 +138,7 @@ where
                 for effect in app.update(action) {
                     match effect {
                         Effect::Watch(w) => {
-                            let _ = watch_tx.send(w);
+                            let _ = watch_tx.send(*w);
                         }
                         Effect::Copy(text) => {
                             use std::io::Write;

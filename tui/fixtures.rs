@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use imx::auth::{Principal, Role};
 use imx::control::{Outcomes, Overview, WorkflowOutcomes};
 use imx::model::{
-    Agent, AgentState, AuditRecord, LogLine, LogStream, Page, ParamSpec, ParamType, Run, RunDetail,
-    RunStatus, StepState, StepStatus, StepWait, WaitReason,
+    Agent, AgentState, AgentStep, AuditRecord, LogLine, LogStream, Page, ParamSpec, ParamType, Run,
+    RunDetail, RunStatus, StepState, StepStatus, StepWait, WaitReason,
 };
 
 use super::action::{Action, Data, ViewId};
@@ -310,4 +310,51 @@ pub fn audit() -> Vec<AuditRecord> {
             hash: String::new(),
         })
         .collect()
+}
+
+/// The steps agent worker-1 holds and ran: the run of [`run_detail`] (its test step running,
+/// its build and lint done) and an older failed deploy.
+pub fn agent_steps() -> Vec<AgentStep> {
+    let s =
+        |run: usize, wf: &str, step: &str, status, attempt, started: i64, ended: Option<i64>| {
+            AgentStep {
+                run_id: id(run),
+                workflow: wf.into(),
+                step_id: step.into(),
+                status,
+                attempt,
+                started_at: Some(NOW - started),
+                finished_at: ended.map(|e| NOW - e),
+            }
+        };
+    vec![
+        s(0, "deploy", "test", StepStatus::Running, 2, 42_000, None),
+        s(
+            0,
+            "deploy",
+            "lint",
+            StepStatus::Succeeded,
+            1,
+            50_000,
+            Some(30_000),
+        ),
+        s(
+            0,
+            "deploy",
+            "build",
+            StepStatus::Succeeded,
+            1,
+            95_000,
+            Some(60_000),
+        ),
+        s(
+            3,
+            "nightly-backup",
+            "upload",
+            StepStatus::Failed,
+            3,
+            3_700_000,
+            Some(3_640_000),
+        ),
+    ]
 }

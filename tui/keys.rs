@@ -91,7 +91,8 @@ pub const KEYS: &[KeyHelp] = &[
     ),
     k("C", "tables: show / hide columns (space toggles)", E),
     k("enter", "open the selected failure", V(ViewId::Overview)),
-    k("enter", "open its current step's run", V(ViewId::Agents)),
+    k("enter", "its current and recent steps", V(ViewId::Agents)),
+    k("enter", "the step's run, on its log", V(ViewId::AgentSteps)),
     m(
         "D",
         "drain the agent",
@@ -184,7 +185,10 @@ pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
         .filter(|h| !matches!(h.keys, "n  N" | "w" | "t" | "a" | "F" | "A"))
         .map(|h| (h.keys, short(h.what)))
         .collect();
-    if !matches!(view, ViewId::Overview | ViewId::RunDetail) {
+    if !matches!(
+        view,
+        ViewId::Overview | ViewId::RunDetail | ViewId::AgentSteps
+    ) {
         out.push(("/", "filter"));
     }
     if view == ViewId::RunDetail {
@@ -249,7 +253,8 @@ fn short(what: &'static str) -> &'static str {
         "start a run (params form)" => "start",
         "next outcome filter (ok, denied, error)" => "outcome",
         "open the selected failure" => "open",
-        "open its current step's run" => "open",
+        "its current and recent steps" => "steps",
+        "the step's run, on its log" => "log",
         "the selected step's agent" => "agent",
         "the workflow's runs" => "runs",
         other => other,

@@ -15,8 +15,9 @@ use tokio::sync::{mpsc, watch};
 
 use super::action::{Action, Data, LogWindow, ViewId, Watch};
 use super::event_loop::Msg;
+use super::views::agent_steps::LIMIT as AGENT_STEPS;
 use super::views::logpane::{CHUNK, LOG_KEEP};
-use super::views::{audit::TAIL, workflows::RECENT};
+use super::views::{audit::AuditState, workflows::RECENT};
 
 /// Events read per refresh; a longer backlog counts as "everything changed".
 const EVENT_BATCH: u32 = 1_000;
@@ -143,6 +144,14 @@ impl Loader {
                     out.push(Data::Agents(w.agents.clone(), page));
                 }
             }
+            ViewId::AgentSteps => {
+                if let Some(name) = &w.agent
+                    && (changed || t.runs || t.agents || t.all || periodic)
+                {
+                    let steps = p.agent_steps(who, name, AGENT_STEPS).await?;
+                    out.push(Data::AgentSteps(name.clone(), steps));
+                }
+            }
             ViewId::RunDetail => {
                 if let Some((run, step)) = &w.detail {
                     if changed || t.run(run) || periodic {
@@ -167,7 +176,8 @@ impl Loader {
             }
             ViewId::Audit => {
                 // Audit records are not events: any wake-up may have added some.
-                let records = p.audit_tail(who, w.audit.clone(), None, TAIL).await?;
+                let limit = AuditState::limit(&w.audit);
+                let records = p.audit_tail(who, w.audit.clone(), None, limit).await?;
                 out.push(Data::Audit(w.audit.clone(), records));
             }
         }

@@ -60,6 +60,7 @@ pub async fn candidates(
         sort: RunSort::Newest,
         cursor: None,
         limit: LIMIT,
+        since: None,
     };
     if let Ok(page) = plane.dashboard_runs(who, runs).await {
         let prefix = run_prefix.unwrap_or_default().to_ascii_uppercase();

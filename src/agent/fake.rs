@@ -11,9 +11,9 @@ use tokio::sync::Notify;
 use crate::auth::{Principal, Secret};
 use crate::control::{ApplyOutcome, ControlPlane, HeartbeatReply, StartRun, StatusReport};
 use crate::model::{
-    Agent, AgentRegistration, AgentState, Event, IssuedToken, LeaseRef, LogLine, LogStream,
-    NewToken, NewUser, Page, PasswordChange, Run, RunDetail, RunFilter, StepKind, StepResult,
-    StepTask, Token, User, UserUpdate, Workflow, WorkflowSpec, WorkflowSummary,
+    Agent, AgentRegistration, AgentState, CapturedLine, Event, IssuedToken, LeaseRef, LogLine,
+    LogStream, NewToken, NewUser, Page, PasswordChange, Run, RunDetail, RunFilter, StepKind,
+    StepResult, StepTask, Token, User, UserUpdate, Workflow, WorkflowSpec, WorkflowSummary,
 };
 use crate::{Error, Result};
 
@@ -27,6 +27,8 @@ pub(crate) struct FakeState {
     /// Every lease ever reported, accepted or not.
     pub reported: Vec<LeaseRef>,
     pub logs: Vec<(LeaseRef, LogStream, String)>,
+    /// The capture time sent with each of `logs`.
+    pub log_times: Vec<Option<i64>>,
     pub heartbeats: u32,
     /// Leases the next heartbeats revoke; their reports are rejected.
     pub revoked: HashSet<LeaseRef>,
@@ -347,15 +349,16 @@ impl ControlPlane for FakePlane {
         &self,
         _: &Principal,
         lease: &LeaseRef,
-        lines: &[(LogStream, String)],
+        lines: &[CapturedLine],
     ) -> Result<()> {
         let mut s = self.state();
         if s.stale.iter().any(|r| same(r, lease)) {
             return Err(Error::Conflict("stale attempt".into()));
         }
-        s.refuse_if_too_large(lines)?;
-        for (stream, line) in lines {
-            s.logs.push((lease.clone(), *stream, line.clone()));
+        s.refuse_if_too_large(&crate::control::wire::LogsBody::new(lease, lines))?;
+        for l in lines {
+            s.logs.push((lease.clone(), l.stream, l.line.clone()));
+            s.log_times.push(l.at);
         }
         Ok(())
     }

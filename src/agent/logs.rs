@@ -18,13 +18,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::Notify;
 
 use crate::engine::limits::log_cut_line;
-use crate::model::LogStream;
+use crate::model::{CapturedLine, LogStream, now_ms};
 
 /// Lines buffered past this many start a flush at once.
 pub(crate) const FLUSH_LINES: usize = 200;
 /// The most bytes of line text in one batch sent to the control plane. JSON at worst takes
 /// six bytes per byte of text (`\u0000`), so a batch stays under a server's 4 MiB body limit.
 pub(crate) const BATCH_BYTES: usize = 512 * 1024;
+/// What one line costs in a batch besides its text: its JSON framing, stream and capture time.
+/// Counted so that a batch of many short (or empty) lines is bounded too.
+pub(crate) const LINE_COST: usize = 40;
 /// Bytes of output buffered before the step's output is read more slowly.
 pub(crate) const CAPACITY: usize = 2 * BATCH_BYTES;
 
@@ -45,7 +48,8 @@ struct SinkInner {
 
 #[derive(Default)]
 struct Buffer {
-    lines: VecDeque<(LogStream, String)>,
+    /// Lines with the time each was read.
+    lines: VecDeque<CapturedLine>,
     /// Bytes of text in `lines`.
     bytes: usize,
     /// Output bytes allowed for this attempt (`None`: no cap).
@@ -73,12 +77,17 @@ impl LogSink {
         sink
     }
 
-    /// Append one line now: never waits (imx's own lines, an `http` step's summary).
+    /// Append one line now, stamped with the time: never waits (imx's own lines, an `http`
+    /// step's summary).
     pub fn push(&self, stream: LogStream, line: impl Into<String>) {
-        let line = line.into();
+        self.push_at(stream, line.into(), now_ms());
+    }
+
+    /// Append one line read at `at` (ms since the epoch).
+    fn push_at(&self, stream: LogStream, line: String, at: i64) {
         let ready = {
             let mut buf = self.lock();
-            buf.append(stream, line);
+            buf.append(CapturedLine::at(stream, line, at));
             buf.ready()
         };
         if ready {
@@ -86,10 +95,11 @@ impl LogSink {
         }
     }
 
-    /// Append one line of the step's output, first waiting while the buffer is full (until a
-    /// batch has been shipped, or [`release`](Self::release)). Lines past the cap are counted
-    /// at once, without waiting.
+    /// Append one line of the step's output, stamped with the time it was read (now, before
+    /// any wait), first waiting while the buffer is full (until a batch has been shipped, or
+    /// [`release`](Self::release)). Lines past the cap are counted at once, without waiting.
     pub async fn send(&self, stream: LogStream, line: String) {
+        let at = now_ms();
         loop {
             let room = self.inner.room.notified();
             tokio::pin!(room);
@@ -105,7 +115,7 @@ impl LogSink {
             self.inner.full.notify_one();
             room.await;
         }
-        self.push(stream, line);
+        self.push_at(stream, line, at);
     }
 
     /// The step's process is gone: writers no longer wait (what is left in its pipes is
@@ -127,21 +137,25 @@ impl LogSink {
         }
     }
 
-    /// Take the oldest lines, up to one batch (at least one line, however long).
-    pub(crate) fn take_batch(&self) -> Vec<(LogStream, String)> {
+    /// Take the oldest lines, up to one batch (at least one line, however long): their text and
+    /// [`LINE_COST`] each.
+    pub(crate) fn take_batch(&self) -> Vec<CapturedLine> {
         let lines = {
             let mut buf = self.lock();
             let limit = buf.batch_limit();
             let mut size = 0;
             let mut n = 0;
-            for (_, line) in &buf.lines {
-                if n > 0 && size + line.len() > limit {
+            let mut text = 0;
+            for l in &buf.lines {
+                let cost = l.line.len() + LINE_COST;
+                if n > 0 && size + cost > limit {
                     break;
                 }
-                size += line.len();
+                size += cost;
+                text += l.line.len();
                 n += 1;
             }
-            buf.bytes -= size;
+            buf.bytes -= text;
             buf.lines.drain(..n).collect()
         };
         self.inner.room.notify_waiters();
@@ -149,7 +163,7 @@ impl LogSink {
     }
 
     /// Take every buffered line.
-    pub(crate) fn take(&self) -> Vec<(LogStream, String)> {
+    pub(crate) fn take(&self) -> Vec<CapturedLine> {
         let lines = {
             let mut buf = self.lock();
             buf.bytes = 0;
@@ -160,10 +174,10 @@ impl LogSink {
     }
 
     /// Put lines that could not be sent back in front of newer ones, to retry later.
-    pub(crate) fn put_back(&self, lines: Vec<(LogStream, String)>) {
+    pub(crate) fn put_back(&self, lines: Vec<CapturedLine>) {
         let mut buf = self.lock();
         for entry in lines.into_iter().rev() {
-            buf.bytes += entry.1.len();
+            buf.bytes += entry.line.len();
             buf.lines.push_front(entry);
         }
     }
@@ -202,17 +216,18 @@ impl Buffer {
                     .is_some_and(|max| self.kept.saturating_add(line.len() as u64) > max))
     }
 
-    fn append(&mut self, stream: LogStream, line: String) {
-        if self.would_cut(stream, &line) {
-            self.cut_bytes += line.len() as u64;
+    fn append(&mut self, l: CapturedLine) {
+        let size = l.line.len();
+        if self.would_cut(l.stream, &l.line) {
+            self.cut_bytes += size as u64;
             self.cut_lines += 1;
             return;
         }
-        if stream != LogStream::System {
-            self.kept += line.len() as u64;
+        if l.stream != LogStream::System {
+            self.kept += size as u64;
         }
-        self.bytes += line.len();
-        self.lines.push_back((stream, line));
+        self.bytes += size;
+        self.lines.push_back(l);
     }
 
     fn batch_limit(&self) -> usize {
@@ -236,8 +251,32 @@ mod tests {
 
     use super::*;
 
-    fn text(lines: Vec<(LogStream, String)>) -> Vec<String> {
-        lines.into_iter().map(|(_, l)| l).collect()
+    fn text(lines: Vec<CapturedLine>) -> Vec<String> {
+        lines.into_iter().map(|l| l.line).collect()
+    }
+
+    /// Each line carries the time it was read, not the time it is taken to be shipped (a
+    /// control plane that is slow or away must not move a line's time).
+    #[tokio::test]
+    async fn lines_are_stamped_when_read_not_when_shipped() {
+        let sink = LogSink::new();
+        let before = now_ms();
+        sink.send(LogStream::Stdout, "read".into()).await;
+        sink.push(LogStream::System, "imx: note");
+        let read = now_ms();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while now_ms() < read + 50 {
+            assert!(std::time::Instant::now() < deadline);
+            tokio::task::yield_now().await;
+        }
+        let lines = sink.take();
+        for l in &lines {
+            let at = l.at.expect("every line is stamped");
+            assert!((before..=read).contains(&at), "{l:?}");
+        }
+        // Put back after a failed send, a line keeps its time.
+        sink.put_back(lines.clone());
+        assert_eq!(sink.take(), lines);
     }
 
     #[test]
@@ -254,7 +293,7 @@ mod tests {
     #[test]
     fn batches_are_bounded_by_bytes_but_hold_at_least_one_line() {
         let sink = LogSink::new();
-        let long = "x".repeat(BATCH_BYTES / 3);
+        let long = "x".repeat(BATCH_BYTES / 3 - LINE_COST);
         for _ in 0..4 {
             sink.push(LogStream::Stdout, long.clone());
         }
@@ -274,6 +313,26 @@ mod tests {
         assert!(sink.shrink_batches(3, BATCH_BYTES));
         assert_eq!(sink.take_batch().len(), 1);
         assert!(!sink.shrink_batches(1, long.len()));
+    }
+
+    /// Empty lines cost something too: a batch of them is bounded, and every line arrives.
+    #[test]
+    fn batches_of_empty_lines_are_bounded() {
+        let sink = LogSink::new();
+        let n = 3 * BATCH_BYTES / LINE_COST;
+        for _ in 0..n {
+            sink.push(LogStream::Stdout, "");
+        }
+        let mut got = 0;
+        loop {
+            let batch = sink.take_batch();
+            if batch.is_empty() {
+                break;
+            }
+            assert!(batch.len() <= BATCH_BYTES / LINE_COST, "{}", batch.len());
+            got += batch.len();
+        }
+        assert_eq!(got, n);
     }
 
     /// A writer waits while the buffer is full and goes on once a batch is taken; nothing is
@@ -341,9 +400,9 @@ mod tests {
             "{lines:?}"
         );
         assert_eq!(lines.len(), 4);
-        assert_eq!(lines[3].0, LogStream::System);
+        assert_eq!(lines[3].stream, LogStream::System);
         assert_eq!(
-            lines[3].1,
+            lines[3].line,
             log_cut_line(4, 2, 10),
             "after a cut, nothing is kept"
         );

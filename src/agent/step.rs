@@ -179,7 +179,10 @@ async fn flush(shared: &Shared, lease: &LeaseRef, logs: &LogSink) -> bool {
             Err(e) => {
                 // Refused as invalid: most likely a batch over a proxy's or the server's body
                 // limit. Send it again in smaller batches; only a single line is given up.
-                let bytes = lines.iter().map(|(_, l)| l.len()).sum();
+                let bytes = lines
+                    .iter()
+                    .map(|l| l.line.len() + super::logs::LINE_COST)
+                    .sum();
                 if e.kind() == ErrorKind::Invalid && logs.shrink_batches(lines.len(), bytes) {
                     logs.put_back(lines);
                     continue;

@@ -113,6 +113,26 @@ pub struct RunQuery {
     /// Continue after this run id (exclusive, in `sort` order).
     pub cursor: Option<String>,
     pub limit: u32,
+    /// Only runs created at or after this time: the dashboard's `:since`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::model::time::rfc3339_opt"
+    )]
+    #[schema(value_type = Option<crate::model::time::TimeInput>)]
+    pub since: Option<i64>,
+}
+
+/// How far a run id's time may be from the run's `created_at` (both are read from the clock
+/// when the run is made): a time range on runs reads ids from this much before its start, then
+/// cuts by `created_at` exactly.
+pub const ID_TIME_SLACK_MS: i64 = 60_000;
+
+/// The smallest run id made at or after `ms` less [`ID_TIME_SLACK_MS`] (ids are ULIDs, ordered
+/// by the millisecond they were made in): the index bound of a time range on runs.
+pub fn run_id_floor(ms: i64) -> String {
+    let at = u64::try_from(ms.saturating_sub(ID_TIME_SLACK_MS)).unwrap_or(0);
+    ulid::Ulid::from_parts(at, 0).to_string()
 }
 
 /// One window of the agents table, ordered by name.
@@ -154,6 +174,14 @@ pub struct AuditFilter {
     pub text: Option<String>,
     /// `ok`, `denied` or `error`.
     pub outcome: Option<String>,
+    /// Only records at or after this time: the dashboard's `:since`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::model::time::rfc3339_opt"
+    )]
+    #[schema(value_type = Option<crate::model::time::TimeInput>)]
+    pub since: Option<i64>,
 }
 
 /// Per-minute counts of ended runs and steps, kept between overview refreshes.

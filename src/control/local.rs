@@ -34,9 +34,9 @@ use crate::backup::{
 use crate::engine::StepLimits;
 use crate::model::AuditRecord;
 use crate::model::{
-    Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, LogMark, LogStream, NewToken,
-    NewUser, Page, PasswordChange, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User,
-    UserUpdate, Workflow, WorkflowSpec, WorkflowSummary, now_ms,
+    Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, LogMark, NewToken, NewUser,
+    Page, PasswordChange, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User, UserUpdate,
+    Workflow, WorkflowSpec, WorkflowSummary, now_ms,
 };
 use crate::store::{Backend, Store, Tx};
 use crate::{Error, Result, audit};
@@ -746,7 +746,7 @@ impl ControlPlane for LocalControlPlane {
         &self,
         who: &Principal,
         lease: &LeaseRef,
-        lines: &[(LogStream, String)],
+        lines: &[crate::model::CapturedLine],
     ) -> Result<()> {
         self.authorize(who, Permission::Work, "step.logs", &lease.run_id)?;
         self.check_agent(who, "step.logs", &lease.run_id, &lease.agent_id)?;
@@ -897,6 +897,19 @@ impl ControlPlane for LocalControlPlane {
     ) -> Result<Page<Agent>> {
         self.authorize(who, Permission::Read, "agent.list", "")?;
         self.store.read(|tx| tx.dashboard_agents(&query, now_ms()))
+    }
+
+    async fn agent_steps(
+        &self,
+        who: &Principal,
+        name_or_id: &str,
+        limit: u32,
+    ) -> Result<Vec<crate::model::AgentStep>> {
+        self.authorize(who, Permission::Read, "agent.get", name_or_id)?;
+        self.store.read_quick(|tx| {
+            let agent = tx.get_agent(name_or_id)?;
+            tx.agent_steps(&agent.name, limit)
+        })
     }
 
     async fn dashboard_workflows(

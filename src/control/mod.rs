@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 
 pub use dashboard::{
     AgentQuery, AuditFilter, DURATION_SAMPLE, MINUTE_MS, Outcomes, Overview, OverviewCache,
-    RunQuery, RunSort, THROUGHPUT_MINUTES, WorkflowOutcomes, percentile,
+    RunQuery, RunSort, THROUGHPUT_MINUTES, WorkflowOutcomes, percentile, run_id_floor,
 };
 pub use local::{LocalControlPlane, LocalOptions};
 pub use local_retention::{retain, retain_every};
@@ -257,12 +257,14 @@ pub trait ControlPlane: Send + Sync {
         agent_id: &str,
         leases: &[LeaseRef],
     ) -> Result<HeartbeatReply>;
-    /// Append captured output; lines of a stale attempt are rejected.
+    /// Append captured output, each line stored with the time the agent captured it (never
+    /// later than its receipt; the receipt time when the agent gave none); lines of a stale
+    /// attempt are rejected.
     async fn append_logs(
         &self,
         who: &Principal,
         lease: &LeaseRef,
-        lines: &[(crate::model::LogStream, String)],
+        lines: &[crate::model::CapturedLine],
     ) -> Result<()>;
     /// Report the end of attempts, in one transaction. Each element says whether it was accepted
     /// (`false`: stale attempt or step no longer held — nothing changed).
@@ -326,6 +328,17 @@ pub trait ControlPlane: Send + Sync {
     async fn dashboard_runs(&self, who: &Principal, query: RunQuery) -> Result<Page<Run>>;
     /// One window of agents by name, with the steps each holds.
     async fn dashboard_agents(&self, who: &Principal, query: AgentQuery) -> Result<Page<Agent>>;
+    /// The steps an agent (by name or id) holds now and ran last, the most recently taken
+    /// first, at most `limit` (the dashboard's agent drill-down, `imx agent show`).
+    #[allow(unused_variables)]
+    async fn agent_steps(
+        &self,
+        who: &Principal,
+        name_or_id: &str,
+        limit: u32,
+    ) -> Result<Vec<crate::model::AgentStep>> {
+        Err(unsupported(self, "agent_steps"))
+    }
     /// Live workflows with their versions and the statuses of their latest `recent` runs.
     async fn dashboard_workflows(
         &self,

@@ -11,7 +11,7 @@ mod servers;
 use servers::Servers;
 use std::sync::Arc;
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -36,8 +36,8 @@ use crate::backup::catalog::Catalog;
 use crate::backup::{BackupInfo, CreateOptions, Integrity, KeySource, Progress, VerifyReport};
 use crate::model::AuditRecord;
 use crate::model::{
-    Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, LogStream, NewToken, NewUser,
-    Page, PasswordChange, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User, UserUpdate,
+    Agent, AgentRegistration, Event, IssuedToken, LeaseRef, LogLine, NewToken, NewUser, Page,
+    PasswordChange, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User, UserUpdate,
     Workflow, WorkflowSpec, WorkflowSummary,
 };
 use crate::server::error::ErrorBody;
@@ -84,6 +84,20 @@ pub struct RemoteControlPlane {
     tracer: Option<Tracer>,
     /// Told when a replica cannot be reached and the plane moves to the next, if set.
     on_move: Option<MoveHook>,
+    /// Whether the server takes a time range (`since`) on the dashboard's runs and audit tail (a
+    /// server that predates it refuses the field; the dashboard then cuts what it returns, as
+    /// before).
+    ranges: AtomicBool,
+    /// Whether the server takes log lines' capture times (a server that predates them refuses
+    /// the field; lines then go without, and it stamps them on receipt).
+    log_times: AtomicBool,
+}
+
+/// Whether the server refused a request body for a field it does not know (a server older than
+/// the field): the request can go again without it.
+fn refused_field(e: &Error, field: &str) -> bool {
+    e.kind() == crate::error::ErrorKind::Invalid
+        && e.to_string().contains(&format!("unknown field `{field}`"))
 }
 
 /// Called with the replica that could not be reached, the one moved to, and why.
@@ -148,6 +162,8 @@ impl RemoteControlPlane {
             follower: follow::Follower::new(),
             tracer: None,
             on_move: None,
+            ranges: AtomicBool::new(true),
+            log_times: AtomicBool::new(true),
         })
     }
 
@@ -719,13 +735,21 @@ impl ControlPlane for RemoteControlPlane {
         &self,
         _: &Principal,
         lease: &LeaseRef,
-        lines: &[(LogStream, String)],
+        lines: &[crate::model::CapturedLine],
     ) -> Result<()> {
-        let body = LogsBody {
-            lease: lease.clone(),
-            lines: lines.to_vec(),
-        };
-        self.post_empty(&["leases", "logs"], &body).await
+        let mut body = LogsBody::new(lease, lines);
+        if !self.log_times.load(Ordering::Relaxed) {
+            body.times = None;
+        }
+        match self.post_empty(&["leases", "logs"], &body).await {
+            // A server that predates capture times: send them without, from now on.
+            Err(e) if body.times.is_some() && refused_field(&e, "times") => {
+                self.log_times.store(false, Ordering::Relaxed);
+                body.times = None;
+                self.post_empty(&["leases", "logs"], &body).await
+            }
+            other => other,
+        }
     }
 
     async fn complete_steps(
@@ -831,11 +855,41 @@ impl ControlPlane for RemoteControlPlane {
     }
 
     async fn dashboard_runs(&self, _: &Principal, query: RunQuery) -> Result<Page<Run>> {
-        self.post(&["dashboard", "runs"], &query).await
+        // Without the range, oldest first starts at its first possible id (the dashboard cuts
+        // the rest), as clients did before servers took it.
+        let without = |mut q: RunQuery| {
+            if let (Some(t), super::RunSort::Oldest, None) = (q.since, q.sort, &q.cursor) {
+                q.cursor = Some(super::run_id_floor(t));
+            }
+            q.since = None;
+            q
+        };
+        let query = if self.ranges.load(Ordering::Relaxed) {
+            query
+        } else {
+            without(query)
+        };
+        match self.post(&["dashboard", "runs"], &query).await {
+            Err(e) if query.since.is_some() && refused_field(&e, "since") => {
+                self.ranges.store(false, Ordering::Relaxed);
+                self.post(&["dashboard", "runs"], &without(query)).await
+            }
+            other => other,
+        }
     }
 
     async fn dashboard_agents(&self, _: &Principal, query: AgentQuery) -> Result<Page<Agent>> {
         self.post(&["dashboard", "agents"], &query).await
+    }
+
+    async fn agent_steps(
+        &self,
+        _: &Principal,
+        name_or_id: &str,
+        limit: u32,
+    ) -> Result<Vec<crate::model::AgentStep>> {
+        let q = super::wire::AgentStepsQuery { limit: Some(limit) };
+        self.get(&["agents", name_or_id, "steps"], &q).await
     }
 
     async fn dashboard_workflows(
@@ -854,12 +908,22 @@ impl ControlPlane for RemoteControlPlane {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<crate::model::AuditRecord>> {
-        let body = AuditTailBody {
+        let mut body = AuditTailBody {
             filter,
             before,
             limit,
         };
-        self.post(&["audit", "tail"], &body).await
+        if !self.ranges.load(Ordering::Relaxed) {
+            body.filter.since = None;
+        }
+        match self.post(&["audit", "tail"], &body).await {
+            Err(e) if body.filter.since.is_some() && refused_field(&e, "since") => {
+                self.ranges.store(false, Ordering::Relaxed);
+                body.filter.since = None;
+                self.post(&["audit", "tail"], &body).await
+            }
+            other => other,
+        }
     }
 
     async fn create_backup(
@@ -1104,5 +1168,136 @@ mod transport_tests {
         );
         let err = answer.unwrap_err();
         assert!(err.to_string().contains("307"), "{err}");
+    }
+
+    /// Log lines sent to a server that predates capture times (its body has no `times` and
+    /// refuses unknown fields) still arrive: once refused, they go without times.
+    #[tokio::test]
+    async fn log_lines_reach_a_server_that_predates_capture_times() {
+        use std::sync::Mutex;
+
+        use axum::extract::State;
+        use axum::http::StatusCode;
+
+        use crate::model::{CapturedLine, LogStream};
+        use crate::server::json::Json;
+
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct OldLogsBody {
+            lease: LeaseRef,
+            lines: Vec<(LogStream, String)>,
+        }
+        type Got = Arc<Mutex<Vec<String>>>;
+        async fn old(State(got): State<Got>, Json(b): Json<OldLogsBody>) -> StatusCode {
+            let mut got = got.lock().unwrap();
+            got.extend(b.lines.into_iter().map(|(_, l)| l));
+            StatusCode::NO_CONTENT
+        }
+        let got: Got = Arc::default();
+        // The route as such a server serves it: its error bodies as the server makes them.
+        let app = axum::Router::new()
+            .route("/api/v1/leases/logs", axum::routing::post(old))
+            .layer(axum::middleware::from_fn(crate::server::error::json_errors))
+            .with_state(got.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let remote = RemoteControlPlane::new(&url, None, None).unwrap();
+        let lease = LeaseRef {
+            run_id: "r".into(),
+            step_id: "s".into(),
+            attempt: 1,
+            agent_id: "a".into(),
+        };
+        let who = Principal::local_owner();
+        for text in ["one", "two"] {
+            let line = CapturedLine::at(LogStream::Stdout, text, 1_700_000_000_000);
+            remote.append_logs(&who, &lease, &[line]).await.unwrap();
+        }
+        assert_eq!(*got.lock().unwrap(), ["one", "two"]);
+        assert!(
+            !remote.log_times.load(Ordering::Relaxed),
+            "asked once, then without"
+        );
+    }
+
+    /// A time range sent to a server that predates it (its bodies have no `since` and refuse
+    /// unknown fields) still reads: once refused, runs and audit records are asked for without
+    /// it (oldest first from the range's first possible run id), and the dashboard cuts them.
+    #[tokio::test]
+    async fn a_time_range_reaches_a_server_that_predates_it() {
+        use std::sync::Mutex;
+
+        use axum::extract::State;
+
+        use crate::control::RunSort;
+        use crate::server::json::Json;
+
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct OldRunQuery {
+            status: Option<String>,
+            workflow: Option<String>,
+            text: Option<String>,
+            sort: RunSort,
+            cursor: Option<String>,
+            limit: u32,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct OldFilter {
+            text: Option<String>,
+            outcome: Option<String>,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct OldTail {
+            filter: OldFilter,
+            before: Option<i64>,
+            limit: u32,
+        }
+        type Got = Arc<Mutex<Vec<Option<String>>>>;
+        async fn runs(State(got): State<Got>, Json(q): Json<OldRunQuery>) -> Json<Page<Run>> {
+            got.lock().unwrap().push(q.cursor);
+            Json(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            })
+        }
+        async fn tail(Json(_): Json<OldTail>) -> Json<Vec<crate::model::AuditRecord>> {
+            Json(Vec::new())
+        }
+        let got: Got = Arc::default();
+        let app = axum::Router::new()
+            .route("/api/v1/dashboard/runs", axum::routing::post(runs))
+            .route("/api/v1/audit/tail", axum::routing::post(tail))
+            .layer(axum::middleware::from_fn(crate::server::error::json_errors))
+            .with_state(got.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let remote = RemoteControlPlane::new(&url, None, None).unwrap();
+        let who = Principal::local_owner();
+        let since = 1_700_000_000_000;
+        let q = RunQuery {
+            sort: RunSort::Oldest,
+            since: Some(since),
+            limit: 10,
+            ..RunQuery::default()
+        };
+        remote.dashboard_runs(&who, q.clone()).await.unwrap();
+        remote.dashboard_runs(&who, q).await.unwrap();
+        let floor = Some(super::super::run_id_floor(since));
+        assert_eq!(*got.lock().unwrap(), [floor.clone(), floor]);
+        let filter = AuditFilter {
+            since: Some(since),
+            ..AuditFilter::default()
+        };
+        remote.audit_tail(&who, filter, None, 10).await.unwrap();
     }
 }

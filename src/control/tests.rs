@@ -423,7 +423,12 @@ async fn log_marks_say_which_runs_have_new_output_and_nothing_reaches_the_event_
     let audit_before = e.plane.audit_records().unwrap().len();
     let say = |t: &StepTask, n: usize| {
         let lines: Vec<_> = (0..n)
-            .map(|i| (crate::model::LogStream::Stdout, format!("line {i}")))
+            .map(|i| {
+                crate::model::CapturedLine::new(
+                    crate::model::LogStream::Stdout,
+                    format!("line {i}"),
+                )
+            })
             .collect();
         let lease = t.lease.clone();
         let plane = e.plane.clone();

@@ -114,8 +114,12 @@ async fn call(e: &Env, who: &Principal, method: &str) -> Result<()> {
         "heartbeat" => p.heartbeat(who, "01NOAGENT", &[]).await.map(drop),
         "check_leases" => p.check_leases(who, "01NOAGENT", &[]).await.map(drop),
         "append_logs" => {
-            p.append_logs(who, &lease, &[(LogStream::Stdout, "x".into())])
-                .await
+            p.append_logs(
+                who,
+                &lease,
+                &[crate::model::CapturedLine::new(LogStream::Stdout, "x")],
+            )
+            .await
         }
         "complete_steps" => p
             .complete_steps(who, &[(lease.clone(), StepResult::ok(BTreeMap::new()))])
@@ -836,8 +840,15 @@ async fn only_the_principal_that_registered_an_agent_may_act_for_it() {
             ),
             (
                 "append_logs",
-                p.append_logs(b, &lease, &[(LogStream::Stdout, "forged line".into())])
-                    .await,
+                p.append_logs(
+                    b,
+                    &lease,
+                    &[crate::model::CapturedLine::new(
+                        LogStream::Stdout,
+                        "forged line",
+                    )],
+                )
+                .await,
             ),
             (
                 "complete_steps",

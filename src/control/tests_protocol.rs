@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use super::*;
 use crate::auth::Principal;
 use crate::engine::StepLimits;
-use crate::model::{AgentRegistration, AgentState, LogStream, StepKind, StepSpec, WorkflowSpec};
+use crate::model::{
+    AgentRegistration, AgentState, CapturedLine, LogStream, StepKind, StepSpec, WorkflowSpec,
+};
 
 fn open(path: &Path, lease_ms: u64, limits: StepLimits) -> LocalControlPlane {
     LocalControlPlane::open(
@@ -129,8 +131,8 @@ async fn the_control_plane_caps_an_attempts_log() {
     };
     let plane = open(&dir.path().join("imx.db"), 30_000, limits);
     let task = claimed(&plane, &who).await;
-    let line = |s: &str| (LogStream::Stdout, s.to_string());
-    let send = |lines: Vec<(LogStream, String)>| {
+    let line = |s: &str| CapturedLine::new(LogStream::Stdout, s);
+    let send = |lines: Vec<CapturedLine>| {
         let plane = &plane;
         let who = &who;
         let lease = task.lease.clone();
@@ -140,7 +142,7 @@ async fn the_control_plane_caps_an_attempts_log() {
     send(vec![line("abcdefghij"), line("x")]).await;
     send(vec![
         line("more"),
-        (LogStream::System, "imx: a note".to_string()),
+        CapturedLine::new(LogStream::System, "imx: a note"),
     ])
     .await;
     let logs: Vec<String> = plane

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Secret;
-use crate::model::{LeaseRef, LogStream, RunStatus, StepResult};
+use crate::model::{CapturedLine, LeaseRef, LogStream, RunStatus, StepResult};
 
 /// `?dry_run=true` on apply.
 #[derive(Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
@@ -116,6 +116,48 @@ pub struct LeasesBody {
 pub struct LogsBody {
     pub lease: LeaseRef,
     pub lines: Vec<(LogStream, String)>,
+    /// When the agent captured each line, in milliseconds since the epoch: one per line, in
+    /// the same order. Absent (agents that predate it): each line is stamped when the control
+    /// plane receives it. A time later than its receipt is stored as the receipt time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<Vec<i64>>,
+}
+
+impl LogsBody {
+    /// The body for `lines`; capture times are sent when every line has one.
+    pub fn new(lease: &LeaseRef, lines: &[CapturedLine]) -> Self {
+        let times: Option<Vec<i64>> = lines.iter().map(|l| l.at).collect();
+        LogsBody {
+            lease: lease.clone(),
+            lines: lines.iter().map(|l| (l.stream, l.line.clone())).collect(),
+            times,
+        }
+    }
+
+    /// The lines with their capture times; a `times` that does not match `lines` is an error.
+    pub fn into_lines(self) -> crate::Result<(LeaseRef, Vec<CapturedLine>)> {
+        let lines = match self.times {
+            None => self
+                .lines
+                .into_iter()
+                .map(|(stream, line)| CapturedLine::new(stream, line))
+                .collect(),
+            Some(times) if times.len() == self.lines.len() => self
+                .lines
+                .into_iter()
+                .zip(times)
+                .map(|((stream, line), at)| CapturedLine::at(stream, line, at))
+                .collect(),
+            Some(times) => {
+                return Err(crate::Error::invalid(format!(
+                    "times: {} capture times for {} lines; send one per line, or none",
+                    times.len(),
+                    self.lines.len()
+                )));
+            }
+        };
+        Ok((self.lease, lines))
+    }
 }
 
 /// Body of `POST /leases/complete`.
@@ -152,6 +194,15 @@ pub struct AuditTailBody {
     pub filter: super::AuditFilter,
     pub before: Option<i64>,
     pub limit: u32,
+}
+
+/// `?limit=N` on an agent's steps (`GET /agents/{name}/steps`).
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AgentStepsQuery {
+    /// At most this many steps (default 50, at most 1,000; larger is clamped).
+    pub limit: Option<u32>,
 }
 
 /// `?recent=N` on the dashboard's workflows.

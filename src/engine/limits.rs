@@ -8,7 +8,7 @@ use bytesize::ByteSize;
 
 use std::borrow::Cow;
 
-use crate::model::{LogStream, StepOutcome, StepResult};
+use crate::model::{CapturedLine, LogStream, StepOutcome, StepResult};
 
 /// The default limit on one step's outputs (keys plus values): 1 MiB.
 pub const DEFAULT_MAX_OUTPUT_BYTES: u64 = 1024 * 1024;
@@ -97,35 +97,41 @@ pub fn log_limit_reached_line(max: u64) -> String {
     )
 }
 
+/// A line to store: its stream, its text, and when it was captured (`None`: the agent gave no
+/// time, or it is the control plane's own line).
+pub type KeptLine<'a> = (LogStream, Cow<'a, str>, Option<i64>);
+
 /// What to store of `lines`, sent for an attempt whose log already holds `stored` bytes of
 /// output, under a limit of `max` bytes: output past the limit is cut (the log is truncated,
 /// never left with gaps); imx's own lines (`system`) are always kept (an agent that cuts its log
 /// itself says how much in one); the first time the limit is passed, one line says so. Returns
-/// the lines to store and the attempt's new byte count (past `max` once the limit was reached).
-pub fn cap_log(
-    stored: u64,
-    lines: &[(LogStream, String)],
-    max: u64,
-) -> (Vec<(LogStream, Cow<'_, str>)>, u64) {
+/// the lines to store, each with its capture time (`None`: the agent gave none, or it is the
+/// control plane's own line), and the attempt's new byte count (past `max` once the limit was
+/// reached).
+pub fn cap_log(stored: u64, lines: &[CapturedLine], max: u64) -> (Vec<KeptLine<'_>>, u64) {
     let mut total = stored;
     let mut over = false;
     let mut keep = Vec::with_capacity(lines.len());
-    for (stream, line) in lines {
-        if *stream == LogStream::System {
-            keep.push((*stream, Cow::Borrowed(line.as_str())));
+    for l in lines {
+        if l.stream == LogStream::System {
+            keep.push((l.stream, Cow::Borrowed(l.line.as_str()), l.at));
             continue;
         }
-        let size = line.len() as u64;
+        let size = l.line.len() as u64;
         if over || total.saturating_add(size) > max {
             over = true;
             continue;
         }
         total += size;
-        keep.push((*stream, Cow::Borrowed(line.as_str())));
+        keep.push((l.stream, Cow::Borrowed(l.line.as_str()), l.at));
     }
     if over && stored <= max {
         // The first lines past the limit: say so once (the count moves past the limit).
-        keep.push((LogStream::System, Cow::Owned(log_limit_reached_line(max))));
+        keep.push((
+            LogStream::System,
+            Cow::Owned(log_limit_reached_line(max)),
+            None,
+        ));
         total = max.saturating_add(1);
     }
     (keep, total)
@@ -189,15 +195,17 @@ mod tests {
 
     #[test]
     fn a_log_is_cut_at_the_limit_once_and_system_lines_always_kept() {
-        let line = |stream, text: &str| (stream, text.to_string());
+        let line = |stream, text: &str| CapturedLine::new(stream, text);
         let lines = [
             line(LogStream::Stdout, "12345"),
             line(LogStream::Stdout, "678"),
             line(LogStream::System, "imx: note"),
             line(LogStream::Stderr, "9"),
         ];
-        let texts = |kept: &[(LogStream, Cow<'_, str>)]| {
-            kept.iter().map(|(_, l)| l.to_string()).collect::<Vec<_>>()
+        let texts = |kept: &[KeptLine<'_>]| {
+            kept.iter()
+                .map(|(_, l, _)| l.to_string())
+                .collect::<Vec<_>>()
         };
         // Within the limit: everything, counted.
         let (kept, total) = cap_log(0, &lines, 100);

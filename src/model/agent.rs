@@ -129,3 +129,37 @@ impl AgentRegistration {
         }
     }
 }
+
+/// A step an agent holds now or ran last (`imx agent show`, the dashboard's agent drill-down):
+/// the step's current attempt, as long as this agent was the last to take it. Earlier attempts
+/// are not kept, so a step retried on another agent leaves this agent's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AgentStep {
+    pub run_id: String,
+    pub workflow: String,
+    pub step_id: String,
+    pub status: crate::model::StepStatus,
+    pub attempt: u32,
+    /// When this agent took the attempt.
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub started_at: Option<i64>,
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finished_at: Option<i64>,
+}
+
+impl AgentStep {
+    /// Start to end, or to `now` while it is held (`None`: not started, or waiting to be
+    /// tried again with no end recorded).
+    pub fn duration_ms(&self, now: i64) -> Option<i64> {
+        use crate::model::StepStatus;
+        let start = self.started_at?;
+        let end = match self.finished_at {
+            Some(end) => end,
+            None if matches!(self.status, StepStatus::Leased | StepStatus::Running) => now,
+            None => return None,
+        };
+        Some(end.saturating_sub(start))
+    }
+}

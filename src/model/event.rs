@@ -36,6 +36,37 @@ impl LogStream {
     }
 }
 
+/// A line of a step's output on its way to the store: what the agent read, from which stream,
+/// and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapturedLine {
+    pub stream: LogStream,
+    pub line: String,
+    /// When the agent read it (ms since the epoch). `None` from agents that do not say (older
+    /// ones): the control plane then stamps the time it received it.
+    pub at: Option<i64>,
+}
+
+impl CapturedLine {
+    /// A line with no capture time (the control plane stamps it).
+    pub fn new(stream: LogStream, line: impl Into<String>) -> Self {
+        CapturedLine {
+            stream,
+            line: line.into(),
+            at: None,
+        }
+    }
+
+    /// A line read at `at` (ms since the epoch).
+    pub fn at(stream: LogStream, line: impl Into<String>, at: i64) -> Self {
+        CapturedLine {
+            stream,
+            line: line.into(),
+            at: Some(at),
+        }
+    }
+}
+
 /// One captured line of a step's output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LogLine {
@@ -44,6 +75,8 @@ pub struct LogLine {
     pub run_id: String,
     pub step_id: String,
     pub attempt: u32,
+    /// When the agent captured the line (from agents that do not say: when the control plane
+    /// received it).
     #[serde(with = "crate::model::time::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub time: i64,

@@ -10,9 +10,9 @@ pub mod time;
 mod user;
 mod workflow;
 
-pub use agent::{Agent, AgentRegistration, AgentState};
+pub use agent::{Agent, AgentRegistration, AgentState, AgentStep};
 pub use audit::AuditRecord;
-pub use event::{Event, LogLine, LogMark, LogStream};
+pub use event::{CapturedLine, Event, LogLine, LogMark, LogStream};
 pub use ids::{new_id, now_ms, short_id};
 pub use run::{
     LeaseRef, Page, Run, RunDetail, RunFilter, RunStatus, StepOutcome, StepResult, StepState,

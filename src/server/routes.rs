@@ -18,8 +18,8 @@ use crate::backup::catalog::Catalog;
 use crate::backup::{BackupInfo, CreateOptions, KeySource, NoProgress, VerifyReport};
 use crate::control::wire::WhoAmI;
 use crate::control::wire::{
-    ApplyQuery, ClaimBody, CompleteBody, EventsQuery, LeasesBody, LogsBody, LogsQuery, RetryBody,
-    RunsQuery, VersionQuery,
+    AgentStepsQuery, ApplyQuery, ClaimBody, CompleteBody, EventsQuery, LeasesBody, LogsBody,
+    LogsQuery, RetryBody, RunsQuery, VersionQuery,
 };
 use crate::control::wire::{
     AuditReportBody, BackupCreateBody, BackupLocationBody, BackupVerifyBody, backup_id,
@@ -33,9 +33,9 @@ use crate::control::{
     ApplyOutcome, HeartbeatReply, RunPrune, RunPruneReport, StartRun, StatusReport,
 };
 use crate::model::{
-    Agent, AgentRegistration, AuditRecord, Event, IssuedToken, LeaseRef, LogLine, NewToken,
-    NewUser, Page, PasswordChange, Run, RunDetail, RunFilter, StepTask, Token, User, UserUpdate,
-    Workflow, WorkflowSpec, WorkflowSummary,
+    Agent, AgentRegistration, AgentStep, AuditRecord, Event, IssuedToken, LeaseRef, LogLine,
+    NewToken, NewUser, Page, PasswordChange, Run, RunDetail, RunFilter, StepTask, Token, User,
+    UserUpdate, Workflow, WorkflowSpec, WorkflowSummary,
 };
 
 type Api<T> = Result<Json<T>, ApiError>;
@@ -63,6 +63,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(get_agent, remove_agent))
         .routes(routes!(drain_agent))
         .routes(routes!(resume_agent))
+        .routes(routes!(agent_steps))
         .routes(routes!(claim))
         .routes(routes!(heartbeat))
         .routes(routes!(check_leases))
@@ -308,6 +309,20 @@ async fn get_agent(
     Ok(Json(s.plane.get_agent(&who, &name).await?))
 }
 
+/// Steps an agent takes when `?limit=` does not say.
+const AGENT_STEPS: u32 = 50;
+
+#[utoipa::path(get, path = "/api/v1/agents/{name}/steps", tag = "agents", params(("name" = String, Path, description = "An agent's name or id"), AgentStepsQuery), responses((status = 200, description = "The steps the agent holds now and ran last, the most recently taken first", body = Vec<AgentStep>)))]
+async fn agent_steps(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+    Query(q): Query<AgentStepsQuery>,
+) -> Api<Vec<AgentStep>> {
+    let limit = q.limit.unwrap_or(AGENT_STEPS).min(super::limits::MAX_PAGE);
+    Ok(Json(s.plane.agent_steps(&who, &name, limit).await?))
+}
+
 #[utoipa::path(post, path = "/api/v1/agents/{name}/drain", tag = "agents", params(("name" = String, Path, description = "An agent's name or id")), responses((status = 200, description = "The draining agent", body = Agent)))]
 async fn drain_agent(
     State(s): State<AppState>,
@@ -406,7 +421,8 @@ async fn append_logs(
     Caller(who): Caller,
     Json(body): Json<LogsBody>,
 ) -> Result<StatusCode, ApiError> {
-    s.plane.append_logs(&who, &body.lease, &body.lines).await?;
+    let (lease, lines) = body.into_lines()?;
+    s.plane.append_logs(&who, &lease, &lines).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -191,6 +191,82 @@ async fn a_held_agent_name_names_its_holder_over_the_wire() {
     }
 }
 
+/// Over the wire, an agent's log lines keep the time the agent captured them (a body from an
+/// older agent, without times, is stamped on receipt; times that do not match the lines are
+/// refused), and an agent's steps are listed.
+#[tokio::test]
+async fn capture_times_and_an_agents_steps_go_over_the_wire() {
+    use crate::model::{CapturedLine, LogStream, now_ms};
+
+    let served = serve().await;
+    let who = Principal::local_owner();
+    let remote = RemoteControlPlane::new(&served.url, Some("imx_test".into()), None).unwrap();
+    let one = WorkflowSpec::new("one", vec![StepSpec::new("s", StepKind::Noop)]);
+    remote.apply_workflow(&who, one, false).await.unwrap();
+    let run = remote
+        .start_run(
+            &who,
+            StartRun {
+                workflow: "one".into(),
+                ..StartRun::default()
+            },
+        )
+        .await
+        .unwrap();
+    let reg = crate::model::AgentRegistration::for_test("w", 1);
+    let agent = remote.register_agent(&who, reg).await.unwrap();
+    let task = remote
+        .claim(&who, &agent.id, 1, Duration::ZERO)
+        .await
+        .unwrap()
+        .remove(0);
+    let captured = now_ms() - 5_000;
+    let before = now_ms();
+    remote
+        .append_logs(
+            &who,
+            &task.lease,
+            &[CapturedLine::at(LogStream::Stdout, "early", captured)],
+        )
+        .await
+        .unwrap();
+    // An older agent's body: lines only.
+    let http = reqwest::Client::new();
+    let post = |body: serde_json::Value| {
+        http.post(format!("{}/api/v1/leases/logs", served.url))
+            .bearer_auth("imx_test")
+            .json(&body)
+            .send()
+    };
+    let lease = serde_json::to_value(&task.lease).unwrap();
+    let old = post(serde_json::json!({ "lease": lease, "lines": [["stdout", "old agent"]] }))
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 204);
+    let after = now_ms();
+    let wrong = post(serde_json::json!({
+        "lease": lease, "lines": [["stdout", "x"]], "times": [1, 2]
+    }))
+    .await
+    .unwrap();
+    assert_eq!(wrong.status(), 400);
+    let logs = remote.run_logs(&who, &run.id, None, 0, 10).await.unwrap();
+    let got: Vec<(&str, i64)> = logs.iter().map(|l| (l.line.as_str(), l.time)).collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0], ("early", captured));
+    assert_eq!(got[1].0, "old agent");
+    assert!((before..=after).contains(&got[1].1), "{got:?}");
+
+    let steps = remote.agent_steps(&who, "w", 10).await.unwrap();
+    assert_eq!(steps.len(), 1);
+    assert_eq!(
+        (steps[0].run_id.as_str(), steps[0].step_id.as_str()),
+        (run.id.as_str(), "s")
+    );
+    let e = remote.agent_steps(&who, "nobody", 10).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+}
+
 /// `GET /runs/{id}/logs?tail=true` gives the last lines and `?before=ID` the lines before one,
 /// oldest first, as the local plane reads them backwards.
 #[tokio::test]
@@ -218,7 +294,9 @@ async fn logs_are_read_backwards_over_the_wire() {
         .await
         .unwrap();
     let lines: Vec<_> = (0..10)
-        .map(|i| (crate::model::LogStream::Stdout, format!("line {i}")))
+        .map(|i| {
+            crate::model::CapturedLine::new(crate::model::LogStream::Stdout, format!("line {i}"))
+        })
         .collect();
     remote
         .append_logs(&who, &tasks[0].lease, &lines)

@@ -172,7 +172,7 @@ async fn say(plane: &LocalControlPlane, lease: &LeaseRef, line: &str) {
         .append_logs(
             &Principal::local_owner(),
             lease,
-            &[(LogStream::Stdout, line.to_string())],
+            &[crate::model::CapturedLine::new(LogStream::Stdout, line)],
         )
         .await
         .unwrap();

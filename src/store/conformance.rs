@@ -12,8 +12,8 @@ use crate::Error;
 use crate::auth::{Principal, Role};
 use crate::engine::StepLimits;
 use crate::model::{
-    AgentRegistration, AgentState, LeaseRef, LogStream, RunFilter, RunStatus, StepKind, StepResult,
-    StepSpec, StepStatus, StepTask, WorkflowSpec,
+    AgentRegistration, AgentState, CapturedLine, LeaseRef, LogStream, RunFilter, RunStatus,
+    StepKind, StepResult, StepSpec, StepStatus, StepTask, WorkflowSpec,
 };
 use crate::store::api::Backend;
 
@@ -49,6 +49,7 @@ macro_rules! on_both {
 }
 
 mod feeds;
+mod ranges;
 mod retention;
 mod tables;
 
@@ -360,7 +361,7 @@ fn heartbeats_logs_and_stale_reports(store: &Arc<dyn Backend>) {
     let checked = store.read(|tx| tx.check_leases(&agent, &three)).unwrap();
     assert_eq!(checked.renewed, std::slice::from_ref(&lease));
     assert_eq!(checked.revoked, [missing, stale.clone()]);
-    let lines = [(LogStream::Stdout, "hello".to_string())];
+    let lines = [CapturedLine::new(LogStream::Stdout, "hello")];
     store
         .write(|tx| tx.append_logs(&lease, &lines, 1 << 20))
         .unwrap();
@@ -846,6 +847,7 @@ fn counts_for_status_and_the_dashboard(store: &Arc<dyn Backend>) {
     let f = crate::control::AuditFilter {
         text: Some("r2".into()),
         outcome: Some("ok".into()),
+        ..crate::control::AuditFilter::default()
     };
     let tail = store.read(|tx| tx.audit_tail(&f, None, 10)).unwrap();
     assert_eq!(tail.len(), 1);

@@ -117,6 +117,7 @@ fn rows(run: &str) -> Vec<Row> {
             "hostname": "test", "pid": 1, "version": "0"
         })),
         row("GET", "/api/v1/agents/{name}", READ).at("/api/v1/agents/no-such-agent"),
+        row("GET", "/api/v1/agents/{name}/steps", READ).at("/api/v1/agents/no-such-agent/steps"),
         row("DELETE", "/api/v1/agents/{name}", MANAGE).at("/api/v1/agents/no-such-agent"),
         row("POST", "/api/v1/agents/{name}/drain", MANAGE).at("/api/v1/agents/no-such-agent/drain"),
         row("POST", "/api/v1/agents/{name}/resume", MANAGE)

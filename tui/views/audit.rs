@@ -1,5 +1,6 @@
 //! Audit: the newest records of the audit trail, live, filtered by text (actor, action, target)
-//! and outcome.
+//! and outcome; with a time range (`:since`), every record of it (read by the control plane, up
+//! to [`RANGE`]).
 
 use imx::control::AuditFilter;
 use imx::model::AuditRecord;
@@ -17,6 +18,9 @@ use super::super::window::scroll_offset;
 
 /// Records the tail shows.
 pub const TAIL: u32 = 200;
+/// Records the tail shows with a time range (`:since`): every record of the range, up to this
+/// many (the newest).
+pub const RANGE: u32 = 1_000;
 
 /// The columns, each sortable (`<` `>` `R`; the loaded tail).
 pub const COLUMNS: [&str; 6] = ["SEQ", "TIME", "ACTOR", "ACTION", "TARGET", "OUTCOME"];
@@ -81,12 +85,38 @@ impl AuditState {
         self.refilter();
     }
 
-    /// A new time range (moves with the clock).
+    /// A new time range (moves with the clock): the control plane reads from its start rounded
+    /// down to the minute (the filter changes once a minute, not with every tick), and the
+    /// records are cut here exactly.
     pub fn set_since(&mut self, since: Option<i64>) {
+        let minute = since.map(|t| t - t.rem_euclid(60_000));
+        if minute != self.filter.since {
+            self.filter.since = minute;
+            self.selected = 0;
+        }
         if since != self.since {
             self.since = since;
             self.refilter();
         }
+    }
+
+    /// How many records to read: the tail, or the whole time range (up to [`RANGE`]).
+    pub fn limit(filter: &AuditFilter) -> u32 {
+        if filter.since.is_some() { RANGE } else { TAIL }
+    }
+
+    /// Whether a filter of the view's own (text, outcome) is set; the time range is the
+    /// palette's (`:since`).
+    pub fn has_filter(&self) -> bool {
+        self.filter.text.is_some() || self.filter.outcome.is_some()
+    }
+
+    /// Clear the text and outcome filters (the time range stays).
+    pub fn clear_filter(&mut self) {
+        self.filter = AuditFilter {
+            since: self.filter.since,
+            ..AuditFilter::default()
+        };
     }
 
     /// The records shown: the tail within the time range.
@@ -139,6 +169,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             format!("· since {} ", since.text),
             theme.key(),
         ));
+        if s.tail.len() >= RANGE as usize {
+            title.push(Span::raw(format!("· newest {RANGE} ")));
+        }
     }
     title.extend(super::hidden_note(s.order.hidden, theme));
     let height = usize::from(area.height.saturating_sub(3));

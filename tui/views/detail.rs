@@ -37,6 +37,8 @@ pub struct DetailState {
     pub log: LogPane,
     /// Show every step's log, each line after its step.
     pub all: bool,
+    /// The step to open on when the run arrives (from an agent's steps): its log is shown.
+    pub focus: Option<String>,
 }
 
 /// One row of the tree: the step's index in `steps`, its tree prefix, and needs beyond the parent.
@@ -101,6 +103,7 @@ impl DetailState {
             pane: Pane::Steps,
             log: LogPane::default(),
             all: false,
+            focus: None,
         }
     }
 
@@ -143,11 +146,20 @@ impl DetailState {
         };
     }
 
-    /// The run arrived or changed. A failed run opens on its (first) failed step's log.
+    /// The run arrived or changed. It opens on the step asked for ([`focus`](Self::focus)), or
+    /// a failed run on its (first) failed step's log.
     pub fn set_data(&mut self, d: RunDetail) {
         let first = self.data.is_none();
         self.selected = self.selected.min(d.steps.len().saturating_sub(1));
-        if first && d.run.status == RunStatus::Failed {
+        let focus = self.focus.take().and_then(|id| {
+            tree(&d.steps)
+                .iter()
+                .position(|r| d.steps[r.index].step_id == id)
+        });
+        if let Some(row) = focus.filter(|_| first) {
+            self.selected = row;
+            self.pane = Pane::Logs;
+        } else if first && d.run.status == RunStatus::Failed {
             let failed = tree(&d.steps)
                 .iter()
                 .position(|r| d.steps[r.index].status == StepStatus::Failed);

@@ -2,6 +2,7 @@
 //! (context, principal, connection, last update), the tabs, the current view, the footer (keys
 //! and messages) and any overlay (help, palette, filter, confirmation, form). One file per view.
 
+pub mod agent_steps;
 pub mod agents;
 pub mod audit;
 pub mod columns;
@@ -41,6 +42,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme) {
     match app.view {
         ViewId::Overview => overview::draw(f, body, app, theme),
         ViewId::Agents => agents::draw(f, body, app, theme),
+        ViewId::AgentSteps => agent_steps::draw(f, body, app, theme),
         ViewId::Runs => runs::draw(f, body, app, theme),
         ViewId::RunDetail => detail::draw(f, body, app, theme),
         ViewId::Workflows => workflows::draw(f, body, app, theme),
@@ -107,10 +109,15 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
 }
 
 fn draw_tabs(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
-    let shown = if app.view == ViewId::RunDetail {
-        app.back.last().copied().unwrap_or(ViewId::Runs)
+    let shown = match app.view {
+        ViewId::RunDetail => app.back.last().copied().unwrap_or(ViewId::Runs),
+        v => v,
+    };
+    // An agent's steps belong to the Agents tab.
+    let shown = if shown == ViewId::AgentSteps {
+        ViewId::Agents
     } else {
-        app.view
+        shown
     };
     let titles: Vec<Line> = ViewId::TABS
         .iter()

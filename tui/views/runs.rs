@@ -49,25 +49,18 @@ impl Default for RunsState {
 }
 
 impl RunsState {
-    /// The query for the current page.
-    /// Oldest first with a time range, the first page starts at the range (run ids are ULIDs,
-    /// ordered by creation time; the start is rounded down to the minute so the query changes
-    /// once a minute, not with every tick, and [`trim_since`](Self::trim_since) cuts exactly).
+    /// The query for the current page. A time range (`:since`) is the control plane's to
+    /// apply, from its start rounded down to the minute (so the query changes once a minute,
+    /// not with every tick); [`trim_since`](Self::trim_since) cuts exactly.
     pub fn query(&self) -> RunQuery {
-        let since = match (self.sort, self.since) {
-            (RunSort::Oldest, Some(t)) => {
-                let minute = u64::try_from(t - t.rem_euclid(60_000)).unwrap_or(0);
-                Some(ulid::Ulid::from_parts(minute, 0).to_string())
-            }
-            _ => None,
-        };
         RunQuery {
             status: self.status,
             workflow: self.workflow.clone(),
             text: self.text.clone(),
             sort: self.sort,
-            cursor: self.window.start.clone().or(since),
+            cursor: self.window.start.clone(),
             limit: PAGE,
+            since: self.since.map(|t| t - t.rem_euclid(60_000)),
         }
     }
 

@@ -91,6 +91,37 @@ fn agents_for_a_viewer_hide_what_it_may_not_do() {
 }
 
 #[test]
+fn agent_steps_list_what_an_agent_holds_and_ran() {
+    let mut app = with_data(ViewId::Agents, Role::Admin);
+    app.update(Action::Enter);
+    let (s80, _) = snap_both("agent_steps_loading", &app);
+    assert!(
+        s80.contains("Agent worker-1") && s80.contains("Loading"),
+        "{s80}"
+    );
+    app.update(Action::Data(Box::new(Data::AgentSteps(
+        "worker-1".into(),
+        fixtures::agent_steps(),
+    ))));
+    app.update(Action::Down);
+    let (s80, s160) = snap_both("agent_steps", &app);
+    for s in [&s80, &s160] {
+        assert!(s.contains("holds 1 · last 4 steps"), "{s}");
+        assert!(s.contains("nightly-backup") && s.contains("upload"), "{s}");
+        assert!(s.contains("enter log"), "{s}");
+        assert!(!s.contains("/ filter"), "no filter here: {s}");
+    }
+    // The Agents tab stays lit.
+    assert!(s160.contains("2 Agents"), "{s160}");
+    app.update(Action::Data(Box::new(Data::AgentSteps(
+        "worker-1".into(),
+        Vec::new(),
+    ))));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("This agent has run no steps"), "{s}");
+}
+
+#[test]
 fn runs() {
     let mut app = with_data(ViewId::Runs, Role::Admin);
     app.update(Action::Down);

@@ -119,7 +119,7 @@ pub(crate) mod test_support {
     }
 
     pub(crate) fn lines(sink: &LogSink) -> Vec<String> {
-        sink.take().into_iter().map(|(_, l)| l).collect()
+        sink.take().into_iter().map(|l| l.line).collect()
     }
 
     #[tokio::test]

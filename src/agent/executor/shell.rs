@@ -262,7 +262,12 @@ mod tests {
         let (c, _tx) = ctx();
         let logs = c.logs.clone();
         execute(&sh("echo oops >&2"), c).await;
-        assert_eq!(logs.take(), [(LogStream::Stderr, "oops".to_string())]);
+        let lines: Vec<(LogStream, String)> = logs
+            .take()
+            .into_iter()
+            .map(|l| (l.stream, l.line))
+            .collect();
+        assert_eq!(lines, [(LogStream::Stderr, "oops".to_string())]);
     }
 
     #[tokio::test]

@@ -17,7 +17,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::Result;
-use crate::model::{LeaseRef, LogStream, StepResult};
+use crate::model::{CapturedLine, LeaseRef, StepResult};
 use crate::store::api::Claimed;
 use crate::store::{Backend, StoreTx};
 
@@ -34,7 +34,7 @@ pub enum Job {
     Start(LeaseRef),
     Logs {
         lease: LeaseRef,
-        lines: Vec<(LogStream, String)>,
+        lines: Vec<CapturedLine>,
     },
     Complete(Vec<(LeaseRef, StepResult)>),
 }

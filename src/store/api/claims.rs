@@ -4,7 +4,7 @@
 use crate::Result;
 use crate::control::HeartbeatReply;
 use crate::engine::{SpecCache, StepLimits};
-use crate::model::{LeaseRef, LogStream, StepResult, StepTask};
+use crate::model::{CapturedLine, LeaseRef, StepResult, StepTask};
 
 /// What a claim found.
 #[derive(Debug, Default)]
@@ -37,12 +37,7 @@ pub trait ClaimsTx {
     /// Which of `leases` the agent still holds (nothing changes).
     fn check_leases(&self, agent_id: &str, leases: &[LeaseRef]) -> Result<HeartbeatReply>;
     /// Store captured lines of a held step, up to `max_bytes` per attempt.
-    fn append_logs(
-        &self,
-        lease: &LeaseRef,
-        lines: &[(LogStream, String)],
-        max_bytes: u64,
-    ) -> Result<()>;
+    fn append_logs(&self, lease: &LeaseRef, lines: &[CapturedLine], max_bytes: u64) -> Result<()>;
     /// Record step results; whether each was accepted (its lease still held).
     fn complete_steps(
         &self,

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use crate::Result;
 use crate::control::{AgentQuery, AuditFilter, Overview, RunQuery, WorkflowOutcomes};
-use crate::model::{Agent, AgentState, AuditRecord, Event, LogLine, LogMark, Page, Run, RunStatus};
+use crate::model::{
+    Agent, AgentState, AgentStep, AuditRecord, Event, LogLine, LogMark, Page, Run, RunStatus,
+};
 
 /// Run and step counts.
 #[derive(Debug, Clone, Default)]
@@ -61,9 +63,13 @@ pub trait DashboardTx {
     fn dashboard_runs(&self, q: &RunQuery) -> Result<Page<Run>>;
     /// One window of agents, by name, with the steps each holds (states at `now`).
     fn dashboard_agents(&self, q: &AgentQuery, now: i64) -> Result<Page<Agent>>;
+    /// The steps the agent named `agent` holds or ran last, the most recently taken first (at
+    /// most `limit`; index-backed).
+    fn agent_steps(&self, agent: &str, limit: u32) -> Result<Vec<AgentStep>>;
     /// Live workflows with their versions and the outcomes of their latest `recent` runs.
     fn dashboard_workflows(&self, recent: u32) -> Result<Vec<WorkflowOutcomes>>;
-    /// The newest audit records matching `filter` with `seq` below `before`, newest first.
+    /// The newest audit records matching `filter` (at or after `filter.since`, index-bounded)
+    /// with `seq` below `before`, newest first.
     fn audit_tail(
         &self,
         filter: &AuditFilter,

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::{WorkflowSpec, apply, claim, postgres, register, sqlite, start_run, step};
-use crate::model::{LogStream, now_ms};
+use crate::model::{CapturedLine, LogStream, now_ms};
 use crate::store::api::Backend;
 
 on_both!(
@@ -86,9 +86,9 @@ fn log_lines_are_paged_in_order(store: &Arc<dyn Backend>) {
             .lease
             .clone()
     };
-    let lines = |text: &[&str]| -> Vec<(LogStream, String)> {
+    let lines = |text: &[&str]| -> Vec<CapturedLine> {
         text.iter()
-            .map(|t| (LogStream::Stdout, (*t).to_string()))
+            .map(|t| CapturedLine::new(LogStream::Stdout, *t))
             .collect()
     };
     let (l1, l2) = (lease(&r1), lease(&r2));
@@ -167,7 +167,7 @@ fn logs_are_read_backwards_from_any_line(store: &Arc<dyn Backend>) {
             .lease
             .clone()
     };
-    let line = |t: String| vec![(LogStream::Stdout, t)];
+    let line = |t: String| vec![CapturedLine::new(LogStream::Stdout, t)];
     for i in 0..25 {
         let (l, other) = if i % 3 == 0 {
             (lease(&r1, "b"), lease(&r2, "a"))

@@ -9,7 +9,7 @@ use super::{
     LEASE, WorkflowSpec, apply, claim, complete, postgres, register, sqlite, start_run, step,
 };
 use crate::Error;
-use crate::model::{LogStream, StepResult, now_ms};
+use crate::model::{CapturedLine, LogStream, StepResult, now_ms};
 use crate::store::api::Backend;
 use crate::store::api::retention::FeedTable;
 use crate::store::retention::{self, Mode};
@@ -20,9 +20,9 @@ on_both!(
     followers_carry_on_after_everything_was_pruned,
 );
 
-fn lines(text: &[&str]) -> Vec<(LogStream, String)> {
+fn lines(text: &[&str]) -> Vec<CapturedLine> {
     text.iter()
-        .map(|t| (LogStream::Stdout, (*t).to_string()))
+        .map(|t| CapturedLine::new(LogStream::Stdout, *t))
         .collect()
 }
 

@@ -13,7 +13,7 @@ use super::{
 use crate::Error;
 use crate::auth::Principal;
 use crate::backup::logical;
-use crate::model::{LogStream, RunStatus, StepResult};
+use crate::model::{CapturedLine, LogStream, RunStatus, StepResult};
 use crate::store::api::Backend;
 use crate::store::copy::copy;
 
@@ -43,7 +43,7 @@ fn populate(store: &Arc<dyn Backend>) -> (String, String) {
     let done = start_run(store, "one");
     let agent = register(store, "w1");
     let task = claim(store, &agent, 1, LEASE).remove(0);
-    let lines = [(LogStream::Stdout, "hello".to_string())];
+    let lines = [CapturedLine::new(LogStream::Stdout, "hello")];
     store
         .write(|tx| tx.append_logs(&task.lease, &lines, 1 << 20))
         .unwrap();

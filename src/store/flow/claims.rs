@@ -11,7 +11,7 @@ use super::step_inputs::{render, upstream_ids};
 use crate::control::HeartbeatReply;
 use crate::engine::transitions::{self as engine, claim::Prepared};
 use crate::engine::{Claimant, Loaded, Rejection, RunRow, SpecCache, SpecIndex, StepLimits};
-use crate::model::{LeaseRef, LogStream, RunStatus, StepResult, StepTask, now_ms};
+use crate::model::{CapturedLine, LeaseRef, RunStatus, StepResult, StepTask, now_ms};
 use crate::store::api::Claimed;
 use crate::{Error, Result};
 
@@ -245,11 +245,12 @@ pub fn check<T: Rows + ?Sized>(
 }
 
 /// Append captured lines for a held attempt, capped by the engine (`engine::limits::cap_log`):
-/// at most `max_bytes` of output per attempt, then one line that says so.
+/// at most `max_bytes` of output per attempt, then one line that says so. Each line is stored
+/// with the time the agent captured it (see [`log_time`]).
 pub fn append_logs<T: Rows + ?Sized>(
     tx: &T,
     lease: &LeaseRef,
-    lines: &[(LogStream, String)],
+    lines: &[CapturedLine],
     max_bytes: u64,
 ) -> Result<()> {
     let held = tx
@@ -263,13 +264,19 @@ pub fn append_logs<T: Rows + ?Sized>(
     if total != stored {
         tx.set_log_bytes(&lease.run_id, &lease.step_id, total)?;
     }
-    tx.insert_logs(
-        &lease.run_id,
-        &lease.step_id,
-        lease.attempt,
-        now_ms(),
-        &keep,
-    )
+    let now = now_ms();
+    let keep: Vec<_> = keep
+        .into_iter()
+        .map(|(stream, line, at)| (stream, line, log_time(at, now)))
+        .collect();
+    tx.insert_logs(&lease.run_id, &lease.step_id, lease.attempt, &keep)
+}
+
+/// The time stored for a line the agent captured at `at`, received at `now`: the capture
+/// time, but never later than its receipt (an agent whose clock is ahead, or a bogus time, is
+/// clamped to it); the receipt time when the agent gave none (older agents) or one before 1970.
+pub fn log_time(at: Option<i64>, now: i64) -> i64 {
+    at.filter(|t| *t > 0).map_or(now, |t| t.min(now))
 }
 
 /// Record the end of attempts; each result is accepted only if its lease still holds the step.

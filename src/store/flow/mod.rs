@@ -121,8 +121,7 @@ pub trait Rows {
         run_id: &str,
         step_id: &str,
         attempt: u32,
-        now: i64,
-        lines: &[(LogStream, std::borrow::Cow<'_, str>)],
+        lines: &[(LogStream, std::borrow::Cow<'_, str>, i64)],
     ) -> Result<()>;
 
     /// Held (leased or running) attempts whose lease ended before `now`, in claim order.

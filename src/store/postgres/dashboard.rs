@@ -6,8 +6,9 @@ use tokio_postgres::types::ToSql;
 use super::rows::{RUN_COLUMNS, run_from_row};
 use super::tx::{PgTx, get};
 use crate::Result;
+use crate::control::run_id_floor;
 use crate::control::{AgentQuery, AuditFilter, RunQuery, RunSort};
-use crate::model::{Agent, AuditRecord, Page, Run};
+use crate::model::{Agent, AgentStep, AuditRecord, Page, Run, StepStatus};
 use crate::store::flow::agents;
 use crate::store::sqlite::dashboard::MAX_WINDOW;
 use crate::store::sqlite::rows::agent_state;
@@ -51,6 +52,10 @@ pub fn runs(tx: &PgTx<'_>, q: &RunQuery) -> Result<Page<Run>> {
         arg(&mut sql, " OR workflow LIKE ? ESCAPE '\\'", like(t));
         arg(&mut sql, " OR created_by LIKE ? ESCAPE '\\')", like(t));
     }
+    if let Some(since) = q.since {
+        // Bounded by the id index, exact by the creation time.
+        arg(&mut sql, " AND id COLLATE \"C\" >= ?", run_id_floor(since));
+    }
     let (cmp, order) = match q.sort {
         RunSort::Newest => ("<", "DESC"),
         RunSort::Oldest => (">", "ASC"),
@@ -63,11 +68,14 @@ pub fn runs(tx: &PgTx<'_>, q: &RunQuery) -> Result<Page<Run>> {
         );
     }
     let lim = i64::from(limit + 1);
+    let since = q.since.unwrap_or(i64::MIN);
     sql.push_str(&format!(
-        " ORDER BY id COLLATE \"C\" {order} LIMIT ${}",
-        texts.len() + 1
+        " AND created_at >= ${} ORDER BY id COLLATE \"C\" {order} LIMIT ${}",
+        texts.len() + 1,
+        texts.len() + 2
     ));
     let mut args: Vec<&(dyn ToSql + Sync)> = texts.iter().map(|t| t as _).collect();
+    args.push(&since);
     args.push(&lim);
     let mut items: Vec<Run> = tx
         .query(&sql, &args)?
@@ -126,7 +134,33 @@ pub fn agents_page(tx: &PgTx<'_>, q: &AgentQuery, now: i64) -> Result<Page<Agent
     Ok(Page { items, next_cursor })
 }
 
-/// The newest audit records before `before`, matching `filter`'s outcome and text.
+/// The steps the agent named `agent` holds or ran last, the most recently taken first.
+pub fn agent_steps(tx: &PgTx<'_>, agent: &str, limit: u32) -> Result<Vec<AgentStep>> {
+    tx.query(
+        "SELECT s.run_id, r.workflow, s.step_id, s.status, s.attempt, s.started_at, s.finished_at
+         FROM steps s JOIN runs r ON r.id = s.run_id
+         WHERE s.agent_name = $1
+         ORDER BY s.started_at DESC NULLS LAST, s.seq DESC LIMIT $2",
+        &[&agent, &i64::from(limit.clamp(1, MAX_WINDOW))],
+    )?
+    .iter()
+    .map(|r| {
+        let status: String = get(r, 3)?;
+        let attempt: i64 = get(r, 4)?;
+        Ok(AgentStep {
+            run_id: get(r, 0)?,
+            workflow: get(r, 1)?,
+            step_id: get(r, 2)?,
+            status: status.parse::<StepStatus>().map_err(crate::Error::Store)?,
+            attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
+            started_at: get(r, 5)?,
+            finished_at: get(r, 6)?,
+        })
+    })
+    .collect()
+}
+
+/// The newest audit records before `before`, matching `filter`'s outcome, text and time range.
 pub fn audit_tail(
     tx: &PgTx<'_>,
     filter: &AuditFilter,
@@ -139,18 +173,38 @@ pub fn audit_tail(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(like);
+    // A time range starts at the first record of it (found through `audit_by_time`), so the
+    // scan by seq stops there instead of reading the whole trail.
+    let (from, since) = match filter.since {
+        Some(since) => {
+            let first: Option<i64> = tx
+                .query("SELECT min(seq) FROM audit WHERE time >= $1", &[&since])?
+                .first()
+                .map(|r| get(r, 0))
+                .transpose()?
+                .flatten();
+            match first {
+                Some(seq) => (seq, since),
+                None => return Ok(Vec::new()),
+            }
+        }
+        None => (i64::MIN, i64::MIN),
+    };
     tx.query(
         "SELECT seq, time, actor, source, action, target, outcome, details, prev_hash, hash
          FROM audit
          WHERE ($1::bigint IS NULL OR seq < $1) AND ($2::text IS NULL OR outcome = $2)
            AND ($3::text IS NULL OR actor LIKE $3 ESCAPE '\\' OR action LIKE $3 ESCAPE '\\'
                 OR target LIKE $3 ESCAPE '\\')
+           AND seq >= $5 AND time >= $6
          ORDER BY seq DESC LIMIT $4",
         &[
             &before,
             &filter.outcome,
             &text,
             &i64::from(limit.clamp(1, MAX_WINDOW)),
+            &from,
+            &since,
         ],
     )?
     .iter()

@@ -59,9 +59,12 @@ pub fn logical_schema_version(pg_version: i64) -> i64 {
     match pg_version {
         // 0001: what SQLite's 0001-0008 make.
         ..=1 => 8,
-        // 0002 adds workflows.source (SQLite 0012, its ninth); 0003 and 0004 only what
-        // PostgreSQL keeps apart (feed numbers, the stored checkpoint log).
-        _ => 9,
+        // 0002 adds workflows.source (SQLite 0012, its ninth); 0003, 0004 and 0006 only what
+        // PostgreSQL keeps apart (feed numbers, the stored checkpoint log); 0005 indexes.
+        2..=6 => 9,
+        // 0007 indexes the steps by agent, as SQLite 0013 (its tenth): no table or column
+        // changes, so an export of either is the same.
+        _ => 10,
     }
 }
 

@@ -255,8 +255,7 @@ impl Rows for PgTx<'_> {
         run_id: &str,
         step_id: &str,
         attempt: u32,
-        now: i64,
-        lines: &[(LogStream, Cow<'_, str>)],
+        lines: &[(LogStream, Cow<'_, str>, i64)],
     ) -> Result<()> {
         if lines.is_empty() {
             return Ok(());
@@ -265,18 +264,19 @@ impl Rows for PgTx<'_> {
         self.hint_changes();
         // One statement for the whole batch (a round trip per line made a chatty step's output
         // arrive far more slowly than it was printed); rows are numbered in the batch's order.
-        let streams: Vec<&str> = lines.iter().map(|(s, _)| s.as_str()).collect();
-        let texts: Vec<&str> = lines.iter().map(|(_, l)| l.as_ref()).collect();
+        let times: Vec<i64> = lines.iter().map(|(_, _, t)| *t).collect();
+        let streams: Vec<&str> = lines.iter().map(|(s, _, _)| s.as_str()).collect();
+        let texts: Vec<&str> = lines.iter().map(|(_, l, _)| l.as_ref()).collect();
         self.execute(
             "INSERT INTO logs (run_id, step_id, attempt, time, stream, line)
-             SELECT $1, $2, $3, $4, s, l
-             FROM unnest($5::text[], $6::text[]) WITH ORDINALITY AS b(s, l, n)
+             SELECT $1, $2, $3, t, s, l
+             FROM unnest($4::bigint[], $5::text[], $6::text[]) WITH ORDINALITY AS b(t, s, l, n)
              ORDER BY n",
             &[
                 &run_id,
                 &step_id,
                 &i64::from(attempt),
-                &now,
+                &times,
                 &streams,
                 &texts,
             ],

@@ -7,9 +7,12 @@ use rusqlite::{Transaction, params};
 use super::rows::{AGENT_COLUMNS, RUN_COLUMNS, agent_from_row, agent_state, offline, run_from_row};
 use crate::Result;
 use crate::control::{
-    AgentQuery, AuditFilter, MINUTE_MS, Overview, RunQuery, RunSort, WorkflowOutcomes,
+    AgentQuery, AuditFilter, MINUTE_MS, Overview, RunQuery, RunSort, WorkflowOutcomes, run_id_floor,
 };
-use crate::model::{Agent, AgentState, AuditRecord, Page, Run, RunStatus, WorkflowSpec, short_id};
+use crate::model::{
+    Agent, AgentState, AgentStep, AuditRecord, Page, Run, RunStatus, StepStatus, WorkflowSpec,
+    short_id,
+};
 
 /// Largest window the dashboard asks for.
 pub const MAX_WINDOW: u32 = 1_000;
@@ -174,6 +177,11 @@ pub fn runs(tx: &Transaction<'_>, q: &RunQuery) -> Result<Page<Run>> {
             like(t).into(),
         );
     }
+    if let Some(since) = q.since {
+        // Bounded by the primary key, exact by the creation time.
+        arg(&mut sql, " AND id >= ?", run_id_floor(since).into());
+        arg(&mut sql, " AND created_at >= ?", since.into());
+    }
     let (cmp, order) = match q.sort {
         RunSort::Newest => ("<", "DESC"),
         RunSort::Oldest => (">", "ASC"),
@@ -246,6 +254,42 @@ pub fn agents(tx: &Transaction<'_>, q: &AgentQuery, now: i64) -> Result<Page<Age
     Ok(Page { items, next_cursor })
 }
 
+/// The steps the agent named `agent` holds or ran last, the most recently taken first.
+pub fn agent_steps(tx: &Transaction<'_>, agent: &str, limit: u32) -> Result<Vec<AgentStep>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT s.run_id, r.workflow, s.step_id, s.status, s.attempt, s.started_at, s.finished_at
+         FROM steps s JOIN runs r ON r.id = s.run_id
+         WHERE s.agent_name = ?1
+         ORDER BY s.started_at DESC, s.seq DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![agent, limit.clamp(1, MAX_WINDOW)], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, u32>(4)?,
+            r.get::<_, Option<i64>>(5)?,
+            r.get::<_, Option<i64>>(6)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (run_id, workflow, step_id, status, attempt, started_at, finished_at) = row?;
+        let status = status.parse::<StepStatus>().map_err(crate::Error::Store)?;
+        out.push(AgentStep {
+            run_id,
+            workflow,
+            step_id,
+            status,
+            attempt,
+            started_at,
+            finished_at,
+        });
+    }
+    Ok(out)
+}
+
 /// Live workflows with their versions and the outcomes of their latest `recent` runs.
 pub fn workflows(tx: &Transaction<'_>, recent: u32) -> Result<Vec<WorkflowOutcomes>> {
     let mut stmt = tx.prepare_cached(
@@ -312,16 +356,48 @@ pub fn audit_tail(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(like);
-    let mut stmt = tx.prepare_cached(
+    // A time range starts at the first record of it (found through `audit_by_time`), so the
+    // scan by seq stops there instead of reading the whole trail.
+    let from: Option<i64> = match filter.since {
+        Some(since) => {
+            let first = tx
+                // By the time index (covering): without it SQLite walks the trail from its
+                // first record to the first one in the range.
+                .prepare_cached(
+                    "SELECT min(seq) FROM audit INDEXED BY audit_by_time WHERE time >= ?1",
+                )?
+                .query_row([since], |r| r.get::<_, Option<i64>>(0))?;
+            match first {
+                Some(seq) => Some(seq),
+                None => return Ok(Vec::new()),
+            }
+        }
+        None => None,
+    };
+    // The range as plain terms (not `?5 IS NULL OR ...`), so the planner bounds the scan.
+    let range = if from.is_some() {
+        "AND seq >= ?5 AND time >= ?6"
+    } else {
+        "AND ?5 IS NULL AND ?6 IS NULL"
+    };
+    let mut stmt = tx.prepare_cached(&format!(
         "SELECT seq, time, actor, source, action, target, outcome, details, prev_hash, hash
          FROM audit
          WHERE (?1 IS NULL OR seq < ?1) AND (?2 IS NULL OR outcome = ?2)
            AND (?3 IS NULL OR actor LIKE ?3 ESCAPE '\\' OR action LIKE ?3 ESCAPE '\\'
                 OR target LIKE ?3 ESCAPE '\\')
-         ORDER BY seq DESC LIMIT ?4",
-    )?;
+           {range}
+         ORDER BY seq DESC LIMIT ?4"
+    ))?;
     let rows = stmt.query_map(
-        params![before, filter.outcome, text, limit.clamp(1, MAX_WINDOW)],
+        params![
+            before,
+            filter.outcome,
+            text,
+            limit.clamp(1, MAX_WINDOW),
+            from,
+            filter.since
+        ],
         super::audit::record,
     )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

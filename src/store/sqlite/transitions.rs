@@ -197,18 +197,17 @@ impl Rows for Transaction<'_> {
         run_id: &str,
         step_id: &str,
         attempt: u32,
-        now: i64,
-        lines: &[(LogStream, Cow<'_, str>)],
+        lines: &[(LogStream, Cow<'_, str>, i64)],
     ) -> Result<()> {
         let mut ins = self.prepare_cached(
             "INSERT INTO logs (run_id, step_id, attempt, time, stream, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
-        for (stream, line) in lines {
+        for (stream, line, time) in lines {
             ins.execute(params![
                 run_id,
                 step_id,
                 attempt,
-                now,
+                time,
                 stream.as_str(),
                 line.as_ref()
             ])?;

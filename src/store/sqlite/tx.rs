@@ -17,7 +17,7 @@ use crate::control::{
 };
 use crate::engine::{SpecCache, SpecIndex, StepLimits};
 use crate::model::{
-    Agent, AgentRegistration, AuditRecord, Event, LeaseRef, LogLine, LogMark, LogStream, Page, Run,
+    Agent, AgentRegistration, AgentStep, AuditRecord, Event, LeaseRef, LogLine, LogMark, Page, Run,
     RunDetail, RunFilter, RunStatus, RunTimeout, StepResult, Token, User, UserUpdate, Workflow,
     WorkflowSpec, WorkflowSummary,
 };
@@ -148,7 +148,7 @@ impl ClaimsTx for Transaction<'_> {
     fn append_logs(
         &self,
         lease: &LeaseRef,
-        lines: &[(LogStream, String)],
+        lines: &[crate::model::CapturedLine],
         max_bytes: u64,
     ) -> Result<()> {
         flow::claims::append_logs(self, lease, lines, max_bytes)
@@ -292,6 +292,9 @@ impl DashboardTx for Transaction<'_> {
     }
     fn dashboard_agents(&self, q: &AgentQuery, now: i64) -> Result<Page<Agent>> {
         dashboard::agents(self, q, now)
+    }
+    fn agent_steps(&self, agent: &str, limit: u32) -> Result<Vec<AgentStep>> {
+        dashboard::agent_steps(self, agent, limit)
     }
     fn dashboard_workflows(&self, recent: u32) -> Result<Vec<WorkflowOutcomes>> {
         dashboard::workflows(self, recent)

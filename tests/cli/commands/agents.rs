@@ -57,6 +57,7 @@ fn agent_list_and_show_report_state_slots_and_labels(env: TestEnv) {
     let id = a["id"].as_str().unwrap();
     let by_id = env.json(["agent", "show", &id[..10]]);
     assert_eq!(by_id["name"], "builder");
+    assert_eq!(by_id["recent_steps"], serde_json::json!([]), "{by_id:#}");
     let show = env.run(["agent", "show", "builder"]);
     show.expect_code(0);
     assert!(show.stdout.contains("State:"), "{}", show.stdout);
@@ -76,6 +77,20 @@ fn agent_list_and_show_report_state_slots_and_labels(env: TestEnv) {
         serde_json::json!([format!("{}/nap#1", &run[..12])]),
         "{busy:#}"
     );
+    // And lists its recent steps: in JSON, and as a table for people.
+    assert_eq!(busy["recent_steps"][0]["run_id"], run.as_str(), "{busy:#}");
+    assert_eq!(busy["recent_steps"][0]["step_id"], "nap");
+    assert_eq!(busy["recent_steps"][0]["status"], "running");
+    let shown = env.run(["agent", "show", "builder"]);
+    shown.expect_code(0);
+    let row = shown
+        .stdout
+        .lines()
+        .find(|l| l.contains("nap") && l.contains("running"))
+        .unwrap_or_else(|| panic!("{}", shown.stdout));
+    assert!(row.contains(&run[..8]) && row.contains("slow"), "{row}");
+    let none = env.json(["agent", "show", "builder", "--steps", "0"]);
+    assert_eq!(none["recent_steps"], serde_json::json!([]));
     env.run(["run", "cancel", &run]).expect_code(0);
 }
 
