@@ -12,9 +12,36 @@ use crate::model::now_ms;
 use crate::store::retention::{self, Mode, Pruned};
 use crate::{Result, audit};
 
-/// The cutoff for "ended longer ago than `older_than_ms`".
+/// The cutoff for "ended longer ago than `older_than_ms`": never before the epoch (no run
+/// ended then, and a time before it has no RFC 3339 form for the report).
 fn cutoff(older_than_ms: u64) -> i64 {
-    now_ms().saturating_sub(i64::try_from(older_than_ms).unwrap_or(i64::MAX))
+    now_ms()
+        .saturating_sub(i64::try_from(older_than_ms).unwrap_or(i64::MAX))
+        .max(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// Found by schemathesis: `older_than_ms` near `u64::MAX` put the cutoff hundreds of
+    /// millions of years before the epoch, which the report then gave as a number, not the
+    /// RFC 3339 string its schema promises.
+    #[test]
+    fn an_enormous_period_cuts_off_at_the_epoch_and_reports_a_time() {
+        assert_eq!(cutoff(u64::MAX), 0);
+        assert_eq!(cutoff(u64::MAX - 1), 0);
+        let report = RunPruneReport {
+            cutoff: cutoff(9_223_372_036_854_775_806),
+            ..RunPruneReport::default()
+        };
+        let json = serde_json::to_value(report).unwrap();
+        assert_eq!(json["cutoff"], "1970-01-01T00:00:00.000Z", "{json}");
+        let recent = cutoff(1_000);
+        assert!(recent > 0 && recent <= now_ms());
+    }
 }
 
 impl LocalControlPlane {
