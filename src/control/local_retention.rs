@@ -20,30 +20,6 @@ fn cutoff(older_than_ms: u64) -> i64 {
         .max(0)
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-
-    use super::*;
-
-    /// Found by schemathesis: `older_than_ms` near `u64::MAX` put the cutoff hundreds of
-    /// millions of years before the epoch, which the report then gave as a number, not the
-    /// RFC 3339 string its schema promises.
-    #[test]
-    fn an_enormous_period_cuts_off_at_the_epoch_and_reports_a_time() {
-        assert_eq!(cutoff(u64::MAX), 0);
-        assert_eq!(cutoff(u64::MAX - 1), 0);
-        let report = RunPruneReport {
-            cutoff: cutoff(9_223_372_036_854_775_806),
-            ..RunPruneReport::default()
-        };
-        let json = serde_json::to_value(report).unwrap();
-        assert_eq!(json["cutoff"], "1970-01-01T00:00:00.000Z", "{json}");
-        let recent = cutoff(1_000);
-        assert!(recent > 0 && recent <= now_ms());
-    }
-}
-
 impl LocalControlPlane {
     pub(super) fn do_prune_runs(
         &self,
@@ -160,5 +136,29 @@ pub async fn retain(
             () = tokio::time::sleep(retain_every(keep)) => {}
             _ = stop.changed() => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// Found by schemathesis: `older_than_ms` near `u64::MAX` put the cutoff hundreds of
+    /// millions of years before the epoch, which the report then gave as a number, not the
+    /// RFC 3339 string its schema promises.
+    #[test]
+    fn an_enormous_period_cuts_off_at_the_epoch_and_reports_a_time() {
+        assert_eq!(cutoff(u64::MAX), 0);
+        assert_eq!(cutoff(u64::MAX - 1), 0);
+        let report = RunPruneReport {
+            cutoff: cutoff(9_223_372_036_854_775_806),
+            ..RunPruneReport::default()
+        };
+        let json = serde_json::to_value(report).unwrap();
+        assert_eq!(json["cutoff"], "1970-01-01T00:00:00.000Z", "{json}");
+        let recent = cutoff(1_000);
+        assert!(recent > 0 && recent <= now_ms());
     }
 }
