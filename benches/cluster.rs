@@ -15,7 +15,7 @@
 //! - chain:  a 40-step sequential noop chain through one replica, one agent: client wall time and
 //!   the server's (created → finished). Target < 100 ms.
 //! - http:   GET /api/v1/runs?limit=50 with 100,000 runs (seeded through the library, 8 at a
-//!   time), one replica, `wrk` (else an in-process reqwest loop) at 8 and 32 connections
+//!   time), one replica, `wrk` (else an in-process reqwest loop; `IMX_BENCH_LOADGEN` chooses) at 8 and 32 connections
 //!   (`IMX_BENCH_CONC`), `IMX_BENCH_SECS` (default 3) each: req/s and p99. Target ≥ 10,000
 //!   req/s, p99 < 10 ms.
 //! - claims: the fanout with 1, 2 and 4 replicas (`IMX_BENCH_STEPS`, default 10,000 steps; 3
@@ -36,60 +36,24 @@ mod testdb;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use imx::auth::Principal;
 use imx::control::remote::RemoteControlPlane;
 use imx::control::{ControlPlane, LocalControlPlane, LocalOptions, StartRun};
-use imx::model::{RunFilter, RunStatus, StepKind, StepSpec, WorkflowSpec};
+use imx::model::{RunFilter, RunStatus, StepKind, WorkflowSpec};
 use imx::store::postgres::store::PgStore;
+
+mod common;
+
+use common::{LoadGen, Proc, chain, env_or, fan, ms, run_to_end, spread};
 
 const BIN: &str = env!("CARGO_BIN_EXE_imx");
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
-
-fn chain(name: &str, n: usize) -> WorkflowSpec {
-    let steps = (0..n)
-        .map(|i| {
-            let mut s = StepSpec::new(format!("s{i}"), StepKind::Noop);
-            if i > 0 {
-                s.needs = vec![format!("s{}", i - 1)];
-            }
-            s
-        })
-        .collect();
-    WorkflowSpec::new(name, steps)
-}
-
-fn fan(name: &str, n: usize) -> WorkflowSpec {
-    WorkflowSpec::new(
-        name,
-        (0..n)
-            .map(|i| StepSpec::new(format!("s{i}"), StepKind::Noop))
-            .collect(),
-    )
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-/// min/median/max of `samples` (sorted in place).
-fn spread(samples: &mut [f64]) -> (f64, f64, f64) {
-    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (
-        samples[0],
-        samples[samples.len() / 2],
-        samples[samples.len() - 1],
-    )
-}
+/// The longest a followed run is waited for between two looks (its change feed wakes it).
+const FOLLOW: Duration = Duration::from_millis(200);
 
 /// One row of the results table: min/median/max of `samples` in `unit`, and the target.
 fn row(label: &str, unit: &str, mut samples: Vec<f64>, target: &str) {
@@ -110,20 +74,6 @@ fn header(title: &str) {
         "|{:-<48}|{:->11}|{:->11}|{:->11}|{:-<10}|{:->4}|{:-<18}|",
         "", "", "", "", "", "", ""
     );
-}
-
-/// A child process killed (and reaped) on drop.
-struct Proc {
-    child: Child,
-    /// A server's stdout, kept open so it never writes to a closed pipe.
-    _stdout: Option<BufReader<ChildStdout>>,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// CPU time (user + system) a process has used, from /proc; zero once it is gone.
@@ -377,39 +327,6 @@ async fn run_polled(plane: &RemoteControlPlane, workflow: &str) -> Duration {
     }
 }
 
-/// Start `workflow` and wait for it on the change feed: (client wall time, server time from
-/// created to finished).
-async fn run_followed(plane: &RemoteControlPlane, workflow: &str) -> (Duration, Duration) {
-    let who = Principal::local_owner();
-    let t0 = Instant::now();
-    let run = plane
-        .start_run(
-            &who,
-            StartRun {
-                workflow: workflow.into(),
-                ..StartRun::default()
-            },
-        )
-        .await
-        .unwrap();
-    loop {
-        let d = plane.get_run(&who, &run.id).await.unwrap();
-        if d.run.status.is_terminal() {
-            assert_eq!(d.run.status, RunStatus::Succeeded, "{:?}", d.run.error);
-            let server = d.run.finished_at.unwrap_or(d.run.created_at) - d.run.created_at;
-            return (
-                t0.elapsed(),
-                Duration::from_millis(u64::try_from(server).unwrap_or(0)),
-            );
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(120),
-            "the run never ended"
-        );
-        plane.wait_for_change(Duration::from_millis(200)).await;
-    }
-}
-
 /// What one fanout run measured.
 struct Fan {
     wall: Duration,
@@ -514,16 +431,16 @@ fn bench_claims(rt: &tokio::runtime::Runtime, runs: usize) {
 fn bench_chain(rt: &tokio::runtime::Runtime, runs: usize) {
     let mut c = Cluster::new(rt);
     c.replica();
-    c.apply(rt, chain("chain", 40));
+    c.apply(rt, chain("chain", 40, StepKind::Noop));
     c.agents(rt, 1, 1);
     let plane = c.plane(0);
     let (mut wall, mut server) = (Vec::new(), Vec::new());
     rt.block_on(async {
-        run_followed(&plane, "chain").await; // warm-up
+        run_to_end(&plane, "chain", FOLLOW).await; // warm-up
         for _ in 0..runs {
-            let (w, s) = run_followed(&plane, "chain").await;
+            let (w, run) = run_to_end(&plane, "chain", FOLLOW).await;
             wall.push(ms(w));
-            server.push(ms(s));
+            server.push((run.finished_at.unwrap_or(run.created_at) - run.created_at) as f64);
         }
     });
     header("chain: 40 sequential noop steps through one replica, one agent");
@@ -552,7 +469,7 @@ fn seed_runs(rt: &tokio::runtime::Runtime, url: &str, n: usize) {
     let t0 = Instant::now();
     rt.block_on(async {
         plane
-            .apply_workflow(&who, chain("tiny", 1), false)
+            .apply_workflow(&who, chain("tiny", 1, StepKind::Noop), false)
             .await
             .unwrap();
         let workers = 8;
@@ -582,79 +499,6 @@ fn seed_runs(rt: &tokio::runtime::Runtime, url: &str, n: usize) {
     eprintln!("seeded {n} runs in {:.1} s", t0.elapsed().as_secs_f64());
 }
 
-/// `wrk --latency`: (req/s, p99 ms). Any non-2xx answer or socket error fails the bench.
-fn wrk(url: &str, token: &str, conc: usize, secs: u64) -> (f64, f64) {
-    let out = Command::new("wrk")
-        .args([
-            "-t2",
-            &format!("-c{conc}"),
-            &format!("-d{secs}s"),
-            "--latency",
-        ])
-        .args(["-H", &format!("Authorization: Bearer {token}")])
-        .arg(url)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "wrk failed:\n{text}");
-    assert!(
-        !text.contains("Non-2xx") && !text.contains("Socket errors"),
-        "wrk saw failed requests:\n{text}"
-    );
-    let field = |prefix: &str| {
-        text.lines()
-            .map(str::trim)
-            .find_map(|l| l.strip_prefix(prefix))
-            .map(str::trim)
-            .unwrap_or_else(|| panic!("no {prefix:?} in wrk's output:\n{text}"))
-            .to_string()
-    };
-    let p99 = field("99%");
-    let split = p99
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(p99.len());
-    let (n, unit) = p99.split_at(split);
-    let n: f64 = n.parse().unwrap();
-    let p99_ms = n * match unit {
-        "us" => 1e-3,
-        "ms" => 1.0,
-        "s" => 1e3,
-        other => panic!("wrk latency unit {other:?}"),
-    };
-    (field("Requests/sec:").parse().unwrap(), p99_ms)
-}
-
-/// In-process fallback without wrk: `conc` tasks looping GET for `secs`: (req/s, p99 ms).
-async fn reqwest_load(url: &str, token: &str, conc: usize, secs: u64) -> (f64, f64) {
-    let client = reqwest::Client::new();
-    let t0 = Instant::now();
-    let deadline = t0 + Duration::from_secs(secs);
-    let tasks: Vec<_> = (0..conc)
-        .map(|_| {
-            let (client, url, token) = (client.clone(), url.to_string(), token.to_string());
-            tokio::spawn(async move {
-                let mut lat = Vec::new();
-                while Instant::now() < deadline {
-                    let t = Instant::now();
-                    let resp = client.get(&url).bearer_auth(&token).send().await.unwrap();
-                    assert!(resp.status().is_success(), "{}", resp.status());
-                    resp.bytes().await.unwrap();
-                    lat.push(t.elapsed());
-                }
-                lat
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    let rps = all.len() as f64 / t0.elapsed().as_secs_f64();
-    all.sort();
-    let p99 = all[((all.len() as f64 - 1.0) * 0.99).round() as usize];
-    (rps, ms(p99))
-}
-
 fn bench_http(rt: &tokio::runtime::Runtime, runs: usize) {
     let n: usize = env_or("IMX_BENCH_SEED", 100_000);
     let mut c = Cluster::new(rt);
@@ -662,18 +506,10 @@ fn bench_http(rt: &tokio::runtime::Runtime, runs: usize) {
     let url = c.replica();
     let target = format!("{url}/api/v1/runs?limit=50");
     let secs: u64 = env_or("IMX_BENCH_SECS", 3);
-    let have_wrk = Command::new("wrk")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
+    let generator = LoadGen::pick();
     let load = |conc: usize, secs: u64| {
-        if have_wrk {
-            wrk(&target, &c.admin, conc, secs)
-        } else {
-            rt.block_on(reqwest_load(&target, &c.admin, conc, secs))
-        }
+        let sample = rt.block_on(generator.run(&target, &c.admin, conc, Duration::from_secs(secs)));
+        (sample.rps, sample.p99)
     };
     let levels: Vec<usize> = std::env::var("IMX_BENCH_CONC")
         .unwrap_or_else(|_| "8,32".into())
@@ -693,11 +529,7 @@ fn bench_http(rt: &tokio::runtime::Runtime, runs: usize) {
     }
     header(&format!(
         "http: GET /api/v1/runs?limit=50, {n} runs, one replica ({}, {secs} s per run)",
-        if have_wrk {
-            "wrk"
-        } else {
-            "in-process reqwest: no wrk"
-        }
+        generator.name()
     ));
     for (conc, rps, p99) in results {
         row(

@@ -18,63 +18,19 @@ use std::time::{Duration, Instant};
 
 use imx::auth::Principal;
 use imx::control::{ControlPlane, LocalControlPlane, LocalOptions, StartRun};
-use imx::model::{RunStatus, StepKind, StepSpec, WorkflowSpec};
+use imx::model::{StepKind, StepSpec, WorkflowSpec};
+
+mod common;
+
+use common::{chain, fan, run_to_end};
 
 const BIN: &str = env!("CARGO_BIN_EXE_imx");
 
-fn step(id: String, needs: Vec<String>, kind: StepKind) -> StepSpec {
-    let mut step = StepSpec::new(id, kind);
-    step.needs = needs;
-    step
-}
-
-fn chain(name: &str, n: usize, kind: StepKind) -> WorkflowSpec {
-    let steps = (0..n)
-        .map(|i| {
-            let needs = if i == 0 {
-                vec![]
-            } else {
-                vec![format!("s{}", i - 1)]
-            };
-            step(format!("s{i}"), needs, kind.clone())
-        })
-        .collect();
-    WorkflowSpec::new(name, steps)
-}
-
-fn fan(name: &str, n: usize) -> WorkflowSpec {
-    WorkflowSpec::new(
-        name,
-        (0..n)
-            .map(|i| StepSpec::new(format!("s{i}"), StepKind::Noop))
-            .collect(),
-    )
-}
+/// The longest a run is waited for between two looks (the store's change feed wakes it).
+const POLL: Duration = Duration::from_millis(50);
 
 fn open(path: &Path) -> Arc<LocalControlPlane> {
     Arc::new(LocalControlPlane::open(path, LocalOptions::default()).unwrap())
-}
-
-async fn run_to_end(plane: &LocalControlPlane, who: &Principal, workflow: &str) -> Duration {
-    let t0 = Instant::now();
-    let run = plane
-        .start_run(
-            who,
-            StartRun {
-                workflow: workflow.into(),
-                ..StartRun::default()
-            },
-        )
-        .await
-        .unwrap();
-    loop {
-        let d = plane.get_run(who, &run.id).await.unwrap();
-        if d.run.status.is_terminal() {
-            assert_eq!(d.run.status, RunStatus::Succeeded, "{:?}", d.run.error);
-            return t0.elapsed();
-        }
-        plane.wait_for_change(Duration::from_millis(50)).await;
-    }
 }
 
 fn report(label: &str, mut samples: Vec<Duration>, per: Option<(f64, &str)>) {
@@ -137,10 +93,10 @@ fn bench_chain(rt: &tokio::runtime::Runtime, runs: usize) {
             ("chain-noop", "chain: 40 sequential noop steps, 1 agent"),
             ("chain-true", "chain: 40 sequential `run: true` steps"),
         ] {
-            run_to_end(&plane, &who, wf).await; // warm-up
+            run_to_end(&*plane, wf, POLL).await; // warm-up
             let mut samples = Vec::new();
             for _ in 0..runs {
-                samples.push(run_to_end(&plane, &who, wf).await);
+                samples.push(run_to_end(&*plane, wf, POLL).await.0);
             }
             report(label, samples, Some((40.0, "ms/step")));
         }
@@ -160,10 +116,10 @@ fn bench_chain(rt: &tokio::runtime::Runtime, runs: usize) {
                 .spawn()
                 .unwrap(),
         ]);
-        run_to_end(&plane, &who, "chain-noop").await; // warm-up (and registration)
+        run_to_end(&*plane, "chain-noop", POLL).await; // warm-up (and registration)
         let mut samples = Vec::new();
         for _ in 0..runs {
-            samples.push(run_to_end(&plane, &who, "chain-noop").await);
+            samples.push(run_to_end(&*plane, "chain-noop", POLL).await.0);
         }
         report(
             "chain: 40 noop steps, `imx agent run` process",
@@ -223,7 +179,7 @@ fn bench_fanout(rt: &tokio::runtime::Runtime, runs: usize) {
         }
         let mut samples = Vec::new();
         for _ in 0..runs {
-            samples.push(run_to_end(&plane, &who, "fan").await);
+            samples.push(run_to_end(&*plane, "fan", POLL).await.0);
         }
         report(
             "fanout: 10,000 noop steps, 4 agents x 8 slots",
@@ -385,7 +341,7 @@ fn bench_logs(rt: &tokio::runtime::Runtime, runs: usize) {
         let mode = if remote { "remote" } else { "local" };
         let (mut step, mut show, mut logs) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..runs {
-            step.push(rt.block_on(run_to_end(&plane, &who, "loud")));
+            step.push(rt.block_on(run_to_end(&*plane, "loud", POLL)).0);
             let run = rt
                 .block_on(plane.list_runs(&who, Default::default()))
                 .unwrap()

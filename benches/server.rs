@@ -57,64 +57,23 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use imx::auth::Principal;
 use imx::control::remote::RemoteControlPlane;
 use imx::control::{ControlPlane, LocalControlPlane, LocalOptions, StartRun};
-use imx::model::{RetrySpec, RunStatus, StepKind, StepSpec, WorkflowSpec};
+use imx::model::StepKind;
+
+mod common;
+
+use common::{LoadGen, Proc, chain, env_or, ms, percentile, run_to_end, spread};
 
 const BIN: &str = env!("CARGO_BIN_EXE_imx");
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
-
-fn chain(name: &str, n: usize) -> WorkflowSpec {
-    WorkflowSpec {
-        name: name.into(),
-        description: None,
-        params: vec![],
-        timeout_ms: None,
-        fail_fast: false,
-        steps: (0..n)
-            .map(|i| StepSpec {
-                id: format!("s{i}"),
-                needs: if i == 0 {
-                    vec![]
-                } else {
-                    vec![format!("s{}", i - 1)]
-                },
-                kind: StepKind::Noop,
-                timeout_ms: None,
-                retry: RetrySpec::default(),
-                agent: None,
-                env: BTreeMap::new(),
-                workdir: None,
-            })
-            .collect(),
-        source: None,
-    }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-/// min/median/max of `samples` (sorted in place).
-fn spread<T: PartialOrd + Copy>(samples: &mut [T]) -> (T, T, T) {
-    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    (
-        samples[0],
-        samples[samples.len() / 2],
-        samples[samples.len() - 1],
-    )
-}
+/// The longest a remote run is waited for between two looks (it is woken by its event stream).
+const POLL: Duration = Duration::from_millis(200);
 
 fn report(label: &str, mut samples: Vec<Duration>) {
     let (min, med, max) = spread(&mut samples);
@@ -125,20 +84,6 @@ fn report(label: &str, mut samples: Vec<Duration>) {
         ms(max),
         samples.len()
     );
-}
-
-/// A child process killed (and reaped) on drop.
-struct Proc {
-    child: Child,
-    /// The server's stdout, kept open so it never writes to a closed pipe.
-    _stdout: Option<BufReader<ChildStdout>>,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A store directory with its own HOME, so no user config, context or keyring leaks in.
@@ -297,7 +242,7 @@ fn seed_runs(rt: &tokio::runtime::Runtime, store: &Store, n: usize) {
     let t0 = Instant::now();
     rt.block_on(async {
         plane
-            .apply_workflow(&who, chain("tiny", 1), false)
+            .apply_workflow(&who, chain("tiny", 1, StepKind::Noop), false)
             .await
             .unwrap();
         for _ in 0..n {
@@ -314,165 +259,6 @@ fn seed_runs(rt: &tokio::runtime::Runtime, store: &Store, n: usize) {
         }
     });
     eprintln!("seeded {n} runs in {:.1} s", t0.elapsed().as_secs_f64());
-}
-
-/// What one load run measured.
-struct Sample {
-    rps: f64,
-    p50: f64,
-    p99: f64,
-}
-
-/// The load generator: `wrk` when it is installed (it costs the machine far less CPU than a
-/// reqwest client, so more is left for the server), else an in-process tokio + reqwest loop.
-/// `IMX_BENCH_LOADGEN=wrk|reqwest` chooses.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum LoadGen {
-    Wrk,
-    Reqwest,
-}
-
-impl LoadGen {
-    fn pick() -> LoadGen {
-        let have_wrk = Command::new("wrk")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok();
-        match std::env::var("IMX_BENCH_LOADGEN").as_deref() {
-            Ok("reqwest") => LoadGen::Reqwest,
-            Ok("wrk") if !have_wrk => panic!("IMX_BENCH_LOADGEN=wrk, but wrk is not installed"),
-            _ if have_wrk => LoadGen::Wrk,
-            _ => {
-                println!(
-                    "note: wrk is not installed (apt-get install wrk); falling back to the \
-                     in-process reqwest load generator, which takes much of the CPU itself"
-                );
-                LoadGen::Reqwest
-            }
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            LoadGen::Wrk => "wrk",
-            LoadGen::Reqwest => "reqwest",
-        }
-    }
-
-    async fn run(self, url: &str, token: &str, conc: usize, dur: Duration) -> Sample {
-        match self {
-            LoadGen::Wrk => wrk(url, token, conc, dur),
-            LoadGen::Reqwest => {
-                let client = reqwest::Client::builder()
-                    .pool_max_idle_per_host(conc)
-                    .build()
-                    .unwrap();
-                let (n, elapsed, mut lat) = load(&client, url, token, conc, dur).await;
-                lat.sort();
-                Sample {
-                    rps: n as f64 / elapsed.as_secs_f64(),
-                    p50: ms(percentile(&lat, 0.50)),
-                    p99: ms(percentile(&lat, 0.99)),
-                }
-            }
-        }
-    }
-}
-
-/// `wrk --latency` with `IMX_BENCH_WRK_THREADS` threads (default 2): requests/s and the p50 and
-/// p99 of its latency distribution. Any non-2xx answer or socket error fails the bench.
-fn wrk(url: &str, token: &str, conc: usize, dur: Duration) -> Sample {
-    let threads: usize = env_or("IMX_BENCH_WRK_THREADS", 2usize).clamp(1, conc.max(1));
-    let out = Command::new("wrk")
-        .arg(format!("-t{threads}"))
-        .arg(format!("-c{conc}"))
-        // wrk takes whole seconds.
-        .arg(format!("-d{}s", dur.as_secs_f64().ceil().max(1.0)))
-        .arg("--latency")
-        .args(["-H", &format!("Authorization: Bearer {token}")])
-        .arg(url)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "wrk failed:\n{text}");
-    assert!(
-        !text.contains("Non-2xx") && !text.contains("Socket errors"),
-        "wrk saw failed requests:\n{text}"
-    );
-    let field = |prefix: &str| {
-        text.lines()
-            .map(str::trim)
-            .find_map(|l| l.strip_prefix(prefix))
-            .map(str::trim)
-            .unwrap_or_else(|| panic!("no {prefix:?} in wrk's output:\n{text}"))
-            .to_string()
-    };
-    Sample {
-        rps: field("Requests/sec:").parse().unwrap(),
-        p50: wrk_ms(&field("50%")),
-        p99: wrk_ms(&field("99%")),
-    }
-}
-
-/// A wrk duration (`812.00us`, `1.25ms`, `2.00s`, `1.00m`) in milliseconds.
-fn wrk_ms(text: &str) -> f64 {
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (n, unit) = text.split_at(split);
-    let n: f64 = n.parse().unwrap_or_else(|_| panic!("wrk latency {text:?}"));
-    n * match unit {
-        "us" => 1e-3,
-        "ms" => 1.0,
-        "s" => 1e3,
-        "m" => 60e3,
-        other => panic!("wrk latency unit {other:?} in {text:?}"),
-    }
-}
-
-/// One in-process load run: `conc` tasks each looping GET `url` until `dur` is over. Returns
-/// the number of requests done and every latency.
-async fn load(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-    conc: usize,
-    dur: Duration,
-) -> (usize, Duration, Vec<Duration>) {
-    let t0 = Instant::now();
-    let deadline = t0 + dur;
-    let tasks: Vec<_> = (0..conc)
-        .map(|_| {
-            let client = client.clone();
-            let url = url.to_string();
-            let token = token.to_string();
-            tokio::spawn(async move {
-                let mut lat = Vec::with_capacity(1 << 16);
-                while Instant::now() < deadline {
-                    let t = Instant::now();
-                    let resp = client.get(&url).bearer_auth(&token).send().await.unwrap();
-                    assert!(resp.status().is_success(), "{}", resp.status());
-                    let body = resp.bytes().await.unwrap();
-                    assert!(!body.is_empty());
-                    lat.push(t.elapsed());
-                }
-                lat
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
-    let elapsed = t0.elapsed();
-    (all.len(), elapsed, all)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
 }
 
 fn bench_http(rt: &tokio::runtime::Runtime, url: &str, token: &str, runs: usize) {
@@ -571,30 +357,6 @@ fn bench_list(store: &Store, url: &str, token: &str, runs: usize) {
     report("remote run list (process), 100,000 runs", samples);
 }
 
-/// Start `workflow` through `plane` and wait until it ends: client wall time and the run id.
-async fn run_to_end(plane: &RemoteControlPlane, workflow: &str) -> (Duration, String) {
-    let who = Principal::local_owner();
-    let t0 = Instant::now();
-    let run = plane
-        .start_run(
-            &who,
-            StartRun {
-                workflow: workflow.into(),
-                ..StartRun::default()
-            },
-        )
-        .await
-        .unwrap();
-    loop {
-        let d = plane.get_run(&who, &run.id).await.unwrap();
-        if d.run.status.is_terminal() {
-            assert_eq!(d.run.status, RunStatus::Succeeded, "{:?}", d.run.error);
-            return (t0.elapsed(), run.id);
-        }
-        plane.wait_for_change(Duration::from_millis(200)).await;
-    }
-}
-
 /// Event times (ms) of one run, by kind (the first of each kind).
 fn event_times(db: &Path, run_id: &str) -> BTreeMap<String, i64> {
     let conn =
@@ -616,11 +378,11 @@ fn bench_remote_agent(rt: &tokio::runtime::Runtime, runs: usize, which: (bool, b
         let plane = store.open();
         rt.block_on(async {
             plane
-                .apply_workflow(&who, chain("one", 1), false)
+                .apply_workflow(&who, chain("one", 1, StepKind::Noop), false)
                 .await
                 .unwrap();
             plane
-                .apply_workflow(&who, chain("chain-noop", 40), false)
+                .apply_workflow(&who, chain("chain-noop", 40, StepKind::Noop), false)
                 .await
                 .unwrap();
         });
@@ -639,15 +401,15 @@ fn bench_remote_agent(rt: &tokio::runtime::Runtime, runs: usize, which: (bool, b
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        run_to_end(&plane, "one").await; // warm-up
+        run_to_end(&plane, "one", POLL).await; // warm-up
         if which.0 {
             let n: usize = env_or("IMX_BENCH_DISPATCH", 50).max(runs);
             let (mut leased, mut running, mut wall) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..n {
                 // Let the agent go idle first: this measures an idle agent picking up new work.
                 tokio::time::sleep(Duration::from_millis(20)).await;
-                let (d, id) = run_to_end(&plane, "one").await;
-                let ev = event_times(&db, &id);
+                let (d, run) = run_to_end(&plane, "one", POLL).await;
+                let ev = event_times(&db, &run.id);
                 let created = ev["run.created"];
                 leased.push(Duration::from_millis((ev["step.leased"] - created) as u64));
                 // Noop steps go leased → succeeded without a `step.running` event.
@@ -663,11 +425,11 @@ fn bench_remote_agent(rt: &tokio::runtime::Runtime, runs: usize, which: (bool, b
             report("dispatch: 1-step noop run, client start → done seen", wall);
         }
         if which.1 {
-            run_to_end(&plane, "chain-noop").await; // warm-up
+            run_to_end(&plane, "chain-noop", POLL).await; // warm-up
             let (mut wall, mut server) = (Vec::new(), Vec::new());
             for _ in 0..runs {
-                let (d, id) = run_to_end(&plane, "chain-noop").await;
-                let ev = event_times(&db, &id);
+                let (d, run) = run_to_end(&plane, "chain-noop", POLL).await;
+                let ev = event_times(&db, &run.id);
                 let first = ev.values().min().unwrap();
                 let last = ev.values().max().unwrap();
                 server.push(Duration::from_millis((last - first) as u64));
