@@ -15,6 +15,31 @@ pub(crate) struct Tmux {
 }
 
 impl Tmux {
+    /// A tmux server on a socket of its own (`imx-test-NAME-PID`) running `shell` in a
+    /// 100×30 session named `dash`.
+    pub(crate) fn start(name: &str, shell: &str) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("imx-test-{name}-{}", std::process::id()),
+        };
+        let started = tmux.cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            "dash",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            shell,
+        ]);
+        assert!(
+            started.status.success(),
+            "{}",
+            String::from_utf8_lossy(&started.stderr)
+        );
+        tmux
+    }
+
     pub(crate) fn cmd(&self, args: &[&str]) -> Output {
         Command::new("tmux")
             .arg("-L")
@@ -88,25 +113,7 @@ fn a_run_appears_live_and_a_confirmed_cancel_cancels_it() {
         s = env.store().display(),
         b = bin.display(),
     );
-    let tmux = Tmux {
-        socket: format!("imx-test-{}", std::process::id()),
-    };
-    let started = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "dash",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &shell,
-    ]);
-    assert!(
-        started.status.success(),
-        "{}",
-        String::from_utf8_lossy(&started.stderr)
-    );
+    let tmux = Tmux::start("dash", &shell);
     tmux.wait_for("the empty runs view", |s| s.contains("No runs match."));
 
     // Another process starts a run; the dashboard shows it without a key being pressed.
@@ -218,25 +225,7 @@ fn ctx_switches_the_dashboard_to_another_store_live() {
         h = home.display(),
         b = bin.display(),
     );
-    let tmux = Tmux {
-        socket: format!("imx-test-ctx-{}", std::process::id()),
-    };
-    let started = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "dash",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &shell,
-    ]);
-    assert!(
-        started.status.success(),
-        "{}",
-        String::from_utf8_lossy(&started.stderr)
-    );
+    let tmux = Tmux::start("ctx", &shell);
     tmux.wait_for("the first context's workflow", |s| {
         s.contains("imx · alpha (local") && s.contains("first-wf")
     });

@@ -149,25 +149,7 @@ fn a_failed_runs_coloured_log_opens_and_search_moves_between_matches() {
         s = env.store().display(),
         b = bin.display(),
     );
-    let tmux = Tmux {
-        socket: format!("imx-test-log-{}", std::process::id()),
-    };
-    let started = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "dash",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &shell,
-    ]);
-    assert!(
-        started.status.success(),
-        "{}",
-        String::from_utf8_lossy(&started.stderr)
-    );
+    let tmux = Tmux::start("log", &shell);
     tmux.wait_for("the failed run", |s| s.contains(&id[..12]));
 
     // The run opens on its failed step's log, coloured as the step printed it.
