@@ -29,6 +29,14 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// `imx store copy --from FROM --to TO EXTRA… -o json` by `env`: its report.
+fn copied(env: &TestEnv, from: &str, to: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["store", "copy", "--from", from, "--to", to];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["-o", "json"]);
+    json(&env.run(args))
+}
+
 fn json(out: &crate::env::Outcome) -> serde_json::Value {
     out.expect_code(0);
     serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {out:?}"))
@@ -158,16 +166,7 @@ fn store_copy_refuses_a_target_holding_data_unless_forced() {
     let wf = env.write("wf.yaml", "name: one\nsteps:\n  - id: a\n    noop: true\n");
     env.run(["workflow", "apply", "-f", s(&wf)]).expect_code(0);
     let store = env.store();
-    let up = json(&env.run([
-        "store",
-        "copy",
-        "--from",
-        s(&store),
-        "--to",
-        &pg,
-        "-o",
-        "json",
-    ]));
+    let up = copied(&env, s(&store), &pg, &[]);
     assert_eq!(up["tables"]["workflows"], 1, "{up:#}");
     assert_eq!(up["replaced"], false);
     assert_eq!(up["audit"]["ok"], true);
@@ -184,17 +183,7 @@ fn store_copy_refuses_a_target_holding_data_unless_forced() {
         s(&env.write("two.yaml", "name: two\nsteps:\n  - id: b\n    noop: true\n")),
     ])
     .expect_code(0);
-    let forced = json(&env.run([
-        "store",
-        "copy",
-        "--from",
-        s(&store),
-        "--to",
-        &pg,
-        "--force",
-        "-o",
-        "json",
-    ]));
+    let forced = copied(&env, s(&store), &pg, &["--force"]);
     assert_eq!(forced["replaced"], true);
     assert_eq!(forced["tables"]["workflows"], 2, "{forced:#}");
     let listed = env.run(["--store", &pg, "workflow", "list", "-o", "name"]);
@@ -254,29 +243,11 @@ fn sqlite_to_postgres_to_sqlite_keeps_everything_and_runs_go_on() {
     let queued = env.start("rt", &[]);
 
     let store = env.store();
-    let up = json(&env.run([
-        "store",
-        "copy",
-        "--from",
-        s(&store),
-        "--to",
-        &pg,
-        "-o",
-        "json",
-    ]));
+    let up = copied(&env, s(&store), &pg, &[]);
     agent.signal(nix::sys::signal::Signal::SIGKILL);
     let _ = agent.wait_exit(SLOW);
     let back = TestEnv::bare().with_var("IMX_LEASE", "3s");
-    let down = json(&back.run([
-        "store",
-        "copy",
-        "--from",
-        &pg,
-        "--to",
-        s(&back.store()),
-        "-o",
-        "json",
-    ]));
+    let down = copied(&back, &pg, s(&back.store()), &[]);
     assert_eq!(up["tables"], down["tables"], "counts agree both ways");
     assert_eq!(up["tables"]["runs"], 3, "{up:#}");
     assert_eq!(up["audit"]["head_hash"], down["audit"]["head_hash"]);
