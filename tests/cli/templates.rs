@@ -182,7 +182,32 @@ fn raw_is_warned_about_and_applied(env: TestEnv) {
     assert_eq!(outputs(&run, "a")["n"], "[a][b]", "{run:#}");
 }
 
+/// A step whose templates cannot be rendered when it is claimed (an upstream output that
+/// never came) fails at once with why, and so does its run, which was already running (on
+/// PostgreSQL the claim then locks the run's row to count the failure).
+fn a_step_whose_templates_fail_at_claim_fails_its_running_run(env: TestEnv) {
+    env.apply(
+        "miss.yaml",
+        "name: miss\nsteps:\n  - id: a\n    noop: true\n  - id: b\n    needs: [a]\n    run: echo {{ steps.a.outputs.missing }}\n",
+    );
+    let env = short_leases(env);
+    let _agent = env.agent("worker", 1);
+    let id = env.start("miss", &[]);
+    let run = env.finish(&id);
+    assert_eq!(run["status"], "failed", "{run:#}");
+    assert_eq!(TestEnv::step(&run, "a")["status"], "succeeded", "{run:#}");
+    let b = TestEnv::step(&run, "b");
+    assert_eq!(b["status"], "failed", "{run:#}");
+    assert!(
+        b["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("cannot render the step's templates")),
+        "{run:#}"
+    );
+}
+
 both_modes!(
+    a_step_whose_templates_fail_at_claim_fails_its_running_run,
     typed_params_render_as_the_cli_shows_them,
     interpolated_outputs_cannot_run_commands,
     params_and_outputs_reach_the_step_as_environment_variables,

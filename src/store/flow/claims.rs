@@ -84,24 +84,19 @@ pub fn claim<T: Rows + ?Sized>(
         let step_id = row.step_id.clone();
         let attempt = row.attempt.saturating_add(1);
         let spec = ix.step(&step_id);
-        let prepare = |head: &RunRow, params_json: &BTreeMap<String, serde_json::Value>| match spec
-        {
+        let inputs = match spec {
             Some(step) => {
                 let upstream = tx.succeeded_outputs(&run_id, &upstream_ids(ix, &step_id))?;
-                Ok::<_, Error>(render(head, ix, params_json, step, upstream))
+                render(head, ix, params_json, step, upstream)
             }
-            None => Ok(Err(String::new())),
+            None => Err(String::new()),
         };
-        let first = prepare(head, params_json)?;
-        let inputs = if first.is_err() && !*locked {
-            // The step fails at once, which counts in (and may end) the run: lock its row.
-            drop(first);
-            (*head, *params_json) = load_run(tx, &run_id, true)?;
+        if inputs.is_err() && !*locked {
+            // The step fails at once, which counts in (and may end) the run: decide from its
+            // row locked (its params do not change).
+            *head = tx.run_row(&run_id)?;
             *locked = true;
-            prepare(head, params_json)?
-        } else {
-            first
-        };
+        }
         let prepared = match &inputs {
             Ok(inputs) => Prepared::Ready {
                 notes: &inputs.notes,
