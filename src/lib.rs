@@ -13,6 +13,7 @@
 //! - [`backup`]: snapshot, compress, encrypt, manifest, verify, restore, prune, schedule.
 //! - [`control`]: the `ControlPlane` seam and its local implementation.
 //! - [`agent`]: the agent runtime — worker loop and executors (`run`, `http`, `noop`).
+//! - [`trigger`]: webhook and run-after triggers — param mapping, names.
 //! - [`faults`]: fault injection points for the failure tests (hidden, test-only).
 //! - [`config`]: paths and defaults (store location, OS user); client credentials (keyring, file).
 
@@ -30,5 +31,6 @@ pub mod server;
 pub mod spec;
 pub mod store;
 pub mod suggest;
+pub mod trigger;
 
 pub use error::{Error, Result};
