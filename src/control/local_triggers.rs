@@ -444,12 +444,16 @@ impl LocalControlPlane {
 }
 
 impl LocalControlPlane {
-    // PLACEHOLDER until the store key (helper `notify`) lands: replaced before merging.
-    fn seal(&self, _plain: &[u8], _aad: &[u8]) -> Result<Vec<u8>> {
-        Err(Error::invalid("store key not wired yet"))
+    /// Seal a webhook secret with the store key, bound to its trigger.
+    fn seal(&self, plain: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+        Ok(self.store_key()?.seal(plain, aad))
     }
-    fn unseal(&self, _sealed: &[u8], _aad: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>> {
-        Err(Error::invalid("store key not wired yet"))
+
+    /// Open a webhook secret sealed with [`Self::seal`].
+    fn unseal(&self, sealed: &[u8], aad: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        self.store_key()?
+            .open(sealed, aad)
+            .map_err(|e| super::local_store_key::unopenable("the webhook trigger's secret", e))
     }
 }
 

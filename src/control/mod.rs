@@ -10,6 +10,7 @@ mod local_audit;
 mod local_backup;
 mod local_restore;
 mod local_retention;
+pub mod local_store_key;
 mod local_triggers;
 pub mod remote;
 #[cfg(test)]
