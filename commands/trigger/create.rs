@@ -105,9 +105,10 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
         .await?;
     let t = &created.trigger;
     match t.kind {
-        TriggerKind::Webhook => ctx
-            .out()
-            .status(format!("Created webhook trigger {}: it starts {}.", t.name, t.workflow)),
+        TriggerKind::Webhook => ctx.out().status(format!(
+            "Created webhook trigger {}: it starts {}.",
+            t.name, t.workflow
+        )),
         TriggerKind::After => ctx.out().status(format!(
             "Created trigger {}: a run of {} ending {} starts {}.",
             t.name,

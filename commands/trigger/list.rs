@@ -61,7 +61,13 @@ impl Row for Trigger {
     fn headers(cx: &Cells) -> Vec<&'static str> {
         let mut h = vec!["NAME", "KIND", "FIRED BY", "STARTS", "FIRED", "LAST FIRED"];
         if cx.wide || cx.machine {
-            h.extend(["PARAMS", "DECLARED BY", "LAST ERROR", "CREATED", "CREATED BY"]);
+            h.extend([
+                "PARAMS",
+                "DECLARED BY",
+                "LAST ERROR",
+                "CREATED",
+                "CREATED BY",
+            ]);
         }
         h
     }

@@ -74,9 +74,8 @@ fn print_created(ctx: &Context, plane: &Plane, created: &CreatedTrigger) -> Resu
         }
     }
     if created.secret.is_some() {
-        ctx.out().warn(
-            "this is the only time the trigger's secret is shown: give it to the sender now",
-        );
+        ctx.out()
+            .warn("this is the only time the trigger's secret is shown: give it to the sender now");
     }
     Ok(())
 }

@@ -7,7 +7,9 @@ use super::super::password;
 /// Give a webhook trigger a new signing secret, printed once (or read from stdin with
 /// --secret-stdin). Calls signed with the old secret are refused from then on.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  imx trigger rotate release-hook\n  pass show hooks/new | imx trigger rotate release-hook --secret-stdin")]
+#[command(
+    after_help = "Examples:\n  imx trigger rotate release-hook\n  pass show hooks/new | imx trigger rotate release-hook --secret-stdin"
+)]
 pub struct RotateArgs {
     /// The webhook trigger's name.
     #[arg(add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::triggers))]
@@ -28,7 +30,9 @@ pub async fn run(ctx: &Context, args: RotateArgs) -> Result<(), CliError> {
     let created = plane
         .rotate_trigger_secret(&ctx.principal(), &args.name, secret)
         .await?;
-    ctx.out()
-        .status(format!("Trigger {} has a new secret.", created.trigger.name));
+    ctx.out().status(format!(
+        "Trigger {} has a new secret.",
+        created.trigger.name
+    ));
     super::print_created(ctx, &plane, &created)
 }

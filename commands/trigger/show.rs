@@ -6,7 +6,9 @@ use super::super::error::CliError;
 /// Show a trigger: what fires it, the workflow it starts and with which params, how often it
 /// fired, and why its last firing started no run (if it did not).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  imx trigger show release-hook\n  imx trigger show release-hook -o json")]
+#[command(
+    after_help = "Examples:\n  imx trigger show release-hook\n  imx trigger show release-hook -o json"
+)]
 pub struct ShowArgs {
     /// The trigger's name.
     #[arg(add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::triggers))]

@@ -74,7 +74,10 @@ impl LocalControlPlane {
         let unknown = params::unknown_params(&target.spec.params, &req.param_map);
         if let Some(p) = unknown.first() {
             return Err(Error::invalid_with_hint(
-                format!("--param-map {p}: workflow {:?} has no param {p:?}", req.workflow),
+                format!(
+                    "--param-map {p}: workflow {:?} has no param {p:?}",
+                    req.workflow
+                ),
                 format!(
                     "its params: {}",
                     target
@@ -98,7 +101,9 @@ impl LocalControlPlane {
             }
             TriggerKind::After => {
                 let Some(up) = req.upstream.as_deref() else {
-                    return Err(Error::invalid("an `after` trigger needs the upstream workflow"));
+                    return Err(Error::invalid(
+                        "an `after` trigger needs the upstream workflow",
+                    ));
                 };
                 if up == req.workflow {
                     return Err(Error::invalid(format!(
@@ -130,7 +135,12 @@ impl LocalControlPlane {
         who: &Principal,
         req: NewTrigger,
     ) -> Result<CreatedTrigger> {
-        self.authorize(who, Permission::ManageWorkflows, "trigger.create", &req.name)?;
+        self.authorize(
+            who,
+            Permission::ManageWorkflows,
+            "trigger.create",
+            &req.name,
+        )?;
         let secret = match (req.kind, &req.secret) {
             (TriggerKind::Webhook, Some(s)) if s.is_empty() => {
                 return Err(Error::invalid("the webhook secret is empty"));
@@ -288,7 +298,9 @@ impl LocalControlPlane {
             serde_json::from_slice(body)
                 .map_err(|e| Error::invalid(format!("the webhook body is not JSON: {e}")))?
         };
-        let wf = self.store().read(|tx| tx.get_workflow(&trigger.workflow, None))?;
+        let wf = self
+            .store()
+            .read(|tx| tx.get_workflow(&trigger.workflow, None))?;
         let mapped = params::map_params(&wf.spec.params, &trigger.param_map, &doc, &[&doc]);
         let typed = crate::spec::resolve_params(&wf.spec, &mapped)?;
         let specs = self.store().specs();
@@ -329,7 +341,9 @@ impl LocalControlPlane {
                 self.refuse_hook(&actor, name, &format!("replayed webhook-id {id:?}"));
                 Err(Error::Conflict(format!(
                     "webhook-id {id:?} was received before{}; a call is acted on once",
-                    first.map(|r| format!(" (it started run {r})")).unwrap_or_default()
+                    first
+                        .map(|r| format!(" (it started run {r})"))
+                        .unwrap_or_default()
                 )))
             }
         }

@@ -25,8 +25,8 @@ pub use user::{
 };
 pub use workflow::{
     AgentSelector, BUILT_IN_RUN_TIMEOUT_MS, Backoff, HttpSpec, ParamSpec, ParamType, RetrySpec,
-    RunAfter, RunTimeout, StepKind, StepSpec, TimeoutSource, Workflow, WorkflowSpec, WorkflowSummary,
-    duration_text,
+    RunAfter, RunTimeout, StepKind, StepSpec, TimeoutSource, Workflow, WorkflowSpec,
+    WorkflowSummary, duration_text,
 };
 
 /// Milliseconds since the Unix epoch; every timestamp in the model uses it. In JSON and YAML the

@@ -30,7 +30,10 @@ pub(super) async fn create_trigger(
 }
 
 #[utoipa::path(get, path = "/api/v1/triggers", tag = "triggers", responses((status = 200, description = "Every trigger, by name (never a secret)", body = Vec<Trigger>)))]
-pub(super) async fn list_triggers(State(s): State<AppState>, Caller(who): Caller) -> Api<Vec<Trigger>> {
+pub(super) async fn list_triggers(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+) -> Api<Vec<Trigger>> {
     Ok(Json(s.plane.list_triggers(&who).await?))
 }
 

@@ -41,7 +41,10 @@ pub(crate) fn parse_on(
         _ => {
             diags.error_hint(
                 node.pos,
-                format!("on: expected a list of upstream workflows, got {}", node.kind()),
+                format!(
+                    "on: expected a list of upstream workflows, got {}",
+                    node.kind()
+                ),
                 Some("write `on: [{ workflow: build, status: succeeded }]`".into()),
             );
             return Vec::new();
@@ -66,7 +69,10 @@ fn parse_entry(
     if let (Some(w), Some(this), Some(n)) = (&workflow, this, f.get("workflow"))
         && w == this
     {
-        diags.error(n.pos, format!("on.workflow: {w:?} would start itself after every run"));
+        diags.error(
+            n.pos,
+            format!("on.workflow: {w:?} would start itself after every run"),
+        );
     }
     let status = f
         .get("status")
@@ -91,13 +97,19 @@ fn statuses(node: &Node, diags: &mut Diagnostics) -> Vec<RunStatus> {
             let names: Vec<&str> = ENDS.iter().map(|s| s.as_str()).collect();
             let hint = super::suggest::did_you_mean(&text, names.iter().copied())
                 .unwrap_or_else(|| format!("one of {}", names.join(", ")));
-            diags.error_hint(n.pos, format!("on.status: {text:?} is not an end state"), Some(hint));
+            diags.error_hint(
+                n.pos,
+                format!("on.status: {text:?} is not an end state"),
+                Some(hint),
+            );
         }
         found
     };
     let mut out = Vec::new();
     match &node.value {
-        Value::Seq(items) if items.is_empty() => diags.error(node.pos, "on.status: the list is empty"),
+        Value::Seq(items) if items.is_empty() => {
+            diags.error(node.pos, "on.status: the list is empty")
+        }
         Value::Seq(items) => out.extend(items.iter().filter_map(|n| one(n, diags))),
         _ => out.extend(one(node, diags)),
     }
@@ -110,7 +122,8 @@ fn mapped_params(
     declared: &[String],
     diags: &mut Diagnostics,
 ) -> BTreeMap<String, String> {
-    let map: BTreeMap<String, (String, Pos)> = fields::string_map(node, "on.params", fields::any_key, diags);
+    let map: BTreeMap<String, (String, Pos)> =
+        fields::string_map(node, "on.params", fields::any_key, diags);
     let mut out = BTreeMap::new();
     for (param, (path, pos)) in map {
         if declared.contains(&param) {
@@ -118,7 +131,11 @@ fn mapped_params(
         } else {
             let hint = super::suggest::did_you_mean(&param, declared.iter().map(String::as_str))
                 .or_else(|| Some("declare it under `params:`".into()));
-            diags.error_hint(pos, format!("on.params: {param:?} is not a param of this workflow"), hint);
+            diags.error_hint(
+                pos,
+                format!("on.params: {param:?} is not a param of this workflow"),
+                hint,
+            );
         }
     }
     out

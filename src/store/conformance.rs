@@ -52,6 +52,7 @@ mod feeds;
 mod ranges;
 mod retention;
 mod tables;
+mod triggers;
 
 on_both!(
     a_run_is_claimed_once_per_step_and_succeeds,

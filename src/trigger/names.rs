@@ -40,7 +40,11 @@ mod tests {
     fn declared_names_are_numbered_when_an_upstream_repeats() {
         assert_eq!(
             declared("deploy", ["build", "test", "build"]),
-            ["deploy-after-build", "deploy-after-test", "deploy-after-build-2"]
+            [
+                "deploy-after-build",
+                "deploy-after-test",
+                "deploy-after-build-2"
+            ]
         );
     }
 

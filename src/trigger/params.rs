@@ -59,7 +59,10 @@ pub fn map_params(
 }
 
 /// The params `map` names that `declared` does not have (a trigger must not map to nothing).
-pub fn unknown_params<'a>(declared: &[ParamSpec], map: &'a BTreeMap<String, String>) -> Vec<&'a str> {
+pub fn unknown_params<'a>(
+    declared: &[ParamSpec],
+    map: &'a BTreeMap<String, String>,
+) -> Vec<&'a str> {
     map.keys()
         .filter(|k| !declared.iter().any(|p| &p.name == *k))
         .map(String::as_str)
@@ -91,7 +94,12 @@ mod tests {
 
     #[test]
     fn the_map_wins_then_same_named_fields_in_order() {
-        let declared = [param("version"), param("env"), param("sha"), param("absent")];
+        let declared = [
+            param("version"),
+            param("env"),
+            param("sha"),
+            param("absent"),
+        ];
         let map = BTreeMap::from([("version".to_string(), "release.tag".to_string())]);
         let doc = json!({ "release": { "tag": "v2" }, "version": "ignored", "env": "prod" });
         let outputs = json!({ "sha": "abc", "env": "staging" });
@@ -117,7 +125,10 @@ mod tests {
 
     #[test]
     fn unknown_mapped_params_are_named() {
-        let declared = [ParamSpec { ty: ParamType::String, ..param("version") }];
+        let declared = [ParamSpec {
+            ty: ParamType::String,
+            ..param("version")
+        }];
         let map = BTreeMap::from([
             ("version".to_string(), "a".to_string()),
             ("verison".to_string(), "b".to_string()),

@@ -91,10 +91,13 @@ impl TriggersTx for PgTx<'_> {
     }
 
     fn list_triggers(&self) -> Result<Vec<Trigger>> {
-        self.query(&format!("SELECT {COLUMNS} FROM triggers ORDER BY name"), &[])?
-            .iter()
-            .map(from_row)
-            .collect()
+        self.query(
+            &format!("SELECT {COLUMNS} FROM triggers ORDER BY name"),
+            &[],
+        )?
+        .iter()
+        .map(from_row)
+        .collect()
     }
 
     fn triggers_after(&self, upstream: &str) -> Result<Vec<Trigger>> {
@@ -111,12 +114,18 @@ impl TriggersTx for PgTx<'_> {
 
     fn any_after_trigger(&self) -> Result<bool> {
         Ok(self
-            .query_opt("SELECT 1 FROM triggers WHERE upstream IS NOT NULL LIMIT 1", &[])?
+            .query_opt(
+                "SELECT 1 FROM triggers WHERE upstream IS NOT NULL LIMIT 1",
+                &[],
+            )?
             .is_some())
     }
 
     fn delete_trigger(&self, name: &str) -> Result<bool> {
-        self.execute("DELETE FROM trigger_fires WHERE trigger_name = $1", &[&name])?;
+        self.execute(
+            "DELETE FROM trigger_fires WHERE trigger_name = $1",
+            &[&name],
+        )?;
         Ok(self.execute("DELETE FROM triggers WHERE name = $1", &[&name])? > 0)
     }
 

@@ -14,11 +14,7 @@ const CURSOR: &str = "trigger_cursor";
 
 /// A column that does not hold what it should.
 fn corrupt(i: usize, what: String) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        i,
-        rusqlite::types::Type::Text,
-        what.into(),
-    )
+    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.into())
 }
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Trigger> {
@@ -28,7 +24,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Trigger> {
     let fired: i64 = r.get(9)?;
     Ok(Trigger {
         name: r.get(0)?,
-        kind: TriggerKind::parse(&kind).ok_or_else(|| corrupt(1, format!("trigger kind {kind:?}")))?,
+        kind: TriggerKind::parse(&kind)
+            .ok_or_else(|| corrupt(1, format!("trigger kind {kind:?}")))?,
         workflow: r.get(2)?,
         upstream: r.get(3)?,
         statuses: serde_json::from_str(&statuses).map_err(|e| corrupt(4, e.to_string()))?,
@@ -89,13 +86,16 @@ impl TriggersTx for Transaction<'_> {
 
     fn trigger(&self, name: &str) -> Result<Option<(Trigger, Option<Vec<u8>>)>> {
         Ok(self
-            .prepare_cached(&format!("SELECT {COLUMNS}, secret FROM triggers WHERE name = ?1"))?
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS}, secret FROM triggers WHERE name = ?1"
+            ))?
             .query_row([name], |r| Ok((from_row(r)?, r.get(12)?)))
             .optional()?)
     }
 
     fn list_triggers(&self) -> Result<Vec<Trigger>> {
-        let mut stmt = self.prepare_cached(&format!("SELECT {COLUMNS} FROM triggers ORDER BY name"))?;
+        let mut stmt =
+            self.prepare_cached(&format!("SELECT {COLUMNS} FROM triggers ORDER BY name"))?;
         let rows = stmt.query_map([], from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
