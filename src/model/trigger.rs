@@ -84,6 +84,7 @@ pub struct Trigger {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTrigger {
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]*$", max_length = 100)]
     pub name: String,
     pub kind: TriggerKind,
     pub workflow: String,
