@@ -74,17 +74,15 @@ pub fn sign(secret: &Secret, id: &str, timestamp: i64, body: &[u8]) -> String {
     format!("v1,{}", STANDARD.encode(tag))
 }
 
-/// Check an incoming message at `now` (Unix seconds): the timestamp within
-/// [`TOLERANCE_SECS`] and one of the header's `v1` signatures made with one of `secrets`
-/// (compared in constant time). Replayed ids are the caller's to refuse: it keeps the ids.
-pub fn verify(
-    secrets: &[&Secret],
-    id: Option<&str>,
+/// The parts of a message checked before any secret is needed: the three headers present and
+/// the timestamp within [`TOLERANCE_SECS`] of `now` (Unix seconds). Returns the id, the
+/// timestamp and the signature header.
+pub fn envelope<'a>(
+    id: Option<&'a str>,
     timestamp: Option<&str>,
-    signature: Option<&str>,
-    body: &[u8],
+    signature: Option<&'a str>,
     now: i64,
-) -> Result<(), Refused> {
+) -> Result<(&'a str, i64, &'a str), Refused> {
     let id = id.ok_or(Refused::MissingHeader(ID_HEADER))?;
     let timestamp = timestamp.ok_or(Refused::MissingHeader(TIMESTAMP_HEADER))?;
     let signature = signature.ok_or(Refused::MissingHeader(SIGNATURE_HEADER))?;
@@ -96,6 +94,21 @@ pub fn verify(
     if skew.abs() > TOLERANCE_SECS {
         return Err(Refused::Skew(skew));
     }
+    Ok((id, ts, signature))
+}
+
+/// Check an incoming message at `now` (Unix seconds): the timestamp within
+/// [`TOLERANCE_SECS`] and one of the header's `v1` signatures made with one of `secrets`
+/// (compared in constant time). Replayed ids are the caller's to refuse: it keeps the ids.
+pub fn verify(
+    secrets: &[&Secret],
+    id: Option<&str>,
+    timestamp: Option<&str>,
+    signature: Option<&str>,
+    body: &[u8],
+    now: i64,
+) -> Result<(), Refused> {
+    let (id, ts, signature) = envelope(id, timestamp, signature, now)?;
     let given: Vec<Vec<u8>> = signature
         .split_whitespace()
         .filter_map(|s| s.strip_prefix("v1,"))

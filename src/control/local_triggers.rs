@@ -269,6 +269,18 @@ impl LocalControlPlane {
         source: &str,
     ) -> Result<HookOutcome> {
         let actor = as_trigger(name, source);
+        let now = now_ms();
+        // Headers and time first: a call without them learns nothing, not even whether the
+        // trigger exists.
+        let h = (
+            headers.id.as_deref(),
+            headers.timestamp.as_deref(),
+            headers.signature.as_deref(),
+        );
+        if let Err(why) = webhook::envelope(h.0, h.1, h.2, now.div_euclid(1000)) {
+            self.refuse_hook(&actor, name, &why.to_string());
+            return Err(Error::Unauthenticated(format!("webhook refused: {why}")));
+        }
         let found = self.store().read_quick(|tx| tx.trigger(name))?;
         let (trigger, sealed) = match found {
             Some((t, Some(sealed))) if t.kind == TriggerKind::Webhook => (t, sealed),
@@ -278,15 +290,7 @@ impl LocalControlPlane {
             String::from_utf8(self.unseal(&sealed, &secret_aad(name))?.to_vec())
                 .map_err(|_| Error::Store(format!("trigger {name:?}: its secret is not text")))?,
         );
-        let now = now_ms();
-        let checked = webhook::verify(
-            &[&secret],
-            headers.id.as_deref(),
-            headers.timestamp.as_deref(),
-            headers.signature.as_deref(),
-            body,
-            now.div_euclid(1000),
-        );
+        let checked = webhook::verify(&[&secret], h.0, h.1, h.2, body, now.div_euclid(1000));
         if let Err(why) = checked {
             self.refuse_hook(&actor, name, &why.to_string());
             return Err(Error::Unauthenticated(format!("webhook refused: {why}")));
