@@ -13,7 +13,10 @@
 //! - [`backup`]: snapshot, compress, encrypt, manifest, verify, restore, prune, schedule.
 //! - [`control`]: the `ControlPlane` seam and its local implementation.
 //! - [`agent`]: the agent runtime — worker loop and executors (`run`, `http`, `noop`).
+//! - [`trigger`]: webhook and run-after triggers — param mapping, names.
 //! - [`faults`]: fault injection points for the failure tests (hidden, test-only).
+//! - [`keys`]: the store key that seals secrets kept in the store (AES-256-GCM), and where it
+//!   comes from.
 //! - [`config`]: paths and defaults (store location, OS user); client credentials (keyring, file).
 
 pub mod agent;
@@ -25,10 +28,12 @@ pub mod control;
 pub mod engine;
 pub mod error;
 pub mod faults;
+pub mod keys;
 pub mod model;
 pub mod server;
 pub mod spec;
 pub mod store;
 pub mod suggest;
+pub mod trigger;
 
 pub use error::{Error, Result};

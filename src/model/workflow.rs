@@ -26,6 +26,9 @@ pub struct WorkflowSpec {
     pub concurrency: Option<ConcurrencySpec>,
     /// Steps in file order, with defaults already applied.
     pub steps: Vec<StepSpec>,
+    /// `on:`: start a run of this workflow when a run of another one ends (a trigger each).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub on: Vec<RunAfter>,
     /// The file this spec was read from, exactly as written, when known. Each workflow version
     /// keeps it (`workflow show -o yaml` prints it back, `workflow diff` compares it); it is not
     /// part of the digest. A spec sent with a source must be what that source parses to.
@@ -77,6 +80,17 @@ impl OnConflict {
             OnConflict::Skip => "skip",
         }
     }
+}
+
+/// One `on:` entry of a workflow file: start a run when a run of `workflow` ends in one of
+/// `status`, with params mapped from it (see [`crate::trigger::params`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunAfter {
+    pub workflow: String,
+    pub status: Vec<super::RunStatus>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
 }
 
 /// A declared parameter.
@@ -140,6 +154,7 @@ impl WorkflowSpec {
             fail_fast: false,
             concurrency: None,
             steps,
+            on: Vec::new(),
             source: None,
         }
     }
