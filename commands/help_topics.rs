@@ -15,6 +15,13 @@ Top-level keys:
                 or bool; `imx workflow run NAME -p NAME=VALUE` sets them
   timeout       the run timeout (a duration: 500ms, 30s, 10m, 1h30m)
   fail_fast     true: start no new step once one step has failed
+  concurrency   {key, limit, on_conflict}: at most `limit` (default 1) runs with the same key
+                are active at once; `key` is a template over params and workflow.name, rendered
+                when a run starts (e.g. "deploy-{{ params.env }}"). A run over the limit does
+                what `on_conflict` says: queue (the default: it waits as `queued`, first come
+                first served, its timeout counting from when it gets a slot), cancel_running
+                (the oldest active run of the key is cancelled) or skip (it ends at once,
+                cancelled, with the reason as its error)
   defaults      timeout, retry, agent and env given to every step (a step's own win)
   steps         the steps, in any order; required
 
@@ -40,6 +47,7 @@ Example:
   params:
     env: {type: string, default: staging, enum: [staging, prod]}
   timeout: 10m
+  concurrency: {key: "deploy-{{ params.env }}", limit: 1, on_conflict: queue}
   defaults:
     retry: {max: 2, backoff: exponential, initial: 500ms}
   steps:

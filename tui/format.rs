@@ -1,6 +1,6 @@
 //! Text for the screen: durations, ages, clock times, run-status symbols.
 
-use imx::model::RunStatus;
+use imx::model::{Run, RunStatus, short_id};
 
 /// `850ms`, `4.2s`, `3m07s`, `2h05m`, `3d04h`.
 pub fn duration(ms: i64) -> String {
@@ -52,6 +52,27 @@ pub fn run_symbol(s: RunStatus) -> &'static str {
         RunStatus::Cancelled => "⊘",
         RunStatus::TimedOut => "⧗",
     }
+}
+
+/// A run's status as the Runs view shows it: a run waiting for a slot of its concurrency key
+/// with its place in the queue (`queued #2`).
+pub fn run_status(r: &Run) -> String {
+    match r.concurrency.as_ref().and_then(|c| c.position) {
+        Some(pos) if r.is_waiting_for_slot() => format!("{} #{pos}", r.status),
+        _ => r.status.to_string(),
+    }
+}
+
+/// Where a run waiting for a slot stands, for its detail: `queued #2 for deploy-prod, after
+/// 01HZX4AB12CD`.
+pub fn queue_place(r: &Run) -> Option<String> {
+    let c = r.concurrency.as_ref().filter(|_| r.is_waiting_for_slot())?;
+    let mut text = format!("queued #{} for {}", c.position.unwrap_or(1), c.key);
+    if !c.waiting_for.is_empty() {
+        let ids: Vec<&str> = c.waiting_for.iter().map(|id| short_id(id)).collect();
+        text.push_str(&format!(", after {}", ids.join(", ")));
+    }
+    Some(text)
 }
 
 /// `s` cut to `width` characters, with `…` when cut.

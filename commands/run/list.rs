@@ -116,7 +116,7 @@ impl Row for Run {
         let mut c = vec![
             cx.id(&self.id),
             self.workflow.clone(),
-            self.status.to_string(),
+            status_cell(self, cx),
             format!("{}/{}", self.steps_succeeded, self.steps_total),
             cx.time(Some(self.created_at)),
             cx.duration(self.duration_ms(cx.now)),
@@ -150,6 +150,35 @@ impl Detail for Run {
     }
 }
 
+/// A run's status; for people, a run waiting for a slot of its concurrency key also shows its
+/// place in the queue (`queued #2`).
+fn status_cell(run: &Run, cx: &Cells) -> String {
+    match run.concurrency.as_ref().and_then(|c| c.position) {
+        Some(pos) if !cx.machine && run.is_waiting_for_slot() => format!("{} #{pos}", run.status),
+        _ => run.status.to_string(),
+    }
+}
+
+/// Where a run waiting for a slot of its concurrency key stands: `position 2 of the queue,
+/// waiting for run 01HZX4… to end`.
+/// `show_id` prints a run id.
+pub fn queue_text(run: &Run, show_id: &dyn Fn(&str) -> String) -> Option<String> {
+    let c = run
+        .concurrency
+        .as_ref()
+        .filter(|_| run.is_waiting_for_slot())?;
+    let pos = c.position.unwrap_or(1);
+    let holders: Vec<String> = c.waiting_for.iter().map(|id| show_id(id)).collect();
+    Some(match holders.as_slice() {
+        [] => format!("position {pos}, waiting for a slot of key {}", c.key),
+        [one] => format!("position {pos}, waiting for run {one} to end"),
+        many => format!(
+            "position {pos}, waiting for one of runs {} to end",
+            many.join(", ")
+        ),
+    })
+}
+
 /// The header fields of a run, shared with `run show`.
 pub fn run_fields(run: &Run, cx: &Cells) -> Vec<(&'static str, String)> {
     let mut f = vec![
@@ -169,6 +198,12 @@ pub fn run_fields(run: &Run, cx: &Cells) -> Vec<(&'static str, String)> {
     ];
     if let Some(deadline) = run.deadline.filter(|_| !run.status.is_terminal()) {
         f.push(("Deadline", cx.time(Some(deadline))));
+    }
+    if let Some(c) = &run.concurrency {
+        f.push(("Concurrency", format!("key {} (limit {})", c.key, c.limit)));
+    }
+    if let Some(queue) = queue_text(run, &|id| cx.id(id)) {
+        f.push(("Queue", queue));
     }
     if let Some(err) = &run.error {
         f.push(("Error", err.clone()));

@@ -2,7 +2,7 @@
 
 mod cancel;
 pub mod follow;
-mod list;
+pub mod list;
 mod logs;
 mod prune;
 mod retry;

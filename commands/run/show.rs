@@ -178,6 +178,7 @@ mod tests {
                 steps_succeeded: 1,
                 error: Some("step test failed".into()),
                 duration_ms: Some(2_000),
+                concurrency: None,
             },
             steps: vec![
                 step("build", StepStatus::Succeeded, Some(0), None),

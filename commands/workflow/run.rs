@@ -76,6 +76,14 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
         run.workflow,
         run.workflow_version
     ));
+    let short = |id: &str| imx::model::short_id(id).to_string();
+    if let Some(queue) = crate::commands::run::list::queue_text(&run, &short) {
+        ctx.out().status(format!("Queued: {queue}."));
+    } else if run.status.is_terminal()
+        && let Some(err) = &run.error
+    {
+        ctx.out().status(format!("Run {}: {err}", run.status));
+    }
     warn_unplaceable(ctx, &plane, &run.id).await?;
     let wait = args.wait || args.wait_timeout.is_some();
     if !wait {

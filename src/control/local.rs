@@ -483,7 +483,18 @@ impl ControlPlane for LocalControlPlane {
             who,
             "run.start",
             |r: &Run| r.id.clone(),
-            |r| serde_json::json!({ "workflow": r.workflow, "version": r.workflow_version }),
+            |r| match &r.concurrency {
+                None => {
+                    serde_json::json!({ "workflow": r.workflow, "version": r.workflow_version })
+                }
+                Some(c) => serde_json::json!({
+                    "workflow": r.workflow,
+                    "version": r.workflow_version,
+                    "concurrency_key": c.key,
+                    "status": r.status,
+                    "queued": r.is_waiting_for_slot(),
+                }),
+            },
             |tx| {
                 tx.create_run(
                     specs,

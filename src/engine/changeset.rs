@@ -138,7 +138,8 @@ pub struct LogRecord {
 }
 
 /// Everything one transition changes in one run, to apply in one transaction: step updates,
-/// then run updates, then events and log lines (each list in order). Times are the
+/// then run updates, then events and log lines (each list in order), then the release of a
+/// concurrency slot. Times are the
 /// transition's `now`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Changeset {
@@ -147,6 +148,9 @@ pub struct Changeset {
     pub runs: Vec<RunUpdate>,
     pub events: Vec<EventRecord>,
     pub logs: Vec<LogRecord>,
+    /// The concurrency key whose slot the run's end frees: after the updates, the store admits
+    /// the key's next waiting runs in the same transaction (`store::flow::concurrency`).
+    pub release: Option<String>,
 }
 
 impl Changeset {

@@ -8,6 +8,7 @@
 
 mod backoff;
 pub mod changeset;
+pub mod concurrency;
 mod index;
 pub mod limits;
 mod lost;

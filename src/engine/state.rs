@@ -22,6 +22,8 @@ pub struct RunRow {
     pub timeout_ms: Option<i64>,
     /// Where the timeout came from (see `model::TimeoutSource`), for the timed-out message.
     pub timeout_source: Option<String>,
+    /// The run's concurrency key, if its workflow has `concurrency:` (its end frees a slot).
+    pub concurrency_key: Option<String>,
 }
 
 /// The parts of a step row the transitions read.

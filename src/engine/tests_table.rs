@@ -86,6 +86,7 @@ fn world(s: StepStatus) -> (RunRow, Vec<StepRow>) {
         steps_succeeded: 0,
         timeout_ms: Some(60_000),
         timeout_source: Some("run".into()),
+        concurrency_key: None,
     };
     recount(&mut run, &rows);
     (run, rows)

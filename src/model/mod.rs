@@ -16,17 +16,17 @@ pub use audit::AuditRecord;
 pub use event::{CapturedLine, Event, LogLine, LogMark, LogStream};
 pub use ids::{new_id, now_ms, short_id};
 pub use run::{
-    LeaseRef, Page, Run, RunDetail, RunFilter, RunStatus, StepOutcome, StepResult, StepState,
-    StepStatus, StepTask, StepWait, WaitReason, span_ms,
+    LeaseRef, Page, Run, RunConcurrency, RunDetail, RunFilter, RunStatus, StepOutcome, StepResult,
+    StepState, StepStatus, StepTask, StepWait, WaitReason, span_ms,
 };
 pub use trigger::{CreatedTrigger, HookOutcome, NewTrigger, Trigger, TriggerKind};
 pub use user::{
     IssuedToken, NewToken, NewUser, PasswordChange, Token, TokenState, User, UserUpdate,
 };
 pub use workflow::{
-    AgentSelector, BUILT_IN_RUN_TIMEOUT_MS, Backoff, HttpSpec, ParamSpec, ParamType, RetrySpec,
-    RunAfter, RunTimeout, StepKind, StepSpec, TimeoutSource, Workflow, WorkflowSpec,
-    WorkflowSummary, duration_text,
+    AgentSelector, BUILT_IN_RUN_TIMEOUT_MS, Backoff, ConcurrencySpec, HttpSpec, OnConflict,
+    ParamSpec, ParamType, RetrySpec, RunAfter, RunTimeout, StepKind, StepSpec, TimeoutSource,
+    Workflow, WorkflowSpec, WorkflowSummary, duration_text,
 };
 
 /// Milliseconds since the Unix epoch; every timestamp in the model uses it. In JSON and YAML the

@@ -189,6 +189,42 @@ pub struct Run {
     /// [`Run::duration_ms`](Run::duration_ms()) for the time so far).
     #[serde(default)]
     pub duration_ms: Option<i64>,
+    /// The run's concurrency key and its place in the key's queue; `null` when its workflow
+    /// has no `concurrency:`.
+    #[serde(default)]
+    pub concurrency: Option<RunConcurrency>,
+}
+
+/// A run's concurrency key (its workflow's `concurrency.key` rendered with its params) and,
+/// while it waits for one of the key's slots, where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RunConcurrency {
+    pub key: String,
+    /// How many runs of the key may be active at once (its workflow version's `limit`).
+    pub limit: u32,
+    /// When the run got a slot; `null` while it waits (status `queued`) or if it never got one
+    /// (cancelled or skipped while waiting).
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub admitted_at: Option<i64>,
+    /// While it waits: its place in the key's queue, 1 being next; else `null`.
+    #[serde(default)]
+    pub position: Option<u32>,
+    /// While it waits: the runs holding the key's slots (oldest first), one of which must end
+    /// before it can start; else empty.
+    #[serde(default)]
+    pub waiting_for: Vec<String>,
+}
+
+impl Run {
+    /// Whether the run waits for a slot of its concurrency key (steps held back).
+    pub fn is_waiting_for_slot(&self) -> bool {
+        self.status == RunStatus::Queued
+            && self
+                .concurrency
+                .as_ref()
+                .is_some_and(|c| c.admitted_at.is_none())
+    }
 }
 
 /// The length of a finished span, for the `duration_ms` fields.

@@ -21,6 +21,9 @@ pub struct WorkflowSpec {
     /// Stop starting new steps as soon as one step fails.
     #[serde(default)]
     pub fail_fast: bool,
+    /// How many runs sharing a key may be active at once, and what a run over the limit does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<ConcurrencySpec>,
     /// Steps in file order, with defaults already applied.
     pub steps: Vec<StepSpec>,
     /// `on:`: start a run of this workflow when a run of another one ends (a trigger each).
@@ -31,6 +34,52 @@ pub struct WorkflowSpec {
     /// part of the digest. A spec sent with a source must be what that source parses to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+}
+
+/// `concurrency:` — at most `limit` runs whose `key` (a template over the run's params,
+/// rendered when the run is started) is the same may be active at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConcurrencySpec {
+    pub key: String,
+    /// At least 1.
+    #[serde(default = "one")]
+    pub limit: u32,
+    #[serde(default)]
+    pub on_conflict: OnConflict,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// What a run started while its concurrency key already has `limit` active runs does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OnConflict {
+    /// Wait (status `queued`) until a slot frees, first come first served.
+    #[default]
+    Queue,
+    /// Cancel the oldest active run(s) of the key and run now.
+    CancelRunning,
+    /// End at once (status `cancelled`, the error saying it was skipped).
+    Skip,
+}
+
+impl OnConflict {
+    pub const ALL: [OnConflict; 3] = [
+        OnConflict::Queue,
+        OnConflict::CancelRunning,
+        OnConflict::Skip,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnConflict::Queue => "queue",
+            OnConflict::CancelRunning => "cancel_running",
+            OnConflict::Skip => "skip",
+        }
+    }
 }
 
 /// One `on:` entry of a workflow file: start a run when a run of `workflow` ends in one of
@@ -103,6 +152,7 @@ impl WorkflowSpec {
             params: Vec::new(),
             timeout_ms: None,
             fail_fast: false,
+            concurrency: None,
             steps,
             on: Vec::new(),
             source: None,

@@ -193,6 +193,12 @@ pub(super) const CONSTRAINTS: &[(&str, &str, &str)] = &[
         r#"{"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}"#,
     ),
     ("RetrySpec", "jitter", r#"{"minimum": 0, "maximum": 1}"#),
+    (
+        "ConcurrencySpec",
+        "limit",
+        r#"{"minimum": 1, "maximum": 10000}"#,
+    ),
+    ("ConcurrencySpec", "key", NOT_BLANK),
     ("HttpSpec", "url", NOT_BLANK),
     (
         "HttpSpec",

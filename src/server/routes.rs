@@ -188,7 +188,7 @@ async fn delete_workflow(
     Ok(Json(s.plane.delete_workflow(&who, &name).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/runs", tag = "runs", request_body = StartRun, responses((status = 201, description = "The new run", body = Run)))]
+#[utoipa::path(post, path = "/api/v1/runs", tag = "runs", request_body = StartRun, responses((status = 201, description = "The new run: `queued`, or with a `concurrency` key at its limit `queued` with `concurrency.position` and `concurrency.waiting_for` (on_conflict: queue), or already `cancelled` with the reason as its `error` (on_conflict: skip)", body = Run)))]
 async fn start_run(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -200,7 +200,7 @@ async fn start_run(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/runs", tag = "runs", params(RunsQuery), responses((status = 200, description = "One page of runs, newest first", body = Page<Run>)))]
+#[utoipa::path(get, path = "/api/v1/runs", tag = "runs", params(RunsQuery), responses((status = 200, description = "One page of runs, newest first; a run waiting for a slot of its concurrency key has `concurrency.position` (1 = next) and `concurrency.waiting_for` (the runs holding the key's slots)", body = Page<Run>)))]
 async fn list_runs(
     State(s): State<AppState>,
     Caller(who): Caller,

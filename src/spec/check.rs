@@ -82,6 +82,10 @@ pub fn check_spec(spec: &WorkflowSpec) -> Result<()> {
         names.push(names[0]);
         problems.push(format!("cycle: {}", names.join(" → ")));
     }
+    if let Some(c) = &spec.concurrency {
+        let names: Vec<String> = spec.params.iter().map(|p| p.name.clone()).collect();
+        problems.extend(super::concurrency::check(c, &names));
+    }
     if problems.is_empty() {
         return Ok(());
     }

@@ -25,6 +25,7 @@
 //! sets none of its own; `env` is merged, the step's own keys winning.
 
 mod check;
+mod concurrency;
 mod diag;
 mod exports;
 mod fields;
@@ -49,6 +50,7 @@ mod workflow;
 mod tests;
 
 pub use check::{check_source, check_spec};
+pub use concurrency::render_key;
 pub use exports::{Exports, exports, output_var, param_var};
 pub use load::{load_file, load_path, load_path_with_warnings};
 pub use resolve::resolve_params;

@@ -1,9 +1,10 @@
 //! The top level of a workflow file: `name`, `description`, `params`, `defaults`, `timeout`,
-//! `fail_fast`, `steps`, `on` — read, then checked as a whole (graph and templates).
+//! `fail_fast`, `concurrency`, `steps`, `on` — read, then checked as a whole (graph and templates).
 
 use crate::model::WorkflowSpec;
 use crate::{Error, Result};
 
+use super::concurrency::parse_concurrency;
 use super::diag::Diagnostics;
 use super::fields::{self, Fields};
 use super::graph::check_graph;
@@ -20,6 +21,7 @@ const TOP_KEYS: &[&str] = &[
     "defaults",
     "timeout",
     "fail_fast",
+    "concurrency",
     "steps",
     "on",
 ];
@@ -76,6 +78,11 @@ pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<Workfl
         .and_then(|n| fields::boolean(n, "fail_fast", diags))
         .unwrap_or(false);
 
+    let param_names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
+    let concurrency = f
+        .get("concurrency")
+        .and_then(|n| parse_concurrency(n, &param_names, diags));
+
     let mut drafts = Vec::new();
     if let Some(n) = f.require("steps", "workflow", diags) {
         match &n.value {
@@ -100,7 +107,6 @@ pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<Workfl
     }
 
     let ancestors = check_graph(&drafts, diags);
-    let param_names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
     let on = f
         .get("on")
         .map(|n| parse_on(n, name.as_deref(), &param_names, diags))
@@ -113,6 +119,7 @@ pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<Workfl
         params,
         timeout_ms,
         fail_fast,
+        concurrency,
         steps: drafts.into_iter().map(|d| d.spec).collect(),
         on,
         source: Some(source.to_string()),

@@ -48,6 +48,7 @@ macro_rules! on_both {
     )*};
 }
 
+mod concurrency;
 mod feeds;
 mod ranges;
 mod retention;

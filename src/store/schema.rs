@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_workflow_source.sql"),
     include_str!("migrations/0013_steps_by_agent.sql"),
     include_str!("migrations/0017_triggers.sql"),
+    include_str!("migrations/0016_concurrency.sql"),
 ];
 
 /// The schema version this build writes.

@@ -11,7 +11,7 @@ use crate::postgres::testdb::TestDb;
 use crate::server::remote;
 
 /// A fresh database, or `None` (the test then says it skipped).
-fn database() -> Option<(TestDb, tokio::runtime::Runtime)> {
+pub(crate) fn database() -> Option<(TestDb, tokio::runtime::Runtime)> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -22,7 +22,7 @@ fn database() -> Option<(TestDb, tokio::runtime::Runtime)> {
 }
 
 /// `imx server --database URL` on a free port, once it prints its URL.
-fn replica(env: &TestEnv, db: &str) -> (crate::env::Background, String) {
+pub(crate) fn replica(env: &TestEnv, db: &str) -> (crate::env::Background, String) {
     replica_with(env, db, &[])
 }
 

@@ -67,6 +67,8 @@ fn the_workflow_topic_names_every_key_and_its_example_is_valid() {
         "params",
         "timeout",
         "fail_fast",
+        "concurrency",
+        "on_conflict",
         "defaults",
         "steps",
         "id",

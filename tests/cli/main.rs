@@ -20,6 +20,7 @@ mod cluster_settings;
 mod commands;
 mod completions_dynamic;
 mod completions_pty;
+mod concurrency;
 mod conformance;
 mod containment;
 mod contexts;

@@ -252,6 +252,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         ),
         theme.dim(),
     )];
+    if let Some(queue) = format::queue_place(run) {
+        line2.push(Span::styled(format!(" · {queue}"), theme.run(run.status)));
+    }
     if let Some(e) = &run.error {
         line2.push(Span::styled(format!(" · {e}"), theme.error()));
     }

@@ -246,7 +246,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: super::super::theme::Th
             let cells = s.order.hidden.keep([
                 Cell::from(short_id(&r.id).to_string()),
                 Cell::from(format!("{} v{}", r.workflow, r.workflow_version)),
-                Cell::from(Span::styled(r.status.as_str(), theme.run(r.status))),
+                Cell::from(Span::styled(format::run_status(r), theme.run(r.status))),
                 Cell::from(format!("{}/{}", r.steps_succeeded, r.steps_total)),
                 Cell::from(format::age(app.now, r.created_at)),
                 Cell::from(

@@ -1,11 +1,12 @@
-//! A run ended from outside: cancelled by an operator, or past its deadline. The run ends
+//! A run ended from outside: cancelled by an operator, or past its deadline, or skipped for
+//! its concurrency key. The run ends
 //! first, then every open step is cancelled (held ones are stopped by their agents at the next
 //! heartbeat).
 
 use super::Work;
 use crate::engine::changeset::{Decision, Rejection};
 use crate::engine::state::Loaded;
-use crate::model::{RunStatus, StepStatus, TimeoutSource};
+use crate::model::{RunStatus, StepStatus, TimeoutSource, short_id};
 
 /// Cancel a run that has not ended.
 pub fn cancel(st: &Loaded<'_>) -> Decision {
@@ -37,6 +38,37 @@ pub fn end_early(st: &Loaded<'_>, status: RunStatus, why: &str) -> Decision {
         .collect();
     for step in open {
         w.step_ended(&step, StepStatus::Cancelled, Some(why))?;
+    }
+    w.finish()
+}
+
+/// End a run skipped for its key (`on_conflict: skip`) before anything ran: status
+/// `cancelled` (it was stopped by policy, not by a fault of its own, so neither `failed` nor
+/// `timed_out`; scripts waiting on it get the cancelled exit code), every step `skipped`, and
+/// an error naming the key and the runs that hold it.
+pub fn skip(st: &Loaded<'_>, key: &str, holders: &[String]) -> Decision {
+    if st.run.status.is_terminal() {
+        return Err(Rejection::RunEnded {
+            run_id: st.run.id.clone(),
+            status: st.run.status,
+        }
+        .into());
+    }
+    let held_by: Vec<&str> = holders.iter().map(|h| short_id(h)).collect();
+    let why = format!(
+        "skipped: concurrency key {key:?} is at its limit (held by run {}; on_conflict: skip)",
+        held_by.join(", ")
+    );
+    let mut w = Work::new(st);
+    w.end_run(RunStatus::Cancelled, Some(&why));
+    let open: Vec<String> = w
+        .all_steps()?
+        .into_iter()
+        .filter(|r| !r.status.is_terminal())
+        .map(|r| r.step_id.clone())
+        .collect();
+    for step in open {
+        w.step_ended(&step, StepStatus::Skipped, Some("the run was skipped"))?;
     }
     w.finish()
 }

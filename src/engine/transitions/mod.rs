@@ -383,6 +383,7 @@ impl<'l, 'a> Work<'l, 'a> {
             None,
             serde_json::json!({ "error": error }),
         );
+        self.cs.release.clone_from(&self.run.concurrency_key);
     }
 
     /// The changeset, once the run has ended if no step can move: `succeeded` if every step

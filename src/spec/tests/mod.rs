@@ -1,5 +1,6 @@
 //! Tests for workflow files: one module per area, each case its own test.
 
+mod concurrency;
 mod examples;
 mod graph;
 mod keys;

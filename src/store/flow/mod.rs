@@ -9,6 +9,8 @@
 //!   and the workflow index cache.
 //! - [`claims`]: claim, start, heartbeat, check, logs, completions.
 //! - [`reap`]: expired leases, overdue runs, the lease-lost transition.
+//! - [`concurrency`]: concurrency limits — a new run admitted, queued, skipped or displacing
+//!   older ones; a key's waiting runs admitted when a slot frees.
 //! - [`runs`]: creating a run and choosing its timeout (over [`runs::RunRows`]); cancel and
 //!   retry.
 //! - `step_inputs`: what a claimed step is given (templates rendered, exports).
@@ -23,6 +25,7 @@
 
 pub mod agents;
 pub mod claims;
+pub mod concurrency;
 pub mod decide;
 pub mod reap;
 pub mod runs;

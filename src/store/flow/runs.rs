@@ -1,9 +1,10 @@
-//! Runs: creating one (its steps ready or pending, its timeout chosen), and a run's own
+//! Runs: creating one (its steps ready or pending, its timeout chosen, its concurrency key
+//! admitting, queueing or skipping it), and a run's own
 //! transitions, decided from all its steps: cancel and retry.
 
 use std::collections::BTreeMap;
 
-use super::Rows;
+use super::concurrency::{self, ConcurrencyRows};
 use super::decide::{decide_on, index};
 use super::workflows::WorkflowRows;
 use crate::Result;
@@ -19,10 +20,24 @@ pub struct NewRun<'a> {
     /// Its params, as JSON.
     pub params: String,
     pub created_at: i64,
-    pub deadline: i64,
+    /// `None` while the run waits for a slot of its concurrency key (its timeout counts from
+    /// its admission).
+    pub deadline: Option<i64>,
     pub timeout: RunTimeout,
     pub created_by: &'a str,
     pub steps_total: usize,
+    /// Its concurrency key, if its workflow has `concurrency:`.
+    pub slot: Option<NewSlot<'a>>,
+}
+
+/// A new run's place under its concurrency key.
+pub struct NewSlot<'a> {
+    pub key: &'a str,
+    pub limit: u32,
+    /// Its ticket in the key's queue.
+    pub ticket: i64,
+    /// When it got a slot: its creation, or `None` while it waits.
+    pub admitted_at: Option<i64>,
 }
 
 /// A new run's step row.
@@ -49,7 +64,7 @@ pub trait RunRows: WorkflowRows {
 /// Create a run of `workflow` (latest live version) with typed params. Its timeout is
 /// `timeout_ms`, else the workflow's, else `default_timeout_ms` (the server's), else the
 /// store's default, else 24 h (see [`run_timeout`]).
-pub fn create<T: RunRows + ?Sized>(
+pub fn create<T: RunRows + ConcurrencyRows + ?Sized>(
     tx: &T,
     cache: &SpecCache,
     workflow: &str,
@@ -63,7 +78,13 @@ pub fn create<T: RunRows + ?Sized>(
     let now = now_ms();
     let id = crate::model::new_id();
     let timeout = run_timeout(tx, timeout_ms, ix.spec.timeout_ms, default_timeout_ms)?;
-    let deadline = now.saturating_add(i64::try_from(timeout.ms).unwrap_or(i64::MAX));
+    let plan = match &ix.spec.concurrency {
+        Some(c) => Some(concurrency::plan(tx, &wf.name, wf.version, c, params_json)?),
+        None => None,
+    };
+    let admitted = plan.as_ref().is_none_or(|p| p.admitted);
+    let deadline =
+        admitted.then(|| now.saturating_add(i64::try_from(timeout.ms).unwrap_or(i64::MAX)));
     tx.insert_run(&NewRun {
         id: &id,
         workflow: &wf.name,
@@ -74,6 +95,12 @@ pub fn create<T: RunRows + ?Sized>(
         timeout,
         created_by,
         steps_total: ix.spec.steps.len(),
+        slot: plan.as_ref().map(|p| NewSlot {
+            key: &p.key,
+            limit: p.limit,
+            ticket: p.ticket,
+            admitted_at: admitted.then_some(now),
+        }),
     })?;
     let mut steps = Vec::with_capacity(ix.spec.steps.len());
     for (i, step) in ix.spec.steps.iter().enumerate() {
@@ -85,7 +112,8 @@ pub fn create<T: RunRows + ?Sized>(
             step_id: &step.id,
             idx: i,
             kind: step.kind.name(),
-            status: if step.needs.is_empty() {
+            // A run waiting for a slot holds its first steps back (admission makes them ready).
+            status: if step.needs.is_empty() && admitted {
                 "ready"
             } else {
                 "pending"
@@ -100,9 +128,18 @@ pub fn create<T: RunRows + ?Sized>(
         "run.created",
         Some(&id),
         None,
-        serde_json::json!({ "workflow": wf.name, "version": wf.version }),
+        serde_json::json!({
+            "workflow": wf.name,
+            "version": wf.version,
+            "concurrency_key": plan.as_ref().map(|p| &p.key),
+        }),
     )?;
-    tx.run_model(&id)
+    if let Some(plan) = &plan {
+        concurrency::start(tx, cache, &id, plan, now)?;
+    }
+    let mut run = tx.run_model(&id)?;
+    concurrency::place(tx, &mut run)?;
+    Ok(run)
 }
 
 /// The run timeout of a new run: the first of the run's own (`--timeout`), the workflow's
@@ -125,23 +162,27 @@ pub fn run_timeout<T: RunRows + ?Sized>(
         }))
 }
 
-/// Cancel a run that has not ended: ready/pending steps are cancelled, held ones too (their
+/// Cancel a run that has not ended (a run waiting for a slot leaves its key's queue):
+/// ready/pending steps are cancelled, held ones too (their
 /// agents stop them at the next heartbeat).
-pub fn cancel<T: Rows + ?Sized>(tx: &T, cache: &SpecCache, prefix: &str) -> Result<Run> {
+pub fn cancel<T: ConcurrencyRows + ?Sized>(tx: &T, cache: &SpecCache, prefix: &str) -> Result<Run> {
     let id = tx.full_run_id(prefix)?;
+    concurrency::lock_for_run(tx, &id)?;
     decide_on(tx, cache, &id, engine::end::cancel)?;
     tx.run_model(&id)
 }
 
-/// Rerun an ended run's failed, skipped and cancelled steps — or `from` and everything
+/// Rerun an ended run's failed, skipped and cancelled steps (a run with a concurrency key only
+/// while its key has a free slot, which it takes) — or `from` and everything
 /// downstream of it (see `engine::transitions::retry`).
-pub fn retry<T: Rows + ?Sized>(
+pub fn retry<T: ConcurrencyRows + ?Sized>(
     tx: &T,
     cache: &SpecCache,
     prefix: &str,
     from: Option<&str>,
 ) -> Result<Run> {
     let id = tx.full_run_id(prefix)?;
+    concurrency::retry(tx, &id, now_ms())?;
     decide_on(tx, cache, &id, |st| engine::retry::retry(st, from))?;
     tx.run_model(&id)
 }

@@ -52,10 +52,14 @@ impl RunsTx for PgTx<'_> {
         runs::resolve_id(self, prefix)
     }
     fn run_detail(&self, cache: &SpecCache, prefix: &str) -> Result<RunDetail> {
-        runs::detail(self, cache, prefix)
+        let mut detail = runs::detail(self, cache, prefix)?;
+        flow::concurrency::place(self, &mut detail.run)?;
+        Ok(detail)
     }
     fn list_runs(&self, filter: &RunFilter) -> Result<Page<Run>> {
-        runs::list(self, filter)
+        let mut page = runs::list(self, filter)?;
+        flow::concurrency::place_all(self, &mut page.items)?;
+        Ok(page)
     }
     fn cancel_run(&self, cache: &SpecCache, prefix: &str) -> Result<Run> {
         flow::runs::cancel(self, cache, prefix)
@@ -289,7 +293,9 @@ impl DashboardTx for PgTx<'_> {
         reports::overview_counts(self, now, failures)
     }
     fn dashboard_runs(&self, q: &RunQuery) -> Result<Page<Run>> {
-        dashboard::runs(self, q)
+        let mut page = dashboard::runs(self, q)?;
+        flow::concurrency::place_all(self, &mut page.items)?;
+        Ok(page)
     }
     fn dashboard_agents(&self, q: &AgentQuery, now: i64) -> Result<Page<Agent>> {
         dashboard::agents_page(self, q, now)

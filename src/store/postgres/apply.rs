@@ -1,7 +1,8 @@
 //! Applying an engine changeset (`crate::engine::Changeset`) on PostgreSQL, as the SQLite store
 //! does (`store::sqlite::apply`): each guarded update is one UPDATE that matches only the row
 //! in the state the engine decided from (a concurrent change is an error, never overwritten);
-//! then the events and log lines are appended. Other replicas hear of it at commit (a wake-up
+//! then the events and log lines are appended, and a concurrency slot the run's end frees
+//! goes to the key's next waiting run. Other replicas hear of it at commit (a wake-up
 //! hint: `super::wakeup`), unless it only renewed leases.
 
 use super::events::insert_event;
@@ -44,6 +45,9 @@ pub fn apply(tx: &PgTx<'_>, cs: &Changeset, now: i64) -> Result<()> {
             ],
             None,
         );
+    }
+    if let Some(key) = &cs.release {
+        crate::store::flow::concurrency::release(tx, key, now)?;
     }
     Ok(())
 }

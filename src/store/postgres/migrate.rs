@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_drop_txid.sql"),
     include_str!("migrations/0007_steps_by_agent.sql"),
     include_str!("migrations/0011_triggers.sql"),
+    include_str!("migrations/0010_concurrency.sql"),
 ];
 
 /// The PostgreSQL schema version this build writes (its own numbering, apart from SQLite's).

@@ -41,6 +41,7 @@ mod bridge;
 #[cfg(test)]
 mod checkpoint_tests;
 pub mod claims;
+mod concurrency;
 pub mod config;
 pub mod dashboard;
 mod errors;

@@ -4,11 +4,12 @@ use tokio_postgres::Row;
 
 use super::tx::{get, get_u32};
 use crate::Result;
-use crate::model::{Run, RunStatus, StepState, StepStatus, span_ms};
+use crate::model::{Run, RunConcurrency, RunStatus, StepState, StepStatus, span_ms};
 
 /// The columns [`run_from_row`] reads, in order.
 pub const RUN_COLUMNS: &str = "id, workflow, workflow_version, status, params, created_at, \
-     started_at, finished_at, deadline, created_by, steps_total, steps_succeeded, error";
+     started_at, finished_at, deadline, created_by, steps_total, steps_succeeded, error, \
+     concurrency_key, concurrency_limit, admitted_at";
 /// The columns [`step_from_row`] reads, in order.
 pub const STEP_COLUMNS: &str = "step_id, kind, status, attempt, agent_name, started_at, \
      finished_at, not_before, exit_code, outputs, error";
@@ -32,7 +33,25 @@ pub fn run_from_row(r: &Row) -> Result<Run> {
         steps_succeeded: get_u32(r, 11)?,
         error: get(r, 12)?,
         duration_ms: span_ms(started_at, finished_at),
+        concurrency: concurrency(r)?,
     })
+}
+
+/// A run's concurrency key and slot from [`RUN_COLUMNS`] 13..=15 (its place in the queue is
+/// filled in by `store::flow::concurrency::place`).
+fn concurrency(r: &Row) -> Result<Option<RunConcurrency>> {
+    let key: Option<String> = get(r, 13)?;
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let limit: Option<i64> = get(r, 14)?;
+    Ok(Some(RunConcurrency {
+        key,
+        limit: limit.and_then(|l| u32::try_from(l).ok()).unwrap_or(1),
+        admitted_at: get(r, 15)?,
+        position: None,
+        waiting_for: Vec::new(),
+    }))
 }
 
 pub fn step_from_row(r: &Row, needs: Vec<String>) -> Result<StepState> {

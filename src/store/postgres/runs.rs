@@ -21,8 +21,9 @@ impl RunRows for PgTx<'_> {
     fn insert_run(&self, run: &NewRun<'_>) -> Result<()> {
         self.execute(
             "INSERT INTO runs (id, workflow, workflow_version, status, params, created_at, deadline,
-                               timeout_ms, created_by, steps_total, timeout_source)
-             VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10)",
+                               timeout_ms, created_by, steps_total, timeout_source,
+                               concurrency_key, concurrency_limit, concurrency_seq, admitted_at)
+             VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             &[
                 &run.id,
                 &run.workflow,
@@ -34,6 +35,10 @@ impl RunRows for PgTx<'_> {
                 &run.created_by,
                 &i64::try_from(run.steps_total).unwrap_or(i64::MAX),
                 &run.timeout.source.as_str(),
+                &run.slot.as_ref().map(|s| s.key),
+                &run.slot.as_ref().map(|s| i64::from(s.limit)),
+                &run.slot.as_ref().map(|s| s.ticket),
+                &run.slot.as_ref().and_then(|s| s.admitted_at),
             ],
         )?;
         Ok(())

@@ -66,7 +66,9 @@ pub fn logical_schema_version(pg_version: i64) -> i64 {
         // changes, so an export of either is the same.
         7 => 10,
         // 0008 adds the triggers, as SQLite 0017 (its eleventh).
-        _ => 11,
+        8 => 11,
+        // 0010 (the ninth) adds the runs' concurrency columns, as SQLite 0016 (its twelfth).
+        _ => 12,
     }
 }
 

@@ -20,7 +20,9 @@ use crate::{Error, Result};
 
 /// The columns of [`RunRow`], in [`run_row`]'s order.
 pub const RUN_ROW: &str = "id, workflow, workflow_version, status, steps_total, steps_done, \
-                       steps_succeeded, timeout_ms, timeout_source";
+                       steps_succeeded, timeout_ms, timeout_source, concurrency_key";
+/// How many columns [`RUN_ROW`] has.
+const RUN_ROW_LEN: usize = 10;
 /// [`STEP_ROW`] with each column taken from `s` (for a join).
 fn prefixed_step_row() -> String {
     STEP_ROW
@@ -47,6 +49,7 @@ pub fn run_row(r: &Row, at: usize) -> Result<RunRow> {
         steps_succeeded: get_u32(r, at + 6)?,
         timeout_ms: get(r, at + 7)?,
         timeout_source: get(r, at + 8)?,
+        concurrency_key: get(r, at + 9)?,
     })
 }
 
@@ -89,7 +92,7 @@ impl Rows for PgTx<'_> {
         let row = self
             .query_opt(&sql, &[&run_id])?
             .ok_or_else(|| Error::not_found("run", run_id))?;
-        Ok((run_row(&row, 0)?, get(&row, 9)?))
+        Ok((run_row(&row, 0)?, get(&row, RUN_ROW_LEN)?))
     }
 
     /// Two reads: the run's row is locked before the step's (a join would lock both at once,

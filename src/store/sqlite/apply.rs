@@ -1,7 +1,8 @@
 //! Applying an engine changeset (`crate::engine::Changeset`) in the current transaction: each
 //! guarded update becomes one UPDATE that matches only the row in the state the engine decided
 //! from, so a concurrent change is an error rather than overwritten; then the events and log
-//! lines are appended.
+//! lines are appended, and a concurrency slot the run's end frees goes to the key's next
+//! waiting run.
 
 use rusqlite::{Transaction, params};
 
@@ -40,6 +41,9 @@ pub fn apply(tx: &Transaction<'_>, cs: &Changeset, now: i64) -> Result<()> {
                 l.line
             ])?;
         }
+    }
+    if let Some(key) = &cs.release {
+        crate::store::flow::concurrency::release(tx, key, now)?;
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ mod apply;
 pub mod audit;
 mod backend;
 pub mod claims;
+mod concurrency;
 pub mod dashboard;
 mod events;
 pub mod logs;

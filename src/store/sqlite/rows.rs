@@ -4,10 +4,13 @@ use std::collections::BTreeMap;
 
 use rusqlite::Row;
 
-use crate::model::{Agent, AgentState, Run, RunStatus, StepState, StepStatus, span_ms};
+use crate::model::{
+    Agent, AgentState, Run, RunConcurrency, RunStatus, StepState, StepStatus, span_ms,
+};
 
 pub const RUN_COLUMNS: &str = "id, workflow, workflow_version, status, params, created_at, \
-     started_at, finished_at, deadline, created_by, steps_total, steps_succeeded, error";
+     started_at, finished_at, deadline, created_by, steps_total, steps_succeeded, error, \
+     concurrency_key, concurrency_limit, admitted_at";
 
 pub fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Run> {
     // Status and params are parsed straight from SQLite's buffer: no String for either (this
@@ -30,6 +33,16 @@ pub fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Run> {
         steps_succeeded: r.get(11)?,
         error: r.get(12)?,
         duration_ms: span_ms(started_at, finished_at),
+        concurrency: match r.get::<_, Option<String>>(13)? {
+            Some(key) => Some(RunConcurrency {
+                key,
+                limit: r.get::<_, Option<u32>>(14)?.unwrap_or(1),
+                admitted_at: r.get(15)?,
+                position: None,
+                waiting_for: Vec::new(),
+            }),
+            None => None,
+        },
     })
 }
 

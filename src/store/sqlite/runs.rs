@@ -23,8 +23,9 @@ impl RunRows for Transaction<'_> {
     fn insert_run(&self, run: &NewRun<'_>) -> Result<()> {
         self.execute(
             "INSERT INTO runs (id, workflow, workflow_version, status, params, created_at, deadline,
-                               timeout_ms, created_by, steps_total, timeout_source)
-             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                               timeout_ms, created_by, steps_total, timeout_source,
+                               concurrency_key, concurrency_limit, concurrency_seq, admitted_at)
+             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
                 run.id,
                 run.workflow,
@@ -35,7 +36,11 @@ impl RunRows for Transaction<'_> {
                 run.timeout.ms,
                 run.created_by,
                 run.steps_total,
-                run.timeout.source.as_str()
+                run.timeout.source.as_str(),
+                run.slot.as_ref().map(|s| s.key),
+                run.slot.as_ref().map(|s| s.limit),
+                run.slot.as_ref().map(|s| s.ticket),
+                run.slot.as_ref().and_then(|s| s.admitted_at),
             ],
         )?;
         Ok(())

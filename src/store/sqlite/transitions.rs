@@ -16,7 +16,9 @@ use crate::{Error, Result};
 
 /// The columns of [`RunRow`], in [`run_row`]'s order.
 const RUN_ROW: &str = "id, workflow, workflow_version, status, steps_total, steps_done, \
-                       steps_succeeded, timeout_ms, timeout_source";
+                       steps_succeeded, timeout_ms, timeout_source, concurrency_key";
+/// How many columns [`RUN_ROW`] has.
+const RUN_ROW_LEN: usize = 10;
 /// The columns of [`StepRow`], in [`step_row`]'s order.
 pub(super) const STEP_ROW: &str = "step_id, idx, status, attempt, tries, lost, agent_id, agent_name, \
                         pending_needs, not_before, finished_at, error";
@@ -34,6 +36,7 @@ fn run_row(r: &Row<'_>, at: usize) -> rusqlite::Result<RunRow> {
         steps_succeeded: r.get(at + 6)?,
         timeout_ms: r.get(at + 7)?,
         timeout_source: r.get(at + 8)?,
+        concurrency_key: r.get(at + 9)?,
     })
 }
 
@@ -76,7 +79,7 @@ impl Rows for Transaction<'_> {
     /// One writer holds the whole database: every read is as good as locked.
     fn run_row_with_params(&self, run_id: &str, _lock: bool) -> Result<(RunRow, String)> {
         self.prepare_cached(&format!("SELECT {RUN_ROW}, params FROM runs WHERE id = ?1"))?
-            .query_row([run_id], |r| Ok((run_row(r, 0)?, r.get(9)?)))
+            .query_row([run_id], |r| Ok((run_row(r, 0)?, r.get(RUN_ROW_LEN)?)))
             .optional()?
             .ok_or_else(|| Error::not_found("run", run_id))
     }
@@ -92,7 +95,7 @@ impl Rows for Transaction<'_> {
         Ok(self
             .prepare_cached(&sql)?
             .query_row(params![run_id, step_id], |r| {
-                Ok((run_row(r, 0)?, step_row(r, 9)?))
+                Ok((run_row(r, 0)?, step_row(r, RUN_ROW_LEN)?))
             })
             .optional()?)
     }

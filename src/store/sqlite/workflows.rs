@@ -24,6 +24,7 @@ fn workflow_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Workflow, Strin
                 params: Vec::new(),
                 timeout_ms: None,
                 fail_fast: false,
+                concurrency: None,
                 steps: Vec::new(),
                 on: Vec::new(),
                 source,
