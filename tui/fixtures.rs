@@ -58,6 +58,8 @@ pub fn run(n: usize, workflow: &str, status: RunStatus) -> Run {
         steps_succeeded: if status == RunStatus::Succeeded { 4 } else { 2 },
         error: (status == RunStatus::Failed).then(|| "step \"test\" failed: exit code 1".into()),
         duration_ms: status.is_terminal().then_some(60_000),
+        schedule: None,
+        nominal_time: None,
     }
 }
 

@@ -178,6 +178,8 @@ mod tests {
                 steps_succeeded: 1,
                 error: Some("step test failed".into()),
                 duration_ms: Some(2_000),
+                schedule: None,
+                nominal_time: None,
             },
             steps: vec![
                 step("build", StepStatus::Succeeded, Some(0), None),

@@ -577,6 +577,7 @@ impl ControlPlane for RemoteControlPlane {
             workflow: f.workflow,
             status: f.status,
             since: f.since,
+            schedule: f.schedule,
             limit: f.limit,
             cursor: f.cursor,
         };

@@ -6,6 +6,7 @@ mod audit;
 mod event;
 mod ids;
 mod run;
+mod schedule;
 pub mod time;
 mod user;
 mod workflow;
@@ -18,6 +19,7 @@ pub use run::{
     LeaseRef, Page, Run, RunDetail, RunFilter, RunStatus, StepOutcome, StepResult, StepState,
     StepStatus, StepTask, StepWait, WaitReason, span_ms,
 };
+pub use schedule::{ScheduleInfo, Tick, TickOutcome};
 pub use user::{
     IssuedToken, NewToken, NewUser, PasswordChange, Token, TokenState, User, UserUpdate,
 };

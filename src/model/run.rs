@@ -189,6 +189,13 @@ pub struct Run {
     /// [`Run::duration_ms`](Run::duration_ms()) for the time so far).
     #[serde(default)]
     pub duration_ms: Option<i64>,
+    /// The schedule whose tick made the run, if one did.
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// The nominal time of that tick.
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub nominal_time: Option<i64>,
 }
 
 /// The length of a finished span, for the `duration_ms` fields.
@@ -286,6 +293,9 @@ pub struct RunFilter {
     pub status: Option<RunStatus>,
     /// Only runs created at or after this time.
     pub since: Option<i64>,
+    /// Only runs made by this schedule's ticks.
+    #[serde(default)]
+    pub schedule: Option<String>,
     pub limit: Option<u32>,
     /// Continue after this run id (exclusive), from a previous page.
     pub cursor: Option<String>,

@@ -200,6 +200,7 @@ async fn list_runs(
         workflow: q.workflow,
         status: q.status,
         since: q.since,
+        schedule: q.schedule,
         limit: q.limit.map(|l| l.min(super::limits::MAX_PAGE)),
         cursor: q.cursor,
     };

@@ -51,6 +51,7 @@ macro_rules! on_both {
 mod feeds;
 mod ranges;
 mod retention;
+mod schedules;
 mod tables;
 
 on_both!(

@@ -17,6 +17,7 @@ pub mod agents;
 pub mod claims;
 pub mod retention;
 pub mod runs;
+pub mod schedules;
 pub mod settings;
 pub mod users;
 pub mod views;
@@ -25,6 +26,7 @@ pub use agents::AgentsTx;
 pub use claims::{Claimed, ClaimsTx};
 pub use retention::RetentionTx;
 pub use runs::{RunsTx, WorkflowsTx};
+pub use schedules::{NewTick, SchedulesTx};
 pub use settings::SettingsTx;
 pub use users::{LoginRow, TokenInsert, TokenRow, UsersTx};
 pub use views::{DashboardTx, StatusCounts, ViewsTx};
@@ -47,6 +49,7 @@ pub trait StoreTx:
     + DashboardTx
     + SettingsTx
     + RetentionTx
+    + SchedulesTx
     + crate::audit::AuditStore
     + crate::backup::logical::Tables
 {
@@ -62,6 +65,7 @@ impl<T> StoreTx for T where
         + DashboardTx
         + SettingsTx
         + RetentionTx
+        + SchedulesTx
         + crate::audit::AuditStore
         + crate::backup::logical::Tables
 {

@@ -8,7 +8,7 @@ use crate::model::{Run, RunStatus, StepState, StepStatus, span_ms};
 
 /// The columns [`run_from_row`] reads, in order.
 pub const RUN_COLUMNS: &str = "id, workflow, workflow_version, status, params, created_at, \
-     started_at, finished_at, deadline, created_by, steps_total, steps_succeeded, error";
+     started_at, finished_at, deadline, created_by, steps_total, steps_succeeded, error, schedule, nominal_time";
 /// The columns [`step_from_row`] reads, in order.
 pub const STEP_COLUMNS: &str = "step_id, kind, status, attempt, agent_name, started_at, \
      finished_at, not_before, exit_code, outputs, error";
@@ -32,6 +32,8 @@ pub fn run_from_row(r: &Row) -> Result<Run> {
         steps_succeeded: get_u32(r, 11)?,
         error: get(r, 12)?,
         duration_ms: span_ms(started_at, finished_at),
+        schedule: get(r, 13)?,
+        nominal_time: get(r, 14)?,
     })
 }
 

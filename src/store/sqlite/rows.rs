@@ -7,7 +7,7 @@ use rusqlite::Row;
 use crate::model::{Agent, AgentState, Run, RunStatus, StepState, StepStatus, span_ms};
 
 pub const RUN_COLUMNS: &str = "id, workflow, workflow_version, status, params, created_at, \
-     started_at, finished_at, deadline, created_by, steps_total, steps_succeeded, error";
+     started_at, finished_at, deadline, created_by, steps_total, steps_succeeded, error, schedule, nominal_time";
 
 pub fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Run> {
     // Status and params are parsed straight from SQLite's buffer: no String for either (this
@@ -30,6 +30,8 @@ pub fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Run> {
         steps_succeeded: r.get(11)?,
         error: r.get(12)?,
         duration_ms: span_ms(started_at, finished_at),
+        schedule: r.get(13)?,
+        nominal_time: r.get(14)?,
     })
 }
 
