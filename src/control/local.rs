@@ -79,7 +79,7 @@ pub struct LocalControlPlane {
     backup_dir: Option<PathBuf>,
     lease_ms: i64,
     /// The server's default run timeout (`imx server --default-run-timeout`), over the store's.
-    default_run_timeout_ms: Option<u64>,
+    pub(super) default_run_timeout_ms: Option<u64>,
     limits: StepLimits,
     last_reap: Mutex<Option<Instant>>,
     last_seen: AtomicU64,
@@ -272,7 +272,7 @@ impl LocalControlPlane {
     }
 
     /// A mutation and its audit record, in one transaction.
-    fn mutate<T>(
+    pub(super) fn mutate<T>(
         &self,
         who: &Principal,
         action: &str,
@@ -1026,6 +1026,69 @@ impl ControlPlane for LocalControlPlane {
         dry_run: bool,
     ) -> Result<PruneReport> {
         self.do_prune_backups(who, dir, policy, dry_run)
+    }
+
+    async fn create_schedule(
+        &self,
+        who: &Principal,
+        spec: crate::schedule::ScheduleSpec,
+    ) -> Result<crate::model::ScheduleInfo> {
+        self.do_create_schedule(who, spec)
+    }
+
+    async fn list_schedules(&self, who: &Principal) -> Result<Vec<crate::model::ScheduleInfo>> {
+        self.do_list_schedules(who)
+    }
+
+    async fn get_schedule(&self, who: &Principal, name: &str) -> Result<super::ScheduleDetail> {
+        self.do_get_schedule(who, name)
+    }
+
+    async fn pause_schedule(
+        &self,
+        who: &Principal,
+        name: &str,
+        note: Option<String>,
+    ) -> Result<crate::model::ScheduleInfo> {
+        self.do_pause_schedule(who, name, true, note)
+    }
+
+    async fn resume_schedule(
+        &self,
+        who: &Principal,
+        name: &str,
+    ) -> Result<crate::model::ScheduleInfo> {
+        self.do_pause_schedule(who, name, false, None)
+    }
+
+    async fn delete_schedule(
+        &self,
+        who: &Principal,
+        name: &str,
+    ) -> Result<crate::model::ScheduleInfo> {
+        self.do_delete_schedule(who, name)
+    }
+
+    async fn trigger_schedule(&self, who: &Principal, name: &str) -> Result<Run> {
+        self.do_trigger_schedule(who, name)
+    }
+
+    async fn backfill_schedule(
+        &self,
+        who: &Principal,
+        name: &str,
+        req: super::Backfill,
+    ) -> Result<super::BackfillReport> {
+        self.do_backfill_schedule(who, name, req)
+    }
+
+    async fn missed_ticks(
+        &self,
+        who: &Principal,
+        name: &str,
+        since: i64,
+    ) -> Result<Vec<super::MissedTick>> {
+        self.do_missed_ticks(who, name, since)
     }
 
     async fn prune_runs(

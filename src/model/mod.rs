@@ -19,7 +19,7 @@ pub use run::{
     LeaseRef, Page, Run, RunDetail, RunFilter, RunStatus, StepOutcome, StepResult, StepState,
     StepStatus, StepTask, StepWait, WaitReason, span_ms,
 };
-pub use schedule::{ScheduleInfo, Tick, TickOutcome};
+pub use schedule::{ScheduleInfo, Tick, TickCounts, TickOutcome};
 pub use user::{
     IssuedToken, NewToken, NewUser, PasswordChange, Token, TokenState, User, UserUpdate,
 };

@@ -30,11 +30,34 @@ pub struct ScheduleInfo {
     #[serde(default, with = "crate::model::time::rfc3339_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub next_fire: Option<i64>,
-    /// Runs made from ticks so far.
+    /// Ticks that made a run or wait to (buffered), so far; `limit` counts these.
     pub fired: u64,
+    /// Ticks missed (downtime, catch-up limit, paused, workflow error), so far.
+    pub missed: u64,
+    /// Ticks skipped because a run was going (`overlap: skip`), so far.
+    pub skipped: u64,
+    /// Ticks dropped because `buffer_one` held one already, so far.
+    pub dropped: u64,
     /// Runs ended after this time are checked for `pause_on_failure`.
     #[serde(skip)]
     pub checked_at: i64,
+}
+
+/// Ticks by what became of them (one pass's, or a schedule's so far).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TickCounts {
+    /// Runs made.
+    pub fired: u64,
+    pub missed: u64,
+    pub skipped: u64,
+    pub buffered: u64,
+    pub dropped: u64,
+}
+
+impl TickCounts {
+    pub fn any(&self) -> bool {
+        *self != TickCounts::default()
+    }
 }
 
 /// What became of a tick.

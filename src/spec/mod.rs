@@ -49,6 +49,7 @@ mod tests;
 
 pub use check::{check_source, check_spec};
 pub use exports::{Exports, exports, output_var, param_var};
+pub use fields::is_identifier;
 pub use load::{load_file, load_path, load_path_with_warnings};
 pub use resolve::resolve_params;
 pub use template::{

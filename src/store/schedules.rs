@@ -9,29 +9,13 @@ use std::collections::BTreeMap;
 
 use crate::Result;
 use crate::engine::SpecCache;
-use crate::model::{Run, ScheduleInfo, TickOutcome};
+use crate::model::{Run, ScheduleInfo, TickCounts, TickOutcome};
 use crate::schedule::{MissReason, Outcome, Schedule, ScheduleSpec, State, plan};
 use crate::store::Tx;
 use crate::store::api::NewTick;
 
 /// Schedules taken per query of a pass.
 const DUE_BATCH: u32 = 1000;
-
-/// What one pass did to one schedule's ticks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TickCounts {
-    pub fired: u64,
-    pub missed: u64,
-    pub skipped: u64,
-    pub buffered: u64,
-    pub dropped: u64,
-}
-
-impl TickCounts {
-    pub fn any(&self) -> bool {
-        *self != TickCounts::default()
-    }
-}
 
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -123,7 +107,7 @@ fn fire_one(
         Err(e) => {
             // Refused when stored; only a spec written by another version could get here.
             tracing::error!(schedule = %s.name, error = %e, "schedule cannot be compiled");
-            return tx.advance_schedule(&s.name, s.last_nominal, None, 0);
+            return tx.advance_schedule(&s.name, s.last_nominal, None, &TickCounts::default());
         }
     };
     if s.spec.pause_on_failure
@@ -144,8 +128,7 @@ fn fire_one(
         paused: s.paused,
     };
     let p = plan(&compiled, &state, now);
-    let counts = report.ticks.entry(s.name.clone()).or_default();
-    let mut runs = 0u64;
+    let mut counts = TickCounts::default();
     let mut going = active;
     for d in &p.decisions {
         let (outcome, reason) = match d.outcome {
@@ -177,22 +160,22 @@ fn fire_one(
                 match make_run(tx, cache, &s, d.nominal, default_timeout_ms)? {
                     Some(run) => {
                         going.push(run.id);
-                        runs += 1;
                         counts.fired += 1;
                     }
                     None => counts.missed += 1,
                 }
             }
             Outcome::Skipped => counts.skipped += 1,
-            Outcome::Buffered => {
-                runs += 1;
-                counts.buffered += 1;
-            }
+            Outcome::Buffered => counts.buffered += 1,
             Outcome::Dropped => counts.dropped += 1,
             Outcome::Missed(_) => counts.missed += 1,
         }
     }
-    tx.advance_schedule(&s.name, p.last_nominal, p.next_fire, runs)
+    tx.advance_schedule(&s.name, p.last_nominal, p.next_fire, &counts)?;
+    if counts.any() {
+        report.ticks.insert(s.name, counts);
+    }
+    Ok(())
 }
 
 /// Start the oldest buffered tick of each schedule that has no run going (and is not paused).
@@ -241,6 +224,9 @@ pub fn new_info(spec: ScheduleSpec, origin: &str, now: i64) -> Result<ScheduleIn
         next_fire: next_fire(&compiled, now, 0),
         fired: 0,
         checked_at: now,
+        missed: 0,
+        skipped: 0,
+        dropped: 0,
         spec,
     })
 }

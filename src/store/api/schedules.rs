@@ -3,7 +3,7 @@
 //! `crate::schedule` and driven by `store::schedules`.
 
 use crate::Result;
-use crate::model::{ScheduleInfo, Tick, TickOutcome};
+use crate::model::{ScheduleInfo, Tick, TickCounts, TickOutcome};
 use crate::schedule::MissReason;
 
 /// A tick to record.
@@ -30,13 +30,14 @@ pub trait SchedulesTx {
     /// Schedules whose next tick fires at or before `now`, locked (PostgreSQL: rows another
     /// transaction holds are skipped, as that one is firing them).
     fn due_schedules(&self, now: i64, limit: u32) -> Result<Vec<ScheduleInfo>>;
-    /// After a wake: the latest nominal time decided, the next fire time, and `runs` more runs.
+    /// After a wake: the latest nominal time decided, the next fire time, and the ticks it
+    /// decided added to the schedule's counts (buffered ones count as fired).
     fn advance_schedule(
         &self,
         name: &str,
         last_nominal: i64,
         next_fire: Option<i64>,
-        runs: u64,
+        counts: &TickCounts,
     ) -> Result<()>;
     /// Pause or resume; `false` if there is no such schedule. Resuming moves `checked_at` to
     /// `now` (failures before it no longer pause it).

@@ -15,6 +15,9 @@ CREATE TABLE schedules (
     last_nominal  INTEGER NOT NULL,   -- the latest nominal time decided (at first: created_at)
     next_fire     INTEGER,            -- when the next tick fires; NULL once done
     fired         INTEGER NOT NULL DEFAULT 0,
+    missed        INTEGER NOT NULL DEFAULT 0,
+    skipped       INTEGER NOT NULL DEFAULT 0,
+    dropped       INTEGER NOT NULL DEFAULT 0,
     checked_at    INTEGER NOT NULL    -- pause_on_failure looks at runs ended after it
 );
 CREATE INDEX schedules_by_next_fire ON schedules (next_fire) WHERE next_fire IS NOT NULL;

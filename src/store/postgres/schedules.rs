@@ -7,20 +7,20 @@
 use tokio_postgres::Row;
 
 use super::tx::{PgTx, get};
-use crate::model::{ScheduleInfo, Tick, TickOutcome};
+use crate::model::{ScheduleInfo, Tick, TickCounts, TickOutcome};
 use crate::schedule::{MissReason, ScheduleSpec};
 use crate::store::api::schedules::{NewTick, SchedulesTx};
 use crate::{Error, Result};
 
 const COLUMNS: &str = "name, workflow, spec, origin, paused, note, created_at, updated_at, \
-     last_nominal, next_fire, fired, checked_at";
+     last_nominal, next_fire, fired, checked_at, missed, skipped, dropped";
 
 fn schedule_from_row(r: &Row) -> Result<ScheduleInfo> {
     let name: String = get(r, 0)?;
     let spec: &str = get(r, 2)?;
     let spec: ScheduleSpec = serde_json::from_str(spec)
         .map_err(|e| Error::Store(format!("schedule {name:?}: bad spec: {e}")))?;
-    let fired: i64 = get(r, 10)?;
+    let count = |i| get::<i64>(r, i).map(|n| u64::try_from(n).unwrap_or(0));
     Ok(ScheduleInfo {
         name,
         workflow: get(r, 1)?,
@@ -32,8 +32,11 @@ fn schedule_from_row(r: &Row) -> Result<ScheduleInfo> {
         updated_at: get(r, 7)?,
         last_nominal: get(r, 8)?,
         next_fire: get(r, 9)?,
-        fired: u64::try_from(fired).unwrap_or(0),
+        fired: count(10)?,
         checked_at: get(r, 11)?,
+        missed: count(12)?,
+        skipped: count(13)?,
+        dropped: count(14)?,
     })
 }
 
@@ -58,7 +61,7 @@ impl SchedulesTx for PgTx<'_> {
     fn insert_schedule(&self, s: &ScheduleInfo) -> Result<bool> {
         let n = self.execute(
             &format!(
-                "INSERT INTO schedules ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                "INSERT INTO schedules ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
                  ON CONFLICT (name) DO NOTHING"
             ),
             &[
@@ -74,6 +77,9 @@ impl SchedulesTx for PgTx<'_> {
                 &s.next_fire,
                 &i64_of(s.fired),
                 &s.checked_at,
+                &i64_of(s.missed),
+                &i64_of(s.skipped),
+                &i64_of(s.dropped),
             ],
         )?;
         Ok(n == 1)
@@ -138,12 +144,22 @@ impl SchedulesTx for PgTx<'_> {
         name: &str,
         last_nominal: i64,
         next_fire: Option<i64>,
-        runs: u64,
+        c: &TickCounts,
     ) -> Result<()> {
         self.execute(
             "UPDATE schedules SET last_nominal = GREATEST(last_nominal, $2), next_fire = $3,
-                 fired = fired + $4 WHERE name = $1",
-            &[&name, &last_nominal, &next_fire, &i64_of(runs)],
+                 fired = fired + $4, missed = missed + $5, skipped = skipped + $6,
+                 dropped = dropped + $7
+             WHERE name = $1",
+            &[
+                &name,
+                &last_nominal,
+                &next_fire,
+                &i64_of(c.fired + c.buffered),
+                &i64_of(c.missed),
+                &i64_of(c.skipped),
+                &i64_of(c.dropped),
+            ],
         )?;
         Ok(())
     }

@@ -5,13 +5,13 @@
 
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-use crate::model::{ScheduleInfo, Tick, TickOutcome};
+use crate::model::{ScheduleInfo, Tick, TickCounts, TickOutcome};
 use crate::schedule::{MissReason, ScheduleSpec};
 use crate::store::api::schedules::{NewTick, SchedulesTx};
 use crate::{Error, Result};
 
 const COLUMNS: &str = "name, workflow, spec, origin, paused, note, created_at, updated_at, \
-     last_nominal, next_fire, fired, checked_at";
+     last_nominal, next_fire, fired, checked_at, missed, skipped, dropped";
 
 fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<(ScheduleInfo, String)> {
     let spec: String = r.get(2)?;
@@ -30,6 +30,9 @@ fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<(ScheduleInfo, String)> {
             next_fire: r.get(9)?,
             fired: u64::try_from(fired).unwrap_or(0),
             checked_at: r.get(11)?,
+            missed: count(r.get(12)?),
+            skipped: count(r.get(13)?),
+            dropped: count(r.get(14)?),
         },
         spec,
     ))
@@ -55,6 +58,10 @@ fn tick_from_row(r: &Row<'_>) -> rusqlite::Result<Tick> {
     })
 }
 
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
 fn i64_of(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -66,7 +73,7 @@ impl SchedulesTx for Transaction<'_> {
     fn insert_schedule(&self, s: &ScheduleInfo) -> Result<bool> {
         let n = self
             .prepare_cached(&format!(
-                "INSERT INTO schedules ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                "INSERT INTO schedules ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
                  ON CONFLICT (name) DO NOTHING"
             ))?
             .execute(params![
@@ -81,7 +88,10 @@ impl SchedulesTx for Transaction<'_> {
                 s.last_nominal,
                 s.next_fire,
                 i64_of(s.fired),
-                s.checked_at
+                s.checked_at,
+                i64_of(s.missed),
+                i64_of(s.skipped),
+                i64_of(s.dropped)
             ])?;
         Ok(n == 1)
     }
@@ -140,13 +150,23 @@ impl SchedulesTx for Transaction<'_> {
         name: &str,
         last_nominal: i64,
         next_fire: Option<i64>,
-        runs: u64,
+        c: &TickCounts,
     ) -> Result<()> {
         self.prepare_cached(
             "UPDATE schedules SET last_nominal = max(last_nominal, ?2), next_fire = ?3,
-                 fired = fired + ?4 WHERE name = ?1",
+                 fired = fired + ?4, missed = missed + ?5, skipped = skipped + ?6,
+                 dropped = dropped + ?7
+             WHERE name = ?1",
         )?
-        .execute(params![name, last_nominal, next_fire, i64_of(runs)])?;
+        .execute(params![
+            name,
+            last_nominal,
+            next_fire,
+            i64_of(c.fired + c.buffered),
+            i64_of(c.missed),
+            i64_of(c.skipped),
+            i64_of(c.dropped)
+        ])?;
         Ok(())
     }
 

@@ -16,6 +16,9 @@ CREATE TABLE schedules (
     last_nominal  BIGINT  NOT NULL,
     next_fire     BIGINT,
     fired         BIGINT  NOT NULL DEFAULT 0,
+    missed        BIGINT  NOT NULL DEFAULT 0,
+    skipped       BIGINT  NOT NULL DEFAULT 0,
+    dropped       BIGINT  NOT NULL DEFAULT 0,
     checked_at    BIGINT  NOT NULL
 );
 CREATE INDEX schedules_by_next_fire ON schedules (next_fire) WHERE next_fire IS NOT NULL;
