@@ -160,7 +160,7 @@ pub enum Command {
     /// Run workflows by themselves: cron or every, time zones, catch-up and overlap policies.
     #[command(
         subcommand,
-        after_help = "Examples:\n  imx schedule create nightly --workflow backup --cron '0 3 * * *' --timezone Europe/Berlin\n  imx schedule list\n  imx schedule show nightly"
+        after_help = "Examples:\n  imx schedule create nightly-build --workflow deploy --cron '0 3 * * *' --timezone Europe/Berlin\n  imx schedule list\n  imx schedule show nightly"
     )]
     Schedule(schedule::ScheduleCommand),
     /// Run a worker, and list, drain, resume or remove agents.

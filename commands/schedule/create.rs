@@ -13,11 +13,10 @@ use super::super::parse;
 /// schedules; `schedule show` gives the next fire times.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
-  imx schedule create nightly --workflow backup --cron '0 3 * * *' --timezone Europe/Berlin
-  imx schedule create poll --workflow sync --every 15m --overlap buffer_one
-  imx schedule create report --workflow report --cron @daily -p env=prod --jitter 5m
-  imx schedule create once-a-week --workflow x --cron '30 2 * * 0' --timezone America/New_York \\
-      --gap skip --fold last
+  imx schedule create nightly-deploy --workflow deploy --cron '0 3 * * *' --timezone Europe/Berlin
+  imx schedule create poll --workflow deploy --every 15m --overlap buffer_one
+  imx schedule create report --workflow deploy --cron @daily --jitter 5m --pause-on-failure
+  imx schedule create weekly --workflow release --cron '30 2 * * 0' --gap skip --fold last
 
 Daylight saving (--cron only): a local time the clock skips fires when it jumps (--gap shift,
 the default) or not at all (--gap skip); a local time it repeats fires at its first

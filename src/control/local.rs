@@ -388,14 +388,25 @@ impl ControlPlane for LocalControlPlane {
         }
         self.store.write(|tx| {
             let out = tx.apply_workflow(&spec, false)?;
-            if out.action != ApplyAction::Unchanged {
+            // The file's `schedules:` (issue 12), in the same transaction.
+            let synced = crate::store::schedules::sync_file_schedules(
+                tx,
+                &spec.name,
+                &spec.schedules,
+                crate::model::now_ms(),
+            )?;
+            if out.action != ApplyAction::Unchanged || synced.any() {
                 audit::append(
                     tx,
                     who,
                     "workflow.apply",
                     &out.name,
                     "ok",
-                    serde_json::json!({ "version": out.version, "action": out.action }),
+                    serde_json::json!({
+                        "version": out.version,
+                        "action": out.action,
+                        "schedules": synced,
+                    }),
                 )?;
             }
             Ok(out)

@@ -23,6 +23,10 @@ pub struct WorkflowSpec {
     pub fail_fast: bool,
     /// Steps in file order, with defaults already applied.
     pub steps: Vec<StepSpec>,
+    /// The file's `schedules:` (issue 12): `workflow apply` creates, changes and removes the
+    /// workflow's schedules to match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedules: Vec<crate::schedule::ScheduleSpec>,
     /// The file this spec was read from, exactly as written, when known. Each workflow version
     /// keeps it (`workflow show -o yaml` prints it back, `workflow diff` compares it); it is not
     /// part of the digest. A spec sent with a source must be what that source parses to.
@@ -90,6 +94,7 @@ impl WorkflowSpec {
             timeout_ms: None,
             fail_fast: false,
             steps,
+            schedules: Vec::new(),
             source: None,
         }
     }

@@ -29,7 +29,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use jitter::jitter_ms;
 pub use plan::{Decision, MissReason, Outcome, Plan, State, plan};
 pub use spec::{DEFAULT_CATCHUP_WINDOW_MS, DstPolicy, Fold, Gap, Overlap, ScheduleSpec};
-pub use timing::Schedule;
+pub use timing::{MIN_EVERY_MS, Schedule, parse_cron, parse_tz};
 
 /// A schedule that cannot be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

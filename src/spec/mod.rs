@@ -35,6 +35,7 @@ mod node;
 mod params;
 mod resolve;
 mod retry;
+mod schedules;
 mod shell;
 mod step;
 mod suggest;

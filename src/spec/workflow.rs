@@ -1,5 +1,5 @@
 //! The top level of a workflow file: `name`, `description`, `params`, `defaults`, `timeout`,
-//! `fail_fast`, `steps` — read, then checked as a whole (graph and templates).
+//! `fail_fast`, `steps`, `schedules` — read, then checked as a whole (graph and templates).
 
 use crate::model::WorkflowSpec;
 use crate::{Error, Result};
@@ -20,6 +20,7 @@ const TOP_KEYS: &[&str] = &[
     "timeout",
     "fail_fast",
     "steps",
+    "schedules",
 ];
 
 /// Parse and validate one workflow document. `file` names it in error messages.
@@ -74,6 +75,11 @@ pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<Workfl
         .and_then(|n| fields::boolean(n, "fail_fast", diags))
         .unwrap_or(false);
 
+    let schedules = match (f.get("schedules"), &name) {
+        (Some(n), Some(wf)) => super::schedules::parse_schedules(n, wf, diags),
+        _ => Vec::new(),
+    };
+
     let mut drafts = Vec::new();
     if let Some(n) = f.require("steps", "workflow", diags) {
         match &n.value {
@@ -108,6 +114,7 @@ pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<Workfl
         timeout_ms,
         fail_fast,
         steps: drafts.into_iter().map(|d| d.spec).collect(),
+        schedules,
         source: Some(source.to_string()),
     })
 }

@@ -257,3 +257,65 @@ fn next_fire(s: &Schedule, after: i64, fired: u64) -> Option<i64> {
     }
     s.next_after(after).map(|n| s.fire_at(n))
 }
+
+/// What [`sync_file_schedules`] changed, by schedule name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Synced {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl Synced {
+    pub fn any(&self) -> bool {
+        !(self.created.is_empty() && self.updated.is_empty() && self.removed.is_empty())
+    }
+}
+
+/// Make workflow `workflow`'s schedules from files (`origin = file`) what its file declares
+/// (`workflow apply`): create the new ones, change the changed ones (keeping their state),
+/// remove the ones no longer there. A schedule of the same name made by command, or of
+/// another workflow, is a conflict.
+pub fn sync_file_schedules(
+    tx: &Tx<'_>,
+    workflow: &str,
+    declared: &[ScheduleSpec],
+    now: i64,
+) -> Result<Synced> {
+    let mut out = Synced::default();
+    for spec in declared {
+        match tx.get_schedule(&spec.name)? {
+            None => {
+                tx.insert_schedule(&new_info(spec.clone(), "file", now)?)?;
+                out.created.push(spec.name.clone());
+            }
+            Some(old) if old.origin != "file" || old.workflow != workflow => {
+                return Err(crate::Error::Conflict(format!(
+                    "schedule {:?} exists ({} of workflow {:?}); rename the file's schedule or delete that one",
+                    spec.name,
+                    if old.origin == "file" {
+                        "from the file"
+                    } else {
+                        "made by command"
+                    },
+                    old.workflow
+                )));
+            }
+            Some(old) if old.spec != *spec => {
+                tx.update_schedule(&updated_info(&old, spec.clone(), "file", now)?)?;
+                out.updated.push(spec.name.clone());
+            }
+            Some(_) => {}
+        }
+    }
+    for s in tx.list_schedules()? {
+        if s.origin == "file"
+            && s.workflow == workflow
+            && !declared.iter().any(|d| d.name == s.name)
+        {
+            tx.delete_schedule(&s.name)?;
+            out.removed.push(s.name);
+        }
+    }
+    Ok(out)
+}
