@@ -206,6 +206,9 @@ impl Context {
         {
             plane = plane.with_audit_key(imx::audit::AuditKey::from_hex(&key, "IMX_AUDIT_KEY")?);
         }
+        if let Some(source) = imx::keys::StoreKeySource::from_env()? {
+            plane = plane.with_store_key(source);
+        }
         let created = plane.created();
         Ok((plane, created))
     }

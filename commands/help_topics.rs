@@ -137,6 +137,13 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
          key; the database keeps the checkpoint log and only the key's public half.",
     ),
     (
+        "IMX_STORE_KEY",
+        "The store key (64 hex digits, a secret) that seals secrets kept in the store, such as \
+         notification channels' signing secrets and SMTP passwords; as imx server \
+         --store-key-file. Every replica of a PostgreSQL store needs the same key; a local store \
+         otherwise keeps its key in the OS keyring (or a 0600 file under ~/.config/imx/store-keys).",
+    ),
+    (
         "IMX_MAINTENANCE_LEASE",
         "The maintenance lease of imx server replicas on PostgreSQL (default 10s): one replica at \
          a time reaps expired leases and times out runs; another takes over within the lease \

@@ -152,6 +152,13 @@ pub struct ServerArgs {
     #[arg(long, value_name = "DURATION", value_parser = super::parse::duration)]
     pub default_run_timeout: Option<std::time::Duration>,
 
+    /// The store key that seals secrets kept in the store (notification channels' secrets,
+    /// webhook triggers'): a file holding 64 hex digits (e.g. from `openssl rand -hex 32`),
+    /// mode 0600. Every replica of a store needs the same key; IMX_STORE_KEY gives the key
+    /// itself [default: IMX_STORE_KEY; for a SQLite store, the OS keyring's key for the store]
+    #[arg(long, value_name = "FILE")]
+    pub store_key_file: Option<PathBuf>,
+
     #[command(flatten)]
     pub retention: RetentionArgs,
 }
@@ -400,6 +407,10 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
     };
     let local = match args.default_run_timeout {
         Some(d) => local.with_default_run_timeout(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        None => local,
+    };
+    let local = match &args.store_key_file {
+        Some(path) => local.with_store_key(imx::keys::StoreKeySource::from_file(path)?),
         None => local,
     };
     let local = Arc::new(local);

@@ -135,6 +135,10 @@ pub enum Error {
     /// The key or passphrase does not open this backup (or none was given).
     #[error("{path}: {reason}")]
     WrongKey { path: PathBuf, reason: String },
+    /// The store key (which seals secrets kept in the store, `crate::keys`) is missing, wrong,
+    /// or does not open a sealed value.
+    #[error("{message}")]
+    StoreKey { message: String, hint: String },
     /// Writing ran out of space; what was partially written has been removed.
     #[error(
         "the disk holding {path} is full; the partial file was removed and nothing else changed"
@@ -205,7 +209,7 @@ impl Error {
             | Error::Ambiguous { .. }
             | Error::NotABackup { .. }
             | Error::NeedsSqlite { .. } => ErrorKind::Invalid,
-            Error::WrongKey { .. } => ErrorKind::Forbidden,
+            Error::WrongKey { .. } | Error::StoreKey { .. } => ErrorKind::Forbidden,
             Error::CorruptBackup { .. } | Error::DiskFullAt { .. } => ErrorKind::Internal,
             Error::NotFound { .. } | Error::NotFoundHint { .. } => ErrorKind::NotFound,
             Error::Forbidden { .. } => ErrorKind::Forbidden,
@@ -236,7 +240,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Invalid { hint, .. } => hint.clone(),
-            Error::NotFoundHint { hint, .. } => Some(hint.clone()),
+            Error::NotFoundHint { hint, .. } | Error::StoreKey { hint, .. } => Some(hint.clone()),
             Error::Ambiguous { .. } => Some("give more characters of the id".into()),
             Error::ReadOnly { .. } => {
                 Some("check the file's permissions, or pass --store with a writable path".into())

@@ -15,6 +15,8 @@
 //! - [`control`]: the `ControlPlane` seam and its local implementation.
 //! - [`agent`]: the agent runtime — worker loop and executors (`run`, `http`, `noop`).
 //! - [`faults`]: fault injection points for the failure tests (hidden, test-only).
+//! - [`keys`]: the store key that seals secrets kept in the store (AES-256-GCM), and where it
+//!   comes from.
 //! - [`config`]: paths and defaults (store location, OS user); client credentials (keyring, file).
 
 pub mod agent;
@@ -26,6 +28,7 @@ pub mod control;
 pub mod engine;
 pub mod error;
 pub mod faults;
+pub mod keys;
 pub mod model;
 pub mod schedule;
 pub mod server;

@@ -95,6 +95,10 @@ pub struct LocalControlPlane {
     /// The last event and log-mark pages read, shared by this process's followers.
     event_pages: feed_cache::FeedCache<Event>,
     mark_pages: feed_cache::FeedCache<LogMark>,
+    /// Where the store key comes from (`None`: the default for the backend, see
+    /// [`super::local_store_key`]), and the key once checked against the store.
+    store_key_source: Option<crate::keys::StoreKeySource>,
+    store_key: Mutex<Option<crate::keys::StoreKey>>,
 }
 
 impl LocalControlPlane {
@@ -129,6 +133,8 @@ impl LocalControlPlane {
             combiner: combine::Combiner::default(),
             event_pages: feed_cache::FeedCache::default(),
             mark_pages: feed_cache::FeedCache::default(),
+            store_key_source: None,
+            store_key: Mutex::new(None),
         }
     }
 
@@ -161,6 +167,21 @@ impl LocalControlPlane {
     pub fn with_audit_key(mut self, key: crate::audit::AuditKey) -> Self {
         self.audit_key = Some(key);
         self
+    }
+
+    /// Take the store key from `source` (`imx server --store-key-file`, `IMX_STORE_KEY`)
+    /// instead of the backend's default (for SQLite, the OS keyring; otherwise none).
+    pub fn with_store_key(mut self, source: crate::keys::StoreKeySource) -> Self {
+        self.store_key_source = Some(source);
+        self
+    }
+
+    pub(super) fn store_key_source(&self) -> Option<&crate::keys::StoreKeySource> {
+        self.store_key_source.as_ref()
+    }
+
+    pub(super) fn store_key_cache(&self) -> &Mutex<Option<crate::keys::StoreKey>> {
+        &self.store_key
     }
 
     /// The audit key supplied with [`Self::with_audit_key`], if any.

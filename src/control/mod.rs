@@ -11,6 +11,7 @@ mod local_backup;
 mod local_restore;
 mod local_retention;
 mod local_schedules;
+pub mod local_store_key;
 pub mod remote;
 pub mod schedules;
 #[cfg(test)]

@@ -65,6 +65,7 @@ on_both!(
     audit_appends_form_one_chain,
     users_tokens_and_throttles,
     settings_give_a_run_its_timeout,
+    the_store_key_is_checked_against_the_store,
     counts_for_status_and_the_dashboard,
 );
 
@@ -689,6 +690,46 @@ fn users_tokens_and_throttles(store: &Arc<dyn Backend>) {
     assert_eq!((gone.name.as_str(), n), ("alice", 1));
     let orphan = store.read(|tx| tx.get_token("ci")).unwrap();
     assert!(orphan.user_missing);
+}
+
+/// The store key's check value: recorded by the first key used, which every later key must
+/// match; a process given no key (a replica without --store-key-file) never makes one up.
+fn the_store_key_is_checked_against_the_store(store: &Arc<dyn Backend>) {
+    use crate::control::LocalControlPlane;
+    use crate::keys::{KeyOrigin, StoreKey, StoreKeySource};
+    let plane = |source: StoreKeySource| {
+        LocalControlPlane::with_backend(store.clone(), crate::control::LocalOptions::default())
+            .with_store_key(source)
+    };
+    assert_eq!(store.read(|tx| tx.store_key_check()).unwrap(), None);
+    let none = plane(StoreKeySource::missing("give --store-key-file"))
+        .store_key()
+        .unwrap_err();
+    assert!(matches!(none, Error::StoreKey { .. }), "{none}");
+    assert_eq!(store.read(|tx| tx.store_key_check()).unwrap(), None);
+    let key = StoreKey::generate();
+    let got = plane(StoreKeySource::given(key.clone(), KeyOrigin::Env))
+        .store_key()
+        .unwrap();
+    assert_eq!(got, key);
+    assert_eq!(
+        store.read(|tx| tx.store_key_check()).unwrap(),
+        Some(key.check())
+    );
+    // The first key wins; another one is refused, and the check stays.
+    assert_eq!(
+        store
+            .write(|tx| tx.init_store_key_check("v1:other"))
+            .unwrap(),
+        key.check()
+    );
+    let wrong = plane(StoreKeySource::given(StoreKey::generate(), KeyOrigin::Env))
+        .store_key()
+        .unwrap_err();
+    assert!(wrong.to_string().contains("wrong store key"), "{wrong}");
+    let again = plane(StoreKeySource::given(key.clone(), KeyOrigin::Env));
+    let sealed = again.store_key().unwrap().seal(b"s3cret", b"aad");
+    assert_eq!(key.open(&sealed, b"aad").unwrap().as_slice(), b"s3cret");
 }
 
 /// The store's default run timeout, and which timeout a run gets.

@@ -323,6 +323,12 @@ impl SettingsTx for PgTx<'_> {
     fn set_backup_location(&self, dir: Option<&str>) -> Result<()> {
         settings::set_backup_location(self, dir)
     }
+    fn store_key_check(&self) -> Result<Option<String>> {
+        settings::store_key_check(self)
+    }
+    fn init_store_key_check(&self, check: &str) -> Result<String> {
+        settings::init_store_key_check(self, check)
+    }
     fn run_timeout(
         &self,
         requested: Option<u64>,

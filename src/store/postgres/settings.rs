@@ -49,3 +49,21 @@ pub fn set_backup_location(tx: &PgTx<'_>, dir: Option<&str>) -> Result<()> {
     };
     Ok(())
 }
+
+const STORE_KEY_CHECK: &str = "store_key_check";
+
+/// The store key's check value, if one was recorded.
+pub fn store_key_check(tx: &PgTx<'_>) -> Result<Option<String>> {
+    tx.query_opt("SELECT value FROM meta WHERE key = $1", &[&STORE_KEY_CHECK])?
+        .map(|r| get(&r, 0))
+        .transpose()
+}
+
+/// Record the store key's check value unless one is there; the one recorded.
+pub fn init_store_key_check(tx: &PgTx<'_>, check: &str) -> Result<String> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        &[&STORE_KEY_CHECK, &check],
+    )?;
+    Ok(store_key_check(tx)?.unwrap_or_else(|| check.to_string()))
+}

@@ -1,6 +1,6 @@
 //! Store-wide settings kept in `meta`: the default run timeout (`imx init
-//! --default-run-timeout`; the timeout a new run gets is chosen in `store::flow::runs`), and the
-//! store's backup folder (`imx backup location`).
+//! --default-run-timeout`; the timeout a new run gets is chosen in `store::flow::runs`), the
+//! store's backup folder (`imx backup location`), and the store key's check value.
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -51,4 +51,23 @@ pub fn set_backup_location(tx: &Transaction<'_>, dir: Option<&str>) -> Result<()
             .execute([BACKUP_LOCATION])?,
     };
     Ok(())
+}
+
+const STORE_KEY_CHECK: &str = "store_key_check";
+
+/// The store key's check value, if one was recorded.
+pub fn store_key_check(tx: &Transaction<'_>) -> Result<Option<String>> {
+    Ok(tx
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([STORE_KEY_CHECK], |r| r.get(0))
+        .optional()?)
+}
+
+/// Record the store key's check value unless one is there; the one recorded.
+pub fn init_store_key_check(tx: &Transaction<'_>, check: &str) -> Result<String> {
+    tx.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+    )?
+    .execute(params![STORE_KEY_CHECK, check])?;
+    Ok(store_key_check(tx)?.unwrap_or_else(|| check.to_string()))
 }
