@@ -5,7 +5,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::{WorkflowSpec, apply, postgres, sqlite, step};
+use super::{LEASE, WorkflowSpec, apply, claim, complete, postgres, register, sqlite, step};
+use crate::model::StepResult;
 use crate::model::{RunFilter, RunStatus, TickOutcome, now_ms};
 use crate::schedule::{MissReason, Overlap, ScheduleSpec};
 use crate::store::api::{Backend, NewTick};
@@ -16,6 +17,7 @@ on_both!(
     a_tick_recorded_twice_is_recorded_once,
     a_buffered_tick_runs_when_the_going_run_ends,
     a_paused_schedule_records_its_ticks_missed,
+    a_failed_run_pauses_a_schedule_that_asks_for_it,
 );
 
 const SEC: i64 = 1_000;
@@ -184,4 +186,46 @@ fn a_paused_schedule_records_its_ticks_missed(store: &Arc<dyn Backend>) {
             .unwrap()
     );
     assert_eq!(pass(store, t0 + 3 * SEC).ticks["p"].fired, 1);
+}
+
+/// `pause_on_failure`: once a run of the schedule has failed, the next pass pauses it (with a
+/// note naming the run) and records its due tick as missed; resuming lets ticks fire again.
+fn a_failed_run_pauses_a_schedule_that_asks_for_it(store: &Arc<dyn Backend>) {
+    let t0 = (now_ms() / SEC - 20) * SEC;
+    apply(store, &WorkflowSpec::new("one", vec![step("a", &[])]));
+    let mut spec = ScheduleSpec::new("pof", "one");
+    spec.every_ms = Some(1_000);
+    spec.pause_on_failure = true;
+    let info = new_info(spec, "command", t0).unwrap();
+    store.write(|tx| tx.insert_schedule(&info)).unwrap();
+    assert_eq!(pass(store, t0 + SEC).ticks["pof"].fired, 1);
+    let agent = register(store, "w1");
+    let tasks = claim(store, &agent, 1, LEASE);
+    assert_eq!(tasks.len(), 1);
+    assert!(complete(
+        store,
+        &tasks[0].lease,
+        StepResult::failed("boom", Some(1))
+    ));
+    let run = runs_of(store, "pof").remove(0);
+    assert_eq!(run.status, RunStatus::Failed);
+    let report = pass(store, t0 + 2 * SEC);
+    assert_eq!(report.paused, ["pof"]);
+    assert_eq!(report.ticks["pof"].missed, 1);
+    let info = store.read(|tx| tx.get_schedule("pof")).unwrap().unwrap();
+    assert!(info.paused);
+    assert!(
+        info.note.as_deref().unwrap().contains(&run.id),
+        "{:?}",
+        info.note
+    );
+    // Resumed: the failure before the resume no longer pauses it.
+    assert!(
+        store
+            .write(|tx| tx.set_schedule_paused("pof", false, None, now_ms()))
+            .unwrap()
+    );
+    let report = pass(store, t0 + 3 * SEC);
+    assert!(report.paused.is_empty());
+    assert_eq!(report.ticks["pof"].fired, 1);
 }
