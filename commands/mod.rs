@@ -31,6 +31,7 @@ mod server;
 mod status;
 mod store;
 mod token;
+mod trigger;
 mod user;
 mod whoami;
 mod workflow;
@@ -181,6 +182,12 @@ pub enum Command {
         after_help = "Examples:\n  imx token list\n  imx token create --user alice"
     )]
     Token(token::TokenCommand),
+    /// Start runs from signed webhooks or when other runs end.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  imx trigger create release-hook --workflow deploy\n  imx trigger create deploy-after-build --workflow deploy --after build\n  imx trigger list"
+    )]
+    Trigger(trigger::TriggerCommand),
     /// Log in to a control plane and keep the token (OS keyring, or a 0600 file).
     Login(login::LoginArgs),
     /// Revoke and forget the token kept for a control plane.
@@ -293,6 +300,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<(), CliError> {
         Command::Schedule(cmd) => schedule::run(ctx, cmd).await,
         Command::User(cmd) => user::run(ctx, cmd).await,
         Command::Token(cmd) => token::run(ctx, cmd).await,
+        Command::Trigger(cmd) => trigger::run(ctx, cmd).await,
         Command::Login(args) => login::run(ctx, args).await,
         Command::Logout(args) => logout::run(ctx, args).await,
         Command::Whoami(args) => whoami::run(ctx, args).await,

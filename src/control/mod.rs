@@ -12,6 +12,7 @@ mod local_restore;
 mod local_retention;
 mod local_schedules;
 pub mod local_store_key;
+mod local_triggers;
 pub mod remote;
 pub mod schedules;
 #[cfg(test)]
@@ -43,6 +44,7 @@ pub use dashboard::{
 pub use local::{LocalControlPlane, LocalOptions};
 pub use local_retention::{retain, retain_every};
 pub use local_schedules::{SCHEDULER_LEASE, run_scheduler, scheduler_holder};
+pub use local_triggers::{HookHeaders, hook_path};
 // issue 5
 pub use crate::backup::schedule::Schedule as BackupSchedule;
 
@@ -61,6 +63,7 @@ use crate::model::{
     ScheduleInfo, StepResult, StepStatus, StepTask, Token, User, UserUpdate, Workflow,
     WorkflowSpec, WorkflowSummary,
 };
+use crate::model::{CreatedTrigger, HookOutcome, NewTrigger, Trigger};
 use crate::schedule::ScheduleSpec;
 pub use schedules::{
     Backfill, BackfillReport, BackfillTick, MissedTick, ScheduleDetail, UpcomingTick,
@@ -466,6 +469,52 @@ pub trait ControlPlane: Send + Sync {
         progress: &(dyn for<'r> Fn(&'r RunPruneReport) + Send + Sync),
     ) -> Result<RunPruneReport> {
         Err(unsupported(self, "prune_runs"))
+    }
+
+    // --- triggers (issue 12) ---
+    /// Make a trigger (operator): a webhook trigger's secret (given, or made) is returned this
+    /// once. Audited as `trigger.create`, without the secret.
+    #[allow(unused_variables)]
+    async fn create_trigger(&self, who: &Principal, req: NewTrigger) -> Result<CreatedTrigger> {
+        Err(unsupported(self, "triggers"))
+    }
+    /// Every trigger, by name (read).
+    #[allow(unused_variables)]
+    async fn list_triggers(&self, who: &Principal) -> Result<Vec<Trigger>> {
+        Err(unsupported(self, "triggers"))
+    }
+    /// One trigger (read).
+    #[allow(unused_variables)]
+    async fn get_trigger(&self, who: &Principal, name: &str) -> Result<Trigger> {
+        Err(unsupported(self, "triggers"))
+    }
+    /// Delete a trigger made by command (operator); one a workflow file declares is the file's.
+    #[allow(unused_variables)]
+    async fn delete_trigger(&self, who: &Principal, name: &str) -> Result<Trigger> {
+        Err(unsupported(self, "triggers"))
+    }
+    /// Give a webhook trigger a new secret (given, or made), returned this once (operator).
+    #[allow(unused_variables)]
+    async fn rotate_trigger_secret(
+        &self,
+        who: &Principal,
+        name: &str,
+        secret: Option<Secret>,
+    ) -> Result<CreatedTrigger> {
+        Err(unsupported(self, "triggers"))
+    }
+    /// A call to a webhook trigger (`POST /api/v1/hooks/NAME`, no bearer token: the Standard
+    /// Webhooks signature is the credential): checked, then the trigger's run started once per
+    /// `webhook-id`. Only a server's local plane answers it.
+    #[allow(unused_variables)]
+    async fn fire_webhook(
+        &self,
+        name: &str,
+        headers: &HookHeaders,
+        body: &[u8],
+        source: &str,
+    ) -> Result<HookOutcome> {
+        Err(unsupported(self, "webhooks"))
     }
 
     // --- audit (issue 5) ---

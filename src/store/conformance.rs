@@ -53,6 +53,7 @@ mod ranges;
 mod retention;
 mod schedules;
 mod tables;
+mod triggers;
 
 on_both!(
     a_run_is_claimed_once_per_step_and_succeeds,
