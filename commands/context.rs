@@ -234,6 +234,24 @@ impl Context {
         let _ = self.token.set(token);
     }
 
+    /// The local control plane, when the target is a store rather than a server: opened here
+    /// and then also what [`plane`](Self::plane) gives. For what runs inside this process
+    /// (`imx agent run` fires schedules on a local store). `None` for a server, or when the
+    /// control plane was already opened.
+    pub fn local_plane(&self) -> Result<Option<Arc<LocalControlPlane>>, CliError> {
+        if self.plane.get().is_some()
+            || !matches!(
+                self.target()?,
+                Target::Local { .. } | Target::Database { .. }
+            )
+        {
+            return Ok(None);
+        }
+        let local = Arc::new(self.open_local(false)?.0);
+        let _ = self.plane.set(local.clone());
+        Ok(Some(local))
+    }
+
     /// The control plane, opened on first use: the local store, or a server client.
     pub fn plane(&self) -> Result<Plane, CliError> {
         if let Some(plane) = self.plane.get() {

@@ -24,6 +24,8 @@ Top-level keys:
                 cancelled, with the reason as its error)
   defaults      timeout, retry, agent and env given to every step (a step's own win)
   steps         the steps, in any order; required
+  schedules     when the workflow runs by itself: a list of schedules (below); `workflow apply`
+                creates, changes and removes them to match the file
 
 Step keys:
   id            the step's name, unique in the workflow; required
@@ -36,6 +38,27 @@ Step keys:
   agent         {labels: {KEY: VALUE}}: only agents with these labels run the step
   env           extra environment variables (values may use templates)
   workdir       the working directory of a `run` step
+
+Schedule keys (each entry of `schedules:`; see also `imx schedule --help`):
+  name              the schedule's name, unique among all schedules; required
+  cron              a 5-field crontab expression or @hourly, @daily, @weekly, @monthly, @yearly
+  every             or a fixed interval (at least 1s), counted from `start`
+  timezone          the IANA zone `cron` is read in (default UTC)
+  dst               {gap: shift|skip, fold: first|last|both}: a local time the clock skips fires
+                    when it jumps (shift, default) or not (skip); one it repeats fires at its
+                    first, last or both occurrences (default first; both for an hour-wildcard
+                    expression, as Vixie cron)
+  jitter            delay each run by up to this (the same on every replica)
+  start, end        RFC 3339 times: no tick before / after
+  params            {NAME: VALUE} for each run
+  limit             stop after this many runs
+  overlap           skip (default) | buffer_one | buffer_all | cancel_other | allow_all: what a
+                    tick does while the previous run is still going
+  catchup_window    ticks missed while no scheduler ran fire late if at most this old (default
+                    1h); older ones are recorded as missed
+  max_catchup       at most this many ticks fire at once after downtime (the latest)
+  pause_on_failure  true: pause the schedule when one of its runs fails or times out
+Each tick makes at most one run, however many servers or agents fire schedules.
 
 A step writes outputs as KEY=VALUE lines to the file named by $IMX_OUTPUT; steps downstream read
 them as {{ steps.ID.outputs.KEY }} (see `imx help templates`).

@@ -26,6 +26,7 @@ mod output;
 mod parse;
 mod password;
 mod run;
+mod schedule;
 mod server;
 mod status;
 mod store;
@@ -157,6 +158,12 @@ pub enum Command {
         after_help = "Examples:\n  imx run list --status failed --since 1h\n  imx run list -o name"
     )]
     Run(run::RunCommand),
+    /// Run workflows by themselves: cron or every, time zones, catch-up and overlap policies.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  imx schedule create nightly-build --workflow deploy --cron '0 3 * * *' --timezone Europe/Berlin\n  imx schedule list\n  imx schedule show nightly"
+    )]
+    Schedule(schedule::ScheduleCommand),
     /// Run a worker, and list, drain, resume or remove agents.
     #[command(
         subcommand,
@@ -290,6 +297,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<(), CliError> {
         Command::Workflow(cmd) => workflow::run(ctx, cmd).await,
         Command::Run(cmd) => run::run(ctx, cmd).await,
         Command::Agent(cmd) => agent::run(ctx, cmd).await,
+        Command::Schedule(cmd) => schedule::run(ctx, cmd).await,
         Command::User(cmd) => user::run(ctx, cmd).await,
         Command::Token(cmd) => token::run(ctx, cmd).await,
         Command::Trigger(cmd) => trigger::run(ctx, cmd).await,

@@ -464,6 +464,21 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
             })
         });
 
+    // Schedules fire from here: on PostgreSQL on the maintenance leader only, on SQLite on
+    // the holder of the scheduler lease (see `imx::control::run_scheduler`).
+    let scheduler = {
+        tokio::spawn(imx::control::run_scheduler(
+            local.clone(),
+            Arc::new(imx::schedule::SystemClock),
+            agents_stop.clone(),
+            |pass| {
+                if let Err(e) = pass {
+                    tracing::warn!(error = %e, "a scheduler pass failed");
+                }
+            },
+        ))
+    };
+
     let backups = match args.backup_every {
         Some(every) => Some((every, local.backup_dir(None)?)),
         None => None,
@@ -579,6 +594,8 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
     if let Some(task) = maintenance {
         let _ = task.await;
     }
+    // A pass in progress finishes; the loop then sees the stop.
+    let _ = scheduler.await;
     if let Some(task) = retention {
         // A batch in progress finishes; the loop then sees the stop.
         let _ = task.await;

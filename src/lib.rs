@@ -7,6 +7,7 @@
 //! - [`model`]: plain data types shared by everything (workflows, runs, steps, agents, events).
 //! - [`spec`]: workflow files — parse, validate (with file:line:col errors), template.
 //! - [`store`]: persistence — the SQLite store, its schema and append-only migrations.
+//! - [`schedule`]: schedules — cron/every timing, DST policy, jitter, catch-up and overlap.
 //! - [`engine`]: orchestration rules — claims, leases, retries, timeouts, cancellation, reaping.
 //! - [`auth`]: principals, roles and permissions; passwords (argon2id), tokens, login throttling.
 //! - [`audit`]: the hash-chained audit trail: verify, checkpoints, reports, retention.
@@ -30,6 +31,7 @@ pub mod error;
 pub mod faults;
 pub mod keys;
 pub mod model;
+pub mod schedule;
 pub mod server;
 pub mod spec;
 pub mod store;

@@ -59,6 +59,8 @@ pub fn run(n: usize, workflow: &str, status: RunStatus) -> Run {
         error: (status == RunStatus::Failed).then(|| "step \"test\" failed: exit code 1".into()),
         duration_ms: status.is_terminal().then_some(60_000),
         concurrency: None,
+        schedule: None,
+        nominal_time: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! process.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use imx::agent::{AgentConfig, AgentEvent};
 use imx::model::{StepOutcome, short_id};
@@ -106,6 +107,7 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
     if let Some(token) = flag_token(ctx, &args)? {
         ctx.use_token(token);
     }
+    let local = ctx.local_plane()?;
     let plane = ctx.plane()?;
     let name = args
         .name
@@ -145,6 +147,20 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
         verbose,
         started,
     ));
+    // On a local store this process fires schedules too (one process at a time: see
+    // `imx::control::run_scheduler`).
+    let scheduler = local.map(|local| {
+        tokio::spawn(imx::control::run_scheduler(
+            local,
+            Arc::new(imx::schedule::SystemClock),
+            stop_rx.clone(),
+            |pass| {
+                if let Err(e) = pass {
+                    tracing::warn!(error = %e, "a scheduler pass failed");
+                }
+            },
+        ))
+    });
     let worker = imx::agent::run(plane, ctx.principal(), config, stop_rx);
     tokio::pin!(worker);
 
@@ -168,6 +184,9 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
         }
     };
     reporter.abort();
+    if let Some(s) = scheduler {
+        s.abort();
+    }
     let summary = result?;
     ctx.out().status(format!(
         "Agent {name} stopped: {} succeeded, {} failed.",

@@ -1,4 +1,4 @@
-//! `imx run list [--workflow W] [--status S,...] [--since D] [--limit N | --all]`.
+//! `imx run list [--workflow W] [--status S,...] [--since D] [--schedule S] [--limit N | --all]`.
 
 use imx::model::{Run, RunFilter, RunStatus};
 
@@ -28,6 +28,10 @@ pub struct ListArgs {
     /// Only runs created since: a duration ago (1h, 30m) or an RFC 3339 time.
     #[arg(long, value_name = "WHEN", value_parser = parse::since)]
     pub since: Option<i64>,
+
+    /// Only runs made by this schedule's ticks.
+    #[arg(long, value_name = "SCHEDULE")]
+    pub schedule: Option<String>,
 
     /// At most this many runs (at least 1).
     #[arg(short = 'n', long, default_value_t = 20, value_name = "N", value_parser = parse::limit)]
@@ -65,6 +69,7 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
                         workflow: args.workflow.clone(),
                         status,
                         since: args.since,
+                        schedule: args.schedule.clone(),
                         limit: Some(limit.unwrap_or(PAGE)),
                         cursor: cursor.take(),
                     },
@@ -204,6 +209,11 @@ pub fn run_fields(run: &Run, cx: &Cells) -> Vec<(&'static str, String)> {
     }
     if let Some(queue) = queue_text(run, &|id| cx.id(id)) {
         f.push(("Queue", queue));
+    }
+    if let Some(schedule) = &run.schedule {
+        f.push(("Schedule", schedule.clone()));
+        let nominal = run.nominal_time.and_then(imx::model::time::to_rfc3339);
+        f.push(("Nominal time", nominal.unwrap_or_else(|| "-".into())));
     }
     if let Some(err) = &run.error {
         f.push(("Error", err.clone()));

@@ -179,6 +179,8 @@ mod tests {
                 error: Some("step test failed".into()),
                 duration_ms: Some(2_000),
                 concurrency: None,
+                schedule: None,
+                nominal_time: None,
             },
             steps: vec![
                 step("build", StepStatus::Succeeded, Some(0), None),

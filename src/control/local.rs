@@ -79,7 +79,7 @@ pub struct LocalControlPlane {
     backup_dir: Option<PathBuf>,
     lease_ms: i64,
     /// The server's default run timeout (`imx server --default-run-timeout`), over the store's.
-    default_run_timeout_ms: Option<u64>,
+    pub(super) default_run_timeout_ms: Option<u64>,
     limits: StepLimits,
     last_reap: Mutex<Option<Instant>>,
     last_seen: AtomicU64,
@@ -426,12 +426,24 @@ impl ControlPlane for LocalControlPlane {
         }
         self.store.write(|tx| {
             let out = tx.apply_workflow(&spec, false)?;
-            if out.action != ApplyAction::Unchanged {
-                let triggers = super::local_triggers::sync_declared(tx, who, &spec)?;
+            // The file's `schedules:` (issue 12), in the same transaction.
+            let synced = crate::store::schedules::sync_file_schedules(
+                tx,
+                &spec.name,
+                &spec.schedules,
+                crate::model::now_ms(),
+            )?;
+            if out.action != ApplyAction::Unchanged || synced.any() {
                 let mut details =
                     serde_json::json!({ "version": out.version, "action": out.action });
-                if !triggers.is_empty() {
-                    details["triggers"] = serde_json::json!(triggers);
+                if out.action != ApplyAction::Unchanged {
+                    let triggers = super::local_triggers::sync_declared(tx, who, &spec)?;
+                    if !triggers.is_empty() {
+                        details["triggers"] = serde_json::json!(triggers);
+                    }
+                }
+                if synced.any() {
+                    details["schedules"] = serde_json::json!(synced);
                 }
                 audit::append(tx, who, "workflow.apply", &out.name, "ok", details)?;
             }
@@ -1078,6 +1090,69 @@ impl ControlPlane for LocalControlPlane {
         dry_run: bool,
     ) -> Result<PruneReport> {
         self.do_prune_backups(who, dir, policy, dry_run)
+    }
+
+    async fn create_schedule(
+        &self,
+        who: &Principal,
+        spec: crate::schedule::ScheduleSpec,
+    ) -> Result<crate::model::ScheduleInfo> {
+        self.do_create_schedule(who, spec)
+    }
+
+    async fn list_schedules(&self, who: &Principal) -> Result<Vec<crate::model::ScheduleInfo>> {
+        self.do_list_schedules(who)
+    }
+
+    async fn get_schedule(&self, who: &Principal, name: &str) -> Result<super::ScheduleDetail> {
+        self.do_get_schedule(who, name)
+    }
+
+    async fn pause_schedule(
+        &self,
+        who: &Principal,
+        name: &str,
+        note: Option<String>,
+    ) -> Result<crate::model::ScheduleInfo> {
+        self.do_pause_schedule(who, name, true, note)
+    }
+
+    async fn resume_schedule(
+        &self,
+        who: &Principal,
+        name: &str,
+    ) -> Result<crate::model::ScheduleInfo> {
+        self.do_pause_schedule(who, name, false, None)
+    }
+
+    async fn delete_schedule(
+        &self,
+        who: &Principal,
+        name: &str,
+    ) -> Result<crate::model::ScheduleInfo> {
+        self.do_delete_schedule(who, name)
+    }
+
+    async fn trigger_schedule(&self, who: &Principal, name: &str) -> Result<Run> {
+        self.do_trigger_schedule(who, name)
+    }
+
+    async fn backfill_schedule(
+        &self,
+        who: &Principal,
+        name: &str,
+        req: super::Backfill,
+    ) -> Result<super::BackfillReport> {
+        self.do_backfill_schedule(who, name, req)
+    }
+
+    async fn missed_ticks(
+        &self,
+        who: &Principal,
+        name: &str,
+        since: i64,
+    ) -> Result<Vec<super::MissedTick>> {
+        self.do_missed_ticks(who, name, since)
     }
 
     async fn prune_runs(

@@ -10,9 +10,11 @@ mod local_audit;
 mod local_backup;
 mod local_restore;
 mod local_retention;
+mod local_schedules;
 pub mod local_store_key;
 mod local_triggers;
 pub mod remote;
+pub mod schedules;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -41,6 +43,7 @@ pub use dashboard::{
 };
 pub use local::{LocalControlPlane, LocalOptions};
 pub use local_retention::{retain, retain_every};
+pub use local_schedules::{SCHEDULER_LEASE, run_scheduler, scheduler_holder};
 pub use local_triggers::{HookHeaders, hook_path};
 // issue 5
 pub use crate::backup::schedule::Schedule as BackupSchedule;
@@ -57,10 +60,14 @@ use crate::backup::{
 use crate::model::{
     Agent, AgentRegistration, AgentState, AuditRecord, Event, IssuedToken, LeaseRef, LogLine,
     LogMark, NewToken, NewUser, Page, PasswordChange, Run, RunDetail, RunFilter, RunStatus,
-    StepResult, StepStatus, StepTask, Token, User, UserUpdate, Workflow, WorkflowSpec,
-    WorkflowSummary,
+    ScheduleInfo, StepResult, StepStatus, StepTask, Token, User, UserUpdate, Workflow,
+    WorkflowSpec, WorkflowSummary,
 };
 use crate::model::{CreatedTrigger, HookOutcome, NewTrigger, Trigger};
+use crate::schedule::ScheduleSpec;
+pub use schedules::{
+    Backfill, BackfillReport, BackfillTick, MissedTick, ScheduleDetail, UpcomingTick,
+};
 
 /// A shared handle to a control plane.
 pub type Plane = Arc<dyn ControlPlane>;
@@ -557,6 +564,68 @@ pub trait ControlPlane: Send + Sync {
         dry_run: bool,
     ) -> Result<PruneOutcome> {
         Err(unsupported(self, "audit_prune"))
+    }
+
+    // --- schedules (issue 12) ---
+
+    /// Create a schedule (`imx schedule create`).
+    async fn create_schedule(&self, who: &Principal, spec: ScheduleSpec) -> Result<ScheduleInfo> {
+        let _ = (who, spec);
+        Err(unsupported(self, "create_schedule"))
+    }
+    /// Every schedule, by name.
+    async fn list_schedules(&self, who: &Principal) -> Result<Vec<ScheduleInfo>> {
+        let _ = who;
+        Err(unsupported(self, "list_schedules"))
+    }
+    /// A schedule with its next fire times.
+    async fn get_schedule(&self, who: &Principal, name: &str) -> Result<ScheduleDetail> {
+        let _ = (who, name);
+        Err(unsupported(self, "get_schedule"))
+    }
+    /// Pause a schedule (its ticks are recorded as missed), with a note saying why.
+    async fn pause_schedule(
+        &self,
+        who: &Principal,
+        name: &str,
+        note: Option<String>,
+    ) -> Result<ScheduleInfo> {
+        let _ = (who, name, note);
+        Err(unsupported(self, "pause_schedule"))
+    }
+    async fn resume_schedule(&self, who: &Principal, name: &str) -> Result<ScheduleInfo> {
+        let _ = (who, name);
+        Err(unsupported(self, "resume_schedule"))
+    }
+    /// Delete a schedule and its tick records (its runs stay).
+    async fn delete_schedule(&self, who: &Principal, name: &str) -> Result<ScheduleInfo> {
+        let _ = (who, name);
+        Err(unsupported(self, "delete_schedule"))
+    }
+    /// Run the schedule's workflow now, as a tick of it.
+    async fn trigger_schedule(&self, who: &Principal, name: &str) -> Result<Run> {
+        let _ = (who, name);
+        Err(unsupported(self, "trigger_schedule"))
+    }
+    /// Make the runs of the ticks in a range that have none.
+    async fn backfill_schedule(
+        &self,
+        who: &Principal,
+        name: &str,
+        req: Backfill,
+    ) -> Result<BackfillReport> {
+        let _ = (who, name, req);
+        Err(unsupported(self, "backfill_schedule"))
+    }
+    /// The expected ticks since `since` that have no run, and why.
+    async fn missed_ticks(
+        &self,
+        who: &Principal,
+        name: &str,
+        since: i64,
+    ) -> Result<Vec<MissedTick>> {
+        let _ = (who, name, since);
+        Err(unsupported(self, "missed_ticks"))
     }
 }
 

@@ -577,6 +577,7 @@ impl ControlPlane for RemoteControlPlane {
             workflow: f.workflow,
             status: f.status,
             since: f.since,
+            schedule: f.schedule,
             limit: f.limit,
             cursor: f.cursor,
         };
@@ -1072,6 +1073,74 @@ impl ControlPlane for RemoteControlPlane {
         _: bool,
     ) -> Result<crate::backup::PruneReport> {
         Err(local_only("backup prune"))
+    }
+
+    async fn create_schedule(
+        &self,
+        _: &Principal,
+        spec: crate::schedule::ScheduleSpec,
+    ) -> Result<crate::model::ScheduleInfo> {
+        self.post(&["schedules"], &spec).await
+    }
+
+    async fn list_schedules(&self, _: &Principal) -> Result<Vec<crate::model::ScheduleInfo>> {
+        self.get(&["schedules"], &NO_QUERY).await
+    }
+
+    async fn get_schedule(&self, _: &Principal, name: &str) -> Result<super::ScheduleDetail> {
+        self.get(&["schedules", name], &NO_QUERY).await
+    }
+
+    async fn pause_schedule(
+        &self,
+        _: &Principal,
+        name: &str,
+        note: Option<String>,
+    ) -> Result<crate::model::ScheduleInfo> {
+        let body = super::schedules::PauseBody { note };
+        self.post(&["schedules", name, "pause"], &body).await
+    }
+
+    async fn resume_schedule(
+        &self,
+        _: &Principal,
+        name: &str,
+    ) -> Result<crate::model::ScheduleInfo> {
+        self.post(&["schedules", name, "resume"], &serde_json::json!({}))
+            .await
+    }
+
+    async fn delete_schedule(
+        &self,
+        _: &Principal,
+        name: &str,
+    ) -> Result<crate::model::ScheduleInfo> {
+        self.send(self.request(Method::DELETE, &["schedules", name]))
+            .await
+    }
+
+    async fn trigger_schedule(&self, _: &Principal, name: &str) -> Result<Run> {
+        self.post(&["schedules", name, "trigger"], &serde_json::json!({}))
+            .await
+    }
+
+    async fn backfill_schedule(
+        &self,
+        _: &Principal,
+        name: &str,
+        req: super::Backfill,
+    ) -> Result<super::BackfillReport> {
+        self.post(&["schedules", name, "backfill"], &req).await
+    }
+
+    async fn missed_ticks(
+        &self,
+        _: &Principal,
+        name: &str,
+        since: i64,
+    ) -> Result<Vec<super::MissedTick>> {
+        let q = super::schedules::MissedQuery { since };
+        self.get(&["schedules", name, "missed"], &q).await
     }
 
     async fn create_trigger(

@@ -46,6 +46,8 @@ pub struct RunsQuery {
     pub status: Option<RunStatus>,
     /// Only runs created at or after this time (ms since the epoch).
     pub since: Option<i64>,
+    /// Only runs made by this schedule's ticks.
+    pub schedule: Option<String>,
     /// Page size (default 20; above 1,000 is clamped to 1,000).
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.

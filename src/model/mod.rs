@@ -6,6 +6,7 @@ mod audit;
 mod event;
 mod ids;
 mod run;
+mod schedule;
 pub mod time;
 mod trigger;
 mod user;
@@ -19,6 +20,7 @@ pub use run::{
     LeaseRef, Page, Run, RunConcurrency, RunDetail, RunFilter, RunStatus, StepOutcome, StepResult,
     StepState, StepStatus, StepTask, StepWait, WaitReason, span_ms,
 };
+pub use schedule::{ScheduleInfo, Tick, TickCounts, TickOutcome};
 pub use trigger::{CreatedTrigger, HookOutcome, NewTrigger, Trigger, TriggerKind};
 pub use user::{
     IssuedToken, NewToken, NewUser, PasswordChange, Token, TokenState, User, UserUpdate,

@@ -193,6 +193,13 @@ pub struct Run {
     /// has no `concurrency:`.
     #[serde(default)]
     pub concurrency: Option<RunConcurrency>,
+    /// The schedule whose tick made the run, if one did.
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// The nominal time of that tick.
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub nominal_time: Option<i64>,
 }
 
 /// A run's concurrency key (its workflow's `concurrency.key` rendered with its params) and,
@@ -322,6 +329,9 @@ pub struct RunFilter {
     pub status: Option<RunStatus>,
     /// Only runs created at or after this time.
     pub since: Option<i64>,
+    /// Only runs made by this schedule's ticks.
+    #[serde(default)]
+    pub schedule: Option<String>,
     pub limit: Option<u32>,
     /// Continue after this run id (exclusive), from a previous page.
     pub cursor: Option<String>,

@@ -26,6 +26,10 @@ pub struct WorkflowSpec {
     pub concurrency: Option<ConcurrencySpec>,
     /// Steps in file order, with defaults already applied.
     pub steps: Vec<StepSpec>,
+    /// The file's `schedules:` (issue 12): `workflow apply` creates, changes and removes the
+    /// workflow's schedules to match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedules: Vec<crate::schedule::ScheduleSpec>,
     /// `on:`: start a run of this workflow when a run of another one ends (a trigger each).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub on: Vec<RunAfter>,
@@ -154,6 +158,7 @@ impl WorkflowSpec {
             fail_fast: false,
             concurrency: None,
             steps,
+            schedules: Vec::new(),
             on: Vec::new(),
             source: None,
         }

@@ -50,6 +50,7 @@ pub struct Metrics {
     steps: Family<Labels, Gauge>,
     agents: Family<Labels, Gauge>,
     leader: Gauge,
+    schedule_ticks: Family<Labels, Gauge>,
 }
 
 impl Metrics {
@@ -62,6 +63,7 @@ impl Metrics {
         let steps = Family::<Labels, Gauge>::default();
         let agents = Family::<Labels, Gauge>::default();
         let leader = Gauge::default();
+        let schedule_ticks = Family::<Labels, Gauge>::default();
         registry.register(
             "http_requests",
             "API requests by method, route and status",
@@ -86,8 +88,16 @@ impl Metrics {
              always on SQLite; on PostgreSQL only on the replica holding the maintenance lease",
             leader.clone(),
         );
+        registry.register(
+            "schedule_ticks",
+            "Ticks of each schedule by what became of them (fired: a run was made or buffered; \
+             missed; skipped: a run was going; dropped: buffer_one held one), counted in the store \
+             since the schedule was created, so every replica reports the same",
+            schedule_ticks.clone(),
+        );
         Metrics {
             registry,
+            schedule_ticks,
             requests,
             latency,
             claims,
@@ -129,6 +139,21 @@ impl Metrics {
             .set(gauge(status.steps_running));
         self.leader
             .set(i64::from(plane.maintenance_leader().unwrap_or(true)));
+        self.schedule_ticks.clear();
+        for s in plane.list_schedules(&Principal::local_owner()).await? {
+            for (outcome, n) in [
+                ("fired", s.fired),
+                ("missed", s.missed),
+                ("skipped", s.skipped),
+                ("dropped", s.dropped),
+            ] {
+                let labels = vec![
+                    ("schedule", s.name.clone()),
+                    ("outcome", outcome.to_string()),
+                ];
+                self.schedule_ticks.get_or_create(&labels).set(gauge(n));
+            }
+        }
         let mut text = String::new();
         encode(&mut text, &self.registry)
             .map_err(|e| crate::Error::Internal(format!("encoding metrics: {e}")))?;

@@ -31,7 +31,7 @@ pub const BEARER: &str = "bearer";
     info(
         title = "imx control plane API",
         description = "The imx control plane over HTTP: every ControlPlane operation (agents, \
-workflows, runs, users, tokens, audit, backups) under /api/v1.\n\n\
+workflows, runs, schedules, users, tokens, audit, backups) under /api/v1.\n\n\
 - **Authentication**: `Authorization: Bearer imx_...` (a token from `imx token create` or \
 `POST /api/v1/login`). Missing, unknown, revoked or expired tokens get 401; a role without the \
 permission gets 403 (and the denial is audited).\n\
@@ -64,6 +64,7 @@ that is not an integer in 0..=4294967295 is a 400.\n\
         (name = "dashboard", description = "What `imx dashboard` reads"),
         (name = "audit", description = "The hash-chained audit trail"),
         (name = "backups", description = "Backups in the server's backup folder"),
+        (name = "schedules", description = "Schedules: when workflows run by themselves"),
         (name = "triggers", description = "Webhook and run-after triggers; the webhook endpoint"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )

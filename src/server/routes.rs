@@ -16,6 +16,7 @@ use super::error::ApiError;
 use crate::audit::{AuditFilter, AuditReport, ChainReport};
 use crate::backup::catalog::Catalog;
 use crate::backup::{BackupInfo, CreateOptions, KeySource, NoProgress, VerifyReport};
+use crate::control::schedules::{MissedQuery, PauseBody};
 use crate::control::wire::WhoAmI;
 use crate::control::wire::{
     AgentStepsQuery, ApplyQuery, ClaimBody, CompleteBody, EventsQuery, LeasesBody, LogsBody,
@@ -32,11 +33,14 @@ use crate::control::{
 use crate::control::{
     ApplyOutcome, HeartbeatReply, RunPrune, RunPruneReport, StartRun, StatusReport,
 };
+use crate::control::{Backfill, BackfillReport, MissedTick, ScheduleDetail};
+use crate::model::ScheduleInfo;
 use crate::model::{
     Agent, AgentRegistration, AgentStep, AuditRecord, Event, IssuedToken, LeaseRef, LogLine,
     NewToken, NewUser, Page, PasswordChange, Run, RunDetail, RunFilter, StepTask, Token, User,
     UserUpdate, Workflow, WorkflowSpec, WorkflowSummary,
 };
+use crate::schedule::ScheduleSpec;
 
 type Api<T> = Result<Json<T>, ApiError>;
 
@@ -106,6 +110,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_checkpoint))
         .routes(routes!(audit_repair))
         .routes(routes!(audit_report))
+        .routes(routes!(list_schedules, create_schedule))
+        .routes(routes!(get_schedule, delete_schedule))
+        .routes(routes!(pause_schedule))
+        .routes(routes!(resume_schedule))
+        .routes(routes!(trigger_schedule))
+        .routes(routes!(backfill_schedule))
+        .routes(routes!(missed_ticks))
         .routes(routes!(openapi_json))
         .routes(routes!(healthz))
 }
@@ -210,6 +221,7 @@ async fn list_runs(
         workflow: q.workflow,
         status: q.status,
         since: q.since,
+        schedule: q.schedule,
         limit: q.limit.map(|l| l.min(super::limits::MAX_PAGE)),
         cursor: q.cursor,
     };
@@ -811,4 +823,92 @@ async fn off_the_workers<T: Send + 'static>(
         .await
         .map_err(|e| crate::Error::Internal(format!("the backup task failed: {e}")))?
         .map_err(Into::into)
+}
+
+// --- schedules (issue 12) ---
+
+#[utoipa::path(post, path = "/api/v1/schedules", tag = "schedules", request_body = ScheduleSpec, responses((status = 201, description = "The new schedule", body = ScheduleInfo)))]
+async fn create_schedule(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Json(spec): Json<ScheduleSpec>,
+) -> Result<(StatusCode, Json<ScheduleInfo>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.plane.create_schedule(&who, spec).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/schedules", tag = "schedules", responses((status = 200, description = "Every schedule, by name", body = Vec<ScheduleInfo>)))]
+async fn list_schedules(State(s): State<AppState>, Caller(who): Caller) -> Api<Vec<ScheduleInfo>> {
+    Ok(Json(s.plane.list_schedules(&who).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/schedules/{name}", tag = "schedules", params(("name" = String, Path, description = "A schedule's name")), responses((status = 200, description = "The schedule with its next fire times", body = ScheduleDetail)))]
+async fn get_schedule(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+) -> Api<ScheduleDetail> {
+    Ok(Json(s.plane.get_schedule(&who, &name).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/schedules/{name}", tag = "schedules", params(("name" = String, Path, description = "A schedule's name")), responses((status = 200, description = "The deleted schedule", body = ScheduleInfo)))]
+async fn delete_schedule(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+) -> Api<ScheduleInfo> {
+    Ok(Json(s.plane.delete_schedule(&who, &name).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/schedules/{name}/pause", tag = "schedules", params(("name" = String, Path, description = "A schedule's name")), request_body = PauseBody, responses((status = 200, description = "The paused schedule", body = ScheduleInfo)))]
+async fn pause_schedule(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+    Json(body): Json<PauseBody>,
+) -> Api<ScheduleInfo> {
+    Ok(Json(s.plane.pause_schedule(&who, &name, body.note).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/schedules/{name}/resume", tag = "schedules", params(("name" = String, Path, description = "A schedule's name")), responses((status = 200, description = "The resumed schedule", body = ScheduleInfo)))]
+async fn resume_schedule(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+) -> Api<ScheduleInfo> {
+    Ok(Json(s.plane.resume_schedule(&who, &name).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/schedules/{name}/trigger", tag = "schedules", params(("name" = String, Path, description = "A schedule's name")), responses((status = 201, description = "The run made now", body = Run)))]
+async fn trigger_schedule(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+) -> Result<(StatusCode, Json<Run>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.plane.trigger_schedule(&who, &name).await?),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/schedules/{name}/backfill", tag = "schedules", params(("name" = String, Path, description = "A schedule's name")), request_body = Backfill, responses((status = 200, description = "The ticks of the range and what was done for each", body = BackfillReport)))]
+async fn backfill_schedule(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+    Json(req): Json<Backfill>,
+) -> Api<BackfillReport> {
+    Ok(Json(s.plane.backfill_schedule(&who, &name, req).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/schedules/{name}/missed", tag = "schedules", params(("name" = String, Path, description = "A schedule's name"), MissedQuery), responses((status = 200, description = "Expected ticks without a run, and why", body = Vec<MissedTick>)))]
+async fn missed_ticks(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+    Query(q): Query<MissedQuery>,
+) -> Api<Vec<MissedTick>> {
+    Ok(Json(s.plane.missed_ticks(&who, &name, q.since).await?))
 }

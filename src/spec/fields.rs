@@ -157,7 +157,7 @@ pub(crate) fn identifier(node: &Node, what: &str, diags: &mut Diagnostics) -> Op
 }
 
 /// Whether `s` matches `[a-z0-9][a-z0-9_-]*`.
-pub(crate) fn is_identifier(s: &str) -> bool {
+pub fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')

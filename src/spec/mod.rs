@@ -37,6 +37,7 @@ mod on;
 mod params;
 mod resolve;
 mod retry;
+mod schedules;
 mod shell;
 mod step;
 mod suggest;
@@ -52,6 +53,7 @@ mod tests;
 pub use check::{check_source, check_spec};
 pub use concurrency::render_key;
 pub use exports::{Exports, exports, output_var, param_var};
+pub use fields::is_identifier;
 pub use load::{load_file, load_path, load_path_with_warnings};
 pub use resolve::resolve_params;
 

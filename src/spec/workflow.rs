@@ -1,5 +1,6 @@
 //! The top level of a workflow file: `name`, `description`, `params`, `defaults`, `timeout`,
-//! `fail_fast`, `concurrency`, `steps`, `on` — read, then checked as a whole (graph and templates).
+//! `fail_fast`, `concurrency`, `steps`, `on`, `schedules` — read, then checked as a whole (graph
+//! and templates).
 
 use crate::model::WorkflowSpec;
 use crate::{Error, Result};
@@ -23,6 +24,7 @@ const TOP_KEYS: &[&str] = &[
     "fail_fast",
     "concurrency",
     "steps",
+    "schedules",
     "on",
 ];
 
@@ -82,6 +84,10 @@ pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<Workfl
     let concurrency = f
         .get("concurrency")
         .and_then(|n| parse_concurrency(n, &param_names, diags));
+    let schedules = match (f.get("schedules"), &name) {
+        (Some(n), Some(wf)) => super::schedules::parse_schedules(n, wf, diags),
+        _ => Vec::new(),
+    };
 
     let mut drafts = Vec::new();
     if let Some(n) = f.require("steps", "workflow", diags) {
@@ -121,6 +127,7 @@ pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<Workfl
         fail_fast,
         concurrency,
         steps: drafts.into_iter().map(|d| d.spec).collect(),
+        schedules,
         on,
         source: Some(source.to_string()),
     })

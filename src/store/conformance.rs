@@ -52,6 +52,7 @@ mod concurrency;
 mod feeds;
 mod ranges;
 mod retention;
+mod schedules;
 mod tables;
 mod triggers;
 

@@ -13,6 +13,7 @@
 //! - `wal`: keeping the `-wal` file small after bursts; durable writes.
 //! - [`postgres`]: the PostgreSQL store's building blocks (cluster mode, DESIGN §12).
 //! - [`retention`]: deleting finished runs past a retention period, in short batches.
+//! - [`schedules`]: firing due schedule ticks, exactly once per (schedule, nominal time).
 //!
 //! SQL here stays portable (no SQLite-only syntax above this module) so a PostgreSQL store can
 //! follow.
@@ -30,6 +31,9 @@ mod open;
 mod pool;
 pub mod postgres;
 pub mod retention;
+pub mod schedules;
+#[cfg(test)]
+mod schedules_bench;
 pub(crate) mod schema;
 pub mod snapshot;
 pub mod sqlite;

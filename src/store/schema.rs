@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0013_steps_by_agent.sql"),
     include_str!("migrations/0017_triggers.sql"),
     include_str!("migrations/0016_concurrency.sql"),
+    include_str!("migrations/0014_schedules.sql"),
 ];
 
 /// The schema version this build writes.

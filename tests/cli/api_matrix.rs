@@ -183,6 +183,24 @@ fn rows(run: &str) -> Vec<Row> {
         row("POST", "/api/v1/audit/checkpoint", ADMINISTER),
         row("POST", "/api/v1/audit/checkpoint/repair", ADMINISTER),
         row("POST", "/api/v1/audit/report", READ).body(json!({})),
+        row("GET", "/api/v1/schedules", READ),
+        // An unknown workflow: not found for those allowed, nothing made.
+        row("POST", "/api/v1/schedules", MANAGE)
+            .body(json!({ "name": "matrix", "workflow": "no-such-wf", "every_ms": 60_000 })),
+        row("GET", "/api/v1/schedules/{name}", READ).at("/api/v1/schedules/no-such-schedule"),
+        row("DELETE", "/api/v1/schedules/{name}", MANAGE).at("/api/v1/schedules/no-such-schedule"),
+        row("POST", "/api/v1/schedules/{name}/pause", MANAGE)
+            .at("/api/v1/schedules/no-such-schedule/pause")
+            .body(json!({})),
+        row("POST", "/api/v1/schedules/{name}/resume", MANAGE)
+            .at("/api/v1/schedules/no-such-schedule/resume"),
+        row("POST", "/api/v1/schedules/{name}/trigger", MANAGE)
+            .at("/api/v1/schedules/no-such-schedule/trigger"),
+        row("POST", "/api/v1/schedules/{name}/backfill", MANAGE)
+            .at("/api/v1/schedules/no-such-schedule/backfill")
+            .body(json!({ "from": 0, "to": 1, "dry_run": true })),
+        row("GET", "/api/v1/schedules/{name}/missed", READ)
+            .at("/api/v1/schedules/no-such-schedule/missed?since=0"),
         row("GET", "/api/v1/openapi.json", Who::Public),
         row("GET", "/healthz", Who::Public),
         row("GET", "/readyz", Who::Public),

@@ -511,6 +511,11 @@ impl Template {
             run(&format!("imx workflow apply -f {name} -q"));
         }
         run("imx workflow apply -f examples/workflows/ -q");
+        // Schedules the `schedule` pages' examples name.
+        run(
+            "imx schedule create nightly --workflow deploy --cron '0 3 * * *' --timezone Europe/Berlin -q",
+        );
+        run("imx schedule create hourly --workflow deploy --cron @hourly -q");
         run("imx token create --name old-ci --role viewer -q >/dev/null");
         let agent_token = run("imx token create --name agents --role agent -q");
         std::fs::write(home.join("etc/imx/agent-token"), &agent_token).unwrap();

@@ -45,6 +45,7 @@ mod replicas;
 mod request_trace;
 mod retention;
 mod run_limits;
+mod schedules;
 mod server;
 mod server_guard;
 mod server_ops;

@@ -17,6 +17,7 @@ pub mod agents;
 pub mod claims;
 pub mod retention;
 pub mod runs;
+pub mod schedules;
 pub mod settings;
 pub mod triggers;
 pub mod users;
@@ -26,6 +27,7 @@ pub use agents::AgentsTx;
 pub use claims::{Claimed, ClaimsTx};
 pub use retention::RetentionTx;
 pub use runs::{RunsTx, WorkflowsTx};
+pub use schedules::{NewTick, SchedulesTx};
 pub use settings::SettingsTx;
 pub use triggers::{TriggerRecord, TriggersTx};
 pub use users::{LoginRow, TokenInsert, TokenRow, UsersTx};
@@ -50,6 +52,7 @@ pub trait StoreTx:
     + SettingsTx
     + TriggersTx
     + RetentionTx
+    + SchedulesTx
     + crate::audit::AuditStore
     + crate::backup::logical::Tables
 {
@@ -66,6 +69,7 @@ impl<T> StoreTx for T where
         + SettingsTx
         + TriggersTx
         + RetentionTx
+        + SchedulesTx
         + crate::audit::AuditStore
         + crate::backup::logical::Tables
 {

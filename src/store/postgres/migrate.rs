@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_steps_by_agent.sql"),
     include_str!("migrations/0011_triggers.sql"),
     include_str!("migrations/0010_concurrency.sql"),
+    include_str!("migrations/0008_schedules.sql"),
 ];
 
 /// The PostgreSQL schema version this build writes (its own numbering, apart from SQLite's).

@@ -61,6 +61,7 @@ pub mod retention;
 pub mod retry;
 mod rows;
 pub mod runs;
+mod schedules;
 pub mod sequence;
 pub mod settings;
 pub mod stats;

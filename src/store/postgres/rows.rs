@@ -9,7 +9,7 @@ use crate::model::{Run, RunConcurrency, RunStatus, StepState, StepStatus, span_m
 /// The columns [`run_from_row`] reads, in order.
 pub const RUN_COLUMNS: &str = "id, workflow, workflow_version, status, params, created_at, \
      started_at, finished_at, deadline, created_by, steps_total, steps_succeeded, error, \
-     concurrency_key, concurrency_limit, admitted_at";
+     concurrency_key, concurrency_limit, admitted_at, schedule, nominal_time";
 /// The columns [`step_from_row`] reads, in order.
 pub const STEP_COLUMNS: &str = "step_id, kind, status, attempt, agent_name, started_at, \
      finished_at, not_before, exit_code, outputs, error";
@@ -34,6 +34,8 @@ pub fn run_from_row(r: &Row) -> Result<Run> {
         error: get(r, 12)?,
         duration_ms: span_ms(started_at, finished_at),
         concurrency: concurrency(r)?,
+        schedule: get(r, 16)?,
+        nominal_time: get(r, 17)?,
     })
 }
 

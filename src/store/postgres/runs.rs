@@ -180,6 +180,10 @@ fn list_query(filter: &RunFilter) -> (String, Vec<String>) {
         texts.push(s.as_str().to_string());
         conds.push("status =");
     }
+    if let Some(sched) = &filter.schedule {
+        texts.push(sched.clone());
+        conds.push("schedule =");
+    }
     if let Some(since) = filter.since {
         // ULIDs start with their creation time, so a time bound is an id bound.
         let ms = u64::try_from(since.max(0)).unwrap_or(0);

@@ -67,8 +67,11 @@ pub fn logical_schema_version(pg_version: i64) -> i64 {
         7 => 10,
         // 0008 adds the triggers, as SQLite 0017 (its eleventh).
         8 => 11,
-        // 0010 (the ninth) adds the runs' concurrency columns, as SQLite 0016 (its twelfth).
-        _ => 12,
+        // 0009 adds the runs' concurrency columns, as SQLite 0016 (its twelfth).
+        9 => 12,
+        // 0010 adds the schedules and the runs' schedule columns, as SQLite 0014 (its
+        // thirteenth).
+        _ => 13,
     }
 }
 

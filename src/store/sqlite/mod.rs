@@ -17,6 +17,7 @@ pub mod reports;
 mod retention;
 pub(crate) mod rows;
 pub mod runs;
+mod schedules;
 pub mod settings;
 mod tables;
 mod transitions;

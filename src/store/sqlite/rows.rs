@@ -10,7 +10,7 @@ use crate::model::{
 
 pub const RUN_COLUMNS: &str = "id, workflow, workflow_version, status, params, created_at, \
      started_at, finished_at, deadline, created_by, steps_total, steps_succeeded, error, \
-     concurrency_key, concurrency_limit, admitted_at";
+     concurrency_key, concurrency_limit, admitted_at, schedule, nominal_time";
 
 pub fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Run> {
     // Status and params are parsed straight from SQLite's buffer: no String for either (this
@@ -43,6 +43,8 @@ pub fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Run> {
             }),
             None => None,
         },
+        schedule: r.get(16)?,
+        nominal_time: r.get(17)?,
     })
 }
 

@@ -136,6 +136,10 @@ pub fn list(tx: &Transaction<'_>, filter: &RunFilter) -> Result<Page<Run>> {
         args.push(s.as_str().to_string().into());
         sql.push_str(&format!(" AND status = ?{}", args.len()));
     }
+    if let Some(sched) = &filter.schedule {
+        args.push(sched.clone().into());
+        sql.push_str(&format!(" AND schedule = ?{}", args.len()));
+    }
     if let Some(since) = filter.since {
         // ULIDs start with their creation time, so a time bound is an id bound.
         let ms = u64::try_from(since.max(0)).unwrap_or(0);

@@ -26,6 +26,7 @@ fn workflow_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Workflow, Strin
                 fail_fast: false,
                 concurrency: None,
                 steps: Vec::new(),
+                schedules: Vec::new(),
                 on: Vec::new(),
                 source,
             },

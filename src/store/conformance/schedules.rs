@@ -1,0 +1,231 @@
+//! Schedules on every backend: a tick makes one run however many processes fire it at once
+//! (the (schedule, nominal time) key), catch-up and buffered ticks, pauses, and the runs
+//! filtered by schedule.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::{LEASE, WorkflowSpec, apply, claim, complete, postgres, register, sqlite, step};
+use crate::model::StepResult;
+use crate::model::{RunFilter, RunStatus, TickOutcome, now_ms};
+use crate::schedule::{MissReason, Overlap, ScheduleSpec};
+use crate::store::api::{Backend, NewTick};
+use crate::store::schedules::{fire_due, new_info};
+
+on_both!(
+    three_firers_racing_for_the_same_ticks_make_one_run_each,
+    a_tick_recorded_twice_is_recorded_once,
+    a_buffered_tick_runs_when_the_going_run_ends,
+    a_paused_schedule_records_its_ticks_missed,
+    a_failed_run_pauses_a_schedule_that_asks_for_it,
+);
+
+const SEC: i64 = 1_000;
+
+/// A schedule of workflow `one` every second, created at `t0`.
+fn every_second(store: &Arc<dyn Backend>, name: &str, overlap: Overlap, t0: i64) {
+    apply(store, &WorkflowSpec::new("one", vec![step("a", &[])]));
+    let mut spec = ScheduleSpec::new(name, "one");
+    spec.every_ms = Some(1_000);
+    spec.overlap = overlap;
+    let info = new_info(spec, "command", t0).unwrap();
+    assert!(store.write(|tx| tx.insert_schedule(&info)).unwrap());
+}
+
+fn pass(store: &Arc<dyn Backend>, now: i64) -> crate::store::schedules::PassReport {
+    let cache = store.specs();
+    store.write(|tx| fire_due(tx, cache, now, None)).unwrap()
+}
+
+fn runs_of(store: &Arc<dyn Backend>, schedule: &str) -> Vec<crate::model::Run> {
+    store
+        .read(|tx| {
+            tx.list_runs(&RunFilter {
+                schedule: Some(schedule.into()),
+                limit: Some(1000),
+                ..RunFilter::default()
+            })
+        })
+        .unwrap()
+        .items
+}
+
+/// Ten ticks are due; three threads run a pass at the same moment, twice: ten runs, one per
+/// nominal time, each tagged with it, and ten `fired` tick records naming them.
+fn three_firers_racing_for_the_same_ticks_make_one_run_each(store: &Arc<dyn Backend>) {
+    let t0 = (now_ms() / SEC - 20) * SEC;
+    every_second(store, "race", Overlap::AllowAll, t0);
+    let now = t0 + 10 * SEC;
+    let barrier = Arc::new(std::sync::Barrier::new(3));
+    let firers: Vec<_> = (0..3)
+        .map(|_| {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let a = pass(&store, now);
+                let b = pass(&store, now);
+                a.ticks.values().map(|c| c.fired).sum::<u64>()
+                    + b.ticks.values().map(|c| c.fired).sum::<u64>()
+            })
+        })
+        .collect();
+    let fired: u64 = firers.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(fired, 10, "the passes together fired each tick once");
+    let runs = runs_of(store, "race");
+    let nominal: BTreeSet<i64> = runs.iter().filter_map(|r| r.nominal_time).collect();
+    assert_eq!(runs.len(), 10);
+    assert_eq!(nominal, (1..=10).map(|k| t0 + k * SEC).collect());
+    let ticks = store.read(|tx| tx.ticks("race", t0, now, 100)).unwrap();
+    assert_eq!(ticks.len(), 10);
+    assert!(
+        ticks
+            .iter()
+            .all(|t| t.outcome == TickOutcome::Fired && t.run_id.is_some())
+    );
+    let info = store.read(|tx| tx.get_schedule("race")).unwrap().unwrap();
+    assert_eq!((info.fired, info.last_nominal), (10, now));
+    assert_eq!(info.next_fire, Some(now + SEC));
+}
+
+/// The key itself: a tick recorded by one transaction is not recorded by another, and a
+/// second run cannot carry the same (schedule, nominal time).
+fn a_tick_recorded_twice_is_recorded_once(store: &Arc<dyn Backend>) {
+    let t0 = (now_ms() / SEC - 20) * SEC;
+    every_second(store, "key", Overlap::AllowAll, t0);
+    let tick = NewTick {
+        schedule: "key",
+        nominal_time: t0 + SEC,
+        outcome: TickOutcome::Fired,
+        reason: None,
+        recorded_at: t0,
+    };
+    assert!(store.write(|tx| tx.insert_tick(&tick)).unwrap());
+    assert!(!store.write(|tx| tx.insert_tick(&tick)).unwrap());
+    let cache = store.specs();
+    let make = |store: &Arc<dyn Backend>| {
+        store.write(|tx| {
+            let run = tx.create_run(cache, "one", &Default::default(), None, None, "t")?;
+            tx.tag_tick_run("key", t0 + SEC, &run.id)
+        })
+    };
+    make(store).unwrap();
+    assert!(
+        make(store).is_err(),
+        "a second run under the same key is refused"
+    );
+    assert_eq!(runs_of(store, "key").len(), 1);
+}
+
+/// `buffer_one` with four ticks due at once: the first runs, the second waits, the rest are
+/// dropped; once the run ends, the next pass starts the buffered tick's run.
+fn a_buffered_tick_runs_when_the_going_run_ends(store: &Arc<dyn Backend>) {
+    let t0 = (now_ms() / SEC - 20) * SEC;
+    every_second(store, "buf", Overlap::BufferOne, t0);
+    let report = pass(store, t0 + 4 * SEC);
+    let c = report.ticks["buf"];
+    assert_eq!((c.fired, c.buffered, c.dropped), (1, 1, 2), "{c:?}");
+    let first = runs_of(store, "buf");
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].nominal_time, Some(t0 + SEC));
+    // Nothing ends yet: the buffered tick waits.
+    assert_eq!(
+        pass(store, t0 + 4 * SEC)
+            .ticks
+            .get("buf")
+            .map_or(0, |c| c.fired),
+        0
+    );
+    let cache = store.specs();
+    store
+        .write(|tx| tx.cancel_run(cache, &first[0].id))
+        .unwrap();
+    let report = pass(store, t0 + 4 * SEC);
+    assert_eq!(report.ticks["buf"].fired, 1);
+    let runs = runs_of(store, "buf");
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0].nominal_time, Some(t0 + 2 * SEC));
+    assert_eq!(runs[0].status, RunStatus::Queued);
+    let ticks = store
+        .read(|tx| tx.ticks("buf", t0, t0 + 4 * SEC, 10))
+        .unwrap();
+    let outcomes: Vec<TickOutcome> = ticks.iter().map(|t| t.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            TickOutcome::Fired,
+            TickOutcome::Fired,
+            TickOutcome::Dropped,
+            TickOutcome::Dropped
+        ]
+    );
+}
+
+fn a_paused_schedule_records_its_ticks_missed(store: &Arc<dyn Backend>) {
+    let t0 = (now_ms() / SEC - 20) * SEC;
+    every_second(store, "p", Overlap::Skip, t0);
+    assert!(
+        store
+            .write(|tx| tx.set_schedule_paused("p", true, Some("maintenance"), t0))
+            .unwrap()
+    );
+    let report = pass(store, t0 + 2 * SEC);
+    assert_eq!(report.ticks["p"].missed, 2);
+    assert!(runs_of(store, "p").is_empty());
+    let ticks = store
+        .read(|tx| tx.ticks("p", t0, t0 + 2 * SEC, 10))
+        .unwrap();
+    assert!(
+        ticks.iter().all(|t| t.reason == Some(MissReason::Paused)),
+        "{ticks:?}"
+    );
+    let info = store.read(|tx| tx.get_schedule("p")).unwrap().unwrap();
+    assert_eq!(info.note.as_deref(), Some("maintenance"));
+    assert!(
+        store
+            .write(|tx| tx.set_schedule_paused("p", false, None, t0))
+            .unwrap()
+    );
+    assert_eq!(pass(store, t0 + 3 * SEC).ticks["p"].fired, 1);
+}
+
+/// `pause_on_failure`: once a run of the schedule has failed, the next pass pauses it (with a
+/// note naming the run) and records its due tick as missed; resuming lets ticks fire again.
+fn a_failed_run_pauses_a_schedule_that_asks_for_it(store: &Arc<dyn Backend>) {
+    let t0 = (now_ms() / SEC - 20) * SEC;
+    apply(store, &WorkflowSpec::new("one", vec![step("a", &[])]));
+    let mut spec = ScheduleSpec::new("pof", "one");
+    spec.every_ms = Some(1_000);
+    spec.pause_on_failure = true;
+    let info = new_info(spec, "command", t0).unwrap();
+    store.write(|tx| tx.insert_schedule(&info)).unwrap();
+    assert_eq!(pass(store, t0 + SEC).ticks["pof"].fired, 1);
+    let agent = register(store, "w1");
+    let tasks = claim(store, &agent, 1, LEASE);
+    assert_eq!(tasks.len(), 1);
+    assert!(complete(
+        store,
+        &tasks[0].lease,
+        StepResult::failed("boom", Some(1))
+    ));
+    let run = runs_of(store, "pof").remove(0);
+    assert_eq!(run.status, RunStatus::Failed);
+    let report = pass(store, t0 + 2 * SEC);
+    assert_eq!(report.paused, ["pof"]);
+    assert_eq!(report.ticks["pof"].missed, 1);
+    let info = store.read(|tx| tx.get_schedule("pof")).unwrap().unwrap();
+    assert!(info.paused);
+    assert!(
+        info.note.as_deref().unwrap().contains(&run.id),
+        "{:?}",
+        info.note
+    );
+    // Resumed: the failure before the resume no longer pauses it.
+    assert!(
+        store
+            .write(|tx| tx.set_schedule_paused("pof", false, None, now_ms()))
+            .unwrap()
+    );
+    let report = pass(store, t0 + 3 * SEC);
+    assert!(report.paused.is_empty());
+    assert_eq!(report.ticks["pof"].fired, 1);
+}

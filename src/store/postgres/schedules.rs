@@ -1,0 +1,326 @@
+//! Schedules on PostgreSQL ([`SchedulesTx`]; see `store::sqlite::schedules`). Ticks fire on the
+//! replica holding the maintenance lease, in its fenced maintenance transaction; should two
+//! transactions still fire the same schedule (a lease handed over mid-pass), the due rows are
+//! locked `FOR UPDATE SKIP LOCKED` and the tick's insert under its primary key makes the
+//! second one's do nothing (it waits for the first to commit, then finds the row).
+
+use tokio_postgres::Row;
+
+use super::tx::{PgTx, get};
+use crate::model::{ScheduleInfo, Tick, TickCounts, TickOutcome};
+use crate::schedule::{MissReason, ScheduleSpec};
+use crate::store::api::schedules::{NewTick, SchedulesTx};
+use crate::{Error, Result};
+
+const COLUMNS: &str = "name, workflow, spec, origin, paused, note, created_at, updated_at, \
+     last_nominal, next_fire, fired, checked_at, missed, skipped, dropped";
+
+fn schedule_from_row(r: &Row) -> Result<ScheduleInfo> {
+    let name: String = get(r, 0)?;
+    let spec: &str = get(r, 2)?;
+    let spec: ScheduleSpec = serde_json::from_str(spec)
+        .map_err(|e| Error::Store(format!("schedule {name:?}: bad spec: {e}")))?;
+    let count = |i| get::<i64>(r, i).map(|n| u64::try_from(n).unwrap_or(0));
+    Ok(ScheduleInfo {
+        name,
+        workflow: get(r, 1)?,
+        spec,
+        origin: get(r, 3)?,
+        paused: get(r, 4)?,
+        note: get(r, 5)?,
+        created_at: get(r, 6)?,
+        updated_at: get(r, 7)?,
+        last_nominal: get(r, 8)?,
+        next_fire: get(r, 9)?,
+        fired: count(10)?,
+        checked_at: get(r, 11)?,
+        missed: count(12)?,
+        skipped: count(13)?,
+        dropped: count(14)?,
+    })
+}
+
+fn tick_from_row(r: &Row) -> Result<Tick> {
+    let outcome: &str = get(r, 2)?;
+    let reason: Option<&str> = get(r, 3)?;
+    Ok(Tick {
+        schedule: get(r, 0)?,
+        nominal_time: get(r, 1)?,
+        outcome: TickOutcome::parse(outcome).unwrap_or(TickOutcome::Missed),
+        reason: reason.and_then(MissReason::parse),
+        run_id: get(r, 4)?,
+        recorded_at: get(r, 5)?,
+    })
+}
+
+fn i64_of(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl SchedulesTx for PgTx<'_> {
+    fn insert_schedule(&self, s: &ScheduleInfo) -> Result<bool> {
+        let n = self.execute(
+            &format!(
+                "INSERT INTO schedules ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                 ON CONFLICT (name) DO NOTHING"
+            ),
+            &[
+                &s.name,
+                &s.workflow,
+                &serde_json::to_string(&s.spec)?,
+                &s.origin,
+                &s.paused,
+                &s.note,
+                &s.created_at,
+                &s.updated_at,
+                &s.last_nominal,
+                &s.next_fire,
+                &i64_of(s.fired),
+                &s.checked_at,
+                &i64_of(s.missed),
+                &i64_of(s.skipped),
+                &i64_of(s.dropped),
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn update_schedule(&self, s: &ScheduleInfo) -> Result<()> {
+        self.execute(
+            "UPDATE schedules SET workflow = $2, spec = $3, origin = $4, updated_at = $5,
+                 next_fire = $6 WHERE name = $1",
+            &[
+                &s.name,
+                &s.workflow,
+                &serde_json::to_string(&s.spec)?,
+                &s.origin,
+                &s.updated_at,
+                &s.next_fire,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn delete_schedule(&self, name: &str) -> Result<bool> {
+        self.execute("DELETE FROM schedule_ticks WHERE schedule = $1", &[&name])?;
+        Ok(self.execute("DELETE FROM schedules WHERE name = $1", &[&name])? == 1)
+    }
+
+    fn get_schedule(&self, name: &str) -> Result<Option<ScheduleInfo>> {
+        self.query_opt(
+            &format!("SELECT {COLUMNS} FROM schedules WHERE name = $1"),
+            &[&name],
+        )?
+        .as_ref()
+        .map(schedule_from_row)
+        .transpose()
+    }
+
+    fn list_schedules(&self) -> Result<Vec<ScheduleInfo>> {
+        self.query(
+            &format!("SELECT {COLUMNS} FROM schedules ORDER BY name COLLATE \"C\""),
+            &[],
+        )?
+        .iter()
+        .map(schedule_from_row)
+        .collect()
+    }
+
+    fn due_schedules(&self, now: i64, limit: u32) -> Result<Vec<ScheduleInfo>> {
+        self.query(
+            &format!(
+                "SELECT {COLUMNS} FROM schedules WHERE next_fire IS NOT NULL AND next_fire <= $1
+                 ORDER BY next_fire LIMIT $2 FOR UPDATE SKIP LOCKED"
+            ),
+            &[&now, &i64::from(limit)],
+        )?
+        .iter()
+        .map(schedule_from_row)
+        .collect()
+    }
+
+    fn advance_schedule(
+        &self,
+        name: &str,
+        last_nominal: i64,
+        next_fire: Option<i64>,
+        c: &TickCounts,
+    ) -> Result<()> {
+        self.execute(
+            "UPDATE schedules SET last_nominal = GREATEST(last_nominal, $2), next_fire = $3,
+                 fired = fired + $4, missed = missed + $5, skipped = skipped + $6,
+                 dropped = dropped + $7
+             WHERE name = $1",
+            &[
+                &name,
+                &last_nominal,
+                &next_fire,
+                &i64_of(c.fired + c.buffered),
+                &i64_of(c.missed),
+                &i64_of(c.skipped),
+                &i64_of(c.dropped),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn set_schedule_paused(
+        &self,
+        name: &str,
+        paused: bool,
+        note: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
+        let n = self.execute(
+            "UPDATE schedules SET paused = $2, note = $3, updated_at = $4,
+                 checked_at = CASE WHEN $2 THEN checked_at ELSE $4 END
+             WHERE name = $1",
+            &[&name, &paused, &note, &now],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn next_schedule_fire(&self) -> Result<Option<i64>> {
+        get(
+            &self.query_one(
+                "SELECT min(next_fire) FROM schedules WHERE next_fire IS NOT NULL",
+                &[],
+            )?,
+            0,
+        )
+    }
+
+    fn schedule_active_runs(&self, name: &str) -> Result<Vec<String>> {
+        self.query(
+            "SELECT id FROM runs WHERE schedule = $1 AND status IN ('queued', 'running')
+             ORDER BY id COLLATE \"C\"",
+            &[&name],
+        )?
+        .iter()
+        .map(|r| get(r, 0))
+        .collect()
+    }
+
+    fn insert_tick(&self, t: &NewTick<'_>) -> Result<bool> {
+        let n = self.execute(
+            "INSERT INTO schedule_ticks (schedule, nominal_time, outcome, reason, recorded_at)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (schedule, nominal_time) DO NOTHING",
+            &[
+                &t.schedule,
+                &t.nominal_time,
+                &t.outcome.as_str(),
+                &t.reason.map(MissReason::as_str),
+                &t.recorded_at,
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn delete_tick(&self, schedule: &str, nominal_time: i64) -> Result<()> {
+        self.execute(
+            "DELETE FROM schedule_ticks WHERE schedule = $1 AND nominal_time = $2",
+            &[&schedule, &nominal_time],
+        )?;
+        Ok(())
+    }
+
+    fn claim_tick(&self, t: &NewTick<'_>) -> Result<bool> {
+        let n = self.execute(
+            "INSERT INTO schedule_ticks (schedule, nominal_time, outcome, reason, recorded_at)
+             VALUES ($1, $2, $3, NULL, $4)
+             ON CONFLICT (schedule, nominal_time) DO UPDATE
+             SET outcome = EXCLUDED.outcome, reason = NULL, recorded_at = EXCLUDED.recorded_at
+             WHERE schedule_ticks.run_id IS NULL
+               AND schedule_ticks.outcome IN ('missed', 'skipped', 'dropped')",
+            &[
+                &t.schedule,
+                &t.nominal_time,
+                &t.outcome.as_str(),
+                &t.recorded_at,
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn take_buffered_tick(&self, schedule: &str, nominal_time: i64, now: i64) -> Result<bool> {
+        let n = self.execute(
+            "UPDATE schedule_ticks SET outcome = 'fired', recorded_at = $3
+             WHERE schedule = $1 AND nominal_time = $2 AND outcome = 'buffered'",
+            &[&schedule, &nominal_time, &now],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn tag_tick_run(&self, schedule: &str, nominal_time: i64, run_id: &str) -> Result<()> {
+        self.execute(
+            "UPDATE runs SET schedule = $1, nominal_time = $2 WHERE id = $3",
+            &[&schedule, &nominal_time, &run_id],
+        )?;
+        self.execute(
+            "UPDATE schedule_ticks SET run_id = $3 WHERE schedule = $1 AND nominal_time = $2",
+            &[&schedule, &nominal_time, &run_id],
+        )?;
+        Ok(())
+    }
+
+    fn oldest_buffered_tick(&self, schedule: &str) -> Result<Option<i64>> {
+        get(
+            &self.query_one(
+                "SELECT min(nominal_time) FROM schedule_ticks
+                 WHERE schedule = $1 AND outcome = 'buffered'",
+                &[&schedule],
+            )?,
+            0,
+        )
+    }
+
+    fn buffered_ticks(&self, schedule: &str) -> Result<u32> {
+        let n: i64 = get(
+            &self.query_one(
+                "SELECT count(*) FROM schedule_ticks WHERE schedule = $1 AND outcome = 'buffered'",
+                &[&schedule],
+            )?,
+            0,
+        )?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    fn schedules_with_buffered(&self) -> Result<Vec<String>> {
+        self.query(
+            "SELECT DISTINCT schedule FROM schedule_ticks WHERE outcome = 'buffered'
+             ORDER BY 1",
+            &[],
+        )?
+        .iter()
+        .map(|r| get(r, 0))
+        .collect()
+    }
+
+    fn ticks(&self, schedule: &str, from: i64, to: i64, limit: u32) -> Result<Vec<Tick>> {
+        self.query(
+            "SELECT schedule, nominal_time, outcome, reason, run_id, recorded_at
+             FROM schedule_ticks WHERE schedule = $1 AND nominal_time BETWEEN $2 AND $3
+             ORDER BY nominal_time LIMIT $4",
+            &[&schedule, &from, &to, &i64::from(limit)],
+        )?
+        .iter()
+        .map(tick_from_row)
+        .collect()
+    }
+
+    fn failed_run_after(&self, schedule: &str, after: i64) -> Result<Option<String>> {
+        self.query_opt(
+            "SELECT id FROM runs WHERE schedule = $1 AND status IN ('failed', 'timed_out')
+               AND finished_at > $2
+             ORDER BY finished_at DESC LIMIT 1",
+            &[&schedule, &after],
+        )?
+        .map(|r| get(&r, 0))
+        .transpose()
+    }
+
+    fn hold_scheduler_lease(&self, _holder: &str, _now: i64, _until: i64) -> Result<bool> {
+        // The maintenance transaction this runs in is already fenced by the leader lease.
+        Ok(true)
+    }
+}

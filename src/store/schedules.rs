@@ -1,0 +1,321 @@
+//! Firing schedules (issue 12), written once for every backend over [`StoreTx`]: one pass
+//! ([`fire_due`]) takes the schedules whose next tick is due, decides each one's due ticks
+//! with [`crate::schedule::plan`], and records them — a run is made only for a tick this
+//! transaction recorded itself (`insert_tick`: unique per schedule and nominal time), so two
+//! processes firing the same tick make one run. It then starts buffered ticks whose schedule
+//! has no run going, and pauses schedules with `pause_on_failure` whose run failed.
+
+use std::collections::BTreeMap;
+
+use crate::Result;
+use crate::engine::SpecCache;
+use crate::model::{Run, ScheduleInfo, TickCounts, TickOutcome};
+use crate::schedule::{MissReason, Outcome, Schedule, ScheduleSpec, State, plan};
+use crate::store::Tx;
+use crate::store::api::NewTick;
+
+/// Schedules taken per query of a pass.
+const DUE_BATCH: u32 = 1000;
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassReport {
+    /// By schedule name.
+    pub ticks: BTreeMap<String, TickCounts>,
+    /// Schedules paused because a run failed.
+    pub paused: Vec<String>,
+    /// When the next tick fires (any schedule).
+    pub next_fire: Option<i64>,
+}
+
+/// Make the run of a tick this transaction recorded, and tag both with each other. `None`
+/// (with the tick recorded as missed) when the workflow or the params no longer allow a run.
+pub fn make_run(
+    tx: &Tx<'_>,
+    cache: &SpecCache,
+    s: &ScheduleInfo,
+    nominal: i64,
+    default_timeout_ms: Option<u64>,
+) -> Result<Option<Run>> {
+    let typed = tx
+        .get_workflow(&s.workflow, None)
+        .and_then(|wf| crate::spec::resolve_params(&wf.spec, &s.spec.params));
+    let typed = match typed {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(schedule = %s.name, error = %e, "a scheduled run could not be made");
+            mark_missed(tx, &s.name, nominal, MissReason::WorkflowError)?;
+            return Ok(None);
+        }
+    };
+    let who = format!("schedule:{}", s.name);
+    let run = tx.create_run(cache, &s.workflow, &typed, None, default_timeout_ms, &who)?;
+    tx.tag_tick_run(&s.name, nominal, &run.id)?;
+    Ok(Some(Run {
+        schedule: Some(s.name.clone()),
+        nominal_time: Some(nominal),
+        ..run
+    }))
+}
+
+/// Record a tick as missed, whatever it was recorded as.
+fn mark_missed(tx: &Tx<'_>, schedule: &str, nominal: i64, reason: MissReason) -> Result<()> {
+    tx.delete_tick(schedule, nominal)?;
+    tx.insert_tick(&NewTick {
+        schedule,
+        nominal_time: nominal,
+        outcome: TickOutcome::Missed,
+        reason: Some(reason),
+        recorded_at: crate::model::now_ms(),
+    })?;
+    Ok(())
+}
+
+/// One pass of the scheduler at `now` (see the module doc).
+pub fn fire_due(
+    tx: &Tx<'_>,
+    cache: &SpecCache,
+    now: i64,
+    default_timeout_ms: Option<u64>,
+) -> Result<PassReport> {
+    let mut report = PassReport::default();
+    loop {
+        let due = tx.due_schedules(now, DUE_BATCH)?;
+        let n = due.len();
+        for s in due {
+            fire_one(tx, cache, s, now, default_timeout_ms, &mut report)?;
+        }
+        if n < usize::try_from(DUE_BATCH).unwrap_or(usize::MAX) {
+            break;
+        }
+    }
+    release_buffered(tx, cache, now, default_timeout_ms, &mut report)?;
+    report.next_fire = tx.next_schedule_fire()?;
+    Ok(report)
+}
+
+fn fire_one(
+    tx: &Tx<'_>,
+    cache: &SpecCache,
+    mut s: ScheduleInfo,
+    now: i64,
+    default_timeout_ms: Option<u64>,
+    report: &mut PassReport,
+) -> Result<()> {
+    let compiled = match Schedule::compile(s.spec.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            // Refused when stored; only a spec written by another version could get here.
+            tracing::error!(schedule = %s.name, error = %e, "schedule cannot be compiled");
+            return tx.advance_schedule(&s.name, s.last_nominal, None, &TickCounts::default());
+        }
+    };
+    if s.spec.pause_on_failure
+        && !s.paused
+        && let Some(run) = tx.failed_run_after(&s.name, s.checked_at)?
+    {
+        let note = format!("paused on failure: run {run} failed");
+        tx.set_schedule_paused(&s.name, true, Some(&note), now)?;
+        s.paused = true;
+        report.paused.push(s.name.clone());
+    }
+    let active = tx.schedule_active_runs(&s.name)?;
+    let state = State {
+        last_nominal: s.last_nominal,
+        fired: s.fired,
+        active: u32::try_from(active.len()).unwrap_or(u32::MAX),
+        buffered: tx.buffered_ticks(&s.name)?,
+        paused: s.paused,
+    };
+    let p = plan(&compiled, &state, now);
+    let mut counts = TickCounts::default();
+    let mut going = active;
+    for d in &p.decisions {
+        let (outcome, reason) = match d.outcome {
+            Outcome::Fire | Outcome::CancelOthersAndFire => (TickOutcome::Fired, None),
+            Outcome::Skipped => (TickOutcome::Skipped, None),
+            Outcome::Buffered => (TickOutcome::Buffered, None),
+            Outcome::Dropped => (TickOutcome::Dropped, None),
+            Outcome::Missed(r) => (TickOutcome::Missed, Some(r)),
+        };
+        let recorded = tx.insert_tick(&NewTick {
+            schedule: &s.name,
+            nominal_time: d.nominal,
+            outcome,
+            reason,
+            recorded_at: now,
+        })?;
+        if !recorded {
+            // Another process decided this tick: its decision stands.
+            continue;
+        }
+        match d.outcome {
+            Outcome::Fire | Outcome::CancelOthersAndFire => {
+                if d.outcome == Outcome::CancelOthersAndFire {
+                    for id in going.drain(..) {
+                        // A run that ended meanwhile cannot be cancelled: nothing to do.
+                        let _ = tx.cancel_run(cache, &id);
+                    }
+                }
+                match make_run(tx, cache, &s, d.nominal, default_timeout_ms)? {
+                    Some(run) => {
+                        going.push(run.id);
+                        counts.fired += 1;
+                    }
+                    None => counts.missed += 1,
+                }
+            }
+            Outcome::Skipped => counts.skipped += 1,
+            Outcome::Buffered => counts.buffered += 1,
+            Outcome::Dropped => counts.dropped += 1,
+            Outcome::Missed(_) => counts.missed += 1,
+        }
+    }
+    tx.advance_schedule(&s.name, p.last_nominal, p.next_fire, &counts)?;
+    if counts.any() {
+        report.ticks.insert(s.name, counts);
+    }
+    Ok(())
+}
+
+/// Start the oldest buffered tick of each schedule that has no run going (and is not paused).
+fn release_buffered(
+    tx: &Tx<'_>,
+    cache: &SpecCache,
+    now: i64,
+    default_timeout_ms: Option<u64>,
+    report: &mut PassReport,
+) -> Result<()> {
+    for name in tx.schedules_with_buffered()? {
+        if !tx.schedule_active_runs(&name)?.is_empty() {
+            continue;
+        }
+        let Some(s) = tx.get_schedule(&name)? else {
+            continue;
+        };
+        if s.paused {
+            continue;
+        }
+        let Some(nominal) = tx.oldest_buffered_tick(&name)? else {
+            continue;
+        };
+        if tx.take_buffered_tick(&name, nominal, now)?
+            && make_run(tx, cache, &s, nominal, default_timeout_ms)?.is_some()
+        {
+            report.ticks.entry(name).or_default().fired += 1;
+        }
+    }
+    Ok(())
+}
+
+/// A new schedule from `spec`, created at `now`: ticks before `now` are none of its business;
+/// its first fires at its first nominal time after `now`. Refused if the spec does not compile.
+pub fn new_info(spec: ScheduleSpec, origin: &str, now: i64) -> Result<ScheduleInfo> {
+    let compiled = Schedule::compile(spec.clone())?;
+    Ok(ScheduleInfo {
+        name: spec.name.clone(),
+        workflow: spec.workflow.clone(),
+        origin: origin.to_string(),
+        paused: false,
+        note: None,
+        created_at: now,
+        updated_at: now,
+        last_nominal: now,
+        next_fire: next_fire(&compiled, now, 0),
+        fired: 0,
+        checked_at: now,
+        missed: 0,
+        skipped: 0,
+        dropped: 0,
+        spec,
+    })
+}
+
+/// `old` with a new spec (and origin) at `now`: its state is kept, the next fire time follows
+/// the new timing from the latest decided tick.
+pub fn updated_info(
+    old: &ScheduleInfo,
+    spec: ScheduleSpec,
+    origin: &str,
+    now: i64,
+) -> Result<ScheduleInfo> {
+    let compiled = Schedule::compile(spec.clone())?;
+    Ok(ScheduleInfo {
+        workflow: spec.workflow.clone(),
+        origin: origin.to_string(),
+        updated_at: now,
+        next_fire: next_fire(&compiled, old.last_nominal, old.fired),
+        spec,
+        ..old.clone()
+    })
+}
+
+/// When the first tick after `after` fires, unless the schedule's limit is reached.
+fn next_fire(s: &Schedule, after: i64, fired: u64) -> Option<i64> {
+    if s.spec().limit.is_some_and(|l| fired >= l) {
+        return None;
+    }
+    s.next_after(after).map(|n| s.fire_at(n))
+}
+
+/// What [`sync_file_schedules`] changed, by schedule name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Synced {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl Synced {
+    pub fn any(&self) -> bool {
+        !(self.created.is_empty() && self.updated.is_empty() && self.removed.is_empty())
+    }
+}
+
+/// Make workflow `workflow`'s schedules from files (`origin = file`) what its file declares
+/// (`workflow apply`): create the new ones, change the changed ones (keeping their state),
+/// remove the ones no longer there. A schedule of the same name made by command, or of
+/// another workflow, is a conflict.
+pub fn sync_file_schedules(
+    tx: &Tx<'_>,
+    workflow: &str,
+    declared: &[ScheduleSpec],
+    now: i64,
+) -> Result<Synced> {
+    let mut out = Synced::default();
+    for spec in declared {
+        match tx.get_schedule(&spec.name)? {
+            None => {
+                tx.insert_schedule(&new_info(spec.clone(), "file", now)?)?;
+                out.created.push(spec.name.clone());
+            }
+            Some(old) if old.origin != "file" || old.workflow != workflow => {
+                return Err(crate::Error::Conflict(format!(
+                    "schedule {:?} exists ({} of workflow {:?}); rename the file's schedule or delete that one",
+                    spec.name,
+                    if old.origin == "file" {
+                        "from the file"
+                    } else {
+                        "made by command"
+                    },
+                    old.workflow
+                )));
+            }
+            Some(old) if old.spec != *spec => {
+                tx.update_schedule(&updated_info(&old, spec.clone(), "file", now)?)?;
+                out.updated.push(spec.name.clone());
+            }
+            Some(_) => {}
+        }
+    }
+    for s in tx.list_schedules()? {
+        if s.origin == "file"
+            && s.workflow == workflow
+            && !declared.iter().any(|d| d.name == s.name)
+        {
+            tx.delete_schedule(&s.name)?;
+            out.removed.push(s.name);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,332 @@
+//! Schedules on SQLite ([`SchedulesTx`]): schedule rows, tick records under their
+//! (schedule, nominal time) key, and the scheduler's lease in `meta` — SQLite has no replicas
+//! with a maintenance lease, but several processes (agents, servers) share one file, and one of
+//! them at a time wakes for the ticks. The single writer makes row locks unnecessary.
+
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+
+use crate::model::{ScheduleInfo, Tick, TickCounts, TickOutcome};
+use crate::schedule::{MissReason, ScheduleSpec};
+use crate::store::api::schedules::{NewTick, SchedulesTx};
+use crate::{Error, Result};
+
+const COLUMNS: &str = "name, workflow, spec, origin, paused, note, created_at, updated_at, \
+     last_nominal, next_fire, fired, checked_at, missed, skipped, dropped";
+
+fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<(ScheduleInfo, String)> {
+    let spec: String = r.get(2)?;
+    let fired: i64 = r.get(10)?;
+    Ok((
+        ScheduleInfo {
+            name: r.get(0)?,
+            workflow: r.get(1)?,
+            spec: ScheduleSpec::new("", ""),
+            origin: r.get(3)?,
+            paused: r.get(4)?,
+            note: r.get(5)?,
+            created_at: r.get(6)?,
+            updated_at: r.get(7)?,
+            last_nominal: r.get(8)?,
+            next_fire: r.get(9)?,
+            fired: u64::try_from(fired).unwrap_or(0),
+            checked_at: r.get(11)?,
+            missed: count(r.get(12)?),
+            skipped: count(r.get(13)?),
+            dropped: count(r.get(14)?),
+        },
+        spec,
+    ))
+}
+
+/// The row's spec read from its JSON.
+fn with_spec((mut s, spec): (ScheduleInfo, String)) -> Result<ScheduleInfo> {
+    s.spec = serde_json::from_str(&spec)
+        .map_err(|e| Error::Store(format!("schedule {:?}: bad spec: {e}", s.name)))?;
+    Ok(s)
+}
+
+fn tick_from_row(r: &Row<'_>) -> rusqlite::Result<Tick> {
+    let outcome: String = r.get(2)?;
+    let reason: Option<String> = r.get(3)?;
+    Ok(Tick {
+        schedule: r.get(0)?,
+        nominal_time: r.get(1)?,
+        outcome: TickOutcome::parse(&outcome).unwrap_or(TickOutcome::Missed),
+        reason: reason.as_deref().and_then(MissReason::parse),
+        run_id: r.get(4)?,
+        recorded_at: r.get(5)?,
+    })
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+fn i64_of(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The lease's key in `meta`.
+const LEASE: &str = "scheduler_lease";
+
+impl SchedulesTx for Transaction<'_> {
+    fn insert_schedule(&self, s: &ScheduleInfo) -> Result<bool> {
+        let n = self
+            .prepare_cached(&format!(
+                "INSERT INTO schedules ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                 ON CONFLICT (name) DO NOTHING"
+            ))?
+            .execute(params![
+                s.name,
+                s.workflow,
+                serde_json::to_string(&s.spec)?,
+                s.origin,
+                s.paused,
+                s.note,
+                s.created_at,
+                s.updated_at,
+                s.last_nominal,
+                s.next_fire,
+                i64_of(s.fired),
+                s.checked_at,
+                i64_of(s.missed),
+                i64_of(s.skipped),
+                i64_of(s.dropped)
+            ])?;
+        Ok(n == 1)
+    }
+
+    fn update_schedule(&self, s: &ScheduleInfo) -> Result<()> {
+        self.prepare_cached(
+            "UPDATE schedules SET workflow = ?2, spec = ?3, origin = ?4, updated_at = ?5,
+                 next_fire = ?6 WHERE name = ?1",
+        )?
+        .execute(params![
+            s.name,
+            s.workflow,
+            serde_json::to_string(&s.spec)?,
+            s.origin,
+            s.updated_at,
+            s.next_fire
+        ])?;
+        Ok(())
+    }
+
+    fn delete_schedule(&self, name: &str) -> Result<bool> {
+        self.prepare_cached("DELETE FROM schedule_ticks WHERE schedule = ?1")?
+            .execute([name])?;
+        let n = self
+            .prepare_cached("DELETE FROM schedules WHERE name = ?1")?
+            .execute([name])?;
+        Ok(n == 1)
+    }
+
+    fn get_schedule(&self, name: &str) -> Result<Option<ScheduleInfo>> {
+        self.prepare_cached(&format!("SELECT {COLUMNS} FROM schedules WHERE name = ?1"))?
+            .query_row([name], schedule_from_row)
+            .optional()?
+            .map(with_spec)
+            .transpose()
+    }
+
+    fn list_schedules(&self) -> Result<Vec<ScheduleInfo>> {
+        let mut stmt =
+            self.prepare_cached(&format!("SELECT {COLUMNS} FROM schedules ORDER BY name"))?;
+        let rows = stmt.query_map([], schedule_from_row)?;
+        rows.map(|r| with_spec(r?)).collect()
+    }
+
+    fn due_schedules(&self, now: i64, limit: u32) -> Result<Vec<ScheduleInfo>> {
+        let mut stmt = self.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM schedules WHERE next_fire IS NOT NULL AND next_fire <= ?1
+             ORDER BY next_fire LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![now, limit], schedule_from_row)?;
+        rows.map(|r| with_spec(r?)).collect()
+    }
+
+    fn advance_schedule(
+        &self,
+        name: &str,
+        last_nominal: i64,
+        next_fire: Option<i64>,
+        c: &TickCounts,
+    ) -> Result<()> {
+        self.prepare_cached(
+            "UPDATE schedules SET last_nominal = max(last_nominal, ?2), next_fire = ?3,
+                 fired = fired + ?4, missed = missed + ?5, skipped = skipped + ?6,
+                 dropped = dropped + ?7
+             WHERE name = ?1",
+        )?
+        .execute(params![
+            name,
+            last_nominal,
+            next_fire,
+            i64_of(c.fired + c.buffered),
+            i64_of(c.missed),
+            i64_of(c.skipped),
+            i64_of(c.dropped)
+        ])?;
+        Ok(())
+    }
+
+    fn set_schedule_paused(
+        &self,
+        name: &str,
+        paused: bool,
+        note: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
+        let n = self
+            .prepare_cached(
+                "UPDATE schedules SET paused = ?2, note = ?3, updated_at = ?4,
+                     checked_at = CASE WHEN ?2 THEN checked_at ELSE ?4 END
+                 WHERE name = ?1",
+            )?
+            .execute(params![name, paused, note, now])?;
+        Ok(n == 1)
+    }
+
+    fn next_schedule_fire(&self) -> Result<Option<i64>> {
+        Ok(self
+            .prepare_cached("SELECT min(next_fire) FROM schedules WHERE next_fire IS NOT NULL")?
+            .query_row([], |r| r.get(0))?)
+    }
+
+    fn schedule_active_runs(&self, name: &str) -> Result<Vec<String>> {
+        let mut stmt = self.prepare_cached(
+            "SELECT id FROM runs WHERE schedule = ?1 AND status IN ('queued', 'running')
+             ORDER BY id",
+        )?;
+        let rows = stmt.query_map([name], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn insert_tick(&self, t: &NewTick<'_>) -> Result<bool> {
+        let n = self
+            .prepare_cached(
+                "INSERT INTO schedule_ticks (schedule, nominal_time, outcome, reason, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (schedule, nominal_time) DO NOTHING",
+            )?
+            .execute(params![
+                t.schedule,
+                t.nominal_time,
+                t.outcome.as_str(),
+                t.reason.map(MissReason::as_str),
+                t.recorded_at
+            ])?;
+        Ok(n == 1)
+    }
+
+    fn delete_tick(&self, schedule: &str, nominal_time: i64) -> Result<()> {
+        self.prepare_cached(
+            "DELETE FROM schedule_ticks WHERE schedule = ?1 AND nominal_time = ?2",
+        )?
+        .execute(params![schedule, nominal_time])?;
+        Ok(())
+    }
+
+    fn claim_tick(&self, t: &NewTick<'_>) -> Result<bool> {
+        let n = self
+            .prepare_cached(
+                "INSERT INTO schedule_ticks (schedule, nominal_time, outcome, reason, recorded_at)
+                 VALUES (?1, ?2, ?3, NULL, ?4)
+                 ON CONFLICT (schedule, nominal_time) DO UPDATE
+                 SET outcome = excluded.outcome, reason = NULL, recorded_at = excluded.recorded_at
+                 WHERE schedule_ticks.run_id IS NULL
+                   AND schedule_ticks.outcome IN ('missed', 'skipped', 'dropped')",
+            )?
+            .execute(params![
+                t.schedule,
+                t.nominal_time,
+                t.outcome.as_str(),
+                t.recorded_at
+            ])?;
+        Ok(n == 1)
+    }
+
+    fn take_buffered_tick(&self, schedule: &str, nominal_time: i64, now: i64) -> Result<bool> {
+        let n = self
+            .prepare_cached(
+                "UPDATE schedule_ticks SET outcome = 'fired', recorded_at = ?3
+                 WHERE schedule = ?1 AND nominal_time = ?2 AND outcome = 'buffered'",
+            )?
+            .execute(params![schedule, nominal_time, now])?;
+        Ok(n == 1)
+    }
+
+    fn tag_tick_run(&self, schedule: &str, nominal_time: i64, run_id: &str) -> Result<()> {
+        self.prepare_cached("UPDATE runs SET schedule = ?1, nominal_time = ?2 WHERE id = ?3")?
+            .execute(params![schedule, nominal_time, run_id])?;
+        self.prepare_cached(
+            "UPDATE schedule_ticks SET run_id = ?3 WHERE schedule = ?1 AND nominal_time = ?2",
+        )?
+        .execute(params![schedule, nominal_time, run_id])?;
+        Ok(())
+    }
+
+    fn oldest_buffered_tick(&self, schedule: &str) -> Result<Option<i64>> {
+        Ok(self
+            .prepare_cached(
+                "SELECT min(nominal_time) FROM schedule_ticks
+                 WHERE schedule = ?1 AND outcome = 'buffered'",
+            )?
+            .query_row([schedule], |r| r.get(0))?)
+    }
+
+    fn buffered_ticks(&self, schedule: &str) -> Result<u32> {
+        Ok(self
+            .prepare_cached(
+                "SELECT count(*) FROM schedule_ticks WHERE schedule = ?1 AND outcome = 'buffered'",
+            )?
+            .query_row([schedule], |r| r.get(0))?)
+    }
+
+    fn schedules_with_buffered(&self) -> Result<Vec<String>> {
+        let mut stmt = self.prepare_cached(
+            "SELECT DISTINCT schedule FROM schedule_ticks WHERE outcome = 'buffered' ORDER BY 1",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn ticks(&self, schedule: &str, from: i64, to: i64, limit: u32) -> Result<Vec<Tick>> {
+        let mut stmt = self.prepare_cached(
+            "SELECT schedule, nominal_time, outcome, reason, run_id, recorded_at
+             FROM schedule_ticks WHERE schedule = ?1 AND nominal_time BETWEEN ?2 AND ?3
+             ORDER BY nominal_time LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(params![schedule, from, to, limit], tick_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn failed_run_after(&self, schedule: &str, after: i64) -> Result<Option<String>> {
+        Ok(self
+            .prepare_cached(
+                "SELECT id FROM runs WHERE schedule = ?1 AND status IN ('failed', 'timed_out')
+                   AND finished_at > ?2
+                 ORDER BY finished_at DESC LIMIT 1",
+            )?
+            .query_row(params![schedule, after], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn hold_scheduler_lease(&self, holder: &str, now: i64, until: i64) -> Result<bool> {
+        let current: Option<String> = self
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([LEASE], |r| r.get(0))
+            .optional()?;
+        if let Some((other, other_until)) = current.as_deref().and_then(|v| v.rsplit_once(' '))
+            && other != holder
+            && other_until.parse::<i64>().is_ok_and(|u| u > now)
+        {
+            return Ok(false);
+        }
+        self.prepare_cached(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )?
+        .execute(params![LEASE, format!("{holder} {until}")])?;
+        Ok(true)
+    }
+}
