@@ -145,6 +145,16 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
         verbose,
         started,
     ));
+    // On a local store this long-running process also delivers notifications (issue 12);
+    // a remote agent leaves that to the server.
+    let notifications = match ctx.target()? {
+        imx::config::contexts::Target::Remote { .. } => None,
+        _ => Some(tokio::spawn(imx::control::deliver_notifications(
+            std::sync::Arc::new(ctx.open_local(false)?.0),
+            stop_rx.clone(),
+            |e| tracing::warn!(error = %e, "notification delivery failed"),
+        ))),
+    };
     let worker = imx::agent::run(plane, ctx.principal(), config, stop_rx);
     tokio::pin!(worker);
 
@@ -168,6 +178,9 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
         }
     };
     reporter.abort();
+    if let Some(task) = notifications {
+        task.abort();
+    }
     let summary = result?;
     ctx.out().status(format!(
         "Agent {name} stopped: {} succeeded, {} failed.",

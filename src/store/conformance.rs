@@ -49,6 +49,7 @@ macro_rules! on_both {
 }
 
 mod feeds;
+mod notify;
 mod ranges;
 mod retention;
 mod tables;

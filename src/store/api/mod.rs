@@ -4,7 +4,7 @@
 //!
 //! - [`StoreTx`]: one transaction, with every operation callers use, grouped by what they touch
 //!   ([`RunsTx`], [`WorkflowsTx`], [`AgentsTx`], [`ClaimsTx`], [`UsersTx`], [`ViewsTx`],
-//!   [`DashboardTx`], [`SettingsTx`], [`RetentionTx`], and the audit and logical-backup access
+//!   [`DashboardTx`], [`SettingsTx`], [`RetentionTx`], [`NotifyTx`], and the audit and logical-backup access
 //!   traits). Each method is one step inside the caller's transaction, with model types in and
 //!   out.
 //! - [`Backend`]: an open store: write and read transactions, the change feed, the workflow
@@ -15,6 +15,7 @@
 
 pub mod agents;
 pub mod claims;
+pub mod notify;
 pub mod retention;
 pub mod runs;
 pub mod settings;
@@ -23,6 +24,7 @@ pub mod views;
 
 pub use agents::AgentsTx;
 pub use claims::{Claimed, ClaimsTx};
+pub use notify::NotifyTx;
 pub use retention::RetentionTx;
 pub use runs::{RunsTx, WorkflowsTx};
 pub use settings::SettingsTx;
@@ -47,6 +49,7 @@ pub trait StoreTx:
     + DashboardTx
     + SettingsTx
     + RetentionTx
+    + NotifyTx
     + crate::audit::AuditStore
     + crate::backup::logical::Tables
 {
@@ -62,6 +65,7 @@ impl<T> StoreTx for T where
         + DashboardTx
         + SettingsTx
         + RetentionTx
+        + NotifyTx
         + crate::audit::AuditStore
         + crate::backup::logical::Tables
 {

@@ -64,7 +64,9 @@ pub fn logical_schema_version(pg_version: i64) -> i64 {
         2..=6 => 9,
         // 0007 indexes the steps by agent, as SQLite 0013 (its tenth): no table or column
         // changes, so an export of either is the same.
-        _ => 10,
+        7 => 10,
+        // 0009 adds the notification tables, as SQLite 0015 (its eleventh).
+        _ => 11,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod claims;
 pub mod dashboard;
 mod events;
 pub mod logs;
+pub mod notify;
 pub mod placement;
 pub mod reap;
 pub mod reports;
