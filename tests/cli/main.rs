@@ -37,6 +37,7 @@ mod hidden_paths;
 mod http;
 mod identity;
 mod install;
+mod notify;
 mod plain_errors;
 mod postgres;
 mod protocol;
