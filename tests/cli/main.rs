@@ -38,6 +38,7 @@ mod http;
 mod identity;
 mod install;
 mod notify;
+mod notify_email;
 mod plain_errors;
 mod postgres;
 mod protocol;
