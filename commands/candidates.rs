@@ -178,6 +178,16 @@ pub fn workflows() -> Vec<CompletionCandidate> {
         .collect()
 }
 
+/// Trigger names; help: the workflow each starts.
+pub fn triggers() -> Vec<CompletionCandidate> {
+    let Some(list) = ask(|plane, who| async move { plane.list_triggers(&who).await }) else {
+        return Vec::new();
+    };
+    list.into_iter()
+        .map(|t| candidate(t.name, format!("{} → {}", t.kind, t.workflow)))
+        .collect()
+}
+
 /// Agent names; help: the state.
 pub fn agents() -> Vec<CompletionCandidate> {
     let Some(list) = ask(|plane, who| async move { plane.list_agents(&who).await }) else {

@@ -31,6 +31,7 @@ mod server;
 mod status;
 mod store;
 mod token;
+mod trigger;
 mod user;
 mod whoami;
 mod workflow;
@@ -175,6 +176,12 @@ pub enum Command {
         after_help = "Examples:\n  imx token list\n  imx token create --user alice"
     )]
     Token(token::TokenCommand),
+    /// Start runs from signed webhooks or when other runs end.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  imx trigger create release-hook --workflow deploy\n  imx trigger create deploy-after-build --workflow deploy --after build\n  imx trigger list"
+    )]
+    Trigger(trigger::TriggerCommand),
     /// Notifications: channels (webhook, Slack, email), rules, deliveries.
     #[command(
         subcommand,
@@ -292,6 +299,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<(), CliError> {
         Command::Agent(cmd) => agent::run(ctx, cmd).await,
         Command::User(cmd) => user::run(ctx, cmd).await,
         Command::Token(cmd) => token::run(ctx, cmd).await,
+        Command::Trigger(cmd) => trigger::run(ctx, cmd).await,
         Command::Notify(cmd) => notify::run(ctx, cmd).await,
         Command::Login(args) => login::run(ctx, args).await,
         Command::Logout(args) => logout::run(ctx, args).await,

@@ -13,6 +13,7 @@
 //! - [`backup`]: snapshot, compress, encrypt, manifest, verify, restore, prune, schedule.
 //! - [`control`]: the `ControlPlane` seam and its local implementation.
 //! - [`agent`]: the agent runtime — worker loop and executors (`run`, `http`, `noop`).
+//! - [`trigger`]: webhook and run-after triggers — param mapping, names.
 //! - [`notify`]: notifications — channels, rules, the outbox and its delivery (issue 12).
 //! - [`faults`]: fault injection points for the failure tests (hidden, test-only).
 //! - [`keys`]: the store key that seals secrets kept in the store (AES-256-GCM), and where it
@@ -35,5 +36,6 @@ pub mod server;
 pub mod spec;
 pub mod store;
 pub mod suggest;
+pub mod trigger;
 
 pub use error::{Error, Result};

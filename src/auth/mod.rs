@@ -6,6 +6,7 @@
 //! - [`throttle`]: login throttling per (account, source), then per account, with growing
 //!   lockouts.
 //! - [`unknown_name`]: keyed hashes of names given at login that are no user.
+//! - [`webhook`]: Standard Webhooks signatures (outgoing notifications, incoming triggers).
 //! - [`Secret`]: a password or token in memory, redacted in `Debug`, zeroed on drop.
 
 pub mod password;
@@ -13,6 +14,7 @@ mod secret;
 pub mod throttle;
 pub mod token;
 pub mod unknown_name;
+pub mod webhook;
 
 use std::fmt;
 use std::str::FromStr;

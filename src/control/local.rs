@@ -7,7 +7,7 @@
 //! non-admins are not shown of the server's paths is scrubbed by [`redact`].
 
 mod combine;
-mod denials;
+pub(super) mod denials;
 mod feed_cache;
 pub(super) mod redact;
 mod token_cache;
@@ -229,6 +229,16 @@ impl LocalControlPlane {
     }
 
     /// The store (for this module's other files).
+    /// Denials waiting to be put on record together (see [`denials`]).
+    pub(super) fn denials(&self) -> &denials::Denials {
+        &self.denials
+    }
+
+    /// The server's default run timeout (`imx server --default-run-timeout`), if set.
+    pub(super) fn default_run_timeout(&self) -> Option<u64> {
+        self.default_run_timeout_ms
+    }
+
     pub(super) fn store(&self) -> &dyn Backend {
         &*self.store
     }
@@ -293,7 +303,7 @@ impl LocalControlPlane {
     }
 
     /// A mutation and its audit record, in one transaction.
-    fn mutate<T>(
+    pub(super) fn mutate<T>(
         &self,
         who: &Principal,
         action: &str,
@@ -321,7 +331,8 @@ impl LocalControlPlane {
         let _ = self.maintain_now();
     }
 
-    /// Do the store's periodic maintenance now (expire lost leases, time out overdue runs), if
+    /// Do the store's periodic maintenance now (fire `after` triggers for runs that ended,
+    /// expire lost leases, time out overdue runs), if
     /// it is this process's to do: `None` when another replica holds the maintenance lease
     /// (PostgreSQL), else how many things changed. `imx server` on PostgreSQL calls it on a
     /// timer, so the leader reaps even when no request comes in.
@@ -329,11 +340,17 @@ impl LocalControlPlane {
         if self.store.maintenance_leader() == Some(false) {
             return Ok(None);
         }
+        // Runs that ended start the runs their `after` triggers name; a failure here (a bad
+        // trigger, the store busy) must not stop the reaping below, and is tried again next time.
+        let fired = self.fire_after_triggers().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "firing `after` triggers failed; retrying on the next pass");
+            0
+        });
         if !self.store.read_quick(|tx| tx.reap_due())? {
-            return Ok(Some(0));
+            return Ok(Some(fired));
         }
         let specs = self.store.specs();
-        self.store.maintain(|tx| tx.reap(specs))
+        Ok(self.store.maintain(|tx| tx.reap(specs))?.map(|n| n + fired))
     }
 
     /// Refuse `who` acting for agent `agent_id` unless it registered it (DESIGN §3); the
@@ -410,14 +427,13 @@ impl ControlPlane for LocalControlPlane {
         self.store.write(|tx| {
             let out = tx.apply_workflow(&spec, false)?;
             if out.action != ApplyAction::Unchanged {
-                audit::append(
-                    tx,
-                    who,
-                    "workflow.apply",
-                    &out.name,
-                    "ok",
-                    serde_json::json!({ "version": out.version, "action": out.action }),
-                )?;
+                let triggers = super::local_triggers::sync_declared(tx, who, &spec)?;
+                let mut details =
+                    serde_json::json!({ "version": out.version, "action": out.action });
+                if !triggers.is_empty() {
+                    details["triggers"] = serde_json::json!(triggers);
+                }
+                audit::append(tx, who, "workflow.apply", &out.name, "ok", details)?;
             }
             Ok(out)
         })
@@ -450,7 +466,11 @@ impl ControlPlane for LocalControlPlane {
             "workflow.delete",
             |w: &Workflow| w.name.clone(),
             |w| serde_json::json!({ "version": w.version }),
-            |tx| tx.delete_workflow(name),
+            |tx| {
+                let wf = tx.delete_workflow(name)?;
+                tx.delete_declared_triggers(name, &[])?;
+                Ok(wf)
+            },
         )
     }
 
@@ -1109,6 +1129,45 @@ impl ControlPlane for LocalControlPlane {
     ) -> Result<super::RunPruneReport> {
         self.flush_denials();
         self.do_prune_runs(who, req, progress)
+    }
+
+    async fn create_trigger(
+        &self,
+        who: &Principal,
+        req: crate::model::NewTrigger,
+    ) -> Result<crate::model::CreatedTrigger> {
+        self.do_create_trigger(who, req)
+    }
+
+    async fn list_triggers(&self, who: &Principal) -> Result<Vec<crate::model::Trigger>> {
+        self.do_list_triggers(who)
+    }
+
+    async fn get_trigger(&self, who: &Principal, name: &str) -> Result<crate::model::Trigger> {
+        self.do_get_trigger(who, name)
+    }
+
+    async fn delete_trigger(&self, who: &Principal, name: &str) -> Result<crate::model::Trigger> {
+        self.do_delete_trigger(who, name)
+    }
+
+    async fn rotate_trigger_secret(
+        &self,
+        who: &Principal,
+        name: &str,
+        secret: Option<Secret>,
+    ) -> Result<crate::model::CreatedTrigger> {
+        self.do_rotate_trigger_secret(who, name, secret)
+    }
+
+    async fn fire_webhook(
+        &self,
+        name: &str,
+        headers: &super::HookHeaders,
+        body: &[u8],
+        source: &str,
+    ) -> Result<crate::model::HookOutcome> {
+        crate::store::off_runtime(|| self.do_fire_webhook(name, headers, body, source))
     }
 
     async fn audit_list(

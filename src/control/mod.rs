@@ -12,6 +12,7 @@ mod local_notify;
 mod local_restore;
 mod local_retention;
 pub mod local_store_key;
+mod local_triggers;
 pub mod remote;
 #[cfg(test)]
 mod tests;
@@ -44,6 +45,7 @@ pub use local_notify::{
     PassReport, deliver as deliver_notifications, http_client as notify_http_client,
 };
 pub use local_retention::{retain, retain_every};
+pub use local_triggers::{HookHeaders, hook_path};
 // issue 5
 pub use crate::backup::schedule::Schedule as BackupSchedule;
 
@@ -62,6 +64,7 @@ use crate::model::{
     StepResult, StepStatus, StepTask, Token, User, UserUpdate, Workflow, WorkflowSpec,
     WorkflowSummary,
 };
+use crate::model::{CreatedTrigger, HookOutcome, NewTrigger, Trigger};
 use crate::notify::{Channel, Delivery, NewChannel, NewRule, Rule};
 
 /// A shared handle to a control plane.
@@ -505,6 +508,52 @@ pub trait ControlPlane: Send + Sync {
         progress: &(dyn for<'r> Fn(&'r RunPruneReport) + Send + Sync),
     ) -> Result<RunPruneReport> {
         Err(unsupported(self, "prune_runs"))
+    }
+
+    // --- triggers (issue 12) ---
+    /// Make a trigger (operator): a webhook trigger's secret (given, or made) is returned this
+    /// once. Audited as `trigger.create`, without the secret.
+    #[allow(unused_variables)]
+    async fn create_trigger(&self, who: &Principal, req: NewTrigger) -> Result<CreatedTrigger> {
+        Err(unsupported(self, "triggers"))
+    }
+    /// Every trigger, by name (read).
+    #[allow(unused_variables)]
+    async fn list_triggers(&self, who: &Principal) -> Result<Vec<Trigger>> {
+        Err(unsupported(self, "triggers"))
+    }
+    /// One trigger (read).
+    #[allow(unused_variables)]
+    async fn get_trigger(&self, who: &Principal, name: &str) -> Result<Trigger> {
+        Err(unsupported(self, "triggers"))
+    }
+    /// Delete a trigger made by command (operator); one a workflow file declares is the file's.
+    #[allow(unused_variables)]
+    async fn delete_trigger(&self, who: &Principal, name: &str) -> Result<Trigger> {
+        Err(unsupported(self, "triggers"))
+    }
+    /// Give a webhook trigger a new secret (given, or made), returned this once (operator).
+    #[allow(unused_variables)]
+    async fn rotate_trigger_secret(
+        &self,
+        who: &Principal,
+        name: &str,
+        secret: Option<Secret>,
+    ) -> Result<CreatedTrigger> {
+        Err(unsupported(self, "triggers"))
+    }
+    /// A call to a webhook trigger (`POST /api/v1/hooks/NAME`, no bearer token: the Standard
+    /// Webhooks signature is the credential): checked, then the trigger's run started once per
+    /// `webhook-id`. Only a server's local plane answers it.
+    #[allow(unused_variables)]
+    async fn fire_webhook(
+        &self,
+        name: &str,
+        headers: &HookHeaders,
+        body: &[u8],
+        source: &str,
+    ) -> Result<HookOutcome> {
+        Err(unsupported(self, "webhooks"))
     }
 
     // --- audit (issue 5) ---

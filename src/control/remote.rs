@@ -1130,6 +1130,37 @@ impl ControlPlane for RemoteControlPlane {
         Err(local_only("backup prune"))
     }
 
+    async fn create_trigger(
+        &self,
+        _: &Principal,
+        req: crate::model::NewTrigger,
+    ) -> Result<crate::model::CreatedTrigger> {
+        self.post(&["triggers"], &req).await
+    }
+
+    async fn list_triggers(&self, _: &Principal) -> Result<Vec<crate::model::Trigger>> {
+        self.get(&["triggers"], &NO_QUERY).await
+    }
+
+    async fn get_trigger(&self, _: &Principal, name: &str) -> Result<crate::model::Trigger> {
+        self.get(&["triggers", name], &NO_QUERY).await
+    }
+
+    async fn delete_trigger(&self, _: &Principal, name: &str) -> Result<crate::model::Trigger> {
+        self.send(self.request(Method::DELETE, &["triggers", name]))
+            .await
+    }
+
+    async fn rotate_trigger_secret(
+        &self,
+        _: &Principal,
+        name: &str,
+        secret: Option<Secret>,
+    ) -> Result<crate::model::CreatedTrigger> {
+        let body = super::wire::RotateSecret { secret };
+        self.post(&["triggers", name, "rotate"], &body).await
+    }
+
     async fn prune_runs(
         &self,
         _: &Principal,

@@ -291,3 +291,12 @@ pub struct WhoAmI {
     #[schema(value_type = Option<String>)]
     pub token_expires_at: Option<i64>,
 }
+
+/// The body of `POST /triggers/{name}/rotate`: the new webhook secret, or none to have one
+/// made.
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecret {
+    #[serde(default)]
+    pub secret: Option<Secret>,
+}

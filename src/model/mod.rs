@@ -1,5 +1,5 @@
 //! Plain data types shared by every layer (serde): workflows and their steps, runs, step states,
-//! agents, events, log lines, audit records, users and tokens. No behaviour beyond small helpers.
+//! agents, events, log lines, audit records, users and tokens, triggers. No behaviour beyond small helpers.
 
 mod agent;
 mod audit;
@@ -7,6 +7,7 @@ mod event;
 mod ids;
 mod run;
 pub mod time;
+mod trigger;
 mod user;
 mod workflow;
 
@@ -18,13 +19,14 @@ pub use run::{
     LeaseRef, Page, Run, RunDetail, RunFilter, RunStatus, StepOutcome, StepResult, StepState,
     StepStatus, StepTask, StepWait, WaitReason, span_ms,
 };
+pub use trigger::{CreatedTrigger, HookOutcome, NewTrigger, Trigger, TriggerKind};
 pub use user::{
     IssuedToken, NewToken, NewUser, PasswordChange, Token, TokenState, User, UserUpdate,
 };
 pub use workflow::{
     AgentSelector, BUILT_IN_RUN_TIMEOUT_MS, Backoff, HttpSpec, ParamSpec, ParamType, RetrySpec,
-    RunTimeout, StepKind, StepSpec, TimeoutSource, Workflow, WorkflowSpec, WorkflowSummary,
-    duration_text,
+    RunAfter, RunTimeout, StepKind, StepSpec, TimeoutSource, Workflow, WorkflowSpec,
+    WorkflowSummary, duration_text,
 };
 
 /// Milliseconds since the Unix epoch; every timestamp in the model uses it. In JSON and YAML the

@@ -23,11 +23,25 @@ pub struct WorkflowSpec {
     pub fail_fast: bool,
     /// Steps in file order, with defaults already applied.
     pub steps: Vec<StepSpec>,
+    /// `on:`: start a run of this workflow when a run of another one ends (a trigger each).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub on: Vec<RunAfter>,
     /// The file this spec was read from, exactly as written, when known. Each workflow version
     /// keeps it (`workflow show -o yaml` prints it back, `workflow diff` compares it); it is not
     /// part of the digest. A spec sent with a source must be what that source parses to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+}
+
+/// One `on:` entry of a workflow file: start a run when a run of `workflow` ends in one of
+/// `status`, with params mapped from it (see [`crate::trigger::params`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunAfter {
+    pub workflow: String,
+    pub status: Vec<super::RunStatus>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, String>,
 }
 
 /// A declared parameter.
@@ -90,6 +104,7 @@ impl WorkflowSpec {
             timeout_ms: None,
             fail_fast: false,
             steps,
+            on: Vec::new(),
             source: None,
         }
     }

@@ -65,6 +65,7 @@ that is not an integer in 0..=4294967295 is a 400.\n\
         (name = "dashboard", description = "What `imx dashboard` reads"),
         (name = "audit", description = "The hash-chained audit trail"),
         (name = "backups", description = "Backups in the server's backup folder"),
+        (name = "triggers", description = "Webhook and run-after triggers; the webhook endpoint"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]

@@ -56,6 +56,16 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_run))
         .routes(routes!(retry_run))
         .routes(routes!(prune_runs))
+        .routes(routes!(
+            super::routes_triggers::list_triggers,
+            super::routes_triggers::create_trigger
+        ))
+        .routes(routes!(
+            super::routes_triggers::get_trigger,
+            super::routes_triggers::delete_trigger
+        ))
+        .routes(routes!(super::routes_triggers::rotate_trigger))
+        .routes(routes!(super::routes_triggers::fire_webhook))
         .routes(routes!(run_logs))
         .routes(routes!(events))
         .routes(routes!(events_stream))

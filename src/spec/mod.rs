@@ -32,6 +32,7 @@ mod graph;
 mod http;
 mod load;
 mod node;
+mod on;
 mod params;
 mod resolve;
 mod retry;
@@ -51,6 +52,11 @@ pub use check::{check_source, check_spec};
 pub use exports::{Exports, exports, output_var, param_var};
 pub use load::{load_file, load_path, load_path_with_warnings};
 pub use resolve::resolve_params;
+
+/// Whether `s` is a valid name for a workflow, step, param or trigger: `[a-z0-9][a-z0-9_-]*`.
+pub fn is_name(s: &str) -> bool {
+    fields::is_identifier(s)
+}
 pub use template::{
     RunInfo, StepOutputs, TemplateContext, WorkflowInfo, render, render_run, render_step,
 };

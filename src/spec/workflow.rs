@@ -1,5 +1,5 @@
 //! The top level of a workflow file: `name`, `description`, `params`, `defaults`, `timeout`,
-//! `fail_fast`, `steps` — read, then checked as a whole (graph and templates).
+//! `fail_fast`, `steps`, `on` — read, then checked as a whole (graph and templates).
 
 use crate::model::WorkflowSpec;
 use crate::{Error, Result};
@@ -8,6 +8,7 @@ use super::diag::Diagnostics;
 use super::fields::{self, Fields};
 use super::graph::check_graph;
 use super::node::{Value, parse_document};
+use super::on::parse_on;
 use super::params::parse_params;
 use super::step::{Defaults, parse_defaults, parse_step};
 use super::template_check::check_templates;
@@ -20,6 +21,7 @@ const TOP_KEYS: &[&str] = &[
     "timeout",
     "fail_fast",
     "steps",
+    "on",
 ];
 
 /// Parse and validate one workflow document. `file` names it in error messages.
@@ -99,6 +101,10 @@ pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<Workfl
 
     let ancestors = check_graph(&drafts, diags);
     let param_names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
+    let on = f
+        .get("on")
+        .map(|n| parse_on(n, name.as_deref(), &param_names, diags))
+        .unwrap_or_default();
     check_templates(source, &drafts, &param_names, &ancestors, diags);
 
     Some(WorkflowSpec {
@@ -108,6 +114,7 @@ pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<Workfl
         timeout_ms,
         fail_fast,
         steps: drafts.into_iter().map(|d| d.spec).collect(),
+        on,
         source: Some(source.to_string()),
     })
 }

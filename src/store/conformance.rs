@@ -53,6 +53,7 @@ mod notify;
 mod ranges;
 mod retention;
 mod tables;
+mod triggers;
 
 on_both!(
     a_run_is_claimed_once_per_step_and_succeeds,

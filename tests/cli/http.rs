@@ -132,6 +132,40 @@ impl Api {
         }
     }
 
+    /// `POST path` with extra headers and a raw body, no bearer token (webhook calls).
+    pub async fn post_signed(&self, path: &str, headers: &[(&str, String)], body: &[u8]) -> Reply {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_vec());
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        let resp = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let bytes = resp
+            .bytes()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: reading the body: {e}"));
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            content_type,
+            json,
+            headers,
+        }
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
         self.send("GET", path, token, Body::None).await
     }

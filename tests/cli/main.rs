@@ -54,6 +54,7 @@ mod store_copy;
 mod store_creation;
 mod templates;
 mod transport;
+mod triggers;
 mod users;
 mod wal;
 mod workflow;

@@ -40,6 +40,9 @@ struct Key {
     source: String,
     action: String,
     target: String,
+    /// Why, when the denial says (a webhook's bad signature, say): part of the key, so each
+    /// reason has its own window, and in each record's details.
+    reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -93,6 +96,29 @@ impl Denials {
     /// Put one denial on record (best effort, like every denial record: the request is refused
     /// either way).
     pub fn record(&self, store: &dyn Backend, who: &Principal, action: &str, target: &str) {
+        self.record_key(store, who, action, target, None);
+    }
+
+    /// [`record`](Self::record) a denial that says why (`details.reason`).
+    pub fn record_because(
+        &self,
+        store: &dyn Backend,
+        who: &Principal,
+        action: &str,
+        target: &str,
+        reason: &str,
+    ) {
+        self.record_key(store, who, action, target, Some(reason.to_string()));
+    }
+
+    fn record_key(
+        &self,
+        store: &dyn Backend,
+        who: &Principal,
+        action: &str,
+        target: &str,
+        reason: Option<String>,
+    ) {
         let now = now_ms();
         let key = Key {
             actor: who.name.clone(),
@@ -100,7 +126,9 @@ impl Denials {
             source: who.source.clone(),
             action: action.into(),
             target: target.into(),
+            reason,
         };
+        let first_reason = key.reason.clone();
         let (due, first) = {
             let mut open = self.lock();
             let mut due = if now >= open.next_end {
@@ -144,7 +172,11 @@ impl Denials {
         let _ = store.write(|tx| {
             append_repeats(tx, &due)?;
             if first {
-                audit::append(tx, who, action, target, "denied", json!({ "count": 1 }))?;
+                let mut details = json!({ "count": 1 });
+                if let Some(r) = &first_reason {
+                    details["reason"] = json!(r);
+                }
+                audit::append(tx, who, action, target, "denied", details)?;
             }
             Ok(())
         });
@@ -186,19 +218,16 @@ fn append_repeats(tx: &dyn audit::AuditStore, due: &[(Key, Window)]) -> crate::R
             role: k.role,
             source: k.source.clone(),
         };
-        audit::append(
-            tx,
-            &who,
-            &k.action,
-            &k.target,
-            "denied",
-            json!({
-                "count": w.repeats,
-                "repeated": true,
-                "first": time::json(w.first_repeat),
-                "last": time::json(w.last_repeat),
-            }),
-        )?;
+        let mut details = json!({
+            "count": w.repeats,
+            "repeated": true,
+            "first": time::json(w.first_repeat),
+            "last": time::json(w.last_repeat),
+        });
+        if let Some(r) = &k.reason {
+            details["reason"] = json!(r);
+        }
+        audit::append(tx, &who, &k.action, &k.target, "denied", details)?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ mod graph;
 mod keys;
 mod load;
 mod model;
+mod on;
 mod params;
 mod render;
 mod resolve;

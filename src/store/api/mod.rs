@@ -4,7 +4,8 @@
 //!
 //! - [`StoreTx`]: one transaction, with every operation callers use, grouped by what they touch
 //!   ([`RunsTx`], [`WorkflowsTx`], [`AgentsTx`], [`ClaimsTx`], [`UsersTx`], [`ViewsTx`],
-//!   [`DashboardTx`], [`SettingsTx`], [`RetentionTx`], [`NotifyTx`], and the audit and logical-backup access
+//!   [`DashboardTx`], [`SettingsTx`], [`TriggersTx`], [`RetentionTx`], [`NotifyTx`], and the audit and
+//!   logical-backup access
 //!   traits). Each method is one step inside the caller's transaction, with model types in and
 //!   out.
 //! - [`Backend`]: an open store: write and read transactions, the change feed, the workflow
@@ -19,6 +20,7 @@ pub mod notify;
 pub mod retention;
 pub mod runs;
 pub mod settings;
+pub mod triggers;
 pub mod users;
 pub mod views;
 
@@ -28,6 +30,7 @@ pub use notify::NotifyTx;
 pub use retention::RetentionTx;
 pub use runs::{RunsTx, WorkflowsTx};
 pub use settings::SettingsTx;
+pub use triggers::{TriggerRecord, TriggersTx};
 pub use users::{LoginRow, TokenInsert, TokenRow, UsersTx};
 pub use views::{DashboardTx, StatusCounts, ViewsTx};
 
@@ -48,6 +51,7 @@ pub trait StoreTx:
     + ViewsTx
     + DashboardTx
     + SettingsTx
+    + TriggersTx
     + RetentionTx
     + NotifyTx
     + crate::audit::AuditStore
@@ -64,6 +68,7 @@ impl<T> StoreTx for T where
         + ViewsTx
         + DashboardTx
         + SettingsTx
+        + TriggersTx
         + RetentionTx
         + NotifyTx
         + crate::audit::AuditStore

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_run_order_indexes.sql"),
     include_str!("migrations/0006_drop_txid.sql"),
     include_str!("migrations/0007_steps_by_agent.sql"),
+    include_str!("migrations/0011_triggers.sql"),
     include_str!("migrations/0009_notifications.sql"),
 ];
 

@@ -69,6 +69,7 @@ pub mod tables;
 #[cfg(test)]
 pub(crate) mod testdb;
 pub mod transitions;
+mod triggers;
 pub mod tx;
 pub mod users;
 pub mod wake_feed;

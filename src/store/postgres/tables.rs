@@ -65,8 +65,10 @@ pub fn logical_schema_version(pg_version: i64) -> i64 {
         // 0007 indexes the steps by agent, as SQLite 0013 (its tenth): no table or column
         // changes, so an export of either is the same.
         7 => 10,
-        // 0009 adds the notification tables, as SQLite 0015 (its eleventh).
-        _ => 11,
+        // 0008 adds the triggers, as SQLite 0017 (its eleventh).
+        8 => 11,
+        // 0009 adds the notification tables, as SQLite 0015 (its twelfth).
+        _ => 12,
     }
 }
 

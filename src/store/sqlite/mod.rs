@@ -20,6 +20,7 @@ pub mod runs;
 pub mod settings;
 mod tables;
 mod transitions;
+mod triggers;
 mod tx;
 pub mod users;
 pub mod workflows;

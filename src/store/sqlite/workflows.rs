@@ -25,6 +25,7 @@ fn workflow_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Workflow, Strin
                 timeout_ms: None,
                 fail_fast: false,
                 steps: Vec::new(),
+                on: Vec::new(),
                 source,
             },
             run_timeout: None,
