@@ -22,6 +22,7 @@ mod init;
 mod login;
 mod logout;
 mod man;
+mod notify;
 mod output;
 mod parse;
 mod password;
@@ -188,6 +189,12 @@ pub enum Command {
         after_help = "Examples:\n  imx trigger create release-hook --workflow deploy\n  imx trigger create deploy-after-build --workflow deploy --after build\n  imx trigger list"
     )]
     Trigger(trigger::TriggerCommand),
+    /// Notifications: channels (webhook, Slack, email), rules, deliveries.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  imx notify channel add ops --webhook https://hooks.example/imx --secret-stdin\n  imx notify rule add --on failed --channel ops\n  imx notify deliveries"
+    )]
+    Notify(notify::NotifyCommand),
     /// Log in to a control plane and keep the token (OS keyring, or a 0600 file).
     Login(login::LoginArgs),
     /// Revoke and forget the token kept for a control plane.
@@ -301,6 +308,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<(), CliError> {
         Command::User(cmd) => user::run(ctx, cmd).await,
         Command::Token(cmd) => token::run(ctx, cmd).await,
         Command::Trigger(cmd) => trigger::run(ctx, cmd).await,
+        Command::Notify(cmd) => notify::run(ctx, cmd).await,
         Command::Login(args) => login::run(ctx, args).await,
         Command::Logout(args) => logout::run(ctx, args).await,
         Command::Whoami(args) => whoami::run(ctx, args).await,

@@ -1,7 +1,8 @@
 //! `imx server`: serve the local store's control plane over HTTP (`/api/v1`) so operators and
 //! agents on other machines use it with the same commands (`--server URL`, contexts), and
 //! optionally take scheduled backups (`--backup-every`, `--backup-dir`, `--keep-*`) and delete
-//! finished runs past a retention period (`--retain`) on tasks that stop with the server.
+//! finished runs past a retention period (`--retain`) on tasks that stop with the server, and
+//! delivers notifications (issue 12).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -478,6 +479,13 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
             },
         ))
     };
+    // Notifications (issue 12): the outbox is delivered by the process leading maintenance
+    // (every replica runs the loop; on PostgreSQL only the leader's passes do anything).
+    let notifications = tokio::spawn(imx::control::deliver_notifications(
+        local.clone(),
+        agents_stop.clone(),
+        |e| tracing::warn!(error = %e, "notification delivery failed"),
+    ));
 
     let backups = match args.backup_every {
         Some(every) => Some((every, local.backup_dir(None)?)),
@@ -591,6 +599,7 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
         // A backup in progress finishes; the loop then sees the stop.
         let _ = task.await;
     }
+    let _ = notifications.await;
     if let Some(task) = maintenance {
         let _ = task.await;
     }

@@ -7,7 +7,8 @@
 //! Points: `audit.checkpoint.between` (between the checkpoint's two writes: the record is
 //! committed, its signature not yet in the log), `backup.create.written` (the `.partial` file holds the whole backup, not yet
 //! renamed), `backup.restore.unpacked` (the restore folder holds the unpacked store, not yet
-//! checked or swapped in).
+//! checked or swapped in), `notify.outbox.waiting` (a delivery pass found a run's end in the
+//! outbox, not yet turned into a delivery or sent).
 
 /// The environment variable that names the point to stop at.
 const VAR: &str = "IMX_TEST_FAULT";

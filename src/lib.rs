@@ -15,6 +15,7 @@
 //! - [`control`]: the `ControlPlane` seam and its local implementation.
 //! - [`agent`]: the agent runtime — worker loop and executors (`run`, `http`, `noop`).
 //! - [`trigger`]: webhook and run-after triggers — param mapping, names.
+//! - [`notify`]: notifications — channels, rules, the outbox and its delivery (issue 12).
 //! - [`faults`]: fault injection points for the failure tests (hidden, test-only).
 //! - [`keys`]: the store key that seals secrets kept in the store (AES-256-GCM), and where it
 //!   comes from.
@@ -31,6 +32,7 @@ pub mod error;
 pub mod faults;
 pub mod keys;
 pub mod model;
+pub mod notify;
 pub mod schedule;
 pub mod server;
 pub mod spec;

@@ -147,9 +147,10 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
         verbose,
         started,
     ));
-    // On a local store this process fires schedules too (one process at a time: see
-    // `imx::control::run_scheduler`).
-    let scheduler = local.map(|local| {
+    // On a local store this long-running process also fires schedules (one process at a time:
+    // see `imx::control::run_scheduler`) and delivers notifications (issue 12); a remote agent
+    // leaves both to the server.
+    let scheduler = local.clone().map(|local| {
         tokio::spawn(imx::control::run_scheduler(
             local,
             Arc::new(imx::schedule::SystemClock),
@@ -159,6 +160,13 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
                     tracing::warn!(error = %e, "a scheduler pass failed");
                 }
             },
+        ))
+    });
+    let notifications = local.map(|local| {
+        tokio::spawn(imx::control::deliver_notifications(
+            local,
+            stop_rx.clone(),
+            |e| tracing::warn!(error = %e, "notification delivery failed"),
         ))
     });
     let worker = imx::agent::run(plane, ctx.principal(), config, stop_rx);
@@ -186,6 +194,9 @@ pub async fn run(ctx: &Context, args: RunArgs) -> Result<(), CliError> {
     reporter.abort();
     if let Some(s) = scheduler {
         s.abort();
+    }
+    if let Some(task) = notifications {
+        task.abort();
     }
     let summary = result?;
     ctx.out().status(format!(

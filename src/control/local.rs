@@ -1082,6 +1082,58 @@ impl ControlPlane for LocalControlPlane {
         self.do_set_backup_location(who, dir)
     }
 
+    async fn notify_channel_add(
+        &self,
+        who: &Principal,
+        channel: crate::notify::NewChannel,
+    ) -> Result<crate::notify::Channel> {
+        self.do_notify_channel_add(who, channel)
+    }
+
+    async fn notify_channels(&self, who: &Principal) -> Result<Vec<crate::notify::Channel>> {
+        self.do_notify_channels(who)
+    }
+
+    async fn notify_channel_remove(
+        &self,
+        who: &Principal,
+        name: &str,
+    ) -> Result<crate::notify::Channel> {
+        self.do_notify_channel_remove(who, name)
+    }
+
+    async fn notify_channel_test(
+        &self,
+        who: &Principal,
+        name: &str,
+    ) -> Result<crate::notify::Delivery> {
+        self.do_notify_channel_test(who, name).await
+    }
+
+    async fn notify_rule_add(
+        &self,
+        who: &Principal,
+        rule: crate::notify::NewRule,
+    ) -> Result<crate::notify::Rule> {
+        self.do_notify_rule_add(who, rule, crate::notify::RuleSource::Command)
+    }
+
+    async fn notify_rules(&self, who: &Principal) -> Result<Vec<crate::notify::Rule>> {
+        self.do_notify_rules(who)
+    }
+
+    async fn notify_rule_remove(&self, who: &Principal, id: &str) -> Result<crate::notify::Rule> {
+        self.do_notify_rule_remove(who, id)
+    }
+
+    async fn notify_deliveries(
+        &self,
+        who: &Principal,
+        limit: u32,
+    ) -> Result<Vec<crate::notify::Delivery>> {
+        self.do_notify_deliveries(who, limit)
+    }
+
     async fn prune_backups(
         &self,
         who: &Principal,

@@ -8,6 +8,7 @@ mod dashboard_tests;
 mod local;
 mod local_audit;
 mod local_backup;
+mod local_notify;
 mod local_restore;
 mod local_retention;
 mod local_schedules;
@@ -42,6 +43,9 @@ pub use dashboard::{
     RunQuery, RunSort, THROUGHPUT_MINUTES, WorkflowOutcomes, percentile, run_id_floor,
 };
 pub use local::{LocalControlPlane, LocalOptions};
+pub use local_notify::{
+    PassReport, deliver as deliver_notifications, http_client as notify_http_client,
+};
 pub use local_retention::{retain, retain_every};
 pub use local_schedules::{SCHEDULER_LEASE, run_scheduler, scheduler_holder};
 pub use local_triggers::{HookHeaders, hook_path};
@@ -64,6 +68,7 @@ use crate::model::{
     WorkflowSpec, WorkflowSummary,
 };
 use crate::model::{CreatedTrigger, HookOutcome, NewTrigger, Trigger};
+use crate::notify::{Channel, Delivery, NewChannel, NewRule, Rule};
 use crate::schedule::ScheduleSpec;
 pub use schedules::{
     Backfill, BackfillReport, BackfillTick, MissedTick, ScheduleDetail, UpcomingTick,
@@ -443,6 +448,47 @@ pub trait ControlPlane: Send + Sync {
         dir: Option<PathBuf>,
     ) -> Result<BackupLocation> {
         Err(unsupported(self, "set_backup_location"))
+    }
+    /// Add a notification channel (admin); its secret is sealed with the store key and never
+    /// returned. Audited as `notify.channel.add` (without the secret).
+    #[allow(unused_variables)]
+    async fn notify_channel_add(&self, who: &Principal, channel: NewChannel) -> Result<Channel> {
+        Err(unsupported(self, "notify_channel_add"))
+    }
+    /// Every notification channel (never their secrets).
+    #[allow(unused_variables)]
+    async fn notify_channels(&self, who: &Principal) -> Result<Vec<Channel>> {
+        Err(unsupported(self, "notify_channels"))
+    }
+    /// Remove a channel no rule sends to (admin). Audited as `notify.channel.remove`.
+    #[allow(unused_variables)]
+    async fn notify_channel_remove(&self, who: &Principal, name: &str) -> Result<Channel> {
+        Err(unsupported(self, "notify_channel_remove"))
+    }
+    /// Send a test message to a channel now; the delivery and its attempt.
+    #[allow(unused_variables)]
+    async fn notify_channel_test(&self, who: &Principal, name: &str) -> Result<Delivery> {
+        Err(unsupported(self, "notify_channel_test"))
+    }
+    /// Add a notification rule. Audited as `notify.rule.add`.
+    #[allow(unused_variables)]
+    async fn notify_rule_add(&self, who: &Principal, rule: NewRule) -> Result<Rule> {
+        Err(unsupported(self, "notify_rule_add"))
+    }
+    /// Every notification rule.
+    #[allow(unused_variables)]
+    async fn notify_rules(&self, who: &Principal) -> Result<Vec<Rule>> {
+        Err(unsupported(self, "notify_rules"))
+    }
+    /// Remove a rule (id or unique prefix). Audited as `notify.rule.remove`.
+    #[allow(unused_variables)]
+    async fn notify_rule_remove(&self, who: &Principal, id: &str) -> Result<Rule> {
+        Err(unsupported(self, "notify_rule_remove"))
+    }
+    /// The newest deliveries, with every attempt.
+    #[allow(unused_variables)]
+    async fn notify_deliveries(&self, who: &Principal, limit: u32) -> Result<Vec<Delivery>> {
+        Err(unsupported(self, "notify_deliveries"))
     }
     /// Remove the backups a retention policy does not keep (admin). Audited as `backup.prune`.
     #[allow(unused_variables)]

@@ -827,6 +827,62 @@ impl ControlPlane for RemoteControlPlane {
             .await
     }
 
+    async fn notify_channel_add(
+        &self,
+        _: &Principal,
+        channel: crate::notify::NewChannel,
+    ) -> Result<crate::notify::Channel> {
+        self.post(&["notify", "channels"], &channel).await
+    }
+
+    async fn notify_channels(&self, _: &Principal) -> Result<Vec<crate::notify::Channel>> {
+        self.get(&["notify", "channels"], &NO_QUERY).await
+    }
+
+    async fn notify_channel_remove(
+        &self,
+        _: &Principal,
+        name: &str,
+    ) -> Result<crate::notify::Channel> {
+        self.send(self.request(Method::DELETE, &["notify", "channels", name]))
+            .await
+    }
+
+    async fn notify_channel_test(
+        &self,
+        _: &Principal,
+        name: &str,
+    ) -> Result<crate::notify::Delivery> {
+        self.send(self.request(Method::POST, &["notify", "channels", name, "test"]))
+            .await
+    }
+
+    async fn notify_rule_add(
+        &self,
+        _: &Principal,
+        rule: crate::notify::NewRule,
+    ) -> Result<crate::notify::Rule> {
+        self.post(&["notify", "rules"], &rule).await
+    }
+
+    async fn notify_rules(&self, _: &Principal) -> Result<Vec<crate::notify::Rule>> {
+        self.get(&["notify", "rules"], &NO_QUERY).await
+    }
+
+    async fn notify_rule_remove(&self, _: &Principal, id: &str) -> Result<crate::notify::Rule> {
+        self.send(self.request(Method::DELETE, &["notify", "rules", id]))
+            .await
+    }
+
+    async fn notify_deliveries(
+        &self,
+        _: &Principal,
+        limit: u32,
+    ) -> Result<Vec<crate::notify::Delivery>> {
+        self.get(&["notify", "deliveries"], &[("limit", limit)])
+            .await
+    }
+
     async fn login(&self, user: &str, password: &Secret, _source: &str) -> Result<IssuedToken> {
         let body = LoginBody {
             user: user.to_string(),

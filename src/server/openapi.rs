@@ -60,6 +60,7 @@ that is not an integer in 0..=4294967295 is a 400.\n\
         (name = "work", description = "What agents do: register, claim, heartbeat, report"),
         (name = "users", description = "Users and passwords"),
         (name = "tokens", description = "API tokens"),
+        (name = "notify", description = "Notification channels, rules and deliveries"),
         (name = "auth", description = "Login, logout, whoami"),
         (name = "dashboard", description = "What `imx dashboard` reads"),
         (name = "audit", description = "The hash-chained audit trail"),

@@ -104,6 +104,12 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(verify_backup))
         .routes(routes!(download_backup))
         .routes(routes!(backup_location, set_backup_location))
+        .routes(routes!(notify_channels, notify_channel_add))
+        .routes(routes!(notify_channel_remove))
+        .routes(routes!(notify_channel_test))
+        .routes(routes!(notify_rules, notify_rule_add))
+        .routes(routes!(notify_rule_remove))
+        .routes(routes!(notify_deliveries))
         .routes(routes!(audit_list))
         .routes(routes!(audit_get))
         .routes(routes!(audit_verify))
@@ -761,6 +767,97 @@ async fn set_backup_location(
 ) -> Api<BackupLocation> {
     let dir = b.dir.map(std::path::PathBuf::from);
     Ok(Json(s.plane.set_backup_location(&who, dir).await?))
+}
+
+/// Notification channels (never their secrets).
+#[utoipa::path(get, path = "/api/v1/notify/channels", tag = "notify", responses((status = 200, description = "Channels, by name (never their secrets)", body = Vec<crate::notify::Channel>)))]
+async fn notify_channels(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+) -> Api<Vec<crate::notify::Channel>> {
+    Ok(Json(s.plane.notify_channels(&who).await?))
+}
+
+/// Add a channel (admins); its secret is sealed with the store key and never returned
+/// (audited as `notify.channel.add`, without the secret).
+#[utoipa::path(post, path = "/api/v1/notify/channels", tag = "notify", request_body = crate::notify::NewChannel, responses((status = 200, description = "The channel (without its secret)", body = crate::notify::Channel)))]
+async fn notify_channel_add(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Json(c): Json<crate::notify::NewChannel>,
+) -> Api<crate::notify::Channel> {
+    Ok(Json(s.plane.notify_channel_add(&who, c).await?))
+}
+
+/// Remove a channel no rule sends to (admins).
+#[utoipa::path(delete, path = "/api/v1/notify/channels/{name}", tag = "notify", params(("name" = String, Path, description = "The channel's name")), responses((status = 200, description = "The removed channel", body = crate::notify::Channel)))]
+async fn notify_channel_remove(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+) -> Api<crate::notify::Channel> {
+    Ok(Json(s.plane.notify_channel_remove(&who, &name).await?))
+}
+
+/// Send a test message to a channel now.
+#[utoipa::path(post, path = "/api/v1/notify/channels/{name}/test", tag = "notify", params(("name" = String, Path, description = "The channel's name")), responses((status = 200, description = "The test delivery and its attempt", body = crate::notify::Delivery)))]
+async fn notify_channel_test(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+) -> Api<crate::notify::Delivery> {
+    Ok(Json(s.plane.notify_channel_test(&who, &name).await?))
+}
+
+/// Notification rules.
+#[utoipa::path(get, path = "/api/v1/notify/rules", tag = "notify", responses((status = 200, description = "Rules, oldest first", body = Vec<crate::notify::Rule>)))]
+async fn notify_rules(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+) -> Api<Vec<crate::notify::Rule>> {
+    Ok(Json(s.plane.notify_rules(&who).await?))
+}
+
+/// Add a rule (audited as `notify.rule.add`).
+#[utoipa::path(post, path = "/api/v1/notify/rules", tag = "notify", request_body = crate::notify::NewRule, responses((status = 200, description = "The rule", body = crate::notify::Rule)))]
+async fn notify_rule_add(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Json(r): Json<crate::notify::NewRule>,
+) -> Api<crate::notify::Rule> {
+    Ok(Json(s.plane.notify_rule_add(&who, r).await?))
+}
+
+/// Remove a rule (audited as `notify.rule.remove`).
+#[utoipa::path(delete, path = "/api/v1/notify/rules/{id}", tag = "notify", params(("id" = String, Path, description = "A rule's id or unique id prefix")), responses((status = 200, description = "The removed rule", body = crate::notify::Rule)))]
+async fn notify_rule_remove(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> Api<crate::notify::Rule> {
+    Ok(Json(s.plane.notify_rule_remove(&who, &id).await?))
+}
+
+/// How many deliveries to list.
+#[derive(Debug, serde::Deserialize, serde::Serialize, utoipa::IntoParams)]
+pub struct DeliveriesQuery {
+    /// At most this many, newest first (1–1000, default 50).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// The newest deliveries, each attempt and its result.
+#[utoipa::path(get, path = "/api/v1/notify/deliveries", tag = "notify", params(DeliveriesQuery), responses((status = 200, description = "Deliveries, newest first", body = Vec<crate::notify::Delivery>)))]
+async fn notify_deliveries(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Query(q): Query<DeliveriesQuery>,
+) -> Api<Vec<crate::notify::Delivery>> {
+    Ok(Json(
+        s.plane
+            .notify_deliveries(&who, q.limit.unwrap_or(50))
+            .await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/audit/records", tag = "audit", request_body = AuditFilter, responses((status = 200, description = "Matching records, oldest first (at most 10,000 per call; page with `after_seq`)", body = Vec<AuditRecord>)))]

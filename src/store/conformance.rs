@@ -50,6 +50,7 @@ macro_rules! on_both {
 
 mod concurrency;
 mod feeds;
+mod notify;
 mod ranges;
 mod retention;
 mod schedules;

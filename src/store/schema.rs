@@ -18,9 +18,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_agent_lease_and_log_bytes.sql"),
     include_str!("migrations/0012_workflow_source.sql"),
     include_str!("migrations/0013_steps_by_agent.sql"),
-    include_str!("migrations/0017_triggers.sql"),
-    include_str!("migrations/0016_concurrency.sql"),
-    include_str!("migrations/0014_schedules.sql"),
+    include_str!("migrations/0014_triggers.sql"),
+    include_str!("migrations/0015_concurrency.sql"),
+    include_str!("migrations/0016_schedules.sql"),
+    include_str!("migrations/0017_notifications.sql"),
 ];
 
 /// The schema version this build writes.

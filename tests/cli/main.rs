@@ -38,6 +38,8 @@ mod hidden_paths;
 mod http;
 mod identity;
 mod install;
+mod notify;
+mod notify_email;
 mod plain_errors;
 mod postgres;
 mod protocol;

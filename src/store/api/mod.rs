@@ -4,7 +4,8 @@
 //!
 //! - [`StoreTx`]: one transaction, with every operation callers use, grouped by what they touch
 //!   ([`RunsTx`], [`WorkflowsTx`], [`AgentsTx`], [`ClaimsTx`], [`UsersTx`], [`ViewsTx`],
-//!   [`DashboardTx`], [`SettingsTx`], [`TriggersTx`], [`RetentionTx`], and the audit and logical-backup access
+//!   [`DashboardTx`], [`SettingsTx`], [`TriggersTx`], [`RetentionTx`], [`NotifyTx`], and the audit and
+//!   logical-backup access
 //!   traits). Each method is one step inside the caller's transaction, with model types in and
 //!   out.
 //! - [`Backend`]: an open store: write and read transactions, the change feed, the workflow
@@ -15,6 +16,7 @@
 
 pub mod agents;
 pub mod claims;
+pub mod notify;
 pub mod retention;
 pub mod runs;
 pub mod schedules;
@@ -25,6 +27,7 @@ pub mod views;
 
 pub use agents::AgentsTx;
 pub use claims::{Claimed, ClaimsTx};
+pub use notify::NotifyTx;
 pub use retention::RetentionTx;
 pub use runs::{RunsTx, WorkflowsTx};
 pub use schedules::{NewTick, SchedulesTx};
@@ -53,6 +56,7 @@ pub trait StoreTx:
     + TriggersTx
     + RetentionTx
     + SchedulesTx
+    + NotifyTx
     + crate::audit::AuditStore
     + crate::backup::logical::Tables
 {
@@ -70,6 +74,7 @@ impl<T> StoreTx for T where
         + TriggersTx
         + RetentionTx
         + SchedulesTx
+        + NotifyTx
         + crate::audit::AuditStore
         + crate::backup::logical::Tables
 {

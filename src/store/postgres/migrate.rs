@@ -18,9 +18,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_run_order_indexes.sql"),
     include_str!("migrations/0006_drop_txid.sql"),
     include_str!("migrations/0007_steps_by_agent.sql"),
-    include_str!("migrations/0011_triggers.sql"),
-    include_str!("migrations/0010_concurrency.sql"),
-    include_str!("migrations/0008_schedules.sql"),
+    include_str!("migrations/0008_triggers.sql"),
+    include_str!("migrations/0009_concurrency.sql"),
+    include_str!("migrations/0010_schedules.sql"),
+    include_str!("migrations/0011_notifications.sql"),
 ];
 
 /// The PostgreSQL schema version this build writes (its own numbering, apart from SQLite's).

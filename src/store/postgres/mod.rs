@@ -51,6 +51,7 @@ mod logs;
 #[cfg(test)]
 mod maintenance_tests;
 pub mod migrate;
+pub mod notify;
 #[cfg(test)]
 mod plane_tests;
 pub mod reap;

@@ -65,13 +65,15 @@ pub fn logical_schema_version(pg_version: i64) -> i64 {
         // 0007 indexes the steps by agent, as SQLite 0013 (its tenth): no table or column
         // changes, so an export of either is the same.
         7 => 10,
-        // 0008 adds the triggers, as SQLite 0017 (its eleventh).
+        // 0008 adds the triggers, as SQLite 0014 (its eleventh).
         8 => 11,
-        // 0009 adds the runs' concurrency columns, as SQLite 0016 (its twelfth).
+        // 0009 adds the runs' concurrency columns, as SQLite 0015 (its twelfth).
         9 => 12,
-        // 0010 adds the schedules and the runs' schedule columns, as SQLite 0014 (its
+        // 0010 adds the schedules and the runs' schedule columns, as SQLite 0016 (its
         // thirteenth).
-        _ => 13,
+        10 => 13,
+        // 0011 adds the notification tables, as SQLite 0017 (its fourteenth).
+        _ => 14,
     }
 }
 

@@ -1,4 +1,4 @@
-//! Triggers on PostgreSQL: the `triggers` and `trigger_fires` rows (migration 0011) and the
+//! Triggers on PostgreSQL: the `triggers` and `trigger_fires` rows (migration 0008) and the
 //! run-end cursor in `meta`, as `store::sqlite::triggers`. The primary key of `trigger_fires`
 //! is what makes a key fire once when several replicas see the same call or run end.
 

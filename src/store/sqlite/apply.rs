@@ -17,6 +17,10 @@ pub fn apply(tx: &Transaction<'_>, cs: &Changeset, now: i64) -> Result<()> {
     }
     for u in &cs.runs {
         run(tx, &cs.run_id, u)?;
+        if let RunChange::End { status, at, .. } = &u.change {
+            // The notification outbox, in the run's final transaction (issue 12).
+            super::notify::run_ended(tx, &cs.run_id, *status, *at)?;
+        }
     }
     for e in &cs.events {
         insert_event(

@@ -11,6 +11,7 @@ mod concurrency;
 pub mod dashboard;
 mod events;
 pub mod logs;
+pub mod notify;
 pub mod placement;
 pub mod reap;
 pub mod reports;

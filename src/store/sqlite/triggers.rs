@@ -1,4 +1,4 @@
-//! Triggers on SQLite: the `triggers` and `trigger_fires` rows (migration 0017) and the
+//! Triggers on SQLite: the `triggers` and `trigger_fires` rows (migration 0014) and the
 //! run-end cursor in `meta`. The rules are in `control::local_triggers`.
 
 use rusqlite::{OptionalExtension, Row, Transaction, params};

@@ -1,4 +1,4 @@
--- imx PostgreSQL store: triggers (issue 12), as SQLite's migration 0017. `trigger_fires` holds
+-- imx PostgreSQL store: triggers (issue 12), as SQLite's migration 0014. `trigger_fires` holds
 -- one row per (trigger, webhook-id or upstream run id), inserted in the transaction that starts
 -- the run, so a key fires once whichever replica sees it.
 CREATE TABLE triggers (

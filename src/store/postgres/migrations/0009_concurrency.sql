@@ -1,4 +1,4 @@
--- imx PostgreSQL store: concurrency limits, as SQLite's migration 0016. A run of a workflow with
+-- imx PostgreSQL store: concurrency limits, as SQLite's migration 0015. A run of a workflow with
 -- `concurrency:` records its rendered key and its version's limit; `admitted_at` is when it got
 -- one of the key's slots (NULL while it waits); `concurrency_seq` its ticket in the key's queue.
 -- Admission is serialized per key by a transaction-level advisory lock (see

@@ -1,4 +1,4 @@
--- Schedules (issue 12; SQLite's 0014): each schedule with its state, one row per tick it
+-- Schedules (issue 12; SQLite's 0016): each schedule with its state, one row per tick it
 -- decided, and runs that know the tick that made them. Exactly once per nominal time: a tick's
 -- row and its run are written in one transaction, both unique per (schedule, nominal_time), so
 -- a second replica firing the same tick inserts nothing. Ticks fire on the maintenance leader
