@@ -44,7 +44,7 @@ pub fn make_run(
         Ok(t) => t,
         Err(e) => {
             tracing::warn!(schedule = %s.name, error = %e, "a scheduled run could not be made");
-            mark_missed(tx, &s.name, nominal, MissReason::WorkflowError)?;
+            mark_missed(tx, s, nominal, MissReason::WorkflowError)?;
             return Ok(None);
         }
     };
@@ -59,15 +59,31 @@ pub fn make_run(
 }
 
 /// Record a tick as missed, whatever it was recorded as.
-fn mark_missed(tx: &Tx<'_>, schedule: &str, nominal: i64, reason: MissReason) -> Result<()> {
-    tx.delete_tick(schedule, nominal)?;
+fn mark_missed(tx: &Tx<'_>, s: &ScheduleInfo, nominal: i64, reason: MissReason) -> Result<()> {
+    tx.delete_tick(&s.name, nominal)?;
     tx.insert_tick(&NewTick {
-        schedule,
+        schedule: &s.name,
         nominal_time: nominal,
         outcome: TickOutcome::Missed,
         reason: Some(reason),
         recorded_at: crate::model::now_ms(),
     })?;
+    notify_missed(tx, s, nominal, reason)
+}
+
+/// Put a missed tick in the notification outbox (rules `on: missed_schedule`), in the
+/// transaction that records it. Ticks missed because the schedule is paused are not news: an
+/// operator paused it.
+fn notify_missed(tx: &Tx<'_>, s: &ScheduleInfo, nominal: i64, reason: MissReason) -> Result<()> {
+    if reason != MissReason::Paused {
+        let ev = crate::notify::OutboxInsert::missed_schedule(
+            &s.workflow,
+            &s.name,
+            nominal,
+            reason.as_str(),
+        );
+        tx.notify_enqueue(&ev)?;
+    }
     Ok(())
 }
 
@@ -168,7 +184,10 @@ fn fire_one(
             Outcome::Skipped => counts.skipped += 1,
             Outcome::Buffered => counts.buffered += 1,
             Outcome::Dropped => counts.dropped += 1,
-            Outcome::Missed(_) => counts.missed += 1,
+            Outcome::Missed(r) => {
+                counts.missed += 1;
+                notify_missed(tx, &s, d.nominal, r)?;
+            }
         }
     }
     tx.advance_schedule(&s.name, p.last_nominal, p.next_fire, &counts)?;

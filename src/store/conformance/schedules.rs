@@ -18,6 +18,7 @@ on_both!(
     a_buffered_tick_runs_when_the_going_run_ends,
     a_paused_schedule_records_its_ticks_missed,
     a_failed_run_pauses_a_schedule_that_asks_for_it,
+    ticks_missed_while_down_go_to_the_notification_outbox,
 );
 
 const SEC: i64 = 1_000;
@@ -228,4 +229,37 @@ fn a_failed_run_pauses_a_schedule_that_asks_for_it(store: &Arc<dyn Backend>) {
     let report = pass(store, t0 + 3 * SEC);
     assert!(report.paused.is_empty());
     assert_eq!(report.ticks["pof"].fired, 1);
+}
+
+/// Ticks missed for downtime (past the catch-up window) are put in the notification outbox for
+/// `on: missed_schedule` rules, once each, in the pass that records them; paused ticks are not.
+fn ticks_missed_while_down_go_to_the_notification_outbox(store: &Arc<dyn Backend>) {
+    let t0 = (now_ms() / SEC - 3 * 3600) * SEC;
+    apply(store, &WorkflowSpec::new("one", vec![step("a", &[])]));
+    let mut spec = ScheduleSpec::new("tenmin", "one");
+    spec.every_ms = Some(600_000);
+    let info = new_info(spec, "command", t0).unwrap();
+    assert!(store.write(|tx| tx.insert_schedule(&info)).unwrap());
+    every_second(store, "paused", Overlap::Skip, t0);
+    assert!(
+        store
+            .write(|tx| tx.set_schedule_paused("paused", true, None, t0))
+            .unwrap()
+    );
+    let report = pass(store, t0 + 3 * 3600 * SEC);
+    let missed = report.ticks["tenmin"].missed;
+    assert!(missed >= 10, "{report:?}");
+    let outbox = store.read(|tx| tx.notify_outbox_new(100_000)).unwrap();
+    let of = |name: &str| {
+        outbox
+            .iter()
+            .filter(|r| r.kind == "schedule.missed" && r.data["schedule"] == name)
+            .count()
+    };
+    assert_eq!(of("tenmin"), usize::try_from(missed).unwrap());
+    assert_eq!(of("paused"), 0);
+    // Another pass decides nothing again, and enqueues nothing again.
+    pass(store, t0 + 3 * 3600 * SEC);
+    let again = store.read(|tx| tx.notify_outbox_new(100_000)).unwrap();
+    assert_eq!(again.len(), outbox.len());
 }
