@@ -31,6 +31,9 @@ enum Who {
     Public,
     /// These columns; the others get 403.
     Only(&'static [&'static str]),
+    /// No token: the request's own signature is the credential (webhooks), so every caller
+    /// without one gets 401.
+    Signed,
 }
 
 /// Runs, logs, agents, workflows, audit: not agents (DESIGN §6: register, claim, report).
@@ -201,6 +204,29 @@ fn rows(run: &str) -> Vec<Row> {
             .body(json!({ "from": 0, "to": 1, "dry_run": true })),
         row("GET", "/api/v1/schedules/{name}/missed", READ)
             .at("/api/v1/schedules/no-such-schedule/missed?since=0"),
+        row("GET", "/api/v1/triggers", READ),
+        row("POST", "/api/v1/triggers", MANAGE)
+            .body(json!({ "name": "matrix", "kind": "webhook", "workflow": "no-such-wf" })),
+        row("GET", "/api/v1/triggers/{name}", READ).at("/api/v1/triggers/no-such-trigger"),
+        row("DELETE", "/api/v1/triggers/{name}", MANAGE).at("/api/v1/triggers/no-such-trigger"),
+        row("POST", "/api/v1/triggers/{name}/rotate", MANAGE)
+            .at("/api/v1/triggers/no-such-trigger/rotate")
+            .body(json!({})),
+        row("POST", "/api/v1/hooks/{name}", Who::Signed)
+            .at("/api/v1/hooks/no-such-trigger")
+            .body(json!({})),
+        row("GET", "/api/v1/notify/channels", READ),
+        row("POST", "/api/v1/notify/channels", ADMINISTER)
+            .body(json!({ "name": "matrix", "kind": "webhook", "target": "not a url" })),
+        row("DELETE", "/api/v1/notify/channels/{name}", ADMINISTER)
+            .at("/api/v1/notify/channels/no-such-channel"),
+        row("POST", "/api/v1/notify/channels/{name}/test", MANAGE)
+            .at("/api/v1/notify/channels/no-such-channel/test"),
+        row("GET", "/api/v1/notify/rules", READ),
+        row("POST", "/api/v1/notify/rules", MANAGE)
+            .body(json!({ "on": "failed", "channel": "no-such-channel" })),
+        row("DELETE", "/api/v1/notify/rules/{id}", MANAGE).at("/api/v1/notify/rules/no-such-rule"),
+        row("GET", "/api/v1/notify/deliveries", READ),
         row("GET", "/api/v1/openapi.json", Who::Public),
         row("GET", "/healthz", Who::Public),
         row("GET", "/readyz", Who::Public),
@@ -353,6 +379,11 @@ async fn every_role_gets_exactly_what_its_permissions_allow_on_every_endpoint() 
             let reply = api.send(r.method, &r.path, Some(token), body()).await;
             let allowed = match r.who {
                 Who::Public => true,
+                Who::Signed => {
+                    assert_eq!(reply.status, 401, "{}: unsigned: {reply:?}", what(column));
+                    checked += 1;
+                    continue;
+                }
                 Who::Only(columns) => columns.contains(column),
             };
             if allowed {
@@ -377,6 +408,7 @@ async fn every_role_gets_exactly_what_its_permissions_allow_on_every_endpoint() 
             let reply = api.send(r.method, &r.path, token, body()).await;
             match r.who {
                 Who::Public => expect_allowed(&what(who), &reply),
+                Who::Signed => assert_eq!(reply.status, 401, "{}: {reply:?}", what(who)),
                 Who::Only(_) => {
                     reply.expect_error(401, "unauthenticated", &[]);
                     let hint = reply.json["error"]["details"]["hint"]
