@@ -7,11 +7,6 @@
 
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 use super::{ChannelKind, EventSummary, message};
 use crate::auth::Secret;
 
@@ -29,25 +24,6 @@ pub struct Target {
     pub from: Option<String>,
     pub smtp_ca_pem: Option<String>,
     pub secret: Option<Secret>,
-}
-
-/// The key a Standard Webhooks secret stands for: the base64 after `whsec_`, else the text.
-fn signing_key(secret: &str) -> Vec<u8> {
-    secret
-        .strip_prefix("whsec_")
-        .and_then(|b| STANDARD.decode(b).ok())
-        .unwrap_or_else(|| secret.as_bytes().to_vec())
-}
-
-/// The `webhook-signature` header value for `body` sent as message `id` at `timestamp`
-/// (seconds since the epoch).
-pub fn signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String {
-    let key = zeroize::Zeroizing::new(signing_key(secret));
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key)
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(format!("{id}.{timestamp}.").as_bytes());
-    mac.update(body);
-    format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
 }
 
 /// Send `events` as delivery `id` to `to`: `Ok` with what the receiver answered, or the error.
@@ -72,7 +48,7 @@ pub async fn send(
             if let Some(secret) = &to.secret {
                 req = req.header(
                     "webhook-signature",
-                    signature(secret.expose(), id, ts, &body),
+                    crate::auth::webhook::sign(secret, id, ts, &body),
                 );
             }
             http(req.body(body)).await
@@ -152,7 +128,9 @@ async fn email(to: &Target, events: &[EventSummary]) -> Result<String, String> {
             Tls::Required(tls)
         });
     if !url.username().is_empty() {
-        let user = percent_decode(url.username());
+        let user = percent_encoding::percent_decode_str(url.username())
+            .decode_utf8_lossy()
+            .into_owned();
         let pass = to
             .secret
             .as_ref()
@@ -184,52 +162,4 @@ async fn email(to: &Target, events: &[EventSummary]) -> Result<String, String> {
         resp.code(),
         resp.message().collect::<Vec<_>>().join(" ")
     ))
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(v) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The example of the Standard Webhooks specification (and the Svix libraries' tests).
-    #[test]
-    fn signatures_match_the_standard_webhooks_example() {
-        let sig = signature(
-            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-            "msg_p5jXN8AQM9LWM0D4loKWxJek",
-            1_614_265_330,
-            br#"{"test": 2432232314}"#,
-        );
-        assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
-        // A secret without the prefix is the key itself.
-        assert_ne!(
-            signature("plain", "id", 1, b"{}"),
-            signature("other", "id", 1, b"{}")
-        );
-    }
-
-    #[test]
-    fn smtp_user_names_are_percent_decoded() {
-        assert_eq!(percent_decode("ops%40example.com"), "ops@example.com");
-        assert_eq!(percent_decode("plain"), "plain");
-    }
 }

@@ -7,6 +7,35 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+/// What `resp` answered: a JSON body parsed (an event stream's body is never read).
+async fn reply(method: &str, path: &str, resp: reqwest::Response) -> Reply {
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let content_type = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let json = if content_type.starts_with("application/json") {
+        let bytes = resp
+            .bytes()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: reading the body: {e}"));
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("{method} {path}: the body is not JSON ({e})"))
+    } else {
+        // An event stream never ends; other bodies are not needed.
+        drop(resp);
+        Value::Null
+    };
+    Reply {
+        status,
+        content_type,
+        json,
+        headers,
+    }
+}
+
 /// A client for one server.
 pub struct Api {
     client: reqwest::Client,
@@ -105,31 +134,7 @@ impl Api {
             .send()
             .await
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let content_type = headers
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        let json = if content_type.starts_with("application/json") {
-            let bytes = resp
-                .bytes()
-                .await
-                .unwrap_or_else(|e| panic!("{method} {path}: reading the body: {e}"));
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|e| panic!("{method} {path}: the body is not JSON ({e})"))
-        } else {
-            // An event stream never ends; other bodies are not needed.
-            drop(resp);
-            Value::Null
-        };
-        Reply {
-            status,
-            content_type,
-            json,
-            headers,
-        }
+        reply(method.as_str(), path, resp).await
     }
 
     /// `POST path` with extra headers and a raw body, no bearer token (webhook calls).
@@ -146,24 +151,7 @@ impl Api {
             .send()
             .await
             .unwrap_or_else(|e| panic!("POST {path}: {e}"));
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let content_type = headers
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        let bytes = resp
-            .bytes()
-            .await
-            .unwrap_or_else(|e| panic!("POST {path}: reading the body: {e}"));
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply {
-            status,
-            content_type,
-            json,
-            headers,
-        }
+        reply("POST", path, resp).await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
