@@ -98,10 +98,15 @@ pub async fn run(ctx: &Context, args: PruneArgs) -> Result<(), CliError> {
     ctx.out().result(&Shown(done))
 }
 
-/// "N runs (N steps, N log lines, N events)".
+/// "N runs (N steps, N log lines, N events)", and ", N schedule ticks" when any went.
 fn totals(r: &RunPruneReport) -> String {
+    let ticks = if r.ticks > 0 {
+        format!(", {}", count(r.ticks, "schedule tick"))
+    } else {
+        String::new()
+    };
     format!(
-        "{} ({}, {}, {})",
+        "{} ({}, {}, {}){ticks}",
         count(r.runs, "run"),
         count(r.steps, "step"),
         count(r.log_lines, "log line"),
@@ -125,6 +130,7 @@ impl Detail for Shown {
             ("Steps", self.0.steps.to_string()),
             ("Log lines", self.0.log_lines.to_string()),
             ("Events", self.0.events.to_string()),
+            ("Schedule ticks", self.0.ticks.to_string()),
         ]
     }
 }

@@ -55,6 +55,7 @@ mod ranges;
 mod retention;
 mod schedules;
 mod tables;
+mod tick_retention;
 mod triggers;
 
 on_both!(
