@@ -67,12 +67,6 @@ pub fn sync_file_rules(
             ..r.clone()
         })
         .collect();
-    let unchanged =
-        old.len() == declared.len() && old.iter().zip(&declared).all(|(o, d)| o.rule == *d);
-    if unchanged {
-        return Ok(RulesSynced::default());
-    }
-    check_channels(tx, spec)?;
     let mut rules = Vec::with_capacity(declared.len());
     let mut kept = 0;
     for rule in declared {
@@ -92,9 +86,30 @@ pub fn sync_file_rules(
             },
         });
     }
-    tx.notify_replace_workflow_rules(&spec.name, &rules)?;
-    Ok(RulesSynced {
+    let synced = RulesSynced {
         added: rules.len() - kept,
         removed: old.len(),
-    })
+    };
+    if !synced.any() {
+        return Ok(synced);
+    }
+    if synced.added > 0 {
+        check_channels(tx, spec)?;
+    }
+    tx.notify_replace_workflow_rules(&spec.name, &rules)?;
+    Ok(synced)
+}
+
+/// The guard of `NotifyTx::notify_replace_workflow_rules`: every rule it is given must be
+/// `workflow`'s, from a file (the store replaces only those, so it must insert only those).
+pub fn check_workflow_rules(workflow: &str, rules: &[Rule]) -> Result<()> {
+    match rules.iter().find(|r| {
+        r.source != RuleSource::Workflow || r.rule.workflow.as_deref() != Some(workflow)
+    }) {
+        None => Ok(()),
+        Some(r) => Err(Error::Internal(format!(
+            "rule {} is not workflow {workflow:?}'s from its file",
+            r.id
+        ))),
+    }
 }

@@ -51,6 +51,7 @@ macro_rules! on_both {
 mod concurrency;
 mod feeds;
 mod notify;
+mod notify_rules;
 mod ranges;
 mod retention;
 mod schedules;

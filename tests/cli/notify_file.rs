@@ -27,8 +27,11 @@ fn rules(env: &TestEnv) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// The rules from files, by event (rules made in one transaction share a creation time).
 fn from_file(rules: &[Value]) -> Vec<&Value> {
-    rules.iter().filter(|r| r["source"] == "workflow").collect()
+    let mut out: Vec<&Value> = rules.iter().filter(|r| r["source"] == "workflow").collect();
+    out.sort_by_key(|r| r["on"].as_str().unwrap_or_default().to_string());
+    out
 }
 
 fn a_files_rules_come_and_go_with_it(env: TestEnv) {
@@ -53,11 +56,11 @@ fn a_files_rules_come_and_go_with_it(env: TestEnv) {
     let all = rules(&env);
     let file = from_file(&all);
     assert_eq!(file.len(), 2, "{all:?}");
-    assert_eq!(file[0]["on"], "failed");
-    assert_eq!(file[0]["workflow"], "build");
-    assert_eq!(file[0]["cooldown_ms"], 3_600_000);
-    assert_eq!(file[1]["on"], "duration_over");
-    assert_eq!(file[1]["threshold_ms"], 1_800_000);
+    assert_eq!(file[0]["on"], "duration_over");
+    assert_eq!(file[0]["threshold_ms"], 1_800_000);
+    assert_eq!(file[1]["on"], "failed");
+    assert_eq!(file[1]["workflow"], "build");
+    assert_eq!(file[1]["cooldown_ms"], 3_600_000);
     // The wide table says where each rule came from.
     let wide = env.run(["notify", "rule", "list", "-o", "wide"]);
     wide.expect_code(0);
@@ -83,7 +86,7 @@ fn a_files_rules_come_and_go_with_it(env: TestEnv) {
     assert_eq!(hits[0].body["type"], "run.failed");
     assert_eq!(hits[0].body["data"]["events"][0]["run_id"], run.as_str());
     let d = &env.json(["notify", "deliveries"])[0];
-    assert_eq!(d["rule_id"], ids[0], "{d}");
+    assert_eq!(d["rule_id"], ids[1], "{d}");
 
     // Without the key, the file's rules go; the command's stays.
     env.apply("build.yaml", &format!("name: build\n{STEPS}"));
