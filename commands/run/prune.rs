@@ -13,7 +13,9 @@ use imx::audit::rfc3339;
 
 /// Delete finished runs (succeeded, failed, cancelled, timed out) that ended longer ago than
 /// --older-than, with their steps, events and log lines. A run that has not finished is never
-/// deleted. The work goes in short batches, so agents and other commands carry on meanwhile;
+/// deleted. Schedules' tick records older than the period go too once their run is gone
+/// (never one inside its schedule's catch-up window, a buffered one, or a schedule's latest),
+/// so `imx schedule ticks` shows as far back as runs are kept. The work goes in short batches, so agents and other commands carry on meanwhile;
 /// it is audited as run.prune (one record with the counts) and needs an admin. A server can do
 /// this on its own: imx server --retain PERIOD.
 #[derive(Debug, clap::Args)]

@@ -103,9 +103,10 @@ pub fn sync_file_rules(
 /// The guard of `NotifyTx::notify_replace_workflow_rules`: every rule it is given must be
 /// `workflow`'s, from a file (the store replaces only those, so it must insert only those).
 pub fn check_workflow_rules(workflow: &str, rules: &[Rule]) -> Result<()> {
-    match rules.iter().find(|r| {
-        r.source != RuleSource::Workflow || r.rule.workflow.as_deref() != Some(workflow)
-    }) {
+    match rules
+        .iter()
+        .find(|r| r.source != RuleSource::Workflow || r.rule.workflow.as_deref() != Some(workflow))
+    {
         None => Ok(()),
         Some(r) => Err(Error::Internal(format!(
             "rule {} is not workflow {workflow:?}'s from its file",
