@@ -418,14 +418,19 @@ impl LocalControlPlane {
         }
         let mut report = PassReport::default();
         let now = now_ms();
-        let (rules, waiting) = self
-            .store()
-            .read_quick(|tx| Ok((tx.notify_rules()?, !tx.notify_outbox_new(1)?.is_empty())))?;
+        let (rules, waiting, next_due) = self.store().read_quick(|tx| {
+            Ok((
+                tx.notify_rules()?,
+                !tx.notify_outbox_new(1)?.is_empty(),
+                tx.notify_next_due()?,
+            ))
+        })?;
         if waiting {
             // Failure tests stop a server here: the run's end is in the outbox, not yet sent.
             crate::faults::point("notify.outbox.waiting");
         }
-        if waiting || (scan && rules.iter().any(|r| r.rule.threshold_ms.is_some())) {
+        let outbox_pass = waiting || (scan && rules.iter().any(|r| r.rule.threshold_ms.is_some()));
+        if outbox_pass {
             let done = self.store().maintain(|tx| {
                 if scan {
                     deliver::scan_runs(tx, &rules, now)?;
@@ -433,6 +438,18 @@ impl LocalControlPlane {
                 deliver::process_outbox(tx, &rules, now)
             })?;
             report.outbox = done.unwrap_or(0);
+        }
+        // Claim only when something is due: an idle store gets no write from this loop, so
+        // the idle WAL checkpoint (store::wal) can run, and a PostgreSQL replica takes no
+        // maintenance transaction four times a second for nothing. The outbox pass above may
+        // have made deliveries due now, so look again after it.
+        let due = if outbox_pass {
+            self.store().read_quick(|tx| tx.notify_next_due())?
+        } else {
+            next_due
+        };
+        if due.is_none_or(|d| d > now) {
+            return Ok(Some(report));
         }
         let claimed = self
             .store()
