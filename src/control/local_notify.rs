@@ -188,14 +188,31 @@ impl LocalControlPlane {
             let row = tx
                 .notify_channel(name)?
                 .ok_or_else(|| Error::not_found("channel", name))?;
-            let using = tx
+            let using: Vec<Rule> = tx
                 .notify_rules()?
                 .into_iter()
                 .filter(|r| r.rule.channel == name)
-                .count();
-            if using > 0 {
+                .collect();
+            if !using.is_empty() {
+                // Rules from a workflow file come back with the file: name the files' workflows.
+                let mut files: Vec<&str> = using
+                    .iter()
+                    .filter(|r| r.source == RuleSource::Workflow)
+                    .filter_map(|r| r.rule.workflow.as_deref())
+                    .collect();
+                files.sort_unstable();
+                files.dedup();
+                let also = if files.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; the `notify:` of workflow(s) {} names it: change the file(s) and apply them again",
+                        files.join(", ")
+                    )
+                };
                 return Err(Error::Conflict(format!(
-                    "{using} rule(s) send to channel {name:?}; remove them first (imx notify rule list)"
+                    "{} rule(s) send to channel {name:?}; remove them first (imx notify rule list){also}",
+                    using.len()
                 )));
             }
             tx.notify_delete_channel(name)?;
