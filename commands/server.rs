@@ -543,14 +543,17 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
             keep,
             agents_stop.clone(),
             |pass| match pass {
-                Ok(Some(r)) if r.runs + r.log_lines + r.events + r.ticks > 0 => tracing::info!(
-                    runs = r.runs,
-                    steps = r.steps,
-                    log_lines = r.log_lines,
-                    events = r.events,
-                    ticks = r.ticks,
-                    "pruned finished runs"
-                ),
+                Ok(Some(r)) if r.runs + r.log_lines + r.events + r.ticks + r.notifications > 0 => {
+                    tracing::info!(
+                        runs = r.runs,
+                        steps = r.steps,
+                        log_lines = r.log_lines,
+                        events = r.events,
+                        ticks = r.ticks,
+                        notifications = r.notifications,
+                        "pruned finished runs"
+                    )
+                }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "pruning finished runs failed"),
             },

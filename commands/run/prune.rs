@@ -15,8 +15,9 @@ use imx::audit::rfc3339;
 /// --older-than, with their steps, events and log lines. A run that has not finished is never
 /// deleted. Schedules' tick records older than the period go too once their run is gone
 /// (never one inside its schedule's catch-up window, a buffered one, or a schedule's latest),
-/// so `imx schedule ticks` shows as far back as runs are kept. The work goes in short batches, so agents and other commands carry on meanwhile;
-/// it is audited as run.prune (one record with the counts) and needs an admin. A server can do
+/// so `imx schedule ticks` shows as far back as runs are kept; so do notification deliveries
+/// that are over, with their attempts. The work goes in short batches, so agents and other
+/// commands carry on meanwhile; it is audited as run.prune (one record with the counts) and needs an admin. A server can do
 /// this on its own: imx server --retain PERIOD.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
@@ -100,13 +101,19 @@ pub async fn run(ctx: &Context, args: PruneArgs) -> Result<(), CliError> {
     ctx.out().result(&Shown(done))
 }
 
-/// "N runs (N steps, N log lines, N events)", and ", N schedule ticks" when any went.
+/// "N runs (N steps, N log lines, N events)", and ", N schedule ticks" and ", N notification
+/// records" when any went.
 fn totals(r: &RunPruneReport) -> String {
-    let ticks = if r.ticks > 0 {
-        format!(", {}", count(r.ticks, "schedule tick"))
-    } else {
-        String::new()
-    };
+    let mut ticks = String::new();
+    if r.ticks > 0 {
+        ticks.push_str(&format!(", {}", count(r.ticks, "schedule tick")));
+    }
+    if r.notifications > 0 {
+        ticks.push_str(&format!(
+            ", {}",
+            count(r.notifications, "notification record")
+        ));
+    }
     format!(
         "{} ({}, {}, {}){ticks}",
         count(r.runs, "run"),
@@ -133,6 +140,7 @@ impl Detail for Shown {
             ("Log lines", self.0.log_lines.to_string()),
             ("Events", self.0.events.to_string()),
             ("Schedule ticks", self.0.ticks.to_string()),
+            ("Notification records", self.0.notifications.to_string()),
         ]
     }
 }

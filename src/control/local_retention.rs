@@ -61,6 +61,7 @@ impl LocalControlPlane {
                 "log_lines": p.log_lines,
                 "events": p.events,
                 "ticks": p.ticks,
+                "notifications": p.notifications,
                 "complete": p.complete,
             })
         };

@@ -725,6 +725,10 @@ pub struct RunPruneReport {
     /// catch-up window, their run gone (a dry run does not count them).
     #[serde(default)]
     pub ticks: u64,
+    /// Notification deliveries that were over (with their attempts) and processed outbox
+    /// entries whose run is gone (a dry run does not count them).
+    #[serde(default)]
+    pub notifications: u64,
     /// Every batch ran (false: the server stopped leading maintenance midway).
     pub complete: bool,
 }
@@ -739,6 +743,7 @@ impl RunPruneReport {
             log_lines: p.log_lines,
             events: p.events,
             ticks: p.ticks,
+            notifications: p.notifications,
             complete: p.complete,
         }
     }

@@ -38,6 +38,8 @@ pub struct Pruned {
     pub events: u64,
     /// Schedules' tick records.
     pub ticks: u64,
+    /// Notification deliveries (with their attempts) and outbox entries.
+    pub notifications: u64,
     /// Every batch ran (false: maintenance moved to another process midway).
     pub complete: bool,
 }
@@ -45,7 +47,7 @@ pub struct Pruned {
 impl Pruned {
     /// Whether anything was deleted.
     pub fn any(&self) -> bool {
-        self.runs + self.steps + self.log_lines + self.events + self.ticks > 0
+        self.runs + self.steps + self.log_lines + self.events + self.ticks + self.notifications > 0
     }
 }
 
@@ -122,6 +124,18 @@ pub fn prune(
     }
     if prune_ticks(store, cutoff, mode, &mut done, progress)?.is_none() {
         return Ok(done);
+    }
+    loop {
+        let Some(n) = batch(store, mode, |tx| tx.prune_notifications(cutoff, BATCH))? else {
+            return Ok(done);
+        };
+        done.notifications += n;
+        if n > 0 {
+            progress(&done);
+        }
+        if n == 0 {
+            break;
+        }
     }
     done.complete = true;
     Ok(done)

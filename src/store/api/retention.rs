@@ -58,6 +58,12 @@ pub trait RetentionTx {
     /// went. The caller keeps `before` outside the schedule's catch-up window, where ticks are
     /// still decided and their record is what makes each one fire once.
     fn prune_ticks(&self, schedule: &str, before: i64, limit: u32) -> Result<u64>;
+    /// Delete up to `limit` notification records made before `cutoff` that nothing needs
+    /// any more, oldest first: deliveries that are over (delivered, failed, suppressed) with
+    /// their attempts, then outbox entries already processed whose run is gone (an entry of
+    /// a run still stored stays: its `dedupe` key keeps a stuck or slow run from being
+    /// announced twice). How many deliveries and outbox entries went.
+    fn prune_notifications(&self, cutoff: i64, limit: u32) -> Result<u64>;
 }
 
 /// Where a walk through a feed table goes on after `rows` (id, run, time), a page of at most

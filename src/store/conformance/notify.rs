@@ -25,6 +25,7 @@ use crate::store::api::Backend;
 on_both!(
     a_failed_run_is_delivered_once_signed_and_retried,
     rules_count_streaks_recoveries_cooldowns_and_groups,
+    retention_takes_deliveries_that_are_over_and_the_outbox_of_runs_gone,
 );
 
 /// What the receiver got: headers that matter, the body, whether the signature checked out.
@@ -257,6 +258,101 @@ fn a_failed_run_is_delivered_once_signed_and_retried(store: &Arc<dyn Backend>) {
         let wrong = plane(store, &StoreKey::generate());
         let e = wrong.notify_channel_test(&who, "ops").await.unwrap_err();
         assert!(e.to_string().contains("wrong store key"), "{e}");
+    });
+}
+
+/// Deliveries that are over (with their attempts) and processed outbox entries of deleted runs
+/// go with retention; a delivery still being retried stays.
+fn retention_takes_deliveries_that_are_over_and_the_outbox_of_runs_gone(store: &Arc<dyn Backend>) {
+    use crate::store::retention::{self, Mode};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let raw = b"0123456789abcdef0123456789abcdef".to_vec();
+        let secret = format!("whsec_{}", STANDARD.encode(&raw));
+        let rx = Receiver::start(raw, 0).await;
+        let p = plane(store, &StoreKey::generate());
+        let who = admin();
+        for (name, target) in [
+            ("ops", rx.url.as_str()),
+            ("dead", "http://127.0.0.1:9/hook"),
+        ] {
+            p.notify_channel_add(
+                &who,
+                NewChannel {
+                    name: name.into(),
+                    kind: ChannelKind::Webhook,
+                    target: target.into(),
+                    smtp: None,
+                    from: None,
+                    smtp_ca_pem: None,
+                    secret: Some(Secret::new(secret.clone())),
+                },
+            )
+            .await
+            .unwrap();
+            p.notify_rule_add(&who, rule(On::Failed, name))
+                .await
+                .unwrap();
+        }
+        apply(
+            store,
+            &WorkflowSpec::new("build", vec![step("compile", &[])]),
+        );
+        for _ in 0..2 {
+            run_to_end(store, "build", false);
+        }
+        let states = || async {
+            let mut s: Vec<(String, DeliveryState)> = p
+                .notify_deliveries(&who, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|d| (d.channel, d.state))
+                .collect();
+            s.sort_by(|a, b| a.0.cmp(&b.0));
+            s
+        };
+        let want_before = vec![
+            ("dead".to_string(), DeliveryState::Pending),
+            ("dead".to_string(), DeliveryState::Pending),
+            ("ops".to_string(), DeliveryState::Delivered),
+            ("ops".to_string(), DeliveryState::Delivered),
+        ];
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let client = crate::control::notify_http_client().unwrap();
+        loop {
+            p.notify_pass(&client, true).await.unwrap();
+            let attempted = p
+                .notify_deliveries(&who, 10)
+                .await
+                .unwrap()
+                .iter()
+                .all(|d| !d.attempts.is_empty());
+            if attempted && states().await == want_before {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{:?}", states().await);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+
+        // Nothing is older than a cutoff an hour ago.
+        let hour_ago = crate::model::now_ms() - 3_600_000;
+        let done = retention::prune(&**store, hour_ago, Mode::Now, &mut |_| {}).unwrap();
+        assert_eq!(done.notifications, 0, "{done:?}");
+        // A cutoff in the future takes both runs, the two outbox entries of their ends and the
+        // two deliveries made; the two still retried stay.
+        let later = crate::model::now_ms() + 1;
+        let done = retention::prune(&**store, later, Mode::Now, &mut |_| {}).unwrap();
+        assert!(done.complete);
+        assert_eq!(done.runs, 2, "{done:?}");
+        assert_eq!(done.notifications, 4, "{done:?}");
+        assert_eq!(
+            states().await,
+            [
+                ("dead".to_string(), DeliveryState::Pending),
+                ("dead".to_string(), DeliveryState::Pending),
+            ]
+        );
     });
 }
 

@@ -126,4 +126,29 @@ impl RetentionTx for PgTx<'_> {
             &[&schedule, &before, &i64::from(limit)],
         )
     }
+
+    fn prune_notifications(&self, cutoff: i64, limit: u32) -> Result<u64> {
+        let limit = i64::from(limit);
+        // Rows another replica's delivery pass holds are left for the next batch.
+        let deliveries = self.execute(
+            "WITH gone AS (
+                 SELECT id FROM notify_deliveries
+                 WHERE state IN ('delivered', 'failed', 'suppressed') AND created_at < $1
+                 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+             attempts AS (
+                 DELETE FROM notify_attempts WHERE delivery_id IN (SELECT id FROM gone))
+             DELETE FROM notify_deliveries WHERE id IN (SELECT id FROM gone)",
+            &[&cutoff, &limit],
+        )?;
+        let outbox = self.execute(
+            "DELETE FROM notify_outbox WHERE id IN (
+                 SELECT o.id FROM notify_outbox o
+                 WHERE o.processed_at IS NOT NULL AND o.at < $1
+                   AND (o.run_id IS NULL
+                        OR NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = o.run_id))
+                 ORDER BY o.at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            &[&cutoff, &limit],
+        )?;
+        Ok(deliveries + outbox)
+    }
 }

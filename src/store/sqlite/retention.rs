@@ -121,4 +121,39 @@ impl RetentionTx for Transaction<'_> {
             .execute(params![schedule, before, limit])?;
         Ok(n as u64)
     }
+
+    fn prune_notifications(&self, cutoff: i64, limit: u32) -> Result<u64> {
+        self.prepare_cached(
+            "CREATE TEMP TABLE IF NOT EXISTS pruned_deliveries (id TEXT PRIMARY KEY)",
+        )?
+        .execute([])?;
+        self.prepare_cached("DELETE FROM temp.pruned_deliveries")?
+            .execute([])?;
+        self.prepare_cached(
+            "INSERT INTO temp.pruned_deliveries SELECT id FROM notify_deliveries \
+             WHERE state IN ('delivered', 'failed', 'suppressed') AND created_at < ?1 \
+             ORDER BY created_at LIMIT ?2",
+        )?
+        .execute(params![cutoff, limit])?;
+        self.prepare_cached(
+            "DELETE FROM notify_attempts WHERE delivery_id IN (SELECT id FROM temp.pruned_deliveries)",
+        )?
+        .execute([])?;
+        let deliveries = self
+            .prepare_cached(
+                "DELETE FROM notify_deliveries WHERE id IN (SELECT id FROM temp.pruned_deliveries)",
+            )?
+            .execute([])?;
+        let outbox = self
+            .prepare_cached(
+                "DELETE FROM notify_outbox WHERE id IN (
+                     SELECT o.id FROM notify_outbox o
+                     WHERE o.processed_at IS NOT NULL AND o.at < ?1
+                       AND (o.run_id IS NULL
+                            OR NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = o.run_id))
+                     ORDER BY o.at LIMIT ?2)",
+            )?
+            .execute(params![cutoff, limit])?;
+        Ok((deliveries + outbox) as u64)
+    }
 }
