@@ -302,3 +302,21 @@ pub struct RotateSecret {
     #[serde(default)]
     pub secret: Option<Secret>,
 }
+
+/// `?workflow=W` on the secrets routes: a workflow's own secrets (global ones when absent).
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SecretScope {
+    /// The workflow the secrets belong to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<String>,
+}
+
+/// `POST /api/v1/store/rekey`: the new store key.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RekeyBody {
+    /// 64 hex digits (e.g. from `openssl rand -hex 32`).
+    pub new_key: Secret,
+}

@@ -189,6 +189,50 @@ impl StoreKeySource {
     }
 }
 
+impl StoreKeySource {
+    /// Whether [`save`](Self::save) can keep a new key (a local source: the OS keyring or the
+    /// fallback file), rather than the key being given to this process.
+    pub fn can_save(&self) -> bool {
+        matches!(self.0, Kind::Local { .. })
+    }
+
+    /// Keep `key` as the store `store_id`'s key where this source keeps it (`imx secret
+    /// rekey` on a local store): the keyring entry, else the fallback file, replaced. A key
+    /// given to this process (`IMX_STORE_KEY`, a key file) is not this source's to replace.
+    pub fn save(&self, store_id: &str, key: &StoreKey) -> Result<KeyOrigin> {
+        let Kind::Local {
+            keyring,
+            dir,
+            insecure_ok,
+        } = &self.0
+        else {
+            return Err(Error::invalid_with_hint(
+                "the store key was given to this process: imx cannot replace it",
+                "give the new key with --new-key-file FILE, then use it (IMX_STORE_KEY or \
+                 --store-key-file)",
+            ));
+        };
+        let file = file_for(dir, store_id)?;
+        let in_file = read_fallback(&file)?.is_some();
+        if !in_file
+            && let Ok(store) = keyring
+            && let Ok(entry) = Entry::new_in_store(store, SERVICE, store_id)
+            && entry.set_password(key.to_hex().as_str()).is_ok()
+        {
+            return Ok(KeyOrigin::Keyring);
+        }
+        if !in_file && !insecure_ok {
+            return Err(Error::invalid(
+                "no OS keyring is available for the new store key, and insecure storage in a \
+                 file is refused",
+            ));
+        }
+        let text = zeroize::Zeroizing::new(format!("{}\n", key.to_hex().as_str()));
+        crate::backup::fsutil::write_private(&file, text.as_bytes())?;
+        Ok(KeyOrigin::Fallback(file))
+    }
+}
+
 fn file_for(dir: &Path, store_id: &str) -> Result<PathBuf> {
     if store_id.is_empty()
         || !store_id

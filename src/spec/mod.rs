@@ -38,6 +38,7 @@ mod params;
 mod resolve;
 mod retry;
 mod schedules;
+mod secret_refs;
 mod shell;
 mod step;
 mod suggest;
@@ -56,6 +57,7 @@ pub use exports::{Exports, exports, output_var, param_var};
 pub use fields::is_identifier;
 pub use load::{load_file, load_path, load_path_with_warnings};
 pub use resolve::resolve_params;
+pub use secret_refs::{SecretSlots, fill as fill_secrets, secret_names};
 
 /// Whether `s` is a valid name for a workflow, step, param or trigger: `[a-z0-9][a-z0-9_-]*`.
 pub fn is_name(s: &str) -> bool {
@@ -63,5 +65,6 @@ pub fn is_name(s: &str) -> bool {
 }
 pub use template::{
     RunInfo, StepOutputs, TemplateContext, WorkflowInfo, render, render_run, render_step,
+    render_step_slots,
 };
 pub use workflow::{parse_str, parse_str_with_warnings};

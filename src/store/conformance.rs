@@ -54,6 +54,7 @@ mod notify;
 mod ranges;
 mod retention;
 mod schedules;
+mod secrets;
 mod tables;
 mod triggers;
 
