@@ -100,7 +100,7 @@ steps:
       echo "quoted: {{{{ secrets.CANARY }}}}"
       printf '%s' "$TOKEN" | base64 | tr -d '\n'; echo
       echo "$TOKEN" | base64
-      half=$(( ${{#TOKEN}} / 2 ))
+      half=$(( $(printf '%s' "$TOKEN" | wc -c) / 2 ))
       printf 'split: %s' "$(printf '%s' "$TOKEN" | cut -c1-$half)"; sleep 0.3
       printf '%s\n' "$(printf '%s' "$TOKEN" | cut -c$(( half + 1 ))-)"
       test "$TOKEN" = {{{{ secrets.CANARY }}}} && echo same-in-run
