@@ -193,7 +193,7 @@ pub enum Command {
     /// Workflow secrets: {{ secrets.NAME }} in env, http headers and bodies, and run.
     #[command(
         subcommand,
-        after_help = "Examples:\n  printf %s \"$TOKEN\" | imx secret set DEPLOY_TOKEN\n  imx secret list\n  imx secret delete DEPLOY_TOKEN"
+        after_help = "Examples:\n  pass show deploy/token | imx secret set DEPLOY_TOKEN\n  imx secret list\n  imx secret delete DEPLOY_TOKEN"
     )]
     Secret(secret::SecretCommand),
     /// Notifications: channels (webhook, Slack, email), rules, deliveries.

@@ -21,7 +21,7 @@ pub enum SecretCommand {
     Set(set::SetArgs),
     /// Give an existing secret a new value (same name; steps claimed from now on get it).
     Rotate(set::RotateArgs),
-    /// List secrets: names, scopes, versions, who changed them when — never values.
+    /// List secrets: names, scopes, who changed them when (never values).
     List(list::ListArgs),
     /// Delete a secret.
     Delete(delete::DeleteArgs),

@@ -16,7 +16,7 @@ use super::super::error::CliError;
 /// wins over a global one of the same name. Steps use it as {{ secrets.NAME }}.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  printf %s \"$TOKEN\" | imx secret set DEPLOY_TOKEN\n  imx secret set DB_PASSWORD --workflow nightly-etl --from-file ./db-password\n  imx secret list"
+    after_help = "Examples:\n  pass show deploy/token | imx secret set DEPLOY_TOKEN\n  imx secret set DB_PASSWORD --workflow nightly-etl --from-file ./db-password\n  imx secret list"
 )]
 pub struct SetArgs {
     /// The secret's name: a letter or _, then letters, digits and _.
@@ -35,7 +35,7 @@ pub struct SetArgs {
 /// from now on get the new value. The value is read as by `imx secret set`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  printf %s \"$NEW_TOKEN\" | imx secret rotate DEPLOY_TOKEN\n  imx secret rotate DB_PASSWORD --workflow nightly-etl --from-file ./db-password"
+    after_help = "Examples:\n  pass show deploy/new-token | imx secret rotate DEPLOY_TOKEN\n  imx secret rotate DB_PASSWORD --workflow nightly-etl --from-file ./db-password"
 )]
 pub struct RotateArgs {
     #[command(flatten)]

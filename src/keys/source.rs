@@ -227,8 +227,16 @@ impl StoreKeySource {
                  file is refused",
             ));
         }
+        // A new private file beside it, then renamed over it: never half a key.
         let text = zeroize::Zeroizing::new(format!("{}\n", key.to_hex().as_str()));
-        crate::backup::fsutil::write_private(&file, text.as_bytes())?;
+        let tmp = file.with_extension("key.new");
+        let _ = std::fs::remove_file(&tmp);
+        crate::backup::fsutil::write_private(&tmp, text.as_bytes())?;
+        std::fs::rename(&tmp, &file)
+            .map_err(|e| Error::io(format!("replacing {}", file.display()), e))?;
+        if let Some(dir) = file.parent() {
+            crate::backup::fsutil::sync_dir(dir);
+        }
         Ok(KeyOrigin::Fallback(file))
     }
 }
@@ -434,6 +442,37 @@ mod tests {
         let e = none.resolve(STORE, None).unwrap_err();
         assert!(e.to_string().contains("no store key"), "{e}");
         assert!(e.hint().unwrap().contains("--store-key-file"));
+    }
+
+    #[test]
+    fn a_saved_key_replaces_the_old_one_where_it_was_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // The fallback file, replaced in place (still 0600).
+        let source = StoreKeySource::local(None, dir.path().to_path_buf(), true);
+        let first = source.resolve("store1", None).unwrap();
+        let new = StoreKey::generate();
+        let origin = source.save("store1", &new).unwrap();
+        assert!(matches!(origin, KeyOrigin::Fallback(_)));
+        let again = source.resolve("store1", Some(&new.check())).unwrap();
+        assert_eq!(again.key, new);
+        assert_ne!(first.key, new);
+        let file = dir.path().join("store1.key");
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // The keyring entry, replaced.
+        let ring = mock();
+        let source = StoreKeySource::local(Some(ring.clone()), dir.path().join("k"), false);
+        source.resolve("store2", None).unwrap();
+        let new = StoreKey::generate();
+        assert_eq!(source.save("store2", &new).unwrap(), KeyOrigin::Keyring);
+        assert_eq!(
+            source.resolve("store2", Some(&new.check())).unwrap().key,
+            new
+        );
+        // A given key is not this source's to replace.
+        let given = StoreKeySource::given(StoreKey::generate(), KeyOrigin::Env);
+        assert!(!given.can_save());
+        assert!(given.save("store3", &new).is_err());
     }
 
     #[test]
