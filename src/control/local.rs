@@ -1248,6 +1248,7 @@ impl ControlPlane for LocalControlPlane {
     }
 
     async fn rekey(&self, who: &Principal, new_key: &Secret) -> Result<crate::model::Rekeyed> {
+        self.authorize(who, Permission::Administer, "store.rekey", "")?;
         let key = crate::keys::StoreKey::from_hex(new_key.expose()).ok_or_else(|| {
             Error::invalid_with_hint(
                 "the new store key is not 64 hex digits",
