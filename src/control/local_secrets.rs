@@ -52,7 +52,7 @@ fn check_name(name: &str) -> Result<()> {
 fn check_scope(workflow: Option<&str>) -> Result<&str> {
     match workflow {
         None => Ok(""),
-        Some(w) if crate::spec::is_name(w) => Ok(w),
+        Some(w) if crate::spec::is_name(w) && w.len() <= 100 => Ok(w),
         Some(w) => Err(Error::invalid(format!("{w:?} is not a workflow name"))),
     }
 }

@@ -310,6 +310,7 @@ pub struct RotateSecret {
 pub struct SecretScope {
     /// The workflow the secrets belong to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(pattern = "^[a-z0-9][a-z0-9_-]*$", max_length = 100)]
     pub workflow: Option<String>,
 }
 
@@ -318,5 +319,6 @@ pub struct SecretScope {
 #[serde(deny_unknown_fields)]
 pub struct RekeyBody {
     /// 64 hex digits (e.g. from `openssl rand -hex 32`).
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub new_key: Secret,
 }

@@ -27,10 +27,12 @@ pub struct SecretInfo {
 /// `PUT /api/v1/secrets/NAME`: set (create or replace) or rotate a secret.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SecretValue {
-    /// The value (never returned).
+    /// The value (never returned), at most 64 KiB.
+    #[schema(min_length = 1, max_length = 65536)]
     pub value: Secret,
     /// Scope it to a workflow; global when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]*$", max_length = 100)]
     pub workflow: Option<String>,
     /// Rotate: the secret must exist already (a new value for the same name).
     #[serde(default)]

@@ -25,7 +25,7 @@ pub(super) async fn list_secrets(
     ))
 }
 
-#[utoipa::path(put, path = "/api/v1/secrets/{name}", tag = "secrets", params(("name" = String, Path, description = "The secret's name")), request_body = SecretValue, responses((status = 200, description = "The secret (never its value)", body = SecretInfo)))]
+#[utoipa::path(put, path = "/api/v1/secrets/{name}", tag = "secrets", params(("name" = String, Path, description = "The secret's name", pattern = "^[A-Za-z_][A-Za-z0-9_]{0,127}$")), request_body = SecretValue, responses((status = 200, description = "The secret (never its value)", body = SecretInfo)))]
 pub(super) async fn set_secret(
     State(s): State<AppState>,
     Caller(who): Caller,
@@ -35,7 +35,7 @@ pub(super) async fn set_secret(
     Ok(Json(s.plane.set_secret(&who, &name, req).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/secrets/{name}", tag = "secrets", params(("name" = String, Path, description = "The secret's name"), SecretScope), responses((status = 204, description = "Deleted")))]
+#[utoipa::path(delete, path = "/api/v1/secrets/{name}", tag = "secrets", params(("name" = String, Path, description = "The secret's name", pattern = "^[A-Za-z_][A-Za-z0-9_]{0,127}$"), SecretScope), responses((status = 204, description = "Deleted")))]
 pub(super) async fn delete_secret(
     State(s): State<AppState>,
     Caller(who): Caller,
