@@ -28,6 +28,7 @@ mod parse;
 mod password;
 mod run;
 mod schedule;
+mod secret;
 mod server;
 mod status;
 mod store;
@@ -189,6 +190,12 @@ pub enum Command {
         after_help = "Examples:\n  imx trigger create release-hook --workflow deploy\n  imx trigger create deploy-after-build --workflow deploy --after build\n  imx trigger list"
     )]
     Trigger(trigger::TriggerCommand),
+    /// Workflow secrets: {{ secrets.NAME }} in env, http headers and bodies, and run.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  pass show deploy/token | imx secret set DEPLOY_TOKEN\n  imx secret list\n  imx secret delete DEPLOY_TOKEN"
+    )]
+    Secret(secret::SecretCommand),
     /// Notifications: channels (webhook, Slack, email), rules, deliveries.
     #[command(
         subcommand,
@@ -308,6 +315,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<(), CliError> {
         Command::User(cmd) => user::run(ctx, cmd).await,
         Command::Token(cmd) => token::run(ctx, cmd).await,
         Command::Trigger(cmd) => trigger::run(ctx, cmd).await,
+        Command::Secret(cmd) => secret::run(ctx, cmd).await,
         Command::Notify(cmd) => notify::run(ctx, cmd).await,
         Command::Login(args) => login::run(ctx, args).await,
         Command::Logout(args) => logout::run(ctx, args).await,

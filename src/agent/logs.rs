@@ -40,6 +40,8 @@ pub struct LogSink {
 #[derive(Default)]
 struct SinkInner {
     buf: Mutex<Buffer>,
+    /// Masks the step's secrets in every line before it is kept (see [`super::mask`]).
+    masker: Option<Arc<super::mask::Masker>>,
     /// Wakes the flusher: a batch is ready.
     full: Notify,
     /// Wakes writers waiting for room.
@@ -77,6 +79,19 @@ impl LogSink {
         sink
     }
 
+    /// A sink that keeps at most `max_bytes` of output and masks `masker`'s secrets in every
+    /// line appended to it.
+    pub fn masked(max_bytes: Option<u64>, masker: Option<Arc<super::mask::Masker>>) -> Self {
+        let sink = LogSink {
+            inner: Arc::new(SinkInner {
+                masker,
+                ..SinkInner::default()
+            }),
+        };
+        sink.lock().max_bytes = max_bytes;
+        sink
+    }
+
     /// Append one line now, stamped with the time: never waits (imx's own lines, an `http`
     /// step's summary).
     pub fn push(&self, stream: LogStream, line: impl Into<String>) {
@@ -85,6 +100,13 @@ impl LogSink {
 
     /// Append one line read at `at` (ms since the epoch).
     fn push_at(&self, stream: LogStream, line: String, at: i64) {
+        let line = match &self.inner.masker {
+            Some(m) => match m.mask(&line) {
+                std::borrow::Cow::Owned(masked) => masked,
+                std::borrow::Cow::Borrowed(_) => line,
+            },
+            None => line,
+        };
         let ready = {
             let mut buf = self.lock();
             buf.append(CapturedLine::at(stream, line, at));

@@ -12,6 +12,7 @@ mod events;
 pub mod executor;
 mod heartbeat;
 mod logs;
+pub mod mask;
 mod reporter;
 mod shared;
 mod step;

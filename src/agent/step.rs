@@ -52,7 +52,8 @@ pub(crate) async fn run(
         }),
     }
 
-    let logs = LogSink::with_limit(task.max_log_bytes);
+    let masker = super::mask::Masker::new(&task.mask).map(Arc::new);
+    let logs = LogSink::masked(task.max_log_bytes, masker.clone());
     let max_output = task.max_output_bytes;
     let ctx = ExecContext {
         http: shared.http.clone(),
@@ -74,6 +75,10 @@ pub(crate) async fn run(
     };
     let mut result =
         joined.unwrap_or_else(|e| StepResult::failed(format!("the executor crashed: {e}"), None));
+    // Secrets never leave the agent: not in outputs, not in the error.
+    if let Some(m) = &masker {
+        m.mask_result(&mut result);
+    }
     // The control plane refuses outputs over its limit; say so now, without sending them.
     if let Some(refused) = max_output.and_then(|max| check_outputs(&result, max)) {
         logs.push(

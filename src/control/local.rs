@@ -760,7 +760,11 @@ impl ControlPlane for LocalControlPlane {
                     other => return Err(other.mismatch()),
                 };
                 if !claimed.tasks.is_empty() {
-                    return Ok(claimed.tasks);
+                    let tasks = self.fill_secrets(who, claimed.tasks).await?;
+                    if !tasks.is_empty() {
+                        return Ok(tasks);
+                    }
+                    continue;
                 }
                 next_due = claimed.next_due;
             } else {
@@ -1226,6 +1230,43 @@ impl ControlPlane for LocalControlPlane {
     ) -> Result<super::RunPruneReport> {
         self.flush_denials();
         self.do_prune_runs(who, req, progress)
+    }
+
+    async fn set_secret(
+        &self,
+        who: &Principal,
+        name: &str,
+        req: crate::model::SecretValue,
+    ) -> Result<crate::model::SecretInfo> {
+        crate::store::off_runtime(|| self.do_set_secret(who, name, req))
+    }
+
+    async fn list_secrets(
+        &self,
+        who: &Principal,
+        workflow: Option<&str>,
+    ) -> Result<Vec<crate::model::SecretInfo>> {
+        self.do_list_secrets(who, workflow)
+    }
+
+    async fn delete_secret(
+        &self,
+        who: &Principal,
+        name: &str,
+        workflow: Option<&str>,
+    ) -> Result<()> {
+        self.do_delete_secret(who, name, workflow)
+    }
+
+    async fn rekey(&self, who: &Principal, new_key: &Secret) -> Result<crate::model::Rekeyed> {
+        self.authorize(who, Permission::Administer, "store.rekey", "")?;
+        let key = crate::keys::StoreKey::from_hex(new_key.expose()).ok_or_else(|| {
+            Error::invalid_with_hint(
+                "the new store key is not 64 hex digits",
+                "make one with: openssl rand -hex 32",
+            )
+        })?;
+        crate::store::off_runtime(|| self.do_rekey(who, &key))
     }
 
     async fn create_trigger(

@@ -25,7 +25,7 @@ use crate::{Error, Result, audit};
 
 /// The additional data a webhook signature is sealed with: a sealed secret only opens as the
 /// secret of the trigger it was made for.
-fn secret_aad(name: &str) -> Vec<u8> {
+pub(super) fn secret_aad(name: &str) -> Vec<u8> {
     format!("imx trigger secret {name}").into_bytes()
 }
 

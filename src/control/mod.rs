@@ -12,6 +12,7 @@ mod local_notify;
 mod local_restore;
 mod local_retention;
 mod local_schedules;
+mod local_secrets;
 pub mod local_store_key;
 mod local_triggers;
 pub mod remote;
@@ -561,6 +562,45 @@ pub trait ControlPlane: Send + Sync {
         source: &str,
     ) -> Result<HookOutcome> {
         Err(unsupported(self, "webhooks"))
+    }
+
+    // --- secrets (issue 13) ---
+    /// Set a secret (admin): create or replace it, or with `req.rotate` give an existing one a
+    /// new value. Audited as `secret.set` / `secret.rotate` with the name and scope only.
+    #[allow(unused_variables)]
+    async fn set_secret(
+        &self,
+        who: &Principal,
+        name: &str,
+        req: crate::model::SecretValue,
+    ) -> Result<crate::model::SecretInfo> {
+        Err(unsupported(self, "secrets"))
+    }
+    /// Every secret's name, scope, version and who changed it when, never a value (read);
+    /// only `workflow`'s own when given.
+    #[allow(unused_variables)]
+    async fn list_secrets(
+        &self,
+        who: &Principal,
+        workflow: Option<&str>,
+    ) -> Result<Vec<crate::model::SecretInfo>> {
+        Err(unsupported(self, "secrets"))
+    }
+    /// Delete a secret (admin), global or `workflow`'s. Audited as `secret.delete`.
+    #[allow(unused_variables)]
+    async fn delete_secret(
+        &self,
+        who: &Principal,
+        name: &str,
+        workflow: Option<&str>,
+    ) -> Result<()> {
+        Err(unsupported(self, "secrets"))
+    }
+    /// Seal every secret the store keeps under a new store key (admin), given as 64 hex
+    /// digits. Audited as `store.rekey`.
+    #[allow(unused_variables)]
+    async fn rekey(&self, who: &Principal, new_key: &Secret) -> Result<crate::model::Rekeyed> {
+        Err(unsupported(self, "rekey"))
     }
 
     // --- audit (issue 5) ---

@@ -1199,6 +1199,43 @@ impl ControlPlane for RemoteControlPlane {
         self.get(&["schedules", name, "missed"], &q).await
     }
 
+    async fn set_secret(
+        &self,
+        _: &Principal,
+        name: &str,
+        req: crate::model::SecretValue,
+    ) -> Result<crate::model::SecretInfo> {
+        self.send(self.request(Method::PUT, &["secrets", name]).json(&req))
+            .await
+    }
+
+    async fn list_secrets(
+        &self,
+        _: &Principal,
+        workflow: Option<&str>,
+    ) -> Result<Vec<crate::model::SecretInfo>> {
+        let q = super::wire::SecretScope {
+            workflow: workflow.map(str::to_string),
+        };
+        self.get(&["secrets"], &q).await
+    }
+
+    async fn delete_secret(&self, _: &Principal, name: &str, workflow: Option<&str>) -> Result<()> {
+        let q = super::wire::SecretScope {
+            workflow: workflow.map(str::to_string),
+        };
+        self.send_raw(self.request(Method::DELETE, &["secrets", name]).query(&q))
+            .await
+            .map(|_| ())
+    }
+
+    async fn rekey(&self, _: &Principal, new_key: &Secret) -> Result<crate::model::Rekeyed> {
+        let body = super::wire::RekeyBody {
+            new_key: new_key.clone(),
+        };
+        self.post(&["store", "rekey"], &body).await
+    }
+
     async fn create_trigger(
         &self,
         _: &Principal,

@@ -302,3 +302,23 @@ pub struct RotateSecret {
     #[serde(default)]
     pub secret: Option<Secret>,
 }
+
+/// `?workflow=W` on the secrets routes: a workflow's own secrets (global ones when absent).
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SecretScope {
+    /// The workflow the secrets belong to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(pattern = "^[a-z0-9][a-z0-9_-]*$", max_length = 100)]
+    pub workflow: Option<String>,
+}
+
+/// `POST /api/v1/store/rekey`: the new store key.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RekeyBody {
+    /// 64 hex digits (e.g. from `openssl rand -hex 32`).
+    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
+    pub new_key: Secret,
+}

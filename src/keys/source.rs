@@ -189,6 +189,58 @@ impl StoreKeySource {
     }
 }
 
+impl StoreKeySource {
+    /// Whether [`save`](Self::save) can keep a new key (a local source: the OS keyring or the
+    /// fallback file), rather than the key being given to this process.
+    pub fn can_save(&self) -> bool {
+        matches!(self.0, Kind::Local { .. })
+    }
+
+    /// Keep `key` as the store `store_id`'s key where this source keeps it (`imx secret
+    /// rekey` on a local store): the keyring entry, else the fallback file, replaced. A key
+    /// given to this process (`IMX_STORE_KEY`, a key file) is not this source's to replace.
+    pub fn save(&self, store_id: &str, key: &StoreKey) -> Result<KeyOrigin> {
+        let Kind::Local {
+            keyring,
+            dir,
+            insecure_ok,
+        } = &self.0
+        else {
+            return Err(Error::invalid_with_hint(
+                "the store key was given to this process: imx cannot replace it",
+                "give the new key with --new-key-file FILE, then use it (IMX_STORE_KEY or \
+                 --store-key-file)",
+            ));
+        };
+        let file = file_for(dir, store_id)?;
+        let in_file = read_fallback(&file)?.is_some();
+        if !in_file
+            && let Ok(store) = keyring
+            && let Ok(entry) = Entry::new_in_store(store, SERVICE, store_id)
+            && entry.set_password(key.to_hex().as_str()).is_ok()
+        {
+            return Ok(KeyOrigin::Keyring);
+        }
+        if !in_file && !insecure_ok {
+            return Err(Error::invalid(
+                "no OS keyring is available for the new store key, and insecure storage in a \
+                 file is refused",
+            ));
+        }
+        // A new private file beside it, then renamed over it: never half a key.
+        let text = zeroize::Zeroizing::new(format!("{}\n", key.to_hex().as_str()));
+        let tmp = file.with_extension("key.new");
+        let _ = std::fs::remove_file(&tmp);
+        crate::backup::fsutil::write_private(&tmp, text.as_bytes())?;
+        std::fs::rename(&tmp, &file)
+            .map_err(|e| Error::io(format!("replacing {}", file.display()), e))?;
+        if let Some(dir) = file.parent() {
+            crate::backup::fsutil::sync_dir(dir);
+        }
+        Ok(KeyOrigin::Fallback(file))
+    }
+}
+
 fn file_for(dir: &Path, store_id: &str) -> Result<PathBuf> {
     if store_id.is_empty()
         || !store_id
@@ -390,6 +442,37 @@ mod tests {
         let e = none.resolve(STORE, None).unwrap_err();
         assert!(e.to_string().contains("no store key"), "{e}");
         assert!(e.hint().unwrap().contains("--store-key-file"));
+    }
+
+    #[test]
+    fn a_saved_key_replaces_the_old_one_where_it_was_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // The fallback file, replaced in place (still 0600).
+        let source = StoreKeySource::local(None, dir.path().to_path_buf(), true);
+        let first = source.resolve("store1", None).unwrap();
+        let new = StoreKey::generate();
+        let origin = source.save("store1", &new).unwrap();
+        assert!(matches!(origin, KeyOrigin::Fallback(_)));
+        let again = source.resolve("store1", Some(&new.check())).unwrap();
+        assert_eq!(again.key, new);
+        assert_ne!(first.key, new);
+        let file = dir.path().join("store1.key");
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // The keyring entry, replaced.
+        let ring = mock();
+        let source = StoreKeySource::local(Some(ring.clone()), dir.path().join("k"), false);
+        source.resolve("store2", None).unwrap();
+        let new = StoreKey::generate();
+        assert_eq!(source.save("store2", &new).unwrap(), KeyOrigin::Keyring);
+        assert_eq!(
+            source.resolve("store2", Some(&new.check())).unwrap().key,
+            new
+        );
+        // A given key is not this source's to replace.
+        let given = StoreKeySource::given(StoreKey::generate(), KeyOrigin::Env);
+        assert!(!given.can_save());
+        assert!(given.save("store3", &new).is_err());
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod event;
 mod ids;
 mod run;
 mod schedule;
+mod secret;
 pub mod time;
 mod trigger;
 mod user;
@@ -21,6 +22,7 @@ pub use run::{
     StepState, StepStatus, StepTask, StepWait, WaitReason, span_ms,
 };
 pub use schedule::{ScheduleInfo, Tick, TickCounts, TickOutcome};
+pub use secret::{Rekeyed, SecretInfo, SecretValue, valid_secret_name};
 pub use trigger::{CreatedTrigger, HookOutcome, NewTrigger, Trigger, TriggerKind};
 pub use user::{
     IssuedToken, NewToken, NewUser, PasswordChange, Token, TokenState, User, UserUpdate,

@@ -377,6 +377,16 @@ pub struct StepTask {
     /// the rest and says how much it cut. Absent from servers that predate it.
     #[serde(default)]
     pub max_log_bytes: Option<u64>,
+    /// The values of the secrets the step uses (`{{ secrets.NAME }}`), sent only with its
+    /// lease: the agent replaces each (and its base64 and URL-encoded forms) with `***` in
+    /// everything the step reports. Never stored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mask: Vec<crate::auth::Secret>,
+    /// Where the step's rendered templates hold secret placeholders, for the control plane to
+    /// fill in when it hands the step out (never on the wire).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub secret_slots: Option<crate::spec::SecretSlots>,
 }
 
 /// How an attempt ended.

@@ -29,6 +29,7 @@ pub mod log;
 pub mod metrics;
 pub mod openapi;
 mod routes;
+mod routes_secrets;
 mod routes_triggers;
 mod sse;
 #[cfg(test)]

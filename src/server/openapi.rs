@@ -67,6 +67,7 @@ that is not an integer in 0..=4294967295 is a 400.\n\
         (name = "backups", description = "Backups in the server's backup folder"),
         (name = "schedules", description = "Schedules: when workflows run by themselves"),
         (name = "triggers", description = "Webhook and run-after triggers; the webhook endpoint"),
+        (name = "secrets", description = "Workflow secrets: names and scopes (never values); setting, rotating and deleting them (admin); sealing them under a new store key"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]

@@ -70,6 +70,12 @@ pub fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(super::routes_triggers::rotate_trigger))
         .routes(routes!(super::routes_triggers::fire_webhook))
+        .routes(routes!(super::routes_secrets::list_secrets))
+        .routes(routes!(
+            super::routes_secrets::set_secret,
+            super::routes_secrets::delete_secret
+        ))
+        .routes(routes!(super::routes_secrets::rekey))
         .routes(routes!(run_logs))
         .routes(routes!(events))
         .routes(routes!(events_stream))

@@ -39,6 +39,7 @@ mod params;
 mod resolve;
 mod retry;
 mod schedules;
+mod secret_refs;
 mod shell;
 mod step;
 mod suggest;
@@ -58,6 +59,7 @@ pub use fields::is_identifier;
 pub use load::{load_file, load_path, load_path_with_warnings};
 pub use notify::channel_pos as notify_channel_pos;
 pub use resolve::resolve_params;
+pub use secret_refs::{SecretSlots, fill as fill_secrets, secret_names};
 
 /// Whether `s` is a valid name for a workflow, step, param or trigger: `[a-z0-9][a-z0-9_-]*`.
 pub fn is_name(s: &str) -> bool {
@@ -65,5 +67,6 @@ pub fn is_name(s: &str) -> bool {
 }
 pub use template::{
     RunInfo, StepOutputs, TemplateContext, WorkflowInfo, render, render_run, render_step,
+    render_step_slots,
 };
 pub use workflow::{parse_str, parse_str_with_warnings};

@@ -114,7 +114,7 @@ pub(crate) fn quote_markers(script: &str) -> Result<String, String> {
     };
     r.read(|spot, value, refused| match refused {
         Some(why) => Err(why),
-        None => place(spot, value),
+        None => place(spot, value).map(|q| super::secret_refs::retag(spot, q)),
     })?;
     Ok(r.out)
 }

@@ -9,11 +9,13 @@ use std::sync::OnceLock;
 
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value};
 
+use super::secret_refs::{self, SecretSlots};
 use super::{shell, template_scan};
 use crate::model::{HttpSpec, StepKind, StepSpec};
 use crate::{Error, Result};
 
-/// What templates can see: `params.*`, `steps.<id>.outputs.*`, `run.id`, `workflow.name`.
+/// What templates can see: `params.*`, `steps.<id>.outputs.*`, `run.id`, `workflow.name`, and
+/// `secrets.NAME` (a placeholder filled in when the step is handed out, see [`secret_refs`]).
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct TemplateContext {
     pub params: BTreeMap<String, serde_json::Value>,
@@ -213,6 +215,9 @@ fn render_in(
         return Ok(template.to_string());
     }
     let bad = |detail: String| Error::invalid(format!("template {template:?}: {detail}"));
+    if secret_refs::has_placeholder_chars(template) {
+        return Err(bad("contains the reserved characters U+E002/U+E003".into()));
+    }
     let rewritten = template_scan::rewrite(template);
     let paths = mangled_variables(&rewritten).map_err(|e| bad(describe(&e, template)))?;
     for path in &paths {
@@ -248,7 +253,32 @@ pub fn render_step(
     step: &StepSpec,
     ctx: &TemplateContext,
 ) -> Result<(StepKind, BTreeMap<String, String>, Option<String>)> {
-    let data = data(ctx)?;
+    render_step_slots(step, ctx).map(|(kind, env, workdir, _)| (kind, env, workdir))
+}
+
+/// A step rendered with its secrets as placeholders: kind, env, workdir, and the slots.
+pub type RenderedStep = (
+    StepKind,
+    BTreeMap<String, String>,
+    Option<String>,
+    Option<SecretSlots>,
+);
+
+/// [`render_step`], with `{{ secrets.NAME }}` rendered as placeholders: the slots to fill in
+/// ([`secret_refs::fill`]) when the step uses any secret.
+pub fn render_step_slots(step: &StepSpec, ctx: &TemplateContext) -> Result<RenderedStep> {
+    let mut data = data(ctx)?;
+    let names = secret_refs::secret_names(step);
+    let slots = (!names.is_empty()).then(|| SecretSlots::new(names));
+    if let (Some(slots), serde_json::Value::Object(map)) = (&slots, &mut data) {
+        let secrets: serde_json::Map<String, serde_json::Value> = slots
+            .names
+            .iter()
+            .map(|n| (n.clone(), slots.raw_placeholder(n).into()))
+            .collect();
+        map.insert("secrets".into(), secrets.into());
+    }
+    let data = data;
     let mut problems = Vec::new();
     let run = match &step.kind {
         StepKind::Run { command } => match render_run_in(command, &data) {
@@ -290,7 +320,7 @@ pub fn render_step(
         .collect();
     let workdir = step.workdir.as_ref().map(|w| one("workdir", w));
     if problems.is_empty() {
-        Ok((kind, env, workdir))
+        Ok((kind, env, workdir, slots))
     } else {
         Err(Error::invalid(problems.join("\n")))
     }

@@ -12,7 +12,7 @@ use super::suggest::did_you_mean;
 use super::template::{REMOVED_FILTERS, describe, is_template, variables};
 use super::{shell, template_scan};
 
-const ROOTS_HINT: &str = "templates can use params.NAME, steps.ID.outputs.KEY, run.id, workflow.name and workflow.version";
+const ROOTS_HINT: &str = "templates can use params.NAME, steps.ID.outputs.KEY, secrets.NAME, run.id, workflow.name and workflow.version";
 
 /// Check the templates of every step; `ancestors[i]` holds the upstream step ids of step `i`.
 /// `source` is the file's text, to point inside templates.
@@ -247,6 +247,29 @@ fn check_path(path: &str, scope: &Scope<'_>) -> Option<(String, Option<String>, 
             }
         }
         ("run", Some("id")) | ("workflow", Some("name" | "version")) => None,
+        // A secret may be set after the workflow is applied: only the reference's form is
+        // checked here; a step whose secret is not set when it starts fails saying so.
+        ("secrets", None) => Some((
+            "`secrets` is read one name at a time".to_string(),
+            Some("write secrets.NAME".into()),
+            false,
+        )),
+        ("secrets", Some(name)) => {
+            if !crate::model::valid_secret_name(name) {
+                return Some((
+                    format!("{name:?} cannot name a secret"),
+                    Some("a secret's name is letters, digits and _".into()),
+                    false,
+                ));
+            }
+            parts.get(2).map(|more| {
+                (
+                    format!("secrets.{name}.{more}: a secret is a string, it has no fields"),
+                    None,
+                    false,
+                )
+            })
+        }
         ("run", Some(other)) => Some((
             format!("unknown variable run.{other}"),
             Some("run has only `id`".into()),
@@ -259,7 +282,7 @@ fn check_path(path: &str, scope: &Scope<'_>) -> Option<(String, Option<String>, 
             false,
         )),
         (root, _) => {
-            let hint = did_you_mean(root, ["params", "steps", "run", "workflow"])
+            let hint = did_you_mean(root, ["params", "steps", "secrets", "run", "workflow"])
                 .or_else(|| Some(ROOTS_HINT.into()));
             Some((
                 format!("template uses unknown variable {root:?}"),

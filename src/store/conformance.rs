@@ -55,6 +55,7 @@ mod notify_rules;
 mod ranges;
 mod retention;
 mod schedules;
+mod secrets;
 mod tables;
 mod tick_retention;
 mod triggers;

@@ -215,6 +215,12 @@ fn rows(run: &str) -> Vec<Row> {
         row("POST", "/api/v1/hooks/{name}", Who::Signed)
             .at("/api/v1/hooks/no-such-trigger")
             .body(json!({})),
+        row("GET", "/api/v1/secrets", READ),
+        row("PUT", "/api/v1/secrets/{name}", ADMINISTER)
+            .at("/api/v1/secrets/not-a-name")
+            .body(json!({ "value": "matrix-value" })),
+        row("DELETE", "/api/v1/secrets/{name}", ADMINISTER).at("/api/v1/secrets/NO_SUCH_SECRET"),
+        row("POST", "/api/v1/store/rekey", ADMINISTER).body(json!({ "new_key": "not-a-key" })),
         row("GET", "/api/v1/notify/channels", READ),
         row("POST", "/api/v1/notify/channels", ADMINISTER)
             .body(json!({ "name": "matrix", "kind": "webhook", "target": "not a url" })),

@@ -117,6 +117,15 @@ const SETUP: &[(&str, &str)] = &[
         "imx token create --name ci --role operator -q >/dev/null",
     ),
     ("backup keygen", "rm ~/.config/imx/backup.key"),
+    ("secret set", "printf 'db-example-pw' > db-password"),
+    (
+        "secret rotate",
+        "printf 'db-example-pw' > db-password && pass show x | imx secret set DEPLOY_TOKEN -q && imx secret set DB_PASSWORD -w nightly-etl --from-file db-password -q",
+    ),
+    (
+        "secret delete",
+        "pass show x | imx secret set DEPLOY_TOKEN -q && pass show x | imx secret set DB_PASSWORD -w nightly-etl -q",
+    ),
     ("notify", REMOVE_CHANNELS),
     ("notify channel add", REMOVE_CHANNELS),
     ("trigger", "imx trigger delete release-hook -q"),

@@ -49,6 +49,7 @@ mod request_trace;
 mod retention;
 mod run_limits;
 mod schedules;
+mod secrets;
 mod server;
 mod server_guard;
 mod server_ops;

@@ -88,6 +88,8 @@ pub(crate) mod test_support {
 
     pub(crate) fn task(kind: StepKind) -> StepTask {
         StepTask {
+            mask: Vec::new(),
+            secret_slots: None,
             lease: LeaseRef {
                 run_id: "run1".into(),
                 step_id: "step1".into(),

@@ -4,7 +4,7 @@
 //!
 //! - [`StoreTx`]: one transaction, with every operation callers use, grouped by what they touch
 //!   ([`RunsTx`], [`WorkflowsTx`], [`AgentsTx`], [`ClaimsTx`], [`UsersTx`], [`ViewsTx`],
-//!   [`DashboardTx`], [`SettingsTx`], [`TriggersTx`], [`RetentionTx`], [`NotifyTx`], and the audit and
+//!   [`DashboardTx`], [`SettingsTx`], [`TriggersTx`], [`RetentionTx`], [`NotifyTx`], [`SecretsTx`], and the audit and
 //!   logical-backup access
 //!   traits). Each method is one step inside the caller's transaction, with model types in and
 //!   out.
@@ -20,6 +20,7 @@ pub mod notify;
 pub mod retention;
 pub mod runs;
 pub mod schedules;
+pub mod secrets;
 pub mod settings;
 pub mod triggers;
 pub mod users;
@@ -31,6 +32,7 @@ pub use notify::NotifyTx;
 pub use retention::RetentionTx;
 pub use runs::{RunsTx, WorkflowsTx};
 pub use schedules::{NewTick, SchedulesTx};
+pub use secrets::{SealedAt, SealedValue, SecretRecord, SecretsTx};
 pub use settings::SettingsTx;
 pub use triggers::{TriggerRecord, TriggersTx};
 pub use users::{LoginRow, TokenInsert, TokenRow, UsersTx};
@@ -57,6 +59,7 @@ pub trait StoreTx:
     + RetentionTx
     + SchedulesTx
     + NotifyTx
+    + SecretsTx
     + crate::audit::AuditStore
     + crate::backup::logical::Tables
 {
@@ -75,6 +78,7 @@ impl<T> StoreTx for T where
         + RetentionTx
         + SchedulesTx
         + NotifyTx
+        + SecretsTx
         + crate::audit::AuditStore
         + crate::backup::logical::Tables
 {

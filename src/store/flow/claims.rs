@@ -133,6 +133,8 @@ pub fn claim<T: Rows + ?Sized>(
             lease_until,
             max_output_bytes: Some(limits.max_output_bytes),
             max_log_bytes: Some(limits.max_log_bytes),
+            mask: Vec::new(),
+            secret_slots: inputs.secret_slots,
         });
     }
     if out.tasks.is_empty() {

@@ -16,6 +16,8 @@ pub struct Inputs {
     pub workdir: Option<String>,
     /// Exports left out, for the step's log.
     pub notes: Vec<String>,
+    /// Secret placeholders the control plane fills in (see `spec::secret_refs`).
+    pub secret_slots: Option<crate::spec::SecretSlots>,
 }
 
 /// Render `step` of `run` and add its exports, given the outputs of its upstream steps (see
@@ -44,11 +46,16 @@ pub(crate) fn render(
                 version: head.version,
             },
         };
-        crate::spec::render_step(step, &ctx)
+        crate::spec::render_step_slots(step, &ctx)
     } else {
-        Ok((step.kind.clone(), step.env.clone(), step.workdir.clone()))
+        Ok((
+            step.kind.clone(),
+            step.env.clone(),
+            step.workdir.clone(),
+            None,
+        ))
     };
-    let (kind, own_env, workdir) = match rendered {
+    let (kind, own_env, workdir, secret_slots) = match rendered {
         Ok(r) => r,
         Err(e) => return Err(format!("cannot render the step's templates: {e}")),
     };
@@ -59,6 +66,7 @@ pub(crate) fn render(
         env,
         workdir,
         notes: exported.notes,
+        secret_slots,
     })
 }
 

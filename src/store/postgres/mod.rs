@@ -63,6 +63,7 @@ pub mod retry;
 mod rows;
 pub mod runs;
 mod schedules;
+mod secrets;
 pub mod sequence;
 pub mod settings;
 pub mod stats;

@@ -59,6 +59,16 @@ pub fn store_key_check(tx: &PgTx<'_>) -> Result<Option<String>> {
         .transpose()
 }
 
+/// Replace the store key's check value (a rekey).
+pub fn set_store_key_check(tx: &PgTx<'_>, check: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ($1, $2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        &[&STORE_KEY_CHECK, &check],
+    )?;
+    Ok(())
+}
+
 /// Record the store key's check value unless one is there; the one recorded.
 pub fn init_store_key_check(tx: &PgTx<'_>, check: &str) -> Result<String> {
     tx.execute(

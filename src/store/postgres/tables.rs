@@ -73,7 +73,9 @@ pub fn logical_schema_version(pg_version: i64) -> i64 {
         // thirteenth).
         10 => 13,
         // 0011 adds the notification tables, as SQLite 0017 (its fourteenth).
-        _ => 14,
+        11 => 14,
+        // 0012 adds the secrets, as SQLite 0018 (its fifteenth).
+        _ => 15,
     }
 }
 

@@ -19,6 +19,7 @@ mod retention;
 pub(crate) mod rows;
 pub mod runs;
 mod schedules;
+mod secrets;
 pub mod settings;
 mod tables;
 mod transitions;

@@ -63,6 +63,16 @@ pub fn store_key_check(tx: &Transaction<'_>) -> Result<Option<String>> {
         .optional()?)
 }
 
+/// Replace the store key's check value (a rekey).
+pub fn set_store_key_check(tx: &Transaction<'_>, check: &str) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![STORE_KEY_CHECK, check])?;
+    Ok(())
+}
+
 /// Record the store key's check value unless one is there; the one recorded.
 pub fn init_store_key_check(tx: &Transaction<'_>, check: &str) -> Result<String> {
     tx.prepare_cached(
