@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_concurrency.sql"),
     include_str!("migrations/0010_schedules.sql"),
     include_str!("migrations/0011_notifications.sql"),
+    include_str!("migrations/0012_schedule_run_indexes.sql"),
 ];
 
 /// The PostgreSQL schema version this build writes (its own numbering, apart from SQLite's).
