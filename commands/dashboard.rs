@@ -21,9 +21,11 @@ pub enum StartView {
     Runs,
     Workflows,
     Audit,
+    Schedules,
 }
 
-/// Watch agents, runs, workflows and the audit trail live; cancel, retry, drain and start runs.
+/// Watch agents, runs, workflows, the audit trail and schedules live; cancel, retry, drain and
+/// start runs; pause, resume and trigger schedules.
 ///
 /// Keys: ? help · : palette (:run ID, :wf NAME, :ctx NAME, :since 1h …) · / filter · enter open
 /// · d describe · esc back · q quit.
@@ -59,6 +61,7 @@ pub async fn run(ctx: &Context, args: DashboardArgs) -> Result<(), CliError> {
             StartView::Runs => ViewId::Runs,
             StartView::Workflows => ViewId::Workflows,
             StartView::Audit => ViewId::Audit,
+            StartView::Schedules => ViewId::Schedules,
         },
         no_color: ctx.globals.no_color,
         mouse: !args.no_mouse,

@@ -26,6 +26,12 @@ Top-level keys:
   steps         the steps, in any order; required
   schedules     when the workflow runs by itself: a list of schedules (below); `workflow apply`
                 creates, changes and removes them to match the file
+  on            [{workflow, status, params}]: start a run of this workflow when a run of
+                `workflow` ends in `status` (default succeeded); `params` maps this workflow's
+                params to paths into that run (e.g. version: outputs.version)
+  notify        what this workflow's runs send a message about: a list of rules (below);
+                `workflow apply` makes this workflow's rules from files match the list (rules
+                made by `imx notify rule add` are left alone); each channel must exist
 
 Step keys:
   id            the step's name, unique in the workflow; required
@@ -59,6 +65,19 @@ Schedule keys (each entry of `schedules:`; see also `imx schedule --help`):
   max_catchup       at most this many ticks fire at once after downtime (the latest)
   pause_on_failure  true: pause the schedule when one of its runs fails or times out
 Each tick makes at most one run, however many servers or agents fire schedules.
+
+Notify keys (each entry of `notify:`; the options of `imx notify rule add`):
+  on                failed | timed_out | cancelled | succeeded | recovered (a success after a run
+                    that did not succeed) | missed_schedule | duration_over | stuck; required
+  channel           the channel to send to (`imx notify channel add`); required
+  for               duration_over: how long a run may go on; stuck: how long without progress
+                    (a duration; required for these two, refused for the others)
+  after             only when this many runs in a row ended this way (default 1)
+  cooldown          after a message, none from this rule for this long (what happens meanwhile is
+                    recorded as suppressed)
+  group             batch what happens within this window into one message
+  e.g. notify: [{on: failed, channel: ops, cooldown: 1h}, {on: duration_over, for: 30m,
+  channel: ops}]
 
 A step writes outputs as KEY=VALUE lines to the file named by $IMX_OUTPUT; steps downstream read
 them as {{ steps.ID.outputs.KEY }} (see `imx help templates`).

@@ -192,7 +192,7 @@ pub enum Command {
     /// Notifications: channels (webhook, Slack, email), rules, deliveries.
     #[command(
         subcommand,
-        after_help = "Examples:\n  imx notify channel add ops --webhook https://hooks.example/imx --secret-stdin\n  imx notify rule add --on failed --channel ops\n  imx notify deliveries"
+        after_help = "Examples:\n  pass show ops | imx notify channel add ops --webhook https://hooks.example/imx --secret-stdin\n  imx notify rule add --on failed --channel ops\n  imx notify deliveries"
     )]
     Notify(notify::NotifyCommand),
     /// Log in to a control plane and keep the token (OS keyring, or a 0600 file).

@@ -123,7 +123,7 @@ pub struct ServerArgs {
     pub log_dir: Option<PathBuf>,
 
     /// Delete finished runs that ended longer ago than this (e.g. 30d), with their steps,
-    /// events and log lines, checking every quarter of it (at most every 10 minutes); each
+    /// events and log lines (and schedules' tick records as old whose run is gone), checking every quarter of it (at most every 10 minutes); each
     /// pass that deletes anything is audited as `run.prune` by `server:retention`. Replicas on
     /// PostgreSQL prune once: only the one leading maintenance does [default: keep every run]
     #[arg(long, value_name = "PERIOD", env = "IMX_RETAIN", value_parser = super::parse::duration)]
@@ -543,11 +543,12 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
             keep,
             agents_stop.clone(),
             |pass| match pass {
-                Ok(Some(r)) if r.runs + r.log_lines + r.events > 0 => tracing::info!(
+                Ok(Some(r)) if r.runs + r.log_lines + r.events + r.ticks > 0 => tracing::info!(
                     runs = r.runs,
                     steps = r.steps,
                     log_lines = r.log_lines,
                     events = r.events,
+                    ticks = r.ticks,
                     "pruned finished runs"
                 ),
                 Ok(_) => {}

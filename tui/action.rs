@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use imx::auth::Principal;
 use imx::control::{AgentQuery, AuditFilter, Overview, RunQuery, WorkflowOutcomes};
-use imx::model::{Agent, AgentStep, AuditRecord, LogLine, Page, Run, RunDetail};
+use imx::model::{Agent, AgentStep, AuditRecord, LogLine, Page, Run, RunDetail, ScheduleInfo};
 
 use super::palette::Candidates;
 
 /// The views, in tab order (Run detail is opened from Runs or Overview, an agent's steps from
-/// Agents).
+/// Agents; Schedules comes last, so the number keys of the others stay).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ViewId {
     Overview,
@@ -22,16 +22,18 @@ pub enum ViewId {
     RunDetail,
     Workflows,
     Audit,
+    Schedules,
 }
 
 impl ViewId {
     /// The views that have a tab (and a number key).
-    pub const TABS: [ViewId; 5] = [
+    pub const TABS: [ViewId; 6] = [
         ViewId::Overview,
         ViewId::Agents,
         ViewId::Runs,
         ViewId::Workflows,
         ViewId::Audit,
+        ViewId::Schedules,
     ];
 
     pub fn title(self) -> &'static str {
@@ -43,6 +45,7 @@ impl ViewId {
             ViewId::RunDetail => "Run",
             ViewId::Workflows => "Workflows",
             ViewId::Audit => "Audit",
+            ViewId::Schedules => "Schedules",
         }
     }
 }
@@ -115,6 +118,9 @@ pub enum Action {
     ResumeAgent,
     RemoveAgent,
     StartRun,
+    PauseSchedule,
+    ResumeSchedule,
+    TriggerSchedule,
     /// `d` (`false`) or `Y` (`true`): describe the selected object, as fields or as YAML (in
     /// the describe overlay: switch between the two).
     Describe(bool),
@@ -180,6 +186,10 @@ pub enum Mutation {
         workflow: String,
         params: BTreeMap<String, String>,
     },
+    PauseSchedule(String),
+    ResumeSchedule(String),
+    /// Run the schedule's workflow now, as a tick of it.
+    TriggerSchedule(String),
 }
 
 impl Mutation {
@@ -207,6 +217,15 @@ impl Mutation {
                     let p: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
                     format!("Start a run of {workflow} with {}?", p.join(" "))
                 }
+            }
+            Mutation::PauseSchedule(s) => {
+                format!("Pause schedule {s}? Its ticks are recorded as missed until resumed.")
+            }
+            Mutation::ResumeSchedule(s) => {
+                format!("Resume schedule {s}? Its next tick fires on time.")
+            }
+            Mutation::TriggerSchedule(s) => {
+                format!("Trigger schedule {s}: run its workflow now, as a tick of it?")
             }
         }
     }
@@ -282,6 +301,10 @@ pub enum Data {
         candidates: Candidates,
     },
     Audit(AuditFilter, Vec<AuditRecord>),
+    /// Every schedule, by name.
+    Schedules(Vec<ScheduleInfo>),
+    /// The newest run of each schedule that has one, by schedule name.
+    ScheduleRuns(BTreeMap<String, Run>),
     /// A refresh finished at this time (ms).
     Refreshed(i64),
     /// The control plane could not be read.

@@ -17,6 +17,7 @@ use super::views::describe::Describe;
 use super::views::detail::{DetailState, Pane};
 use super::views::form::Form;
 use super::views::runs::RunsState;
+use super::views::schedules::SchedulesState;
 use super::views::workflows::WorkflowsState;
 use super::window::{PAGE, Window};
 
@@ -153,6 +154,7 @@ pub struct App {
     pub detail: Option<DetailState>,
     pub workflows: WorkflowsState,
     pub audit: AuditState,
+    pub schedules: SchedulesState,
     pub conn: Conn,
     pub last_update: Option<i64>,
     /// The clock: ms since the epoch, and the local offset from UTC in seconds.
@@ -190,6 +192,7 @@ impl App {
             detail: None,
             workflows: WorkflowsState::default(),
             audit: AuditState::default(),
+            schedules: SchedulesState::default(),
             conn: Conn::Connecting,
             last_update: None,
             now,
@@ -435,6 +438,11 @@ impl App {
                 self.workflows.text = text;
                 self.workflows.selected = 0;
             }
+            ViewId::Schedules => {
+                if let Err(e) = self.schedules.set_filter(text.as_deref().unwrap_or("")) {
+                    self.say(e, true);
+                }
+            }
             ViewId::RunDetail => {
                 let mut msg = None;
                 if let Some(d) = self.detail.as_mut() {
@@ -460,6 +468,7 @@ impl App {
             ViewId::Agents => self.agents.text.clone().unwrap_or_default(),
             ViewId::Audit => self.audit.filter.text.clone().unwrap_or_default(),
             ViewId::Workflows => self.workflows.text.clone().unwrap_or_default(),
+            ViewId::Schedules => self.schedules.filter_text(),
             ViewId::RunDetail => self
                 .detail
                 .as_ref()
@@ -476,6 +485,7 @@ impl App {
             ViewId::Agents => self.agents.text.is_some(),
             ViewId::Audit => self.audit.has_filter(),
             ViewId::Workflows => self.workflows.text.is_some(),
+            ViewId::Schedules => self.schedules.has_filter(),
             ViewId::RunDetail => self.detail.as_ref().is_some_and(|d| d.log.search.is_some()),
             ViewId::Overview | ViewId::AgentSteps => false,
         }
@@ -492,6 +502,9 @@ impl App {
             }
             ViewId::Audit => self.audit.clear_filter(),
             ViewId::Workflows => self.workflows.text = None,
+            ViewId::Schedules => {
+                let _ = self.schedules.set_filter("");
+            }
             ViewId::RunDetail => {
                 if let Some(d) = self.detail.as_mut() {
                     d.log.search = None;
@@ -611,6 +624,7 @@ impl App {
                 }
                 ViewId::Agents => self.open_agent_steps(),
                 ViewId::AgentSteps => self.open_agent_step(),
+                ViewId::Schedules => self.open_schedule_runs(),
                 ViewId::RunDetail | ViewId::Audit => {}
             },
             Action::Copy => self.copy(),
@@ -668,6 +682,11 @@ impl App {
                     self.ask(Permission::ManageAgents, m);
                 }
             }
+            Action::PauseSchedule | Action::ResumeSchedule | Action::TriggerSchedule => {
+                if self.view == ViewId::Schedules {
+                    self.schedule_key(&action);
+                }
+            }
             Action::StartRun => {
                 if self.view == ViewId::Workflows {
                     if !self.can(Permission::ManageWorkflows) {
@@ -700,6 +719,7 @@ impl App {
         let id = match self.view {
             ViewId::Agents => self.agents.window.selected_item().map(|a| a.id.clone()),
             ViewId::Workflows => self.workflows.selected_item().map(|w| w.name.clone()),
+            ViewId::Schedules => self.schedules.selected_item().map(|s| s.name.clone()),
             ViewId::Audit => self
                 .audit
                 .records
@@ -729,6 +749,7 @@ impl App {
             ViewId::Agents => self.agents.change_order(right),
             ViewId::Workflows => self.workflows.change_order(right),
             ViewId::Audit => self.audit.change_order(right),
+            ViewId::Schedules => self.schedules.change_order(right),
             ViewId::Overview | ViewId::RunDetail | ViewId::AgentSteps => {}
         }
     }
@@ -817,6 +838,10 @@ impl App {
                 let len = self.workflows.visible().len();
                 clamp(&mut self.workflows.selected, len);
             }
+            ViewId::Schedules => {
+                let len = self.schedules.visible().len();
+                clamp(&mut self.schedules.selected, len);
+            }
             ViewId::Audit => {
                 let len = self.audit.records.len();
                 clamp(&mut self.audit.selected, len);
@@ -891,6 +916,8 @@ impl App {
                 }
             }
             Data::Workflows(w) => self.workflows.set(w),
+            Data::Schedules(s) => self.schedules.set(s),
+            Data::ScheduleRuns(last) => self.schedules.set_last(last),
             Data::Candidates { tab, candidates } => self.got_candidates(tab, candidates),
             Data::Audit(f, records) => {
                 if f == self.audit.filter {
@@ -917,6 +944,9 @@ mod column_picker;
 
 #[path = "app_drill.rs"]
 mod drill_downs;
+
+#[path = "app_schedules.rs"]
+mod schedule_keys;
 
 #[cfg(test)]
 #[path = "app_tests.rs"]

@@ -49,6 +49,7 @@ impl App {
             ViewId::Agents => Some(&mut self.agents.order.hidden),
             ViewId::Workflows => Some(&mut self.workflows.order.hidden),
             ViewId::Audit => Some(&mut self.audit.order.hidden),
+            ViewId::Schedules => Some(&mut self.schedules.order.hidden),
             ViewId::Overview | ViewId::RunDetail | ViewId::AgentSteps => None,
         }
     }

@@ -39,6 +39,10 @@ impl App {
                 .records
                 .get(self.audit.selected)
                 .map(|r| Target::Audit(r.seq)),
+            ViewId::Schedules => self
+                .schedules
+                .selected_item()
+                .map(|s| Target::Schedule(s.name.clone())),
             ViewId::AgentSteps => {
                 self.agent_steps
                     .as_ref()?
@@ -96,6 +100,10 @@ impl App {
             Target::Audit(seq) => {
                 let r = self.audit.tail.iter().find(|r| r.seq == *seq)?;
                 json(serde_json::to_value(r))
+            }
+            Target::Schedule(name) => {
+                let s = self.schedules.all.iter().find(|s| &s.name == name)?;
+                json(serde_json::to_value(s))
             }
         }
     }

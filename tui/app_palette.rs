@@ -217,6 +217,12 @@ impl App {
         self.workflows.selected = 0;
         self.audit.set(Vec::new());
         self.audit.loaded = false;
+        self.schedules = super::SchedulesState {
+            order: self.schedules.order,
+            paused: self.schedules.paused,
+            text: self.schedules.text.take(),
+            ..Default::default()
+        };
         self.conn = Conn::Connecting;
         self.last_update = None;
         self.overlay = None;

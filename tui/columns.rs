@@ -52,12 +52,13 @@ pub struct Picker {
 
 /// A table view's column names (`None`: the view is no table).
 pub fn names(view: ViewId) -> Option<&'static [&'static str]> {
-    use super::views::{agents, audit, runs, workflows};
+    use super::views::{agents, audit, runs, schedules, workflows};
     match view {
         ViewId::Runs => Some(&runs::COLUMNS),
         ViewId::Agents => Some(&agents::COLUMNS),
         ViewId::Workflows => Some(&workflows::COLUMNS),
         ViewId::Audit => Some(&audit::COLUMNS),
+        ViewId::Schedules => Some(&schedules::COLUMNS),
         ViewId::Overview | ViewId::RunDetail | ViewId::AgentSteps => None,
     }
 }

@@ -266,6 +266,18 @@ pub async fn mutate(plane: &Plane, who: &Principal, m: Mutation) -> Action {
             )
             .await
             .map(|r| format!("Started run {} of {}.", short_id(&r.id), r.workflow)),
+        Mutation::PauseSchedule(s) => plane
+            .pause_schedule(who, s, None)
+            .await
+            .map(|s| format!("Paused schedule {}.", s.name)),
+        Mutation::ResumeSchedule(s) => plane
+            .resume_schedule(who, s)
+            .await
+            .map(|s| format!("Resumed schedule {}.", s.name)),
+        Mutation::TriggerSchedule(s) => plane
+            .trigger_schedule(who, s)
+            .await
+            .map(|r| format!("Triggered schedule {s}: run {}.", short_id(&r.id))),
     };
     match result {
         Ok(message) => Action::Done {

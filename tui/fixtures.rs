@@ -6,7 +6,7 @@ use imx::auth::{Principal, Role};
 use imx::control::{Outcomes, Overview, WorkflowOutcomes};
 use imx::model::{
     Agent, AgentState, AgentStep, AuditRecord, LogLine, LogStream, Page, ParamSpec, ParamType, Run,
-    RunDetail, RunStatus, StepState, StepStatus, StepWait, WaitReason,
+    RunDetail, RunStatus, ScheduleInfo, StepState, StepStatus, StepWait, WaitReason,
 };
 
 use super::action::{Action, Data, ViewId};
@@ -360,4 +360,75 @@ pub fn agent_steps() -> Vec<AgentStep> {
             Some(3_640_000),
         ),
     ]
+}
+
+/// A schedule of `workflow` created a day before [`NOW`]: `cron` with its zone, or every
+/// `every_ms`.
+pub fn schedule(
+    name: &str,
+    workflow: &str,
+    cron: Option<(&str, &str)>,
+    every_ms: u64,
+) -> ScheduleInfo {
+    let mut spec = imx::schedule::ScheduleSpec::new(name, workflow);
+    match cron {
+        Some((expr, zone)) => {
+            spec.cron = Some(expr.into());
+            spec.timezone = zone.into();
+        }
+        None => spec.every_ms = Some(every_ms),
+    }
+    ScheduleInfo {
+        name: name.into(),
+        workflow: workflow.into(),
+        spec,
+        origin: "command".into(),
+        paused: false,
+        note: None,
+        created_at: NOW - 86_400_000,
+        updated_at: NOW - 86_400_000,
+        last_nominal: NOW - 600_000,
+        next_fire: Some(NOW + 3_300_000),
+        fired: 24,
+        missed: 0,
+        skipped: 0,
+        dropped: 0,
+        checked_at: 0,
+    }
+}
+
+/// Three schedules by name: `backup` every 15 minutes, `nightly` (cron, Europe/Paris, paused
+/// with a note, with missed ticks), `report` (cron, UTC, done: no next tick).
+pub fn schedules() -> Vec<ScheduleInfo> {
+    let backup = ScheduleInfo {
+        next_fire: Some(NOW + 420_000),
+        fired: 96,
+        ..schedule("backup", "nightly-backup", None, 900_000)
+    };
+    let nightly = ScheduleInfo {
+        paused: true,
+        next_fire: Some(NOW + 120_000),
+        note: Some("db migration until 14:00".into()),
+        missed: 3,
+        origin: "file".into(),
+        ..schedule("nightly", "deploy", Some(("0 2 * * *", "Europe/Paris")), 0)
+    };
+    let report = ScheduleInfo {
+        next_fire: None,
+        fired: 5,
+        ..schedule("report", "nightly-report", Some(("30 6 * * 1-5", "UTC")), 0)
+    };
+    vec![backup, nightly, report]
+}
+
+/// The last runs of [`schedules`]: `backup`'s succeeded, `nightly`'s failed; `report` has none.
+pub fn schedule_runs() -> BTreeMap<String, Run> {
+    let mut backup = run(1, "nightly-backup", RunStatus::Succeeded);
+    backup.schedule = Some("backup".into());
+    let mut nightly = run(3, "deploy", RunStatus::Failed);
+    nightly.schedule = Some("nightly".into());
+    BTreeMap::from([
+        ("backup".to_string(), backup),
+        ("nightly".to_string(), nightly),
+    ])
 }

@@ -37,6 +37,13 @@ pub fn clock(t: i64, offset_s: i32) -> String {
     )
 }
 
+/// `YYYY-MM-DD HH:MM` of `t` (ms since the epoch) at `offset_s` seconds from UTC.
+pub fn date_time(t: i64, offset_s: i32) -> String {
+    chrono::DateTime::from_timestamp_millis(t + i64::from(offset_s) * 1000)
+        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| "–".into())
+}
+
 /// The local time zone's offset from UTC now, in seconds.
 pub fn local_offset() -> i32 {
     chrono::Local::now().offset().local_minus_utc()
@@ -102,6 +109,8 @@ mod tests {
         assert_eq!(age(10_000_000, 0), "2h");
         assert_eq!(clock(3_661_000, 0), "01:01:01");
         assert_eq!(clock(0, -3600), "23:00:00");
+        assert_eq!(date_time(3_661_000, 0), "1970-01-01 01:01");
+        assert_eq!(date_time(0, -3600), "1969-12-31 23:00");
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("abc", 4), "abc");
     }

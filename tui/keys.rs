@@ -63,9 +63,13 @@ pub const KEYS: &[KeyHelp] = &[
         "Runs and Audit: the last hour (:since clears)",
         E,
     ),
-    k(":runs :audit …", "jump to a view (:q quits)", E),
+    k(":runs :schedules …", "jump to a view (:q quits)", E),
     k("/", "filter the view", E),
-    k("1-5", "overview, agents, runs, workflows, audit", E),
+    k(
+        "1-6",
+        "overview, agents, runs, workflows, audit, schedules",
+        E,
+    ),
     k(
         "tab  shift-tab",
         "next pane (run detail) or next/previous view",
@@ -115,7 +119,7 @@ pub const KEYS: &[KeyHelp] = &[
     k("o", "newest / oldest first", V(ViewId::Runs)),
     k(
         "/",
-        "status:S wf:NAME text (id prefix, workflow, user)",
+        "status:S wf:NAME sched:NAME text (id prefix, workflow, user)",
         V(ViewId::Runs),
     ),
     m(
@@ -171,6 +175,30 @@ pub const KEYS: &[KeyHelp] = &[
         "next outcome filter (ok, denied, error)",
         V(ViewId::Audit),
     ),
+    k("enter", "the schedule's runs", V(ViewId::Schedules)),
+    m(
+        "p",
+        "pause the schedule",
+        ViewId::Schedules,
+        Permission::ManageWorkflows,
+    ),
+    m(
+        "r",
+        "resume the schedule",
+        ViewId::Schedules,
+        Permission::ManageWorkflows,
+    ),
+    m(
+        "t",
+        "trigger: run the schedule's workflow now",
+        ViewId::Schedules,
+        Permission::ManageWorkflows,
+    ),
+    k(
+        "/",
+        "state:paused state:active text (name, workflow)",
+        V(ViewId::Schedules),
+    ),
     k("y  n", "confirm / decline (in a confirmation)", E),
 ];
 
@@ -182,7 +210,9 @@ pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
         .filter(|h| h.scope == Scope::View(view) && h.needs.is_none_or(|p| app.can(p)))
         .filter(|h| h.keys != "/")
         // Log display toggles: in the help only, so the footer keeps room for the rest.
-        .filter(|h| !matches!(h.keys, "n  N" | "w" | "t" | "a" | "F" | "A"))
+        .filter(|h| {
+            view != ViewId::RunDetail || !matches!(h.keys, "n  N" | "w" | "t" | "a" | "F" | "A")
+        })
         .map(|h| (h.keys, short(h.what)))
         .collect();
     if !matches!(
@@ -257,6 +287,10 @@ fn short(what: &'static str) -> &'static str {
         "the step's run, on its log" => "log",
         "the selected step's agent" => "agent",
         "the workflow's runs" => "runs",
+        "the schedule's runs" => "runs",
+        "pause the schedule" => "pause",
+        "resume the schedule" => "resume",
+        "trigger: run the schedule's workflow now" => "trigger",
         other => other,
     }
 }
@@ -350,7 +384,7 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
     let view = app.view;
     let tables = matches!(
         view,
-        ViewId::Runs | ViewId::Agents | ViewId::Workflows | ViewId::Audit
+        ViewId::Runs | ViewId::Agents | ViewId::Workflows | ViewId::Audit | ViewId::Schedules
     );
     Some(match key.code {
         KeyCode::Char('f') if ctrl => Action::PageDown,
@@ -364,7 +398,7 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('?') => Action::ToggleHelp,
         KeyCode::Char(':') => Action::OpenPalette,
         KeyCode::Char('/') => Action::OpenFilter,
-        KeyCode::Char(c @ '1'..='5') => {
+        KeyCode::Char(c @ '1'..='6') => {
             let i = usize::from(c as u8 - b'1');
             Action::Goto(ViewId::TABS[i])
         }
@@ -402,6 +436,9 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('r') if view == ViewId::Agents => Action::ResumeAgent,
         KeyCode::Char('x') if view == ViewId::Agents => Action::RemoveAgent,
         KeyCode::Char('s') if view == ViewId::Workflows => Action::StartRun,
+        KeyCode::Char('p') if view == ViewId::Schedules => Action::PauseSchedule,
+        KeyCode::Char('r') if view == ViewId::Schedules => Action::ResumeSchedule,
+        KeyCode::Char('t') if view == ViewId::Schedules => Action::TriggerSchedule,
         _ => return None,
     })
 }

@@ -3,13 +3,15 @@
 //! events since the last one it saw (a primary-key range) to learn *what* changed, and re-reads
 //! only that: the visible page of runs or agents, the open run, new log lines, the audit tail.
 //! Agents' heartbeat ages and offline states move with time alone, so those and the overview
-//! are also re-read every couple of seconds.
+//! are also re-read every couple of seconds. Schedules' pauses and ticks are not events, so the
+//! Schedules view re-reads them on every wake-up (as Audit does), and their last runs when runs
+//! changed.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use imx::auth::Principal;
-use imx::control::Plane;
+use imx::control::{Plane, RunQuery};
 use imx::model::{LogLine, now_ms};
 use tokio::sync::{mpsc, watch};
 
@@ -17,6 +19,7 @@ use super::action::{Action, Data, LogWindow, ViewId, Watch};
 use super::event_loop::Msg;
 use super::views::agent_steps::LIMIT as AGENT_STEPS;
 use super::views::logpane::{CHUNK, LOG_KEEP};
+use super::views::schedules::LAST_RUNS;
 use super::views::{audit::AuditState, workflows::RECENT};
 
 /// Events read per refresh; a longer backlog counts as "everything changed".
@@ -180,9 +183,41 @@ impl Loader {
                 let records = p.audit_tail(who, w.audit.clone(), None, limit).await?;
                 out.push(Data::Audit(w.audit.clone(), records));
             }
+            ViewId::Schedules => {
+                let all = p.list_schedules(who).await?;
+                let names: Option<Vec<String>> = (changed || t.runs || t.all)
+                    .then(|| all.iter().take(LAST_RUNS).map(|s| s.name.clone()).collect());
+                out.push(Data::Schedules(all));
+                if let Some(names) = names {
+                    out.push(Data::ScheduleRuns(self.last_runs(names).await));
+                }
+            }
         }
         self.last = Some(w.clone());
         Ok(out)
+    }
+
+    /// The newest run of each of these schedules that has one (one indexed read each). A
+    /// control plane that cannot filter runs by schedule (an older server) gives none: the
+    /// view shows the schedules without them.
+    async fn last_runs(&self, names: Vec<String>) -> BTreeMap<String, imx::model::Run> {
+        let mut out = BTreeMap::new();
+        for name in names {
+            let q = RunQuery {
+                schedule: Some(name.clone()),
+                limit: 1,
+                ..RunQuery::default()
+            };
+            match self.plane.dashboard_runs(&self.who, q).await {
+                Ok(page) => {
+                    if let Some(r) = page.items.into_iter().next() {
+                        out.insert(name, r);
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        out
     }
 
     /// The followed log: its last lines for a new stream (read backwards from the end, so a

@@ -165,3 +165,96 @@ async fn a_long_log_is_read_a_window_at_a_time_from_either_end() {
         "{screen}"
     );
 }
+
+/// The Schedules view reads every schedule and each one's last run; a pause (not an event)
+/// shows on the next wake-up, the last runs are read again when runs change. The dashboard's
+/// pause, resume and trigger go through the control plane.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schedules_and_their_last_runs_are_loaded_and_kept_fresh() {
+    use crate::tui::action::{Data, Mutation};
+    use crate::tui::event_loop::mutate;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("imx.db");
+    let plane: Plane = Arc::new(LocalControlPlane::open(&path, LocalOptions::default()).unwrap());
+    let who = Principal::local_owner();
+    let spec = imx::spec::parse_str(
+        "name: deploy\nsteps:\n  - id: build\n    run: make\n",
+        "deploy.yaml",
+    )
+    .unwrap();
+    plane.apply_workflow(&who, spec, false).await.unwrap();
+    for name in ["hourly", "idle"] {
+        let mut s = imx::schedule::ScheduleSpec::new(name, "deploy");
+        s.every_ms = Some(3_600_000);
+        plane.create_schedule(&who, s).await.unwrap();
+    }
+    let done = mutate(&plane, &who, Mutation::TriggerSchedule("hourly".into())).await;
+    let Action::Done { message, failed } = done else {
+        panic!("{done:?}")
+    };
+    assert!(
+        !failed && message.starts_with("Triggered schedule hourly: run "),
+        "{message}"
+    );
+
+    let mut app = App::new(
+        who.clone(),
+        plane.location(),
+        ViewId::Schedules,
+        now_ms(),
+        0,
+    );
+    let mut loader = Loader::new(plane.clone(), who.clone());
+    let got = loader.refresh(&app.watch()).await;
+    for d in got.clone() {
+        app.update(Action::Data(Box::new(d)));
+    }
+    let names: Vec<&str> = app.schedules.all.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["hourly", "idle"]);
+    let last = &app.schedules.last;
+    assert_eq!(last.len(), 1, "idle has no run: {last:?}");
+    assert_eq!(last["hourly"].schedule.as_deref(), Some("hourly"));
+
+    // Paused through the dashboard's mutation: the next refresh shows it, without reading the
+    // last runs again (no run changed).
+    let done = mutate(&plane, &who, Mutation::PauseSchedule("idle".into())).await;
+    assert_eq!(
+        done,
+        Action::Done {
+            message: "Paused schedule idle.".into(),
+            failed: false
+        }
+    );
+    let got = loader.refresh(&app.watch()).await;
+    assert!(
+        !got.iter().any(|d| matches!(d, Data::ScheduleRuns(_))),
+        "{got:?}"
+    );
+    for d in got {
+        app.update(Action::Data(Box::new(d)));
+    }
+    assert!(app.schedules.all[1].paused);
+    let done = mutate(&plane, &who, Mutation::ResumeSchedule("idle".into())).await;
+    assert!(
+        matches!(done, Action::Done { failed: false, .. }),
+        "{done:?}"
+    );
+
+    // A new run of idle: read again.
+    mutate(&plane, &who, Mutation::TriggerSchedule("idle".into())).await;
+    for d in loader.refresh(&app.watch()).await {
+        app.update(Action::Data(Box::new(d)));
+    }
+    assert!(!app.schedules.all[1].paused);
+    assert_eq!(app.schedules.last.len(), 2);
+    // The Runs view filtered by schedule reads only its runs.
+    app.update(Action::Down);
+    app.update(Action::Enter);
+    for d in loader.refresh(&app.watch()).await {
+        app.update(Action::Data(Box::new(d)));
+    }
+    let runs = &app.runs.window.items;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].schedule.as_deref(), Some("idle"));
+}

@@ -73,6 +73,7 @@ const VERBS: &[Verb] = &[
     verb("runs", &[], None),
     verb("workflows", &[], None),
     verb("audit", &[], None),
+    verb("schedules", &["sched", "schedule"], None),
     verb("help", &["?"], None),
     verb("quit", &["q", "q!"], None),
 ];
@@ -177,6 +178,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
         })),
         ("overview", None) => Command::Goto(ViewId::Overview),
         ("audit", None) => Command::Goto(ViewId::Audit),
+        ("schedules", None) => Command::Goto(ViewId::Schedules),
         ("help", None) => Command::Help,
         ("quit", None) => Command::Quit,
         (name, Some(a)) => return Err(format!(":{name} takes no argument (got {a:?}).")),

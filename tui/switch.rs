@@ -57,6 +57,7 @@ pub async fn candidates(
         status: None,
         workflow: None,
         text: run_prefix.clone(),
+        schedule: None,
         sort: RunSort::Newest,
         cursor: None,
         limit: LIMIT,

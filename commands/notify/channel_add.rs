@@ -14,9 +14,11 @@ use super::super::error::CliError;
 #[command(
     group(clap::ArgGroup::new("kind").required(true).args(["webhook", "slack", "email"])),
     after_help = "Examples:\n  \
-      echo \"$SIGNING_SECRET\" | imx notify channel add ops --webhook https://hooks.example/imx --secret-stdin\n  \
-      echo \"$SLACK_URL\" | imx notify channel add chat --slack --secret-stdin\n  \
-      echo \"$SMTP_PASS\" | imx notify channel add oncall --email oncall@example.com --smtp smtp://imx@mail.example.com:587 --secret-stdin"
+      pass show ops | imx notify channel add ops --webhook https://hooks.example/imx --secret-stdin\n  \
+      pass show slack | imx notify channel add chat --slack --secret-stdin\n  \
+      imx notify channel add oncall --email oncall@example.com --smtp smtps://mail.example.com\n  \
+      pass show smtp | imx notify channel add ops-mail --email ops@example.com \\\n      \
+      --smtp smtp://imx@mail.example.com:587 --secret-stdin"
 )]
 pub struct AddArgs {
     /// The channel's name (letters, digits, '-', '_', '.').

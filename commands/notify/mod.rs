@@ -20,10 +20,16 @@ use super::error::CliError;
 #[derive(Debug, Subcommand)]
 pub enum NotifyCommand {
     /// Add, list, remove and test channels: where messages go.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  imx notify channel list\n  imx notify channel test ops"
+    )]
     Channel(ChannelCommand),
     /// Add, list and remove rules: which events go to which channel.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  imx notify rule add --on failed --channel ops --workflow deploy\n  imx notify rule list"
+    )]
     Rule(RuleCommand),
     /// The messages sent (or being sent), each attempt and its result.
     Deliveries(deliveries::DeliveriesArgs),

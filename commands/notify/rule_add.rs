@@ -9,7 +9,8 @@ use super::super::parse;
 /// Add a rule: when EVENT happens to a run (of W, or of any workflow), send a message to the
 /// channel. Events: failed, timed_out, cancelled, succeeded, recovered (a success after a run
 /// that did not succeed), missed_schedule, duration_over (with --for D), stuck (no progress
-/// for --for D). Scoping by labels comes with workflow labels.
+/// for --for D). Scoping by labels comes with workflow labels. A workflow file can declare its
+/// own rules under `notify:` (imx help workflow).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
     imx notify rule add --on failed --channel ops\n  \

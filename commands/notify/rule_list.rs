@@ -3,7 +3,9 @@
 use super::super::context::Context;
 use super::super::error::CliError;
 
-/// List rules: what they fire on, for which workflow, to which channel.
+/// List rules: what they fire on, for which workflow, to which channel, and where they came
+/// from (SOURCE: `command` for `imx notify rule add`, `workflow` for a workflow file's
+/// `notify:`, replaced when that file is applied).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  imx notify rule list\n  imx notify rule list -o json")]
 pub struct ListArgs {}

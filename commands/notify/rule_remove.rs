@@ -5,7 +5,7 @@ use super::super::error::CliError;
 
 /// Remove a rule by id or unique id prefix.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  imx notify rule remove 01HZX3")]
+#[command(after_help = "Examples:\n  imx notify rule remove 01JB9R")]
 pub struct RemoveArgs {
     /// The rule's id (any unique prefix).
     pub id: String,

@@ -70,10 +70,10 @@ fn on(r: &Rule) -> String {
 impl Row for Rule {
     fn headers(cx: &Cells) -> Vec<&'static str> {
         let mut h = vec![
-            "ID", "ON", "WORKFLOW", "CHANNEL", "AFTER", "COOLDOWN", "GROUP",
+            "ID", "ON", "WORKFLOW", "CHANNEL", "AFTER", "COOLDOWN", "GROUP", "SOURCE",
         ];
         if cx.wide || cx.machine {
-            h.extend(["SOURCE", "CREATED", "CREATED BY"]);
+            h.extend(["CREATED", "CREATED BY"]);
         }
         h
     }
@@ -87,9 +87,10 @@ impl Row for Rule {
             self.rule.after.to_string(),
             duration(self.rule.cooldown_ms),
             duration(self.rule.group_ms),
+            // `workflow`: from the workflow's file (`notify:`), replaced when it is applied.
+            self.source.as_str().into(),
         ];
         if cx.wide || cx.machine {
-            c.push(self.source.as_str().into());
             c.push(cx.time(Some(self.created_at)));
             c.push(self.created_by.clone());
         }

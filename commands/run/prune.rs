@@ -13,7 +13,9 @@ use imx::audit::rfc3339;
 
 /// Delete finished runs (succeeded, failed, cancelled, timed out) that ended longer ago than
 /// --older-than, with their steps, events and log lines. A run that has not finished is never
-/// deleted. The work goes in short batches, so agents and other commands carry on meanwhile;
+/// deleted. Schedules' tick records older than the period go too once their run is gone
+/// (never one inside its schedule's catch-up window, a buffered one, or a schedule's latest),
+/// so `imx schedule ticks` shows as far back as runs are kept. The work goes in short batches, so agents and other commands carry on meanwhile;
 /// it is audited as run.prune (one record with the counts) and needs an admin. A server can do
 /// this on its own: imx server --retain PERIOD.
 #[derive(Debug, clap::Args)]
@@ -98,10 +100,15 @@ pub async fn run(ctx: &Context, args: PruneArgs) -> Result<(), CliError> {
     ctx.out().result(&Shown(done))
 }
 
-/// "N runs (N steps, N log lines, N events)".
+/// "N runs (N steps, N log lines, N events)", and ", N schedule ticks" when any went.
 fn totals(r: &RunPruneReport) -> String {
+    let ticks = if r.ticks > 0 {
+        format!(", {}", count(r.ticks, "schedule tick"))
+    } else {
+        String::new()
+    };
     format!(
-        "{} ({}, {}, {})",
+        "{} ({}, {}, {}){ticks}",
         count(r.runs, "run"),
         count(r.steps, "step"),
         count(r.log_lines, "log line"),
@@ -125,6 +132,7 @@ impl Detail for Shown {
             ("Steps", self.0.steps.to_string()),
             ("Log lines", self.0.log_lines.to_string()),
             ("Events", self.0.events.to_string()),
+            ("Schedule ticks", self.0.ticks.to_string()),
         ]
     }
 }

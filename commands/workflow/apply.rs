@@ -40,7 +40,10 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<(), CliError> {
     let mut diffs = Vec::new();
     for (file, spec) in specs {
         let new = args.dry_run.then(|| spec.clone());
-        let outcome = plane.apply_workflow(&who, spec, args.dry_run).await?;
+        let outcome = plane
+            .apply_workflow(&who, spec, args.dry_run)
+            .await
+            .map_err(|e| in_file(e.into(), &file))?;
         if let Some(new) = new.filter(|_| !ctx.out().is_machine()) {
             diffs.push(dry_run_report(ctx, &plane, &outcome, &file, &new).await?);
         }
@@ -68,6 +71,25 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<(), CliError> {
         ));
     }
     Ok(())
+}
+
+/// An invalid file found so when applied (a `notify:` channel that does not exist) names the
+/// file: `FILE:LINE:COL: …` when the plane said where in it, else `FILE: …`.
+fn in_file(mut e: CliError, file: &str) -> CliError {
+    if e.exit == super::super::error::Exit::Usage {
+        let file = if file == "-" { "<stdin>" } else { file };
+        let positioned = e
+            .message
+            .split(':')
+            .take(2)
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+        e.message = if positioned {
+            format!("{file}:{}", e.message)
+        } else {
+            format!("{file}: {}", e.message)
+        };
+    }
+    e
 }
 
 /// What a dry run tells people about one workflow: unchanged, new, or the diff from the stored

@@ -109,6 +109,9 @@ pub struct RunQuery {
     pub workflow: Option<String>,
     /// Matches a run id prefix, or part of the workflow name or of who started it.
     pub text: Option<String>,
+    /// Only runs made by this schedule's ticks (the dashboard's Schedules view: enter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
     pub sort: RunSort,
     /// Continue after this run id (exclusive, in `sort` order).
     pub cursor: Option<String>,

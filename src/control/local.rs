@@ -422,7 +422,10 @@ impl ControlPlane for LocalControlPlane {
         // Files are checked when parsed; a spec sent over the API is checked here.
         crate::spec::check_spec(&spec)?;
         if dry_run {
-            return self.store.read(|tx| tx.apply_workflow(&spec, true));
+            return self.store.read(|tx| {
+                crate::notify::file::check_channels(tx, &spec)?;
+                tx.apply_workflow(&spec, true)
+            });
         }
         self.store.write(|tx| {
             let out = tx.apply_workflow(&spec, false)?;
@@ -433,7 +436,10 @@ impl ControlPlane for LocalControlPlane {
                 &spec.schedules,
                 crate::model::now_ms(),
             )?;
-            if out.action != ApplyAction::Unchanged || synced.any() {
+            // The file's `notify:`, likewise; a channel it names must exist.
+            let rules =
+                crate::notify::file::sync_file_rules(tx, &spec, &who.name, crate::model::now_ms())?;
+            if out.action != ApplyAction::Unchanged || synced.any() || rules.any() {
                 let mut details =
                     serde_json::json!({ "version": out.version, "action": out.action });
                 if out.action != ApplyAction::Unchanged {
@@ -444,6 +450,9 @@ impl ControlPlane for LocalControlPlane {
                 }
                 if synced.any() {
                     details["schedules"] = serde_json::json!(synced);
+                }
+                if rules.any() {
+                    details["notify"] = serde_json::json!(rules);
                 }
                 audit::append(tx, who, "workflow.apply", &out.name, "ok", details)?;
             }
@@ -481,6 +490,8 @@ impl ControlPlane for LocalControlPlane {
             |tx| {
                 let wf = tx.delete_workflow(name)?;
                 tx.delete_declared_triggers(name, &[])?;
+                // Its rules from the file go with it (they could fire on nothing).
+                tx.notify_replace_workflow_rules(name, &[])?;
                 Ok(wf)
             },
         )

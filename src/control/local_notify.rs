@@ -188,14 +188,31 @@ impl LocalControlPlane {
             let row = tx
                 .notify_channel(name)?
                 .ok_or_else(|| Error::not_found("channel", name))?;
-            let using = tx
+            let using: Vec<Rule> = tx
                 .notify_rules()?
                 .into_iter()
                 .filter(|r| r.rule.channel == name)
-                .count();
-            if using > 0 {
+                .collect();
+            if !using.is_empty() {
+                // Rules from a workflow file come back with the file: name the files' workflows.
+                let mut files: Vec<&str> = using
+                    .iter()
+                    .filter(|r| r.source == RuleSource::Workflow)
+                    .filter_map(|r| r.rule.workflow.as_deref())
+                    .collect();
+                files.sort_unstable();
+                files.dedup();
+                let also = if files.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; the `notify:` of workflow(s) {} names it: change the file(s) and apply them again",
+                        files.join(", ")
+                    )
+                };
                 return Err(Error::Conflict(format!(
-                    "{using} rule(s) send to channel {name:?}; remove them first (imx notify rule list)"
+                    "{} rule(s) send to channel {name:?}; remove them first (imx notify rule list){also}",
+                    using.len()
                 )));
             }
             tx.notify_delete_channel(name)?;
@@ -401,14 +418,19 @@ impl LocalControlPlane {
         }
         let mut report = PassReport::default();
         let now = now_ms();
-        let (rules, waiting) = self
-            .store()
-            .read_quick(|tx| Ok((tx.notify_rules()?, !tx.notify_outbox_new(1)?.is_empty())))?;
+        let (rules, waiting, next_due) = self.store().read_quick(|tx| {
+            Ok((
+                tx.notify_rules()?,
+                !tx.notify_outbox_new(1)?.is_empty(),
+                tx.notify_next_due()?,
+            ))
+        })?;
         if waiting {
             // Failure tests stop a server here: the run's end is in the outbox, not yet sent.
             crate::faults::point("notify.outbox.waiting");
         }
-        if waiting || (scan && rules.iter().any(|r| r.rule.threshold_ms.is_some())) {
+        let outbox_pass = waiting || (scan && rules.iter().any(|r| r.rule.threshold_ms.is_some()));
+        if outbox_pass {
             let done = self.store().maintain(|tx| {
                 if scan {
                     deliver::scan_runs(tx, &rules, now)?;
@@ -416,6 +438,18 @@ impl LocalControlPlane {
                 deliver::process_outbox(tx, &rules, now)
             })?;
             report.outbox = done.unwrap_or(0);
+        }
+        // Claim only when something is due: an idle store gets no write from this loop, so
+        // the idle WAL checkpoint (store::wal) can run, and a PostgreSQL replica takes no
+        // maintenance transaction four times a second for nothing. The outbox pass above may
+        // have made deliveries due now, so look again after it.
+        let due = if outbox_pass {
+            self.store().read_quick(|tx| tx.notify_next_due())?
+        } else {
+            next_due
+        };
+        if due.is_none_or(|d| d > now) {
+            return Ok(Some(report));
         }
         let claimed = self
             .store()

@@ -60,6 +60,7 @@ impl LocalControlPlane {
                 "steps": p.steps,
                 "log_lines": p.log_lines,
                 "events": p.events,
+                "ticks": p.ticks,
                 "complete": p.complete,
             })
         };

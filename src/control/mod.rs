@@ -721,6 +721,10 @@ pub struct RunPruneReport {
     pub log_lines: u64,
     /// Events deleted (a dry run does not count them).
     pub events: u64,
+    /// Schedules' tick records deleted: older than the cutoff and than each schedule's
+    /// catch-up window, their run gone (a dry run does not count them).
+    #[serde(default)]
+    pub ticks: u64,
     /// Every batch ran (false: the server stopped leading maintenance midway).
     pub complete: bool,
 }
@@ -734,6 +738,7 @@ impl RunPruneReport {
             steps: p.steps,
             log_lines: p.log_lines,
             events: p.events,
+            ticks: p.ticks,
             complete: p.complete,
         }
     }

@@ -33,6 +33,11 @@ pub struct WorkflowSpec {
     /// `on:`: start a run of this workflow when a run of another one ends (a trigger each).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub on: Vec<RunAfter>,
+    /// The file's `notify:` (issue 12): notification rules for this workflow's runs.
+    /// `workflow apply` makes the workflow's rules from files what the file declares; their
+    /// `workflow` is left empty here (it is this workflow).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notify: Vec<crate::notify::NewRule>,
     /// The file this spec was read from, exactly as written, when known. Each workflow version
     /// keeps it (`workflow show -o yaml` prints it back, `workflow diff` compares it); it is not
     /// part of the digest. A spec sent with a source must be what that source parses to.
@@ -160,6 +165,7 @@ impl WorkflowSpec {
             steps,
             schedules: Vec::new(),
             on: Vec::new(),
+            notify: Vec::new(),
             source: None,
         }
     }

@@ -7,7 +7,8 @@
 //! - A **rule** says which events of which workflows (all, or one; labels come with issue 13)
 //!   go to which channel: `on: failed | timed_out | cancelled | succeeded | recovered |
 //!   missed_schedule | duration_over D | stuck D`, `after: N` consecutive, `cooldown`, and a
-//!   grouping window that batches a burst into one message ([`rules`]).
+//!   grouping window that batches a burst into one message ([`rules`]). A workflow file's
+//!   `notify:` gives that workflow rules of its own, replaced when it is applied ([`file`]).
 //! - The **outbox** is written in the transaction that made the event happen: a run's end in
 //!   the run's final transaction (`store::*::apply`), a missed schedule tick in the tick's
 //!   ([`OutboxInsert`]: the schedules' hook). The maintenance leader turns outbox rows into
@@ -16,6 +17,7 @@
 //!   messages in [`message`]).
 
 pub mod deliver;
+pub mod file;
 pub mod message;
 pub mod rules;
 pub mod send;

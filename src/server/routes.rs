@@ -840,8 +840,10 @@ async fn notify_rule_remove(
 
 /// How many deliveries to list.
 #[derive(Debug, serde::Deserialize, serde::Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct DeliveriesQuery {
-    /// At most this many, newest first (1–1000, default 50).
+    /// At most this many, newest first (default 50, at most 1,000; larger is clamped).
     #[serde(default)]
     pub limit: Option<u32>,
 }
@@ -855,7 +857,7 @@ async fn notify_deliveries(
 ) -> Api<Vec<crate::notify::Delivery>> {
     Ok(Json(
         s.plane
-            .notify_deliveries(&who, q.limit.unwrap_or(50))
+            .notify_deliveries(&who, q.limit.unwrap_or(50).min(super::limits::MAX_PAGE))
             .await?,
     ))
 }

@@ -336,3 +336,31 @@ fn the_document_states_what_the_server_accepts() {
     );
     assert_eq!(schemas["NewUser"]["properties"]["name"]["maxLength"], 64);
 }
+
+/// A path parameter is a `{name}` of its path, and every `{name}` is one: a query struct
+/// without `#[into_params(parameter_in = Query)]` is documented as a path parameter.
+#[test]
+fn path_parameters_are_the_names_in_their_paths() {
+    let doc = document();
+    let mut wrong = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for m in METHODS {
+            let Some(op) = item.get(m) else { continue };
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let in_path: BTreeSet<String> = params
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .filter_map(|p| p["name"].as_str().map(str::to_string))
+                .collect();
+            let named: BTreeSet<String> = path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                .map(str::to_string)
+                .collect();
+            if in_path != named {
+                wrong.push(format!("{m} {path}: path parameters {in_path:?}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}

@@ -86,6 +86,17 @@ pub fn check_spec(spec: &WorkflowSpec) -> Result<()> {
         let names: Vec<String> = spec.params.iter().map(|p| p.name.clone()).collect();
         problems.extend(super::concurrency::check(c, &names));
     }
+    for (i, rule) in spec.notify.iter().enumerate() {
+        if let Err(e) = rule.check() {
+            problems.push(format!("notify[{}]: {e}", i + 1));
+        }
+        if rule.workflow.is_some() {
+            problems.push(format!(
+                "notify[{}]: a workflow's rule names no workflow (it is this one)",
+                i + 1
+            ));
+        }
+    }
     if problems.is_empty() {
         return Ok(());
     }

@@ -33,6 +33,7 @@ mod graph;
 mod http;
 mod load;
 mod node;
+mod notify;
 mod on;
 mod params;
 mod resolve;
@@ -55,6 +56,7 @@ pub use concurrency::render_key;
 pub use exports::{Exports, exports, output_var, param_var};
 pub use fields::is_identifier;
 pub use load::{load_file, load_path, load_path_with_warnings};
+pub use notify::channel_pos as notify_channel_pos;
 pub use resolve::resolve_params;
 
 /// Whether `s` is a valid name for a workflow, step, param or trigger: `[a-z0-9][a-z0-9_-]*`.

@@ -1,5 +1,5 @@
 //! The top level of a workflow file: `name`, `description`, `params`, `defaults`, `timeout`,
-//! `fail_fast`, `concurrency`, `steps`, `on`, `schedules` — read, then checked as a whole (graph
+//! `fail_fast`, `concurrency`, `steps`, `on`, `schedules`, `notify` — read, then checked as a whole (graph
 //! and templates).
 
 use crate::model::WorkflowSpec;
@@ -26,6 +26,7 @@ const TOP_KEYS: &[&str] = &[
     "steps",
     "schedules",
     "on",
+    "notify",
 ];
 
 /// Parse and validate one workflow document. `file` names it in error messages.
@@ -117,6 +118,10 @@ pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<Workfl
         .get("on")
         .map(|n| parse_on(n, name.as_deref(), &param_names, diags))
         .unwrap_or_default();
+    let notify = f
+        .get("notify")
+        .map(|n| super::notify::parse_notify(n, diags))
+        .unwrap_or_default();
     check_templates(source, &drafts, &param_names, &ancestors, diags);
 
     Some(WorkflowSpec {
@@ -129,6 +134,7 @@ pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<Workfl
         steps: drafts.into_iter().map(|d| d.spec).collect(),
         schedules,
         on,
+        notify,
         source: Some(source.to_string()),
     })
 }

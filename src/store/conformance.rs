@@ -51,10 +51,12 @@ macro_rules! on_both {
 mod concurrency;
 mod feeds;
 mod notify;
+mod notify_rules;
 mod ranges;
 mod retention;
 mod schedules;
 mod tables;
+mod tick_retention;
 mod triggers;
 
 on_both!(

@@ -1,6 +1,7 @@
 //! Retention of finished runs on any backend (`imx run prune`, `imx server --retain`): the
 //! finished runs that ended before a cutoff go with their steps, then the event and log rows
-//! left without a run — each batch in its own short write transaction (at most [`BATCH`] rows),
+//! left without a run, then schedules' tick records older than the cutoff whose run is gone
+//! (never inside a schedule's catch-up window, never a buffered one) — each batch in its own short write transaction (at most [`BATCH`] rows),
 //! so claims and completions on other connections and replicas never wait long behind it. A
 //! run that has not finished is never deleted. What one transaction does is the backends'
 //! [`RetentionTx`](super::api::RetentionTx).
@@ -8,6 +9,7 @@
 use super::api::retention::FeedTable;
 use super::api::{Backend, StoreTx};
 use crate::Result;
+use crate::model::ScheduleInfo;
 
 /// Rows one transaction deletes at most: the steps of the runs it takes, or the feed rows it
 /// walks through.
@@ -34,6 +36,8 @@ pub struct Pruned {
     pub steps: u64,
     pub log_lines: u64,
     pub events: u64,
+    /// Schedules' tick records.
+    pub ticks: u64,
     /// Every batch ran (false: maintenance moved to another process midway).
     pub complete: bool,
 }
@@ -41,7 +45,7 @@ pub struct Pruned {
 impl Pruned {
     /// Whether anything was deleted.
     pub fn any(&self) -> bool {
-        self.runs + self.steps + self.log_lines + self.events > 0
+        self.runs + self.steps + self.log_lines + self.events + self.ticks > 0
     }
 }
 
@@ -116,6 +120,45 @@ pub fn prune(
             }
         }
     }
+    if prune_ticks(store, cutoff, mode, &mut done, progress)?.is_none() {
+        return Ok(done);
+    }
     done.complete = true;
     Ok(done)
+}
+
+/// The nominal time before which a schedule's tick records may go: before `cutoff`, outside
+/// its catch-up window (ticks still decided there are kept once each by their record), and
+/// before its latest decided tick.
+pub fn tick_horizon(s: &ScheduleInfo, cutoff: i64, now: i64) -> i64 {
+    let window = i64::try_from(s.spec.catchup_window_ms).unwrap_or(i64::MAX);
+    cutoff.min(now.saturating_sub(window)).min(s.last_nominal)
+}
+
+/// Delete the tick records of every schedule older than its [`tick_horizon`] whose run is gone
+/// (`RetentionTx::prune_ticks`), a batch at a time: `None` when maintenance moved elsewhere.
+fn prune_ticks(
+    store: &dyn Backend,
+    cutoff: i64,
+    mode: Mode,
+    done: &mut Pruned,
+    progress: &mut dyn FnMut(&Pruned),
+) -> Result<Option<()>> {
+    let now = crate::model::now_ms();
+    for s in store.read(|tx| tx.list_schedules())? {
+        let before = tick_horizon(&s, cutoff, now);
+        loop {
+            let Some(n) = batch(store, mode, |tx| tx.prune_ticks(&s.name, before, BATCH))? else {
+                return Ok(None);
+            };
+            done.ticks += n;
+            if n > 0 {
+                progress(done);
+            }
+            if n < u64::from(BATCH) {
+                break;
+            }
+        }
+    }
+    Ok(Some(()))
 }

@@ -117,7 +117,14 @@ const SETUP: &[(&str, &str)] = &[
         "imx token create --name ci --role operator -q >/dev/null",
     ),
     ("backup keygen", "rm ~/.config/imx/backup.key"),
+    ("notify", REMOVE_CHANNELS),
+    ("notify channel add", REMOVE_CHANNELS),
+    ("trigger", "imx trigger delete release-hook -q"),
+    ("trigger create", "imx trigger delete release-hook -q"),
 ];
+
+/// The template's notification rule and channels, for pages whose examples add them again.
+const REMOVE_CHANNELS: &str = "imx notify rule remove 01JB9R -q && imx notify channel remove ops -q && imx notify channel remove chat -q";
 
 const ADMIN_PW: &str = "admin-example-pw";
 const USER_PW: &str = "alice-example-pw";
@@ -160,6 +167,8 @@ struct Template {
     /// The id of the token `old-ci`.
     token: String,
     agent_token: String,
+    /// The id of the notification rule (on failed, to channel `chat`).
+    rule: String,
     /// A backup in backups/, and an encrypted one (with ~/.config/imx/backup.key) in
     /// /mnt/backups/ and the current folder.
     plain_backup: String,
@@ -297,10 +306,24 @@ fn help(path: &[String]) -> String {
 fn section(help: &str, title: &str) -> Vec<String> {
     let mut lines = help.lines().skip_while(|l| l.trim_end() != title);
     lines.next();
-    lines
-        .take_while(|l| l.starts_with("  "))
-        .map(|l| l[2..].trim_end().to_string())
-        .collect()
+    let mut out: Vec<String> = Vec::new();
+    let mut continued = false;
+    for l in lines.take_while(|l| l.starts_with("  ")) {
+        let l = l[2..].trim_end();
+        // A long example goes on the next line after a ` \`, as in a shell.
+        match out.last_mut() {
+            Some(last) if continued => {
+                last.push(' ');
+                last.push_str(l.trim_start());
+            }
+            _ => out.push(l.to_string()),
+        }
+        continued = l.ends_with(" \\");
+        if let Some(last) = out.last_mut().filter(|_| continued) {
+            last.truncate(last.len() - 2);
+        }
+    }
+    out
 }
 
 /// Every command's help page, depth first from `imx`.
@@ -390,6 +413,7 @@ impl Page {
         e = replace_word(&e, "01J5Z3", &t.plain_backup);
         e = replace_word(&e, "01J", &t.plain_backup);
         e = replace_word(&e, "01HZX3", &t.token);
+        e = replace_word(&e, "01JB9R", &t.rule);
         let run = match self.name().as_str() {
             "run cancel" => t.queued.clone(),
             "run retry" => failed.next().cloned().unwrap_or_default(),
@@ -426,11 +450,23 @@ const WORKFLOWS: &[(&str, &str)] = &[
     ),
     (
         "deploy.yaml",
-        "name: deploy\ndescription: Build, test and deploy\nsteps:\n  - id: build\n    run: echo building\n  - id: test\n    needs: [build]\n    run: echo testing\n  - id: ship\n    needs: [test]\n    run: echo shipping\n",
+        "name: deploy\ndescription: Build, test and deploy\nparams:\n  version: { type: string, default: dev }\nsteps:\n  - id: build\n    run: echo building\n  - id: test\n    needs: [build]\n    run: echo testing\n  - id: ship\n    needs: [test]\n    run: echo shipping\n",
     ),
     (
         "release.yaml",
         "name: release\nsteps:\n  - id: build\n    run: echo built\n  - id: test\n    needs: [build]\n    run: echo 'test failed' >&2; exit 1\n",
+    ),
+    (
+        "build.yaml",
+        "name: build\nsteps:\n  - id: compile\n    run: echo compiled\n",
+    ),
+    (
+        "page.yaml",
+        "name: page\nsteps:\n  - id: page\n    run: echo paging\n",
+    ),
+    (
+        "nightly.yaml",
+        "name: nightly\nsteps:\n  - id: etl\n    run: echo loading\n",
     ),
     (
         "parked.yaml",
@@ -475,7 +511,10 @@ impl Template {
         }
         let stubs = home.join("bin");
         for (name, body) in [
-            ("pass", "#!/bin/sh\nprintf '%s\\n' \"$PW\"\n"),
+            (
+                "pass",
+                "#!/bin/sh\ncase \"$*\" in\n  *slack*) echo https://hooks.slack.com/services/T0/B0/x ;;\n  *) printf '%s\\n' \"$PW\" ;;\nesac\n",
+            ),
             (
                 "my-siem-forwarder",
                 "#!/bin/sh\nexec cat >> \"$HOME/siem.out\"\n",
@@ -516,6 +555,19 @@ impl Template {
             "imx schedule create nightly --workflow deploy --cron '0 3 * * *' --timezone Europe/Berlin -q",
         );
         run("imx schedule create hourly --workflow deploy --cron @hourly -q");
+        // What the `notify` and `trigger` pages' examples name: channels that deliver to a
+        // receiver that answers 200 (`notify channel test ops`), a rule, a webhook trigger.
+        let sink = sink();
+        run(&format!(
+            "imx notify channel add ops --webhook {sink} -q 2>/dev/null && \
+             imx notify channel add chat --webhook {sink} -q 2>/dev/null"
+        ));
+        let rule: Value = serde_json::from_str(&run(
+            "imx notify rule add --on failed --channel chat -o json",
+        ))
+        .unwrap();
+        let rule = rule["id"].as_str().unwrap().to_string();
+        run("imx trigger create release-hook --workflow deploy -q");
         run("imx token create --name old-ci --role viewer -q >/dev/null");
         let agent_token = run("imx token create --name agents --role agent -q");
         std::fs::write(home.join("etc/imx/agent-token"), &agent_token).unwrap();
@@ -590,6 +642,7 @@ impl Template {
             queued,
             token,
             agent_token,
+            rule,
             plain_backup,
             encrypted_backup,
         }
@@ -602,6 +655,35 @@ impl Template {
     fn stubs(&self) -> PathBuf {
         self.home().join("bin")
     }
+}
+
+/// An HTTP receiver that answers every request with 200, on a thread of its own for the rest
+/// of the test: its URL.
+fn sink() -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let mut reader = BufReader::new(conn);
+            let mut length = 0;
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                if let Some((k, v)) = line.split_once(':')
+                    && k.eq_ignore_ascii_case("content-length")
+                {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let _ = reader
+                .get_mut()
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    url
 }
 
 /// Copy the tree at `from` to `to` (files and folders).
@@ -665,7 +747,7 @@ fn run_page(t: &Template, page: &Page) -> Vec<String> {
         background.push(worker);
     }
     if let Some((_, script)) = SETUP.iter().find(|(p, _)| *p == page.name()) {
-        run(script);
+        run(&page.substitute(t, script, home, None, &mut [].iter()));
     }
 
     let mut failures = Vec::new();
@@ -838,6 +920,12 @@ fn placeholders_are_replaced_as_whole_words() {
     );
     assert_eq!(replace_word("verify 01J", "01J", "X"), "verify X");
     assert_eq!(replace_word("01HZX4 01HZX", "01HZX", "X"), "01HZX4 X");
+}
+
+#[test]
+fn a_long_example_goes_on_after_a_backslash() {
+    let help = "Usage: x\n\nExamples:\n  imx a \\\n      --b c\n  imx d\n";
+    assert_eq!(section(help, "Examples:"), ["imx a --b c", "imx d"]);
 }
 
 /// Every command's `--help` ends with examples, groups included.

@@ -40,6 +40,7 @@ mod identity;
 mod install;
 mod notify;
 mod notify_email;
+mod notify_file;
 mod plain_errors;
 mod postgres;
 mod protocol;

@@ -20,8 +20,8 @@ use crate::both_modes;
 use crate::env::{SLOW, TestEnv, wait_until};
 
 /// The store key every command and server of these tests is given.
-const STORE_KEY: &str = "5f0e3ad7c1b2a4d6e8f00112233445566778899aabbccddeeff0011223344556";
-const SECRET: &str = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw==";
+pub const STORE_KEY: &str = "5f0e3ad7c1b2a4d6e8f00112233445566778899aabbccddeeff0011223344556";
+pub const SECRET: &str = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw==";
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
@@ -99,7 +99,7 @@ impl Receiver {
 
 const FAILS: &str = "name: build\nsteps:\n  - id: compile\n    run: |\n      echo compiling\n      echo 'error - widget broke' >&2\n      exit 3\n";
 
-fn add_channel(env: &TestEnv, rx: &Receiver) {
+pub fn add_channel(env: &TestEnv, rx: &Receiver) {
     env.run_stdin(
         &[
             "notify",

@@ -109,10 +109,18 @@ fn a_server_retains_on_its_own(env: TestEnv) {
         env.run(["run", "show", &ended]).code == 3
     });
     assert_eq!(env.show_run(&waiting)["status"], "queued");
+    // A pass may have found only the workflow's `applied` event old enough before the run
+    // ended (a loaded machine takes over a second from apply to cancel): look for the run's.
     let records = env.json(["audit", "list", "--action", "run.prune"]);
-    let first = &records.as_array().unwrap()[0];
-    assert_eq!(first["actor"], "server:retention", "{first}");
-    assert_eq!(first["details"]["runs"], 1, "{first}");
+    let records = records.as_array().unwrap();
+    assert!(
+        records.iter().all(|r| r["actor"] == "server:retention"),
+        "{records:?}"
+    );
+    assert!(
+        records.iter().any(|r| r["details"]["runs"] == 1),
+        "{records:?}"
+    );
 }
 
 #[test]

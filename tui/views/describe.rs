@@ -19,6 +19,7 @@ pub enum Target {
     Agent(String),
     Workflow(String),
     Audit(i64),
+    Schedule(String),
 }
 
 impl Target {
@@ -30,13 +31,16 @@ impl Target {
             Target::Agent(_) => "Agent",
             Target::Workflow(_) => "Workflow",
             Target::Audit(_) => "Audit record",
+            Target::Schedule(_) => "Schedule",
         }
     }
 
     /// Its id or name, in full (what `y` copies).
     pub fn id(&self) -> String {
         match self {
-            Target::Run(id) | Target::Agent(id) | Target::Workflow(id) => id.clone(),
+            Target::Run(id) | Target::Agent(id) | Target::Workflow(id) | Target::Schedule(id) => {
+                id.clone()
+            }
             Target::Step { run, step } => format!("{run}/{step}"),
             Target::Audit(seq) => seq.to_string(),
         }

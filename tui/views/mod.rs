@@ -14,6 +14,7 @@ pub mod logpane;
 pub mod overview;
 pub mod palette;
 pub mod runs;
+pub mod schedules;
 pub mod throughput;
 pub mod workflows;
 
@@ -47,6 +48,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme) {
         ViewId::RunDetail => detail::draw(f, body, app, theme),
         ViewId::Workflows => workflows::draw(f, body, app, theme),
         ViewId::Audit => audit::draw(f, body, app, theme),
+        ViewId::Schedules => schedules::draw(f, body, app, theme),
     }
     draw_footer(f, footer, app, theme);
     match &app.overlay {

@@ -1,6 +1,6 @@
-//! Runs: every run, newest (or oldest) first, one page at a time, filtered by status, workflow
-//! and text (`/status:failed wf:deploy 01JD`), sorted by any column (`<` `>` `R`); enter opens
-//! Run detail.
+//! Runs: every run, newest (or oldest) first, one page at a time, filtered by status, workflow,
+//! schedule and text (`/status:failed wf:deploy sched:nightly 01JD`), sorted by any column (`<`
+//! `>` `R`); enter opens Run detail.
 
 use imx::control::{RunQuery, RunSort};
 use imx::model::{Run, RunStatus, short_id};
@@ -25,6 +25,8 @@ pub struct RunsState {
     pub window: Window<Run>,
     pub status: Option<RunStatus>,
     pub workflow: Option<String>,
+    /// Only the runs this schedule's ticks made.
+    pub schedule: Option<String>,
     pub text: Option<String>,
     /// The control plane's order (by creation time).
     pub sort: RunSort,
@@ -40,6 +42,7 @@ impl Default for RunsState {
             window: Window::default(),
             status: None,
             workflow: None,
+            schedule: None,
             text: None,
             sort: RunSort::Newest,
             order: Sort::new(AGE, false),
@@ -57,6 +60,7 @@ impl RunsState {
             status: self.status,
             workflow: self.workflow.clone(),
             text: self.text.clone(),
+            schedule: self.schedule.clone(),
             sort: self.sort,
             cursor: self.window.start.clone(),
             limit: PAGE,
@@ -77,10 +81,12 @@ impl RunsState {
         w.selected = w.selected.min(w.items.len().saturating_sub(1));
     }
 
-    /// Parse `status:S wf:W free text`; an unknown status is an error and changes nothing.
+    /// Parse `status:S wf:W sched:S free text`; an unknown status is an error and changes
+    /// nothing.
     pub fn set_filter(&mut self, filter: &str) -> Result<(), String> {
         let mut status = None;
         let mut workflow = None;
+        let mut schedule = None;
         let mut words = Vec::new();
         for word in filter.split_whitespace() {
             if let Some(s) = word
@@ -93,12 +99,18 @@ impl RunsState {
                 .or_else(|| word.strip_prefix("wf:"))
             {
                 workflow = Some(w.to_string());
+            } else if let Some(s) = word
+                .strip_prefix("schedule:")
+                .or_else(|| word.strip_prefix("sched:"))
+            {
+                schedule = Some(s.to_string());
             } else {
                 words.push(word);
             }
         }
         self.status = status;
         self.workflow = workflow;
+        self.schedule = schedule;
         self.text = (!words.is_empty()).then(|| words.join(" "));
         self.window.reset();
         Ok(())
@@ -113,6 +125,9 @@ impl RunsState {
         if let Some(w) = &self.workflow {
             parts.push(format!("wf:{w}"));
         }
+        if let Some(s) = &self.schedule {
+            parts.push(format!("sched:{s}"));
+        }
         if let Some(t) = &self.text {
             parts.push(t.clone());
         }
@@ -120,7 +135,10 @@ impl RunsState {
     }
 
     pub fn has_filter(&self) -> bool {
-        self.status.is_some() || self.workflow.is_some() || self.text.is_some()
+        self.status.is_some()
+            || self.workflow.is_some()
+            || self.schedule.is_some()
+            || self.text.is_some()
     }
 
     /// All → queued → running → … → timed_out → all.

@@ -6,6 +6,7 @@ mod graph;
 mod keys;
 mod load;
 mod model;
+mod notify;
 mod on;
 mod params;
 mod render;

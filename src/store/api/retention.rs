@@ -1,6 +1,7 @@
 //! Retention of finished runs inside one store transaction (`imx run prune`, `imx server
 //! --retain`): counting and deleting, a batch at a time, finished runs that ended before a
-//! cutoff with their steps, then the event and log rows left without a run. The loop over
+//! cutoff with their steps, then the event and log rows left without a run, then schedules'
+//! tick records older than the cutoff whose run is gone. The loop over
 //! batches (one short transaction each) is `store::retention`.
 
 use crate::Result;
@@ -50,6 +51,13 @@ pub trait RetentionTx {
     /// name no run. The table's newest row is never deleted, so ids are never handed out twice
     /// (SQLite reuses the largest id of a table once its row is gone).
     fn prune_feed(&self, table: FeedTable, after: i64, cutoff: i64, limit: u32) -> Result<Walked>;
+    /// Delete up to `limit` of schedule `schedule`'s tick records with nominal times before
+    /// `before`, oldest first, that no longer matter: not buffered (a tick still waiting to
+    /// run), and whose run is gone (none was made, or retention deleted it: a tick whose run
+    /// is still stored stays with it). The schedule's newest tick is never deleted. How many
+    /// went. The caller keeps `before` outside the schedule's catch-up window, where ticks are
+    /// still decided and their record is what makes each one fire once.
+    fn prune_ticks(&self, schedule: &str, before: i64, limit: u32) -> Result<u64>;
 }
 
 /// Where a walk through a feed table goes on after `rows` (id, run, time), a page of at most

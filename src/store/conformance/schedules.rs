@@ -6,7 +6,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::{LEASE, WorkflowSpec, apply, claim, complete, postgres, register, sqlite, step};
+use super::{
+    LEASE, WorkflowSpec, apply, claim, complete, postgres, register, sqlite, start_run, step,
+};
 use crate::model::StepResult;
 use crate::model::{RunFilter, RunStatus, TickOutcome, now_ms};
 use crate::schedule::{MissReason, Overlap, ScheduleSpec};
@@ -22,6 +24,7 @@ on_both!(
     a_paused_schedule_records_its_ticks_missed,
     a_failed_run_pauses_a_schedule_that_asks_for_it,
     ticks_missed_while_down_go_to_the_notification_outbox,
+    the_dashboard_pages_the_runs_of_one_schedule,
 );
 
 const SEC: i64 = 1_000;
@@ -386,4 +389,58 @@ fn ticks_missed_while_down_go_to_the_notification_outbox(store: &Arc<dyn Backend
     pass(store, t0 + 3 * 3600 * SEC);
     let again = store.read(|tx| tx.notify_outbox_new(100_000)).unwrap();
     assert_eq!(again.len(), outbox.len());
+}
+
+/// The dashboard's runs filtered by schedule (the Schedules view's enter, and each schedule's
+/// last run): only the runs its ticks made, newest first, paged like any other filter.
+fn the_dashboard_pages_the_runs_of_one_schedule(store: &Arc<dyn Backend>) {
+    use crate::control::RunQuery;
+    let t0 = (now_ms() / SEC - 20) * SEC;
+    every_second(store, "dash", Overlap::AllowAll, t0);
+    let mut other = ScheduleSpec::new("other", "one");
+    other.every_ms = Some(1_000);
+    let info = new_info(other, "command", t0).unwrap();
+    assert!(store.write(|tx| tx.insert_schedule(&info)).unwrap());
+    assert_eq!(pass(store, t0 + 3 * SEC).ticks["dash"].fired, 3);
+    let by_hand = start_run(store, "one");
+    let mine: Vec<String> = runs_of(store, "dash").into_iter().map(|r| r.id).collect();
+    assert_eq!(mine.len(), 3);
+    let page = |limit, cursor: Option<String>| {
+        let q = RunQuery {
+            schedule: Some("dash".into()),
+            limit,
+            cursor,
+            ..RunQuery::default()
+        };
+        store.read(|tx| tx.dashboard_runs(&q)).unwrap()
+    };
+    let last = page(1, None);
+    assert_eq!(last.items.len(), 1);
+    let newest = last.items[0].clone();
+    assert_eq!(newest.schedule.as_deref(), Some("dash"));
+    assert_eq!(
+        Some(&newest.id),
+        mine.iter().max(),
+        "the newest of its runs (runs made in one millisecond are in no set order)"
+    );
+    assert_ne!(newest.id, by_hand);
+    let rest = page(10, last.next_cursor.clone());
+    assert_eq!(rest.items.len(), 2);
+    assert!(rest.next_cursor.is_none());
+    let all: BTreeSet<String> = std::iter::once(newest.id)
+        .chain(rest.items.into_iter().map(|r| r.id))
+        .collect();
+    assert_eq!(all, mine.into_iter().collect());
+    let q = RunQuery {
+        schedule: Some("nope".into()),
+        limit: 10,
+        ..RunQuery::default()
+    };
+    assert!(
+        store
+            .read(|tx| tx.dashboard_runs(&q))
+            .unwrap()
+            .items
+            .is_empty()
+    );
 }

@@ -75,13 +75,16 @@ pub fn create<T: RunRows + ConcurrencyRows + ?Sized>(
 ) -> Result<Run> {
     let wf = super::workflows::get(tx, workflow, None)?;
     let ix = index(tx, cache, &wf.name, wf.version)?;
-    let now = now_ms();
-    let id = crate::model::new_id();
     let timeout = run_timeout(tx, timeout_ms, ix.spec.timeout_ms, default_timeout_ms)?;
     let plan = match &ix.spec.concurrency {
         Some(c) => Some(concurrency::plan(tx, &wf.name, wf.version, c, params_json)?),
         None => None,
     };
+    // The time and id are taken under the key's lock (held by `plan`): runs of one key are
+    // then created in the order of their tickets, so the queue is in start order as
+    // `run list` shows it, also when concurrent starts (replicas) took turns at the lock.
+    let now = now_ms();
+    let id = crate::model::new_id();
     let admitted = plan.as_ref().is_none_or(|p| p.admitted);
     let deadline =
         admitted.then(|| now.saturating_add(i64::try_from(timeout.ms).unwrap_or(i64::MAX)));

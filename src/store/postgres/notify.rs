@@ -187,6 +187,7 @@ impl NotifyTx for PgTx<'_> {
     }
 
     fn notify_replace_workflow_rules(&self, workflow: &str, rules: &[Rule]) -> Result<()> {
+        crate::notify::file::check_workflow_rules(workflow, rules)?;
         self.execute(
             "DELETE FROM notify_rules WHERE source = 'workflow' AND workflow = $1",
             &[&workflow],

@@ -1,7 +1,7 @@
 //! Retention on PostgreSQL ([`RetentionTx`]): finished runs deleted a batch at a time with their
 //! steps (the batch's run rows locked, skipping any another transaction holds, so neither side
 //! waits), then the event and log rows left without a run, walked by id and deleted by id in
-//! one statement per batch. The feeds page by `feed_seq`, numbered from `feed_counters`, so
+//! one statement per batch; then schedules' tick records whose run is gone. The feeds page by `feed_seq`, numbered from `feed_counters`, so
 //! deleting rows never changes where numbering goes on.
 
 use std::collections::{BTreeSet, HashSet};
@@ -111,5 +111,19 @@ impl RetentionTx for PgTx<'_> {
             deleted,
             next: next_cursor(&rows, limit, cutoff),
         })
+    }
+
+    fn prune_ticks(&self, schedule: &str, before: i64, limit: u32) -> Result<u64> {
+        self.execute(
+            "DELETE FROM schedule_ticks WHERE schedule = $1 AND nominal_time IN (
+                 SELECT t.nominal_time FROM schedule_ticks t
+                 WHERE t.schedule = $1 AND t.nominal_time < $2 AND t.outcome <> 'buffered'
+                   AND t.nominal_time < (SELECT max(nominal_time) FROM schedule_ticks
+                                         WHERE schedule = $1)
+                   AND (t.run_id IS NULL
+                        OR NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id))
+                 ORDER BY t.nominal_time LIMIT $3)",
+            &[&schedule, &before, &i64::from(limit)],
+        )
     }
 }

@@ -166,6 +166,9 @@ pub fn runs(tx: &Transaction<'_>, q: &RunQuery) -> Result<Page<Run>> {
     if let Some(s) = q.status {
         arg(&mut sql, " AND status = ?", s.as_str().to_string().into());
     }
+    if let Some(s) = &q.schedule {
+        arg(&mut sql, " AND schedule = ?", s.clone().into());
+    }
     if let Some(t) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let upper = t.to_ascii_uppercase();
         arg(&mut sql, " AND (id >= ?", upper.clone().into());

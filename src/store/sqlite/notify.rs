@@ -189,6 +189,7 @@ impl NotifyTx for Transaction<'_> {
     }
 
     fn notify_replace_workflow_rules(&self, workflow: &str, rules: &[Rule]) -> Result<()> {
+        crate::notify::file::check_workflow_rules(workflow, rules)?;
         self.prepare_cached(
             "DELETE FROM notify_rules WHERE source = 'workflow' AND workflow = ?1",
         )?

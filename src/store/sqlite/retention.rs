@@ -1,5 +1,6 @@
 //! Retention on SQLite ([`RetentionTx`]): finished runs deleted a batch at a time with their
-//! steps, then the event and log rows left without a run, walked by id.
+//! steps, then the event and log rows left without a run, walked by id, and schedules' tick
+//! records whose run is gone.
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -103,5 +104,21 @@ impl RetentionTx for Transaction<'_> {
             deleted,
             next: next_cursor(&rows, limit, cutoff),
         })
+    }
+
+    fn prune_ticks(&self, schedule: &str, before: i64, limit: u32) -> Result<u64> {
+        let n = self
+            .prepare_cached(
+                "DELETE FROM schedule_ticks WHERE schedule = ?1 AND nominal_time IN (
+                     SELECT t.nominal_time FROM schedule_ticks t
+                     WHERE t.schedule = ?1 AND t.nominal_time < ?2 AND t.outcome <> 'buffered'
+                       AND t.nominal_time < (SELECT max(nominal_time) FROM schedule_ticks
+                                             WHERE schedule = ?1)
+                       AND (t.run_id IS NULL
+                            OR NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id))
+                     ORDER BY t.nominal_time LIMIT ?3)",
+            )?
+            .execute(params![schedule, before, limit])?;
+        Ok(n as u64)
     }
 }

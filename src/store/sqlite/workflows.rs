@@ -28,6 +28,7 @@ fn workflow_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Workflow, Strin
                 steps: Vec::new(),
                 schedules: Vec::new(),
                 on: Vec::new(),
+                notify: Vec::new(),
                 source,
             },
             run_timeout: None,
