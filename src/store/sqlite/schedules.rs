@@ -373,14 +373,14 @@ mod tests {
             }
         }
         tx.execute_batch("ANALYZE").unwrap();
-        for (sql, index) in [
-            (ACTIVE_RUNS, "runs_active_by_schedule"),
-            (FAILED_AFTER, "runs_failed_by_schedule"),
+        for (sql, index, args) in [
+            (ACTIVE_RUNS, "runs_active_by_schedule", params!["s"]),
+            (FAILED_AFTER, "runs_failed_by_schedule", params!["s", 0]),
         ] {
             let plan: Vec<String> = tx
                 .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
                 .unwrap()
-                .query_map(params!["s", 0], |r| r.get::<_, String>(3))
+                .query_map(args, |r| r.get::<_, String>(3))
                 .unwrap()
                 .collect::<rusqlite::Result<_>>()
                 .unwrap();
