@@ -24,7 +24,7 @@ use crate::auth::{Permission, Principal};
 use crate::model::{Run, ScheduleInfo, TickOutcome, now_ms};
 use crate::schedule::{Clock, Schedule, ScheduleSpec};
 use crate::store::api::NewTick;
-use crate::store::schedules::{PassReport, fire_due, make_run, new_info};
+use crate::store::schedules::{PASS_BATCH, PassReport, fire_due_batched, make_run, new_info};
 use crate::{Error, Result};
 
 /// How long the SQLite scheduler lease lasts unless renewed.
@@ -347,21 +347,21 @@ impl LocalControlPlane {
 
     /// One pass of the scheduler at `now`, if this process is the one to fire: `None` when
     /// another is (PostgreSQL: another replica leads maintenance; SQLite: another process holds
-    /// the scheduler lease). `holder` names this process.
+    /// the scheduler lease). `holder` names this process. A pass commits every
+    /// [`PASS_BATCH`] schedules, each batch in its own maintenance transaction that takes or
+    /// renews the lease first.
     pub fn schedule_pass(&self, holder: &str, now: i64) -> Result<Option<PassReport>> {
         if self.store().maintenance_leader() == Some(false) {
             return Ok(None);
         }
-        let specs = self.store().specs();
-        let timeout = self.default_run_timeout_ms;
         let until = now.saturating_add(ms(SCHEDULER_LEASE));
-        let out = self.store().maintain(|tx| {
-            if !tx.hold_scheduler_lease(holder, now, until)? {
-                return Ok(None);
-            }
-            fire_due(tx, specs, now, timeout).map(Some)
-        })?;
-        Ok(out.flatten())
+        fire_due_batched(
+            self.store(),
+            now,
+            self.default_run_timeout_ms,
+            PASS_BATCH,
+            |tx| tx.hold_scheduler_lease(holder, now, until),
+        )
     }
 
     /// Whether a pass could have anything to do: a schedule with a next fire time, or a

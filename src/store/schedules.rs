@@ -4,6 +4,11 @@
 //! transaction recorded itself (`insert_tick`: unique per schedule and nominal time), so two
 //! processes firing the same tick make one run. It then starts buffered ticks whose schedule
 //! has no run going, and pauses schedules with `pause_on_failure` whose run failed.
+//!
+//! The scheduler runs a pass as several transactions ([`fire_due_batched`]), each deciding at
+//! most [`PASS_BATCH`] schedules: 10,000 ticks due at one minute become visible runs batch by
+//! batch instead of all at the end of one long transaction. Exactly once still holds per
+//! tick: its record and its run are written in the same transaction.
 
 use std::collections::BTreeMap;
 
@@ -12,10 +17,15 @@ use crate::engine::SpecCache;
 use crate::model::{Run, ScheduleInfo, TickCounts, TickOutcome};
 use crate::schedule::{MissReason, Outcome, Schedule, ScheduleSpec, State, plan};
 use crate::store::Tx;
-use crate::store::api::NewTick;
+use crate::store::api::{Backend, NewTick};
 
 /// Schedules taken per query of a pass.
 const DUE_BATCH: u32 = 1000;
+
+/// Schedules decided per transaction of a batched pass ([`fire_due_batched`]): small enough
+/// that a batch's runs are visible within milliseconds, large enough that a commit's cost is
+/// shared by a few hundred runs.
+pub const PASS_BATCH: u32 = 250;
 
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -87,7 +97,23 @@ fn notify_missed(tx: &Tx<'_>, s: &ScheduleInfo, nominal: i64, reason: MissReason
     Ok(())
 }
 
-/// One pass of the scheduler at `now` (see the module doc).
+impl PassReport {
+    /// Add what another part of the same pass did.
+    fn merge(&mut self, other: PassReport) {
+        for (name, c) in other.ticks {
+            let t = self.ticks.entry(name).or_default();
+            t.fired += c.fired;
+            t.missed += c.missed;
+            t.skipped += c.skipped;
+            t.buffered += c.buffered;
+            t.dropped += c.dropped;
+        }
+        self.paused.extend(other.paused);
+        self.next_fire = other.next_fire;
+    }
+}
+
+/// One pass of the scheduler at `now` in one transaction (see the module doc).
 pub fn fire_due(
     tx: &Tx<'_>,
     cache: &SpecCache,
@@ -95,19 +121,79 @@ pub fn fire_due(
     default_timeout_ms: Option<u64>,
 ) -> Result<PassReport> {
     let mut report = PassReport::default();
+    while fire_some(tx, cache, now, default_timeout_ms, DUE_BATCH, &mut report)? {}
+    finish_pass(tx, cache, now, default_timeout_ms, &mut report)?;
+    Ok(report)
+}
+
+/// One pass of the scheduler at `now` as maintenance transactions of at most `batch`
+/// schedules each (see the module doc). Each transaction first asks `hold` whether this
+/// process still fires (the SQLite scheduler lease); `None` when it did not from the start
+/// (or another process leads maintenance). A firer that loses its lease mid-pass stops, and
+/// what it left is the next holder's.
+pub fn fire_due_batched(
+    store: &dyn Backend,
+    now: i64,
+    default_timeout_ms: Option<u64>,
+    batch: u32,
+    mut hold: impl FnMut(&Tx<'_>) -> Result<bool>,
+) -> Result<Option<PassReport>> {
+    let cache = store.specs();
+    let mut report: Option<PassReport> = None;
     loop {
-        let due = tx.due_schedules(now, DUE_BATCH)?;
-        let n = due.len();
-        for s in due {
-            fire_one(tx, cache, s, now, default_timeout_ms, &mut report)?;
-        }
-        if n < usize::try_from(DUE_BATCH).unwrap_or(usize::MAX) {
-            break;
+        let part = store.maintain(|tx| {
+            if !hold(tx)? {
+                return Ok(None);
+            }
+            let mut part = PassReport::default();
+            let more = fire_some(tx, cache, now, default_timeout_ms, batch, &mut part)?;
+            if !more {
+                finish_pass(tx, cache, now, default_timeout_ms, &mut part)?;
+            }
+            Ok(Some((part, more)))
+        })?;
+        let Some((part, more)) = part.flatten() else {
+            // Lost mid-pass: when the rest is due is for the next look to know.
+            if let Some(r) = report.as_mut() {
+                r.next_fire = store.read_quick(|tx| tx.next_schedule_fire())?;
+            }
+            return Ok(report);
+        };
+        report.get_or_insert_default().merge(part);
+        if !more {
+            return Ok(report);
         }
     }
-    release_buffered(tx, cache, now, default_timeout_ms, &mut report)?;
+}
+
+/// Decide up to `limit` due schedules: whether there may be more.
+fn fire_some(
+    tx: &Tx<'_>,
+    cache: &SpecCache,
+    now: i64,
+    default_timeout_ms: Option<u64>,
+    limit: u32,
+    report: &mut PassReport,
+) -> Result<bool> {
+    let due = tx.due_schedules(now, limit)?;
+    let n = due.len();
+    for s in due {
+        fire_one(tx, cache, s, now, default_timeout_ms, report)?;
+    }
+    Ok(n >= usize::try_from(limit).unwrap_or(usize::MAX))
+}
+
+/// The end of a pass: buffered ticks whose run may start, and the next fire time.
+fn finish_pass(
+    tx: &Tx<'_>,
+    cache: &SpecCache,
+    now: i64,
+    default_timeout_ms: Option<u64>,
+    report: &mut PassReport,
+) -> Result<()> {
+    release_buffered(tx, cache, now, default_timeout_ms, report)?;
     report.next_fire = tx.next_schedule_fire()?;
-    Ok(report)
+    Ok(())
 }
 
 fn fire_one(

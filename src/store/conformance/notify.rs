@@ -3,6 +3,15 @@
 //! signed the Standard Webhooks way (checked by the receiver with its own HMAC), retries after
 //! the receiver fails, records every attempt; rules' `after`, `recovered`, cooldown and
 //! grouping; channel secrets sealed and never shown.
+//!
+//! Beside them, issue 12's delivery target as an ignored benchmark (SQLite, and PostgreSQL
+//! when there is one): 100 runs fail back to back while the delivery loop runs; it prints the
+//! p50/p99/max latency from each run's end (`finished_at`) to its webhook's arrival at the
+//! receiver, and fails over a p99 of 1 s.
+//!
+//! ```text
+//! cargo test --release --lib notify_latency -- --ignored --nocapture --test-threads 1
+//! ```
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -1,6 +1,7 @@
 //! Schedules on every backend: a tick makes one run however many processes fire it at once
 //! (the (schedule, nominal time) key), catch-up and buffered ticks, pauses, and the runs
-//! filtered by schedule.
+//! filtered by schedule; a pass in batches (one transaction each) keeps every tick to one
+//! run, and a firer that loses its lease mid-pass leaves the rest due.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -12,10 +13,12 @@ use crate::model::StepResult;
 use crate::model::{RunFilter, RunStatus, TickOutcome, now_ms};
 use crate::schedule::{MissReason, Overlap, ScheduleSpec};
 use crate::store::api::{Backend, NewTick};
-use crate::store::schedules::{fire_due, new_info};
+use crate::store::schedules::{fire_due, fire_due_batched, new_info};
 
 on_both!(
     three_firers_racing_for_the_same_ticks_make_one_run_each,
+    three_firers_racing_in_batches_make_one_run_each,
+    a_batched_pass_commits_batch_by_batch_and_stops_when_its_lease_is_lost,
     a_tick_recorded_twice_is_recorded_once,
     a_buffered_tick_runs_when_the_going_run_ends,
     a_paused_schedule_records_its_ticks_missed,
@@ -89,6 +92,127 @@ fn three_firers_racing_for_the_same_ticks_make_one_run_each(store: &Arc<dyn Back
     let info = store.read(|tx| tx.get_schedule("race")).unwrap().unwrap();
     assert_eq!((info.fired, info.last_nominal), (10, now));
     assert_eq!(info.next_fire, Some(now + SEC));
+}
+
+/// Forty schedules every second, created at `t0`: `b00` … `b39`.
+fn forty_schedules(store: &Arc<dyn Backend>, t0: i64) {
+    apply(store, &WorkflowSpec::new("one", vec![step("a", &[])]));
+    store
+        .write(|tx| {
+            for i in 0..40 {
+                let mut spec = ScheduleSpec::new(format!("b{i:02}"), "one");
+                spec.every_ms = Some(1_000);
+                spec.overlap = Overlap::AllowAll;
+                tx.insert_schedule(&new_info(spec, "command", t0)?)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Wait until this process leads maintenance (PostgreSQL; at once on SQLite): a batched pass
+/// runs as maintenance.
+fn lead(store: &Arc<dyn Backend>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while store.maintenance_leader() == Some(false) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never led maintenance"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Every run of the store, by (schedule, nominal time).
+fn all_runs(store: &Arc<dyn Backend>) -> Vec<(String, i64)> {
+    let runs = store
+        .read(|tx| {
+            tx.list_runs(&RunFilter {
+                limit: Some(1000),
+                ..RunFilter::default()
+            })
+        })
+        .unwrap()
+        .items;
+    let mut out: Vec<(String, i64)> = runs
+        .into_iter()
+        .map(|r| (r.schedule.unwrap(), r.nominal_time.unwrap()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Forty schedules with three ticks due each; three threads run batched passes (seven
+/// schedules per transaction) at the same moment, twice: 120 runs, one per tick.
+fn three_firers_racing_in_batches_make_one_run_each(store: &Arc<dyn Backend>) {
+    let t0 = (now_ms() / SEC - 20) * SEC;
+    forty_schedules(store, t0);
+    lead(store);
+    let now = t0 + 3 * SEC;
+    let barrier = Arc::new(std::sync::Barrier::new(3));
+    let firers: Vec<_> = (0..3)
+        .map(|_| {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut fired = 0;
+                for _ in 0..2 {
+                    let r = fire_due_batched(&*store, now, None, 7, |_| Ok(true))
+                        .unwrap()
+                        .unwrap();
+                    fired += r.ticks.values().map(|c| c.fired).sum::<u64>();
+                }
+                fired
+            })
+        })
+        .collect();
+    let fired: u64 = firers.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(fired, 120, "the passes together fired each tick once");
+    let want: Vec<(String, i64)> = (0..40)
+        .flat_map(|i| (1..=3).map(move |k| (format!("b{i:02}"), t0 + k * SEC)))
+        .collect();
+    assert_eq!(all_runs(store), want);
+    let next = store.read(|tx| tx.next_schedule_fire()).unwrap();
+    assert_eq!(next, Some(now + SEC));
+}
+
+/// A batched pass asks for the lease once per transaction: forty schedules, seven at a time,
+/// are six transactions. A firer whose lease is lost after two stops there with fourteen runs
+/// made and the next fire time `now` (the rest still due), which the next pass fires.
+fn a_batched_pass_commits_batch_by_batch_and_stops_when_its_lease_is_lost(
+    store: &Arc<dyn Backend>,
+) {
+    let t0 = (now_ms() / SEC - 20) * SEC;
+    forty_schedules(store, t0);
+    lead(store);
+    let now = t0 + SEC;
+    let mut asked = 0;
+    let lost = fire_due_batched(&**store, now, None, 7, |_| {
+        asked += 1;
+        Ok(asked <= 2)
+    })
+    .unwrap()
+    .unwrap();
+    assert_eq!(asked, 3);
+    assert_eq!(lost.ticks.values().map(|c| c.fired).sum::<u64>(), 14);
+    assert_eq!(lost.next_fire, Some(now));
+    assert_eq!(all_runs(store).len(), 14);
+    // Not holding it from the start: no pass at all.
+    assert_eq!(
+        fire_due_batched(&**store, now, None, 7, |_| Ok(false)).unwrap(),
+        None
+    );
+    let mut asked = 0;
+    let rest = fire_due_batched(&**store, now, None, 7, |_| {
+        asked += 1;
+        Ok(true)
+    })
+    .unwrap()
+    .unwrap();
+    assert_eq!(asked, 4, "26 schedules left: 7 + 7 + 7 + 5");
+    assert_eq!(rest.ticks.values().map(|c| c.fired).sum::<u64>(), 26);
+    assert_eq!(rest.next_fire, Some(now + SEC));
+    assert_eq!(all_runs(store).len(), 40);
 }
 
 /// The key itself: a tick recorded by one transaction is not recorded by another, and a

@@ -75,7 +75,10 @@ pub fn logical_schema_version(pg_version: i64) -> i64 {
         // 0011 adds the notification tables, as SQLite 0017 (its fourteenth).
         11 => 14,
         // 0012 adds the secrets, as SQLite 0018 (its fifteenth).
-        _ => 15,
+        12 => 15,
+        // 0013 indexes the runs by schedule, as SQLite 0019 (its sixteenth): no table or
+        // column changes.
+        _ => 16,
     }
 }
 

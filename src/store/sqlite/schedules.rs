@@ -13,6 +13,19 @@ use crate::{Error, Result};
 const COLUMNS: &str = "name, workflow, spec, origin, paused, note, created_at, updated_at, \
      last_nominal, next_fire, fired, checked_at, missed, skipped, dropped";
 
+/// A schedule's runs not ended (a pass asks for every due schedule): searches the partial
+/// index of active scheduled runs, not the schedule's whole history.
+const ACTIVE_RUNS: &str =
+    "SELECT id FROM runs WHERE schedule = ?1 AND status IN ('queued', 'running')
+     ORDER BY id";
+
+/// A schedule's latest failed run ended after a time (`pause_on_failure`): searches the
+/// partial index of failed scheduled runs by end time.
+const FAILED_AFTER: &str =
+    "SELECT id FROM runs WHERE schedule = ?1 AND status IN ('failed', 'timed_out')
+       AND finished_at > ?2
+     ORDER BY finished_at DESC LIMIT 1";
+
 fn schedule_from_row(r: &Row<'_>) -> rusqlite::Result<(ScheduleInfo, String)> {
     let spec: String = r.get(2)?;
     let fired: i64 = r.get(10)?;
@@ -194,10 +207,7 @@ impl SchedulesTx for Transaction<'_> {
     }
 
     fn schedule_active_runs(&self, name: &str) -> Result<Vec<String>> {
-        let mut stmt = self.prepare_cached(
-            "SELECT id FROM runs WHERE schedule = ?1 AND status IN ('queued', 'running')
-             ORDER BY id",
-        )?;
+        let mut stmt = self.prepare_cached(ACTIVE_RUNS)?;
         let rows = stmt.query_map([name], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -302,11 +312,7 @@ impl SchedulesTx for Transaction<'_> {
 
     fn failed_run_after(&self, schedule: &str, after: i64) -> Result<Option<String>> {
         Ok(self
-            .prepare_cached(
-                "SELECT id FROM runs WHERE schedule = ?1 AND status IN ('failed', 'timed_out')
-                   AND finished_at > ?2
-                 ORDER BY finished_at DESC LIMIT 1",
-            )?
+            .prepare_cached(FAILED_AFTER)?
             .query_row(params![schedule, after], |r| r.get(0))
             .optional()?)
     }
@@ -328,5 +334,57 @@ impl SchedulesTx for Transaction<'_> {
         )?
         .execute(params![LEASE, format!("{holder} {until}")])?;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    /// A pass asks every due schedule for its active runs (and, with `pause_on_failure`, its
+    /// latest failure): both search their partial index, also where statistics say one
+    /// schedule holds thousands of ended runs (a walk of the schedule's runs would visit its
+    /// whole history, every minute, for every schedule).
+    #[test]
+    fn a_pass_searches_active_and_failed_runs_by_index_not_the_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("imx.db");
+        drop(Store::open(&path, true).unwrap());
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        let tx = conn.transaction().unwrap();
+        {
+            let mut ins = tx
+                .prepare(
+                    "INSERT INTO runs (id, workflow, workflow_version, status, params, created_at,
+                                       finished_at, created_by, steps_total, schedule,
+                                       nominal_time)
+                     VALUES (printf('r%06d', ?1), 'w', 1, ?2, '{}', ?1, ?1, 't', 1, 's', ?1)",
+                )
+                .unwrap();
+            for i in 0..3_000 {
+                let status = match i % 100 {
+                    0 => "queued",
+                    1 => "failed",
+                    _ => "succeeded",
+                };
+                ins.execute(params![i, status]).unwrap();
+            }
+        }
+        tx.execute_batch("ANALYZE").unwrap();
+        for (sql, index, args) in [
+            (ACTIVE_RUNS, "runs_active_by_schedule", params!["s"]),
+            (FAILED_AFTER, "runs_failed_by_schedule", params!["s", 0]),
+        ] {
+            let plan: Vec<String> = tx
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map(args, |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            assert!(plan.iter().any(|p| p.contains(index)), "{sql}: {plan:?}");
+        }
     }
 }
