@@ -129,13 +129,11 @@ pub fn prune(
         let Some(n) = batch(store, mode, |tx| tx.prune_notifications(cutoff, BATCH))? else {
             return Ok(done);
         };
-        done.notifications += n;
-        if n > 0 {
-            progress(&done);
-        }
         if n == 0 {
             break;
         }
+        done.notifications += n;
+        progress(&done);
     }
     done.complete = true;
     Ok(done)

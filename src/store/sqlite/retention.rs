@@ -123,27 +123,19 @@ impl RetentionTx for Transaction<'_> {
     }
 
     fn prune_notifications(&self, cutoff: i64, limit: u32) -> Result<u64> {
-        self.prepare_cached(
-            "CREATE TEMP TABLE IF NOT EXISTS pruned_deliveries (id TEXT PRIMARY KEY)",
-        )?
-        .execute([])?;
-        self.prepare_cached("DELETE FROM temp.pruned_deliveries")?
-            .execute([])?;
-        self.prepare_cached(
-            "INSERT INTO temp.pruned_deliveries SELECT id FROM notify_deliveries \
+        // The same batch twice in one write transaction (the one writer): its attempts, then it.
+        const BATCH: &str = "SELECT id FROM notify_deliveries \
              WHERE state IN ('delivered', 'failed', 'suppressed') AND created_at < ?1 \
-             ORDER BY created_at LIMIT ?2",
-        )?
+             ORDER BY created_at, id LIMIT ?2";
+        self.prepare_cached(&format!(
+            "DELETE FROM notify_attempts WHERE delivery_id IN ({BATCH})"
+        ))?
         .execute(params![cutoff, limit])?;
-        self.prepare_cached(
-            "DELETE FROM notify_attempts WHERE delivery_id IN (SELECT id FROM temp.pruned_deliveries)",
-        )?
-        .execute([])?;
         let deliveries = self
-            .prepare_cached(
-                "DELETE FROM notify_deliveries WHERE id IN (SELECT id FROM temp.pruned_deliveries)",
-            )?
-            .execute([])?;
+            .prepare_cached(&format!(
+                "DELETE FROM notify_deliveries WHERE id IN ({BATCH})"
+            ))?
+            .execute(params![cutoff, limit])?;
         let outbox = self
             .prepare_cached(
                 "DELETE FROM notify_outbox WHERE id IN (
