@@ -320,17 +320,15 @@ fn section(help: &str, title: &str) -> Vec<String> {
     for l in lines.take_while(|l| l.starts_with("  ")) {
         let l = l[2..].trim_end();
         // A long example goes on the next line after a ` \`, as in a shell.
+        let (text, goes_on) = l.strip_suffix(" \\").map_or((l, false), |t| (t, true));
         match out.last_mut() {
             Some(last) if continued => {
                 last.push(' ');
-                last.push_str(l.trim_start());
+                last.push_str(text.trim_start());
             }
-            _ => out.push(l.to_string()),
+            _ => out.push(text.to_string()),
         }
-        continued = l.ends_with(" \\");
-        if let Some(last) = out.last_mut().filter(|_| continued) {
-            last.truncate(last.len() - 2);
-        }
+        continued = goes_on;
     }
     out
 }
