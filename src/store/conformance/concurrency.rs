@@ -99,7 +99,9 @@ fn a_full_key_queues_runs_and_admits_them_in_order(store: &Arc<dyn Backend>) {
             })
         })
         .unwrap();
-    let waiting: Vec<(String, Option<u32>)> = queued
+    // Listed newest first by id; runs made in one millisecond have ids in no set order, so
+    // the queue is compared by position.
+    let mut waiting: Vec<(String, Option<u32>)> = queued
         .items
         .iter()
         .filter(|r| r.is_waiting_for_slot())
@@ -110,6 +112,7 @@ fn a_full_key_queues_runs_and_admits_them_in_order(store: &Arc<dyn Backend>) {
             )
         })
         .collect();
+    waiting.sort_by_key(|(_, position)| std::cmp::Reverse(*position));
     assert_eq!(
         waiting,
         vec![
