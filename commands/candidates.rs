@@ -241,7 +241,9 @@ pub fn contexts() -> Vec<CompletionCandidate> {
 pub fn run_statuses() -> Vec<CompletionCandidate> {
     imx::model::RunStatus::ALL
         .iter()
-        .map(|s| CompletionCandidate::new(s.as_str()))
+        .map(|s| s.as_str())
+        .chain(["waiting"])
+        .map(CompletionCandidate::new)
         .collect()
 }
 

@@ -38,12 +38,31 @@ Step keys:
   needs         [ids] of steps that must succeed first
   run           a shell script (sh -c), or
   http          {method, url, headers, json | body, expect_status}, or
-  noop: true    a step that does nothing (joins, tests)
+  noop: true    a step that does nothing (joins, tests), or
+  approval      {approvers, timeout, message}: a step that waits for a person (below)
   timeout       how long one attempt may take
   retry         {max, backoff: fixed|exponential, initial, max_delay, jitter}
   agent         {labels: {KEY: VALUE}}: only agents with these labels run the step
   env           extra environment variables (values may use templates)
   workdir       the working directory of a `run` step
+
+Approval keys (a step's `approval:`; no agent runs such a step, so timeout, retry, agent, env and
+workdir are refused on it):
+  approvers     {users: [NAMES], roles: [ROLES]}: who may approve or reject it (at least one
+                name; admins always may); required
+  timeout       past this long waiting, the step fails ("approval timed out"); without it, it
+                waits as long as the run may last
+  message       what the approver is asked (a template over params and upstream outputs)
+Once its needs have succeeded the step is `waiting` (its run stays `running`; `imx run list
+--status waiting` lists such runs, `on: approval` rules send a message) until `imx run approve
+RUN STEP [--comment TEXT]` (it succeeds; its outputs `decision`, `by` and `comment` are there for
+the steps downstream) or `imx run reject RUN STEP [--comment TEXT]` (it fails with the rejection
+and comment as its error, and the steps downstream are skipped). `run show` and the audit trail
+(run.approve, run.reject) say who decided, when, and why. e.g.
+  - id: approve
+    needs: [build]
+    approval: {approvers: {roles: [admin], users: [alice]}, timeout: 2h,
+               message: "Ship {{ params.version }}?"}
 
 Schedule keys (each entry of `schedules:`; see also `imx schedule --help`):
   name              the schedule's name, unique among all schedules; required
@@ -68,7 +87,8 @@ Each tick makes at most one run, however many servers or agents fire schedules.
 
 Notify keys (each entry of `notify:`; the options of `imx notify rule add`):
   on                failed | timed_out | cancelled | succeeded | recovered (a success after a run
-                    that did not succeed) | missed_schedule | duration_over | stuck; required
+                    that did not succeed) | missed_schedule | duration_over | stuck | approval (an
+                    approval step started waiting); required
   channel           the channel to send to (`imx notify channel add`); required
   for               duration_over: how long a run may go on; stuck: how long without progress
                     (a duration; required for these two, refused for the others)

@@ -92,9 +92,29 @@ pub fn one_of<T: Copy>(what: &str, s: &str, values: &[(&'static str, T)]) -> Res
     }
 }
 
-/// A run status, with a did-you-mean.
-pub fn run_status(s: &str) -> Result<imx::model::RunStatus, String> {
-    let all = imx::model::RunStatus::ALL.map(|st| (st.as_str(), st));
+/// A `run list --status` value: a run status, or `waiting` (a run not ended with an approval
+/// step waiting for a person; its status is `running`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListStatus {
+    Is(imx::model::RunStatus),
+    Waiting,
+}
+
+impl ListStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListStatus::Is(s) => s.as_str(),
+            ListStatus::Waiting => "waiting",
+        }
+    }
+}
+
+/// A run status or `waiting`, with a did-you-mean.
+pub fn run_status(s: &str) -> Result<ListStatus, String> {
+    let mut all: Vec<(&'static str, ListStatus)> = imx::model::RunStatus::ALL
+        .map(|st| (st.as_str(), ListStatus::Is(st)))
+        .to_vec();
+    all.push(("waiting", ListStatus::Waiting));
     one_of("run status", s, &all)
 }
 

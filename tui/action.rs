@@ -114,6 +114,8 @@ pub enum Action {
     SaveLog,
     CancelRun,
     RetryRun,
+    /// Run detail: approve the selected approval step (it is waiting).
+    ApproveStep,
     DrainAgent,
     ResumeAgent,
     RemoveAgent,
@@ -179,6 +181,11 @@ pub enum Effect {
 pub enum Mutation {
     CancelRun(String),
     RetryRun(String),
+    /// Approve the waiting approval step `step` of run `run`.
+    ApproveStep {
+        run: String,
+        step: String,
+    },
     DrainAgent(String),
     ResumeAgent(String),
     RemoveAgent(String),
@@ -203,6 +210,10 @@ impl Mutation {
                     imx::model::short_id(id)
                 )
             }
+            Mutation::ApproveStep { run, step } => format!(
+                "Approve step {step} of run {}? The run goes on.",
+                imx::model::short_id(run)
+            ),
             Mutation::DrainAgent(a) => {
                 format!("Drain agent {a}? It finishes its steps, takes no new ones.")
             }

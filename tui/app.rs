@@ -669,6 +669,7 @@ impl App {
                     self.ask(Permission::ManageWorkflows, m);
                 }
             }
+            Action::ApproveStep => self.approve_step(),
             Action::DrainAgent | Action::ResumeAgent | Action::RemoveAgent => {
                 if self.view == ViewId::Agents {
                     let m = self.agents.window.selected_item().map(|a| {
@@ -947,6 +948,9 @@ mod drill_downs;
 
 #[path = "app_schedules.rs"]
 mod schedule_keys;
+
+#[path = "app_approve.rs"]
+mod approve_keys;
 
 #[cfg(test)]
 #[path = "app_tests.rs"]

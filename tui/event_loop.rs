@@ -243,6 +243,10 @@ pub async fn mutate(plane: &Plane, who: &Principal, m: Mutation) -> Action {
             .retry_run(who, id, None)
             .await
             .map(|r| format!("Retrying run {}.", short_id(&r.id))),
+        Mutation::ApproveStep { run, step } => plane
+            .decide_approval(who, run, step, imx::model::ApprovalDecision::Approved, None)
+            .await
+            .map(|r| format!("Approved step {step} of run {}.", short_id(&r.id))),
         Mutation::DrainAgent(a) => plane
             .drain_agent(who, a)
             .await

@@ -109,6 +109,7 @@ fn step(
         outputs: BTreeMap::new(),
         error: None,
         duration_ms: status.is_terminal().then_some(12_000),
+        approval: None,
     }
 }
 

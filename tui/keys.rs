@@ -135,6 +135,11 @@ pub const KEYS: &[KeyHelp] = &[
         Permission::ManageWorkflows,
     ),
     k("f", "follow the log / pause", V(ViewId::RunDetail)),
+    k(
+        "v",
+        "approve the selected approval step (⏸ waiting)",
+        V(ViewId::RunDetail),
+    ),
     k("A", "the selected step's agent", V(ViewId::RunDetail)),
     m(
         "c",
@@ -424,6 +429,7 @@ pub fn key_action(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('o') if view == ViewId::Audit => Action::CycleFilter,
         KeyCode::Char('o') if view == ViewId::Runs => Action::ToggleSort,
         KeyCode::Char('f') if view == ViewId::RunDetail => Action::ToggleFollow,
+        KeyCode::Char('v') if view == ViewId::RunDetail => Action::ApproveStep,
         KeyCode::Char('w') if view == ViewId::RunDetail => Action::ToggleWrap,
         KeyCode::Char('t') if view == ViewId::RunDetail => Action::ToggleTimestamps,
         KeyCode::Char('F') if view == ViewId::RunDetail => Action::ToggleFullscreen,

@@ -80,6 +80,7 @@ impl Theme {
     pub fn step(self, s: StepStatus) -> Style {
         match s {
             StepStatus::Pending | StepStatus::Ready => self.dim(),
+            StepStatus::Waiting => self.warn(),
             StepStatus::Leased | StepStatus::Running => self.active(),
             StepStatus::Succeeded => self.ok(),
             StepStatus::Failed => self.error(),

@@ -9,17 +9,18 @@ use super::super::parse;
 /// Add a rule: when EVENT happens to a run (of W, or of any workflow), send a message to the
 /// channel. Events: failed, timed_out, cancelled, succeeded, recovered (a success after a run
 /// that did not succeed), missed_schedule, duration_over (with --for D), stuck (no progress
-/// for --for D). Scoping by labels comes with workflow labels. A workflow file can declare its
+/// for --for D), approval (an approval step started waiting for a person). Scoping by labels comes with workflow labels. A workflow file can declare its
 /// own rules under `notify:` (imx help workflow).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
     imx notify rule add --on failed --channel ops\n  \
     imx notify rule add --on failed --channel ops --workflow deploy --after 3 --cooldown 1h\n  \
     imx notify rule add --on duration_over --for 30m --channel ops --workflow nightly\n  \
-    imx notify rule add --on failed --channel chat --group 1m")]
+    imx notify rule add --on failed --channel chat --group 1m\n  \
+    imx notify rule add --on approval --channel ops --workflow deploy")]
 pub struct AddArgs {
     /// The event: failed, timed_out, cancelled, succeeded, recovered, missed_schedule,
-    /// duration_over, stuck.
+    /// duration_over, stuck, approval.
     #[arg(long, value_name = "EVENT")]
     pub on: String,
     /// The channel to send to.

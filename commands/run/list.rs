@@ -1,11 +1,11 @@
 //! `imx run list [--workflow W] [--status S,...] [--since D] [--schedule S] [--limit N | --all]`.
 
-use imx::model::{Run, RunFilter, RunStatus};
+use imx::model::{Run, RunFilter};
 
 use super::super::context::Context;
 use super::super::error::CliError;
 use super::super::output::{Cells, Detail, Row};
-use super::super::parse;
+use super::super::parse::{self, ListStatus};
 
 /// List runs, newest first.
 #[derive(Debug, clap::Args)]
@@ -13,6 +13,7 @@ use super::super::parse;
   imx run list
   imx run list --workflow deploy --status failed --since 24h
   imx run list --status failed,timed_out --status cancelled
+  imx run list --status waiting        # runs with an approval step waiting for you
   imx run list --all --since 2024-05-01T00:00:00Z -o csv
   imx run list -o template='{{ id }} {{ status }}'")]
 pub struct ListArgs {
@@ -21,9 +22,10 @@ pub struct ListArgs {
     pub workflow: Option<String>,
 
     /// Only runs in these states (comma-separated, or repeat the flag): queued, running,
-    /// succeeded, failed, cancelled, timed_out.
+    /// succeeded, failed, cancelled, timed_out; or waiting: running with an approval step
+    /// waiting for a person (`imx run approve`).
     #[arg(short, long, value_name = "STATUS", value_parser = parse::run_status, value_delimiter = ',', add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::run_statuses))]
-    pub status: Vec<RunStatus>,
+    pub status: Vec<ListStatus>,
 
     /// Only runs created since: a duration ago (1h, 30m) or an RFC 3339 time.
     #[arg(long, value_name = "WHEN", value_parser = parse::since)]
@@ -49,7 +51,7 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     let plane = ctx.plane()?;
     let limit = (!args.all).then_some(args.limit);
     // One query per status (the control plane filters on one), merged newest first.
-    let statuses: Vec<Option<RunStatus>> = if args.status.is_empty() {
+    let statuses: Vec<Option<ListStatus>> = if args.status.is_empty() {
         vec![None]
     } else {
         let mut s = args.status.clone();
@@ -67,7 +69,11 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
                     &ctx.principal(),
                     RunFilter {
                         workflow: args.workflow.clone(),
-                        status,
+                        status: match status {
+                            Some(ListStatus::Is(s)) => Some(s),
+                            _ => None,
+                        },
+                        waiting: status == Some(ListStatus::Waiting),
                         since: args.since,
                         schedule: args.schedule.clone(),
                         limit: Some(limit.unwrap_or(PAGE)),
@@ -88,6 +94,8 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     }
     // Newest first, as the control plane lists them: ULIDs sort by creation time.
     runs.sort_by(|a, b| b.id.cmp(&a.id));
+    // A run may match two filters (`running,waiting`): list it once.
+    runs.dedup_by(|a, b| a.id == b.id);
     if let Some(n) = limit
         && runs.len() > n as usize
     {

@@ -1,10 +1,13 @@
-//! `imx run ...`: list, show, follow, cancel and retry runs; prune finished ones.
+//! `imx run ...`: list, show, follow, cancel and retry runs; approve or reject their approval
+//! steps; prune finished ones.
 
+mod approve;
 mod cancel;
 pub mod follow;
 pub mod list;
 mod logs;
 mod prune;
+mod reject;
 mod retry;
 mod show;
 mod tail;
@@ -33,6 +36,10 @@ pub enum RunCommand {
     Cancel(cancel::CancelArgs),
     /// Retry a finished run's failed steps (or from one step on).
     Retry(retry::RetryArgs),
+    /// Approve a waiting approval step: the run goes on.
+    Approve(approve::ApproveArgs),
+    /// Reject a waiting approval step: it fails with your comment.
+    Reject(reject::RejectArgs),
     /// Wait for a run to end; exit with its outcome.
     Wait(wait::WaitArgs),
     /// Follow a run with live progress until it ends.
@@ -48,6 +55,8 @@ pub async fn run(ctx: &Context, cmd: RunCommand) -> Result<(), CliError> {
         RunCommand::Logs(args) => logs::run(ctx, args).await,
         RunCommand::Cancel(args) => cancel::run(ctx, args).await,
         RunCommand::Retry(args) => retry::run(ctx, args).await,
+        RunCommand::Approve(args) => approve::run(ctx, args).await,
+        RunCommand::Reject(args) => reject::run(ctx, args).await,
         RunCommand::Wait(args) => wait::run(ctx, args).await,
         RunCommand::Watch(args) => watch::run(ctx, args).await,
         RunCommand::Prune(args) => prune::run(ctx, args).await,

@@ -88,10 +88,17 @@ impl Detail for RunDetail {
         Some((headers, rows))
     }
 
-    /// Step errors, then why steps wait (in `wide`, both are columns).
+    /// Approval steps (who may decide, or who did), then step errors, then why steps wait
+    /// (in `wide`, the last two are columns).
     fn notes(&self, cx: &Cells) -> Vec<String> {
+        let approvals: Vec<String> = self
+            .steps
+            .iter()
+            .filter_map(|s| Some((s, s.approval.as_ref()?)))
+            .map(|(s, a)| approval_note(&self.run.id, s, a, cx))
+            .collect();
         if cx.wide {
-            return Vec::new();
+            return approvals;
         }
         let errors = self.steps.iter().filter_map(|s| {
             s.error
@@ -102,7 +109,53 @@ impl Detail for RunDetail {
             .waiting
             .iter()
             .map(|w| format!("{} {}: {}", step_symbol(w.status), w.step_id, w.message));
-        errors.chain(waiting).collect()
+        approvals.into_iter().chain(errors).chain(waiting).collect()
+    }
+}
+
+/// One approval step for people: who may decide and what it asks while it waits, or who
+/// decided, when, and their comment.
+fn approval_note(
+    run_id: &str,
+    s: &imx::model::StepState,
+    a: &imx::model::StepApproval,
+    cx: &Cells,
+) -> String {
+    let sym = step_symbol(s.status);
+    let id = &s.step_id;
+    let message = a
+        .message
+        .as_ref()
+        .map(|m| format!(" {m:?}"))
+        .unwrap_or_default();
+    match (a.decision, &a.by) {
+        (Some(decision), Some(by)) => {
+            let comment = a
+                .comment
+                .as_ref()
+                .map(|c| format!(": {c:?}"))
+                .unwrap_or_default();
+            format!(
+                "{sym} {id}: {decision} by {by} at {}{comment}",
+                cx.time(a.at)
+            )
+        }
+        _ if s.status == imx::model::StepStatus::Waiting => {
+            let until = a
+                .deadline
+                .map(|d| format!(" until {}", cx.time(Some(d))))
+                .unwrap_or_default();
+            format!(
+                "{sym} {id}: waiting for approval by {}{until}{message} \
+                 (imx run approve {} {id})",
+                a.approvers.describe(),
+                imx::model::short_id(run_id)
+            )
+        }
+        _ => format!(
+            "{sym} {id}: approval by {}{message}",
+            a.approvers.describe()
+        ),
     }
 }
 
@@ -161,6 +214,7 @@ mod tests {
             outputs: BTreeMap::from([("sha".to_string(), "abc".to_string())]),
             error: error.map(Into::into),
             duration_ms: Some(1_300),
+            approval: None,
         };
         RunDetail {
             run: Run {

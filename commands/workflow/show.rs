@@ -141,6 +141,7 @@ impl Detail for Workflow {
                         StepKind::Run { command } => command.clone(),
                         StepKind::Http(h) => format!("{} {}", h.method, h.url),
                         StepKind::Noop => String::new(),
+                        StepKind::Approval(a) => format!("approval by {}", a.approvers.describe()),
                     });
                 }
                 row

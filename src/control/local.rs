@@ -302,6 +302,12 @@ impl LocalControlPlane {
         }
     }
 
+    /// Record a permission denial decided outside [`authorize`](Self::authorize) (coalesced
+    /// like every other).
+    pub(super) fn denied(&self, who: &Principal, action: &str, target: &str) {
+        self.denials.record(self.store(), who, action, target);
+    }
+
     /// A mutation and its audit record, in one transaction.
     pub(super) fn mutate<T>(
         &self,
@@ -549,6 +555,11 @@ impl ControlPlane for LocalControlPlane {
                     crate::model::StepStatus::Ready | crate::model::StepStatus::Pending
                 )
             };
+            if detail.steps.iter().any(|s| s.kind == "approval") {
+                let (run, version) = (&detail.run.workflow, detail.run.workflow_version);
+                let ix = tx.workflow_index(specs, run, version)?;
+                super::local_approvals::describe(&mut detail, &ix);
+            }
             if !detail.run.status.is_terminal() && detail.steps.iter().any(open) {
                 let (run, version) = (&detail.run.workflow, detail.run.workflow_version);
                 let ix = tx.workflow_index(specs, run, version)?;
@@ -562,6 +573,17 @@ impl ControlPlane for LocalControlPlane {
             }
             Ok(detail)
         })
+    }
+
+    async fn decide_approval(
+        &self,
+        who: &Principal,
+        id: &str,
+        step: &str,
+        decision: crate::model::ApprovalDecision,
+        comment: Option<String>,
+    ) -> Result<Run> {
+        crate::store::off_runtime(|| self.do_decide_approval(who, id, step, decision, comment))
     }
 
     async fn cancel_run(&self, who: &Principal, id: &str) -> Result<Run> {

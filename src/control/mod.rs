@@ -6,6 +6,7 @@ mod dashboard;
 #[cfg(test)]
 mod dashboard_tests;
 mod local;
+mod local_approvals;
 mod local_audit;
 mod local_backup;
 mod local_notify;
@@ -564,6 +565,23 @@ pub trait ControlPlane: Send + Sync {
         Err(unsupported(self, "webhooks"))
     }
 
+    // --- approvals (issue 13) ---
+    /// Approve or reject the waiting approval step `step` of run `id`, with an optional
+    /// comment: only the step's listed users, holders of its listed roles, and admins may
+    /// (others are refused and the denial audited). Audited as `run.approve` / `run.reject`
+    /// with the step and comment.
+    #[allow(unused_variables)]
+    async fn decide_approval(
+        &self,
+        who: &Principal,
+        id: &str,
+        step: &str,
+        decision: crate::model::ApprovalDecision,
+        comment: Option<String>,
+    ) -> Result<Run> {
+        Err(unsupported(self, "approvals"))
+    }
+
     // --- secrets (issue 13) ---
     /// Set a secret (admin): create or replace it, or with `req.rotate` give an existing one a
     /// new value. Audited as `secret.set` / `secret.rotate` with the name and scope only.
@@ -829,6 +847,7 @@ pub fn step_symbol(status: StepStatus) -> &'static str {
     match status {
         StepStatus::Pending => "·",
         StepStatus::Ready => "○",
+        StepStatus::Waiting => "⏸",
         StepStatus::Leased | StepStatus::Running => "◐",
         StepStatus::Succeeded => "✓",
         StepStatus::Failed => "✗",

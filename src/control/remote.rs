@@ -578,6 +578,7 @@ impl ControlPlane for RemoteControlPlane {
             status: f.status,
             since: f.since,
             schedule: f.schedule,
+            waiting: f.waiting,
             limit: f.limit,
             cursor: f.cursor,
         };
@@ -586,6 +587,22 @@ impl ControlPlane for RemoteControlPlane {
 
     async fn get_run(&self, _: &Principal, id: &str) -> Result<RunDetail> {
         self.get(&["runs", id], &NO_QUERY).await
+    }
+
+    async fn decide_approval(
+        &self,
+        _: &Principal,
+        id: &str,
+        step: &str,
+        decision: crate::model::ApprovalDecision,
+        comment: Option<String>,
+    ) -> Result<Run> {
+        let verb = match decision {
+            crate::model::ApprovalDecision::Approved => "approve",
+            crate::model::ApprovalDecision::Rejected => "reject",
+        };
+        let body = super::wire::ApprovalBody { comment };
+        self.post(&["runs", id, "steps", step, verb], &body).await
     }
 
     async fn cancel_run(&self, _: &Principal, id: &str) -> Result<Run> {

@@ -48,6 +48,10 @@ pub struct RunsQuery {
     pub since: Option<i64>,
     /// Only runs made by this schedule's ticks.
     pub schedule: Option<String>,
+    /// Only runs not ended with an approval step waiting for a person (`run list --status
+    /// waiting`; their status is `running`).
+    #[serde(default)]
+    pub waiting: bool,
     /// Page size (default 20; above 1,000 is clamped to 1,000).
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
@@ -59,6 +63,15 @@ pub struct RunsQuery {
 #[serde(deny_unknown_fields)]
 pub struct RetryBody {
     pub from: Option<String>,
+}
+
+/// Body of `POST /runs/{id}/steps/{step}/approve` and `.../reject`.
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalBody {
+    /// Why, for the audit trail and `run show` (a rejection's comment is the step's error).
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 /// Query string of `GET /runs/{id}/logs`.

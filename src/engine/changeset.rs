@@ -73,6 +73,10 @@ pub enum StepChange {
         status: StepStatus,
         not_before: i64,
     },
+    /// ready → waiting: an approval step waits for a person until `until` (none: the run's
+    /// timeout). The store keeps `until` as the row's deadline (`lease_until`), which the
+    /// reaper watches.
+    Wait { until: Option<i64> },
     /// A retry resets the step: fresh budgets, nothing recorded, `status` from its needs.
     Reset {
         status: StepStatus,
@@ -206,6 +210,15 @@ pub enum Rejection {
     /// `retry --from` would leave a step that can never become ready; the message says what
     /// to retry instead.
     Blocked(String),
+    /// `approve`/`reject` of a step that is not an approval step waiting for a decision.
+    NotWaiting {
+        run_id: String,
+        step_id: String,
+        status: StepStatus,
+        approval: bool,
+    },
+    /// An approval step's deadline has not passed (the reaper asked too early).
+    NotDue { run_id: String, step_id: String },
 }
 
 impl Rejection {
@@ -248,6 +261,26 @@ impl Rejection {
                 None => Error::not_found("step", &step_id),
             },
             Rejection::Blocked(message) => Error::Conflict(message),
+            Rejection::NotWaiting {
+                run_id,
+                step_id,
+                status,
+                approval,
+            } => Error::Conflict(if approval {
+                format!(
+                    "step {step_id:?} of run {} is {status}, not waiting for approval",
+                    short_id(&run_id)
+                )
+            } else {
+                format!(
+                    "step {step_id:?} of run {} is not an approval step",
+                    short_id(&run_id)
+                )
+            }),
+            Rejection::NotDue { run_id, step_id } => Error::Conflict(format!(
+                "approval step {step_id:?} of run {} has not timed out yet",
+                short_id(&run_id)
+            )),
         }
     }
 }

@@ -171,6 +171,7 @@ mod tests {
             outputs: BTreeMap::new(),
             error: None,
             duration_ms: None,
+            approval: None,
         }
     }
 

@@ -591,3 +591,293 @@ fn a_transition_asks_for_the_rows_it_was_not_given() {
     .unwrap();
     assert_eq!(cs.steps.len(), 2);
 }
+
+/// Approval steps (issue 13), in the same style: `up` → `gate` (an approval step, timeout 1h)
+/// → `down`, and an independent `other` that keeps the run going.
+mod approvals {
+    use super::*;
+    use crate::engine::transitions::approval::{self, Verdict};
+    use crate::model::{ApprovalDecision, ApprovalSpec, Approvers};
+
+    const HOUR: i64 = 3_600_000;
+
+    fn spec() -> SpecIndex {
+        let gate = StepKind::Approval(ApprovalSpec {
+            approvers: Approvers {
+                users: vec!["alice".into()],
+                roles: Vec::new(),
+            },
+            timeout_ms: Some(3_600_000),
+            message: None,
+        });
+        SpecIndex::new(WorkflowSpec::new(
+            "t",
+            vec![
+                StepSpec::new("up", StepKind::Noop),
+                StepSpec::new("gate", gate).needing(&["up"]),
+                StepSpec::new("down", StepKind::Noop).needing(&["gate"]),
+                StepSpec::new("other", StepKind::Noop),
+            ],
+        ))
+    }
+
+    /// The run with `gate` in `status` (since `since` when waiting).
+    fn world(gate: StepStatus, since: i64) -> (RunRow, Vec<StepRow>) {
+        let (mut run, _) = super::world(StepStatus::Pending);
+        let up = if gate == StepStatus::Pending {
+            row("up", 0, StepStatus::Running, 1)
+        } else {
+            row("up", 0, StepStatus::Succeeded, 1)
+        };
+        let mut g = row("gate", 1, gate, 0);
+        g.not_before = since;
+        let rows = vec![
+            up,
+            g,
+            row("down", 2, StepStatus::Pending, 0),
+            row("other", 3, StepStatus::Running, 1),
+        ];
+        recount(&mut run, &rows);
+        (run, rows)
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    enum Ev {
+        /// `up` completes ok.
+        NeedsSucceeded,
+        /// The run's first steps were made ready outside the engine (start, admission).
+        Hold,
+        Approve,
+        Reject,
+        /// The reaper, `late` ms after the deadline (negative: before it).
+        TimeOut {
+            late: i64,
+        },
+        Claim,
+        Cancel,
+        RunTimeout,
+    }
+
+    fn verdict(decision: ApprovalDecision) -> Verdict {
+        Verdict {
+            decision,
+            by: "user:alice".into(),
+            comment: Some("not today".into()),
+        }
+    }
+
+    fn happen(gate: StepStatus, ev: Ev) -> Result<Outcome, Rejection> {
+        let ix = spec();
+        let since = NOW - HOUR;
+        let (mut run, mut rows) = world(gate, since);
+        let now = match ev {
+            Ev::TimeOut { late } => since + HOUR + late,
+            _ => NOW,
+        };
+        let mut st = Loaded::new(&ix, run.clone(), now).with_steps(rows.clone());
+        st.all_steps = true;
+        let agent = Claimant {
+            id: "a1".into(),
+            name: "w1".into(),
+        };
+        let decided = match ev {
+            Ev::NeedsSucceeded => complete::complete(
+                &st,
+                &lease("up", 1),
+                &StepResult::ok(BTreeMap::new()),
+                u64::MAX,
+            ),
+            Ev::Hold => approval::hold(&st),
+            Ev::Approve => approval::decide(&st, "gate", &verdict(ApprovalDecision::Approved)),
+            Ev::Reject => approval::decide(&st, "gate", &verdict(ApprovalDecision::Rejected)),
+            Ev::TimeOut { .. } => approval::time_out(&st, "gate"),
+            Ev::Claim => claim::claim(
+                &st,
+                "gate",
+                &agent,
+                LEASE_MS,
+                claim::Prepared::Ready { notes: &[] },
+            ),
+            Ev::Cancel => end::cancel(&st),
+            Ev::RunTimeout => end::time_out(&st),
+        };
+        let cs = match decided {
+            Ok(cs) => cs,
+            Err(Refusal::Rejected(r)) => return Err(r),
+            Err(Refusal::Need(n)) => panic!("every step was loaded, yet it needs {n:?}"),
+        };
+        apply(&mut run, &mut rows, &cs);
+        Ok(Outcome { run, rows, cs })
+    }
+
+    #[test]
+    fn the_approval_transition_table() {
+        use StepStatus::*;
+        #[rustfmt::skip]
+        let table: &[(StepStatus, Ev, Then)] = &[
+            (Pending,   Ev::NeedsSucceeded,              Then::To(Waiting)),
+            (Ready,     Ev::Hold,                        Then::To(Waiting)),
+            (Waiting,   Ev::Approve,                     Then::To(Succeeded)),
+            (Waiting,   Ev::Reject,                      Then::To(Failed)),
+            (Waiting,   Ev::TimeOut { late: 0 },         Then::To(Failed)),
+            (Waiting,   Ev::TimeOut { late: 5_000 },     Then::To(Failed)),
+            (Waiting,   Ev::Cancel,                      Then::To(Cancelled)),
+            (Waiting,   Ev::RunTimeout,                  Then::To(Cancelled)),
+            // Rejections: nothing changes.
+            (Waiting,   Ev::TimeOut { late: -1 },        Then::Rejected("NotDue")),
+            (Waiting,   Ev::Claim,                       Then::Rejected("NotReady")),
+            (Pending,   Ev::Approve,                     Then::Rejected("NotWaiting")),
+            (Succeeded, Ev::Approve,                     Then::Rejected("NotWaiting")),
+            (Failed,    Ev::Reject,                      Then::Rejected("NotWaiting")),
+            (Succeeded, Ev::TimeOut { late: 0 },         Then::Rejected("NotWaiting")),
+        ];
+        for &(from, ev, then) in table {
+            match (then, happen(from, ev)) {
+                (Then::To(to), Ok(out)) => {
+                    assert_eq!(
+                        out.status("gate"),
+                        to,
+                        "{from} + {ev:?}: {:?}",
+                        out.events()
+                    );
+                }
+                (Then::Rejected(kind), Err(r)) => {
+                    assert!(format!("{r:?}").starts_with(kind), "{from} + {ev:?}: {r:?}");
+                }
+                (then, Ok(out)) => {
+                    panic!("{from} + {ev:?}: expected {then:?}, got {:?}", out.events())
+                }
+                (then, Err(r)) => panic!("{from} + {ev:?}: expected {then:?}, got {r:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_approval_step_waits_instead_of_being_ready_with_its_deadline() {
+        let out = happen(StepStatus::Pending, Ev::NeedsSucceeded).unwrap();
+        assert_eq!(out.events(), ["step.succeeded:up", "step.waiting:gate"]);
+        let wait = out
+            .cs
+            .steps
+            .iter()
+            .find(|u| u.step_id == "gate" && matches!(u.change, StepChange::Wait { .. }));
+        assert_eq!(
+            wait.map(|u| (&u.change, u.expect.status)),
+            Some((
+                &StepChange::Wait {
+                    until: Some(NOW + HOUR)
+                },
+                StepStatus::Ready
+            ))
+        );
+        let held = happen(StepStatus::Ready, Ev::Hold).unwrap();
+        assert_eq!(held.events(), ["step.waiting:gate"]);
+        // Nothing to hold: an empty changeset.
+        let none = happen(StepStatus::Waiting, Ev::Hold).unwrap();
+        assert!(none.cs.steps.is_empty() && none.cs.events.is_empty());
+    }
+
+    #[test]
+    fn approving_releases_downstream_and_records_who_and_why() {
+        let out = happen(StepStatus::Waiting, Ev::Approve).unwrap();
+        assert_eq!(out.status("down"), StepStatus::Ready);
+        assert_eq!(out.events(), ["step.succeeded:gate", "step.ready:down"]);
+        let Some(StepChange::Succeed {
+            outputs: Some(o), ..
+        }) = out.cs.steps.first().map(|u| &u.change)
+        else {
+            panic!("{:?}", out.cs.steps);
+        };
+        let o: serde_json::Value = serde_json::from_str(o).unwrap();
+        assert_eq!(
+            o,
+            serde_json::json!({"decision": "approved", "by": "user:alice", "comment": "not today"})
+        );
+        assert_eq!(out.run.status, RunStatus::Running);
+        assert_eq!((out.run.steps_done, out.run.steps_succeeded), (2, 2));
+    }
+
+    #[test]
+    fn rejecting_fails_the_step_with_the_comment_and_skips_downstream() {
+        let out = happen(StepStatus::Waiting, Ev::Reject).unwrap();
+        assert_eq!(
+            out.row("gate").error.as_deref(),
+            Some("rejected by user:alice: not today")
+        );
+        assert_eq!(out.status("down"), StepStatus::Skipped);
+        assert_eq!(
+            out.events(),
+            [
+                "step.rejected:gate",
+                "step.failed:gate",
+                "step.skipped:down"
+            ]
+        );
+        // With `other` done too, the run fails naming the rejection.
+        let ix = spec();
+        let (mut run, mut rows) = world(StepStatus::Waiting, NOW - HOUR);
+        rows[3].status = StepStatus::Succeeded;
+        recount(&mut run, &rows);
+        let mut st = Loaded::new(&ix, run.clone(), NOW).with_steps(rows.clone());
+        st.all_steps = true;
+        let cs = approval::decide(&st, "gate", &verdict(ApprovalDecision::Rejected)).unwrap();
+        apply(&mut run, &mut rows, &cs);
+        assert_eq!(run.status, RunStatus::Failed);
+        assert!(matches!(
+            cs.runs.last().map(|u| &u.change),
+            Some(RunChange::End { error: Some(e), .. })
+                if e == "step \"gate\" failed: rejected by user:alice: not today"
+        ));
+    }
+
+    #[test]
+    fn a_timed_out_approval_fails_saying_so() {
+        let out = happen(StepStatus::Waiting, Ev::TimeOut { late: 1 }).unwrap();
+        assert_eq!(
+            out.row("gate").error.as_deref(),
+            Some(
+                "approval timed out after 1h: nobody approved or rejected it (approvers: users alice)"
+            )
+        );
+        assert_eq!(out.status("down"), StepStatus::Skipped);
+    }
+
+    #[test]
+    fn approving_a_step_that_is_not_an_approval_step_or_not_there_is_refused() {
+        let ix = spec();
+        let (run, rows) = world(StepStatus::Waiting, NOW);
+        let mut st = Loaded::new(&ix, run, NOW).with_steps(rows);
+        st.all_steps = true;
+        let v = verdict(ApprovalDecision::Approved);
+        assert!(matches!(
+            approval::decide(&st, "down", &v),
+            Err(Refusal::Rejected(Rejection::NotWaiting {
+                approval: false,
+                ..
+            }))
+        ));
+        assert!(matches!(
+            approval::decide(&st, "gat", &v),
+            Err(Refusal::Rejected(Rejection::NoSuchStep { suggestion: Some(s), .. })) if s == "gate"
+        ));
+    }
+
+    #[test]
+    fn retrying_a_rejected_approval_makes_it_wait_again() {
+        let rejected = happen(StepStatus::Waiting, Ev::Reject).unwrap();
+        let (mut run, mut rows) = (rejected.run, rejected.rows);
+        // End the run first (`other` succeeds), as a retry needs.
+        let ix = spec();
+        rows[3].status = StepStatus::Succeeded;
+        recount(&mut run, &rows);
+        run.status = RunStatus::Failed;
+        let mut st = Loaded::new(&ix, run.clone(), NOW + 1).with_steps(rows.clone());
+        st.all_steps = true;
+        let cs = retry::retry(&st, None).unwrap();
+        apply(&mut run, &mut rows, &cs);
+        let status = |id: &str| rows.iter().find(|r| r.step_id == id).unwrap().status;
+        assert_eq!(status("gate"), StepStatus::Waiting);
+        assert_eq!(status("down"), StepStatus::Pending);
+        assert!(cs.events.iter().any(|e| e.kind == "step.waiting"));
+    }
+}

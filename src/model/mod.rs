@@ -18,8 +18,9 @@ pub use audit::AuditRecord;
 pub use event::{CapturedLine, Event, LogLine, LogMark, LogStream};
 pub use ids::{new_id, now_ms, short_id};
 pub use run::{
-    LeaseRef, Page, Run, RunConcurrency, RunDetail, RunFilter, RunStatus, StepOutcome, StepResult,
-    StepState, StepStatus, StepTask, StepWait, WaitReason, span_ms,
+    ApprovalDecision, LeaseRef, Page, Run, RunConcurrency, RunDetail, RunFilter, RunStatus,
+    StepApproval, StepOutcome, StepResult, StepState, StepStatus, StepTask, StepWait, WaitReason,
+    span_ms,
 };
 pub use schedule::{ScheduleInfo, Tick, TickCounts, TickOutcome};
 pub use secret::{Rekeyed, SecretInfo, SecretValue, valid_secret_name};
@@ -28,9 +29,9 @@ pub use user::{
     IssuedToken, NewToken, NewUser, PasswordChange, Token, TokenState, User, UserUpdate,
 };
 pub use workflow::{
-    AgentSelector, BUILT_IN_RUN_TIMEOUT_MS, Backoff, ConcurrencySpec, HttpSpec, OnConflict,
-    ParamSpec, ParamType, RetrySpec, RunAfter, RunTimeout, StepKind, StepSpec, TimeoutSource,
-    Workflow, WorkflowSpec, WorkflowSummary, duration_text,
+    AgentSelector, ApprovalSpec, Approvers, BUILT_IN_RUN_TIMEOUT_MS, Backoff, ConcurrencySpec,
+    HttpSpec, OnConflict, ParamSpec, ParamType, RetrySpec, RunAfter, RunTimeout, StepKind,
+    StepSpec, TimeoutSource, Workflow, WorkflowSpec, WorkflowSummary, duration_text,
 };
 
 /// Milliseconds since the Unix epoch; every timestamp in the model uses it. In JSON and YAML the

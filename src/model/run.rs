@@ -80,7 +80,9 @@ impl FromStr for RunStatus {
     }
 }
 
-/// Step lifecycle: `pending → ready → leased → running → succeeded | failed | skipped | cancelled`.
+/// Step lifecycle: `pending → ready → leased → running → succeeded | failed | skipped | cancelled`;
+/// an `approval:` step goes `pending → waiting → succeeded | failed` (approved, rejected or
+/// timed out) instead of being given to an agent.
 #[derive(
     Debug,
     Clone,
@@ -98,6 +100,8 @@ impl FromStr for RunStatus {
 pub enum StepStatus {
     Pending,
     Ready,
+    /// An approval step waiting for a person (`imx run approve|reject`).
+    Waiting,
     Leased,
     Running,
     Succeeded,
@@ -107,9 +111,10 @@ pub enum StepStatus {
 }
 
 impl StepStatus {
-    pub const ALL: [StepStatus; 8] = [
+    pub const ALL: [StepStatus; 9] = [
         StepStatus::Pending,
         StepStatus::Ready,
+        StepStatus::Waiting,
         StepStatus::Leased,
         StepStatus::Running,
         StepStatus::Succeeded,
@@ -122,6 +127,7 @@ impl StepStatus {
         match self {
             StepStatus::Pending => "pending",
             StepStatus::Ready => "ready",
+            StepStatus::Waiting => "waiting",
             StepStatus::Leased => "leased",
             StepStatus::Running => "running",
             StepStatus::Succeeded => "succeeded",
@@ -272,6 +278,60 @@ pub struct StepState {
     /// Wall time of the last attempt in milliseconds; `null` until it has ended.
     #[serde(default)]
     pub duration_ms: Option<i64>,
+    /// For an `approval:` step: who may decide, what it asks, until when it waits, and once
+    /// decided who decided, when and with what comment; `null` for other steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<StepApproval>,
+}
+
+/// How an approval step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalDecision {
+    Approved,
+    Rejected,
+}
+
+impl ApprovalDecision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalDecision::Approved => "approved",
+            ApprovalDecision::Rejected => "rejected",
+        }
+    }
+}
+
+impl fmt::Display for ApprovalDecision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An approval step as `run show` shows it (see [`StepState::approval`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StepApproval {
+    /// Who may approve or reject it (admins always may).
+    pub approvers: super::Approvers,
+    /// What the approver is asked, rendered with the run's params.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// While it waits: when it times out (`null`: at the run's timeout).
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub deadline: Option<i64>,
+    /// `approved` or `rejected` once someone decided; `null` while waiting (and after a
+    /// timeout, a cancel or a skip).
+    #[serde(default)]
+    pub decision: Option<ApprovalDecision>,
+    /// Who decided (a principal: `user:alice`, `local:root`).
+    #[serde(default)]
+    pub by: Option<String>,
+    /// When they decided.
+    #[serde(default, with = "crate::model::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<i64>,
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 impl StepState {
@@ -327,6 +387,10 @@ pub struct StepWait {
 pub struct RunFilter {
     pub workflow: Option<String>,
     pub status: Option<RunStatus>,
+    /// Only runs not ended with a step `waiting` for approval (`run list --status waiting`;
+    /// such a run's status stays `running`).
+    #[serde(default)]
+    pub waiting: bool,
     /// Only runs created at or after this time.
     pub since: Option<i64>,
     /// Only runs made by this schedule's ticks.

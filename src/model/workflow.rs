@@ -204,6 +204,8 @@ pub enum StepKind {
     Http(HttpSpec),
     /// Does nothing and succeeds: measures orchestration overhead, joins branches.
     Noop,
+    /// Waits for a person: never given to an agent; `imx run approve|reject` ends it.
+    Approval(ApprovalSpec),
 }
 
 impl StepKind {
@@ -213,7 +215,57 @@ impl StepKind {
             StepKind::Run { .. } => "run",
             StepKind::Http(_) => "http",
             StepKind::Noop => "noop",
+            StepKind::Approval(_) => "approval",
         }
+    }
+}
+
+/// An `approval:` step: who may approve or reject it, how long it waits, and what it asks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalSpec {
+    pub approvers: Approvers,
+    /// Past this long waiting, the step fails (none: it waits until the run's timeout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// What the approver is asked (a template over params and upstream outputs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Who may decide an approval step: these users, and holders of these roles (admins always
+/// may). At least one of the two is given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Approvers {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<crate::auth::Role>,
+}
+
+impl Approvers {
+    /// For people: `users alice, bob; roles admin`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.users.is_empty() {
+            parts.push(format!("users {}", self.users.join(", ")));
+        }
+        if !self.roles.is_empty() {
+            let roles: Vec<&str> = self.roles.iter().map(|r| r.as_str()).collect();
+            parts.push(format!("roles {}", roles.join(", ")));
+        }
+        parts.join("; ")
+    }
+
+    /// Whether `who` may approve or reject: an admin, a listed user, or a holder of a listed
+    /// role.
+    pub fn allow(&self, who: &crate::auth::Principal) -> bool {
+        who.role == crate::auth::Role::Admin
+            || self.roles.contains(&who.role)
+            || who
+                .user_name()
+                .is_some_and(|u| self.users.iter().any(|l| l == u))
     }
 }
 

@@ -56,6 +56,11 @@ pub fn headline(e: &EventSummary) -> String {
                 .unwrap_or("missed")
         ),
         "test" => "test message from imx".to_string(),
+        "step.waiting" => format!(
+            "waits for approval at step {:?} (imx run approve{run} {})",
+            e.data.get("step").and_then(Value::as_str).unwrap_or("?"),
+            e.data.get("step").and_then(Value::as_str).unwrap_or("STEP"),
+        ),
         other => other.to_string(),
     };
     format!("{}{run} {what}", e.workflow)
@@ -91,6 +96,7 @@ pub fn slack_body(events: &[EventSummary]) -> Value {
         let icon = match e.kind.as_str() {
             "run.succeeded" | "test" => ":large_green_circle:",
             "run.cancelled" => ":white_circle:",
+            "step.waiting" => ":large_yellow_circle:",
             _ => ":red_circle:",
         };
         text.push_str(&format!("{icon} *{}*\n", headline(e)));

@@ -6,7 +6,7 @@
 //!   (`crate::keys`) and never shown, returned by the API or audited.
 //! - A **rule** says which events of which workflows (all, or one; labels come with issue 13)
 //!   go to which channel: `on: failed | timed_out | cancelled | succeeded | recovered |
-//!   missed_schedule | duration_over D | stuck D`, `after: N` consecutive, `cooldown`, and a
+//!   missed_schedule | duration_over D | stuck D | approval`, `after: N` consecutive, `cooldown`, and a
 //!   grouping window that batches a burst into one message ([`rules`]). A workflow file's
 //!   `notify:` gives that workflow rules of its own, replaced when it is applied ([`file`]).
 //! - The **outbox** is written in the transaction that made the event happen: a run's end in
@@ -125,10 +125,12 @@ pub enum On {
     DurationOver,
     /// A run has made no progress (no event) for the rule's threshold.
     Stuck,
+    /// An approval step started waiting for a person (`imx run approve|reject`).
+    Approval,
 }
 
 impl On {
-    pub const ALL: [On; 8] = [
+    pub const ALL: [On; 9] = [
         On::Failed,
         On::TimedOut,
         On::Cancelled,
@@ -137,6 +139,7 @@ impl On {
         On::MissedSchedule,
         On::DurationOver,
         On::Stuck,
+        On::Approval,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -149,6 +152,7 @@ impl On {
             On::MissedSchedule => "missed_schedule",
             On::DurationOver => "duration_over",
             On::Stuck => "stuck",
+            On::Approval => "approval",
         }
     }
 

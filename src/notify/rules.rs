@@ -36,6 +36,7 @@ pub fn event_kind(on: On) -> &'static str {
         On::MissedSchedule => "schedule.missed",
         On::DurationOver => "run.duration_over",
         On::Stuck => "run.stuck",
+        On::Approval => "step.waiting",
     }
 }
 
@@ -64,7 +65,7 @@ pub fn fires(rule_id: &str, rule: &NewRule, seen: &Seen<'_>) -> bool {
             .previous
             .first()
             .is_some_and(|s| s.as_str() != "succeeded"),
-        On::MissedSchedule => true,
+        On::MissedSchedule | On::Approval => true,
         On::Failed | On::TimedOut | On::Cancelled | On::Succeeded => {
             // `after: N`: this run and the N-1 before it all ended this way.
             let status = seen.kind.trim_start_matches("run.");

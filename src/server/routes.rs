@@ -19,8 +19,8 @@ use crate::backup::{BackupInfo, CreateOptions, KeySource, NoProgress, VerifyRepo
 use crate::control::schedules::{MissedQuery, PauseBody};
 use crate::control::wire::WhoAmI;
 use crate::control::wire::{
-    AgentStepsQuery, ApplyQuery, ClaimBody, CompleteBody, EventsQuery, LeasesBody, LogsBody,
-    LogsQuery, RetryBody, RunsQuery, VersionQuery,
+    AgentStepsQuery, ApplyQuery, ApprovalBody, ClaimBody, CompleteBody, EventsQuery, LeasesBody,
+    LogsBody, LogsQuery, RetryBody, RunsQuery, VersionQuery,
 };
 use crate::control::wire::{
     AuditReportBody, BackupCreateBody, BackupLocationBody, BackupVerifyBody, backup_id,
@@ -59,6 +59,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(get_run))
         .routes(routes!(cancel_run))
         .routes(routes!(retry_run))
+        .routes(routes!(approve_step))
+        .routes(routes!(reject_step))
         .routes(routes!(prune_runs))
         .routes(routes!(
             super::routes_triggers::list_triggers,
@@ -234,6 +236,7 @@ async fn list_runs(
         status: q.status,
         since: q.since,
         schedule: q.schedule,
+        waiting: q.waiting,
         limit: q.limit.map(|l| l.min(super::limits::MAX_PAGE)),
         cursor: q.cursor,
     };
@@ -267,6 +270,36 @@ async fn retry_run(
 ) -> Api<Run> {
     Ok(Json(
         s.plane.retry_run(&who, &id, body.from.as_deref()).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/runs/{id}/steps/{step}/approve", tag = "runs", params(("id" = String, Path, description = "A run id or unique id prefix"), ("step" = String, Path, description = "The id of a waiting approval step")), request_body = ApprovalBody, responses((status = 200, description = "The run, the step approved (it succeeded)", body = Run)))]
+async fn approve_step(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path((id, step)): Path<(String, String)>,
+    Json(body): Json<ApprovalBody>,
+) -> Api<Run> {
+    let decision = crate::model::ApprovalDecision::Approved;
+    Ok(Json(
+        s.plane
+            .decide_approval(&who, &id, &step, decision, body.comment)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/runs/{id}/steps/{step}/reject", tag = "runs", params(("id" = String, Path, description = "A run id or unique id prefix"), ("step" = String, Path, description = "The id of a waiting approval step")), request_body = ApprovalBody, responses((status = 200, description = "The run, the step rejected (it failed)", body = Run)))]
+async fn reject_step(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path((id, step)): Path<(String, String)>,
+    Json(body): Json<ApprovalBody>,
+) -> Api<Run> {
+    let decision = crate::model::ApprovalDecision::Rejected;
+    Ok(Json(
+        s.plane
+            .decide_approval(&who, &id, &step, decision, body.comment)
+            .await?,
     ))
 }
 

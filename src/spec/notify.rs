@@ -5,7 +5,7 @@
 //! ```yaml
 //! notify:
 //!   - on: failed                   # failed | timed_out | cancelled | succeeded | recovered |
-//!     channel: ops                 #   missed_schedule | duration_over | stuck
+//!     channel: ops                 #   missed_schedule | duration_over | stuck | approval
 //!     after: 3                     # only after this many runs in a row (default 1)
 //!     cooldown: 1h                 # then no message from this rule for this long
 //!   - on: duration_over

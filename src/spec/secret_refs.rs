@@ -95,7 +95,7 @@ pub fn secret_names(step: &StepSpec) -> BTreeSet<String> {
                 json_names(j, &mut out);
             }
         }
-        StepKind::Noop => {}
+        StepKind::Noop | StepKind::Approval(_) => {}
     }
     for v in step.env.values() {
         names_in(v, &mut out);
@@ -218,7 +218,7 @@ pub fn fill(
                 fill_json(j, slots, values)?;
             }
         }
-        StepKind::Noop => {}
+        StepKind::Noop | StepKind::Approval(_) => {}
     }
     for v in env.values_mut() {
         one(v)?;

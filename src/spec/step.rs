@@ -12,10 +12,10 @@ use super::node::{Node, Value};
 use super::retry::{parse_agent, parse_retry};
 
 const STEP_KEYS: &[&str] = &[
-    "id", "needs", "run", "http", "noop", "timeout", "retry", "agent", "env", "workdir",
+    "id", "needs", "run", "http", "noop", "approval", "timeout", "retry", "agent", "env", "workdir",
 ];
 const DEFAULT_KEYS: &[&str] = &["timeout", "retry", "agent", "env"];
-const KINDS: &[&str] = &["run", "http", "noop"];
+const KINDS: &[&str] = &["run", "http", "noop", "approval"];
 
 /// A template string found in the file, where it is, and which field holds it.
 #[derive(Debug, Clone)]
@@ -129,6 +129,9 @@ pub(crate) fn parse_step(
     if let Some(kind) = parse_kind(&f, &what, &mut draft.templates, diags) {
         draft.spec.kind = kind;
     }
+    if matches!(draft.spec.kind, StepKind::Approval(_)) {
+        super::approval::refuse_agent_keys(&f, &what, diags);
+    }
     if let Some(n) = f.get("timeout") {
         draft.spec.timeout_ms = fields::duration_ms(n, &format!("{what} timeout"), diags);
     }
@@ -189,7 +192,7 @@ fn parse_needs(node: &Node, what: &str, diags: &mut Diagnostics) -> Vec<(String,
     out
 }
 
-/// Exactly one of `run`, `http`, `noop`.
+/// Exactly one of `run`, `http`, `noop`, `approval`.
 fn parse_kind(
     f: &Fields<'_>,
     what: &str,
@@ -203,7 +206,8 @@ fn parse_kind(
                 f.pos,
                 format!("{what}: says nothing to do"),
                 Some(
-                    "give it one of `run: <shell command>`, `http: {url: ...}` or `noop: true`"
+                    "give it one of `run: <shell command>`, `http: {url: ...}`, `noop: true` or \
+                     `approval: {approvers: ...}`"
                         .into(),
                 ),
             );
@@ -224,6 +228,13 @@ fn parse_kind(
                 "http" => {
                     parse_http(node, &format!("{what} http"), templates, diags).map(StepKind::Http)
                 }
+                "approval" => super::approval::parse_approval(
+                    node,
+                    &format!("{what} approval"),
+                    templates,
+                    diags,
+                )
+                .map(StepKind::Approval),
                 _ => match &node.value {
                     Value::Bool(true) => Some(StepKind::Noop),
                     Value::Map(m) if m.is_empty() => Some(StepKind::Noop),
@@ -245,7 +256,7 @@ fn parse_kind(
             diags.error(
                 second,
                 format!(
-                    "{what}: has {}; a step does exactly one of run, http or noop",
+                    "{what}: has {}; a step does exactly one of run, http, noop or approval",
                     many.iter()
                         .map(|k| format!("`{k}`"))
                         .collect::<Vec<_>>()

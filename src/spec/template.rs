@@ -312,6 +312,7 @@ pub fn render_step_slots(step: &StepSpec, ctx: &TemplateContext) -> Result<Rende
             expect_status: h.expect_status.clone(),
         }),
         StepKind::Noop => StepKind::Noop,
+        StepKind::Approval(a) => StepKind::Approval(a.clone()),
     };
     let env = step
         .env

@@ -109,6 +109,13 @@ fn rows(run: &str) -> Vec<Row> {
         row("POST", "/api/v1/runs/{id}/retry", MANAGE)
             .at(format!("/api/v1/runs/{NO_ID}/retry"))
             .body(json!({})),
+        // Reading the run is the least an approver needs; the step's approvers decide the rest.
+        row("POST", "/api/v1/runs/{id}/steps/{step}/approve", READ)
+            .at(format!("/api/v1/runs/{NO_ID}/steps/s/approve"))
+            .body(json!({ "comment": "ok" })),
+        row("POST", "/api/v1/runs/{id}/steps/{step}/reject", READ)
+            .at(format!("/api/v1/runs/{NO_ID}/steps/s/reject"))
+            .body(json!({})),
         row("POST", "/api/v1/runs/prune", ADMINISTER)
             .body(json!({ "older_than_ms": 86_400_000, "dry_run": true })),
         row("GET", "/api/v1/runs/{id}/logs", READ).at(format!("/api/v1/runs/{run}/logs")),

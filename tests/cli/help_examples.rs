@@ -173,6 +173,8 @@ struct Template {
     failed: Vec<String>,
     /// A run of `parked` that no agent can take.
     queued: String,
+    /// A run of `ship` (examples/workflows/) waiting at its approval step `approve`.
+    waiting: String,
     /// The id of the token `old-ci`.
     token: String,
     agent_token: String,
@@ -423,6 +425,7 @@ impl Page {
         e = replace_word(&e, "01JB9R", &t.rule);
         let run = match self.name().as_str() {
             "run cancel" => t.queued.clone(),
+            "run approve" | "run reject" => t.waiting.clone(),
             "run retry" => failed.next().cloned().unwrap_or_default(),
             _ => t.succeeded.clone(),
         };
@@ -617,6 +620,7 @@ impl Template {
             })
             .collect();
         let queued = run("imx workflow run parked -q 2>/dev/null");
+        let waiting = run("imx workflow run ship -q");
         worker.stop();
 
         let plain_backup = run("imx backup create -o name");
@@ -647,6 +651,7 @@ impl Template {
             succeeded,
             failed,
             queued,
+            waiting,
             token,
             agent_token,
             rule,

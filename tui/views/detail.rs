@@ -259,7 +259,25 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         line2.push(Span::styled(format!(" · {e}"), theme.error()));
     }
     let mut summary_lines = vec![Line::from(line1), Line::from(line2)];
-    if let Some(w) = data.waiting.first() {
+    let approvals = data
+        .steps
+        .iter()
+        .filter(|s| s.status == imx::model::StepStatus::Waiting);
+    if let Some(s) = approvals.clone().next() {
+        let more = match approvals.count() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        let by = s
+            .approval
+            .as_ref()
+            .map(|a| format!(" by {}", a.approvers.describe()))
+            .unwrap_or_default();
+        summary_lines.push(Line::from(Span::styled(
+            format!(" ⏸ {} waits for approval{by}{more} · v approves", s.step_id),
+            theme.warn(),
+        )));
+    } else if let Some(w) = data.waiting.first() {
         let more = match data.waiting.len() {
             1 => String::new(),
             n => format!(" (and {} more)", n - 1),
@@ -408,9 +426,20 @@ fn draw_log(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
             .as_ref()
             .filter(|_| !d.all)
             .and_then(|data| data.waiting.iter().find(|w| w.step_id == step));
-        let msg = match why {
-            Some(w) => format!("Not started: {}", w.message),
-            None => "No output yet.".to_string(),
+        let approval = d
+            .data
+            .as_ref()
+            .filter(|_| !d.all)
+            .and_then(|data| data.steps.iter().find(|s| s.step_id == step))
+            .filter(|s| s.status == imx::model::StepStatus::Waiting)
+            .and_then(|s| s.approval.as_ref());
+        let msg = match (approval, why) {
+            (Some(a), _) => match &a.message {
+                Some(m) => format!("Waiting for approval: {m} (v approves)"),
+                None => "Waiting for approval (v approves).".to_string(),
+            },
+            (None, Some(w)) => format!("Not started: {}", w.message),
+            (None, None) => "No output yet.".to_string(),
         };
         super::empty(f, area, &msg, theme);
     }

@@ -195,6 +195,49 @@ fn run_detail_says_why_a_step_waits() {
 }
 
 #[test]
+fn run_detail_marks_a_waiting_approval_and_v_asks_to_approve_it() {
+    let mut app = with_data(ViewId::Runs, Role::Viewer);
+    app.update(Action::Enter);
+    let mut detail = fixtures::run_detail();
+    let deploy = &mut detail.steps[2];
+    deploy.status = imx::model::StepStatus::Waiting;
+    deploy.kind = "approval".into();
+    deploy.approval = Some(imx::model::StepApproval {
+        approvers: imx::model::Approvers {
+            users: vec!["alice".into()],
+            roles: vec![Role::Admin],
+        },
+        message: Some("Ship 1.4.2?".into()),
+        deadline: None,
+        decision: None,
+        by: None,
+        at: None,
+        comment: None,
+    });
+    feed(&mut app, Data::Detail(detail));
+    let s = screen(&app, 120, 30);
+    assert!(
+        s.contains("⏸ deploy waits for approval by users alice; roles admin · v approves"),
+        "{s}"
+    );
+    // Not an approval step: nothing to confirm.
+    app.update(Action::ApproveStep);
+    assert!(app.overlay.is_none());
+    // The tree: build, test, deploy. A viewer may be a listed approver: the control plane
+    // decides, so the key asks whatever the role.
+    for _ in 0..2 {
+        app.update(Action::Down);
+    }
+    let s = screen(&app, 120, 30);
+    assert!(
+        s.contains("Waiting for approval: Ship 1.4.2? (v approves)"),
+        "{s}"
+    );
+    app.update(Action::ApproveStep);
+    insta::assert_snapshot!("run_detail_confirm_approve", screen(&app, 80, 24));
+}
+
+#[test]
 fn run_detail_confirm_cancel() {
     let mut app = detail_app();
     app.update(Action::CancelRun);

@@ -52,6 +52,11 @@ pub async fn execute(task: &StepTask, ctx: ExecContext) -> StepResult {
         StepKind::Noop => StepResult::ok(BTreeMap::new()),
         StepKind::Run { command } => shell::run(task, command, ctx).await,
         StepKind::Http(spec) => http::run(task, spec, ctx).await,
+        // Never granted (the control plane holds approval steps `waiting`); an older server
+        // that handed one out gets a clear failure rather than a silent success.
+        StepKind::Approval(_) => {
+            StepResult::failed("an approval step is not run by an agent", None)
+        }
     }
 }
 

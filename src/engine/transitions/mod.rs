@@ -1,10 +1,12 @@
 //! The transitions of DESIGN §3 as pure functions: a [`Loaded`] run in, a [`Decision`] out (a
 //! [`Changeset`], a [`Rejection`], or the step rows still [`Need`]ed). One file per group:
 //! [`claim`] (claim, start, heartbeat), [`complete`] (completion, failure and retry),
-//! [`lost`] (lease lost), [`end`] (cancel, run timeout), [`retry`] (retry and retry-from). What
+//! [`lost`] (lease lost), [`end`] (cancel, run timeout), [`retry`] (retry and retry-from),
+//! [`approval`] (approval steps wait, are approved, rejected or time out). What
 //! they share lives here: a working copy of the run that records each change it makes, the
 //! skip cascade, `fail_fast`, and the run's end once no step can move.
 
+pub mod approval;
 pub mod claim;
 pub mod complete;
 pub mod end;
@@ -47,6 +49,7 @@ impl StepRow {
                 self.finished_at = None;
             }
             StepChange::Start => self.status = StepStatus::Running,
+            StepChange::Wait { .. } => self.status = StepStatus::Waiting,
             StepChange::Renew { .. } => {}
             StepChange::Succeed { at, .. } => {
                 self.status = StepStatus::Succeeded;
@@ -389,6 +392,7 @@ impl<'l, 'a> Work<'l, 'a> {
     /// The changeset, once the run has ended if no step can move: `succeeded` if every step
     /// succeeded, else `failed`, naming the first step that failed.
     pub fn finish(mut self) -> Decision {
+        approval::hold_released(&mut self)?;
         let run = &self.run;
         if run.steps_done >= run.steps_total && !run.status.is_terminal() {
             if run.steps_succeeded == run.steps_total {

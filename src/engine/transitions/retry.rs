@@ -109,6 +109,7 @@ pub fn retry(st: &Loaded<'_>, from: Option<&str>) -> Decision {
         None,
         serde_json::json!({ "steps": to_reset, "from": from }),
     );
+    super::approval::hold_released(&mut w)?;
     Ok(w.cs)
 }
 

@@ -97,7 +97,7 @@ fn a_step_with_two_kinds() {
     let (msg, _) = problems("name: x\nsteps:\n  - id: a\n    run: echo\n    noop: true\n");
     assert_eq!(
         msg,
-        "wf.yaml:5:5: step \"a\": has `run` and `noop`; a step does exactly one of run, http or noop"
+        "wf.yaml:5:5: step \"a\": has `run` and `noop`; a step does exactly one of run, http, noop or approval"
     );
 }
 

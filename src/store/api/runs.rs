@@ -34,6 +34,14 @@ pub trait RunsTx {
     fn cancel_run(&self, cache: &SpecCache, prefix: &str) -> Result<Run>;
     /// Retry a finished run: its failed steps, or everything from step `from` on.
     fn retry_run(&self, cache: &SpecCache, prefix: &str, from: Option<&str>) -> Result<Run>;
+    /// Approve or reject a waiting approval step (who may was checked by the caller).
+    fn decide_approval(
+        &self,
+        cache: &SpecCache,
+        prefix: &str,
+        step: &str,
+        verdict: &crate::engine::transitions::approval::Verdict,
+    ) -> Result<Run>;
 }
 
 /// Workflows: versions stored by content, read, indexed, deleted.

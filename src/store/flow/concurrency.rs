@@ -137,8 +137,11 @@ pub fn release<T: ConcurrencyRows + ?Sized>(tx: &T, key: &str, now: i64) -> Resu
     tx.lock_key(key)?;
     let active = tx.active_runs(key)?.len();
     let waiting = tx.waiting_runs(key)?;
+    // Called where no cache is at hand (a changeset's apply): indexes are loaded as needed.
+    let cache = SpecCache::default();
     for id in rules::to_admit(active, &waiting) {
         if tx.admit_run(&id, now)? {
+            super::approvals::hold_ready(tx, &cache, &id, now)?;
             tx.event(
                 "run.admitted",
                 Some(&id),

@@ -8,7 +8,8 @@
 //! - [`decide`]: the load-decide-apply loop, a run's transitions decided from all its steps,
 //!   and the workflow index cache.
 //! - [`claims`]: claim, start, heartbeat, check, logs, completions.
-//! - [`reap`]: expired leases, overdue runs, the lease-lost transition.
+//! - [`reap`]: expired leases, overdue runs and approvals, the lease-lost transition.
+//! - [`approvals`]: approving and rejecting approval steps; holding them `waiting`.
 //! - [`concurrency`]: concurrency limits — a new run admitted, queued, skipped or displacing
 //!   older ones; a key's waiting runs admitted when a slot frees.
 //! - [`runs`]: creating a run and choosing its timeout (over [`runs::RunRows`]); cancel and
@@ -24,6 +25,7 @@
 //! backend's [`Rows`] methods, which say why.
 
 pub mod agents;
+pub mod approvals;
 pub mod claims;
 pub mod concurrency;
 pub mod decide;
@@ -133,4 +135,9 @@ pub trait Rows {
     fn held_by(&self, agent_id: &str) -> Result<Vec<HeldAttempt>>;
     /// Runs not ended whose deadline passed before `now`.
     fn overdue_runs(&self, now: i64) -> Result<Vec<String>>;
+    /// Waiting approval steps whose deadline passed before `now`: (run id, step id).
+    fn overdue_approvals(&self, now: i64) -> Result<Vec<(String, String)>>;
+    /// Whether run `run_id` has an approval step in status `ready` (made ready by a run's
+    /// start or admission, which is not the engine's: it must wait instead).
+    fn has_ready_approval(&self, run_id: &str) -> Result<bool>;
 }

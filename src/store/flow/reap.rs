@@ -1,7 +1,8 @@
 //! Reaping and the lease-lost transition. [`lose`] loads one attempt whose agent is gone and
 //! applies the engine's decision (`engine::transitions::lost`); every path uses it: the reaper
 //! for expired leases, and [`lose_held`] for an agent that is replaced, stops or is removed
-//! while it holds steps. The reaper also times out overdue runs (`engine::transitions::end`).
+//! while it holds steps. The reaper also times out overdue runs (`engine::transitions::end`)
+//! and approval steps past their `timeout` (`engine::transitions::approval`).
 
 use super::Rows;
 use super::decide::{decide, decide_on_run, index};
@@ -10,7 +11,7 @@ use crate::engine::transitions as engine;
 use crate::engine::{HeldAttempt, Loaded, LostCause, SpecCache};
 use crate::model::now_ms;
 
-/// Expire lost leases and time out overdue runs. Returns how many things changed.
+/// Expire lost leases, time out overdue runs and approvals. Returns how many things changed.
 pub fn reap<T: Rows + ?Sized>(tx: &T, cache: &SpecCache) -> Result<usize> {
     let now = now_ms();
     let mut changed = 0;
@@ -21,6 +22,12 @@ pub fn reap<T: Rows + ?Sized>(tx: &T, cache: &SpecCache) -> Result<usize> {
     }
     for run_id in tx.overdue_runs(now)? {
         if decide_on_run(tx, cache, &run_id, now, engine::end::time_out)?.is_ok() {
+            changed += 1;
+        }
+    }
+    for (run_id, step) in tx.overdue_approvals(now)? {
+        let time_out = |st: &Loaded<'_>| engine::approval::time_out(st, &step);
+        if decide_on_run(tx, cache, &run_id, now, time_out)?.is_ok() {
             changed += 1;
         }
     }

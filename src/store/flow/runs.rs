@@ -140,6 +140,7 @@ pub fn create<T: RunRows + ConcurrencyRows + ?Sized>(
     if let Some(plan) = &plan {
         concurrency::start(tx, cache, &id, plan, now)?;
     }
+    super::approvals::hold_ready(tx, cache, &id, now)?;
     let mut run = tx.run_model(&id)?;
     concurrency::place(tx, &mut run)?;
     Ok(run)

@@ -17,6 +17,10 @@ pub fn apply(tx: &PgTx<'_>, cs: &Changeset, now: i64) -> Result<()> {
     }
     for u in &cs.steps {
         step(tx, &cs.run_id, u)?;
+        if let StepChange::Wait { until } = &u.change {
+            // An approval step starts waiting: the outbox, for `on: approval` rules.
+            super::notify::step_waiting(tx, &cs.run_id, &u.step_id, *until, now);
+        }
     }
     for u in &cs.runs {
         run(tx, &cs.run_id, u)?;
@@ -105,6 +109,11 @@ fn step(tx: &PgTx<'_>, run_id: &str, u: &StepUpdate) -> Result<()> {
             ],
         ),
         StepChange::Start => (sql("status = 'running'"), owned![run_id, id, st, at]),
+        // A waiting approval step's deadline is kept where a held step's lease ends.
+        StepChange::Wait { until } => (
+            sql("status = 'waiting', lease_until = $5"),
+            owned![run_id, id, st, at, *until],
+        ),
         StepChange::Renew { lease_until } => (
             sql("lease_until = $5"),
             owned![run_id, id, st, at, *lease_until],

@@ -33,6 +33,26 @@ pub fn run_ended(tx: &PgTx<'_>, run_id: &str, status: RunStatus, at: i64) {
     );
 }
 
+/// The approval step `step_id` of run `run_id` started waiting at `at` (until `until`): put
+/// it in the outbox, with the step's UPDATE, if any rule could care.
+pub fn step_waiting(tx: &PgTx<'_>, run_id: &str, step_id: &str, until: Option<i64>, at: i64) {
+    tx.defer(
+        "INSERT INTO notify_outbox (id, kind, run_id, workflow, data, at)
+         SELECT $1, 'step.waiting', id, workflow, $2, $3 FROM runs
+         WHERE id = $4 AND EXISTS (
+             SELECT 1 FROM notify_rules
+             WHERE notify_rules.workflow IS NULL OR notify_rules.workflow = runs.workflow)"
+            .into(),
+        owned![
+            crate::model::new_id(),
+            crate::store::sqlite::notify::waiting_data(step_id, until),
+            at,
+            run_id.to_string(),
+        ],
+        None,
+    );
+}
+
 const CHANNEL_COLS: &str =
     "id, name, kind, target, config, secret, created_at, created_by FROM notify_channels";
 

@@ -14,7 +14,8 @@ pub fn due(tx: &PgTx<'_>) -> Result<bool> {
     let now = now_ms();
     let r = tx.query_one(
         "SELECT EXISTS (SELECT 1 FROM steps WHERE status IN ('leased', 'running') AND lease_until < $1)
-             OR EXISTS (SELECT 1 FROM runs WHERE status IN ('queued', 'running') AND deadline < $1)",
+             OR EXISTS (SELECT 1 FROM runs WHERE status IN ('queued', 'running') AND deadline < $1)
+                 OR EXISTS (SELECT 1 FROM steps WHERE status = 'waiting' AND lease_until < $1)",
         &[&now],
     )?;
     get(&r, 0)

@@ -78,5 +78,6 @@ pub fn step_from_row(r: &Row, needs: Vec<String>) -> Result<StepState> {
             .unwrap_or_default(),
         error: get(r, 10)?,
         duration_ms: span_ms(started_at, finished_at),
+        approval: None,
     })
 }

@@ -197,6 +197,9 @@ fn list_query(filter: &RunFilter) -> (String, Vec<String>) {
     for (i, c) in conds.iter().enumerate() {
         sql.push_str(&format!(" AND {c} ${}", i + 1));
     }
+    if filter.waiting {
+        sql.push_str(&format!(" AND {}", crate::store::sqlite::runs::WAITING));
+    }
     sql.push_str(&format!(
         " ORDER BY id COLLATE \"C\" DESC LIMIT ${}",
         texts.len() + 1

@@ -295,6 +295,26 @@ impl Rows for PgTx<'_> {
         reap::held_where(self, "agent_id = $1", &[&agent_id])
     }
 
+    fn overdue_approvals(&self, now: i64) -> Result<Vec<(String, String)>> {
+        self.query(
+            "SELECT run_id, step_id FROM steps WHERE status = 'waiting' AND lease_until < $1
+             ORDER BY run_id COLLATE \"C\", seq",
+            &[&now],
+        )?
+        .iter()
+        .map(|r| Ok((get(r, 0)?, get(r, 1)?)))
+        .collect()
+    }
+
+    fn has_ready_approval(&self, run_id: &str) -> Result<bool> {
+        let r = self.query_one(
+            "SELECT EXISTS (SELECT 1 FROM steps
+             WHERE run_id = $1 AND kind = 'approval' AND status = 'ready')",
+            &[&run_id],
+        )?;
+        get(&r, 0)
+    }
+
     /// In id order: each is locked in turn, as every reaper takes them.
     fn overdue_runs(&self, now: i64) -> Result<Vec<String>> {
         self.query(

@@ -14,6 +14,10 @@ use crate::{Error, Result};
 pub fn apply(tx: &Transaction<'_>, cs: &Changeset, now: i64) -> Result<()> {
     for u in &cs.steps {
         step(tx, &cs.run_id, u)?;
+        if let StepChange::Wait { until } = &u.change {
+            // An approval step starts waiting: the outbox, for `on: approval` rules.
+            super::notify::step_waiting(tx, &cs.run_id, &u.step_id, *until, now)?;
+        }
     }
     for u in &cs.runs {
         run(tx, &cs.run_id, u)?;
@@ -84,6 +88,10 @@ fn step(tx: &Transaction<'_>, run_id: &str, u: &StepUpdate) -> Result<()> {
         StepChange::Start => tx
             .prepare_cached(&sql("status = 'running'"))?
             .execute(params![run_id, id, st, at])?,
+        // A waiting approval step's deadline is kept where a held step's lease ends.
+        StepChange::Wait { until } => tx
+            .prepare_cached(&sql("status = 'waiting', lease_until = ?5"))?
+            .execute(params![run_id, id, st, at, until])?,
         StepChange::Renew { lease_until } => tx
             .prepare_cached(&sql("lease_until = ?5"))?
             .execute(params![run_id, id, st, at, lease_until])?,

@@ -35,6 +35,40 @@ pub fn run_ended(tx: &Transaction<'_>, run_id: &str, status: RunStatus, at: i64)
     Ok(())
 }
 
+/// The approval step `step_id` of run `run_id` started waiting at `at` (until `until`): put
+/// it in the outbox, in the same transaction, if any rule could care.
+pub fn step_waiting(
+    tx: &Transaction<'_>,
+    run_id: &str,
+    step_id: &str,
+    until: Option<i64>,
+    at: i64,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO notify_outbox (id, kind, run_id, workflow, data, at)
+         SELECT ?1, 'step.waiting', id, workflow, ?2, ?3 FROM runs
+         WHERE id = ?4 AND EXISTS (
+             SELECT 1 FROM notify_rules
+             WHERE notify_rules.workflow IS NULL OR notify_rules.workflow = runs.workflow)",
+    )?
+    .execute(params![
+        crate::model::new_id(),
+        waiting_data(step_id, until),
+        at,
+        run_id
+    ])?;
+    Ok(())
+}
+
+/// What the outbox row of a waiting approval step says.
+pub fn waiting_data(step_id: &str, until: Option<i64>) -> String {
+    serde_json::json!({
+        "step": step_id,
+        "deadline": until.map(crate::model::time::json),
+    })
+    .to_string()
+}
+
 /// A run's status, error, start and end.
 type RunEnd = (String, Option<String>, Option<i64>, Option<i64>);
 

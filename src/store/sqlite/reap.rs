@@ -13,7 +13,8 @@ pub fn due(tx: &Transaction<'_>) -> Result<bool> {
     let due: bool = tx
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM steps WHERE status IN ('leased', 'running') AND lease_until < ?1)
-                 OR EXISTS (SELECT 1 FROM runs WHERE status IN ('queued', 'running') AND deadline < ?1)",
+                 OR EXISTS (SELECT 1 FROM runs WHERE status IN ('queued', 'running') AND deadline < ?1)
+                 OR EXISTS (SELECT 1 FROM steps WHERE status = 'waiting' AND lease_until < ?1)",
         )?
         .query_row([now], |r| r.get(0))?;
     Ok(due)

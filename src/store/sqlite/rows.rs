@@ -72,6 +72,7 @@ pub fn step_from_row(r: &Row<'_>, needs: Vec<String>) -> rusqlite::Result<StepSt
             .unwrap_or_default(),
         error: r.get(10)?,
         duration_ms: span_ms(started_at, finished_at),
+        approval: None,
     })
 }
 

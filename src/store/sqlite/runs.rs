@@ -124,6 +124,11 @@ pub fn detail(tx: &Transaction<'_>, cache: &SpecCache, prefix: &str) -> Result<R
 }
 
 /// Runs, newest first.
+/// `run list --status waiting`: a run not ended with an approval step waiting (the steps'
+/// index of waiting approvals serves it).
+pub const WAITING: &str =
+    "status = 'running' AND id IN (SELECT run_id FROM steps WHERE status = 'waiting')";
+
 pub fn list(tx: &Transaction<'_>, filter: &RunFilter) -> Result<Page<Run>> {
     let limit = filter.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let mut sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE 1 = 1");
@@ -139,6 +144,9 @@ pub fn list(tx: &Transaction<'_>, filter: &RunFilter) -> Result<Page<Run>> {
     if let Some(sched) = &filter.schedule {
         args.push(sched.clone().into());
         sql.push_str(&format!(" AND schedule = ?{}", args.len()));
+    }
+    if filter.waiting {
+        sql.push_str(&format!(" AND {WAITING}"));
     }
     if let Some(since) = filter.since {
         // ULIDs start with their creation time, so a time bound is an id bound.

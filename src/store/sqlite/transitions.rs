@@ -226,6 +226,26 @@ impl Rows for Transaction<'_> {
         reap::held_where(self, "agent_id = ?1", params![agent_id])
     }
 
+    fn overdue_approvals(&self, now: i64) -> Result<Vec<(String, String)>> {
+        let ids = self
+            .prepare_cached(
+                "SELECT run_id, step_id FROM steps WHERE status = 'waiting' AND lease_until < ?1
+                 ORDER BY seq",
+            )?
+            .query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(ids)
+    }
+
+    fn has_ready_approval(&self, run_id: &str) -> Result<bool> {
+        Ok(self
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM steps
+                 WHERE run_id = ?1 AND kind = 'approval' AND status = 'ready')",
+            )?
+            .query_row([run_id], |r| r.get(0))?)
+    }
+
     fn overdue_runs(&self, now: i64) -> Result<Vec<String>> {
         let ids = self
             .prepare_cached(

@@ -66,6 +66,15 @@ impl RunsTx for Transaction<'_> {
     fn retry_run(&self, cache: &SpecCache, prefix: &str, from: Option<&str>) -> Result<Run> {
         flow::runs::retry(self, cache, prefix, from)
     }
+    fn decide_approval(
+        &self,
+        cache: &SpecCache,
+        prefix: &str,
+        step: &str,
+        verdict: &crate::engine::transitions::approval::Verdict,
+    ) -> Result<Run> {
+        flow::approvals::decide(self, cache, prefix, step, verdict)
+    }
 }
 
 impl WorkflowsTx for Transaction<'_> {
