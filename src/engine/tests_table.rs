@@ -772,6 +772,15 @@ mod approvals {
         );
         let held = happen(StepStatus::Ready, Ev::Hold).unwrap();
         assert_eq!(held.events(), ["step.waiting:gate"]);
+        // A run that starts at its approval step is running from then on.
+        let ix = spec();
+        let (mut run, mut rows) = world(StepStatus::Ready, NOW);
+        run.status = RunStatus::Queued;
+        let st = Loaded::new(&ix, run.clone(), NOW).with_steps(rows.clone());
+        let cs = approval::hold(&st).unwrap();
+        apply(&mut run, &mut rows, &cs);
+        assert_eq!(run.status, RunStatus::Running);
+        assert_eq!(cs.events[0].kind, "run.started");
         // Nothing to hold: an empty changeset.
         let none = happen(StepStatus::Waiting, Ev::Hold).unwrap();
         assert!(none.cs.steps.is_empty() && none.cs.events.is_empty());

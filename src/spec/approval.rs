@@ -51,8 +51,11 @@ pub(crate) fn parse_approval(
 fn parse_approvers(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<Approvers> {
     let f = Fields::read(node, what, APPROVER_KEYS, diags)?;
     let mut out = Approvers::default();
+    // Names that were written but are wrong are reported as such, not as "nobody".
+    let mut written = 0;
     if let Some(n) = f.get("users") {
         for (name, pos) in string_list(n, &format!("{what} users"), diags) {
+            written += 1;
             if name.trim().is_empty() {
                 diags.error(pos, format!("{what} users: a user name is empty"));
             } else {
@@ -62,6 +65,7 @@ fn parse_approvers(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<A
     }
     if let Some(n) = f.get("roles") {
         for (name, pos) in string_list(n, &format!("{what} roles"), diags) {
+            written += 1;
             match name.parse::<Role>() {
                 Ok(role) => out.roles.push(role),
                 Err(_) => {
@@ -74,6 +78,9 @@ fn parse_approvers(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<A
         }
     }
     if out.users.is_empty() && out.roles.is_empty() {
+        if written > 0 {
+            return None;
+        }
         diags.error_hint(
             f.pos,
             format!("{what}: names nobody who may approve"),

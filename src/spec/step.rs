@@ -129,7 +129,7 @@ pub(crate) fn parse_step(
     if let Some(kind) = parse_kind(&f, &what, &mut draft.templates, diags) {
         draft.spec.kind = kind;
     }
-    if matches!(draft.spec.kind, StepKind::Approval(_)) {
+    if f.has("approval") {
         super::approval::refuse_agent_keys(&f, &what, diags);
     }
     if let Some(n) = f.get("timeout") {

@@ -12,7 +12,18 @@ use serde_json::Value;
 
 use crate::both_modes;
 use crate::env::{SLOW, TestEnv, wait_until};
-use crate::server::remote;
+
+/// `imx ARGS...` against the test's server with `token` instead of the admin's.
+fn remote(env: &TestEnv, token: &str, args: &[&str]) -> crate::env::Outcome {
+    let out = env
+        .cmd()
+        .env("IMX_TOKEN", token)
+        .args(args)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    crate::env::Outcome::of(&out)
+}
 
 /// build → approve (alice, or any operator; 1 h) → ship.
 const SHIP: &str = r#"name: ship
@@ -216,22 +227,10 @@ both_modes!(
 #[test]
 fn only_the_listed_approvers_and_admins_may_decide() {
     let env = TestEnv::remote();
-    let url = env.url().to_string();
-    let admin = env.admin_token().to_string();
     let token_for = |user: &str, role: &str| {
-        remote(
-            &env,
-            &url,
-            &admin,
-            &["user", "create", user, "--role", role, "-q"],
-        )
-        .expect_code(0);
-        let out = remote(
-            &env,
-            &url,
-            &admin,
-            &["token", "create", "--user", user, "--name", user, "-q"],
-        );
+        env.run(["user", "create", user, "--role", role, "-q"])
+            .expect_code(0);
+        let out = env.run(["token", "create", "--user", user, "--name", user, "-q"]);
         out.expect_code(0);
         out.stdout.trim().to_string()
     };
@@ -242,10 +241,10 @@ fn only_the_listed_approvers_and_admins_may_decide() {
 
     let first = started_and_waiting(&env);
     // bob is a viewer and not listed: refused, and nothing changes.
-    remote(&env, &url, &bob, &["run", "approve", &first, "approve"])
+    remote(&env, &bob, &["run", "approve", &first, "approve"])
         .expect_error(4)
         .expect_stderr(&["may not approve step \"approve\""]);
-    remote(&env, &url, &bob, &["run", "reject", &first, "approve"]).expect_error(4);
+    remote(&env, &bob, &["run", "reject", &first, "approve"]).expect_error(4);
     assert_eq!(
         TestEnv::step(&env.show_run(&first), "approve")["status"],
         "waiting"
@@ -262,7 +261,6 @@ fn only_the_listed_approvers_and_admins_may_decide() {
     // alice is listed by name, though only a viewer.
     remote(
         &env,
-        &url,
         &alice,
         &["run", "approve", &first, "approve", "-m", "ok"],
     )
@@ -279,7 +277,7 @@ fn only_the_listed_approvers_and_admins_may_decide() {
     wait_until("the second run to wait", SLOW, || {
         waiting(&env).contains(&second)
     });
-    remote(&env, &url, &carol, &["run", "reject", &second, "approve"]).expect_code(0);
+    remote(&env, &carol, &["run", "reject", &second, "approve"]).expect_code(0);
     assert_eq!(env.finish(&second)["status"], "failed");
 }
 
@@ -296,7 +294,7 @@ fn approval_problems_are_named_at_their_place() {
     out.expect_error(2);
     for part in [
         "bad.yaml:4:15: step \"a\" approval: says nobody may approve it",
-        "bad.yaml:6:38: step \"b\" approval approvers roles: unknown role \"admn\"",
+        "bad.yaml:6:36: step \"b\" approval approvers roles: unknown role \"admn\"",
         "bad.yaml:8:5: step \"c\": `retry` does not apply to an approval step",
         "bad.yaml:9:27: step \"c\" approval approvers: names nobody who may approve",
     ] {

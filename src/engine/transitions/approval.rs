@@ -6,9 +6,9 @@
 //! decide is the control plane's check (`Approvers::allow`): the transition records who did.
 
 use super::Work;
-use crate::engine::changeset::{Decision, Refusal, Rejection, StepChange};
+use crate::engine::changeset::{Decision, Refusal, Rejection, RunChange, StepChange};
 use crate::engine::state::{Loaded, Need};
-use crate::model::{ApprovalDecision, ApprovalSpec, StepKind, StepStatus};
+use crate::model::{ApprovalDecision, ApprovalSpec, RunStatus, StepKind, StepStatus};
 
 /// A person's decision on an approval step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +37,12 @@ fn deadline(spec: &ApprovalSpec, since: i64) -> Option<i64> {
 fn wait(w: &mut Work<'_, '_>, id: &str, spec: &ApprovalSpec) -> Result<(), Refusal> {
     let until = deadline(spec, w.now());
     w.update(id, StepChange::Wait { until })?;
+    // A run whose first step waits has started (as a claim starts it): it is `running`.
+    if w.run().status == RunStatus::Queued {
+        let at = w.now();
+        w.update_run(RunChange::Start { at });
+        w.cs.event("run.started", None, serde_json::Value::Null);
+    }
     // It was never ready for an agent: its `step.ready` event (from the release) goes.
     w.cs.events
         .retain(|e| !(e.kind == "step.ready" && e.step_id.as_deref() == Some(id)));

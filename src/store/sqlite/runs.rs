@@ -127,7 +127,7 @@ pub fn detail(tx: &Transaction<'_>, cache: &SpecCache, prefix: &str) -> Result<R
 /// `run list --status waiting`: a run not ended with an approval step waiting (the steps'
 /// index of waiting approvals serves it).
 pub const WAITING: &str =
-    "status = 'running' AND id IN (SELECT run_id FROM steps WHERE status = 'waiting')";
+    "status IN ('queued', 'running') AND id IN (SELECT run_id FROM steps WHERE status = 'waiting')";
 
 pub fn list(tx: &Transaction<'_>, filter: &RunFilter) -> Result<Page<Run>> {
     let limit = filter.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
