@@ -214,9 +214,11 @@ pub fn hints(app: &App) -> Vec<(&'static str, &'static str)> {
         .iter()
         .filter(|h| h.scope == Scope::View(view) && h.needs.is_none_or(|p| app.can(p)))
         .filter(|h| h.keys != "/")
-        // Log display toggles: in the help only, so the footer keeps room for the rest.
+        // Log display toggles: in the help only, so the footer keeps room for the rest; `v`
+        // (approve) is named on the summary line of a run with a waiting approval step.
         .filter(|h| {
-            view != ViewId::RunDetail || !matches!(h.keys, "n  N" | "w" | "t" | "a" | "F" | "A")
+            view != ViewId::RunDetail
+                || !matches!(h.keys, "n  N" | "w" | "t" | "a" | "F" | "A" | "v")
         })
         .map(|h| (h.keys, short(h.what)))
         .collect();

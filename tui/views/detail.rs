@@ -220,8 +220,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     let steps_h = u16::try_from(rows.len() + 3)
         .unwrap_or(u16::MAX)
         .min(area.height.saturating_sub(6).max(5));
-    // A third summary line says why steps wait, when any does.
-    let summary_h = if data.waiting.is_empty() { 2 } else { 3 };
+    // A third summary line says why steps wait (or what approval they wait for), when any does.
+    let approval_waits = data
+        .steps
+        .iter()
+        .any(|s| s.status == imx::model::StepStatus::Waiting);
+    let summary_h = if data.waiting.is_empty() && !approval_waits {
+        2
+    } else {
+        3
+    };
     let [summary, steps_area, logs_area] = Layout::vertical([
         Constraint::Length(summary_h),
         Constraint::Length(steps_h),

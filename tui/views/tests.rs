@@ -199,7 +199,7 @@ fn run_detail_marks_a_waiting_approval_and_v_asks_to_approve_it() {
     let mut app = with_data(ViewId::Runs, Role::Viewer);
     app.update(Action::Enter);
     let mut detail = fixtures::run_detail();
-    let deploy = &mut detail.steps[2];
+    let deploy = &mut detail.steps[3];
     deploy.status = imx::model::StepStatus::Waiting;
     deploy.kind = "approval".into();
     deploy.approval = Some(imx::model::StepApproval {
