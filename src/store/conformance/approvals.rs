@@ -142,7 +142,7 @@ fn an_approval_nobody_decides_is_reaped(store: &Arc<dyn Backend>) {
     let run = start_run(store, "lapse");
     // It waits from the start: the run's first step.
     assert_eq!(status_of(store, &run, "gate"), StepStatus::Waiting);
-    assert_eq!(waiting_runs(store), [run.clone()]);
+    assert_eq!(waiting_runs(store), std::slice::from_ref(&run));
     let cache = store.specs();
     super::wait_for("the approval's deadline", || {
         store.read(|tx| tx.reap_due()).unwrap()
