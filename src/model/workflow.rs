@@ -469,3 +469,27 @@ pub struct WorkflowSummary {
     pub runs: u64,
     pub last_run_status: Option<super::RunStatus>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Approvers;
+    use crate::auth::{Principal, Role};
+
+    #[test]
+    fn listed_users_holders_of_listed_roles_and_admins_may_approve() {
+        let a = Approvers {
+            users: vec!["alice".into()],
+            roles: vec![Role::Operator],
+        };
+        assert!(a.allow(&Principal::user("alice", Role::Viewer, "t")));
+        assert!(a.allow(&Principal::user("carol", Role::Operator, "t")));
+        assert!(a.allow(&Principal::token("ci", Role::Operator, "t")));
+        assert!(a.allow(&Principal::user("root", Role::Admin, "t")));
+        assert!(a.allow(&Principal::local_owner()));
+        assert!(!a.allow(&Principal::user("bob", Role::Viewer, "t")));
+        // A token named like a listed user is not that user.
+        assert!(!a.allow(&Principal::token("alice", Role::Viewer, "t")));
+        assert!(!a.allow(&Principal::user("agent-1", Role::Agent, "t")));
+        assert_eq!(a.describe(), "users alice; roles operator");
+    }
+}

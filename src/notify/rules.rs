@@ -144,6 +144,19 @@ mod tests {
     }
 
     #[test]
+    fn approval_rules_fire_when_a_step_starts_waiting() {
+        let none = statuses(&[]);
+        assert!(fires(
+            "r",
+            &rule(On::Approval),
+            &seen("step.waiting", &none)
+        ));
+        assert!(!fires("r", &rule(On::Approval), &seen("run.failed", &none)));
+        assert!(!fires("r", &rule(On::Failed), &seen("step.waiting", &none)));
+        assert_eq!("approval".parse::<On>().ok(), Some(On::Approval));
+    }
+
+    #[test]
     fn rules_fire_on_their_event_and_workflow_only() {
         let none = statuses(&[]);
         assert!(fires("r", &rule(On::Failed), &seen("run.failed", &none)));
