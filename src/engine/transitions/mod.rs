@@ -1,7 +1,8 @@
 //! The transitions of DESIGN §3 as pure functions: a [`Loaded`] run in, a [`Decision`] out (a
 //! [`Changeset`], a [`Rejection`], or the step rows still [`Need`]ed). One file per group:
 //! [`claim`] (claim, start, heartbeat), [`complete`] (completion, failure and retry),
-//! [`lost`] (lease lost), [`end`] (cancel, run timeout), [`retry`] (retry and retry-from). What
+//! [`lost`] (lease lost), [`end`] (cancel, run timeout), [`retry`] (retry and retry-from),
+//! [`conditions`] (a step's `if:` and `when:`, hooked into the release and the cascade). What
 //! they share lives here: a working copy of the run that records each change it makes, the
 //! skip cascade, `fail_fast`, and the run's end once no step can move.
 
