@@ -31,7 +31,7 @@ pub use user::{
 pub use workflow::{
     AgentSelector, ApprovalSpec, Approvers, BUILT_IN_RUN_TIMEOUT_MS, Backoff, ConcurrencySpec,
     HttpSpec, OnConflict, ParamSpec, ParamType, RetrySpec, RunAfter, RunTimeout, StepKind,
-    StepSpec, TimeoutSource, Workflow, WorkflowSpec, WorkflowSummary, duration_text,
+    StepSpec, TimeoutSource, When, Workflow, WorkflowSpec, WorkflowSummary, duration_text,
 };
 
 /// Milliseconds since the Unix epoch; every timestamp in the model uses it. In JSON and YAML the
