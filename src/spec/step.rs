@@ -11,10 +11,10 @@ use super::http::parse_http;
 use super::node::{Node, Value};
 use super::retry::{parse_agent, parse_retry};
 
-const STEP_KEYS: &[&str] = &[
+pub(crate) const STEP_KEYS: &[&str] = &[
     "id", "needs", "run", "http", "noop", "timeout", "retry", "agent", "env", "workdir",
 ];
-const DEFAULT_KEYS: &[&str] = &["timeout", "retry", "agent", "env"];
+pub(crate) const DEFAULT_KEYS: &[&str] = &["timeout", "retry", "agent", "env"];
 const KINDS: &[&str] = &["run", "http", "noop"];
 
 /// A template string found in the file, where it is, and which field holds it.
