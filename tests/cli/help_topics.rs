@@ -173,6 +173,10 @@ fn the_workflow_topic_example_is_valid() {
     out.expect_code(0);
     for key in [
         "on_conflict",
+        "always",
+        "failure",
+        "condition false",
+        "is defined",
         "expect_status",
         "max_delay",
         "jitter",
