@@ -10,7 +10,7 @@
 #   PREFIX/share/bash-completion/completions/imx
 #   PREFIX/share/zsh/site-functions/_imx
 #   PREFIX/share/fish/vendor_completions.d/imx.fish
-#   PREFIX/share/man/man1/imx*.1
+#   PREFIX/share/man/man1/imx*.1, PREFIX/share/man/man5/imx-workflow.5
 # and records the list in PREFIX/share/imx/installed-files so --uninstall removes only those.
 
 set -eu
@@ -95,8 +95,9 @@ bashdir="$prefix/share/bash-completion/completions"
 zshdir="$prefix/share/zsh/site-functions"
 fishdir="$prefix/share/fish/vendor_completions.d"
 mandir="$prefix/share/man/man1"
+man5dir="$prefix/share/man/man5"
 
-mkdir -p "$bindir" "$bashdir" "$zshdir" "$fishdir" "$mandir" "$prefix/share/imx"
+mkdir -p "$bindir" "$bashdir" "$zshdir" "$fishdir" "$mandir" "$man5dir" "$prefix/share/imx"
 
 tmp_manifest="$manifest.tmp"
 : > "$tmp_manifest"
@@ -115,6 +116,10 @@ put completions/imx.fish "$fishdir/imx.fish" 644
 for page in man/*.1; do
     [ -f "$page" ] || continue
     put "$page" "$mandir/$(basename "$page")" 644
+done
+for page in man/*.5; do
+    [ -f "$page" ] || continue
+    put "$page" "$man5dir/$(basename "$page")" 644
 done
 
 # Keep entries from an earlier install that this one did not overwrite, so --uninstall still

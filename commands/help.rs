@@ -29,10 +29,14 @@ const TOPICS: &[(&str, &str)] = &[
         "contexts",
         "contexts, logins, and the files where they are kept",
     ),
+    (
+        "secrets",
+        "secrets: storing, scopes, permissions, {{ secrets.NAME }}, masking, rekey",
+    ),
 ];
 
 /// `imx help templates`.
-const TEMPLATES: &str = r#"Templates in workflow files
+pub const TEMPLATES: &str = r#"Templates in workflow files
 
 A step's `run`, `env` values, `workdir` and `http` url, headers, body and json strings may use
 {{ ... }} (minijinja, strict: an unknown variable is an error, checked by `workflow validate`):
@@ -85,13 +89,14 @@ templates    {{ ... }} in workflow files: values, shell quoting, | raw, IMX_* va
 output       the -o formats, and the JSON conventions scripts rely on\n  \
 workflow     the workflow file format: every field, with an example\n  \
 environment  every IMX_* variable imx reads, and those each step gets\n  \
-contexts     contexts, logins, and the files where they are kept\n\n\
+contexts     contexts, logins, and the files where they are kept\n  \
+secrets      secrets: storing, scopes, permissions, {{ secrets.NAME }}, masking, rekey\n\n\
 Examples:\n  imx help exit-codes\n  imx help templates\n  imx help output\n  imx help workflow\n  \
-imx help environment\n  imx help contexts\n  imx help run list"
+imx help environment\n  imx help contexts\n  imx help secrets\n  imx help run list"
 )]
 pub struct HelpArgs {
     /// A command path (e.g. `run list`) or a topic (`exit-codes`, `templates`, `output`,
-    /// `workflow`, `environment`, `contexts`).
+    /// `workflow`, `environment`, `contexts`, `secrets`).
     #[arg(value_name = "COMMAND|TOPIC")]
     pub topic: Vec<String>,
 }
@@ -106,6 +111,9 @@ pub fn run(ctx: &Context, args: HelpArgs) -> Result<(), CliError> {
         }
         Some("environment") => return ctx.out().data(&super::help_topics::environment_text()),
         Some("contexts") => return ctx.out().data(&super::help_topics::contexts_text()),
+        Some("secrets") if args.topic.len() == 1 => {
+            return ctx.out().data(super::help_topics::SECRETS);
+        }
         _ => {}
     }
     let mut cmd = Cli::command();

@@ -1,5 +1,6 @@
 //! `imx man [--out DIR]`: man pages generated from the clap definition, one per command and
-//! subcommand (`imx.1`, `imx-run-list.1`, ...).
+//! subcommand (`imx.1`, `imx-run-list.1`, ...), and `imx-workflow.5`, the workflow file format,
+//! made from the text of `imx help workflow` and `imx help templates`.
 
 use std::path::PathBuf;
 
@@ -63,6 +64,7 @@ pub fn pages() -> Result<Vec<(String, Vec<u8>)>, CliError> {
     cmd.build();
     let mut out = Vec::new();
     walk(&cmd, &mut out).map_err(|e| CliError::other(format!("cannot render man pages: {e}")))?;
+    out.push(workflow_page());
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
@@ -137,6 +139,61 @@ fn page(cmd: &clap::Command) -> std::io::Result<(String, Vec<u8>)> {
         file,
         lint_clean(&String::from_utf8_lossy(&buf)).into_bytes(),
     ))
+}
+
+/// `imx-workflow(5)`: the text of `imx help workflow` (its headings as subsections, indented
+/// lines kept as written) and of `imx help templates`.
+fn workflow_page() -> (String, Vec<u8>) {
+    let mut page = format!(
+        ".TH IMX-WORKFLOW 5 {DATE} \"imx {}\" \"imx Manual\"\n.SH NAME\n\
+         imx-workflow \\- the workflow file format of imx\n.SH SYNOPSIS\n\
+         \\fBimx workflow validate \\-f\\fR \\fIFILE\\fR\n.br\n\
+         \\fBimx workflow apply \\-f\\fR \\fIFILE\\fR\n.SH DESCRIPTION\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    page.push_str(&roff_text(super::help_topics::WORKFLOW));
+    page.push_str(".SH TEMPLATES\n");
+    page.push_str(&roff_text(super::help::TEMPLATES));
+    page.push_str(
+        ".SH SEE ALSO\n\\fBimx\\fR(1), \\fBimx-workflow-apply\\fR(1), \\fBimx-workflow-run\\fR(1), \
+         \\fBimx-secret\\fR(1), \\fBimx help workflow\\fR, \\fBimx help templates\\fR, \
+         \\fBimx help secrets\\fR\n",
+    );
+    ("imx-workflow.5".into(), lint_clean(&page).into_bytes())
+}
+
+/// A help text as roff: its first line (the title) and the blank lines after it dropped; a line that ends with `:` and
+/// starts a block of indented lines becomes a subsection (`.SS`); other lines are escaped,
+/// indented ones kept as written (see [`lint_clean`]).
+fn roff_text(text: &str) -> String {
+    let lines: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .skip_while(|l| l.trim().is_empty())
+        .collect();
+    let mut out = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        let next_indented = lines.get(i + 1).is_some_and(|l| l.starts_with("  "));
+        if !line.starts_with(' ') && line.ends_with(':') && next_indented && line.len() < 100 {
+            let heading = line.trim_end_matches(':');
+            match heading.split_once(" (") {
+                // `Step keys (of each step):` → `.SS Step keys`, then the parenthesis as text.
+                Some((name, more)) => {
+                    out.push_str(&format!(".SS {}\n", escape(name)));
+                    out.push_str(&format!("{}\n", escape(&format!("({more}"))));
+                }
+                None => out.push_str(&format!(".SS {}\n", escape(heading))),
+            }
+        } else if line.starts_with(' ') {
+            // Kept as written: only what roff itself would read is escaped.
+            out.push_str(&line.replace('\\', "\\e").replace('-', "\\-"));
+            out.push('\n');
+        } else {
+            out.push_str(&escape(line));
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// Text for a roff text line: backslashes and hyphens escaped, a leading `.` or `'` guarded.

@@ -159,9 +159,14 @@ impl LogSink {
         }
     }
 
+    /// The masker this sink applies to every line, if any.
+    pub(crate) fn masker(&self) -> Option<Arc<super::mask::Masker>> {
+        self.inner.masker.clone()
+    }
+
     /// Take the oldest lines, up to one batch (at least one line, however long): their text and
     /// [`LINE_COST`] each.
-    pub(crate) fn take_batch(&self) -> Vec<CapturedLine> {
+    pub fn take_batch(&self) -> Vec<CapturedLine> {
         let lines = {
             let mut buf = self.lock();
             let limit = buf.batch_limit();
@@ -216,7 +221,7 @@ impl LogSink {
     }
 
     /// Resolves when enough lines are buffered to flush early.
-    pub(crate) async fn filled(&self) {
+    pub async fn filled(&self) {
         self.inner.full.notified().await;
     }
 

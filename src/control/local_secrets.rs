@@ -278,7 +278,7 @@ impl LocalControlPlane {
             &slots,
             &values,
         )
-        .map_err(|name| format!("secret {name:?} is not set"))?;
+        .map_err(|e| e.to_string())?;
         task.mask = values.into_values().collect();
         Ok(())
     }

@@ -10,8 +10,8 @@ use super::node::{Node, Value};
 use super::step::TemplateRef;
 use super::suggest::did_you_mean;
 
-const APPROVAL_KEYS: &[&str] = &["approvers", "timeout", "message"];
-const APPROVER_KEYS: &[&str] = &["users", "roles"];
+pub(crate) const APPROVAL_KEYS: &[&str] = &["approvers", "timeout", "message"];
+pub(crate) const APPROVER_KEYS: &[&str] = &["users", "roles"];
 
 /// Read an `approval:` mapping; its `message` is appended to `templates`.
 pub(crate) fn parse_approval(

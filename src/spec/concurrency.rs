@@ -14,7 +14,7 @@ use super::template::{
 use crate::Result;
 use crate::model::{ConcurrencySpec, OnConflict};
 
-const KEYS: &[&str] = &["key", "limit", "on_conflict"];
+pub(crate) const KEYS: &[&str] = &["key", "limit", "on_conflict"];
 
 /// The most runs a key may allow at once (a sanity bound, not a tuning knob).
 const MAX_LIMIT: u32 = 10_000;

@@ -10,7 +10,8 @@ use super::node::{Node, Value};
 use super::step::TemplateRef;
 use super::suggest::did_you_mean;
 
-const HTTP_KEYS: &[&str] = &["method", "url", "headers", "json", "body", "expect_status"];
+pub(crate) const HTTP_KEYS: &[&str] =
+    &["method", "url", "headers", "json", "body", "expect_status"];
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// Read an `http:` mapping. Its template strings (url, header values, body, string leaves of

@@ -16,6 +16,9 @@
 //! - [`exports`]: params and upstream outputs as `IMX_PARAM_*` / `IMX_OUT_*` variables.
 //! - [`check_spec`]: the same structural rules for a spec that did not come from a file (an
 //!   API body): identifiers, unique ids, known `needs`, no cycles.
+//! - [`documented_keys`]: every key the parser accepts, by section, for the reference
+//!   (`imx help workflow`) to be checked against; [`TEMPLATE_FILTERS`], [`TEMPLATE_TESTS`] and
+//!   [`TEMPLATE_FUNCTIONS`]: what templates and expressions can call.
 //!
 //! How it works: `node` parses with `saphyr` into a tree whose every key and value has a
 //! position; `workflow`, `step`, `http`, `retry` and `params` walk that tree into the model types,
@@ -33,6 +36,7 @@ mod exports;
 mod fields;
 mod graph;
 mod http;
+mod keys;
 mod load;
 mod node;
 mod notify;
@@ -61,17 +65,18 @@ pub use condition::{
 };
 pub use exports::{Exports, exports, output_var, param_var};
 pub use fields::is_identifier;
+pub use keys::{KeySection, documented_keys};
 pub use load::{load_file, load_path, load_path_with_warnings};
 pub use notify::channel_pos as notify_channel_pos;
 pub use resolve::resolve_params;
-pub use secret_refs::{SecretSlots, fill as fill_secrets, secret_names};
+pub use secret_refs::{FillError, SecretSlots, fill as fill_secrets, secret_names};
 
 /// Whether `s` is a valid name for a workflow, step, param or trigger: `[a-z0-9][a-z0-9_-]*`.
 pub fn is_name(s: &str) -> bool {
     fields::is_identifier(s)
 }
 pub use template::{
-    RunInfo, StepOutputs, TemplateContext, WorkflowInfo, render, render_run, render_step,
-    render_step_slots,
+    RunInfo, StepOutputs, TEMPLATE_FILTERS, TEMPLATE_FUNCTIONS, TEMPLATE_TESTS, TemplateContext,
+    WorkflowInfo, render, render_run, render_step, render_step_slots,
 };
 pub use workflow::{parse_str, parse_str_with_warnings};

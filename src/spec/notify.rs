@@ -22,7 +22,7 @@ use super::fields::{self, Fields};
 use super::node::{Node, Value, parse_document};
 use crate::notify::{NewRule, On};
 
-const KEYS: &[&str] = &["on", "channel", "for", "after", "cooldown", "group"];
+pub(crate) const KEYS: &[&str] = &["on", "channel", "for", "after", "cooldown", "group"];
 
 /// Read `notify:`.
 pub(crate) fn parse_notify(node: &Node, diags: &mut Diagnostics) -> Vec<NewRule> {

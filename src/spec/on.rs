@@ -18,7 +18,7 @@ use super::fields::{self, Fields};
 use super::node::{Node, Value};
 use crate::model::{RunAfter, RunStatus};
 
-const KEYS: &[&str] = &["workflow", "status", "params"];
+pub(crate) const KEYS: &[&str] = &["workflow", "status", "params"];
 
 /// The end states `status:` may name.
 const ENDS: [RunStatus; 4] = [

@@ -7,7 +7,7 @@ use super::fields::{self, Fields};
 use super::node::{Node, Value};
 use super::suggest::did_you_mean;
 
-const PARAM_KEYS: &[&str] = &["type", "required", "default", "enum", "description"];
+pub(crate) const PARAM_KEYS: &[&str] = &["type", "required", "default", "enum", "description"];
 const TYPES: &[&str] = &["string", "int", "float", "bool"];
 
 /// The name templates and `-p` use for a type, with its article: "a string", "an int".

@@ -7,7 +7,9 @@ use super::fields::{self, Fields};
 use super::node::{Node, Value};
 use super::suggest::did_you_mean;
 
-const RETRY_KEYS: &[&str] = &["max", "backoff", "initial", "max_delay", "jitter"];
+pub(crate) const RETRY_KEYS: &[&str] = &["max", "backoff", "initial", "max_delay", "jitter"];
+/// The keys of an `agent:` selector.
+pub(crate) const AGENT_KEYS: &[&str] = &["labels"];
 const BACKOFFS: &[&str] = &["fixed", "exponential"];
 /// More retries than this is a mistake rather than a policy.
 const MAX_RETRIES: u32 = 100;
@@ -95,7 +97,7 @@ pub(crate) fn parse_agent(
     what: &str,
     diags: &mut Diagnostics,
 ) -> Option<AgentSelector> {
-    let f = Fields::read(node, what, &["labels"], diags)?;
+    let f = Fields::read(node, what, AGENT_KEYS, diags)?;
     let labels = f
         .get("labels")
         .map(|l| fields::string_map(l, &format!("{what} labels"), fields::any_key, diags))

@@ -9,7 +9,7 @@ use super::fields::{self, Fields};
 use super::node::{Node, Value};
 use crate::schedule::{Fold, Gap, Overlap, Schedule, ScheduleSpec};
 
-const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "name",
     "cron",
     "every",
@@ -25,6 +25,8 @@ const KEYS: &[&str] = &[
     "max_catchup",
     "pause_on_failure",
 ];
+/// The keys of a schedule's `dst:`.
+pub(crate) const DST_KEYS: &[&str] = &["gap", "fold"];
 
 /// Read the `schedules:` list of workflow `workflow`.
 pub(crate) fn parse_schedules(
@@ -136,7 +138,7 @@ fn parse_one(
         }
     }
     if let Some(d) = f.get("dst") {
-        let dst = Fields::read(d, "dst", &["gap", "fold"], diags)?;
+        let dst = Fields::read(d, "dst", DST_KEYS, diags)?;
         if let Some(g) = dst.get("gap") {
             spec.dst.gap = one_of(
                 g,

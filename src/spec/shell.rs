@@ -49,8 +49,14 @@ pub(crate) enum Spot {
     Arith,
     /// In a `#` comment.
     Comment,
-    /// The body of a here-document; `expand` when its delimiter was not quoted.
-    Heredoc { expand: bool },
+    /// The body of a here-document; `expand` when its delimiter was not quoted; `strip_tabs`
+    /// for `<<-`. (A secret placed here is checked against the delimiter when it is filled in,
+    /// see [`super::secret_refs`].)
+    Heredoc {
+        expand: bool,
+        delimiter: String,
+        strip_tabs: bool,
+    },
 }
 
 /// One nesting level of the script being read.
@@ -149,8 +155,8 @@ fn place(spot: &Spot, value: &str) -> Result<String, String> {
         Spot::Bare => format!("'{}'", value.replace('\'', r"'\''")),
         Spot::Single => value.replace('\'', r"'\''"),
         Spot::Double => escape(value, &['$', '`', '"', '\\']),
-        Spot::Heredoc { expand: true } => escape(value, &['$', '`', '\\']),
-        Spot::Heredoc { expand: false } => value.to_string(),
+        Spot::Heredoc { expand: true, .. } => escape(value, &['$', '`', '\\']),
+        Spot::Heredoc { expand: false, .. } => value.to_string(),
         Spot::Comment => value.replace(['\n', '\r'], " "),
         Spot::Arith => {
             let digits = value.strip_prefix('-').unwrap_or(value);
@@ -258,7 +264,11 @@ impl Reader {
             Frame::Double => Spot::Double,
             Frame::Single => Spot::Single,
             Frame::Comment => Spot::Comment,
-            Frame::Heredoc(h) => Spot::Heredoc { expand: h.expand },
+            Frame::Heredoc(h) => Spot::Heredoc {
+                expand: h.expand,
+                delimiter: h.delimiter.clone(),
+                strip_tabs: h.strip_tabs,
+            },
         }
     }
 

@@ -11,11 +11,11 @@ use super::http::parse_http;
 use super::node::{Node, Value};
 use super::retry::{parse_agent, parse_retry};
 
-const STEP_KEYS: &[&str] = &[
+pub(crate) const STEP_KEYS: &[&str] = &[
     "id", "needs", "run", "http", "noop", "approval", "timeout", "retry", "agent", "env",
     "workdir", "if", "when",
 ];
-const DEFAULT_KEYS: &[&str] = &["timeout", "retry", "agent", "env"];
+pub(crate) const DEFAULT_KEYS: &[&str] = &["timeout", "retry", "agent", "env"];
 const KINDS: &[&str] = &["run", "http", "noop", "approval"];
 
 /// A template string found in the file, where it is, and which field holds it.

@@ -87,6 +87,101 @@ fn shell_environment() -> &'static Environment<'static> {
 /// `| raw` is the one way to opt out.
 pub(crate) const REMOVED_FILTERS: &[&str] = &["safe", "escape", "e"];
 
+/// The filters templates can use (`{{ x | upper }}`): minijinja's built-ins but
+/// [`REMOVED_FILTERS`], and `raw`. The reference (`imx help workflow`) documents each; a test
+/// checks each is available, and that none is available that is not listed.
+pub const TEMPLATE_FILTERS: &[&str] = &[
+    "abs",
+    "attr",
+    "batch",
+    "bool",
+    "capitalize",
+    "chain",
+    "count",
+    "d",
+    "default",
+    "dictsort",
+    "first",
+    "float",
+    "format",
+    "groupby",
+    "indent",
+    "int",
+    "items",
+    "join",
+    "last",
+    "length",
+    "lines",
+    "list",
+    "lower",
+    "map",
+    "max",
+    "min",
+    "pprint",
+    "raw",
+    "reject",
+    "rejectattr",
+    "replace",
+    "reverse",
+    "round",
+    "select",
+    "selectattr",
+    "slice",
+    "sort",
+    "split",
+    "string",
+    "sum",
+    "title",
+    "trim",
+    "unique",
+    "upper",
+    "zip",
+];
+
+/// The tests templates and expressions can use (`x is defined`, `x is startingwith("v")`);
+/// besides these, the comparison tests `==`, `!=`, `<`, `<=`, `>`, `>=` (as `eq`, ...).
+pub const TEMPLATE_TESTS: &[&str] = &[
+    "boolean",
+    "defined",
+    "divisibleby",
+    "endingwith",
+    "eq",
+    "equalto",
+    "escaped",
+    "even",
+    "false",
+    "filter",
+    "float",
+    "ge",
+    "greaterthan",
+    "gt",
+    "in",
+    "int",
+    "integer",
+    "iterable",
+    "le",
+    "lessthan",
+    "lower",
+    "lt",
+    "mapping",
+    "ne",
+    "none",
+    "number",
+    "odd",
+    "safe",
+    "sameas",
+    "sequence",
+    "startingwith",
+    "string",
+    "test",
+    "true",
+    "undefined",
+    "upper",
+];
+
+/// The functions templates and expressions can call (`range(3)`).
+pub const TEMPLATE_FUNCTIONS: &[&str] = &["debug", "dict", "namespace", "range"];
+
 /// Strict undefined, trailing newlines kept, no auto-escaping; `raw` added and
 /// [`REMOVED_FILTERS`] removed; `string` and `join` show values as the CLI does.
 pub(crate) fn base_environment() -> Environment<'static> {
@@ -340,5 +435,201 @@ fn render_json(
             .collect::<serde_json::Map<_, _>>()
             .into(),
         other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod reference_tests {
+    use super::*;
+
+    fn is(kind: &str, name: &str) -> bool {
+        let out = environment()
+            .render_str(&format!("{{{{ {name:?} is {kind} }}}}"), ())
+            .unwrap();
+        out == "true"
+    }
+
+    /// minijinja's built-in filters and tests (2.x, with `builtins`), and what imx adds.
+    const BUILTIN_FILTERS: &[&str] = &[
+        "safe",
+        "escape",
+        "e",
+        "lower",
+        "upper",
+        "title",
+        "capitalize",
+        "replace",
+        "length",
+        "count",
+        "dictsort",
+        "items",
+        "reverse",
+        "trim",
+        "join",
+        "split",
+        "lines",
+        "default",
+        "d",
+        "round",
+        "abs",
+        "int",
+        "float",
+        "attr",
+        "first",
+        "last",
+        "min",
+        "max",
+        "sort",
+        "list",
+        "string",
+        "bool",
+        "batch",
+        "slice",
+        "sum",
+        "indent",
+        "select",
+        "reject",
+        "selectattr",
+        "rejectattr",
+        "map",
+        "groupby",
+        "unique",
+        "chain",
+        "zip",
+        "pprint",
+        "format",
+        "tojson",
+        "urlencode",
+        "raw",
+    ];
+    const BUILTIN_TESTS: &[&str] = &[
+        "undefined",
+        "defined",
+        "none",
+        "safe",
+        "escaped",
+        "boolean",
+        "odd",
+        "even",
+        "divisibleby",
+        "number",
+        "integer",
+        "int",
+        "float",
+        "string",
+        "sequence",
+        "iterable",
+        "mapping",
+        "startingwith",
+        "endingwith",
+        "lower",
+        "upper",
+        "sameas",
+        "eq",
+        "equalto",
+        "ne",
+        "lt",
+        "lessthan",
+        "le",
+        "gt",
+        "greaterthan",
+        "ge",
+        "in",
+        "true",
+        "false",
+        "filter",
+        "test",
+    ];
+
+    /// What the reference lists is what templates have: every listed filter, test and function
+    /// works, and every built-in that works is listed.
+    #[test]
+    fn the_listed_filters_tests_and_functions_are_exactly_those_available() {
+        for f in TEMPLATE_FILTERS {
+            assert!(is("filter", f), "filter {f} is listed but not available");
+        }
+        for f in BUILTIN_FILTERS {
+            assert_eq!(
+                is("filter", f),
+                TEMPLATE_FILTERS.contains(f),
+                "filter {f}: available and listed in TEMPLATE_FILTERS must agree"
+            );
+        }
+        for f in REMOVED_FILTERS {
+            assert!(!is("filter", f), "{f}");
+        }
+        for t in TEMPLATE_TESTS {
+            assert!(is("test", t), "test {t} is listed but not available");
+        }
+        for t in BUILTIN_TESTS {
+            assert_eq!(is("test", t), TEMPLATE_TESTS.contains(t), "test {t}");
+        }
+        let globals: Vec<&str> = environment().globals().map(|(n, _)| n).collect();
+        let mut listed = TEMPLATE_FUNCTIONS.to_vec();
+        listed.sort_unstable();
+        let mut globals = globals;
+        globals.sort_unstable();
+        assert_eq!(globals, listed);
+    }
+
+    /// The examples of the reference (`imx help workflow`) give what it says they give.
+    #[test]
+    fn the_reference_examples_render_as_documented() {
+        let ctx = TemplateContext::default();
+        for (template, want) in [
+            ("{{ -3 | abs }}", "3"),
+            ("{{ [1,2,3] | batch(2) }}", "[[1,2],[3]]"),
+            ("{{ [1,2,3,4] | select(\"even\") }}", "[2,4]"),
+            ("{{ \"a,b\" | split(\",\") }}", "[\"a\",\"b\"]"),
+            ("{{ \"%s-%03d\" | format(\"prod\", 7) }}", "prod-007"),
+            ("{{ [1, \"a\"] | join(\",\") }}", "1,a"),
+            ("{{ \"1.5\" | float }}", "1.5"),
+            ("{{ \"42\" | int }}", "42"),
+            ("{{ \"1.2.3\" | replace(\".\", \"-\") }}", "1-2-3"),
+            ("{{ none | default(\"x\") }}", "x"),
+            ("{{ \"staging\" is in([\"staging\", \"prod\"]) }}", "true"),
+            ("{{ \"v1.2\" is startingwith(\"v\") }}", "true"),
+            ("{{ 3 is eq(3) }}", "true"),
+            ("{{ dict(a=1, b=2) }}", "{\"a\":1,\"b\":2}"),
+            ("{% for i in range(3) %}{{ i }}{% endfor %}", "012"),
+            ("{{ \"prod\" if 1 == 1 else \"test\" }}", "prod"),
+            (
+                "{% for r in [\"eu\", \"us\"] %}./ship {{ r }}; {% endfor %}",
+                "./ship eu; ./ship us; ",
+            ),
+        ] {
+            assert_eq!(render(template, &ctx).unwrap(), want, "{template}");
+        }
+    }
+
+    /// A filter, test or function imx adds itself is in the lists too.
+    #[test]
+    fn the_filters_imx_adds_are_listed() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/spec");
+        for entry in std::fs::read_dir(&root).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for (call, list) in [
+                ("add_filter(\"", TEMPLATE_FILTERS),
+                ("add_test(\"", TEMPLATE_TESTS),
+                ("add_function(\"", TEMPLATE_FUNCTIONS),
+                ("add_global(\"", TEMPLATE_FUNCTIONS),
+            ] {
+                for part in text.split(call).skip(1) {
+                    let name = part.split('"').next().unwrap_or_default();
+                    assert!(
+                        list.contains(&name),
+                        "{}: {call}{name}\" is not in the lists in src/spec/template.rs (nor, \
+                         then, in the reference)",
+                        path.display()
+                    );
+                }
+            }
+        }
     }
 }

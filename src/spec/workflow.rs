@@ -15,7 +15,7 @@ use super::params::parse_params;
 use super::step::{Defaults, parse_defaults, parse_step};
 use super::template_check::check_templates;
 
-const TOP_KEYS: &[&str] = &[
+pub(crate) const TOP_KEYS: &[&str] = &[
     "name",
     "description",
     "params",

@@ -120,7 +120,7 @@ fn man_pages_have_name_exit_status_environment_and_files() {
     env.run(["man", "--out", out_dir.to_str().unwrap_or_default()])
         .expect_code(0);
     let pages = read_dir(&out_dir);
-    for (file, data) in &pages {
+    for (file, data) in pages.iter().filter(|(f, _)| f.ends_with(".1")) {
         let page = String::from_utf8_lossy(data);
         let name = file.trim_end_matches(".1");
         let mut lines = page.lines().skip_while(|l| *l != ".SH NAME");
@@ -183,4 +183,54 @@ fn man_pages_are_mandoc_lint_clean() {
         "mandoc -Tlint (exit {:?}):\n{said}",
         out.status.code()
     );
+}
+
+/// `imx-workflow(5)` is made from the text of `imx help workflow` (and `imx help templates`):
+/// every heading a subsection, every key there.
+#[test]
+fn the_workflow_man_page_is_the_workflow_reference() {
+    let env = TestEnv::new();
+    let out_dir = env.home().join("man");
+    env.run(["man", "--out", out_dir.to_str().unwrap_or_default()])
+        .expect_code(0);
+    let pages = read_dir(&out_dir);
+    let page = String::from_utf8_lossy(
+        pages
+            .get("imx-workflow.5")
+            .unwrap_or_else(|| panic!("no imx-workflow.5: {:?}", pages.keys())),
+    )
+    .into_owned();
+    assert!(page.starts_with(".TH IMX-WORKFLOW 5 "), "{page}");
+    assert!(
+        page.contains(".SH NAME\nimx-workflow \\- the workflow file format of imx\n"),
+        "{page}"
+    );
+    for section in [".SH DESCRIPTION", ".SH TEMPLATES", ".SH SEE ALSO"] {
+        assert!(page.lines().any(|l| l == section), "no {section}");
+    }
+    let reference = env.run(["help", "workflow"]);
+    reference.expect_code(0);
+    let subsections: Vec<&str> = reference
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(" keys:") || l.contains(" keys ("))
+        .collect();
+    assert!(subsections.len() >= 10, "{subsections:?}");
+    for heading in subsections {
+        let name = heading.split([':', '(']).next().unwrap_or_default().trim();
+        assert!(
+            page.lines()
+                .any(|l| l == format!(".SS {}", name.replace('-', "\\-"))),
+            "no .SS {name} in imx-workflow.5"
+        );
+    }
+    for section in imx::spec::documented_keys() {
+        for key in section.keys {
+            assert!(
+                page.contains(&format!("  {}", key.replace('-', "\\-"))),
+                "{key} of {} not in imx-workflow.5",
+                section.heading
+            );
+        }
+    }
 }

@@ -69,6 +69,7 @@ fn install_into_a_prefix_then_uninstall_removes_exactly_that() {
         "share/fish/vendor_completions.d/imx.fish",
         "share/man/man1/imx.1",
         "share/man/man1/imx-run-list.1",
+        "share/man/man5/imx-workflow.5",
     ] {
         assert!(prefix.join(f).is_file(), "{f} not installed:\n{stdout}");
     }

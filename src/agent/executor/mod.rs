@@ -19,6 +19,7 @@ use tokio::sync::watch;
 
 use super::logs::LogSink;
 use crate::model::{StepKind, StepResult, StepTask};
+pub use lines::pump;
 
 /// Why a step is being stopped before it ends on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,11 +9,10 @@ use std::process::ExitStatus;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
-use tokio::io::{AsyncRead, BufReader};
 use tokio::task::JoinHandle;
 
 use super::launch::StepProcess;
-use super::lines::{MAX_LINE, next_line};
+use super::lines::pump;
 use super::{ExecContext, StopReason, human, stop_requested};
 use crate::agent::logs::LogSink;
 use crate::model::{LogStream, StepOutcome, StepResult, StepTask};
@@ -146,25 +145,6 @@ async fn sleep_or_never(d: Option<Duration>) {
     match d {
         Some(d) => tokio::time::sleep(d).await,
         None => std::future::pending().await,
-    }
-}
-
-/// Copy lines from a pipe into the sink until it closes, reading more slowly while the sink is
-/// full (back-pressure: the step waits on its writes rather than lines being dropped).
-async fn pump(pipe: impl AsyncRead + Unpin, stream: LogStream, logs: LogSink) {
-    let mut reader = BufReader::new(pipe);
-    loop {
-        match next_line(&mut reader, MAX_LINE).await {
-            Ok(Some(line)) => logs.send(stream, line).await,
-            Ok(None) => break,
-            Err(e) => {
-                logs.push(
-                    LogStream::System,
-                    format!("imx: cannot read {}: {e}", stream.as_str()),
-                );
-                break;
-            }
-        }
     }
 }
 
