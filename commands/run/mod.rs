@@ -1,10 +1,11 @@
-//! `imx run ...`: list, show, follow, cancel and retry runs; prune finished ones.
+//! `imx run ...`: list, show, follow, cancel, retry and rerun runs; prune finished ones.
 
 mod cancel;
 pub mod follow;
 pub mod list;
 mod logs;
 mod prune;
+mod rerun;
 mod retry;
 mod show;
 mod tail;
@@ -33,6 +34,8 @@ pub enum RunCommand {
     Cancel(cancel::CancelArgs),
     /// Retry a finished run's failed steps (or from one step on).
     Retry(retry::RetryArgs),
+    /// Start a new run with a run's params and labels (changed by -p, -l); the old one is kept.
+    Rerun(rerun::RerunArgs),
     /// Wait for a run to end; exit with its outcome.
     Wait(wait::WaitArgs),
     /// Follow a run with live progress until it ends.
@@ -48,6 +51,7 @@ pub async fn run(ctx: &Context, cmd: RunCommand) -> Result<(), CliError> {
         RunCommand::Logs(args) => logs::run(ctx, args).await,
         RunCommand::Cancel(args) => cancel::run(ctx, args).await,
         RunCommand::Retry(args) => retry::run(ctx, args).await,
+        RunCommand::Rerun(args) => rerun::run(ctx, args).await,
         RunCommand::Wait(args) => wait::run(ctx, args).await,
         RunCommand::Watch(args) => watch::run(ctx, args).await,
         RunCommand::Prune(args) => prune::run(ctx, args).await,

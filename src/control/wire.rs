@@ -48,6 +48,9 @@ pub struct RunsQuery {
     pub since: Option<i64>,
     /// Only runs made by this schedule's ticks.
     pub schedule: Option<String>,
+    /// Only runs with these labels: `key=value`, several separated by commas
+    /// (`pr=42,sha=abc`), all of which must match.
+    pub label: Option<String>,
     /// Page size (default 20; above 1,000 is clamped to 1,000).
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.

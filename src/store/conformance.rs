@@ -54,6 +54,7 @@ mod notify;
 mod notify_rules;
 mod ranges;
 mod retention;
+mod run_labels;
 mod schedules;
 mod secrets;
 mod tables;

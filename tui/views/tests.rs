@@ -195,6 +195,26 @@ fn run_detail_says_why_a_step_waits() {
 }
 
 #[test]
+fn run_detail_shows_labels_and_the_run_it_reruns() {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.update(Action::Enter);
+    let mut detail = fixtures::run_detail();
+    detail.run.labels = [("pr", "42"), ("sha", "3f2a9c1")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    detail.run.rerun_of = Some(fixtures::id(7));
+    feed(&mut app, Data::Detail(detail));
+    let s = screen(&app, 120, 30);
+    assert!(
+        s.contains(&format!("rerun of {}", &fixtures::id(7)[..12])),
+        "{s}"
+    );
+    assert!(s.contains("pr=42,sha=3f2a9c1"), "{s}");
+    insta::assert_snapshot!("run_detail_labels", s);
+}
+
+#[test]
 fn run_detail_confirm_cancel() {
     let mut app = detail_app();
     app.update(Action::CancelRun);

@@ -78,7 +78,10 @@ pub fn logical_schema_version(pg_version: i64) -> i64 {
         12 => 15,
         // 0013 indexes the runs by schedule, as SQLite 0019 (its sixteenth): no table or
         // column changes.
-        _ => 16,
+        13 => 16,
+        // 0017 adds the runs' labels and rerun_of and the run_labels table, as SQLite 0023
+        // (its seventeenth).
+        _ => 17,
     }
 }
 
