@@ -2,7 +2,7 @@
 //! YAML or JSON mapping of param names to values, read into the same raw text `-p name=value`
 //! gives, so they are typed against the workflow's declared params exactly as `-p` values are.
 //! Every problem is reported with the file's name, line and column: not a mapping, a value that
-//! is a list, mapping or null, a name given twice, and (against a workflow) unknown params and
+//! is a list, mapping or null, a name given twice (invalid YAML), and (against a workflow) unknown params and
 //! values of the wrong type.
 //!
 //! A YAML scalar is read as YAML reads it: `version: 1.10` is the number 1.1; quote values that
@@ -24,6 +24,9 @@ struct Entry {
     name: String,
     /// The value as `-p` would give it.
     text: String,
+    /// Where the name stands.
+    key_pos: Pos,
+    /// Where the value stands.
     pos: Pos,
 }
 
@@ -70,6 +73,7 @@ pub fn parse_params_file(file: &str, source: &str) -> Result<ParamsFile> {
                         (_, Some(text)) => entries.push(Entry {
                             name,
                             text,
+                            key_pos: k.pos,
                             pos: v.pos,
                         }),
                         (_, None) => diags.error(
@@ -129,7 +133,7 @@ impl ParamsFile {
                         ))
                     })
                 };
-                diags.error_hint(e.pos, format!("unknown param {:?}", e.name), hint);
+                diags.error_hint(e.key_pos, format!("unknown param {:?}", e.name), hint);
                 continue;
             };
             if parse_typed(&e.text, p.ty).is_err() {
@@ -195,7 +199,7 @@ mod tests {
                 "p.yaml:1:10: param \"version\": expected a string, number or bool, got a list",
             ),
             ("version:\n", "param \"version\" has no value"),
-            ("a: 1\na: 2\n", "p.yaml:2:1: param \"a\" is given twice"),
+            ("a: 1\na: 2\n", "p.yaml:2:1: invalid YAML: duplicated key"),
             ("a: [", "p.yaml:"),
         ] {
             let err = parse_params_file("p.yaml", src).unwrap_err().to_string();

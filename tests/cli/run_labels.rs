@@ -87,7 +87,14 @@ fn labels_are_shown_and_filter_run_list(env: TestEnv) {
     let wide = env.run(["run", "list", "-l", "pr=42", "-o", "wide"]);
     wide.expect_code(0);
     assert!(wide.stdout.contains("LABELS"), "{}", wide.stdout);
-    assert!(wide.stdout.contains("pr=42,sha=def"), "{}", wide.stdout);
+    let csv = env.run(["run", "list", "-l", "pr=42", "-o", "csv"]);
+    csv.expect_code(0);
+    assert!(
+        csv.stdout.lines().next().unwrap().contains(",labels,"),
+        "{}",
+        csv.stdout
+    );
+    assert!(csv.stdout.contains("\"pr=42,sha=def\""), "{}", csv.stdout);
     let json = env.json(["run", "list", "-l", "sha=def"]);
     assert_eq!(json[0]["labels"]["sha"], "def");
 
@@ -129,7 +136,7 @@ fn bad_labels_are_refused(env: TestEnv) {
         ("pr=a b", "may not hold spaces"),
         ("pr=a,b", "commas"),
     ] {
-        let out = env.run(["workflow", "run", "one", "-l", label]);
+        let out = env.run(["workflow", "run", "one", &format!("--label={label}")]);
         out.expect_code(2);
         out.expect_stderr(&[want]);
     }
