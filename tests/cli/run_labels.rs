@@ -160,3 +160,60 @@ fn bad_labels_are_refused(env: TestEnv) {
         "no run was started"
     );
 }
+
+/// A notification rule scoped by labels (`notify rule add -l`) keeps them (JSON, wide table);
+/// a bad label is refused (exit 2). That such a rule fires only on runs with all its labels is
+/// the store conformance test `run_labels::a_rule_scoped_by_labels_fires_only_for_runs_with_them`.
+#[test]
+fn notify_rules_take_labels() {
+    let env = TestEnv::new().with_var("IMX_STORE_KEY", crate::notify::STORE_KEY);
+    env.run([
+        "notify",
+        "channel",
+        "add",
+        "oncall",
+        "--email",
+        "oncall@example.com",
+        "--smtp",
+        "smtps://mail.example.com",
+    ])
+    .expect_code(0);
+    let bad = env.run([
+        "notify",
+        "rule",
+        "add",
+        "--on",
+        "failed",
+        "--channel",
+        "oncall",
+        "--label=pr",
+    ]);
+    bad.expect_code(2);
+    env.run([
+        "notify",
+        "rule",
+        "add",
+        "--on",
+        "failed",
+        "--channel",
+        "oncall",
+        "-l",
+        "pr=42",
+        "-l",
+        "team=ops",
+    ])
+    .expect_code(0);
+    let rules = env.json(["notify", "rule", "list"]);
+    assert_eq!(
+        rules[0]["labels"],
+        serde_json::json!({"pr": "42", "team": "ops"}),
+        "{rules:#}"
+    );
+    let wide = env.run(["notify", "rule", "list", "-o", "csv"]);
+    wide.expect_code(0);
+    assert!(
+        wide.stdout.contains("\"pr=42,team=ops\""),
+        "{}",
+        wide.stdout
+    );
+}

@@ -149,7 +149,7 @@ fn runs_filtered() {
 fn detail_app() -> App {
     let mut app = with_data(ViewId::Runs, Role::Admin);
     app.update(Action::Enter);
-    feed(&mut app, Data::Detail(fixtures::run_detail()));
+    feed(&mut app, Data::Detail(Box::new(fixtures::run_detail())));
     app.update(Action::Down); // select "test"
     feed(
         &mut app,
@@ -178,7 +178,7 @@ fn run_detail_says_why_a_step_waits() {
     app.update(Action::Enter);
     let mut detail = fixtures::run_detail();
     detail.waiting = vec![fixtures::step_wait("deploy")];
-    feed(&mut app, Data::Detail(detail));
+    feed(&mut app, Data::Detail(Box::new(detail)));
     let s = screen(&app, 120, 30);
     assert!(
         s.contains("deploy waits: no online agent matches labels tier=etl; 2 agents online"),
@@ -204,7 +204,7 @@ fn run_detail_shows_labels_and_the_run_it_reruns() {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     detail.run.rerun_of = Some(fixtures::id(7));
-    feed(&mut app, Data::Detail(detail));
+    feed(&mut app, Data::Detail(Box::new(detail)));
     let s = screen(&app, 120, 30);
     assert!(
         s.contains(&format!("rerun of {}", &fixtures::id(7)[..12])),
@@ -354,7 +354,7 @@ fn messy_logs(step: &str, n: i64) -> Vec<imx::model::LogLine> {
 fn log_app(n: i64) -> App {
     let mut app = with_data(ViewId::Runs, Role::Admin);
     app.update(Action::Enter);
-    feed(&mut app, Data::Detail(fixtures::run_detail()));
+    feed(&mut app, Data::Detail(Box::new(fixtures::run_detail())));
     app.update(Action::Down); // select "test"
     feed(
         &mut app,
@@ -469,7 +469,7 @@ fn log_of_all_steps_and_a_failed_run() {
     detail.run.status = imx::model::RunStatus::Failed;
     detail.steps[1].status = imx::model::StepStatus::Failed;
     detail.steps[3].status = imx::model::StepStatus::Skipped;
-    feed(&mut app, Data::Detail(detail));
+    feed(&mut app, Data::Detail(Box::new(detail)));
     let d = app.detail.as_ref().unwrap();
     assert_eq!(
         d.selected_step().as_deref(),

@@ -1,7 +1,8 @@
 //! Run labels and reruns on every backend: a run keeps its labels and the run it reruns (read
 //! back by id and in lists); `list_runs` with labels returns only runs with all of them, newest
 //! first, paged by cursor and combined with the other filters; a run at an older workflow
-//! version can be started; retention deletes a run's labels with it.
+//! version can be started; retention deletes a run's labels with it; a notification rule keeps
+//! its labels and fires only on the ends of runs that have them all.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ on_both!(
     labels_are_kept_and_filter_runs,
     a_rerun_names_its_run_and_may_run_an_older_version,
     retention_deletes_a_runs_labels,
+    a_rule_scoped_by_labels_fires_only_for_runs_with_them,
 );
 
 fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -205,4 +207,62 @@ fn retention_deletes_a_runs_labels(store: &Arc<dyn Backend>) {
         },
     );
     assert!(ids.is_empty(), "{} is gone", run.id);
+}
+
+fn a_rule_scoped_by_labels_fires_only_for_runs_with_them(store: &Arc<dyn Backend>) {
+    use crate::notify::{NewRule, On, Rule, RuleSource};
+    apply(store, &WorkflowSpec::new("one", vec![step("a", &[])]));
+    let rule = Rule {
+        id: "r-pr42".into(),
+        rule: NewRule {
+            on: On::Succeeded,
+            channel: "ops".into(),
+            workflow: None,
+            labels: labels(&[("pr", "42"), ("team", "ops")]),
+            threshold_ms: None,
+            after: 1,
+            cooldown_ms: 0,
+            group_ms: 0,
+        },
+        source: RuleSource::Command,
+        created_at: crate::model::now_ms(),
+        created_by: "tester".into(),
+    };
+    store.write(|tx| tx.notify_insert_rule(&rule)).unwrap();
+    let rules = store.read(|tx| tx.notify_rules()).unwrap();
+    assert_eq!(rules, vec![rule.clone()], "the rule keeps its labels");
+
+    let agent = register(store, "w1");
+    let finish = |run: &Run| {
+        let task = claim(store, &agent, 1, LEASE).remove(0);
+        assert_eq!(task.lease.run_id, run.id);
+        assert!(complete(
+            store,
+            &task.lease,
+            StepResult::ok(BTreeMap::new())
+        ));
+        let now = crate::model::now_ms();
+        store
+            .write(|tx| crate::notify::deliver::process_outbox(tx, &rules, now))
+            .unwrap();
+        store.read(|tx| tx.notify_latest(&rule.id)).unwrap()
+    };
+    // A run with only one of the labels, and one with none: no message.
+    let partial = start(store, "one", None, &labels(&[("pr", "42")]), None);
+    assert_eq!(
+        store.read(|tx| tx.notify_run_labels(&partial.id)).unwrap(),
+        partial.labels
+    );
+    assert!(finish(&partial).is_none());
+    let plain = start(store, "one", None, &BTreeMap::new(), None);
+    assert!(finish(&plain).is_none());
+    // A run with both (and another): a message.
+    let both = start(
+        store,
+        "one",
+        None,
+        &labels(&[("pr", "42"), ("team", "ops"), ("sha", "x")]),
+        None,
+    );
+    assert!(finish(&both).is_some());
 }
