@@ -12,7 +12,8 @@ use super::node::{Node, Value};
 use super::retry::{parse_agent, parse_retry};
 
 const STEP_KEYS: &[&str] = &[
-    "id", "needs", "run", "http", "noop", "timeout", "retry", "agent", "env", "workdir",
+    "id", "needs", "run", "http", "noop", "timeout", "retry", "agent", "env", "workdir", "if",
+    "when",
 ];
 const DEFAULT_KEYS: &[&str] = &["timeout", "retry", "agent", "env"];
 const KINDS: &[&str] = &["run", "http", "noop"];
@@ -77,6 +78,8 @@ pub(crate) struct StepDraft {
     pub needs: Vec<(String, Pos)>,
     pub spec: StepSpec,
     pub templates: Vec<TemplateRef>,
+    /// Its `if:`, where it is.
+    pub condition: Option<super::condition::IfRef>,
 }
 
 impl StepDraft {
@@ -114,8 +117,11 @@ pub(crate) fn parse_step(
             agent: defaults.agent.clone(),
             env: BTreeMap::new(),
             workdir: None,
+            condition: None,
+            when: crate::model::When::Success,
         },
         templates: Vec::new(),
+        condition: None,
     };
     let what = draft.label();
     if id_node.is_none() {
@@ -152,6 +158,14 @@ pub(crate) fn parse_step(
             .templates
             .push(TemplateRef::new(&v, pos, &format!("env {k}")));
         draft.spec.env.insert(k, v);
+    }
+    if let Some(n) = f.get("if") {
+        draft.condition = super::condition::parse_if(n, &what, diags)
+            .map(|text| super::condition::IfRef { text, pos: n.pos });
+        draft.spec.condition = draft.condition.as_ref().map(|c| c.text.clone());
+    }
+    if let Some(n) = f.get("when") {
+        draft.spec.when = super::condition::parse_when(n, &what, diags).unwrap_or_default();
     }
     if let Some(n) = f.get("workdir") {
         draft.spec.workdir = fields::string(n, &format!("{what} workdir"), diags);
