@@ -511,6 +511,7 @@ impl ControlPlane for LocalControlPlane {
     async fn start_run(&self, who: &Principal, req: StartRun) -> Result<Run> {
         self.authorize(who, Permission::ManageWorkflows, "run.start", &req.workflow)?;
         crate::model::labels::check(&req.labels)?;
+        super::local_rerun::check_run_timeout(req.timeout_ms)?;
         let wf = self.store.read(|tx| tx.get_workflow(&req.workflow, None))?;
         let typed = crate::spec::resolve_params(&wf.spec, &req.params)?;
         let specs = self.store.specs();

@@ -30,6 +30,21 @@ pub(super) fn run_audit_details(r: &Run) -> serde_json::Value {
     d
 }
 
+/// The longest run timeout a run may ask for (`--timeout`, `timeout_ms`): ten years. A longer
+/// one would put the run's deadline past what a time can say (RFC 3339 ends in year 9999; the
+/// largest timeout saturated it to a number in JSON).
+pub(super) const MAX_RUN_TIMEOUT_MS: u64 = 10 * 366 * 24 * 3_600_000;
+
+/// Refuse a run timeout over [`MAX_RUN_TIMEOUT_MS`].
+pub(super) fn check_run_timeout(timeout_ms: Option<u64>) -> Result<()> {
+    match timeout_ms {
+        Some(ms) if ms > MAX_RUN_TIMEOUT_MS => Err(crate::Error::invalid(format!(
+            "a run timeout of {ms} ms is too long: at most ten years ({MAX_RUN_TIMEOUT_MS} ms)"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// A typed param value as the raw text `-p` would give for it, so the old run's params are
 /// typed again against the version the new run runs (as a `-p` would be).
 fn raw_text(v: &serde_json::Value) -> String {
@@ -42,6 +57,7 @@ fn raw_text(v: &serde_json::Value) -> String {
 impl LocalControlPlane {
     pub(super) fn rerun(&self, who: &Principal, id: &str, req: RerunRun) -> Result<Run> {
         self.authorize(who, Permission::ManageWorkflows, "run.rerun", id)?;
+        check_run_timeout(req.timeout_ms)?;
         let specs = self.store().specs();
         let old = self.store().read_quick(|tx| tx.run_detail(specs, id))?.run;
         let version = (!req.latest).then_some(old.workflow_version);

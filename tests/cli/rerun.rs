@@ -261,6 +261,19 @@ fn bad_params_files_and_reruns_are_named(env: TestEnv) {
         "no run was started"
     );
 
+    // A run timeout past what a deadline can say is refused (it was saturated to a number).
+    let out = env.run([
+        "workflow",
+        "run",
+        "greet",
+        "-p",
+        "who=a",
+        "--timeout",
+        "11years",
+    ]);
+    out.expect_error(2);
+    out.expect_stderr(&["too long: at most ten years"]);
+
     // Reruns of what is not there.
     env.run(["run", "rerun", "01J0000000000000000000000Z"])
         .expect_error(3);
