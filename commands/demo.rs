@@ -97,6 +97,7 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> Result<(), CliError> {
                     workflow: name,
                     params,
                     timeout_ms: None,
+                    labels: Default::default(),
                 },
             )
             .await?;

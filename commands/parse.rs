@@ -1,5 +1,5 @@
 //! Parsers for flag values (used as clap `value_parser`s, so mistakes are usage errors, exit 2):
-//! `-p key=value`, `--labels k=v,k=v`, durations (`30s`, `5m`, `1h30m`) and `--since`.
+//! `-p key=value`, `--labels k=v,k=v`, `-l key=value` (run labels), durations (`30s`, `5m`, `1h30m`) and `--since`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -30,6 +30,19 @@ pub fn labels(s: &str) -> Result<BTreeMap<String, String>, String> {
         }
     }
     Ok(out)
+}
+
+/// A run label, `-l key=value`: the key and value as `imx::model::labels` allows them.
+pub fn label(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected a label KEY=VALUE, got {s:?}"))?;
+    if let Some(problem) =
+        imx::model::labels::key_problem(k).or_else(|| imx::model::labels::value_problem(k, v))
+    {
+        return Err(problem);
+    }
+    Ok((k.to_string(), v.to_string()))
 }
 
 /// `--pass-env NAME`: a variable name that is not `IMX_*`.

@@ -284,7 +284,8 @@ pub enum Data {
     Agents(AgentQuery, Page<Agent>),
     /// The steps of the agent named first.
     AgentSteps(String, Vec<AgentStep>),
-    Detail(RunDetail),
+    /// Boxed: a run with its steps is much larger than the other answers.
+    Detail(Box<RunDetail>),
     /// New log lines for (run, step); `reset` when they start a new stream.
     Logs {
         run: String,

@@ -883,7 +883,7 @@ impl App {
             }
             Data::Detail(detail) => {
                 if let Some(d) = self.detail.as_mut().filter(|d| d.run_id == detail.run.id) {
-                    d.set_data(detail);
+                    d.set_data(*detail);
                 }
             }
             Data::Logs {

@@ -230,7 +230,9 @@ fn starting_a_run_goes_through_the_form_then_confirmation() {
 fn run_detail_follows_the_selected_steps_log() {
     let mut app = runs_app(Role::Admin);
     press(&mut app, KeyCode::Enter);
-    app.update(Action::Data(Box::new(Data::Detail(fixtures::run_detail()))));
+    app.update(Action::Data(Box::new(Data::Detail(Box::new(
+        fixtures::run_detail(),
+    )))));
     assert_eq!(
         app.watch().detail,
         Some((fixtures::id(0), Some("build".into())))
@@ -303,7 +305,9 @@ fn every_view_key_is_in_the_help() {
 fn the_log_pane_searches_saves_and_esc_clears_the_search_first() {
     let mut app = runs_app(Role::Viewer);
     press(&mut app, KeyCode::Enter);
-    app.update(Action::Data(Box::new(Data::Detail(fixtures::run_detail()))));
+    app.update(Action::Data(Box::new(Data::Detail(Box::new(
+        fixtures::run_detail(),
+    )))));
     press(&mut app, KeyCode::Down);
     app.update(Action::Data(Box::new(Data::Logs {
         run: fixtures::id(0),
@@ -352,7 +356,9 @@ fn the_log_pane_searches_saves_and_esc_clears_the_search_first() {
 fn log_toggles_change_only_the_log_pane() {
     let mut app = runs_app(Role::Admin);
     press(&mut app, KeyCode::Enter);
-    app.update(Action::Data(Box::new(Data::Detail(fixtures::run_detail()))));
+    app.update(Action::Data(Box::new(Data::Detail(Box::new(
+        fixtures::run_detail(),
+    )))));
     for c in ['w', 't', 'F'] {
         press(&mut app, KeyCode::Char(c));
     }
@@ -367,7 +373,9 @@ fn log_toggles_change_only_the_log_pane() {
 fn a_tail_with_lines_before_it_says_older_lines_are_not_loaded_until_another_stream() {
     let mut app = runs_app(Role::Admin);
     press(&mut app, KeyCode::Enter);
-    app.update(Action::Data(Box::new(Data::Detail(fixtures::run_detail()))));
+    app.update(Action::Data(Box::new(Data::Detail(Box::new(
+        fixtures::run_detail(),
+    )))));
     press(&mut app, KeyCode::Down);
     for reset in [true, false] {
         app.update(Action::Data(Box::new(Data::Logs {
@@ -551,7 +559,9 @@ fn enter_on_an_agent_lists_its_steps_and_enter_on_a_step_opens_its_log() {
     assert_eq!(app.view, ViewId::RunDetail);
     let d = app.detail.as_ref().unwrap();
     assert_eq!(d.run_id, fixtures::id(0));
-    app.update(Action::Data(Box::new(Data::Detail(fixtures::run_detail()))));
+    app.update(Action::Data(Box::new(Data::Detail(Box::new(
+        fixtures::run_detail(),
+    )))));
     let d = app.detail.as_ref().unwrap();
     assert_eq!(
         d.selected_step().as_deref(),
@@ -566,7 +576,9 @@ fn enter_on_an_agent_lists_its_steps_and_enter_on_a_step_opens_its_log() {
     // Fresh data later does not move the selection back.
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Up);
-    app.update(Action::Data(Box::new(Data::Detail(fixtures::run_detail()))));
+    app.update(Action::Data(Box::new(Data::Detail(Box::new(
+        fixtures::run_detail(),
+    )))));
     assert_ne!(
         app.detail.as_ref().unwrap().selected_step().as_deref(),
         Some("lint")
@@ -586,7 +598,9 @@ fn enter_on_an_agent_lists_its_steps_and_enter_on_a_step_opens_its_log() {
 fn run_detail_jumps_to_the_steps_agent() {
     let mut app = runs_app(Role::Admin);
     press(&mut app, KeyCode::Enter);
-    app.update(Action::Data(Box::new(Data::Detail(fixtures::run_detail()))));
+    app.update(Action::Data(Box::new(Data::Detail(Box::new(
+        fixtures::run_detail(),
+    )))));
     let d = app.detail.as_ref().unwrap();
     let step = d.selected_step().unwrap();
     let data = d.data.as_ref().unwrap();

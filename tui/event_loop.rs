@@ -266,6 +266,7 @@ pub async fn mutate(plane: &Plane, who: &Principal, m: Mutation) -> Action {
                     workflow: workflow.clone(),
                     params: params.clone(),
                     timeout_ms: None,
+                    labels: Default::default(),
                 },
             )
             .await

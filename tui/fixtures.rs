@@ -61,6 +61,8 @@ pub fn run(n: usize, workflow: &str, status: RunStatus) -> Run {
         concurrency: None,
         schedule: None,
         nominal_time: None,
+        labels: BTreeMap::new(),
+        rerun_of: None,
     }
 }
 

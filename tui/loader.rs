@@ -158,7 +158,7 @@ impl Loader {
             ViewId::RunDetail => {
                 if let Some((run, step)) = &w.detail {
                     if changed || t.run(run) || periodic {
-                        out.push(Data::Detail(p.get_run(who, run).await?));
+                        out.push(Data::Detail(Box::new(p.get_run(who, run).await?)));
                     }
                     match w.log_window {
                         _ if !w.log => {}

@@ -1,4 +1,4 @@
-//! `imx notify rule add --on EVENT --channel NAME [--workflow W]`.
+//! `imx notify rule add --on EVENT --channel NAME [--workflow W] [-l KEY=VALUE ...]`.
 
 use imx::notify::{NewRule, On};
 
@@ -9,12 +9,14 @@ use super::super::parse;
 /// Add a rule: when EVENT happens to a run (of W, or of any workflow), send a message to the
 /// channel. Events: failed, timed_out, cancelled, succeeded, recovered (a success after a run
 /// that did not succeed), missed_schedule, duration_over (with --for D), stuck (no progress
-/// for --for D), approval (an approval step started waiting for a person). Scoping by labels comes with workflow labels. A workflow file can declare its
-/// own rules under `notify:` (imx help workflow).
+/// for --for D), approval (an approval step started waiting for a person). With -l, only runs
+/// with every one of those labels (`imx workflow run -l`); such a rule never fires on
+/// missed_schedule. A workflow file can declare its own rules under `notify:` (imx help workflow).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
     imx notify rule add --on failed --channel ops\n  \
     imx notify rule add --on failed --channel ops --workflow deploy --after 3 --cooldown 1h\n  \
+    imx notify rule add --on failed --channel ops -l team=payments -l env=prod\n  \
     imx notify rule add --on duration_over --for 30m --channel ops --workflow nightly\n  \
     imx notify rule add --on failed --channel chat --group 1m\n  \
     imx notify rule add --on approval --channel ops --workflow deploy")]
@@ -29,6 +31,10 @@ pub struct AddArgs {
     /// Only runs of this workflow [default: every workflow].
     #[arg(long, value_name = "W")]
     pub workflow: Option<String>,
+    /// Only runs with this label (KEY=VALUE; repeat for several, all must match) [default: any
+    /// run].
+    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE", value_parser = parse::label)]
+    pub labels: Vec<(String, String)>,
     /// For duration_over and stuck: how long (e.g. 30m).
     #[arg(long = "for", value_name = "D", value_parser = parse::duration)]
     pub threshold: Option<std::time::Duration>,
@@ -54,6 +60,7 @@ pub async fn run(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
         on,
         channel: args.channel,
         workflow: args.workflow,
+        labels: args.labels.into_iter().collect(),
         threshold_ms: args.threshold.map(|d| ms(Some(d))),
         after: args.after,
         cooldown_ms: ms(args.cooldown),

@@ -73,7 +73,7 @@ impl Row for Rule {
             "ID", "ON", "WORKFLOW", "CHANNEL", "AFTER", "COOLDOWN", "GROUP", "SOURCE",
         ];
         if cx.wide || cx.machine {
-            h.extend(["CREATED", "CREATED BY"]);
+            h.extend(["LABELS", "CREATED", "CREATED BY"]);
         }
         h
     }
@@ -91,6 +91,7 @@ impl Row for Rule {
             self.source.as_str().into(),
         ];
         if cx.wide || cx.machine {
+            c.push(cx.map(&self.rule.labels));
             c.push(cx.time(Some(self.created_at)));
             c.push(self.created_by.clone());
         }
@@ -115,6 +116,7 @@ impl Detail for Rule {
                 "Workflow",
                 self.rule.workflow.clone().unwrap_or_else(|| "*".into()),
             ),
+            ("Labels", cx.map(&self.rule.labels)),
             ("Channel", self.rule.channel.clone()),
             ("After", self.rule.after.to_string()),
             ("Cooldown", duration(self.rule.cooldown_ms)),

@@ -1,4 +1,5 @@
-//! `imx run list [--workflow W] [--status S,...] [--since D] [--schedule S] [--limit N | --all]`.
+//! `imx run list [--workflow W] [--status S,...] [--since D] [--schedule S] [-l K=V ...]
+//! [--limit N | --all]`.
 
 use imx::model::{Run, RunFilter};
 
@@ -14,6 +15,7 @@ use super::super::parse::{self, ListStatus};
   imx run list --workflow deploy --status failed --since 24h
   imx run list --status failed,timed_out --status cancelled
   imx run list --status waiting        # runs with an approval step waiting for you
+  imx run list -l pr=42 -l sha=3f2a9c1 -o wide
   imx run list --all --since 2024-05-01T00:00:00Z -o csv
   imx run list -o template='{{ id }} {{ status }}'")]
 pub struct ListArgs {
@@ -35,6 +37,10 @@ pub struct ListArgs {
     #[arg(long, value_name = "SCHEDULE")]
     pub schedule: Option<String>,
 
+    /// Only runs with this label (KEY=VALUE; repeat for several, all must match).
+    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE", value_parser = parse::label)]
+    pub labels: Vec<(String, String)>,
+
     /// At most this many runs (at least 1).
     #[arg(short = 'n', long, default_value_t = 20, value_name = "N", value_parser = parse::limit)]
     pub limit: u32,
@@ -50,6 +56,17 @@ const PAGE: u32 = 500;
 pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     let plane = ctx.plane()?;
     let limit = (!args.all).then_some(args.limit);
+    let mut labels = std::collections::BTreeMap::new();
+    for (k, v) in &args.labels {
+        if labels
+            .insert(k.clone(), v.clone())
+            .is_some_and(|old| &old != v)
+        {
+            return Err(CliError::usage(format!(
+                "label {k:?} is given twice with different values; no run has both"
+            )));
+        }
+    }
     // One query per status (the control plane filters on one), merged newest first.
     let statuses: Vec<Option<ListStatus>> = if args.status.is_empty() {
         vec![None]
@@ -76,6 +93,7 @@ pub async fn run(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
                         waiting: status == Some(ListStatus::Waiting),
                         since: args.since,
                         schedule: args.schedule.clone(),
+                        labels: labels.clone(),
                         limit: Some(limit.unwrap_or(PAGE)),
                         cursor: cursor.take(),
                     },
@@ -120,7 +138,7 @@ impl Row for Run {
     fn headers(cx: &Cells) -> Vec<&'static str> {
         let mut h = vec!["ID", "WORKFLOW", "STATUS", "STEPS", "CREATED", "DURATION"];
         if cx.wide || cx.machine {
-            h.extend(["VERSION", "PARAMS", "BY", "ERROR"]);
+            h.extend(["VERSION", "PARAMS", "LABELS", "BY", "ERROR"]);
         }
         h
     }
@@ -137,6 +155,7 @@ impl Row for Run {
         if cx.wide || cx.machine {
             c.push(self.workflow_version.to_string());
             c.push(cx.values(&self.params));
+            c.push(cx.map(&self.labels));
             c.push(self.created_by.clone());
             c.push(cx.opt(self.error.as_deref()));
         }
@@ -222,6 +241,12 @@ pub fn run_fields(run: &Run, cx: &Cells) -> Vec<(&'static str, String)> {
         f.push(("Schedule", schedule.clone()));
         let nominal = run.nominal_time.and_then(imx::model::time::to_rfc3339);
         f.push(("Nominal time", nominal.unwrap_or_else(|| "-".into())));
+    }
+    if !run.labels.is_empty() {
+        f.push(("Labels", cx.map(&run.labels)));
+    }
+    if let Some(old) = &run.rerun_of {
+        f.push(("Rerun of", cx.id(old)));
     }
     if let Some(err) = &run.error {
         f.push(("Error", err.clone()));

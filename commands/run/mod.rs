@@ -1,5 +1,5 @@
-//! `imx run ...`: list, show, follow, cancel and retry runs; approve or reject their approval
-//! steps; prune finished ones.
+//! `imx run ...`: list, show, follow, cancel, retry and rerun runs; approve or reject their
+//! approval steps; prune finished ones.
 
 mod approve;
 mod cancel;
@@ -8,6 +8,7 @@ pub mod list;
 mod logs;
 mod prune;
 mod reject;
+mod rerun;
 mod retry;
 mod show;
 mod tail;
@@ -40,6 +41,8 @@ pub enum RunCommand {
     Approve(approve::ApproveArgs),
     /// Reject a waiting approval step: it fails with your comment.
     Reject(reject::RejectArgs),
+    /// Start a new run with a run's params and labels (changed by -p, -l); the old one is kept.
+    Rerun(rerun::RerunArgs),
     /// Wait for a run to end; exit with its outcome.
     Wait(wait::WaitArgs),
     /// Follow a run with live progress until it ends.
@@ -57,6 +60,7 @@ pub async fn run(ctx: &Context, cmd: RunCommand) -> Result<(), CliError> {
         RunCommand::Retry(args) => retry::run(ctx, args).await,
         RunCommand::Approve(args) => approve::run(ctx, args).await,
         RunCommand::Reject(args) => reject::run(ctx, args).await,
+        RunCommand::Rerun(args) => rerun::run(ctx, args).await,
         RunCommand::Wait(args) => wait::run(ctx, args).await,
         RunCommand::Watch(args) => watch::run(ctx, args).await,
         RunCommand::Prune(args) => prune::run(ctx, args).await,

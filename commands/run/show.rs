@@ -235,6 +235,8 @@ mod tests {
                 concurrency: None,
                 schedule: None,
                 nominal_time: None,
+                labels: BTreeMap::new(),
+                rerun_of: None,
             },
             steps: vec![
                 step("build", StepStatus::Succeeded, Some(0), None),

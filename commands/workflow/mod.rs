@@ -5,6 +5,7 @@ mod delete;
 mod diff;
 mod list;
 mod run;
+pub mod run_input;
 mod show;
 mod snippet;
 mod source;

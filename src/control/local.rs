@@ -20,9 +20,12 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::{ApplyAction, ApplyOutcome, ControlPlane, HeartbeatReply, StartRun, StatusReport};
+use super::{
+    ApplyAction, ApplyOutcome, ControlPlane, HeartbeatReply, RerunRun, StartRun, StatusReport,
+};
 use crate::auth::{Permission, Principal, Secret};
 // issue 5: backups and audit
+use super::local_rerun::run_audit_details;
 use super::{CheckpointOutcome, RestoreRequest};
 use crate::audit::prune::PruneOutcome;
 use crate::audit::{AuditReport, ChainReport, Window};
@@ -38,6 +41,7 @@ use crate::model::{
     Page, PasswordChange, Run, RunDetail, RunFilter, StepResult, StepTask, Token, User, UserUpdate,
     Workflow, WorkflowSpec, WorkflowSummary, now_ms,
 };
+use crate::store::api::RunRequest;
 use crate::store::{Backend, Store, Tx};
 use crate::{Error, Result, audit};
 use combine::{Done, Job};
@@ -512,6 +516,8 @@ impl ControlPlane for LocalControlPlane {
 
     async fn start_run(&self, who: &Principal, req: StartRun) -> Result<Run> {
         self.authorize(who, Permission::ManageWorkflows, "run.start", &req.workflow)?;
+        crate::model::labels::check(&req.labels)?;
+        super::local_rerun::check_run_timeout(req.timeout_ms)?;
         let wf = self.store.read(|tx| tx.get_workflow(&req.workflow, None))?;
         let typed = crate::spec::resolve_params(&wf.spec, &req.params)?;
         let specs = self.store.specs();
@@ -519,29 +525,27 @@ impl ControlPlane for LocalControlPlane {
             who,
             "run.start",
             |r: &Run| r.id.clone(),
-            |r| match &r.concurrency {
-                None => {
-                    serde_json::json!({ "workflow": r.workflow, "version": r.workflow_version })
-                }
-                Some(c) => serde_json::json!({
-                    "workflow": r.workflow,
-                    "version": r.workflow_version,
-                    "concurrency_key": c.key,
-                    "status": r.status,
-                    "queued": r.is_waiting_for_slot(),
-                }),
-            },
+            run_audit_details,
             |tx| {
-                tx.create_run(
+                tx.create_run_with(
                     specs,
-                    &req.workflow,
-                    &typed,
-                    req.timeout_ms,
-                    self.default_run_timeout_ms,
-                    &who.name,
+                    &RunRequest {
+                        workflow: &req.workflow,
+                        version: None,
+                        params: &typed,
+                        timeout_ms: req.timeout_ms,
+                        default_timeout_ms: self.default_run_timeout_ms,
+                        created_by: &who.name,
+                        labels: &req.labels,
+                        rerun_of: None,
+                    },
                 )
             },
         )
+    }
+
+    async fn rerun_run(&self, who: &Principal, id: &str, req: RerunRun) -> Result<Run> {
+        self.rerun(who, id, req)
     }
 
     async fn list_runs(&self, who: &Principal, filter: RunFilter) -> Result<Page<Run>> {

@@ -10,6 +10,7 @@ mod local_approvals;
 mod local_audit;
 mod local_backup;
 mod local_notify;
+mod local_rerun;
 mod local_restore;
 mod local_retention;
 mod local_schedules;
@@ -122,6 +123,32 @@ pub struct StartRun {
     pub params: BTreeMap<String, String>,
     /// Overrides the workflow's run timeout.
     pub timeout_ms: Option<u64>,
+    /// The run's labels (`-l key=value`), to find it by; see `model::labels` for the rules.
+    /// Left out when empty, so servers that predate labels take the request.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// What `imx run rerun` asks for: a new run of an old run's workflow with the old run's params
+/// and labels, changed by these. The old run stays as it is; the new one records it as its
+/// `rerun_of`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RerunRun {
+    /// Params to set (raw strings, typed against the workflow as `-p` is); every other param is
+    /// the old run's.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    /// Labels to add or change; the old run's others are kept.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Run the workflow's latest version; by default the new run runs the old run's version.
+    #[serde(default)]
+    pub latest: bool,
+    /// The new run's timeout; by default chosen as for any new run (the workflow's, the
+    /// server's, the store's), not carried over from the old run.
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
 }
 
 /// What an agent learns from a heartbeat about the leases it holds.
@@ -182,6 +209,12 @@ pub trait ControlPlane: Send + Sync {
     /// A run by id or unique prefix, with its steps.
     async fn get_run(&self, who: &Principal, id: &str) -> Result<RunDetail>;
     async fn cancel_run(&self, who: &Principal, id: &str) -> Result<Run>;
+    /// Start a new run of `id`'s workflow (its version, or with `latest` the latest) with its
+    /// params and labels changed by `req`; `id` is kept as it is. Audited as `run.rerun`.
+    #[allow(unused_variables)]
+    async fn rerun_run(&self, who: &Principal, id: &str, req: RerunRun) -> Result<Run> {
+        Err(unsupported(self, "rerun_run"))
+    }
     /// Rerun the failed (and skipped/cancelled) steps, or `from` and everything downstream.
     async fn retry_run(&self, who: &Principal, id: &str, from: Option<&str>) -> Result<Run>;
     /// Log lines of a run with id greater than `after`, oldest first.

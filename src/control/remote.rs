@@ -27,8 +27,8 @@ use super::wire::{
 use super::wire::{AuditReportBody, BackupCreateBody, BackupVerifyBody, backup_id};
 use super::wire::{AuditTailBody, RecentQuery, RemoveQuery};
 use super::{
-    AgentQuery, ApplyOutcome, AuditFilter, ControlPlane, HeartbeatReply, Overview, RunQuery,
-    StartRun, StatusReport, WorkflowOutcomes,
+    AgentQuery, ApplyOutcome, AuditFilter, ControlPlane, HeartbeatReply, Overview, RerunRun,
+    RunQuery, StartRun, StatusReport, WorkflowOutcomes,
 };
 use crate::audit::{AuditReport, ChainReport, Window};
 use crate::auth::{Principal, Secret};
@@ -579,6 +579,7 @@ impl ControlPlane for RemoteControlPlane {
             since: f.since,
             schedule: f.schedule,
             waiting: f.waiting,
+            label: (!f.labels.is_empty()).then(|| crate::model::labels::selector_text(&f.labels)),
             limit: f.limit,
             cursor: f.cursor,
         };
@@ -608,6 +609,10 @@ impl ControlPlane for RemoteControlPlane {
     async fn cancel_run(&self, _: &Principal, id: &str) -> Result<Run> {
         self.post(&["runs", id, "cancel"], &serde_json::json!({}))
             .await
+    }
+
+    async fn rerun_run(&self, _: &Principal, id: &str, req: RerunRun) -> Result<Run> {
+        self.post(&["runs", id, "rerun"], &req).await
     }
 
     async fn retry_run(&self, _: &Principal, id: &str, from: Option<&str>) -> Result<Run> {

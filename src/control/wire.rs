@@ -52,6 +52,9 @@ pub struct RunsQuery {
     /// waiting`; their status is `running`).
     #[serde(default)]
     pub waiting: bool,
+    /// Only runs with these labels: `key=value`, several separated by commas
+    /// (`pr=42,sha=abc`), all of which must match.
+    pub label: Option<String>,
     /// Page size (default 20; above 1,000 is clamped to 1,000).
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.

@@ -5,6 +5,7 @@ mod agent;
 mod audit;
 mod event;
 mod ids;
+pub mod labels;
 mod run;
 mod schedule;
 mod secret;

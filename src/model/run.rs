@@ -206,6 +206,13 @@ pub struct Run {
     #[serde(default, with = "crate::model::time::rfc3339_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub nominal_time: Option<i64>,
+    /// The run's labels (`imx workflow run -l key=value`), to find it by (`run list -l`);
+    /// `{}` when it has none.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// The run this one reruns (`imx run rerun`), if it is a rerun.
+    #[serde(default)]
+    pub rerun_of: Option<String>,
 }
 
 /// A run's concurrency key (its workflow's `concurrency.key` rendered with its params) and,
@@ -396,6 +403,9 @@ pub struct RunFilter {
     /// Only runs made by this schedule's ticks.
     #[serde(default)]
     pub schedule: Option<String>,
+    /// Only runs with every one of these labels.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
     pub limit: Option<u32>,
     /// Continue after this run id (exclusive), from a previous page.
     pub cursor: Option<String>,

@@ -84,10 +84,18 @@ pub fn process_outbox(tx: &dyn StoreTx, rules: &[Rule], now: i64) -> Result<usiz
             }
         }
         let for_rule = row.data.get("rule_id").and_then(|v| v.as_str());
+        // Only rules scoped by labels need the run's.
+        let labels = match &row.run_id {
+            Some(run) if rules.iter().any(|r| !r.rule.labels.is_empty()) => {
+                tx.notify_run_labels(run)?
+            }
+            _ => Default::default(),
+        };
         let seen = Seen {
             kind: &row.kind,
             workflow: &row.workflow,
             for_rule,
+            labels: &labels,
             previous: &previous,
         };
         for r in rules.iter().filter(|r| rules::fires(&r.id, &r.rule, &seen)) {

@@ -4,9 +4,10 @@
 //!   way), a `slack` incoming webhook, or `email` over SMTP with STARTTLS. Its secret (the
 //!   signing secret, the Slack URL, the SMTP password) is sealed with the store key
 //!   (`crate::keys`) and never shown, returned by the API or audited.
-//! - A **rule** says which events of which workflows (all, or one; labels come with issue 13)
-//!   go to which channel: `on: failed | timed_out | cancelled | succeeded | recovered |
-//!   missed_schedule | duration_over D | stuck D | approval`, `after: N` consecutive, `cooldown`, and a
+//! - A **rule** says which events of which workflows (all, or one) and which runs (any, or
+//!   those with its labels) go to which channel: `on: failed | timed_out | cancelled | succeeded |
+//!   recovered | missed_schedule | duration_over D | stuck D | approval`, `after: N` consecutive,
+//!   `cooldown`, and a
 //!   grouping window that batches a burst into one message ([`rules`]). A workflow file's
 //!   `notify:` gives that workflow rules of its own, replaced when it is applied ([`file`]).
 //! - The **outbox** is written in the transaction that made the event happen: a run's end in
@@ -210,6 +211,10 @@ pub struct NewRule {
     /// Only this workflow's runs [default: every workflow].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workflow: Option<String>,
+    /// Only runs with every one of these labels (`imx workflow run -l`) [default: any run].
+    /// A rule with labels never fires on what is not a run (`missed_schedule`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
     /// For `duration_over` and `stuck`: the threshold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold_ms: Option<u64>,
@@ -231,6 +236,7 @@ fn one() -> u32 {
 impl NewRule {
     /// Check what a rule says on its own (its channel is checked by the store).
     pub fn check(&self) -> Result<()> {
+        crate::model::labels::check(&self.labels)?;
         if self.on.needs_threshold() && self.threshold_ms.unwrap_or(0) == 0 {
             return Err(Error::invalid_with_hint(
                 format!("`{}` needs a duration", self.on),

@@ -48,6 +48,8 @@ pub struct Seen<'a> {
     pub workflow: &'a str,
     /// The rule a long or stuck run was reported for (those events are per rule).
     pub for_rule: Option<&'a str>,
+    /// The run's labels (empty when the event is not a run's, or the run has none).
+    pub labels: &'a std::collections::BTreeMap<String, String>,
     pub previous: &'a [String],
 }
 
@@ -57,6 +59,13 @@ pub fn fires(rule_id: &str, rule: &NewRule, seen: &Seen<'_>) -> bool {
         return false;
     }
     if event_kind(rule.on) != seen.kind {
+        return false;
+    }
+    if !rule
+        .labels
+        .iter()
+        .all(|(k, v)| seen.labels.get(k) == Some(v))
+    {
         return false;
     }
     match rule.on {
@@ -123,6 +132,7 @@ mod tests {
             on,
             channel: "ops".into(),
             workflow: None,
+            labels: Default::default(),
             threshold_ms: None,
             after: 1,
             cooldown_ms: 0,
@@ -135,8 +145,44 @@ mod tests {
             kind,
             workflow: "deploy",
             for_rule: None,
+            labels: &NO_LABELS,
             previous,
         }
+    }
+
+    static NO_LABELS: std::collections::BTreeMap<String, String> =
+        std::collections::BTreeMap::new();
+
+    #[test]
+    fn rules_with_labels_fire_only_on_runs_with_all_of_them() {
+        let none = statuses(&[]);
+        let mut r = rule(On::Failed);
+        r.labels.insert("pr".into(), "42".into());
+        r.labels.insert("team".into(), "ops".into());
+        let run = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect()
+        };
+        let fires_on = |labels: &std::collections::BTreeMap<String, String>| {
+            let mut s = seen("run.failed", &none);
+            s.labels = labels;
+            fires("r", &r, &s)
+        };
+        assert!(fires_on(&run(&[
+            ("pr", "42"),
+            ("team", "ops"),
+            ("sha", "x")
+        ])));
+        assert!(!fires_on(&run(&[("pr", "42")])), "all must match");
+        assert!(!fires_on(&run(&[("pr", "43"), ("team", "ops")])));
+        assert!(!fires_on(&NO_LABELS));
+        // Without labels, a rule fires on any run.
+        let mut s = seen("run.failed", &none);
+        let labelled = run(&[("pr", "1")]);
+        s.labels = &labelled;
+        assert!(fires("r", &rule(On::Failed), &s));
     }
 
     fn statuses(s: &[&str]) -> Vec<String> {

@@ -31,7 +31,7 @@ use crate::control::{
     WorkflowOutcomes,
 };
 use crate::control::{
-    ApplyOutcome, HeartbeatReply, RunPrune, RunPruneReport, StartRun, StatusReport,
+    ApplyOutcome, HeartbeatReply, RerunRun, RunPrune, RunPruneReport, StartRun, StatusReport,
 };
 use crate::control::{Backfill, BackfillReport, MissedTick, ScheduleDetail};
 use crate::model::ScheduleInfo;
@@ -61,6 +61,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(retry_run))
         .routes(routes!(approve_step))
         .routes(routes!(reject_step))
+        .routes(routes!(rerun_run))
         .routes(routes!(prune_runs))
         .routes(routes!(
             super::routes_triggers::list_triggers,
@@ -237,6 +238,10 @@ async fn list_runs(
         since: q.since,
         schedule: q.schedule,
         waiting: q.waiting,
+        labels: match &q.label {
+            Some(l) => crate::model::labels::parse_selector(l)?,
+            None => Default::default(),
+        },
         limit: q.limit.map(|l| l.min(super::limits::MAX_PAGE)),
         cursor: q.cursor,
     };
@@ -259,6 +264,21 @@ async fn cancel_run(
     Path(id): Path<String>,
 ) -> Api<Run> {
     Ok(Json(s.plane.cancel_run(&who, &id).await?))
+}
+
+/// Start a new run of an old run's workflow with its params and labels, changed by the body's
+/// (operators; audited as `run.rerun`). The old run is kept; the new one names it as `rerun_of`.
+#[utoipa::path(post, path = "/api/v1/runs/{id}/rerun", tag = "runs", params(("id" = String, Path, description = "A run id or unique id prefix")), request_body = RerunRun, responses((status = 201, description = "The new run, with `rerun_of` the old run's id", body = Run)))]
+async fn rerun_run(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    Json(req): Json<RerunRun>,
+) -> Result<(StatusCode, Json<Run>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.plane.rerun_run(&who, &id, req).await?),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/runs/{id}/retry", tag = "runs", params(("id" = String, Path, description = "A run id or unique id prefix")), request_body = RetryBody, responses((status = 200, description = "The run, running again", body = Run)))]

@@ -7,6 +7,8 @@
 //!   `file:line:col: message` (a lone problem's hint is the error's hint; with several, each hint
 //!   follows its line in parentheses).
 //! - [`resolve_params`]: raw `-p k=v` strings → typed values (defaults, enums, required).
+//! - [`parse_params_file`]: a `--params-file` (YAML/JSON mapping) → the same raw strings, checked
+//!   against a workflow's params with file:line:col.
 //! - [`render`]: a template string with a [`TemplateContext`] → the rendered string (strict:
 //!   undefined variables are errors).
 //! - [`render_step`]: every template of a step rendered → (kind, env, workdir) for an agent.
@@ -42,6 +44,7 @@ mod node;
 mod notify;
 mod on;
 mod params;
+mod params_file;
 mod resolve;
 mod retry;
 mod schedules;
@@ -68,6 +71,7 @@ pub use fields::is_identifier;
 pub use keys::{KeySection, documented_keys};
 pub use load::{load_file, load_path, load_path_with_warnings};
 pub use notify::channel_pos as notify_channel_pos;
+pub use params_file::{ParamsFile, parse_params_file};
 pub use resolve::resolve_params;
 pub use secret_refs::{FillError, SecretSlots, fill as fill_secrets, secret_names};
 

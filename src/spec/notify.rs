@@ -121,6 +121,7 @@ fn parse_one(node: &Node, n: usize, diags: &mut Diagnostics) -> Option<NewRule> 
         on: on?,
         channel: channel?,
         workflow: None,
+        labels: Default::default(),
         threshold_ms,
         after: after?,
         cooldown_ms,

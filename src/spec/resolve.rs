@@ -113,7 +113,7 @@ pub fn resolve_params(
 }
 
 /// Parse one raw value as `ty`.
-fn parse_typed(text: &str, ty: ParamType) -> std::result::Result<serde_json::Value, ()> {
+pub(crate) fn parse_typed(text: &str, ty: ParamType) -> std::result::Result<serde_json::Value, ()> {
     match ty {
         ParamType::String => Ok(text.into()),
         ParamType::Int => text.trim().parse::<i64>().map(Into::into).map_err(|_| ()),

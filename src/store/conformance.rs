@@ -56,6 +56,7 @@ mod notify;
 mod notify_rules;
 mod ranges;
 mod retention;
+mod run_labels;
 mod schedules;
 mod secrets;
 mod tables;

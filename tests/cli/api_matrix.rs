@@ -116,6 +116,9 @@ fn rows(run: &str) -> Vec<Row> {
         row("POST", "/api/v1/runs/{id}/steps/{step}/reject", READ)
             .at(format!("/api/v1/runs/{NO_ID}/steps/s/reject"))
             .body(json!({})),
+        row("POST", "/api/v1/runs/{id}/rerun", MANAGE)
+            .at(format!("/api/v1/runs/{NO_ID}/rerun"))
+            .body(json!({ "params": {}, "labels": { "pr": "42" } })),
         row("POST", "/api/v1/runs/prune", ADMINISTER)
             .body(json!({ "older_than_ms": 86_400_000, "dry_run": true })),
         row("GET", "/api/v1/runs/{id}/logs", READ).at(format!("/api/v1/runs/{run}/logs")),

@@ -159,7 +159,8 @@ impl Page {
     /// An example starts a run and waits for it: the page gets an agent.
     fn needs_worker(&self) -> bool {
         self.examples.iter().any(|e| {
-            e.contains("workflow run") && (e.contains("--wait") || e.contains("run watch"))
+            (e.contains("workflow run") || e.contains("run rerun"))
+                && (e.contains("--wait") || e.contains("run watch"))
         })
     }
 }

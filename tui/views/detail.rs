@@ -263,6 +263,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     if let Some(queue) = format::queue_place(run) {
         line2.push(Span::styled(format!(" · {queue}"), theme.run(run.status)));
     }
+    if let Some(old) = &run.rerun_of {
+        line2.push(Span::styled(
+            format!(" · rerun of {}", short_id(old)),
+            theme.dim(),
+        ));
+    }
+    if !run.labels.is_empty() {
+        let labels: Vec<String> = run.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        line2.push(Span::styled(
+            format!(" · {}", labels.join(",")),
+            theme.dim(),
+        ));
+    }
     if let Some(e) = &run.error {
         line2.push(Span::styled(format!(" · {e}"), theme.error()));
     }

@@ -149,7 +149,7 @@ fn runs_filtered() {
 fn detail_app() -> App {
     let mut app = with_data(ViewId::Runs, Role::Admin);
     app.update(Action::Enter);
-    feed(&mut app, Data::Detail(fixtures::run_detail()));
+    feed(&mut app, Data::Detail(Box::new(fixtures::run_detail())));
     app.update(Action::Down); // select "test"
     feed(
         &mut app,
@@ -178,7 +178,7 @@ fn run_detail_says_why_a_step_waits() {
     app.update(Action::Enter);
     let mut detail = fixtures::run_detail();
     detail.waiting = vec![fixtures::step_wait("deploy")];
-    feed(&mut app, Data::Detail(detail));
+    feed(&mut app, Data::Detail(Box::new(detail)));
     let s = screen(&app, 120, 30);
     assert!(
         s.contains("deploy waits: no online agent matches labels tier=etl; 2 agents online"),
@@ -214,7 +214,7 @@ fn run_detail_marks_a_waiting_approval_and_v_asks_to_approve_it() {
         at: None,
         comment: None,
     });
-    feed(&mut app, Data::Detail(detail));
+    feed(&mut app, Data::Detail(Box::new(detail)));
     let s = screen(&app, 120, 30);
     assert!(
         s.contains("⏸ deploy waits for approval by users alice; roles admin · v approves"),
@@ -235,6 +235,26 @@ fn run_detail_marks_a_waiting_approval_and_v_asks_to_approve_it() {
     );
     app.update(Action::ApproveStep);
     insta::assert_snapshot!("run_detail_confirm_approve", screen(&app, 80, 24));
+}
+
+#[test]
+fn run_detail_shows_labels_and_the_run_it_reruns() {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.update(Action::Enter);
+    let mut detail = fixtures::run_detail();
+    detail.run.labels = [("pr", "42"), ("sha", "3f2a9c1")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    detail.run.rerun_of = Some(fixtures::id(7));
+    feed(&mut app, Data::Detail(Box::new(detail)));
+    let s = screen(&app, 120, 30);
+    assert!(
+        s.contains(&format!("rerun of {}", &fixtures::id(7)[..12])),
+        "{s}"
+    );
+    assert!(s.contains("pr=42,sha=3f2a9c1"), "{s}");
+    insta::assert_snapshot!("run_detail_labels", s);
 }
 
 #[test]
@@ -377,7 +397,7 @@ fn messy_logs(step: &str, n: i64) -> Vec<imx::model::LogLine> {
 fn log_app(n: i64) -> App {
     let mut app = with_data(ViewId::Runs, Role::Admin);
     app.update(Action::Enter);
-    feed(&mut app, Data::Detail(fixtures::run_detail()));
+    feed(&mut app, Data::Detail(Box::new(fixtures::run_detail())));
     app.update(Action::Down); // select "test"
     feed(
         &mut app,
@@ -492,7 +512,7 @@ fn log_of_all_steps_and_a_failed_run() {
     detail.run.status = imx::model::RunStatus::Failed;
     detail.steps[1].status = imx::model::StepStatus::Failed;
     detail.steps[3].status = imx::model::StepStatus::Skipped;
-    feed(&mut app, Data::Detail(detail));
+    feed(&mut app, Data::Detail(Box::new(detail)));
     let d = app.detail.as_ref().unwrap();
     assert_eq!(
         d.selected_step().as_deref(),

@@ -14,6 +14,7 @@ fn rule(on: On) -> NewRule {
         on,
         channel: "ops".into(),
         workflow: None,
+        labels: Default::default(),
         threshold_ms: None,
         after: 1,
         cooldown_ms: 0,

@@ -30,7 +30,7 @@ pub use agents::AgentsTx;
 pub use claims::{Claimed, ClaimsTx};
 pub use notify::NotifyTx;
 pub use retention::RetentionTx;
-pub use runs::{RunsTx, WorkflowsTx};
+pub use runs::{RunRequest, RunsTx, WorkflowsTx};
 pub use schedules::{NewTick, SchedulesTx};
 pub use secrets::{SealedAt, SealedValue, SecretRecord, SecretsTx};
 pub use settings::SettingsTx;

@@ -76,6 +76,9 @@ pub trait NotifyTx {
     /// What a message says about a run: status, error, its failing step and that step's last
     /// log lines.
     fn notify_run_facts(&self, run_id: &str) -> Result<serde_json::Value>;
+    /// A run's labels, for rules scoped by labels (none when the run is gone).
+    fn notify_run_labels(&self, run_id: &str)
+    -> Result<std::collections::BTreeMap<String, String>>;
     /// The rule's latest delivery that was not suppressed.
     fn notify_latest(&self, rule_id: &str) -> Result<Option<Latest>>;
     /// Add a delivery.

@@ -9,6 +9,25 @@ use crate::control::ApplyOutcome;
 use crate::engine::{SpecCache, SpecIndex};
 use crate::model::{Page, Run, RunDetail, RunFilter, Workflow, WorkflowSpec, WorkflowSummary};
 
+/// What a new run is made from.
+#[derive(Debug, Clone, Copy)]
+pub struct RunRequest<'a> {
+    pub workflow: &'a str,
+    /// The workflow version to run; `None`: the latest.
+    pub version: Option<u32>,
+    /// Typed params.
+    pub params: &'a BTreeMap<String, serde_json::Value>,
+    /// The run's own timeout (see [`RunsTx::create_run`]).
+    pub timeout_ms: Option<u64>,
+    /// The server's default run timeout.
+    pub default_timeout_ms: Option<u64>,
+    pub created_by: &'a str,
+    /// Its labels (already checked: `model::labels::check`).
+    pub labels: &'a BTreeMap<String, String>,
+    /// The run it reruns (`imx run rerun`).
+    pub rerun_of: Option<&'a str>,
+}
+
 /// Runs: start, look up, list, cancel, retry.
 pub trait RunsTx {
     /// Start a run of the latest version of `workflow` with typed `params`. The run's timeout is
@@ -23,7 +42,23 @@ pub trait RunsTx {
         timeout_ms: Option<u64>,
         default_timeout_ms: Option<u64>,
         created_by: &str,
-    ) -> Result<Run>;
+    ) -> Result<Run> {
+        self.create_run_with(
+            cache,
+            &RunRequest {
+                workflow,
+                version: None,
+                params,
+                timeout_ms,
+                default_timeout_ms,
+                created_by,
+                labels: &BTreeMap::new(),
+                rerun_of: None,
+            },
+        )
+    }
+    /// Start a run as `req` says: a version, labels, the run it reruns.
+    fn create_run_with(&self, cache: &SpecCache, req: &RunRequest<'_>) -> Result<Run>;
     /// The full id of the run whose id starts with `prefix` (ambiguous or unknown: an error).
     fn resolve_run_id(&self, prefix: &str) -> Result<String>;
     /// A run with its steps.

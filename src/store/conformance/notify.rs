@@ -122,6 +122,7 @@ fn rule(on: On, channel: &str) -> NewRule {
         on,
         channel: channel.into(),
         workflow: None,
+        labels: Default::default(),
         threshold_ms: None,
         after: 1,
         cooldown_ms: 0,

@@ -18,6 +18,7 @@ fn rule(id: &str, on: On, workflow: Option<&str>, source: RuleSource) -> Rule {
             on,
             channel: "ops".into(),
             workflow: workflow.map(str::to_string),
+            labels: Default::default(),
             threshold_ms: None,
             after: 1,
             cooldown_ms: 0,

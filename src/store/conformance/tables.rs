@@ -53,7 +53,26 @@ fn populate(store: &Arc<dyn Backend>) -> (String, String) {
         StepResult::ok(BTreeMap::new())
     ));
     assert_eq!(run_status(store, &done), RunStatus::Succeeded);
-    let queued = start_run(store, "one");
+    // The queued run is a labelled rerun of the done one: labels and `rerun_of` travel too.
+    let cache = store.specs();
+    let queued = store
+        .write(|tx| {
+            tx.create_run_with(
+                cache,
+                &crate::store::api::RunRequest {
+                    workflow: "one",
+                    version: None,
+                    params: &BTreeMap::new(),
+                    timeout_ms: None,
+                    default_timeout_ms: None,
+                    created_by: "tester",
+                    labels: &labelled(),
+                    rerun_of: Some(&done),
+                },
+            )
+        })
+        .unwrap()
+        .id;
     let who = Principal::local_owner();
     store
         .write(|tx| {
@@ -64,6 +83,30 @@ fn populate(store: &Arc<dyn Backend>) -> (String, String) {
         })
         .unwrap();
     (done, queued)
+}
+
+/// The labels of the populated store's queued run.
+fn labelled() -> BTreeMap<String, String> {
+    BTreeMap::from([("pr".to_string(), "42".to_string())])
+}
+
+/// The queued run reads back with its labels and the run it reruns, and the label filter finds
+/// it: what an export or a copy must carry.
+fn check_labelled(store: &Arc<dyn Backend>, done: &str, queued: &str) {
+    let cache = store.specs();
+    let run = store.read(|tx| tx.run_detail(cache, queued)).unwrap().run;
+    assert_eq!(run.labels, labelled(), "{}", store.location());
+    assert_eq!(run.rerun_of.as_deref(), Some(done));
+    let found = store
+        .read(|tx| {
+            tx.list_runs(&crate::model::RunFilter {
+                labels: labelled(),
+                ..Default::default()
+            })
+        })
+        .unwrap();
+    assert_eq!(found.items.len(), 1);
+    assert_eq!(found.items[0].id, queued);
 }
 
 /// The latest event's id (the feed's cursor).
@@ -89,8 +132,9 @@ fn fresh_stores() -> Vec<(Box<dyn std::any::Any>, Arc<dyn Backend>)> {
 /// table, the chain verifies, the queued run goes on, and new ids (steps, events, audit) come
 /// after the imported ones.
 fn an_export_imports_into_a_fresh_store_of_either_kind(store: &Arc<dyn Backend>) {
-    let (_done, queued) = populate(store);
+    let (done, queued) = populate(store);
     let before = counts(store);
+    assert_eq!(before["run_labels"], 1);
     let mut export = Vec::new();
     let (_, exported) = store
         .read(|tx| logical::export(tx, &mut export, &crate::backup::NoProgress))
@@ -104,6 +148,7 @@ fn an_export_imports_into_a_fresh_store_of_either_kind(store: &Arc<dyn Backend>)
             .unwrap();
         assert_eq!(imported, before);
         assert_eq!(counts(&target), before, "{}", target.location());
+        check_labelled(&target, &done, &queued);
         let chain = target
             .read(|tx| crate::audit::chain::verify(tx, &[], &mut |_| {}))
             .unwrap();
@@ -172,9 +217,11 @@ fn sqlite_to_postgres_and_back() {
     let Some((_db, pg)) = postgres() else { return };
     let (_a, first) = sqlite();
     let (_b, back) = sqlite();
-    let (_done, queued) = populate(&first);
+    let (done, queued) = populate(&first);
     let up = copy(&*first, &*pg, false, &mut |_| {}).unwrap();
+    check_labelled(&pg, &done, &queued);
     let down = copy(&*pg, &*back, false, &mut |_| {}).unwrap();
+    check_labelled(&back, &done, &queued);
     assert_eq!(up.tables, counts(&first));
     assert_eq!(down.tables, up.tables);
     assert_eq!(counts(&back), counts(&first));

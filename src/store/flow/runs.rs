@@ -11,6 +11,7 @@ use crate::Result;
 use crate::engine::SpecCache;
 use crate::engine::transitions as engine;
 use crate::model::{BUILT_IN_RUN_TIMEOUT_MS, Run, RunTimeout, TimeoutSource, now_ms};
+use crate::store::api::RunRequest;
 
 /// A new run's row.
 pub struct NewRun<'a> {
@@ -26,6 +27,10 @@ pub struct NewRun<'a> {
     pub timeout: RunTimeout,
     pub created_by: &'a str,
     pub steps_total: usize,
+    /// Its labels: on the run as JSON (NULL when none) and one `run_labels` row each.
+    pub labels: &'a BTreeMap<String, String>,
+    /// The run it reruns.
+    pub rerun_of: Option<&'a str>,
     /// Its concurrency key, if its workflow has `concurrency:`.
     pub slot: Option<NewSlot<'a>>,
 }
@@ -61,21 +66,19 @@ pub trait RunRows: WorkflowRows {
     fn insert_steps(&self, run_id: &str, steps: &[NewStep<'_>]) -> Result<()>;
 }
 
-/// Create a run of `workflow` (latest live version) with typed params. Its timeout is
-/// `timeout_ms`, else the workflow's, else `default_timeout_ms` (the server's), else the
-/// store's default, else 24 h (see [`run_timeout`]).
+/// Create a run of `req.workflow` (at `req.version`, else its latest live version) with typed
+/// params and labels. Its timeout is `req.timeout_ms`, else the workflow's, else
+/// `req.default_timeout_ms` (the server's), else the store's default, else 24 h (see
+/// [`run_timeout`]).
 pub fn create<T: RunRows + ConcurrencyRows + ?Sized>(
     tx: &T,
     cache: &SpecCache,
-    workflow: &str,
-    params_json: &BTreeMap<String, serde_json::Value>,
-    timeout_ms: Option<u64>,
-    default_timeout_ms: Option<u64>,
-    created_by: &str,
+    req: &RunRequest<'_>,
 ) -> Result<Run> {
-    let wf = super::workflows::get(tx, workflow, None)?;
+    let (params_json, timeout_ms) = (req.params, req.timeout_ms);
+    let wf = super::workflows::get(tx, req.workflow, req.version)?;
     let ix = index(tx, cache, &wf.name, wf.version)?;
-    let timeout = run_timeout(tx, timeout_ms, ix.spec.timeout_ms, default_timeout_ms)?;
+    let timeout = run_timeout(tx, timeout_ms, ix.spec.timeout_ms, req.default_timeout_ms)?;
     let plan = match &ix.spec.concurrency {
         Some(c) => Some(concurrency::plan(tx, &wf.name, wf.version, c, params_json)?),
         None => None,
@@ -96,8 +99,10 @@ pub fn create<T: RunRows + ConcurrencyRows + ?Sized>(
         created_at: now,
         deadline,
         timeout,
-        created_by,
+        created_by: req.created_by,
         steps_total: ix.spec.steps.len(),
+        labels: req.labels,
+        rerun_of: req.rerun_of,
         slot: plan.as_ref().map(|p| NewSlot {
             key: &p.key,
             limit: p.limit,

@@ -2,7 +2,6 @@
 //! transaction ([`PgTx`]): each method forwards to this module's functions (the logical
 //! backup's [`Tables`](crate::backup::logical::Tables) are in `tables.rs`).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::tx::PgTx;
@@ -23,30 +22,14 @@ use crate::model::{
     WorkflowSpec, WorkflowSummary,
 };
 use crate::store::api::{
-    AgentsTx, Claimed, ClaimsTx, DashboardTx, LoginRow, RunsTx, SettingsTx, StatusCounts,
-    TokenInsert, TokenRow, UsersTx, ViewsTx, WorkflowsTx,
+    AgentsTx, Claimed, ClaimsTx, DashboardTx, LoginRow, RunRequest, RunsTx, SettingsTx,
+    StatusCounts, TokenInsert, TokenRow, UsersTx, ViewsTx, WorkflowsTx,
 };
 use crate::store::flow;
 
 impl RunsTx for PgTx<'_> {
-    fn create_run(
-        &self,
-        cache: &SpecCache,
-        workflow: &str,
-        params: &BTreeMap<String, serde_json::Value>,
-        timeout_ms: Option<u64>,
-        default_timeout_ms: Option<u64>,
-        created_by: &str,
-    ) -> Result<Run> {
-        flow::runs::create(
-            self,
-            cache,
-            workflow,
-            params,
-            timeout_ms,
-            default_timeout_ms,
-            created_by,
-        )
+    fn create_run_with(&self, cache: &SpecCache, req: &RunRequest<'_>) -> Result<Run> {
+        flow::runs::create(self, cache, req)
     }
     fn resolve_run_id(&self, prefix: &str) -> Result<String> {
         runs::resolve_id(self, prefix)

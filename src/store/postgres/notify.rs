@@ -79,7 +79,7 @@ fn channel(r: &tokio_postgres::Row) -> Result<ChannelRow> {
 }
 
 const RULE_COLS: &str = "id, workflow, on_event, threshold_ms, channel, after, cooldown_ms, \
-                         group_ms, source, created_at, created_by FROM notify_rules";
+                         group_ms, source, created_at, created_by, labels FROM notify_rules";
 
 fn rule(r: &tokio_postgres::Row) -> Result<Rule> {
     let on: String = get(r, 2)?;
@@ -95,6 +95,7 @@ fn rule(r: &tokio_postgres::Row) -> Result<Rule> {
                 .map_err(|_| Error::Store(format!("unknown rule event {on:?}")))?,
             channel: get(r, 4)?,
             workflow: get(r, 1)?,
+            labels: crate::store::sqlite::rows::labels_from(get(r, 11)?),
             threshold_ms: threshold.and_then(|t| u64::try_from(t).ok()),
             after: get_u32(r, 5)?,
             cooldown_ms: u64::try_from(cooldown).unwrap_or(0),
@@ -118,8 +119,8 @@ fn insert_rule(tx: &PgTx<'_>, rule: &Rule) -> Result<()> {
     let r = &rule.rule;
     tx.execute(
         "INSERT INTO notify_rules (id, workflow, on_event, threshold_ms, channel, after, \
-         cooldown_ms, group_ms, source, created_at, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         cooldown_ms, group_ms, source, created_at, created_by, labels) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         &[
             &rule.id,
             &r.workflow,
@@ -132,6 +133,7 @@ fn insert_rule(tx: &PgTx<'_>, rule: &Rule) -> Result<()> {
             &rule.source.as_str(),
             &rule.created_at,
             &rule.created_by,
+            &crate::store::sqlite::runs::labels_json(&r.labels)?,
         ],
     )?;
     Ok(())
@@ -274,6 +276,18 @@ impl NotifyTx for PgTx<'_> {
         .iter()
         .map(|r| get(r, 0))
         .collect()
+    }
+
+    fn notify_run_labels(
+        &self,
+        run_id: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>> {
+        let row = self.query_opt("SELECT labels FROM runs WHERE id = $1", &[&run_id])?;
+        let json: Option<String> = match &row {
+            Some(r) => get(r, 0)?,
+            None => None,
+        };
+        Ok(crate::store::sqlite::rows::labels_from(json.as_deref()))
     }
 
     fn notify_run_facts(&self, run_id: &str) -> Result<serde_json::Value> {

@@ -59,6 +59,7 @@ impl RetentionTx for PgTx<'_> {
             return Ok((0, 0));
         }
         let steps = self.execute("DELETE FROM steps WHERE run_id = ANY($1)", &[&ids])?;
+        self.execute("DELETE FROM run_labels WHERE run_id = ANY($1)", &[&ids])?;
         let runs = self.execute("DELETE FROM runs WHERE id = ANY($1)", &[&ids])?;
         Ok((runs, steps))
     }

@@ -22,8 +22,10 @@ impl RunRows for PgTx<'_> {
         self.execute(
             "INSERT INTO runs (id, workflow, workflow_version, status, params, created_at, deadline,
                                timeout_ms, created_by, steps_total, timeout_source,
-                               concurrency_key, concurrency_limit, concurrency_seq, admitted_at)
-             VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                               concurrency_key, concurrency_limit, concurrency_seq, admitted_at,
+                               labels, rerun_of)
+             VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                     $15, $16)",
             &[
                 &run.id,
                 &run.workflow,
@@ -39,8 +41,19 @@ impl RunRows for PgTx<'_> {
                 &run.slot.as_ref().map(|s| i64::from(s.limit)),
                 &run.slot.as_ref().map(|s| s.ticket),
                 &run.slot.as_ref().and_then(|s| s.admitted_at),
+                &crate::store::sqlite::runs::labels_json(run.labels)?,
+                &run.rerun_of,
             ],
         )?;
+        if !run.labels.is_empty() {
+            let keys: Vec<&str> = run.labels.keys().map(String::as_str).collect();
+            let values: Vec<&str> = run.labels.values().map(String::as_str).collect();
+            self.execute(
+                "INSERT INTO run_labels (run_id, key, value)
+                 SELECT $1, key, value FROM unnest($2::text[], $3::text[]) AS l(key, value)",
+                &[&run.id, &keys, &values],
+            )?;
+        }
         Ok(())
     }
 
@@ -169,39 +182,63 @@ pub fn list(tx: &PgTx<'_>, filter: &RunFilter) -> Result<Page<Run>> {
 /// order serves it: migration 0005), and its text arguments; the row limit is the last
 /// parameter.
 fn list_query(filter: &RunFilter) -> (String, Vec<String>) {
-    let mut sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE 1 = 1");
     let mut texts: Vec<String> = Vec::new();
-    let mut conds: Vec<&str> = Vec::new();
+    let mut conds: Vec<String> = Vec::new();
+    // With labels, the first one's index entries (key, value, run_id in "C" order: migration
+    // 0017) drive the page, newest first; each other label is a primary-key probe per run.
+    let (mut sql, id) = match filter.labels.iter().next() {
+        None => (format!("SELECT {RUN_COLUMNS} FROM runs WHERE 1 = 1"), "id"),
+        Some(_) => (
+            format!(
+                "SELECT {RUN_COLUMNS} FROM run_labels l JOIN runs ON runs.id = l.run_id WHERE 1 = 1"
+            ),
+            "l.run_id",
+        ),
+    };
+    for (i, (k, v)) in filter.labels.iter().enumerate() {
+        texts.push(k.clone());
+        texts.push(v.clone());
+        let (k, v) = (texts.len() - 1, texts.len());
+        if i == 0 {
+            sql.push_str(&format!(" AND l.key = ${k} AND l.value = ${v}"));
+        } else {
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM run_labels m WHERE m.run_id = l.run_id \
+                 AND m.key = ${k} AND m.value = ${v})"
+            ));
+        }
+    }
     if let Some(w) = &filter.workflow {
         texts.push(w.clone());
-        conds.push("workflow =");
+        conds.push("workflow =".into());
     }
     if let Some(s) = filter.status {
         texts.push(s.as_str().to_string());
-        conds.push("status =");
+        conds.push("status =".into());
     }
     if let Some(sched) = &filter.schedule {
         texts.push(sched.clone());
-        conds.push("schedule =");
+        conds.push("schedule =".into());
     }
     if let Some(since) = filter.since {
         // ULIDs start with their creation time, so a time bound is an id bound.
         let ms = u64::try_from(since.max(0)).unwrap_or(0);
         texts.push(ulid::Ulid::from_parts(ms, 0).to_string());
-        conds.push("id COLLATE \"C\" >=");
+        conds.push(format!("{id} COLLATE \"C\" >="));
     }
     if let Some(c) = &filter.cursor {
         texts.push(c.clone());
-        conds.push("id COLLATE \"C\" <");
+        conds.push(format!("{id} COLLATE \"C\" <"));
     }
+    let first = texts.len() - conds.len();
     for (i, c) in conds.iter().enumerate() {
-        sql.push_str(&format!(" AND {c} ${}", i + 1));
+        sql.push_str(&format!(" AND {c} ${}", first + i + 1));
     }
     if filter.waiting {
         sql.push_str(&format!(" AND {}", crate::store::sqlite::runs::WAITING));
     }
     sql.push_str(&format!(
-        " ORDER BY id COLLATE \"C\" DESC LIMIT ${}",
+        " ORDER BY {id} COLLATE \"C\" DESC LIMIT ${}",
         texts.len() + 1
     ));
     (sql, texts)
@@ -232,6 +269,15 @@ mod tests {
             },
             RunFilter {
                 status: Some(RunStatus::Queued),
+                cursor: Some("01J0000000000000000000000Z".into()),
+                ..RunFilter::default()
+            },
+            // Labels: the first one's index (migration 0017) gives the order.
+            RunFilter {
+                labels: [("pr", "42"), ("sha", "abc")]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
                 cursor: Some("01J0000000000000000000000Z".into()),
                 ..RunFilter::default()
             },

@@ -79,9 +79,12 @@ pub fn logical_schema_version(pg_version: i64) -> i64 {
         // 0013 indexes the runs by schedule, as SQLite 0019 (its sixteenth): no table or
         // column changes.
         13 => 16,
-        // 0016 indexes the waiting approval steps, as SQLite 0022 (its seventeenth): no table
-        // or column changes.
-        _ => 17,
+        // 0016 (its fourteenth) indexes the waiting approval steps, as SQLite 0022 (its
+        // seventeenth): no table or column changes.
+        14 => 17,
+        // 0017 (its fifteenth) adds the runs' labels and rerun_of and the run_labels table, as
+        // SQLite 0023 (its eighteenth).
+        _ => 18,
     }
 }
 

@@ -301,6 +301,7 @@ async fn dispatch_latency(listen: bool) -> Option<Duration> {
                 workflow: "one".into(),
                 params: BTreeMap::new(),
                 timeout_ms: None,
+                labels: BTreeMap::new(),
             },
         )
         .await

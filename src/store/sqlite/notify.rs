@@ -110,6 +110,7 @@ fn rule_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Rule> {
             on: on.parse().unwrap_or(crate::notify::On::Failed),
             channel: r.get(4)?,
             workflow: r.get(1)?,
+            labels: crate::store::sqlite::rows::labels_from(r.get_ref(11)?.as_str_or_null()?),
             threshold_ms: threshold.and_then(|t| u64::try_from(t).ok()),
             after: u32::try_from(after).unwrap_or(1),
             cooldown_ms: u64::try_from(cooldown).unwrap_or(0),
@@ -126,7 +127,7 @@ fn rule_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Rule> {
 }
 
 const RULE_COLS: &str = "id, workflow, on_event, threshold_ms, channel, after, cooldown_ms, \
-                         group_ms, source, created_at, created_by FROM notify_rules";
+                         group_ms, source, created_at, created_by, labels FROM notify_rules";
 
 fn ms(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
@@ -136,8 +137,8 @@ fn insert_rule(tx: &Transaction<'_>, rule: &Rule) -> Result<()> {
     let r = &rule.rule;
     tx.prepare_cached(
         "INSERT INTO notify_rules (id, workflow, on_event, threshold_ms, channel, after, \
-         cooldown_ms, group_ms, source, created_at, created_by) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+         cooldown_ms, group_ms, source, created_at, created_by, labels) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         rule.id,
@@ -150,7 +151,8 @@ fn insert_rule(tx: &Transaction<'_>, rule: &Rule) -> Result<()> {
         ms(r.group_ms),
         rule.source.as_str(),
         rule.created_at,
-        rule.created_by
+        rule.created_by,
+        crate::store::sqlite::runs::labels_json(&r.labels)?
     ])?;
     Ok(())
 }
@@ -285,6 +287,19 @@ impl NotifyTx for Transaction<'_> {
         )?;
         let rows = st.query_map(params![workflow, run_id, limit], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn notify_run_labels(
+        &self,
+        run_id: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>> {
+        let json: Option<Option<String>> = self
+            .prepare_cached("SELECT labels FROM runs WHERE id = ?1")?
+            .query_row([run_id], |r| r.get(0))
+            .optional()?;
+        Ok(crate::store::sqlite::rows::labels_from(
+            json.flatten().as_deref(),
+        ))
     }
 
     fn notify_run_facts(&self, run_id: &str) -> Result<serde_json::Value> {

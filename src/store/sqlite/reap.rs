@@ -55,7 +55,7 @@ mod tests {
     use crate::model::{AgentRegistration, StepKind, StepSpec, WorkflowSpec};
     use crate::store::Store;
     use crate::store::flow::reap::lose_held;
-    use crate::store::flow::{agents, claims, runs};
+    use crate::store::flow::{agents, claims};
 
     fn status(tx: &Transaction<'_>, step: &str) -> String {
         tx.query_row("SELECT status FROM steps WHERE step_id = ?1", [step], |r| {
@@ -83,7 +83,15 @@ mod tests {
         store
             .write(|tx| {
                 super::super::workflows::apply(tx, &wf, false)?;
-                runs::create(tx, cache, "ff", &BTreeMap::new(), None, None, "me")?;
+                crate::store::api::RunsTx::create_run(
+                    tx,
+                    cache,
+                    "ff",
+                    &BTreeMap::new(),
+                    None,
+                    None,
+                    "me",
+                )?;
                 let reg = AgentRegistration {
                     name: "w1".into(),
                     labels: BTreeMap::new(),

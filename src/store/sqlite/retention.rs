@@ -1,5 +1,5 @@
 //! Retention on SQLite ([`RetentionTx`]): finished runs deleted a batch at a time with their
-//! steps, then the event and log rows left without a run, walked by id, and schedules' tick
+//! steps and labels, then the event and log rows left without a run, walked by id, and schedules' tick
 //! records whose run is gone.
 
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -49,12 +49,14 @@ impl RetentionTx for Transaction<'_> {
         let (mut runs, mut steps, mut budget) = (0u64, 0u64, i64::from(max_steps));
         let mut del_steps = self.prepare_cached("DELETE FROM steps WHERE run_id = ?1")?;
         let mut del_run = self.prepare_cached("DELETE FROM runs WHERE id = ?1")?;
+        let mut del_labels = self.prepare_cached("DELETE FROM run_labels WHERE run_id = ?1")?;
         for (id, total) in candidates {
             if runs > 0 && total > budget {
                 break;
             }
             budget -= total;
             steps += del_steps.execute(params![id])? as u64;
+            del_labels.execute(params![id])?;
             runs += del_run.execute(params![id])? as u64;
         }
         Ok((runs, steps))

@@ -10,7 +10,7 @@ use crate::model::{
 
 pub const RUN_COLUMNS: &str = "id, workflow, workflow_version, status, params, created_at, \
      started_at, finished_at, deadline, created_by, steps_total, steps_succeeded, error, \
-     concurrency_key, concurrency_limit, admitted_at, schedule, nominal_time";
+     concurrency_key, concurrency_limit, admitted_at, schedule, nominal_time, labels, rerun_of";
 
 pub fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Run> {
     // Status and params are parsed straight from SQLite's buffer: no String for either (this
@@ -45,7 +45,15 @@ pub fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Run> {
         },
         schedule: r.get(16)?,
         nominal_time: r.get(17)?,
+        labels: labels_from(r.get_ref(18)?.as_str_or_null()?),
+        rerun_of: r.get(19)?,
     })
+}
+
+/// A run's labels from their JSON column (NULL: none).
+pub fn labels_from(json: Option<&str>) -> BTreeMap<String, String> {
+    json.and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default()
 }
 
 pub const STEP_COLUMNS: &str = "step_id, kind, status, attempt, agent_name, started_at, \

@@ -24,8 +24,10 @@ impl RunRows for Transaction<'_> {
         self.execute(
             "INSERT INTO runs (id, workflow, workflow_version, status, params, created_at, deadline,
                                timeout_ms, created_by, steps_total, timeout_source,
-                               concurrency_key, concurrency_limit, concurrency_seq, admitted_at)
-             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                               concurrency_key, concurrency_limit, concurrency_seq, admitted_at,
+                               labels, rerun_of)
+             VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+                     ?15, ?16)",
             params![
                 run.id,
                 run.workflow,
@@ -41,8 +43,18 @@ impl RunRows for Transaction<'_> {
                 run.slot.as_ref().map(|s| s.limit),
                 run.slot.as_ref().map(|s| s.ticket),
                 run.slot.as_ref().and_then(|s| s.admitted_at),
+                labels_json(run.labels)?,
+                run.rerun_of,
             ],
         )?;
+        if !run.labels.is_empty() {
+            let mut ins = self.prepare_cached(
+                "INSERT INTO run_labels (run_id, key, value) VALUES (?1, ?2, ?3)",
+            )?;
+            for (k, v) in run.labels {
+                ins.execute(params![run.id, k, v])?;
+            }
+        }
         Ok(())
     }
 
@@ -65,6 +77,15 @@ impl RunRows for Transaction<'_> {
         }
         Ok(())
     }
+}
+
+/// A run's labels for its JSON column: `None` (NULL) when it has none.
+pub fn labels_json(labels: &std::collections::BTreeMap<String, String>) -> Result<Option<String>> {
+    Ok(if labels.is_empty() {
+        None
+    } else {
+        Some(serde_json::to_string(labels)?)
+    })
 }
 
 /// Resolve a run id or unique prefix (case-insensitive) to the full id.
@@ -131,8 +152,33 @@ pub const WAITING: &str =
 
 pub fn list(tx: &Transaction<'_>, filter: &RunFilter) -> Result<Page<Run>> {
     let limit = filter.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    let mut sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE 1 = 1");
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    // With labels, the first one's index entries (key, value, run_id) drive the page, newest
+    // first, and each other label is one primary-key probe per run.
+    let (mut sql, id) = match filter.labels.iter().next() {
+        None => (format!("SELECT {RUN_COLUMNS} FROM runs WHERE 1 = 1"), "id"),
+        Some((k, v)) => {
+            args.push(k.clone().into());
+            args.push(v.clone().into());
+            (
+                format!(
+                    "SELECT {RUN_COLUMNS} FROM run_labels l JOIN runs ON runs.id = l.run_id
+                     WHERE l.key = ?1 AND l.value = ?2"
+                ),
+                "l.run_id",
+            )
+        }
+    };
+    for (k, v) in filter.labels.iter().skip(1) {
+        args.push(k.clone().into());
+        args.push(v.clone().into());
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM run_labels m WHERE m.run_id = l.run_id
+                          AND m.key = ?{} AND m.value = ?{})",
+            args.len() - 1,
+            args.len()
+        ));
+    }
     if let Some(w) = &filter.workflow {
         args.push(w.clone().into());
         sql.push_str(&format!(" AND workflow = ?{}", args.len()));
@@ -153,14 +199,14 @@ pub fn list(tx: &Transaction<'_>, filter: &RunFilter) -> Result<Page<Run>> {
         let ms = u64::try_from(since.max(0)).unwrap_or(0);
         let bound = ulid::Ulid::from_parts(ms, 0).to_string();
         args.push(bound.into());
-        sql.push_str(&format!(" AND id >= ?{}", args.len()));
+        sql.push_str(&format!(" AND {id} >= ?{}", args.len()));
     }
     if let Some(c) = &filter.cursor {
         args.push(c.clone().into());
-        sql.push_str(&format!(" AND id < ?{}", args.len()));
+        sql.push_str(&format!(" AND {id} < ?{}", args.len()));
     }
     args.push(i64::from(limit + 1).into());
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT ?{}", args.len()));
+    sql.push_str(&format!(" ORDER BY {id} DESC LIMIT ?{}", args.len()));
     let mut stmt = tx.prepare_cached(&sql)?;
     let mut items: Vec<Run> = stmt
         .query_map(rusqlite::params_from_iter(args), run_from_row)?
