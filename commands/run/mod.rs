@@ -1,5 +1,7 @@
-//! `imx run ...`: list, show, follow, cancel and retry runs; prune finished ones.
+//! `imx run ...`: list, show, follow, cancel and retry runs; list their artifacts; prune
+//! finished ones.
 
+mod artifacts;
 mod cancel;
 pub mod follow;
 pub mod list;
@@ -39,6 +41,8 @@ pub enum RunCommand {
     Watch(watch::WatchArgs),
     /// Delete finished runs that ended long ago, with their events and logs.
     Prune(prune::PruneArgs),
+    /// List a run's artifacts: step, path, size, SHA-256, when stored.
+    Artifacts(artifacts::ArtifactsArgs),
 }
 
 pub async fn run(ctx: &Context, cmd: RunCommand) -> Result<(), CliError> {
@@ -51,6 +55,7 @@ pub async fn run(ctx: &Context, cmd: RunCommand) -> Result<(), CliError> {
         RunCommand::Wait(args) => wait::run(ctx, args).await,
         RunCommand::Watch(args) => watch::run(ctx, args).await,
         RunCommand::Prune(args) => prune::run(ctx, args).await,
+        RunCommand::Artifacts(args) => artifacts::run(ctx, args).await,
     }
 }
 

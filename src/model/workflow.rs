@@ -149,6 +149,14 @@ pub struct StepSpec {
     /// Working directory for `run` steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workdir: Option<String>,
+    /// Files (paths or globs relative to the working directory) the agent uploads as the
+    /// step's artifacts once it succeeds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<String>,
+    /// Upstream steps whose artifacts the agent puts in the working directory before the step
+    /// starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
 }
 
 impl WorkflowSpec {
@@ -183,6 +191,8 @@ impl StepSpec {
             agent: None,
             env: BTreeMap::new(),
             workdir: None,
+            artifacts: Vec::new(),
+            inputs: Vec::new(),
         }
     }
 

@@ -24,6 +24,7 @@
 //! step's upstream steps. `defaults` apply per step: `timeout`, `retry` and `agent` when the step
 //! sets none of its own; `env` is merged, the step's own keys winning.
 
+pub mod artifacts;
 mod check;
 mod concurrency;
 mod diag;

@@ -12,7 +12,18 @@ use super::node::{Node, Value};
 use super::retry::{parse_agent, parse_retry};
 
 const STEP_KEYS: &[&str] = &[
-    "id", "needs", "run", "http", "noop", "timeout", "retry", "agent", "env", "workdir",
+    "id",
+    "needs",
+    "run",
+    "http",
+    "noop",
+    "timeout",
+    "retry",
+    "agent",
+    "env",
+    "workdir",
+    "artifacts",
+    "inputs",
 ];
 const DEFAULT_KEYS: &[&str] = &["timeout", "retry", "agent", "env"];
 const KINDS: &[&str] = &["run", "http", "noop"];
@@ -75,6 +86,10 @@ pub(crate) struct StepDraft {
     pub id_pos: Pos,
     /// Each needed id with the position of its list entry.
     pub needs: Vec<(String, Pos)>,
+    /// Each `inputs:` id with the position of its list entry.
+    pub inputs: Vec<(String, Pos)>,
+    /// Where `artifacts:` is, if the step has it.
+    pub artifacts_pos: Option<Pos>,
     pub spec: StepSpec,
     pub templates: Vec<TemplateRef>,
 }
@@ -105,6 +120,8 @@ pub(crate) fn parse_step(
         id_pos: id_node.map_or(node.pos, |n| n.pos),
         id: id.clone(),
         needs: Vec::new(),
+        inputs: Vec::new(),
+        artifacts_pos: None,
         spec: StepSpec {
             id: id.unwrap_or_default(),
             needs: Vec::new(),
@@ -114,6 +131,8 @@ pub(crate) fn parse_step(
             agent: defaults.agent.clone(),
             env: BTreeMap::new(),
             workdir: None,
+            artifacts: Vec::new(),
+            inputs: Vec::new(),
         },
         templates: Vec::new(),
     };
@@ -158,6 +177,14 @@ pub(crate) fn parse_step(
         if let Some(w) = &draft.spec.workdir {
             draft.templates.push(TemplateRef::new(w, n.pos, "workdir"));
         }
+    }
+    if let Some(n) = f.get("artifacts") {
+        draft.artifacts_pos = Some(n.pos);
+        draft.spec.artifacts = super::artifacts::parse_artifacts(n, &what, diags);
+    }
+    if let Some(n) = f.get("inputs") {
+        draft.inputs = super::artifacts::parse_inputs(n, &what, diags);
+        draft.spec.inputs = draft.inputs.iter().map(|(id, _)| id.clone()).collect();
     }
     Some(draft)
 }

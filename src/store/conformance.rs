@@ -48,6 +48,7 @@ macro_rules! on_both {
     )*};
 }
 
+mod artifacts;
 mod concurrency;
 mod feeds;
 mod notify;

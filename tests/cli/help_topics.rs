@@ -80,6 +80,8 @@ fn the_workflow_topic_names_every_key_and_its_example_is_valid() {
         "agent",
         "env",
         "workdir",
+        "artifacts",
+        "inputs",
         "expect_status",
         "max_delay",
         "jitter",

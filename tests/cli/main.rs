@@ -8,6 +8,7 @@ mod agent_takeover;
 mod api_audit;
 mod api_bad_input;
 mod api_matrix;
+mod artifacts;
 mod audit;
 mod auth_hardening;
 mod backup;
