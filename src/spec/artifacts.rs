@@ -139,11 +139,11 @@ pub(crate) fn check_inputs(
                 with_artifacts.get(input.as_str()).copied(),
             );
             if let Some((msg, hint)) = msg {
+                let unknown = !with_artifacts.contains_key(input.as_str());
                 let hint = hint.or_else(|| {
-                    did_you_mean(
-                        input,
-                        ancestors.get(i).into_iter().flatten().map(String::as_str),
-                    )
+                    unknown
+                        .then(|| did_you_mean(input, with_artifacts.keys().copied()))
+                        .flatten()
                 });
                 diags.error_hint(*pos, msg, hint);
             }
