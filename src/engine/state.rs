@@ -59,6 +59,16 @@ pub struct Loaded<'a> {
     pub all_steps: bool,
     /// Epoch milliseconds.
     pub now: i64,
+    /// What `if:` conditions read beyond step rows, once asked for ([`Need::Facts`]).
+    pub facts: Option<Facts>,
+}
+
+/// What `if:` conditions read that step rows do not hold: the run's params and the outputs
+/// of the succeeded steps a [`Need::Facts`] named.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facts {
+    pub params: BTreeMap<String, serde_json::Value>,
+    pub outputs: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl<'a> Loaded<'a> {
@@ -69,6 +79,7 @@ impl<'a> Loaded<'a> {
             steps: BTreeMap::new(),
             all_steps: false,
             now,
+            facts: None,
         }
     }
 
@@ -93,6 +104,9 @@ pub enum Need {
     Steps(Vec<String>),
     /// Every step of the run (ending a run, `fail_fast`, naming the run's failed step, retry).
     AllSteps,
+    /// The run's params and the outputs of these steps (if they succeeded), for `if:`
+    /// conditions ([`Facts`]).
+    Facts(Vec<String>),
 }
 
 /// The agent a claim is for.

@@ -50,6 +50,7 @@ macro_rules! on_both {
 
 mod artifacts;
 mod concurrency;
+mod conditions;
 mod feeds;
 mod notify;
 mod notify_rules;

@@ -22,6 +22,7 @@ mod commands;
 mod completions_dynamic;
 mod completions_pty;
 mod concurrency;
+mod conditions;
 mod conformance;
 mod containment;
 mod contexts;

@@ -109,7 +109,8 @@ pub fn retry(st: &Loaded<'_>, from: Option<&str>) -> Decision {
         None,
         serde_json::json!({ "steps": to_reset, "from": from }),
     );
-    Ok(w.cs)
+    super::conditions::after_reset(&mut w, &to_reset)?;
+    w.finish()
 }
 
 /// Refuse `retry --from STEP` when a step it would reset needs a step it would not reset and

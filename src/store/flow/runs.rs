@@ -116,7 +116,8 @@ pub fn create<T: RunRows + ConcurrencyRows + ?Sized>(
             idx: i,
             kind: step.kind.name(),
             // A run waiting for a slot holds its first steps back (admission makes them ready).
-            status: if step.needs.is_empty() && admitted {
+            // A root step with a gate (`if:`, `when:`) passes it below.
+            status: if engine::conditions::starts_ready(&ix, &step.id) && admitted {
                 "ready"
             } else {
                 "pending"
@@ -139,6 +140,9 @@ pub fn create<T: RunRows + ConcurrencyRows + ?Sized>(
     )?;
     if let Some(plan) = &plan {
         concurrency::start(tx, cache, &id, plan, now)?;
+    }
+    if engine::conditions::gates_roots(&ix) {
+        super::decide::decide_on(tx, cache, &id, |st| engine::conditions::open(st, admitted))?;
     }
     let mut run = tx.run_model(&id)?;
     concurrency::place(tx, &mut run)?;
