@@ -209,6 +209,10 @@ impl Context {
         if let Some(source) = imx::keys::StoreKeySource::from_env()? {
             plane = plane.with_store_key(source);
         }
+        if let Some(url) = setting("IMX_ARTIFACTS") {
+            plane = plane.with_artifact_storage(imx::artifacts::ArtifactStorage::open(&url)?);
+        }
+        plane = plane.with_artifact_limits(artifact_limits_from_env()?);
         let created = plane.created();
         Ok((plane, created))
     }
@@ -445,6 +449,21 @@ fn one_server_key(url: &str) -> Result<String, CliError> {
 }
 
 /// A control-plane setting from the environment; unset and empty are the same.
+/// `IMX_ARTIFACT_MAX_STEP` and `IMX_ARTIFACT_MAX_RUN`: how much one step and one run may
+/// upload as artifacts (sizes like 5GiB) [default: 5 GiB and 20 GiB].
+fn artifact_limits_from_env() -> Result<imx::artifacts::ArtifactLimits, CliError> {
+    let mut limits = imx::artifacts::ArtifactLimits::default();
+    for (name, slot) in [
+        ("IMX_ARTIFACT_MAX_STEP", &mut limits.max_step_bytes),
+        ("IMX_ARTIFACT_MAX_RUN", &mut limits.max_run_bytes),
+    ] {
+        if let Some(v) = setting(name) {
+            *slot = parse::size(&v).map_err(|e| CliError::usage(format!("{name}={v}: {e}")))?;
+        }
+    }
+    Ok(limits)
+}
+
 fn setting(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }

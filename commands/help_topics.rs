@@ -49,6 +49,16 @@ Step keys:
                 false skips it with the reason "condition false"
   when          success (default) | failure | always: which outcome of its needs it runs
                 after (below)
+  artifacts     [paths or globs] relative to a `run` step's working directory (`*` does not
+                cross /; a folder takes every file under it): once the step succeeds the agent
+                uploads these files (each checksummed, SHA-256) and keeps them with the run; a
+                pattern that matches nothing, a file outside the working directory, or more
+                than the limit (IMX_ARTIFACT_MAX_STEP per step, IMX_ARTIFACT_MAX_RUN per run)
+                fails the step, naming the file. A failed step uploads nothing.
+                `imx run artifacts RUN` lists them, `imx artifact get RUN PATH` downloads one
+  inputs        [ids] of steps this `run` step comes after (through needs) that have
+                `artifacts:`: their files are put in its working directory, at the same
+                paths, before it starts
 
 Approval keys (a step's `approval:`):
   approvers     {users: [NAMES], roles: [ROLES]}: who may approve or reject it (at least one
@@ -355,6 +365,17 @@ Example:
       agent: {labels: {os: linux}}
       run: ./ship "{{ steps.build.outputs.artifact }}" --to {{ params.env }}
 
+Artifacts pass files from one step to the next (and to people):
+
+  steps:
+    - id: build
+      run: make dist                     # writes dist/app.tar.gz and dist/app.sha256
+      artifacts: [dist/*.tar.gz, dist/app.sha256]
+    - id: ship
+      needs: [build]
+      inputs: [build]                    # dist/app.tar.gz is here before ship starts
+      run: ./ship dist/app.tar.gz
+
 More in examples/workflows/ of the source tree; the commands are in `imx workflow --help`.
 "#;
 
@@ -480,6 +501,18 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     (
         "IMX_MAX_LOG",
         "The cap on the log of one step attempt (e.g. 64MiB).",
+    ),
+    (
+        "IMX_ARTIFACTS",
+        "Where step artifacts are kept, as imx server --artifacts: s3://bucket/prefix (endpoint,          region and credentials from AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID,          AWS_SECRET_ACCESS_KEY; AWS_ALLOW_HTTP=true for plain http) or a folder; default the          folder STORE.artifacts beside a SQLite store.",
+    ),
+    (
+        "IMX_ARTIFACT_MAX_STEP",
+        "The most bytes of artifacts one step may upload, all its files together (e.g. 5GiB,          the default); more fails the step, naming the file.",
+    ),
+    (
+        "IMX_ARTIFACT_MAX_RUN",
+        "The most bytes of artifacts one run may keep (e.g. 20GiB, the default).",
     ),
     (
         "IMX_MAX_TOKEN_TTL",

@@ -6,6 +6,7 @@
 //! in `error.rs`. The engine is reached only through `imx::...`.
 
 mod agent;
+mod artifact;
 mod audit;
 mod auth;
 mod backup;
@@ -196,6 +197,12 @@ pub enum Command {
         after_help = "Examples:\n  pass show deploy/token | imx secret set DEPLOY_TOKEN\n  imx secret list\n  imx secret delete DEPLOY_TOKEN"
     )]
     Secret(secret::SecretCommand),
+    /// Step artifacts: download one, prune old ones (`imx run artifacts RUN` lists a run's).
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  imx run artifacts 01HZX4\n  imx artifact get 01HZX4 dist/app-1.4.2.tar.gz\n  imx artifact prune --keep 30d --dry-run"
+    )]
+    Artifact(artifact::ArtifactCommand),
     /// Notifications: channels (webhook, Slack, email), rules, deliveries.
     #[command(
         subcommand,
@@ -316,6 +323,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<(), CliError> {
         Command::Token(cmd) => token::run(ctx, cmd).await,
         Command::Trigger(cmd) => trigger::run(ctx, cmd).await,
         Command::Secret(cmd) => secret::run(ctx, cmd).await,
+        Command::Artifact(cmd) => artifact::run(ctx, cmd).await,
         Command::Notify(cmd) => notify::run(ctx, cmd).await,
         Command::Login(args) => login::run(ctx, args).await,
         Command::Logout(args) => logout::run(ctx, args).await,

@@ -142,6 +142,14 @@ pub struct ServerArgs {
     #[arg(long, value_name = "DIR")]
     pub backup_dir: Option<PathBuf>,
 
+    /// Where step artifacts are kept: s3://bucket/prefix (S3-compatible object storage; the
+    /// endpoint, region and credentials come from AWS_ENDPOINT_URL, AWS_REGION,
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ALLOW_HTTP=true for plain http) or a
+    /// folder. Every replica of a cluster needs the same one [default: IMX_ARTIFACTS; for a
+    /// SQLite store, the folder STORE.artifacts beside it]
+    #[arg(long, value_name = "URL|DIR")]
+    pub artifacts: Option<String>,
+
     /// The longest a token may live (default 90d, or IMX_MAX_TOKEN_TTL): longer lifetimes
     /// are refused, tokens made without one get this, `imx login` tokens live 30d or this.
     #[arg(long, value_name = "DURATION", value_parser = super::parse::duration)]
@@ -404,6 +412,10 @@ pub async fn run(ctx: &Context, args: ServerArgs) -> Result<(), CliError> {
     };
     let local = match args.max_token_ttl {
         Some(ttl) => local.with_max_token_ttl(ttl),
+        None => local,
+    };
+    let local = match &args.artifacts {
+        Some(url) => local.with_artifact_storage(imx::artifacts::ArtifactStorage::open(url)?),
         None => local,
     };
     let local = match args.default_run_timeout {

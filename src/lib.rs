@@ -11,6 +11,7 @@
 //! - [`engine`]: orchestration rules — claims, leases, retries, timeouts, cancellation, reaping.
 //! - [`auth`]: principals, roles and permissions; passwords (argon2id), tokens, login throttling.
 //! - [`audit`]: the hash-chained audit trail: verify, checkpoints, reports, retention.
+//! - [`artifacts`]: step artifacts — storage (a folder or S3), upload limits, the agent's files.
 //! - [`backup`]: snapshot, compress, encrypt, manifest, verify, restore, prune, schedule.
 //! - [`control`]: the `ControlPlane` seam and its local implementation.
 //! - [`agent`]: the agent runtime — worker loop and executors (`run`, `http`, `noop`).
@@ -22,6 +23,7 @@
 //! - [`config`]: paths and defaults (store location, OS user); client credentials (keyring, file).
 
 pub mod agent;
+pub mod artifacts;
 pub mod audit;
 pub mod auth;
 pub mod backup;

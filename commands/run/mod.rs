@@ -1,7 +1,8 @@
 //! `imx run ...`: list, show, follow, cancel, retry and rerun runs; approve or reject their
-//! approval steps; prune finished ones.
+//! approval steps; list their artifacts; prune finished ones.
 
 mod approve;
+mod artifacts;
 mod cancel;
 pub mod follow;
 pub mod list;
@@ -49,6 +50,8 @@ pub enum RunCommand {
     Watch(watch::WatchArgs),
     /// Delete finished runs that ended long ago, with their events and logs.
     Prune(prune::PruneArgs),
+    /// List a run's artifacts: step, path, size, SHA-256, when stored.
+    Artifacts(artifacts::ArtifactsArgs),
 }
 
 pub async fn run(ctx: &Context, cmd: RunCommand) -> Result<(), CliError> {
@@ -64,6 +67,7 @@ pub async fn run(ctx: &Context, cmd: RunCommand) -> Result<(), CliError> {
         RunCommand::Wait(args) => wait::run(ctx, args).await,
         RunCommand::Watch(args) => watch::run(ctx, args).await,
         RunCommand::Prune(args) => prune::run(ctx, args).await,
+        RunCommand::Artifacts(args) => artifacts::run(ctx, args).await,
     }
 }
 

@@ -5,8 +5,10 @@
 //! and ships it with back-pressure, `reporter` batches completions (bounded by bytes) into one
 //! `complete_steps` call, `heartbeat` renews leases — at a third of the lease the control plane
 //! grants — and learns about revocations and drains, `takeover` lets a restarted agent take its
-//! name over from a process that is gone, [`executor`] holds the executors.
+//! name over from a process that is gone, [`executor`] holds the executors, `artifacts` moves
+//! a `run` step's inputs in and its artifacts out.
 
+mod artifacts;
 pub(crate) mod backoff;
 mod events;
 pub mod executor;
@@ -31,6 +33,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
+pub use artifacts::ArtifactClient;
 pub use events::AgentEvent;
 pub use executor::launch::shim::{SHIM_COMMAND, main as shim_main};
 pub use executor::launch::{Containment, StepLaunch, StepUser, check_pass_env_name};

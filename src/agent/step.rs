@@ -61,6 +61,10 @@ pub(crate) async fn run(
         logs: logs.clone(),
         stop: stop.clone(),
         launcher: shared.launcher.clone(),
+        artifacts: Some(super::ArtifactClient {
+            plane: shared.plane.clone(),
+            who: shared.who.clone(),
+        }),
     };
     let mut exec = tokio::spawn(async move { executor::execute(&task, ctx).await });
     let mut tick = tokio::time::interval(FLUSH_EVERY);

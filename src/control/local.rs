@@ -103,6 +103,11 @@ pub struct LocalControlPlane {
     /// [`super::local_store_key`]), and the key once checked against the store.
     store_key_source: Option<crate::keys::StoreKeySource>,
     store_key: Mutex<Option<crate::keys::StoreKey>>,
+    /// Where artifacts are kept (see [`super::local_artifacts`]): given (`--artifacts`), or
+    /// made on first use beside a SQLite store.
+    pub(super) artifacts: std::sync::OnceLock<crate::artifacts::ArtifactStorage>,
+    /// How much a step and a run may upload.
+    pub(super) artifact_limits: crate::artifacts::ArtifactLimits,
 }
 
 impl LocalControlPlane {
@@ -139,7 +144,22 @@ impl LocalControlPlane {
             mark_pages: feed_cache::FeedCache::default(),
             store_key_source: None,
             store_key: Mutex::new(None),
+            artifacts: std::sync::OnceLock::new(),
+            artifact_limits: crate::artifacts::ArtifactLimits::default(),
         }
+    }
+
+    /// Keep artifacts in `storage` (`imx server --artifacts`, `IMX_ARTIFACTS`) rather than in a
+    /// folder beside a SQLite store.
+    pub fn with_artifact_storage(mut self, storage: crate::artifacts::ArtifactStorage) -> Self {
+        self.artifacts = std::sync::OnceLock::from(storage);
+        self
+    }
+
+    /// Limit artifacts to `limits` (`IMX_ARTIFACT_MAX_STEP`, `IMX_ARTIFACT_MAX_RUN`).
+    pub fn with_artifact_limits(mut self, limits: crate::artifacts::ArtifactLimits) -> Self {
+        self.artifact_limits = limits;
+        self
     }
 
     /// Tokens may live at most `ttl` (default 90 days): longer lifetimes are refused, and
@@ -367,7 +387,7 @@ impl LocalControlPlane {
     /// denial is audited like any other and nothing changes. Unknown agents pass: the call then
     /// fails or answers as it does for any unknown agent. An agent's binding never changes
     /// (a name taken over gets a new id), so checking it before the call is enough.
-    fn check_agent(
+    pub(super) fn check_agent(
         &self,
         who: &Principal,
         action: &str,
@@ -793,7 +813,12 @@ impl ControlPlane for LocalControlPlane {
                     other => return Err(other.mismatch()),
                 };
                 if !claimed.tasks.is_empty() {
-                    let tasks = self.fill_secrets(who, claimed.tasks).await?;
+                    let mut tasks = self.fill_secrets(who, claimed.tasks).await?;
+                    for t in &mut tasks {
+                        if !t.artifacts.is_empty() {
+                            t.max_artifact_bytes = Some(self.artifact_limits.max_step_bytes);
+                        }
+                    }
                     if !tasks.is_empty() {
                         return Ok(tasks);
                     }
@@ -1262,7 +1287,68 @@ impl ControlPlane for LocalControlPlane {
         progress: &(dyn for<'r> Fn(&'r super::RunPruneReport) + Send + Sync),
     ) -> Result<super::RunPruneReport> {
         self.flush_denials();
+        if !req.dry_run {
+            // The pruned runs' artifacts go too (stored before the runs ended, so before the
+            // cutoff), audited as their own `artifact.prune` when there were any.
+            self.authorize(who, Permission::Administer, "run.prune", "")?;
+            let cutoff = super::local_retention::cutoff(req.older_than_ms);
+            self.prune_artifacts_before(who, req.older_than_ms, cutoff, false)
+                .await?;
+        }
         self.do_prune_runs(who, req, progress)
+    }
+
+    async fn upload_artifact(
+        &self,
+        who: &Principal,
+        lease: &LeaseRef,
+        path: &str,
+        body: crate::artifacts::ByteStream,
+    ) -> Result<crate::model::Artifact> {
+        self.do_upload_artifact(who, lease, path, body).await
+    }
+
+    async fn list_artifacts(
+        &self,
+        who: &Principal,
+        run: &str,
+    ) -> Result<Vec<crate::model::Artifact>> {
+        self.do_list_artifacts(who, run)
+    }
+
+    async fn download_artifact(
+        &self,
+        who: &Principal,
+        run: &str,
+        what: &str,
+    ) -> Result<(crate::model::Artifact, crate::artifacts::ByteStream)> {
+        self.do_download_artifact(who, run, what).await
+    }
+
+    async fn lease_artifacts(
+        &self,
+        who: &Principal,
+        lease: &LeaseRef,
+    ) -> Result<Vec<crate::model::Artifact>> {
+        self.do_lease_artifacts(who, lease)
+    }
+
+    async fn download_lease_artifact(
+        &self,
+        who: &Principal,
+        lease: &LeaseRef,
+        id: &str,
+    ) -> Result<crate::artifacts::ByteStream> {
+        self.do_download_lease_artifact(who, lease, id).await
+    }
+
+    async fn prune_artifacts(
+        &self,
+        who: &Principal,
+        req: crate::model::ArtifactPrune,
+    ) -> Result<crate::model::ArtifactPruneReport> {
+        self.flush_denials();
+        self.do_prune_artifacts(who, req).await
     }
 
     async fn set_secret(

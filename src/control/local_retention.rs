@@ -1,6 +1,7 @@
 //! The local control plane's retention of finished runs: `imx run prune` (now, audited as one
 //! `run.prune` record with the counts) and `imx server --retain` ([`retain`]: periodically, on
-//! the replica leading maintenance only). The deleting itself is `store::retention`.
+//! the replica leading maintenance only). The deleting itself is `store::retention`. Both
+//! delete the artifacts stored before the cutoff first (see `local_artifacts`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use crate::{Result, audit};
 
 /// The cutoff for "ended longer ago than `older_than_ms`": never before the epoch (no run
 /// ended then, and a time before it has no RFC 3339 form for the report).
-fn cutoff(older_than_ms: u64) -> i64 {
+pub(super) fn cutoff(older_than_ms: u64) -> i64 {
     now_ms()
         .saturating_sub(i64::try_from(older_than_ms).unwrap_or(i64::MAX))
         .max(0)
@@ -126,6 +127,16 @@ pub async fn retain(
     loop {
         if *stop.borrow() {
             return;
+        }
+        // The artifacts of the runs about to go (stored before the cutoff) go first.
+        if plane.store().maintenance_leader() != Some(false) {
+            let ms = u64::try_from(keep.as_millis()).unwrap_or(u64::MAX);
+            if let Err(e) = plane
+                .prune_artifacts_before(&who, ms, cutoff(ms), false)
+                .await
+            {
+                on_pass(Err(e));
+            }
         }
         let (p, w) = (plane.clone(), who.clone());
         match tokio::task::spawn_blocking(move || p.retain_now(&w, keep)).await {

@@ -7,6 +7,7 @@ mod dashboard;
 mod dashboard_tests;
 mod local;
 mod local_approvals;
+mod local_artifacts;
 mod local_audit;
 mod local_backup;
 mod local_notify;
@@ -552,6 +553,70 @@ pub trait ControlPlane: Send + Sync {
         progress: &(dyn for<'r> Fn(&'r RunPruneReport) + Send + Sync),
     ) -> Result<RunPruneReport> {
         Err(unsupported(self, "prune_runs"))
+    }
+
+    // --- artifacts (issue 13) ---
+    /// Store one file of a step attempt (agent, holding the lease; before it reports the step
+    /// succeeded): streamed into the artifact storage, hashed, counted against the per-step
+    /// and per-run limits (over either, nothing is kept and the error names the file and the
+    /// limit), and recorded, replacing an earlier attempt's file of the same path.
+    #[allow(unused_variables)]
+    async fn upload_artifact(
+        &self,
+        who: &Principal,
+        lease: &LeaseRef,
+        path: &str,
+        body: crate::artifacts::ByteStream,
+    ) -> Result<crate::model::Artifact> {
+        Err(unsupported(self, "upload_artifact"))
+    }
+    /// A run's artifacts (any unique run id prefix), by step then path (read).
+    #[allow(unused_variables)]
+    async fn list_artifacts(
+        &self,
+        who: &Principal,
+        run: &str,
+    ) -> Result<Vec<crate::model::Artifact>> {
+        Err(unsupported(self, "list_artifacts"))
+    }
+    /// One artifact of a run, by path or id, and its bytes streamed (read).
+    #[allow(unused_variables)]
+    async fn download_artifact(
+        &self,
+        who: &Principal,
+        run: &str,
+        what: &str,
+    ) -> Result<(crate::model::Artifact, crate::artifacts::ByteStream)> {
+        Err(unsupported(self, "download_artifact"))
+    }
+    /// The artifacts of the run a lease is in (agent, holding it): what `inputs:` draws from.
+    #[allow(unused_variables)]
+    async fn lease_artifacts(
+        &self,
+        who: &Principal,
+        lease: &LeaseRef,
+    ) -> Result<Vec<crate::model::Artifact>> {
+        Err(unsupported(self, "lease_artifacts"))
+    }
+    /// One artifact (by id) of the run a lease is in, streamed (agent, holding the lease).
+    #[allow(unused_variables)]
+    async fn download_lease_artifact(
+        &self,
+        who: &Principal,
+        lease: &LeaseRef,
+        id: &str,
+    ) -> Result<crate::artifacts::ByteStream> {
+        Err(unsupported(self, "download_lease_artifact"))
+    }
+    /// Delete the artifacts stored longer ago than `req.older_than_ms`, bytes and rows (admin);
+    /// a dry run only counts them. Audited as `artifact.prune`, one record with the counts.
+    #[allow(unused_variables)]
+    async fn prune_artifacts(
+        &self,
+        who: &Principal,
+        req: crate::model::ArtifactPrune,
+    ) -> Result<crate::model::ArtifactPruneReport> {
+        Err(unsupported(self, "prune_artifacts"))
     }
 
     // --- triggers (issue 12) ---

@@ -5,6 +5,7 @@
 //! `follow`), so followers (`run logs -f`, `run watch`, agents, the dashboard) wake as soon as
 //! something happens, new log lines included.
 
+mod artifacts;
 mod follow;
 mod servers;
 
@@ -1306,6 +1307,58 @@ impl ControlPlane for RemoteControlPlane {
         _: bool,
     ) -> Result<crate::audit::prune::PruneOutcome> {
         Err(local_only("audit prune"))
+    }
+
+    async fn upload_artifact(
+        &self,
+        _: &Principal,
+        lease: &LeaseRef,
+        path: &str,
+        body: crate::artifacts::ByteStream,
+    ) -> Result<crate::model::Artifact> {
+        self.remote_upload_artifact(lease, path, body).await
+    }
+
+    async fn list_artifacts(
+        &self,
+        _: &Principal,
+        run: &str,
+    ) -> Result<Vec<crate::model::Artifact>> {
+        self.remote_list_artifacts(run).await
+    }
+
+    async fn download_artifact(
+        &self,
+        _: &Principal,
+        run: &str,
+        what: &str,
+    ) -> Result<(crate::model::Artifact, crate::artifacts::ByteStream)> {
+        self.remote_download_artifact(run, what).await
+    }
+
+    async fn lease_artifacts(
+        &self,
+        _: &Principal,
+        lease: &LeaseRef,
+    ) -> Result<Vec<crate::model::Artifact>> {
+        self.remote_lease_artifacts(lease).await
+    }
+
+    async fn download_lease_artifact(
+        &self,
+        _: &Principal,
+        lease: &LeaseRef,
+        id: &str,
+    ) -> Result<crate::artifacts::ByteStream> {
+        self.remote_download_lease_artifact(lease, id).await
+    }
+
+    async fn prune_artifacts(
+        &self,
+        _: &Principal,
+        req: crate::model::ArtifactPrune,
+    ) -> Result<crate::model::ArtifactPruneReport> {
+        self.remote_prune_artifacts(req).await
     }
 }
 

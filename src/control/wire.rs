@@ -338,3 +338,32 @@ pub struct RekeyBody {
     #[schema(pattern = "^[0-9a-fA-F]{64}$")]
     pub new_key: Secret,
 }
+
+/// `?attempt=N&agent=ID` on an agent's artifact routes: the lease it holds on the step in the
+/// path (`/api/v1/runs/{run}/steps/{step}/...`).
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseQuery {
+    /// The attempt the lease is for.
+    #[param(minimum = 1)]
+    pub attempt: u32,
+    /// The agent holding it.
+    pub agent: String,
+    /// Upload only: the file's path in the step's working directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[param(max_length = 1024)]
+    pub path: Option<String>,
+}
+
+impl LeaseQuery {
+    /// The lease on `step` of `run` this query names.
+    pub fn lease(&self, run: String, step: String) -> crate::model::LeaseRef {
+        crate::model::LeaseRef {
+            run_id: run,
+            step_id: step,
+            attempt: self.attempt,
+            agent_id: self.agent.clone(),
+        }
+    }
+}

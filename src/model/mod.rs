@@ -2,6 +2,7 @@
 //! agents, events, log lines, audit records, users and tokens, triggers. No behaviour beyond small helpers.
 
 mod agent;
+mod artifact;
 mod audit;
 mod event;
 mod ids;
@@ -15,6 +16,7 @@ mod user;
 mod workflow;
 
 pub use agent::{Agent, AgentRegistration, AgentState, AgentStep};
+pub use artifact::{Artifact, ArtifactPrune, ArtifactPruneReport, check_artifact_path};
 pub use audit::AuditRecord;
 pub use event::{CapturedLine, Event, LogLine, LogMark, LogStream};
 pub use ids::{new_id, now_ms, short_id};

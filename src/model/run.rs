@@ -456,6 +456,18 @@ pub struct StepTask {
     /// everything the step reports. Never stored.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mask: Vec<crate::auth::Secret>,
+    /// The step's `artifacts:` (paths or globs in its working directory), uploaded once it
+    /// succeeds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<String>,
+    /// The step's `inputs:`: upstream steps whose artifacts go in its working directory
+    /// before it starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
+    /// The most bytes of artifacts this step may upload (all its files together); more fails
+    /// the step. Absent when it has no `artifacts:`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_artifact_bytes: Option<u64>,
     /// Where the step's rendered templates hold secret placeholders, for the control plane to
     /// fill in when it hands the step out (never on the wire).
     #[serde(skip)]

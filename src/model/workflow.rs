@@ -156,6 +156,14 @@ pub struct StepSpec {
     /// `when:` — which outcome of its needs the step runs after.
     #[serde(default, skip_serializing_if = "When::is_success")]
     pub when: When,
+    /// Files (paths or globs relative to the working directory) the agent uploads as the
+    /// step's artifacts once it succeeds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<String>,
+    /// Upstream steps whose artifacts the agent puts in the working directory before the step
+    /// starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
 }
 
 /// `when:` of a step: after which outcome of its `needs` it runs.
@@ -221,6 +229,8 @@ impl StepSpec {
             workdir: None,
             condition: None,
             when: When::Success,
+            artifacts: Vec::new(),
+            inputs: Vec::new(),
         }
     }
 

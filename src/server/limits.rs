@@ -46,8 +46,9 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(super::routes::MAX_WAI
 pub const BACKUP_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 /// The time limit of a request: [`BACKUP_TIMEOUT`] for `POST /api/v1/backups` (create),
-/// `POST /api/v1/backups/{id}/verify` and `POST /api/v1/runs/prune`, [`REQUEST_TIMEOUT`] for
-/// everything else.
+/// `POST /api/v1/backups/{id}/verify`, `POST /api/v1/runs/prune`, `POST
+/// /api/v1/artifacts/prune` and an artifact upload (`PUT .../artifacts`), [`REQUEST_TIMEOUT`]
+/// for everything else.
 pub fn time_limit(method: &axum::http::Method, path: &str) -> Duration {
     let backup_op = path == "/api/v1/backups"
         || path
@@ -55,8 +56,12 @@ pub fn time_limit(method: &axum::http::Method, path: &str) -> Duration {
             .and_then(|rest| rest.strip_suffix("/verify"))
             .is_some_and(|id| !id.is_empty() && !id.contains('/'));
     // Pruning runs deletes in batches for as long as there is something to delete.
-    let long = backup_op || path == "/api/v1/runs/prune";
-    if method == axum::http::Method::POST && long {
+    let long = backup_op || path == "/api/v1/runs/prune" || path == "/api/v1/artifacts/prune";
+    // An artifact upload takes as long as its bytes take to arrive.
+    let upload = method == axum::http::Method::PUT
+        && path.starts_with("/api/v1/runs/")
+        && path.ends_with("/artifacts");
+    if (method == axum::http::Method::POST && long) || upload {
         BACKUP_TIMEOUT
     } else {
         REQUEST_TIMEOUT

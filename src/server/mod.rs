@@ -2,7 +2,8 @@
 //! authenticates its caller to a [`Principal`] and calls one [`ControlPlane`] method; the local
 //! plane authorizes and audits, so the server adds no rules of its own.
 //!
-//! - [`routes`]: `/api/v1/...` handlers, one per ControlPlane method.
+//! - [`routes`]: `/api/v1/...` handlers, one per ControlPlane method ([`routes_artifacts`]:
+//!   artifacts, streamed both ways).
 //! - [`error`]: `{ "error": { "code", "message", "details" } }` bodies with the right status.
 //! - [`auth`]: bearer tokens → principals.
 //! - `sse`: `/api/v1/events/stream`, the event feed (and `logs` marks for followers) as
@@ -29,6 +30,7 @@ pub mod log;
 pub mod metrics;
 pub mod openapi;
 mod routes;
+pub mod routes_artifacts;
 mod routes_secrets;
 mod routes_triggers;
 mod sse;

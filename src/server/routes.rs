@@ -79,6 +79,12 @@ pub fn api() -> OpenApiRouter<AppState> {
             super::routes_secrets::delete_secret
         ))
         .routes(routes!(super::routes_secrets::rekey))
+        .routes(routes!(super::routes_artifacts::upload_artifact))
+        .routes(routes!(super::routes_artifacts::lease_artifacts))
+        .routes(routes!(super::routes_artifacts::download_lease_artifact))
+        .routes(routes!(super::routes_artifacts::list_artifacts))
+        .routes(routes!(super::routes_artifacts::download_artifact))
+        .routes(routes!(super::routes_artifacts::prune_artifacts))
         .routes(routes!(run_logs))
         .routes(routes!(events))
         .routes(routes!(events_stream))

@@ -83,6 +83,7 @@ pub fn check_spec(spec: &WorkflowSpec) -> Result<()> {
         problems.push(format!("cycle: {}", names.join(" → ")));
     }
     problems.extend(super::condition::check_spec_conditions(spec, &edges));
+    super::artifacts::check_spec_steps(&spec.steps, &mut problems);
     if let Some(c) = &spec.concurrency {
         let names: Vec<String> = spec.params.iter().map(|p| p.name.clone()).collect();
         problems.extend(super::concurrency::check(c, &names));

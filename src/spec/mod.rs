@@ -30,6 +30,7 @@
 //! sets none of its own; `env` is merged, the step's own keys winning.
 
 mod approval;
+pub mod artifacts;
 mod check;
 mod concurrency;
 mod condition;

@@ -13,7 +13,7 @@ use super::retry::{parse_agent, parse_retry};
 
 pub(crate) const STEP_KEYS: &[&str] = &[
     "id", "needs", "run", "http", "noop", "approval", "timeout", "retry", "agent", "env",
-    "workdir", "if", "when",
+    "workdir", "if", "when", "artifacts", "inputs",
 ];
 pub(crate) const DEFAULT_KEYS: &[&str] = &["timeout", "retry", "agent", "env"];
 const KINDS: &[&str] = &["run", "http", "noop", "approval"];
@@ -76,6 +76,10 @@ pub(crate) struct StepDraft {
     pub id_pos: Pos,
     /// Each needed id with the position of its list entry.
     pub needs: Vec<(String, Pos)>,
+    /// Each `inputs:` id with the position of its list entry.
+    pub inputs: Vec<(String, Pos)>,
+    /// Where `artifacts:` is, if the step has it.
+    pub artifacts_pos: Option<Pos>,
     pub spec: StepSpec,
     pub templates: Vec<TemplateRef>,
     /// Its `if:`, where it is.
@@ -108,6 +112,8 @@ pub(crate) fn parse_step(
         id_pos: id_node.map_or(node.pos, |n| n.pos),
         id: id.clone(),
         needs: Vec::new(),
+        inputs: Vec::new(),
+        artifacts_pos: None,
         spec: StepSpec {
             id: id.unwrap_or_default(),
             needs: Vec::new(),
@@ -119,6 +125,8 @@ pub(crate) fn parse_step(
             workdir: None,
             condition: None,
             when: crate::model::When::Success,
+            artifacts: Vec::new(),
+            inputs: Vec::new(),
         },
         templates: Vec::new(),
         condition: None,
@@ -175,6 +183,14 @@ pub(crate) fn parse_step(
         if let Some(w) = &draft.spec.workdir {
             draft.templates.push(TemplateRef::new(w, n.pos, "workdir"));
         }
+    }
+    if let Some(n) = f.get("artifacts") {
+        draft.artifacts_pos = Some(n.pos);
+        draft.spec.artifacts = super::artifacts::parse_artifacts(n, &what, diags);
+    }
+    if let Some(n) = f.get("inputs") {
+        draft.inputs = super::artifacts::parse_inputs(n, &what, diags);
+        draft.spec.inputs = draft.inputs.iter().map(|(id, _)| id.clone()).collect();
     }
     Some(draft)
 }

@@ -114,6 +114,7 @@ pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<Workfl
     }
 
     let ancestors = check_graph(&drafts, diags);
+    super::artifacts::check_inputs(&drafts, &ancestors, diags);
     let on = f
         .get("on")
         .map(|n| parse_on(n, name.as_deref(), &param_names, diags))

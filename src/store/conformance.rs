@@ -49,6 +49,7 @@ macro_rules! on_both {
 }
 
 mod approvals;
+mod artifacts;
 mod concurrency;
 mod conditions;
 mod feeds;

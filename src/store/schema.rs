@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0019_schedule_run_indexes.sql"),
     include_str!("migrations/0022_waiting_approvals.sql"),
     include_str!("migrations/0023_run_labels.sql"),
+    include_str!("migrations/0024_artifacts.sql"),
 ];
 
 /// The schema version this build writes.

@@ -122,6 +122,27 @@ fn rows(run: &str) -> Vec<Row> {
         row("POST", "/api/v1/runs/prune", ADMINISTER)
             .body(json!({ "older_than_ms": 86_400_000, "dry_run": true })),
         row("GET", "/api/v1/runs/{id}/logs", READ).at(format!("/api/v1/runs/{run}/logs")),
+        row("GET", "/api/v1/runs/{id}/artifacts", READ).at(format!("/api/v1/runs/{run}/artifacts")),
+        row("GET", "/api/v1/runs/{id}/artifacts/{what}", READ)
+            .at(format!("/api/v1/runs/{run}/artifacts/no-such-file")),
+        row("POST", "/api/v1/artifacts/prune", ADMINISTER)
+            .body(json!({ "older_than_ms": 86_400_000, "dry_run": true })),
+        row("PUT", "/api/v1/runs/{id}/steps/{step}/artifacts", WORK)
+            .at(format!(
+                "/api/v1/runs/{NO_ID}/steps/s/artifacts?attempt=1&agent={NO_ID}&path=a.txt"
+            ))
+            .body(json!("bytes")),
+        row("GET", "/api/v1/runs/{id}/steps/{step}/inputs", WORK).at(format!(
+            "/api/v1/runs/{NO_ID}/steps/s/inputs?attempt=1&agent={NO_ID}"
+        )),
+        row(
+            "GET",
+            "/api/v1/runs/{id}/steps/{step}/inputs/{artifact}",
+            WORK,
+        )
+        .at(format!(
+            "/api/v1/runs/{NO_ID}/steps/s/inputs/{NO_ID}?attempt=1&agent={NO_ID}"
+        )),
         row("GET", "/api/v1/events", WATCH),
         row("GET", "/api/v1/events/stream", WATCH),
         row("GET", "/api/v1/agents", READ),

@@ -177,6 +177,8 @@ fn the_workflow_topic_example_is_valid() {
         "failure",
         "condition false",
         "is defined",
+        "artifacts",
+        "inputs",
         "expect_status",
         "max_delay",
         "jitter",

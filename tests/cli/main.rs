@@ -9,6 +9,7 @@ mod api_audit;
 mod api_bad_input;
 mod api_matrix;
 mod approvals;
+mod artifacts;
 mod audit;
 mod auth_hardening;
 mod backup;

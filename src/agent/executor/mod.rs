@@ -45,6 +45,8 @@ pub struct ExecContext {
     pub stop: watch::Receiver<Option<StopReason>>,
     /// How `run` steps are started and contained.
     pub launcher: Arc<launch::Launcher>,
+    /// How `run` steps' inputs and artifacts move (`None`: the executor alone, in tests).
+    pub artifacts: Option<crate::agent::ArtifactClient>,
 }
 
 /// Run `task` to its end. Never fails: every problem is a failed [`StepResult`].
@@ -111,6 +113,9 @@ pub(crate) mod test_support {
             lease_until: 0,
             max_output_bytes: None,
             max_log_bytes: None,
+            artifacts: Vec::new(),
+            inputs: Vec::new(),
+            max_artifact_bytes: None,
         }
     }
 
@@ -122,6 +127,7 @@ pub(crate) mod test_support {
             logs: LogSink::new(),
             stop: rx,
             launcher: Arc::new(launch::Launcher::plain()),
+            artifacts: None,
         };
         (ctx, tx)
     }

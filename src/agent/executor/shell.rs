@@ -28,7 +28,29 @@ enum Ended {
 }
 
 pub(super) async fn run(task: &StepTask, command: &str, mut ctx: ExecContext) -> StepResult {
-    let mut step = match ctx.launcher.launch(task, command, ctx.kill_grace).await {
+    let staged = match ctx.launcher.stage(task) {
+        Ok(staged) => staged,
+        Err(e) => return StepResult::failed(e, None),
+    };
+    if let Some(client) = ctx.artifacts.as_ref().filter(|_| !task.inputs.is_empty()) {
+        let fetched = match staged.dir() {
+            Ok(dir) => {
+                client
+                    .fetch_inputs(task, &dir, staged.owner(), &ctx.logs)
+                    .await
+            }
+            Err(e) => Err(format!("cannot find the working directory: {e}")),
+        };
+        if let Err(e) = fetched {
+            ctx.logs.push(LogStream::System, format!("imx: {e}"));
+            return StepResult::failed(e, None);
+        }
+    }
+    let mut step = match ctx
+        .launcher
+        .spawn(staged, task, command, ctx.kill_grace)
+        .await
+    {
         Ok(step) => step,
         Err(e) => return StepResult::failed(e, None),
     };
@@ -88,6 +110,21 @@ pub(super) async fn run(task: &StepTask, command: &str, mut ctx: ExecContext) ->
         );
     }
     result.outputs = outputs;
+    // Only a step that succeeded leaves artifacts; it fails if they cannot be kept.
+    if result.outcome == StepOutcome::Succeeded && !task.artifacts.is_empty() {
+        let uploaded = match (&ctx.artifacts, step.dir()) {
+            (Some(client), Ok(dir)) => client.upload(task, &dir, &ctx.logs).await,
+            (None, _) => Err("this agent cannot upload artifacts".to_string()),
+            (_, Err(e)) => Err(format!("cannot find the working directory: {e}")),
+        };
+        if let Err(e) = uploaded {
+            ctx.logs.push(LogStream::System, format!("imx: {e}"));
+            result = StepResult::failed(e, None);
+        }
+    }
+    if let Some(warning) = step.remove_dir().await {
+        ctx.logs.push(LogStream::System, format!("imx: {warning}"));
+    }
     result
 }
 

@@ -4,7 +4,7 @@
 //!
 //! - [`StoreTx`]: one transaction, with every operation callers use, grouped by what they touch
 //!   ([`RunsTx`], [`WorkflowsTx`], [`AgentsTx`], [`ClaimsTx`], [`UsersTx`], [`ViewsTx`],
-//!   [`DashboardTx`], [`SettingsTx`], [`TriggersTx`], [`RetentionTx`], [`NotifyTx`], [`SecretsTx`], and the audit and
+//!   [`DashboardTx`], [`SettingsTx`], [`TriggersTx`], [`RetentionTx`], [`NotifyTx`], [`SecretsTx`], [`ArtifactsTx`], and the audit and
 //!   logical-backup access
 //!   traits). Each method is one step inside the caller's transaction, with model types in and
 //!   out.
@@ -15,6 +15,7 @@
 //! The SQLite store implements every trait (`store::sqlite`, forwarding to its functions).
 
 pub mod agents;
+pub mod artifacts;
 pub mod claims;
 pub mod notify;
 pub mod retention;
@@ -27,6 +28,7 @@ pub mod users;
 pub mod views;
 
 pub use agents::AgentsTx;
+pub use artifacts::ArtifactsTx;
 pub use claims::{Claimed, ClaimsTx};
 pub use notify::NotifyTx;
 pub use retention::RetentionTx;
@@ -60,6 +62,7 @@ pub trait StoreTx:
     + SchedulesTx
     + NotifyTx
     + SecretsTx
+    + ArtifactsTx
     + crate::audit::AuditStore
     + crate::backup::logical::Tables
 {
@@ -79,6 +82,7 @@ impl<T> StoreTx for T where
         + SchedulesTx
         + NotifyTx
         + SecretsTx
+        + ArtifactsTx
         + crate::audit::AuditStore
         + crate::backup::logical::Tables
 {

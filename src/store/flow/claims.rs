@@ -135,6 +135,9 @@ pub fn claim<T: Rows + ?Sized>(
             max_log_bytes: Some(limits.max_log_bytes),
             mask: Vec::new(),
             secret_slots: inputs.secret_slots,
+            artifacts: step.artifacts.clone(),
+            inputs: step.inputs.clone(),
+            max_artifact_bytes: None,
         });
     }
     if out.tasks.is_empty() {

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0013_schedule_run_indexes.sql"),
     include_str!("migrations/0016_waiting_approvals.sql"),
     include_str!("migrations/0017_run_labels.sql"),
+    include_str!("migrations/0018_artifacts.sql"),
 ];
 
 /// The PostgreSQL schema version this build writes (its own numbering, apart from SQLite's).

@@ -34,6 +34,7 @@
 pub mod agents;
 mod api;
 mod apply;
+mod artifacts;
 pub mod audit;
 mod audit_store;
 mod backend;

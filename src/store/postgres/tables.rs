@@ -84,7 +84,9 @@ pub fn logical_schema_version(pg_version: i64) -> i64 {
         14 => 17,
         // 0017 (its fifteenth) adds the runs' labels and rerun_of and the run_labels table, as
         // SQLite 0023 (its eighteenth).
-        _ => 18,
+        15 => 18,
+        // 0018 (its sixteenth) adds the artifacts, as SQLite 0024 (its nineteenth).
+        _ => 19,
     }
 }
 

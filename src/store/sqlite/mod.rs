@@ -4,6 +4,7 @@
 
 mod agents;
 mod apply;
+mod artifacts;
 pub mod audit;
 mod backend;
 pub mod claims;

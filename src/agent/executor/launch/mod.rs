@@ -1,6 +1,7 @@
 //! How an agent starts a `run` step's process, what the process sees, and how it is kept from
 //! escaping. [`StepLaunch`] is the agent's configuration; [`Launcher`] is what an agent prepares
-//! from it once it has registered; [`Launcher::launch`] starts one step as a [`StepProcess`].
+//! from it once it has registered; [`Launcher::stage`] makes a step's files and directory (its
+//! inputs go there) and [`Launcher::spawn`] starts it as a [`StepProcess`].
 //!
 //! - **Environment** ([`env`]): built from nothing, never the agent's (no credential leaks).
 //! - **Containment** needs the step shim ([`StepLaunch::shim`]: the `imx` binary, whose hidden
@@ -277,14 +278,9 @@ impl Launcher {
         &self.description
     }
 
-    /// Start `/bin/sh -c command` for `task`, its stdout and stderr piped. `grace` is what a
-    /// shim waits between SIGTERM and SIGKILL when the agent dies.
-    pub(crate) async fn launch(
-        &self,
-        task: &StepTask,
-        command: &str,
-        grace: Duration,
-    ) -> std::result::Result<StepProcess, String> {
+    /// Make what a step needs before it starts: its `$IMX_OUTPUT` file and (with private
+    /// directories) its working directory, where its inputs go before [`Launcher::spawn`].
+    pub(crate) fn stage(&self, task: &StepTask) -> std::result::Result<Staged, String> {
         let owner = self.run_as.as_ref().map(|u| (u.uid, u.gid));
         let output = OutputFile::create(&self.output_prefix, owner)
             .map_err(|e| format!("cannot create the $IMX_OUTPUT file: {e}"))?;
@@ -301,6 +297,30 @@ impl Launcher {
             (None, Some(p)) => Some(p.path.clone()),
             (None, None) => None,
         };
+        Ok(Staged {
+            output,
+            private,
+            workdir,
+            owner,
+        })
+    }
+
+    /// Start `/bin/sh -c command` for `task` in what [`Launcher::stage`] made, its stdout and
+    /// stderr piped. `grace` is what a shim waits between SIGTERM and SIGKILL when the agent
+    /// dies.
+    pub(crate) async fn spawn(
+        &self,
+        staged: Staged,
+        task: &StepTask,
+        command: &str,
+        grace: Duration,
+    ) -> std::result::Result<StepProcess, String> {
+        let Staged {
+            output,
+            private,
+            workdir,
+            ..
+        } = staged;
         let env = env::for_step(
             &self.base_env,
             private.as_ref().map(|p| p.path.as_path()),
@@ -369,6 +389,7 @@ impl Launcher {
                     let _ = std::fs::remove_dir(dir);
                 }
                 let place = workdir
+                    .as_ref()
                     .map(|d| format!(" in {}", d.display()))
                     .unwrap_or_default();
                 return Err(format!("cannot start {SHELL}{place}: {e}"));
@@ -403,6 +424,7 @@ impl Launcher {
             how,
             output,
             private,
+            workdir,
             done: false,
         })
     }
@@ -453,6 +475,34 @@ enum How {
     Group,
 }
 
+/// What a step needs before it starts (see [`Launcher::stage`]).
+pub(crate) struct Staged {
+    output: OutputFile,
+    private: Option<PrivateDir>,
+    workdir: Option<PathBuf>,
+    /// The step's user, who owns what is put in its directory.
+    owner: Option<(u32, u32)>,
+}
+
+impl Staged {
+    /// The step's working directory (the agent's own when it has none).
+    pub(crate) fn dir(&self) -> io::Result<PathBuf> {
+        working_dir(self.workdir.as_ref())
+    }
+
+    /// The step's user (uid, gid), when it is not the agent's.
+    pub(crate) fn owner(&self) -> Option<(u32, u32)> {
+        self.owner
+    }
+}
+
+fn working_dir(dir: Option<&PathBuf>) -> io::Result<PathBuf> {
+    match dir {
+        Some(d) => Ok(d.clone()),
+        None => std::env::current_dir(),
+    }
+}
+
 /// A started step: the shell (or the shim running it), its output file and private directory.
 pub(crate) struct StepProcess {
     pub(crate) child: Child,
@@ -460,6 +510,7 @@ pub(crate) struct StepProcess {
     how: How,
     pub(crate) output: OutputFile,
     private: Option<PrivateDir>,
+    workdir: Option<PathBuf>,
     /// Everything is already killed and cleaned up.
     done: bool,
 }
@@ -506,8 +557,15 @@ impl StepProcess {
         self.child.wait().await
     }
 
+    /// The step's working directory (the agent's own when it has none): where its artifacts
+    /// are, until [`StepProcess::remove_dir`].
+    pub(crate) fn dir(&self) -> io::Result<PathBuf> {
+        working_dir(self.workdir.as_ref())
+    }
+
     /// After the shell (or shim) has ended: kill whatever the step left running, remove its
-    /// cgroup and private directory. Returns a warning if something could not be cleaned up.
+    /// cgroup. Returns a warning if something could not be cleaned up. The private directory
+    /// stays until [`StepProcess::remove_dir`] (its artifacts are uploaded in between).
     pub(crate) async fn finish(&mut self) -> Option<String> {
         // Anything the shell left running in its group goes with it.
         self.signal_group(Signal::SIGKILL);
@@ -518,6 +576,12 @@ impl StepProcess {
         {
             warning = Some(format!("cannot remove the step's cgroup: {e}"));
         }
+        warning
+    }
+
+    /// Remove the step's private directory, if it has one. Returns a warning if it could not.
+    pub(crate) async fn remove_dir(&mut self) -> Option<String> {
+        let mut warning = None;
         if let Some(private) = self.private.take() {
             let path = private.path.clone();
             let removed = tokio::task::spawn_blocking(move || private.remove()).await;
