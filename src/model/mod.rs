@@ -4,6 +4,7 @@
 mod agent;
 mod audit;
 mod event;
+mod fanout;
 mod ids;
 mod run;
 mod schedule;
@@ -16,6 +17,10 @@ mod workflow;
 pub use agent::{Agent, AgentRegistration, AgentState, AgentStep};
 pub use audit::AuditRecord;
 pub use event::{CapturedLine, Event, LogLine, LogMark, LogStream};
+pub use fanout::{
+    DEFAULT_MAX_INSTANCES, FanOut, ForeachSource, InstanceVars, MAX_INSTANCES_LIMIT, MatrixAxis,
+    base_step_id, foreach_instance_id, is_instance_id, value_text,
+};
 pub use ids::{new_id, now_ms, short_id};
 pub use run::{
     LeaseRef, Page, Run, RunConcurrency, RunDetail, RunFilter, RunStatus, StepOutcome, StepResult,

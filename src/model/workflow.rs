@@ -149,6 +149,9 @@ pub struct StepSpec {
     /// Working directory for `run` steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workdir: Option<String>,
+    /// `matrix:` / `foreach:`: the step runs as several instances (see [`super::FanOut`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fan_out: Option<super::FanOut>,
 }
 
 impl WorkflowSpec {
@@ -183,6 +186,7 @@ impl StepSpec {
             agent: None,
             env: BTreeMap::new(),
             workdir: None,
+            fan_out: None,
         }
     }
 

@@ -82,6 +82,7 @@ pub fn check_spec(spec: &WorkflowSpec) -> Result<()> {
         names.push(names[0]);
         problems.push(format!("cycle: {}", names.join(" → ")));
     }
+    problems.extend(super::matrix::check_spec(spec));
     if let Some(c) = &spec.concurrency {
         let names: Vec<String> = spec.params.iter().map(|p| p.name.clone()).collect();
         problems.extend(super::concurrency::check(c, &names));

@@ -32,6 +32,7 @@ mod fields;
 mod graph;
 mod http;
 mod load;
+mod matrix;
 mod node;
 mod notify;
 mod on;

@@ -12,7 +12,22 @@ use super::node::{Node, Value};
 use super::retry::{parse_agent, parse_retry};
 
 const STEP_KEYS: &[&str] = &[
-    "id", "needs", "run", "http", "noop", "timeout", "retry", "agent", "env", "workdir",
+    "id",
+    "needs",
+    "run",
+    "http",
+    "noop",
+    "timeout",
+    "retry",
+    "agent",
+    "env",
+    "workdir",
+    // Fan-out (see `super::matrix`).
+    "matrix",
+    "foreach",
+    "max_parallel",
+    "fail_fast",
+    "max_instances",
 ];
 const DEFAULT_KEYS: &[&str] = &["timeout", "retry", "agent", "env"];
 const KINDS: &[&str] = &["run", "http", "noop"];
@@ -114,6 +129,7 @@ pub(crate) fn parse_step(
             agent: defaults.agent.clone(),
             env: BTreeMap::new(),
             workdir: None,
+            fan_out: None,
         },
         templates: Vec::new(),
     };
@@ -159,6 +175,7 @@ pub(crate) fn parse_step(
             draft.templates.push(TemplateRef::new(w, n.pos, "workdir"));
         }
     }
+    draft.spec.fan_out = super::matrix::parse_fan_out(&f, &what, &mut draft.templates, diags);
     Some(draft)
 }
 

@@ -270,6 +270,9 @@ fn check_path(path: &str, scope: &Scope<'_>) -> Option<(String, Option<String>, 
                 )
             })
         }
+        ("matrix" | "item", _) => {
+            super::matrix::check_var(path, scope.step).map(|(msg, hint)| (msg, hint, true))
+        }
         ("run", Some(other)) => Some((
             format!("unknown variable run.{other}"),
             Some("run has only `id`".into()),

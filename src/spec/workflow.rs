@@ -123,6 +123,7 @@ pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<Workfl
         .map(|n| super::notify::parse_notify(n, diags))
         .unwrap_or_default();
     check_templates(source, &drafts, &param_names, &ancestors, diags);
+    super::matrix::check_steps(&drafts, diags);
 
     Some(WorkflowSpec {
         name: name?,

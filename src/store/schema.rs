@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0017_notifications.sql"),
     include_str!("migrations/0018_secrets.sql"),
     include_str!("migrations/0019_schedule_run_indexes.sql"),
+    include_str!("migrations/0021_step_instances.sql"),
 ];
 
 /// The schema version this build writes.

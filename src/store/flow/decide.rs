@@ -16,14 +16,27 @@ pub fn decide<T: Rows + ?Sized>(
     st: &mut Loaded<'_>,
     transition: impl Fn(&Loaded<'_>) -> Decision,
 ) -> Result<std::result::Result<Changeset, Rejection>> {
-    // Each round loads more; a transition that still asks after every step is loaded is a bug.
-    for _ in 0..4 {
+    // Each round loads more; a transition that still asks after every step (and every output
+    // it names) is loaded is a bug.
+    for _ in 0..8 {
         match transition(st) {
             Ok(cs) => {
                 tx.apply_changeset(&cs, st.now)?;
                 return Ok(Ok(cs));
             }
             Err(Refusal::Rejected(r)) => return Ok(Err(r)),
+            Err(Refusal::Need(Need::Outputs(ids))) => {
+                if ids.iter().all(|id| st.outputs.contains_key(id)) {
+                    break;
+                }
+                let wanted: std::collections::BTreeSet<&str> =
+                    ids.iter().map(String::as_str).collect();
+                let mut got = tx.succeeded_outputs(&st.run.id, &wanted)?;
+                for id in ids {
+                    let outputs = got.remove(&id).unwrap_or_default();
+                    st.outputs.insert(id, outputs);
+                }
+            }
             Err(Refusal::Need(Need::Steps(ids))) if !st.all_steps => {
                 let mut rows = Vec::with_capacity(ids.len());
                 let mut missing = false;

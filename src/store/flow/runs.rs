@@ -51,6 +51,8 @@ pub struct NewStep<'a> {
     /// The agent labels it needs, as a JSON object, if any.
     pub selector: Option<String>,
     pub not_before: i64,
+    /// What its templates see (`matrix.*`), as JSON, if it is a matrix instance.
+    pub vars: Option<String>,
 }
 
 /// What a backend does to create runs: SQL only.
@@ -97,7 +99,7 @@ pub fn create<T: RunRows + ConcurrencyRows + ?Sized>(
         deadline,
         timeout,
         created_by,
-        steps_total: ix.spec.steps.len(),
+        steps_total: ix.run_steps().count(),
         slot: plan.as_ref().map(|p| NewSlot {
             key: &p.key,
             limit: p.limit,
@@ -105,25 +107,28 @@ pub fn create<T: RunRows + ConcurrencyRows + ?Sized>(
             admitted_at: admitted.then_some(now),
         }),
     })?;
-    let mut steps = Vec::with_capacity(ix.spec.steps.len());
-    for (i, step) in ix.spec.steps.iter().enumerate() {
+    let rows = crate::engine::expand::initial_rows(&ix);
+    let mut steps = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let step = row.step;
         let selector = match &step.agent {
             Some(sel) if !sel.labels.is_empty() => Some(serde_json::to_string(&sel.labels)?),
             _ => None,
         };
         steps.push(NewStep {
             step_id: &step.id,
-            idx: i,
+            idx: row.idx as usize,
             kind: step.kind.name(),
             // A run waiting for a slot holds its first steps back (admission makes them ready).
-            status: if step.needs.is_empty() && admitted {
+            status: if row.pending_needs == 0 && admitted {
                 "ready"
             } else {
                 "pending"
             },
-            pending_needs: step.needs.len(),
+            pending_needs: row.pending_needs as usize,
             selector,
             not_before: now,
+            vars: row.vars.clone(),
         });
     }
     tx.insert_steps(&id, &steps)?;

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_notifications.sql"),
     include_str!("migrations/0012_secrets.sql"),
     include_str!("migrations/0013_schedule_run_indexes.sql"),
+    include_str!("migrations/0015_step_instances.sql"),
 ];
 
 /// The PostgreSQL schema version this build writes (its own numbering, apart from SQLite's).

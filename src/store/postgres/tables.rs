@@ -78,7 +78,9 @@ pub fn logical_schema_version(pg_version: i64) -> i64 {
         12 => 15,
         // 0013 indexes the runs by schedule, as SQLite 0019 (its sixteenth): no table or
         // column changes.
-        _ => 16,
+        13 => 16,
+        // 0015 adds steps.vars, as SQLite 0021 (its seventeenth).
+        _ => 17,
     }
 }
 
