@@ -122,7 +122,10 @@ async fn bench_matrix(plane: &LocalControlPlane, who: &Principal, agent: &str, r
             samples.push(t2 - t0);
         }
     }
-    report("matrix 1,000: start_run (1,000 instance rows)", &mut created);
+    report(
+        "matrix 1,000: start_run (1,000 instance rows)",
+        &mut created,
+    );
     report(
         "matrix 1,000: start_run → first 8 instances leased",
         &mut samples,

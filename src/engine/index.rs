@@ -75,7 +75,9 @@ impl SpecIndex {
     }
 
     /// The steps a new run has, in order, each with its `matrix.*` variables (if an instance).
-    pub fn run_steps(&self) -> impl Iterator<Item = (&StepSpec, Option<&crate::model::InstanceVars>)> {
+    pub fn run_steps(
+        &self,
+    ) -> impl Iterator<Item = (&StepSpec, Option<&crate::model::InstanceVars>)> {
         self.steps.iter().zip(self.vars.iter().map(Option::as_ref))
     }
 

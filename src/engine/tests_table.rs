@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use super::transitions::{claim, complete, end, lost, retry};
-use super::{Need, expand};
 use super::*;
+use super::{Need, expand};
 use crate::model::{
     Backoff, LeaseRef, RetrySpec, RunStatus, StepKind, StepResult, StepSpec, StepStatus,
     WorkflowSpec,
@@ -650,7 +650,10 @@ impl Sim {
             match f(&st) {
                 Ok(cs) => break cs,
                 Err(Refusal::Need(Need::Outputs(ids))) => {
-                    assert!(!ids.iter().all(|i| st.outputs.contains_key(i)), "asked twice");
+                    assert!(
+                        !ids.iter().all(|i| st.outputs.contains_key(i)),
+                        "asked twice"
+                    );
                     for id in ids {
                         let o = self.outputs.get(&id).cloned().unwrap_or_default();
                         st.outputs.insert(id, o);
@@ -699,7 +702,13 @@ impl Sim {
             name: "w1".into(),
         };
         self.decide(|st| {
-            claim::claim(st, id, &agent, LEASE_MS, claim::Prepared::Ready { notes: &[] })
+            claim::claim(
+                st,
+                id,
+                &agent,
+                LEASE_MS,
+                claim::Prepared::Ready { notes: &[] },
+            )
         });
     }
 
@@ -821,7 +830,11 @@ fn a_failed_instance_skips_its_waiting_siblings_but_not_the_running_ones() {
         Some("fail_fast: \"test[region=eu,shard=1]\" failed")
     );
     assert_eq!(sim.status("report"), StepStatus::Skipped);
-    assert_eq!(sim.run.status, RunStatus::Running, "one instance still runs");
+    assert_eq!(
+        sim.run.status,
+        RunStatus::Running,
+        "one instance still runs"
+    );
     sim.finish("test[region=eu,shard=2]", true, &[]);
     assert_eq!(sim.run.status, RunStatus::Failed);
 
@@ -844,7 +857,10 @@ fn foreach_expands_when_its_source_succeeds_and_its_dependents_wait_for_every_it
     assert_eq!(sim.run.steps_total, 3);
     sim.run_ok("list", &[("items", r#"["a", {"n": 2}, 3]"#)]);
     assert_eq!(sim.status("each"), StepStatus::Succeeded);
-    assert_eq!(sim.ids(StepStatus::Ready), ["each[0]", "each[1]", "each[2]"]);
+    assert_eq!(
+        sim.ids(StepStatus::Ready),
+        ["each[0]", "each[1]", "each[2]"]
+    );
     assert_eq!(sim.vars["each[1]"], r#"{"item":{"n":2}}"#);
     assert_eq!(sim.run.steps_total, 6);
     let after = sim.rows.iter().find(|r| r.step_id == "after").unwrap();

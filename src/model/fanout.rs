@@ -181,7 +181,11 @@ mod tests {
             },
         ]);
         assert_eq!(m.combinations(), Some(6));
-        let ids: Vec<String> = m.matrix_instances("test").into_iter().map(|i| i.0).collect();
+        let ids: Vec<String> = m
+            .matrix_instances("test")
+            .into_iter()
+            .map(|i| i.0)
+            .collect();
         assert_eq!(
             ids,
             [

@@ -19,8 +19,7 @@ use crate::model::{
     value_text,
 };
 
-const FOREACH_HINT: &str =
-    "write foreach: \"{{ steps.ID.outputs.KEY }}\", an output of an upstream step holding a JSON list";
+const FOREACH_HINT: &str = "write foreach: \"{{ steps.ID.outputs.KEY }}\", an output of an upstream step holding a JSON list";
 
 /// Read a step's fan-out keys (`what` names the step). `None` when it has neither `matrix` nor
 /// `foreach` (the other keys are then reported as meaningless).
@@ -55,14 +54,24 @@ pub(crate) fn parse_fan_out(
     }
     let mut fan = FanOut::matrix(Vec::new());
     if let Some(n) = f.get("max_instances") {
-        match fields::count(n, &format!("{what} max_instances"), MAX_INSTANCES_LIMIT, diags) {
+        match fields::count(
+            n,
+            &format!("{what} max_instances"),
+            MAX_INSTANCES_LIMIT,
+            diags,
+        ) {
             Some(0) => diags.error(n.pos, format!("{what} max_instances: must be at least 1")),
             Some(m) => fan.max_instances = m,
             None => {}
         }
     }
     if let Some(n) = f.get("max_parallel") {
-        match fields::count(n, &format!("{what} max_parallel"), MAX_INSTANCES_LIMIT, diags) {
+        match fields::count(
+            n,
+            &format!("{what} max_parallel"),
+            MAX_INSTANCES_LIMIT,
+            diags,
+        ) {
             Some(0) => diags.error(n.pos, format!("{what} max_parallel: must be at least 1")),
             Some(m) => fan.max_parallel = Some(m),
             None => {}
@@ -142,7 +151,10 @@ fn parse_matrix(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<Vec<
     let Some(entries) = node.as_map() else {
         diags.error_hint(
             node.pos,
-            format!("{what} matrix: expected a mapping of variables to lists, got {}", node.kind()),
+            format!(
+                "{what} matrix: expected a mapping of variables to lists, got {}",
+                node.kind()
+            ),
             Some("write matrix: { region: [eu, us], shard: [1, 2] }".into()),
         );
         return None;
@@ -167,7 +179,10 @@ fn parse_matrix(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<Vec<
         let Value::Seq(items) = &v.value else {
             diags.error(
                 v.pos,
-                format!("{what} matrix {name}: expected a list of values, got {}", v.kind()),
+                format!(
+                    "{what} matrix {name}: expected a list of values, got {}",
+                    v.kind()
+                ),
             );
             continue;
         };
@@ -192,12 +207,12 @@ fn parse_matrix(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<Vec<
                                 value_text(&value)
                             ),
                         );
-                                }
+                    }
                     values.push(value);
                 }
                 Err(why) => {
                     diags.error(item.pos, format!("{what} matrix {name}: {why}"));
-                        }
+                }
             }
         }
         axes.push(MatrixAxis {
@@ -214,7 +229,9 @@ fn parse_matrix(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<Vec<
 fn matrix_value(node: &Node) -> Result<serde_json::Value, String> {
     let value = match &node.value {
         Value::Str(s) => {
-            if s.chars().any(|c| matches!(c, '[' | ']' | ',' | '=') || c.is_control()) {
+            if s.chars()
+                .any(|c| matches!(c, '[' | ']' | ',' | '=') || c.is_control())
+            {
                 return Err(format!(
                     "{s:?} cannot be a value (no `[`, `]`, `,`, `=` or control characters: values appear in instance ids)"
                 ));
@@ -222,7 +239,12 @@ fn matrix_value(node: &Node) -> Result<serde_json::Value, String> {
             serde_json::Value::from(s.clone())
         }
         Value::Int(_) | Value::Float(_) | Value::Bool(_) => node.to_json().map_err(|(_, e)| e)?,
-        _ => return Err(format!("expected a string, number or bool, got {}", node.kind())),
+        _ => {
+            return Err(format!(
+                "expected a string, number or bool, got {}",
+                node.kind()
+            ));
+        }
     };
     Ok(value)
 }
@@ -334,17 +356,25 @@ pub(crate) fn check_spec(spec: &WorkflowSpec) -> Vec<String> {
         let mut names = BTreeSet::new();
         for axis in &fan.matrix {
             if !is_param_name(&axis.name) || !names.insert(axis.name.as_str()) {
-                problems.push(format!("step {id:?}: bad or repeated matrix variable {:?}", axis.name));
+                problems.push(format!(
+                    "step {id:?}: bad or repeated matrix variable {:?}",
+                    axis.name
+                ));
             }
             if axis.values.is_empty() {
-                problems.push(format!("step {id:?}: matrix {}: the list is empty", axis.name));
+                problems.push(format!(
+                    "step {id:?}: matrix {}: the list is empty",
+                    axis.name
+                ));
             }
             let mut seen = BTreeSet::new();
             for v in &axis.values {
                 let text = value_text(v);
                 let scalar = !(v.is_array() || v.is_object() || v.is_null());
                 if !scalar
-                    || text.chars().any(|c| matches!(c, '[' | ']' | ',' | '=') || c.is_control())
+                    || text
+                        .chars()
+                        .any(|c| matches!(c, '[' | ']' | ',' | '=') || c.is_control())
                     || !seen.insert(text.clone())
                 {
                     problems.push(format!(

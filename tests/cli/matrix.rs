@@ -123,7 +123,8 @@ fn foreach_runs_one_instance_per_item_of_an_upstream_output(env: TestEnv) {
 name: each
 steps:
   - id: list
-    run: echo 'items=["a", {"name": "b"}, 3]' >> "$IMX_OUTPUT"
+    run: |
+      echo 'items=["a", {"name": "b"}, 3]' >> "$IMX_OUTPUT"
   - id: process
     needs: [list]
     foreach: "{{ steps.list.outputs.items }}"
@@ -153,10 +154,7 @@ steps:
         ]
     );
     assert_eq!(run["steps_total"], 6);
-    assert_eq!(
-        TestEnv::step(&run, "process")["outputs"]["instances"],
-        "3"
-    );
+    assert_eq!(TestEnv::step(&run, "process")["outputs"]["instances"], "3");
     let got = |i: usize| {
         TestEnv::step(&run, &format!("process[{i}]"))["outputs"]["got"]
             .as_str()
@@ -247,10 +245,10 @@ steps:
 "#,
     );
     let out = env.run(["workflow", "validate", "-f", path.to_str().unwrap()]);
-    out.expect_code(1);
+    out.expect_code(2);
     let file = path.display().to_string();
     for part in [
-        format!("{file}:6:30: step \"a\" matrix zone: the list is empty"),
+        format!("{file}:6:35: step \"a\" matrix zone: the list is empty"),
         format!("{file}:10:10: step \"b\" run: unknown matrix variable \"zone\""),
         format!(
             "{file}:12:14: step \"c\" foreach: template uses outputs of step \"list\", which is not upstream of it"
@@ -259,6 +257,10 @@ steps:
         format!("{file}:20:5: step \"e\" matrix: 6 combinations, over the cap of 5 instances"),
         format!("{file}:24:10: step \"f\" run: `item` is defined only in a step with `foreach:`"),
     ] {
-        assert!(out.stderr.contains(&part), "{part}\nnot in:\n{}", out.stderr);
+        assert!(
+            out.stderr.contains(&part),
+            "{part}\nnot in:\n{}",
+            out.stderr
+        );
     }
 }

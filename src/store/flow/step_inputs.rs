@@ -84,7 +84,10 @@ pub(crate) fn render(
 fn instance_env(vars: &InstanceVars) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     for (k, v) in vars.matrix.iter().flatten() {
-        env.insert(format!("IMX_MATRIX_{}", k.to_ascii_uppercase()), value_text(v));
+        env.insert(
+            format!("IMX_MATRIX_{}", k.to_ascii_uppercase()),
+            value_text(v),
+        );
     }
     if let Some(item) = &vars.item {
         env.insert("IMX_ITEM".into(), value_text(item));
