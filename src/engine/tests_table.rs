@@ -930,3 +930,23 @@ fn foreach_over_a_non_list_or_too_many_items_fails_saying_why_and_an_empty_list_
     assert_eq!(sim.status("each"), StepStatus::Succeeded);
     assert_eq!(sim.ids(StepStatus::Ready), ["after"]);
 }
+
+#[test]
+fn retry_from_a_matrix_step_reruns_every_instance_and_what_follows() {
+    let mut sim = Sim::new(vec![
+        matrix_step("test", &[], Some(2)),
+        StepSpec::new("report", StepKind::Noop).needing(&["test"]),
+    ]);
+    while let Some(next) = sim.ids(StepStatus::Ready).first().cloned() {
+        sim.run_ok(&next, &[]);
+    }
+    assert_eq!(sim.run.status, RunStatus::Succeeded);
+    let cs = sim.decide(|st| retry::retry(st, Some("test")));
+    assert_eq!(cs.steps.len(), 7, "six instances and report");
+    assert_eq!(
+        sim.ids(StepStatus::Ready),
+        ["test[region=eu,shard=1]", "test[region=eu,shard=2]"],
+        "max_parallel holds for a retry too"
+    );
+    assert_eq!(sim.run.status, RunStatus::Running);
+}

@@ -350,3 +350,41 @@ pub(super) fn refuse_expanded(
     }
     Ok(())
 }
+
+/// `retry --from` a matrix step by its own id: every instance and everything downstream of
+/// them, in run order; `None` when `step` is not a matrix step.
+pub(super) fn matrix_instances(st: &Loaded<'_>, step: &str) -> Option<Vec<String>> {
+    if is_instance_id(step) || st.ix.step(step).is_some() {
+        return None;
+    }
+    let matrix = st
+        .ix
+        .spec
+        .steps
+        .iter()
+        .any(|s| s.id == step && s.fan_out.as_ref().is_some_and(|f| !f.matrix.is_empty()));
+    if !matrix {
+        return None;
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for (spec, _) in st.ix.run_steps() {
+        if !is_instance_id(&spec.id) || base_step_id(&spec.id) != step {
+            continue;
+        }
+        for s in st.ix.downstream_of(&spec.id) {
+            if seen.insert(s.id.clone()) {
+                out.push(s.id.clone());
+            }
+        }
+    }
+    // In run order (each instance's downstream list is; their union is sorted here).
+    let order: BTreeMap<&str, usize> = st
+        .ix
+        .run_steps()
+        .enumerate()
+        .map(|(i, (s, _))| (s.id.as_str(), i))
+        .collect();
+    out.sort_by_key(|id| order.get(id.as_str()).copied().unwrap_or(usize::MAX));
+    Some(out)
+}

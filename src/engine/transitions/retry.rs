@@ -23,6 +23,9 @@ pub fn retry(st: &Loaded<'_>, from: Option<&str>) -> Decision {
     let mut w = Work::new(st);
     let rows = w.all_steps()?;
     let to_reset: Vec<String> = match from {
+        Some(step) if super::fanout::matrix_instances(st, step).is_some() => {
+            super::fanout::matrix_instances(st, step).unwrap_or_default()
+        }
         Some(step) => {
             if st.ix.step(step).is_none() {
                 let ids: Vec<&str> = st.ix.spec.steps.iter().map(|s| s.id.as_str()).collect();
