@@ -44,6 +44,10 @@ Step keys:
   agent         {labels: {KEY: VALUE}}: only agents with these labels run the step
   env           extra environment variables (values may use templates)
   workdir       the working directory of a `run` step
+  if            an expression (below): the step runs only if it is true once its needs allow it;
+                false skips it with the reason "condition false"
+  when          success (default) | failure | always: which outcome of its needs it runs
+                after (below)
   matrix        {NAME: [values], ...}: run the step once per combination of the values (the
                 first variable varies slowest); each instance is a step of the run named
                 ID[NAME=value,...] in the order written (test[region=eu,shard=1]) and reads its
@@ -107,6 +111,48 @@ Notify keys (each entry of `notify:`; the options of `imx notify rule add`):
   group             batch what happens within this window into one message
   e.g. notify: [{on: failed, channel: ops, cooldown: 1h}, {on: duration_over, for: 30m,
   channel: ops}]
+
+Conditions (`when:` and `if:` of a step):
+  when: success  the default: the step runs once every need succeeded; a need that failed, or
+                 was skipped (by a false `if:` too), skips it ("needs "build", which failed")
+  when: always   the step runs once every need has ended, whatever the outcome (cleanup)
+  when: failure  the step runs once every need has ended, only if a step upstream of it (its
+                 needs, theirs, and so on) failed; else it is skipped, saying so (notify)
+  The run's outcome is its steps': it fails if any step failed, whatever ran after (a failed
+  build with a cleanup that succeeded is a failed run), and succeeds if every step succeeded
+  or was skipped with nothing failed. fail_fast stops every step but `always` and `failure`
+  ones. A cancelled or timed-out run starts nothing more, `always` steps included (a cancel
+  means stop now; unlike GitHub Actions' always(), which runs after a cancel).
+  `if:` is one expression of minijinja's language (as inside {{ }}; the braces may be written
+  around it), evaluated when the step's needs allow it to run (for a step without needs, when
+  the run starts), by the control plane, never by an agent. It reads:
+    params.NAME              the run's params
+    steps.ID.status          of a step upstream of it: pending, ready, leased, running,
+                             succeeded, failed, skipped or cancelled
+    steps.ID.outputs.KEY     outputs of a step upstream of it that succeeded
+    run.id, workflow.name, workflow.version
+  Operators: == != < <= > >=, and, or, not, in, + - * / // % and ~ (joins strings); literals
+  "text", 'text', 1, 2.5, true, false, none, [lists]; tests: is defined, is not defined, is
+  none, is true, is false, is number, is string, is in [..], is eq(..); filters: | length,
+  | lower, | upper, | int, | float, | trim, | default(..), | first, | last, ... A value that is
+  missing (an output the step did not write) is undefined: false, and `is defined` tests it.
+  Truth is Jinja's: false, 0, "", none, [] and undefined are false. An `if:` that cannot be
+  evaluated (e.g. "a" + 1) fails the step, saying why. `imx workflow validate` reports bad
+  syntax where it is, and any variable the step cannot read (a step not upstream of it).
+  e.g.
+    - id: ship
+      needs: [test]
+      if: params.env == "prod" and steps.build.outputs.artifact is defined
+      run: ./ship
+    - id: page-oncall
+      needs: [ship]
+      when: failure
+      run: ./page "{{ run.id }} failed"
+    - id: cleanup
+      needs: [ship]
+      when: always
+      if: steps.build.status == "succeeded"
+      run: rm -rf build/
 
 A step writes outputs as KEY=VALUE lines to the file named by $IMX_OUTPUT; steps downstream read
 them as {{ steps.ID.outputs.KEY }} (see `imx help templates`).

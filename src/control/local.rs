@@ -427,37 +427,44 @@ impl ControlPlane for LocalControlPlane {
                 tx.apply_workflow(&spec, true)
             });
         }
-        self.store.write(|tx| {
-            let out = tx.apply_workflow(&spec, false)?;
-            // The file's `schedules:` (issue 12), in the same transaction.
-            let synced = crate::store::schedules::sync_file_schedules(
-                tx,
-                &spec.name,
-                &spec.schedules,
-                crate::model::now_ms(),
-            )?;
-            // The file's `notify:`, likewise; a channel it names must exist.
-            let rules =
-                crate::notify::file::sync_file_rules(tx, &spec, &who.name, crate::model::now_ms())?;
-            if out.action != ApplyAction::Unchanged || synced.any() || rules.any() {
-                let mut details =
-                    serde_json::json!({ "version": out.version, "action": out.action });
-                if out.action != ApplyAction::Unchanged {
-                    let triggers = super::local_triggers::sync_declared(tx, who, &spec)?;
-                    if !triggers.is_empty() {
-                        details["triggers"] = serde_json::json!(triggers);
+        self.store
+            .write(|tx| {
+                let out = tx.apply_workflow(&spec, false)?;
+                // The file's `schedules:` (issue 12), in the same transaction.
+                let synced = crate::store::schedules::sync_file_schedules(
+                    tx,
+                    &spec.name,
+                    &spec.schedules,
+                    crate::model::now_ms(),
+                )?;
+                // The file's `notify:`, likewise; a channel it names must exist.
+                let rules = crate::notify::file::sync_file_rules(
+                    tx,
+                    &spec,
+                    &who.name,
+                    crate::model::now_ms(),
+                )?;
+                if out.action != ApplyAction::Unchanged || synced.any() || rules.any() {
+                    let mut details =
+                        serde_json::json!({ "version": out.version, "action": out.action });
+                    if out.action != ApplyAction::Unchanged {
+                        let triggers = super::local_triggers::sync_declared(tx, who, &spec)?;
+                        if !triggers.is_empty() {
+                            details["triggers"] = serde_json::json!(triggers);
+                        }
                     }
+                    if synced.any() {
+                        details["schedules"] = serde_json::json!(synced);
+                    }
+                    if rules.any() {
+                        details["notify"] = serde_json::json!(rules);
+                    }
+                    audit::append(tx, who, "workflow.apply", &out.name, "ok", details)?;
                 }
-                if synced.any() {
-                    details["schedules"] = serde_json::json!(synced);
-                }
-                if rules.any() {
-                    details["notify"] = serde_json::json!(rules);
-                }
-                audit::append(tx, who, "workflow.apply", &out.name, "ok", details)?;
-            }
-            Ok(out)
-        })
+                Ok(out)
+            })
+            // The file's schedules may have changed: the scheduler looks at once.
+            .inspect(|_| self.store.feed().notify_schedules())
     }
 
     async fn list_workflows(&self, who: &Principal) -> Result<Vec<WorkflowSummary>> {

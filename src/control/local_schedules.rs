@@ -11,7 +11,10 @@
 //! even two firers at once make one run.
 //!
 //! The loop sleeps until the next tick fires (not a fixed poll), and wakes early when the store
-//! changes: a schedule created or changed, or a run ended that a buffered tick waits for.
+//! changes: at once when this process created, changed, paused or resumed a schedule, or on any
+//! commit while a buffered tick waits for a run to end; other commits (which may be another
+//! process's schedule changes) make it look at most every [`LOOK_OTHER`], so that a busy store
+//! costs a look now and then rather than one per commit.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +35,10 @@ pub const SCHEDULER_LEASE: Duration = Duration::from_secs(10);
 
 /// The most a store change can delay another look at it (a burst of changes is one wake).
 const DEBOUNCE: Duration = Duration::from_millis(100);
+
+/// At most how often a commit that is not a schedule change of this process makes the
+/// scheduler look at the store (a schedule changed by another process is fired within this).
+const LOOK_OTHER: Duration = Duration::from_secs(5);
 
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
@@ -76,6 +83,7 @@ impl LocalControlPlane {
                 Ok(info.clone())
             },
         )
+        .inspect(|_| self.store().feed().notify_schedules())
     }
 
     pub(super) fn do_list_schedules(&self, who: &Principal) -> Result<Vec<ScheduleInfo>> {
@@ -117,6 +125,7 @@ impl LocalControlPlane {
                 tx.get_schedule(name)?.ok_or_else(|| not_found(name))
             },
         )
+        .inspect(|_| self.store().feed().notify_schedules())
     }
 
     pub(super) fn do_delete_schedule(&self, who: &Principal, name: &str) -> Result<ScheduleInfo> {
@@ -400,58 +409,108 @@ pub async fn run_scheduler(
         if *stop.borrow() {
             return;
         }
-        let seen = plane.store().feed().version();
+        let feed = plane.store().feed();
+        let (seen, seen_schedules) = (feed.version(), feed.schedules_version());
         let (p, h) = (plane.clone(), holder.clone());
         let c = clock.clone();
-        let work = tokio::task::spawn_blocking(
-            move || -> Result<(Option<PassReport>, bool, Option<i64>)> {
-                let (next, buffered) = p.scheduler_work()?;
-                let now = c.now_ms();
-                if !buffered && next.is_none_or(|n| n > now) {
-                    return Ok((None, true, next));
-                }
-                let pass = p.schedule_pass(&h, now);
-                log_pass(&pass);
-                let pass = pass?;
-                let leading = pass.is_some();
-                let next = pass.as_ref().map_or(next, |r| r.next_fire);
-                Ok((pass, leading, next))
-            },
-        )
+        let looked = tokio::time::Instant::now();
+        let work = tokio::task::spawn_blocking(move || -> Result<Look> {
+            let (next, buffered) = p.scheduler_work()?;
+            let now = c.now_ms();
+            if !buffered && next.is_none_or(|n| n > now) {
+                return Ok(Look {
+                    pass: None,
+                    leading: true,
+                    next,
+                    buffered,
+                });
+            }
+            let pass = p.schedule_pass(&h, now);
+            log_pass(&pass);
+            let pass = pass?;
+            Ok(Look {
+                leading: pass.is_some(),
+                next: pass.as_ref().map_or(next, |r| r.next_fire),
+                pass,
+                buffered,
+            })
+        })
         .await;
-        let (pass, leading, next) = match work {
+        let look = match work {
             Ok(Ok(v)) => v,
             Ok(Err(e)) => {
                 on_pass(&Err(e));
-                (None, false, None)
+                Look::failed()
             }
             Err(e) => {
                 on_pass(&Err(Error::Internal(format!(
                     "the scheduler task failed: {e}"
                 ))));
-                (None, false, None)
+                Look::failed()
             }
         };
-        if pass.is_some() {
-            on_pass(&Ok(pass));
+        if look.pass.is_some() {
+            on_pass(&Ok(look.pass));
         }
         // Sleep until the next tick fires; a follower looks again every half lease (to take
-        // over a lapsed one); any store change wakes the loop early.
+        // over a lapsed one).
         let now = clock.now_ms();
-        let mut sleep = match next {
+        let mut sleep = match look.next {
             Some(n) => Duration::from_millis(u64::try_from(n.saturating_sub(now)).unwrap_or(0)),
             None => Duration::from_secs(3600),
         };
-        if !leading {
+        if !look.leading {
             sleep = sleep.min(half_lease);
         }
-        let feed = plane.store().feed();
-        tokio::select! {
-            () = tokio::time::sleep(sleep) => {}
-            () = feed.wait_since(seen, sleep) => {
-                tokio::time::sleep(DEBOUNCE.min(sleep)).await;
+        let mut until = tokio::time::Instant::now() + sleep;
+        // Wake early: at once (after a short debounce) when this process changed a schedule,
+        // or on any commit while a buffered tick waits for a run to end; any other commit (a
+        // schedule changed by another process, say) is looked at, but at most every
+        // LOOK_OTHER, so a busy store costs a look now and then, not one per commit.
+        let mut other_due = false;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => break,
+                () = feed.wait_schedules_since(seen_schedules) => {
+                    tokio::time::sleep(DEBOUNCE).await;
+                    break;
+                }
+                () = feed.wait_since(seen, sleep), if !other_due => {
+                    if feed.version() == seen {
+                        continue;
+                    }
+                    if look.buffered {
+                        tokio::time::sleep(DEBOUNCE).await;
+                        break;
+                    }
+                    other_due = true;
+                    until = until.min((looked + LOOK_OTHER).max(tokio::time::Instant::now() + DEBOUNCE));
+                }
+                _ = stop.changed() => break,
             }
-            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// What one look at the store found.
+struct Look {
+    pass: Option<PassReport>,
+    /// Whether this process fires (a follower looks again within half a lease).
+    leading: bool,
+    /// When the next tick fires.
+    next: Option<i64>,
+    /// Whether a buffered tick waits for a run to end.
+    buffered: bool,
+}
+
+impl Look {
+    /// After a failed look: try again within half a lease.
+    fn failed() -> Look {
+        Look {
+            pass: None,
+            leading: false,
+            next: None,
+            buffered: false,
         }
     }
 }

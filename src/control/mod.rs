@@ -29,6 +29,8 @@ mod tests_backend;
 mod tests_lockout;
 #[cfg(test)]
 mod tests_protocol;
+#[cfg(test)]
+mod tests_scheduler;
 pub mod wire;
 
 use std::collections::BTreeMap;

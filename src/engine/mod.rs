@@ -27,7 +27,7 @@ pub use changeset::{
 pub use index::{SpecCache, SpecIndex};
 pub use limits::StepLimits;
 pub use lost::{HeldAttempt, LostCause, LostChange, LostOutcome, lease_lost};
-pub use state::{Claimant, Loaded, Need, RunRow, StepRow};
+pub use state::{Claimant, Facts, Loaded, Need, RunRow, StepRow};
 
 /// How many times a step may lose its agent (lease expired) before it fails. Apart from
 /// `retry.max`: a lost agent is not the step's fault.

@@ -62,6 +62,16 @@ pub struct Loaded<'a> {
     pub outputs: BTreeMap<String, BTreeMap<String, String>>,
     /// Epoch milliseconds.
     pub now: i64,
+    /// What `if:` conditions read beyond step rows, once asked for ([`Need::Facts`]).
+    pub facts: Option<Facts>,
+}
+
+/// What `if:` conditions read that step rows do not hold: the run's params and the outputs
+/// of the succeeded steps a [`Need::Facts`] named.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facts {
+    pub params: BTreeMap<String, serde_json::Value>,
+    pub outputs: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl<'a> Loaded<'a> {
@@ -73,6 +83,7 @@ impl<'a> Loaded<'a> {
             all_steps: false,
             outputs: BTreeMap::new(),
             now,
+            facts: None,
         }
     }
 
@@ -99,6 +110,9 @@ pub enum Need {
     AllSteps,
     /// The outputs of these steps (a `foreach:` step expanding), in [`Loaded::outputs`].
     Outputs(Vec<String>),
+    /// The run's params and the outputs of these steps (if they succeeded), for `if:`
+    /// conditions ([`Facts`]).
+    Facts(Vec<String>),
 }
 
 /// The agent a claim is for.

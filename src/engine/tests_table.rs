@@ -950,3 +950,366 @@ fn retry_from_a_matrix_step_reruns_every_instance_and_what_follows() {
     );
     assert_eq!(sim.run.status, RunStatus::Running);
 }
+
+// Conditions (issue 13): `if:` and `when:`, over a small pipeline run by a mini store that
+// loads what a transition asks for (rows are all loaded; facts on demand) and applies its
+// changesets:
+//
+//   build → test → deploy (if: …) → after (when: success)
+//                              ├──→ cleanup (when: always)
+//                              └──→ notify  (when: failure)
+
+mod conditions {
+    use super::*;
+    use crate::engine::transitions::conditions::{self as gate, CONDITION_FALSE, NOTHING_FAILED};
+    use crate::model::When;
+    use StepStatus::*;
+
+    const DEPLOY_IF: &str = "params.env == 'prod' and steps.build.outputs.v is defined";
+
+    fn pipeline(fail_fast: bool, deploy_if: Option<&str>) -> SpecIndex {
+        let noop = |id: &str, needs: &[&str]| StepSpec::new(id, StepKind::Noop).needing(needs);
+        let mut deploy = noop("deploy", &["test"]);
+        deploy.condition = deploy_if.map(str::to_string);
+        let mut cleanup = noop("cleanup", &["deploy"]);
+        cleanup.when = When::Always;
+        let mut notify = noop("notify", &["deploy"]);
+        notify.when = When::Failure;
+        let mut wf = WorkflowSpec::new(
+            "p",
+            vec![
+                noop("build", &[]),
+                noop("test", &["build"]),
+                deploy,
+                noop("after", &["deploy"]),
+                cleanup,
+                notify,
+            ],
+        );
+        wf.fail_fast = fail_fast;
+        SpecIndex::new(wf)
+    }
+
+    /// A run as a store holds it: rows, params, stored outputs.
+    struct Sim<'a> {
+        ix: &'a SpecIndex,
+        run: RunRow,
+        rows: Vec<StepRow>,
+        params: BTreeMap<String, serde_json::Value>,
+        outputs: BTreeMap<String, BTreeMap<String, String>>,
+        now: i64,
+    }
+
+    impl<'a> Sim<'a> {
+        /// A new run, its root steps ready (as `starts_ready` says) or passed through their
+        /// gate (`open`).
+        fn new(ix: &'a SpecIndex, env: &str) -> Self {
+            let rows = ix
+                .spec
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let mut r = row(&s.id, i as u32, StepStatus::Pending, 0);
+                    r.pending_needs = s.needs.len() as u32;
+                    if gate::starts_ready(ix, &s.id) {
+                        r.status = Ready;
+                    }
+                    r
+                })
+                .collect();
+            let mut sim = Sim {
+                ix,
+                run: RunRow {
+                    id: "R1".into(),
+                    workflow: "p".into(),
+                    version: 1,
+                    status: RunStatus::Running,
+                    steps_total: ix.spec.steps.len() as u32,
+                    steps_done: 0,
+                    steps_succeeded: 0,
+                    timeout_ms: None,
+                    timeout_source: None,
+                    concurrency_key: None,
+                },
+                rows,
+                params: [("env".to_string(), serde_json::Value::from(env))].into(),
+                outputs: BTreeMap::new(),
+                now: NOW,
+            };
+            if gate::gates_roots(ix) {
+                sim.decide(|st| gate::open(st, true)).unwrap();
+            }
+            sim
+        }
+
+        /// Decide as `store::flow::decide` does (facts loaded when asked for) and apply.
+        fn decide(&mut self, t: impl Fn(&Loaded<'_>) -> Decision) -> Result<Changeset, Rejection> {
+            self.now += 1;
+            let mut st =
+                Loaded::new(self.ix, self.run.clone(), self.now).with_steps(self.rows.clone());
+            st.all_steps = true;
+            let cs = loop {
+                match t(&st) {
+                    Ok(cs) => break cs,
+                    Err(Refusal::Rejected(r)) => return Err(r),
+                    Err(Refusal::Need(Need::Facts(ids))) if st.facts.is_none() => {
+                        st.facts = Some(Facts {
+                            params: self.params.clone(),
+                            outputs: self
+                                .outputs
+                                .iter()
+                                .filter(|(k, _)| ids.contains(k))
+                                .map(|(k, v)| (k.clone(), v.clone()))
+                                .collect(),
+                        });
+                    }
+                    Err(Refusal::Need(n)) => panic!("every step was loaded, yet it needs {n:?}"),
+                }
+            };
+            apply(&mut self.run, &mut self.rows, &cs);
+            for u in &cs.steps {
+                if let StepChange::Succeed { outputs, .. } = &u.change {
+                    let map = outputs
+                        .as_deref()
+                        .map(|o| serde_json::from_str(o).unwrap())
+                        .unwrap_or_default();
+                    self.outputs.insert(u.step_id.clone(), map);
+                }
+            }
+            Ok(cs)
+        }
+
+        /// `id` (ready) is claimed and ends: ok with `outputs`, or failed (no retries).
+        fn finish(&mut self, id: &str, ok: bool, outputs: &[(&str, &str)]) -> Changeset {
+            assert_eq!(self.status(id), Ready, "{id} must be ready to run");
+            let agent = Claimant {
+                id: "a1".into(),
+                name: "w1".into(),
+            };
+            let prepared = claim::Prepared::Ready { notes: &[] };
+            self.decide(|st| claim::claim(st, id, &agent, LEASE_MS, prepared))
+                .unwrap();
+            let result = if ok {
+                StepResult::ok(
+                    outputs
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                )
+            } else {
+                StepResult::failed("exit code 1", Some(1))
+            };
+            let attempt = self.row(id).attempt;
+            self.decide(|st| complete::complete(st, &lease(id, attempt), &result, u64::MAX))
+                .unwrap()
+        }
+
+        fn row(&self, id: &str) -> &StepRow {
+            self.rows.iter().find(|r| r.step_id == id).unwrap()
+        }
+
+        fn status(&self, id: &str) -> StepStatus {
+            self.row(id).status
+        }
+
+        fn error(&self, id: &str) -> Option<&str> {
+            self.row(id).error.as_deref()
+        }
+    }
+
+    /// A step, the status it ends in, and its error.
+    type Want = (&'static str, StepStatus, Option<&'static str>);
+
+    /// What becomes of the gated steps after `build` and `test` end as given, then every
+    /// step that is ready runs and succeeds.
+    #[test]
+    fn the_gate_table() {
+        let needs = "needs \"deploy\", which skipped";
+        let test_failed = "needs \"test\", which failed";
+        #[rustfmt::skip]
+        let table: &[(&str, bool, [Want; 4], RunStatus)] = &[
+            // env, test ok | deploy, after, cleanup, notify | the run
+            ("prod", true, [
+                ("deploy", Succeeded, None), ("after", Succeeded, None),
+                ("cleanup", Succeeded, None), ("notify", Skipped, Some(NOTHING_FAILED)),
+            ], RunStatus::Succeeded),
+            ("staging", true, [
+                ("deploy", Skipped, Some(CONDITION_FALSE)), ("after", Skipped, Some(needs)),
+                ("cleanup", Succeeded, None), ("notify", Skipped, Some(NOTHING_FAILED)),
+            ], RunStatus::Succeeded),
+            ("prod", false, [
+                ("deploy", Skipped, Some(test_failed)), ("after", Skipped, Some(needs)),
+                ("cleanup", Succeeded, None), ("notify", Succeeded, None),
+            ], RunStatus::Failed),
+        ];
+        let ix = pipeline(false, Some(DEPLOY_IF));
+        for (env, test_ok, want, run_status) in table {
+            let mut sim = Sim::new(&ix, env);
+            sim.finish("build", true, &[("v", "1.2")]);
+            sim.finish("test", *test_ok, &[]);
+            for _ in 0..ix.spec.steps.len() {
+                let ready: Vec<String> = sim
+                    .rows
+                    .iter()
+                    .filter(|r| r.status == Ready)
+                    .map(|r| r.step_id.clone())
+                    .collect();
+                for id in ready {
+                    sim.finish(&id, true, &[]);
+                }
+            }
+            for (id, status, error) in want {
+                assert_eq!(
+                    (sim.status(id), sim.error(id)),
+                    (*status, *error),
+                    "{id} with env={env}, test ok={test_ok}"
+                );
+            }
+            assert_eq!(sim.run.status, *run_status, "env={env}, test ok={test_ok}");
+            assert_eq!(sim.run.steps_done, sim.run.steps_total);
+        }
+    }
+
+    #[test]
+    fn the_run_fails_for_its_real_failure_though_cleanup_succeeded() {
+        let ix = pipeline(false, None);
+        let mut sim = Sim::new(&ix, "prod");
+        sim.finish("build", true, &[]);
+        let cs = sim.finish("test", false, &[]);
+        // The cascade skips `deploy` and `after`; `cleanup` and `notify` become ready.
+        let events: Vec<String> = cs
+            .events
+            .iter()
+            .map(|e| format!("{}:{}", e.kind, e.step_id.as_deref().unwrap_or("")))
+            .collect();
+        assert_eq!(
+            events,
+            [
+                "step.failed:test",
+                "step.skipped:deploy",
+                "step.skipped:after",
+                "step.ready:cleanup",
+                "step.ready:notify"
+            ]
+        );
+        sim.finish("cleanup", true, &[]);
+        assert_eq!(sim.run.status, RunStatus::Running);
+        sim.finish("notify", true, &[]);
+        assert_eq!(sim.run.status, RunStatus::Failed);
+        let end = sim.decide(end::cancel).unwrap_err();
+        assert!(matches!(end, Rejection::RunEnded { .. }));
+    }
+
+    #[test]
+    fn an_if_reads_upstream_states_and_outputs_of_this_very_transition() {
+        let noop = |id: &str, needs: &[&str]| StepSpec::new(id, StepKind::Noop).needing(needs);
+        let mut report = noop("report", &["unit-tests"]);
+        report.when = When::Always;
+        report.condition = Some("steps.unit-tests.status == 'failed'".into());
+        let mut tag = noop("tag", &["build"]);
+        tag.condition = Some("steps.build.outputs.v == '2'".into());
+        let ix = SpecIndex::new(WorkflowSpec::new(
+            "p",
+            vec![
+                noop("build", &[]),
+                noop("unit-tests", &["build"]),
+                report,
+                tag,
+            ],
+        ));
+        for (tests_ok, v, report_status, tag_status) in
+            [(false, "2", Ready, Ready), (true, "3", Skipped, Skipped)]
+        {
+            let mut sim = Sim::new(&ix, "prod");
+            // `tag` is gated in the transition that stores `build`'s outputs.
+            sim.finish("build", true, &[("v", v)]);
+            assert_eq!(sim.status("tag"), tag_status, "v={v}");
+            sim.finish("unit-tests", tests_ok, &[]);
+            assert_eq!(sim.status("report"), report_status, "tests ok={tests_ok}");
+        }
+    }
+
+    #[test]
+    fn a_root_step_passes_its_gate_when_the_run_opens() {
+        let mut root = StepSpec::new("maybe", StepKind::Noop);
+        root.condition = Some("params.env == 'prod'".into());
+        let mut on_failure = StepSpec::new("page", StepKind::Noop);
+        on_failure.when = When::Failure;
+        let ix = SpecIndex::new(WorkflowSpec::new("p", vec![root, on_failure]));
+        assert!(!gate::starts_ready(&ix, "maybe"));
+        let sim = Sim::new(&ix, "prod");
+        assert_eq!(sim.status("maybe"), Ready);
+        assert_eq!(sim.status("page"), Skipped);
+        let sim = Sim::new(&ix, "dev");
+        assert_eq!(sim.error("maybe"), Some(CONDITION_FALSE));
+        // Every step skipped with nothing failed: the run succeeded.
+        assert_eq!(sim.run.status, RunStatus::Succeeded);
+        // A run waiting for its concurrency slot keeps an open root step pending.
+        let mut waiting = Sim::new(&ix, "prod");
+        waiting.rows[0].status = Pending;
+        waiting.rows[1].status = Pending;
+        waiting.rows[1].finished_at = None;
+        waiting.run.steps_done = 0;
+        waiting.decide(|st| gate::open(st, false)).unwrap();
+        assert_eq!(waiting.status("maybe"), Pending);
+    }
+
+    #[test]
+    fn an_if_that_cannot_be_evaluated_fails_the_step() {
+        let ix = pipeline(false, Some("params.env + 1"));
+        let mut sim = Sim::new(&ix, "prod");
+        sim.finish("build", true, &[]);
+        sim.finish("test", true, &[]);
+        assert_eq!(sim.status("deploy"), Failed);
+        let err = sim.error("deploy").unwrap();
+        assert!(
+            err.starts_with("cannot evaluate `if: params.env + 1`"),
+            "{err}"
+        );
+        assert_eq!(sim.status("notify"), Ready);
+    }
+
+    #[test]
+    fn fail_fast_spares_always_and_failure_steps_and_cancel_spares_none() {
+        let ix = pipeline(true, None);
+        let mut sim = Sim::new(&ix, "prod");
+        sim.finish("build", true, &[]);
+        sim.finish("test", false, &[]);
+        assert_eq!(sim.status("after"), Skipped);
+        assert_eq!(
+            (sim.status("cleanup"), sim.status("notify")),
+            (Ready, Ready)
+        );
+        // A cancel cancels them: a cancelled run starts nothing more.
+        sim.decide(end::cancel).unwrap();
+        assert_eq!(
+            (sim.status("cleanup"), sim.status("notify")),
+            (Cancelled, Cancelled)
+        );
+        assert_eq!(sim.run.status, RunStatus::Cancelled);
+        // Cancelled while the needs of `cleanup` still run: it never becomes ready.
+        let mut sim = Sim::new(&ix, "prod");
+        sim.decide(end::cancel).unwrap();
+        assert_eq!(sim.status("cleanup"), Cancelled);
+    }
+
+    #[test]
+    fn a_retry_gates_reset_steps_again() {
+        let ix = pipeline(false, Some(DEPLOY_IF));
+        let mut sim = Sim::new(&ix, "prod");
+        sim.finish("build", true, &[("v", "1")]);
+        sim.finish("test", false, &[]);
+        sim.finish("cleanup", true, &[]);
+        sim.finish("notify", true, &[]);
+        assert_eq!(sim.run.status, RunStatus::Failed);
+        sim.decide(|st| retry::retry(st, None)).unwrap();
+        assert_eq!(sim.status("test"), Ready);
+        sim.finish("test", true, &[]);
+        assert_eq!(sim.status("deploy"), Ready);
+        sim.finish("deploy", true, &[]);
+        sim.finish("after", true, &[]);
+        // `cleanup` and `notify` ran in the first attempt and were not reset.
+        assert_eq!(sim.run.status, RunStatus::Succeeded);
+    }
+}

@@ -34,7 +34,7 @@ pub use user::{
 };
 pub use workflow::{
     AgentSelector, BUILT_IN_RUN_TIMEOUT_MS, Backoff, ConcurrencySpec, HttpSpec, OnConflict,
-    ParamSpec, ParamType, RetrySpec, RunAfter, RunTimeout, StepKind, StepSpec, TimeoutSource,
+    ParamSpec, ParamType, RetrySpec, RunAfter, RunTimeout, StepKind, StepSpec, TimeoutSource, When,
     Workflow, WorkflowSpec, WorkflowSummary, duration_text,
 };
 

@@ -152,6 +152,42 @@ pub struct StepSpec {
     /// `matrix:` / `foreach:`: the step runs as several instances (see [`super::FanOut`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fan_out: Option<super::FanOut>,
+    /// `if:` — an expression over params, upstream outputs and states; false skips the step
+    /// ("condition false"). See `engine::transitions::conditions`.
+    #[serde(default, rename = "if", skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// `when:` — which outcome of its needs the step runs after.
+    #[serde(default, skip_serializing_if = "When::is_success")]
+    pub when: When,
+}
+
+/// `when:` of a step: after which outcome of its `needs` it runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum When {
+    /// Once every need succeeded (a need that failed or was skipped skips it).
+    #[default]
+    Success,
+    /// Once every need ended, only if a step upstream of it failed (notify on failure).
+    Failure,
+    /// Once every need ended, whatever their outcome (cleanup).
+    Always,
+}
+
+impl When {
+    pub const ALL: [When; 3] = [When::Success, When::Failure, When::Always];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            When::Success => "success",
+            When::Failure => "failure",
+            When::Always => "always",
+        }
+    }
+
+    pub fn is_success(&self) -> bool {
+        *self == When::Success
+    }
 }
 
 impl WorkflowSpec {
@@ -187,6 +223,8 @@ impl StepSpec {
             env: BTreeMap::new(),
             workdir: None,
             fan_out: None,
+            condition: None,
+            when: When::Success,
         }
     }
 

@@ -83,6 +83,7 @@ pub fn check_spec(spec: &WorkflowSpec) -> Result<()> {
         problems.push(format!("cycle: {}", names.join(" → ")));
     }
     problems.extend(super::matrix::check_spec(spec));
+    problems.extend(super::condition::check_spec_conditions(spec, &edges));
     if let Some(c) = &spec.concurrency {
         let names: Vec<String> = spec.params.iter().map(|p| p.name.clone()).collect();
         problems.extend(super::concurrency::check(c, &names));

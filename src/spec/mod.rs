@@ -26,6 +26,7 @@
 
 mod check;
 mod concurrency;
+mod condition;
 mod diag;
 mod exports;
 mod fields;
@@ -55,6 +56,9 @@ mod tests;
 
 pub use check::{check_source, check_spec};
 pub use concurrency::render_key;
+pub use condition::{
+    ConditionContext, StepState, condition_steps, condition_variables, eval_condition,
+};
 pub use exports::{Exports, exports, output_var, param_var};
 pub use fields::is_identifier;
 pub use load::{load_file, load_path, load_path_with_warnings};

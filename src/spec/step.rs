@@ -22,6 +22,8 @@ const STEP_KEYS: &[&str] = &[
     "agent",
     "env",
     "workdir",
+    "if",
+    "when",
     // Fan-out (see `super::matrix`).
     "matrix",
     "foreach",
@@ -92,6 +94,8 @@ pub(crate) struct StepDraft {
     pub needs: Vec<(String, Pos)>,
     pub spec: StepSpec,
     pub templates: Vec<TemplateRef>,
+    /// Its `if:`, where it is.
+    pub condition: Option<super::condition::IfRef>,
 }
 
 impl StepDraft {
@@ -130,8 +134,11 @@ pub(crate) fn parse_step(
             env: BTreeMap::new(),
             workdir: None,
             fan_out: None,
+            condition: None,
+            when: crate::model::When::Success,
         },
         templates: Vec::new(),
+        condition: None,
     };
     let what = draft.label();
     if id_node.is_none() {
@@ -168,6 +175,14 @@ pub(crate) fn parse_step(
             .templates
             .push(TemplateRef::new(&v, pos, &format!("env {k}")));
         draft.spec.env.insert(k, v);
+    }
+    if let Some(n) = f.get("if") {
+        draft.condition = super::condition::parse_if(n, &what, diags)
+            .map(|text| super::condition::IfRef { text, pos: n.pos });
+        draft.spec.condition = draft.condition.as_ref().map(|c| c.text.clone());
+    }
+    if let Some(n) = f.get("when") {
+        draft.spec.when = super::condition::parse_when(n, &what, diags).unwrap_or_default();
     }
     if let Some(n) = f.get("workdir") {
         draft.spec.workdir = fields::string(n, &format!("{what} workdir"), diags);

@@ -92,7 +92,7 @@ pub(crate) const REMOVED_FILTERS: &[&str] = &["safe", "escape", "e"];
 
 /// Strict undefined, trailing newlines kept, no auto-escaping; `raw` added and
 /// [`REMOVED_FILTERS`] removed; `string` and `join` show values as the CLI does.
-fn base_environment() -> Environment<'static> {
+pub(crate) fn base_environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(true);

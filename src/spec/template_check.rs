@@ -160,7 +160,7 @@ fn env_suggestion(text: &str, at: usize) -> String {
 /// Where byte `at` of template `t` is in the file: the text from there to the end of its line
 /// is looked for in the source after the template's start (the n-th time for the n-th copy in
 /// the template). Escapes in quoted scalars can hide it; then the template's own position.
-fn locate(source: &str, t: &TemplateRef, at: usize) -> Pos {
+pub(crate) fn locate(source: &str, t: &TemplateRef, at: usize) -> Pos {
     let text = &t.text;
     let end = text[at..].find('\n').map_or(text.len(), |e| at + e);
     let snippet = &text[at..end];

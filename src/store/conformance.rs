@@ -49,6 +49,7 @@ macro_rules! on_both {
 }
 
 mod concurrency;
+mod conditions;
 mod fanout;
 mod feeds;
 mod notify;

@@ -4,7 +4,8 @@
 //!
 //! Beside it, a second counter moves when tokens or users may have changed in another process
 //! (PostgreSQL replicas learn it from a hint; see `store::postgres::wakeup`): token caches
-//! compare it to forget what they verified.
+//! compare it to forget what they verified. A third moves when this process changed schedules,
+//! so that the scheduler wakes at once for those and looks at other commits only now and then.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +22,8 @@ pub struct ChangeFeed {
     watcher: OnceLock<Option<notify::RecommendedWatcher>>,
     /// Moves when another process changed tokens or users.
     auth: AtomicU64,
+    /// Moves when this process changed schedules (created, changed, paused or resumed one).
+    schedules: watch::Sender<u64>,
     /// What to start the first time someone waits (a detached feed's source of wake-ups).
     starter: OnceLock<Box<dyn Fn() + Send + Sync>>,
     started: Once,
@@ -34,6 +37,7 @@ impl ChangeFeed {
             path: path.to_path_buf(),
             watcher: OnceLock::new(),
             auth: AtomicU64::new(0),
+            schedules: watch::channel(0).0,
             starter: OnceLock::new(),
             started: Once::new(),
         }
@@ -54,6 +58,24 @@ impl ChangeFeed {
     /// Move the tokens-and-users counter (another process changed them).
     pub fn notify_auth(&self) {
         self.auth.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The schedules counter: it differs from a value read earlier when this process has
+    /// changed a schedule since.
+    pub fn schedules_version(&self) -> u64 {
+        *self.schedules.borrow()
+    }
+
+    /// Move the schedules counter (this process created, changed, paused or resumed one).
+    pub fn notify_schedules(&self) {
+        self.schedules.send_modify(|v| *v = v.wrapping_add(1));
+    }
+
+    /// Wait until the schedules counter differs from `seen` (no timeout: select it against
+    /// one).
+    pub async fn wait_schedules_since(&self, seen: u64) {
+        let mut rx = self.schedules.subscribe();
+        let _ = rx.wait_for(|v| *v != seen).await;
     }
 
     /// A feed with no file-system watch: only [`notify_local`](Self::notify_local) moves it.

@@ -32,8 +32,6 @@ mod pool;
 pub mod postgres;
 pub mod retention;
 pub mod schedules;
-#[cfg(test)]
-mod schedules_bench;
 pub(crate) mod schema;
 pub mod snapshot;
 pub mod sqlite;

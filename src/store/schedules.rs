@@ -10,7 +10,7 @@
 //! batch instead of all at the end of one long transaction. Exactly once still holds per
 //! tick: its record and its run are written in the same transaction.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::Result;
 use crate::engine::SpecCache;
@@ -47,9 +47,38 @@ pub fn make_run(
     nominal: i64,
     default_timeout_ms: Option<u64>,
 ) -> Result<Option<Run>> {
-    let typed = tx
-        .get_workflow(&s.workflow, None)
-        .and_then(|wf| crate::spec::resolve_params(&wf.spec, &s.spec.params));
+    make_run_with(
+        tx,
+        cache,
+        s,
+        nominal,
+        default_timeout_ms,
+        &mut Workflows::new(),
+    )
+}
+
+/// Workflows read by one transaction of a pass, by name: ten thousand schedules of one
+/// workflow read it once.
+type Workflows = HashMap<String, std::sync::Arc<crate::model::WorkflowSpec>>;
+
+/// [`make_run`], reading each workflow once per transaction through `workflows`.
+fn make_run_with(
+    tx: &Tx<'_>,
+    cache: &SpecCache,
+    s: &ScheduleInfo,
+    nominal: i64,
+    default_timeout_ms: Option<u64>,
+    workflows: &mut Workflows,
+) -> Result<Option<Run>> {
+    let spec = match workflows.get(&s.workflow) {
+        Some(spec) => Ok(spec.clone()),
+        None => tx.get_workflow(&s.workflow, None).map(|wf| {
+            let spec = std::sync::Arc::new(wf.spec);
+            workflows.insert(s.workflow.clone(), spec.clone());
+            spec
+        }),
+    };
+    let typed = spec.and_then(|spec| crate::spec::resolve_params(&spec, &s.spec.params));
     let typed = match typed {
         Ok(t) => t,
         Err(e) => {
@@ -177,8 +206,20 @@ fn fire_some(
 ) -> Result<bool> {
     let due = tx.due_schedules(now, limit)?;
     let n = due.len();
+    // What each schedule's plan needs, read for the whole batch at once.
+    let names: Vec<String> = due.iter().map(|s| s.name.clone()).collect();
+    let mut active = tx.schedules_active_runs(&names)?;
+    let buffered = tx.buffered_counts()?;
+    let mut workflows = Workflows::new();
     for s in due {
-        fire_one(tx, cache, s, now, default_timeout_ms, report)?;
+        let going = active.remove(&s.name).unwrap_or_default();
+        let held = buffered.get(&s.name).copied().unwrap_or(0);
+        let ctx = Firing {
+            cache,
+            now,
+            default_timeout_ms,
+        };
+        ctx.fire_one(tx, s, going, held, &mut workflows, report)?;
     }
     Ok(n >= usize::try_from(limit).unwrap_or(usize::MAX))
 }
@@ -196,91 +237,111 @@ fn finish_pass(
     Ok(())
 }
 
-fn fire_one(
-    tx: &Tx<'_>,
-    cache: &SpecCache,
-    mut s: ScheduleInfo,
+/// What every schedule of a pass is fired with.
+struct Firing<'a> {
+    cache: &'a SpecCache,
     now: i64,
     default_timeout_ms: Option<u64>,
-    report: &mut PassReport,
-) -> Result<()> {
-    let compiled = match Schedule::compile(s.spec.clone()) {
-        Ok(c) => c,
-        Err(e) => {
-            // Refused when stored; only a spec written by another version could get here.
-            tracing::error!(schedule = %s.name, error = %e, "schedule cannot be compiled");
-            return tx.advance_schedule(&s.name, s.last_nominal, None, &TickCounts::default());
-        }
-    };
-    if s.spec.pause_on_failure
-        && !s.paused
-        && let Some(run) = tx.failed_run_after(&s.name, s.checked_at)?
-    {
-        let note = format!("paused on failure: run {run} failed");
-        tx.set_schedule_paused(&s.name, true, Some(&note), now)?;
-        s.paused = true;
-        report.paused.push(s.name.clone());
-    }
-    let active = tx.schedule_active_runs(&s.name)?;
-    let state = State {
-        last_nominal: s.last_nominal,
-        fired: s.fired,
-        active: u32::try_from(active.len()).unwrap_or(u32::MAX),
-        buffered: tx.buffered_ticks(&s.name)?,
-        paused: s.paused,
-    };
-    let p = plan(&compiled, &state, now);
-    let mut counts = TickCounts::default();
-    let mut going = active;
-    for d in &p.decisions {
-        let (outcome, reason) = match d.outcome {
-            Outcome::Fire | Outcome::CancelOthersAndFire => (TickOutcome::Fired, None),
-            Outcome::Skipped => (TickOutcome::Skipped, None),
-            Outcome::Buffered => (TickOutcome::Buffered, None),
-            Outcome::Dropped => (TickOutcome::Dropped, None),
-            Outcome::Missed(r) => (TickOutcome::Missed, Some(r)),
+}
+
+impl Firing<'_> {
+    /// Decide and record schedule `s`'s due ticks; `going` are its runs not ended, `held` its
+    /// buffered ticks.
+    fn fire_one(
+        &self,
+        tx: &Tx<'_>,
+        mut s: ScheduleInfo,
+        going: Vec<String>,
+        held: u32,
+        workflows: &mut Workflows,
+        report: &mut PassReport,
+    ) -> Result<()> {
+        let (cache, now) = (self.cache, self.now);
+        let compiled = match Schedule::compile(s.spec.clone()) {
+            Ok(c) => c,
+            Err(e) => {
+                // Refused when stored; only a spec written by another version could get here.
+                tracing::error!(schedule = %s.name, error = %e, "schedule cannot be compiled");
+                return tx.advance_schedule(&s.name, s.last_nominal, None, &TickCounts::default());
+            }
         };
-        let recorded = tx.insert_tick(&NewTick {
-            schedule: &s.name,
-            nominal_time: d.nominal,
-            outcome,
-            reason,
-            recorded_at: now,
-        })?;
-        if !recorded {
-            // Another process decided this tick: its decision stands.
-            continue;
+        if s.spec.pause_on_failure
+            && !s.paused
+            && let Some(run) = tx.failed_run_after(&s.name, s.checked_at)?
+        {
+            let note = format!("paused on failure: run {run} failed");
+            tx.set_schedule_paused(&s.name, true, Some(&note), now)?;
+            s.paused = true;
+            report.paused.push(s.name.clone());
         }
-        match d.outcome {
-            Outcome::Fire | Outcome::CancelOthersAndFire => {
-                if d.outcome == Outcome::CancelOthersAndFire {
-                    for id in going.drain(..) {
-                        // A run that ended meanwhile cannot be cancelled: nothing to do.
-                        let _ = tx.cancel_run(cache, &id);
+        let state = State {
+            last_nominal: s.last_nominal,
+            fired: s.fired,
+            active: u32::try_from(going.len()).unwrap_or(u32::MAX),
+            buffered: held,
+            paused: s.paused,
+        };
+        let p = plan(&compiled, &state, now);
+        let mut counts = TickCounts::default();
+        let mut going = going;
+        for d in &p.decisions {
+            let (outcome, reason) = match d.outcome {
+                Outcome::Fire | Outcome::CancelOthersAndFire => (TickOutcome::Fired, None),
+                Outcome::Skipped => (TickOutcome::Skipped, None),
+                Outcome::Buffered => (TickOutcome::Buffered, None),
+                Outcome::Dropped => (TickOutcome::Dropped, None),
+                Outcome::Missed(r) => (TickOutcome::Missed, Some(r)),
+            };
+            let recorded = tx.insert_tick(&NewTick {
+                schedule: &s.name,
+                nominal_time: d.nominal,
+                outcome,
+                reason,
+                recorded_at: now,
+            })?;
+            if !recorded {
+                // Another process decided this tick: its decision stands.
+                continue;
+            }
+            match d.outcome {
+                Outcome::Fire | Outcome::CancelOthersAndFire => {
+                    if d.outcome == Outcome::CancelOthersAndFire {
+                        for id in going.drain(..) {
+                            // A run that ended meanwhile cannot be cancelled: nothing to do.
+                            let _ = tx.cancel_run(cache, &id);
+                        }
+                    }
+                    let made = make_run_with(
+                        tx,
+                        cache,
+                        &s,
+                        d.nominal,
+                        self.default_timeout_ms,
+                        workflows,
+                    )?;
+                    match made {
+                        Some(run) => {
+                            going.push(run.id);
+                            counts.fired += 1;
+                        }
+                        None => counts.missed += 1,
                     }
                 }
-                match make_run(tx, cache, &s, d.nominal, default_timeout_ms)? {
-                    Some(run) => {
-                        going.push(run.id);
-                        counts.fired += 1;
-                    }
-                    None => counts.missed += 1,
+                Outcome::Skipped => counts.skipped += 1,
+                Outcome::Buffered => counts.buffered += 1,
+                Outcome::Dropped => counts.dropped += 1,
+                Outcome::Missed(r) => {
+                    counts.missed += 1;
+                    notify_missed(tx, &s, d.nominal, r)?;
                 }
             }
-            Outcome::Skipped => counts.skipped += 1,
-            Outcome::Buffered => counts.buffered += 1,
-            Outcome::Dropped => counts.dropped += 1,
-            Outcome::Missed(r) => {
-                counts.missed += 1;
-                notify_missed(tx, &s, d.nominal, r)?;
-            }
         }
+        tx.advance_schedule(&s.name, p.last_nominal, p.next_fire, &counts)?;
+        if counts.any() {
+            report.ticks.insert(s.name, counts);
+        }
+        Ok(())
     }
-    tx.advance_schedule(&s.name, p.last_nominal, p.next_fire, &counts)?;
-    if counts.any() {
-        report.ticks.insert(s.name, counts);
-    }
-    Ok(())
 }
 
 /// Start the oldest buffered tick of each schedule that has no run going (and is not paused).

@@ -21,6 +21,7 @@ mod commands;
 mod completions_dynamic;
 mod completions_pty;
 mod concurrency;
+mod conditions;
 mod conformance;
 mod containment;
 mod contexts;

@@ -1,12 +1,14 @@
 //! The transitions of DESIGN §3 as pure functions: a [`Loaded`] run in, a [`Decision`] out (a
 //! [`Changeset`], a [`Rejection`], or the step rows still [`Need`]ed). One file per group:
 //! [`claim`] (claim, start, heartbeat), [`complete`] (completion, failure and retry),
-//! [`lost`] (lease lost), [`end`] (cancel, run timeout), [`retry`] (retry and retry-from). What
+//! [`lost`] (lease lost), [`end`] (cancel, run timeout), [`retry`] (retry and retry-from),
+//! [`conditions`] (a step's `if:` and `when:`, hooked into the release and the cascade). What
 //! they share lives here: a working copy of the run that records each change it makes, the
 //! skip cascade, `fail_fast`, and the run's end once no step can move.
 
 pub mod claim;
 pub mod complete;
+pub mod conditions;
 pub mod end;
 mod fanout;
 pub mod lost;
@@ -294,7 +296,9 @@ impl<'l, 'a> Work<'l, 'a> {
         );
         if cascades {
             for dep in dependents {
-                if self.step(&dep)?.status == StepStatus::Pending {
+                if self.step(&dep)?.status == StepStatus::Pending
+                    && !conditions::need_ended(self, &dep)?
+                {
                     let why = format!("needs {id:?}, which {status}");
                     self.step_ended(&dep, StepStatus::Skipped, Some(&why))?;
                 }
@@ -327,6 +331,11 @@ impl<'l, 'a> Work<'l, 'a> {
         self.run.steps_succeeded = self.run.steps_succeeded.saturating_add(1);
         let now = self.now();
         for dep in dependents {
+            if self.step(&dep)?.status == StepStatus::Pending
+                && conditions::need_succeeded(self, &dep)?
+            {
+                continue;
+            }
             let row = self.step(&dep)?;
             if row.status != StepStatus::Pending {
                 continue;
@@ -366,7 +375,9 @@ impl<'l, 'a> Work<'l, 'a> {
         let open: Vec<(String, StepStatus)> = self
             .all_steps()?
             .into_iter()
-            .filter(|r| is_open(r.status))
+            .filter(|r| {
+                is_open(r.status) && !conditions::survives_stop(self.st.ix, &r.step_id, r.status)
+            })
             .map(|r| (r.step_id.clone(), r.status))
             .collect();
         for (id, status) in open {
@@ -401,7 +412,8 @@ impl<'l, 'a> Work<'l, 'a> {
     }
 
     /// The changeset, once the run has ended if no step can move: `succeeded` if every step
-    /// succeeded, else `failed`, naming the first step that failed.
+    /// succeeded or was skipped with nothing failed or cancelled (a false `if:`), else
+    /// `failed`, naming the first step that failed.
     pub fn finish(mut self) -> Decision {
         let run = &self.run;
         if run.steps_done >= run.steps_total && !run.status.is_terminal() {
@@ -414,6 +426,15 @@ impl<'l, 'a> Work<'l, 'a> {
                     .filter(|r| r.status == StepStatus::Failed)
                     .min_by_key(|r| (r.finished_at, r.idx))
                     .map(|r| (r.step_id.clone(), r.error.clone()));
+                let stopped = self
+                    .all_steps()?
+                    .into_iter()
+                    .any(|r| matches!(r.status, StepStatus::Failed | StepStatus::Cancelled));
+                if !stopped {
+                    self.end_run(RunStatus::Succeeded, None);
+                    self.flush_counts();
+                    return Ok(self.cs);
+                }
                 let msg = match first {
                     Some((step, Some(err))) => format!("step {step:?} failed: {err}"),
                     Some((step, None)) => format!("step {step:?} failed"),

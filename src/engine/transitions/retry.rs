@@ -119,6 +119,7 @@ pub fn retry(st: &Loaded<'_>, from: Option<&str>) -> Decision {
         None,
         serde_json::json!({ "steps": to_reset, "from": from }),
     );
+    super::conditions::after_reset(&mut w, &to_reset)?;
     for step in expand {
         w.expand_foreach(&step)?;
     }

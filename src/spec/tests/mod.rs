@@ -1,6 +1,7 @@
 //! Tests for workflow files: one module per area, each case its own test.
 
 mod concurrency;
+mod conditions;
 mod examples;
 mod graph;
 mod keys;

@@ -52,6 +52,14 @@ pub trait SchedulesTx {
     fn next_schedule_fire(&self) -> Result<Option<i64>>;
     /// Ids of the schedule's runs that have not ended.
     fn schedule_active_runs(&self, name: &str) -> Result<Vec<String>>;
+    /// Ids of the runs not ended of each of `names` (a pass's batch at once), by schedule;
+    /// schedules without any are left out.
+    fn schedules_active_runs(
+        &self,
+        names: &[String],
+    ) -> Result<std::collections::BTreeMap<String, Vec<String>>>;
+    /// How many buffered ticks each schedule holding some holds.
+    fn buffered_counts(&self) -> Result<std::collections::BTreeMap<String, u32>>;
     /// Record a tick, unless one is recorded for (schedule, nominal time): whether it was.
     fn insert_tick(&self, tick: &NewTick<'_>) -> Result<bool>;
     /// Forget a tick's record (before recording it again).

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use super::Rows;
-use crate::engine::{Changeset, Decision, Loaded, Need, Refusal, Rejection, SpecCache, SpecIndex};
+use crate::engine::{
+    Changeset, Decision, Facts, Loaded, Need, Refusal, Rejection, SpecCache, SpecIndex,
+};
 use crate::model::now_ms;
 use crate::{Error, Result};
 
@@ -17,7 +19,8 @@ pub fn decide<T: Rows + ?Sized>(
     transition: impl Fn(&Loaded<'_>) -> Decision,
 ) -> Result<std::result::Result<Changeset, Rejection>> {
     // Each round loads more; a transition that still asks after every step (and every output
-    // it names) is loaded is a bug.
+    // it names) is loaded is a bug. (Rows, then more rows, every row, outputs of a `foreach:`
+    // source, and the facts of `if:` conditions at most.)
     for _ in 0..8 {
         match transition(st) {
             Ok(cs) => {
@@ -36,6 +39,9 @@ pub fn decide<T: Rows + ?Sized>(
                     let outputs = got.remove(&id).unwrap_or_default();
                     st.outputs.insert(id, outputs);
                 }
+            }
+            Err(Refusal::Need(Need::Facts(ids))) if st.facts.is_none() => {
+                st.facts = Some(facts(tx, &st.run.id, &ids)?);
             }
             Err(Refusal::Need(Need::Steps(ids))) if !st.all_steps => {
                 let mut rows = Vec::with_capacity(ids.len());
@@ -61,6 +67,16 @@ pub fn decide<T: Rows + ?Sized>(
         "a transition of run {} asked for more than the run holds",
         st.run.id
     )))
+}
+
+/// The run's params and the outputs of `ids` (those that succeeded), for `if:` conditions.
+fn facts<T: Rows + ?Sized>(tx: &T, run_id: &str, ids: &[String]) -> Result<Facts> {
+    let (_, params) = tx.run_row_with_params(run_id, false)?;
+    let ids = ids.iter().map(String::as_str).collect();
+    Ok(Facts {
+        params: serde_json::from_str(&params).unwrap_or_default(),
+        outputs: tx.succeeded_outputs(run_id, &ids)?,
+    })
 }
 
 fn load_all<T: Rows + ?Sized>(tx: &T, st: &mut Loaded<'_>) -> Result<()> {

@@ -120,7 +120,12 @@ pub fn create<T: RunRows + ConcurrencyRows + ?Sized>(
             idx: row.idx as usize,
             kind: step.kind.name(),
             // A run waiting for a slot holds its first steps back (admission makes them ready).
-            status: if row.pending_needs == 0 && admitted {
+            // A root step with a gate (`if:`, `when:`) passes it below; an instance waiting
+            // for a `max_parallel` slot waits.
+            status: if row.pending_needs == 0
+                && engine::conditions::starts_ready(&ix, &step.id)
+                && admitted
+            {
                 "ready"
             } else {
                 "pending"
@@ -144,6 +149,9 @@ pub fn create<T: RunRows + ConcurrencyRows + ?Sized>(
     )?;
     if let Some(plan) = &plan {
         concurrency::start(tx, cache, &id, plan, now)?;
+    }
+    if engine::conditions::gates_roots(&ix) {
+        super::decide::decide_on(tx, cache, &id, |st| engine::conditions::open(st, admitted))?;
     }
     let mut run = tx.run_model(&id)?;
     concurrency::place(tx, &mut run)?;

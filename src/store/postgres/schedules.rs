@@ -201,6 +201,36 @@ impl SchedulesTx for PgTx<'_> {
         .collect()
     }
 
+    fn schedules_active_runs(
+        &self,
+        names: &[String],
+    ) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
+        let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for r in self.query(
+            "SELECT schedule, id FROM runs
+             WHERE schedule = ANY($1) AND status IN ('queued', 'running')
+             ORDER BY schedule, id COLLATE \"C\"",
+            &[&names],
+        )? {
+            out.entry(get(&r, 0)?).or_default().push(get(&r, 1)?);
+        }
+        Ok(out)
+    }
+
+    fn buffered_counts(&self) -> Result<std::collections::BTreeMap<String, u32>> {
+        self.query(
+            "SELECT schedule, count(*) FROM schedule_ticks WHERE outcome = 'buffered'
+             GROUP BY schedule",
+            &[],
+        )?
+        .iter()
+        .map(|r| {
+            let n: i64 = get(r, 1)?;
+            Ok((get(r, 0)?, u32::try_from(n).unwrap_or(u32::MAX)))
+        })
+        .collect()
+    }
+
     fn insert_tick(&self, t: &NewTick<'_>) -> Result<bool> {
         let n = self.execute(
             "INSERT INTO schedule_ticks (schedule, nominal_time, outcome, reason, recorded_at)

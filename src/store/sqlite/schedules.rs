@@ -3,6 +3,8 @@
 //! with a maintenance lease, but several processes (agents, servers) share one file, and one of
 //! them at a time wakes for the ticks. The single writer makes row locks unnecessary.
 
+use std::collections::BTreeMap;
+
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use crate::model::{ScheduleInfo, Tick, TickCounts, TickOutcome};
@@ -18,6 +20,12 @@ const COLUMNS: &str = "name, workflow, spec, origin, paused, note, created_at, u
 const ACTIVE_RUNS: &str =
     "SELECT id FROM runs WHERE schedule = ?1 AND status IN ('queued', 'running')
      ORDER BY id";
+
+/// The runs not ended of a batch of schedules (a JSON list of names): the same partial index.
+const ACTIVE_RUNS_OF: &str = "SELECT schedule, id FROM runs
+     WHERE schedule IS NOT NULL AND schedule IN (SELECT value FROM json_each(?1))
+       AND status IN ('queued', 'running')
+     ORDER BY schedule, id";
 
 /// A schedule's latest failed run ended after a time (`pause_on_failure`): searches the
 /// partial index of failed scheduled runs by end time.
@@ -212,6 +220,28 @@ impl SchedulesTx for Transaction<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn schedules_active_runs(&self, names: &[String]) -> Result<BTreeMap<String, Vec<String>>> {
+        let mut stmt = self.prepare_cached(ACTIVE_RUNS_OF)?;
+        let rows = stmt.query_map([serde_json::to_string(names)?], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for row in rows {
+            let (schedule, id) = row?;
+            out.entry(schedule).or_default().push(id);
+        }
+        Ok(out)
+    }
+
+    fn buffered_counts(&self) -> Result<BTreeMap<String, u32>> {
+        let mut stmt = self.prepare_cached(
+            "SELECT schedule, count(*) FROM schedule_ticks WHERE outcome = 'buffered'
+             GROUP BY schedule",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn insert_tick(&self, t: &NewTick<'_>) -> Result<bool> {
         let n = self
             .prepare_cached(
@@ -343,7 +373,7 @@ mod tests {
     use super::*;
     use crate::store::Store;
 
-    /// A pass asks every due schedule for its active runs (and, with `pause_on_failure`, its
+    /// A pass asks its due schedules for their active runs (and, with `pause_on_failure`, its
     /// latest failure): both search their partial index, also where statistics say one
     /// schedule holds thousands of ended runs (a walk of the schedule's runs would visit its
     /// whole history, every minute, for every schedule).
@@ -375,6 +405,11 @@ mod tests {
         tx.execute_batch("ANALYZE").unwrap();
         for (sql, index, args) in [
             (ACTIVE_RUNS, "runs_active_by_schedule", params!["s"]),
+            (
+                ACTIVE_RUNS_OF,
+                "runs_active_by_schedule",
+                params![r#"["s","t"]"#],
+            ),
             (FAILED_AFTER, "runs_failed_by_schedule", params!["s", 0]),
         ] {
             let plan: Vec<String> = tx

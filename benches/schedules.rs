@@ -1,9 +1,10 @@
-//! The schedules benchmark (issue 12's targets), ignored tests: 10,000 schedules `every: 1m`
-//! fired by the scheduler loop itself ([`crate::control::run_scheduler`]), on SQLite and on
-//! PostgreSQL (skipped without one; see `store::postgres::testdb`).
+//! The schedules benchmark (issue 12's targets): 10,000 schedules `every: 1m` fired by the
+//! scheduler loop itself ([`imx::control::run_scheduler`]), on SQLite and on PostgreSQL
+//! (skipped without one; see `store::postgres::testdb`).
 //!
 //! ```text
-//! cargo test --release --lib schedules_bench -- --ignored --nocapture --test-threads 1
+//! cargo bench --bench schedules            # both
+//! cargo bench --bench schedules -- sqlite  # one of sqlite, postgres
 //! ```
 //!
 //! The loop runs on a clock set so that the schedules' first minute comes two seconds after it
@@ -23,15 +24,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+// Its unit tests are not this bench's: their import goes unused here.
+#[allow(unused_imports)]
+#[path = "../src/store/postgres/testdb.rs"]
+mod testdb;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::control::{LocalControlPlane, LocalOptions, run_scheduler};
-use crate::model::{StepKind, StepSpec, WorkflowSpec, now_ms};
-use crate::schedule::{Clock, Schedule, ScheduleSpec, State, plan};
-use crate::store::api::Backend;
-use crate::store::schedules::{PASS_BATCH, new_info};
+use imx::control::{LocalControlPlane, LocalOptions, run_scheduler};
+use imx::model::{StepKind, StepSpec, WorkflowSpec, now_ms};
+use imx::schedule::{Clock, Schedule, ScheduleSpec, State, plan};
+use imx::store::api::Backend;
+use imx::store::schedules::{PASS_BATCH, new_info};
 
 const SCHEDULES: usize = 10_000;
 const MINUTE: i64 = 60_000;
@@ -294,21 +300,36 @@ fn bench(store: &Arc<dyn Backend>, backend: &str) {
     );
 }
 
-#[test]
-#[ignore = "benchmark: run with --ignored --nocapture (see the module doc)"]
-fn schedules_bench_sqlite() {
+fn sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Backend> =
-        Arc::new(crate::store::Store::open(&dir.path().join("imx.db"), true).unwrap());
+        Arc::new(imx::store::Store::open(&dir.path().join("imx.db"), true).unwrap());
     bench(&store, "SQLite");
 }
 
-#[test]
-#[ignore = "benchmark: run with --ignored --nocapture (see the module doc)"]
-fn schedules_bench_postgres() {
-    let Some((_db, store)) = crate::store::postgres::store::tests::test_store() else {
+fn postgres() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = rt.block_on(testdb::TestDb::get()) else {
+        println!("postgres: skipped (no PostgreSQL)");
         return;
     };
-    let store: Arc<dyn Backend> = Arc::new(store);
+    let store: Arc<dyn Backend> =
+        Arc::new(imx::store::postgres::store::PgStore::open(&db.url(), true).unwrap());
     bench(&store, "PostgreSQL");
+    drop(store);
+    drop(db);
+}
+
+fn main() {
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
+    if wanted("sqlite") {
+        sqlite();
+    }
+    if wanted("postgres") {
+        postgres();
+    }
 }
