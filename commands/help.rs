@@ -45,6 +45,8 @@ A step's `run`, `env` values, `workdir` and `http` url, headers, body and json s
   {{ steps.ID.outputs.KEY }}       outputs of a step upstream of this one (its needs, theirs, ...)
   {{ steps.unit-tests.outputs.x }} ids with - work as written (or steps["unit-tests"])
   {{ run.id }}  {{ workflow.name }}  {{ workflow.version }}
+  {{ matrix.NAME }}                in an instance of a `matrix:` step: its value of NAME
+  {{ item }}  {{ item.KEY }}       in an instance of a `foreach:` step: its item of the list
 
 Values are written as `imx run show` shows them: strings as they are, everything else as JSON
 (true, false, 1, 1.0, [1,"a"]).

@@ -60,6 +60,36 @@ Step keys:
                 `artifacts:`: their files are put in its working directory, at the same
                 paths, before it starts
 
+  matrix        {NAME: [values], ...}: run the step once per combination of the values (the
+                first variable varies slowest); each instance is a step of the run named
+                ID[NAME=value,...] in the order written (test[region=eu,shard=1]) and reads its
+                values as {{ matrix.NAME }} ($IMX_MATRIX_<NAME>); values are strings, numbers or
+                bools without [ ] , =; a step that needs ID waits for every instance
+  foreach       "{{ steps.ID.outputs.KEY }}": an output of an upstream step holding a JSON list;
+                when that step has succeeded, the step gets one instance per item, named
+                ID[0], ID[1], ... (in list order), each reading its item as {{ item }} (and
+                {{ item.field }} for objects; $IMX_ITEM). The step itself then succeeds with the
+                output `instances` (how many); a step that needs it waits for every instance.
+                An empty list runs no instance; an output that is missing or not a JSON list,
+                or longer than max_instances, fails the step saying so
+  max_instances the most instances a matrix or foreach may make (default 1000, at most 10000);
+                a matrix with more combinations is refused when the file is checked
+  max_parallel  at most this many instances of the step ready, leased or running at once; the
+                others wait (pending) and start in order as earlier ones end
+  fail_fast     for a matrix or foreach step (default true): once an instance fails, its
+                instances not started yet are skipped ("fail_fast: ... failed"); those already
+                running finish. false: the others all run
+  The outputs of a matrix or foreach step cannot be read by id (each instance has its own).
+  e.g. - id: test
+         needs: [build]
+         matrix: {region: [eu, us], shard: [1, 2, 3]}
+         max_parallel: 2
+         run: ./test --region {{ matrix.region }} --shard {{ matrix.shard }}
+       - id: each
+         needs: [list]
+         foreach: "{{ steps.list.outputs.files }}"
+         run: ./process {{ item }}
+
 Approval keys (a step's `approval:`):
   approvers     {users: [NAMES], roles: [ROLES]}: who may approve or reject it (at least one
                 name; admins always may); required
@@ -582,6 +612,14 @@ pub const STEP_ENVIRONMENT: &[(&str, &str)] = &[
     ),
     ("IMX_PARAM_<NAME>", "each param of the run"),
     ("IMX_OUT_<STEP>_<KEY>", "each output of the steps upstream"),
+    (
+        "IMX_MATRIX_<NAME>",
+        "an instance of a `matrix:` step: each of its matrix values",
+    ),
+    (
+        "IMX_ITEM",
+        "an instance of a `foreach:` step: its item (strings as they are, other values as JSON)",
+    ),
 ];
 
 /// `imx help environment`.

@@ -116,12 +116,31 @@ pub enum RunChange {
         at: i64,
         error: Option<String>,
     },
+    /// Steps were added to the run (a `foreach:` step expanded): the new total.
+    AddSteps { steps_total: u32 },
     /// A retry reopens an ended run: running again, with recounted steps and a new deadline.
     Reopen {
         steps_done: u32,
         steps_succeeded: u32,
         deadline: Option<i64>,
     },
+}
+
+/// A step row a transition adds to its run: an instance of a `foreach:` step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepInsert {
+    pub step_id: String,
+    pub idx: u32,
+    /// `run`, `http` or `noop`.
+    pub kind: String,
+    /// `ready` or `pending` (waiting for a `max_parallel` slot).
+    pub status: StepStatus,
+    pub pending_needs: u32,
+    /// The agent labels it needs, as a JSON object, if any.
+    pub selector: Option<String>,
+    /// What its templates see (`item`), as JSON.
+    pub vars: String,
+    pub not_before: i64,
 }
 
 /// A row for the durable event feed.
@@ -141,13 +160,16 @@ pub struct LogRecord {
     pub line: String,
 }
 
-/// Everything one transition changes in one run, to apply in one transaction: step updates,
+/// Everything one transition changes in one run, to apply in one transaction: new step rows,
+/// step updates,
 /// then run updates, then events and log lines (each list in order), then the release of a
 /// concurrency slot. Times are the
 /// transition's `now`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Changeset {
     pub run_id: String,
+    /// New step rows, inserted before the updates.
+    pub inserts: Vec<StepInsert>,
     pub steps: Vec<StepUpdate>,
     pub runs: Vec<RunUpdate>,
     pub events: Vec<EventRecord>,

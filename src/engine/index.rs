@@ -1,5 +1,8 @@
 //! A workflow version's step graph, indexed for the store's transitions (dependents of a step,
-//! position by id), cached per process: a version never changes once stored.
+//! position by id), cached per process: a version never changes once stored. A `matrix:` step
+//! stands here as its instances, and a step needing it needs each of them (see
+//! [`super::expand`]); a `foreach:` step stands as itself, and the instances it gets at run
+//! time are looked up as it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,7 +12,12 @@ use crate::model::{StepSpec, WorkflowSpec};
 /// The step graph of one workflow version.
 #[derive(Debug)]
 pub struct SpecIndex {
+    /// The workflow as written.
     pub spec: WorkflowSpec,
+    /// Its steps as a run has them when created: matrix steps expanded, with their needs.
+    steps: Vec<StepSpec>,
+    /// Each step's `matrix.*` variables (matrix instances only).
+    vars: Vec<Option<crate::model::InstanceVars>>,
     by_id: HashMap<String, usize>,
     dependents: Vec<Vec<usize>>,
     templated: Vec<bool>,
@@ -17,22 +25,21 @@ pub struct SpecIndex {
 
 impl SpecIndex {
     pub fn new(spec: WorkflowSpec) -> Self {
-        let by_id: HashMap<String, usize> = spec
-            .steps
+        let (steps, vars) = super::expand::expand_matrices(&spec.steps);
+        let by_id: HashMap<String, usize> = steps
             .iter()
             .enumerate()
             .map(|(i, s)| (s.id.clone(), i))
             .collect();
-        let mut dependents = vec![Vec::new(); spec.steps.len()];
-        for (i, step) in spec.steps.iter().enumerate() {
+        let mut dependents = vec![Vec::new(); steps.len()];
+        for (i, step) in steps.iter().enumerate() {
             for need in &step.needs {
                 if let Some(&j) = by_id.get(need) {
                     dependents[j].push(i);
                 }
             }
         }
-        let templated = spec
-            .steps
+        let templated = steps
             .iter()
             .map(|s| {
                 serde_json::to_string(s)
@@ -42,37 +49,58 @@ impl SpecIndex {
             .collect();
         SpecIndex {
             spec,
+            steps,
+            vars,
             by_id,
             dependents,
             templated,
         }
     }
 
+    /// Where step `id` is: its own place, or for an instance of a `foreach:` step, that step's.
+    fn position(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied().or_else(|| {
+            let base = crate::model::base_step_id(id);
+            let &i = self.by_id.get(base)?;
+            let foreach = self.steps[i]
+                .fan_out
+                .as_ref()
+                .is_some_and(|f| f.foreach.is_some());
+            (foreach && base != id).then_some(i)
+        })
+    }
+
     pub fn step(&self, id: &str) -> Option<&StepSpec> {
-        self.by_id.get(id).map(|&i| &self.spec.steps[i])
+        self.position(id).map(|i| &self.steps[i])
+    }
+
+    /// The steps a new run has, in order, each with its `matrix.*` variables (if an instance).
+    pub fn run_steps(
+        &self,
+    ) -> impl Iterator<Item = (&StepSpec, Option<&crate::model::InstanceVars>)> {
+        self.steps.iter().zip(self.vars.iter().map(Option::as_ref))
     }
 
     /// Whether the step has any template to render.
     pub fn has_templates(&self, id: &str) -> bool {
-        self.by_id.get(id).is_some_and(|&i| self.templated[i])
+        self.position(id).is_some_and(|i| self.templated[i])
     }
 
     /// Steps that directly need `id`.
     pub fn dependents(&self, id: &str) -> impl Iterator<Item = &StepSpec> {
-        self.by_id
-            .get(id)
-            .map(|&i| self.dependents[i].as_slice())
+        self.position(id)
+            .map(|i| self.dependents[i].as_slice())
             .unwrap_or(&[])
             .iter()
-            .map(|&j| &self.spec.steps[j])
+            .map(|&j| &self.steps[j])
     }
 
     /// `id` and every step downstream of it, in workflow order.
     pub fn downstream_of(&self, id: &str) -> Vec<&StepSpec> {
-        let Some(&start) = self.by_id.get(id) else {
+        let Some(start) = self.position(id) else {
             return Vec::new();
         };
-        let mut seen = vec![false; self.spec.steps.len()];
+        let mut seen = vec![false; self.steps.len()];
         let mut stack = vec![start];
         while let Some(i) = stack.pop() {
             if std::mem::replace(&mut seen[i], true) {
@@ -80,8 +108,7 @@ impl SpecIndex {
             }
             stack.extend(self.dependents[i].iter().copied());
         }
-        self.spec
-            .steps
+        self.steps
             .iter()
             .enumerate()
             .filter(|(i, _)| seen[*i])

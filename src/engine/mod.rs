@@ -9,6 +9,7 @@
 mod backoff;
 pub mod changeset;
 pub mod concurrency;
+pub mod expand;
 mod index;
 pub mod limits;
 mod lost;
@@ -21,7 +22,7 @@ pub mod transitions;
 pub use backoff::retry_delay_ms;
 pub use changeset::{
     Changeset, Decision, EventRecord, LogRecord, Refusal, Rejection, RunChange, RunGuard,
-    RunUpdate, StepChange, StepGuard, StepUpdate,
+    RunUpdate, StepChange, StepGuard, StepInsert, StepUpdate,
 };
 pub use index::{SpecCache, SpecIndex};
 pub use limits::StepLimits;

@@ -57,6 +57,9 @@ pub struct Loaded<'a> {
     pub steps: BTreeMap<String, StepRow>,
     /// Whether `steps` holds every step of the run.
     pub all_steps: bool,
+    /// Outputs of succeeded steps, by step id, loaded when asked for ([`Need::Outputs`]): an
+    /// asked-for step that has not succeeded has an empty entry.
+    pub outputs: BTreeMap<String, BTreeMap<String, String>>,
     /// Epoch milliseconds.
     pub now: i64,
     /// What `if:` conditions read beyond step rows, once asked for ([`Need::Facts`]).
@@ -78,6 +81,7 @@ impl<'a> Loaded<'a> {
             run,
             steps: BTreeMap::new(),
             all_steps: false,
+            outputs: BTreeMap::new(),
             now,
             facts: None,
         }
@@ -104,6 +108,8 @@ pub enum Need {
     Steps(Vec<String>),
     /// Every step of the run (ending a run, `fail_fast`, naming the run's failed step, retry).
     AllSteps,
+    /// The outputs of these steps (a `foreach:` step expanding), in [`Loaded::outputs`].
+    Outputs(Vec<String>),
     /// The run's params and the outputs of these steps (if they succeeded), for `if:`
     /// conditions ([`Facts`]).
     Facts(Vec<String>),

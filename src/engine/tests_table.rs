@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use super::transitions::{claim, complete, end, lost, retry};
 use super::*;
+use super::{Need, expand};
 use crate::model::{
     Backoff, LeaseRef, RetrySpec, RunStatus, StepKind, StepResult, StepSpec, StepStatus,
     WorkflowSpec,
@@ -676,6 +677,110 @@ mod approvals {
         };
         let mut st = Loaded::new(&ix, run.clone(), now).with_steps(rows.clone());
         st.all_steps = true;
+// Fan-out (issue 13): matrix instances with `max_parallel` and `fail_fast`, and a `foreach:`
+// step expanding at run time, driven through a whole run held in memory.
+
+/// A whole run in memory, laid out as a store creates it (`expand::initial_rows`), every
+/// changeset applied as a store applies it (new rows included), every row loaded.
+struct Sim {
+    ix: SpecIndex,
+    run: RunRow,
+    rows: Vec<StepRow>,
+    /// Outputs of the steps that succeeded.
+    outputs: BTreeMap<String, BTreeMap<String, String>>,
+    /// Vars of the rows added at run time.
+    vars: BTreeMap<String, String>,
+}
+
+impl Sim {
+    fn new(steps: Vec<StepSpec>) -> Sim {
+        let ix = SpecIndex::new(WorkflowSpec::new("t", steps));
+        let rows: Vec<StepRow> = expand::initial_rows(&ix)
+            .iter()
+            .map(|r| {
+                let mut row = row(&r.step.id, r.idx, StepStatus::Pending, 0);
+                row.pending_needs = r.pending_needs;
+                if r.pending_needs == 0 {
+                    row.status = StepStatus::Ready;
+                }
+                row
+            })
+            .collect();
+        let run = RunRow {
+            id: "R1".into(),
+            workflow: "t".into(),
+            version: 1,
+            status: RunStatus::Running,
+            steps_total: rows.len() as u32,
+            steps_done: 0,
+            steps_succeeded: 0,
+            timeout_ms: None,
+            timeout_source: None,
+            concurrency_key: None,
+        };
+        Sim {
+            ix,
+            run,
+            rows,
+            outputs: BTreeMap::new(),
+            vars: BTreeMap::new(),
+        }
+    }
+
+    fn decide(&mut self, f: impl Fn(&Loaded<'_>) -> Decision) -> Changeset {
+        let mut st = Loaded::new(&self.ix, self.run.clone(), NOW).with_steps(self.rows.clone());
+        st.all_steps = true;
+        let cs = loop {
+            match f(&st) {
+                Ok(cs) => break cs,
+                Err(Refusal::Need(Need::Outputs(ids))) => {
+                    assert!(
+                        !ids.iter().all(|i| st.outputs.contains_key(i)),
+                        "asked twice"
+                    );
+                    for id in ids {
+                        let o = self.outputs.get(&id).cloned().unwrap_or_default();
+                        st.outputs.insert(id, o);
+                    }
+                }
+                Err(e) => panic!("{e:?}"),
+            }
+        };
+        for ins in &cs.inserts {
+            let mut r = row(&ins.step_id, ins.idx, ins.status, 0);
+            r.pending_needs = ins.pending_needs;
+            self.rows.push(r);
+            self.vars.insert(ins.step_id.clone(), ins.vars.clone());
+        }
+        apply(&mut self.run, &mut self.rows, &cs);
+        cs
+    }
+
+    fn status(&self, id: &str) -> StepStatus {
+        self.rows.iter().find(|r| r.step_id == id).unwrap().status
+    }
+
+    fn ids(&self, status: StepStatus) -> Vec<String> {
+        let mut rows: Vec<&StepRow> = self.rows.iter().filter(|r| r.status == status).collect();
+        rows.sort_by_key(|r| r.idx);
+        rows.iter().map(|r| r.step_id.clone()).collect()
+    }
+
+    /// Instances of `base` ready, leased or running.
+    fn busy(&self, base: &str) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.step_id.starts_with(&format!("{base}[")))
+            .filter(|r| {
+                matches!(
+                    r.status,
+                    StepStatus::Ready | StepStatus::Leased | StepStatus::Running
+                )
+            })
+            .count()
+    }
+
+    fn claim(&mut self, id: &str) {
         let agent = Claimant {
             id: "a1".into(),
             name: "w1".into(),
@@ -889,6 +994,256 @@ mod approvals {
         assert_eq!(status("down"), StepStatus::Pending);
         assert!(cs.events.iter().any(|e| e.kind == "step.waiting"));
     }
+}
+
+        self.decide(|st| {
+            claim::claim(
+                st,
+                id,
+                &agent,
+                LEASE_MS,
+                claim::Prepared::Ready { notes: &[] },
+            )
+        });
+    }
+
+    fn finish(&mut self, id: &str, ok: bool, outputs: &[(&str, &str)]) {
+        let attempt = self.rows.iter().find(|r| r.step_id == id).unwrap().attempt;
+        let outputs: BTreeMap<String, String> = outputs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let result = if ok {
+            StepResult::ok(outputs.clone())
+        } else {
+            StepResult::failed("exit code 1", Some(1))
+        };
+        self.decide(|st| complete::complete(st, &lease(id, attempt), &result, u64::MAX));
+        if ok {
+            self.outputs.insert(id.to_string(), outputs);
+        }
+    }
+
+    /// Claim and finish `id` successfully.
+    fn run_ok(&mut self, id: &str, outputs: &[(&str, &str)]) {
+        self.claim(id);
+        self.finish(id, true, outputs);
+    }
+}
+
+fn matrix_step(id: &str, needs: &[&str], max_parallel: Option<u32>) -> StepSpec {
+    use crate::model::{FanOut, MatrixAxis};
+    let mut s = StepSpec::new(id, StepKind::Noop).needing(needs);
+    let mut fan = FanOut::matrix(vec![
+        MatrixAxis {
+            name: "region".into(),
+            values: vec!["eu".into(), "us".into()],
+        },
+        MatrixAxis {
+            name: "shard".into(),
+            values: vec![1.into(), 2.into(), 3.into()],
+        },
+    ]);
+    fan.max_parallel = max_parallel;
+    s.fan_out = Some(fan);
+    s
+}
+
+fn foreach_step(id: &str, over: &str, max_parallel: Option<u32>, cap: u32) -> StepSpec {
+    let mut s = StepSpec::new(id, StepKind::Noop).needing(&[over]);
+    let mut fan = crate::model::FanOut::foreach(over, "items");
+    fan.max_parallel = max_parallel;
+    fan.max_instances = cap;
+    s.fan_out = Some(fan);
+    s
+}
+
+#[test]
+fn max_parallel_keeps_at_most_n_instances_going_and_the_next_waits_for_a_slot() {
+    let mut sim = Sim::new(vec![
+        StepSpec::new("build", StepKind::Noop),
+        matrix_step("test", &["build"], Some(2)),
+        StepSpec::new("report", StepKind::Noop).needing(&["test"]),
+    ]);
+    assert_eq!(sim.ids(StepStatus::Ready), ["build"]);
+    sim.run_ok("build", &[]);
+    assert_eq!(
+        sim.ids(StepStatus::Ready),
+        ["test[region=eu,shard=1]", "test[region=eu,shard=2]"]
+    );
+    let mut order = Vec::new();
+    while let Some(next) = sim.ids(StepStatus::Ready).first().cloned() {
+        if next == "report" {
+            break;
+        }
+        assert!(sim.busy("test") <= 2, "{:?}", sim.rows);
+        sim.claim(&next);
+        assert!(sim.busy("test") <= 2);
+        sim.finish(&next, true, &[]);
+        order.push(next);
+        if order.len() == 6 {
+            break;
+        }
+        assert_ne!(
+            sim.status("report"),
+            StepStatus::Ready,
+            "report waits for every instance"
+        );
+    }
+    assert_eq!(order.len(), 6, "{order:?}");
+    assert_eq!(order[5], "test[region=us,shard=3]");
+    assert_eq!(sim.ids(StepStatus::Ready), ["report"]);
+    sim.run_ok("report", &[]);
+    assert_eq!(sim.run.status, RunStatus::Succeeded);
+    assert_eq!(sim.run.steps_succeeded, 8);
+}
+
+#[test]
+fn a_failed_instance_skips_its_waiting_siblings_but_not_the_running_ones() {
+    let mut sim = Sim::new(vec![
+        matrix_step("test", &[], Some(3)),
+        StepSpec::new("report", StepKind::Noop).needing(&["test"]),
+    ]);
+    sim.claim("test[region=eu,shard=1]");
+    sim.claim("test[region=eu,shard=2]");
+    sim.finish("test[region=eu,shard=1]", false, &[]);
+    assert_eq!(sim.status("test[region=eu,shard=2]"), StepStatus::Leased);
+    for id in [
+        "test[region=eu,shard=3]",
+        "test[region=us,shard=1]",
+        "test[region=us,shard=3]",
+    ] {
+        assert_eq!(sim.status(id), StepStatus::Skipped, "{id}");
+    }
+    let skipped = sim
+        .rows
+        .iter()
+        .find(|r| r.step_id == "test[region=us,shard=1]")
+        .unwrap();
+    assert_eq!(
+        skipped.error.as_deref(),
+        Some("fail_fast: \"test[region=eu,shard=1]\" failed")
+    );
+    assert_eq!(sim.status("report"), StepStatus::Skipped);
+    assert_eq!(
+        sim.run.status,
+        RunStatus::Running,
+        "one instance still runs"
+    );
+    sim.finish("test[region=eu,shard=2]", true, &[]);
+    assert_eq!(sim.run.status, RunStatus::Failed);
+
+    // Without fail_fast, the others go on.
+    let mut step = matrix_step("test", &[], None);
+    step.fan_out.as_mut().unwrap().fail_fast = false;
+    let mut sim = Sim::new(vec![step]);
+    sim.claim("test[region=eu,shard=1]");
+    sim.finish("test[region=eu,shard=1]", false, &[]);
+    assert_eq!(sim.ids(StepStatus::Ready).len(), 5);
+}
+
+#[test]
+fn foreach_expands_when_its_source_succeeds_and_its_dependents_wait_for_every_item() {
+    let mut sim = Sim::new(vec![
+        StepSpec::new("list", StepKind::Noop),
+        foreach_step("each", "list", None, 1_000),
+        StepSpec::new("after", StepKind::Noop).needing(&["each"]),
+    ]);
+    assert_eq!(sim.run.steps_total, 3);
+    sim.run_ok("list", &[("items", r#"["a", {"n": 2}, 3]"#)]);
+    assert_eq!(sim.status("each"), StepStatus::Succeeded);
+    assert_eq!(
+        sim.ids(StepStatus::Ready),
+        ["each[0]", "each[1]", "each[2]"]
+    );
+    assert_eq!(sim.vars["each[1]"], r#"{"item":{"n":2}}"#);
+    assert_eq!(sim.run.steps_total, 6);
+    let after = sim.rows.iter().find(|r| r.step_id == "after").unwrap();
+    assert_eq!(after.pending_needs, 3);
+    for id in ["each[0]", "each[1]", "each[2]"] {
+        assert_ne!(sim.status("after"), StepStatus::Ready);
+        sim.run_ok(id, &[]);
+    }
+    assert_eq!(sim.ids(StepStatus::Ready), ["after"]);
+    sim.run_ok("after", &[]);
+    assert_eq!(sim.run.status, RunStatus::Succeeded);
+}
+
+#[test]
+fn foreach_with_max_parallel_one_hands_out_one_item_at_a_time() {
+    let mut sim = Sim::new(vec![
+        StepSpec::new("list", StepKind::Noop),
+        foreach_step("each", "list", Some(1), 1_000),
+    ]);
+    sim.run_ok("list", &[("items", "[1, 2, 3, 4]")]);
+    for i in 0..4 {
+        assert_eq!(sim.ids(StepStatus::Ready), [format!("each[{i}]")]);
+        sim.run_ok(&format!("each[{i}]"), &[]);
+    }
+    assert_eq!(sim.run.status, RunStatus::Succeeded);
+}
+
+#[test]
+fn foreach_over_a_non_list_or_too_many_items_fails_saying_why_and_an_empty_list_runs_none() {
+    let case = |items: &str, cap: u32| {
+        let mut sim = Sim::new(vec![
+            StepSpec::new("list", StepKind::Noop),
+            foreach_step("each", "list", None, cap),
+            StepSpec::new("after", StepKind::Noop).needing(&["each"]),
+        ]);
+        sim.run_ok("list", &[("items", items)]);
+        sim
+    };
+    let sim = case(r#"{"a": 1}"#, 1_000);
+    assert_eq!(sim.status("each"), StepStatus::Failed);
+    let error = |sim: &Sim| {
+        sim.rows
+            .iter()
+            .find(|r| r.step_id == "each")
+            .unwrap()
+            .error
+            .clone()
+            .unwrap()
+    };
+    assert!(
+        error(&sim).contains("steps.list.outputs.items is not a JSON list"),
+        "{}",
+        error(&sim)
+    );
+    assert_eq!(sim.status("after"), StepStatus::Skipped);
+    assert_eq!(sim.run.status, RunStatus::Failed);
+
+    let sim = case("[1, 2, 3]", 2);
+    assert_eq!(sim.status("each"), StepStatus::Failed);
+    assert!(
+        error(&sim).contains("has 3 items, over the cap of 2 instances"),
+        "{}",
+        error(&sim)
+    );
+
+    let sim = case("[]", 1_000);
+    assert_eq!(sim.status("each"), StepStatus::Succeeded);
+    assert_eq!(sim.ids(StepStatus::Ready), ["after"]);
+}
+
+#[test]
+fn retry_from_a_matrix_step_reruns_every_instance_and_what_follows() {
+    let mut sim = Sim::new(vec![
+        matrix_step("test", &[], Some(2)),
+        StepSpec::new("report", StepKind::Noop).needing(&["test"]),
+    ]);
+    while let Some(next) = sim.ids(StepStatus::Ready).first().cloned() {
+        sim.run_ok(&next, &[]);
+    }
+    assert_eq!(sim.run.status, RunStatus::Succeeded);
+    let cs = sim.decide(|st| retry::retry(st, Some("test")));
+    assert_eq!(cs.steps.len(), 7, "six instances and report");
+    assert_eq!(
+        sim.ids(StepStatus::Ready),
+        ["test[region=eu,shard=1]", "test[region=eu,shard=2]"],
+        "max_parallel holds for a retry too"
+    );
+    assert_eq!(sim.run.status, RunStatus::Running);
 }
 
 // Conditions (issue 13): `if:` and `when:`, over a small pipeline run by a mini store that

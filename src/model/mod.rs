@@ -5,6 +5,7 @@ mod agent;
 mod artifact;
 mod audit;
 mod event;
+mod fanout;
 mod ids;
 pub mod labels;
 mod run;
@@ -19,6 +20,10 @@ pub use agent::{Agent, AgentRegistration, AgentState, AgentStep};
 pub use artifact::{Artifact, ArtifactPrune, ArtifactPruneReport, check_artifact_path};
 pub use audit::AuditRecord;
 pub use event::{CapturedLine, Event, LogLine, LogMark, LogStream};
+pub use fanout::{
+    DEFAULT_MAX_INSTANCES, FanOut, ForeachSource, InstanceVars, MAX_INSTANCES_LIMIT, MatrixAxis,
+    base_step_id, foreach_instance_id, is_instance_id, value_text,
+};
 pub use ids::{new_id, now_ms, short_id};
 pub use run::{
     ApprovalDecision, LeaseRef, Page, Run, RunConcurrency, RunDetail, RunFilter, RunStatus,

@@ -149,6 +149,9 @@ pub struct StepSpec {
     /// Working directory for `run` steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workdir: Option<String>,
+    /// `matrix:` / `foreach:`: the step runs as several instances (see [`super::FanOut`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fan_out: Option<super::FanOut>,
     /// `if:` — an expression over params, upstream outputs and states; false skips the step
     /// ("condition false"). See `engine::transitions::conditions`.
     #[serde(default, rename = "if", skip_serializing_if = "Option::is_none")]
@@ -227,6 +230,7 @@ impl StepSpec {
             agent: None,
             env: BTreeMap::new(),
             workdir: None,
+            fan_out: None,
             condition: None,
             when: When::Success,
             artifacts: Vec::new(),

@@ -202,6 +202,33 @@ pub(super) const CONSTRAINTS: &[(&str, &str, &str)] = &[
         r#"{"minimum": 1, "maximum": 10000}"#,
     ),
     ("ConcurrencySpec", "key", NOT_BLANK),
+    // spec::matrix::check_spec: a fan-out is a matrix or a foreach, never both.
+    (
+        "FanOut",
+        "",
+        r##"{"oneOf": [
+            {"required": ["matrix"], "not": {"required": ["foreach"]},
+             "properties": {"matrix": {"minItems": 1}}},
+            {"required": ["foreach"], "not": {"required": ["matrix"]}}
+        ]}"##,
+    ),
+    (
+        "FanOut",
+        "max_instances",
+        r#"{"minimum": 1, "maximum": 10000}"#,
+    ),
+    ("FanOut", "max_parallel", r#"{"minimum": 1}"#),
+    (
+        "MatrixAxis",
+        "name",
+        r#"{"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}"#,
+    ),
+    (
+        "MatrixAxis",
+        "values",
+        r#"{"minItems": 1, "uniqueItems": true, "items": {"type": ["string", "number", "boolean"], "pattern": "^[^\\[\\],=\\x00-\\x1f]*$"}}"#,
+    ),
+    ("ForeachSource", "step", IDENTIFIER),
     ("HttpSpec", "url", NOT_BLANK),
     (
         "HttpSpec",

@@ -82,6 +82,7 @@ pub fn check_spec(spec: &WorkflowSpec) -> Result<()> {
         names.push(names[0]);
         problems.push(format!("cycle: {}", names.join(" → ")));
     }
+    problems.extend(super::matrix::check_spec(spec));
     problems.extend(super::condition::check_spec_conditions(spec, &edges));
     super::artifacts::check_spec_steps(&spec.steps, &mut problems);
     if let Some(c) = &spec.concurrency {

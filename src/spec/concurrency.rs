@@ -170,6 +170,7 @@ pub fn render_key(
             name: workflow.to_string(),
             version,
         },
+        instance: Default::default(),
     };
     render(&spec.key, &ctx)
 }

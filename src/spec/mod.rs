@@ -41,6 +41,7 @@ mod graph;
 mod http;
 mod keys;
 mod load;
+mod matrix;
 mod node;
 mod notify;
 mod on;

@@ -14,6 +14,8 @@ use super::retry::{parse_agent, parse_retry};
 pub(crate) const STEP_KEYS: &[&str] = &[
     "id", "needs", "run", "http", "noop", "approval", "timeout", "retry", "agent", "env",
     "workdir", "if", "when", "artifacts", "inputs",
+    // Fan-out (see `super::matrix`).
+    "matrix", "foreach", "max_parallel", "fail_fast", "max_instances",
 ];
 pub(crate) const DEFAULT_KEYS: &[&str] = &["timeout", "retry", "agent", "env"];
 const KINDS: &[&str] = &["run", "http", "noop", "approval"];
@@ -123,6 +125,7 @@ pub(crate) fn parse_step(
             agent: defaults.agent.clone(),
             env: BTreeMap::new(),
             workdir: None,
+            fan_out: None,
             condition: None,
             when: crate::model::When::Success,
             artifacts: Vec::new(),
@@ -192,6 +195,7 @@ pub(crate) fn parse_step(
         draft.inputs = super::artifacts::parse_inputs(n, &what, diags);
         draft.spec.inputs = draft.inputs.iter().map(|(id, _)| id.clone()).collect();
     }
+    draft.spec.fan_out = super::matrix::parse_fan_out(&f, &what, &mut draft.templates, diags);
     Some(draft)
 }
 

@@ -23,6 +23,9 @@ pub struct TemplateContext {
     pub steps: BTreeMap<String, StepOutputs>,
     pub run: RunInfo,
     pub workflow: WorkflowInfo,
+    /// `matrix.NAME` or `item`, in an instance of a `matrix:` or `foreach:` step.
+    #[serde(flatten)]
+    pub instance: crate::model::InstanceVars,
 }
 
 /// A finished upstream step's outputs.

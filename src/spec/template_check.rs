@@ -12,7 +12,7 @@ use super::suggest::did_you_mean;
 use super::template::{REMOVED_FILTERS, describe, is_template, variables};
 use super::{shell, template_scan};
 
-const ROOTS_HINT: &str = "templates can use params.NAME, steps.ID.outputs.KEY, secrets.NAME, run.id, workflow.name and workflow.version";
+const ROOTS_HINT: &str = "templates can use params.NAME, steps.ID.outputs.KEY, secrets.NAME, run.id, workflow.name and workflow.version (and matrix.NAME or item in a fanned-out step)";
 
 /// Check the templates of every step; `ancestors[i]` holds the upstream step ids of step `i`.
 /// `source` is the file's text, to point inside templates.
@@ -269,6 +269,9 @@ fn check_path(path: &str, scope: &Scope<'_>) -> Option<(String, Option<String>, 
                     false,
                 )
             })
+        }
+        ("matrix" | "item", _) => {
+            super::matrix::check_var(path, scope.step).map(|(msg, hint)| (msg, hint, true))
         }
         ("run", Some(other)) => Some((
             format!("unknown variable run.{other}"),

@@ -124,6 +124,7 @@ pub(crate) fn parse_into(source: &str, diags: &mut Diagnostics) -> Option<Workfl
         .map(|n| super::notify::parse_notify(n, diags))
         .unwrap_or_default();
     check_templates(source, &drafts, &param_names, &ancestors, diags);
+    super::matrix::check_steps(&drafts, diags);
     super::condition::check_conditions(source, &drafts, &param_names, &ancestors, diags);
 
     Some(WorkflowSpec {

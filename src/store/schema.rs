@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0022_waiting_approvals.sql"),
     include_str!("migrations/0023_run_labels.sql"),
     include_str!("migrations/0024_artifacts.sql"),
+    include_str!("migrations/0025_step_instances.sql"),
 ];
 
 /// The schema version this build writes.

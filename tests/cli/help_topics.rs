@@ -183,6 +183,12 @@ fn the_workflow_topic_example_is_valid() {
         "max_delay",
         "jitter",
         "labels",
+        "matrix",
+        "foreach",
+        "max_parallel",
+        "max_instances",
+        "matrix.NAME",
+        "{{ item }}",
     ] {
         assert!(out.stdout.contains(key), "{key} missing:\n{}", out.stdout);
     }

@@ -41,6 +41,7 @@ mod hidden_paths;
 mod http;
 mod identity;
 mod install;
+mod matrix;
 mod notify;
 mod notify_email;
 mod notify_file;

@@ -52,6 +52,7 @@ pub fn complete(
                 Some(step),
                 serde_json::json!({ "attempt": lease.attempt }),
             );
+            w.succeeded_with(step, &result.outputs);
             w.step_succeeded(step)?;
         }
         StepOutcome::Failed => {

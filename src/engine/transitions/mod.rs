@@ -12,6 +12,7 @@ pub mod claim;
 pub mod complete;
 pub mod conditions;
 pub mod end;
+mod fanout;
 pub mod lost;
 pub mod retry;
 
@@ -124,6 +125,7 @@ impl RunRow {
                 self.steps_succeeded = *steps_succeeded;
             }
             RunChange::End { status, .. } => self.status = *status,
+            RunChange::AddSteps { steps_total } => self.steps_total = *steps_total,
             RunChange::Reopen {
                 steps_done,
                 steps_succeeded,
@@ -154,6 +156,8 @@ pub(crate) struct Work<'l, 'a> {
     /// The run row as the recorded run updates leave it (counters are recorded at the end).
     written: RunRow,
     steps: BTreeMap<String, StepRow>,
+    /// Outputs of steps that succeeded in this transition (a `foreach:` may read them).
+    outputs: BTreeMap<String, BTreeMap<String, String>>,
     pub cs: Changeset,
 }
 
@@ -164,6 +168,7 @@ impl<'l, 'a> Work<'l, 'a> {
             run: st.run.clone(),
             written: st.run.clone(),
             steps: st.steps.clone(),
+            outputs: BTreeMap::new(),
             cs: Changeset::new(&st.run.id),
         }
     }
@@ -277,6 +282,7 @@ impl<'l, 'a> Work<'l, 'a> {
             return Err(self.need_downstream(id));
         }
         let now = self.now();
+        let held = self.step(id)?.status;
         self.update(
             id,
             StepChange::End {
@@ -300,6 +306,7 @@ impl<'l, 'a> Work<'l, 'a> {
                     self.step_ended(&dep, StepStatus::Skipped, Some(&why))?;
                 }
             }
+            self.instance_ended(id, held, status)?;
         }
         if status == StepStatus::Failed && self.st.ix.spec.fail_fast {
             self.stop_remaining("fail_fast: another step failed")?;
@@ -337,6 +344,10 @@ impl<'l, 'a> Work<'l, 'a> {
                 continue;
             }
             let pending_needs = row.pending_needs.saturating_sub(1);
+            if pending_needs == 0 && self.is_foreach(&dep) {
+                self.expand_foreach(&dep)?;
+                continue;
+            }
             let status = if row.pending_needs == 1 {
                 StepStatus::Ready
             } else {
@@ -354,6 +365,9 @@ impl<'l, 'a> Work<'l, 'a> {
                 self.cs
                     .event("step.ready", Some(&dep), serde_json::Value::Null);
             }
+        }
+        if !self.run.status.is_terminal() {
+            self.instance_ended(id, StepStatus::Running, StepStatus::Succeeded)?;
         }
         Ok(())
     }

@@ -23,6 +23,9 @@ pub fn retry(st: &Loaded<'_>, from: Option<&str>) -> Decision {
     let mut w = Work::new(st);
     let rows = w.all_steps()?;
     let to_reset: Vec<String> = match from {
+        Some(step) if super::fanout::matrix_instances(st, step).is_some() => {
+            super::fanout::matrix_instances(st, step).unwrap_or_default()
+        }
         Some(step) => {
             if st.ix.step(step).is_none() {
                 let ids: Vec<&str> = st.ix.spec.steps.iter().map(|s| s.id.as_str()).collect();
@@ -59,6 +62,7 @@ pub fn retry(st: &Loaded<'_>, from: Option<&str>) -> Decision {
         .collect();
     if let Some(step) = from {
         refuse_blocked(st.ix, id, &statuses, step, &to_reset)?;
+        super::fanout::refuse_expanded(st, &rows, step, &to_reset)?;
     }
     // Needs are counted against the steps that still stand: a reset need is pending again.
     let after = |s: &str| {
@@ -70,13 +74,19 @@ pub fn retry(st: &Loaded<'_>, from: Option<&str>) -> Decision {
     };
     let now = st.now;
     let mut resets = Vec::with_capacity(to_reset.len());
+    let mut slots = super::fanout::Slots::default();
+    let mut expand = Vec::new();
     for step in &to_reset {
-        let needs = st.ix.step(step).map(|s| s.needs.as_slice()).unwrap_or(&[]);
+        let needs = super::fanout::run_needs(st, &rows, step);
         let pending = needs
             .iter()
             .filter(|n| after(n) != Some(StepStatus::Succeeded))
-            .count();
-        let status = if pending == 0 {
+            .count()
+            + slots.wait(st, step);
+        if pending == 0 && w.is_foreach(step) {
+            expand.push(step.clone());
+        }
+        let status = if pending == 0 && !w.is_foreach(step) {
             StepStatus::Ready
         } else {
             StepStatus::Pending
@@ -110,6 +120,9 @@ pub fn retry(st: &Loaded<'_>, from: Option<&str>) -> Decision {
         serde_json::json!({ "steps": to_reset, "from": from }),
     );
     super::conditions::after_reset(&mut w, &to_reset)?;
+    for step in expand {
+        w.expand_foreach(&step)?;
+    }
     w.finish()
 }
 

@@ -6,6 +6,7 @@ mod examples;
 mod graph;
 mod keys;
 mod load;
+mod matrix;
 mod model;
 mod notify;
 mod on;

@@ -87,7 +87,12 @@ pub fn claim<T: Rows + ?Sized>(
         let inputs = match spec {
             Some(step) => {
                 let upstream = tx.succeeded_outputs(&run_id, &upstream_ids(ix, &step_id))?;
-                render(head, ix, params_json, step, upstream)
+                let vars = if crate::model::is_instance_id(&step_id) {
+                    tx.step_vars(&run_id, &step_id)?
+                } else {
+                    None
+                };
+                render(head, ix, params_json, step, upstream, vars.as_deref())
             }
             None => Err(String::new()),
         };

@@ -18,8 +18,9 @@ pub fn decide<T: Rows + ?Sized>(
     st: &mut Loaded<'_>,
     transition: impl Fn(&Loaded<'_>) -> Decision,
 ) -> Result<std::result::Result<Changeset, Rejection>> {
-    // Each round loads more; a transition that still asks after every step is loaded is a bug.
-    // (Rows, then more rows, every row, and the facts of `if:` conditions at most.)
+    // Each round loads more; a transition that still asks after every step (and every output
+    // it names) is loaded is a bug. (Rows, then more rows, every row, outputs of a `foreach:`
+    // source, and the facts of `if:` conditions at most.)
     for _ in 0..8 {
         match transition(st) {
             Ok(cs) => {
@@ -27,6 +28,18 @@ pub fn decide<T: Rows + ?Sized>(
                 return Ok(Ok(cs));
             }
             Err(Refusal::Rejected(r)) => return Ok(Err(r)),
+            Err(Refusal::Need(Need::Outputs(ids))) => {
+                if ids.iter().all(|id| st.outputs.contains_key(id)) {
+                    break;
+                }
+                let wanted: std::collections::BTreeSet<&str> =
+                    ids.iter().map(String::as_str).collect();
+                let mut got = tx.succeeded_outputs(&st.run.id, &wanted)?;
+                for id in ids {
+                    let outputs = got.remove(&id).unwrap_or_default();
+                    st.outputs.insert(id, outputs);
+                }
+            }
             Err(Refusal::Need(Need::Facts(ids))) if st.facts.is_none() => {
                 st.facts = Some(facts(tx, &st.run.id, &ids)?);
             }

@@ -113,6 +113,9 @@ pub trait Rows {
     ) -> Result<Vec<(String, StepRow)>>;
     /// The outputs of the succeeded steps among `step_ids` of a run.
     fn succeeded_outputs(&self, run_id: &str, step_ids: &BTreeSet<&str>) -> Result<Outputs>;
+    /// What an instance of a `matrix:` or `foreach:` step sees in its templates (JSON), if
+    /// the step is one.
+    fn step_vars(&self, run_id: &str, step_id: &str) -> Result<Option<String>>;
     /// When the earliest ready step becomes due.
     fn next_due(&self) -> Result<Option<i64>>;
 

@@ -56,6 +56,8 @@ pub struct NewStep<'a> {
     /// The agent labels it needs, as a JSON object, if any.
     pub selector: Option<String>,
     pub not_before: i64,
+    /// What its templates see (`matrix.*`), as JSON, if it is a matrix instance.
+    pub vars: Option<String>,
 }
 
 /// What a backend does to create runs: SQL only.
@@ -100,7 +102,7 @@ pub fn create<T: RunRows + ConcurrencyRows + ?Sized>(
         deadline,
         timeout,
         created_by: req.created_by,
-        steps_total: ix.spec.steps.len(),
+        steps_total: ix.run_steps().count(),
         labels: req.labels,
         rerun_of: req.rerun_of,
         slot: plan.as_ref().map(|p| NewSlot {
@@ -110,26 +112,33 @@ pub fn create<T: RunRows + ConcurrencyRows + ?Sized>(
             admitted_at: admitted.then_some(now),
         }),
     })?;
-    let mut steps = Vec::with_capacity(ix.spec.steps.len());
-    for (i, step) in ix.spec.steps.iter().enumerate() {
+    let rows = crate::engine::expand::initial_rows(&ix);
+    let mut steps = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let step = row.step;
         let selector = match &step.agent {
             Some(sel) if !sel.labels.is_empty() => Some(serde_json::to_string(&sel.labels)?),
             _ => None,
         };
         steps.push(NewStep {
             step_id: &step.id,
-            idx: i,
+            idx: row.idx as usize,
             kind: step.kind.name(),
             // A run waiting for a slot holds its first steps back (admission makes them ready).
-            // A root step with a gate (`if:`, `when:`) passes it below.
-            status: if engine::conditions::starts_ready(&ix, &step.id) && admitted {
+            // A root step with a gate (`if:`, `when:`) passes it below; an instance waiting
+            // for a `max_parallel` slot waits.
+            status: if row.pending_needs == 0
+                && engine::conditions::starts_ready(&ix, &step.id)
+                && admitted
+            {
                 "ready"
             } else {
                 "pending"
             },
-            pending_needs: step.needs.len(),
+            pending_needs: row.pending_needs as usize,
             selector,
             not_before: now,
+            vars: row.vars.clone(),
         });
     }
     tx.insert_steps(&id, &steps)?;

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::engine::{RunRow as RunHead, SpecIndex};
-use crate::model::{StepKind, StepSpec};
+use crate::model::{InstanceVars, StepKind, StepSpec, value_text};
 use crate::spec::{RunInfo, StepOutputs, TemplateContext, WorkflowInfo};
 
 /// A step ready to hand to an agent.
@@ -29,8 +29,15 @@ pub(crate) fn render(
     params_json: &BTreeMap<String, serde_json::Value>,
     step: &StepSpec,
     upstream: BTreeMap<String, BTreeMap<String, String>>,
+    vars: Option<&str>,
 ) -> std::result::Result<Inputs, String> {
-    let exported = crate::spec::exports(params_json, &upstream);
+    let mut exported = crate::spec::exports(params_json, &upstream);
+    let instance: InstanceVars = match vars {
+        Some(v) => serde_json::from_str(v)
+            .map_err(|e| format!("cannot read the instance's variables: {e}"))?,
+        None => InstanceVars::default(),
+    };
+    exported.env.extend(instance_env(&instance));
     let rendered = if ix.has_templates(&step.id) {
         let ctx = TemplateContext {
             params: params_json.clone(),
@@ -45,6 +52,7 @@ pub(crate) fn render(
                 name: ix.spec.name.clone(),
                 version: head.version,
             },
+            instance,
         };
         crate::spec::render_step_slots(step, &ctx)
     } else {
@@ -68,6 +76,23 @@ pub(crate) fn render(
         notes: exported.notes,
         secret_slots,
     })
+}
+
+/// An instance's variables as environment variables: `IMX_MATRIX_<NAME>` (upper case) for each
+/// matrix variable, `IMX_ITEM` for a `foreach:` item (strings as they are, other values as
+/// JSON).
+fn instance_env(vars: &InstanceVars) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    for (k, v) in vars.matrix.iter().flatten() {
+        env.insert(
+            format!("IMX_MATRIX_{}", k.to_ascii_uppercase()),
+            value_text(v),
+        );
+    }
+    if let Some(item) = &vars.item {
+        env.insert("IMX_ITEM".into(), value_text(item));
+    }
+    env
 }
 
 /// The steps upstream of `step_id`: its needs, theirs, and so on.

@@ -15,6 +15,9 @@ pub fn apply(tx: &PgTx<'_>, cs: &Changeset, now: i64) -> Result<()> {
     if wakes_others(cs) {
         tx.hint_changes();
     }
+    if !cs.inserts.is_empty() {
+        insert_steps(tx, &cs.run_id, &cs.inserts);
+    }
     for u in &cs.steps {
         step(tx, &cs.run_id, u)?;
         if let StepChange::Wait { until } = &u.change {
@@ -64,9 +67,46 @@ pub fn apply(tx: &PgTx<'_>, cs: &Changeset, now: i64) -> Result<()> {
 fn wakes_others(cs: &Changeset) -> bool {
     let renewal = |u: &StepUpdate| matches!(u.change, StepChange::Renew { .. });
     !cs.runs.is_empty()
+        || !cs.inserts.is_empty()
         || !cs.events.is_empty()
         || !cs.logs.is_empty()
         || !cs.steps.iter().all(renewal)
+}
+
+/// New step rows (a `foreach:` step's instances), in statements of up to 5,000 rows (arrays
+/// unnested), as a new run's.
+fn insert_steps(tx: &PgTx<'_>, run_id: &str, rows: &[crate::engine::StepInsert]) {
+    for chunk in rows.chunks(5_000) {
+        let text = |f: &dyn Fn(&crate::engine::StepInsert) -> String| -> Vec<String> {
+            chunk.iter().map(f).collect()
+        };
+        let int = |f: &dyn Fn(&crate::engine::StepInsert) -> i64| -> Vec<i64> {
+            chunk.iter().map(f).collect()
+        };
+        let selectors: Vec<Option<String>> = chunk.iter().map(|s| s.selector.clone()).collect();
+        tx.defer(
+            "INSERT INTO steps (run_id, step_id, idx, kind, status, pending_needs, selector,
+                                not_before, vars)
+             SELECT $1, step_id, idx, kind, status, pending_needs, selector::jsonb, not_before,
+                    vars
+             FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::bigint[],
+                         $7::text[], $8::bigint[], $9::text[])
+                  AS s(step_id, idx, kind, status, pending_needs, selector, not_before, vars)"
+                .into(),
+            owned![
+                run_id.to_string(),
+                text(&|s| s.step_id.clone()),
+                int(&|s| i64::from(s.idx)),
+                text(&|s| s.kind.clone()),
+                text(&|s| s.status.as_str().to_string()),
+                int(&|s| i64::from(s.pending_needs)),
+                selectors,
+                int(&|s| s.not_before),
+                text(&|s| s.vars.clone()),
+            ],
+            None,
+        );
+    }
 }
 
 /// The guard every step UPDATE ends with (`$1`..`$4`).
@@ -267,6 +307,10 @@ fn run(tx: &PgTx<'_>, run_id: &str, u: &RunUpdate) -> Result<()> {
             sql("status = $5, finished_at = $6, error = $7, \
                   started_at = COALESCE(started_at, $6)"),
             owned![run_id, st, done, ok, status.as_str(), *at, error.clone()],
+        ),
+        RunChange::AddSteps { steps_total } => (
+            sql("steps_total = $5"),
+            owned![run_id, st, done, ok, i64::from(*steps_total)],
         ),
         RunChange::Reopen {
             steps_done,

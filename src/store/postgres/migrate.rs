@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0016_waiting_approvals.sql"),
     include_str!("migrations/0017_run_labels.sql"),
     include_str!("migrations/0018_artifacts.sql"),
+    include_str!("migrations/0019_step_instances.sql"),
 ];
 
 /// The PostgreSQL schema version this build writes (its own numbering, apart from SQLite's).

@@ -67,13 +67,15 @@ impl RunRows for PgTx<'_> {
             let statuses: Vec<&str> = chunk.iter().map(|s| s.status).collect();
             let selectors: Vec<Option<&str>> =
                 chunk.iter().map(|s| s.selector.as_deref()).collect();
+            let vars: Vec<Option<&str>> = chunk.iter().map(|s| s.vars.as_deref()).collect();
             self.execute(
                 "INSERT INTO steps (run_id, step_id, idx, kind, status, pending_needs, selector,
-                                    not_before)
-                 SELECT $1, step_id, idx, kind, status, pending_needs, selector::jsonb, not_before
+                                    not_before, vars)
+                 SELECT $1, step_id, idx, kind, status, pending_needs, selector::jsonb, not_before,
+                        vars
                  FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::bigint[],
-                             $7::text[], $8::bigint[])
-                      AS s(step_id, idx, kind, status, pending_needs, selector, not_before)",
+                             $7::text[], $8::bigint[], $9::text[])
+                      AS s(step_id, idx, kind, status, pending_needs, selector, not_before, vars)",
                 &[
                     &run_id,
                     &ids,
@@ -83,6 +85,7 @@ impl RunRows for PgTx<'_> {
                     &col(&|s| i64::try_from(s.pending_needs).unwrap_or(i64::MAX)),
                     &selectors,
                     &col(&|s| s.not_before),
+                    &vars,
                 ],
             )?;
         }

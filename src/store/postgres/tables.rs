@@ -86,7 +86,9 @@ pub fn logical_schema_version(pg_version: i64) -> i64 {
         // SQLite 0023 (its eighteenth).
         15 => 18,
         // 0018 (its sixteenth) adds the artifacts, as SQLite 0024 (its nineteenth).
-        _ => 19,
+        16 => 19,
+        // 0019 (its seventeenth) adds steps.vars, as SQLite 0025 (its twentieth).
+        _ => 20,
     }
 }
 

@@ -229,6 +229,17 @@ impl Rows for PgTx<'_> {
         claims::succeeded_outputs(self, run_id, step_ids)
     }
 
+    fn step_vars(&self, run_id: &str, step_id: &str) -> Result<Option<String>> {
+        let row = self.query_opt(
+            "SELECT vars FROM steps WHERE run_id = $1 AND step_id = $2",
+            &[&run_id, &step_id],
+        )?;
+        match row {
+            Some(r) => get(&r, 0),
+            None => Ok(None),
+        }
+    }
+
     fn next_due(&self) -> Result<Option<i64>> {
         let r = self.query_one(
             "SELECT min(not_before) FROM steps WHERE status = 'ready'",

@@ -12,6 +12,26 @@ use crate::{Error, Result};
 
 /// Apply `cs` (decided at `now`).
 pub fn apply(tx: &Transaction<'_>, cs: &Changeset, now: i64) -> Result<()> {
+    if !cs.inserts.is_empty() {
+        let mut ins = tx.prepare_cached(
+            "INSERT INTO steps (run_id, step_id, idx, kind, status, pending_needs, selector,
+                                not_before, vars)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for s in &cs.inserts {
+            ins.execute(params![
+                cs.run_id,
+                s.step_id,
+                s.idx,
+                s.kind,
+                s.status.as_str(),
+                s.pending_needs,
+                s.selector,
+                s.not_before,
+                s.vars
+            ])?;
+        }
+    }
     for u in &cs.steps {
         step(tx, &cs.run_id, u)?;
         if let StepChange::Wait { until } = &u.change {
@@ -203,6 +223,9 @@ fn run(tx: &Transaction<'_>, run_id: &str, u: &RunUpdate) -> Result<()> {
                 "status = ?5, finished_at = ?6, error = ?7, started_at = COALESCE(started_at, ?6)",
             ))?
             .execute(params![run_id, st, done, ok, status.as_str(), at, error])?,
+        RunChange::AddSteps { steps_total } => tx
+            .prepare_cached(&sql("steps_total = ?5"))?
+            .execute(params![run_id, st, done, ok, steps_total])?,
         RunChange::Reopen {
             steps_done,
             steps_succeeded,

@@ -60,8 +60,9 @@ impl RunRows for Transaction<'_> {
 
     fn insert_steps(&self, run_id: &str, steps: &[NewStep<'_>]) -> Result<()> {
         let mut ins = self.prepare_cached(
-            "INSERT INTO steps (run_id, step_id, idx, kind, status, pending_needs, selector, not_before)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO steps (run_id, step_id, idx, kind, status, pending_needs, selector, not_before,
+                                vars)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?;
         for s in steps {
             ins.execute(params![
@@ -72,7 +73,8 @@ impl RunRows for Transaction<'_> {
                 s.status,
                 s.pending_needs,
                 s.selector,
-                s.not_before
+                s.not_before,
+                s.vars
             ])?;
         }
         Ok(())

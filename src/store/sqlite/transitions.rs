@@ -177,6 +177,14 @@ impl Rows for Transaction<'_> {
         claims::succeeded_outputs(self, run_id, step_ids)
     }
 
+    fn step_vars(&self, run_id: &str, step_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .prepare_cached("SELECT vars FROM steps WHERE run_id = ?1 AND step_id = ?2")?
+            .query_row(params![run_id, step_id], |r| r.get(0))
+            .optional()?
+            .flatten())
+    }
+
     fn next_due(&self) -> Result<Option<i64>> {
         Ok(self
             .prepare_cached("SELECT min(not_before) FROM steps WHERE status = 'ready'")?
