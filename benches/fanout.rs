@@ -94,6 +94,7 @@ fn start(workflow: &str) -> StartRun {
         workflow: workflow.into(),
         params: BTreeMap::new(),
         timeout_ms: None,
+        labels: BTreeMap::new(),
     }
 }
 

@@ -121,6 +121,7 @@ pub fn describe(detail: &mut RunDetail, ix: &SpecIndex) {
             name: detail.run.workflow.clone(),
             version: detail.run.workflow_version,
         },
+        instance: crate::model::InstanceVars::default(),
     };
     for s in &mut detail.steps {
         let Some(StepKind::Approval(spec)) = ix.step(&s.step_id).map(|st| &st.kind) else {

@@ -677,110 +677,6 @@ mod approvals {
         };
         let mut st = Loaded::new(&ix, run.clone(), now).with_steps(rows.clone());
         st.all_steps = true;
-// Fan-out (issue 13): matrix instances with `max_parallel` and `fail_fast`, and a `foreach:`
-// step expanding at run time, driven through a whole run held in memory.
-
-/// A whole run in memory, laid out as a store creates it (`expand::initial_rows`), every
-/// changeset applied as a store applies it (new rows included), every row loaded.
-struct Sim {
-    ix: SpecIndex,
-    run: RunRow,
-    rows: Vec<StepRow>,
-    /// Outputs of the steps that succeeded.
-    outputs: BTreeMap<String, BTreeMap<String, String>>,
-    /// Vars of the rows added at run time.
-    vars: BTreeMap<String, String>,
-}
-
-impl Sim {
-    fn new(steps: Vec<StepSpec>) -> Sim {
-        let ix = SpecIndex::new(WorkflowSpec::new("t", steps));
-        let rows: Vec<StepRow> = expand::initial_rows(&ix)
-            .iter()
-            .map(|r| {
-                let mut row = row(&r.step.id, r.idx, StepStatus::Pending, 0);
-                row.pending_needs = r.pending_needs;
-                if r.pending_needs == 0 {
-                    row.status = StepStatus::Ready;
-                }
-                row
-            })
-            .collect();
-        let run = RunRow {
-            id: "R1".into(),
-            workflow: "t".into(),
-            version: 1,
-            status: RunStatus::Running,
-            steps_total: rows.len() as u32,
-            steps_done: 0,
-            steps_succeeded: 0,
-            timeout_ms: None,
-            timeout_source: None,
-            concurrency_key: None,
-        };
-        Sim {
-            ix,
-            run,
-            rows,
-            outputs: BTreeMap::new(),
-            vars: BTreeMap::new(),
-        }
-    }
-
-    fn decide(&mut self, f: impl Fn(&Loaded<'_>) -> Decision) -> Changeset {
-        let mut st = Loaded::new(&self.ix, self.run.clone(), NOW).with_steps(self.rows.clone());
-        st.all_steps = true;
-        let cs = loop {
-            match f(&st) {
-                Ok(cs) => break cs,
-                Err(Refusal::Need(Need::Outputs(ids))) => {
-                    assert!(
-                        !ids.iter().all(|i| st.outputs.contains_key(i)),
-                        "asked twice"
-                    );
-                    for id in ids {
-                        let o = self.outputs.get(&id).cloned().unwrap_or_default();
-                        st.outputs.insert(id, o);
-                    }
-                }
-                Err(e) => panic!("{e:?}"),
-            }
-        };
-        for ins in &cs.inserts {
-            let mut r = row(&ins.step_id, ins.idx, ins.status, 0);
-            r.pending_needs = ins.pending_needs;
-            self.rows.push(r);
-            self.vars.insert(ins.step_id.clone(), ins.vars.clone());
-        }
-        apply(&mut self.run, &mut self.rows, &cs);
-        cs
-    }
-
-    fn status(&self, id: &str) -> StepStatus {
-        self.rows.iter().find(|r| r.step_id == id).unwrap().status
-    }
-
-    fn ids(&self, status: StepStatus) -> Vec<String> {
-        let mut rows: Vec<&StepRow> = self.rows.iter().filter(|r| r.status == status).collect();
-        rows.sort_by_key(|r| r.idx);
-        rows.iter().map(|r| r.step_id.clone()).collect()
-    }
-
-    /// Instances of `base` ready, leased or running.
-    fn busy(&self, base: &str) -> usize {
-        self.rows
-            .iter()
-            .filter(|r| r.step_id.starts_with(&format!("{base}[")))
-            .filter(|r| {
-                matches!(
-                    r.status,
-                    StepStatus::Ready | StepStatus::Leased | StepStatus::Running
-                )
-            })
-            .count()
-    }
-
-    fn claim(&mut self, id: &str) {
         let agent = Claimant {
             id: "a1".into(),
             name: "w1".into(),
@@ -996,6 +892,114 @@ impl Sim {
     }
 }
 
+// Fan-out (issue 13): matrix instances with `max_parallel` and `fail_fast`, and a `foreach:`
+// step expanding at run time, driven through a whole run held in memory.
+
+/// A whole run in memory, laid out as a store creates it (`expand::initial_rows`), every
+/// changeset applied as a store applies it (new rows included), every row loaded.
+struct Sim {
+    ix: SpecIndex,
+    run: RunRow,
+    rows: Vec<StepRow>,
+    /// Outputs of the steps that succeeded.
+    outputs: BTreeMap<String, BTreeMap<String, String>>,
+    /// Vars of the rows added at run time.
+    vars: BTreeMap<String, String>,
+}
+
+impl Sim {
+    fn new(steps: Vec<StepSpec>) -> Sim {
+        let ix = SpecIndex::new(WorkflowSpec::new("t", steps));
+        let rows: Vec<StepRow> = expand::initial_rows(&ix)
+            .iter()
+            .map(|r| {
+                let mut row = row(&r.step.id, r.idx, StepStatus::Pending, 0);
+                row.pending_needs = r.pending_needs;
+                if r.pending_needs == 0 {
+                    row.status = StepStatus::Ready;
+                }
+                row
+            })
+            .collect();
+        let run = RunRow {
+            id: "R1".into(),
+            workflow: "t".into(),
+            version: 1,
+            status: RunStatus::Running,
+            steps_total: rows.len() as u32,
+            steps_done: 0,
+            steps_succeeded: 0,
+            timeout_ms: None,
+            timeout_source: None,
+            concurrency_key: None,
+        };
+        Sim {
+            ix,
+            run,
+            rows,
+            outputs: BTreeMap::new(),
+            vars: BTreeMap::new(),
+        }
+    }
+
+    fn decide(&mut self, f: impl Fn(&Loaded<'_>) -> Decision) -> Changeset {
+        let mut st = Loaded::new(&self.ix, self.run.clone(), NOW).with_steps(self.rows.clone());
+        st.all_steps = true;
+        let cs = loop {
+            match f(&st) {
+                Ok(cs) => break cs,
+                Err(Refusal::Need(Need::Outputs(ids))) => {
+                    assert!(
+                        !ids.iter().all(|i| st.outputs.contains_key(i)),
+                        "asked twice"
+                    );
+                    for id in ids {
+                        let o = self.outputs.get(&id).cloned().unwrap_or_default();
+                        st.outputs.insert(id, o);
+                    }
+                }
+                Err(e) => panic!("{e:?}"),
+            }
+        };
+        for ins in &cs.inserts {
+            let mut r = row(&ins.step_id, ins.idx, ins.status, 0);
+            r.pending_needs = ins.pending_needs;
+            self.rows.push(r);
+            self.vars.insert(ins.step_id.clone(), ins.vars.clone());
+        }
+        apply(&mut self.run, &mut self.rows, &cs);
+        cs
+    }
+
+    fn status(&self, id: &str) -> StepStatus {
+        self.rows.iter().find(|r| r.step_id == id).unwrap().status
+    }
+
+    fn ids(&self, status: StepStatus) -> Vec<String> {
+        let mut rows: Vec<&StepRow> = self.rows.iter().filter(|r| r.status == status).collect();
+        rows.sort_by_key(|r| r.idx);
+        rows.iter().map(|r| r.step_id.clone()).collect()
+    }
+
+    /// Instances of `base` ready, leased or running.
+    fn busy(&self, base: &str) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.step_id.starts_with(&format!("{base}[")))
+            .filter(|r| {
+                matches!(
+                    r.status,
+                    StepStatus::Ready | StepStatus::Leased | StepStatus::Running
+                )
+            })
+            .count()
+    }
+
+    fn claim(&mut self, id: &str) {
+        let agent = Claimant {
+            id: "a1".into(),
+            name: "w1".into(),
+        };
         self.decide(|st| {
             claim::claim(
                 st,

@@ -97,6 +97,7 @@ fn kind_problem(spec: &StepSpec) -> Option<&'static str> {
         StepKind::Run { .. } => None,
         StepKind::Http(_) => Some("an http step"),
         StepKind::Noop => Some("a noop step"),
+        StepKind::Approval(_) => Some("an approval step"),
     }
 }
 

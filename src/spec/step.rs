@@ -12,10 +12,27 @@ use super::node::{Node, Value};
 use super::retry::{parse_agent, parse_retry};
 
 pub(crate) const STEP_KEYS: &[&str] = &[
-    "id", "needs", "run", "http", "noop", "approval", "timeout", "retry", "agent", "env",
-    "workdir", "if", "when", "artifacts", "inputs",
+    "id",
+    "needs",
+    "run",
+    "http",
+    "noop",
+    "approval",
+    "timeout",
+    "retry",
+    "agent",
+    "env",
+    "workdir",
+    "if",
+    "when",
+    "artifacts",
+    "inputs",
     // Fan-out (see `super::matrix`).
-    "matrix", "foreach", "max_parallel", "fail_fast", "max_instances",
+    "matrix",
+    "foreach",
+    "max_parallel",
+    "fail_fast",
+    "max_instances",
 ];
 pub(crate) const DEFAULT_KEYS: &[&str] = &["timeout", "retry", "agent", "env"];
 const KINDS: &[&str] = &["run", "http", "noop", "approval"];
