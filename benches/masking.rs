@@ -75,7 +75,7 @@ fn output(bytes: usize, secrets: &[String], rng: &mut Rng) -> Vec<u8> {
             (n / 1000) % 60,
             n % 1000
         );
-        if n % 5_000 == 0 {
+        if n.is_multiple_of(5_000) {
             let s = &secrets[rng.below(secrets.len() as u64) as usize];
             let shown = match n % 3 {
                 0 => s.clone(),
