@@ -290,8 +290,8 @@ Filters:
   chain(more)      lists (or maps) one after another
   count            the same as length
   d                the same as default
-  default(v)       v when the value is none or undefined (a name that does not exist in the
-                   template context is still an error)
+  default(v)       v when the value is undefined (an `if:` reading a missing output);
+                   default(v, true) also when it is false, 0, "", [] or none
   dictsort         a map's [key, value] pairs, sorted by key
   first            the first item (or character)
   float            as a float: {{ "1.5" | float }}
