@@ -103,9 +103,14 @@ fn the_document_is_openapi_3_1_with_a_schema_for_every_body() {
                 assert!(declared, "{what}: path parameter {name} is not declared");
             }
         }
-        // Request bodies are JSON with a schema.
+        // Request bodies are JSON with a schema, or (artifact uploads) raw bytes.
         if let Some(body) = op.get("requestBody") {
-            let schema = &body["content"]["application/json"]["schema"];
+            let content = &body["content"];
+            let schema = if content.get("application/octet-stream").is_some() {
+                &content["application/octet-stream"]["schema"]
+            } else {
+                &content["application/json"]["schema"]
+            };
             assert!(
                 schema.is_object(),
                 "{what}: request body without a JSON schema"
