@@ -266,6 +266,7 @@ fn enum_values_complete_and_never_file_names() {
         "failed",
         "cancelled",
         "timed_out",
+        "waiting",
     ];
     for shell in shells() {
         let name = shell.0.name();
