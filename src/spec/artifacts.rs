@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::diag::{Diagnostics, Pos};
+use super::diag::Diagnostics;
 use super::node::{Node, Value};
 use super::step::StepDraft;
 use super::suggest::did_you_mean;
@@ -58,34 +58,6 @@ pub(crate) fn parse_artifacts(node: &Node, what: &str, diags: &mut Diagnostics) 
             diags.error(item.pos, format!("{what} artifacts: {p:?} more than once"));
         } else {
             out.push(p.to_string());
-        }
-    }
-    out
-}
-
-/// Read `inputs:`: a list of step ids, each with where it is.
-pub(crate) fn parse_inputs(node: &Node, what: &str, diags: &mut Diagnostics) -> Vec<(String, Pos)> {
-    let Value::Seq(items) = &node.value else {
-        diags.error(
-            node.pos,
-            format!(
-                "{what} inputs: expected a list of step ids, got {}",
-                node.kind()
-            ),
-        );
-        return Vec::new();
-    };
-    let mut out: Vec<(String, Pos)> = Vec::new();
-    for item in items {
-        match item.as_str() {
-            Some(id) if out.iter().any(|(seen, _)| seen == id) => {
-                diags.error(item.pos, format!("{what} inputs {id:?} more than once"));
-            }
-            Some(id) => out.push((id.to_string(), item.pos)),
-            None => diags.error(
-                item.pos,
-                format!("{what} inputs: expected a step id, got {}", item.kind()),
-            ),
         }
     }
     out

@@ -122,17 +122,7 @@ pub fn condition_steps(text: &str) -> Option<BTreeSet<String>> {
 pub fn eval_condition(text: &str, ctx: &ConditionContext) -> Result<bool, String> {
     let (expr, _) = bare(text);
     let code = rewritten(expr);
-    let mut data = serde_json::to_value(ctx).map_err(|e| e.to_string())?;
-    if let Some(serde_json::Value::Object(steps)) = data.get_mut("steps") {
-        let aliases: Vec<(String, serde_json::Value)> = steps
-            .iter()
-            .filter_map(|(id, v)| {
-                let m = template_scan::mangle(id);
-                (m != *id).then(|| (m, v.clone()))
-            })
-            .collect();
-        steps.extend(aliases);
-    }
+    let data = super::template::with_step_aliases(ctx).map_err(|e| e.to_string())?;
     let env = environment();
     let compiled = env
         .compile_expression(&code)

@@ -157,7 +157,7 @@ pub(crate) fn parse_step(
     }
 
     if let Some(n) = f.get("needs") {
-        draft.needs = parse_needs(n, &what, diags);
+        draft.needs = parse_step_ids(n, &what, "needs", diags);
         draft.spec.needs = draft.needs.iter().map(|(id, _)| id.clone()).collect();
     }
     if let Some(kind) = parse_kind(&f, &what, &mut draft.templates, diags) {
@@ -209,19 +209,26 @@ pub(crate) fn parse_step(
         draft.spec.artifacts = super::artifacts::parse_artifacts(n, &what, diags);
     }
     if let Some(n) = f.get("inputs") {
-        draft.inputs = super::artifacts::parse_inputs(n, &what, diags);
+        draft.inputs = parse_step_ids(n, &what, "inputs", diags);
         draft.spec.inputs = draft.inputs.iter().map(|(id, _)| id.clone()).collect();
     }
     draft.spec.fan_out = super::matrix::parse_fan_out(&f, &what, &mut draft.templates, diags);
     Some(draft)
 }
 
-fn parse_needs(node: &Node, what: &str, diags: &mut Diagnostics) -> Vec<(String, Pos)> {
+/// Read a list of step ids under `key` (`needs`, `inputs`), each with where it is; a repeated
+/// id is a problem.
+pub(crate) fn parse_step_ids(
+    node: &Node,
+    what: &str,
+    key: &str,
+    diags: &mut Diagnostics,
+) -> Vec<(String, Pos)> {
     let Value::Seq(items) = &node.value else {
         diags.error(
             node.pos,
             format!(
-                "{what} needs: expected a list of step ids, got {}",
+                "{what} {key}: expected a list of step ids, got {}",
                 node.kind()
             ),
         );
@@ -231,12 +238,12 @@ fn parse_needs(node: &Node, what: &str, diags: &mut Diagnostics) -> Vec<(String,
     for item in items {
         match item.as_str() {
             Some(id) if out.iter().any(|(seen, _)| seen == id) => {
-                diags.error(item.pos, format!("{what} needs {id:?} more than once"))
+                diags.error(item.pos, format!("{what} {key} {id:?} more than once"))
             }
             Some(id) => out.push((id.to_string(), item.pos)),
             None => diags.error(
                 item.pos,
-                format!("{what} needs: expected a step id, got {}", item.kind()),
+                format!("{what} {key}: expected a step id, got {}", item.kind()),
             ),
         }
     }

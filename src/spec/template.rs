@@ -266,7 +266,14 @@ fn mangled_variables(rewritten: &str) -> std::result::Result<Vec<String>, miniji
 /// The context as templates see it: steps also under their mangled names (see
 /// [`template_scan`]).
 fn data(ctx: &TemplateContext) -> Result<serde_json::Value> {
-    let mut data = serde_json::to_value(ctx).map_err(|e| Error::Internal(e.to_string()))?;
+    with_step_aliases(ctx).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// `ctx` as JSON with each step also under its mangled name (templates and conditions).
+pub(crate) fn with_step_aliases(
+    ctx: &impl serde::Serialize,
+) -> serde_json::Result<serde_json::Value> {
+    let mut data = serde_json::to_value(ctx)?;
     if let Some(serde_json::Value::Object(steps)) = data.get_mut("steps") {
         let aliases: Vec<(String, serde_json::Value)> = steps
             .iter()
