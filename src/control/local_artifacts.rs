@@ -3,8 +3,9 @@
 //! hashed, counted against the per-step and per-run limits — over either, nothing is kept and
 //! the error names the file and the limit — then recorded, replacing an earlier attempt's file
 //! of the same path) and reads the run's artifacts for the step's `inputs:`; people list and
-//! download a run's artifacts (read); retention deletes the old ones, bytes then rows, audited
-//! as one `artifact.prune` record.
+//! download a run's artifacts (read; each download is audited as `artifact.get`, naming the
+//! run, step and path); retention deletes the old ones, bytes then rows, audited as one
+//! `artifact.prune` record.
 //!
 //! Where the bytes go: the storage given to the plane ([`LocalControlPlane::with_artifacts`],
 //! `imx server --artifacts`), else a folder beside a SQLite store, made on first use; a
@@ -144,9 +145,32 @@ impl LocalControlPlane {
         run: &str,
         what: &str,
     ) -> Result<(Artifact, ByteStream)> {
-        let all = self.do_list_artifacts(who, run)?;
+        self.authorize(who, Permission::Read, "artifact.get", run)?;
+        let all = self.store().read_quick(|tx| {
+            let id = tx.resolve_run_id(run)?;
+            tx.list_artifacts(&id)
+        })?;
         let found = find(&all, run, what)?;
         let bytes = self.artifact_storage()?.get(&found.storage_key).await?;
+        // Fail closed, as a backup download: bytes that cannot be audited are not served.
+        self.store().write(|tx| {
+            audit::append(
+                tx,
+                who,
+                "artifact.get",
+                &format!("{}/{}", found.run_id, found.step_id),
+                "ok",
+                json!({
+                    "run": found.run_id,
+                    "step": found.step_id,
+                    "path": found.path,
+                    "artifact": found.id,
+                    "attempt": found.attempt,
+                    "size": found.size,
+                    "sha256": found.sha256,
+                }),
+            )
+        })?;
         Ok((found, bytes))
     }
 

@@ -579,7 +579,8 @@ pub trait ControlPlane: Send + Sync {
     ) -> Result<Vec<crate::model::Artifact>> {
         Err(unsupported(self, "list_artifacts"))
     }
-    /// One artifact of a run, by path or id, and its bytes streamed (read).
+    /// One artifact of a run, by path or id, and its bytes streamed (read). Audited as
+    /// `artifact.get` (who, the run, the step, the path) before a byte is sent.
     #[allow(unused_variables)]
     async fn download_artifact(
         &self,

@@ -23,6 +23,7 @@ both_modes!(
     a_failed_step_uploads_nothing,
     over_the_step_limit_the_step_fails_naming_file_and_limit,
     retention_deletes_artifacts_and_audits_it,
+    downloads_are_audited,
 );
 
 /// A server on PostgreSQL keeps artifacts where it is told (there is no folder beside a
@@ -254,6 +255,48 @@ steps:
     assert_eq!(files_under(&folder), 0);
     let audit = env.json(["audit", "list", "--action", "artifact.prune"]);
     assert_eq!(audit.as_array().unwrap().len(), 2, "{audit:#}");
+}
+
+/// Each `imx artifact get` leaves an `artifact.get` record naming who, the run, the step and
+/// the path (a failed one, nothing); `imx run artifacts` (the list) is not a download.
+fn downloads_are_audited(env: TestEnv) {
+    let env = with_storage(env);
+    env.apply(
+        "dl.yaml",
+        r#"name: dl
+steps:
+  - id: build
+    run: mkdir -p out-dl && echo hello > out-dl/a.txt
+    artifacts: [out-dl/a.txt]
+"#,
+    );
+    let _agent = env.agent("w1", 1);
+    let id = env.start("dl", &[]);
+    assert_eq!(env.finish(&id)["status"], "succeeded");
+    env.run(["run", "artifacts", &id]).expect_code(0);
+    env.run(["artifact", "get", &id, "nope.txt"])
+        .expect_error(3);
+    let none = env.json(["audit", "list", "--action", "artifact.get"]);
+    assert_eq!(none, serde_json::json!([]));
+
+    env.run(["artifact", "get", &id[..12], "out-dl/a.txt", "--out", "-"])
+        .expect_code(0);
+    let audit = env.json(["audit", "list", "--action", "artifact.get"]);
+    let records = audit.as_array().unwrap();
+    assert_eq!(records.len(), 1, "{audit:#}");
+    let r = &records[0];
+    assert_eq!(r["outcome"], "ok", "{r:#}");
+    assert_eq!(r["target"], format!("{id}/build"), "{r:#}");
+    assert_eq!(r["details"]["run"], id.as_str(), "{r:#}");
+    assert_eq!(r["details"]["step"], "build", "{r:#}");
+    assert_eq!(r["details"]["path"], "out-dl/a.txt", "{r:#}");
+    assert_eq!(r["details"]["size"], 6, "{r:#}");
+    let me = env.json(["whoami"]);
+    assert_eq!(r["actor"], me["name"], "{r:#} {me:#}");
+    // The text table names it too.
+    let table = env.run(["audit", "list", "--action", "artifact.get"]);
+    table.expect_code(0);
+    assert!(table.stdout.contains("artifact.get"), "{}", table.stdout);
 }
 
 /// Files (not folders) under `dir`, at any depth; 0 when it is missing.
