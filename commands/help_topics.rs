@@ -176,6 +176,8 @@ Schedule keys (each entry of `schedules:`; see also `imx schedule --help`):
   jitter            delay each run by up to this (the same on every replica)
   start, end        RFC 3339 times: no tick before / after
   params            {NAME: VALUE} for each run
+  labels            {KEY: VALUE} labels of each run, to find them by (`run list -l KEY=VALUE`);
+                    the rules of `workflow run -l`
   limit             stop after this many runs
   overlap           skip (default) | buffer_one | buffer_all | cancel_other | allow_all: what a
                     tick does while the previous run is still going

@@ -16,6 +16,7 @@ use super::super::parse;
   imx schedule create nightly-deploy --workflow deploy --cron '0 3 * * *' --timezone Europe/Berlin
   imx schedule create poll --workflow deploy --every 15m --overlap buffer_one
   imx schedule create report --workflow deploy --cron @daily --jitter 5m --pause-on-failure
+  imx schedule create nightly-eu --workflow deploy --cron '0 2 * * *' -l env=prod -l region=eu
   imx schedule create weekly --workflow release --cron '30 2 * * 0' --gap skip --fold last
 
 Daylight saving (--cron only): a local time the clock skips fires when it jumps (--gap shift,
@@ -60,6 +61,10 @@ pub struct CreateArgs {
     /// A parameter of each run, KEY=VALUE (repeatable).
     #[arg(short = 'p', long = "param", value_name = "KEY=VALUE", value_parser = parse::key_value)]
     pub params: Vec<(String, String)>,
+    /// A label of each run it makes, KEY=VALUE (repeatable), to find them by (`imx run list -l
+    /// KEY=VALUE`); the rules of `imx workflow run -l`.
+    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE", value_parser = parse::label)]
+    pub labels: Vec<(String, String)>,
     /// Stop after this many runs.
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
@@ -129,6 +134,7 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
     spec.start = args.start;
     spec.end = args.end;
     spec.params = params;
+    spec.labels = crate::commands::workflow::run_input::label_map(&args.labels)?;
     spec.limit = args.limit;
     spec.overlap = args.overlap;
     spec.catchup_window_ms = ms(args.catchup_window);

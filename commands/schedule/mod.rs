@@ -21,7 +21,7 @@ use super::error::CliError;
 #[derive(Debug, Subcommand)]
 pub enum ScheduleCommand {
     /// Create a schedule: run a workflow on a cron expression or every interval.
-    Create(create::CreateArgs),
+    Create(Box<create::CreateArgs>),
     /// List schedules.
     List(list::ListArgs),
     /// Show a schedule and its next 5 fire times (in its zone and UTC).
@@ -42,7 +42,7 @@ pub enum ScheduleCommand {
 
 pub async fn run(ctx: &Context, cmd: ScheduleCommand) -> Result<(), CliError> {
     match cmd {
-        ScheduleCommand::Create(args) => create::run(ctx, args).await,
+        ScheduleCommand::Create(args) => create::run(ctx, *args).await,
         ScheduleCommand::List(args) => list::run(ctx, args).await,
         ScheduleCommand::Show(args) => show::run(ctx, args).await,
         ScheduleCommand::Pause(args) => pause::run(ctx, args).await,

@@ -106,6 +106,9 @@ fn info_fields(s: &ScheduleInfo, cx: &Cells) -> Vec<(&'static str, String)> {
         ("Origin", s.origin.clone()),
         ("Created", cx.time(Some(s.created_at))),
     ];
+    if !s.spec.labels.is_empty() {
+        f.push(("Run labels", cx.map(&s.spec.labels)));
+    }
     if s.spec.jitter_ms > 0 {
         f.push(("Jitter", imx::model::duration_text(s.spec.jitter_ms)));
     }

@@ -7,6 +7,7 @@ use imx::model::{NewTrigger, RunStatus, TriggerKind};
 
 use super::super::context::Context;
 use super::super::error::CliError;
+use super::super::parse;
 use super::super::password;
 
 /// Make a trigger that starts runs of a workflow.
@@ -25,6 +26,7 @@ use super::super::password;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   imx trigger create release-hook --workflow deploy --param-map version=release.tag_name
+  imx trigger create gh-push --workflow build -l source=github -l team=web
   pass show hooks/github | imx trigger create gh --workflow build --secret-stdin
   imx trigger create deploy-after-build --workflow deploy --after build --status succeeded
   imx trigger create page-on-failure --workflow page --after nightly --status failed,timed_out")]
@@ -40,6 +42,11 @@ pub struct CreateArgs {
     /// `version=release.tag_name` or `sha=/head_commit/id` (repeatable).
     #[arg(long = "param-map", value_name = "PARAM=PATH", value_parser = param_map)]
     pub param_map: Vec<(String, String)>,
+
+    /// A label of each run it starts, KEY=VALUE (repeatable), to find them by (`imx run list -l
+    /// KEY=VALUE`); the rules of `imx workflow run -l`.
+    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE", value_parser = parse::label)]
+    pub labels: Vec<(String, String)>,
 
     /// Start a run when a run of this workflow ends (a run-after trigger, not a webhook).
     #[arg(long, value_name = "UPSTREAM", add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::workflows))]
@@ -88,6 +95,7 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
     } else {
         TriggerKind::Webhook
     };
+    let labels = crate::commands::workflow::run_input::label_map(&args.labels)?;
     let plane = ctx.plane()?;
     let created = plane
         .create_trigger(
@@ -99,6 +107,7 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> Result<(), CliError> {
                 upstream: args.after,
                 statuses: args.status,
                 param_map: args.param_map.into_iter().collect::<BTreeMap<_, _>>(),
+                labels,
                 secret,
             },
         )

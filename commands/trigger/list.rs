@@ -109,6 +109,9 @@ impl Detail for Trigger {
             ("Starts", self.workflow.clone()),
             ("Params", param_map(self)),
         ];
+        if !self.labels.is_empty() {
+            f.push(("Run labels", cx.map(&self.labels)));
+        }
         if let Some(wf) = &self.managed_by {
             f.push(("Declared by", format!("workflow {wf} (`on:` in its file)")));
         }

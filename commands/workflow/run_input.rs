@@ -58,20 +58,7 @@ pub struct WaitArgs {
 impl InputArgs {
     /// The labels given, each key once.
     pub fn labels(&self) -> Result<BTreeMap<String, String>, CliError> {
-        let mut out = BTreeMap::new();
-        for (k, v) in &self.labels {
-            if out.insert(k.clone(), v.clone()).is_some() {
-                return Err(CliError::usage(format!("label {k:?} is given twice")));
-            }
-        }
-        if out.len() > imx::model::labels::MAX_LABELS {
-            return Err(CliError::usage(format!(
-                "a run may have at most {} labels; got {}",
-                imx::model::labels::MAX_LABELS,
-                out.len()
-            )));
-        }
-        Ok(out)
+        label_map(&self.labels)
     }
 
     /// The params given: the params file's, then each -p (which wins). The file is checked
@@ -186,4 +173,24 @@ async fn warn_unplaceable(ctx: &Context, plane: &Plane, id: &str) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// Labels given as repeated `-l KEY=VALUE` (each checked by [`parse::label`]): each key once,
+/// at most `model::labels::MAX_LABELS`. Shared by every command that takes `-l` for runs it
+/// starts (`workflow run`, `run rerun`, `schedule create`, `trigger create`).
+pub fn label_map(pairs: &[(String, String)]) -> Result<BTreeMap<String, String>, CliError> {
+    let mut out = BTreeMap::new();
+    for (k, v) in pairs {
+        if out.insert(k.clone(), v.clone()).is_some() {
+            return Err(CliError::usage(format!("label {k:?} is given twice")));
+        }
+    }
+    if out.len() > imx::model::labels::MAX_LABELS {
+        return Err(CliError::usage(format!(
+            "a run may have at most {} labels; got {}",
+            imx::model::labels::MAX_LABELS,
+            out.len()
+        )));
+    }
+    Ok(out)
 }

@@ -19,7 +19,7 @@ use crate::model::{
     TriggerKind, Workflow, now_ms,
 };
 use crate::store::Tx;
-use crate::store::api::TriggerRecord;
+use crate::store::api::{RunRequest, TriggerRecord};
 use crate::trigger::{names, params};
 use crate::{Error, Result, audit};
 
@@ -62,6 +62,7 @@ fn details(t: &Trigger) -> serde_json::Value {
         "upstream": t.upstream,
         "statuses": t.statuses,
         "param_map": t.param_map,
+        "labels": t.labels,
         "managed_by": t.managed_by,
     })
 }
@@ -70,6 +71,7 @@ impl LocalControlPlane {
     /// Check a new trigger against the workflows it names and fill in its defaults.
     fn check_new_trigger(&self, tx: &Tx<'_>, req: &NewTrigger) -> Result<Vec<RunStatus>> {
         names::check(&req.name)?;
+        crate::model::labels::check(&req.labels)?;
         let target = tx.get_workflow(&req.workflow, None)?;
         let unknown = params::unknown_params(&target.spec.params, &req.param_map);
         if let Some(p) = unknown.first() {
@@ -167,6 +169,7 @@ impl LocalControlPlane {
                     upstream: req.upstream.clone(),
                     statuses,
                     param_map: req.param_map.clone(),
+                    labels: req.labels.clone(),
                     managed_by: None,
                     created_by: who.name.clone(),
                     created_at: now_ms(),
@@ -313,13 +316,18 @@ impl LocalControlPlane {
             if !tx.claim_trigger_fire(name, &id, now)? {
                 return Ok(None);
             }
-            let run = tx.create_run(
+            let run = tx.create_run_with(
                 specs,
-                &trigger.workflow,
-                &typed,
-                None,
-                self.default_run_timeout(),
-                &actor.name,
+                &RunRequest {
+                    workflow: &trigger.workflow,
+                    version: None,
+                    params: &typed,
+                    timeout_ms: None,
+                    default_timeout_ms: self.default_run_timeout(),
+                    created_by: &actor.name,
+                    labels: &trigger.labels,
+                    rerun_of: None,
+                },
             )?;
             tx.finish_trigger_fire(name, &id, Some(&run.id), None, now)?;
             audit::append(
@@ -430,13 +438,18 @@ impl LocalControlPlane {
             }
             let base = json!({ "upstream_run": upstream.run.id, "workflow": t.workflow });
             let run: Result<Run> = match &prepared {
-                Ok(typed) => tx.create_run(
+                Ok(typed) => tx.create_run_with(
                     specs,
-                    &t.workflow,
-                    typed,
-                    None,
-                    self.default_run_timeout(),
-                    &actor.name,
+                    &RunRequest {
+                        workflow: &t.workflow,
+                        version: None,
+                        params: typed,
+                        timeout_ms: None,
+                        default_timeout_ms: self.default_run_timeout(),
+                        created_by: &actor.name,
+                        labels: &t.labels,
+                        rerun_of: None,
+                    },
                 ),
                 Err(e) => Err(Error::invalid(e.to_string())),
             };
@@ -500,6 +513,7 @@ pub(super) fn sync_declared(
             upstream: Some(on.workflow.clone()),
             statuses: on.status.clone(),
             param_map: on.params.clone(),
+            labels: BTreeMap::new(),
             managed_by: Some(spec.name.clone()),
             created_by: who.name.clone(),
             created_at: now_ms(),

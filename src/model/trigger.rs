@@ -62,6 +62,10 @@ pub struct Trigger {
     /// body's (or the upstream outputs', then params') field of the same name.
     #[serde(default)]
     pub param_map: BTreeMap<String, String>,
+    /// The labels of each run it starts (`-l key=value`; see `model::labels`), to find them by
+    /// (`run list -l`); `{}` when none.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
     /// Set when the trigger is declared in its workflow's file (`on:`): `workflow apply` keeps it
     /// in line with the file, and `trigger delete` refuses it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,6 +98,10 @@ pub struct NewTrigger {
     pub statuses: Vec<RunStatus>,
     #[serde(default)]
     pub param_map: BTreeMap<String, String>,
+    /// The labels of each run it starts; left out when empty, so servers that predate them
+    /// take the request.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
     /// `webhook`: the signing secret to use (`whsec_…` or any text); without it one is made
     /// and returned once.
     #[serde(default)]

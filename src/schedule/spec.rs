@@ -41,6 +41,10 @@ pub struct ScheduleSpec {
     /// The run's parameters (raw strings, typed against the workflow as `-p k=v` are).
     #[serde(default)]
     pub params: BTreeMap<String, String>,
+    /// The labels of each run it makes (`-l key=value`; see `model::labels` for the rules), to
+    /// find them by (`run list -l`). Left out when empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
     /// At most this many runs from ticks, ever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
@@ -80,6 +84,7 @@ impl ScheduleSpec {
             start: None,
             end: None,
             params: BTreeMap::new(),
+            labels: BTreeMap::new(),
             limit: None,
             overlap: Overlap::default(),
             catchup_window_ms: DEFAULT_CATCHUP_WINDOW_MS,

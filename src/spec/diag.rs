@@ -41,6 +41,11 @@ impl Diagnostics {
         }
     }
 
+    /// How many problems are recorded so far.
+    pub(crate) fn error_count(&self) -> usize {
+        self.items.len()
+    }
+
     /// Record a problem at `pos`.
     pub(crate) fn error(&mut self, pos: Pos, message: impl Into<String>) {
         self.push(pos, message.into(), None);

@@ -2,7 +2,7 @@
 //! checked the way `imx schedule create` checks one (cron expression, time zone, durations,
 //! policies), every problem reported at its file:line:col.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::diag::Diagnostics;
 use super::fields::{self, Fields};
@@ -19,6 +19,7 @@ pub(crate) const KEYS: &[&str] = &[
     "start",
     "end",
     "params",
+    "labels",
     "limit",
     "overlap",
     "catchup_window",
@@ -103,6 +104,30 @@ fn time(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<i64> {
     ms
 }
 
+/// A schedule's `labels:` (the labels of each run it makes), each key and value checked as
+/// `imx workflow run -l` checks them (`model::labels`), at its own position.
+fn labels(node: &Node, what: &str, diags: &mut Diagnostics) -> Option<BTreeMap<String, String>> {
+    let key_ok = |k: &str| crate::model::labels::key_problem(k).map_or(Ok(()), Err);
+    let before = diags.error_count();
+    let map = fields::string_map(node, &format!("{what}.labels"), key_ok, diags);
+    for (k, (v, pos)) in &map {
+        if let Some(p) = crate::model::labels::value_problem(k, v) {
+            diags.error(*pos, format!("{what}.labels: {p}"));
+        }
+    }
+    if map.len() > crate::model::labels::MAX_LABELS {
+        diags.error(
+            node.pos,
+            format!(
+                "{what}.labels: a run may have at most {} labels; got {}",
+                crate::model::labels::MAX_LABELS,
+                map.len()
+            ),
+        );
+    }
+    (diags.error_count() == before).then(|| map.into_iter().map(|(k, (v, _))| (k, v)).collect())
+}
+
 fn parse_one(
     node: &Node,
     n: usize,
@@ -170,6 +195,12 @@ fn parse_one(
             .into_iter()
             .map(|(k, (v, _))| (k, v))
             .collect();
+    }
+    if let Some(l) = f.get("labels") {
+        match labels(l, &what, diags) {
+            Some(map) => spec.labels = map,
+            None => ok = false,
+        }
     }
     if let Some(l) = f.get("limit") {
         spec.limit = Some(u64::from(fields::count(l, "limit", u32::MAX, diags)?));

@@ -17,7 +17,7 @@ use crate::engine::SpecCache;
 use crate::model::{Run, ScheduleInfo, TickCounts, TickOutcome};
 use crate::schedule::{MissReason, Outcome, Schedule, ScheduleSpec, State, plan};
 use crate::store::Tx;
-use crate::store::api::{Backend, NewTick};
+use crate::store::api::{Backend, NewTick, RunRequest};
 
 /// Schedules taken per query of a pass.
 const DUE_BATCH: u32 = 1000;
@@ -88,7 +88,19 @@ fn make_run_with(
         }
     };
     let who = format!("schedule:{}", s.name);
-    let run = tx.create_run(cache, &s.workflow, &typed, None, default_timeout_ms, &who)?;
+    let run = tx.create_run_with(
+        cache,
+        &RunRequest {
+            workflow: &s.workflow,
+            version: None,
+            params: &typed,
+            timeout_ms: None,
+            default_timeout_ms,
+            created_by: &who,
+            labels: &s.spec.labels,
+            rerun_of: None,
+        },
+    )?;
     tx.tag_tick_run(&s.name, nominal, &run.id)?;
     Ok(Some(Run {
         schedule: Some(s.name.clone()),
@@ -377,6 +389,7 @@ fn release_buffered(
 /// A new schedule from `spec`, created at `now`: ticks before `now` are none of its business;
 /// its first fires at its first nominal time after `now`. Refused if the spec does not compile.
 pub fn new_info(spec: ScheduleSpec, origin: &str, now: i64) -> Result<ScheduleInfo> {
+    crate::model::labels::check(&spec.labels)?;
     let compiled = Schedule::compile(spec.clone())?;
     Ok(ScheduleInfo {
         name: spec.name.clone(),

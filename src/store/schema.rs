@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0023_run_labels.sql"),
     include_str!("migrations/0024_artifacts.sql"),
     include_str!("migrations/0025_step_instances.sql"),
+    include_str!("migrations/0026_trigger_labels.sql"),
 ];
 
 /// The schema version this build writes.

@@ -53,6 +53,7 @@ mod request_trace;
 mod rerun;
 mod retention;
 mod run_labels;
+mod run_labels_sources;
 mod run_limits;
 mod schedules;
 mod secrets;

@@ -142,6 +142,7 @@ fn a_rekey_seals_every_secret_again(store: &Arc<dyn Backend>) {
                 upstream: None,
                 statuses: Vec::new(),
                 param_map: Default::default(),
+                labels: Default::default(),
                 secret: Some(Secret::new("whsec-canary-value")),
             },
         )

@@ -29,6 +29,8 @@ fn trigger(name: &str, kind: TriggerKind, managed_by: Option<&str>) -> Trigger {
             Vec::new()
         },
         param_map: BTreeMap::from([("version".into(), "release.tag".into())]),
+        // Kept and read back (a column of their own since SQLite 0026, PostgreSQL 0020).
+        labels: BTreeMap::from([("team".into(), "web".into()), ("pr".into(), "42".into())]),
         managed_by: managed_by.map(str::to_string),
         created_by: "user:alice".into(),
         created_at: 1_700_000_000_000,

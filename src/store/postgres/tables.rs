@@ -88,7 +88,9 @@ pub fn logical_schema_version(pg_version: i64) -> i64 {
         // 0018 (its sixteenth) adds the artifacts, as SQLite 0024 (its nineteenth).
         16 => 19,
         // 0019 (its seventeenth) adds steps.vars, as SQLite 0025 (its twentieth).
-        _ => 20,
+        17 => 20,
+        // 0020 (its eighteenth) adds triggers.labels, as SQLite 0026 (its twenty-first).
+        _ => 21,
     }
 }
 

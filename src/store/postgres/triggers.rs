@@ -10,7 +10,7 @@ use crate::store::api::{TriggerRecord, TriggersTx};
 use crate::{Error, Result};
 
 const COLUMNS: &str = "name, kind, workflow, upstream, statuses, param_map, managed_by, \
-     created_by, created_at, fired, last_fired_at, last_error";
+     created_by, created_at, fired, last_fired_at, last_error, labels";
 
 const CURSOR: &str = "trigger_cursor";
 
@@ -33,6 +33,7 @@ fn from_row(r: &Row) -> Result<Trigger> {
         fired: u64::try_from(fired).unwrap_or(0),
         last_fired_at: get(r, 10)?,
         last_error: get(r, 11)?,
+        labels: crate::store::sqlite::rows::labels_from(get(r, 12)?),
     })
 }
 
@@ -41,7 +42,8 @@ fn insert(tx: &PgTx<'_>, rec: &TriggerRecord<'_>, on_conflict: &str) -> Result<u
     tx.execute(
         &format!(
             "INSERT INTO triggers (name, kind, workflow, upstream, statuses, param_map, managed_by, \
-             created_by, created_at, secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             created_by, created_at, secret, labels) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              {on_conflict}"
         ),
         &[
@@ -55,6 +57,7 @@ fn insert(tx: &PgTx<'_>, rec: &TriggerRecord<'_>, on_conflict: &str) -> Result<u
             &t.created_by,
             &t.created_at,
             &rec.sealed_secret,
+            &crate::store::sqlite::runs::labels_json(&t.labels)?,
         ],
     )
 }
@@ -76,7 +79,7 @@ impl TriggersTx for PgTx<'_> {
             rec,
             "ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, workflow = excluded.workflow, \
              upstream = excluded.upstream, statuses = excluded.statuses, \
-             param_map = excluded.param_map WHERE triggers.managed_by = excluded.managed_by",
+             param_map = excluded.param_map, labels = excluded.labels WHERE triggers.managed_by = excluded.managed_by",
         )?;
         Ok(n > 0)
     }
@@ -86,7 +89,7 @@ impl TriggersTx for PgTx<'_> {
             &format!("SELECT {COLUMNS}, secret FROM triggers WHERE name = $1"),
             &[&name],
         )?
-        .map(|r| Ok((from_row(&r)?, get(&r, 12)?)))
+        .map(|r| Ok((from_row(&r)?, get(&r, 13)?)))
         .transpose()
     }
 

@@ -8,7 +8,7 @@ use crate::store::api::{TriggerRecord, TriggersTx};
 use crate::{Error, Result};
 
 const COLUMNS: &str = "name, kind, workflow, upstream, statuses, param_map, managed_by, \
-     created_by, created_at, fired, last_fired_at, last_error";
+     created_by, created_at, fired, last_fired_at, last_error, labels";
 
 const CURSOR: &str = "trigger_cursor";
 
@@ -36,16 +36,19 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Trigger> {
         fired: u64::try_from(fired).unwrap_or(0),
         last_fired_at: r.get(10)?,
         last_error: r.get(11)?,
+        labels: crate::store::sqlite::rows::labels_from(r.get_ref(12)?.as_str_or_null()?),
     })
 }
 
-/// The bound values of a record, in `COLUMNS` order up to `created_at`, then the secret.
+/// The bound values of a record, in `COLUMNS` order up to `created_at`, then the secret and
+/// the labels.
 fn insert(tx: &Transaction<'_>, rec: &TriggerRecord<'_>, on_conflict: &str) -> Result<usize> {
     let t = rec.trigger;
     Ok(tx
         .prepare_cached(&format!(
             "INSERT INTO triggers (name, kind, workflow, upstream, statuses, param_map, managed_by, \
-             created_by, created_at, secret) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+             created_by, created_at, secret, labels) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
              {on_conflict}"
         ))?
         .execute(params![
@@ -59,6 +62,7 @@ fn insert(tx: &Transaction<'_>, rec: &TriggerRecord<'_>, on_conflict: &str) -> R
             t.created_by,
             t.created_at,
             rec.sealed_secret,
+            crate::store::sqlite::runs::labels_json(&t.labels)?,
         ])?)
 }
 
@@ -79,7 +83,7 @@ impl TriggersTx for Transaction<'_> {
             rec,
             "ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, workflow = excluded.workflow, \
              upstream = excluded.upstream, statuses = excluded.statuses, \
-             param_map = excluded.param_map WHERE triggers.managed_by = excluded.managed_by",
+             param_map = excluded.param_map, labels = excluded.labels WHERE triggers.managed_by = excluded.managed_by",
         )?;
         Ok(n > 0)
     }
@@ -89,7 +93,7 @@ impl TriggersTx for Transaction<'_> {
             .prepare_cached(&format!(
                 "SELECT {COLUMNS}, secret FROM triggers WHERE name = ?1"
             ))?
-            .query_row([name], |r| Ok((from_row(r)?, r.get(12)?)))
+            .query_row([name], |r| Ok((from_row(r)?, r.get(13)?)))
             .optional()?)
     }
 

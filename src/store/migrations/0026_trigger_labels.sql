@@ -1,0 +1,4 @@
+-- Trigger labels (issue 13): the labels of each run a trigger starts (`imx trigger create -l
+-- key=value`), a JSON object; NULL when it has none. Append-only: never edit this file.
+
+ALTER TABLE triggers ADD COLUMN labels TEXT;
