@@ -153,7 +153,7 @@ fn the_column_picker_hides_columns_for_the_session_and_sorting_steps_over_them()
     assert_eq!(app.overlay, None);
     assert_eq!(
         app.runs.order.header(&crate::tui::views::runs::COLUMNS),
-        ["ID", "STEPS", "AGE▲", "DURATION"]
+        ["ID", "STEPS", "AGE▲", "DURATION", "LABELS"]
     );
     // `<` from AGE goes to STEPS, then ID: WORKFLOW and STATUS are skipped.
     press(&mut app, KeyCode::Char('<'));
@@ -170,13 +170,13 @@ fn the_column_picker_hides_columns_for_the_session_and_sorting_steps_over_them()
     assert_eq!(app.runs.order.hidden.count(), 2);
     // Every column but one hidden: the last stays.
     press(&mut app, KeyCode::Char('C'));
-    for row in 0..6 {
+    for row in 0..7 {
         if !app.runs.order.hidden.is(row) {
             press(&mut app, KeyCode::Char(' '));
         }
         press(&mut app, KeyCode::Down);
     }
-    assert_eq!(app.runs.order.hidden.count(), 5);
+    assert_eq!(app.runs.order.hidden.count(), 6);
     assert_eq!(
         app.flash.as_ref().map(|f| f.text.as_str()),
         Some("At least one column stays.")

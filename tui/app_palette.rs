@@ -100,6 +100,7 @@ impl App {
                 self.agents.window.reset();
             }
             Command::Workflow(name) => self.workflow_runs(name),
+            Command::Label(selector) => self.labelled_runs(selector.as_deref()),
             Command::Context(None) => self.list_contexts(),
             Command::Context(Some(name)) => {
                 if self.context_name.as_deref() == Some(name.as_str()) {
@@ -145,6 +146,21 @@ impl App {
         }
         self.goto(ViewId::Runs);
         self.runs.workflow = Some(name);
+        self.runs.window.reset();
+    }
+
+    /// `:label K=V`: the runs with those labels (the other filters kept); `:label` alone: the
+    /// label filter cleared.
+    fn labelled_runs(&mut self, selector: Option<&str>) {
+        let labels = match imx::model::labels::parse_selector(selector.unwrap_or("")) {
+            Ok(l) => l,
+            Err(e) => {
+                self.say(e.to_string(), true);
+                return;
+            }
+        };
+        self.goto(ViewId::Runs);
+        self.runs.labels = labels;
         self.runs.window.reset();
     }
 

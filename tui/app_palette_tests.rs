@@ -172,6 +172,28 @@ fn agent_and_wf_jump_to_their_views() {
 }
 
 #[test]
+fn label_shows_the_runs_with_those_labels() {
+    let mut app = loaded(ViewId::Overview);
+    command(&mut app, "label pr=42,sha=abc");
+    assert_eq!(app.view, ViewId::Runs);
+    let q = app.runs.query();
+    assert_eq!(q.labels.get("pr").map(String::as_str), Some("42"));
+    assert_eq!(q.labels.get("sha").map(String::as_str), Some("abc"));
+    assert_eq!(app.runs.filter_text(), "pr=42 sha=abc");
+    command(&mut app, "label pr=a b");
+    assert!(flash(&app).1, "two arguments are refused");
+    command(&mut app, "label nope");
+    assert!(flash(&app).0.contains("key=value"), "{:?}", flash(&app));
+    assert_eq!(
+        app.runs.query().labels.len(),
+        2,
+        "a bad selector changes nothing"
+    );
+    command(&mut app, "label");
+    assert!(app.runs.query().labels.is_empty());
+}
+
+#[test]
 fn unknown_verbs_get_a_did_you_mean() {
     let mut app = loaded(ViewId::Overview);
     command(&mut app, "agnet worker-1");

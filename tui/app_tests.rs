@@ -132,6 +132,56 @@ fn filters_change_the_query_and_esc_clears_them() {
 }
 
 #[test]
+fn a_label_filter_and_status_waiting_change_the_query() {
+    let mut app = runs_app(Role::Admin);
+    press(&mut app, KeyCode::Char('/'));
+    typed(
+        &mut app,
+        "pr=42 status:waiting label:team=web,env=prod deploy",
+    );
+    let effects = press(&mut app, KeyCode::Enter);
+    let q = app.runs.query();
+    let want: std::collections::BTreeMap<String, String> =
+        [("env", "prod"), ("pr", "42"), ("team", "web")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+    assert_eq!(q.labels, want);
+    assert!(q.waiting);
+    assert_eq!(q.status, None);
+    assert_eq!(q.text.as_deref(), Some("deploy"));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Watch(w) if w.runs == q))
+    );
+    // Edited again as typed (labels as K=V words).
+    assert_eq!(
+        app.runs.filter_text(),
+        "status:waiting env=prod pr=42 team=web deploy"
+    );
+    // `s` steps from waiting to the first status.
+    press(&mut app, KeyCode::Char('s'));
+    assert!(!app.runs.query().waiting);
+    assert_eq!(app.runs.status, Some(RunStatus::Queued));
+    // A bad label, or two values of one key, changes nothing and says why.
+    for bad in ["pr=a=b,x", "pr=1 pr=2", "l:-x=1"] {
+        app.flash = None;
+        press(&mut app, KeyCode::Char('/'));
+        for _ in 0..80 {
+            press(&mut app, KeyCode::Backspace);
+        }
+        typed(&mut app, bad);
+        press(&mut app, KeyCode::Enter);
+        assert!(app.flash.as_ref().is_some_and(|f| f.error), "{bad}");
+        assert_eq!(app.runs.labels, want, "{bad}");
+    }
+    press(&mut app, KeyCode::Esc);
+    assert!(!app.runs.has_filter());
+    assert!(app.runs.query().labels.is_empty());
+}
+
+#[test]
 fn cancel_asks_first_and_only_yes_mutates() {
     let mut app = runs_app(Role::Operator);
     let effects = press(&mut app, KeyCode::Char('c'));

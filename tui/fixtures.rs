@@ -63,6 +63,7 @@ pub fn run(n: usize, workflow: &str, status: RunStatus) -> Run {
         nominal_time: None,
         labels: BTreeMap::new(),
         rerun_of: None,
+        awaiting_approval: false,
     }
 }
 

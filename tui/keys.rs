@@ -53,6 +53,7 @@ pub const KEYS: &[KeyHelp] = &[
     k(":run ID", "open a run (any unique id prefix)", E),
     k(":agent NAME", "the Agents view on that agent", E),
     k(":wf NAME", "the workflow's runs", E),
+    k(":label K=V", "the runs with that label (K=V,K=V: all)", E),
     k(
         ":ctx NAME",
         "switch to another context (:ctx lists them)",
@@ -119,7 +120,7 @@ pub const KEYS: &[KeyHelp] = &[
     k("o", "newest / oldest first", V(ViewId::Runs)),
     k(
         "/",
-        "status:S wf:NAME sched:NAME text (id prefix, workflow, user)",
+        "status:S|waiting wf:NAME sched:NAME K=V (label) text (id, workflow, user)",
         V(ViewId::Runs),
     ),
     m(

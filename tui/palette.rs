@@ -16,6 +16,8 @@ pub enum Command {
     Agent(String),
     /// `:wf NAME`: the workflow's runs.
     Workflow(String),
+    /// `:label K=V[,K=V]`: the runs with those labels; `:label` alone clears the label filter.
+    Label(Option<String>),
     /// `:ctx NAME`: reconnect to another context; `:ctx` alone lists them.
     Context(Option<String>),
     /// `:since D`: Runs and Audit from the last D only; `:since` alone clears it.
@@ -45,6 +47,8 @@ enum Arg {
     Run,
     Agent,
     Workflow,
+    /// A label selector (`pr=42`): nothing to complete.
+    Label,
     Context,
     Duration,
 }
@@ -66,6 +70,7 @@ const VERBS: &[Verb] = &[
     verb("run", &[], Some(Arg::Run)),
     verb("agent", &[], Some(Arg::Agent)),
     verb("wf", &["workflow"], Some(Arg::Workflow)),
+    verb("label", &[], Some(Arg::Label)),
     verb("ctx", &["context"], Some(Arg::Context)),
     verb("since", &[], Some(Arg::Duration)),
     verb("overview", &[], None),
@@ -115,6 +120,7 @@ impl Candidates {
             Arg::Agent => self.agents.iter().map(String::as_str).collect(),
             Arg::Workflow => self.workflows.iter().map(String::as_str).collect(),
             Arg::Context => self.contexts.iter().map(String::as_str).collect(),
+            Arg::Label => Vec::new(),
             Arg::Duration => RANGES.to_vec(),
         }
     }
@@ -170,6 +176,7 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
         ("agent" | "agents", None) => Command::Goto(ViewId::Agents),
         ("wf", Some(name)) => Command::Workflow(name),
         ("wf" | "workflows", None) => Command::Goto(ViewId::Workflows),
+        ("label", selector) => Command::Label(selector),
         ("ctx", name) => Command::Context(name),
         ("since", None) => Command::Since(None),
         ("since", Some(d)) => Command::Since(Some(Since {

@@ -62,6 +62,8 @@ pub async fn candidates(
         cursor: None,
         limit: LIMIT,
         since: None,
+        labels: Default::default(),
+        waiting: false,
     };
     if let Ok(page) = plane.dashboard_runs(who, runs).await {
         let prefix = run_prefix.unwrap_or_default().to_ascii_uppercase();

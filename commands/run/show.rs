@@ -237,6 +237,7 @@ mod tests {
                 nominal_time: None,
                 labels: BTreeMap::new(),
                 rerun_of: None,
+                awaiting_approval: false,
             },
             steps: vec![
                 step("build", StepStatus::Succeeded, Some(0), None),

@@ -124,6 +124,14 @@ pub struct RunQuery {
     )]
     #[schema(value_type = Option<crate::model::time::TimeInput>)]
     pub since: Option<i64>,
+    /// Only runs with every one of these labels (the dashboard's `/pr=42`). Left out when
+    /// empty, so servers that predate it take the query.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Only runs not ended with an approval step waiting for a person (the dashboard's
+    /// `/status:waiting`, as `run list --status waiting`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub waiting: bool,
 }
 
 /// How far a run id's time may be from the run's `created_at` (both are read from the clock

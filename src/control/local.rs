@@ -1024,6 +1024,7 @@ impl ControlPlane for LocalControlPlane {
 
     async fn dashboard_runs(&self, who: &Principal, query: super::RunQuery) -> Result<Page<Run>> {
         self.authorize(who, Permission::Read, "run.list", "")?;
+        crate::model::labels::check(&query.labels)?;
         self.store.read(|tx| tx.dashboard_runs(&query))
     }
 

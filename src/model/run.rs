@@ -213,6 +213,10 @@ pub struct Run {
     /// The run this one reruns (`imx run rerun`), if it is a rerun.
     #[serde(default)]
     pub rerun_of: Option<String>,
+    /// Whether one of its approval steps waits for a person (`imx run approve`); such runs are
+    /// the ones `run list --status waiting` lists (the dashboard marks them).
+    #[serde(default)]
+    pub awaiting_approval: bool,
 }
 
 /// A run's concurrency key (its workflow's `concurrency.key` rendered with its params) and,

@@ -1,9 +1,13 @@
 //! Runs: every run, newest (or oldest) first, one page at a time, filtered by status, workflow,
-//! schedule and text (`/status:failed wf:deploy sched:nightly 01JD`), sorted by any column (`<`
-//! `>` `R`); enter opens Run detail.
+//! schedule, labels and text (`/status:failed wf:deploy sched:nightly pr=42 01JD`;
+//! `status:waiting`: runs with an approval step waiting), sorted by any column (`<` `>` `R`);
+//! enter opens Run detail. Each row shows the run's labels (`k=v,k=v`, cut to fit) and marks a
+//! run whose approval step waits for a person (`⏸ waiting`).
+
+use std::collections::BTreeMap;
 
 use imx::control::{RunQuery, RunSort};
-use imx::model::{Run, RunStatus, short_id};
+use imx::model::{Run, RunStatus, StepStatus, short_id};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -15,9 +19,19 @@ use super::super::sort::Sort;
 use super::super::window::{PAGE, Window, scroll_offset};
 
 /// The sortable columns (the table's first, the status symbol, is not).
-pub const COLUMNS: [&str; 6] = ["ID", "WORKFLOW", "STATUS", "STEPS", "AGE", "DURATION"];
+pub const COLUMNS: [&str; 7] = [
+    "ID", "WORKFLOW", "STATUS", "STEPS", "AGE", "DURATION", "LABELS",
+];
 /// AGE: ordered by the control plane (newest / oldest first), across every page.
 const AGE: usize = 4;
+/// WORKFLOW and LABELS share the width the other columns leave.
+const WORKFLOW: usize = 1;
+const LABELS: usize = 6;
+/// The fixed widths of the columns (WORKFLOW and LABELS: their least).
+const WIDTHS: [u16; 7] = [12, 12, 9, 7, 5, 9, 6];
+/// The symbol a run with an approval step waiting shows, and its status text.
+pub const WAITING_SYMBOL: &str = "⏸";
+const WAITING: &str = "waiting";
 
 /// The Runs view's state: one window of runs and the query behind it.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +41,10 @@ pub struct RunsState {
     pub workflow: Option<String>,
     /// Only the runs this schedule's ticks made.
     pub schedule: Option<String>,
+    /// Only runs with all these labels (`/pr=42`, `/label:pr=42,sha=abc`).
+    pub labels: BTreeMap<String, String>,
+    /// Only runs with an approval step waiting (`/status:waiting`).
+    pub waiting: bool,
     pub text: Option<String>,
     /// The control plane's order (by creation time).
     pub sort: RunSort,
@@ -43,6 +61,8 @@ impl Default for RunsState {
             status: None,
             workflow: None,
             schedule: None,
+            labels: BTreeMap::new(),
+            waiting: false,
             text: None,
             sort: RunSort::Newest,
             order: Sort::new(AGE, false),
@@ -65,6 +85,8 @@ impl RunsState {
             cursor: self.window.start.clone(),
             limit: PAGE,
             since: self.since.map(|t| t - t.rem_euclid(60_000)),
+            labels: self.labels.clone(),
+            waiting: self.waiting,
         }
     }
 
@@ -81,19 +103,39 @@ impl RunsState {
         w.selected = w.selected.min(w.items.len().saturating_sub(1));
     }
 
-    /// Parse `status:S wf:W sched:S free text`; an unknown status is an error and changes
-    /// nothing.
+    /// Parse `status:S wf:W sched:S label:K=V K=V free text` (`status:waiting`: runs with an
+    /// approval step waiting; a word with `=` is a label, several must all match); an unknown
+    /// status or a bad label is an error and changes nothing.
     pub fn set_filter(&mut self, filter: &str) -> Result<(), String> {
         let mut status = None;
+        let mut waiting = false;
         let mut workflow = None;
         let mut schedule = None;
+        let mut labels = BTreeMap::new();
         let mut words = Vec::new();
         for word in filter.split_whitespace() {
             if let Some(s) = word
                 .strip_prefix("status:")
                 .or_else(|| word.strip_prefix("s:"))
             {
-                status = Some(s.parse::<RunStatus>()?);
+                if s == WAITING {
+                    waiting = true;
+                } else {
+                    status = Some(s.parse::<RunStatus>().map_err(|e| {
+                        format!("{e}; or {WAITING}: runs with an approval step waiting")
+                    })?);
+                }
+            } else if let Some(l) = word
+                .strip_prefix("label:")
+                .or_else(|| word.strip_prefix("l:"))
+                .or_else(|| word.contains('=').then_some(word))
+            {
+                for (k, v) in imx::model::labels::parse_selector(l).map_err(|e| e.to_string())? {
+                    if labels.get(&k).is_some_and(|old| *old != v) {
+                        return Err(format!("label {k:?} is given two values; no run has both"));
+                    }
+                    labels.insert(k, v);
+                }
             } else if let Some(w) = word
                 .strip_prefix("workflow:")
                 .or_else(|| word.strip_prefix("wf:"))
@@ -109,8 +151,10 @@ impl RunsState {
             }
         }
         self.status = status;
+        self.waiting = waiting;
         self.workflow = workflow;
         self.schedule = schedule;
+        self.labels = labels;
         self.text = (!words.is_empty()).then(|| words.join(" "));
         self.window.reset();
         Ok(())
@@ -122,12 +166,16 @@ impl RunsState {
         if let Some(s) = self.status {
             parts.push(format!("status:{s}"));
         }
+        if self.waiting {
+            parts.push(format!("status:{WAITING}"));
+        }
         if let Some(w) = &self.workflow {
             parts.push(format!("wf:{w}"));
         }
         if let Some(s) = &self.schedule {
             parts.push(format!("sched:{s}"));
         }
+        parts.extend(self.labels.iter().map(|(k, v)| format!("{k}={v}")));
         if let Some(t) = &self.text {
             parts.push(t.clone());
         }
@@ -136,13 +184,16 @@ impl RunsState {
 
     pub fn has_filter(&self) -> bool {
         self.status.is_some()
+            || self.waiting
+            || !self.labels.is_empty()
             || self.workflow.is_some()
             || self.schedule.is_some()
             || self.text.is_some()
     }
 
-    /// All → queued → running → … → timed_out → all.
+    /// All → queued → running → … → timed_out → all (from `status:waiting`: queued).
     pub fn cycle_status(&mut self) {
+        self.waiting = false;
         let all = RunStatus::ALL;
         self.status = match self.status {
             None => Some(all[0]),
@@ -199,6 +250,7 @@ impl RunsState {
                 2 => a.status.as_str().cmp(b.status.as_str()),
                 3 => (a.steps_succeeded, a.steps_total).cmp(&(b.steps_succeeded, b.steps_total)),
                 5 => a.duration_ms(now).cmp(&b.duration_ms(now)),
+                LABELS => labels_text(a).cmp(&labels_text(b)),
                 _ => b.created_at.cmp(&a.created_at),
             });
     }
@@ -245,6 +297,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: super::super::theme::Th
         .title(Line::from(title));
     let height = usize::from(area.height.saturating_sub(3));
     let offset = scroll_offset(w.selected, height);
+    let hidden = s.order.hidden;
+    let labels_w = labels_width(app, area.width);
     let rows = w
         .items
         .iter()
@@ -257,14 +311,22 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: super::super::theme::Th
             } else {
                 ratatui::style::Style::default()
             };
-            let symbol = Cell::from(Span::styled(
-                format::run_symbol(r.status),
-                theme.run(r.status),
-            ));
-            let cells = s.order.hidden.keep([
+            let (symbol, status) = if waits(r) {
+                (
+                    Span::styled(WAITING_SYMBOL, theme.step(StepStatus::Waiting)),
+                    Span::styled(WAITING, theme.step(StepStatus::Waiting)),
+                )
+            } else {
+                (
+                    Span::styled(format::run_symbol(r.status), theme.run(r.status)),
+                    Span::styled(format::run_status(r), theme.run(r.status)),
+                )
+            };
+            let symbol = Cell::from(symbol);
+            let cells = hidden.keep([
                 Cell::from(short_id(&r.id).to_string()),
                 Cell::from(format!("{} v{}", r.workflow, r.workflow_version)),
-                Cell::from(Span::styled(format::run_status(r), theme.run(r.status))),
+                Cell::from(status),
                 Cell::from(format!("{}/{}", r.steps_succeeded, r.steps_total)),
                 Cell::from(format::age(app.now, r.created_at)),
                 Cell::from(
@@ -272,17 +334,18 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: super::super::theme::Th
                         .map(format::duration)
                         .unwrap_or_default(),
                 ),
+                Cell::from(Span::styled(
+                    format::fit(&labels_text(r), usize::from(labels_w)),
+                    theme.dim(),
+                )),
             ]);
             Row::new(std::iter::once(symbol).chain(cells)).style(style)
         });
-    let widths = s.order.hidden.keep([
-        Constraint::Length(12),
-        Constraint::Min(12),
-        Constraint::Length(9),
-        Constraint::Length(7),
-        Constraint::Length(5),
-        Constraint::Length(9),
-    ]);
+    let widths = hidden.keep(WIDTHS.iter().enumerate().map(|(i, w)| match i {
+        WORKFLOW => Constraint::Min(*w),
+        LABELS => Constraint::Length(labels_w),
+        _ => Constraint::Length(*w),
+    }));
     let table = Table::new(rows, std::iter::once(Constraint::Length(1)).chain(widths))
         .header(
             Row::new(std::iter::once(String::new()).chain(s.order.header(&COLUMNS)))
@@ -302,4 +365,48 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, theme: super::super::theme::Th
             theme,
         );
     }
+}
+
+/// Whether the run shows as waiting: not ended, with an approval step waiting for a person.
+fn waits(r: &Run) -> bool {
+    r.awaiting_approval && !r.status.is_terminal()
+}
+
+/// A run's labels as the LABELS column shows them: `k=v,k=v` (keys in order).
+fn labels_text(r: &Run) -> String {
+    imx::model::labels::selector_text(&r.labels)
+}
+
+/// The LABELS column's width in a table `width` wide: the longest labels of the loaded page,
+/// but no more than WORKFLOW leaves (the workflow names come first) and at least the header.
+fn labels_width(app: &App, width: u16) -> u16 {
+    let s = &app.runs;
+    let hidden = s.order.hidden;
+    if hidden.is(LABELS) {
+        return 0;
+    }
+    let widest = |f: &dyn Fn(&Run) -> usize| s.window.items.iter().map(f).max().unwrap_or(0);
+    let want = widest(&|r| labels_text(r).chars().count()).max(COLUMNS[LABELS].len());
+    // Borders, the symbol column and one space between each two visible columns.
+    let visible = (0..COLUMNS.len()).filter(|i| !hidden.is(*i)).count();
+    let fixed: usize = (0..COLUMNS.len())
+        .filter(|i| !hidden.is(*i) && *i != LABELS && *i != WORKFLOW)
+        .map(|i| usize::from(WIDTHS[i]))
+        .sum::<usize>()
+        + 2
+        + 1
+        + visible;
+    let workflow = if hidden.is(WORKFLOW) {
+        0
+    } else {
+        widest(&|r| {
+            format!("{} v{}", r.workflow, r.workflow_version)
+                .chars()
+                .count()
+        })
+        .max(usize::from(WIDTHS[WORKFLOW]))
+    };
+    let left = usize::from(width).saturating_sub(fixed + workflow);
+    let min = usize::from(WIDTHS[LABELS]);
+    u16::try_from(want.min(left).max(min)).unwrap_or(u16::MAX)
 }

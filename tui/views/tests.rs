@@ -146,6 +146,60 @@ fn runs_filtered() {
     insta::assert_snapshot!("runs_filtered", screen(&app, 80, 24));
 }
 
+/// The LABELS column (`k=v,k=v`, cut to fit with `…`) and the marker of a run whose approval
+/// step waits; the title says the label filter.
+#[test]
+fn runs_show_labels_and_mark_waiting_approvals() {
+    let mut app = with_data(ViewId::Runs, Role::Admin);
+    app.runs.set_filter("pr=42").unwrap();
+    let q = app.runs.query();
+    let mut page = fixtures::runs_page();
+    let label = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    page.items[0].labels = label(&[("pr", "42"), ("sha", "3f2a9c1d"), ("team", "web")]);
+    page.items[0].awaiting_approval = true;
+    page.items[2].labels = label(&[("pr", "42")]);
+    // Ended: its approval step no longer waits, whatever the flag says.
+    page.items[3].awaiting_approval = true;
+    feed(&mut app, Data::Runs(q, page));
+    let small = screen(&app, 80, 24);
+    let wide = screen(&app, 120, 30);
+    insta::assert_snapshot!("runs_labels_waiting_80x24", small);
+    insta::assert_snapshot!("runs_labels_waiting_120x30", wide);
+    let row = |s: &str, id: &str| {
+        s.lines()
+            .find(|l| l.contains(id))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let first = row(&wide, &fixtures::id(0)[..12]);
+    assert!(first.contains("⏸"), "{first}");
+    assert!(first.contains("waiting"), "{first}");
+    assert!(first.contains("pr=42,sha=3f2a9c1d,team=web"), "{first}");
+    let failed = row(&wide, &fixtures::id(3)[..12]);
+    assert!(
+        failed.contains("✗") && failed.contains("failed"),
+        "{failed}"
+    );
+    assert!(!failed.contains("waiting"), "{failed}");
+    // Narrow: the labels cut to what the workflow names leave, with an ellipsis.
+    let first = row(&small, &fixtures::id(0)[..12]);
+    assert!(first.contains("pr=42,") && first.contains('…'), "{first}");
+    assert!(small.contains("LABELS"), "{small}");
+    assert!(
+        small.contains("/pr=42"),
+        "the title says the filter: {small}"
+    );
+    // Hidden (`C`): the column goes, the workflow names get its width.
+    app.runs.order.hidden.toggle(6, 7);
+    let hidden = screen(&app, 80, 24);
+    assert!(!hidden.contains("LABELS"), "{hidden}");
+}
+
 fn detail_app() -> App {
     let mut app = with_data(ViewId::Runs, Role::Admin);
     app.update(Action::Enter);
@@ -313,7 +367,7 @@ fn help_overlay() {
     );
     // Between: one column as wide as the terminal allows.
     let mid = screen(&app, 120, 30);
-    let long = "status:S wf:NAME sched:NAME text (id prefix, workflow, user)";
+    let long = "status:S|waiting wf:NAME sched:NAME K=V (label) text (id, workflow, user)";
     assert!(mid.contains(long), "{mid}");
 }
 

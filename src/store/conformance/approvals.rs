@@ -29,13 +29,52 @@ fn approval(timeout_ms: Option<u64>) -> StepKind {
     })
 }
 
+/// The runs `run list --status waiting` lists; the dashboard's window with `waiting` (its
+/// `/status:waiting`) lists the same, and each of them says it waits (`awaiting_approval`).
 fn waiting_runs(store: &Arc<dyn Backend>) -> Vec<String> {
     let filter = RunFilter {
         waiting: true,
         ..RunFilter::default()
     };
     let page = store.read(|tx| tx.list_runs(&filter)).unwrap();
-    page.items.into_iter().map(|r| r.id).collect()
+    assert!(page.items.iter().all(|r| r.awaiting_approval), "{page:?}");
+    let q = crate::control::RunQuery {
+        waiting: true,
+        limit: 50,
+        ..crate::control::RunQuery::default()
+    };
+    let window = store.read(|tx| tx.dashboard_runs(&q)).unwrap();
+    assert!(
+        window.items.iter().all(|r| r.awaiting_approval),
+        "{window:?}"
+    );
+    let ids: Vec<String> = page.items.into_iter().map(|r| r.id).collect();
+    assert_eq!(
+        window.items.into_iter().map(|r| r.id).collect::<Vec<_>>(),
+        ids
+    );
+    ids
+}
+
+/// Whether run `id` says an approval step of it waits, read alone and in every list.
+fn awaits(store: &Arc<dyn Backend>, id: &str) -> bool {
+    let cache = store.specs();
+    let one = store.read(|tx| tx.run_detail(cache, id)).unwrap().run;
+    let listed = store
+        .read(|tx| tx.list_runs(&RunFilter::default()))
+        .unwrap();
+    let listed = listed.items.iter().find(|r| r.id == id).unwrap();
+    let q = crate::control::RunQuery {
+        limit: 50,
+        ..crate::control::RunQuery::default()
+    };
+    let window = store.read(|tx| tx.dashboard_runs(&q)).unwrap();
+    let shown = window.items.iter().find(|r| r.id == id).unwrap();
+    assert_eq!(
+        (listed.awaiting_approval, shown.awaiting_approval),
+        (one.awaiting_approval, one.awaiting_approval)
+    );
+    one.awaiting_approval
 }
 
 fn decide(store: &Arc<dyn Backend>, run: &str, decision: ApprovalDecision) -> crate::Result<()> {
@@ -79,6 +118,10 @@ fn an_approval_step_waits_until_decided(store: &Arc<dyn Backend>) {
         decide(store, &approved, ApprovalDecision::Approved),
         Err(crate::Error::Conflict(_))
     ));
+    assert!(
+        !awaits(store, &approved),
+        "the gate waits only once build is done"
+    );
     for t in &tasks {
         assert!(complete(
             store,
@@ -89,6 +132,7 @@ fn an_approval_step_waits_until_decided(store: &Arc<dyn Backend>) {
     for run in [&approved, &rejected] {
         assert_eq!(status_of(store, run, "gate"), StepStatus::Waiting);
         assert_eq!(run_status(store, run), RunStatus::Running);
+        assert!(awaits(store, run));
     }
     assert!(claim(store, &agent, 10, super::LEASE).is_empty());
     let mut listed = waiting_runs(store);
@@ -99,6 +143,7 @@ fn an_approval_step_waits_until_decided(store: &Arc<dyn Backend>) {
 
     decide(store, &approved, ApprovalDecision::Approved).unwrap();
     assert_eq!(status_of(store, &approved, "gate"), StepStatus::Succeeded);
+    assert!(!awaits(store, &approved));
     let tasks = claim(store, &agent, 10, super::LEASE);
     assert_eq!(tasks.len(), 1, "{tasks:?}");
     assert_eq!(tasks[0].lease.step_id, "ship");

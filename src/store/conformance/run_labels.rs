@@ -144,6 +144,29 @@ fn labels_are_kept_and_filter_runs(store: &Arc<dyn Backend>) {
     );
     assert_eq!(ids, pr42[2..]);
     assert_eq!(next, None);
+
+    // The dashboard's window filters the same way (`/pr=42`), with its other filters.
+    let window = |pairs: &[(&str, &str)], workflow: Option<&str>| {
+        let q = crate::control::RunQuery {
+            labels: labels(pairs),
+            workflow: workflow.map(str::to_string),
+            limit: 50,
+            ..crate::control::RunQuery::default()
+        };
+        let page = store.read(|tx| tx.dashboard_runs(&q)).unwrap();
+        page.items.into_iter().map(|r| r.id).collect::<Vec<_>>()
+    };
+    assert_eq!(window(&[("pr", "42")], None), pr42);
+    assert_eq!(
+        window(&[("pr", "42"), ("sha", "abc")], None),
+        vec![a.id.clone()]
+    );
+    assert!(window(&[("pr", "42"), ("sha", "nope")], None).is_empty());
+    assert!(window(&[("sha", "42")], None).is_empty());
+    assert_eq!(
+        window(&[("pr", "42")], Some("one")),
+        newest_first(&[&a.id, &b.id])
+    );
 }
 
 fn a_rerun_names_its_run_and_may_run_an_older_version(store: &Arc<dyn Backend>) {

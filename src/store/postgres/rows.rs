@@ -9,7 +9,8 @@ use crate::model::{Run, RunConcurrency, RunStatus, StepState, StepStatus, span_m
 /// The columns [`run_from_row`] reads, in order.
 pub const RUN_COLUMNS: &str = "id, workflow, workflow_version, status, params, created_at, \
      started_at, finished_at, deadline, created_by, steps_total, steps_succeeded, error, \
-     concurrency_key, concurrency_limit, admitted_at, schedule, nominal_time, labels, rerun_of";
+     concurrency_key, concurrency_limit, admitted_at, schedule, nominal_time, labels, rerun_of, \
+     id IN (SELECT run_id FROM steps WHERE status = 'waiting')";
 /// The columns [`step_from_row`] reads, in order.
 pub const STEP_COLUMNS: &str = "step_id, kind, status, attempt, agent_name, started_at, \
      finished_at, not_before, exit_code, outputs, error";
@@ -38,6 +39,7 @@ pub fn run_from_row(r: &Row) -> Result<Run> {
         nominal_time: get(r, 17)?,
         labels: crate::store::sqlite::rows::labels_from(get(r, 18)?),
         rerun_of: get(r, 19)?,
+        awaiting_approval: get(r, 20)?,
     })
 }
 

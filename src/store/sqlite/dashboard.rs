@@ -169,6 +169,18 @@ pub fn runs(tx: &Transaction<'_>, q: &RunQuery) -> Result<Page<Run>> {
     if let Some(s) = &q.schedule {
         arg(&mut sql, " AND schedule = ?", s.clone().into());
     }
+    // Each label one probe of run_labels' primary key per run.
+    for (k, v) in &q.labels {
+        arg(
+            &mut sql,
+            " AND EXISTS (SELECT 1 FROM run_labels l WHERE l.run_id = runs.id AND l.key = ?",
+            k.clone().into(),
+        );
+        arg(&mut sql, " AND l.value = ?)", v.clone().into());
+    }
+    if q.waiting {
+        sql.push_str(&format!(" AND {}", super::runs::WAITING));
+    }
     if let Some(t) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let upper = t.to_ascii_uppercase();
         arg(&mut sql, " AND (id >= ?", upper.clone().into());

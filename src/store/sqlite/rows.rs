@@ -8,9 +8,12 @@ use crate::model::{
     Agent, AgentState, Run, RunConcurrency, RunStatus, StepState, StepStatus, span_ms,
 };
 
+/// The columns [`run_from_row`] reads, in order; the last says whether an approval step of the
+/// run waits (the waiting steps are few, and partially indexed: migration 0022).
 pub const RUN_COLUMNS: &str = "id, workflow, workflow_version, status, params, created_at, \
      started_at, finished_at, deadline, created_by, steps_total, steps_succeeded, error, \
-     concurrency_key, concurrency_limit, admitted_at, schedule, nominal_time, labels, rerun_of";
+     concurrency_key, concurrency_limit, admitted_at, schedule, nominal_time, labels, rerun_of, \
+     id IN (SELECT run_id FROM steps WHERE status = 'waiting')";
 
 pub fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Run> {
     // Status and params are parsed straight from SQLite's buffer: no String for either (this
@@ -47,6 +50,7 @@ pub fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Run> {
         nominal_time: r.get(17)?,
         labels: labels_from(r.get_ref(18)?.as_str_or_null()?),
         rerun_of: r.get(19)?,
+        awaiting_approval: r.get(20)?,
     })
 }
 
