@@ -3,13 +3,14 @@
 //! transitions, decided from all its steps: cancel and retry.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use super::concurrency::{self, ConcurrencyRows};
 use super::decide::{decide_on, index};
 use super::workflows::WorkflowRows;
 use crate::Result;
-use crate::engine::SpecCache;
 use crate::engine::transitions as engine;
+use crate::engine::{SpecCache, SpecIndex};
 use crate::model::{BUILT_IN_RUN_TIMEOUT_MS, Run, RunTimeout, TimeoutSource, now_ms};
 use crate::store::api::RunRequest;
 
@@ -68,6 +69,14 @@ pub trait RunRows: WorkflowRows {
     fn store_run_timeout(&self) -> Result<Option<u64>>;
     fn insert_run(&self, run: &NewRun<'_>) -> Result<()>;
     fn insert_steps(&self, run_id: &str, steps: &[NewStep<'_>]) -> Result<()>;
+    /// Insert new runs with their steps (a batch of starts); by default one after another.
+    fn insert_runs(&self, runs: &[(NewRun<'_>, Vec<NewStep<'_>>)]) -> Result<()> {
+        for (run, steps) in runs {
+            self.insert_run(run)?;
+            self.insert_steps(run.id, steps)?;
+        }
+        Ok(())
+    }
 }
 
 /// Create a run of `req.workflow` (at `req.version`, else its latest live version) with typed
@@ -79,7 +88,9 @@ pub fn create<T: RunRows + ConcurrencyRows + ?Sized>(
     cache: &SpecCache,
     req: &RunRequest<'_>,
 ) -> Result<Run> {
-    let id = Starter::new(cache).start(tx, req)?;
+    let mut starter = Starter::new(cache);
+    let id = starter.start(tx, req)?;
+    starter.flush(tx)?;
     let mut run = tx.run_model(&id)?;
     concurrency::place(tx, &mut run)?;
     Ok(run)
@@ -92,33 +103,55 @@ pub fn start_many<T: RunRows + ConcurrencyRows + ?Sized>(
     reqs: &[RunRequest<'_>],
 ) -> Result<Vec<String>> {
     let mut starter = Starter::new(cache);
-    reqs.iter().map(|req| starter.start(tx, req)).collect()
+    let ids = reqs
+        .iter()
+        .map(|req| starter.start(tx, req))
+        .collect::<Result<_>>()?;
+    starter.flush(tx)?;
+    Ok(ids)
 }
 
-/// Starts runs in one transaction, reading what they share once: each workflow's live
-/// version and the store's default run timeout.
-struct Starter<'c> {
+/// Starts runs in one transaction, reading what they share once (each workflow's live
+/// version, the store's default run timeout) and inserting plain runs — no concurrency key,
+/// no gated root, no approval step: nothing to decide once their rows are in — together
+/// ([`RunRows::insert_runs`]) when [`flush`](Self::flush)ed.
+struct Starter<'c, 'r> {
     cache: &'c SpecCache,
     /// Live version numbers by (workflow, version asked for).
     versions: HashMap<(String, Option<u32>), u32>,
     /// The store's default run timeout, once read.
     store_timeout: Option<Option<u64>>,
+    /// Plain runs started but not inserted yet.
+    pending: Vec<Pending<'r>>,
 }
 
-impl<'c> Starter<'c> {
+/// A plain run to insert.
+struct Pending<'r> {
+    id: String,
+    req: &'r RunRequest<'r>,
+    version: u32,
+    params: String,
+    now: i64,
+    deadline: Option<i64>,
+    timeout: RunTimeout,
+    ix: Arc<SpecIndex>,
+}
+
+impl<'c, 'r> Starter<'c, 'r> {
     fn new(cache: &'c SpecCache) -> Self {
         Starter {
             cache,
             versions: HashMap::new(),
             store_timeout: None,
+            pending: Vec::new(),
         }
     }
 
-    /// Start one run: its id.
+    /// Start one run: its id. A plain run is inserted by the next [`flush`](Self::flush).
     fn start<T: RunRows + ConcurrencyRows + ?Sized>(
         &mut self,
         tx: &T,
-        req: &RunRequest<'_>,
+        req: &'r RunRequest<'r>,
     ) -> Result<String> {
         let cache = self.cache;
         let params_json = req.params;
@@ -150,6 +183,28 @@ impl<'c> Starter<'c> {
             req.default_timeout_ms,
             store_timeout,
         );
+        let approvals = ix
+            .spec
+            .steps
+            .iter()
+            .any(|s| matches!(s.kind, crate::model::StepKind::Approval(_)));
+        let plain = ix.spec.concurrency.is_none() && !engine::conditions::gates_roots(&ix);
+        if plain && !approvals {
+            let now = now_ms();
+            self.pending.push(Pending {
+                id: crate::model::new_id(),
+                req,
+                version,
+                params: serde_json::to_string(params_json)?,
+                now,
+                deadline: Some(now.saturating_add(i64::try_from(timeout.ms).unwrap_or(i64::MAX))),
+                timeout,
+                ix,
+            });
+            return Ok(self.pending[self.pending.len() - 1].id.clone());
+        }
+        // What follows reads the runs before it.
+        self.flush(tx)?;
         let plan = match &ix.spec.concurrency {
             Some(c) => Some(concurrency::plan(tx, name, version, c, params_json)?),
             None => None,
@@ -162,7 +217,7 @@ impl<'c> Starter<'c> {
         let admitted = plan.as_ref().is_none_or(|p| p.admitted);
         let deadline =
             admitted.then(|| now.saturating_add(i64::try_from(timeout.ms).unwrap_or(i64::MAX)));
-        tx.insert_run(&NewRun {
+        let run = NewRun {
             id: &id,
             workflow: name,
             version,
@@ -181,66 +236,117 @@ impl<'c> Starter<'c> {
                 ticket: p.ticket,
                 admitted_at: admitted.then_some(now),
             }),
-        })?;
-        let rows = crate::engine::expand::initial_rows(&ix);
-        let mut steps = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let step = row.step;
-            let selector = match &step.agent {
-                Some(sel) if !sel.labels.is_empty() => Some(serde_json::to_string(&sel.labels)?),
-                _ => None,
-            };
-            steps.push(NewStep {
-                step_id: &step.id,
-                idx: row.idx as usize,
-                kind: step.kind.name(),
-                // A run waiting for a slot holds its first steps back (admission makes them
-                // ready). A root step with a gate (`if:`, `when:`) passes it below; an
-                // instance waiting for a `max_parallel` slot waits.
-                status: if row.pending_needs == 0
-                    && engine::conditions::starts_ready(&ix, &step.id)
-                    && admitted
-                {
-                    "ready"
-                } else {
-                    "pending"
-                },
-                pending_needs: row.pending_needs as usize,
-                selector,
-                not_before: now,
-                vars: row.vars.clone(),
-            });
-        }
-        tx.insert_steps(&id, &steps)?;
-        tx.event(
-            "run.created",
-            Some(&id),
-            None,
-            serde_json::json!({
-                "workflow": name,
-                "version": version,
-                "concurrency_key": plan.as_ref().map(|p| &p.key),
-            }),
+        };
+        let steps = new_steps(&ix, now, admitted)?;
+        tx.insert_runs(&[(run, steps)])?;
+        created_event(
+            tx,
+            &id,
+            name,
+            version,
+            plan.as_ref().map(|p| p.key.as_str()),
         )?;
         if let Some(plan) = &plan {
             concurrency::start(tx, cache, &id, plan, now)?;
         }
         if engine::conditions::gates_roots(&ix) {
-            super::decide::decide_on(tx, cache, &id, |st| {
-                engine::conditions::open(st, admitted)
-            })?;
+            super::decide::decide_on(tx, cache, &id, |st| engine::conditions::open(st, admitted))?;
         }
         // Only a workflow with approval steps can have one ready to hold.
-        if ix
-            .spec
-            .steps
-            .iter()
-            .any(|s| matches!(s.kind, crate::model::StepKind::Approval(_)))
-        {
+        if approvals {
             super::approvals::hold_ready(tx, cache, &id, now)?;
         }
         Ok(id)
     }
+
+    /// Insert the plain runs started since the last flush, all at once.
+    fn flush<T: RunRows + ?Sized>(&mut self, tx: &T) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let rows = pending
+            .iter()
+            .map(|p| {
+                let run = NewRun {
+                    id: &p.id,
+                    workflow: p.req.workflow,
+                    version: p.version,
+                    params: p.params.clone(),
+                    created_at: p.now,
+                    deadline: p.deadline,
+                    timeout: p.timeout,
+                    created_by: p.req.created_by,
+                    steps_total: p.ix.run_steps().count(),
+                    labels: p.req.labels,
+                    rerun_of: p.req.rerun_of,
+                    schedule: p.req.schedule,
+                    slot: None,
+                };
+                Ok((run, new_steps(&p.ix, p.now, true)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        tx.insert_runs(&rows)?;
+        for p in &pending {
+            created_event(tx, &p.id, p.req.workflow, p.version, None)?;
+        }
+        Ok(())
+    }
+}
+
+/// The step rows of a new run of `ix` created at `now`: roots ready (unless the run waits
+/// for a slot, or a root has a gate to pass first), the rest pending.
+fn new_steps(ix: &SpecIndex, now: i64, admitted: bool) -> Result<Vec<NewStep<'_>>> {
+    let rows = crate::engine::expand::initial_rows(ix);
+    let mut steps = Vec::with_capacity(rows.len());
+    for row in rows {
+        let step = row.step;
+        let selector = match &step.agent {
+            Some(sel) if !sel.labels.is_empty() => Some(serde_json::to_string(&sel.labels)?),
+            _ => None,
+        };
+        steps.push(NewStep {
+            step_id: &step.id,
+            idx: row.idx as usize,
+            kind: step.kind.name(),
+            // A run waiting for a slot holds its first steps back (admission makes them
+            // ready). A root step with a gate (`if:`, `when:`) passes it below; an
+            // instance waiting for a `max_parallel` slot waits.
+            status: if row.pending_needs == 0
+                && engine::conditions::starts_ready(ix, &step.id)
+                && admitted
+            {
+                "ready"
+            } else {
+                "pending"
+            },
+            pending_needs: row.pending_needs as usize,
+            selector,
+            not_before: now,
+            vars: row.vars,
+        });
+    }
+    Ok(steps)
+}
+
+/// The feed's `run.created` event of a new run.
+fn created_event<T: RunRows + ?Sized>(
+    tx: &T,
+    id: &str,
+    workflow: &str,
+    version: u32,
+    concurrency_key: Option<&str>,
+) -> Result<()> {
+    tx.event(
+        "run.created",
+        Some(id),
+        None,
+        serde_json::json!({
+            "workflow": workflow,
+            "version": version,
+            "concurrency_key": concurrency_key,
+        }),
+    )
 }
 
 /// The run timeout of a new run: the first of the run's own (`--timeout`), the workflow's

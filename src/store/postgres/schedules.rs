@@ -286,8 +286,10 @@ impl SchedulesTx for PgTx<'_> {
         let names: Vec<&str> = ticks.iter().map(|t| t.schedule).collect();
         let nominal: Vec<i64> = ticks.iter().map(|t| t.nominal_time).collect();
         let outcomes: Vec<&str> = ticks.iter().map(|t| t.outcome.as_str()).collect();
-        let reasons: Vec<Option<&str>> =
-            ticks.iter().map(|t| t.reason.map(MissReason::as_str)).collect();
+        let reasons: Vec<Option<&str>> = ticks
+            .iter()
+            .map(|t| t.reason.map(MissReason::as_str))
+            .collect();
         let recorded_at: Vec<i64> = ticks.iter().map(|t| t.recorded_at).collect();
         let recorded: std::collections::HashSet<(String, i64)> = self
             .query(
