@@ -16,6 +16,8 @@ mod lost;
 pub mod placement;
 pub mod state;
 #[cfg(test)]
+mod tests_fanout;
+#[cfg(test)]
 mod tests_table;
 pub mod transitions;
 

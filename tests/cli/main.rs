@@ -33,6 +33,7 @@ mod deploy_flags;
 mod embedded;
 mod env;
 mod failures;
+mod fanout_gates;
 mod follow;
 mod generated;
 mod help_examples;

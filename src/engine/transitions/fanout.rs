@@ -240,25 +240,36 @@ impl Work<'_, '_> {
             }
         }
         if release {
+            self.hand_on_slot(id)?;
+        }
+        Ok(())
+    }
+
+    /// Instance `id` gave its `max_parallel` slot back: the first sibling waiting for one
+    /// takes it — passing its gate, if it has one; one its gate ends hands it on.
+    pub(super) fn hand_on_slot(&mut self, id: &str) -> Result<(), Refusal> {
+        let limited = is_instance_id(id)
+            && self
+                .st
+                .ix
+                .step(id)
+                .and_then(|s| s.fan_out.as_ref())
+                .is_some_and(|f| f.max_parallel.is_some());
+        if !limited {
+            return Ok(());
+        }
+        loop {
             let next = self
                 .siblings(id)?
                 .into_iter()
                 .find(|(_, st, pending)| *st == StepStatus::Pending && *pending == 1);
-            if let Some((next, _, _)) = next {
-                let now = self.now();
-                self.update(
-                    &next,
-                    StepChange::Release {
-                        pending_needs: 0,
-                        status: StepStatus::Ready,
-                        not_before: now,
-                    },
-                )?;
-                self.cs
-                    .event("step.ready", Some(&next), serde_json::Value::Null);
+            let Some((next, _, _)) = next else {
+                return Ok(());
+            };
+            if super::conditions::slot_given(self, &next)? {
+                return Ok(());
             }
         }
-        Ok(())
     }
 }
 

@@ -158,6 +158,14 @@ pub(crate) struct Work<'l, 'a> {
     steps: BTreeMap<String, StepRow>,
     /// Outputs of steps that succeeded in this transition (a `foreach:` may read them).
     outputs: BTreeMap<String, BTreeMap<String, String>>,
+    /// Instances their gate ended while they held a `max_parallel` slot: [`finish`] hands the
+    /// slots on (see [`conditions`]).
+    ///
+    /// [`finish`]: Self::finish
+    freed_slots: Vec<String>,
+    /// The run waits for its concurrency slot: a step released now stays pending with no
+    /// pending need (its admission makes it ready).
+    held: bool,
     pub cs: Changeset,
 }
 
@@ -169,6 +177,8 @@ impl<'l, 'a> Work<'l, 'a> {
             written: st.run.clone(),
             steps: st.steps.clone(),
             outputs: BTreeMap::new(),
+            freed_slots: Vec::new(),
+            held: false,
             cs: Changeset::new(&st.run.id),
         }
     }
@@ -418,6 +428,12 @@ impl<'l, 'a> Work<'l, 'a> {
     /// succeeded or was skipped with nothing failed or cancelled (a false `if:`), else
     /// `failed`, naming the first step that failed.
     pub fn finish(mut self) -> Decision {
+        while !self.freed_slots.is_empty() {
+            let id = self.freed_slots.remove(0);
+            if !self.run.status.is_terminal() {
+                self.hand_on_slot(&id)?;
+            }
+        }
         approval::hold_released(&mut self)?;
         let run = &self.run;
         if run.steps_done >= run.steps_total && !run.status.is_terminal() {

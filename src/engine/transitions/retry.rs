@@ -83,7 +83,8 @@ pub fn retry(st: &Loaded<'_>, from: Option<&str>) -> Decision {
             .filter(|n| after(n) != Some(StepStatus::Succeeded))
             .count()
             + slots.wait(st, step);
-        if pending == 0 && w.is_foreach(step) {
+        // A `foreach:` step with a gate passes it (then expands) with the other gated steps.
+        if pending == 0 && w.is_foreach(step) && !super::conditions::gated(st.ix, step) {
             expand.push(step.clone());
         }
         let status = if pending == 0 && !w.is_foreach(step) {
