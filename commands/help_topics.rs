@@ -80,6 +80,9 @@ Step keys:
                 instances not started yet are skipped ("fail_fast: ... failed"); those already
                 running finish. false: the others all run
   The outputs of a matrix or foreach step cannot be read by id (each instance has its own).
+  `imx run retry RUN --from ID` of a matrix step reruns every instance; of a foreach step, or
+  of a step upstream of one, removes its instances and expands it anew (from its source's new
+  output if the source reruns too); of one instance (--from 'each[2]'), it and what follows.
   e.g. - id: test
          needs: [build]
          matrix: {region: [eu, us], shard: [1, 2, 3]}

@@ -133,6 +133,21 @@ impl Sim {
     }
 
     fn apply(&mut self, cs: &Changeset) {
+        for rm in &cs.removes {
+            let i = self
+                .rows
+                .iter()
+                .position(|r| r.step_id == rm.step_id)
+                .unwrap_or_else(|| panic!("no row {} to remove", rm.step_id));
+            let r = &self.rows[i];
+            assert_eq!(
+                (r.status, r.attempt),
+                (rm.expect.status, rm.expect.attempt),
+                "guard of {rm:?}"
+            );
+            self.rows.remove(i);
+            self.vars.remove(&rm.step_id);
+        }
         for ins in &cs.inserts {
             assert!(
                 self.rows.iter().all(|r| r.step_id != ins.step_id),

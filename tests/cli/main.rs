@@ -34,6 +34,7 @@ mod embedded;
 mod env;
 mod failures;
 mod fanout_gates;
+mod fanout_retry;
 mod follow;
 mod generated;
 mod help_examples;

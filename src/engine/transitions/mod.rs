@@ -19,7 +19,8 @@ pub mod retry;
 use std::collections::BTreeMap;
 
 use super::changeset::{
-    Changeset, Decision, Refusal, RunChange, RunGuard, RunUpdate, StepChange, StepGuard, StepUpdate,
+    Changeset, Decision, Refusal, RunChange, RunGuard, RunUpdate, StepChange, StepGuard,
+    StepRemove, StepUpdate,
 };
 use super::state::{Loaded, Need, RunRow, StepRow};
 use crate::model::{LeaseRef, RunStatus, StepStatus};
@@ -125,7 +126,7 @@ impl RunRow {
                 self.steps_succeeded = *steps_succeeded;
             }
             RunChange::End { status, .. } => self.status = *status,
-            RunChange::AddSteps { steps_total } => self.steps_total = *steps_total,
+            RunChange::Total { steps_total } => self.steps_total = *steps_total,
             RunChange::Reopen {
                 steps_done,
                 steps_succeeded,
@@ -242,6 +243,22 @@ impl<'l, 'a> Work<'l, 'a> {
             expect,
             change,
         });
+        Ok(())
+    }
+
+    /// Remove step row `id` from the run (an instance of a `foreach:` step a retry expands
+    /// anew), guarded by its current status and attempt. The caller recounts the run.
+    pub fn remove(&mut self, id: &str) -> Result<(), Refusal> {
+        let row = self.step(id)?;
+        let expect = StepGuard {
+            status: row.status,
+            attempt: row.attempt,
+        };
+        self.cs.removes.push(StepRemove {
+            step_id: id.to_string(),
+            expect,
+        });
+        self.steps.remove(id);
         Ok(())
     }
 
