@@ -558,6 +558,7 @@ impl ControlPlane for LocalControlPlane {
                         created_by: &who.name,
                         labels: &req.labels,
                         rerun_of: None,
+                    schedule: None,
                     },
                 )
             },

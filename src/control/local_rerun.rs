@@ -105,6 +105,7 @@ impl LocalControlPlane {
                         created_by: &who.name,
                         labels: &labels,
                         rerun_of: Some(&old.id),
+                    schedule: None,
                     },
                 )
             },

@@ -12,12 +12,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use std::sync::Arc;
+
 use crate::Result;
 use crate::engine::SpecCache;
-use crate::model::{Run, ScheduleInfo, TickCounts, TickOutcome};
+use crate::model::{Run, ScheduleInfo, TickCounts, TickOutcome, WorkflowSpec};
 use crate::schedule::{MissReason, Outcome, Schedule, ScheduleSpec, State, plan};
 use crate::store::Tx;
-use crate::store::api::{Backend, NewTick};
+use crate::store::api::schedules::Advance;
+use crate::store::api::{Backend, NewTick, RunRequest};
 
 /// Schedules taken per query of a pass.
 const DUE_BATCH: u32 = 1000;
@@ -59,7 +62,48 @@ pub fn make_run(
 
 /// Workflows read by one transaction of a pass, by name: ten thousand schedules of one
 /// workflow read it once.
-type Workflows = HashMap<String, std::sync::Arc<crate::model::WorkflowSpec>>;
+type Workflows = HashMap<String, Arc<WorkflowSpec>>;
+
+/// The typed params of schedule `s`'s runs, its workflow read once per transaction through
+/// `workflows`.
+fn typed_params(
+    tx: &Tx<'_>,
+    s: &ScheduleInfo,
+    workflows: &mut Workflows,
+) -> Result<BTreeMap<String, serde_json::Value>> {
+    let spec = match workflows.get(&s.workflow) {
+        Some(spec) => spec.clone(),
+        None => {
+            let spec = Arc::new(tx.get_workflow(&s.workflow, None)?.spec);
+            workflows.insert(s.workflow.clone(), spec.clone());
+            spec
+        }
+    };
+    crate::spec::resolve_params(&spec, &s.spec.params)
+}
+
+/// The request that starts the run of schedule `s`'s tick at `nominal`.
+fn run_request<'a>(
+    s: &'a ScheduleInfo,
+    nominal: i64,
+    params: &'a BTreeMap<String, serde_json::Value>,
+    who: &'a str,
+    default_timeout_ms: Option<u64>,
+) -> RunRequest<'a> {
+    RunRequest {
+        workflow: &s.workflow,
+        version: None,
+        params,
+        timeout_ms: None,
+        default_timeout_ms,
+        created_by: who,
+        labels: &NO_LABELS,
+        rerun_of: None,
+        schedule: Some((&s.name, nominal)),
+    }
+}
+
+static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
 
 /// [`make_run`], reading each workflow once per transaction through `workflows`.
 fn make_run_with(
@@ -70,16 +114,7 @@ fn make_run_with(
     default_timeout_ms: Option<u64>,
     workflows: &mut Workflows,
 ) -> Result<Option<Run>> {
-    let spec = match workflows.get(&s.workflow) {
-        Some(spec) => Ok(spec.clone()),
-        None => tx.get_workflow(&s.workflow, None).map(|wf| {
-            let spec = std::sync::Arc::new(wf.spec);
-            workflows.insert(s.workflow.clone(), spec.clone());
-            spec
-        }),
-    };
-    let typed = spec.and_then(|spec| crate::spec::resolve_params(&spec, &s.spec.params));
-    let typed = match typed {
+    let typed = match typed_params(tx, s, workflows) {
         Ok(t) => t,
         Err(e) => {
             tracing::warn!(schedule = %s.name, error = %e, "a scheduled run could not be made");
@@ -88,13 +123,10 @@ fn make_run_with(
         }
     };
     let who = format!("schedule:{}", s.name);
-    let run = tx.create_run(cache, &s.workflow, &typed, None, default_timeout_ms, &who)?;
-    tx.tag_tick_run(&s.name, nominal, &run.id)?;
-    Ok(Some(Run {
-        schedule: Some(s.name.clone()),
-        nominal_time: Some(nominal),
-        ..run
-    }))
+    let req = run_request(s, nominal, &typed, &who, default_timeout_ms);
+    let run = tx.create_run_with(cache, &req)?;
+    tx.link_tick_runs(&[(&s.name, nominal, &run.id)])?;
+    Ok(Some(run))
 }
 
 /// Record a tick as missed, whatever it was recorded as.
@@ -195,7 +227,9 @@ pub fn fire_due_batched(
     }
 }
 
-/// Decide up to `limit` due schedules: whether there may be more.
+/// Decide up to `limit` due schedules: whether there may be more. The batch's ticks are
+/// recorded in one call, its runs started in one, and its schedules advanced in one, so on
+/// PostgreSQL a batch costs a handful of round trips, not several per schedule.
 fn fire_some(
     tx: &Tx<'_>,
     cache: &SpecCache,
@@ -210,19 +244,139 @@ fn fire_some(
     let names: Vec<String> = due.iter().map(|s| s.name.clone()).collect();
     let mut active = tx.schedules_active_runs(&names)?;
     let buffered = tx.buffered_counts()?;
-    let mut workflows = Workflows::new();
+    let mut planned = Vec::with_capacity(n);
+    let mut advances: Vec<(String, i64, Option<i64>)> = Vec::new();
     for s in due {
         let going = active.remove(&s.name).unwrap_or_default();
         let held = buffered.get(&s.name).copied().unwrap_or(0);
-        let ctx = Firing {
-            cache,
-            now,
-            default_timeout_ms,
-        };
-        ctx.fire_one(tx, s, going, held, &mut workflows, report)?;
+        match decide(tx, s, going, held, now, report)? {
+            Ok(p) => planned.push(p),
+            Err(s) => advances.push((s.name, s.last_nominal, None)),
+        }
     }
+    let ticks: Vec<NewTick<'_>> = planned
+        .iter()
+        .flat_map(|p| {
+            p.plan.decisions.iter().map(|d| {
+                let (outcome, reason) = tick_outcome(d.outcome);
+                NewTick {
+                    schedule: &p.s.name,
+                    nominal_time: d.nominal,
+                    outcome,
+                    reason,
+                    recorded_at: now,
+                }
+            })
+        })
+        .collect();
+    let mut recorded = tx.insert_ticks(&ticks)?.into_iter();
+    let mut workflows = Workflows::new();
+    // The runs to start, as (schedule, nominal time, its params); whose runs they are.
+    let mut fires: Vec<(usize, i64)> = Vec::new();
+    let mut params: Vec<Option<BTreeMap<String, serde_json::Value>>> = vec![None; planned.len()];
+    let mut counts = vec![TickCounts::default(); planned.len()];
+    for (i, p) in planned.iter_mut().enumerate() {
+        let cancels = p
+            .plan
+            .decisions
+            .iter()
+            .any(|d| d.outcome == Outcome::CancelOthersAndFire);
+        for d in &p.plan.decisions {
+            // A tick another process recorded is its: its decision stands.
+            if !recorded.next().unwrap_or(false) {
+                continue;
+            }
+            let c = &mut counts[i];
+            match d.outcome {
+                Outcome::Fire | Outcome::CancelOthersAndFire => {
+                    if params[i].is_none() {
+                        match typed_params(tx, &p.s, &mut workflows) {
+                            Ok(t) => params[i] = Some(t),
+                            Err(e) => {
+                                tracing::warn!(schedule = %p.s.name, error = %e,
+                                    "a scheduled run could not be made");
+                                mark_missed(tx, &p.s, d.nominal, MissReason::WorkflowError)?;
+                                c.missed += 1;
+                                continue;
+                            }
+                        }
+                    }
+                    c.fired += 1;
+                    if !cancels {
+                        fires.push((i, d.nominal));
+                        continue;
+                    }
+                    // Each tick cancels the runs before it, those of this pass too: start
+                    // its run now, not with the batch.
+                    if d.outcome == Outcome::CancelOthersAndFire {
+                        for id in p.going.drain(..) {
+                            // A run that ended meanwhile cannot be cancelled: nothing to do.
+                            let _ = tx.cancel_run(cache, &id);
+                        }
+                    }
+                    let who = format!("schedule:{}", p.s.name);
+                    let typed = params[i].as_ref().unwrap_or(&NO_PARAMS);
+                    let req = run_request(&p.s, d.nominal, typed, &who, default_timeout_ms);
+                    let ids = tx.start_runs(cache, &[req])?;
+                    for id in &ids {
+                        tx.link_tick_runs(&[(&p.s.name, d.nominal, id)])?;
+                    }
+                    p.going.extend(ids);
+                }
+                Outcome::Skipped => c.skipped += 1,
+                Outcome::Buffered => c.buffered += 1,
+                Outcome::Dropped => c.dropped += 1,
+                Outcome::Missed(r) => {
+                    c.missed += 1;
+                    notify_missed(tx, &p.s, d.nominal, r)?;
+                }
+            }
+        }
+    }
+    let whos: Vec<String> = fires
+        .iter()
+        .map(|(i, _)| format!("schedule:{}", planned[*i].s.name))
+        .collect();
+    let reqs: Vec<RunRequest<'_>> = fires
+        .iter()
+        .zip(&whos)
+        .map(|(&(i, nominal), who)| {
+            let typed = params[i].as_ref().unwrap_or(&NO_PARAMS);
+            run_request(&planned[i].s, nominal, typed, who, default_timeout_ms)
+        })
+        .collect();
+    let ids = tx.start_runs(cache, &reqs)?;
+    let links: Vec<(&str, i64, &str)> = fires
+        .iter()
+        .zip(&ids)
+        .map(|(&(i, nominal), id)| (planned[i].s.name.as_str(), nominal, id.as_str()))
+        .collect();
+    tx.link_tick_runs(&links)?;
+    let mut all: Vec<Advance<'_>> = advances
+        .iter()
+        .map(|(name, last_nominal, next_fire)| Advance {
+            name,
+            last_nominal: *last_nominal,
+            next_fire: *next_fire,
+            counts: TickCounts::default(),
+        })
+        .collect();
+    for (p, c) in planned.iter().zip(counts) {
+        all.push(Advance {
+            name: &p.s.name,
+            last_nominal: p.plan.last_nominal,
+            next_fire: p.plan.next_fire,
+            counts: c,
+        });
+        if c.any() {
+            report.ticks.insert(p.s.name.clone(), c);
+        }
+    }
+    tx.advance_schedules(&all)?;
     Ok(n >= usize::try_from(limit).unwrap_or(usize::MAX))
 }
+
+static NO_PARAMS: BTreeMap<String, serde_json::Value> = BTreeMap::new();
 
 /// The end of a pass: buffered ticks whose run may start, and the next fire time.
 fn finish_pass(
@@ -237,111 +391,61 @@ fn finish_pass(
     Ok(())
 }
 
-/// What every schedule of a pass is fired with.
-struct Firing<'a> {
-    cache: &'a SpecCache,
-    now: i64,
-    default_timeout_ms: Option<u64>,
+/// A due schedule and what to do with its due ticks.
+struct Planned {
+    s: ScheduleInfo,
+    /// Its runs not ended.
+    going: Vec<String>,
+    plan: crate::schedule::Plan,
 }
 
-impl Firing<'_> {
-    /// Decide and record schedule `s`'s due ticks; `going` are its runs not ended, `held` its
-    /// buffered ticks.
-    fn fire_one(
-        &self,
-        tx: &Tx<'_>,
-        mut s: ScheduleInfo,
-        going: Vec<String>,
-        held: u32,
-        workflows: &mut Workflows,
-        report: &mut PassReport,
-    ) -> Result<()> {
-        let (cache, now) = (self.cache, self.now);
-        let compiled = match Schedule::compile(s.spec.clone()) {
-            Ok(c) => c,
-            Err(e) => {
-                // Refused when stored; only a spec written by another version could get here.
-                tracing::error!(schedule = %s.name, error = %e, "schedule cannot be compiled");
-                return tx.advance_schedule(&s.name, s.last_nominal, None, &TickCounts::default());
-            }
-        };
-        if s.spec.pause_on_failure
-            && !s.paused
-            && let Some(run) = tx.failed_run_after(&s.name, s.checked_at)?
-        {
-            let note = format!("paused on failure: run {run} failed");
-            tx.set_schedule_paused(&s.name, true, Some(&note), now)?;
-            s.paused = true;
-            report.paused.push(s.name.clone());
-        }
-        let state = State {
-            last_nominal: s.last_nominal,
-            fired: s.fired,
-            active: u32::try_from(going.len()).unwrap_or(u32::MAX),
-            buffered: held,
-            paused: s.paused,
-        };
-        let p = plan(&compiled, &state, now);
-        let mut counts = TickCounts::default();
-        let mut going = going;
-        for d in &p.decisions {
-            let (outcome, reason) = match d.outcome {
-                Outcome::Fire | Outcome::CancelOthersAndFire => (TickOutcome::Fired, None),
-                Outcome::Skipped => (TickOutcome::Skipped, None),
-                Outcome::Buffered => (TickOutcome::Buffered, None),
-                Outcome::Dropped => (TickOutcome::Dropped, None),
-                Outcome::Missed(r) => (TickOutcome::Missed, Some(r)),
-            };
-            let recorded = tx.insert_tick(&NewTick {
-                schedule: &s.name,
-                nominal_time: d.nominal,
-                outcome,
-                reason,
-                recorded_at: now,
-            })?;
-            if !recorded {
-                // Another process decided this tick: its decision stands.
-                continue;
-            }
-            match d.outcome {
-                Outcome::Fire | Outcome::CancelOthersAndFire => {
-                    if d.outcome == Outcome::CancelOthersAndFire {
-                        for id in going.drain(..) {
-                            // A run that ended meanwhile cannot be cancelled: nothing to do.
-                            let _ = tx.cancel_run(cache, &id);
-                        }
-                    }
-                    let made = make_run_with(
-                        tx,
-                        cache,
-                        &s,
-                        d.nominal,
-                        self.default_timeout_ms,
-                        workflows,
-                    )?;
-                    match made {
-                        Some(run) => {
-                            going.push(run.id);
-                            counts.fired += 1;
-                        }
-                        None => counts.missed += 1,
-                    }
-                }
-                Outcome::Skipped => counts.skipped += 1,
-                Outcome::Buffered => counts.buffered += 1,
-                Outcome::Dropped => counts.dropped += 1,
-                Outcome::Missed(r) => {
-                    counts.missed += 1;
-                    notify_missed(tx, &s, d.nominal, r)?;
-                }
-            }
-        }
-        tx.advance_schedule(&s.name, p.last_nominal, p.next_fire, &counts)?;
-        if counts.any() {
-            report.ticks.insert(s.name, counts);
-        }
-        Ok(())
+/// How a decision is recorded.
+fn tick_outcome(o: Outcome) -> (TickOutcome, Option<MissReason>) {
+    match o {
+        Outcome::Fire | Outcome::CancelOthersAndFire => (TickOutcome::Fired, None),
+        Outcome::Skipped => (TickOutcome::Skipped, None),
+        Outcome::Buffered => (TickOutcome::Buffered, None),
+        Outcome::Dropped => (TickOutcome::Dropped, None),
+        Outcome::Missed(r) => (TickOutcome::Missed, Some(r)),
     }
+}
+
+/// Plan schedule `s`'s due ticks; `going` are its runs not ended, `held` its buffered ticks.
+/// A schedule with `pause_on_failure` whose run failed is paused first. `Err(s)`: its spec
+/// does not compile (only one written by another version could), so it stops firing.
+fn decide(
+    tx: &Tx<'_>,
+    mut s: ScheduleInfo,
+    going: Vec<String>,
+    held: u32,
+    now: i64,
+    report: &mut PassReport,
+) -> Result<std::result::Result<Planned, ScheduleInfo>> {
+    let compiled = match Schedule::compile(s.spec.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(schedule = %s.name, error = %e, "schedule cannot be compiled");
+            return Ok(Err(s));
+        }
+    };
+    if s.spec.pause_on_failure
+        && !s.paused
+        && let Some(run) = tx.failed_run_after(&s.name, s.checked_at)?
+    {
+        let note = format!("paused on failure: run {run} failed");
+        tx.set_schedule_paused(&s.name, true, Some(&note), now)?;
+        s.paused = true;
+        report.paused.push(s.name.clone());
+    }
+    let state = State {
+        last_nominal: s.last_nominal,
+        fired: s.fired,
+        active: u32::try_from(going.len()).unwrap_or(u32::MAX),
+        buffered: held,
+        paused: s.paused,
+    };
+    let plan = plan(&compiled, &state, now);
+    Ok(Ok(Planned { s, going, plan }))
 }
 
 /// Start the oldest buffered tick of each schedule that has no run going (and is not paused).

@@ -26,6 +26,8 @@ pub struct RunRequest<'a> {
     pub labels: &'a BTreeMap<String, String>,
     /// The run it reruns (`imx run rerun`).
     pub rerun_of: Option<&'a str>,
+    /// The schedule tick it is the run of: the schedule's name and the nominal time.
+    pub schedule: Option<(&'a str, i64)>,
 }
 
 /// Runs: start, look up, list, cancel, retry.
@@ -54,11 +56,16 @@ pub trait RunsTx {
                 created_by,
                 labels: &BTreeMap::new(),
                 rerun_of: None,
+                schedule: None,
             },
         )
     }
     /// Start a run as `req` says: a version, labels, the run it reruns.
     fn create_run_with(&self, cache: &SpecCache, req: &RunRequest<'_>) -> Result<Run>;
+    /// Start many runs in order (the scheduler's batch): their ids. What the runs share (a
+    /// workflow's live version, the store's default timeout) is read once, and no run is read
+    /// back, so on PostgreSQL a batch of runs of one workflow costs no round trip per run.
+    fn start_runs(&self, cache: &SpecCache, reqs: &[RunRequest<'_>]) -> Result<Vec<String>>;
     /// The full id of the run whose id starts with `prefix` (ambiguous or unknown: an error).
     fn resolve_run_id(&self, prefix: &str) -> Result<String>;
     /// A run with its steps.

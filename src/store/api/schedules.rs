@@ -16,6 +16,17 @@ pub struct NewTick<'a> {
     pub recorded_at: i64,
 }
 
+/// What a pass decided for one schedule ([`SchedulesTx::advance_schedules`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advance<'a> {
+    pub name: &'a str,
+    /// The latest nominal time decided.
+    pub last_nominal: i64,
+    pub next_fire: Option<i64>,
+    /// The ticks decided, added to the schedule's counts.
+    pub counts: TickCounts,
+}
+
 /// Schedules: rows, ticks, and their runs.
 pub trait SchedulesTx {
     /// Insert a schedule; `false` (and nothing changed) when one of that name exists.
@@ -39,6 +50,8 @@ pub trait SchedulesTx {
         next_fire: Option<i64>,
         counts: &TickCounts,
     ) -> Result<()>;
+    /// [`advance_schedule`](Self::advance_schedule) for each of a pass's batch at once.
+    fn advance_schedules(&self, advances: &[Advance<'_>]) -> Result<()>;
     /// Pause or resume; `false` if there is no such schedule. Resuming moves `checked_at` to
     /// `now` (failures before it no longer pause it).
     fn set_schedule_paused(
@@ -62,6 +75,9 @@ pub trait SchedulesTx {
     fn buffered_counts(&self) -> Result<std::collections::BTreeMap<String, u32>>;
     /// Record a tick, unless one is recorded for (schedule, nominal time): whether it was.
     fn insert_tick(&self, tick: &NewTick<'_>) -> Result<bool>;
+    /// [`insert_tick`](Self::insert_tick) for each of `ticks` at once (a pass's batch): for
+    /// each, in order, whether this call recorded it.
+    fn insert_ticks(&self, ticks: &[NewTick<'_>]) -> Result<Vec<bool>>;
     /// Forget a tick's record (before recording it again).
     fn delete_tick(&self, schedule: &str, nominal_time: i64) -> Result<()>;
     /// Turn a recorded tick without a run (missed, skipped, dropped) into `outcome`, or record
@@ -71,6 +87,9 @@ pub trait SchedulesTx {
     fn take_buffered_tick(&self, schedule: &str, nominal_time: i64, now: i64) -> Result<bool>;
     /// Mark run `run_id` as the tick's, and the tick's run as it.
     fn tag_tick_run(&self, schedule: &str, nominal_time: i64, run_id: &str) -> Result<()>;
+    /// Give each tick (schedule, nominal time) its run: the run was created with
+    /// [`RunRequest::schedule`](crate::store::api::RunRequest) naming the tick.
+    fn link_tick_runs(&self, links: &[(&str, i64, &str)]) -> Result<()>;
     /// The schedule's oldest buffered tick.
     fn oldest_buffered_tick(&self, schedule: &str) -> Result<Option<i64>>;
     /// How many buffered ticks the schedule holds.

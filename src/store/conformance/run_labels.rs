@@ -46,6 +46,7 @@ fn start(
                     created_by: "tester",
                     labels,
                     rerun_of,
+                    schedule: None,
                 },
             )
         })
@@ -183,6 +184,7 @@ fn a_rerun_names_its_run_and_may_run_an_older_version(store: &Arc<dyn Backend>) 
                     created_by: "tester",
                     labels: &BTreeMap::new(),
                     rerun_of: None,
+                    schedule: None,
                 },
             )
         })

@@ -68,6 +68,7 @@ fn populate(store: &Arc<dyn Backend>) -> (String, String) {
                     created_by: "tester",
                     labels: &labelled(),
                     rerun_of: Some(&done),
+                    schedule: None,
                 },
             )
         })

@@ -2,7 +2,7 @@
 //! admitting, queueing or skipping it), and a run's own
 //! transitions, decided from all its steps: cancel and retry.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::concurrency::{self, ConcurrencyRows};
 use super::decide::{decide_on, index};
@@ -31,6 +31,8 @@ pub struct NewRun<'a> {
     pub labels: &'a BTreeMap<String, String>,
     /// The run it reruns.
     pub rerun_of: Option<&'a str>,
+    /// The schedule tick it is the run of: the schedule's name and the nominal time.
+    pub schedule: Option<(&'a str, i64)>,
     /// Its concurrency key, if its workflow has `concurrency:`.
     pub slot: Option<NewSlot<'a>>,
 }
@@ -77,91 +79,168 @@ pub fn create<T: RunRows + ConcurrencyRows + ?Sized>(
     cache: &SpecCache,
     req: &RunRequest<'_>,
 ) -> Result<Run> {
-    let (params_json, timeout_ms) = (req.params, req.timeout_ms);
-    let wf = super::workflows::get(tx, req.workflow, req.version)?;
-    let ix = index(tx, cache, &wf.name, wf.version)?;
-    let timeout = run_timeout(tx, timeout_ms, ix.spec.timeout_ms, req.default_timeout_ms)?;
-    let plan = match &ix.spec.concurrency {
-        Some(c) => Some(concurrency::plan(tx, &wf.name, wf.version, c, params_json)?),
-        None => None,
-    };
-    // The time and id are taken under the key's lock (held by `plan`): runs of one key are
-    // then created in the order of their tickets, so the queue is in start order as
-    // `run list` shows it, also when concurrent starts (replicas) took turns at the lock.
-    let now = now_ms();
-    let id = crate::model::new_id();
-    let admitted = plan.as_ref().is_none_or(|p| p.admitted);
-    let deadline =
-        admitted.then(|| now.saturating_add(i64::try_from(timeout.ms).unwrap_or(i64::MAX)));
-    tx.insert_run(&NewRun {
-        id: &id,
-        workflow: &wf.name,
-        version: wf.version,
-        params: serde_json::to_string(params_json)?,
-        created_at: now,
-        deadline,
-        timeout,
-        created_by: req.created_by,
-        steps_total: ix.run_steps().count(),
-        labels: req.labels,
-        rerun_of: req.rerun_of,
-        slot: plan.as_ref().map(|p| NewSlot {
-            key: &p.key,
-            limit: p.limit,
-            ticket: p.ticket,
-            admitted_at: admitted.then_some(now),
-        }),
-    })?;
-    let rows = crate::engine::expand::initial_rows(&ix);
-    let mut steps = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let step = row.step;
-        let selector = match &step.agent {
-            Some(sel) if !sel.labels.is_empty() => Some(serde_json::to_string(&sel.labels)?),
-            _ => None,
-        };
-        steps.push(NewStep {
-            step_id: &step.id,
-            idx: row.idx as usize,
-            kind: step.kind.name(),
-            // A run waiting for a slot holds its first steps back (admission makes them ready).
-            // A root step with a gate (`if:`, `when:`) passes it below; an instance waiting
-            // for a `max_parallel` slot waits.
-            status: if row.pending_needs == 0
-                && engine::conditions::starts_ready(&ix, &step.id)
-                && admitted
-            {
-                "ready"
-            } else {
-                "pending"
-            },
-            pending_needs: row.pending_needs as usize,
-            selector,
-            not_before: now,
-            vars: row.vars.clone(),
-        });
-    }
-    tx.insert_steps(&id, &steps)?;
-    tx.event(
-        "run.created",
-        Some(&id),
-        None,
-        serde_json::json!({
-            "workflow": wf.name,
-            "version": wf.version,
-            "concurrency_key": plan.as_ref().map(|p| &p.key),
-        }),
-    )?;
-    if let Some(plan) = &plan {
-        concurrency::start(tx, cache, &id, plan, now)?;
-    }
-    if engine::conditions::gates_roots(&ix) {
-        super::decide::decide_on(tx, cache, &id, |st| engine::conditions::open(st, admitted))?;
-    }
-    super::approvals::hold_ready(tx, cache, &id, now)?;
+    let id = Starter::new(cache).start(tx, req)?;
     let mut run = tx.run_model(&id)?;
     concurrency::place(tx, &mut run)?;
     Ok(run)
+}
+
+/// Start runs in order: their ids (see [`crate::store::api::RunsTx::start_runs`]).
+pub fn start_many<T: RunRows + ConcurrencyRows + ?Sized>(
+    tx: &T,
+    cache: &SpecCache,
+    reqs: &[RunRequest<'_>],
+) -> Result<Vec<String>> {
+    let mut starter = Starter::new(cache);
+    reqs.iter().map(|req| starter.start(tx, req)).collect()
+}
+
+/// Starts runs in one transaction, reading what they share once: each workflow's live
+/// version and the store's default run timeout.
+struct Starter<'c> {
+    cache: &'c SpecCache,
+    /// Live version numbers by (workflow, version asked for).
+    versions: HashMap<(String, Option<u32>), u32>,
+    /// The store's default run timeout, once read.
+    store_timeout: Option<Option<u64>>,
+}
+
+impl<'c> Starter<'c> {
+    fn new(cache: &'c SpecCache) -> Self {
+        Starter {
+            cache,
+            versions: HashMap::new(),
+            store_timeout: None,
+        }
+    }
+
+    /// Start one run: its id.
+    fn start<T: RunRows + ConcurrencyRows + ?Sized>(
+        &mut self,
+        tx: &T,
+        req: &RunRequest<'_>,
+    ) -> Result<String> {
+        let cache = self.cache;
+        let params_json = req.params;
+        let key = (req.workflow.to_string(), req.version);
+        let version = match self.versions.get(&key) {
+            Some(v) => *v,
+            None => {
+                let v = super::workflows::live_number(tx, req.workflow, req.version)?;
+                self.versions.insert(key, v);
+                v
+            }
+        };
+        let name = req.workflow;
+        let ix = index(tx, cache, name, version)?;
+        let store_timeout = match self.store_timeout {
+            Some(t) => t,
+            // Only read when nothing before it in the order chooses the timeout.
+            None if [req.timeout_ms, ix.spec.timeout_ms, req.default_timeout_ms]
+                .iter()
+                .any(|t| t.is_some_and(|ms| ms > 0)) =>
+            {
+                None
+            }
+            None => *self.store_timeout.insert(tx.store_run_timeout()?),
+        };
+        let timeout = pick_timeout(
+            req.timeout_ms,
+            ix.spec.timeout_ms,
+            req.default_timeout_ms,
+            store_timeout,
+        );
+        let plan = match &ix.spec.concurrency {
+            Some(c) => Some(concurrency::plan(tx, name, version, c, params_json)?),
+            None => None,
+        };
+        // The time and id are taken under the key's lock (held by `plan`): runs of one key
+        // are then created in the order of their tickets, so the queue is in start order as
+        // `run list` shows it, also when concurrent starts (replicas) took turns at the lock.
+        let now = now_ms();
+        let id = crate::model::new_id();
+        let admitted = plan.as_ref().is_none_or(|p| p.admitted);
+        let deadline =
+            admitted.then(|| now.saturating_add(i64::try_from(timeout.ms).unwrap_or(i64::MAX)));
+        tx.insert_run(&NewRun {
+            id: &id,
+            workflow: name,
+            version,
+            params: serde_json::to_string(params_json)?,
+            created_at: now,
+            deadline,
+            timeout,
+            created_by: req.created_by,
+            steps_total: ix.run_steps().count(),
+            labels: req.labels,
+            rerun_of: req.rerun_of,
+            schedule: req.schedule,
+            slot: plan.as_ref().map(|p| NewSlot {
+                key: &p.key,
+                limit: p.limit,
+                ticket: p.ticket,
+                admitted_at: admitted.then_some(now),
+            }),
+        })?;
+        let rows = crate::engine::expand::initial_rows(&ix);
+        let mut steps = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let step = row.step;
+            let selector = match &step.agent {
+                Some(sel) if !sel.labels.is_empty() => Some(serde_json::to_string(&sel.labels)?),
+                _ => None,
+            };
+            steps.push(NewStep {
+                step_id: &step.id,
+                idx: row.idx as usize,
+                kind: step.kind.name(),
+                // A run waiting for a slot holds its first steps back (admission makes them
+                // ready). A root step with a gate (`if:`, `when:`) passes it below; an
+                // instance waiting for a `max_parallel` slot waits.
+                status: if row.pending_needs == 0
+                    && engine::conditions::starts_ready(&ix, &step.id)
+                    && admitted
+                {
+                    "ready"
+                } else {
+                    "pending"
+                },
+                pending_needs: row.pending_needs as usize,
+                selector,
+                not_before: now,
+                vars: row.vars.clone(),
+            });
+        }
+        tx.insert_steps(&id, &steps)?;
+        tx.event(
+            "run.created",
+            Some(&id),
+            None,
+            serde_json::json!({
+                "workflow": name,
+                "version": version,
+                "concurrency_key": plan.as_ref().map(|p| &p.key),
+            }),
+        )?;
+        if let Some(plan) = &plan {
+            concurrency::start(tx, cache, &id, plan, now)?;
+        }
+        if engine::conditions::gates_roots(&ix) {
+            super::decide::decide_on(tx, cache, &id, |st| {
+                engine::conditions::open(st, admitted)
+            })?;
+        }
+        // Only a workflow with approval steps can have one ready to hold.
+        if ix
+            .spec
+            .steps
+            .iter()
+            .any(|s| matches!(s.kind, crate::model::StepKind::Approval(_)))
+        {
+            super::approvals::hold_ready(tx, cache, &id, now)?;
+        }
+        Ok(id)
+    }
 }
 
 /// The run timeout of a new run: the first of the run's own (`--timeout`), the workflow's
@@ -173,15 +252,30 @@ pub fn run_timeout<T: RunRows + ?Sized>(
     workflow: Option<u64>,
     server: Option<u64>,
 ) -> Result<RunTimeout> {
+    Ok(pick_timeout(
+        requested,
+        workflow,
+        server,
+        tx.store_run_timeout()?,
+    ))
+}
+
+/// [`run_timeout`] with the store's default already read.
+fn pick_timeout(
+    requested: Option<u64>,
+    workflow: Option<u64>,
+    server: Option<u64>,
+    store: Option<u64>,
+) -> RunTimeout {
     let pick = |ms: Option<u64>, source| ms.filter(|&m| m > 0).map(|ms| RunTimeout { ms, source });
-    Ok(pick(requested, TimeoutSource::Run)
+    pick(requested, TimeoutSource::Run)
         .or_else(|| pick(workflow, TimeoutSource::Workflow))
         .or_else(|| pick(server, TimeoutSource::Server))
-        .or(pick(tx.store_run_timeout()?, TimeoutSource::Store))
+        .or_else(|| pick(store, TimeoutSource::Store))
         .unwrap_or(RunTimeout {
             ms: BUILT_IN_RUN_TIMEOUT_MS,
             source: TimeoutSource::BuiltIn,
-        }))
+        })
 }
 
 /// Cancel a run that has not ended (a run waiting for a slot leaves its key's queue):

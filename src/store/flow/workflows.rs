@@ -29,6 +29,8 @@ pub trait WorkflowRows: Rows {
     fn set_missing_source(&self, name: &str, version: u32, source: &str) -> Result<()>;
     /// A live version: the latest, or `version`.
     fn live_version(&self, name: &str, version: Option<u32>) -> Result<Option<Workflow>>;
+    /// The number of a live version (the latest, or `version`), without its spec.
+    fn live_version_number(&self, name: &str, version: Option<u32>) -> Result<Option<u32>>;
     /// The names of live workflows, in order.
     fn live_workflow_names(&self) -> Result<Vec<String>>;
     /// Mark every live version of `name` deleted at `now`.
@@ -116,6 +118,19 @@ pub fn get<T: WorkflowRows + ?Sized>(tx: &T, name: &str, version: Option<u32>) -
         },
         None => Error::not_found("workflow", id),
     })
+}
+
+/// The number of a live version of `name` (the latest, or `version`): what starting a run
+/// needs, without reading and parsing the spec ([`get`]'s error when there is none).
+pub fn live_number<T: WorkflowRows + ?Sized>(
+    tx: &T,
+    name: &str,
+    version: Option<u32>,
+) -> Result<u32> {
+    match tx.live_version_number(name, version)? {
+        Some(v) => Ok(v),
+        None => get(tx, name, version).map(|wf| wf.version),
+    }
 }
 
 /// Mark every version deleted; returns the latest.

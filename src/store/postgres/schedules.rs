@@ -6,10 +6,10 @@
 
 use tokio_postgres::Row;
 
-use super::tx::{PgTx, get};
+use super::tx::{PgTx, get, owned};
 use crate::model::{ScheduleInfo, Tick, TickCounts, TickOutcome};
 use crate::schedule::{MissReason, ScheduleSpec};
-use crate::store::api::schedules::{NewTick, SchedulesTx};
+use crate::store::api::schedules::{Advance, NewTick, SchedulesTx};
 use crate::{Error, Result};
 
 const COLUMNS: &str = "name, workflow, spec, origin, paused, note, created_at, updated_at, \
@@ -164,6 +164,38 @@ impl SchedulesTx for PgTx<'_> {
         Ok(())
     }
 
+    /// One deferred statement for the batch (arrays unnested).
+    fn advance_schedules(&self, advances: &[Advance<'_>]) -> Result<()> {
+        if advances.is_empty() {
+            return Ok(());
+        }
+        let col = |f: &dyn Fn(&Advance<'_>) -> i64| advances.iter().map(f).collect::<Vec<i64>>();
+        let names: Vec<String> = advances.iter().map(|a| a.name.to_string()).collect();
+        let next: Vec<Option<i64>> = advances.iter().map(|a| a.next_fire).collect();
+        self.defer(
+            "UPDATE schedules s SET last_nominal = GREATEST(s.last_nominal, a.last_nominal),
+                 next_fire = a.next_fire, fired = s.fired + a.fired,
+                 missed = s.missed + a.missed, skipped = s.skipped + a.skipped,
+                 dropped = s.dropped + a.dropped
+             FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
+                         $6::bigint[], $7::bigint[])
+                  AS a(name, last_nominal, next_fire, fired, missed, skipped, dropped)
+             WHERE s.name = a.name"
+                .into(),
+            owned![
+                names,
+                col(&|a| a.last_nominal),
+                next,
+                col(&|a| i64_of(a.counts.fired + a.counts.buffered)),
+                col(&|a| i64_of(a.counts.missed)),
+                col(&|a| i64_of(a.counts.skipped)),
+                col(&|a| i64_of(a.counts.dropped)),
+            ],
+            None,
+        );
+        Ok(())
+    }
+
     fn set_schedule_paused(
         &self,
         name: &str,
@@ -246,6 +278,35 @@ impl SchedulesTx for PgTx<'_> {
         Ok(n == 1)
     }
 
+    /// One statement for the batch: the ticks it recorded come back.
+    fn insert_ticks(&self, ticks: &[NewTick<'_>]) -> Result<Vec<bool>> {
+        if ticks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names: Vec<&str> = ticks.iter().map(|t| t.schedule).collect();
+        let nominal: Vec<i64> = ticks.iter().map(|t| t.nominal_time).collect();
+        let outcomes: Vec<&str> = ticks.iter().map(|t| t.outcome.as_str()).collect();
+        let reasons: Vec<Option<&str>> =
+            ticks.iter().map(|t| t.reason.map(MissReason::as_str)).collect();
+        let recorded_at: Vec<i64> = ticks.iter().map(|t| t.recorded_at).collect();
+        let recorded: std::collections::HashSet<(String, i64)> = self
+            .query(
+                "INSERT INTO schedule_ticks (schedule, nominal_time, outcome, reason, recorded_at)
+                 SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[],
+                                      $5::bigint[])
+                 ON CONFLICT (schedule, nominal_time) DO NOTHING
+                 RETURNING schedule, nominal_time",
+                &[&names, &nominal, &outcomes, &reasons, &recorded_at],
+            )?
+            .iter()
+            .map(|r| Ok((get(r, 0)?, get(r, 1)?)))
+            .collect::<Result<_>>()?;
+        Ok(ticks
+            .iter()
+            .map(|t| recorded.contains(&(t.schedule.to_string(), t.nominal_time)))
+            .collect())
+    }
+
     fn delete_tick(&self, schedule: &str, nominal_time: i64) -> Result<()> {
         self.execute(
             "DELETE FROM schedule_ticks WHERE schedule = $1 AND nominal_time = $2",
@@ -290,6 +351,25 @@ impl SchedulesTx for PgTx<'_> {
             "UPDATE schedule_ticks SET run_id = $3 WHERE schedule = $1 AND nominal_time = $2",
             &[&schedule, &nominal_time, &run_id],
         )?;
+        Ok(())
+    }
+
+    /// One deferred statement for the batch.
+    fn link_tick_runs(&self, links: &[(&str, i64, &str)]) -> Result<()> {
+        if links.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<String> = links.iter().map(|l| l.0.to_string()).collect();
+        let nominal: Vec<i64> = links.iter().map(|l| l.1).collect();
+        let runs: Vec<String> = links.iter().map(|l| l.2.to_string()).collect();
+        self.defer(
+            "UPDATE schedule_ticks t SET run_id = l.run_id
+             FROM unnest($1::text[], $2::bigint[], $3::text[]) AS l(schedule, nominal_time, run_id)
+             WHERE t.schedule = l.schedule AND t.nominal_time = l.nominal_time"
+                .into(),
+            owned![names, nominal, runs],
+            None,
+        );
         Ok(())
     }
 

@@ -93,6 +93,16 @@ impl WorkflowRows for PgTx<'_> {
         row.map(|r| workflow_from_row(&r)).transpose()
     }
 
+    fn live_version_number(&self, name: &str, version: Option<u32>) -> Result<Option<u32>> {
+        let row = self.query_opt(
+            "SELECT version FROM workflows
+             WHERE name = $1 AND deleted_at IS NULL AND ($2::bigint IS NULL OR version = $2)
+             ORDER BY version DESC LIMIT 1",
+            &[&name, &version.map(i64::from)],
+        )?;
+        row.map(|r| get_u32(&r, 0)).transpose()
+    }
+
     fn live_workflow_names(&self) -> Result<Vec<String>> {
         self.query(
             "SELECT DISTINCT name FROM workflows WHERE deleted_at IS NULL ORDER BY name",

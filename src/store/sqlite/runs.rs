@@ -21,14 +21,15 @@ impl RunRows for Transaction<'_> {
     }
 
     fn insert_run(&self, run: &NewRun<'_>) -> Result<()> {
-        self.execute(
+        self.prepare_cached(
             "INSERT INTO runs (id, workflow, workflow_version, status, params, created_at, deadline,
                                timeout_ms, created_by, steps_total, timeout_source,
                                concurrency_key, concurrency_limit, concurrency_seq, admitted_at,
-                               labels, rerun_of)
+                               labels, rerun_of, schedule, nominal_time)
              VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                     ?15, ?16)",
-            params![
+                     ?15, ?16, ?17, ?18)",
+        )?
+        .execute(params![
                 run.id,
                 run.workflow,
                 run.version,
@@ -45,8 +46,9 @@ impl RunRows for Transaction<'_> {
                 run.slot.as_ref().and_then(|s| s.admitted_at),
                 labels_json(run.labels)?,
                 run.rerun_of,
-            ],
-        )?;
+                run.schedule.map(|s| s.0),
+                run.schedule.map(|s| s.1),
+        ])?;
         if !run.labels.is_empty() {
             let mut ins = self.prepare_cached(
                 "INSERT INTO run_labels (run_id, key, value) VALUES (?1, ?2, ?3)",

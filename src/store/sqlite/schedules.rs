@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use crate::model::{ScheduleInfo, Tick, TickCounts, TickOutcome};
 use crate::schedule::{MissReason, ScheduleSpec};
-use crate::store::api::schedules::{NewTick, SchedulesTx};
+use crate::store::api::schedules::{Advance, NewTick, SchedulesTx};
 use crate::{Error, Result};
 
 const COLUMNS: &str = "name, workflow, spec, origin, paused, note, created_at, updated_at, \
@@ -21,11 +21,13 @@ const ACTIVE_RUNS: &str =
     "SELECT id FROM runs WHERE schedule = ?1 AND status IN ('queued', 'running')
      ORDER BY id";
 
-/// The runs not ended of a batch of schedules (a JSON list of names): the same partial index.
-const ACTIVE_RUNS_OF: &str = "SELECT schedule, id FROM runs
-     WHERE schedule IS NOT NULL AND schedule IN (SELECT value FROM json_each(?1))
-       AND status IN ('queued', 'running')
-     ORDER BY schedule, id";
+/// The runs not ended of a batch of schedules (a JSON list of names): the same partial index,
+/// searched once per name. Written as a join from the names: as `schedule IN (…)` the planner
+/// walked every queued run by status instead, for each batch of a pass.
+const ACTIVE_RUNS_OF: &str = "SELECT r.schedule, r.id FROM json_each(?1) AS j
+     CROSS JOIN runs AS r INDEXED BY runs_active_by_schedule
+     WHERE r.schedule = j.value AND r.status IN ('queued', 'running')
+     ORDER BY r.schedule, r.id";
 
 /// A schedule's latest failed run ended after a time (`pause_on_failure`): searches the
 /// partial index of failed scheduled runs by end time.
@@ -191,6 +193,14 @@ impl SchedulesTx for Transaction<'_> {
         Ok(())
     }
 
+    /// One cached statement per schedule: on SQLite a statement costs no round trip.
+    fn advance_schedules(&self, advances: &[Advance<'_>]) -> Result<()> {
+        for a in advances {
+            self.advance_schedule(a.name, a.last_nominal, a.next_fire, &a.counts)?;
+        }
+        Ok(())
+    }
+
     fn set_schedule_paused(
         &self,
         name: &str,
@@ -258,6 +268,10 @@ impl SchedulesTx for Transaction<'_> {
         Ok(n == 1)
     }
 
+    fn insert_ticks(&self, ticks: &[NewTick<'_>]) -> Result<Vec<bool>> {
+        ticks.iter().map(|t| self.insert_tick(t)).collect()
+    }
+
     fn delete_tick(&self, schedule: &str, nominal_time: i64) -> Result<()> {
         self.prepare_cached(
             "DELETE FROM schedule_ticks WHERE schedule = ?1 AND nominal_time = ?2",
@@ -302,6 +316,16 @@ impl SchedulesTx for Transaction<'_> {
             "UPDATE schedule_ticks SET run_id = ?3 WHERE schedule = ?1 AND nominal_time = ?2",
         )?
         .execute(params![schedule, nominal_time, run_id])?;
+        Ok(())
+    }
+
+    fn link_tick_runs(&self, links: &[(&str, i64, &str)]) -> Result<()> {
+        let mut stmt = self.prepare_cached(
+            "UPDATE schedule_ticks SET run_id = ?3 WHERE schedule = ?1 AND nominal_time = ?2",
+        )?;
+        for (schedule, nominal_time, run_id) in links {
+            stmt.execute(params![schedule, nominal_time, run_id])?;
+        }
         Ok(())
     }
 
@@ -379,6 +403,25 @@ mod tests {
     /// whole history, every minute, for every schedule).
     #[test]
     fn a_pass_searches_active_and_failed_runs_by_index_not_the_history() {
+        assert_plans(
+            |i| match i % 100 {
+                0 => "queued",
+                1 => "failed",
+                _ => "succeeded",
+            },
+            true,
+        );
+    }
+
+    /// The same without statistics while thousands of runs are queued (a minute of 10,000
+    /// schedules with no agent to run them): the batch's query once walked every queued run
+    /// by status for each batch of a pass.
+    #[test]
+    fn a_pass_searches_active_runs_by_schedule_while_thousands_are_queued() {
+        assert_plans(|_| "queued", false);
+    }
+
+    fn assert_plans(status_of: impl Fn(i64) -> &'static str, analyze: bool) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("imx.db");
         drop(Store::open(&path, true).unwrap());
@@ -394,15 +437,12 @@ mod tests {
                 )
                 .unwrap();
             for i in 0..3_000 {
-                let status = match i % 100 {
-                    0 => "queued",
-                    1 => "failed",
-                    _ => "succeeded",
-                };
-                ins.execute(params![i, status]).unwrap();
+                ins.execute(params![i, status_of(i)]).unwrap();
             }
         }
-        tx.execute_batch("ANALYZE").unwrap();
+        if analyze {
+            tx.execute_batch("ANALYZE").unwrap();
+        }
         for (sql, index, args) in [
             (ACTIVE_RUNS, "runs_active_by_schedule", params!["s"]),
             (

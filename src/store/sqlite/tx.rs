@@ -30,6 +30,9 @@ impl RunsTx for Transaction<'_> {
     fn create_run_with(&self, cache: &SpecCache, req: &RunRequest<'_>) -> Result<Run> {
         flow::runs::create(self, cache, req)
     }
+    fn start_runs(&self, cache: &SpecCache, reqs: &[RunRequest<'_>]) -> Result<Vec<String>> {
+        flow::runs::start_many(self, cache, reqs)
+    }
     fn resolve_run_id(&self, prefix: &str) -> Result<String> {
         runs::resolve_id(self, prefix)
     }

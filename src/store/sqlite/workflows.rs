@@ -105,6 +105,17 @@ impl WorkflowRows for Transaction<'_> {
         Ok(Some(wf))
     }
 
+    fn live_version_number(&self, name: &str, version: Option<u32>) -> Result<Option<u32>> {
+        let mut stmt = self.prepare_cached(
+            "SELECT version FROM workflows
+             WHERE name = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR version = ?2)
+             ORDER BY version DESC LIMIT 1",
+        )?;
+        Ok(stmt
+            .query_row(params![name, version], |r| r.get(0))
+            .optional()?)
+    }
+
     fn live_workflow_names(&self) -> Result<Vec<String>> {
         let names = self
             .prepare("SELECT DISTINCT name FROM workflows WHERE deleted_at IS NULL ORDER BY name")?
