@@ -80,6 +80,9 @@ Step keys:
                 instances not started yet are skipped ("fail_fast: ... failed"); those already
                 running finish. false: the others all run
   The outputs of a matrix or foreach step cannot be read by id (each instance has its own).
+  `imx run retry RUN --from ID` of a matrix step reruns every instance; of a foreach step, or
+  of a step upstream of one, removes its instances and expands it anew (from its source's new
+  output if the source reruns too); of one instance (--from 'each[2]'), it and what follows.
   e.g. - id: test
          needs: [build]
          matrix: {region: [eu, us], shard: [1, 2, 3]}
@@ -226,6 +229,7 @@ Conditions (`when:` and `if:` of a step):
                              succeeded, failed, skipped or cancelled
     steps.ID.outputs.KEY     outputs of a step upstream of it that succeeded
     run.id, workflow.name, workflow.version
+    matrix.NAME              in a matrix step: the instance's value of NAME
   Operators: == != < <= > >=, and, or, not, in, + - * / // % and ~ (joins strings); literals
   "text", 'text', 1, 2.5, true, false, none, [lists]; tests: is defined, is not defined, is
   none, is true, is false, is number, is string, is in [..], is eq(..); filters: | length,
@@ -234,6 +238,16 @@ Conditions (`when:` and `if:` of a step):
   Truth is Jinja's: false, 0, "", none, [] and undefined are false. An `if:` that cannot be
   evaluated (e.g. "a" + 1) fails the step, saying why. `imx workflow validate` reports bad
   syntax where it is, and any variable the step cannot read (a step not upstream of it).
+  Fan-out: each instance of a matrix step passes its gate on its own (`if: matrix.region ==
+  "eu"` runs the eu instances only); with max_parallel an instance passes it when it gets a
+  slot, and one it skips hands the slot on. A foreach step's `if:` is decided once, before it
+  expands (it cannot read `item`): false skips the step with no instances. steps.ID.status of
+  a matrix or foreach step is that of all its instances together: failed if one failed, else
+  cancelled if one was, else skipped if one was, else succeeded; its outputs cannot be read.
+  A failed instance counts as a failure upstream for `when: failure`. A step that needs a
+  matrix step some of whose instances its `if:` skipped is skipped too (as after any skipped
+  need); to run after the others, give it `when: always` and
+  `if: steps.test.status in ["succeeded", "skipped"]`.
   e.g.
     - id: ship
       needs: [test]

@@ -12,7 +12,8 @@ pub struct RetryArgs {
     #[arg(add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::runs))]
     pub id: String,
 
-    /// Rerun this step and everything that depends on it.
+    /// Rerun this step and everything that depends on it (a matrix step: every instance; a
+    /// foreach step is expanded anew, its old instances removed).
     #[arg(long, value_name = "STEP", add = clap_complete::ArgValueCandidates::new(crate::commands::candidates::steps))]
     pub from: Option<String>,
 }

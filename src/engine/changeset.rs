@@ -116,8 +116,9 @@ pub enum RunChange {
         at: i64,
         error: Option<String>,
     },
-    /// Steps were added to the run (a `foreach:` step expanded): the new total.
-    AddSteps { steps_total: u32 },
+    /// Steps were added to the run (a `foreach:` step expanded) or removed from it (a retry
+    /// expands one anew): the new total.
+    Total { steps_total: u32 },
     /// A retry reopens an ended run: running again, with recounted steps and a new deadline.
     Reopen {
         steps_done: u32,
@@ -143,6 +144,14 @@ pub struct StepInsert {
     pub not_before: i64,
 }
 
+/// A step row a transition removes from its run, if it still holds the state decided from:
+/// an instance of a `foreach:` step that a retry expands anew.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepRemove {
+    pub step_id: String,
+    pub expect: StepGuard,
+}
+
 /// A row for the durable event feed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRecord {
@@ -160,14 +169,14 @@ pub struct LogRecord {
     pub line: String,
 }
 
-/// Everything one transition changes in one run, to apply in one transaction: new step rows,
-/// step updates,
-/// then run updates, then events and log lines (each list in order), then the release of a
-/// concurrency slot. Times are the
-/// transition's `now`.
+/// Everything one transition changes in one run, to apply in one transaction: removed step
+/// rows, new step rows, step updates, then run updates, then events and log lines (each list
+/// in order), then the release of a concurrency slot. Times are the transition's `now`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Changeset {
     pub run_id: String,
+    /// Step rows removed first (a new row may take the same id).
+    pub removes: Vec<StepRemove>,
     /// New step rows, inserted before the updates.
     pub inserts: Vec<StepInsert>,
     pub steps: Vec<StepUpdate>,

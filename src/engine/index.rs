@@ -81,6 +81,11 @@ impl SpecIndex {
         self.steps.iter().zip(self.vars.iter().map(Option::as_ref))
     }
 
+    /// The `matrix.*` variables of matrix instance `id` (`None` for any other step).
+    pub fn instance_vars(&self, id: &str) -> Option<&crate::model::InstanceVars> {
+        self.by_id.get(id).and_then(|&i| self.vars[i].as_ref())
+    }
+
     /// Whether the step has any template to render.
     pub fn has_templates(&self, id: &str) -> bool {
         self.position(id).is_some_and(|i| self.templated[i])

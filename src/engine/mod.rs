@@ -16,13 +16,17 @@ mod lost;
 pub mod placement;
 pub mod state;
 #[cfg(test)]
+mod tests_fanout;
+#[cfg(test)]
+mod tests_fanout_retry;
+#[cfg(test)]
 mod tests_table;
 pub mod transitions;
 
 pub use backoff::retry_delay_ms;
 pub use changeset::{
     Changeset, Decision, EventRecord, LogRecord, Refusal, Rejection, RunChange, RunGuard,
-    RunUpdate, StepChange, StepGuard, StepInsert, StepUpdate,
+    RunUpdate, StepChange, StepGuard, StepInsert, StepRemove, StepUpdate,
 };
 pub use index::{SpecCache, SpecIndex};
 pub use limits::StepLimits;

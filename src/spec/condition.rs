@@ -7,6 +7,11 @@
 //! around it). It sees `params.NAME`, `steps.ID.status` and `steps.ID.outputs.KEY` of the
 //! steps upstream of it, `run.id`, `workflow.name` and `workflow.version`. A missing value is
 //! undefined: false, and testable with `is defined`; any other use of it is an error.
+//!
+//! Fan-out: the `if:` of a `matrix:` step is decided for each instance and may read its
+//! `matrix.NAME`; that of a `foreach:` step is decided once, before it expands (so no `item`).
+//! `steps.ID.status` of a fanned-out step is that of all its instances together (see
+//! `engine::transitions::conditions`); its outputs cannot be read (each instance has its own).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -39,9 +44,12 @@ pub struct ConditionContext {
     pub steps: BTreeMap<String, StepState>,
     pub run: RunInfo,
     pub workflow: WorkflowInfo,
+    /// The instance's `matrix.*` values, for an instance of a `matrix:` step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<BTreeMap<String, serde_json::Value>>,
 }
 
-const ROOTS_HINT: &str = "an `if:` can use params.NAME, steps.ID.status, steps.ID.outputs.KEY, run.id, workflow.name and workflow.version";
+const ROOTS_HINT: &str = "an `if:` can use params.NAME, steps.ID.status, steps.ID.outputs.KEY, run.id, workflow.name, workflow.version and, in a matrix step, matrix.NAME";
 
 /// Conditions use the templates' filters and tests; a missing value is undefined (false,
 /// `is defined` tests it) rather than an error at once.
@@ -191,6 +199,11 @@ pub(crate) fn check_conditions(
     diags: &mut Diagnostics,
 ) {
     let ids: Vec<&str> = steps.iter().filter_map(|s| s.id.as_deref()).collect();
+    let fanned: BTreeSet<&str> = steps
+        .iter()
+        .filter(|s| s.spec.fan_out.is_some())
+        .filter_map(|s| s.id.as_deref())
+        .collect();
     for (i, step) in steps.iter().enumerate() {
         let Some(cond) = &step.condition else {
             continue;
@@ -209,21 +222,33 @@ pub(crate) fn check_conditions(
         };
         for path in paths {
             let upstream = ancestors.get(i);
-            if let Some((msg, hint)) = check_path(&path, step, params, &ids, upstream) {
+            let known = Known {
+                params,
+                ids: &ids,
+                fanned: &fanned,
+                upstream,
+            };
+            if let Some((msg, hint)) = check_path(&path, step, &known) {
                 diags.error_hint(cond.pos, format!("{what}: {msg}"), hint);
             }
         }
     }
 }
 
+/// What the paths of one step's `if:` are checked against.
+struct Known<'a> {
+    params: &'a [String],
+    /// Every step id of the file.
+    ids: &'a [&'a str],
+    /// The ids of the steps that fan out (`matrix:` or `foreach:`).
+    fanned: &'a BTreeSet<&'a str>,
+    /// The steps upstream of this one.
+    upstream: Option<&'a BTreeSet<String>>,
+}
+
 /// A problem with one dotted path an `if:` reads: message and hint.
-fn check_path(
-    path: &str,
-    step: &StepDraft,
-    params: &[String],
-    ids: &[&str],
-    upstream: Option<&BTreeSet<String>>,
-) -> Option<(String, Option<String>)> {
+fn check_path(path: &str, step: &StepDraft, known: &Known<'_>) -> Option<(String, Option<String>)> {
+    let (params, ids, upstream) = (known.params, known.ids, known.upstream);
     let parts: Vec<&str> = path.split('.').collect();
     match (parts[0], parts.get(1).copied()) {
         ("params" | "steps" | "run" | "workflow", None) => None,
@@ -257,6 +282,14 @@ fn check_path(
                 ));
             }
             match parts.get(2) {
+                Some(&"outputs") if known.fanned.contains(id) => Some((
+                    format!(
+                        "step {id:?} fans out (matrix or foreach): each instance has its own outputs, none can be read as steps.{id}.outputs"
+                    ),
+                    Some(format!(
+                        "steps.{id}.status is that of all its instances together"
+                    )),
+                )),
                 None | Some(&"outputs" | &"status") => None,
                 Some(other) => Some((
                     format!("steps.{id}.{other}: a step has `status` and `outputs`"),
@@ -265,6 +298,24 @@ fn check_path(
             }
         }
         ("run", Some("id")) | ("workflow", Some("name" | "version")) => None,
+        ("matrix", _) => super::matrix::check_var(path, step),
+        ("item", _) => Some((
+            "`item` cannot be used in `if:`".into(),
+            Some(
+                if step
+                    .spec
+                    .fan_out
+                    .as_ref()
+                    .is_some_and(|f| f.foreach.is_some())
+                {
+                    "a foreach step's `if:` is decided once, before it expands into its items; \
+                 to leave items out, filter the list the upstream step writes"
+                        .into()
+                } else {
+                    "`item` is defined only in a step with `foreach:`".into()
+                },
+            ),
+        )),
         ("secrets", _) => Some((
             "secrets cannot be used in `if:`".into(),
             Some(

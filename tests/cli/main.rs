@@ -33,6 +33,8 @@ mod deploy_flags;
 mod embedded;
 mod env;
 mod failures;
+mod fanout_gates;
+mod fanout_retry;
 mod follow;
 mod generated;
 mod help_examples;

@@ -17,6 +17,15 @@
 //! A root step (no needs) passes its gate when the run is created, and a step a retry resets
 //! when it is reset.
 //!
+//! Fan-out: each instance of a `matrix:` step passes the gate on its own, seeing its
+//! `matrix.*` values; an instance waiting for a `max_parallel` slot passes it when it gets the
+//! slot (one it skips hands the slot on). A `foreach:` step passes its gate once, before it
+//! expands: open, it expands; skipped, it has no instances. A condition reading a fanned-out
+//! step (`steps.test.status`) sees the status of all its instances together (a `foreach:`
+//! step's own row included): `failed` if one failed, else `cancelled` if one was cancelled,
+//! else `skipped` if one was skipped, else `succeeded` once all succeeded. A `when: failure`
+//! step counts a failed instance upstream of it as a failure.
+//!
 //! `fail_fast` stops every other step except `always` and `failure` ones, which still run once
 //! their needs have ended. A run cancelled or timed out runs nothing more: its open steps,
 //! `always` ones included, are cancelled with it (an operator who cancels wants it to stop now;
@@ -30,7 +39,7 @@ use super::Work;
 use crate::engine::SpecIndex;
 use crate::engine::changeset::{Decision, Refusal, StepChange};
 use crate::engine::state::{Loaded, Need};
-use crate::model::{StepStatus, When};
+use crate::model::{StepStatus, When, base_step_id, is_instance_id};
 use crate::spec::{ConditionContext, RunInfo, StepState, WorkflowInfo};
 
 /// The reason a step whose `if:` was false is skipped with.
@@ -98,27 +107,62 @@ fn one_need_ended(w: &mut Work<'_, '_>, dep: &str) -> Result<(), Refusal> {
 }
 
 /// Decide `step`'s gate (its needs allow it) and act on it: ready (unless it already is),
-/// skipped or failed.
+/// expanded (a `foreach:` step), skipped or failed. An instance its gate ends hands the
+/// `max_parallel` slot it had on.
 fn pass(w: &mut Work<'_, '_>, step: &str) -> Result<(), Refusal> {
+    if gate_once(w, step)? {
+        // Handed on once the transition is done: siblings whose needs end in it too count
+        // theirs first, so that the slot goes to one waiting for a slot, not for a need.
+        w.freed_slots.push(step.to_string());
+    }
+    Ok(())
+}
+
+/// [`pass`] without handing a slot on: whether the gate ended the step.
+fn gate_once(w: &mut Work<'_, '_>, step: &str) -> Result<bool, Refusal> {
     match decide(w, step)? {
+        Gate::Open if w.is_foreach(step) => {
+            if w.step(step)?.status == StepStatus::Pending {
+                w.expand_foreach(step)?;
+            }
+            Ok(false)
+        }
         Gate::Open => {
             if w.step(step)?.status == StepStatus::Pending {
-                let now = w.now();
-                w.update(
-                    step,
-                    StepChange::Release {
-                        pending_needs: 0,
-                        status: StepStatus::Ready,
-                        not_before: now,
-                    },
-                )?;
-                w.cs.event("step.ready", Some(step), serde_json::Value::Null);
+                ready(w, step)?;
             }
-            Ok(())
+            Ok(false)
         }
-        Gate::Skip(why) => w.step_ended(step, StepStatus::Skipped, Some(&why)),
-        Gate::Fail(why) => w.step_ended(step, StepStatus::Failed, Some(&why)),
+        Gate::Skip(why) => w
+            .step_ended(step, StepStatus::Skipped, Some(&why))
+            .map(|()| true),
+        Gate::Fail(why) => w
+            .step_ended(step, StepStatus::Failed, Some(&why))
+            .map(|()| true),
     }
+}
+
+/// Pending `step` becomes ready now (or, in a run waiting for its concurrency slot, waits for
+/// nothing but the run's admission).
+fn ready(w: &mut Work<'_, '_>, step: &str) -> Result<(), Refusal> {
+    let now = w.now();
+    let status = if w.held {
+        StepStatus::Pending
+    } else {
+        StepStatus::Ready
+    };
+    w.update(
+        step,
+        StepChange::Release {
+            pending_needs: 0,
+            status,
+            not_before: now,
+        },
+    )?;
+    if status == StepStatus::Ready {
+        w.cs.event("step.ready", Some(step), serde_json::Value::Null);
+    }
+    Ok(())
 }
 
 /// The steps upstream of `step`: its needs, theirs, and so on.
@@ -138,13 +182,11 @@ fn upstream(ix: &SpecIndex, step: &str) -> BTreeSet<String> {
     seen
 }
 
-/// The gate of `step`, whose needs allow it: `when:` first, then `if:`.
-fn decide(w: &Work<'_, '_>, step: &str) -> Result<Gate, Refusal> {
+/// The run rows upstream of `step`: [`upstream`], with the instances a `foreach:` step there
+/// has (every row loaded, then).
+fn upstream_rows(w: &Work<'_, '_>, step: &str) -> Result<BTreeSet<String>, Refusal> {
     let ix = w.st.ix;
-    let Some(spec) = ix.step(step) else {
-        return Ok(Gate::Open);
-    };
-    let ups = upstream(ix, step);
+    let mut ups = upstream(ix, step);
     let missing: Vec<String> = ups
         .iter()
         .filter(|id| !w.steps.contains_key(*id))
@@ -157,6 +199,40 @@ fn decide(w: &Work<'_, '_>, step: &str) -> Result<Gate, Refusal> {
             Need::Steps(missing)
         }));
     }
+    let foreach: Vec<String> = ups.iter().filter(|id| w.is_foreach(id)).cloned().collect();
+    if !foreach.is_empty() {
+        if !w.st.all_steps {
+            return Err(Refusal::Need(Need::AllSteps));
+        }
+        ups.extend(
+            w.steps
+                .keys()
+                .filter(|id| is_instance_id(id) && foreach.iter().any(|f| f == base_step_id(id)))
+                .cloned(),
+        );
+    }
+    Ok(ups)
+}
+
+/// The status of a fanned-out step's instances (and a `foreach:` step's own row) together:
+/// the first of failed, cancelled, skipped, an open status — else succeeded.
+fn together(statuses: &[StepStatus]) -> StepStatus {
+    use StepStatus::*;
+    [
+        Failed, Cancelled, Skipped, Running, Leased, Waiting, Ready, Pending,
+    ]
+    .into_iter()
+    .find(|s| statuses.contains(s))
+    .unwrap_or(Succeeded)
+}
+
+/// The gate of `step`, whose needs allow it: `when:` first, then `if:`.
+fn decide(w: &Work<'_, '_>, step: &str) -> Result<Gate, Refusal> {
+    let ix = w.st.ix;
+    let Some(spec) = ix.step(step) else {
+        return Ok(Gate::Open);
+    };
+    let ups = upstream_rows(w, step)?;
     if spec.when == When::Failure
         && !ups.iter().any(|id| {
             w.steps
@@ -172,7 +248,7 @@ fn decide(w: &Work<'_, '_>, step: &str) -> Result<Gate, Refusal> {
     let Some(facts) = &w.st.facts else {
         return Err(Refusal::Need(Need::Facts(fact_steps(ix))));
     };
-    let steps = ups
+    let mut steps: BTreeMap<String, StepState> = ups
         .iter()
         .filter_map(|id| {
             let row = w.steps.get(id)?;
@@ -192,7 +268,31 @@ fn decide(w: &Work<'_, '_>, step: &str) -> Result<Gate, Refusal> {
             ))
         })
         .collect();
+    // A fanned-out step, by its own id: all its rows together.
+    let mut fanned: BTreeMap<&str, Vec<StepStatus>> = BTreeMap::new();
+    for id in &ups {
+        if (is_instance_id(id) || w.is_foreach(id))
+            && let Some(row) = w.steps.get(id)
+        {
+            fanned.entry(base_step_id(id)).or_default().push(row.status);
+        }
+    }
+    for (base, statuses) in fanned {
+        let outputs = steps
+            .get(base)
+            .map(|s| s.outputs.clone())
+            .unwrap_or_default();
+        steps.insert(
+            base.to_string(),
+            StepState {
+                status: together(&statuses).to_string(),
+                outputs,
+            },
+        );
+    }
+    let matrix = ix.instance_vars(step).and_then(|v| v.matrix.clone());
     let ctx = ConditionContext {
+        matrix,
         params: facts.params.clone(),
         steps,
         run: RunInfo {
@@ -239,13 +339,11 @@ fn fact_steps(ix: &SpecIndex) -> Vec<String> {
     ids.into_iter().collect()
 }
 
-/// Whether a new run of this workflow has a root step (no needs) with a gate: it is created
-/// `pending` and passes its gate in [`open`].
+/// Whether a new run of this workflow has a root step (no needs) with a gate — a matrix
+/// instance counts: it is created `pending` and passes its gate in [`open`].
 pub fn gates_roots(ix: &SpecIndex) -> bool {
-    ix.spec
-        .steps
-        .iter()
-        .any(|s| s.needs.is_empty() && gated(ix, &s.id))
+    ix.run_steps()
+        .any(|(s, _)| s.needs.is_empty() && gated(ix, &s.id))
 }
 
 /// Whether a new run's step starts `ready`: it has no needs and no gate.
@@ -258,16 +356,17 @@ pub fn starts_ready(ix: &SpecIndex, step: &str) -> bool {
 /// pending; its admission makes them ready).
 pub fn open(st: &Loaded<'_>, admitted: bool) -> Decision {
     let mut w = Work::new(st);
+    w.held = !admitted;
     let roots: Vec<String> = st
         .ix
-        .spec
-        .steps
-        .iter()
-        .filter(|s| s.needs.is_empty() && gated(st.ix, &s.id))
-        .map(|s| s.id.clone())
+        .run_steps()
+        .filter(|(s, _)| s.needs.is_empty() && gated(st.ix, &s.id))
+        .map(|(s, _)| s.id.clone())
         .collect();
     for id in roots {
-        if w.step(&id)?.status != StepStatus::Pending {
+        // An instance waiting for a `max_parallel` slot passes its gate when it gets one.
+        let row = w.step(&id)?;
+        if row.status != StepStatus::Pending || row.pending_needs > 0 {
             continue;
         }
         match decide(&w, &id)? {
@@ -278,12 +377,26 @@ pub fn open(st: &Loaded<'_>, admitted: bool) -> Decision {
     w.finish()
 }
 
-/// After a retry reset `steps`: those that are ready again and have a gate pass it anew.
+/// After a retry reset `steps`: those that are ready again (or, for a `foreach:` step, due to
+/// expand) and have a gate pass it anew.
 pub(super) fn after_reset(w: &mut Work<'_, '_>, steps: &[String]) -> Result<(), Refusal> {
     for id in steps {
-        if w.step(id)?.status == StepStatus::Ready && gated(w.st.ix, id) {
+        let row = w.step(id)?;
+        let due = row.status == StepStatus::Ready
+            || (row.status == StepStatus::Pending && row.pending_needs == 0 && w.is_foreach(id));
+        if due && gated(w.st.ix, id) {
             pass(w, id)?;
         }
     }
     Ok(())
+}
+
+/// Instance `id` got a `max_parallel` slot: it passes its gate (if it has one) now. Whether it
+/// took the slot (it is ready); one its gate ended leaves the slot free.
+pub(super) fn slot_given(w: &mut Work<'_, '_>, id: &str) -> Result<bool, Refusal> {
+    if gated(w.st.ix, id) {
+        return Ok(!gate_once(w, id)?);
+    }
+    ready(w, id)?;
+    Ok(true)
 }

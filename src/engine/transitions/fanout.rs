@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use super::Work;
-use crate::engine::changeset::{Refusal, Rejection, RunChange, StepChange, StepInsert};
+use crate::engine::changeset::{Refusal, RunChange, StepChange, StepInsert};
 use crate::engine::state::{Loaded, Need, StepRow};
 use crate::model::{InstanceVars, StepStatus, base_step_id, foreach_instance_id, is_instance_id};
 
@@ -151,7 +151,7 @@ impl Work<'_, '_> {
         }
         if n > 0 {
             let steps_total = self.run.steps_total.saturating_add(n);
-            self.update_run(RunChange::AddSteps { steps_total });
+            self.update_run(RunChange::Total { steps_total });
             // Steps needing this one wait for every instance too.
             for dep in dependents {
                 let row = self.step(&dep)?;
@@ -240,25 +240,36 @@ impl Work<'_, '_> {
             }
         }
         if release {
+            self.hand_on_slot(id)?;
+        }
+        Ok(())
+    }
+
+    /// Instance `id` gave its `max_parallel` slot back: the first sibling waiting for one
+    /// takes it — passing its gate, if it has one; one its gate ends hands it on.
+    pub(super) fn hand_on_slot(&mut self, id: &str) -> Result<(), Refusal> {
+        let limited = is_instance_id(id)
+            && self
+                .st
+                .ix
+                .step(id)
+                .and_then(|s| s.fan_out.as_ref())
+                .is_some_and(|f| f.max_parallel.is_some());
+        if !limited {
+            return Ok(());
+        }
+        loop {
             let next = self
                 .siblings(id)?
                 .into_iter()
                 .find(|(_, st, pending)| *st == StepStatus::Pending && *pending == 1);
-            if let Some((next, _, _)) = next {
-                let now = self.now();
-                self.update(
-                    &next,
-                    StepChange::Release {
-                        pending_needs: 0,
-                        status: StepStatus::Ready,
-                        not_before: now,
-                    },
-                )?;
-                self.cs
-                    .event("step.ready", Some(&next), serde_json::Value::Null);
+            let Some((next, _, _)) = next else {
+                return Ok(());
+            };
+            if super::conditions::slot_given(self, &next)? {
+                return Ok(());
             }
         }
-        Ok(())
     }
 }
 
@@ -318,37 +329,6 @@ impl Slots {
             0
         }
     }
-}
-
-/// Refuse `retry --from` when it would reset a `foreach:` step that has expanded: its
-/// instances stand, and expanding again would make them twice.
-pub(super) fn refuse_expanded(
-    st: &Loaded<'_>,
-    rows: &[&StepRow],
-    from: &str,
-    to_reset: &[String],
-) -> Result<(), Rejection> {
-    for step in to_reset {
-        if is_instance_id(step) {
-            continue;
-        }
-        let foreach = st
-            .ix
-            .step(step)
-            .and_then(|s| s.fan_out.as_ref())
-            .is_some_and(|f| f.foreach.is_some());
-        let expanded = rows
-            .iter()
-            .any(|r| is_instance_id(&r.step_id) && base_step_id(&r.step_id) == step);
-        if foreach && expanded {
-            let short = crate::model::short_id(&st.run.id);
-            return Err(Rejection::Blocked(format!(
-                "cannot retry from {from:?}: foreach step {step:?} has already expanded into its instances, \
-                 which would be made again; retry its failed instances instead (imx run retry {short})"
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// `retry --from` a matrix step by its own id: every instance and everything downstream of

@@ -19,7 +19,8 @@ pub mod retry;
 use std::collections::BTreeMap;
 
 use super::changeset::{
-    Changeset, Decision, Refusal, RunChange, RunGuard, RunUpdate, StepChange, StepGuard, StepUpdate,
+    Changeset, Decision, Refusal, RunChange, RunGuard, RunUpdate, StepChange, StepGuard,
+    StepRemove, StepUpdate,
 };
 use super::state::{Loaded, Need, RunRow, StepRow};
 use crate::model::{LeaseRef, RunStatus, StepStatus};
@@ -125,7 +126,7 @@ impl RunRow {
                 self.steps_succeeded = *steps_succeeded;
             }
             RunChange::End { status, .. } => self.status = *status,
-            RunChange::AddSteps { steps_total } => self.steps_total = *steps_total,
+            RunChange::Total { steps_total } => self.steps_total = *steps_total,
             RunChange::Reopen {
                 steps_done,
                 steps_succeeded,
@@ -158,6 +159,14 @@ pub(crate) struct Work<'l, 'a> {
     steps: BTreeMap<String, StepRow>,
     /// Outputs of steps that succeeded in this transition (a `foreach:` may read them).
     outputs: BTreeMap<String, BTreeMap<String, String>>,
+    /// Instances their gate ended while they held a `max_parallel` slot: [`finish`] hands the
+    /// slots on (see [`conditions`]).
+    ///
+    /// [`finish`]: Self::finish
+    freed_slots: Vec<String>,
+    /// The run waits for its concurrency slot: a step released now stays pending with no
+    /// pending need (its admission makes it ready).
+    held: bool,
     pub cs: Changeset,
 }
 
@@ -169,6 +178,8 @@ impl<'l, 'a> Work<'l, 'a> {
             written: st.run.clone(),
             steps: st.steps.clone(),
             outputs: BTreeMap::new(),
+            freed_slots: Vec::new(),
+            held: false,
             cs: Changeset::new(&st.run.id),
         }
     }
@@ -232,6 +243,22 @@ impl<'l, 'a> Work<'l, 'a> {
             expect,
             change,
         });
+        Ok(())
+    }
+
+    /// Remove step row `id` from the run (an instance of a `foreach:` step a retry expands
+    /// anew), guarded by its current status and attempt. The caller recounts the run.
+    pub fn remove(&mut self, id: &str) -> Result<(), Refusal> {
+        let row = self.step(id)?;
+        let expect = StepGuard {
+            status: row.status,
+            attempt: row.attempt,
+        };
+        self.cs.removes.push(StepRemove {
+            step_id: id.to_string(),
+            expect,
+        });
+        self.steps.remove(id);
         Ok(())
     }
 
@@ -418,6 +445,12 @@ impl<'l, 'a> Work<'l, 'a> {
     /// succeeded or was skipped with nothing failed or cancelled (a false `if:`), else
     /// `failed`, naming the first step that failed.
     pub fn finish(mut self) -> Decision {
+        while !self.freed_slots.is_empty() {
+            let id = self.freed_slots.remove(0);
+            if !self.run.status.is_terminal() {
+                self.hand_on_slot(&id)?;
+            }
+        }
         approval::hold_released(&mut self)?;
         let run = &self.run;
         if run.steps_done >= run.steps_total && !run.status.is_terminal() {

@@ -1,14 +1,21 @@
 //! Retry an ended run: its failed, skipped and cancelled steps — or one step and everything
 //! downstream of it (`--from`) — start again. Attempt numbers keep growing (they are fencing
 //! tokens); retry budgets start afresh; the run gets a new deadline.
+//!
+//! Fan-out: `--from` a `matrix:` step by its own id resets every instance; `--from` one
+//! instance resets it and what follows the step. A `foreach:` step that is reset (retried from,
+//! or downstream of the step retried from) loses the instances it had — their rows go, and
+//! the run counts them no more — and expands anew from its source's output once that has
+//! succeeded: at once if the source is not reset (its stored output), else after it ran again
+//! (its new output). So a retry never leaves two sets of instances.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Work;
 use crate::engine::SpecIndex;
-use crate::engine::changeset::{Decision, Rejection, RunChange, StepChange};
-use crate::engine::state::Loaded;
-use crate::model::{StepStatus, short_id};
+use crate::engine::changeset::{Decision, Refusal, Rejection, RunChange, StepChange};
+use crate::engine::state::{Loaded, StepRow};
+use crate::model::{StepStatus, base_step_id, is_instance_id, short_id};
 
 /// Retry the run (every step loaded), from `from` if given.
 pub fn retry(st: &Loaded<'_>, from: Option<&str>) -> Decision {
@@ -21,28 +28,10 @@ pub fn retry(st: &Loaded<'_>, from: Option<&str>) -> Decision {
         .into());
     }
     let mut w = Work::new(st);
-    let rows = w.all_steps()?;
+    let all = w.all_steps()?;
     let to_reset: Vec<String> = match from {
-        Some(step) if super::fanout::matrix_instances(st, step).is_some() => {
-            super::fanout::matrix_instances(st, step).unwrap_or_default()
-        }
-        Some(step) => {
-            if st.ix.step(step).is_none() {
-                let ids: Vec<&str> = st.ix.spec.steps.iter().map(|s| s.id.as_str()).collect();
-                return Err(Rejection::NoSuchStep {
-                    run_id: id.clone(),
-                    step_id: step.to_string(),
-                    suggestion: crate::suggest::nearest(step, &ids).map(str::to_string),
-                }
-                .into());
-            }
-            st.ix
-                .downstream_of(step)
-                .into_iter()
-                .map(|s| s.id.clone())
-                .collect()
-        }
-        None => rows
+        Some(step) => reset_from(st, &all, step)?,
+        None => all
             .iter()
             .filter(|r| {
                 matches!(
@@ -56,13 +45,33 @@ pub fn retry(st: &Loaded<'_>, from: Option<&str>) -> Decision {
     if to_reset.is_empty() {
         return Err(Rejection::NothingToRetry { run_id: id.clone() }.into());
     }
+    // The instances of the `foreach:` steps reset: removed, to be made anew.
+    let to_remove: Vec<String> = all
+        .iter()
+        .filter(|r| {
+            is_instance_id(&r.step_id)
+                && to_reset
+                    .iter()
+                    .any(|s| s == base_step_id(&r.step_id) && w.is_foreach(s))
+        })
+        .map(|r| r.step_id.clone())
+        .collect();
+    let removed: BTreeSet<&str> = to_remove.iter().map(String::as_str).collect();
+    let to_reset: Vec<String> = to_reset
+        .into_iter()
+        .filter(|s| !removed.contains(s.as_str()))
+        .collect();
+    let rows: Vec<&StepRow> = all
+        .into_iter()
+        .filter(|r| !removed.contains(r.step_id.as_str()))
+        .collect();
     let statuses: BTreeMap<&str, StepStatus> = rows
         .iter()
         .map(|r| (r.step_id.as_str(), r.status))
         .collect();
     if let Some(step) = from {
-        refuse_blocked(st.ix, id, &statuses, step, &to_reset)?;
-        super::fanout::refuse_expanded(st, &rows, step, &to_reset)?;
+        let needs = |s: &str| super::fanout::run_needs(st, &rows, s);
+        refuse_blocked(st.ix, id, &statuses, needs, step, &to_reset)?;
     }
     // Needs are counted against the steps that still stand: a reset need is pending again.
     let after = |s: &str| {
@@ -83,7 +92,8 @@ pub fn retry(st: &Loaded<'_>, from: Option<&str>) -> Decision {
             .filter(|n| after(n) != Some(StepStatus::Succeeded))
             .count()
             + slots.wait(st, step);
-        if pending == 0 && w.is_foreach(step) {
+        // A `foreach:` step with a gate passes it (then expands) with the other gated steps.
+        if pending == 0 && w.is_foreach(step) && !super::conditions::gated(st.ix, step) {
             expand.push(step.clone());
         }
         let status = if pending == 0 && !w.is_foreach(step) {
@@ -106,19 +116,27 @@ pub fn retry(st: &Loaded<'_>, from: Option<&str>) -> Decision {
         done += u32::from(status.is_terminal());
         succeeded += u32::from(status == StepStatus::Succeeded);
     }
+    for step in &to_remove {
+        w.remove(step)?;
+    }
     for (step, change) in resets {
         w.update(&step, change)?;
+    }
+    if !to_remove.is_empty() {
+        let n = u32::try_from(to_remove.len()).unwrap_or(u32::MAX);
+        let steps_total = w.run().steps_total.saturating_sub(n);
+        w.update_run(RunChange::Total { steps_total });
     }
     w.update_run(RunChange::Reopen {
         steps_done: done,
         steps_succeeded: succeeded,
         deadline: st.run.timeout_ms.map(|t| now.saturating_add(t)),
     });
-    w.cs.event(
-        "run.retried",
-        None,
-        serde_json::json!({ "steps": to_reset, "from": from }),
-    );
+    let mut data = serde_json::json!({ "steps": to_reset, "from": from });
+    if !to_remove.is_empty() {
+        data["removed"] = serde_json::json!(to_remove);
+    }
+    w.cs.event("run.retried", None, data);
     super::conditions::after_reset(&mut w, &to_reset)?;
     for step in expand {
         w.expand_foreach(&step)?;
@@ -126,14 +144,60 @@ pub fn retry(st: &Loaded<'_>, from: Option<&str>) -> Decision {
     w.finish()
 }
 
+/// The steps `retry --from step` resets, in run order: a `matrix:` step by its own id is every
+/// instance and what follows them; an instance of a `foreach:` step is itself and what follows
+/// the step; any other step is itself and what follows it (the instances of a `foreach:` step
+/// there are removed by the caller).
+fn reset_from(st: &Loaded<'_>, rows: &[&StepRow], step: &str) -> Result<Vec<String>, Refusal> {
+    if let Some(list) = super::fanout::matrix_instances(st, step) {
+        return Ok(list);
+    }
+    if !rows.iter().any(|r| r.step_id == step) {
+        let mut ids: Vec<&str> = st.ix.spec.steps.iter().map(|s| s.id.as_str()).collect();
+        ids.extend(rows.iter().map(|r| r.step_id.as_str()));
+        return Err(Rejection::NoSuchStep {
+            run_id: st.run.id.clone(),
+            step_id: step.to_string(),
+            suggestion: crate::suggest::nearest(step, &ids).map(str::to_string),
+        }
+        .into());
+    }
+    let foreach_instance = is_instance_id(step)
+        && st
+            .ix
+            .step(step)
+            .and_then(|s| s.fan_out.as_ref())
+            .is_some_and(|f| f.foreach.is_some());
+    if foreach_instance {
+        let base = base_step_id(step);
+        let mut out = vec![step.to_string()];
+        out.extend(
+            st.ix
+                .downstream_of(base)
+                .into_iter()
+                .filter(|s| s.id != base)
+                .map(|s| s.id.clone()),
+        );
+        return Ok(out);
+    }
+    Ok(st
+        .ix
+        .downstream_of(step)
+        .into_iter()
+        .map(|s| s.id.clone())
+        .collect())
+}
+
 /// Refuse `retry --from STEP` when a step it would reset needs a step it would not reset and
 /// that did not succeed: that step could never become ready, and the run would stay `running`
 /// for ever. The message names the blocking step and the retry that works: from the first step
 /// upstream that did not succeed, or of every failed step.
+/// `needs` gives a step's needs as the run has them (a `foreach:` step's instances too).
 fn refuse_blocked(
     ix: &SpecIndex,
     run_id: &str,
     statuses: &BTreeMap<&str, StepStatus>,
+    needs: impl Fn(&str) -> Vec<String>,
     from: &str,
     to_reset: &[String],
 ) -> Result<(), Rejection> {
@@ -144,8 +208,7 @@ fn refuse_blocked(
             .filter(|&st| st != StepStatus::Succeeded)
     };
     for step in to_reset {
-        let needs = ix.step(step).map(|s| s.needs.as_slice()).unwrap_or(&[]);
-        for need in needs {
+        for need in &needs(step) {
             if to_reset.contains(need) {
                 continue;
             }

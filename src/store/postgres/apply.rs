@@ -1,7 +1,7 @@
 //! Applying an engine changeset (`crate::engine::Changeset`) on PostgreSQL, as the SQLite store
-//! does (`store::sqlite::apply`): each guarded update is one UPDATE that matches only the row
-//! in the state the engine decided from (a concurrent change is an error, never overwritten);
-//! then the events and log lines are appended, and a concurrency slot the run's end frees
+//! does (`store::sqlite::apply`): each guarded removal is one DELETE, each guarded update one
+//! UPDATE, that matches only the row in the state the engine decided from (a concurrent
+//! change is an error, never overwritten); then the events and log lines are appended, and a concurrency slot the run's end frees
 //! goes to the key's next waiting run. Other replicas hear of it at commit (a wake-up
 //! hint: `super::wakeup`), unless it only renewed leases.
 
@@ -14,6 +14,19 @@ use crate::engine::{Changeset, RunChange, RunUpdate, StepChange, StepUpdate};
 pub fn apply(tx: &PgTx<'_>, cs: &Changeset, now: i64) -> Result<()> {
     if wakes_others(cs) {
         tx.hint_changes();
+    }
+    for r in &cs.removes {
+        let (st, at) = (r.expect.status.as_str(), i64::from(r.expect.attempt));
+        let guard = format!(
+            "step {:?} of run {} (expected {st}, attempt {at})",
+            r.step_id,
+            crate::model::short_id(&cs.run_id)
+        );
+        tx.defer(
+            format!("DELETE FROM steps {STEP_GUARD}"),
+            owned![cs.run_id.clone(), r.step_id.clone(), st, at],
+            Some(guard),
+        );
     }
     if !cs.inserts.is_empty() {
         insert_steps(tx, &cs.run_id, &cs.inserts);
@@ -68,6 +81,7 @@ fn wakes_others(cs: &Changeset) -> bool {
     let renewal = |u: &StepUpdate| matches!(u.change, StepChange::Renew { .. });
     !cs.runs.is_empty()
         || !cs.inserts.is_empty()
+        || !cs.removes.is_empty()
         || !cs.events.is_empty()
         || !cs.logs.is_empty()
         || !cs.steps.iter().all(renewal)
@@ -308,7 +322,7 @@ fn run(tx: &PgTx<'_>, run_id: &str, u: &RunUpdate) -> Result<()> {
                   started_at = COALESCE(started_at, $6)"),
             owned![run_id, st, done, ok, status.as_str(), *at, error.clone()],
         ),
-        RunChange::AddSteps { steps_total } => (
+        RunChange::Total { steps_total } => (
             sql("steps_total = $5"),
             owned![run_id, st, done, ok, i64::from(*steps_total)],
         ),

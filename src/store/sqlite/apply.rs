@@ -1,5 +1,5 @@
 //! Applying an engine changeset (`crate::engine::Changeset`) in the current transaction: each
-//! guarded update becomes one UPDATE that matches only the row in the state the engine decided
+//! guarded removal one DELETE, each guarded update one UPDATE that matches only the row in the state the engine decided
 //! from, so a concurrent change is an error rather than overwritten; then the events and log
 //! lines are appended, and a concurrency slot the run's end frees goes to the key's next
 //! waiting run.
@@ -12,6 +12,25 @@ use crate::{Error, Result};
 
 /// Apply `cs` (decided at `now`).
 pub fn apply(tx: &Transaction<'_>, cs: &Changeset, now: i64) -> Result<()> {
+    for r in &cs.removes {
+        let n = tx
+            .prepare_cached(&format!("DELETE FROM steps {STEP_GUARD}"))?
+            .execute(params![
+                cs.run_id,
+                r.step_id,
+                r.expect.status.as_str(),
+                r.expect.attempt
+            ])?;
+        one_row(n, || {
+            format!(
+                "step {:?} of run {} (expected {}, attempt {})",
+                r.step_id,
+                crate::model::short_id(&cs.run_id),
+                r.expect.status,
+                r.expect.attempt
+            )
+        })?;
+    }
     if !cs.inserts.is_empty() {
         let mut ins = tx.prepare_cached(
             "INSERT INTO steps (run_id, step_id, idx, kind, status, pending_needs, selector,
@@ -223,7 +242,7 @@ fn run(tx: &Transaction<'_>, run_id: &str, u: &RunUpdate) -> Result<()> {
                 "status = ?5, finished_at = ?6, error = ?7, started_at = COALESCE(started_at, ?6)",
             ))?
             .execute(params![run_id, st, done, ok, status.as_str(), at, error])?,
-        RunChange::AddSteps { steps_total } => tx
+        RunChange::Total { steps_total } => tx
             .prepare_cached(&sql("steps_total = ?5"))?
             .execute(params![run_id, st, done, ok, steps_total])?,
         RunChange::Reopen {
