@@ -327,6 +327,7 @@ impl LocalControlPlane {
                     created_by: &actor.name,
                     labels: &trigger.labels,
                     rerun_of: None,
+                    schedule: None,
                 },
             )?;
             tx.finish_trigger_fire(name, &id, Some(&run.id), None, now)?;
@@ -449,6 +450,7 @@ impl LocalControlPlane {
                         created_by: &actor.name,
                         labels: &t.labels,
                         rerun_of: None,
+                        schedule: None,
                     },
                 ),
                 Err(e) => Err(Error::invalid(e.to_string())),
