@@ -29,6 +29,7 @@
 
 use std::borrow::Cow;
 
+use super::mask_filter::Prefilter;
 use crate::auth::Secret;
 use crate::model::StepResult;
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -42,6 +43,8 @@ pub const MASK: &str = "***";
 /// The patterns of a step's secrets, matched at once.
 pub struct Masker {
     ac: AhoCorasick,
+    /// Lines it can tell hold no pattern skip the automaton.
+    filter: Option<Prefilter>,
     /// Per pattern: how its match is widened (the base64 characters around it).
     widen: Vec<Widen>,
     /// The longest text one match can cover (a pattern percent-encoded, with its widening).
@@ -133,10 +136,12 @@ impl Masker {
             .match_kind(MatchKind::LeftmostLongest)
             .build(patterns.iter().map(|(p, _)| p.as_str()))
             .ok()?;
+        let filter = Prefilter::new(patterns.iter().map(|(p, _)| p.as_bytes()));
         // A percent-encoded value is at most three times as long as the value.
         let longest = patterns.iter().map(|(p, _)| p.len()).max().unwrap_or(0) * 3 + 3;
         Some(Masker {
             ac,
+            filter,
             widen: patterns.into_iter().map(|(_, w)| w).collect(),
             longest,
             has_space: values.iter().any(|v| v.expose().contains(' ')),
@@ -187,6 +192,9 @@ impl Masker {
     /// Where `bytes` holds a pattern, widened (base64 quads) and merged, in order.
     fn spans(&self, bytes: &[u8]) -> Vec<(usize, usize)> {
         let mut spans: Vec<(usize, usize)> = Vec::new();
+        if self.filter.as_ref().is_some_and(|f| !f.may_match(bytes)) {
+            return spans;
+        }
         let mut last = 0;
         for m in self.ac.find_iter(bytes) {
             let widen = self.widen[m.pattern().as_usize()];

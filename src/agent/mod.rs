@@ -15,6 +15,7 @@ pub mod executor;
 mod heartbeat;
 mod logs;
 pub mod mask;
+mod mask_filter;
 mod reporter;
 mod shared;
 mod step;

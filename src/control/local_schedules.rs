@@ -516,17 +516,37 @@ impl Look {
 }
 
 fn log_pass(pass: &Result<Option<PassReport>>) {
-    if let Ok(Some(r)) = pass {
-        for (name, c) in &r.ticks {
-            tracing::info!(
-                schedule = %name,
-                fired = c.fired,
-                missed = c.missed,
-                skipped = c.skipped,
-                buffered = c.buffered,
-                dropped = c.dropped,
-                "schedule ticks"
-            );
+    let Ok(Some(r)) = pass else {
+        return;
+    };
+    if r.ticks.is_empty() && r.paused.is_empty() {
+        return;
+    }
+    // One line a pass: 10,000 schedules a minute are not 10,000 lines a minute. A schedule's
+    // own line is there at debug level, and at info when one of its ticks was lost.
+    let mut total = crate::model::TickCounts::default();
+    for (name, c) in &r.ticks {
+        total.fired += c.fired;
+        total.missed += c.missed;
+        total.skipped += c.skipped;
+        total.buffered += c.buffered;
+        total.dropped += c.dropped;
+        if c.missed > 0 || c.dropped > 0 {
+            tracing::info!(schedule = %name, fired = c.fired, missed = c.missed,
+                skipped = c.skipped, buffered = c.buffered, dropped = c.dropped, "schedule ticks");
+        } else {
+            tracing::debug!(schedule = %name, fired = c.fired, skipped = c.skipped,
+                buffered = c.buffered, "schedule ticks");
         }
     }
+    tracing::info!(
+        schedules = r.ticks.len(),
+        fired = total.fired,
+        missed = total.missed,
+        skipped = total.skipped,
+        buffered = total.buffered,
+        dropped = total.dropped,
+        paused = r.paused.len(),
+        "scheduler pass"
+    );
 }
