@@ -100,6 +100,33 @@ fn start_run(store: &Arc<dyn Backend>, workflow: &str) -> String {
         .id
 }
 
+/// Start a run of `workflow` as the run of a recorded tick of `schedule` at `nominal`, as the
+/// scheduler does: the run names its tick, and the tick its run.
+fn start_tick_run(
+    tx: &crate::store::Tx<'_>,
+    cache: &crate::engine::SpecCache,
+    workflow: &str,
+    schedule: &str,
+    nominal: i64,
+) -> crate::Result<String> {
+    let run = tx.create_run_with(
+        cache,
+        &crate::store::api::RunRequest {
+            workflow,
+            version: None,
+            params: &BTreeMap::new(),
+            timeout_ms: None,
+            default_timeout_ms: None,
+            created_by: "tester",
+            labels: &BTreeMap::new(),
+            rerun_of: None,
+            schedule: Some((schedule, nominal)),
+        },
+    )?;
+    tx.link_tick_runs(&[(schedule, nominal, &run.id)])?;
+    Ok(run.id)
+}
+
 fn register(store: &Arc<dyn Backend>, name: &str) -> String {
     let cache = store.specs();
     let reg = AgentRegistration {

@@ -85,8 +85,6 @@ pub trait SchedulesTx {
     fn claim_tick(&self, tick: &NewTick<'_>) -> Result<bool>;
     /// Turn a buffered tick into a fired one: whether it was still buffered.
     fn take_buffered_tick(&self, schedule: &str, nominal_time: i64, now: i64) -> Result<bool>;
-    /// Mark run `run_id` as the tick's, and the tick's run as it.
-    fn tag_tick_run(&self, schedule: &str, nominal_time: i64, run_id: &str) -> Result<()>;
     /// Give each tick (schedule, nominal time) its run: the run was created with
     /// [`RunRequest::schedule`](crate::store::api::RunRequest) naming the tick.
     fn link_tick_runs(&self, links: &[(&str, i64, &str)]) -> Result<()>;

@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::{
-    LEASE, WorkflowSpec, apply, claim, complete, postgres, register, sqlite, start_run, step,
+    LEASE, WorkflowSpec, apply, claim, complete, postgres, register, sqlite, start_run,
+    start_tick_run, step,
 };
 use crate::model::StepResult;
 use crate::model::{RunFilter, RunStatus, TickOutcome, now_ms};
@@ -231,10 +232,7 @@ fn a_tick_recorded_twice_is_recorded_once(store: &Arc<dyn Backend>) {
     assert!(!store.write(|tx| tx.insert_tick(&tick)).unwrap());
     let cache = store.specs();
     let make = |store: &Arc<dyn Backend>| {
-        store.write(|tx| {
-            let run = tx.create_run(cache, "one", &Default::default(), None, None, "t")?;
-            tx.tag_tick_run("key", t0 + SEC, &run.id)
-        })
+        store.write(|tx| start_tick_run(tx, cache, "one", "key", t0 + SEC))
     };
     make(store).unwrap();
     assert!(

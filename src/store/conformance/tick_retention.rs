@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{WorkflowSpec, apply, postgres, sqlite, start_run, step};
+use super::{WorkflowSpec, apply, postgres, sqlite, start_tick_run, step};
 use crate::model::{TickCounts, TickOutcome, now_ms};
 use crate::schedule::{MissReason, ScheduleSpec};
 use crate::store::api::{Backend, NewTick};
@@ -63,21 +63,20 @@ fn old_ticks_whose_run_is_gone_go_and_the_ones_that_matter_stay(store: &Arc<dyn 
     schedule(store, "hourly", 30, now - MIN);
     tick(store, "hourly", old, TickOutcome::Missed);
     tick(store, "hourly", old + MIN, TickOutcome::Fired);
-    let gone = start_run(store, "one");
-    store
-        .write(|tx| tx.tag_tick_run("hourly", old + MIN, &gone))
+    let cache = store.specs();
+    let gone = store
+        .write(|tx| start_tick_run(tx, cache, "one", "hourly", old + MIN))
         .unwrap();
     tick(store, "hourly", old + 2 * MIN, TickOutcome::Fired);
-    let kept = start_run(store, "one");
+    // A run still going: its tick stays.
     store
-        .write(|tx| tx.tag_tick_run("hourly", old + 2 * MIN, &kept))
+        .write(|tx| start_tick_run(tx, cache, "one", "hourly", old + 2 * MIN))
         .unwrap();
     tick(store, "hourly", old + 3 * MIN, TickOutcome::Buffered);
     tick(store, "hourly", now - 20 * MIN, TickOutcome::Missed);
     tick(store, "hourly", now - 2 * MIN, TickOutcome::Skipped);
     tick(store, "hourly", now - MIN, TickOutcome::Missed);
     // The run of `old + MIN` ended: the prune deletes it, then its tick.
-    let cache = store.specs();
     store.write(|tx| tx.cancel_run(cache, &gone)).unwrap();
 
     schedule(store, "quiet", 30, old + 2 * MIN);

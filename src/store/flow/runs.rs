@@ -67,16 +67,8 @@ pub struct NewStep<'a> {
 pub trait RunRows: WorkflowRows {
     /// The store's default run timeout, if one was set.
     fn store_run_timeout(&self) -> Result<Option<u64>>;
-    fn insert_run(&self, run: &NewRun<'_>) -> Result<()>;
-    fn insert_steps(&self, run_id: &str, steps: &[NewStep<'_>]) -> Result<()>;
-    /// Insert new runs with their steps (a batch of starts); by default one after another.
-    fn insert_runs(&self, runs: &[(NewRun<'_>, Vec<NewStep<'_>>)]) -> Result<()> {
-        for (run, steps) in runs {
-            self.insert_run(run)?;
-            self.insert_steps(run.id, steps)?;
-        }
-        Ok(())
-    }
+    /// Insert new runs with their steps (one, or a batch of starts).
+    fn insert_runs(&self, runs: &[(NewRun<'_>, Vec<NewStep<'_>>)]) -> Result<()>;
 }
 
 /// Create a run of `req.workflow` (at `req.version`, else its latest live version) with typed
@@ -122,19 +114,54 @@ struct Starter<'c, 'r> {
     /// The store's default run timeout, once read.
     store_timeout: Option<Option<u64>>,
     /// Plain runs started but not inserted yet.
-    pending: Vec<Pending<'r>>,
+    pending: Vec<Pending<'r, 'static>>,
 }
 
 /// A plain run to insert.
-struct Pending<'r> {
+struct Pending<'r, 's> {
     id: String,
     req: &'r RunRequest<'r>,
     version: u32,
     params: String,
     now: i64,
-    deadline: Option<i64>,
     timeout: RunTimeout,
     ix: Arc<SpecIndex>,
+    /// Its place under its concurrency key (never for a run queued in the starter).
+    slot: Option<NewSlot<'s>>,
+}
+
+impl Pending<'_, '_> {
+    /// Whether it starts now (not waiting for a slot of its concurrency key).
+    fn admitted(&self) -> bool {
+        self.slot.as_ref().is_none_or(|s| s.admitted_at.is_some())
+    }
+
+    /// Its rows: the run's (its timeout counting from its admission) and its steps'.
+    fn rows(&self) -> Result<(NewRun<'_>, Vec<NewStep<'_>>)> {
+        let admitted = self.admitted();
+        let ms = i64::try_from(self.timeout.ms).unwrap_or(i64::MAX);
+        let run = NewRun {
+            id: &self.id,
+            workflow: self.req.workflow,
+            version: self.version,
+            params: self.params.clone(),
+            created_at: self.now,
+            deadline: admitted.then(|| self.now.saturating_add(ms)),
+            timeout: self.timeout,
+            created_by: self.req.created_by,
+            steps_total: self.ix.run_steps().count(),
+            labels: self.req.labels,
+            rerun_of: self.req.rerun_of,
+            schedule: self.req.schedule,
+            slot: self.slot.as_ref().map(|s| NewSlot {
+                key: s.key,
+                limit: s.limit,
+                ticket: s.ticket,
+                admitted_at: s.admitted_at,
+            }),
+        };
+        Ok((run, new_steps(&self.ix, self.now, admitted)?))
+    }
 }
 
 impl<'c, 'r> Starter<'c, 'r> {
@@ -190,16 +217,15 @@ impl<'c, 'r> Starter<'c, 'r> {
             .any(|s| matches!(s.kind, crate::model::StepKind::Approval(_)));
         let plain = ix.spec.concurrency.is_none() && !engine::conditions::gates_roots(&ix);
         if plain && !approvals {
-            let now = now_ms();
             self.pending.push(Pending {
                 id: crate::model::new_id(),
                 req,
                 version,
                 params: serde_json::to_string(params_json)?,
-                now,
-                deadline: Some(now.saturating_add(i64::try_from(timeout.ms).unwrap_or(i64::MAX))),
+                now: now_ms(),
                 timeout,
                 ix,
+                slot: None,
             });
             return Ok(self.pending[self.pending.len() - 1].id.clone());
         }
@@ -213,32 +239,24 @@ impl<'c, 'r> Starter<'c, 'r> {
         // are then created in the order of their tickets, so the queue is in start order as
         // `run list` shows it, also when concurrent starts (replicas) took turns at the lock.
         let now = now_ms();
-        let id = crate::model::new_id();
-        let admitted = plan.as_ref().is_none_or(|p| p.admitted);
-        let deadline =
-            admitted.then(|| now.saturating_add(i64::try_from(timeout.ms).unwrap_or(i64::MAX)));
-        let run = NewRun {
-            id: &id,
-            workflow: name,
+        let one = Pending {
+            id: crate::model::new_id(),
+            req,
             version,
             params: serde_json::to_string(params_json)?,
-            created_at: now,
-            deadline,
+            now,
             timeout,
-            created_by: req.created_by,
-            steps_total: ix.run_steps().count(),
-            labels: req.labels,
-            rerun_of: req.rerun_of,
-            schedule: req.schedule,
+            ix: ix.clone(),
             slot: plan.as_ref().map(|p| NewSlot {
                 key: &p.key,
                 limit: p.limit,
                 ticket: p.ticket,
-                admitted_at: admitted.then_some(now),
+                admitted_at: p.admitted.then_some(now),
             }),
         };
-        let steps = new_steps(&ix, now, admitted)?;
-        tx.insert_runs(&[(run, steps)])?;
+        let admitted = one.admitted();
+        tx.insert_runs(&[one.rows()?])?;
+        let id = one.id;
         created_event(
             tx,
             &id,
@@ -267,24 +285,7 @@ impl<'c, 'r> Starter<'c, 'r> {
         let pending = std::mem::take(&mut self.pending);
         let rows = pending
             .iter()
-            .map(|p| {
-                let run = NewRun {
-                    id: &p.id,
-                    workflow: p.req.workflow,
-                    version: p.version,
-                    params: p.params.clone(),
-                    created_at: p.now,
-                    deadline: p.deadline,
-                    timeout: p.timeout,
-                    created_by: p.req.created_by,
-                    steps_total: p.ix.run_steps().count(),
-                    labels: p.req.labels,
-                    rerun_of: p.req.rerun_of,
-                    schedule: p.req.schedule,
-                    slot: None,
-                };
-                Ok((run, new_steps(&p.ix, p.now, true)?))
-            })
+            .map(Pending::rows)
             .collect::<Result<Vec<_>>>()?;
         tx.insert_runs(&rows)?;
         for p in &pending {

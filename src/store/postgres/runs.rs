@@ -18,61 +18,10 @@ impl RunRows for PgTx<'_> {
         settings::default_run_timeout(self)
     }
 
-    /// Deferred (sent with the transaction's next query or its commit): nothing reads what an
-    /// insert returns, so a batch of new runs costs no round trip each.
-    fn insert_run(&self, run: &NewRun<'_>) -> Result<()> {
-        self.hint_changes();
-        self.defer(
-            "INSERT INTO runs (id, workflow, workflow_version, status, params, created_at, deadline,
-                               timeout_ms, created_by, steps_total, timeout_source,
-                               concurrency_key, concurrency_limit, concurrency_seq, admitted_at,
-                               labels, rerun_of, schedule, nominal_time)
-             VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-                     $15, $16, $17, $18)"
-                .into(),
-            owned![
-                run.id.to_string(),
-                run.workflow.to_string(),
-                i64::from(run.version),
-                run.params.clone(),
-                run.created_at,
-                run.deadline,
-                i64::try_from(run.timeout.ms).unwrap_or(i64::MAX),
-                run.created_by.to_string(),
-                i64::try_from(run.steps_total).unwrap_or(i64::MAX),
-                run.timeout.source.as_str(),
-                run.slot.as_ref().map(|s| s.key.to_string()),
-                run.slot.as_ref().map(|s| i64::from(s.limit)),
-                run.slot.as_ref().map(|s| s.ticket),
-                run.slot.as_ref().and_then(|s| s.admitted_at),
-                crate::store::sqlite::runs::labels_json(run.labels)?,
-                run.rerun_of.map(str::to_string),
-                run.schedule.map(|s| s.0.to_string()),
-                run.schedule.map(|s| s.1),
-            ],
-            None,
-        );
-        if !run.labels.is_empty() {
-            let keys: Vec<String> = run.labels.keys().cloned().collect();
-            let values: Vec<String> = run.labels.values().cloned().collect();
-            self.defer(
-                "INSERT INTO run_labels (run_id, key, value)
-                 SELECT $1, key, value FROM unnest($2::text[], $3::text[]) AS l(key, value)"
-                    .into(),
-                owned![run.id.to_string(), keys, values],
-                None,
-            );
-        }
-        Ok(())
-    }
-
-    /// Three deferred statements for the whole batch (runs, labels, steps; arrays unnested),
-    /// not two or three per run: a scheduler batch of 250 runs is not 500 statements.
+    /// Three deferred statements (runs, labels, steps; arrays unnested), sent with the
+    /// transaction's next query or its commit: nothing reads what an insert returns, so a
+    /// scheduler batch of 250 runs is three statements and no round trip of its own.
     fn insert_runs(&self, runs: &[(NewRun<'_>, Vec<NewStep<'_>>)]) -> Result<()> {
-        if let [(run, steps)] = runs {
-            self.insert_run(run)?;
-            return self.insert_steps(run.id, steps);
-        }
         if runs.is_empty() {
             return Ok(());
         }
@@ -183,42 +132,6 @@ impl RunRows for PgTx<'_> {
                     col(&|(_, s)| i64::try_from(s.pending_needs).unwrap_or(i64::MAX)),
                     selectors,
                     col(&|(_, s)| s.not_before),
-                    vars,
-                ],
-                None,
-            );
-        }
-        Ok(())
-    }
-
-    /// In statements of up to 5,000 rows (arrays unnested), not one per step: a run of
-    /// 10,000 steps is two statements. Deferred, as the run's insert.
-    fn insert_steps(&self, run_id: &str, steps: &[NewStep<'_>]) -> Result<()> {
-        for chunk in steps.chunks(5_000) {
-            let col = |f: &dyn Fn(&NewStep<'_>) -> i64| chunk.iter().map(f).collect::<Vec<i64>>();
-            let text = |f: &dyn Fn(&NewStep<'_>) -> String| -> Vec<String> {
-                chunk.iter().map(f).collect()
-            };
-            let selectors: Vec<Option<String>> = chunk.iter().map(|s| s.selector.clone()).collect();
-            let vars: Vec<Option<String>> = chunk.iter().map(|s| s.vars.clone()).collect();
-            self.defer(
-                "INSERT INTO steps (run_id, step_id, idx, kind, status, pending_needs, selector,
-                                    not_before, vars)
-                 SELECT $1, step_id, idx, kind, status, pending_needs, selector::jsonb, not_before,
-                        vars
-                 FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::bigint[],
-                             $7::text[], $8::bigint[], $9::text[])
-                      AS s(step_id, idx, kind, status, pending_needs, selector, not_before, vars)"
-                    .into(),
-                owned![
-                    run_id.to_string(),
-                    text(&|s| s.step_id.to_string()),
-                    col(&|s| i64::try_from(s.idx).unwrap_or(i64::MAX)),
-                    text(&|s| s.kind.to_string()),
-                    text(&|s| s.status.to_string()),
-                    col(&|s| i64::try_from(s.pending_needs).unwrap_or(i64::MAX)),
-                    selectors,
-                    col(&|s| s.not_before),
                     vars,
                 ],
                 None,

@@ -344,19 +344,6 @@ impl SchedulesTx for PgTx<'_> {
         Ok(n == 1)
     }
 
-    fn tag_tick_run(&self, schedule: &str, nominal_time: i64, run_id: &str) -> Result<()> {
-        self.execute(
-            "UPDATE runs SET schedule = $1, nominal_time = $2 WHERE id = $3",
-            &[&schedule, &nominal_time, &run_id],
-        )?;
-        self.execute(
-            "UPDATE schedule_ticks SET run_id = $3 WHERE schedule = $1 AND nominal_time = $2",
-            &[&schedule, &nominal_time, &run_id],
-        )?;
-        Ok(())
-    }
-
-    /// One deferred statement for the batch.
     fn link_tick_runs(&self, links: &[(&str, i64, &str)]) -> Result<()> {
         if links.is_empty() {
             return Ok(());

@@ -20,67 +20,75 @@ impl RunRows for Transaction<'_> {
         super::settings::default_run_timeout(self)
     }
 
-    fn insert_run(&self, run: &NewRun<'_>) -> Result<()> {
-        self.prepare_cached(
-            "INSERT INTO runs (id, workflow, workflow_version, status, params, created_at, deadline,
+    /// One run after another, each statement cached: on SQLite a statement costs no round trip.
+    fn insert_runs(&self, runs: &[(NewRun<'_>, Vec<NewStep<'_>>)]) -> Result<()> {
+        for (run, steps) in runs {
+            insert_run(self, run)?;
+            insert_steps(self, run.id, steps)?;
+        }
+        Ok(())
+    }
+}
+
+fn insert_run(tx: &Transaction<'_>, run: &NewRun<'_>) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO runs (id, workflow, workflow_version, status, params, created_at, deadline,
                                timeout_ms, created_by, steps_total, timeout_source,
                                concurrency_key, concurrency_limit, concurrency_seq, admitted_at,
                                labels, rerun_of, schedule, nominal_time)
              VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
                      ?15, ?16, ?17, ?18)",
-        )?
-        .execute(params![
-                run.id,
-                run.workflow,
-                run.version,
-                run.params,
-                run.created_at,
-                run.deadline,
-                run.timeout.ms,
-                run.created_by,
-                run.steps_total,
-                run.timeout.source.as_str(),
-                run.slot.as_ref().map(|s| s.key),
-                run.slot.as_ref().map(|s| s.limit),
-                run.slot.as_ref().map(|s| s.ticket),
-                run.slot.as_ref().and_then(|s| s.admitted_at),
-                labels_json(run.labels)?,
-                run.rerun_of,
-                run.schedule.map(|s| s.0),
-                run.schedule.map(|s| s.1),
-        ])?;
-        if !run.labels.is_empty() {
-            let mut ins = self.prepare_cached(
-                "INSERT INTO run_labels (run_id, key, value) VALUES (?1, ?2, ?3)",
-            )?;
-            for (k, v) in run.labels {
-                ins.execute(params![run.id, k, v])?;
-            }
+    )?
+    .execute(params![
+        run.id,
+        run.workflow,
+        run.version,
+        run.params,
+        run.created_at,
+        run.deadline,
+        run.timeout.ms,
+        run.created_by,
+        run.steps_total,
+        run.timeout.source.as_str(),
+        run.slot.as_ref().map(|s| s.key),
+        run.slot.as_ref().map(|s| s.limit),
+        run.slot.as_ref().map(|s| s.ticket),
+        run.slot.as_ref().and_then(|s| s.admitted_at),
+        labels_json(run.labels)?,
+        run.rerun_of,
+        run.schedule.map(|s| s.0),
+        run.schedule.map(|s| s.1),
+    ])?;
+    if !run.labels.is_empty() {
+        let mut ins =
+            tx.prepare_cached("INSERT INTO run_labels (run_id, key, value) VALUES (?1, ?2, ?3)")?;
+        for (k, v) in run.labels {
+            ins.execute(params![run.id, k, v])?;
         }
-        Ok(())
     }
+    Ok(())
+}
 
-    fn insert_steps(&self, run_id: &str, steps: &[NewStep<'_>]) -> Result<()> {
-        let mut ins = self.prepare_cached(
+fn insert_steps(tx: &Transaction<'_>, run_id: &str, steps: &[NewStep<'_>]) -> Result<()> {
+    let mut ins = tx.prepare_cached(
             "INSERT INTO steps (run_id, step_id, idx, kind, status, pending_needs, selector, not_before,
                                 vars)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?;
-        for s in steps {
-            ins.execute(params![
-                run_id,
-                s.step_id,
-                s.idx,
-                s.kind,
-                s.status,
-                s.pending_needs,
-                s.selector,
-                s.not_before,
-                s.vars
-            ])?;
-        }
-        Ok(())
+    for s in steps {
+        ins.execute(params![
+            run_id,
+            s.step_id,
+            s.idx,
+            s.kind,
+            s.status,
+            s.pending_needs,
+            s.selector,
+            s.not_before,
+            s.vars
+        ])?;
     }
+    Ok(())
 }
 
 /// A run's labels for its JSON column: `None` (NULL) when it has none.

@@ -309,16 +309,6 @@ impl SchedulesTx for Transaction<'_> {
         Ok(n == 1)
     }
 
-    fn tag_tick_run(&self, schedule: &str, nominal_time: i64, run_id: &str) -> Result<()> {
-        self.prepare_cached("UPDATE runs SET schedule = ?1, nominal_time = ?2 WHERE id = ?3")?
-            .execute(params![schedule, nominal_time, run_id])?;
-        self.prepare_cached(
-            "UPDATE schedule_ticks SET run_id = ?3 WHERE schedule = ?1 AND nominal_time = ?2",
-        )?
-        .execute(params![schedule, nominal_time, run_id])?;
-        Ok(())
-    }
-
     fn link_tick_runs(&self, links: &[(&str, i64, &str)]) -> Result<()> {
         let mut stmt = self.prepare_cached(
             "UPDATE schedule_ticks SET run_id = ?3 WHERE schedule = ?1 AND nominal_time = ?2",
