@@ -82,6 +82,24 @@ fn typed_params(
     crate::spec::resolve_params(&spec, &s.spec.params)
 }
 
+/// [`typed_params`], or `None` with the tick at `nominal` recorded as missed when the
+/// workflow or the params no longer allow a run.
+fn params_or_missed(
+    tx: &Tx<'_>,
+    s: &ScheduleInfo,
+    nominal: i64,
+    workflows: &mut Workflows,
+) -> Result<Option<BTreeMap<String, serde_json::Value>>> {
+    match typed_params(tx, s, workflows) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) => {
+            tracing::warn!(schedule = %s.name, error = %e, "a scheduled run could not be made");
+            mark_missed(tx, s, nominal, MissReason::WorkflowError)?;
+            Ok(None)
+        }
+    }
+}
+
 /// The request that starts the run of schedule `s`'s tick at `nominal`.
 fn run_request<'a>(
     s: &'a ScheduleInfo,
@@ -112,13 +130,8 @@ fn make_run_with(
     default_timeout_ms: Option<u64>,
     workflows: &mut Workflows,
 ) -> Result<Option<Run>> {
-    let typed = match typed_params(tx, s, workflows) {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::warn!(schedule = %s.name, error = %e, "a scheduled run could not be made");
-            mark_missed(tx, s, nominal, MissReason::WorkflowError)?;
-            return Ok(None);
-        }
+    let Some(typed) = params_or_missed(tx, s, nominal, workflows)? else {
+        return Ok(None);
     };
     let who = format!("schedule:{}", s.name);
     let req = run_request(s, nominal, &typed, &who, default_timeout_ms);
@@ -288,15 +301,10 @@ fn fire_some(
             match d.outcome {
                 Outcome::Fire | Outcome::CancelOthersAndFire => {
                     if params[i].is_none() {
-                        match typed_params(tx, &p.s, &mut workflows) {
-                            Ok(t) => params[i] = Some(t),
-                            Err(e) => {
-                                tracing::warn!(schedule = %p.s.name, error = %e,
-                                    "a scheduled run could not be made");
-                                mark_missed(tx, &p.s, d.nominal, MissReason::WorkflowError)?;
-                                c.missed += 1;
-                                continue;
-                            }
+                        params[i] = params_or_missed(tx, &p.s, d.nominal, &mut workflows)?;
+                        if params[i].is_none() {
+                            c.missed += 1;
+                            continue;
                         }
                     }
                     c.fired += 1;
