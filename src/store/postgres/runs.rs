@@ -20,7 +20,7 @@ impl RunRows for PgTx<'_> {
 
     /// Three deferred statements (runs, labels, steps; arrays unnested), sent with the
     /// transaction's next query or its commit: nothing reads what an insert returns, so a
-    /// scheduler batch of 250 runs is three statements and no round trip of its own.
+    /// scheduler batch of 500 runs is three statements and no round trip of its own.
     fn insert_runs(&self, runs: &[(NewRun<'_>, Vec<NewStep<'_>>)]) -> Result<()> {
         if runs.is_empty() {
             return Ok(());
