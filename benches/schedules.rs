@@ -269,6 +269,7 @@ fn bench(store: &Arc<dyn Backend>, backend: &str) {
                 labels: &labels,
                 rerun_of: None,
                 schedule: Some((name, nominal + MINUTE)),
+                id: None,
             })
             .collect();
         store.write(|tx| tx.start_runs(cache, &reqs)).unwrap();

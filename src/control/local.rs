@@ -559,6 +559,7 @@ impl ControlPlane for LocalControlPlane {
                         labels: &req.labels,
                         rerun_of: None,
                         schedule: None,
+                        id: None,
                     },
                 )
             },

@@ -106,6 +106,7 @@ impl LocalControlPlane {
                         labels: &labels,
                         rerun_of: Some(&old.id),
                         schedule: None,
+                        id: None,
                     },
                 )
             },

@@ -163,6 +163,7 @@ impl LocalControlPlane {
                     outcome: TickOutcome::Triggered,
                     reason: None,
                     recorded_at: now,
+                    run_id: None,
                 };
                 if !tx.insert_tick(&tick)? {
                     return Err(Error::Conflict(
@@ -234,6 +235,7 @@ impl LocalControlPlane {
                         outcome: TickOutcome::Fired,
                         reason: None,
                         recorded_at: now_ms(),
+                        run_id: None,
                     };
                     if tx.claim_tick(&tick)? {
                         match make_run(tx, specs, &info, n, timeout)? {

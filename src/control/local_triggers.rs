@@ -328,6 +328,7 @@ impl LocalControlPlane {
                     labels: &trigger.labels,
                     rerun_of: None,
                     schedule: None,
+                    id: None,
                 },
             )?;
             tx.finish_trigger_fire(name, &id, Some(&run.id), None, now)?;
@@ -451,6 +452,7 @@ impl LocalControlPlane {
                         labels: &t.labels,
                         rerun_of: None,
                         schedule: None,
+                        id: None,
                     },
                 ),
                 Err(e) => Err(Error::invalid(e.to_string())),

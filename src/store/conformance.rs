@@ -121,6 +121,7 @@ fn start_tick_run(
             labels: &BTreeMap::new(),
             rerun_of: None,
             schedule: Some((schedule, nominal)),
+            id: None,
         },
     )?;
     tx.link_tick_runs(&[(schedule, nominal, &run.id)])?;

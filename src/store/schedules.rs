@@ -120,6 +120,7 @@ fn run_request<'a>(
         labels: &s.spec.labels,
         rerun_of: None,
         schedule: Some((&s.name, nominal)),
+        id: None,
     }
 }
 
@@ -151,6 +152,7 @@ fn mark_missed(tx: &Tx<'_>, s: &ScheduleInfo, nominal: i64, reason: MissReason) 
         outcome: TickOutcome::Missed,
         reason: Some(reason),
         recorded_at: crate::model::now_ms(),
+        run_id: None,
     })?;
     notify_missed(tx, s, nominal, reason)
 }
@@ -267,10 +269,23 @@ fn fire_some(
             Err(s) => advances.push((s.name, s.last_nominal, None)),
         }
     }
+    // A tick fired with the batch is recorded with the id its run will take (no update to
+    // link them after), one whose run cancels others' with its run's own.
+    let run_ids: Vec<Vec<Option<String>>> = planned
+        .iter()
+        .map(|p| {
+            p.plan
+                .decisions
+                .iter()
+                .map(|d| (d.outcome == Outcome::Fire).then(crate::model::new_id))
+                .collect()
+        })
+        .collect();
     let ticks: Vec<NewTick<'_>> = planned
         .iter()
-        .flat_map(|p| {
-            p.plan.decisions.iter().map(|d| {
+        .zip(&run_ids)
+        .flat_map(|(p, ids)| {
+            p.plan.decisions.iter().zip(ids).map(|(d, id)| {
                 let (outcome, reason) = tick_outcome(d.outcome);
                 NewTick {
                     schedule: &p.s.name,
@@ -278,14 +293,15 @@ fn fire_some(
                     outcome,
                     reason,
                     recorded_at: now,
+                    run_id: id.as_deref(),
                 }
             })
         })
         .collect();
     let mut recorded = tx.insert_ticks(&ticks)?.into_iter();
     let mut workflows = Workflows::new();
-    // The runs to start, as (schedule, nominal time, its params); whose runs they are.
-    let mut fires: Vec<(usize, i64)> = Vec::new();
+    // The runs to start with the batch: (schedule, its decision); whose runs they are.
+    let mut fires: Vec<(usize, usize)> = Vec::new();
     let mut params: Vec<Option<BTreeMap<String, serde_json::Value>>> = vec![None; planned.len()];
     let mut counts = vec![TickCounts::default(); planned.len()];
     for (i, p) in planned.iter_mut().enumerate() {
@@ -294,7 +310,7 @@ fn fire_some(
             .decisions
             .iter()
             .any(|d| d.outcome == Outcome::CancelOthersAndFire);
-        for d in &p.plan.decisions {
+        for (k, d) in p.plan.decisions.iter().enumerate() {
             // A tick another process recorded is its: its decision stands.
             if !recorded.next().unwrap_or(false) {
                 continue;
@@ -311,7 +327,7 @@ fn fire_some(
                     }
                     c.fired += 1;
                     if !cancels {
-                        fires.push((i, d.nominal));
+                        fires.push((i, k));
                         continue;
                     }
                     // Each tick cancels the runs before it, those of this pass too: start
@@ -348,18 +364,29 @@ fn fire_some(
     let reqs: Vec<RunRequest<'_>> = fires
         .iter()
         .zip(&whos)
-        .map(|(&(i, nominal), who)| {
+        .map(|(&(i, k), who)| {
             let typed = params[i].as_ref().unwrap_or(&NO_PARAMS);
-            run_request(&planned[i].s, nominal, typed, who, default_timeout_ms)
+            let nominal = planned[i].plan.decisions[k].nominal;
+            RunRequest {
+                id: run_ids[i][k].as_deref(),
+                ..run_request(&planned[i].s, nominal, typed, who, default_timeout_ms)
+            }
         })
         .collect();
     let ids = tx.start_runs(cache, &reqs)?;
-    let links: Vec<(&str, i64, &str)> = fires
+    // Only a run that could not take its id (a workflow with a concurrency key) is linked.
+    let links: Vec<(&str, i64, &str)> = reqs
         .iter()
         .zip(&ids)
-        .map(|(&(i, nominal), id)| (planned[i].s.name.as_str(), nominal, id.as_str()))
+        .filter(|(req, id)| req.id != Some(id.as_str()))
+        .filter_map(|(req, id)| {
+            req.schedule
+                .map(|(name, nominal)| (name, nominal, id.as_str()))
+        })
         .collect();
-    tx.link_tick_runs(&links)?;
+    if !links.is_empty() {
+        tx.link_tick_runs(&links)?;
+    }
     let mut all: Vec<Advance<'_>> = advances
         .iter()
         .map(|(name, last_nominal, next_fire)| Advance {

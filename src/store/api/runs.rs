@@ -28,6 +28,10 @@ pub struct RunRequest<'a> {
     pub rerun_of: Option<&'a str>,
     /// The schedule tick it is the run of: the schedule's name and the nominal time.
     pub schedule: Option<(&'a str, i64)>,
+    /// An id made beforehand (a scheduler pass records the tick with it, in the same
+    /// transaction). Taken unless the workflow has a concurrency key, whose runs take their id
+    /// under the key's lock: [`RunsTx::start_runs`] says which id each run got.
+    pub id: Option<&'a str>,
 }
 
 /// Runs: start, look up, list, cancel, retry.
@@ -57,6 +61,7 @@ pub trait RunsTx {
                 labels: &BTreeMap::new(),
                 rerun_of: None,
                 schedule: None,
+                id: None,
             },
         )
     }

@@ -14,6 +14,8 @@ pub struct NewTick<'a> {
     pub outcome: TickOutcome,
     pub reason: Option<MissReason>,
     pub recorded_at: i64,
+    /// The run it is recorded with (a fired tick whose run the same transaction makes).
+    pub run_id: Option<&'a str>,
 }
 
 /// What a pass decided for one schedule ([`SchedulesTx::advance_schedules`]).

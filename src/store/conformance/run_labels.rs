@@ -47,6 +47,7 @@ fn start(
                     labels,
                     rerun_of,
                     schedule: None,
+                    id: None,
                 },
             )
         })
@@ -208,6 +209,7 @@ fn a_rerun_names_its_run_and_may_run_an_older_version(store: &Arc<dyn Backend>) 
                     labels: &BTreeMap::new(),
                     rerun_of: None,
                     schedule: None,
+                    id: None,
                 },
             )
         })

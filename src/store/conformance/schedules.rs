@@ -26,6 +26,7 @@ on_both!(
     a_failed_run_pauses_a_schedule_that_asks_for_it,
     ticks_missed_while_down_go_to_the_notification_outbox,
     the_dashboard_pages_the_runs_of_one_schedule,
+    a_fired_tick_names_its_run_with_or_without_a_concurrency_key,
 );
 
 const SEC: i64 = 1_000;
@@ -85,14 +86,61 @@ fn three_firers_racing_for_the_same_ticks_make_one_run_each(store: &Arc<dyn Back
     assert_eq!(nominal, (1..=10).map(|k| t0 + k * SEC).collect());
     let ticks = store.read(|tx| tx.ticks("race", t0, now, 100)).unwrap();
     assert_eq!(ticks.len(), 10);
-    assert!(
-        ticks
-            .iter()
-            .all(|t| t.outcome == TickOutcome::Fired && t.run_id.is_some())
-    );
+    assert_ticks_name_their_runs(store, "race", t0, now, 10);
     let info = store.read(|tx| tx.get_schedule("race")).unwrap().unwrap();
     assert_eq!((info.fired, info.last_nominal), (10, now));
     assert_eq!(info.next_fire, Some(now + SEC));
+}
+
+/// `schedule`'s ticks in `(t0, now]` are `fired` tick records, `n` of them, each naming the
+/// run made for its nominal time.
+fn assert_ticks_name_their_runs(
+    store: &Arc<dyn Backend>,
+    schedule: &str,
+    t0: i64,
+    now: i64,
+    n: usize,
+) {
+    let runs: std::collections::BTreeMap<i64, String> = runs_of(store, schedule)
+        .into_iter()
+        .filter_map(|r| Some((r.nominal_time?, r.id)))
+        .collect();
+    let ticks = store.read(|tx| tx.ticks(schedule, t0, now, 100)).unwrap();
+    assert_eq!(ticks.len(), n, "{schedule}: {ticks:?}");
+    for t in &ticks {
+        assert_eq!(t.outcome, TickOutcome::Fired, "{t:?}");
+        assert_eq!(
+            t.run_id.as_ref(),
+            runs.get(&t.nominal_time),
+            "{schedule}: the tick at {} names its run",
+            t.nominal_time
+        );
+    }
+}
+
+/// A pass records a fired tick with the id its run takes; a workflow with a concurrency key
+/// gives its runs their ids under the key's lock, and the tick is given that run's.
+fn a_fired_tick_names_its_run_with_or_without_a_concurrency_key(store: &Arc<dyn Backend>) {
+    let t0 = (now_ms() / SEC - 20) * SEC;
+    every_second(store, "plain", Overlap::AllowAll, t0);
+    let mut keyed = WorkflowSpec::new("keyed", vec![step("a", &[])]);
+    keyed.concurrency = Some(crate::model::ConcurrencySpec {
+        key: "k".into(),
+        limit: 10,
+        on_conflict: Default::default(),
+    });
+    apply(store, &keyed);
+    let mut spec = ScheduleSpec::new("keyed", "keyed");
+    spec.every_ms = Some(1_000);
+    spec.overlap = Overlap::AllowAll;
+    let info = new_info(spec, "command", t0).unwrap();
+    assert!(store.write(|tx| tx.insert_schedule(&info)).unwrap());
+    let now = t0 + 3 * SEC;
+    let report = pass(store, now);
+    assert_eq!(report.ticks["plain"].fired, 3);
+    assert_eq!(report.ticks["keyed"].fired, 3);
+    assert_ticks_name_their_runs(store, "plain", t0, now, 3);
+    assert_ticks_name_their_runs(store, "keyed", t0, now, 3);
 }
 
 /// Forty schedules every second, created at `t0`: `b00` … `b39`.
@@ -227,6 +275,7 @@ fn a_tick_recorded_twice_is_recorded_once(store: &Arc<dyn Backend>) {
         outcome: TickOutcome::Fired,
         reason: None,
         recorded_at: t0,
+        run_id: None,
     };
     assert!(store.write(|tx| tx.insert_tick(&tick)).unwrap());
     assert!(!store.write(|tx| tx.insert_tick(&tick)).unwrap());

@@ -69,6 +69,7 @@ fn populate(store: &Arc<dyn Backend>) -> (String, String) {
                     labels: &labelled(),
                     rerun_of: Some(&done),
                     schedule: None,
+                    id: None,
                 },
             )
         })

@@ -40,6 +40,7 @@ fn tick(store: &Arc<dyn Backend>, schedule: &str, nominal: i64, outcome: TickOut
         outcome,
         reason,
         recorded_at: nominal,
+        run_id: None,
     };
     assert!(store.write(|tx| tx.insert_tick(&t)).unwrap());
 }
@@ -107,6 +108,7 @@ fn old_ticks_whose_run_is_gone_go_and_the_ones_that_matter_stay(store: &Arc<dyn 
         outcome: TickOutcome::Fired,
         reason: None,
         recorded_at: now,
+        run_id: None,
     };
     assert!(!store.write(|tx| tx.insert_tick(&again)).unwrap());
     // A second prune finds nothing more.

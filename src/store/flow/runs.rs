@@ -218,7 +218,7 @@ impl<'c, 'r> Starter<'c, 'r> {
         let plain = ix.spec.concurrency.is_none() && !engine::conditions::gates_roots(&ix);
         if plain && !approvals {
             self.pending.push(Pending {
-                id: crate::model::new_id(),
+                id: req.id.map_or_else(crate::model::new_id, str::to_string),
                 req,
                 version,
                 params: serde_json::to_string(params_json)?,

@@ -273,14 +273,16 @@ impl SchedulesTx for PgTx<'_> {
 
     fn insert_tick(&self, t: &NewTick<'_>) -> Result<bool> {
         let n = self.execute(
-            "INSERT INTO schedule_ticks (schedule, nominal_time, outcome, reason, recorded_at)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (schedule, nominal_time) DO NOTHING",
+            "INSERT INTO schedule_ticks
+                 (schedule, nominal_time, outcome, reason, recorded_at, run_id)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (schedule, nominal_time) DO NOTHING",
             &[
                 &t.schedule,
                 &t.nominal_time,
                 &t.outcome.as_str(),
                 &t.reason.map(MissReason::as_str),
                 &t.recorded_at,
+                &t.run_id,
             ],
         )?;
         Ok(n == 1)
@@ -299,14 +301,23 @@ impl SchedulesTx for PgTx<'_> {
             .map(|t| t.reason.map(MissReason::as_str))
             .collect();
         let recorded_at: Vec<i64> = ticks.iter().map(|t| t.recorded_at).collect();
+        let run_ids: Vec<Option<&str>> = ticks.iter().map(|t| t.run_id).collect();
         let recorded: std::collections::HashSet<(String, i64)> = self
             .query(
-                "INSERT INTO schedule_ticks (schedule, nominal_time, outcome, reason, recorded_at)
+                "INSERT INTO schedule_ticks
+                     (schedule, nominal_time, outcome, reason, recorded_at, run_id)
                  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[],
-                                      $5::bigint[])
+                                      $5::bigint[], $6::text[])
                  ON CONFLICT (schedule, nominal_time) DO NOTHING
                  RETURNING schedule, nominal_time",
-                &[&names, &nominal, &outcomes, &reasons, &recorded_at],
+                &[
+                    &names,
+                    &nominal,
+                    &outcomes,
+                    &reasons,
+                    &recorded_at,
+                    &run_ids,
+                ],
             )?
             .iter()
             .map(|r| Ok((get(r, 0)?, get(r, 1)?)))
@@ -327,10 +338,12 @@ impl SchedulesTx for PgTx<'_> {
 
     fn claim_tick(&self, t: &NewTick<'_>) -> Result<bool> {
         let n = self.execute(
-            "INSERT INTO schedule_ticks (schedule, nominal_time, outcome, reason, recorded_at)
-             VALUES ($1, $2, $3, NULL, $4)
+            "INSERT INTO schedule_ticks
+                 (schedule, nominal_time, outcome, reason, recorded_at, run_id)
+             VALUES ($1, $2, $3, NULL, $4, $5)
              ON CONFLICT (schedule, nominal_time) DO UPDATE
-             SET outcome = EXCLUDED.outcome, reason = NULL, recorded_at = EXCLUDED.recorded_at
+             SET outcome = EXCLUDED.outcome, reason = NULL, recorded_at = EXCLUDED.recorded_at,
+                 run_id = EXCLUDED.run_id
              WHERE schedule_ticks.run_id IS NULL
                AND schedule_ticks.outcome IN ('missed', 'skipped', 'dropped')",
             &[
@@ -338,6 +351,7 @@ impl SchedulesTx for PgTx<'_> {
                 &t.nominal_time,
                 &t.outcome.as_str(),
                 &t.recorded_at,
+                &t.run_id,
             ],
         )?;
         Ok(n == 1)

@@ -255,15 +255,17 @@ impl SchedulesTx for Transaction<'_> {
     fn insert_tick(&self, t: &NewTick<'_>) -> Result<bool> {
         let n = self
             .prepare_cached(
-                "INSERT INTO schedule_ticks (schedule, nominal_time, outcome, reason, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (schedule, nominal_time) DO NOTHING",
+                "INSERT INTO schedule_ticks
+                     (schedule, nominal_time, outcome, reason, recorded_at, run_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (schedule, nominal_time) DO NOTHING",
             )?
             .execute(params![
                 t.schedule,
                 t.nominal_time,
                 t.outcome.as_str(),
                 t.reason.map(MissReason::as_str),
-                t.recorded_at
+                t.recorded_at,
+                t.run_id
             ])?;
         Ok(n == 1)
     }
@@ -283,10 +285,12 @@ impl SchedulesTx for Transaction<'_> {
     fn claim_tick(&self, t: &NewTick<'_>) -> Result<bool> {
         let n = self
             .prepare_cached(
-                "INSERT INTO schedule_ticks (schedule, nominal_time, outcome, reason, recorded_at)
-                 VALUES (?1, ?2, ?3, NULL, ?4)
+                "INSERT INTO schedule_ticks
+                     (schedule, nominal_time, outcome, reason, recorded_at, run_id)
+                 VALUES (?1, ?2, ?3, NULL, ?4, ?5)
                  ON CONFLICT (schedule, nominal_time) DO UPDATE
-                 SET outcome = excluded.outcome, reason = NULL, recorded_at = excluded.recorded_at
+                 SET outcome = excluded.outcome, reason = NULL, recorded_at = excluded.recorded_at,
+                     run_id = excluded.run_id
                  WHERE schedule_ticks.run_id IS NULL
                    AND schedule_ticks.outcome IN ('missed', 'skipped', 'dropped')",
             )?
@@ -294,7 +298,8 @@ impl SchedulesTx for Transaction<'_> {
                 t.schedule,
                 t.nominal_time,
                 t.outcome.as_str(),
-                t.recorded_at
+                t.recorded_at,
+                t.run_id
             ])?;
         Ok(n == 1)
     }
