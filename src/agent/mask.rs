@@ -157,7 +157,13 @@ impl Masker {
     /// `text` with every occurrence masked.
     pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let mut spans = self.spans(text.as_bytes());
-        if text.contains('%') || (self.has_space && text.contains('+')) {
+        let b = text.as_bytes();
+        let encoded = if self.has_space {
+            memchr::memchr2(b'%', b'+', b).is_some()
+        } else {
+            memchr::memchr(b'%', b).is_some()
+        };
+        if encoded {
             spans.extend(self.url_decoded_spans(text.as_bytes()));
         }
         if spans.is_empty() {
