@@ -331,7 +331,8 @@ fn wait_for<F: Future>(shared: &Arc<Shared>, fut: F) -> PgResult<F::Output> {
     })
 }
 
-/// The connections for hot-path reads: up to `max`, made on first use, kept while open.
+/// The connections for hot-path reads: up to `max` (a quarter of the replica's), made on
+/// first use, kept while open.
 pub(super) struct Inline {
     config: PgConfig,
     max: usize,

@@ -87,14 +87,21 @@ impl PgStore {
                 migrate(&mut client, &place, create).await
             })
         })?;
-        let pool = config.pool()?;
+        // A quarter of the connections (none of a pool under 4) serve hot-path reads, driven
+        // by their callers (`super::inline`); the pool has the rest, so the replica keeps to
+        // the database at most the pool size it was given.
+        let quick = config.pool_size / 4;
+        let pool = config
+            .clone()
+            .with_pool_size(config.pool_size - quick)
+            .pool()?;
         let feed = std::sync::Arc::new(crate::store::feed::ChangeFeed::detached());
         let handle = bridge
             .handle()
             .cloned()
             .ok_or_else(|| Error::Store("the database runtime is gone".into()))?;
         let wake = FeedWakeups::new(config.clone(), handle, &feed);
-        let inline = Inline::new(config.clone(), config.pool_size);
+        let inline = Inline::new(config.clone(), quick);
         Ok(PgStore {
             pool,
             wake,
