@@ -29,7 +29,7 @@ pub const DEFAULT_POOL_SIZE: usize = 16;
 /// How to reach the database.
 #[derive(Clone)]
 pub struct PgConfig {
-    pg: tokio_postgres::Config,
+    pub(super) pg: tokio_postgres::Config,
     /// Connections in the pool.
     pub pool_size: usize,
     tls: Tls,
@@ -163,7 +163,7 @@ impl PgConfig {
         self
     }
 
-    fn connector(&self) -> Result<Option<MakeRustlsConnect>> {
+    pub(super) fn connector(&self) -> Result<Option<MakeRustlsConnect>> {
         match &self.tls {
             Tls::Off => Ok(None),
             Tls::On { roots, .. } => Ok(Some(MakeRustlsConnect::new(client_config(
@@ -214,7 +214,7 @@ impl PgConfig {
 }
 
 /// Poll a connection until it ends, handing its asynchronous messages to `to`.
-async fn drive<S, T>(
+pub(super) async fn drive<S, T>(
     mut conn: tokio_postgres::Connection<S, T>,
     to: Option<tokio::sync::mpsc::UnboundedSender<tokio_postgres::AsyncMessage>>,
 ) where

@@ -47,6 +47,7 @@ pub mod config;
 pub mod dashboard;
 mod errors;
 mod events;
+mod inline;
 pub mod leader;
 mod logs;
 #[cfg(test)]

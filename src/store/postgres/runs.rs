@@ -211,10 +211,8 @@ pub fn detail(tx: &PgTx<'_>, cache: &SpecCache, prefix: &str) -> Result<RunDetai
 /// Runs, newest first.
 pub fn list(tx: &PgTx<'_>, filter: &RunFilter) -> Result<Page<Run>> {
     let limit = filter.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    let (sql, texts) = list_query(filter);
-    let lim = i64::from(limit + 1);
-    let mut args: Vec<&(dyn ToSql + Sync)> = texts.iter().map(|t| t as _).collect();
-    args.push(&lim);
+    let (sql, texts) = list_query(filter, limit + 1);
+    let args: Vec<&(dyn ToSql + Sync)> = texts.iter().map(|t| t as _).collect();
     let mut items: Vec<Run> = tx
         .query(&sql, &args)?
         .iter()
@@ -230,9 +228,13 @@ pub fn list(tx: &PgTx<'_>, filter: &RunFilter) -> Result<Page<Run>> {
 }
 
 /// The query of a page of runs, newest first in the byte order of their ids (an index in that
-/// order serves it: migration 0005), and its text arguments; the row limit is the last
-/// parameter.
-fn list_query(filter: &RunFilter) -> (String, Vec<String>) {
+/// order serves it: migration 0005), at most `rows` rows, and its text arguments.
+///
+/// The row limit is written into the query, not passed as a parameter: the server prices a
+/// generic plan's `LIMIT $n` at a tenth of the table, so it never settles on the (cached)
+/// generic plan and plans the query afresh at every execution, which cost more than running
+/// it. A few page sizes are in use, each one statement cached per connection.
+fn list_query(filter: &RunFilter, rows: u32) -> (String, Vec<String>) {
     let mut texts: Vec<String> = Vec::new();
     let mut conds: Vec<String> = Vec::new();
     // With labels, the first one's index entries (key, value, run_id in "C" order: migration
@@ -288,10 +290,7 @@ fn list_query(filter: &RunFilter) -> (String, Vec<String>) {
     if filter.waiting {
         sql.push_str(&format!(" AND {}", crate::store::sqlite::runs::WAITING));
     }
-    sql.push_str(&format!(
-        " ORDER BY {id} COLLATE \"C\" DESC LIMIT ${}",
-        texts.len() + 1
-    ));
+    sql.push_str(&format!(" ORDER BY {id} COLLATE \"C\" DESC LIMIT {rows}"));
     (sql, texts)
 }
 
@@ -334,14 +333,12 @@ mod tests {
             },
         ];
         for filter in filters {
-            let (sql, texts) = list_query(&filter);
+            let (sql, texts) = list_query(&filter, 51);
             let plan: Vec<String> = store
                 .read(|tx| {
                     tx.execute("SET LOCAL enable_sort = off", &[])?;
                     tx.execute("SET LOCAL enable_seqscan = off", &[])?;
-                    let lim = 51i64;
-                    let mut args: Vec<&(dyn ToSql + Sync)> = texts.iter().map(|t| t as _).collect();
-                    args.push(&lim);
+                    let args: Vec<&(dyn ToSql + Sync)> = texts.iter().map(|t| t as _).collect();
                     tx.query(&format!("EXPLAIN {sql}"), &args)?
                         .iter()
                         .map(|r| get::<String>(r, 0))
@@ -352,6 +349,56 @@ mod tests {
             assert!(
                 !plan.contains("Sort") && plan.contains("Index"),
                 "{filter:?}:\n{plan}"
+            );
+        }
+    }
+
+    /// A page of runs is planned once per connection, not at every request: after the
+    /// server's five trial executions its generic plan is kept (it was planned afresh each
+    /// time while the row limit was a parameter, whose generic plan the server misprices).
+    #[test]
+    fn a_page_of_runs_settles_on_its_generic_plan() {
+        let Some((_db, store)) = test_store() else {
+            return;
+        };
+        // Enough runs that the misprice shows (on an empty table both plans cost the same).
+        store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO runs (id, workflow, workflow_version, status, params, created_at,
+                                       created_by, steps_total)
+                     SELECT '01J' || lpad(g::text, 23, '0'), 'w', 1, 'queued', '{}', g, 't', 1
+                     FROM generate_series(1, 20000) g",
+                    &[],
+                )?;
+                tx.execute("ANALYZE runs", &[])?;
+                Ok(())
+            })
+            .unwrap();
+        for filter in [
+            RunFilter::default(),
+            RunFilter {
+                status: Some(RunStatus::Queued),
+                ..RunFilter::default()
+            },
+        ] {
+            let (sql, _) = list_query(&filter, DEFAULT_PAGE + 1);
+            let (generic, custom): (i64, i64) = store
+                .read(|tx| {
+                    for _ in 0..8 {
+                        list(tx, &filter)?;
+                    }
+                    let row = tx.query_one(
+                        "SELECT generic_plans, custom_plans FROM pg_prepared_statements
+                         WHERE statement = $1",
+                        &[&sql],
+                    )?;
+                    Ok((get(&row, 0)?, get(&row, 1)?))
+                })
+                .unwrap();
+            assert!(
+                generic >= 3 && custom <= 5,
+                "{filter:?}: {generic} generic, {custom} custom plans"
             );
         }
     }

@@ -14,16 +14,15 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use tokio_postgres::IsolationLevel;
-
 use super::bridge::Bridge;
 use super::config::PgConfig;
 use super::errors::PgError;
+use super::inline::Inline;
 use super::leader::{self, Elector};
 use super::migrate::migrate;
 use super::retry::{MAX_TRIES, backoff};
 use super::sequence::sequence;
-use super::tx::PgTx;
+use super::tx::{Driver, PgTx};
 use super::wake_feed::FeedWakeups;
 use super::wakeup::WakeOptions;
 use crate::engine::SpecCache;
@@ -35,6 +34,8 @@ pub struct PgStore {
     pool: deadpool_postgres::Pool,
     /// The wake-up listener (started on demand), before the bridge too.
     wake: std::sync::Arc<FeedWakeups>,
+    /// Connections for hot-path reads, driven by their callers (before the bridge as well).
+    inline: Inline,
     bridge: Bridge,
     config: PgConfig,
     created: bool,
@@ -86,16 +87,25 @@ impl PgStore {
                 migrate(&mut client, &place, create).await
             })
         })?;
-        let pool = config.pool()?;
+        // A quarter of the connections (none of a pool under 4) serve hot-path reads, driven
+        // by their callers (`super::inline`); the pool has the rest, so the replica keeps to
+        // the database at most the pool size it was given.
+        let quick = config.pool_size / 4;
+        let pool = config
+            .clone()
+            .with_pool_size(config.pool_size - quick)
+            .pool()?;
         let feed = std::sync::Arc::new(crate::store::feed::ChangeFeed::detached());
         let handle = bridge
             .handle()
             .cloned()
             .ok_or_else(|| Error::Store("the database runtime is gone".into()))?;
         let wake = FeedWakeups::new(config.clone(), handle, &feed);
+        let inline = Inline::new(config.clone(), quick);
         Ok(PgStore {
             pool,
             wake,
+            inline,
             bridge,
             config,
             created: migrated.initialised,
@@ -300,9 +310,19 @@ impl PgStore {
         crate::store::off_runtime(|| self.attempt(true, &mut f).map_err(|(e, _)| e))
     }
 
-    /// [`read`](Self::read) for the request hot path. Every query waits on the network, so it
-    /// too runs off the async workers.
-    pub fn read_quick<T>(&self, f: impl FnMut(&PgTx<'_>) -> Result<T>) -> Result<T> {
+    /// [`read`](Self::read) for the request hot path: on a connection this thread drives
+    /// itself ([`super::inline`]), in place even on an async worker (its socket waited on
+    /// here for a few milliseconds at most, then off the workers), so no other thread takes
+    /// part in its round trips; on the pool's, off the workers, when all of those are lent or
+    /// the database is reached through a Unix socket.
+    pub fn read_quick<T>(&self, mut f: impl FnMut(&PgTx<'_>) -> Result<T>) -> Result<T> {
+        if let Some(lent) = self.inline.take()
+            && let Some(conn) = lent.conn()
+        {
+            return self
+                .attempt_on(conn.client(), Driver::Inline(conn), true, &mut f)
+                .map_err(|(e, _)| e);
+        }
         self.read(f)
     }
 
@@ -312,32 +332,30 @@ impl PgStore {
         read_only: bool,
         f: &mut impl FnMut(&PgTx<'_>) -> Result<T>,
     ) -> std::result::Result<T, (Error, bool)> {
-        let place = self.config.display();
-        let fail = |e: PgError| {
+        let client = self.bridge.block_on(self.pool.get()).map_err(|e| {
+            let e = PgError::from(e);
             let again = e.is_retryable();
-            (e.into_error(place), again)
+            (e.into_error(self.config.display()), again)
+        })?;
+        self.attempt_on(&client, Driver::Bridge(&self.bridge), read_only, f)
+    }
+
+    /// [`attempt`](Self::attempt) on `client`, driven by `driver`.
+    fn attempt_on<T>(
+        &self,
+        client: &deadpool_postgres::ClientWrapper,
+        driver: Driver<'_>,
+        read_only: bool,
+        f: &mut impl FnMut(&PgTx<'_>) -> Result<T>,
+    ) -> std::result::Result<T, (Error, bool)> {
+        let place = self.config.display();
+        // Begun with the body's first statement, in its round trip (see `PgTx`).
+        let begin = if read_only {
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+        } else {
+            "BEGIN ISOLATION LEVEL READ COMMITTED"
         };
-        let mut client = self
-            .bridge
-            .block_on(self.pool.get())
-            .map_err(|e| fail(e.into()))?;
-        let tx = self
-            .bridge
-            .block_on(async {
-                let b = client.build_transaction();
-                if read_only {
-                    b.isolation_level(IsolationLevel::RepeatableRead)
-                        .read_only(true)
-                        .start()
-                        .await
-                } else {
-                    b.isolation_level(IsolationLevel::ReadCommitted)
-                        .start()
-                        .await
-                }
-            })
-            .map_err(|e| fail(e.into()))?;
-        let tx = PgTx::new(tx, &self.bridge, place, &self.specs, read_only);
+        let tx = PgTx::new(client, begin, driver, place, &self.specs, read_only);
         match f(&tx) {
             Ok(out) => {
                 if read_only {
@@ -612,6 +630,155 @@ pub(crate) mod tests {
             .await
             .unwrap();
         assert!(n >= 2);
+    }
+
+    /// The backend serving a hot-path read (on the caller's own connection).
+    fn quick_pid(store: &PgStore) -> i32 {
+        store
+            .read_quick(|tx| {
+                crate::store::postgres::tx::get(&tx.query_one("SELECT pg_backend_pid()", &[])?, 0)
+            })
+            .unwrap()
+    }
+
+    /// What the server says backend `pid` is doing (`None`: gone).
+    fn backend_state(store: &PgStore, pid: i32) -> Option<String> {
+        store
+            .read(|tx| {
+                Ok(tx
+                    .query_opt("SELECT state FROM pg_stat_activity WHERE pid = $1", &[&pid])?
+                    .map(|r| r.get::<_, Option<String>>(0).unwrap_or_default()))
+            })
+            .unwrap()
+    }
+
+    fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !ok() {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Hot-path reads, on connections their callers drive, work wherever the caller is: no
+    /// runtime, a blocking thread, a worker of a multi-thread runtime (in place) and a
+    /// current-thread runtime.
+    #[test]
+    fn quick_reads_work_from_every_kind_of_caller() {
+        let Some((_db, store)) = test_store() else {
+            return;
+        };
+        let store = Arc::new(store);
+        insert(&store, "k").unwrap();
+        let read = |s: &PgStore| {
+            s.read_quick(|tx| {
+                crate::store::postgres::tx::get::<i64>(
+                    &tx.query_one("SELECT count(*) FROM meta WHERE key = 'k'", &[])?,
+                    0,
+                )
+            })
+        };
+        assert_eq!(read(&store).unwrap(), 1);
+        let multi = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let s = store.clone();
+        let n = multi
+            .block_on(async move { tokio::spawn(async move { read(&s) }).await.unwrap() })
+            .unwrap();
+        assert_eq!(n, 1);
+        let s = store.clone();
+        let n = multi
+            .block_on(async move { tokio::task::spawn_blocking(move || read(&s)).await.unwrap() })
+            .unwrap();
+        assert_eq!(n, 1);
+        drop(multi);
+        let current = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let s = store.clone();
+        assert_eq!(current.block_on(async move { read(&s) }).unwrap(), 1);
+    }
+
+    /// A hot-path read ends its transaction at once: its connection, waiting in the store for
+    /// the next read, is idle, not idle in a transaction holding a snapshot (which would keep
+    /// vacuum from cleaning up behind it).
+    #[test]
+    fn a_quick_read_leaves_its_connection_idle() {
+        let Some((_db, store)) = test_store() else {
+            return;
+        };
+        let pid = quick_pid(&store);
+        wait_until("the read's connection went idle", || {
+            backend_state(&store, pid).as_deref() == Some("idle")
+        });
+    }
+
+    /// A connection for hot-path reads that the server closed while it waited is replaced:
+    /// the next read is served.
+    #[test]
+    fn a_quick_read_after_its_connection_was_closed_is_served() {
+        let Some((_db, store)) = test_store() else {
+            return;
+        };
+        let pid = quick_pid(&store);
+        store
+            .write(|tx| {
+                tx.query_one("SELECT pg_terminate_backend($1)", &[&pid])?;
+                Ok(())
+            })
+            .unwrap();
+        wait_until("the backend ended", || backend_state(&store, pid).is_none());
+        let again = quick_pid(&store);
+        assert_ne!(again, pid);
+    }
+
+    /// BEGIN goes with a read's first statement, yet every statement of the read sees one
+    /// snapshot: a commit made between two of them is not seen.
+    #[test]
+    fn a_reads_statements_share_one_snapshot() {
+        let Some((_db, store)) = test_store() else {
+            return;
+        };
+        let before = count(&store);
+        for quick in [false, true] {
+            let body = |tx: &PgTx<'_>| {
+                let n = |tx: &PgTx<'_>| -> Result<i64> {
+                    crate::store::postgres::tx::get(
+                        &tx.query_one("SELECT count(*) FROM meta", &[])?,
+                        0,
+                    )
+                };
+                let first = n(tx)?;
+                insert(&store, if quick { "q" } else { "r" })?;
+                Ok((first, n(tx)?))
+            };
+            let (first, second) = if quick {
+                store.read_quick(body).unwrap()
+            } else {
+                store.read(body).unwrap()
+            };
+            assert_eq!(first, second, "quick: {quick}");
+        }
+        assert_eq!(count(&store), before + 2);
+    }
+
+    /// A write whose body runs no statement sends nothing and succeeds.
+    #[test]
+    fn an_empty_write_succeeds() {
+        let Some((_db, store)) = test_store() else {
+            return;
+        };
+        store.write(|_| Ok(())).unwrap();
+        store
+            .write(|tx| {
+                tx.hint_changes();
+                Ok(())
+            })
+            .unwrap();
     }
 
     /// Two writes locking two rows in opposite orders deadlock; the one the server rolls back

@@ -3,6 +3,13 @@
 //! [`Bridge`]; its error becomes an imx [`Error`], and whether it was a serialization failure
 //! or a deadlock is remembered, so [`PgStore::write`](super::PgStore::write) runs the whole
 //! body again rather than returning it.
+//!
+//! The transaction begins with its first statement: BEGIN is sent with it, in the same round
+//! trip (the server takes a REPEATABLE READ snapshot at the first statement after BEGIN, not
+//! at BEGIN, so nothing is seen differently). A read of one query is then one round trip, and
+//! a transaction that runs no statement sends nothing. Dropped without
+//! [`commit`](PgTx::commit), a begun transaction sends ROLLBACK without waiting for it: the
+//! connection's next user's statements queue behind it.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,6 +22,7 @@ use tokio_postgres::types::ToSql;
 
 use super::bridge::Bridge;
 use super::errors::{PgError, PgResult};
+use super::inline::Conn;
 use crate::engine::SpecCache;
 use crate::{Error, Result};
 
@@ -45,8 +53,15 @@ pub struct Deferred {
 /// A transaction on the PostgreSQL store (READ COMMITTED for writes, a read-only snapshot for
 /// reads). Dropped without [`commit`](Self::commit), it rolls back.
 pub struct PgTx<'a> {
-    tx: deadpool_postgres::Transaction<'a>,
-    bridge: &'a Bridge,
+    /// The pooled connection the transaction runs on.
+    client: &'a deadpool_postgres::ClientWrapper,
+    /// The statement that begins the transaction; sent with the first statement.
+    begin: &'static str,
+    /// BEGIN was sent: the transaction must end (commit, or ROLLBACK when dropped).
+    begun: AtomicBool,
+    /// COMMIT was sent (or the transaction otherwise ended): nothing to roll back.
+    ended: AtomicBool,
+    driver: Driver<'a>,
     /// The database, for messages (no password).
     place: &'a str,
     specs: &'a SpecCache,
@@ -63,20 +78,43 @@ pub struct PgTx<'a> {
     events: Mutex<Vec<EventRow>>,
 }
 
+/// What runs a transaction's driver calls to completion on the calling thread.
+#[derive(Clone, Copy)]
+pub(super) enum Driver<'a> {
+    /// A pooled connection, driven by the bridge's thread.
+    Bridge(&'a Bridge),
+    /// A connection the caller drives itself (see [`super::inline`]).
+    Inline(&'a Conn),
+}
+
+impl Driver<'_> {
+    fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        match self {
+            Driver::Bridge(b) => b.block_on(fut),
+            Driver::Inline(c) => c.block_on(fut),
+        }
+    }
+}
+
 /// An event to insert: time, kind, run, step, data (JSON text).
 type EventRow = (i64, String, Option<String>, Option<String>, String);
 
 impl<'a> PgTx<'a> {
+    /// A transaction on `client`, not begun yet: `begin` is sent with its first statement.
     pub(super) fn new(
-        tx: deadpool_postgres::Transaction<'a>,
-        bridge: &'a Bridge,
+        client: &'a deadpool_postgres::ClientWrapper,
+        begin: &'static str,
+        driver: Driver<'a>,
         place: &'a str,
         specs: &'a SpecCache,
         read_only: bool,
     ) -> PgTx<'a> {
         PgTx {
-            tx,
-            bridge,
+            client,
+            begin,
+            begun: AtomicBool::new(false),
+            ended: AtomicBool::new(false),
+            driver,
             place,
             specs,
             read_only,
@@ -178,19 +216,34 @@ impl<'a> PgTx<'a> {
         self.retryable.load(Ordering::Relaxed)
     }
 
+    /// `fut`, after BEGIN when the transaction has not begun: BEGIN is queued on the connection
+    /// when this is first polled, before anything `fut` sends, so both go in one round trip.
+    async fn begun_with<T>(&self, fut: impl Future<Output = PgResult<T>>) -> PgResult<T> {
+        if self.begun.swap(true, Ordering::Relaxed) {
+            return fut.await;
+        }
+        let (begun, out) = join(self.client.batch_execute(self.begin), fut).await;
+        // A failed BEGIN is the error, not what it made of the statement after it.
+        begun?;
+        out
+    }
+
     /// Run `fut` (a driver call on this transaction) to completion here, after the deferred
     /// writes (sent first, in order, in the same round trip).
     fn run<T>(&self, fut: impl Future<Output = PgResult<T>>) -> Result<T> {
         let pending = self.take_pending();
         if pending.is_empty() {
-            return self.bridge.block_on(fut).map_err(|e| self.error(e));
+            return self
+                .driver
+                .block_on(self.begun_with(fut))
+                .map_err(|e| self.error(e));
         }
         let (written, out) = self
-            .bridge
-            .block_on(async {
+            .driver
+            .block_on(self.begun_with(async {
                 let mut stmts = Vec::with_capacity(pending.len());
                 for d in &pending {
-                    stmts.push(self.tx.prepare_cached(&d.sql).await?);
+                    stmts.push(self.client.prepare_cached(&d.sql).await?);
                 }
                 // Every write is queued on the connection when first polled, in order, and
                 // `fut`'s query after them: one round trip.
@@ -200,10 +253,10 @@ impl<'a> PgTx<'a> {
                         .iter()
                         .map(|p| p.as_ref() as &(dyn ToSql + Sync))
                         .collect();
-                    async move { self.tx.execute(stmt, &params).await }
+                    async move { self.client.execute(stmt, &params).await }
                 }));
                 Ok::<_, PgError>(join(writes, fut).await)
-            })
+            }))
             .map_err(|e| self.error(e))?;
         // A failed write aborted the transaction: its error, not the next query's, is the one.
         for (d, n) in pending.iter().zip(written) {
@@ -235,39 +288,40 @@ impl<'a> PgTx<'a> {
     /// Run a statement; how many rows it changed.
     pub fn execute(&self, sql: &str, params: &Params<'_>) -> Result<u64> {
         self.run(async {
-            let stmt = self.tx.prepare_cached(sql).await?;
-            Ok(self.tx.execute(&stmt, params).await?)
+            let stmt = self.client.prepare_cached(sql).await?;
+            Ok(self.client.execute(&stmt, params).await?)
         })
     }
 
     /// Every row of a query.
     pub fn query(&self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>> {
         self.run(async {
-            let stmt = self.tx.prepare_cached(sql).await?;
-            Ok(self.tx.query(&stmt, params).await?)
+            let stmt = self.client.prepare_cached(sql).await?;
+            Ok(self.client.query(&stmt, params).await?)
         })
     }
 
     /// The row of a query that returns at most one.
     pub fn query_opt(&self, sql: &str, params: &Params<'_>) -> Result<Option<Row>> {
         self.run(async {
-            let stmt = self.tx.prepare_cached(sql).await?;
-            Ok(self.tx.query_opt(&stmt, params).await?)
+            let stmt = self.client.prepare_cached(sql).await?;
+            Ok(self.client.query_opt(&stmt, params).await?)
         })
     }
 
     /// The row of a query that returns exactly one.
     pub fn query_one(&self, sql: &str, params: &Params<'_>) -> Result<Row> {
         self.run(async {
-            let stmt = self.tx.prepare_cached(sql).await?;
-            Ok(self.tx.query_one(&stmt, params).await?)
+            let stmt = self.client.prepare_cached(sql).await?;
+            Ok(self.client.query_one(&stmt, params).await?)
         })
     }
 
-    /// The driver's transaction, for the module's async building blocks (claims, audit,
-    /// feed); run what they return with [`block`](Self::block).
-    pub fn inner(&self) -> &deadpool_postgres::Transaction<'a> {
-        &self.tx
+    /// The transaction's connection, for the module's async building blocks (claims, audit,
+    /// feed); run what they return with [`block`](Self::block), which begins the transaction
+    /// first.
+    pub fn inner(&self) -> &deadpool_postgres::ClientWrapper {
+        self.client
     }
 
     /// Run a future of the module's async building blocks on this transaction to completion.
@@ -276,30 +330,47 @@ impl<'a> PgTx<'a> {
     }
 
     /// Commit; on failure, the error and whether running the transaction again may succeed.
+    /// The change hints go in the same round trip as COMMIT. A transaction that never began
+    /// (it ran no statement) has nothing to commit.
     pub(super) fn commit(self) -> std::result::Result<(), (Error, bool)> {
         if let Err(e) = self.flush() {
             let again = self.retryable();
             return Err((e, again));
         }
-        let hints = super::wakeup::commit_sql(
+        if !self.begun.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let mut sql = super::wakeup::commit_sql(
             self.hint_changes.load(Ordering::Relaxed),
             self.hint_tokens.load(Ordering::Relaxed),
-        );
-        let PgTx {
-            tx, bridge, place, ..
-        } = self;
-        bridge
-            .block_on(async {
-                if let Some(sql) = hints {
-                    tx.batch_execute(&sql).await?;
-                }
-                tx.commit().await
-            })
-            .map_err(|e| {
-                let e = PgError::from(e);
-                let again = e.is_retryable();
-                (e.into_error(place), again)
-            })
+        )
+        .unwrap_or_default();
+        // One simple query (the hints end in "; "): should they fail, the server skips the
+        // COMMIT and the transaction is rolled back (when this is dropped).
+        sql.push_str("COMMIT");
+        let out = self.driver.block_on(self.client.batch_execute(&sql));
+        if out.is_ok() {
+            self.ended.store(true, Ordering::Relaxed);
+        }
+        out.map_err(|e| {
+            let e = PgError::from(e);
+            let again = e.is_retryable();
+            (e.into_error(self.place), again)
+        })
+    }
+}
+
+impl Drop for PgTx<'_> {
+    /// Roll a begun transaction back, without waiting: the ROLLBACK is queued on the
+    /// connection now (polling the call once sends it), and its reply is read and dropped by
+    /// the connection's driver, before any later statement's.
+    fn drop(&mut self) {
+        if self.begun.load(Ordering::Relaxed) && !self.ended.load(Ordering::Relaxed) {
+            let _ = futures_util::FutureExt::now_or_never(self.client.batch_execute("ROLLBACK"));
+            if let Driver::Inline(conn) = self.driver {
+                conn.flush();
+            }
+        }
     }
 }
 

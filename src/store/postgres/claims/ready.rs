@@ -93,7 +93,7 @@ pub async fn claim_ready(
 /// waited for). Returns each step's run id and [`STEP_ROW`](crate::store::postgres::transitions::STEP_ROW)
 /// columns from index 1; the engine then decides each lease (see `super::claim`).
 pub async fn pick_ready(
-    tx: &Transaction<'_>,
+    tx: &deadpool_postgres::ClientWrapper,
     labels: &serde_json::Value,
     max: i64,
     now: i64,
