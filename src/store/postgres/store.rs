@@ -530,6 +530,41 @@ pub(crate) mod tests {
         }
     }
 
+    /// `f(store, who)` called from every kind of caller, in turn: no runtime (`none`), a worker
+    /// of a multi-thread runtime (`worker`), a blocking thread of one (`blocking`) and a
+    /// current-thread runtime (`current`); what each call gave.
+    fn from_every_caller<T: Send + 'static>(
+        store: &Arc<PgStore>,
+        f: impl Fn(&PgStore, &str) -> T + Send + Sync + Clone + 'static,
+    ) -> Vec<T> {
+        let mut out = vec![f(store, "none")];
+        let multi = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (s, g) = (store.clone(), f.clone());
+        out.push(
+            multi.block_on(
+                async move { tokio::spawn(async move { g(&s, "worker") }).await.unwrap() },
+            ),
+        );
+        let (s, g) = (store.clone(), f.clone());
+        out.push(multi.block_on(async move {
+            tokio::task::spawn_blocking(move || g(&s, "blocking"))
+                .await
+                .unwrap()
+        }));
+        drop(multi);
+        let current = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let s = store.clone();
+        out.push(current.block_on(async move { f(&s, "current") }));
+        out
+    }
+
     /// The bridge from synchronous bodies to the driver works wherever the caller is: no
     /// runtime, a blocking thread, a worker of a multi-thread runtime (through
     /// `block_in_place`) and a current-thread runtime; it never panics.
@@ -539,40 +574,9 @@ pub(crate) mod tests {
             return;
         };
         let store = Arc::new(store);
-        insert(&store, "none").unwrap();
-
-        let multi = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let s = store.clone();
-        multi
-            .block_on(async move {
-                tokio::spawn(async move { insert(&s, "worker") })
-                    .await
-                    .unwrap()
-            })
-            .unwrap();
-        let s = store.clone();
-        multi
-            .block_on(async move {
-                tokio::task::spawn_blocking(move || insert(&s, "blocking"))
-                    .await
-                    .unwrap()
-            })
-            .unwrap();
-        drop(multi);
-
-        let current = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let s = store.clone();
-        current
-            .block_on(async move { insert(&s, "current") })
-            .unwrap();
-
+        for written in from_every_caller(&store, insert) {
+            written.unwrap();
+        }
         let keys: Vec<String> = store
             .read(|tx| {
                 Ok(tx
@@ -670,37 +674,16 @@ pub(crate) mod tests {
         };
         let store = Arc::new(store);
         insert(&store, "k").unwrap();
-        let read = |s: &PgStore| {
+        let counts = from_every_caller(&store, |s, _| {
             s.read_quick(|tx| {
                 crate::store::postgres::tx::get::<i64>(
                     &tx.query_one("SELECT count(*) FROM meta WHERE key = 'k'", &[])?,
                     0,
                 )
             })
-        };
-        assert_eq!(read(&store).unwrap(), 1);
-        let multi = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let s = store.clone();
-        let n = multi
-            .block_on(async move { tokio::spawn(async move { read(&s) }).await.unwrap() })
-            .unwrap();
-        assert_eq!(n, 1);
-        let s = store.clone();
-        let n = multi
-            .block_on(async move { tokio::task::spawn_blocking(move || read(&s)).await.unwrap() })
-            .unwrap();
-        assert_eq!(n, 1);
-        drop(multi);
-        let current = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let s = store.clone();
-        assert_eq!(current.block_on(async move { read(&s) }).unwrap(), 1);
+            .unwrap()
+        });
+        assert_eq!(counts, [1, 1, 1, 1]);
     }
 
     /// A hot-path read ends its transaction at once: its connection, waiting in the store for
