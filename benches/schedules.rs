@@ -254,12 +254,11 @@ fn bench(store: &Arc<dyn Backend>, backend: &str) {
     let labels = std::collections::BTreeMap::new();
     // Scheduled runs, as the pass's are (their schedule and nominal time indexed), at the
     // minute after the pass's.
-    let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
     let c0 = process_cpu();
-    for chunk in names.chunks(batch) {
+    for chunk in specs.chunks(batch) {
         let reqs: Vec<RunRequest<'_>> = chunk
             .iter()
-            .map(|name| RunRequest {
+            .map(|s| RunRequest {
                 workflow: "tick",
                 version: None,
                 params: &params,
@@ -268,7 +267,7 @@ fn bench(store: &Arc<dyn Backend>, backend: &str) {
                 created_by: "bench",
                 labels: &labels,
                 rerun_of: None,
-                schedule: Some((name, nominal + MINUTE)),
+                schedule: Some((&s.name, nominal + MINUTE)),
                 id: None,
             })
             .collect();

@@ -156,15 +156,15 @@ impl Masker {
 
     /// `text` with every occurrence masked.
     pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let mut spans = self.spans(text.as_bytes());
         let b = text.as_bytes();
+        let mut spans = self.spans(b);
         let encoded = if self.has_space {
             memchr::memchr2(b'%', b'+', b).is_some()
         } else {
             memchr::memchr(b'%', b).is_some()
         };
         if encoded {
-            spans.extend(self.url_decoded_spans(text.as_bytes()));
+            spans.extend(self.url_decoded_spans(b));
         }
         if spans.is_empty() {
             return Cow::Borrowed(text);

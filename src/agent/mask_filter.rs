@@ -10,10 +10,10 @@
 //! windows at offsets `0..s`. The set is two Bloom filters. The first is blocked: a window's
 //! hash picks one 64-bit word of 4,096 (32 KiB, in the L1 cache) and one of 1,024 masks of
 //! three bits, so a lookup is a multiply and two loads; with a hundred secrets (some 9,000
-//! windows, about seven bits set a word) it lets about one window in a thousand through. Every window of a line is looked up in it without a branch
-//! per lookup; only a line with a window it lets through is looked at again, window by window,
-//! in the second (two hashes over 2²¹ bits), which lets next to none through — a line of 20 KB
-//! is 1,500 windows. The set may say yes for a line with no secret (then the automaton
+//! windows, about seven bits set a word) it lets about one window in a thousand through.
+//! Every window of a line is looked up in it without a branch per lookup; only a line with a
+//! window it lets through is looked at again, window by window, in the second (two hashes over
+//! 2²¹ bits), which lets next to none through — a line of 20 KB is 1,500 windows. The set may say yes for a line with no secret (then the automaton
 //! decides), never no for a line with one. Secrets of 20 bytes make `s = 13`: a line costs a
 //! lookup every 13 bytes. (Windows of 8 bytes, not 4: log text shares many 4-byte pieces with
 //! random tokens, and each such line went to the automaton.)

@@ -39,6 +39,7 @@ pub struct NewRun<'a> {
 }
 
 /// A new run's place under its concurrency key.
+#[derive(Clone, Copy)]
 pub struct NewSlot<'a> {
     pub key: &'a str,
     pub limit: u32,
@@ -153,12 +154,7 @@ impl Pending<'_, '_> {
             labels: self.req.labels,
             rerun_of: self.req.rerun_of,
             schedule: self.req.schedule,
-            slot: self.slot.as_ref().map(|s| NewSlot {
-                key: s.key,
-                limit: s.limit,
-                ticket: s.ticket,
-                admitted_at: s.admitted_at,
-            }),
+            slot: self.slot,
         };
         Ok((run, new_steps(&self.ix, self.now, admitted)?))
     }

@@ -72,7 +72,7 @@ impl Wake for Unpark {
 }
 
 /// Poll `fut` on this thread, parking between polls until it is woken.
-pub(super) fn park_on<F: Future>(fut: F) -> F::Output {
+fn park_on<F: Future>(fut: F) -> F::Output {
     let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
     let mut cx = Context::from_waker(&waker);
     let mut fut = pin!(fut);

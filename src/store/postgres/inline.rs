@@ -276,21 +276,24 @@ fn no_task() -> PgResult<tokio::task::JoinHandle<()>> {
 /// has something to read, or takes more when a write would have blocked. How long it took.
 fn wait(shared: &Shared, waited: Duration) -> Duration {
     let t0 = std::time::Instant::now();
+    let left = IN_PLACE.saturating_sub(waited);
+    let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+    if ms == 0 || !poll_socket(shared, PollTimeout::from(ms)) {
+        crate::store::off_runtime(|| poll_socket(shared, PollTimeout::NONE));
+    }
+    t0.elapsed()
+}
+
+/// Wait up to `timeout` until the socket has something to read, or takes more when a write
+/// would have blocked: whether it is ready (or in error, which shows when it is next read or
+/// written).
+fn poll_socket(shared: &Shared, timeout: PollTimeout) -> bool {
     let mut flags = PollFlags::POLLIN;
     if shared.want_write.load(Ordering::Relaxed) {
         flags |= PollFlags::POLLOUT;
     }
-    let fd = || [PollFd::new(std::os::fd::AsFd::as_fd(&shared.stream), flags)];
-    let left = IN_PLACE.saturating_sub(waited);
-    let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
-    // Readiness or an error (an error shows when the socket is next read or written).
-    let ready = ms > 0 && matches!(poll(&mut fd(), PollTimeout::from(ms)), Ok(n) if n > 0);
-    if !ready {
-        crate::store::off_runtime(|| {
-            let _ = poll(&mut fd(), PollTimeout::NONE);
-        });
-    }
-    t0.elapsed()
+    let mut fd = [PollFd::new(std::os::fd::AsFd::as_fd(&shared.stream), flags)];
+    matches!(poll(&mut fd, timeout), Ok(n) if n > 0)
 }
 
 /// Run `fut` (making a connection) on this thread, off the async workers: the socket is
@@ -318,15 +321,8 @@ fn wait_for<F: Future>(shared: &Arc<Shared>, fut: F) -> PgResult<F::Output> {
                     io::Error::from(io::ErrorKind::TimedOut),
                 )));
             }
-            let mut flags = PollFlags::POLLIN;
-            if shared.want_write.load(Ordering::Relaxed) {
-                flags |= PollFlags::POLLOUT;
-            }
             let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
-            let _ = poll(
-                &mut [PollFd::new(std::os::fd::AsFd::as_fd(&shared.stream), flags)],
-                PollTimeout::from(ms),
-            );
+            poll_socket(shared, PollTimeout::from(ms));
         }
     })
 }
