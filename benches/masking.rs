@@ -254,6 +254,7 @@ fn main() {
         let mut alone = Vec::new();
         let mut suspects = Vec::new();
         let mut buf = Vec::with_capacity(64 * 1024);
+        let mut flagged = 0;
         for _ in 0..runs {
             let mut took = Duration::ZERO;
             let mut n = 0;
@@ -268,9 +269,15 @@ fn main() {
                 n += suspects.len();
             }
             assert!(n > 0);
+            flagged = n;
             alone.push(size_mb / took.as_secs_f64());
         }
         stats("block check alone", alone);
+        println!(
+            "{:<28} {flagged} places in {} blocks",
+            "block check flags",
+            blocks.len()
+        );
         // The masker alone, line by line, without the pipe and the sink around it.
         let lines: Vec<&str> = std::str::from_utf8(&data).unwrap().lines().collect();
         let mut alone = Vec::new();
