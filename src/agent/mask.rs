@@ -156,25 +156,36 @@ impl Masker {
 
     /// Append to `out`, in order, positions in `block` (whole lines, each with its `\n`, as
     /// read from a step's pipe) such that a line holding none of them holds no secret in any
-    /// form and needs no [`mask`](Self::mask): where the filter may see a pattern, and every
-    /// `%` (and `+` when a value has a space: URL-encoded text is matched decoded). One pass
+    /// form and needs no [`mask`](Self::mask): where the filter may see a pattern
+    /// ([`window_suspects`](Self::window_suspects)), and every [`mark`](Self::marks). One pass
     /// over a block costs far less than one per line (`benches/masking.rs`).
     pub fn suspects(&self, block: &[u8], out: &mut Vec<usize>) {
         let start = out.len();
+        self.window_suspects(block, out);
+        let filtered = out.len();
+        match self.marks() {
+            (a, Some(b)) => out.extend(memchr::memchr2_iter(a, b, block)),
+            (a, None) => out.extend(memchr::memchr_iter(a, block)),
+        }
+        if filtered > start && out.len() > filtered {
+            out[start..].sort_unstable();
+        }
+    }
+
+    /// [`suspects`](Self::suspects) without the marks: for a caller that finds them as it
+    /// splits the block into lines (one search for `\n` and the marks at once).
+    pub(crate) fn window_suspects(&self, block: &[u8], out: &mut Vec<usize>) {
         match &self.filter {
             Some(f) => f.suspects(block, out),
             // Every line.
             None => out.extend(memchr::memchr_iter(b'\n', block)),
         }
-        let filtered = out.len();
-        if self.has_space {
-            out.extend(memchr::memchr2_iter(b'%', b'+', block));
-        } else {
-            out.extend(memchr::memchr_iter(b'%', block));
-        }
-        if filtered > start && out.len() > filtered {
-            out[start..].sort_unstable();
-        }
+    }
+
+    /// The bytes that make a line suspect wherever they stand: `%` (URL-encoded text is
+    /// matched decoded), and `+` when a value has a space.
+    pub(crate) fn marks(&self) -> (u8, Option<u8>) {
+        (b'%', self.has_space.then_some(b'+'))
     }
 
     /// `text` with every occurrence masked.

@@ -164,19 +164,29 @@ impl Prefilter {
     /// it, so a line with no such position in it holds no pattern. Windows are looked up as in
     /// [`may_match`](Self::may_match), [`GROUP`] at a time without a branch each.
     pub fn suspects(&self, text: &[u8], out: &mut Vec<usize>) {
+        if self.w == 8 {
+            self.scan::<true>(text, out);
+        } else {
+            self.scan::<false>(text, out);
+        }
+    }
+
+    /// [`suspects`](Self::suspects), with windows of 8 bytes (`FULL`) or fewer.
+    fn scan<const FULL: bool>(&self, text: &[u8], out: &mut Vec<usize>) {
         let s = self.s;
         let span = s * (GROUP - 1) + 8;
         let mut q = 0;
         while q + span <= text.len() {
-            let mut any = 0u64;
+            let group = &text[q..q + span];
+            // The least of the windows' missing bits: 0 if one has them all.
+            let mut miss = u64::MAX;
             for k in 0..GROUP {
-                any |= self.hit(self.eight(text, q + k * s));
+                miss = miss.min(self.missing(self.read::<FULL>(group, k * s)));
             }
-            if any != 0 {
+            if miss == 0 {
                 for k in 0..GROUP {
-                    let p = q + k * s;
-                    if self.passes(self.eight(text, p)) {
-                        out.push(p);
+                    if self.passes(self.read::<FULL>(group, k * s)) {
+                        out.push(q + k * s);
                     }
                 }
             }
@@ -187,6 +197,20 @@ impl Prefilter {
                 out.push(p);
             }
         });
+    }
+
+    /// The bits of window `v`'s mask its word lacks in the first filter: 0 if it may be one.
+    fn missing(&self, v: u64) -> u64 {
+        let (i, m) = self.probe(v);
+        m & !self.words[i]
+    }
+
+    /// The window at `q` of `text` (`q + 8 <= text.len()`), all 8 bytes if `FULL`.
+    fn read<const FULL: bool>(&self, text: &[u8], q: usize) -> u64 {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&text[q..q + 8]);
+        let v = u64::from_le_bytes(a);
+        if FULL { v } else { v & self.keep }
     }
 
     /// The window at `q`, read as the 8 bytes there (`q + 8 <= text.len()`).

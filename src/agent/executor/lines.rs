@@ -65,9 +65,10 @@ fn cannot_read(logs: &LogSink, stream: LogStream, e: &std::io::Error) {
     );
 }
 
-/// Send the lines of `block` (whole lines, the last ending in `\n`): one UTF-8 check and one
-/// pass of the masker's filter over the block ([`Masker::suspects`]); only the lines it points
-/// at are masked, by the sink.
+/// Send the lines of `block` (whole lines, the last ending in `\n`): one UTF-8 check, one pass
+/// of the masker's filter over the block ([`Masker::window_suspects`]) and one search for the
+/// lines' ends and the masker's [marks](Masker::marks) together; only the lines they point at
+/// are masked, by the sink.
 async fn send_block(
     block: &[u8],
     stream: LogStream,
@@ -76,17 +77,46 @@ async fn send_block(
     suspects: &mut Vec<usize>,
 ) {
     suspects.clear();
-    if let Some(m) = masker {
-        m.suspects(block, suspects);
+    let Some(m) = masker else {
+        let ends = memchr::memchr_iter(b'\n', block);
+        return send_lines(block, ends, stream, logs, None, suspects).await;
+    };
+    m.window_suspects(block, suspects);
+    match m.marks() {
+        (a, Some(b)) => {
+            let ends = memchr::memchr3_iter(b'\n', a, b, block);
+            send_lines(block, ends, stream, logs, masker, suspects).await;
+        }
+        (a, None) => {
+            let ends = memchr::memchr2_iter(b'\n', a, block);
+            send_lines(block, ends, stream, logs, masker, suspects).await;
+        }
     }
+}
+
+/// [`send_block`]'s lines: `ends` gives, in order, each `\n` of `block` and each mark (any other
+/// byte) in it; a line with a mark or a position of `suspects` (in order) is masked.
+async fn send_lines(
+    block: &[u8],
+    ends: impl Iterator<Item = usize>,
+    stream: LogStream,
+    logs: &LogSink,
+    masker: Option<&Masker>,
+    suspects: &[usize],
+) {
     let text = std::str::from_utf8(block).ok();
     let mut suspects = suspects.iter().copied().peekable();
+    let mut marked = false;
     let mut start = 0;
-    for end in memchr::memchr_iter(b'\n', block) {
+    for end in ends {
+        if block[end] != b'\n' {
+            marked = true;
+            continue;
+        }
         let from = start;
         start = end + 1;
-        // Suspect if a position falls in this line (its `\n` included).
-        let mut suspect = false;
+        // Suspect if a mark or a position falls in this line (its `\n` included).
+        let mut suspect = std::mem::take(&mut marked);
         while let Some(p) = suspects.next_if(|&p| p <= end) {
             suspect |= p >= from;
         }
