@@ -52,6 +52,7 @@ mod approvals;
 mod artifacts;
 mod concurrency;
 mod conditions;
+mod eager;
 mod fanout;
 mod feeds;
 mod notify;
