@@ -70,6 +70,9 @@ impl Default for LocalOptions {
     }
 }
 
+/// The most agent bindings [`LocalControlPlane::check_agent`] remembers (then it starts over).
+const BOUND_AGENTS_KEPT: usize = 4096;
+
 /// How often one process looks for expired leases and overdue runs.
 const REAP_EVERY: Duration = Duration::from_millis(250);
 
@@ -97,6 +100,9 @@ pub struct LocalControlPlane {
     denials: denials::Denials,
     /// The agents' hot-path writes waiting to share a transaction (see [`combine`]).
     combiner: combine::Combiner,
+    /// (agent id, principal) pairs known bound (see [`Self::check_agent`]): a binding never
+    /// changes.
+    bound_agents: Mutex<std::collections::HashSet<(String, String)>>,
     /// Claims waiting for work, to which a completion leases the steps it readies (see
     /// [`eager`]).
     waiting: eager::Waiting,
@@ -145,6 +151,7 @@ impl LocalControlPlane {
             denials: denials::Denials::default(),
             combiner: combine::Combiner::default(),
             waiting: eager::Waiting::default(),
+            bound_agents: Mutex::new(std::collections::HashSet::new()),
             event_pages: feed_cache::FeedCache::default(),
             mark_pages: feed_cache::FeedCache::default(),
             store_key_source: None,
@@ -399,14 +406,38 @@ impl LocalControlPlane {
         target: &str,
         agent_id: &str,
     ) -> Result<()> {
+        let key = (agent_id.to_string(), who.name.clone());
+        if self
+            .bound_agents
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&key)
+        {
+            return Ok(());
+        }
         let bound = self
             .store
             .read_quick(|tx| tx.check_agent_bound(agent_id, &who.name));
-        if matches!(bound, Err(Error::Forbidden { .. })) {
-            // Coalesced like every other denial (one record a minute per principal+action+target).
-            self.denials.record(self.store(), who, action, target);
+        match bound {
+            Ok(true) => {
+                // Remembered: the agent's every request checks it (two a step on the hot path).
+                let mut known = self.bound_agents.lock().unwrap_or_else(|p| p.into_inner());
+                if known.len() >= BOUND_AGENTS_KEPT {
+                    known.clear();
+                }
+                known.insert(key);
+                Ok(())
+            }
+            Ok(false) => Ok(()),
+            Err(e) => {
+                if matches!(e, Error::Forbidden { .. }) {
+                    // Coalesced like every other denial (one record a minute per
+                    // principal+action+target).
+                    self.denials.record(self.store(), who, action, target);
+                }
+                Err(e)
+            }
         }
-        bound
     }
 
     /// Steps granted to a claim, made ready to hand to its agent: secrets filled in (a step

@@ -97,7 +97,7 @@ impl AgentsTx for PgTx<'_> {
     ) -> Result<Agent> {
         flow::agents::register(self, cache, reg, principal, lease_ms)
     }
-    fn check_agent_bound(&self, agent_id: &str, principal: &str) -> Result<()> {
+    fn check_agent_bound(&self, agent_id: &str, principal: &str) -> Result<bool> {
         flow::agents::check_bound(self, agent_id, principal)
     }
     fn list_agents(&self) -> Result<Vec<Agent>> {
