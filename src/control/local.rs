@@ -440,6 +440,14 @@ impl LocalControlPlane {
         }
     }
 
+    /// Lease steps made ready in `tx` to the claims waiting here (see [`eager`]), with the
+    /// store's ordinary claim; the grants are to be delivered once `tx` has committed.
+    pub(super) fn grant_waiting(&self, tx: &crate::store::Tx<'_>) -> Result<eager::Grants> {
+        let specs = self.store.specs();
+        self.waiting
+            .grant(|agent_id, max| tx.claim(specs, agent_id, max, self.lease_ms, &self.limits))
+    }
+
     /// Steps granted to a claim, made ready to hand to its agent: secrets filled in (a step
     /// whose secrets cannot be is failed, and left out), artifact limits set.
     async fn prepare_tasks(&self, who: &Principal, tasks: Vec<StepTask>) -> Result<Vec<StepTask>> {
@@ -607,13 +615,16 @@ impl ControlPlane for LocalControlPlane {
         let wf = self.store.read(|tx| tx.get_workflow(&req.workflow, None))?;
         let typed = crate::spec::resolve_params(&wf.spec, &req.params)?;
         let specs = self.store.specs();
-        self.mutate(
+        let mut grants = None;
+        let run = self.mutate(
             who,
             "run.start",
             |r: &Run| r.id.clone(),
             run_audit_details,
             |tx| {
-                tx.create_run_with(
+                // A transaction run again starts over: what an earlier run granted was not kept.
+                grants = None;
+                let run = tx.create_run_with(
                     specs,
                     &RunRequest {
                         workflow: &req.workflow,
@@ -627,9 +638,23 @@ impl ControlPlane for LocalControlPlane {
                         schedule: None,
                         id: None,
                     },
-                )
+                )?;
+                // Its first steps are ready (unless it waits for a concurrency slot): lease
+                // them to claims waiting here, in this transaction.
+                let waits = run
+                    .concurrency
+                    .as_ref()
+                    .is_some_and(|c| c.admitted_at.is_none());
+                if !run.status.is_terminal() && !waits {
+                    grants = Some(self.grant_waiting(tx)?);
+                }
+                Ok(run)
             },
-        )
+        )?;
+        if let Some(grants) = grants {
+            grants.deliver();
+        }
+        Ok(run)
     }
 
     async fn rerun_run(&self, who: &Principal, id: &str, req: RerunRun) -> Result<Run> {
@@ -861,7 +886,7 @@ impl ControlPlane for LocalControlPlane {
         let deadline = Instant::now() + wait;
         // Parked from the start: a completion that readies a step while this claim looks or
         // waits leases it here in its own transaction (see `eager`).
-        let park = self.waiting.park(agent_id, max);
+        let park = self.waiting.park(agent_id, max, deadline);
         let mut first = true;
         loop {
             if let Some(tasks) = park.take().await {

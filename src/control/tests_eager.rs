@@ -1,6 +1,6 @@
 //! Eager dispatch through the local control plane (`local::eager`), on SQLite and on
-//! PostgreSQL: a completion that readies a step leases it, in its own transaction, to a claim
-//! waiting for work, so a chain moves on one write per step; the grant follows the ordinary
+//! PostgreSQL: a completion that readies a step (or a run's start) leases it, in its own
+//! transaction, to a claim waiting for work, so a chain moves on one write per step; the grant follows the ordinary
 //! claim's rules (labels, slots); and a lease whose claim never hands it on expires and the
 //! step runs again, like any lost lease.
 
@@ -171,11 +171,15 @@ fn noop(id: &str, needs: &[&str]) -> StepSpec {
 async fn start(e: &Env, spec: WorkflowSpec) -> String {
     let name = spec.name.clone();
     e.plane.apply_workflow(&e.who, spec, false).await.unwrap();
+    start_run(e, &name).await
+}
+
+async fn start_run(e: &Env, workflow: &str) -> String {
     e.plane
         .start_run(
             &e.who,
             StartRun {
-                workflow: name,
+                workflow: workflow.to_string(),
                 ..StartRun::default()
             },
         )
@@ -232,15 +236,17 @@ async fn a_chain_moves_on_one_write_per_step(e: Env) {
             _ => noop(&ids[i], &[ids[i - 1].as_str()]),
         })
         .collect();
-    let run = start(&e, WorkflowSpec::new("chain", steps)).await;
+    let spec = WorkflowSpec::new("chain", steps);
+    e.plane.apply_workflow(&e.who, spec, false).await.unwrap();
     let agent = agent(&e, "w", 1, &[]).await;
-    let mut task = e
-        .plane
-        .claim(&e.who, &agent, 1, Duration::ZERO)
-        .await
-        .unwrap()
-        .pop()
-        .unwrap();
+    // The run's start leases its first step to the claim waiting.
+    let waiting = park(&e, &agent, 1);
+    parked(&e, 1).await;
+    let before = e.writes();
+    let run = start_run(&e, "chain").await;
+    let mut task = waiting.await.unwrap().pop().unwrap();
+    assert_eq!(e.writes() - before, 1, "s0 leased by the run's start");
+    assert_eq!((task.lease.step_id.as_str(), task.lease.attempt), ("s0", 1));
     for id in &ids[1..] {
         let waiting = park(&e, &agent, 1);
         parked(&e, 1).await;

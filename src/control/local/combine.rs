@@ -212,9 +212,7 @@ impl super::LocalControlPlane {
                 // A step readied: lease it now to a claim waiting here, in this transaction,
                 // rather than wake the claim to take it in a transaction of its own.
                 let grants = if done.readied {
-                    self.waiting.grant(|agent_id, max| {
-                        tx.claim(specs, agent_id, max, self.lease_ms, &self.limits)
-                    })?
+                    self.grant_waiting(tx)?
                 } else {
                     super::eager::Grants::default()
                 };

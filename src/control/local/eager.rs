@@ -1,6 +1,7 @@
-//! Eager dispatch: a completion that readies a step leases it, in its own transaction, to an
-//! agent whose claim is waiting here, so a sequential chain costs one commit per step (the
-//! completion) instead of two (the completion, then the woken claim's own).
+//! Eager dispatch: a completion that readies a step (or a run's start, its first steps)
+//! leases it, in its own transaction, to an agent whose claim is waiting here, so a sequential
+//! chain costs one commit per step (the completion) instead of two (the completion, then the
+//! woken claim's own).
 //!
 //! A claim long poll *parks* for as long as it waits (see [`Waiting::park`]). A transaction
 //! that completes steps and readies one takes the parks that are open (each at most once: it
@@ -15,6 +16,7 @@
 //! its deadline waits for a grant under way and returns it ([`Parked::close`]).
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use tokio::sync::Notify;
 
@@ -42,6 +44,9 @@ enum State {
 struct Park {
     agent_id: String,
     max: u32,
+    /// The claim's deadline: past it the agent may have given up, and a lease would only be
+    /// stranded until it expires.
+    deadline: Instant,
     state: Mutex<State>,
     /// Told when a grant settles (the claim waits on it).
     settled: Notify,
@@ -75,11 +80,13 @@ impl Waiting {
         self.parks.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Park a claim of up to `max` steps for `agent_id`, open to grants until it is dropped.
-    pub fn park(&self, agent_id: &str, max: u32) -> Parked<'_> {
+    /// Park a claim of up to `max` steps for `agent_id`, open to grants until it is dropped
+    /// or `deadline` passes.
+    pub fn park(&self, agent_id: &str, max: u32, deadline: Instant) -> Parked<'_> {
         let park = Arc::new(Park {
             agent_id: agent_id.to_string(),
             max,
+            deadline,
             state: Mutex::new(State::Open),
             settled: Notify::new(),
         });
@@ -96,16 +103,17 @@ impl Waiting {
         self.parks().len()
     }
 
-    /// Inside a transaction that readied steps: take every open park, oldest first, and claim
-    /// for each with `claim(agent_id, max)`. An agent that no longer exists is granted nothing
+    /// Inside a transaction that readied steps: take every open park whose deadline has not
+    /// passed, oldest first, and claim for each with `claim(agent_id, max)`. An agent that no longer exists is granted nothing
     /// (its claim learns so itself); any other error fails the transaction (the parks reopen).
     pub fn grant(&self, mut claim: impl FnMut(&str, u32) -> Result<Claimed>) -> Result<Grants> {
+        let now = Instant::now();
         let taken: Vec<Arc<Park>> = self
             .parks()
             .iter()
             .filter(|p| {
                 let mut st = p.state();
-                let open = matches!(*st, State::Open);
+                let open = matches!(*st, State::Open) && now < p.deadline;
                 if open {
                     *st = State::Granting;
                 }
@@ -272,6 +280,10 @@ mod tests {
         }
     }
 
+    fn later() -> Instant {
+        Instant::now() + Duration::from_secs(60)
+    }
+
     fn ids(tasks: Option<Vec<StepTask>>) -> Option<Vec<String>> {
         tasks.map(|t| t.into_iter().map(|t| t.lease.step_id).collect())
     }
@@ -279,7 +291,7 @@ mod tests {
     #[tokio::test]
     async fn a_park_is_granted_to_once_and_only_while_open() {
         let w = Waiting::default();
-        let p = w.park("a1", 2);
+        let p = w.park("a1", 2, later());
         let mut asked = Vec::new();
         let first = w
             .grant(|agent, max| {
@@ -309,7 +321,7 @@ mod tests {
     #[tokio::test]
     async fn a_claim_claiming_by_itself_is_not_granted_to() {
         let w = Waiting::default();
-        let p = w.park("a1", 1);
+        let p = w.park("a1", 1, later());
         assert!(p.own().await.is_none());
         drop(w.grant(|_, _| panic!("granted while it claims")).unwrap());
         p.reopen();
@@ -321,7 +333,7 @@ mod tests {
     #[tokio::test]
     async fn an_undelivered_grant_reopens_its_parks() {
         let w = Waiting::default();
-        let p = w.park("a1", 1);
+        let p = w.park("a1", 1, later());
         // The transaction ran again or failed: what it claimed was never committed.
         drop(w.grant(|_, _| Ok(claimed(&["s1"]))).unwrap());
         assert!(p.take().await.is_none());
@@ -339,7 +351,7 @@ mod tests {
     #[tokio::test]
     async fn closing_waits_for_a_grant_under_way() {
         let w = Arc::new(Waiting::default());
-        let p = w.park("a1", 1);
+        let p = w.park("a1", 1, later());
         let g = w.grant(|_, _| Ok(claimed(&["s1"]))).unwrap();
         let delivering = tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -352,9 +364,17 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_claim_past_its_deadline_is_not_granted_to() {
+        let w = Waiting::default();
+        let p = w.park("a1", 1, Instant::now());
+        drop(w.grant(|_, _| panic!("granted past the deadline")).unwrap());
+        assert!(p.take().await.is_none());
+    }
+
+    #[tokio::test]
     async fn a_grant_to_a_claim_that_went_away_is_dropped() {
         let w = Waiting::default();
-        let p = w.park("a1", 1);
+        let p = w.park("a1", 1, later());
         let g = w.grant(|_, _| Ok(claimed(&["s1"]))).unwrap();
         drop(p);
         // Its lease expires unclaimed; delivering harms no one.
