@@ -31,6 +31,14 @@ pub(crate) const LINE_COST: usize = 40;
 /// Bytes of output buffered before the step's output is read more slowly.
 pub(crate) const CAPACITY: usize = 2 * BATCH_BYTES;
 
+/// Whether a line appended still needs masking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Masking {
+    Mask,
+    /// Checked by the reader already: it holds no secret.
+    Clean,
+}
+
 /// A cheap, cloneable handle for appending a step's output lines.
 #[derive(Clone, Default)]
 pub struct LogSink {
@@ -95,17 +103,18 @@ impl LogSink {
     /// Append one line now, stamped with the time: never waits (imx's own lines, an `http`
     /// step's summary).
     pub fn push(&self, stream: LogStream, line: impl Into<String>) {
-        self.push_at(stream, line.into(), now_ms());
+        self.push_at(stream, line.into(), now_ms(), Masking::Mask);
     }
 
-    /// Append one line read at `at` (ms since the epoch).
-    fn push_at(&self, stream: LogStream, line: String, at: i64) {
+    /// Append one line read at `at` (ms since the epoch), masked unless `masking` says it
+    /// holds no secret.
+    fn push_at(&self, stream: LogStream, line: String, at: i64, masking: Masking) {
         let line = match &self.inner.masker {
-            Some(m) => match m.mask(&line) {
+            Some(m) if masking == Masking::Mask => match m.mask(&line) {
                 std::borrow::Cow::Owned(masked) => masked,
                 std::borrow::Cow::Borrowed(_) => line,
             },
-            None => line,
+            _ => line,
         };
         let ready = {
             let mut buf = self.lock();
@@ -121,6 +130,16 @@ impl LogSink {
     /// any wait), first waiting while the buffer is full (until a batch has been shipped, or
     /// [`release`](Self::release)). Lines past the cap are counted at once, without waiting.
     pub async fn send(&self, stream: LogStream, line: String) {
+        self.send_as(stream, line, Masking::Mask).await;
+    }
+
+    /// [`send`](Self::send) a line the sink's masker has already found to hold no secret
+    /// ([`Masker::suspects`](super::mask::Masker::suspects) over the block it was read in).
+    pub(crate) async fn send_clean(&self, stream: LogStream, line: String) {
+        self.send_as(stream, line, Masking::Clean).await;
+    }
+
+    async fn send_as(&self, stream: LogStream, line: String, masking: Masking) {
         let at = now_ms();
         loop {
             let room = self.inner.room.notified();
@@ -137,7 +156,7 @@ impl LogSink {
             self.inner.full.notify_one();
             room.await;
         }
-        self.push_at(stream, line, at);
+        self.push_at(stream, line, at, masking);
     }
 
     /// The step's process is gone: writers no longer wait (what is left in its pipes is

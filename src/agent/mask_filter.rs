@@ -136,6 +136,11 @@ impl Prefilter {
         u64::from(self.words[i] & m == m)
     }
 
+    /// Whether window `v` passes both filters.
+    fn passes(&self, v: u64) -> bool {
+        self.hit(v) == 1 && slots(v).iter().all(|&s| has(&self.bits, s))
+    }
+
     /// Whether `line` may hold a pattern (`false`: it holds none).
     pub fn may_match(&self, line: &[u8]) -> bool {
         if line.len() < self.min_len {
@@ -144,33 +149,70 @@ impl Prefilter {
         // Every window in the first filter, with no early exit, so the CPU overlaps the
         // lookups; then, rarely, window by window in both.
         let mut any = 0u64;
-        self.each_window(line, |v| any |= self.hit(v));
+        self.each_window(line, 0, |_, v| any |= self.hit(v));
         if any == 0 {
             return false;
         }
         let mut found = false;
-        self.each_window(line, |v| {
-            found = found || (self.hit(v) == 1 && slots(v).iter().all(|&s| has(&self.bits, s)));
-        });
+        self.each_window(line, 0, |_, v| found = found || self.passes(v));
         found
     }
 
-    /// `f` of the windows at `0, s, 2s, …` of `line`.
-    fn each_window(&self, line: &[u8], mut f: impl FnMut(u64)) {
+    /// Append to `out`, in order, a position in each piece of `text` (any bytes: a block of
+    /// many lines) that may hold a pattern: where a window both filters let through starts.
+    /// A pattern held at `p` has a window at the first multiple of `s` at or after `p`, inside
+    /// it, so a line with no such position in it holds no pattern. Windows are looked up as in
+    /// [`may_match`](Self::may_match), [`GROUP`] at a time without a branch each.
+    pub fn suspects(&self, text: &[u8], out: &mut Vec<usize>) {
+        let s = self.s;
+        let span = s * (GROUP - 1) + 8;
         let mut q = 0;
+        while q + span <= text.len() {
+            let mut any = 0u64;
+            for k in 0..GROUP {
+                any |= self.hit(self.eight(text, q + k * s));
+            }
+            if any != 0 {
+                for k in 0..GROUP {
+                    let p = q + k * s;
+                    if self.passes(self.eight(text, p)) {
+                        out.push(p);
+                    }
+                }
+            }
+            q += GROUP * s;
+        }
+        self.each_window(text, q, |p, v| {
+            if self.passes(v) {
+                out.push(p);
+            }
+        });
+    }
+
+    /// The window at `q`, read as the 8 bytes there (`q + 8 <= text.len()`).
+    fn eight(&self, text: &[u8], q: usize) -> u64 {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&text[q..q + 8]);
+        u64::from_le_bytes(a) & self.keep
+    }
+
+    /// `f` of the windows at `from, from + s, from + 2s, …` of `line`, with their positions.
+    fn each_window(&self, line: &[u8], from: usize, mut f: impl FnMut(usize, u64)) {
+        let mut q = from;
         // Windows whose 8 bytes are all in the line are read as one number.
-        while let Some(eight) = line.get(q..q + 8) {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(eight);
-            f(u64::from_le_bytes(a) & self.keep);
+        while q + 8 <= line.len() {
+            f(q, self.eight(line, q));
             q += self.s;
         }
         while q + self.w <= line.len() {
-            f(window(line, q, self.w));
+            f(q, window(line, q, self.w));
             q += self.s;
         }
     }
 }
+
+/// Windows [`Prefilter::suspects`] looks up before it branches.
+const GROUP: usize = 16;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
