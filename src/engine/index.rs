@@ -122,10 +122,12 @@ impl SpecIndex {
     }
 }
 
-/// Per-process cache of [`SpecIndex`] by (workflow, version).
+/// Per-process cache of [`SpecIndex`] by (workflow, version), and of the schedules a
+/// scheduler pass compiled.
 #[derive(Default)]
 pub struct SpecCache {
     map: Mutex<HashMap<(String, u32), Arc<SpecIndex>>>,
+    schedules: crate::schedule::CompiledSchedules,
 }
 
 impl SpecCache {
@@ -137,5 +139,10 @@ impl SpecCache {
     pub fn insert(&self, name: &str, version: u32, index: Arc<SpecIndex>) {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         map.insert((name.to_string(), version), index);
+    }
+
+    /// The schedules compiled by this store's scheduler passes.
+    pub fn schedules(&self) -> &crate::schedule::CompiledSchedules {
+        &self.schedules
     }
 }

@@ -9,12 +9,14 @@
 //! - [`plan`]: what one wake of the scheduler does with the ticks that came due since the last
 //!   one — fire, skip, buffer, drop or record as missed ([`Decision`]).
 //! - [`Clock`]: the time source; tests use [`ManualClock`].
+//! - [`CompiledSchedules`]: stored specs compiled once per text, for the scheduler's passes.
 //!
 //! A *nominal time* is the instant a tick stands for (03:00 Berlin time as UTC milliseconds);
 //! it is the tick's identity: one run at most per (schedule, nominal time). Jitter only delays
 //! when the run is created, never the nominal time, so every replica agrees on both.
 
 mod clock;
+mod compiled;
 mod dst;
 mod jitter;
 mod plan;
@@ -26,6 +28,7 @@ mod tests_plan;
 mod timing;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use compiled::{Compiled, CompiledSchedules};
 pub use jitter::jitter_ms;
 pub use plan::{Decision, MissReason, Outcome, Plan, State, plan};
 pub use spec::{DEFAULT_CATCHUP_WINDOW_MS, DstPolicy, Fold, Gap, Overlap, ScheduleSpec};

@@ -94,6 +94,27 @@ impl ScheduleSpec {
     }
 }
 
+impl ScheduleSpec {
+    /// The spec as a store keeps it: JSON without the options left at their defaults (read
+    /// back, they take the same defaults: the same spec), so a schedule's row, which a
+    /// scheduler pass rewrites at every tick, holds little more than its timing.
+    pub fn to_stored_json(&self) -> serde_json::Result<String> {
+        let serde_json::Value::Object(mut map) = serde_json::to_value(self)? else {
+            return serde_json::to_string(self);
+        };
+        if let serde_json::Value::Object(defaults) =
+            serde_json::to_value(ScheduleSpec::new("", ""))?
+        {
+            for (k, v) in defaults {
+                if k != "name" && k != "workflow" && map.get(&k) == Some(&v) {
+                    map.remove(&k);
+                }
+            }
+        }
+        serde_json::to_string(&map)
+    }
+}
+
 /// What a tick does while a previous run of the schedule is still going.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema,
@@ -206,5 +227,44 @@ impl Fold {
             Fold::Last => "last",
             Fold::Both => "both",
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A spec is stored without its default options and read back the same, whatever it sets.
+    #[test]
+    fn a_stored_spec_leaves_defaults_out_and_reads_back_the_same() {
+        let mut every = ScheduleSpec::new("nightly", "build");
+        every.every_ms = Some(60_000);
+        let json = every.to_stored_json().unwrap();
+        assert_eq!(
+            json,
+            r#"{"every_ms":60000,"name":"nightly","workflow":"build"}"#
+        );
+        assert_eq!(serde_json::from_str::<ScheduleSpec>(&json).unwrap(), every);
+        let mut all = ScheduleSpec::new("n", "w");
+        all.cron = Some("0 3 * * *".into());
+        all.timezone = "Europe/Berlin".into();
+        all.dst = DstPolicy {
+            gap: Gap::Skip,
+            fold: Some(Fold::Both),
+        };
+        all.jitter_ms = 5;
+        all.start = Some(1);
+        all.end = Some(2);
+        all.params.insert("k".into(), "v".into());
+        all.labels.insert("l".into(), "x".into());
+        all.limit = Some(3);
+        all.overlap = Overlap::BufferAll;
+        all.catchup_window_ms = 7;
+        all.max_catchup = Some(4);
+        all.pause_on_failure = true;
+        let json = all.to_stored_json().unwrap();
+        assert_eq!(serde_json::from_str::<ScheduleSpec>(&json).unwrap(), all);
+        assert_eq!(json.len(), serde_json::to_string(&all).unwrap().len());
     }
 }

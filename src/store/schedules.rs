@@ -19,7 +19,7 @@ use crate::engine::SpecCache;
 use crate::model::{Run, ScheduleInfo, TickCounts, TickOutcome, WorkflowSpec};
 use crate::schedule::{MissReason, Outcome, Schedule, ScheduleSpec, State, plan};
 use crate::store::Tx;
-use crate::store::api::schedules::Advance;
+use crate::store::api::schedules::{Advance, DueSchedule};
 use crate::store::api::{Backend, NewTick, RunRequest};
 
 /// Schedules taken per query of a pass.
@@ -31,6 +31,10 @@ const DUE_BATCH: u32 = 1000;
 /// `cargo bench --bench schedules` start lag p99 SQLite 309-477 → 213 ms, PostgreSQL
 /// 836 → 585-798 ms, tick work SQLite 79-127 → 74-76 ms.
 pub const PASS_BATCH: u32 = 500;
+
+/// A schedule compiled by a pass is kept while it comes due at least this often (an hour);
+/// one due more seldom is read again when next due.
+const FORGET_COMPILED_MS: i64 = 3_600_000;
 
 /// What one pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,7 +59,7 @@ pub fn make_run(
     make_run_with(
         tx,
         cache,
-        s,
+        Of::info(s),
         nominal,
         default_timeout_ms,
         &mut Workflows::new(),
@@ -66,18 +70,44 @@ pub fn make_run(
 /// workflow read it once.
 type Workflows = HashMap<String, Arc<WorkflowSpec>>;
 
+/// What making a schedule's runs needs of it.
+#[derive(Clone, Copy)]
+struct Of<'a> {
+    name: &'a str,
+    workflow: &'a str,
+    spec: &'a ScheduleSpec,
+}
+
+impl<'a> Of<'a> {
+    fn info(s: &'a ScheduleInfo) -> Of<'a> {
+        Of {
+            name: &s.name,
+            workflow: &s.workflow,
+            spec: &s.spec,
+        }
+    }
+
+    fn due(s: &'a DueSchedule) -> Of<'a> {
+        Of {
+            name: &s.name,
+            workflow: &s.workflow,
+            spec: s.compiled.spec(),
+        }
+    }
+}
+
 /// The typed params of schedule `s`'s runs, its workflow read once per transaction through
 /// `workflows`.
 fn typed_params(
     tx: &Tx<'_>,
-    s: &ScheduleInfo,
+    s: Of<'_>,
     workflows: &mut Workflows,
 ) -> Result<BTreeMap<String, serde_json::Value>> {
-    let spec = match workflows.get(&s.workflow) {
+    let spec = match workflows.get(s.workflow) {
         Some(spec) => spec.clone(),
         None => {
-            let spec = Arc::new(tx.get_workflow(&s.workflow, None)?.spec);
-            workflows.insert(s.workflow.clone(), spec.clone());
+            let spec = Arc::new(tx.get_workflow(s.workflow, None)?.spec);
+            workflows.insert(s.workflow.to_string(), spec.clone());
             spec
         }
     };
@@ -88,7 +118,7 @@ fn typed_params(
 /// workflow or the params no longer allow a run.
 fn params_or_missed(
     tx: &Tx<'_>,
-    s: &ScheduleInfo,
+    s: Of<'_>,
     nominal: i64,
     workflows: &mut Workflows,
 ) -> Result<Option<BTreeMap<String, serde_json::Value>>> {
@@ -104,14 +134,14 @@ fn params_or_missed(
 
 /// The request that starts the run of schedule `s`'s tick at `nominal`.
 fn run_request<'a>(
-    s: &'a ScheduleInfo,
+    s: Of<'a>,
     nominal: i64,
     params: &'a BTreeMap<String, serde_json::Value>,
     who: &'a str,
     default_timeout_ms: Option<u64>,
 ) -> RunRequest<'a> {
     RunRequest {
-        workflow: &s.workflow,
+        workflow: s.workflow,
         version: None,
         params,
         timeout_ms: None,
@@ -119,7 +149,7 @@ fn run_request<'a>(
         created_by: who,
         labels: &s.spec.labels,
         rerun_of: None,
-        schedule: Some((&s.name, nominal)),
+        schedule: Some((s.name, nominal)),
         id: None,
     }
 }
@@ -128,7 +158,7 @@ fn run_request<'a>(
 fn make_run_with(
     tx: &Tx<'_>,
     cache: &SpecCache,
-    s: &ScheduleInfo,
+    s: Of<'_>,
     nominal: i64,
     default_timeout_ms: Option<u64>,
     workflows: &mut Workflows,
@@ -139,15 +169,15 @@ fn make_run_with(
     let who = format!("schedule:{}", s.name);
     let req = run_request(s, nominal, &typed, &who, default_timeout_ms);
     let run = tx.create_run_with(cache, &req)?;
-    tx.link_tick_runs(&[(&s.name, nominal, &run.id)])?;
+    tx.link_tick_runs(&[(s.name, nominal, &run.id)])?;
     Ok(Some(run))
 }
 
 /// Record a tick as missed, whatever it was recorded as.
-fn mark_missed(tx: &Tx<'_>, s: &ScheduleInfo, nominal: i64, reason: MissReason) -> Result<()> {
-    tx.delete_tick(&s.name, nominal)?;
+fn mark_missed(tx: &Tx<'_>, s: Of<'_>, nominal: i64, reason: MissReason) -> Result<()> {
+    tx.delete_tick(s.name, nominal)?;
     tx.insert_tick(&NewTick {
-        schedule: &s.name,
+        schedule: s.name,
         nominal_time: nominal,
         outcome: TickOutcome::Missed,
         reason: Some(reason),
@@ -160,11 +190,11 @@ fn mark_missed(tx: &Tx<'_>, s: &ScheduleInfo, nominal: i64, reason: MissReason) 
 /// Put a missed tick in the notification outbox (rules `on: missed_schedule`), in the
 /// transaction that records it. Ticks missed because the schedule is paused are not news: an
 /// operator paused it.
-fn notify_missed(tx: &Tx<'_>, s: &ScheduleInfo, nominal: i64, reason: MissReason) -> Result<()> {
+fn notify_missed(tx: &Tx<'_>, s: Of<'_>, nominal: i64, reason: MissReason) -> Result<()> {
     if reason != MissReason::Paused {
         let ev = crate::notify::OutboxInsert::missed_schedule(
-            &s.workflow,
-            &s.name,
+            s.workflow,
+            s.name,
             nominal,
             reason.as_str(),
         );
@@ -174,18 +204,34 @@ fn notify_missed(tx: &Tx<'_>, s: &ScheduleInfo, nominal: i64, reason: MissReason
 }
 
 impl PassReport {
-    /// Add what another part of the same pass did.
-    fn merge(&mut self, other: PassReport) {
-        for (name, c) in other.ticks {
-            let t = self.ticks.entry(name).or_default();
-            t.fired += c.fired;
-            t.missed += c.missed;
-            t.skipped += c.skipped;
-            t.buffered += c.buffered;
-            t.dropped += c.dropped;
+    /// The parts of one pass (its batches, in order) as one report. Each batch decides other
+    /// schedules: their counts are sorted together once (a map grown batch by batch, 10,000
+    /// names a minute, cost more than the rest of the report).
+    fn merge(parts: Vec<PassReport>) -> PassReport {
+        let mut report = PassReport::default();
+        let mut ticks: Vec<(String, TickCounts)> = Vec::new();
+        for part in parts {
+            ticks.extend(part.ticks);
+            report.paused.extend(part.paused);
+            report.next_fire = part.next_fire;
         }
-        self.paused.extend(other.paused);
-        self.next_fire = other.next_fire;
+        // Stable: a schedule in two parts keeps their order (their counts are added).
+        ticks.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut merged: Vec<(String, TickCounts)> = Vec::with_capacity(ticks.len());
+        for (name, c) in ticks {
+            match merged.last_mut() {
+                Some((last, t)) if *last == name => {
+                    t.fired += c.fired;
+                    t.missed += c.missed;
+                    t.skipped += c.skipped;
+                    t.buffered += c.buffered;
+                    t.dropped += c.dropped;
+                }
+                _ => merged.push((name, c)),
+            }
+        }
+        report.ticks = merged.into_iter().collect();
+        report
     }
 }
 
@@ -215,7 +261,7 @@ pub fn fire_due_batched(
     mut hold: impl FnMut(&Tx<'_>) -> Result<bool>,
 ) -> Result<Option<PassReport>> {
     let cache = store.specs();
-    let mut report: Option<PassReport> = None;
+    let mut parts: Vec<PassReport> = Vec::new();
     loop {
         let part = store.maintain(|tx| {
             if !hold(tx)? {
@@ -229,15 +275,17 @@ pub fn fire_due_batched(
             Ok(Some((part, more)))
         })?;
         let Some((part, more)) = part.flatten() else {
-            // Lost mid-pass: when the rest is due is for the next look to know.
-            if let Some(r) = report.as_mut() {
-                r.next_fire = store.read_quick(|tx| tx.next_schedule_fire())?;
+            if parts.is_empty() {
+                return Ok(None);
             }
-            return Ok(report);
+            // Lost mid-pass: when the rest is due is for the next look to know.
+            let mut report = PassReport::merge(parts);
+            report.next_fire = store.read_quick(|tx| tx.next_schedule_fire())?;
+            return Ok(Some(report));
         };
-        report.get_or_insert_default().merge(part);
+        parts.push(part);
         if !more {
-            return Ok(report);
+            return Ok(Some(PassReport::merge(parts)));
         }
     }
 }
@@ -253,18 +301,13 @@ fn fire_some(
     limit: u32,
     report: &mut PassReport,
 ) -> Result<bool> {
-    let due = tx.due_schedules(now, limit)?;
-    let n = due.len();
     // What each schedule's plan needs, read for the whole batch at once.
-    let names: Vec<String> = due.iter().map(|s| s.name.clone()).collect();
-    let mut active = tx.schedules_active_runs(&names)?;
-    let buffered = tx.buffered_counts()?;
+    let due = tx.due_schedules(now, limit, cache.schedules())?;
+    let n = due.len();
     let mut planned = Vec::with_capacity(n);
     let mut advances: Vec<(String, i64, Option<i64>)> = Vec::new();
     for s in due {
-        let going = active.remove(&s.name).unwrap_or_default();
-        let held = buffered.get(&s.name).copied().unwrap_or(0);
-        match decide(tx, s, going, held, now, report)? {
+        match decide(tx, s, now, report)? {
             Ok(p) => planned.push(p),
             Err(s) => advances.push((s.name, s.last_nominal, None)),
         }
@@ -319,7 +362,7 @@ fn fire_some(
             match d.outcome {
                 Outcome::Fire | Outcome::CancelOthersAndFire => {
                     if params[i].is_none() {
-                        params[i] = params_or_missed(tx, &p.s, d.nominal, &mut workflows)?;
+                        params[i] = params_or_missed(tx, Of::due(&p.s), d.nominal, &mut workflows)?;
                         if params[i].is_none() {
                             c.missed += 1;
                             continue;
@@ -333,26 +376,27 @@ fn fire_some(
                     // Each tick cancels the runs before it, those of this pass too: start
                     // its run now, not with the batch.
                     if d.outcome == Outcome::CancelOthersAndFire {
-                        for id in p.going.drain(..) {
+                        for id in p.s.going.drain(..) {
                             // A run that ended meanwhile cannot be cancelled: nothing to do.
                             let _ = tx.cancel_run(cache, &id);
                         }
                     }
                     let who = format!("schedule:{}", p.s.name);
                     let typed = params[i].as_ref().unwrap_or(&NO_PARAMS);
-                    let req = run_request(&p.s, d.nominal, typed, &who, default_timeout_ms);
+                    let req =
+                        run_request(Of::due(&p.s), d.nominal, typed, &who, default_timeout_ms);
                     let ids = tx.start_runs(cache, &[req])?;
                     for id in &ids {
                         tx.link_tick_runs(&[(&p.s.name, d.nominal, id)])?;
                     }
-                    p.going.extend(ids);
+                    p.s.going.extend(ids);
                 }
                 Outcome::Skipped => c.skipped += 1,
                 Outcome::Buffered => c.buffered += 1,
                 Outcome::Dropped => c.dropped += 1,
                 Outcome::Missed(r) => {
                     c.missed += 1;
-                    notify_missed(tx, &p.s, d.nominal, r)?;
+                    notify_missed(tx, Of::due(&p.s), d.nominal, r)?;
                 }
             }
         }
@@ -369,7 +413,13 @@ fn fire_some(
             let nominal = planned[i].plan.decisions[k].nominal;
             RunRequest {
                 id: run_ids[i][k].as_deref(),
-                ..run_request(&planned[i].s, nominal, typed, who, default_timeout_ms)
+                ..run_request(
+                    Of::due(&planned[i].s),
+                    nominal,
+                    typed,
+                    who,
+                    default_timeout_ms,
+                )
             }
         })
         .collect();
@@ -423,14 +473,15 @@ fn finish_pass(
 ) -> Result<()> {
     release_buffered(tx, cache, now, default_timeout_ms, report)?;
     report.next_fire = tx.next_schedule_fire()?;
+    cache
+        .schedules()
+        .forget_unused(now.saturating_sub(FORGET_COMPILED_MS));
     Ok(())
 }
 
 /// A due schedule and what to do with its due ticks.
 struct Planned {
-    s: ScheduleInfo,
-    /// Its runs not ended.
-    going: Vec<String>,
+    s: DueSchedule,
     plan: crate::schedule::Plan,
 }
 
@@ -445,25 +496,24 @@ fn tick_outcome(o: Outcome) -> (TickOutcome, Option<MissReason>) {
     }
 }
 
-/// Plan schedule `s`'s due ticks; `going` are its runs not ended, `held` its buffered ticks.
-/// A schedule with `pause_on_failure` whose run failed is paused first. `Err(s)`: its spec
-/// does not compile (only one written by another version could), so it stops firing.
+/// Plan schedule `s`'s due ticks. A schedule with `pause_on_failure` whose run failed is
+/// paused first. `Err(s)`: its spec does not compile (only one written by another version
+/// could), so it stops firing.
 fn decide(
     tx: &Tx<'_>,
-    mut s: ScheduleInfo,
-    going: Vec<String>,
-    held: u32,
+    mut s: DueSchedule,
     now: i64,
     report: &mut PassReport,
-) -> Result<std::result::Result<Planned, ScheduleInfo>> {
-    let compiled = match Schedule::compile(s.spec.clone()) {
+) -> Result<std::result::Result<Planned, DueSchedule>> {
+    let compiled = s.compiled.clone();
+    let compiled = match &compiled.schedule {
         Ok(c) => c,
-        Err(e) => {
+        Err((_, e)) => {
             tracing::error!(schedule = %s.name, error = %e, "schedule cannot be compiled");
             return Ok(Err(s));
         }
     };
-    if s.spec.pause_on_failure
+    if compiled.spec().pause_on_failure
         && !s.paused
         && let Some(run) = tx.failed_run_after(&s.name, s.checked_at)?
     {
@@ -475,12 +525,12 @@ fn decide(
     let state = State {
         last_nominal: s.last_nominal,
         fired: s.fired,
-        active: u32::try_from(going.len()).unwrap_or(u32::MAX),
-        buffered: held,
+        active: u32::try_from(s.going.len()).unwrap_or(u32::MAX),
+        buffered: s.buffered,
         paused: s.paused,
     };
-    let plan = plan(&compiled, &state, now);
-    Ok(Ok(Planned { s, going, plan }))
+    let plan = plan(compiled, &state, now);
+    Ok(Ok(Planned { s, plan }))
 }
 
 /// Start the oldest buffered tick of each schedule that has no run going (and is not paused).

@@ -2,9 +2,11 @@
 //! runs ticks make, and the SQLite scheduler's lease. SQL only; what to fire is decided by
 //! `crate::schedule` and driven by `store::schedules`.
 
+use std::sync::Arc;
+
 use crate::Result;
 use crate::model::{ScheduleInfo, Tick, TickCounts, TickOutcome};
-use crate::schedule::MissReason;
+use crate::schedule::{Compiled, CompiledSchedules, MissReason};
 
 /// A tick to record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +18,25 @@ pub struct NewTick<'a> {
     pub recorded_at: i64,
     /// The run it is recorded with (a fired tick whose run the same transaction makes).
     pub run_id: Option<&'a str>,
+}
+
+/// A due schedule as a pass decides it ([`SchedulesTx::due_schedules`]): its state, its spec
+/// compiled, and what of the store its plan depends on.
+#[derive(Debug, Clone)]
+pub struct DueSchedule {
+    pub name: String,
+    pub workflow: String,
+    pub compiled: Arc<Compiled>,
+    pub paused: bool,
+    /// `pause_on_failure` looks at runs ended after it.
+    pub checked_at: i64,
+    /// The latest nominal time decided.
+    pub last_nominal: i64,
+    pub fired: u64,
+    /// Ids of its runs not ended.
+    pub going: Vec<String>,
+    /// How many buffered ticks it holds.
+    pub buffered: u32,
 }
 
 /// What a pass decided for one schedule ([`SchedulesTx::advance_schedules`]).
@@ -40,9 +61,16 @@ pub trait SchedulesTx {
     fn get_schedule(&self, name: &str) -> Result<Option<ScheduleInfo>>;
     /// Every schedule, by name.
     fn list_schedules(&self) -> Result<Vec<ScheduleInfo>>;
-    /// Schedules whose next tick fires at or before `now`, locked (PostgreSQL: rows another
-    /// transaction holds are skipped, as that one is firing them).
-    fn due_schedules(&self, now: i64, limit: u32) -> Result<Vec<ScheduleInfo>>;
+    /// Schedules whose next tick fires at or before `now`, earliest first, at most `limit`,
+    /// locked (PostgreSQL: rows another transaction holds are skipped, as that one is firing
+    /// them), each with its runs not ended and its buffered ticks counted. Their specs are
+    /// compiled through `compiled` (a spec whose text it has seen is not read again).
+    fn due_schedules(
+        &self,
+        now: i64,
+        limit: u32,
+        compiled: &CompiledSchedules,
+    ) -> Result<Vec<DueSchedule>>;
     /// After a wake: the latest nominal time decided, the next fire time, and the ticks it
     /// decided added to the schedule's counts (buffered ones count as fired).
     fn advance_schedule(
@@ -67,14 +95,6 @@ pub trait SchedulesTx {
     fn next_schedule_fire(&self) -> Result<Option<i64>>;
     /// Ids of the schedule's runs that have not ended.
     fn schedule_active_runs(&self, name: &str) -> Result<Vec<String>>;
-    /// Ids of the runs not ended of each of `names` (a pass's batch at once), by schedule;
-    /// schedules without any are left out.
-    fn schedules_active_runs(
-        &self,
-        names: &[String],
-    ) -> Result<std::collections::BTreeMap<String, Vec<String>>>;
-    /// How many buffered ticks each schedule holding some holds.
-    fn buffered_counts(&self) -> Result<std::collections::BTreeMap<String, u32>>;
     /// Record a tick, unless one is recorded for (schedule, nominal time): whether it was.
     fn insert_tick(&self, tick: &NewTick<'_>) -> Result<bool>;
     /// [`insert_tick`](Self::insert_tick) for each of `ticks` at once (a pass's batch): for

@@ -8,8 +8,8 @@ use tokio_postgres::Row;
 
 use super::tx::{PgTx, get, owned};
 use crate::model::{ScheduleInfo, Tick, TickCounts, TickOutcome};
-use crate::schedule::{MissReason, ScheduleSpec};
-use crate::store::api::schedules::{Advance, NewTick, SchedulesTx};
+use crate::schedule::{CompiledSchedules, MissReason, ScheduleSpec};
+use crate::store::api::schedules::{Advance, DueSchedule, NewTick, SchedulesTx};
 use crate::{Error, Result};
 
 const COLUMNS: &str = "name, workflow, spec, origin, paused, note, created_at, updated_at, \
@@ -57,18 +57,23 @@ fn i64_of(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// The runs not ended of a batch of schedules: the partial index of active scheduled runs
-/// searched once per name. Written as a lateral join whose `LIMIT` keeps it a nested loop: as
-/// `schedule = ANY($1)` the planner, with statistics not yet caught up with a pass's thousands
-/// of new queued runs, walked every queued run by status instead (50-60 ms a batch of 250 in
-/// `cargo bench --bench schedules`, 2 s of start lag over a pass).
-const ACTIVE_RUNS_OF: &str = "SELECT r.schedule, r.id FROM unnest($1::text[]) AS n(name)
-     CROSS JOIN LATERAL (
-         SELECT schedule, id FROM runs
-         WHERE schedule = n.name AND schedule IS NOT NULL AND status IN ('queued', 'running')
-         ORDER BY id COLLATE \"C\" LIMIT 1000000
-     ) AS r
-     ORDER BY r.schedule, r.id COLLATE \"C\"";
+/// The due schedules, earliest first, locked, with what a pass needs of each: one round trip
+/// for the batch. Each one's runs not ended come from the partial index of active scheduled
+/// runs and its buffered ticks from theirs, searched by name for each row (as a join of a
+/// batch's names, `schedule = ANY($1)`, the planner, with statistics not yet caught up with a
+/// pass's thousands of new queued runs, walked every queued run by status instead: 50-60 ms
+/// a batch of 250 in `cargo bench --bench schedules`).
+const DUE: &str = "SELECT s.name, s.workflow, s.spec, s.paused, s.checked_at, s.last_nominal,
+         s.fired,
+         ARRAY(SELECT r.id FROM runs r
+               WHERE r.schedule = s.name AND r.schedule IS NOT NULL
+                 AND r.status IN ('queued', 'running')
+               ORDER BY r.id COLLATE \"C\") AS going,
+         (SELECT count(*) FROM schedule_ticks t
+          WHERE t.schedule = s.name AND t.outcome = 'buffered') AS buffered
+     FROM schedules s WHERE s.next_fire IS NOT NULL AND s.next_fire <= $1
+     ORDER BY s.next_fire LIMIT $2 FOR UPDATE OF s SKIP LOCKED";
+
 impl SchedulesTx for PgTx<'_> {
     fn insert_schedule(&self, s: &ScheduleInfo) -> Result<bool> {
         let n = self.execute(
@@ -79,7 +84,7 @@ impl SchedulesTx for PgTx<'_> {
             &[
                 &s.name,
                 &s.workflow,
-                &serde_json::to_string(&s.spec)?,
+                &s.spec.to_stored_json()?,
                 &s.origin,
                 &s.paused,
                 &s.note,
@@ -104,7 +109,7 @@ impl SchedulesTx for PgTx<'_> {
             &[
                 &s.name,
                 &s.workflow,
-                &serde_json::to_string(&s.spec)?,
+                &s.spec.to_stored_json()?,
                 &s.origin,
                 &s.updated_at,
                 &s.next_fire,
@@ -138,17 +143,35 @@ impl SchedulesTx for PgTx<'_> {
         .collect()
     }
 
-    fn due_schedules(&self, now: i64, limit: u32) -> Result<Vec<ScheduleInfo>> {
-        self.query(
-            &format!(
-                "SELECT {COLUMNS} FROM schedules WHERE next_fire IS NOT NULL AND next_fire <= $1
-                 ORDER BY next_fire LIMIT $2 FOR UPDATE SKIP LOCKED"
-            ),
-            &[&now, &i64::from(limit)],
-        )?
-        .iter()
-        .map(schedule_from_row)
-        .collect()
+    /// See [`DUE`].
+    fn due_schedules(
+        &self,
+        now: i64,
+        limit: u32,
+        compiled: &CompiledSchedules,
+    ) -> Result<Vec<DueSchedule>> {
+        self.query(DUE, &[&now, &i64::from(limit)])?
+            .iter()
+            .map(|r| {
+                let name: String = get(r, 0)?;
+                let spec = compiled
+                    .get(&name, get(r, 2)?, now)
+                    .map_err(|e| Error::Store(format!("schedule {name:?}: bad spec: {e}")))?;
+                let fired: i64 = get(r, 6)?;
+                let buffered: i64 = get(r, 8)?;
+                Ok(DueSchedule {
+                    workflow: get(r, 1)?,
+                    compiled: spec,
+                    paused: get(r, 3)?,
+                    checked_at: get(r, 4)?,
+                    last_nominal: get(r, 5)?,
+                    fired: u64::try_from(fired).unwrap_or(0),
+                    going: get(r, 7)?,
+                    buffered: u32::try_from(buffered).unwrap_or(u32::MAX),
+                    name,
+                })
+            })
+            .collect()
     }
 
     fn advance_schedule(
@@ -245,32 +268,6 @@ impl SchedulesTx for PgTx<'_> {
         .collect()
     }
 
-    /// See [`ACTIVE_RUNS_OF`].
-    fn schedules_active_runs(
-        &self,
-        names: &[String],
-    ) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
-        let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-        for r in self.query(ACTIVE_RUNS_OF, &[&names])? {
-            out.entry(get(&r, 0)?).or_default().push(get(&r, 1)?);
-        }
-        Ok(out)
-    }
-
-    fn buffered_counts(&self) -> Result<std::collections::BTreeMap<String, u32>> {
-        self.query(
-            "SELECT schedule, count(*) FROM schedule_ticks WHERE outcome = 'buffered'
-             GROUP BY schedule",
-            &[],
-        )?
-        .iter()
-        .map(|r| {
-            let n: i64 = get(r, 1)?;
-            Ok((get(r, 0)?, u32::try_from(n).unwrap_or(u32::MAX)))
-        })
-        .collect()
-    }
-
     fn insert_tick(&self, t: &NewTick<'_>) -> Result<bool> {
         let n = self.execute(
             "INSERT INTO schedule_ticks
@@ -302,30 +299,44 @@ impl SchedulesTx for PgTx<'_> {
             .collect();
         let recorded_at: Vec<i64> = ticks.iter().map(|t| t.recorded_at).collect();
         let run_ids: Vec<Option<&str>> = ticks.iter().map(|t| t.run_id).collect();
-        let recorded: std::collections::HashSet<(String, i64)> = self
-            .query(
-                "INSERT INTO schedule_ticks
-                     (schedule, nominal_time, outcome, reason, recorded_at, run_id)
+        // Only the ticks another transaction recorded come back (by position): in a pass's
+        // usual case none, so nothing to read.
+        let taken = self.query(
+            "WITH t AS (
                  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[],
                                       $5::bigint[], $6::text[])
+                     WITH ORDINALITY AS t(schedule, nominal_time, outcome, reason, recorded_at,
+                                          run_id, n)
+             ), i AS (
+                 INSERT INTO schedule_ticks
+                     (schedule, nominal_time, outcome, reason, recorded_at, run_id)
+                 SELECT schedule, nominal_time, outcome, reason, recorded_at, run_id FROM t
                  ON CONFLICT (schedule, nominal_time) DO NOTHING
-                 RETURNING schedule, nominal_time",
-                &[
-                    &names,
-                    &nominal,
-                    &outcomes,
-                    &reasons,
-                    &recorded_at,
-                    &run_ids,
-                ],
-            )?
-            .iter()
-            .map(|r| Ok((get(r, 0)?, get(r, 1)?)))
-            .collect::<Result<_>>()?;
-        Ok(ticks
-            .iter()
-            .map(|t| recorded.contains(&(t.schedule.to_string(), t.nominal_time)))
-            .collect())
+                 RETURNING schedule, nominal_time
+             )
+             SELECT t.n FROM t WHERE NOT EXISTS (
+                 SELECT 1 FROM i WHERE i.schedule = t.schedule AND i.nominal_time = t.nominal_time
+             )",
+            &[
+                &names,
+                &nominal,
+                &outcomes,
+                &reasons,
+                &recorded_at,
+                &run_ids,
+            ],
+        )?;
+        let mut recorded = vec![true; ticks.len()];
+        for r in &taken {
+            let n: i64 = get(r, 0)?;
+            if let Some(slot) = usize::try_from(n - 1)
+                .ok()
+                .and_then(|i| recorded.get_mut(i))
+            {
+                *slot = false;
+            }
+        }
+        Ok(recorded)
     }
 
     fn delete_tick(&self, schedule: &str, nominal_time: i64) -> Result<()> {
@@ -452,43 +463,58 @@ mod tests {
     use super::*;
     use crate::store::postgres::store::tests::test_store;
 
-    /// A pass's batch asks 250 schedules for their runs not ended while thousands of runs are
-    /// queued and the table's statistics have not caught up (a pass makes 10,000 runs in a few
-    /// seconds): it searches the partial index once per name. As `schedule = ANY($1)` the
-    /// planner walked every queued run by status for each batch.
+    /// A pass's batch reads 250 due schedules with their runs not ended while thousands of
+    /// runs are queued, more have ended, and the table's statistics have not caught up (a pass
+    /// makes 10,000 runs in a few seconds): each schedule's runs come from the partial index of
+    /// active scheduled runs. As `schedule = ANY($1)` the planner walked every queued run by
+    /// status for each batch.
     #[test]
     fn a_pass_searches_active_runs_by_schedule_while_thousands_are_queued() {
         let Some((_db, store)) = test_store() else {
             return;
         };
+        let now = 1_000_000;
         store
             .write(|tx| {
                 tx.execute("ALTER TABLE runs SET (autovacuum_enabled = false)", &[])?;
                 tx.execute(
                     "INSERT INTO runs (id, workflow, workflow_version, status, params, created_at,
                                        created_by, steps_total, schedule, nominal_time)
-                     SELECT 'r' || lpad(g::text, 6, '0'), 'w', 1, 'queued', '{}', g, 't', 1,
-                            's' || lpad(g::text, 5, '0'), g
-                     FROM generate_series(0, 9999) AS g",
+                     SELECT 'r' || lpad(g::text, 6, '0'), 'w', 1,
+                            CASE WHEN g < 10000 THEN 'queued' ELSE 'succeeded' END, '{}', g, 't',
+                            1, 's' || lpad((g % 10000)::text, 5, '0'), g
+                     FROM generate_series(0, 29999) AS g",
                     &[],
                 )?;
+                for i in 5000..5250 {
+                    let mut spec = ScheduleSpec::new(format!("s{i:05}"), "w");
+                    spec.every_ms = Some(60_000);
+                    let info = crate::store::schedules::new_info(spec, "command", now - 60_000)?;
+                    tx.insert_schedule(&info)?;
+                }
                 Ok(())
             })
             .unwrap();
-        let names: Vec<String> = (5000..5250).map(|i| format!("s{i:05}")).collect();
-        let plan: Vec<String> = store
-            .read(|tx| {
-                tx.query(&format!("EXPLAIN {ACTIVE_RUNS_OF}"), &[&names])?
+        let (plan, due) = store
+            .write(|tx| {
+                let plan = tx
+                    .query(&format!("EXPLAIN {DUE}"), &[&now, &500_i64])?
                     .iter()
                     .map(|r| get::<String>(r, 0))
-                    .collect()
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((
+                    plan,
+                    tx.due_schedules(now, 500, &CompiledSchedules::default())?,
+                ))
             })
             .unwrap();
         let plan = plan.join("\n");
         assert!(plan.contains("runs_active_by_schedule"), "{plan}");
         assert!(!plan.contains("runs_by_status"), "{plan}");
-        let active = store.read(|tx| tx.schedules_active_runs(&names)).unwrap();
-        assert_eq!(active.len(), 250);
-        assert_eq!(active["s05000"], vec!["r005000".to_string()]);
+        assert_eq!(due.len(), 250);
+        let first = due.iter().find(|d| d.name == "s05000").unwrap();
+        assert_eq!(first.going, vec!["r005000".to_string()]);
+        assert_eq!(first.buffered, 0);
+        assert_eq!(first.compiled.spec().every_ms, Some(60_000));
     }
 }

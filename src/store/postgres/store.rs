@@ -171,10 +171,13 @@ impl PgStore {
             // the middle of it (SIGSTOP) would keep every other replica from taking the lease
             // over for as long as the stall lasts. The database ends such a session after one
             // lease of idling, which frees the row.
-            tx.execute(
-                "SELECT set_config('idle_in_transaction_session_timeout', $1, true)",
-                &[&self.lease.as_millis().max(1).to_string()],
-            )?;
+            // Sent with the fence's query, in its round trip (a scheduler pass is a maintenance
+            // transaction per batch).
+            tx.defer(
+                "SELECT set_config('idle_in_transaction_session_timeout', $1, true)".into(),
+                super::tx::owned![self.lease.as_millis().max(1).to_string()],
+                None,
+            );
             fenced_off = !leader::fence_in(tx, elector.name(), elector.holder(), term)?;
             if fenced_off {
                 return Err(Error::Conflict("the maintenance lease was lost".into()));

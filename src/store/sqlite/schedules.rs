@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use crate::model::{ScheduleInfo, Tick, TickCounts, TickOutcome};
-use crate::schedule::{MissReason, ScheduleSpec};
-use crate::store::api::schedules::{Advance, NewTick, SchedulesTx};
+use crate::schedule::{CompiledSchedules, MissReason, ScheduleSpec};
+use crate::store::api::schedules::{Advance, DueSchedule, NewTick, SchedulesTx};
 use crate::{Error, Result};
 
 const COLUMNS: &str = "name, workflow, spec, origin, paused, note, created_at, updated_at, \
@@ -89,6 +89,44 @@ fn i64_of(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// What a pass reads beside its due rows.
+trait PassReads {
+    /// Ids of the runs not ended of each of `names` (a pass's batch at once), by schedule;
+    /// schedules without any are left out.
+    fn schedules_active_runs(&self, names: &[&str]) -> Result<BTreeMap<String, Vec<String>>>;
+    /// How many buffered ticks each schedule holding some holds.
+    fn buffered_counts(&self) -> Result<BTreeMap<String, u32>>;
+}
+
+impl PassReads for Transaction<'_> {
+    fn schedules_active_runs(&self, names: &[&str]) -> Result<BTreeMap<String, Vec<String>>> {
+        let mut stmt = self.prepare_cached(ACTIVE_RUNS_OF)?;
+        let rows = stmt.query_map([serde_json::to_string(names)?], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for row in rows {
+            let (schedule, id) = row?;
+            out.entry(schedule).or_default().push(id);
+        }
+        Ok(out)
+    }
+
+    fn buffered_counts(&self) -> Result<BTreeMap<String, u32>> {
+        let mut stmt = self.prepare_cached(
+            "SELECT schedule, count(*) FROM schedule_ticks WHERE outcome = 'buffered'
+             GROUP BY schedule",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// The due schedules, earliest first: what a pass needs of each.
+const DUE: &str = "SELECT name, workflow, spec, paused, checked_at, last_nominal, fired
+     FROM schedules WHERE next_fire IS NOT NULL AND next_fire <= ?1
+     ORDER BY next_fire LIMIT ?2";
+
 /// The lease's key in `meta`.
 const LEASE: &str = "scheduler_lease";
 
@@ -102,7 +140,7 @@ impl SchedulesTx for Transaction<'_> {
             .execute(params![
                 s.name,
                 s.workflow,
-                serde_json::to_string(&s.spec)?,
+                s.spec.to_stored_json()?,
                 s.origin,
                 s.paused,
                 s.note,
@@ -127,7 +165,7 @@ impl SchedulesTx for Transaction<'_> {
         .execute(params![
             s.name,
             s.workflow,
-            serde_json::to_string(&s.spec)?,
+            s.spec.to_stored_json()?,
             s.origin,
             s.updated_at,
             s.next_fire
@@ -159,13 +197,47 @@ impl SchedulesTx for Transaction<'_> {
         rows.map(|r| with_spec(r?)).collect()
     }
 
-    fn due_schedules(&self, now: i64, limit: u32) -> Result<Vec<ScheduleInfo>> {
-        let mut stmt = self.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM schedules WHERE next_fire IS NOT NULL AND next_fire <= ?1
-             ORDER BY next_fire LIMIT ?2"
-        ))?;
-        let rows = stmt.query_map(params![now, limit], schedule_from_row)?;
-        rows.map(|r| with_spec(r?)).collect()
+    /// One query for the rows (only the columns a pass needs; a spec seen before is not
+    /// read again), one for their runs not ended, one for the buffered ticks.
+    fn due_schedules(
+        &self,
+        now: i64,
+        limit: u32,
+        compiled: &CompiledSchedules,
+    ) -> Result<Vec<DueSchedule>> {
+        let mut stmt = self.prepare_cached(DUE)?;
+        let mut rows = stmt.query(params![now, limit])?;
+        let mut due = Vec::new();
+        while let Some(r) = rows.next()? {
+            let name: String = r.get(0)?;
+            let bad = |e: &dyn std::fmt::Display| {
+                Error::Store(format!("schedule {name:?}: bad spec: {e}"))
+            };
+            let json = r.get_ref(2)?.as_str().map_err(|e| bad(&e))?;
+            let spec = compiled.get(&name, json, now).map_err(|e| bad(&e))?;
+            due.push(DueSchedule {
+                workflow: r.get(1)?,
+                compiled: spec,
+                paused: r.get(3)?,
+                checked_at: r.get(4)?,
+                last_nominal: r.get(5)?,
+                fired: count(r.get(6)?),
+                going: Vec::new(),
+                buffered: 0,
+                name,
+            });
+        }
+        if due.is_empty() {
+            return Ok(due);
+        }
+        let names: Vec<&str> = due.iter().map(|d| d.name.as_str()).collect();
+        let mut active = self.schedules_active_runs(&names)?;
+        let buffered = self.buffered_counts()?;
+        for d in &mut due {
+            d.going = active.remove(&d.name).unwrap_or_default();
+            d.buffered = buffered.get(&d.name).copied().unwrap_or(0);
+        }
+        Ok(due)
     }
 
     fn advance_schedule(
@@ -175,28 +247,34 @@ impl SchedulesTx for Transaction<'_> {
         next_fire: Option<i64>,
         c: &TickCounts,
     ) -> Result<()> {
-        self.prepare_cached(
+        self.advance_schedules(&[Advance {
+            name,
+            last_nominal,
+            next_fire,
+            counts: *c,
+        }])
+    }
+
+    /// One statement, prepared once, run for each schedule: on SQLite a statement costs no
+    /// round trip.
+    fn advance_schedules(&self, advances: &[Advance<'_>]) -> Result<()> {
+        let mut stmt = self.prepare_cached(
             "UPDATE schedules SET last_nominal = max(last_nominal, ?2), next_fire = ?3,
                  fired = fired + ?4, missed = missed + ?5, skipped = skipped + ?6,
                  dropped = dropped + ?7
              WHERE name = ?1",
-        )?
-        .execute(params![
-            name,
-            last_nominal,
-            next_fire,
-            i64_of(c.fired + c.buffered),
-            i64_of(c.missed),
-            i64_of(c.skipped),
-            i64_of(c.dropped)
-        ])?;
-        Ok(())
-    }
-
-    /// One cached statement per schedule: on SQLite a statement costs no round trip.
-    fn advance_schedules(&self, advances: &[Advance<'_>]) -> Result<()> {
+        )?;
         for a in advances {
-            self.advance_schedule(a.name, a.last_nominal, a.next_fire, &a.counts)?;
+            let c = &a.counts;
+            stmt.execute(params![
+                a.name,
+                a.last_nominal,
+                a.next_fire,
+                i64_of(c.fired + c.buffered),
+                i64_of(c.missed),
+                i64_of(c.skipped),
+                i64_of(c.dropped)
+            ])?;
         }
         Ok(())
     }
@@ -230,48 +308,31 @@ impl SchedulesTx for Transaction<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn schedules_active_runs(&self, names: &[String]) -> Result<BTreeMap<String, Vec<String>>> {
-        let mut stmt = self.prepare_cached(ACTIVE_RUNS_OF)?;
-        let rows = stmt.query_map([serde_json::to_string(names)?], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
-        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for row in rows {
-            let (schedule, id) = row?;
-            out.entry(schedule).or_default().push(id);
-        }
-        Ok(out)
-    }
-
-    fn buffered_counts(&self) -> Result<BTreeMap<String, u32>> {
-        let mut stmt = self.prepare_cached(
-            "SELECT schedule, count(*) FROM schedule_ticks WHERE outcome = 'buffered'
-             GROUP BY schedule",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
     fn insert_tick(&self, t: &NewTick<'_>) -> Result<bool> {
-        let n = self
-            .prepare_cached(
-                "INSERT INTO schedule_ticks
-                     (schedule, nominal_time, outcome, reason, recorded_at, run_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (schedule, nominal_time) DO NOTHING",
-            )?
-            .execute(params![
-                t.schedule,
-                t.nominal_time,
-                t.outcome.as_str(),
-                t.reason.map(MissReason::as_str),
-                t.recorded_at,
-                t.run_id
-            ])?;
-        Ok(n == 1)
+        Ok(self.insert_ticks(std::slice::from_ref(t))?[0])
     }
 
+    /// One statement, prepared once, run for each tick.
     fn insert_ticks(&self, ticks: &[NewTick<'_>]) -> Result<Vec<bool>> {
-        ticks.iter().map(|t| self.insert_tick(t)).collect()
+        let mut stmt = self.prepare_cached(
+            "INSERT INTO schedule_ticks
+                 (schedule, nominal_time, outcome, reason, recorded_at, run_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (schedule, nominal_time) DO NOTHING",
+        )?;
+        ticks
+            .iter()
+            .map(|t| {
+                let n = stmt.execute(params![
+                    t.schedule,
+                    t.nominal_time,
+                    t.outcome.as_str(),
+                    t.reason.map(MissReason::as_str),
+                    t.recorded_at,
+                    t.run_id
+                ])?;
+                Ok(n == 1)
+            })
+            .collect()
     }
 
     fn delete_tick(&self, schedule: &str, nominal_time: i64) -> Result<()> {
