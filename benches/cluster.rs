@@ -7,7 +7,8 @@
 //! server of its own when none answers), runs `imx init --database URL --admin bench` and real
 //! `imx server --database URL` processes (`--listen 127.0.0.1:0`, rate limits off) and
 //! `imx agent run --server A,B,…` processes, and reports min/median/max over `IMX_BENCH_RUNS`
-//! runs (default 5; the slow scenarios fewer, as printed).
+//! runs (default 5; the slow scenarios fewer, as printed). `IMX_BENCH_BIN=PATH` runs another
+//! build of `imx` (e.g. an older commit's) for the replicas and agents.
 //! - fanout: one run of 10,000 independent noop steps, 2 replicas, 4 agents × 8 slots (each
 //!   agent given every replica, starting at a different one): steps/s from start to the client
 //!   seeing the run succeeded. Target ≥ 5,000 steps/s. Also the CPU each part used per 1,000
@@ -94,7 +95,9 @@ fn cpu_of(pid: u32) -> Duration {
 
 /// `imx` with a cleared environment and its own HOME (no user config, context or keyring).
 fn imx_in(home: &Path) -> Command {
-    let mut c = Command::new(BIN);
+    // IMX_BENCH_BIN: another build of imx to measure (e.g. an older commit's).
+    let bin = std::env::var_os("IMX_BENCH_BIN").unwrap_or_else(|| BIN.into());
+    let mut c = Command::new(bin);
     c.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)

@@ -8,6 +8,7 @@
 
 mod combine;
 pub(super) mod denials;
+mod eager;
 mod feed_cache;
 pub(super) mod redact;
 mod token_cache;
@@ -69,6 +70,9 @@ impl Default for LocalOptions {
     }
 }
 
+/// The most agent bindings [`LocalControlPlane::check_agent`] remembers (then it starts over).
+const BOUND_AGENTS_KEPT: usize = 4096;
+
 /// How often one process looks for expired leases and overdue runs.
 const REAP_EVERY: Duration = Duration::from_millis(250);
 
@@ -96,6 +100,12 @@ pub struct LocalControlPlane {
     denials: denials::Denials,
     /// The agents' hot-path writes waiting to share a transaction (see [`combine`]).
     combiner: combine::Combiner,
+    /// (agent id, principal) pairs known bound (see [`Self::check_agent`]): a binding never
+    /// changes.
+    bound_agents: Mutex<std::collections::HashSet<(String, String)>>,
+    /// Claims waiting for work, to which a completion leases the steps it readies (see
+    /// [`eager`]).
+    waiting: eager::Waiting,
     /// The last event and log-mark pages read, shared by this process's followers.
     event_pages: feed_cache::FeedCache<Event>,
     mark_pages: feed_cache::FeedCache<LogMark>,
@@ -140,6 +150,8 @@ impl LocalControlPlane {
             max_token_ttl_ms: users::DEFAULT_MAX_TOKEN_TTL_MS,
             denials: denials::Denials::default(),
             combiner: combine::Combiner::default(),
+            waiting: eager::Waiting::default(),
+            bound_agents: Mutex::new(std::collections::HashSet::new()),
             event_pages: feed_cache::FeedCache::default(),
             mark_pages: feed_cache::FeedCache::default(),
             store_key_source: None,
@@ -394,14 +406,76 @@ impl LocalControlPlane {
         target: &str,
         agent_id: &str,
     ) -> Result<()> {
+        let key = (agent_id.to_string(), who.name.clone());
+        if self
+            .bound_agents
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&key)
+        {
+            return Ok(());
+        }
         let bound = self
             .store
             .read_quick(|tx| tx.check_agent_bound(agent_id, &who.name));
-        if matches!(bound, Err(Error::Forbidden { .. })) {
-            // Coalesced like every other denial (one record a minute per principal+action+target).
-            self.denials.record(self.store(), who, action, target);
+        match bound {
+            Ok(true) => {
+                // Remembered: the agent's every request checks it (two a step on the hot path).
+                let mut known = self.bound_agents.lock().unwrap_or_else(|p| p.into_inner());
+                if known.len() >= BOUND_AGENTS_KEPT {
+                    known.clear();
+                }
+                known.insert(key);
+                Ok(())
+            }
+            Ok(false) => Ok(()),
+            Err(e) => {
+                if matches!(e, Error::Forbidden { .. }) {
+                    // Coalesced like every other denial (one record a minute per
+                    // principal+action+target).
+                    self.denials.record(self.store(), who, action, target);
+                }
+                Err(e)
+            }
         }
-        bound
+    }
+
+    /// Lease steps made ready in `tx` to the claims waiting here (see [`eager`]), with the
+    /// store's ordinary claim; the grants are to be delivered once `tx` has committed.
+    pub(super) fn grant_waiting(&self, tx: &crate::store::Tx<'_>) -> Result<eager::Grants> {
+        let specs = self.store.specs();
+        self.waiting
+            .grant(|agent_id, max| tx.claim(specs, agent_id, max, self.lease_ms, &self.limits))
+    }
+
+    /// Steps granted to a claim, made ready to hand to its agent: secrets filled in (a step
+    /// whose secrets cannot be is failed, and left out), artifact limits set.
+    async fn prepare_tasks(&self, who: &Principal, tasks: Vec<StepTask>) -> Result<Vec<StepTask>> {
+        let mut tasks = self.fill_secrets(who, tasks).await?;
+        for t in &mut tasks {
+            if !t.artifacts.is_empty() {
+                t.max_artifact_bytes = Some(self.artifact_limits.max_step_bytes);
+            }
+        }
+        Ok(tasks)
+    }
+
+    /// A claim ends without having claimed: what a completion granted it meanwhile, if any.
+    async fn close_claim(
+        &self,
+        who: &Principal,
+        park: &eager::Parked<'_>,
+    ) -> Result<Vec<StepTask>> {
+        match park.close().await {
+            Some(tasks) => self.prepare_tasks(who, tasks).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// How many claims wait here for a completion to grant them steps (see [`eager`]).
+    #[cfg(test)]
+    pub(crate) fn parked_claims(&self) -> usize {
+        self.waiting.parked()
     }
 
     fn ready_now(&self) -> Result<bool> {
@@ -541,13 +615,16 @@ impl ControlPlane for LocalControlPlane {
         let wf = self.store.read(|tx| tx.get_workflow(&req.workflow, None))?;
         let typed = crate::spec::resolve_params(&wf.spec, &req.params)?;
         let specs = self.store.specs();
-        self.mutate(
+        let mut grants = None;
+        let run = self.mutate(
             who,
             "run.start",
             |r: &Run| r.id.clone(),
             run_audit_details,
             |tx| {
-                tx.create_run_with(
+                // A transaction run again starts over: what an earlier run granted was not kept.
+                grants = None;
+                let run = tx.create_run_with(
                     specs,
                     &RunRequest {
                         workflow: &req.workflow,
@@ -561,9 +638,23 @@ impl ControlPlane for LocalControlPlane {
                         schedule: None,
                         id: None,
                     },
-                )
+                )?;
+                // Its first steps are ready (unless it waits for a concurrency slot): lease
+                // them to claims waiting here, in this transaction.
+                let waits = run
+                    .concurrency
+                    .as_ref()
+                    .is_some_and(|c| c.admitted_at.is_none());
+                if !run.status.is_terminal() && !waits {
+                    grants = Some(self.grant_waiting(tx)?);
+                }
+                Ok(run)
             },
-        )
+        )?;
+        if let Some(grants) = grants {
+            grants.deliver();
+        }
+        Ok(run)
     }
 
     async fn rerun_run(&self, who: &Principal, id: &str, req: RerunRun) -> Result<Run> {
@@ -793,8 +884,18 @@ impl ControlPlane for LocalControlPlane {
         self.authorize(who, Permission::Work, "step.claim", agent_id)?;
         self.check_agent(who, "step.claim", agent_id, agent_id)?;
         let deadline = Instant::now() + wait;
+        // Parked from the start: a completion that readies a step while this claim looks or
+        // waits leases it here in its own transaction (see `eager`).
+        let park = self.waiting.park(agent_id, max, deadline);
         let mut first = true;
         loop {
+            if let Some(tasks) = park.take().await {
+                let tasks = self.prepare_tasks(who, tasks).await?;
+                if !tasks.is_empty() {
+                    return Ok(tasks);
+                }
+                park.reopen();
+            }
             self.maybe_reap();
             let seen = self.store.feed().version();
             let mut next_due = None;
@@ -803,10 +904,18 @@ impl ControlPlane for LocalControlPlane {
             // waited) the agent may have given up or died: leasing steps to it now would only
             // strand them until their lease ends. The first look always claims.
             if !first && Instant::now() >= deadline {
-                return Ok(Vec::new());
+                return self.close_claim(who, &park).await;
             }
             first = false;
             if ready {
+                if let Some(tasks) = park.own().await {
+                    let tasks = self.prepare_tasks(who, tasks).await?;
+                    if !tasks.is_empty() {
+                        return Ok(tasks);
+                    }
+                    park.reopen();
+                    continue;
+                }
                 let claimed = match self.hot_write(Job::Claim {
                     agent_id: agent_id.to_string(),
                     max,
@@ -815,17 +924,14 @@ impl ControlPlane for LocalControlPlane {
                     other => return Err(other.mismatch()),
                 };
                 if !claimed.tasks.is_empty() {
-                    let mut tasks = self.fill_secrets(who, claimed.tasks).await?;
-                    for t in &mut tasks {
-                        if !t.artifacts.is_empty() {
-                            t.max_artifact_bytes = Some(self.artifact_limits.max_step_bytes);
-                        }
-                    }
+                    let tasks = self.prepare_tasks(who, claimed.tasks).await?;
                     if !tasks.is_empty() {
                         return Ok(tasks);
                     }
+                    park.reopen();
                     continue;
                 }
+                park.reopen();
                 next_due = claimed.next_due;
             } else {
                 // Make sure the agent still exists, so a removed agent learns it.
@@ -834,7 +940,7 @@ impl ControlPlane for LocalControlPlane {
             }
             let now = Instant::now();
             if now >= deadline {
-                return Ok(Vec::new());
+                return self.close_claim(who, &park).await;
             }
             let mut sleep = deadline - now;
             if let Some(due) = next_due {
@@ -843,10 +949,10 @@ impl ControlPlane for LocalControlPlane {
                     sleep = sleep.min(Duration::from_millis(u64::try_from(until).unwrap_or(0)));
                 }
             }
-            self.store
-                .feed()
-                .wait_since(seen, sleep.min(REAP_EVERY * 2))
-                .await;
+            tokio::select! {
+                () = self.store.feed().wait_since(seen, sleep.min(REAP_EVERY * 2)) => {}
+                () = park.settled() => {}
+            }
         }
     }
 
@@ -913,7 +1019,10 @@ impl ControlPlane for LocalControlPlane {
             }
         }
         match self.hot_write(Job::Complete(results.to_vec()))? {
-            Done::Completed(accepted) => Ok(accepted),
+            Done::Completed(accepted, grants) => {
+                grants.deliver();
+                Ok(accepted)
+            }
             other => Err(other.mismatch()),
         }
     }

@@ -29,6 +29,8 @@ mod tests_auth;
 #[cfg(test)]
 mod tests_backend;
 #[cfg(test)]
+mod tests_eager;
+#[cfg(test)]
 mod tests_lockout;
 #[cfg(test)]
 mod tests_protocol;

@@ -204,6 +204,27 @@ impl Changeset {
         });
     }
 
+    /// Whether applying it may leave a step ready to claim at `now`: a step made ready (its
+    /// needs met, requeued, reset, or a new `foreach:` instance) and due, or a concurrency slot
+    /// freed (the key's next waiting run is admitted with its ready steps). A cheap hint, never
+    /// a promise: a claim decides.
+    pub fn readies(&self, now: i64) -> bool {
+        let due =
+            |status: StepStatus, not_before: i64| status == StepStatus::Ready && not_before <= now;
+        self.release.is_some()
+            || self.inserts.iter().any(|i| due(i.status, i.not_before))
+            || self.steps.iter().any(|u| match &u.change {
+                StepChange::Release {
+                    status, not_before, ..
+                }
+                | StepChange::Reset {
+                    status, not_before, ..
+                } => due(*status, *not_before),
+                StepChange::Requeue { not_before, .. } => *not_before <= now,
+                _ => false,
+            })
+    }
+
     pub(crate) fn system_line(&mut self, step_id: &str, attempt: u32, line: String) {
         self.logs.push(LogRecord {
             step_id: step_id.to_string(),

@@ -320,6 +320,57 @@ fn the_transition_table() {
     }
 }
 
+/// Which transitions say they leave a step ready to claim (`Changeset::readies`): the hint on
+/// which a completion leases the step it readied to a waiting claim in its own transaction.
+#[test]
+fn the_transitions_that_ready_a_step_say_so() {
+    use StepStatus::*;
+    let ix = spec(false);
+    #[rustfmt::skip]
+    let table: &[(StepStatus, Ev, bool)] = &[
+        // `up` succeeds: `s` is ready.
+        (Pending, Ev::NeedsSucceeded,                                   true),
+        // `s` succeeds: `down` is ready.
+        (Leased,  Ev::Complete { ok: true, attempt: 1, tries: 0 },      true),
+        (Running, Ev::Complete { ok: true, attempt: 1, tries: 0 },      true),
+        // A retry backs off 5 s: ready, but not due yet.
+        (Running, Ev::Complete { ok: false, attempt: 1, tries: 0 },     false),
+        // Failed: `down` is skipped, nothing readied.
+        (Running, Ev::Complete { ok: false, attempt: 1, tries: 1 },     false),
+        (Pending, Ev::NeedFailed,                                       false),
+        // A lost lease puts the step back at once.
+        (Leased,  Ev::LeaseLost { lost: 0 },                            true),
+        (Running, Ev::LeaseLost { lost: LOST_BUDGET },                  false),
+        (Ready,   Ev::Claim { due: true },                              false),
+        (Leased,  Ev::Start { attempt: 1 },                             false),
+        (Running, Ev::Heartbeat { attempt: 1 },                         false),
+        (Running, Ev::Cancel,                                           false),
+        (Running, Ev::Timeout,                                          false),
+    ];
+    for &(from, ev, readies) in table {
+        let tweak = |rows: &mut Vec<StepRow>| {
+            let s = rows.iter_mut().find(|r| r.step_id == "s").unwrap();
+            match ev {
+                Ev::Complete { tries, .. } => s.tries = tries,
+                Ev::LeaseLost { lost } => s.lost = lost,
+                _ => {}
+            }
+        };
+        let out = happen(&ix, from, ev, tweak).unwrap();
+        assert_eq!(
+            out.cs.readies(NOW),
+            readies,
+            "{from} + {ev:?}: {:?}",
+            out.events()
+        );
+        let due = out
+            .rows
+            .iter()
+            .any(|r| r.status == Ready && r.not_before <= NOW);
+        assert_eq!(due, readies, "{from} + {ev:?}: the rows agree");
+    }
+}
+
 #[test]
 fn a_claim_grants_a_new_attempt_with_a_lease_and_starts_a_queued_run() {
     let ix = spec(false);

@@ -52,6 +52,7 @@ mod approvals;
 mod artifacts;
 mod concurrency;
 mod conditions;
+mod eager;
 mod fanout;
 mod feeds;
 mod notify;
@@ -443,7 +444,17 @@ fn agents_register_drain_and_go(store: &Arc<dyn Backend>) {
     let got = store.read(|tx| tx.get_agent("w1")).unwrap();
     assert_eq!((got.id.as_str(), got.running), (w1.as_str(), 1));
     // Another principal may not act for it.
-    assert!(store.read(|tx| tx.check_agent_bound(&w1, "tester")).is_ok());
+    assert!(
+        store
+            .read(|tx| tx.check_agent_bound(&w1, "tester"))
+            .unwrap()
+    );
+    assert!(
+        !store
+            .read(|tx| tx.check_agent_bound("no-such-agent", "tester"))
+            .unwrap(),
+        "an unknown agent passes, but is not bound"
+    );
     assert!(matches!(
         store.read(|tx| tx.check_agent_bound(&w1, "someone")),
         Err(Error::Forbidden { .. })

@@ -44,7 +44,9 @@ pub enum Job {
 pub enum Done {
     Claimed(Claimed),
     Unit,
-    Completed(Vec<bool>),
+    /// Whether each result was accepted, and what the transaction leased to parked claims
+    /// (see [`super::eager`]): delivered once it has committed.
+    Completed(Vec<bool>, super::eager::Grants),
 }
 
 /// How a job is run inside a transaction (the control plane's settings: lease, limits).
@@ -204,9 +206,18 @@ impl super::LocalControlPlane {
             Job::Logs { lease, lines } => tx
                 .append_logs(lease, lines, self.limits.max_log_bytes)
                 .map(|()| Done::Unit),
-            Job::Complete(results) => tx
-                .complete_steps(specs, results, self.limits.max_output_bytes)
-                .map(Done::Completed),
+            Job::Complete(results) => {
+                let done =
+                    tx.complete_steps_detailed(specs, results, self.limits.max_output_bytes)?;
+                // A step readied: lease it now to a claim waiting here, in this transaction,
+                // rather than wake the claim to take it in a transaction of its own.
+                let grants = if done.readied {
+                    self.grant_waiting(tx)?
+                } else {
+                    super::eager::Grants::default()
+                };
+                Ok(Done::Completed(done.accepted, grants))
+            }
         }
     }
 }

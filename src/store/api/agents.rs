@@ -17,8 +17,9 @@ pub trait AgentsTx {
         lease_ms: i64,
     ) -> Result<Agent>;
     /// Refuse ([`crate::Error::Forbidden`]) `principal` acting for agent `agent_id` unless it
-    /// registered it; unknown agents pass.
-    fn check_agent_bound(&self, agent_id: &str, principal: &str) -> Result<()>;
+    /// registered it; unknown agents pass. `true`: the agent exists, bound to `principal` (a
+    /// binding never changes, so the answer may be remembered); `false`: no such agent.
+    fn check_agent_bound(&self, agent_id: &str, principal: &str) -> Result<bool>;
     /// Every agent.
     fn list_agents(&self) -> Result<Vec<Agent>>;
     /// An agent by name or id.

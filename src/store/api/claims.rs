@@ -14,6 +14,15 @@ pub struct Claimed {
     pub next_due: Option<i64>,
 }
 
+/// What recording step results did.
+#[derive(Debug, Default)]
+pub struct Completed {
+    /// Per result, whether it was accepted (its lease still held).
+    pub accepted: Vec<bool>,
+    /// Whether a step may have become ready to claim (a hint: see `Changeset::readies`).
+    pub readied: bool,
+}
+
 /// Claims, leases, step reports, and reaping.
 pub trait ClaimsTx {
     /// Grant up to `max` ready steps to agent `agent_id`, each with a lease of `lease_ms`.
@@ -44,7 +53,18 @@ pub trait ClaimsTx {
         cache: &SpecCache,
         results: &[(LeaseRef, StepResult)],
         max_output_bytes: u64,
-    ) -> Result<Vec<bool>>;
+    ) -> Result<Vec<bool>> {
+        self.complete_steps_detailed(cache, results, max_output_bytes)
+            .map(|c| c.accepted)
+    }
+    /// [`complete_steps`](Self::complete_steps), saying also whether a step may have become
+    /// ready.
+    fn complete_steps_detailed(
+        &self,
+        cache: &SpecCache,
+        results: &[(LeaseRef, StepResult)],
+        max_output_bytes: u64,
+    ) -> Result<Completed>;
     /// Whether any step is ready to claim at `now` (ms).
     fn any_ready(&self, now: i64) -> Result<bool>;
     /// Whether any lease has expired or run is overdue (a cheap check before [`reap`](Self::reap)).

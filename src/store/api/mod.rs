@@ -29,7 +29,7 @@ pub mod views;
 
 pub use agents::AgentsTx;
 pub use artifacts::ArtifactsTx;
-pub use claims::{Claimed, ClaimsTx};
+pub use claims::{Claimed, ClaimsTx, Completed};
 pub use notify::NotifyTx;
 pub use retention::RetentionTx;
 pub use runs::{RunRequest, RunsTx, WorkflowsTx};

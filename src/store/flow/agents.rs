@@ -144,12 +144,13 @@ pub fn register<T: AgentRows + ?Sized>(
     get(tx, &id)
 }
 
-/// `Ok` if `principal` may act for agent `agent_id` (the one that registered it), or if there
-/// is no such agent (the call then fails or answers as it would for any unknown agent).
-pub fn check_bound<T: AgentRows + ?Sized>(tx: &T, agent_id: &str, principal: &str) -> Result<()> {
+/// `Ok(true)` if `principal` may act for agent `agent_id` (the one that registered it),
+/// `Ok(false)` if there is no such agent (the call then fails or answers as it would for any
+/// unknown agent).
+pub fn check_bound<T: AgentRows + ?Sized>(tx: &T, agent_id: &str, principal: &str) -> Result<bool> {
     match tx.agent_owner(agent_id)? {
-        None => Ok(()),
-        Some((_, Some(owner))) if owner == principal => Ok(()),
+        None => Ok(false),
+        Some((_, Some(owner))) if owner == principal => Ok(true),
         Some((name, owner)) => Err(Error::Forbidden {
             principal: principal.to_string(),
             action: match owner {

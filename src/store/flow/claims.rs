@@ -12,7 +12,7 @@ use crate::control::HeartbeatReply;
 use crate::engine::transitions::{self as engine, claim::Prepared};
 use crate::engine::{Claimant, Loaded, Rejection, RunRow, SpecCache, SpecIndex, StepLimits};
 use crate::model::{CapturedLine, LeaseRef, RunStatus, StepResult, StepTask, now_ms};
-use crate::store::api::Claimed;
+use crate::store::api::{Claimed, Completed};
 use crate::{Error, Result};
 
 /// A run's head, workflow index and params, loaded once per claim, and whether its row is
@@ -292,9 +292,10 @@ pub fn complete<T: Rows + ?Sized>(
     cache: &SpecCache,
     results: &[(LeaseRef, StepResult)],
     max_output_bytes: u64,
-) -> Result<Vec<bool>> {
+) -> Result<Completed> {
     let now = now_ms();
     let mut accepted = Vec::with_capacity(results.len());
+    let mut readied = false;
     // Each run's row is locked and read once, then kept up to date here with what each
     // result changes in it; step rows are read afresh (an earlier result may have changed
     // them). The workflow index is looked up once per run.
@@ -328,8 +329,9 @@ pub fn complete<T: Rows + ?Sized>(
             for u in &cs.runs {
                 head.apply(&u.change);
             }
+            readied |= cs.readies(now);
         }
         accepted.push(decided.is_ok());
     }
-    Ok(accepted)
+    Ok(Completed { accepted, readied })
 }

@@ -350,6 +350,12 @@ impl Inline {
         }
     }
 
+    /// How many connections exist (idle or lent).
+    #[cfg(test)]
+    pub(super) fn open(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
+    }
+
     /// An open connection, lent until the returned guard is dropped; `None` when all `max` are
     /// lent or a new one cannot be made now (the caller uses the pool's instead: its error,
     /// if the database is down, is the one to report).

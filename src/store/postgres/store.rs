@@ -36,6 +36,8 @@ pub struct PgStore {
     wake: std::sync::Arc<FeedWakeups>,
     /// Connections for hot-path reads, driven by their callers (before the bridge as well).
     inline: Inline,
+    /// Connections for writes, driven by their callers the same way (see [`PgStore::write`]).
+    inline_writes: Inline,
     bridge: Bridge,
     config: PgConfig,
     created: bool,
@@ -87,13 +89,15 @@ impl PgStore {
                 migrate(&mut client, &place, create).await
             })
         })?;
-        // A quarter of the connections (none of a pool under 4) serve hot-path reads, driven
-        // by their callers (`super::inline`); the pool has the rest, so the replica keeps to
-        // the database at most the pool size it was given.
+        // A quarter of the connections (none of a pool under 4) serve hot-path reads, and an
+        // eighth (none of a pool under 8) writes, driven by their callers (`super::inline`);
+        // the pool has the rest, so the replica keeps to the database at most the pool size it
+        // was given.
         let quick = config.pool_size / 4;
+        let writes = config.pool_size / 8;
         let pool = config
             .clone()
-            .with_pool_size(config.pool_size - quick)
+            .with_pool_size(config.pool_size - quick - writes)
             .pool()?;
         let feed = std::sync::Arc::new(crate::store::feed::ChangeFeed::detached());
         let handle = bridge
@@ -102,10 +106,12 @@ impl PgStore {
             .ok_or_else(|| Error::Store("the database runtime is gone".into()))?;
         let wake = FeedWakeups::new(config.clone(), handle, &feed);
         let inline = Inline::new(config.clone(), quick);
+        let inline_writes = Inline::new(config.clone(), writes);
         Ok(PgStore {
             pool,
             wake,
             inline,
+            inline_writes,
             bridge,
             config,
             created: migrated.initialised,
@@ -241,6 +247,11 @@ impl PgStore {
     /// or the commit fails with a serialization failure or a deadlock, the transaction is
     /// rolled back and `f` runs again from the start (a few times, after short pauses): it
     /// must decide from what it reads, never from what an earlier run of it saw.
+    ///
+    /// It runs on a connection this thread drives itself when one is free
+    /// ([`super::inline`]): a write is a dozen round trips or more (a completion that leases
+    /// the step it readied, say), and through the pool each costs hand-offs to the bridge's
+    /// thread and back that take longer than the statement.
     pub fn write<T>(&self, mut f: impl FnMut(&PgTx<'_>) -> Result<T>) -> Result<T> {
         crate::store::off_runtime(|| {
             let mut tries = 0;
@@ -335,6 +346,12 @@ impl PgStore {
         read_only: bool,
         f: &mut impl FnMut(&PgTx<'_>) -> Result<T>,
     ) -> std::result::Result<T, (Error, bool)> {
+        if !read_only
+            && let Some(lent) = self.inline_writes.take()
+            && let Some(conn) = lent.conn()
+        {
+            return self.attempt_on(conn.client(), Driver::Inline(conn), false, f);
+        }
         let client = self.bridge.block_on(self.pool.get()).map_err(|e| {
             let e = PgError::from(e);
             let again = e.is_retryable();
@@ -474,6 +491,47 @@ pub(crate) mod tests {
         // A query the server refuses is a store error, not retried.
         let e = insert(&store, "a").unwrap_err();
         assert!(matches!(e, Error::Store(_)), "{e:?}");
+    }
+
+    /// Writes run on connections their callers drive (two of the default pool's sixteen),
+    /// kept between writes; one that fails leaves its connection fit for the next; with every
+    /// such connection lent (writes nested in a write's body), a write takes the pool's.
+    #[test]
+    fn writes_take_the_callers_own_connections_then_the_pools() {
+        let Some((_db, store)) = test_store() else {
+            return;
+        };
+        let before = count(&store);
+        let pid = |tx: &PgTx<'_>| -> Result<i32> {
+            crate::store::postgres::tx::get(&tx.query_one("SELECT pg_backend_pid()", &[])?, 0)
+        };
+        let first = store.write(pid).unwrap();
+        assert_eq!(store.inline_writes.open(), 1);
+        let e = store.write(|tx| {
+            tx.execute("INSERT INTO meta (key, value) VALUES ('x', 'v')", &[])?;
+            Err::<(), _>(Error::Conflict("no".into()))
+        });
+        assert!(matches!(e, Err(Error::Conflict(_))));
+        insert(&store, "y").unwrap();
+        assert_eq!(
+            store.write(pid).unwrap(),
+            first,
+            "the same connection, kept"
+        );
+        assert_eq!(count(&store), before + 1, "the failed write kept nothing");
+        // Nested: the outer two take the two connections, the innermost the pool's.
+        let pids = store
+            .write(|outer| {
+                let inner = store.write(|middle| {
+                    let innermost = store.write(pid)?;
+                    Ok((pid(middle)?, innermost))
+                })?;
+                Ok((pid(outer)?, inner.0, inner.1))
+            })
+            .unwrap();
+        assert_eq!(store.inline_writes.open(), 2);
+        let (a, b, c) = pids;
+        assert!(a != b && b != c && a != c, "{pids:?}");
     }
 
     /// Deferred writes (`PgTx::defer`) are sent before the next query, in order, so it sees

@@ -21,7 +21,7 @@ use crate::model::{
     WorkflowSpec, WorkflowSummary,
 };
 use crate::store::api::{
-    AgentsTx, Claimed, ClaimsTx, DashboardTx, LoginRow, RunRequest, RunsTx, SettingsTx,
+    AgentsTx, Claimed, ClaimsTx, Completed, DashboardTx, LoginRow, RunRequest, RunsTx, SettingsTx,
     StatusCounts, TokenInsert, TokenRow, UsersTx, ViewsTx, WorkflowsTx,
 };
 use crate::store::flow;
@@ -96,7 +96,7 @@ impl AgentsTx for Transaction<'_> {
     ) -> Result<Agent> {
         flow::agents::register(self, cache, reg, principal, lease_ms)
     }
-    fn check_agent_bound(&self, agent_id: &str, principal: &str) -> Result<()> {
+    fn check_agent_bound(&self, agent_id: &str, principal: &str) -> Result<bool> {
         flow::agents::check_bound(self, agent_id, principal)
     }
     fn list_agents(&self) -> Result<Vec<Agent>> {
@@ -152,12 +152,12 @@ impl ClaimsTx for Transaction<'_> {
     ) -> Result<()> {
         flow::claims::append_logs(self, lease, lines, max_bytes)
     }
-    fn complete_steps(
+    fn complete_steps_detailed(
         &self,
         cache: &SpecCache,
         results: &[(LeaseRef, StepResult)],
         max_output_bytes: u64,
-    ) -> Result<Vec<bool>> {
+    ) -> Result<Completed> {
         flow::claims::complete(self, cache, results, max_output_bytes)
     }
     fn any_ready(&self, now: i64) -> Result<bool> {
