@@ -111,14 +111,20 @@ fn a_server_retains_on_its_own(env: TestEnv) {
     assert_eq!(env.show_run(&waiting)["status"], "queued");
     // A pass may have found only the workflow's `applied` event old enough before the run
     // ended (a loaded machine takes over a second from apply to cancel): look for the run's.
-    let records = env.json(["audit", "list", "--action", "run.prune"]);
-    let records = records.as_array().unwrap();
+    // Its record is written once the pass's batches are done, after the run is gone: wait
+    // for it (reading it as soon as the run was gone failed now and then under load).
+    let records = || {
+        env.json(["audit", "list", "--action", "run.prune"])
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    wait_until("the prune to be audited", SLOW, || {
+        records().iter().any(|r| r["details"]["runs"] == 1)
+    });
+    let records = records();
     assert!(
         records.iter().all(|r| r["actor"] == "server:retention"),
-        "{records:?}"
-    );
-    assert!(
-        records.iter().any(|r| r["details"]["runs"] == 1),
         "{records:?}"
     );
 }
