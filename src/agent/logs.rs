@@ -134,7 +134,7 @@ impl LogSink {
     }
 
     /// [`send`](Self::send) a line the sink's masker has already found to hold no secret
-    /// ([`Masker::suspects`](super::mask::Masker::suspects) over the block it was read in).
+    /// (the check of the block it was read in: `executor::lines`).
     pub(crate) async fn send_clean(&self, stream: LogStream, line: String) {
         self.send_as(stream, line, Masking::Clean).await;
     }

@@ -11,10 +11,11 @@
 //! hash picks one 64-bit word of 4,096 (32 KiB, in the L1 cache) and one of 1,024 masks of
 //! three bits, so a lookup is a multiply and two loads; with a hundred secrets (some 9,000
 //! windows, about seven bits set a word) it lets about one window in a thousand through.
-//! Every window of a line is looked up in it without a branch per lookup; only a line with a
-//! window it lets through is looked at again, window by window, in the second (two hashes over
-//! 2²¹ bits), which lets next to none through — a line of 20 KB is 1,500 windows. The set may say yes for a line with no secret (then the automaton
-//! decides), never no for a line with one. Secrets of 20 bytes make `s = 13`: a line costs a
+//! Every window of a line (or of a block of lines: [`Prefilter::suspects`]) is looked up in it
+//! without a branch per lookup; only a window it lets through is looked at again in the second
+//! (two hashes over 2²¹ bits), which lets next to none through — a line of 20 KB is 1,500
+//! windows. The set may say yes for a line with no secret (then the automaton decides), never
+//! no for a line with one. Secrets of 20 bytes make `s = 13`: a line costs a
 //! lookup every 13 bytes. (Windows of 8 bytes, not 4: log text shares many 4-byte pieces with
 //! random tokens, and each such line went to the automaton.)
 
@@ -213,19 +214,12 @@ impl Prefilter {
         if FULL { v } else { v & self.keep }
     }
 
-    /// The window at `q`, read as the 8 bytes there (`q + 8 <= text.len()`).
-    fn eight(&self, text: &[u8], q: usize) -> u64 {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(&text[q..q + 8]);
-        u64::from_le_bytes(a) & self.keep
-    }
-
     /// `f` of the windows at `from, from + s, from + 2s, …` of `line`, with their positions.
     fn each_window(&self, line: &[u8], from: usize, mut f: impl FnMut(usize, u64)) {
         let mut q = from;
         // Windows whose 8 bytes are all in the line are read as one number.
         while q + 8 <= line.len() {
-            f(q, self.eight(line, q));
+            f(q, self.read::<false>(line, q));
             q += self.s;
         }
         while q + self.w <= line.len() {

@@ -528,11 +528,7 @@ fn log_pass(pass: &Result<Option<PassReport>>) {
     // own line is there at debug level, and at info when one of its ticks was lost.
     let mut total = crate::model::TickCounts::default();
     for (name, c) in &r.ticks {
-        total.fired += c.fired;
-        total.missed += c.missed;
-        total.skipped += c.skipped;
-        total.buffered += c.buffered;
-        total.dropped += c.dropped;
+        total.add(c);
         if c.missed > 0 || c.dropped > 0 {
             tracing::info!(schedule = %name, fired = c.fired, missed = c.missed,
                 skipped = c.skipped, buffered = c.buffered, dropped = c.dropped, "schedule ticks");

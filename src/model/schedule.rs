@@ -58,6 +58,15 @@ impl TickCounts {
     pub fn any(&self) -> bool {
         *self != TickCounts::default()
     }
+
+    /// Count `other`'s ticks too.
+    pub fn add(&mut self, other: &TickCounts) {
+        self.fired += other.fired;
+        self.missed += other.missed;
+        self.skipped += other.skipped;
+        self.buffered += other.buffered;
+        self.dropped += other.dropped;
+    }
 }
 
 /// What became of a tick.

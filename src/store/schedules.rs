@@ -220,13 +220,7 @@ impl PassReport {
         let mut merged: Vec<(String, TickCounts)> = Vec::with_capacity(ticks.len());
         for (name, c) in ticks {
             match merged.last_mut() {
-                Some((last, t)) if *last == name => {
-                    t.fired += c.fired;
-                    t.missed += c.missed;
-                    t.skipped += c.skipped;
-                    t.buffered += c.buffered;
-                    t.dropped += c.dropped;
-                }
+                Some((last, t)) if *last == name => t.add(&c),
                 _ => merged.push((name, c)),
             }
         }

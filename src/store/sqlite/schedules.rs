@@ -197,8 +197,8 @@ impl SchedulesTx for Transaction<'_> {
         rows.map(|r| with_spec(r?)).collect()
     }
 
-    /// One query for the rows (only the columns a pass needs; a spec seen before is not
-    /// read again), one for their runs not ended, one for the buffered ticks.
+    /// One query for the rows (only the columns a pass needs; a spec whose text was seen
+    /// before is not parsed again), one for their runs not ended, one for the buffered ticks.
     fn due_schedules(
         &self,
         now: i64,
