@@ -24,7 +24,7 @@ pub use fanout::{
     DEFAULT_MAX_INSTANCES, FanOut, ForeachSource, InstanceVars, MAX_INSTANCES_LIMIT, MatrixAxis,
     base_step_id, foreach_instance_id, is_instance_id, value_text,
 };
-pub use ids::{new_id, now_ms, short_id};
+pub use ids::{new_id, new_id_at, now_ms, short_id};
 pub use run::{
     ApprovalDecision, LeaseRef, Page, Run, RunConcurrency, RunDetail, RunFilter, RunStatus,
     StepApproval, StepOutcome, StepResult, StepState, StepStatus, StepTask, StepWait, WaitReason,

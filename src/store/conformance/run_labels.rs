@@ -16,6 +16,7 @@ on_both!(
     a_rerun_names_its_run_and_may_run_an_older_version,
     retention_deletes_a_runs_labels,
     a_rule_scoped_by_labels_fires_only_for_runs_with_them,
+    a_runs_id_carries_its_creation_time,
 );
 
 fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -301,4 +302,22 @@ fn a_rule_scoped_by_labels_fires_only_for_runs_with_them(store: &Arc<dyn Backend
         None,
     );
     assert!(finish(&both).is_some());
+}
+
+/// A run's id (a ULID) carries the very millisecond of its `created_at`, so `list_runs` since
+/// a run's creation time (an id bound) always lists it. The id used to be made a moment
+/// before the time was read: across a millisecond's edge the run fell out of `--since`.
+fn a_runs_id_carries_its_creation_time(store: &Arc<dyn Backend>) {
+    apply(store, &WorkflowSpec::new("one", vec![step("a", &[])]));
+    for _ in 0..300 {
+        let run = start(store, "one", None, &BTreeMap::new(), None);
+        let at = ulid::Ulid::from_string(&run.id).unwrap().timestamp_ms();
+        assert_eq!(i64::try_from(at).unwrap(), run.created_at, "{}", run.id);
+        let filter = RunFilter {
+            since: Some(run.created_at),
+            limit: Some(500),
+            ..RunFilter::default()
+        };
+        assert!(list(store, filter).0.contains(&run.id), "{}", run.id);
+    }
 }

@@ -213,12 +213,25 @@ impl<'c, 'r> Starter<'c, 'r> {
             .any(|s| matches!(s.kind, crate::model::StepKind::Approval(_)));
         let plain = ix.spec.concurrency.is_none() && !engine::conditions::gates_roots(&ix);
         if plain && !approvals {
+            // The id's time is the run's creation time (`run list --since` bounds ids by
+            // time); a pre-made id was made just before, and its time is taken.
+            let (id, now) = match req.id {
+                Some(id) => {
+                    let made = ulid::Ulid::from_string(id).ok().map(|u| u.timestamp_ms());
+                    let now = made.and_then(|ms| i64::try_from(ms).ok());
+                    (id.to_string(), now.unwrap_or_else(now_ms))
+                }
+                None => {
+                    let now = now_ms();
+                    (crate::model::new_id_at(now), now)
+                }
+            };
             self.pending.push(Pending {
-                id: req.id.map_or_else(crate::model::new_id, str::to_string),
+                id,
                 req,
                 version,
                 params: serde_json::to_string(params_json)?,
-                now: now_ms(),
+                now,
                 timeout,
                 ix,
                 slot: None,
@@ -236,7 +249,7 @@ impl<'c, 'r> Starter<'c, 'r> {
         // `run list` shows it, also when concurrent starts (replicas) took turns at the lock.
         let now = now_ms();
         let one = Pending {
-            id: crate::model::new_id(),
+            id: crate::model::new_id_at(now),
             req,
             version,
             params: serde_json::to_string(params_json)?,
