@@ -26,6 +26,9 @@ const CLAIM: u32 = 200;
 const SCAN_EVERY: Duration = Duration::from_secs(5);
 /// The longest a delivery loop sleeps without looking (a safety net under the change feed).
 const POLL: Duration = Duration::from_millis(250);
+/// The shortest time between two passes: a burst of commits (a chain's steps, a fan-out's
+/// completions) wakes one pass per gap, not one per commit, for at most this much more delay.
+const GAP: Duration = Duration::from_millis(50);
 
 /// The non-secret settings of a channel, kept as JSON.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -533,7 +536,8 @@ pub fn http_client() -> Result<reqwest::Client> {
 }
 
 /// Deliver notifications until `stop` turns true: a pass whenever the store changes (a run's
-/// end wakes it at once), when a delivery falls due, and at least every 250 ms. On replicas
+/// end wakes it at once; passes are at least [`GAP`] apart), when a delivery falls due, and at
+/// least every 250 ms. On replicas
 /// sharing a store only the one leading maintenance delivers. Errors go to `on_error`.
 pub async fn deliver(
     plane: Arc<LocalControlPlane>,
@@ -548,10 +552,18 @@ pub async fn deliver(
         }
     };
     let mut last_scan: Option<Instant> = None;
+    let mut last_pass: Option<Instant> = None;
     loop {
+        if let Some(rest) = last_pass.and_then(|t| GAP.checked_sub(t.elapsed())) {
+            tokio::select! {
+                () = tokio::time::sleep(rest) => {}
+                _ = stop.changed() => {}
+            }
+        }
         if *stop.borrow() {
             return;
         }
+        last_pass = Some(Instant::now());
         let seen = plane.store().feed().version();
         let scan = last_scan.is_none_or(|t| t.elapsed() >= SCAN_EVERY);
         if scan {

@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0018_artifacts.sql"),
     include_str!("migrations/0019_step_instances.sql"),
     include_str!("migrations/0020_trigger_labels.sql"),
+    include_str!("migrations/0021_feed_reserve.sql"),
 ];
 
 /// The PostgreSQL schema version this build writes (its own numbering, apart from SQLite's).

@@ -89,7 +89,8 @@ pub fn logical_schema_version(pg_version: i64) -> i64 {
         16 => 19,
         // 0019 (its seventeenth) adds steps.vars, as SQLite 0025 (its twentieth).
         17 => 20,
-        // 0020 (its eighteenth) adds triggers.labels, as SQLite 0026 (its twenty-first).
+        // 0020 (its eighteenth) adds triggers.labels, as SQLite 0026 (its twenty-first); 0021
+        // (its nineteenth) changes only the feed counters, which are not exported.
         _ => 21,
     }
 }
