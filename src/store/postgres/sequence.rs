@@ -11,6 +11,10 @@
 //! reader paging `feed_seq > after` never skips one. (The counter, not `max(feed_seq)`, is
 //! where numbering continues, so deleting the newest rows never hands a number out twice.)
 //!
+//! The numbering's commit does not wait for its WAL flush: numbers come from a range reserved
+//! durably ahead, and after a database restart numbering continues above it (see [`sequence`]),
+//! so a follower pays for one flush a change, the writer's.
+//!
 //! Feed readers ([`PgStore::sync_feeds`](super::PgStore::sync_feeds), called by the control
 //! plane before a page of events or log lines) run the sequencer before they take their
 //! snapshot, so such a read sees every row committed before it began, numbered; when nothing
