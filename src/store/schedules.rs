@@ -299,11 +299,11 @@ fn fire_some(
     let due = tx.due_schedules(now, limit, cache.schedules())?;
     let n = due.len();
     let mut planned = Vec::with_capacity(n);
-    let mut advances: Vec<(String, i64, Option<i64>)> = Vec::new();
+    let mut advances: Vec<(String, Option<i64>, i64)> = Vec::new();
     for s in due {
         match decide(tx, s, now, report)? {
             Ok(p) => planned.push(p),
-            Err(s) => advances.push((s.name, s.last_nominal, None)),
+            Err(s) => advances.push((s.name, s.row, s.last_nominal)),
         }
     }
     // A tick fired with the batch is recorded with the id its run will take (no update to
@@ -433,16 +433,18 @@ fn fire_some(
     }
     let mut all: Vec<Advance<'_>> = advances
         .iter()
-        .map(|(name, last_nominal, next_fire)| Advance {
+        .map(|(name, row, last_nominal)| Advance {
             name,
+            row: *row,
             last_nominal: *last_nominal,
-            next_fire: *next_fire,
+            next_fire: None,
             counts: TickCounts::default(),
         })
         .collect();
     for (p, c) in planned.iter().zip(counts) {
         all.push(Advance {
             name: &p.s.name,
+            row: p.s.row,
             last_nominal: p.plan.last_nominal,
             next_fire: p.plan.next_fire,
             counts: c,

@@ -24,6 +24,9 @@ pub struct NewTick<'a> {
 /// compiled, and what of the store its plan depends on.
 #[derive(Debug, Clone)]
 pub struct DueSchedule {
+    /// Where the backend keeps the row (SQLite: its rowid), to advance it without looking the
+    /// name up again; `None` where the name is the key (PostgreSQL).
+    pub row: Option<i64>,
     pub name: String,
     pub workflow: String,
     pub compiled: Arc<Compiled>,
@@ -43,6 +46,8 @@ pub struct DueSchedule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Advance<'a> {
     pub name: &'a str,
+    /// [`DueSchedule::row`] of the schedule, when it was read as due in this transaction.
+    pub row: Option<i64>,
     /// The latest nominal time decided.
     pub last_nominal: i64,
     pub next_fire: Option<i64>,

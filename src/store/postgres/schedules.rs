@@ -160,6 +160,7 @@ impl SchedulesTx for PgTx<'_> {
                 let fired: i64 = get(r, 6)?;
                 let buffered: i64 = get(r, 8)?;
                 Ok(DueSchedule {
+                    row: None,
                     workflow: get(r, 1)?,
                     compiled: spec,
                     paused: get(r, 3)?,

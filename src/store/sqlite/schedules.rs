@@ -123,9 +123,22 @@ impl PassReads for Transaction<'_> {
 }
 
 /// The due schedules, earliest first: what a pass needs of each.
-const DUE: &str = "SELECT name, workflow, spec, paused, checked_at, last_nominal, fired
+const DUE: &str = "SELECT name, workflow, spec, paused, checked_at, last_nominal, fired, rowid
      FROM schedules WHERE next_fire IS NOT NULL AND next_fire <= ?1
      ORDER BY next_fire LIMIT ?2";
+
+/// A pass's advance of a schedule it read as due in the same transaction: found by its rowid
+/// (the name checked on the row), not searched for by name.
+const ADVANCE_BY_ROW: &str = "UPDATE schedules SET last_nominal = max(last_nominal, ?3),
+         next_fire = ?4, fired = fired + ?5, missed = missed + ?6, skipped = skipped + ?7,
+         dropped = dropped + ?8
+     WHERE rowid = ?1 AND name = ?2";
+
+/// The same by name (`?1` is NULL).
+const ADVANCE_BY_NAME: &str = "UPDATE schedules SET last_nominal = max(last_nominal, ?3),
+         next_fire = ?4, fired = fired + ?5, missed = missed + ?6, skipped = skipped + ?7,
+         dropped = dropped + ?8
+     WHERE name = ?2 AND ?1 IS NULL";
 
 /// The lease's key in `meta`.
 const LEASE: &str = "scheduler_lease";
@@ -216,6 +229,7 @@ impl SchedulesTx for Transaction<'_> {
             let json = r.get_ref(2)?.as_str().map_err(|e| bad(&e))?;
             let spec = compiled.get(&name, json, now).map_err(|e| bad(&e))?;
             due.push(DueSchedule {
+                row: Some(r.get(7)?),
                 workflow: r.get(1)?,
                 compiled: spec,
                 paused: r.get(3)?,
@@ -249,6 +263,7 @@ impl SchedulesTx for Transaction<'_> {
     ) -> Result<()> {
         self.advance_schedules(&[Advance {
             name,
+            row: None,
             last_nominal,
             next_fire,
             counts: *c,
@@ -256,17 +271,21 @@ impl SchedulesTx for Transaction<'_> {
     }
 
     /// One statement, prepared once, run for each schedule: on SQLite a statement costs no
-    /// round trip.
+    /// round trip. A row read as due in this transaction is found by its rowid (the name
+    /// checked on it), not looked up again by name in the name's index: a tenth of a pass's
+    /// tick work, 10,000 schedules a minute.
     fn advance_schedules(&self, advances: &[Advance<'_>]) -> Result<()> {
-        let mut stmt = self.prepare_cached(
-            "UPDATE schedules SET last_nominal = max(last_nominal, ?2), next_fire = ?3,
-                 fired = fired + ?4, missed = missed + ?5, skipped = skipped + ?6,
-                 dropped = dropped + ?7
-             WHERE name = ?1",
-        )?;
+        let mut by_row = self.prepare_cached(ADVANCE_BY_ROW)?;
+        let mut by_name = self.prepare_cached(ADVANCE_BY_NAME)?;
         for a in advances {
             let c = &a.counts;
+            let stmt = if a.row.is_some() {
+                &mut by_row
+            } else {
+                &mut by_name
+            };
             stmt.execute(params![
+                a.row,
                 a.name,
                 a.last_nominal,
                 a.next_fire,
@@ -475,6 +494,29 @@ mod tests {
     #[test]
     fn a_pass_searches_active_runs_by_schedule_while_thousands_are_queued() {
         assert_plans(|_| "queued", false);
+    }
+
+    /// A pass advances the schedules it read as due by their rowid, without a search of the
+    /// names' index; one advanced by name alone (`advance_schedule`) is searched by name.
+    #[test]
+    fn a_pass_advances_its_due_schedules_by_rowid() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("imx.db");
+        drop(Store::open(&path, true).unwrap());
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for (sql, want) in [
+            (ADVANCE_BY_ROW, "INTEGER PRIMARY KEY (rowid=?)"),
+            (ADVANCE_BY_NAME, "sqlite_autoindex_schedules_1 (name=?)"),
+        ] {
+            let plan: Vec<String> = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map(params![1, "s", 0, 0, 0, 0, 0, 0], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            assert!(plan.iter().any(|p| p.contains(want)), "{sql}: {plan:?}");
+        }
     }
 
     fn assert_plans(status_of: impl Fn(i64) -> &'static str, analyze: bool) {
