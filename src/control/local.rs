@@ -906,7 +906,7 @@ impl ControlPlane for LocalControlPlane {
             if !first && Instant::now() >= deadline {
                 return self.close_claim(who, &park).await;
             }
-            first = false;
+            let first_look = std::mem::replace(&mut first, false);
             if ready {
                 if let Some(tasks) = park.own().await {
                     let tasks = self.prepare_tasks(who, tasks).await?;
@@ -933,8 +933,11 @@ impl ControlPlane for LocalControlPlane {
                 }
                 park.reopen();
                 next_due = claimed.next_due;
-            } else {
-                // Make sure the agent still exists, so a removed agent learns it.
+            } else if first_look {
+                // Make sure the agent still exists, so a removed agent learns it: once a
+                // claim, not at every change it wakes for (each step's commits wake every
+                // parked claim); a claim of an agent removed meanwhile ends at its deadline
+                // and the next one learns it.
                 self.store
                     .read_quick(|tx| tx.get_agent(agent_id).map(|_| ()))?;
             }
