@@ -18,7 +18,9 @@
 //! - http:   GET /api/v1/runs?limit=50 with 100,000 runs (seeded through the library, 8 at a
 //!   time), one replica, `wrk` (else an in-process reqwest loop; `IMX_BENCH_LOADGEN` chooses) at 8 and 32 connections
 //!   (`IMX_BENCH_CONC`), `IMX_BENCH_SECS` (default 3) each: req/s and p99. Target ≥ 10,000
-//!   req/s, p99 < 10 ms.
+//!   req/s, p99 < 10 ms. `IMX_BENCH_BASE=PATH` also starts a replica of that build of `imx`
+//!   on the same seeded database, and the two take turns (base first), each run: their
+//!   figures side by side (the database's schema must be one both builds know).
 //! - claims: the fanout with 1, 2 and 4 replicas (`IMX_BENCH_STEPS`, default 10,000 steps; 3
 //!   runs each): claimed-and-completed steps/s, and how busy the database was (cores).
 //! - size:   bytes per step on disk after runs of 10,000 noop steps (pg_total_relation_size of
@@ -97,6 +99,11 @@ fn cpu_of(pid: u32) -> Duration {
 fn imx_in(home: &Path) -> Command {
     // IMX_BENCH_BIN: another build of imx to measure (e.g. an older commit's).
     let bin = std::env::var_os("IMX_BENCH_BIN").unwrap_or_else(|| BIN.into());
+    build_in(&bin, home)
+}
+
+/// The `imx` at `bin`, as [`imx_in`] runs it.
+fn build_in(bin: &std::ffi::OsStr, home: &Path) -> Command {
     let mut c = Command::new(bin);
     c.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -162,8 +169,13 @@ impl Cluster {
 
     /// Start one more replica; its URL.
     fn replica(&mut self) -> String {
-        let mut child = self
-            .imx()
+        let imx = self.imx();
+        self.replica_of(imx)
+    }
+
+    /// Start one more replica with `imx` (a build's command, as [`imx_in`] makes it); its URL.
+    fn replica_of(&mut self, mut imx: Command) -> String {
+        let mut child = imx
             .args(["server", "--listen", "127.0.0.1:0", "--database", &self.url])
             .args(["--rate-limit", "0", "--ip-rate-limit", "0"])
             .stdout(Stdio::piped())
@@ -506,11 +518,18 @@ fn bench_http(rt: &tokio::runtime::Runtime, runs: usize) {
     let n: usize = env_or("IMX_BENCH_SEED", 100_000);
     let mut c = Cluster::new(rt);
     seed_runs(rt, &c.url, n);
-    let url = c.replica();
-    let target = format!("{url}/api/v1/runs?limit=50");
+    // IMX_BENCH_BASE: a build to compare with, its replica taking turns with this one's.
+    let mut builds = Vec::new();
+    if let Some(base) = std::env::var_os("IMX_BENCH_BASE") {
+        let imx = build_in(&base, c.home.path());
+        builds.push(("base: ", c.replica_of(imx)));
+    }
+    let label = if builds.is_empty() { "" } else { "this: " };
+    builds.push((label, c.replica()));
     let secs: u64 = env_or("IMX_BENCH_SECS", 3);
     let generator = LoadGen::pick();
-    let load = |conc: usize, secs: u64| {
+    let load = |url: &str, conc: usize, secs: u64| {
+        let target = format!("{url}/api/v1/runs?limit=50");
         let sample = rt.block_on(generator.run(&target, &c.admin, conc, Duration::from_secs(secs)));
         (sample.rps, sample.p99)
     };
@@ -521,29 +540,40 @@ fn bench_http(rt: &tokio::runtime::Runtime, runs: usize) {
         .collect();
     let mut results = Vec::new();
     for &conc in &levels {
-        load(conc, 1); // warm-up: connections, caches
-        let (mut rps, mut p99) = (Vec::new(), Vec::new());
-        for _ in 0..runs {
-            let (r, p) = load(conc, secs);
-            rps.push(r);
-            p99.push(p);
+        for (_, url) in &builds {
+            load(url, conc, 1); // warm-up: connections, caches
         }
-        results.push((conc, rps, p99));
+        let mut samples = vec![(Vec::new(), Vec::new()); builds.len()];
+        for _ in 0..runs {
+            for ((_, url), (rps, p99)) in builds.iter().zip(&mut samples) {
+                let (r, p) = load(url, conc, secs);
+                rps.push(r);
+                p99.push(p);
+            }
+        }
+        for ((label, _), (rps, p99)) in builds.iter().zip(samples) {
+            results.push((*label, conc, rps, p99));
+        }
     }
     header(&format!(
         "http: GET /api/v1/runs?limit=50, {n} runs, one replica ({}, {secs} s per run)",
         generator.name()
     ));
-    for (conc, rps, p99) in results {
+    for (label, conc, rps, p99) in results {
         row(
-            &format!("{conc} connections: requests/s"),
+            &format!("{label}{conc} connections: requests/s"),
             "req/s",
             rps,
             ">= 10,000 req/s",
         );
-        row(&format!("{conc} connections: p99"), "ms", p99, "< 10 ms");
+        row(
+            &format!("{label}{conc} connections: p99"),
+            "ms",
+            p99,
+            "< 10 ms",
+        );
     }
-    drop(c.replicas.pop());
+    c.replicas.clear();
 }
 
 /// Bytes per step on disk: runs of 10,000 noop steps, then each table's size.

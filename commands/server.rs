@@ -299,11 +299,15 @@ pub enum LogFormat {
 }
 
 /// Send `tracing` events (INFO and above) to stderr or daily files, written by a background
-/// thread; the guard flushes on drop.
+/// thread (`imx::server::log::batched`: the request lines a batch at a time); the guard writes
+/// what is left when dropped.
 fn init_logging(
     format: LogFormat,
     dir: Option<&std::path::Path>,
-) -> Result<Option<tracing_appender::non_blocking::WorkerGuard>, CliError> {
+) -> Result<imx::server::log::LogFlusher, CliError> {
+    let cannot = |e: std::io::Error| CliError::other(format!("cannot start the log's writer: {e}"));
+    // Through a writer thread either way: a request never waits for the output (a slow pipe
+    // or terminal), and its line costs no system call on the request path.
     let (writer, guard) = match dir {
         Some(dir) => {
             let files = tracing_appender::rolling::Builder::new()
@@ -311,21 +315,9 @@ fn init_logging(
                 .filename_prefix("imx-server.log")
                 .build(dir)
                 .map_err(|e| CliError::other(format!("cannot log to {}: {e}", dir.display())))?;
-            let (writer, guard) = tracing_appender::non_blocking(files);
-            (
-                tracing_subscriber::fmt::writer::BoxMakeWriter::new(writer),
-                Some(guard),
-            )
+            imx::server::log::batched(files).map_err(cannot)?
         }
-        None => {
-            // Through a writer thread too: a request never waits for stderr (a slow pipe or
-            // terminal), and the lines cost no system call each on the request path.
-            let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
-            (
-                tracing_subscriber::fmt::writer::BoxMakeWriter::new(writer),
-                Some(guard),
-            )
-        }
+        None => imx::server::log::batched(std::io::stderr()).map_err(cannot)?,
     };
     let builder = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)

@@ -16,7 +16,7 @@ use crate::backup::{BackupFormat, CreateOptions, NoProgress};
 use crate::engine::SpecCache;
 use crate::model::{AgentRegistration, RunStatus, StepKind, StepResult, StepSpec, WorkflowSpec};
 use crate::store::Store;
-use crate::store::api::{Backend, Body};
+use crate::store::api::{Backend, Body, Site};
 use crate::store::feed::ChangeFeed;
 
 /// A store that does not let on that it is SQLite. `stall`, when set, makes the next quick
@@ -33,11 +33,11 @@ impl Backend for Opaque {
     fn read_tx(&self, body: Body<'_>) -> crate::Result<()> {
         self.0.read_tx(body)
     }
-    fn read_quick_tx(&self, body: Body<'_>) -> crate::Result<()> {
+    fn read_quick_tx(&self, site: Site, body: Body<'_>) -> crate::Result<()> {
         if let Some(stall) = self.1.lock().unwrap().take() {
             std::thread::sleep(stall);
         }
-        self.0.read_quick_tx(body)
+        self.0.read_quick_tx(site, body)
     }
     fn feed(&self) -> &ChangeFeed {
         Backend::feed(&self.0)

@@ -19,7 +19,7 @@ use crate::model::{
     WorkflowSpec,
 };
 use crate::store::Store;
-use crate::store::api::{Backend, Body};
+use crate::store::api::{Backend, Body, Site};
 use crate::store::feed::ChangeFeed;
 
 /// A store that counts its write transactions.
@@ -40,8 +40,8 @@ impl Backend for Counting {
     fn read_tx(&self, body: Body<'_>) -> crate::Result<()> {
         self.inner.read_tx(body)
     }
-    fn read_quick_tx(&self, body: Body<'_>) -> crate::Result<()> {
-        self.inner.read_quick_tx(body)
+    fn read_quick_tx(&self, site: Site, body: Body<'_>) -> crate::Result<()> {
+        self.inner.read_quick_tx(site, body)
     }
     fn feed(&self) -> &ChangeFeed {
         self.inner.feed()

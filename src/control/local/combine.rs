@@ -242,7 +242,7 @@ mod tests {
     use super::*;
     use crate::auth::Principal;
     use crate::engine::SpecCache;
-    use crate::store::api::Body;
+    use crate::store::api::{Body, Site};
     use crate::store::feed::ChangeFeed;
     use crate::{Error, store::Store};
 
@@ -263,8 +263,8 @@ mod tests {
         fn read_tx(&self, body: Body<'_>) -> Result<()> {
             self.store.read_tx(body)
         }
-        fn read_quick_tx(&self, body: Body<'_>) -> Result<()> {
-            self.store.read_quick_tx(body)
+        fn read_quick_tx(&self, site: Site, body: Body<'_>) -> Result<()> {
+            self.store.read_quick_tx(site, body)
         }
         fn feed(&self) -> &ChangeFeed {
             Backend::feed(&self.store)

@@ -93,6 +93,10 @@ impl<T> StoreTx for T where
 /// not have effects outside the transaction it is given (or only idempotent ones).
 pub type Body<'f> = &'f mut dyn FnMut(&dyn StoreTx) -> Result<()>;
 
+/// Where in the code a read is made (its caller's place, as `#[track_caller]` gives it): a
+/// backend may learn from a place's reads how to make its next ones.
+pub type Site = &'static std::panic::Location<'static>;
+
 /// An open store, whichever backend. Object safe: callers hold `Arc<dyn Backend>` and use the
 /// generic wrappers on `dyn Backend` ([`write`](#method.write), [`read`](#method.read), …),
 /// which hand results out of the body through a slot.
@@ -108,7 +112,9 @@ pub trait Backend: Send + Sync {
     fn read_tx(&self, body: Body<'_>) -> Result<()>;
     /// [`read_tx`](Self::read_tx) for the request hot path: a read bounded to a page or a few
     /// rows by an index, which the backend may run in place on an async worker. Never scans.
-    fn read_quick_tx(&self, body: Body<'_>) -> Result<()>;
+    /// `site`: where it is made from (PostgreSQL sends a read of one query without a
+    /// transaction when the last read from there ran one).
+    fn read_quick_tx(&self, site: Site, body: Body<'_>) -> Result<()>;
     /// Wake-ups when the store changes (commits of this process and of others).
     fn feed(&self) -> &ChangeFeed;
     /// Workflow versions indexed for transitions (immutable once stored, so cached).
@@ -192,9 +198,11 @@ impl dyn Backend + '_ {
     /// [`read_quick`](Self::read_quick) of a page of a feed (events, log lines and their
     /// cursors): the snapshot sees every change committed before the call in its place
     /// ([`Backend::sync_feeds`]).
+    #[track_caller]
     pub fn read_feeds<T>(&self, f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
+        let site = std::panic::Location::caller();
         self.sync_feeds()?;
-        self.read_quick(f)
+        slotted(|body| self.read_quick_tx(site, body), f)
     }
 
     /// Run `f` as periodic maintenance and return what it returns, or `None` when this
@@ -219,7 +227,9 @@ impl dyn Backend + '_ {
     }
 
     /// A bounded read on the hot path (see [`Backend::read_quick_tx`]).
+    #[track_caller]
     pub fn read_quick<T>(&self, f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
-        slotted(|body| self.read_quick_tx(body), f)
+        let site = std::panic::Location::caller();
+        slotted(|body| self.read_quick_tx(site, body), f)
     }
 }

@@ -7,7 +7,7 @@
 use super::store::PgStore;
 use crate::Result;
 use crate::engine::SpecCache;
-use crate::store::api::{Backend, Body};
+use crate::store::api::{Backend, Body, Site};
 use crate::store::feed::ChangeFeed;
 
 impl Backend for PgStore {
@@ -46,8 +46,8 @@ impl Backend for PgStore {
         self.read(|tx| body(tx))
     }
 
-    fn read_quick_tx(&self, body: Body<'_>) -> Result<()> {
-        self.read_quick(|tx| body(tx))
+    fn read_quick_tx(&self, site: Site, body: Body<'_>) -> Result<()> {
+        self.read_quick_at(site, |tx| body(tx))
     }
 
     fn feed(&self) -> &ChangeFeed {

@@ -26,6 +26,7 @@ use super::tx::{Driver, PgTx};
 use super::wake_feed::FeedWakeups;
 use super::wakeup::WakeOptions;
 use crate::engine::SpecCache;
+use crate::store::api::Site;
 use crate::{Error, Result};
 
 /// An open PostgreSQL store.
@@ -52,7 +53,44 @@ pub struct PgStore {
     passes: std::sync::Mutex<(u64, u64)>,
     /// Held for one pass of the sequencer: one at a time in this process.
     sequencing: std::sync::Mutex<()>,
+    /// Which hot-path reads go bare (see [`PgStore::read_quick`]).
+    sites: Sites,
 }
+
+/// For each place hot-path reads are made from, whether its last read ran one statement:
+/// its next goes bare, its first query sent without BEGIN ([`PgTx::bare`]). A place never seen
+/// is taken to: a guess wrong costs the read one round trip, once, and the place is then
+/// known.
+#[derive(Default)]
+struct Sites(std::sync::RwLock<std::collections::HashMap<usize, bool>>);
+
+impl Sites {
+    /// The key of a place: its address (each call site has its own static `Location`; should
+    /// one be duplicated, its copies only learn apart).
+    fn key(site: Site) -> usize {
+        std::ptr::from_ref(site) as usize
+    }
+
+    fn one_statement(&self, site: Site) -> bool {
+        let known = self
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        known.get(&Self::key(site)).copied().unwrap_or(true)
+    }
+
+    fn learn(&self, site: Site, one: bool) {
+        if self.one_statement(site) != one {
+            self.0
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(Self::key(site), one);
+        }
+    }
+}
+
+/// How a read's transaction begins.
+const READ_BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 
 /// The maintenance lease's name.
 const MAINTENANCE: &str = "maintenance";
@@ -121,6 +159,7 @@ impl PgStore {
             elector: OnceLock::new(),
             passes: std::sync::Mutex::new((0, 0)),
             sequencing: std::sync::Mutex::new(()),
+            sites: Sites::default(),
         })
     }
 
@@ -329,15 +368,76 @@ impl PgStore {
     /// here for a few milliseconds at most, then off the workers), so no other thread takes
     /// part in its round trips; on the pool's, off the workers, when all of those are lent or
     /// the database is reached through a Unix socket.
-    pub fn read_quick<T>(&self, mut f: impl FnMut(&PgTx<'_>) -> Result<T>) -> Result<T> {
-        if let Some(lent) = self.inline.take()
-            && let Some(conn) = lent.conn()
-        {
-            return self
-                .attempt_on(conn.client(), Driver::Inline(conn), true, &mut f)
-                .map_err(|(e, _)| e);
+    ///
+    /// A read that runs one query needs no transaction: a statement is its own snapshot. So a
+    /// read from a place in the code whose last read ran one statement sends its first query
+    /// without BEGIN (and so without the ROLLBACK that ends a read), and only if its body
+    /// goes on to a second statement is the body run again in a transaction ([`Sites`]).
+    #[track_caller]
+    pub fn read_quick<T>(&self, f: impl FnMut(&PgTx<'_>) -> Result<T>) -> Result<T> {
+        self.read_quick_at(std::panic::Location::caller(), f)
+    }
+
+    /// [`read_quick`](Self::read_quick) made from `site`.
+    pub fn read_quick_at<T>(
+        &self,
+        site: Site,
+        mut f: impl FnMut(&PgTx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut bare = self.sites.one_statement(site);
+        loop {
+            let ran = if let Some(lent) = self.inline.take()
+                && let Some(conn) = lent.conn()
+            {
+                self.quick_on(conn.client(), Driver::Inline(conn), bare, &mut f)
+            } else {
+                crate::store::off_runtime(|| -> Result<_> {
+                    let client = self
+                        .bridge
+                        .block_on(self.pool.get())
+                        .map_err(|e| PgError::from(e).into_error(self.config.display()))?;
+                    Ok(self.quick_on(&client, Driver::Bridge(&self.bridge), bare, &mut f))
+                })?
+            };
+            match ran {
+                Some((out, one)) => {
+                    self.sites.learn(site, one);
+                    return out;
+                }
+                // It went on past a bare query: again, in a transaction.
+                None if bare => {
+                    self.sites.learn(site, false);
+                    bare = false;
+                }
+                None => {
+                    return Err(Error::Internal(
+                        "a read in a transaction was asked to begin one".into(),
+                    ));
+                }
+            }
         }
-        self.read(f)
+    }
+
+    /// One hot-path read on `client`: what the body returned and whether it ran one statement
+    /// at most; `None` when it ran a second after a bare query, which it must not see the
+    /// result of (it is to run again in a transaction).
+    fn quick_on<T>(
+        &self,
+        client: &deadpool_postgres::ClientWrapper,
+        driver: Driver<'_>,
+        bare: bool,
+        f: &mut impl FnMut(&PgTx<'_>) -> Result<T>,
+    ) -> Option<(Result<T>, bool)> {
+        let place = self.config.display();
+        let tx = PgTx::new(client, READ_BEGIN, driver, place, &self.specs, true).bare(bare);
+        let out = f(&tx);
+        if tx.must_begin() {
+            return None;
+        }
+        let one = tx.statements() <= 1;
+        // Dropping a begun read rolls it back.
+        drop(tx);
+        Some((out, one))
     }
 
     /// One run of a transaction: the error, and whether running it again may succeed.
@@ -371,7 +471,7 @@ impl PgStore {
         let place = self.config.display();
         // Begun with the body's first statement, in its round trip (see `PgTx`).
         let begin = if read_only {
-            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+            READ_BEGIN
         } else {
             "BEGIN ISOLATION LEVEL READ COMMITTED"
         };
@@ -788,6 +888,9 @@ pub(crate) mod tests {
             return;
         };
         let before = count(&store);
+        // A quick read's body may run twice (its first query sent without a transaction, then
+        // again in one): each run inserts a row between its two statements.
+        let mut runs = 0;
         for quick in [false, true] {
             let body = |tx: &PgTx<'_>| {
                 let n = |tx: &PgTx<'_>| -> Result<i64> {
@@ -797,7 +900,8 @@ pub(crate) mod tests {
                     )
                 };
                 let first = n(tx)?;
-                insert(&store, if quick { "q" } else { "r" })?;
+                runs += 1;
+                insert(&store, &format!("k{runs}"))?;
                 Ok((first, n(tx)?))
             };
             let (first, second) = if quick {
@@ -807,7 +911,77 @@ pub(crate) mod tests {
             };
             assert_eq!(first, second, "quick: {quick}");
         }
-        assert_eq!(count(&store), before + 2);
+        assert_eq!(count(&store), before + runs);
+    }
+
+    /// The isolation a read's statement runs in: "read committed" for a statement of its own
+    /// (no BEGIN), "repeatable read" in a read's transaction.
+    fn isolation(tx: &PgTx<'_>) -> Result<String> {
+        crate::store::postgres::tx::get(
+            &tx.query_one("SELECT current_setting('transaction_isolation')", &[])?,
+            0,
+        )
+    }
+
+    /// A quick read of one query is sent without BEGIN (nor a ROLLBACK after it): a statement
+    /// is its own snapshot. A read of two runs both in one transaction, even when its body
+    /// ignores the error of the second statement the first attempt refused to send.
+    #[test]
+    fn a_quick_read_of_one_query_needs_no_transaction() {
+        let Some((_db, store)) = test_store() else {
+            return;
+        };
+        for _ in 0..3 {
+            let iso = store.read_quick(isolation).unwrap();
+            assert_eq!(iso, "read committed");
+        }
+        let mut runs = 0;
+        let (first, second) = store
+            .read_quick(|tx| {
+                runs += 1;
+                Ok((isolation(tx)?, isolation(tx).ok()))
+            })
+            .unwrap();
+        assert_eq!(first, "repeatable read");
+        assert_eq!(second.as_deref(), Some("repeatable read"));
+        assert_eq!(
+            runs, 2,
+            "the first run's result was dropped and the body run again"
+        );
+        // A plain read is always a transaction.
+        assert_eq!(store.read(isolation).unwrap(), "repeatable read");
+    }
+
+    /// What a place's last read ran decides its next: after a read of two statements, one of
+    /// one is begun (and its body run once); after that one, the next is sent bare.
+    #[test]
+    fn a_place_whose_reads_run_one_query_again_sends_it_bare() {
+        let Some((_db, store)) = test_store() else {
+            return;
+        };
+        let mut seen = Vec::new();
+        for n in [1, 2, 2, 1, 1] {
+            let mut runs = 0;
+            let isos = store
+                .read_quick(|tx| {
+                    runs += 1;
+                    (0..n).map(|_| isolation(tx)).collect::<Result<Vec<_>>>()
+                })
+                .unwrap();
+            assert!(isos.windows(2).all(|w| w[0] == w[1]), "{isos:?}");
+            seen.push((n, isos[0].clone(), runs));
+        }
+        let (rc, rr) = ("read committed".to_string(), "repeatable read".to_string());
+        assert_eq!(
+            seen,
+            [
+                (1, rc.clone(), 1),
+                (2, rr.clone(), 2),
+                (2, rr.clone(), 1),
+                (1, rr, 1),
+                (1, rc, 1),
+            ]
+        );
     }
 
     /// A write whose body runs no statement sends nothing and succeeds.

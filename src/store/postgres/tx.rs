@@ -10,9 +10,16 @@
 //! a transaction that runs no statement sends nothing. Dropped without
 //! [`commit`](PgTx::commit), a begun transaction sends ROLLBACK without waiting for it: the
 //! connection's next user's statements queue behind it.
+//!
+//! A read may also go *bare* ([`PgTx::bare`]): its first query is sent without BEGIN, as a
+//! statement of its own, which is its own snapshot. A read of one query then costs the
+//! database one statement instead of three (BEGIN, the query, the ROLLBACK sent as it ends)
+//! and its backend one wake-up instead of two. Should the body run a second statement, that
+//! statement is not sent: it fails, and the body is to be run again in a transaction
+//! ([`PgTx::must_begin`]), as its statements must share one snapshot.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use futures_util::future::{join, join_all};
@@ -76,7 +83,23 @@ pub struct PgTx<'a> {
     pending: Mutex<Vec<Deferred>>,
     /// Events not inserted yet (see [`defer_event`](Self::defer_event)).
     events: Mutex<Vec<EventRow>>,
+    /// Whether the first query goes without BEGIN, and what came of it (`BARE_*`).
+    bare: AtomicU8,
+    /// How many times the body sent statements (or tried to).
+    statements: AtomicU32,
 }
+
+/// Not bare: BEGIN goes with the first statement.
+const BARE_NO: u8 = 0;
+/// Bare: the first query goes without BEGIN.
+const BARE_MAY: u8 = 1;
+/// The first query went without BEGIN.
+const BARE_SENT: u8 = 2;
+/// A second statement came after a bare query: the body must run again in a transaction.
+const BARE_AGAIN: u8 = 3;
+
+/// The error of a statement not sent because it would have followed a bare query.
+const AGAIN: &str = "a second statement after a query sent without a transaction";
 
 /// What runs a transaction's driver calls to completion on the calling thread.
 #[derive(Clone, Copy)]
@@ -123,7 +146,29 @@ impl<'a> PgTx<'a> {
             hint_tokens: AtomicBool::new(false),
             pending: Mutex::new(Vec::new()),
             events: Mutex::new(Vec::new()),
+            bare: AtomicU8::new(BARE_NO),
+            statements: AtomicU32::new(0),
         }
+    }
+
+    /// With `bare`, a read-only transaction sends its first query without BEGIN (see the
+    /// module's doc): for a body expected to run one query.
+    pub(super) fn bare(self, bare: bool) -> Self {
+        if bare && self.read_only {
+            self.bare.store(BARE_MAY, Ordering::Relaxed);
+        }
+        self
+    }
+
+    /// Whether the body ran a second statement after a bare query, which was not sent: what
+    /// the body returned is to be dropped, and the body run again in a transaction.
+    pub(super) fn must_begin(&self) -> bool {
+        self.bare.load(Ordering::Relaxed) == BARE_AGAIN
+    }
+
+    /// How many times the body sent statements (a query, a batch of them, deferred writes).
+    pub(super) fn statements(&self) -> u32 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// Queue an event for the feed, inserted with the transaction's next query or its commit:
@@ -218,10 +263,30 @@ impl<'a> PgTx<'a> {
 
     /// `fut`, after BEGIN when the transaction has not begun: BEGIN is queued on the connection
     /// when this is first polled, before anything `fut` sends, so both go in one round trip.
-    async fn begun_with<T>(&self, fut: impl Future<Output = PgResult<T>>) -> PgResult<T> {
-        if self.begun.swap(true, Ordering::Relaxed) {
+    /// `query`: `fut` is one query, which a bare transaction sends without BEGIN if it is its
+    /// first (a second is not sent at all: see [`must_begin`](Self::must_begin)).
+    async fn begun_with<T>(
+        &self,
+        query: bool,
+        fut: impl Future<Output = PgResult<T>>,
+    ) -> PgResult<T> {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        if self.begun.load(Ordering::Relaxed) {
             return fut.await;
         }
+        match self.bare.load(Ordering::Relaxed) {
+            BARE_MAY if query => {
+                self.bare.store(BARE_SENT, Ordering::Relaxed);
+                return fut.await;
+            }
+            BARE_SENT | BARE_AGAIN => {
+                self.bare.store(BARE_AGAIN, Ordering::Relaxed);
+                return Err(PgError::Imx(Error::Internal(AGAIN.into())));
+            }
+            // Not bare, or its first statement is more than one query: a transaction.
+            _ => {}
+        }
+        self.begun.store(true, Ordering::Relaxed);
         let (begun, out) = join(self.client.batch_execute(self.begin), fut).await;
         // A failed BEGIN is the error, not what it made of the statement after it.
         begun?;
@@ -230,17 +295,18 @@ impl<'a> PgTx<'a> {
 
     /// Run `fut` (a driver call on this transaction) to completion here, after the deferred
     /// writes (sent first, in order, in the same round trip).
-    fn run<T>(&self, fut: impl Future<Output = PgResult<T>>) -> Result<T> {
+    /// `query`: `fut` is one query (see [`begun_with`](Self::begun_with)).
+    fn run<T>(&self, query: bool, fut: impl Future<Output = PgResult<T>>) -> Result<T> {
         let pending = self.take_pending();
         if pending.is_empty() {
             return self
                 .driver
-                .block_on(self.begun_with(fut))
+                .block_on(self.begun_with(query, fut))
                 .map_err(|e| self.error(e));
         }
         let (written, out) = self
             .driver
-            .block_on(self.begun_with(async {
+            .block_on(self.begun_with(false, async {
                 let mut stmts = Vec::with_capacity(pending.len());
                 for d in &pending {
                     stmts.push(self.client.prepare_cached(&d.sql).await?);
@@ -275,7 +341,21 @@ impl<'a> PgTx<'a> {
     /// Send the deferred writes now (before a commit, or a driver call made without
     /// [`block`](Self::block)).
     pub fn flush(&self) -> Result<()> {
-        self.run(async { Ok(()) })
+        let nothing = self
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+            && self
+                .events
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_empty();
+        if self.read_only && nothing {
+            // Nothing to send: a read is not begun for nothing (nor its bare query followed).
+            return Ok(());
+        }
+        self.run(false, async { Ok(()) })
     }
 
     fn error(&self, e: PgError) -> Error {
@@ -287,7 +367,7 @@ impl<'a> PgTx<'a> {
 
     /// Run a statement; how many rows it changed.
     pub fn execute(&self, sql: &str, params: &Params<'_>) -> Result<u64> {
-        self.run(async {
+        self.run(false, async {
             let stmt = self.client.prepare_cached(sql).await?;
             Ok(self.client.execute(&stmt, params).await?)
         })
@@ -295,7 +375,7 @@ impl<'a> PgTx<'a> {
 
     /// Every row of a query.
     pub fn query(&self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>> {
-        self.run(async {
+        self.run(true, async {
             let stmt = self.client.prepare_cached(sql).await?;
             Ok(self.client.query(&stmt, params).await?)
         })
@@ -303,7 +383,7 @@ impl<'a> PgTx<'a> {
 
     /// The row of a query that returns at most one.
     pub fn query_opt(&self, sql: &str, params: &Params<'_>) -> Result<Option<Row>> {
-        self.run(async {
+        self.run(true, async {
             let stmt = self.client.prepare_cached(sql).await?;
             Ok(self.client.query_opt(&stmt, params).await?)
         })
@@ -311,7 +391,7 @@ impl<'a> PgTx<'a> {
 
     /// The row of a query that returns exactly one.
     pub fn query_one(&self, sql: &str, params: &Params<'_>) -> Result<Row> {
-        self.run(async {
+        self.run(true, async {
             let stmt = self.client.prepare_cached(sql).await?;
             Ok(self.client.query_one(&stmt, params).await?)
         })
@@ -326,7 +406,7 @@ impl<'a> PgTx<'a> {
 
     /// Run a future of the module's async building blocks on this transaction to completion.
     pub fn block<T>(&self, fut: impl Future<Output = PgResult<T>>) -> Result<T> {
-        self.run(fut)
+        self.run(false, fut)
     }
 
     /// Commit; on failure, the error and whether running the transaction again may succeed.

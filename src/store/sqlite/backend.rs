@@ -4,7 +4,7 @@
 use crate::Result;
 use crate::engine::SpecCache;
 use crate::store::Store;
-use crate::store::api::{Backend, Body};
+use crate::store::api::{Backend, Body, Site};
 use crate::store::feed::ChangeFeed;
 
 impl Backend for Store {
@@ -20,7 +20,7 @@ impl Backend for Store {
         self.read(|tx| body(tx))
     }
 
-    fn read_quick_tx(&self, body: Body<'_>) -> Result<()> {
+    fn read_quick_tx(&self, _site: Site, body: Body<'_>) -> Result<()> {
         self.read_quick(|tx| body(tx))
     }
 
