@@ -127,18 +127,25 @@ const DUE: &str = "SELECT name, workflow, spec, paused, checked_at, last_nominal
      FROM schedules WHERE next_fire IS NOT NULL AND next_fire <= ?1
      ORDER BY next_fire LIMIT ?2";
 
+/// An advance of a schedule (`?1` its rowid or NULL, `?2` its name), with this `WHERE`.
+macro_rules! advance_where {
+    ($where:literal) => {
+        concat!(
+            "UPDATE schedules SET last_nominal = max(last_nominal, ?3),
+                 next_fire = ?4, fired = fired + ?5, missed = missed + ?6,
+                 skipped = skipped + ?7, dropped = dropped + ?8
+             WHERE ",
+            $where
+        )
+    };
+}
+
 /// A pass's advance of a schedule it read as due in the same transaction: found by its rowid
 /// (the name checked on the row), not searched for by name.
-const ADVANCE_BY_ROW: &str = "UPDATE schedules SET last_nominal = max(last_nominal, ?3),
-         next_fire = ?4, fired = fired + ?5, missed = missed + ?6, skipped = skipped + ?7,
-         dropped = dropped + ?8
-     WHERE rowid = ?1 AND name = ?2";
+const ADVANCE_BY_ROW: &str = advance_where!("rowid = ?1 AND name = ?2");
 
 /// The same by name (`?1` is NULL).
-const ADVANCE_BY_NAME: &str = "UPDATE schedules SET last_nominal = max(last_nominal, ?3),
-         next_fire = ?4, fired = fired + ?5, missed = missed + ?6, skipped = skipped + ?7,
-         dropped = dropped + ?8
-     WHERE name = ?2 AND ?1 IS NULL";
+const ADVANCE_BY_NAME: &str = advance_where!("name = ?2 AND ?1 IS NULL");
 
 /// The lease's key in `meta`.
 const LEASE: &str = "scheduler_lease";
