@@ -937,9 +937,12 @@ impl ControlPlane for LocalControlPlane {
                 // Make sure the agent still exists, so a removed agent learns it: once a
                 // claim, not at every change it wakes for (each step's commits wake every
                 // parked claim); a claim of an agent removed meanwhile ends at its deadline
-                // and the next one learns it.
-                self.store
-                    .read_quick(|tx| tx.get_agent(agent_id).map(|_| ()))?;
+                // and the next one learns it. One row read (a lease check of no leases), not
+                // the agent's listing, which reads every agent and every held step.
+                let reply = self.store.read_quick(|tx| tx.check_leases(agent_id, &[]))?;
+                if reply.removed {
+                    return Err(Error::not_found("agent", agent_id));
+                }
             }
             let now = Instant::now();
             if now >= deadline {

@@ -161,6 +161,7 @@ const WAIT: Duration = Duration::from_secs(30);
 on_both!(
     a_chain_moves_on_one_write_per_step,
     results_with_a_claim_lease_what_they_ready_in_their_own_write,
+    a_removed_agents_claim_is_refused_at_its_first_look,
     a_grant_follows_the_claims_labels_and_slots,
     a_lease_its_claim_never_hands_on_expires_and_the_step_runs_again,
 );
@@ -328,6 +329,24 @@ async fn results_with_a_claim_lease_what_they_ready_in_their_own_write(e: Env) {
         .await
         .unwrap();
     assert_eq!((accepted, got.len()), (vec![false], 0));
+}
+
+/// With nothing ready, a claim first makes sure its agent exists: a removed one learns it.
+async fn a_removed_agents_claim_is_refused_at_its_first_look(e: Env) {
+    let agent = agent(&e, "gone", 1, &[]).await;
+    let idle = e
+        .plane
+        .claim(&e.who, &agent, 1, Duration::from_millis(20))
+        .await
+        .unwrap();
+    assert!(idle.is_empty());
+    e.plane.remove_agent(&e.who, &agent, true).await.unwrap();
+    let err = e
+        .plane
+        .claim(&e.who, &agent, 1, Duration::from_millis(20))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), crate::error::ErrorKind::NotFound, "{err}");
 }
 
 async fn a_grant_follows_the_claims_labels_and_slots(e: Env) {
