@@ -26,11 +26,15 @@ use crate::store::api::{Backend, NewTick, RunRequest};
 const DUE_BATCH: u32 = 1000;
 
 /// Schedules decided per transaction of a batched pass ([`fire_due_batched`]): small enough
-/// that a batch's runs are visible within milliseconds (a SQLite batch holds the write lock
-/// ~8 ms), large enough that a commit's cost is shared by a few hundred runs. 500, not 250:
-/// `cargo bench --bench schedules` start lag p99 SQLite 309-477 → 213 ms, PostgreSQL
-/// 836 → 585-798 ms, tick work SQLite 79-127 → 74-76 ms.
-pub const PASS_BATCH: u32 = 500;
+/// that a batch's runs are visible within tens of milliseconds (a SQLite batch holds the
+/// write lock that long), large enough that a commit's cost is shared by several hundred
+/// runs. 500, not 250: `cargo bench --bench schedules` start lag p99 SQLite 309-477 → 213 ms,
+/// PostgreSQL 836 → 585-798 ms, tick work SQLite 79-127 → 74-76 ms. 1000, not 500 (SQLite,
+/// five runs each, min-median-max): the pass's CPU 178-193-197 → 164-170-175 ms, tick work
+/// 32-44-52 → 14-20-42 ms, start lag p99 226-250-287 → 215-220-284 ms; PostgreSQL (two runs):
+/// the pass's CPU 61 → 46-50 ms, start lag p99 780-1428 → 391-626 ms. Fewer commits rewrite less
+/// often the pages every batch touches (the tables' and indexes' last pages).
+pub const PASS_BATCH: u32 = 1000;
 
 /// A schedule compiled by a pass is kept while it comes due at least this often (an hour);
 /// one due more seldom is read again when next due.
