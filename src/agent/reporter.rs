@@ -168,7 +168,7 @@ fn batch_len(pending: &VecDeque<Pending>, cap: usize) -> usize {
 }
 
 /// Count, announce and release answered reports.
-fn settle(shared: &Shared, done: &[Report], accepted: impl Fn(usize) -> bool) {
+pub(crate) fn settle(shared: &Shared, done: &[Report], accepted: impl Fn(usize) -> bool) {
     for (i, (lease, result)) in done.iter().enumerate() {
         let ok = accepted(i);
         let tally = match (ok, result.outcome) {

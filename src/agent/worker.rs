@@ -1,6 +1,8 @@
 //! The claim loop: register, then claim as many steps as there are free slots, hand each to a
-//! step task (noop steps finish inline), and on shutdown drain: stop claiming, let running steps
-//! finish, report them, stop the heartbeat and deregister.
+//! step task (noop steps finish inline, and their results go with the loop's next claim: one
+//! request and one transaction record them and lease what they readied), and on shutdown
+//! drain: stop claiming, let running steps finish, report them, stop the heartbeat and
+//! deregister.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -150,12 +152,38 @@ async fn claim_loop(
 ) -> Result<()> {
     let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(5));
     let mut failing = false;
+    // Results of noop steps, which end as they are dispatched: they ride with the next claim.
+    let mut done: Vec<Report> = Vec::new();
     loop {
         while steps.try_join_next().is_some() {}
         if stopping(shutdown) || shared.removed() {
+            hand_over(&mut done, reports);
             return Ok(());
         }
         let free = shared.free_slots();
+        if !done.is_empty() {
+            // One request, one transaction: the results, and a claim of what they readied
+            // (a chain's next step is leased in its predecessor's commit).
+            let max = if shared.draining() { 0 } else { free };
+            match shared
+                .plane
+                .complete_and_claim(&shared.who, &shared.agent_id, &done, max)
+                .await
+            {
+                Ok((accepted, tasks)) => {
+                    reporter::settle(shared, &done, |i| accepted.get(i).copied().unwrap_or(false));
+                    done.clear();
+                    for task in tasks {
+                        dispatch(shared, task, steps, reports, &mut done);
+                    }
+                }
+                // The reporter delivers them (retrying as it does); the claim below meets
+                // the same trouble and says so. Results the plane did record before the
+                // trouble are then answered as not accepted.
+                Err(_) => hand_over(&mut done, reports),
+            }
+            continue;
+        }
         if free == 0 || shared.draining() {
             tokio::select! {
                 () = shared.wake.notified() => {}
@@ -180,7 +208,7 @@ async fn claim_loop(
                 }
                 backoff.reset();
                 for task in tasks {
-                    dispatch(shared, task, steps, reports);
+                    dispatch(shared, task, steps, reports, &mut done);
                 }
             }
             Err(e) if e.kind() == ErrorKind::NotFound => {
@@ -204,12 +232,14 @@ async fn claim_loop(
 }
 
 /// Start one granted step: noop steps are done at once (leased → succeeded needs no start
-/// report); the others get their own task.
+/// report), their results kept in `done` for the next claim; the others get their own task,
+/// which reports through the reporter.
 fn dispatch(
     shared: &Arc<Shared>,
     task: StepTask,
     steps: &mut JoinSet<()>,
     reports: &mpsc::UnboundedSender<Report>,
+    done: &mut Vec<Report>,
 ) {
     if matches!(task.kind, StepKind::Noop) {
         shared.emit(|| AgentEvent::StepStarted {
@@ -217,13 +247,20 @@ fn dispatch(
             kind: "noop",
         });
         shared.hold(task.lease.clone(), None, false);
-        // The reporter outlives the claim loop, so this send cannot fail while we claim.
-        let _ = reports.send((task.lease, StepResult::ok(BTreeMap::new())));
+        done.push((task.lease, StepResult::ok(BTreeMap::new())));
         return;
     }
     let (stop_tx, stop_rx) = watch::channel(None);
     shared.hold(task.lease.clone(), Some(stop_tx), true);
     steps.spawn(step::run(shared.clone(), task, stop_rx, reports.clone()));
+}
+
+/// Results the claim loop holds go to the reporter, which delivers them.
+fn hand_over(done: &mut Vec<Report>, reports: &mpsc::UnboundedSender<Report>) {
+    for report in done.drain(..) {
+        // The reporter outlives the claim loop, so this send cannot fail while we claim.
+        let _ = reports.send(report);
+    }
 }
 
 async fn deregister(shared: &Shared) {

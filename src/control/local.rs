@@ -1030,6 +1030,38 @@ impl ControlPlane for LocalControlPlane {
         }
     }
 
+    async fn complete_and_claim(
+        &self,
+        who: &Principal,
+        agent_id: &str,
+        results: &[(LeaseRef, StepResult)],
+        max: u32,
+    ) -> Result<(Vec<bool>, Vec<StepTask>)> {
+        self.authorize(who, Permission::Work, "step.complete", "")?;
+        self.authorize(who, Permission::Work, "step.claim", agent_id)?;
+        self.check_agent(who, "step.claim", agent_id, agent_id)?;
+        let mut checked: Vec<&str> = vec![agent_id];
+        for (lease, _) in results {
+            if !checked.contains(&lease.agent_id.as_str()) {
+                self.check_agent(who, "step.complete", &lease.run_id, &lease.agent_id)?;
+                checked.push(&lease.agent_id);
+            }
+        }
+        let job = Job::CompleteClaim {
+            results: results.to_vec(),
+            agent_id: agent_id.to_string(),
+            max,
+        };
+        match self.hot_write(job)? {
+            Done::CompletedClaimed(accepted, grants, claimed) => {
+                grants.deliver();
+                let tasks = self.prepare_tasks(who, claimed.tasks).await?;
+                Ok((accepted, tasks))
+            }
+            other => Err(other.mismatch()),
+        }
+    }
+
     async fn deregister_agent(&self, who: &Principal, agent_id: &str) -> Result<()> {
         self.authorize(who, Permission::Work, "agent.deregister", agent_id)?;
         self.check_agent(who, "agent.deregister", agent_id, agent_id)?;

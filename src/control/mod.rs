@@ -329,6 +329,24 @@ pub trait ControlPlane: Send + Sync {
         who: &Principal,
         results: &[(LeaseRef, StepResult)],
     ) -> Result<Vec<bool>>;
+    /// Report the end of attempts and claim up to `max` ready steps, without waiting: what
+    /// [`Self::complete_steps`] then [`Self::claim`] do, in one request and one transaction
+    /// where the plane can, so a step the results ready is leased in the results' own commit
+    /// (an agent whose noop steps end at once claims their successors this way). Whether each
+    /// result was accepted, and the steps granted: possibly none, even with steps ready (the
+    /// local plane claims here only when the results readied one), so a caller that wants
+    /// work claims as usual when granted none.
+    async fn complete_and_claim(
+        &self,
+        who: &Principal,
+        agent_id: &str,
+        results: &[(LeaseRef, StepResult)],
+        max: u32,
+    ) -> Result<(Vec<bool>, Vec<StepTask>)> {
+        let accepted = self.complete_steps(who, results).await?;
+        let tasks = self.claim(who, agent_id, max, Duration::ZERO).await?;
+        Ok((accepted, tasks))
+    }
     /// The agent is stopping: release its leases (steps go back to ready) and mark it offline.
     async fn deregister_agent(&self, who: &Principal, agent_id: &str) -> Result<()>;
 

@@ -22,8 +22,8 @@ use serde::de::DeserializeOwned;
 
 use super::CheckpointOutcome;
 use super::wire::{
-    ApplyQuery, ClaimBody, CompleteBody, EventsQuery, LeasesBody, LoginBody, LogsBody, LogsQuery,
-    PasswordBody, RetryBody, RunsQuery, VersionQuery,
+    ApplyQuery, ClaimAfter, ClaimBody, CompleteBody, CompleteReply, EventsQuery, LeasesBody,
+    LoginBody, LogsBody, LogsQuery, PasswordBody, RetryBody, RunsQuery, VersionQuery,
 };
 use super::wire::{AuditReportBody, BackupCreateBody, BackupVerifyBody, backup_id};
 use super::wire::{AuditTailBody, RecentQuery, RemoveQuery};
@@ -92,6 +92,9 @@ pub struct RemoteControlPlane {
     /// Whether the server takes log lines' capture times (a server that predates them refuses
     /// the field; lines then go without, and it stamps them on receipt).
     log_times: AtomicBool,
+    /// Whether the server takes a claim with results (`claim` in the complete body; a server
+    /// that predates it refuses the field: results and claim then go apart).
+    claim_after: AtomicBool,
 }
 
 /// Whether the server refused a request body for a field it does not know (a server older than
@@ -165,6 +168,7 @@ impl RemoteControlPlane {
             on_move: None,
             ranges: AtomicBool::new(true),
             log_times: AtomicBool::new(true),
+            claim_after: AtomicBool::new(true),
         })
     }
 
@@ -783,8 +787,43 @@ impl ControlPlane for RemoteControlPlane {
     ) -> Result<Vec<bool>> {
         let body = CompleteBody {
             results: results.to_vec(),
+            claim: None,
         };
         self.post(&["leases", "complete"], &body).await
+    }
+
+    async fn complete_and_claim(
+        &self,
+        who: &Principal,
+        agent_id: &str,
+        results: &[(LeaseRef, StepResult)],
+        max: u32,
+    ) -> Result<(Vec<bool>, Vec<StepTask>)> {
+        if self.claim_after.load(Ordering::Relaxed) {
+            let body = CompleteBody {
+                results: results.to_vec(),
+                claim: Some(ClaimAfter {
+                    agent_id: agent_id.to_string(),
+                    max,
+                }),
+            };
+            match self.post(&["leases", "complete"], &body).await {
+                Ok(CompleteReply::Claimed(c)) => return Ok((c.accepted, c.tasks)),
+                // Recorded, but the claim was not made: make it apart.
+                Ok(CompleteReply::Accepted(accepted)) => {
+                    let tasks = self.claim(who, agent_id, max, Duration::ZERO).await?;
+                    return Ok((accepted, tasks));
+                }
+                // A server that predates it: results and claims go apart from now on.
+                Err(e) if refused_field(&e, "claim") => {
+                    self.claim_after.store(false, Ordering::Relaxed);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let accepted = self.complete_steps(who, results).await?;
+        let tasks = self.claim(who, agent_id, max, Duration::ZERO).await?;
+        Ok((accepted, tasks))
     }
 
     async fn deregister_agent(&self, _: &Principal, agent_id: &str) -> Result<()> {
@@ -1488,6 +1527,68 @@ mod transport_tests {
         assert!(
             !remote.log_times.load(Ordering::Relaxed),
             "asked once, then without"
+        );
+    }
+
+    /// Results sent with a claim to a server that predates it (its complete body has no
+    /// `claim` and refuses unknown fields) are still recorded: once refused, results and claims
+    /// go apart.
+    #[tokio::test]
+    async fn results_with_a_claim_reach_a_server_that_predates_it() {
+        use std::sync::Mutex;
+
+        use axum::extract::State;
+
+        use crate::server::json::Json;
+
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct OldCompleteBody {
+            results: Vec<(LeaseRef, StepResult)>,
+        }
+        type Got = Arc<Mutex<(Vec<String>, u32)>>;
+        async fn complete(
+            State(got): State<Got>,
+            Json(b): Json<OldCompleteBody>,
+        ) -> Json<Vec<bool>> {
+            let mut got = got.lock().unwrap();
+            got.0
+                .extend(b.results.iter().map(|(l, _)| l.step_id.clone()));
+            Json(vec![true; b.results.len()])
+        }
+        async fn claim(State(got): State<Got>) -> Json<Vec<StepTask>> {
+            got.lock().unwrap().1 += 1;
+            Json(Vec::new())
+        }
+        let got: Got = Arc::default();
+        let app = axum::Router::new()
+            .route("/api/v1/leases/complete", axum::routing::post(complete))
+            .route("/api/v1/agents/{id}/claim", axum::routing::post(claim))
+            .layer(axum::middleware::from_fn(crate::server::error::json_errors))
+            .with_state(got.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let remote = RemoteControlPlane::new(&url, None, None).unwrap();
+        let who = Principal::local_owner();
+        for step in ["one", "two"] {
+            let lease = LeaseRef {
+                run_id: "r".into(),
+                step_id: step.into(),
+                attempt: 1,
+                agent_id: "a".into(),
+            };
+            let ok = StepResult::ok(std::collections::BTreeMap::new());
+            let (accepted, tasks) = remote
+                .complete_and_claim(&who, "a", &[(lease, ok)], 1)
+                .await
+                .unwrap();
+            assert_eq!((accepted, tasks.len()), (vec![true], 0));
+        }
+        assert_eq!(*got.lock().unwrap(), (vec!["one".into(), "two".into()], 2));
+        assert!(
+            !remote.claim_after.load(Ordering::Relaxed),
+            "asked once, then apart"
         );
     }
 

@@ -160,6 +160,7 @@ const WAIT: Duration = Duration::from_secs(30);
 
 on_both!(
     a_chain_moves_on_one_write_per_step,
+    results_with_a_claim_lease_what_they_ready_in_their_own_write,
     a_grant_follows_the_claims_labels_and_slots,
     a_lease_its_claim_never_hands_on_expires_and_the_step_runs_again,
 );
@@ -267,6 +268,66 @@ async fn a_chain_moves_on_one_write_per_step(e: Env) {
     let detail = e.plane.get_run(&e.who, &run).await.unwrap();
     assert_eq!(detail.run.status, RunStatus::Succeeded);
     assert_eq!(e.plane.parked_claims(), 0, "no claim left parked");
+}
+
+/// An agent whose noop steps end at once sends each result with its next claim: the result
+/// is recorded and the step it readies leased in one transaction, with no claim parked.
+async fn results_with_a_claim_lease_what_they_ready_in_their_own_write(e: Env) {
+    let ids: Vec<String> = (0..5).map(|i| format!("s{i}")).collect();
+    let steps = (0..5)
+        .map(|i| match i {
+            0 => noop("s0", &[]),
+            _ => noop(&ids[i], &[ids[i - 1].as_str()]),
+        })
+        .collect();
+    let run = start(&e, WorkflowSpec::new("chain", steps)).await;
+    let agent = agent(&e, "w", 1, &[]).await;
+    let mut task = e
+        .plane
+        .claim(&e.who, &agent, 1, Duration::ZERO)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(task.lease.step_id, "s0");
+    for id in &ids[1..] {
+        let before = e.writes();
+        let ok = StepResult::ok(BTreeMap::new());
+        let (accepted, mut got) = e
+            .plane
+            .complete_and_claim(&e.who, &agent, &[(task.lease.clone(), ok)], 1)
+            .await
+            .unwrap();
+        assert_eq!(accepted, vec![true]);
+        assert_eq!(
+            e.writes() - before,
+            1,
+            "the result and the claim of {id} went in one transaction"
+        );
+        assert_eq!(got.len(), 1, "{id} was leased with the result");
+        task = got.pop().unwrap();
+        assert_eq!(
+            (task.lease.step_id.as_str(), task.lease.attempt),
+            (id.as_str(), 1)
+        );
+    }
+    // The last result readies nothing: accepted, nothing granted, the run ends.
+    let ok = StepResult::ok(BTreeMap::new());
+    let (accepted, got) = e
+        .plane
+        .complete_and_claim(&e.who, &agent, &[(task.lease.clone(), ok.clone())], 1)
+        .await
+        .unwrap();
+    assert_eq!((accepted, got.len()), (vec![true], 0));
+    let detail = e.plane.get_run(&e.who, &run).await.unwrap();
+    assert_eq!(detail.run.status, RunStatus::Succeeded);
+    // A stale result is refused, and the claim still made (nothing is ready).
+    let (accepted, got) = e
+        .plane
+        .complete_and_claim(&e.who, &agent, &[(task.lease.clone(), ok)], 1)
+        .await
+        .unwrap();
+    assert_eq!((accepted, got.len()), (vec![false], 0));
 }
 
 async fn a_grant_follows_the_claims_labels_and_slots(e: Env) {

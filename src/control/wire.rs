@@ -183,6 +183,41 @@ impl LogsBody {
 #[serde(deny_unknown_fields)]
 pub struct CompleteBody {
     pub results: Vec<(LeaseRef, StepResult)>,
+    /// Then claim for this agent what is ready once the results are recorded, in the same
+    /// transaction (no waiting); the reply is then a [`CompletedClaim`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<ClaimAfter>,
+}
+
+/// The claim that rides with results (`claim` in a [`CompleteBody`]).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimAfter {
+    /// The claiming agent's id (from registration).
+    pub agent_id: String,
+    /// The most steps to lease.
+    pub max: u32,
+}
+
+/// Reply of `POST /leases/complete`: whether each result was accepted, and with a `claim`, the
+/// steps it was granted.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum CompleteReply {
+    /// Without a claim: per result, whether it was accepted.
+    Accepted(Vec<bool>),
+    /// With a claim.
+    Claimed(CompletedClaim),
+}
+
+/// Results recorded and a claim made in one transaction.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompletedClaim {
+    /// Per result: whether it was accepted.
+    pub accepted: Vec<bool>,
+    /// The steps granted (possibly none).
+    pub tasks: Vec<crate::model::StepTask>,
 }
 
 /// Body of `POST /login`.

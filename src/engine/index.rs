@@ -127,8 +127,14 @@ impl SpecIndex {
 #[derive(Default)]
 pub struct SpecCache {
     map: Mutex<HashMap<(String, u32), Arc<SpecIndex>>>,
+    /// The index of runs seen lately (a run's workflow version never changes), so a
+    /// completion knows which steps to read with its step before it reads the run.
+    runs: Mutex<HashMap<String, Arc<SpecIndex>>>,
     schedules: crate::schedule::CompiledSchedules,
 }
+
+/// The most runs [`SpecCache::note_run`] remembers before it forgets them all.
+const RUNS_KEPT: usize = 4096;
 
 impl SpecCache {
     pub fn get(&self, name: &str, version: u32) -> Option<Arc<SpecIndex>> {
@@ -139,6 +145,24 @@ impl SpecCache {
     pub fn insert(&self, name: &str, version: u32, index: Arc<SpecIndex>) {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         map.insert((name.to_string(), version), index);
+    }
+
+    /// The index of run `run_id`'s workflow version, if noted lately.
+    pub fn for_run(&self, run_id: &str) -> Option<Arc<SpecIndex>> {
+        let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        runs.get(run_id).cloned()
+    }
+
+    /// Remember that run `run_id` is of `index`'s workflow version.
+    pub fn note_run(&self, run_id: &str, index: &Arc<SpecIndex>) {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        if runs.contains_key(run_id) {
+            return;
+        }
+        if runs.len() >= RUNS_KEPT {
+            runs.clear();
+        }
+        runs.insert(run_id.to_string(), index.clone());
     }
 
     /// The schedules compiled by this store's scheduler passes.

@@ -19,8 +19,9 @@ use crate::backup::{BackupInfo, CreateOptions, KeySource, NoProgress, VerifyRepo
 use crate::control::schedules::{MissedQuery, PauseBody};
 use crate::control::wire::WhoAmI;
 use crate::control::wire::{
-    AgentStepsQuery, ApplyQuery, ApprovalBody, ClaimBody, CompleteBody, EventsQuery, LeasesBody,
-    LogsBody, LogsQuery, RetryBody, RunsQuery, VersionQuery,
+    AgentStepsQuery, ApplyQuery, ApprovalBody, ClaimBody, CompleteBody, CompleteReply,
+    CompletedClaim, EventsQuery, LeasesBody, LogsBody, LogsQuery, RetryBody, RunsQuery,
+    VersionQuery,
 };
 use crate::control::wire::{
     AuditReportBody, BackupCreateBody, BackupLocationBody, BackupVerifyBody, backup_id,
@@ -519,13 +520,22 @@ async fn append_logs(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/v1/leases/complete", tag = "work", request_body = CompleteBody, responses((status = 200, description = "Per result: whether it was accepted", body = Vec<bool>)))]
+#[utoipa::path(post, path = "/api/v1/leases/complete", tag = "work", request_body = CompleteBody, responses((status = 200, description = "Per result: whether it was accepted; with `claim`, also the steps granted", body = CompleteReply)))]
 async fn complete_steps(
     State(s): State<AppState>,
     Caller(who): Caller,
     Json(body): Json<CompleteBody>,
-) -> Api<Vec<bool>> {
-    Ok(Json(s.plane.complete_steps(&who, &body.results).await?))
+) -> Api<CompleteReply> {
+    Ok(Json(match body.claim {
+        None => CompleteReply::Accepted(s.plane.complete_steps(&who, &body.results).await?),
+        Some(c) => {
+            let (accepted, tasks) = s
+                .plane
+                .complete_and_claim(&who, &c.agent_id, &body.results, c.max)
+                .await?;
+            CompleteReply::Claimed(CompletedClaim { accepted, tasks })
+        }
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser, responses((status = 201, description = "The new user", body = User)))]

@@ -1,7 +1,7 @@
 //! Agent tokens are bound to their agents (issue 9), over HTTP through a real `imx server` with
 //! two agent tokens: while agent A runs a step, B's token tries every lease call against A and
 //! A's lease — claim, heartbeat, check, deregister, start, logs, and a completion with forged
-//! outputs. Each is refused with 403, the step's state, outputs and log do not change, A keeps
+//! outputs (alone, and with a claim for A). Each is refused with 403, the step's state, outputs and log do not change, A keeps
 //! running it, and the audit trail holds each denial.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -63,6 +63,11 @@ async fn another_agent_token_cannot_act_for_an_agent_or_its_leases() {
         (
             "/api/v1/leases/complete".to_string(),
             json!({ "results": [[lease, forged]] }),
+        ),
+        // The same, with a claim for A riding with it.
+        (
+            "/api/v1/leases/complete".to_string(),
+            json!({ "results": [[lease, forged]], "claim": { "agent_id": agent_id, "max": 1 } }),
         ),
     ];
     for (path, body) in &calls {

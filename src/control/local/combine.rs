@@ -37,6 +37,12 @@ pub enum Job {
         lines: Vec<CapturedLine>,
     },
     Complete(Vec<(LeaseRef, StepResult)>),
+    /// Results, then a claim for `agent_id` of what is ready once they are recorded.
+    CompleteClaim {
+        results: Vec<(LeaseRef, StepResult)>,
+        agent_id: String,
+        max: u32,
+    },
 }
 
 /// What a job returned.
@@ -47,6 +53,8 @@ pub enum Done {
     /// Whether each result was accepted, and what the transaction leased to parked claims
     /// (see [`super::eager`]): delivered once it has committed.
     Completed(Vec<bool>, super::eager::Grants),
+    /// [`Done::Completed`], and what the job's own claim was granted.
+    CompletedClaimed(Vec<bool>, super::eager::Grants, Claimed),
 }
 
 /// How a job is run inside a transaction (the control plane's settings: lease, limits).
@@ -217,6 +225,27 @@ impl super::LocalControlPlane {
                     super::eager::Grants::default()
                 };
                 Ok(Done::Completed(done.accepted, grants))
+            }
+            Job::CompleteClaim {
+                results,
+                agent_id,
+                max,
+            } => {
+                let done =
+                    tx.complete_steps_detailed(specs, results, self.limits.max_output_bytes)?;
+                // Only when the results readied a step: the reporting agent claims first
+                // (what its results readied stays with it, as a chain's next step would),
+                // then parked claims get what is left. Results that ready nothing (a fan-out's)
+                // commit at once: a claim here would hold the run's row, locked to count
+                // them, while it picks, and every other agent's results would queue behind it;
+                // the agent claims apart, as it would have.
+                if !done.readied {
+                    let nothing = (super::eager::Grants::default(), Claimed::default());
+                    return Ok(Done::CompletedClaimed(done.accepted, nothing.0, nothing.1));
+                }
+                let claimed = tx.claim(specs, agent_id, *max, self.lease_ms, &self.limits)?;
+                let grants = self.grant_waiting(tx)?;
+                Ok(Done::CompletedClaimed(done.accepted, grants, claimed))
             }
         }
     }

@@ -63,13 +63,31 @@ pub fn claim<T: Rows + ?Sized>(
     run_ids.sort_unstable();
     run_ids.dedup();
     let mut runs: HashMap<String, RunCtx> = HashMap::with_capacity(run_ids.len());
+    // A run with one step picked whose workflow is known (the run was seen lately): that
+    // step's upstream outputs are read with the run's row.
+    let mut read_ahead: HashMap<String, (Arc<SpecIndex>, super::Outputs)> = HashMap::new();
     for run_id in run_ids {
-        let (mut head, mut params_json) = load_run(tx, run_id, false)?;
+        let mut picked = chosen.iter().filter(|(r, _)| r == run_id);
+        let only = match (picked.next(), picked.next()) {
+            (Some((_, row)), None) => Some(row.step_id.as_str()),
+            _ => None,
+        };
+        let hint = only.and_then(|step_id| Some((step_id, cache.for_run(run_id)?)));
+        let (mut head, mut params_json) = match hint {
+            Some((step_id, ix)) => {
+                let wanted = upstream_ids(&ix, step_id);
+                let ((head, params), outputs) = tx.run_with_outputs(run_id, &wanted)?;
+                read_ahead.insert(run_id.to_string(), (ix.clone(), outputs));
+                (head, serde_json::from_str(&params).unwrap_or_default())
+            }
+            None => load_run(tx, run_id, false)?,
+        };
         let lock = head.status == RunStatus::Queued;
         if lock {
             (head, params_json) = load_run(tx, run_id, true)?;
         }
         let ix = index(tx, cache, &head.workflow, head.version)?;
+        cache.note_run(run_id, &ix);
         runs.insert(run_id.to_string(), (head, ix, params_json, lock));
     }
     let claimant = Claimant {
@@ -86,7 +104,10 @@ pub fn claim<T: Rows + ?Sized>(
         let spec = ix.step(&step_id);
         let inputs = match spec {
             Some(step) => {
-                let upstream = tx.succeeded_outputs(&run_id, &upstream_ids(ix, &step_id))?;
+                let upstream = match read_ahead.remove(&run_id) {
+                    Some((seen, outputs)) if Arc::ptr_eq(&seen, ix) => outputs,
+                    _ => tx.succeeded_outputs(&run_id, &upstream_ids(ix, &step_id))?,
+                };
                 let vars = if crate::model::is_instance_id(&step_id) {
                     tx.step_vars(&run_id, &step_id)?
                 } else {
@@ -301,13 +322,27 @@ pub fn complete<T: Rows + ?Sized>(
     // them). The workflow index is looked up once per run.
     let mut runs: HashMap<&str, (RunRow, Arc<SpecIndex>)> = HashMap::new();
     for (lease, result) in results {
+        // The steps that need this one come with it (the transition asks for them) when the
+        // run's workflow is known: from the run read before, or the cache of its latest.
+        let mut more = Vec::new();
         let row = if runs.contains_key(lease.run_id.as_str()) {
             tx.step_row(&lease.run_id, &lease.step_id)?
         } else {
-            match tx.run_and_step_rows(&lease.run_id, &lease.step_id)? {
-                Some((head, row)) => {
+            let hint = cache.for_run(&lease.run_id);
+            let needers: Vec<&str> = hint
+                .as_ref()
+                .map(|ix| {
+                    ix.dependents(&lease.step_id)
+                        .map(|s| s.id.as_str())
+                        .collect()
+                })
+                .unwrap_or_default();
+            match tx.run_and_step_rows_with(&lease.run_id, &lease.step_id, &needers)? {
+                Some((head, row, rows)) => {
                     let ix = index(tx, cache, &head.workflow, head.version)?;
+                    cache.note_run(&lease.run_id, &ix);
                     runs.insert(&lease.run_id, (head, ix));
+                    more = rows;
                     Some(row)
                 }
                 None => None,
@@ -321,7 +356,9 @@ pub fn complete<T: Rows + ?Sized>(
             accepted.push(false);
             continue;
         }
-        let mut st = Loaded::new(ix, head.clone(), now).with_steps([row]);
+        let mut st = Loaded::new(ix, head.clone(), now)
+            .with_steps([row])
+            .with_steps(more);
         let decided = decide(tx, &mut st, |st| {
             engine::complete::complete(st, lease, result, max_output_bytes)
         })?;

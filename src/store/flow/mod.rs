@@ -65,6 +65,24 @@ pub trait Rows {
     /// A step's row and its run's, both locked (the run's first); `None` if there is no such
     /// step.
     fn run_and_step_rows(&self, run_id: &str, step_id: &str) -> Result<Option<(RunRow, StepRow)>>;
+    /// [`Self::run_and_step_rows`], and the rows of `more` locked after them (those the run
+    /// does not have are left out): a completion's step and the steps that need it, which its
+    /// transition asks for, read with it (one round trip where the backend pipelines).
+    fn run_and_step_rows_with(
+        &self,
+        run_id: &str,
+        step_id: &str,
+        more: &[&str],
+    ) -> Result<Option<(RunRow, StepRow, Vec<StepRow>)>> {
+        let Some((head, row)) = self.run_and_step_rows(run_id, step_id)? else {
+            return Ok(None);
+        };
+        let mut rows = Vec::with_capacity(more.len());
+        for id in more {
+            rows.extend(self.step_row(run_id, id)?);
+        }
+        Ok(Some((head, row, rows)))
+    }
     /// A step's row, locked.
     fn step_row(&self, run_id: &str, step_id: &str) -> Result<Option<StepRow>>;
     /// A step's row without a lock, for read-only transactions.
@@ -113,6 +131,19 @@ pub trait Rows {
     ) -> Result<Vec<(String, StepRow)>>;
     /// The outputs of the succeeded steps among `step_ids` of a run.
     fn succeeded_outputs(&self, run_id: &str, step_ids: &BTreeSet<&str>) -> Result<Outputs>;
+    /// A claim's reads of one run: its row and params as last committed
+    /// ([`Self::run_row_with_params`] unlocked) and [`Self::succeeded_outputs`] of `step_ids`,
+    /// in one round trip where the backend pipelines.
+    fn run_with_outputs(
+        &self,
+        run_id: &str,
+        step_ids: &BTreeSet<&str>,
+    ) -> Result<((RunRow, String), Outputs)> {
+        Ok((
+            self.run_row_with_params(run_id, false)?,
+            self.succeeded_outputs(run_id, step_ids)?,
+        ))
+    }
     /// What an instance of a `matrix:` or `foreach:` step sees in its templates (JSON), if
     /// the step is one.
     fn step_vars(&self, run_id: &str, step_id: &str) -> Result<Option<String>>;

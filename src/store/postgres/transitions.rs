@@ -95,18 +95,63 @@ impl Rows for PgTx<'_> {
         Ok((run_row(&row, 0)?, get(&row, RUN_ROW_LEN)?))
     }
 
-    /// Two reads: the run's row is locked before the step's (a join would lock both at once,
-    /// in no order another transaction agrees with).
     fn run_and_step_rows(&self, run_id: &str, step_id: &str) -> Result<Option<(RunRow, StepRow)>> {
-        let Some(head) = self.query_opt(
-            &format!("SELECT {RUN_ROW} FROM runs WHERE id = $1 FOR UPDATE"),
-            &[&run_id],
-        )?
-        else {
+        Ok(self
+            .run_and_step_rows_with(run_id, step_id, &[])?
+            .map(|(head, row, _)| (head, row)))
+    }
+
+    /// Two or three reads, pipelined (one round trip): the run's row is locked before the
+    /// steps' (a join would lock them all at once, in no order another transaction agrees
+    /// with); the server runs them in the order they were sent.
+    fn run_and_step_rows_with(
+        &self,
+        run_id: &str,
+        step_id: &str,
+        more: &[&str],
+    ) -> Result<Option<(RunRow, StepRow, Vec<StepRow>)>> {
+        let c = self.inner();
+        let (head, step, rows) = self.block(async {
+            let run_sql = format!("SELECT {RUN_ROW} FROM runs WHERE id = $1 FOR UPDATE");
+            let step_sql = format!(
+                "SELECT {STEP_ROW} FROM steps WHERE run_id = $1 AND step_id = $2 FOR UPDATE"
+            );
+            let more_sql = format!(
+                "SELECT {STEP_ROW} FROM steps WHERE run_id = $1 AND step_id = ANY($2)
+                 ORDER BY idx FOR UPDATE"
+            );
+            let (run_st, step_st) = (
+                c.prepare_cached(&run_sql).await?,
+                c.prepare_cached(&step_sql).await?,
+            );
+            let more_st = if more.is_empty() {
+                None
+            } else {
+                Some(c.prepare_cached(&more_sql).await?)
+            };
+            let more_q = async {
+                match &more_st {
+                    Some(st) => Ok(Some(c.query(st, &[&run_id, &more]).await?)),
+                    None => Ok::<_, tokio_postgres::Error>(None),
+                }
+            };
+            let (head, step, rows) = futures_util::future::join3(
+                c.query_opt(&run_st, &[&run_id]),
+                c.query_opt(&step_st, &[&run_id, &step_id]),
+                more_q,
+            )
+            .await;
+            Ok((head?, step?, rows?))
+        })?;
+        let (Some(head), Some(step)) = (head, step) else {
             return Ok(None);
         };
-        let head = run_row(&head, 0)?;
-        Ok(self.step_row(run_id, step_id)?.map(|s| (head, s)))
+        let rows = rows
+            .unwrap_or_default()
+            .iter()
+            .map(|r| step_row(r, 0))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some((run_row(&head, 0)?, step_row(&step, 0)?, rows)))
     }
 
     fn step_row(&self, run_id: &str, step_id: &str) -> Result<Option<StepRow>> {
@@ -208,11 +253,14 @@ impl Rows for PgTx<'_> {
             .transpose()
     }
 
+    /// Sent with the claim's next statement (its pick of ready steps): one round trip less.
     fn renew_agent(&self, agent_id: &str, now: i64, lease_ms: i64) -> Result<()> {
-        self.execute(
-            "UPDATE agents SET last_heartbeat = $2, stopped_at = NULL, lease_ms = $3 WHERE id = $1",
-            &[&agent_id, &now, &lease_ms],
-        )?;
+        self.defer(
+            "UPDATE agents SET last_heartbeat = $2, stopped_at = NULL, lease_ms = $3 WHERE id = $1"
+                .into(),
+            super::tx::owned![agent_id.to_string(), now, lease_ms],
+            None,
+        );
         Ok(())
     }
 
@@ -227,6 +275,34 @@ impl Rows for PgTx<'_> {
 
     fn succeeded_outputs(&self, run_id: &str, step_ids: &BTreeSet<&str>) -> Result<Outputs> {
         claims::succeeded_outputs(self, run_id, step_ids)
+    }
+
+    /// Both reads pipelined: one round trip.
+    fn run_with_outputs(
+        &self,
+        run_id: &str,
+        step_ids: &BTreeSet<&str>,
+    ) -> Result<((RunRow, String), Outputs)> {
+        if step_ids.is_empty() {
+            return Ok((self.run_row_with_params(run_id, false)?, Outputs::new()));
+        }
+        let c = self.inner();
+        let ids: Vec<&str> = step_ids.iter().copied().collect();
+        let (head, outputs) = self.block(async {
+            let run_st = c
+                .prepare_cached(&format!("SELECT {RUN_ROW}, params FROM runs WHERE id = $1"))
+                .await?;
+            let out_st = c.prepare_cached(claims::SUCCEEDED_OUTPUTS).await?;
+            let (head, outputs) = futures_util::future::join(
+                c.query_opt(&run_st, &[&run_id]),
+                c.query(&out_st, &[&run_id, &ids]),
+            )
+            .await;
+            Ok((head?, outputs?))
+        })?;
+        let head = head.ok_or_else(|| Error::not_found("run", run_id))?;
+        let head = (run_row(&head, 0)?, get(&head, RUN_ROW_LEN)?);
+        Ok((head, claims::outputs_of(&outputs)?))
     }
 
     fn step_vars(&self, run_id: &str, step_id: &str) -> Result<Option<String>> {

@@ -48,27 +48,32 @@ pub(super) fn ready(
         .collect()
 }
 
+/// The outputs of the succeeded steps among `$2` of run `$1`.
+pub(super) const SUCCEEDED_OUTPUTS: &str = "SELECT step_id, outputs FROM steps
+     WHERE run_id = $1 AND step_id = ANY($2) AND status = 'succeeded'";
+
 /// The outputs of the succeeded steps among `step_ids` of a run.
 pub(super) fn succeeded_outputs(
     tx: &PgTx<'_>,
     run_id: &str,
     step_ids: &BTreeSet<&str>,
 ) -> Result<Outputs> {
-    let mut out = BTreeMap::new();
     if step_ids.is_empty() {
-        return Ok(out);
+        return Ok(BTreeMap::new());
     }
     let ids: Vec<&str> = step_ids.iter().copied().collect();
-    for r in tx.query(
-        "SELECT step_id, outputs FROM steps
-         WHERE run_id = $1 AND step_id = ANY($2) AND status = 'succeeded'",
-        &[&run_id, &ids],
-    )? {
-        let outputs: Option<String> = get(&r, 1)?;
+    outputs_of(&tx.query(SUCCEEDED_OUTPUTS, &[&run_id, &ids])?)
+}
+
+/// The rows of [`SUCCEEDED_OUTPUTS`] as outputs by step.
+pub(super) fn outputs_of(rows: &[tokio_postgres::Row]) -> Result<Outputs> {
+    let mut out = BTreeMap::new();
+    for r in rows {
+        let outputs: Option<String> = get(r, 1)?;
         let map = outputs
             .and_then(|o| serde_json::from_str(&o).ok())
             .unwrap_or_default();
-        out.insert(get::<String>(&r, 0)?, map);
+        out.insert(get::<String>(r, 0)?, map);
     }
     Ok(out)
 }
