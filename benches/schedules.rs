@@ -16,15 +16,27 @@
 //!   feed and counting runs after each commit), less its nominal time: p50, p99, max. Target:
 //!   p99 under 1 s.
 //! - **the pass**: the process's CPU while the loop woke and fired the minute (less the
-//!   watcher's own), its wall time, and the CPU of making 10,000 scheduled runs alone (the
-//!   same batches, each run with its schedule and nominal time, as any scheduled run — a
-//!   pass's, `schedule trigger`'s, a backfill's — is indexed; no schedules read or written):
-//!   the difference is the tick work (due rows, plans, tick records, schedule updates,
-//!   batching).
-//! - **idle wakes**: the loop's CPU over ten seconds of a busy store (another commit every
-//!   10 ms wakes it, at most every 100 ms), scaled to a minute.
-//! - **CPU per minute**: the pass plus a minute of idle wakes, with and without the runs'
-//!   making. Target: the tick work under 50 ms per minute.
+//!   watcher's own), and its wall time; of that CPU, the pass's own thread's (as the pass
+//!   reports it: [`imx::store::schedules::PassCpu`]) and, within it, the CPU inside the pass's
+//!   `start_runs` calls (making the 10,000 runs: their rows, events and indexes); the rest is
+//!   other threads' (reading the store's own file events, the loop's wake).
+//! - **making the runs alone**, measured after the pass: the same 10,000 scheduled runs made
+//!   in the pass's batches, one `start_runs` and one commit each (each run with its schedule
+//!   and nominal time, as any scheduled run is indexed; no schedules read or written): the
+//!   process's CPU, of which the CPU inside `start_runs`; the rest is the runs' commits (their
+//!   pages written to the log and checkpointed) and other threads' work meanwhile.
+//! - **tick work**: the pass's process CPU less the runs' making — the CPU inside the pass's
+//!   own `start_runs` calls, measured in the pass, and the runs' commits (with other threads'
+//!   work) as measured alone — so due reads, plans, tick records, schedule updates, batching,
+//!   the commits of the scheduler's own rows, and what that costs other threads. Also printed
+//!   with the runs' commits counted (the pass less its `start_runs` only). Before, it was the
+//!   pass less the runs made alone, two process figures taken at different times: printed too
+//!   ("the pass less that"); it moves more from run to run.
+//! - **idle wakes**: the process's CPU over ten seconds of a busy store (the change feed moved
+//!   every 10 ms, as by other processes' commits; the loop looks at the store for those at
+//!   most every five seconds), less the thread moving it, scaled to a minute.
+//! - **CPU per minute**: the tick work plus a minute of idle wakes (target: under 50 ms), and
+//!   the pass's whole CPU plus the idle wakes (with the runs' making).
 //! - the decisions alone (compile + plan of every schedule, no store).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
@@ -42,7 +54,7 @@ use imx::control::{LocalControlPlane, LocalOptions, run_scheduler};
 use imx::model::{RunFilter, StepKind, StepSpec, WorkflowSpec, now_ms};
 use imx::schedule::{Clock, Schedule, ScheduleSpec, State, plan};
 use imx::store::api::{Backend, RunRequest};
-use imx::store::schedules::{PASS_BATCH, fire_due_batched, new_info};
+use imx::store::schedules::{PASS_BATCH, PassCpu, fire_due_batched, new_info};
 
 const SCHEDULES: usize = 10_000;
 const MINUTE: i64 = 60_000;
@@ -235,10 +247,15 @@ fn bench(store: &Arc<dyn Backend>, backend: &str) {
     let due_at = now_ms() + LEAD_MS;
     let clock: Arc<dyn Clock> = Arc::new(Ahead(nominal - due_at));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // What the loop's passes report of their CPU (one pass fires the minute).
+    let reported = Arc::new(std::sync::Mutex::new(Vec::<PassCpu>::new()));
     let (c0, w0) = (process_cpu(), Instant::now());
-    let looping = rt.spawn(run_scheduler(plane, clock, stop_rx, |r| {
-        if let Err(e) = r {
-            panic!("scheduler pass failed: {e}");
+    let looping = rt.spawn(run_scheduler(plane, clock, stop_rx, {
+        let reported = reported.clone();
+        move |r| match r {
+            Err(e) => panic!("scheduler pass failed: {e}"),
+            Ok(Some(report)) => reported.lock().unwrap().push(report.cpu),
+            Ok(None) => {}
         }
     }));
     let give_up = std::thread::spawn({
@@ -299,6 +316,9 @@ fn bench(store: &Arc<dyn Backend>, backend: &str) {
     // Scheduled runs, as the pass's are (their schedule and nominal time indexed), at the
     // minute after the pass's.
     let c0 = process_cpu();
+    // Of which inside `start_runs` (this thread's CPU); the rest is the transactions' own —
+    // their commits, the runs' pages written — and other threads' meanwhile.
+    let mut alone_start = Duration::ZERO;
     for chunk in specs.chunks(batch) {
         let reqs: Vec<RunRequest<'_>> = chunk
             .iter()
@@ -315,10 +335,27 @@ fn bench(store: &Arc<dyn Backend>, backend: &str) {
                 id: None,
             })
             .collect();
-        store.write(|tx| tx.start_runs(cache, &reqs)).unwrap();
+        store
+            .write(|tx| {
+                let t = thread_cpu();
+                let ids = tx.start_runs(cache, &reqs);
+                alone_start += thread_cpu() - t;
+                ids
+            })
+            .unwrap();
     }
-    let runs_cpu = process_cpu() - c0;
-    let tick_cpu = pass_cpu.saturating_sub(runs_cpu);
+    let runs_alone_cpu = process_cpu() - c0;
+    let alone_commits = runs_alone_cpu.saturating_sub(alone_start);
+    let own = reported
+        .lock()
+        .unwrap()
+        .iter()
+        .fold(PassCpu::default(), |sum, p| PassCpu {
+            total: sum.total + p.total,
+            runs: sum.runs + p.runs,
+        });
+    // The runs' making: inside the pass's `start_runs`, and their commits as made alone.
+    let tick_cpu = pass_cpu.saturating_sub(own.runs + alone_commits);
 
     println!("{SCHEDULES} schedules, every: 1m, {backend}, {PASS_BATCH} per transaction:");
     println!(
@@ -329,13 +366,28 @@ fn bench(store: &Arc<dyn Backend>, backend: &str) {
         lag[lag.len() - 1]
     );
     println!(
-        "  the pass: cpu {:.1} ms (wall {:.1} ms, from the loop's start {} ms before the minute); \
-         making the runs alone: cpu {:.1} ms; tick work: cpu {:.1} ms",
+        "  the pass: cpu {:.1} ms (wall {:.1} ms, from the loop's start {} ms before the minute): \
+         its thread {:.1} ms, of which making the runs {:.1} ms; other threads {:.1} ms",
         ms(pass_cpu),
         ms(pass_wall),
         LEAD_MS,
-        ms(runs_cpu),
-        ms(tick_cpu)
+        ms(own.total),
+        ms(own.runs),
+        ms(pass_cpu.saturating_sub(own.total)),
+    );
+    println!(
+        "  making the runs alone, measured after: cpu {:.1} ms (start_runs {:.1} ms, the rest — \
+         commits, other threads — {:.1} ms); the pass less that: {:.1} ms",
+        ms(runs_alone_cpu),
+        ms(alone_start),
+        ms(alone_commits),
+        ms(pass_cpu.saturating_sub(runs_alone_cpu)),
+    );
+    println!(
+        "  tick work: cpu {:.1} ms (the pass less its runs' making and their commits; with those \
+         commits: {:.1} ms)",
+        ms(tick_cpu),
+        ms(pass_cpu.saturating_sub(own.runs)),
     );
     println!(
         "  idle wakes, busy store: cpu {:.1} ms per {:?}, {:.1} ms per minute",

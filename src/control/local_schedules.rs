@@ -545,6 +545,8 @@ fn log_pass(pass: &Result<Option<PassReport>>) {
         buffered = total.buffered,
         dropped = total.dropped,
         paused = r.paused.len(),
+        cpu_ms = r.cpu.total.as_secs_f64() * 1e3,
+        runs_cpu_ms = r.cpu.runs.as_secs_f64() * 1e3,
         "scheduler pass"
     );
 }

@@ -11,8 +11,8 @@
 //! tick: its record and its run are written in the same transaction.
 
 use std::collections::{BTreeMap, HashMap};
-
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::Result;
 use crate::engine::SpecCache;
@@ -26,11 +26,15 @@ use crate::store::api::{Backend, NewTick, RunRequest};
 const DUE_BATCH: u32 = 1000;
 
 /// Schedules decided per transaction of a batched pass ([`fire_due_batched`]): small enough
-/// that a batch's runs are visible within milliseconds (a SQLite batch holds the write lock
-/// ~8 ms), large enough that a commit's cost is shared by a few hundred runs. 500, not 250:
-/// `cargo bench --bench schedules` start lag p99 SQLite 309-477 → 213 ms, PostgreSQL
-/// 836 → 585-798 ms, tick work SQLite 79-127 → 74-76 ms.
-pub const PASS_BATCH: u32 = 500;
+/// that a batch's runs are visible within tens of milliseconds (a SQLite batch holds the
+/// write lock that long), large enough that a commit's cost is shared by several hundred
+/// runs. 500, not 250: `cargo bench --bench schedules` start lag p99 SQLite 309-477 → 213 ms,
+/// PostgreSQL 836 → 585-798 ms, tick work SQLite 79-127 → 74-76 ms. 1000, not 500 (SQLite,
+/// five runs each, min-median-max): the pass's CPU 178-193-197 → 164-170-175 ms, tick work
+/// 32-44-52 → 14-20-42 ms, start lag p99 226-250-287 → 215-220-284 ms; PostgreSQL (two runs):
+/// the pass's CPU 61 → 46-50 ms, start lag p99 780-1428 → 391-626 ms. Fewer commits rewrite less
+/// often the pages every batch touches (the tables' and indexes' last pages).
+pub const PASS_BATCH: u32 = 1000;
 
 /// A schedule compiled by a pass is kept while it comes due at least this often (an hour);
 /// one due more seldom is read again when next due.
@@ -45,6 +49,42 @@ pub struct PassReport {
     pub paused: Vec<String>,
     /// When the next tick fires (any schedule).
     pub next_fire: Option<i64>,
+    /// The CPU the pass took on its thread.
+    pub cpu: PassCpu,
+}
+
+/// The CPU (user + system) a pass took on the thread that ran it — every transaction of it:
+/// due reads, plans, tick records, runs, schedule updates, commits — and the part of that
+/// spent making the runs of the ticks it fired (inside `start_runs`: the runs' rows, events
+/// and indexes). Zero where a thread's CPU time cannot be read. Work the pass caused on other
+/// threads (PostgreSQL's connection tasks, the database server) is not in it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassCpu {
+    /// The whole pass.
+    pub total: Duration,
+    /// Inside `start_runs` (a buffered tick's run: inside its making).
+    pub runs: Duration,
+}
+
+/// The calling thread's CPU time so far (user + system); zero where it cannot be read.
+pub fn thread_cpu() -> Duration {
+    #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+    if let Ok(u) = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_THREAD) {
+        let tv = |t: nix::sys::time::TimeVal| {
+            Duration::from_secs(u64::try_from(t.tv_sec()).unwrap_or(0))
+                + Duration::from_micros(u64::try_from(t.tv_usec()).unwrap_or(0))
+        };
+        return tv(u.user_time()) + tv(u.system_time());
+    }
+    Duration::ZERO
+}
+
+/// `f`, its thread CPU added to `into`.
+fn timed<T>(into: &mut Duration, f: impl FnOnce() -> T) -> T {
+    let t = thread_cpu();
+    let out = f();
+    *into += thread_cpu().saturating_sub(t);
+    out
 }
 
 /// Make the run of a tick this transaction recorded, and tag both with each other. `None`
@@ -214,6 +254,7 @@ impl PassReport {
             ticks.extend(part.ticks);
             report.paused.extend(part.paused);
             report.next_fire = part.next_fire;
+            report.cpu.runs += part.cpu.runs;
         }
         // Stable: a schedule in two parts keeps their order (their counts are added).
         ticks.sort_by(|a, b| a.0.cmp(&b.0));
@@ -236,9 +277,11 @@ pub fn fire_due(
     now: i64,
     default_timeout_ms: Option<u64>,
 ) -> Result<PassReport> {
+    let cpu = thread_cpu();
     let mut report = PassReport::default();
     while fire_some(tx, cache, now, default_timeout_ms, DUE_BATCH, &mut report)? {}
     finish_pass(tx, cache, now, default_timeout_ms, &mut report)?;
+    report.cpu.total = thread_cpu().saturating_sub(cpu);
     Ok(report)
 }
 
@@ -254,8 +297,13 @@ pub fn fire_due_batched(
     batch: u32,
     mut hold: impl FnMut(&Tx<'_>) -> Result<bool>,
 ) -> Result<Option<PassReport>> {
+    let cpu = thread_cpu();
     let cache = store.specs();
     let mut parts: Vec<PassReport> = Vec::new();
+    let done = |mut report: PassReport| -> Result<Option<PassReport>> {
+        report.cpu.total = thread_cpu().saturating_sub(cpu);
+        Ok(Some(report))
+    };
     loop {
         let part = store.maintain(|tx| {
             if !hold(tx)? {
@@ -275,11 +323,11 @@ pub fn fire_due_batched(
             // Lost mid-pass: when the rest is due is for the next look to know.
             let mut report = PassReport::merge(parts);
             report.next_fire = store.read_quick(|tx| tx.next_schedule_fire())?;
-            return Ok(Some(report));
+            return done(report);
         };
         parts.push(part);
         if !more {
-            return Ok(Some(PassReport::merge(parts)));
+            return done(PassReport::merge(parts));
         }
     }
 }
@@ -379,7 +427,7 @@ fn fire_some(
                     let typed = params[i].as_ref().unwrap_or(&NO_PARAMS);
                     let req =
                         run_request(Of::due(&p.s), d.nominal, typed, &who, default_timeout_ms);
-                    let ids = tx.start_runs(cache, &[req])?;
+                    let ids = timed(&mut report.cpu.runs, || tx.start_runs(cache, &[req]))?;
                     for id in &ids {
                         tx.link_tick_runs(&[(&p.s.name, d.nominal, id)])?;
                     }
@@ -417,7 +465,7 @@ fn fire_some(
             }
         })
         .collect();
-    let ids = tx.start_runs(cache, &reqs)?;
+    let ids = timed(&mut report.cpu.runs, || tx.start_runs(cache, &reqs))?;
     // Only a run that could not take its id (a workflow with a concurrency key) is linked.
     let links: Vec<(&str, i64, &str)> = reqs
         .iter()
@@ -551,7 +599,10 @@ fn release_buffered(
             continue;
         };
         if tx.take_buffered_tick(&name, nominal, now)?
-            && make_run(tx, cache, &s, nominal, default_timeout_ms)?.is_some()
+            && timed(&mut report.cpu.runs, || {
+                make_run(tx, cache, &s, nominal, default_timeout_ms)
+            })?
+            .is_some()
         {
             report.ticks.entry(name).or_default().fired += 1;
         }

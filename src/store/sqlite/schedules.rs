@@ -503,6 +503,43 @@ mod tests {
         assert_plans(|_| "queued", false);
     }
 
+    /// A pass reports the CPU it took on its thread, and the part of it spent making runs:
+    /// what `cargo bench --bench schedules` takes the tick work from.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_pass_reports_its_cpu_and_its_runs_part() {
+        use crate::model::{StepKind, StepSpec, WorkflowSpec};
+        use crate::store::schedules::{PASS_BATCH, fire_due_batched, new_info};
+        let dir = tempfile::tempdir().unwrap();
+        let store: std::sync::Arc<dyn crate::store::Backend> =
+            std::sync::Arc::new(Store::open(&dir.path().join("imx.db"), true).unwrap());
+        let t0 = 1_000_000;
+        store
+            .write(|tx| {
+                tx.apply_workflow(
+                    &WorkflowSpec::new("w", vec![StepSpec::new("a", StepKind::Noop)]),
+                    false,
+                )?;
+                for i in 0..200 {
+                    let mut spec = ScheduleSpec::new(format!("s{i}"), "w");
+                    spec.every_ms = Some(60_000);
+                    tx.insert_schedule(&new_info(spec, "command", t0)?)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let report = fire_due_batched(store.as_ref(), t0 + 60_000, None, PASS_BATCH, |_| Ok(true))
+            .unwrap()
+            .unwrap();
+        assert_eq!(report.ticks.len(), 200);
+        assert!(
+            report.cpu.runs > std::time::Duration::ZERO,
+            "{:?}",
+            report.cpu
+        );
+        assert!(report.cpu.total > report.cpu.runs, "{:?}", report.cpu);
+    }
+
     /// A pass advances the schedules it read as due by their rowid, without a search of the
     /// names' index; one advanced by name alone (`advance_schedule`) is searched by name.
     #[test]
