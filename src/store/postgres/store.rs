@@ -664,9 +664,14 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(seen, before + 2, "the query saw both inserts");
         assert_eq!(count(&store), before + 2, "committed, with the last write");
-        for at_commit in [false, true] {
+        // A failed guard before a query, or sent with the COMMIT (with and without the change
+        // hint in front of it): the transaction keeps nothing.
+        for (at_commit, hint) in [(false, false), (true, false), (true, true)] {
             let e = store
                 .write(|tx| {
+                    if hint {
+                        tx.hint_changes();
+                    }
                     tx.defer(
                         "INSERT INTO meta (key, value) VALUES ('d3', 'v')".into(),
                         owned![],

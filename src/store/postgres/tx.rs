@@ -25,6 +25,7 @@ use std::sync::{Mutex, PoisonError};
 use futures_util::future::{join, join_all};
 
 use tokio_postgres::Row;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
 use super::bridge::Bridge;
@@ -227,7 +228,15 @@ impl<'a> PgTx<'a> {
     /// round trip, one wait on this thread, for all of them). For writes nothing reads the
     /// result of but a guard: its failure is reported by that next query or the commit, which
     /// fail the transaction as the write itself would have.
+    ///
+    /// A guarded write (an UPDATE or DELETE that must change exactly one row) is sent as
+    /// [`guarded`] makes it: one that changes no row fails in the server and aborts the
+    /// transaction, so it can go in the same round trip as COMMIT (which then rolls back).
     pub fn defer(&self, sql: String, params: Vec<Owned>, guard: Option<String>) {
+        let sql = match guard {
+            Some(_) => guarded(&sql),
+            None => sql,
+        };
         self.pending
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -324,18 +333,34 @@ impl<'a> PgTx<'a> {
                 Ok::<_, PgError>(join(writes, fut).await)
             }))
             .map_err(|e| self.error(e))?;
-        // A failed write aborted the transaction: its error, not the next query's, is the one.
+        self.check_writes(&pending, written)?;
+        out.map_err(|e| self.error(e))
+    }
+
+    /// The outcome of deferred writes sent together: a failed write aborted the transaction,
+    /// so its error (not a later statement's) is the one; a guard that matched no row is a
+    /// conflict.
+    fn check_writes(
+        &self,
+        pending: &[Deferred],
+        written: Vec<std::result::Result<u64, tokio_postgres::Error>>,
+    ) -> Result<()> {
         for (d, n) in pending.iter().zip(written) {
-            let n = n.map_err(|e| self.error(e.into()))?;
-            if let Some(what) = &d.guard
-                && n != 1
-            {
-                return Err(Error::Conflict(format!(
+            let conflict = |what: &str| {
+                Error::Conflict(format!(
                     "{what} changed while the transition was applied; try again"
-                )));
+                ))
+            };
+            match (n, &d.guard) {
+                (Err(e), Some(what)) if e.code() == Some(&SqlState::DIVISION_BY_ZERO) => {
+                    return Err(conflict(what));
+                }
+                (Err(e), _) => return Err(self.error(e.into())),
+                (Ok(n), Some(what)) if n != 1 => return Err(conflict(what)),
+                (Ok(_), _) => {}
             }
         }
-        out.map_err(|e| self.error(e))
+        Ok(())
     }
 
     /// Send the deferred writes now (before a commit, or a driver call made without
@@ -413,12 +438,15 @@ impl<'a> PgTx<'a> {
     /// The change hints go in the same round trip as COMMIT. A transaction that never began
     /// (it ran no statement) has nothing to commit.
     pub(super) fn commit(self) -> std::result::Result<(), (Error, bool)> {
-        if let Err(e) = self.flush() {
-            let again = self.retryable();
-            return Err((e, again));
-        }
-        if !self.begun.load(Ordering::Relaxed) {
-            return Ok(());
+        let pending = self.take_pending();
+        if pending.is_empty() {
+            if let Err(e) = self.flush() {
+                let again = self.retryable();
+                return Err((e, again));
+            }
+            if !self.begun.load(Ordering::Relaxed) {
+                return Ok(());
+            }
         }
         let mut sql = super::wakeup::commit_sql(
             self.hint_changes.load(Ordering::Relaxed),
@@ -428,6 +456,9 @@ impl<'a> PgTx<'a> {
         // One simple query (the hints end in "; "): should they fail, the server skips the
         // COMMIT and the transaction is rolled back (when this is dropped).
         sql.push_str("COMMIT");
+        if !pending.is_empty() {
+            return self.commit_with(&pending, &sql);
+        }
         let out = self.driver.block_on(self.client.batch_execute(&sql));
         if out.is_ok() {
             self.ended.store(true, Ordering::Relaxed);
@@ -438,6 +469,63 @@ impl<'a> PgTx<'a> {
             (e.into_error(self.place), again)
         })
     }
+}
+
+impl PgTx<'_> {
+    /// The deferred writes and `commit_sql` in one round trip. A write that fails (a guard
+    /// that matched no row fails in the server: see [`guarded`]) aborts the transaction, so the
+    /// COMMIT after it commits nothing (the server answers it with a rollback, or skips it
+    /// after a failed hint), and the write's error is returned.
+    fn commit_with(
+        &self,
+        pending: &[Deferred],
+        commit_sql: &str,
+    ) -> std::result::Result<(), (Error, bool)> {
+        let sent = self.driver.block_on(self.begun_with(false, async {
+            let mut stmts = Vec::with_capacity(pending.len());
+            for d in pending {
+                stmts.push(self.client.prepare_cached(&d.sql).await?);
+            }
+            let writes = join_all(pending.iter().zip(&stmts).map(|(d, stmt)| {
+                let params: Vec<&(dyn ToSql + Sync)> = d
+                    .params
+                    .iter()
+                    .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+                    .collect();
+                async move { self.client.execute(stmt, &params).await }
+            }));
+            Ok::<_, PgError>(join(writes, self.client.batch_execute(commit_sql)).await)
+        }));
+        let (written, committed) = match sent {
+            Ok(out) => out,
+            Err(e) => {
+                let e = self.error(e);
+                return Err((e, self.retryable()));
+            }
+        };
+        if let Err(e) = self.check_writes(pending, written) {
+            return Err((e, self.retryable()));
+        }
+        match committed {
+            Ok(()) => {
+                self.ended.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => {
+                let e = PgError::from(e);
+                let again = e.is_retryable();
+                Err((e.into_error(self.place), again))
+            }
+        }
+    }
+}
+
+/// `sql`, an UPDATE or DELETE without RETURNING, made to fail (division by zero, SQLSTATE
+/// 22012) unless it changes exactly one row: a guard the server enforces, so a transition
+/// applied from rows that changed meanwhile aborts its transaction even when its COMMIT was
+/// sent with it.
+fn guarded(sql: &str) -> String {
+    format!("WITH guarded AS ({sql} RETURNING 1) SELECT 1 / (count(*) = 1)::int FROM guarded")
 }
 
 impl Drop for PgTx<'_> {
