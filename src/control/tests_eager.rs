@@ -170,6 +170,18 @@ fn noop(id: &str, needs: &[&str]) -> StepSpec {
     StepSpec::new(id, StepKind::Noop).needing(needs)
 }
 
+/// Workflow "chain": `n` noop steps s0, s1, … each needing the one before; their ids.
+fn chain(n: usize) -> (Vec<String>, WorkflowSpec) {
+    let ids: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+    let steps = (0..n)
+        .map(|i| match i {
+            0 => noop("s0", &[]),
+            _ => noop(&ids[i], &[ids[i - 1].as_str()]),
+        })
+        .collect();
+    (ids, WorkflowSpec::new("chain", steps))
+}
+
 async fn start(e: &Env, spec: WorkflowSpec) -> String {
     let name = spec.name.clone();
     e.plane.apply_workflow(&e.who, spec, false).await.unwrap();
@@ -231,14 +243,7 @@ async fn step_state(e: &Env, run: &str, id: &str) -> crate::model::StepState {
 }
 
 async fn a_chain_moves_on_one_write_per_step(e: Env) {
-    let ids: Vec<String> = (0..5).map(|i| format!("s{i}")).collect();
-    let steps = (0..5)
-        .map(|i| match i {
-            0 => noop("s0", &[]),
-            _ => noop(&ids[i], &[ids[i - 1].as_str()]),
-        })
-        .collect();
-    let spec = WorkflowSpec::new("chain", steps);
+    let (ids, spec) = chain(5);
     e.plane.apply_workflow(&e.who, spec, false).await.unwrap();
     let agent = agent(&e, "w", 1, &[]).await;
     // The run's start leases its first step to the claim waiting.
@@ -274,14 +279,8 @@ async fn a_chain_moves_on_one_write_per_step(e: Env) {
 /// An agent whose noop steps end at once sends each result with its next claim: the result
 /// is recorded and the step it readies leased in one transaction, with no claim parked.
 async fn results_with_a_claim_lease_what_they_ready_in_their_own_write(e: Env) {
-    let ids: Vec<String> = (0..5).map(|i| format!("s{i}")).collect();
-    let steps = (0..5)
-        .map(|i| match i {
-            0 => noop("s0", &[]),
-            _ => noop(&ids[i], &[ids[i - 1].as_str()]),
-        })
-        .collect();
-    let run = start(&e, WorkflowSpec::new("chain", steps)).await;
+    let (ids, spec) = chain(5);
+    let run = start(&e, spec).await;
     let agent = agent(&e, "w", 1, &[]).await;
     let mut task = e
         .plane

@@ -315,26 +315,33 @@ impl<'a> PgTx<'a> {
         }
         let (written, out) = self
             .driver
-            .block_on(self.begun_with(false, async {
-                let mut stmts = Vec::with_capacity(pending.len());
-                for d in &pending {
-                    stmts.push(self.client.prepare_cached(&d.sql).await?);
-                }
-                // Every write is queued on the connection when first polled, in order, and
-                // `fut`'s query after them: one round trip.
-                let writes = join_all(pending.iter().zip(&stmts).map(|(d, stmt)| {
-                    let params: Vec<&(dyn ToSql + Sync)> = d
-                        .params
-                        .iter()
-                        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
-                        .collect();
-                    async move { self.client.execute(stmt, &params).await }
-                }));
-                Ok::<_, PgError>(join(writes, fut).await)
-            }))
+            .block_on(self.begun_with(false, self.with_writes(&pending, fut)))
             .map_err(|e| self.error(e))?;
         self.check_writes(&pending, written)?;
         out.map_err(|e| self.error(e))
+    }
+
+    /// The deferred writes `pending`, then `fut`: every write is queued on the connection when
+    /// first polled, in order, and `fut`'s statement after them, so all go in one round trip.
+    /// Each write's outcome, and `fut`'s.
+    async fn with_writes<T>(
+        &self,
+        pending: &[Deferred],
+        fut: impl Future<Output = T>,
+    ) -> PgResult<(Vec<std::result::Result<u64, tokio_postgres::Error>>, T)> {
+        let mut stmts = Vec::with_capacity(pending.len());
+        for d in pending {
+            stmts.push(self.client.prepare_cached(&d.sql).await?);
+        }
+        let writes = join_all(pending.iter().zip(&stmts).map(|(d, stmt)| {
+            let params: Vec<&(dyn ToSql + Sync)> = d
+                .params
+                .iter()
+                .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+                .collect();
+            async move { self.client.execute(stmt, &params).await }
+        }));
+        Ok(join(writes, fut).await)
     }
 
     /// The outcome of deferred writes sent together: a failed write aborted the transaction,
@@ -481,21 +488,10 @@ impl PgTx<'_> {
         pending: &[Deferred],
         commit_sql: &str,
     ) -> std::result::Result<(), (Error, bool)> {
-        let sent = self.driver.block_on(self.begun_with(false, async {
-            let mut stmts = Vec::with_capacity(pending.len());
-            for d in pending {
-                stmts.push(self.client.prepare_cached(&d.sql).await?);
-            }
-            let writes = join_all(pending.iter().zip(&stmts).map(|(d, stmt)| {
-                let params: Vec<&(dyn ToSql + Sync)> = d
-                    .params
-                    .iter()
-                    .map(|p| p.as_ref() as &(dyn ToSql + Sync))
-                    .collect();
-                async move { self.client.execute(stmt, &params).await }
-            }));
-            Ok::<_, PgError>(join(writes, self.client.batch_execute(commit_sql)).await)
-        }));
+        let sent = self.driver.block_on(self.begun_with(
+            false,
+            self.with_writes(pending, self.client.batch_execute(commit_sql)),
+        ));
         let (written, committed) = match sent {
             Ok(out) => out,
             Err(e) => {
