@@ -448,6 +448,23 @@ impl LocalControlPlane {
             .grant(|agent_id, max| tx.claim(specs, agent_id, max, self.lease_ms, &self.limits))
     }
 
+    /// Each agent whose leases `results` report is bound to `who` (checked once per agent;
+    /// those in `checked` already were).
+    fn check_reporters<'r>(
+        &self,
+        who: &Principal,
+        results: &'r [(LeaseRef, StepResult)],
+        mut checked: Vec<&'r str>,
+    ) -> Result<()> {
+        for (lease, _) in results {
+            if !checked.contains(&lease.agent_id.as_str()) {
+                self.check_agent(who, "step.complete", &lease.run_id, &lease.agent_id)?;
+                checked.push(&lease.agent_id);
+            }
+        }
+        Ok(())
+    }
+
     /// Steps granted to a claim, made ready to hand to its agent: secrets filled in (a step
     /// whose secrets cannot be is failed, and left out), artifact limits set.
     async fn prepare_tasks(&self, who: &Principal, tasks: Vec<StepTask>) -> Result<Vec<StepTask>> {
@@ -1017,13 +1034,7 @@ impl ControlPlane for LocalControlPlane {
         results: &[(LeaseRef, StepResult)],
     ) -> Result<Vec<bool>> {
         self.authorize(who, Permission::Work, "step.complete", "")?;
-        let mut checked: Vec<&str> = Vec::new();
-        for (lease, _) in results {
-            if !checked.contains(&lease.agent_id.as_str()) {
-                self.check_agent(who, "step.complete", &lease.run_id, &lease.agent_id)?;
-                checked.push(&lease.agent_id);
-            }
-        }
+        self.check_reporters(who, results, Vec::new())?;
         match self.hot_write(Job::Complete(results.to_vec()))? {
             Done::Completed(accepted, grants) => {
                 grants.deliver();
@@ -1043,13 +1054,7 @@ impl ControlPlane for LocalControlPlane {
         self.authorize(who, Permission::Work, "step.complete", "")?;
         self.authorize(who, Permission::Work, "step.claim", agent_id)?;
         self.check_agent(who, "step.claim", agent_id, agent_id)?;
-        let mut checked: Vec<&str> = vec![agent_id];
-        for (lease, _) in results {
-            if !checked.contains(&lease.agent_id.as_str()) {
-                self.check_agent(who, "step.complete", &lease.run_id, &lease.agent_id)?;
-                checked.push(&lease.agent_id);
-            }
-        }
+        self.check_reporters(who, results, vec![agent_id])?;
         let job = Job::CompleteClaim {
             results: results.to_vec(),
             agent_id: agent_id.to_string(),

@@ -172,6 +172,20 @@ pub struct HeartbeatReply {
     pub lease_ms: Option<u64>,
 }
 
+/// [`ControlPlane::complete_and_claim`] as two calls: the results, then a claim of what is
+/// ready now (no waiting).
+pub(crate) async fn complete_then_claim<P: ControlPlane + ?Sized>(
+    plane: &P,
+    who: &Principal,
+    agent_id: &str,
+    results: &[(LeaseRef, StepResult)],
+    max: u32,
+) -> Result<(Vec<bool>, Vec<StepTask>)> {
+    let accepted = plane.complete_steps(who, results).await?;
+    let tasks = plane.claim(who, agent_id, max, Duration::ZERO).await?;
+    Ok((accepted, tasks))
+}
+
 /// Everything an operator or agent can do. Every method takes the acting principal; the local
 /// implementation authorizes and audits.
 #[async_trait]
@@ -343,9 +357,7 @@ pub trait ControlPlane: Send + Sync {
         results: &[(LeaseRef, StepResult)],
         max: u32,
     ) -> Result<(Vec<bool>, Vec<StepTask>)> {
-        let accepted = self.complete_steps(who, results).await?;
-        let tasks = self.claim(who, agent_id, max, Duration::ZERO).await?;
-        Ok((accepted, tasks))
+        complete_then_claim(self, who, agent_id, results, max).await
     }
     /// The agent is stopping: release its leases (steps go back to ready) and mark it offline.
     async fn deregister_agent(&self, who: &Principal, agent_id: &str) -> Result<()>;

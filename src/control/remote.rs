@@ -811,8 +811,10 @@ impl ControlPlane for RemoteControlPlane {
                 Ok(CompleteReply::Claimed(c)) => return Ok((c.accepted, c.tasks)),
                 // Recorded, but the claim was not made: make it apart.
                 Ok(CompleteReply::Accepted(accepted)) => {
-                    let tasks = self.claim(who, agent_id, max, Duration::ZERO).await?;
-                    return Ok((accepted, tasks));
+                    return Ok((
+                        accepted,
+                        self.claim(who, agent_id, max, Duration::ZERO).await?,
+                    ));
                 }
                 // A server that predates it: results and claims go apart from now on.
                 Err(e) if refused_field(&e, "claim") => {
@@ -821,9 +823,7 @@ impl ControlPlane for RemoteControlPlane {
                 Err(e) => return Err(e),
             }
         }
-        let accepted = self.complete_steps(who, results).await?;
-        let tasks = self.claim(who, agent_id, max, Duration::ZERO).await?;
-        Ok((accepted, tasks))
+        super::complete_then_claim(self, who, agent_id, results, max).await
     }
 
     async fn deregister_agent(&self, _: &Principal, agent_id: &str) -> Result<()> {

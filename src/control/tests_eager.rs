@@ -211,6 +211,16 @@ async fn agent(e: &Env, name: &str, slots: u32, labels: &[(&str, &str)]) -> Stri
     e.plane.register_agent(&e.who, reg).await.unwrap().id
 }
 
+/// One step claimed by `agent` at once (there must be one).
+async fn claim_now(e: &Env, agent: &str) -> StepTask {
+    e.plane
+        .claim(&e.who, agent, 1, Duration::ZERO)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap()
+}
+
 /// A claim of up to `max` for `agent`, waiting on its own task.
 fn park(e: &Env, agent: &str, max: u32) -> tokio::task::JoinHandle<Vec<StepTask>> {
     let (plane, who, agent) = (e.plane.clone(), e.who.clone(), agent.to_string());
@@ -282,13 +292,7 @@ async fn results_with_a_claim_lease_what_they_ready_in_their_own_write(e: Env) {
     let (ids, spec) = chain(5);
     let run = start(&e, spec).await;
     let agent = agent(&e, "w", 1, &[]).await;
-    let mut task = e
-        .plane
-        .claim(&e.who, &agent, 1, Duration::ZERO)
-        .await
-        .unwrap()
-        .pop()
-        .unwrap();
+    let mut task = claim_now(&e, &agent).await;
     assert_eq!(task.lease.step_id, "s0");
     for id in &ids[1..] {
         let before = e.writes();
@@ -360,13 +364,7 @@ async fn a_grant_follows_the_claims_labels_and_slots(e: Env) {
     let run = start(&e, spec).await;
     let plain = agent(&e, "plain", 4, &[]).await;
     let big = agent(&e, "big", 4, &[("gpu", "yes")]).await;
-    let a = e
-        .plane
-        .claim(&e.who, &plain, 1, Duration::ZERO)
-        .await
-        .unwrap()
-        .pop()
-        .unwrap();
+    let a = claim_now(&e, &plain).await;
     // The plain agent waits first, for one step; the gpu agent for up to four.
     let plain_claim = park(&e, &plain, 1);
     parked(&e, 1).await;
@@ -409,13 +407,7 @@ async fn a_lease_its_claim_never_hands_on_expires_and_the_step_runs_again(e: Env
     )
     .await;
     let agent = agent(&e, "w", 1, &[]).await;
-    let a = e
-        .plane
-        .claim(&e.who, &agent, 1, Duration::ZERO)
-        .await
-        .unwrap()
-        .pop()
-        .unwrap();
+    let a = claim_now(&e, &agent).await;
     let waiting = park(&e, &agent, 1);
     parked(&e, 1).await;
     assert!(done(&e, &a).await);

@@ -239,12 +239,12 @@ impl super::LocalControlPlane {
                 // commit at once: a claim here would hold the run's row, locked to count
                 // them, while it picks, and every other agent's results would queue behind it;
                 // the agent claims apart, as it would have.
-                if !done.readied {
-                    let nothing = (super::eager::Grants::default(), Claimed::default());
-                    return Ok(Done::CompletedClaimed(done.accepted, nothing.0, nothing.1));
-                }
-                let claimed = tx.claim(specs, agent_id, *max, self.lease_ms, &self.limits)?;
-                let grants = self.grant_waiting(tx)?;
+                let (grants, claimed) = if done.readied {
+                    let claimed = tx.claim(specs, agent_id, *max, self.lease_ms, &self.limits)?;
+                    (self.grant_waiting(tx)?, claimed)
+                } else {
+                    Default::default()
+                };
                 Ok(Done::CompletedClaimed(done.accepted, grants, claimed))
             }
         }

@@ -322,8 +322,8 @@ pub fn complete<T: Rows + ?Sized>(
     // them). The workflow index is looked up once per run.
     let mut runs: HashMap<&str, (RunRow, Arc<SpecIndex>)> = HashMap::new();
     for (lease, result) in results {
-        // The steps that need this one come with it (the transition asks for them) when the
-        // run's workflow is known: from the run read before, or the cache of its latest.
+        // A run's first result: the steps that need its step come with it (the transition
+        // asks for them) when the run's workflow is known from the cache of runs seen lately.
         let mut more = Vec::new();
         let row = if runs.contains_key(lease.run_id.as_str()) {
             tx.step_row(&lease.run_id, &lease.step_id)?

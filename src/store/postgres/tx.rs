@@ -370,7 +370,7 @@ impl<'a> PgTx<'a> {
         Ok(())
     }
 
-    /// Send the deferred writes now (before a commit, or a driver call made without
+    /// Send the deferred writes now (before a driver call made without
     /// [`block`](Self::block)).
     pub fn flush(&self) -> Result<()> {
         let nothing = self
@@ -442,77 +442,41 @@ impl<'a> PgTx<'a> {
     }
 
     /// Commit; on failure, the error and whether running the transaction again may succeed.
-    /// The change hints go in the same round trip as COMMIT. A transaction that never began
-    /// (it ran no statement) has nothing to commit.
+    /// The deferred writes, the change hints and COMMIT go in one round trip (after BEGIN if
+    /// nothing was sent yet). A write that fails (a guard that matched no row fails in the
+    /// server: see [`guarded`]) aborts the transaction, so the COMMIT after it commits nothing
+    /// (the server answers it with a rollback, or skips it after a failed hint; this is then
+    /// rolled back when dropped), and the write's error is returned. A transaction that never
+    /// began and has nothing to send has nothing to commit.
     pub(super) fn commit(self) -> std::result::Result<(), (Error, bool)> {
         let pending = self.take_pending();
-        if pending.is_empty() {
-            if let Err(e) = self.flush() {
-                let again = self.retryable();
-                return Err((e, again));
-            }
-            if !self.begun.load(Ordering::Relaxed) {
-                return Ok(());
-            }
-        }
-        let mut sql = super::wakeup::commit_sql(
+        let hints = super::wakeup::commit_sql(
             self.hint_changes.load(Ordering::Relaxed),
             self.hint_tokens.load(Ordering::Relaxed),
-        )
-        .unwrap_or_default();
+        );
+        if pending.is_empty() && hints.is_none() && !self.begun.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         // One simple query (the hints end in "; "): should they fail, the server skips the
-        // COMMIT and the transaction is rolled back (when this is dropped).
+        // COMMIT.
+        let mut sql = hints.unwrap_or_default();
         sql.push_str("COMMIT");
-        if !pending.is_empty() {
-            return self.commit_with(&pending, &sql);
-        }
-        let out = self.driver.block_on(self.client.batch_execute(&sql));
-        if out.is_ok() {
-            self.ended.store(true, Ordering::Relaxed);
-        }
-        out.map_err(|e| {
+        let (written, committed) = self
+            .driver
+            .block_on(self.begun_with(
+                false,
+                self.with_writes(&pending, self.client.batch_execute(&sql)),
+            ))
+            .map_err(|e| (self.error(e), self.retryable()))?;
+        self.check_writes(&pending, written)
+            .map_err(|e| (e, self.retryable()))?;
+        committed.map_err(|e| {
             let e = PgError::from(e);
             let again = e.is_retryable();
             (e.into_error(self.place), again)
-        })
-    }
-}
-
-impl PgTx<'_> {
-    /// The deferred writes and `commit_sql` in one round trip. A write that fails (a guard
-    /// that matched no row fails in the server: see [`guarded`]) aborts the transaction, so the
-    /// COMMIT after it commits nothing (the server answers it with a rollback, or skips it
-    /// after a failed hint), and the write's error is returned.
-    fn commit_with(
-        &self,
-        pending: &[Deferred],
-        commit_sql: &str,
-    ) -> std::result::Result<(), (Error, bool)> {
-        let sent = self.driver.block_on(self.begun_with(
-            false,
-            self.with_writes(pending, self.client.batch_execute(commit_sql)),
-        ));
-        let (written, committed) = match sent {
-            Ok(out) => out,
-            Err(e) => {
-                let e = self.error(e);
-                return Err((e, self.retryable()));
-            }
-        };
-        if let Err(e) = self.check_writes(pending, written) {
-            return Err((e, self.retryable()));
-        }
-        match committed {
-            Ok(()) => {
-                self.ended.store(true, Ordering::Relaxed);
-                Ok(())
-            }
-            Err(e) => {
-                let e = PgError::from(e);
-                let again = e.is_retryable();
-                Err((e.into_error(self.place), again))
-            }
-        }
+        })?;
+        self.ended.store(true, Ordering::Relaxed);
+        Ok(())
     }
 }
 
