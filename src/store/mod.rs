@@ -118,6 +118,8 @@ impl Store {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(|e| map_sqlite(&self.path, e))?;
+            // The write lock is ours until the commit: see `ChangeFeed::writing`.
+            let _own = self.feed.writing();
             let out = f(&tx)?;
             tx.commit().map_err(|e| map_sqlite(&self.path, e))?;
             Ok::<T, Error>(out)

@@ -144,6 +144,7 @@ impl Store {
                 other => other,
             })?;
         }
+        let feed = Arc::new(ChangeFeed::new(path));
         Ok(Store {
             readers: super::pool::ReadPool::new(),
             conn: Mutex::new(conn),
@@ -154,9 +155,9 @@ impl Store {
             // open the same new file, and the winner may already see the file another one made.
             created: initialised,
             read_only,
-            feed: Arc::new(ChangeFeed::new(path)),
+            wal: super::wal::Wal::new(path, feed.clone()),
+            feed,
             specs: crate::engine::SpecCache::default(),
-            wal: super::wal::Wal::new(path),
         })
     }
 }

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+use super::feed::ChangeFeed;
 use super::{Store, map_sqlite, off_runtime};
 use crate::{Error, Result};
 
@@ -47,6 +48,9 @@ pub(super) struct Wal {
 
 struct Shared {
     path: PathBuf,
+    /// The store's change feed: a checkpoint that empties the WAL holds the write lock, like a
+    /// write of this process's own (see `ChangeFeed::writing`).
+    feed: Arc<ChangeFeed>,
     /// When this process last committed, in ms since `epoch`.
     last_write: AtomicU64,
     epoch: Instant,
@@ -68,10 +72,11 @@ struct State {
 }
 
 impl Wal {
-    pub(super) fn new(path: &Path) -> Self {
+    pub(super) fn new(path: &Path, feed: Arc<ChangeFeed>) -> Self {
         Wal {
             shared: Arc::new(Shared {
                 path: path.to_path_buf(),
+                feed,
                 last_write: AtomicU64::new(0),
                 epoch: Instant::now(),
                 dirty: AtomicBool::new(false),
@@ -199,6 +204,9 @@ impl Shared {
         ) else {
             return false;
         };
+        // TRUNCATE holds the write lock while it copies the WAL into the store: no other
+        // process commits meanwhile, and the pages it copies are not news to this one.
+        let _own = self.feed.writing();
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
             r.get::<_, i64>(0)
         })
@@ -227,6 +235,8 @@ impl Store {
                 let tx = conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .map_err(|e| map_sqlite(&self.path, e))?;
+                // The write lock is ours until the commit: see `ChangeFeed::writing`.
+                let _own = self.feed.writing();
                 let out = f(&tx)?;
                 tx.commit().map_err(|e| map_sqlite(&self.path, e))?;
                 Ok::<T, Error>(out)
