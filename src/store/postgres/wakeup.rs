@@ -13,6 +13,7 @@
 //! `PgTx::commit`): PostgreSQL delivers them then, and folds identical ones of one transaction
 //! into one.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
@@ -22,6 +23,7 @@ use tokio_postgres::{AsyncMessage, SimpleQueryMessage};
 
 use super::config::PgConfig;
 use super::errors::PgResult;
+use super::hinter::Hinter;
 
 /// The channel hints travel on.
 pub const CHANNEL: &str = "imx_changes";
@@ -141,6 +143,12 @@ impl Waiter {
 impl Wakeups {
     /// Start listening (with `opts.listen` off: polling), on the current runtime.
     pub fn start(cfg: PgConfig, opts: WakeOptions) -> Wakeups {
+        Self::start_with(cfg, opts, Arc::default())
+    }
+
+    /// [`start`](Self::start), the listener's connection also sending the change hints
+    /// `hinter` is poked for (see [`super::hinter`]).
+    pub fn start_with(cfg: PgConfig, opts: WakeOptions, hinter: Arc<Hinter>) -> Wakeups {
         let (hint_tx, hints) = watch::channel(0u64);
         let (token_tx, tokens) = watch::channel(0u64);
         let (session_tx, sessions) = watch::channel(0u64);
@@ -151,7 +159,7 @@ impl Wakeups {
             sessions: session_tx,
         };
         let task = if opts.listen {
-            tokio::spawn(listen(cfg, opts, senders))
+            tokio::spawn(listen(cfg, opts, senders, hinter))
         } else {
             tokio::spawn(poll_changes(cfg, opts.poll, senders))
         };
@@ -235,7 +243,9 @@ pub async fn notify(
     Ok(())
 }
 
-async fn listen(cfg: PgConfig, opts: WakeOptions, senders: Senders) {
+async fn listen(cfg: PgConfig, opts: WakeOptions, senders: Senders, hinter: Arc<Hinter>) {
+    // Stopped (the task aborted), it sends no more hints.
+    let _down = Down(&hinter);
     let channel: String = opts
         .channel
         .chars()
@@ -250,7 +260,11 @@ async fn listen(cfg: PgConfig, opts: WakeOptions, senders: Senders) {
                     pause = Duration::from_millis(50);
                     // Hints sent while we were not listening are lost: look again now.
                     senders.connected();
-                    pump(&mut msgs, &senders, opts.debounce).await;
+                    tokio::select! {
+                        () = pump(&mut msgs, &senders, opts.debounce) => {}
+                        () = hinter.serve(&client, &channel) => {}
+                    }
+                    hinter.down();
                     tracing::debug!("wake-up listener lost its connection; reconnecting");
                     drop(client);
                 }
@@ -260,6 +274,15 @@ async fn listen(cfg: PgConfig, opts: WakeOptions, senders: Senders) {
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// Marks the hinter down when the listener's task ends.
+struct Down<'a>(&'a Hinter);
+
+impl Drop for Down<'_> {
+    fn drop(&mut self) {
+        self.0.down();
     }
 }
 
