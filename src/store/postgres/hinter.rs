@@ -13,42 +13,51 @@
 //! Token hints stay in their transactions: they go with a row change (`auth_epoch`) pollers
 //! read, and are rare.
 
+use std::sync::Weak;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::Notify;
 use tokio_postgres::Client;
 
 use super::wakeup::CHANGES;
+use crate::store::feed::ChangeFeed;
 
 /// The listener connection's side of sending change hints (one per store).
 pub struct Hinter {
     poke: Notify,
     live: AtomicBool,
+    /// This store's feed: its own waiters are woken at once (the listener passes over the
+    /// hints this connection sends).
+    local: Weak<ChangeFeed>,
     /// Tests: hints wait while this is set.
     #[cfg(test)]
     held: tokio::sync::watch::Sender<bool>,
 }
 
-impl Default for Hinter {
-    fn default() -> Self {
+impl Hinter {
+    /// The hinter of the store whose feed is `local`.
+    pub fn new(local: Weak<ChangeFeed>) -> Hinter {
         Hinter {
             poke: Notify::new(),
             live: AtomicBool::new(false),
+            local,
             #[cfg(test)]
             held: tokio::sync::watch::Sender::new(false),
         }
     }
-}
 
-impl Hinter {
     /// Whether a connection is ready to send hints: a committing transaction may leave its
     /// change hint to [`poke`](Self::poke).
     pub fn live(&self) -> bool {
         self.live.load(Ordering::Acquire)
     }
 
-    /// A transaction committed changes: send a hint (soon, once for every poke meanwhile).
+    /// A transaction committed changes: wake this store's waiters, and send a hint (soon,
+    /// once for every poke meanwhile).
     pub fn poke(&self) {
+        if let Some(feed) = self.local.upgrade() {
+            feed.notify_local();
+        }
         self.poke.notify_one();
     }
 

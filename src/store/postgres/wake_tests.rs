@@ -244,6 +244,56 @@ async fn a_change_hint_is_sent_after_the_commit_not_with_it() {
     assert_eq!(next().await, CHANGES, "its hint came after");
 }
 
+/// A replica's own commit wakes its waiters once: at the commit, not again when its hint
+/// comes back to its listener (the listener passes over the hints its own connection
+/// sent). Notifications come in order, so once a tokens hint sent after the change hint
+/// has been handled (twice, for the task passing both on), the change hint was too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replicas_own_hint_does_not_wake_it_again() {
+    let Some(db) = TestDb::get().await else {
+        return;
+    };
+    let b = Arc::new(replica(&db, true).await);
+    let (msg_tx, mut msgs) = tokio::sync::mpsc::unbounded_channel();
+    let observer = super::config::PgConfig::parse(&db.url())
+        .unwrap()
+        .connect(Some(msg_tx))
+        .await
+        .unwrap();
+    observer
+        .batch_execute(&format!("LISTEN {CHANNEL}"))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    while !b.wakeups().hinter().live() {
+        assert!(start.elapsed() < DEADLINE, "the hinter never went live");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let seen = b.feed().version();
+    write_event(&b).await;
+    // The hint went out (the observer has it).
+    loop {
+        match tokio::time::timeout(DEADLINE, msgs.recv()).await {
+            Ok(Some(tokio_postgres::AsyncMessage::Notification(n))) if n.payload() == CHANGES => {
+                break;
+            }
+            Ok(Some(_)) => {}
+            other => panic!("no hint: {other:?}"),
+        }
+    }
+    for _ in 0..2 {
+        let auth = b.feed().auth_version();
+        observer
+            .batch_execute(&format!("NOTIFY {CHANNEL}, 't'"))
+            .await
+            .unwrap();
+        until(b.feed(), |f| f.auth_version() != auth)
+            .await
+            .expect("the tokens hint reached the replica");
+    }
+    assert_eq!(b.feed().version(), seen + 1, "woken once, at its commit");
+}
+
 /// Opening the store (as a short command does) makes no listener connection; the first wait
 /// on its feed starts one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

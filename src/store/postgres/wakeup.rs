@@ -143,7 +143,7 @@ impl Waiter {
 impl Wakeups {
     /// Start listening (with `opts.listen` off: polling), on the current runtime.
     pub fn start(cfg: PgConfig, opts: WakeOptions) -> Wakeups {
-        Self::start_with(cfg, opts, Arc::default())
+        Self::start_with(cfg, opts, Arc::new(Hinter::new(std::sync::Weak::new())))
     }
 
     /// [`start`](Self::start), the listener's connection also sending the change hints
@@ -255,13 +255,13 @@ async fn listen(cfg: PgConfig, opts: WakeOptions, senders: Senders, hinter: Arc<
     loop {
         let (msg_tx, mut msgs) = mpsc::unbounded_channel();
         match cfg.connect(Some(msg_tx)).await {
-            Ok(client) => match client.batch_execute(&format!("LISTEN \"{channel}\"")).await {
-                Ok(()) => {
+            Ok(client) => match listen_on(&client, &channel).await {
+                Ok(own) => {
                     pause = Duration::from_millis(50);
                     // Hints sent while we were not listening are lost: look again now.
                     senders.connected();
                     tokio::select! {
-                        () = pump(&mut msgs, &senders, opts.debounce) => {}
+                        () = pump(&mut msgs, &senders, opts.debounce, own) => {}
                         () = hinter.serve(&client, &channel) => {}
                     }
                     hinter.down();
@@ -277,6 +277,17 @@ async fn listen(cfg: PgConfig, opts: WakeOptions, senders: Senders, hinter: Arc<
     }
 }
 
+/// LISTEN on `client`: its backend's process id, which the hints it sends itself come from.
+async fn listen_on(client: &tokio_postgres::Client, channel: &str) -> PgResult<i32> {
+    client
+        .batch_execute(&format!("LISTEN \"{channel}\""))
+        .await?;
+    Ok(client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await?
+        .get(0))
+}
+
 /// Marks the hinter down when the listener's task ends.
 struct Down<'a>(&'a Hinter);
 
@@ -288,11 +299,14 @@ impl Drop for Down<'_> {
 
 /// Turn notifications into hints until the connection ends: the first of a burst at once, the
 /// rest folded into one at the end of the debounce window. Tokens hints are rare and pass at
-/// once.
+/// once. Change hints from `own` (this connection's backend: the hints this replica sends
+/// after its commits, see [`super::hinter`]) are its own commits, which woke its waiters
+/// already.
 async fn pump(
     msgs: &mut mpsc::UnboundedReceiver<AsyncMessage>,
     senders: &Senders,
     debounce: Duration,
+    own: i32,
 ) {
     let hints = &senders.hints;
     let mut last = Instant::now()
@@ -306,6 +320,7 @@ async fn pump(
                 Some(AsyncMessage::Notification(n)) if n.payload() == TOKENS => {
                     Senders::bump(&senders.tokens);
                 }
+                Some(AsyncMessage::Notification(n)) if n.process_id() == own => {}
                 Some(AsyncMessage::Notification(_)) => {
                     if last.elapsed() >= debounce {
                         Senders::bump(hints);
