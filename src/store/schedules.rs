@@ -66,15 +66,17 @@ pub struct PassCpu {
     pub runs: Duration,
 }
 
-/// The calling thread's CPU time so far (user + system); zero where it cannot be read.
+/// The calling thread's CPU time so far; zero where it cannot be read. From
+/// `CLOCK_THREAD_CPUTIME_ID`, which counts up to now: `getrusage(RUSAGE_THREAD)` counts a
+/// running thread's time only up to its last scheduler tick or switch (4 ms apart), so a
+/// stretch of work could read as none, and the rest of a pass as all of it.
 pub fn thread_cpu() -> Duration {
     #[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
-    if let Ok(u) = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_THREAD) {
-        let tv = |t: nix::sys::time::TimeVal| {
-            Duration::from_secs(u64::try_from(t.tv_sec()).unwrap_or(0))
-                + Duration::from_micros(u64::try_from(t.tv_usec()).unwrap_or(0))
-        };
-        return tv(u.user_time()) + tv(u.system_time());
+    if let Ok(t) = nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID) {
+        return Duration::new(
+            u64::try_from(t.tv_sec()).unwrap_or(0),
+            u32::try_from(t.tv_nsec()).unwrap_or(0),
+        );
     }
     Duration::ZERO
 }

@@ -10,7 +10,9 @@ use super::decide::{decide, index};
 use super::step_inputs::{render, upstream_ids};
 use crate::control::HeartbeatReply;
 use crate::engine::transitions::{self as engine, claim::Prepared};
-use crate::engine::{Claimant, Loaded, Rejection, RunRow, SpecCache, SpecIndex, StepLimits};
+use crate::engine::{
+    Claimant, Loaded, Rejection, RunRow, SpecCache, SpecIndex, StepLimits, StepRow,
+};
 use crate::model::{CapturedLine, LeaseRef, RunStatus, StepResult, StepTask, now_ms};
 use crate::store::api::{Claimed, Completed};
 use crate::{Error, Result};
@@ -317,38 +319,30 @@ pub fn complete<T: Rows + ?Sized>(
     let now = now_ms();
     let mut accepted = Vec::with_capacity(results.len());
     let mut readied = false;
-    // Each run's row is locked and read once, then kept up to date here with what each
-    // result changes in it; step rows are read afresh (an earlier result may have changed
-    // them). The workflow index is looked up once per run.
-    let mut runs: HashMap<&str, (RunRow, Arc<SpecIndex>)> = HashMap::new();
+    // Each run's row is locked and read once, with the rows of every step of it the results
+    // name (and, when the run's workflow is known from the cache of runs seen lately, the
+    // steps that need them, which the transitions ask for): one read a run, not one a result.
+    // Run and step rows are then kept up to date here with what each result changes in them.
+    let mut runs: HashMap<&str, Loading> = HashMap::new();
     for (lease, result) in results {
-        // A run's first result: the steps that need its step come with it (the transition
-        // asks for them) when the run's workflow is known from the cache of runs seen lately.
-        let mut more = Vec::new();
-        let row = if runs.contains_key(lease.run_id.as_str()) {
-            tx.step_row(&lease.run_id, &lease.step_id)?
-        } else {
-            let hint = cache.for_run(&lease.run_id);
-            let needers: Vec<&str> = hint
-                .as_ref()
-                .map(|ix| {
-                    ix.dependents(&lease.step_id)
-                        .map(|s| s.id.as_str())
-                        .collect()
-                })
-                .unwrap_or_default();
-            match tx.run_and_step_rows_with(&lease.run_id, &lease.step_id, &needers)? {
-                Some((head, row, rows)) => {
-                    let ix = index(tx, cache, &head.workflow, head.version)?;
-                    cache.note_run(&lease.run_id, &ix);
-                    runs.insert(&lease.run_id, (head, ix));
-                    more = rows;
-                    Some(row)
+        if !runs.contains_key(lease.run_id.as_str()) {
+            match first_look(tx, cache, results, lease)? {
+                Some(loading) => runs.insert(&lease.run_id, loading),
+                None => {
+                    accepted.push(false);
+                    continue;
                 }
-                None => None,
-            }
+            };
+        }
+        let Some(run) = runs.get_mut(lease.run_id.as_str()) else {
+            accepted.push(false);
+            continue;
         };
-        let (Some(row), Some((head, ix))) = (row, runs.get_mut(lease.run_id.as_str())) else {
+        let row = match run.rows.get(&lease.step_id) {
+            Some(row) => Some(row.clone()),
+            None => tx.step_row(&lease.run_id, &lease.step_id)?,
+        };
+        let Some(row) = row else {
             accepted.push(false);
             continue;
         };
@@ -356,19 +350,85 @@ pub fn complete<T: Rows + ?Sized>(
             accepted.push(false);
             continue;
         }
-        let mut st = Loaded::new(ix, head.clone(), now)
+        let more = run
+            .ix
+            .dependents(&lease.step_id)
+            .filter_map(|s| run.rows.get(&s.id).cloned());
+        let mut st = Loaded::new(&run.ix, run.head.clone(), now)
             .with_steps([row])
             .with_steps(more);
         let decided = decide(tx, &mut st, |st| {
             engine::complete::complete(st, lease, result, max_output_bytes)
         })?;
         if let Ok(cs) = &decided {
-            for u in &cs.runs {
-                head.apply(&u.change);
-            }
+            run.note(cs);
             readied |= cs.readies(now);
         }
         accepted.push(decided.is_ok());
     }
     Ok(Completed { accepted, readied })
+}
+
+/// A run as a batch of results sees it: its row and the step rows read so far, each as the
+/// batch's changesets left it.
+struct Loading {
+    head: RunRow,
+    ix: Arc<SpecIndex>,
+    rows: HashMap<String, StepRow>,
+}
+
+impl Loading {
+    /// What a changeset applied to the run changed in the rows kept.
+    fn note(&mut self, cs: &crate::engine::Changeset) {
+        for u in &cs.runs {
+            self.head.apply(&u.change);
+        }
+        for u in &cs.steps {
+            if let Some(row) = self.rows.get_mut(&u.step_id) {
+                row.apply(&u.change);
+            }
+        }
+        for r in &cs.removes {
+            self.rows.remove(&r.step_id);
+        }
+    }
+}
+
+/// The first read of `lease`'s run for a batch of `results`: its row locked, then the rows of
+/// `lease`'s step and of the other steps of the run the results name, and of the steps that
+/// need them (those when the run's workflow is known). `None`: no such run, or no such step
+/// as `lease`'s (the run is then looked at again for its next result).
+fn first_look<T: Rows + ?Sized>(
+    tx: &T,
+    cache: &SpecCache,
+    results: &[(LeaseRef, StepResult)],
+    lease: &LeaseRef,
+) -> Result<Option<Loading>> {
+    let (run_id, first) = (lease.run_id.as_str(), lease.step_id.as_str());
+    let hint = cache.for_run(run_id);
+    let mut more: Vec<&str> = results
+        .iter()
+        .filter(|(l, _)| l.run_id == run_id)
+        .map(|(l, _)| l.step_id.as_str())
+        .collect();
+    if let Some(ix) = &hint {
+        let needers: Vec<&str> = std::iter::once(first)
+            .chain(more.iter().copied())
+            .flat_map(|id| ix.dependents(id).map(|s| s.id.as_str()))
+            .collect();
+        more.extend(needers);
+    }
+    more.sort_unstable();
+    more.dedup();
+    more.retain(|id| *id != first);
+    let Some((head, row, rows)) = tx.run_and_step_rows_with(run_id, first, &more)? else {
+        return Ok(None);
+    };
+    let ix = index(tx, cache, &head.workflow, head.version)?;
+    cache.note_run(run_id, &ix);
+    let rows = std::iter::once(row)
+        .chain(rows)
+        .map(|r| (r.step_id.clone(), r))
+        .collect();
+    Ok(Some(Loading { head, ix, rows }))
 }

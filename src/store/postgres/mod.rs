@@ -47,6 +47,7 @@ pub mod config;
 pub mod dashboard;
 mod errors;
 mod events;
+pub mod hinter;
 mod inline;
 pub mod leader;
 mod logs;

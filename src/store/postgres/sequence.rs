@@ -23,9 +23,9 @@
 //! cluster at about a hundred steps a second. The cursors the feeds hand out
 //! (`Event::id`, `LogLine::id`, `LogMark::last_id`) are `feed_seq` values, not row ids.
 
-use tokio_postgres::{Client, GenericClient};
+use tokio_postgres::{Client, GenericClient, SimpleQueryMessage};
 
-use super::errors::PgResult;
+use super::errors::{PgError, PgResult};
 
 /// The advisory lock the sequencer holds ("imx_seq").
 const SEQUENCE_LOCK: i64 = 0x0069_6d78_5f73_6571;
@@ -64,60 +64,91 @@ pub async fn sequence(client: &mut Client) -> PgResult<u64> {
     if !pending(&*client).await? {
         return Ok(0);
     }
-    let tx = client.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SEQUENCE_LOCK])
-        .await?;
-    let restarted = tx
-        .execute(
-            "UPDATE feed_counters
-             SET last = GREATEST(last, reserved), reserved = GREATEST(last, reserved),
-                 epoch = pg_postmaster_start_time()
-             WHERE epoch IS DISTINCT FROM pg_postmaster_start_time()",
-            &[],
-        )
-        .await?;
-    let mut durable = restarted > 0;
-    let mut numbered = 0;
+    // The lock, the restart check and both numberings as one simple query after BEGIN: one
+    // round trip under the lock (the other replicas' passes queue for it), not one or two a
+    // statement. They run in the order written, each on a snapshot taken when it starts.
+    match number(client).await {
+        Ok((numbered, durable)) => {
+            let end = if durable {
+                "COMMIT"
+            } else {
+                "SET LOCAL synchronous_commit = off; COMMIT"
+            };
+            client.batch_execute(end).await?;
+            Ok(numbered)
+        }
+        Err(e) => {
+            // Begun (or not): nothing of it is kept.
+            let _ = client.batch_execute("ROLLBACK").await;
+            Err(e)
+        }
+    }
+}
+
+/// BEGIN, then the numbering of [`sequence`] in one simple query: how many rows it numbered,
+/// and whether its commit must be durable (a restart, or the reserve moved).
+async fn number(client: &Client) -> PgResult<(u64, bool)> {
+    let mut sql = format!(
+        "BEGIN ISOLATION LEVEL READ COMMITTED;
+         SELECT pg_advisory_xact_lock({SEQUENCE_LOCK});
+         UPDATE feed_counters
+         SET last = GREATEST(last, reserved), reserved = GREATEST(last, reserved),
+             epoch = pg_postmaster_start_time()
+         WHERE epoch IS DISTINCT FROM pg_postmaster_start_time();"
+    );
     for table in FEEDS {
         // READ COMMITTED: this statement's snapshot is taken after the lock is held, so it sees
         // every earlier run's numbers and counter, and only committed rows. The data-modifying
         // CTEs run exactly once, on the same snapshot as `base`.
-        let row = tx
-            .query_one(
-                &format!(
-                    "WITH pending AS (
-                         SELECT id, row_number() OVER (ORDER BY id) AS rn
-                         FROM {table} WHERE feed_seq IS NULL
-                     ),
-                     n AS (SELECT count(*) AS n FROM pending),
-                     base AS (SELECT last, reserved FROM feed_counters WHERE feed = $1),
-                     bump AS (
-                         UPDATE feed_counters c
-                         SET last = c.last + n.n,
-                             reserved = CASE WHEN c.last + n.n > c.reserved
-                                             THEN c.last + n.n + $2 ELSE c.reserved END
-                         FROM n WHERE c.feed = $1
-                     ),
-                     numbered AS (
-                         UPDATE {table} r SET feed_seq = base.last + pending.rn
-                         FROM pending, base WHERE r.id = pending.id
-                         RETURNING 1
-                     )
-                     SELECT (SELECT count(*) FROM numbered),
-                            (SELECT base.last + n.n > base.reserved FROM base, n)"
-                ),
-                &[&table, &RESERVE],
-            )
-            .await?;
-        numbered += u64::try_from(row.get::<_, i64>(0)).unwrap_or(0);
-        durable |= row.get::<_, Option<bool>>(1).unwrap_or(true);
+        sql.push_str(&format!(
+            "WITH pending AS (
+                 SELECT id, row_number() OVER (ORDER BY id) AS rn
+                 FROM {table} WHERE feed_seq IS NULL
+             ),
+             n AS (SELECT count(*) AS n FROM pending),
+             base AS (SELECT last, reserved FROM feed_counters WHERE feed = '{table}'),
+             bump AS (
+                 UPDATE feed_counters c
+                 SET last = c.last + n.n,
+                     reserved = CASE WHEN c.last + n.n > c.reserved
+                                     THEN c.last + n.n + {RESERVE} ELSE c.reserved END
+                 FROM n WHERE c.feed = '{table}'
+             ),
+             numbered AS (
+                 UPDATE {table} r SET feed_seq = base.last + pending.rn
+                 FROM pending, base WHERE r.id = pending.id
+                 RETURNING 1
+             )
+             SELECT (SELECT count(*) FROM numbered),
+                    (SELECT base.last + n.n > base.reserved FROM base, n);"
+        ));
     }
-    if !durable {
-        tx.batch_execute("SET LOCAL synchronous_commit = off")
-            .await?;
+    let mut done = Vec::new();
+    let mut rows = Vec::new();
+    for m in client.simple_query(&sql).await? {
+        match m {
+            SimpleQueryMessage::CommandComplete(n) => done.push(n),
+            SimpleQueryMessage::Row(r) => rows.push(r),
+            _ => {}
+        }
     }
-    tx.commit().await?;
-    Ok(numbered)
+    // BEGIN, the lock, the restart check, then a row each numbering (after the lock's row).
+    let restarted = done.get(2).copied().unwrap_or(0) > 0;
+    let mut numbered = 0;
+    let mut durable = restarted;
+    for r in rows.iter().skip(1) {
+        numbered += r.get(0).and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+        // NULL (no counter row) is durable, as is anything but false.
+        durable |= r.get(1) != Some("f");
+    }
+    if rows.len() != 1 + FEEDS.len() {
+        return Err(PgError::Imx(crate::Error::Internal(format!(
+            "the feed numbering returned {} rows, not {}",
+            rows.len(),
+            1 + FEEDS.len()
+        ))));
+    }
+    Ok((numbered, durable))
 }
 
 #[cfg(test)]

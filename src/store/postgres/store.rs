@@ -475,7 +475,10 @@ impl PgStore {
         } else {
             "BEGIN ISOLATION LEVEL READ COMMITTED"
         };
-        let tx = PgTx::new(client, begin, driver, place, &self.specs, read_only);
+        let mut tx = PgTx::new(client, begin, driver, place, &self.specs, read_only);
+        if !read_only {
+            tx = tx.hinted(self.wake.hinter());
+        }
         match f(&tx) {
             Ok(out) => {
                 if read_only {

@@ -30,6 +30,7 @@ use tokio_postgres::types::ToSql;
 
 use super::bridge::Bridge;
 use super::errors::{PgError, PgResult};
+use super::hinter::Hinter;
 use super::inline::Conn;
 use crate::engine::SpecCache;
 use crate::{Error, Result};
@@ -80,6 +81,8 @@ pub struct PgTx<'a> {
     hint_changes: AtomicBool,
     /// Send other replicas a tokens hint at commit.
     hint_tokens: AtomicBool,
+    /// Where a change hint goes after commit instead of with it, while it can send one.
+    hinter: Option<&'a Hinter>,
     /// Writes not sent yet (see [`defer`](Self::defer)).
     pending: Mutex<Vec<Deferred>>,
     /// Events not inserted yet (see [`defer_event`](Self::defer_event)).
@@ -145,6 +148,7 @@ impl<'a> PgTx<'a> {
             retryable: AtomicBool::new(false),
             hint_changes: AtomicBool::new(false),
             hint_tokens: AtomicBool::new(false),
+            hinter: None,
             pending: Mutex::new(Vec::new()),
             events: Mutex::new(Vec::new()),
             bare: AtomicU8::new(BARE_NO),
@@ -158,6 +162,13 @@ impl<'a> PgTx<'a> {
         if bare && self.read_only {
             self.bare.store(BARE_MAY, Ordering::Relaxed);
         }
+        self
+    }
+
+    /// Change hints go to `hinter` after the commit, not with it, while it is live (see
+    /// [`super::hinter`]).
+    pub(super) fn hinted(mut self, hinter: &'a Hinter) -> Self {
+        self.hinter = Some(hinter);
         self
     }
 
@@ -450,8 +461,11 @@ impl<'a> PgTx<'a> {
     /// began and has nothing to send has nothing to commit.
     pub(super) fn commit(self) -> std::result::Result<(), (Error, bool)> {
         let pending = self.take_pending();
+        let changes = self.hint_changes.load(Ordering::Relaxed);
+        // The change hint after the commit: see `super::hinter`.
+        let after = self.hinter.filter(|h| changes && h.live());
         let hints = super::wakeup::commit_sql(
-            self.hint_changes.load(Ordering::Relaxed),
+            changes && after.is_none(),
             self.hint_tokens.load(Ordering::Relaxed),
         );
         if pending.is_empty() && hints.is_none() && !self.begun.load(Ordering::Relaxed) {
@@ -476,6 +490,9 @@ impl<'a> PgTx<'a> {
             (e.into_error(self.place), again)
         })?;
         self.ended.store(true, Ordering::Relaxed);
+        if let Some(h) = after {
+            h.poke();
+        }
         Ok(())
     }
 }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, Weak};
 use tokio::runtime::Handle;
 
 use super::config::PgConfig;
+use super::hinter::Hinter;
 use super::wakeup::{WakeOptions, Wakeups};
 use crate::store::feed::ChangeFeed;
 
@@ -22,6 +23,8 @@ pub struct FeedWakeups {
     feed: Weak<ChangeFeed>,
     opts: Mutex<WakeOptions>,
     running: Mutex<Option<Wakeups>>,
+    /// Sends this store's change hints on the listener's connection once it listens.
+    hinter: Arc<Hinter>,
 }
 
 impl FeedWakeups {
@@ -33,6 +36,7 @@ impl FeedWakeups {
             feed: Arc::downgrade(feed),
             opts: Mutex::new(WakeOptions::default()),
             running: Mutex::new(None),
+            hinter: Arc::new(Hinter::new(Arc::downgrade(feed))),
         });
         let w = Arc::downgrade(&wake);
         feed.start_on_first_wait(move || {
@@ -56,7 +60,7 @@ impl FeedWakeups {
         }
         let opts = self.opts.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let _ctx = self.handle.enter();
-        let mut w = Wakeups::start(self.config.clone(), opts);
+        let mut w = Wakeups::start_with(self.config.clone(), opts, self.hinter.clone());
         let mut hints = w.hint_receiver();
         let mut tokens = w.token_receiver();
         let feed = self.feed.clone();
@@ -81,6 +85,11 @@ impl FeedWakeups {
             }
         }));
         *running = Some(w);
+    }
+
+    /// What sends this store's change hints after commit (see [`super::hinter`]).
+    pub fn hinter(&self) -> &Hinter {
+        &self.hinter
     }
 
     /// Wait until the listener has (re)connected `n` times (tests; readiness).

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use super::events::insert_event;
 use super::store::PgStore;
 use super::testdb::TestDb;
-use super::wakeup::WakeOptions;
+use super::wakeup::{CHANGES, CHANNEL, WakeOptions};
 use crate::auth::Principal;
 use crate::control::{ControlPlane, LocalControlPlane, LocalOptions, StartRun};
 use crate::model::{AgentRegistration, StepKind, StepSpec, WorkflowSpec};
@@ -171,7 +171,9 @@ async fn a_killed_listener_reconnects_and_still_wakes() {
         s.write(|tx| {
             let r = tx.query_one(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-                 WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+                 WHERE datname = current_database()
+                   AND (query LIKE 'LISTEN%' OR query LIKE 'SET synchronous_commit%'
+                        OR query LIKE 'NOTIFY \"%')",
                 &[],
             )?;
             super::tx::get(&r, 0)
@@ -196,6 +198,102 @@ async fn a_killed_listener_reconnects_and_still_wakes() {
         .expect("a write after the reconnection wakes the feed");
 }
 
+/// A replica's change hint goes after its commit, from its listener's connection, not with
+/// the commit: a NOTIFY in a transaction makes its commit wait for every other notifying
+/// commit's flush (`super::hinter`). Notifications arrive in commit order, so with the
+/// replica's hints held back, a marker notified after its write committed arrives first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_hint_is_sent_after_the_commit_not_with_it() {
+    let Some(db) = TestDb::get().await else {
+        return;
+    };
+    let b = Arc::new(replica(&db, true).await);
+    let (msg_tx, mut msgs) = tokio::sync::mpsc::unbounded_channel();
+    let observer = super::config::PgConfig::parse(&db.url())
+        .unwrap()
+        .connect(Some(msg_tx))
+        .await
+        .unwrap();
+    observer
+        .batch_execute(&format!("LISTEN {CHANNEL}"))
+        .await
+        .unwrap();
+    let hinter = b.wakeups().hinter();
+    let start = Instant::now();
+    while !hinter.live() {
+        assert!(start.elapsed() < DEADLINE, "the hinter never went live");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    hinter.hold(true);
+    write_event(&b).await;
+    observer
+        .batch_execute(&format!("NOTIFY {CHANNEL}, 'marker'"))
+        .await
+        .unwrap();
+    let mut next = async || loop {
+        match tokio::time::timeout(DEADLINE, msgs.recv()).await {
+            Ok(Some(tokio_postgres::AsyncMessage::Notification(n))) => {
+                return n.payload().to_string();
+            }
+            Ok(Some(_)) => {}
+            other => panic!("no notification: {other:?}"),
+        }
+    };
+    assert_eq!(next().await, "marker", "the write's commit sent no hint");
+    hinter.hold(false);
+    assert_eq!(next().await, CHANGES, "its hint came after");
+}
+
+/// A replica's own commit wakes its waiters once: at the commit, not again when its hint
+/// comes back to its listener (the listener passes over the hints its own connection
+/// sent). Notifications come in order, so once a tokens hint sent after the change hint
+/// has been handled (twice, for the task passing both on), the change hint was too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replicas_own_hint_does_not_wake_it_again() {
+    let Some(db) = TestDb::get().await else {
+        return;
+    };
+    let b = Arc::new(replica(&db, true).await);
+    let (msg_tx, mut msgs) = tokio::sync::mpsc::unbounded_channel();
+    let observer = super::config::PgConfig::parse(&db.url())
+        .unwrap()
+        .connect(Some(msg_tx))
+        .await
+        .unwrap();
+    observer
+        .batch_execute(&format!("LISTEN {CHANNEL}"))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    while !b.wakeups().hinter().live() {
+        assert!(start.elapsed() < DEADLINE, "the hinter never went live");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let seen = b.feed().version();
+    write_event(&b).await;
+    // The hint went out (the observer has it).
+    loop {
+        match tokio::time::timeout(DEADLINE, msgs.recv()).await {
+            Ok(Some(tokio_postgres::AsyncMessage::Notification(n))) if n.payload() == CHANGES => {
+                break;
+            }
+            Ok(Some(_)) => {}
+            other => panic!("no hint: {other:?}"),
+        }
+    }
+    for _ in 0..2 {
+        let auth = b.feed().auth_version();
+        observer
+            .batch_execute(&format!("NOTIFY {CHANNEL}, 't'"))
+            .await
+            .unwrap();
+        until(b.feed(), |f| f.auth_version() != auth)
+            .await
+            .expect("the tokens hint reached the replica");
+    }
+    assert_eq!(b.feed().version(), seen + 1, "woken once, at its commit");
+}
+
 /// Opening the store (as a short command does) makes no listener connection; the first wait
 /// on its feed starts one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,7 +307,9 @@ async fn the_listener_starts_when_the_feed_is_first_waited_on() {
             s.read(|tx| {
                 let r = tx.query_one(
                     "SELECT count(*) FROM pg_stat_activity
-                     WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+                     WHERE datname = current_database()
+                   AND (query LIKE 'LISTEN%' OR query LIKE 'SET synchronous_commit%'
+                        OR query LIKE 'NOTIFY \"%')",
                     &[],
                 )?;
                 super::tx::get::<i64>(&r, 0)

@@ -13,6 +13,7 @@
 //! `PgTx::commit`): PostgreSQL delivers them then, and folds identical ones of one transaction
 //! into one.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
@@ -22,6 +23,7 @@ use tokio_postgres::{AsyncMessage, SimpleQueryMessage};
 
 use super::config::PgConfig;
 use super::errors::PgResult;
+use super::hinter::Hinter;
 
 /// The channel hints travel on.
 pub const CHANNEL: &str = "imx_changes";
@@ -141,6 +143,12 @@ impl Waiter {
 impl Wakeups {
     /// Start listening (with `opts.listen` off: polling), on the current runtime.
     pub fn start(cfg: PgConfig, opts: WakeOptions) -> Wakeups {
+        Self::start_with(cfg, opts, Arc::new(Hinter::new(std::sync::Weak::new())))
+    }
+
+    /// [`start`](Self::start), the listener's connection also sending the change hints
+    /// `hinter` is poked for (see [`super::hinter`]).
+    pub fn start_with(cfg: PgConfig, opts: WakeOptions, hinter: Arc<Hinter>) -> Wakeups {
         let (hint_tx, hints) = watch::channel(0u64);
         let (token_tx, tokens) = watch::channel(0u64);
         let (session_tx, sessions) = watch::channel(0u64);
@@ -151,7 +159,7 @@ impl Wakeups {
             sessions: session_tx,
         };
         let task = if opts.listen {
-            tokio::spawn(listen(cfg, opts, senders))
+            tokio::spawn(listen(cfg, opts, senders, hinter))
         } else {
             tokio::spawn(poll_changes(cfg, opts.poll, senders))
         };
@@ -235,7 +243,9 @@ pub async fn notify(
     Ok(())
 }
 
-async fn listen(cfg: PgConfig, opts: WakeOptions, senders: Senders) {
+async fn listen(cfg: PgConfig, opts: WakeOptions, senders: Senders, hinter: Arc<Hinter>) {
+    // Stopped (the task aborted), it sends no more hints.
+    let _down = Down(&hinter);
     let channel: String = opts
         .channel
         .chars()
@@ -245,12 +255,16 @@ async fn listen(cfg: PgConfig, opts: WakeOptions, senders: Senders) {
     loop {
         let (msg_tx, mut msgs) = mpsc::unbounded_channel();
         match cfg.connect(Some(msg_tx)).await {
-            Ok(client) => match client.batch_execute(&format!("LISTEN \"{channel}\"")).await {
-                Ok(()) => {
+            Ok(client) => match listen_on(&client, &channel).await {
+                Ok(own) => {
                     pause = Duration::from_millis(50);
                     // Hints sent while we were not listening are lost: look again now.
                     senders.connected();
-                    pump(&mut msgs, &senders, opts.debounce).await;
+                    tokio::select! {
+                        () = pump(&mut msgs, &senders, opts.debounce, own) => {}
+                        () = hinter.serve(&client, &channel) => {}
+                    }
+                    hinter.down();
                     tracing::debug!("wake-up listener lost its connection; reconnecting");
                     drop(client);
                 }
@@ -263,13 +277,36 @@ async fn listen(cfg: PgConfig, opts: WakeOptions, senders: Senders) {
     }
 }
 
+/// LISTEN on `client`: its backend's process id, which the hints it sends itself come from.
+async fn listen_on(client: &tokio_postgres::Client, channel: &str) -> PgResult<i32> {
+    client
+        .batch_execute(&format!("LISTEN \"{channel}\""))
+        .await?;
+    Ok(client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await?
+        .get(0))
+}
+
+/// Marks the hinter down when the listener's task ends.
+struct Down<'a>(&'a Hinter);
+
+impl Drop for Down<'_> {
+    fn drop(&mut self) {
+        self.0.down();
+    }
+}
+
 /// Turn notifications into hints until the connection ends: the first of a burst at once, the
 /// rest folded into one at the end of the debounce window. Tokens hints are rare and pass at
-/// once.
+/// once. Change hints from `own` (this connection's backend: the hints this replica sends
+/// after its commits, see [`super::hinter`]) are its own commits, which woke its waiters
+/// already.
 async fn pump(
     msgs: &mut mpsc::UnboundedReceiver<AsyncMessage>,
     senders: &Senders,
     debounce: Duration,
+    own: i32,
 ) {
     let hints = &senders.hints;
     let mut last = Instant::now()
@@ -283,6 +320,7 @@ async fn pump(
                 Some(AsyncMessage::Notification(n)) if n.payload() == TOKENS => {
                     Senders::bump(&senders.tokens);
                 }
+                Some(AsyncMessage::Notification(n)) if n.process_id() == own => {}
                 Some(AsyncMessage::Notification(_)) => {
                     if last.elapsed() >= debounce {
                         Senders::bump(hints);

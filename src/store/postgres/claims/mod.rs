@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use ready::{Claimant, Grant, claim_ready, pick_ready};
 
+use super::errors::PgResult;
 use super::transitions::step_row;
 use super::tx::{PgTx, get};
 use crate::Result;
@@ -48,8 +49,12 @@ pub(super) fn ready(
         .collect()
 }
 
+/// The outputs of step `$2` of run `$1` if it succeeded.
+const SUCCEEDED_OUTPUT: &str = "SELECT step_id, outputs FROM steps
+     WHERE run_id = $1 AND step_id = $2 AND status = 'succeeded'";
+
 /// The outputs of the succeeded steps among `$2` of run `$1`.
-pub(super) const SUCCEEDED_OUTPUTS: &str = "SELECT step_id, outputs FROM steps
+const SUCCEEDED_OUTPUTS: &str = "SELECT step_id, outputs FROM steps
      WHERE run_id = $1 AND step_id = ANY($2) AND status = 'succeeded'";
 
 /// The outputs of the succeeded steps among `step_ids` of a run.
@@ -62,7 +67,32 @@ pub(super) fn succeeded_outputs(
         return Ok(BTreeMap::new());
     }
     let ids: Vec<&str> = step_ids.iter().copied().collect();
-    outputs_of(&tx.query(SUCCEEDED_OUTPUTS, &[&run_id, &ids])?)
+    outputs_of(&tx.block(outputs_rows(tx.inner(), run_id, &ids))?)
+}
+
+/// The rows of the succeeded steps among `ids` of run `run_id` (step id, outputs): up to
+/// [`ONE_BY_ONE`](crate::store::postgres::transitions::ONE_BY_ONE) one by one, pipelined
+/// (each an index lookup, whatever the planner believes of a run's steps), more in one
+/// statement.
+pub(super) async fn outputs_rows(
+    c: &deadpool_postgres::ClientWrapper,
+    run_id: &str,
+    ids: &[&str],
+) -> PgResult<Vec<tokio_postgres::Row>> {
+    if ids.len() > crate::store::postgres::transitions::ONE_BY_ONE {
+        let st = c.prepare_cached(SUCCEEDED_OUTPUTS).await?;
+        return Ok(c.query(&st, &[&run_id, &ids]).await?);
+    }
+    let st = c.prepare_cached(SUCCEEDED_OUTPUT).await?;
+    let rows = futures_util::future::join_all(
+        ids.iter()
+            .map(|id| async { c.query_opt(&st, &[&run_id, id]).await }),
+    )
+    .await;
+    Ok(rows
+        .into_iter()
+        .filter_map(Result::transpose)
+        .collect::<std::result::Result<Vec<_>, _>>()?)
 }
 
 /// The rows of [`SUCCEEDED_OUTPUTS`] as outputs by step.
