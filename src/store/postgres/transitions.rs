@@ -8,7 +8,6 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
-use futures_util::future::join_all;
 use tokio_postgres::Row;
 
 use super::events::insert_event;
@@ -33,12 +32,13 @@ fn prefixed_step_row() -> String {
         .join(", ")
 }
 
-/// At most this many steps of a run named in one read are read one by one, pipelined: one
-/// round trip still, and each an index lookup of its `(run_id, step_id)` whatever the planner
-/// believes. As one `step_id = ANY($2)` statement, the planner, whose statistics lag a run's
-/// steps inserted moments before (one row a run), walked every step of the run and filtered:
-/// 10,000 rows a read in a 10,000-step run. More than this many are read in that one
-/// statement, which then reads a good part of the run anyway.
+/// At most this many steps of a run named in one read are looked up one by one: an index
+/// lookup of each `(run_id, step_id)`, in one statement whose shape leaves the planner no
+/// other way (a `LATERAL` subquery that `OFFSET 0` keeps from being flattened). As `step_id
+/// = ANY($2)`, the planner, whose statistics lag a run's steps inserted moments before (a row
+/// or two a run), walked every step of the run and filtered: 10,000 rows a read in a
+/// 10,000-step run. More than this many are read with `ANY`, which then reads a good part
+/// of the run anyway.
 pub(super) const ONE_BY_ONE: usize = 256;
 
 /// One step's row, locked.
@@ -132,28 +132,28 @@ impl Rows for PgTx<'_> {
                 c.prepare_cached(&run_sql).await?,
                 c.prepare_cached(&STEP_FOR_UPDATE).await?,
             );
-            let many_st = if more.len() > ONE_BY_ONE {
-                let many_sql = format!(
+            let more_sql = if more.len() > ONE_BY_ONE {
+                format!(
                     "SELECT {STEP_ROW} FROM steps WHERE run_id = $1 AND step_id = ANY($2)
                      ORDER BY idx FOR UPDATE"
-                );
-                Some(c.prepare_cached(&many_sql).await?)
+                )
             } else {
+                format!(
+                    "SELECT s.* FROM unnest($2::text[]) AS w(step_id),
+                     LATERAL (SELECT {STEP_ROW} FROM steps
+                              WHERE run_id = $1 AND step_id = w.step_id
+                              OFFSET 0 FOR UPDATE) s"
+                )
+            };
+            let more_st = if more.is_empty() {
                 None
+            } else {
+                Some(c.prepare_cached(&more_sql).await?)
             };
             let more_q = async {
-                match &many_st {
+                match &more_st {
                     Some(st) => c.query(st, &[&run_id, &more]).await,
-                    None => {
-                        let rows = join_all(
-                            more.iter()
-                                .map(|id| async { c.query_opt(&step_st, &[&run_id, id]).await }),
-                        )
-                        .await;
-                        rows.into_iter()
-                            .filter_map(Result::transpose)
-                            .collect::<std::result::Result<Vec<_>, _>>()
-                    }
+                    None => Ok(Vec::new()),
                 }
             };
             let (head, step, rows) = futures_util::future::join3(

@@ -49,9 +49,13 @@ pub(super) fn ready(
         .collect()
 }
 
-/// The outputs of step `$2` of run `$1` if it succeeded.
-const SUCCEEDED_OUTPUT: &str = "SELECT step_id, outputs FROM steps
-     WHERE run_id = $1 AND step_id = $2 AND status = 'succeeded'";
+/// The outputs of the succeeded steps among `$2` of run `$1`, each looked up by its key (see
+/// [`ONE_BY_ONE`](crate::store::postgres::transitions::ONE_BY_ONE)).
+const SUCCEEDED_OUTPUTS_BY_KEY: &str = "SELECT s.step_id, s.outputs
+     FROM unnest($2::text[]) AS w(step_id),
+     LATERAL (SELECT step_id, outputs FROM steps
+              WHERE run_id = $1 AND step_id = w.step_id AND status = 'succeeded'
+              OFFSET 0) s";
 
 /// The outputs of the succeeded steps among `$2` of run `$1`.
 const SUCCEEDED_OUTPUTS: &str = "SELECT step_id, outputs FROM steps
@@ -71,28 +75,20 @@ pub(super) fn succeeded_outputs(
 }
 
 /// The rows of the succeeded steps among `ids` of run `run_id` (step id, outputs): up to
-/// [`ONE_BY_ONE`](crate::store::postgres::transitions::ONE_BY_ONE) one by one, pipelined
-/// (each an index lookup, whatever the planner believes of a run's steps), more in one
-/// statement.
+/// [`ONE_BY_ONE`](crate::store::postgres::transitions::ONE_BY_ONE) each looked up by its key
+/// (whatever the planner believes of a run's steps), more with `ANY`.
 pub(super) async fn outputs_rows(
     c: &deadpool_postgres::ClientWrapper,
     run_id: &str,
     ids: &[&str],
 ) -> PgResult<Vec<tokio_postgres::Row>> {
-    if ids.len() > crate::store::postgres::transitions::ONE_BY_ONE {
-        let st = c.prepare_cached(SUCCEEDED_OUTPUTS).await?;
-        return Ok(c.query(&st, &[&run_id, &ids]).await?);
-    }
-    let st = c.prepare_cached(SUCCEEDED_OUTPUT).await?;
-    let rows = futures_util::future::join_all(
-        ids.iter()
-            .map(|id| async { c.query_opt(&st, &[&run_id, id]).await }),
-    )
-    .await;
-    Ok(rows
-        .into_iter()
-        .filter_map(Result::transpose)
-        .collect::<std::result::Result<Vec<_>, _>>()?)
+    let sql = if ids.len() > crate::store::postgres::transitions::ONE_BY_ONE {
+        SUCCEEDED_OUTPUTS
+    } else {
+        SUCCEEDED_OUTPUTS_BY_KEY
+    };
+    let st = c.prepare_cached(sql).await?;
+    Ok(c.query(&st, &[&run_id, &ids]).await?)
 }
 
 /// The rows of [`SUCCEEDED_OUTPUTS`] as outputs by step.
