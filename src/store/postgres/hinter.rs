@@ -13,34 +13,38 @@
 //! Token hints stay in their transactions: they go with a row change (`auth_epoch`) pollers
 //! read, and are rare.
 
-use std::sync::Weak;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::Notify;
 use tokio_postgres::Client;
 
 use super::wakeup::CHANGES;
-use crate::store::feed::ChangeFeed;
+
+/// How long a hint waits after the first poke, for the pokes after it (a replica's waiters
+/// are woken at the poke; other replicas' hear this much later at most).
+const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// The listener connection's side of sending change hints (one per store).
 pub struct Hinter {
     poke: Notify,
     live: AtomicBool,
-    /// This store's feed: its own waiters are woken at once (the listener passes over the
-    /// hints this connection sends).
-    local: Weak<ChangeFeed>,
     /// Tests: hints wait while this is set.
     #[cfg(test)]
     held: tokio::sync::watch::Sender<bool>,
 }
 
+impl Default for Hinter {
+    fn default() -> Self {
+        Hinter::new()
+    }
+}
+
 impl Hinter {
-    /// The hinter of the store whose feed is `local`.
-    pub fn new(local: Weak<ChangeFeed>) -> Hinter {
+    /// A hinter, not live until a listener serves it.
+    pub fn new() -> Hinter {
         Hinter {
             poke: Notify::new(),
             live: AtomicBool::new(false),
-            local,
             #[cfg(test)]
             held: tokio::sync::watch::Sender::new(false),
         }
@@ -52,12 +56,10 @@ impl Hinter {
         self.live.load(Ordering::Acquire)
     }
 
-    /// A transaction committed changes: wake this store's waiters, and send a hint (soon,
-    /// once for every poke meanwhile).
+    /// A transaction committed changes: send a hint (soon, once for every poke meanwhile).
+    /// This replica's own waiters are woken by the store as it returns from the write
+    /// (`Backend::write_tx`); the listener passes over the hints this connection sends.
     pub fn poke(&self) {
-        if let Some(feed) = self.local.upgrade() {
-            feed.notify_local();
-        }
         self.poke.notify_one();
     }
 
@@ -76,6 +78,10 @@ impl Hinter {
         self.live.store(true, Ordering::Release);
         loop {
             self.poke.notified().await;
+            // Not at once: the commit's reply and what follows it go first, and the commits
+            // of the next moment share this hint.
+            tokio::time::sleep(GATHER).await;
+            let _ = futures_util::FutureExt::now_or_never(self.poke.notified());
             #[cfg(test)]
             let _ = self.held.subscribe().wait_for(|held| !held).await;
             if let Err(e) = client.batch_execute(&sql).await {

@@ -36,7 +36,7 @@ impl FeedWakeups {
             feed: Arc::downgrade(feed),
             opts: Mutex::new(WakeOptions::default()),
             running: Mutex::new(None),
-            hinter: Arc::new(Hinter::new(Arc::downgrade(feed))),
+            hinter: Arc::new(Hinter::new()),
         });
         let w = Arc::downgrade(&wake);
         feed.start_on_first_wait(move || {

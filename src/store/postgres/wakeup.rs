@@ -143,7 +143,7 @@ impl Waiter {
 impl Wakeups {
     /// Start listening (with `opts.listen` off: polling), on the current runtime.
     pub fn start(cfg: PgConfig, opts: WakeOptions) -> Wakeups {
-        Self::start_with(cfg, opts, Arc::new(Hinter::new(std::sync::Weak::new())))
+        Self::start_with(cfg, opts, Arc::new(Hinter::new()))
     }
 
     /// [`start`](Self::start), the listener's connection also sending the change hints
